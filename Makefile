@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+
+.PHONY: demo test lint venv messages serve-demo clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Engage needs Python 3.11 or newer"'
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing python3-venv with apt-get…"; apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+	  else echo "Python's venv module is missing: install it (Debian: sudo apt-get install python3-venv)"; exit 1; fi; }
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/engage migrate --no-input
+	$(BIN)/engage seed_demo
+	@echo "Engage is serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
+	$(BIN)/engage runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/engage makemigrations --check --dry-run
+
+test: lint
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+ifeq ($(CHROMIUM),)
+	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium) to run them."
+endif
+
+messages: $(STAMP)
+	cd engage && ../$(BIN)/engage makemessages -l fr --no-location --no-obsolete && ../$(BIN)/engage compilemessages
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,38 @@
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url: str
+    active: bool
+
+
+# (label, url name, roles). Later apps add their entries here, in the order they appear.
+_NAVIGATION = [
+    (_("Dashboard"), "dashboard:home", tuple(Role)),
+    (_("Cases"), "cases:list", (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)),
+    (_("Approvals"), "cases:approvals", (Role.SUPERVISOR,)),
+    (_("Users"), "accounts:user_list", (Role.ORG_ADMIN,)),
+    (_("Teams"), "accounts:team_list", (Role.ORG_ADMIN,)),
+    (_("Organisation"), "accounts:organisation_edit", (Role.ORG_ADMIN,)),
+    (_("Eligibility"), "cases:eligibility", (Role.ORG_ADMIN,)),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    visible = [(label, reverse(name)) for label, name, roles in _NAVIGATION if user.role in roles]
+    # The entry whose address is the longest prefix of this page is the current one.
+    matches = [url for _label, url in visible if request.path == url or (url != "/" and request.path.startswith(url))]
+    current = max(matches, key=len, default=None)
+    return {"navigation": [NavItem(label, url, url == current) for label, url in visible]}

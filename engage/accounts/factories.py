@@ -1,0 +1,47 @@
+import factory
+
+from engage.accounts.models import City, Organisation, Role, Team, User
+
+PASSWORD = "correct horse battery staple"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("code",)
+
+    country = "BG"
+    code = factory.Sequence(lambda n: f"BG-T{n:03d}")
+    name = factory.Sequence(lambda n: f"Test pilot {n}")
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"City {n}")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = "Test"
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.CASE_MANAGER
+    password = factory.django.Password(PASSWORD)
+
+    class Params:
+        network = factory.Trait(role=Role.NETWORK_COORDINATOR, organisation=None)

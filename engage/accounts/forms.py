@@ -1,0 +1,134 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import ORGANISATION_ROLES, Organisation, Role, Team, User
+from engage.lib.concurrency import VersionedFormMixin
+
+ROLE_CHOICES = [(role.value, role.label) for role in ORGANISATION_ROLES]
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), required=False, choices=[("", _("All roles")), *ROLE_CHOICES]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("Active and inactive")),
+            ("active", _("Active")),
+            ("inactive", _("Inactive")),
+        ],
+    )
+
+
+class _UserDetailsForm(forms.ModelForm):
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "role", "team"]
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(organisation=organisation)
+        self.fields["team"].help_text = _(
+            "Case managers see their own cases; a team's supervisor sees the team's."
+        )
+
+
+class UserCreateForm(_UserDetailsForm):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        help_text=_("Letters, digits and @/./+/-/_ only. Used to sign in."),
+    )
+    password = forms.CharField(
+        label=_("Initial password"),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("At least 12 characters. The new user must choose their own at first sign-in."),
+    )
+
+    class Meta(_UserDetailsForm.Meta):
+        fields = ["username", "first_name", "last_name", "email", "role", "team"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This username is taken."))
+        return username
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        candidate = User(
+            username=self.cleaned_data.get("username", ""),
+            first_name=self.data.get("first_name", ""),
+            last_name=self.data.get("last_name", ""),
+            email=self.data.get("email", ""),
+        )
+        password_validation.validate_password(password, candidate)
+        return password
+
+
+class UserEditForm(VersionedFormMixin, _UserDetailsForm):
+    pass
+
+
+class TeamForm(VersionedFormMixin, forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name", "leader"]
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.fields["leader"].queryset = User.objects.filter(
+            organisation=organisation, role=Role.SUPERVISOR, is_active=True
+        )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        clash = Team.objects.filter(organisation=self.organisation, name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("Your organisation already has a team with this name."))
+        return name
+
+
+class OrganisationForm(VersionedFormMixin, forms.ModelForm):
+    cities = forms.CharField(
+        label=_("Cities"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One city per line: the cities where the pilot works with clients."),
+        error_messages={"required": _("Name at least one city.")},
+    )
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "contact_interval_days",
+            "reassessment_interval_days",
+            "plan_review_interval_days",
+            "caseload_target_min",
+            "caseload_target_max",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cities"].initial = "\n".join(
+            self.instance.cities.values_list("name", flat=True)
+        )
+
+    def clean_cities(self) -> list[str]:
+        names = [line.strip() for line in self.cleaned_data["cities"].splitlines() if line.strip()]
+        if not names:
+            raise forms.ValidationError(_("Name at least one city."))
+        too_long = [name for name in names if len(name) > 100]
+        if too_long:
+            raise forms.ValidationError(_("A city name may have at most 100 characters."))
+        return names

@@ -1,0 +1,221 @@
+import re
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+PILOT_CODE_RE = re.compile(r"^(?P<country>[A-Z]{2})-(?P<short>[A-Z0-9]{2,10})$")
+
+validate_pilot_code = RegexValidator(
+    PILOT_CODE_RE,
+    _(
+        "Use the form CC-CODE: the two-letter country code, a dash, then 2 to 10 capital letters "
+        "or digits (for example BG-CLA)."
+    ),
+)
+
+
+class Organisation(models.Model):
+    """A pilot organisation of the network."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(
+        _("pilot code"),
+        max_length=13,
+        unique=True,
+        validators=[validate_pilot_code],
+        help_text=_("The network's code for this pilot, e.g. BG-CLA."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    country = CountryField(_("country"))
+    contact_interval_days = models.PositiveSmallIntegerField(
+        _("contact interval (days)"),
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text=_("A client with no contact for longer than this is flagged as overdue."),
+    )
+    reassessment_interval_days = models.PositiveSmallIntegerField(
+        _("reassessment interval (days)"),
+        default=90,
+        validators=[MinValueValidator(1)],
+        help_text=_("How often each client is reassessed."),
+    )
+    plan_review_interval_days = models.PositiveSmallIntegerField(
+        _("plan review interval (days)"),
+        default=90,
+        validators=[MinValueValidator(1)],
+        help_text=_("How often an approved case plan is reviewed."),
+    )
+    caseload_target_min = models.PositiveSmallIntegerField(
+        _("caseload target, from"), default=20, validators=[MinValueValidator(1)]
+    )
+    caseload_target_max = models.PositiveSmallIntegerField(
+        _("caseload target, to"), default=25, validators=[MinValueValidator(1)]
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.caseload_target_min > self.caseload_target_max:
+            raise ValidationError(
+                {"caseload_target_max": _("The upper target must not be below the lower one.")}
+            )
+        match = PILOT_CODE_RE.match(self.code or "")
+        if match and self.country and match["country"] != self.country.code:
+            raise ValidationError(
+                {
+                    "code": _("The code must start with the country's code, %(country)s.")
+                    % {"country": self.country.code}
+                }
+            )
+
+
+class City(models.Model):
+    """A city where a pilot works: the list its cases and its dataset rows name."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cities")
+    name = models.CharField(_("city"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_city_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamQuerySet(models.QuerySet):
+    def visible_to(self, user: "User") -> "TeamQuerySet":
+        if user.organisation_id is None:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+    def with_member_counts(self) -> "TeamQuerySet":
+        """Add `member_count`, the team's active members, and the leader, by name."""
+        return (
+            self.select_related("leader")
+            .annotate(member_count=models.Count("members", filter=Q(members__is_active=True)))
+            .order_by("name")
+        )
+
+
+class Team(models.Model):
+    """A group of case managers inside an organisation, led by a supervisor."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(_("name"), max_length=100)
+    leader = models.ForeignKey(
+        "User",
+        verbose_name=_("supervisor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_team_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:team_edit", args=[self.pk])
+
+
+class Role(models.TextChoices):
+    CASE_MANAGER = "case_manager", _("Case manager")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ORG_ADMIN = "org_admin", _("Organisation admin")
+    NETWORK_COORDINATOR = "network_coordinator", _("Network coordinator")
+
+
+ORGANISATION_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)
+
+
+class EngageUserManager(UserManager):
+    def visible_to(self, user: "User") -> models.QuerySet["User"]:
+        """Return the users `user` may see: their own organisation's, or nobody."""
+        if user.organisation_id is None:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
+class User(AbstractUser):
+    """A member of staff of one organisation, or of the network."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    must_change_password = models.BooleanField(default=False, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = EngageUserManager()
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            # The network coordinator belongs to the network, everybody else to one pilot.
+            models.CheckConstraint(
+                condition=(Q(role=Role.NETWORK_COORDINATOR) & Q(organisation__isnull=True))
+                | (Q(role__in=ORGANISATION_ROLES) & Q(organisation__isnull=False)),
+                name="role_matches_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:user_edit", args=[self.pk])
+
+    @property
+    def is_network(self) -> bool:
+        return self.role == Role.NETWORK_COORDINATOR
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles

@@ -1,0 +1,186 @@
+"""Changes to organisations, teams and users. Views call these; nothing else writes them."""
+
+from collections.abc import Iterable
+
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import ORGANISATION_ROLES, City, Organisation, Role, Team, User
+from engage.lib.concurrency import save_versioned
+
+
+@transaction.atomic
+def create_organisation(
+    *, code: str, name: str, country: str, cities: Iterable[str] = ()
+) -> Organisation:
+    organisation = Organisation(code=code, name=name, country=country)
+    organisation.full_clean()
+    organisation.save()
+    set_cities(organisation, cities)
+    return organisation
+
+
+ORGANISATION_SETTINGS = (
+    "name",
+    "contact_interval_days",
+    "reassessment_interval_days",
+    "plan_review_interval_days",
+    "caseload_target_min",
+    "caseload_target_max",
+)
+
+
+@transaction.atomic
+def update_organisation(
+    organisation: Organisation, *, expected_version: int, cities: Iterable[str], **settings
+) -> None:
+    """Save the organisation's name and case management settings, and its cities."""
+    for name in ORGANISATION_SETTINGS:
+        setattr(organisation, name, settings[name])
+    organisation.full_clean()
+    save_versioned(organisation, expected_version=expected_version, fields=ORGANISATION_SETTINGS)
+    set_cities(organisation, cities)
+
+
+def set_cities(organisation: Organisation, names: Iterable[str]) -> None:
+    """Make the organisation's cities exactly `names` (blank and repeated names ignored)."""
+    wanted = {" ".join(name.split()) for name in names if name.strip()}
+    organisation.cities.exclude(name__in=wanted).delete()
+    existing = set(organisation.cities.values_list("name", flat=True))
+    City.objects.bulk_create(
+        City(organisation=organisation, name=name) for name in sorted(wanted - existing)
+    )
+
+
+def _check_team(organisation: Organisation, team: Team | None) -> None:
+    if team is not None and team.organisation_id != organisation.pk:
+        raise ValidationError({"team": _("Choose a team of your own organisation.")})
+
+
+def _check_organisation_role(role: str) -> None:
+    if role not in ORGANISATION_ROLES:
+        raise ValidationError({"role": _("Choose a role within the organisation.")})
+
+
+@transaction.atomic
+def create_user(
+    *,
+    organisation: Organisation | None,
+    username: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    team: Team | None = None,
+    must_change_password: bool = True,
+) -> User:
+    """Create a member of staff; they choose their own password at first login."""
+    if organisation is None:
+        if role != Role.NETWORK_COORDINATOR:
+            raise ValidationError({"role": _("Only the network coordinator has no organisation.")})
+    else:
+        _check_organisation_role(role)
+        _check_team(organisation, team)
+    user = User(
+        organisation=organisation,
+        username=username,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        team=team,
+        must_change_password=must_change_password,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def update_user(
+    user: User,
+    *,
+    by: User,
+    expected_version: int,
+    role: str,
+    team: Team | None,
+    first_name: str,
+    last_name: str,
+    email: str,
+) -> None:
+    """Change a colleague's details, role or team (an organisation admin's task)."""
+    _check_organisation_role(role)
+    _check_team(user.organisation, team)
+    if user == by and role != Role.ORG_ADMIN:
+        raise ValidationError(
+            {"role": _("You cannot remove your own admin role; ask another admin to do it.")}
+        )
+    user.role, user.team = role, team
+    user.first_name, user.last_name, user.email = first_name, last_name, email
+    save_versioned(
+        user,
+        expected_version=expected_version,
+        fields=["role", "team", "first_name", "last_name", "email"],
+    )
+
+
+@transaction.atomic
+def deactivate_user(user: User, *, by: User) -> int:
+    """Stop `user` from signing in and end their open sessions at once.
+
+    Return how many sessions were ended.
+    """
+    if user == by:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    return end_sessions(user)
+
+
+def reactivate_user(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+
+
+def end_sessions(user: User) -> int:
+    """Delete every stored session of `user`; return how many there were.
+
+    Django's database sessions do not index the user, so each live session is decoded. An
+    organisation has tens of staff and a session lasts hours at most, so this stays small.
+    """
+    user_id = str(user.pk)
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == user_id
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
+@transaction.atomic
+def save_team(team: Team, *, expected_version: int | None = None) -> Team:
+    """Create `team` or save its name and supervisor, refusing a leader from elsewhere."""
+    if team.leader is not None and (
+        team.leader.organisation_id != team.organisation_id or team.leader.role != Role.SUPERVISOR
+    ):
+        raise ValidationError(
+            {"leader": _("The team's leader must be a supervisor of your organisation.")}
+        )
+    team.full_clean()
+    if team._state.adding:
+        team.save()
+    else:
+        save_versioned(team, expected_version=expected_version, fields=["name", "leader"])
+    return team
+
+
+def password_changed(user: User) -> None:
+    """Record that `user` chose their own password."""
+    User.objects.filter(pk=user.pk).update(must_change_password=False)
+    user.must_change_password = False

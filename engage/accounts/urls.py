@@ -1,0 +1,21 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from engage.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_create, name="user_create"),
+    path("users/<uuid:pk>/", views.user_edit, name="user_edit"),
+    path("users/<uuid:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
+    path("users/<uuid:pk>/reactivate/", views.user_reactivate, name="user_reactivate"),
+    path("teams/", views.team_list, name="team_list"),
+    path("teams/new/", views.team_form, name="team_create"),
+    path("teams/<uuid:pk>/", views.team_form, name="team_edit"),
+    path("organisation/", views.organisation_edit, name="organisation_edit"),
+]

@@ -1,0 +1,207 @@
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engage.accounts import services
+from engage.accounts.forms import (
+    OrganisationForm,
+    TeamForm,
+    UserCreateForm,
+    UserEditForm,
+    UserSearchForm,
+)
+from engage.accounts.models import Role, Team, User
+from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.lib.concurrency import ConcurrentEditError
+from engage.lib.forms import apply_validation_error
+
+PAGE_SIZE = 25
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@method_decorator(role_required(*ANY_STAFF), name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("dashboard:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(self.request.user)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+
+def get_colleague(user: User, pk: UUID) -> User:
+    """Return a user of `user`'s own organisation, or 404."""
+    return get_object_or_404(User.objects.visible_to(user).select_related("team"), pk=pk)
+
+
+def get_team(user: User, pk: UUID) -> Team:
+    return get_object_or_404(Team.objects.visible_to(user), pk=pk)
+
+
+def _search_users(user: User, form: UserSearchForm) -> QuerySet[User]:
+    users = User.objects.visible_to(user).select_related("team")
+    if not form.is_valid():
+        return users
+    if q := form.cleaned_data["q"].strip():
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(email__icontains=q)
+        )
+    if role := form.cleaned_data["role"]:
+        users = users.filter(role=role)
+    if status := form.cleaned_data["status"]:
+        users = users.filter(is_active=status == "active")
+    return users
+
+
+@role_required(Role.ORG_ADMIN)
+def user_list(request: HttpRequest) -> HttpResponse:
+    form = UserSearchForm(request.GET)
+    page = Paginator(_search_users(request.user, form), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    if request.htmx:
+        return render(request, "accounts/_user_results.html", context)
+    return render(request, "accounts/user_list.html", context)
+
+
+@role_required(Role.ORG_ADMIN)
+def user_create(request: HttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    form = UserCreateForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.create_user(organisation=organisation, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("%(name)s can now sign in.") % {"name": user})
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@role_required(Role.ORG_ADMIN)
+def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    colleague = get_colleague(request.user, pk)
+    form = UserEditForm(
+        request.POST or None, instance=colleague, organisation=colleague.organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_user(
+                colleague,
+                by=request.user,
+                expected_version=form.expected_version,
+                role=data["role"],
+                team=data["team"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+            )
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request, _("The changes to %(name)s were saved.") % {"name": colleague}
+            )
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_form.html", {"form": form, "colleague": colleague})
+
+
+@role_required(Role.ORG_ADMIN)
+def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
+    colleague = get_colleague(request.user, pk)
+    error = None
+    if request.method == "POST":
+        try:
+            ended = services.deactivate_user(colleague, by=request.user)
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(
+                request,
+                _("%(name)s was deactivated; %(count)s open session(s) ended.")
+                % {"name": colleague, "count": ended},
+            )
+            return redirect("accounts:user_list")
+    return render(
+        request, "accounts/user_deactivate.html", {"colleague": colleague, "error": error}
+    )
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def user_reactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
+    colleague = get_colleague(request.user, pk)
+    services.reactivate_user(colleague)
+    messages.success(request, _("%(name)s can sign in again.") % {"name": colleague})
+    return redirect("accounts:user_list")
+
+
+@role_required(Role.ORG_ADMIN)
+def team_list(request: HttpRequest) -> HttpResponse:
+    teams = Team.objects.visible_to(request.user).with_member_counts()
+    return render(request, "accounts/team_list.html", {"teams": teams})
+
+
+@role_required(Role.ORG_ADMIN)
+def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
+    organisation = request.user.organisation
+    team = get_team(request.user, pk) if pk else Team(organisation=organisation)
+    form = TeamForm(request.POST or None, instance=team, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_team(form.instance, expected_version=form.cleaned_data.get("version"))
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Team %(name)s was saved.") % {"name": form.instance})
+            return redirect("accounts:team_list")
+    return render(
+        request, "accounts/team_form.html", {"form": form, "team": team, "creating": pk is None}
+    )
+
+
+@role_required(Role.ORG_ADMIN)
+def organisation_edit(request: HttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    form = OrganisationForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_organisation(
+                organisation, expected_version=form.expected_version, **form.cleaned_data
+            )
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The organisation's details were saved."))
+            return redirect("accounts:organisation_edit")
+    return render(
+        request, "accounts/organisation_form.html", {"form": form, "organisation": organisation}
+    )

@@ -1,0 +1,214 @@
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import City, Organisation, Role, User
+from engage.cases.models.person import Household, Person
+
+# Crockford's base32 without I, L, O, U: easy to read aloud and to type.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """Return a random case reference such as `K7Q4-M2XD` (40 random bits)."""
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+class Stage(models.TextChoices):
+    REFERRED = "referred", _("Referred")
+    SCREENING = "screening", _("Screening")
+    DECLINED = "declined", _("Declined")
+    INCLUDED = "included", _("Included")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STAGES = (Stage.REFERRED, Stage.SCREENING, Stage.INCLUDED, Stage.ACTIVE)
+IN_PROGRAMME = (Stage.INCLUDED, Stage.ACTIVE)
+
+
+class ReferralSource(models.TextChoices):
+    AUTHORITY = "authority", _("Authority")
+    DETENTION_CENTRE = "detention_centre", _("Detention centre")
+    POLICE = "police", _("Police")
+    NGO = "ngo", _("NGO")
+    SELF = "self", _("Self-referral")
+    COMMUNITY = "community", _("Community or word of mouth")
+    OTHER = "other", _("Other")
+
+
+class DetentionStatus(models.TextChoices):
+    IN_DETENTION = "in_detention", _("In detention")
+    RELEASED = "released", _("Recently released from detention")
+    AT_RISK = "at_risk", _("At risk of detention")
+    NONE = "none", _("None of these")
+
+
+class MigrationStatus(models.TextChoices):
+    ASYLUM_SEEKER = "asylum_seeker", _("Asylum seeker")
+    REFUSED_ASYLUM_SEEKER = "refused_asylum_seeker", _("Refused asylum seeker")
+    IRREGULAR = "irregular", _("Irregular status")
+    BARRIER_TO_RETURN = "barrier_to_return", _("Barrier to return")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class EngagementLevel(models.TextChoices):
+    ACTIVE = "active", _("Actively participating")
+    COMPLIANT = "compliant", _("Complying only")
+    DISENGAGED = "disengaged", _("Disengaged")
+
+
+class Outcome(models.TextChoices):
+    PROTECTION = "protection", _("International protection")
+    REGULARISATION = "regularisation", _("Regularisation")
+    THIRD_COUNTRY = "third_country", _("Moved to a third country")
+    VOLUNTARY_RETURN = "voluntary_return", _("Voluntary return")
+    TEMPORARY_STATUS = "temporary_status", _("Other temporary status")
+    OTHER = "other", _("Other")
+
+
+class Permanence(models.TextChoices):
+    PERMANENT = "permanent", _("Permanent")
+    TEMPORARY = "temporary", _("Temporary")
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "CaseQuerySet":
+        """Return the cases `user` may see; the only way views reach cases.
+
+        A case manager sees the cases assigned to them and the cases of those clients'
+        households; a supervisor also sees the cases of the teams they lead; an organisation
+        admin sees the organisation's; the network coordinator sees none.
+        """
+        if not user.is_active or user.organisation_id is None:
+            return self.none()
+        mine = self.filter(organisation_id=user.organisation_id)
+        if user.role == Role.ORG_ADMIN:
+            return mine
+        assigned = Q(case_manager=user)
+        if user.role == Role.SUPERVISOR:
+            assigned |= Q(case_manager__team__leader=user)
+        elif user.role != Role.CASE_MANAGER:
+            return self.none()
+        households = Case.objects.filter(assigned, household__isnull=False).values("household")
+        return mine.filter(assigned | Q(household__in=households))
+
+    def open(self) -> "CaseQuerySet":
+        return self.filter(stage__in=OPEN_STAGES)
+
+
+class Case(models.Model):
+    """One person's enrollment in one pilot, from referral to closure.
+
+    A person who comes back after closure gets a new enrollment (`previous` points back).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(_("reference"), max_length=9, default=new_reference)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    case_manager = models.ForeignKey(
+        User, verbose_name=_("case manager"), on_delete=models.PROTECT, related_name="cases"
+    )
+    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_enrollment"
+    )
+    stage = models.CharField(
+        _("stage"), max_length=16, choices=Stage.choices, default=Stage.REFERRED, db_index=True
+    )
+
+    referral_date = models.DateField(_("referral date"))
+    referral_source = models.CharField(
+        _("referred by"), max_length=20, choices=ReferralSource.choices
+    )
+    detention_at_referral = models.CharField(
+        _("detention at referral"), max_length=16, choices=DetentionStatus.choices
+    )
+    migration_status = models.CharField(
+        _("migration status at referral"), max_length=24, choices=MigrationStatus.choices
+    )
+    interpreter_language = models.CharField(
+        _("interpreter language"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave empty if no interpreter is needed."),
+    )
+
+    inclusion_date = models.DateField(_("inclusion date"), null=True, blank=True)
+    declined_date = models.DateField(_("declined on"), null=True, blank=True)
+    declined_reason = models.TextField(_("reason for declining"), blank=True)
+    engagement_level = models.CharField(
+        _("engagement"), max_length=16, choices=EngagementLevel.choices, blank=True
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    outcome_permanence = models.CharField(
+        _("permanence"), max_length=10, choices=Permanence.choices, blank=True
+    )
+    outcome_date = models.DateField(_("outcome reached on"), null=True, blank=True)
+    closure_date = models.DateField(_("closed on"), null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-referral_date"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "reference"], name="unique_case_reference_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="") | ~Q(outcome_permanence=""),
+                name="outcome_has_permanence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def in_programme(self) -> bool:
+        return self.stage in IN_PROGRAMME
+
+
+class EngagementRecord(models.Model):
+    """The engagement level seen on a date; the case keeps the latest."""
+
+    class Source(models.TextChoices):
+        CONTACT = "contact", _("Contact")
+        ASSESSMENT = "assessment", _("Assessment")
+        REVIEW = "review", _("Review")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="engagement_records")
+    date = models.DateField(_("date"))
+    level = models.CharField(_("engagement"), max_length=16, choices=EngagementLevel.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.level}"

@@ -1,0 +1,73 @@
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import User
+from engage.cases.models.case import Case, Outcome, Permanence
+from engage.cases.models.process import ApprovalStatus
+
+
+class ClosureReason(models.TextChoices):
+    RESOLVED = "resolved", _("Case resolved")
+    DISENGAGED = "disengaged", _("Disengaged")
+    ABSCONDED = "absconded", _("Absconded")
+    REMOVED = "removed", _("Forcibly removed")
+    DETAINED = "detained", _("Detained")
+    TRANSFERRED = "transferred", _("Transferred")
+    DECEASED = "deceased", _("Deceased")
+    OTHER = "other", _("Other")
+
+
+class DisengagementFactor(models.TextChoices):
+    NEGATIVE_DECISION = "negative_decision", _("A negative decision on the case")
+    FEAR = "fear", _("Fear of detention or removal")
+    TRUST = "trust", _("Lost trust in the programme or the authorities")
+    BASIC_NEEDS = "basic_needs", _("Basic needs not met")
+    HEALTH = "health", _("Health or mental health")
+    MOVED = "moved", _("Moved to another city or country")
+    FAMILY = "family", _("Family or community reasons")
+    CONTACT_LOST = "contact_lost", _("Contact lost, reason not known")
+    OTHER = "other", _("Other")
+
+
+class Closure(models.Model):
+    """A request to close a case, and the supervisor's approval or refusal."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField(_("closing date"))
+    reason = models.CharField(_("reason"), max_length=16, choices=ClosureReason.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    outcome_permanence = models.CharField(
+        _("permanence"), max_length=10, choices=Permanence.choices, blank=True
+    )
+    onward_referral = models.CharField(
+        _("onward referral"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the client was referred on, if anywhere."),
+    )
+    disengagement_factors = models.JSONField(_("factors in the disengagement"), default=list)
+    disengagement_other = models.CharField(_("other factor"), max_length=300, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(_("note from the supervisor"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.reason} {self.status}"
+
+    def get_disengagement_factors_display(self) -> list[str]:
+        labels = dict(DisengagementFactor.choices)
+        return [str(labels.get(code, code)) for code in self.disengagement_factors]

@@ -1,0 +1,56 @@
+import uuid
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import User
+from engage.cases.models.case import Case, EngagementLevel
+
+
+class Contact(models.Model):
+    """A meeting, call or message with the client, logged in seconds afterwards."""
+
+    class Type(models.TextChoices):
+        FACE_TO_FACE = "face_to_face", _("Face-to-face")
+        PHONE = "phone", _("Phone call")
+        MESSAGE = "message", _("Message")
+        HOME_VISIT = "home_visit", _("Home visit")
+        ACCOMPANIMENT = "accompaniment", _("Accompaniment")
+
+    # Types in which case manager and client are in the same room, for the network's
+    # face-to-face share of contacts.
+    IN_PERSON = (Type.FACE_TO_FACE, Type.HOME_VISIT, Type.ACCOMPANIMENT)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    date = models.DateField(_("date"))
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
+    )
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Keep it short. Never record what the client asked you not to."),
+    )
+    content_not_recorded = models.BooleanField(
+        _("The meeting happened; what was said is not recorded"), default=False
+    )
+    sensitive = models.BooleanField(_("Sensitive"), default=False)
+    engagement_level = models.CharField(
+        _("engagement seen"), max_length=16, choices=EngagementLevel.choices, blank=True
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.type}"
+
+    @property
+    def in_person(self) -> bool:
+        return self.type in self.IN_PERSON

@@ -1,0 +1,77 @@
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from engage.accounts.models import Organisation
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class Household(models.Model):
+    """People who live together and are supported together (a family)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return str(_("Household"))
+
+
+class Person(models.Model):
+    """Who someone is: every identifying fact about a client or household member, in one place."""
+
+    class Relationship(models.TextChoices):
+        CLIENT = "client", _("Client")
+        PARTNER = "partner", _("Partner or spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        SIBLING = "sibling", _("Sibling")
+        OTHER = "other", _("Other relative")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    relationship = models.CharField(
+        _("relationship"),
+        max_length=16,
+        choices=Relationship.choices,
+        default=Relationship.CLIENT,
+    )
+    given_name = models.CharField(_("given name"), max_length=150)
+    family_name = models.CharField(_("family name"), max_length=150, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    nationality = CountryField(_("nationality"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    document_number = models.CharField(
+        _("document number"),
+        max_length=60,
+        blank=True,
+        help_text=_("Only if the client wants it recorded."),
+    )
+    languages = models.CharField(_("languages spoken"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()

@@ -1,0 +1,133 @@
+"""Case plans: goals in areas of life, actions with owners and due dates, and reviews."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import User
+from engage.cases.models.case import Case
+from engage.cases.models.person import Person
+from engage.cases.models.process import ApprovalStatus
+
+
+class CasePlan(models.Model):
+    """The plan agreed with one person of the case (the client, or a household member)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = ApprovalStatus.PENDING.value, ApprovalStatus.PENDING.label
+        APPROVED = ApprovalStatus.APPROVED.value, ApprovalStatus.APPROVED.label
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plans")
+    person = models.ForeignKey(
+        Person, verbose_name=_("plan for"), on_delete=models.PROTECT, related_name="plans"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    needs_approval = models.BooleanField(default=False, editable=False)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(_("note from the supervisor"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return str(_("Plan"))
+
+
+class Goal(models.Model):
+    class Area(models.TextChoices):
+        MIGRATION = "migration", _("Migration case")
+        BASIC_NEEDS = "basic_needs", _("Basic needs")
+        HEALTH = "health", _("Health and well-being")
+        ACTIVITY = "activity", _("Meaningful activity")
+        FAMILY = "family", _("Family")
+        OTHER = "other", _("Other")
+
+    class Option(models.TextChoices):
+        LEGAL_STAY = "legal_stay", _("Legal stay")
+        THIRD_COUNTRY = "third_country", _("Third country")
+        VOLUNTARY_RETURN = "voluntary_return", _("Voluntary return")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("In progress")
+        ACHIEVED = "achieved", _("Achieved")
+        DROPPED = "dropped", _("No longer pursued")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(CasePlan, on_delete=models.CASCADE, related_name="goals")
+    area = models.CharField(_("area"), max_length=16, choices=Area.choices)
+    migration_option = models.CharField(
+        _("migration option explored"),
+        max_length=20,
+        choices=Option.choices,
+        blank=True,
+        help_text=_("For a migration case goal: which option it explores."),
+    )
+    description = models.CharField(_("goal"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Action(models.Model):
+    class Owner(models.TextChoices):
+        CLIENT = "client", _("Client")
+        CASE_MANAGER = "case_manager", _("Case manager")
+        THIRD_PARTY = "third_party", _("Third party")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To do")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(_("action"), max_length=300)
+    owner = models.CharField(_("who"), max_length=16, choices=Owner.choices)
+    third_party = models.CharField(
+        _("third party"),
+        max_length=150,
+        blank=True,
+        help_text=_("Which service or person, when a third party owns the action."),
+    )
+    due_date = models.DateField(_("due by"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "created_at"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PlanReview(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(CasePlan, on_delete=models.CASCADE, related_name="reviews")
+    date = models.DateField(_("date of review"))
+    note = models.TextField(_("what was reviewed and agreed"))
+    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.date}"

@@ -1,0 +1,240 @@
+"""First meeting, screening, the inclusion decision and assessments."""
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import Organisation, User
+from engage.cases.models.case import Case
+
+
+class Rating(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+# The five domains of the UNHCR/IDC Vulnerability Screening Tool, with the dataset's codes.
+VULNERABILITY_DOMAINS = (
+    ("child", _("Child")),
+    ("gender", _("Sex, gender, gender identity and sexual orientation")),
+    ("health", _("Health and welfare")),
+    ("protection", _("Protection needs")),
+    ("other", _("Other")),
+)
+
+
+class VulnerabilityFields(models.Model):
+    """A concern flag and a short note for each vulnerability domain."""
+
+    vulnerability_child = models.BooleanField(_("Child"), default=False)
+    vulnerability_child_note = models.TextField(_("note"), blank=True)
+    vulnerability_gender = models.BooleanField(
+        _("Sex, gender, gender identity and sexual orientation"), default=False
+    )
+    vulnerability_gender_note = models.TextField(_("note"), blank=True)
+    vulnerability_health = models.BooleanField(_("Health and welfare"), default=False)
+    vulnerability_health_note = models.TextField(_("note"), blank=True)
+    vulnerability_protection = models.BooleanField(_("Protection needs"), default=False)
+    vulnerability_protection_note = models.TextField(_("note"), blank=True)
+    vulnerability_other = models.BooleanField(_("Other"), default=False)
+    vulnerability_other_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def vulnerability_codes(self) -> list[str]:
+        """Return the dataset codes of the domains with a concern."""
+        return [
+            code for code, _label in VULNERABILITY_DOMAINS if getattr(self, f"vulnerability_{code}")
+        ]
+
+    def vulnerabilities(self) -> list[tuple[str, str, str]]:
+        """Return (code, label, note) for each domain with a concern."""
+        return [
+            (code, label, getattr(self, f"vulnerability_{code}_note"))
+            for code, label in VULNERABILITY_DOMAINS
+            if getattr(self, f"vulnerability_{code}")
+        ]
+
+
+VULNERABILITY_FIELD_NAMES = [
+    name
+    for code, _label in VULNERABILITY_DOMAINS
+    for name in (f"vulnerability_{code}", f"vulnerability_{code}_note")
+]
+
+
+class FirstMeeting(models.Model):
+    """The first meeting: what was explained, and the client's consent to case management."""
+
+    class Method(models.TextChoices):
+        WRITTEN = "written", _("Signed in writing")
+        ORAL = "oral", _("Given orally, recorded by the case manager")
+        INTERPRETER = "interpreter", _("Given orally through an interpreter")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="first_meeting")
+    date = models.DateField(_("date of the meeting"))
+    programme_explained = models.BooleanField(_("The programme was explained"), default=False)
+    independence_explained = models.BooleanField(
+        _("Our independence from the authorities was explained"), default=False
+    )
+    data_protection_explained = models.BooleanField(
+        _("What data we record, why, and how it is protected was explained"), default=False
+    )
+    consent_given = models.BooleanField(_("The client consents to case management"), default=False)
+    declaration_signed = models.BooleanField(
+        _("The declaration of participation was recorded"), default=False
+    )
+    consent_method = models.CharField(
+        _("how consent was given"), max_length=16, choices=Method.choices, blank=True
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.date}"
+
+
+class Screening(VulnerabilityFields):
+    """Basic information gathered before the inclusion decision."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="screening")
+    date = models.DateField(_("date of screening"))
+    identity_notes = models.TextField(_("identity and documents"), blank=True)
+    family = models.TextField(_("family"), blank=True)
+    health = models.TextField(_("health"), blank=True)
+    safety = models.TextField(_("safety issues"), blank=True)
+    accommodation = models.TextField(_("accommodation"), blank=True)
+    basic_needs = models.TextField(_("ability to meet basic needs"), blank=True)
+    community_ties = models.TextField(_("family and community ties"), blank=True)
+    detention_risk = models.CharField(_("risk of detention"), max_length=8, choices=Rating.choices)
+    return_possible = models.BooleanField(_("Return is possible"), default=False)
+    return_imminent = models.BooleanField(_("Return is imminent"), default=False)
+    intervention_rating = models.CharField(
+        _("intervention needed"), max_length=8, choices=Rating.choices
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.date}"
+
+
+class EligibilityCriterion(models.Model):
+    """One line of a pilot's own eligibility checklist."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="eligibility_criteria"
+    )
+    text = models.CharField(_("criterion"), max_length=300)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["position", "text"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Sent back")
+
+
+class InclusionDecision(models.Model):
+    """The team's decision to include or decline a referral, approved by a supervisor."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="inclusion_decisions")
+    include = models.BooleanField(_("decision"))
+    date = models.DateField(_("date of the team's decision"))
+    # The checklist as it was answered: [{"text": ..., "met": true}], kept even if the pilot's
+    # criteria change later.
+    criteria = models.JSONField(default=list)
+    reason = models.TextField(_("reasons"), blank=True)
+    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(_("note from the supervisor"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {'include' if self.include else 'decline'} {self.status}"
+
+
+def _rating(label):
+    return models.PositiveSmallIntegerField(
+        label, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+
+class Assessment(VulnerabilityFields):
+    """An in-depth, periodic review of needs, risks and strengths, with three 1-5 ratings."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled", _("Initial or scheduled")
+        NEW_DECISION = "new_decision", _("New decision on the case")
+        NEW_LAW = "new_law", _("New law or policy")
+        CRISIS = "crisis", _("Crisis")
+        OTHER = "other", _("Other change")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
+    date = models.DateField(_("date of assessment"))
+    trigger = models.CharField(
+        _("reason for this assessment"),
+        max_length=16,
+        choices=Trigger.choices,
+        default=Trigger.SCHEDULED,
+    )
+    needs = models.TextField(_("needs"), blank=True)
+    risks = models.TextField(_("risks"), blank=True)
+    strengths = models.TextField(_("strengths"), blank=True)
+    informed_decisions = _rating(_("ability to participate in informed decision making"))
+    engage_procedures = _rating(_("ability to engage with immigration procedures"))
+    wellbeing = _rating(_("coping and well-being"))
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.date}"
+
+
+class ReassessmentRequest(models.Model):
+    """A reassessment asked for before it is due (a new decision, a new law, a crisis)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reassessment_requests")
+    trigger = models.CharField(_("reason"), max_length=16, choices=Assessment.Trigger.choices[1:])
+    note = models.CharField(_("what changed"), max_length=300, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    fulfilled_by = models.OneToOneField(
+        Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+    )
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.trigger}"

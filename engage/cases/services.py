@@ -1,0 +1,548 @@
+"""Every change to a case goes through these functions: one atomic, audited step each."""
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import City, Organisation, Role, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases import workflow
+from engage.cases.models import (
+    Action,
+    Assessment,
+    Case,
+    CasePlan,
+    Closure,
+    ClosureReason,
+    Contact,
+    EligibilityCriterion,
+    EngagementRecord,
+    FirstMeeting,
+    Goal,
+    Household,
+    InclusionDecision,
+    Person,
+    PlanReview,
+    ReassessmentRequest,
+    Screening,
+    Stage,
+)
+from engage.cases.models.process import ApprovalStatus
+from engage.lib.concurrency import save_versioned
+
+Data = Mapping[str, Any]
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def check_date(case: Case | None, value: datetime.date | None, field: str = "date") -> None:
+    """Refuse a date in the future, or before the case's referral."""
+    if value is None:
+        return
+    if value > today():
+        raise ValidationError({field: _("This date is in the future.")})
+    if case is not None and value < case.referral_date:
+        raise ValidationError(
+            {
+                field: _("This date is before the referral (%(date)s).")
+                % {"date": case.referral_date}
+            }
+        )
+
+
+def check_approver(case: Case, user: User, proposer: User) -> None:
+    """Only a supervisor who can see the case, and did not propose the step, approves it."""
+    if (
+        user.role != Role.SUPERVISOR
+        or not Case.objects.visible_to(user).filter(pk=case.pk).exists()
+    ):
+        raise ValidationError(_("Only a supervisor of this case can approve this."))
+    if user == proposer:
+        raise ValidationError(_("Another supervisor must approve what you proposed yourself."))
+
+
+def _transition(case: Case, to: str, by: User, **fields: Any) -> None:
+    before = case.stage
+    workflow.move(case, to)
+    for name, value in fields.items():
+        setattr(case, name, value)
+    # A new stage invalidates forms opened before it, as any other change would.
+    case.version += 1
+    case.save(update_fields=["stage", *fields, "version"])
+    record(by, AuditEvent.Action.TRANSITION, case, detail=f"{before}>{to}")
+
+
+# Referral and first meeting
+
+
+@transaction.atomic
+def register_referral(
+    *,
+    organisation: Organisation,
+    by: User,
+    case_manager: User,
+    city: City,
+    person: Data,
+    referral: Data,
+    household_members: Iterable[Data] = (),
+) -> Case:
+    """Register a new referral: the person, their household, and the facts of the referral."""
+    if case_manager.organisation_id != organisation.pk or case_manager.role not in (
+        Role.CASE_MANAGER,
+        Role.SUPERVISOR,
+    ):
+        raise ValidationError({"case_manager": _("Choose a case manager of your organisation.")})
+    if city.organisation_id != organisation.pk:
+        raise ValidationError({"city": _("Choose one of your organisation's cities.")})
+    check_date(None, referral["referral_date"], "referral_date")
+    members = [member for member in household_members if member.get("given_name")]
+    household = Household.objects.create(organisation=organisation) if members else None
+    client = Person.objects.create(
+        organisation=organisation,
+        household=household,
+        relationship=Person.Relationship.CLIENT,
+        **person,
+    )
+    for member in members:
+        Person.objects.create(organisation=organisation, household=household, **member)
+    case = Case.objects.create(
+        organisation=organisation,
+        person=client,
+        household=household,
+        case_manager=case_manager,
+        city=city,
+        **referral,
+    )
+    record(by, AuditEvent.Action.CREATE, case)
+    return case
+
+
+@transaction.atomic
+def record_first_meeting(case: Case, *, by: User, data: Data) -> FirstMeeting:
+    """Record the first meeting; with consent given, the case moves on to screening."""
+    workflow.require_step(case, "first_meeting")
+    check_date(case, data["date"])
+    if data["consent_given"] and not all(
+        data[name]
+        for name in ("programme_explained", "independence_explained", "data_protection_explained")
+    ):
+        raise ValidationError(
+            _(
+                "Consent counts only once the programme, our independence from the authorities "
+                "and data protection have all been explained."
+            )
+        )
+    if data["consent_given"] and not data.get("consent_method"):
+        raise ValidationError({"consent_method": _("Say how consent was given.")})
+    meeting, _created = FirstMeeting.objects.update_or_create(
+        case=case, defaults={**data, "recorded_by": by}
+    )
+    if meeting.consent_given:
+        _transition(case, Stage.SCREENING, by)
+    return meeting
+
+
+# Screening and the inclusion decision
+
+
+@transaction.atomic
+def save_screening(case: Case, *, by: User, data: Data, expected_version: int | None) -> Screening:
+    workflow.require_step(case, "screening")
+    check_date(case, data["date"])
+    screening = Screening.objects.filter(case=case).first()
+    if screening is None:
+        screening = Screening.objects.create(case=case, recorded_by=by, **data)
+        record(by, AuditEvent.Action.CREATE, screening)
+        return screening
+    for name, value in data.items():
+        setattr(screening, name, value)
+    save_versioned(screening, expected_version=expected_version, fields=list(data))
+    record(by, AuditEvent.Action.UPDATE, screening)
+    return screening
+
+
+def eligibility_checklist(organisation: Organisation) -> list[EligibilityCriterion]:
+    return list(EligibilityCriterion.objects.filter(organisation=organisation, active=True))
+
+
+@transaction.atomic
+def propose_inclusion(
+    case: Case,
+    *,
+    by: User,
+    include: bool,
+    date: datetime.date,
+    criteria_met: Iterable[str],
+    reason: str,
+) -> InclusionDecision:
+    """Put the team's decision to a supervisor: include (after screening) or decline."""
+    workflow.require_step(case, "decide_inclusion")
+    check_date(case, date)
+    if case.inclusion_decisions.filter(status=ApprovalStatus.PENDING).exists():
+        raise ValidationError(_("A decision on this referral is already waiting for approval."))
+    if include and case.stage != Stage.SCREENING:
+        raise ValidationError(
+            _("A client can be included only after the first meeting, with consent.")
+        )
+    if include and not Screening.objects.filter(case=case).exists():
+        raise ValidationError(_("Complete the screening before proposing inclusion."))
+    if not include and not reason.strip():
+        raise ValidationError({"reason": _("Say why the referral is declined.")})
+    met = {str(pk) for pk in criteria_met}
+    checklist = [
+        {"text": criterion.text, "met": str(criterion.pk) in met}
+        for criterion in eligibility_checklist(case.organisation)
+    ]
+    decision = InclusionDecision.objects.create(
+        case=case,
+        include=include,
+        date=date,
+        criteria=checklist,
+        reason=reason,
+        proposed_by=by,
+    )
+    record(by, AuditEvent.Action.CREATE, decision)
+    return decision
+
+
+def _review(item, *, by: User, approve: bool, note: str) -> None:
+    if item.status != ApprovalStatus.PENDING:
+        raise ValidationError(_("This is no longer waiting for approval."))
+    if not approve and not note.strip():
+        raise ValidationError({"review_note": _("Say what needs to change before approval.")})
+    item.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    item.reviewed_by, item.reviewed_at, item.review_note = by, timezone.now(), note
+    item.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    record(by, AuditEvent.Action.APPROVE if approve else AuditEvent.Action.REJECT, item)
+
+
+@transaction.atomic
+def review_inclusion(
+    decision: InclusionDecision, *, by: User, approve: bool, note: str = ""
+) -> None:
+    """A supervisor approves the team's decision (the case moves on) or sends it back."""
+    case = Case.objects.select_for_update().get(pk=decision.case_id)
+    check_approver(case, by, decision.proposed_by)
+    _review(decision, by=by, approve=approve, note=note)
+    if not approve:
+        return
+    if decision.include:
+        _transition(case, Stage.INCLUDED, by, inclusion_date=decision.date)
+    else:
+        _transition(
+            case, Stage.DECLINED, by, declined_date=decision.date, declined_reason=decision.reason
+        )
+
+
+# Assessment
+
+
+@transaction.atomic
+def record_assessment(case: Case, *, by: User, data: Data) -> Assessment:
+    workflow.require_step(case, "assess")
+    check_date(case, data["date"])
+    if case.inclusion_date and data["date"] < case.inclusion_date:
+        raise ValidationError({"date": _("An assessment cannot be dated before the inclusion.")})
+    assessment = Assessment.objects.create(case=case, recorded_by=by, **data)
+    case.reassessment_requests.filter(fulfilled_by__isnull=True).update(fulfilled_by=assessment)
+    record(by, AuditEvent.Action.CREATE, assessment)
+    return assessment
+
+
+@transaction.atomic
+def request_reassessment(case: Case, *, by: User, trigger: str, note: str) -> ReassessmentRequest:
+    workflow.require_step(case, "assess")
+    if not case.assessments.exists():
+        raise ValidationError(_("The first assessment is already due; record it instead."))
+    request = ReassessmentRequest.objects.create(
+        case=case, trigger=trigger, note=note, requested_by=by
+    )
+    record(by, AuditEvent.Action.CREATE, request)
+    return request
+
+
+# Case plans
+
+
+@transaction.atomic
+def create_plan(case: Case, *, by: User, person: Person) -> CasePlan:
+    workflow.require_step(case, "plan")
+    if person.pk != case.person_id and (
+        case.household_id is None or person.household_id != case.household_id
+    ):
+        raise ValidationError(
+            {"person": _("A plan is for the client or a member of their household.")}
+        )
+    # Until a supervisor has approved a plan of this case, every plan needs approval.
+    first = not case.plans.filter(status=CasePlan.Status.APPROVED).exists()
+    plan = CasePlan.objects.create(case=case, person=person, created_by=by, needs_approval=first)
+    record(by, AuditEvent.Action.CREATE, plan)
+    return plan
+
+
+def _require_editable_plan(plan: CasePlan) -> None:
+    workflow.require_step(plan.case, "plan")
+    if plan.status == CasePlan.Status.PENDING:
+        raise ValidationError(_("The plan is waiting for approval; it can change once reviewed."))
+
+
+@transaction.atomic
+def add_goal(plan: CasePlan, *, by: User, data: Data) -> Goal:
+    _require_editable_plan(plan)
+    if data.get("migration_option") and data["area"] != Goal.Area.MIGRATION:
+        raise ValidationError(
+            {"migration_option": _("Only a migration case goal explores a migration option.")}
+        )
+    goal = Goal.objects.create(plan=plan, **data)
+    record(by, AuditEvent.Action.CREATE, goal)
+    return goal
+
+
+@transaction.atomic
+def add_action(goal: Goal, *, by: User, data: Data) -> Action:
+    _require_editable_plan(goal.plan)
+    if data["owner"] == Action.Owner.THIRD_PARTY and not data.get("third_party", "").strip():
+        raise ValidationError({"third_party": _("Name the third party who owns this action.")})
+    action = Action.objects.create(goal=goal, **data)
+    record(by, AuditEvent.Action.CREATE, action)
+    return action
+
+
+@transaction.atomic
+def set_action_status(action: Action, *, by: User, status: str) -> None:
+    workflow.require_step(action.goal.plan.case, "plan")
+    action.status = status
+    action.completed_on = today() if status == Action.Status.DONE else None
+    action.save(update_fields=["status", "completed_on"])
+    record(by, AuditEvent.Action.UPDATE, action, detail=f"status={status}")
+
+
+@transaction.atomic
+def submit_plan(plan: CasePlan, *, by: User) -> None:
+    """Send the first plan to a supervisor; later plans take effect at once."""
+    _require_editable_plan(plan)
+    if plan.status != CasePlan.Status.DRAFT:
+        raise ValidationError(_("This plan was already submitted."))
+    if not plan.goals.exists():
+        raise ValidationError(_("Add at least one goal before submitting the plan."))
+    if plan.needs_approval:
+        plan.status = CasePlan.Status.PENDING
+        plan.save(update_fields=["status"])
+        record(by, AuditEvent.Action.UPDATE, plan, detail="submitted")
+    else:
+        plan.status, plan.approved_at = CasePlan.Status.APPROVED, timezone.now()
+        plan.save(update_fields=["status", "approved_at"])
+        record(by, AuditEvent.Action.UPDATE, plan, detail="agreed")
+
+
+@transaction.atomic
+def review_plan(plan: CasePlan, *, by: User, approve: bool, note: str = "") -> None:
+    case = Case.objects.select_for_update().get(pk=plan.case_id)
+    check_approver(case, by, plan.created_by)
+    if plan.status != CasePlan.Status.PENDING:
+        raise ValidationError(_("This plan is not waiting for approval."))
+    if not approve and not note.strip():
+        raise ValidationError({"review_note": _("Say what needs to change before approval.")})
+    plan.status = CasePlan.Status.APPROVED if approve else CasePlan.Status.DRAFT
+    plan.approved_by, plan.approved_at = (by, timezone.now()) if approve else (None, None)
+    plan.review_note = note
+    plan.save(update_fields=["status", "approved_by", "approved_at", "review_note"])
+    record(by, AuditEvent.Action.APPROVE if approve else AuditEvent.Action.REJECT, plan)
+    if approve and case.stage == Stage.INCLUDED:
+        _transition(case, Stage.ACTIVE, by)
+
+
+@transaction.atomic
+def add_plan_review(plan: CasePlan, *, by: User, date: datetime.date, note: str) -> PlanReview:
+    workflow.require_step(plan.case, "plan")
+    if plan.status != CasePlan.Status.APPROVED:
+        raise ValidationError(_("Only an agreed plan is reviewed."))
+    check_date(plan.case, date)
+    review = PlanReview.objects.create(plan=plan, date=date, note=note, reviewed_by=by)
+    record(by, AuditEvent.Action.CREATE, review)
+    return review
+
+
+# Intervention
+
+
+def _set_engagement(case: Case, *, by: User, date: datetime.date, level: str, source: str) -> None:
+    EngagementRecord.objects.create(
+        case=case, date=date, level=level, source=source, recorded_by=by
+    )
+    latest = case.engagement_records.order_by("-date", "-created_at").first()
+    Case.objects.filter(pk=case.pk).update(engagement_level=latest.level)
+    case.engagement_level = latest.level
+
+
+@transaction.atomic
+def log_contact(case: Case, *, by: User, data: Data) -> Contact:
+    """Log a contact; the engagement level seen, if given, joins the case's history."""
+    workflow.require_step(case, "contact")
+    check_date(case, data["date"])
+    data = dict(data)
+    if data.get("content_not_recorded"):
+        data["note"] = ""
+    contact = Contact.objects.create(case=case, recorded_by=by, **data)
+    if contact.engagement_level:
+        _set_engagement(
+            case,
+            by=by,
+            date=contact.date,
+            level=contact.engagement_level,
+            source=EngagementRecord.Source.CONTACT,
+        )
+    record(by, AuditEvent.Action.CREATE, contact)
+    return contact
+
+
+@transaction.atomic
+def record_outcome(
+    case: Case,
+    *,
+    by: User,
+    outcome: str,
+    permanence: str,
+    date: datetime.date,
+    expected_version: int,
+) -> None:
+    workflow.require_step(case, "outcome")
+    check_date(case, date, "outcome_date")
+    if outcome and not permanence:
+        raise ValidationError(
+            {"outcome_permanence": _("Say whether the outcome is permanent or temporary.")}
+        )
+    case.outcome, case.outcome_permanence = outcome, permanence if outcome else ""
+    case.outcome_date = date if outcome else None
+    save_versioned(
+        case,
+        expected_version=expected_version,
+        fields=["outcome", "outcome_permanence", "outcome_date"],
+    )
+    record(by, AuditEvent.Action.UPDATE, case, detail="outcome")
+
+
+# Resolution and closure
+
+
+DISENGAGEMENT_REASONS = (ClosureReason.DISENGAGED, ClosureReason.ABSCONDED)
+
+
+@transaction.atomic
+def request_closure(case: Case, *, by: User, data: Data) -> Closure:
+    workflow.require_step(case, "close")
+    check_date(case, data["date"])
+    if case.closures.filter(status=ApprovalStatus.PENDING).exists():
+        raise ValidationError(_("A closure is already waiting for approval."))
+    if data["reason"] in DISENGAGEMENT_REASONS and not data.get("disengagement_factors"):
+        raise ValidationError(
+            {
+                "disengagement_factors": _(
+                    "Tick the factors known so far, or 'Contact lost, reason not known'."
+                )
+            }
+        )
+    if (
+        "other" in data.get("disengagement_factors", [])
+        and not data.get("disengagement_other", "").strip()
+    ):
+        raise ValidationError({"disengagement_other": _("Describe the other factor.")})
+    if data.get("outcome") and not data.get("outcome_permanence"):
+        raise ValidationError(
+            {"outcome_permanence": _("Say whether the outcome is permanent or temporary.")}
+        )
+    if data["reason"] == ClosureReason.RESOLVED and not (data.get("outcome") or case.outcome):
+        raise ValidationError({"outcome": _("A resolved case has an outcome: record it.")})
+    closure = Closure.objects.create(case=case, requested_by=by, **data)
+    record(by, AuditEvent.Action.CREATE, closure)
+    return closure
+
+
+@transaction.atomic
+def review_closure(closure: Closure, *, by: User, approve: bool, note: str = "") -> None:
+    """Approve a closure (the case closes, open actions end) or send it back."""
+    case = Case.objects.select_for_update().get(pk=closure.case_id)
+    check_approver(case, by, closure.requested_by)
+    _review(closure, by=by, approve=approve, note=note)
+    if not approve:
+        return
+    outcome = {}
+    if closure.outcome:
+        outcome = {
+            "outcome": closure.outcome,
+            "outcome_permanence": closure.outcome_permanence,
+            "outcome_date": case.outcome_date or closure.date,
+        }
+    _transition(case, Stage.CLOSED, by, closure_date=closure.date, **outcome)
+    Action.objects.filter(goal__plan__case=case, status=Action.Status.OPEN).update(
+        status=Action.Status.CANCELLED
+    )
+
+
+@transaction.atomic
+def reopen(case: Case, *, by: User, referral: Data) -> Case:
+    """Start a new enrollment for the same person, linked to the closed or declined one."""
+    workflow.require_step(case, "reopen")
+    if Case.objects.filter(previous=case).exists():
+        raise ValidationError(_("This case was already reopened."))
+    check_date(case, referral["referral_date"], "referral_date")
+    if referral["referral_date"] < (case.closure_date or case.declined_date or case.referral_date):
+        raise ValidationError({"referral_date": _("The new referral must come after the closure.")})
+    new = Case.objects.create(
+        organisation=case.organisation,
+        person=case.person,
+        household=case.household,
+        case_manager=case.case_manager,
+        city=case.city,
+        previous=case,
+        **referral,
+    )
+    record(by, AuditEvent.Action.CREATE, new, detail="reopened")
+    return new
+
+
+@transaction.atomic
+def reassign(case: Case, *, by: User, case_manager: User, expected_version: int) -> None:
+    workflow.require_step(case, "reassign")
+    if case_manager.organisation_id != case.organisation_id or not case_manager.is_active:
+        raise ValidationError(
+            {"case_manager": _("Choose an active case manager of your organisation.")}
+        )
+    case.case_manager = case_manager
+    save_versioned(case, expected_version=expected_version, fields=["case_manager"])
+    record(by, AuditEvent.Action.UPDATE, case, detail="case_manager")
+
+
+@transaction.atomic
+def update_identity(person: Person, *, by: User, data: Data, expected_version: int) -> None:
+    for name, value in data.items():
+        setattr(person, name, value)
+    save_versioned(person, expected_version=expected_version, fields=list(data))
+    record(by, AuditEvent.Action.UPDATE, person, detail=",".join(sorted(data)))
+
+
+# The organisation's eligibility checklist
+
+
+def add_criterion(organisation: Organisation, *, by: User, text: str) -> EligibilityCriterion:
+    position = EligibilityCriterion.objects.filter(organisation=organisation).count()
+    criterion = EligibilityCriterion.objects.create(
+        organisation=organisation, text=text.strip(), position=position
+    )
+    record(by, AuditEvent.Action.CREATE, criterion)
+    return criterion
+
+
+def toggle_criterion(criterion: EligibilityCriterion, *, by: User) -> None:
+    """Take a criterion out of use, or back in (answered checklists keep their text)."""
+    criterion.active = not criterion.active
+    criterion.save(update_fields=["active"])
+    record(by, AuditEvent.Action.UPDATE, criterion, detail=f"active={criterion.active}")

@@ -1,0 +1,158 @@
+"""The case page reads as one story: every step of the case as dated events."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from engage.cases.models import Case, Stage
+from engage.cases.models.process import ApprovalStatus
+
+
+@dataclass
+class Event:
+    date: datetime.date
+    kind: str
+    title: str | Promise
+    lines: list = field(default_factory=list)
+    sensitive: bool = False
+
+
+def prefetch_for_timeline(case: Case) -> Case:
+    """Load everything the timeline shows, in a fixed number of queries."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(
+        [case],
+        "contacts",
+        "assessments",
+        "inclusion_decisions",
+        "closures",
+        "engagement_records",
+        "plans__person",
+        "plans__reviews",
+        "plans__goals__actions",
+    )
+    return case
+
+
+def timeline(case: Case, *, show_sensitive: bool) -> list[Event]:
+    """Return the case's events, newest first; sensitive notes only when `show_sensitive`."""
+    events = [
+        Event(case.referral_date, "referral", _("Referred"), [case.get_referral_source_display()])
+    ]
+    meeting = getattr(case, "first_meeting", None)
+    if meeting is not None:
+        events.append(
+            Event(
+                meeting.date,
+                "first_meeting",
+                _("First meeting"),
+                [
+                    _("Consent to case management recorded")
+                    if meeting.consent_given
+                    else _("No consent to case management yet")
+                ],
+            )
+        )
+    screening = getattr(case, "screening", None)
+    if screening is not None:
+        events.append(
+            Event(
+                screening.date,
+                "screening",
+                _("Screening"),
+                [label for _code, label, _note in screening.vulnerabilities()],
+            )
+        )
+    for decision in case.inclusion_decisions.all():
+        title = _("Inclusion proposed") if decision.include else _("Declining proposed")
+        status = {
+            ApprovalStatus.PENDING: _("waiting for approval"),
+            ApprovalStatus.APPROVED: _("approved"),
+            ApprovalStatus.REJECTED: _("sent back"),
+        }[decision.status]
+        events.append(Event(decision.date, "decision", title, [status]))
+    if case.inclusion_date:
+        events.append(Event(case.inclusion_date, "included", _("Included in the programme")))
+    if case.stage == Stage.DECLINED and case.declined_date:
+        events.append(
+            Event(case.declined_date, "declined", _("Referral declined"), [case.declined_reason])
+        )
+    for assessment in case.assessments.all():
+        events.append(
+            Event(
+                assessment.date,
+                "assessment",
+                _("Assessment"),
+                [
+                    _(
+                        "Decision making %(a)s/5 · Engaging with procedures %(b)s/5 · Well-being %(c)s/5"
+                    )
+                    % {
+                        "a": assessment.informed_decisions,
+                        "b": assessment.engage_procedures,
+                        "c": assessment.wellbeing,
+                    }
+                ],
+            )
+        )
+    for plan in case.plans.all():
+        if plan.approved_at:
+            events.append(
+                Event(
+                    plan.approved_at.date(),
+                    "plan",
+                    _("Case plan agreed for %(person)s") % {"person": plan.person},
+                )
+            )
+        for review in plan.reviews.all():
+            events.append(Event(review.date, "plan_review", _("Plan reviewed"), [review.note]))
+    for contact in case.contacts.all():
+        lines = [contact.get_type_display()]
+        if contact.content_not_recorded:
+            lines.append(_("Content not recorded"))
+        elif contact.note and (show_sensitive or not contact.sensitive):
+            lines.append(contact.note)
+        if contact.engagement_level:
+            lines.append(
+                _("Engagement: %(level)s") % {"level": contact.get_engagement_level_display()}
+            )
+        events.append(
+            Event(contact.date, "contact", _("Contact"), lines, sensitive=contact.sensitive)
+        )
+    if case.outcome and case.outcome_date:
+        events.append(
+            Event(
+                case.outcome_date,
+                "outcome",
+                _("Outcome reached"),
+                [f"{case.get_outcome_display()} ({case.get_outcome_permanence_display()})"],
+            )
+        )
+    for closure in case.closures.all():
+        if closure.status == ApprovalStatus.APPROVED:
+            events.append(
+                Event(closure.date, "closure", _("Case closed"), [closure.get_reason_display()])
+            )
+        elif closure.status == ApprovalStatus.PENDING:
+            events.append(
+                Event(
+                    closure.date, "closure", _("Closure proposed"), [closure.get_reason_display()]
+                )
+            )
+    return sorted(events, key=lambda event: event.date, reverse=True)
+
+
+def rating_trend(case: Case) -> list[dict]:
+    """Return the three ratings of each assessment, oldest first, for the trend table."""
+    return [
+        {
+            "date": a.date,
+            "informed_decisions": a.informed_decisions,
+            "engage_procedures": a.engage_procedures,
+            "wellbeing": a.wellbeing,
+        }
+        for a in case.assessments.all()
+    ]

@@ -1,0 +1,87 @@
+"""The case management process as a state machine, written once.
+
+Stages move only along TRANSITIONS; each step of the work is allowed only in the stages STEPS
+names. Services call `require_step` and `move`; views call `allowed_steps` to show what's next.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from engage.cases.models import Case, Stage
+from engage.cases.models.case import IN_PROGRAMME as IN_PROGRAMME_STAGES
+from engage.cases.models.case import OPEN_STAGES
+
+TRANSITIONS: dict[str, set[str]] = {
+    Stage.REFERRED: {Stage.SCREENING, Stage.DECLINED},
+    Stage.SCREENING: {Stage.INCLUDED, Stage.DECLINED},
+    Stage.INCLUDED: {Stage.ACTIVE, Stage.CLOSED},
+    Stage.ACTIVE: {Stage.CLOSED},
+    Stage.DECLINED: set(),
+    Stage.CLOSED: set(),
+}
+
+OPEN = set(OPEN_STAGES)
+IN_PROGRAMME = set(IN_PROGRAMME_STAGES)
+
+STEPS: dict[str, set[str]] = {
+    "first_meeting": {Stage.REFERRED},
+    "screening": {Stage.SCREENING},
+    "decide_inclusion": {Stage.REFERRED, Stage.SCREENING},
+    "assess": IN_PROGRAMME,
+    "plan": IN_PROGRAMME,
+    "contact": OPEN,
+    "outcome": IN_PROGRAMME,
+    "close": IN_PROGRAMME,
+    "reopen": {Stage.CLOSED, Stage.DECLINED},
+    "edit_identity": OPEN,
+    "reassign": OPEN,
+}
+
+_REFUSALS = {
+    "first_meeting": _("The first meeting is recorded while the case is a new referral."),
+    "screening": _(
+        "Screening is recorded after the first meeting and before the inclusion decision."
+    ),
+    "decide_inclusion": _("An inclusion decision can only be made for a referral not yet decided."),
+    "assess": _("Assessments start once the client is included in the programme."),
+    "plan": _("A case plan can only be made once the client is included in the programme."),
+    "contact": _("Contacts cannot be added to a closed or declined case."),
+    "outcome": _("An outcome can only be recorded while the client is in the programme."),
+    "close": _("Only a case in the programme can be closed; a referral is declined instead."),
+    "reopen": _("Only a closed or declined case can be reopened."),
+    "edit_identity": _("The identity of a closed case can no longer be edited here."),
+    "reassign": _("A closed or declined case cannot be reassigned."),
+}
+
+
+def allowed_steps(case: Case) -> set[str]:
+    return {step for step, stages in STEPS.items() if case.stage in stages}
+
+
+def require_step(case: Case, step: str) -> None:
+    """Raise a ValidationError that says why, unless `step` is allowed in the case's stage."""
+    if case.stage not in STEPS[step]:
+        raise ValidationError(_REFUSALS[step], code="wrong_stage")
+
+
+def move(case: Case, to: str) -> None:
+    """Change the case's stage in memory, refusing any move the process does not have."""
+    if to not in TRANSITIONS[case.stage]:
+        raise ValidationError(
+            _("A case cannot go from %(from)s to %(to)s.")
+            % {"from": Stage(case.stage).label, "to": Stage(to).label},
+            code="invalid_transition",
+        )
+    case.stage = to
+
+
+NEXT_STEP_HINTS = {
+    Stage.REFERRED: _("Record the first meeting: explain the programme and record consent."),
+    Stage.SCREENING: _("Complete the screening, then propose the inclusion decision."),
+    Stage.INCLUDED: _(
+        "Assess the client and agree a case plan; a supervisor approves the first plan."
+    ),
+    Stage.ACTIVE: _("Keep in regular contact, review the plan and reassess when due."),
+    Stage.DECLINED: _("This referral was declined. It can be reopened as a new enrollment."),
+    Stage.CLOSED: _("This case is closed. It can be reopened as a new enrollment."),
+}

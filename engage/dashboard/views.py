@@ -1,0 +1,118 @@
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from engage.accounts.models import Organisation, Role, Team, User
+from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.cases.due import Due, caseload, due_counts
+from engage.cases.models import Case, Stage
+from engage.cases.services import today
+
+
+@role_required(*ANY_STAFF)
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    builder = {
+        Role.CASE_MANAGER: _case_manager,
+        Role.SUPERVISOR: _supervisor,
+        Role.ORG_ADMIN: _org_admin,
+        Role.NETWORK_COORDINATOR: _network_coordinator,
+    }[user.role]
+    template, context = builder(user)
+    return render(request, template, context)
+
+
+def _case_manager(user: User) -> tuple[str, dict]:
+    rows = caseload(Case.objects.visible_to(user).filter(case_manager=user), today())
+    team = user.team
+    colleagues = []
+    if team is not None:
+        colleagues = (
+            User.objects.visible_to(user)
+            .filter(team=team, is_active=True)
+            .exclude(pk=user.pk)
+            .order_by("first_name", "last_name")
+        )
+    return "dashboard/case_manager.html", {
+        "team": team,
+        "colleagues": colleagues,
+        "rows": rows,
+        "counts": due_counts(rows),
+        "due_labels": dict(Due.CHOICES),
+    }
+
+
+def _supervisor(user: User) -> tuple[str, dict]:
+    """Each case manager of the supervisor's teams, with caseload and what is due."""
+    rows = caseload(Case.objects.visible_to(user), today())
+    by_manager: dict = {}
+    for row in rows:
+        by_manager.setdefault(row.case.case_manager, []).append(row)
+    team_members = (
+        User.objects.filter(team__leader=user, is_active=True)
+        .select_related("team")
+        .order_by("team__name", "first_name", "last_name")
+    )
+    organisation = user.organisation
+    managers = []
+    for member in team_members:
+        member_rows = by_manager.pop(member, [])
+        in_programme = sum(1 for row in member_rows if row.case.in_programme)
+        managers.append(
+            {
+                "user": member,
+                "rows": member_rows,
+                "in_programme": in_programme,
+                "over_target": in_programme > organisation.caseload_target_max,
+                "counts": due_counts(member_rows),
+            }
+        )
+    context = {
+        "managers": managers,
+        "target": (organisation.caseload_target_min, organisation.caseload_target_max),
+        "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
+        "due_labels": dict(Due.CHOICES),
+    }
+    return "dashboard/supervisor.html", context
+
+
+def _org_admin(user: User) -> tuple[str, dict]:
+    staff = User.objects.visible_to(user)
+    by_role = dict(
+        staff.filter(is_active=True).values_list("role").annotate(n=Count("pk")).order_by()
+    )
+    roles = [
+        (role.label, by_role.get(role.value, 0))
+        for role in Role
+        if role != Role.NETWORK_COORDINATOR
+    ]
+    context = {
+        "roles": roles,
+        "inactive_count": staff.filter(is_active=False).count(),
+        "teams": Team.objects.visible_to(user).with_member_counts(),
+        "cities": user.organisation.cities.all(),
+        "unassigned": staff.filter(is_active=True, role=Role.CASE_MANAGER, team__isnull=True),
+        "stages": _stage_counts(user),
+    }
+    return "dashboard/org_admin.html", context
+
+
+def _stage_counts(user: User) -> list[tuple[str, int]]:
+    counts = dict(
+        Case.objects.visible_to(user).values_list("stage").annotate(n=Count("pk")).order_by()
+    )
+    return [(stage.label, counts.get(stage.value, 0)) for stage in Stage]
+
+
+def _network_coordinator(user: User) -> tuple[str, dict]:
+    # Counts only: the network sees no person of any organisation.
+    pilots = (
+        Organisation.objects.annotate(
+            staff_count=Count("members", filter=Q(members__is_active=True), distinct=True),
+            team_count=Count("teams", distinct=True),
+        )
+        .prefetch_related("cities")
+        .order_by("code")
+    )
+    countries = {pilot.country.code for pilot in pilots}
+    return "dashboard/network.html", {"pilots": pilots, "country_count": len(countries)}

@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from engage.accounts import services as accounts
+from engage.accounts.models import Organisation, Role, Team, User
+from engage.demo.pilots import PILOTS, DemoPilot
+
+NETWORK_USERNAME = "network"
+
+
+class Command(BaseCommand):
+    help = "Create the network's seven demo pilots with their staff (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DEBUG is off. Never on an instance with real data.",
+        )
+
+    def handle(self, *args, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off: this looks like production. Demo accounts with a known password "
+                "must not exist there. Use --force only on a throwaway instance."
+            )
+        password = settings.ENGAGE_DEMO_PASSWORD
+        with transaction.atomic():
+            logins = [self._pilot(pilot, password) for pilot in PILOTS]
+            _user(
+                NETWORK_USERNAME,
+                password,
+                role=Role.NETWORK_COORDINATOR,
+                organisation=None,
+                first_name="Nadia",
+                last_name="Demo",
+            )
+        self._print_logins(logins, password)
+
+    def _pilot(self, pilot: DemoPilot, password: str) -> tuple[str, list[str]]:
+        organisation = Organisation.objects.filter(code=pilot.code).first()
+        if organisation is None:
+            organisation = accounts.create_organisation(
+                code=pilot.code, name=pilot.name, country=pilot.country, cities=pilot.cities
+            )
+        prefix = pilot.code.lower()
+        supervisor = _user(
+            f"{prefix}-sup",
+            password,
+            role=Role.SUPERVISOR,
+            organisation=organisation,
+            first_name=pilot.supervisor,
+        )
+        team, _ = Team.objects.get_or_create(
+            organisation=organisation, name=pilot.cities[0], defaults={"leader": supervisor}
+        )
+        if supervisor.team_id != team.pk:
+            User.objects.filter(pk=supervisor.pk).update(team=team)
+        usernames = [f"{prefix}-cm{n}" for n in range(1, len(pilot.case_managers) + 1)]
+        for username, first_name in zip(usernames, pilot.case_managers, strict=True):
+            _user(
+                username,
+                password,
+                role=Role.CASE_MANAGER,
+                organisation=organisation,
+                first_name=first_name,
+                team=team,
+            )
+        _user(
+            f"{prefix}-admin",
+            password,
+            role=Role.ORG_ADMIN,
+            organisation=organisation,
+            first_name=pilot.admin,
+        )
+        return pilot.code, [*usernames, f"{prefix}-sup", f"{prefix}-admin"]
+
+    def _print_logins(self, logins: list[tuple[str, list[str]]], password: str) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
+        for code, usernames in logins:
+            self.stdout.write(f"  {code:<9} {'  '.join(usernames)}")
+        self.stdout.write(f"  {'network':<9} {NETWORK_USERNAME}   (network coordinator)")
+        self.stdout.write(f"Password for every demo login: {password}")
+
+
+def _user(
+    username: str,
+    password: str,
+    *,
+    role: str,
+    organisation: Organisation | None,
+    first_name: str,
+    last_name: str = "Demo",
+    team: Team | None = None,
+) -> User:
+    """Create the demo user, or put an existing one back as the demo describes it."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        return accounts.create_user(
+            organisation=organisation,
+            username=username,
+            password=password,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            team=team,
+            must_change_password=False,
+        )
+    user.organisation, user.role, user.team, user.is_active = organisation, role, team, True
+    user.first_name, user.last_name, user.must_change_password = first_name, last_name, False
+    user.set_password(password)
+    user.save()
+    return user

@@ -1,0 +1,21 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """Forbid caching of every page served to a logged-in user.
+
+    Pages behind login show people's case data; a shared computer's browser cache or a proxy must
+    never keep a copy.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

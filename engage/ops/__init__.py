@@ -1,0 +1,1 @@
+"""Running Engage in production: serving, and later backups. Depends on the domain apps."""

@@ -1,0 +1,22 @@
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from django.views.decorators.http import require_GET
+from django.views.i18n import set_language
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Tell a load balancer the process is up; reveals nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", include("engage.dashboard.urls")),
+    path("accounts/", include("engage.accounts.urls")),
+    path("cases/", include("engage.cases.urls")),
+    # Switching language works before login too (on the sign-in page).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("health/", health, name="health"),
+]

@@ -1,0 +1,98 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from engage.accounts import services
+from engage.accounts.models import City
+
+
+@pytest.mark.django_db
+class TestCreateOrganisation:
+    def test_it_creates_a_pilot_with_its_cities(self):
+        organisation = services.create_organisation(
+            code="PL-SIP", name="SIP", country="PL", cities=["Warsaw", " Lodz ", "Warsaw", ""]
+        )
+        assert organisation.code == "PL-SIP"
+        assert list(organisation.cities.values_list("name", flat=True)) == ["Lodz", "Warsaw"]
+
+    @pytest.mark.parametrize(
+        "code", ["BG", "bg-cla", "BG-C", "BGR-CLA", "BG-CLA-1", "BG-ABCDEFGHIJK"]
+    )
+    def test_it_refuses_a_code_not_in_the_network_form(self, code):
+        with pytest.raises(ValidationError) as error:
+            services.create_organisation(code=code, name="X", country="BG")
+        assert "code" in error.value.message_dict
+
+    def test_it_refuses_a_code_of_another_country(self):
+        with pytest.raises(ValidationError) as error:
+            services.create_organisation(code="BG-CLA", name="X", country="CY")
+        assert "must start with the country's code, CY" in str(error.value.message_dict["code"])
+
+    def test_it_refuses_a_duplicate_code(self, organisation):
+        with pytest.raises(ValidationError):
+            services.create_organisation(code=organisation.code, name="X", country="BG")
+
+
+def _form(organisation, **overrides):
+    data = {
+        "name": organisation.name,
+        "cities": "Sofia",
+        "version": organisation.version,
+        "contact_interval_days": 14,
+        "reassessment_interval_days": 90,
+        "plan_review_interval_days": 90,
+        "caseload_target_min": 20,
+        "caseload_target_max": 25,
+    }
+    return data | overrides
+
+
+@pytest.mark.django_db
+class TestOrganisationPage:
+    def test_it_lets_the_admin_rename_and_change_cities(self, as_user, ada, organisation):
+        response = as_user(ada).post(
+            "/accounts/organisation/",
+            _form(
+                organisation, name="CLA Voice", cities="Sofia\nPlovdiv\n", contact_interval_days=7
+            ),
+        )
+        assert response.status_code == 302
+        organisation.refresh_from_db()
+        assert organisation.name == "CLA Voice"
+        assert organisation.contact_interval_days == 7
+        assert set(
+            City.objects.filter(organisation=organisation).values_list("name", flat=True)
+        ) == {
+            "Sofia",
+            "Plovdiv",
+        }
+
+    def test_it_requires_at_least_one_city(self, as_user, ada, organisation):
+        response = as_user(ada).post(
+            "/accounts/organisation/",
+            {"name": "CLA", "cities": "  \n", "version": organisation.version},
+        )
+        assert response.status_code == 200
+        assert "Name at least one city." in response.content.decode()
+
+    def test_it_refuses_a_stale_edit_and_keeps_the_first(self, as_user, ada, organisation):
+        client = as_user(ada)
+        stale = organisation.version
+        client.post("/accounts/organisation/", _form(organisation, name="First"))
+        response = client.post(
+            "/accounts/organisation/", _form(organisation, name="Second", version=stale)
+        )
+        assert response.status_code == 200
+        assert "Someone else changed this record" in response.content.decode()
+        organisation.refresh_from_db()
+        assert organisation.name == "First"
+
+    def test_it_refuses_a_caseload_target_upside_down(self, as_user, ada, organisation):
+        response = as_user(ada).post(
+            "/accounts/organisation/",
+            _form(organisation, caseload_target_min=30, caseload_target_max=10),
+        )
+        assert "must not be below the lower one" in response.content.decode()
+
+    def test_it_is_for_org_admins_only(self, as_user, alice, bob, nadia):
+        for user in (alice, bob, nadia):
+            assert as_user(user).get("/accounts/organisation/").status_code == 404

@@ -1,0 +1,29 @@
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_takes_a_demo_case_manager_through_sign_in_language_and_sign_out(page, settings):
+    settings.ENGAGE_DEMO_PASSWORD = "browser-demo-password"
+    call_command("seed_demo", force=True, verbosity=0)
+
+    page.goto("/")
+    page.get_by_label("Username").fill("bg-cla-cm1")
+    page.get_by_label("Password").fill("browser-demo-password")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_role("heading", name="My caseload").wait_for()
+    assert "Elena Demo" in page.locator(".whoami").inner_text()
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link", name="Dashboard").is_visible()
+    assert nav.get_by_role("link", name="Users").count() == 0
+
+    page.select_option("#language-select", "fr")
+    page.get_by_role("button", name="Change language").click()
+    page.get_by_role("heading", name="Mes dossiers").wait_for()
+    assert page.locator("html").get_attribute("lang") == "fr"
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("heading", name="Se connecter à Engage").wait_for()
+    assert "/accounts/login/" in page.url

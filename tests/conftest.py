@@ -1,0 +1,90 @@
+"""The people every test can call on, after the style guide.
+
+- alice: a case manager of the Sofia pilot, in Bob's team
+- bob: a supervisor of the same organisation, leading Alice's team
+- ada: the organisation admin of Alice's and Bob's organisation
+- charlie: a case manager of another organisation, who must see nothing of the first
+- olga: the organisation admin of Charlie's organisation
+- nadia: the network coordinator
+"""
+
+import pytest
+
+from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
+from engage.accounts.models import Role
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Argon2 is deliberately slow; tests only need passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organisation(db):
+    organisation = OrganisationFactory(code="BG-CLA", country="BG", name="Sofia pilot")
+    CityFactory(organisation=organisation, name="Sofia")
+    return organisation
+
+
+@pytest.fixture
+def other_organisation(db):
+    organisation = OrganisationFactory(code="CY-CYRC", country="CY", name="Nicosia pilot")
+    CityFactory(organisation=organisation, name="Nicosia")
+    return organisation
+
+
+@pytest.fixture
+def bob(organisation):
+    return UserFactory(
+        username="bob", first_name="Bob", role=Role.SUPERVISOR, organisation=organisation
+    )
+
+
+@pytest.fixture
+def team(organisation, bob):
+    team = TeamFactory(organisation=organisation, name="Sofia", leader=bob)
+    bob.team = team
+    bob.save(update_fields=["team"])
+    return team
+
+
+@pytest.fixture
+def alice(organisation, team):
+    return UserFactory(username="alice", first_name="Alice", organisation=organisation, team=team)
+
+
+@pytest.fixture
+def ada(organisation):
+    return UserFactory(
+        username="ada", first_name="Ada", role=Role.ORG_ADMIN, organisation=organisation
+    )
+
+
+@pytest.fixture
+def charlie(other_organisation):
+    return UserFactory(username="charlie", first_name="Charlie", organisation=other_organisation)
+
+
+@pytest.fixture
+def olga(other_organisation):
+    return UserFactory(
+        username="olga", first_name="Olga", role=Role.ORG_ADMIN, organisation=other_organisation
+    )
+
+
+@pytest.fixture
+def nadia(db):
+    return UserFactory(username="nadia", first_name="Nadia", network=True)
+
+
+@pytest.fixture
+def as_user(client):
+    """Log the test client in as the given user and return it."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

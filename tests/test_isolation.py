@@ -1,0 +1,63 @@
+"""An outsider never reaches another organisation's objects, through any URL."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from engage.accounts.models import Team, User
+
+
+def _patterns_with_ids(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns_with_ids(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.pattern.converters:
+            yield f"{namespace}{entry.name}", list(entry.pattern.converters)
+
+
+@pytest.fixture
+def sentinel_organisation(organisation, alice, bob, ada, team):
+    """Org A, with names no page of org B may ever show."""
+    for person in (alice, bob, ada):
+        person.last_name = "Zzsentinel"
+        person.save()
+    return organisation
+
+
+def _foreign_ids(organisation):
+    return [
+        organisation.pk,
+        *User.objects.filter(organisation=organisation).values_list("pk", flat=True),
+        *Team.objects.filter(organisation=organisation).values_list("pk", flat=True),
+    ]
+
+
+@pytest.mark.django_db
+def test_it_has_url_patterns_with_ids_to_walk():
+    assert list(_patterns_with_ids())
+
+
+@pytest.mark.django_db
+def test_it_gives_an_outsider_404_for_every_object_of_another_organisation(
+    sentinel_organisation, olga, charlie, as_user
+):
+    for outsider, allowed in ((olga, {404}), (charlie, {404})):
+        client = as_user(outsider)
+        for name, params in _patterns_with_ids():
+            for pk in _foreign_ids(sentinel_organisation):
+                url = reverse(name, kwargs=dict.fromkeys(params, pk))
+                for method in (client.get, client.post):
+                    response = method(url)
+                    # A POST-only view answers GET with 405 whatever the id: no oracle either.
+                    expected = allowed | {405} if method == client.get else allowed
+                    assert response.status_code in expected, (outsider, method.__name__, url)
+                    assert b"Zzsentinel" not in response.content
+
+
+@pytest.mark.django_db
+def test_it_lists_nothing_of_another_organisation(sentinel_organisation, olga, as_user):
+    client = as_user(olga)
+    for url in ("/", "/accounts/users/", "/accounts/teams/"):
+        assert b"Zzsentinel" not in client.get(url).content, url
+    searched = client.get("/accounts/users/", {"q": "Zzsentinel"}).content.decode()
+    assert "No user matches this search." in searched

@@ -1,0 +1,50 @@
+"""Production mode: configured by the environment alone, and `engage check --deploy` is clean."""
+
+import os
+import subprocess
+import sys
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-secret-key-for-the-test-only-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "engage.example.org",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def _engage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (our own command, fixed arguments)
+        [sys.executable, "-m", "engage", *args],
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_it_reports_nothing_on_check_deploy_in_production_mode():
+    result = _engage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_refuses_to_start_in_production_without_a_secret_key():
+    env = {**PRODUCTION, "SECRET_KEY": ""}
+    result = _engage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_sends_security_headers(client, db):
+    response = client.get("/accounts/login/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "http" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_it_forbids_caching_pages_of_a_signed_in_user(as_user, alice):
+    response = as_user(alice).get("/")
+    assert "no-store" in response.headers["Cache-Control"]
