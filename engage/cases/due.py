@@ -8,16 +8,18 @@ rules run in Python over the loaded rows.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation
 from engage.cases.models import (
     Action,
+    Assessment,
     Case,
     CasePlan,
     Closure,
+    Contact,
     InclusionDecision,
     ReassessmentRequest,
 )
@@ -56,17 +58,16 @@ def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case
     return (
         cases.select_related("person", "case_manager", "organisation", "city")
         .annotate(
-            last_contact_on=Max("contacts__date"),
-            last_assessment_on=Max("assessments__date"),
-            overdue_actions=Count(
-                "plans__goals__actions",
-                filter=Q(
-                    plans__goals__actions__status=Action.Status.OPEN,
-                    plans__goals__actions__due_date__lt=today,
-                ),
-                distinct=True,
+            # Each fact is its own subquery: aggregating over several joined relations at
+            # once would multiply the rows (contacts x assessments x actions) for every case.
+            last_contact_on=_latest(Contact.objects.filter(case=OuterRef("pk"))),
+            last_assessment_on=_latest(Assessment.objects.filter(case=OuterRef("pk"))),
+            has_overdue_actions=Exists(
+                Action.objects.filter(
+                    goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
+                )
             ),
-            plan_count=Count("plans", distinct=True),
+            has_plan=Exists(CasePlan.objects.filter(case=OuterRef("pk"))),
             reassessment_requested=Exists(
                 ReassessmentRequest.objects.filter(case=OuterRef("pk"), fulfilled_by__isnull=True)
             ),
@@ -86,6 +87,10 @@ def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case
             )
         )
     )
+
+
+def _latest(dated: QuerySet) -> Subquery:
+    return Subquery(dated.order_by("-date").values("date")[:1])
 
 
 def due_items(case: Case, today: datetime.date) -> list[DueItem]:
@@ -119,7 +124,7 @@ def due_items(case: Case, today: datetime.date) -> list[DueItem]:
             if due_on <= today:
                 items.append(DueItem(Due.ASSESSMENT, _("Reassessment due"), (today - due_on).days))
 
-        if case.plan_count == 0:
+        if not case.has_plan:
             items.append(
                 DueItem(Due.PLAN, _("Case plan needed"), _days(today, case.inclusion_date))
             )
@@ -130,7 +135,7 @@ def due_items(case: Case, today: datetime.date) -> list[DueItem]:
                 items.append(DueItem(Due.PLAN_REVIEW, _("Plan review due"), (today - due_on).days))
                 break
 
-        if case.overdue_actions:
+        if case.has_overdue_actions:
             items.append(DueItem(Due.ACTIONS, _("Actions past their date"), 0))
 
     if case.inclusion_pending or case.plan_pending or case.closure_pending:

@@ -12,6 +12,7 @@ class DemoPilot:
     case_managers: tuple[str, ...]  # first names; the surname is always "Demo"
     supervisor: str
     admin: str
+    case_count: int  # fictional cases in the demo, between 60 and 150 as pilots differ in size
 
 
 PILOTS = (
@@ -23,6 +24,7 @@ PILOTS = (
         ("Lotte", "Youssef"),
         "Marie",
         "Pieter",
+        70,
     ),
     DemoPilot(
         "BG-CLA",
@@ -32,6 +34,7 @@ PILOTS = (
         ("Elena", "Georgi", "Desislava"),
         "Iva",
         "Nikolay",
+        110,
     ),
     DemoPilot(
         "CY-CYRC",
@@ -41,9 +44,17 @@ PILOTS = (
         ("Andreas", "Eleni", "Maria"),
         "Christina",
         "Stelios",
+        95,
     ),
     DemoPilot(
-        "GR-HR360", "HumanRights360", "GR", ("Athens",), ("Katerina", "Nikos"), "Sofia", "Dimitris"
+        "GR-HR360",
+        "HumanRights360",
+        "GR",
+        ("Athens",),
+        ("Katerina", "Nikos"),
+        "Sofia",
+        "Dimitris",
+        65,
     ),
     DemoPilot(
         "IT-CILD",
@@ -53,6 +64,7 @@ PILOTS = (
         ("Giulia", "Marco", "Amina"),
         "Francesca",
         "Luca",
+        120,
     ),
     DemoPilot(
         "PL-SIP",
@@ -62,6 +74,7 @@ PILOTS = (
         ("Agnieszka", "Tomasz", "Olena"),
         "Katarzyna",
         "Piotr",
+        85,
     ),
     DemoPilot(
         "GB-DA",
@@ -71,5 +84,6 @@ PILOTS = (
         ("Grace", "Samuel", "Priya", "Tom"),
         "Ruth",
         "James",
+        145,
     ),
 )

@@ -6,7 +6,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_it_takes_a_demo_case_manager_through_sign_in_language_and_sign_out(page, settings):
     settings.ENGAGE_DEMO_PASSWORD = "browser-demo-password"
-    call_command("seed_demo", force=True, verbosity=0)
+    call_command("seed_demo", force=True, cases_per_pilot=10, verbosity=0)
 
     page.goto("/")
     page.get_by_label("Username").fill("bg-cla-cm1")
@@ -15,6 +15,7 @@ def test_it_takes_a_demo_case_manager_through_sign_in_language_and_sign_out(page
 
     page.get_by_role("heading", name="My caseload").wait_for()
     assert "Elena Demo" in page.locator(".whoami").inner_text()
+    assert page.locator("main table tbody tr").count() >= 1  # her demo caseload
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Dashboard").is_visible()
     assert nav.get_by_role("link", name="Users").count() == 0

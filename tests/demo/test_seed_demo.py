@@ -10,6 +10,7 @@ PILOT_CODES = {"BE-JRS", "BG-CLA", "CY-CYRC", "GR-HR360", "IT-CILD", "PL-SIP", "
 
 
 def _seed(**options) -> str:
+    options.setdefault("no_cases", True)  # the cases have their own tests (test_demo_cases)
     out = StringIO()
     call_command("seed_demo", stdout=out, **options)
     return out.getvalue()

@@ -4,13 +4,17 @@ from django.db import transaction
 
 from engage.accounts import services as accounts
 from engage.accounts.models import Organisation, Role, Team, User
+from engage.demo.cases import seed_cases
 from engage.demo.pilots import PILOTS, DemoPilot
 
 NETWORK_USERNAME = "network"
 
 
 class Command(BaseCommand):
-    help = "Create the network's seven demo pilots with their staff (idempotent)."
+    help = (
+        "Create the network's seven demo pilots with their staff and fictional cases "
+        "(idempotent: a pilot that already has cases gets no more)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -18,16 +22,32 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even though DEBUG is off. Never on an instance with real data.",
         )
+        parser.add_argument(
+            "--cases-per-pilot",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Fictional cases per pilot (default: between 60 and 150, different per pilot).",
+        )
+        parser.add_argument(
+            "--no-cases", action="store_true", help="Create the pilots and staff only."
+        )
 
-    def handle(self, *args, force: bool, **options):
+    def handle(self, *args, force: bool, cases_per_pilot: int | None, no_cases: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off: this looks like production. Demo accounts with a known password "
                 "must not exist there. Use --force only on a throwaway instance."
             )
+        if cases_per_pilot is not None and cases_per_pilot < 0:
+            raise CommandError("--cases-per-pilot must be 0 or more.")
         password = settings.ENGAGE_DEMO_PASSWORD
         with transaction.atomic():
             logins = [self._pilot(pilot, password) for pilot in PILOTS]
+            if not no_cases:
+                for pilot in PILOTS:
+                    count = pilot.case_count if cases_per_pilot is None else cases_per_pilot
+                    self._cases(pilot, count)
             _user(
                 NETWORK_USERNAME,
                 password,
@@ -75,6 +95,18 @@ class Command(BaseCommand):
             first_name=pilot.admin,
         )
         return pilot.code, [*usernames, f"{prefix}-sup", f"{prefix}-admin"]
+
+    def _cases(self, pilot: DemoPilot, count: int) -> None:
+        organisation = Organisation.objects.get(code=pilot.code)
+        staff = User.objects.filter(organisation=organisation, is_active=True)
+        created = seed_cases(
+            organisation,
+            case_managers=list(staff.filter(role=Role.CASE_MANAGER).order_by("username")),
+            supervisor=staff.get(username=f"{pilot.code.lower()}-sup"),
+            count=count,
+        )
+        if created:
+            self.stdout.write(f"  {pilot.code}: {created} fictional cases")
 
     def _print_logins(self, logins: list[tuple[str, list[str]]], password: str) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))

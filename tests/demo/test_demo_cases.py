@@ -1,0 +1,109 @@
+"""The demo's fictional cases: believable, consistent with the process, and idempotent."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Max
+
+from engage.accounts.factories import UserFactory
+from engage.cases.due import caseload
+from engage.cases.models import (
+    Case,
+    CasePlan,
+    Closure,
+    Contact,
+    InclusionDecision,
+    Person,
+    Stage,
+)
+from engage.cases.models.closure import ClosureReason
+from engage.cases.models.process import ApprovalStatus
+from engage.demo.cases import FAMILY_NAMES, LAST_REFERRAL, seed_cases
+
+TODAY = datetime.date(2025, 6, 30)  # a short demo: fewer rows, same story
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(organisation, alice, bob, team):
+    second = UserFactory(username="alice2", organisation=organisation, team=team)
+    seed_cases(organisation, case_managers=[alice, second], supervisor=bob, count=60, today=TODAY)
+    return Case.objects.filter(organisation=organisation)
+
+
+class TestDemoCases:
+    def test_it_spreads_cases_over_every_stage_and_closure_reason(self, seeded):
+        assert 60 <= seeded.count() <= 61  # and one reopened enrollment
+        assert set(seeded.values_list("stage", flat=True)) == set(Stage.values)
+        reasons = Closure.objects.filter(case__in=seeded, status=ApprovalStatus.APPROVED)
+        assert set(reasons.values_list("reason", flat=True)) == set(ClosureReason.values)
+        assert seeded.filter(previous__isnull=False, stage=Stage.ACTIVE).count() == 1
+        # Referrals of the past years fall in 2021-2024; only the open pipeline is recent.
+        settled = seeded.exclude(stage__in=[Stage.REFERRED, Stage.SCREENING, Stage.INCLUDED])
+        settled = settled.filter(previous__isnull=True)
+        first, last = min(c.referral_date for c in settled), max(c.referral_date for c in settled)
+        assert datetime.date(2021, 1, 1) <= first and last <= LAST_REFERRAL
+
+    def test_its_stages_match_their_records(self, seeded):
+        for case in seeded.filter(stage=Stage.ACTIVE):
+            assert case.inclusion_decisions.get(status=ApprovalStatus.APPROVED).include
+            assert case.plans.filter(status=CasePlan.Status.APPROVED).exists()
+            assert case.assessments.exists() and case.contacts.exists()
+            latest = case.engagement_records.order_by("-date", "-created_at").first()
+            assert case.engagement_level == latest.level
+        for case in seeded.filter(stage=Stage.CLOSED):
+            closure = case.closures.get(status=ApprovalStatus.APPROVED)
+            assert case.closure_date == closure.date
+            assert not case.plans.filter(goals__actions__status="open").exists()
+            if closure.reason == ClosureReason.RESOLVED:
+                assert case.outcome
+        for case in seeded.filter(stage=Stage.DECLINED):
+            assert case.declined_date and case.declined_reason
+        assert all(c.outcome_permanence for c in seeded.exclude(outcome=""))
+
+    def test_its_dates_follow_the_story(self, seeded):
+        assert not Contact.objects.filter(case__in=seeded, date__gt=TODAY).exists()
+        for case in seeded.annotate(first=Max("contacts__date")):
+            dates = [c.date for c in case.contacts.all()]
+            assert all(case.referral_date <= d <= (case.closure_date or TODAY) for d in dates)
+            if case.inclusion_date:
+                assert case.referral_date < case.inclusion_date
+            if case.previous_id:
+                assert case.referral_date > case.previous.closure_date
+
+    def test_about_a_quarter_reach_an_outcome(self, seeded):
+        share = seeded.exclude(outcome="").count() / seeded.count()
+        assert 0.15 <= share <= 0.35
+
+    def test_each_case_manager_has_a_believable_caseload(self, seeded, alice, bob):
+        rows = caseload(Case.objects.visible_to(alice).filter(case_manager=alice), TODAY)
+        assert len(rows) >= 12
+        assert any(row.due for row in rows) and any(not row.due for row in rows)
+        assert InclusionDecision.objects.filter(status=ApprovalStatus.PENDING).exists()
+
+    def test_its_names_are_obviously_synthetic(self, seeded):
+        assert set(Person.objects.values_list("family_name", flat=True)) <= set(FAMILY_NAMES)
+
+    def test_it_adds_nothing_to_a_pilot_that_has_cases(self, seeded, organisation, alice, bob):
+        before = seeded.count()
+        assert seed_cases(organisation, case_managers=[alice], supervisor=bob, count=60) == 0
+        assert seeded.count() == before
+
+
+def test_seed_demo_gives_every_pilot_its_cases_once(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", cases_per_pilot=12, stdout=StringIO())
+    call_command("seed_demo", cases_per_pilot=12, stdout=StringIO())
+    per_pilot = Case.objects.values_list("organisation__code").annotate(n=Max("organisation"))
+    assert len(per_pilot) == 7
+    for code in {code for code, _n in per_pilot}:
+        assert 12 <= Case.objects.filter(organisation__code=code).count() <= 13
+
+
+def test_seed_demo_without_cases_creates_staff_only(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", no_cases=True, stdout=StringIO())
+    assert not Case.objects.exists()
