@@ -185,6 +185,18 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Encryption of identifying fields and the blind index (engage/lib/crypto.py). The keys are
+# never stored in the database or its backups. Production must set both; a development
+# instance without them gets random keys in a file beside its database, made once.
+ENGAGE_FIELD_KEYS = env_list("ENGAGE_FIELD_KEYS", default=[])
+ENGAGE_INDEX_KEY = os.environ.get("ENGAGE_INDEX_KEY", "")
+ENGAGE_DEV_KEY_FILE = DATA_DIR / "development-keys.json" if DEBUG else None
+if not DEBUG and not (ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY):
+    raise ImproperlyConfigured(
+        "ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY must be set when DEBUG is off "
+        "(make them with: engage new_keys)."
+    )
+
 # Demo conveniences are refused outside DEBUG unless forced (see seed_demo).
 ENGAGE_DEMO_PASSWORD = os.environ.get("ENGAGE_DEMO_PASSWORD", "engage-demo")
 

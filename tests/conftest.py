@@ -13,12 +13,19 @@ import pytest
 from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
 from engage.accounts.models import Role
 
+TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
+TEST_INDEX_KEY = "dGVzdC1pbmRleC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
+
 
 def pytest_configure(config):
     from django.conf import settings
 
     # Argon2 is deliberately slow; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Fixed keys, so no test writes a key file; tests of rotation change them.
+    settings.ENGAGE_FIELD_KEYS = [TEST_FIELD_KEY]
+    settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY
+    settings.ENGAGE_DEV_KEY_FILE = None
 
 
 @pytest.fixture

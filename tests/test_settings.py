@@ -9,6 +9,8 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-secret-key-for-the-test-only-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "engage.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
+    "ENGAGE_FIELD_KEYS": "Zm9yLXRoZS10ZXN0LW9ubHktMDEyMzQ1Njc4OWFiY2Q=",
+    "ENGAGE_INDEX_KEY": "aW5kZXgta2V5LWZvci10aGUtdGVzdC1vbmx5LTAxMjM=",
 }
 
 
@@ -34,6 +36,13 @@ def test_it_refuses_to_start_in_production_without_a_secret_key():
     result = _engage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_refuses_to_start_in_production_without_encryption_keys():
+    env = {**PRODUCTION, "ENGAGE_INDEX_KEY": ""}
+    result = _engage("check", env=env)
+    assert result.returncode != 0
+    assert "ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY must be set" in result.stderr
 
 
 def test_it_sends_security_headers(client, db):

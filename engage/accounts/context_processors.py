@@ -33,6 +33,10 @@ def navigation(request: HttpRequest) -> dict:
         return {"navigation": []}
     visible = [(label, reverse(name)) for label, name, roles in _NAVIGATION if user.role in roles]
     # The entry whose address is the longest prefix of this page is the current one.
-    matches = [url for _label, url in visible if request.path == url or (url != "/" and request.path.startswith(url))]
+    matches = [
+        url
+        for _label, url in visible
+        if request.path == url or (url != "/" and request.path.startswith(url))
+    ]
     current = max(matches, key=len, default=None)
     return {"navigation": [NavItem(label, url, url == current) for label, url in visible]}

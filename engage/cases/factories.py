@@ -8,16 +8,23 @@ from django.utils import timezone
 from engage.accounts.models import City
 from engage.cases import services
 from engage.cases.models import Case, Person
+from engage.cases.search import index_people
 
 
 class PersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Person
+        skip_postgeneration_save = True
 
     given_name = factory.Sequence(lambda n: f"Client{n}")
     family_name = "Example"
     sex = "female"
     nationality = "SY"
+
+    @factory.post_generation
+    def search_tokens(self, create, extracted, **kwargs):
+        if create:
+            index_people([self])
 
 
 class CaseFactory(factory.django.DjangoModelFactory):
@@ -36,6 +43,8 @@ class CaseFactory(factory.django.DjangoModelFactory):
     referral_source = "ngo"
     detention_at_referral = "released"
     migration_status = "irregular"
+    legal_basis = "consent"
+    purpose = "Case management in the community"
 
 
 def days_ago(n: int) -> datetime.date:

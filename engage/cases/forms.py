@@ -17,6 +17,7 @@ from engage.cases.models import (
     Screening,
     Stage,
 )
+from engage.cases.models.case import DEFAULT_PURPOSE
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
 from engage.lib.concurrency import VersionedFormMixin
 
@@ -87,6 +88,8 @@ class ReferralForm(forms.ModelForm):
             "detention_at_referral",
             "migration_status",
             "interpreter_language",
+            "legal_basis",
+            "purpose",
             "city",
             "case_manager",
         ]
@@ -98,6 +101,7 @@ class ReferralForm(forms.ModelForm):
         self.fields["case_manager"].queryset = case_managers_of(organisation)
         if user.role == Role.CASE_MANAGER:
             self.fields["case_manager"].initial = user.pk
+        self.fields["purpose"].initial = DEFAULT_PURPOSE
 
 
 class NewEnrollmentForm(forms.ModelForm):
@@ -109,8 +113,14 @@ class NewEnrollmentForm(forms.ModelForm):
             "detention_at_referral",
             "migration_status",
             "interpreter_language",
+            "legal_basis",
+            "purpose",
         ]
         widgets = _date_widgets("referral_date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].initial = DEFAULT_PURPOSE
 
 
 class HouseholdMemberForm(forms.ModelForm):

@@ -34,6 +34,7 @@ from engage.cases.models import (
     Stage,
 )
 from engage.cases.models.process import ApprovalStatus
+from engage.cases.search import index_people
 from engage.lib.concurrency import save_versioned
 
 Data = Mapping[str, Any]
@@ -83,6 +84,17 @@ def _transition(case: Case, to: str, by: User, **fields: Any) -> None:
 # Referral and first meeting
 
 
+def check_processing_basis(referral: Data) -> None:
+    """Every case states why its data is processed: a legal basis and a purpose (R36)."""
+    missing = {
+        name: _("Say on which legal basis and for what purpose this data is processed.")
+        for name in ("legal_basis", "purpose")
+        if not str(referral.get(name) or "").strip()
+    }
+    if missing:
+        raise ValidationError(missing)
+
+
 @transaction.atomic
 def register_referral(
     *,
@@ -103,6 +115,7 @@ def register_referral(
     if city.organisation_id != organisation.pk:
         raise ValidationError({"city": _("Choose one of your organisation's cities.")})
     check_date(None, referral["referral_date"], "referral_date")
+    check_processing_basis(referral)
     members = [member for member in household_members if member.get("given_name")]
     household = Household.objects.create(organisation=organisation) if members else None
     client = Person.objects.create(
@@ -111,8 +124,12 @@ def register_referral(
         relationship=Person.Relationship.CLIENT,
         **person,
     )
+    people = [client]
     for member in members:
-        Person.objects.create(organisation=organisation, household=household, **member)
+        people.append(
+            Person.objects.create(organisation=organisation, household=household, **member)
+        )
+    index_people(people)
     case = Case.objects.create(
         organisation=organisation,
         person=client,
@@ -494,6 +511,7 @@ def reopen(case: Case, *, by: User, referral: Data) -> Case:
     if Case.objects.filter(previous=case).exists():
         raise ValidationError(_("This case was already reopened."))
     check_date(case, referral["referral_date"], "referral_date")
+    check_processing_basis(referral)
     if referral["referral_date"] < (case.closure_date or case.declined_date or case.referral_date):
         raise ValidationError({"referral_date": _("The new referral must come after the closure.")})
     new = Case.objects.create(
@@ -526,6 +544,7 @@ def update_identity(person: Person, *, by: User, data: Data, expected_version: i
     for name, value in data.items():
         setattr(person, name, value)
     save_versioned(person, expected_version=expected_version, fields=list(data))
+    index_people([person])
     record(by, AuditEvent.Action.UPDATE, person, detail=",".join(sorted(data)))
 
 

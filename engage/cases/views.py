@@ -57,6 +57,7 @@ from engage.cases.models import (
 )
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.models.process import ApprovalStatus
+from engage.cases.search import matching_people
 from engage.cases.timeline import prefetch_for_timeline, rating_trend, timeline
 from engage.lib.concurrency import ConcurrentEditError
 from engage.lib.forms import apply_validation_error
@@ -110,11 +111,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := data["q"].strip():
-            cases = cases.filter(
-                Q(reference__icontains=q)
-                | Q(person__given_name__icontains=q)
-                | Q(person__family_name__icontains=q)
-            )
+            people = matching_people(request.user.organisation_id, q)
+            cases = cases.filter(Q(reference__icontains=q) | Q(person_id__in=people))
         if data["stage"] == "all":
             pass
         elif data["stage"]:

@@ -34,8 +34,10 @@ from engage.cases.models import (
     Screening,
 )
 from engage.cases.models.case import (
+    DEFAULT_PURPOSE,
     DetentionStatus,
     EngagementLevel,
+    LegalBasis,
     MigrationStatus,
     Outcome,
     Permanence,
@@ -45,6 +47,7 @@ from engage.cases.models.case import (
 from engage.cases.models.closure import ClosureReason, DisengagementFactor
 from engage.cases.models.person import Sex
 from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus, Rating
+from engage.cases.search import tokens_for
 
 FIRST_REFERRAL = datetime.date(2021, 1, 1)
 LAST_REFERRAL = datetime.date(2024, 12, 31)
@@ -256,6 +259,7 @@ class Rows:
 
     households: list = field(default_factory=list)
     people: list = field(default_factory=list)
+    search_tokens: list = field(default_factory=list)
     cases: list = field(default_factory=list)
     first_meetings: list = field(default_factory=list)
     screenings: list = field(default_factory=list)
@@ -270,6 +274,7 @@ class Rows:
     closures: list = field(default_factory=list)
 
     def save(self) -> None:
+        self.search_tokens = tokens_for(self.people)
         for name in self.__dataclass_fields__:
             rows = getattr(self, name)
             if rows:
@@ -424,6 +429,15 @@ class PilotStory:
             detention_at_referral=_pick(rng, DETENTION),
             migration_status=_pick(rng, MIGRATION),
             interpreter_language=rng.choice(LANGUAGES),
+            legal_basis=_pick(
+                rng,
+                (
+                    (LegalBasis.CONSENT, 85),
+                    (LegalBasis.VITAL_INTEREST, 5),
+                    (LegalBasis.LEGITIMATE_INTEREST, 10),
+                ),
+            ),
+            purpose=str(DEFAULT_PURPOSE),
             stage=plot.stage,
         )
         self.rows.cases.append(case)

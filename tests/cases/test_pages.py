@@ -19,6 +19,8 @@ def _referral(city, alice, **overrides):
         "referral-detention_at_referral": "released",
         "referral-migration_status": "refused_asylum_seeker",
         "referral-interpreter_language": "Arabic",
+        "referral-legal_basis": "consent",
+        "referral-purpose": "Case management in the community",
         "referral-city": city.pk,
         "referral-case_manager": alice.pk,
         "person-given_name": "Amal",
@@ -44,6 +46,14 @@ class TestRegisterReferral:
         assert set(
             Person.objects.filter(household=case.household).values_list("given_name", flat=True)
         ) == {"Amal", "Omar"}
+
+    def test_it_needs_a_legal_basis_and_a_purpose(self, as_user, alice, organisation):
+        city = organisation.cities.get()
+        data = _referral(city, alice, **{"referral-legal_basis": "", "referral-purpose": " "})
+        body = as_user(alice).post("/cases/new/", data).content.decode()
+        assert 'id="id_referral-legal_basis_error"' in body
+        assert 'id="id_referral-purpose_error"' in body
+        assert Case.objects.count() == 0 and Person.objects.count() == 0
 
     def test_it_shows_errors_next_to_the_fields_and_saves_nothing(
         self, as_user, alice, organisation
@@ -157,13 +167,24 @@ class TestCasePage:
 class TestLists:
     def test_it_searches_by_name_and_reference(self, as_user, case, alice, organisation):
         other = CaseFactory(
-            organisation=organisation, case_manager=alice, person__given_name="Bilal"
+            organisation=organisation,
+            case_manager=alice,
+            person__given_name="Bilal",
+            person__family_name="Émile-Searchable",
+            person__phone="+359 88 123 4567",
+            person__document_number="ab-12 345",
         )
         client = as_user(alice)
         body = client.get("/cases/", {"q": "bilal"}).content.decode()
         assert "Bilal" in body and case.person.given_name not in body
         body = client.get("/cases/", {"q": case.reference}).content.decode()
         assert case.person.given_name in body and "Bilal" not in body
+        # Case, accents, word order, a phone however spaced, a document number however typed.
+        for query in ("emile BILAL", "searchable", "+359881234567", "359 88 123 4567", "AB12345"):
+            body = client.get("/cases/", {"q": query}).content.decode()
+            assert other.reference in body and case.reference not in body, query
+        body = client.get("/cases/", {"q": "Bil"}).content.decode()
+        assert other.reference not in body  # whole words only: see cases/search.py
 
     def test_it_filters_by_what_is_due(self, as_user, case, alice, organisation):
         recent = CaseFactory(

@@ -287,6 +287,8 @@ class TestClosure:
                 "referral_source": "self",
                 "detention_at_referral": "none",
                 "migration_status": "irregular",
+                "legal_basis": "consent",
+                "purpose": "Case management",
             },
         )
         assert new.previous == case and new.person == case.person and new.stage == Stage.REFERRED

@@ -7,7 +7,7 @@ can be protected and erased while the de-identified facts stay for the network's
 from engage.cases.models.case import Case, EngagementLevel, EngagementRecord, Outcome, Stage
 from engage.cases.models.closure import Closure, ClosureReason, DisengagementFactor
 from engage.cases.models.contact import Contact
-from engage.cases.models.person import Household, Person
+from engage.cases.models.person import Household, Person, SearchToken
 from engage.cases.models.plan import Action, CasePlan, Goal, PlanReview
 from engage.cases.models.process import (
     Assessment,
@@ -39,5 +39,6 @@ __all__ = [
     "PlanReview",
     "ReassessmentRequest",
     "Screening",
+    "SearchToken",
     "Stage",
 ]

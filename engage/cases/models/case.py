@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import City, Organisation, Role, User
 from engage.cases.models.person import Household, Person
+from engage.lib.fields import EncryptedTextField
 
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -78,6 +79,20 @@ class Permanence(models.TextChoices):
     TEMPORARY = "temporary", _("Temporary")
 
 
+class LegalBasis(models.TextChoices):
+    """The legal bases for processing personal data (GDPR art. 6; ICRC Handbook, chapter 3)."""
+
+    CONSENT = "consent", _("Consent")
+    VITAL_INTEREST = "vital_interest", _("Vital interest")
+    PUBLIC_INTEREST = "public_interest", _("Important grounds of public interest")
+    LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+    CONTRACT = "contract", _("Performance of a contract")
+    LEGAL_OBLIGATION = "legal_obligation", _("Compliance with a legal obligation")
+
+
+DEFAULT_PURPOSE = _("Case management in the community, as an alternative to detention")
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "CaseQuerySet":
         """Return the cases `user` may see; the only way views reach cases.
@@ -137,6 +152,14 @@ class Case(models.Model):
     migration_status = models.CharField(
         _("migration status at referral"), max_length=24, choices=MigrationStatus.choices
     )
+    legal_basis = models.CharField(
+        _("legal basis for processing"), max_length=24, choices=LegalBasis.choices
+    )
+    purpose = models.CharField(
+        _("purpose of processing"),
+        max_length=200,
+        help_text=_("Why we hold this person's data. Sharing needs the client's consent apart."),
+    )
     interpreter_language = models.CharField(
         _("interpreter language"),
         max_length=100,
@@ -146,7 +169,7 @@ class Case(models.Model):
 
     inclusion_date = models.DateField(_("inclusion date"), null=True, blank=True)
     declined_date = models.DateField(_("declined on"), null=True, blank=True)
-    declined_reason = models.TextField(_("reason for declining"), blank=True)
+    declined_reason = EncryptedTextField(_("reason for declining"), blank=True)
     engagement_level = models.CharField(
         _("engagement"), max_length=16, choices=EngagementLevel.choices, blank=True
     )
@@ -173,6 +196,10 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(outcome="") | ~Q(outcome_permanence=""),
                 name="outcome_has_permanence",
+            ),
+            models.CheckConstraint(
+                condition=~Q(legal_basis="") & ~Q(purpose=""),
+                name="case_has_legal_basis_and_purpose",
             ),
         ]
 

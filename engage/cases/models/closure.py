@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import User
 from engage.cases.models.case import Case, Outcome, Permanence
 from engage.cases.models.process import ApprovalStatus
+from engage.lib.fields import EncryptedCharField, EncryptedTextField
 
 
 class ClosureReason(models.TextChoices):
@@ -42,15 +43,15 @@ class Closure(models.Model):
     outcome_permanence = models.CharField(
         _("permanence"), max_length=10, choices=Permanence.choices, blank=True
     )
-    onward_referral = models.CharField(
+    onward_referral = EncryptedCharField(
         _("onward referral"),
         max_length=300,
         blank=True,
         help_text=_("Where the client was referred on, if anywhere."),
     )
     disengagement_factors = models.JSONField(_("factors in the disengagement"), default=list)
-    disengagement_other = models.CharField(_("other factor"), max_length=300, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    disengagement_other = EncryptedCharField(_("other factor"), max_length=300, blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
@@ -59,7 +60,7 @@ class Closure(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(_("note from the supervisor"), blank=True)
+    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

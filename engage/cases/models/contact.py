@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
 from engage.cases.models.case import Case, EngagementLevel
+from engage.lib.fields import EncryptedTextField
 
 
 class Contact(models.Model):
@@ -29,7 +30,7 @@ class Contact(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration (minutes)"), null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
     )
-    note = models.TextField(
+    note = EncryptedTextField(
         _("note"),
         blank=True,
         max_length=2000,

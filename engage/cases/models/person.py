@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from engage.accounts.models import Organisation
+from engage.lib.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
 
 
 class Sex(models.TextChoices):
@@ -51,21 +57,21 @@ class Person(models.Model):
         choices=Relationship.choices,
         default=Relationship.CLIENT,
     )
-    given_name = models.CharField(_("given name"), max_length=150)
-    family_name = models.CharField(_("family name"), max_length=150, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    given_name = EncryptedCharField(_("given name"), max_length=150)
+    family_name = EncryptedCharField(_("family name"), max_length=150, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     nationality = CountryField(_("nationality"), blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    email = models.EmailField(_("email"), blank=True)
-    address = models.TextField(_("address"), blank=True)
-    document_number = models.CharField(
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
+    email = EncryptedEmailField(_("email"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    document_number = EncryptedCharField(
         _("document number"),
         max_length=60,
         blank=True,
         help_text=_("Only if the client wants it recorded."),
     )
-    languages = models.CharField(_("languages spoken"), max_length=200, blank=True)
+    languages = EncryptedCharField(_("languages spoken"), max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -75,3 +81,22 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}".strip()
+
+
+class SearchToken(models.Model):
+    """One keyed hash (blind index) of a word of a person's name, their phone or document.
+
+    Search hashes the words typed with the same key and looks them up here, so identifying
+    fields are never decrypted to be searched and never compared in plaintext.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="search_tokens")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "digest"])]
+
+    def __str__(self) -> str:
+        return self.digest

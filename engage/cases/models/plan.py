@@ -9,6 +9,7 @@ from engage.accounts.models import User
 from engage.cases.models.case import Case
 from engage.cases.models.person import Person
 from engage.cases.models.process import ApprovalStatus
+from engage.lib.fields import EncryptedCharField, EncryptedTextField
 
 
 class CasePlan(models.Model):
@@ -30,7 +31,7 @@ class CasePlan(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(_("note from the supervisor"), blank=True)
+    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,7 +71,7 @@ class Goal(models.Model):
         blank=True,
         help_text=_("For a migration case goal: which option it explores."),
     )
-    description = models.CharField(_("goal"), max_length=300)
+    description = EncryptedCharField(_("goal"), max_length=300)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
@@ -96,9 +97,9 @@ class Action(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actions")
-    description = models.CharField(_("action"), max_length=300)
+    description = EncryptedCharField(_("action"), max_length=300)
     owner = models.CharField(_("who"), max_length=16, choices=Owner.choices)
-    third_party = models.CharField(
+    third_party = EncryptedCharField(
         _("third party"),
         max_length=150,
         blank=True,
@@ -122,7 +123,7 @@ class PlanReview(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(CasePlan, on_delete=models.CASCADE, related_name="reviews")
     date = models.DateField(_("date of review"))
-    note = models.TextField(_("what was reviewed and agreed"))
+    note = EncryptedTextField(_("what was reviewed and agreed"))
     reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, User
 from engage.cases.models.case import Case
+from engage.lib.fields import EncryptedCharField, EncryptedTextField
 
 
 class Rating(models.TextChoices):
@@ -30,17 +31,17 @@ class VulnerabilityFields(models.Model):
     """A concern flag and a short note for each vulnerability domain."""
 
     vulnerability_child = models.BooleanField(_("Child"), default=False)
-    vulnerability_child_note = models.TextField(_("note"), blank=True)
+    vulnerability_child_note = EncryptedTextField(_("note"), blank=True)
     vulnerability_gender = models.BooleanField(
         _("Sex, gender, gender identity and sexual orientation"), default=False
     )
-    vulnerability_gender_note = models.TextField(_("note"), blank=True)
+    vulnerability_gender_note = EncryptedTextField(_("note"), blank=True)
     vulnerability_health = models.BooleanField(_("Health and welfare"), default=False)
-    vulnerability_health_note = models.TextField(_("note"), blank=True)
+    vulnerability_health_note = EncryptedTextField(_("note"), blank=True)
     vulnerability_protection = models.BooleanField(_("Protection needs"), default=False)
-    vulnerability_protection_note = models.TextField(_("note"), blank=True)
+    vulnerability_protection_note = EncryptedTextField(_("note"), blank=True)
     vulnerability_other = models.BooleanField(_("Other"), default=False)
-    vulnerability_other_note = models.TextField(_("note"), blank=True)
+    vulnerability_other_note = EncryptedTextField(_("note"), blank=True)
 
     class Meta:
         abstract = True
@@ -105,13 +106,13 @@ class Screening(VulnerabilityFields):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="screening")
     date = models.DateField(_("date of screening"))
-    identity_notes = models.TextField(_("identity and documents"), blank=True)
-    family = models.TextField(_("family"), blank=True)
-    health = models.TextField(_("health"), blank=True)
-    safety = models.TextField(_("safety issues"), blank=True)
-    accommodation = models.TextField(_("accommodation"), blank=True)
-    basic_needs = models.TextField(_("ability to meet basic needs"), blank=True)
-    community_ties = models.TextField(_("family and community ties"), blank=True)
+    identity_notes = EncryptedTextField(_("identity and documents"), blank=True)
+    family = EncryptedTextField(_("family"), blank=True)
+    health = EncryptedTextField(_("health"), blank=True)
+    safety = EncryptedTextField(_("safety issues"), blank=True)
+    accommodation = EncryptedTextField(_("accommodation"), blank=True)
+    basic_needs = EncryptedTextField(_("ability to meet basic needs"), blank=True)
+    community_ties = EncryptedTextField(_("family and community ties"), blank=True)
     detention_risk = models.CharField(_("risk of detention"), max_length=8, choices=Rating.choices)
     return_possible = models.BooleanField(_("Return is possible"), default=False)
     return_imminent = models.BooleanField(_("Return is imminent"), default=False)
@@ -160,7 +161,7 @@ class InclusionDecision(models.Model):
     # The checklist as it was answered: [{"text": ..., "met": true}], kept even if the pilot's
     # criteria change later.
     criteria = models.JSONField(default=list)
-    reason = models.TextField(_("reasons"), blank=True)
+    reason = EncryptedTextField(_("reasons"), blank=True)
     proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
@@ -169,7 +170,7 @@ class InclusionDecision(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(_("note from the supervisor"), blank=True)
+    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -204,9 +205,9 @@ class Assessment(VulnerabilityFields):
         choices=Trigger.choices,
         default=Trigger.SCHEDULED,
     )
-    needs = models.TextField(_("needs"), blank=True)
-    risks = models.TextField(_("risks"), blank=True)
-    strengths = models.TextField(_("strengths"), blank=True)
+    needs = EncryptedTextField(_("needs"), blank=True)
+    risks = EncryptedTextField(_("risks"), blank=True)
+    strengths = EncryptedTextField(_("strengths"), blank=True)
     informed_decisions = _rating(_("ability to participate in informed decision making"))
     engage_procedures = _rating(_("ability to engage with immigration procedures"))
     wellbeing = _rating(_("coping and well-being"))
@@ -226,7 +227,7 @@ class ReassessmentRequest(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reassessment_requests")
     trigger = models.CharField(_("reason"), max_length=16, choices=Assessment.Trigger.choices[1:])
-    note = models.CharField(_("what changed"), max_length=300, blank=True)
+    note = EncryptedCharField(_("what changed"), max_length=300, blank=True)
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     fulfilled_by = models.OneToOneField(

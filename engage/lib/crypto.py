@@ -1,0 +1,122 @@
+"""Encryption of identifying fields at rest, and keyed blind indexes to search them.
+
+The cryptography is `cryptography`'s: Fernet (AES-128-CBC with HMAC-SHA256, a random IV per
+value) and MultiFernet for key rotation; HMAC-SHA256 for the blind index. What is written by hand
+here is only the Django glue, because the field libraries we looked at
+(django-fernet-encrypted-fields, django-cryptography) derive their keys from `SECRET_KEY` and
+hand back the ciphertext as if it were the value when decryption fails. Engage needs keys of
+their own from the environment (kept out of the database and its backups), rotation by command
+(`engage rotate_keys`), and a loud failure when a key is wrong.
+
+Keys: `ENGAGE_FIELD_KEYS` is a comma-separated list of Fernet keys, the first one encrypts and
+all of them decrypt; `ENGAGE_INDEX_KEY` keys the blind index. A development instance without
+them gets random keys in a file next to its database (`ENGAGE_DEV_KEY_FILE`), created once.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import unicodedata
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class DecryptionError(Exception):
+    """A value could not be decrypted with any configured key."""
+
+
+def new_field_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def new_index_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+@cache
+def _keys() -> tuple[tuple[str, ...], bytes]:
+    field_keys = tuple(settings.ENGAGE_FIELD_KEYS or ())
+    index_key = settings.ENGAGE_INDEX_KEY or ""
+    if not field_keys or not index_key:
+        path = settings.ENGAGE_DEV_KEY_FILE
+        if path is None:
+            raise ImproperlyConfigured("ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY must be set.")
+        stored = _development_keys(path)
+        field_keys = field_keys or (stored["field"],)
+        index_key = index_key or stored["index"]
+    return field_keys, base64.urlsafe_b64decode(index_key)
+
+
+def _development_keys(path) -> dict[str, str]:
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump({"field": new_field_key(), "index": new_index_key()}, file)
+    with open(path) as file:
+        return json.load(file)
+
+
+@cache
+def _fernet() -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in _keys()[0]])
+    except ValueError as error:
+        raise ImproperlyConfigured(f"ENGAGE_FIELD_KEYS holds an invalid key: {error}") from None
+
+
+def reset_keys() -> None:
+    """Forget the loaded keys (after the settings changed, in tests and key rotation)."""
+    _keys.cache_clear()
+    _fernet.cache_clear()
+
+
+def encrypt(text: str) -> str:
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError(
+            "A stored value cannot be decrypted with any key in ENGAGE_FIELD_KEYS."
+        ) from None
+
+
+def reencrypt(token: str) -> str:
+    """Return `token` encrypted with the first key (MultiFernet.rotate)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError("A stored value cannot be decrypted for rotation.") from None
+
+
+def normalise(text: str) -> str:
+    """Case, accents and spacing do not matter in a search: `  Élodie ` finds `elodie`."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def name_tokens(*names: str) -> set[str]:
+    return {token for name in names for token in re.split(r"[\s\-']+", normalise(name)) if token}
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def blind_index(kind: str, value: str) -> str:
+    """The keyed hash of a normalised value: equal values match, and nothing else is revealed
+    to someone without the index key (an unkeyed hash of a name could be guessed by trying
+    names)."""
+    message = f"{kind}:{value}".encode()
+    return hmac.new(_keys()[1], message, hashlib.sha256).hexdigest()

@@ -1,0 +1,49 @@
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from engage.cases.models import Person
+from engage.cases.search import index_people
+
+BATCH = 500
+
+
+def encrypted_fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if getattr(f, "encrypted", False)]
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt every encrypted field with the first key of ENGAGE_FIELD_KEYS and rebuild "
+        "the search index with ENGAGE_INDEX_KEY. Safe to run again; run it after adding a key."
+    )
+
+    def handle(self, *args, **options):
+        for model in apps.get_models():
+            fields = encrypted_fields(model)
+            if not fields:
+                continue
+            count = 0
+            # Loading decrypts with whichever key fits; saving encrypts with the first key.
+            for batch in _batches(model.objects.only("pk", *fields).order_by("pk")):
+                with transaction.atomic():
+                    model.objects.bulk_update(batch, fields)
+                count += len(batch)
+            self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
+        people = 0
+        for batch in _batches(Person.objects.order_by("pk")):
+            with transaction.atomic():
+                index_people(batch)
+            people += len(batch)
+        self.stdout.write(f"Search index rebuilt for {people} people.")
+
+
+def _batches(queryset):
+    batch = []
+    for row in queryset.iterator(chunk_size=BATCH):
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
