@@ -195,6 +195,8 @@ def referral_create(request: HttpRequest) -> HttpResponse:
 
 # The case page
 
+TIMELINE_PAGE = 30  # events per page of the timeline, newest first
+
 
 @role_required(*CASE_READERS)
 def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
@@ -207,7 +209,9 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "due": due_items(annotated, today),
         "steps": workflow.allowed_steps(case) if works else set(),
         "next_hint": workflow.NEXT_STEP_HINTS[case.stage],
-        "events": timeline(case, show_sensitive=works),
+        "events": Paginator(timeline(case, show_sensitive=works), TIMELINE_PAGE).get_page(
+            request.GET.get("page")
+        ),
         "trend": rating_trend(case),
         "plans": case.plans.all(),
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],

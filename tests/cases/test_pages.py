@@ -138,6 +138,18 @@ class TestCasePage:
             client.get(f"/cases/{case.pk}/")
         assert len(big) == len(small)
 
+    def test_it_pages_a_long_timeline_newest_first(self, as_user, case, alice, bob):
+        case, _plan = to_active(case, alice, bob)
+        for n in range(40):
+            services.log_contact(
+                case, by=alice, data={"date": days_ago(n), "type": "phone", "note": f"Call {n}."}
+            )
+        client = as_user(alice)
+        first = client.get(f"/cases/{case.pk}/").content.decode()
+        assert "Call 0." in first and "Call 39." not in first and "Page 1 of 2" in first
+        second = client.get(f"/cases/{case.pk}/", {"page": 2}).content.decode()
+        assert "Call 39." in second and "Call 0." not in second
+
     def test_it_logs_a_contact_from_the_case_page(self, as_user, case, alice):
         response = as_user(alice).post(
             f"/cases/{case.pk}/contacts/new/",
