@@ -4,6 +4,7 @@ A plain clone runs with these defaults (SQLite in ./data, debug on). Production 
 environment variables; see the README's "Configuration" section for each one.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -47,9 +48,11 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "engage.lib.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -64,7 +67,22 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "engage.lib.middleware.NoStoreForAuthenticatedMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force lockout (R15): 5 failures for one username from one address lock that pair out
+# for 30 minutes, even with the right password; colleagues behind the same address sign in.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
 
 if not DEBUG:
     # Production serves its own static files; in development runserver does.
@@ -176,6 +194,9 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     if env_bool("ENGAGE_BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        # The client's address is the one the proxy saw (one proxy in front of Engage).
+        AXES_IPWARE_PROXY_COUNT = 1
+        AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
@@ -205,4 +226,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes narrates every sign-in at INFO; the audit log keeps what matters.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

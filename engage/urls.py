@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
 
+from engage.accounts.audit_views import audit_log
+
 
 @login_not_required
 @require_GET
@@ -16,6 +18,7 @@ urlpatterns = [
     path("", include("engage.dashboard.urls")),
     path("accounts/", include("engage.accounts.urls")),
     path("cases/", include("engage.cases.urls")),
+    path("audit/", audit_log, name="audit_log"),
     # Switching language works before login too (on the sign-in page).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", health, name="health"),

@@ -7,3 +7,16 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = _("Accounts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from engage.accounts import signals  # noqa: F401 (connects the audit receivers)
+        from engage.audit import labels
+
+        labels.register("accounts.user", _user_labels)
+
+
+def _user_labels(organisation_id, ids) -> dict:
+    from engage.accounts.models import User
+
+    users = User.objects.filter(organisation_id=organisation_id, pk__in=ids)
+    return {user.pk: user.get_full_name() or user.username for user in users}

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.accounts.models import ORGANISATION_ROLES, City, Organisation, Role, Team, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
 from engage.lib.concurrency import save_versioned
 
 
@@ -120,6 +122,9 @@ def update_user(
         raise ValidationError(
             {"role": _("You cannot remove your own admin role; ask another admin to do it.")}
         )
+    access_changed = [
+        name for name, value in (("role", role), ("team", team)) if getattr(user, name) != value
+    ]
     user.role, user.team = role, team
     user.first_name, user.last_name, user.email = first_name, last_name, email
     save_versioned(
@@ -127,6 +132,10 @@ def update_user(
         expected_version=expected_version,
         fields=["role", "team", "first_name", "last_name", "email"],
     )
+    if access_changed:
+        record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=",".join(access_changed))
+    else:
+        record(by, AuditEvent.Action.UPDATE, user)
 
 
 @transaction.atomic
@@ -139,12 +148,15 @@ def deactivate_user(user: User, *, by: User) -> int:
         raise ValidationError(_("You cannot deactivate your own account."))
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
+    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="deactivated")
     return end_sessions(user)
 
 
-def reactivate_user(user: User) -> None:
+@transaction.atomic
+def reactivate_user(user: User, *, by: User | None = None) -> None:
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
+    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="reactivated")
 
 
 def end_sessions(user: User) -> int:
@@ -184,3 +196,4 @@ def password_changed(user: User) -> None:
     """Record that `user` chose their own password."""
     User.objects.filter(pk=user.pk).update(must_change_password=False)
     user.must_change_password = False
+    record(user, AuditEvent.Action.PASSWORD_CHANGE, user)

@@ -32,6 +32,11 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 401  # the page says why; the status says it too
+        return response
+
 
 @method_decorator(role_required(*ANY_STAFF), name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -155,7 +160,7 @@ def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def user_reactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
-    services.reactivate_user(colleague)
+    services.reactivate_user(colleague, by=request.user)
     messages.success(request, _("%(name)s can sign in again.") % {"name": colleague})
     return redirect("accounts:user_list")
 

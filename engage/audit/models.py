@@ -4,6 +4,18 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
 class AuditEvent(models.Model):
     """One thing a person did or saw. Ids and names of kinds only, never personal values."""
 
@@ -14,19 +26,34 @@ class AuditEvent(models.Model):
         TRANSITION = "transition", _("moved to a new stage")
         APPROVE = "approve", _("approved")
         REJECT = "reject", _("sent back")
+        LOGIN = "login", _("signed in")
+        LOGOUT = "logout", _("signed out")
+        LOGIN_FAILED = "login_failed", _("failed to sign in")
+        LOCKOUT = "lockout", _("was locked out")
+        PASSWORD_CHANGE = "password_change", _("changed their password")
+        PERMISSION_CHANGE = "permission_change", _("changed a role or access")
+        EXPORT = "export", _("exported")
+        SHARE = "share", _("shared")
+        SHARE_REFUSED = "share_refused", _("was refused sharing")
+        OVERRIDE = "override", _("overrode consent")
+        ERASE = "erase", _("erased")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_id = models.UUIDField(null=True)
     actor_role = models.CharField(max_length=32, blank=True)
     organisation_id = models.UUIDField(null=True, db_index=True)
-    action = models.CharField(max_length=16, choices=Action.choices)
-    object_type = models.CharField(max_length=64)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    high_severity = models.BooleanField(default=False)
+    object_type = models.CharField(max_length=64, blank=True)
     object_id = models.UUIDField(null=True, db_index=True)
     detail = models.CharField(
         max_length=200, blank=True, help_text=_("A code or field names, never a personal value.")
     )
     ip = models.GenericIPAddressField(null=True)
+    request_id = models.CharField(max_length=32, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]
@@ -35,3 +62,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")

@@ -7,17 +7,27 @@ from engage.audit.models import AuditEvent
 
 
 def record(
-    actor, action: str, obj: models.Model, *, detail: str = "", request: HttpRequest | None = None
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    detail: str = "",
+    request: HttpRequest | None = None,
+    high_severity: bool = False,
+    organisation_id=None,
 ) -> AuditEvent:
-    """Record that `actor` did `action` on `obj`; `detail` must hold no personal value."""
+    """Record that `actor` did `action` (on `obj`); `detail` must hold no personal value."""
     return AuditEvent.objects.create(
         actor_id=getattr(actor, "pk", None),
         actor_role=getattr(actor, "role", ""),
-        organisation_id=getattr(actor, "organisation_id", None)
+        organisation_id=organisation_id
+        or getattr(actor, "organisation_id", None)
         or getattr(obj, "organisation_id", None),
         action=action,
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
+        high_severity=high_severity,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
         detail=detail,
         ip=request.META.get("REMOTE_ADDR") if request is not None else None,
+        request_id=getattr(request, "request_id", "") if request is not None else "",
     )

@@ -6,3 +6,54 @@ class CasesConfig(AppConfig):
     name = "engage.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self):
+        from engage.audit import labels
+        from engage.cases import models
+
+        labels.register("cases.case", _case_labels)
+        labels.register("cases.person", _person_labels)
+        for model in (
+            models.FirstMeeting,
+            models.Screening,
+            models.InclusionDecision,
+            models.Assessment,
+            models.CasePlan,
+            models.Contact,
+            models.Closure,
+        ):
+            labels.register(model._meta.label_lower, _record_labels(model))
+
+
+# The audit log names records by their case's reference, never by a person's name.
+
+
+def _case_labels(organisation_id, ids) -> dict:
+    from engage.cases.models import Case
+
+    cases = Case.objects.filter(organisation_id=organisation_id, pk__in=ids)
+    return {
+        pk: _("Case %(reference)s") % {"reference": ref}
+        for pk, ref in cases.values_list("pk", "reference")
+    }
+
+
+def _person_labels(organisation_id, ids) -> dict:
+    from engage.cases.models import Case
+
+    cases = Case.objects.filter(organisation_id=organisation_id, person_id__in=ids)
+    return {
+        pk: _("Person of case %(reference)s") % {"reference": ref}
+        for pk, ref in cases.values_list("person_id", "reference")
+    }
+
+
+def _record_labels(model):
+    def labeller(organisation_id, ids) -> dict:
+        rows = model.objects.filter(case__organisation_id=organisation_id, pk__in=ids)
+        return {
+            pk: f"{model._meta.verbose_name} · {ref}".capitalize()
+            for pk, ref in rows.values_list("pk", "case__reference")
+        }
+
+    return labeller

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.sessions.models import Session
+from django.http import HttpRequest
 from django.test import Client
 
 from engage.accounts.factories import PASSWORD, UserFactory
@@ -68,7 +69,9 @@ class TestCreateUser:
         assert maria.must_change_password
 
         newcomer = Client()
-        assert newcomer.login(username="maria", password="a long enough passphrase")
+        assert newcomer.login(
+            request=HttpRequest(), username="maria", password="a long enough passphrase"
+        )
         assert newcomer.get("/").url == "/accounts/password/"
         response = newcomer.post(
             "/accounts/password/",
@@ -166,8 +169,8 @@ class TestDeactivateUser:
 
     def test_it_ends_every_session_of_the_user_at_once(self, as_user, ada, alice):
         laptop, phone = Client(), Client()
-        assert laptop.login(username="alice", password=PASSWORD)
-        assert phone.login(username="alice", password=PASSWORD)
+        assert laptop.login(request=HttpRequest(), username="alice", password=PASSWORD)
+        assert phone.login(request=HttpRequest(), username="alice", password=PASSWORD)
         assert laptop.get("/").status_code == 200
 
         response = as_user(ada).post(f"/accounts/users/{alice.pk}/deactivate/")
@@ -180,7 +183,7 @@ class TestDeactivateUser:
         ]
         assert remaining == []
         assert laptop.get("/").url.startswith("/accounts/login/")
-        assert not Client().login(username="alice", password=PASSWORD)
+        assert not Client().login(request=HttpRequest(), username="alice", password=PASSWORD)
 
     def test_it_refuses_to_deactivate_oneself(self, as_user, ada):
         response = as_user(ada).post(f"/accounts/users/{ada.pk}/deactivate/")

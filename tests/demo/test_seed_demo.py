@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from engage.accounts.models import Organisation, Role, Team, User
@@ -49,7 +50,9 @@ class TestSeedDemo:
             assert organisation.cities.exists()
         assert User.objects.get(username="network").role == Role.NETWORK_COORDINATOR
         assert "bg-cla-cm1" in output and "demo-pass-for-tests" in output
-        assert Client().login(username="bg-cla-cm1", password="demo-pass-for-tests")
+        assert Client().login(
+            request=HttpRequest(), username="bg-cla-cm1", password="demo-pass-for-tests"
+        )
 
     def test_it_is_idempotent(self):
         _seed()

@@ -1,0 +1,56 @@
+"""Authentication events go to the audit log (sign-in, sign-out, failures, lockouts).
+
+Django and django-axes announce these with signals; listening to them is the only way to see
+every sign-in whichever view or backend performed it.
+"""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from engage.accounts.models import User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    record(user, AuditEvent.Action.LOGIN, user, request=request)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        record(user, AuditEvent.Action.LOGOUT, user, request=request)
+
+
+def _known(username) -> User | None:
+    # What was typed is never stored: it may be someone's password typed in the wrong box.
+    return User.objects.filter(username=username).first() if username else None
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    user = _known(credentials.get("username"))
+    record(
+        None,
+        AuditEvent.Action.LOGIN_FAILED,
+        user,
+        detail="" if user else "unknown username",
+        request=request,
+        organisation_id=getattr(user, "organisation_id", None),
+    )
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    user = _known(username)
+    record(
+        None,
+        AuditEvent.Action.LOCKOUT,
+        user,
+        detail="" if user else "unknown username",
+        request=request,
+        high_severity=True,
+        organisation_id=getattr(user, "organisation_id", None),
+    )

@@ -1,0 +1,30 @@
+"""How the audit log names the records it points to, without importing the apps that own them.
+
+Apps to the right of `audit` register a labeller for their object types (cases show their
+reference, users their name); the log viewer asks here. A labeller takes the ids of one
+organisation's records and returns {id: label}, in one query, never a client's name.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+Labeller = Callable[[object, Iterable], dict]
+
+_LABELLERS: dict[str, Labeller] = {}
+
+
+def register(object_type: str, labeller: Labeller) -> None:
+    _LABELLERS[object_type] = labeller
+
+
+def labels_for(organisation_id, events) -> dict:
+    """Return {(object_type, object_id): label} for `events`, one query per object type."""
+    wanted = defaultdict(set)
+    for event in events:
+        if event.object_id and event.object_type in _LABELLERS:
+            wanted[event.object_type].add(event.object_id)
+    found = {}
+    for object_type, ids in wanted.items():
+        for pk, label in _LABELLERS[object_type](organisation_id, ids).items():
+            found[(object_type, pk)] = label
+    return found

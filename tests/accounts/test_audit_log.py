@@ -1,0 +1,65 @@
+"""The audit log as an organisation admin reads it."""
+
+import pytest
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def viewed_case(as_user, organisation, alice):
+    case = CaseFactory(
+        organisation=organisation, case_manager=alice, person__given_name="Sentinelname"
+    )
+    as_user(alice).get(f"/cases/{case.pk}/")
+    return case
+
+
+class TestAuditLog:
+    def test_it_shows_who_viewed_which_case_by_reference_only(self, as_user, ada, viewed_case):
+        body = as_user(ada).get("/audit/").content.decode()
+        assert f"Case {viewed_case.reference}" in body and "Alice" in body
+        assert "viewed" in body and "Sentinelname" not in body
+
+    def test_it_filters_by_who_what_and_when(self, as_user, ada, alice, bob, viewed_case):
+        client = as_user(ada)
+        ref = f"Case {viewed_case.reference}"
+        assert ref in client.get("/audit/", {"actor": alice.pk}).content.decode()
+        assert ref not in client.get("/audit/", {"actor": bob.pk}).content.decode()
+        assert ref in client.get("/audit/", {"action": "view"}).content.decode()
+        body = client.get("/audit/", {"action": "lockout"}).content.decode()
+        assert "Nothing recorded matches these filters." in body
+        body = client.get("/audit/", {"since": "2020-01-02", "until": "2020-01-01"}).content
+        assert "The end comes before the start." in body.decode()
+
+    def test_it_shows_only_the_organisations_own_events(self, as_user, olga, viewed_case):
+        body = as_user(olga).get("/audit/").content.decode()
+        assert viewed_case.reference not in body and "Alice" not in body
+        assert "signed in" in body  # her own sign-in is there
+
+    @pytest.mark.parametrize("who", ["alice", "bob", "nadia"])
+    def test_it_is_for_organisation_admins_only(self, as_user, who, request):
+        assert as_user(request.getfixturevalue(who)).get("/audit/").status_code == 404
+
+    def test_it_answers_htmx_with_the_results_only(self, as_user, ada, viewed_case):
+        body = as_user(ada).get("/audit/", HTTP_HX_REQUEST="true").content.decode()
+        assert "<table" in body and "<html" not in body
+
+    def test_its_query_count_does_not_grow_with_the_page(
+        self, as_user, ada, alice, organisation, django_assert_max_num_queries
+    ):
+        for _ in range(30):
+            case = CaseFactory(organisation=organisation, case_manager=alice)
+            AuditEvent.objects.create(
+                actor_id=alice.pk,
+                organisation_id=organisation.pk,
+                action="view",
+                object_type="cases.case",
+                object_id=case.pk,
+            )
+        client = as_user(ada)
+        with django_assert_max_num_queries(10):
+            response = client.get("/audit/")
+        assert response.content.decode().count("Case ") >= 30

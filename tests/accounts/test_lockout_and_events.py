@@ -1,0 +1,105 @@
+"""Brute-force lockout (R15) and the security events of the audit log (R24)."""
+
+import pytest
+from django.test import Client
+
+from engage.accounts import services
+from engage.accounts.factories import PASSWORD
+from engage.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/accounts/login/"
+
+
+def _try(client, username, password, ip="203.0.113.7"):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+class TestLockout:
+    def test_it_locks_a_username_and_address_after_five_failures(self, alice, bob):
+        client = Client()
+        assert [_try(client, "alice", "wrong").status_code for _ in range(4)] == [401] * 4
+        assert _try(client, "alice", "wrong").status_code == 429
+        locked = _try(client, "alice", PASSWORD)
+        assert locked.status_code == 429  # even with the right password
+        assert "Too many attempts" in locked.content.decode()
+        # A colleague behind the same address signs in; Alice can from elsewhere.
+        assert _try(Client(), "bob", PASSWORD).status_code == 302
+        assert _try(Client(), "alice", PASSWORD, ip="198.51.100.2").status_code == 302
+
+    def test_it_logs_the_lockout_with_high_severity(self, alice):
+        client = Client()
+        for _ in range(5):
+            _try(client, "alice", "wrong")
+        lockout = AuditEvent.objects.get(action=AuditEvent.Action.LOCKOUT)
+        assert lockout.high_severity and lockout.object_id == alice.pk
+        assert lockout.organisation_id == alice.organisation_id
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == 5
+
+    def test_it_forgets_failures_after_a_successful_sign_in(self, alice):
+        client = Client()
+        for _ in range(4):
+            _try(client, "alice", "wrong")
+        assert _try(client, "alice", PASSWORD).status_code == 302
+        client.post("/accounts/logout/")
+        assert [_try(client, "alice", "wrong").status_code for _ in range(4)] == [401] * 4
+
+
+class TestSecurityEvents:
+    def _events(self, action):
+        return AuditEvent.objects.filter(action=action)
+
+    def test_it_logs_sign_in_and_sign_out(self, alice):
+        client = Client()
+        _try(client, "alice", PASSWORD)
+        client.post("/accounts/logout/", REMOTE_ADDR="203.0.113.7")
+        for action in (AuditEvent.Action.LOGIN, AuditEvent.Action.LOGOUT):
+            event = self._events(action).get()
+            assert event.actor_id == alice.pk and event.ip == "203.0.113.7"
+            assert event.request_id and event.actor_role == "case_manager"
+
+    def test_it_logs_a_failure_without_what_was_typed(self, alice):
+        _try(Client(), "alice", "my-secret-typo")
+        _try(Client(), "alice-typo-user", "another-secret")
+        known, unknown = (
+            self._events(AuditEvent.Action.LOGIN_FAILED).get(object_id=alice.pk),
+            self._events(AuditEvent.Action.LOGIN_FAILED).get(object_id=None),
+        )
+        assert known.organisation_id == alice.organisation_id
+        assert unknown.detail == "unknown username"
+        stored = repr(list(AuditEvent.objects.values()))
+        assert "secret" not in stored and "alice-typo-user" not in stored
+
+    def test_it_logs_a_password_change(self, alice, as_user):
+        as_user(alice).post(
+            "/accounts/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "another long passphrase",
+                "new_password2": "another long passphrase",
+            },
+        )
+        assert self._events(AuditEvent.Action.PASSWORD_CHANGE).get().actor_id == alice.pk
+
+    def test_it_logs_role_changes_and_deactivation(self, alice, ada):
+        services.update_user(
+            alice,
+            by=ada,
+            expected_version=alice.version,
+            role="supervisor",
+            team=None,
+            first_name="Alice",
+            last_name="",
+            email="",
+        )
+        services.deactivate_user(alice, by=ada)
+        details = set(
+            self._events(AuditEvent.Action.PERMISSION_CHANGE).values_list("detail", flat=True)
+        )
+        assert details == {"role,team", "deactivated"}
+        assert set(AuditEvent.objects.values_list("actor_id", flat=True)) == {ada.pk}
+
+    def test_it_sends_the_request_id_back(self, client):
+        response = client.get(LOGIN)
+        assert len(response["X-Request-ID"]) == 32
