@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "engage.audit",
     "engage.accounts",
     "engage.cases",
+    "engage.sharing",
     "engage.dashboard",
     "engage.demo",
     "engage.ops",
@@ -217,6 +218,10 @@ if not DEBUG and not (ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY):
         "ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY must be set when DEBUG is off "
         "(make them with: engage new_keys)."
     )
+
+# Sensitive operations (consent override, erasure, bulk export) need the password typed again
+# within this many minutes.
+ENGAGE_STEP_UP_MINUTES = env_int("ENGAGE_STEP_UP_MINUTES", 10)
 
 # Demo conveniences are refused outside DEBUG unless forced (see seed_demo).
 ENGAGE_DEMO_PASSWORD = os.environ.get("ENGAGE_DEMO_PASSWORD", "engage-demo")

@@ -24,6 +24,8 @@ _NAVIGATION = [
     (_("Teams"), "accounts:team_list", (Role.ORG_ADMIN,)),
     (_("Organisation"), "accounts:organisation_edit", (Role.ORG_ADMIN,)),
     (_("Eligibility"), "cases:eligibility", (Role.ORG_ADMIN,)),
+    (_("Data requests"), "sharing:requests", (Role.SUPERVISOR, Role.ORG_ADMIN)),
+    (_("Recipients"), "sharing:recipients", (Role.ORG_ADMIN,)),
     (_("Audit log"), "audit_log", (Role.ORG_ADMIN,)),
 ]
 

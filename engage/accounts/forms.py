@@ -29,7 +29,7 @@ class _UserDetailsForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "role", "team"]
+        fields = ["first_name", "last_name", "email", "role", "team", "may_override_consent"]
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,3 +132,19 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
         if too_long:
             raise forms.ValidationError(_("A city name may have at most 100 characters."))
         return names
+
+
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This is not your password."))
+        return password

@@ -190,6 +190,15 @@ class User(AbstractUser):
         related_name="members",
     )
     must_change_password = models.BooleanField(default=False, editable=False)
+    may_override_consent = models.BooleanField(
+        _("May override consent"),
+        default=False,
+        help_text=_(
+            "Lets this person share data without the client's consent, in an emergency, with "
+            "a written reason and their password again. Every override is flagged in the audit "
+            "log. Never possible towards immigration enforcement."
+        ),
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = EngageUserManager()

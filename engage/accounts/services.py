@@ -114,23 +114,23 @@ def update_user(
     first_name: str,
     last_name: str,
     email: str,
+    may_override_consent: bool = False,
 ) -> None:
-    """Change a colleague's details, role or team (an organisation admin's task)."""
+    """Change a colleague's details, role, team or permissions (an organisation admin's task)."""
     _check_organisation_role(role)
     _check_team(user.organisation, team)
     if user == by and role != Role.ORG_ADMIN:
         raise ValidationError(
             {"role": _("You cannot remove your own admin role; ask another admin to do it.")}
         )
-    access_changed = [
-        name for name, value in (("role", role), ("team", team)) if getattr(user, name) != value
-    ]
-    user.role, user.team = role, team
+    access = (("role", role), ("team", team), ("may_override_consent", may_override_consent))
+    access_changed = [name for name, value in access if getattr(user, name) != value]
+    user.role, user.team, user.may_override_consent = role, team, may_override_consent
     user.first_name, user.last_name, user.email = first_name, last_name, email
     save_versioned(
         user,
         expected_version=expected_version,
-        fields=["role", "team", "first_name", "last_name", "email"],
+        fields=["role", "team", "may_override_consent", "first_name", "last_name", "email"],
     )
     if access_changed:
         record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=",".join(access_changed))

@@ -9,12 +9,15 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from engage.accounts.models import User
+from engage.accounts.permissions import mark_authenticated
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        mark_authenticated(request)
     record(user, AuditEvent.Action.LOGIN, user, request=request)
 
 

@@ -7,13 +7,16 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from engage.accounts import services
 from engage.accounts.forms import (
+    ConfirmPasswordForm,
     OrganisationForm,
     TeamForm,
     UserCreateForm,
@@ -21,7 +24,7 @@ from engage.accounts.forms import (
     UserSearchForm,
 )
 from engage.accounts.models import Role, Team, User
-from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.accounts.permissions import ANY_STAFF, mark_authenticated, role_required
 from engage.lib.concurrency import ConcurrentEditError
 from engage.lib.forms import apply_validation_error
 
@@ -122,6 +125,7 @@ def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
+                may_override_consent=data["may_override_consent"],
             )
         except ConcurrentEditError:
             form.add_conflict_error()
@@ -210,3 +214,17 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/organisation_form.html", {"form": form, "organisation": organisation}
     )
+
+
+@sensitive_post_parameters("password")
+@role_required(*ANY_STAFF)
+def confirm_password(request: HttpRequest) -> HttpResponse:
+    """Step-up: type the password again before a sensitive operation."""
+    target = request.POST.get("next") or request.GET.get("next") or reverse("dashboard:home")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("dashboard:home")
+    form = ConfirmPasswordForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        mark_authenticated(request)
+        return redirect(target)
+    return render(request, "accounts/confirm_password.html", {"form": form, "next": target})

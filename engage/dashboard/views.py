@@ -7,6 +7,8 @@ from engage.accounts.permissions import ANY_STAFF, role_required
 from engage.cases.due import Due, caseload, due_counts
 from engage.cases.models import Case, Stage
 from engage.cases.services import today
+from engage.sharing.models import DataRequest, RecipientType
+from engage.sharing.views import request_counts
 
 
 @role_required(*ANY_STAFF)
@@ -115,4 +117,24 @@ def _network_coordinator(user: User) -> tuple[str, dict]:
         .order_by("code")
     )
     countries = {pilot.country.code for pilot in pilots}
-    return "dashboard/network.html", {"pilots": pilots, "country_count": len(countries)}
+    return "dashboard/network.html", {
+        "pilots": pilots,
+        "country_count": len(countries),
+        "data_requests": _request_counts(),
+    }
+
+
+def _request_counts() -> list[dict]:
+    """External data requests across the network, as counts by requester type and decision."""
+    decisions = list(DataRequest.Decision)
+    table: dict[str, dict[str, int]] = {}
+    for row in request_counts():
+        table.setdefault(row["requester_type"], {})[row["decision"]] = row["n"]
+    labels = dict(RecipientType.choices)
+    return [
+        {
+            "type": labels.get(kind, kind),
+            "counts": [counts.get(decision.value, 0) for decision in decisions],
+        }
+        for kind, counts in sorted(table.items())
+    ]

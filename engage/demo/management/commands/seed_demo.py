@@ -6,6 +6,7 @@ from engage.accounts import services as accounts
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.demo.cases import seed_cases
 from engage.demo.pilots import PILOTS, DemoPilot
+from engage.sharing.models import Recipient, RecipientType
 
 NETWORK_USERNAME = "network"
 
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             organisation=organisation,
             first_name=pilot.admin,
         )
+        _recipients(organisation, pilot.cities[0])
         return pilot.code, [*usernames, f"{prefix}-sup", f"{prefix}-admin"]
 
     def _cases(self, pilot: DemoPilot, count: int) -> None:
@@ -114,6 +116,22 @@ class Command(BaseCommand):
             self.stdout.write(f"  {code:<9} {'  '.join(usernames)}")
         self.stdout.write(f"  {'network':<9} {NETWORK_USERNAME}   (network coordinator)")
         self.stdout.write(f"Password for every demo login: {password}")
+
+
+DEMO_RECIPIENTS = (
+    ("{city} legal aid clinic", RecipientType.LEGAL_AID),
+    ("{city} community health centre", RecipientType.HEALTH),
+    ("{city} night shelter", RecipientType.HOUSING),
+    ("Asylum office", RecipientType.AUTHORITY),
+    ("Border police", RecipientType.ENFORCEMENT),
+)
+
+
+def _recipients(organisation: Organisation, city: str) -> None:
+    for name, kind in DEMO_RECIPIENTS:
+        Recipient.objects.get_or_create(
+            organisation=organisation, name=name.format(city=city), defaults={"type": kind}
+        )
 
 
 def _user(

@@ -1,0 +1,156 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from engage.cases.forms import DateInput
+from engage.cases.models import Case, Person
+from engage.sharing.models import (
+    Category,
+    Consent,
+    DataRequest,
+    Purpose,
+    Recipient,
+    RecipientType,
+)
+
+
+def _people(case: Case):
+    if case.household_id:
+        return Person.objects.filter(household_id=case.household_id)
+    return Person.objects.filter(pk=case.person_id)
+
+
+def _recipients(case: Case, *, shareable: bool):
+    recipients = Recipient.objects.filter(organisation_id=case.organisation_id, active=True)
+    if shareable:
+        recipients = recipients.exclude(type=RecipientType.ENFORCEMENT)
+    return recipients
+
+
+class _CaseScoped:
+    """Offer only the people of this case and the organisation's recipients."""
+
+    def scope(self, case: Case) -> None:
+        self.fields["person"].queryset = _people(case)
+        self.fields["person"].initial = case.person_id
+        self.fields["person"].label = _("Whose data")
+        self.fields["recipient"].queryset = _recipients(case, shareable=False)
+
+
+def _categories_field():
+    return forms.MultipleChoiceField(
+        label=_("Data"), choices=Category.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class ConsentForm(_CaseScoped, forms.ModelForm):
+    categories = _categories_field()
+
+    class Meta:
+        model = Consent
+        fields = [
+            "person",
+            "recipient",
+            "purpose",
+            "categories",
+            "given_on",
+            "expires_on",
+            "language",
+            "through_interpreter",
+        ]
+        widgets = {"given_on": DateInput(), "expires_on": DateInput()}
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(case)
+
+
+class ShareForm(_CaseScoped, forms.Form):
+    """What to share with whom; consent is checked by the sharing service, not here."""
+
+    person = forms.ModelChoiceField(queryset=Person.objects.none())
+    recipient = forms.ModelChoiceField(label=_("Recipient"), queryset=Recipient.objects.none())
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
+    categories = _categories_field()
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(case)
+
+
+class OverrideForm(ShareForm):
+    override_reason = forms.CharField(
+        label=_("Why this cannot wait for consent"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For an emergency only, such as a threat to life. Your reason is kept, and the "
+            "override is flagged in the audit log for your organisation's admins."
+        ),
+    )
+
+    def clean_override_reason(self):
+        reason = self.cleaned_data["override_reason"].strip()
+        if len(reason) < 20:
+            raise forms.ValidationError(_("Explain the emergency in a full sentence."))
+        return reason
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("How and when the person withdrew their consent."),
+    )
+
+
+class RecipientForm(forms.ModelForm):
+    class Meta:
+        model = Recipient
+        fields = ["name", "type"]
+
+
+class DataRequestForm(forms.ModelForm):
+    case_reference = forms.CharField(
+        label=_("Case concerned (reference)"),
+        required=False,
+        help_text=_("Leave empty if the request names nobody we work with."),
+    )
+
+    class Meta:
+        model = DataRequest
+        fields = ["received_on", "requester", "requester_type", "legal_basis", "data_requested"]
+        widgets = {
+            "received_on": DateInput(),
+            "legal_basis": forms.Textarea(attrs={"rows": 2}),
+            "data_requested": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+
+    def clean_case_reference(self):
+        reference = self.cleaned_data["case_reference"].strip().upper()
+        if not reference:
+            return None
+        case = self.cases.filter(reference=reference).first()
+        if case is None:
+            raise forms.ValidationError(_("No case of yours has this reference."))
+        return case
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = DataRequest
+        fields = [
+            "decision",
+            "decision_note",
+            "decided_on",
+            "subject_informed",
+            "subject_informed_on",
+        ]
+        widgets = {
+            "decided_on": DateInput(),
+            "subject_informed_on": DateInput(),
+            "decision_note": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -1,0 +1,205 @@
+"""Consent to share, the shares themselves, and the register of external data requests.
+
+Personal data leaves Engage only as a `Share`, made by `sharing.services` after it checked a
+`Consent` that covers the recipient, the purpose and the categories of data. Immigration
+enforcement is a kind of recipient to which nothing identifiable is ever released.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import Organisation, User
+from engage.cases.models import Case, Person
+from engage.lib.fields import EncryptedCharField, EncryptedTextField
+
+
+class RecipientType(models.TextChoices):
+    LEGAL_AID = "legal_aid", _("Legal aid or lawyer")
+    HEALTH = "health", _("Health service")
+    HOUSING = "housing", _("Housing or shelter")
+    SOCIAL = "social", _("Social services")
+    NGO = "ngo", _("Other NGO")
+    AUTHORITY = "authority", _("Authority deciding the case (asylum or migration office)")
+    COURT = "court", _("Court or tribunal")
+    ENFORCEMENT = "enforcement", _("Immigration enforcement (police, detention, removal)")
+    OTHER = "other", _("Other")
+
+
+# Nothing identifiable is ever released to these, whatever the consent, with no override.
+NEVER_SHARED_WITH = frozenset({RecipientType.ENFORCEMENT})
+
+
+class Purpose(models.TextChoices):
+    REFERRAL = "referral", _("Referral to a service")
+    REPRESENTATION = "representation", _("Advocacy or representation with an authority")
+    CONTINUITY = "continuity", _("Continuity of support after a transfer")
+    OTHER = "other", _("Other")
+
+
+class Category(models.TextChoices):
+    IDENTITY = "identity", _("Identity (name, date of birth, nationality, documents)")
+    CONTACT = "contact", _("Contact details")
+    MIGRATION = "migration", _("Migration case")
+    HEALTH = "health", _("Health")
+    VULNERABILITY = "vulnerability", _("Vulnerabilities")
+    NOTES = "notes", _("Case notes")
+
+
+class Recipient(models.Model):
+    """Someone an organisation may share with: a service, an authority, a court…"""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="recipients"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    type = models.CharField(_("type"), max_length=16, choices=RecipientType.choices)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="unique_recipient_name_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def never_shared_with(self) -> bool:
+        return self.type in NEVER_SHARED_WITH
+
+
+class Consent(models.Model):
+    """A person's consent to share some of their data with one recipient for one purpose."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    recipient = models.ForeignKey(
+        Recipient, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+"
+    )
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    categories = models.JSONField(_("data that may be shared"), default=list)
+    given_on = models.DateField(_("consent given on"))
+    language = models.CharField(_("language of the explanation"), max_length=100)
+    through_interpreter = models.BooleanField(_("Explained through an interpreter"), default=False)
+    expires_on = models.DateField(_("valid until"))
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_note = EncryptedTextField(_("note on the withdrawal"), blank=True)
+
+    class Meta:
+        ordering = ["-given_on", "-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.purpose}"
+
+    def is_valid(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.withdrawn_at is None and self.given_on <= on <= self.expires_on
+
+    def covers(self, recipient: Recipient, purpose: str, categories, on=None) -> bool:
+        return (
+            self.is_valid(on)
+            and self.recipient_id == recipient.pk
+            and self.purpose == purpose
+            and set(categories) <= set(self.categories)
+        )
+
+    def get_categories_display(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(code, code)) for code in self.categories]
+
+
+class Share(models.Model):
+    """One release of a person's data to a recipient: queued, then produced or cancelled."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Being prepared")
+        READY = "ready", _("Ready to hand over")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="shares")
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    categories = models.JSONField(_("data to share"), default=list)
+    consent = models.ForeignKey(
+        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="shares"
+    )
+    override_reason = EncryptedTextField(_("why consent is overridden"), blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    cancel_reason = models.CharField(max_length=40, blank=True)
+    content = EncryptedTextField(blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    produced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.status}"
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.override_reason)
+
+
+class DataRequest(models.Model):
+    """A request for data from an authority or a third party, and what was decided (R14)."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Not decided yet")
+        REFUSED = "refused", _("Refused")
+        PARTIAL = "partial", _("Partly disclosed")
+        DISCLOSED = "disclosed", _("Disclosed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="data_requests"
+    )
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("case concerned"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="data_requests",
+    )
+    received_on = models.DateField(_("received on"))
+    requester = EncryptedCharField(_("who asks"), max_length=200)
+    requester_type = models.CharField(
+        _("type of requester"), max_length=16, choices=RecipientType.choices
+    )
+    legal_basis = EncryptedTextField(_("legal basis they claim"))
+    data_requested = EncryptedTextField(_("data asked for"))
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decision_note = EncryptedTextField(_("reasons for the decision"), blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    subject_informed = models.BooleanField(_("The person was informed"), default=False)
+    subject_informed_on = models.DateField(_("informed on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.received_on} {self.requester_type} {self.decision}"

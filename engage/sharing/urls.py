@@ -1,0 +1,19 @@
+from django.urls import path
+
+from engage.sharing import views
+
+app_name = "sharing"
+
+urlpatterns = [
+    path("cases/<uuid:pk>/", views.case_sharing, name="case"),
+    path("cases/<uuid:pk>/consents/new/", views.consent_new, name="consent_new"),
+    path("cases/<uuid:pk>/share/", views.share_new, name="share_new"),
+    path("cases/<uuid:pk>/share/override/", views.share_override, name="share_override"),
+    path("consents/<uuid:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("shares/<uuid:pk>/download/", views.share_download, name="share_download"),
+    path("recipients/", views.recipients, name="recipients"),
+    path("recipients/<uuid:pk>/toggle/", views.recipient_toggle, name="recipient_toggle"),
+    path("requests/", views.data_requests, name="requests"),
+    path("requests/new/", views.data_request_new, name="request_new"),
+    path("requests/<uuid:pk>/", views.data_request, name="request"),
+]

@@ -1,0 +1,244 @@
+"""Consent, sharing and the register of data requests: views are glue around the services."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engage.accounts.models import Role
+from engage.accounts.permissions import (
+    recent_authentication_required,
+    recently_authenticated,
+    role_required,
+)
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, read_case
+from engage.cases.models import Case
+from engage.lib.forms import apply_validation_error
+from engage.sharing import services
+from engage.sharing.forms import (
+    ConsentForm,
+    DataRequestForm,
+    DecisionForm,
+    OverrideForm,
+    RecipientForm,
+    ShareForm,
+    WithdrawForm,
+)
+from engage.sharing.models import Consent, DataRequest, Recipient, Share
+
+REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
+
+
+@role_required(*CASE_WORKERS)
+def case_sharing(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = read_case(request, pk)
+    context = {
+        "case": case,
+        "consents": case.consents.select_related("person", "recipient"),
+        "shares": case.shares.select_related("person", "recipient"),
+    }
+    return render(request, "sharing/case_sharing.html", context)
+
+
+def _save(request, form, run, success) -> bool:
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        run(form.cleaned_data)
+    except ValidationError as error:
+        apply_validation_error(form, error)
+        return False
+    messages.success(request, success)
+    return True
+
+
+@role_required(*CASE_WORKERS)
+def consent_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    form = ConsentForm(request.POST or None, case=case)
+    if _save(
+        request,
+        form,
+        lambda data: services.record_consent(case, by=request.user, data=data),
+        _("Consent recorded."),
+    ):
+        return redirect("sharing:case", case.pk)
+    return render(request, "sharing/consent_form.html", {"case": case, "form": form})
+
+
+@role_required(*CASE_WORKERS)
+def consent_withdraw(request: HttpRequest, pk: UUID) -> HttpResponse:
+    consent = get_case_object(request.user, Consent, pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.withdraw_consent(
+                consent, by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request,
+                _("Consent withdrawn; %(count)s share(s) waiting for it were cancelled.")
+                % {"count": cancelled},
+            )
+        return redirect("sharing:case", consent.case_id)
+    return render(request, "sharing/consent_withdraw.html", {"consent": consent, "form": form})
+
+
+def _share(request: HttpRequest, case: Case, form, *, override: bool) -> HttpResponse | None:
+    """Ask the sharing service; a refusal is a 403 page that says why."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        share = services.request_share(
+            case,
+            by=request.user,
+            person=data["person"],
+            recipient=data["recipient"],
+            purpose=data["purpose"],
+            categories=data["categories"],
+            override_reason=data.get("override_reason", "") if override else "",
+            recently_authenticated=recently_authenticated(request),
+            request=request,
+        )
+    except services.SharingRefused as refusal:
+        context = {"case": case, "reason": str(refusal), "can_override": _can_override(request)}
+        return render(request, "sharing/refused.html", context, status=403)
+    except ValidationError as error:
+        apply_validation_error(form, error)
+        return None
+    messages.success(
+        request, _("Share requested: %(status)s.") % {"status": share.get_status_display()}
+    )
+    return redirect("sharing:case", case.pk)
+
+
+def _can_override(request: HttpRequest) -> bool:
+    return request.user.may_override_consent
+
+
+@role_required(*CASE_WORKERS)
+def share_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    form = ShareForm(request.POST or None, case=case)
+    if (response := _share(request, case, form, override=False)) is not None:
+        return response
+    context = {"case": case, "form": form, "can_override": _can_override(request)}
+    return render(request, "sharing/share_form.html", context)
+
+
+@role_required(*CASE_WORKERS)
+@recent_authentication_required
+def share_override(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    form = OverrideForm(request.POST or None, case=case)
+    if (response := _share(request, case, form, override=True)) is not None:
+        return response
+    context = {"case": case, "form": form, "override": True}
+    return render(request, "sharing/share_form.html", context)
+
+
+@role_required(*CASE_WORKERS)
+def share_download(request: HttpRequest, pk: UUID) -> HttpResponse:
+    share = get_case_object(request.user, Share, pk)
+    try:
+        content = services.hand_over(share, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("sharing:case", share.case_id)
+    response = HttpResponse(content, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="share-{share.case.reference}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Recipients (an organisation admin's list)
+
+
+@role_required(Role.ORG_ADMIN)
+def recipients(request: HttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    form = RecipientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"].strip()
+        if Recipient.objects.filter(organisation=organisation, name__iexact=name).exists():
+            form.add_error("name", _("There is already a recipient with this name."))
+        else:
+            Recipient.objects.create(
+                organisation=organisation, name=name, type=form.cleaned_data["type"]
+            )
+            messages.success(request, _("Recipient added."))
+            return redirect("sharing:recipients")
+    listed = Recipient.objects.filter(organisation=organisation)
+    return render(request, "sharing/recipients.html", {"form": form, "recipients": listed})
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def recipient_toggle(request: HttpRequest, pk: UUID) -> HttpResponse:
+    recipient = get_object_or_404(Recipient, organisation=request.user.organisation, pk=pk)
+    recipient.active = not recipient.active
+    recipient.save(update_fields=["active"])
+    return redirect("sharing:recipients")
+
+
+# The register of external data requests
+
+
+@role_required(*REGISTER_READERS)
+def data_requests(request: HttpRequest) -> HttpResponse:
+    listed = DataRequest.objects.filter(organisation=request.user.organisation).select_related(
+        "case", "decided_by"
+    )
+    page = Paginator(listed, 25).get_page(request.GET.get("page"))
+    return render(request, "sharing/requests.html", {"page": page})
+
+
+@role_required(*REGISTER_READERS)
+def data_request_new(request: HttpRequest) -> HttpResponse:
+    cases = Case.objects.visible_to(request.user)
+    form = DataRequestForm(request.POST or None, cases=cases)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["case"] = data.pop("case_reference")
+        try:
+            entry = services.register_request(request.user.organisation, by=request.user, data=data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Request registered. Decide on it below."))
+            return redirect("sharing:request", entry.pk)
+    return render(request, "sharing/request_form.html", {"form": form})
+
+
+@role_required(*REGISTER_READERS)
+def data_request(request: HttpRequest, pk: UUID) -> HttpResponse:
+    entry = get_object_or_404(DataRequest, organisation=request.user.organisation, pk=pk)
+    form = DecisionForm(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decide_request(entry, by=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("sharing:requests")
+    return render(request, "sharing/request_detail.html", {"entry": entry, "form": form})
+
+
+def request_counts():
+    """The register as the network sees it: counts by decision and requester type, no detail."""
+    return (
+        DataRequest.objects.values("requester_type", "decision")
+        .annotate(n=Count("id"))
+        .order_by("requester_type", "decision")
+    )

@@ -1,0 +1,315 @@
+"""Consent-gated sharing (R09, R10, R20), immigration enforcement, and the request register (R14)."""
+
+import datetime
+import json
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from engage.accounts.factories import PASSWORD
+from engage.accounts.permissions import AUTHENTICATED_AT
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+from engage.sharing import services
+from engage.sharing.models import Consent, DataRequest, Recipient, Share
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def case(organisation, alice):
+    return CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name="Sentinelgiven",
+        person__phone="+359 88 000 1111",
+    )
+
+
+@pytest.fixture
+def lawyer(organisation):
+    return Recipient.objects.create(organisation=organisation, name="Legal aid", type="legal_aid")
+
+
+@pytest.fixture
+def clinic(organisation):
+    return Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
+
+
+@pytest.fixture
+def police(organisation):
+    return Recipient.objects.create(
+        organisation=organisation, name="Border police", type="enforcement"
+    )
+
+
+def _consent(case, alice, recipient, **overrides):
+    data = {
+        "person": case.person,
+        "recipient": recipient,
+        "purpose": "referral",
+        "categories": ["identity", "contact"],
+        "given_on": TODAY - datetime.timedelta(days=10),
+        "expires_on": TODAY + datetime.timedelta(days=180),
+        "language": "Arabic",
+        "through_interpreter": True,
+    } | overrides
+    return services.record_consent(case, by=alice, data=data)
+
+
+def _share(client, case, recipient, categories=("identity", "contact"), url="share"):
+    return client.post(
+        f"/sharing/cases/{case.pk}/{url}/",
+        {
+            "person": case.person_id,
+            "recipient": recipient.pk,
+            "purpose": "referral",
+            "categories": list(categories),
+            "override_reason": "Life-threatening emergency: the hospital needs to know now.",
+        },
+    )
+
+
+def _refusals():
+    return AuditEvent.objects.filter(action=AuditEvent.Action.SHARE_REFUSED)
+
+
+class TestConsentGate:
+    """Every way a share can lack consent gives 403, creates nothing, and is audited."""
+
+    @pytest.mark.parametrize(
+        "situation", ["no_consent", "other_recipient", "expired", "withdrawn", "more_data"]
+    )
+    def test_it_refuses_without_a_consent_in_force(
+        self, situation, as_user, alice, case, lawyer, clinic
+    ):
+        if situation == "other_recipient":
+            _consent(case, alice, clinic)
+        elif situation == "expired":
+            _consent(
+                case,
+                alice,
+                lawyer,
+                given_on=TODAY - datetime.timedelta(days=400),
+                expires_on=TODAY - datetime.timedelta(days=1),
+            )
+        elif situation == "withdrawn":
+            services.withdraw_consent(_consent(case, alice, lawyer), by=alice)
+        elif situation == "more_data":
+            _consent(case, alice, lawyer, categories=["identity"])
+        response = _share(as_user(alice), case, lawyer)
+        assert response.status_code == 403
+        assert "no consent in force" in response.content.decode()
+        assert not Share.objects.exists()
+        assert _refusals().get().detail == "no_consent"
+
+    def test_it_shares_with_a_consent_that_covers_it(self, as_user, alice, case, lawyer):
+        _consent(case, alice, lawyer)
+        client = as_user(alice)
+        response = _share(client, case, lawyer)
+        assert response.status_code == 302
+        share = Share.objects.get()
+        assert AuditEvent.objects.get(action=AuditEvent.Action.SHARE).object_id == share.pk
+        services.produce_queued()
+        download = client.get(f"/sharing/shares/{share.pk}/download/")
+        assert download.status_code == 200 and "no-store" in download["Cache-Control"]
+        assert download["Content-Disposition"].startswith("attachment;")
+        content = json.loads(download.content)
+        assert content["identity"]["given_name"] == "Sentinelgiven"
+        assert "health" not in content and "notes" not in content  # only what was consented
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
+
+    def test_it_never_shares_with_immigration_enforcement(self, as_user, alice, case, police):
+        alice.may_override_consent = True
+        alice.save()
+        client = as_user(alice)
+        session = client.session
+        session[AUTHENTICATED_AT] = time.time()
+        session.save()
+        for url in ("share", "share/override"):
+            response = _share(client, case, police, url=url)
+            assert response.status_code == 403
+            assert "There is no override" in response.content.decode()
+        assert not Share.objects.exists()
+        assert all(e.high_severity for e in _refusals())
+        with pytest.raises(Exception, match="immigration enforcement"):
+            _consent(case, alice, police)
+
+
+class TestOverride:
+    def test_it_refuses_an_override_without_the_permission(self, as_user, alice, case, lawyer):
+        client = as_user(alice)  # signed in just now: the step-up is satisfied
+        session = client.session
+        session[AUTHENTICATED_AT] = time.time()
+        session.save()
+        response = _share(client, case, lawyer, url="share/override")
+        assert response.status_code == 403
+        assert not Share.objects.exists()
+        refusal = _refusals().get()
+        assert refusal.detail == "override_not_permitted" and refusal.high_severity
+
+    def test_it_asks_for_the_password_again_before_an_override(self, as_user, alice, case, lawyer):
+        alice.may_override_consent = True
+        alice.save()
+        client = as_user(alice)
+        session = client.session
+        session[AUTHENTICATED_AT] = time.time() - 11 * 60  # signed in 11 minutes ago
+        session.save()
+        response = _share(client, case, lawyer, url="share/override")
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/confirm/?next=")
+        assert not Share.objects.exists()
+        wrong = client.post("/accounts/confirm/", {"password": "nope", "next": "/"})
+        assert "This is not your password." in wrong.content.decode()
+        assert client.post("/accounts/confirm/", {"password": PASSWORD}).status_code == 302
+        response = _share(client, case, lawyer, url="share/override")
+        assert response.status_code == 302
+        share = Share.objects.get()
+        assert share.overridden and share.consent is None
+        override = AuditEvent.objects.get(action=AuditEvent.Action.OVERRIDE)
+        assert override.high_severity and override.object_id == share.pk
+
+
+class TestWithdrawal:
+    def test_withdrawal_cancels_queued_shares_before_they_are_produced(self, alice, case, lawyer):
+        consent = _consent(case, alice, lawyer)
+        share = services.request_share(
+            case,
+            by=alice,
+            person=case.person,
+            recipient=lawyer,
+            purpose="referral",
+            categories=["identity"],
+        )  # queued: this test holds back the on-commit production
+        assert services.withdraw_consent(consent, by=alice, note="Changed her mind") == 1
+        out = StringIO()
+        call_command("run_shares", stdout=out)
+        assert "0 share(s) produced" in out.getvalue()
+        share.refresh_from_db()
+        assert share.status == Share.Status.CANCELLED and share.content == ""
+        assert share.cancel_reason == "consent_withdrawn"
+        with pytest.raises(services.SharingRefused):
+            services.request_share(
+                case,
+                by=alice,
+                person=case.person,
+                recipient=lawyer,
+                purpose="referral",
+                categories=["identity"],
+            )
+
+    def test_the_runner_cancels_a_share_whose_consent_expired_meanwhile(self, alice, case, lawyer):
+        consent = _consent(case, alice, lawyer)
+        share = services.request_share(
+            case,
+            by=alice,
+            person=case.person,
+            recipient=lawyer,
+            purpose="referral",
+            categories=["identity"],
+        )
+        Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY - datetime.timedelta(1))
+        assert services.produce_queued() == {"produced": 0, "cancelled": 1}
+        share.refresh_from_db()
+        assert share.status == Share.Status.CANCELLED
+
+
+class TestIsolation:
+    def test_an_outsider_gets_404_everywhere(self, as_user, alice, charlie, case, lawyer):
+        consent = _consent(case, alice, lawyer)
+        share = services.request_share(
+            case,
+            by=alice,
+            person=case.person,
+            recipient=lawyer,
+            purpose="referral",
+            categories=["identity"],
+        )
+        services.produce_queued()
+        client = as_user(charlie)
+        for url in (
+            f"/sharing/cases/{case.pk}/",
+            f"/sharing/cases/{case.pk}/consents/new/",
+            f"/sharing/cases/{case.pk}/share/",
+            f"/sharing/consents/{consent.pk}/withdraw/",
+            f"/sharing/shares/{share.pk}/download/",
+        ):
+            assert client.get(url).status_code == 404, url
+        assert not AuditEvent.objects.filter(action="export").exists()
+
+
+class TestDataRequestRegister:
+    def _request(self, client, **overrides):
+        data = {
+            "received_on": TODAY.isoformat(),
+            "requester": "Regional border police",
+            "requester_type": "enforcement",
+            "legal_basis": "Article 12 of the Aliens Act",
+            "data_requested": "Address of the client",
+        } | overrides
+        return client.post("/sharing/requests/new/", data)
+
+    def test_a_supervisor_registers_and_decides_a_request(self, as_user, bob, alice, case):
+        client = as_user(bob)
+        response = self._request(client, case_reference=case.reference.lower())
+        entry = DataRequest.objects.get()
+        assert response.status_code == 302 and entry.case == case
+        refused = client.post(
+            f"/sharing/requests/{entry.pk}/",
+            {"decision": "disclosed", "decided_on": TODAY.isoformat()},
+        )
+        assert "can only be refused" in refused.content.decode()
+        client.post(
+            f"/sharing/requests/{entry.pk}/",
+            {
+                "decision": "refused",
+                "decision_note": "No legal obligation; we protect our clients' data.",
+                "decided_on": TODAY.isoformat(),
+                "subject_informed": "on",
+                "subject_informed_on": TODAY.isoformat(),
+            },
+        )
+        entry.refresh_from_db()
+        assert entry.decision == "refused" and entry.decided_by == bob and entry.subject_informed
+        listing = client.get("/sharing/requests/").content.decode()
+        assert "Regional border police" in listing and case.reference in listing
+
+    def test_it_refuses_an_unknown_case_reference(self, as_user, bob):
+        response = self._request(as_user(bob), case_reference="ZZZZ-ZZZZ")
+        assert "No case of yours has this reference." in response.content.decode()
+        assert not DataRequest.objects.exists()
+
+    @pytest.mark.parametrize("who", ["alice", "charlie", "nadia"])
+    def test_only_supervisors_and_admins_of_the_organisation_see_it(
+        self, as_user, bob, who, request
+    ):
+        self._request(as_user(bob))
+        entry = DataRequest.objects.get()
+        client = as_user(request.getfixturevalue(who))
+        assert client.get(f"/sharing/requests/{entry.pk}/").status_code == 404
+        if who != "alice":
+            return
+        assert client.get("/sharing/requests/").status_code == 404
+
+
+def test_the_network_sees_counts_of_requests_only(as_user, bob, nadia, case):
+    services.register_request(
+        bob.organisation,
+        by=bob,
+        data={
+            "received_on": TODAY,
+            "requester": "Sentinel prefecture",
+            "requester_type": "authority",
+            "legal_basis": "Sentinel article",
+            "data_requested": "Sentinel address",
+            "case": case,
+        },
+    )
+    body = as_user(nadia).get("/").content.decode()
+    assert "Authority deciding the case" in body and "<td>1</td>" in body
+    assert "Sentinel" not in body and case.reference not in body
