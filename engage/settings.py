@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -60,10 +62,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "engage.accounts.middleware.SessionTimeoutMiddleware",
     # Deny by default: every view needs a logged-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "engage.accounts.middleware.MFARequiredMiddleware",
     "engage.accounts.middleware.PasswordChangeRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -218,6 +223,19 @@ if not DEBUG and not (ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY):
         "ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY must be set when DEBUG is off "
         "(make them with: engage new_keys)."
     )
+
+# Two-step verification (TOTP app + recovery codes) for every member of staff. It can be
+# switched off only on a development instance (the local demo); production refuses to start
+# without it.
+ENGAGE_MFA_REQUIRED = env_bool("ENGAGE_MFA_REQUIRED", default=not DEBUG)
+if not DEBUG and not ENGAGE_MFA_REQUIRED:
+    raise ImproperlyConfigured("ENGAGE_MFA_REQUIRED cannot be switched off when DEBUG is off.")
+OTP_TOTP_ISSUER = "Engage"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Signed out after this many minutes without a request (the absolute limit is
+# SESSION_COOKIE_AGE, 12 hours by default).
+ENGAGE_IDLE_MINUTES = env_int("ENGAGE_IDLE_MINUTES", 30)
 
 # Sensitive operations (consent override, erasure, bulk export) need the password typed again
 # within this many minutes.

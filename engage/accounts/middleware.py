@@ -1,8 +1,14 @@
+import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 class PasswordChangeRequiredMiddleware:
@@ -21,4 +27,58 @@ class PasswordChangeRequiredMiddleware:
             }
             if request.path not in allowed:
                 return redirect("accounts:password_change")
+        return self.get_response(request)
+
+
+class MFARequiredMiddleware:
+    """Until the second step is done, a signed-in user can only set it up or do it.
+
+    A session that only knows the password reaches nothing else: every other URL sends it to
+    the authenticator set-up (first time) or the code prompt.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from engage.accounts import mfa
+
+        user = request.user
+        if mfa.required() and user.is_authenticated and not user.is_verified():
+            setup, verify = reverse("accounts:mfa_setup"), reverse("accounts:mfa_verify")
+            allowed = {setup, verify, reverse("accounts:logout"), reverse("set_language")}
+            if request.path not in allowed:
+                target = verify if mfa.confirmed_device(user) else setup
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+STARTED_AT = "engage_started_at"
+LAST_SEEN = "engage_last_seen"
+
+
+class SessionTimeoutMiddleware:
+    """Sign out after 30 idle minutes, and after 12 hours whatever happens (R19).
+
+    Django's session expiry moves forward each time the session is saved, so it cannot give
+    both an idle limit and an absolute one; the two moments are kept in the session instead.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault(STARTED_AT, now)
+            last = session.get(LAST_SEEN, now)
+            idle = now - last > settings.ENGAGE_IDLE_MINUTES * 60
+            if idle or now - started > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(request, _("You were signed out after a while without activity."))
+                login = reverse("accounts:login")
+                return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+            if now - last > 60 or LAST_SEEN not in session:  # at most one write a minute
+                session[LAST_SEEN] = now
         return self.get_response(request)

@@ -4,10 +4,13 @@ Django and django-axes announce these with signals; listening to them is the onl
 every sign-in whichever view or backend performed it.
 """
 
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.accounts.models import User
 from engage.accounts.permissions import mark_authenticated
 from engage.audit.models import AuditEvent
@@ -18,6 +21,7 @@ from engage.audit.services import record
 def _logged_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         mark_authenticated(request)
+        request.session[STARTED_AT] = request.session[LAST_SEEN] = time.time()
     record(user, AuditEvent.Action.LOGIN, user, request=request)
 
 

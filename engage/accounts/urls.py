@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from engage.accounts import views
+from engage.accounts import mfa_views, views
 
 app_name = "accounts"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("confirm/", views.confirm_password, name="confirm_password"),
+    path("two-step/setup/", mfa_views.mfa_setup, name="mfa_setup"),
+    path("two-step/verify/", mfa_views.mfa_verify, name="mfa_verify"),
+    path("two-step/", mfa_views.mfa_codes, name="mfa_codes"),
+    path("two-step/new-codes/", mfa_views.mfa_new_codes, name="mfa_new_codes"),
+    path("users/<uuid:pk>/two-step/reset/", mfa_views.mfa_reset, name="mfa_reset"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/<uuid:pk>/", views.user_edit, name="user_edit"),

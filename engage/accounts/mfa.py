@@ -1,0 +1,112 @@
+"""Two-step verification: a TOTP authenticator app (django-otp), and recovery codes.
+
+django-otp keeps the TOTP devices, checks tokens with a time-step drift of one, refuses a
+token already used (`last_t`) and throttles repeated failures. What it does not do the way we
+need is recovery codes: its static tokens are stored in plaintext, so ours are kept as
+password hashes (`RecoveryCode`), each usable once.
+"""
+
+import base64
+import secrets
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from engage.accounts.models import RecoveryCode, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+
+RECOVERY_CODES = 10
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def required() -> bool:
+    return settings.ENGAGE_MFA_REQUIRED
+
+
+def confirmed_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def pending_device(user: User) -> TOTPDevice:
+    """The unconfirmed device being set up (a new secret each time setup starts afresh)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def secret_base32(device: TOTPDevice) -> str:
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def qr_svg(device: TOTPDevice) -> str:
+    """The provisioning URI as an inline SVG QR code (no image request leaves the page)."""
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+    buffer = BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    return svg[svg.index("<svg") :]
+
+
+def verify_token(device: TOTPDevice, token: str) -> bool:
+    """Check a token with django-otp's throttling and replay protection."""
+    token = "".join(token.split())
+    allowed, _details = device.verify_is_allowed()
+    return bool(allowed) and device.verify_token(token)
+
+
+@transaction.atomic
+def confirm_setup(request, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the device if `token` is right; return the new recovery codes, else None."""
+    if not verify_token(device, token):
+        return None
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    otp_login(request, device)
+    record(device.user, AuditEvent.Action.PERMISSION_CHANGE, device.user, detail="mfa_enrolled")
+    return new_recovery_codes(device.user)
+
+
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes; return them in clear, to show once."""
+    codes = [
+        "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(2))
+        for _ in range(RECOVERY_CODES)
+    ]
+    RecoveryCode.objects.filter(user=user).delete()
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=make_password(_normalise(code))) for code in codes
+    )
+    return codes
+
+
+def _normalise(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+@transaction.atomic
+def use_recovery_code(user: User, code: str) -> bool:
+    code = _normalise(code)
+    for candidate in RecoveryCode.objects.select_for_update().filter(user=user, used_at=None):
+        if check_password(code, candidate.code_hash):
+            candidate.used_at = timezone.now()
+            candidate.save(update_fields=["used_at"])
+            return True
+    return False
+
+
+@transaction.atomic
+def reset(user: User, *, by: User) -> None:
+    """Remove the user's second factor: they set up a new one at their next sign-in."""
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="mfa_reset", high_severity=True)

@@ -1,0 +1,161 @@
+"""Two-step verification is mandatory (R17), recovery codes are hashed and single-use, and
+resetting someone's second factor needs the admin's password again (R20)."""
+
+import re
+import time
+import uuid
+
+import pytest
+from django.contrib.auth.hashers import identify_hasher
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from engage.accounts import mfa
+from engage.accounts.factories import PASSWORD
+from engage.accounts.models import RecoveryCode
+from engage.accounts.permissions import AUTHENTICATED_AT
+
+pytestmark = pytest.mark.django_db
+
+# What a password-only session may still reach (besides the public pages).
+SECOND_STEP = {
+    "accounts:mfa_setup",
+    "accounts:mfa_verify",
+    "accounts:logout",
+    "set_language",
+    "accounts:login",
+    "health",
+}
+
+
+@pytest.fixture(autouse=True)
+def _mfa_on(settings):
+    settings.ENGAGE_MFA_REQUIRED = True
+
+
+def _urls(resolver=None, prefix="", namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _urls(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            path = prefix + str(entry.pattern)
+            yield f"{namespace}{entry.name}", "/" + re.sub(r"<uuid:\w+>", str(uuid.uuid4()), path)
+
+
+def _password_only(user) -> Client:
+    client = Client()
+    assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    return client
+
+
+def _code(device, offset=0) -> str:
+    return f"{totp(device.bin_key, t0=device.t0, step=device.step, drift=offset):06d}"
+
+
+def _enrol(user) -> TOTPDevice:
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    return device
+
+
+class TestMandatory:
+    def test_a_password_only_session_reaches_nothing_but_the_second_step(self, alice, ada):
+        _enrol(ada)
+        for user, target in (
+            (alice, "/accounts/two-step/setup/"),
+            (ada, "/accounts/two-step/verify/"),
+        ):
+            client = _password_only(user)
+            checked = 0
+            for name, url in _urls():
+                if name in SECOND_STEP:
+                    continue
+                response = client.get(url)
+                assert response.status_code == 302, (name, url)
+                assert response.url.startswith(f"{target}?next="), (name, response.url)
+                checked += 1
+            assert checked > 30
+
+    def test_it_sets_up_an_authenticator_and_shows_recovery_codes_once(self, alice):
+        client = _password_only(alice)
+        page = client.get("/accounts/two-step/setup/").content.decode()
+        assert "<svg" in page  # the QR code is drawn in the page: no image request leaves
+        device = TOTPDevice.objects.get(user=alice, confirmed=False)
+        wrong = client.post("/accounts/two-step/setup/", {"token": "000000"})
+        assert "This code is not right" in wrong.content.decode()
+        _unthrottle(device)  # a wrong code delays the next try; this test does not wait
+        done = client.post("/accounts/two-step/setup/", {"token": _code(device), "next": "/"})
+        codes = re.findall(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4})</code>", done.content.decode())
+        assert len(codes) == mfa.RECOVERY_CODES
+        assert client.get("/").status_code == 200  # verified now
+        stored = list(RecoveryCode.objects.filter(user=alice).values_list("code_hash", flat=True))
+        assert all(identify_hasher(h) for h in stored)
+        assert not set(codes) & set(stored) and not any(
+            c.replace("-", "") in h for c in codes for h in stored
+        )
+
+
+def _unthrottle(device):
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+
+
+class TestVerify:
+    def test_it_refuses_a_code_already_used(self, alice):
+        device = _enrol(alice)
+        code = _code(device)
+        first = _password_only(alice)
+        assert (
+            first.post("/accounts/two-step/verify/", {"token": code, "next": "/"}).status_code
+            == 302
+        )
+        assert first.get("/").status_code == 200
+        second = _password_only(alice)
+        replay = second.post("/accounts/two-step/verify/", {"token": code})
+        assert "already used" in replay.content.decode()
+        assert second.get("/").status_code == 302
+
+    def test_it_throttles_repeated_wrong_codes(self, alice):
+        device = _enrol(alice)
+        client = _password_only(alice)
+        for _ in range(3):
+            client.post("/accounts/two-step/verify/", {"token": "123456"})
+        device.refresh_from_db()
+        assert device.throttling_failure_count >= 1  # tries while throttled are not even checked
+        right = client.post("/accounts/two-step/verify/", {"token": _code(device)})
+        assert right.status_code == 200  # refused while throttled, though the code is right
+        assert client.get("/").status_code == 302
+
+    def test_a_recovery_code_works_once(self, alice):
+        _enrol(alice)
+        codes = mfa.new_recovery_codes(alice)
+        client = _password_only(alice)
+        assert (
+            client.post("/accounts/two-step/verify/", {"token": codes[0].lower()}).status_code
+            == 302
+        )
+        assert client.get("/").status_code == 200
+        again = _password_only(alice)
+        assert again.post("/accounts/two-step/verify/", {"token": codes[0]}).status_code == 200
+        assert again.get("/").status_code == 302
+
+
+class TestReset:
+    def test_resetting_a_colleagues_second_step_needs_the_password_again(self, ada, alice):
+        _enrol(alice)
+        client = Client()
+        client.force_login(ada)
+        session = client.session
+        session[AUTHENTICATED_AT] = time.time() - 3600
+        session["otp_device_id"] = _enrol(ada).persistent_id
+        session.save()
+        url = f"/accounts/users/{alice.pk}/two-step/reset/"
+        response = client.post(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/confirm/")
+        assert TOTPDevice.objects.filter(user=alice).exists()
+        client.post("/accounts/confirm/", {"password": PASSWORD})
+        assert client.post(url).status_code == 302
+        assert not TOTPDevice.objects.filter(user=alice).exists()
