@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "engage.accounts",
     "engage.cases",
     "engage.sharing",
+    "engage.privacy",
     "engage.dashboard",
     "engage.demo",
     "engage.ops",

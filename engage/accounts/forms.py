@@ -114,6 +114,7 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
             "contact_interval_days",
             "reassessment_interval_days",
             "plan_review_interval_days",
+            "retention_months",
             "caseload_target_min",
             "caseload_target_max",
         ]

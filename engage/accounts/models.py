@@ -52,6 +52,15 @@ class Organisation(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("How often an approved case plan is reviewed."),
     )
+    retention_months = models.PositiveSmallIntegerField(
+        _("keep identifying data for (months after closure)"),
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "After this long since a person's last case closed, their names, contact details "
+            "and notes are erased automatically; the de-identified facts stay for statistics."
+        ),
+    )
     caseload_target_min = models.PositiveSmallIntegerField(
         _("caseload target, from"), default=20, validators=[MinValueValidator(1)]
     )

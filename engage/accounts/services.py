@@ -30,6 +30,7 @@ ORGANISATION_SETTINGS = (
     "contact_interval_days",
     "reassessment_interval_days",
     "plan_review_interval_days",
+    "retention_months",
     "caseload_target_min",
     "caseload_target_max",
 )

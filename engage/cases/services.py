@@ -541,9 +541,14 @@ def reassign(case: Case, *, by: User, case_manager: User, expected_version: int)
 
 @transaction.atomic
 def update_identity(person: Person, *, by: User, data: Data, expected_version: int) -> None:
+    """Correct a person's identity; changed fields are flagged as corrected (rectification)."""
+    if person.erased_at is not None:
+        raise ValidationError(_("This person's identity was erased."))
+    changed = [name for name, value in data.items() if getattr(person, name) != value]
     for name, value in data.items():
         setattr(person, name, value)
-    save_versioned(person, expected_version=expected_version, fields=list(data))
+    person.corrected_fields = sorted(set(person.corrected_fields) | set(changed))
+    save_versioned(person, expected_version=expected_version, fields=[*data, "corrected_fields"])
     index_people([person])
     record(by, AuditEvent.Action.UPDATE, person, detail=",".join(sorted(data)))
 

@@ -10,6 +10,7 @@ from engage.sharing.models import (
     Purpose,
     Recipient,
     RecipientType,
+    SubjectRequest,
 )
 
 
@@ -154,3 +155,16 @@ class DecisionForm(forms.ModelForm):
             "subject_informed_on": DateInput(),
             "decision_note": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class SubjectRequestForm(forms.ModelForm):
+    class Meta:
+        model = SubjectRequest
+        fields = ["person", "kind", "requested_on", "identity_check"]
+        widgets = {"requested_on": DateInput()}
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = _people(case)
+        self.fields["person"].initial = case.person_id
+        self.fields["person"].label = _("Who asks")

@@ -11,6 +11,12 @@ urlpatterns = [
     path("cases/<uuid:pk>/share/override/", views.share_override, name="share_override"),
     path("consents/<uuid:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("shares/<uuid:pk>/download/", views.share_download, name="share_download"),
+    path("cases/<uuid:pk>/requests/new/", views.subject_request_new, name="subject_request_new"),
+    path(
+        "subject-requests/<uuid:pk>/export/<str:fmt>/",
+        views.subject_export,
+        name="subject_export",
+    ),
     path("recipients/", views.recipients, name="recipients"),
     path("recipients/<uuid:pk>/toggle/", views.recipient_toggle, name="recipient_toggle"),
     path("requests/", views.data_requests, name="requests"),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,10 +17,12 @@ from engage.accounts.permissions import (
     recently_authenticated,
     role_required,
 )
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, read_case
 from engage.cases.models import Case
 from engage.lib.forms import apply_validation_error
-from engage.sharing import services
+from engage.sharing import services, subject
 from engage.sharing.forms import (
     ConsentForm,
     DataRequestForm,
@@ -28,9 +30,10 @@ from engage.sharing.forms import (
     OverrideForm,
     RecipientForm,
     ShareForm,
+    SubjectRequestForm,
     WithdrawForm,
 )
-from engage.sharing.models import Consent, DataRequest, Recipient, Share
+from engage.sharing.models import Consent, DataRequest, Recipient, Share, SubjectRequest
 
 REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
@@ -42,6 +45,8 @@ def case_sharing(request: HttpRequest, pk: UUID) -> HttpResponse:
         "case": case,
         "consents": case.consents.select_related("person", "recipient"),
         "shares": case.shares.select_related("person", "recipient"),
+        "subject_requests": case.subject_requests.select_related("person"),
+        "can_erase": request.user.role == Role.SUPERVISOR,
     }
     return render(request, "sharing/case_sharing.html", context)
 
@@ -242,3 +247,40 @@ def request_counts():
         .annotate(n=Count("id"))
         .order_by("requester_type", "decision")
     )
+
+
+# The person's own requests: a copy of their data, or erasure
+
+
+@role_required(*CASE_WORKERS)
+def subject_request_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    form = SubjectRequestForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        entry = form.save(commit=False)
+        entry.case, entry.recorded_by = case, request.user
+        entry.save()
+        record(request.user, AuditEvent.Action.CREATE, entry, request=request)
+        messages.success(request, _("The person's request is recorded."))
+        return redirect("sharing:case", case.pk)
+    return render(request, "sharing/subject_request_form.html", {"case": case, "form": form})
+
+
+@role_required(*CASE_WORKERS)
+def subject_export(request: HttpRequest, pk: UUID, fmt: str) -> HttpResponse:
+    entry = get_case_object(request.user, SubjectRequest, pk)
+    if entry.kind != SubjectRequest.Kind.ACCESS or fmt not in ("json", "pdf"):
+        raise Http404
+    data = subject.export(entry, by=request.user, request=request)
+    reference = entry.case.reference
+    if fmt == "json":
+        response = HttpResponse(
+            subject.as_json(data), content_type="application/json; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            subject.as_pdf(data, str(entry.person)), content_type="application/pdf"
+        )
+    response["Content-Disposition"] = f'attachment; filename="data-{reference}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -40,6 +40,7 @@ def _form(organisation, **overrides):
         "contact_interval_days": 14,
         "reassessment_interval_days": 90,
         "plan_review_interval_days": 90,
+        "retention_months": 24,
         "caseload_target_min": 20,
         "caseload_target_max": 25,
     }

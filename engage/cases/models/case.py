@@ -179,6 +179,8 @@ class Case(models.Model):
     )
     outcome_date = models.DateField(_("outcome reached on"), null=True, blank=True)
     closure_date = models.DateField(_("closed on"), null=True, blank=True)
+    # Kept when the person's identity is erased, so the statistics do not change.
+    age_band_at_referral = models.CharField(max_length=8, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -72,6 +72,9 @@ class Person(models.Model):
         help_text=_("Only if the client wants it recorded."),
     )
     languages = EncryptedCharField(_("languages spoken"), max_length=200, blank=True)
+    # Fields corrected at the person's request (rectification), shown as corrected.
+    corrected_fields = models.JSONField(default=list, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

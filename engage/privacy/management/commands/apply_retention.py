@@ -1,0 +1,23 @@
+import datetime
+
+from django.core.management.base import BaseCommand
+
+from engage.privacy.services import apply_retention
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase the identity of people whose last case ended longer ago than their "
+        "organisation keeps identifying data. Idempotent: run it daily from cron."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--today", type=datetime.date.fromisoformat, help="Pretend today is this date."
+        )
+
+    def handle(self, *args, today=None, **options):
+        done = apply_retention(today)
+        for code, count in done.items():
+            self.stdout.write(f"{code}: {count} person(s) erased")
+        self.stdout.write(f"Retention applied: {sum(done.values())} person(s) erased in all.")

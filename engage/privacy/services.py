@@ -1,0 +1,152 @@
+"""Erasure of a person's identity, and retention applied to it automatically (R34, R35).
+
+Erasure removes every identifying trace: the person's identity fields, their search tokens,
+every free-text field in the records of their cases (notes can name anyone), the data held in
+shares, and the identity checks of their requests. The de-identified facts stay (stage, dates,
+referral facts, ratings, counts, outcome, closure reason, sex, nationality, and the age band at
+referral, computed before the date of birth goes), so the network's statistics give the same
+numbers before and after. The audit log never held personal values; it gains one entry saying
+which person (by a short hash of their id) was erased, by whom.
+
+What counts as free text is found by introspection: every encrypted text field of every model
+related to the person or their cases, so a model added later is covered.
+"""
+
+import calendar
+import datetime
+import hashlib
+
+from django.apps import apps
+from django.db import models, transaction
+from django.utils import timezone
+
+from engage.accounts.models import Organisation, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.facts import case_age_band
+from engage.cases.models import Case, Person, SearchToken
+from engage.cases.models.case import OPEN_STAGES
+
+IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+    "document_number",
+    "languages",
+)
+ERASED_NAME = "—"
+
+
+def _encrypted_text_fields(model) -> list[str]:
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if getattr(f, "encrypted", False) and not isinstance(f, models.DateField)
+    ]
+
+
+def _blank(field_name: str, model) -> str:
+    field = model._meta.get_field(field_name)
+    return "" if field.blank else ERASED_NAME
+
+
+def person_hash(person: Person) -> str:
+    return hashlib.sha256(person.pk.bytes).hexdigest()[:12]
+
+
+@transaction.atomic
+def erase_person(person: Person, *, by: User | None, reason: str) -> None:
+    """Erase `person`'s identity and every free text of their cases; keep the facts."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.erased_at is not None:
+        return
+    cases = list(Case.objects.filter(person=person).select_related("person"))
+    for case in cases:
+        if not case.age_band_at_referral:
+            case.age_band_at_referral = case_age_band(case)
+            case.save(update_fields=["age_band_at_referral"])
+    case_ids = [case.pk for case in cases]
+    for model in apps.get_models():
+        fields = _encrypted_text_fields(model)
+        if not fields or model is Person:
+            continue
+        rows = _rows_about(model, person, case_ids)
+        if rows is not None:
+            rows.update(**{name: _blank(name, model) for name in fields})
+    for name in IDENTITY_FIELDS:
+        field = Person._meta.get_field(name)
+        setattr(person, name, None if field.null else _blank(name, Person))
+    person.given_name = ERASED_NAME
+    person.corrected_fields = []
+    person.erased_at = timezone.now()
+    person.save()
+    SearchToken.objects.filter(person=person).delete()
+    record(
+        by,
+        AuditEvent.Action.ERASE,
+        person,
+        detail=f"person #{person_hash(person)} ({reason})",
+        organisation_id=person.organisation_id,
+        high_severity=by is not None,
+    )
+
+
+def _rows_about(model, person: Person, case_ids):
+    """The rows of `model` about this person: theirs, or in their cases (None if unrelated)."""
+    names = {f.name: f for f in model._meta.concrete_fields if f.is_relation}
+    if "person" in names and names["person"].related_model is Person:
+        if "case" in names:
+            return model.objects.filter(models.Q(person=person) | models.Q(case_id__in=case_ids))
+        return model.objects.filter(person=person)
+    if "case" in names and names["case"].related_model is Case:
+        return model.objects.filter(case_id__in=case_ids)
+    for path in ("plan", "goal__plan"):
+        if path.split("__")[0] in names:
+            return model.objects.filter(
+                models.Q(**{f"{path}__case_id__in": case_ids})
+                | models.Q(**{f"{path}__person": person})
+            )
+    if model is Case:
+        return model.objects.filter(pk__in=case_ids)
+    return None
+
+
+def due_for_retention(organisation: Organisation, today: datetime.date) -> list[Person]:
+    """People whose every case (their own, or their household's) ended before the retention
+    period: closed or declined longer ago than the organisation keeps identifying data."""
+    cutoff = _months_before(today, organisation.retention_months)
+    ended: dict = {}  # person or household id -> latest end, or None while a case is open
+    for person_id, household_id, stage, closed, declined in Case.objects.filter(
+        organisation=organisation
+    ).values_list("person_id", "household_id", "stage", "closure_date", "declined_date"):
+        end = None if stage in OPEN_STAGES else (closed or declined)
+        for key in filter(None, (person_id, household_id)):
+            previous = ended.get(key, datetime.date.min)
+            ended[key] = None if end is None or previous is None else max(previous, end)
+    due = []
+    for person in Person.objects.filter(organisation=organisation, erased_at__isnull=True):
+        ends = [ended[key] for key in (person.pk, person.household_id) if key in ended]
+        if ends and None not in ends and max(ends) < cutoff:
+            due.append(person)
+    return due
+
+
+def _months_before(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return datetime.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def apply_retention(today: datetime.date | None = None) -> dict[str, int]:
+    """Erase everyone due, in every organisation; return how many per organisation."""
+    today = today or timezone.localdate()
+    done = {}
+    for organisation in Organisation.objects.order_by("code"):
+        people = list(due_for_retention(organisation, today))
+        for person in people:
+            erase_person(person, by=None, reason="retention")
+        done[organisation.code] = len(people)
+    return done

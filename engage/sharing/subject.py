@@ -1,0 +1,121 @@
+"""A person's own data, complete, and nothing about anyone else (right of access, R32).
+
+The export walks the model graph from `Person` through every relation that points to it, and
+from their cases through every relation that points to a case, so that a model added later is
+exported without anyone remembering to. Rows that are about someone else are left out: any row
+with a `person` field that is not this person (a household member's plan or consent), the other
+members of the household, and staff (named by role only).
+"""
+
+import datetime
+import json
+
+from django.db import models
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from engage.accounts.models import User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.models import Person, SearchToken
+from engage.sharing.models import Share, SubjectRequest
+
+# Not the person's data: keyed hashes for search, and other people.
+SKIPPED = {SearchToken, Person, User}
+# Internal fields that say nothing to the person.
+HIDDEN_FIELDS = {"version", "code_hash", "content"}
+
+
+def _value(field: models.Field, obj):
+    if isinstance(field, models.ForeignKey):
+        related = getattr(obj, field.name)
+        if related is None:
+            return None
+        return related.get_role_display() if isinstance(related, User) else str(related)
+    value = getattr(obj, field.attname)
+    if field.choices and value not in (None, ""):
+        return str(getattr(obj, f"get_{field.name}_display")())
+    return value
+
+
+def _row(obj) -> dict:
+    return {
+        field.name: _value(field, obj)
+        for field in obj._meta.concrete_fields
+        if field.name not in HIDDEN_FIELDS
+    }
+
+
+def _belongs_to_someone_else(obj, person: Person) -> bool:
+    person_field = next(
+        (f for f in obj._meta.concrete_fields if f.name == "person" and f.is_relation), None
+    )
+    return person_field is not None and obj.person_id != person.pk
+
+
+def _children(obj):
+    for relation in obj._meta.related_objects:
+        if relation.related_model in SKIPPED:
+            continue
+        accessor = relation.get_accessor_name()
+        if relation.one_to_one:
+            child = getattr(obj, accessor, None)
+            if child is not None:
+                yield child
+        elif relation.one_to_many:
+            yield from getattr(obj, accessor).all()
+
+
+def person_data(person: Person) -> dict:
+    """Everything Engage holds about `person`, grouped by kind of record."""
+    found: dict[str, list[dict]] = {}
+    seen = set()
+    queue = [person]
+    while queue:
+        obj = queue.pop(0)
+        key = (obj._meta.label_lower, obj.pk)
+        if key in seen or (obj is not person and _belongs_to_someone_else(obj, person)):
+            continue
+        seen.add(key)
+        row = _row(obj)
+        if isinstance(obj, Share):
+            row["shared_data"] = json.loads(obj.content) if obj.content else None
+        found.setdefault(str(obj._meta.verbose_name_plural), []).append(row)
+        queue.extend(_children(obj))
+    return found
+
+
+def _default(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def export(request_record: SubjectRequest, *, by: User, request=None) -> dict:
+    """The person's data for them, recorded as handed over (audited)."""
+    data = person_data(request_record.person)
+    if request_record.completed_at is None:
+        request_record.completed_at = timezone.now()
+        request_record.save(update_fields=["completed_at"])
+    record(
+        by,
+        AuditEvent.Action.EXPORT,
+        request_record.person,
+        detail="subject_access",
+        request=request,
+    )
+    return data
+
+
+def as_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+
+
+def as_pdf(data: dict, person_label: str) -> bytes:
+    from weasyprint import HTML  # imported here: loading its system libraries takes time
+
+    html = render_to_string(
+        "sharing/subject_export.html",
+        {"data": data, "person": person_label, "generated": timezone.now()},
+    )
+    return HTML(string=html).write_pdf()

@@ -1,0 +1,313 @@
+"""Right of access (R32), rectification (R33), erasure (R34) and retention (R35)."""
+
+import datetime
+import json
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import models
+
+from engage.audit.models import AuditEvent
+from engage.cases import services
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.cases.models import Case, Household, Person, SearchToken
+from engage.privacy.services import apply_retention, erase_person
+from engage.sharing import services as sharing
+from engage.sharing import subject
+from engage.sharing.models import DataRequest, Recipient, SubjectRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def _story(organisation, alice, bob, tag: str) -> Case:
+    """A case that touches every kind of record, every free text set to a `tag` sentinel."""
+    case = CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name=f"{tag}given",
+        person__phone="+359 1 2345 678",
+        person__date_of_birth=datetime.date(1990, 5, 1),
+    )
+    case, plan = to_active(case, alice, bob)
+    services.log_contact(
+        case, by=alice, data={"date": days_ago(3), "type": "phone", "engagement_level": "active"}
+    )
+    services.request_reassessment(case, by=alice, trigger="crisis", note="x")
+    services.add_plan_review(plan, by=alice, date=days_ago(2), note="x")
+    recipient, _ = Recipient.objects.get_or_create(
+        organisation=organisation, name="Clinic", defaults={"type": "health"}
+    )
+    consent = sharing.record_consent(
+        case,
+        by=alice,
+        data={
+            "person": case.person,
+            "recipient": recipient,
+            "purpose": "referral",
+            "categories": ["identity", "notes"],
+            "given_on": days_ago(1),
+            "expires_on": days_ago(-100),
+            "language": "Arabic",
+            "through_interpreter": False,
+        },
+    )
+    sharing.request_share(
+        case,
+        by=alice,
+        person=case.person,
+        recipient=recipient,
+        purpose="referral",
+        categories=["identity", "notes"],
+    )
+    sharing.produce_queued()
+    sharing.withdraw_consent(consent, by=alice, note="x")
+    SubjectRequest.objects.create(
+        person=case.person,
+        case=case,
+        kind="access",
+        requested_on=days_ago(0),
+        identity_check="x",
+        recorded_by=alice,
+    )
+    DataRequest.objects.create(
+        organisation=organisation,
+        case=case,
+        received_on=days_ago(0),
+        requester="x",
+        requester_type="authority",
+        legal_basis="x",
+        data_requested="x",
+        recorded_by=bob,
+    )
+    services.request_closure(
+        case,
+        by=alice,
+        data={"date": days_ago(0), "reason": "transferred", "note": "x", "onward_referral": "x"},
+    )
+    _tag_every_text(case, tag)
+    return Case.objects.get(pk=case.pk)
+
+
+def _text_fields(model) -> list[str]:
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if getattr(f, "encrypted", False)
+        and isinstance(f, models.CharField | models.TextField)
+        and f.name not in ("content",)
+    ]
+
+
+def _case_models():
+    """Every model holding data about a person: related to Person, Case, or a plan or goal."""
+    found = set()
+    for model in apps.get_models():
+        targets = {
+            f.related_model._meta.label for f in model._meta.concrete_fields if f.is_relation
+        }
+        if targets & {"cases.Person", "cases.Case", "cases.CasePlan", "cases.Goal"}:
+            found.add(model)
+    return found - {SearchToken, AuditEvent}
+
+
+def _rows(model, case: Case):
+    names = {f.name for f in model._meta.concrete_fields}
+    if model is Case:
+        return model.objects.filter(pk=case.pk)
+    if "case" in names:
+        return model.objects.filter(case=case)
+    if "person" in names:
+        return model.objects.filter(person=case.person)
+    if "plan" in names:
+        return model.objects.filter(plan__case=case)
+    return model.objects.filter(goal__plan__case=case)
+
+
+def _tag_every_text(case: Case, tag: str) -> None:
+    for model in _case_models() | {Person}:
+        rows = Person.objects.filter(pk=case.person_id) if model is Person else _rows(model, case)
+        fields = _text_fields(model)
+        assert rows.exists(), f"the story makes no {model.__name__}: add one to _story"
+        for row in rows:
+            for name in fields:
+                setattr(row, name, f"{tag}-{model.__name__}-{name}")
+            if fields:
+                model.objects.filter(pk=row.pk).update(**{n: getattr(row, n) for n in fields})
+
+
+def _sentinels(case: Case, tag: str) -> set[str]:
+    return {
+        f"{tag}-{model.__name__}-{name}"
+        for model in _case_models() | {Person}
+        for name in _text_fields(model)
+    }
+
+
+@pytest.fixture
+def two_stories(organisation, alice, bob):
+    return _story(organisation, alice, bob, "PPP"), _story(organisation, alice, bob, "QQQ")
+
+
+class TestAccess:
+    def test_it_exports_everything_about_the_person_and_nothing_about_anyone_else(
+        self, two_stories, alice
+    ):
+        mine, theirs = two_stories
+        entry = SubjectRequest.objects.get(person=mine.person)
+        text = subject.as_json(subject.export(entry, by=alice))
+        missing = {s for s in _sentinels(mine, "PPP") if s not in text}
+        assert missing == set()
+        assert "QQQ" not in text
+        assert mine.reference in text and theirs.reference not in text
+        assert "Alice" not in text  # staff by role only
+        assert AuditEvent.objects.filter(action="export", detail="subject_access").count() == 1
+
+    def test_it_gives_a_readable_pdf_and_json_to_download(self, two_stories, as_user, alice):
+        mine, _theirs = two_stories
+        entry = SubjectRequest.objects.get(person=mine.person)
+        client = as_user(alice)
+        pdf = client.get(f"/sharing/subject-requests/{entry.pk}/export/pdf/")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert pdf["Content-Disposition"].startswith("attachment;")
+        data = json.loads(client.get(f"/sharing/subject-requests/{entry.pk}/export/json/").content)
+        assert data["people"][0]["given_name"] == "PPP-Person-given_name"
+
+    def test_it_leaves_out_a_household_members_data(self, organisation, alice, bob):
+        case = _story(organisation, alice, bob, "PPP")
+        household = Household.objects.create(organisation=organisation)
+        member = Person.objects.create(
+            organisation=organisation, household=household, given_name="Membername"
+        )
+        Person.objects.filter(pk=case.person_id).update(household=household)
+        Case.objects.filter(pk=case.pk).update(household=household)
+        case.refresh_from_db()
+        plan = services.create_plan(case, by=alice, person=member)
+        services.add_goal(plan, by=alice, data={"area": "family", "description": "Membergoal"})
+        entry = SubjectRequest.objects.get(person=case.person)
+        text = subject.as_json(subject.export(entry, by=alice))
+        assert "PPP-Goal-description" in text
+        assert "Membername" not in text and "Membergoal" not in text
+
+
+class TestRectification:
+    def test_it_flags_corrected_fields_and_shows_the_new_value(self, as_user, alice, organisation):
+        case = CaseFactory(
+            organisation=organisation, case_manager=alice, person__family_name="Wrongname"
+        )
+        person = case.person
+        services.update_identity(
+            person,
+            by=alice,
+            data={"family_name": "Rightname", "given_name": person.given_name},
+            expected_version=person.version,
+        )
+        person.refresh_from_db()
+        assert person.corrected_fields == ["family_name"]
+        page = as_user(alice).get(f"/cases/{case.pk}/").content.decode()
+        assert "Rightname" in page and "Wrongname" not in page
+
+
+class TestErasure:
+    def test_it_erases_every_identifying_trace_and_keeps_the_facts(self, two_stories, bob):
+        mine, _theirs = two_stories
+        facts_before = _facts(mine)
+        erase_person(mine.person, by=bob, reason="request")
+        leftovers = [s for s in _sentinels(mine, "PPP") if _stored_anywhere(s)]
+        assert leftovers == []
+        assert (
+            not _stored_anywhere("PPPgiven")
+            and not SearchToken.objects.filter(person=mine.person).exists()
+        )
+        assert _facts(Case.objects.get(pk=mine.pk)) == facts_before
+        assert _stored_anywhere("QQQ-Contact-note")  # someone else's data is untouched
+        event = AuditEvent.objects.get(action="erase")
+        assert event.detail.startswith("person #") and event.actor_id == bob.pk
+        assert "PPP" not in event.detail
+
+    def test_it_is_needed_a_supervisor_with_a_fresh_password(
+        self, two_stories, as_user, alice, bob
+    ):
+        mine, _theirs = two_stories
+        entry = SubjectRequest.objects.create(
+            person=mine.person,
+            case=mine,
+            kind="erasure",
+            requested_on=days_ago(0),
+            identity_check="in person",
+            recorded_by=alice,
+        )
+        assert (
+            as_user(alice).post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 404
+        )
+        client = as_user(bob)  # signed in just now
+        assert client.post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
+        assert Person.objects.get(pk=mine.person_id).erased_at is not None
+
+
+def _facts(case: Case) -> dict:
+    from engage.cases.facts import case_age_band
+
+    return {
+        "stage": case.stage,
+        "referral": case.referral_date,
+        "source": case.referral_source,
+        "outcome": case.outcome,
+        "age_band": case_age_band(case),
+        "sex": case.person.sex,
+        "nationality": str(case.person.nationality),
+        "contacts": case.contacts.count(),
+        "assessments": list(case.assessments.values_list("informed_decisions", "wellbeing")),
+        "closures": list(case.closures.values_list("reason", "date")),
+    }
+
+
+def _stored_anywhere(sentinel: str) -> bool:
+    """Whether any row of any model holds `sentinel`, read through the application (decrypted)."""
+    for model in apps.get_models():
+        fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField | models.JSONField)
+        ]
+        for values in model.objects.values_list(*fields) if fields else []:
+            if any(sentinel in str(v) for v in values):
+                return True
+    return False
+
+
+class TestRetention:
+    def _closed(self, organisation, alice, bob, closed_on):
+        case = CaseFactory(
+            organisation=organisation,
+            case_manager=alice,
+            referral_date=closed_on - datetime.timedelta(days=300),
+        )
+        Case.objects.filter(pk=case.pk).update(stage="closed", closure_date=closed_on)
+        return case
+
+    def test_it_erases_after_the_period_and_not_before_and_only_once(
+        self, organisation, alice, bob
+    ):
+        organisation.retention_months = 24
+        organisation.save()
+        today = datetime.date(2026, 11, 22)
+        kept = self._closed(organisation, alice, bob, datetime.date(2024, 11, 23))
+        gone = self._closed(organisation, alice, bob, datetime.date(2024, 11, 21))
+        still_open = CaseFactory(organisation=organisation, case_manager=alice)
+        assert apply_retention(today) == {"BG-CLA": 1}
+        assert Person.objects.get(pk=gone.person_id).erased_at is not None
+        assert Person.objects.get(pk=kept.person_id).erased_at is None
+        assert Person.objects.get(pk=still_open.person_id).erased_at is None
+        assert apply_retention(today) == {"BG-CLA": 0}  # idempotent
+        assert AuditEvent.objects.filter(action="erase").count() == 1
+
+    def test_it_keeps_a_person_who_came_back(self, organisation, alice, bob):
+        old = self._closed(organisation, alice, bob, datetime.date(2020, 1, 1))
+        CaseFactory(organisation=organisation, case_manager=alice, person=old.person)
+        assert apply_retention(datetime.date(2026, 11, 22)) == {"BG-CLA": 0}
+
+    def test_the_command_reports_what_it_did(self, organisation, alice, bob, capsys):
+        self._closed(organisation, alice, bob, datetime.date(2020, 1, 1))
+        call_command("apply_retention", today=datetime.date(2026, 11, 22))
+        assert "BG-CLA: 1 person(s) erased" in capsys.readouterr().out
