@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "engage.accounts",
     "engage.cases",
     "engage.sharing",
+    "engage.documents",
     "engage.privacy",
     "engage.dashboard",
     "engage.demo",
@@ -237,6 +238,13 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 # Signed out after this many minutes without a request (the absolute limit is
 # SESSION_COOKIE_AGE, 12 hours by default).
 ENGAGE_IDLE_MINUTES = env_int("ENGAGE_IDLE_MINUTES", 30)
+
+# Documents attached to cases: encrypted files outside the web root, with limits.
+ENGAGE_DOCUMENTS_DIR = Path(os.environ.get("ENGAGE_DOCUMENTS_DIR", DATA_DIR / "documents"))
+ENGAGE_DOCUMENT_MAX_BYTES = env_int("ENGAGE_DOCUMENT_MAX_MB", 10) * 2**20
+ENGAGE_DOCUMENTS_PER_CASE = env_int("ENGAGE_DOCUMENTS_PER_CASE", 50)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 
 # Sensitive operations (consent override, erasure, bulk export) need the password typed again
 # within this many minutes.

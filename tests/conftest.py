@@ -95,3 +95,9 @@ def as_user(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _documents_dir(settings, tmp_path):
+    """Every test stores attached documents in its own folder."""
+    settings.ENGAGE_DOCUMENTS_DIR = tmp_path / "documents"

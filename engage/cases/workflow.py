@@ -35,6 +35,7 @@ STEPS: dict[str, set[str]] = {
     "reopen": {Stage.CLOSED, Stage.DECLINED},
     "edit_identity": OPEN,
     "reassign": OPEN,
+    "attach_document": OPEN,
 }
 
 _REFUSALS = {
@@ -51,6 +52,7 @@ _REFUSALS = {
     "reopen": _("Only a closed or declined case can be reopened."),
     "edit_identity": _("The identity of a closed case can no longer be edited here."),
     "reassign": _("A closed or declined case cannot be reassigned."),
+    "attach_document": _("Documents can only be attached while the case is open."),
 }
 
 

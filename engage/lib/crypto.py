@@ -91,6 +91,24 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken:
+        raise DecryptionError("A stored file cannot be decrypted with any key.") from None
+
+
+def reencrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().rotate(token)
+    except InvalidToken:
+        raise DecryptionError("A stored file cannot be decrypted for rotation.") from None
+
+
 def reencrypt(token: str) -> str:
     """Return `token` encrypted with the first key (MultiFernet.rotate)."""
     try:

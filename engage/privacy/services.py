@@ -26,6 +26,8 @@ from engage.audit.services import record
 from engage.cases.facts import case_age_band
 from engage.cases.models import Case, Person, SearchToken
 from engage.cases.models.case import OPEN_STAGES
+from engage.documents.models import Document
+from engage.documents.services import remove as remove_document
 
 IDENTITY_FIELDS = (
     "given_name",
@@ -84,6 +86,8 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     person.erased_at = timezone.now()
     person.save()
     SearchToken.objects.filter(person=person).delete()
+    for document in Document.objects.filter(case_id__in=case_ids):
+        remove_document(document, by=None)
     record(
         by,
         AuditEvent.Action.ERASE,

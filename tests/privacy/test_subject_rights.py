@@ -12,10 +12,14 @@ from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Household, Person, SearchToken
+from engage.documents import storage
+from engage.documents.models import Document
+from engage.documents.services import attach
 from engage.privacy.services import apply_retention, erase_person
 from engage.sharing import services as sharing
 from engage.sharing import subject
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
+from tests.documents.test_documents import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +84,7 @@ def _story(organisation, alice, bob, tag: str) -> Case:
         data_requested="x",
         recorded_by=bob,
     )
+    attach(case, by=alice, kind="other", title="x", data=png_bytes())
     services.request_closure(
         case,
         by=alice,
@@ -209,10 +214,15 @@ class TestRectification:
 
 
 class TestErasure:
-    def test_it_erases_every_identifying_trace_and_keeps_the_facts(self, two_stories, bob):
+    def test_it_erases_every_identifying_trace_and_keeps_the_facts(
+        self, two_stories, bob, django_capture_on_commit_callbacks
+    ):
         mine, _theirs = two_stories
         facts_before = _facts(mine)
-        erase_person(mine.person, by=bob, reason="request")
+        files = [storage.path_for(d.pk) for d in Document.objects.filter(case=mine)]
+        with django_capture_on_commit_callbacks(execute=True):
+            erase_person(mine.person, by=bob, reason="request")
+        assert files and not any(path.exists() for path in files)
         leftovers = [s for s in _sentinels(mine, "PPP") if _stored_anywhere(s)]
         assert leftovers == []
         assert (
@@ -224,6 +234,8 @@ class TestErasure:
         event = AuditEvent.objects.get(action="erase")
         assert event.detail.startswith("person #") and event.actor_id == bob.pk
         assert "PPP" not in event.detail
+        assert not Document.objects.filter(case=mine).exists()
+        assert Document.objects.filter(case=_theirs).exists()
 
     def test_it_is_needed_a_supervisor_with_a_fresh_password(
         self, two_stories, as_user, alice, bob

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from engage.cases.models import Person
 from engage.cases.search import index_people
+from engage.documents import storage as documents
 
 BATCH = 500
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
                 index_people(batch)
             people += len(batch)
         self.stdout.write(f"Search index rebuilt for {people} people.")
+        self.stdout.write(f"{documents.reencrypt_all()} document files re-encrypted.")
 
 
 def _batches(queryset):

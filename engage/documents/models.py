@@ -1,0 +1,33 @@
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import User
+from engage.cases.models import Case
+from engage.lib.fields import EncryptedCharField
+
+
+class Document(models.Model):
+    """A file attached to a case: stored encrypted outside the web root, metadata stripped."""
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", _("Decision letter")
+        CERTIFICATE = "certificate", _("Certificate (medical, school, other)")
+        IDENTITY = "identity", _("Identity or residence document")
+        OTHER = "other", _("Other")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind of document"), max_length=12, choices=Kind.choices)
+    title = EncryptedCharField(_("title"), max_length=200)
+    content_type = models.CharField(max_length=40, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.title

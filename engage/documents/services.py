@@ -1,0 +1,126 @@
+"""Attaching documents to a case: checked, cleaned of metadata, encrypted (R30).
+
+The type is decided by the file's own bytes, not its name: PDF, JPEG or PNG only. Images are
+re-encoded from their pixels with Pillow, which drops EXIF (GPS position, camera, date) and
+any other metadata; PDFs are rewritten by pypdf without their document information and XMP
+metadata. Size and count are limited per file and per case.
+"""
+
+from io import BytesIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
+
+from engage.accounts.models import User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases import workflow
+from engage.cases.models import Case
+from engage.documents import storage
+from engage.documents.models import Document
+
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def _clean_image(data: bytes, content_type: str) -> bytes:
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.load()
+            # A new image from the pixels alone: no EXIF, no text chunks, no ICC comments.
+            pixels = Image.new(image.mode, image.size)
+            pixels.paste(image)
+            if image.mode == "P" and image.getpalette():
+                pixels.putpalette(image.getpalette())
+    except (UnidentifiedImageError, OSError):
+        raise ValidationError({"file": _("This image cannot be read.")}) from None
+    out = BytesIO()
+    pixels.save(out, format="JPEG" if content_type == JPEG else "PNG")
+    return out.getvalue()
+
+
+def _clean_pdf(data: bytes) -> bytes:
+    try:
+        reader = PdfReader(BytesIO(data))
+        if reader.is_encrypted:
+            raise ValidationError({"file": _("Password-protected PDFs cannot be attached.")})
+        writer = PdfWriter()
+        for page in reader.pages:
+            writer.add_page(page)
+    except PdfReadError:
+        raise ValidationError({"file": _("This PDF cannot be read.")}) from None
+    writer.metadata = None
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def clean(data: bytes) -> tuple[bytes, str]:
+    """Return the file without metadata, and its type; refuse anything else."""
+    if len(data) > settings.ENGAGE_DOCUMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file is larger than %(mb)s MB.")
+                % {"mb": settings.ENGAGE_DOCUMENT_MAX_BYTES // 2**20}
+            }
+        )
+    content_type = sniff(data)
+    if content_type is None:
+        raise ValidationError({"file": _("Attach a PDF, a JPEG or a PNG file.")})
+    if content_type == PDF:
+        return _clean_pdf(data), content_type
+    return _clean_image(data, content_type), content_type
+
+
+@transaction.atomic
+def attach(case: Case, *, by: User, kind: str, title: str, data: bytes) -> Document:
+    workflow.require_step(case, "attach_document")
+    if case.documents.count() >= settings.ENGAGE_DOCUMENTS_PER_CASE:
+        raise ValidationError(
+            _("This case already has %(n)s documents, the most it can hold.")
+            % {"n": settings.ENGAGE_DOCUMENTS_PER_CASE}
+        )
+    cleaned, content_type = clean(data)
+    document = Document(
+        case=case,
+        kind=kind,
+        title=title,
+        content_type=content_type,
+        size=len(cleaned),
+        uploaded_by=by,
+    )
+    storage.save(document.pk, cleaned)
+    try:
+        document.save()
+        record(by, AuditEvent.Action.CREATE, document)
+    except Exception:
+        storage.delete(document.pk)  # no row, no file
+        raise
+    return document
+
+
+def read(document: Document, *, by: User, request=None) -> bytes:
+    record(by, AuditEvent.Action.VIEW, document, request=request)
+    return storage.load(document.pk)
+
+
+@transaction.atomic
+def remove(document: Document, *, by: User | None) -> None:
+    Document.objects.filter(pk=document.pk).delete()
+    transaction.on_commit(lambda: storage.delete(document.pk))
+    if by is not None:
+        record(by, AuditEvent.Action.UPDATE, document.case, detail="document_removed")

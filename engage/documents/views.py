@@ -1,0 +1,83 @@
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from engage.accounts.permissions import role_required
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
+from engage.documents import services
+from engage.documents.models import Document
+from engage.lib.forms import apply_validation_error
+
+
+class DocumentForm(forms.ModelForm):
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy(
+            "PDF, JPEG or PNG. Hidden details such as GPS position are removed."
+        ),
+    )
+
+    class Meta:
+        model = Document
+        fields = ["kind", "title", "file"]
+
+
+@role_required(*CASE_WORKERS)
+def documents(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.attach(
+                case,
+                by=request.user,
+                kind=data["kind"],
+                title=data["title"],
+                data=data["file"].read(),
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Document attached."))
+            return redirect("documents:list", case.pk)
+    context = {
+        "case": case,
+        "form": form,
+        "documents": case.documents.select_related("uploaded_by"),
+    }
+    return render(request, "documents/list.html", context)
+
+
+@role_required(*CASE_WORKERS)
+def download(request: HttpRequest, pk: UUID) -> HttpResponse:
+    document = get_case_object(request.user, Document, pk)
+    response = HttpResponse(
+        services.read(document, by=request.user, request=request),
+        content_type=document.content_type,
+    )
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
+        document.content_type
+    ]
+    response["Content-Disposition"] = (
+        f'attachment; filename="document-{document.pk.hex[:8]}.{extension}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(*CASE_WORKERS)
+def delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+    document = get_case_object(request.user, Document, pk)
+    if request.method == "POST":
+        services.remove(document, by=request.user)
+        messages.success(request, _("Document deleted."))
+        return redirect("documents:list", document.case_id)
+    return render(request, "documents/delete.html", {"document": document, "case": document.case})

@@ -1,0 +1,128 @@
+"""Documents attached to a case (R30): checked, stripped of metadata, encrypted, scoped."""
+
+from io import BytesIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+from engage.documents import storage
+from engage.documents.models import Document
+
+pytestmark = pytest.mark.django_db
+
+GPS_SENTINEL = "SentinelCameraMaker"
+
+
+def jpeg_with_exif() -> bytes:
+    image = Image.new("RGB", (8, 8), "red")
+    exif = Image.Exif()
+    exif[0x010F] = GPS_SENTINEL  # Make
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "E", 4: (0.0, 7.0, 0.0)}  # GPS
+    out = BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (4, 4), "blue").save(out, format="PNG")
+    return out.getvalue()
+
+
+def pdf_with_metadata() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": "SentinelAuthor", "/Title": "Decision"})
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def case(organisation, alice):
+    return CaseFactory(organisation=organisation, case_manager=alice)
+
+
+def _upload(client, case, data, name="scan.jpg", title="Decision of the asylum office"):
+    return client.post(
+        f"/documents/cases/{case.pk}/",
+        {"kind": "decision", "title": title, "file": SimpleUploadedFile(name, data)},
+    )
+
+
+class TestDocuments:
+    def test_it_strips_gps_and_camera_data_from_a_photo(self, as_user, alice, case):
+        assert _upload(as_user(alice), case, jpeg_with_exif()).status_code == 302
+        document = Document.objects.get()
+        stored = storage.load(document.pk)
+        assert GPS_SENTINEL.encode() not in stored
+        assert not Image.open(BytesIO(stored)).getexif()
+
+    def test_it_strips_a_pdfs_metadata(self, as_user, alice, case):
+        _upload(as_user(alice), case, pdf_with_metadata(), name="decision.pdf")
+        stored = storage.load(Document.objects.get().pk)
+        assert b"SentinelAuthor" not in stored
+        assert len(PdfReader(BytesIO(stored)).pages) == 1
+
+    def test_it_keeps_the_file_encrypted_outside_the_web_root(self, as_user, alice, case, settings):
+        _upload(
+            as_user(alice), case, pdf_with_metadata(), name="decision.pdf", title="Sentineltitle"
+        )
+        document = Document.objects.get()
+        raw = storage.path_for(document.pk).read_bytes()
+        assert not raw.startswith(b"%PDF") and b"Decision" not in raw
+        assert str(settings.STATIC_ROOT) not in str(storage.path_for(document.pk))
+
+    def test_it_refuses_what_is_not_a_pdf_or_an_image(self, as_user, alice, case):
+        response = _upload(as_user(alice), case, b"<script>alert(1)</script>", name="evil.pdf")
+        assert "Attach a PDF, a JPEG or a PNG file." in response.content.decode()
+        assert not Document.objects.exists()
+
+    def test_it_refuses_a_file_over_the_limit(self, as_user, alice, case, settings):
+        settings.ENGAGE_DOCUMENT_MAX_BYTES = 1000
+        response = _upload(as_user(alice), case, b"%PDF-" + b"0" * 2000, name="big.pdf")
+        assert "larger than" in response.content.decode()
+        assert not Document.objects.exists()
+
+    def test_it_limits_the_number_of_documents_per_case(self, as_user, alice, case, settings):
+        settings.ENGAGE_DOCUMENTS_PER_CASE = 1
+        client = as_user(alice)
+        _upload(client, case, png_bytes(), name="a.png")
+        response = _upload(client, case, png_bytes(), name="b.png")
+        assert "the most it can hold" in response.content.decode()
+        assert Document.objects.count() == 1
+
+    def test_it_serves_a_download_as_an_attachment_and_audits_it(self, as_user, alice, case):
+        client = as_user(alice)
+        _upload(client, case, png_bytes(), name="a.png")
+        document = Document.objects.get()
+        response = client.get(f"/documents/{document.pk}/download/")
+        assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" in response["Cache-Control"]
+        assert AuditEvent.objects.filter(action="view", object_id=document.pk).count() == 1
+
+    def test_an_outsider_gets_404(self, as_user, alice, charlie, ada, case):
+        _upload(as_user(alice), case, png_bytes(), name="a.png")
+        document = Document.objects.get()
+        for user in (charlie, ada):
+            client = as_user(user)
+            assert client.get(f"/documents/{document.pk}/download/").status_code == 404
+            assert client.get(f"/documents/cases/{case.pk}/").status_code == 404
+
+    def test_deleting_removes_the_file(
+        self, as_user, alice, case, django_capture_on_commit_callbacks
+    ):
+        client = as_user(alice)
+        _upload(client, case, png_bytes(), name="a.png")
+        document = Document.objects.get()
+        path = storage.path_for(document.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/documents/{document.pk}/delete/")
+        assert response.status_code == 302 and not Document.objects.exists()
+        assert not path.exists()
