@@ -544,7 +544,8 @@ def update_identity(person: Person, *, by: User, data: Data, expected_version: i
     """Correct a person's identity; changed fields are flagged as corrected (rectification)."""
     if person.erased_at is not None:
         raise ValidationError(_("This person's identity was erased."))
-    changed = [name for name, value in data.items() if getattr(person, name) != value]
+    stored = Person.objects.get(pk=person.pk)  # a ModelForm has already changed `person`
+    changed = [name for name, value in data.items() if getattr(stored, name) != value]
     for name, value in data.items():
         setattr(person, name, value)
     person.corrected_fields = sorted(set(person.corrected_fields) | set(changed))

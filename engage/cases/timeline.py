@@ -37,8 +37,20 @@ def prefetch_for_timeline(case: Case) -> Case:
     return case
 
 
-def timeline(case: Case, *, show_sensitive: bool) -> list[Event]:
-    """Return the case's events, newest first; sensitive notes only when `show_sensitive`."""
+def timeline(case: Case, *, show_sensitive: bool, show_details: bool = True) -> list[Event]:
+    """Return the case's events, newest first; sensitive notes only when `show_sensitive`.
+
+    Without `show_details` (a role that does not work on the case), events keep their date and
+    title only: no note, no vulnerability, no rating (field-level access, R04).
+    """
+    events = _events(case, show_sensitive=show_sensitive)
+    if not show_details:
+        for event in events:
+            event.lines = []
+    return events
+
+
+def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
     events = [
         Event(case.referral_date, "referral", _("Referred"), [case.get_referral_source_display()])
     ]

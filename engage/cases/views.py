@@ -209,10 +209,11 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "due": due_items(annotated, today),
         "steps": workflow.allowed_steps(case) if works else set(),
         "next_hint": workflow.NEXT_STEP_HINTS[case.stage],
-        "events": Paginator(timeline(case, show_sensitive=works), TIMELINE_PAGE).get_page(
-            request.GET.get("page")
-        ),
-        "trend": rating_trend(case),
+        "events": Paginator(
+            timeline(case, show_sensitive=works, show_details=works), TIMELINE_PAGE
+        ).get_page(request.GET.get("page")),
+        "trend": rating_trend(case) if works else [],
+        "show_details": works,
         "plans": case.plans.all(),
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "pending_decision": next(
@@ -439,9 +440,9 @@ def plan_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     return _step_page(request, case, form, title=gettext_lazy("New case plan"))
 
 
-@role_required(*CASE_READERS)
+@role_required(*CASE_WORKERS)
 def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    plan = get_case_object(request.user, CasePlan, pk, for_work=False)
+    plan = get_case_object(request.user, CasePlan, pk)
     case = read_case(request, plan.case_id)
     goals = plan.goals.prefetch_related("actions")
     works = request.user.role in CASE_WORKERS
