@@ -28,6 +28,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/engage makemigrations --check --dry-run
+	SEMGREP_ENABLE_VERSION_CHECK=0 $(BIN)/semgrep scan --config .semgrep --metrics=off --disable-version-check --error --quiet engage
 
 test: lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

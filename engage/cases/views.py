@@ -202,7 +202,9 @@ TIMELINE_PAGE = 30  # events per page of the timeline, newest first
 def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = prefetch_for_timeline(read_case(request, pk))
     today = services.today()
-    annotated = with_due_facts(Case.objects.filter(pk=case.pk), today).get()
+    annotated = with_due_facts(
+        Case.objects.visible_to(request.user).filter(pk=case.pk), today
+    ).get()
     works = request.user.role in CASE_WORKERS
     context = {
         "case": case,
@@ -224,7 +226,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         ),
         "contact_form": ContactForm(initial={"date": today}) if works and case.is_open else None,
         "previous": case.previous,
-        "next_enrollment": Case.objects.filter(previous=case).first(),
+        "next_enrollment": Case.objects.visible_to(request.user).filter(previous=case).first(),
         "is_supervisor": request.user.role == Role.SUPERVISOR,
     }
     return render(request, "cases/case_detail.html", context)
