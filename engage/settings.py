@@ -261,3 +261,6 @@ LOGGING = {
     # django-axes narrates every sign-in at INFO; the audit log keeps what matters.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Encrypted database backups (engage backup / restore): Fernet keys, the first encrypts.
+ENGAGE_BACKUP_KEY = os.environ.get("ENGAGE_BACKUP_KEY", "")

@@ -168,7 +168,8 @@ class Database:
 
     def libpq_env(self) -> dict[str, str]:
         """Return the environment for pg_dump and pg_restore to reach this database."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        # Inherited PG* variables stay: Django's own connection (libpq) honours them too.
+        env = dict(os.environ)
         env.update({_LIBPQ_ENV[key]: value for key, value in self.libpq_params().items()})
         return env
 
@@ -473,12 +474,20 @@ def _refuse_other_vendor(vendor: str, target: Database) -> None:
         )
 
 
-def _refuse_to_overwrite(target: Database, table_count: int, replace: bool) -> None:
-    if table_count and not replace:
+def _refuse_to_overwrite(target: Database, replace: bool) -> None:
+    if not replace and not _is_empty(target):
         raise BackupError(
-            f"The {target.describe()} is not empty ({table_count} tables). Add --yes to "
-            "replace its contents with the archive's."
+            f"The {target.describe()} is not empty. Add --yes to replace its contents with "
+            "the archive's."
         )
+
+
+def _is_empty(target: Database) -> bool:
+    try:
+        with target.connect() as connection:
+            return not table_counts(target.vendor, connection)
+    except sqlite3.DatabaseError:
+        return False  # Some other file: not ours to overwrite without --yes.
 
 
 def _restore_sqlite(chunks: Iterable[bytes], target: Database, *, replace: bool) -> None:
@@ -486,8 +495,7 @@ def _restore_sqlite(chunks: Iterable[bytes], target: Database, *, replace: bool)
     if target.name == ":memory:" or "mode=memory" in target.name:
         raise BackupError("Cannot restore into an in-memory SQLite database.")
     if path.exists():
-        with target.connect() as connection:
-            _refuse_to_overwrite(target, len(table_counts("sqlite", connection)), replace)
+        _refuse_to_overwrite(target, replace)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".restore")
     incoming = Path(name)
@@ -510,8 +518,7 @@ def _restore_sqlite(chunks: Iterable[bytes], target: Database, *, replace: bool)
 def _restore_postgresql(chunks: Iterable[bytes], target: Database, *, replace: bool) -> None:
     pg_restore = _binary("pg_restore")
     _create_database_if_missing(target)
-    with target.connect() as connection:
-        _refuse_to_overwrite(target, len(table_counts("postgresql", connection)), replace)
+    _refuse_to_overwrite(target, replace)
     connections.close_all()
     # One transaction: the restore applies whole or not at all.
     command = [
@@ -531,6 +538,8 @@ def _restore_postgresql(chunks: Iterable[bytes], target: Database, *, replace: b
             try:
                 for chunk in chunks:
                     process.stdin.write(chunk)
+            except BrokenPipeError:
+                pass  # pg_restore stopped reading: its exit status and messages say why.
             except BaseException:
                 # Killed before its end, pg_restore's transaction rolls back: nothing half done.
                 process.kill()
