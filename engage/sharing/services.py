@@ -205,7 +205,9 @@ def produce_queued(ids=None) -> dict[str, int]:
     for share in queued:
         with transaction.atomic():
             share = (
-                Share.objects.select_for_update()
+                # Lock the share row only: PostgreSQL refuses FOR UPDATE on the nullable side
+                # of the outer join to an override's missing consent.
+                Share.objects.select_for_update(of=("self",))
                 .select_related("consent", "recipient", "person", "case")
                 .get(pk=share.pk)
             )
