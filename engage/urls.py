@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
 
 from engage.accounts.audit_views import audit_log
+from engage.ops.views import csp_report
 
 
 @login_not_required
@@ -25,4 +26,5 @@ urlpatterns = [
     # Switching language works before login too (on the sign-in page).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", health, name="health"),
+    path("csp-report/", csp_report, name="csp_report"),
 ]

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -728,9 +728,11 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     form = EligibilityCriterionForm(request.POST or None)
     if request.method == "POST" and "toggle" in request.POST:
-        criterion = get_object_or_404(
-            EligibilityCriterion, organisation=organisation, pk=request.POST["toggle"]
-        )
+        try:
+            pk = UUID(request.POST["toggle"])
+        except ValueError:
+            raise Http404 from None  # a malformed id is not found either, never an error
+        criterion = get_object_or_404(EligibilityCriterion, organisation=organisation, pk=pk)
         services.toggle_criterion(criterion, by=request.user)
         return redirect("cases:eligibility")
     if request.method == "POST" and form.is_valid():

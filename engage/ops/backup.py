@@ -105,13 +105,21 @@ def backup_fernet() -> MultiFernet:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except ValueError:
         raise BackupError(
-            "ENGAGE_BACKUP_KEY is not a valid Fernet key (make one with "
-            "`engage backup --new-key`)."
+            "ENGAGE_BACKUP_KEY is not a valid Fernet key (make one with `engage backup --new-key`)."
         ) from None
 
 
 def new_backup_key() -> str:
     return Fernet.generate_key().decode()
+
+
+@contextmanager
+def _database_errors():
+    """Say in one line that a database cannot be reached, rather than with a traceback."""
+    try:
+        yield
+    except (psycopg.OperationalError, sqlite3.OperationalError) as error:
+        raise BackupError(f"Cannot use the database: {error}") from None
 
 
 # Databases
@@ -322,6 +330,7 @@ def default_output_dir() -> Path:
     return Path(settings.DATA_DIR) / "backups"
 
 
+@_database_errors()
 def make_backup(output_dir: Path, keep: int) -> BackupResult:
     """Write an encrypted archive of the default database into `output_dir`, then remove the
     oldest archives beyond the newest `keep`."""
@@ -385,7 +394,8 @@ def _dump_postgresql(database: Database, writer: ArchiveWriter, workdir: Path) -
         writer.write_manifest(_manifest("postgresql", tables))
         # pg_dump sees exactly what was counted: the snapshot lives while this transaction does.
         command = [pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot_id}"]
-        with _errors_file() as errors:
+        # The tool's messages go to a file: a pipe could fill up and stall it mid-stream.
+        with tempfile.TemporaryFile() as errors:
             process = subprocess.Popen(  # noqa: S603 (fixed arguments, no shell)
                 command, stdout=subprocess.PIPE, stderr=errors, env=database.libpq_env()
             )
@@ -404,13 +414,6 @@ def _binary(name: str) -> str:
             "(Debian: apt-get install postgresql-client)."
         )
     return path
-
-
-@contextmanager
-def _errors_file():
-    """A file for a tool's messages: a pipe could fill up and stall it while we stream."""
-    with tempfile.TemporaryFile() as file:
-        yield file
 
 
 def _check_process(name: str, process: subprocess.Popen, errors) -> None:
@@ -445,11 +448,8 @@ class RestoreResult:
     target: Database
     checks: list[Check]
 
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
 
-
+@_database_errors()
 def restore(archive: Path, target: Database, *, replace: bool) -> RestoreResult:
     """Restore `archive` into `target`, then check the restored database against the
     archive's manifest and the field keys."""
@@ -530,7 +530,7 @@ def _restore_postgresql(chunks: Iterable[bytes], target: Database, *, replace: b
         "--no-password",
         f"--dbname={target.name}",
     ]
-    with _errors_file() as errors:
+    with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 (fixed arguments, no shell)
             command, stdin=subprocess.PIPE, stdout=errors, stderr=errors, env=target.libpq_env()
         )

@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from engage.accounts.models import Role
 
 # Views anyone may open, signed in or not.
-PUBLIC = {"accounts:login", "set_language", "health"}
+PUBLIC = {"accounts:login", "set_language", "health", "csp_report"}
 
 
 def _patterns(resolver=None, namespace=""):

@@ -1,0 +1,42 @@
+"""Django's dumpdata, guarded: it writes every person's identity in clear text (R29).
+
+The encrypted fields decrypt as they are read, so a dump holds names, contact details and notes
+in plain text. Outside development it runs only when asked for explicitly, and each run is
+written to the audit log.
+"""
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.core.management.commands import dumpdata
+
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+
+FLAG = "--allow-personal-data"
+
+
+class Command(dumpdata.Command):
+    help = (
+        "Output the contents of the database, personal data in clear text included. "
+        f"Refused when DEBUG is off unless {FLAG} is given; every run is audited."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            FLAG,
+            action="store_true",
+            dest="allow_personal_data",
+            help="Dump although the output holds personal data in clear text (audited).",
+        )
+
+    def handle(self, *app_labels, **options):
+        if not settings.DEBUG and not options["allow_personal_data"]:
+            raise CommandError(
+                "dumpdata writes personal data (names, contact details, notes) in clear text. "
+                f"Use `engage backup` for an encrypted backup, or give {FLAG} if a clear-text "
+                "dump is really needed: the run is recorded in the audit log."
+            )
+        what = " ".join(app_labels) or "everything"
+        record(None, AuditEvent.Action.EXPORT, None, detail=f"dumpdata {what}"[:200])
+        return super().handle(*app_labels, **options)

@@ -1,0 +1,177 @@
+"""Another organisation's complete world, every record marked with a sentinel no page of the
+first organisation may ever show."""
+
+import time
+
+import pytest
+from django.test import Client
+
+from engage.accounts.factories import TeamFactory, UserFactory
+from engage.accounts.models import Role
+from engage.accounts.permissions import AUTHENTICATED_AT
+from engage.cases import services
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.documents.services import attach
+from engage.sharing import services as sharing
+from engage.sharing.models import DataRequest, Recipient, SubjectRequest
+from tests.documents.test_documents import png_bytes
+
+# Every name and free text of the other organisation starts with this.
+FOREIGN = "Zzforeign"
+
+
+@pytest.fixture
+def oscar(other_organisation):
+    """The supervisor of Charlie's team, in the other organisation."""
+    return UserFactory(
+        username="oscar",
+        first_name="Oscar",
+        last_name=f"{FOREIGN}supervisor",
+        role=Role.SUPERVISOR,
+        organisation=other_organisation,
+    )
+
+
+@pytest.fixture
+def foreign(other_organisation, charlie, olga, oscar) -> dict:
+    """Charlie's organisation with one object of every kind that a URL names.
+
+    The case is taken through the process (included, assessed, an agreed plan with a goal and
+    an action, a contact, consent and a share, documents, requests of the person and of an
+    authority, and a closure waiting for approval), so each kind exists.
+    """
+    organisation = other_organisation
+    organisation.name = f"{FOREIGN} pilot"
+    organisation.save()
+    team = TeamFactory(organisation=organisation, name=f"{FOREIGN} team", leader=oscar)
+    for user, last_name in ((charlie, "staff"), (olga, "admin"), (oscar, "supervisor")):
+        user.team = team if user is not olga else None
+        user.last_name = f"{FOREIGN}{last_name}"
+        user.save()
+    criterion = services.add_criterion(organisation, by=olga, text=f"{FOREIGN} criterion")
+    case = CaseFactory(
+        organisation=organisation,
+        case_manager=charlie,
+        person__given_name=f"{FOREIGN}client",
+        person__family_name=f"{FOREIGN}family",
+        person__phone="+357 99 123 456",
+    )
+    case, plan = to_active(case, charlie, oscar)
+    goal = plan.goals.get()
+    services.log_contact(
+        case,
+        by=charlie,
+        data={
+            "date": days_ago(3),
+            "type": "phone",
+            "engagement_level": "active",
+            "note": f"{FOREIGN} contact note",
+        },
+    )
+    recipient = Recipient.objects.create(
+        organisation=organisation, name=f"{FOREIGN} recipient", type="legal_aid"
+    )
+    consent = sharing.record_consent(
+        case,
+        by=charlie,
+        data={
+            "person": case.person,
+            "recipient": recipient,
+            "purpose": "referral",
+            "categories": ["identity", "notes"],
+            "given_on": days_ago(1),
+            "expires_on": days_ago(-100),
+            "language": f"{FOREIGN}language",
+            "through_interpreter": False,
+        },
+    )
+    share = sharing.request_share(
+        case,
+        by=charlie,
+        person=case.person,
+        recipient=recipient,
+        purpose="referral",
+        categories=["identity", "notes"],
+    )
+    sharing.produce_queued()
+    requests = {
+        kind: SubjectRequest.objects.create(
+            person=case.person,
+            case=case,
+            kind=kind,
+            requested_on=days_ago(0),
+            identity_check=f"{FOREIGN} passport seen",
+            recorded_by=charlie,
+        )
+        for kind in (SubjectRequest.Kind.ACCESS, SubjectRequest.Kind.ERASURE)
+    }
+    data_request = DataRequest.objects.create(
+        organisation=organisation,
+        case=case,
+        received_on=days_ago(0),
+        requester=f"{FOREIGN} requester",
+        requester_type="authority",
+        legal_basis=f"{FOREIGN} basis",
+        data_requested=f"{FOREIGN} data",
+        recorded_by=oscar,
+    )
+    document = attach(case, by=charlie, kind="other", title=f"{FOREIGN} document", data=png_bytes())
+    closure = services.request_closure(
+        case,
+        by=charlie,
+        data={
+            "date": days_ago(0),
+            "reason": "transferred",
+            "note": f"{FOREIGN} closure note",
+            "onward_referral": f"{FOREIGN} onward",
+        },
+    )
+    case.refresh_from_db()
+    return {
+        "organisation": organisation,
+        "case": case,
+        "person": case.person,
+        "decision": case.inclusion_decisions.get(),
+        "plan": plan,
+        "goal": goal,
+        "action": goal.actions.get(),
+        "closure": closure,
+        "consent": consent,
+        "share": share,
+        "access_request": requests[SubjectRequest.Kind.ACCESS],
+        "erasure_request": requests[SubjectRequest.Kind.ERASURE],
+        "data_request": data_request,
+        "recipient": recipient,
+        "document": document,
+        "criterion": criterion,
+        "user": charlie,
+        "team": team,
+    }
+
+
+def foreign_sentinels(foreign: dict) -> list[str]:
+    """What no response to an outsider may contain: names, texts, the reference, the ids."""
+    return [FOREIGN, foreign["case"].reference, *(str(obj.pk) for obj in foreign.values())]
+
+
+def stepped_up(user) -> Client:
+    """A client signed in as `user`, who has just typed their password again (step-up).
+
+    With step-up done, views behind `recent_authentication_required` reach their loaders, so the
+    scoping is what answers, not the password prompt.
+    """
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[AUTHENTICATED_AT] = time.time()
+    session.save()
+    return client
+
+
+def csp_directives(response) -> dict[str, str]:
+    """The response's Content-Security-Policy as {directive: sources}."""
+    directives = {}
+    for part in response.headers["Content-Security-Policy"].split(";"):
+        name, _, sources = part.strip().partition(" ")
+        directives[name] = sources.strip()
+    return directives

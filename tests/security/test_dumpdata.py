@@ -1,0 +1,52 @@
+"""R29: `dumpdata`, which writes identities in clear text, is refused in production unless asked
+for explicitly, and every run is audited."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command, get_commands
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+SENTINEL = "Zzsentineldump"
+
+
+@pytest.fixture
+def case(organisation, alice):
+    return CaseFactory(organisation=organisation, case_manager=alice, person__given_name=SENTINEL)
+
+
+def _dumps():
+    return AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, detail__startswith="dumpdata")
+
+
+def test_it_runs_engages_dumpdata_not_djangos():
+    assert get_commands()["dumpdata"] == "engage.ops"
+
+
+def test_it_refuses_to_dump_in_production(settings, case):
+    settings.DEBUG = False
+    out = StringIO()
+    with pytest.raises(CommandError, match="--allow-personal-data"):
+        call_command("dumpdata", "cases", stdout=out)
+    assert out.getvalue() == ""
+    assert not _dumps().exists()
+
+
+def test_it_dumps_everything_when_allowed_and_audits_it(settings, case):
+    settings.DEBUG = False
+    out = StringIO()
+    call_command("dumpdata", "cases", allow_personal_data=True, stdout=out)
+    assert SENTINEL in out.getvalue()  # nothing is left out silently: it is a real dump
+    assert _dumps().get().detail == "dumpdata cases"
+
+
+def test_it_dumps_on_a_development_instance_and_audits_it(settings, case):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("dumpdata", "cases.person", stdout=out)
+    assert SENTINEL in out.getvalue()
+    assert _dumps().get().detail == "dumpdata cases.person"

@@ -1,0 +1,264 @@
+"""R01: nobody reaches another organisation's objects through any URL (404, no oracle, no leak).
+R08: every id in a URL is a random UUID."""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import UUIDConverter
+
+from engage.cases.factories import CaseFactory
+from engage.cases.models import EligibilityCriterion
+from tests.security.conftest import FOREIGN, foreign_sentinels, stepped_up
+
+# The object of the other organisation that each URL with an id is asked for, by the key of
+# the `foreign` fixture. A new URL with an id fails the walk until it is added here, with an
+# object of its kind in `foreign`.
+OBJECT_FOR_URL = {
+    "accounts:mfa_reset": "user",
+    "accounts:user_edit": "user",
+    "accounts:user_deactivate": "user",
+    "accounts:user_reactivate": "user",
+    "accounts:team_edit": "team",
+    "cases:detail": "case",
+    "cases:identity": "case",
+    "cases:first_meeting": "case",
+    "cases:screening": "case",
+    "cases:inclusion": "case",
+    "cases:assessment_create": "case",
+    "cases:reassessment": "case",
+    "cases:plan_create": "case",
+    "cases:contact_create": "case",
+    "cases:outcome": "case",
+    "cases:closure": "case",
+    "cases:reopen": "case",
+    "cases:reassign": "case",
+    "cases:inclusion_review": "decision",
+    "cases:closure_review": "closure",
+    "cases:plan_detail": "plan",
+    "cases:goal_create": "plan",
+    "cases:plan_submit": "plan",
+    "cases:plan_approval": "plan",
+    "cases:plan_review": "plan",
+    "cases:action_create": "goal",
+    "cases:action_status": "action",
+    "sharing:case": "case",
+    "sharing:consent_new": "case",
+    "sharing:share_new": "case",
+    "sharing:share_override": "case",
+    "sharing:consent_withdraw": "consent",
+    "sharing:share_download": "share",
+    "sharing:subject_request_new": "case",
+    "sharing:subject_export": "access_request",
+    "sharing:recipient_toggle": "recipient",
+    "sharing:request": "data_request",
+    "privacy:erase": "erasure_request",
+    "documents:list": "case",
+    "documents:download": "document",
+    "documents:delete": "document",
+}
+# URL parameters that are not ids, and the values to try for them.
+OTHER_PARAMETERS = {"sharing:subject_export": {"fmt": ["json", "pdf"]}}
+
+OUTSIDERS = ["alice", "bob", "ada", "nadia"]
+INSIDERS = ["charlie", "oscar", "olga"]
+
+
+def _patterns(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}", entry.pattern.converters
+
+
+def _urls_with_ids() -> dict[str, dict]:
+    return {name: converters for name, converters in _patterns() if converters}
+
+
+def _kwargs_variants(name: str, converters: dict) -> list[dict]:
+    """The keyword arguments to reverse `name` with, the id left to fill in; fail if unknown."""
+    if name not in OBJECT_FOR_URL:
+        pytest.fail(
+            f"{name} takes an id, but the isolation walk does not know which object to ask it "
+            "for: add it to OBJECT_FOR_URL (and the object to the `foreign` fixture)."
+        )
+    others = OTHER_PARAMETERS.get(name, {})
+    unknown = set(converters) - {"pk"} - set(others)
+    if unknown:
+        pytest.fail(f"{name} has parameters the walk cannot fill: {sorted(unknown)}")
+    variants = [{}]
+    for parameter, values in others.items():
+        variants = [variant | {parameter: value} for variant in variants for value in values]
+    return variants
+
+
+def _requests(foreign):
+    """Yield (url, url of the same view with an id that does not exist) for every id URL."""
+    for name, converters in sorted(_urls_with_ids().items()):
+        obj = foreign[OBJECT_FOR_URL[name]]
+        for kwargs in _kwargs_variants(name, converters):
+            yield (
+                name,
+                reverse(name, kwargs={"pk": obj.pk, **kwargs}),
+                reverse(name, kwargs={"pk": uuid.uuid4(), **kwargs}),
+            )
+
+
+def _leaks(response, sentinels: list[str], url: str) -> list[str]:
+    """Return the sentinels found in the response (the ids of `url` itself excepted)."""
+    text = (
+        response.content.decode(errors="replace") + "\n" + "\n".join(response.headers.values())
+    ).lower()
+    return [s for s in sentinels if s.lower() not in url.lower() and s.lower() in text]
+
+
+def test_it_knows_which_object_to_ask_every_url_with_an_id_for():
+    urls = _urls_with_ids()
+    assert len(urls) > 30
+    for name, converters in urls.items():
+        _kwargs_variants(name, converters)  # fails loudly for an unknown URL
+    assert set(OBJECT_FOR_URL) <= set(urls), "OBJECT_FOR_URL names URLs that no longer exist"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_it_gives_404_for_every_object_of_another_organisation(outsider, foreign, request):
+    client = stepped_up(request.getfixturevalue(outsider))
+    sentinels = foreign_sentinels(foreign)
+    checked = 0
+    for name, url, unknown_url in _requests(foreign):
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            # A view that only takes POST answers GET with 405 whatever the id: no oracle either.
+            unknown = getattr(client, method)(unknown_url)
+            assert response.status_code == unknown.status_code, (outsider, method, name)
+            assert response.status_code == 404 or (method == "get" and response.status_code == 405)
+            assert _leaks(response, sentinels, url) == [], (outsider, method, name)
+            checked += 1
+    assert checked > 60
+
+
+@pytest.mark.django_db
+def test_it_answers_the_other_organisations_own_staff(foreign, request):
+    """The control of the walk above: each URL does answer its own organisation's staff."""
+    clients = [stepped_up(request.getfixturevalue(name)) for name in INSIDERS]
+    for name, url, _ in _requests(foreign):
+        statuses = []
+        for client in clients:
+            response = client.get(url)
+            if response.status_code == 405:
+                response = client.post(url)
+            statuses.append(response.status_code)
+        assert any(status not in (404, 500) for status in statuses), (name, statuses)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outsider", ["ada", "alice"])
+def test_it_toggles_no_eligibility_criterion_of_another_organisation(
+    outsider, foreign, olga, request
+):
+    criterion = foreign["criterion"]
+    client = stepped_up(request.getfixturevalue(outsider))
+    response = client.post("/cases/eligibility/", {"toggle": criterion.pk})
+    assert response.status_code == 404
+    assert FOREIGN.lower() not in response.content.decode().lower()
+    assert EligibilityCriterion.objects.get(pk=criterion.pk).active
+    # The control: the same form does toggle it for its own organisation's admin.
+    response = stepped_up(olga).post("/cases/eligibility/", {"toggle": criterion.pk})
+    assert response.status_code == 302
+    assert not EligibilityCriterion.objects.get(pk=criterion.pk).active
+
+
+@pytest.mark.django_db
+def test_it_answers_404_to_a_malformed_criterion_id(ada, as_user):
+    response = as_user(ada).post("/cases/eligibility/", {"toggle": "not-a-uuid"})
+    assert response.status_code == 404
+
+
+def _fragment(client, url, **params):
+    """The results part of a list page (as htmx asks for it): no echo of the search box."""
+    return client.get(url, params, HTTP_HX_REQUEST="true").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_finds_nothing_of_another_organisation_in_case_searches(
+    foreign, alice, bob, ada, charlie, organisation, as_user
+):
+    own = CaseFactory(
+        organisation=organisation, case_manager=alice, person__given_name="Homeclient"
+    )
+    case = foreign["case"]
+    searches = [
+        {"q": f"{FOREIGN}client", "stage": "all"},
+        {"q": case.reference, "stage": "all"},
+        {"q": "+357 99 123 456", "stage": "all"},
+        {"stage": "all"},
+    ]
+    for user in (alice, bob, ada):
+        client = as_user(user)
+        for params in searches:
+            results = _fragment(client, "/cases/", **params)
+            assert case.reference not in results, (user, params)
+            assert FOREIGN.lower() not in results.lower(), (user, params)
+        assert own.reference in _fragment(client, "/cases/", q="Homeclient", stage="all")
+    # The same searches do find the case for its own case manager: the search works.
+    client = as_user(charlie)
+    for params in searches:
+        assert case.reference in _fragment(client, "/cases/", **params), params
+
+
+@pytest.mark.django_db
+def test_it_lists_no_one_of_another_organisation(foreign, ada, bob, alice, olga, as_user):
+    sentinels = foreign_sentinels(foreign)
+    client = as_user(ada)
+    results = _fragment(client, "/accounts/users/", q=FOREIGN)
+    assert "No user matches this search." in results
+    assert "No user matches this search." not in _fragment(
+        as_user(olga), "/accounts/users/", q=FOREIGN
+    )
+    pages = {
+        ada: [
+            "/",
+            "/accounts/users/",
+            "/accounts/teams/",
+            "/cases/",
+            "/cases/eligibility/",
+            "/sharing/recipients/",
+            "/sharing/requests/",
+            "/sharing/requests/new/",
+            f"/audit/?actor={foreign['user'].pk}",
+            "/audit/",
+        ],
+        bob: ["/", "/cases/", "/cases/approvals/", "/sharing/requests/", "/sharing/requests/new/"],
+        alice: ["/", "/cases/", "/cases/new/"],
+    }
+    for user, urls in pages.items():
+        client = as_user(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (user, url)
+            assert _leaks(response, sentinels, url) == [], (user, url)
+
+
+def test_it_uses_the_uuid_converter_for_every_id_in_a_url():
+    """R08: no integer (countable) id in any URL; each id is a UUID."""
+    for name, converters in _urls_with_ids().items():
+        for parameter, converter in converters.items():
+            if parameter in OTHER_PARAMETERS.get(name, {}):
+                continue
+            assert isinstance(converter, UUIDConverter), (name, parameter, converter)
+
+
+@pytest.mark.django_db
+def test_it_gives_every_object_named_by_a_url_a_random_uuid(foreign):
+    """R08: the models behind those URLs have random (version 4) UUID primary keys."""
+    models = {type(foreign[key]) for key in OBJECT_FOR_URL.values()}
+    models.add(EligibilityCriterion)  # named by id in the checklist's form
+    assert len(models) >= 14
+    for model in models:
+        pk = model._meta.pk
+        assert pk.get_internal_type() == "UUIDField", model
+        assert pk.default is uuid.uuid4, model
+    assert all(obj.pk.version == 4 for obj in foreign.values() if type(obj) in models)

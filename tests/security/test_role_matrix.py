@@ -1,0 +1,99 @@
+"""R03: each role gets exactly the pages of its work, on lists and on one case of its own
+organisation; anonymous visitors are sent to sign in.
+
+Complements tests/accounts/test_access.py, which proves every URL declares its roles and checks
+the dashboard, password and organisation-admin pages.
+"""
+
+import pytest
+from django.urls import reverse
+
+from engage.cases import services
+from engage.cases.factories import CaseFactory, days_ago, to_active, to_screening
+
+CM, SUP, ADMIN, NET = "case_manager", "supervisor", "org_admin", "network_coordinator"
+
+
+def _row(name, obj, cm, sup, admin, net):
+    return name, obj, {CM: cm, SUP: sup, ADMIN: admin, NET: net}
+
+
+# (url name, object of Alice's organisation it is asked for, expected status per role)
+MATRIX = [
+    _row("cases:list", None, 200, 200, 200, 404),
+    _row("cases:create", None, 200, 200, 404, 404),
+    _row("cases:approvals", None, 404, 200, 404, 404),
+    _row("cases:eligibility", None, 404, 404, 200, 404),
+    _row("audit_log", None, 404, 404, 200, 404),
+    _row("sharing:recipients", None, 404, 404, 200, 404),
+    _row("sharing:requests", None, 404, 200, 200, 404),
+    _row("sharing:request_new", None, 404, 200, 200, 404),
+    _row("accounts:mfa_codes", None, 200, 200, 200, 200),
+    _row("accounts:confirm_password", None, 200, 200, 200, 200),
+    # One active case of Alice's, in Bob's team: the workers work in it, the admin reads it
+    # and may reassign it, the network sees none of it.
+    _row("cases:detail", "case", 200, 200, 200, 404),
+    _row("cases:identity", "case", 200, 200, 404, 404),
+    _row("cases:contact_create", "case", 200, 200, 404, 404),
+    _row("cases:assessment_create", "case", 200, 200, 404, 404),
+    _row("cases:closure", "case", 200, 200, 404, 404),
+    _row("cases:reassign", "case", 404, 200, 200, 404),
+    _row("cases:plan_detail", "plan", 200, 200, 404, 404),
+    _row("documents:list", "case", 200, 200, 404, 404),
+    _row("sharing:case", "case", 200, 200, 404, 404),
+    _row("sharing:consent_new", "case", 200, 200, 404, 404),
+    _row("sharing:share_new", "case", 200, 200, 404, 404),
+    _row("sharing:subject_request_new", "case", 200, 200, 404, 404),
+    # Approvals are a supervisor's.
+    _row("cases:inclusion_review", "decision", 404, 200, 404, 404),
+    _row("cases:closure_review", "closure", 404, 200, 404, 404),
+]
+CELLS = [
+    (name, obj, role, statuses[role])
+    for name, obj, statuses in MATRIX
+    for role in (CM, SUP, ADMIN, NET)
+]
+
+
+@pytest.fixture
+def own(organisation, alice, bob) -> dict:
+    """Alice's active case with a closure waiting, and a referral with a decision waiting."""
+    case, plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    closure = services.request_closure(
+        case, by=alice, data={"date": days_ago(0), "reason": "transferred", "note": ""}
+    )
+    referral = to_screening(CaseFactory(organisation=organisation, case_manager=alice), alice)
+    decision = services.propose_inclusion(
+        referral, by=alice, include=False, date=days_ago(0), criteria_met=[], reason="Moved away"
+    )
+    return {"case": case, "plan": plan, "closure": closure, "decision": decision}
+
+
+def _url(name: str, obj: str | None, own: dict) -> str:
+    return reverse(name, kwargs={"pk": own[obj].pk}) if obj else reverse(name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "obj", "role", "expected"), CELLS, ids=[f"{c[0]}-{c[2]}" for c in CELLS]
+)
+def test_it_gives_each_role_the_expected_status(
+    name, obj, role, expected, own, alice, bob, ada, nadia, as_user
+):
+    user = {CM: alice, SUP: bob, ADMIN: ada, NET: nadia}[role]
+    assert as_user(user).get(_url(name, obj, own)).status_code == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "obj", "_"), MATRIX, ids=[row[0] for row in MATRIX])
+def test_it_sends_anonymous_visitors_to_sign_in(name, obj, _, own, client):
+    url = _url(name, obj, own)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login") + "?next=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["accounts:login", "health"])
+def test_it_opens_the_public_pages_to_anonymous_visitors(name, client):
+    assert client.get(reverse(name)).status_code == 200
