@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "engage.sharing",
     "engage.documents",
     "engage.privacy",
+    "engage.mel",
     "engage.dashboard",
     "engage.demo",
     "engage.ops",
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "engage.lib.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every response carries it, redirects of the middleware below included.
+    "engage.lib.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,6 +194,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
         "object-src": [NONE],
         "base-uri": [NONE],
+        # Browsers post violations here (engage.ops.views.csp_report), so a broken page or an
+        # injection attempt shows up in the logs.
+        "report-uri": ["/csp-report/"],
     },
 }
 X_FRAME_OPTIONS = "DENY"

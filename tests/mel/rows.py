@@ -1,0 +1,42 @@
+"""Hand-made dataset rows for the indicator tests."""
+
+from engage.mel.dataset import COLUMNS
+
+DEFAULTS = {
+    "pilot": "BG-CLA",
+    "person_ref": "",
+    "household_ref": "",
+    "city": "Sofia",
+    "referral_month": "2023-01",
+    "referral_source": "ngo",
+    "detention_at_referral": "at_risk",
+    "migration_status": "asylum_seeker",
+    "sex": "female",
+    "age_band": "25-34",
+    "nationality_region": "Western Asia",
+    "vulnerable": "false",
+    "vulnerabilities": "",
+    "family_with_children": "false",
+    "included": "true",
+    "inclusion_month": "2023-02",
+    "engagement_level": "active",
+    "status": "active",
+    "closure_month": "",
+    "closure_reason": "",
+    "outcome": "",
+    "outcome_permanence": "",
+    "idm_baseline": "",
+    "idm_latest": "",
+    "engage_baseline": "",
+    "engage_latest": "",
+    "wellbeing_baseline": "",
+    "wellbeing_latest": "",
+    "assessments": "0",
+    "contacts": "0",
+    "face_to_face_contacts": "0",
+}
+
+
+def row(n: int, **values) -> dict[str, str]:
+    data = {**DEFAULTS, "case_ref": f"{n:016x}", **values}
+    return {column: data[column] for column in COLUMNS}

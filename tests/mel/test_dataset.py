@@ -1,0 +1,212 @@
+"""The dataset: derived from live cases, exported, imported with every rule checked, and the
+round trip giving the same indicators as the live cases."""
+
+import csv
+import io
+import json
+import shutil
+import zipfile
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from engage.cases import services as cases
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.cases.models import Case
+from engage.mel import services
+from engage.mel.dataset import COLUMNS, derive_rows
+from engage.mel.models import DatasetRow
+from engage.mel.submission import InvalidSubmission, read
+from tests.mel.rows import row
+
+pytestmark = pytest.mark.django_db
+
+PERIOD_END = days_ago(0).strftime("%Y-%m")
+
+
+@pytest.fixture
+def active_case(organisation, alice, bob):
+    case = CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name="Sentinelname",
+        person__phone="+359 555 0000",
+    )
+    case, _plan = to_active(case, alice, bob)
+    cases.log_contact(
+        case,
+        by=alice,
+        data={"date": days_ago(2), "type": "face_to_face", "note": "Sentinel note", "engagement_level": "compliant"},
+    )  # fmt: skip
+    cases.log_contact(case, by=alice, data={"date": days_ago(1), "type": "phone"})
+    return case
+
+
+class TestDerivation:
+    def test_it_maps_a_live_case_to_the_networks_definitions(self, active_case, organisation):
+        (derived,) = derive_rows(organisation, PERIOD_END)
+        assert list(derived) == list(COLUMNS)
+        assert derived["pilot"] == "BG-CLA" and derived["city"] == "Sofia"
+        assert derived["included"] == "true" and derived["status"] == "active"
+        assert derived["vulnerable"] == "true" and derived["vulnerabilities"] == "health"
+        assert derived["nationality_region"] == "Western Asia"  # Syria
+        assert derived["engagement_level"] == "compliant"
+        assert (derived["contacts"], derived["face_to_face_contacts"]) == ("2", "1")
+        assert (derived["idm_baseline"], derived["idm_latest"], derived["assessments"]) == (
+            "2",
+            "2",
+            "1",
+        )
+        assert derived["person_ref"] == ""  # no linkage key given
+        assert len(derived["case_ref"]) == 64 and active_case.pk.hex not in derived["case_ref"]
+
+    def test_it_takes_each_case_as_it_stood_at_the_period_end(self, active_case, organisation):
+        Case.objects.filter(pk=active_case.pk).update(inclusion_date=days_ago(0))
+        (derived,) = derive_rows(organisation, active_case.referral_date.strftime("%Y-%m"))
+        assert derived["included"] == "false" and derived["inclusion_month"] == ""
+        assert derived["contacts"] == "0" and derived["status"] == "active"
+        assert list(derive_rows(organisation, "2000-01")) == []  # not referred yet
+
+    def test_it_links_people_only_with_the_networks_key(self, active_case, organisation):
+        (one,) = derive_rows(organisation, PERIOD_END, linkage_key=b"round-key-2024-xxxx")
+        (two,) = derive_rows(organisation, PERIOD_END, linkage_key=b"another-round-key-xx")
+        assert len(one["person_ref"]) == 64 and one["person_ref"] != two["person_ref"]
+
+
+class TestExportAndImport:
+    def test_its_files_hold_no_personal_data_and_check_out(
+        self, active_case, organisation, tmp_path
+    ):
+        call_command(
+            "export_dataset", out=tmp_path, pilot="BG-CLA", period_end=PERIOD_END, stdout=StringIO()
+        )
+        text = (tmp_path / "cases.csv").read_text()
+        for secret in (
+            "Sentinelname",
+            "Sentinel note",
+            "555",
+            str(active_case.pk),
+            active_case.reference,
+        ):
+            assert secret not in text
+        assert not any(str(day) in text for day in (days_ago(1), days_ago(2)))  # months only
+        manifest = json.loads((tmp_path / "manifest.json").read_text())
+        assert manifest["rows"] == 1 and manifest["pilot"] == "BG-CLA"
+        assert read(tmp_path).rows[0]["pilot"] == "BG-CLA"
+
+    def test_it_imports_a_zip_and_replaces_the_pilots_rows(
+        self, active_case, organisation, tmp_path
+    ):
+        services.export(organisation, tmp_path / "sub", PERIOD_END)
+        archive = tmp_path / "sub.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            for name in ("cases.csv", "manifest.json"):
+                z.write(tmp_path / "sub" / name, f"BG-CLA/{name}")
+        out = StringIO()
+        call_command("import_dataset", str(archive), stdout=out)
+        assert "1 added" in out.getvalue() and DatasetRow.objects.count() == 1
+        call_command("import_dataset", str(tmp_path / "sub"), stdout=out)
+        assert "1 unchanged" in out.getvalue() and DatasetRow.objects.count() == 1
+
+
+def _write(folder, rows, *, manifest=None, header=COLUMNS, raw=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow([values.get(c, "") for c in header])
+    data = raw if raw is not None else buffer.getvalue().encode()
+    (folder / "cases.csv").write_bytes(data)
+    import hashlib
+
+    base = {"schema": "atd-network-dataset", "version": 1, "pilot": "BG-CLA", "period_end": "2024-06",
+            "generated_at": "2024-07-01T00:00:00Z", "rows": len(rows), "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps({**base, **(manifest or {})}))
+    return folder
+
+
+BAD = [
+    ("a value outside its set", [row(1, sex="woman")], {}, "row 1, sex: 'woman' is not one of"),
+    ("a month after the period end", [row(1, referral_month="2024-07", inclusion_month="")], {}, "row 1, referral_month: 2024-07 is after period_end 2024-06"),
+    ("a month that is no month", [row(1, referral_month="2024-13")], {}, "row 1, referral_month: '2024-13' is not a month"),
+    ("closure before inclusion", [row(1, status="closed", closure_month="2023-01", closure_reason="other")], {}, "row 1, closure_month: before inclusion_month"),
+    ("closed without a reason", [row(1, status="closed", closure_month="2024-01")], {}, "row 1, status: closed if and only if"),
+    ("an outcome without permanence", [row(1, outcome="protection")], {}, "row 1, outcome_permanence: set if and only if outcome is set"),
+    ("inclusion month while not included", [row(1, included="false")], {}, "row 1, inclusion_month: set while included is false"),
+    ("more face-to-face than contacts", [row(1, contacts="1", face_to_face_contacts="2")], {}, "row 1, face_to_face_contacts: more than contacts"),
+    ("a duplicate case_ref", [row(1), row(1)], {}, "row 2, case_ref: repeats row 1"),
+    ("a wrong row count", [row(1)], {"rows": 3}, "manifest.json: says 3 rows, cases.csv has 2"),
+    ("a bad checksum", [row(1)], {"sha256": "0" * 64}, "manifest.json: sha256 does not match cases.csv"),
+    ("another pilot's row", [row(1, pilot="CY-CYRC")], {}, "row 1, pilot: 'CY-CYRC' is not the manifest's pilot BG-CLA"),
+]  # fmt: skip
+
+
+class TestRefusals:
+    @pytest.mark.parametrize(("case", "rows", "manifest", "message"), BAD, ids=[b[0] for b in BAD])
+    def test_it_refuses_the_whole_submission_with_a_precise_report(
+        self, tmp_path, case, rows, manifest, message
+    ):
+        good = row(99)
+        folder = _write(tmp_path / "s", [good, *rows], manifest=manifest)
+        err = StringIO()
+        with pytest.raises(CommandError, match="nothing was stored"):
+            call_command("import_dataset", str(folder), stderr=err)
+        report = err.getvalue().replace("row 2,", "ROW2,").replace("row 3,", "ROW3,")
+        expected = (
+            message.replace("row 1,", "ROW2,")
+            .replace("row 2,", "ROW3,")
+            .replace("repeats row 1", "repeats row 2")
+        )
+        assert expected in report, report
+        assert not DatasetRow.objects.exists()
+
+    def test_it_names_a_missing_and_an_extra_column(self, tmp_path):
+        header = [c for c in COLUMNS if c != "sex"] + ["name"]
+        with pytest.raises(InvalidSubmission) as refusal:
+            read(_write(tmp_path / "s", [row(1)], header=header))
+        assert "missing sex; unexpected name" in refusal.value.report()
+
+    def test_it_refuses_a_file_that_is_not_utf8(self, tmp_path):
+        with pytest.raises(InvalidSubmission) as refusal:
+            read(_write(tmp_path / "s", [], raw="pilot,ville\nBG-CLA,Sofía\n".encode("latin-1")))
+        assert "not UTF-8" in refusal.value.report()
+
+    def test_it_reports_the_first_hundred_problems_and_the_total(self, tmp_path):
+        rows = [row(n, sex="x", age_band="y") for n in range(1, 80)]
+        with pytest.raises(InvalidSubmission) as refusal:
+            read(_write(tmp_path / "s", rows))
+        report = refusal.value.report()
+        assert "… and 58 more" in report and "158 problem(s) in all" in report
+
+    def test_it_refuses_an_older_period_than_the_one_stored(self, tmp_path):
+        services.import_submission(
+            _write(tmp_path / "new", [row(1)], manifest={"period_end": "2024-06"})
+        )
+        with pytest.raises(InvalidSubmission, match="problem"):
+            services.import_submission(
+                _write(
+                    tmp_path / "old",
+                    [row(1, referral_month="2023-01", inclusion_month="2023-02")],
+                    manifest={"period_end": "2024-05"},
+                )
+            )
+
+
+def test_the_round_trip_gives_the_same_numbers_as_the_live_cases(settings, tmp_path):
+    settings.DEBUG = True
+    call_command("seed_demo", cases_per_pilot=25, stdout=StringIO())
+    call_command("export_dataset", out=tmp_path / "out", period_end=PERIOD_END, stdout=StringIO())
+    for folder in sorted((tmp_path / "out").iterdir()):
+        call_command("import_dataset", str(folder), stdout=StringIO())
+    args = {"start": "2023-01", "end": PERIOD_END, "disclosure": "exact", "fmt": "json"}
+    call_command("mel_report", source="live", out=tmp_path / "live.json", stdout=StringIO(), **args)
+    call_command(
+        "mel_report", source="imported", out=tmp_path / "hub.json", stdout=StringIO(), **args
+    )
+    live = json.loads((tmp_path / "live.json").read_text())
+    hub = json.loads((tmp_path / "hub.json").read_text())
+    assert live["indicators"] == hub["indicators"] and live["has_data"]
+    assert len(live["scope"]["pilots"]) == 7
+    shutil.rmtree(tmp_path / "out")
