@@ -2,14 +2,24 @@
 
 A count about people in 1..threshold is shown as "<5" (or "<10"); a percentage is withheld when
 its denominator is under the minimum, or its numerator or the rest of its denominator is in
-1..threshold (and then the numbers that would give the hidden count away are withheld too).
-In a table with a shown total, a single withheld cell takes the next smallest with it, so no
-hidden count can be worked out by subtraction. Tables with totals are: each breakdown of an
-indicator (its cells add up to the indicator), the breakdown of outcomes (RES-02), and the three
-engagement outcomes (ENG-01..03 add up to the cohort, overall and within each breakdown key).
+1..threshold (and then the numerator, which would give the rest away, is withheld too).
+
+Secondary suppression works on *tables*: a set of shown cells that add up to a total. Each
+breakdown of an indicator is a table (numerators, and denominators, add up to the indicator's);
+so are the outcomes of RES-02 and the three engagement outcomes (ENG-01..03 add up to the cohort,
+overall and within each breakdown key). The same quantity shown in several places (the cohort,
+per key, is BEN-03's count and the denominator of most ratios) is hidden everywhere or nowhere.
+The rules run until nothing changes:
+
+- a table with a shown total must not let a reader pin down any hidden cell exactly (one hidden
+  cell is always pinned; two cells shown as "<5" that add up to 2 are too): the next smallest
+  shown cell is withheld until none is;
+- a table with a hidden total must not show every cell (their sum would give it back);
+- a percentage whose numerator or denominator is hidden is withheld.
 """
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 WITHHELD = None
@@ -32,17 +42,24 @@ LEVELS = {
     "public": Level("public", 9, 20),
 }
 ENGAGEMENT = ("ENG-01", "ENG-02", "ENG-03")
+# Ratios over the whole cohort: their denominators are the cohort (BEN-03), per key too.
+OVER_COHORT = ("BEN-05", "BEN-06", *ENGAGEMENT, "RES-01", "CAP-04")
+
+Ref = tuple[dict, str]  # a cell and the name of one of its numbers
 
 
 def _is_hidden(value) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _hide(cell: dict, *names: str) -> None:
+def _hide(cell: dict, *names: str) -> bool:
+    changed = False
     for name in names:
         if name in cell and cell[name] is not None:
             cell[name] = WITHHELD
+            changed = True
     cell["withheld"] = True
+    return changed
 
 
 def _mask_count(cell: dict, name: str, level: Level) -> None:
@@ -62,45 +79,18 @@ def _protect_ratio(cell: dict, level: Level) -> None:
     _mask_count(cell, "denominator", level)
     if d and (d < level.minimum_denominator or 1 <= n <= small or 1 <= rest <= small):
         _hide(cell, "value")
-        if (
-            1 <= rest <= small
-            and isinstance(cell["numerator"], int)
-            and isinstance(cell["denominator"], int)
-        ):
+        if 1 <= rest <= small and isinstance(cell["denominator"], int):
             _hide(cell, "numerator")  # with the denominator shown, it would give the rest away
 
 
 def _protect_count(cell: dict, level: Level) -> None:
     _mask_count(cell, "numerator", level)
-    if "value" in cell:
-        cell["value"] = cell["numerator"]
 
 
 def shown_count(count: int, level_name: str):
     """A count of people as it may be shown at `level_name`."""
     level = LEVELS[level_name]
     return level.small if 1 <= count <= level.threshold else count
-
-
-def _complement(cells: list[dict], name: str, total_shown: bool) -> bool:
-    """If exactly one cell hides `name` under a shown total, hide the next smallest too.
-
-    Return whether a cell was hidden (hiding a denominator hides its numerator too, so the
-    numerators may need another pass)."""
-    if not total_shown:
-        return False
-    hidden = [c for c in cells if _is_hidden(c.get(name))]
-    if len(hidden) != 1:
-        return False
-    shown = [c for c in cells if isinstance(c.get(name), int)]
-    candidates = [c for c in shown if c[name] > 0] or shown
-    if not candidates:
-        return False
-    victim = min(candidates, key=lambda c: c[name])
-    _hide(victim, name, "value")
-    if name == "denominator":
-        _hide(victim, "numerator")  # n / value would give the denominator back
-    return True
 
 
 def apply(indicators: list[dict], level_name: str) -> list[dict]:
@@ -110,53 +100,157 @@ def apply(indicators: list[dict], level_name: str) -> list[dict]:
     if level.name == "exact":
         return result
     by_id = {indicator["id"]: indicator for indicator in result}
+    growth = by_id.get("GRO-01")
+    current = _true_new_clients(growth)
     for indicator in result:
-        _protect(indicator, level)
-    _protect_engagement(by_id, level)
+        if indicator["id"] == "GRO-01":
+            continue
+        protect = _protect_ratio if "denominator" in indicator else _protect_count
+        for cell in _cells_of(indicator):
+            protect(cell, level)
+    tables = list(_tables(by_id))
+    aliases = list(_aliases(by_id))
+    changed = True
+    while changed:
+        changed = False
+        for group in aliases:
+            changed |= _unify(group)
+        for total, cells in tables:
+            changed |= _suppress(total, cells, level)
+    for indicator in result:
+        for cell in _cells_of(indicator):
+            if "denominator" in indicator:
+                hidden = _is_hidden(cell.get("numerator")) or _is_hidden(cell.get("denominator"))
+                if hidden and cell.get("value") is not None:
+                    _hide(cell, "value")
+            elif "value" in cell:
+                cell["value"] = cell["numerator"]
+    if growth is not None:
+        _protect_growth(growth, current, level)
     return result
 
 
-def _protect(indicator: dict, level: Level) -> None:
-    is_ratio = "denominator" in indicator
-    protect = _protect_ratio if is_ratio else _protect_count
-    if indicator["id"] == "GRO-01":
-        _protect_growth(indicator, level)
-        return
-    protect(indicator, level)
+def _cells_of(indicator: dict) -> Iterator[dict]:
+    yield indicator
     for cells in indicator.get("by", {}).values():
-        for cell in cells:
-            protect(cell, level)
-        changed = True
-        while changed:  # until both columns hide none or at least two cells
-            changed = _complement(cells, "numerator", isinstance(indicator.get("numerator"), int))
-            if is_ratio:
-                total = isinstance(indicator.get("denominator"), int)
-                changed = _complement(cells, "denominator", total) or changed
-        for cell in cells:  # a hidden count takes its percentage with it
-            hidden = _is_hidden(cell.get("numerator")) or _is_hidden(cell.get("denominator"))
-            if hidden and is_ratio and cell.get("value") is not None:
-                _hide(cell, "value")
+        yield from cells
 
 
-def _protect_growth(indicator: dict, level: Level) -> None:
-    """GRO-01: the baseline's new clients are a count of people; the difference reveals it."""
-    d = indicator.get("denominator")
-    if d is None:
+def _tables(by_id: dict) -> Iterator[tuple[Ref, list[Ref]]]:
+    """Every set of shown numbers that adds up to another shown number."""
+    for indicator in by_id.values():
+        if indicator["id"] == "GRO-01":
+            continue
+        for dimension, cells in indicator.get("by", {}).items():
+            yield (indicator, "numerator"), [(cell, "numerator") for cell in cells]
+            if "denominator" in indicator and dimension != "outcome":
+                yield (indicator, "denominator"), [(cell, "denominator") for cell in cells]
+    engagement = [by_id[i] for i in ENGAGEMENT if i in by_id]
+    if len(engagement) == len(ENGAGEMENT):
+        yield (engagement[0], "denominator"), [(row, "numerator") for row in engagement]
+        for dimension, first_cells in engagement[0].get("by", {}).items():
+            for position, cell in enumerate(first_cells):
+                same_key = [row["by"][dimension][position] for row in engagement]
+                yield (cell, "denominator"), [(c, "numerator") for c in same_key]
+
+
+def _aliases(by_id: dict) -> Iterator[list[Ref]]:
+    """Groups of numbers that are one quantity shown in several places."""
+    cohort_holders = [by_id[i] for i in OVER_COHORT if i in by_id]
+    if "BEN-03" in by_id:
+        yield [(by_id["BEN-03"], "numerator")] + [(i, "denominator") for i in cohort_holders]
+        for dimension, cells in by_id["BEN-03"].get("by", {}).items():
+            for position, cell in enumerate(cells):
+                group = [(cell, "numerator")]
+                for holder in cohort_holders:
+                    # Built over the same cohort rows: the same keys in the same order.
+                    group.append((holder["by"][dimension][position], "denominator"))
+                yield group
+    if "RES-01" in by_id and "RES-02" in by_id:
+        outcomes = by_id["RES-02"]
+        yield [
+            (by_id["RES-01"], "numerator"),
+            (outcomes, "numerator"),
+            (outcomes, "denominator"),
+            *((cell, "denominator") for cell in outcomes["by"].get("outcome", [])),
+        ]
+
+
+def _unify(group: list[Ref]) -> bool:
+    """Hide a quantity everywhere once it is hidden somewhere (as withheld if it is anywhere)."""
+    hidden = [cell.get(name) for cell, name in group if _is_hidden(cell.get(name))]
+    if not hidden:
+        return False
+    shown_as = WITHHELD if WITHHELD in hidden else hidden[0]
+    changed = False
+    for cell, name in group:
+        if cell.get(name) != shown_as:
+            cell[name] = shown_as
+            if shown_as is WITHHELD:
+                cell["withheld"] = True
+            changed = True
+    return changed
+
+
+def _suppress(total: Ref, cells: list[Ref], level: Level) -> bool:
+    """One step of secondary suppression on one table; return whether anything changed."""
+    total_value = total[0].get(total[1])
+    values = [cell.get(name) for cell, name in cells]
+    shown = [ref for ref, value in zip(cells, values, strict=True) if isinstance(value, int)]
+    if isinstance(total_value, int):
+        at_risk = len(shown) < len(cells) and _pinned(total_value, values, level)
+    else:  # a hidden total must not be the sum of cells all shown
+        at_risk = len(shown) == len(cells) and any(v > 0 for v in values)
+    if not at_risk:
+        return False
+    candidates = [ref for ref in shown if ref[0][ref[1]] > 0] or shown
+    if candidates:
+        cell, name = min(candidates, key=lambda ref: ref[0][ref[1]])
+        return _hide(cell, name, "value")
+    changed = False  # nothing left to hide: turn ranges into plain withheld cells
+    for cell, name in cells:
+        if isinstance(cell.get(name), str):
+            changed |= _hide(cell, name, "value")
+    return changed
+
+
+def _pinned(total: int, values: list, level: Level) -> bool:
+    """Whether a reader who knows the total, the shown cells and the ranges of the hidden ones
+    ("<5" is 1..4; withheld is anything) can work out a hidden cell exactly."""
+    rest = total - sum(v for v in values if isinstance(v, int))
+    if rest == 0:
+        return False  # every hidden cell is zero: that gives no count of people away
+    ranges = [
+        (1, level.threshold) if isinstance(v, str) else (0, rest)
+        for v in values
+        if _is_hidden(v)
+    ]
+    low_sum = sum(low for low, _high in ranges)
+    high_sum = sum(high for _low, high in ranges)
+    for low, high in ranges:
+        lowest = max(low, rest - (high_sum - high))
+        highest = min(high, rest - (low_sum - low))
+        if lowest >= highest:
+            return True
+    return False
+
+
+def _true_new_clients(growth: dict | None) -> int | None:
+    if growth is None or growth.get("denominator") is None:
+        return None
+    return growth["numerator"] + growth["denominator"]
+
+
+def _protect_growth(indicator: dict, current: int | None, level: Level) -> None:
+    """GRO-01 = (new clients - baseline new clients) / baseline new clients. Both counts are
+    about people: if either may not be shown exactly, the difference would give it back."""
+    before = indicator.get("denominator")
+    if before is None or current is None:
         return
-    if d < level.minimum_denominator or 1 <= d <= level.threshold:
+    if 1 <= before <= level.threshold:
         _mask_count(indicator, "denominator", level)
         _hide(indicator, "numerator", "value")
-
-
-def _protect_engagement(by_id: dict, level: Level) -> None:
-    """ENG-01..03 add up to the cohort: treat them as one table, overall and per key."""
-    rows = [by_id[i] for i in ENGAGEMENT if i in by_id]
-    if len(rows) != len(ENGAGEMENT):
-        return
-    cohort_shown = isinstance(rows[0].get("denominator"), int)
-    _complement(rows, "numerator", cohort_shown)
-    for dimension in rows[0].get("by", {}):
-        keys = {cell["key"] for cell in rows[0]["by"][dimension]}
-        for key in keys:
-            cells = [next(c for c in row["by"][dimension] if c["key"] == key) for row in rows]
-            _complement(cells, "numerator", isinstance(cells[0].get("denominator"), int))
+    elif 1 <= current <= level.threshold:
+        _hide(indicator, "numerator", "value")
+    elif before < level.minimum_denominator:
+        _hide(indicator, "value")

@@ -44,10 +44,13 @@ def key_of(row: Row, dimension: str) -> str:
 
 
 def in_cohort(row: Row, end: str) -> bool:
+    """Included by `end`, minus the deceased. A death is a closure like any other: taken as of
+    `end`, so a person who died after the period still counts in it, and a report for a past
+    period gives the same cohort whenever it is computed."""
     return (
         row["included"] == "true"
         and row["inclusion_month"] <= end
-        and row["closure_reason"] != "deceased"
+        and not (row["closure_reason"] == "deceased" and not active_at(row, end))
     )
 
 
