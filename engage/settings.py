@@ -256,6 +256,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 # within this many minutes.
 ENGAGE_STEP_UP_MINUTES = env_int("ENGAGE_STEP_UP_MINUTES", 10)
 
+# Self-service password reset (R18): a link valid this many seconds, once. The only email
+# Engage sends on its own is that link, to a member of staff; it names no client.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# Development prints emails on the console; production sends them through an SMTP relay.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "engage@localhost")
+
 # Demo conveniences are refused outside DEBUG unless forced (see seed_demo).
 ENGAGE_DEMO_PASSWORD = os.environ.get("ENGAGE_DEMO_PASSWORD", "engage-demo")
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
@@ -167,3 +168,31 @@ class VerifyForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset request, except that the email goes out after the answer has gone.
+
+    Only a known address causes an email; rendered and sent during the request (an SMTP round
+    trip), it would make the answer for a known address measurably slower than for an unknown
+    one, and so tell whether an account exists. The view calls `send_deferred` once the
+    response has been sent, so both answers are the same page in the same time class.
+    """
+
+    email = forms.EmailField(
+        label=_("Email address of your Engage account"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deferred: list[tuple[tuple, dict]] = []
+
+    def send_mail(self, *args, **kwargs) -> None:
+        self._deferred.append((args, kwargs))
+
+    def send_deferred(self) -> None:
+        for args, kwargs in self._deferred:
+            super().send_mail(*args, **kwargs)  # logs failures by user id, never the address
+        self._deferred.clear()

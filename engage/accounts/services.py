@@ -198,3 +198,16 @@ def password_changed(user: User) -> None:
     User.objects.filter(pk=user.pk).update(must_change_password=False)
     user.must_change_password = False
     record(user, AuditEvent.Action.PASSWORD_CHANGE, user)
+
+
+@transaction.atomic
+def password_reset(user: User, *, request=None) -> int:
+    """Record a completed self-service reset and end every session `user` had open.
+
+    The new password was chosen by the person, so no change is asked at the next sign-in; the
+    second step still is. Return how many sessions were ended.
+    """
+    User.objects.filter(pk=user.pk).update(must_change_password=False)
+    user.must_change_password = False
+    record(user, AuditEvent.Action.PASSWORD_CHANGE, user, detail="reset", request=request)
+    return end_sessions(user)

@@ -1,5 +1,6 @@
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from engage.accounts import services
 from engage.accounts.forms import (
     ConfirmPasswordForm,
     OrganisationForm,
+    PasswordResetForm,
     TeamForm,
     UserCreateForm,
     UserEditForm,
@@ -51,6 +53,57 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         services.password_changed(self.request.user)
         messages.success(self.request, _("Your password was changed."))
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by email: the same answer whether the address is known or not."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = PasswordResetForm
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    @property
+    def extra_email_context(self) -> dict:
+        return {"minutes": _reset_link_minutes()}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Django calls a response's closers once the server has sent it (the test client
+        # too), so the email is rendered and sent after the person has their answer.
+        response._resource_closers.append(form.send_deferred)
+        return response
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(minutes=_reset_link_minutes(), **kwargs)
+
+
+def _reset_link_minutes() -> int:
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from an emailed link (Django hides the posted passwords from
+    error reports). It signs nobody in, so the next sign-in asks for the password and then
+    for the second step, as always."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset(form.user, request=self.request)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 def get_colleague(user: User, pk: UUID) -> User:

@@ -6,7 +6,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from engage.accounts.models import Role
 
 # Views anyone may open, signed in or not.
-PUBLIC = {"accounts:login", "set_language", "health", "csp_report"}
+PUBLIC = {
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "set_language",
+    "health",
+    "csp_report",
+}
 
 
 def _patterns(resolver=None, namespace=""):
