@@ -27,6 +27,8 @@ _NAVIGATION = [
     (_("Data requests"), "sharing:requests", (Role.SUPERVISOR, Role.ORG_ADMIN)),
     (_("Recipients"), "sharing:recipients", (Role.ORG_ADMIN,)),
     (_("Audit log"), "audit_log", (Role.ORG_ADMIN,)),
+    (_("Evidence"), "mel:pilot", (Role.SUPERVISOR, Role.ORG_ADMIN)),
+    (_("Evidence"), "mel:network", (Role.NETWORK_COORDINATOR,)),
 ]
 
 

@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpRequest
 
-from engage.accounts.models import Organisation, User
+from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.mel import disclosure, indicators, submission
+from engage.mel import disclosure, indicators, render, submission
 from engage.mel.dataset import COLUMNS, derive_rows
 from engage.mel.models import DatasetRow, Submission
 
@@ -19,7 +21,9 @@ def export(
     *,
     linkage_key: bytes | None = None,
     by: User | None = None,
+    request: HttpRequest | None = None,
 ) -> dict:
+    """Write the organisation's submission into `folder`; the same for the command and the web."""
     rows = derive_rows(organisation, period_end, linkage_key=linkage_key)
     manifest = submission.write(folder, organisation.code, period_end, rows)
     record(
@@ -28,12 +32,15 @@ def export(
         organisation,
         detail=f"network dataset {period_end}, {manifest['rows']} rows",
         organisation_id=organisation.pk,
+        request=request,
     )
     return manifest
 
 
 @transaction.atomic
-def import_submission(path: Path, *, by: User | None = None) -> dict[str, int]:
+def import_submission(
+    path: Path, *, by: User | None = None, request: HttpRequest | None = None
+) -> dict[str, int]:
     """Check the submission whole, then replace the pilot's rows with it in one transaction.
 
     Return what changed: rows added, changed, unchanged and removed.
@@ -79,6 +86,16 @@ def import_submission(path: Path, *, by: User | None = None) -> dict[str, int]:
     DatasetRow.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
     counts["removed"] = len(existing)
     DatasetRow.objects.filter(pilot=data.pilot).update(submission=stored)
+    record(
+        by,
+        AuditEvent.Action.CREATE,
+        stored,
+        detail="network dataset {pilot} {period}: {added} added, {changed} changed, "
+        "{unchanged} unchanged, {removed} removed".format(
+            pilot=data.pilot, period=data.period_end, **counts
+        ),
+        request=request,
+    )
     return counts
 
 
@@ -120,3 +137,94 @@ def report(
 
 def _count_for(count: int, level: str):
     return disclosure.shown_count(count, level)
+
+
+# Reports as files: the same bytes for `engage mel_report` and the web.
+
+REPORT_FORMATS = ("json", "html", "pdf", "xlsx")
+PILOT_STAFF = (Role.SUPERVISOR, Role.ORG_ADMIN)
+
+
+def default_pilots(source: str) -> list[str]:
+    """Every pilot of the source: this instance's organisations, or those imported."""
+    if source == "live":
+        return list(Organisation.objects.order_by("code").values_list("code", flat=True))
+    return sorted(DatasetRow.objects.values_list("pilot", flat=True).distinct().order_by())
+
+
+def check_report_access(by: User | None, *, pilots: list[str], source: str, level: str) -> None:
+    """Refuse a report that `by` may not have (PermissionDenied).
+
+    `exact` figures are a network coordinator's only. An organisation's own staff (supervisors
+    and admins) get their own pilot's live figures, nothing else. `by=None` is the command line:
+    whoever runs it already holds the server and its database.
+    """
+    if by is None:
+        return
+    if level == "exact" and by.role != Role.NETWORK_COORDINATOR:
+        raise PermissionDenied("Exact figures are for a network coordinator only.")
+    if by.role == Role.NETWORK_COORDINATOR:
+        return
+    if by.role not in PILOT_STAFF or by.organisation_id is None:
+        raise PermissionDenied("Reports are for supervisors, organisation admins and the network.")
+    if source != "live" or list(pilots) != [by.organisation.code]:
+        raise PermissionDenied("An organisation's staff get their own pilot's live figures only.")
+
+
+def report_for(
+    *,
+    start: str,
+    end: str,
+    pilots: list[str],
+    source: str,
+    level: str,
+    baseline: tuple[str, str] | None = None,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+    channel: str = "",
+) -> dict:
+    """The report as data for whoever asks; an `exact` one is audited each time.
+
+    `baseline` defaults to the period of the same length just before; no `pilots` means every
+    pilot of the source. `channel` says where it was asked for, for the audit log.
+    """
+    pilots = list(pilots) or default_pilots(source)
+    check_report_access(by, pilots=pilots, source=source, level=level)
+    baseline = baseline or indicators.baseline_before(start, end)
+    rows = rows_for(pilots, source=source, end=end)
+    result = report(rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline)
+    if level == "exact":
+        record_exact(
+            by, start=start, end=end, source=source, pilots=pilots, channel=channel,
+            request=request,
+        )  # fmt: skip
+    return result
+
+
+def record_exact(
+    by: User | None,
+    *,
+    start: str,
+    end: str,
+    source: str,
+    pilots: list[str],
+    channel: str,
+    request: HttpRequest | None = None,
+) -> None:
+    """Log that exact figures were produced: who, where, which period, source and pilots."""
+    scope = ",".join(sorted(pilots)) or "no pilot"
+    detail = f"{channel or 'report'}: exact {start}..{end}, {source} rows of {scope}"
+    record(by, AuditEvent.Action.EXPORT, None, detail=detail[:200], request=request)
+
+
+def report_bytes(result: dict, fmt: str) -> bytes:
+    """The report rendered as `fmt` (one of REPORT_FORMATS)."""
+    if fmt == "json":
+        return render.as_json(result).encode()
+    if fmt == "html":
+        return render.as_html(result).encode()
+    if fmt == "pdf":
+        return render.as_pdf(result)
+    if fmt == "xlsx":
+        return render.as_xlsx(result)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -94,7 +94,10 @@ def test_the_command_writes_each_format_and_audits_exact_figures(tmp_path):
         "mel_report", start="2024-01", end="2024-06", disclosure="exact", fmt="json",
         out=tmp_path / "exact.json", stdout=out,
     )  # fmt: skip
-    assert AuditEvent.objects.get().detail == "mel_report exact 2024-01..2024-06"
+    # No account runs a command: the entry names the command, format, system user and period.
+    detail = AuditEvent.objects.get().detail
+    assert detail.startswith("mel_report json (system user ")
+    assert "exact 2024-01..2024-06, live rows" in detail
     assert "no data for this period" in out.getvalue()
     assert json.loads((tmp_path / "exact.json").read_text())["has_data"] is False
 

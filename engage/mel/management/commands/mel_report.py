@@ -1,21 +1,17 @@
+import getpass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engage.accounts.models import Organisation
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
-from engage.mel import render, services
-from engage.mel.indicators import baseline_before
-from engage.mel.models import DatasetRow
+from engage.mel import services
 from engage.mel.submission import MONTH
 
-WRITERS = {
-    "json": lambda report: render.as_json(report).encode(),
-    "html": lambda report: render.as_html(report).encode(),
-    "pdf": render.as_pdf,
-    "xlsx": render.as_xlsx,
-}
+
+def _system_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return "unknown"
 
 
 class Command(BaseCommand):
@@ -29,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--baseline-start")
         parser.add_argument("--baseline-end")
         parser.add_argument("--disclosure", choices=["exact", "network", "public"], required=True)
-        parser.add_argument("--format", choices=sorted(WRITERS), default="json", dest="fmt")
+        parser.add_argument(
+            "--format", choices=sorted(services.REPORT_FORMATS), default="json", dest="fmt"
+        )
         parser.add_argument("--out", required=True, type=Path)
 
     def handle(self, *args, start, end, pilots, source, baseline_start, baseline_end, disclosure,
@@ -41,18 +39,18 @@ class Command(BaseCommand):
             raise CommandError("--start comes after --end.")
         if bool(baseline_start) != bool(baseline_end):
             raise CommandError("Give both --baseline-start and --baseline-end, or neither.")
-        baseline = (baseline_start, baseline_end) if baseline_start else baseline_before(start, end)
-        if not pilots:
-            if source == "live":
-                pilots = list(Organisation.objects.values_list("code", flat=True))
-            else:
-                pilots = sorted(set(DatasetRow.objects.values_list("pilot", flat=True)))
-        rows = services.rows_for(pilots, source=source, end=end)
-        report = services.report(
-            rows, start=start, end=end, pilots=pilots, level=disclosure, baseline=baseline
+        baseline = (baseline_start, baseline_end) if baseline_start else None
+        # No user account runs a command: the audit entry of an exact report names the command
+        # line, the system user and the format instead (with the period, source and pilots).
+        report = services.report_for(
+            start=start,
+            end=end,
+            pilots=pilots,
+            source=source,
+            level=disclosure,
+            baseline=baseline,
+            channel=f"mel_report {fmt} (system user {_system_user()})",
         )
-        if disclosure == "exact":
-            record(None, AuditEvent.Action.EXPORT, None, detail=f"mel_report exact {start}..{end}")
-        out.write_bytes(WRITERS[fmt](report))
+        out.write_bytes(services.report_bytes(report, fmt))
         note = "" if report["has_data"] else " (no data for this period)"
         self.stdout.write(f"Wrote {out} ({fmt}, {disclosure}){note}.")

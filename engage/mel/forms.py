@@ -1,0 +1,223 @@
+"""Forms of the evidence pages: what each role may ask for is decided by the choices offered,
+and checked again by the services."""
+
+import zipfile
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import Role, User
+from engage.mel import services
+from engage.mel.submission import MONTH
+
+# A submission of 10 000 rows is about 3 MB of CSV; these limits leave room and stop a zip bomb.
+MAX_UPLOAD_BYTES = 50 * 2**20
+MAX_UNZIPPED_BYTES = 200 * 2**20
+MIN_KEY_BYTES = 16
+
+
+class MonthInput(forms.TextInput):
+    input_type = "month"
+
+    def __init__(self, attrs=None):
+        super().__init__({"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}", **(attrs or {})})
+
+
+def _clean_month(value: str) -> str:
+    value = (value or "").strip()
+    if value and not MONTH.match(value):
+        raise forms.ValidationError(_("Enter a month as YYYY-MM, for example 2024-06."))
+    return value
+
+
+class MonthField(forms.CharField):
+    widget = MonthInput
+
+    def clean(self, value):
+        return _clean_month(super().clean(value))
+
+
+def this_month() -> str:
+    return timezone.localdate().strftime("%Y-%m")
+
+
+def last_month() -> str:
+    today = timezone.localdate()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def months_before(end: str, count: int) -> str:
+    """The first month of the `count` months that end with `end`."""
+    year, month = (int(part) for part in end.split("-"))
+    index = year * 12 + month - 1 - (count - 1)
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+class ExportForm(forms.Form):
+    period_end = MonthField(
+        label=_("Period end"),
+        help_text=_("The last month the submission covers (YYYY-MM). Nothing after it is counted."),
+    )
+    linkage_key_file = forms.FileField(
+        label=_("Linkage key file"),
+        required=False,
+        help_text=_(
+            "The network's key for this reporting round, if you received one as a file. "
+            "Without a key the person_ref column stays empty."
+        ),
+    )
+    linkage_key = forms.CharField(
+        label=_("Or paste the linkage key"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def clean_linkage_key_file(self):
+        upload = self.cleaned_data.get("linkage_key_file")
+        if upload is None:
+            return None
+        if upload.size > 4096:
+            raise forms.ValidationError(_("A linkage key file is a few dozen bytes, not more."))
+        return upload.read().strip()
+
+    def clean(self):
+        data = super().clean()
+        from_file, pasted = data.get("linkage_key_file"), data.get("linkage_key")
+        if from_file and pasted:
+            raise forms.ValidationError(_("Give the linkage key once: as a file or pasted."))
+        key = from_file or (pasted.encode() if pasted else None)
+        if key is not None and len(key) < MIN_KEY_BYTES:
+            field = "linkage_key_file" if from_file else "linkage_key"
+            self.add_error(field, _("The linkage key is too short (16 bytes at least)."))
+        data["key"] = key or None
+        return data
+
+
+class ImportForm(forms.Form):
+    submission = forms.FileField(
+        label=_("Submission (.zip)"),
+        help_text=_("A .zip holding cases.csv and manifest.json, as a pilot exports it."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+
+    def clean_submission(self):
+        upload = self.cleaned_data["submission"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                unzipped = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile:
+            raise forms.ValidationError(
+                _("This is not a .zip file. Upload the .zip of cases.csv and manifest.json.")
+            ) from None
+        if unzipped > MAX_UNZIPPED_BYTES:
+            raise forms.ValidationError(_("The files in the .zip are larger than 200 MB."))
+        upload.seek(0)
+        return upload
+
+
+LEVEL_CHOICES = [
+    ("exact", _("Exact (network coordinator only, logged)")),
+    ("network", _("Network: counts 1 to 4 shown as <5")),
+    ("public", _("Public: counts 1 to 9 shown as <10")),
+]
+SOURCE_CHOICES = [
+    ("imported", _("Imported submissions")),
+    ("live", _("Live cases of this instance")),
+]
+FORMAT_CHOICES = [
+    ("html", _("HTML")),
+    ("pdf", _("PDF")),
+    ("xlsx", _("Spreadsheet (XLSX)")),
+    ("json", _("JSON (the network's data format)")),
+]
+
+
+def levels_for(user: User) -> list[tuple[str, str]]:
+    if user.role == Role.NETWORK_COORDINATOR:
+        return LEVEL_CHOICES
+    return [choice for choice in LEVEL_CHOICES if choice[0] != "exact"]
+
+
+class ReportForm(forms.Form):
+    """The options of `engage mel_report`. Pilot staff get their own pilot's live figures."""
+
+    start = MonthField(label=_("From (month)"))
+    end = MonthField(label=_("To (month)"))
+    pilots = forms.MultipleChoiceField(
+        label=_("Pilots"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every pilot of the source."),
+    )
+    source = forms.ChoiceField(label=_("Data"), choices=SOURCE_CHOICES)
+    baseline_start = MonthField(label=_("Baseline from (optional)"), required=False)
+    baseline_end = MonthField(
+        label=_("Baseline to (optional)"),
+        required=False,
+        help_text=_("Without a baseline, growth compares with the period of the same length "
+                    "just before."),
+    )
+    disclosure = forms.ChoiceField(label=_("Disclosure level"))
+    format = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["disclosure"].choices = levels_for(user)
+        self.fields["disclosure"].initial = "network"
+        self.fields["end"].initial = last_month()
+        self.fields["start"].initial = months_before(last_month(), 12)
+        if user.role == Role.NETWORK_COORDINATOR:
+            codes = sorted(set(services.default_pilots("imported"))
+                           | set(services.default_pilots("live")))  # fmt: skip
+            self.fields["pilots"].choices = [(code, code) for code in codes]
+            self.fields["source"].initial = "imported"
+        else:
+            # Fixed for an organisation's staff: their own pilot, from live cases.
+            del self.fields["pilots"]
+            del self.fields["source"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("The end comes before the start."))
+        baseline_start, baseline_end = data.get("baseline_start"), data.get("baseline_end")
+        if bool(baseline_start) != bool(baseline_end):
+            field = "baseline_end" if baseline_start else "baseline_start"
+            self.add_error(field, _("Give both baseline months, or neither."))
+        elif baseline_start and baseline_end and baseline_start > baseline_end:
+            self.add_error("baseline_end", _("The end comes before the start."))
+        if self.user.role != Role.NETWORK_COORDINATOR:
+            data["pilots"] = [self.user.organisation.code]
+            data["source"] = "live"
+        return data
+
+
+class DashboardForm(forms.Form):
+    """The period of a dashboard (GET), and for the coordinator the disclosure level."""
+
+    start = MonthField(label=_("From (month)"), required=False)
+    end = MonthField(label=_("To (month)"), required=False)
+    disclosure = forms.ChoiceField(label=_("Disclosure level"), required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [c for c in levels_for(user) if c[0] in ("exact", "network")]
+        self.fields["disclosure"].choices = choices
+        if len(choices) == 1:
+            del self.fields["disclosure"]
+
+    def period(self, default_end: str) -> tuple[str, str, str]:
+        """(start, end, level) chosen, or the defaults: the 12 months up to `default_end`."""
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("end") or default_end
+        start = data.get("start") or months_before(end, 12)
+        if start > end:
+            start = months_before(end, 12)
+        return start, end, data.get("disclosure") or "network"

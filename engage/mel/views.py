@@ -1,0 +1,139 @@
+"""The evidence pages: a pilot's submission, imports at the hub, reports and dashboards.
+
+Views are glue: the rules (who gets which figures, what is audited) are in `services.py`,
+the figures of the dashboards in `dashboards.py`, the file responses in `downloads.py`.
+"""
+
+import tempfile
+from pathlib import Path
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from engage.accounts.models import Role
+from engage.accounts.permissions import role_required
+from engage.mel import dashboards, downloads, services
+from engage.mel.forms import (
+    DashboardForm,
+    ExportForm,
+    ImportForm,
+    ReportForm,
+    last_month,
+    this_month,
+)
+from engage.mel.models import Submission
+from engage.mel.submission import MAX_REPORTED, InvalidSubmission
+
+NETWORK = Role.NETWORK_COORDINATOR
+PILOT_STAFF = (Role.SUPERVISOR, Role.ORG_ADMIN)
+
+
+@role_required(Role.ORG_ADMIN)
+def export(request: HttpRequest) -> HttpResponse:
+    """Download this organisation's network submission: what `engage export_dataset` writes."""
+    organisation = request.user.organisation
+    form = ExportForm(
+        request.POST or None, request.FILES or None, initial={"period_end": this_month()}
+    )
+    if request.method == "POST" and form.is_valid():
+        period_end = form.cleaned_data["period_end"]
+        with tempfile.TemporaryDirectory(prefix="engage-export-") as folder:
+            services.export(
+                organisation,
+                Path(folder),
+                period_end,
+                linkage_key=form.cleaned_data["key"],
+                by=request.user,
+                request=request,
+            )
+            return downloads.submission_zip(Path(folder), f"{organisation.code}-{period_end}.zip")
+    return render(request, "mel/export.html", {"form": form, "organisation": organisation})
+
+
+@role_required(NETWORK)
+def import_submission(request: HttpRequest) -> HttpResponse:
+    """Import a pilot's .zip; a refused submission stores nothing and its report is shown."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context: dict = {"form": form}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            context["counts"] = _import(request, form.cleaned_data["submission"])
+        except InvalidSubmission as refused:
+            context["problems"] = refused.problems[:MAX_REPORTED]
+            context["problem_count"] = len(refused.problems)
+            status = 400
+        else:
+            context["imported"] = Submission.objects.select_related("imported_by").first()
+            form = context["form"] = ImportForm()
+    return render(request, "mel/import.html", context, status=status)
+
+
+def _import(request: HttpRequest, upload) -> dict[str, int]:
+    with tempfile.TemporaryDirectory(prefix="engage-import-") as folder:
+        path = Path(folder) / "submission.zip"
+        with open(path, "wb") as file:
+            for chunk in upload.chunks():
+                file.write(chunk)
+        return services.import_submission(path, by=request.user, request=request)
+
+
+@role_required(NETWORK)
+def submissions(request: HttpRequest) -> HttpResponse:
+    listed = Submission.objects.select_related("imported_by").order_by("-imported_at")
+    page = Paginator(listed, 25).get_page(request.GET.get("page"))
+    return render(request, "mel/submissions.html", {"page": page})
+
+
+@role_required(NETWORK, *PILOT_STAFF)
+def report(request: HttpRequest) -> HttpResponse:
+    """The options of `engage mel_report`, and the same file as a download."""
+    form = ReportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        baseline = (data["baseline_start"], data["baseline_end"]) if data["baseline_start"] else None
+        # The form offers only what the user may have; the service checks again (a 403).
+        result = services.report_for(
+            start=data["start"],
+            end=data["end"],
+            pilots=data["pilots"],
+            source=data["source"],
+            level=data["disclosure"],
+            baseline=baseline,
+            by=request.user,
+            request=request,
+            channel=f"web report {data['format']}",
+        )
+        filename = f"indicators-{data['start']}-{data['end']}.{data['format']}"
+        return downloads.report_file(result, data["format"], filename)
+    return render(request, "mel/report_form.html", {"form": form})
+
+
+@role_required(NETWORK)
+def network_dashboard(request: HttpRequest) -> HttpResponse:
+    form = DashboardForm(request.GET or None, user=request.user)
+    # By default the last complete month: the period every pilot should have submitted.
+    start, end, level = form.period(default_end=last_month())
+    context = dashboards.network(start=start, end=end, level=level, by=request.user,
+                                 request=request)  # fmt: skip
+    freshness = dashboards.freshness(end)
+    context.update(
+        form=form,
+        freshness=freshness,
+        missing=[entry for entry in freshness if not entry["current"]],
+    )
+    return render(request, "mel/network_dashboard.html", context)
+
+
+@role_required(*PILOT_STAFF)
+def pilot_dashboard(request: HttpRequest) -> HttpResponse:
+    form = DashboardForm(request.GET or None, user=request.user)
+    # By default up to this month: live figures as the cases stand today. Pilot staff see
+    # their own pilot at network level only.
+    start, end, _level = form.period(default_end=this_month())
+    organisation = request.user.organisation
+    context = dashboards.pilot(organisation=organisation, start=start, end=end,
+                               by=request.user, request=request)  # fmt: skip
+    context.update(form=form, organisation=organisation)
+    return render(request, "mel/pilot_dashboard.html", context)
