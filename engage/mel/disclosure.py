@@ -252,5 +252,5 @@ def _protect_growth(indicator: dict, current: int | None, level: Level) -> None:
         _hide(indicator, "numerator", "value")
     elif 1 <= current <= level.threshold:
         _hide(indicator, "numerator", "value")
-    elif before < level.minimum_denominator:
+    elif 0 < before < level.minimum_denominator:
         _hide(indicator, "value")

