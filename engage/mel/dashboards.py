@@ -36,7 +36,7 @@ ENGAGEMENT_LABELS = {
     "ENG-03": _("Forcibly removed"),
 }
 TREND_POINTS = 6  # quarter ends, oldest first
-CHART_WIDTH = 300
+CHART_WIDTH = 220  # the longest bar, in the chart's own units (see mel/_bar_chart.html)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,9 @@ def indicator_table(report: dict, dimension: str | None = None) -> dict:
     return {"columns": columns, "lines": lines, "total": total}
 
 
-def _bars(items: list[tuple[str, Cell]], *, percent: bool) -> list[dict]:
+def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list[dict]:
+    """Bars with their label and value printed; `styled` gives each category its own fill
+    pattern (for categories side by side; a series over time or places keeps one fill)."""
     top = 100 if percent else max((c.value for _l, c in items if c.value is not None), default=0)
     bars = []
     for index, (label, cell) in enumerate(items):
@@ -113,7 +115,7 @@ def _bars(items: list[tuple[str, Cell]], *, percent: bool) -> list[dict]:
                 "width": width,
                 "y": index * 28,
                 "text_y": index * 28 + 15,
-                "style": index % 3,
+                "style": index % 3 if styled else 0,
             }
         )
     return bars
@@ -126,7 +128,7 @@ def engagement_chart(report: dict) -> dict:
         (str(ENGAGEMENT_LABELS[code]), _cell(indicators[code], is_ratio=True))
         for code in ENGAGEMENT
     ]
-    return _chart(_("Engagement outcomes (% of the cohort)"), items, percent=True)
+    return _chart(_("Engagement outcomes (% of the cohort)"), items, percent=True, styled=True)
 
 
 def by_key_chart(table: dict, code: str, title) -> dict:
@@ -137,8 +139,8 @@ def by_key_chart(table: dict, code: str, title) -> dict:
     return _chart(title, items, percent=ratio)
 
 
-def _chart(title, items: list[tuple[str, Cell]], *, percent: bool) -> dict:
-    bars = _bars(items, percent=percent)
+def _chart(title, items: list[tuple[str, Cell]], *, percent: bool, styled=False) -> dict:
+    bars = _bars(items, percent=percent, styled=styled)
     return {"title": title, "bars": bars, "height": max(len(bars), 1) * 28, "percent": percent}
 
 

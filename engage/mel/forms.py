@@ -206,17 +206,22 @@ class DashboardForm(forms.Form):
     end = MonthField(label=_("To (month)"), required=False)
     disclosure = forms.ChoiceField(label=_("Disclosure level"), required=False)
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, default_end: str, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [c for c in levels_for(user) if c[0] in ("exact", "network")]
+        self.default_end = default_end
+        self.fields["end"].initial = default_end
+        self.fields["start"].initial = months_before(default_end, 12)
+        # Network level first: it is what the dashboard shows unless exact is chosen.
+        choices = [c for c in reversed(levels_for(user)) if c[0] in ("exact", "network")]
         self.fields["disclosure"].choices = choices
+        self.fields["disclosure"].initial = "network"
         if len(choices) == 1:
             del self.fields["disclosure"]
 
-    def period(self, default_end: str) -> tuple[str, str, str]:
+    def period(self) -> tuple[str, str, str]:
         """(start, end, level) chosen, or the defaults: the 12 months up to `default_end`."""
         data = self.cleaned_data if self.is_valid() else {}
-        end = data.get("end") or default_end
+        end = data.get("end") or self.default_end
         start = data.get("start") or months_before(end, 12)
         if start > end:
             start = months_before(end, 12)

@@ -112,9 +112,9 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @role_required(NETWORK)
 def network_dashboard(request: HttpRequest) -> HttpResponse:
-    form = DashboardForm(request.GET or None, user=request.user)
     # By default the last complete month: the period every pilot should have submitted.
-    start, end, level = form.period(default_end=last_month())
+    form = DashboardForm(request.GET or None, user=request.user, default_end=last_month())
+    start, end, level = form.period()
     context = dashboards.network(start=start, end=end, level=level, by=request.user,
                                  request=request)  # fmt: skip
     freshness = dashboards.freshness(end)
@@ -128,10 +128,10 @@ def network_dashboard(request: HttpRequest) -> HttpResponse:
 
 @role_required(*PILOT_STAFF)
 def pilot_dashboard(request: HttpRequest) -> HttpResponse:
-    form = DashboardForm(request.GET or None, user=request.user)
     # By default up to this month: live figures as the cases stand today. Pilot staff see
     # their own pilot at network level only.
-    start, end, _level = form.period(default_end=this_month())
+    form = DashboardForm(request.GET or None, user=request.user, default_end=this_month())
+    start, end, _level = form.period()
     organisation = request.user.organisation
     context = dashboards.pilot(organisation=organisation, start=start, end=end,
                                by=request.user, request=request)  # fmt: skip

@@ -1,0 +1,83 @@
+"""The evidence pages in Chromium: an org admin downloads the submission, the network coordinator
+imports it (and sees a refused one's report), then reads the network dashboard."""
+
+import json
+import zipfile
+
+import pytest
+
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.mel.models import DatasetRow, Submission
+from tests.browser.test_case_journey import _shot, _sign_in, _sign_out
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_submission_goes_from_the_pilot_to_the_network_dashboard(
+    page, alice, bob, ada, nadia, organisation, tmp_path
+):
+    for _ in range(2):
+        to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    period_end = days_ago(0).strftime("%Y-%m")
+
+    _sign_in(page, "ada")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Evidence").click()
+    page.get_by_role("heading", name="Pilot figures").wait_for()
+    _shot(page, "evidence-01-pilot-figures")
+    page.get_by_role("link", name="Download the network submission").first.click()
+    page.get_by_label("Period end").fill(period_end)
+    _shot(page, "evidence-02-export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the .zip").click()
+    assert download.value.suggested_filename == f"BG-CLA-{period_end}.zip"
+    archive_path = tmp_path / "submission.zip"
+    download.value.save_as(archive_path)
+    with zipfile.ZipFile(archive_path) as archive:
+        assert sorted(archive.namelist()) == ["cases.csv", "manifest.json"]
+        assert json.loads(archive.read("manifest.json"))["rows"] == 2
+        csv_text = archive.read("cases.csv").decode()
+    _sign_out(page)
+
+    # A tampered copy: the checksum no longer matches.
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(archive_path) as source, zipfile.ZipFile(tampered, "w") as target:
+        target.writestr("cases.csv", csv_text.replace("Sofia", "Plovdiv"))
+        target.writestr("manifest.json", source.read("manifest.json"))
+
+    _sign_in(page, "nadia")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Evidence").click()
+    page.get_by_role("heading", name="Network dashboard").wait_for()
+    assert "There is no data for this period" in page.content()
+    page.get_by_role("link", name="Import a submission").click()
+    page.get_by_label("Submission (.zip)").set_input_files(str(tampered))
+    page.get_by_role("button", name="Check and import").click()
+    refusal = page.get_by_role("alert")
+    refusal.wait_for()
+    assert "nothing was stored" in refusal.inner_text()
+    assert "sha256 does not match cases.csv" in refusal.inner_text()
+    _shot(page, "evidence-03-import-refused")
+    assert not Submission.objects.exists()
+
+    page.get_by_label("Submission (.zip)").set_input_files(str(archive_path))
+    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("heading", name=f"Imported BG-CLA, period end {period_end}").wait_for()
+    assert DatasetRow.objects.count() == 2
+    _shot(page, "evidence-04-imported")
+
+    page.get_by_role("link", name="Submissions imported").first.click()
+    assert "Nadia" in page.locator("table").inner_text()
+    page.get_by_role("link", name="Network dashboard").click()
+    page.get_by_label("To (month)").fill(period_end)
+    page.get_by_role("button", name="Show").click()
+    table = page.get_by_role("table", name="Key indicators per pilot, with the network total")
+    assert "BG-CLA" in table.inner_text() and "<5" in table.inner_text()
+    page.get_by_text("The same figures as a table").first.click()
+    _shot(page, "evidence-05-network-dashboard")
+
+    page.get_by_role("link", name="Make a report").first.click()
+    page.get_by_label("To (month)").fill(period_end)
+    page.get_by_label("Format").select_option("json")
+    with page.expect_download() as report:
+        page.get_by_role("button", name="Download the report").click()
+    data = json.loads(report.value.path().read_bytes())
+    assert data["disclosure"] == "network" and data["scope"]["pilots"] == ["BG-CLA"]
