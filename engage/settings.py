@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "engage.cases",
     "engage.sharing",
     "engage.documents",
+    "engage.history",
     "engage.privacy",
     "engage.mel",
     "engage.dashboard",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Who acts, for the change history written by database triggers (R22).
+    "engage.history.context.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "engage.accounts.middleware.SessionTimeoutMiddleware",
     # Deny by default: every view needs a logged-in user unless marked @login_not_required.

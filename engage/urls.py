@@ -23,6 +23,7 @@ urlpatterns = [
     path("sharing/", include("engage.sharing.urls")),
     path("privacy/", include("engage.privacy.urls")),
     path("documents/", include("engage.documents.urls")),
+    path("history/", include("engage.history.urls")),
     path("mel/", include("engage.mel.urls")),
     # Switching language works before login too (on the sign-in page).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -6,7 +6,8 @@ shares, and the identity checks of their requests. The de-identified facts stay 
 referral facts, ratings, counts, outcome, closure reason, sex, nationality, and the age band at
 referral, computed before the date of birth goes), so the network's statistics give the same
 numbers before and after. The audit log never held personal values; it gains one entry saying
-which person (by a short hash of their id) was erased, by whom.
+which person (by a short hash of their id) was erased, by whom. The change history about the
+person and their cases (old values, even encrypted, are personal data) is purged.
 
 What counts as free text is found by introspection: every encrypted text field of every model
 related to the person or their cases, so a model added later is covered.
@@ -28,6 +29,8 @@ from engage.cases.models import Case, Person, SearchToken
 from engage.cases.models.case import OPEN_STAGES
 from engage.documents.models import Document
 from engage.documents.services import remove as remove_document
+from engage.history.context import purging as history_purging
+from engage.history.services import purge_person as purge_history
 
 IDENTITY_FIELDS = (
     "given_name",
@@ -65,6 +68,13 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.erased_at is not None:
         return
+    # The history of the person's rows holds their old values (as ciphertext): it goes too,
+    # and the erasure's own changes are not recorded in it (the audit log says who erased).
+    with history_purging():
+        _erase(person, by=by, reason=reason)
+
+
+def _erase(person: Person, *, by: User | None, reason: str) -> None:
     cases = list(Case.objects.filter(person=person).select_related("person"))
     for case in cases:
         if not case.age_band_at_referral:
@@ -88,6 +98,7 @@ def erase_person(person: Person, *, by: User | None, reason: str) -> None:
     SearchToken.objects.filter(person=person).delete()
     for document in Document.objects.filter(case_id__in=case_ids):
         remove_document(document, by=None)
+    purge_history(person.pk, case_ids)
     record(
         by,
         AuditEvent.Action.ERASE,

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import models
+from django.db.models import Q
 
 from engage.audit.models import AuditEvent
 from engage.cases import services
@@ -15,11 +16,13 @@ from engage.cases.models import Case, Household, Person, SearchToken
 from engage.documents import storage
 from engage.documents.models import Document
 from engage.documents.services import attach
+from engage.history.models import Change
 from engage.privacy.services import apply_retention, erase_person
 from engage.sharing import services as sharing
 from engage.sharing import subject
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
 from tests.documents.test_documents import png_bytes
+from tests.lib.test_encryption import _every_stored_value
 
 pytestmark = pytest.mark.django_db
 
@@ -220,8 +223,14 @@ class TestErasure:
         mine, _theirs = two_stories
         facts_before = _facts(mine)
         files = [storage.path_for(d.pk) for d in Document.objects.filter(case=mine)]
+        history = _history_ciphertexts(mine)
+        assert len(history) > 20  # the history held the old values, as ciphertext
         with django_capture_on_commit_callbacks(execute=True):
             erase_person(mine.person, by=bob, reason="request")
+        dump = _every_stored_value()
+        assert [c for c in history if c in dump] == []  # not even encrypted (R22, R34)
+        assert not Change.objects.filter(Q(case_id=mine.pk) | Q(person_id=mine.person_id))
+        assert Change.objects.filter(case_id=_theirs.pk).exists()
         assert files and not any(path.exists() for path in files)
         leftovers = [s for s in _sentinels(mine, "PPP") if _stored_anywhere(s)]
         assert leftovers == []
@@ -255,6 +264,18 @@ class TestErasure:
         client = as_user(bob)  # signed in just now
         assert client.post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
         assert Person.objects.get(pk=mine.person_id).erased_at is not None
+
+
+def _history_ciphertexts(case: Case) -> set[str]:
+    """The encrypted values the change history holds about the case and its person."""
+    rows = Change.objects.filter(Q(case_id=case.pk) | Q(person_id=case.person_id))
+    return {
+        value
+        for before, after in rows.values_list("before", "after")
+        for values in (before or {}, after or {})
+        for value in values.values()
+        if isinstance(value, str) and value.startswith("gAAAA")
+    }
 
 
 def _facts(case: Case) -> dict:

@@ -54,6 +54,7 @@ OBJECT_FOR_URL = {
     "sharing:request": "data_request",
     "privacy:erase": "erasure_request",
     "documents:list": "case",
+    "history:case": "case",
     "documents:download": "document",
     "documents:delete": "document",
 }

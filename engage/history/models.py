@@ -1,0 +1,67 @@
+"""The change history of personal data (R22): one row per inserted, changed or deleted row.
+
+Rows are written by database triggers (see `triggers.py`), never by the application, so that
+`QuerySet.update()`, `bulk_update()` and raw SQL are captured as surely as `save()`. The values
+are copied from the columns as they are, so encrypted fields stay ciphertext here too.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ChangeQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The change history is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The change history is append-only (erasure purges it).")
+
+    def for_case(self, case):
+        """The changes of a case: of the case itself, of its records and of its person."""
+        return self.filter(
+            models.Q(case_id=case.pk) | models.Q(model="cases.person", object_id=case.person_id)
+        )
+
+
+class Change(models.Model):
+    class Operation(models.TextChoices):
+        INSERT = "insert", _("created")
+        UPDATE = "update", _("changed")
+        DELETE = "delete", _("deleted")
+
+    id = models.BigAutoField(primary_key=True)
+    model = models.CharField(max_length=64)
+    object_id = models.UUIDField()
+    operation = models.CharField(max_length=6, choices=Operation.choices)
+    at = models.DateTimeField(db_index=True)
+    # The changed columns only, by column name: before (null on insert) and after (null on
+    # delete). Encrypted columns hold their ciphertext.
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+    # Null: no one signed in made the change (a scheduled job, a management command).
+    actor_id = models.UUIDField(null=True)
+    request_id = models.CharField(max_length=32, blank=True)
+    # Whom the row is about, worked out by the trigger, for scoping and for erasure.
+    organisation_id = models.UUIDField(null=True, db_index=True)
+    case_id = models.UUIDField(null=True, db_index=True)
+    person_id = models.UUIDField(null=True, db_index=True)
+
+    objects = ChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.operation} {self.model} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        raise AppendOnlyError("Changes are written by the database, never by the application.")
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The change history is append-only (erasure purges it).")

@@ -1,0 +1,149 @@
+"""Reading the change history, and purging a person's part of it at erasure (R22, R34)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.apps import apps
+from django.db import models
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import User
+from engage.history.context import purging
+from engage.history.models import Change
+from engage.lib import crypto
+
+# Bookkeeping columns that change with every save and tell the reader nothing.
+NOT_SHOWN = {"id", "version", "updated_at", "created_at"}
+
+
+@dataclass
+class FieldChange:
+    name: str
+    before: str = ""
+    after: str = ""
+
+
+@dataclass
+class Entry:
+    change: Change
+    record: str
+    actor: User | None
+    fields: list[FieldChange]
+
+
+def purge_person(person_id: UUID, case_ids: Iterable[UUID]) -> int:
+    """Delete the history about a person and their cases; call inside the erasure's transaction.
+
+    The one path by which history rows are deleted: `purging()` lifts the database's refusal
+    for this transaction only. Return how many rows went.
+    """
+    rows = Change.objects.filter(
+        models.Q(person_id=person_id)
+        | models.Q(case_id__in=list(case_ids))
+        | models.Q(model="cases.person", object_id=person_id)
+    )
+    with purging():
+        deleted, _by_model = models.QuerySet.delete(rows)
+    return deleted
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _decrypted(value):
+    if value in (None, ""):
+        return value
+    try:
+        return crypto.decrypt(value)
+    except Exception:  # an undecryptable old value (its key retired) still counts as a change
+        return object()
+
+
+def _shown(field, value, people: dict) -> str:
+    if value in (None, ""):
+        return "—"
+    if field is None:
+        return str(value)
+    if getattr(field, "encrypted", False):
+        plain = _decrypted(value)
+        return plain if isinstance(plain, str) else _("(no longer readable)")
+    if field.is_relation:
+        if field.related_model is User:
+            user = people.get(_uuid(value))
+            return user.get_full_name() or user.username if user else _("a colleague")
+        return _("another record")
+    if isinstance(field, models.BooleanField):
+        return _("yes") if value in (True, 1, "1", "true") else _("no")
+    if field.flatchoices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _uuid(value) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _field_changes(change: Change, *, with_values: bool, people: dict) -> list[FieldChange]:
+    model = _model(change.model)
+    by_column = {f.column: f for f in model._meta.concrete_fields} if model else {}
+    before, after = change.before or {}, change.after or {}
+    result = []
+    for column in sorted(set(before) | set(after)):
+        if column in NOT_SHOWN:
+            continue
+        field = by_column.get(column)
+        old, new = before.get(column), after.get(column)
+        if change.operation == Change.Operation.INSERT and new in (None, "", False, 0, "[]"):
+            continue
+        if (
+            change.operation == Change.Operation.UPDATE
+            and field is not None
+            and getattr(field, "encrypted", False)
+            and _decrypted(old) == _decrypted(new)
+        ):
+            # Encryption gives a fresh ciphertext on every save: same value, not a change.
+            continue
+        name = str(field.verbose_name) if field is not None else column
+        if with_values:
+            result.append(FieldChange(name, _shown(field, old, people), _shown(field, new, people)))
+        else:
+            result.append(FieldChange(name))
+    return result
+
+
+def describe(changes: Iterable[Change], *, with_values: bool) -> list[Entry]:
+    """Who changed which fields of which record, when; with the values only if `with_values`.
+
+    Values of encrypted fields are decrypted only for display to someone who may read them;
+    without `with_values` only field names come out.
+    """
+    changes = list(changes)
+    wanted = {c.actor_id for c in changes if c.actor_id}
+    if with_values:
+        for change in changes:
+            model = _model(change.model)
+            columns = {
+                f.column
+                for f in (model._meta.concrete_fields if model else [])
+                if f.is_relation and f.related_model is User
+            }
+            for values in (change.before or {}, change.after or {}):
+                wanted |= {_uuid(v) for k, v in values.items() if k in columns and v}
+    people = User.objects.in_bulk([pk for pk in wanted if pk])
+    entries = []
+    for change in changes:
+        model = _model(change.model)
+        record = str(model._meta.verbose_name) if model else change.model
+        fields = _field_changes(change, with_values=with_values, people=people)
+        if change.operation == Change.Operation.UPDATE and not fields:
+            continue
+        entries.append(Entry(change, record, people.get(change.actor_id), fields))
+    return entries
