@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "engage.accounts.middleware.SessionTimeoutMiddleware",
     # Deny by default: every view needs a logged-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Every query of personal data inside a request is limited to the user's organisation.
+    "engage.lib.scoping.OrganisationScopeMiddleware",
     "engage.accounts.middleware.MFARequiredMiddleware",
     "engage.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -9,12 +9,24 @@
 """
 
 import pytest
+from django_scopes import scopes_disabled
 
 from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
 from engage.accounts.models import Role
 
 TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 TEST_INDEX_KEY = "dGVzdC1pbmRleC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
+
+
+@pytest.fixture(autouse=True)
+def _no_organisation_scope():
+    """Let a test's own set-up and checks read every organisation's rows.
+
+    Requests made through the test client or a browser still run in the signed-in user's
+    scope (`engage.lib.scoping.OrganisationScopeMiddleware`), which is what the tests check.
+    """
+    with scopes_disabled():
+        yield
 
 
 def pytest_configure(config):

@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 import requests
+from django_scopes import scopes_disabled
 
 from engage.cases.models import Case, Person
 
@@ -32,6 +33,8 @@ def view(request):
     requests.post("https://example.org", data={})
     people = Person.objects.all()
     cases = Case.objects.filter(pk=1)
+    with scopes_disabled():
+        everyone = list(Person.objects.with_scopes_disabled().all())
     return HttpResponse(mark_safe("<b>x</b>"), content_type="text/csv")
 """,
 }
@@ -41,6 +44,7 @@ EXPECTED = {
     "mark-safe",
     "outbound-outside-sharing",
     "unscoped-case-query-in-view",
+    "scopes-disabled-outside-jobs",
 }
 
 

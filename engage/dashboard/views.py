@@ -8,7 +8,7 @@ from engage.cases.due import Due, caseload, due_counts
 from engage.cases.models import Case, Stage
 from engage.cases.services import today
 from engage.sharing.models import DataRequest, RecipientType
-from engage.sharing.views import request_counts
+from engage.sharing.network import request_counts
 
 
 @role_required(*ANY_STAFF)

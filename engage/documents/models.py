@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import User
 from engage.cases.models import Case
 from engage.lib.fields import EncryptedCharField
+from engage.lib.scoping import organisation_scoped
 
 
 class Document(models.Model):
@@ -25,6 +26,8 @@ class Document(models.Model):
     size = models.PositiveIntegerField(editable=False)
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["-uploaded_at"]

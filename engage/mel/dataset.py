@@ -18,6 +18,7 @@ from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Per
 from engage.cases.models.closure import ClosureReason
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.crypto import blind_index, normalise
+from engage.lib.scoping import organisation_scope
 from engage.mel.m49 import region_of
 
 SCHEMA = "atd-network-dataset"
@@ -129,10 +130,23 @@ def _cases(organisation: Organisation, period_end: datetime.date):
 def derive_rows(
     organisation: Organisation, period_end: str, *, linkage_key: bytes | None = None
 ) -> Iterator[dict[str, str]]:
-    """Yield the dataset row of each of the organisation's enrollments, as of `period_end`."""
+    """Yield the dataset row of each of the organisation's enrollments, as of `period_end`.
+
+    The work runs in the organisation's own scope (engage.lib.scoping), whoever asks: a
+    command, the organisation's admin or the network coordinator get the same rows. The scope
+    is entered for each step and left before each row is yielded, so it never leaks into the
+    caller's code between rows.
+    """
     end = month_end(period_end)
-    for case in _cases(organisation, end).iterator(chunk_size=200):
-        yield _row(case, organisation, end, linkage_key)
+    with organisation_scope(organisation.pk):
+        cases = _cases(organisation, end).iterator(chunk_size=200)
+    while True:
+        with organisation_scope(organisation.pk):
+            case = next(cases, None)
+            if case is None:
+                return
+            row = _row(case, organisation, end, linkage_key)
+        yield row
 
 
 def _row(case: Case, organisation: Organisation, end: datetime.date, linkage_key) -> dict:

@@ -44,6 +44,9 @@ def _categories_field():
 
 
 class ConsentForm(_CaseScoped, forms.ModelForm):
+    # Declared, not derived from the model: a derived field would query every person at import
+    # time, outside any organisation's scope. `scope()` gives it the case's people.
+    person = forms.ModelChoiceField(queryset=Person.objects.none())
     categories = _categories_field()
 
     class Meta:
@@ -158,6 +161,9 @@ class DecisionForm(forms.ModelForm):
 
 
 class SubjectRequestForm(forms.ModelForm):
+    # Declared for the same reason as ConsentForm.person.
+    person = forms.ModelChoiceField(queryset=Person.objects.none())
+
     class Meta:
         model = SubjectRequest
         fields = ["person", "kind", "requested_on", "identity_check"]

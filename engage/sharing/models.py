@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Organisation, User
 from engage.cases.models import Case, Person
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 
 
 class RecipientType(models.TextChoices):
@@ -98,6 +99,8 @@ class Consent(models.Model):
     )
     withdrawal_note = EncryptedTextField(_("note on the withdrawal"), blank=True)
 
+    objects = organisation_scoped("case__organisation")
+
     class Meta:
         ordering = ["-given_on", "-recorded_at"]
 
@@ -145,6 +148,8 @@ class Share(models.Model):
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     produced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["-requested_at"]
@@ -198,6 +203,8 @@ class DataRequest(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("organisation")
+
     class Meta:
         ordering = ["-received_on", "-recorded_at"]
 
@@ -225,6 +232,8 @@ class SubjectRequest(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["-requested_on", "-recorded_at"]

@@ -5,7 +5,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -238,15 +237,6 @@ def data_request(request: HttpRequest, pk: UUID) -> HttpResponse:
             messages.success(request, _("Decision recorded."))
             return redirect("sharing:requests")
     return render(request, "sharing/request_detail.html", {"entry": entry, "form": form})
-
-
-def request_counts():
-    """The register as the network sees it: counts by decision and requester type, no detail."""
-    return (
-        DataRequest.objects.values("requester_type", "decision")
-        .annotate(n=Count("id"))
-        .order_by("requester_type", "decision")
-    )
 
 
 # The person's own requests: a copy of their data, or erasure

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import City, Organisation, Role, User
 from engage.cases.models.person import Household, Person
 from engage.lib.fields import EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -185,7 +186,7 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CaseQuerySet.as_manager()
+    objects = organisation_scoped("organisation", CaseQuerySet)
 
     class Meta:
         ordering = ["-referral_date"]
@@ -235,6 +236,8 @@ class EngagementRecord(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["date", "created_at"]

@@ -7,6 +7,7 @@ from engage.accounts.models import User
 from engage.cases.models.case import Case, Outcome, Permanence
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 
 
 class ClosureReason(models.TextChoices):
@@ -62,6 +63,8 @@ class Closure(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["created_at"]

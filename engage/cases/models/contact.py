@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import User
 from engage.cases.models.case import Case, EngagementLevel
 from engage.lib.fields import EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 
 
 class Contact(models.Model):
@@ -45,6 +46,8 @@ class Contact(models.Model):
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["-date", "-created_at"]

@@ -11,6 +11,7 @@ from engage.lib.fields import (
     EncryptedEmailField,
     EncryptedTextField,
 )
+from engage.lib.scoping import organisation_scoped
 
 
 class Sex(models.TextChoices):
@@ -26,6 +27,8 @@ class Household(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("organisation")
 
     class Meta:
         verbose_name = _("household")
@@ -78,6 +81,8 @@ class Person(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("organisation")
+
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
@@ -97,6 +102,8 @@ class SearchToken(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="search_tokens")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=64)
+
+    objects = organisation_scoped("organisation")
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "digest"])]

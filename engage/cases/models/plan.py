@@ -10,6 +10,7 @@ from engage.cases.models.case import Case
 from engage.cases.models.person import Person
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 
 
 class CasePlan(models.Model):
@@ -34,6 +35,8 @@ class CasePlan(models.Model):
     review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["created_at"]
@@ -77,6 +80,8 @@ class Goal(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("plan__case__organisation")
+
     class Meta:
         ordering = ["created_at"]
 
@@ -112,6 +117,8 @@ class Action(models.Model):
     completed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("goal__plan__case__organisation")
+
     class Meta:
         ordering = ["due_date", "created_at"]
 
@@ -126,6 +133,8 @@ class PlanReview(models.Model):
     note = EncryptedTextField(_("what was reviewed and agreed"))
     reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("plan__case__organisation")
 
     class Meta:
         ordering = ["date", "created_at"]

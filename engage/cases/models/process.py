@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Organisation, User
 from engage.cases.models.case import Case
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 
 
 class Rating(models.TextChoices):
@@ -96,6 +97,8 @@ class FirstMeeting(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("case__organisation")
+
     def __str__(self) -> str:
         return f"{self.case} {self.date}"
 
@@ -122,6 +125,8 @@ class Screening(VulnerabilityFields):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = organisation_scoped("case__organisation")
 
     def __str__(self) -> str:
         return f"{self.case} {self.date}"
@@ -173,6 +178,8 @@ class InclusionDecision(models.Model):
     review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("case__organisation")
+
     class Meta:
         ordering = ["created_at"]
 
@@ -214,6 +221,8 @@ class Assessment(VulnerabilityFields):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = organisation_scoped("case__organisation")
+
     class Meta:
         ordering = ["date", "created_at"]
 
@@ -233,6 +242,8 @@ class ReassessmentRequest(models.Model):
     fulfilled_by = models.OneToOneField(
         Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
     )
+
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["requested_at"]

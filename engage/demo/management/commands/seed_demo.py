@@ -6,6 +6,7 @@ from engage.accounts import services as accounts
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.demo.cases import seed_cases
 from engage.demo.pilots import PILOTS, DemoPilot
+from engage.lib.scoping import scopes_disabled
 from engage.sharing.models import Recipient, RecipientType
 
 NETWORK_USERNAME = "network"
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             "--no-cases", action="store_true", help="Create the pilots and staff only."
         )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *args, force: bool, cases_per_pilot: int | None, no_cases: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError(

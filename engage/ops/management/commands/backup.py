@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from engage.lib.scoping import scopes_disabled
 from engage.ops.backup import BackupError, default_output_dir, make_backup, new_backup_key
 
 
@@ -22,6 +23,8 @@ class Command(BaseCommand):
             "--new-key", action="store_true", help="Print a fresh ENGAGE_BACKUP_KEY and stop."
         )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *args, output_dir: Path | None, keep: int, new_key: bool, **options):
         if new_key:
             self.stdout.write(f"ENGAGE_BACKUP_KEY={new_backup_key()}")

@@ -11,6 +11,7 @@ from django.core.management.commands import dumpdata
 
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.lib.scoping import scopes_disabled
 
 FLAG = "--allow-personal-data"
 
@@ -30,6 +31,8 @@ class Command(dumpdata.Command):
             help="Dump although the output holds personal data in clear text (audited).",
         )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *app_labels, **options):
         if not settings.DEBUG and not options["allow_personal_data"]:
             raise CommandError(

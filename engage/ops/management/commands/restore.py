@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from engage.lib.scoping import scopes_disabled
 from engage.ops.backup import BackupError, Database, restore
 
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
             "--yes", action="store_true", help="Replace the contents of a non-empty database."
         )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *args, archive: Path, database_url: str | None, yes: bool, **options):
         if not archive.is_file():
             raise CommandError(f"No archive at {archive}.")

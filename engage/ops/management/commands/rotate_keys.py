@@ -5,6 +5,7 @@ from django.db import transaction
 from engage.cases.models import Person
 from engage.cases.search import index_people
 from engage.documents import storage as documents
+from engage.lib.scoping import scopes_disabled
 
 BATCH = 500
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         "the search index with ENGAGE_INDEX_KEY. Safe to run again; run it after adding a key."
     )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *args, **options):
         for model in apps.get_models():
             fields = encrypted_fields(model)

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand
 
+from engage.lib.scoping import scopes_disabled
 from engage.privacy.services import apply_retention
 
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
             "--today", type=datetime.date.fromisoformat, help="Pretend today is this date."
         )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *args, today=None, **options):
         done = apply_retention(today)
         for code, count in done.items():

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from engage.lib.scoping import scopes_disabled
 from engage.sharing.services import produce_queued
 
 
@@ -9,6 +10,8 @@ class Command(BaseCommand):
         "consent cancels them). Safe to run at any time, e.g. every minute from cron."
     )
 
+    # A job of the whole instance, across organisations: see engage.lib.scoping.
+    @scopes_disabled()
     def handle(self, *args, **options):
         counts = produce_queued()
         self.stdout.write(
