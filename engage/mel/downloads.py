@@ -50,6 +50,11 @@ def submission_zip(folder: Path, filename: str) -> FileResponse:
     return _private(response, filename)
 
 
+def file(content: bytes, fmt: str, filename: str) -> HttpResponse:
+    """Bytes already rendered (an evaluation cycle's comparison, `cycles.comparison_bytes`)."""
+    return _private(HttpResponse(content, content_type=CONTENT_TYPES[fmt]), filename)
+
+
 def report_file(report: dict, fmt: str, filename: str) -> HttpResponse:
     """The report as `engage mel_report --format fmt` writes it, as a download."""
     response = HttpResponse(services.report_bytes(report, fmt), content_type=CONTENT_TYPES[fmt])

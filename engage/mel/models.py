@@ -77,3 +77,104 @@ class DatasetRow(models.Model):
 
     def as_row(self) -> dict[str, str]:
         return {column: getattr(self, column) for column in COLUMNS}
+
+
+class EvaluationCycle(models.Model):
+    """The network's evaluation plan for a term: a period start and four points."""
+
+    class Point(models.TextChoices):
+        BASELINE = "baseline", _("Baseline")
+        SIX_MONTHS = "6m", _("6 months")
+        MIDTERM = "midterm", _("Mid-term")
+        END = "end", _("End of term")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    # Months, YYYY-MM, as everywhere in the dataset and the reports.
+    period_start = models.CharField(_("start of the term"), max_length=7)
+    baseline = models.CharField(_("baseline"), max_length=7)
+    six_months = models.CharField(_("6 months"), max_length=7)
+    midterm = models.CharField(_("mid-term"), max_length=7)
+    end_of_term = models.CharField(_("end of term"), max_length=7)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-period_start", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def month_of(self, point: str) -> str:
+        """The month at which `point` takes its figures."""
+        return {
+            self.Point.BASELINE: self.baseline,
+            self.Point.SIX_MONTHS: self.six_months,
+            self.Point.MIDTERM: self.midterm,
+            self.Point.END: self.end_of_term,
+        }[point]
+
+
+class Snapshot(models.Model):
+    """The report of one point of a cycle, frozen: the JSON as it was computed and published.
+
+    Never recomputed: a correction imported later changes the next snapshot, not this one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    cycle = models.ForeignKey(EvaluationCycle, on_delete=models.PROTECT, related_name="snapshots")
+    point = models.CharField(_("point"), max_length=10, choices=EvaluationCycle.Point.choices)
+    pilots = models.JSONField(_("pilots"), default=list)
+    disclosure = models.CharField(_("disclosure level"), max_length=10)
+    source = models.CharField(_("source"), max_length=10)
+    report = models.JSONField()
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "point"], name="one_snapshot_per_point")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} {self.get_point_display()}"
+
+
+class Narrative(models.Model):
+    """What the figures of one outcome area at one point mean, in the evaluators' words."""
+
+    class Area(models.TextChoices):
+        BENEFICIARIES = "beneficiaries", _("Beneficiaries")
+        ENGAGEMENT = "engagement", _("Engagement")
+        RESOLUTION = "resolution", _("Case resolution")
+        CAPABILITY = "capability", _("Decision making, procedures and well-being")
+        CONTACT = "contact", _("Contact")
+        GROWTH = "growth", _("Growth")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="narratives")
+    area = models.CharField(_("outcome area"), max_length=20, choices=Area.choices)
+    relevance = models.TextField(_("relevance"), blank=True)
+    progress = models.TextField(_("progress"), blank=True)
+    adaptations = models.TextField(_("adaptations"), blank=True)
+    lessons = models.TextField(_("lessons"), blank=True)
+    recommendations = models.TextField(_("recommendations"), blank=True)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["area"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "area"], name="one_narrative_per_area")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} {self.get_area_display()}"

@@ -228,3 +228,41 @@ def _line(cell: dict, label: str) -> list:
         cell.get("value"),
         "yes" if cell.get("withheld") else "",
     ]
+
+
+def indicator_rows(report: dict) -> list[dict]:
+    """The report's indicators with their names, for the tables of a page."""
+    return [
+        {**indicator, "name": NAMES.get(indicator["id"], indicator["id"])}
+        for indicator in report["indicators"]
+    ]
+
+
+# The comparison of an evaluation cycle's snapshots (cycles.comparison).
+
+
+def comparison_context(comparison: dict) -> dict:
+    """The comparison with each figure as printed: percentages with their counts."""
+    rows = [
+        {
+            **row,
+            "texts": [
+                _text(cell, percent=row["kind"] == "percentage") if cell else "—"
+                for cell in row["cells"]
+            ],
+        }
+        for row in comparison["indicators"]
+    ]
+    return {**comparison, "indicators": rows}
+
+
+def comparison_html(comparison: dict) -> str:
+    return render_to_string(
+        "mel/cycles/comparison_report.html", {"comparison": comparison_context(comparison)}
+    )
+
+
+def comparison_pdf(comparison: dict) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=comparison_html(comparison)).write_pdf()

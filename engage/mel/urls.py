@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engage.mel import views
+from engage.mel import cycle_views, views
 
 app_name = "mel"
 
@@ -11,4 +11,21 @@ urlpatterns = [
     path("export/", views.export, name="export"),
     path("import/", views.import_submission, name="import"),
     path("submissions/", views.submissions, name="submissions"),
+]
+
+# Evaluation cycles (engage/mel/cycle_views.py).
+urlpatterns += [
+    path("cycles/", cycle_views.cycle_list, name="cycles"),
+    path("cycles/new/", cycle_views.cycle_new, name="cycle_new"),
+    path("cycles/<uuid:pk>/", cycle_views.cycle_detail, name="cycle"),
+    path("cycles/<uuid:pk>/delete/", cycle_views.cycle_delete, name="cycle_delete"),
+    path("cycles/<uuid:pk>/snapshot/", cycle_views.snapshot_take, name="snapshot_take"),
+    path(
+        "cycles/<uuid:pk>/comparison/",
+        cycle_views.comparison_download,
+        name="comparison_download",
+    ),
+    path("snapshots/<uuid:pk>/", cycle_views.snapshot_detail, name="snapshot"),
+    path("snapshots/<uuid:pk>/download/", cycle_views.snapshot_download, name="snapshot_download"),
+    path("snapshots/<uuid:pk>/narrative/", cycle_views.narrative_edit, name="narrative"),
 ]
