@@ -83,7 +83,8 @@ def person_ref(person: Person, linkage_key: bytes | None) -> str:
     if not linkage_key or not person.given_name or person.erased_at:
         return ""
     name = normalise(f"{person.given_name} {person.family_name}")
-    identity = "|".join((name, month(person.date_of_birth), person.sex, person.nationality.code))
+    nationality = person.nationality.code if person.nationality else ""
+    identity = "|".join((name, month(person.date_of_birth), person.sex, nationality or ""))
     return hmac.new(linkage_key, identity.encode(), hashlib.sha256).hexdigest()
 
 
