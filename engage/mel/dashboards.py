@@ -128,7 +128,8 @@ def engagement_chart(report: dict) -> dict:
         (str(ENGAGEMENT_LABELS[code]), _cell(indicators[code], is_ratio=True))
         for code in ENGAGEMENT
     ]
-    return _chart(_("Engagement outcomes (% of the cohort)"), items, percent=True, styled=True)
+    title = _("Engagement outcomes, share of the cohort (%)")
+    return _chart(title, items, percent=True, styled=True)
 
 
 def by_key_chart(table: dict, code: str, title) -> dict:
