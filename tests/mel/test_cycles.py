@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -217,3 +218,27 @@ class TestPages:
             assert client.get(f"{url}?{query}").status_code == 404, url
             assert client.post(url, {"point": "6m", "confirm": "on"}).status_code == 404, url
         assert Snapshot.objects.count() == 1
+
+
+class TestCommand:
+    def test_it_takes_a_snapshot_from_the_command_line(self, cycle, nadia, tmp_path):
+        _import(tmp_path, _rows())
+        out = io.StringIO()
+        call_command("mel_snapshot", cycle=TERM["name"], point="midterm", by="nadia", stdout=out)
+        snapshot = Snapshot.objects.get()
+        assert snapshot.point == "midterm" and snapshot.created_by == nadia
+        assert "Snapshot midterm" in out.getvalue()
+        with pytest.raises(CommandError, match="already taken"):
+            call_command("mel_snapshot", cycle=str(cycle.pk), point="midterm", by="nadia")
+        with pytest.raises(CommandError, match="not an active network coordinator"):
+            call_command("mel_snapshot", cycle=TERM["name"], point="end", by="alice")
+        with pytest.raises(CommandError, match="No single"):
+            call_command("mel_snapshot", cycle="nope", point="end", by="nadia")
+
+
+def test_the_report_command_wants_a_baseline_as_long_as_the_period(tmp_path):
+    with pytest.raises(CommandError, match="as long as"):
+        call_command(
+            "mel_report", start="2024-01", end="2024-06", baseline_start="2023-01",
+            baseline_end="2023-03", disclosure="public", out=tmp_path / "x",
+        )  # fmt: skip

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from engage.mel import services
+from engage.mel.indicators import months_between
 from engage.mel.submission import MONTH
 
 
@@ -40,6 +41,11 @@ class Command(BaseCommand):
         if bool(baseline_start) != bool(baseline_end):
             raise CommandError("Give both --baseline-start and --baseline-end, or neither.")
         baseline = (baseline_start, baseline_end) if baseline_start else None
+        if baseline and baseline_start > baseline_end:
+            raise CommandError("--baseline-start comes after --baseline-end.")
+        if baseline and len(months_between(*baseline)) != len(months_between(start, end)):
+            # GRO-01 compares new clients over periods of the same length (indicators.md).
+            raise CommandError("The baseline period must be as long as the period.")
         # No user account runs a command: the audit entry of an exact report names the command
         # line, the system user and the format instead (with the period, source and pilots).
         report = services.report_for(
