@@ -9,6 +9,8 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client, RequestFactory
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from engage.accounts.factories import PASSWORD, UserFactory
@@ -102,6 +104,21 @@ def test_its_link_sets_a_new_password_once(alice_with_email):
     assert "This link does not work" in replay.content.decode()
     alice_with_email.refresh_from_db()
     assert alice_with_email.check_password(NEW_PASSWORD)
+
+
+def test_its_link_tells_nothing_about_the_account_it_names(alice_with_email, bob):
+    """A forged link for a real account and one for no account get the same page."""
+    forged = f"/accounts/password/reset/{urlsafe_base64_encode(force_bytes(bob.pk))}/abc-123/"
+    nobody = "/accounts/password/reset/bm9ib2R5/abc-123/"
+    urls = (forged, nobody)
+    pages = [Client().get(url) for url in urls]
+    assert [page.status_code for page in pages] == [200, 200]
+    # The language switcher returns to the page's own address; the rest must be the same.
+    texts = [
+        _VARYING.sub("", page.content.decode()).replace(url, "URL")
+        for page, url in zip(pages, urls, strict=True)
+    ]
+    assert texts[0] == texts[1] and "This link does not work" in texts[0]
 
 
 def test_its_link_expires_after_an_hour(alice_with_email, settings):
