@@ -58,6 +58,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
 ]
 
+# A development tool, when installed (the [dev] extra): `engage lintmigrations`, which
+# `make lint` runs to refuse migrations that the code still running could not survive (R39).
+if DEBUG:
+    from importlib.util import find_spec
+
+    if find_spec("django_migration_linter"):
+        INSTALLED_APPS.append("django_migration_linter")
+
 MIDDLEWARE = [
     "engage.lib.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
