@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
 ]
 
 # A development tool, when installed (the [dev] extra): `engage lintmigrations`, which
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     # Every query of personal data inside a request is limited to the user's organisation.
     "engage.lib.scoping.OrganisationScopeMiddleware",
     "engage.accounts.middleware.MFARequiredMiddleware",
+    "engage.accounts.security_keys.SecurityKeyRequiredMiddleware",
     "engage.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -253,6 +255,23 @@ if not DEBUG and not ENGAGE_MFA_REQUIRED:
     raise ImproperlyConfigured("ENGAGE_MFA_REQUIRED cannot be switched off when DEBUG is off.")
 OTP_TOTP_ISSUER = "Engage"
 OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Security keys and passkeys (WebAuthn, django-otp-webauthn), required for the roles that can
+# export (engage/accounts/security_keys.py). Keys are bound to the relying party id, the site's
+# host name: changing it later means everyone registers their keys again. Development uses the
+# host of each request (localhost); production defaults to the first of ALLOWED_HOSTS.
+ENGAGE_WEBAUTHN_RP_ID = os.environ.get(
+    "ENGAGE_WEBAUTHN_RP_ID", "" if DEBUG else next(iter(ALLOWED_HOSTS), "")
+)
+OTP_WEBAUTHN_RP_ID_CALLABLE = "engage.accounts.security_keys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "Engage"
+OTP_WEBAUTHN_HELPER_CLASS = "engage.accounts.security_keys.WebAuthnHelper"
+# A key is a second step after the password, never a way to skip it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The origins are worked out per request by the helper class; this is what its checks see.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{ENGAGE_WEBAUTHN_RP_ID}" if ENGAGE_WEBAUTHN_RP_ID else "http://localhost"
+]
 
 # Signed out after this many minutes without a request (the absolute limit is
 # SESSION_COOKIE_AGE, 12 hours by default).

@@ -1,4 +1,7 @@
+import os
+
 import factory
+from django_otp_webauthn.models import WebAuthnCredential
 
 from engage.accounts.models import City, Organisation, Role, Team, User
 
@@ -45,3 +48,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     class Params:
         network = factory.Trait(role=Role.NETWORK_COORDINATOR, organisation=None)
+
+
+class SecurityKeyFactory(factory.django.DjangoModelFactory):
+    """A registered WebAuthn key as stored (its key pair never existed: it cannot sign)."""
+
+    class Meta:
+        model = WebAuthnCredential
+
+    user = factory.SubFactory(UserFactory)
+    name = "Security key"
+    credential_id = factory.LazyFunction(lambda: os.urandom(32))
+    public_key = factory.LazyFunction(lambda: os.urandom(77))

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from engage.accounts.models import RecoveryCode, User
 from engage.audit.models import AuditEvent
@@ -108,5 +109,6 @@ def use_recovery_code(user: User, code: str) -> bool:
 def reset(user: User, *, by: User) -> None:
     """Remove the user's second factor: they set up a new one at their next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="mfa_reset", high_severity=True)

@@ -41,12 +41,15 @@ class MFARequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from engage.accounts import mfa
+        from engage.accounts import mfa, security_keys
 
         user = request.user
-        if mfa.required() and user.is_authenticated and not user.is_verified():
+        pending = user.is_authenticated and not user.is_verified()
+        # Those who must use a security key are held by SecurityKeyRequiredMiddleware instead.
+        if mfa.required() and pending and not security_keys.key_required(user):
             setup, verify = reverse("accounts:mfa_setup"), reverse("accounts:mfa_verify")
             allowed = {setup, verify, reverse("accounts:logout"), reverse("set_language")}
+            allowed |= security_keys.paths(*security_keys.ALWAYS, *security_keys.VERIFY_WITH_KEY)
             if request.path not in allowed:
                 target = verify if mfa.confirmed_device(user) else setup
                 return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

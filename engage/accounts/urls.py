@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from engage.accounts import mfa_views, views
+from engage.accounts import mfa_views, security_key_views, views
 
 app_name = "accounts"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("two-step/verify/", mfa_views.mfa_verify, name="mfa_verify"),
     path("two-step/", mfa_views.mfa_codes, name="mfa_codes"),
     path("two-step/new-codes/", mfa_views.mfa_new_codes, name="mfa_new_codes"),
+    path("two-step/keys/", include(security_key_views.urlpatterns)),
     path("users/<uuid:pk>/two-step/reset/", mfa_views.mfa_reset, name="mfa_reset"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),

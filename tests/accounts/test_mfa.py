@@ -13,7 +13,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from engage.accounts import mfa
-from engage.accounts.factories import PASSWORD
+from engage.accounts.factories import PASSWORD, SecurityKeyFactory
 from engage.accounts.models import RecoveryCode
 from engage.accounts.permissions import AUTHENTICATED_AT
 
@@ -23,6 +23,11 @@ pytestmark = pytest.mark.django_db
 SECOND_STEP = {
     "accounts:mfa_setup",
     "accounts:mfa_verify",
+    # Signing in with a security key instead of a code (tests/accounts/test_security_keys.py).
+    "accounts:key_verify",
+    "accounts:key_auth_begin",
+    "accounts:key_auth_complete",
+    "accounts:key_i18n",
     "accounts:logout",
     "set_language",
     "accounts:login",
@@ -150,7 +155,8 @@ class TestReset:
         client.force_login(ada)
         session = client.session
         session[AUTHENTICATED_AT] = time.time() - 3600
-        session["otp_device_id"] = _enrol(ada).persistent_id
+        # An org admin's session counts only when a security key verified it.
+        session["otp_device_id"] = SecurityKeyFactory(user=ada).persistent_id
         session.save()
         url = f"/accounts/users/{alice.pk}/two-step/reset/"
         response = client.post(url)

@@ -1,0 +1,238 @@
+"""Security keys (WebAuthn) as the second step: who must use one, whose keys one may touch,
+what is audited (R17, R20, R24). The ceremonies themselves run in Chromium:
+tests/browser/test_security_keys.py."""
+
+import time
+
+import pytest
+from django.test import Client, RequestFactory
+from django.urls import resolve
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from engage.accounts import mfa, security_keys
+from engage.accounts.factories import PASSWORD, SecurityKeyFactory
+from engage.accounts.models import Role
+from engage.accounts.permissions import AUTHENTICATED_AT
+from engage.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = "/accounts/two-step/keys/"
+VERIFY = "/accounts/two-step/keys/verify/"
+
+
+@pytest.fixture(autouse=True)
+def _mfa_on(settings):
+    settings.ENGAGE_MFA_REQUIRED = True
+
+
+def _app(user) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+
+
+def _verified(user, device, *, stepped_up=True) -> Client:
+    """A session whose second step `device` did."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session[AUTHENTICATED_AT] = time.time() - (0 if stepped_up else 3600)
+    session.save()
+    return client
+
+
+def _password_only(user) -> Client:
+    client = Client()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    return client
+
+
+class TestPolicy:
+    def test_it_sends_an_org_admin_with_only_an_app_to_register_a_key(self, ada):
+        response = _verified(ada, _app(ada)).get("/cases/")
+        assert response.status_code == 302
+        assert response.url == f"{REGISTER}?next=%2Fcases%2F"
+
+    def test_it_lets_a_case_manager_with_an_app_through(self, alice):
+        assert _verified(alice, _app(alice)).get("/").status_code == 200
+
+    def test_it_lets_an_org_admin_whose_key_verified_the_session_through(self, ada):
+        assert _verified(ada, SecurityKeyFactory(user=ada)).get("/").status_code == 200
+
+    def test_an_app_code_no_longer_signs_in_an_admin_who_has_a_key(self, ada):
+        SecurityKeyFactory(user=ada)
+        response = _verified(ada, _app(ada)).get("/")
+        assert response.status_code == 302 and response.url.startswith(f"{VERIFY}?next=")
+
+    def test_an_admin_with_an_app_gives_its_code_first_then_registers_a_key(self, ada):
+        _app(ada)
+        client = _password_only(ada)
+        response = client.get(REGISTER)
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/two-step/verify/?next=")
+
+    def test_a_new_admin_registers_a_key_without_setting_up_an_app(self, bob, nadia):
+        for user in (bob, nadia):
+            client = _password_only(user)
+            response = client.get("/")
+            assert response.status_code == 302 and response.url.startswith(REGISTER), user
+            page = client.get(REGISTER)
+            assert page.status_code == 200
+            assert "passkey-register-button" in page.content.decode()
+
+    def test_it_holds_an_admin_on_the_key_pages_until_the_key_is_registered(self, ada):
+        client = _verified(ada, _app(ada))
+        for url in ("/", "/accounts/users/", "/accounts/two-step/", "/audit/"):
+            response = client.get(url)
+            assert response.status_code == 302 and response.url.startswith(REGISTER), url
+        assert client.get(REGISTER).status_code == 200
+
+    def test_it_requires_a_key_of_every_role_that_can_export_in_bulk(self):
+        for url in ("/mel/export/", "/mel/report/"):
+            roles = set(resolve(url).func.engage_roles)
+            assert roles <= set(security_keys.KEY_REQUIRED_ROLES), url
+        assert Role.CASE_MANAGER not in security_keys.KEY_REQUIRED_ROLES
+
+    def test_it_leaves_the_local_demo_without_two_step_alone(self, ada, settings):
+        settings.ENGAGE_MFA_REQUIRED = False
+        client = _password_only(ada)
+        assert client.get("/").status_code == 200
+
+
+class TestRegistration:
+    def test_it_begins_a_registration_for_this_host(self, alice):
+        response = _verified(alice, _app(alice)).post(f"{REGISTER}register/begin/")
+        assert response.status_code == 200
+        options = response.json()
+        assert options["rp"] == {"id": "testserver", "name": "Engage"}
+        assert options["user"]["name"] == "alice"
+
+    def test_it_refuses_another_key_from_a_session_an_app_code_verified(self, ada):
+        SecurityKeyFactory(user=ada)
+        client = _verified(ada, _app(ada))
+        response = client.post(f"{REGISTER}register/begin/")
+        assert response.status_code == 302 and response.url.startswith(VERIFY)
+        assert WebAuthnCredential.objects.filter(user=ada).count() == 1
+
+    def test_a_password_only_session_cannot_register_a_key_beside_its_app(self, alice):
+        _app(alice)
+        response = _password_only(alice).post(f"{REGISTER}register/begin/")
+        assert response.status_code == 302
+        assert not WebAuthnCredential.objects.exists()
+
+    def test_it_takes_the_relying_party_from_the_setting(self, settings):
+        request = RequestFactory().get("/", HTTP_HOST="localhost:8123")
+        assert security_keys.relying_party_id(request) == "localhost"
+        settings.ENGAGE_WEBAUTHN_RP_ID = "engage.example.org"
+        assert security_keys.relying_party_id(request) == "engage.example.org"
+        request.user = None
+        helper = security_keys.WebAuthnHelper(request)
+        assert helper.get_allowed_origins() == ["https://engage.example.org"]
+
+
+class TestOwnKeysOnly:
+    def test_it_lists_the_users_own_keys_only(self, alice, bob):
+        SecurityKeyFactory(user=alice, name="Blue key")
+        SecurityKeyFactory(user=bob, name="Bob's red key")
+        page = _verified(alice, _app(alice)).get("/accounts/two-step/").content.decode()
+        assert "Blue key" in page
+        assert "red key" not in page
+
+    def test_it_gives_404_for_another_users_key(self, alice, bob):
+        theirs = SecurityKeyFactory(user=bob, name="Bob's key")
+        client = _verified(alice, _app(alice))
+        key = theirs.credential_id_sha256
+        assert client.post(f"{REGISTER}name/", {"key": key, "name": "mine"}).status_code == 404
+        assert client.get(f"{REGISTER}remove/?key={key}").status_code == 404
+        assert client.post(f"{REGISTER}remove/?key={key}").status_code == 404
+        theirs.refresh_from_db()
+        assert theirs.name == "Bob's key"
+
+    def test_it_renames_a_key(self, alice):
+        key = SecurityKeyFactory(user=alice)
+        client = _verified(alice, _app(alice))
+        response = client.post(
+            f"{REGISTER}name/", {"key": key.credential_id_sha256, "name": "  Work laptop "}
+        )
+        assert response.status_code == 302 and response.url == "/accounts/two-step/"
+        key.refresh_from_db()
+        assert key.name == "Work laptop"
+
+
+class TestRemoval:
+    def test_removing_a_key_needs_the_password_again(self, alice):
+        key = SecurityKeyFactory(user=alice)
+        client = _verified(alice, _app(alice), stepped_up=False)
+        url = f"{REGISTER}remove/?key={key.credential_id_sha256}"
+        response = client.post(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/confirm/")
+        assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+        confirmed = client.post("/accounts/confirm/", {"password": PASSWORD, "next": url})
+        assert confirmed.url == url
+        assert "Remove the key" in client.get(url).content.decode()
+        assert client.post(url).status_code == 302
+        assert not WebAuthnCredential.objects.filter(pk=key.pk).exists()
+
+    def test_it_audits_the_removal_without_the_name_of_the_key(self, alice):
+        key = SecurityKeyFactory(user=alice, name="Zzsentinel key")
+        _verified(alice, _app(alice)).post(f"{REGISTER}remove/?key={key.credential_id_sha256}")
+        event = AuditEvent.objects.get(detail="webauthn_removed")
+        assert event.actor_id == alice.pk and event.object_id == alice.pk
+        assert "Zzsentinel" not in str(vars(event))
+
+    def test_an_admin_keeps_their_last_key(self, ada):
+        key = SecurityKeyFactory(user=ada)
+        client = _verified(ada, key)
+        response = client.post(f"{REGISTER}remove/?key={key.credential_id_sha256}", follow=True)
+        assert "add another one before removing it" in response.content.decode()
+        assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+        second = SecurityKeyFactory(user=ada)
+        client.post(f"{REGISTER}remove/?key={second.credential_id_sha256}")
+        assert not WebAuthnCredential.objects.filter(pk=second.pk).exists()
+
+    def test_an_admins_reset_removes_the_keys_too(self, ada, bob):
+        SecurityKeyFactory(user=bob)
+        mfa.reset(bob, by=ada)
+        assert not WebAuthnCredential.objects.filter(user=bob).exists()
+        response = _password_only(bob).get("/")
+        assert response.url.startswith(REGISTER)  # a new key at the next sign-in
+
+
+class TestSignIn:
+    def test_it_audits_a_key_that_does_not_verify(self, ada):
+        SecurityKeyFactory(user=ada)
+        client = _password_only(ada)
+        begin = client.post(f"{REGISTER}sign-in/begin/")
+        assert begin.status_code == 200
+        assert len(begin.json()["allowCredentials"]) == 1  # her own key only
+        forged = {
+            "id": "AAAA",
+            "rawId": "AAAA",
+            "type": "public-key",
+            "response": {"clientDataJSON": "e30", "authenticatorData": "", "signature": ""},
+        }
+        response = client.post(
+            f"{REGISTER}sign-in/complete/", forged, content_type="application/json"
+        )
+        assert 400 <= response.status_code < 500
+        event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+        assert event.detail.startswith("webauthn ") and event.object_id == ada.pk
+        assert client.get("/").status_code == 302  # still not signed in
+
+    def test_a_case_manager_with_a_key_is_offered_it_beside_the_app(self, alice):
+        _app(alice)
+        SecurityKeyFactory(user=alice)
+        client = _password_only(alice)
+        page = client.get("/accounts/two-step/verify/").content.decode()
+        assert VERIFY in page
+        key_page = client.get(VERIFY).content.decode()
+        assert "passkey-verification-button" in key_page
+        assert "/accounts/two-step/verify/" in key_page  # and the app, instead
+
+
+def test_it_gives_the_key_scripts_their_messages_in_french(alice):
+    client = _verified(alice, _app(alice))
+    catalog = client.get("/accounts/two-step/keys/i18n.js", HTTP_ACCEPT_LANGUAGE="fr")
+    assert catalog.status_code == 200
+    assert '"Registration successful!": "Cl\\u00e9 enregistr\\u00e9e."' in catalog.content.decode()
