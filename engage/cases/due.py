@@ -3,10 +3,16 @@
 Each rule gives a DueItem with how many days it is overdue (0 = due today). The caseload is
 loaded with a fixed number of queries whatever its size (annotations and prefetches), then the
 rules run in Python over the loaded rows.
+
+Apps to the right of `cases` add their own rules (the directory: referral follow-ups) with
+`register`, as `audit.labels` lets them name their records: the caseload, the case list's
+filter and the case page then show them like the others, without `cases` importing them.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.functional import Promise
@@ -52,9 +58,33 @@ class DueItem:
     days_overdue: int
 
 
+@dataclass(frozen=True)
+class DueRule:
+    """A rule added by another app: its annotations on the case row, and the items they give."""
+
+    kind: str
+    label: str | Promise
+    facts: Callable[[datetime.date], dict[str, Any]]
+    items: Callable[[Case, datetime.date], list[DueItem]]
+
+
+_RULES: dict[str, DueRule] = {}
+
+
+def register(rule: DueRule) -> None:
+    _RULES[rule.kind] = rule
+
+
+def due_choices() -> list[tuple[str, str | Promise]]:
+    """Every kind of due item, with its label: the rules here, then the registered ones."""
+    return [*Due.CHOICES, *((rule.kind, rule.label) for rule in _RULES.values())]
+
+
 def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case]:
     """Annotate what the due rules need, in the same query as the cases."""
     pending = ApprovalStatus.PENDING
+    for rule in _RULES.values():
+        cases = cases.annotate(**rule.facts(today))
     return (
         cases.select_related("person", "case_manager", "organisation", "city")
         .annotate(
@@ -140,6 +170,8 @@ def due_items(case: Case, today: datetime.date) -> list[DueItem]:
 
     if case.inclusion_pending or case.plan_pending or case.closure_pending:
         items.append(DueItem(Due.APPROVAL, _("Waiting for approval"), 0))
+    for rule in _RULES.values():
+        items.extend(rule.items(case, today))
     return sorted(items, key=lambda item: -item.days_overdue)
 
 
@@ -170,7 +202,7 @@ def caseload(cases: QuerySet[Case], today: datetime.date) -> list[CaseloadRow]:
 
 def due_counts(rows: list[CaseloadRow]) -> dict[str, int]:
     """Return how many cases have each kind of due item."""
-    counts = dict.fromkeys((kind for kind, _label in Due.CHOICES), 0)
+    counts = dict.fromkeys((kind for kind, _label in due_choices()), 0)
     for row in rows:
         for kind in {item.kind for item in row.due}:
             counts[kind] += 1

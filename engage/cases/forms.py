@@ -47,10 +47,10 @@ class CaseSearchForm(forms.Form):
     due = forms.ChoiceField(label=_("Due"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from engage.cases.due import Due
+        from engage.cases.due import due_choices
 
         super().__init__(*args, **kwargs)
-        self.fields["due"].choices = [("", _("Anything")), *Due.CHOICES]
+        self.fields["due"].choices = [("", _("Anything")), *due_choices()]
 
 
 def case_managers_of(organisation: Organisation):

@@ -4,7 +4,7 @@ from django.shortcuts import render
 
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, role_required
-from engage.cases.due import Due, caseload, due_counts
+from engage.cases.due import Due, caseload, due_choices, due_counts
 from engage.cases.models import Case, Stage
 from engage.cases.services import today
 from engage.sharing.models import DataRequest, RecipientType
@@ -40,7 +40,7 @@ def _case_manager(user: User) -> tuple[str, dict]:
         "colleagues": colleagues,
         "rows": rows,
         "counts": due_counts(rows),
-        "due_labels": dict(Due.CHOICES),
+        "due_labels": dict(due_choices()),
     }
 
 
@@ -73,7 +73,7 @@ def _supervisor(user: User) -> tuple[str, dict]:
         "managers": managers,
         "target": (organisation.caseload_target_min, organisation.caseload_target_max),
         "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
-        "due_labels": dict(Due.CHOICES),
+        "due_labels": dict(due_choices()),
     }
     return "dashboard/supervisor.html", context
 

@@ -1,0 +1,137 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from engage.cases.forms import DateInput
+from engage.cases.models import Case
+from engage.directory.models import ContactPerson, Referral, Service, ServiceType
+from engage.lib.concurrency import VersionedFormMixin
+from engage.sharing.models import Category
+
+
+class DirectorySearchForm(forms.Form):
+    WHOSE = (
+        ("", _("Ours and the network's")),
+        ("ours", _("Ours only")),
+        ("network", _("Shared by others")),
+    )
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type")), *ServiceType.choices]
+    )
+    city = forms.CharField(label=_("City"), required=False, max_length=100)
+    language = forms.CharField(label=_("Language"), required=False, max_length=100)
+    without_status = forms.BooleanField(
+        label=_("Serves people without a legal status"), required=False
+    )
+    whose = forms.ChoiceField(label=_("Whose"), required=False, choices=WHOSE)
+
+
+class ServiceForm(VersionedFormMixin, forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "type",
+            "city",
+            "address",
+            "phone",
+            "email",
+            "website",
+            "languages",
+            "eligibility",
+            "serves_without_status",
+            "shared",
+            "active",
+        ]
+        widgets = {"eligibility": forms.Textarea(attrs={"rows": 3})}
+
+    def validate_unique(self):
+        # The service layer checks the name against services and sharing recipients together.
+        pass
+
+
+class ContactPersonForm(forms.ModelForm):
+    class Meta:
+        model = ContactPerson
+        fields = ["name", "role", "phone", "email"]
+
+
+DISCLOSE_NOTHING = "none"
+DISCLOSE_DATA = "share"
+
+
+class ReferralForm(forms.Form):
+    """Where to refer the client, and what, if anything, the service is told about them."""
+
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
+    made_on = forms.DateField(label=_("Referred on"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("What the referral is for"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Keep it short: the need, not the story."),
+    )
+    disclosure = forms.ChoiceField(
+        label=_("What the service is told"),
+        widget=forms.RadioSelect,
+        choices=[
+            (
+                DISCLOSE_DATA,
+                _("Share some of the client's data with the service (needs their consent)"),
+            ),
+            (
+                DISCLOSE_NOTHING,
+                _(
+                    "Nothing identifying: the client contacts the service themselves, "
+                    "with the service's details"
+                ),
+            ),
+        ],
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Data to share"),
+        required=False,
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what the service needs, and only what the client agreed to."),
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(
+            organisation_id=case.organisation_id, active=True
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("disclosure") == DISCLOSE_DATA and not data.get("categories"):
+            self.add_error("categories", _("Tick the data to share, or share nothing."))
+        if data.get("disclosure") == DISCLOSE_NOTHING:
+            data["categories"] = []
+        return data
+
+
+class ReferralUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=())
+    date = forms.DateField(label=_("On"), widget=DateInput())
+    outcome_note = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What came of it, in a few words. Nothing the client asked not to record."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, referral: Referral, allowed: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Referral.Status.choices)
+        # Every status is offered to the form's validation: the lifecycle in the service
+        # decides, so an impossible move gets its own message instead of "not a valid choice".
+        self.fields["status"].choices = [(s, labels[s]) for s in allowed] + [
+            (s, labels[s]) for s in Referral.Status.values if s not in allowed
+        ]
+        self.fields["status"].widget.choices = [(s, labels[s]) for s in allowed]
+        self.fields["version"].initial = referral.version

@@ -1,0 +1,289 @@
+"""Keeping the directory, and referring clients to its services.
+
+A service is also a sharing `Recipient`: `save_service` creates and renames that recipient with
+it, so that a client's consent is recorded for the service itself, and a referral's disclosure
+is checked by `sharing.services.request_share` against exactly that consent. A referral either
+discloses some of the client's data (a share, consent required, no override here: overriding
+consent is done, with its own safeguards, on the sharing page) or discloses nothing identifying
+(the client contacts the service themselves): the case manager says which on the form.
+
+Referral statuses move only along `TRANSITIONS`; every change is audited without any value.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import Organisation, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.models import Case
+from engage.directory.models import (
+    RECIPIENT_TYPE,
+    ContactPerson,
+    Referral,
+    Service,
+)
+from engage.lib.concurrency import save_versioned
+from engage.sharing import services as sharing
+from engage.sharing.models import Purpose, Recipient
+
+Status = Referral.Status
+
+# The lifecycle of a referral: which status may follow which.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.MADE: {Status.ACCEPTED, Status.DECLINED},
+    Status.ACCEPTED: {Status.COMPLETED, Status.NO_SHOW},
+    Status.DECLINED: set(),
+    Status.COMPLETED: set(),
+    Status.NO_SHOW: set(),
+}
+# Which date field each new status sets.
+ANSWERED = {Status.ACCEPTED, Status.DECLINED}
+ENDED = {Status.COMPLETED, Status.NO_SHOW}
+
+SERVICE_FIELDS = (
+    "name",
+    "type",
+    "city",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "languages",
+    "eligibility",
+    "serves_without_status",
+    "shared",
+    "active",
+)
+
+
+class ReferralRefused(PermissionDenied):
+    """The referral would disclose data without consent; the message says why."""
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+# The directory
+
+
+def _recipient_for(organisation: Organisation, name: str, service: Service | None) -> Recipient:
+    """The recipient the service will be: its own, or an unlinked one of the same name."""
+    clash = Recipient.objects.filter(organisation=organisation, name__iexact=name).first()
+    if clash is None:
+        if service is not None:
+            return service.recipient
+        return Recipient(organisation=organisation, name=name)
+    if clash.never_shared_with:
+        raise ValidationError(
+            {"name": _("This is the name of an immigration enforcement recipient.")}
+        )
+    linked = Service.objects.filter(recipient=clash).exclude(pk=service.pk if service else None)
+    if linked.exists():
+        raise ValidationError({"name": _("There is already a service with this name.")})
+    if service is not None and clash.pk != service.recipient_id:
+        # A recipient of that name was used for consent before the service existed: keep the
+        # service's own recipient, whose consents are recorded for it, and refuse the rename.
+        raise ValidationError(
+            {"name": _("A recipient of your organisation already has this name.")}
+        )
+    # Consents recorded for a recipient of this name before the directory: the service takes
+    # it over, so they count for referrals to it.
+    return clash
+
+
+@transaction.atomic
+def save_service(
+    organisation: Organisation,
+    *,
+    by: User,
+    data: dict,
+    service: Service | None = None,
+    expected_version: int | None = None,
+) -> Service:
+    """Create or change a service and its sharing recipient; raise ValidationError by field."""
+    name = data["name"].strip()
+    if not name:
+        raise ValidationError({"name": _("Give the service a name.")})
+    if service is not None and service.organisation_id != organisation.pk:
+        raise ValidationError(_("This service belongs to another organisation."))
+    recipient = _recipient_for(organisation, name, service)
+    recipient.name, recipient.type = name, RECIPIENT_TYPE[data["type"]]
+    recipient.active = data.get("active", True)
+    recipient.save()
+    values = {field: data[field] for field in SERVICE_FIELDS if field in data}
+    values["name"] = name
+    if service is None:
+        service = Service.objects.create(organisation=organisation, recipient=recipient, **values)
+        record(by, AuditEvent.Action.CREATE, service)
+        return service
+    for field, value in values.items():
+        setattr(service, field, value)
+    service.updated_at = timezone.now()
+    save_versioned(service, expected_version=expected_version, fields=[*values, "updated_at"])
+    record(by, AuditEvent.Action.UPDATE, service, detail=",".join(sorted(values)))
+    return service
+
+
+@transaction.atomic
+def save_contact(
+    service: Service, *, by: User, data: dict, contact: ContactPerson | None = None
+) -> ContactPerson:
+    if not data["name"].strip():
+        raise ValidationError({"name": _("Give the contact's name.")})
+    if contact is None:
+        contact = ContactPerson.objects.create(service=service, **data)
+        record(by, AuditEvent.Action.CREATE, contact, organisation_id=service.organisation_id)
+        return contact
+    for field, value in data.items():
+        setattr(contact, field, value)
+    contact.save()
+    record(by, AuditEvent.Action.UPDATE, contact, organisation_id=service.organisation_id)
+    return contact
+
+
+@transaction.atomic
+def remove_contact(contact: ContactPerson, *, by: User) -> None:
+    record(by, AuditEvent.Action.UPDATE, contact.service, detail="contact_removed")
+    contact.delete()
+
+
+# Referrals
+
+
+def _check_date(field: str, value: datetime.date, *, not_before: datetime.date, label) -> None:
+    if value > today():
+        raise ValidationError({field: _("This date is in the future.")})
+    if value < not_before:
+        raise ValidationError({field: label})
+
+
+def make_referral(
+    case: Case,
+    *,
+    by: User,
+    service: Service,
+    made_on: datetime.date,
+    reason: str = "",
+    categories: list[str],
+    request: HttpRequest | None = None,
+) -> Referral:
+    """Refer the client to one of the organisation's services.
+
+    With `categories`, the client's data goes to the service through the sharing service:
+    without a consent that covers the service, the purpose "referral to a service" and every
+    category, it is refused (ReferralRefused, audited there) and nothing is stored. Without
+    categories nothing identifying is disclosed, and the referral says so.
+    """
+    if not case.is_open:
+        raise ValidationError(_("Referrals are made while the case is open."))
+    if service.organisation_id != case.organisation_id:
+        raise ValidationError({"service": _("Choose a service of your organisation's directory.")})
+    if not service.active:
+        raise ValidationError({"service": _("This service is no longer in use.")})
+    _check_date(
+        "made_on",
+        made_on,
+        not_before=case.referral_date,
+        label=_("This date is before the client was referred to the programme."),
+    )
+    refused: sharing.SharingRefused | None = None
+    # One transaction: the share and the referral are stored together or not at all. A
+    # refusal is caught inside it, so that its audit entry is kept while nothing else is
+    # written.
+    with transaction.atomic():
+        share = None
+        if categories:
+            try:
+                share = sharing.request_share(
+                    case,
+                    by=by,
+                    person=case.person,
+                    recipient=service.recipient,
+                    purpose=Purpose.REFERRAL,
+                    categories=list(categories),
+                    request=request,
+                )
+            except sharing.SharingRefused as refusal:
+                refused = refusal
+        if refused is None:
+            referral = Referral.objects.create(
+                case=case,
+                service=service,
+                made_on=made_on,
+                reason=reason,
+                categories=sorted(categories),
+                share=share,
+                made_by=by,
+            )
+            record(
+                by,
+                AuditEvent.Action.CREATE,
+                referral,
+                detail="disclosed" if share else "not_disclosed",
+                request=request,
+            )
+    if refused is not None:
+        raise ReferralRefused(str(refused))
+    return referral
+
+
+def allowed_statuses(referral: Referral) -> list[str]:
+    return [status for status in Status.values if status in TRANSITIONS[referral.status]]
+
+
+@transaction.atomic
+def update_referral(
+    referral: Referral,
+    *,
+    by: User,
+    status: str,
+    date: datetime.date,
+    outcome_note: str = "",
+    expected_version: int,
+    request: HttpRequest | None = None,
+) -> Referral:
+    """Move the referral to `status` on `date`; refuse impossible moves and dates.
+
+    Raise ConcurrentEditError when someone else updated it since the form was opened.
+    """
+    if status not in TRANSITIONS[referral.status]:
+        labels = dict(Status.choices)
+        raise ValidationError(
+            {
+                "status": _("A referral that is “%(current)s” cannot become “%(new)s”.")
+                % {"current": labels[referral.status], "new": labels.get(status, status)}
+            }
+        )
+    if status in ANSWERED:
+        _check_date(
+            "date",
+            date,
+            not_before=referral.made_on,
+            label=_("This date is before the referral was made."),
+        )
+        referral.answered_on = date
+        fields = ["status", "answered_on"]
+    else:
+        _check_date(
+            "date",
+            date,
+            not_before=referral.answered_on or referral.made_on,
+            label=_("This date is before the service accepted the referral."),
+        )
+        referral.ended_on = date
+        fields = ["status", "ended_on"]
+    referral.status = status
+    if outcome_note.strip():
+        referral.outcome_note = outcome_note.strip()
+        fields.append("outcome_note")
+    referral.updated_at = timezone.now()
+    save_versioned(referral, expected_version=expected_version, fields=[*fields, "updated_at"])
+    record(by, AuditEvent.Action.UPDATE, referral, detail=f"status={status}", request=request)
+    return referral

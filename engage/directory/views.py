@@ -1,0 +1,262 @@
+"""The service directory, referrals from a case, and the referral statistics: glue only."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
+from engage.directory import services, statistics
+from engage.directory.forms import (
+    ContactPersonForm,
+    DirectorySearchForm,
+    ReferralForm,
+    ReferralUpdateForm,
+    ServiceForm,
+)
+from engage.directory.models import MANAGERS, ContactPerson, Referral, Service
+from engage.lib.concurrency import ConcurrentEditError
+from engage.lib.forms import apply_validation_error
+
+PAGE_SIZE = 25
+
+
+# The directory
+
+
+@role_required(*ANY_STAFF)
+def service_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    services_seen = Service.objects.visible_to(user).select_related("organisation")
+    form = DirectorySearchForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        if q := data["q"].strip():
+            services_seen = services_seen.filter(
+                Q(name__icontains=q) | Q(eligibility__icontains=q) | Q(address__icontains=q)
+            )
+        if data["type"]:
+            services_seen = services_seen.filter(type=data["type"])
+        if city := data["city"].strip():
+            services_seen = services_seen.filter(city__icontains=city)
+        if language := data["language"].strip():
+            services_seen = services_seen.filter(languages__icontains=language)
+        if data["without_status"]:
+            services_seen = services_seen.filter(serves_without_status=True)
+        if data["whose"] == "ours":
+            services_seen = services_seen.filter(organisation_id=user.organisation_id)
+        elif data["whose"] == "network":
+            services_seen = services_seen.exclude(organisation_id=user.organisation_id)
+    if not request.GET.get("inactive"):
+        services_seen = services_seen.filter(active=True)
+    page = Paginator(services_seen.order_by("name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "can_manage": user.role in MANAGERS and user.organisation_id is not None,
+        "filtered": any(value for key, value in request.GET.items() if key != "page"),
+    }
+    template = "directory/_results.html" if request.htmx else "directory/service_list.html"
+    return render(request, template, context)
+
+
+@role_required(*ANY_STAFF)
+def service_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    service = get_object_or_404(
+        Service.objects.visible_to(request.user).select_related("organisation"), pk=pk
+    )
+    own = service.organisation_id == request.user.organisation_id
+    context = {
+        "service": service,
+        "own": own,
+        # Contact persons never leave their organisation, even on a shared service.
+        "contacts": ContactPerson.objects.filter(service=service) if own else [],
+        "can_manage": own and request.user.role in MANAGERS,
+        "contact_form": ContactPersonForm() if own and request.user.role in MANAGERS else None,
+    }
+    return render(request, "directory/service_detail.html", context)
+
+
+def _managed_service(request: HttpRequest, pk: UUID) -> Service:
+    return get_object_or_404(Service.objects.managed_by(request.user), pk=pk)
+
+
+@role_required(*MANAGERS)
+def service_new(request: HttpRequest) -> HttpResponse:
+    return _service_form(request, None)
+
+
+@role_required(*MANAGERS)
+def service_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    return _service_form(request, _managed_service(request, pk))
+
+
+def _service_form(request: HttpRequest, service: Service | None) -> HttpResponse:
+    form = ServiceForm(request.POST or None, instance=service)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_service(
+                request.user.organisation,
+                by=request.user,
+                data=form.cleaned_data,
+                service=service,
+                expected_version=form.expected_version if service else None,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        else:
+            messages.success(request, _("Service saved."))
+            return redirect(saved)
+    return render(request, "directory/service_form.html", {"form": form, "service": service})
+
+
+@role_required(*MANAGERS)
+def contact_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    service = _managed_service(request, pk)
+    form = ContactPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_contact(service, by=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Contact person added."))
+            return redirect(service)
+    context = {"form": form, "service": service}
+    return render(request, "directory/contact_form.html", context)
+
+
+def _managed_contact(request: HttpRequest, pk: UUID) -> ContactPerson:
+    managed = Service.objects.managed_by(request.user).values("pk")
+    return get_object_or_404(
+        ContactPerson.objects.filter(service__in=managed).select_related("service"), pk=pk
+    )
+
+
+@role_required(*MANAGERS)
+def contact_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    contact = _managed_contact(request, pk)
+    form = ContactPersonForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_contact(
+                contact.service, by=request.user, data=form.cleaned_data, contact=contact
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Contact person saved."))
+            return redirect(contact.service)
+    context = {"form": form, "service": contact.service, "contact": contact}
+    return render(request, "directory/contact_form.html", context)
+
+
+@require_POST
+@role_required(*MANAGERS)
+def contact_remove(request: HttpRequest, pk: UUID) -> HttpResponse:
+    contact = _managed_contact(request, pk)
+    service = contact.service
+    services.remove_contact(contact, by=request.user)
+    messages.success(request, _("Contact person removed."))
+    return redirect(service)
+
+
+@role_required(*MANAGERS)
+def referral_statistics(request: HttpRequest) -> HttpResponse:
+    rows = statistics.per_service(request.user.organisation)
+    return render(request, "directory/statistics.html", {"rows": rows})
+
+
+# Referrals from a case
+
+
+@role_required(*CASE_WORKERS)
+def referral_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    initial = {"made_on": services.today()}
+    if chosen := request.GET.get("service"):
+        initial["service"] = chosen
+    form = ReferralForm(request.POST or None, case=case, initial=initial)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = services.make_referral(
+                case,
+                by=request.user,
+                service=data["service"],
+                made_on=data["made_on"],
+                reason=data["reason"],
+                categories=data["categories"],
+                request=request,
+            )
+        except services.ReferralRefused as refused:
+            refusal = str(refused)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Referral recorded."))
+            return redirect(referral)
+    context = {"case": case, "form": form, "refusal": refusal}
+    return render(request, "directory/referral_form.html", context, status=403 if refusal else 200)
+
+
+@role_required(*CASE_WORKERS)
+def referral_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    referral = get_case_object(request.user, Referral, pk)
+    # Reading a referral is reading the case file: audited like the case page.
+    case = get_case_for_user(request.user, referral.case_id, for_work=True)
+    record(request.user, AuditEvent.Action.VIEW, case, request=request)
+    record(request.user, AuditEvent.Action.VIEW, referral, request=request)
+    allowed = services.allowed_statuses(referral)
+    form = None
+    if allowed:
+        form = ReferralUpdateForm(
+            request.POST or None,
+            referral=referral,
+            allowed=allowed,
+            initial={"date": services.today()},
+        )
+    if request.method == "POST" and form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_referral(
+                referral,
+                by=request.user,
+                status=data["status"],
+                date=data["date"],
+                outcome_note=data["outcome_note"],
+                expected_version=data["version"],
+                request=request,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_error(None, ConcurrentEditError.message)
+        else:
+            messages.success(request, _("Referral updated."))
+            return redirect(referral)
+    context = {
+        "referral": referral,
+        "case": case,
+        "service": referral.service,
+        "share": referral.share,
+        "form": form,
+    }
+    return render(request, "directory/referral_detail.html", context)
