@@ -54,7 +54,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}, {self.column}" if self.row else self.column or "submission"
+        if self.row:
+            where = f"row {self.row}, {self.column}" if self.column else f"row {self.row}"
+        else:
+            where = self.column or "submission"
         return f"{where}: {self.message}"
 
 
@@ -197,7 +200,8 @@ def _manifest(data: bytes, problems: list[Problem]) -> dict | None:
 
 
 def _rows(text: str, problems: list[Problem]) -> list[dict[str, str]]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    # strict: a stray or unclosed quote is an error, not a cell that swallows the next rows
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
@@ -225,7 +229,9 @@ def _rows(text: str, problems: list[Problem]) -> list[dict[str, str]]:
                 continue
             rows.append(dict(zip(COLUMNS, values, strict=True)))
     except csv.Error as error:
-        problems.append(Problem(None, "cases.csv", f"malformed CSV: {error}"))
+        problems.append(
+            Problem(None, "cases.csv", f"malformed CSV at line {reader.line_num}: {error}")
+        )
     return rows
 
 

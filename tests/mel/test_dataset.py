@@ -210,3 +210,32 @@ def test_the_round_trip_gives_the_same_numbers_as_the_live_cases(settings, tmp_p
     assert live["indicators"] == hub["indicators"] and live["has_data"]
     assert len(live["scope"]["pilots"]) == 7
     shutil.rmtree(tmp_path / "out")
+
+
+class TestMalformedFiles:
+    def _csv(self, tmp_path, body: str):
+        header = ",".join(COLUMNS) + "\n"
+        return read(_write(tmp_path / "s", [], raw=(header + body).encode()))
+
+    def test_it_names_the_line_of_an_unclosed_quote(self, tmp_path):
+        line = ",".join(row(1).values()).replace("Sofia", '"Sofia')
+        with pytest.raises(InvalidSubmission) as refusal:
+            self._csv(tmp_path, line + "\n" + ",".join(row(2).values()) + "\n")
+        assert "cases.csv: malformed CSV at line 3: unexpected end of data" in refusal.value.report()
+
+    def test_it_names_a_stray_quote_and_a_short_row(self, tmp_path):
+        stray = ",".join(row(1).values()).replace("Sofia", '"Sofia"x')
+        with pytest.raises(InvalidSubmission) as refusal:
+            self._csv(tmp_path, stray + "\n")
+        assert "malformed CSV at line 2: ',' expected after '\"'" in refusal.value.report()
+        with pytest.raises(InvalidSubmission) as refusal:
+            self._csv(tmp_path, "BG-CLA,abc\n")
+        assert f"row 1: has 2 cells, expected {len(COLUMNS)}" in refusal.value.report()
+
+    def test_it_refuses_a_byte_order_mark_and_names_an_extra_column(self, tmp_path):
+        with pytest.raises(InvalidSubmission) as refusal:
+            read(_write(tmp_path / "bom", [], raw=("\ufeff" + ",".join(COLUMNS) + "\n").encode()))
+        assert "starts with a byte-order mark" in refusal.value.report()
+        with pytest.raises(InvalidSubmission) as refusal:
+            read(_write(tmp_path / "extra", [row(1)], header=[*COLUMNS, "notes"]))
+        assert "cases.csv header: unexpected notes" in refusal.value.report()
