@@ -162,10 +162,10 @@ def charts(report: dict) -> dict:
     outcomes = by_id.get("RES-02", {}).get("by", {}).get("outcome", [])
     return {
         "engagement": _bars(
-            _("Engagement outcomes (% of the cohort)"), named(("ENG-01", "ENG-02", "ENG-03"))
+            _("Engagement outcomes, as a share of the cohort"), named(("ENG-01", "ENG-02", "ENG-03"))
         ),
         "outcomes": _bars(
-            _("Resolution by outcome type (% of clients with an outcome)"),
+            _("Resolution by outcome type, as a share of clients with an outcome"),
             [(str(OUTCOME_NAMES.get(c["key"], c["key"])), c) for c in outcomes],
         ),
         "ratings": _bars(
