@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp_webauthn import exceptions
 from django_otp_webauthn.helpers import WebAuthnHelper as LibraryHelper
@@ -36,7 +37,7 @@ from engage.audit.services import record
 # tests/accounts/test_security_keys.py checks this against the roles of the export views.
 KEY_REQUIRED_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN, Role.NETWORK_COORDINATOR)
 
-DEFAULT_NAME = "Security key"
+DEFAULT_NAME = gettext_lazy("Security key")  # stored in the language of the person registering
 NAME_LENGTH = 64
 
 
@@ -93,7 +94,7 @@ def key_for(user: User, key_hash: str) -> WebAuthnCredential | None:
 def enrolled(request: HttpRequest, key: WebAuthnCredential) -> None:
     """Name and audit a key just registered; it verifies the session of a key-required user."""
     count = keys_of(key.user).count()
-    key.name = DEFAULT_NAME if count <= 1 else f"{DEFAULT_NAME} {count}"
+    key.name = str(DEFAULT_NAME) if count <= 1 else f"{DEFAULT_NAME} {count}"
     key.save(update_fields=["name"])
     if key_required(key.user) and not verified_with_key(request.user):
         # The registration ceremony proved the key is in their hands, right now.
@@ -102,7 +103,7 @@ def enrolled(request: HttpRequest, key: WebAuthnCredential) -> None:
 
 
 def rename(key: WebAuthnCredential, name: str) -> None:
-    key.name = name.strip()[:NAME_LENGTH] or DEFAULT_NAME
+    key.name = name.strip()[:NAME_LENGTH] or str(DEFAULT_NAME)
     key.save(update_fields=["name"])
 
 
