@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "engage.accounts",
     "engage.cases",
     "engage.sharing",
+    "engage.directory",
     "engage.documents",
     "engage.history",
     "engage.privacy",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/", include("engage.cases.urls")),
     path("audit/", audit_log, name="audit_log"),
     path("sharing/", include("engage.sharing.urls")),
+    path("directory/", include("engage.directory.urls")),
     path("privacy/", include("engage.privacy.urls")),
     path("documents/", include("engage.documents.urls")),
     path("history/", include("engage.history.urls")),

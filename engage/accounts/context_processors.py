@@ -20,6 +20,7 @@ _NAVIGATION = [
     (_("Dashboard"), "dashboard:home", tuple(Role)),
     (_("Cases"), "cases:list", (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)),
     (_("Approvals"), "cases:approvals", (Role.SUPERVISOR,)),
+    (_("Services"), "directory:list", tuple(Role)),
     (_("Users"), "accounts:user_list", (Role.ORG_ADMIN,)),
     (_("Teams"), "accounts:team_list", (Role.ORG_ADMIN,)),
     (_("Organisation"), "accounts:organisation_edit", (Role.ORG_ADMIN,)),

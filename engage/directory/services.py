@@ -28,7 +28,7 @@ from engage.directory.models import (
     Referral,
     Service,
 )
-from engage.lib.concurrency import save_versioned
+from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.sharing import services as sharing
 from engage.sharing.models import Purpose, Recipient
 
@@ -253,6 +253,9 @@ def update_referral(
 
     Raise ConcurrentEditError when someone else updated it since the form was opened.
     """
+    referral = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if referral.version != expected_version:
+        raise ConcurrentEditError
     if status not in TRANSITIONS[referral.status]:
         labels = dict(Status.choices)
         raise ValidationError(

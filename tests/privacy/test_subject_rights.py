@@ -13,6 +13,8 @@ from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Household, Person, SearchToken
+from engage.directory.models import Service
+from engage.directory.services import make_referral, save_service
 from engage.documents import storage
 from engage.documents.models import Document
 from engage.documents.services import attach
@@ -88,6 +90,12 @@ def _story(organisation, alice, bob, tag: str) -> Case:
         recorded_by=bob,
     )
     attach(case, by=alice, kind="other", title="x", data=png_bytes())
+    service = Service.objects.filter(organisation=organisation).first() or save_service(
+        organisation, by=bob, data={"name": "Shelter", "type": "accommodation", "city": "Sofia"}
+    )
+    make_referral(
+        case, by=alice, service=service, made_on=days_ago(1), reason="x", categories=[]
+    )
     services.request_closure(
         case,
         by=alice,

@@ -11,6 +11,7 @@ from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.directory import services as directory
 from engage.documents.services import attach
 from engage.sharing import services as sharing
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
@@ -126,8 +127,23 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
             "onward_referral": f"{FOREIGN} onward",
         },
     )
+    # Not shared with the network: shared services are visible to the network by design.
+    service = directory.save_service(
+        organisation,
+        by=olga,
+        data={"name": f"{FOREIGN} shelter", "type": "accommodation", "city": f"{FOREIGN}city"},
+    )
+    contact_person = directory.save_contact(
+        service, by=olga, data={"name": f"{FOREIGN} contact", "phone": "+357 22 000 000"}
+    )
+    referral = directory.make_referral(
+        case, by=charlie, service=service, made_on=days_ago(1), categories=[]
+    )
     case.refresh_from_db()
     return {
+        "service": service,
+        "contact_person": contact_person,
+        "referral": referral,
         "organisation": organisation,
         "case": case,
         "person": case.person,

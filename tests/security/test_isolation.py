@@ -57,6 +57,13 @@ OBJECT_FOR_URL = {
     "history:case": "case",
     "documents:download": "document",
     "documents:delete": "document",
+    "directory:service": "service",
+    "directory:service_edit": "service",
+    "directory:contact_new": "service",
+    "directory:contact_edit": "contact_person",
+    "directory:contact_remove": "contact_person",
+    "directory:referral_new": "case",
+    "directory:referral": "referral",
 }
 # Objects of the network, not of an organisation (evaluation cycles and their snapshots): the
 # network coordinator reaches them all, everyone else gets 404 whatever the id. They are walked
@@ -252,11 +259,21 @@ def test_it_lists_no_one_of_another_organisation(foreign, ada, bob, alice, olga,
             "/sharing/recipients/",
             "/sharing/requests/",
             "/sharing/requests/new/",
+            "/directory/",
+            "/directory/statistics/",
             f"/audit/?actor={foreign['user'].pk}",
             "/audit/",
         ],
-        bob: ["/", "/cases/", "/cases/approvals/", "/sharing/requests/", "/sharing/requests/new/"],
-        alice: ["/", "/cases/", "/cases/new/"],
+        bob: [
+            "/",
+            "/cases/",
+            "/cases/approvals/",
+            "/sharing/requests/",
+            "/sharing/requests/new/",
+            "/directory/",
+            "/directory/statistics/",
+        ],
+        alice: ["/", "/cases/", "/cases/new/", "/directory/"],
     }
     for user, urls in pages.items():
         client = as_user(user)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active, to_screening
+from engage.directory import services as directory
 
 CM, SUP, ADMIN, NET = "case_manager", "supervisor", "org_admin", "network_coordinator"
 
@@ -46,6 +47,15 @@ MATRIX = [
     _row("sharing:consent_new", "case", 200, 200, 404, 404),
     _row("sharing:share_new", "case", 200, 200, 404, 404),
     _row("sharing:subject_request_new", "case", 200, 200, 404, 404),
+    # The directory: everyone reads it, supervisors and admins keep it; referrals are case work.
+    _row("directory:list", None, 200, 200, 200, 200),
+    _row("directory:service_new", None, 404, 200, 200, 404),
+    _row("directory:statistics", None, 404, 200, 200, 404),
+    _row("directory:service", "service", 200, 200, 200, 404),
+    _row("directory:service_edit", "service", 404, 200, 200, 404),
+    _row("directory:contact_new", "service", 404, 200, 200, 404),
+    _row("directory:referral_new", "case", 200, 200, 404, 404),
+    _row("directory:referral", "referral", 200, 200, 404, 404),
     # Approvals are a supervisor's.
     _row("cases:inclusion_review", "decision", 404, 200, 404, 404),
     _row("cases:closure_review", "closure", 404, 200, 404, 404),
@@ -68,7 +78,20 @@ def own(organisation, alice, bob) -> dict:
     decision = services.propose_inclusion(
         referral, by=alice, include=False, date=days_ago(0), criteria_met=[], reason="Moved away"
     )
-    return {"case": case, "plan": plan, "closure": closure, "decision": decision}
+    service = directory.save_service(
+        organisation, by=bob, data={"name": "Shelter", "type": "accommodation", "city": "Sofia"}
+    )
+    made = directory.make_referral(
+        case, by=alice, service=service, made_on=days_ago(0), categories=[]
+    )
+    return {
+        "case": case,
+        "plan": plan,
+        "closure": closure,
+        "decision": decision,
+        "service": service,
+        "referral": made,
+    }
 
 
 def _url(name: str, obj: str | None, own: dict) -> str:
