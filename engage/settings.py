@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "engage.dashboard",
     "engage.demo",
     "engage.ops",
+    "engage.api",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,6 +59,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp_webauthn",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 # A development tool, when installed (the [dev] extra): `engage lintmigrations`, which

@@ -26,6 +26,8 @@ urlpatterns = [
     path("documents/", include("engage.documents.urls")),
     path("history/", include("engage.history.urls")),
     path("mel/", include("engage.mel.urls")),
+    path("api/v1/", include("engage.api.urls")),
+    path("accounts/tokens/", include("engage.api.token_urls")),
     # Switching language works before login too (on the sign-in page).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", health, name="health"),

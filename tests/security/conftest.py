@@ -9,6 +9,7 @@ from django.test import Client
 from engage.accounts.factories import TeamFactory, UserFactory
 from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
+from engage.api.tokens import create_token
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.directory import services as directory
@@ -139,8 +140,12 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     referral = directory.make_referral(
         case, by=charlie, service=service, made_on=days_ago(1), categories=[]
     )
+    api_token, _secret = create_token(charlie, name=f"{FOREIGN} token", expires_on=days_ago(-30))
     case.refresh_from_db()
     return {
+        "contact": case.contacts.latest("created_at"),
+        "assessment": case.assessments.latest("created_at"),
+        "api_token": api_token,
         "service": service,
         "contact_person": contact_person,
         "referral": referral,

@@ -9,6 +9,7 @@ from django.urls.converters import UUIDConverter
 
 from engage.cases.factories import CaseFactory
 from engage.cases.models import EligibilityCriterion
+from tests.api.conftest import ApiClient, make_token
 from tests.security.conftest import FOREIGN, foreign_sentinels, stepped_up
 
 # The object of the other organisation that each URL with an id is asked for, by the key of
@@ -57,6 +58,22 @@ OBJECT_FOR_URL = {
     "history:case": "case",
     "documents:download": "document",
     "documents:delete": "document",
+    "api_tokens:revoke": "api_token",
+    # The API (engage.api): walked with a token and each method the view takes.
+    "api:case": "case",
+    "api:case_contacts": "case",
+    "api:case_assessments": "case",
+    "api:case_plans": "case",
+    "api:case_closures": "case",
+    "api:client": "person",
+    "api:contact": "contact",
+    "api:assessment": "assessment",
+    "api:closure": "closure",
+    "api:plan": "plan",
+    "api:plan_goals": "plan",
+    "api:plan_submit": "plan",
+    "api:goal_actions": "goal",
+    "api:action": "action",
     "directory:service": "service",
     "directory:service_edit": "service",
     "directory:contact_new": "service",
@@ -125,6 +142,30 @@ def _kwargs_variants(name: str, converters: dict) -> list[dict]:
     return variants
 
 
+def _api_methods(name: str) -> list[str]:
+    """The methods an API view takes (it answers the others 405 before loading anything)."""
+    view = _api_views().get(name)
+    return [m for m in ("get", "post", "patch") if view is not None and hasattr(view, m)]
+
+
+def _api_views(resolver=None, namespace="") -> dict:
+    """The API's views by URL name: DRF views, authenticated by a token, not the session."""
+    found = {}
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found |= _api_views(entry, inner)
+        elif getattr(entry.callback, "cls", None) is not None:
+            found[f"{namespace}{entry.name}"] = entry.callback.cls
+    return found
+
+
+def _call(client, method: str, url: str):
+    if method == "patch":
+        return client.patch(url, {}, headers={"If-Match": '"v1"'})
+    return getattr(client, method)(url)
+
+
 def _requests(foreign):
     """Yield (url, url of the same view with an id that does not exist) for every id URL."""
     for name, converters in sorted(_urls_with_ids().items()):
@@ -156,14 +197,17 @@ def test_it_knows_which_object_to_ask_every_url_with_an_id_for():
 @pytest.mark.django_db
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 def test_it_gives_404_for_every_object_of_another_organisation(outsider, foreign, request):
-    client = stepped_up(request.getfixturevalue(outsider))
+    user = request.getfixturevalue(outsider)
+    pages, api = stepped_up(user), ApiClient(make_token(user))
     sentinels = foreign_sentinels(foreign)
     checked = 0
     for name, url, unknown_url in _requests(foreign):
-        for method in ("get", "post"):
-            response = getattr(client, method)(url)
+        api_methods = _api_methods(name)
+        client, methods = (api, api_methods) if api_methods else (pages, ("get", "post"))
+        for method in methods:
+            response = _call(client, method, url)
             # A view that only takes POST answers GET with 405 whatever the id: no oracle either.
-            unknown = getattr(client, method)(unknown_url)
+            unknown = _call(client, method, unknown_url)
             assert response.status_code == unknown.status_code, (outsider, method, name)
             assert response.status_code == 404 or (method == "get" and response.status_code == 405)
             assert _leaks(response, sentinels, url) == [], (outsider, method, name)
@@ -174,10 +218,15 @@ def test_it_gives_404_for_every_object_of_another_organisation(outsider, foreign
 @pytest.mark.django_db
 def test_it_answers_the_other_organisations_own_staff(foreign, request):
     """The control of the walk above: each URL does answer its own organisation's staff."""
-    clients = [stepped_up(request.getfixturevalue(name)) for name in INSIDERS]
+    insiders = [request.getfixturevalue(name) for name in INSIDERS]
+    clients = [stepped_up(user) for user in insiders]
+    api_clients = [ApiClient(make_token(user)) for user in insiders]
     for name, url, _ in _requests(foreign):
         statuses = []
-        for client in clients:
+        if api_methods := _api_methods(name):
+            for client in api_clients:
+                statuses.append(_call(client, api_methods[0], url).status_code)
+        for client in clients if not api_methods else ():
             response = client.get(url)
             if response.status_code == 405:
                 response = client.post(url)

@@ -1,0 +1,36 @@
+"""Loading what an API call may see: the doors of `cases.access`, plus one for a client."""
+
+from uuid import UUID
+
+from django.http import Http404
+
+from engage.accounts.models import User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.access import CASE_WORKERS
+from engage.cases.models import Case, Person
+
+
+def get_client_for_user(user: User, pk: UUID) -> tuple[Person, Case]:
+    """Return the client `pk` with their latest case the user works on, or 404.
+
+    Only the people working on the case see a client's identity (the web's identity page is
+    theirs alone); an organisation admin gets 404, as there.
+    """
+    if user.role not in CASE_WORKERS:
+        raise Http404
+    case = (
+        Case.objects.visible_to(user)
+        .filter(person_id=pk)
+        .select_related("person")
+        .order_by("-referral_date", "-created_at")
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case.person, case
+
+
+def record_case_read(request, case: Case) -> None:
+    """One entry in the audit log for this request's read of the case file (R21)."""
+    record(request.user, AuditEvent.Action.VIEW, case, request=request)

@@ -1,0 +1,45 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import User
+
+
+class PersonalAccessTokenQuerySet(models.QuerySet):
+    def in_force(self) -> "PersonalAccessTokenQuerySet":
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class PersonalAccessToken(models.Model):
+    """A token one member of staff made to call the API as themselves.
+
+    Only the SHA-256 digest of the token is kept (the token is 256 random bits, so a slow hash
+    would add nothing); the token itself is shown once, when it is made. The prefix is its
+    first characters, shown so that its owner can tell their tokens apart.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires on"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
+
+    objects = PersonalAccessTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,481 @@
+"""What the API shows and takes. Each write serializer lists the fields it takes and refuses any
+other (R04: no organisation, owner, version or consent field can be posted); each read serializer
+drops the fields the caller's role may not see, as the web pages do. Ids are random UUIDs only.
+"""
+
+from django.utils.translation import gettext as _
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from engage.accounts.models import City, Organisation, Team, User
+from engage.cases.access import CASE_WORKERS
+from engage.cases.due import due_choices
+from engage.cases.models import (
+    Action,
+    Assessment,
+    Case,
+    CasePlan,
+    Closure,
+    Contact,
+    DisengagementFactor,
+    Goal,
+    Person,
+    Stage,
+)
+from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
+
+
+class StrictFieldsMixin:
+    """Refuse fields the serializer does not take, rather than ignoring them silently."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(name) for name in set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("This field cannot be set here.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def works_on_cases(context) -> bool:
+    request = context.get("request")
+    return request is not None and request.user.role in CASE_WORKERS
+
+
+# Organisation data
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    country = CountryField()
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "code",
+            "name",
+            "country",
+            "contact_interval_days",
+            "reassessment_interval_days",
+            "plan_review_interval_days",
+            "retention_months",
+            "caseload_target_min",
+            "caseload_target_max",
+        ]
+        read_only_fields = fields
+
+
+class CitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = City
+        fields = ["name"]
+        read_only_fields = fields
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "leader"]
+        read_only_fields = fields
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A colleague, without secrets: no password, no second factor, no email."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "role", "team", "is_active"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "role", "organisation"]
+        read_only_fields = fields
+
+
+# Clients (a person's identity)
+
+IDENTITY_FIELDS = [
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "nationality",
+    "phone",
+    "email",
+    "address",
+    "document_number",
+    "languages",
+]
+
+
+class ClientNameSerializer(serializers.ModelSerializer):
+    """The name on a case, as every reader of the case sees it on the case page."""
+
+    class Meta:
+        model = Person
+        fields = ["id", "given_name", "family_name"]
+        read_only_fields = fields
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    """The whole identity, for the people working on the case only."""
+
+    nationality = CountryField(allow_blank=True, required=False)
+    erased = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = ["id", "relationship", *IDENTITY_FIELDS, "corrected_fields", "erased"]
+        read_only_fields = ["id", "relationship", "corrected_fields", "erased"]
+
+    def get_erased(self, person: Person) -> bool:
+        return person.erased_at is not None
+
+
+class ClientWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    nationality = CountryField(allow_blank=True, required=False)
+
+    class Meta:
+        model = Person
+        fields = IDENTITY_FIELDS
+
+
+# Cases
+
+# Shown to the people working on the case only (R04), as on the case page.
+CASE_DETAIL_ONLY = ["detention_at_referral", "migration_status", "declined_reason"]
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    """A row of the case list: what the web's list shows."""
+
+    client = ClientNameSerializer(source="person", read_only=True)
+    city = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    due = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "stage",
+            "client",
+            "case_manager",
+            "city",
+            "referral_date",
+            "engagement_level",
+            "due",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=due_choices()))
+    )
+    def get_due(self, case: Case) -> list[str]:
+        return [item.kind for item in self.context["due"].get(case.pk, [])]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """One case; the sensitive facts only for the people working on it."""
+
+    client = ClientNameSerializer(source="person", read_only=True)
+    city = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "stage",
+            "client",
+            "case_manager",
+            "city",
+            "previous",
+            "referral_date",
+            "referral_source",
+            "detention_at_referral",
+            "migration_status",
+            "interpreter_language",
+            "legal_basis",
+            "purpose",
+            "inclusion_date",
+            "declined_date",
+            "declined_reason",
+            "engagement_level",
+            "outcome",
+            "outcome_permanence",
+            "outcome_date",
+            "closure_date",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not works_on_cases(self.context):
+            for name in CASE_DETAIL_ONLY:
+                self.fields.pop(name)
+
+
+class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A new referral: the client's identity and the facts of the referral."""
+
+    client = ClientWriteSerializer()
+    city = serializers.SlugRelatedField(slug_field="name", queryset=City.objects.none())
+    case_manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+
+    class Meta:
+        model = Case
+        fields = [
+            "client",
+            "referral_date",
+            "referral_source",
+            "detention_at_referral",
+            "migration_status",
+            "interpreter_language",
+            "legal_basis",
+            "purpose",
+            "city",
+            "case_manager",
+        ]
+
+    def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisation is not None:
+            self.fields["city"].queryset = City.objects.filter(organisation=organisation)
+            self.fields["case_manager"].queryset = User.objects.filter(organisation=organisation)
+
+
+class CaseUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The facts of a case that change after the referral: its outcome, its case manager."""
+
+    outcome = serializers.ChoiceField(
+        choices=Case._meta.get_field("outcome").choices, allow_blank=True, required=False
+    )
+    outcome_permanence = serializers.ChoiceField(
+        choices=Case._meta.get_field("outcome_permanence").choices,
+        allow_blank=True,
+        required=False,
+    )
+    outcome_date = serializers.DateField(required=False)
+    case_manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisation is not None:
+            self.fields["case_manager"].queryset = User.objects.filter(organisation=organisation)
+
+    def validate(self, attrs):
+        if "outcome" in attrs and "outcome_date" not in attrs:
+            raise serializers.ValidationError(
+                {"outcome_date": [_("Say when the outcome was reached.")]}
+            )
+        return attrs
+
+
+class CaseQuerySerializer(serializers.Serializer):
+    """The filters of the case list."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    stage = serializers.ChoiceField(
+        choices=[*Stage.choices, ("all", "all")], required=False, allow_blank=True
+    )
+    due = serializers.ChoiceField(choices=due_choices(), required=False, allow_blank=True)
+    ordering = serializers.ChoiceField(
+        choices=["referral_date", "-referral_date", "reference", "-reference", "stage", "-stage"],
+        required=False,
+    )
+
+
+# Records of the case work
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "case",
+            "date",
+            "type",
+            "duration_minutes",
+            "engagement_level",
+            "note",
+            "content_not_recorded",
+            "sensitive",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "date",
+            "type",
+            "duration_minutes",
+            "engagement_level",
+            "note",
+            "content_not_recorded",
+            "sensitive",
+        ]
+
+
+ASSESSMENT_FIELDS = [
+    "date",
+    "trigger",
+    "needs",
+    "risks",
+    "strengths",
+    *VULNERABILITY_FIELD_NAMES,
+    "informed_decisions",
+    "engage_procedures",
+    "wellbeing",
+]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assessment
+        fields = ["id", "case", *ASSESSMENT_FIELDS, "recorded_by", "created_at"]
+        read_only_fields = fields
+
+
+class AssessmentWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Assessment
+        fields = ASSESSMENT_FIELDS
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "goal",
+            "description",
+            "owner",
+            "third_party",
+            "due_date",
+            "status",
+            "completed_on",
+        ]
+        read_only_fields = fields
+
+
+class ActionWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Action
+        fields = ["description", "owner", "third_party", "due_date"]
+
+
+class ActionStatusSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = serializers.ChoiceField(choices=Action.Status.choices)
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    actions = ActionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Goal
+        fields = ["id", "plan", "area", "migration_option", "description", "status", "actions"]
+        read_only_fields = fields
+
+
+class GoalWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Goal
+        fields = ["area", "migration_option", "description"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    goals = GoalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CasePlan
+        fields = [
+            "id",
+            "case",
+            "person",
+            "status",
+            "needs_approval",
+            "approved_at",
+            "review_note",
+            "created_by",
+            "created_at",
+            "goals",
+        ]
+        read_only_fields = fields
+
+
+class PlanWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    person = serializers.UUIDField(
+        help_text="The client, or a member of their household (defaults to the client).",
+        required=False,
+    )
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    disengagement_factors = serializers.ListField(
+        child=serializers.ChoiceField(choices=DisengagementFactor.choices), read_only=True
+    )
+
+    class Meta:
+        model = Closure
+        fields = [
+            "id",
+            "case",
+            "date",
+            "reason",
+            "outcome",
+            "outcome_permanence",
+            "onward_referral",
+            "disengagement_factors",
+            "disengagement_other",
+            "note",
+            "status",
+            "requested_by",
+            "reviewed_at",
+            "review_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ClosureWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    disengagement_factors = serializers.ListField(
+        child=serializers.ChoiceField(choices=DisengagementFactor.choices),
+        required=False,
+        max_length=len(DisengagementFactor.choices),
+    )
+
+    class Meta:
+        model = Closure
+        fields = [
+            "date",
+            "reason",
+            "outcome",
+            "outcome_permanence",
+            "onward_referral",
+            "disengagement_factors",
+            "disengagement_other",
+            "note",
+        ]
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

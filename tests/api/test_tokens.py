@@ -1,0 +1,137 @@
+"""Personal access tokens: made on the account's page after step-up (and two-step), shown once,
+kept as a digest, expiring, revocable, stopped with their owner; failures audited."""
+
+import datetime
+import re
+import time
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from engage.accounts.permissions import AUTHENTICATED_AT
+from engage.accounts.services import deactivate_user
+from engage.api.models import PersonalAccessToken
+from engage.api.tokens import digest
+from engage.audit.models import AuditEvent
+from tests.api.conftest import ApiClient, make_token
+from tests.security.conftest import stepped_up
+
+pytestmark = pytest.mark.django_db
+
+
+def _in(days: int) -> str:
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+def test_it_asks_for_the_password_again_before_making_a_token(alice):
+    client = stepped_up(alice)
+    session = client.session
+    session[AUTHENTICATED_AT] = time.time() - 3600  # the password was typed an hour ago
+    session.save()
+    response = client.get("/accounts/tokens/new/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/confirm/")
+
+
+def test_it_asks_for_the_second_step_when_two_step_is_mandatory(settings, client, alice):
+    settings.ENGAGE_MFA_REQUIRED = True
+    client.force_login(alice)  # a session that knows the password only
+    response = client.get("/accounts/tokens/new/")
+    assert response.status_code == 302 and "/accounts/two-step/" in response.url
+
+
+def test_it_shows_a_new_token_once_and_keeps_only_its_digest(alice):
+    client = stepped_up(alice)
+    page = client.post("/accounts/tokens/new/", {"name": "Reporting tool", "expires_on": _in(30)})
+    assert page.status_code == 200
+    secret = re.search(r"engage_[A-Za-z0-9_-]{40,}", page.content.decode()).group(0)
+    token = PersonalAccessToken.objects.get(user=alice)
+    assert token.digest == digest(secret) and secret not in (token.prefix, token.digest)
+    assert secret.startswith(token.prefix)
+    listing = client.get("/accounts/tokens/").content.decode()
+    assert "Reporting tool" in listing and token.prefix in listing and secret not in listing
+    response = ApiClient(secret).get("/api/v1/me/")
+    assert response.status_code == 200 and response.json()["username"] == "alice"
+    event = AuditEvent.objects.get(detail="api_token_created")
+    assert event.actor_id == alice.pk and event.object_id == token.pk
+
+
+@pytest.mark.parametrize(("days", "error"), [(0, "after today"), (91, "90 days at most")])
+def test_it_requires_an_expiry_within_the_limit(alice, days, error):
+    page = stepped_up(alice).post("/accounts/tokens/new/", {"name": "x", "expires_on": _in(days)})
+    assert error in page.content.decode()
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_it_refuses_a_token_without_an_expiry(alice):
+    page = stepped_up(alice).post("/accounts/tokens/new/", {"name": "x"})
+    assert "This field is required." in page.content.decode()
+    assert not PersonalAccessToken.objects.exists()
+
+
+def _refused(secret: str, reason: str) -> None:
+    response = ApiClient(secret).get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).latest("at")
+    assert event.detail == f"api_token_{reason}"
+    assert secret not in str(vars(event))
+
+
+def test_it_stops_a_token_at_its_expiry(alice):
+    secret = make_token(alice, days=2)
+    assert ApiClient(secret).get("/api/v1/me/").status_code == 200
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
+        _refused(secret, "expired")
+
+
+def test_it_stops_a_revoked_token_at_once(alice, bob):
+    secret = make_token(alice)
+    token = PersonalAccessToken.objects.get(user=alice)
+    assert stepped_up(bob).post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
+    assert ApiClient(secret).get("/api/v1/me/").status_code == 200
+    response = stepped_up(alice).post(f"/accounts/tokens/{token.pk}/revoke/")
+    assert response.status_code == 302
+    _refused(secret, "revoked")
+    assert AuditEvent.objects.filter(detail="api_token_revoked", actor_id=alice.pk).count() == 1
+
+
+def test_it_stops_the_token_of_a_deactivated_user_at_once(alice, ada):
+    secret = make_token(alice)
+    assert ApiClient(secret).get("/api/v1/cases/").status_code == 200
+    deactivate_user(alice, by=ada)
+    _refused(secret, "inactive_user")
+
+
+def test_it_refuses_unknown_and_malformed_tokens(alice):
+    _refused("engage_not-a-token", "unknown")
+    assert ApiClient().get("/api/v1/me/").status_code == 401
+    response = Client(headers={"Authorization": "Token abc"}).get("/api/v1/me/")
+    assert response.status_code == 401
+
+
+def test_it_does_not_take_the_session_for_the_data_endpoints(as_user, alice):
+    response = as_user(alice).get("/api/v1/cases/")
+    assert response.status_code == 401
+
+
+def test_it_records_when_a_token_was_last_used(alice):
+    secret = make_token(alice)
+    assert PersonalAccessToken.objects.get().last_used_at is None
+    ApiClient(secret).get("/api/v1/me/")
+    assert PersonalAccessToken.objects.get().last_used_at is not None
+
+
+def test_the_network_coordinator_gets_a_token_but_no_personal_data(nadia, active_case):
+    client = ApiClient(make_token(nadia))
+    assert client.get("/api/v1/me/").json()["role"] == "network_coordinator"
+    for url in (
+        "/api/v1/cases/",
+        f"/api/v1/cases/{active_case.pk}/",
+        f"/api/v1/clients/{active_case.person_id}/",
+        "/api/v1/organisation/",
+        "/api/v1/users/",
+    ):
+        assert client.get(url).status_code == 404, url
