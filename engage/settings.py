@@ -310,6 +310,36 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "engage@localhost")
 
+# The REST API (engage.api, docs/api.md): personal access tokens only, JSON only, errors as
+# {"error": {...}}, the schema and its docs served from our own static files.
+ENGAGE_API_TOKEN_MAX_DAYS = env_int("ENGAGE_API_TOKEN_MAX_DAYS", 90)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "engage.api.authentication.PersonalAccessTokenAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["engage.api.permissions.RoleRequired"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "engage.api.schema.EngageAutoSchema",
+    "EXCEPTION_HANDLER": "engage.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Engage API",
+    "DESCRIPTION": "Case management for community-based alternatives to detention. See docs/api.md.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "engage.api.schema.forbid_unknown_fields",
+    ],
+}
+
 # Demo conveniences are refused outside DEBUG unless forced (see seed_demo).
 ENGAGE_DEMO_PASSWORD = os.environ.get("ENGAGE_DEMO_PASSWORD", "engage-demo")
 
