@@ -39,10 +39,12 @@ INSTALLED_APPS = [
     "engage.cases",
     "engage.sharing",
     "engage.directory",
+    "engage.liaison",
     "engage.documents",
     "engage.history",
     "engage.privacy",
     "engage.mel",
+    "engage.imports",
     "engage.dashboard",
     "engage.demo",
     "engage.ops",
@@ -286,6 +288,12 @@ ENGAGE_IDLE_MINUTES = env_int("ENGAGE_IDLE_MINUTES", 30)
 ENGAGE_DOCUMENTS_DIR = Path(os.environ.get("ENGAGE_DOCUMENTS_DIR", DATA_DIR / "documents"))
 ENGAGE_DOCUMENT_MAX_BYTES = env_int("ENGAGE_DOCUMENT_MAX_MB", 10) * 2**20
 ENGAGE_DOCUMENTS_PER_CASE = env_int("ENGAGE_DOCUMENTS_PER_CASE", 50)
+# Spreadsheets being imported wait here, encrypted, until stored, discarded or expired.
+ENGAGE_IMPORTS_DIR = Path(os.environ.get("ENGAGE_IMPORTS_DIR", DATA_DIR / "imports"))
+ENGAGE_IMPORT_KEEP_DAYS = env_int("ENGAGE_IMPORT_KEEP_DAYS", 7)
+ENGAGE_IMPORT_STALE_MINUTES = env_int("ENGAGE_IMPORT_STALE_MINUTES", 30)
+# Store queued imports in a thread of the web process; `engage run_imports` (cron) otherwise.
+ENGAGE_IMPORTS_IN_THREAD = env_bool("ENGAGE_IMPORTS_IN_THREAD", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 

@@ -113,3 +113,4 @@ def as_user(client):
 def _documents_dir(settings, tmp_path):
     """Every test stores attached documents in its own folder."""
     settings.ENGAGE_DOCUMENTS_DIR = tmp_path / "documents"
+    settings.ENGAGE_IMPORTS_DIR = tmp_path / "imports"

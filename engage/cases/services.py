@@ -31,10 +31,11 @@ from engage.cases.models import (
     PlanReview,
     ReassessmentRequest,
     Screening,
+    SearchToken,
     Stage,
 )
 from engage.cases.models.process import ApprovalStatus
-from engage.cases.search import index_people
+from engage.cases.search import index_people, tokens_for
 from engage.lib.concurrency import save_versioned
 
 Data = Mapping[str, Any]
@@ -95,6 +96,19 @@ def check_processing_basis(referral: Data) -> None:
         raise ValidationError(missing)
 
 
+def check_referral(organisation: Organisation, case_manager: User, city: City, referral: Data):
+    """The rules of every new referral, typed in or imported."""
+    if case_manager.organisation_id != organisation.pk or case_manager.role not in (
+        Role.CASE_MANAGER,
+        Role.SUPERVISOR,
+    ):
+        raise ValidationError({"case_manager": _("Choose a case manager of your organisation.")})
+    if city.organisation_id != organisation.pk:
+        raise ValidationError({"city": _("Choose one of your organisation's cities.")})
+    check_date(None, referral["referral_date"], "referral_date")
+    check_processing_basis(referral)
+
+
 @transaction.atomic
 def register_referral(
     *,
@@ -107,15 +121,7 @@ def register_referral(
     household_members: Iterable[Data] = (),
 ) -> Case:
     """Register a new referral: the person, their household, and the facts of the referral."""
-    if case_manager.organisation_id != organisation.pk or case_manager.role not in (
-        Role.CASE_MANAGER,
-        Role.SUPERVISOR,
-    ):
-        raise ValidationError({"case_manager": _("Choose a case manager of your organisation.")})
-    if city.organisation_id != organisation.pk:
-        raise ValidationError({"city": _("Choose one of your organisation's cities.")})
-    check_date(None, referral["referral_date"], "referral_date")
-    check_processing_basis(referral)
+    check_referral(organisation, case_manager, city, referral)
     members = [member for member in household_members if member.get("given_name")]
     household = Household.objects.create(organisation=organisation) if members else None
     client = Person.objects.create(
@@ -140,6 +146,54 @@ def register_referral(
     )
     record(by, AuditEvent.Action.CREATE, case)
     return case
+
+
+@transaction.atomic
+def register_referrals(
+    *, organisation: Organisation, by: User | None, referrals: Iterable[Data], detail: str = ""
+) -> list[Case]:
+    """Register many referrals at once (an import of an existing caseload), all or none.
+
+    The same rules as `register_referral` for each (no household members), with the rows
+    written in bulk: the people, their search tokens, the cases and one audit entry per case.
+    Each referral is {"person": {...}, "referral": {...}, "case_manager": User, "city": City}.
+    `by` is None for the command line, recorded as the system.
+    """
+    people, cases = [], []
+    for item in referrals:
+        check_referral(organisation, item["case_manager"], item["city"], item["referral"])
+        person = Person(
+            organisation=organisation, relationship=Person.Relationship.CLIENT, **item["person"]
+        )
+        people.append(person)
+        cases.append(
+            Case(
+                organisation=organisation,
+                person=person,
+                case_manager=item["case_manager"],
+                city=item["city"],
+                **item["referral"],
+            )
+        )
+    Person.objects.bulk_create(people, batch_size=500)
+    SearchToken.objects.bulk_create(tokens_for(people), batch_size=1000)
+    Case.objects.bulk_create(cases, batch_size=500)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor_id=getattr(by, "pk", None),
+                actor_role=getattr(by, "role", ""),
+                organisation_id=organisation.pk,
+                action=AuditEvent.Action.CREATE,
+                object_type=Case._meta.label_lower,
+                object_id=case.pk,
+                detail=detail,
+            )
+            for case in cases
+        ],
+        batch_size=1000,
+    )
+    return cases
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engage.sharing import views
+from engage.sharing import export_views, views
 
 app_name = "sharing"
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("requests/", views.data_requests, name="requests"),
     path("requests/new/", views.data_request_new, name="request_new"),
     path("requests/<uuid:pk>/", views.data_request, name="request"),
+    path("export/", export_views.own_records, name="own_export"),
 ]

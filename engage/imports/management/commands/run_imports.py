@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+
+from engage.imports import services
+from engage.lib.scoping import scopes_disabled
+
+
+class Command(BaseCommand):
+    help = (
+        "Store the queued imports (each in one transaction, in its organisation's scope), "
+        "run again those a stopped process left half-way, and delete the files of imports "
+        "older than ENGAGE_IMPORT_KEEP_DAYS. Safe to run at any time, e.g. every minute."
+    )
+
+    # A job of the whole instance, across organisations: it finds the jobs unscoped and runs
+    # each in the scope of its own organisation (engage.lib.scoping).
+    @scopes_disabled()
+    def handle(self, *args, **options):
+        jobs = services.run_pending()
+        expired = services.expire_files()
+        stored = sum(1 for job in jobs if job.status == job.Status.DONE)
+        self.stdout.write(
+            f"{stored} import(s) stored, {len(jobs) - stored} refused, {expired} file(s) expired."
+        )

@@ -1,0 +1,341 @@
+"""Importing an existing caseload: upload, map, check, decide on duplicates, store all at once.
+
+How the work is done (one design for SQLite and PostgreSQL):
+
+- Checking a file (`check_job`) runs in the request that saves the mapping: it is pure Python
+  plus a few queries (the staff, the cities, the blind index for duplicates), about a second
+  for 10,000 rows (bench/import_bench.py), and its report is what the next page shows.
+- Storing (`run_job`) is the slow part: every name, date of birth and phone is encrypted, and
+  every row goes through the database triggers of the change history. The commit button
+  queues the job; a thread of the web process starts it once the request has committed (the
+  demo and small instances), and `engage run_imports` from cron runs whatever is queued or was
+  left half-way by a restarted process (production). Claiming is one conditional UPDATE, so the
+  thread and cron never run a job twice.
+- The job checks the file again (new clients may have arrived since the preview), writing its
+  progress on the job row every 500 rows, each write committed at once so that the page sees
+  it. Then it stores every row in ONE transaction (`cases.services.register_referrals`):
+  nothing is visible, to the page or anyone, until all of it is, and any refused row stores
+  nothing. The progress of that last phase cannot be shown row by row (the job row's updates
+  would be inside the same transaction, invisible until the end, on both databases), so the
+  page says "storing every row in one transaction" until it is done.
+"""
+
+import datetime
+import json
+import logging
+import threading
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import Organisation, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.services import register_referrals
+from engage.history.context import acting
+from engage.imports import fields, reading, storage
+from engage.imports.models import ImportJob, SavedMapping
+from engage.imports.validation import Mapping, Report, check
+from engage.lib.scoping import organisation_scope
+
+logger = logging.getLogger(__name__)
+Status = ImportJob.Status
+
+
+def upload(
+    organisation: Organisation,
+    *,
+    by: User,
+    filename: str,
+    data: bytes,
+    saved: SavedMapping | None = None,
+    request: HttpRequest | None = None,
+) -> ImportJob:
+    """Keep an uploaded file (encrypted) as a new job, with a saved mapping or the one
+    guessed from the headers."""
+    try:
+        sheet = reading.read(filename, data)
+    except reading.UnreadableFile as error:
+        raise ValidationError({"file": str(error)}) from None
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            organisation=organisation,
+            created_by=by,
+            filename=filename[:255],
+            headers=json.dumps(sheet.headers),
+            row_count=len(sheet.rows),
+            mapping=saved.mapping
+            if saved is not None
+            else Mapping(columns=fields.guess(sheet.headers)).as_json(),
+        )
+        storage.save(job.pk, data)
+        record(by, AuditEvent.Action.CREATE, job, detail="import_upload", request=request)
+    return job
+
+
+def headers_of(job: ImportJob) -> list[str]:
+    return json.loads(job.headers or "[]")
+
+
+def sheet_of(job: ImportJob) -> reading.Sheet:
+    return reading.read(job.filename, storage.load(job.pk))
+
+
+def report_of(job: ImportJob) -> dict | None:
+    return json.loads(job.report) if job.report else None
+
+
+def _require(job: ImportJob, *statuses: str) -> None:
+    if job.status not in statuses:
+        raise ValidationError(_("This import is no longer open to changes."))
+
+
+def check_job(
+    job: ImportJob,
+    *,
+    by: User,
+    mapping: Mapping,
+    save_as: str = "",
+    request: HttpRequest | None = None,
+) -> Report:
+    """Check the file with `mapping`; keep the mapping (and the report) on the job."""
+    _require(job, Status.UPLOADED, Status.CHECKED, Status.FAILED)
+    missing = mapping.missing(headers_of(job))
+    if missing:
+        raise ValidationError(
+            _("Choose a column, or a value for every row, for: %(fields)s.")
+            % {"fields": ", ".join(str(fields.BY_NAME[name].label) for name in missing)}
+        )
+    report = check(sheet_of(job), mapping, job.organisation, decisions=job.decisions)
+    with transaction.atomic():
+        if save_as.strip():
+            SavedMapping.objects.update_or_create(
+                organisation=job.organisation,
+                name=save_as.strip(),
+                defaults={"mapping": mapping.as_json(), "created_by": by},
+            )
+        job.mapping = mapping.as_json()
+        job.report = json.dumps(report.as_json())
+        job.status = Status.CHECKED
+        job.version += 1
+        job.save(update_fields=["mapping", "report", "status", "version"])
+    return report
+
+
+def decide_duplicates(job: ImportJob, *, by: User, decisions: dict[str, str]) -> Report:
+    """Record, for each flagged row, whether to skip it or import it anyway; check again."""
+    _require(job, Status.CHECKED, Status.FAILED)
+    job.decisions = {
+        **job.decisions,
+        **{line: value for line, value in decisions.items() if value in ("skip", "import")},
+    }
+    job.save(update_fields=["decisions"])
+    return check_job(job, by=by, mapping=Mapping.from_json(job.mapping))
+
+
+def map_values(job: ImportJob, *, by: User, values: dict[str, dict[str, str]]) -> Report:
+    """Add the values the admin chose for words of the file that Engage did not know."""
+    _require(job, Status.CHECKED, Status.FAILED)
+    mapping = Mapping.from_json(job.mapping)
+    for name, table in values.items():
+        mapping.values.setdefault(name, {}).update(
+            {fields.header_key(word): value for word, value in table.items() if value}
+        )
+    return check_job(job, by=by, mapping=mapping)
+
+
+def queue(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> None:
+    """Queue the checked import to be stored; refused while any row has a problem."""
+    _require(job, Status.CHECKED)
+    report = report_of(job) or {}
+    if report.get("problems"):
+        raise ValidationError(_("Correct every problem of the report before importing."))
+    job.status = Status.QUEUED
+    job.queued_at = timezone.now()
+    job.phase, job.progress_done, job.progress_total = ImportJob.Phase.CHECKING, 0, job.row_count
+    job.save(
+        update_fields=["status", "queued_at", "phase", "progress_done", "progress_total"]
+    )
+    record(by, AuditEvent.Action.UPDATE, job, detail="import_queued", request=request)
+    if settings.ENGAGE_IMPORTS_IN_THREAD:
+        transaction.on_commit(lambda: start_thread(job))
+
+
+def discard(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> None:
+    _require(job, Status.UPLOADED, Status.CHECKED, Status.FAILED)
+    _forget_file(job, Status.DISCARDED)
+    record(by, AuditEvent.Action.UPDATE, job, detail="import_discarded", request=request)
+
+
+def _forget_file(job: ImportJob, status: str) -> None:
+    """Delete the file and every cell quoted from it; keep the counts."""
+    storage.delete(job.pk)
+    report = report_of(job) or {}
+    job.report = json.dumps(
+        {
+            "rows": report.get("rows", job.row_count),
+            "problems": [],
+            "problem_count": len(report.get("problems", [])),
+            "unknown_values": {},
+            "duplicates": [],
+            "preview": [],
+        }
+    )
+    job.status = status
+    job.file_deleted_at = timezone.now()
+    job.save(update_fields=["report", "status", "file_deleted_at"])
+
+
+def start_thread(job: ImportJob) -> None:
+    """Run the job in a thread of this process (the demo's way; cron is the fallback)."""
+    thread = threading.Thread(
+        target=_thread_main,
+        args=(job.pk, job.organisation_id),
+        name=f"import-{job.pk.hex[:8]}",
+        daemon=True,
+    )
+    thread.start()
+
+
+def _thread_main(job_id, organisation_id) -> None:
+    try:
+        with organisation_scope(organisation_id):
+            run_job(job_id)
+    finally:
+        connections.close_all()
+
+
+def _claim(job_id, stale_before: datetime.datetime) -> bool:
+    """Take the job for this worker: one conditional UPDATE, so nobody else runs it too."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now
+    )
+    if not claimed:
+        # A job left running by a process that died: its transaction rolled back, so nothing
+        # of it is stored; run it again.
+        claimed = ImportJob.objects.filter(
+            pk=job_id, status=Status.RUNNING, started_at__lt=stale_before
+        ).update(started_at=now)
+    return bool(claimed)
+
+
+def run_job(job_id) -> ImportJob | None:
+    """Check the file again and store every row in one transaction; run in the job's
+    organisation scope. Return the job, or None if another worker has it."""
+    stale = timezone.now() - datetime.timedelta(minutes=settings.ENGAGE_IMPORT_STALE_MINUTES)
+    if not _claim(job_id, stale):
+        return None
+    job = ImportJob.objects.select_related("organisation", "created_by").get(pk=job_id)
+    try:
+        with acting(job.created_by):
+            _store(job)
+    except Exception:
+        logger.exception("Import %s failed", job.pk)
+        job.status = Status.FAILED
+        job.report = json.dumps(
+            {
+                **(report_of(job) or {}),
+                "problems": [
+                    {
+                        "line": 0,
+                        "column": "",
+                        "field": "",
+                        "message": _("The import stopped on an unexpected error; nothing "
+                                     "was stored. Try again, or ask your administrator."),
+                    }
+                ],
+            }
+        )
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "report", "finished_at"])
+    return job
+
+
+def _progress(job: ImportJob):
+    def write(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total)
+
+    return write
+
+
+def _store(job: ImportJob) -> None:
+    sheet = sheet_of(job)
+    mapping = Mapping.from_json(job.mapping)
+    report = check(
+        sheet, mapping, job.organisation, decisions=job.decisions, progress=_progress(job)
+    )
+    job.progress_done = job.progress_total = len(sheet.rows)
+    if not report.valid:
+        job.status, job.finished_at = Status.FAILED, timezone.now()
+        job.report = json.dumps(report.as_json())
+        job.save(update_fields=["status", "finished_at", "report", "progress_done"])
+        return
+    job.phase = ImportJob.Phase.STORING
+    job.save(update_fields=["phase", "progress_done", "progress_total"])
+    try:
+        with transaction.atomic():
+            cases = register_referrals(
+                organisation=job.organisation,
+                by=job.created_by,
+                referrals=report.prepared,
+                detail="import",
+            )
+            job.created_count = len(cases)
+            job.finished_at = timezone.now()
+            job.save(update_fields=["created_count", "finished_at"])
+            record(
+                job.created_by,
+                AuditEvent.Action.CREATE,
+                job,
+                detail=f"import_stored:{len(cases)}",
+            )
+    except ValidationError as error:
+        job.status, job.finished_at = Status.FAILED, timezone.now()
+        data = report.as_json()
+        data["problems"] = [
+            {"line": 0, "column": "", "field": "", "message": message}
+            for message in error.messages
+        ]
+        job.report = json.dumps(data)
+        job.save(update_fields=["status", "finished_at", "report"])
+        return
+    _forget_file(job, Status.DONE)
+
+
+def run_pending() -> list[ImportJob]:
+    """Run every queued job, and the jobs of dead workers (for `engage run_imports`)."""
+    stale = timezone.now() - datetime.timedelta(minutes=settings.ENGAGE_IMPORT_STALE_MINUTES)
+    pending = list(
+        ImportJob.objects.filter(status=Status.QUEUED).values_list("pk", "organisation_id")
+    ) + list(
+        ImportJob.objects.filter(status=Status.RUNNING, started_at__lt=stale).values_list(
+            "pk", "organisation_id"
+        )
+    )
+    done = []
+    for job_id, organisation_id in pending:
+        with organisation_scope(organisation_id):
+            job = run_job(job_id)
+        if job is not None:
+            done.append(job)
+    return done
+
+
+def expire_files(now: datetime.datetime | None = None) -> int:
+    """Delete the files (and quoted cells) of imports left untouched for too long."""
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(days=settings.ENGAGE_IMPORT_KEEP_DAYS)
+    count = 0
+    for job in ImportJob.objects.filter(
+        created_at__lt=limit,
+        file_deleted_at__isnull=True,
+        status__in=[Status.UPLOADED, Status.CHECKED, Status.FAILED],
+    ):
+        _forget_file(job, Status.EXPIRED)
+        count += 1
+    return count

@@ -1,0 +1,180 @@
+"""Importing an existing caseload: an organisation admin's pages. Views are glue around
+`imports.services`."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engage.accounts.models import Role
+from engage.accounts.permissions import role_required
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.imports import services
+from engage.imports.forms import DuplicatesForm, MappingForm, UploadForm, ValuesForm
+from engage.imports.models import ImportJob, SavedMapping
+from engage.imports.validation import Mapping
+from engage.lib.forms import apply_validation_error
+
+PROBLEMS_SHOWN = 200
+
+
+def get_job(user, pk: UUID) -> ImportJob:
+    """One import of the user's organisation, or 404."""
+    return get_object_or_404(ImportJob, pk=pk, organisation_id=user.organisation_id)
+
+
+@role_required(Role.ORG_ADMIN)
+def index(request: HttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    form = UploadForm(request.POST or None, request.FILES or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.upload(
+                organisation,
+                by=request.user,
+                filename=upload.name,
+                data=upload.read(),
+                saved=form.cleaned_data["saved_mapping"],
+                request=request,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("imports:mapping", job.pk)
+    jobs = Paginator(ImportJob.objects.filter(organisation=organisation), 20).get_page(
+        request.GET.get("page")
+    )
+    mappings = SavedMapping.objects.filter(organisation=organisation)
+    return render(
+        request, "imports/index.html", {"form": form, "jobs": jobs, "mappings": mappings}
+    )
+
+
+@role_required(Role.ORG_ADMIN)
+def mapping(request: HttpRequest, pk: UUID) -> HttpResponse:
+    job = get_job(request.user, pk)
+    if job.status not in (job.Status.UPLOADED, job.Status.CHECKED, job.Status.FAILED):
+        return redirect("imports:job", job.pk)
+    headers = services.headers_of(job)
+    current = Mapping.from_json(job.mapping)
+    form = MappingForm(
+        request.POST or None, headers=headers, mapping=current, organisation=job.organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.check_job(
+                job,
+                by=request.user,
+                mapping=form.mapping(values=current.values),
+                save_as=form.cleaned_data["save_as"],
+                request=request,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("imports:job", job.pk)
+    return render(request, "imports/mapping.html", {"job": job, "form": form})
+
+
+def _job_context(job: ImportJob) -> dict:
+    report = services.report_of(job) or {}
+    problems = report.get("problems", [])
+    duplicates_form = DuplicatesForm(duplicates=report.get("duplicates", []))
+    return {
+        "job": job,
+        "report": report,
+        "problems": problems[:PROBLEMS_SHOWN],
+        "problem_count": len(problems),
+        "values_form": ValuesForm(unknown=report.get("unknown_values", {})),
+        "duplicates_form": duplicates_form,
+        "duplicate_rows": [
+            (duplicate, duplicates_form[f"line_{duplicate['line']}"])
+            for duplicate in report.get("duplicates", [])
+        ],
+    }
+
+
+@role_required(Role.ORG_ADMIN)
+def job(request: HttpRequest, pk: UUID) -> HttpResponse:
+    job = get_job(request.user, pk)
+    if job.status == job.Status.UPLOADED:
+        return redirect("imports:mapping", job.pk)
+    if request.htmx:
+        if job.in_progress:
+            return render(request, "imports/_progress.html", {"job": job})
+        # Finished: htmx reloads the whole page, which shows the result.
+        return HttpResponse(headers={"HX-Refresh": "true"})
+    if job.file_deleted_at is None and job.report:
+        # The report quotes the file's cells: reading it is a read of personal data.
+        record(request.user, AuditEvent.Action.VIEW, job, detail="import_report", request=request)
+    return render(request, "imports/job.html", _job_context(job))
+
+
+def _after(request: HttpRequest, job: ImportJob, run) -> HttpResponse:
+    try:
+        run()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("imports:job", job.pk)
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def values(request: HttpRequest, pk: UUID) -> HttpResponse:
+    job = get_job(request.user, pk)
+    report = services.report_of(job) or {}
+    form = ValuesForm(request.POST, unknown=report.get("unknown_values", {}))
+    form.is_valid()
+    return _after(
+        request, job, lambda: services.map_values(job, by=request.user, values=form.values())
+    )
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def duplicates(request: HttpRequest, pk: UUID) -> HttpResponse:
+    job = get_job(request.user, pk)
+    report = services.report_of(job) or {}
+    form = DuplicatesForm(request.POST, duplicates=report.get("duplicates", []))
+    form.is_valid()
+    return _after(
+        request,
+        job,
+        lambda: services.decide_duplicates(job, by=request.user, decisions=form.decisions()),
+    )
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def commit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    job = get_job(request.user, pk)
+    return _after(request, job, lambda: services.queue(job, by=request.user, request=request))
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def discard(request: HttpRequest, pk: UUID) -> HttpResponse:
+    job = get_job(request.user, pk)
+    try:
+        services.discard(job, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("imports:job", job.pk)
+    messages.success(request, _("The file and its report were deleted."))
+    return redirect("imports:index")
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def mapping_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+    saved = get_object_or_404(SavedMapping, pk=pk, organisation_id=request.user.organisation_id)
+    saved.delete()
+    messages.success(request, _("Mapping “%(name)s” deleted.") % {"name": saved.name})
+    return redirect("imports:index")
