@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "engage.cases",
     "engage.sharing",
     "engage.directory",
-    "engage.liaison",
     "engage.documents",
     "engage.history",
     "engage.privacy",

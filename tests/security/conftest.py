@@ -16,7 +16,6 @@ from engage.directory import services as directory
 from engage.documents.services import attach
 from engage.imports import services as imports
 from engage.imports.models import SavedMapping
-from engage.liaison import services as liaison
 from engage.sharing import services as sharing
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
 from tests.documents.test_documents import png_bytes
@@ -131,15 +130,6 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
             "onward_referral": f"{FOREIGN} onward",
         },
     )
-    import_job = imports.upload(
-        organisation,
-        by=olga,
-        filename=f"{FOREIGN}.csv",
-        data=f"given name;referral date\n{FOREIGN}row;2024-01-02\n".encode(),
-    )
-    saved_mapping = SavedMapping.objects.create(
-        organisation=organisation, name=f"{FOREIGN} mapping", mapping=import_job.mapping
-    )
     # Not shared with the network: shared services are visible to the network by design.
     service = directory.save_service(
         organisation,
@@ -152,51 +142,26 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     referral = directory.make_referral(
         case, by=charlie, service=service, made_on=days_ago(1), categories=[]
     )
-    authority = Recipient.objects.create(
-        organisation=organisation, name=f"{FOREIGN} migration office", type="authority"
-    )
-    liaison_record = liaison.record_liaison(
-        case,
-        by=charlie,
-        kind="meeting",
-        date=days_ago(1),
-        authority=authority,
-        categories=[],
-        summary=f"{FOREIGN} liaison summary",
-    )
-    obligation = liaison.save_obligation(
-        case,
-        by=charlie,
-        data={
-            "place": f"{FOREIGN} police station",
-            "frequency": "weekly",
-            "start_date": days_ago(7),
-            "note": f"{FOREIGN} reporting note",
-        },
-    )
-    reporting_event = liaison.record_reporting(
-        obligation, by=charlie, date=days_ago(7), status="missed", note=f"{FOREIGN} missed"
-    )
-    letter_template = liaison.save_template(
+    api_token, _secret = create_token(charlie, name=f"{FOREIGN} token", expires_on=days_ago(-30))
+    import_job = imports.upload(
         organisation,
         by=olga,
-        data={"name": f"{FOREIGN} letter", "kind": "letter", "language": "en", "body": "Hello"},
+        filename=f"{FOREIGN}.csv",
+        data=f"given name;referral date\n{FOREIGN}row;2024-01-02\n".encode(),
     )
-    api_token, _secret = create_token(charlie, name=f"{FOREIGN} token", expires_on=days_ago(-30))
+    saved_mapping = SavedMapping.objects.create(
+        organisation=organisation, name=f"{FOREIGN} mapping", mapping=import_job.mapping
+    )
     case.refresh_from_db()
     return {
+        "import_job": import_job,
+        "saved_mapping": saved_mapping,
         "contact": case.contacts.latest("created_at"),
         "assessment": case.assessments.latest("created_at"),
         "api_token": api_token,
         "service": service,
         "contact_person": contact_person,
         "referral": referral,
-        "liaison_record": liaison_record,
-        "obligation": obligation,
-        "reporting_event": reporting_event,
-        "letter_template": letter_template,
-        "import_job": import_job,
-        "saved_mapping": saved_mapping,
         "organisation": organisation,
         "case": case,
         "person": case.person,
