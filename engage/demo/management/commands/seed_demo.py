@@ -6,6 +6,7 @@ from engage.accounts import services as accounts
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.demo.cases import seed_cases
 from engage.demo.pilots import PILOTS, DemoPilot
+from engage.demo.services import seed_referrals, seed_services
 from engage.lib.scoping import scopes_disabled
 from engage.sharing.models import Recipient, RecipientType
 
@@ -52,6 +53,8 @@ class Command(BaseCommand):
                 for pilot in PILOTS:
                     count = pilot.case_count if cases_per_pilot is None else cases_per_pilot
                     self._cases(pilot, count)
+            for pilot in PILOTS:
+                self._services(pilot, with_referrals=not no_cases)
             _user(
                 NETWORK_USERNAME,
                 password,
@@ -112,6 +115,13 @@ class Command(BaseCommand):
         )
         if created:
             self.stdout.write(f"  {pilot.code}: {created} fictional cases")
+
+    def _services(self, pilot: DemoPilot, *, with_referrals: bool) -> None:
+        organisation = Organisation.objects.get(code=pilot.code)
+        supervisor = User.objects.get(username=f"{pilot.code.lower()}-sup")
+        services = seed_services(organisation, city=pilot.cities[0], by=supervisor)
+        if with_referrals and (made := seed_referrals(organisation, services)):
+            self.stdout.write(f"  {pilot.code}: {len(services)} services, {made} referrals")
 
     def _print_logins(self, logins: list[tuple[str, list[str]]], password: str) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
