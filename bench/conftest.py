@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import *  # noqa: E402, F403  (the named people and settings of the suite)
+from tests.conftest import *  # noqa: F403  (the named people and settings of the suite)
 
 
 def pytest_addoption(parser):
