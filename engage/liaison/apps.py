@@ -1,0 +1,54 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LiaisonConfig(AppConfig):
+    name = "engage.liaison"
+    label = "liaison"
+    verbose_name = _("Liaison with authorities")
+
+    def ready(self):
+        from engage.audit import labels
+        from engage.cases import due as cases_due
+        from engage.liaison import due
+
+        cases_due.register(due.REPORTING_RULE)
+        cases_due.register(due.LIAISON_RULE)
+        labels.register("liaison.liaisonrecord", _case_labels("LiaisonRecord", _("Liaison")))
+        labels.register("liaison.letter", _case_labels("Letter", _("Letter")))
+        labels.register(
+            "liaison.reportingobligation",
+            _case_labels("ReportingObligation", _("Reporting obligation")),
+        )
+        labels.register(
+            "liaison.reportingevent",
+            _case_labels("ReportingEvent", _("Reporting day"), "obligation__case"),
+        )
+        labels.register("liaison.lettertemplate", _template_labels)
+
+
+# The audit log names a case's record by its case's reference, and a template by its name
+# (a model letter holds no client).
+
+
+def _case_labels(model_name: str, label, case_path: str = "case"):
+    def labels_for(organisation_id, ids) -> dict:
+        from django.apps import apps
+
+        model = apps.get_model("liaison", model_name)
+        rows = model.objects.filter(
+            **{f"{case_path}__organisation_id": organisation_id, "pk__in": ids}
+        )
+        return {
+            pk: f"{label} · {reference}"
+            for pk, reference in rows.values_list("pk", f"{case_path}__reference")
+        }
+
+    return labels_for
+
+
+def _template_labels(organisation_id, ids) -> dict:
+    from engage.liaison.models import LetterTemplate
+
+    rows = LetterTemplate.objects.filter(organisation_id=organisation_id, pk__in=ids)
+    return dict(rows.values_list("pk", "name"))

@@ -1,0 +1,178 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from engage.cases.forms import DateInput
+from engage.cases.models import Case
+from engage.liaison.models import (
+    AUTHORITY_TYPES,
+    Letter,
+    LetterTemplate,
+    LiaisonRecord,
+    ReportingEvent,
+    ReportingObligation,
+)
+from engage.lib.concurrency import VersionedFormMixin
+from engage.sharing.models import Category, Recipient
+
+DISCLOSE_NOTHING = "none"
+DISCLOSE_DATA = "share"
+
+
+def _authorities(case: Case):
+    return Recipient.objects.filter(
+        organisation_id=case.organisation_id, type__in=AUTHORITY_TYPES, active=True
+    )
+
+
+class LiaisonForm(forms.Form):
+    """An exchange with an authority, and what, if anything, it disclosed of the client."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=LiaisonRecord.Kind.choices)
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    authority = forms.ModelChoiceField(
+        label=_("Authority"),
+        queryset=Recipient.objects.none(),
+        help_text=_("The organisation admin adds authorities on the Recipients page."),
+    )
+    officer = forms.CharField(
+        label=_("Officer or department"),
+        required=False,
+        max_length=200,
+        help_text=_("The front-line officer or department you dealt with, if it helps."),
+    )
+    summary = forms.CharField(
+        label=_("What was asked or said"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Keep it short: the request and the arguments, not the client's story."),
+    )
+    letter = forms.ModelChoiceField(
+        label=_("Letter or report sent"),
+        queryset=Letter.objects.none(),
+        required=False,
+        help_text=_("A letter drafted for this case. Sending it discloses what it contains."),
+    )
+    disclosure = forms.ChoiceField(
+        label=_("What the authority was told about the client"),
+        widget=forms.RadioSelect,
+        choices=[
+            (DISCLOSE_DATA, _("Some of the client's data (needs their consent)")),
+            (DISCLOSE_NOTHING, _("Nothing identifying")),
+        ],
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Data disclosed"),
+        required=False,
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what the authority needs, and only what the client agreed to."),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=LiaisonRecord.Outcome.choices,
+        initial=LiaisonRecord.Outcome.PENDING,
+    )
+    outcome_note = forms.CharField(
+        label=_("Outcome note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("When to chase the answer, if one is expected."),
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].queryset = _authorities(case)
+        self.fields["letter"].queryset = Letter.objects.filter(case=case).select_related("document")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("disclosure") == DISCLOSE_DATA and not data.get("categories"):
+            self.add_error("categories", _("Tick the data disclosed, or say nothing was."))
+        if data.get("disclosure") == DISCLOSE_NOTHING:
+            data["categories"] = []
+            if data.get("letter"):
+                self.add_error(
+                    "disclosure",
+                    _("A letter about the client discloses their data: tick what it contains."),
+                )
+        return data
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=LiaisonRecord.Outcome.choices)
+    outcome_note = forms.CharField(
+        label=_("Outcome note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    follow_up_on = forms.DateField(label=_("Follow up on"), required=False, widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class LetterTemplateForm(VersionedFormMixin, forms.ModelForm):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    class Meta:
+        model = LetterTemplate
+        fields = ["name", "kind", "language", "body", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 16})}
+
+    def validate_unique(self):
+        # The service checks the name, case-insensitively.
+        pass
+
+
+class LetterDraftForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    text = forms.CharField(
+        label=_("Text of the letter"),
+        widget=forms.Textarea(attrs={"rows": 20}),
+        help_text=_("Check every line: the PDF holds exactly this text."),
+    )
+
+
+class ObligationForm(VersionedFormMixin, forms.ModelForm):
+    class Meta:
+        model = ReportingObligation
+        fields = [
+            "authority",
+            "place",
+            "frequency",
+            "interval_days",
+            "start_date",
+            "end_date",
+            "note",
+        ]
+        widgets = {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].queryset = _authorities(case)
+        self.fields["authority"].required = False
+
+
+class ReportingEventForm(forms.Form):
+    date = forms.DateField(label=_("Reporting day"), widget=DateInput())
+    status = forms.ChoiceField(
+        label=_("What happened"), choices=ReportingEvent.Status.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why it was missed or excused, in a few words."),
+    )
+
+
+class FollowUpForm(forms.Form):
+    on = forms.DateField(label=_("Followed up on"), widget=DateInput())
+    note = forms.CharField(
+        label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

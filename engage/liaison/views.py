@@ -1,0 +1,322 @@
+"""Liaison records, letters and reporting obligations of a case, and the model letters: glue."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import Role
+from engage.accounts.permissions import role_required
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
+from engage.liaison import letters, services
+from engage.liaison.forms import (
+    FollowUpForm,
+    LetterDraftForm,
+    LetterTemplateForm,
+    LiaisonForm,
+    ObligationForm,
+    OutcomeForm,
+    ReportingEventForm,
+)
+from engage.liaison.models import (
+    LetterTemplate,
+    LiaisonRecord,
+    ReportingEvent,
+    ReportingObligation,
+)
+from engage.lib.concurrency import ConcurrentEditError
+from engage.lib.forms import apply_validation_error
+
+PAGE_SIZE = 25
+
+
+def _work_case(request: HttpRequest, pk: UUID):
+    return get_case_for_user(request.user, pk, for_work=True)
+
+
+def _read(request: HttpRequest, obj, case) -> None:
+    # Reading a case's record is reading the case file: audited like the case page.
+    record(request.user, AuditEvent.Action.VIEW, case, request=request)
+    record(request.user, AuditEvent.Action.VIEW, obj, request=request)
+
+
+# Liaison records
+
+
+@role_required(*CASE_WORKERS)
+def liaison_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = _work_case(request, pk)
+    initial = {"date": services.today()}
+    if chosen := request.GET.get("letter"):
+        initial.update(letter=chosen, kind=LiaisonRecord.Kind.LETTER, disclosure="share")
+    form = LiaisonForm(request.POST or None, case=case, initial=initial)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            liaison = services.record_liaison(
+                case,
+                by=request.user,
+                kind=data["kind"],
+                date=data["date"],
+                authority=data["authority"],
+                categories=data["categories"],
+                officer=data["officer"],
+                summary=data["summary"],
+                letter=data["letter"],
+                outcome=data["outcome"],
+                outcome_note=data["outcome_note"],
+                follow_up_on=data["follow_up_on"],
+                request=request,
+            )
+        except services.LiaisonRefused as refused:
+            refusal = str(refused)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Liaison recorded."))
+            return redirect(liaison)
+    context = {"case": case, "form": form, "refusal": refusal}
+    return render(request, "liaison/liaison_form.html", context, status=403 if refusal else 200)
+
+
+@role_required(*CASE_WORKERS)
+def liaison_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    liaison = get_case_object(request.user, LiaisonRecord, pk)
+    case = _work_case(request, liaison.case_id)
+    _read(request, liaison, case)
+    form = OutcomeForm(
+        request.POST or None,
+        initial={
+            "outcome": liaison.outcome,
+            "outcome_note": liaison.outcome_note,
+            "follow_up_on": liaison.follow_up_on,
+            "version": liaison.version,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_outcome(
+                liaison,
+                by=request.user,
+                outcome=data["outcome"],
+                outcome_note=data["outcome_note"],
+                follow_up_on=data["follow_up_on"],
+                expected_version=data["version"],
+                request=request,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_error(None, ConcurrentEditError.message)
+        else:
+            messages.success(request, _("Outcome saved."))
+            return redirect(liaison)
+    context = {
+        "liaison": liaison,
+        "case": case,
+        "share": liaison.share,
+        "form": form,
+        "late": liaison.follow_up_overdue_days(services.today()),
+    }
+    return render(request, "liaison/liaison_detail.html", context)
+
+
+# Letters
+
+
+@role_required(*CASE_WORKERS)
+def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = _work_case(request, pk)
+    templates = LetterTemplate.objects.of(case.organisation_id).filter(active=True)
+    template = None
+    if chosen := request.GET.get("template") or request.POST.get("template"):
+        try:
+            template = templates.get(pk=UUID(str(chosen)))
+        except (ValueError, LetterTemplate.DoesNotExist):
+            raise Http404 from None
+    initial = {"language": request.LANGUAGE_CODE}
+    if template is not None:
+        initial = {
+            "title": template.name,
+            "language": template.language,
+            "text": letters.draft(template, case, request.user, services.today()),
+        }
+    form = LetterDraftForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            letter = services.save_letter(
+                case,
+                by=request.user,
+                template=template,
+                title=data["title"],
+                text=data["text"],
+                language=data["language"],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Letter saved as a PDF in the case's documents. Nothing was sent."),
+            )
+            return redirect(f"{case.get_absolute_url()}?letter={letter.pk}#liaison")
+    drafting = template is not None or request.GET.get("blank") or request.method == "POST"
+    context = {
+        "case": case,
+        "form": form if drafting else None,
+        "templates": templates,
+        "template": template,
+    }
+    return render(request, "liaison/letter_form.html", context)
+
+
+# Reporting obligations
+
+
+@role_required(*CASE_WORKERS)
+def obligation_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = _work_case(request, pk)
+    form = ObligationForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            obligation = services.save_obligation(case, by=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Reporting obligation recorded."))
+            return redirect(obligation)
+    return render(request, "liaison/obligation_form.html", {"case": case, "form": form})
+
+
+@role_required(*CASE_WORKERS)
+def obligation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    obligation = get_case_object(request.user, ReportingObligation, pk)
+    case = _work_case(request, obligation.case_id)
+    form = ObligationForm(request.POST or None, instance=obligation, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_obligation(
+                case,
+                by=request.user,
+                data=form.cleaned_data,
+                obligation=obligation,
+                expected_version=form.expected_version,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        else:
+            messages.success(request, _("Reporting obligation saved."))
+            return redirect(obligation)
+    context = {"case": case, "form": form, "obligation": obligation}
+    return render(request, "liaison/obligation_form.html", context)
+
+
+@role_required(*CASE_WORKERS)
+def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    obligation = get_case_object(request.user, ReportingObligation, pk)
+    case = _work_case(request, obligation.case_id)
+    _read(request, obligation, case)
+    today = services.today()
+    form = ReportingEventForm(request.POST or None, initial={"date": today})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_reporting(
+                obligation,
+                by=request.user,
+                date=data["date"],
+                status=data["status"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Reporting day recorded."))
+            return redirect(obligation)
+    events = ReportingEvent.objects.filter(obligation=obligation)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "case": case,
+        "obligation": obligation,
+        "form": form,
+        "page": page,
+        "missed_days": obligation.missed_days(today),
+        "follow_up_form": FollowUpForm(initial={"on": today}),
+    }
+    return render(request, "liaison/obligation_detail.html", context)
+
+
+@role_required(*CASE_WORKERS)
+def follow_up(request: HttpRequest, pk: UUID) -> HttpResponse:
+    event = get_case_object(request.user, ReportingEvent, pk, case_path="obligation__case")
+    obligation = event.obligation
+    case = _work_case(request, obligation.case_id)
+    form = FollowUpForm(request.POST or None, initial={"on": services.today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.follow_up_missed(
+                event, by=request.user, on=form.cleaned_data["on"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Follow-up recorded."))
+            return redirect(obligation)
+    context = {"case": case, "obligation": obligation, "event": event, "form": form}
+    return render(request, "liaison/follow_up_form.html", context)
+
+
+# Model letters (the organisation admin's)
+
+
+@role_required(Role.ORG_ADMIN)
+def template_list(request: HttpRequest) -> HttpResponse:
+    templates = LetterTemplate.objects.of(request.user.organisation_id).order_by("name", "pk")
+    page = Paginator(templates, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "placeholders": letters.PLACEHOLDERS}
+    return render(request, "liaison/template_list.html", context)
+
+
+@role_required(Role.ORG_ADMIN)
+def template_new(request: HttpRequest) -> HttpResponse:
+    return _template_form(request, None)
+
+
+@role_required(Role.ORG_ADMIN)
+def template_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    template = get_object_or_404(LetterTemplate.objects.of(request.user.organisation_id), pk=pk)
+    return _template_form(request, template)
+
+
+def _template_form(request: HttpRequest, template: LetterTemplate | None) -> HttpResponse:
+    initial = {} if template else {"language": request.LANGUAGE_CODE}
+    form = LetterTemplateForm(request.POST or None, instance=template, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_template(
+                request.user.organisation,
+                by=request.user,
+                data=form.cleaned_data,
+                template=template,
+                expected_version=form.expected_version if template else None,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        else:
+            messages.success(request, _("Template saved."))
+            return redirect("liaison:templates")
+    context = {"form": form, "template": template, "placeholders": letters.PLACEHOLDERS}
+    return render(request, "liaison/template_form.html", context)

@@ -1,0 +1,239 @@
+"""Liaison records: the consent gate, the outcome, the pages and the audit trail."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from engage.audit.models import AuditEvent
+from engage.liaison import services
+from engage.liaison.models import LiaisonRecord
+from engage.lib.concurrency import ConcurrentEditError
+from engage.sharing import services as sharing
+from engage.sharing.models import Recipient, Share
+from tests.liaison.conftest import days_ago, give_consent, liaise
+
+pytestmark = pytest.mark.django_db
+
+
+def _nothing_sent():
+    return not LiaisonRecord.objects.exists() and not Share.objects.exists()
+
+
+class TestConsentGate:
+    def test_it_sends_the_consented_data_through_the_sharing_service(
+        self, active_case, alice, office, django_capture_on_commit_callbacks
+    ):
+        consent = give_consent(active_case, alice, office)
+        with django_capture_on_commit_callbacks(execute=True):
+            liaison = liaise(active_case, alice, office, categories=["identity"])
+        share = liaison.share
+        share.refresh_from_db()
+        assert share.recipient == office and share.consent == consent
+        assert share.purpose == "representation" and share.categories == ["identity"]
+        assert share.status == Share.Status.READY and "Sentinelgiven" in share.content
+        assert liaison.categories == ["identity"]
+        assert liaison.outcome == LiaisonRecord.Outcome.PENDING
+        assert AuditEvent.objects.filter(action="share", object_id=share.pk).exists()
+        created = AuditEvent.objects.get(action="create", object_id=liaison.pk)
+        assert created.detail == "disclosed"
+
+    def test_it_refuses_without_any_consent_and_stores_nothing(self, active_case, alice, office):
+        with pytest.raises(services.LiaisonRefused, match="no consent in force"):
+            liaise(active_case, alice, office)
+        assert _nothing_sent()
+        assert AuditEvent.objects.filter(action="share_refused", detail="no_consent").count() == 1
+
+    def test_it_refuses_with_a_consent_for_another_recipient(
+        self, organisation, active_case, alice, office
+    ):
+        court = Recipient.objects.create(organisation=organisation, name="Court", type="court")
+        give_consent(active_case, alice, court)
+        with pytest.raises(services.LiaisonRefused):
+            liaise(active_case, alice, office)
+        assert _nothing_sent()
+
+    def test_it_refuses_with_an_expired_consent(self, active_case, alice, office):
+        give_consent(active_case, alice, office, given_on=days_ago(100), expires_on=days_ago(1))
+        with pytest.raises(services.LiaisonRefused):
+            liaise(active_case, alice, office)
+        assert _nothing_sent()
+
+    def test_it_refuses_with_a_withdrawn_consent(self, active_case, alice, office):
+        consent = give_consent(active_case, alice, office)
+        sharing.withdraw_consent(consent, by=alice)
+        with pytest.raises(services.LiaisonRefused):
+            liaise(active_case, alice, office)
+        assert _nothing_sent()
+
+    def test_it_refuses_data_beyond_what_was_consented(self, active_case, alice, office):
+        give_consent(active_case, alice, office, categories=["identity"])
+        with pytest.raises(services.LiaisonRefused):
+            liaise(active_case, alice, office, categories=["identity", "health"])
+        assert _nothing_sent()
+
+    def test_it_refuses_a_consent_for_a_referral_instead(self, active_case, alice, office):
+        give_consent(active_case, alice, office, purpose="referral")
+        with pytest.raises(services.LiaisonRefused):
+            liaise(active_case, alice, office)
+        assert _nothing_sent()
+
+    def test_it_never_discloses_to_immigration_enforcement(self, active_case, alice, police):
+        with pytest.raises(services.LiaisonRefused, match="never releases"):
+            liaise(active_case, alice, police, categories=["identity"])
+        assert _nothing_sent()
+        refused = AuditEvent.objects.get(action="share_refused", detail="enforcement")
+        assert refused.high_severity
+
+    def test_it_records_liaison_with_enforcement_that_discloses_nothing(
+        self, active_case, alice, police
+    ):
+        liaison = liaise(active_case, alice, police, categories=[], kind="reporting")
+        assert liaison.share is None and not liaison.disclosed
+        created = AuditEvent.objects.get(action="create", object_id=liaison.pk)
+        assert created.detail == "not_disclosed"
+
+
+class TestRules:
+    def test_it_refuses_a_recipient_that_is_not_an_authority(
+        self, organisation, active_case, alice
+    ):
+        shelter = Recipient.objects.create(
+            organisation=organisation, name="Shelter", type="housing"
+        )
+        with pytest.raises(ValidationError) as error:
+            liaise(active_case, alice, shelter, categories=[])
+        assert "authority" in error.value.error_dict
+
+    def test_it_refuses_another_organisations_authority(
+        self, other_organisation, active_case, alice
+    ):
+        theirs = Recipient.objects.create(
+            organisation=other_organisation, name="Their office", type="authority"
+        )
+        with pytest.raises(ValidationError):
+            liaise(active_case, alice, theirs, categories=[])
+
+    def test_it_refuses_future_dates_and_a_follow_up_before_the_liaison(
+        self, active_case, alice, office
+    ):
+        with pytest.raises(ValidationError) as error:
+            liaise(active_case, alice, office, categories=[], date=days_ago(-1))
+        assert "date" in error.value.error_dict
+        with pytest.raises(ValidationError) as error:
+            liaise(active_case, alice, office, categories=[], follow_up_on=days_ago(5))
+        assert "follow_up_on" in error.value.error_dict
+
+    def test_it_records_the_outcome_and_refuses_a_stale_version(self, active_case, alice, office):
+        liaison = liaise(active_case, alice, office, categories=[], follow_up_on=days_ago(0))
+        services.record_outcome(
+            liaison,
+            by=alice,
+            outcome="favourable",
+            outcome_note="Released onto the pilot",
+            follow_up_on=None,
+            expected_version=1,
+        )
+        liaison.refresh_from_db()
+        assert liaison.outcome == "favourable" and liaison.outcome_note == "Released onto the pilot"
+        assert liaison.version == 2
+        with pytest.raises(ConcurrentEditError):
+            services.record_outcome(
+                liaison,
+                by=alice,
+                outcome="unfavourable",
+                outcome_note="",
+                follow_up_on=None,
+                expected_version=1,
+            )
+        assert AuditEvent.objects.filter(
+            action="update", object_id=liaison.pk, detail="outcome=favourable"
+        ).exists()
+
+    def test_it_keeps_the_summary_encrypted(self, active_case, alice, office):
+        from django.db import connection
+
+        liaise(active_case, alice, office, categories=[], summary="Sentinelsummary")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT summary FROM liaison_liaisonrecord")
+            (stored,) = cursor.fetchone()
+        assert "Sentinelsummary" not in stored
+
+
+class TestPages:
+    def _post(self, client, case, authority, **extra):
+        data = {
+            "kind": "release",
+            "date": days_ago(1).isoformat(),
+            "authority": authority.pk,
+            "summary": "Release request",
+            "disclosure": "share",
+            "categories": ["identity"],
+            "outcome": "pending",
+            **extra,
+        }
+        return client.post(f"/liaison/cases/{case.pk}/new/", data)
+
+    def test_it_shows_the_refusal_next_to_the_form_and_stores_nothing(
+        self, as_user, active_case, alice, office
+    ):
+        response = self._post(as_user(alice), active_case, office)
+        assert response.status_code == 403
+        body = response.content.decode()
+        assert 'id="refusal"' in body and "no consent in force" in body
+        assert "Record consent" in body and 'name="summary"' in body
+        assert _nothing_sent()
+
+    def test_it_refuses_enforcement_on_the_page(self, as_user, active_case, alice, police):
+        response = self._post(as_user(alice), active_case, police)
+        assert response.status_code == 403 and "never releases" in response.content.decode()
+        assert _nothing_sent()
+
+    def test_it_records_liaison_and_shows_it_on_the_case_page(
+        self, as_user, active_case, alice, office
+    ):
+        give_consent(active_case, alice, office)
+        client = as_user(alice)
+        response = self._post(client, active_case, office, follow_up_on=days_ago(0).isoformat())
+        liaison = LiaisonRecord.objects.get()
+        assert response.status_code == 302 and response.url == liaison.get_absolute_url()
+        body = client.get(liaison.get_absolute_url()).content.decode()
+        assert "Release request" in body and "Identity" in body
+        body = client.get(active_case.get_absolute_url()).content.decode()
+        assert 'id="liaison"' in body and "Migration office" in body and "Release request" in body
+
+    def test_it_shows_errors_next_to_the_fields(self, as_user, active_case, alice, office):
+        response = self._post(
+            as_user(alice), active_case, office, categories=[], date=days_ago(-3).isoformat()
+        )
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "id_categories_error" in body
+        assert not LiaisonRecord.objects.exists()
+
+    def test_it_updates_the_outcome_from_the_page(self, as_user, active_case, alice, office):
+        liaison = liaise(active_case, alice, office, categories=[])
+        client = as_user(alice)
+        response = client.post(
+            liaison.get_absolute_url(),
+            {"outcome": "no_answer", "outcome_note": "Chased twice", "version": 1},
+        )
+        assert response.status_code == 302
+        liaison.refresh_from_db()
+        assert liaison.outcome == "no_answer"
+        stale = client.post(
+            liaison.get_absolute_url(), {"outcome": "favourable", "outcome_note": "", "version": 1}
+        )
+        assert "Someone else changed this record" in stale.content.decode()
+
+    def test_it_gives_404_to_another_organisation(
+        self, as_user, active_case, alice, charlie, office
+    ):
+        liaison = liaise(active_case, alice, office, categories=[])
+        client = as_user(charlie)
+        assert client.get(liaison.get_absolute_url()).status_code == 404
+        assert client.get(f"/liaison/cases/{active_case.pk}/new/").status_code == 404
+
+    def test_it_audits_reading_a_record(self, as_user, active_case, alice, office):
+        liaison = liaise(active_case, alice, office, categories=[])
+        as_user(alice).get(liaison.get_absolute_url())
+        assert AuditEvent.objects.filter(action="view", object_id=liaison.pk).exists()
+        assert AuditEvent.objects.filter(action="view", object_id=active_case.pk).exists()
