@@ -1,0 +1,222 @@
+"""Model letters: the placeholders are the only thing a template can do; the letter as a PDF."""
+
+from io import BytesIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from pypdf import PdfReader
+
+from engage.audit.models import AuditEvent
+from engage.documents import storage
+from engage.documents.models import Document
+from engage.liaison import letters, services
+from engage.liaison.models import Letter, LetterTemplate, LiaisonRecord
+from tests.liaison.conftest import TODAY, days_ago, give_consent
+
+pytestmark = pytest.mark.django_db
+
+BODY = (
+    "Re: {{ client_name }} ({{ case_reference }})\n\n"
+    "{{organisation}} asks that the client be released onto the pilot.\n\n"
+    "{{ today }}\n{{ case_manager }}"
+)
+
+
+def _template(organisation, ada, **data):
+    values = {"name": "Release request", "kind": "letter", "language": "en", "body": BODY}
+    values.update(data)
+    return services.save_template(organisation, by=ada, data=values)
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+
+
+class TestTemplateSafety:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "{% load static %}{% static 'x' %}",
+            "{% for c in cases %}{{ c }}{% endfor %}",
+            "{{ case.person.document_number }}",
+            "{{ client_name|upper }}",
+            "{{ settings.SECRET_KEY }}",
+            "{{ password }}",
+            "{# a comment #}",
+            "{% debug %}",
+        ],
+    )
+    def test_it_refuses_anything_but_the_placeholders(self, organisation, ada, body):
+        with pytest.raises(ValidationError) as error:
+            _template(organisation, ada, body=f"Dear officer, {body}")
+        assert "body" in error.value.error_dict
+        assert not LetterTemplate.objects.exists()
+
+    def test_it_accepts_the_documented_placeholders(self, organisation, ada):
+        template = _template(organisation, ada)
+        assert template.body == BODY
+        assert AuditEvent.objects.filter(action="create", object_id=template.pk).exists()
+
+    def test_it_fills_in_the_placeholders_and_nothing_else(self, active_case, alice, ada):
+        template = _template(active_case.organisation, ada)
+        text = letters.draft(template, active_case, alice, TODAY)
+        assert text.startswith(f"Re: Sentinelgiven Sentinelfamily ({active_case.reference})")
+        assert active_case.organisation.name in text and "Alice" in text
+        assert "{{" not in text
+
+    def test_a_value_that_looks_like_a_placeholder_stays_text(self, active_case, alice, ada):
+        # A client's name is data, never read as template syntax (one pass, no re-reading).
+        active_case.person.given_name = "{{ case_reference }}{% debug %}"
+        template = _template(active_case.organisation, ada)
+        text = letters.draft(template, active_case, alice, TODAY)
+        assert "{{ case_reference }}{% debug %} Sentinelfamily" in text
+
+    def test_it_writes_the_date_in_the_templates_language(self, active_case, alice, ada):
+        template = _template(
+            active_case.organisation, ada, name="Demande", language="fr", body="Le {{ today }}"
+        )
+        text = letters.draft(template, active_case, alice, TODAY.replace(month=3, day=4))
+        assert text == f"Le 4 mars {TODAY.year}"
+
+    def test_it_refuses_a_second_template_of_the_same_name(self, organisation, ada):
+        _template(organisation, ada)
+        with pytest.raises(ValidationError) as error:
+            _template(organisation, ada, name="release REQUEST")
+        assert "name" in error.value.error_dict
+
+
+class TestLetters:
+    def test_it_saves_the_letter_as_an_encrypted_pdf_without_metadata(
+        self, active_case, alice, ada
+    ):
+        template = _template(active_case.organisation, ada)
+        text = letters.draft(template, active_case, alice, TODAY) + "\n<b>not bold</b>"
+        letter = services.save_letter(
+            active_case,
+            by=alice,
+            template=template,
+            title="Release request",
+            text=text,
+            language="en",
+        )
+        document = letter.document
+        assert document.case == active_case and document.content_type == "application/pdf"
+        stored = storage.path_for(document.pk).read_bytes()
+        assert not stored.startswith(b"%PDF") and b"Sentinelgiven" not in stored
+        pdf = storage.load(document.pk)
+        reader = PdfReader(BytesIO(pdf))
+        assert not reader.metadata  # no producer, no title, no dates
+        written = _text(pdf)
+        assert "Sentinelgiven Sentinelfamily" in written and "<b>not bold</b>" in written
+        assert AuditEvent.objects.filter(action="create", object_id=letter.pk).exists()
+        # Saving is not sending: no share, no liaison.
+        assert not LiaisonRecord.objects.exists()
+
+    def test_sending_a_letter_needs_the_data_it_contains_to_be_consented(
+        self, active_case, alice, ada, office
+    ):
+        letter = services.save_letter(
+            active_case,
+            by=alice,
+            template=None,
+            title="Report",
+            text="About the client",
+            language="en",
+        )
+        with pytest.raises(ValidationError) as error:
+            services.record_liaison(
+                active_case,
+                by=alice,
+                kind="letter",
+                date=days_ago(0),
+                authority=office,
+                categories=[],
+                letter=letter,
+            )
+        assert "categories" in error.value.error_dict
+        with pytest.raises(services.LiaisonRefused):
+            services.record_liaison(
+                active_case,
+                by=alice,
+                kind="letter",
+                date=days_ago(0),
+                authority=office,
+                categories=["identity"],
+                letter=letter,
+            )
+        give_consent(active_case, alice, office)
+        sent = services.record_liaison(
+            active_case,
+            by=alice,
+            kind="letter",
+            date=days_ago(0),
+            authority=office,
+            categories=["identity", "migration"],
+            letter=letter,
+        )
+        assert sent.letter == letter and sent.share is not None
+
+    def test_it_drafts_from_a_template_and_saves_from_the_page(
+        self, as_user, active_case, alice, ada
+    ):
+        template = _template(active_case.organisation, ada)
+        client = as_user(alice)
+        url = f"/liaison/cases/{active_case.pk}/letters/new/"
+        body = client.get(url).content.decode()
+        assert "Release request" in body and "blank page" in body
+        body = client.get(url, {"template": template.pk}).content.decode()
+        assert "Sentinelgiven Sentinelfamily" in body
+        response = client.post(
+            url,
+            {
+                "template": template.pk,
+                "title": "Release request",
+                "language": "en",
+                "text": "Edited text for Sentinelgiven",
+            },
+        )
+        letter = Letter.objects.get()
+        assert response.status_code == 302 and f"letter={letter.pk}" in response.url
+        assert (
+            _text(storage.load(letter.document_id))
+            .strip()
+            .startswith(active_case.organisation.name)
+        )
+        body = client.get(active_case.get_absolute_url()).content.decode()
+        assert "Record sending it" in body
+        assert Document.objects.filter(case=active_case).count() == 1
+
+    def test_it_gives_404_for_another_organisations_template(
+        self, as_user, active_case, alice, other_organisation, olga
+    ):
+        theirs = _template(other_organisation, olga, name="Theirs")
+        url = f"/liaison/cases/{active_case.pk}/letters/new/"
+        assert as_user(alice).get(url, {"template": theirs.pk}).status_code == 404
+
+
+class TestTemplatePages:
+    def test_the_admin_creates_a_template_and_sees_errors_next_to_the_body(self, as_user, ada):
+        client = as_user(ada)
+        response = client.post(
+            "/liaison/templates/new/",
+            {
+                "name": "Bad",
+                "kind": "letter",
+                "language": "en",
+                "body": "{% debug %}",
+                "active": "on",
+            },
+        )
+        assert response.status_code == 200 and "id_body_error" in response.content.decode()
+        response = client.post(
+            "/liaison/templates/new/",
+            {"name": "Good", "kind": "report", "language": "fr", "body": BODY, "active": "on"},
+        )
+        assert response.status_code == 302
+        body = client.get("/liaison/templates/").content.decode()
+        assert "Good" in body and "client_name" in body
+
+    def test_another_organisation_gets_404(self, as_user, organisation, ada, olga, alice):
+        template = _template(organisation, ada)
+        assert as_user(olga).get(f"/liaison/templates/{template.pk}/edit/").status_code == 404
+        assert as_user(alice).get("/liaison/templates/").status_code == 404
