@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "engage.cases",
     "engage.sharing",
     "engage.directory",
+    "engage.liaison",
     "engage.documents",
     "engage.history",
     "engage.privacy",

@@ -27,6 +27,7 @@ _NAVIGATION = [
     (_("Eligibility"), "cases:eligibility", (Role.ORG_ADMIN,)),
     (_("Data requests"), "sharing:requests", (Role.SUPERVISOR, Role.ORG_ADMIN)),
     (_("Recipients"), "sharing:recipients", (Role.ORG_ADMIN,)),
+    (_("Letter templates"), "liaison:templates", (Role.ORG_ADMIN,)),
     (_("Audit log"), "audit_log", (Role.ORG_ADMIN,)),
     (_("Import and export"), "imports:index", (Role.ORG_ADMIN,)),
     (_("Evidence"), "mel:pilot", (Role.SUPERVISOR, Role.ORG_ADMIN)),

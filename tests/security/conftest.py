@@ -16,6 +16,7 @@ from engage.directory import services as directory
 from engage.documents.services import attach
 from engage.imports import services as imports
 from engage.imports.models import SavedMapping
+from engage.liaison import services as liaison
 from engage.sharing import services as sharing
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
 from tests.documents.test_documents import png_bytes
@@ -142,6 +143,36 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     referral = directory.make_referral(
         case, by=charlie, service=service, made_on=days_ago(1), categories=[]
     )
+    authority = Recipient.objects.create(
+        organisation=organisation, name=f"{FOREIGN} migration office", type="authority"
+    )
+    liaison_record = liaison.record_liaison(
+        case,
+        by=charlie,
+        kind="meeting",
+        date=days_ago(1),
+        authority=authority,
+        categories=[],
+        summary=f"{FOREIGN} liaison summary",
+    )
+    obligation = liaison.save_obligation(
+        case,
+        by=charlie,
+        data={
+            "place": f"{FOREIGN} police station",
+            "frequency": "weekly",
+            "start_date": days_ago(7),
+            "note": f"{FOREIGN} reporting note",
+        },
+    )
+    reporting_event = liaison.record_reporting(
+        obligation, by=charlie, date=days_ago(7), status="missed", note=f"{FOREIGN} missed"
+    )
+    letter_template = liaison.save_template(
+        organisation,
+        by=olga,
+        data={"name": f"{FOREIGN} letter", "kind": "letter", "language": "en", "body": "Hello"},
+    )
     api_token, _secret = create_token(charlie, name=f"{FOREIGN} token", expires_on=days_ago(-30))
     import_job = imports.upload(
         organisation,
@@ -162,6 +193,10 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
         "service": service,
         "contact_person": contact_person,
         "referral": referral,
+        "liaison_record": liaison_record,
+        "obligation": obligation,
+        "reporting_event": reporting_event,
+        "letter_template": letter_template,
         "organisation": organisation,
         "case": case,
         "person": case.person,

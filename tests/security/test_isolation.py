@@ -88,6 +88,14 @@ OBJECT_FOR_URL = {
     "directory:contact_remove": "contact_person",
     "directory:referral_new": "case",
     "directory:referral": "referral",
+    "liaison:record_new": "case",
+    "liaison:record": "liaison_record",
+    "liaison:letter_new": "case",
+    "liaison:obligation_new": "case",
+    "liaison:obligation": "obligation",
+    "liaison:obligation_edit": "obligation",
+    "liaison:follow_up": "reporting_event",
+    "liaison:template_edit": "letter_template",
 }
 # Objects of the network, not of an organisation (evaluation cycles and their snapshots): the
 # network coordinator reaches them all, everyone else gets 404 whatever the id. They are walked
@@ -317,6 +325,7 @@ def test_it_lists_no_one_of_another_organisation(foreign, ada, bob, alice, olga,
             "/sharing/requests/new/",
             "/directory/",
             "/directory/statistics/",
+            "/liaison/templates/",
             f"/audit/?actor={foreign['user'].pk}",
             "/audit/",
         ],

@@ -11,6 +11,8 @@ from django.urls import reverse
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active, to_screening
 from engage.directory import services as directory
+from engage.liaison import services as liaison
+from engage.sharing.models import Recipient
 
 CM, SUP, ADMIN, NET = "case_manager", "supervisor", "org_admin", "network_coordinator"
 
@@ -59,6 +61,14 @@ MATRIX = [
     _row("directory:contact_new", "service", 404, 200, 200, 404),
     _row("directory:referral_new", "case", 200, 200, 404, 404),
     _row("directory:referral", "referral", 200, 200, 404, 404),
+    # Liaison is case work; the model letters are the organisation admin's.
+    _row("liaison:record_new", "case", 200, 200, 404, 404),
+    _row("liaison:record", "liaison_record", 200, 200, 404, 404),
+    _row("liaison:letter_new", "case", 200, 200, 404, 404),
+    _row("liaison:obligation_new", "case", 200, 200, 404, 404),
+    _row("liaison:obligation", "obligation", 200, 200, 404, 404),
+    _row("liaison:templates", None, 404, 404, 200, 404),
+    _row("liaison:template_new", None, 404, 404, 200, 404),
     # Approvals are a supervisor's.
     _row("cases:inclusion_review", "decision", 404, 200, 404, 404),
     _row("cases:closure_review", "closure", 404, 200, 404, 404),
@@ -87,6 +97,17 @@ def own(organisation, alice, bob) -> dict:
     made = directory.make_referral(
         case, by=alice, service=service, made_on=days_ago(0), categories=[]
     )
+    authority = Recipient.objects.create(
+        organisation=organisation, name="Migration office", type="authority"
+    )
+    liaison_record = liaison.record_liaison(
+        case, by=alice, kind="call", date=days_ago(0), authority=authority, categories=[]
+    )
+    obligation = liaison.save_obligation(
+        case,
+        by=alice,
+        data={"place": "Police station", "frequency": "weekly", "start_date": days_ago(0)},
+    )
     return {
         "case": case,
         "plan": plan,
@@ -94,6 +115,8 @@ def own(organisation, alice, bob) -> dict:
         "decision": decision,
         "service": service,
         "referral": made,
+        "liaison_record": liaison_record,
+        "obligation": obligation,
     }
 
 
