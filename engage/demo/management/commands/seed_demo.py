@@ -5,6 +5,7 @@ from django.db import transaction
 from engage.accounts import services as accounts
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.demo.cases import seed_cases
+from engage.demo.liaison import seed_liaison, seed_templates
 from engage.demo.pilots import PILOTS, DemoPilot
 from engage.demo.services import seed_referrals, seed_services
 from engage.lib.scoping import scopes_disabled
@@ -122,6 +123,10 @@ class Command(BaseCommand):
         services = seed_services(organisation, city=pilot.cities[0], by=supervisor)
         if with_referrals and (made := seed_referrals(organisation, services)):
             self.stdout.write(f"  {pilot.code}: {len(services)} services, {made} referrals")
+        admin = User.objects.get(username=f"{pilot.code.lower()}-admin")
+        seed_templates(organisation, by=admin)
+        if with_referrals and (made := seed_liaison(organisation, city=pilot.cities[0])):
+            self.stdout.write(f"  {pilot.code}: reporting and liaison on {made} cases")
 
     def _print_logins(self, logins: list[tuple[str, list[str]]], password: str) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
