@@ -19,54 +19,50 @@ from engage.liaison.models import LetterTemplate, ReportingObligation
 from engage.sharing import services as sharing
 from engage.sharing.models import Recipient, RecipientType
 
-RELEASE_EN = """To the {{ organisation }} liaison officer's counterpart at the migration office,
-
-Re: {{ client_name }}, our reference {{ case_reference }}
-
-{{ client_name }} takes part in our community-based case management programme. They meet
-their case manager every week, keep their appointments and comply with their reporting
-obligations. We ask that they be released and supported in the community while their case is
-decided: case management lets them engage with the procedure at a fraction of the cost of
-detention.
-
-We remain at your disposal for any question.
-
-{{ today }}
-{{ case_manager }}, case manager, {{ organisation }}"""
-
-REPORT_EN = """Report on engagement: {{ client_name }} ({{ case_reference }})
-
-Since joining the programme, {{ client_name }} has kept in regular contact with their case
-manager and attended the appointments asked of them.
-
-[Describe the engagement and the steps taken, in a few lines.]
-
-{{ today }}
-{{ case_manager }}, {{ organisation }}"""
-
-RELEASE_FR = """À l'attention de l'Office des étrangers,
-
-Objet : {{ client_name }}, notre référence {{ case_reference }}
-
-{{ client_name }} participe à notre programme d'accompagnement dans la communauté. Cette
-personne rencontre chaque semaine son accompagnateur, se présente à ses rendez-vous et respecte
-ses obligations de présentation. Nous demandons qu'elle soit libérée et accompagnée dans la
-communauté pendant l'examen de son dossier.
-
-Nous restons à votre disposition pour toute question.
-
-Le {{ today }}
-{{ case_manager }}, {{ organisation }}"""
-
-REPORT_FR = """Rapport de suivi : {{ client_name }} ({{ case_reference }})
-
-Depuis son entrée dans le programme, {{ client_name }} garde un contact régulier avec son
-accompagnateur et se présente aux rendez-vous demandés.
-
-[Décrivez l'engagement et les démarches en quelques lignes.]
-
-Le {{ today }}
-{{ case_manager }}, {{ organisation }}"""
+# One line per paragraph: the PDF keeps the case manager's line breaks as they are.
+RELEASE_EN = "\n\n".join(
+    [
+        "To the migration office,",
+        "Re: {{ client_name }}, our reference {{ case_reference }}",
+        "{{ client_name }} takes part in our community-based case management programme. They "
+        "meet their case manager every week, keep their appointments and comply with their "
+        "reporting obligations. We ask that they be released and supported in the community "
+        "while their case is decided: case management lets them engage with the procedure at "
+        "a fraction of the cost of detention.",
+        "We remain at your disposal for any question.",
+        "{{ today }}\n{{ case_manager }}, case manager, {{ organisation }}",
+    ]
+)
+REPORT_EN = "\n\n".join(
+    [
+        "Report on engagement: {{ client_name }} ({{ case_reference }})",
+        "Since joining the programme, {{ client_name }} has kept in regular contact with their "
+        "case manager and attended the appointments asked of them.",
+        "[Describe the engagement and the steps taken, in a few lines.]",
+        "{{ today }}\n{{ case_manager }}, {{ organisation }}",
+    ]
+)
+RELEASE_FR = "\n\n".join(
+    [
+        "À l'attention de l'Office des étrangers,",
+        "Objet : {{ client_name }}, notre référence {{ case_reference }}",
+        "{{ client_name }} participe à notre programme d'accompagnement dans la communauté. "
+        "Cette personne rencontre chaque semaine son accompagnateur, se présente à ses "
+        "rendez-vous et respecte ses obligations de présentation. Nous demandons qu'elle soit "
+        "libérée et accompagnée dans la communauté pendant l'examen de son dossier.",
+        "Nous restons à votre disposition pour toute question.",
+        "Le {{ today }}\n{{ case_manager }}, {{ organisation }}",
+    ]
+)
+REPORT_FR = "\n\n".join(
+    [
+        "Rapport de suivi : {{ client_name }} ({{ case_reference }})",
+        "Depuis son entrée dans le programme, {{ client_name }} garde un contact régulier avec "
+        "son accompagnateur et se présente aux rendez-vous demandés.",
+        "[Décrivez l'engagement et les démarches en quelques lignes.]",
+        "Le {{ today }}\n{{ case_manager }}, {{ organisation }}",
+    ]
+)
 
 TEMPLATES = {
     "en": (("Release request", "letter", RELEASE_EN), ("Engagement report", "report", REPORT_EN)),
