@@ -161,6 +161,14 @@ class TestPages:
         body = client.get(obligation.get_absolute_url()).content.decode()
         assert "No reporting day recorded yet." in body
 
+    def test_the_org_admin_sees_that_there_is_an_obligation_but_not_where(
+        self, as_user, active_case, alice, ada
+    ):
+        weekly(active_case, alice, days_ago(8))
+        body = as_user(ada).get(active_case.get_absolute_url()).content.decode()
+        assert 'id="liaison"' in body and "Reporting obligation" in body
+        assert "Rue Royale" not in body
+
     def test_it_records_reporting_days_and_follow_ups_from_the_pages(
         self, as_user, active_case, alice
     ):
