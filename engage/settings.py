@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "engage.cases",
     "engage.sharing",
     "engage.directory",
+    "engage.network",
     "engage.liaison",
     "engage.documents",
     "engage.history",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", audit_log, name="audit_log"),
     path("sharing/", include("engage.sharing.urls")),
     path("directory/", include("engage.directory.urls")),
+    path("network/", include("engage.network.urls")),
     path("liaison/", include("engage.liaison.urls")),
     path("privacy/", include("engage.privacy.urls")),
     path("documents/", include("engage.documents.urls")),

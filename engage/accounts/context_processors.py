@@ -21,6 +21,7 @@ _NAVIGATION = [
     (_("Cases"), "cases:list", (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)),
     (_("Approvals"), "cases:approvals", (Role.SUPERVISOR,)),
     (_("Services"), "directory:list", tuple(Role)),
+    (_("Network building"), "network:stakeholders", tuple(Role)),
     (_("Users"), "accounts:user_list", (Role.ORG_ADMIN,)),
     (_("Teams"), "accounts:team_list", (Role.ORG_ADMIN,)),
     (_("Organisation"), "accounts:organisation_edit", (Role.ORG_ADMIN,)),

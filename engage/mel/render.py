@@ -6,6 +6,8 @@ import json
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from engage.mel import parts
+
 NAMES = {
     "BEN-01": _("Active caseload"),
     "BEN-02": _("New clients"),
@@ -177,12 +179,29 @@ def charts(report: dict) -> dict:
     }
 
 
+def name_of(indicator_id: str) -> str:
+    return NAMES.get(indicator_id) or parts.name_of(indicator_id) or indicator_id
+
+
 def _context(report: dict) -> dict:
-    indicators = [
-        {**indicator, "name": NAMES.get(indicator["id"], indicator["id"])}
-        for indicator in report["indicators"]
+    """The indicators of the cases, and each registered part's own (shown with or without case
+    data: a period with no client may still have network activities)."""
+    named = [{**indicator, "name": name_of(indicator["id"])} for indicator in report["indicators"]]
+    sections = [
+        {
+            "template": part.template,
+            "indicators": [i for i in named if parts.part_of(i["id"]) is part],
+            "data": report.get(part.key),
+        }
+        for part in parts.registered()
     ]
-    return {"report": report, "indicators": indicators, "charts": charts(report)}
+    indicators = [i for i in named if parts.part_of(i["id"]) is None]
+    return {
+        "report": report,
+        "indicators": indicators,
+        "sections": sections,
+        "charts": charts(report),
+    }
 
 
 def as_html(report: dict) -> str:
@@ -207,13 +226,16 @@ def as_xlsx(report: dict) -> bytes:
     sheet.append([])
     sheet.append(["id", "indicator", "numerator", "denominator", "value", "withheld"])
     for indicator in report["indicators"]:
-        sheet.append(_line(indicator, str(NAMES.get(indicator["id"], ""))))
+        sheet.append(_line(indicator, str(name_of(indicator["id"]))))
     breakdowns = book.create_sheet("Breakdowns")
     breakdowns.append(["id", "by", "key", "numerator", "denominator", "value", "withheld"])
     for indicator in report["indicators"]:
         for dimension, cells in indicator.get("by", {}).items():
             for cell in cells:
                 breakdowns.append([indicator["id"], dimension, *_line(cell, cell["key"])[1:]])
+    for part in parts.registered():
+        if part.xlsx is not None:
+            part.xlsx(book, report)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -233,8 +255,7 @@ def _line(cell: dict, label: str) -> list:
 def indicator_rows(report: dict) -> list[dict]:
     """The report's indicators with their names, for the tables of a page."""
     return [
-        {**indicator, "name": NAMES.get(indicator["id"], indicator["id"])}
-        for indicator in report["indicators"]
+        {**indicator, "name": name_of(indicator["id"])} for indicator in report["indicators"]
     ]
 
 

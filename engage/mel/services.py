@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.mel import disclosure, indicators, render, submission
+from engage.mel import disclosure, indicators, parts, render, submission
 from engage.mel.dataset import COLUMNS, derive_rows
 from engage.mel.models import DatasetRow, Submission
 
@@ -200,6 +200,10 @@ def report_for(
     baseline = baseline or indicators.baseline_before(start, end)
     rows = rows_for(pilots, source=source, end=end)
     result = report(rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline)
+    # Parts of other apps (the network's NET-* and cost comparison, from live records): the
+    # network's own records count in the coordinator's and the command line's reports.
+    network = by is None or by.role == Role.NETWORK_COORDINATOR
+    parts.extend(result, start=start, end=end, pilots=pilots, network=network)
     if level == "exact":
         record_exact(
             by, start=start, end=end, source=source, pilots=pilots, channel=channel,

@@ -1,0 +1,190 @@
+"""The cost comparison for advocacy: a day in detention against a programme client-day.
+
+- **Client-days** of an organisation over a budget period `[a, b]` (dates, both included): for
+  every enrollment of the organisation with an inclusion date, the days it was in the programme
+  within the period, counting the inclusion day and the closure day: `min(closure or b, b) -
+  max(inclusion, a) + 1` when positive. An enrollment included and closed on the same day is
+  one client-day; an open one counts up to `b`. Referral and screening days do not count.
+- **Cost per client-day** of a country: the sum of its pilots' budgets whose period lies inside
+  the report's period and is over (ends before today, so no day is still to come), divided by
+  the sum of their client-days over those budget periods.
+- **A day in detention**: the figure entered for the country with the latest year not after the
+  report's end; none if only later years exist.
+
+No comparison (a reason instead) without a detention figure, without a budget, with budgets in
+several currencies or in another currency than the detention figure (nothing is converted),
+with no client-day, or, at `network` and `public` level, when fewer clients than the level's
+minimum denominator make up the client-days (a cost per client-day of a handful of people is
+not evidence, and its base would be a count about people).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from engage.accounts.models import Organisation
+from engage.cases.models import Case
+from engage.lib.scoping import organisation_scope
+from engage.mel import disclosure
+from engage.mel.indicators import percentage
+from engage.network.indicators import Period
+from engage.network.models import DetentionCost, ProgrammeBudget
+
+CENT = Decimal("0.01")
+# At exact level a comparison on fewer clients than this is shown, flagged as a small base.
+SMALL_BASE = disclosure.LEVELS["network"].minimum_denominator
+
+
+@dataclass(frozen=True)
+class Stay:
+    """An enrollment's days in the programme: from inclusion to closure (None: still open)."""
+
+    case_id: object
+    included_on: datetime.date
+    closed_on: datetime.date | None
+
+
+def days_within(stay: Stay, first: datetime.date, last: datetime.date) -> int:
+    """The days of `stay` within [first, last], both ends included."""
+    begin = max(stay.included_on, first)
+    finish = min(stay.closed_on or last, last)
+    return max((finish - begin).days + 1, 0)
+
+
+def client_days(stays: list[Stay], first: datetime.date, last: datetime.date) -> tuple[int, set]:
+    """Σ days within [first, last] over the stays, and the enrollments with at least one."""
+    total, clients = 0, set()
+    for stay in stays:
+        days = days_within(stay, first, last)
+        if days:
+            total += days
+            clients.add(stay.case_id)
+    return total, clients
+
+
+def stays_of(organisation: Organisation, first: datetime.date, last: datetime.date) -> list[Stay]:
+    """The organisation's enrollments in the programme at some point of [first, last].
+
+    Read in the organisation's own scope (the report runs for the network coordinator too),
+    dates only: no person is loaded."""
+    with organisation_scope(organisation.pk):
+        rows = (
+            Case.objects.filter(organisation=organisation, inclusion_date__isnull=False)
+            .filter(inclusion_date__lte=last)
+            .filter(Q(closure_date__isnull=True) | Q(closure_date__gte=first))
+            .values_list("pk", "inclusion_date", "closure_date")
+        )
+        return [Stay(pk, included, closed) for pk, included, closed in rows]
+
+
+def detention_cost_for(country: str, year: int) -> DetentionCost | None:
+    return (
+        DetentionCost.objects.filter(country=country, year__lte=year).order_by("-year").first()
+    )
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def comparison(
+    *, start: str, end: str, pilots: list[str], level: str, today: datetime.date | None = None
+) -> dict:
+    """The cost comparison of the report, per country of the pilots in scope, as data."""
+    today = today or timezone.localdate()
+    period = Period.of_months(start, end)
+    shown_level = disclosure.LEVELS[level]
+    organisations = list(Organisation.objects.filter(code__in=pilots).order_by("code"))
+    by_country: dict[str, list[Organisation]] = defaultdict(list)
+    for organisation in organisations:
+        by_country[organisation.country.code].append(organisation)
+    countries = []
+    for country, members in sorted(by_country.items()):
+        budgets = list(
+            ProgrammeBudget.objects.filter(
+                organisation__in=members,
+                start__gte=period.first,
+                end__lte=period.last,
+                end__lt=today,
+            ).select_related("organisation").order_by("start")
+        )
+        days, clients = 0, set()
+        for budget in budgets:
+            stays = stays_of(budget.organisation, budget.start, budget.end)
+            budget_days, budget_clients = client_days(stays, budget.start, budget.end)
+            days += budget_days
+            clients |= budget_clients
+        cost = detention_cost_for(country, period.last.year)
+        currencies = {b.currency for b in budgets}
+        total = sum((b.amount for b in budgets), Decimal(0))
+        entry = {
+            "country": country,
+            "pilots": [m.code for m in members],
+            "detention": None,
+            "programme": None,
+            "compared": False,
+            "reason": "",
+            "small_base": False,
+        }
+        if cost is not None:
+            entry["detention"] = {
+                "amount": _money(cost.amount),
+                "currency": cost.currency,
+                "year": cost.year,
+                "source": cost.source,
+            }
+        if budgets:
+            entry["programme"] = {
+                "budgets": [
+                    {
+                        "pilot": b.organisation.code,
+                        "start": b.start.isoformat(),
+                        "end": b.end.isoformat(),
+                        "amount": _money(b.amount),
+                        "currency": b.currency,
+                        "covers": b.covers,
+                    }
+                    for b in budgets
+                ],
+                "budget": _money(total) if len(currencies) == 1 else None,
+                "currency": currencies.pop() if len(currencies) == 1 else None,
+                "client_days": days,
+                "clients": disclosure.shown_count(len(clients), level),
+                "cost_per_client_day": None,
+            }
+        entry["reason"] = _refusal(entry, days, len(clients), shown_level)
+        if entry["reason"] in ("", "small_base_exact"):
+            per_day = (total / days).quantize(CENT, rounding=ROUND_HALF_UP)
+            entry["programme"]["cost_per_client_day"] = _money(per_day)
+            detention = Decimal(entry["detention"]["amount"])
+            entry["compared"] = True
+            entry["share_of_detention"] = percentage(int(per_day * 100), int(detention * 100))
+            entry["small_base"] = entry["reason"] == "small_base_exact"
+            entry["reason"] = ""
+        elif entry["programme"] is not None and entry["reason"] == "small_base":
+            entry["programme"]["client_days"] = None  # withheld with the comparison
+        countries.append(entry)
+    return {"period": {"start": start, "end": end}, "countries": countries}
+
+
+def _refusal(entry: dict, days: int, clients: int, level: disclosure.Level) -> str:
+    """Why there is no comparison ("" when there is one)."""
+    if entry["detention"] is None:
+        return "no_detention_cost"
+    if entry["programme"] is None:
+        return "no_budget"
+    if entry["programme"]["currency"] is None:
+        return "budgets_in_several_currencies"
+    if entry["programme"]["currency"] != entry["detention"]["currency"]:
+        return "currencies_differ"
+    if days == 0:
+        return "no_client_days"
+    if clients < level.minimum_denominator:
+        return "small_base"
+    if clients < SMALL_BASE:
+        return "small_base_exact"
+    return ""

@@ -1,0 +1,125 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from engage.accounts.models import User
+from engage.cases.forms import DateInput
+from engage.lib.concurrency import VersionedFormMixin
+from engage.network.models import (
+    Activity,
+    ActivityKind,
+    ActorType,
+    DetentionCost,
+    Interaction,
+    Level,
+    ProgrammeBudget,
+    Stage,
+    Stakeholder,
+)
+
+
+class StakeholderSearchForm(forms.Form):
+    WHOSE = (
+        ("", _("Ours and those shared")),
+        ("ours", _("Ours only")),
+        ("shared", _("Shared by others")),
+    )
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    actor_type = forms.ChoiceField(
+        label=_("Type of actor"), required=False, choices=[("", _("Any type")), *ActorType.choices]
+    )
+    level = forms.ChoiceField(
+        label=_("Level"), required=False, choices=[("", _("Any level")), *Level.choices]
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices]
+    )
+    country = CountryField(blank=True).formfield(label=_("Country"), required=False)
+    whose = forms.ChoiceField(label=_("Whose"), required=False, choices=WHOSE)
+
+
+class StakeholderForm(VersionedFormMixin, forms.ModelForm):
+    stage = forms.ChoiceField(label=_("Relationship stage"), choices=Stage.choices)
+    stage_date = forms.DateField(label=_("At this stage since"), widget=DateInput())
+
+    class Meta:
+        model = Stakeholder
+        fields = ["name", "actor_type", "level", "country", "city", "description", "shared"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            # The stage moves on the stakeholder's page, with its history.
+            del self.fields["stage"]
+            del self.fields["stage_date"]
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(label=_("New stage"), choices=Stage.choices)
+    date = forms.DateField(label=_("Since"), widget=DateInput())
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["date", "type", "people", "note"]
+        widgets = {"date": DateInput(), "note": forms.Textarea(attrs={"rows": 3})}
+
+
+class ActivitySearchForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *ActivityKind.choices]
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+
+class ActivityForm(VersionedFormMixin, forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = [
+            "kind",
+            "title",
+            "date",
+            "end_date",
+            "country",
+            "city",
+            "stakeholder",
+            "high_profile",
+            "invited",
+            "participants",
+            "participants_lived_experience",
+            "people",
+            "expansion",
+            "note",
+        ]
+        widgets = {
+            "date": DateInput(),
+            "end_date": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stakeholder"].queryset = Stakeholder.objects.visible_to(user).order_by(
+            "name"
+        )
+
+
+class DetentionCostForm(forms.ModelForm):
+    class Meta:
+        model = DetentionCost
+        fields = ["country", "year", "amount", "currency", "source"]
+
+    def validate_unique(self):
+        pass  # the service says which field clashes
+
+
+class BudgetForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeBudget
+        fields = ["start", "end", "amount", "currency", "covers"]
+        widgets = {"start": DateInput(), "end": DateInput()}

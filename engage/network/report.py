@@ -1,0 +1,93 @@
+"""The network's part of the mel report: NET-* indicators and the cost comparison.
+
+Registered with `engage.mel.parts` when the app loads, so `mel` does not import `network`.
+"""
+
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy as _
+
+from engage.mel import disclosure
+from engage.mel.parts import ReportPart
+from engage.network import costs, indicators
+from engage.network.models import Activity, StageChange, Stakeholder
+
+NAMES = {
+    "NET-01": _("New pilots started"),
+    "NET-02": _("Stakeholders engaged or partners"),
+    "NET-03": _("Trainings held"),
+    "NET-04": _("High-profile presentations and invitations to speak"),
+    "NET-05": _("Initiatives led by people with lived experience"),
+    "NET-06": _("People with lived experience involved in case management"),
+    "NET-07": _("Training participants with lived experience of detention"),
+    "NET-08": _("Trainings with people with lived experience of detention"),
+    "NET-09": _("Presentations and invitations to speak"),
+    "NET-10": _("Concept notes submitted"),
+    "NET-11": _("Pilots explored"),
+    "NET-12": _("Projects with sustainable funding secured"),
+    "NET-13": _("New stakeholders engaged"),
+}
+
+
+def owned(pilots: list[str], network: bool) -> Q:
+    """Records of the pilots' organisations, and the network's own when `network`."""
+    condition = Q(organisation__code__in=pilots)
+    if network:
+        condition |= Q(organisation__isnull=True)
+    return condition
+
+
+def compute(*, start: str, end: str, pilots: list[str], level: str, network: bool) -> dict:
+    """The NET-* of the report's scope with disclosure control where they count people, and
+    the cost comparison."""
+    activities = Activity.objects.filter(owned(pilots, network)).select_related("organisation")
+    stakeholders = (
+        Stakeholder.objects.filter(owned(pilots, network))
+        .select_related("organisation")
+        .prefetch_related(Prefetch("stages", StageChange.objects.order_by("date", "created_at")))
+    )
+    results = [r.as_dict() for r in indicators.compute(activities, stakeholders, start, end)]
+    about_people = [r for r in results if r["id"] in indicators.ABOUT_PEOPLE]
+    protected = {r["id"]: r for r in disclosure.apply(about_people, level)}
+    shown = [protected.get(r["id"], r) for r in results]
+    data = costs.comparison(start=start, end=end, pilots=pilots, level=level)
+    return {"indicators": shown, "data": data}
+
+
+def xlsx(book, report: dict) -> None:
+    """The cost comparison as its own sheet (the NET-* are on the Indicators sheet)."""
+    data = report.get("cost_comparison")
+    if not data:
+        return
+    sheet = book.create_sheet("Cost comparison")
+    sheet.append(
+        ["country", "pilots", "detention per day", "currency", "year", "source",
+         "budget", "client-days", "clients", "cost per client-day", "compared", "reason"]
+    )  # fmt: skip
+    for entry in data["countries"]:
+        detention = entry["detention"] or {}
+        programme = entry["programme"] or {}
+        sheet.append(
+            [
+                entry["country"],
+                ", ".join(entry["pilots"]),
+                detention.get("amount"),
+                detention.get("currency") or programme.get("currency"),
+                detention.get("year"),
+                detention.get("source"),
+                programme.get("budget"),
+                programme.get("client_days"),
+                programme.get("clients"),
+                programme.get("cost_per_client_day"),
+                "yes" if entry["compared"] else "no",
+                entry["reason"],
+            ]
+        )
+
+
+PART = ReportPart(
+    key="cost_comparison",
+    compute=compute,
+    names=NAMES,
+    template="network/report_part.html",
+    xlsx=xlsx,
+)

@@ -1,0 +1,238 @@
+"""Keeping the stakeholder map, the network activities and the cost figures.
+
+Each change is one function; rules that span fields or models raise `ValidationError` keyed by
+field, which the forms show next to it. Ownership is decided here, from the user: an
+organisation's supervisors and admins keep its records, the network coordinators the network's
+(`organisation = None`).
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import Role, User
+from engage.lib.concurrency import save_versioned
+from engage.network.models import (
+    Activity,
+    ActivityKind,
+    DetentionCost,
+    Interaction,
+    ProgrammeBudget,
+    StageChange,
+    Stakeholder,
+    may_manage,
+)
+
+STAKEHOLDER_FIELDS = ("name", "actor_type", "level", "country", "city", "description", "shared")
+ACTIVITY_FIELDS = (
+    "kind", "title", "date", "end_date", "country", "city", "stakeholder", "high_profile",
+    "invited", "participants", "participants_lived_experience", "people", "expansion", "note",
+)  # fmt: skip
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _require_manager(by: User) -> None:
+    if not may_manage(by):
+        raise PermissionDenied(_("Only supervisors, organisation admins and the network "
+                                 "coordinator keep these records."))
+
+
+def _not_in_future(day: datetime.date | None, field: str) -> None:
+    if day and day > today():
+        raise ValidationError({field: _("This date is in the future.")})
+
+
+@transaction.atomic
+def save_stakeholder(
+    *,
+    by: User,
+    data: dict,
+    stakeholder: Stakeholder | None = None,
+    expected_version: int | None = None,
+    stage: str | None = None,
+    stage_date: datetime.date | None = None,
+) -> Stakeholder:
+    """Create a stakeholder of `by`'s side (with its first stage) or change its details."""
+    _require_manager(by)
+    if stakeholder is None:
+        stakeholder = Stakeholder(organisation_id=by.organisation_id, created_by=by)
+        for name in STAKEHOLDER_FIELDS:
+            setattr(stakeholder, name, data[name])
+        stakeholder.stage = stage or Stakeholder._meta.get_field("stage").default
+        stakeholder.save()
+        StageChange.objects.create(
+            stakeholder=stakeholder, stage=stakeholder.stage, date=stage_date or today(), by=by
+        )
+        return stakeholder
+    for name in STAKEHOLDER_FIELDS:
+        setattr(stakeholder, name, data[name])
+    save_versioned(stakeholder, expected_version=expected_version, fields=STAKEHOLDER_FIELDS)
+    return stakeholder
+
+
+@transaction.atomic
+def change_stage(
+    stakeholder: Stakeholder, *, by: User, stage: str, date: datetime.date
+) -> StageChange:
+    """Move the stakeholder to `stage` since `date`, keeping the history."""
+    _require_manager(by)
+    _not_in_future(date, "date")
+    locked = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
+    if stage == locked.stage:
+        raise ValidationError({"stage": _("The stakeholder is already at this stage.")})
+    latest = locked.stages.order_by("-date", "-created_at").first()
+    if latest and date < latest.date:
+        raise ValidationError(
+            {"date": _("The last change was on %(date)s: a new stage cannot start before it.")
+             % {"date": latest.date.isoformat()}}
+        )  # fmt: skip
+    change = StageChange.objects.create(
+        stakeholder=locked, stage=stage, previous=locked.stage, date=date, by=by
+    )
+    Stakeholder.objects.filter(pk=locked.pk).update(stage=stage, updated_at=timezone.now())
+    stakeholder.stage = stage
+    return change
+
+
+def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict) -> Interaction:
+    """Add an interaction to the log of a stakeholder of `by`'s side."""
+    _require_manager(by)
+    _not_in_future(data["date"], "date")
+    return Interaction.objects.create(
+        stakeholder=stakeholder,
+        date=data["date"],
+        type=data["type"],
+        people=data.get("people", ""),
+        note=data.get("note", ""),
+        recorded_by=by,
+    )
+
+
+def delete_interaction(interaction: Interaction, *, by: User) -> None:
+    _require_manager(by)
+    interaction.delete()
+
+
+def _check_activity(data: dict, by: User) -> None:
+    errors: dict[str, str] = {}
+    kind = data["kind"]
+    if data["date"] and data["date"] > today() and kind != ActivityKind.PRESENTATION:
+        errors["date"] = _("This date is in the future.")
+    if kind == ActivityKind.TRAINING:
+        if data.get("participants") is None:
+            errors["participants"] = _("Say how many took part in the training.")
+        elif (data.get("participants_lived_experience") or 0) > data["participants"]:
+            errors["participants_lived_experience"] = _(
+                "More people with lived experience than participants."
+            )
+    elif data.get("participants") is not None or data.get("participants_lived_experience"):
+        errors["participants"] = _("Participants are for trainings only.")
+    if kind == ActivityKind.LIVED_EXPERIENCE_CASE_WORK:
+        if not data.get("people"):
+            errors["people"] = _("Say how many people with lived experience are involved.")
+        if data.get("end_date") and data["date"] and data["end_date"] < data["date"]:
+            errors["end_date"] = _("The end comes before the start.")
+    else:
+        if data.get("people"):
+            errors["people"] = _("This number is for people with lived experience in case "
+                                 "management only.")
+        if data.get("end_date"):
+            errors["end_date"] = _("An end date is for people with lived experience in case "
+                                   "management only.")
+    if kind in (ActivityKind.PILOT_STARTED, ActivityKind.PILOT_EXPLORED):
+        if not data.get("expansion"):
+            errors["expansion"] = _("Say whether it is a new city or a new country.")
+        if not data.get("country"):
+            errors["country"] = _("Say in which country.")
+    elif data.get("expansion"):
+        errors["expansion"] = _("This is for pilots started or explored only.")
+    if kind != ActivityKind.PRESENTATION and (data.get("high_profile") or data.get("invited")):
+        errors["high_profile"] = _("High-profile and invited are for presentations only.")
+    stakeholder = data.get("stakeholder")
+    if stakeholder is not None and not Stakeholder.objects.visible_to(by).filter(
+        pk=stakeholder.pk
+    ).exists():
+        errors["stakeholder"] = _("Choose one of the stakeholders you can see.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def save_activity(
+    *,
+    by: User,
+    data: dict,
+    activity: Activity | None = None,
+    expected_version: int | None = None,
+) -> Activity:
+    """Record an activity of `by`'s side, or change one."""
+    _require_manager(by)
+    _check_activity(data, by)
+    if activity is None:
+        activity = Activity(organisation_id=by.organisation_id, recorded_by=by)
+        for name in ACTIVITY_FIELDS:
+            setattr(activity, name, data.get(name))
+        activity.save()
+        return activity
+    for name in ACTIVITY_FIELDS:
+        setattr(activity, name, data.get(name))
+    save_versioned(activity, expected_version=expected_version, fields=ACTIVITY_FIELDS)
+    return activity
+
+
+def delete_activity(activity: Activity, *, by: User) -> None:
+    _require_manager(by)
+    activity.delete()
+
+
+# Costs
+
+
+def save_detention_cost(
+    *, by: User, data: dict, cost: DetentionCost | None = None
+) -> DetentionCost:
+    """Enter (or correct) the cost of a day in detention in a country for a year."""
+    if by.role != Role.NETWORK_COORDINATOR:
+        raise PermissionDenied(_("The cost of detention is entered by the network coordinator."))
+    if data["year"] > today().year:
+        raise ValidationError({"year": _("This year is in the future.")})
+    clash = DetentionCost.objects.filter(country=data["country"], year=data["year"])
+    if cost is not None:
+        clash = clash.exclude(pk=cost.pk)
+    if clash.exists():
+        raise ValidationError({"year": _("There is already a figure for this country and year.")})
+    cost = cost or DetentionCost(entered_by=by)
+    for name in ("country", "year", "amount", "currency", "source"):
+        setattr(cost, name, data[name])
+    cost.entered_by = by
+    cost.save()
+    return cost
+
+
+def save_budget(
+    *, by: User, data: dict, budget: ProgrammeBudget | None = None
+) -> ProgrammeBudget:
+    """Enter (or correct) the organisation's budget for a period; periods may not overlap,
+    so that no client-day is paid for twice."""
+    if by.role != Role.ORG_ADMIN or by.organisation_id is None:
+        raise PermissionDenied(_("The budget is entered by an organisation admin."))
+    if data["end"] < data["start"]:
+        raise ValidationError({"end": _("The end comes before the start.")})
+    overlapping = ProgrammeBudget.objects.filter(
+        organisation_id=by.organisation_id, start__lte=data["end"], end__gte=data["start"]
+    )
+    if budget is not None:
+        overlapping = overlapping.exclude(pk=budget.pk)
+    if overlapping.exists():
+        raise ValidationError({"start": _("This period overlaps another budget's.")})
+    budget = budget or ProgrammeBudget(organisation_id=by.organisation_id)
+    for name in ("start", "end", "amount", "currency", "covers"):
+        setattr(budget, name, data[name])
+    budget.entered_by = by
+    budget.save()
+    return budget

@@ -1,0 +1,368 @@
+"""The stakeholder map, network activities and cost figures: glue only (rules in services)."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engage.accounts.models import Role
+from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.lib.concurrency import ConcurrentEditError
+from engage.lib.forms import apply_validation_error
+from engage.network import services
+from engage.network.forms import (
+    ActivityForm,
+    ActivitySearchForm,
+    BudgetForm,
+    DetentionCostForm,
+    InteractionForm,
+    StageForm,
+    StakeholderForm,
+    StakeholderSearchForm,
+)
+from engage.network.models import (
+    MANAGERS,
+    Activity,
+    ActorType,
+    DetentionCost,
+    Interaction,
+    ProgrammeBudget,
+    Stage,
+    Stakeholder,
+    may_manage,
+    owner_filter,
+)
+
+PAGE_SIZE = 25
+KEEPERS = (*MANAGERS, Role.NETWORK_COORDINATOR)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _filtered(request: HttpRequest) -> bool:
+    return any(value for key, value in request.GET.items() if key != "page")
+
+
+# The stakeholder map
+
+
+def _search_stakeholders(request: HttpRequest):
+    user = request.user
+    found = Stakeholder.objects.visible_to(user).select_related("organisation")
+    form = StakeholderSearchForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        if q := data["q"].strip():
+            found = found.filter(
+                Q(name__icontains=q) | Q(city__icontains=q) | Q(description__icontains=q)
+            )
+        for name in ("actor_type", "level", "stage", "country"):
+            if data[name]:
+                found = found.filter(**{name: data[name]})
+        if data["whose"] == "ours":
+            found = found.filter(owner_filter(user))
+        elif data["whose"] == "shared":
+            found = found.exclude(owner_filter(user))
+    return form, found
+
+
+@role_required(*ANY_STAFF)
+def stakeholder_list(request: HttpRequest) -> HttpResponse:
+    form, found = _search_stakeholders(request)
+    page = Paginator(found.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "query": _query_without_page(request),
+        "filtered": _filtered(request),
+        "can_manage": may_manage(request.user),
+    }
+    template = "network/_stakeholder_results.html" if request.htmx else "network/stakeholders.html"
+    return render(request, template, context)
+
+
+@role_required(*ANY_STAFF)
+def stakeholder_map(request: HttpRequest) -> HttpResponse:
+    """The stakeholders by type of actor and stage: the map as a table (same filters)."""
+    form, found = _search_stakeholders(request)
+    cells: dict[tuple[str, str], list[Stakeholder]] = {}
+    for stakeholder in found.order_by("name"):
+        cells.setdefault((stakeholder.actor_type, stakeholder.stage), []).append(stakeholder)
+    rows = [
+        {
+            "label": label,
+            "cells": [cells.get((value, stage), []) for stage in Stage.values],
+            "total": sum(len(cells.get((value, stage), [])) for stage in Stage.values),
+        }
+        for value, label in ActorType.choices
+    ]
+    totals = [sum(len(cells.get((t, s), [])) for t in ActorType.values) for s in Stage.values]
+    context = {
+        "form": form,
+        "rows": rows,
+        "stages": Stage.choices,
+        "totals": totals,
+        "count": sum(totals),
+        "query": _query_without_page(request),
+        "filtered": _filtered(request),
+    }
+    return render(request, "network/stakeholder_map.html", context)
+
+
+@role_required(*ANY_STAFF)
+def stakeholder_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    user = request.user
+    stakeholder = get_object_or_404(
+        Stakeholder.objects.visible_to(user).select_related("organisation"), pk=pk
+    )
+    own = Stakeholder.objects.owned_by_side_of(user).filter(pk=pk).exists()
+    can_manage = own and may_manage(user)
+    interactions = (
+        Interaction.objects.filter(stakeholder=stakeholder).select_related("recorded_by")
+        if own
+        else Interaction.objects.none()
+    )
+    page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "stakeholder": stakeholder,
+        "own": own,
+        "can_manage": can_manage,
+        "stages": stakeholder.stages.select_related("by"),
+        "page": page,
+        "stage_form": StageForm(initial={"date": services.today()}) if can_manage else None,
+        "interaction_form": InteractionForm(initial={"date": services.today()})
+        if can_manage
+        else None,
+    }
+    return render(request, "network/stakeholder_detail.html", context)
+
+
+def _managed_stakeholder(request: HttpRequest, pk: UUID) -> Stakeholder:
+    return get_object_or_404(Stakeholder.objects.managed_by(request.user), pk=pk)
+
+
+@role_required(*KEEPERS)
+def stakeholder_new(request: HttpRequest) -> HttpResponse:
+    return _stakeholder_form(request, None)
+
+
+@role_required(*KEEPERS)
+def stakeholder_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    return _stakeholder_form(request, _managed_stakeholder(request, pk))
+
+
+def _stakeholder_form(request: HttpRequest, stakeholder: Stakeholder | None) -> HttpResponse:
+    initial = {"stage_date": services.today()} if stakeholder is None else None
+    form = StakeholderForm(request.POST or None, instance=stakeholder, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.save_stakeholder(
+                by=request.user,
+                data=data,
+                stakeholder=stakeholder,
+                expected_version=form.expected_version if stakeholder else None,
+                stage=data.get("stage"),
+                stage_date=data.get("stage_date"),
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        else:
+            messages.success(request, _("Stakeholder saved."))
+            return redirect(saved)
+    context = {"form": form, "stakeholder": stakeholder}
+    return render(request, "network/stakeholder_form.html", context)
+
+
+@role_required(*KEEPERS)
+def stakeholder_stage(request: HttpRequest, pk: UUID) -> HttpResponse:
+    stakeholder = _managed_stakeholder(request, pk)
+    form = StageForm(request.POST or None, initial={"date": services.today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_stage(stakeholder, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Stage changed."))
+            return redirect(stakeholder)
+    context = {"form": form, "stakeholder": stakeholder, "what": "stage"}
+    return render(request, "network/stakeholder_step.html", context, status=_status(form))
+
+
+@role_required(*KEEPERS)
+def interaction_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    stakeholder = _managed_stakeholder(request, pk)
+    form = InteractionForm(request.POST or None, initial={"date": services.today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.log_interaction(stakeholder, by=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Interaction logged."))
+            return redirect(stakeholder)
+    context = {"form": form, "stakeholder": stakeholder, "what": "interaction"}
+    return render(request, "network/stakeholder_step.html", context, status=_status(form))
+
+
+@require_POST
+@role_required(*KEEPERS)
+def interaction_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+    interaction = get_object_or_404(
+        Interaction.objects.filter(stakeholder__in=Stakeholder.objects.managed_by(request.user)),
+        pk=pk,
+    )
+    stakeholder = interaction.stakeholder
+    services.delete_interaction(interaction, by=request.user)
+    messages.success(request, _("Interaction removed."))
+    return redirect(stakeholder)
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+# Network activities
+
+
+@role_required(*ANY_STAFF)
+def activity_list(request: HttpRequest) -> HttpResponse:
+    found = Activity.objects.visible_to(request.user).select_related("organisation")
+    form = ActivitySearchForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            found = found.filter(kind=data["kind"])
+        if data["start"]:
+            found = found.filter(date__gte=data["start"])
+        if data["end"]:
+            found = found.filter(date__lte=data["end"])
+        if q := data["q"].strip():
+            found = found.filter(Q(title__icontains=q) | Q(city__icontains=q))
+    page = Paginator(found.order_by("-date", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "query": _query_without_page(request),
+        "filtered": _filtered(request),
+        "can_manage": may_manage(request.user),
+        "managed": set(
+            Activity.objects.managed_by(request.user)
+            .filter(pk__in=[a.pk for a in page.object_list])
+            .values_list("pk", flat=True)
+        ),
+    }
+    return render(request, "network/activities.html", context)
+
+
+@role_required(*KEEPERS)
+def activity_new(request: HttpRequest) -> HttpResponse:
+    return _activity_form(request, None)
+
+
+@role_required(*KEEPERS)
+def activity_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    activity = get_object_or_404(Activity.objects.managed_by(request.user), pk=pk)
+    return _activity_form(request, activity)
+
+
+def _activity_form(request: HttpRequest, activity: Activity | None) -> HttpResponse:
+    initial = {"date": services.today()} if activity is None else None
+    form = ActivityForm(request.POST or None, instance=activity, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_activity(
+                by=request.user,
+                data=form.cleaned_data,
+                activity=activity,
+                expected_version=form.expected_version if activity else None,
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except ConcurrentEditError:
+            form.add_conflict_error()
+        else:
+            messages.success(request, _("Activity saved."))
+            return redirect("network:activities")
+    context = {"form": form, "activity": activity}
+    return render(request, "network/activity_form.html", context, status=_status(form))
+
+
+@require_POST
+@role_required(*KEEPERS)
+def activity_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+    activity = get_object_or_404(Activity.objects.managed_by(request.user), pk=pk)
+    services.delete_activity(activity, by=request.user)
+    messages.success(request, _("Activity removed."))
+    return redirect("network:activities")
+
+
+# Costs
+
+
+@role_required(Role.NETWORK_COORDINATOR)
+def detention_costs(request: HttpRequest) -> HttpResponse:
+    return _detention_cost_form(request, None)
+
+
+@role_required(Role.NETWORK_COORDINATOR)
+def detention_cost_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    return _detention_cost_form(request, get_object_or_404(DetentionCost, pk=pk))
+
+
+def _detention_cost_form(request: HttpRequest, cost: DetentionCost | None) -> HttpResponse:
+    form = DetentionCostForm(request.POST or None, instance=cost)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_detention_cost(by=request.user, data=form.cleaned_data, cost=cost)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Cost of detention saved."))
+            return redirect("network:detention_costs")
+    listed = DetentionCost.objects.select_related("entered_by")
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "cost": cost, "page": page}
+    return render(request, "network/detention_costs.html", context, status=_status(form))
+
+
+@role_required(Role.ORG_ADMIN)
+def budgets(request: HttpRequest) -> HttpResponse:
+    return _budget_form(request, None)
+
+
+@role_required(Role.ORG_ADMIN)
+def budget_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    budget = get_object_or_404(
+        ProgrammeBudget.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+    )
+    return _budget_form(request, budget)
+
+
+def _budget_form(request: HttpRequest, budget: ProgrammeBudget | None) -> HttpResponse:
+    form = BudgetForm(request.POST or None, instance=budget)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_budget(by=request.user, data=form.cleaned_data, budget=budget)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Budget saved."))
+            return redirect("network:budgets")
+    listed = ProgrammeBudget.objects.filter(organisation_id=request.user.organisation_id)
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "budget": budget, "page": page}
+    return render(request, "network/budgets.html", context, status=_status(form))

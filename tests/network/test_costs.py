@@ -1,0 +1,167 @@
+"""Client-days and the cost comparison, on dates computed by hand."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from engage.cases.factories import CaseFactory
+from engage.network import costs, services
+from engage.network.costs import Stay, client_days, days_within
+
+D = datetime.date
+TODAY = D(2025, 1, 15)
+
+
+def test_it_counts_the_inclusion_and_the_closure_day():
+    assert days_within(Stay(1, D(2024, 1, 1), D(2024, 1, 1)), D(2024, 1, 1), D(2024, 12, 31)) == 1
+    assert days_within(Stay(1, D(2024, 1, 1), D(2024, 1, 31)), D(2024, 1, 1), D(2024, 12, 31)) == 31
+
+
+def test_it_clips_a_stay_to_the_period():
+    period = (D(2024, 1, 1), D(2024, 12, 31))  # 366 days: 2024 is a leap year
+    assert days_within(Stay(1, D(2023, 6, 1), None), *period) == 366
+    assert days_within(Stay(1, D(2024, 12, 30), D(2025, 3, 1)), *period) == 2
+    assert days_within(Stay(1, D(2023, 1, 1), D(2023, 12, 31)), *period) == 0
+    assert days_within(Stay(1, D(2025, 1, 1), None), *period) == 0
+
+
+def test_it_sums_client_days_and_counts_the_clients_with_any():
+    stays = [
+        Stay("a", D(2024, 2, 1), D(2024, 2, 29)),  # 29
+        Stay("b", D(2023, 1, 1), None),  # 366
+        Stay("c", D(2022, 1, 1), D(2022, 2, 1)),  # 0
+    ]
+    assert client_days(stays, D(2024, 1, 1), D(2024, 12, 31)) == (395, {"a", "b"})
+
+
+def _case(organisation, alice, included, closed=None):
+    return CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        referral_date=included - datetime.timedelta(days=10),
+        inclusion_date=included,
+        closure_date=closed,
+        stage="closed" if closed else "active",
+    )
+
+
+@pytest.fixture
+def costed(organisation, alice, ada, nadia):
+    """BG-CLA: 12 clients in 2024 (H1 budget 2024-01-01..06-30, 182 days), one only referred."""
+    for _number in range(10):  # ten open all along: 10 x 182
+        _case(organisation, alice, D(2023, 6, 1))
+    _case(organisation, alice, D(2024, 3, 1), D(2024, 3, 10))  # 10
+    _case(organisation, alice, D(2024, 6, 30))  # 1
+    CaseFactory(organisation=organisation, case_manager=alice, referral_date=D(2024, 2, 1))
+    services.save_budget(
+        by=ada,
+        data={
+            "start": D(2024, 1, 1),
+            "end": D(2024, 6, 30),
+            "amount": Decimal("45810.00"),
+            "currency": "EUR",
+            "covers": "case managers and clients' basic needs",
+        },
+    )
+    services.save_detention_cost(
+        by=nadia,
+        data={"country": "BG", "year": 2023, "amount": Decimal("95.00"), "currency": "EUR",
+              "source": "Ministry reply to a parliamentary question, 2023"},
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_it_compares_the_cost_per_client_day_with_a_day_in_detention(costed):
+    result = costs.comparison(
+        start="2024-01", end="2024-12", pilots=["BG-CLA"], level="exact", today=TODAY
+    )
+    (entry,) = result["countries"]
+    # 10 x 182 + 10 + 1 = 1831 client-days; 45810 / 1831 = 25.0191... → 25.02.
+    assert entry["programme"]["client_days"] == 1831
+    assert entry["programme"]["clients"] == 12
+    assert entry["programme"]["cost_per_client_day"] == "25.02"
+    assert entry["detention"] == {
+        "amount": "95.00",
+        "currency": "EUR",
+        "year": 2023,
+        "source": "Ministry reply to a parliamentary question, 2023",
+    }
+    assert entry["compared"] is True
+    assert entry["share_of_detention"] == 26.3  # 25.02 / 95.00
+    assert entry["reason"] == ""
+
+
+@pytest.mark.django_db
+def test_it_does_not_compare_without_a_detention_figure_for_the_period(costed):
+    # The only figure is of 2023: a report ending in 2022 has none.
+    result = costs.comparison(
+        start="2022-01", end="2022-12", pilots=["BG-CLA"], level="exact", today=TODAY
+    )
+    assert result["countries"][0]["reason"] == "no_detention_cost"
+    assert result["countries"][0]["compared"] is False
+
+
+@pytest.mark.django_db
+def test_it_leaves_out_a_budget_outside_the_period_or_not_over(costed):
+    for start, end, today in (("2024-03", "2024-12", TODAY), ("2024-01", "2024-12", D(2024, 6, 1))):
+        result = costs.comparison(start=start, end=end, pilots=["BG-CLA"], level="exact",
+                                  today=today)  # fmt: skip
+        assert result["countries"][0]["reason"] == "no_budget"
+
+
+@pytest.mark.django_db
+def test_it_never_converts_currencies(costed, nadia):
+    from engage.network.models import DetentionCost
+
+    DetentionCost.objects.update(currency="BGN")
+    result = costs.comparison(
+        start="2024-01", end="2024-12", pilots=["BG-CLA"], level="exact", today=TODAY
+    )
+    entry = result["countries"][0]
+    assert entry["reason"] == "currencies_differ"
+    assert entry["programme"]["cost_per_client_day"] is None
+
+
+@pytest.mark.django_db
+def test_it_withholds_a_comparison_on_too_few_clients_outside_exact_figures(costed):
+    # 12 clients: enough at network level (10), not at public level (20).
+    network = costs.comparison(start="2024-01", end="2024-12", pilots=["BG-CLA"],
+                               level="network", today=TODAY)  # fmt: skip
+    public = costs.comparison(start="2024-01", end="2024-12", pilots=["BG-CLA"],
+                              level="public", today=TODAY)  # fmt: skip
+    assert network["countries"][0]["compared"] is True
+    entry = public["countries"][0]
+    assert (entry["compared"], entry["reason"]) == (False, "small_base")
+    assert entry["programme"]["client_days"] is None
+    assert entry["programme"]["cost_per_client_day"] is None
+
+
+@pytest.mark.django_db
+def test_it_flags_a_small_base_in_exact_figures(organisation, alice, ada, nadia):
+    _case(organisation, alice, D(2023, 6, 1))
+    services.save_budget(by=ada, data={"start": D(2024, 1, 1), "end": D(2024, 1, 31),
+                                       "amount": Decimal("310"), "currency": "EUR", "covers": ""})
+    services.save_detention_cost(by=nadia, data={"country": "BG", "year": 2024,
+                                                 "amount": Decimal("100"), "currency": "EUR",
+                                                 "source": "x"})  # fmt: skip
+    (entry,) = costs.comparison(start="2024-01", end="2024-01", pilots=["BG-CLA"], level="exact",
+                                today=TODAY)["countries"]  # fmt: skip
+    assert entry["programme"]["cost_per_client_day"] == "10.00"  # 310 / 31 days
+    assert entry["compared"] is True
+    assert entry["small_base"] is True
+
+
+@pytest.mark.django_db
+def test_it_refuses_overlapping_budgets_and_a_figure_twice(costed, ada, nadia):
+    with pytest.raises(ValidationError) as refused:
+        services.save_budget(by=ada, data={"start": D(2024, 6, 1), "end": D(2024, 12, 31),
+                                           "amount": Decimal("1"), "currency": "EUR",
+                                           "covers": ""})  # fmt: skip
+    assert "start" in refused.value.error_dict
+    with pytest.raises(ValidationError) as refused:
+        services.save_detention_cost(by=nadia, data={"country": "BG", "year": 2023,
+                                                     "amount": Decimal("1"), "currency": "EUR",
+                                                     "source": "x"})  # fmt: skip
+    assert "year" in refused.value.error_dict
