@@ -25,6 +25,7 @@ class DirectorySearchForm(forms.Form):
         label=_("Serves people without a legal status"), required=False
     )
     whose = forms.ChoiceField(label=_("Whose"), required=False, choices=WHOSE)
+    inactive = forms.BooleanField(label=_("Include services no longer in use"), required=False)
 
 
 class ServiceForm(VersionedFormMixin, forms.ModelForm):

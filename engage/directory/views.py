@@ -56,7 +56,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
             services_seen = services_seen.filter(organisation_id=user.organisation_id)
         elif data["whose"] == "network":
             services_seen = services_seen.exclude(organisation_id=user.organisation_id)
-    if not request.GET.get("inactive"):
+    if not (form.is_valid() and form.cleaned_data["inactive"]):
         services_seen = services_seen.filter(active=True)
     page = Paginator(services_seen.order_by("name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")

@@ -112,6 +112,13 @@ class TestPages:
         body = client.get("/directory/", {"q": "nothing like it"}).content.decode()
         assert "No service matches." in body
 
+    def test_it_lists_a_service_no_longer_in_use_only_when_asked(self, as_user, bob, shelter):
+        Service.objects.filter(pk=shelter.pk).update(active=False)
+        client = as_user(bob)
+        assert "Sofia night shelter" not in client.get("/directory/").content.decode()
+        body = client.get("/directory/", {"inactive": "on"}).content.decode()
+        assert "Sofia night shelter" in body and "Not in use" in body
+
     def test_it_says_when_the_directory_is_empty(self, as_user, alice):
         assert "The directory is empty." in as_user(alice).get("/directory/").content.decode()
 
