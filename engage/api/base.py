@@ -13,6 +13,12 @@ from engage.api.permissions import RoleRequired
 from engage.lib.scoping import user_scope
 
 
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
 class EngageAPIView(APIView):
     """A view of the API: token only, roles declared, run in the caller's organisation scope.
 
@@ -25,6 +31,11 @@ class EngageAPIView(APIView):
     authentication_classes = [PersonalAccessTokenAuthentication]
     permission_classes = [RoleRequired]
     engage_roles: tuple = ()
+    # No OPTIONS self-description: the schema describes the API (and OPTIONS would answer 200
+    # for any id, whoever's).
+    metadata_class = None
+    http_method_names = ["get", "post", "patch", "head"]
+    pagination_class = PageNumberPagination  # the lists' (read by the schema too)
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -43,12 +54,6 @@ class EngageAPIView(APIView):
             if scope is not None:
                 self._scope = None
                 scope.__exit__(None, None, None)
-
-
-class PageNumberPagination(pagination.PageNumberPagination):
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 # Concurrency: the ETag of a versioned record is its version; a write names it in If-Match.

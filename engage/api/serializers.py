@@ -65,21 +65,18 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "caseload_target_min",
             "caseload_target_max",
         ]
-        read_only_fields = fields
 
 
 class CitySerializer(serializers.ModelSerializer):
     class Meta:
         model = City
         fields = ["name"]
-        read_only_fields = fields
 
 
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "leader"]
-        read_only_fields = fields
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -88,14 +85,12 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "role", "team", "is_active"]
-        read_only_fields = fields
 
 
 class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "role", "organisation"]
-        read_only_fields = fields
 
 
 # Clients (a person's identity)
@@ -120,7 +115,6 @@ class ClientNameSerializer(serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = ["id", "given_name", "family_name"]
-        read_only_fields = fields
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -172,7 +166,6 @@ class CaseListSerializer(serializers.ModelSerializer):
             "engagement_level",
             "due",
         ]
-        read_only_fields = fields
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=due_choices()))
@@ -214,7 +207,6 @@ class CaseSerializer(serializers.ModelSerializer):
             "closure_date",
             "created_at",
         ]
-        read_only_fields = fields
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -312,7 +304,6 @@ class ContactSerializer(serializers.ModelSerializer):
             "recorded_by",
             "created_at",
         ]
-        read_only_fields = fields
 
 
 class ContactWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -346,7 +337,6 @@ class AssessmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assessment
         fields = ["id", "case", *ASSESSMENT_FIELDS, "recorded_by", "created_at"]
-        read_only_fields = fields
 
 
 class AssessmentWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -368,7 +358,6 @@ class ActionSerializer(serializers.ModelSerializer):
             "status",
             "completed_on",
         ]
-        read_only_fields = fields
 
 
 class ActionWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -387,7 +376,6 @@ class GoalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Goal
         fields = ["id", "plan", "area", "migration_option", "description", "status", "actions"]
-        read_only_fields = fields
 
 
 class GoalWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -413,7 +401,6 @@ class PlanSerializer(serializers.ModelSerializer):
             "created_at",
             "goals",
         ]
-        read_only_fields = fields
 
 
 class PlanWriteSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -447,7 +434,6 @@ class ClosureSerializer(serializers.ModelSerializer):
             "review_note",
             "created_at",
         ]
-        read_only_fields = fields
 
 
 class ClosureWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):

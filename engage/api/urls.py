@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from engage.api import docs, views
 
@@ -31,4 +31,6 @@ urlpatterns = [
     path("plans/<uuid:pk>/submit/", views.PlanSubmitView.as_view(), name="plan_submit"),
     path("goals/<uuid:pk>/actions/", views.GoalActionsView.as_view(), name="goal_actions"),
     path("actions/<uuid:pk>/", views.ActionView.as_view(), name="action"),
+    # Last: any other address under /api/v1/ is answered in JSON too, never with a page.
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

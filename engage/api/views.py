@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from engage.accounts.models import City, Role, Team, User
@@ -43,6 +43,18 @@ def _valid(serializer_class, request, **kwargs):
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class NotFoundView(EngageAPIView):
+    """An address the API does not have: 404 in JSON, whatever the method."""
+
+    engage_roles = ANY_STAFF
+    schema = None  # not an operation of the API
+
+    def handle(self, request, *args, **kwargs):
+        raise NotFound
+
+    get = post = put = patch = delete = handle
 
 
 # Organisation data, read only
