@@ -5,7 +5,7 @@ usual middleware; its scripts are files of ours (drf-spectacular-sidecar's Swagg
 init script served apart), so the strict Content-Security-Policy stays as it is.
 """
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
 
@@ -37,3 +37,8 @@ class DocsView(SpectacularSwaggerSplitView):
     template_name = "api/swagger_ui.html"
     url_name = "api:schema"
     title = "Engage API"
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # DRF marks its views as exempt from LoginRequiredMiddleware; this page is not.
+        return login_required(super().as_view(**initkwargs))
