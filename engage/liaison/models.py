@@ -272,6 +272,11 @@ class ReportingEvent(models.Model):
     obligation = models.ForeignKey(
         ReportingObligation, on_delete=models.CASCADE, related_name="events"
     )
+    # The obligation's case, kept on the row so that the change history, the scope and the
+    # erasure find whom it is about like every other record of a case.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="reporting_events", editable=False
+    )
     date = models.DateField(_("reporting day"))
     status = models.CharField(_("what happened"), max_length=10, choices=Status.choices)
     note = EncryptedTextField(_("note"), blank=True)
@@ -282,7 +287,7 @@ class ReportingEvent(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    objects = organisation_scoped("obligation__case__organisation")
+    objects = organisation_scoped("case__organisation")
 
     class Meta:
         ordering = ["-date", "-recorded_at"]

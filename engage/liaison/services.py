@@ -366,7 +366,12 @@ def record_reporting(
     try:
         with transaction.atomic():
             event = ReportingEvent.objects.create(
-                obligation=obligation, date=date, status=status, note=note.strip(), recorded_by=by
+                obligation=obligation,
+                case_id=obligation.case_id,
+                date=date,
+                status=status,
+                note=note.strip(),
+                recorded_by=by,
             )
     except IntegrityError:  # the same day recorded at the same moment by someone else
         raise ValidationError({"date": _("This reporting day is already recorded.")}) from None
