@@ -232,13 +232,12 @@ class Expansion(models.TextChoices):
 
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "ActivityQuerySet":
-        """Activities of the user's side. The coordinator sees every member's too: activities
-        hold no personal data, and the network reports them all."""
+        """Activities of the user's side: their organisation's, or the network's own for the
+        coordinator. A member's activities reach the network as counts in the reports (NET-*),
+        not as records: their titles and notes are free text."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.organisation_id is None:
-            return self.all() if user.role == NETWORK else self.none()
-        return self.filter(organisation_id=user.organisation_id)
+        return self.filter(owner_filter(user))
 
     def managed_by(self, user: User) -> "ActivityQuerySet":
         if not may_manage(user):

@@ -176,11 +176,13 @@ def save_activity(
     if activity is None:
         activity = Activity(organisation_id=by.organisation_id, recorded_by=by)
         for name in ACTIVITY_FIELDS:
-            setattr(activity, name, data.get(name))
+            if name in data:
+                setattr(activity, name, data[name])
         activity.save()
         return activity
     for name in ACTIVITY_FIELDS:
-        setattr(activity, name, data.get(name))
+        if name in data:
+            setattr(activity, name, data[name])
     save_versioned(activity, expected_version=expected_version, fields=ACTIVITY_FIELDS)
     return activity
 

@@ -17,6 +17,7 @@ from engage.documents.services import attach
 from engage.imports import services as imports
 from engage.imports.models import SavedMapping
 from engage.liaison import services as liaison
+from engage.network import services as network
 from engage.sharing import services as sharing
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
 from tests.documents.test_documents import png_bytes
@@ -173,6 +174,33 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
         by=olga,
         data={"name": f"{FOREIGN} letter", "kind": "letter", "language": "en", "body": "Hello"},
     )
+    # The stakeholder map, activities and budget of the organisation (never shared).
+    stakeholder = network.save_stakeholder(
+        by=olga,
+        data={"name": f"{FOREIGN} ministry", "actor_type": "national_authority",
+              "level": "national", "country": "CY", "city": "", "description": "",
+              "shared": False},
+    )  # fmt: skip
+    interaction = network.log_interaction(
+        stakeholder, by=olga,
+        data={"date": days_ago(2), "type": "meeting", "people": f"{FOREIGN} official",
+              "note": f"{FOREIGN} interaction note"},
+    )  # fmt: skip
+    activity = network.save_activity(
+        by=olga,
+        data={"kind": "training", "title": f"{FOREIGN} training", "date": days_ago(2),
+              "participants": 8, "participants_lived_experience": 2, "country": "CY",
+              "city": "", "note": f"{FOREIGN} activity note"},
+    )  # fmt: skip
+    # Another one for the walk's removal URL, which would otherwise remove the first.
+    spare_activity = network.save_activity(
+        by=olga, data={"kind": "concept_note", "title": f"{FOREIGN} note", "date": days_ago(3)}
+    )
+    budget = network.save_budget(
+        by=olga,
+        data={"start": days_ago(60), "end": days_ago(30), "amount": 1000, "currency": "EUR",
+              "covers": f"{FOREIGN} budget covers"},
+    )  # fmt: skip
     api_token, _secret = create_token(charlie, name=f"{FOREIGN} token", expires_on=days_ago(-30))
     import_job = imports.upload(
         organisation,
@@ -193,6 +221,11 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
         "service": service,
         "contact_person": contact_person,
         "referral": referral,
+        "stakeholder": stakeholder,
+        "interaction": interaction,
+        "activity": activity,
+        "spare_activity": spare_activity,
+        "budget": budget,
         "liaison_record": liaison_record,
         "obligation": obligation,
         "reporting_event": reporting_event,

@@ -88,6 +88,14 @@ OBJECT_FOR_URL = {
     "directory:contact_remove": "contact_person",
     "directory:referral_new": "case",
     "directory:referral": "referral",
+    "network:stakeholder": "stakeholder",
+    "network:stakeholder_edit": "stakeholder",
+    "network:stakeholder_stage": "stakeholder",
+    "network:interaction_new": "stakeholder",
+    "network:interaction_delete": "interaction",
+    "network:activity_edit": "activity",
+    "network:activity_delete": "spare_activity",
+    "network:budget_edit": "budget",
     "liaison:record_new": "case",
     "liaison:record": "liaison_record",
     "liaison:letter_new": "case",
@@ -108,6 +116,8 @@ NETWORK_OBJECT_URLS = {
     "mel:snapshot",
     "mel:snapshot_download",
     "mel:narrative",
+    # The cost of detention per country (the coordinator's): tests/network/test_pages.py
+    "network:detention_cost_edit",
 }
 # URL parameters that are not ids, and the values to try for them.
 OTHER_PARAMETERS = {"sharing:subject_export": {"fmt": ["json", "pdf"]}}
@@ -328,6 +338,10 @@ def test_it_lists_no_one_of_another_organisation(foreign, ada, bob, alice, olga,
             "/directory/",
             "/directory/statistics/",
             "/liaison/templates/",
+            "/network/",
+            "/network/map/",
+            "/network/activities/",
+            "/network/costs/budgets/",
             f"/audit/?actor={foreign['user'].pk}",
             "/audit/",
         ],
@@ -340,7 +354,7 @@ def test_it_lists_no_one_of_another_organisation(foreign, ada, bob, alice, olga,
             "/directory/",
             "/directory/statistics/",
         ],
-        alice: ["/", "/cases/", "/cases/new/", "/directory/"],
+        alice: ["/", "/cases/", "/cases/new/", "/directory/", "/network/", "/network/map/"],
     }
     for user, urls in pages.items():
         client = as_user(user)

@@ -37,6 +37,14 @@ MATRIX = [
     _row("sharing:request_new", None, 404, 200, 200, 404),
     _row("accounts:mfa_codes", None, 200, 200, 200, 200),
     _row("accounts:confirm_password", None, 200, 200, 200, 200),
+    # Network building: everyone reads the map; its keepers add; costs by their one role each.
+    _row("network:stakeholders", None, 200, 200, 200, 200),
+    _row("network:map", None, 200, 200, 200, 200),
+    _row("network:activities", None, 200, 200, 200, 200),
+    _row("network:stakeholder_new", None, 404, 200, 200, 200),
+    _row("network:activity_new", None, 404, 200, 200, 200),
+    _row("network:detention_costs", None, 404, 404, 404, 200),
+    _row("network:budgets", None, 404, 404, 200, 404),
     # One active case of Alice's, in Bob's team: the workers work in it, the admin reads it
     # and may reassign it, the network sees none of it.
     _row("cases:detail", "case", 200, 200, 200, 404),

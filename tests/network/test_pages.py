@@ -1,0 +1,198 @@
+"""The stakeholder map, activities and cost pages: scoping, forms, filters, empty states."""
+
+import datetime
+
+import pytest
+
+from engage.network import services
+from engage.network.factories import ActivityFactory, StakeholderFactory
+from engage.network.models import Activity, Interaction, Stakeholder
+
+D = datetime.date
+
+
+@pytest.fixture
+def world(organisation, other_organisation, bob, olga, nadia):
+    ours = StakeholderFactory(name="Sofia municipality", organisation=organisation,
+                              created_by=bob, actor_type="local_authority")  # fmt: skip
+    Interaction.objects.create(stakeholder=ours, date=D(2024, 1, 5), type="meeting",
+                               people="Ivana Petrova, deputy mayor", note="Agreed a pilot",
+                               recorded_by=bob)  # fmt: skip
+    theirs = StakeholderFactory(name="Nicosia ombudsperson", organisation=other_organisation,
+                                created_by=olga, actor_type="ombudsperson")  # fmt: skip
+    Interaction.objects.create(stakeholder=theirs, date=D(2024, 1, 6), type="call",
+                               people="Andreas Georgiou", recorded_by=olga)  # fmt: skip
+    shared = StakeholderFactory(name="Cyprus bar association", organisation=other_organisation,
+                                created_by=olga, actor_type="cso", shared=True)  # fmt: skip
+    Interaction.objects.create(stakeholder=shared, date=D(2024, 1, 7), type="email",
+                               people="Maria Christou", recorded_by=olga)  # fmt: skip
+    network = StakeholderFactory(name="DG Home", organisation=None, created_by=nadia,
+                                 actor_type="national_authority", level="eu", country="")  # fmt: skip
+    Interaction.objects.create(stakeholder=network, date=D(2024, 1, 8), type="meeting",
+                               people="Jean Dupont, policy officer", recorded_by=nadia)  # fmt: skip
+    return {"ours": ours, "theirs": theirs, "shared": shared, "network": network}
+
+
+@pytest.mark.django_db
+def test_it_hides_another_organisations_stakeholders(world, as_user, alice):
+    client = as_user(alice)
+    page = client.get("/network/").content.decode()
+    assert "Sofia municipality" in page and "Cyprus bar association" in page
+    assert "Nicosia ombudsperson" not in page and "DG Home" not in page
+    assert client.get(world["theirs"].get_absolute_url()).status_code == 404
+    assert client.get(world["network"].get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_interactions_and_their_people_to_the_owner(world, as_user, alice, nadia):
+    own = as_user(alice).get(world["ours"].get_absolute_url()).content.decode()
+    assert "Ivana Petrova" in own  # a case manager of the owner reads the log
+    shared = as_user(alice).get(world["shared"].get_absolute_url()).content.decode()
+    assert "Cyprus bar association" in shared and "Maria Christou" not in shared
+    coordinator = as_user(nadia)
+    shared = coordinator.get(world["shared"].get_absolute_url()).content.decode()
+    assert "Maria Christou" not in shared
+    assert "Jean Dupont" in coordinator.get(world["network"].get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_coordinator_sees_the_networks_and_the_shared_stakeholders(world, as_user, nadia):
+    page = as_user(nadia).get("/network/").content.decode()
+    assert "DG Home" in page and "Cyprus bar association" in page
+    assert "Sofia municipality" not in page and "Nicosia ombudsperson" not in page
+
+
+@pytest.mark.django_db
+def test_it_lets_only_the_owner_change_a_stakeholder(world, as_user, bob, alice, nadia):
+    assert as_user(bob).get(f"/network/stakeholders/{world['shared'].pk}/edit/").status_code == 404
+    response = as_user(nadia).post(f"/network/stakeholders/{world['shared'].pk}/stage/",
+                                   {"stage": "partner", "date": "2024-02-01"})  # fmt: skip
+    assert response.status_code == 404
+    # A case manager reads the map but does not keep it.
+    assert as_user(alice).get("/network/stakeholders/new/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_adds_a_stakeholder_moves_its_stage_and_logs_an_interaction(organisation, as_user, bob):
+    client = as_user(bob)
+    response = client.post("/network/stakeholders/new/", {
+        "name": "Ministry of Interior", "actor_type": "national_authority", "level": "national",
+        "country": "BG", "city": "", "description": "", "stage": "contacted",
+        "stage_date": "2024-01-10",
+    })  # fmt: skip
+    stakeholder = Stakeholder.objects.get(name="Ministry of Interior")
+    assert response.status_code == 302 and stakeholder.organisation == organisation
+    url = stakeholder.get_absolute_url()
+    client.post(f"{url}stage/", {"stage": "engaged", "date": "2024-03-01"})
+    client.post(f"{url}interactions/new/", {"date": "2024-03-01", "type": "meeting",
+                                            "people": "Director of migration", "note": "ok"})
+    stakeholder.refresh_from_db()
+    assert stakeholder.stage == "engaged"
+    assert [(c.stage, c.date) for c in stakeholder.stages.all()] == [
+        ("contacted", D(2024, 1, 10)), ("engaged", D(2024, 3, 1))
+    ]
+    page = client.get(url).content.decode()
+    assert "Director of migration" in page
+
+
+@pytest.mark.django_db
+def test_it_says_what_is_wrong_next_to_the_field(world, as_user, bob):
+    client = as_user(bob)
+    url = f"/network/stakeholders/{world['ours'].pk}/stage/"
+    response = client.post(url, {"stage": "contacted", "date": "2023-01-01"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["date"]
+    response = client.post("/network/activities/new/", {
+        "kind": "training", "title": "Case management basics", "date": "2024-02-01",
+        "participants": "5", "participants_lived_experience": "6",
+    })  # fmt: skip
+    assert response.status_code == 400
+    assert "participants_lived_experience" in response.context["form"].errors
+    response = client.post("/network/activities/new/", {
+        "kind": "pilot_started", "title": "Plovdiv", "date": "2024-02-01",
+    })  # fmt: skip
+    assert set(response.context["form"].errors) >= {"expansion", "country"}
+    assert not Activity.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_filters_pages_and_groups_the_map(world, as_user, bob, organisation):
+    for n in range(30):
+        StakeholderFactory(name=f"Academy {n:02d}", organisation=organisation, created_by=bob,
+                           actor_type="academia")  # fmt: skip
+    client = as_user(bob)
+    page = client.get("/network/", {"actor_type": "academia"})
+    assert page.context["page"].paginator.count == 30
+    assert len(page.context["page"].object_list) == 25
+    assert "Sofia municipality" not in page.content.decode()
+    assert client.get("/network/", {"q": "nothing like it"}).context["page"].paginator.count == 0
+    assert "No stakeholder matches" in client.get("/network/", {"q": "zz"}).content.decode()
+    grouped = client.get("/network/map/")
+    assert grouped.context["count"] == 32  # ours, the shared one and the thirty academies
+    academia = next(row for row in grouped.context["rows"] if row["label"] == "Academia")
+    assert academia["total"] == 30
+
+
+@pytest.mark.django_db
+def test_it_says_when_there_is_nothing_yet(as_user, bob):
+    client = as_user(bob)
+    assert "The stakeholder map is empty" in client.get("/network/").content.decode()
+    assert "The stakeholder map is empty" in client.get("/network/map/").content.decode()
+    assert "No activity recorded yet" in client.get("/network/activities/").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_keeps_activities_to_their_side(organisation, other_organisation, as_user, bob, olga,
+                                            charlie, nadia):  # fmt: skip
+    ours = ActivityFactory(organisation=organisation, recorded_by=bob, title="Our training")
+    ActivityFactory(organisation=None, recorded_by=nadia, title="Network conference")
+    assert "Our training" not in as_user(charlie).get("/network/activities/").content.decode()
+    assert as_user(olga).get(f"/network/activities/{ours.pk}/edit/").status_code == 404
+    seen = as_user(nadia).get("/network/activities/").content.decode()
+    # The coordinator gets members' activities as counts in the reports, not as records.
+    assert "Our training" not in seen and "Network conference" in seen
+    assert as_user(nadia).get(f"/network/activities/{ours.pk}/edit/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_costs_are_entered_by_the_coordinator_and_the_org_admin(as_user, ada, bob, nadia):
+    assert as_user(bob).get("/network/costs/budgets/").status_code == 404
+    assert as_user(ada).get("/network/costs/detention/").status_code == 404
+    response = as_user(ada).post("/network/costs/budgets/", {
+        "start": "2024-01-01", "end": "2023-12-31", "amount": "100", "currency": "EUR",
+    })  # fmt: skip
+    assert response.context["form"].errors["end"]
+    response = as_user(nadia).post("/network/costs/detention/", {
+        "country": "BG", "year": "2023", "amount": "95", "currency": "eur", "source": "x",
+    })  # fmt: skip
+    assert response.context["form"].errors["currency"]
+    response = as_user(nadia).post("/network/costs/detention/", {
+        "country": "BG", "year": "2023", "amount": "95", "currency": "EUR", "source": "x",
+    })  # fmt: skip
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_loads_the_stakeholder_list_with_few_queries(world, as_user, bob, organisation,
+                                                        django_assert_max_num_queries):  # fmt: skip
+    for n in range(20):
+        services.save_stakeholder(by=bob, data={
+            "name": f"S{n}", "actor_type": "media", "level": "local", "country": "BG",
+            "city": "", "description": "", "shared": False,
+        })  # fmt: skip
+    client = as_user(bob)
+    with django_assert_max_num_queries(12):
+        client.get("/network/")
+
+
+@pytest.mark.django_db
+def test_only_the_coordinator_reaches_a_cost_of_detention(as_user, alice, bob, ada, charlie,
+                                                          nadia):  # fmt: skip
+    cost = services.save_detention_cost(by=nadia, data={
+        "country": "BG", "year": 2023, "amount": 95, "currency": "EUR", "source": "x",
+    })  # fmt: skip
+    url = f"/network/costs/detention/{cost.pk}/"
+    for user in (alice, bob, ada, charlie):
+        assert as_user(user).get(url).status_code == 404
+        assert as_user(user).post(url, {"year": "2022"}).status_code == 404
+    assert as_user(nadia).get(url).status_code == 200
