@@ -6,6 +6,7 @@ from engage.accounts import services as accounts
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.demo.cases import seed_cases
 from engage.demo.liaison import seed_liaison, seed_templates
+from engage.demo.network import seed_network_records, seed_pilot_network
 from engage.demo.pilots import PILOTS, DemoPilot
 from engage.demo.services import seed_referrals, seed_services
 from engage.lib.scoping import scopes_disabled
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                     self._cases(pilot, count)
             for pilot in PILOTS:
                 self._services(pilot, with_referrals=not no_cases)
-            _user(
+            coordinator = _user(
                 NETWORK_USERNAME,
                 password,
                 role=Role.NETWORK_COORDINATOR,
@@ -64,6 +65,7 @@ class Command(BaseCommand):
                 first_name="Nadia",
                 last_name="Demo",
             )
+            self._network(coordinator)
         self._print_logins(logins, password)
 
     def _pilot(self, pilot: DemoPilot, password: str) -> tuple[str, list[str]]:
@@ -127,6 +129,18 @@ class Command(BaseCommand):
         seed_templates(organisation, by=admin)
         if with_referrals and (made := seed_liaison(organisation, city=pilot.cities[0])):
             self.stdout.write(f"  {pilot.code}: reporting and liaison on {made} cases")
+
+    def _network(self, coordinator: User) -> None:
+        seed_network_records(coordinator)
+        for pilot in PILOTS:
+            prefix = pilot.code.lower()
+            stakeholders = seed_pilot_network(
+                Organisation.objects.get(code=pilot.code),
+                city=pilot.cities[0],
+                supervisor=User.objects.get(username=f"{prefix}-sup"),
+                admin=User.objects.get(username=f"{prefix}-admin"),
+            )
+            self.stdout.write(f"  {pilot.code}: {stakeholders} stakeholders, network activities")
 
     def _print_logins(self, logins: list[tuple[str, list[str]]], password: str) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
