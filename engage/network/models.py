@@ -194,7 +194,7 @@ class Interaction(models.Model):
     date = models.DateField(_("date"))
     type = models.CharField(_("type"), max_length=12, choices=Type.choices)
     people = models.CharField(
-        _("who"),
+        _("people met"),
         max_length=300,
         blank=True,
         help_text=_("The people met, by name and role. Professionals only, never a client."),
