@@ -95,3 +95,14 @@ def test_it_shows_network_building_in_a_period_without_clients(recorded):
     assert "There is no data for this period" in html
     assert 'id="network-indicators"' in html
     assert "NET-09" in html
+
+
+@pytest.mark.django_db
+def test_it_prints_the_net_indicators_in_the_pdf(recorded):
+    from pypdf import PdfReader
+
+    report = _report("network", ["BG-CLA", "CY-CYRC"])
+    pdf = PdfReader(io.BytesIO(services.report_bytes(report, "pdf")))
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    assert "NET-09 Presentations and invitations to speak 7" in text
+    assert "NET-06 People with lived experience involved in case management <5" in text
