@@ -43,6 +43,13 @@ def _require_manager(by: User) -> None:
                                  "coordinator keep these records."))
 
 
+def _require_owner(record, by: User) -> None:
+    """Refuse a change to a record of another side (the views 404 before this)."""
+    _require_manager(by)
+    if record.organisation_id != by.organisation_id:
+        raise PermissionDenied(_("This record is kept by someone else."))
+
+
 def _not_in_future(day: datetime.date | None, field: str) -> None:
     if day and day > today():
         raise ValidationError({field: _("This date is in the future.")})
@@ -60,6 +67,7 @@ def save_stakeholder(
 ) -> Stakeholder:
     """Create a stakeholder of `by`'s side (with its first stage) or change its details."""
     _require_manager(by)
+    _not_in_future(stage_date, "stage_date")
     if stakeholder is None:
         stakeholder = Stakeholder(organisation_id=by.organisation_id, created_by=by)
         for name in STAKEHOLDER_FIELDS:
@@ -70,6 +78,7 @@ def save_stakeholder(
             stakeholder=stakeholder, stage=stakeholder.stage, date=stage_date or today(), by=by
         )
         return stakeholder
+    _require_owner(stakeholder, by)
     for name in STAKEHOLDER_FIELDS:
         setattr(stakeholder, name, data[name])
     save_versioned(stakeholder, expected_version=expected_version, fields=STAKEHOLDER_FIELDS)
@@ -81,7 +90,7 @@ def change_stage(
     stakeholder: Stakeholder, *, by: User, stage: str, date: datetime.date
 ) -> StageChange:
     """Move the stakeholder to `stage` since `date`, keeping the history."""
-    _require_manager(by)
+    _require_owner(stakeholder, by)
     _not_in_future(date, "date")
     locked = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
     if stage == locked.stage:
@@ -102,7 +111,7 @@ def change_stage(
 
 def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict) -> Interaction:
     """Add an interaction to the log of a stakeholder of `by`'s side."""
-    _require_manager(by)
+    _require_owner(stakeholder, by)
     _not_in_future(data["date"], "date")
     return Interaction.objects.create(
         stakeholder=stakeholder,
@@ -115,7 +124,7 @@ def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict) -> Intera
 
 
 def delete_interaction(interaction: Interaction, *, by: User) -> None:
-    _require_manager(by)
+    _require_owner(interaction.stakeholder, by)
     interaction.delete()
 
 
@@ -180,6 +189,7 @@ def save_activity(
                 setattr(activity, name, data[name])
         activity.save()
         return activity
+    _require_owner(activity, by)
     for name in ACTIVITY_FIELDS:
         if name in data:
             setattr(activity, name, data[name])
@@ -188,7 +198,7 @@ def save_activity(
 
 
 def delete_activity(activity: Activity, *, by: User) -> None:
-    _require_manager(by)
+    _require_owner(activity, by)
     activity.delete()
 
 
@@ -229,6 +239,8 @@ def save_budget(
         organisation_id=by.organisation_id, start__lte=data["end"], end__gte=data["start"]
     )
     if budget is not None:
+        if budget.organisation_id != by.organisation_id:
+            raise PermissionDenied(_("This record is kept by someone else."))
         overlapping = overlapping.exclude(pk=budget.pk)
     if overlapping.exists():
         raise ValidationError({"start": _("This period overlaps another budget's.")})

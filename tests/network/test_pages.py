@@ -196,3 +196,19 @@ def test_only_the_coordinator_reaches_a_cost_of_detention(as_user, alice, bob, a
         assert as_user(user).get(url).status_code == 404
         assert as_user(user).post(url, {"year": "2022"}).status_code == 404
     assert as_user(nadia).get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_services_refuse_a_change_to_another_sides_records(world, bob, olga, nadia):
+    from django.core.exceptions import PermissionDenied
+
+    for by, stakeholder in ((bob, world["theirs"]), (nadia, world["ours"]),
+                            (olga, world["network"])):  # fmt: skip
+        with pytest.raises(PermissionDenied):
+            services.change_stage(stakeholder, by=by, stage="partner", date=D(2024, 5, 1))
+        with pytest.raises(PermissionDenied):
+            services.log_interaction(stakeholder, by=by, data={"date": D(2024, 5, 1),
+                                                               "type": "call"})  # fmt: skip
+    activity = ActivityFactory(organisation=None, recorded_by=nadia)
+    with pytest.raises(PermissionDenied):
+        services.delete_activity(activity, by=bob)
