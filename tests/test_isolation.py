@@ -4,6 +4,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from engage.accounts.models import Team, User
+from tests.api.conftest import ApiClient, make_token
 
 # The password reset link names no object: it carries a signed, expiring token, and answers
 # "this link does not work" to anyone without a valid one (tests/accounts/test_password_reset.py).
@@ -49,13 +50,18 @@ def test_it_gives_an_outsider_404_for_every_object_of_another_organisation(
 ):
     for outsider, allowed in ((olga, {404}), (charlie, {404})):
         client = as_user(outsider)
+        api = ApiClient(make_token(outsider))
         for name, params in _patterns_with_ids():
+            # The API takes a token, not the session (and answers a method it does not take
+            # with 405 whatever the id).
+            is_api = name.startswith("api:")
+            methods = (api.get, api.post, api.patch) if is_api else (client.get, client.post)
             for pk in _foreign_ids(sentinel_organisation):
                 url = reverse(name, kwargs=dict.fromkeys(params, pk))
-                for method in (client.get, client.post):
+                for method in methods:
                     response = method(url)
                     # A POST-only view answers GET with 405 whatever the id: no oracle either.
-                    expected = allowed | {405} if method == client.get else allowed
+                    expected = allowed | {405} if method == client.get or is_api else allowed
                     assert response.status_code in expected, (outsider, method.__name__, url)
                     assert b"Zzsentinel" not in response.content
 
