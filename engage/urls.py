@@ -28,8 +28,6 @@ urlpatterns = [
     path("documents/", include("engage.documents.urls")),
     path("history/", include("engage.history.urls")),
     path("mel/", include("engage.mel.urls")),
-    path("api/v1/", include("engage.api.urls")),
-    path("accounts/tokens/", include("engage.api.token_urls")),
     path("imports/", include("engage.imports.urls")),
     path("api/v1/", include("engage.api.urls")),
     path("accounts/tokens/", include("engage.api.token_urls")),

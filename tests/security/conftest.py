@@ -211,12 +211,8 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     saved_mapping = SavedMapping.objects.create(
         organisation=organisation, name=f"{FOREIGN} mapping", mapping=import_job.mapping
     )
-    api_token, _secret = create_token(charlie, name=f"{FOREIGN} token", expires_on=days_ago(-30))
     case.refresh_from_db()
     return {
-        "contact": case.contacts.latest("created_at"),
-        "assessment": case.assessments.latest("created_at"),
-        "api_token": api_token,
         "import_job": import_job,
         "saved_mapping": saved_mapping,
         "contact": case.contacts.latest("created_at"),
