@@ -19,6 +19,7 @@ from engage.documents import storage
 from engage.documents.models import Document
 from engage.documents.services import attach
 from engage.history.models import Change
+from engage.liaison import services as liaison
 from engage.privacy.services import apply_retention, erase_person
 from engage.sharing import services as sharing
 from engage.sharing import subject
@@ -96,6 +97,29 @@ def _story(organisation, alice, bob, tag: str) -> Case:
     make_referral(
         case, by=alice, service=service, made_on=days_ago(1), reason="x", categories=[]
     )
+    authority, _ = Recipient.objects.get_or_create(
+        organisation=organisation, name="Migration office", defaults={"type": "authority"}
+    )
+    letter = liaison.save_letter(case, by=alice, template=None, title="x", text="x", language="en")
+    liaison.record_liaison(
+        case,
+        by=alice,
+        kind="letter",
+        date=days_ago(1),
+        authority=authority,
+        categories=[],
+        officer="x",
+        summary="x",
+        outcome_note="x",
+    )
+    obligation = liaison.save_obligation(
+        case,
+        by=alice,
+        data={"place": "x", "frequency": "weekly", "start_date": days_ago(7), "note": "x"},
+    )
+    event = liaison.record_reporting(obligation, by=alice, date=days_ago(7), status="missed")
+    liaison.follow_up_missed(event, by=alice, on=days_ago(6), note="x")
+    assert letter.case_id == case.pk
     services.request_closure(
         case,
         by=alice,
