@@ -10,6 +10,7 @@ from django.core.management import call_command
 from engage.accounts.models import Organisation
 from engage.cases.factories import days_ago
 from engage.cases.models import Case, Person
+from engage.mel import parts
 from engage.mel.models import DatasetRow
 
 PERIOD_END = days_ago(0).strftime("%Y-%m")
@@ -22,6 +23,10 @@ def _report(tmp_path, source, level):
         fmt="json", out=out, stdout=StringIO(),
     )  # fmt: skip
     return json.loads(out.read_text())
+
+
+def _of_rows(report: dict) -> list[dict]:
+    return [i for i in report["indicators"] if parts.part_of(i["id"]) is None]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,6 +46,8 @@ def test_an_empty_hub_fed_the_exports_reports_the_live_numbers(settings, tmp_pat
         call_command("import_dataset", str(folder), stdout=StringIO())
     for level in ("exact", "network"):
         hub = _report(tmp_path, "imported", level)
-        assert hub["indicators"] == live[level]["indicators"], level
+        # The indicators of the dataset rows; the NET-* come from this instance's own records
+        # (engage.network), which a submission does not carry (docs/indicators.md).
+        assert _of_rows(hub) == _of_rows(live[level]), level
         assert hub["series"] == live[level]["series"] and hub["coverage"] == live[level]["coverage"]
         assert hub["scope"] == live[level]["scope"]
