@@ -8,6 +8,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
@@ -45,6 +47,18 @@ RAW = _raw_schema()
 # test, after the schema is loaded, so they cannot be examples in it).
 schema = schemathesis.openapi.from_dict(RAW)
 schema.app = application
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_tests_connection():
+    """Keep the test's database connection open across requests, as Django's test client does:
+    called straight through WSGI, the app closes it when a request ends (and PostgreSQL would
+    lose the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def _records(case, plan, by, note: str) -> dict:
