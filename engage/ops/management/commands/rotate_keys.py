@@ -5,6 +5,7 @@ from django.db import transaction
 from engage.cases.models import Person
 from engage.cases.search import index_people
 from engage.documents import storage as documents
+from engage.imports import storage as imports
 from engage.lib.scoping import scopes_disabled
 
 BATCH = 500
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             people += len(batch)
         self.stdout.write(f"Search index rebuilt for {people} people.")
         self.stdout.write(f"{documents.reencrypt_all()} document files re-encrypted.")
+        self.stdout.write(f"{imports.reencrypt_all()} uploaded spreadsheets re-encrypted.")
 
 
 def _batches(queryset):
