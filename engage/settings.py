@@ -349,6 +349,7 @@ SPECTACULAR_SETTINGS = {
         "GoalStatusEnum": "engage.cases.models.plan.Goal.Status",
         "PlanStatusEnum": "engage.cases.models.plan.CasePlan.Status",
         "ApprovalStatusEnum": "engage.cases.models.process.ApprovalStatus",
+        "ReferralStatusEnum": "engage.directory.models.Referral.Status",
         "CountryEnum": "django_countries.countries",
     },
     "POSTPROCESSING_HOOKS": [

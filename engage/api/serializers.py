@@ -24,6 +24,8 @@ from engage.cases.models import (
     Stage,
 )
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
+from engage.directory.models import Referral
+from engage.sharing.models import Category
 
 
 class StrictFieldsMixin:
@@ -455,6 +457,53 @@ class ClosureWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "disengagement_other",
             "note",
         ]
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    service_name = serializers.CharField(source="service.name", read_only=True)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices), read_only=True
+    )
+    disclosed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "case",
+            "service",
+            "service_name",
+            "status",
+            "made_on",
+            "reason",
+            "categories",
+            "disclosed",
+            "answered_on",
+            "ended_on",
+            "outcome_note",
+            "made_by",
+            "updated_at",
+        ]
+
+
+class ReferralWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A new referral. With `categories`, that data of the client goes to the service through
+    the sharing service, which refuses without a consent that covers it (403)."""
+
+    service = serializers.UUIDField()
+    made_on = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices),
+        required=False,
+        max_length=len(Category.choices),
+    )
+
+
+class ReferralUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = serializers.ChoiceField(choices=Referral.Status.choices)
+    date = serializers.DateField()
+    outcome_note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -24,6 +24,8 @@ from engage.cases.due import due_items, with_due_facts
 from engage.cases.models import Action, Assessment, Case, CasePlan, Closure, Contact, Goal
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.search import matching_people
+from engage.directory import services as directory
+from engage.directory.models import Referral, Service
 
 REASSIGNERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
@@ -356,6 +358,69 @@ class CaseClosuresView(_CaseRecordsView):
 class ClosureView(_CaseRecordView):
     model, read_serializer = Closure, s.ClosureSerializer
     api_schema = {"GET": (None, s.ClosureSerializer)}
+
+
+# Referrals to services (engage.directory): made through the consent gate, as on the web
+
+
+class CaseReferralsView(_CaseRecordsView):
+    read_serializer, write_serializer = s.ReferralSerializer, s.ReferralWriteSerializer
+    api_schema = {
+        "GET": (None, s.ReferralSerializer(many=True)),
+        "POST": (s.ReferralWriteSerializer, s.ReferralSerializer),
+    }
+
+    def records(self, case):
+        return case.referrals.select_related("service").order_by("-made_on", "pk")
+
+    def create(self, case, data):
+        service = Service.objects.filter(
+            organisation_id=case.organisation_id, pk=data["service"]
+        ).first()
+        if service is None:
+            raise ValidationError(
+                {"service": [_("Choose a service of your organisation's directory.")]}
+            )
+        return directory.make_referral(
+            case,
+            by=self.request.user,
+            service=service,
+            made_on=data["made_on"],
+            reason=data.get("reason", ""),
+            categories=data.get("categories", []),
+            request=self.request._request,
+        )
+
+
+class ReferralView(_CaseRecordView):
+    """One referral: read (audited as a read of its case), and its status moved on (If-Match)."""
+
+    model, read_serializer = Referral, s.ReferralSerializer
+    api_schema = {
+        "GET": (None, s.ReferralSerializer),
+        "PATCH": (s.ReferralUpdateSerializer, s.ReferralSerializer),
+    }
+    versioned = ("PATCH",)
+
+    def get(self, request, pk: UUID):
+        referral, case = self.load(request, pk)
+        record_case_read(request, case)
+        return _versioned(s.ReferralSerializer(referral).data, referral.version)
+
+    def patch(self, request, pk: UUID):
+        referral, _case = self.load(request, pk)
+        version = expected_version(request, referral.version)
+        data = _valid(s.ReferralUpdateSerializer, request)
+        referral = directory.update_referral(
+            referral,
+            by=request.user,
+            status=data["status"],
+            date=data["date"],
+            outcome_note=data.get("outcome_note", ""),
+            expected_version=version,
+            request=request._request,
+        )
+        return _versioned(s.ReferralSerializer(referral).data, referral.version)
 
 
 # Case plans, their goals and actions

@@ -72,6 +72,8 @@ OBJECT_FOR_URL = {
     "api:case_assessments": "case",
     "api:case_plans": "case",
     "api:case_closures": "case",
+    "api:case_referrals": "case",
+    "api:referral": "referral",
     "api:client": "person",
     "api:contact": "contact",
     "api:assessment": "assessment",
