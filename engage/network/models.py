@@ -78,7 +78,23 @@ class Stage(models.TextChoices):
 ENGAGED_STAGES = (Stage.ENGAGED, Stage.PARTNER)
 
 
-class StakeholderQuerySet(models.QuerySet):
+class OwnedQuerySet(models.QuerySet):
+    """Records owned by an organisation, or by the network when `organisation` is empty."""
+
+    def owned_by_side_of(self, user: User) -> "OwnedQuerySet":
+        """The records of `user`'s side, whatever their role."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(owner_filter(user))
+
+    def managed_by(self, user: User) -> "OwnedQuerySet":
+        """The records `user` may change."""
+        if not may_manage(user):
+            return self.none()
+        return self.filter(owner_filter(user))
+
+
+class StakeholderQuerySet(OwnedQuerySet):
     def visible_to(self, user: User) -> "StakeholderQuerySet":
         """The user's side's stakeholders, and those other owners share with the network."""
         if not user.is_authenticated or not user.is_active:
@@ -86,18 +102,6 @@ class StakeholderQuerySet(models.QuerySet):
         if user.organisation_id is None and user.role != NETWORK:
             return self.none()
         return self.filter(owner_filter(user) | Q(shared=True))
-
-    def managed_by(self, user: User) -> "StakeholderQuerySet":
-        """The stakeholders `user` may change and whose interactions they see."""
-        if not may_manage(user):
-            return self.none()
-        return self.filter(owner_filter(user))
-
-    def owned_by_side_of(self, user: User) -> "StakeholderQuerySet":
-        """The stakeholders of `user`'s side, whatever their role (interactions readable)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        return self.filter(owner_filter(user))
 
 
 class Stakeholder(models.Model):
@@ -230,19 +234,12 @@ class Expansion(models.TextChoices):
     NEW_COUNTRY = "new_country", _("A new country")
 
 
-class ActivityQuerySet(models.QuerySet):
+class ActivityQuerySet(OwnedQuerySet):
     def visible_to(self, user: User) -> "ActivityQuerySet":
         """Activities of the user's side: their organisation's, or the network's own for the
         coordinator. A member's activities reach the network as counts in the reports (NET-*),
         not as records: their titles and notes are free text."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        return self.filter(owner_filter(user))
-
-    def managed_by(self, user: User) -> "ActivityQuerySet":
-        if not may_manage(user):
-            return self.none()
-        return self.filter(owner_filter(user))
+        return self.owned_by_side_of(user)
 
 
 class Activity(models.Model):
