@@ -19,13 +19,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Semgrep pins a click that the dataset's pycanon (typer) cannot share, so it lives in a venv of
+# its own: a tool we run, not a library Engage imports. 1.170: later releases want a certifi newer
+# than the registry has here.
+SEMGREP_VERSION := 1.170.0
+SEMGREP := $(VENV)/semgrep-$(SEMGREP_VERSION)/bin/semgrep
+$(SEMGREP):
+	$(PYTHON) -m venv $(VENV)/semgrep-$(SEMGREP_VERSION)
+	$(VENV)/semgrep-$(SEMGREP_VERSION)/bin/pip install --quiet semgrep==$(SEMGREP_VERSION)
+
 demo: $(STAMP)
 	$(BIN)/engage migrate --no-input
 	$(BIN)/engage seed_demo
 	@echo "Engage is serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
 	$(BIN)/engage runserver 127.0.0.1:8000
 
-lint: $(STAMP)
+lint: $(STAMP) $(SEMGREP)
 	$(BIN)/ruff check .
 	$(BIN)/engage makemigrations --check --dry-run
 	@# R39: no backward-incompatible migration (settings in pyproject.toml). The linter reads the
@@ -34,7 +43,7 @@ lint: $(STAMP)
 	  postgres*) $(BIN)/engage lintmigrations ;; \
 	  *) echo "NOTE: migrations are linted in the PostgreSQL run (DATABASE_URL=postgres://...)." ;; \
 	esac
-	SEMGREP_ENABLE_VERSION_CHECK=0 $(BIN)/semgrep scan --config .semgrep --metrics=off --disable-version-check --error --quiet engage
+	SEMGREP_ENABLE_VERSION_CHECK=0 $(SEMGREP) scan --config .semgrep --metrics=off --disable-version-check --error --quiet engage
 
 test: lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
