@@ -186,8 +186,19 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+# The network's seven languages (docs/translating.md). A new pilot's language is one more line
+# here, a catalogue under locale/, and, if Django's formats do not suit it, engage/formats/.
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("nl", _("Dutch")),
+    ("bg", _("Bulgarian")),
+    ("el", _("Greek")),
+    ("it", _("Italian")),
+    ("pl", _("Polish")),
+]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["engage.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
