@@ -104,6 +104,15 @@ def create_user(
     return user
 
 
+def _audit_value(value) -> str:
+    """A role, a team's id or a yes/no, as the audit detail writes it ("-" for none)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 @transaction.atomic
 def update_user(
     user: User,
@@ -124,8 +133,18 @@ def update_user(
         raise ValidationError(
             {"role": _("You cannot remove your own admin role; ask another admin to do it.")}
         )
-    access = (("role", role), ("team", team), ("may_override_consent", may_override_consent))
-    access_changed = [name for name, value in access if getattr(user, name) != value]
+    # Compare with the row as stored: a ModelForm has already copied the new values onto
+    # `user` by the time it is valid, so the instance cannot say what changed.
+    stored = User.objects.filter(pk=user.pk).values("role", "team_id", "may_override_consent")
+    stored = stored.get()
+    access = (
+        ("role", stored["role"], role),
+        ("team", stored["team_id"], team.pk if team is not None else None),
+        ("may_override_consent", stored["may_override_consent"], may_override_consent),
+    )
+    access_changed = [
+        f"{name}:{_audit_value(old)}>{_audit_value(new)}" for name, old, new in access if old != new
+    ]
     user.role, user.team, user.may_override_consent = role, team, may_override_consent
     user.first_name, user.last_name, user.email = first_name, last_name, email
     save_versioned(
@@ -147,17 +166,21 @@ def deactivate_user(user: User, *, by: User) -> int:
     """
     if user == by:
         raise ValidationError(_("You cannot deactivate your own account."))
+    was_active = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).get()
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
-    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="deactivated")
+    detail = f"is_active:{_audit_value(was_active)}>no"
+    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=detail)
     return end_sessions(user)
 
 
 @transaction.atomic
 def reactivate_user(user: User, *, by: User | None = None) -> None:
+    was_active = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).get()
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
-    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="reactivated")
+    detail = f"is_active:{_audit_value(was_active)}>yes"
+    record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=detail)
 
 
 def end_sessions(user: User) -> int:

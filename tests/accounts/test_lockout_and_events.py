@@ -83,6 +83,7 @@ class TestSecurityEvents:
         assert self._events(AuditEvent.Action.PASSWORD_CHANGE).get().actor_id == alice.pk
 
     def test_it_logs_role_changes_and_deactivation(self, alice, ada):
+        team_id = alice.team_id
         services.update_user(
             alice,
             by=ada,
@@ -97,7 +98,8 @@ class TestSecurityEvents:
         details = set(
             self._events(AuditEvent.Action.PERMISSION_CHANGE).values_list("detail", flat=True)
         )
-        assert details == {"role,team", "deactivated"}
+        role_change = f"role:case_manager>supervisor,team:{team_id}>-"
+        assert details == {role_change, "is_active:yes>no"}
         assert set(AuditEvent.objects.values_list("actor_id", flat=True)) == {ada.pk}
 
     def test_it_sends_the_request_id_back(self, client):
