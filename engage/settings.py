@@ -117,6 +117,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Who is signing in: the same address the audit log records (engage/lib/client_address.py),
+# from REMOTE_ADDR, or behind ENGAGE_TRUSTED_PROXY_COUNT reverse proxies from X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "engage.lib.client_address.client_address"
 
 if not DEBUG:
     # Production serves its own static files; in development runserver does.
@@ -238,13 +241,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# How many reverse proxies stand between the clients and Engage, each appending to
+# X-Forwarded-For. 0: clients connect directly and X-Forwarded-For is ignored (anyone can send
+# one). The documented TLS proxy (ENGAGE_BEHIND_TLS_PROXY) is one. Used for lockout and the
+# audit log's addresses (engage/lib/client_address.py): too high a count lets a client choose
+# its address, too low makes every client look like the proxy.
+_BEHIND_TLS_PROXY = env_bool("ENGAGE_BEHIND_TLS_PROXY", default=False)
+ENGAGE_TRUSTED_PROXY_COUNT = env_int("ENGAGE_TRUSTED_PROXY_COUNT", 1 if _BEHIND_TLS_PROXY else 0)
+if ENGAGE_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("ENGAGE_TRUSTED_PROXY_COUNT cannot be negative.")
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    if env_bool("ENGAGE_BEHIND_TLS_PROXY", default=False):
+    if _BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-        # The client's address is the one the proxy saw (one proxy in front of Engage).
-        AXES_IPWARE_PROXY_COUNT = 1
-        AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)

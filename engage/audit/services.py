@@ -4,6 +4,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from engage.audit.models import AuditEvent
+from engage.lib.client_address import client_address
 
 
 def record(
@@ -28,6 +29,6 @@ def record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=obj.pk if obj is not None else None,
         detail=detail,
-        ip=request.META.get("REMOTE_ADDR") if request is not None else None,
+        ip=client_address(request) if request is not None else None,
         request_id=getattr(request, "request_id", "") if request is not None else "",
     )
