@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Who acts, for the change history written by database triggers (R22).
     "engage.history.context.HistoryContextMiddleware",
+    # Every response that shows a case's personal data records one read (R21).
+    "engage.audit.reads.ReadAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "engage.accounts.middleware.SessionTimeoutMiddleware",
     # Deny by default: every view needs a logged-in user unless marked @login_not_required.
@@ -316,6 +318,9 @@ ENGAGE_IMPORT_KEEP_DAYS = env_int("ENGAGE_IMPORT_KEEP_DAYS", 7)
 ENGAGE_IMPORT_STALE_MINUTES = env_int("ENGAGE_IMPORT_STALE_MINUTES", 30)
 # Store queued imports in a thread of the web process; `engage run_imports` (cron) otherwise.
 ENGAGE_IMPORTS_IN_THREAD = env_bool("ENGAGE_IMPORTS_IN_THREAD", default=True)
+# The network hub keeps each pilot's submission this many months after its import
+# (`engage purge_submissions`, daily, deletes the older ones).
+ENGAGE_NETWORK_RETENTION_MONTHS = env_int("ENGAGE_NETWORK_RETENTION_MONTHS", 24)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 
@@ -385,10 +390,30 @@ ENGAGE_DEMO_PASSWORD = os.environ.get("ENGAGE_DEMO_PASSWORD", "engage-demo")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No query string in any log line: searches carry names in them (engage/ops/logs.py).
+    "filters": {"no_query_strings": {"()": "engage.ops.logs.DropQueryStrings"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["no_query_strings"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # django-axes narrates every sign-in at INFO; the audit log keeps what matters.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes narrates every sign-in at INFO; the audit log keeps what matters.
+        "axes": {"level": "WARNING"},
+        # runserver's request lines, as Django logs them, less their query strings.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Encrypted database backups (engage backup / restore): Fernet keys, the first encrypts.

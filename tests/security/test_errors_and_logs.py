@@ -1,15 +1,26 @@
 """R25: an error shows a generic page and logs no personal data or secret; the sign-in and
 password views keep passwords out of error reports."""
 
+import datetime
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 from django.template.loader import render_to_string
 from django.test import Client
+from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
 from engage.accounts.factories import PASSWORD
+from engage.api.tokens import create_token
 from engage.cases.factories import CaseFactory
+from tests.conftest import TEST_FIELD_KEY, TEST_INDEX_KEY
 
 SENTINEL = "Zzsentinelclient"
 SECRET = "Zz-not-to-be-logged-password"
@@ -98,3 +109,108 @@ def test_it_signs_in_with_the_masked_fields_all_the_same(alice, client):
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
     assert _reported_post(response)["password"] == MASK
+
+
+# Names in the access logs (issue 10 #7): a search puts the name typed in the query string, and
+# the next page's Referer repeats it. No log line of either server may hold it.
+
+SEARCHED = "Zzsearchedname"
+REFERRED = "Zzreferredname"
+
+
+@pytest.mark.django_db
+def test_it_logs_no_searched_name_in_process(settings, organisation, alice, caplog):
+    """Every logger, while a case manager searches by name on the pages and the API."""
+    settings.DEBUG = False
+    CaseFactory(organisation=organisation, case_manager=alice, person__given_name=SEARCHED)
+    _token, secret = create_token(alice, name="t", expires_on=_tomorrow())
+    caplog.set_level(logging.DEBUG)
+    client = Client()
+    client.force_login(alice)
+    referer = {"HTTP_REFERER": f"http://testserver/cases/?q={REFERRED}"}
+    for url in (f"/cases/?q={SEARCHED}", f"/accounts/users/?q={SEARCHED}", "/cases/?page=x"):
+        client.get(url, **referer)
+        client.get(url, HTTP_HX_REQUEST="true", **referer)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.get(f"/api/v1/cases/?q={SEARCHED}").status_code == 200
+    assert api.get(f"/api/v1/cases/?q={SEARCHED}&page=99").status_code == 404
+    logged = _logged(caplog)
+    assert SEARCHED not in logged and REFERRED not in logged
+
+
+def _tomorrow() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_log(command: list[str], port: int, tmp_path, env: dict[str, str]) -> str:
+    """Start a real server, search through it by name, stop it; return all it wrote."""
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment |= {
+        "ENGAGE_DATA_DIR": str(tmp_path),
+        "ENGAGE_FIELD_KEYS": TEST_FIELD_KEY,
+        "ENGAGE_INDEX_KEY": TEST_INDEX_KEY,
+        "PYTHONUNBUFFERED": "1",
+    } | env
+    output = tmp_path / "server.log"
+    with open(output, "w") as log:
+        server = subprocess.Popen(  # noqa: S603 (our own command)
+            [sys.executable, "-m", "engage", *command],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"{base}/accounts/login/", timeout=5)  # noqa: S310
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    assert server.poll() is None, output.read_text()
+                    assert time.monotonic() < deadline, output.read_text()
+                    time.sleep(0.3)
+            for path in (f"/cases/?q={SEARCHED}", f"/accounts/users/?q={SEARCHED}&page=2"):
+                request = urllib.request.Request(  # noqa: S310
+                    base + path, headers={"Referer": f"{base}/cases/?q={REFERRED}"}
+                )
+                # Follows the redirect to the sign-in page, whose `next` repeats the name.
+                urllib.request.urlopen(request, timeout=10)  # noqa: S310
+            time.sleep(0.5)  # the access log is written after the response
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return output.read_text()
+
+
+@pytest.mark.django_db
+def test_it_logs_no_searched_name_from_runserver(tmp_path):
+    port = _free_port()
+    logged = _server_log(
+        ["runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"], port, tmp_path, {}
+    )
+    assert "GET /cases/ HTTP/1.1" in logged, logged  # the request lines are logged...
+    assert "GET /accounts/login/ HTTP/1.1" in logged, logged
+    assert SEARCHED not in logged and REFERRED not in logged, logged  # ...without the name
+
+
+@pytest.mark.django_db
+def test_it_logs_no_searched_name_from_engage_serve(tmp_path):
+    port = _free_port()
+    logged = _server_log(
+        ["serve", "--no-migrate", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        port,
+        tmp_path,
+        {"DEBUG": "true"},
+    )
+    assert '"GET /cases/ HTTP/1.1" 302' in logged, logged  # gunicorn's access log...
+    assert '"http://127.0.0.1' in logged, logged  # ...with the referrer's address...
+    assert SEARCHED not in logged and REFERRED not in logged, logged  # ...without the name
+    # Debug on, asked for by name (issue 10 #20): served, with a warning nobody can miss.
+    assert "WARNING: serving with DEBUG=true" in logged

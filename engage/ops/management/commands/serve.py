@@ -1,8 +1,31 @@
 import os
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
+
+DEBUG_REFUSED = (
+    "engage serve is the production server, and DEBUG is not set, so Engage would run in "
+    "debug mode: error pages showing code and settings, a public secret key, development "
+    "encryption keys. Set DEBUG=false (with the variables the README lists) to serve. To "
+    "serve a development instance anyway, set DEBUG=true explicitly."
+)
+DEBUG_WARNING = (
+    "WARNING: serving with DEBUG=true. Error pages show code and settings, and the secret and "
+    "encryption keys may be development ones. Never do this with real people's data."
+)
+
+
+def gunicorn_options(bind: str, workers: int) -> dict:
+    """The options `engage serve` gives gunicorn."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "accesslog": "-",
+        # Request lines and referrers without their query strings (engage/ops/logs.py).
+        "logger_class": "engage.ops.logs.AccessLogger",
+    }
 
 
 class _Gunicorn(BaseApplication):
@@ -35,8 +58,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind: str, workers: int, no_migrate: bool, **options):
+        # The settings default to debug for a plain clone (runserver, the demo); a server
+        # started by this command may face the world, so it must be asked for by name.
+        if settings.DEBUG:
+            if os.environ.get("DEBUG") is None:
+                raise CommandError(DEBUG_REFUSED)
+            banner = "!" * 78
+            self.stderr.write("\n".join((banner, DEBUG_WARNING, banner)))
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=1)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Serving Engage on http://{bind} with {workers} workers")
-        _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
+        _Gunicorn(gunicorn_options(bind, workers)).run()
