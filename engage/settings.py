@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from engage.lib.env import env_bool, env_int, env_list
+from engage.lib.private_files import private_file, private_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent
@@ -157,8 +158,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default: make its folder, and let concurrent requests wait for the write
-    # lock instead of failing (IMMEDIATE transactions, WAL journal).
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # lock instead of failing (IMMEDIATE transactions, WAL journal). The folder is its owner's
+    # only and the file 0600 (SQLite gives its -wal and -shm files the database's mode).
+    _SQLITE_FILE = str(DATABASES["default"]["NAME"])
+    if _SQLITE_FILE != ":memory:" and not _SQLITE_FILE.startswith("file:"):
+        private_folder(Path(_SQLITE_FILE).parent)
+        private_file(Path(_SQLITE_FILE))
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -268,10 +273,20 @@ if not DEBUG:
 
 # Encryption of identifying fields and the blind index (engage/lib/crypto.py). The keys are
 # never stored in the database or its backups. Production must set both; a development
-# instance without them gets random keys in a file beside its database, made once.
+# instance without them gets random keys in a file made once beside its data folder, never
+# in it, so a copy of the folder (database, documents) holds no key: `.data-development-keys.json`
+# next to `./data`. A key file left inside the folder by older versions is moved out.
 ENGAGE_FIELD_KEYS = env_list("ENGAGE_FIELD_KEYS", default=[])
 ENGAGE_INDEX_KEY = os.environ.get("ENGAGE_INDEX_KEY", "")
-ENGAGE_DEV_KEY_FILE = DATA_DIR / "development-keys.json" if DEBUG else None
+ENGAGE_DEV_KEY_FILE = (
+    Path(
+        os.environ.get("ENGAGE_DEV_KEY_FILE")
+        or DATA_DIR.resolve().parent / f".{DATA_DIR.resolve().name}-development-keys.json"
+    )
+    if DEBUG
+    else None
+)
+ENGAGE_DEV_KEY_LEGACY_FILE = DATA_DIR / "development-keys.json"
 if not DEBUG and not (ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY):
     raise ImproperlyConfigured(
         "ENGAGE_FIELD_KEYS and ENGAGE_INDEX_KEY must be set when DEBUG is off "

@@ -10,13 +10,14 @@ their own from the environment (kept out of the database and its backups), rotat
 
 Keys: `ENGAGE_FIELD_KEYS` is a comma-separated list of Fernet keys, the first one encrypts and
 all of them decrypt; `ENGAGE_INDEX_KEY` keys the blind index. A development instance without
-them gets random keys in a file next to its database (`ENGAGE_DEV_KEY_FILE`), created once.
+them gets random keys in a file beside its data folder (`ENGAGE_DEV_KEY_FILE`), created once.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -26,6 +27,8 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
 
 
 class DecryptionError(Exception):
@@ -55,13 +58,43 @@ def _keys() -> tuple[tuple[str, ...], bytes]:
 
 
 def _development_keys(path) -> dict[str, str]:
+    legacy = getattr(settings, "ENGAGE_DEV_KEY_LEGACY_FILE", None)
+    if legacy is not None and os.path.exists(legacy) and legacy != path:
+        _move_out_of_data_folder(legacy, path)
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             json.dump({"field": new_field_key(), "index": new_index_key()}, file)
+        logger.warning("Development encryption keys were made in %s.", path)
+    status = os.stat(path)
+    # Refuse keys someone else could have planted or read (a file in a shared folder).
+    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise ImproperlyConfigured(
+            f"{path} must belong to you and be readable by you only (chmod 600)."
+        )
     with open(path) as file:
         return json.load(file)
+
+
+def _move_out_of_data_folder(legacy, path) -> None:
+    """Move the key file older versions kept beside the database to `path` (issue 10 #19)."""
+    with open(legacy) as file:
+        keys = json.load(file)
+    if os.path.exists(path):
+        with open(path) as file:
+            if json.load(file) != keys:
+                raise ImproperlyConfigured(
+                    f"Two different development key files: {legacy} and {path}. Keep the one "
+                    "your database was encrypted with at the second place, delete the first."
+                )
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(keys, file)
+    os.unlink(legacy)
+    logger.warning("Development encryption keys moved out of the data folder, to %s.", path)
 
 
 @cache

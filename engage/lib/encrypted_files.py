@@ -12,6 +12,7 @@ from uuid import UUID
 from django.conf import settings
 
 from engage.lib import crypto
+from engage.lib.private_files import private_folder, write_private
 
 
 class EncryptedFolder:
@@ -20,9 +21,8 @@ class EncryptedFolder:
         self.setting = setting
 
     def folder(self) -> Path:
-        folder = Path(getattr(settings, self.setting))
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return folder
+        # Its owner's only, files 0600 (lib.private_files): other local accounts see nothing.
+        return private_folder(Path(getattr(settings, self.setting)))
 
     def path_for(self, record_id: UUID) -> Path:
         return self.folder() / record_id.hex
@@ -30,7 +30,7 @@ class EncryptedFolder:
     def save(self, record_id: UUID, data: bytes) -> None:
         path = self.path_for(record_id)
         temporary = path.with_suffix(".part")
-        temporary.write_bytes(crypto.encrypt_bytes(data))
+        write_private(temporary, crypto.encrypt_bytes(data))
         temporary.replace(path)
 
     def load(self, record_id: UUID) -> bytes:
@@ -45,6 +45,6 @@ class EncryptedFolder:
         for path in self.folder().iterdir():
             if path.suffix == ".part":
                 continue
-            path.write_bytes(crypto.reencrypt_bytes(path.read_bytes()))
+            write_private(path, crypto.reencrypt_bytes(path.read_bytes()))
             count += 1
         return count

@@ -1,0 +1,49 @@
+"""Files only Engage's own system user can read: 0600 files in 0700 folders (issue 10 #19).
+
+The SQLite database, attached documents and uploaded spreadsheets are encrypted where it
+matters, but a file another local account can read is a copy waiting to be made (of the
+ciphertext, of the names of the files, of the database's unencrypted columns). Umasks differ
+between machines, so the modes are set explicitly, and corrected on folders and files made
+earlier with looser ones.
+"""
+
+import os
+import stat
+from pathlib import Path
+
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` if it is ours and more open than that."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return
+    if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) & ~mode:
+        path.chmod(mode)
+
+
+def private_folder(path: Path) -> Path:
+    """Make `path` (and missing parents) a folder only its owner can enter; return it."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    _tighten(path, FOLDER_MODE)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty if missing, readable and writable by its owner only."""
+    path = Path(path)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    _tighten(path, FILE_MODE)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` (replacing its content), readable by its owner only."""
+    path = Path(path)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    _tighten(path, FILE_MODE)
