@@ -28,6 +28,7 @@ from engage.imports.values import (
     parse_date,
 )
 from engage.lib.crypto import blind_index, name_tokens, normalise
+from engage.lib.spreadsheets import is_formula
 
 PREVIEW_ROWS = 10
 CHUNK = 500
@@ -223,6 +224,15 @@ def _value(spec: F.ImportField, raw, text: str, context: _Context, unknown):
         return found
     if not text:
         return ""
+    if is_formula(text):
+        # Stored, it would come out of every export as a formula (docs/security.md, 9).
+        raise BadValue(
+            _(
+                "“%(value)s” would be read as a spreadsheet formula: remove the =, +, -"
+                " or @ it starts with."
+            )
+            % {"value": text}
+        )
     if spec.kind == F.TEXT:
         if len(text) > spec.max_length:
             raise BadValue(

@@ -6,6 +6,7 @@ import json
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from engage.lib.spreadsheets import as_text_cells
 from engage.mel import parts
 
 NAMES = {
@@ -236,6 +237,7 @@ def as_xlsx(report: dict) -> bytes:
     for part in parts.registered():
         if part.xlsx is not None:
             part.xlsx(book, report)
+    as_text_cells(book)  # a city named "=HYPERLINK(…)" stays text (docs/security.md, 9)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

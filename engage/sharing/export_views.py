@@ -1,6 +1,12 @@
-"""The organisation admin's export of the organisation's own records (see own_export)."""
+"""The organisation admin's export of the organisation's own records (see own_export).
+
+Two steps: the first draws a passphrase and shows it once (Engage keeps it nowhere); the second
+downloads the archive encrypted with it. Between the two the passphrase travels in the page,
+signed, so that nobody can download an archive under a passphrase of their own choosing.
+"""
 
 from django import forms
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,47 +16,66 @@ from engage.accounts.models import Role
 from engage.accounts.permissions import recent_authentication_required, role_required
 from engage.sharing import own_export
 
+TOKEN_MINUTES = 30
 
-class ExportForm(forms.Form):
-    passphrase = forms.CharField(
-        label=_("Passphrase"),
-        min_length=own_export.MIN_PASSPHRASE,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_(
-            "At least 12 characters; several words are easiest. Engage does not keep it: "
-            "without it the archive cannot be opened. Pass it on by another channel than "
-            "the file."
-        ),
-    )
-    confirmation = forms.CharField(
-        label=_("Passphrase again"), widget=forms.PasswordInput(attrs={"autocomplete": "off"})
-    )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("passphrase") and data.get("passphrase") != data.get("confirmation"):
-            self.add_error("confirmation", _("The two passphrases differ."))
-        return data
+def _salt(request: HttpRequest) -> str:
+    return f"engage.own_export:{request.user.pk}"
+
+
+class DownloadForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_token(self) -> str:
+        try:
+            passphrase = signing.loads(
+                self.cleaned_data["token"], salt=_salt(self.request), max_age=TOKEN_MINUTES * 60
+            )
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                _("This passphrase has expired: prepare the export again.")
+            ) from None
+        if not isinstance(passphrase, str) or not own_export.is_generated(passphrase):
+            raise forms.ValidationError(_("Prepare the export again."))
+        return passphrase
 
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
 def own_records(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
-    form = ExportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        content = own_export.export_own_records(
-            organisation,
-            by=request.user,
-            passphrase=form.cleaned_data["passphrase"],
-            request=request,
+    if request.method == "POST" and "token" in request.POST:
+        form = DownloadForm(request.POST, request=request)
+        if form.is_valid():
+            content = own_export.export_own_records(
+                organisation,
+                by=request.user,
+                passphrase=form.cleaned_data["token"],
+                request=request,
+            )
+            # The organisation's own data to itself, not a share (no consent to check): see
+            # own_export's docstring and docs/security.md R11.
+            response = HttpResponse(content, content_type="application/zip")
+            name = f"engage-{organisation.code}-{timezone.localdate():%Y%m%d}.zip"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            response["Cache-Control"] = "no-store"
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
+        return render(request, "sharing/own_export.html", {"errors": form.errors["token"]})
+    if request.method == "POST":
+        passphrase = own_export.new_passphrase()
+        token = signing.dumps(passphrase, salt=_salt(request))
+        return render(
+            request,
+            "sharing/own_export.html",
+            {
+                "passphrase": passphrase,
+                "form": DownloadForm(initial={"token": token}, request=request),
+                "minutes": TOKEN_MINUTES,
+            },
         )
-        # The organisation's own data to itself, not a share (no consent to check): see
-        # own_export's docstring and docs/security.md R11.
-        response = HttpResponse(content, content_type="application/octet-stream")
-        name = f"engage-{organisation.code}-{timezone.localdate():%Y%m%d}.engage-export"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response["Cache-Control"] = "no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
-    return render(request, "sharing/own_export.html", {"form": form})
+    return render(request, "sharing/own_export.html", {})

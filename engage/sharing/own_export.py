@@ -4,15 +4,20 @@ This is not a share: the data goes from the organisation (the controller) to the
 organisation, e.g. to move to another system, so there is no recipient whose consent could be
 asked. It is still an exit, so it lives here with the other exits (docs/security.md R11): only
 the organisation admin, after typing their password again (R20), audited as a high-severity
-export, and never in clear: the archive is encrypted with a passphrase the admin types.
+export, and never in clear.
 
-Why a passphrase, and this format: the admin chooses a secret they can pass on by another
-channel, nothing secret is shown on screen or stored by Engage, and the cryptography is the
-`cryptography` library's (scrypt to derive a key from the passphrase, Fernet — AES-128-CBC with
-HMAC-SHA256 — to encrypt), already used for the fields at rest, so no new dependency. The
-price is a format of our own: `engage decrypt_export` (or the few lines of Python in
-docs/import.md) opens it. A zip with AES encryption would open in common tools, but needs a
-less well kept library, and ZipCrypto, which they all open, is broken.
+The archive is a zip encrypted with AES-256 (WinZip's AE-2 format, written by pyzipper), which
+7-Zip, Keka, The Unarchiver and PeaZip open without Engage, and `engage decrypt_export` too.
+Its passphrase is never chosen by a person: the admin once protected the whole caseload with
+`password1234` (issue 10, item 14). `new_passphrase()` draws 28 characters from a 32-letter
+alphabet with `secrets` (140 bits), grouped by four to be read aloud or typed from paper; the
+page shows it once and Engage keeps it nowhere. With that much chance in the passphrase,
+guessing it is out of reach whatever the key derivation (AE-2 uses PBKDF2-SHA1, 1,000 rounds,
+fixed by the format, which is why a typed, guessable passphrase cannot be allowed here).
+
+Archives made before (`ENGAGE-EXPORT-1`: scrypt n=2^15 and Fernet) still open with
+`engage decrypt_export`; their key derivation is fixed by the file, so `decrypt_legacy` keeps
+those parameters for reading only. Nothing is written in that format any more.
 """
 
 import base64
@@ -20,9 +25,11 @@ import csv
 import datetime
 import io
 import json
-import os
+import re
+import secrets
 import zipfile
 
+import pyzipper
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.apps import apps
@@ -35,9 +42,15 @@ from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.models import SearchToken
 from engage.lib.scoping import organisation_scope
+from engage.lib.spreadsheets import neutralise
 
-MAGIC = b"ENGAGE-EXPORT-1\n"
-MIN_PASSPHRASE = 12
+LEGACY_MAGIC = b"ENGAGE-EXPORT-1\n"
+# Crockford's base 32 in lower case: no i, l, o, u, so nothing to mistake when read aloud.
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+GROUPS, GROUP_SIZE = 7, 4  # 28 characters of 5 bits: 140 bits
+PASSPHRASE = re.compile(
+    rf"^[{ALPHABET}]{{{GROUP_SIZE}}}(-[{ALPHABET}]{{{GROUP_SIZE}}}){{{GROUPS - 1}}}$"
+)
 # The apps whose records are the organisation's case files. Search tokens are keyed hashes,
 # of no use outside this instance; the change history holds ciphertext only.
 APPS = ("cases", "sharing", "documents")
@@ -49,23 +62,52 @@ class WrongPassphrase(ValueError):
     pass
 
 
-def _key(passphrase: str, salt: bytes) -> bytes:
-    kdf = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1)
-    return base64.urlsafe_b64encode(kdf.derive(passphrase.encode()))
+def new_passphrase() -> str:
+    """A passphrase of 140 random bits, as seven groups of four letters and digits."""
+    letters = "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_SIZE))
+    return "-".join(letters[i : i + GROUP_SIZE] for i in range(0, len(letters), GROUP_SIZE))
 
 
-def encrypt(data: bytes, passphrase: str) -> bytes:
-    salt = os.urandom(16)
-    token = Fernet(_key(passphrase, salt)).encrypt(data)
-    return MAGIC + base64.b64encode(salt) + b"\n" + token
+def is_generated(passphrase: str) -> bool:
+    return bool(PASSPHRASE.match(passphrase))
 
 
-def decrypt(data: bytes, passphrase: str) -> bytes:
-    if not data.startswith(MAGIC):
-        raise WrongPassphrase("This is not an Engage export.")
-    salt, _, token = data[len(MAGIC) :].partition(b"\n")
+def encrypt(files: dict[str, bytes], passphrase: str) -> bytes:
+    """A zip of `files`, each encrypted with AES-256 under the passphrase (WinZip AE-2)."""
+    buffer = io.BytesIO()
+    with pyzipper.AESZipFile(
+        buffer, "w", compression=zipfile.ZIP_DEFLATED, encryption=pyzipper.WZ_AES
+    ) as zipped:
+        zipped.setpassword(passphrase.encode())
+        zipped.setencryption(pyzipper.WZ_AES, nbits=256)
+        for path, content in files.items():
+            zipped.writestr(path, content)
+    return buffer.getvalue()
+
+
+def decrypt(data: bytes, passphrase: str) -> dict[str, bytes]:
+    """Every file of an export, by path; either format. Raise WrongPassphrase."""
+    if data.startswith(LEGACY_MAGIC):
+        with zipfile.ZipFile(io.BytesIO(decrypt_legacy(data, passphrase))) as zipped:
+            return {name: zipped.read(name) for name in zipped.namelist()}
     try:
-        return Fernet(_key(passphrase, base64.b64decode(salt))).decrypt(token)
+        with pyzipper.AESZipFile(io.BytesIO(data)) as zipped:
+            zipped.setpassword(passphrase.strip().encode())
+            return {name: zipped.read(name) for name in zipped.namelist()}
+    except zipfile.BadZipFile:
+        raise WrongPassphrase("This is not an Engage export.") from None
+    except RuntimeError:  # pyzipper's "Bad password for file"
+        raise WrongPassphrase("Wrong passphrase, or a damaged file.") from None
+
+
+def decrypt_legacy(data: bytes, passphrase: str) -> bytes:
+    """The zip inside an archive of the first format (scrypt n=2^15, r=8, p=1 and Fernet):
+    those parameters are the file's, kept to read old archives, never to write."""
+    salt, _, token = data[len(LEGACY_MAGIC) :].partition(b"\n")
+    kdf = Scrypt(salt=base64.b64decode(salt), length=32, n=2**15, r=8, p=1)
+    key = base64.urlsafe_b64encode(kdf.derive(passphrase.encode()))
+    try:
+        return Fernet(key).decrypt(token)
     except InvalidToken:
         raise WrongPassphrase("Wrong passphrase, or a damaged file.") from None
 
@@ -98,7 +140,8 @@ def _csv(names: list[str], rows) -> bytes:
     writer = csv.writer(out)
     writer.writerow(names)
     for row in rows:
-        writer.writerow([_cell(row[name]) for name in names])
+        # Formula-like text behind a quote, so no spreadsheet runs it (docs/security.md, 9).
+        writer.writerow([neutralise(_cell(row[name])) for name in names])
     return out.getvalue().encode("utf-8-sig")  # a BOM, so that Excel reads UTF-8
 
 
@@ -115,16 +158,13 @@ def _model_rows(model) -> tuple[list[str], list[dict]]:
     return names, rows
 
 
-def archive(organisation: Organisation) -> tuple[bytes, dict[str, int]]:
-    """The zip of every record of the organisation: one CSV per kind, and a manifest."""
+def archive(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int]]:
+    """Every record of the organisation: one CSV per kind, and a manifest, by path."""
     counts: dict[str, int] = {}
-    buffer = io.BytesIO()
-    with (
-        organisation_scope(organisation.pk),
-        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped,
-    ):
+    files: dict[str, bytes] = {}
+    with organisation_scope(organisation.pk):
         staff = User.objects.filter(organisation=organisation).order_by("username")
-        files = {
+        tables = {
             "accounts/users.csv": (USER_FIELDS, staff.values(*USER_FIELDS)),
             "accounts/teams.csv": (
                 ["id", "name", "leader_id"],
@@ -137,28 +177,33 @@ def archive(organisation: Organisation) -> tuple[bytes, dict[str, int]]:
         }
         for model in exported_models():
             names, rows = _model_rows(model)
-            files[f"{model._meta.app_label}/{model._meta.model_name}.csv"] = (names, rows)
-        for path, (names, rows) in files.items():
+            tables[f"{model._meta.app_label}/{model._meta.model_name}.csv"] = (names, rows)
+        for path, (names, rows) in tables.items():
             rows = list(rows)
             counts[path] = len(rows)
-            zipped.writestr(path, _csv(names, rows))
-        manifest = {
-            "organisation": organisation.code,
-            "name": organisation.name,
-            "exported_at": timezone.now().isoformat(),
-            "files": counts,
-            "note": "Ids are Engage's; a column ending in _id names a row of another file. "
-            "Attached document files are not included, only their descriptions.",
-        }
-        zipped.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-    return buffer.getvalue(), counts
+            files[path] = _csv(names, rows)
+    manifest = {
+        "organisation": organisation.code,
+        "name": organisation.name,
+        "exported_at": timezone.now().isoformat(),
+        "files": counts,
+        "note": "Ids are Engage's; a column ending in _id names a row of another file. "
+        "Attached document files are not included, only their descriptions. A cell that "
+        "a spreadsheet would read as a formula starts with a single quote.",
+    }
+    files["manifest.json"] = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
+    return files, counts
 
 
 def export_own_records(
     organisation: Organisation, *, by: User, passphrase: str, request: HttpRequest | None = None
 ) -> bytes:
-    """Build, encrypt and audit the export; the caller sends the bytes to the admin."""
-    data, counts = archive(organisation)
+    """Build, encrypt and audit the export; the caller sends the bytes to the admin.
+
+    `passphrase` must come from `new_passphrase()`: a chosen one is refused."""
+    if not is_generated(passphrase):
+        raise ValueError("The passphrase of an export is generated by new_passphrase().")
+    files, counts = archive(organisation)
     record(
         by,
         AuditEvent.Action.EXPORT,
@@ -167,4 +212,4 @@ def export_own_records(
         request=request,
         high_severity=True,
     )
-    return encrypt(data, passphrase)
+    return encrypt(files, passphrase)

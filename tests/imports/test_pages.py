@@ -1,8 +1,14 @@
+import base64
 import io
+import math
+import re
+import shutil
+import subprocess
 import time
 import zipfile
 
 import pytest
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
@@ -109,6 +115,16 @@ class TestOwnExport:
         assert response.status_code == 302
         assert response.url.startswith("/accounts/confirm-password/") or "confirm" in response.url
 
+    def _export(self, client) -> tuple[str, bytes]:
+        """Prepare an export, read the passphrase off the page, download the archive."""
+        page = client.post("/sharing/export/").content.decode()
+        passphrase = re.search(r"<code>([0-9a-z-]+)</code>", page).group(1)
+        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+        response = client.post("/sharing/export/", {"token": token})
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+        return passphrase, response.content
+
     def test_it_gives_an_encrypted_archive_of_the_organisations_records_only(
         self, ada, alice, charlie, client
     ):
@@ -118,34 +134,87 @@ class TestOwnExport:
         theirs = CaseFactory(
             organisation=charlie.organisation, case_manager=charlie, person__given_name="Awayone"
         )
-        client = self._stepped_up(client, ada)
-        response = client.post(
-            "/sharing/export/",
-            {"passphrase": "correct horse battery", "confirmation": "correct horse battery"},
-        )
-        assert response.status_code == 200
-        assert response["Content-Disposition"].startswith("attachment;")
-        content = response.content
+        passphrase, content = self._export(self._stepped_up(client, ada))
         assert b"Homeclient" not in content  # encrypted
         with pytest.raises(own_export.WrongPassphrase):
             own_export.decrypt(content, "wrong passphrase!")
-        archive = zipfile.ZipFile(io.BytesIO(own_export.decrypt(content, "correct horse battery")))
-        people = archive.read("cases/person.csv").decode("utf-8-sig")
-        cases = archive.read("cases/case.csv").decode("utf-8-sig")
+        files = own_export.decrypt(content, passphrase)
+        people = files["cases/person.csv"].decode("utf-8-sig")
+        cases = files["cases/case.csv"].decode("utf-8-sig")
         assert "Homeclient" in people and "Awayone" not in people
         assert mine.reference in cases and theirs.reference not in cases
-        assert "charlie" not in archive.read("accounts/users.csv").decode("utf-8-sig")
-        assert "cases/searchtoken.csv" not in archive.namelist()
+        assert "charlie" not in files["accounts/users.csv"].decode("utf-8-sig")
+        assert "cases/searchtoken.csv" not in files
         event = AuditEvent.objects.get(action="export", actor_id=ada.pk)
         assert event.high_severity and event.detail.startswith("own_records:")
 
-    def test_it_refuses_a_short_or_mistyped_passphrase(self, ada, client):
+    def test_it_makes_the_passphrase_itself_strong_and_never_takes_a_chosen_one(
+        self, ada, client
+    ):
+        # The attack: the admin protected the whole caseload with "password1234".
         client = self._stepped_up(client, ada)
-        page = client.post("/sharing/export/", {"passphrase": "short", "confirmation": "short"})
-        assert page.status_code == 200 and "at least 12 characters" in page.content.decode()
         page = client.post(
-            "/sharing/export/",
-            {"passphrase": "a long passphrase", "confirmation": "another passphrase"},
+            "/sharing/export/", {"passphrase": "password1234", "confirmation": "password1234"}
         )
-        assert "The two passphrases differ." in page.content.decode()
+        assert page.status_code == 200 and "password1234" not in page.content.decode()
+        forged = client.post("/sharing/export/", {"token": "password1234"})
+        assert forged.status_code == 200 and not forged.has_header("Content-Disposition")
+        assert "expired" in forged.content.decode()
+        # a token signed for someone else, or a weak passphrase signed by us, is refused too
+        weak = signing.dumps("password1234", salt=f"engage.own_export:{ada.pk}")
+        assert not client.post("/sharing/export/", {"token": weak}).has_header(
+            "Content-Disposition"
+        )
+        with pytest.raises(ValueError):
+            own_export.export_own_records(ada.organisation, by=ada, passphrase="password1234")
         assert not AuditEvent.objects.filter(action="export").exists()
+        phrases = {own_export.new_passphrase() for _ in range(50)}
+        assert len(phrases) == 50 and all(own_export.is_generated(p) for p in phrases)
+        symbols = len(own_export.ALPHABET) ** (own_export.GROUPS * own_export.GROUP_SIZE)
+        assert math.log2(symbols) >= 128
+
+    def test_a_standard_zip_tool_opens_the_archive_with_aes_256(self, ada, alice, client):
+        CaseFactory(organisation=ada.organisation, case_manager=alice, person__given_name="Zed")
+        passphrase, content = self._export(self._stepped_up(client, ada))
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        for info in archive.infolist():
+            assert info.flag_bits & 0x1  # encrypted
+            assert info.compress_type == 99  # WinZip AES (AE-x), which 7-Zip reads
+            extra = info.extra
+            at = extra.find(b"\x01\x99")  # the AES extra field: vendor AE, strength 3 = 256
+            assert at >= 0 and extra[at + 8 : at + 9] == b"\x03"
+        with pytest.raises(RuntimeError):  # the standard library sees it is encrypted
+            archive.read("cases/person.csv")
+        seven = shutil.which("7z") or shutil.which("7zz") or shutil.which("7za")
+        if seven:  # a standard tool, where installed
+            out = subprocess.run(  # noqa: S603 (a fixed program, our own arguments)
+                [seven, "x", "-so", f"-p{passphrase}", "-", "cases/person.csv"],
+                input=content,
+                capture_output=True,
+                check=False,
+            )
+            if out.returncode == 0:
+                assert "Zed" in out.stdout.decode("utf-8-sig")
+
+    def test_the_command_opens_it_and_an_archive_of_the_first_format(
+        self, ada, client, tmp_path, monkeypatch
+    ):
+        passphrase, content = self._export(self._stepped_up(client, ada))
+        (tmp_path / "new.zip").write_bytes(content)
+        monkeypatch.setattr("getpass.getpass", lambda prompt: passphrase)
+        call_command("decrypt_export", str(tmp_path / "new.zip"), out=str(tmp_path / "new"))
+        assert (tmp_path / "new" / "manifest.json").exists()
+        # an archive made before: scrypt and Fernet, still readable
+        salt = b"0123456789abcdef"
+        from cryptography.fernet import Fernet
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+        key = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(b"an old passphrase")
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w") as old:
+            old.writestr("manifest.json", "{}")
+        token = Fernet(base64.urlsafe_b64encode(key)).encrypt(inner.getvalue())
+        legacy = b"ENGAGE-EXPORT-1\n" + base64.b64encode(salt) + b"\n" + token
+        assert own_export.decrypt(legacy, "an old passphrase") == {"manifest.json": b"{}"}
+        with pytest.raises(own_export.WrongPassphrase):
+            own_export.decrypt(legacy, "not it")

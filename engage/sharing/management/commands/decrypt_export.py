@@ -1,6 +1,4 @@
 import getpass
-import io
-import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,7 +7,10 @@ from engage.sharing.own_export import WrongPassphrase, decrypt
 
 
 class Command(BaseCommand):
-    help = "Open an organisation's encrypted export: asks for the passphrase, writes the files."
+    help = (
+        "Open an organisation's encrypted export (the AES zip, or an archive of the first "
+        "format): asks for the passphrase, writes the files. 7-Zip opens the zip too."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
@@ -18,10 +19,16 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, out: Path, **options):
         passphrase = getpass.getpass("Passphrase: ")
         try:
-            data = decrypt(file.read_bytes(), passphrase)
+            files = decrypt(Path(file).read_bytes(), passphrase)
         except (OSError, WrongPassphrase) as error:
             raise CommandError(str(error)) from None
-        out.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(io.BytesIO(data)) as zipped:
-            zipped.extractall(out)
-            self.stdout.write(f"{len(zipped.namelist())} file(s) written to {out}.")
+        out = Path(out)  # call_command passes options as given
+        root = out.resolve()
+        for name, content in files.items():
+            target = (root / name).resolve()
+            if not target.is_relative_to(root):  # a crafted name such as ../../x
+                raise CommandError(f"Refusing to write {name!r} outside {out}.")
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target.write_bytes(content)
+            target.chmod(0o600)
+        self.stdout.write(f"{len(files)} file(s) written to {out}.")

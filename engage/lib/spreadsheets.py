@@ -1,0 +1,67 @@
+"""Text that goes into, or comes out of, a spreadsheet: never a formula (CSV/formula injection).
+
+A cell whose text starts with `=`, `+`, `-` or `@` is read by Excel, LibreOffice and Google
+Sheets as a formula: a city named `=HYPERLINK("http://x", "y")` becomes a link that sends the
+sheet's data away, `-2+3+cmd|' /C calc'!A0` runs a program (DDE). OWASP's rule
+(https://owasp.org/www-community/attacks/CSV_Injection) is applied here once:
+
+- `is_formula(text)` says whether a text would be taken for a formula: it starts (after any
+  spaces, tabs or line breaks, which some readers strip) with `=`, `@`, their full-width forms,
+  or with `+`/`-` followed by anything but a plain number or phone number (`+359 2 987 65 43`,
+  `-12.5`, which carry no function, reference or command and so are harmless). Importers refuse
+  such values with a clear message.
+- `neutralise(value)` is what a CSV writer puts in a cell: the text with a single quote in
+  front when it is formula-like (spreadsheets show it as text), anything else unchanged.
+- `as_text_cells(book)` is what an XLSX writer calls before saving: openpyxl turns every string
+  starting with `=` into a formula, so each such cell is written back as an explicit string,
+  with its text exact. Engage writes no formula of its own.
+"""
+
+import re
+
+FORMULA_STARTS = frozenset("=@\uff1d\uff20")  # = @ and their full-width forms
+SIGN_STARTS = frozenset("+-\uff0b\uff0d")  # + - and their full-width forms
+LEADING_BLANKS = " \t\r\n\u00a0"
+# After a sign, only digits and the punctuation of numbers and phone numbers: no letter (a
+# function or a cell reference), no quote, no `|` or `!` (a command or another sheet).
+_PLAIN_NUMBER = re.compile(r"[0-9\s().,/+\-]*")
+
+
+def is_formula(value: object) -> bool:
+    """Whether a spreadsheet would read this text as a formula."""
+    if not isinstance(value, str) or not value:
+        return False
+    text = value.lstrip(LEADING_BLANKS)
+    if not text:
+        return False
+    if text[0] in FORMULA_STARTS:
+        return True
+    if text[0] in SIGN_STARTS:
+        return not _PLAIN_NUMBER.fullmatch(text[1:])
+    # A cell starting with a tab or a line break is taken for a formula by some readers when
+    # what follows is one; the text without them was checked above.
+    return False
+
+
+def neutralise(value):
+    """The value to write in a CSV cell: formula-like text behind a single quote."""
+    if is_formula(value):
+        return "'" + value
+    return value
+
+
+def as_text_cells(book) -> int:
+    """Make every formula cell of an openpyxl workbook a plain string cell; return how many.
+
+    Call it just before `book.save`: whatever wrote the cells (the report, a registered part),
+    a text that looks like a formula stays text."""
+    changed = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    # Set after the value: openpyxl guessed "f" from the leading "=". Other
+                    # formula-like texts (+, -, @) are already string cells, never evaluated.
+                    cell.data_type = "s"
+                    changed += 1
+    return changed
