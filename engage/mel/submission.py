@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from engage.lib.spreadsheets import is_formula, neutralise
 from engage.mel.dataset import COLUMNS, SCHEMA, VERSION
 
 ALLOWED = {
@@ -115,7 +116,8 @@ def write(folder: Path, pilot: str, period_end: str, rows: Iterable[dict]) -> di
 
 def _csv_line(values) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(list(values))
+    # Formula-like text behind a quote, so no spreadsheet runs it (docs/security.md, 9).
+    csv.writer(buffer, lineterminator="\n").writerow([neutralise(value) for value in values])
     return buffer.getvalue()
 
 
@@ -252,7 +254,11 @@ def _check_rows(rows: list[dict], pilot: str, period_end: str, problems: list[Pr
 
 def check_row(row: dict[str, str], pilot: str, period_end: str) -> list[tuple[str, str]]:
     """Every fault of one row, as (column, message)."""
-    faults = []
+    faults = [
+        (column, f"{value!r} would be read as a spreadsheet formula")
+        for column, value in row.items()
+        if is_formula(value)
+    ]
     if row["pilot"] != pilot:
         faults.append(("pilot", f"{row['pilot']!r} is not the manifest's pilot {pilot}"))
     ref = row["case_ref"]
