@@ -1,7 +1,8 @@
 """Keeping the directory, and referring clients to its services.
 
-A service is also a sharing `Recipient`: `save_service` creates and renames that recipient with
-it, so that a client's consent is recorded for the service itself, and a referral's disclosure
+A service is also a sharing `Recipient`: `save_service` creates that recipient with it, so that
+a client's consent is recorded for the service itself (renaming a service that consents or
+shares name gives it a new recipient: a consent names what the client agreed to, as it was), and a referral's disclosure
 is checked by `sharing.services.request_share` against exactly that consent. A referral either
 discloses some of the client's data (a share, consent required, no override here: overriding
 consent is done, with its own safeguards, on the sharing page) or discloses nothing identifying
@@ -73,29 +74,76 @@ def today() -> datetime.date:
 # The directory
 
 
-def _recipient_for(organisation: Organisation, name: str, service: Service | None) -> Recipient:
-    """The recipient the service will be: its own, or an unlinked one of the same name."""
-    clash = Recipient.objects.filter(organisation=organisation, name__iexact=name).first()
-    if clash is None:
-        if service is not None:
-            return service.recipient
-        return Recipient(organisation=organisation, name=name)
-    if clash.never_shared_with:
+def _recipient_for(
+    organisation: Organisation, *, by: User, name: str, kind: str, service: Service | None
+) -> Recipient:
+    """The recipient the service will be, its identity (name, kind) fixed once referenced.
+
+    A consent or a share names a recipient as the person agreed to it, so a service whose
+    recipient is named by one gets a new recipient when it is renamed (the old one keeps its
+    name and kind for those consents, out of use), and cannot change its kind here.
+    """
+    current = service.recipient if service is not None else None
+    clash = Recipient.objects.filter(organisation=organisation, name__iexact=name)
+    if current is not None:
+        clash = clash.exclude(pk=current.pk)
+    clash = clash.first()
+    if clash is not None:
+        if clash.never_shared_with:
+            raise ValidationError(
+                {"name": _("This is the name of an immigration enforcement recipient.")}
+            )
+        if Service.objects.filter(recipient=clash).exists():
+            raise ValidationError({"name": _("There is already a service with this name.")})
+        if current is not None:
+            # A recipient of that name was used for consent before the service existed: keep
+            # the service's own recipient, whose consents are recorded for it.
+            raise ValidationError(
+                {"name": _("A recipient of your organisation already has this name.")}
+            )
+        # Consents recorded for a recipient of this name before the directory: the service
+        # takes it over, so they count for referrals to it, if it is the same kind.
+        if clash.type != kind and clash.is_referenced():
+            raise ValidationError(
+                {
+                    "type": _(
+                        "Consents name the recipient “%(name)s” as “%(kind)s”: choose a type of "
+                        "service of that kind, or another name."
+                    )
+                    % {"name": clash.name, "kind": clash.get_type_display()}
+                }
+            )
+        return sharing.rename_unreferenced(clash, by=by, name=name, type=kind)
+    if current is None:
+        return sharing.create_recipient(organisation, by=by, name=name, type=kind)
+    if (current.name, current.type) == (name, kind) or not current.is_referenced():
+        return sharing.rename_unreferenced(current, by=by, name=name, type=kind)
+    if current.name.casefold() == name.casefold():
+        if current.type != kind:
+            raise ValidationError(
+                {
+                    "type": _(
+                        "Consents or shares name this service as “%(kind)s”, so its kind cannot "
+                        "change. If that kind is wrong, an organisation admin corrects it on the "
+                        "Recipients page (the clients' consents then lapse); otherwise add a "
+                        "new service."
+                    )
+                    % {"kind": current.get_type_display()}
+                }
+            )
         raise ValidationError(
-            {"name": _("This is the name of an immigration enforcement recipient.")}
+            {
+                "name": _(
+                    "Consents or shares name this service “%(name)s”: its name cannot change "
+                    "in spelling only."
+                )
+                % {"name": current.name}
+            }
         )
-    linked = Service.objects.filter(recipient=clash).exclude(pk=service.pk if service else None)
-    if linked.exists():
-        raise ValidationError({"name": _("There is already a service with this name.")})
-    if service is not None and clash.pk != service.recipient_id:
-        # A recipient of that name was used for consent before the service existed: keep the
-        # service's own recipient, whose consents are recorded for it, and refuse the rename.
-        raise ValidationError(
-            {"name": _("A recipient of your organisation already has this name.")}
-        )
-    # Consents recorded for a recipient of this name before the directory: the service takes
-    # it over, so they count for referrals to it.
-    return clash
+    # Renamed: a new recipient. The clients' consents stay with the old one, as they gave them.
+    renamed = sharing.create_recipient(organisation, by=by, name=name, type=kind)
+    sharing.retire_recipient(current, by=by, reason="recipient_renamed")
+    return renamed
 
 
 @transaction.atomic
@@ -113,10 +161,12 @@ def save_service(
         raise ValidationError({"name": _("Give the service a name.")})
     if service is not None and service.organisation_id != organisation.pk:
         raise ValidationError(_("This service belongs to another organisation."))
-    recipient = _recipient_for(organisation, name, service)
-    recipient.name, recipient.type = name, RECIPIENT_TYPE[data["type"]]
-    recipient.active = data.get("active", True)
-    recipient.save()
+    recipient = _recipient_for(
+        organisation, by=by, name=name, kind=RECIPIENT_TYPE[data["type"]], service=service
+    )
+    if recipient.active != data.get("active", True):
+        recipient.active = data.get("active", True)
+        recipient.save(update_fields=["active"])
     values = {field: data[field] for field in SERVICE_FIELDS if field in data}
     values["name"] = name
     if service is None:
@@ -125,8 +175,10 @@ def save_service(
         return service
     for field, value in values.items():
         setattr(service, field, value)
-    service.updated_at = timezone.now()
-    save_versioned(service, expected_version=expected_version, fields=[*values, "updated_at"])
+    service.recipient, service.updated_at = recipient, timezone.now()
+    save_versioned(
+        service, expected_version=expected_version, fields=[*values, "recipient", "updated_at"]
+    )
     record(by, AuditEvent.Action.UPDATE, service, detail=",".join(sorted(values)))
     return service
 

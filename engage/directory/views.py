@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.permissions import ANY_STAFF, role_required
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.reads import record_read
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.directory import services, statistics
 from engage.directory.forms import (
@@ -26,6 +25,7 @@ from engage.directory.forms import (
 from engage.directory.models import MANAGERS, ContactPerson, Referral, Service
 from engage.lib.concurrency import ConcurrentEditError
 from engage.lib.forms import apply_validation_error
+from engage.sharing import screening
 
 PAGE_SIZE = 25
 
@@ -77,7 +77,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
 @role_required(*ANY_STAFF)
 def service_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     service = get_object_or_404(
-        Service.objects.visible_to(request.user).select_related("organisation"), pk=pk
+        Service.objects.visible_to(request.user).select_related("organisation", "recipient"),
+        pk=pk,
     )
     own = service.organisation_id == request.user.organisation_id
     context = {
@@ -87,6 +88,7 @@ def service_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "contacts": ContactPerson.objects.filter(service=service) if own else [],
         "can_manage": own and request.user.role in MANAGERS,
         "contact_form": ContactPersonForm() if own and request.user.role in MANAGERS else None,
+        "held": own and screening.held(service.recipient),
     }
     return render(request, "directory/service_detail.html", context)
 
@@ -122,6 +124,14 @@ def _service_form(request: HttpRequest, service: Service | None) -> HttpResponse
             form.add_conflict_error()
         else:
             messages.success(request, _("Service saved."))
+            if screening.held(saved.recipient):
+                messages.warning(
+                    request,
+                    _(
+                        "Its name resembles an enforcement body: nothing is shared with it until "
+                        "a second person (another admin or a supervisor) confirms it is not one."
+                    ),
+                )
             return redirect(saved)
     return render(request, "directory/service_form.html", {"form": form, "service": service})
 
@@ -222,8 +232,7 @@ def referral_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     referral = get_case_object(request.user, Referral, pk)
     # Reading a referral is reading the case file: audited like the case page.
     case = get_case_for_user(request.user, referral.case_id, for_work=True)
-    record(request.user, AuditEvent.Action.VIEW, case, request=request)
-    record(request.user, AuditEvent.Action.VIEW, referral, request=request)
+    record_read(request.user, [case, referral])
     allowed = services.allowed_statuses(referral)
     form = None
     if allowed:

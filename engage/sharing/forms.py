@@ -7,6 +7,7 @@ from engage.sharing.models import (
     Category,
     Consent,
     DataRequest,
+    EnforcementBody,
     Purpose,
     Recipient,
     RecipientType,
@@ -111,6 +112,43 @@ class RecipientForm(forms.ModelForm):
     class Meta:
         model = Recipient
         fields = ["name", "type"]
+
+    def validate_unique(self):
+        # The service layer checks the name, ignoring case.
+        pass
+
+
+class KindCorrectionForm(forms.Form):
+    type = forms.ChoiceField(label=_("Correct kind"), choices=RecipientType.choices)
+
+
+class EnforcementBodyForm(forms.ModelForm):
+    class Meta:
+        model = EnforcementBody
+        fields = ["name"]
+
+    def validate_unique(self):
+        pass
+
+
+class ScreeningDecisionForm(forms.Form):
+    NOT_ENFORCEMENT = "not_enforcement"
+    ENFORCEMENT = "enforcement"
+
+    decision = forms.ChoiceField(
+        label=_("Your answer"),
+        widget=forms.RadioSelect,
+        choices=[
+            (
+                NOT_ENFORCEMENT,
+                _("I checked: it is not an enforcement body, data may be shared with it"),
+            ),
+            (
+                ENFORCEMENT,
+                _("It is an enforcement body: record it as immigration enforcement"),
+            ),
+        ],
+    )
 
 
 class DataRequestForm(forms.ModelForm):

@@ -59,6 +59,24 @@ class Recipient(models.Model):
     name = models.CharField(_("name"), max_length=200)
     type = models.CharField(_("type"), max_length=16, choices=RecipientType.choices)
     active = models.BooleanField(_("in use"), default=True)
+    # Who last set the name or the kind: a warning of the screening must be confirmed by
+    # someone else (see sharing.screening).
+    set_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The kind before the last correction (blank: never corrected). Corrected away from
+    # immigration enforcement, the recipient waits for a second person too.
+    corrected_from = models.CharField(
+        max_length=16, choices=RecipientType.choices, blank=True, default="", db_default=""
+    )
+    # A second person's confirmation that this name and kind are not an enforcement body. It
+    # holds for that very name and kind only.
+    confirmed_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    confirmed_type = models.CharField(max_length=16, blank=True, default="", db_default="")
+    confirmed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -75,6 +93,58 @@ class Recipient(models.Model):
     def never_shared_with(self) -> bool:
         return self.type in NEVER_SHARED_WITH
 
+    @property
+    def confirmed(self) -> bool:
+        """A second person confirmed this very name and kind."""
+        return (
+            self.confirmed_by_id is not None
+            and self.confirmed_name == self.name
+            and self.confirmed_type == self.type
+        )
+
+    def is_referenced(self) -> bool:
+        """Whether a consent or a share names this recipient: its identity is then fixed."""
+        return (
+            Consent.objects.filter(recipient=self).exists()
+            or Share.objects.filter(recipient=self).exists()
+        )
+
+
+class EnforcementBody(models.Model):
+    """A name or words of an enforcement body, screened for in the names of recipients.
+
+    The organisation's own entries (in its languages, its local offices) come on top of the
+    built-in ones of `sharing.screening.BUILT_IN`, which cannot be removed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="enforcement_bodies"
+    )
+    name = models.CharField(
+        _("name or words"),
+        max_length=200,
+        help_text=_(
+            "For example: “aliens police” or the name of the local detention centre. A "
+            "recipient whose name contains these words needs a second person's confirmation."
+        ),
+    )
+    added_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="unique_enforcement_body_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 class Consent(models.Model):
     """A person's consent to share some of their data with one recipient for one purpose."""
@@ -84,6 +154,11 @@ class Consent(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
     recipient = models.ForeignKey(
         Recipient, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The recipient as the person agreed to it: a consent covers that name and kind only.
+    recipient_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    recipient_type = models.CharField(
+        max_length=16, choices=RecipientType.choices, blank=True, default="", db_default=""
     )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     categories = models.JSONField(_("data that may be shared"), default=list)
@@ -105,19 +180,30 @@ class Consent(models.Model):
         ordering = ["-given_on", "-recorded_at"]
 
     def __str__(self) -> str:
-        return f"{self.recipient} {self.purpose}"
+        return f"{self.recipient_name} {self.purpose}"
 
     def is_valid(self, on=None) -> bool:
         on = on or timezone.localdate()
         return self.withdrawn_at is None and self.given_on <= on <= self.expires_on
 
+    def names(self, recipient: Recipient) -> bool:
+        """Whether the recipient is still the one the person agreed to (same name and kind)."""
+        return (
+            self.recipient_id == recipient.pk
+            and self.recipient_name == recipient.name
+            and self.recipient_type == recipient.type
+        )
+
     def covers(self, recipient: Recipient, purpose: str, categories, on=None) -> bool:
         return (
             self.is_valid(on)
-            and self.recipient_id == recipient.pk
+            and self.names(recipient)
             and self.purpose == purpose
             and set(categories) <= set(self.categories)
         )
+
+    def get_recipient_type_display_as_consented(self) -> str:
+        return str(dict(RecipientType.choices).get(self.recipient_type, self.recipient_type))
 
     def get_categories_display(self) -> list[str]:
         labels = dict(Category.choices)
@@ -125,17 +211,31 @@ class Consent(models.Model):
 
 
 class Share(models.Model):
-    """One release of a person's data to a recipient: queued, then produced or cancelled."""
+    """One release of a person's data to a recipient: queued, produced, then handed over.
+
+    Consent is checked again at every hand-over (`sharing.services.hand_over`); a withdrawal
+    or an expiry voids what has not left yet. What did leave keeps its date, recipient and
+    categories, so the case manager can ask the recipient to delete it after a withdrawal.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Being prepared")
         READY = "ready", _("Ready to hand over")
+        SENT = "sent", _("Handed over")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # Not handed over yet: what a withdrawal or an expiry voids.
+    UNSENT = (Status.QUEUED, Status.READY)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="shares")
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="+")
+    # The recipient as it was when the share was requested.
+    recipient_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    recipient_type = models.CharField(
+        max_length=16, choices=RecipientType.choices, blank=True, default="", db_default=""
+    )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     categories = models.JSONField(_("data to share"), default=list)
     consent = models.ForeignKey(
@@ -148,6 +248,16 @@ class Share(models.Model):
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     produced_at = models.DateTimeField(null=True, blank=True)
+    # The first hand-over (download): from then on the data is out of Engage.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handed_over_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # After a withdrawal: when the case manager asked the recipient to delete what they got.
+    deletion_asked_at = models.DateTimeField(null=True, blank=True)
+    deletion_asked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = organisation_scoped("case__organisation")
 
@@ -155,11 +265,27 @@ class Share(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"{self.recipient} {self.status}"
+        return f"{self.recipient_name} {self.status}"
 
     @property
     def overridden(self) -> bool:
         return bool(self.override_reason)
+
+    @property
+    def left(self) -> bool:
+        """Whether the data was handed over, so it is out of Engage."""
+        return self.handed_over_at is not None
+
+    @property
+    def withdrawn_after_it_left(self) -> bool:
+        return self.left and self.consent is not None and self.consent.withdrawn_at is not None
+
+    def get_categories_display(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(code, code)) for code in self.categories]
+
+    def get_recipient_type_display_as_shared(self) -> str:
+        return str(dict(RecipientType.choices).get(self.recipient_type, self.recipient_type))
 
 
 class DataRequest(models.Model):

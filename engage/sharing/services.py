@@ -7,10 +7,22 @@ password again, gives a written reason: that share is flagged as high severity i
 log. Towards immigration enforcement nothing identifiable is released, with no override.
 
 Shares are queued and produced by `produce_queued` (run after the request commits, and by
-`engage run_shares` for anything left): consent is checked again when the data is produced, so
-a withdrawal between the request and the production cancels the share.
+`engage run_shares` for anything left). Data leaves at the hand-over (`hand_over`, the
+download): consent is checked again there, every time, with the recipient's identity and
+screening. A withdrawal voids every share under the consent that has not left yet (and the
+copies kept of those that did); an expiry does the same at the hand-over and in
+`engage run_shares`. What did leave stays listed on the case's sharing page after a
+withdrawal, so the case manager asks the recipient to delete it (`ask_deletion`).
+
+A consent names the recipient as the person agreed to it (name and kind, copied onto the
+consent): it covers that recipient only while its name and kind are unchanged, and a
+recipient's identity is fixed once a consent or a share names it (`directory.services` makes
+a new recipient when a service is renamed; `correct_kind` is the audited way to fix a kind).
+Names are screened against enforcement bodies (`sharing.screening`): a match waits for a
+second person's confirmation (`confirm_recipient`) before anything is shared.
 """
 
+import dataclasses
 import datetime
 import json
 
@@ -19,15 +31,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from engage.accounts.models import User
+from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.models import Case, Person
+from engage.sharing import screening
 from engage.sharing.models import (
     Category,
     Consent,
     DataRequest,
+    EnforcementBody,
     Recipient,
     RecipientType,
     Share,
@@ -60,40 +75,95 @@ def record_consent(case: Case, *, by: User, data: dict) -> Consent:
                 )
             }
         )
+    if screening.held(recipient):
+        raise ValidationError({"recipient": str(HELD_MESSAGE)})
     if not data.get("categories"):
         raise ValidationError({"categories": _("Tick the data the person agrees to share.")})
     if data["given_on"] > timezone.localdate():
         raise ValidationError({"given_on": _("This date is in the future.")})
     if data["expires_on"] < data["given_on"]:
         raise ValidationError({"expires_on": _("The consent must end after it was given.")})
-    consent = Consent.objects.create(case=case, recorded_by=by, **data)
+    consent = Consent.objects.create(
+        case=case,
+        recorded_by=by,
+        recipient_name=recipient.name,
+        recipient_type=recipient.type,
+        **data,
+    )
     record(by, AuditEvent.Action.CREATE, consent)
     return consent
 
 
-@transaction.atomic
-def withdraw_consent(consent: Consent, *, by: User, note: str = "") -> int:
-    """Withdraw at once: no new share may use it, and queued ones are cancelled.
+@dataclasses.dataclass
+class Withdrawn:
+    """What a withdrawal did: shares voided before they left, and those that had left."""
 
-    Return how many queued shares were cancelled.
+    voided: int
+    left: list[Share]
+
+
+def _void(shares, reason: str) -> int:
+    """Void the shares that have not left and the copies kept of those that did.
+
+    Return how many had not left yet.
+    """
+    voided = shares.filter(status__in=Share.UNSENT).update(
+        status=Share.Status.CANCELLED, cancel_reason=reason, content=""
+    )
+    shares.filter(status=Share.Status.SENT).exclude(content="").update(
+        content="", cancel_reason=reason
+    )
+    return voided
+
+
+@transaction.atomic
+def withdraw_consent(consent: Consent, *, by: User, note: str = "") -> Withdrawn:
+    """Withdraw at once: no share may use it any more, and none made under it may leave.
+
+    Return what was voided and what had already left (the recipient is to be asked to delete
+    it).
     """
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_at is not None:
         raise ValidationError(_("This consent was already withdrawn."))
     consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_note = timezone.now(), by, note
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
-    cancelled = Share.objects.filter(consent=consent, status=Share.Status.QUEUED).update(
-        status=Share.Status.CANCELLED, cancel_reason="consent_withdrawn", content=""
+    shares = Share.objects.filter(consent=consent)
+    voided = _void(shares, "consent_withdrawn")
+    left = list(shares.filter(handed_over_at__isnull=False))
+    record(
+        by,
+        AuditEvent.Action.UPDATE,
+        consent,
+        detail=f"withdrawn; {voided} voided; {len(left)} already left",
     )
-    record(by, AuditEvent.Action.UPDATE, consent, detail=f"withdrawn; {cancelled} cancelled")
-    return cancelled
+    return Withdrawn(voided=voided, left=left)
+
+
+def void_lapsed() -> int:
+    """Void the shares not handed over whose consent expired or was withdrawn (a daily job).
+
+    The hand-over checks consent anyway; this keeps no prepared copy of data longer than
+    the consent it was made under. Return how many shares were voided.
+    """
+    today = timezone.localdate()
+    lapsed = Consent.objects.filter(expires_on__lt=today) | Consent.objects.filter(
+        withdrawn_at__isnull=False
+    )
+    return _void(Share.objects.filter(consent__in=lapsed.values("pk")), "consent_expired")
 
 
 def covering_consent(
     case: Case, person: Person, recipient: Recipient, purpose: str, categories, on=None
 ) -> Consent | None:
     for consent in Consent.objects.filter(
-        case=case, person=person, recipient=recipient, purpose=purpose, withdrawn_at__isnull=True
+        case=case,
+        person=person,
+        recipient=recipient,
+        recipient_name=recipient.name,
+        recipient_type=recipient.type,
+        purpose=purpose,
+        withdrawn_at__isnull=True,
     ):
         if consent.covers(recipient, purpose, categories, on):
             return consent
@@ -142,6 +212,8 @@ def request_share(
             "enforcement",
             high=True,
         )
+    if screening.held(recipient):
+        raise _refuse(by, case, request, str(HELD_MESSAGE), "recipient_unconfirmed", high=True)
     override_reason = override_reason.strip()
     # Decide before writing anything, so that a refusal's audit entry is never rolled back.
     consent = covering_consent(case, person, recipient, purpose, categories)
@@ -180,6 +252,8 @@ def request_share(
             case=case,
             person=person,
             recipient=recipient,
+            recipient_name=recipient.name,
+            recipient_type=recipient.type,
             purpose=purpose,
             categories=sorted(categories),
             consent=consent,
@@ -213,12 +287,11 @@ def produce_queued(ids=None) -> dict[str, int]:
             )
             if share.status != Share.Status.QUEUED:
                 continue
-            if share.consent is not None and not share.consent.covers(
-                share.recipient, share.purpose, share.categories
-            ):
-                share.status, share.cancel_reason = Share.Status.CANCELLED, "consent_lapsed"
-                share.save(update_fields=["status", "cancel_reason"])
-                counts["cancelled"] += 1
+            if (obstacle := _obstacle(share)) is not None:
+                if obstacle.voids:
+                    share.status, share.cancel_reason = Share.Status.CANCELLED, obstacle.code
+                    share.save(update_fields=["status", "cancel_reason"])
+                    counts["cancelled"] += 1
                 continue
             share.content = json.dumps(
                 _content(share), ensure_ascii=False, indent=2, default=_json_default
@@ -239,7 +312,7 @@ def _content(share: Share) -> dict:
     """What the recipient receives: only the categories consented to."""
     person, case = share.person, share.case
     data: dict = {
-        "recipient": share.recipient.name,
+        "recipient": share.recipient_name,
         "purpose": share.get_purpose_display(),
         "case_reference": case.reference,
     }
@@ -275,12 +348,286 @@ def _content(share: Share) -> dict:
     return data
 
 
+@dataclasses.dataclass
+class Obstacle:
+    code: str
+    message: str
+    voids: bool  # the share can never leave: void it
+
+
+HELD_MESSAGE = _lazy(
+    "This recipient's name resembles an enforcement body, or its kind was corrected from "
+    "immigration enforcement: nothing is shared with it until a second person (another "
+    "admin or a supervisor) confirms it is not one."
+)
+
+
+def _obstacle(share: Share) -> Obstacle | None:
+    """What stops the share from leaving now, if anything."""
+    recipient, consent = share.recipient, share.consent
+    if recipient.never_shared_with:
+        return Obstacle(
+            "enforcement",
+            _("Engage never releases identifiable data to immigration enforcement."),
+            True,
+        )
+    if (share.recipient_name, share.recipient_type) != (recipient.name, recipient.type):
+        return Obstacle(
+            "recipient_changed",
+            _("The recipient's name or kind changed since this share was prepared."),
+            True,
+        )
+    if screening.held(recipient):
+        return Obstacle("recipient_unconfirmed", str(HELD_MESSAGE), False)
+    if not recipient.active:
+        return Obstacle("recipient_not_in_use", _("This recipient is no longer in use."), False)
+    if consent is None:
+        return None  # an override, decided with its own safeguards
+    if consent.withdrawn_at is not None:
+        return Obstacle(
+            "consent_withdrawn",
+            _("The person withdrew the consent this share was made under."),
+            True,
+        )
+    if not consent.is_valid():
+        return Obstacle(
+            "consent_expired",
+            _("The consent this share was made under is no longer in force."),
+            True,
+        )
+    if not consent.covers(recipient, share.purpose, share.categories):
+        return Obstacle(
+            "consent_no_longer_covers",
+            _("The consent this share was made under no longer covers it."),
+            True,
+        )
+    return None
+
+
 def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> str:
-    """Return the produced data for download, and audit that it left."""
-    if share.status != Share.Status.READY:
-        raise ValidationError(_("This share is not ready."))
-    record(by, AuditEvent.Action.EXPORT, share, request=request, high_severity=share.overridden)
-    return share.content
+    """Return the produced data for download, and record that it left.
+
+    Consent is checked again, every time: a share whose consent was withdrawn, expired or no
+    longer names the recipient is voided and refused (SharingRefused, audited).
+    """
+    refusal: SharingRefused | None = None
+    content = ""
+    with transaction.atomic():
+        # The consent's row first, as the withdrawal locks it, so that a withdrawal and a
+        # hand-over never interleave.
+        if share.consent_id is not None:
+            Consent.objects.select_for_update().get(pk=share.consent_id)
+        share = (
+            Share.objects.select_for_update(of=("self",))
+            .select_related("consent", "recipient", "case")
+            .get(pk=share.pk)
+        )
+        if share.status not in (Share.Status.READY, Share.Status.SENT) or not share.content:
+            raise ValidationError(_("This share is not ready."))
+        obstacle = _obstacle(share)
+        if obstacle is not None:
+            if obstacle.voids:
+                _void(Share.objects.filter(pk=share.pk), obstacle.code)
+            record(
+                by,
+                AuditEvent.Action.SHARE_REFUSED,
+                share,
+                detail=f"hand_over:{obstacle.code}",
+                request=request,
+                high_severity=True,
+            )
+            refusal = SharingRefused(obstacle.message)
+        else:
+            if share.handed_over_at is None:
+                share.handed_over_at, share.handed_over_by = timezone.now(), by
+            share.status = Share.Status.SENT
+            share.save(update_fields=["status", "handed_over_at", "handed_over_by"])
+            record(
+                by, AuditEvent.Action.EXPORT, share, request=request, high_severity=share.overridden
+            )
+            content = share.content
+    if refusal is not None:
+        raise refusal
+    return content
+
+
+@transaction.atomic
+def ask_deletion(share: Share, *, by: User, request: HttpRequest | None = None) -> None:
+    """Record that the recipient was asked to delete what they received (after a withdrawal)."""
+    share = Share.objects.select_for_update(of=("self",)).select_related("consent").get(pk=share.pk)
+    if not share.withdrawn_after_it_left:
+        raise ValidationError(_("Only data that left before its consent was withdrawn."))
+    if share.deletion_asked_at is None:
+        share.deletion_asked_at, share.deletion_asked_by = timezone.now(), by
+        share.save(update_fields=["deletion_asked_at", "deletion_asked_by"])
+        record(by, AuditEvent.Action.UPDATE, share, detail="deletion_asked", request=request)
+
+
+# Recipients: their identity, the screening and its second person
+
+
+def _check_name(organisation: Organisation, name: str, exclude=None) -> None:
+    clash = Recipient.objects.filter(organisation=organisation, name__iexact=name)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("There is already a recipient with this name.")})
+
+
+@transaction.atomic
+def create_recipient(
+    organisation: Organisation, *, by: User, name: str, type: str, active: bool = True
+) -> Recipient:
+    """Add a recipient. Its name is screened when it is used (see `screening`)."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the recipient a name.")})
+    _check_name(organisation, name)
+    recipient = Recipient.objects.create(
+        organisation=organisation, name=name, type=type, active=active, set_by=by
+    )
+    record(by, AuditEvent.Action.CREATE, recipient, detail=f"type={type}")
+    return recipient
+
+
+@transaction.atomic
+def rename_unreferenced(recipient: Recipient, *, by: User, name: str, type: str) -> Recipient:
+    """Change the name or kind of a recipient that no consent or share names yet."""
+    recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    if (recipient.name, recipient.type) == (name, type):
+        return recipient
+    if recipient.is_referenced():
+        raise ValidationError(
+            {"name": _("Consents or shares name this recipient: its name and kind are fixed.")}
+        )
+    _check_name(recipient.organisation, name, exclude=recipient)
+    recipient.name, recipient.type, recipient.set_by = name, type, by
+    recipient.save(update_fields=["name", "type", "set_by"])
+    record(by, AuditEvent.Action.UPDATE, recipient, detail=f"identity; type={type}")
+    return recipient
+
+
+@transaction.atomic
+def retire_recipient(recipient: Recipient, *, by: User, reason: str) -> int:
+    """Take a recipient out of use for good reason (its service was renamed): void its shares.
+
+    Its name and kind stay, as the consents given for it name them. Return how many shares
+    that had not left were voided.
+    """
+    recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    recipient.active = False
+    recipient.save(update_fields=["active"])
+    voided = _void(Share.objects.filter(recipient=recipient), reason)
+    record(by, AuditEvent.Action.UPDATE, recipient, detail=f"retired:{reason}; {voided} voided")
+    return voided
+
+
+@transaction.atomic
+def correct_kind(
+    recipient: Recipient, *, by: User, type: str, request: HttpRequest | None = None
+) -> Recipient:
+    """Correct the kind of a recipient, audited; the consents given for the old kind lapse.
+
+    Consents name the recipient as it was agreed to, so they no longer cover it, and every
+    share to it that has not left is voided. A kind corrected away from immigration
+    enforcement waits for a second person's confirmation before anything is shared.
+    """
+    recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    if type not in RecipientType.values:
+        raise ValidationError({"type": _("Choose a kind.")})
+    if type == recipient.type:
+        raise ValidationError({"type": _("This is already its kind.")})
+    before = recipient.type
+    recipient.corrected_from, recipient.type, recipient.set_by = before, type, by
+    recipient.save(update_fields=["corrected_from", "type", "set_by"])
+    voided = _void(Share.objects.filter(recipient=recipient), "recipient_changed")
+    record(
+        by,
+        AuditEvent.Action.UPDATE,
+        recipient,
+        detail=f"kind_corrected:{before}->{type}; {voided} voided",
+        request=request,
+        high_severity=RecipientType.ENFORCEMENT in (before, type),
+    )
+    return recipient
+
+
+SECOND_PERSONS = (Role.SUPERVISOR, Role.ORG_ADMIN)
+
+
+def may_confirm(user: User, recipient: Recipient) -> bool:
+    """A second person: an admin or supervisor of the organisation who did not set it."""
+    return (
+        user.role in SECOND_PERSONS
+        and user.organisation_id == recipient.organisation_id
+        and user.pk != recipient.set_by_id
+    )
+
+
+@transaction.atomic
+def confirm_recipient(
+    recipient: Recipient,
+    *,
+    by: User,
+    enforcement: bool,
+    request: HttpRequest | None = None,
+) -> Recipient:
+    """The second person's answer to the screening's warning.
+
+    Either the recipient is not an enforcement body (confirmed for this name and kind), or it
+    is one: its kind becomes immigration enforcement, and nothing identifiable goes to it.
+    """
+    recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    if not screening.held(recipient):
+        raise ValidationError(_("This recipient is not waiting for a confirmation."))
+    if not may_confirm(by, recipient):
+        raise ValidationError(
+            _("Another person than the one who set this name or kind must confirm it.")
+        )
+    warning = screening.warning(recipient)
+    if enforcement:
+        before = recipient.type
+        recipient.corrected_from, recipient.type = before, RecipientType.ENFORCEMENT
+        recipient.save(update_fields=["corrected_from", "type"])
+        voided = _void(Share.objects.filter(recipient=recipient), "recipient_changed")
+        detail = f"screening:enforcement; kind_corrected:{before}->enforcement; {voided} voided"
+    else:
+        recipient.confirmed_name, recipient.confirmed_type = recipient.name, recipient.type
+        recipient.confirmed_by, recipient.confirmed_at = by, timezone.now()
+        recipient.save(
+            update_fields=["confirmed_name", "confirmed_type", "confirmed_by", "confirmed_at"]
+        )
+        detail = f"screening:not_enforcement; {warning.split(':')[0]}"
+    record(
+        by, AuditEvent.Action.APPROVE, recipient, detail=detail, request=request, high_severity=True
+    )
+    return recipient
+
+
+@transaction.atomic
+def add_enforcement_body(organisation: Organisation, *, by: User, name: str) -> EnforcementBody:
+    name = " ".join(name.split())
+    if not screening.normalise(name):
+        raise ValidationError({"name": _("Give a name or some words.")})
+    if EnforcementBody.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise ValidationError({"name": _("It is on the list already.")})
+    entry = EnforcementBody.objects.create(organisation=organisation, name=name, added_by=by)
+    record(by, AuditEvent.Action.CREATE, entry, organisation_id=organisation.pk)
+    return entry
+
+
+@transaction.atomic
+def remove_enforcement_body(entry: EnforcementBody, *, by: User) -> None:
+    # Removing an entry is how a name would slip through: it is audited as high severity.
+    record(
+        by,
+        AuditEvent.Action.UPDATE,
+        entry,
+        detail="removed",
+        high_severity=True,
+        organisation_id=entry.organisation_id,
+    )
+    entry.delete()
 
 
 # The register of external data requests

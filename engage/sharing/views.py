@@ -21,18 +21,28 @@ from engage.audit.services import record
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, read_case
 from engage.cases.models import Case
 from engage.lib.forms import apply_validation_error
-from engage.sharing import services, subject
+from engage.sharing import screening, services, subject
 from engage.sharing.forms import (
     ConsentForm,
     DataRequestForm,
     DecisionForm,
+    EnforcementBodyForm,
+    KindCorrectionForm,
     OverrideForm,
     RecipientForm,
+    ScreeningDecisionForm,
     ShareForm,
     SubjectRequestForm,
     WithdrawForm,
 )
-from engage.sharing.models import Consent, DataRequest, Recipient, Share, SubjectRequest
+from engage.sharing.models import (
+    Consent,
+    DataRequest,
+    EnforcementBody,
+    Recipient,
+    Share,
+    SubjectRequest,
+)
 
 REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
@@ -40,10 +50,13 @@ REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
 @role_required(*CASE_WORKERS)
 def case_sharing(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = read_case(request, pk)
+    shares = list(case.shares.select_related("person", "recipient", "consent"))
     context = {
         "case": case,
         "consents": case.consents.select_related("person", "recipient"),
-        "shares": case.shares.select_related("person", "recipient"),
+        "shares": shares,
+        # Data that left before the person withdrew their consent: ask the recipient to delete.
+        "left_after_withdrawal": [share for share in shares if share.withdrawn_after_it_left],
         "subject_requests": case.subject_requests.select_related("person"),
         "can_erase": request.user.role == Role.SUPERVISOR,
     }
@@ -82,7 +95,7 @@ def consent_withdraw(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cancelled = services.withdraw_consent(
+            withdrawn = services.withdraw_consent(
                 consent, by=request.user, note=form.cleaned_data["note"]
             )
         except ValidationError as error:
@@ -90,11 +103,22 @@ def consent_withdraw(request: HttpRequest, pk: UUID) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Consent withdrawn; %(count)s share(s) waiting for it were cancelled.")
-                % {"count": cancelled},
+                _("Consent withdrawn; %(count)s share(s) not handed over yet were cancelled.")
+                % {"count": withdrawn.voided},
             )
+            if withdrawn.left:
+                messages.warning(
+                    request,
+                    _(
+                        "%(count)s share(s) had already been handed over: ask the recipient to "
+                        "delete that data (listed below)."
+                    )
+                    % {"count": len(withdrawn.left)},
+                )
         return redirect("sharing:case", consent.case_id)
-    return render(request, "sharing/consent_withdraw.html", {"consent": consent, "form": form})
+    left = consent.shares.filter(handed_over_at__isnull=False)
+    context = {"consent": consent, "form": form, "left": left}
+    return render(request, "sharing/consent_withdraw.html", context)
 
 
 def _share(request: HttpRequest, case: Case, form, *, override: bool) -> HttpResponse | None:
@@ -156,6 +180,9 @@ def share_download(request: HttpRequest, pk: UUID) -> HttpResponse:
     share = get_case_object(request.user, Share, pk)
     try:
         content = services.hand_over(share, by=request.user, request=request)
+    except services.SharingRefused as refusal:
+        context = {"case": share.case, "reason": str(refusal), "hand_over": True}
+        return render(request, "sharing/refused.html", context, status=403)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("sharing:case", share.case_id)
@@ -165,7 +192,24 @@ def share_download(request: HttpRequest, pk: UUID) -> HttpResponse:
     return response
 
 
-# Recipients (an organisation admin's list)
+@require_POST
+@role_required(*CASE_WORKERS)
+def share_deletion_asked(request: HttpRequest, pk: UUID) -> HttpResponse:
+    share = get_case_object(request.user, Share, pk)
+    try:
+        services.ask_deletion(share, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Recorded: the recipient was asked to delete the data."))
+    return redirect("sharing:case", share.case_id)
+
+
+# Recipients (an organisation admin's list), the screening and its second person
+
+
+def _own_recipient(request: HttpRequest, pk: UUID) -> Recipient:
+    return get_object_or_404(Recipient, organisation=request.user.organisation, pk=pk)
 
 
 @role_required(Role.ORG_ADMIN)
@@ -173,26 +217,126 @@ def recipients(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     form = RecipientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["name"].strip()
-        if Recipient.objects.filter(organisation=organisation, name__iexact=name).exists():
-            form.add_error("name", _("There is already a recipient with this name."))
-        else:
-            Recipient.objects.create(
-                organisation=organisation, name=name, type=form.cleaned_data["type"]
+        try:
+            recipient = services.create_recipient(
+                organisation,
+                by=request.user,
+                name=form.cleaned_data["name"],
+                type=form.cleaned_data["type"],
             )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
             messages.success(request, _("Recipient added."))
+            if screening.held(recipient):
+                messages.warning(request, str(services.HELD_MESSAGE))
             return redirect("sharing:recipients")
-    listed = Recipient.objects.filter(organisation=organisation)
+    terms = screening.terms_for(organisation.pk)
+    listed = [
+        (recipient, screening.warning(recipient, terms))
+        for recipient in Recipient.objects.filter(organisation=organisation)
+    ]
     return render(request, "sharing/recipients.html", {"form": form, "recipients": listed})
 
 
 @require_POST
 @role_required(Role.ORG_ADMIN)
 def recipient_toggle(request: HttpRequest, pk: UUID) -> HttpResponse:
-    recipient = get_object_or_404(Recipient, organisation=request.user.organisation, pk=pk)
+    recipient = _own_recipient(request, pk)
     recipient.active = not recipient.active
     recipient.save(update_fields=["active"])
     return redirect("sharing:recipients")
+
+
+@role_required(Role.ORG_ADMIN)
+def recipient_kind(request: HttpRequest, pk: UUID) -> HttpResponse:
+    recipient = _own_recipient(request, pk)
+    form = KindCorrectionForm(request.POST or None, initial={"type": recipient.type})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.correct_kind(
+                recipient, by=request.user, type=form.cleaned_data["type"], request=request
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Kind corrected."))
+            return redirect("sharing:recipients")
+    context = {"recipient": recipient, "form": form}
+    return render(request, "sharing/recipient_kind.html", context)
+
+
+@role_required(*services.SECOND_PERSONS)
+def recipients_to_confirm(request: HttpRequest) -> HttpResponse:
+    organisation_id = request.user.organisation_id
+    terms = screening.terms_for(organisation_id)
+    waiting = [
+        (recipient, warning)
+        for recipient in Recipient.objects.filter(organisation_id=organisation_id)
+        if (warning := screening.warning(recipient, terms))
+    ]
+    return render(request, "sharing/recipients_to_confirm.html", {"waiting": waiting})
+
+
+@role_required(*services.SECOND_PERSONS)
+def recipient_confirm(request: HttpRequest, pk: UUID) -> HttpResponse:
+    recipient = get_object_or_404(
+        Recipient.objects.select_related("set_by"),
+        organisation_id=request.user.organisation_id,
+        pk=pk,
+    )
+    warning = screening.warning(recipient)
+    may_confirm = bool(warning) and services.may_confirm(request.user, recipient)
+    form = ScreeningDecisionForm(request.POST or None) if may_confirm else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        enforcement = form.cleaned_data["decision"] == ScreeningDecisionForm.ENFORCEMENT
+        try:
+            services.confirm_recipient(
+                recipient, by=request.user, enforcement=enforcement, request=request
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Your answer is recorded."))
+            return redirect("sharing:recipients_to_confirm")
+    context = {
+        "recipient": recipient,
+        "warning": warning,
+        "matched": warning.partition(":")[2],
+        "form": form,
+    }
+    return render(request, "sharing/recipient_confirm.html", context)
+
+
+@role_required(Role.ORG_ADMIN)
+def enforcement_bodies(request: HttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    form = EnforcementBodyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_enforcement_body(
+                organisation, by=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Added to the list."))
+            return redirect("sharing:enforcement_bodies")
+    context = {
+        "form": form,
+        "own": EnforcementBody.objects.filter(organisation=organisation),
+        "built_in": screening.BUILT_IN,
+    }
+    return render(request, "sharing/enforcement_bodies.html", context)
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def enforcement_body_remove(request: HttpRequest, pk: UUID) -> HttpResponse:
+    entry = get_object_or_404(EnforcementBody, organisation=request.user.organisation, pk=pk)
+    services.remove_enforcement_body(entry, by=request.user)
+    messages.success(request, _("Removed from the list."))
+    return redirect("sharing:enforcement_bodies")
 
 
 # The register of external data requests

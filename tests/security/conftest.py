@@ -77,6 +77,9 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     recipient = Recipient.objects.create(
         organisation=organisation, name=f"{FOREIGN} recipient", type="legal_aid"
     )
+    enforcement_body = sharing.add_enforcement_body(
+        organisation, by=olga, name=f"{FOREIGN} aliens office"
+    )
     consent = sharing.record_consent(
         case,
         by=charlie,
@@ -244,6 +247,7 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
         "erasure_request": requests[SubjectRequest.Kind.ERASURE],
         "data_request": data_request,
         "recipient": recipient,
+        "enforcement_body": enforcement_body,
         "document": document,
         "criterion": criterion,
         "user": charlie,

@@ -33,6 +33,9 @@ MATRIX = [
     _row("sharing:own_export", None, 404, 404, 200, 404),
     _row("history:changes", None, 404, 404, 200, 404),
     _row("sharing:recipients", None, 404, 404, 200, 404),
+    _row("sharing:enforcement_bodies", None, 404, 404, 200, 404),
+    # The screening's second person: another admin, or a supervisor.
+    _row("sharing:recipients_to_confirm", None, 404, 200, 200, 404),
     _row("sharing:requests", None, 404, 200, 200, 404),
     _row("sharing:request_new", None, 404, 200, 200, 404),
     _row("accounts:mfa_codes", None, 200, 200, 200, 200),

@@ -186,7 +186,7 @@ class TestWithdrawal:
             purpose="referral",
             categories=["identity"],
         )  # queued: this test holds back the on-commit production
-        assert services.withdraw_consent(consent, by=alice, note="Changed her mind") == 1
+        assert services.withdraw_consent(consent, by=alice, note="Changed her mind").voided == 1
         out = StringIO()
         call_command("run_shares", stdout=out)
         assert "0 share(s) produced" in out.getvalue()
