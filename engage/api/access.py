@@ -5,8 +5,7 @@ from uuid import UUID
 from django.http import Http404
 
 from engage.accounts.models import User
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.reads import record_read
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case, Person
 
@@ -33,4 +32,4 @@ def get_client_for_user(user: User, pk: UUID) -> tuple[Person, Case]:
 
 def record_case_read(request, case: Case) -> None:
     """One entry in the audit log for this request's read of the case file (R21)."""
-    record(request.user, AuditEvent.Action.VIEW, case, request=request)
+    record_read(request.user, case)

@@ -18,7 +18,13 @@ from engage.api import serializers as s
 from engage.api.access import get_client_for_user, record_case_read
 from engage.api.base import EngageAPIView, PageNumberPagination, etag, expected_version
 from engage.cases import services, workflow
-from engage.cases.access import CASE_READERS, CASE_WORKERS, get_case_for_user, get_case_object
+from engage.cases.access import (
+    CASE_READERS,
+    CASE_WORKERS,
+    get_case_for_user,
+    get_case_object,
+    record_case_reads,
+)
 from engage.cases.access import read_case as read_case_audited
 from engage.cases.due import due_items, with_due_facts
 from engage.cases.models import Action, Assessment, Case, CasePlan, Closure, Contact, Goal
@@ -151,6 +157,7 @@ class CaseListView(EngageAPIView):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(cases, request, view=self)
         due = due or {case.pk: due_items(case, today) for case in page}
+        record_case_reads(request.user, page)
         data = s.CaseListSerializer(page, many=True, context={"request": request, "due": due}).data
         return paginator.get_paginated_response(data)
 

@@ -29,6 +29,12 @@ def record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=obj.pk if obj is not None else None,
         detail=detail,
-        ip=client_address(request) if request is not None else None,
-        request_id=getattr(request, "request_id", "") if request is not None else "",
+        **origin(request),
     )
+
+
+def origin(request: HttpRequest | None) -> dict:
+    """The request's part of an audit entry: the client's address and the request id."""
+    if request is None:
+        return {"ip": None, "request_id": ""}
+    return {"ip": client_address(request), "request_id": getattr(request, "request_id", "")}

@@ -21,6 +21,7 @@ from engage.cases.access import (
     get_case_for_user,
     get_case_object,
     read_case,
+    record_case_reads,
 )
 from engage.cases.due import caseload, due_items, with_due_facts
 from engage.cases.forms import (
@@ -130,6 +131,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if due_filter:
         rows = [(case, due) for case, due in rows if any(item.kind == due_filter for item in due)]
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    record_case_reads(request.user, [case for case, _due in page])
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -152,6 +154,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
         .select_related("case__person", "requested_by")
         .exclude(requested_by=request.user),
     }
+    record_case_reads(request.user, [item.case for items in context.values() for item in items])
     return render(request, "cases/approvals.html", context)
 
 

@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.cases.access import record_case_reads
 from engage.cases.due import Due, caseload, due_choices, due_counts
 from engage.cases.models import Case, Stage
 from engage.cases.services import today
@@ -26,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _case_manager(user: User) -> tuple[str, dict]:
     rows = caseload(Case.objects.visible_to(user).filter(case_manager=user), today())
+    record_case_reads(user, [row.case for row in rows])
     team = user.team
     colleagues = []
     if team is not None:
@@ -69,6 +71,7 @@ def _supervisor(user: User) -> tuple[str, dict]:
                 "counts": due_counts(member_rows),
             }
         )
+    record_case_reads(user, [row.case for manager in managers for row in manager["rows"]])
     context = {
         "managers": managers,
         "target": (organisation.caseload_target_min, organisation.caseload_target_max),

@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.reads import record_read
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.liaison import letters, services
 from engage.liaison.forms import (
@@ -42,8 +41,7 @@ def _work_case(request: HttpRequest, pk: UUID):
 
 def _read(request: HttpRequest, obj, case) -> None:
     # Reading a case's record is reading the case file: audited like the case page.
-    record(request.user, AuditEvent.Action.VIEW, case, request=request)
-    record(request.user, AuditEvent.Action.VIEW, obj, request=request)
+    record_read(request.user, [case, obj])
 
 
 # Liaison records
