@@ -51,7 +51,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(self.request.user)
-        messages.success(self.request, _("Your password was changed."))
+        messages.success(
+            self.request,
+            _("Your password was changed. API tokens you had made no longer work."),
+        )
         return response
 
 

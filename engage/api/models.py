@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.db import models
@@ -5,11 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-
-
-class PersonalAccessTokenQuerySet(models.QuerySet):
-    def in_force(self) -> "PersonalAccessTokenQuerySet":
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
 class PersonalAccessToken(models.Model):
@@ -29,8 +25,9 @@ class PersonalAccessToken(models.Model):
     expires_at = models.DateTimeField(_("expires on"))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
-
-    objects = PersonalAccessTokenQuerySet.as_manager()
+    # Which password its owner had when it was made (a digest of the password's hash): a
+    # token ends when the password changes, by whatever path, like the owner's sessions.
+    password_fingerprint = models.CharField(max_length=64, blank=True, db_default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -41,5 +38,18 @@ class PersonalAccessToken(models.Model):
         return self.name
 
     @property
+    def ended_by_password_change(self) -> bool:
+        return self.password_fingerprint != password_fingerprint(self.user)
+
+    @property
     def in_force(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.revoked_at is None
+            and self.expires_at > timezone.now()
+            and not self.ended_by_password_change
+        )
+
+
+def password_fingerprint(user: User) -> str:
+    """Return what identifies `user`'s current password to their tokens (not the password)."""
+    return hashlib.sha256(f"engage-api-token:{user.password}".encode()).hexdigest()

@@ -19,7 +19,7 @@ from engage.lib.forms import apply_validation_error
 
 @role_required(*ANY_STAFF)
 def token_list(request: HttpRequest) -> HttpResponse:
-    user_tokens = PersonalAccessToken.objects.filter(user=request.user)
+    user_tokens = PersonalAccessToken.objects.filter(user=request.user).select_related("user")
     return render(request, "api/token_list.html", {"tokens": user_tokens})
 
 

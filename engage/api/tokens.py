@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.accounts.models import User
-from engage.api.models import PersonalAccessToken
+from engage.api.models import PersonalAccessToken, password_fingerprint
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 
@@ -54,6 +54,7 @@ def create_token(
         prefix=token[:SHOWN_CHARACTERS],
         digest=digest(token),
         expires_at=expires_at,
+        password_fingerprint=password_fingerprint(user),
     )
     record(
         user, AuditEvent.Action.PERMISSION_CHANGE, pat, detail="api_token_created", request=request
@@ -85,7 +86,9 @@ def user_for_token(
 ) -> tuple[User, PersonalAccessToken]:
     """Return the owner of `token` if it may be used now; record and raise otherwise.
 
-    The owner is checked on every call, so deactivating someone stops their tokens at once.
+    The owner is checked on every call, so deactivating someone stops their tokens at once,
+    and so does a change of their password (a reset, an admin's temporary password, a
+    command), since a token is bound to the password its owner had when they made it.
     """
     pat = (
         PersonalAccessToken.objects.select_related("user").filter(digest=digest(token)).first()
@@ -101,6 +104,8 @@ def user_for_token(
         reason = "expired"
     elif not pat.user.is_active:
         reason = "inactive_user"
+    elif pat.ended_by_password_change:
+        reason = "password_changed"
     else:
         if pat.last_used_at is None or now - pat.last_used_at > LAST_USED_RESOLUTION:
             PersonalAccessToken.objects.filter(pk=pat.pk).update(last_used_at=now)

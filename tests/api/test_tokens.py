@@ -10,6 +10,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from engage.accounts.factories import PASSWORD
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.accounts.services import deactivate_user
 from engage.api.models import PersonalAccessToken
@@ -135,3 +136,28 @@ def test_the_network_coordinator_gets_a_token_but_no_personal_data(nadia, active
         "/api/v1/users/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_it_ends_a_token_when_its_owner_changes_their_password(alice):
+    """Issue 10 #18: a token made before a password change must not outlive it."""
+    secret = make_token(alice)
+    assert ApiClient(secret).get("/api/v1/me/").status_code == 200
+    client = stepped_up(alice)
+    page = client.get("/accounts/password/").content.decode()
+    assert "Changing your password also ends every API token you made" in page
+    new = "a brand new long passphrase"
+    data = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    assert client.post("/accounts/password/", data).status_code == 302
+    _refused(secret, "password_changed")
+    listing = client.get("/accounts/tokens/").content.decode()
+    assert "Ended by a password change" in listing and "Revoke</button>" not in listing
+    # A token made with the new password works.
+    alice.refresh_from_db()
+    assert ApiClient(make_token(alice)).get("/api/v1/me/").status_code == 200
+
+
+def test_it_ends_tokens_whatever_path_changed_the_password(alice):
+    secret = make_token(alice)
+    alice.set_password("set by an admin or a command")  # a reset, a temporary password
+    alice.save()
+    _refused(secret, "password_changed")
