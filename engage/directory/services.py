@@ -2,8 +2,9 @@
 
 A service is also a sharing `Recipient`: `save_service` creates that recipient with it, so that
 a client's consent is recorded for the service itself (renaming a service that consents or
-shares name gives it a new recipient: a consent names what the client agreed to, as it was), and a referral's disclosure
-is checked by `sharing.services.request_share` against exactly that consent. A referral either
+shares name gives it a new recipient: a consent names what the client agreed to, as it was),
+and a referral's disclosure is checked by `sharing.services.request_share` against exactly that
+consent. A referral either
 discloses some of the client's data (a share, consent required, no override here: overriding
 consent is done, with its own safeguards, on the sharing page) or discloses nothing identifying
 (the client contacts the service themselves): the case manager says which on the form.

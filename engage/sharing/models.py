@@ -210,6 +210,18 @@ class Consent(models.Model):
         return [str(labels.get(code, code)) for code in self.categories]
 
 
+# Why a share was cancelled (`Share.cancel_reason`), as the case manager reads it.
+CANCEL_REASONS = {
+    "consent_withdrawn": _("the person withdrew their consent"),
+    "consent_expired": _("the consent is no longer in force"),
+    "consent_lapsed": _("the consent is no longer in force"),
+    "consent_no_longer_covers": _("the consent no longer covers it"),
+    "recipient_changed": _("the recipient's name or kind changed"),
+    "recipient_renamed": _("the service was renamed"),
+    "enforcement": _("the recipient is immigration enforcement"),
+}
+
+
 class Share(models.Model):
     """One release of a person's data to a recipient: queued, produced, then handed over.
 
@@ -284,6 +296,10 @@ class Share(models.Model):
         labels = dict(Category.choices)
         return [str(labels.get(code, code)) for code in self.categories]
 
+    @property
+    def cancel_reason_display(self) -> str:
+        return str(CANCEL_REASONS.get(self.cancel_reason, "")) if self.cancel_reason else ""
+
     def get_recipient_type_display_as_shared(self) -> str:
         return str(dict(RecipientType.choices).get(self.recipient_type, self.recipient_type))
 
@@ -296,6 +312,11 @@ class DataRequest(models.Model):
         REFUSED = "refused", _("Refused")
         PARTIAL = "partial", _("Partly disclosed")
         DISCLOSED = "disclosed", _("Disclosed")
+
+    # The register is the organisation's record of who asked, on what basis, and what it
+    # decided, not the client's: erasing the person cuts the link to their case and keeps the
+    # request (privacy.services, docs/security.md issue 10 item 11).
+    KEPT_ON_ERASURE = True
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(

@@ -422,9 +422,18 @@ def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> 
             .select_related("consent", "recipient", "case")
             .get(pk=share.pk)
         )
-        if share.status not in (Share.Status.READY, Share.Status.SENT) or not share.content:
+        if share.status == Share.Status.QUEUED:
             raise ValidationError(_("This share is not ready."))
-        obstacle = _obstacle(share)
+        if share.status == Share.Status.CANCELLED or not share.content:
+            # Voided: by a withdrawal, an expiry, a change of the recipient.
+            message = _("This share was cancelled, so it can no longer be handed over.")
+            if share.cancel_reason_display:
+                message = _(
+                    "This share was cancelled (%(reason)s), so it can no longer be handed over."
+                ) % {"reason": share.cancel_reason_display}
+            obstacle = Obstacle(share.cancel_reason or "cancelled", message, False)
+        else:
+            obstacle = _obstacle(share)
         if obstacle is not None:
             if obstacle.voids:
                 _void(Share.objects.filter(pk=share.pk), obstacle.code)

@@ -1,0 +1,127 @@
+"""Issue 10 #2: renaming a service must not carry the consents recorded for it to the new name.
+
+A consent names the recipient as the client agreed to it (name and kind); once a consent or a
+share names a recipient, its identity is fixed: renaming the service gives it a new recipient.
+"""
+
+import pytest
+
+from engage.audit.models import AuditEvent
+from engage.directory import services
+from engage.directory.models import Service
+from engage.sharing import services as sharing
+from engage.sharing.models import Consent, Recipient, Share
+from tests.directory.conftest import SHELTER, give_consent, refer
+
+pytestmark = pytest.mark.django_db
+
+CLINIC = dict(SHELTER, name="Sofia health centre", type="healthcare")
+
+
+@pytest.fixture
+def clinic(organisation, bob):
+    return services.save_service(organisation, by=bob, data=dict(CLINIC))
+
+
+def _edit(client, service, **changes):
+    data = {k: v for k, v in (CLINIC | changes).items() if v is not False}
+    data["version"] = Service.objects.get(pk=service.pk).version
+    return client.post(f"/directory/services/{service.pk}/edit/", data)
+
+
+def test_it_keeps_the_consent_on_the_service_as_the_client_agreed_to_it(
+    as_user, alice, bob, active_case, clinic
+):
+    consent = give_consent(active_case, alice, clinic)
+    response = _edit(as_user(bob), clinic, name="Ministry of Interior, migration desk")
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.name == "Ministry of Interior, migration desk"
+    # The service has a new recipient; the consent still names the one the client agreed to.
+    consent.refresh_from_db()
+    assert clinic.recipient_id != consent.recipient_id
+    old = Recipient.objects.get(pk=consent.recipient_id)
+    assert (old.name, old.type, old.active) == ("Sofia health centre", "health", False)
+    assert (consent.recipient_name, consent.recipient_type) == ("Sofia health centre", "health")
+    # So the renamed service is not covered: a referral disclosing data is refused.
+    with pytest.raises(services.ReferralRefused):
+        refer(active_case, alice, clinic)
+    # And the client's consent list shows the recipient as consented.
+    page = as_user(alice).get(f"/sharing/cases/{active_case.pk}/").content.decode()
+    assert "Sofia health centre" in page
+    assert "Ministry of Interior" not in page
+
+
+def test_it_voids_unsent_shares_to_the_renamed_service(alice, bob, active_case, clinic):
+    give_consent(active_case, alice, clinic)
+    referral = refer(active_case, alice, clinic)
+    sharing.produce_queued()
+    services.save_service(
+        clinic.organisation,
+        by=bob,
+        data=dict(CLINIC, name="Migration desk"),
+        service=clinic,
+        expected_version=clinic.version,
+    )
+    share = Share.objects.get(pk=referral.share_id)
+    assert share.status == Share.Status.CANCELLED and share.content == ""
+    assert share.cancel_reason == "recipient_renamed"
+
+
+def test_it_renames_a_service_no_consent_names_in_place(organisation, bob, clinic):
+    recipient_id = clinic.recipient_id
+    services.save_service(
+        organisation,
+        by=bob,
+        data=dict(CLINIC, name="Sofia community clinic"),
+        service=clinic,
+        expected_version=clinic.version,
+    )
+    clinic.refresh_from_db()
+    assert clinic.recipient_id == recipient_id
+    assert Recipient.objects.get(pk=recipient_id).name == "Sofia community clinic"
+
+
+def test_it_refuses_to_change_the_kind_of_a_service_a_consent_names(
+    as_user, alice, bob, active_case, clinic
+):
+    give_consent(active_case, alice, clinic)
+    response = _edit(as_user(bob), clinic, type="legal_aid")
+    assert response.status_code == 200
+    assert "its kind cannot change" in response.content.decode()
+    assert Recipient.objects.get(pk=clinic.recipient_id).type == "health"
+    assert Service.objects.get(pk=clinic.pk).type == "healthcare"
+
+
+def test_a_consent_does_not_follow_a_recipient_renamed_behind_the_services_back(
+    alice, active_case, clinic
+):
+    """Even a rename written straight to the table does not carry the consent."""
+    give_consent(active_case, alice, clinic)
+    Recipient.objects.filter(pk=clinic.recipient_id).update(name="Aliens office desk")
+    clinic.refresh_from_db()
+    with pytest.raises(services.ReferralRefused):
+        refer(active_case, alice, clinic)
+    assert AuditEvent.objects.filter(action="share_refused").exists()
+
+
+def test_a_prepared_share_does_not_leave_for_a_recipient_whose_kind_changed(
+    alice, active_case, clinic
+):
+    give_consent(active_case, alice, clinic)
+    referral = refer(active_case, alice, clinic)
+    sharing.produce_queued()
+    Recipient.objects.filter(pk=clinic.recipient_id).update(type="authority")
+    share = Share.objects.get(pk=referral.share_id)
+    with pytest.raises(sharing.SharingRefused):
+        sharing.hand_over(share, by=alice)
+    share.refresh_from_db()
+    assert share.status == Share.Status.CANCELLED and share.content == ""
+    assert Consent.objects.get().recipient_type == "health"
+
+
+def test_it_warns_when_a_service_is_named_like_an_enforcement_body(as_user, bob, clinic):
+    response = _edit(as_user(bob), clinic, name="Immigration Office")
+    assert response.status_code == 302
+    page = as_user(bob).get(response.url).content.decode()
+    assert "resembles an enforcement body" in page

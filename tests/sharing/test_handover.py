@@ -1,0 +1,188 @@
+"""Issue 10 #1: consent is checked again when data leaves (the download), every time.
+
+A withdrawal or an expiry voids every share made under the consent that has not left yet; what
+did leave is listed on the case's sharing page, so the case manager asks the recipient to
+delete it.
+"""
+
+import datetime
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+from engage.sharing import services
+from engage.sharing.models import Consent, Recipient, Share
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def case(organisation, alice):
+    return CaseFactory(
+        organisation=organisation, case_manager=alice, person__given_name="Sentinelgiven"
+    )
+
+
+@pytest.fixture
+def clinic(organisation):
+    return Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
+
+
+@pytest.fixture
+def consent(case, alice, clinic):
+    return services.record_consent(
+        case,
+        by=alice,
+        data={
+            "person": case.person,
+            "recipient": clinic,
+            "purpose": "referral",
+            "categories": ["identity", "contact"],
+            "given_on": TODAY - datetime.timedelta(days=10),
+            "expires_on": TODAY + datetime.timedelta(days=180),
+            "language": "Arabic",
+            "through_interpreter": False,
+        },
+    )
+
+
+@pytest.fixture
+def prepared(case, alice, clinic, consent) -> Share:
+    """A share requested under the consent and produced: ready to be downloaded."""
+    share = services.request_share(
+        case,
+        by=alice,
+        person=case.person,
+        recipient=clinic,
+        purpose="referral",
+        categories=["identity"],
+    )
+    services.produce_queued([share.pk])
+    share.refresh_from_db()
+    assert share.status == Share.Status.READY and "Sentinelgiven" in share.content
+    return share
+
+
+def _download(client, share):
+    return client.get(f"/sharing/shares/{share.pk}/download/")
+
+
+def _refusals(share):
+    return AuditEvent.objects.filter(action=AuditEvent.Action.SHARE_REFUSED, object_id=share.pk)
+
+
+def test_it_refuses_a_prepared_share_after_the_consent_is_withdrawn(
+    as_user, alice, consent, prepared
+):
+    client = as_user(alice)
+    response = client.post(f"/sharing/consents/{consent.pk}/withdraw/", {"note": "By phone"})
+    assert response.status_code == 302
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.CANCELLED and prepared.content == ""
+    assert prepared.cancel_reason == "consent_withdrawn"
+    response = _download(client, prepared)
+    assert response.status_code == 403
+    assert "Content-Disposition" not in response and "given_name" not in response.content.decode()
+    assert "the person withdrew their consent" in response.content.decode()
+    assert _refusals(prepared).get().detail == "hand_over:consent_withdrawn"
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_it_checks_consent_at_the_hand_over_itself(as_user, alice, consent, prepared):
+    """A withdrawal the voiding missed (written by another path, or racing) is caught too."""
+    Consent.objects.filter(pk=consent.pk).update(withdrawn_at=timezone.now())
+    response = _download(as_user(alice), prepared)
+    assert response.status_code == 403
+    assert "Content-Disposition" not in response and "given_name" not in response.content.decode()
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.CANCELLED and prepared.content == ""
+    refusal = _refusals(prepared).get()
+    assert refusal.detail == "hand_over:consent_withdrawn" and refusal.high_severity
+
+
+def test_it_refuses_a_prepared_share_once_the_consent_expired(as_user, alice, consent, prepared):
+    Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY - datetime.timedelta(days=1))
+    response = _download(as_user(alice), prepared)
+    assert response.status_code == 403
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.CANCELLED and prepared.content == ""
+    assert _refusals(prepared).get().detail == "hand_over:consent_expired"
+
+
+def test_the_scheduled_job_voids_prepared_shares_whose_consent_expired(consent, prepared):
+    Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY - datetime.timedelta(days=1))
+    out = StringIO()
+    call_command("run_shares", stdout=out)
+    assert "1 voided" in out.getvalue()
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.CANCELLED and prepared.content == ""
+
+
+def test_it_hands_over_and_records_what_left(as_user, alice, prepared):
+    response = _download(as_user(alice), prepared)
+    assert response.status_code == 200
+    assert json.loads(response.content)["identity"]["given_name"] == "Sentinelgiven"
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.SENT
+    assert prepared.handed_over_at is not None and prepared.handed_over_by == alice
+    assert AuditEvent.objects.filter(action="export", object_id=prepared.pk).count() == 1
+
+
+def test_it_lists_what_left_before_a_withdrawal_to_ask_for_deletion(
+    as_user, alice, case, consent, prepared
+):
+    client = as_user(alice)
+    assert _download(client, prepared).status_code == 200
+    withdraw_page = client.get(f"/sharing/consents/{consent.pk}/withdraw/").content.decode()
+    assert "Already handed over" in withdraw_page
+    client.post(f"/sharing/consents/{consent.pk}/withdraw/", {"note": ""})
+    prepared.refresh_from_db()
+    # It left: still listed as handed over, but the copy kept for downloads is gone.
+    assert prepared.status == Share.Status.SENT and prepared.content == ""
+    page = client.get(f"/sharing/cases/{case.pk}/").content.decode()
+    assert "Data that left before the consent was withdrawn" in page
+    assert "Ask each recipient to delete it" in page and "Clinic" in page
+    # Downloading it again is refused: consent is checked at every hand-over.
+    assert _download(client, prepared).status_code == 403
+    response = client.post(f"/sharing/shares/{prepared.pk}/deletion-asked/")
+    assert response.status_code == 302
+    prepared.refresh_from_db()
+    assert prepared.deletion_asked_at is not None and prepared.deletion_asked_by == alice
+    assert AuditEvent.objects.filter(object_id=prepared.pk, detail="deletion_asked").exists()
+    assert "Asked on" in client.get(f"/sharing/cases/{case.pk}/").content.decode()
+
+
+def test_it_records_no_deletion_request_for_data_still_under_consent(as_user, alice, prepared):
+    client = as_user(alice)
+    _download(client, prepared)
+    client.post(f"/sharing/shares/{prepared.pk}/deletion-asked/")
+    prepared.refresh_from_db()
+    assert prepared.deletion_asked_at is None
+
+
+def test_a_withdrawal_voids_every_unsent_share_and_reports_those_that_left(
+    alice, case, clinic, consent, prepared
+):
+    queued = services.request_share(
+        case, by=alice, person=case.person, recipient=clinic, purpose="referral",
+        categories=["contact"],
+    )  # fmt: skip
+    sent = services.request_share(
+        case, by=alice, person=case.person, recipient=clinic, purpose="referral",
+        categories=["identity", "contact"],
+    )  # fmt: skip
+    services.produce_queued([sent.pk])
+    services.hand_over(sent, by=alice)
+    withdrawn = services.withdraw_consent(consent, by=alice)
+    assert withdrawn.voided == 2
+    assert [share.pk for share in withdrawn.left] == [sent.pk]
+    for share in (queued, prepared):
+        share.refresh_from_db()
+        assert share.status == Share.Status.CANCELLED and share.content == ""

@@ -1,0 +1,202 @@
+"""Issue 10 #2: a kind an admin chooses cannot launder an enforcement body.
+
+Recipients' names are screened against the organisation's list of enforcement bodies (built-in
+words and its own entries); a match waits for a second person. A kind can be corrected, audited,
+and the consents given for the old kind lapse.
+"""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+from engage.sharing import screening, services
+from engage.sharing.models import EnforcementBody, Recipient, Share
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def case(organisation, alice):
+    return CaseFactory(
+        organisation=organisation, case_manager=alice, person__given_name="Sentinelgiven"
+    )
+
+
+def _consent_data(case, recipient):
+    return {
+        "person": case.person,
+        "recipient": recipient,
+        "purpose": "referral",
+        "categories": ["identity"],
+        "given_on": TODAY - datetime.timedelta(days=1),
+        "expires_on": TODAY + datetime.timedelta(days=100),
+        "language": "French",
+        "through_interpreter": False,
+    }
+
+
+def _share(case, alice, recipient):
+    return services.request_share(
+        case,
+        by=alice,
+        person=case.person,
+        recipient=recipient,
+        purpose="referral",
+        categories=["identity"],
+    )
+
+
+def _add(client, name, kind):
+    return client.post("/sharing/recipients/", {"name": name, "type": kind})
+
+
+class TestScreening:
+    def test_an_immigration_office_entered_as_health_waits_for_a_second_person(
+        self, as_user, ada, alice, bob, case
+    ):
+        client = as_user(ada)
+        response = _add(client, "Immigration Office", "health")
+        assert response.status_code == 302
+        office = Recipient.objects.get(name="Immigration Office")
+        assert office.type == "health" and screening.held(office)
+        page = client.get("/sharing/recipients/").content.decode()
+        assert "Waiting for a second person" in page
+        # Nothing can be consented to or shared with it meanwhile.
+        with pytest.raises(ValidationError) as error:
+            services.record_consent(case, by=alice, data=_consent_data(case, office))
+        assert "second person" in str(error.value)
+        with pytest.raises(services.SharingRefused):
+            _share(case, alice, office)
+        refusal = AuditEvent.objects.get(action="share_refused")
+        assert refusal.detail == "recipient_unconfirmed" and refusal.high_severity
+        # The admin who entered it cannot confirm it herself.
+        own = client.get(f"/sharing/recipients/{office.pk}/confirm/").content.decode()
+        assert "Record my answer" not in own
+        client.post(f"/sharing/recipients/{office.pk}/confirm/", {"decision": "not_enforcement"})
+        assert screening.held(Recipient.objects.get(pk=office.pk))
+        # A second person, the supervisor, finds it and answers.
+        bob_client = as_user(bob)
+        waiting = bob_client.get("/sharing/recipients/to-confirm/").content.decode()
+        assert "Immigration Office" in waiting
+        response = bob_client.post(
+            f"/sharing/recipients/{office.pk}/confirm/", {"decision": "enforcement"}
+        )
+        assert response.status_code == 302
+        office.refresh_from_db()
+        assert office.type == "enforcement"
+        assert AuditEvent.objects.filter(
+            action="approve", object_id=office.pk, actor_id=bob.pk, high_severity=True
+        ).exists()
+        with pytest.raises(services.SharingRefused, match="immigration enforcement"):
+            _share(case, alice, office)
+
+    def test_a_second_persons_confirmation_lets_it_receive_data(self, ada, alice, bob, case):
+        clinic = services.create_recipient(
+            case.organisation, by=ada, name="Police medical service", type="health"
+        )
+        assert screening.warning(clinic) == "name:police"
+        clinic = services.confirm_recipient(clinic, by=bob, enforcement=False)
+        services.record_consent(case, by=alice, data=_consent_data(case, clinic))
+        assert _share(case, alice, clinic).status == Share.Status.QUEUED
+        # The confirmation holds for that name and kind only.
+        Recipient.objects.filter(pk=clinic.pk).update(name="Police station")
+        clinic.refresh_from_db()
+        assert screening.held(clinic)
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "IMMIGRATION-OFFICE",
+            "I.m.m.i.g.r.a.t.i.o.n office",
+            "P\u043elice",  # with a Cyrillic o
+            "Straż Graniczna, Warsaw",
+            "Office des Étrangers",
+            "Гранична полиция Sofia",
+        ],
+    )
+    def test_it_sees_through_spelling(self, organisation, name):
+        recipient = Recipient.objects.create(organisation=organisation, name=name, type="health")
+        assert screening.held(recipient), name
+
+    def test_it_does_not_hold_ordinary_services(self, organisation):
+        for name in ("Sofia legal aid clinic", "Policlinic Nord", "Migration office", "Shelter"):
+            recipient = Recipient.objects.create(
+                organisation=organisation, name=name, type="health"
+            )
+            assert not screening.held(recipient), name
+
+    def test_it_screens_created_recipients_by_any_path(self, organisation, alice, case):
+        """Written straight to the table, never through the service: still held."""
+        office = Recipient.objects.create(
+            organisation=organisation, name="Border Guard liaison", type="social"
+        )
+        with pytest.raises(services.SharingRefused):
+            _share(case, alice, office)
+
+    def test_the_organisation_adds_its_own_enforcement_bodies(self, as_user, ada, organisation):
+        local = Recipient.objects.create(
+            organisation=organisation, name="Busmantsi centre", type="housing"
+        )
+        assert not screening.held(local)
+        client = as_user(ada)
+        response = client.post("/sharing/recipients/screening/", {"name": "Busmantsi"})
+        assert response.status_code == 302
+        assert screening.held(local)
+        entry = EnforcementBody.objects.get()
+        client.post(f"/sharing/recipients/screening/{entry.pk}/remove/")
+        assert not EnforcementBody.objects.exists()
+        removal = AuditEvent.objects.get(object_id=entry.pk, detail="removed")
+        assert removal.high_severity
+        page = client.get("/sharing/recipients/screening/").content.decode()
+        assert "border guard" in page  # the built-in words, always there
+
+
+class TestKindCorrection:
+    def test_it_corrects_a_kind_audited_and_the_consents_lapse(
+        self, as_user, ada, alice, case, organisation
+    ):
+        clinic = Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
+        services.record_consent(case, by=alice, data=_consent_data(case, clinic))
+        share = _share(case, alice, clinic)
+        services.produce_queued([share.pk])
+        response = as_user(ada).post(
+            f"/sharing/recipients/{clinic.pk}/kind/", {"type": "enforcement"}
+        )
+        assert response.status_code == 302
+        clinic.refresh_from_db()
+        assert clinic.type == "enforcement"
+        event = AuditEvent.objects.get(object_id=clinic.pk, action="update")
+        assert event.detail.startswith("kind_corrected:health->enforcement")
+        assert event.high_severity and event.actor_id == ada.pk
+        share.refresh_from_db()
+        assert share.status == Share.Status.CANCELLED and share.content == ""
+
+    def test_a_kind_corrected_away_from_enforcement_waits_for_a_second_person(
+        self, ada, bob, alice, case, organisation
+    ):
+        police = Recipient.objects.create(
+            organisation=organisation, name="Regional office", type="enforcement"
+        )
+        services.correct_kind(police, by=ada, type="social")
+        police.refresh_from_db()
+        assert screening.warning(police) == "kind_corrected"
+        with pytest.raises(services.SharingRefused):
+            _share(case, alice, police)
+        with pytest.raises(ValidationError):
+            services.confirm_recipient(police, by=ada, enforcement=False)
+        services.confirm_recipient(police, by=bob, enforcement=False)
+        police.refresh_from_db()
+        assert not screening.held(police)
+
+    def test_only_the_organisation_admin_corrects_kinds(self, as_user, bob, organisation):
+        clinic = Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
+        response = as_user(bob).post(f"/sharing/recipients/{clinic.pk}/kind/", {"type": "ngo"})
+        assert response.status_code == 404
+        clinic.refresh_from_db()
+        assert clinic.type == "health"
