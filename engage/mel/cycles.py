@@ -106,7 +106,8 @@ def take_snapshot(
     if cycle.snapshots.filter(point=point).exists():
         raise ValidationError({"point": _("A snapshot of this point was already taken.")})
     pilots = sorted(pilots or _all_pilots(source))
-    rows = services.rows_for(pilots, source=source, end=end)
+    rows = services.rows_for(pilots, source=source, end=end, by=by, request=request,
+                             channel=f"evaluation snapshot {point}")  # fmt: skip
     baseline = indicators.baseline_before(start, end)
     report = services.report(
         rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline

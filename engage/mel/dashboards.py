@@ -207,7 +207,10 @@ def freshness(expected: str) -> list[dict]:
 def network(*, start: str, end: str, level: str, by: User, request=None) -> dict:
     """The network coordinator's dashboard, from the imported submissions."""
     pilots = services.default_pilots("imported")
-    rows = services.rows_for(pilots, source="imported", end=end) if pilots else []
+    rows = []
+    if pilots:
+        rows = services.rows_for(pilots, source="imported", end=end, by=by, request=request,
+                                 channel="network dashboard")  # fmt: skip
     report = _report(
         rows, start=start, end=end, pilots=pilots, source="imported", level=level, by=by,
         request=request, channel="network dashboard",

@@ -1,4 +1,5 @@
-"""The harmonised network dataset, version 1 (shared/spec/network-dataset.md).
+"""The harmonised network dataset (shared/spec/network-dataset.md): version 1's columns, and
+version 2's suppressed values (`anonymity.py` chooses them at export).
 
 `COLUMNS` is the contract. `derive_rows` is the one place where Engage's case model is mapped to
 the network's definitions; everything else (export, indicators, reports) works on rows, whether
@@ -22,7 +23,7 @@ from engage.lib.scoping import organisation_scope
 from engage.mel.m49 import region_of
 
 SCHEMA = "atd-network-dataset"
-VERSION = 1
+VERSION = 2
 
 COLUMNS = (
     "pilot",
@@ -78,8 +79,9 @@ def _bool(value: bool) -> str:
 
 
 def person_ref(person: Person, linkage_key: bytes | None) -> str:
-    """HMAC-SHA256, with the network's round key, of the normalised identity: name, birth
-    year and month, sex, nationality. Empty without a key or without a name."""
+    """HMAC-SHA256, with the key the pilots agreed for the round (`LinkageRound`, kept by the
+    pilot, never by the hub), of the normalised identity: name, birth year and month, sex,
+    nationality. Empty without a key or without a name."""
     if not linkage_key or not person.given_name or person.erased_at:
         return ""
     name = normalise(f"{person.given_name} {person.family_name}")

@@ -14,7 +14,6 @@ from engage.mel.submission import MONTH
 # A submission of 10 000 rows is about 3 MB of CSV; these limits leave room and stop a zip bomb.
 MAX_UPLOAD_BYTES = 50 * 2**20
 MAX_UNZIPPED_BYTES = 200 * 2**20
-MIN_KEY_BYTES = 16
 
 
 class MonthInput(forms.TextInput):
@@ -56,44 +55,35 @@ def months_before(end: str, count: int) -> str:
 
 
 class ExportForm(forms.Form):
+    """The period of the pilot's submission; `sha256` is the preview the admin checked."""
+
     period_end = MonthField(
         label=_("Period end"),
         help_text=_("The last month the submission covers (YYYY-MM). Nothing after it is counted."),
     )
-    linkage_key_file = forms.FileField(
-        label=_("Linkage key file"),
-        required=False,
+    sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
+
+
+class LinkageRoundForm(forms.Form):
+    """The key the pilots agreed among themselves for a round (never one the hub sends)."""
+
+    name = forms.CharField(
+        label=_("Round"),
+        max_length=60,
+        help_text=_("As the pilots call it, for example 2025 first half."),
+    )
+    key = forms.CharField(
+        label=_("Round key"),
+        strip=True,
+        min_length=services.MIN_KEY_CHARACTERS,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_(
-            "The network's key for this reporting round, if you received one as a file. "
-            "Without a key the person_ref column stays empty."
+            "The key the pilots agreed among themselves for this round, at least 24 characters. "
+            "It is kept encrypted on this instance and erased when you close the round; the "
+            "network coordinator never receives it."
         ),
     )
-    linkage_key = forms.CharField(
-        label=_("Or paste the linkage key"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-
-    def clean_linkage_key_file(self):
-        upload = self.cleaned_data.get("linkage_key_file")
-        if upload is None:
-            return None
-        if upload.size > 4096:
-            raise forms.ValidationError(_("A linkage key file is a few dozen bytes, not more."))
-        return upload.read().strip()
-
-    def clean(self):
-        data = super().clean()
-        from_file, pasted = data.get("linkage_key_file"), data.get("linkage_key")
-        if from_file and pasted:
-            raise forms.ValidationError(_("Give the linkage key once: as a file or pasted."))
-        key = from_file or (pasted.encode() if pasted else None)
-        if key is not None and len(key) < MIN_KEY_BYTES:
-            field = "linkage_key_file" if from_file else "linkage_key"
-            self.add_error(field, _("The linkage key is too short (16 bytes at least)."))
-        data["key"] = key or None
-        return data
 
 
 class ImportForm(forms.Form):

@@ -40,7 +40,11 @@ def percentage(numerator: int, denominator: int) -> float | None:
 
 
 def key_of(row: Row, dimension: str) -> str:
-    return row["pilot"].split("-")[0] if dimension == "country" else row[dimension]
+    """The row's key in a breakdown. A suppressed city (empty, dataset version 2) is counted
+    as `unknown`, its own key, like the other suppressed values."""
+    if dimension == "country":
+        return row["pilot"].split("-")[0]
+    return row[dimension] or ("unknown" if dimension == "city" else "")
 
 
 def in_cohort(row: Row, end: str) -> bool:

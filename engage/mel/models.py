@@ -1,11 +1,16 @@
-"""Submissions imported at the network hub, and their rows (no personal data by contract)."""
+"""Submissions imported at the network hub, and their rows (no personal data by contract, and
+encrypted at rest all the same); a pilot's key for the linkage round it is in."""
 
+import json
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from engage.accounts.models import User
+from engage.accounts.models import Organisation, User
+from engage.lib.fields import EncryptedTextField
+from engage.lib.scoping import organisation_scoped
 from engage.mel.dataset import COLUMNS
 
 
@@ -20,6 +25,10 @@ class Submission(models.Model):
     imported_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What the pilot's manifest says of its protection (version 2; empty for version 1).
+    version = models.PositiveSmallIntegerField(default=1, db_default=1)
+    k_anonymity = models.PositiveIntegerField(null=True, blank=True)
+    suppressed = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-imported_at"]
@@ -29,11 +38,21 @@ class Submission(models.Model):
 
 
 class DatasetRow(models.Model):
-    """One enrollment as a pilot submitted it: the dataset's columns, as text."""
+    """One enrollment as a pilot submitted it.
+
+    Its values are one encrypted JSON object (`values`): a stolen database or backup of the
+    hub does not give the rows away, though they hold no name (issue 10, item 3). Only the
+    pilot and its keyed `case_ref` stay readable, for the upsert and its uniqueness. The
+    columns below them are the plain columns of before, left empty (a migration emptied them;
+    dropping them is a later migration's work, once no running version writes them).
+    Read the rows through `services.imported_rows`, which audits each read.
+    """
 
     id = models.BigAutoField(primary_key=True)
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="+")
-    # The columns of the dataset, in its order (see dataset.COLUMNS).
+    values = EncryptedTextField(blank=True, db_default="")
+    # The columns of the dataset, in its order (see dataset.COLUMNS): only `pilot` and
+    # `case_ref` are filled.
     pilot = models.CharField(max_length=13, blank=True)
     case_ref = models.CharField(max_length=64, blank=True)
     person_ref = models.CharField(max_length=64, blank=True)
@@ -75,8 +94,62 @@ class DatasetRow(models.Model):
     def __str__(self) -> str:
         return f"{self.pilot} {self.case_ref}"
 
+    @classmethod
+    def of(cls, submission: Submission, values: dict[str, str]) -> "DatasetRow":
+        row = cls(submission=submission, pilot=values["pilot"], case_ref=values["case_ref"])
+        row.set_values(values)
+        return row
+
+    def set_values(self, values: dict[str, str]) -> None:
+        self.values = json.dumps({column: values[column] for column in COLUMNS})
+
     def as_row(self) -> dict[str, str]:
-        return {column: getattr(self, column) for column in COLUMNS}
+        return json.loads(self.values) if self.values else {c: "" for c in COLUMNS}
+
+
+class LinkageRound(models.Model):
+    """The key the pilots agreed among themselves for one reporting round, as this pilot keeps
+    it: encrypted, and erased when the round closes. The hub never makes, stores or receives
+    it: without it nobody holding the dataset can test a list of identities against
+    `person_ref` (issue 10, item 3)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(
+        _("round"), max_length=60, help_text=_("As the pilots call it, e.g. 2025 first half.")
+    )
+    key = EncryptedTextField(blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    opened_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = organisation_scoped("organisation")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_linkage_round",
+            ),
+            # The database itself refuses a closed round that still holds its key.
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(key=""), name="closed_round_has_no_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 class EvaluationCycle(models.Model):

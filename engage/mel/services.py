@@ -1,17 +1,119 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
+import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.mel import disclosure, indicators, parts, render, submission
-from engage.mel.dataset import COLUMNS, derive_rows
-from engage.mel.models import DatasetRow, Submission
+from engage.lib.scoping import organisation_scope
+from engage.mel import anonymity, disclosure, indicators, parts, render, submission
+from engage.mel.dataset import derive_rows
+from engage.mel.models import DatasetRow, LinkageRound, Submission
+
+MIN_KEY_CHARACTERS = 24
+
+
+# The pilot's linkage round: the key the pilots agreed among themselves, kept here only.
+
+
+class RoundError(Exception):
+    """A linkage round that cannot be opened or closed as asked."""
+
+
+def open_round(
+    organisation: Organisation,
+    *,
+    name: str,
+    key: str,
+    by: User | None,
+    request: HttpRequest | None = None,
+) -> LinkageRound:
+    """Keep the round's key (encrypted) until the round is closed; one open round at a time."""
+    key = key.strip()
+    if len(key) < MIN_KEY_CHARACTERS:
+        raise RoundError(
+            _("The key is too short (%(count)d characters at least).")
+            % {"count": MIN_KEY_CHARACTERS}
+        )
+    with transaction.atomic(), organisation_scope(organisation.pk):
+        if LinkageRound.objects.filter(organisation=organisation, closed_at=None).exists():
+            raise RoundError(_("A round is open already: close it first."))
+        linkage = LinkageRound.objects.create(
+            organisation=organisation, name=name.strip(), key=key, opened_by=by
+        )
+        record(by, AuditEvent.Action.CREATE, linkage, detail="linkage round opened",
+               organisation_id=organisation.pk, request=request)  # fmt: skip
+    return linkage
+
+
+def close_round(
+    linkage: LinkageRound, *, by: User | None, request: HttpRequest | None = None
+) -> LinkageRound:
+    """Close the round and erase its key: person_ref stays empty until the next round."""
+    with transaction.atomic(), organisation_scope(linkage.organisation_id):
+        linkage = LinkageRound.objects.select_for_update().get(pk=linkage.pk)
+        if not linkage.is_open:
+            raise RoundError(_("This round is closed already."))
+        linkage.key = ""
+        linkage.closed_at = timezone.now()
+        linkage.closed_by = by
+        linkage.save(update_fields=["key", "closed_at", "closed_by"])
+        record(by, AuditEvent.Action.UPDATE, linkage, detail="linkage round closed, key erased",
+               organisation_id=linkage.organisation_id, request=request)  # fmt: skip
+    return linkage
+
+
+def open_round_of(organisation: Organisation) -> LinkageRound | None:
+    with organisation_scope(organisation.pk):
+        return LinkageRound.objects.filter(organisation=organisation, closed_at=None).first()
+
+
+def linkage_key(organisation: Organisation) -> bytes | None:
+    """The key of the organisation's open round, or None (then person_ref stays empty)."""
+    linkage = open_round_of(organisation)
+    return linkage.key.encode() if linkage is not None and linkage.key else None
+
+
+# The pilot's submission: measured, protected, previewed, then exported.
+
+
+class PreviewOutdated(Exception):
+    """The rows changed between the admin's preview and the download."""
+
+
+@dataclass
+class Preview:
+    """What the admin sees before anything is sent."""
+
+    period_end: str
+    protection: anonymity.Protection
+    sha256: str  # of the cases.csv the download will hold
+    linkage_round: LinkageRound | None
+
+
+def protected_rows(organisation: Organisation, period_end: str) -> anonymity.Protection:
+    """The organisation's rows as of `period_end`, suppressed until every group has k rows."""
+    rows = list(derive_rows(organisation, period_end, linkage_key=linkage_key(organisation)))
+    return anonymity.protect(rows)
+
+
+def preview(organisation: Organisation, period_end: str) -> Preview:
+    protection = protected_rows(organisation, period_end)
+    return Preview(
+        period_end=period_end,
+        protection=protection,
+        sha256=submission.csv_sha256(protection.rows),
+        linkage_round=open_round_of(organisation),
+    )
 
 
 def export(
@@ -19,18 +121,26 @@ def export(
     folder: Path,
     period_end: str,
     *,
-    linkage_key: bytes | None = None,
+    expected_sha256: str | None = None,
     by: User | None = None,
     request: HttpRequest | None = None,
 ) -> dict:
-    """Write the organisation's submission into `folder`; the same for the command and the web."""
-    rows = derive_rows(organisation, period_end, linkage_key=linkage_key)
-    manifest = submission.write(folder, organisation.code, period_end, rows)
+    """Write the organisation's protected submission into `folder`; the same for the command
+    and the web. With `expected_sha256` (the preview the admin saw), refuse with
+    PreviewOutdated when the rows are no longer those: nothing is written or audited then."""
+    protection = protected_rows(organisation, period_end)
+    if expected_sha256 is not None and submission.csv_sha256(protection.rows) != expected_sha256:
+        raise PreviewOutdated
+    manifest = submission.write(
+        folder, organisation.code, period_end, protection.rows,
+        protection=protection.manifest_fields(),
+    )  # fmt: skip
     record(
         by,
         AuditEvent.Action.EXPORT,
         organisation,
-        detail=f"network dataset {period_end}, {manifest['rows']} rows",
+        detail=f"network dataset {period_end}, {manifest['rows']} rows, k {protection.k_after}, "
+        f"{protection.cells_suppressed} cells suppressed, {protection.withheld} rows withheld",
         organisation_id=organisation.pk,
         request=request,
     )
@@ -64,6 +174,9 @@ def import_submission(
         sha256=data.sha256,
         rows=len(data.rows),
         imported_by=by,
+        version=data.version,
+        k_anonymity=data.k_anonymity,
+        suppressed=data.suppressed,
     )
     existing = {row.case_ref: row for row in DatasetRow.objects.filter(pilot=data.pilot)}
     counts = {"added": 0, "changed": 0, "unchanged": 0, "removed": 0}
@@ -71,18 +184,17 @@ def import_submission(
     for values in data.rows:
         row = existing.pop(values["case_ref"], None)
         if row is None:
-            to_create.append(DatasetRow(submission=stored, **values))
+            to_create.append(DatasetRow.of(stored, values))
             counts["added"] += 1
         elif row.as_row() != values:
-            for column in COLUMNS:
-                setattr(row, column, values[column])
+            row.set_values(values)
             row.submission = stored
             to_update.append(row)
             counts["changed"] += 1
         else:
             counts["unchanged"] += 1
     DatasetRow.objects.bulk_create(to_create, batch_size=500)
-    DatasetRow.objects.bulk_update(to_update, [*COLUMNS, "submission"], batch_size=500)
+    DatasetRow.objects.bulk_update(to_update, ["values", "submission"], batch_size=500)
     DatasetRow.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
     counts["removed"] = len(existing)
     DatasetRow.objects.filter(pilot=data.pilot).update(submission=stored)
@@ -99,12 +211,65 @@ def import_submission(
     return counts
 
 
-def rows_for(pilots: list[str], *, source: str, end: str) -> list[dict[str, str]]:
-    """The rows a report is computed from: derived live, or as imported."""
+def rows_for(
+    pilots: list[str],
+    *,
+    source: str,
+    end: str,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+    channel: str = "",
+) -> list[dict[str, str]]:
+    """The rows a report is computed from: derived live, or as imported (an audited read)."""
     if source == "live":
         organisations = Organisation.objects.filter(code__in=pilots).order_by("code")
         return [row for org in organisations for row in derive_rows(org, end)]
-    return [row.as_row() for row in DatasetRow.objects.filter(pilot__in=pilots)]
+    return imported_rows(pilots, by=by, request=request, channel=channel)
+
+
+def imported_rows(
+    pilots: list[str],
+    *,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+    channel: str = "",
+) -> list[dict[str, str]]:
+    """The hub's rows of `pilots`, decrypted. Every read is audited, in one entry: who read
+    (none: the command line or a job), for what, and which submissions (the submission itself
+    is the entry's object when there is one)."""
+    stored = DatasetRow.objects.filter(pilot__in=pilots).select_related("submission")
+    rows, read = [], {}
+    for row in stored.order_by("pilot", "pk").iterator(chunk_size=500):
+        rows.append(row.as_row())
+        read.setdefault(row.submission_id, row.submission)
+    if read:
+        names = ", ".join(sorted(str(entry) for entry in read.values()))
+        record(
+            by,
+            AuditEvent.Action.VIEW,
+            next(iter(read.values())) if len(read) == 1 else None,
+            detail=f"network dataset read ({channel or 'report'}): {names}"[:200],
+            request=request,
+        )
+    return rows
+
+
+def purge_submissions(now: datetime.datetime | None = None) -> int:
+    """Delete the submissions imported longer ago than the network's retention
+    (`ENGAGE_NETWORK_RETENTION_MONTHS`), with their rows; return how many. Idempotent."""
+    now = now or timezone.now()
+    months = settings.ENGAGE_NETWORK_RETENTION_MONTHS
+    index = now.year * 12 + now.month - 1 - months
+    day = min(now.day, 28)  # the same day `months` earlier, near enough for a retention
+    cutoff = now.replace(year=index // 12, month=index % 12 + 1, day=day)
+    expired = list(Submission.objects.filter(imported_at__lt=cutoff).order_by("imported_at"))
+    with transaction.atomic():
+        for old in expired:
+            DatasetRow.objects.filter(submission=old).delete()
+            record(None, AuditEvent.Action.ERASE, old,
+                   detail=f"network dataset {old} deleted after {months} months")  # fmt: skip
+            old.delete()
+    return len(expired)
 
 
 def report(
@@ -198,7 +363,8 @@ def report_for(
     pilots = list(pilots) or default_pilots(source)
     check_report_access(by, pilots=pilots, source=source, level=level)
     baseline = baseline or indicators.baseline_before(start, end)
-    rows = rows_for(pilots, source=source, end=end)
+    rows = rows_for(pilots, source=source, end=end, by=by, request=request,
+                    channel=channel)  # fmt: skip
     result = report(rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline)
     # Parts of other apps (the network's NET-* and cost comparison, from live records): the
     # network's own records count in the coordinator's and the command line's reports.

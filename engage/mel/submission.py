@@ -16,7 +16,12 @@ from pathlib import Path
 from django.utils import timezone
 
 from engage.lib.spreadsheets import is_formula, neutralise
+from engage.mel import anonymity
 from engage.mel.dataset import COLUMNS, SCHEMA, VERSION
+
+# Version 2's suppressed values (the spec's "Suppressed values (version 2)"); version 1 is still
+# read. Version 2's four new columns are not written yet: both versions have `COLUMNS`.
+VERSIONS = (1, VERSION)
 
 ALLOWED = {
     "referral_source": {"authority", "detention_centre", "police", "ngo", "self", "community", "other"},
@@ -46,6 +51,8 @@ PILOT = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,10}$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 HEX = re.compile(r"^[0-9a-f]+$")
 MAX_REPORTED = 100
+# What version 2 adds to version 1's sets: a suppressed detention status, an empty city.
+ALLOWED_V2 = {"detention_at_referral": {"unknown"}}
 
 
 @dataclass(frozen=True)
@@ -83,13 +90,29 @@ class Submission:
     generated_at: str
     rows: list[dict[str, str]]
     sha256: str
+    version: int = 1
+    # What a version 2 manifest says of its protection; checked against the rows.
+    k_anonymity: int | None = None
+    suppressed: int | None = None
 
 
 # Writing
 
 
-def write(folder: Path, pilot: str, period_end: str, rows: Iterable[dict]) -> dict:
-    """Write `cases.csv` row by row (memory flat in the number of rows), then the manifest."""
+def write(
+    folder: Path,
+    pilot: str,
+    period_end: str,
+    rows: Iterable[dict],
+    *,
+    protection: dict | None = None,
+) -> dict:
+    """Write `cases.csv` row by row (memory flat in the number of rows), then the manifest.
+
+    `protection` is what `anonymity.Protection.manifest_fields` gives: with it the manifest is
+    version 2 and states the quasi-identifiers, k and the cells suppressed; without it the
+    submission is version 1 (kept for tests and older tools).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     digest, count = hashlib.sha256(), 0
     with open(folder / "cases.csv", "w", encoding="utf-8", newline="") as file:
@@ -103,15 +126,24 @@ def write(folder: Path, pilot: str, period_end: str, rows: Iterable[dict]) -> di
             count += 1
     manifest = {
         "schema": SCHEMA,
-        "version": VERSION,
+        "version": VERSION if protection is not None else 1,
         "pilot": pilot,
         "period_end": period_end,
         "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rows": count,
         "sha256": digest.hexdigest(),
+        **(protection or {}),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def csv_sha256(rows: Iterable[dict]) -> str:
+    """The sha256 `write` would give `cases.csv` for these rows."""
+    hashed = hashlib.sha256(_csv_line(COLUMNS).encode())
+    for row in rows:
+        hashed.update(_csv_line(row[column] for column in COLUMNS).encode())
+    return hashed.hexdigest()
 
 
 def _csv_line(values) -> str:
@@ -156,12 +188,45 @@ def read(path: Path) -> Submission:
                     f"says {manifest.get('rows')} rows, cases.csv has {len(rows)}",
                 )
             )
-        _check_rows(rows, manifest["pilot"], manifest["period_end"], problems)
+        _check_rows(
+            rows, manifest["pilot"], manifest["period_end"], problems, manifest["version"]
+        )
+        if manifest["version"] >= 2 and not problems:
+            _check_protection(manifest, rows, problems)
     if problems:
         raise InvalidSubmission(problems)
     return Submission(
-        manifest["pilot"], manifest["period_end"], manifest["generated_at"], rows, sha
+        manifest["pilot"],
+        manifest["period_end"],
+        manifest["generated_at"],
+        rows,
+        sha,
+        version=manifest["version"],
+        k_anonymity=manifest.get("k_anonymity"),
+        suppressed=manifest.get("suppressed"),
     )
+
+
+def _check_protection(manifest: dict, rows: list[dict], problems: list[Problem]) -> None:
+    """A version 2 manifest's k is what its rows give: recomputed here, not taken on trust."""
+    if list(manifest["quasi_identifiers"]) != list(anonymity.QUASI_IDENTIFIERS):
+        problems.append(
+            Problem(
+                None,
+                "manifest.json",
+                "quasi_identifiers must be " + ", ".join(anonymity.QUASI_IDENTIFIERS),
+            )
+        )
+        return
+    measured = anonymity.k_anonymity(rows)
+    if manifest["k_anonymity"] != measured:
+        problems.append(
+            Problem(
+                None,
+                "manifest.json",
+                f"says k_anonymity {manifest['k_anonymity']}, the rows give {measured}",
+            )
+        )
 
 
 def _files(path: Path) -> tuple[bytes, bytes]:
@@ -182,10 +247,21 @@ def _manifest(data: bytes, problems: list[Problem]) -> dict | None:
     if not isinstance(manifest, dict):
         problems.append(Problem(None, "manifest.json", "must be a JSON object"))
         return None
-    if manifest.get("schema") != SCHEMA or manifest.get("version") != VERSION:
+    if manifest.get("schema") != SCHEMA or manifest.get("version") not in VERSIONS:
         problems.append(
-            Problem(None, "manifest.json", f"schema must be {SCHEMA!r} version {VERSION}")
+            Problem(
+                None,
+                "manifest.json",
+                f"schema must be {SCHEMA!r} version " + " or ".join(map(str, VERSIONS)),
+            )
         )
+    elif manifest["version"] >= 2:
+        if not isinstance(manifest.get("quasi_identifiers"), list):
+            problems.append(Problem(None, "manifest.json", "quasi_identifiers must be a list"))
+        for name in ("k_anonymity", "suppressed"):
+            value = manifest.get(name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(Problem(None, "manifest.json", f"{name} must be a whole number"))
     if not PILOT.match(str(manifest.get("pilot", ""))):
         problems.append(Problem(None, "manifest.json", "pilot must look like BG-CLA"))
     if not _is_month(str(manifest.get("period_end", ""))):
@@ -241,10 +317,12 @@ def _is_month(value: str) -> bool:
     return bool(MONTH.match(value))
 
 
-def _check_rows(rows: list[dict], pilot: str, period_end: str, problems: list[Problem]) -> None:
+def _check_rows(
+    rows: list[dict], pilot: str, period_end: str, problems: list[Problem], version: int = 1
+) -> None:
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
-        for problem in check_row(row, pilot, period_end):
+        for problem in check_row(row, pilot, period_end, version):
             problems.append(Problem(number, problem[0], problem[1]))
         ref = row["case_ref"]
         if ref in seen:
@@ -252,8 +330,10 @@ def _check_rows(rows: list[dict], pilot: str, period_end: str, problems: list[Pr
         seen.setdefault(ref, number)
 
 
-def check_row(row: dict[str, str], pilot: str, period_end: str) -> list[tuple[str, str]]:
-    """Every fault of one row, as (column, message)."""
+def check_row(
+    row: dict[str, str], pilot: str, period_end: str, version: int = 1
+) -> list[tuple[str, str]]:
+    """Every fault of one row, as (column, message). Version 2 allows suppressed values."""
     faults = [
         (column, f"{value!r} would be read as a spreadsheet formula")
         for column, value in row.items()
@@ -268,9 +348,11 @@ def check_row(row: dict[str, str], pilot: str, period_end: str) -> list[tuple[st
         faults.append(("person_ref", "must be 64 hex characters or empty"))
     if row["household_ref"] and not HEX.match(row["household_ref"]):
         faults.append(("household_ref", "must be hex or empty"))
-    if not row["city"].strip():
+    if not row["city"].strip() and version < 2:
         faults.append(("city", "is empty"))
     for column, allowed in ALLOWED.items():
+        if version >= 2:
+            allowed = allowed | ALLOWED_V2.get(column, set())
         if row[column] not in allowed:
             faults.append(
                 (

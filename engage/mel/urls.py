@@ -9,6 +9,8 @@ urlpatterns = [
     path("pilot/", views.pilot_dashboard, name="pilot"),
     path("report/", views.report, name="report"),
     path("export/", views.export, name="export"),
+    path("linkage/", views.linkage, name="linkage"),
+    path("linkage/<uuid:pk>/close/", views.linkage_close, name="linkage_close"),
     path("import/", views.import_submission, name="import"),
     path("submissions/", views.submissions, name="submissions"),
 ]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
@@ -18,37 +20,94 @@ from engage.mel.forms import (
     DashboardForm,
     ExportForm,
     ImportForm,
+    LinkageRoundForm,
     ReportForm,
     last_month,
     this_month,
 )
-from engage.mel.models import Submission
+from engage.mel.models import LinkageRound, Submission
 from engage.mel.submission import MAX_REPORTED, InvalidSubmission
 
 NETWORK = Role.NETWORK_COORDINATOR
 PILOT_STAFF = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
 
+# What each suppressed column becomes, as the preview says it.
+SUPPRESSED_AS = {
+    "city": _("City: left empty"),
+    "sex": _("Sex: unknown"),
+    "age_band": _("Age band: unknown"),
+    "nationality_region": _("Region of nationality: unknown"),
+    "migration_status": _("Migration status: unknown"),
+    "detention_at_referral": _("Detention at referral: unknown"),
+}
+
+
 @role_required(Role.ORG_ADMIN)
 def export(request: HttpRequest) -> HttpResponse:
-    """Download this organisation's network submission: what `engage export_dataset` writes."""
+    """This organisation's network submission: first a preview of what the export suppressed
+    and why, then the download of exactly the rows previewed (what `engage export_dataset`
+    writes)."""
     organisation = request.user.organisation
-    form = ExportForm(
-        request.POST or None, request.FILES or None, initial={"period_end": this_month()}
-    )
+    form = ExportForm(request.POST or None, initial={"period_end": this_month()})
+    context: dict = {"form": form, "organisation": organisation,
+                     "linkage_round": services.open_round_of(organisation)}  # fmt: skip
     if request.method == "POST" and form.is_valid():
-        period_end = form.cleaned_data["period_end"]
-        with tempfile.TemporaryDirectory(prefix="engage-export-") as folder:
-            services.export(
-                organisation,
-                Path(folder),
-                period_end,
-                linkage_key=form.cleaned_data["key"],
-                by=request.user,
-                request=request,
-            )
-            return downloads.submission_zip(Path(folder), f"{organisation.code}-{period_end}.zip")
-    return render(request, "mel/export.html", {"form": form, "organisation": organisation})
+        period_end, checked = form.cleaned_data["period_end"], form.cleaned_data["sha256"]
+        if checked:
+            with tempfile.TemporaryDirectory(prefix="engage-export-") as folder:
+                try:
+                    services.export(organisation, Path(folder), period_end,
+                                    expected_sha256=checked, by=request.user,
+                                    request=request)  # fmt: skip
+                except services.PreviewOutdated:
+                    context["outdated"] = True
+                else:
+                    return downloads.submission_zip(
+                        Path(folder), f"{organisation.code}-{period_end}.zip"
+                    )
+        preview = services.preview(organisation, period_end)
+        context.update(
+            preview=preview,
+            suppressed=[
+                (SUPPRESSED_AS[column], count)
+                for column, count in preview.protection.suppressed.items()
+            ],
+            download_form=ExportForm(initial={"period_end": period_end, "sha256": preview.sha256}),
+        )
+    return render(request, "mel/export.html", context)
+
+
+@role_required(Role.ORG_ADMIN)
+def linkage(request: HttpRequest) -> HttpResponse:
+    """The key of this pilot's linkage round: entered here, kept encrypted, erased at closure."""
+    organisation = request.user.organisation
+    current = services.open_round_of(organisation)
+    form = LinkageRoundForm(request.POST or None)
+    if request.method == "POST" and current is None and form.is_valid():
+        try:
+            services.open_round(organisation, name=form.cleaned_data["name"],
+                                key=form.cleaned_data["key"], by=request.user,
+                                request=request)  # fmt: skip
+        except services.RoundError as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect("mel:linkage")
+    rounds = LinkageRound.objects.filter(organisation=organisation).select_related(
+        "opened_by", "closed_by"
+    )
+    return render(request, "mel/linkage.html",
+                  {"form": form, "current": current, "rounds": rounds[:20]})  # fmt: skip
+
+
+@require_POST
+@role_required(Role.ORG_ADMIN)
+def linkage_close(request: HttpRequest, pk) -> HttpResponse:
+    linkage = get_object_or_404(
+        LinkageRound, pk=pk, organisation=request.user.organisation, closed_at=None
+    )
+    services.close_round(linkage, by=request.user, request=request)
+    return redirect("mel:linkage")
 
 
 @role_required(NETWORK)

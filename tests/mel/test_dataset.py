@@ -7,14 +7,16 @@ import json
 import shutil
 import zipfile
 from io import StringIO
+from operator import itemgetter
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from engage.accounts.models import Organisation
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case
-from engage.mel import services
+from engage.mel import indicators, services
 from engage.mel.dataset import COLUMNS, derive_rows
 from engage.mel.models import DatasetRow
 from engage.mel.submission import InvalidSubmission, read
@@ -74,9 +76,18 @@ class TestDerivation:
         assert len(one["person_ref"]) == 64 and one["person_ref"] != two["person_ref"]
 
 
+@pytest.fixture
+def four_alike(organisation, alice, bob):
+    """Four more clients sharing the active case's quasi-identifiers: a group of 5 is sent."""
+    return [
+        to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)[0]
+        for _ in range(4)
+    ]
+
+
 class TestExportAndImport:
     def test_its_files_hold_no_personal_data_and_check_out(
-        self, active_case, organisation, tmp_path
+        self, active_case, four_alike, organisation, tmp_path
     ):
         call_command(
             "export_dataset", out=tmp_path, pilot="BG-CLA", period_end=PERIOD_END, stdout=StringIO()
@@ -92,11 +103,11 @@ class TestExportAndImport:
             assert secret not in text
         assert not any(str(day) in text for day in (days_ago(1), days_ago(2)))  # months only
         manifest = json.loads((tmp_path / "manifest.json").read_text())
-        assert manifest["rows"] == 1 and manifest["pilot"] == "BG-CLA"
+        assert manifest["rows"] == 5 and manifest["pilot"] == "BG-CLA"
         assert read(tmp_path).rows[0]["pilot"] == "BG-CLA"
 
     def test_it_imports_a_zip_and_replaces_the_pilots_rows(
-        self, active_case, organisation, tmp_path
+        self, active_case, four_alike, organisation, tmp_path
     ):
         services.export(organisation, tmp_path / "sub", PERIOD_END)
         archive = tmp_path / "sub.zip"
@@ -105,9 +116,9 @@ class TestExportAndImport:
                 z.write(tmp_path / "sub" / name, f"BG-CLA/{name}")
         out = StringIO()
         call_command("import_dataset", str(archive), stdout=out)
-        assert "1 added" in out.getvalue() and DatasetRow.objects.count() == 1
+        assert "5 added" in out.getvalue() and DatasetRow.objects.count() == 5
         call_command("import_dataset", str(tmp_path / "sub"), stdout=out)
-        assert "1 unchanged" in out.getvalue() and DatasetRow.objects.count() == 1
+        assert "5 unchanged" in out.getvalue() and DatasetRow.objects.count() == 5
 
 
 def _write(folder, rows, *, manifest=None, header=COLUMNS, raw=None):
@@ -207,8 +218,19 @@ def test_the_round_trip_gives_the_same_numbers_as_the_live_cases(settings, tmp_p
     )
     live = json.loads((tmp_path / "live.json").read_text())
     hub = json.loads((tmp_path / "hub.json").read_text())
-    assert live["indicators"] == hub["indicators"] and live["has_data"]
-    assert len(live["scope"]["pilots"]) == 7
+    # The hub has what each pilot sent: its rows protected (values suppressed, rows that could
+    # not be protected withheld), and exactly those.
+    sent = [r for org in Organisation.objects.order_by("code")
+            for r in services.protected_rows(org, PERIOD_END).rows]  # fmt: skip
+    key = itemgetter("pilot", "case_ref")
+    assert sorted(services.imported_rows(hub["scope"]["pilots"]), key=key) == sorted(sent, key=key)
+    expected = services.report(
+        sent, start="2023-01", end=PERIOD_END, pilots=hub["scope"]["pilots"], level="exact",
+        baseline=indicators.baseline_before("2023-01", PERIOD_END),
+    )  # fmt: skip
+    assert [i for i in hub["indicators"] if i["id"] in {e["id"] for e in expected["indicators"]}] \
+        == expected["indicators"]
+    assert live["has_data"] and len(live["scope"]["pilots"]) == 7
     shutil.rmtree(tmp_path / "out")
 
 

@@ -69,6 +69,7 @@ def _streamed(response) -> bytes:
 
 URLS = {
     "mel:export": {"alice": 404, "bob": 404, "ada": 200, "nadia": 404},
+    "mel:linkage": {"alice": 404, "bob": 404, "ada": 200, "nadia": 404},
     "mel:import": {"alice": 404, "bob": 404, "ada": 404, "nadia": 200},
     "mel:submissions": {"alice": 404, "bob": 404, "ada": 404, "nadia": 200},
     "mel:report": {"alice": 404, "bob": 200, "ada": 200, "nadia": 200},
@@ -100,15 +101,33 @@ def test_it_refuses_posts_from_the_wrong_roles_too(as_user, alice, bob, tmp_path
     assert not Submission.objects.exists() and not _exports().exists()
 
 
-# The org admin downloads the pilot's submission
+# The org admin downloads the pilot's submission, after its preview
+
+
+@pytest.fixture
+def alike_cases(organisation, alice, bob):
+    """Five active clients who share every quasi-identifier: a group of 5, sent as it is."""
+    return [
+        to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)[0]
+        for _ in range(5)
+    ]
+
+
+def _preview_then_download(client, period_end=THIS_MONTH):
+    preview = client.post(reverse("mel:export"), {"period_end": period_end})
+    assert preview.status_code == 200 and "preview" in preview.context
+    checked = preview.context["preview"].sha256
+    return client.post(reverse("mel:export"), {"period_end": period_end, "sha256": checked})
 
 
 class TestExport:
-    def test_it_downloads_exactly_what_the_command_writes(self, as_user, ada, live_cases, tmp_path):
+    def test_it_downloads_exactly_what_the_command_writes(
+        self, as_user, ada, alike_cases, tmp_path
+    ):
         client = as_user(ada)
         # The manifest says when it was written: at the same moment, the files are identical.
         with time_machine.travel(timezone.now(), tick=False):
-            response = client.post(reverse("mel:export"), {"period_end": THIS_MONTH})
+            response = _preview_then_download(client)
             call_command(
                 "export_dataset", out=tmp_path, pilot="BG-CLA", period_end=THIS_MONTH,
                 stdout=StringIO(),
@@ -121,47 +140,59 @@ class TestExport:
         for name in ("cases.csv", "manifest.json"):
             assert archive.read(name) == (tmp_path / name).read_bytes(), name
         manifest = json.loads(archive.read("manifest.json"))
-        assert manifest["rows"] == 2 and manifest["pilot"] == "BG-CLA"
+        assert manifest["rows"] == 5 and manifest["pilot"] == "BG-CLA"
+        assert manifest["version"] == 2 and manifest["k_anonymity"] == 5
 
-    def test_it_uses_the_linkage_key_pasted_or_uploaded(self, as_user, ada, live_cases, tmp_path):
-        (tmp_path / "key").write_text(KEY + "\n")
-        call_command(
-            "export_dataset", out=tmp_path / "cmd", pilot="BG-CLA", period_end=THIS_MONTH,
-            linkage_key_file=tmp_path / "key", stdout=StringIO(),
-        )  # fmt: skip
-        expected = (tmp_path / "cmd" / "cases.csv").read_bytes()
+    def test_it_sends_nothing_before_the_preview(self, as_user, ada, alike_cases):
+        response = as_user(ada).post(reverse("mel:export"), {"period_end": THIS_MONTH})
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+        assert response.context["preview"].protection.k_after == 5
+        assert not _exports().exists()
+
+    def test_it_refuses_a_download_when_the_rows_changed_since_the_preview(
+        self, as_user, ada, alice, bob, alike_cases
+    ):
         client = as_user(ada)
-        pasted = client.post(reverse("mel:export"), {"period_end": THIS_MONTH, "linkage_key": KEY})
-        key_file = SimpleUploadedFile("round.key", (KEY + "\n").encode())
-        uploaded = client.post(
-            reverse("mel:export"), {"period_end": THIS_MONTH, "linkage_key_file": key_file}
+        preview = client.post(reverse("mel:export"), {"period_end": THIS_MONTH})
+        to_active(CaseFactory(organisation=ada.organisation, case_manager=alice), alice, bob)
+        response = client.post(
+            reverse("mel:export"),
+            {"period_end": THIS_MONTH, "sha256": preview.context["preview"].sha256},
         )
-        for response in (pasted, uploaded):
-            csv_bytes = zipfile.ZipFile(io.BytesIO(_streamed(response))).read("cases.csv")
-            assert csv_bytes == expected
-        person_refs = [line.split(",")[2] for line in expected.decode().splitlines()[1:]]
-        assert all(len(ref) == 64 for ref in person_refs)
+        assert response.status_code == 200 and response.context["outdated"]
+        assert "The records changed since you checked the preview" in response.content.decode()
+        assert response.context["preview"].protection.k_after == 6
+        assert not _exports().exists()
 
-    def test_it_audits_each_download_with_the_user(self, as_user, ada, live_cases):
-        as_user(ada).post(reverse("mel:export"), {"period_end": THIS_MONTH})
+    def test_it_keys_person_ref_with_the_open_round_only(self, as_user, ada, alike_cases):
+        client = as_user(ada)
+        services.open_round(ada.organisation, name="2026 first half", key=KEY, by=ada)
+        keyed = zipfile.ZipFile(io.BytesIO(_streamed(_preview_then_download(client))))
+        person_refs = [line.split(",")[2] for line in keyed.read("cases.csv").decode().splitlines()[1:]]
+        assert len(person_refs) == 5 and all(len(ref) == 64 for ref in person_refs)
+        services.close_round(services.open_round_of(ada.organisation), by=ada)
+        unkeyed = zipfile.ZipFile(io.BytesIO(_streamed(_preview_then_download(client))))
+        person_refs = [line.split(",")[2] for line in unkeyed.read("cases.csv").decode().splitlines()[1:]]
+        assert person_refs == [""] * 5
+
+    def test_it_audits_each_download_with_the_user(self, as_user, ada, alike_cases):
+        _preview_then_download(as_user(ada))
         event = _exports().get()
         assert event.actor_id == ada.pk and event.actor_role == "org_admin"
         assert event.object_id == ada.organisation_id
-        assert event.detail == f"network dataset {THIS_MONTH}, 2 rows"
+        assert event.detail == (
+            f"network dataset {THIS_MONTH}, 5 rows, k 5, 0 cells suppressed, 0 rows withheld"
+        )
 
-    def test_it_shows_a_bad_month_or_a_short_key_next_to_the_field(self, as_user, ada):
-        client = as_user(ada)
-        response = client.post(reverse("mel:export"), {"period_end": "2024-13"})
+    def test_it_shows_a_bad_month_next_to_the_field(self, as_user, ada):
+        response = as_user(ada).post(reverse("mel:export"), {"period_end": "2024-13"})
         assert response.status_code == 200
         assert response.context["form"].errors["period_end"]
-        response = client.post(
-            reverse("mel:export"), {"period_end": THIS_MONTH, "linkage_key": "short"}
-        )
-        assert "too short" in response.context["form"].errors["linkage_key"][0]
+        assert "preview" not in response.context
         assert not _exports().exists()
 
-    def test_it_exports_only_the_admins_own_organisation(self, as_user, olga, live_cases):
-        response = as_user(olga).post(reverse("mel:export"), {"period_end": THIS_MONTH})
+    def test_it_exports_only_the_admins_own_organisation(self, as_user, olga, alike_cases):
+        response = _preview_then_download(as_user(olga))
         archive = zipfile.ZipFile(io.BytesIO(_streamed(response)))
         manifest = json.loads(archive.read("manifest.json"))
         assert manifest["pilot"] == "CY-CYRC" and manifest["rows"] == 0
