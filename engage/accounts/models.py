@@ -167,6 +167,9 @@ class Role(models.TextChoices):
 
 
 ORGANISATION_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)
+# Who can hold a caseload: the people working on cases. An organisation admin sees no notes and
+# works on no case, so a case assigned to them would have nobody working on it.
+CASE_HOLDER_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
 
 
 class EngageUserManager(UserManager):
@@ -175,6 +178,10 @@ class EngageUserManager(UserManager):
         if user.organisation_id is None:
             return self.none()
         return self.filter(organisation_id=user.organisation_id)
+
+    def case_holders(self, organisation: Organisation) -> models.QuerySet["User"]:
+        """Return who may be given a case of `organisation` (`User.can_hold_cases_of`)."""
+        return self.filter(organisation=organisation, is_active=True, role__in=CASE_HOLDER_ROLES)
 
 
 class User(AbstractUser):
@@ -237,6 +244,11 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.role in roles
+
+    def can_hold_cases_of(self, organisation: Organisation) -> bool:
+        """Whether a case of `organisation` may be assigned to this person (one rule for the
+        web forms, the API and imports)."""
+        return self.organisation_id == organisation.pk and self.has_role(*CASE_HOLDER_ROLES)
 
 
 class RecoveryCode(models.Model):

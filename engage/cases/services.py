@@ -98,10 +98,7 @@ def check_processing_basis(referral: Data) -> None:
 
 def check_referral(organisation: Organisation, case_manager: User, city: City, referral: Data):
     """The rules of every new referral, typed in or imported."""
-    if case_manager.organisation_id != organisation.pk or case_manager.role not in (
-        Role.CASE_MANAGER,
-        Role.SUPERVISOR,
-    ):
+    if not case_manager.can_hold_cases_of(organisation):
         raise ValidationError({"case_manager": _("Choose a case manager of your organisation.")})
     if city.organisation_id != organisation.pk:
         raise ValidationError({"city": _("Choose one of your organisation's cities.")})
@@ -584,7 +581,8 @@ def reopen(case: Case, *, by: User, referral: Data) -> Case:
 @transaction.atomic
 def reassign(case: Case, *, by: User, case_manager: User, expected_version: int) -> None:
     workflow.require_step(case, "reassign")
-    if case_manager.organisation_id != case.organisation_id or not case_manager.is_active:
+    # The rule of the web form's choices, whatever the caller (the API sends any user id).
+    if not case_manager.can_hold_cases_of(case.organisation):
         raise ValidationError(
             {"case_manager": _("Choose an active case manager of your organisation.")}
         )

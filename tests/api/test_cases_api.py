@@ -256,3 +256,42 @@ def test_it_corrects_a_client_with_if_match(api, active_case, alice):
         url, {"erased_at": "2020-01-01"}, headers={"If-Match": response["ETag"]}
     )
     assert response.status_code == 400
+
+
+def test_it_refuses_to_give_a_case_to_someone_who_cannot_work_on_it(
+    api, active_case, alice, bob, ada, organisation
+):
+    """Issue 10 #15: the web form's rule holds through the API: an org admin, a deactivated
+    colleague or the network coordinator cannot be given a case, which would then have nobody
+    working on it."""
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.services import deactivate_user
+
+    gone = UserFactory(organisation=organisation, team=alice.team)
+    deactivate_user(gone, by=ada)
+    url = f"/api/v1/cases/{active_case.pk}/"
+    for admin_or_gone in (ada, gone):
+        client = api(bob) if admin_or_gone is gone else api(ada)
+        etag = client.get(url)["ETag"]
+        response = client.patch(
+            url, {"case_manager": str(admin_or_gone.pk)}, headers={"If-Match": etag}
+        )
+        assert response.status_code == 400, response.content
+        assert "case_manager" in response.json()["error"]["fields"]
+    assert Case.objects.get(pk=active_case.pk).case_manager == alice
+    # Nor can a new referral be registered for the admin.
+    response = api(bob).post(
+        "/api/v1/cases/",
+        {
+            "client": {"given_name": "Nour"},
+            "referral_date": days_ago(1).isoformat(),
+            "referral_source": "ngo",
+            "detention_at_referral": "released",
+            "migration_status": "asylum_seeker",
+            "legal_basis": "consent",
+            "purpose": "Case management",
+            "city": "Sofia",
+            "case_manager": str(ada.pk),
+        },
+    )
+    assert response.status_code == 400 and "case_manager" in response.json()["error"]["fields"]
