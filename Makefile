@@ -51,8 +51,10 @@ ifeq ($(CHROMIUM),)
 	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium) to run them."
 endif
 
+# The interface languages other than English (settings.LANGUAGES; docs/translating.md).
+LANGUAGES := fr nl bg el it pl
 messages: $(STAMP)
-	cd engage && ../$(BIN)/engage makemessages -l fr --no-location --no-obsolete && ../$(BIN)/engage compilemessages
+	cd engage && ../$(BIN)/engage makemessages $(foreach l,$(LANGUAGES),-l $(l)) --no-location --no-obsolete && ../$(BIN)/engage compilemessages
 
 clean:
 	rm -rf $(VENV) data
