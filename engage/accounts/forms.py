@@ -1,6 +1,6 @@
 from django import forms
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import ORGANISATION_ROLES, Organisation, Role, Team, User
@@ -141,13 +141,19 @@ class ConfirmPasswordForm(forms.Form):
         label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self):
+        """Check the password as a sign-in does, so that django-axes counts the failures
+        (locking the person and address out after five, as on the sign-in page) and the audit
+        log records each one (`accounts.signals`, detail `step_up`)."""
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        self.request.engage_step_up = True
+        checked = authenticate(self.request, username=self.user.get_username(), password=password)
+        if checked is None or checked.pk != self.user.pk:
             raise forms.ValidationError(_("This is not your password."))
         return password
 

@@ -55,15 +55,38 @@ def recently_authenticated(request: HttpRequest) -> bool:
     return at is not None and time.time() - at < settings.ENGAGE_STEP_UP_MINUTES * 60
 
 
-def recent_authentication_required(view: ViewFunc) -> ViewFunc:
-    """Send the user to confirm their password first, unless they did so very recently."""
+def step_up_needed(request: HttpRequest, *, then: str | None = None) -> HttpResponse | None:
+    """Return a redirect to the password prompt unless the password was typed very recently.
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not recently_authenticated(request):
-            target = reverse("accounts:confirm_password")
-            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
-        return view(request, *args, **kwargs)
+    For a view that is sensitive only in some cases (exact figures, not rounded ones):
+    `if refused := step_up_needed(request): return refused`. The person comes back to `then`
+    (a URL), by default to the URL asked for.
+    """
+    if recently_authenticated(request):
+        return None
+    target = reverse("accounts:confirm_password")
+    return redirect(f"{target}?{urlencode({'next': then or request.get_full_path()})}")
 
-    wrapped.engage_roles = getattr(view, "engage_roles", ())
-    return wrapped
+
+def recent_authentication_required(
+    view: ViewFunc | None = None, *, then: str | None = None
+) -> ViewFunc | Callable[[ViewFunc], ViewFunc]:
+    """Send the user to confirm their password first, unless they did so very recently.
+
+    `then` names the URL (by its name) to come back to when the view itself cannot be opened
+    afterwards, such as a view that takes POST only.
+    """
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            back = reverse(then) if then else None
+            if (refused := step_up_needed(request, then=back)) is not None:
+                return refused
+            return view(request, *args, **kwargs)
+
+        wrapped.engage_roles = getattr(view, "engage_roles", ())
+        wrapped.engage_step_up = True
+        return wrapped
+
+    return decorator(view) if view is not None else decorator

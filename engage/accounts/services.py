@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import ORGANISATION_ROLES, City, Organisation, Role, Team, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.lib.client_address import client_address
 from engage.lib.concurrency import save_versioned
 
 
@@ -234,3 +236,12 @@ def password_reset(user: User, *, request=None) -> int:
     user.must_change_password = False
     record(user, AuditEvent.Action.PASSWORD_CHANGE, user, detail="reset", request=request)
     return end_sessions(user)
+
+
+def stepped_up(user: User, *, request) -> None:
+    """Record that `user` typed their password again (step-up, R20), and forget their failed
+    attempts from this address, as a successful sign-in does (AXES_RESET_ON_SUCCESS)."""
+    AxesProxyHandler.reset_attempts(
+        ip_address=client_address(request), username=user.get_username()
+    )
+    record(user, AuditEvent.Action.LOGIN, user, detail="step_up", request=request)

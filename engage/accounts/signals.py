@@ -39,11 +39,14 @@ def _known(username) -> User | None:
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     user = _known(credentials.get("username"))
+    # A wrong password on the step-up page (accounts.forms.ConfirmPasswordForm) is told apart
+    # from one on the sign-in page: it comes from inside a signed-in session.
+    step_up = getattr(request, "engage_step_up", False)
     record(
         None,
         AuditEvent.Action.LOGIN_FAILED,
         user,
-        detail="" if user else "unknown username",
+        detail="step_up" if step_up else "" if user else "unknown username",
         request=request,
         organisation_id=getattr(user, "organisation_id", None),
     )
@@ -52,11 +55,12 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 @receiver(user_locked_out)
 def _locked_out(sender, request, username, ip_address, **kwargs):
     user = _known(username)
+    step_up = getattr(request, "engage_step_up", False)
     record(
         None,
         AuditEvent.Action.LOCKOUT,
         user,
-        detail="" if user else "unknown username",
+        detail="step_up" if step_up else "" if user else "unknown username",
         request=request,
         high_severity=True,
         organisation_id=getattr(user, "organisation_id", None),

@@ -2,6 +2,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -26,7 +27,12 @@ from engage.accounts.forms import (
     UserSearchForm,
 )
 from engage.accounts.models import Role, Team, User
-from engage.accounts.permissions import ANY_STAFF, mark_authenticated, role_required
+from engage.accounts.permissions import (
+    ANY_STAFF,
+    mark_authenticated,
+    recent_authentication_required,
+    role_required,
+)
 from engage.lib.concurrency import ConcurrentEditError
 from engage.lib.forms import apply_validation_error
 
@@ -149,6 +155,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
+@recent_authentication_required
 def user_create(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     form = UserCreateForm(request.POST or None, organisation=organisation)
@@ -164,6 +171,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
+@recent_authentication_required
 def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
     form = UserEditForm(
@@ -196,6 +204,7 @@ def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
+@recent_authentication_required
 def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
     error = None
@@ -218,6 +227,7 @@ def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @require_POST
 @role_required(Role.ORG_ADMIN)
+@recent_authentication_required(then="accounts:user_list")
 def user_reactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
     services.reactivate_user(colleague, by=request.user)
@@ -232,6 +242,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
+@recent_authentication_required
 def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
     organisation = request.user.organisation
     team = get_team(request.user, pk) if pk else Team(organisation=organisation)
@@ -279,8 +290,15 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or reverse("dashboard:home")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("dashboard:home")
-    form = ConfirmPasswordForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        mark_authenticated(request)
-        return redirect(target)
+    form = ConfirmPasswordForm(request.POST or None, user=request.user, request=request)
+    if request.method == "POST":
+        if form.is_valid():
+            services.stepped_up(request.user, request=request)
+            mark_authenticated(request)
+            return redirect(target)
+        if getattr(request, "axes_locked_out", False):
+            # Five wrong passwords: whoever holds this session does not know the password.
+            # The session ends, and django-axes answers with its lockout page (429).
+            logout(request)
+            return HttpResponse(status=429)
     return render(request, "accounts/confirm_password.html", {"form": form, "next": target})

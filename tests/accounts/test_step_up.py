@@ -1,0 +1,117 @@
+"""Step-up (R20) where the adversarial test found none, and a step-up page that cannot be
+guessed at (issue 10 #12).
+
+An organisation admin's session left open (or stolen) must not be enough to make someone an
+admin, to grant the consent override, to download the network dataset or, for the network
+coordinator, to produce exact figures; and whoever holds a session without knowing the
+password gets five tries at the password prompt, then loses the session.
+"""
+
+import time
+
+import pytest
+from django.test import Client
+
+from engage.accounts.factories import PASSWORD
+from engage.accounts.models import Role, User
+from engage.accounts.permissions import AUTHENTICATED_AT
+from engage.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+CONFIRM = "/accounts/confirm/"
+
+
+def _stale(user, *, ip: str = "127.0.0.1") -> Client:
+    """A session of `user` whose password was typed an hour ago (an open laptop, a stolen
+    cookie)."""
+    client = Client(REMOTE_ADDR=ip)
+    client.force_login(user)
+    session = client.session
+    session[AUTHENTICATED_AT] = time.time() - 3600
+    session.save()
+    return client
+
+
+def _asked_for_password(response, back_to: str) -> bool:
+    return response.status_code == 302 and response.url == f"{CONFIRM}?next={back_to}"
+
+
+class TestPermissionChanges:
+    def _edit(self, alice, **changes) -> dict:
+        return {
+            "first_name": "Alice",
+            "last_name": "",
+            "email": "",
+            "role": Role.CASE_MANAGER,
+            "team": alice.team_id,
+            "version": alice.version,
+        } | changes
+
+    def test_it_asks_for_the_password_before_a_role_change(self, ada, alice):
+        client = _stale(ada)
+        url = f"/accounts/users/{alice.pk}/"
+        assert _asked_for_password(client.get(url), url.replace("/", "%2F"))
+        response = client.post(url, self._edit(alice, role=Role.ORG_ADMIN, team=""))
+        assert response.status_code == 302 and response.url.startswith(CONFIRM)
+        alice.refresh_from_db()
+        assert alice.role == Role.CASE_MANAGER
+        # Once the password is typed again, the same change goes through.
+        assert client.post(CONFIRM, {"password": PASSWORD, "next": url}).url == url
+        response = client.post(url, self._edit(alice, role=Role.ORG_ADMIN, team=""))
+        assert response.status_code == 302
+        alice.refresh_from_db()
+        assert alice.role == Role.ORG_ADMIN
+
+    def test_it_asks_for_the_password_before_granting_the_consent_override(self, ada, alice):
+        _stale(ada).post(
+            f"/accounts/users/{alice.pk}/", self._edit(alice, may_override_consent="on")
+        )
+        alice.refresh_from_db()
+        assert not alice.may_override_consent
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.PERMISSION_CHANGE).exists()
+
+    def test_it_asks_for_the_password_before_other_access_changes(self, ada, alice, team):
+        client = _stale(ada)
+        for url in (
+            "/accounts/users/new/",
+            f"/accounts/users/{alice.pk}/deactivate/",
+            f"/accounts/teams/{team.pk}/",
+            "/accounts/teams/new/",
+        ):
+            assert client.post(url).url.startswith(f"{CONFIRM}?next="), url
+        User.objects.filter(pk=alice.pk).update(is_active=False)
+        response = client.post(f"/accounts/users/{alice.pk}/reactivate/")
+        # A POST-only action comes back to the list it was started from.
+        assert _asked_for_password(response, "%2Faccounts%2Fusers%2F")
+        assert not User.objects.get(pk=alice.pk).is_active
+
+
+class TestGuessingAtTheStepUpPage:
+    def test_it_locks_out_and_ends_the_session_after_five_wrong_passwords(self, alice):
+        client = _stale(alice, ip="198.51.100.23")
+        statuses = [client.post(CONFIRM, {"password": f"guess {n}"}).status_code for n in range(5)]
+        assert statuses == [200] * 4 + [429]
+        # The session is gone: the thief is back at the sign-in page.
+        assert client.get("/").url.startswith("/accounts/login/")
+        failed = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED)
+        assert [event.detail for event in failed] == ["step_up"] * 5
+        assert {event.ip for event in failed} == {"198.51.100.23"}
+        lockout = AuditEvent.objects.get(action=AuditEvent.Action.LOCKOUT)
+        assert lockout.high_severity and lockout.object_id == alice.pk
+        assert lockout.detail == "step_up"
+        # Alice from that address is locked out of signing in too, even with her password.
+        sign_in = {"username": "alice", "password": PASSWORD}
+        response = Client(REMOTE_ADDR="198.51.100.23").post("/accounts/login/", sign_in)
+        assert response.status_code == 429
+
+    def test_it_audits_a_step_up_and_forgets_earlier_mistakes(self, alice):
+        client = _stale(alice)
+        for n in range(4):
+            client.post(CONFIRM, {"password": f"typo {n}"})
+        assert client.post(CONFIRM, {"password": PASSWORD}).status_code == 302
+        stepped_up = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN, detail="step_up")
+        assert stepped_up.actor_id == alice.pk
+        # The four typos no longer count towards a lockout.
+        client = _stale(alice)
+        assert [client.post(CONFIRM, {"password": "x"}).status_code for _ in range(4)] == [200] * 4
