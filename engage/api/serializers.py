@@ -25,6 +25,7 @@ from engage.cases.models import (
 )
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
 from engage.directory.models import Referral
+from engage.lib.dates import validate_birth_date
 from engage.sharing.models import Category
 
 
@@ -140,6 +141,10 @@ class ClientWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = IDENTITY_FIELDS
+
+    def validate_date_of_birth(self, value):
+        validate_birth_date(value)  # not in the future (docs/security.md, issue 10 item 17)
+        return value
 
 
 # Cases

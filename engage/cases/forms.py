@@ -20,6 +20,7 @@ from engage.cases.models import (
 from engage.cases.models.case import DEFAULT_PURPOSE
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
 from engage.lib.concurrency import VersionedFormMixin
+from engage.lib.dates import validate_birth_date
 
 
 class DateInput(forms.DateInput):
@@ -76,6 +77,11 @@ class PersonForm(VersionedFormMixin, forms.ModelForm):
         ]
         widgets = {**_date_widgets("date_of_birth"), **_short_textareas("address")}
 
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        validate_birth_date(born)  # not in the future (docs/security.md, issue 10 item 17)
+        return born
+
 
 class ReferralForm(forms.ModelForm):
     """The facts of a referral; the person's identity comes in a PersonForm beside it."""
@@ -128,6 +134,11 @@ class HouseholdMemberForm(forms.ModelForm):
         model = Person
         fields = ["given_name", "family_name", "relationship", "date_of_birth", "sex"]
         widgets = _date_widgets("date_of_birth")
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        validate_birth_date(born)  # not in the future (docs/security.md, issue 10 item 17)
+        return born
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

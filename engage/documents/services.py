@@ -23,6 +23,7 @@ from engage.cases import workflow
 from engage.cases.models import Case
 from engage.documents import storage
 from engage.documents.models import Document
+from engage.lib import images
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 
@@ -39,14 +40,16 @@ def sniff(data: bytes) -> str | None:
 
 def _clean_image(data: bytes, content_type: str) -> bytes:
     try:
-        with Image.open(BytesIO(data)) as image:
-            image.load()
+        with images.open_image(data) as image:
+            images.load(image)
             # A new image from the pixels alone: no EXIF, no text chunks, no ICC comments.
             pixels = Image.new(image.mode, image.size)
             pixels.paste(image)
             if image.mode == "P" and image.getpalette():
                 pixels.putpalette(image.getpalette())
-    except (UnidentifiedImageError, OSError):
+    except images.ImageTooLarge as error:
+        raise ValidationError({"file": str(error)}) from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise ValidationError({"file": _("This image cannot be read.")}) from None
     out = BytesIO()
     pixels.save(out, format="JPEG" if content_type == JPEG else "PNG")

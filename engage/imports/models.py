@@ -49,6 +49,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Not imported")
         DISCARDED = "discarded", _("Discarded")
         EXPIRED = "expired", _("Expired")
+        ERASED = "erased", _("Deleted: it held data of a person since erased")
 
     class Phase(models.TextChoices):
         CHECKING = "checking", _("Checking the rows")

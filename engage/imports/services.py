@@ -35,11 +35,14 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.cases.models import Person
 from engage.cases.services import register_referrals
 from engage.history.context import acting
 from engage.imports import fields, reading, storage
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping, Report, check
+from engage.imports.values import cell_text
+from engage.lib.crypto import digits, name_tokens, normalise
 from engage.lib.scoping import organisation_scope
 
 logger = logging.getLogger(__name__)
@@ -324,6 +327,79 @@ def run_pending() -> list[ImportJob]:
         if job is not None:
             done.append(job)
     return done
+
+
+# Imports whose file is still kept: anything not stored, discarded or expired yet.
+PENDING = (Status.UPLOADED, Status.CHECKED, Status.FAILED, Status.QUEUED)
+
+
+def forget_files_holding(person: Person) -> int:
+    """Delete the waiting files (and quoted cells) of the person's organisation that name them.
+
+    Called by erasure, before the identity goes (docs/security.md, issue 10 item 16): an
+    uploaded spreadsheet waits up to `ENGAGE_IMPORT_KEEP_DAYS` days, and one that lists the
+    person would otherwise keep their data, and could bring it back if stored. A file is read
+    whatever its mapping: a row names the person if every word of their name is among its
+    cells' words, or a cell holds their phone, email or document number. Such an import is
+    closed as "erased"; the others are left alone. Return how many were closed.
+
+    A job already storing (`running`) cannot be stopped here; it takes seconds to minutes.
+    """
+    wanted = _identity_of(person)
+    if not wanted["names"] and not wanted["exact"]:
+        return 0
+    closed = 0
+    jobs = ImportJob.objects.filter(
+        organisation_id=person.organisation_id,
+        status__in=PENDING,
+        file_deleted_at__isnull=True,
+    ).select_for_update()
+    for job in jobs:
+        try:
+            sheet = sheet_of(job)
+        except (OSError, reading.UnreadableFile):
+            sheet = None  # a file we cannot read may still hold them: close it too
+        if sheet is None or any(_mentions(row, wanted) for row in [sheet.headers, *sheet.rows]):
+            _forget_file(job, Status.ERASED)
+            record(
+                None,
+                AuditEvent.Action.UPDATE,
+                job,
+                detail="import_erased",
+                organisation_id=job.organisation_id,
+            )
+            closed += 1
+    return closed
+
+
+def _identity_of(person: Person) -> dict:
+    exact = {
+        value
+        for value in (
+            normalise(person.email or ""),
+            normalise(person.document_number or ""),
+        )
+        if value
+    }
+    phone = digits(person.phone or "")
+    return {
+        "names": name_tokens(person.given_name or "", person.family_name or ""),
+        "exact": exact,
+        "phone": phone if len(phone) >= 6 else "",
+    }
+
+
+def _mentions(row: list, wanted: dict) -> bool:
+    texts = [cell_text(cell) for cell in row if cell is not None]
+    words = name_tokens(*texts)
+    if wanted["names"] and wanted["names"] <= words:
+        return True
+    for text in texts:
+        if normalise(text) in wanted["exact"]:
+            return True
+        if wanted["phone"] and digits(text).endswith(wanted["phone"][-9:]):
+            return True
+    return False
 
 
 def expire_files(now: datetime.datetime | None = None) -> int:

@@ -2,7 +2,10 @@
 
 Erasure removes every identifying trace: the person's identity fields, their search tokens,
 every free-text field in the records of their cases (notes can name anyone), the data held in
-shares, and the identity checks of their requests. The de-identified facts stay (stage, dates,
+shares, the identity checks of their requests, and any uploaded spreadsheet still waiting to be
+imported that lists them. The organisation's registers (models with `KEPT_ON_ERASURE`, the
+register of data requests from authorities) are not the person's: their rows stay, and only
+their link to the person and their cases is cut. The de-identified facts stay (stage, dates,
 referral facts, ratings, counts, outcome, closure reason, sex, nationality, and the age band at
 referral, computed before the date of birth goes), so the network's statistics give the same
 numbers before and after. The audit log never held personal values; it gains one entry saying
@@ -31,6 +34,7 @@ from engage.documents.models import Document
 from engage.documents.services import remove as remove_document
 from engage.history.context import purging as history_purging
 from engage.history.services import purge_person as purge_history
+from engage.imports.services import forget_files_holding as forget_import_files
 
 IDENTITY_FIELDS = (
     "given_name",
@@ -81,7 +85,13 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
             case.age_band_at_referral = case_age_band(case)
             case.save(update_fields=["age_band_at_referral"])
     case_ids = [case.pk for case in cases]
+    forget_import_files(person)  # waiting spreadsheets that list them (before the name goes)
     for model in apps.get_models():
+        if getattr(model, "KEPT_ON_ERASURE", False):
+            # A register of the organisation's own (who asked for data, on what basis, what
+            # was decided): the record stays, only its link to the person goes.
+            _unlink(model, person, case_ids)
+            continue
         fields = _encrypted_text_fields(model)
         if not fields or model is Person:
             continue
@@ -107,6 +117,15 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
         organisation_id=person.organisation_id,
         high_severity=by is not None,
     )
+
+
+def _unlink(model, person: Person, case_ids) -> None:
+    """Set every link of `model`'s rows to this person or their cases to NULL."""
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.related_model is Person:
+            model.objects.filter(**{field.name: person}).update(**{field.name: None})
+        elif field.is_relation and field.related_model is Case:
+            model.objects.filter(**{f"{field.name}_id__in": case_ids}).update(**{field.name: None})
 
 
 def _rows_about(model, person: Person, case_ids):

@@ -1,5 +1,8 @@
 """Documents attached to a case (R30): checked, stripped of metadata, encrypted, scoped."""
 
+import struct
+import tracemalloc
+import zlib
 from io import BytesIO
 
 import pytest
@@ -126,3 +129,54 @@ class TestDocuments:
             response = client.post(f"/documents/{document.pk}/delete/")
         assert response.status_code == 302 and not Document.objects.exists()
         assert not path.exists()
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A valid PNG header declaring `width` x `height` pixels, with almost no pixel data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    pixels = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+class TestDecompressionBombs:
+    """docs/security.md, issue 10 items 10 and 17: a PNG declaring 20000 x 20000 pixels gave a
+    500, one of 9400 x 9400 took 640 MB; both are refused from the header, as a form error."""
+
+    @pytest.mark.parametrize("size", [(20000, 20000), (9400, 9400), (8000, 6000)])
+    def test_it_refuses_an_image_of_too_many_pixels_as_a_form_error(
+        self, as_user, alice, case, size
+    ):
+        data = png_declaring(*size)
+        assert len(data) < 1000
+        tracemalloc.start()
+        response = _upload(as_user(alice), case, data, name="scan.png")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "40 million pixels" in page
+        assert "Scan or photograph it at a lower resolution." in page
+        assert not Document.objects.exists()
+        assert peak < 50 * 2**20
+
+    def test_pillows_own_limit_is_lowered_for_the_whole_process(self):
+        from engage.lib import images
+
+        assert Image.MAX_IMAGE_PIXELS == images.MAX_PIXELS == 40_000_000
+
+    def test_an_image_under_the_limit_is_still_attached(self, as_user, alice, case):
+        out = BytesIO()
+        Image.new("RGB", (2000, 1500), "white").save(out, format="PNG")
+        assert _upload(as_user(alice), case, out.getvalue(), name="scan.png").status_code == 302
+        assert Document.objects.filter(case=case).count() == 1

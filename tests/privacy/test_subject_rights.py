@@ -255,7 +255,8 @@ class TestErasure:
         mine, _theirs = two_stories
         facts_before = _facts(mine)
         files = [storage.path_for(d.pk) for d in Document.objects.filter(case=mine)]
-        history = _history_ciphertexts(mine)
+        # (the register of data requests stays, so its current values stay, see below)
+        history = _history_ciphertexts(mine, without="datarequest")
         assert len(history) > 20  # the history held the old values, as ciphertext
         with django_capture_on_commit_callbacks(execute=True):
             erase_person(mine.person, by=bob, reason="request")
@@ -264,7 +265,9 @@ class TestErasure:
         assert not Change.objects.filter(Q(case_id=mine.pk) | Q(person_id=mine.person_id))
         assert Change.objects.filter(case_id=_theirs.pk).exists()
         assert files and not any(path.exists() for path in files)
-        leftovers = [s for s in _sentinels(mine, "PPP") if _stored_anywhere(s)]
+        # The register of data requests is the organisation's: kept, unlinked (below).
+        kept = {s for s in _sentinels(mine, "PPP") if s.startswith("PPP-DataRequest-")}
+        leftovers = [s for s in _sentinels(mine, "PPP") - kept if _stored_anywhere(s)]
         assert leftovers == []
         assert (
             not _stored_anywhere("PPPgiven")
@@ -298,9 +301,78 @@ class TestErasure:
         assert Person.objects.get(pk=mine.person_id).erased_at is not None
 
 
-def _history_ciphertexts(case: Case) -> set[str]:
+class TestErasureKeepsWhatIsNotThePersons:
+    """docs/security.md, issue 10 items 11 and 16."""
+
+    def test_it_keeps_the_register_of_authority_requests_and_cuts_the_link_to_the_person(
+        self, two_stories, bob
+    ):
+        mine, theirs = two_stories
+        request = DataRequest.objects.get(case=mine)
+        other = DataRequest.objects.get(case=theirs)
+        erase_person(mine.person, by=bob, reason="request")
+        request.refresh_from_db()
+        assert request.case_id is None  # nothing leads from the register to the person
+        assert request.requester == "PPP-DataRequest-requester"
+        assert request.legal_basis == "PPP-DataRequest-legal_basis"
+        assert request.data_requested == "PPP-DataRequest-data_requested"
+        assert request.decision_note == "PPP-DataRequest-decision_note"
+        assert request.requester_type == "authority" and request.recorded_by_id == bob.pk
+        assert DataRequest.objects.get(pk=other.pk).case_id == theirs.pk
+
+    def test_every_kept_register_can_lose_its_link_to_the_person(self):
+        kept = [m for m in apps.get_models() if getattr(m, "KEPT_ON_ERASURE", False)]
+        assert DataRequest in kept
+        for model in kept:
+            for field in model._meta.concrete_fields:
+                if field.is_relation and field.related_model in (Person, Case):
+                    assert field.null, f"{model.__name__}.{field.name} must be nullable"
+
+    def test_it_deletes_a_waiting_import_that_lists_the_person_and_only_that_one(
+        self, organisation, alice, bob, ada, as_user
+    ):
+        from engage.imports import services as imports
+        from engage.imports import storage as import_files
+        from engage.imports.models import ImportJob
+        from tests.imports.conftest import HEADERS, csv_bytes, messy_rows
+
+        case = CaseFactory(
+            organisation=organisation,
+            case_manager=alice,
+            person__given_name="Leyla",
+            person__family_name="Erasetest",
+        )
+        rows = messy_rows()[:2]
+        rows[1][0], rows[1][1] = "  LEYLA ", "Erasetest"
+        listing = imports.upload(
+            organisation, by=ada, filename="a.csv", data=csv_bytes(HEADERS, rows)
+        )
+        others = imports.upload(
+            organisation, by=ada, filename="b.csv", data=csv_bytes(HEADERS, messy_rows()[:2])
+        )
+        done = imports.upload(
+            organisation, by=ada, filename="c.csv", data=csv_bytes(HEADERS, rows)
+        )
+        imports.discard(done, by=ada)
+        erase_person(case.person, by=bob, reason="request")
+        listing.refresh_from_db()
+        assert listing.status == ImportJob.Status.ERASED
+        assert not import_files.path_for(listing.pk).exists()
+        assert listing.file_deleted_at is not None
+        assert "Erasetest" not in listing.report and "Erasetest".lower() not in listing.report
+        others.refresh_from_db()
+        assert others.status == ImportJob.Status.UPLOADED
+        assert import_files.path_for(others.pk).exists()
+        assert AuditEvent.objects.filter(detail="import_erased").count() == 1
+        page = as_user(ada).get(f"/imports/{listing.pk}/").content.decode()
+        assert "A person listed in this file was erased" in page  # the admin reads why
+
+
+def _history_ciphertexts(case: Case, without: str = "") -> set[str]:
     """The encrypted values the change history holds about the case and its person."""
     rows = Change.objects.filter(Q(case_id=case.pk) | Q(person_id=case.person_id))
+    if without:
+        rows = rows.exclude(model__iendswith=without)
     return {
         value
         for before, after in rows.values_list("before", "after")

@@ -1,0 +1,84 @@
+"""The dates Engage accepts at its edge: forms, the API and the importer.
+
+Year 1 or 9999 was accepted, or gave a 500 further on (a date plus a contact interval past
+year 9999, a month written `1-01` that the network's checker then refused for the whole
+pilot). Every date typed into a form or sent to the API is checked here once (`install()`
+adds `validate_plausible` to every form and API date field of the process):
+
+- any date lies between 1 January 1900 and 31 December a hundred years from now, which holds
+  every real date of birth, referral, contact, consent expiry or reporting day;
+- a date of birth, and other dates that cannot be in the future, also not after today
+  (`validate_birth_date`, `validate_not_future`), applied where those fields are.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+EARLIEST = datetime.date(1900, 1, 1)
+YEARS_AHEAD = 100
+
+
+def latest(today: datetime.date | None = None) -> datetime.date:
+    today = today or timezone.localdate()
+    return datetime.date(today.year + YEARS_AHEAD, 12, 31)
+
+
+def _as_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return None
+
+
+def is_plausible(value) -> bool:
+    day = _as_date(value)
+    return day is None or EARLIEST <= day <= latest()
+
+
+def validate_plausible(value) -> None:
+    """Refuse a date before 1900 or more than a hundred years ahead."""
+    if not is_plausible(value):
+        raise ValidationError(
+            _("Enter a date between %(earliest)s and %(latest)s."),
+            code="implausible_date",
+            params={
+                "earliest": formats.date_format(EARLIEST),
+                "latest": formats.date_format(latest()),
+            },
+        )
+
+
+def validate_not_future(value) -> None:
+    validate_plausible(value)
+    day = _as_date(value)
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(_("This date is in the future."), code="future_date")
+
+
+def validate_birth_date(value) -> None:
+    validate_plausible(value)
+    day = _as_date(value)
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(_("A date of birth cannot be in the future."), code="future_date")
+
+
+def install() -> None:
+    """Check every date field of every form and API serializer against `validate_plausible`.
+
+    Set on the field classes' default validators, so a form or serializer written later is
+    covered without remembering to; fields add their own rules (birth dates) beside it."""
+    from django import forms
+    from rest_framework import fields
+
+    for field_class in (
+        forms.DateField,
+        forms.DateTimeField,
+        fields.DateField,
+        fields.DateTimeField,
+    ):
+        if validate_plausible not in field_class.default_validators:
+            field_class.default_validators = [*field_class.default_validators, validate_plausible]
