@@ -318,11 +318,6 @@ class DataRequest(models.Model):
     # request (privacy.services, docs/security.md issue 10 item 11).
     KEPT_ON_ERASURE = True
 
-    # The register is the organisation's record of who asked, on what basis, and what it
-    # decided, not the client's: erasing the person cuts the link to their case and keeps the
-    # request (privacy.services, docs/security.md issue 10 item 11).
-    KEPT_ON_ERASURE = True
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="data_requests"
