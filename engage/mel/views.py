@@ -7,6 +7,7 @@ the figures of the dashboards in `dashboards.py`, the file responses in `downloa
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.models import Role
-from engage.accounts.permissions import role_required
+from engage.accounts.permissions import (
+    recent_authentication_required,
+    role_required,
+    step_up_needed,
+)
 from engage.mel import dashboards, downloads, services
 from engage.mel.forms import (
     DashboardForm,
@@ -44,6 +49,7 @@ SUPPRESSED_AS = {
 
 
 @role_required(Role.ORG_ADMIN)
+@recent_authentication_required  # the dataset leaves the organisation (issue 10 #12)
 def export(request: HttpRequest) -> HttpResponse:
     """This organisation's network submission: first a preview of what the export suppressed
     and why, then the download of exactly the rows previewed (what `engage export_dataset`
@@ -142,7 +148,8 @@ def _import(request: HttpRequest, upload) -> dict[str, int]:
 def submissions(request: HttpRequest) -> HttpResponse:
     listed = Submission.objects.select_related("imported_by").order_by("-imported_at")
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
-    return render(request, "mel/submissions.html", {"page": page})
+    retention = settings.ENGAGE_NETWORK_RETENTION_MONTHS
+    return render(request, "mel/submissions.html", {"page": page, "retention": retention})
 
 
 @role_required(NETWORK, *PILOT_STAFF)
@@ -151,6 +158,9 @@ def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # Exact figures are the coordinator's alone, and need the password again (R20).
+        if data["disclosure"] == "exact" and (refused := step_up_needed(request)):
+            return refused
         baseline = (data["baseline_start"], data["baseline_end"]) if data["baseline_start"] else None
         # The form offers only what the user may have; the service checks again (a 403).
         result = services.report_for(
@@ -174,6 +184,8 @@ def network_dashboard(request: HttpRequest) -> HttpResponse:
     # By default the last complete month: the period every pilot should have submitted.
     form = DashboardForm(request.GET or None, user=request.user, default_end=last_month())
     start, end, level = form.period()
+    if level == "exact" and (refused := step_up_needed(request)):
+        return refused
     context = dashboards.network(start=start, end=end, level=level, by=request.user,
                                  request=request)  # fmt: skip
     freshness = dashboards.freshness(end)

@@ -1,0 +1,358 @@
+"""Issue 10, item 3: re-identifying people in the network dataset.
+
+The attacks: with the round's linkage key, anyone holding the dataset could test a list of
+known identities against `person_ref`; without it, most rows of a pilot were unique on city,
+sex, age band, region and month. Now the key never reaches the hub and is erased when the
+round closes, every group of quasi-identifiers sent has 5 rows or more (measured with pycanon),
+and at the hub the rows are encrypted at rest, every read is audited, and submissions are kept
+only as long as the network's retention says.
+"""
+
+import csv
+import datetime
+import io
+import json
+import zipfile
+from io import StringIO
+
+import pandas as pd
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pycanon import anonymity as pycanon
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory, days_ago
+from engage.cases.models import Person
+from engage.mel import anonymity, indicators, services, submission
+from engage.mel.dataset import COLUMNS, derive_rows, person_ref
+from engage.mel.models import DatasetRow, LinkageRound, Submission
+from tests.mel.rows import row
+
+pytestmark = pytest.mark.django_db
+
+THIS_MONTH = days_ago(0).strftime("%Y-%m")
+KEY = "agreed-by-the-pilots-for-2026-round-one"
+NATIONALITIES = ("SY", "AF", "ER", "NG", "UA", "IQ", "GE")
+
+
+@pytest.fixture
+def pilot(organisation, alice):
+    """A pilot of 40 clients included in the same month, as varied as real ones: most of them
+    unique on the quasi-identifiers before protection."""
+    for n in range(40):
+        CaseFactory(
+            organisation=organisation,
+            case_manager=alice,
+            person__given_name=f"Sentinelgiven{n}",
+            person__family_name="Sentinelfamily",
+            person__sex=("female", "male")[n % 2],
+            person__nationality=NATIONALITIES[n % len(NATIONALITIES)],
+            person__date_of_birth=datetime.date(1960 + n % 40, 1 + n % 12, 1),
+            detention_at_referral=("released", "at_risk", "in_detention", "none")[n % 4],
+            migration_status=("irregular", "asylum_seeker", "refused_asylum_seeker")[n % 3],
+            inclusion_date=days_ago(100),
+        )
+    return organisation
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["inclusion_month"] = frame["inclusion_month"].map(anonymity.quarter)
+    return frame
+
+
+def _preview_then_download(client) -> tuple[dict, list[dict], bytes]:
+    preview = client.post(reverse("mel:export"), {"period_end": THIS_MONTH})
+    response = client.post(
+        reverse("mel:export"),
+        {"period_end": THIS_MONTH, "sha256": preview.context["preview"].sha256},
+    )
+    data = b"".join(response.streaming_content)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    manifest = json.loads(archive.read("manifest.json"))
+    rows = list(csv.DictReader(io.StringIO(archive.read("cases.csv").decode())))
+    return manifest, rows, data
+
+
+def _every_stored_value() -> str:
+    """Everything the database holds, as text: what a thief with a copy of it reads."""
+    parts = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            parts.extend(repr(values) for values in cursor.fetchall())
+    return "\n".join(parts)
+
+
+# Singling people out
+
+
+def test_it_sends_no_group_smaller_than_5(as_user, ada, pilot):
+    live = list(derive_rows(pilot, THIS_MONTH))
+    columns = ["city", "sex", "age_band", "nationality_region", "inclusion_month"]
+    assert pycanon.k_anonymity(_frame(live), columns) == 1  # the attack of the issue
+    manifest, sent, _data = _preview_then_download(as_user(ada))
+    assert len(sent) == 40  # nobody withheld: their quarter has 40 people
+    qis = list(anonymity.QUASI_IDENTIFIERS)
+    assert pycanon.k_anonymity(_frame(sent), qis) >= 5
+    assert pycanon.k_anonymity(_frame(sent), columns) >= 5
+    assert manifest["k_anonymity"] == pycanon.k_anonymity(_frame(sent), qis)
+
+
+def test_it_writes_the_manifest_fields_of_version_2(as_user, ada, pilot):
+    manifest, sent, _data = _preview_then_download(as_user(ada))
+    live = {r["case_ref"]: r for r in derive_rows(pilot, THIS_MONTH)}
+    changed = [(r["case_ref"], c) for r in sent for c in COLUMNS if r[c] != live[r["case_ref"]][c]]
+    assert manifest["version"] == 2
+    assert manifest["quasi_identifiers"] == list(anonymity.QUASI_IDENTIFIERS)
+    assert manifest["suppressed"] == len(changed) > 0
+    assert manifest["withheld"] == 0 and manifest["rows"] == 40
+    # Only quasi-identifiers were touched, and only to say "unknown" (an empty city).
+    by_ref = {r["case_ref"]: r for r in sent}
+    assert {column for _ref, column in changed} <= set(anonymity.SUPPRESSED_VALUE)
+    assert all(by_ref[ref][column] == anonymity.SUPPRESSED_VALUE[column] for ref, column in changed)
+
+
+def test_it_withholds_the_rows_of_a_quarter_with_fewer_than_5_people():
+    rows = [row(n) for n in range(1, 8)] + [row(20 + n, inclusion_month="2023-07") for n in range(3)]
+    protection = anonymity.protect(rows)
+    assert protection.withheld == 3 and len(protection.rows) == 7
+    assert {r["inclusion_month"] for r in protection.rows} == {"2023-02"}
+    assert protection.k_after == 7
+
+
+def test_it_suppresses_few_cells_taking_the_rows_it_lacks_from_a_group_alike():
+    # Nine alike and one of another region: five regions become unknown, nothing else.
+    rows = [row(n) for n in range(1, 10)] + [row(10, nationality_region="Eastern Africa")]
+    protection = anonymity.protect(rows)
+    assert protection.suppressed == {"nationality_region": 5}
+    assert (protection.k_before, protection.k_after, protection.withheld) == (1, 5, 0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("Sofia", "Plovdiv", "Varna")),
+            st.sampled_from(("female", "male", "other", "unknown")),
+            st.sampled_from(("18-24", "25-34", "35-49", "unknown")),
+            st.sampled_from(("Western Asia", "Eastern Africa", "Southern Asia")),
+            st.sampled_from(("asylum_seeker", "irregular")),
+            st.sampled_from(("released", "at_risk", "none")),
+            st.sampled_from(("2023-01", "2023-02", "2023-05", "2024-01", "")),
+        ),
+        max_size=60,
+    )
+)
+def test_any_population_leaves_with_no_group_under_5_and_its_months_intact(population):
+    rows = []
+    for n, (city, sex, age, region, status, detention, included) in enumerate(population):
+        rows.append(row(n + 1, city=city, sex=sex, age_band=age, nationality_region=region,
+                        migration_status=status, detention_at_referral=detention,
+                        included="true" if included else "false",
+                        inclusion_month=included))  # fmt: skip
+    protection = anonymity.protect(rows)
+    sent = protection.rows
+    if sent:
+        assert pycanon.k_anonymity(_frame(sent), list(anonymity.QUASI_IDENTIFIERS)) >= 5
+    assert protection.k_after == (anonymity.k_anonymity(sent) if sent else 0)
+    originals = {r["case_ref"]: r for r in rows}
+    for sent_row in sent:
+        original = originals[sent_row["case_ref"]]
+        for column in COLUMNS:
+            if sent_row[column] != original[column]:
+                assert sent_row[column] == anonymity.SUPPRESSED_VALUE[column]
+    # A row is withheld only when its whole quarter has fewer than 5 rows.
+    quarters = {}
+    for r in rows:
+        quarters.setdefault(anonymity.quarter(r["inclusion_month"]), []).append(r)
+    small = sum(len(members) for members in quarters.values() if len(members) < 5)
+    assert protection.withheld == small
+
+
+def test_the_preview_shows_the_admin_what_was_suppressed_and_why(as_user, ada, organisation, alice):
+    for n in range(10):
+        CaseFactory(organisation=organisation, case_manager=alice, inclusion_date=days_ago(100),
+                    person__nationality="ER" if n == 0 else "SY")  # fmt: skip
+    response = as_user(ada).post(reverse("mel:export"), {"period_end": THIS_MONTH})
+    page = response.content.decode()
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response.context["suppressed"] == [("Region of nationality: unknown", 5)]
+    protection = response.context["preview"].protection
+    assert (protection.k_before, protection.k_after) == (1, 5)
+    assert "Region of nationality: unknown" in page and "fewer than 5 rows share" in page
+    assert "Download the .zip" in page
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+# The linkage key
+
+
+def test_an_attacker_with_the_dataset_and_a_list_of_identities_cannot_test_them(
+    as_user, ada, nadia, pilot, tmp_path, settings
+):
+    services.open_round(pilot, name="2026 round one", key=KEY, by=ada)
+    assert KEY not in _every_stored_value()  # kept encrypted at the pilot
+    manifest, sent, data = _preview_then_download(as_user(ada))
+    refs = {r["person_ref"] for r in sent}
+    assert len(refs) == 40 and "" not in refs
+    assert KEY not in json.dumps(manifest)
+    services.close_round(services.open_round_of(pilot), by=ada)
+    (tmp_path / "received.zip").write_bytes(data)
+    services.import_submission(tmp_path / "received.zip", by=nadia)
+
+    # The attacker: the dataset, the identities of the clients, and every secret the
+    # instance holds (its database read raw, and through the application, and its settings).
+    identities = list(Person.objects.filter(organisation=pilot))
+    candidates = set(_every_stored_value().replace("'", " ").replace(",", " ").split())
+    candidates |= {r.key for r in LinkageRound.objects.all()}
+    candidates |= {settings.SECRET_KEY, settings.ENGAGE_INDEX_KEY, *settings.ENGAGE_FIELD_KEYS}
+    tried = {person_ref(person, candidate.encode()) for person in identities
+             for candidate in candidates if candidate}  # fmt: skip
+    assert not tried & refs
+    assert {person_ref(person, KEY.encode()) for person in identities} == refs  # the real key
+
+
+def test_the_hub_neither_makes_nor_receives_a_round_key(as_user, nadia, ada, pilot):
+    coordinator = as_user(nadia)
+    assert coordinator.get(reverse("mel:linkage")).status_code == 404
+    assert coordinator.post(reverse("mel:linkage"), {"name": "x", "key": KEY}).status_code == 404
+    assert not LinkageRound.objects.exists()
+    # The export takes no key either: one posted with it is ignored.
+    _manifest, sent, _data = _preview_then_download(as_user(ada))
+    response = as_user(ada).post(
+        reverse("mel:export"), {"period_end": THIS_MONTH, "linkage_key": KEY}
+    )
+    assert "linkage_key" not in response.context["form"].fields
+    assert {r["person_ref"] for r in sent} == {""}
+
+
+def test_closing_the_round_erases_its_key(as_user, ada, pilot):
+    client = as_user(ada)
+    response = client.post(reverse("mel:linkage"), {"name": "2026 round one", "key": KEY})
+    assert response.status_code == 302
+    linkage = LinkageRound.objects.get()
+    assert linkage.key == KEY and linkage.opened_by == ada
+    assert "2026 round one is open" in client.get(reverse("mel:linkage")).content.decode()
+    client.post(reverse("mel:linkage_close", args=[linkage.pk]))
+    linkage.refresh_from_db()
+    assert linkage.key == "" and linkage.closed_by == ada and linkage.closed_at
+    assert services.linkage_key(pilot) is None
+    assert {r["person_ref"] for r in derive_rows(pilot, THIS_MONTH, linkage_key=None)} == {""}
+    # The database itself refuses a closed round that keeps a key.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LinkageRound.objects.filter(pk=linkage.pk).update(key="kept-after-all-0123456789")
+    details = list(AuditEvent.objects.filter(object_id=linkage.pk).values_list("detail", flat=True))
+    assert sorted(details) == ["linkage round closed, key erased", "linkage round opened"]
+
+
+def test_a_short_key_or_a_second_open_round_is_refused(as_user, ada, pilot):
+    client = as_user(ada)
+    response = client.post(reverse("mel:linkage"), {"name": "r", "key": "short"})
+    assert response.status_code == 200 and response.context["form"].errors["key"]
+    services.open_round(pilot, name="one", key=KEY, by=ada)
+    with pytest.raises(services.RoundError):
+        services.open_round(pilot, name="two", key=KEY + "x", by=ada)
+    assert LinkageRound.objects.count() == 1
+
+
+# At the hub
+
+
+def _imported(tmp_path, rows, *, pilot="BG-CLA", period_end="2024-06", by=None):
+    folder = tmp_path / f"{pilot}-{period_end}-{len(rows)}"
+    protection = anonymity.protect(rows)
+    submission.write(folder, pilot, period_end, protection.rows,
+                     protection=protection.manifest_fields())  # fmt: skip
+    services.import_submission(folder, by=by)
+    return protection
+
+
+def test_the_hubs_rows_hold_no_plaintext_at_rest(tmp_path):
+    rows = [row(n, city="Quuxsentinelburg", nationality_region="Melanesia") for n in range(1, 8)]
+    _imported(tmp_path, rows)
+    assert DatasetRow.objects.count() == 7
+    stored = _every_stored_value()
+    assert "Quuxsentinelburg" not in stored and "Melanesia" not in stored
+    assert services.imported_rows(["BG-CLA"])[0]["city"] == "Quuxsentinelburg"
+
+
+def test_every_read_of_the_hubs_rows_is_audited(as_user, nadia, tmp_path):
+    _imported(tmp_path, [row(n) for n in range(1, 8)])
+    stored = Submission.objects.get()
+    as_user(nadia).get(reverse("mel:network"), {"end": "2024-06"})
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, actor_id=nadia.pk).get()
+    assert event.object_id == stored.pk
+    assert event.detail == "network dataset read (network dashboard): BG-CLA 2024-06"
+    call_command("mel_report", start="2024-01", end="2024-06", source="imported",
+                 disclosure="network", fmt="json", out=tmp_path / "r.json",
+                 stdout=StringIO())  # fmt: skip
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, actor_id=None,
+                                     object_id=stored.pk).count() == 1  # fmt: skip
+
+
+def test_an_expired_submission_is_deleted_with_its_rows(tmp_path, settings):
+    settings.ENGAGE_NETWORK_RETENTION_MONTHS = 12
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=400), tick=False):
+        _imported(tmp_path, [row(n) for n in range(1, 8)], pilot="BG-CLA")
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=300), tick=False):
+        _imported(tmp_path, [row(n, pilot="CY-CYRC", city="Nicosia") for n in range(1, 8)],
+                  pilot="CY-CYRC")  # fmt: skip
+    out = StringIO()
+    call_command("purge_submissions", stdout=out)
+    assert "1 submission(s) older than 12 months deleted." in out.getvalue()
+    assert list(Submission.objects.values_list("pilot", flat=True)) == ["CY-CYRC"]
+    assert set(DatasetRow.objects.values_list("pilot", flat=True)) == {"CY-CYRC"}
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASE).count() == 1
+    call_command("purge_submissions", stdout=StringIO())  # idempotent
+    assert Submission.objects.count() == 1
+
+
+# Reading versions 1 and 2
+
+
+def _write_v2(folder, rows, **claims):
+    protection = anonymity.protect(rows)
+    fields = {**protection.manifest_fields(), **claims}
+    submission.write(folder, "BG-CLA", "2024-06", protection.rows, protection=fields)
+    return folder
+
+
+def test_version_1_still_imports_and_refuses_version_2_values(tmp_path):
+    submission.write(tmp_path / "v1", "BG-CLA", "2024-06", [row(1), row(2)])
+    assert submission.read(tmp_path / "v1").version == 1
+    submission.write(tmp_path / "bad", "BG-CLA", "2024-06",
+                     [row(1, city="", detention_at_referral="unknown")])  # fmt: skip
+    with pytest.raises(submission.InvalidSubmission) as refusal:
+        submission.read(tmp_path / "bad")
+    assert {p.column for p in refusal.value.problems} == {"city", "detention_at_referral"}
+
+
+def test_version_2_accepts_suppressed_values_and_checks_its_k(tmp_path):
+    rows = [row(n, city="", detention_at_referral="unknown") for n in range(1, 6)]
+    read = submission.read(_write_v2(tmp_path / "v2", rows))
+    assert (read.version, read.k_anonymity, read.suppressed) == (2, 5, 0)
+    with pytest.raises(submission.InvalidSubmission) as refusal:
+        submission.read(_write_v2(tmp_path / "lie", rows, k_anonymity=50))
+    assert "says k_anonymity 50, the rows give 5" in refusal.value.report()
+    with pytest.raises(submission.InvalidSubmission) as refusal:
+        submission.read(_write_v2(tmp_path / "qi", rows, quasi_identifiers=["sex"]))
+    assert "quasi_identifiers must be" in refusal.value.report()
+
+
+def test_indicators_count_unknown_as_its_own_key():
+    rows = [row(n, city="", detention_at_referral="unknown", sex="unknown") for n in range(1, 4)]
+    rows += [row(n) for n in range(4, 6)]
+    (ben03,) = [r.as_dict() for r in indicators.compute(rows, "2023-01", "2024-06")
+                if r.as_dict()["id"] == "BEN-03"]  # fmt: skip
+    for dimension, expected in (("city", {"unknown": 3, "Sofia": 2}),
+                                ("detention_at_referral", {"unknown": 3, "at_risk": 2}),
+                                ("sex", {"unknown": 3, "female": 2})):  # fmt: skip
+        cells = {c["key"]: c["numerator"] for c in ben03["by"][dimension] if c["numerator"]}
+        assert cells == expected, dimension
