@@ -115,3 +115,33 @@ class TestGuessingAtTheStepUpPage:
         # The four typos no longer count towards a lockout.
         client = _stale(alice)
         assert [client.post(CONFIRM, {"password": "x"}).status_code for _ in range(4)] == [200] * 4
+
+
+class TestFiguresAndDownloads:
+    REPORT = {
+        "start": "2024-01",
+        "end": "2024-12",
+        "source": "live",
+        "format": "json",
+    }
+
+    def test_it_asks_for_the_password_before_the_network_dataset_download(self, ada):
+        response = _stale(ada).post("/mel/export/", {"period_end": "2024-12"})
+        assert _asked_for_password(response, "%2Fmel%2Fexport%2F")
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+    def test_it_asks_for_the_password_before_exact_figures(self, nadia, organisation):
+        client = _stale(nadia)
+        response = client.post("/mel/report/", self.REPORT | {"disclosure": "exact"})
+        assert _asked_for_password(response, "%2Fmel%2Freport%2F")
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+        response = client.get("/mel/network/", {"disclosure": "exact"})
+        assert _asked_for_password(response, "%2Fmel%2Fnetwork%2F%3Fdisclosure%3Dexact")
+        # Figures under disclosure control need no step-up.
+        response = client.post("/mel/report/", self.REPORT | {"disclosure": "network"})
+        assert response.status_code == 200
+        assert client.get("/mel/network/", {"disclosure": "network"}).status_code == 200
+        # With the password typed again, the exact report is made (and audited).
+        client.post(CONFIRM, {"password": PASSWORD})
+        response = client.post("/mel/report/", self.REPORT | {"disclosure": "exact"})
+        assert response.status_code == 200
