@@ -57,3 +57,21 @@ def test_it_sends_security_headers(client, db):
 def test_it_forbids_caching_pages_of_a_signed_in_user(as_user, alice):
     response = as_user(alice).get("/")
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def _setting(name: str, env: dict[str, str]) -> str:
+    result = _engage(
+        "shell", "-c", f"from django.conf import settings; print(settings.{name})", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_it_trusts_the_documented_tls_proxy_for_client_addresses():
+    """Issue 10 #5: behind the README's proxy the client address comes from one proxy hop;
+    without a proxy no X-Forwarded-For is believed; the count can be set for more proxies."""
+    behind = {**PRODUCTION, "ENGAGE_BEHIND_TLS_PROXY": "true"}
+    assert _setting("ENGAGE_TRUSTED_PROXY_COUNT", behind) == "1"
+    assert _setting("ENGAGE_TRUSTED_PROXY_COUNT", PRODUCTION) == "0"
+    two = {**behind, "ENGAGE_TRUSTED_PROXY_COUNT": "2"}
+    assert _setting("ENGAGE_TRUSTED_PROXY_COUNT", two) == "2"
