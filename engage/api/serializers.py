@@ -248,7 +248,8 @@ class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         if organisation is not None:
             self.fields["city"].queryset = City.objects.filter(organisation=organisation)
-            self.fields["case_manager"].queryset = User.objects.filter(organisation=organisation)
+            # Who may hold a case, as the web form offers (cases.services checks it again).
+            self.fields["case_manager"].queryset = User.objects.case_holders(organisation)
 
 
 class CaseUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -268,7 +269,7 @@ class CaseUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
     def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if organisation is not None:
-            self.fields["case_manager"].queryset = User.objects.filter(organisation=organisation)
+            self.fields["case_manager"].queryset = User.objects.case_holders(organisation)
 
     def validate(self, attrs):
         if "outcome" in attrs and "outcome_date" not in attrs:

@@ -55,9 +55,7 @@ class CaseSearchForm(forms.Form):
 
 
 def case_managers_of(organisation: Organisation):
-    return User.objects.filter(
-        organisation=organisation, is_active=True, role__in=[Role.CASE_MANAGER, Role.SUPERVISOR]
-    ).order_by("first_name", "last_name")
+    return User.objects.case_holders(organisation).order_by("first_name", "last_name")
 
 
 class PersonForm(VersionedFormMixin, forms.ModelForm):
