@@ -17,6 +17,7 @@ from engage.documents.services import attach
 from engage.imports import services as imports
 from engage.imports.models import SavedMapping
 from engage.liaison import services as liaison
+from engage.mel import services as mel
 from engage.network import services as network
 from engage.sharing import services as sharing
 from engage.sharing.models import DataRequest, Recipient, SubjectRequest
@@ -214,9 +215,13 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     saved_mapping = SavedMapping.objects.create(
         organisation=organisation, name=f"{FOREIGN} mapping", mapping=import_job.mapping
     )
+    linkage_round = mel.open_round(
+        organisation, name=f"{FOREIGN} round", key=f"{FOREIGN}-round-key-0123456789", by=olga
+    )
     case.refresh_from_db()
     return {
         "import_job": import_job,
+        "linkage_round": linkage_round,
         "saved_mapping": saved_mapping,
         "contact": case.contacts.latest("created_at"),
         "assessment": case.assessments.latest("created_at"),

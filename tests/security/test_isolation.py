@@ -110,6 +110,7 @@ OBJECT_FOR_URL = {
     "liaison:obligation_edit": "obligation",
     "liaison:follow_up": "reporting_event",
     "liaison:template_edit": "letter_template",
+    "mel:linkage_close": "linkage_round",
 }
 # Objects of the network, not of an organisation (evaluation cycles and their snapshots): the
 # network coordinator reaches them all, everyone else gets 404 whatever the id. They are walked
