@@ -36,9 +36,8 @@ def test_raw_sql_cannot_change_an_entry(event):
     assert AuditEvent.objects.get().detail == ""
 
 
-def test_raw_sql_cannot_delete_an_entry_on_postgresql(event):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite refuses deletion in the ORM only (see audit migration 0003)")
+def test_raw_sql_cannot_delete_an_entry(event):
+    # Both databases since audit migration 0004 (SQLite lets only `flush` delete).
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),

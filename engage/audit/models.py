@@ -52,11 +52,24 @@ class AuditEvent(models.Model):
     )
     ip = models.GenericIPAddressField(null=True)
     request_id = models.CharField(max_length=32, blank=True)
+    # The hash chain (engage/lib/chain.py), filled in by the database when the entry is
+    # committed, never by the application: position, digest of the content, chain hash.
+    # Null until sealed (hence null=True on text columns, against the usual rule).
+    seq = models.BigIntegerField(null=True, editable=False)
+    digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    chain = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    values_digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]
+        # Partial, so that SQLite adds it without rebuilding the table (and its triggers).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seq"], condition=models.Q(seq__isnull=False), name="audit_seq_unique"
+            )
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 

@@ -11,6 +11,10 @@ class HistoryConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from engage.history import context
+        from engage.lib import chain
+
+        # The history is hash-chained too; erasure may blank the values, not the rest.
+        chain.register("history.Change", blankable=("before", "after"))
 
         # Every new database connection learns where the acting user comes from (see context).
         connection_created.connect(context.prepare_connection, dispatch_uid="engage.history")

@@ -49,11 +49,25 @@ class Change(models.Model):
     organisation_id = models.UUIDField(null=True, db_index=True)
     case_id = models.UUIDField(null=True, db_index=True)
     person_id = models.UUIDField(null=True, db_index=True)
+    # The hash chain (engage/lib/chain.py), filled in by the database when the row is committed:
+    # position, digest of the row, chain hash, and the digest of `before` and `after` on their
+    # own (erasure blanks those two and the rest of the row stays checked).
+    # Null until sealed (hence null=True on text columns, against the usual rule).
+    seq = models.BigIntegerField(null=True, editable=False)
+    digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    chain = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    values_digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = ChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
+        # Partial, so that SQLite adds it without rebuilding the table (and its triggers).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seq"], condition=models.Q(seq__isnull=False), name="history_seq_unique"
+            )
+        ]
         verbose_name = _("change")
         verbose_name_plural = _("changes")
 

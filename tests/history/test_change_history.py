@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
@@ -221,15 +222,21 @@ class TestErasure:
         old_name = _raw_given_name(mine.person_id)
         assert old_name in repr(list(Change.objects.values_list("after", flat=True)))
         erase_person(mine.person, by=bob, reason="request")
-        assert not Change.objects.filter(case_id=mine.pk).exists()
-        assert not Change.objects.filter(person_id=mine.person_id).exists()
-        assert not Change.objects.filter(object_id__in=mine_ids).exists()
+        # The values go; the rows stay, so the hash chain stays whole (issue 10 #6).
+        for rows in (
+            Change.objects.filter(case_id=mine.pk),
+            Change.objects.filter(person_id=mine.person_id),
+            Change.objects.filter(object_id__in=mine_ids),
+        ):
+            assert rows.exists()
+            assert not rows.filter(Q(before__isnull=False) | Q(after__isnull=False)).exists()
         assert old_name not in _every_stored_value()
         assert Change.objects.filter(case_id=theirs.pk).exists()
         assert cipher  # the person row stays, erased
         # After the erasure, changes are recorded again as usual.
         Person.objects.filter(pk=mine.person_id).update(sex="male")
-        assert Change.objects.filter(object_id=mine.person_id, operation="update").exists()
+        again = Change.objects.filter(object_id=mine.person_id, operation="update")
+        assert again.filter(after__isnull=False).exists()
 
 
 def _raw_given_name(person_id) -> str:
