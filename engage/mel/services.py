@@ -1,7 +1,7 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.cases.models import Case
 from engage.lib.scoping import organisation_scope
+from engage.lib.spreadsheets import neutralise
 from engage.mel import anonymity, disclosure, indicators, parts, render, submission
-from engage.mel.dataset import derive_rows
+from engage.mel.dataset import case_ref, derive_rows
 from engage.mel.models import DatasetRow, LinkageRound, Submission
 
 MIN_KEY_CHARACTERS = 24
@@ -98,21 +100,56 @@ class Preview:
     protection: anonymity.Protection
     sha256: str  # of the cases.csv the download will hold
     linkage_round: LinkageRound | None
+    # Cases whose row the network would refuse (a date stored before dates were checked at
+    # the edge): left out and named, never the whole submission refused (issue 10, item 17).
+    left_out: list[str] = field(default_factory=list)
 
 
 def protected_rows(organisation: Organisation, period_end: str) -> anonymity.Protection:
     """The organisation's rows as of `period_end`, suppressed until every group has k rows."""
-    rows = list(derive_rows(organisation, period_end, linkage_key=linkage_key(organisation)))
-    return anonymity.protect(rows)
+    return _protected(organisation, period_end)[0]
+
+
+def _protected(organisation: Organisation, period_end: str) -> tuple[anonymity.Protection, list]:
+    rows, left_out = checked_rows(organisation, period_end)
+    return anonymity.protect(rows), left_out
+
+
+def checked_rows(organisation: Organisation, period_end: str) -> tuple[list[dict], list[str]]:
+    """The derived rows that pass the network's row checks, and the references of the cases
+    whose rows do not (sorted). One bad stored row (a referral in year 1, kept from before
+    dates were checked at the edge) would make the hub refuse the whole submission: it is
+    left out, and the admin is told which case to correct (docs/security.md, issue 10 item 17).
+    """
+    kept, faulty = [], set()
+    key = linkage_key(organisation)
+    for row in derive_rows(organisation, period_end, linkage_key=key):
+        written = {column: neutralise(value) for column, value in row.items()}  # as in the CSV
+        if submission.check_row(written, organisation.code, period_end):
+            faulty.add(row["case_ref"])
+        else:
+            kept.append(row)
+    if not faulty:
+        return kept, []
+    with organisation_scope(organisation.pk):
+        references = sorted(
+            reference
+            for pk, reference in Case.objects.filter(organisation=organisation).values_list(
+                "pk", "reference"
+            )
+            if case_ref(Case(pk=pk)) in faulty
+        )
+    return kept, references
 
 
 def preview(organisation: Organisation, period_end: str) -> Preview:
-    protection = protected_rows(organisation, period_end)
+    protection, left_out = _protected(organisation, period_end)
     return Preview(
         period_end=period_end,
         protection=protection,
         sha256=submission.csv_sha256(protection.rows),
         linkage_round=open_round_of(organisation),
+        left_out=left_out,
     )
 
 
