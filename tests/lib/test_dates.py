@@ -3,11 +3,14 @@
 The attack: year 1 or 9999 in a form or the API was accepted, or gave a 500 further on."""
 
 import datetime
+import time
 
 import pytest
 from django import forms
+from django.test import Client
 from rest_framework import serializers
 
+from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Contact
 from engage.lib import dates
@@ -113,3 +116,34 @@ def test_every_form_and_serializer_date_field_is_bounded_even_one_written_later(
     serializer = LaterSerializer(data={"day": "9999-12-31"})
     assert not serializer.is_valid() and "day" in serializer.errors
     assert dates.latest().year == datetime.date.today().year + dates.YEARS_AHEAD  # noqa: DTZ011
+
+
+def test_the_network_export_leaves_out_a_stored_absurd_date_and_names_its_case(
+    organisation, alice, ada, tmp_path
+):
+    """A year-1 referral stored before these checks made the hub refuse the whole submission."""
+    from django.utils import timezone
+
+    from engage.cases.models import Case
+    from engage.mel import dataset, services, submission
+
+    good = [CaseFactory(organisation=organisation, case_manager=alice) for _ in range(3)]
+    bad = CaseFactory(organisation=organisation, case_manager=alice)
+    Case.objects.filter(pk=bad.pk).update(referral_date=datetime.date(1, 1, 1))
+    period = dataset.month(timezone.localdate())
+    preview = services.preview(organisation, period)
+    assert preview.left_out == [bad.reference]
+    services.export(organisation, tmp_path, period, by=ada)
+    stored = submission.read(tmp_path)  # the hub's check: no InvalidSubmission
+    assert len(stored.rows) + preview.protection.withheld == len(good)
+    page = _export_page(ada, period)
+    assert bad.reference in page and "is left out: a date on it is not plausible" in page
+
+
+def _export_page(ada, period: str) -> str:
+    client = Client()
+    client.force_login(ada)
+    session = client.session
+    session[AUTHENTICATED_AT] = time.time()
+    session.save()
+    return client.post("/mel/export/", {"period_end": period}).content.decode()
