@@ -16,11 +16,21 @@ The rules run until nothing changes:
   shown cell is withheld until none is;
 - a table with a hidden total must not show every cell (their sum would give it back);
 - a percentage whose numerator or denominator is hidden is withheld.
+
+Before all that, at `network` and `public` level, every count about people is *perturbed* with
+the cell-key method (the Australian Bureau of Statistics' TableBuilder, the UK's 2021 census), so
+that two reports of adjacent periods cannot be subtracted to give one person's attributes away:
+see `Perturbation` below and docs/indicators.md. Cells computed without record keys (the
+network's NET-* counts) are masked and suppressed, not perturbed. `exact` stays exact.
 """
 
 import copy
-from collections.abc import Iterator
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from engage.mel.indicators import CELL_KEYS, percentage
 
 WITHHELD = None
 
@@ -94,9 +104,10 @@ def shown_count(count: int, level_name: str):
 
 
 def apply(indicators: list[dict], level_name: str) -> list[dict]:
-    """Return a copy of the indicators as they may be shown at `level_name`."""
+    """Return a copy of the indicators as they may be shown at `level_name`: perturbed (cells
+    that carry record keys), then masked and suppressed."""
     level = LEVELS[level_name]
-    result = copy.deepcopy(indicators)
+    result = perturb(indicators, level_name)
     if level.name == "exact":
         return result
     by_id = {indicator["id"]: indicator for indicator in result}
@@ -221,12 +232,12 @@ def _pinned(total: int, values: list, level: Level) -> bool:
     if rest == 0:
         return False  # every hidden cell is zero: that gives no count of people away
     ranges = [
-        (1, level.threshold) if isinstance(v, str) else (0, rest)
-        for v in values
-        if _is_hidden(v)
+        (1, level.threshold) if isinstance(v, str) else (0, rest) for v in values if _is_hidden(v)
     ]
     low_sum = sum(low for low, _high in ranges)
     high_sum = sum(high for _low, high in ranges)
+    if not low_sum <= rest <= high_sum:
+        return False  # perturbed cells that do not add up: no hidden value follows from them
     for low, high in ranges:
         lowest = max(low, rest - (high_sum - high))
         highest = min(high, rest - (low_sum - low))
@@ -254,3 +265,177 @@ def _protect_growth(indicator: dict, current: int | None, level: Level) -> None:
         _hide(indicator, "numerator", "value")
     elif 0 < before < level.minimum_denominator:
         _hide(indicator, "value")
+
+
+# Perturbation: the cell-key method.
+#
+# Every dataset row has a *record key*: a number in [0, KEY_SPACE) from a keyed hash (HMAC) of
+# its pilot and `case_ref`, with the instance's secret perturbation key. A cell's key is the sum
+# of its records' keys plus the key of its *population* (the rows of the report's pilots, or of
+# the cell's own pilot or country in a breakdown by pilot or country: the sum of a keyed hash of
+# each row's whole content), modulo KEY_SPACE. The noise is read from PTABLE at that key and the
+# true count. So the same rows always give the same numbers, the same records show the same
+# quantity the same wherever it appears (the cohort in BEN-03 and every denominator), and once
+# anything in the population changes (a person added, or one person's row changed), every cell
+# of it is drawn afresh: a cell the person did not enter moves as much as the one they did.
+
+KEY_SPACE = 2**32
+NOISE_LIMIT = 2  # no perturbed count moves further than this from the true one
+FITTED_LIMIT = 3 * NOISE_LIMIT  # ENG-01..03 after they are fitted to the perturbed cohort
+PTABLE_DENOMINATOR = 20
+# For a true count of 0, 1, and 2 or more: the published count's offsets with their weights in
+# twentieths. Zero mean in every row, variance 0.8 (0.8 for a 1), nothing below zero; a true
+# zero is always published as zero (it has no records), a true 1 is published as 0 in 30% of
+# cases, so a published zero does not mean nobody.
+PTABLE: dict[int, tuple[tuple[int, int], ...]] = {
+    0: ((0, 20),),
+    1: ((-1, 6), (0, 10), (1, 2), (2, 2)),
+    2: ((-2, 1), (-1, 4), (0, 10), (1, 4), (2, 1)),
+}
+
+
+def noise(cell_key: int, count: int) -> int:
+    """The offset PTABLE gives a true `count` whose cell key is `cell_key`."""
+    position = cell_key % KEY_SPACE * PTABLE_DENOMINATOR // KEY_SPACE
+    for offset, weight in PTABLE[min(count, 2)]:
+        if position < weight:
+            return offset
+        position -= weight
+    raise AssertionError("PTABLE rows add up to PTABLE_DENOMINATOR")
+
+
+def support(count: int) -> range:
+    """Every count that a true `count` can be published as (before masking)."""
+    return range(count + PTABLE[min(count, 2)][0][0], count + PTABLE[min(count, 2)][-1][0] + 1)
+
+
+class Perturbation:
+    """The secret side of the perturbation: record keys and population keys of one instance.
+
+    The secret is derived from the instance's index key (`ENGAGE_INDEX_KEY`, kept in the
+    environment, never in the database, a backup or a report), so it is the same for every
+    report of the instance. A pilot's instance and the hub each use their own; rows imported at
+    the hub are keyed by their `case_ref`, as they are on the pilot's instance.
+    """
+
+    def __init__(self, secret: bytes):
+        self._secret = secret
+
+    @classmethod
+    def of_instance(cls) -> "Perturbation":
+        from engage.lib.crypto import blind_index
+
+        return cls(bytes.fromhex(blind_index("mel-perturbation", "cell-key")))
+
+    def _key(self, *parts: str) -> int:
+        message = "\x1f".join(parts).encode()
+        return int.from_bytes(hmac.new(self._secret, message, hashlib.sha256).digest()[:4])
+
+    def record(self, row: dict[str, str]) -> int:
+        return self._key("record", row["pilot"], row["case_ref"])
+
+    def person(self, person_ref: str) -> int:
+        return self._key("person", person_ref)
+
+    def populations(self, rows: Iterable[dict[str, str]]) -> dict[str, int]:
+        """Each pilot's population key: the sum of a keyed hash of each of its rows' content."""
+        keys: dict[str, int] = {}
+        for row in rows:
+            content = self._key("row", *(f"{column}={row[column]}" for column in sorted(row)))
+            keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
+        return keys
+
+
+def _perturbed(count: int, cell_key: int) -> int:
+    return count + noise(cell_key, count)
+
+
+def perturb(indicators: list[dict], level_name: str) -> list[dict]:
+    """A copy of the indicators with their counts perturbed for `level_name` (nothing masked
+    yet), and their cell keys removed. `exact` and cells without keys are left as they are."""
+    result = copy.deepcopy(indicators)
+    keyed = level_name != "exact"
+    truths = {indicator["id"]: indicator for indicator in indicators}
+    for indicator in result:
+        for cell in _cells_of(indicator):
+            keys = cell.pop(CELL_KEYS, None)
+            if not keyed or keys is None:
+                continue
+            if indicator["id"] == "GRO-01":
+                _perturb_growth(cell, keys)
+                continue
+            for name in ("numerator", "denominator"):
+                if name in keys and isinstance(cell.get(name), int):
+                    cell[name] = _perturbed(cell[name], keys[name])
+            n, d = cell.get("numerator"), cell.get("denominator")
+            if isinstance(n, int) and isinstance(d, int) and n > d:
+                cell["numerator"] = d  # a part is never more than its whole
+            cell["perturbed"] = True
+    by_id = {indicator["id"]: indicator for indicator in result}
+    if keyed and all(by_id.get(i, {}).get("perturbed") for i in ENGAGEMENT):
+        _fit_engagement(by_id, truths)
+    for indicator in result:
+        for cell in _cells_of(indicator):
+            if not cell.pop("perturbed", False):
+                continue
+            if "denominator" in cell and indicator["id"] != "GRO-01":
+                cell["value"] = _percentage(cell["numerator"], cell["denominator"])
+            elif "denominator" not in cell and "value" in cell:
+                cell["value"] = cell["numerator"]
+    return result
+
+
+def _percentage(numerator, denominator):
+    if not isinstance(numerator, int) or not isinstance(denominator, int):
+        return None
+    return percentage(numerator, denominator)
+
+
+def _perturb_growth(cell: dict, keys: dict) -> None:
+    """GRO-01 = current - baseline new clients over baseline: both counts perturbed (the
+    current one is BEN-02's, with its key), then the difference and percentage taken."""
+    before = cell.get("denominator")
+    if not isinstance(before, int) or not isinstance(cell.get("numerator"), int):
+        return
+    current = _perturbed(cell["numerator"] + before, keys["current"])
+    before = _perturbed(before, keys["denominator"])
+    cell["numerator"], cell["denominator"] = current - before, before
+    cell["value"] = _percentage(current - before, before)
+
+
+def _fit_engagement(by_id: dict, truths: dict) -> None:
+    """ENG-01..03 add up to the cohort as shown: overall and within every breakdown key, the
+    largest true outcome is the perturbed cohort minus the two others as perturbed."""
+    rows = [by_id[i] for i in ENGAGEMENT]
+    true_rows = [truths[i] for i in ENGAGEMENT]
+    _fit(rows, true_rows)
+    for dimension, cells in rows[0].get("by", {}).items():
+        for position in range(len(cells)):
+            _fit(
+                [row["by"][dimension][position] for row in rows],
+                [row["by"][dimension][position] for row in true_rows],
+            )
+
+
+def _fit(cells: list[dict], true_cells: list[dict]) -> None:
+    total = cells[0]["denominator"]
+    parts = [cell["numerator"] for cell in cells]
+    truth = [cell["numerator"] for cell in true_cells]
+    derived = max(range(len(parts)), key=lambda i: (truth[i], -i))
+    parts[derived] = total - sum(p for i, p in enumerate(parts) if i != derived)
+    while parts[derived] < 0:  # a small cohort: take from the part most above its true value
+        donor = max(
+            (i for i in range(len(parts)) if i != derived and parts[i] > 0),
+            key=lambda i: (parts[i] - truth[i], -i),
+        )
+        parts[donor] -= 1
+        parts[derived] += 1
+    for cell, part in zip(cells, parts, strict=True):
+        cell["numerator"] = part
+
+
+def perturbed_count(count: int, cell_key: int | None, level_name: str):
+    """One count about people as shown at `level_name` (perturbed, then masked)."""
+    if level_name != "exact" and cell_key is not None:
+        count = _perturbed(count, cell_key)
+    return shown_count(count, level_name)

@@ -318,10 +318,20 @@ def report(
     level: str,
     baseline: tuple[str, str] | None = None,
 ) -> dict:
-    """The report as data (the spec's JSON shape), disclosure control applied."""
-    results = [r.as_dict() for r in indicators.compute(rows, start, end, baseline)]
+    """The report as data (the spec's JSON shape), disclosure control applied.
+
+    Below `exact`, every count about people is perturbed with the instance's record keys (the
+    cell-key method, `disclosure.Perturbation`), so the same rows give the same numbers in every
+    report, live or imported alike."""
+    keys = disclosure.Perturbation.of_instance() if level != "exact" else None
+    computed = indicators.compute(rows, start, end, baseline, keys=keys)
+    shown = disclosure.apply([r.as_dict() for r in computed], level)
+    by_id = {indicator["id"]: indicator for indicator in shown}
     cohort = [row for row in rows if indicators.in_cohort(row, end)]
-    both = sum(1 for row in cohort if int(row["assessments"]) >= 2)
+    if keys is None:
+        caseload = [(m, n, None) for m, n in indicators.caseload_by_month(rows, start, end)]
+    else:
+        caseload = indicators.keyed_caseload_by_month(rows, start, end, keys)
     return {
         "period": {"start": start, "end": end},
         "disclosure": level,
@@ -330,22 +340,19 @@ def report(
         "has_data": bool(cohort),
         "coverage": {
             "rows": len(rows),
-            "cohort": _count_for(len(cohort), level),
-            "with_two_assessments": _count_for(both, level),
+            # The cohort and the rows with two assessments as BEN-03 and CAP-04 show them.
+            "cohort": by_id["BEN-03"]["numerator"],
+            "with_two_assessments": by_id["CAP-04"]["numerator"],
         },
-        "indicators": disclosure.apply(results, level),
+        "indicators": shown,
         # Beyond the spec's shape (which it keeps): BEN-01 at the end of each month.
         "series": {
             "BEN-01": [
-                {"month": month, "value": _count_for(count, level)}
-                for month, count in indicators.caseload_by_month(rows, start, end)
+                {"month": month, "value": disclosure.perturbed_count(count, key, level)}
+                for month, count, key in caseload
             ]
         },
     }
-
-
-def _count_for(count: int, level: str):
-    return disclosure.shown_count(count, level)
 
 
 # Reports as files: the same bytes for `engage mel_report` and the web.

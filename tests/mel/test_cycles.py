@@ -92,7 +92,8 @@ class TestSnapshots:
     def test_it_applies_its_disclosure_level_before_storing(self, cycle, nadia, tmp_path):
         _import(tmp_path, _rows(engaged=20, removed=3))
         snapshot = cycles.take_snapshot(cycle, "6m", by=nadia, level="network")
-        assert _figure(snapshot.report, "ENG-03") == "<5"
+        # 3 people, perturbed at network level (1 to 5, docs/indicators.md), never shown as 3.
+        assert _figure(snapshot.report, "ENG-03") in ("<5", 5)
         assert snapshot.disclosure == "network" and snapshot.source == "imported"
         assert snapshot.pilots == ["BG-CLA"]
 
