@@ -183,3 +183,37 @@ class TestChangeHistory:
         )
         code, output = _verify()
         assert code == 1 and "was altered" in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transactions_take_turns_only_at_commit_on_postgresql(alice):
+    """The chain follows the order of commits, and an open transaction that wrote an entry
+    holds up nobody (the seal's lock is taken at commit), so no deadlock with row locks."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: entries are sealed in that order")
+    import psycopg
+
+    settings = connection.settings_dict
+    params = {
+        "host": settings["HOST"] or "127.0.0.1",
+        "port": settings["PORT"] or 5432,
+        "dbname": settings["NAME"],
+        "user": settings["USER"],
+        "password": settings["PASSWORD"] or None,
+        "connect_timeout": 5,
+    }
+    insert = (
+        "INSERT INTO audit_auditevent (id, at, actor_role, action, high_severity, object_type,"
+        " detail, request_id) VALUES (gen_random_uuid(), now(), '', 'view', false, '', %s, '')"
+    )
+    with psycopg.connect(**params) as first, psycopg.connect(**params) as second:
+        first.execute("SET lock_timeout = '2s'")
+        second.execute("SET lock_timeout = '2s'")
+        first.execute(insert, ["written first, committed last"])
+        second.execute(insert, ["written second, committed first"])
+        second.commit()  # does not wait for `first`, still open
+        first.commit()
+    order = list(AuditEvent.objects.order_by("seq").values_list("detail", flat=True))
+    assert order[-2:] == ["written second, committed first", "written first, committed last"]
+    code, output = _verify()
+    assert code == 0, output

@@ -55,6 +55,10 @@ def chained() -> list[Chained]:
     return sorted(_REGISTRY.values(), key=lambda c: c.label)
 
 
+def table_of(label: str) -> str:
+    return apps.get_model(label)._meta.db_table
+
+
 # -- the SQL, generated from model metadata (never from anything a user typed) -----------------
 
 
