@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from axes.models import AccessAttempt
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
@@ -214,3 +215,17 @@ def test_it_logs_no_searched_name_from_engage_serve(tmp_path):
     assert SEARCHED not in logged and REFERRED not in logged, logged  # ...without the name
     # Debug on, asked for by name (issue 10 #20): served, with a warning nobody can miss.
     assert "WARNING: serving with DEBUG=true" in logged
+
+
+@pytest.mark.django_db
+def test_it_keeps_no_searched_name_in_the_record_of_failed_sign_ins(alice):
+    """Signed out, a search sends the person to sign in with the search in `next`; django-axes
+    keeps the query string of a failed sign-in, without that parameter."""
+    client = Client()
+    response = client.get(f"/cases/?q={SEARCHED}", follow=True)
+    login = response.redirect_chain[-1][0]
+    assert SEARCHED in login  # the sign-in page's own URL still says where to go back to
+    client.post(login, {"username": "alice", "password": "wrong"})
+    attempt = AccessAttempt.objects.get()
+    assert "next=" in attempt.get_data
+    assert SEARCHED not in attempt.get_data + attempt.post_data
