@@ -15,11 +15,14 @@ def snapshot(apps, schema_editor):
     Share = apps.get_model("sharing", "Share")
     AuditEvent = apps.get_model("audit", "AuditEvent")
     recipient = Recipient.objects.filter(pk=OuterRef("recipient_id"))
-    for model in (Consent, Share):
-        model.objects.filter(recipient_name="").update(
-            recipient_name=Subquery(recipient.values("name")[:1]),
-            recipient_type=Subquery(recipient.values("type")[:1]),
-        )
+    Consent.objects.filter(recipient_name="").update(
+        recipient_name=Subquery(recipient.values("name")[:1]),
+        recipient_type=Subquery(recipient.values("type")[:1]),
+    )
+    Share.objects.filter(recipient_name="").update(
+        recipient_name=Subquery(recipient.values("name")[:1]),
+        recipient_type=Subquery(recipient.values("type")[:1]),
+    )
     first_export = (
         AuditEvent.objects.filter(
             action="export", object_type="sharing.share", object_id=OuterRef("pk")
