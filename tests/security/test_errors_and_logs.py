@@ -151,7 +151,9 @@ def _free_port() -> int:
 
 def _server_log(command: list[str], port: int, tmp_path, env: dict[str, str]) -> str:
     """Start a real server, search through it by name, stop it; return all it wrote."""
-    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # A database of its own (SQLite in tmp_path): the server never needs the test's data.
+    skipped = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "DEBUG")
+    environment = {k: v for k, v in os.environ.items() if k not in skipped}
     environment |= {
         "ENGAGE_DATA_DIR": str(tmp_path),
         "ENGAGE_FIELD_KEYS": TEST_FIELD_KEY,
