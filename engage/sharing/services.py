@@ -31,7 +31,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
@@ -355,7 +355,7 @@ class Obstacle:
     voids: bool  # the share can never leave: void it
 
 
-HELD_MESSAGE = _lazy(
+HELD_MESSAGE = gettext_lazy(
     "This recipient's name resembles an enforcement body, or its kind was corrected from "
     "immigration enforcement: nothing is shared with it until a second person (another "
     "admin or a supervisor) confirms it is not one."
