@@ -119,3 +119,34 @@ def test_it_refuses_one_role_for_both(roles):
 
     with pytest.raises(CommandError, match="two roles"):
         call_command("setup_db_roles", owner="engage_same", app="engage_same")
+
+
+def test_engage_works_as_the_application_role(roles, alice, bob, organisation, client):
+    """Reading a case (audited), changing it (history) and erasing a person (blanking the
+    history) all work with the application role's rights alone."""
+    from engage.cases.factories import to_active
+    from engage.privacy.services import erase_person
+
+    owner, app = roles
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    gone = CaseFactory(organisation=organisation, case_manager=alice)
+    call_command("setup_db_roles", owner=owner, app=app, stdout=io.StringIO())
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(USER=app, PASSWORD=f"app-{app.rsplit('_', 1)[1]}")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == app
+        before = AuditEvent.objects.filter(object_id=case.pk, action="view").count()
+        client.force_login(alice)
+        assert client.get(f"/cases/{case.pk}/").status_code == 200
+        assert AuditEvent.objects.filter(object_id=case.pk, action="view").count() == before + 1
+        erase_person(gone.person, by=None, reason="test")
+        out = io.StringIO()
+        call_command("verify_audit", stdout=out)
+        assert "blanked by erasure" in out.getvalue()
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)

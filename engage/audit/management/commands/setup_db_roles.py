@@ -14,7 +14,7 @@ again after every upgrade (it is idempotent). It makes:
 
 A role it creates gets a random password, printed once (or the one in ENGAGE_DB_OWNER_PASSWORD /
 ENGAGE_DB_APP_PASSWORD); an existing role keeps its password. Then run migrations with the owner
-and serve with the application role (see docs/deployment.md).
+and serve with the application role (see the README, "Database roles").
 """
 
 import os
