@@ -106,7 +106,6 @@ class Protection:
     rows: list[Row]
     k_before: int
     k_after: int
-    l_before: dict[str, int]
     l_after: dict[str, int]
     # Cells suppressed per column, and rows in which at least one cell was.
     suppressed: dict[str, int] = field(default_factory=dict)
@@ -137,7 +136,9 @@ def protect(rows: list[Row], k: int = K) -> Protection:
     The rows are copied; those given are left as they were.
     """
     rows = [dict(row) for row in rows]
-    k_before, l_before = k_anonymity(rows), l_diversity(rows)
+    # l-diversity only of what is sent: before protection nearly every row is its own group,
+    # and pycanon's measure takes time in the number of groups.
+    k_before = k_anonymity(rows)
     groups = _Groups(rows, k)
     small_before = sum(len(members) for members in groups.members.values() if len(members) < k)
     while (source := groups.next_small()) is not None:
@@ -155,7 +156,6 @@ def protect(rows: list[Row], k: int = K) -> Protection:
         rows=kept,
         k_before=k_before,
         k_after=k_anonymity(kept),
-        l_before=l_before,
         l_after=l_diversity(kept),
         suppressed={column: suppressed[column] for column in PREFERENCE if suppressed[column]},
         rows_touched=sum(1 for row in kept if id(row) in groups.touched),
