@@ -245,6 +245,8 @@ def recipient_toggle(request: HttpRequest, pk: UUID) -> HttpResponse:
     recipient = _own_recipient(request, pk)
     recipient.active = not recipient.active
     recipient.save(update_fields=["active"])
+    detail = "in_use" if recipient.active else "out_of_use"
+    record(request.user, AuditEvent.Action.UPDATE, recipient, detail=detail, request=request)
     return redirect("sharing:recipients")
 
 
