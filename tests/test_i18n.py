@@ -1,49 +1,145 @@
-"""Every string is translatable, and French is complete and compiled."""
+"""Every string is translatable, and each of the network's languages is complete and compiled."""
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
+import django
 import polib
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import formats, translation
 
-LOCALE = Path(settings.PACKAGE_DIR) / "locale" / "fr" / "LC_MESSAGES"
+LOCALES = Path(settings.PACKAGE_DIR) / "locale"
+TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
+
+# Python's %-placeholders (named or not) and str.format's braces, as gettext's checks see them.
+PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdifr]|%[sdifr]|\{[a-z_0-9]*\}")
 
 
-def test_it_has_a_complete_french_catalogue():
-    catalogue = polib.pofile(str(LOCALE / "django.po"))
+def _catalogue(language: str) -> polib.POFile:
+    return polib.pofile(str(LOCALES / language / "LC_MESSAGES" / "django.po"))
+
+
+def test_it_offers_the_networks_seven_languages():
+    assert [code for code, _name in settings.LANGUAGES] == [
+        "en",
+        "fr",
+        "nl",
+        "bg",
+        "el",
+        "it",
+        "pl",
+    ]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_it_has_a_complete_catalogue(language):
+    catalogue = _catalogue(language)
     assert [e.msgid for e in catalogue.untranslated_entries()] == []
     assert [e.msgid for e in catalogue.fuzzy_entries()] == []
+    assert [e.msgid for e in catalogue.obsolete_entries()] == []
 
 
-def test_it_ships_the_french_catalogue_compiled():
-    source = polib.pofile(str(LOCALE / "django.po"))
-    compiled = polib.mofile(str(LOCALE / "django.mo"))
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_it_keeps_every_placeholder_of_the_source(language):
+    wrong = []
+    for entry in _catalogue(language).translated_entries():
+        source = sorted(PLACEHOLDER.findall(entry.msgid))
+        if entry.msgid_plural:
+            translations = list(entry.msgstr_plural.values())
+            plural = sorted(PLACEHOLDER.findall(entry.msgid_plural))
+            # A plural form may leave out the count ("one client"), never add a placeholder.
+            allowed = set(source) | set(plural)
+            wrong += [
+                entry.msgid for t in translations if not set(PLACEHOLDER.findall(t)) <= allowed
+            ]
+            wrong += [
+                entry.msgid for t in translations[1:] if sorted(PLACEHOLDER.findall(t)) != plural
+            ]
+        elif sorted(PLACEHOLDER.findall(entry.msgstr)) != source:
+            wrong.append(entry.msgid)
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_it_has_plural_forms_of_the_language(language):
+    """Django merges our catalogue with its own; their plural rules must agree."""
+    django_po = Path(django.__file__).parent / "conf/locale" / language / "LC_MESSAGES/django.po"
+    ours = _catalogue(language).metadata["Plural-Forms"].replace(" ", "").rstrip(";")
+    theirs = polib.pofile(str(django_po)).metadata["Plural-Forms"].replace(" ", "").rstrip(";")
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is not installed")
+def test_it_ships_each_catalogue_compiled_and_valid(language, tmp_path):
+    source = LOCALES / language / "LC_MESSAGES" / "django.po"
+    msgfmt = shutil.which("msgfmt")
+    subprocess.run(  # noqa: S603 - our own catalogue, gettext's checker
+        [msgfmt, "--check-format", "-o", str(tmp_path / "django.mo"), str(source)], check=True
+    )
+    compiled = polib.mofile(str(LOCALES / language / "LC_MESSAGES" / "django.mo"))
     assert {e.msgid: e.msgstr for e in compiled if not e.msgid_plural} == {
-        e.msgid: e.msgstr for e in source.translated_entries() if not e.msgid_plural
+        e.msgid: e.msgstr for e in _catalogue(language).translated_entries() if not e.msgid_plural
     }
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext is not installed")
 def test_it_has_translated_every_marked_string(tmp_path, monkeypatch, settings):
-    """Extract the strings afresh, in a copy: a new string without French fails here."""
+    """Extract the strings afresh, in a copy: a new string without a translation fails here."""
     copy = tmp_path / "engage"
     shutil.copytree(
         settings.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
     )
     settings.LOCALE_PATHS = [copy / "locale"]
     monkeypatch.chdir(copy)
-    call_command("makemessages", locale=["fr"], no_location=True, verbosity=0)
-    fresh = polib.pofile(str(copy / "locale/fr/LC_MESSAGES/django.po"))
-    assert [e.msgid for e in fresh.untranslated_entries()] == []
+    call_command("makemessages", locale=TRANSLATED, no_location=True, verbosity=0)
+    missing = {}
+    for language in TRANSLATED:
+        fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES/django.po"))
+        if untranslated := [e.msgid for e in fresh.untranslated_entries()]:
+            missing[language] = untranslated
+    assert missing == {}
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_it_writes_dates_day_first_with_weeks_from_monday(language):
+    import datetime
+
+    with translation.override(language):
+        day = formats.date_format(datetime.date(2026, 11, 29))
+        moment = formats.date_format(
+            datetime.datetime(2026, 11, 29, 14, 5, tzinfo=datetime.UTC), "DATETIME_FORMAT"
+        )
+        assert day.startswith("29")
+        assert "14:05" in moment
+        assert "p.m." not in moment
+        assert formats.get_format("FIRST_DAY_OF_WEEK") == 1
 
 
 @pytest.mark.django_db
-def test_it_switches_the_interface_to_french(client, alice):
+@pytest.mark.parametrize(
+    ("language", "word"),
+    # Dutch says "Dashboard" too, so its sign-out button shows the switch there.
+    [
+        ("fr", "Tableau de bord"),
+        ("nl", "Afmelden"),
+        ("bg", None),
+        ("el", None),
+        ("it", None),
+        ("pl", None),
+    ],
+)
+def test_it_switches_the_interface_language(client, alice, language, word):
     client.force_login(alice)
-    response = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    response = client.post("/i18n/setlang/", {"language": language, "next": "/"})
     assert response.status_code == 302
     body = client.get("/").content.decode()
-    assert '<html lang="fr">' in body
-    assert "Tableau de bord" in body
+    assert f'<html lang="{language}">' in body
+    with translation.override(language):
+        expected = word or translation.gettext("Dashboard")
+    assert expected not in ("Dashboard", "Sign out")
+    assert expected in body
