@@ -179,7 +179,8 @@ def install_sql(label: str, vendor: str, models=apps) -> list[str]:
             FOR EACH STATEMENT EXECUTE FUNCTION engage_no_truncate()""",
         ]
     if vendor == "sqlite":
-        last = f"(SELECT MAX(seq) FROM {table})"  # noqa: S608
+        # `seq IS NOT NULL` lets SQLite use the partial unique index instead of a scan.
+        last = f"(SELECT MAX(seq) FROM {table} WHERE seq IS NOT NULL)"  # noqa: S608
         last_chain = f"(SELECT chain FROM {table} WHERE seq = {last})"  # noqa: S608
         values = values_digest_sql(model, spec, "NEW", vendor)
         digest = digest_sql(model, spec, "NEW", vendor, values)
