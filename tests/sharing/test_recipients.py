@@ -118,6 +118,7 @@ class TestScreening:
             "Straż Graniczna, Warsaw",
             "Office des Étrangers",
             "Гранична полиция Sofia",
+            "Ministry of Interior, migration desk",
         ],
     )
     def test_it_sees_through_spelling(self, organisation, name):
