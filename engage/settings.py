@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The person's own language and their organisation's time zone (docs/translating.md).
+    "engage.accounts.middleware.UserLocaleMiddleware",
     # Who acts, for the change history written by database triggers (R22).
     "engage.history.context.HistoryContextMiddleware",
     # Every response that shows a case's personal data records one read (R21).

@@ -2,9 +2,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.decorators.http import require_GET
-from django.views.i18n import set_language
 
 from engage.accounts.audit_views import audit_log
+from engage.accounts.views import set_language
 from engage.ops.views import csp_report
 
 
@@ -32,7 +32,7 @@ urlpatterns = [
     path("api/v1/", include("engage.api.urls")),
     path("accounts/tokens/", include("engage.api.token_urls")),
     # Switching language works before login too (on the sign-in page).
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),
     path("csp-report/", csp_report, name="csp_report"),
 ]

@@ -1,6 +1,10 @@
+import zoneinfo
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
+from django.utils.translation import get_language, get_language_info, override
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import ORGANISATION_ROLES, Organisation, Role, Team, User
@@ -25,12 +29,28 @@ class UserSearchForm(forms.Form):
     )
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """Engage's languages, each in its own name, after "the browser's"."""
+    return [("", _("The browser's language"))] + [
+        (code, get_language_info(code)["name_local"].capitalize())
+        for code, _name in settings.LANGUAGES
+    ]
+
+
 class _UserDetailsForm(forms.ModelForm):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "role", "team", "may_override_consent"]
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "role",
+            "team",
+            "may_override_consent",
+            "language",
+        ]
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +58,12 @@ class _UserDetailsForm(forms.ModelForm):
         self.fields["team"].help_text = _(
             "Case managers see their own cases; a team's supervisor sees the team's."
         )
+        if "language" in self.fields:
+            self.fields["language"].choices = language_choices()
+            self.fields["language"].help_text = _(
+                "Engage, its emails and its documents speak this language to them. Each person "
+                "can change it with the language switch at the top of every page."
+            )
 
 
 class UserCreateForm(_UserDetailsForm):
@@ -118,10 +144,17 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
             "retention_months",
             "caseload_target_min",
             "caseload_target_max",
+            "time_zone",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        zones = sorted(zoneinfo.available_timezones() | {self.instance.time_zone})
+        self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
+        self.fields["time_zone"].required = False  # left out: stays as it is
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone
         self.fields["cities"].initial = "\n".join(
             self.instance.cities.values_list("name", flat=True)
         )
@@ -195,10 +228,15 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         super().__init__(*args, **kwargs)
         self._deferred: list[tuple[tuple, dict]] = []
 
-    def send_mail(self, *args, **kwargs) -> None:
-        self._deferred.append((args, kwargs))
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        # In the person's own language, or else the one the page was asked in.
+        language = getattr(context.get("user"), "language", "") or get_language()
+        self._deferred.append(
+            (language, (subject_template_name, email_template_name, context, *args), kwargs)
+        )
 
     def send_deferred(self) -> None:
-        for args, kwargs in self._deferred:
-            super().send_mail(*args, **kwargs)  # logs failures by user id, never the address
+        for language, args, kwargs in self._deferred:
+            with override(language):
+                super().send_mail(*args, **kwargs)  # logs failures by user id, never the address
         self._deferred.clear()

@@ -1,6 +1,8 @@
 import re
 import uuid
+import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -19,6 +21,21 @@ validate_pilot_code = RegexValidator(
         "or digits (for example BG-CLA)."
     ),
 )
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept an IANA time zone name that this server knows, such as Europe/Sofia."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("%(value)s is not a time zone name such as Europe/Sofia."),
+            params={"value": value},
+        ) from None
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
 
 
 class Organisation(models.Model):
@@ -66,6 +83,16 @@ class Organisation(models.Model):
     )
     caseload_target_max = models.PositiveSmallIntegerField(
         _("caseload target, to"), default=25, validators=[MinValueValidator(1)]
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        db_default="UTC",
+        validators=[validate_time_zone],
+        help_text=_(
+            "Every date and time in Engage is shown in this zone, for example Europe/Sofia."
+        ),
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -214,6 +241,15 @@ class User(AbstractUser):
             "a written reason and their password again. Every override is flagged in the audit "
             "log. Never possible towards immigration enforcement."
         ),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",
+        choices=settings.LANGUAGES,
+        help_text=_("Blank: the language of the browser."),
     )
     version = models.PositiveIntegerField(default=1, editable=False)
 

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +30,7 @@ def create_organisation(
 
 ORGANISATION_SETTINGS = (
     "name",
+    "time_zone",
     "contact_interval_days",
     "reassessment_interval_days",
     "plan_review_interval_days",
@@ -127,8 +129,10 @@ def update_user(
     last_name: str,
     email: str,
     may_override_consent: bool = False,
+    language: str | None = None,
 ) -> None:
-    """Change a colleague's details, role, team or permissions (an organisation admin's task)."""
+    """Change a colleague's details, role, team or permissions (an organisation admin's task);
+    `language` None leaves their language as it is."""
     _check_organisation_role(role)
     _check_team(user.organisation, team)
     if user == by and role != Role.ORG_ADMIN:
@@ -149,11 +153,13 @@ def update_user(
     ]
     user.role, user.team, user.may_override_consent = role, team, may_override_consent
     user.first_name, user.last_name, user.email = first_name, last_name, email
-    save_versioned(
-        user,
-        expected_version=expected_version,
-        fields=["role", "team", "may_override_consent", "first_name", "last_name", "email"],
-    )
+    fields = ["role", "team", "may_override_consent", "first_name", "last_name", "email"]
+    if language is not None:
+        if language and language not in dict(settings.LANGUAGES):
+            raise ValidationError({"language": _("Choose one of Engage's languages.")})
+        user.language = language
+        fields.append("language")
+    save_versioned(user, expected_version=expected_version, fields=fields)
     if access_changed:
         record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=",".join(access_changed))
     else:
@@ -236,6 +242,19 @@ def password_reset(user: User, *, request=None) -> int:
     user.must_change_password = False
     record(user, AuditEvent.Action.PASSWORD_CHANGE, user, detail="reset", request=request)
     return end_sessions(user)
+
+
+def set_language(user: User, language: str, *, request=None) -> None:
+    """Remember the language `user` chose ("" to follow the browser's) for their sign-ins,
+    emails and documents."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of Engage's languages.")})
+    if User.objects.filter(pk=user.pk).values_list("language", flat=True).get() == language:
+        user.language = language
+        return
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    record(user, AuditEvent.Action.UPDATE, user, detail="language", request=request)
 
 
 def stepped_up(user: User, *, request) -> None:

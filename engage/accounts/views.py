@@ -4,15 +4,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -47,6 +50,43 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         response.status_code = 401  # the page says why; the status says it too
         return response
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if language := form.get_user().language:
+            # Their own language from now on, on this device too, even signed out again.
+            translation.activate(language)
+            set_language_cookie(response, language)
+        return response
+
+
+def set_language_cookie(response: HttpResponse, language: str) -> None:
+    """Set the cookie Django's LocaleMiddleware reads, as Django's own switch does."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+@login_not_required
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: Django's, and for a signed-in person their choice kept
+    on their profile, for their next sign-in, their emails and their documents."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and translation.check_for_language(language)
+    ):
+        services.set_language(request.user, language, request=request)
+    return response
 
 
 @method_decorator(role_required(*ANY_STAFF), name="dispatch")
@@ -190,6 +230,7 @@ def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
                 last_name=data["last_name"],
                 email=data["email"],
                 may_override_consent=data["may_override_consent"],
+                language=data["language"],
             )
         except ConcurrentEditError:
             form.add_conflict_error()

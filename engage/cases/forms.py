@@ -21,6 +21,7 @@ from engage.cases.models.case import DEFAULT_PURPOSE
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.dates import validate_birth_date
+from engage.lib.translations import TranslationsFormMixin
 
 
 class DateInput(forms.DateInput):
@@ -221,7 +222,7 @@ class InclusionForm(forms.Form):
 
     def __init__(self, *args, criteria, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["criteria_met"].choices = [(str(c.pk), c.text) for c in criteria]
+        self.fields["criteria_met"].choices = [(str(c.pk), c.shown_text) for c in criteria]
         if not criteria:
             self.fields["criteria_met"].help_text = _(
                 "Your organisation has not set eligibility criteria yet."
@@ -370,5 +371,9 @@ class ReassignForm(VersionedFormMixin, forms.ModelForm):
         self.fields["case_manager"].queryset = case_managers_of(self.instance.organisation)
 
 
-class EligibilityCriterionForm(forms.Form):
+class EligibilityCriterionForm(TranslationsFormMixin, forms.Form):
     text = forms.CharField(label=_("New criterion"), max_length=300)
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_translation_fields(organisation)

@@ -37,6 +37,7 @@ from engage.cases.models import (
 from engage.cases.models.process import ApprovalStatus
 from engage.cases.search import index_people, tokens_for
 from engage.lib.concurrency import save_versioned
+from engage.lib.translations import clean_translations
 
 Data = Mapping[str, Any]
 
@@ -609,10 +610,16 @@ def update_identity(person: Person, *, by: User, data: Data, expected_version: i
 # The organisation's eligibility checklist
 
 
-def add_criterion(organisation: Organisation, *, by: User, text: str) -> EligibilityCriterion:
+def add_criterion(
+    organisation: Organisation, *, by: User, text: str, translations: dict | None = None
+) -> EligibilityCriterion:
+    """Add a line to the checklist, as written and in the other languages given."""
     position = EligibilityCriterion.objects.filter(organisation=organisation).count()
     criterion = EligibilityCriterion.objects.create(
-        organisation=organisation, text=text.strip(), position=position
+        organisation=organisation,
+        text=text.strip(),
+        position=position,
+        translations=clean_translations(translations or {}),
     )
     record(by, AuditEvent.Action.CREATE, criterion)
     return criterion

@@ -729,7 +729,7 @@ def reassign(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def eligibility_criteria(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
-    form = EligibilityCriterionForm(request.POST or None)
+    form = EligibilityCriterionForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and "toggle" in request.POST:
         try:
             pk = UUID(request.POST["toggle"])
@@ -739,7 +739,12 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
         services.toggle_criterion(criterion, by=request.user)
         return redirect("cases:eligibility")
     if request.method == "POST" and form.is_valid():
-        services.add_criterion(organisation, by=request.user, text=form.cleaned_data["text"])
+        services.add_criterion(
+            organisation,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            translations=form.translations(),
+        )
         messages.success(request, _("Criterion added."))
         return redirect("cases:eligibility")
     criteria = EligibilityCriterion.objects.filter(organisation=organisation)

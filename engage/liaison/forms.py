@@ -13,6 +13,7 @@ from engage.liaison.models import (
     ReportingObligation,
 )
 from engage.lib.concurrency import VersionedFormMixin
+from engage.lib.translations import TranslationsFormMixin
 from engage.sharing.models import Category, Recipient
 
 DISCLOSE_NOTHING = "none"
@@ -111,13 +112,28 @@ class OutcomeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class LetterTemplateForm(VersionedFormMixin, forms.ModelForm):
+class LetterTemplateForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    translated_field = "body"
 
     class Meta:
         model = LetterTemplate
         fields = ["name", "kind", "language", "body", "active"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16})}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = self.instance.translations if self.instance.pk else {}
+        self.add_translation_fields(organisation, existing, textarea=True)
+
+    def clean(self):
+        data = super().clean()
+        data["translations"] = {
+            code: text
+            for code, text in self.translations().items()
+            if code != data.get("language")
+        }
+        return data
 
     def validate_unique(self):
         # The service checks the name, case-insensitively.

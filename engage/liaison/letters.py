@@ -82,8 +82,17 @@ def render(body: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(fill, body)
 
 
-def draft(template: LetterTemplate, case: Case, by: User, today: datetime.date) -> str:
-    return render(template.body, values_for(case, by, template.language, today))
+def draft(
+    template: LetterTemplate,
+    case: Case,
+    by: User,
+    today: datetime.date,
+    language: str | None = None,
+) -> str:
+    """The template's text in `language` (its own by default, or as written when it has no
+    text in that language), its placeholders filled in, dates in that language."""
+    language = language or template.language
+    return render(template.body_in(language), values_for(case, by, language, today))
 
 
 def _no_fetching(url: str, *args, **kwargs):

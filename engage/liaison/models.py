@@ -29,6 +29,7 @@ from engage.cases.models import Case
 from engage.documents.models import Document
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
+from engage.lib.translations import in_language
 from engage.sharing.models import Category, Recipient, RecipientType, Share
 
 # The kinds of recipient a case manager liaises with about a case. Enforcement is among them
@@ -153,6 +154,13 @@ class LetterTemplate(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.LETTER)
     language = models.CharField(_("language"), max_length=8)
     body = models.TextField(_("text"))
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        help_text=_("The text in other languages, by language code (engage/lib/translations.py)."),
+    )
     active = models.BooleanField(_("in use"), default=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -172,6 +180,16 @@ class LetterTemplate(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("liaison:template_edit", args=[self.pk])
+
+    def body_in(self, language: str) -> str:
+        """The text in `language`, or as written (in `self.language`)."""
+        if language == self.language:
+            return self.body
+        return in_language(self.body, self.translations, language)
+
+    def languages(self) -> list[str]:
+        """The languages the template has a text in, its own first."""
+        return [self.language, *(code for code in self.translations if code != self.language)]
 
 
 class Letter(models.Model):

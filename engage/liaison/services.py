@@ -38,6 +38,7 @@ from engage.liaison.models import (
     ReportingObligation,
 )
 from engage.lib.concurrency import save_versioned
+from engage.lib.translations import clean_translations
 from engage.sharing import services as sharing
 from engage.sharing.models import Purpose, Recipient
 
@@ -202,6 +203,9 @@ def save_template(
     if not name:
         raise ValidationError({"name": _("Give the template a name.")})
     letters.check_body(data["body"])
+    translations = clean_translations(data.get("translations") or {})
+    for text in translations.values():
+        letters.check_body(text)
     clash = LetterTemplate.objects.of(organisation.pk).filter(name__iexact=name)
     if template is not None:
         clash = clash.exclude(pk=template.pk)
@@ -212,6 +216,7 @@ def save_template(
         "kind": data["kind"],
         "language": data["language"],
         "body": data["body"],
+        "translations": translations,
         "active": data.get("active", True),
     }
     if template is None:

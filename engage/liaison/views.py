@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -142,10 +143,14 @@ def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
             raise Http404 from None
     initial = {"language": request.LANGUAGE_CODE}
     if template is not None:
+        # The language chosen for the letter, else the template's own.
+        language = request.GET.get("language") or template.language
+        if language not in dict(settings.LANGUAGES):
+            language = template.language
         initial = {
             "title": template.name,
-            "language": template.language,
-            "text": letters.draft(template, case, request.user, services.today()),
+            "language": language,
+            "text": letters.draft(template, case, request.user, services.today(), language),
         }
     form = LetterDraftForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -173,6 +178,8 @@ def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
         "form": form if drafting else None,
         "templates": templates,
         "template": template,
+        "drafted_in": initial["language"],
+        "languages": settings.LANGUAGES,
     }
     return render(request, "liaison/letter_form.html", context)
 
@@ -299,7 +306,12 @@ def template_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 def _template_form(request: HttpRequest, template: LetterTemplate | None) -> HttpResponse:
     initial = {} if template else {"language": request.LANGUAGE_CODE}
-    form = LetterTemplateForm(request.POST or None, instance=template, initial=initial)
+    form = LetterTemplateForm(
+        request.POST or None,
+        instance=template,
+        initial=initial,
+        organisation=request.user.organisation,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.save_template(

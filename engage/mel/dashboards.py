@@ -9,6 +9,7 @@ the queries do not grow with the number of pilots.
 from dataclasses import dataclass
 
 from django.db.models import Max
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, User
@@ -65,7 +66,7 @@ def _cell(entry: dict | None, *, is_ratio: bool) -> Cell:
         if entry.get("withheld"):
             return Cell(str(_("withheld")), None, detail, withheld=True)
         return Cell("—", None, detail)
-    return Cell(f"{value}%", value, detail)
+    return Cell(f"{formats.number_format(value)}%", value, detail)  # 42,9% in French
 
 
 def _is_ratio(indicator: dict) -> bool:

@@ -4,6 +4,7 @@ import io
 import json
 
 from django.template.loader import render_to_string
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from engage.lib.spreadsheets import as_text_cells
@@ -66,7 +67,7 @@ def _text(cell: dict | None, *, percent: bool = True) -> str:
         return str(value)
     n, d = cell.get("numerator"), cell.get("denominator")
     counts = f" ({shown(n)}/{shown(d)})" if n is not None and d is not None else ""
-    return f"{value}%{counts}"
+    return f"{formats.number_format(value)}%{counts}"  # the language's decimal sign
 
 
 def _bars(title, items: list[tuple[str, dict | None]]) -> dict:

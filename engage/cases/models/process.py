@@ -10,6 +10,7 @@ from engage.accounts.models import Organisation, User
 from engage.cases.models.case import Case
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
+from engage.lib.translations import in_language
 
 
 class Rating(models.TextChoices):
@@ -140,6 +141,13 @@ class EligibilityCriterion(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="eligibility_criteria"
     )
     text = models.CharField(_("criterion"), max_length=300)
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        help_text=_("The text in other languages, by language code (engage/lib/translations.py)."),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("in use"), default=True)
 
@@ -148,6 +156,11 @@ class EligibilityCriterion(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The criterion in the active language, or as written."""
+        return in_language(self.text, self.translations)
 
 
 class ApprovalStatus(models.TextChoices):
