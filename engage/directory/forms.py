@@ -5,6 +5,7 @@ from engage.cases.forms import DateInput
 from engage.cases.models import Case
 from engage.directory.models import ContactPerson, Referral, Service, ServiceType
 from engage.lib.concurrency import VersionedFormMixin
+from engage.lib.translations import TranslationsFormMixin
 from engage.sharing.models import Category
 
 
@@ -28,8 +29,19 @@ class DirectorySearchForm(forms.Form):
     inactive = forms.BooleanField(label=_("Include services no longer in use"), required=False)
 
 
-class ServiceForm(VersionedFormMixin, forms.ModelForm):
+class ServiceForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm):
     website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    translated_field = "eligibility"
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = self.instance.translations if self.instance.pk else {}
+        self.add_translation_fields(organisation, existing, textarea=True)
+
+    def clean(self):
+        data = super().clean()
+        data["translations"] = self.translations()
+        return data
 
     class Meta:
         model = Service

@@ -31,6 +31,7 @@ from engage.directory.models import (
     Service,
 )
 from engage.lib.concurrency import ConcurrentEditError, save_versioned
+from engage.lib.translations import clean_translations
 from engage.sharing import services as sharing
 from engage.sharing.models import Purpose, Recipient
 
@@ -58,6 +59,7 @@ SERVICE_FIELDS = (
     "website",
     "languages",
     "eligibility",
+    "translations",
     "serves_without_status",
     "shared",
     "active",
@@ -169,6 +171,8 @@ def save_service(
         recipient.active = data.get("active", True)
         recipient.save(update_fields=["active"])
     values = {field: data[field] for field in SERVICE_FIELDS if field in data}
+    if "translations" in values:
+        values["translations"] = clean_translations(values["translations"])
     values["name"] = name
     if service is None:
         service = Service.objects.create(organisation=organisation, recipient=recipient, **values)

@@ -108,7 +108,9 @@ def service_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 def _service_form(request: HttpRequest, service: Service | None) -> HttpResponse:
-    form = ServiceForm(request.POST or None, instance=service)
+    form = ServiceForm(
+        request.POST or None, instance=service, organisation=request.user.organisation
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.save_service(
