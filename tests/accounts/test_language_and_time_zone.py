@@ -188,3 +188,31 @@ class TestOrganisationTimeZone:
             UserLocaleMiddleware(view)(request)
         assert seen == ["Europe/Sofia", "America/Montevideo"]
         assert timezone.get_current_timezone_name() == "America/Montevideo"  # none left over
+
+
+class TestDocuments:
+    def test_the_coordinators_report_pdf_is_in_their_language_and_states_its_time_zone(
+        self, as_user, nadia, settings
+    ):
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        settings.TIME_ZONE = "Europe/Brussels"
+        services.set_language(nadia, "pl")
+        options = {"start": "2024-01", "end": "2024-06", "source": "imported"}
+        pdf = as_user(nadia).post(
+            "/mel/report/", {**options, "disclosure": "public", "format": "pdf"}
+        )
+        assert pdf["Content-Type"] == "application/pdf"
+        text = " ".join(
+            " ".join((page.extract_text() or "").split())
+            for page in PdfReader(BytesIO(pdf.content)).pages
+        )
+        with translation.override("pl"):
+            title = translation.gettext("Network indicators")
+            zone = translation.gettext("Dates and times are in the %(zone)s time zone.") % {
+                "zone": "Europe/Brussels"
+            }
+        assert title != "Network indicators" and title in text
+        assert zone in text
