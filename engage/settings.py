@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from engage.lib.env import env_bool, env_int, env_list
-from engage.lib.private_files import private_file, private_folder
+from engage.lib.private_files import private_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent
@@ -167,8 +167,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # only and the file 0600 (SQLite gives its -wal and -shm files the database's mode).
     _SQLITE_FILE = str(DATABASES["default"]["NAME"])
     if _SQLITE_FILE != ":memory:" and not _SQLITE_FILE.startswith("file:"):
+        # The file itself is made 0600 when the first connection opens it (ops.apps), not
+        # here: loading the settings (a refused `engage serve`, `engage --help`) creates nothing.
         private_folder(Path(_SQLITE_FILE).parent)
-        private_file(Path(_SQLITE_FILE))
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
