@@ -14,7 +14,8 @@ def get_client_for_user(user: User, pk: UUID) -> tuple[Person, Case]:
     """Return the client `pk` with their latest case the user works on, or 404.
 
     Only the people working on the case see a client's identity (the web's identity page is
-    theirs alone); an organisation admin gets 404, as there.
+    theirs alone); an organisation admin gets 404, as there. Like the doors of `cases.access`,
+    it records the read of the case (R21): a correction answers with the whole identity too.
     """
     if user.role not in CASE_WORKERS:
         raise Http404
@@ -27,6 +28,7 @@ def get_client_for_user(user: User, pk: UUID) -> tuple[Person, Case]:
     )
     if case is None:
         raise Http404
+    record_read(user, case)
     return case.person, case
 
 

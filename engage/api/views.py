@@ -242,8 +242,7 @@ class ClientView(EngageAPIView):
     versioned = ("PATCH",)
 
     def get(self, request, pk: UUID):
-        person, case = get_client_for_user(request.user, pk)
-        record_case_read(request, case)
+        person, _case = get_client_for_user(request.user, pk)
         return _versioned(s.ClientSerializer(person).data, person.version)
 
     def patch(self, request, pk: UUID):

@@ -295,3 +295,20 @@ def test_it_refuses_to_give_a_case_to_someone_who_cannot_work_on_it(
         },
     )
     assert response.status_code == 400 and "case_manager" in response.json()["error"]["fields"]
+
+
+def test_it_records_a_read_when_a_correction_answers_with_the_whole_identity(
+    api, active_case, alice
+):
+    """Issue 10 #4, red team: a PATCH of one field answers with the client's whole identity
+    (name, document number, address): that response is a read of the case too."""
+    client = api(alice)
+    url = f"/api/v1/clients/{active_case.person_id}/"
+    etag = client.get(url)["ETag"]
+    reads = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, object_id=active_case.pk)
+    before = reads.count()
+    response = client.patch(url, {"phone": "+359 88 123 4567"}, headers={"If-Match": etag})
+    assert response.status_code == 200, response.content
+    assert response.json()["given_name"] == active_case.person.given_name
+    assert reads.count() == before + 1
+    assert reads.order_by("-at").first().actor_id == alice.pk
