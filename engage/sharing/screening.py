@@ -108,6 +108,16 @@ _CONFUSABLES = str.maketrans(
 )
 
 
+# Digits and signs written for letters ("Pol1ce", "Off!ce", "Po|ice"): the name is read once
+# with each of these maps too, since a 1 or a | stands for an i as often as for an l.
+_LETTER_SIGNS = (
+    str.maketrans({"1": "i", "!": "i", "|": "i", "3": "e", "4": "a", "@": "a", "5": "s"}),
+    str.maketrans({"$": "s", "7": "t", "1": "i", "|": "i"}),
+    str.maketrans({"1": "l", "!": "l", "|": "l"}),
+    str.maketrans({"1": "i", "!": "i", "|": "l"}),
+)
+
+
 def normalise(text: str) -> str:
     """Lower case, accents off, look-alike letters mapped, anything else a single space."""
     text = unicodedata.normalize("NFKD", text.casefold())
@@ -128,19 +138,20 @@ def match(name: str, terms) -> str:
     """The first term found in `name`, or "".
 
     Whole words, and also with spaces and punctuation left out for longer terms, so that
-    "Immigration-Office" or "I.m.m.igration office" are found; a false alarm only asks for a
-    second look.
+    "Immigration-Office" or "I.m.m.igration office" are found, and with digits and signs read
+    as the letters they stand for ("Pol1ce"); a false alarm only asks for a second look.
     """
-    words = f" {normalise(name)} "
-    squeezed = words.replace(" ", "")
+    readings = {normalise(name)} | {normalise(name.translate(signs)) for signs in _LETTER_SIGNS}
+    spaced = [f" {reading} " for reading in readings]
+    squeezed = [reading.replace(" ", "") for reading in readings]
     for term in terms:
         norm = normalise(term)
         if not norm:
             continue
-        if f" {norm} " in words:
+        if any(f" {norm} " in words for words in spaced):
             return term
         compact = norm.replace(" ", "")
-        if len(compact) >= 6 and compact in squeezed:
+        if len(compact) >= 6 and any(compact in letters for letters in squeezed):
             return term
     return ""
 

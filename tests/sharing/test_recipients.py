@@ -125,6 +125,16 @@ class TestScreening:
         recipient = Recipient.objects.create(organisation=organisation, name=name, type="health")
         assert screening.held(recipient), name
 
+    @pytest.mark.parametrize(
+        "name",
+        ["Immigration Off1ce", "Pol1ce desk", "Pol!ce desk", "B0rder Guard", "Imm1grat10n 0ffice",
+         "Bundespol|zei", "Home 0ff1ce liaison", "Pol|ce"],
+    )  # fmt: skip
+    def test_it_sees_through_digits_and_signs_written_for_letters(self, organisation, name):
+        """Red team (issue 10 #2): a 1 or a ! written for an i got a name past the screening."""
+        recipient = Recipient.objects.create(organisation=organisation, name=name, type="health")
+        assert screening.held(recipient), name
+
     def test_it_does_not_hold_ordinary_services(self, organisation):
         for name in ("Sofia legal aid clinic", "Policlinic Nord", "Migration office", "Shelter"):
             recipient = Recipient.objects.create(
