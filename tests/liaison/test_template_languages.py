@@ -12,7 +12,9 @@ from engage.liaison.models import LetterTemplate
 pytestmark = pytest.mark.django_db
 
 ENGLISH = "Dear colleagues,\n{{ client_name }} is supported by {{ organisation }}.\n{{ today }}"
-BULGARIAN = "Уважаеми колеги,\n{{ client_name }} получава подкрепа от {{ organisation }}.\n{{ today }}"
+BULGARIAN = (
+    "Уважаеми колеги,\n{{ client_name }} получава подкрепа от {{ organisation }}.\n{{ today }}"
+)
 
 
 def _form(**overrides):
