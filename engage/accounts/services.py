@@ -168,9 +168,11 @@ def update_user(
 
 @transaction.atomic
 def deactivate_user(user: User, *, by: User) -> int:
-    """Stop `user` from signing in and end their open sessions at once.
+    """Stop `user` from signing in and end their open sessions and API tokens at once.
 
-    Return how many sessions were ended.
+    The tokens are revoked, not only refused while the account is inactive, so that
+    reactivating someone (after a stolen laptop, say) brings none back. Return how many
+    sessions were ended.
     """
     if user == by:
         raise ValidationError(_("You cannot deactivate your own account."))
@@ -179,6 +181,10 @@ def deactivate_user(user: User, *, by: User) -> int:
     user.is_active = False
     detail = f"is_active:{_audit_value(was_active)}>no"
     record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=detail)
+    tokens = list(user.api_tokens.filter(revoked_at__isnull=True))
+    user.api_tokens.filter(pk__in=[token.pk for token in tokens]).update(revoked_at=timezone.now())
+    for token in tokens:
+        record(by, AuditEvent.Action.PERMISSION_CHANGE, token, detail="api_token_revoked")
     return end_sessions(user)
 
 

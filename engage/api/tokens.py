@@ -98,12 +98,12 @@ def user_for_token(
     now = timezone.now()
     if pat is None:
         reason = "unknown"
+    elif not pat.user.is_active:
+        reason = "inactive_user"  # first: deactivation also revokes the owner's tokens
     elif pat.revoked_at is not None:
         reason = "revoked"
     elif pat.expires_at <= now:
         reason = "expired"
-    elif not pat.user.is_active:
-        reason = "inactive_user"
     elif pat.ended_by_password_change:
         reason = "password_changed"
     else:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from engage.accounts.factories import PASSWORD
 from engage.accounts.permissions import AUTHENTICATED_AT
-from engage.accounts.services import deactivate_user
+from engage.accounts.services import deactivate_user, reactivate_user
 from engage.api.models import PersonalAccessToken
 from engage.api.tokens import digest
 from engage.audit.models import AuditEvent
@@ -161,3 +161,17 @@ def test_it_ends_tokens_whatever_path_changed_the_password(alice):
     alice.set_password("set by an admin or a command")  # a reset, a temporary password
     alice.save()
     _refused(secret, "password_changed")
+
+
+def test_a_token_stays_ended_when_its_deactivated_owner_comes_back(alice, ada):
+    """Red team (issue 10 #18): deactivating someone (a stolen laptop) only paused their tokens;
+    reactivating them brought the thief's token back. Deactivation ends them, as sessions."""
+    secret = make_token(alice)
+    deactivate_user(alice, by=ada)
+    _refused(secret, "inactive_user")
+    reactivate_user(alice, by=ada)
+    _refused(secret, "revoked")
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.PERMISSION_CHANGE, detail="api_token_revoked"
+    )
+    assert (event.actor_id, event.object_id) == (ada.pk, PersonalAccessToken.objects.get().pk)
