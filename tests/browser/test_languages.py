@@ -145,9 +145,15 @@ def test_the_main_pages_speak_each_language_and_fit_a_phone(
             case.get_absolute_url(),
             f"/cases/{case.pk}/contacts/new/",
             f"/cases/plans/{plan.pk}/",
+            # The rest of the journey, from referral to closure.
+            "/cases/new/",
+            f"/cases/{case.pk}/identity/",
+            f"/cases/{case.pk}/assessments/new/",
+            f"/cases/{case.pk}/outcome/",
+            f"/cases/{case.pk}/close/",
         ],
-        bob: ["/mel/pilot/"],  # the pilot's report
-        nadia: ["/mel/network/"],  # the coordinator's
+        bob: ["/mel/pilot/", "/cases/approvals/"],  # the pilot's figures, the approvals
+        nadia: ["/mel/network/", "/mel/report/"],  # the coordinator's dashboard and report
     }
     problems = []
     for language in LANGUAGES:
