@@ -52,6 +52,17 @@ def validate_plausible(value) -> None:
         )
 
 
+def validate_plausible_month(value: str) -> None:
+    """A month typed as `YYYY-MM` (reports, dashboards, evaluation cycles) is a date too:
+    refuse one outside `validate_plausible`'s bounds (year 1 or 9999 was computed month by
+    month). The format itself is the caller's to check."""
+    try:
+        day = datetime.date(int(value[:4]), int(value[5:7]), 1)
+    except ValueError:
+        day = datetime.date.min
+    validate_plausible(day)
+
+
 def validate_not_future(value) -> None:
     validate_plausible(value)
     day = _as_date(value)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.lib import dates
 from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.mel import indicators, services
 from engage.mel.disclosure import LEVELS
@@ -55,6 +56,11 @@ def define_cycle(*, by: User, data: dict) -> EvaluationCycle:
     for name in months:
         if not MONTH.match(str(data.get(name, ""))):
             errors.setdefault(name, []).append(_("Enter a month as YYYY-MM."))
+            continue
+        try:
+            dates.validate_plausible_month(data[name])  # not year 1 or 9999 (issue 10, 17)
+        except ValidationError as error:
+            errors.setdefault(name, []).extend(error.messages)
     if not str(data.get("name", "")).strip():
         errors["name"] = [_("Give the cycle a name.")]
     if not errors:

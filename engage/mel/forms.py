@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Role, User
+from engage.lib import dates
 from engage.mel import services
 from engage.mel.submission import MONTH
 
@@ -27,6 +28,8 @@ def _clean_month(value: str) -> str:
     value = (value or "").strip()
     if value and not MONTH.match(value):
         raise forms.ValidationError(_("Enter a month as YYYY-MM, for example 2024-06."))
+    if value:
+        dates.validate_plausible_month(value)
     return value
 
 

@@ -339,7 +339,8 @@ def report(
         "baseline": {"start": baseline[0], "end": baseline[1]} if baseline else None,
         "has_data": bool(cohort),
         "coverage": {
-            "rows": len(rows),
+            # A count about people like the others: perturbed and masked below `exact`.
+            "rows": disclosure.perturbed_count(len(rows), _rows_key(rows, keys), level),
             # The cohort and the rows with two assessments as BEN-03 and CAP-04 show them.
             "cohort": by_id["BEN-03"]["numerator"],
             "with_two_assessments": by_id["CAP-04"]["numerator"],
@@ -353,6 +354,13 @@ def report(
             ]
         },
     }
+
+
+def _rows_key(rows: list[dict[str, str]], keys) -> int | None:
+    """The cell key of every row of the report (record keys plus the population's)."""
+    if keys is None:
+        return None
+    return sum(keys.record(row) for row in rows) + sum(keys.populations(rows).values())
 
 
 # Reports as files: the same bytes for `engage mel_report` and the web.

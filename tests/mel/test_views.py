@@ -53,6 +53,12 @@ def _submission_zip(tmp_path, pilot: str, period_end: str, rows: list[dict]) -> 
     return _zip({name: (folder / name).read_bytes() for name in ("cases.csv", "manifest.json")})
 
 
+def _near(shown, true: int) -> bool:
+    """A count of enrollments as shown at `network` level: perturbed (at most 2 off), then
+    masked when it lands in 1-4."""
+    return shown == "<5" or (isinstance(shown, int) and abs(shown - true) <= 2)
+
+
 def _upload(data: bytes, name="submission.zip") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/zip")
 
@@ -373,7 +379,7 @@ class TestReport:
         )  # fmt: skip
         result = json.loads(response.content)
         assert result["scope"] == {"pilots": ["BG-CLA"]}
-        assert result["coverage"]["rows"] == 2  # his two live cases, not the 30 imported rows
+        assert _near(result["coverage"]["rows"], 2)  # his two live cases, not the 30 imported
         assert response.content == _command_report(
             tmp_path, "json", start="2024-01", end=THIS_MONTH, pilots=["BG-CLA"], source="live",
             disclosure="network",
@@ -462,7 +468,7 @@ class TestNetworkDashboard:
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(reverse("mel:network"), {"end": "2024-06"})
             # BG-P0's second submission replaces its first.
-            assert response.context["report"]["coverage"]["rows"] == pilots * (4 + 10 * pilots)
+            assert _near(response.context["report"]["coverage"]["rows"], pilots * (4 + 10 * pilots))
             counts.append(len(queries))
         assert counts[0] == counts[1]
 
@@ -480,7 +486,7 @@ class TestPilotDashboard:
                 baseline=services.indicators.baseline_before(start, THIS_MONTH),
             )  # fmt: skip
             assert response.context["report"] == expected
-            assert response.context["report"]["coverage"]["rows"] == 2  # not the imported rows
+            assert _near(response.context["report"]["coverage"]["rows"], 2)  # not the imported
             assert response.context["report"]["disclosure"] == "network"
 
     def test_pilot_staff_cannot_choose_exact_figures(self, as_user, bob, live_cases):
@@ -506,7 +512,7 @@ class TestPilotDashboard:
                 to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(reverse("mel:pilot"))
-            assert response.context["report"]["coverage"]["rows"] == (1 if more == 1 else 4)
+            assert _near(response.context["report"]["coverage"]["rows"], 1 if more == 1 else 4)
             counts.append(len(queries))
         assert counts[0] == counts[1]
 
