@@ -214,8 +214,12 @@ def end_sessions(user: User) -> int:
 
 
 @transaction.atomic
-def save_team(team: Team, *, expected_version: int | None = None) -> Team:
-    """Create `team` or save its name and supervisor, refusing a leader from elsewhere."""
+def save_team(team: Team, *, expected_version: int | None = None, by: User | None = None) -> Team:
+    """Create `team` or save its name and supervisor, refusing a leader from elsewhere.
+
+    The leader sees every case of the team, so a new leader is a permission change, logged
+    from whom to whom (compared with the row as stored: the form has already changed `team`).
+    """
     if team.leader is not None and (
         team.leader.organisation_id != team.organisation_id or team.leader.role != Role.SUPERVISOR
     ):
@@ -223,10 +227,17 @@ def save_team(team: Team, *, expected_version: int | None = None) -> Team:
             {"leader": _("The team's leader must be a supervisor of your organisation.")}
         )
     team.full_clean()
-    if team._state.adding:
+    adding = team._state.adding
+    before = None if adding else Team.objects.values_list("leader_id", flat=True).get(pk=team.pk)
+    if adding:
         team.save()
     else:
         save_versioned(team, expected_version=expected_version, fields=["name", "leader"])
+    if before != team.leader_id:
+        detail = f"leader:{_audit_value(before)}>{_audit_value(team.leader_id)}"
+        record(by, AuditEvent.Action.PERMISSION_CHANGE, team, detail=detail)
+    else:
+        record(by, AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE, team)
     return team
 
 

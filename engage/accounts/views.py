@@ -290,7 +290,9 @@ def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
     form = TeamForm(request.POST or None, instance=team, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_team(form.instance, expected_version=form.cleaned_data.get("version"))
+            services.save_team(
+                form.instance, expected_version=form.cleaned_data.get("version"), by=request.user
+            )
         except ConcurrentEditError:
             form.add_conflict_error()
         except ValidationError as error:

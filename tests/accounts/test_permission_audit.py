@@ -93,3 +93,22 @@ def test_it_logs_deactivation_and_reactivation_from_what_to_what(alice, ada):
     services.deactivate_user(alice, by=ada)
     services.reactivate_user(alice, by=ada)
     assert sorted(_permission_changes()) == ["is_active:no>yes", "is_active:yes>no"]
+
+
+def test_it_logs_a_new_team_leader_who_now_sees_the_teams_cases(admin_client, team, bob):
+    """Red team (issue 10 #13): a team's leader sees every case of the team, yet giving the
+    team another leader left no entry at all in the audit log."""
+    from engage.accounts.factories import UserFactory
+
+    other = UserFactory(organisation=team.organisation, role=Role.SUPERVISOR)
+    response = admin_client.post(
+        f"/accounts/teams/{team.pk}/",
+        {"name": team.name, "leader": other.pk, "version": team.version},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PERMISSION_CHANGE)
+    assert (event.object_id, event.detail) == (team.pk, f"leader:{bob.pk}>{other.pk}")
+    # A new team is logged with its leader too; a change of name alone is a plain update.
+    response = admin_client.post("/accounts/teams/new/", {"name": "Plovdiv", "leader": bob.pk})
+    assert response.status_code == 302
+    assert f"leader:->{bob.pk}" in _permission_changes()
