@@ -274,6 +274,20 @@ def set_language(user: User, language: str, *, request=None) -> None:
     record(user, AuditEvent.Action.UPDATE, user, detail="language", request=request)
 
 
+def step_up_session_exhausted(user: User, *, request) -> None:
+    """Record that a session spent its wrong passwords at the step-up page from several
+    addresses (django-axes counts per address), so it is ended like a lockout."""
+    record(
+        None,
+        AuditEvent.Action.LOCKOUT,
+        user,
+        detail="step_up",
+        request=request,
+        high_severity=True,
+        organisation_id=user.organisation_id,
+    )
+
+
 def stepped_up(user: User, *, request) -> None:
     """Record that `user` typed their password again (step-up, R20), and forget their failed
     attempts from this address, as a successful sign-in does (AXES_RESET_ON_SUCCESS)."""

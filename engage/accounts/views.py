@@ -326,6 +326,9 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
     )
 
 
+STEP_UP_FAILURES = "engage_step_up_failures"
+
+
 @sensitive_post_parameters("password")
 @role_required(*ANY_STAFF)
 def confirm_password(request: HttpRequest) -> HttpResponse:
@@ -336,10 +339,18 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
     form = ConfirmPasswordForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST":
         if form.is_valid():
+            request.session.pop(STEP_UP_FAILURES, None)
             services.stepped_up(request.user, request=request)
             mark_authenticated(request)
             return redirect(target)
-        if getattr(request, "axes_locked_out", False):
+        # django-axes counts per person and address; the session counts its own failures too,
+        # so that moving to a new address every few guesses does not keep it alive.
+        failures = request.session.get(STEP_UP_FAILURES, 0) + 1
+        request.session[STEP_UP_FAILURES] = failures
+        locked_out = getattr(request, "axes_locked_out", False)
+        if locked_out or failures >= settings.AXES_FAILURE_LIMIT:
+            if not locked_out:
+                services.step_up_session_exhausted(request.user, request=request)
             # Five wrong passwords: whoever holds this session does not know the password.
             # The session ends, and django-axes answers with its lockout page (429).
             logout(request)

@@ -105,6 +105,24 @@ class TestGuessingAtTheStepUpPage:
         response = Client(REMOTE_ADDR="198.51.100.23").post("/accounts/login/", sign_in)
         assert response.status_code == 429
 
+    def test_a_thief_changing_address_still_loses_the_session_after_five_wrong_passwords(
+        self, alice
+    ):
+        """Red team (issue 10 #12): django-axes counts per person and address, so a stolen
+        session that moved to a new address every four guesses was never ended."""
+        client = _stale(alice)
+        statuses = []
+        for n in range(8):
+            address = f"198.51.100.{n // 4 + 1}"  # four guesses from each address
+            response = client.post(CONFIRM, {"password": f"guess {n}"}, REMOTE_ADDR=address)
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                break
+        assert statuses == [200] * 4 + [429]
+        assert client.get("/").url.startswith("/accounts/login/")
+        ended = AuditEvent.objects.get(action=AuditEvent.Action.LOCKOUT)
+        assert ended.high_severity and ended.detail == "step_up"
+
     def test_it_audits_a_step_up_and_forgets_earlier_mistakes(self, alice):
         client = _stale(alice)
         for n in range(4):
