@@ -40,6 +40,16 @@ def private_file(path: Path) -> None:
     _tighten(path, FILE_MODE)
 
 
+def tighten_file(path: Path) -> None:
+    """Make an existing file readable and writable by its owner only, without opening it.
+
+    For a file another library has open, SQLite's database above all: closing any descriptor
+    of a file drops every POSIX lock this process holds on it, and another process would then
+    take the database for unused and delete its -wal and -shm files under our connections
+    ("disk I/O error", lost writes)."""
+    _tighten(Path(path), FILE_MODE)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` (replacing its content), readable by its owner only."""
     path = Path(path)

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
-from engage.lib.private_files import private_file
+from engage.lib.private_files import tighten_file
 
 
 def _private_sqlite_file(sender, connection, **kwargs) -> None:
@@ -14,7 +14,8 @@ def _private_sqlite_file(sender, connection, **kwargs) -> None:
     name = str(connection.settings_dict["NAME"])
     if name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
         return
-    private_file(Path(name))
+    # SQLite has made the file by now; opening and closing it here would drop SQLite's locks.
+    tighten_file(Path(name))
 
 
 class OpsConfig(AppConfig):

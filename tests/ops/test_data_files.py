@@ -106,3 +106,31 @@ def test_it_refuses_a_key_file_others_can_read(development_keys):
     development_keys.chmod(0o644)  # planted, or copied carelessly
     with pytest.raises(ImproperlyConfigured, match="readable by you only"):
         crypto.encrypt("x")
+
+
+def test_it_keeps_sqlite_s_locks_when_a_connection_opens(tmp_path):
+    """Making the database private must not open and close its file: that drops the POSIX
+    locks of the connections already open, and another process (a command run beside the
+    server) then deletes the -wal and -shm files under them ("disk I/O error")."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    from engage.ops.apps import _private_sqlite_file
+
+    database = tmp_path / "engage.sqlite3"
+    ours = sqlite3.connect(database)
+    ours.execute("PRAGMA journal_mode=WAL")
+    ours.execute("CREATE TABLE t (x)")
+    ours.commit()
+    ours.execute("SELECT * FROM t").fetchall()
+    database.chmod(0o644)
+    # Another connection of this process opens: the signal handler runs.
+    opened = SimpleNamespace(vendor="sqlite", settings_dict={"NAME": str(database)})
+    _private_sqlite_file(sender=None, connection=opened)
+    assert _mode(database) == 0o600
+    other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT * FROM t'); c.close()"
+    subprocess.run([sys.executable, "-c", other, str(database)], check=True, timeout=60)  # noqa: S603
+    assert (tmp_path / "engage.sqlite3-shm").exists(), (
+        "another process took our database for unused"
+    )
+    ours.close()

@@ -10,4 +10,8 @@ document.addEventListener("DOMContentLoaded", () => {
     button.hidden = true;
     select.addEventListener("change", () => form.requestSubmit());
   }
+  // A table wider than a phone scrolls inside itself: keyboard users reach it too.
+  for (const box of document.querySelectorAll(".table, .table-scroll")) {
+    if (box.scrollWidth > box.clientWidth && box.tabIndex < 0) box.tabIndex = 0;
+  }
 });
