@@ -627,6 +627,24 @@ def add_enforcement_body(organisation: Organisation, *, by: User, name: str) -> 
 
 @transaction.atomic
 def remove_enforcement_body(entry: EnforcementBody, *, by: User) -> None:
+    """Take an entry off the organisation's list; refused while it holds a recipient.
+
+    A recipient the entry holds waits for a second person: removing the entry would release
+    it on one admin's word, so a second person confirms or corrects those recipients first.
+    """
+    holding = [
+        recipient.name
+        for recipient in Recipient.objects.filter(organisation_id=entry.organisation_id)
+        if screening.held(recipient) and screening.match(recipient.name, [entry.name])
+    ]
+    if holding:
+        raise ValidationError(
+            _(
+                "These recipients match this entry and wait for a second person: %(names)s. "
+                "Another admin or a supervisor confirms or corrects them first."
+            )
+            % {"names": ", ".join(sorted(holding))}
+        )
     # Removing an entry is how a name would slip through: it is audited as high severity.
     record(
         by,

@@ -336,8 +336,12 @@ def enforcement_bodies(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def enforcement_body_remove(request: HttpRequest, pk: UUID) -> HttpResponse:
     entry = get_object_or_404(EnforcementBody, organisation=request.user.organisation, pk=pk)
-    services.remove_enforcement_body(entry, by=request.user)
-    messages.success(request, _("Removed from the list."))
+    try:
+        services.remove_enforcement_body(entry, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Removed from the list."))
     return redirect("sharing:enforcement_bodies")
 
 

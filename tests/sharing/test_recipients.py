@@ -150,7 +150,9 @@ class TestScreening:
         with pytest.raises(services.SharingRefused):
             _share(case, alice, office)
 
-    def test_the_organisation_adds_its_own_enforcement_bodies(self, as_user, ada, organisation):
+    def test_the_organisation_adds_its_own_enforcement_bodies(
+        self, as_user, ada, bob, organisation
+    ):
         local = Recipient.objects.create(
             organisation=organisation, name="Busmantsi centre", type="housing"
         )
@@ -160,12 +162,32 @@ class TestScreening:
         assert response.status_code == 302
         assert screening.held(local)
         entry = EnforcementBody.objects.get()
+        services.confirm_recipient(local, by=bob, enforcement=False)  # a second person's word
         client.post(f"/sharing/recipients/screening/{entry.pk}/remove/")
         assert not EnforcementBody.objects.exists()
         removal = AuditEvent.objects.get(object_id=entry.pk, detail="removed")
         assert removal.high_severity
         page = client.get("/sharing/recipients/screening/").content.decode()
         assert "border guard" in page  # the built-in words, always there
+
+    def test_one_admin_cannot_release_a_held_recipient_by_taking_its_entry_off_the_list(
+        self, as_user, ada, alice, case, organisation
+    ):
+        """Red team (issue 10 #2): a recipient held by the organisation's own entry waits for a
+        second person, yet the admin who set it could remove the entry and share at once."""
+        client = as_user(ada)
+        client.post("/sharing/recipients/screening/", {"name": "Busmantsi"})
+        camp = services.create_recipient(
+            organisation, by=ada, name="Busmantsi centre", type="housing"
+        )
+        assert screening.held(camp)
+        entry = EnforcementBody.objects.get()
+        response = client.post(f"/sharing/recipients/screening/{entry.pk}/remove/", follow=True)
+        assert EnforcementBody.objects.filter(pk=entry.pk).exists()
+        assert "Busmantsi centre" in response.content.decode()
+        assert screening.held(camp)
+        with pytest.raises(services.SharingRefused):
+            _share(case, alice, camp)
 
 
 class TestKindCorrection:
