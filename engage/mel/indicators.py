@@ -73,6 +73,9 @@ DOMAINS = {
         "unknown",
     ),
 }  # fmt: skip
+# At `network` and `public` level, the keys listed even when empty: every closed value, and the
+# `unknown` city that small cities are merged into (`merge_small_cities`).
+LISTED = {**DOMAINS, "city": ("unknown",)}
 OUTCOME_TYPES = (
     "protection",
     "regularisation",
@@ -184,7 +187,7 @@ def _ratio(
     for dimension in DISAGGREGATIONS:
         groups: dict[str, tuple[list[Row], list[Row]]] = defaultdict(lambda: ([], []))
         if keyed:
-            for key in DOMAINS.get(dimension, ()):
+            for key in LISTED.get(dimension, ()):
                 groups.setdefault(key, ([], []))  # a zero cell
         for row in counted:
             in_numerator, in_denominator = groups[key_of(row, dimension)]
@@ -213,7 +216,7 @@ def _count(
     for dimension in DISAGGREGATIONS:
         groups: dict[str, list[Row]] = defaultdict(list)
         if keyed:
-            for key in DOMAINS.get(dimension, ()):
+            for key in LISTED.get(dimension, ()):
                 groups.setdefault(key, [])  # a zero cell
         for row in hits:
             groups[key_of(row, dimension)].append(row)
@@ -239,10 +242,12 @@ def compute(
     baseline: tuple[str, str] | None = None,
     *,
     keys: RecordKeys | None = None,
+    smallest_city: int = 0,
 ) -> list[Result]:
     """Every indicator of the catalogue for the period [start, end] (months); with `keys`, each
-    count carries its cell's key (see the module's docstring)."""
-    rows = list(rows)
+    count carries its cell's key (see the module's docstring). With `smallest_city`, a city
+    with fewer rows than that is counted as `unknown` (`merge_small_cities`)."""
+    rows = merge_small_cities(list(rows), smallest_city)
     keyed = _Keys(keys, rows) if keys is not None else None
     cohort = [row for row in rows if in_cohort(row, end)]
     results = [
@@ -281,6 +286,22 @@ def compute(
     results.append(_contacts(cohort, keyed))
     results.append(_growth(rows, start, end, baseline, keyed))
     return results
+
+
+def merge_small_cities(rows: list[Row], smallest: int) -> list[Row]:
+    """The rows with every city that fewer than `smallest` rows name (over all the rows given,
+    whatever the period) counted as `unknown`. At `network` and `public` level a city is a
+    breakdown key only once it holds more rows than the level's threshold: a key appearing
+    with one newcomer would name their city, and its cells would be theirs alone."""
+    if smallest <= 1:
+        return rows
+    sizes: dict[str, int] = defaultdict(int)
+    for row in rows:
+        sizes[row["city"]] += 1
+    return [
+        {**row, "city": ""} if row["city"] and sizes[row["city"]] < smallest else row
+        for row in rows
+    ]
 
 
 def _people(cohort: list[Row], keyed: _Keys | None) -> Result:

@@ -324,7 +324,10 @@ def report(
     cell-key method, `disclosure.Perturbation`), so the same rows give the same numbers in every
     report, live or imported alike."""
     keys = disclosure.Perturbation.of_instance() if level != "exact" else None
-    computed = indicators.compute(rows, start, end, baseline, keys=keys)
+    smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
+    computed = indicators.compute(
+        rows, start, end, baseline, keys=keys, smallest_city=smallest_city
+    )
     shown = disclosure.apply([r.as_dict() for r in computed], level)
     by_id = {indicator["id"]: indicator for indicator in shown}
     cohort = [row for row in rows if indicators.in_cohort(row, end)]

@@ -32,3 +32,28 @@ def test_it_does_not_count_a_new_referral_exactly_between_two_monthly_reports():
         newcomer = row(n, referral_month=AFTER, included="false", inclusion_month="")
         moves.add(_report([*before, newcomer], AFTER, "public")["coverage"]["rows"] - may)
     assert moves != {1}
+
+
+def _city_keys(report) -> set[str]:
+    return {
+        cell["key"]
+        for indicator in report["indicators"]
+        for cell in indicator.get("by", {}).get("city", [])
+    }
+
+
+def test_a_newcomers_city_is_not_named_by_a_key_that_appears_with_them():
+    # June adds one person, in a city nobody else is in: May's and June's network reports
+    # must list the same city keys, so the reader cannot tell where the newcomer lives.
+    before = [row(n) for n in range(12)]
+    after = [*before, row(99, city="Smolyan", inclusion_month="2024-06")]
+    for level in ("network", "public"):
+        may, june = _report(before, BEFORE, level), _report(after, AFTER, level)
+        assert _city_keys(may) == _city_keys(june) == {"Sofia", "unknown"}
+    assert "Smolyan" in _city_keys(_report(after, AFTER, "exact"))
+
+
+def test_a_city_is_a_key_once_it_holds_more_rows_than_the_levels_threshold():
+    rows = [row(n) for n in range(12)] + [row(50 + n, city="Varna") for n in range(5)]
+    assert "Varna" in _city_keys(_report(rows, AFTER, "network"))
+    assert "Varna" not in _city_keys(_report(rows, AFTER, "public"))  # 5 rows: under 10
