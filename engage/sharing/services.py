@@ -687,6 +687,27 @@ def decide_request(request: DataRequest, *, by: User, data: dict) -> None:
                 )
             }
         )
+    requester, kind = (
+        data.get("requester", request.requester),
+        data.get("requester_type", request.requester_type),
+    )
+    if (
+        decision != DataRequest.Decision.REFUSED
+        and kind != RecipientType.ENFORCEMENT
+        and by.pk == request.recorded_by_id
+        and screening.match(requester, screening.terms_for(request.organisation_id))
+    ):
+        # Whoever registers the request chooses its kind, as an admin chooses a recipient's:
+        # the name is screened too, and a second person decides a disclosure to a name that
+        # resembles an enforcement body.
+        raise ValidationError(
+            {
+                "decision": _(
+                    "The requester's name resembles an enforcement body: another admin or "
+                    "supervisor than the one who registered the request decides to disclose."
+                )
+            }
+        )
     if data.get("subject_informed") and not data.get("subject_informed_on"):
         raise ValidationError({"subject_informed_on": _("Say when the person was informed.")})
     for name, value in data.items():

@@ -279,6 +279,25 @@ class TestDataRequestRegister:
         listing = client.get("/sharing/requests/").content.decode()
         assert "Regional border police" in listing and case.reference in listing
 
+    def test_an_enforcement_body_entered_as_another_kind_is_not_disclosed_on_one_word(
+        self, as_user, bob, ada
+    ):
+        """Red team (issue 10 #2): the register allows only a refusal to immigration
+        enforcement, but the kind is chosen by whoever registers the request, so the border
+        police entered as an authority was recorded as disclosed at once."""
+        client = as_user(bob)
+        self._request(client, requester="Regional b0rder police", requester_type="authority")
+        entry = DataRequest.objects.get()
+        decision = {"decision": "disclosed", "decided_on": TODAY.isoformat()}
+        response = client.post(f"/sharing/requests/{entry.pk}/", decision)
+        assert "resembles an enforcement body" in response.content.decode()
+        entry.refresh_from_db()
+        assert entry.decision == "pending"
+        # A second person (the admin) may decide it, as for a recipient held by the screening.
+        response = as_user(ada).post(f"/sharing/requests/{entry.pk}/", decision)
+        entry.refresh_from_db()
+        assert response.status_code == 302 and entry.decision == "disclosed"
+
     def test_it_refuses_an_unknown_case_reference(self, as_user, bob):
         response = self._request(as_user(bob), case_reference="ZZZZ-ZZZZ")
         assert "No case of yours has this reference." in response.content.decode()
