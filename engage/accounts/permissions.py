@@ -64,6 +64,12 @@ def step_up_needed(request: HttpRequest, *, then: str | None = None) -> HttpResp
     """
     if recently_authenticated(request):
         return None
+    if request.method == "POST":
+        # A form sent after the last confirmation ran out: ask for the password on a page
+        # that sends the same form again, so nothing typed is lost.
+        from engage.accounts.step_up import carry_form
+
+        return carry_form(request)
     target = reverse("accounts:confirm_password")
     return redirect(f"{target}?{urlencode({'next': then or request.get_full_path()})}")
 

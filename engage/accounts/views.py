@@ -2,7 +2,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -19,7 +18,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from engage.accounts import services
+from engage.accounts import services, step_up
 from engage.accounts.forms import (
     ConfirmPasswordForm,
     OrganisationForm,
@@ -32,7 +31,6 @@ from engage.accounts.forms import (
 from engage.accounts.models import Role, Team, User
 from engage.accounts.permissions import (
     ANY_STAFF,
-    mark_authenticated,
     recent_authentication_required,
     role_required,
 )
@@ -326,9 +324,6 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
     )
 
 
-STEP_UP_FAILURES = "engage_step_up_failures"
-
-
 @sensitive_post_parameters("password")
 @role_required(*ANY_STAFF)
 def confirm_password(request: HttpRequest) -> HttpResponse:
@@ -338,21 +333,8 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
         target = reverse("dashboard:home")
     form = ConfirmPasswordForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST":
+        if (refused := step_up.verify(request, form)) is not None:
+            return refused
         if form.is_valid():
-            request.session.pop(STEP_UP_FAILURES, None)
-            services.stepped_up(request.user, request=request)
-            mark_authenticated(request)
             return redirect(target)
-        # django-axes counts per person and address; the session counts its own failures too,
-        # so that moving to a new address every few guesses does not keep it alive.
-        failures = request.session.get(STEP_UP_FAILURES, 0) + 1
-        request.session[STEP_UP_FAILURES] = failures
-        locked_out = getattr(request, "axes_locked_out", False)
-        if locked_out or failures >= settings.AXES_FAILURE_LIMIT:
-            if not locked_out:
-                services.step_up_session_exhausted(request.user, request=request)
-            # Five wrong passwords: whoever holds this session does not know the password.
-            # The session ends, and django-axes answers with its lockout page (429).
-            logout(request)
-            return HttpResponse(status=429)
     return render(request, "accounts/confirm_password.html", {"form": form, "next": target})

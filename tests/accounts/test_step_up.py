@@ -37,6 +37,17 @@ def _asked_for_password(response, back_to: str) -> bool:
     return response.status_code == 302 and response.url == f"{CONFIRM}?next={back_to}"
 
 
+def _asked_to_send_again(response, url: str) -> bool:
+    """A form sent after the last step-up ran out gets the password prompt, which sends the
+    same form again to `url`: nothing typed is lost."""
+    body = response.content.decode()
+    return (
+        response.status_code == 200
+        and f'action="{url}"' in body
+        and 'name="step_up-password"' in body
+    )
+
+
 class TestPermissionChanges:
     def _edit(self, alice, **changes) -> dict:
         return {
@@ -52,16 +63,34 @@ class TestPermissionChanges:
         client = _stale(ada)
         url = f"/accounts/users/{alice.pk}/"
         assert _asked_for_password(client.get(url), url.replace("/", "%2F"))
-        response = client.post(url, self._edit(alice, role=Role.ORG_ADMIN, team=""))
-        assert response.status_code == 302 and response.url.startswith(CONFIRM)
+        change = self._edit(alice, role=Role.ORG_ADMIN, team="")
+        response = client.post(url, change)
+        assert _asked_to_send_again(response, url)
+        assert 'name="role" value="org_admin"' in response.content.decode()  # carried
         alice.refresh_from_db()
         assert alice.role == Role.CASE_MANAGER
-        # Once the password is typed again, the same change goes through.
-        assert client.post(CONFIRM, {"password": PASSWORD, "next": url}).url == url
-        response = client.post(url, self._edit(alice, role=Role.ORG_ADMIN, team=""))
+        # A wrong password changes nothing and asks again, still carrying the change.
+        response = client.post(url, change | {"step_up-password": "not it"})
+        assert _asked_to_send_again(response, url)
+        assert User.objects.get(pk=alice.pk).role == Role.CASE_MANAGER
+        # With the password, the change the admin had made goes through as sent.
+        response = client.post(url, change | {"step_up-password": PASSWORD})
         assert response.status_code == 302
         alice.refresh_from_db()
         assert alice.role == Role.ORG_ADMIN
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN, detail="step_up").exists()
+
+    def test_a_stolen_session_cannot_post_past_the_carried_prompt(self, ada, alice):
+        client = _stale(ada)
+        url = f"/accounts/users/{alice.pk}/"
+        change = self._edit(alice, role=Role.ORG_ADMIN, team="")
+        statuses = [
+            client.post(url, change | {"step_up-password": f"guess {n}"}).status_code
+            for n in range(5)
+        ]
+        assert statuses == [200] * 4 + [429]
+        assert User.objects.get(pk=alice.pk).role == Role.CASE_MANAGER
+        assert client.get("/").url.startswith("/accounts/login/")
 
     def test_it_asks_for_the_password_before_granting_the_consent_override(self, ada, alice):
         _stale(ada).post(
@@ -79,12 +108,14 @@ class TestPermissionChanges:
             f"/accounts/teams/{team.pk}/",
             "/accounts/teams/new/",
         ):
-            assert client.post(url).url.startswith(f"{CONFIRM}?next="), url
+            assert _asked_to_send_again(client.post(url), url), url
         User.objects.filter(pk=alice.pk).update(is_active=False)
-        response = client.post(f"/accounts/users/{alice.pk}/reactivate/")
-        # A POST-only action comes back to the list it was started from.
-        assert _asked_for_password(response, "%2Faccounts%2Fusers%2F")
+        url = f"/accounts/users/{alice.pk}/reactivate/"
+        assert _asked_to_send_again(client.post(url), url)
         assert not User.objects.get(pk=alice.pk).is_active
+        # A POST-only action goes on once the prompt is sent with the password.
+        client.post(url, {"step_up-password": PASSWORD})
+        assert User.objects.get(pk=alice.pk).is_active
 
 
 class TestGuessingAtTheStepUpPage:
@@ -145,13 +176,13 @@ class TestFiguresAndDownloads:
 
     def test_it_asks_for_the_password_before_the_network_dataset_download(self, ada):
         response = _stale(ada).post("/mel/export/", {"period_end": "2024-12"})
-        assert _asked_for_password(response, "%2Fmel%2Fexport%2F")
+        assert _asked_to_send_again(response, "/mel/export/")
         assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
 
     def test_it_asks_for_the_password_before_exact_figures(self, nadia, organisation):
         client = _stale(nadia)
         response = client.post("/mel/report/", self.REPORT | {"disclosure": "exact"})
-        assert _asked_for_password(response, "%2Fmel%2Freport%2F")
+        assert _asked_to_send_again(response, "/mel/report/")
         assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
         response = client.get("/mel/network/", {"disclosure": "exact"})
         assert _asked_for_password(response, "%2Fmel%2Fnetwork%2F%3Fdisclosure%3Dexact")
