@@ -119,7 +119,8 @@ def test_the_pdf_shows_every_number_of_the_json(level):
         name = str(render.NAMES[indicator["id"]])
         line = f"{indicator['id']} {name} {' '.join(numbers)}"
         assert line in text, line
-    assert f"Disclosure level: {level}" in text
+    # The level by its name for readers, never its code.
+    assert f"Disclosure level: {level.capitalize()}" in text and f"level: {level}." not in text
 
 
 def test_the_charts_draw_the_jsons_values_and_never_a_withheld_one():

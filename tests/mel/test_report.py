@@ -67,7 +67,7 @@ def test_its_pdf_shows_the_numbers_of_the_json(report):
         shown = "withheld" if value is None else str(value)
         assert f"{indicator['id']} " in text
         assert shown in text
-    assert "Disclosure level: network" in text
+    assert "Disclosure level: Network: counts 1 to 4 shown as <5" in text
 
 
 def test_its_xlsx_holds_the_numbers_of_the_json(report):
