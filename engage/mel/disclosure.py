@@ -334,6 +334,11 @@ class Perturbation:
     def record(self, row: dict[str, str]) -> int:
         return self._key("record", row["pilot"], row["case_ref"])
 
+    def of(self, *parts: str) -> int:
+        """A cell key for figures that are not counts of dataset rows (the cost comparison's
+        clients and client-days): the same parts always give the same key."""
+        return self._key("cell", *parts)
+
     def person(self, person_ref: str) -> int:
         return self._key("person", person_ref)
 

@@ -16,6 +16,14 @@ several currencies or in another currency than the detention figure (nothing is 
 with no client-day, or, at `network` and `public` level, when fewer clients than the level's
 minimum denominator make up the client-days (a cost per client-day of a handful of people is
 not evidence, and its base would be a count about people).
+
+At `network` and `public` level the figures about people are perturbed like the indicators'
+counts (the cell-key method, `mel.disclosure`): the number of clients by up to 2, and the
+client-days by up to DAYS_NOISE (a year of one person's stay), each with a key drawn from the
+clients and their days, so the same data always gives the same figures and one person added,
+removed or corrected redraws them. The cost per client-day is worked out from the client-days
+as shown, so it cannot give the exact ones back, and two reports subtracted do not tell one
+person's days in the programme (issue 10 #8).
 """
 
 import datetime
@@ -37,6 +45,22 @@ from engage.network.models import DetentionCost, ProgrammeBudget
 CENT = Decimal("0.01")
 # At exact level a comparison on fewer clients than this is shown, flagged as a small base.
 SMALL_BASE = disclosure.LEVELS["network"].minimum_denominator
+# The most that client-days shown at network or public level differ from the true ones: a year,
+# so that one person's stay in a budget period is lost in the noise.
+DAYS_NOISE = 366
+
+
+def _shown(days: int, clients: set, country: str, level: str) -> tuple[int, object]:
+    """The client-days and the number of clients as published at `level`."""
+    if level == "exact":
+        return days, disclosure.shown_count(len(clients), level)
+    perturbation = disclosure.Perturbation.of_instance()
+    parts = (country, str(days), *sorted(str(case_id) for case_id in clients))
+    offset = perturbation.of("client-days", *parts) % (2 * DAYS_NOISE + 1) - DAYS_NOISE
+    shown_clients = disclosure.perturbed_count(
+        len(clients), perturbation.of("clients", *parts), level
+    )
+    return max(days + offset, 1) if days else 0, shown_clients
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,7 @@ def comparison(
             budget_days, budget_clients = client_days(stays, budget.start, budget.end)
             days += budget_days
             clients |= budget_clients
+        shown_days, shown_clients = _shown(days, clients, country, level)
         cost = detention_cost_for(country, period.last.year)
         currencies = {b.currency for b in budgets}
         total = sum((b.amount for b in budgets), Decimal(0))
@@ -152,13 +177,13 @@ def comparison(
                 ],
                 "budget": _money(total) if len(currencies) == 1 else None,
                 "currency": currencies.pop() if len(currencies) == 1 else None,
-                "client_days": days,
-                "clients": disclosure.shown_count(len(clients), level),
+                "client_days": shown_days,
+                "clients": shown_clients,
                 "cost_per_client_day": None,
             }
         entry["reason"] = _refusal(entry, days, len(clients), shown_level)
         if entry["reason"] in ("", "small_base_exact"):
-            per_day = (total / days).quantize(CENT, rounding=ROUND_HALF_UP)
+            per_day = (total / shown_days).quantize(CENT, rounding=ROUND_HALF_UP)
             entry["programme"]["cost_per_client_day"] = _money(per_day)
             detention = Decimal(entry["detention"]["amount"])
             entry["compared"] = True

@@ -165,3 +165,59 @@ def test_it_refuses_overlapping_budgets_and_a_figure_twice(costed, ada, nadia):
                                                      "amount": Decimal("1"), "currency": "EUR",
                                                      "source": "x"})  # fmt: skip
     assert "year" in refused.value.error_dict
+
+
+@pytest.mark.django_db
+def test_it_perturbs_the_figures_about_people_outside_exact_figures(costed):
+    """Red team (issue 10 #8): at network level the client-days were exact and the cost per
+    client-day printed to the cent gave them back, so two reports either side of one case
+    being removed told that person's days in the programme."""
+    def entry(level):
+        result = costs.comparison(
+            start="2024-01", end="2024-12", pilots=["BG-CLA"], level=level, today=TODAY
+        )
+        return result["countries"][0]
+
+    exact, network = entry("exact"), entry("network")
+    assert exact["programme"]["client_days"] == 1831  # exact stays exact
+    shown = network["programme"]["client_days"]
+    assert abs(shown - 1831) <= costs.DAYS_NOISE
+    # The cost is worked out from the days as shown, never from the true ones.
+    assert network["programme"]["cost_per_client_day"] == str(
+        (Decimal("45810.00") / shown).quantize(Decimal("0.01"))
+    )
+    assert entry("network") == network  # the same data, the same figures
+    assert abs(network["programme"]["clients"] - 12) <= 2
+
+
+@pytest.mark.django_db
+def test_two_reports_either_side_of_a_removed_case_do_not_give_its_days(
+    costed, organisation, alice
+):
+    for _number in range(6):  # six more open all along, so that ten remain after six go
+        _case(organisation, alice, D(2023, 6, 1))
+    from engage.cases.models import Case
+    from engage.lib.scoping import organisation_scope
+
+    def shown_days():
+        result = costs.comparison(
+            start="2024-01", end="2024-12", pilots=["BG-CLA"], level="network", today=TODAY
+        )
+        return result["countries"][0]["programme"]["client_days"]
+
+    before = shown_days()
+    differences = set()
+    # Remove, one at a time, cases whose true days in the period are known (182 each).
+    with organisation_scope(organisation.pk):
+        open_cases = list(
+            Case.objects.filter(closure_date__isnull=True, inclusion_date=D(2023, 6, 1))
+        )
+    for case in open_cases[:6]:
+        with organisation_scope(organisation.pk):
+            Case.objects.filter(pk=case.pk).update(inclusion_date=None)
+        after = shown_days()
+        differences.add(before - after)
+        before = after
+    # Each removal took away exactly 182 client-days; the published differences do not say so.
+    assert differences != {182}
+    assert len(differences) > 1
