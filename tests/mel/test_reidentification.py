@@ -191,6 +191,18 @@ def test_the_preview_shows_the_admin_what_was_suppressed_and_why(as_user, ada, o
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
 
 
+def test_the_preview_offers_no_download_when_every_row_is_withheld(
+    as_user, ada, organisation, alice
+):
+    for _n in range(3):  # three inclusions in the quarter: too few to protect
+        CaseFactory(organisation=organisation, case_manager=alice, inclusion_date=days_ago(100))
+    response = as_user(ada).post(reverse("mel:export"), {"period_end": THIS_MONTH})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "There is nothing to send for this period" in page
+    assert "Download the .zip" not in page
+
+
 # The linkage key
 
 
