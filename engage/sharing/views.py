@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from engage.accounts.models import Role
@@ -103,15 +104,22 @@ def consent_withdraw(request: HttpRequest, pk: UUID) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Consent withdrawn; %(count)s share(s) not handed over yet were cancelled.")
+                ngettext(
+                    "Consent withdrawn; %(count)s share not handed over yet was cancelled.",
+                    "Consent withdrawn; %(count)s shares not handed over yet were cancelled.",
+                    withdrawn.voided,
+                )
                 % {"count": withdrawn.voided},
             )
             if withdrawn.left:
                 messages.warning(
                     request,
-                    _(
-                        "%(count)s share(s) had already been handed over: ask the recipient to "
-                        "delete that data (listed below)."
+                    ngettext(
+                        "%(count)s share had already been handed over: ask the recipient to "
+                        "delete that data (listed below).",
+                        "%(count)s shares had already been handed over: ask the recipients to "
+                        "delete that data (listed below).",
+                        len(withdrawn.left),
                     )
                     % {"count": len(withdrawn.left)},
                 )
