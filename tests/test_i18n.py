@@ -143,3 +143,16 @@ def test_it_switches_the_interface_language(client, alice, language, word):
         expected = word or translation.gettext("Dashboard")
     assert expected not in ("Dashboard", "Sign out")
     assert expected in body
+
+
+@pytest.mark.parametrize(
+    ("language", "day", "month"),
+    [("bg", "29 ноември 2026", "ноември 2026"), ("it", "29 novembre 2026", "novembre 2026"),
+     ("pl", "29 listopada 2026", "listopad 2026"), ("el", "29 Νοεμβρίου 2026", "Νοέμβριος 2026")],
+)  # fmt: skip
+def test_it_writes_month_names_as_the_language_does(language, day, month):
+    import datetime
+
+    with translation.override(language):
+        assert formats.date_format(datetime.date(2026, 11, 29)) == day
+        assert formats.date_format(datetime.date(2026, 11, 1), "YEAR_MONTH_FORMAT") == month
