@@ -152,6 +152,8 @@ def _share(request: HttpRequest, case: Case, form, *, override: bool) -> HttpRes
     except ValidationError as error:
         apply_validation_error(form, error)
         return None
+    # The share is produced once the request's transaction commits: say where it stands now.
+    share.refresh_from_db(fields=["status"])
     messages.success(
         request, _("Share requested: %(status)s.") % {"status": share.get_status_display()}
     )

@@ -186,3 +186,22 @@ def test_a_withdrawal_voids_every_unsent_share_and_reports_those_that_left(
     for share in (queued, prepared):
         share.refresh_from_db()
         assert share.status == Share.Status.CANCELLED and share.content == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_says_the_share_is_ready_once_produced(as_user, alice, case, clinic, consent):
+    from django.contrib.messages import get_messages
+
+    response = as_user(alice).post(
+        f"/sharing/cases/{case.pk}/share/",
+        {
+            "person": case.person_id,
+            "recipient": clinic.pk,
+            "purpose": "referral",
+            "categories": ["identity", "contact"],
+        },
+    )
+    assert response.status_code == 302
+    assert Share.objects.get().status == Share.Status.READY
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert said == ["Share requested: Ready to hand over."]
