@@ -377,3 +377,13 @@ class EligibilityCriterionForm(TranslationsFormMixin, forms.Form):
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_translation_fields(organisation)
+
+
+class CriterionTranslationsForm(TranslationsFormMixin, forms.Form):
+    """The other languages of an existing criterion; its text as written stays as it is."""
+
+    text = forms.CharField(label=_("Criterion"), max_length=300, disabled=True, required=False)
+
+    def __init__(self, *args, organisation, criterion, **kwargs):
+        super().__init__(*args, initial={"text": criterion.text}, **kwargs)
+        self.add_translation_fields(organisation, criterion.translations)

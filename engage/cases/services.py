@@ -625,6 +625,13 @@ def add_criterion(
     return criterion
 
 
+def translate_criterion(criterion: EligibilityCriterion, *, by: User, translations: dict) -> None:
+    """Give a criterion its text in the other languages (the original stays as written)."""
+    criterion.translations = clean_translations(translations)
+    criterion.save(update_fields=["translations"])
+    record(by, AuditEvent.Action.UPDATE, criterion, detail="translations")
+
+
 def toggle_criterion(criterion: EligibilityCriterion, *, by: User) -> None:
     """Take a criterion out of use, or back in (answered checklists keep their text)."""
     criterion.active = not criterion.active

@@ -30,6 +30,7 @@ from engage.cases.forms import (
     CaseSearchForm,
     ClosureForm,
     ContactForm,
+    CriterionTranslationsForm,
     EligibilityCriterionForm,
     FirstMeetingForm,
     GoalForm,
@@ -729,7 +730,8 @@ def reassign(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def eligibility_criteria(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
-    form = EligibilityCriterionForm(request.POST or None, organisation=organisation)
+    adding = request.method == "POST" and not {"toggle", "edit"} & set(request.POST)
+    form = EligibilityCriterionForm(request.POST if adding else None, organisation=organisation)
     if request.method == "POST" and "toggle" in request.POST:
         try:
             pk = UUID(request.POST["toggle"])
@@ -738,7 +740,24 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
         criterion = get_object_or_404(EligibilityCriterion, organisation=organisation, pk=pk)
         services.toggle_criterion(criterion, by=request.user)
         return redirect("cases:eligibility")
-    if request.method == "POST" and form.is_valid():
+    editing, edit_form = None, None
+    if chosen := request.POST.get("edit") or request.GET.get("edit"):
+        try:
+            pk = UUID(chosen)
+        except ValueError:
+            raise Http404 from None
+        editing = get_object_or_404(EligibilityCriterion, organisation=organisation, pk=pk)
+        sent = request.POST if request.method == "POST" else None
+        edit_form = CriterionTranslationsForm(
+            sent, organisation=organisation, criterion=editing, prefix="edit"
+        )
+        if sent is not None and edit_form.is_valid():
+            services.translate_criterion(
+                editing, by=request.user, translations=edit_form.translations()
+            )
+            messages.success(request, _("The criterion's other languages were saved."))
+            return redirect("cases:eligibility")
+    elif adding and form.is_valid():
         services.add_criterion(
             organisation,
             by=request.user,
@@ -748,7 +767,8 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Criterion added."))
         return redirect("cases:eligibility")
     criteria = EligibilityCriterion.objects.filter(organisation=organisation)
-    return render(request, "cases/eligibility.html", {"form": form, "criteria": criteria})
+    context = {"form": form, "criteria": criteria, "editing": editing, "edit_form": edit_form}
+    return render(request, "cases/eligibility.html", context)
 
 
 def dashboard_caseload(user, today):

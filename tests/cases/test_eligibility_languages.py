@@ -26,3 +26,36 @@ def test_the_admin_writes_a_criterion_in_several_languages_and_each_reader_sees_
     admin.post("/i18n/setlang/", {"language": "pl", "next": "/"})
     body = admin.get("/cases/eligibility/").content.decode()
     assert "Lives in Sofia" in body and "Живее в София" not in body
+
+
+def test_the_admin_gives_an_existing_criterion_its_other_languages_later(as_user, ada):
+    from engage.audit.models import AuditEvent
+    from engage.cases import services
+
+    criterion = services.add_criterion(ada.organisation, by=ada, text="Lives in Sofia")
+    admin = as_user(ada)
+    page = admin.get("/cases/eligibility/", {"edit": criterion.pk}).content.decode()
+    assert 'name="edit-text_bg"' in page and "Lives in Sofia" in page
+    response = admin.post(
+        "/cases/eligibility/", {"edit": criterion.pk, "edit-text_bg": "Живее в София"}
+    )
+    assert response.status_code == 302
+    criterion.refresh_from_db()
+    assert (criterion.text, criterion.translations) == ("Lives in Sofia", {"bg": "Живее в София"})
+    assert AuditEvent.objects.filter(object_id=criterion.pk, detail="translations").exists()
+    # Nothing else was added, and the text as written cannot be changed this way.
+    admin.post("/cases/eligibility/", {"edit": criterion.pk, "edit-text": "Anything"})
+    assert EligibilityCriterion.objects.get().text == "Lives in Sofia"
+
+
+def test_no_one_translates_another_organisations_criterion(as_user, ada):
+    from engage.accounts.factories import OrganisationFactory
+
+    other = OrganisationFactory(code="PL-SIP")
+    criterion = EligibilityCriterion.objects.create(organisation=other, text="Foreign")
+    admin = as_user(ada)
+    assert admin.get("/cases/eligibility/", {"edit": criterion.pk}).status_code == 404
+    response = admin.post("/cases/eligibility/", {"edit": criterion.pk, "edit-text_bg": "x"})
+    assert response.status_code == 404
+    assert admin.get("/cases/eligibility/", {"edit": "not-a-uuid"}).status_code == 404
+    assert EligibilityCriterion.objects.get(pk=criterion.pk).translations == {}
