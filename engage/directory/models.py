@@ -25,7 +25,7 @@ from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import organisation_scoped
-from engage.lib.translations import in_language
+from engage.lib.translations import in_language, translations_field
 from engage.sharing.models import Recipient, RecipientType, Share
 
 # A referral made or accepted with no news for this many days needs a follow-up call. The same
@@ -113,13 +113,7 @@ class Service(models.Model):
         help_text=_("Who the service takes, what to bring, how long it takes. No client here."),
     )
     # "Who is eligible" in other languages, {language code: text} (engage/lib/translations.py).
-    translations = models.JSONField(
-        _("translations"),
-        default=dict,
-        blank=True,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        help_text=_("The text in other languages, by language code (engage/lib/translations.py)."),
-    )
+    translations = translations_field()
     serves_without_status = models.BooleanField(
         _("Serves people without a legal status"), default=False
     )

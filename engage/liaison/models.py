@@ -29,7 +29,7 @@ from engage.cases.models import Case
 from engage.documents.models import Document
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
-from engage.lib.translations import in_language
+from engage.lib.translations import in_language, translations_field
 from engage.sharing.models import Category, Recipient, RecipientType, Share
 
 # The kinds of recipient a case manager liaises with about a case. Enforcement is among them
@@ -154,13 +154,7 @@ class LetterTemplate(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.LETTER)
     language = models.CharField(_("language"), max_length=8)
     body = models.TextField(_("text"))
-    translations = models.JSONField(
-        _("translations"),
-        default=dict,
-        blank=True,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        help_text=_("The text in other languages, by language code (engage/lib/translations.py)."),
-    )
+    translations = translations_field()
     active = models.BooleanField(_("in use"), default=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,6 +7,7 @@ viewer's language, and the original when that language has no text.
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,17 @@ def organisation_languages(organisation) -> list[str]:
         organisation.members.exclude(language="").values_list("language", flat=True).distinct()
     )
     return [code for code, _name in settings.LANGUAGES if code in wanted]
+
+
+def translations_field() -> models.JSONField:
+    """The model field that holds a text's other languages, {language code: text}."""
+    return models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        help_text=_("The text in other languages, by language code (engage/lib/translations.py)."),
+    )
 
 
 def in_language(original: str, translations: dict | None, language: str | None = None) -> str:

@@ -10,7 +10,7 @@ from engage.accounts.models import Organisation, User
 from engage.cases.models.case import Case
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
-from engage.lib.translations import in_language
+from engage.lib.translations import in_language, translations_field
 
 
 class Rating(models.TextChoices):
@@ -141,13 +141,7 @@ class EligibilityCriterion(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="eligibility_criteria"
     )
     text = models.CharField(_("criterion"), max_length=300)
-    translations = models.JSONField(
-        _("translations"),
-        default=dict,
-        blank=True,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        help_text=_("The text in other languages, by language code (engage/lib/translations.py)."),
-    )
+    translations = translations_field()
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("in use"), default=True)
 
