@@ -8,6 +8,7 @@ from engage.cases.access import record_case_reads
 from engage.cases.due import Due, caseload, due_choices, due_counts
 from engage.cases.models import Case, Stage
 from engage.cases.services import today
+from engage.sharing import screening
 from engage.sharing.models import DataRequest, RecipientType
 from engage.sharing.network import request_counts
 
@@ -77,6 +78,7 @@ def _supervisor(user: User) -> tuple[str, dict]:
         "target": (organisation.caseload_target_min, organisation.caseload_target_max),
         "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
         "due_labels": dict(due_choices()),
+        "recipients_waiting": len(screening.waiting(user.organisation_id)),
     }
     return "dashboard/supervisor.html", context
 
@@ -98,6 +100,7 @@ def _org_admin(user: User) -> tuple[str, dict]:
         "cities": user.organisation.cities.all(),
         "unassigned": staff.filter(is_active=True, role=Role.CASE_MANAGER, team__isnull=True),
         "stages": _stage_counts(user),
+        "recipients_waiting": len(screening.waiting(user.organisation_id)),
     }
     return "dashboard/org_admin.html", context
 

@@ -174,3 +174,13 @@ def warning(recipient: Recipient, terms=None) -> str:
 
 def held(recipient: Recipient) -> bool:
     return bool(warning(recipient))
+
+
+def waiting(organisation_id) -> list[tuple[Recipient, str]]:
+    """The organisation's recipients that wait for a second person, with why."""
+    terms = terms_for(organisation_id)
+    return [
+        (recipient, reason)
+        for recipient in Recipient.objects.filter(organisation_id=organisation_id)
+        if (reason := warning(recipient, terms))
+    ]

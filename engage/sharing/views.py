@@ -280,13 +280,7 @@ def recipient_kind(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @role_required(*services.SECOND_PERSONS)
 def recipients_to_confirm(request: HttpRequest) -> HttpResponse:
-    organisation_id = request.user.organisation_id
-    terms = screening.terms_for(organisation_id)
-    waiting = [
-        (recipient, warning)
-        for recipient in Recipient.objects.filter(organisation_id=organisation_id)
-        if (warning := screening.warning(recipient, terms))
-    ]
+    waiting = screening.waiting(request.user.organisation_id)
     return render(request, "sharing/recipients_to_confirm.html", {"waiting": waiting})
 
 

@@ -63,3 +63,20 @@ class TestDashboards:
             grow()
         with django_assert_num_queries(len(small)):
             client.get("/")
+
+
+@pytest.mark.django_db
+def test_it_tells_supervisors_and_admins_of_recipients_waiting_for_a_second_person(
+    as_user, ada, bob, organisation
+):
+    from engage.sharing import services
+    from engage.sharing.models import Recipient
+
+    recipient = Recipient.objects.create(organisation=organisation, type="health",
+                                         name="Immigration Office Sofia", set_by=ada)  # fmt: skip
+    for user in (bob, ada):
+        body = as_user(user).get("/").content.decode()
+        assert "1 recipient waits for a second person" in body
+        assert "/sharing/recipients/to-confirm/" in body
+    services.confirm_recipient(recipient, by=bob, enforcement=False)
+    assert "waits for a second person" not in as_user(bob).get("/").content.decode()
