@@ -191,15 +191,16 @@ class TestOrganisationTimeZone:
 
 
 class TestDocuments:
+    @pytest.mark.parametrize("language", ["fr", "nl", "bg", "el", "it", "pl"])
     def test_the_coordinators_report_pdf_is_in_their_language_and_states_its_time_zone(
-        self, as_user, nadia, settings
+        self, as_user, nadia, settings, language
     ):
         from io import BytesIO
 
         from pypdf import PdfReader
 
         settings.TIME_ZONE = "Europe/Brussels"
-        services.set_language(nadia, "pl")
+        services.set_language(nadia, language)
         options = {"start": "2024-01", "end": "2024-06", "source": "imported"}
         pdf = as_user(nadia).post(
             "/mel/report/", {**options, "disclosure": "public", "format": "pdf"}
@@ -209,7 +210,7 @@ class TestDocuments:
             " ".join((page.extract_text() or "").split())
             for page in PdfReader(BytesIO(pdf.content)).pages
         )
-        with translation.override("pl"):
+        with translation.override(language):
             title = translation.gettext("Network indicators")
             zone = translation.gettext("Dates and times are in the %(zone)s time zone.") % {
                 "zone": "Europe/Brussels"
