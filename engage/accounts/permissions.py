@@ -64,9 +64,10 @@ def step_up_needed(request: HttpRequest, *, then: str | None = None) -> HttpResp
     """
     if recently_authenticated(request):
         return None
-    if request.method == "POST":
+    if request.method == "POST" and not request.FILES:
         # A form sent after the last confirmation ran out: ask for the password on a page
-        # that sends the same form again, so nothing typed is lost.
+        # that sends the same form again, so nothing typed is lost. (An uploaded file cannot
+        # be carried in a page; such a form is asked again after the password.)
         from engage.accounts.step_up import carry_form
 
         return carry_form(request)
