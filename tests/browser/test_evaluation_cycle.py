@@ -28,7 +28,7 @@ def test_the_coordinator_runs_an_evaluation_point(page, nadia, tmp_path):
                          ("Mid-term", "2023-02"), ("End of term", "2024-12")):  # fmt: skip
         page.get_by_label(label).fill(value)
     page.get_by_role("button", name="Define the cycle").click()
-    assert "This point comes before the previous one." in page.content()
+    page.get_by_text("This point comes before the previous one.").wait_for()
     page.get_by_label("Mid-term").fill("2024-06")
     page.get_by_role("button", name="Define the cycle").click()
     page.get_by_role("heading", name="Points").wait_for()
@@ -36,7 +36,7 @@ def test_the_coordinator_runs_an_evaluation_point(page, nadia, tmp_path):
 
     page.get_by_role("link", name="Take the snapshot").first.click()
     page.get_by_role("button", name="Take the snapshot").click()
-    assert "This field is required." in page.content()  # the confirmation box
+    page.get_by_text("This field is required.").wait_for()  # the confirmation box
     page.get_by_label("I understand").check()
     _shot(page, "cycle-02-confirm")
     page.get_by_role("button", name="Take the snapshot").click()
@@ -49,6 +49,7 @@ def test_the_coordinator_runs_an_evaluation_point(page, nadia, tmp_path):
     page.get_by_role("button", name="Save").click()
     page.locator(".message.success").wait_for()
     page.get_by_role("link", name="Pilots 2023-2024").click()
+    page.wait_for_url("**/mel/cycles/*/")  # the cycle's page, not the narrative still on screen
     content = page.content()
     assert "Most clients stayed engaged" in content and "BEN-03 Clients ever supported" in content
     _shot(page, "cycle-04-comparison")
