@@ -46,6 +46,8 @@ class CasePlan(models.Model):
 
 
 class Goal(models.Model):
+    """What the client and the case manager agreed to work towards, in one area of life."""
+
     class Area(models.TextChoices):
         MIGRATION = "migration", _("Migration case")
         BASIC_NEEDS = "basic_needs", _("Basic needs")
@@ -78,7 +80,11 @@ class Goal(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
+    # When the goal was achieved or given up; empty while it is in progress.
+    status_date = models.DateField(_("date"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Optimistic locking (lib.concurrency): goals are edited in place while others work on them.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("plan__case__organisation")
 
@@ -90,6 +96,8 @@ class Goal(models.Model):
 
 
 class Action(models.Model):
+    """Who does what towards a goal, by when."""
+
     class Owner(models.TextChoices):
         CLIENT = "client", _("Client")
         CASE_MANAGER = "case_manager", _("Case manager")
@@ -116,6 +124,7 @@ class Action(models.Model):
     )
     completed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("goal__plan__case__organisation")
 
