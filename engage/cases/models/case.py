@@ -1,6 +1,7 @@
 import secrets
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -29,6 +30,8 @@ class Stage(models.TextChoices):
     ACTIVE = "active", _("Active")
     CLOSED = "closed", _("Closed")
 
+
+MAX_CONTACT_INTERVAL_DAYS = 90  # a client not seen for three months is no longer in contact
 
 OPEN_STAGES = (Stage.REFERRED, Stage.SCREENING, Stage.INCLUDED, Stage.ACTIVE)
 IN_PROGRAMME = (Stage.INCLUDED, Stage.ACTIVE)
@@ -174,6 +177,13 @@ class Case(models.Model):
     engagement_level = models.CharField(
         _("engagement"), max_length=16, choices=EngagementLevel.choices, blank=True
     )
+    # Empty: the organisation's interval. Set when one client needs closer or looser contact.
+    contact_interval_days = models.PositiveSmallIntegerField(
+        _("contact interval (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONTACT_INTERVAL_DAYS)],
+    )
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     outcome_permanence = models.CharField(
         _("permanence"), max_length=10, choices=Permanence.choices, blank=True
@@ -219,6 +229,11 @@ class Case(models.Model):
     @property
     def in_programme(self) -> bool:
         return self.stage in IN_PROGRAMME
+
+    @property
+    def contact_interval(self) -> int:
+        """Return the days allowed between contacts: the case's own, else the organisation's."""
+        return self.contact_interval_days or self.organisation.contact_interval_days
 
 
 class EngagementRecord(models.Model):
