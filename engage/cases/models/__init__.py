@@ -4,6 +4,7 @@ A person's identity (`Person`, `Household`) is kept apart from the facts of thei
 can be protected and erased while the de-identified facts stay for the network's statistics.
 """
 
+from engage.cases.models.appointment import Appointment
 from engage.cases.models.case import Case, EngagementLevel, EngagementRecord, Outcome, Stage
 from engage.cases.models.closure import Closure, ClosureReason, DisengagementFactor
 from engage.cases.models.contact import Contact
@@ -20,6 +21,7 @@ from engage.cases.models.process import (
 
 __all__ = [
     "Action",
+    "Appointment",
     "Assessment",
     "Case",
     "CasePlan",
