@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='goal',
             name='status_date',
-            field=models.DateField(blank=True, null=True, verbose_name='date'),
+            field=models.DateField(blank=True, null=True, verbose_name='date achieved or given up'),
         ),
         migrations.AddField(
             model_name='goal',

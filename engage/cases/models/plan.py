@@ -32,6 +32,13 @@ class CasePlan(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # When it was last sent to a supervisor (how long it has waited), and the supervisor's last
+    # review, approval or sending back (a plan sent back is a draft with `reviewed_at` set).
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,7 +88,7 @@ class Goal(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     # When the goal was achieved or given up; empty while it is in progress.
-    status_date = models.DateField(_("date"), null=True, blank=True)
+    status_date = models.DateField(_("date achieved or given up"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Optimistic locking (lib.concurrency): goals are edited in place while others work on them.
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
