@@ -62,6 +62,9 @@ class Closure(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
+    # A closure sent back stays in front of the case manager until they ask again or decide,
+    # with the supervisor, to keep the case open (then this is set).
+    kept_open_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")
