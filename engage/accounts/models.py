@@ -1,3 +1,4 @@
+import datetime
 import re
 import uuid
 import zoneinfo
@@ -11,6 +12,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from engage.lib.dates import local_today
 
 PILOT_CODE_RE = re.compile(r"^(?P<country>[A-Z]{2})-(?P<short>[A-Z0-9]{2,10})$")
 
@@ -36,6 +39,21 @@ def validate_time_zone(value: str) -> None:
 
 def default_time_zone() -> str:
     return settings.TIME_ZONE
+
+
+class LegalBasis(models.TextChoices):
+    """The legal bases for processing personal data (GDPR art. 6; ICRC Handbook, chapter 3).
+
+    Here rather than in `cases` because the organisation, as controller, names its usual one
+    (`Organisation.default_legal_basis`); each case records its own.
+    """
+
+    CONSENT = "consent", _("Consent")
+    VITAL_INTEREST = "vital_interest", _("Vital interest")
+    PUBLIC_INTEREST = "public_interest", _("Important grounds of public interest")
+    LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+    CONTRACT = "contract", _("Performance of a contract")
+    LEGAL_OBLIGATION = "legal_obligation", _("Compliance with a legal obligation")
 
 
 class Organisation(models.Model):
@@ -94,6 +112,16 @@ class Organisation(models.Model):
             "Every date and time in Engage is shown in this zone, for example Europe/Sofia."
         ),
     )
+    default_legal_basis = models.CharField(
+        _("usual legal basis for processing"),
+        max_length=24,
+        choices=LegalBasis.choices,
+        blank=True,
+        help_text=_(
+            "Proposed on every new referral, where another can be chosen. Leave empty to choose "
+            "it each time."
+        ),
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -104,6 +132,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def today(self) -> datetime.date:
+        """Return today's date where the organisation works, whatever zone is active."""
+        return local_today(self.time_zone)
 
     def clean(self) -> None:
         if self.caseload_target_min > self.caseload_target_max:

@@ -12,6 +12,7 @@ adds `validate_plausible` to every form and API date field of the process):
 """
 
 import datetime
+import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
@@ -24,6 +25,18 @@ YEARS_AHEAD = 100
 def latest(today: datetime.date | None = None) -> datetime.date:
     today = today or timezone.localdate()
     return datetime.date(today.year + YEARS_AHEAD, 12, 31)
+
+
+def local_today(time_zone: str) -> datetime.date:
+    """Return today's date in the zone named `time_zone` (the server's zone if it is unknown).
+
+    A form opened at 00:30 in Sofia defaults to Sofia's date, not the server's (UTC: yesterday).
+    """
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.localdate(timezone=timezone.get_default_timezone())
+    return timezone.localdate(timezone=zone)
 
 
 def _as_date(value) -> datetime.date | None:

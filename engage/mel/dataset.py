@@ -17,6 +17,7 @@ from engage.accounts.models import Organisation
 from engage.cases.facts import case_age_band
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
 from engage.cases.models.closure import ClosureReason
+from engage.cases.models.person import NATIONALITY_UNKNOWN
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.crypto import blind_index, normalise
 from engage.lib.scoping import organisation_scope
@@ -86,6 +87,8 @@ def person_ref(person: Person, linkage_key: bytes | None) -> str:
         return ""
     name = normalise(f"{person.given_name} {person.family_name}")
     nationality = person.nationality.code if person.nationality else ""
+    if nationality == NATIONALITY_UNKNOWN:
+        nationality = ""  # "unknown" chosen or nothing given: the same person either way
     identity = "|".join((name, month(person.date_of_birth), person.sex, nationality or ""))
     return hmac.new(linkage_key, identity.encode(), hashlib.sha256).hexdigest()
 

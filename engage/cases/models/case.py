@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from engage.accounts.models import City, Organisation, Role, User
+# LegalBasis lives with the organisation (its usual basis); a case records its own.
+from engage.accounts.models import City, LegalBasis, Organisation, Role, User
 from engage.cases.models.person import Household, Person
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import organisation_scoped
@@ -81,17 +82,6 @@ class Outcome(models.TextChoices):
 class Permanence(models.TextChoices):
     PERMANENT = "permanent", _("Permanent")
     TEMPORARY = "temporary", _("Temporary")
-
-
-class LegalBasis(models.TextChoices):
-    """The legal bases for processing personal data (GDPR art. 6; ICRC Handbook, chapter 3)."""
-
-    CONSENT = "consent", _("Consent")
-    VITAL_INTEREST = "vital_interest", _("Vital interest")
-    PUBLIC_INTEREST = "public_interest", _("Important grounds of public interest")
-    LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
-    CONTRACT = "contract", _("Performance of a contract")
-    LEGAL_OBLIGATION = "legal_obligation", _("Compliance with a legal obligation")
 
 
 DEFAULT_PURPOSE = _("Case management in the community, as an alternative to detention")

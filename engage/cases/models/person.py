@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_countries import Countries
 from django_countries.fields import CountryField
 
 from engage.accounts.models import Organisation
@@ -19,6 +20,25 @@ class Sex(models.TextChoices):
     MALE = "male", _("Male")
     OTHER = "other", _("Other")
     UNKNOWN = "unknown", _("Not known")
+
+
+# Nationality answers that are not a country, with the codes of ICAO Doc 9303 (machine-readable
+# travel documents), which refugee and stateless persons' travel documents already carry.
+STATELESS = "XXA"
+NATIONALITY_UNKNOWN = "XXX"  # "person of unspecified nationality"
+
+
+class Nationalities(Countries):
+    """The countries, and first the two answers that are not one: stateless and unknown.
+
+    Neither is an ISO 3166 country, so the network dataset's `nationality_region` is `unknown`
+    for both (`mel.m49.region_of`), as the dataset spec has it for anything but a country; the
+    linkage key (`mel.dataset.person_ref`) counts "unknown" as not given.
+    """
+
+    override = {STATELESS: _("Stateless"), NATIONALITY_UNKNOWN: _("Unknown")}
+    first = [STATELESS, NATIONALITY_UNKNOWN]
+    first_repeat = False
 
 
 class Household(models.Model):
@@ -64,7 +84,7 @@ class Person(models.Model):
     family_name = EncryptedCharField(_("family name"), max_length=150, blank=True)
     date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    nationality = CountryField(_("nationality"), blank=True)
+    nationality = CountryField(_("nationality"), blank=True, countries=Nationalities)
     phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
     email = EncryptedEmailField(_("email"), blank=True)
     address = EncryptedTextField(_("address"), blank=True)

@@ -133,6 +133,24 @@ class Screening(VulnerabilityFields):
         return f"{self.case} {self.date}"
 
 
+class EstablishedBy(models.TextChoices):
+    """A fact Engage already records that can establish an eligibility criterion.
+
+    The pilot links a criterion to one of these; the inclusion form then shows what the referral
+    and the screening found for it (`cases.eligibility`).
+    """
+
+    DETENTION = "detention", _("In detention, recently released or at risk of it, when referred")
+    NO_LEGAL_STAY = "no_legal_stay", _(
+        "Refused asylum, irregular status or a barrier to return, when referred"
+    )
+    CONSENT = "consent", _("Consent to case management given at the first meeting")
+    DETENTION_RISK = "detention_risk", _("Risk of detention medium or high at screening")
+    VULNERABILITY = "vulnerability", _("A vulnerability identified at screening")
+    INTERVENTION = "intervention", _("Intervention needed medium or high at screening")
+    RETURN_NOT_IMMINENT = "return_not_imminent", _("Return not imminent at screening")
+
+
 class EligibilityCriterion(models.Model):
     """One line of a pilot's own eligibility checklist."""
 
@@ -144,6 +162,16 @@ class EligibilityCriterion(models.Model):
     translations = translations_field()
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("in use"), default=True)
+    established_by = models.CharField(
+        _("established by"),
+        max_length=24,
+        choices=EstablishedBy.choices,
+        blank=True,
+        help_text=_(
+            "A fact already recorded that shows whether the criterion is met; the inclusion form "
+            "then shows what was found. Leave empty for a criterion the team judges."
+        ),
+    )
 
     class Meta:
         ordering = ["position", "text"]
