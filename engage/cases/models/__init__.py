@@ -8,6 +8,7 @@ from engage.cases.models.appointment import Appointment
 from engage.cases.models.case import Case, EngagementLevel, EngagementRecord, Outcome, Stage
 from engage.cases.models.closure import Closure, ClosureReason, DisengagementFactor
 from engage.cases.models.contact import Contact
+from engage.cases.models.duplicate import PossibleDuplicate
 from engage.cases.models.person import Household, Person, SearchToken
 from engage.cases.models.plan import Action, CasePlan, Goal, PlanReview
 from engage.cases.models.process import (
@@ -39,6 +40,7 @@ __all__ = [
     "Outcome",
     "Person",
     "PlanReview",
+    "PossibleDuplicate",
     "ReassessmentRequest",
     "Screening",
     "SearchToken",
