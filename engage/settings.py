@@ -95,8 +95,10 @@ MIDDLEWARE = [
     "engage.audit.reads.ReadAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "engage.accounts.middleware.SessionTimeoutMiddleware",
-    # Deny by default: every view needs a logged-in user unless marked @login_not_required.
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Deny by default: every view needs a logged-in user unless marked @login_not_required
+    # (Django's, answering background requests with 401 and keeping a form sent just after
+    # the session ended: engage/accounts/kept_forms.py).
+    "engage.accounts.middleware.LoginRequiredMiddleware",
     # Every query of personal data inside a request is limited to the user's organisation.
     "engage.lib.scoping.OrganisationScopeMiddleware",
     "engage.accounts.middleware.MFARequiredMiddleware",
@@ -328,6 +330,9 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [
 # Signed out after this many minutes without a request (the absolute limit is
 # SESSION_COOKIE_AGE, 12 hours by default).
 ENGAGE_IDLE_MINUTES = env_int("ENGAGE_IDLE_MINUTES", 30)
+# A form sent just after the session ended waits this long, encrypted in the browser's new
+# session, for the same person to sign in again and send it (engage/accounts/kept_forms.py).
+ENGAGE_KEPT_FORM_MINUTES = env_int("ENGAGE_KEPT_FORM_MINUTES", 30)
 
 # Documents attached to cases: encrypted files outside the web root, with limits.
 ENGAGE_DOCUMENTS_DIR = Path(os.environ.get("ENGAGE_DOCUMENTS_DIR", DATA_DIR / "documents"))

@@ -6,9 +6,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.contrib.auth import middleware as auth_middleware
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -60,6 +61,10 @@ class MFARequiredMiddleware:
 
 STARTED_AT = "engage_started_at"
 LAST_SEEN = "engage_last_seen"
+# The notice offering to stay signed in shows this long before the idle sign-out.
+WARN_SECONDS = 120
+# The page's check of the time left: not activity (see SessionTimeoutMiddleware).
+STATUS_PATH = reverse_lazy("accounts:session_status")
 
 
 class SessionTimeoutMiddleware:
@@ -67,12 +72,20 @@ class SessionTimeoutMiddleware:
 
     Django's session expiry moves forward each time the session is saved, so it cannot give
     both an idle limit and an absolute one; the two moments are kept in the session instead.
+    The page's own check of the time left (`accounts:session_status`) is not activity: only
+    what the person does, or their "Stay signed in", moves the idle limit.
+
+    A request that arrives after a limit goes on signed out, so `LoginRequiredMiddleware`
+    answers it: the sign-in page, a form kept to be sent again, or a 401 to a background
+    request; the new session remembers whose session ended (`kept_forms`).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from engage.accounts import kept_forms
+
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
@@ -80,13 +93,64 @@ class SessionTimeoutMiddleware:
             last = session.get(LAST_SEEN, now)
             idle = now - last > settings.ENGAGE_IDLE_MINUTES * 60
             if idle or now - started > settings.SESSION_COOKIE_AGE:
+                user = request.user
                 logout(request)
+                kept_forms.remember_signed_out(request, user)
                 messages.info(request, _("You were signed out after a while without activity."))
-                login = reverse("accounts:login")
-                return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
-            if now - last > 60 or LAST_SEEN not in session:  # at most one write a minute
-                session[LAST_SEEN] = now
+                return self.get_response(request)
+            if kept_forms.settle(request):
+                messages.warning(request, kept_forms.NOT_YOURS)
+            if request.path != str(STATUS_PATH) and (now - last > 60 or LAST_SEEN not in session):
+                session[LAST_SEEN] = now  # at most one write a minute
         return self.get_response(request)
+
+
+def seconds_left(session) -> int:
+    """Seconds before the session of a signed-in request reaches the idle or absolute limit."""
+    now = time.time()
+    idle_end = session.get(LAST_SEEN, now) + settings.ENGAGE_IDLE_MINUTES * 60
+    absolute_end = session.get(STARTED_AT, now) + settings.SESSION_COOKIE_AGE
+    return max(0, int(min(idle_end, absolute_end) - now))
+
+
+def absolute_limit_first(session) -> bool:
+    """Whether the absolute limit comes before the idle one (staying active will not help)."""
+    now = time.time()
+    idle_end = session.get(LAST_SEEN, now) + settings.ENGAGE_IDLE_MINUTES * 60
+    return session.get(STARTED_AT, now) + settings.SESSION_COOKIE_AGE < idle_end
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's deny-by-default, with an answer each kind of signed-out request can use.
+
+    A background request (htmx, or a script that does not take HTML) gets 401, never the
+    sign-in page to paste into a card: the page's script says the person was signed out and
+    leaves what is typed where it is. A form sent from a browser whose session just ended is
+    kept (`kept_forms`), and the person signs in, both steps, to be offered to send it again.
+    """
+
+    def handle_no_permission(self, request: HttpRequest, view_func) -> HttpResponse:
+        from engage.accounts import kept_forms
+
+        if request.headers.get("HX-Request") == "true" or not request.accepts("text/html"):
+            return JsonResponse({"signed_in": False}, status=401)
+        if request.method == "POST":
+            if kept_forms.keep(request):
+                messages.info(
+                    request,
+                    _(
+                        "You were signed out while sending a form. What you typed is kept for "
+                        "%(minutes)s minutes: sign in again to send it."
+                    )
+                    % {"minutes": settings.ENGAGE_KEPT_FORM_MINUTES},
+                )
+                login = resolve_url(settings.LOGIN_URL)
+                return redirect(f"{login}?{urlencode({'next': reverse('accounts:kept_form')})}")
+            messages.warning(
+                request,
+                _("You are not signed in, so what you sent was not saved. Sign in to go on."),
+            )
+        return super().handle_no_permission(request, view_func)
 
 
 class UserLocaleMiddleware:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from engage.accounts import mfa_views, security_key_views, views
+from engage.accounts import mfa_views, security_key_views, session_views, views
 
 app_name = "accounts"
 
@@ -24,6 +24,9 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("confirm/", views.confirm_password, name="confirm_password"),
+    path("session/", session_views.session_status, name="session_status"),
+    path("session/stay/", session_views.stay_signed_in, name="stay_signed_in"),
+    path("session/kept-form/", session_views.kept_form, name="kept_form"),
     path("two-step/setup/", mfa_views.mfa_setup, name="mfa_setup"),
     path("two-step/verify/", mfa_views.mfa_verify, name="mfa_verify"),
     path("two-step/", mfa_views.mfa_codes, name="mfa_codes"),

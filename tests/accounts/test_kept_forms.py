@@ -1,0 +1,251 @@
+"""No typed work is lost when the session ends (issue 11 #7): a form sent just after the idle
+sign-out is kept for the same person, who signs in again (both steps) and sends it by their
+own click; a background request gets 401, never the sign-in page; checking the time left is
+not activity, only "Stay signed in" is."""
+
+import re
+import time
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from engage.accounts import kept_forms
+from engage.accounts.factories import PASSWORD, UserFactory
+from engage.accounts.middleware import LAST_SEEN
+from engage.cases.factories import CaseFactory, days_ago, to_included
+from engage.cases.models import Assessment
+
+pytestmark = pytest.mark.django_db
+
+KEPT_PAGE = "/accounts/session/kept-form/"
+NOTE = "Worried about the hearing on Friday; sleeps badly since the letter came."
+
+
+@pytest.fixture
+def case(organisation, alice, bob):
+    return to_included(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+
+
+def _assessment(case) -> tuple[str, dict]:
+    return f"/cases/{case.pk}/assessments/new/", {
+        "date": days_ago(0).isoformat(),
+        "trigger": "scheduled",
+        "needs": NOTE,
+        "informed_decisions": "3",
+        "engage_procedures": "2",
+        "wellbeing": "4",
+    }
+
+
+def _signed_in(user, client=None, next_url="") -> Client:
+    client = client or Client()
+    data = {"username": user.username, "password": PASSWORD}
+    if next_url:
+        data["next"] = next_url
+    client.post("/accounts/login/", data)
+    return client
+
+
+def _idle(client, minutes=31):
+    session = client.session
+    session[LAST_SEEN] = time.time() - minutes * 60
+    session.save()
+
+
+def _hidden_fields(page: str) -> list[tuple[str, str]]:
+    form = page[page.index('<form method="post" action="/cases/') :]
+    form = form[: form.index("</form>")]
+    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+
+
+def test_it_keeps_a_form_sent_after_the_idle_limit_until_the_same_person_sends_it(case, alice):
+    client = _signed_in(alice)
+    url, data = _assessment(case)
+    _idle(client)
+
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response.url == f"/accounts/login/?next={KEPT_PAGE.replace('/', '%2F')}"
+    assert not Assessment.objects.exists()
+    page = client.get(response.url).content.decode()
+    assert "What you typed is kept for 30 minutes: sign in again to send it." in page
+    # Kept in the browser's new session, encrypted with the field keys.
+    kept = client.session[kept_forms.KEPT]
+    assert kept["user"] == str(alice.pk) and kept["path"] == url
+    assert NOTE not in str(dict(client.session.items()))
+
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": KEPT_PAGE}
+    )
+    assert response.url == KEPT_PAGE
+    page = client.get(KEPT_PAGE).content.decode()
+    assert "You were signed out while sending this form. Send it now?" in page
+    assert not Assessment.objects.exists()  # nothing is sent before the person says so
+    fields = _hidden_fields(page)
+    names = [name for name, _ in fields]
+    assert names.count("csrfmiddlewaretoken") == 1  # the new session's, not the old one
+    assert ("needs", NOTE) in fields
+
+    response = client.post(url, dict(fields))
+    assert response.status_code == 302 and response.url == case.get_absolute_url()
+    assessment = Assessment.objects.get()
+    assert assessment.needs == NOTE and assessment.recorded_by == alice
+    assert kept_forms.KEPT not in client.session  # sent: forgotten
+    assert "There is no form waiting" in client.get(KEPT_PAGE, follow=True).content.decode()
+
+
+def test_the_kept_form_goes_through_the_second_step(case, alice, settings):
+    settings.ENGAGE_MFA_REQUIRED = True
+    device = TOTPDevice.objects.create(user=alice, name="app", confirmed=True)
+    client = Client()
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    client.post("/accounts/two-step/verify/", {"token": _code(device, -1)})
+    url, data = _assessment(case)
+    _idle(client)
+    assert client.post(url, data).url.endswith("kept-form%2F")
+
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": KEPT_PAGE}
+    )
+    response = client.get(response.url)  # the kept form waits behind the second step
+    assert response.url == f"/accounts/two-step/verify/?next={KEPT_PAGE.replace('/', '%2F')}"
+    response = client.post(
+        "/accounts/two-step/verify/", {"token": _code(device), "next": KEPT_PAGE}
+    )
+    assert response.url == KEPT_PAGE
+    fields = _hidden_fields(client.get(KEPT_PAGE).content.decode())
+    client.post(url, dict(fields))
+    assert Assessment.objects.get().needs == NOTE
+
+
+def _code(device, offset=0) -> str:
+    return f"{totp(device.bin_key, t0=device.t0, step=device.step, drift=offset):06d}"
+
+
+def test_someone_else_signing_in_does_not_get_the_form(case, alice, organisation):
+    UserFactory(username="dora", organisation=organisation)
+    client = _signed_in(alice)
+    url, data = _assessment(case)
+    _idle(client)
+    client.post(url, data)
+
+    client.post("/accounts/login/", {"username": "dora", "password": PASSWORD, "next": KEPT_PAGE})
+    page = client.get(KEPT_PAGE, follow=True).content.decode()
+    assert "belonged to someone else&#x27;s session: it was deleted, not sent." in page
+    assert NOTE not in page
+    assert kept_forms.KEPT not in client.session
+    assert not Assessment.objects.exists()
+    # Nor does the first person find it afterwards.
+    client.post("/accounts/logout/")
+    _signed_in(alice, client)
+    assert "There is no form waiting" in client.get(KEPT_PAGE, follow=True).content.decode()
+
+
+def test_a_planted_post_is_never_kept_nor_saved(case, alice):
+    url, data = _assessment(case)
+    # From another site: the browser sends neither the session nor the CSRF cookie.
+    stranger = Client(enforce_csrf_checks=True)
+    assert stranger.post(url, data).status_code == 403
+    # Into a browser whose session has just ended, still without the page's CSRF token.
+    victim = _signed_in(alice, Client(enforce_csrf_checks=True))
+    _idle(victim)
+    assert victim.post(url, data).status_code == 403
+    assert kept_forms.KEPT not in victim.session
+    # A browser that was never signed in (or signed out on purpose) keeps nothing either.
+    anonymous = Client()
+    response = anonymous.post(url, data, follow=True)
+    assert "You are not signed in, so what you sent was not saved." in response.content.decode()
+    assert kept_forms.KEPT not in anonymous.session
+    assert not Assessment.objects.exists()
+
+
+def test_a_kept_form_is_sent_only_by_the_persons_click_and_can_be_deleted(case, alice):
+    client = _signed_in(alice)
+    url, data = _assessment(case)
+    _idle(client)
+    client.post(url, data)
+    _signed_in(alice, client)
+    for _ in range(2):  # opening the page again sends nothing
+        assert client.get(KEPT_PAGE).status_code == 200
+    assert not Assessment.objects.exists()
+    response = client.post(KEPT_PAGE, follow=True)
+    assert "deleted, not sent" in response.content.decode()
+    assert kept_forms.KEPT not in client.session
+    assert not Assessment.objects.exists()
+
+
+def test_a_kept_form_waits_only_so_long(case, alice, settings):
+    settings.ENGAGE_KEPT_FORM_MINUTES = 5
+    client = _signed_in(alice)
+    url, data = _assessment(case)
+    _idle(client)
+    client.post(url, data)
+    session = client.session
+    session[kept_forms.KEPT] = {**session[kept_forms.KEPT], "at": time.time() - 6 * 60}
+    session.save()
+    _signed_in(alice, client)
+    page = client.get(KEPT_PAGE, follow=True).content.decode()
+    assert "waited more than 5 minutes: it was deleted, not sent." in page
+    assert NOTE not in page
+
+
+def test_it_says_a_chosen_file_could_not_be_kept(case, alice, tmp_path):
+    client = _signed_in(alice)
+    _idle(client)
+    attachment = tmp_path / "letter.pdf"
+    attachment.write_bytes(b"%PDF-1.4 letter")
+    with attachment.open("rb") as file:
+        client.post(f"/documents/cases/{case.pk}/", {"title": "Letter", "file": file})
+    _signed_in(alice, client)
+    page = client.get(KEPT_PAGE).content.decode()
+    assert "A file you had chosen could not be kept" in page
+    assert "letter.pdf" not in page and "PDF-1.4" not in page
+
+
+def test_a_background_request_gets_401_never_the_sign_in_page(case, alice):
+    client = _signed_in(alice)
+    _idle(client)
+    url, data = _assessment(case)
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 401
+    assert "Sign in" not in response.content.decode()
+    assert response.json() == {"signed_in": False}
+    assert kept_forms.KEPT not in client.session  # the page still holds what was typed
+    response = client.get(f"/cases/{case.pk}/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 401
+    response = client.get("/accounts/session/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+    assert client.get("/cases/").status_code == 302  # a page still goes to the sign-in page
+
+
+def test_checking_the_time_left_is_not_activity_but_stay_signed_in_is(alice):
+    client = _signed_in(alice)
+    _idle(client, minutes=28)
+    before = client.session[LAST_SEEN]
+    status = client.get("/accounts/session/", HTTP_ACCEPT="application/json").json()
+    assert status["signed_in"] and status["user"] == str(alice.pk)
+    assert 100 < status["seconds_left"] <= 120 and not status["absolute"]
+    assert client.session[LAST_SEEN] == before
+
+    status = client.post("/accounts/session/stay/", HTTP_ACCEPT="application/json").json()
+    assert status["seconds_left"] > 29 * 60
+    assert client.session[LAST_SEEN] > before + 27 * 60
+
+    _idle(client, minutes=31)  # too late to stay: the click finds the session ended
+    response = client.post("/accounts/session/stay/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+    assert client.get("/").status_code == 302
+
+
+def test_every_signed_in_page_carries_the_notice_with_the_time_left(alice):
+    client = _signed_in(alice)
+    _idle(client, minutes=0.5)  # the server notes activity at most once a minute
+    page = client.get("/").content.decode()
+    left = int(re.search(r'data-seconds-left="(\d+)"', page).group(1))
+    assert 29 * 60 < left <= 29 * 60 + 30
+    assert "Stay signed in" in page and "engage/session.js" in page
+    assert 'id="session-notice" class="session-notice" hidden' in page  # shown by the script
+    login = Client().get("/accounts/login/").content.decode()
+    assert "session-notice" not in login
