@@ -23,6 +23,8 @@ from engage.cases.models import (
     Person,
     Stage,
 )
+from engage.cases.models.case import DEFAULT_PURPOSE
+from engage.cases.models.person import Nationalities
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
 from engage.directory.models import Referral
 from engage.lib.dates import validate_birth_date
@@ -120,10 +122,20 @@ class ClientNameSerializer(serializers.ModelSerializer):
         fields = ["id", "given_name", "family_name"]
 
 
+def nationality_field() -> CountryField:
+    """A country code, or XXA (stateless) or XXX (unknown), as the web form offers."""
+    return CountryField(
+        countries=Nationalities(),
+        allow_blank=True,
+        required=False,
+        help_text="ISO 3166-1 alpha-2 code, or XXA (stateless) or XXX (unknown, ICAO 9303).",
+    )
+
+
 class ClientSerializer(serializers.ModelSerializer):
     """The whole identity, for the people working on the case only."""
 
-    nationality = CountryField(allow_blank=True, required=False)
+    nationality = nationality_field()
     erased = serializers.SerializerMethodField()
 
     class Meta:
@@ -136,7 +148,7 @@ class ClientSerializer(serializers.ModelSerializer):
 
 
 class ClientWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    nationality = CountryField(allow_blank=True, required=False)
+    nationality = nationality_field()
 
     class Meta:
         model = Person
@@ -222,6 +234,16 @@ class CaseSerializer(serializers.ModelSerializer):
                 self.fields.pop(name)
 
 
+# What a new referral takes when the field is left out, as the web form proposes it.
+REFERRAL_DEFAULTS = {
+    "referral_date": "Defaults to today in the organisation's time zone.",
+    "legal_basis": "Defaults to the organisation's usual legal basis, if it has one.",
+    "purpose": "Defaults to the network's purpose of case management.",
+    "city": "Defaults to the organisation's city when it has only one.",
+    "case_manager": "Defaults to the caller, when they hold cases.",
+}
+
+
 class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A new referral: the client's identity and the facts of the referral."""
 
@@ -246,10 +268,42 @@ class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organisation = organisation
         if organisation is not None:
             self.fields["city"].queryset = City.objects.filter(organisation=organisation)
             # Who may hold a case, as the web form offers (cases.services checks it again).
             self.fields["case_manager"].queryset = User.objects.case_holders(organisation)
+        # What Engage knows already, as the web form proposes it (issue 11 #6).
+        for name, default in REFERRAL_DEFAULTS.items():
+            self.fields[name].required = False
+            self.fields[name].help_text = default
+
+    def validate(self, attrs):
+        organisation = self.organisation
+        if organisation is None:
+            return attrs
+        attrs.setdefault("referral_date", organisation.today())
+        attrs.setdefault("purpose", str(DEFAULT_PURPOSE))
+        if not attrs.get("legal_basis"):
+            if not organisation.default_legal_basis:
+                message = _("Name the legal basis: your organisation has no usual one set.")
+                raise serializers.ValidationError({"legal_basis": [message]})
+            attrs["legal_basis"] = organisation.default_legal_basis
+        if "city" not in attrs:
+            cities = list(City.objects.filter(organisation=organisation)[:2])
+            if len(cities) != 1:
+                message = _("Name the city: your organisation works in several.")
+                raise serializers.ValidationError({"city": [message]})
+            attrs["city"] = cities[0]
+        if "case_manager" not in attrs:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            if user is None or not user.can_hold_cases_of(organisation):
+                raise serializers.ValidationError(
+                    {"case_manager": [_("Name the case manager who holds the case.")]}
+                )
+            attrs["case_manager"] = user
+        return attrs
 
 
 class CaseUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -415,6 +469,18 @@ class PlanWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     person = serializers.UUIDField(
         help_text="The client, or a member of their household (defaults to the client).",
         required=False,
+    )
+
+
+class ReviewSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A supervisor's decision on what waits for their approval."""
+
+    decision = serializers.ChoiceField(choices=["approve", "send_back"])
+    review_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Required to send back: say what needs to change.",
     )
 
 

@@ -30,9 +30,11 @@ urlpatterns = [
     path("contacts/<uuid:pk>/", views.ContactView.as_view(), name="contact"),
     path("assessments/<uuid:pk>/", views.AssessmentView.as_view(), name="assessment"),
     path("closures/<uuid:pk>/", views.ClosureView.as_view(), name="closure"),
+    path("closures/<uuid:pk>/review/", views.ClosureReviewView.as_view(), name="closure_review"),
     path("plans/<uuid:pk>/", views.PlanView.as_view(), name="plan"),
     path("plans/<uuid:pk>/goals/", views.PlanGoalsView.as_view(), name="plan_goals"),
     path("plans/<uuid:pk>/submit/", views.PlanSubmitView.as_view(), name="plan_submit"),
+    path("plans/<uuid:pk>/review/", views.PlanReviewView.as_view(), name="plan_review"),
     path("goals/<uuid:pk>/actions/", views.GoalActionsView.as_view(), name="goal_actions"),
     path("actions/<uuid:pk>/", views.ActionView.as_view(), name="action"),
     # Last: any other address under /api/v1/ is answered in JSON too, never with a page.

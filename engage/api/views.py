@@ -1,6 +1,7 @@
 """The API's endpoints. Views are glue, as on the web: load what the caller may see (the loaders
 of `cases.access`, which 404 outside their scope), validate, call one service, answer."""
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.db import transaction
@@ -166,7 +167,14 @@ class CaseListView(EngageAPIView):
             message = _("Only case managers and supervisors register referrals.")
             raise ValidationError({"non_field_errors": [message]})
         organisation = request.user.organisation
-        data = dict(_valid(s.CaseCreateSerializer, request, organisation=organisation))
+        data = dict(
+            _valid(
+                s.CaseCreateSerializer,
+                request,
+                organisation=organisation,
+                context={"request": request},
+            )
+        )
         case = services.register_referral(
             organisation=organisation,
             by=request.user,
@@ -484,6 +492,49 @@ class PlanSubmitView(EngageAPIView):
         plan = get_case_object(request.user, CasePlan, pk)
         services.submit_plan(plan, by=request.user)
         return Response(s.PlanSerializer(_plans().get(pk=plan.pk)).data)
+
+
+class _ReviewView(EngageAPIView):
+    """A supervisor approves what waits for them, or sends it back with a note (as on the web:
+    the same service, which refuses to send back without a note)."""
+
+    engage_roles = (Role.SUPERVISOR,)
+    model: type
+    review: Callable[..., None]  # the service, as a staticmethod
+
+    def answer(self, item):
+        raise NotImplementedError
+
+    def post(self, request, pk: UUID):
+        item = get_case_object(request.user, self.model, pk)
+        data = _valid(s.ReviewSerializer, request)
+        self.review(
+            item,
+            by=request.user,
+            approve=data["decision"] == "approve",
+            note=data.get("review_note", ""),
+        )
+        return Response(self.answer(item))
+
+
+class PlanReviewView(_ReviewView):
+    """Approve a first case plan waiting for approval, or send it back with a note."""
+
+    model, review = CasePlan, staticmethod(services.review_plan)
+    api_schema = {"POST": (s.ReviewSerializer, s.PlanSerializer)}
+
+    def answer(self, item):
+        return s.PlanSerializer(_plans().get(pk=item.pk)).data
+
+
+class ClosureReviewView(_ReviewView):
+    """Approve a closure waiting for approval (the case closes), or send it back with a note."""
+
+    model, review = Closure, staticmethod(services.review_closure)
+    api_schema = {"POST": (s.ReviewSerializer, s.ClosureSerializer)}
+
+    def answer(self, item):
+        return s.ClosureSerializer(Closure.objects.get(pk=item.pk)).data
 
 
 class GoalActionsView(EngageAPIView):

@@ -1,14 +1,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from engage.accounts.models import City, Organisation, Role, User
+from engage.cases.eligibility import CriterionCheck
 from engage.cases.models import (
     Action,
+    Appointment,
     Assessment,
     Case,
     Closure,
+    ClosureReason,
     Contact,
     DisengagementFactor,
+    EligibilityCriterion,
     FirstMeeting,
     Goal,
     Person,
@@ -17,10 +22,12 @@ from engage.cases.models import (
     Screening,
     Stage,
 )
-from engage.cases.models.case import DEFAULT_PURPOSE
-from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
+from engage.cases.models.appointment import validate_planned_date
+from engage.cases.models.case import DEFAULT_PURPOSE, MAX_CONTACT_INTERVAL_DAYS
+from engage.cases.models.process import VULNERABILITY_FIELD_NAMES, EstablishedBy
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.dates import validate_birth_date
+from engage.lib.forms import typed_values
 from engage.lib.translations import TranslationsFormMixin
 
 
@@ -47,12 +54,20 @@ class CaseSearchForm(forms.Form):
         choices=[("", _("All open stages")), *Stage.choices, ("all", _("Every stage"))],
     )
     due = forms.ChoiceField(label=_("Due"), required=False)
+    case_manager = forms.ModelChoiceField(
+        label=_("Case manager"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         from engage.cases.due import due_choices
 
         super().__init__(*args, **kwargs)
         self.fields["due"].choices = [("", _("Anything")), *due_choices()]
+        if user.role == Role.CASE_MANAGER:
+            # Their own caseload, and their clients' households: nobody else's to choose.
+            del self.fields["case_manager"]
+        else:
+            self.fields["case_manager"].queryset = case_managers_of(user.organisation)
 
 
 def case_managers_of(organisation: Organisation):
@@ -102,11 +117,22 @@ class ReferralForm(forms.ModelForm):
 
     def __init__(self, *args, organisation: Organisation, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = City.objects.filter(organisation=organisation)
+        cities = City.objects.filter(organisation=organisation)
+        self.fields["city"].queryset = cities
         self.fields["case_manager"].queryset = case_managers_of(organisation)
         if user.role == Role.CASE_MANAGER:
             self.fields["case_manager"].initial = user.pk
         self.fields["purpose"].initial = DEFAULT_PURPOSE
+        # What Engage knows already: today where the organisation works, its only city, its
+        # usual legal basis. Each can still be changed for this referral.
+        self.fields["referral_date"].initial = organisation.today()
+        if len(only := list(cities[:2])) == 1:
+            self.fields["city"].initial = only[0].pk
+        if organisation.default_legal_basis:
+            self.fields["legal_basis"].initial = organisation.default_legal_basis
+            self.fields["legal_basis"].help_text = _(
+                "Your organisation's usual basis; choose another if this client's differs."
+            )
 
 
 class NewEnrollmentForm(forms.ModelForm):
@@ -139,8 +165,9 @@ class HouseholdMemberForm(forms.ModelForm):
         validate_birth_date(born)  # not in the future (docs/security.md, issue 10 item 17)
         return born
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, number: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.number = number  # 1, 2, …; None for the empty block copied by the page's script
         self.fields["given_name"].required = False
         self.fields["relationship"].choices = [
             c for c in Person.Relationship.choices if c[0] != Person.Relationship.CLIENT
@@ -151,7 +178,35 @@ class HouseholdMemberForm(forms.ModelForm):
         return bool(self.data.get(self.add_prefix("given_name"), "").strip())
 
 
-HouseholdFormSet = forms.formset_factory(HouseholdMemberForm, extra=3, max_num=12)
+    @property
+    def summary_prefix(self) -> str:
+        return _("Household member %(number)s") % {"number": self.number}
+
+
+class BaseHouseholdFormSet(forms.BaseFormSet):
+    """The household members, one block each, added as needed: none at first."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "number": None if index is None else index + 1}
+
+    def initial_form_count(self) -> int:
+        # Every block is optional, those shown again with what was typed included: none is an
+        # "initial" form, which a formset would check even when left empty.
+        return super().initial_form_count() if self.is_bound else 0
+
+
+HouseholdFormSet = forms.formset_factory(
+    HouseholdMemberForm, formset=BaseHouseholdFormSet, extra=0, max_num=12, absolute_max=12
+)
+
+
+def household_with_one_more(sent: BaseHouseholdFormSet) -> BaseHouseholdFormSet:
+    """Return the household blocks as typed, unchecked, with an empty one added (the button
+    "Add a household member" without JavaScript)."""
+    typed = [typed_values(form) for form in sent.forms]
+    household = HouseholdFormSet(initial=typed, prefix=sent.prefix)
+    household.extra = len(typed) + 1
+    return household
 
 
 class FirstMeetingForm(forms.ModelForm):
@@ -217,16 +272,36 @@ class InclusionForm(forms.Form):
         label=_("Reasons"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Required when declining: the reason is kept with the referral."),
+        help_text=_(
+            "Required when declining, and when proposing inclusion with a criterion not met: "
+            "the reason is kept with the decision."
+        ),
     )
 
-    def __init__(self, *args, criteria, **kwargs):
+    def __init__(self, *args, checks: list[CriterionCheck], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["criteria_met"].choices = [(str(c.pk), c.shown_text) for c in criteria]
-        if not criteria:
+        self.checks = checks
+        self.fields["criteria_met"].choices = [
+            (str(check.criterion.pk), check.criterion.shown_text) for check in checks
+        ]
+        # Ticked where the referral, the first meeting or the screening show it met; the
+        # team still decides.
+        self.fields["criteria_met"].initial = [
+            str(check.criterion.pk) for check in checks if check.established
+        ]
+        if not checks:
             self.fields["criteria_met"].help_text = _(
                 "Your organisation has not set eligibility criteria yet."
             )
+        elif any(check.finding for check in checks):
+            self.fields["criteria_met"].help_text = _(
+                "Ticked where what was recorded shows the criterion met. The team decides: "
+                "change any tick."
+            )
+
+    def criteria_rows(self) -> list:
+        """Each criterion's checkbox with what the records found for it."""
+        return list(zip(self["criteria_met"], self.checks, strict=True))
 
 
 class ReviewForm(forms.Form):
@@ -256,7 +331,9 @@ class AssessmentForm(forms.ModelForm):
             **_date_widgets("date"),
             **_short_textareas("needs", "risks", "strengths", *VULNERABILITY_FIELD_NAMES[1::2]),
             **{
-                name: forms.RadioSelect(choices=[(n, str(n)) for n in range(1, 6)])
+                name: forms.RadioSelect(
+                    choices=[(n, str(n)) for n in range(1, 6)], attrs={"class": "scale"}
+                )
                 for name in ("informed_decisions", "engage_procedures", "wellbeing")
             },
         }
@@ -298,6 +375,47 @@ class ActionForm(forms.ModelForm):
         widgets = _date_widgets("due_date")
 
 
+class GoalEditForm(VersionedFormMixin, forms.ModelForm):
+    """A goal's wording, edited in place on the plan page."""
+
+    class Meta:
+        model = Goal
+        fields = ["description"]
+
+
+class GoalStatusForm(VersionedFormMixin, forms.ModelForm):
+    """A goal achieved, or no longer pursued, on a date."""
+
+    class Meta:
+        model = Goal
+        fields = ["status", "status_date"]
+        widgets = {"status": forms.RadioSelect, **_date_widgets("status_date")}
+        labels = {"status": _("The goal is"), "status_date": _("Since")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            choice for choice in Goal.Status.choices if choice[0] != Goal.Status.OPEN
+        ]
+        self.fields["status_date"].required = True
+        self.fields["status_date"].help_text = _("Its open actions are cancelled.")
+
+
+class GoalReopenForm(VersionedFormMixin, forms.ModelForm):
+    """Only the version: reopening a goal takes no other input."""
+
+    class Meta:
+        model = Goal
+        fields: list[str] = []
+
+
+class ActionEditForm(VersionedFormMixin, forms.ModelForm):
+    class Meta:
+        model = Action
+        fields = ["description", "owner", "third_party", "due_date"]
+        widgets = _date_widgets("due_date")
+
+
 class PlanReviewForm(forms.ModelForm):
     class Meta:
         model = PlanReview
@@ -305,7 +423,72 @@ class PlanReviewForm(forms.ModelForm):
         widgets = {**_date_widgets("date"), **_short_textareas("note")}
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+class AppointmentForm(VersionedFormMixin, forms.ModelForm):
+    """An appointment planned with the client, on its own page."""
+
+    class Meta:
+        model = Appointment
+        fields = ["date", "time", "kind", "place"]
+        widgets = {**_date_widgets("date"), "time": TimeInput()}
+        labels = {"kind": _("Kind of appointment")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].validators.append(validate_planned_date)
+
+
+class AppointmentStatusForm(forms.Form):
+    """Held or cancelled: the buttons of a planned appointment on the case page."""
+
+    status = forms.ChoiceField(
+        choices=[
+            (Appointment.Status.DONE, Appointment.Status.DONE.label),
+            (Appointment.Status.CANCELLED, Appointment.Status.CANCELLED.label),
+        ]
+    )
+    version = forms.IntegerField(min_value=1)
+
+
+class NextAppointmentForm(AppointmentForm):
+    """The optional next appointment on the contact form: left empty, or date and kind given."""
+
+    prefix = "next"
+
+    class Meta(AppointmentForm.Meta):
+        labels = {"date": _("Next appointment on"), "kind": _("Kind of appointment")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+    def clean(self):
+        data = super().clean()
+        if any(data.get(name) for name in self.Meta.fields):
+            if not data.get("date"):
+                self.add_error("date", _("Say on which day."))
+            if not data.get("kind"):
+                self.add_error("kind", _("Say what kind of appointment it is."))
+        return data
+
+    def appointment(self) -> dict | None:
+        """The appointment to plan, or None when the fields were left empty."""
+        data = self.cleaned_data
+        if not data.get("date"):
+            return None
+        return {name: data.get(name) for name in self.Meta.fields}
+
+
 class ContactForm(forms.ModelForm):
+    """A contact, and the next appointment agreed during it (`next_appointment`, optional)."""
+
     class Meta:
         model = Contact
         fields = [
@@ -318,6 +501,18 @@ class ContactForm(forms.ModelForm):
             "sensitive",
         ]
         widgets = {**_date_widgets("date"), **_short_textareas("note")}
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.next_appointment = NextAppointmentForm(data)
+
+    def is_valid(self) -> bool:
+        # Both forms are validated, so each shows its own errors.
+        contact_valid = super().is_valid()
+        return self.next_appointment.is_valid() and contact_valid
+
+    def appointment(self) -> dict | None:
+        return self.next_appointment.appointment()
 
 
 class OutcomeForm(VersionedFormMixin, forms.ModelForm):
@@ -337,8 +532,10 @@ class ClosureForm(forms.ModelForm):
         required=False,
         choices=DisengagementFactor.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("For a client who disengaged or absconded: what the network can learn from."),
+        help_text=_("What the network can learn from."),
     )
+    # The closure reasons the disengagement factors concern (kept for no other reason).
+    disengagement_reasons = (ClosureReason.DISENGAGED, ClosureReason.ABSCONDED)
 
     class Meta:
         model = Closure
@@ -361,6 +558,60 @@ class ClosureForm(forms.ModelForm):
             self.fields["outcome_permanence"].initial = case.outcome_permanence
 
 
+class ContactIntervalForm(VersionedFormMixin, forms.ModelForm):
+    """How often the client is to be contacted: a usual rhythm, any number of days, or the default."""
+
+    CUSTOM = "custom"
+    RHYTHMS = {7: _("Every week (7 days)"), 14: _("Every two weeks (14 days)"), 30: _("Every month (30 days)")}
+
+    every = forms.ChoiceField(label=_("Contact the client"), required=False)
+    days = forms.IntegerField(
+        label=_("Number of days"),
+        required=False,
+        min_value=1,
+        max_value=MAX_CONTACT_INTERVAL_DAYS,
+        help_text=_("Only for another number of days."),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = self.instance.organisation.contact_interval_days
+        self.fields["every"].choices = [
+            (
+                "",
+                ngettext(
+                    "As the organisation sets (every %(count)d day)",
+                    "As the organisation sets (every %(count)d days)",
+                    default,
+                )
+                % {"count": default},
+            ),
+            *((str(days), label) for days, label in self.RHYTHMS.items()),
+            (self.CUSTOM, _("Another number of days")),
+        ]
+        current = self.instance.contact_interval_days
+        if current in self.RHYTHMS:
+            self.initial.setdefault("every", str(current))
+        elif current:
+            self.initial.setdefault("every", self.CUSTOM)
+            self.initial.setdefault("days", current)
+
+    def clean(self):
+        data = super().clean()
+        every = data.get("every")
+        if every == self.CUSTOM:
+            if data.get("days") is None and "days" not in self.errors:
+                self.add_error("days", _("Say how many days."))
+            data["interval_days"] = data.get("days")
+        else:
+            data["interval_days"] = int(every) if every else None
+        return data
+
+
 class ReassignForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Case
@@ -371,12 +622,73 @@ class ReassignForm(VersionedFormMixin, forms.ModelForm):
         self.fields["case_manager"].queryset = case_managers_of(self.instance.organisation)
 
 
+class ReassignCasesForm(forms.Form):
+    """A case manager's open cases, all or those ticked, to give to another case manager."""
+
+    ALL, CHOSEN = "all", "chosen"
+
+    which = forms.ChoiceField(label=_("Which cases"), widget=forms.RadioSelect, initial=ALL)
+    cases = forms.MultipleChoiceField(
+        label=_("Cases"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    case_manager = forms.ModelChoiceField(
+        label=_("New case manager"), queryset=User.objects.none()
+    )
+
+    def __init__(self, *args, cases: list[Case], from_manager: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+        self.fields["which"].choices = [
+            (
+                self.ALL,
+                ngettext(
+                    "Their open case (%(count)d)", "All their open cases (%(count)d)", len(cases)
+                )
+                % {"count": len(cases)},
+            ),
+            (self.CHOSEN, _("Only the cases ticked below")),
+        ]
+        self.fields["cases"].choices = [
+            (str(case.pk), f"{case.person} · {case.reference} · {case.get_stage_display()}")
+            for case in cases
+        ]
+        self.fields["case_manager"].queryset = case_managers_of(from_manager.organisation).exclude(
+            pk=from_manager.pk
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("which") == self.CHOSEN and not data.get("cases"):
+            self.add_error("cases", _("Tick the cases to reassign, or choose all of them."))
+        return data
+
+    def chosen_ids(self) -> list[str] | None:
+        """The ids ticked, or None for all the case manager's open cases."""
+        if self.cleaned_data["which"] == self.ALL:
+            return None
+        return list(self.cleaned_data["cases"])
+
+    def moving(self) -> list[Case]:
+        """The cases that will move, as the form was filled in (for the confirmation)."""
+        if not self.is_valid():
+            return []
+        ids = self.chosen_ids()
+        return [case for case in self.cases if ids is None or str(case.pk) in ids]
+
+
+def _established_by_field() -> forms.ChoiceField:
+    field = EligibilityCriterion._meta.get_field("established_by").formfield()
+    field.choices = [("", _("Nothing recorded: the team judges")), *EstablishedBy.choices]
+    return field
+
+
 class EligibilityCriterionForm(TranslationsFormMixin, forms.Form):
     text = forms.CharField(label=_("New criterion"), max_length=300)
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_translation_fields(organisation)
+        self.fields["established_by"] = _established_by_field()
 
 
 class CriterionTranslationsForm(TranslationsFormMixin, forms.Form):
@@ -385,5 +697,7 @@ class CriterionTranslationsForm(TranslationsFormMixin, forms.Form):
     text = forms.CharField(label=_("Criterion"), max_length=300, disabled=True, required=False)
 
     def __init__(self, *args, organisation, criterion, **kwargs):
-        super().__init__(*args, initial={"text": criterion.text}, **kwargs)
+        initial = {"text": criterion.text, "established_by": criterion.established_by}
+        super().__init__(*args, initial=initial, **kwargs)
         self.add_translation_fields(organisation, criterion.translations)
+        self.fields["established_by"] = _established_by_field()

@@ -1,20 +1,25 @@
 """Every change to a case goes through these functions: one atomic, audited step each."""
 
 import datetime
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from engage.accounts.models import City, Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.cases import workflow
+from engage.cases import duplicates, workflow
+from engage.cases.eligibility import Records, check_criteria
 from engage.cases.models import (
     Action,
+    Appointment,
     Assessment,
     Case,
     CasePlan,
@@ -34,7 +39,9 @@ from engage.cases.models import (
     SearchToken,
     Stage,
 )
-from engage.cases.models.process import ApprovalStatus
+from engage.cases.models.appointment import validate_planned_date
+from engage.cases.models.case import MAX_CONTACT_INTERVAL_DAYS
+from engage.cases.models.process import ApprovalStatus, EstablishedBy
 from engage.cases.search import index_people, tokens_for
 from engage.lib.concurrency import save_versioned
 from engage.lib.translations import clean_translations
@@ -117,9 +124,19 @@ def register_referral(
     person: Data,
     referral: Data,
     household_members: Iterable[Data] = (),
+    different_person: str = "",
 ) -> Case:
-    """Register a new referral: the person, their household, and the facts of the referral."""
+    """Register a new referral: the person, their household, and the facts of the referral.
+
+    A client who may already be known to the organisation (`duplicates.find`) stops it with
+    `duplicates.PossibleDuplicateFound`, unless the user said it is a different person by
+    sending back that warning's `confirmation` (`different_person`): then the pair is
+    flagged for a supervisor.
+    """
     check_referral(organisation, case_manager, city, referral)
+    matches = duplicates.find(organisation.pk, person)
+    if matches and different_person != duplicates.confirmation(matches):
+        raise duplicates.PossibleDuplicateFound(matches)
     members = [member for member in household_members if member.get("given_name")]
     household = Household.objects.create(organisation=organisation) if members else None
     client = Person.objects.create(
@@ -143,6 +160,7 @@ def register_referral(
         **referral,
     )
     record(by, AuditEvent.Action.CREATE, case)
+    duplicates.flag(client, matches, by=by)
     return case
 
 
@@ -266,10 +284,27 @@ def propose_inclusion(
     if not include and not reason.strip():
         raise ValidationError({"reason": _("Say why the referral is declined.")})
     met = {str(pk) for pk in criteria_met}
+    checks = check_criteria(eligibility_checklist(case.organisation), Records.of(case))
     checklist = [
-        {"text": criterion.text, "met": str(criterion.pk) in met}
-        for criterion in eligibility_checklist(case.organisation)
+        {
+            "text": check.criterion.text,
+            "met": str(check.criterion.pk) in met,
+            "established": check.established,
+        }
+        for check in checks
     ]
+    unmet = sum(1 for item in checklist if not item["met"])
+    if include and unmet and not reason.strip():
+        raise ValidationError(
+            {
+                "reason": ngettext(
+                    "One criterion is not met: say why you propose inclusion all the same.",
+                    "%(count)s criteria are not met: say why you propose inclusion all the same.",
+                    unmet,
+                )
+                % {"count": unmet}
+            }
+        )
     decision = InclusionDecision.objects.create(
         case=case,
         include=include,
@@ -357,7 +392,8 @@ def create_plan(case: Case, *, by: User, person: Person) -> CasePlan:
     return plan
 
 
-def _require_editable_plan(plan: CasePlan) -> None:
+def require_editable_plan(plan: CasePlan) -> None:
+    """Raise a ValidationError saying why `plan` cannot change now (closed, awaiting approval)."""
     workflow.require_step(plan.case, "plan")
     if plan.status == CasePlan.Status.PENDING:
         raise ValidationError(_("The plan is waiting for approval; it can change once reviewed."))
@@ -365,7 +401,7 @@ def _require_editable_plan(plan: CasePlan) -> None:
 
 @transaction.atomic
 def add_goal(plan: CasePlan, *, by: User, data: Data) -> Goal:
-    _require_editable_plan(plan)
+    require_editable_plan(plan)
     if data.get("migration_option") and data["area"] != Goal.Area.MIGRATION:
         raise ValidationError(
             {"migration_option": _("Only a migration case goal explores a migration option.")}
@@ -377,12 +413,82 @@ def add_goal(plan: CasePlan, *, by: User, data: Data) -> Goal:
 
 @transaction.atomic
 def add_action(goal: Goal, *, by: User, data: Data) -> Action:
-    _require_editable_plan(goal.plan)
-    if data["owner"] == Action.Owner.THIRD_PARTY and not data.get("third_party", "").strip():
-        raise ValidationError({"third_party": _("Name the third party who owns this action.")})
+    require_editable_plan(goal.plan)
+    _check_action(data)
     action = Action.objects.create(goal=goal, **data)
     record(by, AuditEvent.Action.CREATE, action)
     return action
+
+
+def _check_action(data: Data) -> None:
+    if data["owner"] == Action.Owner.THIRD_PARTY and not data.get("third_party", "").strip():
+        raise ValidationError({"third_party": _("Name the third party who owns this action.")})
+
+
+# Plans stay current: goals and actions change as the client's situation does. An agreed plan
+# stays agreed when they change (nothing in the CAP model asks a supervisor to approve it again;
+# the plan's reviews are where the change is discussed); the change history (engage.history)
+# keeps every earlier wording, owner and date, and each change is audited. See docs/plans.md.
+
+
+@transaction.atomic
+def edit_goal(goal: Goal, *, by: User, description: str, expected_version: int) -> None:
+    """Reword a goal, if no one else changed it since `expected_version`."""
+    require_editable_plan(goal.plan)
+    description = description.strip()
+    if not description:
+        raise ValidationError({"description": _("Say what the goal is.")})
+    goal.description = description
+    save_versioned(goal, expected_version=expected_version, fields=["description"])
+    record(by, AuditEvent.Action.UPDATE, goal, detail="description")
+
+
+@transaction.atomic
+def set_goal_status(
+    goal: Goal,
+    *,
+    by: User,
+    status: str,
+    date: datetime.date | None,
+    expected_version: int,
+) -> int:
+    """Mark a goal achieved or no longer pursued on `date`, or reopen it (status "open").
+
+    A goal that ends takes its open actions with it: they are cancelled, as at closure, and
+    can be set back to "to do" one by one if the goal is reopened. Return how many.
+    """
+    require_editable_plan(goal.plan)
+    if status not in Goal.Status.values:
+        raise ValidationError({"status": _("Choose a valid status.")})
+    if status == Goal.Status.OPEN:
+        date = None
+    elif date is None:
+        raise ValidationError({"status_date": _("Say on which date.")})
+    else:
+        check_date(goal.plan.case, date, "status_date")
+    goal.status, goal.status_date = status, date
+    save_versioned(goal, expected_version=expected_version, fields=["status", "status_date"])
+    cancelled = 0
+    if status != Goal.Status.OPEN:
+        cancelled = Action.objects.filter(goal=goal, status=Action.Status.OPEN).update(
+            status=Action.Status.CANCELLED, version=F("version") + 1
+        )
+    record(by, AuditEvent.Action.UPDATE, goal, detail=f"status={status}")
+    return cancelled
+
+
+@transaction.atomic
+def edit_action(action: Action, *, by: User, data: Data, expected_version: int) -> None:
+    """Change an action's wording, owner or due date, if no one else changed it meanwhile."""
+    require_editable_plan(action.goal.plan)
+    _check_action(data)
+    data = dict(data)
+    if data["owner"] != Action.Owner.THIRD_PARTY:
+        data["third_party"] = ""  # a name kept from an earlier owner would be shown as theirs
+    for name, value in data.items():
+        setattr(action, name, value)
+    save_versioned(action, expected_version=expected_version, fields=list(data))
+    record(by, AuditEvent.Action.UPDATE, action, detail=",".join(sorted(data)))
 
 
 @transaction.atomic
@@ -394,17 +500,36 @@ def set_action_status(action: Action, *, by: User, status: str) -> None:
     record(by, AuditEvent.Action.UPDATE, action, detail=f"status={status}")
 
 
+def submission_refusal(plan: CasePlan) -> ValidationError | None:
+    """Return why `plan` cannot be sent for approval (or agreed) now, or None if it can.
+
+    The plan page shows this reason in place of the button; `submit_plan` raises it.
+    """
+    if plan.status != CasePlan.Status.DRAFT:
+        return ValidationError(_("This plan was already submitted."), code="submitted")
+    if not Assessment.objects.filter(case_id=plan.case_id).exists():
+        # The goals are agreed on what the assessment found (CAP: assessment, then planning).
+        return ValidationError(
+            _(
+                "The plan can be sent for approval once the first assessment is recorded: "
+                "its goals build on what the assessment found."
+            ),
+            code="no_assessment",
+        )
+    if not plan.goals.exists():
+        return ValidationError(_("Add at least one goal before submitting the plan."), code="empty")
+    return None
+
+
 @transaction.atomic
 def submit_plan(plan: CasePlan, *, by: User) -> None:
     """Send the first plan to a supervisor; later plans take effect at once."""
-    _require_editable_plan(plan)
-    if plan.status != CasePlan.Status.DRAFT:
-        raise ValidationError(_("This plan was already submitted."))
-    if not plan.goals.exists():
-        raise ValidationError(_("Add at least one goal before submitting the plan."))
+    require_editable_plan(plan)
+    if refusal := submission_refusal(plan):
+        raise refusal
     if plan.needs_approval:
-        plan.status = CasePlan.Status.PENDING
-        plan.save(update_fields=["status"])
+        plan.status, plan.submitted_at = CasePlan.Status.PENDING, timezone.now()
+        plan.save(update_fields=["status", "submitted_at"])
         record(by, AuditEvent.Action.UPDATE, plan, detail="submitted")
     else:
         plan.status, plan.approved_at = CasePlan.Status.APPROVED, timezone.now()
@@ -420,10 +545,22 @@ def review_plan(plan: CasePlan, *, by: User, approve: bool, note: str = "") -> N
         raise ValidationError(_("This plan is not waiting for approval."))
     if not approve and not note.strip():
         raise ValidationError({"review_note": _("Say what needs to change before approval.")})
+    now = timezone.now()
     plan.status = CasePlan.Status.APPROVED if approve else CasePlan.Status.DRAFT
-    plan.approved_by, plan.approved_at = (by, timezone.now()) if approve else (None, None)
-    plan.review_note = note
-    plan.save(update_fields=["status", "approved_by", "approved_at", "review_note"])
+    plan.approved_by, plan.approved_at = (by, now) if approve else (None, None)
+    # A plan sent back is a draft with a review: it stays in front of the case manager, with
+    # the note, until they send it again (see cases.sent_back).
+    plan.reviewed_by, plan.reviewed_at, plan.review_note = by, now, note
+    plan.save(
+        update_fields=[
+            "status",
+            "approved_by",
+            "approved_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+    )
     record(by, AuditEvent.Action.APPROVE if approve else AuditEvent.Action.REJECT, plan)
     if approve and case.stage == Stage.INCLUDED:
         _transition(case, Stage.ACTIVE, by)
@@ -453,10 +590,18 @@ def _set_engagement(case: Case, *, by: User, date: datetime.date, level: str, so
 
 
 @transaction.atomic
-def log_contact(case: Case, *, by: User, data: Data) -> Contact:
-    """Log a contact; the engagement level seen, if given, joins the case's history."""
+def log_contact(
+    case: Case, *, by: User, data: Data, next_appointment: Data | None = None
+) -> Contact:
+    """Log a contact; the engagement level seen, if given, joins the case's history.
+
+    With `next_appointment` (date, time, place, kind), the next appointment agreed during the
+    contact is planned in the same step: both are saved, or neither.
+    """
     workflow.require_step(case, "contact")
     check_date(case, data["date"])
+    if next_appointment:
+        _check_appointment(next_appointment, prefix="next_")
     data = dict(data)
     if data.get("content_not_recorded"):
         data["note"] = ""
@@ -470,7 +615,106 @@ def log_contact(case: Case, *, by: User, data: Data) -> Contact:
             source=EngagementRecord.Source.CONTACT,
         )
     record(by, AuditEvent.Action.CREATE, contact)
+    if next_appointment:
+        plan_appointment(case, by=by, data=next_appointment)
     return contact
+
+
+# Appointments: what is planned with the client (the agenda app shows them by week)
+
+APPOINTMENT_FIELDS = ("date", "time", "place", "kind")
+
+
+def _check_appointment(data: Data, *, prefix: str = "") -> None:
+    """An appointment is planned for today or later, of a known kind."""
+    if data.get("date") is None:
+        raise ValidationError({f"{prefix}date": _("Say on which day.")})
+    try:
+        validate_planned_date(data["date"])
+    except ValidationError as error:
+        raise ValidationError({f"{prefix}date": error.messages}) from None
+    if data.get("kind") not in Appointment.Kind.values:
+        raise ValidationError({f"{prefix}kind": _("Say what kind of appointment it is.")})
+
+
+def _require_planned(appointment: Appointment) -> None:
+    workflow.require_step(appointment.case, "appointment")
+    if appointment.status != Appointment.Status.PLANNED:
+        raise ValidationError(_("This appointment was already marked done or cancelled."))
+
+
+
+@transaction.atomic
+def set_contact_interval(
+    case: Case, *, by: User, days: int | None, expected_version: int
+) -> None:
+    """Set how many days may pass between contacts with this client; None: the organisation's."""
+    workflow.require_step(case, "contact")
+    if days is not None and not 1 <= days <= MAX_CONTACT_INTERVAL_DAYS:
+        raise ValidationError(
+            {
+                "days": _("Choose between 1 and %(max)d days.")
+                % {"max": MAX_CONTACT_INTERVAL_DAYS}
+            }
+        )
+    case.contact_interval_days = days
+    save_versioned(case, expected_version=expected_version, fields=["contact_interval_days"])
+    record(by, AuditEvent.Action.UPDATE, case, detail="contact_interval_days")
+
+
+@transaction.atomic
+def plan_appointment(case: Case, *, by: User, data: Data) -> Appointment:
+    """Plan an appointment with the client (date, optional time and place, kind)."""
+    workflow.require_step(case, "appointment")
+    _check_appointment(data)
+    appointment = Appointment.objects.create(
+        case=case,
+        created_by=by,
+        date=data["date"],
+        time=data.get("time"),
+        place=(data.get("place") or "").strip(),
+        kind=data["kind"],
+    )
+    record(by, AuditEvent.Action.CREATE, appointment)
+    return appointment
+
+
+@transaction.atomic
+def edit_appointment(
+    appointment: Appointment, *, by: User, data: Data, expected_version: int
+) -> None:
+    """Move or change a planned appointment; refused if someone changed it meanwhile."""
+    _require_planned(appointment)
+    _check_appointment(data)
+    stored = Appointment.objects.get(pk=appointment.pk)  # a ModelForm has changed `appointment`
+    changed = []
+    for name in APPOINTMENT_FIELDS:
+        value = data.get(name)
+        if name == "place":
+            value = (value or "").strip()
+        if getattr(stored, name) != value:
+            changed.append(name)
+        setattr(appointment, name, value)
+    save_versioned(appointment, expected_version=expected_version, fields=APPOINTMENT_FIELDS)
+    record(by, AuditEvent.Action.UPDATE, appointment, detail=",".join(changed))
+
+
+@transaction.atomic
+def cancel_appointment(appointment: Appointment, *, by: User, expected_version: int) -> None:
+    _require_planned(appointment)
+    appointment.status = Appointment.Status.CANCELLED
+    save_versioned(appointment, expected_version=expected_version, fields=["status"])
+    record(by, AuditEvent.Action.UPDATE, appointment, detail="status=cancelled")
+
+
+@transaction.atomic
+def mark_appointment_done(appointment: Appointment, *, by: User, expected_version: int) -> None:
+    _require_planned(appointment)
+    if appointment.date > today():
+        raise ValidationError(_("An appointment can be marked done on its day or later."))
+    appointment.status = Appointment.Status.DONE
+    save_versioned(appointment, expected_version=expected_version, fields=["status"])
+    record(by, AuditEvent.Action.UPDATE, appointment, detail="status=done")
 
 
 @transaction.atomic
@@ -511,6 +755,10 @@ def request_closure(case: Case, *, by: User, data: Data) -> Closure:
     check_date(case, data["date"])
     if case.closures.filter(status=ApprovalStatus.PENDING).exists():
         raise ValidationError(_("A closure is already waiting for approval."))
+    if data["reason"] not in DISENGAGEMENT_REASONS:
+        # The factors concern a disengagement only (the dataset carries them for disengaged and
+        # absconded): ticked without JavaScript, where every reason shows them, they are dropped.
+        data = {**data, "disengagement_factors": [], "disengagement_other": ""}
     if data["reason"] in DISENGAGEMENT_REASONS and not data.get("disengagement_factors"):
         raise ValidationError(
             {
@@ -554,6 +802,23 @@ def review_closure(closure: Closure, *, by: User, approve: bool, note: str = "")
     Action.objects.filter(goal__plan__case=case, status=Action.Status.OPEN).update(
         status=Action.Status.CANCELLED
     )
+    # A closed case has nothing planned: its appointments leave the week and the calendar feed.
+    Appointment.objects.filter(case=case, status=Appointment.Status.PLANNED).update(
+        status=Appointment.Status.CANCELLED, version=F("version") + 1
+    )
+
+
+@transaction.atomic
+def keep_case_open(closure: Closure, *, by: User) -> None:
+    """Act on a closure sent back by keeping the case open: the note no longer waits."""
+    workflow.require_step(closure.case, "close")
+    if closure.status != ApprovalStatus.REJECTED or closure.kept_open_at is not None:
+        raise ValidationError(_("This closure is not waiting for you to act on it."))
+    if closure.case.closures.filter(created_at__gt=closure.created_at).exists():
+        raise ValidationError(_("Closure was asked for again since; that request stands."))
+    closure.kept_open_at = timezone.now()
+    closure.save(update_fields=["kept_open_at"])
+    record(by, AuditEvent.Action.UPDATE, closure, detail="kept_open")
 
 
 @transaction.atomic
@@ -579,17 +844,83 @@ def reopen(case: Case, *, by: User, referral: Data) -> Case:
     return new
 
 
-@transaction.atomic
-def reassign(case: Case, *, by: User, case_manager: User, expected_version: int) -> None:
-    workflow.require_step(case, "reassign")
+def _check_new_case_manager(organisation: Organisation, case_manager: User) -> None:
     # The rule of the web form's choices, whatever the caller (the API sends any user id).
-    if not case_manager.can_hold_cases_of(case.organisation):
+    if not case_manager.can_hold_cases_of(organisation):
         raise ValidationError(
             {"case_manager": _("Choose an active case manager of your organisation.")}
         )
+
+
+@transaction.atomic
+def reassign(case: Case, *, by: User, case_manager: User, expected_version: int) -> None:
+    workflow.require_step(case, "reassign")
+    _check_new_case_manager(case.organisation, case_manager)
     case.case_manager = case_manager
     save_versioned(case, expected_version=expected_version, fields=["case_manager"])
     record(by, AuditEvent.Action.UPDATE, case, detail="case_manager")
+
+
+@transaction.atomic
+def reassign_cases(
+    *,
+    by: User,
+    from_manager: User,
+    to_manager: User,
+    case_ids: Iterable[Any] | None = None,
+) -> list[Case]:
+    """Give `from_manager`'s open cases (all of them, or those of `case_ids`) to `to_manager`.
+
+    One step for a supervisor or admin when someone leaves, goes on leave or carries too many:
+    all the cases move or none, each one audited as a reassignment. Only cases `by` may see
+    are moved; an id that is not one of `from_manager`'s open cases in that scope is refused,
+    never skipped, so a foreign id cannot be probed or slipped in.
+    """
+    if by.role not in (Role.SUPERVISOR, Role.ORG_ADMIN):
+        raise ValidationError(_("Only a supervisor or the organisation admin reassigns cases."))
+    organisation = by.organisation
+    if organisation is None or from_manager.organisation_id != organisation.pk:
+        raise ValidationError({"from_manager": _("Choose a case manager of your organisation.")})
+    _check_new_case_manager(organisation, to_manager)
+    if to_manager.pk == from_manager.pk:
+        raise ValidationError(
+            {"case_manager": _("Choose someone else than the current case manager.")}
+        )
+    theirs = (
+        Case.objects.visible_to(by)
+        .filter(case_manager=from_manager, stage__in=workflow.STEPS["reassign"])
+        .select_for_update()
+    )
+    if case_ids is None:
+        cases = list(theirs)
+    else:
+        wanted = {str(pk) for pk in case_ids}
+        cases = [case for case in theirs.filter(pk__in=_uuids(wanted)) if str(case.pk) in wanted]
+        if not wanted or len(cases) != len(wanted):
+            raise ValidationError(
+                {"cases": _("Choose among the open cases of this case manager that you can see.")}
+            )
+    if not cases:
+        raise ValidationError({"cases": _("This case manager has no open case to reassign.")})
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(
+        case_manager=to_manager, version=F("version") + 1
+    )
+    for case in cases:
+        case.case_manager = to_manager
+        case.version += 1
+        record(by, AuditEvent.Action.UPDATE, case, detail="case_manager")
+    return cases
+
+
+def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
+    """Keep the well-formed ids: a malformed one then counts as not found (refused)."""
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return found
 
 
 @transaction.atomic
@@ -610,26 +941,52 @@ def update_identity(person: Person, *, by: User, data: Data, expected_version: i
 # The organisation's eligibility checklist
 
 
+def _check_fact(established_by: str | None) -> None:
+    if established_by and established_by not in EstablishedBy.values:
+        raise ValidationError({"established_by": _("Choose one of the facts offered.")})
+
+
 def add_criterion(
-    organisation: Organisation, *, by: User, text: str, translations: dict | None = None
+    organisation: Organisation,
+    *,
+    by: User,
+    text: str,
+    translations: dict | None = None,
+    established_by: str = "",
 ) -> EligibilityCriterion:
-    """Add a line to the checklist, as written and in the other languages given."""
+    """Add a line to the checklist, as written and in the other languages given, and the
+    recorded fact that establishes it, if any (`cases.eligibility`)."""
+    _check_fact(established_by)
     position = EligibilityCriterion.objects.filter(organisation=organisation).count()
     criterion = EligibilityCriterion.objects.create(
         organisation=organisation,
         text=text.strip(),
         position=position,
         translations=clean_translations(translations or {}),
+        established_by=established_by,
     )
     record(by, AuditEvent.Action.CREATE, criterion)
     return criterion
 
 
-def translate_criterion(criterion: EligibilityCriterion, *, by: User, translations: dict) -> None:
-    """Give a criterion its text in the other languages (the original stays as written)."""
+def translate_criterion(
+    criterion: EligibilityCriterion,
+    *,
+    by: User,
+    translations: dict,
+    established_by: str | None = None,
+) -> None:
+    """Give a criterion its text in the other languages (the original stays as written) and,
+    unless None, the recorded fact that establishes it."""
+    _check_fact(established_by)
     criterion.translations = clean_translations(translations)
-    criterion.save(update_fields=["translations"])
-    record(by, AuditEvent.Action.UPDATE, criterion, detail="translations")
+    fields, detail = ["translations"], "translations"
+    if established_by is not None and established_by != criterion.established_by:
+        criterion.established_by = established_by
+        fields.append("established_by")
+        detail += f",established_by={established_by or '-'}"
+    criterion.save(update_fields=fields)
+    record(by, AuditEvent.Action.UPDATE, criterion, detail=detail)
 
 
 def toggle_criterion(criterion: EligibilityCriterion, *, by: User) -> None:

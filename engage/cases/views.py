@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib import messages
@@ -8,13 +9,15 @@ from django.db.models import Q
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from engage.accounts.models import Role
+from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
-from engage.cases import services, workflow
+from engage.cases import approvals as approval_queue
+from engage.cases import duplicates, services, workflow
 from engage.cases.access import (
     CASE_READERS,
     CASE_WORKERS,
@@ -23,17 +26,34 @@ from engage.cases.access import (
     read_case,
     record_case_reads,
 )
-from engage.cases.due import caseload, due_items, with_due_facts
+from engage.cases.due import (
+    DEFAULT_SORT,
+    caseload,
+    caseload_rows,
+    due_items,
+    next_contact_on,
+    sort_by_kind,
+    sort_rows,
+    with_due_facts,
+)
+from engage.cases.eligibility import Records, check_criteria
 from engage.cases.forms import (
+    ActionEditForm,
     ActionForm,
+    AppointmentForm,
+    AppointmentStatusForm,
     AssessmentForm,
     CaseSearchForm,
     ClosureForm,
     ContactForm,
+    ContactIntervalForm,
     CriterionTranslationsForm,
     EligibilityCriterionForm,
     FirstMeetingForm,
+    GoalEditForm,
     GoalForm,
+    GoalReopenForm,
+    GoalStatusForm,
     HouseholdFormSet,
     InclusionForm,
     NewEnrollmentForm,
@@ -42,13 +62,16 @@ from engage.cases.forms import (
     PlanForm,
     PlanReviewForm,
     ReassessmentRequestForm,
+    ReassignCasesForm,
     ReassignForm,
     ReferralForm,
     ReviewForm,
     ScreeningForm,
+    household_with_one_more,
 )
 from engage.cases.models import (
     Action,
+    Appointment,
     Case,
     CasePlan,
     Closure,
@@ -59,10 +82,13 @@ from engage.cases.models import (
 )
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.models.process import ApprovalStatus
+from engage.cases.next_step import next_step
+from engage.cases.readiness import closure_warnings
 from engage.cases.search import matching_people
+from engage.cases.sent_back import sent_back_on
 from engage.cases.timeline import prefetch_for_timeline, rating_trend, timeline
 from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import apply_validation_error, error_summary, typed_values
 
 PAGE_SIZE = 25
 
@@ -71,9 +97,12 @@ def _run_step(
     request: HttpRequest,
     form: BaseForm,
     run: Callable[[BaseForm], object],
-    success: str,
+    success: str | None,
 ) -> bool:
-    """Validate `form` and call the service; on refusal show why on the form. True on success."""
+    """Validate `form` and call the service; on refusal show why on the form. True on success.
+
+    `success` is the message for the next page; None for an answer that shows the change itself.
+    """
     if request.method != "POST" or not form.is_valid():
         return False
     try:
@@ -84,12 +113,20 @@ def _run_step(
     except ValidationError as error:
         apply_validation_error(form, error)
         return False
-    messages.success(request, success)
+    if success:
+        messages.success(request, success)
     return True
 
 
 def _step_page(request, case, form, *, title, intro="", template="cases/step_form.html", **extra):
-    context = {"case": case, "form": form, "title": title, "intro": intro, **extra}
+    context = {
+        "case": case,
+        "form": form,
+        "title": title,
+        "intro": intro,
+        "error_summary": error_summary(form),
+        **extra,
+    }
     return render(request, template, context)
 
 
@@ -107,7 +144,7 @@ def _refuse_if_not_allowed(request: HttpRequest, case: Case, step: str) -> HttpR
 
 @role_required(*CASE_READERS)
 def case_list(request: HttpRequest) -> HttpResponse:
-    form = CaseSearchForm(request.GET)
+    form = CaseSearchForm(request.GET, user=request.user)
     cases = Case.objects.visible_to(request.user)
     due_filter = ""
     if form.is_valid():
@@ -121,42 +158,66 @@ def case_list(request: HttpRequest) -> HttpResponse:
             cases = cases.filter(stage=data["stage"])
         else:
             cases = cases.filter(stage__in=OPEN_STAGES)
+        if data.get("case_manager"):
+            cases = cases.filter(case_manager=data["case_manager"])
         due_filter = data["due"]
     else:
         cases = cases.filter(stage__in=OPEN_STAGES)
     today = services.today()
-    rows = [
-        (case, due_items(case, today))
-        for case in with_due_facts(cases, today).order_by("-referral_date", "reference")
-    ]
+    rows = caseload_rows(cases.order_by("-referral_date", "reference"), today)
+    sort = request.GET.get("sort", "")
     if due_filter:
-        rows = [(case, due) for case, due in rows if any(item.kind == due_filter for item in due)]
+        rows = [row for row in rows if any(item.kind == due_filter for item in row.due)]
+    if due_filter and sort in ("", DEFAULT_SORT):
+        # What is filtered for, the most overdue first: the "Due" column's order here.
+        sort_by_kind(rows, due_filter)
+        sort = DEFAULT_SORT
+    elif sort:
+        sort = sort_rows(rows, sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    record_case_reads(request.user, [case for case, _due in page])
+    record_case_reads(request.user, [row.case for row in page])
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "query": query.urlencode(), "sort": sort}
     template = "cases/_case_results.html" if request.htmx else "cases/case_list.html"
     return render(request, template, context)
 
 
 @role_required(Role.SUPERVISOR)
 def approvals(request: HttpRequest) -> HttpResponse:
-    visible = Case.objects.visible_to(request.user).values("pk")
-    pending = ApprovalStatus.PENDING
+    """The approval queue: each kind the longest waiting first, with how long it has waited."""
+    waiting = approval_queue.queue(request.user)
+    record_case_reads(request.user, [entry.case for entry in waiting])
+    today = services.today()
+    rows = [
+        {
+            "entry": entry,
+            "waited": entry.waited(today),
+            "criteria": approval_queue.criteria_summary(entry.item)
+            if entry.kind == approval_queue.INCLUSION
+            else "",
+        }
+        for entry in waiting
+    ]
     context = {
-        "decisions": InclusionDecision.objects.filter(case__in=visible, status=pending)
-        .select_related("case__person", "proposed_by")
-        .exclude(proposed_by=request.user),
-        "plans": CasePlan.objects.filter(case__in=visible, status=pending)
-        .select_related("case__person", "person", "created_by")
-        .exclude(created_by=request.user),
-        "closures": Closure.objects.filter(case__in=visible, status=pending)
-        .select_related("case__person", "requested_by")
-        .exclude(requested_by=request.user),
+        kind: [row for row in rows if row["entry"].kind == name]
+        for kind, name in (
+            ("decisions", approval_queue.INCLUSION),
+            ("plans", approval_queue.PLAN),
+            ("closures", approval_queue.CLOSURE),
+        )
     }
-    record_case_reads(request.user, [item.case for items in context.values() for item in items])
+    context["count"] = len(rows)
     return render(request, "cases/approvals.html", context)
+
+
+def _to_next_in_queue(request: HttpRequest, decided: approval_queue.Waiting) -> HttpResponse:
+    """After a decision, the next item waiting ("approve and next"), or the emptied queue."""
+    following = approval_queue.following(request.user, decided)
+    if following is None:
+        messages.info(request, _("Nothing else is waiting for your approval."))
+        return redirect("cases:approvals")
+    return redirect(following.url)
 
 
 # Referral
@@ -171,8 +232,24 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         data, prefix="referral", organisation=organisation, user=request.user
     )
     household = HouseholdFormSet(data, prefix="household")
-    if request.method == "POST" and all(
-        [person_form.is_valid(), referral_form.is_valid(), household.is_valid()]
+    adding = request.method == "POST" and "add_member" in request.POST
+    if adding:
+        # "Add a household member" without JavaScript: the page again as typed, unchecked,
+        # with one more block, its first field focused.
+        person_form = PersonForm(initial=typed_values(person_form), prefix="person")
+        referral_form = ReferralForm(
+            initial=typed_values(referral_form),
+            prefix="referral",
+            organisation=organisation,
+            user=request.user,
+        )
+        household = household_with_one_more(household)
+        household.forms[-1].fields["given_name"].widget.attrs["autofocus"] = True
+    duplicate, duplicate_confirmation = None, ""
+    if (
+        request.method == "POST"
+        and not adding
+        and all([person_form.is_valid(), referral_form.is_valid(), household.is_valid()])
     ):
         referral = dict(referral_form.cleaned_data)
         try:
@@ -184,7 +261,11 @@ def referral_create(request: HttpRequest) -> HttpResponse:
                 person=person_form.cleaned_data,
                 referral=referral,
                 household_members=[form.cleaned_data for form in household if form.cleaned_data],
+                different_person=request.POST.get("different_person", ""),
             )
+        except duplicates.PossibleDuplicateFound as found:
+            duplicate = duplicates.warning_for(request.user, found.matches, request=request)
+            duplicate_confirmation = found.confirmation
         except ValidationError as error:
             apply_validation_error(referral_form, error)
         else:
@@ -193,7 +274,14 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/referral_form.html",
-        {"person_form": person_form, "referral_form": referral_form, "household": household},
+        {
+            "person_form": person_form,
+            "referral_form": referral_form,
+            "household": household,
+            "duplicate": duplicate,
+            "duplicate_confirmation": duplicate_confirmation,
+            "error_summary": error_summary(referral_form, person_form, household),
+        },
     )
 
 
@@ -210,17 +298,22 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         Case.objects.visible_to(request.user).filter(pk=case.pk), today
     ).get()
     works = request.user.role in CASE_WORKERS
+    due = due_items(annotated, today)
     context = {
         "case": case,
-        "due": due_items(annotated, today),
+        "due": due,
         "steps": workflow.allowed_steps(case) if works else set(),
-        "next_hint": workflow.NEXT_STEP_HINTS[case.stage],
+        # The one step that comes next, from the case's records: the page's main button.
+        "next": next_step(case, request.user, due=due, today=today),
+        # What a supervisor sent back, with the note, until it is acted on.
+        "sent_back": sent_back_on(case) if works else [],
         "events": Paginator(
             timeline(case, show_sensitive=works, show_details=works), TIMELINE_PAGE
         ).get_page(request.GET.get("page")),
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
+        "open_actions": Action.objects.still_to_do_on(case) if works else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "pending_decision": next(
             (d for d in case.inclusion_decisions.all() if d.status == ApprovalStatus.PENDING), None
@@ -229,11 +322,21 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
             (c for c in case.closures.all() if c.status == ApprovalStatus.PENDING), None
         ),
         "contact_form": ContactForm(initial={"date": today}) if works and case.is_open else None,
+        "next_contact": _next_contact(annotated, today),
+        "interval_form": ContactIntervalForm(instance=annotated) if works and case.is_open else None,
         "previous": case.previous,
         "next_enrollment": Case.objects.visible_to(request.user).filter(previous=case).first(),
         "is_supervisor": request.user.role == Role.SUPERVISOR,
     }
     return render(request, "cases/case_detail.html", context)
+
+
+def _next_contact(case: Case, today) -> dict | None:
+    """When the next contact is due on the case page, as the caseload shows it."""
+    due_on = next_contact_on(case)
+    if due_on is None:
+        return None
+    return {"next_contact_on": due_on, "next_contact_overdue": (today - due_on).days}
 
 
 @role_required(*CASE_WORKERS)
@@ -315,10 +418,9 @@ def inclusion(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "decide_inclusion"):
         return refused
-    criteria = services.eligibility_checklist(case.organisation)
-    form = InclusionForm(
-        request.POST or None, criteria=criteria, initial={"date": services.today()}
-    )
+    # The checklist with what the referral, first meeting and screening already show.
+    checks = check_criteria(services.eligibility_checklist(case.organisation), Records.of(case))
+    form = InclusionForm(request.POST or None, checks=checks, initial={"date": services.today()})
     if _run_step(
         request,
         form,
@@ -334,13 +436,16 @@ def inclusion(request: HttpRequest, pk: UUID) -> HttpResponse:
         intro=gettext_lazy(
             "The team decides against the pilot's eligibility criteria; a supervisor approves."
         ),
+        template="cases/inclusion_form.html",
     )
 
 
-def _review_view(request, item, case, service, *, title, template, extra=None):
-    """Show a pending item to a supervisor and take their approval or sending back."""
+def _review_view(request, item, case, service, *, kind, title, template, extra=None):
+    """Show a pending item to a supervisor and take their approval or sending back; then on
+    to the next item waiting."""
     form = ReviewForm(request.POST or None)
     approve = request.POST.get("decision") == "approve"
+    decided = approval_queue.waiting_for(kind, item)
     if _run_step(
         request,
         form,
@@ -349,7 +454,7 @@ def _review_view(request, item, case, service, *, title, template, extra=None):
         ),
         _("Approved.") if approve else _("Sent back with your note."),
     ):
-        return redirect(case)
+        return _to_next_in_queue(request, decided)
     return render(
         request,
         template,
@@ -366,6 +471,7 @@ def inclusion_review(request: HttpRequest, pk: UUID) -> HttpResponse:
         decision,
         case,
         services.review_inclusion,
+        kind=approval_queue.INCLUSION,
         title=gettext_lazy("Approve the inclusion decision"),
         template="cases/review_decision.html",
     )
@@ -376,7 +482,8 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "assess"):
         return refused
-    latest = case.assessments.last()
+    previous = list(case.assessments.all())  # by date
+    latest = previous[-1] if previous else None
     initial = {"date": services.today()}
     if latest is not None:
         initial |= {name: getattr(latest, name) for name in ("needs", "risks", "strengths")}
@@ -394,6 +501,9 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         form,
         title=gettext_lazy("Assessment"),
         template="cases/assessment_form.html",
+        # Beside the form: the ratings given before and what screening found.
+        previous=previous[::-1],
+        screening=Screening.objects.filter(case=case).first(),
         intro=gettext_lazy(
             "Review needs, vulnerabilities, risks and strengths with the client, and rate the three abilities so change can be shown over time."
         ),
@@ -446,22 +556,64 @@ def plan_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     return _step_page(request, case, form, title=gettext_lazy("New case plan"))
 
 
+@dataclass
+class GoalCard:
+    """A goal on the plan page, with the forms that change it (each with ids of its own)."""
+
+    goal: Goal
+    editable: bool
+    edit_form: BaseForm | None = None
+    status_form: BaseForm | None = None
+    reopen_form: BaseForm | None = None
+    action_form: BaseForm | None = None
+    notice: str = ""
+
+    @classmethod
+    def build(cls, goal: Goal, *, editable: bool, **forms) -> "GoalCard":
+        card = cls(goal, editable, **forms)
+        if not editable:
+            return card
+        ids = f"{{}}-goal-{goal.pk}-%s"
+        if goal.status == Goal.Status.OPEN:
+            card.status_form = card.status_form or GoalStatusForm(
+                instance=goal,
+                auto_id=ids.format("settle"),
+                initial={"status": Goal.Status.ACHIEVED, "status_date": services.today()},
+            )
+        else:
+            card.reopen_form = card.reopen_form or GoalReopenForm(
+                instance=goal, auto_id=ids.format("reopen")
+            )
+        card.action_form = ActionForm(
+            auto_id=ids.format("new-action"), initial={"due_date": services.today()}
+        )
+        return card
+
+
+def _plan_is_editable(user, case: Case, plan: CasePlan) -> bool:
+    return (
+        user.role in CASE_WORKERS and case.in_programme and plan.status != CasePlan.Status.PENDING
+    )
+
+
 @role_required(*CASE_WORKERS)
 def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     plan = get_case_object(request.user, CasePlan, pk)
     case = read_case(request, plan.case_id)
     goals = plan.goals.prefetch_related("actions")
     works = request.user.role in CASE_WORKERS
-    editable = works and case.in_programme and plan.status != CasePlan.Status.PENDING
+    editable = _plan_is_editable(request.user, case, plan)
     context = {
         "case": case,
         "plan": plan,
-        "goals": goals,
+        "goals": [GoalCard.build(goal, editable=editable) for goal in goals],
         "reviews": plan.reviews.select_related("reviewed_by"),
         "editable": editable,
-        "goal_form": GoalForm() if editable else None,
-        "action_form": ActionForm(initial={"due_date": services.today()}) if editable else None,
-        "review_form": PlanReviewForm(initial={"date": services.today()})
+        "submission_refusal": services.submission_refusal(plan)
+        if editable and plan.status == CasePlan.Status.DRAFT
+        else None,
+        "goal_form": GoalForm(auto_id="new-goal-%s") if editable else None,
+        "review_form": PlanReviewForm(auto_id="review-%s", initial={"date": services.today()})
         if works and case.in_programme and plan.status == CasePlan.Status.APPROVED
         else None,
         "approval_form": ReviewForm()
@@ -527,6 +679,170 @@ def action_status(request: HttpRequest, pk: UUID) -> HttpResponse:
     return redirect("cases:plan_detail", action.goal.plan_id)
 
 
+# Plans stay current: goals and actions changed in place with htmx (the changed fragment is the
+# answer), or without JavaScript on a page of their own that returns to the plan.
+
+
+def _back_to_plan(request: HttpRequest, plan_id: UUID, anchor: str) -> HttpResponse:
+    url = reverse("cases:plan_detail", args=[plan_id]) + f"#{anchor}"
+    if request.htmx:  # a fragment cannot show the message: the whole page, where it was
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _refuse_plan_edit(request: HttpRequest, plan: CasePlan, anchor: str) -> HttpResponse | None:
+    """Say why the plan cannot change now (closed case, waiting for approval), or None."""
+    try:
+        services.require_editable_plan(plan)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _back_to_plan(request, plan.pk, anchor)
+    return None
+
+
+def _goal_answer(request, goal: Goal, form: BaseForm | None, *, title, notice="", **forms):
+    """The goal's card (htmx), or the form on a page of its own when it was refused."""
+    if request.htmx:
+        card = GoalCard.build(goal, editable=True, **forms)
+        card.notice = notice
+        context = {"card": card, "plan": goal.plan, "action_statuses": Action.Status.choices}
+        return render(request, "cases/_goal.html", context)
+    return _step_page(request, goal.plan.case, form, title=title, back=goal.plan)
+
+
+@role_required(*CASE_WORKERS)
+def goal_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    goal = get_case_object(request.user, Goal, pk, case_path="plan__case")
+    if refused := _refuse_plan_edit(request, goal.plan, f"goal-{goal.pk}"):
+        return refused
+    form = GoalEditForm(request.POST or None, instance=goal, auto_id=f"edit-goal-{goal.pk}-%s")
+    if _run_step(
+        request,
+        form,
+        lambda f: services.edit_goal(
+            goal,
+            by=request.user,
+            description=f.cleaned_data["description"],
+            expected_version=f.expected_version,
+        ),
+        None if request.htmx else _("Goal saved."),
+    ):
+        if request.htmx:
+            return _goal_answer(request, goal, None, title="")
+        return _back_to_plan(request, goal.plan_id, f"goal-{goal.pk}")
+    return _goal_answer(request, goal, form, title=gettext_lazy("Edit the goal"), edit_form=form)
+
+
+@require_POST
+@role_required(*CASE_WORKERS)
+def goal_status(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Mark a goal achieved or no longer pursued (its open actions are cancelled)."""
+    goal = get_case_object(request.user, Goal, pk, case_path="plan__case")
+    if refused := _refuse_plan_edit(request, goal.plan, f"goal-{goal.pk}"):
+        return refused
+    form = GoalStatusForm(request.POST, instance=goal, auto_id=f"settle-goal-{goal.pk}-%s")
+    cancelled = {}
+    if _run_step(
+        request,
+        form,
+        lambda f: cancelled.setdefault(
+            "count",
+            services.set_goal_status(
+                goal,
+                by=request.user,
+                status=f.cleaned_data["status"],
+                date=f.cleaned_data["status_date"],
+                expected_version=f.expected_version,
+            ),
+        ),
+        None,
+    ):
+        count = cancelled["count"]
+        notice = _("Goal marked as %(status)s.") % {"status": goal.get_status_display().lower()}
+        if count:
+            notice += " " + ngettext(
+                "Its open action was cancelled.",
+                "Its %(count)d open actions were cancelled.",
+                count,
+            ) % {"count": count}
+        if request.htmx:
+            return _goal_answer(request, goal, None, title="", notice=notice)
+        messages.success(request, notice)
+        return _back_to_plan(request, goal.plan_id, f"goal-{goal.pk}")
+    return _goal_answer(
+        request,
+        goal,
+        form,
+        title=gettext_lazy("Achieved or no longer pursued"),
+        status_form=form,
+    )
+
+
+@require_POST
+@role_required(*CASE_WORKERS)
+def goal_reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Take an achieved or abandoned goal up again."""
+    goal = get_case_object(request.user, Goal, pk, case_path="plan__case")
+    if refused := _refuse_plan_edit(request, goal.plan, f"goal-{goal.pk}"):
+        return refused
+    form = GoalReopenForm(request.POST, instance=goal, auto_id=f"reopen-goal-{goal.pk}-%s")
+    if _run_step(
+        request,
+        form,
+        lambda f: services.set_goal_status(
+            goal,
+            by=request.user,
+            status=Goal.Status.OPEN,
+            date=None,
+            expected_version=f.expected_version,
+        ),
+        None if request.htmx else _("The goal is in progress again."),
+    ):
+        if request.htmx:
+            return _goal_answer(request, goal, None, title="")
+        return _back_to_plan(request, goal.plan_id, f"goal-{goal.pk}")
+    return _goal_answer(
+        request, goal, form, title=gettext_lazy("Reopen the goal"), reopen_form=form
+    )
+
+
+@role_required(*CASE_WORKERS)
+def action_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    action = get_case_object(request.user, Action, pk, case_path="goal__plan__case")
+    plan = action.goal.plan
+    if refused := _refuse_plan_edit(request, plan, f"action-{action.pk}"):
+        return refused
+    form = ActionEditForm(
+        request.POST or None, instance=action, auto_id=f"edit-action-{action.pk}-%s"
+    )
+    if _run_step(
+        request,
+        form,
+        lambda f: services.edit_action(
+            action,
+            by=request.user,
+            data={name: f.cleaned_data[name] for name in ActionEditForm.Meta.fields},
+            expected_version=f.expected_version,
+        ),
+        None if request.htmx else _("Action saved."),
+    ):
+        if not request.htmx:
+            return _back_to_plan(request, plan.pk, f"action-{action.pk}")
+        form = None
+    if request.htmx:
+        context = {
+            "action": action,
+            "plan": plan,
+            "editable": True,
+            "edit_form": form,
+            "action_statuses": Action.Status.choices,
+        }
+        return render(request, "cases/_action_row.html", context)
+    return _step_page(request, plan.case, form, title=gettext_lazy("Edit the action"), back=plan)
+
+
 @require_POST
 @role_required(*CASE_WORKERS)
 def plan_submit(request: HttpRequest, pk: UUID) -> HttpResponse:
@@ -549,6 +865,7 @@ def plan_approval(request: HttpRequest, pk: UUID) -> HttpResponse:
     plan = get_case_object(request.user, CasePlan, pk)
     form = ReviewForm(request.POST)
     approve = request.POST.get("decision") == "approve"
+    decided = approval_queue.waiting_for(approval_queue.PLAN, plan)
     if _run_step(
         request,
         form,
@@ -557,7 +874,7 @@ def plan_approval(request: HttpRequest, pk: UUID) -> HttpResponse:
         ),
         _("Plan approved.") if approve else _("Plan sent back with your note."),
     ):
-        return redirect("cases:plan_detail", plan.pk)
+        return _to_next_in_queue(request, decided)
     return _step_page(
         request, plan.case, form, title=gettext_lazy("Approve the case plan"), back=plan
     )
@@ -589,7 +906,9 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     if _run_step(
         request,
         form,
-        lambda f: services.log_contact(case, by=request.user, data=f.cleaned_data),
+        lambda f: services.log_contact(
+            case, by=request.user, data=f.cleaned_data, next_appointment=f.appointment()
+        ),
         _("Contact logged."),
     ):
         if request.htmx:
@@ -599,7 +918,83 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         return redirect(case)
     if request.htmx:
         return render(request, "cases/_contact_form.html", {"case": case, "contact_form": form})
-    return _step_page(request, case, form, title=gettext_lazy("Log a contact"))
+    return _step_page(
+        request, case, form, title=gettext_lazy("Log a contact"), template="cases/contact_page.html"
+    )
+
+
+# Appointments
+
+
+@role_required(*CASE_WORKERS)
+def appointment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    if refused := _refuse_if_not_allowed(request, case, "appointment"):
+        return refused
+    form = AppointmentForm(request.POST or None, initial={"date": services.today()})
+    if _run_step(
+        request,
+        form,
+        lambda f: services.plan_appointment(case, by=request.user, data=f.cleaned_data),
+        _("Appointment planned."),
+    ):
+        return redirect(case)
+    return _step_page(
+        request,
+        case,
+        form,
+        title=gettext_lazy("Plan an appointment"),
+        intro=gettext_lazy(
+            "It appears in your week and, if you subscribed to it, in your calendar, with the "
+            "case reference and the kind of appointment only."
+        ),
+    )
+
+
+@role_required(*CASE_WORKERS)
+def appointment_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    appointment = get_case_object(request.user, Appointment, pk)
+    case = appointment.case
+    if not appointment.is_planned:
+        messages.error(request, _("This appointment was already marked done or cancelled."))
+        return redirect(case)
+    form = AppointmentForm(request.POST or None, instance=appointment)
+    if _run_step(
+        request,
+        form,
+        lambda f: services.edit_appointment(
+            appointment,
+            by=request.user,
+            data={name: f.cleaned_data[name] for name in services.APPOINTMENT_FIELDS},
+            expected_version=f.expected_version,
+        ),
+        _("Appointment changed."),
+    ):
+        return redirect(case)
+    return _step_page(request, case, form, title=gettext_lazy("Change the appointment"))
+
+
+@require_POST
+@role_required(*CASE_WORKERS)
+def appointment_status(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Mark a planned appointment as held, or cancel it (from the case page)."""
+    appointment = get_case_object(request.user, Appointment, pk)
+    form = AppointmentStatusForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a valid status."))
+        held = form.cleaned_data["status"] == Appointment.Status.DONE
+        change = services.mark_appointment_done if held else services.cancel_appointment
+        change(appointment, by=request.user, expected_version=form.cleaned_data["version"])
+    except ConcurrentEditError:
+        messages.error(request, ConcurrentEditError.message)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request, _("Appointment marked as held.") if held else _("Appointment cancelled.")
+        )
+    return redirect(reverse("cases:detail", args=[appointment.case_id]) + "#appointments")
 
 
 @role_required(*CASE_WORKERS)
@@ -659,6 +1054,10 @@ def closure_request(request: HttpRequest, pk: UUID) -> HttpResponse:
         intro=gettext_lazy(
             "Disengagement is not a failure: recording the reasons helps the network learn."
         ),
+        template="cases/closure_form.html",
+        submit_label=gettext_lazy("Send for approval"),
+        # Pointed out before sending, never refused (cases.readiness).
+        warnings=closure_warnings(case, services.today()),
     )
 
 
@@ -671,9 +1070,24 @@ def closure_review(request: HttpRequest, pk: UUID) -> HttpResponse:
         closure,
         case,
         services.review_closure,
+        kind=approval_queue.CLOSURE,
         title=gettext_lazy("Approve the closure"),
         template="cases/review_closure.html",
     )
+
+
+@require_POST
+@role_required(*CASE_WORKERS)
+def closure_keep_open(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Act on a closure sent back by keeping the case open, as the supervisor's note asked."""
+    closure = get_case_object(request.user, Closure, pk)
+    try:
+        services.keep_case_open(closure, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The case stays open."))
+    return redirect("cases:detail", closure.case_id)
 
 
 @role_required(*CASE_WORKERS)
@@ -681,7 +1095,11 @@ def reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "reopen"):
         return refused
-    form = NewEnrollmentForm(request.POST or None, initial={"referral_date": services.today()})
+    initial = {
+        "referral_date": case.organisation.today(),
+        "legal_basis": case.organisation.default_legal_basis or case.legal_basis,
+    }
+    form = NewEnrollmentForm(request.POST or None, initial=initial)
     created = {}
     if _run_step(
         request,
@@ -699,6 +1117,35 @@ def reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
         title=gettext_lazy("Reopen as a new enrollment"),
         intro=gettext_lazy(
             "The closed enrollment stays as it was; the new one starts at referral."
+        ),
+    )
+
+
+@role_required(*CASE_WORKERS)
+def contact_interval(request: HttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    if refused := _refuse_if_not_allowed(request, case, "contact"):
+        return refused
+    form = ContactIntervalForm(request.POST or None, instance=case)
+    if _run_step(
+        request,
+        form,
+        lambda f: services.set_contact_interval(
+            case,
+            by=request.user,
+            days=f.cleaned_data["interval_days"],
+            expected_version=f.expected_version,
+        ),
+        _("The contact interval was saved."),
+    ):
+        return redirect(case)
+    return _step_page(
+        request,
+        case,
+        form,
+        title=gettext_lazy("How often to contact the client"),
+        intro=gettext_lazy(
+            "The caseload flags contact as overdue after this many days without one."
         ),
     )
 
@@ -722,6 +1169,65 @@ def reassign(request: HttpRequest, pk: UUID) -> HttpResponse:
     ):
         return redirect(case)
     return _step_page(request, case, form, title=gettext_lazy("Reassign the case"))
+
+
+@role_required(Role.SUPERVISOR, Role.ORG_ADMIN)
+def reassign_cases(request: HttpRequest) -> HttpResponse:
+    """Give a case manager's open cases, all or those ticked, to another one, once confirmed.
+
+    `?from=<id>` chooses whose cases; the form is then sent twice: to see what will move, and
+    to confirm it. Only the cases the user may see are offered, and the service checks again.
+    """
+    user = request.user
+    holders = User.objects.filter(
+        pk__in=Case.objects.visible_to(user).open().values("case_manager")
+    ).order_by("first_name", "last_name")
+    chosen = request.POST.get("from") or request.GET.get("from")
+    from_manager = None
+    if chosen:
+        try:
+            from_manager = holders.get(pk=UUID(chosen))
+        except (ValueError, User.DoesNotExist):
+            raise Http404 from None  # someone else's colleague, or nobody: not found either way
+    context = {"holders": holders, "from_manager": from_manager, "confirming": False}
+    if from_manager is None:
+        return render(request, "cases/reassign_cases.html", context)
+    cases = list(
+        Case.objects.visible_to(user)
+        .open()
+        .filter(case_manager=from_manager)
+        .select_related("person")
+        .order_by("reference")
+    )
+    record_case_reads(user, cases)
+    form = ReassignCasesForm(request.POST or None, cases=cases, from_manager=from_manager)
+    if request.method == "POST" and form.is_valid() and "edit" not in request.POST:
+        if "confirm" not in request.POST:
+            context["confirming"] = True
+        else:
+            to_manager = form.cleaned_data["case_manager"]
+            try:
+                moved = services.reassign_cases(
+                    by=user,
+                    from_manager=from_manager,
+                    to_manager=to_manager,
+                    case_ids=form.chosen_ids(),
+                )
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d case reassigned from %(from)s to %(to)s.",
+                        "%(count)d cases reassigned from %(from)s to %(to)s.",
+                        len(moved),
+                    )
+                    % {"count": len(moved), "from": from_manager, "to": to_manager},
+                )
+                return redirect("dashboard:home")
+    context |= {"form": form, "cases": cases, "moving": form.moving() if form.is_bound else []}
+    return render(request, "cases/reassign_cases.html", context)
 
 
 # The organisation's checklist
@@ -753,9 +1259,12 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
         )
         if sent is not None and edit_form.is_valid():
             services.translate_criterion(
-                editing, by=request.user, translations=edit_form.translations()
+                editing,
+                by=request.user,
+                translations=edit_form.translations(),
+                established_by=edit_form.cleaned_data["established_by"],
             )
-            messages.success(request, _("The criterion's other languages were saved."))
+            messages.success(request, _("The criterion was saved."))
             return redirect("cases:eligibility")
     elif adding and form.is_valid():
         services.add_criterion(
@@ -763,6 +1272,7 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
             by=request.user,
             text=form.cleaned_data["text"],
             translations=form.translations(),
+            established_by=form.cleaned_data["established_by"],
         )
         messages.success(request, _("Criterion added."))
         return redirect("cases:eligibility")

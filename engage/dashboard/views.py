@@ -1,12 +1,13 @@
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, role_required
 from engage.cases.access import record_case_reads
-from engage.cases.due import Due, caseload, due_choices, due_counts
+from engage.cases.due import Due, caseload, due_choices, due_counts, sort_rows
 from engage.cases.models import Case, Stage
+from engage.cases.sent_back import sent_back
 from engage.cases.services import today
 from engage.sharing import screening
 from engage.sharing.models import DataRequest, RecipientType
@@ -22,12 +23,14 @@ def home(request: HttpRequest) -> HttpResponse:
         Role.ORG_ADMIN: _org_admin,
         Role.NETWORK_COORDINATOR: _network_coordinator,
     }[user.role]
-    template, context = builder(user)
+    template, context = builder(user, request.GET)
     return render(request, template, context)
 
 
-def _case_manager(user: User) -> tuple[str, dict]:
-    rows = caseload(Case.objects.visible_to(user).filter(case_manager=user), today())
+def _case_manager(user: User, params: QueryDict) -> tuple[str, dict]:
+    mine = Case.objects.visible_to(user).filter(case_manager=user)
+    rows = caseload(mine, today())
+    sort = sort_rows(rows, params.get("sort", ""))
     record_case_reads(user, [row.case for row in rows])
     team = user.team
     colleagues = []
@@ -42,25 +45,33 @@ def _case_manager(user: User) -> tuple[str, dict]:
         "team": team,
         "colleagues": colleagues,
         "rows": rows,
+        "sort": sort,
+        # What supervisors sent back, at the top until acted on (three queries).
+        "sent_back": sent_back(mine),
         "counts": due_counts(rows),
         "due_labels": dict(due_choices()),
     }
 
 
-def _supervisor(user: User) -> tuple[str, dict]:
-    """Each case manager of the supervisor's teams, with caseload and what is due."""
+def _supervisor(user: User, params: QueryDict) -> tuple[str, dict]:
+    """Each case manager of the supervisor's teams, with caseload and what is due.
+
+    `?manager=<id>` shows one of them, `?sort=` sorts their caseloads as on "My caseload".
+    """
     rows = caseload(Case.objects.visible_to(user), today())
+    sort = sort_rows(rows, params.get("sort", ""))
     by_manager: dict = {}
     for row in rows:
         by_manager.setdefault(row.case.case_manager, []).append(row)
-    team_members = (
+    team_members = list(
         User.objects.filter(team__leader=user, is_active=True)
         .select_related("team")
         .order_by("team__name", "first_name", "last_name")
     )
+    chosen = next((m for m in team_members if str(m.pk) == params.get("manager")), None)
     organisation = user.organisation
     managers = []
-    for member in team_members:
+    for member in [chosen] if chosen else team_members:
         member_rows = by_manager.pop(member, [])
         in_programme = sum(1 for row in member_rows if row.case.in_programme)
         managers.append(
@@ -75,6 +86,11 @@ def _supervisor(user: User) -> tuple[str, dict]:
     record_case_reads(user, [row.case for manager in managers for row in manager["rows"]])
     context = {
         "managers": managers,
+        "team_members": team_members,
+        "chosen": chosen,
+        "sort": sort,
+        # Open the caseloads when the supervisor asked for one of them or for an order.
+        "show_caseloads": bool(chosen or params.get("sort")),
         "target": (organisation.caseload_target_min, organisation.caseload_target_max),
         "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
         "due_labels": dict(due_choices()),
@@ -83,7 +99,7 @@ def _supervisor(user: User) -> tuple[str, dict]:
     return "dashboard/supervisor.html", context
 
 
-def _org_admin(user: User) -> tuple[str, dict]:
+def _org_admin(user: User, _params: QueryDict) -> tuple[str, dict]:
     staff = User.objects.visible_to(user)
     by_role = dict(
         staff.filter(is_active=True).values_list("role").annotate(n=Count("pk")).order_by()
@@ -112,7 +128,7 @@ def _stage_counts(user: User) -> list[tuple[str, int]]:
     return [(stage.label, counts.get(stage.value, 0)) for stage in Stage]
 
 
-def _network_coordinator(user: User) -> tuple[str, dict]:
+def _network_coordinator(user: User, _params: QueryDict) -> tuple[str, dict]:
     # Counts only: the network sees no person of any organisation.
     pilots = (
         Organisation.objects.annotate(

@@ -1,0 +1,127 @@
+"""The supervisor's approval queue: what waits for their decision, the longest waiting first.
+
+Inclusion decisions, first case plans and closures wait for a supervisor who can see the case
+and did not propose them (`services.check_approver`). The queue orders them by how long they
+have waited, whatever their kind, and after each decision the supervisor goes on to the next
+one (`following`), so a morning's approvals are one pass.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from engage.accounts.models import Role, User
+from engage.cases.models import Case, CasePlan, Closure, InclusionDecision
+from engage.cases.models.process import ApprovalStatus
+
+INCLUSION, PLAN, CLOSURE = "inclusion", "plan", "closure"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One item waiting for a supervisor's decision."""
+
+    kind: str
+    item: InclusionDecision | CasePlan | Closure
+    since: datetime.datetime
+
+    @property
+    def case(self) -> Case:
+        return self.item.case
+
+    @property
+    def key(self) -> tuple[datetime.datetime, str]:
+        """The item's place in the queue: the longest waiting first, then by id (stable)."""
+        return (self.since, str(self.item.pk))
+
+    @property
+    def url(self) -> str:
+        name = {
+            INCLUSION: "cases:inclusion_review",
+            PLAN: "cases:plan_detail",
+            CLOSURE: "cases:closure_review",
+        }[self.kind]
+        return reverse(name, args=[self.item.pk])
+
+    def days_waiting(self, today: datetime.date) -> int:
+        return max((today - timezone.localdate(self.since)).days, 0)
+
+    def waited(self, today: datetime.date) -> str:
+        """Say how long it has waited: "waiting 3 days", "waiting since today"."""
+        days = self.days_waiting(today)
+        if days == 0:
+            return gettext("waiting since today")
+        return ngettext("waiting %(count)d day", "waiting %(count)d days", days) % {"count": days}
+
+    @property
+    def criteria(self) -> tuple[int, int] | None:
+        """For an inclusion decision: how many of the pilot's criteria were met, of how many."""
+        if self.kind != INCLUSION or not self.item.criteria:
+            return None
+        return criteria_met(self.item)
+
+
+def criteria_met(decision: InclusionDecision) -> tuple[int, int]:
+    """Return (met, total) of the eligibility checklist as it was answered."""
+    answers = decision.criteria or []
+    return sum(1 for answer in answers if answer.get("met")), len(answers)
+
+
+def criteria_summary(decision: InclusionDecision) -> str:
+    """Say "2 of 4 criteria met" ("" when the pilot had no checklist)."""
+    met, total = criteria_met(decision)
+    if not total:
+        return ""
+    return ngettext(
+        "%(met)d of %(total)d criterion met", "%(met)d of %(total)d criteria met", total
+    ) % {"met": met, "total": total}
+
+
+def queue(user: User) -> list[Waiting]:
+    """Return what waits for `user`'s decision, the longest waiting first (three queries)."""
+    if user.role != Role.SUPERVISOR:
+        return []
+    visible = Case.objects.visible_to(user).values("pk")
+    pending = ApprovalStatus.PENDING
+    decisions = (
+        InclusionDecision.objects.filter(case__in=visible, status=pending)
+        .exclude(proposed_by=user)
+        .select_related("case__person", "proposed_by")
+    )
+    plans = (
+        CasePlan.objects.filter(case__in=visible, status=pending)
+        .exclude(created_by=user)
+        .select_related("case__person", "person", "created_by")
+    )
+    closures = (
+        Closure.objects.filter(case__in=visible, status=pending)
+        .exclude(requested_by=user)
+        .select_related("case__person", "requested_by")
+    )
+    items = [
+        *(waiting_for(INCLUSION, decision) for decision in decisions),
+        *(waiting_for(PLAN, plan) for plan in plans),
+        *(waiting_for(CLOSURE, closure) for closure in closures),
+    ]
+    return sorted(items, key=lambda waiting: waiting.key)
+
+
+def waiting_for(kind: str, item: InclusionDecision | CasePlan | Closure) -> Waiting:
+    """The queue's entry for `item`: it waits since it was sent to a supervisor."""
+    since = item.submitted_at or item.created_at if kind == PLAN else item.created_at
+    return Waiting(kind, item, since)
+
+
+def following(user: User, decided: Waiting) -> Waiting | None:
+    """Return the item to open after deciding `decided`: the next one in the queue.
+
+    "Next" is the first item that had waited less long than the one decided, so an item the
+    supervisor skipped is not put in front of them again at once; after the last, the queue
+    starts over from the longest waiting. None when nothing else waits.
+    """
+    rest = [waiting for waiting in queue(user) if waiting.item.pk != decided.item.pk]
+    later = [waiting for waiting in rest if waiting.key > decided.key]
+    return (later or rest or [None])[0]
