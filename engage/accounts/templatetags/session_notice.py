@@ -31,5 +31,4 @@ def session_notice(context) -> dict:
         "seconds_left": seconds_left(request.session),
         "idle_seconds": settings.ENGAGE_IDLE_MINUTES * 60,
         "warn_seconds": WARN_SECONDS,
-        "hours": settings.SESSION_COOKIE_AGE // 3600,
     }
