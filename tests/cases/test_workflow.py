@@ -129,8 +129,8 @@ class TestInclusion:
             case, by=alice, include=False, date=days_ago(1), criteria_met=[first.pk], reason="No"
         )
         assert decision.criteria == [
-            {"text": "At risk of detention", "met": True},
-            {"text": "Lives in Sofia", "met": False},
+            {"text": "At risk of detention", "met": True, "established": False},
+            {"text": "Lives in Sofia", "met": False, "established": False},
         ]
 
     def test_it_lets_only_a_supervisor_of_the_case_approve(self, case, alice, ada, organisation):
@@ -177,6 +177,7 @@ class TestPlans:
 
     def test_it_refuses_to_submit_an_empty_plan(self, case, alice, bob):
         to_included(case, alice, bob)
+        services.record_assessment(case, by=alice, data={"date": days_ago(5), **RATINGS})
         plan = services.create_plan(case, by=alice, person=case.person)
         with pytest.raises(ValidationError, match="at least one goal"):
             services.submit_plan(plan, by=alice)

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
@@ -102,6 +103,16 @@ class Goal(models.Model):
         return self.description
 
 
+class ActionQuerySet(models.QuerySet):
+    def still_to_do_on(self, case: Case) -> "ActionQuerySet":
+        """The actions still to do in every plan of `case`, soonest due first, with their plan."""
+        return (
+            self.filter(goal__plan__case=case, status=Action.Status.OPEN)
+            .select_related("goal__plan__person")
+            .order_by("due_date", "created_at")
+        )
+
+
 class Action(models.Model):
     """Who does what towards a goal, by when."""
 
@@ -133,13 +144,18 @@ class Action(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
-    objects = organisation_scoped("goal__plan__case__organisation")
+    objects = organisation_scoped("goal__plan__case__organisation", ActionQuerySet)
 
     class Meta:
         ordering = ["due_date", "created_at"]
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def days_overdue(self) -> int:
+        """Days past the due date (negative: days left), for the `lateness` wording."""
+        return (timezone.localdate() - self.due_date).days
 
 
 class PlanReview(models.Model):
