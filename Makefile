@@ -37,6 +37,8 @@ demo: $(STAMP)
 lint: $(STAMP) $(SEMGREP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	@# Types ([tool.mypy] in pyproject.toml; docs/architecture.md, "Types"). Its cache is .mypy_cache.
+	$(BIN)/mypy
 	$(BIN)/engage makemigrations --check --dry-run
 	@# R39: no backward-incompatible migration (settings in pyproject.toml). The linter reads the
 	@# SQL of PostgreSQL; SQLite rebuilds whole tables for most changes, which it cannot judge.

@@ -31,8 +31,12 @@ import contextvars
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
+from django.apps.registry import Apps
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
 
 CHAIN_COLUMNS = ("seq", "digest", "chain", "values_digest")
 
@@ -56,13 +60,14 @@ def chained() -> list[Chained]:
 
 
 def table_of(label: str) -> str:
-    return apps.get_model(label)._meta.db_table
+    model: type[Model] = apps.get_model(label)
+    return model._meta.db_table
 
 
 # -- the SQL, generated from model metadata (never from anything a user typed) -----------------
 
 
-def _fields(model, spec: Chained, *, blank: bool) -> list:
+def _fields(model: type[Model], spec: Chained, *, blank: bool) -> list["Field[Any, Any]"]:
     """The columns hashed, by name: the same order whether the model is historical or not."""
     fields = [
         f
@@ -72,7 +77,7 @@ def _fields(model, spec: Chained, *, blank: bool) -> list:
     return sorted(fields, key=lambda f: f.column)
 
 
-def _quoted(field, row: str, vendor: str) -> str:
+def _quoted(field: "Field[Any, Any]", row: str, vendor: str) -> str:
     """`name='value';` for the column, or nothing when it is NULL: a column added later (NULL in
     the rows written before it) leaves their digest as it was."""
     column = f'{row}."{field.column}"'
@@ -93,7 +98,7 @@ def _sha256(expression: str, vendor: str) -> str:
     return f"encode(sha256(convert_to({expression}, 'UTF8')), 'hex')"
 
 
-def values_digest_sql(model, spec: Chained, row: str, vendor: str) -> str:
+def values_digest_sql(model: type[Model], spec: Chained, row: str, vendor: str) -> str:
     """The digest of the blankable columns of `row` ('' when the model has none)."""
     fields = _fields(model, spec, blank=True)
     if not fields:
@@ -101,7 +106,7 @@ def values_digest_sql(model, spec: Chained, row: str, vendor: str) -> str:
     return _sha256(" || ".join(_quoted(f, row, vendor) for f in fields), vendor)
 
 
-def digest_sql(model, spec: Chained, row: str, vendor: str, values_digest: str) -> str:
+def digest_sql(model: type[Model], spec: Chained, row: str, vendor: str, values_digest: str) -> str:
     """The digest of `row`: its other columns and the digest of its blankable ones."""
     parts = [_quoted(f, row, vendor) for f in _fields(model, spec, blank=False)]
     parts.append(f"'values=' || COALESCE({values_digest}, '')")
@@ -112,7 +117,7 @@ def chain_sql(previous: str, digest: str, vendor: str) -> str:
     return _sha256(f"COALESCE({previous}, '') || {digest}", vendor)
 
 
-def _unchanged_sql(model, vendor: str, but: tuple[str, ...]) -> str:
+def _unchanged_sql(model: type[Model], vendor: str, but: tuple[str, ...]) -> str:
     """SQL true when OLD and NEW agree on every column except `but` (for the guards)."""
     if vendor == "postgresql":
         skip = ", ".join(f"'{c}'" for c in but)
@@ -121,23 +126,23 @@ def _unchanged_sql(model, vendor: str, but: tuple[str, ...]) -> str:
     return " AND ".join(f'OLD."{c}" IS NEW."{c}"' for c in columns)
 
 
-def sealing_update_sql(model, vendor: str) -> str:
+def sealing_update_sql(model: type[Model], vendor: str) -> str:
     """SQL true for the one UPDATE the guards let through: the seal filling the chain columns."""
     return f"(OLD.seq IS NULL AND NEW.seq IS NOT NULL AND {_unchanged_sql(model, vendor, CHAIN_COLUMNS)})"
 
 
-def blanking_update_sql(model, spec: Chained, vendor: str) -> str:
+def blanking_update_sql(model: type[Model], spec: Chained, vendor: str) -> str:
     """SQL true for an UPDATE that only sets the blankable columns to NULL (erasure)."""
     nulls = " AND ".join(f'NEW."{c}" IS NULL' for c in spec.blankable)
     return f"({nulls} AND {_unchanged_sql(model, vendor, spec.blankable)})"
 
 
-def _model_spec(label: str, models) -> tuple:
+def _model_spec(label: str, models: Apps) -> tuple[type[Model], Chained]:
     app_label, name = label.split(".")
     return models.get_model(app_label, name), _REGISTRY[label]
 
 
-def install_sql(label: str, vendor: str, models=apps) -> list[str]:
+def install_sql(label: str, vendor: str, models: Apps = apps) -> list[str]:
     """The statements that seal each new row of `label`'s table (and refuse TRUNCATE)."""
     model, spec = _model_spec(label, models)
     table = model._meta.db_table
@@ -196,7 +201,7 @@ def install_sql(label: str, vendor: str, models=apps) -> list[str]:
     raise NotImplementedError(f"no hash chain for {vendor}")
 
 
-def remove_sql(label: str, vendor: str, models=apps) -> list[str]:
+def remove_sql(label: str, vendor: str, models: Apps = apps) -> list[str]:
     model, _spec = _model_spec(label, models)
     table = model._meta.db_table
     if vendor == "postgresql":
@@ -224,7 +229,7 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def verify(label: str, connection, *, chunk: int = 2000) -> Report:
+def verify(label: str, connection: BaseDatabaseWrapper, *, chunk: int = 2000) -> Report:
     """Walk `label`'s chain in order and report its first broken link, if any."""
     model, spec = _model_spec(label, apps)
     vendor = connection.vendor
@@ -269,7 +274,7 @@ def verify(label: str, connection, *, chunk: int = 2000) -> Report:
     return report
 
 
-def head_of(label: str, connection, seq: int) -> str | None:
+def head_of(label: str, connection: BaseDatabaseWrapper, seq: int) -> str | None:
     """The chain hash stored at position `seq`, or None if there is no such entry."""
     model, _spec = _model_spec(label, apps)
     with connection.cursor() as cursor:
@@ -297,18 +302,18 @@ def flushing() -> Iterator[None]:
         _flushing.reset(token)
 
 
-def _sqlite_sha256(text) -> str | None:
+def _sqlite_sha256(text: object) -> str | None:
     return None if text is None else _hash(str(text))
 
 
-def prepare_connection(sender, connection, **kwargs) -> None:
+def prepare_connection(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     if connection.vendor == "sqlite":
         raw = connection.connection
         raw.create_function("engage_sha256", 1, _sqlite_sha256, deterministic=True)
         raw.create_function("engage_flushing", 0, lambda: int(_flushing.get()))
 
 
-def seal_existing(label: str, connection, models=apps) -> int:
+def seal_existing(label: str, connection: BaseDatabaseWrapper, models: Apps = apps) -> int:
     """Seal the rows written before the chain existed, oldest first (for the migration)."""
     model, spec = _model_spec(label, models)
     vendor = connection.vendor

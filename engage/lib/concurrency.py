@@ -7,6 +7,7 @@ globally, while we want the check explicit in the service that owns the change.
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
@@ -33,13 +34,20 @@ def save_versioned(instance: models.Model, *, expected_version: int, fields: Ite
     )
     if updated != 1:
         raise ConcurrentEditError
-    instance.version = expected_version + 1
+    # Every model passed here has the `version` column; `models.Model` does not declare it.
+    instance.version = expected_version + 1  # type: ignore[attr-defined]
 
 
-class VersionedFormMixin:
+if TYPE_CHECKING:  # the mixin always comes before `forms.ModelForm`, of any versioned model
+    _ModelForm = forms.ModelForm[Any]
+else:
+    _ModelForm = object
+
+
+class VersionedFormMixin(_ModelForm):
     """Carry the version the editor started from through a ModelForm, as a hidden field."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # UUID keys are set before the first save, so ask Django whether the row exists yet.
         if not self.instance._state.adding:
@@ -49,7 +57,8 @@ class VersionedFormMixin:
 
     @property
     def expected_version(self) -> int:
-        return self.cleaned_data["version"]
+        version: int = self.cleaned_data["version"]
+        return version
 
     def add_conflict_error(self) -> None:
         self.add_error(None, ConcurrentEditError.message)

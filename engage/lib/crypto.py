@@ -30,6 +30,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
+# A key file's name: a `Path` in the settings, a text in tests.
+KeyFile = str | os.PathLike[str]
+
 
 class DecryptionError(Exception):
     """A value could not be decrypted with any configured key."""
@@ -57,7 +60,7 @@ def _keys() -> tuple[tuple[str, ...], bytes]:
     return field_keys, base64.urlsafe_b64decode(index_key)
 
 
-def _development_keys(path) -> dict[str, str]:
+def _development_keys(path: KeyFile) -> dict[str, str]:
     legacy = getattr(settings, "ENGAGE_DEV_KEY_LEGACY_FILE", None)
     if legacy is not None and os.path.exists(legacy) and legacy != path:
         _move_out_of_data_folder(legacy, path)
@@ -74,10 +77,11 @@ def _development_keys(path) -> dict[str, str]:
             f"{path} must belong to you and be readable by you only (chmod 600)."
         )
     with open(path) as file:
-        return json.load(file)
+        keys: dict[str, str] = json.load(file)
+    return keys
 
 
-def _move_out_of_data_folder(legacy, path) -> None:
+def _move_out_of_data_folder(legacy: KeyFile, path: KeyFile) -> None:
     """Move the key file older versions kept beside the database to `path` (issue 10 #19)."""
     with open(legacy) as file:
         keys = json.load(file)

@@ -39,7 +39,7 @@ def local_today(time_zone: str) -> datetime.date:
     return timezone.localdate(timezone=zone)
 
 
-def _as_date(value) -> datetime.date | None:
+def _as_date(value: object) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
@@ -47,12 +47,12 @@ def _as_date(value) -> datetime.date | None:
     return None
 
 
-def is_plausible(value) -> bool:
+def is_plausible(value: object) -> bool:
     day = _as_date(value)
     return day is None or EARLIEST <= day <= latest()
 
 
-def validate_plausible(value) -> None:
+def validate_plausible(value: object) -> None:
     """Refuse a date before 1900 or more than a hundred years ahead."""
     if not is_plausible(value):
         raise ValidationError(
@@ -76,14 +76,14 @@ def validate_plausible_month(value: str) -> None:
     validate_plausible(day)
 
 
-def validate_not_future(value) -> None:
+def validate_not_future(value: object) -> None:
     validate_plausible(value)
     day = _as_date(value)
     if day is not None and day > timezone.localdate():
         raise ValidationError(_("This date is in the future."), code="future_date")
 
 
-def validate_birth_date(value) -> None:
+def validate_birth_date(value: object) -> None:
     validate_plausible(value)
     day = _as_date(value)
     if day is not None and day > timezone.localdate():

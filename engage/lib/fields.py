@@ -7,52 +7,79 @@ search goes through the blind index instead (`cases.models.SearchToken`).
 """
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Combinable, Expression
 
 from engage.lib import crypto
 
+if TYPE_CHECKING:
+    # Django's field classes cannot be subscripted at run time, so only the checker reads the
+    # types each field takes and gives (django-stubs' "non-generic subclass" of a field). Every
+    # encrypted date is nullable (a date of birth may be unknown); the texts are not.
+    _CharField = models.CharField[str | Combinable, str]
+    _TextField = models.TextField[str | Combinable, str]
+    _EmailField = models.EmailField[str | Combinable, str]
+    _DateField = models.DateField[str | datetime.date | Combinable | None, datetime.date | None]
+else:
+    _CharField, _TextField = models.CharField, models.TextField
+    _EmailField, _DateField = models.EmailField, models.DateField
+
 
 class EncryptedMixin:
+    """Mixed in before a Django field class: its value is stored encrypted."""
+
     encrypted = True
+
+    if TYPE_CHECKING:  # the Django field's
+
+        def get_prep_value(self, value: Any) -> Any: ...
 
     def get_internal_type(self) -> str:
         return "TextField"
 
-    def to_text(self, value) -> str:
+    # The values are a field's own (a text, a date): `Any` as in Django's Field.
+    def to_text(self, value: Any) -> str:
         return str(value)
 
-    def from_text(self, text: str):
+    def from_text(self, text: str) -> Any:
         return text
 
-    def get_db_prep_value(self, value, connection, prepared=False):
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
         if value is None or value == "":
             return value
         return crypto.encrypt(self.to_text(value))
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
+    ) -> Any:
         if value is None or value == "":
             return value
         return self.from_text(crypto.decrypt(value))
 
 
-class EncryptedCharField(EncryptedMixin, models.CharField):
+class EncryptedCharField(EncryptedMixin, _CharField):
     """A CharField (max_length still checked in forms), stored encrypted in a text column."""
 
 
-class EncryptedTextField(EncryptedMixin, models.TextField):
+class EncryptedTextField(EncryptedMixin, _TextField):
     pass
 
 
-class EncryptedEmailField(EncryptedMixin, models.EmailField):
+class EncryptedEmailField(EncryptedMixin, _EmailField):
     pass
 
 
-class EncryptedDateField(EncryptedMixin, models.DateField):
-    def get_prep_value(self, value):
-        return self.to_python(value)
+class EncryptedDateField(EncryptedMixin, _DateField):
+    def get_prep_value(self, value: Any) -> datetime.date | None:
+        day: datetime.date | None = self.to_python(value)
+        return day
 
     def to_text(self, value: datetime.date) -> str:
         return value.isoformat()

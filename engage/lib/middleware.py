@@ -4,6 +4,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from engage.lib.http import EngageHttpRequest
+
 
 class NoStoreForAuthenticatedMiddleware:
     """Forbid caching of every page served to a logged-in user.
@@ -28,7 +30,8 @@ class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    # The request gets its `request_id` here, first of all middleware.
+    def __call__(self, request: EngageHttpRequest) -> HttpResponse:
         request.request_id = uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id

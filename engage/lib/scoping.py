@@ -14,7 +14,11 @@ a request (deriving its network dataset rows) runs in `organisation_scope(organi
 """
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django_scopes import ScopedManager, scope, scopes_disabled
@@ -28,18 +32,20 @@ __all__ = [
 ]
 
 
-def organisation_scoped(path: str, queryset: type[models.QuerySet] | None = None):
+def organisation_scoped(
+    path: str, queryset: type[models.QuerySet[Any]] | None = None
+) -> models.Manager[Any]:
     """Return a manager that filters by the active organisation through `path`."""
     manager_class = models.Manager.from_queryset(queryset) if queryset else models.Manager
     return ScopedManager(organisation=path, _manager_class=manager_class)
 
 
-def organisation_scope(organisation_id):
+def organisation_scope(organisation_id: int) -> AbstractContextManager[None]:
     """The scope of one organisation, for work done on its behalf outside a request."""
     return scope(organisation=[organisation_id])
 
 
-def user_scope(user):
+def user_scope(user: AbstractBaseUser | AnonymousUser) -> AbstractContextManager[None]:
     """The scope of a signed-in user's requests: their organisation, or none at all.
 
     An empty list is an `IN ()` filter, matching nothing: the network coordinator and

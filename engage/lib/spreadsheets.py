@@ -18,6 +18,12 @@ sheet's data away, `-2+3+cmd|' /C calc'!A0` runs a program (DDE). OWASP's rule
 """
 
 import re
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+_Value = TypeVar("_Value")
 
 FORMULA_STARTS = frozenset("=@\uff1d\uff20")  # = @ and their full-width forms
 SIGN_STARTS = frozenset("+-\uff0b\uff0d")  # + - and their full-width forms
@@ -27,7 +33,7 @@ LEADING_BLANKS = " \t\r\n\u00a0"
 _PLAIN_NUMBER = re.compile(r"[0-9\s().,/+\-]*")
 
 
-def is_formula(value: object) -> bool:
+def is_formula(value: object) -> TypeGuard[str]:
     """Whether a spreadsheet would read this text as a formula."""
     if not isinstance(value, str) or not value:
         return False
@@ -43,14 +49,14 @@ def is_formula(value: object) -> bool:
     return False
 
 
-def neutralise(value):
+def neutralise(value: _Value) -> _Value | str:
     """The value to write in a CSV cell: formula-like text behind a single quote."""
     if is_formula(value):
         return "'" + value
     return value
 
 
-def as_text_cells(book) -> int:
+def as_text_cells(book: "Workbook") -> int:
     """Make every formula cell of an openpyxl workbook a plain string cell; return how many.
 
     Call it just before `book.save`: whatever wrote the cells (the report, a registered part),

@@ -5,6 +5,9 @@ code: text}. The form offers one field per language of the organisation; the pag
 viewer's language, and the original when that language has no text.
 """
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
 from django import forms
 from django.conf import settings
 from django.db import models
@@ -24,7 +27,17 @@ COUNTRY_LANGUAGES = {
 }
 
 
-def organisation_languages(organisation) -> list[str]:
+class Multilingual(Protocol):
+    """What is read of an organisation (`accounts.Organisation`, a layer above this module)."""
+
+    @property
+    def country(self) -> object: ...
+
+    @property
+    def members(self) -> models.Manager[Any]: ...
+
+
+def organisation_languages(organisation: Multilingual) -> list[str]:
     """English, the languages of the organisation's country and those its staff chose."""
     wanted = {"en", *COUNTRY_LANGUAGES.get(str(organisation.country), ())}
     wanted |= set(
@@ -44,14 +57,16 @@ def translations_field() -> models.JSONField:
     )
 
 
-def in_language(original: str, translations: dict | None, language: str | None = None) -> str:
+def in_language(
+    original: str, translations: Mapping[str, str] | None, language: str | None = None
+) -> str:
     """The text in `language` (the active language by default), or the original."""
     language = (language or get_language() or "").split("-")[0]
     text = (translations or {}).get(language) or ""
     return text if text.strip() else original
 
 
-def clean_translations(values: dict) -> dict[str, str]:
+def clean_translations(values: Mapping[str, object] | None) -> dict[str, str]:
     """Keep the known languages with some text, stripped."""
     known = dict(settings.LANGUAGES)
     return {
@@ -67,9 +82,18 @@ class TranslationsFormMixin:
     calls `add_translation_fields(organisation, existing)` from its __init__."""
 
     translated_field = "text"
+    translation_names: list[tuple[str, str]]
+
+    if TYPE_CHECKING:  # given by the form class it is mixed into
+        fields: dict[str, forms.Field]
+        cleaned_data: dict[str, Any]
 
     def add_translation_fields(
-        self, organisation, existing: dict | None = None, *, textarea: bool = False
+        self,
+        organisation: Multilingual,
+        existing: Mapping[str, str] | None = None,
+        *,
+        textarea: bool = False,
     ) -> None:
         existing = existing or {}
         source = self.fields[self.translated_field]

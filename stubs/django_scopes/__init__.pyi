@@ -1,0 +1,18 @@
+# Types of the part of django-scopes 2.1 that Engage uses (engage/lib/scoping.py); the package
+# ships none. Checked against django_scopes/state.py and manager.py of that release.
+from contextlib import AbstractContextManager
+from typing import Any
+
+from django.db import models
+
+version: str
+
+class ScopeError(Exception): ...
+
+# A manager of a class made at run time, subclassing `_manager_class`.
+def ScopedManager(
+    _manager_class: type[models.Manager[Any]] = ..., **scopes: str
+) -> models.Manager[Any]: ...
+def scope(**scope_kwargs: object) -> AbstractContextManager[None]: ...
+def scopes_disabled() -> AbstractContextManager[None]: ...
+def get_scope() -> dict[str, Any]: ...
