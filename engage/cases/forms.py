@@ -390,7 +390,7 @@ class GoalStatusForm(VersionedFormMixin, forms.ModelForm):
         model = Goal
         fields = ["status", "status_date"]
         widgets = {"status": forms.RadioSelect, **_date_widgets("status_date")}
-        labels = {"status": _("The goal is"), "status_date": _("Since")}
+        labels = {"status": _("The goal is"), "status_date": _("Date")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

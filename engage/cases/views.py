@@ -81,7 +81,6 @@ from engage.cases.models import (
     Screening,
 )
 from engage.cases.models.case import OPEN_STAGES
-from engage.cases.models.process import ApprovalStatus
 from engage.cases.next_step import next_step
 from engage.cases.readiness import closure_warnings
 from engage.cases.search import matching_people
@@ -315,18 +314,11 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "plans": case.plans.all(),
         "open_actions": Action.objects.still_to_do_on(case) if works else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
-        "pending_decision": next(
-            (d for d in case.inclusion_decisions.all() if d.status == ApprovalStatus.PENDING), None
-        ),
-        "pending_closure": next(
-            (c for c in case.closures.all() if c.status == ApprovalStatus.PENDING), None
-        ),
         "contact_form": ContactForm(initial={"date": today}) if works and case.is_open else None,
         "next_contact": _next_contact(annotated, today),
         "interval_form": ContactIntervalForm(instance=annotated) if works and case.is_open else None,
         "previous": case.previous,
         "next_enrollment": Case.objects.visible_to(request.user).filter(previous=case).first(),
-        "is_supervisor": request.user.role == Role.SUPERVISOR,
     }
     return render(request, "cases/case_detail.html", context)
 
@@ -760,7 +752,10 @@ def goal_status(request: HttpRequest, pk: UUID) -> HttpResponse:
         None,
     ):
         count = cancelled["count"]
-        notice = _("Goal marked as %(status)s.") % {"status": goal.get_status_display().lower()}
+        if goal.status == Goal.Status.ACHIEVED:
+            notice = _("The goal is marked as achieved.")
+        else:
+            notice = _("The goal is marked as no longer pursued.")
         if count:
             notice += " " + ngettext(
                 "Its open action was cancelled.",
@@ -804,7 +799,7 @@ def goal_reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
             return _goal_answer(request, goal, None, title="")
         return _back_to_plan(request, goal.plan_id, f"goal-{goal.pk}")
     return _goal_answer(
-        request, goal, form, title=gettext_lazy("Reopen the goal"), reopen_form=form
+        request, goal, form, title=gettext_lazy("Take the goal up again"), reopen_form=form
     )
 
 
