@@ -55,7 +55,10 @@ class CaseSearchForm(forms.Form):
     )
     due = forms.ChoiceField(label=_("Due"), required=False)
     case_manager = forms.ModelChoiceField(
-        label=_("Case manager"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+        label=_("Case manager"),
+        required=False,
+        queryset=User.objects.none(),
+        empty_label=_("Anyone"),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -562,7 +565,11 @@ class ContactIntervalForm(VersionedFormMixin, forms.ModelForm):
     """How often the client is to be contacted: a usual rhythm, any number of days, or the default."""
 
     CUSTOM = "custom"
-    RHYTHMS = {7: _("Every week (7 days)"), 14: _("Every two weeks (14 days)"), 30: _("Every month (30 days)")}
+    RHYTHMS = {
+        7: _("Every week (7 days)"),
+        14: _("Every two weeks (14 days)"),
+        30: _("Every month (30 days)"),
+    }
 
     every = forms.ChoiceField(label=_("Contact the client"), required=False)
     days = forms.IntegerField(

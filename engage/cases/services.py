@@ -645,17 +645,12 @@ def _require_planned(appointment: Appointment) -> None:
 
 
 @transaction.atomic
-def set_contact_interval(
-    case: Case, *, by: User, days: int | None, expected_version: int
-) -> None:
+def set_contact_interval(case: Case, *, by: User, days: int | None, expected_version: int) -> None:
     """Set how many days may pass between contacts with this client; None: the organisation's."""
     workflow.require_step(case, "contact")
     if days is not None and not 1 <= days <= MAX_CONTACT_INTERVAL_DAYS:
         raise ValidationError(
-            {
-                "days": _("Choose between 1 and %(max)d days.")
-                % {"max": MAX_CONTACT_INTERVAL_DAYS}
-            }
+            {"days": _("Choose between 1 and %(max)d days.") % {"max": MAX_CONTACT_INTERVAL_DAYS}}
         )
     case.contact_interval_days = days
     save_versioned(case, expected_version=expected_version, fields=["contact_interval_days"])

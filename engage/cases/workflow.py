@@ -1,7 +1,8 @@
 """The case management process as a state machine, written once.
 
 Stages move only along TRANSITIONS; each step of the work is allowed only in the stages STEPS
-names. Services call `require_step` and `move`; views call `allowed_steps` to show what's next.
+names. Services call `require_step` and `move`; views call `allowed_steps` to offer the steps,
+and `cases.next_step` says which one comes next.
 """
 
 from django.core.exceptions import ValidationError
@@ -30,6 +31,7 @@ STEPS: dict[str, set[str]] = {
     "assess": IN_PROGRAMME,
     "plan": IN_PROGRAMME,
     "contact": OPEN,
+    "appointment": OPEN,
     "outcome": IN_PROGRAMME,
     "close": IN_PROGRAMME,
     "reopen": {Stage.CLOSED, Stage.DECLINED},
@@ -47,6 +49,7 @@ _REFUSALS = {
     "assess": _("Assessments start once the client is included in the programme."),
     "plan": _("A case plan can only be made once the client is included in the programme."),
     "contact": _("Contacts cannot be added to a closed or declined case."),
+    "appointment": _("Appointments are planned only while the case is open."),
     "outcome": _("An outcome can only be recorded while the client is in the programme."),
     "close": _("Only a case in the programme can be closed; a referral is declined instead."),
     "reopen": _("Only a closed or declined case can be reopened."),
@@ -75,15 +78,3 @@ def move(case: Case, to: str) -> None:
             code="invalid_transition",
         )
     case.stage = to
-
-
-NEXT_STEP_HINTS = {
-    Stage.REFERRED: _("Record the first meeting: explain the programme and record consent."),
-    Stage.SCREENING: _("Complete the screening, then propose the inclusion decision."),
-    Stage.INCLUDED: _(
-        "Assess the client and agree a case plan; a supervisor approves the first plan."
-    ),
-    Stage.ACTIVE: _("Keep in regular contact, review the plan and reassess when due."),
-    Stage.DECLINED: _("This referral was declined. It can be reopened as a new enrollment."),
-    Stage.CLOSED: _("This case is closed. It can be reopened as a new enrollment."),
-}

@@ -218,8 +218,14 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     linkage_round = mel.open_round(
         organisation, name=f"{FOREIGN} round", key=f"{FOREIGN}-round-key-0123456789", by=olga
     )
+    appointment = services.plan_appointment(
+        case,
+        by=charlie,
+        data={"date": days_ago(-2), "kind": "home_visit", "place": f"{FOREIGN} home"},
+    )
     case.refresh_from_db()
     return {
+        "appointment": appointment,
         "import_job": import_job,
         "linkage_round": linkage_round,
         "saved_mapping": saved_mapping,

@@ -3,13 +3,21 @@
 import datetime
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
 from engage.cases.models.case import Case
 from engage.lib.fields import EncryptedCharField
 from engage.lib.scoping import organisation_scoped
+
+
+def validate_planned_date(value: datetime.date) -> None:
+    """An appointment is planned for today or a later day."""
+    if value < timezone.localdate():
+        raise ValidationError(_("Choose today or a later day."), code="past_appointment")
 
 
 class AppointmentQuerySet(models.QuerySet):

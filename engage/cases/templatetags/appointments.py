@@ -1,0 +1,26 @@
+"""The case page's appointments card: the next appointment first, then the others planned."""
+
+from django import template
+
+from engage.cases.access import CASE_WORKERS
+from engage.cases.models import Appointment
+from engage.cases.services import today
+
+register = template.Library()
+
+
+@register.inclusion_tag("cases/_appointments.html", takes_context=True)
+def case_appointments(context, case):
+    """The case's planned appointments (one query): to come, and past ones not yet marked."""
+    day = today()
+    planned = list(Appointment.objects.filter(case=case).planned())
+    works = context["user"].role in CASE_WORKERS
+    return {
+        "case": case,
+        "coming": [a for a in planned if a.date >= day],
+        # Still "planned" although their day has passed: held (mark done) or not (cancel).
+        "unmarked": [a for a in planned if a.date < day] if works else [],
+        "works": works,
+        "statuses": Appointment.Status,
+        "csrf_token": context.get("csrf_token"),
+    }
