@@ -1,21 +1,38 @@
-"""What is due on each case: the rules behind "My caseload", written once.
+"""What is due on each case, and the order of a caseload: the rules behind "My caseload", written once.
 
 Each rule gives a DueItem with how many days it is overdue (0 = due today). The caseload is
 loaded with a fixed number of queries whatever its size (annotations and prefetches), then the
 rules run in Python over the loaded rows.
 
-Apps to the right of `cases` add their own rules (the directory: referral follow-ups) with
-`register`, as `audit.labels` lets them name their records: the caseload, the case list's
-filter and the case page then show them like the others, without `cases` importing them.
+Every kind of item has a tier, and the caseload is ranked by `rank` (see its docstring and
+docs/caseload.md): risk before paperwork, paperwork before waiting, then the most days overdue.
+
+Apps to the right of `cases` add their own rules (the directory: referral follow-ups; liaison:
+missed reporting) with `register`, as `audit.labels` lets them name their records: the
+caseload, the case list's filter and the case page then show them like the others, without
+`cases` importing them. A registered rule declares its tier.
 """
 
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    DateField,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation
@@ -26,15 +43,31 @@ from engage.cases.models import (
     CasePlan,
     Closure,
     Contact,
+    EngagementLevel,
+    EngagementRecord,
     InclusionDecision,
     ReassessmentRequest,
+    Stage,
 )
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.models.process import ApprovalStatus
 
 
+class Tier(IntEnum):
+    """How much a kind of due item weighs when the caseload is ranked; the lower, the sooner."""
+
+    # The client, the authorities or a service are going quiet: the first signs that a client
+    # may abscond or lose their way through the procedure. Act on these first.
+    RISK = 1
+    # The process's own paperwork is late: assessments, plans, reviews, actions.
+    WORK = 2
+    # Nothing to do but wait for someone else (a supervisor's approval).
+    WAIT = 3
+
+
 class Due:
     CONTACT = "contact"
+    DISENGAGED = "disengaged"
     ASSESSMENT = "assessment"
     PLAN = "plan"
     PLAN_REVIEW = "plan_review"
@@ -43,6 +76,7 @@ class Due:
 
     CHOICES = (
         (CONTACT, _("Contact overdue")),
+        (DISENGAGED, _("Client disengaged")),
         (ASSESSMENT, _("Assessment due")),
         (PLAN, _("Case plan needed")),
         (PLAN_REVIEW, _("Plan review due")),
@@ -50,20 +84,42 @@ class Due:
         (APPROVAL, _("Waiting for approval")),
     )
 
+    TIERS = {
+        CONTACT: Tier.RISK,
+        DISENGAGED: Tier.RISK,
+        ASSESSMENT: Tier.WORK,
+        PLAN: Tier.WORK,
+        PLAN_REVIEW: Tier.WORK,
+        ACTIONS: Tier.WORK,
+        APPROVAL: Tier.WAIT,
+    }
+
+    # What a closure waiting for approval makes pointless: the case is about to end.
+    REVIEWS = (ASSESSMENT, PLAN, PLAN_REVIEW, ACTIONS)
+
 
 @dataclass(frozen=True)
 class DueItem:
     kind: str
     label: str | Promise
-    days_overdue: int
+    # Days past the date it was due: 0 = due today. None for a wait, which is never late for
+    # the case manager.
+    days_overdue: int | None
+    # For a state rather than a deadline (a client disengaged): since when. Shown as a date.
+    since: datetime.date | None = None
+
+    @property
+    def tier(self) -> Tier:
+        return tier_of(self.kind)
 
 
 @dataclass(frozen=True)
 class DueRule:
-    """A rule added by another app: its annotations on the case row, and the items they give."""
+    """A rule added by another app: its tier, its annotations on the case row, and its items."""
 
     kind: str
     label: str | Promise
+    tier: Tier
     facts: Callable[[datetime.date], dict[str, Any]]
     items: Callable[[Case, datetime.date], list[DueItem]]
 
@@ -75,9 +131,35 @@ def register(rule: DueRule) -> None:
     _RULES[rule.kind] = rule
 
 
+def tier_of(kind: str) -> Tier:
+    if kind in Due.TIERS:
+        return Due.TIERS[kind]
+    return _RULES[kind].tier
+
+
 def due_choices() -> list[tuple[str, str | Promise]]:
-    """Every kind of due item, with its label: the rules here, then the registered ones."""
-    return [*Due.CHOICES, *((rule.kind, rule.label) for rule in _RULES.values())]
+    """Every kind of due item with its label, the weightiest tier first."""
+    kinds = [*Due.CHOICES, *((rule.kind, rule.label) for rule in _RULES.values())]
+    return sorted(kinds, key=lambda choice: tier_of(choice[0]))  # stable within a tier
+
+
+def lateness(days_overdue: int | None) -> str:
+    """Say how late something is, in the one wording used everywhere.
+
+    "overdue by 22 days", "due today", "due in 3 days" (a negative number of days overdue);
+    "" when there is no date to be late on.
+    """
+    if days_overdue is None:
+        return ""
+    if days_overdue > 0:
+        return ngettext("overdue by %(count)d day", "overdue by %(count)d days", days_overdue) % {
+            "count": days_overdue
+        }
+    if days_overdue < 0:
+        return ngettext("due in %(count)d day", "due in %(count)d days", -days_overdue) % {
+            "count": -days_overdue
+        }
+    return gettext("due today")
 
 
 def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case]:
@@ -92,20 +174,23 @@ def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case
             # once would multiply the rows (contacts x assessments x actions) for every case.
             last_contact_on=_latest(Contact.objects.filter(case=OuterRef("pk"))),
             last_assessment_on=_latest(Assessment.objects.filter(case=OuterRef("pk"))),
-            has_overdue_actions=Exists(
+            oldest_overdue_action_on=_first(
                 Action.objects.filter(
                     goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
-                )
+                ),
+                "due_date",
             ),
             has_plan=Exists(CasePlan.objects.filter(case=OuterRef("pk"))),
-            reassessment_requested=Exists(
-                ReassessmentRequest.objects.filter(case=OuterRef("pk"), fulfilled_by__isnull=True)
+            reassessment_requested_at=_first(
+                ReassessmentRequest.objects.filter(case=OuterRef("pk"), fulfilled_by__isnull=True),
+                "requested_at",
             ),
             inclusion_pending=Exists(
                 InclusionDecision.objects.filter(case=OuterRef("pk"), status=pending)
             ),
             plan_pending=Exists(CasePlan.objects.filter(case=OuterRef("pk"), status=pending)),
             closure_pending=Exists(Closure.objects.filter(case=OuterRef("pk"), status=pending)),
+            disengaged_since=_disengaged_since(),
         )
         .prefetch_related(
             Prefetch(
@@ -123,18 +208,70 @@ def _latest(dated: QuerySet) -> Subquery:
     return Subquery(dated.order_by("-date").values("date")[:1])
 
 
+def _first(rows: QuerySet, field: str) -> Subquery:
+    return Subquery(rows.order_by(field).values(field)[:1])
+
+
+def _disengaged_since() -> Subquery:
+    """The first day of the client's latest run of "disengaged" engagement records."""
+    records = EngagementRecord.objects.filter(case=OuterRef(OuterRef("pk")))
+    last_engaged_on = records.exclude(level=EngagementLevel.DISENGAGED).order_by("-date")
+    run = EngagementRecord.objects.filter(
+        case=OuterRef("pk"),
+        level=EngagementLevel.DISENGAGED,
+        date__gte=Coalesce(
+            Subquery(last_engaged_on.values("date")[:1]),
+            Value(datetime.date.min),
+            output_field=DateField(),
+        ),
+    )
+    return _first(run, "date")
+
+
+def next_contact_on(case: Case) -> datetime.date | None:
+    """Return the day the next contact is due on an open case (annotated by `with_due_facts`)."""
+    if not case.is_open:
+        return None
+    since = case.last_contact_on or case.referral_date
+    return since + datetime.timedelta(days=case.contact_interval)
+
+
+def reassessment_due_on(case: Case) -> datetime.date | None:
+    """Return the day the periodic reassessment falls due (None before the first assessment).
+
+    `case` is annotated by `with_due_facts`; the agenda shows the days still to come.
+    """
+    if case.last_assessment_on is None:
+        return None
+    interval = case.organisation.reassessment_interval_days
+    return case.last_assessment_on + datetime.timedelta(days=interval)
+
+
+def plan_review_due_on(plan: CasePlan, organisation: Organisation) -> datetime.date:
+    """Return the day an agreed plan (from `with_due_facts`' `approved_plans`) is due a review."""
+    last = max(filter(None, [plan.last_review_on, plan.approved_at.date()]))
+    return last + datetime.timedelta(days=organisation.plan_review_interval_days)
+
+
 def due_items(case: Case, today: datetime.date) -> list[DueItem]:
-    """Return what is due on `case` (annotated by `with_due_facts`), most overdue first."""
+    """Return what is due on `case` (annotated by `with_due_facts`), the weightiest first."""
     if not case.is_open:
         return []
     settings: Organisation = case.organisation
     items: list[DueItem] = []
 
-    since_contact = (today - (case.last_contact_on or case.referral_date)).days
-    if since_contact > settings.contact_interval_days:
+    contact_due_on = next_contact_on(case)
+    if contact_due_on < today:
+        items.append(DueItem(Due.CONTACT, _("Contact due"), (today - contact_due_on).days))
+
+    if case.engagement_level == EngagementLevel.DISENGAGED:
+        since = case.disengaged_since
         items.append(
             DueItem(
-                Due.CONTACT, _("Contact overdue"), since_contact - settings.contact_interval_days
+                Due.DISENGAGED,
+                _("Client disengaged"),
+                _days(today, since) if since else None,
+                since=since,
             )
         )
 
@@ -145,13 +282,14 @@ def due_items(case: Case, today: datetime.date) -> list[DueItem]:
                     Due.ASSESSMENT, _("First assessment due"), _days(today, case.inclusion_date)
                 )
             )
-        elif case.reassessment_requested:
-            items.append(DueItem(Due.ASSESSMENT, _("Reassessment requested"), 0))
-        else:
-            due_on = case.last_assessment_on + datetime.timedelta(
-                days=settings.reassessment_interval_days
+        elif case.reassessment_requested_at is not None:
+            requested_on = timezone.localdate(case.reassessment_requested_at)
+            items.append(
+                DueItem(Due.ASSESSMENT, _("Reassessment requested"), _days(today, requested_on))
             )
-            if due_on <= today:
+        else:
+            due_on = reassessment_due_on(case)
+            if due_on is not None and due_on <= today:
                 items.append(DueItem(Due.ASSESSMENT, _("Reassessment due"), (today - due_on).days))
 
         if not case.has_plan:
@@ -159,45 +297,118 @@ def due_items(case: Case, today: datetime.date) -> list[DueItem]:
                 DueItem(Due.PLAN, _("Case plan needed"), _days(today, case.inclusion_date))
             )
         for plan in case.approved_plans:
-            last = max(filter(None, [plan.last_review_on, plan.approved_at.date()]))
-            due_on = last + datetime.timedelta(days=settings.plan_review_interval_days)
+            due_on = plan_review_due_on(plan, settings)
             if due_on <= today:
                 items.append(DueItem(Due.PLAN_REVIEW, _("Plan review due"), (today - due_on).days))
                 break
 
-        if case.has_overdue_actions:
-            items.append(DueItem(Due.ACTIONS, _("Actions past their date"), 0))
+        if case.oldest_overdue_action_on is not None:
+            items.append(
+                DueItem(
+                    Due.ACTIONS,
+                    _("Actions past their date"),
+                    (today - case.oldest_overdue_action_on).days,
+                )
+            )
 
+    if case.closure_pending:
+        # Closing: nothing to review or plan any more, only to wait for the supervisor.
+        items = [item for item in items if item.kind not in Due.REVIEWS]
     if case.inclusion_pending or case.plan_pending or case.closure_pending:
-        items.append(DueItem(Due.APPROVAL, _("Waiting for approval"), 0))
+        items.append(DueItem(Due.APPROVAL, _("Waiting for approval"), None))
     for rule in _RULES.values():
         items.extend(rule.items(case, today))
-    return sorted(items, key=lambda item: -item.days_overdue)
+    return sorted(items, key=lambda item: (item.tier, -(item.days_overdue or 0)))
 
 
 def _days(today: datetime.date, since: datetime.date | None) -> int:
     return max((today - since).days, 0) if since else 0
 
 
-def urgency(items: list[DueItem]) -> tuple[int, int]:
-    """Sort key: most overdue first, then most items."""
-    return (-max((item.days_overdue for item in items), default=-1), -len(items))
+def rank(items: list[DueItem]) -> tuple[int, int, int]:
+    """Sort key of a case by what is due on it: the one rule that orders every caseload.
+
+    1. The weightiest tier present comes first: a case with any risk item (contact overdue,
+       client disengaged, missed reporting, a referral or an authority gone quiet) before a case
+       with only paperwork (assessment, plan, plan review, actions), before a case that only
+       waits for approval, before a case with nothing due.
+    2. Within that tier, the most days overdue among the case's items of that tier.
+    3. Then the case with more items due in all.
+
+    So a client 3 days past their contact comes before a plan review 80 days late: the review
+    can wait a day, losing touch with the client cannot. Callers break the remaining ties by
+    the oldest referral.
+    """
+    if not items:
+        return (len(Tier) + 1, 0, 0)
+    top = min(item.tier for item in items)
+    worst = max((item.days_overdue or 0) for item in items if item.tier == top)
+    return (top, -worst, -len(items))
 
 
 @dataclass
 class CaseloadRow:
     case: Case
     due: list[DueItem]
+    next_contact_on: datetime.date | None
+    # Days the next contact is overdue (negative: due in that many days); None if closed.
+    next_contact_overdue: int | None
+
+
+def caseload_rows(cases: QuerySet[Case], today: datetime.date) -> list[CaseloadRow]:
+    """Return a row for each of `cases` with what is due, in the queryset's order."""
+    rows = []
+    for case in with_due_facts(cases, today):
+        due_on = next_contact_on(case)
+        overdue = (today - due_on).days if due_on else None
+        rows.append(CaseloadRow(case, due_items(case, today), due_on, overdue))
+    return rows
 
 
 def caseload(cases: QuerySet[Case], today: datetime.date) -> list[CaseloadRow]:
-    """Return the open cases with what is due, the most urgent first."""
-    rows = [
-        CaseloadRow(case, due_items(case, today))
-        for case in with_due_facts(cases.filter(stage__in=OPEN_STAGES), today)
-    ]
-    rows.sort(key=lambda row: (*urgency(row.due), row.case.referral_date))
+    """Return the open cases with what is due, ranked by `rank`."""
+    rows = caseload_rows(cases.filter(stage__in=OPEN_STAGES), today)
+    rows.sort(key=lambda row: (*rank(row.due), row.case.referral_date))
     return rows
+
+
+# The columns a caseload can be sorted by, with `?sort=<name>`, or `-<name>` for the reverse.
+# "due" is the ranking rule; ties are always broken by it.
+_STAGE_ORDER = {stage: n for n, stage in enumerate(Stage.values)}
+SORTS: dict[str, Callable[[CaseloadRow], Any]] = {
+    "due": lambda row: (*rank(row.due), row.case.referral_date),
+    # The longest without contact first; never contacted before anyone.
+    "last_contact": lambda row: row.case.last_contact_on or datetime.date.min,
+    # The most overdue first; closed cases (no next contact) last.
+    "next_contact": lambda row: row.next_contact_on or datetime.date.max,
+    # In the order of the process: new referrals first.
+    "stage": lambda row: _STAGE_ORDER[row.case.stage],
+}
+DEFAULT_SORT = "due"
+
+
+def sort_rows(rows: list[CaseloadRow], sort: str) -> str:
+    """Sort `rows` in place by `sort` (a name of SORTS, `-` for the reverse); return the sort used.
+
+    An unknown sort falls back to the ranking rule, so a hand-edited address never fails.
+    """
+    name = sort.removeprefix("-")
+    if name not in SORTS:
+        sort = name = DEFAULT_SORT
+    rows.sort(key=SORTS[DEFAULT_SORT])
+    if name != DEFAULT_SORT or sort.startswith("-"):
+        rows.sort(key=SORTS[name], reverse=sort.startswith("-"))  # stable: ties keep the rank
+    return sort
+
+
+def sort_by_kind(rows: list[CaseloadRow], kind: str) -> None:
+    """Sort `rows` in place by how overdue their item of `kind` is, the most first; then by rank."""
+
+    def overdue(row: CaseloadRow) -> int:
+        return max(((item.days_overdue or 0) for item in row.due if item.kind == kind), default=-1)
+
+    rows.sort(key=SORTS[DEFAULT_SORT])
+    rows.sort(key=overdue, reverse=True)
 
 
 def due_counts(rows: list[CaseloadRow]) -> dict[str, int]:

@@ -316,7 +316,9 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "contact_form": ContactForm(initial={"date": today}) if works and case.is_open else None,
         "next_contact": _next_contact(annotated, today),
-        "interval_form": ContactIntervalForm(instance=annotated) if works and case.is_open else None,
+        "interval_form": (
+            ContactIntervalForm(instance=annotated) if works and case.is_open else None
+        ),
         "previous": case.previous,
         "next_enrollment": Case.objects.visible_to(request.user).filter(previous=case).first(),
     }

@@ -12,7 +12,7 @@ from django.db.models import DateField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from engage.cases.due import DueItem, DueRule
+from engage.cases.due import DueItem, DueRule, Tier
 from engage.cases.models import Case
 from engage.directory.models import FOLLOW_UP_DAYS, Referral
 
@@ -39,4 +39,5 @@ def _items(case: Case, today: datetime.date) -> list[DueItem]:
     return [DueItem(KIND, _("Referral follow-up"), late)]
 
 
-RULE = DueRule(kind=KIND, label=_("Referral follow-up"), facts=_facts, items=_items)
+# A risk (docs/caseload.md): a referral gone quiet may be a client who never arrived.
+RULE = DueRule(kind=KIND, label=_("Referral follow-up"), tier=Tier.RISK, facts=_facts, items=_items)

@@ -14,7 +14,7 @@ import datetime
 from django.db.models import DateField, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from engage.cases.due import DueItem, DueRule
+from engage.cases.due import DueItem, DueRule, Tier
 from engage.cases.models import Case
 from engage.liaison.models import LiaisonRecord, ReportingEvent, ReportingObligation
 
@@ -76,9 +76,19 @@ def _liaison_items(case: Case, today: datetime.date) -> list[DueItem]:
     return [DueItem(LIAISON, _("Answer from an authority to chase"), (today - follow_up_on).days)]
 
 
+# Both are risks (docs/caseload.md): a missed reporting day can bring detention, and an
+# authority's unanswered decision can let a deadline of the client's procedure pass.
 REPORTING_RULE = DueRule(
-    kind=REPORTING, label=_("Missed reporting"), facts=_reporting_facts, items=_reporting_items
+    kind=REPORTING,
+    label=_("Missed reporting"),
+    tier=Tier.RISK,
+    facts=_reporting_facts,
+    items=_reporting_items,
 )
 LIAISON_RULE = DueRule(
-    kind=LIAISON, label=_("Liaison follow-up"), facts=_liaison_facts, items=_liaison_items
+    kind=LIAISON,
+    label=_("Liaison follow-up"),
+    tier=Tier.RISK,
+    facts=_liaison_facts,
+    items=_liaison_items,
 )
