@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "engage.demo",
     "engage.ops",
     "engage.api",
+    "engage.agenda",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

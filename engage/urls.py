@@ -31,6 +31,7 @@ urlpatterns = [
     path("imports/", include("engage.imports.urls")),
     path("api/v1/", include("engage.api.urls")),
     path("accounts/tokens/", include("engage.api.token_urls")),
+    path("agenda/", include("engage.agenda.urls")),
     # Switching language works before login too (on the sign-in page).
     path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),

@@ -19,6 +19,7 @@ class NavItem:
 _NAVIGATION = [
     (_("Dashboard"), "dashboard:home", tuple(Role)),
     (_("Cases"), "cases:list", (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)),
+    (_("My week"), "agenda:week", (Role.CASE_MANAGER, Role.SUPERVISOR)),
     (_("Approvals"), "cases:approvals", (Role.SUPERVISOR,)),
     (_("Services"), "directory:list", tuple(Role)),
     (_("Network building"), "network:stakeholders", tuple(Role)),

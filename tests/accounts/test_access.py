@@ -15,6 +15,9 @@ PUBLIC = {
     "set_language",
     "health",
     "csp_report",
+    # The calendar feed: read by a calendar app with its secret key, never a session
+    # (tests/agenda/test_feed.py).
+    "agenda:feed",
 }
 
 

@@ -1,0 +1,164 @@
+"""Calendar feeds: made once and shown once, kept as a digest, revocable, audited like a token.
+
+Making, revoking and every read of a feed are in the audit log, as are refused reads (an
+unknown, revoked or ended key). Reads are limited per feed (`READS_PER_HOUR`), and refused
+reads per address like sign-in failures (`AXES_FAILURE_LIMIT` within `AXES_COOLOFF_TIME`), so
+neither a broken calendar app nor someone trying keys can fill the audit log.
+"""
+
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from engage.accounts.models import User
+from engage.agenda.models import CalendarFeed
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.access import CASE_WORKERS
+from engage.cases.models import Appointment, Case
+from engage.lib.client_address import client_address
+
+# A calendar app reads a feed every 15 minutes to a day; a person may also refresh by hand.
+READS_PER_HOUR = 30
+WINDOW = datetime.timedelta(hours=1)
+# What the feed holds: the last month (to look back on) and the coming year.
+DAYS_BACK, DAYS_AHEAD = 30, 365
+
+CREATED, REVOKED, READ = "calendar_feed_created", "calendar_feed_revoked", "calendar_feed_read"
+REFUSED = "calendar_feed_"  # + the reason, for refused reads
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def password_fingerprint(user: User) -> str:
+    """Return what identifies `user`'s current password to their feed (not the password)."""
+    return hashlib.sha256(f"engage-calendar-feed:{user.password}".encode()).hexdigest()
+
+
+def feed_in_force(user: User) -> CalendarFeed | None:
+    """Return the person's feed that works now, if any."""
+    feed = CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+    if feed is None or feed.password_fingerprint != password_fingerprint(user):
+        return None
+    return feed
+
+
+@transaction.atomic
+def create_feed(user: User, *, request: HttpRequest | None = None) -> tuple[CalendarFeed, str]:
+    """Make a new feed for `user` (revoking the previous one); return it with its key in clear.
+
+    The key is never kept: only its digest is.
+    """
+    for old in CalendarFeed.objects.filter(user=user, revoked_at__isnull=True):
+        revoke_feed(old, by=user, request=request)
+    key = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(
+        user=user, digest=digest(key), password_fingerprint=password_fingerprint(user)
+    )
+    record(user, AuditEvent.Action.PERMISSION_CHANGE, feed, detail=CREATED, request=request)
+    return feed, key
+
+
+@transaction.atomic
+def revoke_feed(feed: CalendarFeed, *, by: User, request: HttpRequest | None = None) -> None:
+    if feed.revoked_at is not None:
+        return
+    feed.revoked_at = timezone.now()
+    feed.save(update_fields=["revoked_at"])
+    record(by, AuditEvent.Action.PERMISSION_CHANGE, feed, detail=REVOKED, request=request)
+
+
+class FeedRefused(Exception):
+    """The key is unknown or no longer works (404), or too many reads were asked (429)."""
+
+    def __init__(self, reason: str, *, too_many: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.too_many = too_many
+
+
+def read_feed(key: str, *, request: HttpRequest) -> CalendarFeed:
+    """Return the feed of `key` if it may be read now, counting the read; raise otherwise.
+
+    The owner is checked on every read, as for an API token: deactivating someone or a change
+    of their password ends their feed at once.
+    """
+    if _address_locked_out(request):
+        raise FeedRefused("locked_out", too_many=True)
+    feed = CalendarFeed.objects.select_related("user").filter(digest=digest(key)).first()
+    if feed is None:
+        reason = "unknown"
+    elif not feed.user.is_active:
+        reason = "inactive_user"
+    elif feed.user.role not in CASE_WORKERS:
+        reason = "role"
+    elif feed.revoked_at is not None:
+        reason = "revoked"
+    elif feed.password_fingerprint != password_fingerprint(feed.user):
+        reason = "password_changed"
+    else:
+        _count_read(feed)
+        record(feed.user, AuditEvent.Action.VIEW, feed, detail=READ, request=request)
+        return feed
+    user = feed.user if feed is not None else None
+    record(
+        None,
+        AuditEvent.Action.LOGIN_FAILED,
+        feed,
+        detail=f"{REFUSED}{reason}",
+        request=request,
+        organisation_id=getattr(user, "organisation_id", None),
+    )
+    raise FeedRefused(reason)
+
+
+def _address_locked_out(request: HttpRequest) -> bool:
+    """Whether this address had too many refused reads lately (the sign-in lockout's numbers)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AuditEvent.objects.filter(
+        at__gte=since,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        detail__startswith=REFUSED,
+        ip=client_address(request),
+    )
+    return failures.count() >= settings.AXES_FAILURE_LIMIT
+
+
+def _count_read(feed: CalendarFeed) -> None:
+    now = timezone.now()
+    if feed.window_started_at is None or now - feed.window_started_at >= WINDOW:
+        CalendarFeed.objects.filter(pk=feed.pk).update(
+            window_started_at=now, window_reads=1, last_used_at=now
+        )
+        return
+    # One statement, so that concurrent reads cannot both take the last one allowed.
+    counted = CalendarFeed.objects.filter(pk=feed.pk, window_reads__lt=READS_PER_HOUR).update(
+        window_reads=F("window_reads") + 1, last_used_at=now
+    )
+    if not counted:
+        raise FeedRefused("too_many_reads", too_many=True)
+
+
+def feed_appointments(user: User, today: datetime.date) -> QuerySet[Appointment]:
+    """The appointments a person's feed carries: on the cases they hold, or that they planned.
+
+    Run in the owner's organisation scope. Cancelled appointments are left out, so a calendar
+    that reads the feed again removes them.
+    """
+    return (
+        Appointment.objects.filter(case__in=Case.objects.visible_to(user))
+        .filter(Q(case__case_manager=user) | Q(created_by=user))
+        .exclude(status=Appointment.Status.CANCELLED)
+        .between(
+            today - datetime.timedelta(days=DAYS_BACK), today + datetime.timedelta(days=DAYS_AHEAD)
+        )
+        .select_related("case")
+    )
