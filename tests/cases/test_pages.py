@@ -101,7 +101,7 @@ class TestCasePage:
             "Case plan agreed",
             "Home visit",
             "Went well",
-            "Keep in regular contact",
+            "Reassess",  # what's next: the assessment of 170 days ago is due again
         ):
             assert text in body, text
 
