@@ -1,33 +1,146 @@
-"""Search people by name, phone or document number through the blind index.
+"""Find people by name, phone or document number through keyed blind indexes.
 
-Each word of a name, the digits of a phone number and a document number are stored as keyed
-hashes (`SearchToken`). A search hashes what was typed the same way: every word typed must
-match a word of the person (so "amal journeytest", "Journeytest" and "AMAL" all find Amal
-Journeytest). Matching is on whole words, not prefixes: that is the price of never comparing
-identifying data in plaintext.
+Identifying fields are encrypted, so they cannot be searched in the database. Instead each
+person has a set of keyed hashes (`SearchToken`, HMAC-SHA256 with `ENGAGE_INDEX_KEY`, kept out
+of the database) of normalised pieces of their identity, and a search hashes what was typed
+the same way and looks the hashes up. Nothing is ever decrypted to be searched.
+
+The pieces, for each word of a name in each of its Latin spellings (`engage.lib.names`):
+
+- `name`: the whole word (Мухаммед is `mukhammed`; Schröder is `schroder` and `schroeder`);
+- `prefix`: every beginning of three to seven letters shorter than the word (`moh`, `moha`,
+  … `mohamme`);
+- `sound`: its sound key (`mhmd` for Mohammed, Muhammad, Mukhammed …);
+
+and for the whole person:
+
+- `phone`: the last nine digits of the phone number (so +359 88 … and 088 … meet);
+- `document`: the letters and digits of the document number;
+- `identity`: the sound keys of every word of the name, sorted, with the date of birth (the
+  duplicate check at registration, `engage.cases.duplicates`).
+
+Each hash is keyed for one organisation as well (the organisation's id is part of what is
+hashed), so the same name in two organisations gives two unrelated hashes. Each person's
+tokens are padded with random ones to a multiple of `PAD_TO`, so the number of rows does not
+give the length of a name. docs/search-index.md says what the tokens reveal to someone who
+holds the database without the key, and why that is acceptable.
+
+A search matches a person when every word typed matches one of their tokens (a word, the
+beginning of a word, or a word that sounds the same), in one query whatever the words.
 """
 
 import re
-from collections.abc import Iterable
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from anyascii import anyascii
+from django.db import transaction
 
 from engage.cases.models import Person, SearchToken
-from engage.lib.crypto import blind_index, digits, name_tokens, normalise
+from engage.lib.crypto import blind_index, digits, normalise
+from engage.lib.names import latin_forms, name_words, sound_key
 
 MIN_PHONE_DIGITS = 6
+PHONE_DIGITS = 9  # the national number, without country code or trunk prefix
+MIN_PREFIX = 3
+# Beginnings up to seven letters: a longer word typed is looked up by its first seven (and as
+# a whole word). Fewer tokens, and the number of a person's tokens then says little about the
+# length of long names.
+MAX_PREFIX = 7
+PAD_TO = 8
+MAX_WORDS = 8  # of a search: more is a pasted text, not a name
+
+
+def digest(organisation_id, kind: str, value: str) -> str:
+    """The organisation's keyed hash of one normalised piece of identity."""
+    return blind_index(f"{kind}@{uuid.UUID(str(organisation_id))}", value)
 
 
 def _document(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", normalise(text))
+    return re.sub(r"[^0-9a-z]", "", anyascii(normalise(text)).lower())
 
 
-def _digests(person: Person) -> set[str]:
-    found = {
-        blind_index("name", token) for token in name_tokens(person.given_name, person.family_name)
+def _phone(text: str) -> str:
+    number = digits(text)
+    return number[-PHONE_DIGITS:] if len(number) >= MIN_PHONE_DIGITS else ""
+
+
+def identity_key(given_name: str, family_name: str, born) -> str:
+    """The name by sound, word by word, and the birth date: what makes two records likely the
+    same client. The words are sorted: given and family names are often swapped in records."""
+    if not born:
+        return ""
+    keys = []
+    for word in name_words(given_name, family_name):
+        forms = sorted(latin_forms(word), key=len)
+        if forms:
+            keys.append(sound_key(forms[0]) or forms[0])
+    # A date, or its ISO text on a person built in memory and not read back.
+    born = born.isoformat() if hasattr(born, "isoformat") else str(born)
+    return f"{' '.join(sorted(keys))}|{born}" if keys else ""
+
+
+def identity_digests(organisation_id, person: Mapping) -> dict[str, str]:
+    """The hashes that flag a possible duplicate of `person` (a dict of the identity fields),
+    each with the reason it stands for: `identity`, `document` or `phone`."""
+    found = {}
+    key = identity_key(
+        person.get("given_name") or "",
+        person.get("family_name") or "",
+        person.get("date_of_birth"),
+    )
+    if key:
+        found[digest(organisation_id, "identity", key)] = "identity"
+    if document := _document(person.get("document_number") or ""):
+        found[digest(organisation_id, "document", document)] = "document"
+    if phone := _phone(person.get("phone") or ""):
+        found[digest(organisation_id, "phone", phone)] = "phone"
+    return found
+
+
+def _word_pieces(word: str) -> set[tuple[str, str]]:
+    pieces = set()
+    for form in latin_forms(word):
+        pieces.add(("name", form))
+        pieces.update(
+            ("prefix", form[:end]) for end in range(MIN_PREFIX, min(len(form), MAX_PREFIX + 1))
+        )
+        if key := sound_key(form):
+            pieces.add(("sound", key))
+    return pieces
+
+
+def name_digests(organisation_id, *names: str) -> set[str]:
+    """The hashes of the whole words of `names`, in every Latin spelling (the import's check
+    for clients already registered)."""
+    return {
+        digest(organisation_id, "name", form)
+        for word in name_words(*names)
+        for form in latin_forms(word)
     }
-    if len(digits(person.phone or "")) >= MIN_PHONE_DIGITS:
-        found.add(blind_index("phone", digits(person.phone)))
-    if _document(person.document_number or ""):
-        found.add(blind_index("document", _document(person.document_number)))
+
+
+def person_digests(person: Person) -> set[str]:
+    """Every token of `person`, padded (a migration may pass a historical Person)."""
+    org = person.organisation_id
+    found = {
+        digest(org, kind, value)
+        for word in name_words(person.given_name, person.family_name)
+        for kind, value in _word_pieces(word)
+    }
+    fields = {
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "date_of_birth": person.date_of_birth,
+        "document_number": person.document_number,
+        "phone": person.phone,
+    }
+    found.update(identity_digests(org, fields))
+    # Random padding: the number of a person's rows says nothing finer than PAD_TO.
+    while len(found) % PAD_TO:
+        found.add(secrets.token_hex(32))
     return found
 
 
@@ -41,35 +154,70 @@ def index_people(people: Iterable[Person]) -> None:
 def tokens_for(people: Iterable[Person]) -> list[SearchToken]:
     """The search tokens of people not indexed yet (for bulk loads)."""
     return [
-        SearchToken(person=person, organisation_id=person.organisation_id, digest=digest)
+        SearchToken(person=person, organisation_id=person.organisation_id, digest=value)
         for person in people
-        for digest in sorted(_digests(person))
+        if not person.erased_at
+        # Sorted, so the order of the rows says nothing about which token is which.
+        for value in sorted(person_digests(person))
     ]
 
 
-def _candidates(word: str) -> set[str]:
-    found = {blind_index("name", token) for token in name_tokens(word)}
-    if len(digits(word)) >= MIN_PHONE_DIGITS:
-        found.add(blind_index("phone", digits(word)))
-    if _document(word):
-        found.add(blind_index("document", _document(word)))
+def reindex_everyone(batch: int = 500) -> int:
+    """Rebuild every person's tokens (after the rules or ENGAGE_INDEX_KEY changed): run by a
+    migration when the rules change and by `engage rotate_keys`. Needs no organisation scope
+    to be entered by the caller's code: it is a job of the whole instance."""
+    from engage.lib.scoping import scopes_disabled
+
+    count = 0
+    with scopes_disabled():
+        ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), batch):
+            with transaction.atomic():
+                index_people(Person.objects.filter(pk__in=ids[start : start + batch]))
+            count += len(ids[start : start + batch])
+    return count
+
+
+def _query_words(query: str) -> list[str]:
+    if re.fullmatch(r"[\d\s+()./-]+", query) and len(digits(query)) >= MIN_PHONE_DIGITS:
+        return [digits(query)]  # a phone number, however it is spaced
+    return [word for word in re.split(r"\s+", query.strip()) if word][:MAX_WORDS]
+
+
+def _candidates(organisation_id, word: str) -> set[str]:
+    """The hashes a typed word matches: a whole word, the beginning of a word (`prefix` holds
+    only the beginnings shorter than the word, so the word itself is looked up as both), a
+    word that sounds the same, a phone or document number."""
+    found = set()
+    for form in latin_forms(word):
+        found.add(digest(organisation_id, "name", form))
+        if len(form) >= MIN_PREFIX:
+            found.add(digest(organisation_id, "prefix", form[:MAX_PREFIX]))
+        if key := sound_key(form):
+            found.add(digest(organisation_id, "sound", key))
+    if phone := _phone(word):
+        found.add(digest(organisation_id, "phone", phone))
+    if document := _document(word):
+        found.add(digest(organisation_id, "document", document))
     return found
 
 
 def matching_people(organisation_id, query: str) -> set:
-    """Return the ids of the organisation's people matching every word of `query`."""
-    if re.fullmatch(r"[\d\s+()./-]+", query) and len(digits(query)) >= MIN_PHONE_DIGITS:
-        words = [digits(query)]  # a phone number, however it is spaced
-    else:
-        words = [word for word in re.split(r"\s+", query.strip()) if word]
+    """Return the ids of the organisation's people matching every word of `query`.
+
+    A word matches a word of the name, its beginning (three letters or more), a word that
+    sounds the same, or the phone or document number. One query, whatever was typed.
+    """
+    wanted = [_candidates(organisation_id, word) for word in _query_words(query)]
+    if not wanted:
+        return set()
+    people_with: dict[str, set] = defaultdict(set)
+    for person_id, value in SearchToken.objects.filter(
+        organisation_id=organisation_id, digest__in=set().union(*wanted)
+    ).values_list("person_id", "digest"):
+        people_with[value].add(person_id)
     matched: set | None = None
-    for word in words:
-        ids = set(
-            SearchToken.objects.filter(
-                organisation_id=organisation_id, digest__in=_candidates(word)
-            ).values_list("person_id", flat=True)
-        )
+    for digests in wanted:
+        ids = set().union(*(people_with[value] for value in digests))
         matched = ids if matched is None else matched & ids
-        if not matched:
-            return set()
     return matched or set()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import City, Organisation, Role, User
 from engage.cases.models import Case, Person, SearchToken
+from engage.cases.search import name_digests
 from engage.imports import fields as F
 from engage.imports.reading import Sheet
 from engage.imports.values import (
@@ -27,7 +28,7 @@ from engage.imports.values import (
     country_lookup,
     parse_date,
 )
-from engage.lib.crypto import blind_index, name_tokens, normalise
+from engage.lib.crypto import name_tokens, normalise
 from engage.lib.spreadsheets import is_formula
 
 PREVIEW_ROWS = 10
@@ -200,9 +201,7 @@ def _row(row, line, columns, headers, context: _Context, unknown) -> tuple[dict,
         return {}, problems
     prepared = {
         "line": line,
-        "person": {
-            spec.name: values[spec.name] for spec in F.FIELDS if spec.target == "person"
-        },
+        "person": {spec.name: values[spec.name] for spec in F.FIELDS if spec.target == "person"},
         "referral": {
             spec.name: values[spec.name] for spec in F.FIELDS if spec.target == "referral"
         },
@@ -317,10 +316,9 @@ def _flag_duplicates(report: Report, organisation: Organisation, decisions: dict
     """
     rows = [row for row in report.prepared if row["person"]["date_of_birth"]]
     digests_of = {
-        row["line"]: {
-            blind_index("name", token)
-            for token in name_tokens(row["person"]["given_name"], row["person"]["family_name"])
-        }
+        row["line"]: name_digests(
+            organisation.pk, row["person"]["given_name"], row["person"]["family_name"]
+        )
         for row in rows
     }
     wanted = sorted(set().union(*digests_of.values())) if digests_of else []

@@ -12,7 +12,7 @@ from django.db import connection
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Case, Contact, Person, SearchToken
-from engage.cases.search import matching_people
+from engage.cases.search import PAD_TO, digest, matching_people
 from engage.lib import crypto
 from tests.conftest import TEST_FIELD_KEY
 
@@ -147,7 +147,9 @@ class TestBlindIndex:
         assert matching_people(org, "+359774242424") == {person}
         assert matching_people(org, "sentinel-doc 991") == set()  # documents: letters+digits
         assert matching_people(org, "sentineldoc991") == {person}
-        assert matching_people(org, "Zebulon") == set()  # whole words, never a LIKE
+        assert matching_people(org, "Zebulon") == {person}  # the beginning of a word
+        assert matching_people(org, "ebulonsentinel") == set()  # never a LIKE
+        assert matching_people(org, "Ze") == set()  # three letters at least
 
     def test_its_index_is_keyed_not_plaintext_and_not_a_plain_hash(self, sentinel_case):
         digests = set(SearchToken.objects.values_list("digest", flat=True))
@@ -155,7 +157,9 @@ class TestBlindIndex:
         assert word not in "".join(digests)
         assert hashlib.sha256(word.encode()).hexdigest() not in digests
         assert hashlib.sha256(f"name:{word}".encode()).hexdigest() not in digests
-        assert crypto.blind_index("name", word) in digests
+        assert crypto.blind_index("name", word) not in digests  # keyed for the organisation
+        assert digest(sentinel_case.organisation_id, "name", word) in digests
+        assert len(digests) % PAD_TO == 0  # padded: the count gives no name's length
 
     def test_filtering_on_the_encrypted_field_itself_finds_nothing(self, sentinel_case):
         assert not Person.objects.filter(given_name=SENTINELS["name"]).exists()

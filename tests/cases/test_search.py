@@ -1,0 +1,127 @@
+"""Finding a client by the beginning of a name and by common transliterations, through the
+keyed blind index only (engage.cases.search, docs/search-index.md)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from engage.cases.factories import CaseFactory
+from engage.cases.search import matching_people
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(organisation, alice, given, family="", **person):
+    return CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name=given,
+        person__family_name=family,
+        **{f"person__{name}": value for name, value in person.items()},
+    ).person_id
+
+
+@pytest.fixture
+def people(organisation, alice):
+    return {
+        "mohammed": _client(organisation, alice, "Mohammed", "Haddad"),
+        "aleksandr": _client(organisation, alice, "Олександр", "Шевченко"),
+        "yusuf": _client(organisation, alice, "Youssef", "Karimi"),
+        "schroeder": _client(organisation, alice, "Anna", "Schröder"),
+        "nikos": _client(organisation, alice, "Νίκος", "Παπαδόπουλος"),
+        "amal": _client(organisation, alice, "Amal", "Journeytest"),
+    }
+
+
+def _find(organisation, query):
+    return matching_people(organisation.pk, query)
+
+
+class TestPrefix:
+    def test_it_finds_a_client_by_the_first_three_letters_of_a_name(self, organisation, people):
+        assert _find(organisation, "Moh") == {people["mohammed"]}
+        assert _find(organisation, "hadd") == {people["mohammed"]}
+        assert _find(organisation, "JOURNEY") == {people["amal"]}
+
+    def test_it_needs_every_word_typed(self, organisation, people):
+        assert _find(organisation, "moh hadd") == {people["mohammed"]}
+        assert _find(organisation, "moh karimi") == set()
+
+    def test_it_does_not_match_inside_a_word_or_with_two_letters(self, organisation, people):
+        assert _find(organisation, "ammed") == set()
+        assert _find(organisation, "mo") == set()
+
+    def test_a_long_typed_word_is_matched_by_its_beginning(self, organisation, people):
+        assert _find(organisation, "journeyt") == {people["amal"]}
+        assert _find(organisation, "journeytest") == {people["amal"]}
+
+
+class TestTransliteration:
+    @pytest.mark.parametrize("typed", ["Mohamed", "Muhammad", "Mohammad", "Мухаммед"])
+    def test_it_finds_mohammed_however_it_is_spelt(self, organisation, people, typed):
+        assert _find(organisation, typed) == {people["mohammed"]}
+
+    @pytest.mark.parametrize("typed", ["Aleksandr", "Alexander", "Oleksandr", "Олександр"])
+    def test_it_finds_oleksandr_written_in_cyrillic(self, organisation, people, typed):
+        assert _find(organisation, typed) == {people["aleksandr"]}
+
+    def test_it_finds_a_cyrillic_name_by_a_latin_beginning_and_the_other_way(
+        self, organisation, people
+    ):
+        assert _find(organisation, "shev") == {people["aleksandr"]}
+        assert _find(organisation, "Шевч") == {people["aleksandr"]}
+        assert _find(organisation, "Хаддад") == {people["mohammed"]}  # Khaddad, by sound
+
+    @pytest.mark.parametrize("typed", ["Yusuf", "Jusuf", "Youssef", "Юсуф"])
+    def test_it_finds_youssef_by_its_variants(self, organisation, people, typed):
+        assert _find(organisation, typed) == {people["yusuf"]}
+
+    @pytest.mark.parametrize("typed", ["Schroeder", "schröder", "Schroder", "schroe"])
+    def test_an_umlaut_matches_its_two_spellings(self, organisation, people, typed):
+        assert _find(organisation, typed) == {people["schroeder"]}
+
+    @pytest.mark.parametrize("typed", ["Papadopoulos", "papad", "Παπαδ", "Nikos"])
+    def test_it_finds_a_greek_name_in_latin_and_greek_letters(self, organisation, people, typed):
+        assert _find(organisation, typed) == {people["nikos"]}
+
+
+class TestFirewall:
+    def test_another_organisation_never_matches(
+        self, organisation, other_organisation, charlie, people
+    ):
+        theirs = _client(other_organisation, charlie, "Mohammed", "Haddad")
+        assert _find(other_organisation, "moh") == {theirs}
+        assert _find(organisation, "moh") == {people["mohammed"]}
+
+    def test_it_never_decrypts_a_person_to_search(self, organisation, people):
+        with CaptureQueriesContext(connection) as queries:
+            _find(organisation, "moh haddad")
+        assert len(queries) == 1
+        assert "cases_person" not in queries[0]["sql"]
+
+    def test_its_query_count_stays_flat_as_the_caseload_grows(
+        self, organisation, alice, people, as_user
+    ):
+        client = as_user(alice)
+        with CaptureQueriesContext(connection) as small:
+            assert "Mohammed Haddad" in client.get("/cases/?q=moh").content.decode()
+        for n in range(15):
+            _client(organisation, alice, "Mohamed", f"Family{n}")
+        with CaptureQueriesContext(connection) as large:
+            body = client.get("/cases/?q=moh").content.decode()
+        assert body.count("Mohamed Family") == 15
+        assert len(large) == len(small)
+
+    def test_matching_is_one_query_however_many_words_are_typed(self, organisation, people):
+        for query in ("moh", "moh haddad", "a b c d e f g h i j k l"):
+            with CaptureQueriesContext(connection) as queries:
+                _find(organisation, query)
+            assert len(queries) == 1
+
+
+class TestPages:
+    def test_the_case_list_finds_by_prefix_and_variant(self, as_user, alice, people):
+        body = as_user(alice).get("/cases/?q=Muhammad").content.decode()
+        assert "Mohammed Haddad" in body and "Youssef" not in body
+        body = as_user(alice).get("/cases/?q=Alexander").content.decode()
+        assert "Олександр Шевченко" in body
