@@ -8,6 +8,8 @@ are copied from the columns as they are, so encrypted fields stay ciphertext her
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from engage.lib.scoping import organisation_scoped
+
 
 class AppendOnlyError(Exception):
     pass
@@ -58,7 +60,11 @@ class Change(models.Model):
     chain = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
     values_digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
-    objects = ChangeQuerySet.as_manager()
+    # Before and after values of personal data: read only inside the organisation's scope, like
+    # every other model that holds them (lib/scoping.py). Rows with no organisation (changes a
+    # job made to no organisation's data) are in no scope; `engage verify_audit` reads the table
+    # in SQL.
+    objects = organisation_scoped("organisation_id", ChangeQuerySet)
 
     class Meta:
         ordering = ["-at", "-id"]
