@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from engage.cases.factories import CaseFactory
 from engage.cases.search import matching_people
+from tests.conftest import TEST_INDEX_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +126,26 @@ class TestPages:
         assert "Mohammed Haddad" in body and "Youssef" not in body
         body = as_user(alice).get("/cases/?q=Alexander").content.decode()
         assert "Олександр Шевченко" in body
+
+
+class TestRebuild:
+    def test_a_new_index_key_needs_the_index_rebuilt_and_the_command_does_it(
+        self, organisation, people, settings
+    ):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        from engage.lib import crypto
+
+        try:
+            settings.ENGAGE_INDEX_KEY = crypto.new_index_key()
+            crypto.reset_keys()
+            assert _find(organisation, "moh") == set()  # the old hashes mean nothing now
+            out = StringIO()
+            call_command("reindex_search", stdout=out)
+            assert "rebuilt for 6 people" in out.getvalue()
+            assert _find(organisation, "moh") == {people["mohammed"]}
+        finally:
+            settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY
+            crypto.reset_keys()

@@ -2,8 +2,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from engage.cases.models import Person
-from engage.cases.search import index_people
+from engage.cases.search import reindex_everyone
 from engage.documents import storage as documents
 from engage.imports import storage as imports
 from engage.lib.scoping import scopes_disabled
@@ -35,11 +34,8 @@ class Command(BaseCommand):
                     model.objects.bulk_update(batch, fields)
                 count += len(batch)
             self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
-        people = 0
-        for batch in _batches(Person.objects.order_by("pk")):
-            with transaction.atomic():
-                index_people(batch)
-            people += len(batch)
+        # The search index (engage.cases.search) hashed with ENGAGE_INDEX_KEY as it is now.
+        people = reindex_everyone(BATCH)
         self.stdout.write(f"Search index rebuilt for {people} people.")
         self.stdout.write(f"{documents.reencrypt_all()} document files re-encrypted.")
         self.stdout.write(f"{imports.reencrypt_all()} uploaded spreadsheets re-encrypted.")
