@@ -7,7 +7,14 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import get_language, get_language_info, override
 from django.utils.translation import gettext_lazy as _
 
-from engage.accounts.models import ORGANISATION_ROLES, Organisation, Role, Team, User
+from engage.accounts.models import (
+    ORGANISATION_ROLES,
+    LegalBasis,
+    Organisation,
+    Role,
+    Team,
+    User,
+)
 from engage.lib.concurrency import VersionedFormMixin
 
 ROLE_CHOICES = [(role.value, role.label) for role in ORGANISATION_ROLES]
@@ -145,6 +152,7 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
             "caseload_target_min",
             "caseload_target_max",
             "time_zone",
+            "default_legal_basis",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -152,12 +160,16 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
         zones = sorted(zoneinfo.available_timezones() | {self.instance.time_zone})
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
         self.fields["time_zone"].required = False  # left out: stays as it is
-
-    def clean_time_zone(self) -> str:
-        return self.cleaned_data.get("time_zone") or self.instance.time_zone
+        self.fields["default_legal_basis"].choices = [
+            ("", _("None: chosen on each referral")),
+            *LegalBasis.choices,
+        ]
         self.fields["cities"].initial = "\n".join(
             self.instance.cities.values_list("name", flat=True)
         )
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone
 
     def clean_cities(self) -> list[str]:
         names = [line.strip() for line in self.cleaned_data["cities"].splitlines() if line.strip()]

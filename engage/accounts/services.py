@@ -37,6 +37,7 @@ ORGANISATION_SETTINGS = (
     "retention_months",
     "caseload_target_min",
     "caseload_target_max",
+    "default_legal_basis",
 )
 
 

@@ -2,8 +2,10 @@
 and ETag / If-Match for records with a `version`."""
 
 import re
+import zoneinfo
 
 from django.contrib.auth.decorators import login_not_required
+from django.utils import timezone
 from rest_framework import pagination
 from rest_framework.views import APIView
 
@@ -45,6 +47,15 @@ class EngageAPIView(APIView):
         super().initial(request, *args, **kwargs)
         self._scope = user_scope(request.user)
         self._scope.__enter__()
+        # Today, and the dates checked against it, are the organisation's, as on the web
+        # (UserLocaleMiddleware, which deactivates it after the response, ran before the token
+        # was read).
+        organisation = getattr(request.user, "organisation", None)
+        if organisation is not None:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(organisation.time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
 
     def finalize_response(self, request, response, *args, **kwargs):
         try:

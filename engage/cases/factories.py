@@ -80,8 +80,9 @@ def to_included(case: Case, by, supervisor) -> Case:
     services.save_screening(
         case, by=by, data={"date": days_ago(185), **SCREENING}, expected_version=None
     )
+    met = [criterion.pk for criterion in services.eligibility_checklist(case.organisation)]
     decision = services.propose_inclusion(
-        case, by=by, include=True, date=days_ago(180), criteria_met=[], reason=""
+        case, by=by, include=True, date=days_ago(180), criteria_met=met, reason=""
     )
     services.review_inclusion(decision, by=supervisor, approve=True)
     case.refresh_from_db()

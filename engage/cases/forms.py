@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -34,7 +36,7 @@ from engage.lib.translations import TranslationsFormMixin
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
 
 
@@ -179,7 +181,6 @@ class HouseholdMemberForm(forms.ModelForm):
     def has_changed(self) -> bool:
         # A row counts as filled in once it has a name; the selects always post a value.
         return bool(self.data.get(self.add_prefix("given_name"), "").strip())
-
 
     @property
     def summary_prefix(self) -> str:
@@ -638,9 +639,7 @@ class ReassignCasesForm(forms.Form):
     cases = forms.MultipleChoiceField(
         label=_("Cases"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    case_manager = forms.ModelChoiceField(
-        label=_("New case manager"), queryset=User.objects.none()
-    )
+    case_manager = forms.ModelChoiceField(label=_("New case manager"), queryset=User.objects.none())
 
     def __init__(self, *args, cases: list[Case], from_manager: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -46,7 +46,12 @@ from engage.cases.models.case import (
 )
 from engage.cases.models.closure import ClosureReason, DisengagementFactor
 from engage.cases.models.person import Sex
-from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus, Rating
+from engage.cases.models.process import (
+    VULNERABILITY_DOMAINS,
+    ApprovalStatus,
+    EstablishedBy,
+    Rating,
+)
 from engage.cases.search import tokens_for
 
 FIRST_REFERRAL = datetime.date(2021, 1, 1)
@@ -138,6 +143,8 @@ NATIONALITIES = (
     ("AL", 2),
     ("VN", 2),
     ("SN", 2),
+    ("XXA", 2),  # stateless
+    ("XXX", 1),  # nationality unknown
     ("", 2),
 )
 LANGUAGES = ("Arabic", "Dari", "Pashto", "Tigrinya", "Somali", "French", "Ukrainian", "Farsi", "")
@@ -228,11 +235,26 @@ ACTIONS = (
     "Visit the school",
     "Attend the first session",
 )
+# Each with the recorded fact that establishes it, if any (cases.eligibility).
+# What the supervisor wrote when sending back (cases.sent_back): the demo shows them at the top of
+# the first case manager's caseload.
+INCLUSION_NOTE = (
+    "The checklist says they cannot live in a city where we work: check the new address with "
+    "them, then propose the inclusion again."
+)
+PLAN_NOTE = (
+    "Add a goal on accommodation: the shelter place ends next month. The migration goal needs "
+    "an action with the lawyer and a date."
+)
+CLOSURE_NOTE = (
+    "Not yet: they called the office on Monday and want to keep coming. Meet them this week "
+    "and record how they are before we decide."
+)
 DEFAULT_CRITERIA = (
-    "At risk of detention, in detention, or recently released",
-    "Consents to case management",
-    "Lives, or can live, in a city where we work",
-    "We can offer the support the case needs",
+    ("At risk of detention, in detention, or recently released", EstablishedBy.DETENTION),
+    ("Consents to case management", EstablishedBy.CONSENT),
+    ("Lives, or can live, in a city where we work", ""),
+    ("We can offer the support the case needs", ""),
 )
 
 
@@ -294,6 +316,9 @@ class Plot:
     assessment_overdue: bool = False
     action_overdue: bool = False
     pending: str = ""  # "inclusion", "plan" or "closure": waiting for the supervisor
+    sent_back: bool = False  # the supervisor sent `pending` back with a note (cases.sent_back)
+    contact_interval: int | None = None  # the case's own contact interval; None: the pilot's
+    disengaged: bool = False  # the client stopped engaging at the last contacts (an active case)
 
 
 class PilotStory:
@@ -322,8 +347,10 @@ class PilotStory:
         if existing:
             return existing
         return EligibilityCriterion.objects.bulk_create(
-            EligibilityCriterion(organisation=self.organisation, text=text, position=n)
-            for n, text in enumerate(DEFAULT_CRITERIA)
+            EligibilityCriterion(
+                organisation=self.organisation, text=text, position=n, established_by=fact
+            )
+            for n, (text, fact) in enumerate(DEFAULT_CRITERIA)
         )
 
     # The shape of the pilot
@@ -335,7 +362,9 @@ class PilotStory:
         active_total = min(sum(active_per_manager.values()), int(self.count * 0.5))
         pipeline = min(len(self.case_managers) * 2, self.count // 10)
         declined = max(1, self.count * 8 // 100)
-        closed = max(self.count - active_total - pipeline - declined, 0)
+        # An inclusion and a first plan the supervisor sent back, for the first case manager.
+        sent_back = 2 if self.count >= 20 else 0
+        closed = max(self.count - active_total - pipeline - sent_back - declined, 0)
 
         managers = [cm for cm, n in active_per_manager.items() for _ in range(n)]
         rng.shuffle(managers)
@@ -347,11 +376,20 @@ class PilotStory:
             plot.action_overdue = rng.random() < 0.2
             if rng.random() < 0.2:
                 plot.outcome = _pick(rng, OUTCOMES)
+            manager = managers[n % len(managers)]
+            # A few clients need closer or looser contact than the pilot's interval, and a few
+            # have stopped engaging lately: the caseload ranks them (docs/caseload.md).
+            plot.contact_interval = {3: 7, 6: 30, 9: 10}.get(n % 10)
+            plot.disengaged = n % 12 == 8
             if n % 12 == 5:
                 plot.pending = "closure"
                 plot.closure_reason = ClosureReason.RESOLVED
                 plot.outcome = plot.outcome or _pick(rng, OUTCOMES)
-            plots.append((managers[n % len(managers)], plot))
+            elif n == 11:  # a closure the supervisor sent back: the client called meanwhile
+                plot.pending, plot.sent_back = "closure", True
+                plot.closure_reason = ClosureReason.DISENGAGED
+                manager = self.case_managers[0]
+            plots.append((manager, plot))
         for n in range(pipeline):
             stage = (Stage.REFERRED, Stage.SCREENING, Stage.SCREENING, Stage.INCLUDED)[n % 4]
             plot = Plot(stage, today - datetime.timedelta(days=rng.randint(3, 35)), today)
@@ -360,6 +398,12 @@ class PilotStory:
             if stage == Stage.INCLUDED and n % 2 == 1:
                 plot.pending = "plan"
             plots.append((self.case_managers[n % len(self.case_managers)], plot))
+        for stage, pending in ((Stage.SCREENING, "inclusion"), (Stage.INCLUDED, "plan"))[
+            :sent_back
+        ]:
+            plot = Plot(stage, today - datetime.timedelta(days=rng.randint(20, 35)), today)
+            plot.pending, plot.sent_back = pending, True
+            plots.append((self.case_managers[0], plot))
         for _n in range(declined):
             referral = _date_between(rng, FIRST_REFERRAL, LAST_REFERRAL)
             plots.append(
@@ -407,6 +451,11 @@ class PilotStory:
             if index == reopened:
                 self.reopen(case, plot)
         self.rows.save()
+        # `created_at` is set on saving; what waits (or was sent back) is dated from its day, so
+        # the approval queue shows how long it has waited.
+        for record in [*self.rows.decisions, *self.rows.closures]:
+            if record.status != ApprovalStatus.APPROVED:
+                type(record).objects.filter(pk=record.pk).update(created_at=_moment(record.date))
         return len(self.rows.cases)
 
     # One case
@@ -439,6 +488,7 @@ class PilotStory:
             ),
             purpose=str(DEFAULT_PURPOSE),
             stage=plot.stage,
+            contact_interval_days=plot.contact_interval,
         )
         self.rows.cases.append(case)
         if plot.stage == Stage.REFERRED:
@@ -453,7 +503,13 @@ class PilotStory:
         self.screening(case, screening)
         decided = _days(screening, 1, 5, rng)
         if plot.stage == Stage.SCREENING:  # the inclusion waits for the supervisor
-            self.decision(case, min(decided, self.today), include=True, approved=False)
+            self.decision(
+                case,
+                min(decided, self.today),
+                include=True,
+                approved=False,
+                sent_back=INCLUSION_NOTE if plot.sent_back else "",
+            )
             return case
         if plot.stage == Stage.DECLINED:
             reason = rng.choice(
@@ -573,8 +629,14 @@ class PilotStory:
             )
         )
 
-    def decision(self, case, date, *, include: bool, approved: bool, reason: str = "") -> None:
+    def decision(
+        self, case, date, *, include: bool, approved: bool, reason: str = "", sent_back: str = ""
+    ) -> None:
         met = include or self.rng.random() < 0.5
+        status = ApprovalStatus.APPROVED if approved else ApprovalStatus.PENDING
+        reviewed_at = _moment(date) if approved else None
+        if sent_back:
+            status, reviewed_at = ApprovalStatus.REJECTED, self._reviewed(date)
         self.rows.decisions.append(
             InclusionDecision(
                 case=case,
@@ -585,11 +647,17 @@ class PilotStory:
                 ],
                 reason=reason,
                 proposed_by=case.case_manager,
-                status=ApprovalStatus.APPROVED if approved else ApprovalStatus.PENDING,
-                reviewed_by=self.supervisor if approved else None,
-                reviewed_at=_moment(date) if approved else None,
+                status=status,
+                reviewed_by=self.supervisor if reviewed_at else None,
+                reviewed_at=reviewed_at,
+                review_note=sent_back,
             )
         )
+
+    def _reviewed(self, date: datetime.date) -> datetime.datetime:
+        """When the supervisor looked at what was proposed on `date`: soon after, never later
+        than now."""
+        return min(_moment(min(date + datetime.timedelta(days=2), self.today)), timezone.now())
 
     # Life in the programme
 
@@ -599,7 +667,10 @@ class PilotStory:
         if plot.stage == Stage.INCLUDED:
             self.contacts(case, plot, meeting, end, EngagementLevel.ACTIVE)
             if plot.pending == "plan":
-                self.plan(case, min(_days(included, 1, 3, rng), today), approved=False, plot=plot)
+                # A plan goes to the supervisor once the first assessment is recorded.
+                assessed = min(_days(included, 1, 2, rng), today)
+                self.assessments(case, plot, assessed, end)
+                self.plan(case, min(_days(assessed, 0, 2, rng), today), approved=False, plot=plot)
             return
         level = _pick(
             rng,
@@ -615,6 +686,8 @@ class PilotStory:
         plan_on = min(_days(included, 5, 20, rng), end)
         self.plan(case, plan_on, approved=True, plot=plot)
         self.contacts(case, plot, meeting, end, level)
+        if plot.disengaged:
+            self.disengage(case)
         if plot.outcome:
             case.outcome = plot.outcome
             case.outcome_permanence = (
@@ -663,8 +736,12 @@ class PilotStory:
             needs_approval=True,
             approved_by=self.supervisor if approved else None,
             approved_at=_moment(_days(date, 1, 4, rng)) if approved else None,
+            submitted_at=None if approved else _moment(date),
             created_by=case.case_manager,
         )
+        if plot.sent_back:  # a draft again, with the supervisor's note
+            plan.status, plan.review_note = CasePlan.Status.DRAFT, PLAN_NOTE
+            plan.reviewed_by, plan.reviewed_at = self.supervisor, self._reviewed(date)
         self.rows.plans.append(plan)
         others = [area for area in Goal.Area if area != Goal.Area.MIGRATION]
         areas = [Goal.Area.MIGRATION, *rng.sample(others, rng.randint(1, 3))]
@@ -777,6 +854,30 @@ class PilotStory:
             if date > today:
                 break
 
+    def disengage(self, case: Case) -> None:
+        """The last two contacts saw the client disengaged: the case's engagement since then."""
+        seen = [contact for contact in self.rows.contacts if contact.case is case][-2:]
+        if not seen:
+            return
+        for contact in seen:
+            contact.engagement_level = EngagementLevel.DISENGAGED
+        since = seen[0].date
+        self.rows.engagement = [
+            record
+            for record in self.rows.engagement
+            if not (record.case is case and record.date >= since)
+        ]
+        self.rows.engagement.append(
+            EngagementRecord(
+                case=case,
+                date=since,
+                level=EngagementLevel.DISENGAGED,
+                source=EngagementRecord.Source.CONTACT,
+                recorded_by=case.case_manager,
+            )
+        )
+        case.engagement_level = EngagementLevel.DISENGAGED
+
     def closure(self, case: Case, plot: Plot, date: datetime.date) -> None:
         rng = self.rng
         factors, other = [], ""
@@ -789,6 +890,11 @@ class PilotStory:
                 factors.append(DisengagementFactor.OTHER)
                 other = "Found informal work far from the city."
         approved = plot.stage == Stage.CLOSED
+        status = ApprovalStatus.APPROVED if approved else ApprovalStatus.PENDING
+        reviewed_at = _moment(date) if approved else None
+        if plot.sent_back:
+            date = date - datetime.timedelta(days=4)
+            status, reviewed_at = ApprovalStatus.REJECTED, self._reviewed(date)
         self.rows.closures.append(
             Closure(
                 case=case,
@@ -800,9 +906,10 @@ class PilotStory:
                 disengagement_factors=[str(f) for f in factors],
                 disengagement_other=other,
                 requested_by=case.case_manager,
-                status=ApprovalStatus.APPROVED if approved else ApprovalStatus.PENDING,
-                reviewed_by=self.supervisor if approved else None,
-                reviewed_at=_moment(date) if approved else None,
+                status=status,
+                reviewed_by=self.supervisor if reviewed_at else None,
+                reviewed_at=reviewed_at,
+                review_note=CLOSURE_NOTE if plot.sent_back else "",
             )
         )
         if approved:

@@ -1,10 +1,12 @@
 """First meeting, screening, the inclusion decision and assessments."""
 
 import uuid
+from dataclasses import dataclass
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from engage.accounts.models import Organisation, User
 from engage.cases.models.case import Case
@@ -141,8 +143,9 @@ class EstablishedBy(models.TextChoices):
     """
 
     DETENTION = "detention", _("In detention, recently released or at risk of it, when referred")
-    NO_LEGAL_STAY = "no_legal_stay", _(
-        "Refused asylum, irregular status or a barrier to return, when referred"
+    NO_LEGAL_STAY = (
+        "no_legal_stay",
+        _("Refused asylum, irregular status or a barrier to return, when referred"),
     )
     CONSENT = "consent", _("Consent to case management given at the first meeting")
     DETENTION_RISK = "detention_risk", _("Risk of detention medium or high at screening")
@@ -191,6 +194,28 @@ class ApprovalStatus(models.TextChoices):
     REJECTED = "rejected", _("Sent back")
 
 
+@dataclass(frozen=True)
+class CriteriaTally:
+    """How many of the checklist's criteria a decision found met: "2 of 4 criteria met"."""
+
+    met: int
+    total: int
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __str__(self) -> str:
+        return ngettext(
+            "%(met)d of %(total)d criterion met",
+            "%(met)d of %(total)d criteria met",
+            self.total,
+        ) % {"met": self.met, "total": self.total}
+
+    @property
+    def all_met(self) -> bool:
+        return self.met == self.total
+
+
 class InclusionDecision(models.Model):
     """The team's decision to include or decline a referral, approved by a supervisor."""
 
@@ -198,8 +223,9 @@ class InclusionDecision(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="inclusion_decisions")
     include = models.BooleanField(_("decision"))
     date = models.DateField(_("date of the team's decision"))
-    # The checklist as it was answered: [{"text": ..., "met": true}], kept even if the pilot's
-    # criteria change later.
+    # The checklist as it was answered: [{"text": ..., "met": true, "established": true}], kept
+    # even if the pilot's criteria change later. "established": the records showed it met
+    # (cases.eligibility); absent in decisions proposed before that was recorded.
     criteria = models.JSONField(default=list)
     reason = EncryptedTextField(_("reasons"), blank=True)
     proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -220,6 +246,17 @@ class InclusionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {'include' if self.include else 'decline'} {self.status}"
+
+    def criteria_met(self) -> CriteriaTally:
+        """Return how many criteria the team found met, of the checklist it answered.
+
+        `{{ decision.criteria_met }}` shows "2 of 4 criteria met"; it is false for a decision
+        taken without a checklist.
+        """
+        return CriteriaTally(
+            met=sum(1 for criterion in self.criteria if criterion.get("met")),
+            total=len(self.criteria),
+        )
 
 
 def _rating(label):

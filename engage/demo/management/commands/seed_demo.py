@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from engage.accounts import services as accounts
-from engage.accounts.models import Organisation, Role, Team, User
+from engage.accounts.models import LegalBasis, Organisation, Role, Team, User
+from engage.demo.appointments import seed_appointments
 from engage.demo.cases import seed_cases
 from engage.demo.liaison import seed_liaison, seed_templates
 from engage.demo.network import seed_network_records, seed_pilot_network
@@ -74,6 +75,10 @@ class Command(BaseCommand):
             organisation = accounts.create_organisation(
                 code=pilot.code, name=pilot.name, country=pilot.country, cities=pilot.cities
             )
+        if not organisation.default_legal_basis:
+            # The basis the referral form proposes (issue 11 #6); each referral can differ.
+            organisation.default_legal_basis = LegalBasis.CONSENT
+            organisation.save(update_fields=["default_legal_basis"])
         prefix = pilot.code.lower()
         supervisor = _user(
             f"{prefix}-sup",
@@ -129,6 +134,8 @@ class Command(BaseCommand):
         seed_templates(organisation, by=admin)
         if with_referrals and (made := seed_liaison(organisation, city=pilot.cities[0])):
             self.stdout.write(f"  {pilot.code}: reporting and liaison on {made} cases")
+        if with_referrals and (made := seed_appointments(organisation, city=pilot.cities[0])):
+            self.stdout.write(f"  {pilot.code}: {made} appointments in the coming days")
 
     def _network(self, coordinator: User) -> None:
         seed_network_records(coordinator)
