@@ -739,7 +739,7 @@ class PilotStory:
             submitted_at=None if approved else _moment(date),
             created_by=case.case_manager,
         )
-        if plot.sent_back:  # a draft again, with the supervisor's note
+        if plot.sent_back and plot.pending == "plan":  # a draft again, with the note
             plan.status, plan.review_note = CasePlan.Status.DRAFT, PLAN_NOTE
             plan.reviewed_by, plan.reviewed_at = self.supervisor, self._reviewed(date)
         self.rows.plans.append(plan)
