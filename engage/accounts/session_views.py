@@ -73,5 +73,7 @@ def kept_form(request: HttpRequest) -> HttpResponse:
     if kept is None:
         messages.info(request, _("There is no form waiting to be sent."))
         return redirect("dashboard:home")
-    shown = [(name.replace("_", " ").capitalize(), value) for name, value in kept.fields if value]
-    return render(request, "accounts/kept_form.html", {"kept": kept, "shown": shown})
+    # What the person wrote, to recognise it: the texts (field names are the code's, not words
+    # of their language; dates, choices and numbers go as they were chosen).
+    written = [value for _name, value in kept.fields if " " in value.strip()]
+    return render(request, "accounts/kept_form.html", {"kept": kept, "written": written})
