@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Max
+from django.utils import timezone
 
 from engage.accounts.factories import UserFactory
 from engage.cases.due import caseload
@@ -84,6 +85,16 @@ class TestDemoCases:
         assert len(rows) >= 12
         assert any(row.due for row in rows) and any(not row.due for row in rows)
         assert InclusionDecision.objects.filter(status=ApprovalStatus.PENDING).exists()
+
+    def test_the_first_case_manager_has_items_sent_back_with_a_note(self, seeded, alice, bob):
+        from engage.cases.sent_back import sent_back
+
+        entries = sent_back(Case.objects.filter(case_manager=alice))
+        assert sorted(entry.kind for entry in entries) == ["closure", "inclusion", "plan"]
+        assert all(entry.note and entry.by == bob for entry in entries)
+        assert all(entry.on <= timezone.now() for entry in entries)
+        plan = next(entry.item for entry in entries if entry.kind == "plan")
+        assert plan.case.assessments.exists()  # it can be sent again once changed
 
     def test_its_names_are_obviously_synthetic(self, seeded):
         assert set(Person.objects.values_list("family_name", flat=True)) <= set(FAMILY_NAMES)
