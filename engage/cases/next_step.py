@@ -27,11 +27,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from engage.accounts.models import Role, User
 from engage.cases.access import CASE_WORKERS
-from engage.cases.due import Due, DueItem, due_items, with_due_facts
+from engage.cases.due import Due, DueItem, due_items, lateness, with_due_facts
 from engage.cases.models import Assessment, Case, CasePlan, Screening, Stage
 from engage.cases.models.process import ApprovalStatus, FirstMeeting
 from engage.cases.sent_back import CLOSURE, INCLUSION, PLAN, SentBack, sent_back_on
@@ -75,7 +74,6 @@ class NextStep:
     url: str = ""  # where the button leads
     # The workflow step the button opens (`workflow.STEPS`), so the page does not offer it twice.
     step: str = ""
-
 
 
 def next_step(
@@ -197,7 +195,7 @@ def _in_programme(case: Case, user: User, due: list[DueItem]) -> NextStep:
         return NextStep(
             Kind.CONTACT_OVERDUE,
             _("Contact is overdue (%(late)s): a client out of contact comes first.")
-            % {"late": _late(contact.days_overdue)},
+            % {"late": lateness(contact.days_overdue)},
             _("Log a contact"),
             contact_url,
             "contact",
@@ -253,7 +251,8 @@ def _in_programme(case: Case, user: User, due: list[DueItem]) -> NextStep:
     if item := by_kind.get(Due.ASSESSMENT):
         return NextStep(
             Kind.REASSESSMENT,
-            _("%(due)s (%(late)s).") % {"due": item.label, "late": _late(item.days_overdue)},
+            _("Situations change: reassess the client's needs, risks and strengths (%(late)s).")
+            % {"late": lateness(item.days_overdue)},
             _("Reassess"),
             reverse("cases:assessment_create", args=[case.pk]),
             "assess",
@@ -263,7 +262,7 @@ def _in_programme(case: Case, user: User, due: list[DueItem]) -> NextStep:
         return NextStep(
             Kind.PLAN_REVIEW,
             _("The case plan is due for review with the client (%(late)s).")
-            % {"late": _late(item.days_overdue)},
+            % {"late": lateness(item.days_overdue)},
             _("Review the plan"),
             reverse("cases:plan_detail", args=[plan.pk]) + "#reviews",
         )
@@ -305,11 +304,3 @@ def _waiting(kind, reason, review_label, review_url, user: User, proposer_id) ->
     if user.role == Role.SUPERVISOR and user.pk != proposer_id:
         return NextStep(kind, reason, review_label, review_url)
     return NextStep(kind, reason)
-
-
-def _late(days: int | None) -> str:
-    if not days:
-        return str(_("due today"))
-    return ngettext("overdue by %(count)d day", "overdue by %(count)d days", days) % {
-        "count": days
-    }
