@@ -223,3 +223,43 @@ def test_someone_else_signing_in_does_not_get_the_form(page, case, alice, organi
     assert NOTE not in page.content()
     _shot(page, "session-05-someone-else")
     assert not Assessment.objects.exists()
+
+
+@pytest.fixture
+def authenticator(page):
+    """Chromium's virtual authenticator, as in test_security_keys.py."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+    }
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    yield
+    cdp.send("WebAuthn.disable")
+
+
+def test_a_supervisor_signs_in_again_with_a_security_key_and_sends_the_form(
+    page, authenticator, case, bob, settings
+):
+    settings.ENGAGE_MFA_REQUIRED = True
+    page.goto("/accounts/login/")
+    _password(page, "bob")  # a supervisor signs in with a key: registered first
+    page.get_by_role("button", name="Register a security key").click()
+    page.locator(".message.success").wait_for()
+
+    _type_assessment(page, case)
+    _last_seen(page, 31)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Sign in to Engage").wait_for()
+    _password(page, "bob")
+    page.get_by_role("button", name="Use my security key").click()  # its script leaves by GET
+
+    page.get_by_role("heading", name="Send the form you were filling in?").wait_for()
+    assert not Assessment.objects.exists()
+    page.get_by_role("button", name="Send it now").click()
+    page.get_by_text("Assessment recorded.").wait_for()
+    assert Assessment.objects.get().recorded_by == bob
