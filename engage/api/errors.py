@@ -31,6 +31,18 @@ class PreconditionFailed(exceptions.APIException):
         super().__init__(str(ConcurrentEditError.message))
 
 
+class PossibleDuplicate(exceptions.APIException):
+    """409: the client may already be known to the organisation (engage.cases.duplicates)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "possible_duplicate"
+
+    def __init__(self, message: str, *, confirmation: str, cases: list[str]):
+        super().__init__(message)
+        self.confirmation = confirmation
+        self.cases = cases
+
+
 def _django_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(error, "error_dict"):
         return exceptions.ValidationError(error.message_dict)
@@ -72,4 +84,6 @@ def exception_handler(exc, context):
         }
         if not isinstance(body["code"], str):
             body["code"] = "error"
+        if isinstance(exc, PossibleDuplicate):
+            body.update(confirmation=exc.confirmation, cases=exc.cases)
     return Response({"error": body}, status=response.status_code, headers=dict(response.items()))

@@ -45,6 +45,7 @@ class EngageAutoSchema(AutoSchema):
         if self.method in getattr(self.view, "versioned", ()):
             responses[412] = ErrorSerializer
             responses[428] = ErrorSerializer
+        responses.update(getattr(self.view, "api_errors", {}).get(self.method, {}))
         return responses
 
     def get_override_parameters(self):

@@ -250,6 +250,14 @@ class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     client = ClientWriteSerializer()
     city = serializers.SlugRelatedField(slug_field="name", queryset=City.objects.none())
     case_manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+    different_person = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        write_only=True,
+        help_text="The `confirmation` of a 409 `possible_duplicate` answer, sent back to say the "
+        "client is not the person already known.",
+    )
 
     class Meta:
         model = Case
@@ -264,6 +272,7 @@ class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "purpose",
             "city",
             "case_manager",
+            "different_person",
         ]
 
     def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
@@ -586,3 +595,19 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
+
+
+class PossibleDuplicateDetailSerializer(ErrorDetailSerializer):
+    confirmation = serializers.CharField(
+        help_text="Send it back as `different_person` if this is someone else: the referral is "
+        "then registered and flagged for a supervisor."
+    )
+    cases = serializers.ListField(
+        child=serializers.UUIDField(),
+        help_text="The cases you can open that may be this person; a person known only "
+        "outside your caseload is not named.",
+    )
+
+
+class PossibleDuplicateSerializer(serializers.Serializer):
+    error = PossibleDuplicateDetailSerializer()

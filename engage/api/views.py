@@ -5,7 +5,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers as drf_serializers
@@ -18,7 +18,8 @@ from engage.accounts.permissions import ANY_STAFF, ORGANISATION_STAFF
 from engage.api import serializers as s
 from engage.api.access import get_client_for_user, record_case_read
 from engage.api.base import EngageAPIView, PageNumberPagination, etag, expected_version
-from engage.cases import services, workflow
+from engage.api.errors import PossibleDuplicate
+from engage.cases import duplicates, services, workflow
 from engage.cases.access import (
     CASE_READERS,
     CASE_WORKERS,
@@ -126,6 +127,7 @@ class CaseListView(EngageAPIView):
         "GET": (None, s.CaseListSerializer(many=True)),
         "POST": (s.CaseCreateSerializer, s.CaseSerializer),
     }
+    api_errors = {"POST": {409: s.PossibleDuplicateSerializer}}
     query_serializer = s.CaseQuerySerializer
 
     def get(self, request):
@@ -175,14 +177,25 @@ class CaseListView(EngageAPIView):
                 context={"request": request},
             )
         )
-        case = services.register_referral(
-            organisation=organisation,
-            by=request.user,
-            case_manager=data.pop("case_manager"),
-            city=data.pop("city"),
-            person=data.pop("client"),
-            referral=data,
-        )
+        different_person = data.pop("different_person", "")
+        try:
+            case = services.register_referral(
+                organisation=organisation,
+                by=request.user,
+                case_manager=data.pop("case_manager"),
+                city=data.pop("city"),
+                person=data.pop("client"),
+                referral=data,
+                different_person=different_person,
+            )
+        except duplicates.PossibleDuplicateFound as found:
+            warning = duplicates.warning_for(request.user, found.matches, request=request)
+            record_case_reads(request.user, warning.own_cases)
+            raise PossibleDuplicate(
+                warning.message,
+                confirmation=found.confirmation,
+                cases=[str(case.pk) for case in warning.own_cases],
+            ) from None
         case = get_case_for_user(request.user, case.pk)
         body = s.CaseSerializer(case, context={"request": request}).data
         location = reverse("api:case", args=[case.pk])
@@ -296,7 +309,7 @@ class _CaseRecordView(EngageAPIView):
     """One record of a case's work (one audited read of its case)."""
 
     engage_roles = CASE_WORKERS
-    model: type
+    model: type[Model]
     case_path = "case"
     read_serializer: type[drf_serializers.Serializer]
 
@@ -499,7 +512,7 @@ class _ReviewView(EngageAPIView):
     the same service, which refuses to send back without a note)."""
 
     engage_roles = (Role.SUPERVISOR,)
-    model: type
+    model: type[Model]
     review: Callable[..., None]  # the service, as a staticmethod
 
     def answer(self, item):

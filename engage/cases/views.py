@@ -219,6 +219,32 @@ def _to_next_in_queue(request: HttpRequest, decided: approval_queue.Waiting) -> 
     return redirect(following.url)
 
 
+# Possible duplicates
+
+
+@role_required(Role.SUPERVISOR, Role.ORG_ADMIN)
+def possible_duplicates(request: HttpRequest) -> HttpResponse:
+    pairs = duplicates.pairs_for(request.user)
+    record_case_reads(
+        request.user,
+        [case for pair in pairs for side in (pair.known, pair.new) for case in side.cases],
+    )
+    return render(request, "cases/possible_duplicates.html", {"pairs": pairs})
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def possible_duplicate_decide(request: HttpRequest, pk: UUID) -> HttpResponse:
+    item = duplicates.get_for_user(request.user, pk)
+    try:
+        duplicates.decide(item, decision=request.POST.get("decision", ""), by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Your decision is recorded."))
+    return redirect("cases:duplicates")
+
+
 # Referral
 
 
@@ -265,6 +291,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         except duplicates.PossibleDuplicateFound as found:
             duplicate = duplicates.warning_for(request.user, found.matches, request=request)
             duplicate_confirmation = found.confirmation
+            record_case_reads(request.user, duplicate.own_cases)
         except ValidationError as error:
             apply_validation_error(referral_form, error)
         else:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from django.db.models import Count, Prefetch, Q
 
 from engage.accounts.models import Organisation
+from engage.cases.duplicates import same_person_groups
 from engage.cases.facts import case_age_band
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
 from engage.cases.models.closure import ClosureReason
@@ -146,16 +147,35 @@ def derive_rows(
     end = month_end(period_end)
     with organisation_scope(organisation.pk):
         cases = _cases(organisation, end).iterator(chunk_size=200)
+        first_records = _first_records(organisation) if linkage_key else {}
     while True:
         with organisation_scope(organisation.pk):
             case = next(cases, None)
             if case is None:
                 return
-            row = _row(case, organisation, end, linkage_key)
+            row = _row(case, organisation, end, linkage_key, first_records)
         yield row
 
 
-def _row(case: Case, organisation: Organisation, end: datetime.date, linkage_key) -> dict:
+def _first_records(organisation: Organisation) -> dict:
+    """Each person a supervisor decided is the same as an earlier record, with that first
+    record (`cases.duplicates`): both then give the first record's `person_ref`, one person."""
+    groups = same_person_groups(organisation.pk)
+    firsts = Person.objects.in_bulk(set(groups.values()))
+    return {
+        person_id: firsts[first]
+        for person_id, first in groups.items()
+        if person_id != first and first in firsts and not firsts[first].erased_at
+    }
+
+
+def _row(
+    case: Case,
+    organisation: Organisation,
+    end: datetime.date,
+    linkage_key,
+    first_records: dict | None = None,
+) -> dict:
     person = case.person
     included = bool(case.inclusion_date and case.inclusion_date <= end)
     closure = next(
@@ -180,7 +200,7 @@ def _row(case: Case, organisation: Organisation, end: datetime.date, linkage_key
     return {
         "pilot": organisation.code,
         "case_ref": case_ref(case),
-        "person_ref": person_ref(person, linkage_key),
+        "person_ref": person_ref((first_records or {}).get(person.pk, person), linkage_key),
         "household_ref": blind_index("household", str(case.household_id))
         if case.household_id
         else "",

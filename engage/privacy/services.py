@@ -19,6 +19,8 @@ related to the person or their cases, so a model added later is covered.
 import calendar
 import datetime
 import hashlib
+from typing import Any, cast
+from uuid import UUID
 
 from django.apps import apps
 from django.db import models, transaction
@@ -28,7 +30,7 @@ from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.facts import case_age_band
-from engage.cases.models import Case, Person, SearchToken
+from engage.cases.models import Case, Person, PossibleDuplicate, SearchToken
 from engage.cases.models.case import OPEN_STAGES
 from engage.documents.models import Document
 from engage.documents.services import remove as remove_document
@@ -49,7 +51,7 @@ IDENTITY_FIELDS = (
 ERASED_NAME = "—"
 
 
-def _encrypted_text_fields(model) -> list[str]:
+def _encrypted_text_fields(model: type[models.Model]) -> list[str]:
     return [
         f.name
         for f in model._meta.concrete_fields
@@ -57,8 +59,13 @@ def _encrypted_text_fields(model) -> list[str]:
     ]
 
 
-def _blank(field_name: str, model) -> str:
-    field = model._meta.get_field(field_name)
+def _field(model: type[models.Model], name: str) -> "models.Field[Any, Any]":
+    """A field of the model's own (`get_field` also gives reverse relations)."""
+    return cast("models.Field[Any, Any]", model._meta.get_field(name))
+
+
+def _blank(field_name: str, model: type[models.Model]) -> str:
+    field = _field(model, field_name)
     return "" if field.blank else ERASED_NAME
 
 
@@ -99,13 +106,16 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
         if rows is not None:
             rows.update(**{name: _blank(name, model) for name in fields})
     for name in IDENTITY_FIELDS:
-        field = Person._meta.get_field(name)
+        field = _field(Person, name)
         setattr(person, name, None if field.null else _blank(name, Person))
     person.given_name = ERASED_NAME
     person.corrected_fields = []
     person.erased_at = timezone.now()
     person.save()
     SearchToken.objects.filter(person=person).delete()
+    # A link to another record would tie the kept facts of these cases to that record's
+    # identity: possible duplicates involving the person go with their identity.
+    PossibleDuplicate.objects.filter(models.Q(person=person) | models.Q(other=person)).delete()
     for document in Document.objects.filter(case_id__in=case_ids):
         remove_document(document, by=None)
     purge_history(person.pk, case_ids)
@@ -119,32 +129,40 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
     )
 
 
-def _unlink(model, person: Person, case_ids) -> None:
+# Every manager of Engage's models is their `objects`, so `_default_manager` is that one.
+
+
+def _unlink(model: type[models.Model], person: Person, case_ids: list[UUID]) -> None:
     """Set every link of `model`'s rows to this person or their cases to NULL."""
+    rows = model._default_manager
     for field in model._meta.concrete_fields:
         if field.is_relation and field.related_model is Person:
-            model.objects.filter(**{field.name: person}).update(**{field.name: None})
+            rows.filter(**{field.name: person}).update(**{field.name: None})
         elif field.is_relation and field.related_model is Case:
-            model.objects.filter(**{f"{field.name}_id__in": case_ids}).update(**{field.name: None})
+            rows.filter(**{f"{field.name}_id__in": case_ids}).update(**{field.name: None})
 
 
-def _rows_about(model, person: Person, case_ids):
+def _rows_about(
+    model: type[models.Model], person: Person, case_ids: list[UUID]
+) -> models.QuerySet[models.Model] | None:
     """The rows of `model` about this person: theirs, or in their cases (None if unrelated)."""
     names = {f.name: f for f in model._meta.concrete_fields if f.is_relation}
     if "person" in names and names["person"].related_model is Person:
         if "case" in names:
-            return model.objects.filter(models.Q(person=person) | models.Q(case_id__in=case_ids))
-        return model.objects.filter(person=person)
+            return model._default_manager.filter(
+                models.Q(person=person) | models.Q(case_id__in=case_ids)
+            )
+        return model._default_manager.filter(person=person)
     if "case" in names and names["case"].related_model is Case:
-        return model.objects.filter(case_id__in=case_ids)
+        return model._default_manager.filter(case_id__in=case_ids)
     for path in ("plan", "goal__plan"):
         if path.split("__")[0] in names:
-            return model.objects.filter(
+            return model._default_manager.filter(
                 models.Q(**{f"{path}__case_id__in": case_ids})
                 | models.Q(**{f"{path}__person": person})
             )
     if model is Case:
-        return model.objects.filter(pk__in=case_ids)
+        return model._default_manager.filter(pk__in=case_ids)
     return None
 
 
@@ -152,7 +170,9 @@ def due_for_retention(organisation: Organisation, today: datetime.date) -> list[
     """People whose every case (their own, or their household's) ended before the retention
     period: closed or declined longer ago than the organisation keeps identifying data."""
     cutoff = _months_before(today, organisation.retention_months)
-    ended: dict = {}  # person or household id -> latest end, or None while a case is open
+    ended: dict[
+        UUID, datetime.date | None
+    ] = {}  # person or household id -> latest end, or None while a case is open
     for person_id, household_id, stage, closed, declined in Case.objects.filter(
         organisation=organisation
     ).values_list("person_id", "household_id", "stage", "closure_date", "declined_date"):
@@ -160,10 +180,11 @@ def due_for_retention(organisation: Organisation, today: datetime.date) -> list[
         for key in filter(None, (person_id, household_id)):
             previous = ended.get(key, datetime.date.min)
             ended[key] = None if end is None or previous is None else max(previous, end)
-    due = []
+    due: list[Person] = []
     for person in Person.objects.filter(organisation=organisation, erased_at__isnull=True):
         ends = [ended[key] for key in (person.pk, person.household_id) if key in ended]
-        if ends and None not in ends and max(ends) < cutoff:
+        known = [end for end in ends if end is not None]
+        if ends and len(known) == len(ends) and max(known) < cutoff:
             due.append(person)
     return due
 
@@ -177,7 +198,7 @@ def _months_before(day: datetime.date, months: int) -> datetime.date:
 def apply_retention(today: datetime.date | None = None) -> dict[str, int]:
     """Erase everyone due, in every organisation; return how many per organisation."""
     today = today or timezone.localdate()
-    done = {}
+    done: dict[str, int] = {}
     for organisation in Organisation.objects.order_by("code"):
         people = list(due_for_retention(organisation, today))
         for person in people:

@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models import Q
 
 from engage.audit.models import AuditEvent
-from engage.cases import services
+from engage.cases import duplicates, services
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Case, Household, Person, SearchToken
+from engage.cases.models import Case, Household, Person, PossibleDuplicate, SearchToken
 from engage.directory.models import Service
 from engage.directory.services import make_referral, save_service
 from engage.documents import storage
@@ -125,6 +125,8 @@ def _story(organisation, alice, bob, tag: str) -> Case:
         by=alice,
         data={"date": days_ago(0), "reason": "transferred", "note": "x", "onward_referral": "x"},
     )
+    twin = CaseFactory(organisation=organisation, case_manager=alice)
+    duplicates.flag(case.person, [duplicates.Match(twin.person_id, ("phone",))], by=alice)
     _tag_every_text(case, tag)
     return Case.objects.get(pk=case.pk)
 
@@ -275,6 +277,9 @@ class TestErasure:
             not _stored_anywhere("PPPgiven")
             and not SearchToken.objects.filter(person=mine.person).exists()
         )
+        # No link left between the erased identity and another record (issue 11 #8).
+        assert not PossibleDuplicate.objects.filter(Q(person=mine.person) | Q(other=mine.person))
+        assert PossibleDuplicate.objects.filter(person=_theirs.person).exists()
         assert _facts(Case.objects.get(pk=mine.pk)) == facts_before
         assert _stored_anywhere("QQQ-Contact-note")  # someone else's data is untouched
         event = AuditEvent.objects.get(action="erase")
