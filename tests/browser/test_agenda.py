@@ -1,0 +1,109 @@
+"""A contact logged with the next appointment, then found in My week, on a laptop and a phone."""
+
+import datetime
+import os
+
+import pytest
+from django.utils import timezone
+
+from engage.accounts.factories import PASSWORD
+from engage.cases.factories import CaseFactory
+from engage.cases.models import Appointment
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = os.environ.get("ENGAGE_SCREENSHOTS")  # a folder, to look at the pages afterwards
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _shot(page, name):
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """A page of the given size; fails the test if it asks for anything outside Engage."""
+    contexts, outside = [], []
+
+    def opener(viewport):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url),
+        )
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+    assert outside == [], outside
+
+
+def _fits(page, width):
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
+def test_a_contact_with_the_next_appointment_shows_in_my_week(
+    open_page, viewport, organisation, alice
+):
+    case = CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name="Amina",
+        person__family_name="Weektest",
+    )
+    width, name = viewport["width"], f"{viewport['width']}px"
+    in_two_days = timezone.localdate() + datetime.timedelta(days=2)
+    page = open_page(viewport)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Main").wait_for()
+
+    page.goto(case.get_absolute_url())
+    quick = page.locator("#quick-contact")
+    quick.get_by_label("Type").select_option("face_to_face")
+    next_part = quick.get_by_role("group", name="Next appointment (optional)")
+    next_part.get_by_label("Next appointment on").fill(in_two_days.isoformat())
+    next_part.get_by_label("Time").fill("10:30")
+    next_part.get_by_label("Kind of appointment").select_option("home_visit")
+    next_part.get_by_label("Place").fill("Community centre, room 3")
+    _shot(page, f"agenda-{name}-1-contact-form")
+    quick.get_by_role("button", name="Log contact").click()
+    card = page.locator("#appointments")
+    card.get_by_text("Home visit").first.wait_for()
+    appointment = Appointment.objects.get()
+    assert (appointment.date, appointment.time) == (in_two_days, datetime.time(10, 30))
+    assert case.contacts.count() == 1
+    assert "10:30" in card.inner_text() and "Community centre, room 3" in card.inner_text()
+    _fits(page, width)
+    _shot(page, f"agenda-{name}-2-case-page")
+
+    if width < 600:
+        # On a phone the main navigation is a list of links above the page.
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="My week").click()
+    else:
+        page.get_by_role("link", name="My week").click()
+    page.get_by_role("heading", name="My week", level=1).wait_for()
+    day = page.locator(f"section:has(time[datetime='{in_two_days.isoformat()}'])")
+    item = day.locator("li.agenda-appointment")
+    assert "10:30" in item.inner_text()
+    assert "Home visit" in item.inner_text() and "Amina Weektest" in item.inner_text()
+    assert "Community centre, room 3" in item.inner_text()
+    # Today comes first, even with nothing planned.
+    first = page.locator("section.agenda-day").first
+    assert "Today" in first.inner_text()
+    _fits(page, width)
+    _shot(page, f"agenda-{name}-3-my-week")
+
+    page.get_by_role("link", name="In my phone's calendar").click()
+    page.get_by_text("A phone's calendar is outside the firewall.").wait_for()
+    _fits(page, width)
+    _shot(page, f"agenda-{name}-4-calendar")
