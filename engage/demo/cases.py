@@ -338,6 +338,8 @@ class PilotStory:
         self.count = count
         self.today = today
         self.rng = random.Random(organisation.code)  # noqa: S311 (repeatable, not secret)
+        # Goals achieved or given up in live plans: drawn apart, so the rest stays as it was.
+        self.goal_rng = random.Random(f"{organisation.code}/goals")  # noqa: S311
         self.cities = list(organisation.cities.all())
         self.rows = Rows()
         self.criteria = [c.text for c in self._criteria()]
@@ -727,6 +729,25 @@ class PilotStory:
             ]
             date = _days(date, 75, 90, rng)
 
+    def _settle(self, goal: Goal, plot: Plot, *, approved: bool, start, end) -> None:
+        """Date a closed case's achieved goals; end some goals of agreed plans still running.
+
+        Plans stay current (issue 11 #5): in an active case about one goal in six beyond the
+        migration case is achieved or no longer pursued, with the date.
+        """
+        rng = self.goal_rng
+        first = min(start + datetime.timedelta(days=10), end)
+        if goal.status == Goal.Status.ACHIEVED:
+            goal.status_date = _date_between(rng, first, end)
+        elif (
+            approved
+            and plot.stage == Stage.ACTIVE
+            and goal.area != Goal.Area.MIGRATION
+            and rng.random() < 0.17
+        ):
+            goal.status = _pick(rng, ((Goal.Status.ACHIEVED, 3), (Goal.Status.DROPPED, 1)))
+            goal.status_date = _date_between(rng, first, end)
+
     def plan(self, case: Case, date: datetime.date, *, approved: bool, plot: Plot) -> None:
         rng = self.rng
         plan = CasePlan(
@@ -758,6 +779,7 @@ class PilotStory:
                 if plot.stage == Stage.CLOSED and rng.random() < 0.5
                 else Goal.Status.OPEN,
             )
+            self._settle(goal, plot, approved=approved, start=date, end=end)
             self.rows.goals.append(goal)
             for _n in range(rng.randint(1, 3)):
                 due = _days(date, 10, 120, rng)
@@ -770,8 +792,10 @@ class PilotStory:
                     status, done = Action.Status.CANCELLED, None
                 else:
                     status, done = Action.Status.DONE, min(due, end)
-                if plot.stage == Stage.CLOSED and status == Action.Status.OPEN:
-                    status = Action.Status.CANCELLED
+                if status == Action.Status.OPEN and (
+                    plot.stage == Stage.CLOSED or goal.status != Goal.Status.OPEN
+                ):
+                    status = Action.Status.CANCELLED  # as closing a case or a goal does
                 self.rows.actions.append(
                     Action(
                         goal=goal,

@@ -96,6 +96,23 @@ class TestDemoCases:
         plan = next(entry.item for entry in entries if entry.kind == "plan")
         assert plan.case.assessments.exists()  # it can be sent again once changed
 
+    def test_its_plans_stay_current(self, seeded):
+        """Goals of running plans achieved or given up, with the date; no plan was sent to the
+        supervisor before the first assessment (issue 11 #5)."""
+        from engage.cases.models import Action, Goal
+
+        goals = Goal.objects.filter(plan__case__in=seeded)
+        ended = goals.filter(plan__case__stage=Stage.ACTIVE).exclude(status=Goal.Status.OPEN)
+        assert {g.status for g in ended} == {Goal.Status.ACHIEVED, Goal.Status.DROPPED}
+        assert not goals.exclude(status=Goal.Status.OPEN).filter(status_date__isnull=True)
+        assert not goals.filter(status=Goal.Status.OPEN, status_date__isnull=False).exists()
+        assert all(g.status_date <= TODAY for g in goals.exclude(status_date=None))
+        assert not Action.objects.filter(
+            goal__in=goals.exclude(status=Goal.Status.OPEN), status=Action.Status.OPEN
+        ).exists()
+        sent = CasePlan.objects.filter(case__in=seeded).exclude(status=CasePlan.Status.DRAFT)
+        assert all(plan.case.assessments.exists() for plan in sent)
+
     def test_its_names_are_obviously_synthetic(self, seeded):
         assert set(Person.objects.values_list("family_name", flat=True)) <= set(FAMILY_NAMES)
 
