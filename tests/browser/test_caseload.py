@@ -30,7 +30,8 @@ def open_page(browser, live_server):
         context = browser.new_context(base_url=live_server.url, viewport=viewport)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        # The first page of a fresh live server can be slow on a loaded machine.
+        page.set_default_timeout(30_000)
         page.on(
             "request",
             lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url),
@@ -151,3 +152,27 @@ def test_a_supervisor_filters_by_case_manager_and_follows_a_chip(
     assert _clients(page) == ["Zora", "Yusuf", "Wanda"]
     _fits(page, width)
     _shot(page, f"supervisor-{width}-chip-list")
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
+def test_a_case_manager_sets_a_clients_contact_interval_on_the_case_page(
+    open_page, viewport, alice, caseload
+):
+    page = open_page(viewport)
+    width = viewport["width"]
+    _sign_in(page, "alice")
+    page.get_by_role("link", name="Xenia Browsertest").click()
+    page.get_by_text("Contact every 14 days (the organisation's interval)").wait_for()
+    assert page.get_by_text("due in 12 days").first.is_visible()
+    page.get_by_text("Change how often").click()
+    page.get_by_label("Contact the client").select_option("custom")
+    page.get_by_label("Number of days").fill("1")
+    _shot(page, f"case-{width}-interval-form")
+    page.locator("#contact-interval").get_by_role("button", name="Save").click()
+    page.get_by_text("The contact interval was saved.").wait_for()
+    assert page.get_by_text("Contact every 1 day", exact=False).is_visible()
+    assert page.get_by_text("Contact due · overdue by 1 day").is_visible()
+    _fits(page, width)
+    _shot(page, f"case-{width}-interval-saved")
+    page.goto("/")
+    assert _clients(page)[4:] == ["Xenia", "Paula"]  # a risk now, after the others
