@@ -11,7 +11,7 @@ import datetime
 import zoneinfo
 from collections.abc import Callable, Iterable
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from engage.cases.models import Appointment
 
@@ -44,7 +44,7 @@ def calendar(
     feed.add("x-wr-calname", name)
     # How often a calendar app should read the feed again (the draft standard and the de facto one).
     feed.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    feed.add("x-published-ttl", REFRESH)
+    feed.add("x-published-ttl", vDuration(REFRESH).to_ical().decode())
     for appointment in appointments:
         feed.add_component(_event(appointment, zone=zone, now=now, link=link(appointment)))
     return feed.to_ical()

@@ -62,6 +62,7 @@ class TestTheFeed:
         assert str(whole_day["url"]) == f"http://testserver{case.get_absolute_url()}"
         # The sentinels: the client's names, the places, the notes and actions of the case.
         text = response.content.decode()
+        assert "X-PUBLISHED-TTL:PT1H" in text and "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in text
         for sentinel in (NAME, "Family", PLACE, "Zzsentinelaction", "Shelter", "Sofia pilot"):
             assert sentinel not in text, sentinel
 
