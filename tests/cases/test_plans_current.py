@@ -74,7 +74,18 @@ class TestGoalServices:
             action=AuditEvent.Action.UPDATE, object_id=goal.pk, detail="description"
         ).exists()
         changes = Change.objects.filter(model="cases.goal", object_id=goal.pk, operation="update")
-        assert changes.exists()  # the earlier wording stays readable in the case's history
+        assert changes.exists()
+
+    def test_the_case_history_shows_the_earlier_wording_and_status(self, as_user, active, alice):
+        case, _plan, goal, _action = active
+        services.edit_goal(goal, by=alice, description="Apply for legal stay", expected_version=1)
+        services.set_goal_status(
+            goal, by=alice, status=Goal.Status.ACHIEVED, date=days_ago(1), expected_version=2
+        )
+        body = as_user(alice).get(f"/history/cases/{case.pk}/").content.decode()
+        for text in ("Explore legal stay", "Apply for legal stay", "Achieved", "In progress"):
+            assert text in body, text
+        assert "Date achieved or given up" in body
 
     def test_it_refuses_an_edit_made_on_an_old_version(self, active, alice, bob):
         _case, _plan, goal, _action = active
