@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.cases import duplicates
 from engage.cases.access import record_case_reads
 from engage.cases.due import Due, caseload, due_choices, due_counts, sort_rows
 from engage.cases.models import Case, Stage
@@ -95,6 +96,7 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict]:
         "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
         "due_labels": dict(due_choices()),
         "recipients_waiting": len(screening.waiting(user.organisation_id)),
+        "duplicates_waiting": duplicates.waiting_count(user),
     }
     return "dashboard/supervisor.html", context
 

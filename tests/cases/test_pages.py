@@ -195,8 +195,12 @@ class TestLists:
         for query in ("emile BILAL", "searchable", "+359881234567", "359 88 123 4567", "AB12345"):
             body = client.get("/cases/", {"q": query}).content.decode()
             assert other.reference in body and case.reference not in body, query
+        body = client.get("/cases/", {"q": "Bi"}).content.decode()
+        assert other.reference not in body  # three letters at least: see cases/search.py
         body = client.get("/cases/", {"q": "Bil"}).content.decode()
-        assert other.reference not in body  # whole words only: see cases/search.py
+        assert other.reference in body  # the beginning of a name
+        body = client.get("/cases/", {"q": "ilal"}).content.decode()
+        assert other.reference not in body  # never the inside of one
 
     def test_it_filters_by_what_is_due(self, as_user, case, alice, organisation):
         recent = CaseFactory(
