@@ -68,13 +68,13 @@ def test_it_walks_a_person_from_referral_to_closure(page, alice, bob, organisati
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Complete the screening, then propose").wait_for()
 
-    page.get_by_role("link", name="Screening", exact=True).click()
+    page.get_by_role("link", name="Record the screening").click()
     page.get_by_label("Date of screening").fill("2026-01-15")
     page.get_by_label("Risk of detention").select_option("high")
     page.get_by_label("Intervention needed").select_option("medium")
     page.get_by_label("Health and welfare").check()
     page.get_by_role("button", name="Save").click()
-    page.get_by_role("link", name="Inclusion decision").click()
+    page.get_by_role("link", name="Propose the inclusion decision").click()
     page.get_by_label("Include in the programme").check()
     page.get_by_label("Date of the team's decision").fill("2026-01-16")
     page.get_by_role("button", name="Save").click()
@@ -87,12 +87,12 @@ def test_it_walks_a_person_from_referral_to_closure(page, alice, bob, organisati
 
     _sign_in(page, "alice")
     page.goto(f"/cases/{case.pk}/")
-    page.get_by_role("link", name="New assessment").click()
+    page.get_by_role("link", name="Record the first assessment").click()
     page.get_by_label("Date of assessment").fill("2026-01-20")
     for field in ("informed_decisions", "engage_procedures", "wellbeing"):
         page.locator(f"input[name={field}][value='3']").check()
     page.get_by_role("button", name="Save").click()
-    page.get_by_role("link", name="New case plan").click()
+    page.get_by_role("link", name="Make a case plan").click()
     page.get_by_role("button", name="Save").click()
     page.get_by_label("Area").select_option("migration")
     page.get_by_label("Migration option explored").select_option("legal_stay")
@@ -116,7 +116,8 @@ def test_it_walks_a_person_from_referral_to_closure(page, alice, bob, organisati
 
     _sign_in(page, "alice")
     page.goto(f"/cases/{case.pk}/")
-    page.get_by_text("Keep in regular contact").wait_for()
+    # What's next: no contact since the first meeting, so the client comes first.
+    page.get_by_text("Contact is overdue").wait_for()
     quick = page.locator("#quick-contact")
     quick.get_by_label("Type").select_option("face_to_face")
     quick.get_by_label("Engagement seen").select_option("active")
@@ -129,8 +130,8 @@ def test_it_walks_a_person_from_referral_to_closure(page, alice, bob, organisati
     page.get_by_label(re.compile(r"^Reason\b")).select_option("resolved")
     page.get_by_label("Outcome").select_option("regularisation")
     page.get_by_label("Permanence").select_option("permanent")
-    page.get_by_role("button", name="Save").click()
-    page.get_by_text("Closure is waiting for a supervisor's approval.").wait_for()
+    page.get_by_role("button", name="Send for approval").click()
+    page.get_by_text("The closure was sent to a supervisor for approval.").wait_for()
     _sign_out(page)
 
     _sign_in(page, "bob")
