@@ -298,7 +298,7 @@ def propose_inclusion(
         raise ValidationError(
             {
                 "reason": ngettext(
-                    "One criterion is not met: say why you propose inclusion all the same.",
+                    "%(count)s criterion is not met: say why you propose inclusion all the same.",
                     "%(count)s criteria are not met: say why you propose inclusion all the same.",
                     unmet,
                 )

@@ -210,5 +210,5 @@ def test_the_assessment_and_inclusion_forms_show_what_was_recorded(page, alice, 
     page.get_by_label("Include in the programme").check()
     page.get_by_role("button", name="Save").click()
     page.locator(".error-summary").wait_for()
-    assert "One criterion is not met" in page.locator(".error-summary").inner_text()
+    assert "1 criterion is not met" in page.locator(".error-summary").inner_text()
     _shots(page, "36-inclusion")
