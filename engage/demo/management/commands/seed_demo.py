@@ -6,6 +6,7 @@ from engage.accounts import services as accounts
 from engage.accounts.models import LegalBasis, Organisation, Role, Team, User
 from engage.demo.appointments import seed_appointments
 from engage.demo.cases import seed_cases
+from engage.demo.duplicates import seed_duplicates
 from engage.demo.liaison import seed_liaison, seed_templates
 from engage.demo.network import seed_network_records, seed_pilot_network
 from engage.demo.pilots import PILOTS, DemoPilot
@@ -136,6 +137,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {pilot.code}: reporting and liaison on {made} cases")
         if with_referrals and (made := seed_appointments(organisation, city=pilot.cities[0])):
             self.stdout.write(f"  {pilot.code}: {made} appointments in the coming days")
+        if with_referrals and seed_duplicates(organisation, index=PILOTS.index(pilot)):
+            self.stdout.write(f"  {pilot.code}: a likely duplicate for the supervisor")
 
     def _network(self, coordinator: User) -> None:
         seed_network_records(coordinator)
