@@ -81,21 +81,25 @@ def next_step(
     user: User,
     *,
     due: list[DueItem] | None = None,
+    sent_back: list[SentBack] | None = None,
     today: datetime.date | None = None,
 ) -> NextStep:
     """Return what comes next on `case` for `user`.
 
-    `due` is what is due on the case (`due.due_items`), when the caller has it already; else
-    it is worked out here with one query. The case's records are read through its related
+    `due` is what is due on the case (`due.due_items`) and `sent_back` what a supervisor sent
+    back (`sent_back.sent_back_on`), when the caller has them already; else they are worked
+    out here (one query each at most). The case's records are read through its related
     managers, so a case loaded with `timeline.prefetch_for_timeline` costs no further query.
     """
-    step = _derive(case, user, due, today)
+    if sent_back is None and case.is_open:
+        sent_back = sent_back_on(case)
+    step = _derive(case, user, due, sent_back or [], today)
     if user.role not in CASE_WORKERS:
         return NextStep(step.kind, step.reason)
     return step
 
 
-def _derive(case, user, due, today) -> NextStep:
+def _derive(case, user, due, sent_back, today) -> NextStep:
     if case.stage in (Stage.DECLINED, Stage.CLOSED):
         return _ended(case)
     closures = list(case.closures.all())
@@ -110,11 +114,11 @@ def _derive(case, user, due, today) -> NextStep:
             pending_closure.requested_by_id,
         )
     if not case.in_programme:
-        return _before_inclusion(case, user)
+        return _before_inclusion(case, user, sent_back)
     if due is None:
         today = today or timezone.localdate()
         due = due_items(with_due_facts(Case.objects.filter(pk=case.pk), today).get(), today)
-    return _in_programme(case, user, due)
+    return _in_programme(case, user, due, sent_back)
 
 
 def _ended(case: Case) -> NextStep:
@@ -133,11 +137,10 @@ def _ended(case: Case) -> NextStep:
     )
 
 
-def _before_inclusion(case: Case, user: User) -> NextStep:
+def _before_inclusion(case: Case, user: User, sent_back: list[SentBack]) -> NextStep:
     # A decision sent back or waiting comes first: declining can be proposed before any meeting.
-    sent_back = _sent_back(case, INCLUSION)
-    if sent_back is not None:
-        return _act_on(Kind.INCLUSION_SENT_BACK, sent_back, step="decide_inclusion")
+    if (entry := _find(sent_back, INCLUSION)) is not None:
+        return _act_on(Kind.INCLUSION_SENT_BACK, entry, step="decide_inclusion")
     pending = _pending(list(case.inclusion_decisions.all()))
     if pending is not None:
         return _waiting(
@@ -188,7 +191,9 @@ def _before_inclusion(case: Case, user: User) -> NextStep:
     )
 
 
-def _in_programme(case: Case, user: User, due: list[DueItem]) -> NextStep:
+def _in_programme(
+    case: Case, user: User, due: list[DueItem], sent_back: list[SentBack]
+) -> NextStep:
     by_kind = {item.kind: item for item in due}
     contact_url = reverse("cases:contact_create", args=[case.pk])
     if contact := by_kind.get(Due.CONTACT):
@@ -200,17 +205,13 @@ def _in_programme(case: Case, user: User, due: list[DueItem]) -> NextStep:
             contact_url,
             "contact",
         )
-    if (sent_back := _sent_back(case, PLAN)) is not None:
-        return _act_on(Kind.PLAN_SENT_BACK, sent_back)
-    if (sent_back := _sent_back(case, CLOSURE)) is not None:
+    if (entry := _find(sent_back, PLAN)) is not None:
+        return _act_on(Kind.PLAN_SENT_BACK, entry)
+    if _find(sent_back, CLOSURE) is not None:
         # Two ways to act, both beside the note on the case page: ask again, or keep it open.
         return NextStep(
             Kind.CLOSURE_SENT_BACK,
-            _(
-                "%(title)s by %(name)s: ask again to close the case, or keep it open, as the "
-                "note says."
-            )
-            % {"title": sent_back.title, "name": sent_back.by or _("a supervisor")},
+            _("Ask again to close the case, or keep it open, as the note says."),
             step="close",
         )
     assessments: list[Assessment] = list(case.assessments.all())
@@ -287,15 +288,16 @@ def _pending(records):
     return next((r for r in records if r.status == ApprovalStatus.PENDING), None)
 
 
-def _sent_back(case: Case, kind: str) -> SentBack | None:
-    return next((entry for entry in sent_back_on(case) if entry.kind == kind), None)
+def _find(sent_back: list[SentBack], kind: str) -> SentBack | None:
+    return next((entry for entry in sent_back if entry.kind == kind), None)
 
 
 def _act_on(kind: str, sent_back: SentBack, *, step: str = "") -> NextStep:
-    reason = _("%(title)s by %(name)s: act on the note.") % {
-        "title": sent_back.title,
-        "name": sent_back.by or _("a supervisor"),
-    }
+    """What was sent back, with the note shown beside it: change it and send it again."""
+    reason = {
+        INCLUSION: _("Act on the note, then propose the inclusion decision again."),
+        PLAN: _("Change the plan as the note asks, then send it for approval again."),
+    }[sent_back.kind]
     return NextStep(kind, reason, sent_back.action, sent_back.url, step)
 
 

@@ -85,7 +85,10 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
             ApprovalStatus.APPROVED: _("approved"),
             ApprovalStatus.REJECTED: _("sent back"),
         }[decision.status]
-        events.append(Event(decision.date, "decision", title, [status]))
+        lines = [status]
+        if decision.status == ApprovalStatus.REJECTED:
+            lines.append(decision.review_note)  # the supervisor's note, kept once acted on
+        events.append(Event(decision.date, "decision", title, lines))
     if case.inclusion_date:
         events.append(Event(case.inclusion_date, "included", _("Included in the programme")))
     if case.stage == Stage.DECLINED and case.declined_date:
@@ -154,6 +157,9 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                     closure.date, "closure", _("Closure proposed"), [closure.get_reason_display()]
                 )
             )
+        else:
+            reason, note = closure.get_reason_display(), closure.review_note
+            events.append(Event(closure.date, "closure", _("Closure sent back"), [reason, note]))
     return sorted(events, key=lambda event: event.date, reverse=True)
 
 

@@ -325,14 +325,15 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     ).get()
     works = request.user.role in CASE_WORKERS
     due = due_items(annotated, today)
+    sent_back = sent_back_on(case) if case.is_open else []
     context = {
         "case": case,
         "due": due,
         "steps": workflow.allowed_steps(case) if works else set(),
         # The one step that comes next, from the case's records: the page's main button.
-        "next": next_step(case, request.user, due=due, today=today),
+        "next": next_step(case, request.user, due=due, sent_back=sent_back, today=today),
         # What a supervisor sent back, with the note, until it is acted on.
-        "sent_back": sent_back_on(case) if works else [],
+        "sent_back": sent_back if works else [],
         "events": Paginator(
             timeline(case, show_sensitive=works, show_details=works), TIMELINE_PAGE
         ).get_page(request.GET.get("page")),
@@ -899,9 +900,9 @@ def plan_approval(request: HttpRequest, pk: UUID) -> HttpResponse:
         _("Plan approved.") if approve else _("Plan sent back with your note."),
     ):
         return _to_next_in_queue(request, decided)
-    return _step_page(
-        request, plan.case, form, title=gettext_lazy("Approve the case plan"), back=plan
-    )
+    # Refused (a note missing): the same two buttons again, with the reason next to the note.
+    context = {"case": plan.case, "item": plan, "form": form}
+    return render(request, "cases/review_plan.html", context)
 
 
 @require_POST
