@@ -3,6 +3,7 @@
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import overload
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -75,6 +76,12 @@ def step_up_needed(request: HttpRequest, *, then: str | None = None) -> HttpResp
     return redirect(f"{target}?{urlencode({'next': then or request.get_full_path()})}")
 
 
+@overload
+def recent_authentication_required(view: ViewFunc) -> ViewFunc: ...
+@overload
+def recent_authentication_required(
+    view: None = None, *, then: str | None = None
+) -> Callable[[ViewFunc], ViewFunc]: ...
 def recent_authentication_required(
     view: ViewFunc | None = None, *, then: str | None = None
 ) -> ViewFunc | Callable[[ViewFunc], ViewFunc]:

@@ -5,12 +5,15 @@ or an API response that loads a case, or a record of one, through these function
 without the view doing anything, and once per request however often it loads it.
 """
 
+from collections.abc import Iterable
+from typing import TypeVar
 from uuid import UUID
 
-from django.db.models import F
-from django.http import Http404, HttpRequest
+from django.db.models import F, Model
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role, User
 from engage.audit.reads import record_read
 from engage.cases.models import Case
@@ -38,10 +41,20 @@ def get_case_for_user(user: User, pk: UUID, *, for_work: bool = False) -> Case:
     return case
 
 
-def get_case_object(user: User, model, pk: UUID, *, case_path: str = "case", for_work: bool = True):
+_Record = TypeVar("_Record", bound=Model)
+
+
+def get_case_object(
+    user: User,
+    model: type[_Record],
+    pk: UUID,
+    *,
+    case_path: str = "case",
+    for_work: bool = True,
+) -> _Record:
     """Return an object that belongs to a case the user may see (a plan, goal, action...), or 404."""
     visible = Case.objects.visible_to(user).values("pk")
-    found = model.objects.filter(**{f"{case_path}__in": visible}).annotate(
+    found = model._default_manager.filter(**{f"{case_path}__in": visible}).annotate(
         _read_case_id=F(case_path)
     )
     obj = get_object_or_404(found, pk=pk)
@@ -52,11 +65,11 @@ def get_case_object(user: User, model, pk: UUID, *, case_path: str = "case", for
     return obj
 
 
-def read_case(request: HttpRequest, pk: UUID) -> Case:
+def read_case(request: AuthenticatedHttpRequest, pk: UUID) -> Case:
     """Load a case to show it; the read is recorded in the audit log (by the loader)."""
     return get_case_for_user(request.user, pk)
 
 
-def record_case_reads(user: User, cases) -> None:
+def record_case_reads(user: User, cases: Iterable[Case]) -> None:
     """Record that a list page or an API list showed `cases` (once each per request)."""
     record_read(user, cases)

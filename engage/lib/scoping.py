@@ -16,6 +16,7 @@ a request (deriving its network dataset rows) runs in `organisation_scope(organi
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -40,7 +41,7 @@ def organisation_scoped(
     return ScopedManager(organisation=path, _manager_class=manager_class)
 
 
-def organisation_scope(organisation_id: int) -> AbstractContextManager[None]:
+def organisation_scope(organisation_id: UUID) -> AbstractContextManager[None]:
     """The scope of one organisation, for work done on its behalf outside a request."""
     return scope(organisation=[organisation_id])
 

@@ -3,11 +3,12 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 from engage.accounts.permissions import recent_authentication_required, role_required
 from engage.cases.access import get_case_object
@@ -17,7 +18,7 @@ from engage.sharing.models import SubjectRequest
 
 @role_required(Role.SUPERVISOR)
 @recent_authentication_required
-def erase(request: HttpRequest, pk: UUID) -> HttpResponse:
+def erase(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ERASURE or entry.person.erased_at is not None:
         raise Http404

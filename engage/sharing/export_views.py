@@ -5,13 +5,16 @@ downloads the archive encrypted with it. Between the two the passphrase travels 
 signed, so that nobody can download an archive under a passphrase of their own choosing.
 """
 
+from typing import Any
+
 from django import forms
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import recent_authentication_required, role_required
 from engage.sharing import own_export
@@ -19,14 +22,14 @@ from engage.sharing import own_export
 TOKEN_MINUTES = 30
 
 
-def _salt(request: HttpRequest) -> str:
+def _salt(request: AuthenticatedHttpRequest) -> str:
     return f"engage.own_export:{request.user.pk}"
 
 
 class DownloadForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, request: HttpRequest, **kwargs):
+    def __init__(self, *args: Any, request: AuthenticatedHttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
 
@@ -46,8 +49,8 @@ class DownloadForm(forms.Form):
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
-def own_records(request: HttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
+def own_records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation = organisation_of(request.user)
     if request.method == "POST" and "token" in request.POST:
         form = DownloadForm(request.POST, request=request)
         if form.is_valid():

@@ -1,4 +1,7 @@
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from engage.cases.forms import DateInput
@@ -14,40 +17,60 @@ from engage.sharing.models import (
     SubjectRequest,
 )
 
+if TYPE_CHECKING:  # Django's ModelForm cannot be subscripted at run time: only mypy reads these
+    _ConsentModelForm = forms.ModelForm[Consent]
+    _RecipientModelForm = forms.ModelForm[Recipient]
+    _EnforcementBodyModelForm = forms.ModelForm[EnforcementBody]
+    _DataRequestModelForm = forms.ModelForm[DataRequest]
+    _SubjectRequestModelForm = forms.ModelForm[SubjectRequest]
+else:
+    _ConsentModelForm = _RecipientModelForm = _EnforcementBodyModelForm = forms.ModelForm
+    _DataRequestModelForm = _SubjectRequestModelForm = forms.ModelForm
 
-def _people(case: Case):
+
+def _people(case: Case) -> QuerySet[Person]:
     if case.household_id:
         return Person.objects.filter(household_id=case.household_id)
     return Person.objects.filter(pk=case.person_id)
 
 
-def _recipients(case: Case, *, shareable: bool):
+def _recipients(case: Case, *, shareable: bool) -> QuerySet[Recipient]:
     recipients = Recipient.objects.filter(organisation_id=case.organisation_id, active=True)
     if shareable:
         recipients = recipients.exclude(type=RecipientType.ENFORCEMENT)
     return recipients
 
 
+def _choices(field: forms.Field) -> "forms.ModelChoiceField[Any]":
+    """A field the form declares as a ModelChoiceField (`form.fields` holds any Field)."""
+    return cast("forms.ModelChoiceField[Any]", field)
+
+
 class _CaseScoped:
     """Offer only the people of this case and the organisation's recipients."""
 
+    if TYPE_CHECKING:  # the form's
+        fields: dict[str, forms.Field]
+
     def scope(self, case: Case) -> None:
-        self.fields["person"].queryset = _people(case)
+        _choices(self.fields["person"]).queryset = _people(case)
         self.fields["person"].initial = case.person_id
         self.fields["person"].label = _("Whose data")
-        self.fields["recipient"].queryset = _recipients(case, shareable=False)
+        _choices(self.fields["recipient"]).queryset = _recipients(case, shareable=False)
 
 
-def _categories_field():
+def _categories_field() -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=_("Data"), choices=Category.choices, widget=forms.CheckboxSelectMultiple
     )
 
 
-class ConsentForm(_CaseScoped, forms.ModelForm):
+class ConsentForm(_CaseScoped, _ConsentModelForm):
     # Declared, not derived from the model: a derived field would query every person at import
     # time, outside any organisation's scope. `scope()` gives it the case's people.
-    person = forms.ModelChoiceField(queryset=Person.objects.none())
+    person: "forms.ModelChoiceField[Person]" = forms.ModelChoiceField(
+        queryset=Person.objects.none()
+    )
     categories = _categories_field()
 
     class Meta:
@@ -64,7 +87,7 @@ class ConsentForm(_CaseScoped, forms.ModelForm):
         ]
         widgets = {"given_on": DateInput(), "expires_on": DateInput()}
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope(case)
 
@@ -72,12 +95,14 @@ class ConsentForm(_CaseScoped, forms.ModelForm):
 class ShareForm(_CaseScoped, forms.Form):
     """What to share with whom; consent is checked by the sharing service, not here."""
 
-    person = forms.ModelChoiceField(queryset=Person.objects.none())
+    person: "forms.ModelChoiceField[Person]" = forms.ModelChoiceField(
+        queryset=Person.objects.none()
+    )
     recipient = forms.ModelChoiceField(label=_("Recipient"), queryset=Recipient.objects.none())
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
     categories = _categories_field()
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope(case)
 
@@ -92,8 +117,8 @@ class OverrideForm(ShareForm):
         ),
     )
 
-    def clean_override_reason(self):
-        reason = self.cleaned_data["override_reason"].strip()
+    def clean_override_reason(self) -> str:
+        reason: str = self.cleaned_data["override_reason"].strip()
         if len(reason) < 20:
             raise forms.ValidationError(_("Explain the emergency in a full sentence."))
         return reason
@@ -108,12 +133,12 @@ class WithdrawForm(forms.Form):
     )
 
 
-class RecipientForm(forms.ModelForm):
+class RecipientForm(_RecipientModelForm):
     class Meta:
         model = Recipient
         fields = ["name", "type"]
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # The service layer checks the name, ignoring case.
         pass
 
@@ -122,12 +147,12 @@ class KindCorrectionForm(forms.Form):
     type = forms.ChoiceField(label=_("Correct kind"), choices=RecipientType.choices)
 
 
-class EnforcementBodyForm(forms.ModelForm):
+class EnforcementBodyForm(_EnforcementBodyModelForm):
     class Meta:
         model = EnforcementBody
         fields = ["name"]
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         pass
 
 
@@ -151,7 +176,7 @@ class ScreeningDecisionForm(forms.Form):
     )
 
 
-class DataRequestForm(forms.ModelForm):
+class DataRequestForm(_DataRequestModelForm):
     case_reference = forms.CharField(
         label=_("Case concerned (reference)"),
         required=False,
@@ -167,12 +192,12 @@ class DataRequestForm(forms.ModelForm):
             "data_requested": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, cases, **kwargs):
+    def __init__(self, *args: Any, cases: QuerySet[Case], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cases = cases
 
-    def clean_case_reference(self):
-        reference = self.cleaned_data["case_reference"].strip().upper()
+    def clean_case_reference(self) -> Case | None:
+        reference: str = self.cleaned_data["case_reference"].strip().upper()
         if not reference:
             return None
         case = self.cases.filter(reference=reference).first()
@@ -181,7 +206,7 @@ class DataRequestForm(forms.ModelForm):
         return case
 
 
-class DecisionForm(forms.ModelForm):
+class DecisionForm(_DataRequestModelForm):
     class Meta:
         model = DataRequest
         fields = [
@@ -198,17 +223,19 @@ class DecisionForm(forms.ModelForm):
         }
 
 
-class SubjectRequestForm(forms.ModelForm):
+class SubjectRequestForm(_SubjectRequestModelForm):
     # Declared for the same reason as ConsentForm.person.
-    person = forms.ModelChoiceField(queryset=Person.objects.none())
+    person: "forms.ModelChoiceField[Person]" = forms.ModelChoiceField(
+        queryset=Person.objects.none()
+    )
 
     class Meta:
         model = SubjectRequest
         fields = ["person", "kind", "requested_on", "identity_check"]
         widgets = {"requested_on": DateInput()}
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = _people(case)
+        _choices(self.fields["person"]).queryset = _people(case)
         self.fields["person"].initial = case.person_id
         self.fields["person"].label = _("Who asks")

@@ -5,7 +5,9 @@ Personal data leaves Engage only as a `Share`, made by `sharing.services` after 
 enforcement is a kind of recipient to which nothing identifiable is ever released.
 """
 
+import datetime
 import uuid
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
@@ -182,7 +184,7 @@ class Consent(models.Model):
     def __str__(self) -> str:
         return f"{self.recipient_name} {self.purpose}"
 
-    def is_valid(self, on=None) -> bool:
+    def is_valid(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()
         return self.withdrawn_at is None and self.given_on <= on <= self.expires_on
 
@@ -194,7 +196,13 @@ class Consent(models.Model):
             and self.recipient_type == recipient.type
         )
 
-    def covers(self, recipient: Recipient, purpose: str, categories, on=None) -> bool:
+    def covers(
+        self,
+        recipient: Recipient,
+        purpose: str,
+        categories: Iterable[str],
+        on: datetime.date | None = None,
+    ) -> bool:
         return (
             self.is_valid(on)
             and self.names(recipient)

@@ -1,12 +1,14 @@
 """What the network sees of the organisations' registers of data requests: counts only."""
 
+from typing import Any
+
 from django.db.models import Count
 
 from engage.lib.scoping import scopes_disabled
 from engage.sharing.models import DataRequest
 
 
-def request_counts() -> list[dict]:
+def request_counts() -> list[dict[str, Any]]:
     """Count the requests for data by requester type and decision, across the network.
 
     Across every organisation on purpose (the network coordinator belongs to none), and so

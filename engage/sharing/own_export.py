@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 import zipfile
+from collections.abc import Iterable, Mapping
 
 import pyzipper
 from cryptography.fernet import Fernet, InvalidToken
@@ -125,7 +126,7 @@ def exported_models() -> list[type[models.Model]]:
     )
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime.datetime | datetime.date):
@@ -135,7 +136,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _csv(names: list[str], rows) -> bytes:
+def _csv(names: list[str], rows: Iterable[Mapping[str, object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(names)
@@ -145,11 +146,12 @@ def _csv(names: list[str], rows) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # a BOM, so that Excel reads UTF-8
 
 
-def _model_rows(model) -> tuple[list[str], list[dict]]:
+def _model_rows(model: type[models.Model]) -> tuple[list[str], list[dict[str, object]]]:
     fields = model._meta.concrete_fields
     names = [field.attname for field in fields]
     rows = []
-    for obj in model.objects.all().order_by("pk").iterator(chunk_size=1000):
+    # Its only manager, `objects` (every one of Engage's models has that one only).
+    for obj in model._default_manager.all().order_by("pk").iterator(chunk_size=1000):
         row = {}
         for field in fields:
             value = getattr(obj, field.attname)
@@ -164,7 +166,7 @@ def archive(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int
     files: dict[str, bytes] = {}
     with organisation_scope(organisation.pk):
         staff = User.objects.filter(organisation=organisation).order_by("username")
-        tables = {
+        tables: dict[str, tuple[list[str], Iterable[Mapping[str, object]]]] = {
             "accounts/users.csv": (USER_FIELDS, staff.values(*USER_FIELDS)),
             "accounts/teams.csv": (
                 ["id", "name", "leader_id"],
@@ -176,12 +178,11 @@ def archive(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int
             ),
         }
         for model in exported_models():
-            names, rows = _model_rows(model)
-            tables[f"{model._meta.app_label}/{model._meta.model_name}.csv"] = (names, rows)
+            tables[f"{model._meta.app_label}/{model._meta.model_name}.csv"] = _model_rows(model)
         for path, (names, rows) in tables.items():
-            rows = list(rows)
-            counts[path] = len(rows)
-            files[path] = _csv(names, rows)
+            listed = list(rows)
+            counts[path] = len(listed)
+            files[path] = _csv(names, listed)
     manifest = {
         "organisation": organisation.code,
         "name": organisation.name,

@@ -15,6 +15,8 @@ path is screened, and a confirmation holds for the name and kind it was given fo
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from uuid import UUID
 
 from engage.sharing.models import EnforcementBody, Recipient, RecipientType
 
@@ -126,7 +128,7 @@ def normalise(text: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
-def terms_for(organisation_id) -> list[str]:
+def terms_for(organisation_id: UUID) -> list[str]:
     """The built-in words and the organisation's own entries."""
     own = EnforcementBody.objects.filter(organisation_id=organisation_id).values_list(
         "name", flat=True
@@ -134,7 +136,7 @@ def terms_for(organisation_id) -> list[str]:
     return [*BUILT_IN, *own]
 
 
-def match(name: str, terms) -> str:
+def match(name: str, terms: Iterable[str]) -> str:
     """The first term found in `name`, or "".
 
     Whole words, and also with spaces and punctuation left out for longer terms, so that
@@ -156,7 +158,7 @@ def match(name: str, terms) -> str:
     return ""
 
 
-def warning(recipient: Recipient, terms=None) -> str:
+def warning(recipient: Recipient, terms: Iterable[str] | None = None) -> str:
     """Why `recipient` needs a second person's confirmation ("" when it does not).
 
     A recipient of the immigration enforcement kind needs none: nothing identifiable ever
@@ -176,8 +178,10 @@ def held(recipient: Recipient) -> bool:
     return bool(warning(recipient))
 
 
-def waiting(organisation_id) -> list[tuple[Recipient, str]]:
+def waiting(organisation_id: UUID | None) -> list[tuple[Recipient, str]]:
     """The organisation's recipients that wait for a second person, with why."""
+    if organisation_id is None:  # the network coordinator's: no organisation, no recipient
+        return []
     terms = terms_for(organisation_id)
     return [
         (recipient, reason)

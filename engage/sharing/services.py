@@ -25,9 +25,13 @@ second person's confirmation (`confirm_recipient`) before anything is shared.
 import dataclasses
 import datetime
 import json
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +65,7 @@ def _check_person(case: Case, person: Person) -> None:
 
 
 @transaction.atomic
-def record_consent(case: Case, *, by: User, data: dict) -> Consent:
+def record_consent(case: Case, *, by: User, data: dict[str, Any]) -> Consent:
     person, recipient = data["person"], data["recipient"]
     _check_person(case, person)
     if recipient.organisation_id != case.organisation_id:
@@ -102,7 +106,7 @@ class Withdrawn:
     left: list[Share]
 
 
-def _void(shares, reason: str) -> int:
+def _void(shares: QuerySet[Share], reason: str) -> int:
     """Void the shares that have not left and the copies kept of those that did.
 
     Return how many had not left yet.
@@ -154,7 +158,12 @@ def void_lapsed() -> int:
 
 
 def covering_consent(
-    case: Case, person: Person, recipient: Recipient, purpose: str, categories, on=None
+    case: Case,
+    person: Person,
+    recipient: Recipient,
+    purpose: str,
+    categories: Iterable[str],
+    on: datetime.date | None = None,
 ) -> Consent | None:
     for consent in Consent.objects.filter(
         case=case,
@@ -170,7 +179,14 @@ def covering_consent(
     return None
 
 
-def _refuse(by: User, case: Case, request, message: str, detail: str, high=False):
+def _refuse(
+    by: User,
+    case: Case,
+    request: HttpRequest | None,
+    message: str,
+    detail: str,
+    high: bool = False,
+) -> SharingRefused:
     record(
         by,
         AuditEvent.Action.SHARE_REFUSED,
@@ -268,7 +284,7 @@ def request_share(
     return share
 
 
-def produce_queued(ids=None) -> dict[str, int]:
+def produce_queued(ids: Iterable[UUID] | None = None) -> dict[str, int]:
     """Produce the queued shares (all, or those in `ids`); cancel those whose consent lapsed."""
     queued = Share.objects.filter(status=Share.Status.QUEUED).select_related(
         "consent", "recipient", "person", "case"
@@ -302,16 +318,16 @@ def produce_queued(ids=None) -> dict[str, int]:
     return counts
 
 
-def _json_default(value):
+def _json_default(value: object) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
 
 
-def _content(share: Share) -> dict:
+def _content(share: Share) -> dict[str, object]:
     """What the recipient receives: only the categories consented to."""
     person, case = share.person, share.case
-    data: dict = {
+    data: dict[str, object] = {
         "recipient": share.recipient_name,
         "purpose": share.get_purpose_display(),
         "case_reference": case.reference,
@@ -431,7 +447,7 @@ def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> 
                 message = _(
                     "This share was cancelled (%(reason)s), so it can no longer be handed over."
                 ) % {"reason": share.cancel_reason_display}
-            obstacle = Obstacle(share.cancel_reason or "cancelled", message, False)
+            obstacle: Obstacle | None = Obstacle(share.cancel_reason or "cancelled", message, False)
         else:
             obstacle = _obstacle(share)
         if obstacle is not None:
@@ -475,7 +491,7 @@ def ask_deletion(share: Share, *, by: User, request: HttpRequest | None = None) 
 # Recipients: their identity, the screening and its second person
 
 
-def _check_name(organisation: Organisation, name: str, exclude=None) -> None:
+def _check_name(organisation: Organisation, name: str, exclude: Recipient | None = None) -> None:
     clash = Recipient.objects.filter(organisation=organisation, name__iexact=name)
     if exclude is not None:
         clash = clash.exclude(pk=exclude.pk)
@@ -661,7 +677,7 @@ def remove_enforcement_body(entry: EnforcementBody, *, by: User) -> None:
 
 
 @transaction.atomic
-def register_request(organisation, *, by: User, data: dict) -> DataRequest:
+def register_request(organisation: Organisation, *, by: User, data: dict[str, Any]) -> DataRequest:
     case = data.get("case")
     if case is not None and case.organisation_id != organisation.pk:
         raise ValidationError({"case": _("Choose one of your organisation's cases.")})
@@ -671,7 +687,7 @@ def register_request(organisation, *, by: User, data: dict) -> DataRequest:
 
 
 @transaction.atomic
-def decide_request(request: DataRequest, *, by: User, data: dict) -> None:
+def decide_request(request: DataRequest, *, by: User, data: dict[str, Any]) -> None:
     decision = data["decision"]
     if decision == DataRequest.Decision.PENDING:
         raise ValidationError({"decision": _("Choose a decision.")})

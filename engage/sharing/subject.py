@@ -9,8 +9,11 @@ members of the household, and staff (named by role only).
 
 import datetime
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from django.db import models
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -25,8 +28,12 @@ SKIPPED = {SearchToken, Person, User}
 # Internal fields that say nothing to the person.
 HIDDEN_FIELDS = {"version", "code_hash", "content"}
 
+# A record as the person reads it (field name: value), by kind of record.
+Row = dict[str, object]
+PersonData = dict[str, list[Row]]
 
-def _value(field: models.Field, obj):
+
+def _value(field: "models.Field[Any, Any]", obj: models.Model) -> object:
     if isinstance(field, models.ForeignKey):
         related = getattr(obj, field.name)
         if related is None:
@@ -38,7 +45,7 @@ def _value(field: models.Field, obj):
     return value
 
 
-def _row(obj) -> dict:
+def _row(obj: models.Model) -> Row:
     return {
         field.name: _value(field, obj)
         for field in obj._meta.concrete_fields
@@ -46,18 +53,21 @@ def _row(obj) -> dict:
     }
 
 
-def _belongs_to_someone_else(obj, person: Person) -> bool:
+def _belongs_to_someone_else(obj: models.Model, person: Person) -> bool:
     person_field = next(
         (f for f in obj._meta.concrete_fields if f.name == "person" and f.is_relation), None
     )
-    return person_field is not None and obj.person_id != person.pk
+    # The field's value is the row's `person_id`.
+    return person_field is not None and person_field.value_from_object(obj) != person.pk
 
 
-def _children(obj):
+def _children(obj: models.Model) -> Iterator[models.Model]:
     for relation in obj._meta.related_objects:
         if relation.related_model in SKIPPED:
             continue
         accessor = relation.get_accessor_name()
+        if accessor is None:  # only a many-to-many to itself has none: not followed anyway
+            continue
         if relation.one_to_one:
             child = getattr(obj, accessor, None)
             if child is not None:
@@ -66,11 +76,11 @@ def _children(obj):
             yield from getattr(obj, accessor).all()
 
 
-def person_data(person: Person) -> dict:
+def person_data(person: Person) -> PersonData:
     """Everything Engage holds about `person`, grouped by kind of record."""
-    found: dict[str, list[dict]] = {}
-    seen = set()
-    queue = [person]
+    found: PersonData = {}
+    seen: set[tuple[str, object]] = set()
+    queue: list[models.Model] = [person]
     while queue:
         obj = queue.pop(0)
         key = (obj._meta.label_lower, obj.pk)
@@ -85,13 +95,15 @@ def person_data(person: Person) -> dict:
     return found
 
 
-def _default(value):
+def _default(value: object) -> str:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return str(value)
 
 
-def export(request_record: SubjectRequest, *, by: User, request=None) -> dict:
+def export(
+    request_record: SubjectRequest, *, by: User, request: HttpRequest | None = None
+) -> PersonData:
     """The person's data for them, recorded as handed over (audited)."""
     data = person_data(request_record.person)
     if request_record.completed_at is None:
@@ -107,15 +119,16 @@ def export(request_record: SubjectRequest, *, by: User, request=None) -> dict:
     return data
 
 
-def as_json(data: dict) -> str:
+def as_json(data: PersonData) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
 
 
-def as_pdf(data: dict, person_label: str) -> bytes:
+def as_pdf(data: PersonData, person_label: str) -> bytes:
     from weasyprint import HTML  # imported here: loading its system libraries takes time
 
     html = render_to_string(
         "sharing/subject_export.html",
         {"data": data, "person": person_label, "generated": timezone.now()},
     )
-    return HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf

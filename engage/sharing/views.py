@@ -1,16 +1,20 @@
 """Consent, sharing and the register of data requests: views are glue around the services."""
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import (
     recent_authentication_required,
@@ -49,7 +53,7 @@ REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
 
 @role_required(*CASE_WORKERS)
-def case_sharing(request: HttpRequest, pk: UUID) -> HttpResponse:
+def case_sharing(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = read_case(request, pk)
     shares = list(case.shares.select_related("person", "recipient", "consent"))
     context = {
@@ -64,7 +68,12 @@ def case_sharing(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "sharing/case_sharing.html", context)
 
 
-def _save(request, form, run, success) -> bool:
+def _save(
+    request: AuthenticatedHttpRequest,
+    form: forms.BaseForm,
+    run: Callable[[dict[str, Any]], object],
+    success: str,
+) -> bool:
     if request.method != "POST" or not form.is_valid():
         return False
     try:
@@ -77,7 +86,7 @@ def _save(request, form, run, success) -> bool:
 
 
 @role_required(*CASE_WORKERS)
-def consent_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def consent_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = ConsentForm(request.POST or None, case=case)
     if _save(
@@ -91,7 +100,7 @@ def consent_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def consent_withdraw(request: HttpRequest, pk: UUID) -> HttpResponse:
+def consent_withdraw(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     consent = get_case_object(request.user, Consent, pk)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -129,7 +138,9 @@ def consent_withdraw(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "sharing/consent_withdraw.html", context)
 
 
-def _share(request: HttpRequest, case: Case, form, *, override: bool) -> HttpResponse | None:
+def _share(
+    request: AuthenticatedHttpRequest, case: Case, form: ShareForm, *, override: bool
+) -> HttpResponse | None:
     """Ask the sharing service; a refusal is a 403 page that says why."""
     if request.method != "POST" or not form.is_valid():
         return None
@@ -160,12 +171,12 @@ def _share(request: HttpRequest, case: Case, form, *, override: bool) -> HttpRes
     return redirect("sharing:case", case.pk)
 
 
-def _can_override(request: HttpRequest) -> bool:
+def _can_override(request: AuthenticatedHttpRequest) -> bool:
     return request.user.may_override_consent
 
 
 @role_required(*CASE_WORKERS)
-def share_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def share_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = ShareForm(request.POST or None, case=case)
     if (response := _share(request, case, form, override=False)) is not None:
@@ -176,7 +187,7 @@ def share_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @role_required(*CASE_WORKERS)
 @recent_authentication_required
-def share_override(request: HttpRequest, pk: UUID) -> HttpResponse:
+def share_override(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = OverrideForm(request.POST or None, case=case)
     if (response := _share(request, case, form, override=True)) is not None:
@@ -186,7 +197,7 @@ def share_override(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def share_download(request: HttpRequest, pk: UUID) -> HttpResponse:
+def share_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     share = get_case_object(request.user, Share, pk)
     try:
         content = services.hand_over(share, by=request.user, request=request)
@@ -204,7 +215,7 @@ def share_download(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @require_POST
 @role_required(*CASE_WORKERS)
-def share_deletion_asked(request: HttpRequest, pk: UUID) -> HttpResponse:
+def share_deletion_asked(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     share = get_case_object(request.user, Share, pk)
     try:
         services.ask_deletion(share, by=request.user, request=request)
@@ -218,13 +229,13 @@ def share_deletion_asked(request: HttpRequest, pk: UUID) -> HttpResponse:
 # Recipients (an organisation admin's list), the screening and its second person
 
 
-def _own_recipient(request: HttpRequest, pk: UUID) -> Recipient:
+def _own_recipient(request: AuthenticatedHttpRequest, pk: UUID) -> Recipient:
     return get_object_or_404(Recipient, organisation=request.user.organisation, pk=pk)
 
 
 @role_required(Role.ORG_ADMIN)
-def recipients(request: HttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
+def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation = organisation_of(request.user)
     form = RecipientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -251,7 +262,7 @@ def recipients(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.ORG_ADMIN)
-def recipient_toggle(request: HttpRequest, pk: UUID) -> HttpResponse:
+def recipient_toggle(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     recipient = _own_recipient(request, pk)
     recipient.active = not recipient.active
     recipient.save(update_fields=["active"])
@@ -261,7 +272,7 @@ def recipient_toggle(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def recipient_kind(request: HttpRequest, pk: UUID) -> HttpResponse:
+def recipient_kind(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     recipient = _own_recipient(request, pk)
     form = KindCorrectionForm(request.POST or None, initial={"type": recipient.type})
     if request.method == "POST" and form.is_valid():
@@ -279,13 +290,13 @@ def recipient_kind(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*services.SECOND_PERSONS)
-def recipients_to_confirm(request: HttpRequest) -> HttpResponse:
+def recipients_to_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     waiting = screening.waiting(request.user.organisation_id)
     return render(request, "sharing/recipients_to_confirm.html", {"waiting": waiting})
 
 
 @role_required(*services.SECOND_PERSONS)
-def recipient_confirm(request: HttpRequest, pk: UUID) -> HttpResponse:
+def recipient_confirm(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     recipient = get_object_or_404(
         Recipient.objects.select_related("set_by"),
         organisation_id=request.user.organisation_id,
@@ -315,8 +326,8 @@ def recipient_confirm(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def enforcement_bodies(request: HttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
+def enforcement_bodies(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation = organisation_of(request.user)
     form = EnforcementBodyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -338,7 +349,7 @@ def enforcement_bodies(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.ORG_ADMIN)
-def enforcement_body_remove(request: HttpRequest, pk: UUID) -> HttpResponse:
+def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     entry = get_object_or_404(EnforcementBody, organisation=request.user.organisation, pk=pk)
     try:
         services.remove_enforcement_body(entry, by=request.user)
@@ -353,7 +364,7 @@ def enforcement_body_remove(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*REGISTER_READERS)
-def data_requests(request: HttpRequest) -> HttpResponse:
+def data_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     listed = DataRequest.objects.filter(organisation=request.user.organisation).select_related(
         "case", "decided_by"
     )
@@ -362,14 +373,16 @@ def data_requests(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*REGISTER_READERS)
-def data_request_new(request: HttpRequest) -> HttpResponse:
+def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     cases = Case.objects.visible_to(request.user)
     form = DataRequestForm(request.POST or None, cases=cases)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["case"] = data.pop("case_reference")
         try:
-            entry = services.register_request(request.user.organisation, by=request.user, data=data)
+            entry = services.register_request(
+                organisation_of(request.user), by=request.user, data=data
+            )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -379,7 +392,7 @@ def data_request_new(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*REGISTER_READERS)
-def data_request(request: HttpRequest, pk: UUID) -> HttpResponse:
+def data_request(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     entry = get_object_or_404(DataRequest, organisation=request.user.organisation, pk=pk)
     form = DecisionForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
@@ -397,7 +410,7 @@ def data_request(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def subject_request_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def subject_request_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = SubjectRequestForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
@@ -411,7 +424,7 @@ def subject_request_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def subject_export(request: HttpRequest, pk: UUID, fmt: str) -> HttpResponse:
+def subject_export(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpResponse:
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ACCESS or fmt not in ("json", "pdf"):
         raise Http404

@@ -1,6 +1,7 @@
 import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from engage.lib.scoping import scopes_disabled
 from engage.privacy.services import apply_retention
@@ -12,14 +13,14 @@ class Command(BaseCommand):
         "organisation keeps identifying data. Idempotent: run it daily from cron."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--today", type=datetime.date.fromisoformat, help="Pretend today is this date."
         )
 
     # A job of the whole instance, across organisations: see engage.lib.scoping.
     @scopes_disabled()
-    def handle(self, *args, today=None, **options):
+    def handle(self, *args: Any, today: datetime.date | None = None, **options: Any) -> None:
         done = apply_retention(today)
         for code, count in done.items():
             self.stdout.write(f"{code}: {count} person(s) erased")

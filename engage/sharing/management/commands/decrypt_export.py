@@ -1,7 +1,8 @@
 import getpass
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from engage.sharing.own_export import WrongPassphrase, decrypt
 
@@ -12,11 +13,11 @@ class Command(BaseCommand):
         "format): asks for the passphrase, writes the files. 7-Zip opens the zip too."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--out", type=Path, required=True, help="Folder to write into.")
 
-    def handle(self, *args, file: Path, out: Path, **options):
+    def handle(self, *args: Any, file: Path, out: Path, **options: Any) -> None:
         passphrase = getpass.getpass("Passphrase: ")
         try:
             files = decrypt(Path(file).read_bytes(), passphrase)

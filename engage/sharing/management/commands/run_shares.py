@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from engage.lib.scoping import scopes_disabled
@@ -13,7 +15,7 @@ class Command(BaseCommand):
 
     # A job of the whole instance, across organisations: see engage.lib.scoping.
     @scopes_disabled()
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         counts = produce_queued()
         voided = void_lapsed()
         self.stdout.write(
