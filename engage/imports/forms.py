@@ -1,10 +1,10 @@
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from engage.accounts.models import City, Organisation
 from engage.cases.forms import case_managers_of
+from engage.cases.models.person import Nationalities
 from engage.imports import fields as F
 from engage.imports.models import SavedMapping
 from engage.imports.validation import Mapping
@@ -160,7 +160,7 @@ class ValuesForm(forms.Form):
         self.words: dict[str, tuple[str, str]] = {}
         for field_name, words in unknown.items():
             spec = F.BY_NAME[field_name]
-            choices = list(spec.choices.choices) if spec.kind == F.CHOICE else list(countries)
+            choices = list(spec.choices.choices) if spec.kind == F.CHOICE else list(Nationalities())
             for word in words[:50]:
                 name = f"value_{len(self.words)}"
                 self.fields[name] = forms.ChoiceField(

@@ -8,8 +8,8 @@ import re
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django_countries import countries
 
+from engage.cases.models.person import Nationalities
 from engage.imports.fields import ImportField, header_key
 
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug included, so this epoch is right
@@ -93,7 +93,9 @@ _COUNTRIES: dict[str, str] = {}
 
 
 def country_lookup() -> dict[str, str]:
-    """{normalised name or code: ISO code}, names in English and French."""
+    """{normalised name or code: ISO code}, names in English and French; "Stateless" and
+    "Unknown" (and their codes XXA, XXX) as the nationality field offers them."""
+    countries = Nationalities()
     if not _COUNTRIES:
         for language in ("en", "fr"):
             with translation.override(language):

@@ -24,6 +24,8 @@ from engage.cases.models import Case, Person
 from engage.cases.models.person import NATIONALITY_UNKNOWN, STATELESS
 from engage.cases.models.process import EstablishedBy
 from engage.cases.readiness import closure_warnings
+from engage.imports.fields import header_key
+from engage.imports.values import country_lookup
 from engage.lib.forms import error_summary
 from engage.mel.dataset import person_ref
 from engage.mel.m49 import region_of
@@ -169,6 +171,12 @@ class TestNationality:
         as_user(alice).post("/cases/new/", _referral(city, alice, **{"person-nationality": "XXA"}))
         person = Case.objects.get().person
         assert person.nationality.code == "XXA" and person.nationality.name == "Stateless"
+
+    def test_the_importer_reads_them_in_english_french_or_as_codes(self):
+        lookup = country_lookup()
+        for word, code in (("Stateless", "XXA"), ("apatride", "XXA"), ("XXX", "XXX")):
+            assert lookup[header_key(word)] == code, word
+        assert lookup[header_key("Syria")] == "SY"
 
     def test_neither_is_a_region_of_the_network_dataset(self):
         assert region_of(STATELESS) == "unknown" and region_of(NATIONALITY_UNKNOWN) == "unknown"
