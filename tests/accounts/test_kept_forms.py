@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from engage.accounts import kept_forms
 from engage.accounts.factories import PASSWORD, UserFactory
-from engage.accounts.middleware import LAST_SEEN
+from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.cases.factories import CaseFactory, days_ago, to_included
 from engage.cases.models import Assessment
 
@@ -249,3 +249,15 @@ def test_every_signed_in_page_carries_the_notice_with_the_time_left(alice):
     assert 'id="session-notice" class="session-notice" hidden' in page  # shown by the script
     login = Client().get("/accounts/login/").content.decode()
     assert "session-notice" not in login
+
+
+def test_it_says_when_the_absolute_limit_comes_first(alice):
+    client = _signed_in(alice)
+    session = client.session
+    session[STARTED_AT] = time.time() - (12 * 3600 - 100)
+    session.save()
+    status = client.get("/accounts/session/", HTTP_ACCEPT="application/json").json()
+    assert status["absolute"] and status["seconds_left"] <= 100
+    # Staying cannot help then.
+    status = client.post("/accounts/session/stay/", HTTP_ACCEPT="application/json").json()
+    assert status["seconds_left"] <= 100
