@@ -120,6 +120,9 @@ def _story(organisation, alice, bob, tag: str) -> Case:
     event = liaison.record_reporting(obligation, by=alice, date=days_ago(7), status="missed")
     liaison.follow_up_missed(event, by=alice, on=days_ago(6), note="x")
     assert letter.case_id == case.pk
+    services.plan_appointment(
+        case, by=alice, data={"date": days_ago(-2), "kind": "home_visit", "place": "x"}
+    )
     services.request_closure(
         case,
         by=alice,
