@@ -60,8 +60,9 @@ def final_assessment_missing(case: Case, today: datetime.date) -> str:
     return ""
 
 
-def closure_warnings(case: Case, today: datetime.date) -> list[ClosureWarning]:
-    """Return what is still undone on `case` before it closes."""
+def closure_warnings(case: Case, today: datetime.date, reason: str = "") -> list[ClosureWarning]:
+    """Return what is still undone on `case` before it closes; with `reason`, only what
+    concerns a closure for that reason (as the supervisor reviews it)."""
     warnings = []
     if actions := open_actions(case):
         warnings.append(
@@ -88,4 +89,4 @@ def closure_warnings(case: Case, today: datetime.date) -> list[ClosureWarning]:
                 not_for_reasons=CLIENT_GONE_REASONS,
             )
         )
-    return warnings
+    return [warning for warning in warnings if not reason or reason not in warning.not_for_reasons]

@@ -1098,6 +1098,8 @@ def closure_review(request: HttpRequest, pk: UUID) -> HttpResponse:
         kind=approval_queue.CLOSURE,
         title=gettext_lazy("Approve the closure"),
         template="cases/review_closure.html",
+        # What the case manager was told was still undone, as it stands now.
+        extra={"warnings": closure_warnings(case, services.today(), closure.reason)},
     )
 
 

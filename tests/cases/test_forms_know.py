@@ -603,6 +603,16 @@ class TestClosure:
         (warning,) = closure_warnings(case, services.today())
         assert warning.message.startswith("Only the first assessment was recorded")
 
+    def test_the_supervisor_sees_what_concerns_the_reason_asked(self, as_user, active, alice, bob):
+        closure = self._close(
+            active, alice, reason="absconded", disengagement_factors=["contact_lost"]
+        )
+        kinds = [w.kind for w in closure_warnings(active, services.today(), closure.reason)]
+        assert kinds == ["open_actions"]  # an absconded client cannot be assessed
+        body = as_user(bob).get(f"/cases/closures/{closure.pk}/").content.decode()
+        assert "Still undone" in body and "See a lawyer" in body
+        assert "final assessment" not in body
+
     def test_no_assessment_is_pointed_out(self, case, alice, bob):
         case = to_included(case, alice, bob)
         (warning,) = closure_warnings(case, services.today())
