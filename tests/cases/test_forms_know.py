@@ -6,6 +6,8 @@ import re
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engage.accounts.factories import CityFactory
 from engage.accounts.models import LegalBasis
@@ -31,6 +33,8 @@ from engage.mel.dataset import person_ref
 from engage.mel.m49 import region_of
 
 pytestmark = pytest.mark.django_db
+
+RATING_NAMES = ("informed_decisions", "engage_procedures", "wellbeing")
 
 # 11:00 UTC on 1 March is already 2 March in Kiribati (UTC+14) and still 1 March in Sofia.
 MORNING_UTC = datetime.datetime(2026, 3, 1, 11, 0, tzinfo=datetime.UTC)
@@ -370,6 +374,22 @@ class TestInclusionChecklist:
         checks = check_criteria(criteria, Records.of(case))
         assert [check.finding is None for check in checks] == [False, True, True, True]
 
+    def test_the_checklist_costs_the_same_queries_however_many_criteria(
+        self, as_user, case, alice, ada, criteria
+    ):
+        self._screened(case, alice)
+        client = as_user(alice)
+        with CaptureQueriesContext(connection) as four:
+            client.get(f"/cases/{case.pk}/inclusion/")
+        for n in range(4):
+            services.add_criterion(
+                case.organisation, by=ada, text=f"More {n}", established_by="vulnerability"
+            )
+        with CaptureQueriesContext(connection) as eight:
+            body = client.get(f"/cases/{case.pk}/inclusion/").content.decode()
+        assert body.count('name="criteria_met"') == 8
+        assert len(eight) == len(four)
+
     def test_the_form_ticks_what_was_established_and_says_what_was_found(
         self, as_user, case, alice, criteria
     ):
@@ -483,6 +503,25 @@ class TestAssessment:
         assert "Health and welfare" in aside and "Needs follow-up" in aside
         # The aside comes before the form, so it is above it on a phone.
         assert body.index("<aside") < body.index('<form method="post" novalidate>')
+
+    def test_the_page_costs_the_same_queries_however_many_assessments(
+        self, as_user, case, alice, bob
+    ):
+        case, _plan = to_active(case, alice, bob)
+        client = as_user(alice)
+        path = f"/cases/{case.pk}/assessments/new/"
+        with CaptureQueriesContext(connection) as one:
+            client.get(path)
+        for n in range(4):
+            services.record_assessment(
+                case,
+                by=alice,
+                data={"date": days_ago(10 + n), **dict.fromkeys(RATING_NAMES, 3)},
+            )
+        with CaptureQueriesContext(connection) as five:
+            body = client.get(path).content.decode()
+        assert body.count('<th scope="row">') == 5
+        assert len(five) == len(one)
 
     def test_each_rating_question_is_the_legend_of_its_radio_group(self, as_user, case, alice, bob):
         case = to_included(case, alice, bob)
