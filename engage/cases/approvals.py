@@ -57,27 +57,12 @@ class Waiting:
         return ngettext("waiting %(count)d day", "waiting %(count)d days", days) % {"count": days}
 
     @property
-    def criteria(self) -> tuple[int, int] | None:
-        """For an inclusion decision: how many of the pilot's criteria were met, of how many."""
-        if self.kind != INCLUSION or not self.item.criteria:
-            return None
-        return criteria_met(self.item)
-
-
-def criteria_met(decision: InclusionDecision) -> tuple[int, int]:
-    """Return (met, total) of the eligibility checklist as it was answered."""
-    answers = decision.criteria or []
-    return sum(1 for answer in answers if answer.get("met")), len(answers)
-
-
-def criteria_summary(decision: InclusionDecision) -> str:
-    """Say "2 of 4 criteria met" ("" when the pilot had no checklist)."""
-    met, total = criteria_met(decision)
-    if not total:
-        return ""
-    return ngettext(
-        "%(met)d of %(total)d criterion met", "%(met)d of %(total)d criteria met", total
-    ) % {"met": met, "total": total}
+    def criteria(self) -> str:
+        """For an inclusion decision: "2 of 4 criteria met" ("" without a checklist)."""
+        if self.kind != INCLUSION:
+            return ""
+        tally = self.item.criteria_met()
+        return str(tally) if tally else ""
 
 
 def queue(user: User) -> list[Waiting]:

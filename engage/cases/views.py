@@ -189,13 +189,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
     record_case_reads(request.user, [entry.case for entry in waiting])
     today = services.today()
     rows = [
-        {
-            "entry": entry,
-            "waited": entry.waited(today),
-            "criteria": approval_queue.criteria_summary(entry.item)
-            if entry.kind == approval_queue.INCLUSION
-            else "",
-        }
+        {"entry": entry, "waited": entry.waited(today), "criteria": entry.criteria}
         for entry in waiting
     ]
     context = {
