@@ -104,7 +104,9 @@ def check_processing_basis(referral: Data) -> None:
         raise ValidationError(missing)
 
 
-def check_referral(organisation: Organisation, case_manager: User, city: City, referral: Data):
+def check_referral(
+    organisation: Organisation, case_manager: User, city: City, referral: Data
+) -> None:
     """The rules of every new referral, typed in or imported."""
     if not case_manager.can_hold_cases_of(organisation):
         raise ValidationError({"case_manager": _("Choose a case manager of your organisation.")})
@@ -317,7 +319,7 @@ def propose_inclusion(
     return decision
 
 
-def _review(item, *, by: User, approve: bool, note: str) -> None:
+def _review(item: InclusionDecision | Closure, *, by: User, approve: bool, note: str) -> None:
     if item.status != ApprovalStatus.PENDING:
         raise ValidationError(_("This is no longer waiting for approval."))
     if not approve and not note.strip():
@@ -581,10 +583,11 @@ def add_plan_review(plan: CasePlan, *, by: User, date: datetime.date, note: str)
 
 
 def _set_engagement(case: Case, *, by: User, date: datetime.date, level: str, source: str) -> None:
-    EngagementRecord.objects.create(
+    created = EngagementRecord.objects.create(
         case=case, date=date, level=level, source=source, recorded_by=by
     )
-    latest = case.engagement_records.order_by("-date", "-created_at").first()
+    # Never None: there is the record just made, at least.
+    latest = case.engagement_records.order_by("-date", "-created_at").first() or created
     Case.objects.filter(pk=case.pk).update(engagement_level=latest.level)
     case.engagement_level = latest.level
 
@@ -641,7 +644,6 @@ def _require_planned(appointment: Appointment) -> None:
     workflow.require_step(appointment.case, "appointment")
     if appointment.status != Appointment.Status.PLANNED:
         raise ValidationError(_("This appointment was already marked done or cancelled."))
-
 
 
 @transaction.atomic
@@ -946,7 +948,7 @@ def add_criterion(
     *,
     by: User,
     text: str,
-    translations: dict | None = None,
+    translations: Mapping[str, str] | None = None,
     established_by: str = "",
 ) -> EligibilityCriterion:
     """Add a line to the checklist, as written and in the other languages given, and the
@@ -968,7 +970,7 @@ def translate_criterion(
     criterion: EligibilityCriterion,
     *,
     by: User,
-    translations: dict,
+    translations: Mapping[str, str],
     established_by: str | None = None,
 ) -> None:
     """Give a criterion its text in the other languages (the original stays as written) and,

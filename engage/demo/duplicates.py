@@ -7,6 +7,7 @@ duplicates" page. Both go through `cases.services.register_referral`, like a ref
 """
 
 import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -44,7 +45,7 @@ def seed_duplicates(organisation: Organisation, *, index: int = 0) -> int:
     first, second, born, sex, nationality = PAIRS[index % len(PAIRS)]
     today = timezone.localdate()
     for manager, (given, family), days in ((managers[0], first, 40), (managers[-1], second, 2)):
-        arguments = {
+        arguments: dict[str, Any] = {
             "organisation": organisation,
             "by": manager,
             "case_manager": manager,

@@ -24,15 +24,20 @@ class ConcurrentEditError(Exception):
     )
 
 
-def save_versioned(instance: models.Model, *, expected_version: int, fields: Iterable[str]) -> None:
-    """Write `fields` of `instance` if its row is still at `expected_version`, else raise."""
+def save_versioned(
+    instance: models.Model, *, expected_version: int | None, fields: Iterable[str]
+) -> None:
+    """Write `fields` of `instance` if its row is still at `expected_version`, else raise.
+
+    No version (None: the editor started before the record existed) matches no row: a conflict.
+    """
     values = {name: getattr(instance, name) for name in fields}
     updated = (
         type(instance)
         ._base_manager.filter(pk=instance.pk, version=expected_version)
         .update(version=F("version") + 1, **values)
     )
-    if updated != 1:
+    if updated != 1 or expected_version is None:
         raise ConcurrentEditError
     # Every model passed here has the `version` column; `models.Model` does not declare it.
     instance.version = expected_version + 1  # type: ignore[attr-defined]
