@@ -262,6 +262,13 @@ class TestHouseholdMembers:
         names = Person.objects.filter(household=case.household).values_list("given_name", flat=True)
         assert sorted(names) == ["Amal", "Omar"]
 
+    def test_it_stops_offering_a_block_at_twelve(self, as_user, alice, organisation):
+        city = organisation.cities.get()
+        data = _referral(city, alice, **{"household-TOTAL_FORMS": 11, "add_member": "1"})
+        body = as_user(alice).post("/cases/new/", data).content.decode()
+        assert 'name="household-TOTAL_FORMS" value="12"' in body
+        assert 'name="add_member"' not in body
+
     def test_it_takes_no_more_than_twelve_members(self, as_user, alice, organisation):
         city = organisation.cities.get()
         data = _referral(city, alice, **{"household-TOTAL_FORMS": 40})
