@@ -10,7 +10,7 @@ from engage.accounts.factories import TeamFactory, UserFactory
 from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.api.tokens import create_token
-from engage.cases import services
+from engage.cases import duplicates, services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.directory import services as directory
 from engage.documents.services import attach
@@ -223,9 +223,15 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
         by=charlie,
         data={"date": days_ago(-2), "kind": "home_visit", "place": f"{FOREIGN} home"},
     )
+    twin = CaseFactory(organisation=organisation, case_manager=charlie,
+                       person__given_name=f"{FOREIGN}twin")  # fmt: skip
+    (possible_duplicate,) = duplicates.flag(
+        twin.person, [duplicates.Match(case.person_id, ("phone",))], by=charlie
+    )
     case.refresh_from_db()
     return {
         "appointment": appointment,
+        "possible_duplicate": possible_duplicate,
         "import_job": import_job,
         "linkage_round": linkage_round,
         "saved_mapping": saved_mapping,
