@@ -7,7 +7,7 @@ globally, while we want the check explicit in the service that owns the change.
 """
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django import forms
 from django.db import models
@@ -22,6 +22,10 @@ class ConcurrentEditError(Exception):
         "Someone else changed this record while you were editing it. Your changes were not "
         "saved: reload the page to see the current version, then make your changes again."
     )
+
+
+class _Versioned(Protocol):
+    version: int
 
 
 def save_versioned(
@@ -39,8 +43,8 @@ def save_versioned(
     )
     if updated != 1 or expected_version is None:
         raise ConcurrentEditError
-    # Every model passed here has the `version` column; `models.Model` does not declare it.
-    instance.version = expected_version + 1  # type: ignore[attr-defined]
+    # Every model passed here has the `version` column, which `models.Model` does not declare.
+    cast(_Versioned, instance).version = expected_version + 1
 
 
 if TYPE_CHECKING:  # the mixin always comes before `forms.ModelForm`, of any versioned model
