@@ -20,6 +20,7 @@ class CasesConfig(AppConfig):
             models.Assessment,
             models.CasePlan,
             models.Contact,
+            models.Appointment,
             models.Closure,
         ):
             labels.register(model._meta.label_lower, _record_labels(model))

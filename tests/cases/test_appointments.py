@@ -50,6 +50,14 @@ class TestServices:
         assert "Zzplace" not in stored
         assert AuditEvent.objects.filter(object_id=appointment.pk, action="create").exists()
 
+    def test_the_audit_log_names_it_by_the_case_reference(self, case, alice):
+        from engage.audit.labels import labels_for
+
+        appointment = plan(case, alice, place=PLACE)
+        event = AuditEvent.objects.get(object_id=appointment.pk, action="create")
+        label = labels_for(case.organisation_id, [event])[("cases.appointment", appointment.pk)]
+        assert label == f"Appointment · {case.reference}"
+
     def test_it_refuses_a_day_in_the_past_or_an_unknown_kind(self, case, alice):
         with pytest.raises(ValidationError) as past:
             plan(case, alice, days_ahead=-1)
