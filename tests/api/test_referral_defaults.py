@@ -1,5 +1,6 @@
-"""A referral through the API takes what Engage knows when a field is left out, as the web form
-proposes it (issue 11 #6); nationality takes Stateless (XXA) and Unknown (XXX)."""
+"""The API's side of forms that know what the system knows (issue 11 #6): a referral takes what
+Engage knows when a field is left out, as the web form proposes it; nationality takes Stateless
+(XXA) and Unknown (XXX); a closure keeps disengagement factors for a disengagement only."""
 
 import datetime
 
@@ -94,3 +95,21 @@ def test_it_refuses_a_nationality_that_is_no_code(api, organisation, alice):
         "/api/v1/cases/", {"client": {"given_name": "Nour", "nationality": "XXB"}, **FACTS}
     )
     assert response.status_code == 400
+
+
+def test_a_closure_keeps_disengagement_factors_only_for_a_disengagement(api, active_case, alice):
+    client = api(alice)
+    path = f"/api/v1/cases/{active_case.pk}/closures/"
+    refused = client.post(path, {"date": str(active_case.referral_date), "reason": "absconded"})
+    assert refused.status_code == 400
+    assert "disengagement_factors" in refused.json()["error"]["fields"]
+    response = client.post(
+        path,
+        {
+            "date": str(active_case.referral_date),
+            "reason": "transferred",
+            "disengagement_factors": ["fear"],
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["disengagement_factors"] == []
