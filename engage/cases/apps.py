@@ -52,9 +52,9 @@ def _person_labels(organisation_id, ids) -> dict:
 def _record_labels(model):
     def labeller(organisation_id, ids) -> dict:
         rows = model.objects.filter(case__organisation_id=organisation_id, pk__in=ids)
-        return {
-            pk: f"{model._meta.verbose_name} · {ref}".capitalize()
-            for pk, ref in rows.values_list("pk", "case__reference")
-        }
+        name = str(model._meta.verbose_name)
+        # Only the first letter: `str.capitalize` would lower the reference's letters too.
+        name = name[:1].upper() + name[1:]
+        return {pk: f"{name} · {ref}" for pk, ref in rows.values_list("pk", "case__reference")}
 
     return labeller
