@@ -748,6 +748,23 @@ class PilotStory:
             goal.status = _pick(rng, ((Goal.Status.ACHIEVED, 3), (Goal.Status.DROPPED, 1)))
             goal.status_date = _date_between(rng, first, end)
 
+    def _next_action(self, goal: Goal, plot: Plot, *, approved: bool) -> None:
+        """A running plan has what comes next: about half its open goals an action due soon,
+        which the case page lists and "My week" shows."""
+        rng = self.goal_rng
+        if not approved or plot.stage != Stage.ACTIVE or goal.status != Goal.Status.OPEN:
+            return
+        if rng.random() < 0.5:
+            self.rows.actions.append(
+                Action(
+                    goal=goal,
+                    description=rng.choice(ACTIONS),
+                    owner=rng.choice(list(Action.Owner)),
+                    third_party="",
+                    due_date=self.today + datetime.timedelta(days=rng.randint(1, 40)),
+                )
+            )
+
     def plan(self, case: Case, date: datetime.date, *, approved: bool, plot: Plot) -> None:
         rng = self.rng
         plan = CasePlan(
@@ -807,6 +824,7 @@ class PilotStory:
                         completed_on=done,
                     )
                 )
+            self._next_action(goal, plot, approved=approved)
         if approved:
             review = _days(date, 80, 95, rng)
             stop = (

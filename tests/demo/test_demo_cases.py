@@ -112,6 +112,13 @@ class TestDemoCases:
         ).exists()
         sent = CasePlan.objects.filter(case__in=seeded).exclude(status=CasePlan.Status.DRAFT)
         assert all(plan.case.assessments.exists() for plan in sent)
+        # What comes next: most active cases list an action to do soon on their page.
+        active = seeded.filter(stage=Stage.ACTIVE)
+        upcoming = active.filter(
+            plans__goals__actions__status=Action.Status.OPEN,
+            plans__goals__actions__due_date__gte=TODAY,
+        ).distinct()
+        assert upcoming.count() >= active.count() * 0.6
 
     def test_its_names_are_obviously_synthetic(self, seeded):
         assert set(Person.objects.values_list("family_name", flat=True)) <= set(FAMILY_NAMES)
