@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import Role, User
 from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.services import origin, record
 from engage.cases.models import Case, Person, PossibleDuplicate, SearchToken
 from engage.cases.search import identity_digests
 from engage.lib.crypto import blind_index
@@ -149,14 +149,20 @@ def warning_for(user: User, matches: list[Match], *, request=None) -> DuplicateW
     reasons = sorted(
         {reason for match in matches for reason in match.reasons}, key=list(Reason.values).index
     )
-    for match in matches:
-        record(
-            user,
-            AuditEvent.Action.VIEW,
-            Person(pk=match.person_id, organisation_id=user.organisation_id),
+    # One statement however many people matched.
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor_id=user.pk,
+            actor_role=user.role,
+            organisation_id=user.organisation_id,
+            action=AuditEvent.Action.VIEW,
+            object_type=Person._meta.label_lower,
+            object_id=match.person_id,
             detail=f"duplicate_warning:{','.join(match.reasons)}",
-            request=request,
+            **origin(request),
         )
+        for match in matches
+    )
     hidden = any(match.person_id not in seen for match in matches)
     return DuplicateWarning(
         reasons=reasons,

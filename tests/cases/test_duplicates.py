@@ -340,3 +340,22 @@ class TestSupervisorDecision:
         first, _second, flag = flagged
         erase_person(Person.objects.get(pk=first.person_id), by=bob, reason="request")
         assert not PossibleDuplicate.objects.filter(pk=flag.pk).exists()
+
+
+def test_the_check_and_its_warning_take_the_same_queries_however_many_people_match(
+    organisation, alice, dave
+):
+    def count(n):
+        for i in range(n):
+            CaseFactory(organisation=organisation, case_manager=dave,
+                        person__given_name=f"Shared{i}", person__phone="+359 88 999 0000")  # fmt: skip
+        person = {"given_name": "Newname", "phone": "0889990000"}
+        with CaptureQueriesContext(connection) as queries:
+            matches = duplicates.find(organisation.pk, person)
+            duplicates.warning_for(alice, matches)
+        return len(matches), len(queries)
+
+    few, few_queries = count(1)
+    many, many_queries = count(6)
+    assert (few, many) == (1, 7)
+    assert many_queries == few_queries
