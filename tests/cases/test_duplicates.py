@@ -189,6 +189,19 @@ class TestWarningOnTheForm:
         assert mine.reference in body and f"/cases/{mine.pk}/" in body
         assert "Ask your supervisor" not in body
 
+    def test_with_one_case_of_her_own_and_one_hidden_it_names_only_hers(
+        self, as_user, alice, organisation, hidden
+    ):
+        mine = CaseFactory(organisation=organisation, case_manager=alice,
+                           person__given_name="Mohamed", person__family_name="Haddadsecret",
+                           person__date_of_birth=BORN)  # fmt: skip
+        city = organisation.cities.get()
+        body = as_user(alice).post("/cases/new/", _referral(city, alice, **_same_person()))
+        text = body.content.decode()
+        assert "in a caseload you cannot open" in text
+        assert "Cases you can open that may be this person:" in text
+        assert mine.reference in text and hidden.reference not in text
+
     def test_a_new_person_is_registered_at_once(self, as_user, alice, organisation, hidden):
         city = organisation.cities.get()
         response = as_user(alice).post("/cases/new/", _referral(city, alice))
