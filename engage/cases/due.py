@@ -265,14 +265,11 @@ def due_items(case: Case, today: datetime.date) -> list[DueItem]:
         items.append(DueItem(Due.CONTACT, _("Contact due"), (today - contact_due_on).days))
 
     if case.engagement_level == EngagementLevel.DISENGAGED:
-        since = case.disengaged_since
+        # A state, not a deadline: to act on now (0 days), shown with since when. Counting the
+        # days since would put a long-standing disengagement, with the client seen yesterday,
+        # above a client nobody has seen for weeks.
         items.append(
-            DueItem(
-                Due.DISENGAGED,
-                _("Client disengaged"),
-                _days(today, since) if since else None,
-                since=since,
-            )
+            DueItem(Due.DISENGAGED, _("Client disengaged"), 0, since=case.disengaged_since)
         )
 
     if case.in_programme:

@@ -96,9 +96,9 @@ def test_a_case_manager_sorts_the_caseload_and_follows_the_contact_filter(
     width = viewport["width"]
     _sign_in(page, "alice")
     page.get_by_role("heading", name="My caseload").wait_for()
-    # Risks first, most overdue first: Zora 16 days, Yusuf 6, Dana disengaged 3 days ago,
-    # Wanda 2 days past her weekly contact; then Paula's paperwork; Xenia has nothing due.
-    assert _clients(page) == ["Zora", "Yusuf", "Dana", "Wanda", "Paula", "Xenia"]
+    # Risks first, most overdue first: Zora 16 days, Yusuf 6, Wanda 2 days past her weekly
+    # contact, Dana disengaged (to act on today); then Paula's paperwork; Xenia: nothing due.
+    assert _clients(page) == ["Zora", "Yusuf", "Wanda", "Dana", "Paula", "Xenia"]
     assert page.get_by_text("Contact due · overdue by 16 days").is_visible()
     assert page.get_by_text("Client disengaged · since").is_visible()
     _fits(page, width)
@@ -175,4 +175,4 @@ def test_a_case_manager_sets_a_clients_contact_interval_on_the_case_page(
     _fits(page, width)
     _shot(page, f"case-{width}-interval-saved")
     page.goto("/")
-    assert _clients(page)[4:] == ["Xenia", "Paula"]  # a risk now, after the others
+    assert _clients(page)[2:5] == ["Wanda", "Xenia", "Dana"]  # overdue by 1 day: a risk now

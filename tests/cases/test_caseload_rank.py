@@ -176,7 +176,7 @@ class TestDisengagement:
         _in_touch(case, alice, days=12, engagement_level="disengaged")
         _in_touch(case, alice, days=5, engagement_level="disengaged")
         item = _due(case)[Due.DISENGAGED]
-        assert item.since == days_ago(12) and item.days_overdue == 12
+        assert item.since == days_ago(12) and item.days_overdue == 0  # to act on now
 
     def test_it_stops_once_the_client_engages_again(self, case, alice):
         _in_touch(case, alice, days=12, engagement_level="disengaged")

@@ -137,7 +137,7 @@ class TestContactIntervalOnTheCasePage:
         case = caseload["Xenia"]
         client = as_user(alice)
         body = client.get(case.get_absolute_url()).content.decode()
-        assert "Contact every 14 days (the organisation&#x27;s interval)" in body
+        assert "Contact every 14 days (the organisation's interval)" in body
         assert "due in 12 days" in body
         response = client.post(
             f"/cases/{case.pk}/contact-interval/",
