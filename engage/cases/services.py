@@ -886,7 +886,8 @@ def reassign_cases(
     theirs = (
         Case.objects.visible_to(by)
         .filter(case_manager=from_manager, stage__in=workflow.STEPS["reassign"])
-        .select_for_update()
+        # Only the cases' rows: a supervisor's scope joins the teams they lead (outer join).
+        .select_for_update(of=("self",))
     )
     if case_ids is None:
         cases = list(theirs)
