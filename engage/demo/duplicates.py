@@ -16,17 +16,24 @@ from engage.cases import duplicates, services
 from engage.cases.models import PossibleDuplicate
 
 # (first spelling, second spelling, date of birth, sex, nationality), one per pilot in turn.
+# Given names as transliterations give them, family names as obviously made up as the demo's.
 PAIRS = (
-    (("Mohammed", "Haddad"), ("Muhammad", "Hadad"), datetime.date(1991, 3, 14), "male", "SY"),
     (
-        ("Oleksandr", "Shevchenko"),
-        ("Aleksandr", "Shevchenko"),
+        ("Mohammed", "Sampleton"),
+        ("Muhammad", "Sampleton"),
+        datetime.date(1991, 3, 14),
+        "male",
+        "SY",
+    ),
+    (
+        ("Oleksandr", "Specimenko"),
+        ("Aleksandr", "Specimenko"),
         datetime.date(1987, 9, 2),
         "male",
         "UA",
     ),
-    (("Youssef", "Karimi"), ("Yusuf", "Karimi"), datetime.date(1995, 6, 21), "male", "AF"),
-    (("Amira", "Schröder"), ("Amira", "Schroeder"), datetime.date(1999, 1, 1), "female", "ER"),
+    (("Youssef", "Fictiva"), ("Yusuf", "Fictiva"), datetime.date(1995, 6, 21), "male", "AF"),
+    (("Amira", "Testova"), ("Амира", "Тестова"), datetime.date(1999, 1, 1), "female", "ER"),
 )
 
 

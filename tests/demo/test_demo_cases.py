@@ -135,7 +135,8 @@ def test_seed_demo_gives_every_pilot_its_cases_once(settings):
     call_command("seed_demo", cases_per_pilot=12, stdout=StringIO())
     per_pilot = Counter(Case.objects.values_list("organisation__code", flat=True))
     assert len(per_pilot) == 7
-    assert all(12 <= count <= 13 for count in per_pilot.values()), per_pilot
+    # (and two more: the likely duplicate left for the supervisor, engage/demo/duplicates.py)
+    assert all(14 <= count <= 15 for count in per_pilot.values()), per_pilot
 
 
 def test_seed_demo_without_cases_creates_staff_only(settings):

@@ -14,6 +14,9 @@ def test_it_leaves_one_likely_duplicate_for_the_supervisor_once(organisation, al
     assert seed_duplicates(organisation) == 0
     flag = PossibleDuplicate.objects.get()
     assert flag.decision == "open" and flag.reasons == ["identity"]
-    assert {c.person.given_name for c in Case.objects.all()} == {"Mohammed", "Muhammad"}
+    assert {str(c.person) for c in Case.objects.all()} == {
+        "Mohammed Sampleton",
+        "Muhammad Sampleton",
+    }
     (pair,) = duplicates.pairs_for(bob)
     assert pair.can_decide and pair.known.person and pair.new.person
