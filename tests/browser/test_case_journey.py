@@ -87,12 +87,13 @@ def test_it_walks_a_person_from_referral_to_closure(page, alice, bob, organisati
 
     _sign_in(page, "alice")
     page.goto(f"/cases/{case.pk}/")
-    page.get_by_role("link", name="Record the first assessment").click()
+    # What's next is a contact (none since the first meeting); the assessment is offered beside.
+    page.get_by_role("link", name="New assessment").click()
     page.get_by_label("Date of assessment").fill("2026-01-20")
     for field in ("informed_decisions", "engage_procedures", "wellbeing"):
         page.locator(f"input[name={field}][value='3']").check()
     page.get_by_role("button", name="Save").click()
-    page.get_by_role("link", name="Make a case plan").click()
+    page.get_by_role("link", name="New case plan").click()
     page.get_by_role("button", name="Save").click()
     page.get_by_label("Area").select_option("migration")
     page.get_by_label("Migration option explored").select_option("legal_stay")
