@@ -210,3 +210,16 @@ class TestTheCaseManagerSeesIt:
             assert NOTE in client.get(f"/cases/{case.pk}/").content.decode()
         # The supervisor who sent it back, named beside the note.
         assert len(after) <= len(before) + 1
+
+
+def test_it_speaks_the_case_managers_language(as_user, organisation, alice, bob):
+    plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    services.review_plan(plan, by=bob, approve=False, note=NOTE)
+    services.log_contact(plan.case, by=alice, data={"date": days_ago(0), "type": "phone"})
+    alice.language = "pl"
+    alice.save(update_fields=["language"])
+    client = as_user(alice)
+    body = client.get("/").content.decode()
+    assert "Plan wsparcia odesłano do poprawy" in body and "Popraw plan wsparcia" in body
+    page = client.get(f"/cases/{plan.case_id}/").content.decode()
+    assert "Zmień plan zgodnie z notatką" in page and "Case plan sent back" not in page
