@@ -77,13 +77,15 @@ class TestCaseManagersCaseload:
     def test_its_queries_stay_fixed_with_the_columns_and_a_sort(
         self, as_user, organisation, alice, bob, caseload
     ):
-        for user, params in (
-            (alice, {"sort": "next_contact"}),
-            (bob, {"sort": "-stage", "manager": str(alice.pk)}),
+        for user, url, params in (
+            (alice, "/", {"sort": "next_contact"}),
+            (bob, "/", {"sort": "-stage", "manager": str(alice.pk)}),
+            (bob, "/cases/", {"due": "contact", "case_manager": str(alice.pk)}),
+            (alice, "/cases/", {"sort": "-last_contact"}),
         ):
             client = as_user(user)
             with CaptureQueriesContext(connection) as small:
-                client.get("/", params)
+                client.get(url, params)
             for n in range(4):
                 case, _plan = to_active(_client(organisation, alice, f"More{n}"), alice, bob)
                 _in_touch(case, alice, n + 1)
@@ -93,8 +95,8 @@ class TestCaseManagersCaseload:
                     data={"date": days_ago(0), "type": "phone", "engagement_level": "disengaged"},
                 )
             with CaptureQueriesContext(connection) as big:
-                client.get("/", params)
-            assert len(big) == len(small), user
+                client.get(url, params)
+            assert len(big) == len(small), (user, url)
 
 
 class TestSupervisorsPage:
