@@ -167,10 +167,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "")
     if due_filter:
         rows = [row for row in rows if any(item.kind == due_filter for item in row.due)]
-    if due_filter and sort in ("", DEFAULT_SORT):
+    if due_filter and sort.removeprefix("-") in ("", DEFAULT_SORT):
         # What is filtered for, the most overdue first: the "Due" column's order here.
         sort_by_kind(rows, due_filter)
-        sort = DEFAULT_SORT
+        if sort.startswith("-"):
+            rows.reverse()
+        sort = sort or DEFAULT_SORT
     elif sort:
         sort = sort_rows(rows, sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -72,6 +72,8 @@ class TestCaseManagersCaseload:
         assert "Xenia" not in body
         assert _names_in_order(body, "Yusuf", "Zora") == ["Zora", "Yusuf"]
         assert 'aria-sort="ascending"' in body  # the "Due" column: the filter's own order
+        body = client.get("/cases/", {"due": "contact", "sort": "-due"}).content.decode()
+        assert _names_in_order(body, "Yusuf", "Zora") == ["Yusuf", "Zora"]
         assert 'name="case_manager"' not in body  # a case manager has only her own
 
     def test_its_queries_stay_fixed_with_the_columns_and_a_sort(
