@@ -163,18 +163,15 @@ def tokens_for(people: Iterable[Person]) -> list[SearchToken]:
 
 
 def reindex_everyone(batch: int = 500) -> int:
-    """Rebuild every person's tokens (after the rules or ENGAGE_INDEX_KEY changed): run by a
-    migration when the rules change and by `engage rotate_keys`. Needs no organisation scope
-    to be entered by the caller's code: it is a job of the whole instance."""
-    from engage.lib.scoping import scopes_disabled
-
+    """Rebuild every person's tokens (after the rules or ENGAGE_INDEX_KEY changed): a job of
+    the whole instance, run by `engage reindex_search` and `engage rotate_keys`, which switch
+    the organisation scope off for it (only commands may: .semgrep, scopes-disabled)."""
     count = 0
-    with scopes_disabled():
-        ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), batch):
-            with transaction.atomic():
-                index_people(Person.objects.filter(pk__in=ids[start : start + batch]))
-            count += len(ids[start : start + batch])
+    ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            index_people(Person.objects.filter(pk__in=ids[start : start + batch]))
+        count += len(ids[start : start + batch])
     return count
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from engage.cases.search import reindex_everyone
+from engage.lib.scoping import scopes_disabled
 
 
 class Command(BaseCommand):
@@ -10,5 +11,6 @@ class Command(BaseCommand):
         "new index key; safe to run again."
     )
 
+    @scopes_disabled()
     def handle(self, *args, **options):
         self.stdout.write(f"Search index rebuilt for {reindex_everyone()} people.")
