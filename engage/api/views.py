@@ -511,7 +511,9 @@ class _ReviewView(EngageAPIView):
     """A supervisor approves what waits for them, or sends it back with a note (as on the web:
     the same service, which refuses to send back without a note)."""
 
-    engage_roles = (Role.SUPERVISOR,)
+    # The people working on cases reach the endpoint, so a method it does not take is a 405
+    # for them as everywhere; only a supervisor finds anything to review (404 for the others).
+    engage_roles = CASE_WORKERS
     model: type[Model]
     review: Callable[..., None]  # the service, as a staticmethod
 
@@ -519,6 +521,8 @@ class _ReviewView(EngageAPIView):
         raise NotImplementedError
 
     def post(self, request, pk: UUID):
+        if request.user.role != Role.SUPERVISOR:
+            raise NotFound
         item = get_case_object(request.user, self.model, pk)
         data = _valid(s.ReviewSerializer, request)
         self.review(

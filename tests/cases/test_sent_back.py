@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from engage.cases import services
 from engage.cases.factories import RATINGS, CaseFactory, days_ago, to_active, to_included
@@ -219,7 +220,8 @@ def test_it_speaks_the_case_managers_language(as_user, organisation, alice, bob)
     alice.language = "pl"
     alice.save(update_fields=["language"])
     client = as_user(alice)
-    body = client.get("/").content.decode()
+    with translation.override("en"):  # the requests switch to Polish; later tests speak English
+        body = client.get("/").content.decode()
+        page = client.get(f"/cases/{plan.case_id}/").content.decode()
     assert "Plan wsparcia odesłano do poprawy" in body and "Popraw plan wsparcia" in body
-    page = client.get(f"/cases/{plan.case_id}/").content.decode()
     assert "Zmień plan zgodnie z notatką" in page and "Case plan sent back" not in page
