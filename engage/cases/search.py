@@ -214,7 +214,19 @@ def matching_people(organisation_id, query: str) -> set:
     ).values_list("person_id", "digest"):
         people_with[value].add(person_id)
     matched: set | None = None
-    for digests in wanted:
+    for word, digests in zip(_query_words(query), wanted, strict=True):
         ids = set().union(*(people_with[value] for value in digests))
+        if len(word) > MAX_PREFIX:
+            # A word longer than the stored beginnings: those who have it whole if anyone
+            # does; otherwise its first letters or a word that sounds the same.
+            exact = _exact(organisation_id, word) & digests
+            ids = set().union(*(people_with[value] for value in exact)) or ids
         matched = ids if matched is None else matched & ids
     return matched or set()
+
+
+def _exact(organisation_id, word: str) -> set[str]:
+    found = set()
+    for form in latin_forms(word):
+        found.add(digest(organisation_id, "name", form))
+    return found

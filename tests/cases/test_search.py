@@ -56,6 +56,11 @@ class TestPrefix:
         assert _find(organisation, "journeyt") == {people["amal"]}
         assert _find(organisation, "journeytest") == {people["amal"]}
 
+    def test_a_long_word_someone_has_whole_finds_only_them(self, organisation, alice, people):
+        other = _client(organisation, alice, "Amal", "Journeytester")
+        assert _find(organisation, "amal journeytest") == {people["amal"]}
+        assert _find(organisation, "amal journeyteste") == {people["amal"], other}
+
 
 class TestTransliteration:
     @pytest.mark.parametrize("typed", ["Mohamed", "Muhammad", "Mohammad", "Мухаммед"])
