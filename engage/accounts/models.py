@@ -115,6 +115,8 @@ class Organisation(models.Model):
     default_legal_basis = models.CharField(
         _("usual legal basis for processing"),
         max_length=24,
+        db_default="",
+        default="",
         choices=LegalBasis.choices,
         blank=True,
         help_text=_(

@@ -24,6 +24,8 @@ class Migration(migrations.Migration):
                 ],
                 help_text="Proposed on every new referral, where another can be chosen. Leave empty to choose it each time.",
                 max_length=24,
+                db_default="",
+                default="",
                 verbose_name="usual legal basis for processing",
             ),
         ),

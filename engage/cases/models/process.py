@@ -168,6 +168,8 @@ class EligibilityCriterion(models.Model):
     established_by = models.CharField(
         _("established by"),
         max_length=24,
+        db_default="",
+        default="",
         choices=EstablishedBy.choices,
         blank=True,
         help_text=_(
