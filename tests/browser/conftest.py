@@ -57,3 +57,26 @@ def page(browser, live_server):
     yield page
     context.close()
     assert outside == [], f"the page asked for something outside Engage: {outside}"
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """A page of the given size; fails the test if it asks for anything outside Engage."""
+    contexts, outside = [], []
+
+    def opener(viewport):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        contexts.append(context)
+        page = context.new_page()
+        # The first page of a fresh live server can be slow on a loaded machine.
+        page.set_default_timeout(30_000)
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url),
+        )
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+    assert outside == [], outside

@@ -22,28 +22,6 @@ def _shot(page, name):
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def open_page(browser, live_server):
-    """A page of the given size; fails the test if it asks for anything outside Engage."""
-    contexts, outside = [], []
-
-    def opener(viewport):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on(
-            "request",
-            lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url),
-        )
-        return page
-
-    yield opener
-    for context in contexts:
-        context.close()
-    assert outside == [], outside
-
-
 def _fits(page, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
