@@ -325,8 +325,8 @@ def _review(item: InclusionDecision | Closure, *, by: User, approve: bool, note:
     if not approve and not note.strip():
         raise ValidationError({"review_note": _("Say what needs to change before approval.")})
     item.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    item.reviewed_by, item.reviewed_at, item.review_note = by, timezone.now(), note
-    item.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    reviewed = item.note_review(by=by, at=timezone.now(), note=note)
+    item.save(update_fields=["status", *reviewed])
     record(by, AuditEvent.Action.APPROVE if approve else AuditEvent.Action.REJECT, item)
 
 
@@ -552,17 +552,8 @@ def review_plan(plan: CasePlan, *, by: User, approve: bool, note: str = "") -> N
     plan.approved_by, plan.approved_at = (by, now) if approve else (None, None)
     # A plan sent back is a draft with a review: it stays in front of the case manager, with
     # the note, until they send it again (see cases.sent_back).
-    plan.reviewed_by, plan.reviewed_at, plan.review_note = by, now, note
-    plan.save(
-        update_fields=[
-            "status",
-            "approved_by",
-            "approved_at",
-            "reviewed_by",
-            "reviewed_at",
-            "review_note",
-        ]
-    )
+    reviewed = plan.note_review(by=by, at=now, note=note)
+    plan.save(update_fields=["status", "approved_by", "approved_at", *reviewed])
     record(by, AuditEvent.Action.APPROVE if approve else AuditEvent.Action.REJECT, plan)
     if approve and case.stage == Stage.INCLUDED:
         _transition(case, Stage.ACTIVE, by)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
 from engage.cases.models.case import Case, Outcome, Permanence
-from engage.cases.models.process import ApprovalStatus
+from engage.cases.models.process import ApprovalRequest
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
 
@@ -33,7 +33,7 @@ class DisengagementFactor(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Closure(models.Model):
+class Closure(ApprovalRequest):
     """A request to close a case, and the supervisor's approval or refusal."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -54,14 +54,7 @@ class Closure(models.Model):
     disengagement_other = EncryptedCharField(_("other factor"), max_length=300, blank=True)
     note = EncryptedTextField(_("note"), blank=True)
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(
-        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
-    )
-    reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
+    # status, reviewed_by, reviewed_at, review_note: ApprovalRequest
     # A closure sent back stays in front of the case manager until they ask again or decide,
     # with the supervisor, to keep the case open (then this is set).
     kept_open_at = models.DateTimeField(null=True, blank=True)

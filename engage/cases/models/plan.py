@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import User
 from engage.cases.models.case import Case
 from engage.cases.models.person import Person
-from engage.cases.models.process import ApprovalStatus
+from engage.cases.models.process import ApprovalStatus, SupervisorReview
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
 
 
-class CasePlan(models.Model):
+class CasePlan(SupervisorReview):
     """The plan agreed with one person of the case (the client, or a household member)."""
 
     class Status(models.TextChoices):
@@ -33,14 +33,10 @@ class CasePlan(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
-    # When it was last sent to a supervisor (how long it has waited), and the supervisor's last
-    # review, approval or sending back (a plan sent back is a draft with `reviewed_at` set).
+    # When it was last sent to a supervisor (how long it has waited). The supervisor's last
+    # review, approval or sending back, is in SupervisorReview's fields (a plan sent back is a
+    # draft with `reviewed_at` set).
     submitted_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

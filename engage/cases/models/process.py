@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -196,6 +197,40 @@ class ApprovalStatus(models.TextChoices):
     REJECTED = "rejected", _("Sent back")
 
 
+class SupervisorReview(models.Model):
+    """The supervisor's last review of a record that needs approval (a decision, a plan, a
+    closure): who approved or sent it back, when, and the note saying what needs to change.
+    """
+
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def note_review(self, *, by: User, at: datetime, note: str) -> list[str]:
+        """Record the review on the instance; return the fields to save."""
+        self.reviewed_by, self.reviewed_at, self.review_note = by, at, note
+        return ["reviewed_by", "reviewed_at", "review_note"]
+
+
+class ApprovalRequest(SupervisorReview):
+    """A record waiting for a supervisor, approved or sent back (inclusion decision, closure).
+
+    A case plan has statuses of its own (a draft before it is sent) and only the review.
+    """
+
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+
+    class Meta:
+        abstract = True
+
+
 @dataclass(frozen=True)
 class CriteriaTally:
     """How many of the checklist's criteria a decision found met: "2 of 4 criteria met"."""
@@ -218,7 +253,7 @@ class CriteriaTally:
         return self.met == self.total
 
 
-class InclusionDecision(models.Model):
+class InclusionDecision(ApprovalRequest):
     """The team's decision to include or decline a referral, approved by a supervisor."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -231,14 +266,7 @@ class InclusionDecision(models.Model):
     criteria = models.JSONField(default=list)
     reason = EncryptedTextField(_("reasons"), blank=True)
     proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(
-        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
-    )
-    reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
+    # status, reviewed_by, reviewed_at, review_note: ApprovalRequest
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")
