@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "engage.cases",
     "engage.sharing",
     "engage.directory",
+    "engage.custom",
     "engage.network",
     "engage.liaison",
     "engage.documents",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "engage.ops",
     "engage.api",
     "engage.agenda",
+    "engage.offline",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Whether the device may keep cases offline, on every signed-in response (docs/offline.md).
+    "engage.offline.middleware.OfflineAllowedMiddleware",
     "engage.lib.middleware.NoStoreForAuthenticatedMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page (429).
     "axes.middleware.AxesMiddleware",

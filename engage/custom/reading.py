@@ -1,0 +1,116 @@
+"""The answers to an organisation's own fields where they are read: the case page and its
+timeline, the API, the exports.
+
+Every reader goes through `answers`: one query for a case's values with their fields and
+options, one for the services they name, whatever the number of fields. A sensitive field's
+answers reach only the case's own case manager and their supervisor (`sees_sensitive`); a
+retired field's answers are still shown on the records they were given on; each answer is
+shown under the label it was given under (`label_at_entry`).
+"""
+
+import decimal
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from engage.accounts.models import User
+from engage.cases.models import Case
+from engage.custom.models import CustomValue, FieldType
+from engage.custom.services import display, sees_sensitive
+
+
+@dataclass(frozen=True)
+class Answer:
+    form: str
+    record_id: str
+    key: str
+    label: str  # the question as it was asked when the answer was given
+    text: str  # the answer as a person reads it
+    data: Any  # the answer as stored (JSON), for the API
+    type: str
+    sensitive: bool
+    retired: bool
+
+
+def values_of(case: Case, user: User | None) -> QuerySet[CustomValue]:
+    """The case's values `user` may read (all of them for None: a job, the person's own
+    export), with their fields and options loaded."""
+    rows = CustomValue.objects.filter(case=case)
+    if user is not None and not sees_sensitive(user, case):
+        rows = rows.filter(field__sensitive=False)
+    return rows.select_related("field").prefetch_related("field__options")
+
+
+def answers(case: Case, user: User | None, *, form: str | None = None) -> list[Answer]:
+    """The answers on `case` that `user` may read, in the order of their forms' fields."""
+    rows = values_of(case, user)
+    if form is not None:
+        rows = rows.filter(field__form=form)
+    return as_answers(rows.order_by("field__form", "field__position", "field__label"))
+
+
+def as_answers(values: Iterable[CustomValue]) -> list[Answer]:
+    """Each value as an answer; the services they name read in one query."""
+    values = list(values)
+    services = _service_names(values)
+    found = []
+    for value in values:
+        field, data = value.field, value.data
+        if data is None or data == "" or data == []:
+            continue
+        if field.type == FieldType.SERVICE:
+            text = services.get(str(data), "")
+        else:
+            text = display(field, data)
+        found.append(
+            Answer(
+                form=field.form,
+                record_id=value.record_id,
+                key=field.key,
+                label=value.label_at_entry or field.shown_label,
+                text=text,
+                data=data,
+                type=field.type,
+                sensitive=field.sensitive,
+                retired=field.is_retired,
+            )
+        )
+    return found
+
+
+def by_record(found: Iterable[Answer]) -> dict[str, list[Answer]]:
+    grouped: dict[str, list[Answer]] = defaultdict(list)
+    for answer in found:
+        grouped[answer.record_id].append(answer)
+    return dict(grouped)
+
+
+def api_value(answer: Answer) -> Any:
+    """The answer in the API's JSON: a number as a number, the rest as stored."""
+    if answer.type == FieldType.NUMBER:
+        number = decimal.Decimal(str(answer.data))
+        return int(number) if number == number.to_integral_value() else float(number)
+    return answer.data
+
+
+def _service_names(values: list[CustomValue]) -> dict[str, str]:
+    ids = {str(v.data) for v in values if v.field.type == FieldType.SERVICE and v.data}
+    if not ids:
+        return {}
+    from engage.directory.models import Service
+
+    organisations = {v.field.organisation_id for v in values}
+    rows = Service.objects.filter(organisation_id__in=organisations, pk__in=ids)
+    return {str(pk): name for pk, name in rows.values_list("pk", "name")}
+
+
+def add_to_timeline(case: Case, events: list, user: User) -> None:
+    """Add each record's answers to its event of the case's timeline (`cases.timeline`)."""
+    grouped = by_record(answers(case, user))
+    for event in events:
+        for answer in grouped.get(event.record_id, []):
+            if answer.form == event.kind:
+                event.lines.append(f"{answer.label}: {answer.text}")

@@ -1,0 +1,542 @@
+"""Defining an organisation's own fields and storing their values.
+
+The rules of changing a field safely (issue 15, item 2): a field in use may be renamed,
+reordered, made optional or retired (hidden from the forms, its values kept and shown on old
+records); its type cannot change once it has values; only a field never used may be deleted.
+Every change is audited with who and when.
+"""
+
+import datetime
+import decimal
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import Organisation, Role, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases.models import Case
+from engage.custom.models import (
+    CHOICE_TYPES,
+    ChoiceOption,
+    CustomField,
+    CustomValue,
+    FieldType,
+    Form,
+)
+from engage.lib.translations import COUNTRY_LANGUAGES, clean_translations, in_language
+
+# What an admin may set on a field; `type` and `key` only while it has no values.
+EDITABLE = (
+    "label",
+    "label_translations",
+    "help_text",
+    "help_text_translations",
+    "required",
+    "after",
+    "min_value",
+    "max_value",
+    "condition_field",
+    "condition_value",
+    "sensitive",
+)
+
+
+# Reading
+
+
+def form_fields(
+    organisation: Organisation,
+    form: str,
+    *,
+    for_user: User | None = None,
+    case: Case | None = None,
+    include_retired: bool = False,
+) -> list[CustomField]:
+    """Return the organisation's fields of `form` in their order, with their options.
+
+    Sensitive fields are left out for a user who may not see them on `case`
+    (`sees_sensitive`); with no user, all are returned (the admin's own pages).
+    """
+    fields = CustomField.objects.filter(organisation=organisation, form=form)
+    if not include_retired:
+        fields = fields.filter(retired_at__isnull=True)
+    found = list(fields.select_related("condition_field").prefetch_related("options"))
+    if for_user is not None and not sees_sensitive(for_user, case):
+        found = [field for field in found if not field.sensitive]
+    return sorted(found, key=lambda field: field.position)
+
+
+def sees_sensitive(user: User, case: Case | None) -> bool:
+    """Whether `user` sees the sensitive fields of `case`: its own case manager and their
+    supervisor (the leader of the case manager's team). On a new referral (no case yet) the
+    person registering it does."""
+    if case is None:
+        return user.role in (Role.CASE_MANAGER, Role.SUPERVISOR)
+    if case.case_manager_id == user.pk:
+        return True
+    if user.role != Role.SUPERVISOR or case.case_manager_id is None:
+        return False
+    team = case.case_manager.team
+    return team is not None and team.leader_id == user.pk
+
+
+def values_for(case: Case, form: str, record_id: object) -> dict[str, CustomValue]:
+    """The values of one record, by field key."""
+    return values_for_records(case, form, [record_id]).get(str(record_id), {})
+
+
+def values_for_records(
+    case: Case, form: str, record_ids: Iterable[object]
+) -> dict[str, dict[str, CustomValue]]:
+    """The values of many records of a case in one query: {record id: {field key: value}}."""
+    ids = [str(pk) for pk in record_ids]
+    rows = CustomValue.objects.filter(case=case, field__form=form, record_id__in=ids)
+    found: dict[str, dict[str, CustomValue]] = defaultdict(dict)
+    for value in rows.select_related("field").prefetch_related("field__options"):
+        found[value.record_id][value.field.key] = value
+    return dict(found)
+
+
+def values_of_case(case: Case) -> list[CustomValue]:
+    """Every value of a case, with its field and options, in one query and one prefetch."""
+    rows = CustomValue.objects.filter(case=case).select_related("field")
+    return list(rows.prefetch_related("field__options").order_by("field__form", "field__position"))
+
+
+def shown_value(value: CustomValue) -> str:
+    """The value as a person reads it: options by label, yes/no in words, a service by name."""
+    return display(value.field, value.data)
+
+
+def display(field: CustomField, data: Any) -> str:
+    if data is None or data == "" or data == []:
+        return ""
+    if field.type == FieldType.YES_NO:
+        return _("Yes") if data else _("No")
+    if field.type in CHOICE_TYPES:
+        labels = {option.key: option.shown_label for option in field.options.all()}
+        keys = data if isinstance(data, list) else [data]
+        return ", ".join(labels.get(str(key), str(key)) for key in keys)
+    if field.type == FieldType.SERVICE:
+        from engage.directory.models import Service
+
+        service = Service.objects.filter(organisation=field.organisation_id, pk=data).first()
+        return service.name if service else ""
+    if field.type == FieldType.DATE:
+        from django.utils.formats import date_format
+
+        return date_format(datetime.date.fromisoformat(data), "SHORT_DATE_FORMAT")
+    return str(data)
+
+
+# Values
+
+
+def to_json(field: CustomField, value: Any) -> str:
+    """The stored form of a cleaned value ("" for no answer)."""
+    if value is None or value == "" or value == [] or value == ():
+        return ""
+    if field.type == FieldType.NUMBER:
+        data: Any = str(decimal.Decimal(value))
+    elif field.type == FieldType.DATE:
+        data = value.isoformat()
+    elif field.type == FieldType.YES_NO:
+        # The form sends "yes" or "no"; the API a boolean.
+        data = value == "yes" if isinstance(value, str) else bool(value)
+    elif field.type == FieldType.CHOICES:
+        data = [str(key) for key in value]
+    elif field.type == FieldType.SERVICE:
+        data = str(getattr(value, "pk", value))
+    else:
+        data = str(value)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def from_json(field: CustomField, data: Any) -> Any:
+    """The Python value of a stored value, as a form field takes it as initial."""
+    if data is None:
+        return None
+    if field.type == FieldType.NUMBER:
+        return decimal.Decimal(data)
+    if field.type == FieldType.DATE:
+        return datetime.date.fromisoformat(data)
+    if field.type == FieldType.YES_NO:
+        return "yes" if data else "no"
+    return data
+
+
+def organisation_language(organisation: Organisation) -> str:
+    """The language the organisation works in: its country's first, or English."""
+    return COUNTRY_LANGUAGES.get(str(organisation.country), ("en",))[0]
+
+
+@transaction.atomic
+def save_values(
+    case: Case,
+    form: str,
+    record_id: object,
+    values: Mapping[str, Any],
+    *,
+    by: User,
+    fields: Iterable[CustomField] | None = None,
+) -> list[CustomValue]:
+    """Store the cleaned `values` {field key: value} of one record.
+
+    Only the keys given are written (a field the user did not see keeps its value); an empty
+    answer removes a stored one. Called inside the transaction of the record's own service.
+    """
+    known = {
+        field.key: field
+        for field in (
+            fields
+            if fields is not None
+            else form_fields(case.organisation, form, include_retired=True)
+        )
+    }
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValidationError(
+            {f"custom_{key}": _("There is no such field on this form.") for key in unknown}
+        )
+    existing = {
+        value.field_id: value
+        for value in CustomValue.objects.filter(
+            field__in=[known[key] for key in values], record_id=str(record_id)
+        )
+    }
+    language = organisation_language(case.organisation)
+    saved, changed = [], []
+    for key, value in values.items():
+        field = known[key]
+        text = to_json(field, value)
+        stored = existing.get(field.pk)
+        if not text:
+            if stored is not None:
+                stored.delete()
+                changed.append(key)
+            continue
+        if stored is not None and stored.value == text:
+            saved.append(stored)
+            continue
+        label = in_language(field.label, field.label_translations, language)
+        if stored is None:
+            stored = CustomValue(case=case, field=field, record_id=str(record_id))
+        stored.value, stored.label_at_entry, stored.updated_by = text, label, by
+        stored.save()
+        saved.append(stored)
+        changed.append(key)
+    if changed:
+        # The field keys only: the values are personal data and stay out of the audit log.
+        record(
+            by, AuditEvent.Action.UPDATE, case, detail=f"custom:{form}:{','.join(changed)}"[:200]
+        )
+    return saved
+
+
+# Defining fields
+
+
+def _audit(by: User, action: str, field: CustomField, detail: str) -> None:
+    record(by, action, field, detail=detail[:200], organisation_id=field.organisation_id)
+
+
+def _check_definition(field: CustomField) -> None:
+    errors: dict[str, str] = {}
+    if field.type != FieldType.NUMBER:
+        field.min_value = field.max_value = None
+    elif (
+        field.min_value is not None
+        and field.max_value is not None
+        and field.min_value > field.max_value
+    ):
+        errors["max_value"] = _("The largest number is smaller than the smallest.")
+    condition = field.condition_field
+    if condition is None:
+        field.condition_value = ""
+    elif (
+        condition.organisation_id != field.organisation_id
+        or condition.form != field.form
+        or condition.pk == field.pk
+    ):
+        errors["condition_field"] = _("Choose another field of the same form.")
+    elif not field.condition_value.strip():
+        errors["condition_value"] = _("Say which answer shows this field.")
+    elif condition.type == FieldType.YES_NO and field.condition_value not in ("yes", "no"):
+        errors["condition_value"] = _("For a yes or no question, write yes or no.")
+    elif (
+        condition.type in CHOICE_TYPES
+        and not condition.options.filter(key=field.condition_value).exists()
+    ):
+        errors["condition_value"] = _("Give the key of one of that field's options.")
+    if field.after and field.after not in built_in_names(field.form):
+        errors["after"] = _("Choose a field of this form.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def built_in_names(form: str) -> list[str]:
+    """The names of the built-in fields of a process form, in their order."""
+    from engage.custom.forms import built_in_fields
+
+    return [name for name, _label in built_in_fields(form)]
+
+
+def unique_key(organisation: Organisation, form: str, wanted: str) -> str:
+    base = (slugify(wanted).replace("-", "_") or "field")[:36]
+    taken = set(
+        CustomField.objects.filter(organisation=organisation, form=form).values_list(
+            "key", flat=True
+        )
+    )
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}_{number}", number + 1
+    return key
+
+
+@transaction.atomic
+def define_field(
+    organisation: Organisation,
+    *,
+    by: User,
+    form: str,
+    type: str,
+    label: str,
+    key: str = "",
+    options: Iterable[str | Mapping[str, Any]] = (),
+    **settings: Any,
+) -> CustomField:
+    """Add a field at the end of its place on `form`, with its choice options if any."""
+    if form not in Form.values:
+        raise ValidationError({"form": _("Choose a form of the process.")})
+    if type not in FieldType.values:
+        raise ValidationError({"type": _("Choose a type.")})
+    unknown = set(settings) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not a setting of a field: {sorted(unknown)}")
+    wanted = key.strip() or label
+    if key and CustomField.objects.filter(organisation=organisation, form=form, key=key).exists():
+        raise ValidationError({"key": _("Another field of this form has this key.")})
+    highest = CustomField.objects.filter(organisation=organisation, form=form).aggregate(
+        highest=Max("position")
+    )["highest"]
+    field = CustomField(
+        organisation=organisation,
+        form=form,
+        type=type,
+        key=key.strip() or unique_key(organisation, form, wanted),
+        label=label.strip(),
+        position=(highest or 0) + 1,
+        created_by=by,
+        updated_by=by,
+        **settings,
+    )
+    field.label_translations = clean_translations(field.label_translations)
+    field.help_text_translations = clean_translations(field.help_text_translations)
+    _check_definition(field)
+    field.save()
+    for option in options:
+        if isinstance(option, Mapping):
+            add_option(field, by=by, **option, audit=False)
+        else:
+            add_option(field, by=by, label=option, audit=False)
+    _audit(by, AuditEvent.Action.CREATE, field, f"custom field {form}:{field.key} ({type})")
+    return field
+
+
+def has_values(field: CustomField) -> bool:
+    return CustomValue.objects.filter(field=field).exists()
+
+
+@transaction.atomic
+def update_field(field: CustomField, *, by: User, **changes: Any) -> CustomField:
+    """Change a field's settings (its label, help, place, bounds, condition...).
+
+    The type may change only while the field has no values; the key never does once in use.
+    """
+    field = CustomField.objects.select_for_update().get(pk=field.pk)
+    new_type = changes.pop("type", field.type)
+    new_key = changes.pop("key", field.key)
+    used = has_values(field)
+    if new_type != field.type:
+        if used:
+            raise ValidationError(
+                {"type": _("This field has answers: its type can no longer change.")}
+            )
+        if new_type not in FieldType.values:
+            raise ValidationError({"type": _("Choose a type.")})
+    if new_key != field.key:
+        if used:
+            raise ValidationError(
+                {"key": _("This field has answers: its key can no longer change.")}
+            )
+        if (
+            CustomField.objects.filter(
+                organisation=field.organisation_id, form=field.form, key=new_key
+            )
+            .exclude(pk=field.pk)
+            .exists()
+        ):
+            raise ValidationError({"key": _("Another field of this form has this key.")})
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not a setting of a field: {sorted(unknown)}")
+    before = {name: getattr(field, name) for name in EDITABLE} | {"type": field.type}
+    for name, value in changes.items():
+        setattr(field, name, value)
+    field.type, field.key = new_type, new_key
+    field.label_translations = clean_translations(field.label_translations)
+    field.help_text_translations = clean_translations(field.help_text_translations)
+    _check_definition(field)
+    field.updated_by = by
+    field.save()
+    after = {name: getattr(field, name) for name in EDITABLE} | {"type": field.type}
+    names = sorted(name for name in after if after[name] != before[name])
+    _audit(by, AuditEvent.Action.UPDATE, field, f"custom field {field.key}: {','.join(names)}")
+    return field
+
+
+@transaction.atomic
+def move_field(field: CustomField, *, by: User, up: bool) -> None:
+    """Swap a field with the one before (or after) it among the fields in the same place."""
+    siblings = list(
+        CustomField.objects.select_for_update()
+        .filter(organisation=field.organisation_id, form=field.form, after=field.after)
+        .order_by("position", "label")
+    )
+    index = next(i for i, other in enumerate(siblings) if other.pk == field.pk)
+    other_index = index - 1 if up else index + 1
+    if not 0 <= other_index < len(siblings):
+        return
+    siblings[index], siblings[other_index] = siblings[other_index], siblings[index]
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.position != position:
+            sibling.position = position
+            sibling.save(update_fields=["position"])
+    _audit(by, AuditEvent.Action.UPDATE, field, f"custom field {field.key}: position")
+
+
+@transaction.atomic
+def retire_field(field: CustomField, *, by: User, retired: bool = True) -> None:
+    """Hide a field from the forms (or bring it back); its values stay on the records."""
+    field.retired_at = timezone.now() if retired else None
+    field.updated_by = by
+    field.save(update_fields=["retired_at", "updated_by", "updated_at"])
+    _audit(
+        by,
+        AuditEvent.Action.UPDATE,
+        field,
+        f"custom field {field.key}: {'retired' if retired else 'back in use'}",
+    )
+
+
+@transaction.atomic
+def delete_field(field: CustomField, *, by: User) -> None:
+    """Delete a field that was never used; one with answers can only be retired."""
+    if has_values(field):
+        raise ValidationError(
+            _("This field has answers on some records: retire it instead of deleting it.")
+        )
+    if field.dependants.exists():
+        raise ValidationError(_("Another field is shown depending on this one: change it first."))
+    # The audit log has no "deleted" action of its own: a change, saying so.
+    _audit(by, AuditEvent.Action.UPDATE, field, f"custom field {field.form}:{field.key} deleted")
+    field.delete()
+
+
+# Choice options
+
+
+def add_option(
+    field: CustomField,
+    *,
+    by: User,
+    label: str,
+    key: str = "",
+    label_translations: Mapping[str, str] | None = None,
+    retired: bool = False,
+    audit: bool = True,
+) -> ChoiceOption:
+    """Add an answer at the end of a choice field's list."""
+    if field.type not in CHOICE_TYPES:
+        raise ValidationError(_("Only a choice field has options."))
+    if not label.strip():
+        raise ValidationError({"label": _("This field is required.")})
+    taken = set(field.options.values_list("key", flat=True))
+    base = (slugify(key or label).replace("-", "_") or "option")[:36]
+    if key and key in taken:
+        raise ValidationError({"key": _("Another option of this field has this key.")})
+    new_key, number = base, 2
+    while new_key in taken:
+        new_key, number = f"{base}_{number}", number + 1
+    highest = field.options.aggregate(highest=Max("position"))["highest"]
+    option = ChoiceOption.objects.create(
+        field=field,
+        key=new_key,
+        label=label.strip(),
+        label_translations=clean_translations(label_translations or {}),
+        position=(highest or 0) + 1,
+        retired=retired,
+    )
+    if audit:
+        _audit(
+            by, AuditEvent.Action.UPDATE, field, f"custom field {field.key}: option {new_key} added"
+        )
+    return option
+
+
+@transaction.atomic
+def update_option(
+    option: ChoiceOption,
+    *,
+    by: User,
+    label: str,
+    label_translations: Mapping[str, str] | None = None,
+) -> None:
+    """Rename an option (its key, and so the stored answers, stay)."""
+    if not label.strip():
+        raise ValidationError({"label": _("This field is required.")})
+    option.label = label.strip()
+    option.label_translations = clean_translations(label_translations or {})
+    option.save(update_fields=["label", "label_translations"])
+    _audit(by, AuditEvent.Action.UPDATE, option.field, f"custom field option {option.key}: label")
+
+
+@transaction.atomic
+def retire_option(option: ChoiceOption, *, by: User, retired: bool = True) -> None:
+    """No longer offer an option (or offer it again); answers given with it stay."""
+    option.retired = retired
+    option.save(update_fields=["retired"])
+    state = "retired" if retired else "back in use"
+    _audit(by, AuditEvent.Action.UPDATE, option.field, f"custom field option {option.key}: {state}")
+
+
+@transaction.atomic
+def move_option(option: ChoiceOption, *, by: User, up: bool) -> None:
+    options = list(option.field.options.select_for_update().order_by("position", "label"))
+    index = next(i for i, other in enumerate(options) if other.pk == option.pk)
+    other_index = index - 1 if up else index + 1
+    if not 0 <= other_index < len(options):
+        return
+    options[index], options[other_index] = options[other_index], options[index]
+    for position, each in enumerate(options, start=1):
+        if each.position != position:
+            each.position = position
+            each.save(update_fields=["position"])
+    _audit(
+        by, AuditEvent.Action.UPDATE, option.field, f"custom field option {option.key}: position"
+    )
+
+
+def fields_of(organisation: Organisation) -> QuerySet[CustomField]:
+    """Every field of the organisation, for its admin's pages."""
+    return CustomField.objects.filter(organisation=organisation)
