@@ -1,11 +1,13 @@
 """The case page reads as one story: every step of the case as dated events."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.models import User
 from engage.cases.models import Case, Stage
 from engage.cases.models.process import ApprovalStatus
 
@@ -17,6 +19,20 @@ class Event:
     title: str | Promise
     lines: list = field(default_factory=list)
     sensitive: bool = False
+    # The record the event shows (the case itself for the referral), for the lines that apps
+    # above add to it (the organisation's own fields, `register`).
+    record_id: str = ""
+
+
+# Apps above `cases` add lines to the events of the records they hold data about (the custom
+# fields' answers), so `cases` does not import them: each is called with the case, its events
+# and the user reading them, and runs a fixed number of queries whatever the case's size.
+Extra = Callable[[Case, list[Event], User], None]
+_extras: list[Extra] = []
+
+
+def register(extra: Extra) -> None:
+    _extras.append(extra)
 
 
 def prefetch_for_timeline(case: Case) -> Case:
@@ -37,22 +53,34 @@ def prefetch_for_timeline(case: Case) -> Case:
     return case
 
 
-def timeline(case: Case, *, show_sensitive: bool, show_details: bool = True) -> list[Event]:
+def timeline(
+    case: Case, *, show_sensitive: bool, show_details: bool = True, user: User | None = None
+) -> list[Event]:
     """Return the case's events, newest first; sensitive notes only when `show_sensitive`.
 
     Without `show_details` (a role that does not work on the case), events keep their date and
-    title only: no note, no vulnerability, no rating (field-level access, R04).
+    title only: no note, no vulnerability, no rating (field-level access, R04). With `user`,
+    the registered apps add their lines for that user (`register`).
     """
     events = _events(case, show_sensitive=show_sensitive)
     if not show_details:
         for event in events:
             event.lines = []
+    elif user is not None:
+        for extra in _extras:
+            extra(case, events, user)
     return events
 
 
 def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
     events = [
-        Event(case.referral_date, "referral", _("Referred"), [case.get_referral_source_display()])
+        Event(
+            case.referral_date,
+            "referral",
+            _("Referred"),
+            [case.get_referral_source_display()],
+            record_id=str(case.pk),
+        )
     ]
     meeting = getattr(case, "first_meeting", None)
     if meeting is not None:
@@ -66,6 +94,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                     if meeting.consent_given
                     else _("No consent to case management yet")
                 ],
+                record_id=str(meeting.pk),
             )
         )
     screening = getattr(case, "screening", None)
@@ -76,6 +105,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                 "screening",
                 _("Screening"),
                 [label for _code, label, _note in screening.vulnerabilities()],
+                record_id=str(screening.pk),
             )
         )
     for decision in case.inclusion_decisions.all():
@@ -111,6 +141,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                         "c": assessment.wellbeing,
                     }
                 ],
+                record_id=str(assessment.pk),
             )
         )
     for plan in case.plans.all():
@@ -135,7 +166,14 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                 _("Engagement: %(level)s") % {"level": contact.get_engagement_level_display()}
             )
         events.append(
-            Event(contact.date, "contact", _("Contact"), lines, sensitive=contact.sensitive)
+            Event(
+                contact.date,
+                "contact",
+                _("Contact"),
+                lines,
+                sensitive=contact.sensitive,
+                record_id=str(contact.pk),
+            )
         )
     if case.outcome and case.outcome_date:
         events.append(
@@ -148,18 +186,13 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
         )
     for closure in case.closures.all():
         if closure.status == ApprovalStatus.APPROVED:
-            events.append(
-                Event(closure.date, "closure", _("Case closed"), [closure.get_reason_display()])
-            )
+            title, lines = _("Case closed"), [closure.get_reason_display()]
         elif closure.status == ApprovalStatus.PENDING:
-            events.append(
-                Event(
-                    closure.date, "closure", _("Closure proposed"), [closure.get_reason_display()]
-                )
-            )
+            title, lines = _("Closure proposed"), [closure.get_reason_display()]
         else:
-            reason, note = closure.get_reason_display(), closure.review_note
-            events.append(Event(closure.date, "closure", _("Closure sent back"), [reason, note]))
+            title = _("Closure sent back")
+            lines = [closure.get_reason_display(), closure.review_note]
+        events.append(Event(closure.date, "closure", title, lines, record_id=str(closure.pk)))
     return sorted(events, key=lambda event: event.date, reverse=True)
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
 from engage.cases import approvals as approval_queue
-from engage.cases import duplicates, services, workflow
+from engage.cases import duplicates, extra_fields, services, workflow
 from engage.cases.access import (
     CASE_READERS,
     CASE_WORKERS,
@@ -127,6 +127,18 @@ def _step_page(request, case, form, *, title, intro="", template="cases/step_for
         **extra,
     }
     return render(request, template, context)
+
+
+def _with_extra(request, form, form_name: str, *, case=None, record_id=None):
+    """Add the organisation's own fields of `form_name` to `form` (`cases.extra_fields`)."""
+    return extra_fields.extend(
+        form,
+        form_name,
+        organisation=request.user.organisation,
+        user=request.user,
+        case=case,
+        record_id=None if record_id is None else str(record_id),
+    )
 
 
 def _refuse_if_not_allowed(request: HttpRequest, case: Case, step: str) -> HttpResponse | None:
@@ -249,8 +261,10 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     data = request.POST or None
     person_form = PersonForm(data, prefix="person")
-    referral_form = ReferralForm(
-        data, prefix="referral", organisation=organisation, user=request.user
+    referral_form = _with_extra(
+        request,
+        ReferralForm(data, prefix="referral", organisation=organisation, user=request.user),
+        extra_fields.REFERRAL,
     )
     household = HouseholdFormSet(data, prefix="household")
     adding = request.method == "POST" and "add_member" in request.POST
@@ -258,11 +272,15 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         # "Add a household member" without JavaScript: the page again as typed, unchecked,
         # with one more block, its first field focused.
         person_form = PersonForm(initial=typed_values(person_form), prefix="person")
-        referral_form = ReferralForm(
-            initial=typed_values(referral_form),
-            prefix="referral",
-            organisation=organisation,
-            user=request.user,
+        referral_form = _with_extra(
+            request,
+            ReferralForm(
+                initial=typed_values(referral_form),
+                prefix="referral",
+                organisation=organisation,
+                user=request.user,
+            ),
+            extra_fields.REFERRAL,
         )
         household = household_with_one_more(household)
         household.forms[-1].fields["given_name"].widget.attrs["autofocus"] = True
@@ -272,17 +290,24 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         and not adding
         and all([person_form.is_valid(), referral_form.is_valid(), household.is_valid()])
     ):
-        referral = dict(referral_form.cleaned_data)
+        referral = extra_fields.own_data(referral_form)
         try:
-            case = services.register_referral(
-                organisation=organisation,
+            case = extra_fields.saving(
+                referral_form,
+                extra_fields.REFERRAL,
+                lambda: services.register_referral(
+                    organisation=organisation,
+                    by=request.user,
+                    case_manager=referral.pop("case_manager"),
+                    city=referral.pop("city"),
+                    person=person_form.cleaned_data,
+                    referral=referral,
+                    household_members=[f.cleaned_data for f in household if f.cleaned_data],
+                    different_person=request.POST.get("different_person", ""),
+                ),
+                case=lambda case: case,
+                record_id=lambda case: case.pk,
                 by=request.user,
-                case_manager=referral.pop("case_manager"),
-                city=referral.pop("city"),
-                person=person_form.cleaned_data,
-                referral=referral,
-                household_members=[form.cleaned_data for form in household if form.cleaned_data],
-                different_person=request.POST.get("different_person", ""),
             )
         except duplicates.PossibleDuplicateFound as found:
             duplicate = duplicates.warning_for(request.user, found.matches, request=request)
@@ -331,14 +356,19 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         # What a supervisor sent back, with the note, until it is acted on.
         "sent_back": sent_back if works else [],
         "events": Paginator(
-            timeline(case, show_sensitive=works, show_details=works), TIMELINE_PAGE
+            timeline(case, show_sensitive=works, show_details=works, user=request.user),
+            TIMELINE_PAGE,
         ).get_page(request.GET.get("page")),
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
         "open_actions": Action.objects.still_to_do_on(case) if works else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
-        "contact_form": ContactForm(initial={"date": today}) if works and case.is_open else None,
+        "contact_form": _with_extra(
+            request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
+        )
+        if works and case.is_open
+        else None,
         "next_contact": _next_contact(annotated, today),
         "interval_form": (
             ContactIntervalForm(instance=annotated) if works and case.is_open else None
@@ -384,11 +414,25 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "first_meeting"):
         return refused
-    form = FirstMeetingForm(request.POST or None, initial={"date": services.today()})
+    form = _with_extra(
+        request,
+        FirstMeetingForm(request.POST or None, initial={"date": services.today()}),
+        extra_fields.FIRST_MEETING,
+        case=case,
+    )
     if _run_step(
         request,
         form,
-        lambda f: services.record_first_meeting(case, by=request.user, data=f.cleaned_data),
+        lambda f: extra_fields.saving(
+            f,
+            extra_fields.FIRST_MEETING,
+            lambda: services.record_first_meeting(
+                case, by=request.user, data=extra_fields.own_data(f)
+            ),
+            case=case,
+            record_id=lambda meeting: meeting.pk,
+            by=request.user,
+        ),
         _("First meeting recorded."),
     ):
         return redirect(case)
@@ -409,19 +453,32 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_if_not_allowed(request, case, "screening"):
         return refused
     existing = Screening.objects.filter(case=case).first()
-    form = ScreeningForm(
-        request.POST or None,
-        instance=existing or Screening(case=case),
-        initial=None if existing else {"date": services.today()},
+    form = _with_extra(
+        request,
+        ScreeningForm(
+            request.POST or None,
+            instance=existing or Screening(case=case),
+            initial=None if existing else {"date": services.today()},
+        ),
+        extra_fields.SCREENING,
+        case=case,
+        record_id=existing.pk if existing else None,
     )
     if _run_step(
         request,
         form,
-        lambda f: services.save_screening(
-            case,
+        lambda f: extra_fields.saving(
+            f,
+            extra_fields.SCREENING,
+            lambda: services.save_screening(
+                case,
+                by=request.user,
+                expected_version=f.cleaned_data.get("version"),
+                data={k: v for k, v in extra_fields.own_data(f).items() if k != "version"},
+            ),
+            case=case,
+            record_id=lambda screening: screening.pk,
             by=request.user,
-            expected_version=f.cleaned_data.get("version"),
-            data={k: v for k, v in f.cleaned_data.items() if k != "version"},
         ),
         _("Screening saved."),
     ):
@@ -505,11 +562,25 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     initial = {"date": services.today()}
     if latest is not None:
         initial |= {name: getattr(latest, name) for name in ("needs", "risks", "strengths")}
-    form = AssessmentForm(request.POST or None, initial=initial)
+    form = _with_extra(
+        request,
+        AssessmentForm(request.POST or None, initial=initial),
+        extra_fields.ASSESSMENT,
+        case=case,
+    )
     if _run_step(
         request,
         form,
-        lambda f: services.record_assessment(case, by=request.user, data=f.cleaned_data),
+        lambda f: extra_fields.saving(
+            f,
+            extra_fields.ASSESSMENT,
+            lambda: services.record_assessment(
+                case, by=request.user, data=extra_fields.own_data(f)
+            ),
+            case=case,
+            record_id=lambda assessment: assessment.pk,
+            by=request.user,
+        ),
         _("Assessment recorded."),
     ):
         return redirect(case)
@@ -630,7 +701,11 @@ def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "submission_refusal": services.submission_refusal(plan)
         if editable and plan.status == CasePlan.Status.DRAFT
         else None,
-        "goal_form": GoalForm(auto_id="new-goal-%s") if editable else None,
+        "goal_form": _with_extra(
+            request, GoalForm(auto_id="new-goal-%s"), extra_fields.GOAL, case=case
+        )
+        if editable
+        else None,
         "review_form": PlanReviewForm(auto_id="review-%s", initial={"date": services.today()})
         if works and case.in_programme and plan.status == CasePlan.Status.APPROVED
         else None,
@@ -653,12 +728,20 @@ def _plan_form_post(request, plan, form, run, success):
 @role_required(*CASE_WORKERS)
 def goal_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     plan = get_case_object(request.user, CasePlan, pk)
-    form = GoalForm(request.POST)
+    case = plan.case
+    form = _with_extra(request, GoalForm(request.POST), extra_fields.GOAL, case=case)
     return _plan_form_post(
         request,
         plan,
         form,
-        lambda f: services.add_goal(plan, by=request.user, data=f.cleaned_data),
+        lambda f: extra_fields.saving(
+            f,
+            extra_fields.GOAL,
+            lambda: services.add_goal(plan, by=request.user, data=extra_fields.own_data(f)),
+            case=case,
+            record_id=lambda goal: goal.pk,
+            by=request.user,
+        ),
         _("Goal added."),
     )
 
@@ -923,12 +1006,27 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "contact"):
         return refused
-    form = ContactForm(request.POST or None, initial={"date": services.today()})
+    form = _with_extra(
+        request,
+        ContactForm(request.POST or None, initial={"date": services.today()}),
+        extra_fields.CONTACT,
+        case=case,
+    )
     if _run_step(
         request,
         form,
-        lambda f: services.log_contact(
-            case, by=request.user, data=f.cleaned_data, next_appointment=f.appointment()
+        lambda f: extra_fields.saving(
+            f,
+            extra_fields.CONTACT,
+            lambda: services.log_contact(
+                case,
+                by=request.user,
+                data=extra_fields.own_data(f),
+                next_appointment=f.appointment(),
+            ),
+            case=case,
+            record_id=lambda contact: contact.pk,
+            by=request.user,
         ),
         _("Contact logged."),
     ):
@@ -1059,11 +1157,23 @@ def closure_request(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "close"):
         return refused
-    form = ClosureForm(request.POST or None, case=case, initial={"date": services.today()})
+    form = _with_extra(
+        request,
+        ClosureForm(request.POST or None, case=case, initial={"date": services.today()}),
+        extra_fields.CLOSURE,
+        case=case,
+    )
     if _run_step(
         request,
         form,
-        lambda f: services.request_closure(case, by=request.user, data=f.cleaned_data),
+        lambda f: extra_fields.saving(
+            f,
+            extra_fields.CLOSURE,
+            lambda: services.request_closure(case, by=request.user, data=extra_fields.own_data(f)),
+            case=case,
+            record_id=lambda closure: closure.pk,
+            by=request.user,
+        ),
         _("The closure was sent to a supervisor for approval."),
     ):
         return redirect(case)
