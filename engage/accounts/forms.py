@@ -149,6 +149,7 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
             "reassessment_interval_days",
             "plan_review_interval_days",
             "retention_months",
+            "offline_hours",
             "caseload_target_min",
             "caseload_target_max",
             "time_zone",

@@ -6,7 +6,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -94,6 +94,18 @@ class Organisation(models.Model):
         help_text=_(
             "After this long since a person's last case closed, their names, contact details "
             "and notes are erased automatically; the de-identified facts stay for statistics."
+        ),
+    )
+    # How long cases taken offline stay on a phone without contact with the server
+    # (docs/offline.md): after that the device wipes them, whatever else happens.
+    offline_hours = models.PositiveSmallIntegerField(
+        _("offline limit (hours)"),
+        default=72,
+        db_default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+        help_text=_(
+            "Cases taken offline for visits are wiped from the phone after this long without "
+            "contact with Engage."
         ),
     )
     caseload_target_min = models.PositiveSmallIntegerField(

@@ -35,6 +35,7 @@ ORGANISATION_SETTINGS = (
     "reassessment_interval_days",
     "plan_review_interval_days",
     "retention_months",
+    "offline_hours",
     "caseload_target_min",
     "caseload_target_max",
     "default_legal_basis",
