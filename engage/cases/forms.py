@@ -27,6 +27,7 @@ from engage.cases.models import (
 from engage.cases.models.appointment import validate_planned_date
 from engage.cases.models.case import DEFAULT_PURPOSE, MAX_CONTACT_INTERVAL_DAYS
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES, EstablishedBy
+from engage.cases.services import APPOINTMENT_FIELDS
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.dates import validate_birth_date
 from engage.lib.forms import typed_values
@@ -439,7 +440,7 @@ class AppointmentForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Appointment
-        fields = ["date", "time", "kind", "place"]
+        fields = list(APPOINTMENT_FIELDS)  # what the service saves
         widgets = {**_date_widgets("date"), "time": TimeInput()}
         labels = {"kind": _("Kind of appointment")}
 

@@ -616,7 +616,8 @@ def log_contact(
 
 # Appointments: what is planned with the client (the agenda app shows them by week)
 
-APPOINTMENT_FIELDS = ("date", "time", "place", "kind")
+# What an appointment records, in the order its form asks (AppointmentForm).
+APPOINTMENT_FIELDS = ("date", "time", "kind", "place")
 
 
 def _check_appointment(data: Data, *, prefix: str = "") -> None:

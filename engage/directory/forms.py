@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.cases.forms import DateInput
 from engage.cases.models import Case
 from engage.directory.models import ContactPerson, Referral, Service, ServiceType
+from engage.directory.services import SERVICE_FIELDS
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.translations import TranslationsFormMixin
 from engage.sharing.models import Category
@@ -45,20 +46,9 @@ class ServiceForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Service
-        fields = [
-            "name",
-            "type",
-            "city",
-            "address",
-            "phone",
-            "email",
-            "website",
-            "languages",
-            "eligibility",
-            "serves_without_status",
-            "shared",
-            "active",
-        ]
+        # What `save_service` writes, but the translations: the form builds those from a
+        # field per language (clean).
+        fields = [field for field in SERVICE_FIELDS if field != "translations"]
         widgets = {"eligibility": forms.Textarea(attrs={"rows": 3})}
 
     def validate_unique(self):

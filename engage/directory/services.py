@@ -49,6 +49,7 @@ TRANSITIONS: dict[str, set[str]] = {
 ANSWERED = {Status.ACCEPTED, Status.DECLINED}
 ENDED = {Status.COMPLETED, Status.NO_SHOW}
 
+# The fields of a service that `save_service` writes from its data (the form's fields too).
 SERVICE_FIELDS = (
     "name",
     "type",

@@ -12,6 +12,7 @@ from engage.liaison.models import (
     ReportingEvent,
     ReportingObligation,
 )
+from engage.liaison.services import OBLIGATION_FIELDS
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.translations import TranslationsFormMixin
 from engage.sharing.models import Category, Recipient
@@ -153,15 +154,7 @@ class LetterDraftForm(forms.Form):
 class ObligationForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ReportingObligation
-        fields = [
-            "authority",
-            "place",
-            "frequency",
-            "interval_days",
-            "start_date",
-            "end_date",
-            "note",
-        ]
+        fields = list(OBLIGATION_FIELDS)  # what the service saves
         widgets = {
             "start_date": DateInput(),
             "end_date": DateInput(),

@@ -16,6 +16,7 @@ from engage.network.models import (
     Stage,
     Stakeholder,
 )
+from engage.network.services import ACTIVITY_FIELDS, STAKEHOLDER_FIELDS
 
 
 class StakeholderSearchForm(forms.Form):
@@ -45,7 +46,7 @@ class StakeholderForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Stakeholder
-        fields = ["name", "actor_type", "level", "country", "city", "description", "shared"]
+        fields = list(STAKEHOLDER_FIELDS)  # what the service saves
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
@@ -80,22 +81,7 @@ class ActivitySearchForm(forms.Form):
 class ActivityForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Activity
-        fields = [
-            "kind",
-            "title",
-            "date",
-            "end_date",
-            "country",
-            "city",
-            "stakeholder",
-            "high_profile",
-            "invited",
-            "participants",
-            "participants_lived_experience",
-            "people",
-            "expansion",
-            "note",
-        ]
+        fields = list(ACTIVITY_FIELDS)  # what the service saves
         widgets = {
             "date": DateInput(),
             "end_date": DateInput(),
@@ -104,9 +90,7 @@ class ActivityForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stakeholder"].queryset = Stakeholder.objects.visible_to(user).order_by(
-            "name"
-        )
+        self.fields["stakeholder"].queryset = Stakeholder.objects.visible_to(user).order_by("name")
 
 
 class DetentionCostForm(forms.ModelForm):

@@ -91,7 +91,7 @@ class TestServices:
         with pytest.raises(ConcurrentEditError):
             services.edit_appointment(appointment, by=alice, data=data, expected_version=1)
         event = AuditEvent.objects.get(object_id=appointment.pk, action="update")
-        assert event.detail == "date,place,kind"
+        assert event.detail == "date,kind,place"
 
     def test_it_marks_held_only_from_its_day_and_then_freezes_it(self, case, alice):
         appointment = plan(case, alice, days_ahead=0)
