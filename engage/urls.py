@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from engage.accounts.audit_views import audit_log
 from engage.accounts.views import set_language
+from engage.offline import views as offline_views
 from engage.ops.views import csp_report
 
 
@@ -32,6 +33,10 @@ urlpatterns = [
     path("api/v1/", include("engage.api.urls")),
     path("accounts/tokens/", include("engage.api.token_urls")),
     path("agenda/", include("engage.agenda.urls")),
+    path("offline/", include("engage.offline.urls")),
+    # At the root, so the service worker's scope covers the whole app (docs/offline.md).
+    path("sw.js", offline_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline_views.manifest, name="manifest"),
     # Switching language works before login too (on the sign-in page).
     path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),

@@ -8,6 +8,7 @@ the form that was sent just after the session ended (`kept_forms`) to be sent ag
 import time
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -77,3 +78,18 @@ def kept_form(request: HttpRequest) -> HttpResponse:
     # of their language; dates, choices and numbers go as they were chosen).
     written = [value for _name, value in kept.fields if " " in value.strip()]
     return render(request, "accounts/kept_form.html", {"kept": kept, "written": written})
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out, and tell the browser to delete what Engage stored in it.
+
+    `Clear-Site-Data` removes the cases kept for offline visits (IndexedDB), the service worker's
+    cache and its registration, and local storage, even where no script of ours runs again
+    (docs/offline.md). A session ended by the idle limit keeps them: the person is still the
+    one who took them, and signs in again to send what waits.
+    """
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response

@@ -1,0 +1,38 @@
+"""The fields an outbox item may carry, validated as the same forms online would be."""
+
+from django import forms
+
+from engage.cases.models import Assessment, Contact
+
+
+class ContactItemForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["date", "type", "note"]
+
+
+class AssessmentItemForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = [
+            "date",
+            "trigger",
+            "needs",
+            "risks",
+            "strengths",
+            "informed_decisions",
+            "engage_procedures",
+            "wellbeing",
+        ]
+
+
+class ActionStatusItemForm(forms.Form):
+    action = forms.UUIDField()
+    status = forms.CharField(max_length=10)
+
+
+ITEM_FORMS: dict[str, type[forms.BaseForm]] = {
+    "contact": ContactItemForm,
+    "assessment": AssessmentItemForm,
+    "action_status": ActionStatusItemForm,
+}

@@ -1,0 +1,342 @@
+"""Taking cases offline, the minimal bundle of them, devices, and applying outbox items once.
+
+Every function starts from the user's scope (`Case.objects.visible_to`, `cases.access`), and
+every change goes through `engage.cases.services`, so an item recorded offline is checked as the
+same form sent online would be: role, scope, workflow step, validation. See docs/offline.md.
+"""
+
+import base64
+import datetime
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from engage.accounts.models import User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.cases import services as case_services
+from engage.cases import workflow
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, record_case_reads
+from engage.cases.due import due_items, with_due_facts
+from engage.cases.models import Action, Appointment, Case
+from engage.cases.next_step import next_step
+from engage.offline.models import OfflineCase, OfflineDevice, OfflineSync
+
+# The contacts a case manager sees on the phone: dates and kinds only, never their notes.
+LAST_CONTACTS = 3
+
+
+def may_work_offline(user: User) -> bool:
+    """Whether `user` may keep cases on a device: an active case manager or supervisor."""
+    return bool(user.is_active and user.organisation_id and user.role in CASE_WORKERS)
+
+
+def offline_cases(user: User) -> QuerySet[Case]:
+    """The open cases `user` took offline and may still see."""
+    taken = OfflineCase.objects.filter(user=user).values("case_id")
+    return Case.objects.visible_to(user).filter(pk__in=taken).order_by("reference")
+
+
+def is_offline(user: User, case: Case) -> bool:
+    return OfflineCase.objects.filter(user=user, case=case).exists()
+
+
+@transaction.atomic
+def take_offline(case: Case, *, by: User) -> OfflineCase:
+    """Mark `case` for `by`'s visits: its minimal bundle will be kept on their device."""
+    if not may_work_offline(by):
+        raise ValidationError(_("Only case managers and supervisors take cases offline."))
+    if not case.is_open:
+        raise ValidationError(_("Only an open case can be taken offline."))
+    taken, created = OfflineCase.objects.get_or_create(user=by, case=case)
+    if created:
+        record(by, AuditEvent.Action.CREATE, case, detail="offline_taken")
+    return taken
+
+
+@transaction.atomic
+def release(case: Case, *, by: User) -> None:
+    """Stop keeping `case` offline; the device drops it at its next download."""
+    deleted, _rows = OfflineCase.objects.filter(user=by, case=case).delete()
+    if deleted:
+        record(by, AuditEvent.Action.UPDATE, case, detail="offline_released")
+
+
+# The bundle: the minimum needed on a visit, and nothing more (docs/offline.md)
+
+
+def _appointment(appointment: Appointment | None) -> dict[str, Any] | None:
+    if appointment is None:
+        return None
+    return {
+        "date": appointment.date.isoformat(),
+        "time": appointment.time.strftime("%H:%M") if appointment.time else "",
+        "kind": appointment.get_kind_display(),
+        "place": appointment.place,
+    }
+
+
+def _case_entry(case: Case, user: User, today: datetime.date) -> dict[str, Any]:
+    steps = workflow.allowed_steps(case)
+    latest = case.assessments.order_by("-created_at").first()
+    nxt = next_step(case, user, due=due_items(case, today), today=today)
+    return {
+        "id": str(case.pk),
+        "reference": case.reference,
+        "name": str(case.person),
+        "phone": case.person.phone,
+        "address": case.person.address,
+        "next_appointment": _appointment(
+            Appointment.objects.planned().filter(case=case, date__gte=today).order_by("date", "time").first()
+        ),
+        "next": str(nxt.reason),
+        "actions": [
+            {
+                "id": str(action.pk),
+                "description": action.description,
+                "due_date": action.due_date.isoformat(),
+                "owner": action.get_owner_display(),
+                "status": action.status,
+            }
+            for action in Action.objects.still_to_do_on(case)
+        ],
+        "contacts": [
+            {"date": contact.date.isoformat(), "type": contact.get_type_display()}
+            for contact in case.contacts.order_by("-date", "-created_at")[:LAST_CONTACTS]
+        ],
+        "latest_assessment": str(latest.pk) if latest else None,
+        "may": {
+            "contact": "contact" in steps,
+            "assess": "assess" in steps,
+            "plan": "plan" in steps,
+        },
+    }
+
+
+def bundle(user: User, *, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Return the minimal data of `user`'s offline cases, and record the read of each."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    cases = list(
+        with_due_facts(offline_cases(user), today).select_related("person", "organisation")
+    )
+    record_case_reads(user, cases)
+    record(user, AuditEvent.Action.EXPORT, None, detail=f"offline_bundle:{len(cases)}")
+    hours = user.organisation.offline_hours if user.organisation else 0
+    return {
+        "user": str(user.pk),
+        "made_at": now.isoformat(),
+        "expires_at": (now + datetime.timedelta(hours=hours)).isoformat(),
+        "cases": [_case_entry(case, user, today) for case in cases],
+    }
+
+
+# Devices
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_fingerprint(user: User) -> str:
+    """Which password `user` has: a new one (a reset after a lost phone) ends their devices."""
+    return hashlib.sha256(f"engage-offline-device:{user.password}".encode()).hexdigest()
+
+
+def wrap_key(device: OfflineDevice) -> str:
+    """The device's server-held wrap key (base64): derived, never stored, given only signed in."""
+    key = salted_hmac("engage.offline.wrap-key", str(device.pk), algorithm="sha256").digest()
+    return base64.b64encode(key).decode()
+
+
+@transaction.atomic
+def register_device(user: User) -> tuple[OfflineDevice, str]:
+    """Register a device of `user`; return it and its token (shown to the device once)."""
+    if not may_work_offline(user):
+        raise ValidationError(_("Only case managers and supervisors take cases offline."))
+    token = secrets.token_urlsafe(32)
+    device = OfflineDevice.objects.create(
+        user=user, digest=digest(token), password_fingerprint=password_fingerprint(user)
+    )
+    record(user, AuditEvent.Action.CREATE, device, detail="offline_device")
+    return device, token
+
+
+def _ended(device: OfflineDevice) -> bool:
+    user = device.user
+    return (
+        device.revoked_at is not None
+        or not may_work_offline(user)
+        or device.password_fingerprint != password_fingerprint(user)
+    )
+
+
+def device_of(user: User, device_id: str) -> OfflineDevice | None:
+    """The device of `user` with that id, if it is still in force."""
+    try:
+        pk = uuid.UUID(device_id)
+    except (TypeError, ValueError):
+        return None
+    device = OfflineDevice.objects.select_related("user").filter(user=user, pk=pk).first()
+    if device is None or _ended(device):
+        return None
+    return device
+
+
+def must_wipe(device_id: str, token: str) -> bool:
+    """Whether the device must wipe its offline data (asked without a session).
+
+    Yes for an unknown or revoked device, a deactivated account or one no longer working on
+    cases, and after a password change (a reset after a lost phone, or sessions ended).
+    """
+    try:
+        pk = uuid.UUID(device_id)
+    except (TypeError, ValueError):
+        return True
+    device = OfflineDevice.objects.select_related("user").filter(pk=pk).first()
+    if device is None or not secrets.compare_digest(device.digest, digest(token)):
+        return True
+    if _ended(device):
+        return True
+    OfflineDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+    return False
+
+
+def revoke_devices(user: User) -> int:
+    """End every device of `user` (on sign-out: the device has wiped itself too)."""
+    return OfflineDevice.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+# The outbox
+
+
+@dataclass
+class Outcome:
+    """What became of one outbox item: `applied` (or `replayed`), `conflict` or `refused`."""
+
+    status: str
+    object_id: str = ""
+    current: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Conflict(Exception):
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__("conflict")
+        self.current = current
+
+
+def _errors(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            name: [str(m) for m in ValidationError(msgs).messages]
+            for name, msgs in error.error_dict.items()
+        }
+    return {"__all__": [str(message) for message in error.messages]}
+
+
+def _apply_contact(case: Case, user: User, data: Mapping[str, Any]) -> uuid.UUID:
+    contact = case_services.log_contact(case, by=user, data=data)
+    return contact.pk
+
+
+def _apply_assessment(
+    case: Case, user: User, base: Mapping[str, Any], data: Mapping[str, Any]
+) -> uuid.UUID:
+    latest = case.assessments.order_by("-created_at").first()
+    seen = base.get("latest_assessment") or None
+    if latest is not None and str(latest.pk) != seen:
+        # Someone recorded an assessment since the phone took the case: two reviews of the same
+        # person are not merged or replaced silently; the person decides.
+        raise _Conflict(
+            {
+                "latest_assessment": str(latest.pk),
+                "date": latest.date.isoformat(),
+                "by": str(latest.recorded_by),
+                "informed_decisions": latest.informed_decisions,
+                "engage_procedures": latest.engage_procedures,
+                "wellbeing": latest.wellbeing,
+            }
+        )
+    assessment = case_services.record_assessment(case, by=user, data=data)
+    return assessment.pk
+
+
+def _apply_action_status(
+    case: Case, user: User, base: Mapping[str, Any], data: Mapping[str, Any]
+) -> uuid.UUID:
+    try:
+        pk = uuid.UUID(str(data.get("action")))
+    except ValueError:
+        raise ValidationError({"action": _("Choose an action of this case.")}) from None
+    action = get_case_object(user, Action, pk, case_path="goal__plan__case")
+    action = Action.objects.select_for_update().select_related("goal__plan__case").get(pk=pk)
+    if action.goal.plan.case_id != case.pk:
+        raise ValidationError({"action": _("Choose an action of this case.")})
+    status = data.get("status")
+    if status not in Action.Status.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    if action.status == status:
+        return action.pk  # already so on the server: nothing to change, nothing lost
+    if action.status != base.get("status"):
+        raise _Conflict({"status": action.status, "label": action.get_status_display()})
+    case_services.set_action_status(action, by=user, status=status)
+    return action.pk
+
+
+def apply_item(
+    user: User,
+    *,
+    key: uuid.UUID,
+    kind: str,
+    case_id: uuid.UUID,
+    base: Mapping[str, Any],
+    data: Mapping[str, Any],
+    queued_at: datetime.datetime | None,
+) -> Outcome:
+    """Apply one outbox item once: a replay of `key` changes nothing and gives the first result.
+
+    `data` is already validated by the form of its kind. Raises Http404 for a case or action
+    outside the user's scope. Every outcome is audited.
+    """
+    done = OfflineSync.objects.filter(user=user, key=key).first()
+    if done is not None:
+        return Outcome("replayed", str(done.object_id))
+    case = get_case_for_user(user, case_id, for_work=True)
+    try:
+        with transaction.atomic():
+            if kind == OfflineSync.Kind.CONTACT:
+                object_id = _apply_contact(case, user, data)
+            elif kind == OfflineSync.Kind.ASSESSMENT:
+                object_id = _apply_assessment(case, user, base, data)
+            else:
+                object_id = _apply_action_status(case, user, base, data)
+            sync = OfflineSync.objects.create(
+                user=user, key=key, kind=kind, case=case, object_id=object_id, queued_at=queued_at
+            )
+            record(user, AuditEvent.Action.UPDATE, case, detail=f"offline_sync:{kind}")
+    except IntegrityError:
+        # The same item sent twice at once: the other request applied it.
+        done = OfflineSync.objects.filter(user=user, key=key).first()
+        if done is None:
+            raise
+        return Outcome("replayed", str(done.object_id))
+    except _Conflict as conflict:
+        record(user, AuditEvent.Action.UPDATE, case, detail=f"offline_sync_conflict:{kind}")
+        return Outcome("conflict", current=conflict.current)
+    except ValidationError as error:
+        record(user, AuditEvent.Action.UPDATE, case, detail=f"offline_sync_refused:{kind}")
+        return Outcome("refused", errors=_errors(error))
+    return Outcome("applied", str(sync.object_id))

@@ -1,0 +1,20 @@
+"""Signing out ends the person's offline devices.
+
+The sign-out view belongs to `accounts`, below this app, so Django's own `user_logged_out`
+signal is how this app hears of it (as the audit of sign-outs does). The browser is also told
+to clear its storage (`Clear-Site-Data`, `accounts.session_views.LogoutView`); ending the
+devices here makes one that missed it wipe at its next contact with the server.
+"""
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
+
+from engage.offline.services import revoke_devices
+
+
+@receiver(user_logged_out)
+def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None and user.is_authenticated:
+        revoke_devices(user)

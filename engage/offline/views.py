@@ -1,0 +1,285 @@
+"""The offline app shell, its service worker and manifest, and the device's JSON endpoints.
+
+The shell, the service worker and the manifest hold no personal data: they answer without a
+session so the installed app opens offline. Case data travels only in the bundle (JSON, to a
+registered device of the signed-in case worker, audited) and is kept on the device encrypted.
+"""
+
+import json
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from engage.accounts.http import AuthenticatedHttpRequest
+from engage.accounts.permissions import role_required
+from engage.cases.access import CASE_WORKERS, get_case_for_user
+from engage.cases.models import Action, Assessment, Contact
+from engage.offline import services
+from engage.offline.forms import ITEM_FORMS
+from engage.offline.models import OfflineDevice
+
+DEVICE_HEADER = "X-Engage-Device"  # "<device id>.<token>" or "<device id>"
+
+# What the service worker keeps: the shell and the static files it needs, nothing else.
+SHELL_ASSETS = (
+    "engage/engage.css",
+    "engage/offline.css",
+    "engage/offline.js",
+    "engage/offline-register.js",
+    "engage/icons/engage-192.png",
+    "engage/icons/engage-512.png",
+)
+
+
+def _device_header(request: HttpRequest) -> tuple[str, str]:
+    device_id, _dot, token = request.headers.get(DEVICE_HEADER, "").partition(".")
+    return device_id, token
+
+
+def _device(request: AuthenticatedHttpRequest) -> OfflineDevice:
+    device = services.device_of(request.user, _device_header(request)[0])
+    if device is None:
+        raise Http404
+    return device
+
+
+@login_not_required
+@require_GET
+def shell(request: HttpRequest) -> HttpResponse:
+    """The "Offline visits" page: rendered on the device from the decrypted bundle."""
+    return render(
+        request,
+        "offline/shell.html",
+        {
+            "contact_types": Contact.Type.choices,
+            "triggers": Assessment.Trigger.choices,
+            "action_statuses": Action.Status.choices,
+            "strings": _strings(),
+            "ratings": [
+                ("informed_decisions", _("Ability to participate in informed decision making")),
+                ("engage_procedures", _("Ability to engage with immigration procedures")),
+                ("wellbeing", _("Coping and well-being")),
+            ],
+        },
+    )
+
+
+def _strings() -> dict[str, str]:
+    """The texts offline.js shows, translated here (no JavaScript catalogue)."""
+    return {
+        "online": _("Connected"),
+        "offline": _("No connection: what you save waits on this phone."),
+        "signed_out": _("Sign in again to send what waits; it stays on this phone meanwhile."),
+        "sign_in": _("Sign in again"),
+        "pin_short": _("The PIN needs at least 6 characters."),
+        "pin_differ": _("The two PINs differ."),
+        "pin_wrong": _("Wrong PIN. %(left)s attempts left before the offline data is deleted."),
+        "wiped_pin": _("Five wrong PINs: the offline data was deleted from this phone."),
+        "wiped_expired": _(
+            "The offline data was deleted from this phone: it was not connected to Engage "
+            "for too long."
+        ),
+        "wiped_server": _("Engage asked this phone to delete its offline data."),
+        "wiped_other": _(
+            "Someone else is signed in: the offline data of the previous person was deleted."
+        ),
+        "not_allowed": _("Your role does not keep cases offline."),
+        "downloaded": _("Cases kept on this phone until %(until)s, unless you connect again."),
+        "saved": _("Saved on this phone; it is sent when the connection returns."),
+        "sent": _("Sent to Engage."),
+        "waiting_since": _("waiting since %(when)s"),
+        "kind_contact": _("Contact"),
+        "kind_assessment": _("Assessment"),
+        "kind_action_status": _("Action status"),
+        "for_case": _("for %(reference)s"),
+        "conflict_action": _(
+            "Changed in Engage meanwhile: the action is now “%(status)s”. Yours: “%(mine)s”."
+        ),
+        "conflict_assessment": _(
+            "An assessment of %(date)s by %(by)s was recorded in Engage meanwhile."
+        ),
+        "refused": _("Not accepted by Engage: %(reason)s"),
+        "gone": _("This case is no longer yours to work on."),
+        "keep_mine": _("Keep mine"),
+        "keep_theirs": _("Keep theirs"),
+        "edit": _("Edit"),
+        "discard": _("Delete it"),
+        "no_phone": _("not recorded"),
+        "none": _("none"),
+        "due": _("due %(date)s"),
+        "required": _("Fill in the date and every rating."),
+        "setting_up": _("Downloading and encrypting…"),
+    }
+
+
+@login_not_required
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, at the root so its scope covers the app (a template, for the
+    static files' real addresses; the CSP middleware still adds its header)."""
+    response = render(
+        request,
+        "offline/sw.js",
+        {"assets": [static(name) for name in SHELL_ASSETS], "version": _assets_version()},
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _assets_version() -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, "|".join(static(n) for n in SHELL_ASSETS)).hex[:12]
+
+
+@login_not_required
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: Engage installs from the browser, no app store."""
+    return JsonResponse(
+        {
+            "name": "Engage",
+            "short_name": "Engage",
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#1d4f6e",
+            "icons": [
+                {
+                    "src": static(f"engage/icons/engage-{size}.png"),
+                    "sizes": f"{size}x{size}",
+                    "type": "image/png",
+                }
+                for size in (192, 512)
+            ],
+        },
+        content_type="application/manifest+json",
+    )
+
+
+@login_not_required
+@require_GET
+def status(request: HttpRequest) -> JsonResponse:
+    """Whether this browser may keep offline data, and who is signed in (with a CSRF token).
+
+    Answered without a session too: a device whose owner was deactivated, whose password was
+    reset or who signed out elsewhere learns here that it must wipe.
+    """
+    device_id, token = _device_header(request)
+    user = request.user
+    signed_in = bool(user.is_authenticated)
+    wipe = bool(device_id) and services.must_wipe(device_id, token)
+    if signed_in and device_id and not wipe:
+        # Another person signed in on this browser: the device's data is not theirs.
+        wipe = services.device_of(user, device_id) is None  # type: ignore[arg-type]
+    body: dict[str, Any] = {"signed_in": signed_in, "wipe": wipe}
+    if signed_in:
+        body |= {
+            "user": str(user.pk),
+            "allowed": services.may_work_offline(user),  # type: ignore[arg-type]
+            "csrf": get_token(request),
+        }
+    return JsonResponse(body)
+
+
+@role_required(*CASE_WORKERS)
+@require_POST
+def take(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    try:
+        services.take_offline(case, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Taken offline: open Offline visits on your phone while connected.")
+        )
+    return redirect(case)
+
+
+@role_required(*CASE_WORKERS)
+@require_POST
+def release(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    services.release(case, by=request.user)
+    messages.success(request, _("No longer kept offline."))
+    return redirect(case)
+
+
+@role_required(*CASE_WORKERS)
+@require_POST
+def key(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """Register this device, or give a registered one its wrap key (signed in only)."""
+    device_id = _device_header(request)[0]
+    if device_id:
+        device = services.device_of(request.user, device_id)
+        if device is None:
+            return JsonResponse({"wipe": True}, status=410)
+        return JsonResponse({"device": str(device.pk), "wrap_key": services.wrap_key(device)})
+    try:
+        device, token = services.register_device(request.user)
+    except ValidationError:
+        raise Http404 from None
+    return JsonResponse(
+        {"device": str(device.pk), "token": token, "wrap_key": services.wrap_key(device)},
+        status=201,
+    )
+
+
+@role_required(*CASE_WORKERS)
+@require_GET
+def bundle(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The minimal data of the cases taken offline, for a registered device (audited)."""
+    _device(request)
+    return JsonResponse(services.bundle(request.user))
+
+
+@role_required(*CASE_WORKERS)
+@require_POST
+def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """Apply one outbox item: 201 applied, 200 a replay, 409 conflict, 422 refused, 404 scope."""
+    _device(request)
+    try:
+        item = json.loads(request.body)
+        item_key = uuid.UUID(str(item["key"]))
+        case_id = uuid.UUID(str(item["case"]))
+        kind = str(item["kind"])
+        form = ITEM_FORMS[kind](item.get("data") or {})
+        base = item.get("base") or {}
+        if not isinstance(base, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"status": "refused", "errors": {"__all__": ["bad item"]}}, status=400)
+    if not form.is_valid():
+        errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
+        return JsonResponse({"status": "refused", "errors": errors}, status=422)
+    queued_at = parse_datetime(str(item.get("queued_at") or "")) if item.get("queued_at") else None
+    outcome = services.apply_item(
+        request.user,
+        key=item_key,
+        kind=kind,
+        case_id=case_id,
+        base=base,
+        data=form.cleaned_data,
+        queued_at=queued_at,
+    )
+    code = {"applied": 201, "replayed": 200, "conflict": 409, "refused": 422}[outcome.status]
+    return JsonResponse(
+        {
+            "status": outcome.status,
+            "id": outcome.object_id,
+            "current": outcome.current,
+            "errors": outcome.errors,
+        },
+        status=code,
+    )

@@ -1,0 +1,250 @@
+"""Offline visits: taking cases offline, the bundle, devices, and outbox items applied once."""
+
+import json
+import uuid
+
+import pytest
+from django.test import Client
+
+from engage.accounts import services as accounts
+from engage.accounts.factories import UserFactory
+from engage.audit.models import AuditEvent
+from engage.cases import services as cases
+from engage.cases.factories import CaseFactory, to_active
+from engage.cases.models import Action, Assessment, Contact
+from engage.offline.models import OfflineCase, OfflineSync
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "Zzsentinelnote of an earlier contact"
+
+
+@pytest.fixture
+def active(organisation, alice, bob):
+    case, _plan = to_active(
+        CaseFactory(
+            organisation=organisation,
+            case_manager=alice,
+            person__given_name="Amira",
+            person__family_name="Testova",
+            person__phone="+359 000 111",
+            person__address="1 Sample Street",
+        ),
+        alice,
+        bob,
+    )
+    cases.log_contact(
+        case, by=alice, data={"date": case.referral_date, "type": "phone", "note": NOTE}
+    )
+    return case
+
+
+@pytest.fixture
+def device(client, alice):
+    """Alice signed in, with a registered device: returns the header the device sends."""
+    client.force_login(alice)
+    answer = client.post("/offline/key/", content_type="application/json", data={})
+    assert answer.status_code == 201
+    body = answer.json()
+    return {"HTTP_X_ENGAGE_DEVICE": f"{body['device']}.{body['token']}"}
+
+
+def _take(client, case):
+    return client.post(f"/offline/cases/{case.pk}/take/")
+
+
+def _sync(client, device, case, kind, data, *, key=None, base=None):
+    item = {
+        "key": str(key or uuid.uuid4()),
+        "kind": kind,
+        "case": str(case.pk),
+        "base": base or {},
+        "data": data,
+        "queued_at": "2026-01-01T10:00:00+00:00",
+    }
+    return client.post(
+        "/offline/sync/", data=json.dumps(item), content_type="application/json", **device
+    )
+
+
+def _contact(case):
+    return {"date": case.referral_date.isoformat(), "type": "home_visit", "note": "Seen at home"}
+
+
+class TestTakingOffline:
+    def test_it_marks_the_case_and_audits_it(self, client, alice, active):
+        client.force_login(alice)
+        assert _take(client, active).status_code == 302
+        assert OfflineCase.objects.filter(user=alice, case=active).exists()
+        assert AuditEvent.objects.filter(object_id=active.pk, detail="offline_taken").exists()
+        client.post(f"/offline/cases/{active.pk}/release/")
+        assert not OfflineCase.objects.filter(user=alice, case=active).exists()
+        assert AuditEvent.objects.filter(object_id=active.pk, detail="offline_released").exists()
+
+    def test_it_refuses_a_foreign_case_with_404(self, client, charlie, active):
+        client.force_login(charlie)
+        assert _take(client, active).status_code == 404
+        assert not OfflineCase.objects.exists()
+
+    def test_an_org_admin_cannot(self, client, ada, active):
+        client.force_login(ada)
+        assert _take(client, active).status_code == 404
+
+
+class TestTheBundle:
+    def test_it_holds_the_minimum_and_no_notes(self, client, alice, active, device):
+        _take(client, active)
+        response = client.get("/offline/bundle/", **device)
+        assert response.status_code == 200
+        (entry,) = response.json()["cases"]
+        assert entry["name"] == "Amira Testova"
+        assert entry["phone"] == "+359 000 111"
+        assert entry["address"] == "1 Sample Street"
+        assert [a["description"] for a in entry["actions"]] == ["See a lawyer"]
+        assert len(entry["contacts"]) == 1 and set(entry["contacts"][0]) == {"date", "type"}
+        assert NOTE not in response.content.decode()
+        assert response.json()["expires_at"]
+        events = AuditEvent.objects.filter(actor_id=alice.pk)
+        assert events.filter(detail="offline_bundle:1").exists()
+        assert events.filter(action=AuditEvent.Action.VIEW, object_id=active.pk).exists()
+
+    def test_it_needs_a_registered_device(self, client, alice, active):
+        client.force_login(alice)
+        _take(client, active)
+        assert client.get("/offline/bundle/").status_code == 404
+
+    def test_it_leaves_out_a_case_reassigned_away(
+        self, client, alice, bob, organisation, active, device
+    ):
+        _take(client, active)
+        other = UserFactory(organisation=organisation, team=None)
+        cases.reassign(active, by=bob, case_manager=other, expected_version=active.version)
+        assert client.get("/offline/bundle/", **device).json()["cases"] == []
+
+
+class TestTheOutbox:
+    def test_the_same_key_twice_is_one_contact(self, client, alice, active, device):
+        key = uuid.uuid4()
+        first = _sync(client, device, active, "contact", _contact(active), key=key)
+        again = _sync(client, device, active, "contact", _contact(active), key=key)
+        assert first.status_code == 201 and again.status_code == 200
+        assert first.json()["id"] == again.json()["id"]
+        assert Contact.objects.filter(case=active, type="home_visit").count() == 1
+        assert OfflineSync.objects.filter(user=alice, key=key).count() == 1
+        assert (
+            AuditEvent.objects.filter(object_id=active.pk, detail="offline_sync:contact").count()
+            == 1
+        )
+
+    def test_a_foreign_case_is_404(self, client, alice, device, other_organisation, charlie):
+        foreign = CaseFactory(organisation=other_organisation, case_manager=charlie)
+        response = _sync(client, device, foreign, "contact", _contact(foreign))
+        assert response.status_code == 404
+        assert not Contact.objects.filter(case=foreign).exists()
+
+    def test_an_action_changed_meanwhile_is_a_conflict(self, client, alice, active, device):
+        action = Action.objects.get(goal__plan__case=active)
+        cases.set_action_status(action, by=alice, status=Action.Status.CANCELLED)
+        response = _sync(
+            client,
+            device,
+            active,
+            "action_status",
+            {"action": str(action.pk), "status": "done"},
+            base={"status": "open"},
+        )
+        assert response.status_code == 409
+        assert response.json()["current"]["status"] == "cancelled"
+        action.refresh_from_db()
+        assert action.status == Action.Status.CANCELLED  # never overwritten
+        assert AuditEvent.objects.filter(detail="offline_sync_conflict:action_status").exists()
+        # Keep mine: sent again over what the server has now.
+        response = _sync(
+            client,
+            device,
+            active,
+            "action_status",
+            {"action": str(action.pk), "status": "done"},
+            base={"status": "cancelled"},
+        )
+        assert response.status_code == 201
+        action.refresh_from_db()
+        assert action.status == Action.Status.DONE
+
+    def test_an_assessment_recorded_meanwhile_is_a_conflict(self, client, alice, active, device):
+        seen = Assessment.objects.get(case=active)
+        data = {
+            "date": active.referral_date.isoformat(),
+            "trigger": "scheduled",
+            "informed_decisions": 3,
+            "engage_procedures": 3,
+            "wellbeing": 4,
+        }
+        cases.record_assessment(
+            active,
+            by=alice,
+            data={
+                "date": active.inclusion_date,
+                "informed_decisions": 2,
+                "engage_procedures": 2,
+                "wellbeing": 2,
+            },
+        )
+        data["date"] = active.inclusion_date.isoformat()
+        response = _sync(
+            client, device, active, "assessment", data, base={"latest_assessment": str(seen.pk)}
+        )
+        assert response.status_code == 409
+        assert Assessment.objects.filter(case=active).count() == 2
+        current = response.json()["current"]["latest_assessment"]
+        response = _sync(
+            client, device, active, "assessment", data, base={"latest_assessment": current}
+        )
+        assert response.status_code == 201
+        assert Assessment.objects.filter(case=active).count() == 3
+
+    def test_an_invalid_item_is_refused_with_the_reason(self, client, active, device):
+        response = _sync(client, device, active, "contact", {"date": "", "type": "phone"})
+        assert response.status_code == 422
+        assert "date" in response.json()["errors"]
+
+
+class TestWiping:
+    def test_a_deactivated_account_is_told_to_wipe(self, alice, ada, device):
+        phone = Client()  # the session ended by the idle limit: no sign-out, no session
+        assert phone.get("/offline/status/", **device).json()["wipe"] is False
+        accounts.deactivate_user(alice, by=ada)
+        assert phone.get("/offline/status/", **device).json()["wipe"] is True
+
+    def test_a_password_reset_wipes_and_sign_out_too(self, client, alice, device):
+        alice.set_password("another long passphrase 42")
+        alice.save()
+        assert client.get("/offline/status/", **device).json()["wipe"] is True
+
+    def test_signing_out_ends_the_device_and_clears_the_site(self, client, alice, device):
+        response = client.post("/accounts/logout/")
+        assert response["Clear-Site-Data"] == '"cache", "storage"'
+        assert client.get("/offline/status/", **device).json()["wipe"] is True
+
+    def test_another_person_signed_in_is_told_to_wipe(self, client, bob, device):
+        client.force_login(bob)
+        assert client.get("/offline/status/", **device).json()["wipe"] is True
+
+    def test_every_signed_in_response_says_whether_offline_is_allowed(self, client, alice, ada):
+        client.force_login(alice)
+        assert client.get("/offline/status/")["Engage-Offline"] == "allowed"
+        client.force_login(ada)
+        assert client.get("/offline/status/")["Engage-Offline"] == "wipe"
+
+
+class TestTheShell:
+    def test_the_service_worker_is_served_at_the_root_under_the_csp(self, client):
+        response = client.get("/sw.js")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/javascript")
+        assert "default-src 'self'" in response["Content-Security-Policy"]
+        assert "/offline/" in response.content.decode()
+
+    def test_the_manifest_and_shell_answer_without_a_session(self, client):
+        assert client.get("/manifest.webmanifest").json()["start_url"] == "/"
+        assert client.get("/offline/").status_code == 200
