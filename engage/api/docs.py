@@ -6,6 +6,7 @@ init script served apart), so the strict Content-Security-Policy stays as it is.
 """
 
 from django.contrib.auth.decorators import login_not_required, login_required
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
 
@@ -14,9 +15,20 @@ from engage.api.authentication import PersonalAccessTokenAuthentication
 from engage.api.permissions import RoleRequired
 
 
+class CallersSchemaGenerator(SchemaGenerator):
+    """The schema with the caller's organisation's own fields under each `custom`."""
+
+    def get_schema(self, request=None, public=False):
+        from engage.api.custom import describe_custom_fields
+
+        schema = super().get_schema(request=request, public=public)
+        return describe_custom_fields(schema, self, request, public)
+
+
 class SchemaView(SpectacularAPIView):
     """The schema, for a token (tools) or a signed-in session (the docs page)."""
 
+    generator_class = CallersSchemaGenerator
     authentication_classes = [PersonalAccessTokenAuthentication, SessionAuthentication]
     permission_classes = [RoleRequired]
     engage_roles = ANY_STAFF

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engage.accounts.models import City, Organisation, Team, User
+from engage.api.custom import CustomAnswersField, CustomInputField
 from engage.cases.access import CASE_WORKERS
 from engage.cases.due import due_choices
 from engage.cases.models import (
@@ -198,6 +199,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     client = ClientNameSerializer(source="person", read_only=True)
     city = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    custom = CustomAnswersField("referral", case_of=lambda case: case)
 
     class Meta:
         model = Case
@@ -225,12 +227,13 @@ class CaseSerializer(serializers.ModelSerializer):
             "outcome_date",
             "closure_date",
             "created_at",
+            "custom",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not works_on_cases(self.context):
-            for name in CASE_DETAIL_ONLY:
+            for name in [*CASE_DETAIL_ONLY, "custom"]:
                 self.fields.pop(name)
 
 
@@ -258,6 +261,7 @@ class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         help_text="The `confirmation` of a 409 `possible_duplicate` answer, sent back to say the "
         "client is not the person already known.",
     )
+    custom = CustomInputField("referral")
 
     class Meta:
         model = Case
@@ -273,6 +277,7 @@ class CaseCreateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "city",
             "case_manager",
             "different_person",
+            "custom",
         ]
 
     def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
@@ -328,6 +333,7 @@ class CaseUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
     outcome_date = serializers.DateField(required=False)
     case_manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
+    custom = CustomInputField("referral", help_text="Answers to change, by key; others stay.")
 
     def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -360,6 +366,8 @@ class CaseQuerySerializer(serializers.Serializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    custom = CustomAnswersField("contact", case_of=lambda record: record.case)
+
     class Meta:
         model = Contact
         fields = [
@@ -374,10 +382,13 @@ class ContactSerializer(serializers.ModelSerializer):
             "sensitive",
             "recorded_by",
             "created_at",
+            "custom",
         ]
 
 
 class ContactWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    custom = CustomInputField("contact")
+
     class Meta:
         model = Contact
         fields = [
@@ -388,6 +399,7 @@ class ContactWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "note",
             "content_not_recorded",
             "sensitive",
+            "custom",
         ]
 
 
@@ -405,15 +417,19 @@ ASSESSMENT_FIELDS = [
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
+    custom = CustomAnswersField("assessment", case_of=lambda record: record.case)
+
     class Meta:
         model = Assessment
-        fields = ["id", "case", *ASSESSMENT_FIELDS, "recorded_by", "created_at"]
+        fields = ["id", "case", *ASSESSMENT_FIELDS, "recorded_by", "created_at", "custom"]
 
 
 class AssessmentWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    custom = CustomInputField("assessment")
+
     class Meta:
         model = Assessment
-        fields = ASSESSMENT_FIELDS
+        fields = [*ASSESSMENT_FIELDS, "custom"]
 
 
 class ActionSerializer(serializers.ModelSerializer):
@@ -443,16 +459,28 @@ class ActionStatusSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class GoalSerializer(serializers.ModelSerializer):
     actions = ActionSerializer(many=True, read_only=True)
+    custom = CustomAnswersField("goal", case_of=lambda goal: goal.plan.case)
 
     class Meta:
         model = Goal
-        fields = ["id", "plan", "area", "migration_option", "description", "status", "actions"]
+        fields = [
+            "id",
+            "plan",
+            "area",
+            "migration_option",
+            "description",
+            "status",
+            "actions",
+            "custom",
+        ]
 
 
 class GoalWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    custom = CustomInputField("goal")
+
     class Meta:
         model = Goal
-        fields = ["area", "migration_option", "description"]
+        fields = ["area", "migration_option", "description", "custom"]
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -497,6 +525,7 @@ class ClosureSerializer(serializers.ModelSerializer):
     disengagement_factors = serializers.ListField(
         child=serializers.ChoiceField(choices=DisengagementFactor.choices), read_only=True
     )
+    custom = CustomAnswersField("closure", case_of=lambda record: record.case)
 
     class Meta:
         model = Closure
@@ -516,6 +545,7 @@ class ClosureSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "review_note",
             "created_at",
+            "custom",
         ]
 
 
@@ -525,6 +555,7 @@ class ClosureWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         required=False,
         max_length=len(DisengagementFactor.choices),
     )
+    custom = CustomInputField("closure")
 
     class Meta:
         model = Closure
@@ -537,6 +568,7 @@ class ClosureWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "disengagement_factors",
             "disengagement_other",
             "note",
+            "custom",
         ]
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers as drf_serializers
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from engage.accounts.models import City, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, ORGANISATION_STAFF
+from engage.api import custom
 from engage.api import serializers as s
 from engage.api.access import get_client_for_user, record_case_read
 from engage.api.base import EngageAPIView, PageNumberPagination, etag, expected_version
@@ -178,16 +179,21 @@ class CaseListView(EngageAPIView):
             )
         )
         different_person = data.pop("different_person", "")
+        answers = custom.clean(
+            data.pop("custom", None), user=request.user, form="referral", case=None
+        )
         try:
-            case = services.register_referral(
-                organisation=organisation,
-                by=request.user,
-                case_manager=data.pop("case_manager"),
-                city=data.pop("city"),
-                person=data.pop("client"),
-                referral=data,
-                different_person=different_person,
-            )
+            with transaction.atomic():
+                case = services.register_referral(
+                    organisation=organisation,
+                    by=request.user,
+                    case_manager=data.pop("case_manager"),
+                    city=data.pop("city"),
+                    person=data.pop("client"),
+                    referral=data,
+                    different_person=different_person,
+                )
+                custom.save(case, "referral", case, answers, by=request.user)
         except duplicates.PossibleDuplicateFound as found:
             warning = duplicates.warning_for(request.user, found.matches, request=request)
             record_case_reads(request.user, warning.own_cases)
@@ -223,6 +229,14 @@ class CaseView(EngageAPIView):
         data = _valid(s.CaseUpdateSerializer, request, organisation=user.organisation)
         if not data:
             raise ValidationError({"non_field_errors": [_("Send at least one field to change.")]})
+        answers = None
+        if "custom" in data:
+            if user.role not in CASE_WORKERS:
+                message = _("Only the people working on the case record its answers.")
+                raise ValidationError({"custom": [message]})
+            answers = custom.clean(
+                data.pop("custom"), user=user, form="referral", case=case, record_id=case.pk
+            )
         outcome_fields = {"outcome", "outcome_permanence", "outcome_date"} & set(data)
         if outcome_fields and user.role not in CASE_WORKERS:
             message = _("Only the people working on the case record its outcome.")
@@ -245,6 +259,8 @@ class CaseView(EngageAPIView):
                 services.reassign(
                     case, by=user, case_manager=data["case_manager"], expected_version=version
                 )
+            if answers:
+                custom.save(case, "referral", case, answers, by=user)
         # Not loaded again: once reassigned, the case may have left the caller's caseload.
         return _versioned(s.CaseSerializer(case, context={"request": request}).data, case.version)
 
@@ -287,6 +303,7 @@ class _CaseRecordsView(EngageAPIView):
     engage_roles = CASE_WORKERS
     read_serializer: type[drf_serializers.Serializer]
     write_serializer: type[drf_serializers.Serializer]
+    custom_form = ""  # the process form whose own fields the records carry (engage.custom)
 
     def records(self, case: Case):
         raise NotImplementedError
@@ -301,8 +318,17 @@ class _CaseRecordsView(EngageAPIView):
 
     def post(self, request, pk: UUID):
         case = get_case_for_user(request.user, pk, for_work=True)
-        created = self.create(case, _valid(self.write_serializer, request))
-        return Response(self.read_serializer(created).data, status=status.HTTP_201_CREATED)
+        data = dict(_valid(self.write_serializer, request))
+        answers = {}
+        if self.custom_form:
+            raw = data.pop("custom", None)
+            answers = custom.clean(raw, user=request.user, form=self.custom_form, case=case)
+        with transaction.atomic():
+            created = self.create(case, data)
+            if answers:
+                custom.save(case, self.custom_form, created, answers, by=request.user)
+        body = self.read_serializer(created, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class _CaseRecordView(EngageAPIView):
@@ -321,7 +347,7 @@ class _CaseRecordView(EngageAPIView):
     def get(self, request, pk: UUID):
         obj, case = self.load(request, pk)
         record_case_read(request, case)
-        return Response(self.read_serializer(obj).data)
+        return Response(self.read_serializer(obj, context={"request": request}).data)
 
 
 def _case_id(obj, case_path: str):
@@ -332,6 +358,7 @@ def _case_id(obj, case_path: str):
 
 class CaseContactsView(_CaseRecordsView):
     read_serializer, write_serializer = s.ContactSerializer, s.ContactWriteSerializer
+    custom_form = "contact"
     api_schema = {
         "GET": (None, s.ContactSerializer(many=True)),
         "POST": (s.ContactWriteSerializer, s.ContactSerializer),
@@ -351,6 +378,7 @@ class ContactView(_CaseRecordView):
 
 class CaseAssessmentsView(_CaseRecordsView):
     read_serializer, write_serializer = s.AssessmentSerializer, s.AssessmentWriteSerializer
+    custom_form = "assessment"
     api_schema = {
         "GET": (None, s.AssessmentSerializer(many=True)),
         "POST": (s.AssessmentWriteSerializer, s.AssessmentSerializer),
@@ -370,6 +398,7 @@ class AssessmentView(_CaseRecordView):
 
 class CaseClosuresView(_CaseRecordsView):
     read_serializer, write_serializer = s.ClosureSerializer, s.ClosureWriteSerializer
+    custom_form = "closure"
     api_schema = {
         "GET": (None, s.ClosureSerializer(many=True)),
         "POST": (s.ClosureWriteSerializer, s.ClosureSerializer),
@@ -453,8 +482,8 @@ class ReferralView(_CaseRecordView):
 # Case plans, their goals and actions
 
 
-def _plans():
-    return CasePlan.objects.prefetch_related("goals__actions")
+def _plans(user: User) -> QuerySet[CasePlan]:
+    return CasePlan.objects.visible_to(user).prefetch_related("goals__actions")
 
 
 class CasePlansView(_CaseRecordsView):
@@ -465,7 +494,7 @@ class CasePlansView(_CaseRecordsView):
     }
 
     def records(self, case):
-        return _plans().filter(case=case).order_by("created_at", "pk")
+        return _plans(self.request.user).filter(case=case).order_by("created_at", "pk")
 
     def create(self, case, data):
         people = [case.person]
@@ -491,8 +520,14 @@ class PlanGoalsView(EngageAPIView):
 
     def post(self, request, pk: UUID):
         plan = get_case_object(request.user, CasePlan, pk)
-        goal = services.add_goal(plan, by=request.user, data=_valid(s.GoalWriteSerializer, request))
-        return Response(s.GoalSerializer(goal).data, status=status.HTTP_201_CREATED)
+        data = dict(_valid(s.GoalWriteSerializer, request))
+        case = get_case_for_user(request.user, plan.case_id, for_work=True)
+        answers = custom.clean(data.pop("custom", None), user=request.user, form="goal", case=case)
+        with transaction.atomic():
+            goal = services.add_goal(plan, by=request.user, data=data)
+            custom.save(case, "goal", goal, answers, by=request.user)
+        body = s.GoalSerializer(goal, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class PlanSubmitView(EngageAPIView):
@@ -504,7 +539,10 @@ class PlanSubmitView(EngageAPIView):
     def post(self, request, pk: UUID):
         plan = get_case_object(request.user, CasePlan, pk)
         services.submit_plan(plan, by=request.user)
-        return Response(s.PlanSerializer(_plans().get(pk=plan.pk)).data)
+        body = s.PlanSerializer(
+            _plans(request.user).get(pk=plan.pk), context={"request": request}
+        ).data
+        return Response(body)
 
 
 class _ReviewView(EngageAPIView):
@@ -541,7 +579,7 @@ class PlanReviewView(_ReviewView):
     api_schema = {"POST": (s.ReviewSerializer, s.PlanSerializer)}
 
     def answer(self, item):
-        return s.PlanSerializer(_plans().get(pk=item.pk)).data
+        return s.PlanSerializer(_plans(self.request.user).get(pk=item.pk)).data
 
 
 class ClosureReviewView(_ReviewView):
@@ -551,7 +589,9 @@ class ClosureReviewView(_ReviewView):
     api_schema = {"POST": (s.ReviewSerializer, s.ClosureSerializer)}
 
     def answer(self, item):
-        return s.ClosureSerializer(Closure.objects.get(pk=item.pk)).data
+        return s.ClosureSerializer(
+            Closure.objects.visible_to(self.request.user).get(pk=item.pk)
+        ).data
 
 
 class GoalActionsView(EngageAPIView):

@@ -119,7 +119,8 @@ CASE_FIELDS = {
     "declined_date", "engagement_level", "outcome", "outcome_permanence", "outcome_date",
     "closure_date", "created_at",
 }  # fmt: skip
-SENSITIVE = {"detention_at_referral", "migration_status", "declined_reason"}
+# The answers to the organisation's own fields (engage.custom) go with the case work too.
+SENSITIVE = {"detention_at_referral", "migration_status", "declined_reason", "custom"}
 FIELD_MATRIX = {
     "alice": CASE_FIELDS | SENSITIVE,
     "bob": CASE_FIELDS | SENSITIVE,
