@@ -22,6 +22,8 @@ urlpatterns = [
     path("cases/", include("engage.cases.urls")),
     path("audit/", audit_log, name="audit_log"),
     path("sharing/", include("engage.sharing.urls")),
+    # The person's requests lived under /sharing/ before they moved to /privacy/ (issue 16).
+    path("sharing/", include("engage.privacy.moved_urls")),
     path("directory/", include("engage.directory.urls")),
     path("network/", include("engage.network.urls")),
     path("liaison/", include("engage.liaison.urls")),

@@ -49,9 +49,13 @@ def purge_person(person_id: UUID, case_ids: Iterable[UUID]) -> int:
         return models.QuerySet.update(rows, before=None, after=None)
 
 
+# Models that moved to another app with their table: changes recorded before name the old one.
+MOVED = {"sharing.subjectrequest": "privacy.subjectrequest"}
+
+
 def _model(label: str):
     try:
-        return apps.get_model(label)
+        return apps.get_model(MOVED.get(label, label))
     except LookupError:
         return None
 

@@ -1,9 +1,17 @@
+"""Forms and the services behind them: a refusal shown next to its field, the error summary,
+a form shown again as typed, and `run_service`, the one way a view calls a service."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.formsets import BaseFormSet
+from django.http import HttpRequest
+
+from engage.lib.concurrency import ConcurrentEditError
 
 
 def apply_validation_error(form: forms.BaseForm, error: ValidationError) -> None:
@@ -63,3 +71,52 @@ def typed_values(form: forms.BaseForm) -> dict[str, Any]:
     values to show the form again when the person asked for something else than saving (an
     added block), so nothing typed is lost and no error is shown yet."""
     return {name: form[name].value() for name in form.fields}
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """What the service returned, once it did its work (always true, even when it is None)."""
+
+    result: T
+
+
+def run_service(
+    request: HttpRequest,
+    form: forms.BaseForm | None,
+    call: Callable[[], T],
+    success: str | None = None,
+) -> Done[T] | None:
+    """Call the service once `form` is sent and valid; return what it returned, or None.
+
+    The one way a view asks a service to change something. None when there is nothing to do
+    (the form not sent, or invalid) or the service refused: its `ValidationError` is shown next
+    to the field it names (`apply_validation_error`), a concurrent edit (`ConcurrentEditError`)
+    at the top of the form, and the view shows the form again. Without a form the view has
+    already decided to act (a button that only posts, a download): the service is called and a
+    refusal is a message for the next page. `success` is the message for the next page; None
+    for an answer that shows the change itself. A service's other exceptions pass through.
+    """
+    if form is not None and (request.method != "POST" or not form.is_valid()):
+        return None
+    try:
+        result = call()
+    except ConcurrentEditError:
+        _refuse(request, form, ValidationError(ConcurrentEditError.message))
+        return None
+    except ValidationError as error:
+        _refuse(request, form, error)
+        return None
+    if success:
+        messages.success(request, success)
+    return Done(result)
+
+
+def _refuse(request: HttpRequest, form: forms.BaseForm | None, error: ValidationError) -> None:
+    if form is not None:
+        apply_validation_error(form, error)
+    else:
+        for message in error.messages:
+            messages.error(request, message)

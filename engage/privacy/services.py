@@ -1,4 +1,12 @@
-"""Erasure of a person's identity, and retention applied to it automatically (R34, R35).
+"""The rights of the people whose data we hold: every write behind them (R32-R35).
+
+Their requests (`record_request`), the copy of their data handed over (`hand_over_access`),
+erasure at their request (`erase_on_request`) and the retention applied to everyone
+automatically (`apply_retention`). Rectification is the correction of the person's identity,
+which `cases.services.update_identity` writes (the case's identity page, reached from the
+person's requests, and the API's client); the fields corrected are shown as such.
+
+Erasure of a person's identity, and retention applied to it automatically (R34, R35):
 
 Erasure removes every identifying trace: the person's identity fields, their search tokens,
 every free-text field in the records of their cases (notes can name anyone), the data held in
@@ -19,12 +27,16 @@ related to the person or their cases, so a model added later is covered.
 import calendar
 import datetime
 import hashlib
+from collections.abc import Mapping
 from typing import Any, cast
 from uuid import UUID
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
@@ -37,6 +49,9 @@ from engage.documents.services import remove as remove_document
 from engage.history.context import purging as history_purging
 from engage.history.services import purge_person as purge_history
 from engage.imports.services import forget_files_holding as forget_import_files
+from engage.privacy.access import PersonData, person_data
+from engage.privacy.forms import people_of
+from engage.privacy.models import SubjectRequest
 
 IDENTITY_FIELDS = (
     "given_name",
@@ -49,6 +64,57 @@ IDENTITY_FIELDS = (
     "languages",
 )
 ERASED_NAME = "—"
+
+
+# The person's requests
+
+
+@transaction.atomic
+def record_request(
+    case: Case, *, by: User, data: Mapping[str, Any], request: HttpRequest | None = None
+) -> SubjectRequest:
+    """Record what a person of this case (the client or their household) asks about their data."""
+    person: Person = data["person"]
+    if not people_of(case).filter(pk=person.pk).exists():
+        raise ValidationError({"person": _("Choose the client or a member of their household.")})
+    entry = SubjectRequest.objects.create(
+        person=person,
+        case=case,
+        kind=data["kind"],
+        requested_on=data["requested_on"],
+        identity_check=data["identity_check"],
+        recorded_by=by,
+    )
+    record(by, AuditEvent.Action.CREATE, entry, request=request)
+    return entry
+
+
+@transaction.atomic
+def hand_over_access(
+    entry: SubjectRequest, *, by: User, request: HttpRequest | None = None
+) -> PersonData:
+    """Return the person's data for them, the request done and the hand-over audited."""
+    if entry.kind != SubjectRequest.Kind.ACCESS:
+        raise ValidationError(_("The person did not ask for a copy of their data."))
+    data = person_data(entry.person)
+    if entry.completed_at is None:
+        entry.completed_at = timezone.now()
+        entry.save(update_fields=["completed_at"])
+    record(by, AuditEvent.Action.EXPORT, entry.person, detail="subject_access", request=request)
+    return data
+
+
+@transaction.atomic
+def erase_on_request(entry: SubjectRequest, *, by: User) -> None:
+    """Erase the person who asked for it (`erase_person`), and mark their request done."""
+    if entry.kind != SubjectRequest.Kind.ERASURE:
+        raise ValidationError(_("The person did not ask for erasure."))
+    erase_person(entry.person, by=by, reason="request")
+    entry.completed_at = timezone.now()
+    entry.save(update_fields=["completed_at"])
+
+
+# Erasure and retention
 
 
 def _encrypted_text_fields(model: type[models.Model]) -> list[str]:

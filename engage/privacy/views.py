@@ -1,30 +1,97 @@
-"""Erasure at the person's request, by a supervisor who has just confirmed their password."""
+"""The person's own requests about their data: views are glue around `privacy.services`."""
 
 from uuid import UUID
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 from engage.accounts.permissions import recent_authentication_required, role_required
-from engage.cases.access import get_case_object
-from engage.privacy.services import erase_person
-from engage.sharing.models import SubjectRequest
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
+from engage.lib.forms import run_service
+from engage.privacy import access, services
+from engage.privacy.forms import SubjectRequestForm
+from engage.privacy.models import SubjectRequest
+
+FORMATS = ("json", "pdf")
+
+
+@role_required(*CASE_WORKERS)
+def case_requests(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    context = {
+        "case": case,
+        "subject_requests": case.subject_requests.select_related("person"),
+        "can_erase": request.user.role == Role.SUPERVISOR,
+    }
+    return render(request, "privacy/case_requests.html", context)
+
+
+@role_required(*CASE_WORKERS)
+def request_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    form = SubjectRequestForm(request.POST or None, case=case)
+    if run_service(
+        request,
+        form,
+        lambda: services.record_request(
+            case, by=request.user, data=form.cleaned_data, request=request
+        ),
+        _("The person's request is recorded."),
+    ):
+        return redirect("privacy:case", case.pk)
+    return render(request, "privacy/request_form.html", {"case": case, "form": form})
+
+
+@role_required(*CASE_WORKERS)
+def export(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpResponse:
+    entry = get_case_object(request.user, SubjectRequest, pk)
+    if entry.kind != SubjectRequest.Kind.ACCESS or fmt not in FORMATS:
+        raise Http404
+    data = services.hand_over_access(entry, by=request.user, request=request)
+    if fmt == "json":
+        response = HttpResponse(
+            access.as_json(data), content_type="application/json; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            access.as_pdf(data, str(entry.person)), content_type="application/pdf"
+        )
+    response["Content-Disposition"] = f'attachment; filename="data-{entry.case.reference}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required(Role.SUPERVISOR)
 @recent_authentication_required
 def erase(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    """Erasure at the person's request, by a supervisor who has just confirmed their password."""
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ERASURE or entry.person.erased_at is not None:
         raise Http404
-    if request.method == "POST":
-        erase_person(entry.person, by=request.user, reason="request")
-        SubjectRequest.objects.filter(pk=entry.pk).update(completed_at=timezone.now())
-        messages.success(request, _("The person's identity and notes are erased."))
-        return redirect("sharing:case", entry.case_id)
+    if request.method == "POST" and run_service(
+        request,
+        None,
+        lambda: services.erase_on_request(entry, by=request.user),
+        _("The person's identity and notes are erased."),
+    ):
+        return redirect("privacy:case", entry.case_id)
     return render(request, "privacy/erase.html", {"entry": entry, "case": entry.case})
+
+
+# The addresses these pages had while they lived in `sharing`: links kept elsewhere still work.
+# Each loads what it names for the user first, so another organisation's id is still a 404.
+
+
+@role_required(*CASE_WORKERS)
+def moved_request_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, pk, for_work=True)
+    return redirect("privacy:request_new", case.pk, permanent=True)
+
+
+@role_required(*CASE_WORKERS)
+def moved_export(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpResponse:
+    entry = get_case_object(request.user, SubjectRequest, pk)
+    return redirect("privacy:export", entry.pk, fmt, permanent=True)

@@ -14,7 +14,6 @@ from engage.sharing.models import (
     Purpose,
     Recipient,
     RecipientType,
-    SubjectRequest,
 )
 
 if TYPE_CHECKING:  # Django's ModelForm cannot be subscripted at run time: only mypy reads these
@@ -22,10 +21,9 @@ if TYPE_CHECKING:  # Django's ModelForm cannot be subscripted at run time: only 
     _RecipientModelForm = forms.ModelForm[Recipient]
     _EnforcementBodyModelForm = forms.ModelForm[EnforcementBody]
     _DataRequestModelForm = forms.ModelForm[DataRequest]
-    _SubjectRequestModelForm = forms.ModelForm[SubjectRequest]
 else:
     _ConsentModelForm = _RecipientModelForm = _EnforcementBodyModelForm = forms.ModelForm
-    _DataRequestModelForm = _SubjectRequestModelForm = forms.ModelForm
+    _DataRequestModelForm = forms.ModelForm
 
 
 def _people(case: Case) -> QuerySet[Person]:
@@ -221,21 +219,3 @@ class DecisionForm(_DataRequestModelForm):
             "subject_informed_on": DateInput(),
             "decision_note": forms.Textarea(attrs={"rows": 3}),
         }
-
-
-class SubjectRequestForm(_SubjectRequestModelForm):
-    # Declared for the same reason as ConsentForm.person.
-    person: "forms.ModelChoiceField[Person]" = forms.ModelChoiceField(
-        queryset=Person.objects.none()
-    )
-
-    class Meta:
-        model = SubjectRequest
-        fields = ["person", "kind", "requested_on", "identity_check"]
-        widgets = {"requested_on": DateInput()}
-
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _choices(self.fields["person"]).queryset = _people(case)
-        self.fields["person"].initial = case.person_id
-        self.fields["person"].label = _("Who asks")

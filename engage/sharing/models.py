@@ -365,33 +365,3 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.requester_type} {self.decision}"
-
-
-class SubjectRequest(models.Model):
-    """A person asks for their own data, a correction, or erasure (GDPR arts. 15-17, 20)."""
-
-    class Kind(models.TextChoices):
-        ACCESS = "access", _("A copy of their data")
-        ERASURE = "erasure", _("Erasure of their data")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="subject_requests")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="subject_requests")
-    kind = models.CharField(_("the person asks for"), max_length=10, choices=Kind.choices)
-    requested_on = models.DateField(_("asked on"))
-    identity_check = EncryptedCharField(
-        _("how we made sure it is them"),
-        max_length=200,
-        help_text=_("For example: in person, with the case manager who knows them."),
-    )
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = organisation_scoped("case__organisation")
-
-    class Meta:
-        ordering = ["-requested_on", "-recorded_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.requested_on}"

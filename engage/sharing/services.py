@@ -548,6 +548,18 @@ def retire_recipient(recipient: Recipient, *, by: User, reason: str) -> int:
 
 
 @transaction.atomic
+def set_recipient_in_use(
+    recipient: Recipient, *, by: User, active: bool, request: HttpRequest | None = None
+) -> Recipient:
+    """Put a recipient in or out of use (those out of use are not offered), audited."""
+    recipient.active = active
+    recipient.save(update_fields=["active"])
+    detail = "in_use" if active else "out_of_use"
+    record(by, AuditEvent.Action.UPDATE, recipient, detail=detail, request=request)
+    return recipient
+
+
+@transaction.atomic
 def correct_kind(
     recipient: Recipient, *, by: User, type: str, request: HttpRequest | None = None
 ) -> Recipient:

@@ -16,12 +16,6 @@ urlpatterns = [
         views.share_deletion_asked,
         name="share_deletion_asked",
     ),
-    path("cases/<uuid:pk>/requests/new/", views.subject_request_new, name="subject_request_new"),
-    path(
-        "subject-requests/<uuid:pk>/export/<str:fmt>/",
-        views.subject_export,
-        name="subject_export",
-    ),
     path("recipients/", views.recipients, name="recipients"),
     path("recipients/<uuid:pk>/toggle/", views.recipient_toggle, name="recipient_toggle"),
     path("recipients/<uuid:pk>/kind/", views.recipient_kind, name="recipient_kind"),

@@ -1,14 +1,10 @@
 """Consent, sharing and the register of data requests: views are glue around the services."""
 
-from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,12 +17,10 @@ from engage.accounts.permissions import (
     recently_authenticated,
     role_required,
 )
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, read_case
 from engage.cases.models import Case
-from engage.lib.forms import apply_validation_error
-from engage.sharing import screening, services, subject
+from engage.lib.forms import run_service
+from engage.sharing import screening, services
 from engage.sharing.forms import (
     ConsentForm,
     DataRequestForm,
@@ -37,7 +31,6 @@ from engage.sharing.forms import (
     RecipientForm,
     ScreeningDecisionForm,
     ShareForm,
-    SubjectRequestForm,
     WithdrawForm,
 )
 from engage.sharing.models import (
@@ -46,7 +39,6 @@ from engage.sharing.models import (
     EnforcementBody,
     Recipient,
     Share,
-    SubjectRequest,
 )
 
 REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
@@ -62,37 +54,18 @@ def case_sharing(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "shares": shares,
         # Data that left before the person withdrew their consent: ask the recipient to delete.
         "left_after_withdrawal": [share for share in shares if share.withdrawn_after_it_left],
-        "subject_requests": case.subject_requests.select_related("person"),
-        "can_erase": request.user.role == Role.SUPERVISOR,
     }
     return render(request, "sharing/case_sharing.html", context)
-
-
-def _save(
-    request: AuthenticatedHttpRequest,
-    form: forms.BaseForm,
-    run: Callable[[dict[str, Any]], object],
-    success: str,
-) -> bool:
-    if request.method != "POST" or not form.is_valid():
-        return False
-    try:
-        run(form.cleaned_data)
-    except ValidationError as error:
-        apply_validation_error(form, error)
-        return False
-    messages.success(request, success)
-    return True
 
 
 @role_required(*CASE_WORKERS)
 def consent_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = ConsentForm(request.POST or None, case=case)
-    if _save(
+    if run_service(
         request,
         form,
-        lambda data: services.record_consent(case, by=request.user, data=data),
+        lambda: services.record_consent(case, by=request.user, data=form.cleaned_data),
         _("Consent recorded."),
     ):
         return redirect("sharing:case", case.pk)
@@ -104,13 +77,16 @@ def consent_withdraw(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespons
     consent = get_case_object(request.user, Consent, pk)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            withdrawn = services.withdraw_consent(
+        # A refusal says why on the next page (the case's sharing page), not on this form.
+        done = run_service(
+            request,
+            None,
+            lambda: services.withdraw_consent(
                 consent, by=request.user, note=form.cleaned_data["note"]
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        else:
+            ),
+        )
+        if done:
+            withdrawn = done.result
             messages.success(
                 request,
                 ngettext(
@@ -146,23 +122,27 @@ def _share(
         return None
     data = form.cleaned_data
     try:
-        share = services.request_share(
-            case,
-            by=request.user,
-            person=data["person"],
-            recipient=data["recipient"],
-            purpose=data["purpose"],
-            categories=data["categories"],
-            override_reason=data.get("override_reason", "") if override else "",
-            recently_authenticated=recently_authenticated(request),
-            request=request,
+        done = run_service(
+            request,
+            form,
+            lambda: services.request_share(
+                case,
+                by=request.user,
+                person=data["person"],
+                recipient=data["recipient"],
+                purpose=data["purpose"],
+                categories=data["categories"],
+                override_reason=data.get("override_reason", "") if override else "",
+                recently_authenticated=recently_authenticated(request),
+                request=request,
+            ),
         )
     except services.SharingRefused as refusal:
         context = {"case": case, "reason": str(refusal), "can_override": _can_override(request)}
         return render(request, "sharing/refused.html", context, status=403)
-    except ValidationError as error:
-        apply_validation_error(form, error)
+    if not done:
         return None
+    share = done.result
     # The share is produced once the request's transaction commits: say where it stands now.
     share.refresh_from_db(fields=["status"])
     messages.success(
@@ -200,14 +180,15 @@ def share_override(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 def share_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     share = get_case_object(request.user, Share, pk)
     try:
-        content = services.hand_over(share, by=request.user, request=request)
+        done = run_service(
+            request, None, lambda: services.hand_over(share, by=request.user, request=request)
+        )
     except services.SharingRefused as refusal:
         context = {"case": share.case, "reason": str(refusal), "hand_over": True}
         return render(request, "sharing/refused.html", context, status=403)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
+    if not done:
         return redirect("sharing:case", share.case_id)
-    response = HttpResponse(content, content_type="application/json; charset=utf-8")
+    response = HttpResponse(done.result, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="share-{share.case.reference}.json"'
     response["Cache-Control"] = "no-store"
     return response
@@ -217,12 +198,12 @@ def share_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 @role_required(*CASE_WORKERS)
 def share_deletion_asked(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     share = get_case_object(request.user, Share, pk)
-    try:
-        services.ask_deletion(share, by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("Recorded: the recipient was asked to delete the data."))
+    run_service(
+        request,
+        None,
+        lambda: services.ask_deletion(share, by=request.user, request=request),
+        _("Recorded: the recipient was asked to delete the data."),
+    )
     return redirect("sharing:case", share.case_id)
 
 
@@ -237,21 +218,21 @@ def _own_recipient(request: AuthenticatedHttpRequest, pk: UUID) -> Recipient:
 def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation = organisation_of(request.user)
     form = RecipientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            recipient = services.create_recipient(
-                organisation,
-                by=request.user,
-                name=form.cleaned_data["name"],
-                type=form.cleaned_data["type"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Recipient added."))
-            if screening.held(recipient):
-                messages.warning(request, str(services.HELD_MESSAGE))
-            return redirect("sharing:recipients")
+    done = run_service(
+        request,
+        form,
+        lambda: services.create_recipient(
+            organisation,
+            by=request.user,
+            name=form.cleaned_data["name"],
+            type=form.cleaned_data["type"],
+        ),
+        _("Recipient added."),
+    )
+    if done:
+        if screening.held(done.result):
+            messages.warning(request, str(services.HELD_MESSAGE))
+        return redirect("sharing:recipients")
     terms = screening.terms_for(organisation.pk)
     listed = [
         (recipient, screening.warning(recipient, terms))
@@ -264,10 +245,13 @@ def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def recipient_toggle(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     recipient = _own_recipient(request, pk)
-    recipient.active = not recipient.active
-    recipient.save(update_fields=["active"])
-    detail = "in_use" if recipient.active else "out_of_use"
-    record(request.user, AuditEvent.Action.UPDATE, recipient, detail=detail, request=request)
+    run_service(
+        request,
+        None,
+        lambda: services.set_recipient_in_use(
+            recipient, by=request.user, active=not recipient.active, request=request
+        ),
+    )
     return redirect("sharing:recipients")
 
 
@@ -275,16 +259,15 @@ def recipient_toggle(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespons
 def recipient_kind(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     recipient = _own_recipient(request, pk)
     form = KindCorrectionForm(request.POST or None, initial={"type": recipient.type})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.correct_kind(
-                recipient, by=request.user, type=form.cleaned_data["type"], request=request
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Kind corrected."))
-            return redirect("sharing:recipients")
+    if run_service(
+        request,
+        form,
+        lambda: services.correct_kind(
+            recipient, by=request.user, type=form.cleaned_data["type"], request=request
+        ),
+        _("Kind corrected."),
+    ):
+        return redirect("sharing:recipients")
     context = {"recipient": recipient, "form": form}
     return render(request, "sharing/recipient_kind.html", context)
 
@@ -305,17 +288,18 @@ def recipient_confirm(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     warning = screening.warning(recipient)
     may_confirm = bool(warning) and services.may_confirm(request.user, recipient)
     form = ScreeningDecisionForm(request.POST or None) if may_confirm else None
-    if request.method == "POST" and form is not None and form.is_valid():
-        enforcement = form.cleaned_data["decision"] == ScreeningDecisionForm.ENFORCEMENT
-        try:
-            services.confirm_recipient(
-                recipient, by=request.user, enforcement=enforcement, request=request
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Your answer is recorded."))
-            return redirect("sharing:recipients_to_confirm")
+    if form is not None and run_service(
+        request,
+        form,
+        lambda: services.confirm_recipient(
+            recipient,
+            by=request.user,
+            enforcement=form.cleaned_data["decision"] == ScreeningDecisionForm.ENFORCEMENT,
+            request=request,
+        ),
+        _("Your answer is recorded."),
+    ):
+        return redirect("sharing:recipients_to_confirm")
     context = {
         "recipient": recipient,
         "warning": warning,
@@ -329,16 +313,15 @@ def recipient_confirm(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
 def enforcement_bodies(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation = organisation_of(request.user)
     form = EnforcementBodyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_enforcement_body(
-                organisation, by=request.user, name=form.cleaned_data["name"]
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Added to the list."))
-            return redirect("sharing:enforcement_bodies")
+    if run_service(
+        request,
+        form,
+        lambda: services.add_enforcement_body(
+            organisation, by=request.user, name=form.cleaned_data["name"]
+        ),
+        _("Added to the list."),
+    ):
+        return redirect("sharing:enforcement_bodies")
     context = {
         "form": form,
         "own": EnforcementBody.objects.filter(organisation=organisation),
@@ -351,12 +334,12 @@ def enforcement_bodies(request: AuthenticatedHttpRequest) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     entry = get_object_or_404(EnforcementBody, organisation=request.user.organisation, pk=pk)
-    try:
-        services.remove_enforcement_body(entry, by=request.user)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("Removed from the list."))
+    run_service(
+        request,
+        None,
+        lambda: services.remove_enforcement_body(entry, by=request.user),
+        _("Removed from the list."),
+    )
     return redirect("sharing:enforcement_bodies")
 
 
@@ -365,79 +348,41 @@ def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> Http
 
 @role_required(*REGISTER_READERS)
 def data_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    listed = DataRequest.objects.filter(organisation=request.user.organisation).select_related(
-        "case", "decided_by"
-    )
+    listed = DataRequest.objects.visible_to(request.user).select_related("case", "decided_by")
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
     return render(request, "sharing/requests.html", {"page": page})
+
+
+def _register_request(request: AuthenticatedHttpRequest, form: DataRequestForm) -> DataRequest:
+    data = dict(form.cleaned_data)
+    data["case"] = data.pop("case_reference")
+    return services.register_request(organisation_of(request.user), by=request.user, data=data)
 
 
 @role_required(*REGISTER_READERS)
 def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     cases = Case.objects.visible_to(request.user)
     form = DataRequestForm(request.POST or None, cases=cases)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        data["case"] = data.pop("case_reference")
-        try:
-            entry = services.register_request(
-                organisation_of(request.user), by=request.user, data=data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Request registered. Decide on it below."))
-            return redirect("sharing:request", entry.pk)
+    done = run_service(
+        request,
+        form,
+        lambda: _register_request(request, form),
+        _("Request registered. Decide on it below."),
+    )
+    if done:
+        return redirect("sharing:request", done.result.pk)
     return render(request, "sharing/request_form.html", {"form": form})
 
 
 @role_required(*REGISTER_READERS)
 def data_request(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    entry = get_object_or_404(DataRequest, organisation=request.user.organisation, pk=pk)
+    entry = get_object_or_404(DataRequest.objects.visible_to(request.user), pk=pk)
     form = DecisionForm(request.POST or None, instance=entry)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.decide_request(entry, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Decision recorded."))
-            return redirect("sharing:requests")
+    if run_service(
+        request,
+        form,
+        lambda: services.decide_request(entry, by=request.user, data=form.cleaned_data),
+        _("Decision recorded."),
+    ):
+        return redirect("sharing:requests")
     return render(request, "sharing/request_detail.html", {"entry": entry, "form": form})
-
-
-# The person's own requests: a copy of their data, or erasure
-
-
-@role_required(*CASE_WORKERS)
-def subject_request_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    case = get_case_for_user(request.user, pk, for_work=True)
-    form = SubjectRequestForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        entry = form.save(commit=False)
-        entry.case, entry.recorded_by = case, request.user
-        entry.save()
-        record(request.user, AuditEvent.Action.CREATE, entry, request=request)
-        messages.success(request, _("The person's request is recorded."))
-        return redirect("sharing:case", case.pk)
-    return render(request, "sharing/subject_request_form.html", {"case": case, "form": form})
-
-
-@role_required(*CASE_WORKERS)
-def subject_export(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpResponse:
-    entry = get_case_object(request.user, SubjectRequest, pk)
-    if entry.kind != SubjectRequest.Kind.ACCESS or fmt not in ("json", "pdf"):
-        raise Http404
-    data = subject.export(entry, by=request.user, request=request)
-    reference = entry.case.reference
-    if fmt == "json":
-        response = HttpResponse(
-            subject.as_json(data), content_type="application/json; charset=utf-8"
-        )
-    else:
-        response = HttpResponse(
-            subject.as_pdf(data, str(entry.person)), content_type="application/pdf"
-        )
-    response["Content-Disposition"] = f'attachment; filename="data-{reference}.{fmt}"'
-    response["Cache-Control"] = "no-store"
-    return response

@@ -20,10 +20,11 @@ from engage.documents.models import Document
 from engage.documents.services import attach
 from engage.history.models import Change
 from engage.liaison import services as liaison
-from engage.privacy.services import apply_retention, erase_person
+from engage.privacy import access
+from engage.privacy.models import SubjectRequest
+from engage.privacy.services import apply_retention, erase_person, hand_over_access
 from engage.sharing import services as sharing
-from engage.sharing import subject
-from engage.sharing.models import DataRequest, Recipient, SubjectRequest
+from engage.sharing.models import DataRequest, Recipient
 from tests.documents.test_documents import png_bytes
 from tests.lib.test_encryption import _every_stored_value
 
@@ -94,9 +95,7 @@ def _story(organisation, alice, bob, tag: str) -> Case:
     service = Service.objects.filter(organisation=organisation).first() or save_service(
         organisation, by=bob, data={"name": "Shelter", "type": "accommodation", "city": "Sofia"}
     )
-    make_referral(
-        case, by=alice, service=service, made_on=days_ago(1), reason="x", categories=[]
-    )
+    make_referral(case, by=alice, service=service, made_on=days_ago(1), reason="x", categories=[])
     authority, _ = Recipient.objects.get_or_create(
         organisation=organisation, name="Migration office", defaults={"type": "authority"}
     )
@@ -200,7 +199,7 @@ class TestAccess:
     ):
         mine, theirs = two_stories
         entry = SubjectRequest.objects.get(person=mine.person)
-        text = subject.as_json(subject.export(entry, by=alice))
+        text = access.as_json(hand_over_access(entry, by=alice))
         missing = {s for s in _sentinels(mine, "PPP") if s not in text}
         assert missing == set()
         assert "QQQ" not in text
@@ -212,10 +211,10 @@ class TestAccess:
         mine, _theirs = two_stories
         entry = SubjectRequest.objects.get(person=mine.person)
         client = as_user(alice)
-        pdf = client.get(f"/sharing/subject-requests/{entry.pk}/export/pdf/")
+        pdf = client.get(f"/privacy/subject-requests/{entry.pk}/export/pdf/")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         assert pdf["Content-Disposition"].startswith("attachment;")
-        data = json.loads(client.get(f"/sharing/subject-requests/{entry.pk}/export/json/").content)
+        data = json.loads(client.get(f"/privacy/subject-requests/{entry.pk}/export/json/").content)
         assert data["people"][0]["given_name"] == "PPP-Person-given_name"
 
     def test_it_leaves_out_a_household_members_data(self, organisation, alice, bob):
@@ -230,7 +229,7 @@ class TestAccess:
         plan = services.create_plan(case, by=alice, person=member)
         services.add_goal(plan, by=alice, data={"area": "family", "description": "Membergoal"})
         entry = SubjectRequest.objects.get(person=case.person)
-        text = subject.as_json(subject.export(entry, by=alice))
+        text = access.as_json(hand_over_access(entry, by=alice))
         assert "PPP-Goal-description" in text
         assert "Membername" not in text and "Membergoal" not in text
 
@@ -360,9 +359,7 @@ class TestErasureKeepsWhatIsNotThePersons:
         others = imports.upload(
             organisation, by=ada, filename="b.csv", data=csv_bytes(HEADERS, messy_rows()[:2])
         )
-        done = imports.upload(
-            organisation, by=ada, filename="c.csv", data=csv_bytes(HEADERS, rows)
-        )
+        done = imports.upload(organisation, by=ada, filename="c.csv", data=csv_bytes(HEADERS, rows))
         imports.discard(done, by=ada)
         erase_person(case.person, by=bob, reason="request")
         listing.refresh_from_db()

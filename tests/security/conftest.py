@@ -19,8 +19,9 @@ from engage.imports.models import SavedMapping
 from engage.liaison import services as liaison
 from engage.mel import services as mel
 from engage.network import services as network
+from engage.privacy.models import SubjectRequest
 from engage.sharing import services as sharing
-from engage.sharing.models import DataRequest, Recipient, SubjectRequest
+from engage.sharing.models import DataRequest, Recipient
 from tests.documents.test_documents import png_bytes
 
 # Every name and free text of the other organisation starts with this.

@@ -59,8 +59,11 @@ OBJECT_FOR_URL = {
     "sharing:share_override": "case",
     "sharing:consent_withdraw": "consent",
     "sharing:share_download": "share",
-    "sharing:subject_request_new": "case",
-    "sharing:subject_export": "access_request",
+    "privacy:case": "case",
+    "privacy:request_new": "case",
+    "privacy:export": "access_request",
+    "privacy_moved:request_new": "case",
+    "privacy_moved:export": "access_request",
     "sharing:recipient_toggle": "recipient",
     "sharing:recipient_kind": "recipient",
     "sharing:recipient_confirm": "recipient",
@@ -139,7 +142,10 @@ NETWORK_OBJECT_URLS = {
     "network:detention_cost_edit",
 }
 # URL parameters that are not ids, and the values to try for them.
-OTHER_PARAMETERS = {"sharing:subject_export": {"fmt": ["json", "pdf"]}}
+OTHER_PARAMETERS = {
+    "privacy:export": {"fmt": ["json", "pdf"]},
+    "privacy_moved:export": {"fmt": ["json", "pdf"]},
+}
 
 # Links that name no object of an organisation: the password reset link (R18) carries Django's
 # base64 of a user's random UUID and a signed, expiring token, and without a valid token it

@@ -62,7 +62,8 @@ MATRIX = [
     _row("sharing:case", "case", 200, 200, 404, 404),
     _row("sharing:consent_new", "case", 200, 200, 404, 404),
     _row("sharing:share_new", "case", 200, 200, 404, 404),
-    _row("sharing:subject_request_new", "case", 200, 200, 404, 404),
+    _row("privacy:case", "case", 200, 200, 404, 404),
+    _row("privacy:request_new", "case", 200, 200, 404, 404),
     # The directory: everyone reads it, supervisors and admins keep it; referrals are case work.
     _row("directory:list", None, 200, 200, 200, 200),
     _row("directory:service_new", None, 404, 200, 200, 404),

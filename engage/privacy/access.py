@@ -1,5 +1,7 @@
 """A person's own data, complete, and nothing about anyone else (right of access, R32).
 
+What is read here is handed over by `privacy.services.hand_over_access`, which records it.
+
 The export walks the model graph from `Person` through every relation that points to it, and
 from their cases through every relation that points to a case, so that a model added later is
 exported without anyone remembering to. Rows that are about someone else are left out: any row
@@ -13,15 +15,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from engage.accounts.models import User
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
 from engage.cases.models import Person, SearchToken
-from engage.sharing.models import Share, SubjectRequest
+from engage.sharing.models import Share
 
 # Not the person's data: keyed hashes for search, and other people.
 SKIPPED = {SearchToken, Person, User}
@@ -101,24 +100,6 @@ def _default(value: object) -> str:
     return str(value)
 
 
-def export(
-    request_record: SubjectRequest, *, by: User, request: HttpRequest | None = None
-) -> PersonData:
-    """The person's data for them, recorded as handed over (audited)."""
-    data = person_data(request_record.person)
-    if request_record.completed_at is None:
-        request_record.completed_at = timezone.now()
-        request_record.save(update_fields=["completed_at"])
-    record(
-        by,
-        AuditEvent.Action.EXPORT,
-        request_record.person,
-        detail="subject_access",
-        request=request,
-    )
-    return data
-
-
 def as_json(data: PersonData) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
 
@@ -127,7 +108,7 @@ def as_pdf(data: PersonData, person_label: str) -> bytes:
     from weasyprint import HTML  # imported here: loading its system libraries takes time
 
     html = render_to_string(
-        "sharing/subject_export.html",
+        "privacy/subject_export.html",
         {"data": data, "person": person_label, "generated": timezone.now()},
     )
     pdf: bytes = HTML(string=html).write_pdf()
