@@ -9,12 +9,19 @@ class CustomConfig(AppConfig):
 
     def ready(self) -> None:
         from engage.audit import labels
-        from engage.cases import extra_fields
+        from engage.cases import extra_fields, timeline
         from engage.custom.forms import ProcessFormExtension
+        from engage.custom.importing import ImportProvider
+        from engage.custom.reading import add_to_timeline
+        from engage.imports import extra as import_columns
 
         # The process forms in `cases` ask for the organisation's own fields through this
         # hook, so `cases` does not import this app (docs/architecture.md).
         extra_fields.register(ProcessFormExtension())
+        # Likewise the case's timeline shows each record's answers, and the spreadsheet
+        # import takes columns for the referral's own fields.
+        timeline.register(add_to_timeline)
+        import_columns.register(ImportProvider())
         labels.register("custom.customfield", _field_labels)
 
 

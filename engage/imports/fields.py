@@ -6,6 +6,7 @@ the referral (screening, inclusion, contacts, closure) is recorded in Engage fro
 through the process, not typed into a spreadsheet column.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -311,13 +312,14 @@ def header_key(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in normalise(str(text))).split())
 
 
-def guess(headers: list[str]) -> dict[str, str]:
-    """Return {header: field name} for the headers that name a field, each field once."""
+def guess(headers: list[str], extra: Sequence[ImportField] = ()) -> dict[str, str]:
+    """Return {header: field name} for the headers that name a field, each field once;
+    `extra` are the organisation's own fields (`engage.imports.extra`)."""
     found: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
         key = header_key(header)
-        for spec in FIELDS:
+        for spec in [*FIELDS, *extra]:
             if spec.name not in taken and (
                 key in spec.headers or key == header_key(spec.label) or key == spec.name
             ):

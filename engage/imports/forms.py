@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import City, Organisation
 from engage.cases.forms import case_managers_of
 from engage.cases.models.person import Nationalities
+from engage.imports import extra
 from engage.imports import fields as F
 from engage.imports.models import SavedMapping
 from engage.imports.validation import Mapping
@@ -40,9 +41,10 @@ class UploadForm(forms.Form):
         return upload
 
 
-def _field_choices():
+def _field_choices(organisation: Organisation):
+    own = [spec for columns in extra.columns_of(organisation) for spec in columns.specs]
     return [(IGNORE, _("— ignore this column —"))] + [
-        (spec.name, f"{spec.label}{' *' if spec.required else ''}") for spec in F.FIELDS
+        (spec.name, f"{spec.label}{' *' if spec.required else ''}") for spec in [*F.FIELDS, *own]
     ]
 
 
@@ -71,11 +73,12 @@ class MappingForm(forms.Form):
         self.headers = headers
         self.fields["day_first"].initial = "1" if mapping.day_first else "0"
         self.column_names = []
+        choices = _field_choices(organisation)
         for index, header in enumerate(headers):
             name = f"column_{index}"
             self.fields[name] = forms.ChoiceField(
                 label=header,
-                choices=_field_choices(),
+                choices=choices,
                 required=False,
                 initial=mapping.columns.get(header, IGNORE),
             )

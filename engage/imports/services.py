@@ -38,7 +38,7 @@ from engage.audit.services import record
 from engage.cases.models import Person
 from engage.cases.services import register_referrals
 from engage.history.context import acting
-from engage.imports import fields, reading, storage
+from engage.imports import extra, fields, reading, storage
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping, Report, check
 from engage.imports.values import cell_text
@@ -73,7 +73,12 @@ def upload(
             row_count=len(sheet.rows),
             mapping=saved.mapping
             if saved is not None
-            else Mapping(columns=fields.guess(sheet.headers)).as_json(),
+            else Mapping(
+                columns=fields.guess(
+                    sheet.headers,
+                    [spec for own in extra.columns_of(organisation) for spec in own.specs],
+                )
+            ).as_json(),
         )
         storage.save(job.pk, data)
         record(by, AuditEvent.Action.CREATE, job, detail="import_upload", request=request)
@@ -287,6 +292,13 @@ def _store(job: ImportJob) -> None:
                 by=job.created_by,
                 referrals=report.prepared,
                 detail="import",
+            )
+            # The answers to the organisation's own referral fields (engage.imports.extra).
+            extra.store(
+                job.organisation,
+                cases,
+                [row.get("custom", {}) for row in report.prepared],
+                by=job.created_by,
             )
             job.created_count = len(cases)
             job.finished_at = timezone.now()

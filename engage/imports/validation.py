@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import City, Organisation, Role, User
 from engage.cases.models import Case, Person, SearchToken
 from engage.cases.search import name_digests
+from engage.imports import extra
 from engage.imports import fields as F
 from engage.imports.reading import Sheet
 from engage.imports.values import (
@@ -48,7 +49,11 @@ class Mapping:
     def from_json(cls, data: dict) -> "Mapping":
         if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
             raise ValueError(_("A mapping needs a “columns” object: {header: field}."))
-        unknown = sorted(set(data["columns"].values()) - set(F.BY_NAME) - {""})
+        unknown = sorted(
+            name
+            for name in set(data["columns"].values()) - set(F.BY_NAME) - {""}
+            if not extra.is_extra(str(name))  # the organisation's own: checked with the file
+        )
         if unknown:
             raise ValueError(
                 _("Unknown Engage fields in the mapping: %(names)s.")
@@ -128,6 +133,9 @@ class _Context:
             F.header_key(city.name): city for city in City.objects.filter(organisation=organisation)
         }
         self.cities.update({F.header_key(str(city.pk)): city for city in self.cities.values()})
+        # The organisation's own referral fields (engage.imports.extra), by name.
+        self.extra = extra.columns_of(organisation)
+        self.extra_specs = {spec.name: spec for columns in self.extra for spec in columns.specs}
 
 
 def check(
@@ -151,6 +159,7 @@ def check(
         for header, name in mapping.columns.items()
         if header in sheet.headers and name
     }
+    report.problems.extend(_extra_mapping_problems(mapping, sheet.headers, context))
     for index, row in enumerate(sheet.rows):
         line = index + 2
         prepared, problems = _row(row, line, columns, sheet.headers, context, unknown)
@@ -174,8 +183,25 @@ def _problem(line: int, column: str, spec: F.ImportField, message: str) -> dict:
         "column": column,
         "field": str(spec.label),
         "message": message,
-        "order": F.FIELDS.index(spec),
+        "order": F.FIELDS.index(spec) if spec in F.FIELDS else len(F.FIELDS),
     }
+
+
+def _extra_mapping_problems(mapping: Mapping, headers: list[str], context: _Context) -> list[dict]:
+    """A column mapped to a field the organisation does not have, or a required own field
+    without a column: said once, on the header row."""
+    problems = []
+    mapped = {name: header for header, name in mapping.columns.items() if header in headers}
+    for name, header in mapped.items():
+        if extra.is_extra(name) and name not in context.extra_specs:
+            spec = F.ImportField(name, name, F.TEXT, "custom")
+            message = _("There is no such field on the referral form.")
+            problems.append(_problem(1, header, spec, message))
+    for name, spec in context.extra_specs.items():
+        if spec.required and name not in mapped:
+            message = _("This field is required: map a column of the file to it.")
+            problems.append(_problem(1, "", spec, message))
+    return problems
 
 
 def _row(row, line, columns, headers, context: _Context, unknown) -> tuple[dict, list[dict]]:
@@ -197,6 +223,7 @@ def _row(row, line, columns, headers, context: _Context, unknown) -> tuple[dict,
         if spec.required and values[spec.name] in (None, ""):
             problems.append(_problem(line, column, spec, _("This cell is required.")))
     problems.extend(_cross_checks(values, line, columns, headers, context))
+    custom = _extra_values(row, line, columns, headers, context, problems)
     if problems:
         return {}, problems
     prepared = {
@@ -207,10 +234,47 @@ def _row(row, line, columns, headers, context: _Context, unknown) -> tuple[dict,
         },
         "case_manager": values["case_manager"],
         "city": values["city"],
+        "custom": custom,
     }
     if not prepared["person"]["sex"]:
         prepared["person"]["sex"] = "unknown"
     return prepared, []
+
+
+def _extra_values(row, line, columns, headers, context: _Context, problems: list[dict]) -> dict:
+    """The row's cells of the organisation's own fields, checked as the web form checks them."""
+    found: dict = {}
+    for own in context.extra:
+        cells, where = {}, {}
+        for spec in own.specs:
+            index = columns.get(spec.name)
+            if index is None:
+                continue
+            where[spec.name] = headers[index]
+            cells[spec.name] = row[index]
+            text = cell_text(row[index])
+            if text and is_formula(text):
+                cells.pop(spec.name)
+                problems.append(
+                    _problem(
+                        line,
+                        headers[index],
+                        spec,
+                        _(
+                            "“%(value)s” would be read as a spreadsheet formula: remove the =,"
+                            " +, - or @ it starts with."
+                        )
+                        % {"value": text},
+                    )
+                )
+        if not cells:
+            continue
+        values, refused = own.check(cells, day_first=context.mapping.day_first)
+        for name, message in refused.items():
+            spec = context.extra_specs[name]
+            problems.append(_problem(line, where.get(name, ""), spec, message))
+        found.update(values)
+    return found
 
 
 def _value(spec: F.ImportField, raw, text: str, context: _Context, unknown):
@@ -400,4 +464,8 @@ def _display(row: dict, context: _Context) -> dict:
             else:
                 text = str(value or "")
         shown.append([str(spec.label), text])
+    for own in context.extra:
+        for spec in own.specs:
+            if spec.name in row.get("custom", {}):
+                shown.append([str(spec.label), own.show(spec.name, row["custom"][spec.name])])
     return {"line": row["line"], "values": shown}
