@@ -93,4 +93,44 @@ function enhanceForms(root) {
     }
   };
   hideEmpty();
+  customConditions(root);
+}
+
+// An organisation's own field shown only when another has a given answer (engage.custom): its
+// control carries data-custom-when (the other field's name) and data-custom-value. Without
+// JavaScript every field shows, its help saying when it applies; the server ignores a field
+// whose condition does not hold, so hiding it here is only a convenience.
+function customConditions(root) {
+  const dependants = [...root.querySelectorAll("[data-custom-when]")];
+  if (!dependants.length) return;
+  const holderOf = (control) => control.closest("fieldset.group, .field") || control;
+  const answers = (form, name) => {
+    const controls = [...form.querySelectorAll(`[name="${CSS.escape(name)}"]`)];
+    // A field that is itself hidden has no answer, so what depends on it hides too.
+    if (!controls.length || controls.every((control) => holderOf(control).hidden)) return [];
+    const values = [];
+    for (const control of controls) {
+      if (control.type === "radio" || control.type === "checkbox") {
+        if (control.checked) values.push(control.value);
+      } else if (control.tagName === "SELECT") {
+        for (const option of control.selectedOptions) values.push(option.value);
+      } else if (control.value) {
+        values.push(control.value);
+      }
+    }
+    return values;
+  };
+  const update = () => {
+    // In document order, so a condition on a field that is itself conditional is settled first.
+    for (const control of dependants) {
+      const form = control.closest("form") || document;
+      const shown = answers(form, control.dataset.customWhen).includes(control.dataset.customValue);
+      holderOf(control).hidden = !shown;
+    }
+  };
+  for (const control of dependants) {
+    const form = control.closest("form") || document;
+    form.addEventListener("change", update);
+  }
+  update();
 }
