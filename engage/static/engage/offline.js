@@ -494,6 +494,7 @@
   }
 
   var editing = null;
+  var renderedBundle = null;
 
   function fillForm(form, data) {
     form.querySelectorAll("[data-name]").forEach(function (field) {
@@ -613,11 +614,18 @@
     $("offline-unlock").hidden = unlocked || !state.meta;
     $("offline-setup").hidden = unlocked || Boolean(state.meta) || !state.signedIn || !state.allowed;
     var cases = $("offline-cases");
-    cases.textContent = "";
     var list = (unlocked && state.bundle && state.bundle.cases) || [];
-    list.forEach(function (entry, index) {
-      cases.appendChild(renderCase(entry, index));
-    });
+    // Rebuilt only when the bundle changes (or a form is to be edited again), so a form being
+    // filled in is not lost to a background send or download.
+    var shown = unlocked && state.bundle ? state.bundle.made_at : "";
+    if (shown !== renderedBundle || editing) {
+      renderedBundle = shown;
+      cases.textContent = "";
+      list.forEach(function (entry, index) {
+        cases.appendChild(renderCase(entry, index));
+      });
+      editing = null;
+    }
     $("offline-empty").hidden = !(unlocked && list.length === 0) && !(!state.meta && !state.signedIn);
     renderOutbox();
     var session = $("offline-session");
