@@ -18,6 +18,13 @@ PUBLIC = {
     # The calendar feed: read by a calendar app with its secret key, never a session
     # (tests/agenda/test_feed.py).
     "agenda:feed",
+    # Offline visits (docs/offline.md): the app shell, its service worker and manifest hold no
+    # personal data and must open without a session; a device asks whether to wipe with its
+    # token (tests/offline/test_offline.py).
+    "offline:shell",
+    "offline:status",
+    "service_worker",
+    "manifest",
 }
 
 

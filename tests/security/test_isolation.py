@@ -22,6 +22,8 @@ OBJECT_FOR_URL = {
     "accounts:user_reactivate": "user",
     "accounts:team_edit": "team",
     "cases:detail": "case",
+    "offline:take": "case",
+    "offline:release": "case",
     "cases:identity": "case",
     "cases:first_meeting": "case",
     "cases:screening": "case",
