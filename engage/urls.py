@@ -25,6 +25,7 @@ urlpatterns = [
     # The person's requests lived under /sharing/ before they moved to /privacy/ (issue 16).
     path("sharing/", include("engage.privacy.moved_urls")),
     path("directory/", include("engage.directory.urls")),
+    path("settings/fields/", include("engage.custom.urls")),
     path("network/", include("engage.network.urls")),
     path("liaison/", include("engage.liaison.urls")),
     path("privacy/", include("engage.privacy.urls")),

@@ -52,11 +52,23 @@ class _Yes:
     YES, NO = "yes", "no"
 
 
+def services_of(organisation: Organisation) -> list[tuple[str, str]]:
+    """The directory's services as the choices of a service field: (id, name)."""
+    from engage.directory.models import Service
+
+    rows = Service.objects.filter(organisation=organisation).order_by("name")
+    return [(str(pk), name) for pk, name in rows.values_list("pk", "name")]
+
+
 def form_field(
-    field: CustomField, *, organisation: Organisation, current: Any = None
+    field: CustomField,
+    *,
+    organisation: Organisation,
+    current: Any = None,
+    service_choices: list[tuple[str, str]] | None = None,
 ) -> forms.Field:
     """The Django form field for `field`; `current` is the stored value (kept valid even when
-    its option was retired since)."""
+    its option was retired since). `service_choices`, when given, saves a query per field."""
     help_text = field.shown_help_text
     if field.condition_field_id is not None and field.condition_field is not None:
         condition = field.condition_field
@@ -120,12 +132,9 @@ def form_field(
                 choices=choices, widget=forms.CheckboxSelectMultiple, **common
             )
     elif kind == FieldType.SERVICE:
-        from engage.directory.models import Service
-
-        made = forms.ModelChoiceField(
-            queryset=Service.objects.filter(organisation=organisation).order_by("name"),
-            **common,
-        )
+        if service_choices is None:
+            service_choices = services_of(organisation)
+        made = forms.ChoiceField(choices=[("", "—"), *service_choices], **common)
     else:  # pragma: no cover - every type is listed above
         raise ValueError(kind)
     if field.condition_field_id is not None and field.condition_field is not None:
@@ -175,13 +184,19 @@ def add_custom_fields(
     value} as their initial values, and enforce their conditions when the form is cleaned."""
     values = values or {}
     made = {}
+    # One query for the directory, whatever the number of service fields.
+    service_choices = (
+        services_of(organisation)
+        if any(field.type == FieldType.SERVICE for field in fields)
+        else None
+    )
     for field in fields:
         current = services.from_json(field, values.get(field.key))
-        made[field.form_name] = form_field(field, organisation=organisation, current=current)
+        made[field.form_name] = form_field(
+            field, organisation=organisation, current=current, service_choices=service_choices
+        )
         if current is not None and field.form_name not in form.initial:
-            form.initial[field.form_name] = (
-                getattr(current, "pk", current) if field.type != FieldType.SERVICE else current
-            )
+            form.initial[field.form_name] = current
     by_place: dict[str, list[CustomField]] = {}
     for field in fields:
         place = field.after if field.after in form.fields else ""

@@ -70,7 +70,12 @@ def form_fields(
     if not include_retired:
         fields = fields.filter(retired_at__isnull=True)
     found = list(fields.select_related("condition_field").prefetch_related("options"))
-    if for_user is not None and not sees_sensitive(for_user, case):
+    # Who may see them is asked only when there is a sensitive field (a query for the team).
+    if (
+        for_user is not None
+        and any(field.sensitive for field in found)
+        and not sees_sensitive(for_user, case)
+    ):
         found = [field for field in found if not field.sensitive]
     return sorted(found, key=lambda field: field.position)
 

@@ -1,0 +1,139 @@
+"""The organisation admin's pages for the organisation's own fields."""
+
+import pytest
+
+from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
+from engage.custom import services
+from engage.custom.models import CustomField
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_the_fields_per_form_and_says_they_stay_out_of_the_network(as_user, ada):
+    page = as_user(ada).get("/settings/fields/").content.decode()
+    assert "never goes into the network dataset" in page
+    assert "Case plan goal" in page
+    assert 'href="/settings/fields/forms/closure/new/"' in page
+
+
+def test_an_admin_adds_a_choice_field_with_labels_in_her_languages(as_user, ada, organisation):
+    response = as_user(ada).post(
+        "/settings/fields/forms/screening/new/",
+        {
+            "label": "Reception centre",
+            "label_bg": "Приемателен център",
+            "help_text": "Where the client lived",
+            "help_text_bg": "Къде е живял",  # noqa: RUF001
+            "type": "choice",
+            "options": "Pournara\nKofinou\n",
+            "after": "date",
+            "required": "on",
+        },
+    )
+    field = CustomField.objects.get()
+    assert response.status_code == 302
+    assert field.label_translations == {"bg": "Приемателен център"}
+    assert field.help_text_translations == {"bg": "Къде е живял"}  # noqa: RUF001
+    assert field.after == "date" and field.required
+    assert list(field.options.values_list("key", flat=True)) == ["pournara", "kofinou"]
+    assert AuditEvent.objects.filter(object_id=field.pk, actor_id=ada.pk, action="create").exists()
+
+
+def test_the_type_of_a_field_with_answers_cannot_change_on_its_page(
+    as_user, ada, alice, organisation
+):
+    field = services.define_field(
+        organisation, by=ada, form="contact", type="short_text", label="Post"
+    )
+    case = CaseFactory(organisation=organisation, case_manager=alice)
+    services.save_values(case, "contact", "x", {"post": "Terespol"}, by=alice)
+    client = as_user(ada)
+    page = client.get(f"/settings/fields/{field.pk}/").content.decode()
+    assert "its type no longer changes" in page
+    assert 'value="delete"' not in page
+    client.post(
+        f"/settings/fields/{field.pk}/",
+        {"label": "Border Guard post", "type": "number", "after": ""},
+    )
+    field.refresh_from_db()
+    assert (field.label, field.type) == ("Border Guard post", "short_text")
+    response = client.post(f"/settings/fields/{field.pk}/change/", {"action": "delete"})
+    assert CustomField.objects.filter(pk=field.pk).exists()
+    client.post(f"/settings/fields/{field.pk}/change/", {"action": "retire"})
+    field.refresh_from_db()
+    assert field.is_retired and response.status_code == 302
+
+
+def test_options_are_added_renamed_moved_and_retired(as_user, ada, organisation):
+    field = services.define_field(
+        organisation, by=ada, form="goal", type="choices", label="Ties", options=["A", "B"]
+    )
+    client = as_user(ada)
+    url = f"/settings/fields/{field.pk}/options/"
+    client.post(url, {"action": "add", "new-option-label": "C"})
+    b = field.options.get(key="b")
+    client.post(url, {"action": "rename", "option": b.pk, f"option-{b.pk}-label": "Bee"})
+    client.post(url, {"action": "up", "option": b.pk})
+    client.post(url, {"action": "retire", "option": field.options.get(key="a").pk})
+    options = list(field.options.values_list("key", "label", "retired"))
+    assert options == [("b", "Bee", False), ("a", "A", True), ("c", "C", False)]
+
+
+def test_the_preview_shows_the_form_with_the_own_fields(as_user, ada, organisation):
+    services.define_field(
+        organisation, by=ada, form="closure", type="yes_no", label="Returned the phone"
+    )
+    page = as_user(ada).get("/settings/fields/forms/closure/preview/").content.decode()
+    assert "Returned the phone" in page
+    assert 'name="preview-reason"' in page
+
+
+def test_only_an_organisation_admin_reaches_the_pages(as_user, alice, bob):
+    assert as_user(alice).get("/settings/fields/").status_code == 404
+    assert as_user(bob).get("/settings/fields/forms/contact/new/").status_code == 404
+
+
+def test_another_organisation_cannot_see_or_change_a_field(as_user, ada, olga, organisation):
+    field = services.define_field(
+        organisation, by=ada, form="contact", type="short_text", label="Zzsecret question"
+    )
+    client = as_user(olga)
+    assert "Zzsecret" not in client.get("/settings/fields/").content.decode()
+    assert client.get(f"/settings/fields/{field.pk}/").status_code == 404
+    assert (
+        client.post(f"/settings/fields/{field.pk}/", {"label": "x", "type": "number"}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/settings/fields/{field.pk}/change/", {"action": "delete"}).status_code == 404
+    )
+    assert (
+        client.post(
+            f"/settings/fields/{field.pk}/options/", {"action": "add", "new-option-label": "x"}
+        ).status_code
+        == 404
+    )
+    assert "Zzsecret" not in client.get("/settings/fields/configuration/export/").content.decode()
+    field.refresh_from_db()
+    assert field.label == "Zzsecret question"
+
+
+def test_a_condition_on_another_organisations_field_is_refused(
+    ada, olga, organisation, other_organisation
+):
+    from django.core.exceptions import ValidationError
+
+    theirs = services.define_field(
+        other_organisation, by=olga, form="contact", type="yes_no", label="Theirs"
+    )
+    with pytest.raises(ValidationError):
+        services.define_field(
+            organisation,
+            by=ada,
+            form="contact",
+            type="short_text",
+            label="Mine",
+            condition_field=theirs,
+            condition_value="yes",
+        )

@@ -1,0 +1,145 @@
+"""A pilot's configuration exported as one file and imported by a sister pilot (issue 15, 5)."""
+
+import io
+import json
+
+import pytest
+
+from engage.cases import services as case_services
+from engage.cases.factories import CaseFactory
+from engage.cases.models import EligibilityCriterion
+from engage.custom import config, services
+from engage.custom.models import CustomField, CustomValue
+from engage.directory.factories import ServiceFactory
+from engage.liaison import services as liaison_services
+from engage.liaison.models import LetterTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def configured(organisation, ada, alice):
+    organisation.contact_interval_days = 10
+    organisation.save()
+    case_services.add_criterion(organisation, by=ada, text="Lives in Sofia")
+    liaison_services.save_template(
+        organisation,
+        by=ada,
+        data={
+            "name": "Reporting letter",
+            "kind": "letter",
+            "language": "en",
+            "body": "About {{ case_reference }}",
+        },
+    )
+    ties = services.define_field(
+        organisation,
+        by=ada,
+        form="screening",
+        type="choice",
+        label="Ties",
+        options=["None", "Strong"],
+        label_translations={"bg": "Връзки"},
+    )
+    services.define_field(
+        organisation,
+        by=ada,
+        form="screening",
+        type="short_text",
+        label="Who",
+        condition_field=ties,
+        condition_value="strong",
+        after="date",
+    )
+    shelter = ServiceFactory(organisation=organisation, name="Red Cross shelter")
+    place = services.define_field(
+        organisation, by=ada, form="contact", type="service", label="Where referred"
+    )
+    services.define_field(
+        organisation,
+        by=ada,
+        form="contact",
+        type="short_text",
+        label="Bed number",
+        condition_field=place,
+        condition_value=str(shelter.pk),
+    )
+    case = CaseFactory(organisation=organisation, case_manager=alice)
+    services.save_values(case, "screening", "r", {"who": "Zzpersonal cousin"}, by=alice)
+    return organisation
+
+
+def _upload(document):
+    return io.BytesIO(json.dumps(document).encode())
+
+
+def test_it_round_trips_to_a_sister_pilot(configured, other_organisation, olga):
+    document = config.export(configured)
+    assert "Zzpersonal" not in json.dumps(document, ensure_ascii=False)
+    ServiceFactory(organisation=other_organisation, name="Red Cross Shelter")
+    plan = config.check(config.read(_upload(document)), other_organisation)
+    assert not plan.warnings
+    config.apply(plan, other_organisation, by=olga)
+    other_organisation.refresh_from_db()
+    assert other_organisation.contact_interval_days == 10
+    assert EligibilityCriterion.objects.filter(
+        organisation=other_organisation, text="Lives in Sofia"
+    ).exists()
+    assert LetterTemplate.objects.filter(
+        organisation=other_organisation, name="Reporting letter"
+    ).exists()
+    who = CustomField.objects.get(organisation=other_organisation, key="who")
+    assert (who.condition_field.key, who.condition_value, who.after) == ("ties", "strong", "date")
+    assert who.condition_field.label_translations == {"bg": "Връзки"}
+    bed = CustomField.objects.get(organisation=other_organisation, key="bed_number")
+    shelter = other_organisation.services.get()
+    assert bed.condition_value == str(shelter.pk)
+    assert not CustomValue.objects.filter(case__organisation=other_organisation).exists()
+    # Imported again, everything is already there.
+    again = config.check(config.read(_upload(document)), other_organisation)
+    assert again.is_empty and again.already_there
+
+
+def test_a_service_not_in_the_sister_directory_is_dropped_with_a_warning(
+    configured, other_organisation, olga
+):
+    plan = config.check(config.export(configured), other_organisation)
+    assert any("Red Cross shelter" in warning for warning in plan.warnings)
+    config.apply(plan, other_organisation, by=olga)
+    bed = CustomField.objects.get(organisation=other_organisation, key="bed_number")
+    assert bed.condition_field is None
+
+
+def test_a_bad_file_is_refused_whole_with_every_problem(configured, other_organisation):
+    document = config.export(configured)
+    document["custom_fields"][0]["type"] = "photo"
+    document["eligibility_criteria"].append({"text": ""})
+    document["people"] = [{"name": "Zzsomeone"}]
+    with pytest.raises(config.ConfigError) as refused:
+        config.check(document, other_organisation)
+    problems = " ".join(refused.value.problems)
+    assert "unknown type" in problems and "criterion 2" in problems and "people" in problems
+    assert not CustomField.objects.filter(organisation=other_organisation).exists()
+    with pytest.raises(config.ConfigError):
+        config.read(io.BytesIO(b"not json"))
+
+
+def test_the_pages_export_preview_and_import(as_user, configured, ada, olga, other_organisation):
+    exported = as_user(ada).get("/settings/fields/configuration/export/")
+    assert exported["Content-Disposition"].startswith("attachment")
+    client = as_user(olga)
+    upload = io.BytesIO(exported.content)
+    upload.name = "configuration.json"
+    page = client.post("/settings/fields/configuration/import/", {"file": upload}).content.decode()
+    assert "What the import adds" in page and "Lives in Sofia" in page
+    assert not CustomField.objects.filter(organisation=other_organisation).exists()
+    response = client.post("/settings/fields/configuration/import/", {"confirm": "1"})
+    assert response.status_code == 302
+    assert CustomField.objects.filter(organisation=other_organisation).count() == 4
+
+
+def test_the_page_refuses_a_bad_file_saying_why(as_user, olga):
+    upload = io.BytesIO(b'{"format": "something else"}')
+    upload.name = "x.json"
+    page = as_user(olga).post("/settings/fields/configuration/import/", {"file": upload})
+    assert "nothing was changed" in page.content.decode()
