@@ -180,6 +180,13 @@ class CustomValue(models.Model):
 
     objects = organisation_scoped("case__organisation")
 
+    # Erasure deletes the rows, not only the values (engage.privacy.services): even which
+    # questions a person answered goes.
+    DELETED_ON_ERASURE = True
+    # The organisation admin's own export leaves out sensitive answers: only the case's own
+    # case manager and supervisor read them (engage.sharing.own_export).
+    OWN_EXPORT_EXCLUDE = {"field__sensitive": True}
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["field", "record_id"], name="custom_value_unique")
@@ -193,3 +200,24 @@ class CustomValue(models.Model):
     def data(self) -> Any:
         """The value as stored: JSON decoded (None when empty)."""
         return json.loads(self.value) if self.value else None
+
+    @classmethod
+    def history_values_hidden(cls, user: User, case: Case, changes: list[Any]) -> set[Any]:
+        """The ids of the history's `changes` of answers whose values `user` may not read on
+        `case`: those of sensitive fields, unless they see them (engage.history.services)."""
+        from engage.custom.services import sees_sensitive
+
+        if sees_sensitive(user, case):
+            return set()
+        sensitive = set(
+            CustomField.objects.filter(
+                organisation_id=case.organisation_id, sensitive=True
+            ).values_list("pk", flat=True)
+        )
+        hidden = set()
+        for change in changes:
+            for values in (change.before or {}, change.after or {}):
+                field_id = values.get("field_id")
+                if field_id and uuid.UUID(str(field_id)) in sensitive:
+                    hidden.add(change.pk)
+        return hidden

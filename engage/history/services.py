@@ -124,13 +124,31 @@ def _field_changes(change: Change, *, with_values: bool, people: dict) -> list[F
     return result
 
 
-def describe(changes: Iterable[Change], *, with_values: bool) -> list[Entry]:
-    """Who changed which fields of which record, when; with the values only if `with_values`.
+def hidden_from(user: User, case: object, changes: Iterable[Change]) -> set[object]:
+    """The changes whose values `user` may not read on `case`, as each model says
+    (`history_values_hidden`: a custom field's sensitive answers), so `history` imports none."""
+    by_model: dict[str, list[Change]] = {}
+    for change in changes:
+        by_model.setdefault(change.model, []).append(change)
+    hidden: set[object] = set()
+    for label, rows in by_model.items():
+        rule = getattr(_model(label), "history_values_hidden", None)
+        if rule is not None:
+            hidden |= rule(user, case, rows)
+    return hidden
+
+
+def describe(
+    changes: Iterable[Change], *, with_values: bool, hidden: set[object] | None = None
+) -> list[Entry]:
+    """Who changed which fields of which record, when; with the values only if `with_values`,
+    and never those of the changes in `hidden`.
 
     Values of encrypted fields are decrypted only for display to someone who may read them;
     without `with_values` only field names come out.
     """
     changes = list(changes)
+    hidden = hidden or set()
     wanted = {c.actor_id for c in changes if c.actor_id}
     if with_values:
         for change in changes:
@@ -147,7 +165,12 @@ def describe(changes: Iterable[Change], *, with_values: bool) -> list[Entry]:
     for change in changes:
         model = _model(change.model)
         record = str(model._meta.verbose_name) if model else change.model
-        fields = _field_changes(change, with_values=with_values, people=people)
+        fields = _field_changes(
+            change, with_values=with_values and change.pk not in hidden, people=people
+        )
+        if with_values and change.pk in hidden:
+            for each in fields:
+                each.before = each.after = _("(sensitive)")
         if change.operation == Change.Operation.UPDATE and not fields:
             continue
         entries.append(Entry(change, record, people.get(change.actor_id), fields))

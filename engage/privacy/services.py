@@ -17,7 +17,8 @@ their link to the person and their cases is cut. The de-identified facts stay (s
 referral facts, ratings, counts, outcome, closure reason, sex, nationality, and the age band at
 referral, computed before the date of birth goes), so the network's statistics give the same
 numbers before and after. The audit log never held personal values; it gains one entry saying
-which person (by a short hash of their id) was erased, by whom. The change history about the
+which person (by a short hash of their id) was erased, by whom. Models marked
+`DELETED_ON_ERASURE` (the answers to an organisation's own fields) lose their rows. The change history about the
 person and their cases (old values, even encrypted, are personal data) is purged.
 
 What counts as free text is found by introspection: every encrypted text field of every model
@@ -164,6 +165,13 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
             # A register of the organisation's own (who asked for data, on what basis, what
             # was decided): the record stays, only its link to the person goes.
             _unlink(model, person, case_ids)
+            continue
+        if getattr(model, "DELETED_ON_ERASURE", False):
+            # Rows that are nothing but the person's answers (the organisation's own fields):
+            # even which questions were answered goes.
+            rows = _rows_about(model, person, case_ids)
+            if rows is not None:
+                rows.delete()
             continue
         fields = _encrypted_text_fields(model)
         if not fields or model is Person:

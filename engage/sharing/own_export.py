@@ -52,9 +52,10 @@ GROUPS, GROUP_SIZE = 7, 4  # 28 characters of 5 bits: 140 bits
 PASSPHRASE = re.compile(
     rf"^[{ALPHABET}]{{{GROUP_SIZE}}}(-[{ALPHABET}]{{{GROUP_SIZE}}}){{{GROUPS - 1}}}$"
 )
-# The apps whose records are the organisation's case files. Search tokens are keyed hashes,
-# of no use outside this instance; the change history holds ciphertext only.
-APPS = ("cases", "sharing", "documents")
+# The apps whose records are the organisation's case files (and the answers to its own fields,
+# with their definitions). Search tokens are keyed hashes, of no use outside this instance; the
+# change history holds ciphertext only.
+APPS = ("cases", "sharing", "documents", "custom")
 EXCLUDED = {SearchToken}
 USER_FIELDS = ["id", "username", "first_name", "last_name", "email", "role", "is_active"]
 
@@ -150,8 +151,10 @@ def _model_rows(model: type[models.Model]) -> tuple[list[str], list[dict[str, ob
     fields = model._meta.concrete_fields
     names = [field.attname for field in fields]
     rows = []
-    # Its only manager, `objects` (every one of Engage's models has that one only).
-    for obj in model._default_manager.all().order_by("pk").iterator(chunk_size=1000):
+    # Its only manager, `objects` (every one of Engage's models has that one only). A model may
+    # keep rows out (`OWN_EXPORT_EXCLUDE`: the sensitive answers, which the admin may not read).
+    rows_of = model._default_manager.exclude(**getattr(model, "OWN_EXPORT_EXCLUDE", {}))
+    for obj in rows_of.order_by("pk").iterator(chunk_size=1000):
         row = {}
         for field in fields:
             value = getattr(obj, field.attname)
@@ -189,8 +192,10 @@ def archive(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int
         "exported_at": timezone.now().isoformat(),
         "files": counts,
         "note": "Ids are Engage's; a column ending in _id names a row of another file. "
-        "Attached document files are not included, only their descriptions. A cell that "
-        "a spreadsheet would read as a formula starts with a single quote.",
+        "Attached document files are not included, only their descriptions. Answers to "
+        "fields marked sensitive are not included (custom/customvalue.csv): only the case's "
+        "own case manager and supervisor read them. A cell that a spreadsheet would read as "
+        "a formula starts with a single quote.",
     }
     files["manifest.json"] = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
     return files, counts

@@ -1,6 +1,8 @@
 import pytest
 
 from engage.cases.factories import CaseFactory
+from tests.api.conftest import api  # noqa: F401 (a fixture: the API as the named people)
+from tests.custom.people import dora, fields  # noqa: F401 (fixtures: see people.py)
 
 
 @pytest.fixture

@@ -66,11 +66,6 @@ def fields(organisation, ada):
 
 
 @pytest.fixture
-def case(organisation, alice):
-    return CaseFactory(organisation=organisation, case_manager=alice)
-
-
-@pytest.fixture
 def dora(organisation, case):
     """A case manager of the same organisation who sees Alice's case through a household."""
     dora = UserFactory(username="dora", first_name="Dora", organisation=organisation)

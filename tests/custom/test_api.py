@@ -8,8 +8,7 @@ import pytest
 from engage.cases import services as cases
 from engage.cases.factories import days_ago, to_screening
 from engage.custom.models import CustomValue
-from tests.api.conftest import api  # noqa: F401 (the fixture)
-from tests.custom.people import SECRET, case, dora, fields  # noqa: F401 (fixtures)
+from tests.custom.people import SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,7 @@ def open_case(case, alice, bob):
     return case
 
 
-def test_it_fills_and_reads_answers_through_the_api(api, open_case, alice, fields):  # noqa: F811
+def test_it_fills_and_reads_answers_through_the_api(api, open_case, alice, fields):
     client = api(alice)
     url = f"/api/v1/cases/{open_case.pk}/contacts/"
     response = client.post(url, _contact(risk="high", followup=True, secret=SECRET))
@@ -43,7 +42,7 @@ def test_it_fills_and_reads_answers_through_the_api(api, open_case, alice, field
 def test_it_registers_a_referral_with_answers_and_changes_them(
     api,
     alice,
-    fields,  # noqa: F811
+    fields,
 ):
     client = api(alice)
     body = {
@@ -78,7 +77,7 @@ def test_it_refuses_unknown_and_invalid_answers_naming_the_field(
     api,
     open_case,
     alice,
-    fields,  # noqa: F811
+    fields,
 ):
     client = api(alice)
     url = f"/api/v1/cases/{open_case.pk}/contacts/"
@@ -117,7 +116,7 @@ def test_the_schema_lists_the_organisations_fields_with_their_types(
     api,
     alice,
     charlie,
-    fields,  # noqa: F811
+    fields,
 ):
     headers = {"Accept": "application/vnd.oai.openapi+json"}
     schema = json.loads(api(alice).get("/api/v1/schema/", headers=headers).content)
@@ -145,8 +144,8 @@ def test_a_sensitive_answer_is_for_the_cases_own_case_manager_and_supervisor(
     alice,
     bob,
     ada,
-    dora,  # noqa: F811
-    fields,  # noqa: F811
+    dora,
+    fields,
 ):
     url = f"/api/v1/cases/{open_case.pk}/contacts/"
     assert api(alice).post(url, _contact(risk="low", secret=SECRET)).status_code == 201
@@ -169,7 +168,7 @@ def test_another_organisation_can_neither_read_nor_write_answers(
     alice,
     charlie,
     olga,
-    fields,  # noqa: F811
+    fields,
 ):
     url = f"/api/v1/cases/{open_case.pk}/contacts/"
     made = api(alice).post(url, _contact(risk="high", secret=SECRET)).json()

@@ -9,7 +9,6 @@ from engage.imports import fields as import_fields
 from engage.imports import services
 from engage.imports.models import ImportJob
 from engage.imports.validation import Mapping
-from tests.custom.people import fields  # noqa: F401 (fixture)
 from tests.imports.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +28,8 @@ def _job(organisation, ada, rows, headers=HEADERS + OWN):
     return job, mapping
 
 
-def test_it_guesses_and_offers_the_organisations_own_columns(organisation, ada, alice, fields):  # noqa: F811
-    job, mapping = _job(organisation, ada, [_row("Amina", "01/02/2024", "2", "Shelter")])
+def test_it_guesses_and_offers_the_organisations_own_columns(organisation, ada, alice, fields):
+    _, mapping = _job(organisation, ada, [_row("Amina", "01/02/2024", "2", "Shelter")])
     assert {mapping.columns[h] for h in OWN} == {
         "custom.arrival",
         "custom.children",
@@ -41,7 +40,7 @@ def test_it_guesses_and_offers_the_organisations_own_columns(organisation, ada, 
     assert "custom.housing" not in import_fields.BY_NAME  # not a field of every organisation
 
 
-def test_it_imports_the_answers_with_the_cases(organisation, ada, alice, fields):  # noqa: F811
+def test_it_imports_the_answers_with_the_cases(organisation, ada, alice, fields):
     rows = [
         _row("Amina", "01/02/2024", "2", "Shelter"),
         _row("Omar", "2024-03-05", "", "amis"),  # no answer; an option in another word
@@ -76,13 +75,13 @@ def test_it_refuses_a_required_own_field_left_unmapped_and_bad_cells(
     organisation,
     ada,
     alice,
-    fields,  # noqa: F811
+    fields,
 ):
     job, mapping = _job(
         organisation,
         ada,
         [_row("Amina", "31/02/2024", "=1+1")],
-        headers=HEADERS + ["Arrival", "Children"],
+        headers=[*HEADERS, "Arrival", "Children"],
     )
     report = services.check_job(job, by=ada, mapping=mapping)
     messages = {(p["line"], p["field"], p["message"]) for p in report.problems}

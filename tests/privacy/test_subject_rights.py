@@ -13,6 +13,8 @@ from engage.audit.models import AuditEvent
 from engage.cases import duplicates, services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Household, Person, PossibleDuplicate, SearchToken
+from engage.custom import services as custom
+from engage.custom.models import CustomField
 from engage.directory.models import Service
 from engage.directory.services import make_referral, save_service
 from engage.documents import storage
@@ -129,6 +131,13 @@ def _story(organisation, alice, bob, tag: str) -> Case:
     )
     twin = CaseFactory(organisation=organisation, case_manager=alice)
     duplicates.flag(case.person, [duplicates.Match(twin.person_id, ("phone",))], by=alice)
+    # An answer to the organisation's own field (engage.custom) on the referral.
+    own = CustomField.objects.filter(organisation=organisation, key="story").first()
+    if own is None:
+        own = custom.define_field(
+            organisation, by=bob, form="referral", type="long_text", key="story", label="Story"
+        )
+    custom.save_values(case, "referral", case.pk, {"story": "x"}, by=alice)
     _tag_every_text(case, tag)
     return Case.objects.get(pk=case.pk)
 
