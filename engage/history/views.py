@@ -11,7 +11,7 @@ from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_READERS, CASE_WORKERS, read_case
 from engage.cases.models import Case
 from engage.history.models import Change
-from engage.history.services import describe
+from engage.history.services import describe, hidden_from
 
 PAGE_SIZE = 30
 
@@ -25,7 +25,11 @@ def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
     context = {
         "case": case,
         "page": page,
-        "entries": describe(page.object_list, with_values=with_values),
+        "entries": describe(
+            page.object_list,
+            with_values=with_values,
+            hidden=hidden_from(request.user, case, page.object_list) if with_values else None,
+        ),
         "with_values": with_values,
     }
     return render(request, "history/case_history.html", context)
