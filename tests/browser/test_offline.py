@@ -140,10 +140,10 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
     # The app opens again offline, from the service worker, with the PIN.
     page.reload()
     page.get_by_label("PIN", exact=True).fill("000000")
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open the cases").click()
     page.get_by_text("4 attempts left").wait_for()
     page.get_by_label("PIN", exact=True).fill(PIN)
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open the cases").click()
     card.get_by_text("Amira Offlinova").wait_for()
     assert outbox.count() == 3
 
