@@ -29,8 +29,39 @@ def _no_organisation_scope():
         yield
 
 
+# SQLite never gives back the pages a committed DELETE frees (a transactional test's flush): after
+# the seeded round trips the in-memory test database held hundreds of megabytes of empty pages,
+# which every later backup test copied, encrypted and restored (3-4 s each instead of 0.1 s).
+FREE_PAGES_WORTH_A_VACUUM = 2048
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test's own teardown (a transactional test's flush included), give the empty
+    pages of the test database back, so the next tests do not carry them."""
+    result = yield
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    if (
+        connection.vendor == "sqlite"
+        and connection.connection is not None
+        and not connection.in_atomic_block
+        and blocking_manager_key in item.config.stash
+    ):
+        with item.config.stash[blocking_manager_key].unblock(), connection.cursor() as cursor:
+            cursor.execute("PRAGMA freelist_count")
+            if cursor.fetchone()[0] > FREE_PAGES_WORTH_A_VACUUM:
+                cursor.execute("VACUUM")
+    return result
+
+
 def pytest_configure(config):
     from django.conf import settings
+
+    from tests import sqlite_template
+
+    sqlite_template.install(config.rootpath)
 
     # Argon2 is deliberately slow; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,85 @@
+"""The migrated SQLite test database, built once and copied into each test run's memory.
+
+Migrating the empty test database (60-odd migrations, the history and audit triggers) takes
+several seconds of CPU, which every pytest process paid again: both `make test` workers, and
+every targeted run. The first process to need it migrates as Django always does and keeps a copy
+of the result; the others (and later runs) copy it into their in-memory database with SQLite's
+backup API, which takes milliseconds.
+
+The copy is named by a digest of everything that decides what migrating produces: the
+migration files of every installed app, Engage's own code (migrations call it: the triggers are
+generated from the models), the Django and SQLite versions. Any change there means a new copy,
+built the usual way. PostgreSQL, a test database kept on disk (`--reuse-db`) and runs without
+migrations are left to Django.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import django
+from django.apps import apps
+from django.conf import settings
+from django.db.backends.sqlite3.creation import DatabaseCreation
+
+KEEP = 3  # copies of other versions kept in the folder, newest first
+
+
+def _digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{django.__version__} {sqlite3.sqlite_version}".encode())
+    digest.update(repr(settings.INSTALLED_APPS).encode())
+    files = set((root / "engage").rglob("*.py"))
+    for config in apps.get_app_configs():
+        files.update((Path(config.path) / "migrations").glob("*.py"))
+    for path in sorted(files):
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _folder() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"engage-test-db-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def install(root: Path) -> None:
+    """Make Django's SQLite test database creation use (and keep) the migrated copy."""
+    original = DatabaseCreation.create_test_db
+
+    def create_test_db(self, verbosity=1, autoclobber=False, serialize=True, keepdb=False):
+        name = self._get_test_db_name()
+        migrate = self.connection.settings_dict["TEST"].get("MIGRATE", True)
+        if keepdb or not migrate or not self.is_in_memory_db(name):
+            return original(self, verbosity, autoclobber, serialize, keepdb)
+        folder = _folder()
+        copy = folder / f"{_digest(root)}-{self.connection.alias}.sqlite3"
+        with open(folder / ".lock", "w") as lock:
+            # One process migrates while the others wait for its copy.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not copy.exists():
+                name = original(self, verbosity, autoclobber, serialize, keepdb)
+                partial = copy.with_suffix(f".{os.getpid()}.partial")
+                with contextlib.closing(sqlite3.connect(partial)) as target:
+                    self.connection.connection.backup(target)
+                os.replace(partial, copy)
+                for old in sorted(folder.glob("*.sqlite3"), key=os.path.getmtime)[:-KEEP]:
+                    old.unlink(missing_ok=True)
+                return name
+            copy.touch()  # the newest is kept when older copies are cleared
+        self.connection.close()
+        settings.DATABASES[self.connection.alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        self.connection.ensure_connection()
+        with contextlib.closing(sqlite3.connect(copy)) as source:
+            source.backup(self.connection.connection)
+        if serialize:
+            self.connection._test_serialized_contents = self.serialize_db_to_string()
+        return name
+
+    DatabaseCreation.create_test_db = create_test_db
