@@ -75,7 +75,7 @@ class CustomInputField(serializers.DictField):
 class _CustomSchema(OpenApiSerializerFieldExtension):
     """A marker that `describe_custom_fields` replaces with the organisation's fields."""
 
-    target_class = CustomAnswersField
+    target_class: type[serializers.Field] = CustomAnswersField
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         return {"type": "object", MARKER: self.target.form}
@@ -99,6 +99,8 @@ def clean(
     refused. A change of an existing record keeps the stored answers not sent.
     """
     organisation = user.organisation
+    if organisation is None:  # the network coordinator holds no case: nothing to answer
+        raise ValidationError({"custom": [_("There is no such field on this form.")]})
     fields = form_fields(organisation, form, for_user=user, case=case)
     sent = dict(raw or {})
     errors: dict[str, list[str]] = {}

@@ -81,6 +81,7 @@ class ReferralColumns:
             name: _option_words(field) for name, field in self.fields.items() if field.has_choices
         }
         self.services: dict[str, str] = {}
+        self.service_names: dict[str, str] = {}
         if any(field.type == FieldType.SERVICE for field in self.fields.values()):
             from engage.directory.models import Service
 
@@ -89,6 +90,7 @@ class ReferralColumns:
             ):
                 self.services[header_key(service_name)] = str(pk)
                 self.services[str(pk)] = str(pk)
+                self.service_names[str(pk)] = service_name
 
     def check(
         self, cells: dict[str, Any], *, day_first: bool
@@ -141,9 +143,9 @@ class ReferralColumns:
         if field.has_choices:
             labels = {option.key: option.shown_label for option in field.options.all()}
             keys = value if isinstance(value, list) else [value]
-            return ", ".join(labels.get(key, key) for key in keys)
+            return ", ".join(str(labels.get(key, key)) for key in keys)
         if field.type == FieldType.SERVICE:
-            return str(getattr(value, "name", value))
+            return self.service_names.get(str(value), str(value))
         return str(getattr(value, "isoformat", lambda: value)())
 
 
