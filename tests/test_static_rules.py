@@ -1,12 +1,14 @@
 """The project's Semgrep rules find what they forbid (R05, R11, R40b), and engage/ has none."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # `make lint` installs Semgrep in a venv of its own beside the project's (see the Makefile).
@@ -47,19 +49,23 @@ EXPECTED = {
     "csrf-exempt",
     "mark-safe",
     "outbound-outside-sharing",
-    "unscoped-case-query-in-view",
+    "unscoped-query-in-view",
     "scopes-disabled-outside-jobs",
 }
 
 
-def _scan(target: Path) -> list[str]:
+def _scan_lines(target: Path) -> list[tuple[str, int]]:
+    """Return the (rule, line) of every finding in `target`."""
     result = subprocess.run(  # noqa: S603 (our own rules on our own files)
         [SEMGREP, "scan", "--config", str(ROOT / ".semgrep"), "--metrics=off",
          "--disable-version-check", "--json", "--quiet", str(target)],
         capture_output=True, text=True, timeout=300, check=False,
         env={"SEMGREP_ENABLE_VERSION_CHECK": "0", "PATH": "/usr/bin:/bin", "HOME": str(target)},
     )  # fmt: skip
-    return [finding["check_id"].rsplit(".", 1)[-1] for finding in json.loads(result.stdout)["results"]]
+    return sorted(
+        (finding["check_id"].rsplit(".", 1)[-1], finding["start"]["line"])
+        for finding in json.loads(result.stdout)["results"]
+    )
 
 
 def test_its_rules_catch_each_forbidden_pattern(tmp_path):
@@ -67,4 +73,67 @@ def test_its_rules_catch_each_forbidden_pattern(tmp_path):
         path = tmp_path / name
         path.parent.mkdir(parents=True)
         path.write_text(source)
-    assert set(_scan(tmp_path)) == EXPECTED
+    assert {rule for rule, _line in _scan_lines(tmp_path)} == EXPECTED
+
+
+# A view that reaches scoped models without starting from the user (lines 9 and 10), and
+# one query that does (line 11).
+UNSCOPED_VIEW = """
+from django.shortcuts import get_object_or_404
+
+from engage.history.models import Change
+from engage.liaison.models import ReportingEvent
+
+
+def events(request, obligation):
+    listed = ReportingEvent.objects.filter(obligation=obligation)
+    change = get_object_or_404(Change, pk=1)
+    mine = ReportingEvent.objects.visible_to(request.user).filter(obligation=obligation)
+    return listed, change, mine
+"""
+
+
+def test_it_refuses_a_scoped_model_queried_in_a_view_without_visible_to(tmp_path):
+    path = tmp_path / "engage" / "badapp" / "views.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(UNSCOPED_VIEW)
+    assert _scan_lines(tmp_path) == [
+        ("unscoped-query-in-view", 9),
+        ("unscoped-query-in-view", 10),
+    ]
+
+
+def _models_named_in(rule_id: str) -> set[str]:
+    """Every model name in the rule's `$MODEL` lists."""
+    rules = yaml.safe_load((ROOT / ".semgrep" / "engage.yml").read_text())["rules"]
+    (rule,) = [r for r in rules if r["id"] == rule_id]
+    names: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            regex = node.get("metavariable-regex", {})
+            if regex.get("metavariable") == "$MODEL":
+                listed = re.fullmatch(r"\^\((.*)\)\$", regex["regex"].strip())
+                assert listed, regex["regex"]
+                names.update(listed[1].split("|"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(rule)
+    return names
+
+
+def test_its_view_rule_names_every_organisation_scoped_model():
+    """The rule lists models by name: it follows every model built with organisation_scoped."""
+    from django.apps import apps
+
+    scoped = {
+        model.__name__
+        for model in apps.get_models()
+        if hasattr(type(model._default_manager), "organisation_path")
+    }
+    assert scoped, "no scoped model found: has engage.lib.scoping.organisation_scoped changed?"
+    assert _models_named_in("unscoped-query-in-view") == scoped

@@ -10,7 +10,10 @@ class CasesConfig(AppConfig):
     def ready(self):
         from engage.audit import labels
         from engage.cases import models
+        from engage.lib import scoping
 
+        # Every record of a case is visible_to(user) only on the cases the user may see.
+        scoping.register_case_rule(lambda user: models.Case.objects.visible_to(user).values("pk"))
         labels.register("cases.case", _case_labels)
         labels.register("cases.person", _person_labels)
         for model in (

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case
 from engage.lib.fields import EncryptedTextField
-from engage.lib.scoping import organisation_scoped
+from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 from engage.lib.translations import in_language, translations_field
 from engage.sharing.models import Recipient, RecipientType, Share
 
@@ -179,7 +179,7 @@ class ContactPerson(models.Model):
         return self.name
 
 
-class ReferralQuerySet(models.QuerySet):
+class ReferralQuerySet(ScopedQuerySet):
     def open(self) -> "ReferralQuerySet":
         return self.filter(status__in=Referral.WAITING)
 

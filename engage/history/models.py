@@ -8,19 +8,34 @@ are copied from the columns as they are, so encrypted fields stay ciphertext her
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from engage.lib.scoping import organisation_scoped
+from engage.accounts.models import Role
+from engage.cases.models import Case
+from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 
 
 class AppendOnlyError(Exception):
     pass
 
 
-class ChangeQuerySet(models.QuerySet):
+class ChangeQuerySet(ScopedQuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("The change history is append-only.")
 
     def delete(self):
         raise AppendOnlyError("The change history is append-only (erasure purges it).")
+
+    def visible_to(self, user):
+        """Return the changes `user` may see: an organisation admin, the organisation's; anyone
+        else, those of the cases they may see (their records and their people).
+        """
+        rows = super().visible_to(user)
+        if user.role == Role.ORG_ADMIN:
+            return rows
+        cases = Case.objects.visible_to(user)
+        return rows.filter(
+            models.Q(case_id__in=cases.values("pk"))
+            | models.Q(model="cases.person", object_id__in=cases.values("person"))
+        )
 
     def for_case(self, case):
         """The changes of a case: of the case itself, of its records and of its person."""

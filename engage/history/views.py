@@ -21,7 +21,8 @@ def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
     """The case's changes; values (decrypted) only for the people working on the case."""
     case = read_case(request, pk)
     with_values = request.user.role in CASE_WORKERS
-    page = Paginator(Change.objects.for_case(case), PAGE_SIZE).get_page(request.GET.get("page"))
+    changes = Change.objects.visible_to(request.user).for_case(case)
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "case": case,
         "page": page,
@@ -38,7 +39,7 @@ def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def organisation_changes(request: HttpRequest) -> HttpResponse:
     """Every change in the organisation: which fields, who, when; never a value."""
-    changes = Change.objects.filter(organisation_id=request.user.organisation_id)
+    changes = Change.objects.visible_to(request.user)
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
     entries = describe(page.object_list, with_values=False)
     references = dict(

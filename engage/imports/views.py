@@ -26,7 +26,7 @@ PROBLEMS_SHOWN = 200
 
 def get_job(user, pk: UUID) -> ImportJob:
     """One import of the user's organisation, or 404."""
-    return get_object_or_404(ImportJob, pk=pk, organisation_id=user.organisation_id)
+    return get_object_or_404(ImportJob.objects.visible_to(user), pk=pk)
 
 
 @role_required(Role.ORG_ADMIN)
@@ -48,13 +48,11 @@ def index(request: HttpRequest) -> HttpResponse:
             apply_validation_error(form, error)
         else:
             return redirect("imports:mapping", job.pk)
-    jobs = Paginator(ImportJob.objects.filter(organisation=organisation), 20).get_page(
+    jobs = Paginator(ImportJob.objects.visible_to(request.user), 20).get_page(
         request.GET.get("page")
     )
-    mappings = SavedMapping.objects.filter(organisation=organisation)
-    return render(
-        request, "imports/index.html", {"form": form, "jobs": jobs, "mappings": mappings}
-    )
+    mappings = SavedMapping.objects.visible_to(request.user)
+    return render(request, "imports/index.html", {"form": form, "jobs": jobs, "mappings": mappings})
 
 
 @role_required(Role.ORG_ADMIN)
@@ -174,7 +172,7 @@ def discard(request: HttpRequest, pk: UUID) -> HttpResponse:
 @require_POST
 @role_required(Role.ORG_ADMIN)
 def mapping_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
-    saved = get_object_or_404(SavedMapping, pk=pk, organisation_id=request.user.organisation_id)
+    saved = get_object_or_404(SavedMapping.objects.visible_to(request.user), pk=pk)
     saved.delete()
     messages.success(request, _("Mapping “%(name)s” deleted.") % {"name": saved.name})
     return redirect("imports:index")

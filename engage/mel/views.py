@@ -99,9 +99,7 @@ def linkage(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             return redirect("mel:linkage")
-    rounds = LinkageRound.objects.filter(organisation=organisation).select_related(
-        "opened_by", "closed_by"
-    )
+    rounds = LinkageRound.objects.visible_to(request.user).select_related("opened_by", "closed_by")
     return render(request, "mel/linkage.html",
                   {"form": form, "current": current, "rounds": rounds[:20]})  # fmt: skip
 
@@ -110,7 +108,7 @@ def linkage(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def linkage_close(request: HttpRequest, pk) -> HttpResponse:
     linkage = get_object_or_404(
-        LinkageRound, pk=pk, organisation=request.user.organisation, closed_at=None
+        LinkageRound.objects.visible_to(request.user), pk=pk, closed_at=None
     )
     services.close_round(linkage, by=request.user, request=request)
     return redirect("mel:linkage")
@@ -161,7 +159,9 @@ def report(request: HttpRequest) -> HttpResponse:
         # Exact figures are the coordinator's alone, and need the password again (R20).
         if data["disclosure"] == "exact" and (refused := step_up_needed(request)):
             return refused
-        baseline = (data["baseline_start"], data["baseline_end"]) if data["baseline_start"] else None
+        baseline = (
+            (data["baseline_start"], data["baseline_end"]) if data["baseline_start"] else None
+        )
         # The form offers only what the user may have; the service checks again (a 403).
         result = services.report_for(
             start=data["start"],

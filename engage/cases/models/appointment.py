@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import User
 from engage.cases.models.case import Case
 from engage.lib.fields import EncryptedCharField
-from engage.lib.scoping import organisation_scoped
+from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 
 
 def validate_planned_date(value: datetime.date) -> None:
@@ -20,7 +20,7 @@ def validate_planned_date(value: datetime.date) -> None:
         raise ValidationError(_("Choose today or a later day."), code="past_appointment")
 
 
-class AppointmentQuerySet(models.QuerySet):
+class AppointmentQuerySet(ScopedQuerySet):
     def planned(self) -> "AppointmentQuerySet":
         return self.filter(status=Appointment.Status.PLANNED)
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import City, LegalBasis, Organisation, Role, User
 from engage.cases.models.person import Household, Person
 from engage.lib.fields import EncryptedTextField
-from engage.lib.scoping import organisation_scoped
+from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,7 +87,7 @@ class Permanence(models.TextChoices):
 DEFAULT_PURPOSE = _("Case management in the community, as an alternative to detention")
 
 
-class CaseQuerySet(models.QuerySet):
+class CaseQuerySet(ScopedQuerySet):
     def visible_to(self, user: User) -> "CaseQuerySet":
         """Return the cases `user` may see; the only way views reach cases.
 

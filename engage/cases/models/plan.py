@@ -11,7 +11,7 @@ from engage.cases.models.case import Case
 from engage.cases.models.person import Person
 from engage.cases.models.process import ApprovalStatus, SupervisorReview
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
-from engage.lib.scoping import organisation_scoped
+from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 
 
 class CasePlan(SupervisorReview):
@@ -99,7 +99,7 @@ class Goal(models.Model):
         return self.description
 
 
-class ActionQuerySet(models.QuerySet):
+class ActionQuerySet(ScopedQuerySet):
     def still_to_do_on(self, case: Case) -> "ActionQuerySet":
         """The actions still to do in every plan of `case`, soonest due first, with their plan."""
         return (
