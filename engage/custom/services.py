@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -545,3 +546,30 @@ def move_option(option: ChoiceOption, *, by: User, up: bool) -> None:
 def fields_of(organisation: Organisation) -> QuerySet[CustomField]:
     """Every field of the organisation, for its admin's pages."""
     return CustomField.objects.filter(organisation=organisation)
+
+
+def get_field_for_admin(user: User, pk: UUID) -> CustomField:
+    """A field of the user's organisation for its admin's pages, or 404 (another
+    organisation's field is not found either)."""
+    from django.http import Http404
+
+    if user.organisation_id is None:
+        raise Http404
+    found = (
+        CustomField.objects.filter(organisation_id=user.organisation_id, pk=pk)
+        .select_related("condition_field")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_option(field: CustomField, pk: UUID) -> ChoiceOption:
+    """An option of `field`, or 404."""
+    from django.http import Http404
+
+    found = ChoiceOption.objects.filter(field=field, pk=pk).first()
+    if found is None:
+        raise Http404
+    return found

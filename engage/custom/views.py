@@ -1,7 +1,6 @@
 """The organisation admin's pages: the organisation's own fields, their options, a preview of
 each form, and the configuration a sister pilot can start from."""
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -9,34 +8,27 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
-from engage.audit.models import AuditEvent
-from engage.audit.services import record
-from engage.custom import config, services
+from engage.custom import config, downloads, services
 from engage.custom.forms import (
     FieldForm,
     OptionForm,
     built_in_fields,
     preview_form,
 )
-from engage.custom.models import ChoiceOption, CustomField, Form
+from engage.custom.models import CustomField, Form
 from engage.lib.forms import apply_validation_error, error_summary
 
 
 def _field(request: AuthenticatedHttpRequest, pk: UUID) -> CustomField:
     """A field of the user's organisation, or 404 (another organisation's too)."""
-    return get_object_or_404(
-        CustomField.objects.select_related("condition_field"),
-        organisation=organisation_of(request.user),
-        pk=pk,
-    )
+    return services.get_field_for_admin(request.user, pk)
 
 
 def _form_name(form: str) -> str:
@@ -206,7 +198,7 @@ def option_action(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
                 option_pk = UUID(request.POST.get("option", ""))
             except ValueError:
                 raise Http404 from None
-            option = get_object_or_404(ChoiceOption, field=field, pk=option_pk)
+            option = services.get_option(field, option_pk)
             if action in ("up", "down"):
                 services.move_option(option, by=request.user, up=action == "up")
             elif action in ("retire", "restore"):
@@ -254,16 +246,7 @@ def form_preview(request: AuthenticatedHttpRequest, form: str) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 def config_export(request: AuthenticatedHttpRequest) -> HttpResponse:
-    organisation = organisation_of(request.user)
-    document = config.export(organisation)
-    record(request.user, AuditEvent.Action.EXPORT, organisation, detail="configuration")
-    response = HttpResponse(
-        json.dumps(document, ensure_ascii=False, indent=2),
-        content_type="application/json; charset=utf-8",
-    )
-    name = f"engage-configuration-{organisation.code}-{timezone.localdate():%Y-%m-%d}.json"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return downloads.configuration(request.user)
 
 
 # The file checked and waiting for the admin's confirmation, in the session (no personal data).
