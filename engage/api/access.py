@@ -5,8 +5,7 @@ from uuid import UUID
 from django.http import Http404
 
 from engage.accounts.models import User
-from engage.audit.reads import record_read
-from engage.cases.access import CASE_WORKERS
+from engage.cases.access import CASE_WORKERS, record_case_reads
 from engage.cases.models import Case, Person
 
 
@@ -28,10 +27,5 @@ def get_client_for_user(user: User, pk: UUID) -> tuple[Person, Case]:
     )
     if case is None:
         raise Http404
-    record_read(user, case)
+    record_case_reads(user, [case])
     return case.person, case
-
-
-def record_case_read(request, case: Case) -> None:
-    """One entry in the audit log for this request's read of the case file (R21)."""
-    record_read(request.user, case)

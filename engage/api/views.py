@@ -17,7 +17,7 @@ from engage.accounts.models import City, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, ORGANISATION_STAFF
 from engage.api import custom
 from engage.api import serializers as s
-from engage.api.access import get_client_for_user, record_case_read
+from engage.api.access import get_client_for_user
 from engage.api.base import EngageAPIView, PageNumberPagination, etag, expected_version
 from engage.api.errors import PossibleDuplicate
 from engage.cases import duplicates, services, workflow
@@ -28,7 +28,6 @@ from engage.cases.access import (
     get_case_object,
     record_case_reads,
 )
-from engage.cases.access import read_case as read_case_audited
 from engage.cases.due import due_items, with_due_facts
 from engage.cases.models import Action, Assessment, Case, CasePlan, Closure, Contact, Goal
 from engage.cases.models.case import OPEN_STAGES
@@ -219,7 +218,7 @@ class CaseView(EngageAPIView):
     versioned = ("PATCH",)
 
     def get(self, request, pk: UUID):
-        case = read_case_audited(request, pk)
+        case = get_case_for_user(request.user, pk)
         return _versioned(s.CaseSerializer(case, context={"request": request}).data, case.version)
 
     def patch(self, request, pk: UUID):
@@ -313,7 +312,7 @@ class _CaseRecordsView(EngageAPIView):
 
     def get(self, request, pk: UUID):
         case = get_case_for_user(request.user, pk, for_work=True)
-        record_case_read(request, case)
+        record_case_reads(request.user, [case])
         return _paginate(self, self.records(case), self.read_serializer)
 
     def post(self, request, pk: UUID):
@@ -346,7 +345,7 @@ class _CaseRecordView(EngageAPIView):
 
     def get(self, request, pk: UUID):
         obj, case = self.load(request, pk)
-        record_case_read(request, case)
+        record_case_reads(request.user, [case])
         return Response(self.read_serializer(obj, context={"request": request}).data)
 
 
@@ -460,7 +459,7 @@ class ReferralView(_CaseRecordView):
 
     def get(self, request, pk: UUID):
         referral, case = self.load(request, pk)
-        record_case_read(request, case)
+        record_case_reads(request.user, [case])
         return _versioned(s.ReferralSerializer(referral).data, referral.version)
 
     def patch(self, request, pk: UUID):

@@ -1,8 +1,10 @@
 """Loading case records for a user: the only doors into case data, each one scoped.
 
-Each door records the read of the case file it opens (R21, `audit.reads.record_read`): a page
-or an API response that loads a case, or a record of one, through these functions is audited
-without the view doing anything, and once per request however often it loads it.
+Each door records the read of the case file it opens (R21): a page or an API response that
+loads a case, or a record of one, through these functions is audited without the view doing
+anything, and once per request however often it loads it. What a page shows without loading it
+here (the cases of a list, a record loaded with its case) is recorded with `record_case_reads`,
+the one helper for an audited read of case records; nothing else calls `audit.reads`.
 """
 
 from collections.abc import Iterable
@@ -13,7 +15,6 @@ from django.db.models import F, Model
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role, User
 from engage.audit.reads import record_read
 from engage.cases.models import Case
@@ -37,7 +38,7 @@ def get_case_for_user(user: User, pk: UUID, *, for_work: bool = False) -> Case:
     )
     if for_work and user.role not in CASE_WORKERS:
         raise Http404
-    record_read(user, case)
+    record_case_reads(user, [case])
     return case
 
 
@@ -61,15 +62,11 @@ def get_case_object(
     if for_work and user.role not in CASE_WORKERS:
         raise Http404
     # The case's id and organisation are all the audit entry needs: no query for the case.
-    record_read(user, Case(pk=obj._read_case_id, organisation_id=user.organisation_id))
+    record_case_reads(user, [Case(pk=obj._read_case_id, organisation_id=user.organisation_id)])
     return obj
 
 
-def read_case(request: AuthenticatedHttpRequest, pk: UUID) -> Case:
-    """Load a case to show it; the read is recorded in the audit log (by the loader)."""
-    return get_case_for_user(request.user, pk)
-
-
-def record_case_reads(user: User, cases: Iterable[Case]) -> None:
-    """Record that a list page or an API list showed `cases` (once each per request)."""
-    record_read(user, cases)
+def record_case_reads(user: User, records: Iterable[Model]) -> None:
+    """Record that `user` was shown these case records: cases (a list page, an API list) or a
+    case with records of it (a referral, a liaison record), once each per request (R21)."""
+    record_read(user, records)

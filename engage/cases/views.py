@@ -23,7 +23,6 @@ from engage.cases.access import (
     CASE_WORKERS,
     get_case_for_user,
     get_case_object,
-    read_case,
     record_case_reads,
 )
 from engage.cases.due import (
@@ -339,7 +338,7 @@ TIMELINE_PAGE = 30  # events per page of the timeline, newest first
 
 @role_required(*CASE_READERS)
 def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    case = prefetch_for_timeline(read_case(request, pk))
+    case = prefetch_for_timeline(get_case_for_user(request.user, pk))
     today = services.today()
     annotated = with_due_facts(
         Case.objects.visible_to(request.user).filter(pk=case.pk), today
@@ -362,9 +361,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
-        "open_actions": Action.objects.visible_to(request.user).still_to_do_on(case)
-        if works
-        else [],
+        "open_actions": Action.objects.still_to_do_on(case) if works else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "contact_form": _with_extra(
             request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
@@ -454,7 +451,7 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "screening"):
         return refused
-    existing = Screening.objects.visible_to(request.user).filter(case=case).first()
+    existing = Screening.objects.filter(case=case).first()
     form = _with_extra(
         request,
         ScreeningForm(
@@ -594,7 +591,7 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         template="cases/assessment_form.html",
         # Beside the form: the ratings given before and what screening found.
         previous=previous[::-1],
-        screening=Screening.objects.visible_to(request.user).filter(case=case).first(),
+        screening=Screening.objects.filter(case=case).first(),
         intro=gettext_lazy(
             "Review needs, vulnerabilities, risks and strengths with the client, and rate the three abilities so change can be shown over time."
         ),
@@ -690,7 +687,7 @@ def _plan_is_editable(user, case: Case, plan: CasePlan) -> bool:
 @role_required(*CASE_WORKERS)
 def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     plan = get_case_object(request.user, CasePlan, pk)
-    case = read_case(request, plan.case_id)
+    case = get_case_for_user(request.user, plan.case_id)
     goals = plan.goals.prefetch_related("actions")
     works = request.user.role in CASE_WORKERS
     editable = _plan_is_editable(request.user, case, plan)

