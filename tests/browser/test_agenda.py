@@ -43,7 +43,7 @@ def test_a_contact_with_the_next_appointment_shows_in_my_week(
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("navigation", name="Main").wait_for()
+    page.locator("nav.mainnav").wait_for(state="attached")
 
     page.goto(case.get_absolute_url())
     quick = page.locator("#quick-contact")
@@ -65,7 +65,8 @@ def test_a_contact_with_the_next_appointment_shows_in_my_week(
     _shot(page, f"agenda-{name}-2-case-page")
 
     if width < 600:
-        # On a phone the main navigation is a list of links above the page.
+        # On a phone the main navigation is behind the header's menu button.
+        page.get_by_text("Menu", exact=True).click()
         page.get_by_role("navigation", name="Main").get_by_role("link", name="My week").click()
     else:
         page.get_by_role("link", name="My week").click()

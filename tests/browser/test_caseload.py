@@ -26,7 +26,7 @@ def _sign_in(page, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("navigation", name="Main").wait_for()
+    page.locator("nav.mainnav").wait_for(state="attached")
 
 
 def _clients(page):

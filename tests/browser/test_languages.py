@@ -8,13 +8,12 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from engage.cases.factories import CaseFactory, to_active
+from tests.browser.phone import PHONE, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
 LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 LOCALES = Path(settings.PACKAGE_DIR) / "locale"
 
@@ -87,22 +86,6 @@ def journey(organisation, alice, bob):
     return case, plan
 
 
-def _signed_in(browser, live_server, user, language):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, locale=language)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context
-
-
 def _check(page, url, language, english, user_data, problems):
     response = page.goto(url)
     assert response is not None and response.status == 200, f"{url}: {response and response.status}"
@@ -163,7 +146,7 @@ def test_the_main_pages_speak_each_language_and_fit_a_phone(
         signed_out.close()
         for user, urls in pages.items():
             type(user).objects.filter(pk=user.pk).update(language=language)
-            context = _signed_in(browser, live_server, user, language)
+            context = signed_in(browser, live_server, user, language=language)
             page = context.new_page()
             for url in urls:
                 _check(page, url, language, english, user_data, problems)

@@ -1,3 +1,5 @@
+import datetime
+import re
 import uuid
 
 from django.db import models
@@ -6,6 +8,7 @@ from django_countries import Countries
 from django_countries.fields import CountryField
 
 from engage.accounts.models import Organisation
+from engage.cases.facts import age_on
 from engage.lib.fields import (
     EncryptedCharField,
     EncryptedDateField,
@@ -109,6 +112,23 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}".strip()
+
+    def age_on(self, day: datetime.date) -> int | None:
+        """Return the person's age in whole years on `day` (None without a date of birth)."""
+        return age_on(self.date_of_birth, day) if self.date_of_birth else None
+
+    @property
+    def phone_uri(self) -> str:
+        """Return the phone as a `tel:` address a phone can dial ("" without a number).
+
+        Numbers are typed as people write them ("+359 88 123 4567", "(02) 123-45"): only the
+        digits and a leading + are dialled.
+        """
+        digits = re.sub(r"[^\d]", "", self.phone)
+        if not digits:
+            return ""
+        plus = "+" if self.phone.strip().startswith("+") else ""
+        return f"tel:{plus}{digits}"
 
 
 class SearchToken(models.Model):

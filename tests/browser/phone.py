@@ -1,0 +1,87 @@
+"""Helpers for the phone-sized browser tests (issues 12 and 13): a signed-in browser context of
+a given size, and what a page measures there."""
+
+from django.conf import settings
+from django.test import Client
+
+PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 800}
+LAPTOP = {"width": 1366, "height": 900}
+
+
+def signed_in(browser, live_server, user, *, viewport=PHONE, language=None):
+    """A browser context of the given size with `user` signed in (no sign-in page, no MFA)."""
+    client = Client()
+    client.force_login(user)
+    options = {"locale": language} if language else {}
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, **options)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context
+
+
+# The page's width against the window's, and every visible control a finger presses (WCAG 2.2,
+# 2.5.8): those under 24 by 24 px are listed unless a link sits in a sentence (its height is the
+# line's) or the spacing exception holds (a 24 px circle on its centre touches no other target
+# nor another small target's circle); the page's main actions (.primary, the menu button) under
+# 44 by 44 px are listed too.
+TARGETS = """() => {
+  const selector = "a[href], button, input:not([type=hidden]), select, textarea, summary";
+  const visible = (element) => {
+    if (!element.checkVisibility({visibilityProperty: true, opacityProperty: true})) return false;
+    const box = element.getBoundingClientRect();
+    return box.width > 1 && box.height > 1 && box.right > 0 && box.left < innerWidth;
+  };
+  const describe = (element, box) => `${element.tagName.toLowerCase()}`
+    + `${element.className ? "." + String(element.className).trim().split(/\\s+/).join(".") : ""}`
+    + ` «${(element.textContent || element.value || element.name || "").replace(/\\s+/g, " ").trim().slice(0, 30)}»`
+    + ` ${Math.round(box.width)}x${Math.round(box.height)}`;
+  const inSentence = (element) => {
+    if (element.tagName !== "A" || getComputedStyle(element).display !== "inline") return false;
+    let block = element.parentElement;
+    while (block && getComputedStyle(block).display.startsWith("inline")) block = block.parentElement;
+    const own = element.textContent.replace(/\\s+/g, "").length;
+    const all = (block ? block.textContent : "").replace(/[\\s\\p{P}\\p{S}]+/gu, "").length;
+    return all - own >= 3;
+  };
+  const targets = [...document.body.querySelectorAll(selector)].filter(visible)
+    .map((element) => ({element, box: element.getBoundingClientRect()}));
+  const centre = (box) => [box.left + box.width / 2, box.top + box.height / 2];
+  const distance = ([x, y], box) => Math.hypot(
+    Math.max(box.left - x, 0, x - box.right), Math.max(box.top - y, 0, y - box.bottom));
+  const small = targets.filter(({box}) => box.width < 23.99 || box.height < 23.99);
+  const tooSmall = [];
+  for (const target of small) {
+    if (inSentence(target.element)) continue;
+    const [x, y] = centre(target.box);
+    const crowded = targets.some((other) => other !== target
+      && !other.element.contains(target.element) && !target.element.contains(other.element)
+      && (distance([x, y], other.box) < 12 || (small.includes(other)
+        && Math.hypot(x - centre(other.box)[0], y - centre(other.box)[1]) < 24)));
+    if (crowded) tooSmall.push(describe(target.element, target.box));
+  }
+  const primary = targets.filter(({element}) => element.matches(".primary, .menu-button"));
+  const sized = targets.filter((target) => !inSentence(target.element));
+  return {
+    scrollWidth: document.scrollingElement.scrollWidth,
+    innerWidth,
+    targets: targets.length,
+    smallest: sized.length ? Math.min(...sized.map(({box}) => Math.min(box.width, box.height))) : null,
+    tooSmall,
+    primary: primary.map(({element, box}) => describe(element, box)),
+    smallPrimary: primary.filter(({box}) => box.width < 44 || box.height < 44)
+      .map(({element, box}) => describe(element, box)),
+  };
+}"""
+
+
+def measure(page) -> dict:
+    """The page's width and its controls' sizes (see TARGETS)."""
+    return page.evaluate(TARGETS)

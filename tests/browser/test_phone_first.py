@@ -1,0 +1,170 @@
+"""Phone first (issue 13, section 1): every main page of each role fits a 360 px phone, its
+controls are big enough for a finger, the header folds into a menu button and the case page
+puts the client's key facts and the contact form first (docs/phone.md)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from engage.cases import services
+from engage.cases.factories import CaseFactory, to_active
+from tests.browser.phone import PHONE, SMALL_PHONE, measure, signed_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def journey(organisation, alice, bob):
+    case, plan = to_active(
+        CaseFactory(
+            organisation=organisation,
+            case_manager=alice,
+            person__given_name="Zofia",
+            person__family_name="Wróblewska-Konstantinopoulou",
+            person__phone="+359 88 123 4567",
+            person__date_of_birth=datetime.date(1990, 1, 15),
+        ),
+        alice,
+        bob,
+    )
+    services.plan_appointment(
+        case,
+        by=alice,
+        data={
+            "date": timezone.localdate() + datetime.timedelta(days=3),
+            "time": datetime.time(10, 30),
+            "kind": "accompaniment",
+            "place": "Regional court",
+        },
+    )
+    return case, plan
+
+
+def _walk(browser, live_server, user, extra, viewport, measured):
+    """Open the pages of the user's menu and `extra`; return what does not fit or is too small."""
+    problems = []
+    context = signed_in(browser, live_server, user, viewport=viewport)
+    page = context.new_page()
+    page.goto("/")
+    menu = page.eval_on_selector_all(".mainnav a", "links => links.map(a => a.pathname)")
+    for url in dict.fromkeys([*menu, *extra]):
+        response = page.goto(url)
+        assert response is not None and response.status == 200, f"{url}: {response.status}"
+        facts = measure(page)
+        measured.append(f"{user.username} {viewport['width']} {url}: {facts}")
+        if facts["scrollWidth"] > facts["innerWidth"]:
+            problems.append(f"{url}: {facts['scrollWidth']}px wide at {facts['innerWidth']}px")
+        if facts["tooSmall"] or facts["smallPrimary"]:
+            problems.append(f"{url}: {facts['tooSmall']} {facts['smallPrimary']}")
+    context.close()
+    return problems
+
+
+def test_it_fits_every_main_page_of_each_role_on_a_small_phone(
+    browser, live_server, journey, alice, bob, ada, nadia
+):
+    case, plan = journey
+    on_case = [
+        case.get_absolute_url(),
+        f"/cases/{case.pk}/contacts/new/",
+        f"/cases/{case.pk}/assessments/new/",
+        f"/cases/plans/{plan.pk}/",
+        f"/cases/{case.pk}/appointments/new/",
+        f"/cases/{case.pk}/identity/",
+        "/cases/new/",
+    ]
+    walks = {
+        alice: on_case,
+        bob: [*on_case, "/cases/approvals/"],
+        ada: [case.get_absolute_url(), "/accounts/users/new/"],
+        nadia: ["/mel/network/", "/mel/report/"],
+    }
+    measured, problems = [], []
+    for user, extra in walks.items():
+        problems += _walk(browser, live_server, user, extra, SMALL_PHONE, measured)
+    # The case manager's day at 390 by 844 px too: caseload, case, contact form, assessment, plan.
+    problems += _walk(browser, live_server, alice, on_case[:4], PHONE, measured)
+    print("\n".join(measured))
+    assert problems == [], "\n".join(problems)
+
+
+def test_it_folds_the_header_into_a_menu_button_on_a_phone(browser, live_server, alice):
+    context = signed_in(browser, live_server, alice, viewport=PHONE)
+    page = context.new_page()
+    page.goto("/")
+    header = page.locator("header.topbar").bounding_box()
+    assert header["height"] <= 64
+    nav = page.get_by_role("navigation", name="Main")
+    assert not nav.is_visible()
+    button = page.locator("summary.menu-button")
+    box = button.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    button.click()
+    nav.get_by_role("link", name="Cases").click()
+    page.wait_for_url("**/cases/")
+    context.close()
+
+
+def test_it_shows_the_whole_header_on_a_laptop_without_a_menu_button(browser, live_server, alice):
+    context = signed_in(browser, live_server, alice, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto("/")
+    assert not page.locator("summary.menu-button").is_visible()
+    assert (
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").is_visible()
+    )
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    context.close()
+
+
+def test_it_puts_the_key_facts_and_the_contact_form_first_on_the_case_page(
+    browser, live_server, journey, alice
+):
+    case, _plan = journey
+    context = signed_in(browser, live_server, alice, viewport=PHONE)
+    page = context.new_page()
+    page.goto(case.get_absolute_url())
+    facts = page.locator(".key-facts")
+    age = case.person.age_on(timezone.localdate())
+    assert facts.locator("dt:has-text('Age') + dd").inner_text() == str(age)
+    phone = facts.get_by_role("link", name="+359 88 123 4567")
+    assert phone.get_attribute("href") == "tel:+359881234567"
+    assert phone.bounding_box()["height"] >= 44
+    assert "Accompaniment to an authority or court" in facts.inner_text()
+    assert "10:30" in facts.inner_text()
+    assert page.locator(".next .next-reason").is_visible()
+    form = page.locator("#quick-contact").bounding_box()
+    timeline = page.locator("#timeline").bounding_box()
+    # The contact form starts on the first screen; the timeline comes after it.
+    assert form["y"] < PHONE["height"], form
+    assert timeline["y"] > form["y"] + form["height"]
+    context.close()
+
+
+def test_it_keeps_age_and_phone_from_an_organisation_admin(browser, live_server, journey, ada):
+    case, _plan = journey
+    context = signed_in(browser, live_server, ada, viewport=PHONE)
+    page = context.new_page()
+    page.goto(case.get_absolute_url())
+    facts = page.locator(".key-facts").inner_text()
+    assert "Next appointment" in facts
+    assert "Age" not in facts and "123 4567" not in facts
+    assert page.locator("a[href^='tel:']").count() == 0
+    context.close()
+
+
+def test_it_shows_a_list_as_cards_on_a_phone_and_keeps_the_table(browser, live_server, ada):
+    context = signed_in(browser, live_server, ada, viewport=SMALL_PHONE)
+    page = context.new_page()
+    page.goto("/accounts/users/")
+    table = page.locator("table.stack")
+    assert table.locator("thead").evaluate("head => head.getBoundingClientRect().height") <= 1
+    row = table.locator("tbody tr").first
+    assert row.evaluate("row => getComputedStyle(row).display") == "block"
+    role = row.locator("td[data-label='Role']")
+    assert role.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Role: "'
+    # Still a table to a screen reader: its rows and cells are named by their columns.
+    assert page.get_by_role("row").count() >= 2
+    assert page.get_by_role("columnheader", name="Role").count() == 1
+    context.close()
