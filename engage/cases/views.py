@@ -361,7 +361,9 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
-        "open_actions": Action.objects.still_to_do_on(case) if works else [],
+        "open_actions": Action.objects.visible_to(request.user).still_to_do_on(case)
+        if works
+        else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "contact_form": _with_extra(
             request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
@@ -451,7 +453,7 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "screening"):
         return refused
-    existing = Screening.objects.filter(case=case).first()
+    existing = Screening.objects.visible_to(request.user).filter(case=case).first()
     form = _with_extra(
         request,
         ScreeningForm(
@@ -591,7 +593,7 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         template="cases/assessment_form.html",
         # Beside the form: the ratings given before and what screening found.
         previous=previous[::-1],
-        screening=Screening.objects.filter(case=case).first(),
+        screening=Screening.objects.visible_to(request.user).filter(case=case).first(),
         intro=gettext_lazy(
             "Review needs, vulnerabilities, risks and strengths with the client, and rate the three abilities so change can be shown over time."
         ),

@@ -89,7 +89,9 @@ def service_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "service": service,
         "own": own,
         # Contact persons never leave their organisation, even on a shared service.
-        "contacts": ContactPerson.objects.filter(service=service) if own else [],
+        "contacts": ContactPerson.objects.visible_to(request.user).filter(service=service)
+        if own
+        else [],
         "can_manage": own and request.user.role in MANAGERS,
         "contact_form": ContactPersonForm() if own and request.user.role in MANAGERS else None,
         "held": own and screening.held(service.recipient),
@@ -161,7 +163,10 @@ def contact_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 def _managed_contact(request: HttpRequest, pk: UUID) -> ContactPerson:
     managed = Service.objects.managed_by(request.user).values("pk")
     return get_object_or_404(
-        ContactPerson.objects.filter(service__in=managed).select_related("service"), pk=pk
+        ContactPerson.objects.visible_to(request.user)
+        .filter(service__in=managed)
+        .select_related("service"),
+        pk=pk,
     )
 
 

@@ -11,7 +11,7 @@ from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_READERS, CASE_WORKERS, get_case_for_user
 from engage.cases.models import Case
 from engage.history.models import Change
-from engage.history.services import describe
+from engage.history.services import describe, hidden_from
 
 PAGE_SIZE = 30
 
@@ -21,11 +21,16 @@ def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
     """The case's changes; values (decrypted) only for the people working on the case."""
     case = get_case_for_user(request.user, pk)
     with_values = request.user.role in CASE_WORKERS
-    page = Paginator(Change.objects.for_case(case), PAGE_SIZE).get_page(request.GET.get("page"))
+    changes = Change.objects.visible_to(request.user).for_case(case)
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "case": case,
         "page": page,
-        "entries": describe(page.object_list, with_values=with_values),
+        "entries": describe(
+            page.object_list,
+            with_values=with_values,
+            hidden=hidden_from(request.user, case, page.object_list) if with_values else None,
+        ),
         "with_values": with_values,
     }
     return render(request, "history/case_history.html", context)
@@ -34,7 +39,7 @@ def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def organisation_changes(request: HttpRequest) -> HttpResponse:
     """Every change in the organisation: which fields, who, when; never a value."""
-    changes = Change.objects.filter(organisation_id=request.user.organisation_id)
+    changes = Change.objects.visible_to(request.user)
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
     entries = describe(page.object_list, with_values=False)
     references = dict(

@@ -249,7 +249,7 @@ def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         else:
             messages.success(request, _("Reporting day recorded."))
             return redirect(obligation)
-    events = ReportingEvent.objects.filter(obligation=obligation)
+    events = ReportingEvent.objects.visible_to(request.user).filter(obligation=obligation)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "case": case,

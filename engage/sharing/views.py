@@ -348,9 +348,7 @@ def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> Http
 
 @role_required(*REGISTER_READERS)
 def data_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    listed = DataRequest.objects.filter(organisation=request.user.organisation).select_related(
-        "case", "decided_by"
-    )
+    listed = DataRequest.objects.visible_to(request.user).select_related("case", "decided_by")
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
     return render(request, "sharing/requests.html", {"page": page})
 
@@ -378,7 +376,7 @@ def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @role_required(*REGISTER_READERS)
 def data_request(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    entry = get_object_or_404(DataRequest, organisation=request.user.organisation, pk=pk)
+    entry = get_object_or_404(DataRequest.objects.visible_to(request.user), pk=pk)
     form = DecisionForm(request.POST or None, instance=entry)
     if run_service(
         request,
