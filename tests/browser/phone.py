@@ -47,9 +47,12 @@ TARGETS = """() => {
     if (element.tagName !== "A" || getComputedStyle(element).display !== "inline") return false;
     let block = element.parentElement;
     while (block && getComputedStyle(block).display.startsWith("inline")) block = block.parentElement;
-    const own = element.textContent.replace(/\\s+/g, "").length;
-    const all = (block ? block.textContent : "").replace(/[\\s\\p{P}\\p{S}]+/gu, "").length;
-    return all - own >= 3;
+    // Text of the block other than its controls': a row of links and buttons is no sentence.
+    const letters = (text) => text.replace(/[\\s\\p{P}\\p{S}]+/gu, "").length;
+    const controls = block ? [...block.querySelectorAll("a, button, select, input")] : [];
+    const prose = letters(block ? block.textContent : "")
+      - controls.reduce((sum, control) => sum + letters(control.textContent || ""), 0);
+    return prose >= 3;
   };
   const targets = [...document.body.querySelectorAll(selector)].filter(visible)
     .map((element) => ({element, box: element.getBoundingClientRect()}));
