@@ -48,8 +48,10 @@ lint: $(STAMP) $(SEMGREP)
 	esac
 	SEMGREP_ENABLE_VERSION_CHECK=0 $(SEMGREP) scan --config .semgrep --metrics=off --disable-version-check --error --quiet engage
 
+# PYTHONDONTWRITEBYTECODE emptied: where it is set, every worker and every server a test starts
+# compiled Engage and rewrote the test modules again (about 2 s of CPU per process; docs/testing.md).
 test: lint
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 ifeq ($(CHROMIUM),)
 	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium) to run them."
 endif

@@ -56,6 +56,43 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+# The longest modules first: `pytest -n 2` hands tests out in collection order, and a long module
+# collected last (the languages in the browser, the fuzzing) kept one worker busy for a minute
+# while the other had finished. Each run keeps how long every module took in pytest's cache
+# (.pytest_cache), which the next run's collection reads; a module not timed yet keeps its place.
+DURATIONS_KEY = "engage/module-durations"
+
+
+def pytest_collection_modifyitems(config, items):
+    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
+    if cache is None:
+        return
+    took = cache.get(DURATIONS_KEY, {})
+    order = {item: n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (-took.get(item.nodeid.split("::")[0], 0.0), order[item]))
+
+
+def pytest_runtest_logreport(report):
+    module = report.nodeid.split("::")[0]
+    _module_durations[module] = _module_durations.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    # Only where the reports of every worker arrive (the controller, or a run without xdist).
+    if (
+        getattr(session.config, "cache", None) is None
+        or hasattr(session.config, "workerinput")
+        or not _module_durations
+    ):
+        return
+    took = session.config.cache.get(DURATIONS_KEY, {})
+    took.update({module: round(seconds, 2) for module, seconds in _module_durations.items()})
+    session.config.cache.set(DURATIONS_KEY, took)
+
+
+_module_durations: dict[str, float] = {}
+
+
 def pytest_configure(config):
     from django.conf import settings
 
