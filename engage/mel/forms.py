@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Role, User
 from engage.lib import dates
 from engage.mel import services
-from engage.mel.submission import MONTH
+from engage.mel.dataset.submission import MONTH
 
 # A submission of 10 000 rows is about 3 MB of CSV; these limits leave room and stop a zip bomb.
 MAX_UPLOAD_BYTES = 50 * 2**20

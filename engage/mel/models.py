@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Organisation, User
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import organisation_scoped
-from engage.mel.dataset import COLUMNS
+from engage.mel.dataset.rows import COLUMNS
 
 
 class Submission(models.Model):

@@ -17,9 +17,10 @@ from engage.audit.services import record
 from engage.cases.models import Case
 from engage.lib.scoping import organisation_scope
 from engage.lib.spreadsheets import neutralise
-from engage.mel import anonymity, disclosure, indicators, parts, render, submission
-from engage.mel.dataset import case_ref, derive_rows
+from engage.mel.dataset import anonymity, submission
+from engage.mel.dataset.rows import case_ref, derive_rows
 from engage.mel.models import DatasetRow, LinkageRound, Submission
+from engage.mel.report import disclosure, indicators, parts, render
 
 MIN_KEY_CHARACTERS = 24
 

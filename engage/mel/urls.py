@@ -1,6 +1,7 @@
 from django.urls import path
 
-from engage.mel import cycle_views, views
+from engage.mel import views
+from engage.mel.cycles import views as cycle_views
 
 app_name = "mel"
 

@@ -20,7 +20,8 @@ from engage.accounts.permissions import (
     role_required,
     step_up_needed,
 )
-from engage.mel import dashboards, downloads, services
+from engage.mel import downloads, services
+from engage.mel.dataset.submission import MAX_REPORTED, InvalidSubmission
 from engage.mel.forms import (
     DashboardForm,
     ExportForm,
@@ -31,7 +32,7 @@ from engage.mel.forms import (
     this_month,
 )
 from engage.mel.models import LinkageRound, Submission
-from engage.mel.submission import MAX_REPORTED, InvalidSubmission
+from engage.mel.report import dashboards
 
 NETWORK = Role.NETWORK_COORDINATOR
 PILOT_STAFF = (Role.SUPERVISOR, Role.ORG_ADMIN)

@@ -8,7 +8,7 @@ class NetworkConfig(AppConfig):
     verbose_name = _("Network building")
 
     def ready(self):
-        from engage.mel import parts
+        from engage.mel.report import parts
         from engage.network import report
 
         parts.register(report.PART)

@@ -37,8 +37,8 @@ from django.utils import timezone
 from engage.accounts.models import Organisation
 from engage.cases.models import Case
 from engage.lib.scoping import organisation_scope
-from engage.mel import disclosure
-from engage.mel.indicators import percentage
+from engage.mel.report import disclosure
+from engage.mel.report.indicators import percentage
 from engage.network.indicators import Period
 from engage.network.models import DetentionCost, ProgrammeBudget
 

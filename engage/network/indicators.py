@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from engage.mel.indicators import Result, percentage
+from engage.mel.report.indicators import Result, percentage
 from engage.network.models import ENGAGED_STAGES, Activity, ActivityKind, Stakeholder
 
 NETWORK_OWNER = "network"

@@ -1,13 +1,13 @@
 """The network's part of the mel report: NET-* indicators and the cost comparison.
 
-Registered with `engage.mel.parts` when the app loads, so `mel` does not import `network`.
+Registered with `engage.mel.report.parts` when the app loads, so `mel` does not import `network`.
 """
 
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
-from engage.mel import disclosure
-from engage.mel.parts import ReportPart
+from engage.mel.report import disclosure
+from engage.mel.report.parts import ReportPart
 from engage.network import costs, indicators
 from engage.network.models import Activity, StageChange, Stakeholder
 

@@ -3,7 +3,8 @@ snapshot (after confirming), writes a narrative and reads the comparison."""
 
 import pytest
 
-from engage.mel import services, submission
+from engage.mel import services
+from engage.mel.dataset import submission
 from tests.browser.test_case_journey import _shot, _sign_in
 from tests.mel.rows import row
 

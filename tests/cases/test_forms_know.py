@@ -29,8 +29,8 @@ from engage.cases.readiness import closure_warnings
 from engage.imports.fields import header_key
 from engage.imports.values import country_lookup
 from engage.lib.forms import error_summary
-from engage.mel.dataset import person_ref
-from engage.mel.m49 import region_of
+from engage.mel.dataset.m49 import region_of
+from engage.mel.dataset.rows import person_ref
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from engage.custom import services
 from engage.custom.models import CustomValue
 from engage.history.models import Change
 from engage.lib import crypto
-from engage.mel.dataset import derive_rows
+from engage.mel.dataset.rows import derive_rows
 from engage.privacy import access
 from engage.privacy.models import SubjectRequest
 from engage.privacy.services import erase_person, hand_over_access

@@ -125,7 +125,9 @@ def test_the_network_export_leaves_out_a_stored_absurd_date_and_names_its_case(
     from django.utils import timezone
 
     from engage.cases.models import Case
-    from engage.mel import dataset, services, submission
+    from engage.mel import services
+    from engage.mel.dataset import rows as dataset
+    from engage.mel.dataset import submission
 
     good = [CaseFactory(organisation=organisation, case_manager=alice) for _ in range(3)]
     bad = CaseFactory(organisation=organisation, case_manager=alice)

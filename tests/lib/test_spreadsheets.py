@@ -11,8 +11,11 @@ from openpyxl import load_workbook
 
 from engage.accounts.factories import CityFactory
 from engage.cases.factories import CaseFactory
-from engage.mel import dataset, render, services, submission
-from engage.mel.indicators import baseline_before
+from engage.mel import services
+from engage.mel.dataset import rows as dataset
+from engage.mel.dataset import submission
+from engage.mel.report import render
+from engage.mel.report.indicators import baseline_before
 from tests.mel.rows import row
 
 pytestmark = pytest.mark.django_db

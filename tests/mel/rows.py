@@ -1,6 +1,6 @@
 """Hand-made dataset rows for the indicator tests."""
 
-from engage.mel.dataset import COLUMNS
+from engage.mel.dataset.rows import COLUMNS
 
 DEFAULTS = {
     "pilot": "BG-CLA",

@@ -13,7 +13,9 @@ from pypdf import PdfReader
 
 from engage.audit.models import AuditEvent
 from engage.lib.concurrency import ConcurrentEditError
-from engage.mel import cycles, services, submission
+from engage.mel import services
+from engage.mel.cycles import services as cycles
+from engage.mel.dataset import submission
 from engage.mel.models import EvaluationCycle, Narrative, Snapshot
 from tests.mel.rows import row
 

@@ -16,10 +16,11 @@ from engage.accounts.models import Organisation
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case
-from engage.mel import indicators, services
-from engage.mel.dataset import COLUMNS, derive_rows
+from engage.mel import services
+from engage.mel.dataset.rows import COLUMNS, derive_rows
+from engage.mel.dataset.submission import InvalidSubmission, read
 from engage.mel.models import DatasetRow
-from engage.mel.submission import InvalidSubmission, read
+from engage.mel.report import indicators
 from tests.mel.rows import row
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engage.mel import disclosure
-from engage.mel.indicators import baseline_before, compute
+from engage.mel.report import disclosure
+from engage.mel.report.indicators import baseline_before, compute
 from tests.mel.rows import row
 
 LEVELS = [("network", 4, 10), ("public", 9, 20)]

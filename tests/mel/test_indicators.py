@@ -1,6 +1,6 @@
 """Every indicator computed by hand on a small cohort (shared/spec/indicators.md)."""
 
-from engage.mel.indicators import baseline_before, compute, percentage
+from engage.mel.report.indicators import baseline_before, compute, percentage
 from tests.mel.rows import row
 
 START, END = "2024-01", "2024-06"

@@ -3,7 +3,7 @@
 import pytest
 from django_countries import countries
 
-from engage.mel.m49 import SUB_REGIONS, region_of
+from engage.mel.dataset.m49 import SUB_REGIONS, region_of
 
 M49_NAMES = {
     "Northern Africa",

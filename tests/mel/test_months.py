@@ -36,7 +36,7 @@ def test_a_dashboard_asked_for_ten_thousand_years_shows_the_default_period(
 def test_it_refuses_an_evaluation_cycle_of_ten_thousand_years(nadia):
     from django.core.exceptions import ValidationError
 
-    from engage.mel import cycles
+    from engage.mel.cycles import services as cycles
 
     data = {"name": "Forever", "period_start": "0001-01", "baseline": "0001-02",
             "six_months": "0001-08", "midterm": "2024-01", "end_of_term": "9999-12"}  # fmt: skip

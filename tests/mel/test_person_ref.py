@@ -6,7 +6,7 @@ import hashlib
 import hmac
 
 from engage.cases.models import Person
-from engage.mel.dataset import person_ref
+from engage.mel.dataset.rows import person_ref
 
 KEY = b"network-round-2024-key"
 

@@ -25,9 +25,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engage.mel import disclosure, services
-from engage.mel.indicators import CELL_KEYS, DOMAINS, compute
-from engage.mel.submission import ALLOWED
+from engage.mel import services
+from engage.mel.dataset.submission import ALLOWED
+from engage.mel.report import disclosure
+from engage.mel.report.indicators import CELL_KEYS, DOMAINS, compute
 from tests.mel.rows import row
 from tests.mel.test_disclosure import _make, _rows_strategy
 

@@ -1,7 +1,8 @@
 """Issue 10, item 8 (red team): counts about people printed beside the indicators, at `network`
 and `public` level, are perturbed and masked like the indicators' own."""
 
-from engage.mel import render, services
+from engage.mel import services
+from engage.mel.report import render
 from tests.mel.rows import row
 
 START, BEFORE, AFTER = "2024-01", "2024-05", "2024-06"

@@ -29,9 +29,11 @@ from pycanon import anonymity as pycanon
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Person
-from engage.mel import anonymity, indicators, services, submission
-from engage.mel.dataset import COLUMNS, derive_rows, person_ref
+from engage.mel import services
+from engage.mel.dataset import anonymity, submission
+from engage.mel.dataset.rows import COLUMNS, derive_rows, person_ref
 from engage.mel.models import DatasetRow, LinkageRound, Submission
+from engage.mel.report import indicators
 from tests.mel.rows import row
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from engage.mel import disclosure, render, services
-from engage.mel.indicators import baseline_before
+from engage.mel import services
+from engage.mel.report import disclosure, render
+from engage.mel.report.indicators import baseline_before
 from tests.mel.rows import row
 
 START, END = "2024-01", "2024-06"

@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from engage.audit.models import AuditEvent
-from engage.mel import render, services
-from engage.mel.indicators import baseline_before
+from engage.mel import services
+from engage.mel.report import render
+from engage.mel.report.indicators import baseline_before
 from tests.mel.rows import row
 
 ROWS = [row(n, inclusion_month="2024-02") for n in range(1, 31)] + [

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from engage.accounts.models import Organisation
 from engage.cases.factories import days_ago
 from engage.cases.models import Case, Person
-from engage.mel import indicators, parts, services
+from engage.mel import services
 from engage.mel.models import DatasetRow
+from engage.mel.report import indicators, parts
 
 PERIOD_END = days_ago(0).strftime("%Y-%m")
 

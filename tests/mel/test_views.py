@@ -19,9 +19,11 @@ from django.utils import timezone
 from engage.accounts.factories import OrganisationFactory
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.mel import dashboards, services, submission
+from engage.mel import services
+from engage.mel.dataset import submission
 from engage.mel.forms import last_month
 from engage.mel.models import DatasetRow, Submission
+from engage.mel.report import dashboards
 from tests.mel.rows import row
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from engage.accounts.models import Organisation
 from engage.mel import services
-from engage.mel.submission import MONTH
+from engage.mel.dataset.submission import MONTH
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from engage.mel import services
-from engage.mel.submission import InvalidSubmission
+from engage.mel.dataset.submission import InvalidSubmission
 
 
 class Command(BaseCommand):

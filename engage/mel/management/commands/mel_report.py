@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from engage.mel import services
-from engage.mel.indicators import months_between
-from engage.mel.submission import MONTH
+from engage.mel.dataset.submission import MONTH
+from engage.mel.report.indicators import months_between
 
 
 def _system_user() -> str:

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from engage.accounts.models import Role, User
-from engage.mel import cycles
+from engage.mel.cycles import services as cycles
 from engage.mel.models import EvaluationCycle
 
 

@@ -1,0 +1,307 @@
+"""Keeping people from being singled out in the network dataset (the spec's "Suppressed values
+(version 2)", shared/spec/network-dataset.md).
+
+The quasi-identifiers are the columns someone who knows a person could match: `city`, `sex`,
+`age_band`, `nationality_region`, `migration_status`, `detention_at_referral`, and the
+`inclusion_month` counted by quarter. k is the size of the smallest group of rows that share
+the same values of all of them; an export is sent only once k ≥ 5.
+
+How cells are chosen (a greedy local suppression, in the manner of sdcMicro's
+`localSuppression`): while some rows are in a group smaller than k, the smallest such group
+chooses one of its suppressible columns and replaces it by `unknown` (`city` by an empty cell)
+in its rows, which merges them with the rows of the key they land on; when that key would still
+be too small, the rows it lacks come from the largest group that differs from it in that column
+only (and keeps k rows). The column chosen is the one that takes the most rows out of small
+groups per cell suppressed; ties go to the move that lands on the largest group, then to the
+column least useful to the network's breakdowns (`PREFERENCE`). Only rows of small groups, and
+the fewest rows of a donor, are touched. A group left too small with every cell suppressed takes the rows it lacks from the
+other groups of its quarter (`_fill_from_the_same_quarter`). Months are never suppressed; a
+row whose quarter has fewer than k rows cannot be protected by suppression:
+`protect` leaves such rows out of what is sent and counts them (`withheld`), and the admin's
+preview says so.
+
+The measures themselves are pycanon's (`k_anonymity`, `l_diversity`), so the figure the
+admin sees and the manifest states is computed by an independent implementation, not by the
+loop that produced it.
+"""
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+from pycanon import anonymity
+
+K = 5
+QUASI_IDENTIFIERS = (
+    "city",
+    "sex",
+    "age_band",
+    "nationality_region",
+    "migration_status",
+    "detention_at_referral",
+    "inclusion_month",
+)
+# What a suppressed cell becomes. The inclusion month is never suppressed.
+SUPPRESSED_VALUE = {
+    "nationality_region": "unknown",
+    "migration_status": "unknown",
+    "detention_at_referral": "unknown",
+    "age_band": "unknown",
+    "sex": "unknown",
+    "city": "",
+}
+# Ties between equally good moves: suppress first what the network's breakdowns use least.
+PREFERENCE = tuple(SUPPRESSED_VALUE)
+SENSITIVE = ("closure_reason", "engagement_level")
+
+Row = dict[str, str]
+Key = tuple[str, ...]
+
+
+def quarter(value: str) -> str:
+    """`2024-05` → `2024-Q2`; empty stays empty."""
+    if not value:
+        return ""
+    year, month = value.split("-")
+    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
+
+
+def key_of(row: Row) -> Key:
+    return tuple(
+        quarter(row[column]) if column == "inclusion_month" else row[column]
+        for column in QUASI_IDENTIFIERS
+    )
+
+
+def _frame(rows: list[Row]) -> pd.DataFrame:
+    frame = pd.DataFrame([key_of(row) for row in rows], columns=list(QUASI_IDENTIFIERS))
+    for column in SENSITIVE:
+        frame[column] = [row[column] for row in rows]
+    return frame
+
+
+def k_anonymity(rows: list[Row]) -> int:
+    """The smallest group sharing every quasi-identifier (pycanon); 0 for no rows."""
+    if not rows:
+        return 0
+    return int(anonymity.k_anonymity(_frame(rows), list(QUASI_IDENTIFIERS)))
+
+
+def l_diversity(rows: list[Row]) -> dict[str, int]:
+    """For each sensitive column, the fewest distinct values in a group (pycanon)."""
+    if not rows:
+        return {column: 0 for column in SENSITIVE}
+    frame = _frame(rows)
+    return {
+        column: int(anonymity.l_diversity(frame, list(QUASI_IDENTIFIERS), [column]))
+        for column in SENSITIVE
+    }
+
+
+@dataclass
+class Protection:
+    """What `protect` did: the rows to send, and what the admin is shown before sending."""
+
+    rows: list[Row]
+    k_before: int
+    k_after: int
+    l_after: dict[str, int]
+    # Cells suppressed per column, and rows in which at least one cell was.
+    suppressed: dict[str, int] = field(default_factory=dict)
+    rows_touched: int = 0
+    rows_small_before: int = 0
+    # Rows that no suppression could protect (their inclusion quarter alone has fewer than k
+    # rows), withheld from the submission.
+    withheld: int = 0
+    k: int = K
+
+    @property
+    def cells_suppressed(self) -> int:
+        return sum(self.suppressed.values())
+
+    def manifest_fields(self) -> dict:
+        """The spec's three fields, and `withheld` (Engage's: rows left out, see `protect`)."""
+        return {
+            "quasi_identifiers": list(QUASI_IDENTIFIERS),
+            "k_anonymity": self.k_after,
+            "suppressed": self.cells_suppressed,
+            "withheld": self.withheld,
+        }
+
+
+def protect(rows: list[Row], k: int = K) -> Protection:
+    """Suppress the fewest cells (greedily) until every group of rows has k rows or more.
+
+    The rows are copied; those given are left as they were.
+    """
+    rows = [dict(row) for row in rows]
+    # l-diversity only of what is sent: before protection nearly every row is its own group,
+    # and pycanon's measure takes time in the number of groups.
+    k_before = k_anonymity(rows)
+    groups = _Groups(rows, k)
+    small_before = sum(len(members) for members in groups.members.values() if len(members) < k)
+    while (source := groups.next_small()) is not None:
+        move = groups.best_move(source)
+        if move is None:  # every suppressible cell of the group is suppressed already
+            continue
+        for key, column, count in move:
+            groups.suppress(key, column, count)
+    _fill_from_the_same_quarter(groups.members, k, groups.touched)
+    members = groups.members.values()
+    unprotectable = {id(row) for group in members if len(group) < k for row in group}
+    kept = [row for row in rows if id(row) not in unprotectable]
+    suppressed = Counter(column for row in kept for column in groups.touched.get(id(row), ()))
+    return Protection(
+        rows=kept,
+        k_before=k_before,
+        k_after=k_anonymity(kept),
+        l_after=l_diversity(kept),
+        suppressed={column: suppressed[column] for column in PREFERENCE if suppressed[column]},
+        rows_touched=sum(1 for row in kept if id(row) in groups.touched),
+        rows_small_before=small_before,
+        withheld=len(rows) - len(kept),
+        k=k,
+    )
+
+
+# A move: the rows to take from groups, as (group key, column to suppress, how many rows).
+Move = list[tuple[Key, str, int]]
+
+
+class _Groups:
+    """The rows grouped by key, with what the greedy needs at hand: the small groups, smallest
+    first (a heap), and for each column the groups that differ only in it (the donors)."""
+
+    def __init__(self, rows: list[Row], k: int) -> None:
+        self.k = k
+        self.members: dict[Key, list[Row]] = {}
+        self.alike: dict[str, dict[Key, set[Key]]] = {column: {} for column in PREFERENCE}
+        self.heap: list[tuple[int, Key]] = []
+        # The columns suppressed in each row (by the row's id()).
+        self.touched: dict[int, set[str]] = {}
+        for row in rows:
+            self._add(key_of(row), [row])
+
+    def _add(self, key: Key, rows: list[Row]) -> None:
+        if key not in self.members:
+            self.members[key] = []
+            for column in PREFERENCE:
+                index = QUASI_IDENTIFIERS.index(column)
+                self.alike[column].setdefault(_without(key, index), set()).add(key)
+        self.members[key].extend(rows)
+        if len(self.members[key]) < self.k:
+            heapq.heappush(self.heap, (len(self.members[key]), key))
+
+    def _take(self, key: Key, count: int) -> list[Row]:
+        members = self.members[key]
+        moving, self.members[key] = members[:count], members[count:]
+        if not self.members[key]:
+            del self.members[key]
+            for column in PREFERENCE:
+                index = QUASI_IDENTIFIERS.index(column)
+                self.alike[column][_without(key, index)].discard(key)
+        elif len(self.members[key]) < self.k:
+            heapq.heappush(self.heap, (len(self.members[key]), key))
+        return moving
+
+    def next_small(self) -> Key | None:
+        """The smallest group still too small (ties by key, so the result is reproducible)."""
+        while self.heap:
+            size, key = heapq.heappop(self.heap)
+            if len(self.members.get(key, ())) == size:
+                return key
+        return None
+
+    def suppress(self, key: Key, column: str, count: int) -> None:
+        moving = self._take(key, count)
+        for row in moving:
+            row[column] = SUPPRESSED_VALUE[column]
+            self.touched.setdefault(id(row), set()).add(column)
+        self._add(key_of(moving[0]), moving)
+
+    def best_move(self, source: Key) -> Move | None:
+        """The move of this small group that takes most rows out of small groups per cell.
+
+        The group either moves whole onto the key it lands on once one column is suppressed,
+        or, when that key would still be too small, also takes the rows it lacks from a large
+        group that differs from it in that column only (which keeps k rows or more).
+        """
+        k, size = self.k, len(self.members[source])
+        best, best_score = None, None
+        for rank, column in enumerate(PREFERENCE):
+            index = QUASI_IDENTIFIERS.index(column)
+            if source[index] == SUPPRESSED_VALUE[column]:
+                continue
+            target = (*source[:index], SUPPRESSED_VALUE[column], *source[index + 1 :])
+            landed = len(self.members.get(target, ()))
+            move: Move = [(source, column, size)]
+            merged, cost = size + landed, size
+            if merged < k:
+                lacking = k - merged
+                donors = [key for key in self.alike[column].get(_without(source, index), ())
+                          if key not in (source, target)
+                          and len(self.members[key]) - lacking >= k]  # fmt: skip
+                if donors:
+                    donor = max(donors, key=lambda key: (len(self.members[key]), key))
+                    move.append((donor, column, lacking))
+                    merged, cost = k, size + lacking
+            # Rows taken out of small groups: this group's, and the target's if it was small.
+            gain = (size + (landed if landed < k else 0)) if merged >= k else 0
+            score = (-gain / cost, -merged, cost, rank)
+            if best_score is None or score < best_score:
+                best, best_score = move, score
+        return best
+
+
+def _fill_from_the_same_quarter(
+    groups: dict[Key, list[Row]], k: int, touched: dict[int, set[str]]
+) -> None:
+    """The last resort before withholding rows. A group still too small has every suppressible
+    cell suppressed already: it takes the rows it lacks from the other groups of its quarter,
+    every suppressible cell of theirs suppressed too: first the rows the largest groups can
+    spare (each keeps k rows), then whole groups, smallest first. A row is withheld only when
+    its whole quarter has fewer than k rows."""
+    quarter_index = QUASI_IDENTIFIERS.index("inclusion_month")
+    for source in [key for key, members in groups.items() if len(members) < k]:
+        if source not in groups or len(groups[source]) >= k or not _all_suppressed(source):
+            continue
+        same_quarter = [key for key in groups
+                        if key != source and key[quarter_index] == source[quarter_index]]  # fmt: skip
+        if len(groups[source]) + sum(len(groups[key]) for key in same_quarter) < k:
+            continue
+        # Spare rows of the largest groups first, then whole groups, smallest first.
+        for donor in sorted(same_quarter, key=lambda key: (-len(groups[key]), key)):
+            lacking = k - len(groups[source])
+            spare = len(groups[donor]) - k
+            if lacking > 0 and spare > 0:
+                _move_all(groups, donor, source, min(lacking, spare), touched)
+        for donor in sorted(same_quarter, key=lambda key: (len(groups.get(key, ())), key)):
+            if len(groups[source]) >= k:
+                break
+            if donor in groups:
+                _move_all(groups, donor, source, len(groups[donor]), touched)
+
+
+def _move_all(
+    groups: dict[Key, list[Row]], donor: Key, source: Key, count: int, touched: dict
+) -> None:
+    """Move `count` rows of `donor` into the fully suppressed group `source`."""
+    members = groups[donor]
+    moving, groups[donor] = members[:count], members[count:]
+    if not groups[donor]:
+        del groups[donor]
+    for row in moving:
+        for column, value in SUPPRESSED_VALUE.items():
+            if row[column] != value:
+                row[column] = value
+                touched.setdefault(id(row), set()).add(column)
+    groups[source].extend(moving)
+
+
+def _all_suppressed(key: Key) -> bool:
+    return all(key[QUASI_IDENTIFIERS.index(c)] == v for c, v in SUPPRESSED_VALUE.items())
+
+
+def _without(key: Key, index: int) -> Key:
+    return (*key[:index], "\0", *key[index + 1 :])

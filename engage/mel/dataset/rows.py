@@ -1,0 +1,248 @@
+"""The harmonised network dataset (shared/spec/network-dataset.md): version 1's columns, and
+version 2's suppressed values (`anonymity.py` chooses them at export).
+
+`COLUMNS` is the contract. `derive_rows` is the one place where Engage's case model is mapped to
+the network's definitions; everything else (export, indicators, reports) works on rows, whether
+derived here from live cases or imported from a pilot's submission.
+"""
+
+import datetime
+import hashlib
+import hmac
+from collections.abc import Iterator
+
+from django.db.models import Count, Prefetch, Q
+
+from engage.accounts.models import Organisation
+from engage.cases.duplicates import same_person_groups
+from engage.cases.facts import case_age_band
+from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
+from engage.cases.models.closure import ClosureReason
+from engage.cases.models.person import NATIONALITY_UNKNOWN
+from engage.cases.models.process import ApprovalStatus
+from engage.lib.crypto import blind_index, normalise
+from engage.lib.scoping import organisation_scope
+from engage.mel.dataset.m49 import region_of
+
+SCHEMA = "atd-network-dataset"
+VERSION = 2
+
+COLUMNS = (
+    "pilot",
+    "case_ref",
+    "person_ref",
+    "household_ref",
+    "city",
+    "referral_month",
+    "referral_source",
+    "detention_at_referral",
+    "migration_status",
+    "sex",
+    "age_band",
+    "nationality_region",
+    "vulnerable",
+    "vulnerabilities",
+    "family_with_children",
+    "included",
+    "inclusion_month",
+    "engagement_level",
+    "status",
+    "closure_month",
+    "closure_reason",
+    "outcome",
+    "outcome_permanence",
+    "idm_baseline",
+    "idm_latest",
+    "engage_baseline",
+    "engage_latest",
+    "wellbeing_baseline",
+    "wellbeing_latest",
+    "assessments",
+    "contacts",
+    "face_to_face_contacts",
+)
+
+VULNERABILITY_CODES = ("child", "gender", "health", "protection", "other")
+
+
+def month(day: datetime.date | None) -> str:
+    return day.strftime("%Y-%m") if day else ""
+
+
+def month_end(value: str) -> datetime.date:
+    """The last day of a `YYYY-MM` month."""
+    year, number = (int(part) for part in value.split("-"))
+    first_of_next = datetime.date(year + number // 12, number % 12 + 1, 1)
+    return first_of_next - datetime.timedelta(days=1)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def person_ref(person: Person, linkage_key: bytes | None) -> str:
+    """HMAC-SHA256, with the key the pilots agreed for the round (`LinkageRound`, kept by the
+    pilot, never by the hub), of the normalised identity: name, birth year and month, sex,
+    nationality. Empty without a key or without a name."""
+    if not linkage_key or not person.given_name or person.erased_at:
+        return ""
+    name = normalise(f"{person.given_name} {person.family_name}")
+    nationality = person.nationality.code if person.nationality else ""
+    if nationality == NATIONALITY_UNKNOWN:
+        nationality = ""  # "unknown" chosen or nothing given: the same person either way
+    identity = "|".join((name, month(person.date_of_birth), person.sex, nationality or ""))
+    return hmac.new(linkage_key, identity.encode(), hashlib.sha256).hexdigest()
+
+
+def case_ref(case: Case) -> str:
+    """Pseudonymous and stable, keyed with the pilot's own index key: never the internal id."""
+    return blind_index("case_ref", str(case.pk))
+
+
+def _cases(organisation: Organisation, period_end: datetime.date):
+    in_period_contacts = Q(contacts__date__lte=period_end)
+    return (
+        Case.objects.filter(organisation=organisation, referral_date__lte=period_end)
+        .select_related("person", "city", "household", "screening")
+        .annotate(
+            contact_count=Count("contacts", filter=in_period_contacts, distinct=True),
+            in_person_count=Count(
+                "contacts",
+                filter=in_period_contacts & Q(contacts__type__in=Contact.IN_PERSON),
+                distinct=True,
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "assessments",
+                queryset=Assessment.objects.filter(date__lte=period_end).order_by(
+                    "date", "created_at"
+                ),
+                to_attr="period_assessments",
+            ),
+            Prefetch(
+                "engagement_records",
+                queryset=EngagementRecord.objects.filter(date__lte=period_end).order_by(
+                    "date", "created_at"
+                ),
+                to_attr="period_engagement",
+            ),
+            "closures",
+            "household__members",
+        )
+        .order_by("referral_date", "pk")
+    )
+
+
+def derive_rows(
+    organisation: Organisation, period_end: str, *, linkage_key: bytes | None = None
+) -> Iterator[dict[str, str]]:
+    """Yield the dataset row of each of the organisation's enrollments, as of `period_end`.
+
+    The work runs in the organisation's own scope (engage.lib.scoping), whoever asks: a
+    command, the organisation's admin or the network coordinator get the same rows. The scope
+    is entered for each step and left before each row is yielded, so it never leaks into the
+    caller's code between rows.
+    """
+    end = month_end(period_end)
+    with organisation_scope(organisation.pk):
+        cases = _cases(organisation, end).iterator(chunk_size=200)
+        first_records = _first_records(organisation) if linkage_key else {}
+    while True:
+        with organisation_scope(organisation.pk):
+            case = next(cases, None)
+            if case is None:
+                return
+            row = _row(case, organisation, end, linkage_key, first_records)
+        yield row
+
+
+def _first_records(organisation: Organisation) -> dict:
+    """Each person a supervisor decided is the same as an earlier record, with that first
+    record (`cases.duplicates`): both then give the first record's `person_ref`, one person."""
+    groups = same_person_groups(organisation.pk)
+    firsts = Person.objects.in_bulk(set(groups.values()))
+    return {
+        person_id: firsts[first]
+        for person_id, first in groups.items()
+        if person_id != first and first in firsts and not firsts[first].erased_at
+    }
+
+
+def _row(
+    case: Case,
+    organisation: Organisation,
+    end: datetime.date,
+    linkage_key,
+    first_records: dict | None = None,
+) -> dict:
+    person = case.person
+    included = bool(case.inclusion_date and case.inclusion_date <= end)
+    closure = next(
+        (c for c in case.closures.all() if c.status == ApprovalStatus.APPROVED and c.date <= end),
+        None,
+    )
+    closure_month, closure_reason = "", ""
+    if closure is not None:
+        closure_month, closure_reason = month(closure.date), closure.reason
+    elif case.declined_date and case.declined_date <= end:
+        # A declined referral ends there; the network has no "declined" reason, and rows that
+        # were never included stay out of every indicator's cohort.
+        closure_month, closure_reason = month(case.declined_date), ClosureReason.OTHER
+    assessments = case.period_assessments
+    domains = set(case.screening.vulnerability_codes()) if _has_screening(case) else set()
+    for assessment in assessments:
+        domains |= set(assessment.vulnerability_codes())
+    members = case.household.members.all() if case.household_id else []
+    has_outcome = bool(case.outcome and case.outcome_date and case.outcome_date <= end)
+    engagement = case.period_engagement[-1].level if case.period_engagement else "unknown"
+    first, last = (assessments[0], assessments[-1]) if assessments else (None, None)
+    return {
+        "pilot": organisation.code,
+        "case_ref": case_ref(case),
+        "person_ref": person_ref((first_records or {}).get(person.pk, person), linkage_key),
+        "household_ref": blind_index("household", str(case.household_id))
+        if case.household_id
+        else "",
+        "city": case.city.name,
+        "referral_month": month(case.referral_date),
+        "referral_source": case.referral_source,
+        "detention_at_referral": case.detention_at_referral,
+        "migration_status": case.migration_status,
+        "sex": person.sex,
+        "age_band": case_age_band(case),
+        "nationality_region": region_of(person.nationality.code if person.nationality else ""),
+        "vulnerable": _bool(bool(domains)),
+        "vulnerabilities": ";".join(code for code in VULNERABILITY_CODES if code in domains),
+        "family_with_children": _bool(
+            any(m.relationship == Person.Relationship.CHILD for m in members)
+        ),
+        "included": _bool(included),
+        "inclusion_month": month(case.inclusion_date) if included else "",
+        "engagement_level": engagement if included else "unknown",
+        "status": "closed" if closure_month else "active",
+        "closure_month": closure_month,
+        "closure_reason": closure_reason,
+        "outcome": case.outcome if has_outcome else "",
+        "outcome_permanence": case.outcome_permanence if has_outcome else "",
+        "idm_baseline": _rating(first, "informed_decisions"),
+        "idm_latest": _rating(last, "informed_decisions"),
+        "engage_baseline": _rating(first, "engage_procedures"),
+        "engage_latest": _rating(last, "engage_procedures"),
+        "wellbeing_baseline": _rating(first, "wellbeing"),
+        "wellbeing_latest": _rating(last, "wellbeing"),
+        "assessments": str(len(assessments)),
+        "contacts": str(case.contact_count),
+        "face_to_face_contacts": str(case.in_person_count),
+    }
+
+
+def _has_screening(case: Case) -> bool:
+    try:
+        return case.screening is not None
+    except Case.screening.RelatedObjectDoesNotExist:
+        return False
+
+
+def _rating(assessment: Assessment | None, field: str) -> str:
+    return str(getattr(assessment, field)) if assessment is not None else ""

@@ -1,0 +1,426 @@
+"""Writing and reading a submission: `cases.csv` and `manifest.json`, checked against every
+rule of the dataset spec. A submission with any fault is refused whole, with a report naming
+each row, column and problem."""
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils import timezone
+
+from engage.lib.spreadsheets import is_formula, neutralise
+from engage.mel.dataset import anonymity
+from engage.mel.dataset.rows import COLUMNS, SCHEMA, VERSION
+
+# Version 2's suppressed values (the spec's "Suppressed values (version 2)"); version 1 is still
+# read. Version 2's four new columns are not written yet: both versions have `COLUMNS`.
+VERSIONS = (1, VERSION)
+
+ALLOWED = {
+    "referral_source": {"authority", "detention_centre", "police", "ngo", "self", "community", "other"},
+    "detention_at_referral": {"in_detention", "released", "at_risk", "none"},
+    "migration_status": {"asylum_seeker", "refused_asylum_seeker", "irregular", "barrier_to_return", "other", "unknown"},
+    "sex": {"female", "male", "other", "unknown"},
+    "age_band": {"0-17", "18-24", "25-34", "35-49", "50-64", "65+", "unknown"},
+    "vulnerable": {"true", "false"},
+    "family_with_children": {"true", "false"},
+    "included": {"true", "false"},
+    "engagement_level": {"active", "compliant", "disengaged", "unknown"},
+    "status": {"active", "closed"},
+    "closure_reason": {"", "resolved", "disengaged", "absconded", "removed", "detained", "transferred", "deceased", "other"},
+    "outcome": {"", "protection", "regularisation", "third_country", "voluntary_return", "temporary_status", "other"},
+    "outcome_permanence": {"", "permanent", "temporary"},
+}  # fmt: skip
+REGIONS = {
+    "Northern Africa", "Eastern Africa", "Middle Africa", "Southern Africa", "Western Africa",
+    "Caribbean", "Central America", "South America", "Northern America", "Central Asia",
+    "Eastern Asia", "South-eastern Asia", "Southern Asia", "Western Asia", "Eastern Europe",
+    "Northern Europe", "Southern Europe", "Western Europe", "Australia and New Zealand",
+    "Melanesia", "Micronesia", "Polynesia", "unknown",
+}  # fmt: skip
+VULNERABILITIES = {"child", "gender", "health", "protection", "other"}
+RATINGS = ("idm", "engage", "wellbeing")
+PILOT = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,10}$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+HEX = re.compile(r"^[0-9a-f]+$")
+MAX_REPORTED = 100
+# What version 2 adds to version 1's sets: a suppressed detention status, an empty city.
+ALLOWED_V2 = {"detention_at_referral": {"unknown"}}
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # 1 = the first data row; None = the submission as a whole
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row:
+            where = f"row {self.row}, {self.column}" if self.column else f"row {self.row}"
+        else:
+            where = self.column or "submission"
+        return f"{where}: {self.message}"
+
+
+class InvalidSubmission(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+    def report(self) -> str:
+        lines = [str(p) for p in self.problems[:MAX_REPORTED]]
+        more = len(self.problems) - MAX_REPORTED
+        if more > 0:
+            lines.append(f"… and {more} more")
+        lines.append(f"{len(self.problems)} problem(s) in all; nothing was stored.")
+        return "\n".join(lines)
+
+
+@dataclass
+class Submission:
+    pilot: str
+    period_end: str
+    generated_at: str
+    rows: list[dict[str, str]]
+    sha256: str
+    version: int = 1
+    # What a version 2 manifest says of its protection; checked against the rows.
+    k_anonymity: int | None = None
+    suppressed: int | None = None
+
+
+# Writing
+
+
+def write(
+    folder: Path,
+    pilot: str,
+    period_end: str,
+    rows: Iterable[dict],
+    *,
+    protection: dict | None = None,
+) -> dict:
+    """Write `cases.csv` row by row (memory flat in the number of rows), then the manifest.
+
+    `protection` is what `anonymity.Protection.manifest_fields` gives: with it the manifest is
+    version 2 and states the quasi-identifiers, k and the cells suppressed; without it the
+    submission is version 1 (kept for tests and older tools).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, count = hashlib.sha256(), 0
+    with open(folder / "cases.csv", "w", encoding="utf-8", newline="") as file:
+        header = _csv_line(COLUMNS)
+        file.write(header)
+        digest.update(header.encode())
+        for row in rows:
+            line = _csv_line(row[column] for column in COLUMNS)
+            file.write(line)
+            digest.update(line.encode())
+            count += 1
+    manifest = {
+        "schema": SCHEMA,
+        "version": VERSION if protection is not None else 1,
+        "pilot": pilot,
+        "period_end": period_end,
+        "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "rows": count,
+        "sha256": digest.hexdigest(),
+        **(protection or {}),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def csv_sha256(rows: Iterable[dict]) -> str:
+    """The sha256 `write` would give `cases.csv` for these rows."""
+    hashed = hashlib.sha256(_csv_line(COLUMNS).encode())
+    for row in rows:
+        hashed.update(_csv_line(row[column] for column in COLUMNS).encode())
+    return hashed.hexdigest()
+
+
+def _csv_line(values) -> str:
+    buffer = io.StringIO()
+    # Formula-like text behind a quote, so no spreadsheet runs it (docs/security.md, 9).
+    csv.writer(buffer, lineterminator="\n").writerow([neutralise(value) for value in values])
+    return buffer.getvalue()
+
+
+# Reading and checking
+
+
+def read(path: Path) -> Submission:
+    """Read a folder or a `.zip` and check it whole; raise InvalidSubmission with every fault."""
+    try:
+        manifest_bytes, csv_bytes = _files(path)
+    except (OSError, zipfile.BadZipFile, KeyError) as error:
+        raise InvalidSubmission(
+            [Problem(None, "", f"cannot read the submission: {error}")]
+        ) from None
+    problems: list[Problem] = []
+    manifest = _manifest(manifest_bytes, problems)
+    try:
+        text = csv_bytes.decode("utf-8")
+    except UnicodeDecodeError as error:
+        problems.append(Problem(None, "cases.csv", f"not UTF-8 (byte {error.start})"))
+        raise InvalidSubmission(problems) from None
+    if text.startswith("\ufeff"):
+        problems.append(
+            Problem(None, "cases.csv", "starts with a byte-order mark; save it as plain UTF-8")
+        )
+    sha = hashlib.sha256(csv_bytes).hexdigest()
+    if manifest and manifest.get("sha256") != sha:
+        problems.append(Problem(None, "manifest.json", "sha256 does not match cases.csv"))
+    rows = _rows(text, problems)
+    if manifest:
+        if manifest.get("rows") != len(rows):
+            problems.append(
+                Problem(
+                    None,
+                    "manifest.json",
+                    f"says {manifest.get('rows')} rows, cases.csv has {len(rows)}",
+                )
+            )
+        _check_rows(
+            rows, manifest["pilot"], manifest["period_end"], problems, manifest["version"]
+        )
+        if manifest["version"] >= 2 and not problems:
+            _check_protection(manifest, rows, problems)
+    if problems:
+        raise InvalidSubmission(problems)
+    return Submission(
+        manifest["pilot"],
+        manifest["period_end"],
+        manifest["generated_at"],
+        rows,
+        sha,
+        version=manifest["version"],
+        k_anonymity=manifest.get("k_anonymity"),
+        suppressed=manifest.get("suppressed"),
+    )
+
+
+def _check_protection(manifest: dict, rows: list[dict], problems: list[Problem]) -> None:
+    """A version 2 manifest's k is what its rows give: recomputed here, not taken on trust."""
+    if list(manifest["quasi_identifiers"]) != list(anonymity.QUASI_IDENTIFIERS):
+        problems.append(
+            Problem(
+                None,
+                "manifest.json",
+                "quasi_identifiers must be " + ", ".join(anonymity.QUASI_IDENTIFIERS),
+            )
+        )
+        return
+    measured = anonymity.k_anonymity(rows)
+    if manifest["k_anonymity"] != measured:
+        problems.append(
+            Problem(
+                None,
+                "manifest.json",
+                f"says k_anonymity {manifest['k_anonymity']}, the rows give {measured}",
+            )
+        )
+
+
+def _files(path: Path) -> tuple[bytes, bytes]:
+    if path.is_dir():
+        return (path / "manifest.json").read_bytes(), (path / "cases.csv").read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        names = {Path(name).name: name for name in archive.namelist() if not name.endswith("/")}
+        return archive.read(names["manifest.json"]), archive.read(names["cases.csv"])
+
+
+def _manifest(data: bytes, problems: list[Problem]) -> dict | None:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        problems.append(Problem(None, "manifest.json", f"not valid JSON: {error}"))
+        return None
+    before = len(problems)
+    if not isinstance(manifest, dict):
+        problems.append(Problem(None, "manifest.json", "must be a JSON object"))
+        return None
+    if manifest.get("schema") != SCHEMA or manifest.get("version") not in VERSIONS:
+        problems.append(
+            Problem(
+                None,
+                "manifest.json",
+                f"schema must be {SCHEMA!r} version " + " or ".join(map(str, VERSIONS)),
+            )
+        )
+    elif manifest["version"] >= 2:
+        if not isinstance(manifest.get("quasi_identifiers"), list):
+            problems.append(Problem(None, "manifest.json", "quasi_identifiers must be a list"))
+        for name in ("k_anonymity", "suppressed"):
+            value = manifest.get(name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(Problem(None, "manifest.json", f"{name} must be a whole number"))
+    if not PILOT.match(str(manifest.get("pilot", ""))):
+        problems.append(Problem(None, "manifest.json", "pilot must look like BG-CLA"))
+    if not _is_month(str(manifest.get("period_end", ""))):
+        problems.append(Problem(None, "manifest.json", "period_end must be a month, YYYY-MM"))
+    if not isinstance(manifest.get("rows"), int):
+        problems.append(Problem(None, "manifest.json", "rows must be a whole number"))
+    try:
+        datetime.datetime.fromisoformat(
+            str(manifest.get("generated_at", "")).replace("Z", "+00:00")
+        )
+    except ValueError:
+        problems.append(Problem(None, "manifest.json", "generated_at must be an ISO 8601 time"))
+    return manifest if len(problems) == before else None
+
+
+def _rows(text: str, problems: list[Problem]) -> list[dict[str, str]]:
+    # strict: a stray or unclosed quote is an error, not a cell that swallows the next rows
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        problems.append(Problem(None, "cases.csv", "is empty: it needs the header row"))
+        return []
+    if tuple(header) != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        extra = [c for c in header if c not in COLUMNS]
+        detail = []
+        if missing:
+            detail.append("missing " + ", ".join(missing))
+        if extra:
+            detail.append("unexpected " + ", ".join(extra))
+        if not detail:
+            detail.append("the columns are not in the order of the spec")
+        problems.append(Problem(None, "cases.csv header", "; ".join(detail)))
+        return []
+    rows = []
+    try:
+        for number, values in enumerate(reader, start=1):
+            if len(values) != len(COLUMNS):
+                problems.append(
+                    Problem(number, "", f"has {len(values)} cells, expected {len(COLUMNS)}")
+                )
+                continue
+            rows.append(dict(zip(COLUMNS, values, strict=True)))
+    except csv.Error as error:
+        problems.append(
+            Problem(None, "cases.csv", f"malformed CSV at line {reader.line_num}: {error}")
+        )
+    return rows
+
+
+def _is_month(value: str) -> bool:
+    return bool(MONTH.match(value))
+
+
+def _check_rows(
+    rows: list[dict], pilot: str, period_end: str, problems: list[Problem], version: int = 1
+) -> None:
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        for problem in check_row(row, pilot, period_end, version):
+            problems.append(Problem(number, problem[0], problem[1]))
+        ref = row["case_ref"]
+        if ref in seen:
+            problems.append(Problem(number, "case_ref", f"repeats row {seen[ref]}"))
+        seen.setdefault(ref, number)
+
+
+def check_row(
+    row: dict[str, str], pilot: str, period_end: str, version: int = 1
+) -> list[tuple[str, str]]:
+    """Every fault of one row, as (column, message). Version 2 allows suppressed values."""
+    faults = [
+        (column, f"{value!r} would be read as a spreadsheet formula")
+        for column, value in row.items()
+        if is_formula(value)
+    ]
+    if row["pilot"] != pilot:
+        faults.append(("pilot", f"{row['pilot']!r} is not the manifest's pilot {pilot}"))
+    ref = row["case_ref"]
+    if not (16 <= len(ref) <= 64 and HEX.match(ref)):
+        faults.append(("case_ref", "must be 16 to 64 lower-case hex characters"))
+    if row["person_ref"] and not (len(row["person_ref"]) == 64 and HEX.match(row["person_ref"])):
+        faults.append(("person_ref", "must be 64 hex characters or empty"))
+    if row["household_ref"] and not HEX.match(row["household_ref"]):
+        faults.append(("household_ref", "must be hex or empty"))
+    if not row["city"].strip() and version < 2:
+        faults.append(("city", "is empty"))
+    for column, allowed in ALLOWED.items():
+        if version >= 2:
+            allowed = allowed | ALLOWED_V2.get(column, set())
+        if row[column] not in allowed:
+            faults.append(
+                (
+                    column,
+                    f"{row[column]!r} is not one of {', '.join(sorted(a for a in allowed if a))}",
+                )
+            )
+    if row["nationality_region"] not in REGIONS:
+        faults.append(
+            ("nationality_region", f"{row['nationality_region']!r} is not a UN M49 sub-region")
+        )
+    codes = [c for c in row["vulnerabilities"].split(";") if c] if row["vulnerabilities"] else []
+    if any(code not in VULNERABILITIES for code in codes) or len(set(codes)) != len(codes):
+        faults.append(
+            ("vulnerabilities", "must be a ;-list of child, gender, health, protection, other")
+        )
+    if row["vulnerable"] == "false" and codes:
+        faults.append(("vulnerabilities", "set while vulnerable is false"))
+    if row["vulnerable"] == "true" and not codes:
+        faults.append(("vulnerable", "true without any vulnerability domain"))
+    months = {}
+    for column in ("referral_month", "inclusion_month", "closure_month"):
+        value = row[column]
+        if value == "" and column != "referral_month":
+            continue
+        if not _is_month(value):
+            faults.append((column, f"{value!r} is not a month (YYYY-MM)"))
+        elif value > period_end:
+            faults.append((column, f"{value} is after period_end {period_end}"))
+        else:
+            months[column] = value
+    if row["included"] == "false" and row["inclusion_month"]:
+        faults.append(("inclusion_month", "set while included is false"))
+    if row["included"] == "true" and not row["inclusion_month"]:
+        faults.append(("inclusion_month", "empty while included is true"))
+    if (
+        "inclusion_month" in months
+        and "referral_month" in months
+        and months["inclusion_month"] < months["referral_month"]
+    ):
+        faults.append(("inclusion_month", "before referral_month"))
+    start = months.get("inclusion_month") or months.get("referral_month")
+    if "closure_month" in months and start and months["closure_month"] < start:
+        faults.append(
+            (
+                "closure_month",
+                "before "
+                + ("inclusion_month" if months.get("inclusion_month") else "referral_month"),
+            )
+        )
+    closed = bool(row["closure_month"]) and bool(row["closure_reason"])
+    if (row["status"] == "closed") != closed or bool(row["closure_month"]) != bool(
+        row["closure_reason"]
+    ):
+        faults.append(("status", "closed if and only if closure_month and closure_reason are set"))
+    if bool(row["outcome"]) != bool(row["outcome_permanence"]):
+        faults.append(("outcome_permanence", "set if and only if outcome is set"))
+    for prefix in RATINGS:
+        for when in ("baseline", "latest"):
+            column = f"{prefix}_{when}"
+            if row[column] not in ("", "1", "2", "3", "4", "5"):
+                faults.append((column, f"{row[column]!r} is not 1 to 5"))
+    counts = {}
+    for column in ("assessments", "contacts", "face_to_face_contacts"):
+        if not row[column].isdigit():
+            faults.append((column, f"{row[column]!r} is not a whole number ≥ 0"))
+        else:
+            counts[column] = int(row[column])
+    if len(counts) == 3 and counts["face_to_face_contacts"] > counts["contacts"]:
+        faults.append(("face_to_face_contacts", "more than contacts"))
+    return faults

@@ -1,0 +1,263 @@
+"""What the evidence dashboards show: the key indicators per pilot, country or city and in total,
+their trend, and each pilot's data freshness.
+
+Every figure comes from `services.report` (the indicators with disclosure control applied), so a
+dashboard never shows a number the report for the same rows would not. The rows are loaded once;
+the queries do not grow with the number of pilots.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Max
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from engage.accounts.models import Organisation, User
+from engage.mel import services
+from engage.mel.models import Submission
+from engage.mel.report.indicators import baseline_before
+from engage.mel.report.render import NAMES
+
+KEY_INDICATORS = (
+    "BEN-01",
+    "BEN-02",
+    "BEN-03",
+    "ENG-01",
+    "ENG-02",
+    "ENG-03",
+    "RES-01",
+    "CAP-01",
+    "CAP-02",
+    "CAP-03",
+)
+ENGAGEMENT = ("ENG-01", "ENG-02", "ENG-03")
+ENGAGEMENT_LABELS = {
+    "ENG-01": _("Remained engaged"),
+    "ENG-02": _("Disengaged or absconded"),
+    "ENG-03": _("Forcibly removed"),
+}
+TREND_POINTS = 6  # quarter ends, oldest first
+CHART_WIDTH = 220  # the longest bar, in the chart's own units (see mel/_bar_chart.html)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure as shown: `text` is what the reader sees, `value` the number for a chart."""
+
+    text: str
+    value: float | int | None
+    detail: str = ""
+    withheld: bool = False
+
+
+def _cell(entry: dict | None, *, is_ratio: bool) -> Cell:
+    if entry is None:
+        # No row of this group at all: zero people, no percentage.
+        return Cell("—", None) if is_ratio else Cell("0", 0)
+    if not is_ratio:
+        count = entry.get("numerator")
+        if count is None:
+            return Cell(str(_("withheld")), None, withheld=True)
+        return Cell(str(count), count if isinstance(count, int) else None)
+    value = entry.get("value")
+    n, d = entry.get("numerator"), entry.get("denominator")
+    detail = f"{'—' if n is None else n} / {'—' if d is None else d}"
+    if value is None:
+        if entry.get("withheld"):
+            return Cell(str(_("withheld")), None, detail, withheld=True)
+        return Cell("—", None, detail)
+    return Cell(f"{formats.number_format(value)}%", value, detail)  # 42,9% in French
+
+
+def _is_ratio(indicator: dict) -> bool:
+    return "denominator" in indicator
+
+
+def indicator_table(report: dict, dimension: str | None = None) -> dict:
+    """The key indicators as a table: a line per key of `dimension` and the total line."""
+    indicators = {item["id"]: item for item in report["indicators"]}
+    columns = [
+        {"id": code, "name": NAMES[code], "ratio": _is_ratio(indicators[code])}
+        for code in KEY_INDICATORS
+        if code in indicators
+    ]
+    lines = []
+    if dimension:
+        keys = sorted(
+            {
+                cell["key"]
+                for code in KEY_INDICATORS
+                if code in indicators
+                for cell in indicators[code].get("by", {}).get(dimension, [])
+            }
+        )
+        for key in keys:
+            cells = []
+            for column in columns:
+                entries = indicators[column["id"]].get("by", {}).get(dimension, [])
+                entry = next((cell for cell in entries if cell["key"] == key), None)
+                cells.append(_cell(entry, is_ratio=column["ratio"]))
+            lines.append({"key": key, "cells": cells})
+    total = [_cell(indicators[column["id"]], is_ratio=column["ratio"]) for column in columns]
+    return {"columns": columns, "lines": lines, "total": total}
+
+
+def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list[dict]:
+    """Bars with their label and value printed; `styled` gives each category its own fill
+    pattern (for categories side by side; a series over time or places keeps one fill)."""
+    top = 100 if percent else max((c.value for _l, c in items if c.value is not None), default=0)
+    bars = []
+    for index, (label, cell) in enumerate(items):
+        width = round(CHART_WIDTH * cell.value / top) if cell.value and top else 0
+        bars.append(
+            {
+                "label": label,
+                "text": cell.text,
+                "width": width,
+                "y": index * 28,
+                "text_y": index * 28 + 15,
+                "style": index % 3 if styled else 0,
+            }
+        )
+    return bars
+
+
+def engagement_chart(report: dict) -> dict:
+    """ENG-01..03 of the whole scope: they add up to the cohort."""
+    indicators = {item["id"]: item for item in report["indicators"]}
+    items = [
+        (str(ENGAGEMENT_LABELS[code]), _cell(indicators[code], is_ratio=True))
+        for code in ENGAGEMENT
+    ]
+    title = _("Engagement outcomes, share of the cohort (%)")
+    return _chart(title, items, percent=True, styled=True)
+
+
+def by_key_chart(table: dict, code: str, title) -> dict:
+    """One key indicator for each line of a table (pilot, country or city)."""
+    position = next(i for i, column in enumerate(table["columns"]) if column["id"] == code)
+    ratio = table["columns"][position]["ratio"]
+    items = [(line["key"], line["cells"][position]) for line in table["lines"]]
+    return _chart(title, items, percent=ratio)
+
+
+def _chart(title, items: list[tuple[str, Cell]], *, percent: bool, styled=False) -> dict:
+    bars = _bars(items, percent=percent, styled=styled)
+    return {"title": title, "bars": bars, "height": max(len(bars), 1) * 28, "percent": percent}
+
+
+def trend(rows: list[dict], *, end: str, pilots: list[str], level: str) -> dict:
+    """Active caseload and new clients in each of the last quarters, from the same rows."""
+    points = []
+    for step in range(TREND_POINTS - 1, -1, -1):
+        quarter_end = _shift(end, -3 * step)
+        quarter_start = _shift(quarter_end, -2)
+        report = services.report(
+            rows, start=quarter_start, end=quarter_end, pilots=pilots, level=level
+        )
+        indicators = {item["id"]: item for item in report["indicators"]}
+        points.append(
+            {
+                "label": f"{quarter_start} - {quarter_end}",
+                "active": _cell(indicators["BEN-01"], is_ratio=False),
+                "new": _cell(indicators["BEN-02"], is_ratio=False),
+            }
+        )
+    active = _chart(
+        _("Active caseload at the end of each quarter"),
+        [(p["label"], p["active"]) for p in points],
+        percent=False,
+    )
+    new = _chart(
+        _("New clients in each quarter"), [(p["label"], p["new"]) for p in points], percent=False
+    )
+    return {"points": points, "active": active, "new": new}
+
+
+def _shift(month: str, by: int) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def freshness(expected: str) -> list[dict]:
+    """For each pilot known to the hub: its last submission's period end and import time, and
+    whether it has submitted for the `expected` period end yet."""
+    latest = {
+        entry["pilot"]: entry
+        for entry in Submission.objects.values("pilot")
+        .annotate(period_end=Max("period_end"), imported_at=Max("imported_at"))
+        .order_by()
+    }
+    codes = set(Organisation.objects.values_list("code", flat=True)) | set(latest)
+    result = []
+    for code in sorted(codes):
+        entry = latest.get(code)
+        result.append(
+            {
+                "pilot": code,
+                "country": code.split("-")[0],
+                "period_end": entry["period_end"] if entry else None,
+                "imported_at": entry["imported_at"] if entry else None,
+                "current": bool(entry and entry["period_end"] >= expected),
+            }
+        )
+    return result
+
+
+def network(*, start: str, end: str, level: str, by: User, request=None) -> dict:
+    """The network coordinator's dashboard, from the imported submissions."""
+    pilots = services.default_pilots("imported")
+    rows = []
+    if pilots:
+        rows = services.rows_for(pilots, source="imported", end=end, by=by, request=request,
+                                 channel="network dashboard")  # fmt: skip
+    report = _report(
+        rows, start=start, end=end, pilots=pilots, source="imported", level=level, by=by,
+        request=request, channel="network dashboard",
+    )  # fmt: skip
+    per_pilot = indicator_table(report, "pilot")
+    return {
+        "report": report,
+        "per_pilot": per_pilot,
+        "per_country": indicator_table(report, "country"),
+        "engagement_chart": engagement_chart(report),
+        "caseload_chart": by_key_chart(per_pilot, "BEN-01", _("Active caseload per pilot")),
+        "engaged_chart": by_key_chart(per_pilot, "ENG-01", _("Remained engaged, per pilot (%)")),
+        "trend": trend(rows, end=end, pilots=pilots, level=level),
+    }
+
+
+def pilot(*, organisation: Organisation, start: str, end: str, by: User, request=None) -> dict:
+    """A pilot's own dashboard for its supervisors and admins: live cases, network level."""
+    pilots = [organisation.code]
+    rows = list(services.rows_for(pilots, source="live", end=end))
+    report = _report(
+        rows, start=start, end=end, pilots=pilots, source="live", level="network", by=by,
+        request=request, channel="pilot dashboard",
+    )  # fmt: skip
+    per_city = indicator_table(report, "city")
+    return {
+        "report": report,
+        "per_city": per_city,
+        "engagement_chart": engagement_chart(report),
+        "caseload_chart": by_key_chart(per_city, "BEN-01", _("Active caseload per city")),
+        "trend": trend(rows, end=end, pilots=pilots, level="network"),
+    }
+
+
+def _report(rows, *, start, end, pilots, source, level, by, request, channel) -> dict:
+    """The report of these rows, after the same access check and audit as any report."""
+    services.check_report_access(by, pilots=pilots, source=source, level=level)
+    report = services.report(
+        rows,
+        start=start,
+        end=end,
+        pilots=pilots,
+        level=level,
+        baseline=baseline_before(start, end),
+    )
+    if level == "exact":
+        services.record_exact(by, start=start, end=end, source=source, pilots=pilots,
+                              channel=channel, request=request)  # fmt: skip
+    return report

@@ -1,0 +1,62 @@
+"""Parts of the report that apps to the right of `mel` add (the network's NET-* indicators and
+cost comparison), so that `mel` does not import them: the same idea as `cases.due.register`.
+
+A part computes its indicators in the report's shape (`{"id", "numerator", ...}`, disclosure
+control already applied by the part, which knows which of its counts are about people) and,
+optionally, data of its own under `key`. The renderings show its indicators with `names` and
+include `template` in the HTML; `xlsx` adds its own sheet.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReportPart:
+    key: str
+    # (start, end, pilots, level, network) -> {"indicators": [...], "data": ... or None}
+    compute: Callable[..., dict]
+    names: Mapping[str, str]
+    template: str
+    xlsx: Callable | None = None
+
+
+_PARTS: dict[str, ReportPart] = {}
+
+
+def register(part: ReportPart) -> None:
+    _PARTS[part.key] = part
+
+
+def registered() -> list[ReportPart]:
+    return list(_PARTS.values())
+
+
+def name_of(indicator_id: str) -> str | None:
+    for part in _PARTS.values():
+        if indicator_id in part.names:
+            return part.names[indicator_id]
+    return None
+
+
+def part_of(indicator_id: str) -> ReportPart | None:
+    for part in _PARTS.values():
+        if indicator_id in part.names:
+            return part
+    return None
+
+
+def extend(report: dict, *, start: str, end: str, pilots: list[str], network: bool) -> dict:
+    """Add every registered part to `report` (in place) and return it.
+
+    `network`: whether the network's own records (its coordinators') count, as in a report the
+    coordinator or the command line makes; an organisation's staff get their own records only.
+    """
+    for part in _PARTS.values():
+        computed = part.compute(
+            start=start, end=end, pilots=pilots, level=report["disclosure"], network=network
+        )
+        report["indicators"].extend(computed["indicators"])
+        if computed.get("data") is not None:
+            report[part.key] = computed["data"]
+    return report
