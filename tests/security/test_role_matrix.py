@@ -6,8 +6,12 @@ the dashboard, password and organisation-admin pages.
 """
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
+from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
+from engage.accounts.models import Role
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active, to_screening
 from engage.directory import services as directory
@@ -92,8 +96,7 @@ CELLS = [
 ]
 
 
-@pytest.fixture
-def own(organisation, alice, bob) -> dict:
+def _own(organisation, alice, bob) -> dict:
     """Alice's active case with a closure waiting, and a referral with a decision waiting."""
     case, plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
     closure = services.request_closure(
@@ -132,6 +135,41 @@ def own(organisation, alice, bob) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def _matrix_world(django_db_setup, django_db_blocker):
+    """The people of tests/conftest.py and Alice's records, made once for the module's 300-odd
+    requests instead of once per request: each test runs in a savepoint of this transaction (its
+    changes undone after it, as always), and the whole is rolled back at the module's end."""
+    with django_db_blocker.unblock(), scopes_disabled(), transaction.atomic():
+        organisation = OrganisationFactory(code="BG-CLA", country="BG", name="Sofia pilot")
+        CityFactory(organisation=organisation, name="Sofia")
+        bob = UserFactory(
+            username="bob", first_name="Bob", role=Role.SUPERVISOR, organisation=organisation
+        )
+        bob.team = TeamFactory(organisation=organisation, name="Sofia", leader=bob)
+        bob.save(update_fields=["team"])
+        alice = UserFactory(
+            username="alice", first_name="Alice", organisation=organisation, team=bob.team
+        )
+        ada = UserFactory(
+            username="ada", first_name="Ada", role=Role.ORG_ADMIN, organisation=organisation
+        )
+        nadia = UserFactory(username="nadia", first_name="Nadia", network=True)
+        people = {CM: alice, SUP: bob, ADMIN: ada, NET: nadia}
+        yield people, _own(organisation, alice, bob)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def people(_matrix_world, db) -> dict:
+    return _matrix_world[0]
+
+
+@pytest.fixture
+def own(_matrix_world, db) -> dict:
+    return _matrix_world[1]
+
+
 def _url(name: str, obj: str | None, own: dict) -> str:
     return reverse(name, kwargs={"pk": own[obj].pk}) if obj else reverse(name)
 
@@ -140,11 +178,8 @@ def _url(name: str, obj: str | None, own: dict) -> str:
 @pytest.mark.parametrize(
     ("name", "obj", "role", "expected"), CELLS, ids=[f"{c[0]}-{c[2]}" for c in CELLS]
 )
-def test_it_gives_each_role_the_expected_status(
-    name, obj, role, expected, own, alice, bob, ada, nadia, as_user
-):
-    user = {CM: alice, SUP: bob, ADMIN: ada, NET: nadia}[role]
-    assert as_user(user).get(_url(name, obj, own)).status_code == expected
+def test_it_gives_each_role_the_expected_status(name, obj, role, expected, own, people, as_user):
+    assert as_user(people[role]).get(_url(name, obj, own)).status_code == expected
 
 
 @pytest.mark.django_db
