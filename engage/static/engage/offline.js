@@ -475,7 +475,7 @@
       }
       list.appendChild(li);
     });
-    $("offline-send").hidden = !state.signedIn;
+    $("offline-send").hidden = !state.signedIn || !state.online;
   }
 
   function resolve(item, choice) {
@@ -632,7 +632,7 @@
     session.hidden = !unlocked && !state.signedIn;
     $("offline-expiry").textContent = unlocked && state.bundle ? fmt(T.downloaded, { until: when(state.bundle.expires_at) }) : "";
     var signout = $("offline-signout");
-    signout.hidden = !state.signedIn;
+    signout.hidden = !state.signedIn || !state.online;
     signout.action = body.dataset.logoutUrl;
     signout.querySelector("input").value = state.csrf;
     if (unlocked && state.online && !state.signedIn && state.outbox.length) {
