@@ -13,4 +13,5 @@ urlpatterns = [
     path("<uuid:pk>/options/", views.option_action, name="options"),
     path("configuration/export/", views.config_export, name="export"),
     path("configuration/import/", views.config_import, name="import"),
+    path("figures/", views.figures, name="figures"),
 ]

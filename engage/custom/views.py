@@ -5,7 +5,6 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.custom import config, downloads, services
+from engage.custom.figures import answer_counts
 from engage.custom.forms import (
     FieldForm,
     OptionForm,
@@ -23,7 +23,8 @@ from engage.custom.forms import (
     preview_form,
 )
 from engage.custom.models import CustomField, Form
-from engage.lib.forms import apply_validation_error, error_summary
+from engage.lib.forms import error_summary, run_service
+from engage.mel.forms import DashboardForm, this_month
 
 
 def _field(request: AuthenticatedHttpRequest, pk: UUID) -> CustomField:
@@ -66,22 +67,22 @@ def field_add(request: AuthenticatedHttpRequest, form: str) -> HttpResponse:
     organisation = organisation_of(request.user)
     form_name = _form_name(form)
     sent = FieldForm(request.POST or None, organisation=organisation, form_name=form_name)
-    if request.method == "POST" and sent.is_valid():
-        try:
-            field = services.define_field(
-                organisation,
-                by=request.user,
-                form=form_name,
-                type=sent.cleaned_data["type"],
-                key=sent.cleaned_data.get("key") or "",
-                options=sent.option_labels(),
-                **sent.settings(),
-            )
-        except ValidationError as error:
-            apply_validation_error(sent, error)
-        else:
-            messages.success(request, _("The field was added."))
-            return redirect("custom:edit", field.pk)
+    if done := run_service(
+        request,
+        sent,
+        lambda: services.define_field(
+            organisation,
+            by=request.user,
+            form=form_name,
+            type=sent.cleaned_data["type"],
+            key=sent.cleaned_data.get("key") or "",
+            options=sent.option_labels(),
+            **sent.settings(),
+        ),
+    ):
+        field = done.result
+        messages.success(request, _("The field was added."))
+        return redirect("custom:edit", field.pk)
     return render(
         request,
         "custom/field_form.html",
@@ -101,19 +102,17 @@ def field_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     sent = FieldForm(
         request.POST or None, organisation=organisation, form_name=field.form, field=field
     )
-    if request.method == "POST" and sent.is_valid():
+
+    def update() -> None:
         changes: dict[str, Any] = sent.settings()
         if not sent.fields["type"].disabled:
             changes["type"] = sent.cleaned_data["type"]
         if not sent.fields["key"].disabled and sent.cleaned_data.get("key"):
             changes["key"] = sent.cleaned_data["key"]
-        try:
-            services.update_field(field, by=request.user, **changes)
-        except ValidationError as error:
-            apply_validation_error(sent, error)
-        else:
-            messages.success(request, _("The field was saved."))
-            return redirect("custom:edit", field.pk)
+        services.update_field(field, by=request.user, **changes)
+
+    if run_service(request, sent, update, _("The field was saved.")):
+        return redirect("custom:edit", field.pk)
     option_forms = [
         (
             option,
@@ -149,25 +148,34 @@ def field_action(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     field = _field(request, pk)
     action = request.POST.get("action", "")
     back = "custom:list" if request.POST.get("back") == "list" else None
-    try:
-        if action in ("up", "down"):
-            services.move_field(field, by=request.user, up=action == "up")
-        elif action == "retire":
-            services.retire_field(field, by=request.user)
-            messages.success(
-                request, _("The field is retired: no longer on the forms, its answers kept.")
-            )
-        elif action == "restore":
-            services.retire_field(field, by=request.user, retired=False)
-            messages.success(request, _("The field is on the forms again."))
-        elif action == "delete":
-            services.delete_field(field, by=request.user)
-            messages.success(request, _("The field was deleted."))
+    if action in ("up", "down"):
+        run_service(
+            request, None, lambda: services.move_field(field, by=request.user, up=action == "up")
+        )
+    elif action == "retire":
+        run_service(
+            request,
+            None,
+            lambda: services.retire_field(field, by=request.user),
+            _("The field is retired: no longer on the forms, its answers kept."),
+        )
+    elif action == "restore":
+        run_service(
+            request,
+            None,
+            lambda: services.retire_field(field, by=request.user, retired=False),
+            _("The field is on the forms again."),
+        )
+    elif action == "delete":
+        if run_service(
+            request,
+            None,
+            lambda: services.delete_field(field, by=request.user),
+            _("The field was deleted."),
+        ):
             return redirect("custom:list")
-        else:
-            raise Http404
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    else:
+        raise Http404
     if back:
         return redirect(back)
     return redirect("custom:edit", field.pk)
@@ -180,47 +188,58 @@ def option_action(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     organisation = organisation_of(request.user)
     field = _field(request, pk)
     action = request.POST.get("action", "")
-    try:
-        if action == "add":
-            sent = OptionForm(request.POST, organisation=organisation, prefix="new-option")
-            if not sent.is_valid():
-                messages.error(request, _("Give the option a label."))
-            else:
-                services.add_option(
+    if action == "add":
+        sent = OptionForm(request.POST, organisation=organisation, prefix="new-option")
+        if not sent.is_valid():
+            messages.error(request, _("Give the option a label."))
+        else:
+            run_service(
+                request,
+                None,
+                lambda: services.add_option(
                     field,
                     by=request.user,
                     label=sent.cleaned_data["label"],
                     label_translations=sent.translations(),
-                )
-                messages.success(request, _("The option was added."))
-        else:
-            try:
-                option_pk = UUID(request.POST.get("option", ""))
-            except ValueError:
-                raise Http404 from None
-            option = services.get_option(field, option_pk)
-            if action in ("up", "down"):
-                services.move_option(option, by=request.user, up=action == "up")
-            elif action in ("retire", "restore"):
-                services.retire_option(option, by=request.user, retired=action == "retire")
-            elif action == "rename":
-                sent = OptionForm(
-                    request.POST, organisation=organisation, prefix=f"option-{option.pk}"
-                )
-                if sent.is_valid():
-                    services.update_option(
+                ),
+                _("The option was added."),
+            )
+    else:
+        try:
+            option_pk = UUID(request.POST.get("option", ""))
+        except ValueError:
+            raise Http404 from None
+        option = services.get_option(field, option_pk)
+        if action in ("up", "down"):
+            run_service(
+                request,
+                None,
+                lambda: services.move_option(option, by=request.user, up=action == "up"),
+            )
+        elif action in ("retire", "restore"):
+            run_service(
+                request,
+                None,
+                lambda: services.retire_option(option, by=request.user, retired=action == "retire"),
+            )
+        elif action == "rename":
+            sent = OptionForm(request.POST, organisation=organisation, prefix=f"option-{option.pk}")
+            if sent.is_valid():
+                run_service(
+                    request,
+                    None,
+                    lambda: services.update_option(
                         option,
                         by=request.user,
                         label=sent.cleaned_data["label"],
                         label_translations=sent.translations(),
-                    )
-                    messages.success(request, _("The option was saved."))
-                else:
-                    messages.error(request, _("Give the option a label."))
+                    ),
+                    _("The option was saved."),
+                )
             else:
-                raise Http404
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+                messages.error(request, _("Give the option a label."))
+        else:
+            raise Http404
     return redirect(f"{field_url(field)}#options")
 
 
@@ -284,3 +303,18 @@ def config_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 request.session[PENDING] = document
                 context["plan"] = plan
     return render(request, "custom/config_import.html", context)
+
+
+@role_required(Role.SUPERVISOR, Role.ORG_ADMIN)
+def figures(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The pilot's own figures of its own fields: the answers of its yes/no and choice fields
+    counted over its cases, at network disclosure level (`figures.py`)."""
+    organisation = organisation_of(request.user)
+    period = DashboardForm(request.GET or None, user=request.user, default_end=this_month())
+    start, end, _level = period.period()  # always the network level: the form offers no other
+    forms = answer_counts(organisation, start=start, end=end)
+    return render(
+        request,
+        "custom/figures.html",
+        {"form": period, "forms": forms, "start": start, "end": end, "organisation": organisation},
+    )
