@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0008_initial'),
+        ('accounts', '0008_organisation_offline_hours'),
         ('cases', '0010_reindex_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
