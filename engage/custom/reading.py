@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from engage.accounts.models import User
 from engage.cases.models import Case
-from engage.custom.models import CustomValue, FieldType
+from engage.custom.models import CustomValue, FieldType, Form
 from engage.custom.services import display, sees_sensitive
 
 
@@ -114,3 +114,24 @@ def add_to_timeline(case: Case, events: list, user: User) -> None:
         for answer in grouped.get(event.record_id, []):
             if answer.form == event.kind:
                 event.lines.append(f"{answer.label}: {answer.text}")
+
+
+def for_the_person(value: CustomValue) -> dict[str, object]:
+    """One answer as its person reads it in their own data (privacy.access): the question as
+    it was asked, the answer in words (an option by its label, yes or no, a date written out,
+    a service by name) rather than as stored."""
+    field = value.field
+    try:
+        answer = display(field, value.data)
+    except ValueError:  # not JSON, or not of its type: the person still gets what is stored
+        answer = value.value
+    return {
+        "id": value.pk,
+        "case": str(value.case),
+        "form": str(Form(field.form).label),
+        "question": value.label_at_entry or field.shown_label,
+        "answer": answer,
+        "record_id": value.record_id,
+        "updated_at": value.updated_at,
+        "updated_by": value.updated_by.get_role_display(),
+    }

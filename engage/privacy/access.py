@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from engage.accounts.models import User
 from engage.cases.models import Person, SearchToken
+from engage.custom.models import CustomValue
+from engage.custom.reading import for_the_person
 from engage.sharing.models import Share
 
 # Not the person's data: keyed hashes for search, and other people.
@@ -86,7 +88,9 @@ def person_data(person: Person) -> PersonData:
         if key in seen or (obj is not person and _belongs_to_someone_else(obj, person)):
             continue
         seen.add(key)
-        row = _row(obj)
+        # An answer to an organisation's own field is stored as JSON (an option's key, true):
+        # the person reads it in words, under the question as it was asked.
+        row = for_the_person(obj) if isinstance(obj, CustomValue) else _row(obj)
         if isinstance(obj, Share):
             row["shared_data"] = json.loads(obj.content) if obj.content else None
         found.setdefault(str(obj._meta.verbose_name_plural), []).append(row)

@@ -5,7 +5,7 @@ from django import template
 
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case
-from engage.custom.reading import answers
+from engage.custom.reading import Answer, answers, by_record
 
 register = template.Library()
 
@@ -18,3 +18,24 @@ def custom_answers(context, case: Case, form: str) -> dict:
     if user.role not in CASE_WORKERS:
         return {"answers": []}
     return {"answers": answers(case, user, form=form)}
+
+
+@register.simple_tag(takes_context=True)
+def custom_answers_by_record(context, case: Case, form: str) -> dict[str, list[Answer]]:
+    """The answers of every record of `form` on the case, by record id, in one query: for a
+    page that lists many records (the plan's goals), read with `custom_record_answers`."""
+    user = context["user"]
+    if user.role not in CASE_WORKERS:
+        return {}
+    return by_record(answers(case, user, form=form))
+
+
+@register.inclusion_tag("custom/_record_answers.html", takes_context=True)
+def custom_record_answers(
+    context, case: Case, form: str, record_id: object, loaded: dict[str, list[Answer]] | None
+) -> dict:
+    """The answers of one record (a goal) as a description list, taken from what
+    `custom_answers_by_record` loaded, or read for this record alone (a card sent by htmx)."""
+    if loaded is None or loaded == "":
+        loaded = custom_answers_by_record(context, case, form)
+    return {"answers": loaded.get(str(record_id), [])}
