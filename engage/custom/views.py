@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -175,7 +175,8 @@ def field_action(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         ):
             return redirect("custom:list")
     else:
-        raise Http404
+        # The field is found (it is the user's); what is asked of it is not understood.
+        return HttpResponseBadRequest()
     if back:
         return redirect(back)
     return redirect("custom:edit", field.pk)
@@ -208,7 +209,7 @@ def option_action(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         try:
             option_pk = UUID(request.POST.get("option", ""))
         except ValueError:
-            raise Http404 from None
+            return HttpResponseBadRequest()
         option = services.get_option(field, option_pk)
         if action in ("up", "down"):
             run_service(

@@ -7,11 +7,7 @@ class DocumentsConfig(AppConfig):
     label = "documents"
     verbose_name = _("Documents")
 
-    def ready(self):
-        # Limits on what comes in from outside, set once for the whole process
-        # (docs/security.md, issue 10 items 10 and 17): Pillow's pixel limit, and the range of
-        # dates every form and API field accepts.
-        from engage.lib import dates, images
-
-        images.install()
-        dates.install()
+    # The limits on what comes in from outside (Pillow's pixel limit, the range of dates every
+    # form and API field accepts) are installed by the first app, engage.audit: a date field
+    # copies its class's validators when it is built, and another app's ready() may import
+    # forms before this one runs (docs/security.md, issue 10 items 10 and 17).

@@ -12,6 +12,7 @@ from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.api.tokens import create_token
 from engage.cases import duplicates, services
 from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.custom import services as custom_services
 from engage.directory import services as directory
 from engage.documents.services import attach
 from engage.imports import services as imports
@@ -229,8 +230,20 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
     (possible_duplicate,) = duplicates.flag(
         twin.person, [duplicates.Match(case.person_id, ("phone",))], by=charlie
     )
+    custom_field = custom_services.define_field(
+        organisation,
+        by=olga,
+        form="referral",
+        type="choice",
+        label=f"{FOREIGN} question",
+        options=[f"{FOREIGN} answer"],
+    )
+    custom_services.save_values(
+        case, "referral", case.pk, {custom_field.key: custom_field.options.get().key}, by=charlie
+    )
     case.refresh_from_db()
     return {
+        "custom_field": custom_field,
         "appointment": appointment,
         "possible_duplicate": possible_duplicate,
         "import_job": import_job,

@@ -22,9 +22,13 @@ OBJECT_FOR_URL = {
     "accounts:user_reactivate": "user",
     "accounts:team_edit": "team",
     "cases:detail": "case",
+    "custom:edit": "custom_field",
+    "custom:action": "custom_field",
+    "custom:options": "custom_field",
     "offline:take": "case",
     "offline:release": "case",
-    "cases:identity": "case",
+    "privacy:rectify": "case",
+    "privacy_moved_case:identity": "case",
     "cases:first_meeting": "case",
     "cases:screening": "case",
     "cases:inclusion": "case",
@@ -145,6 +149,9 @@ NETWORK_OBJECT_URLS = {
 }
 # URL parameters that are not ids, and the values to try for them.
 OTHER_PARAMETERS = {
+    # A form of the process, not an object: the admin's own fields of it (tests/custom).
+    "custom:add": {"form": ["contact"]},
+    "custom:preview": {"form": ["contact"]},
     "privacy:export": {"fmt": ["json", "pdf"]},
     "privacy_moved:export": {"fmt": ["json", "pdf"]},
 }
@@ -168,10 +175,13 @@ def _patterns(resolver=None, namespace=""):
 
 
 def _urls_with_ids() -> dict[str, dict]:
+    # A URL whose every parameter is a known non-id (a form's name) names no object.
     return {
         name: converters
         for name, converters in _patterns()
-        if converters and name not in SIGNED_LINK_URLS
+        if converters
+        and name not in SIGNED_LINK_URLS
+        and not set(converters) <= set(OTHER_PARAMETERS.get(name, {}))
     }
 
 
