@@ -127,11 +127,10 @@ def test_the_counts_are_perturbed_like_the_networks(organisation, answered, monk
 
     monkeypatch.setattr(disclosure, "noise", noise)
     found = _by_label(figures.answer_counts(organisation))
-    assert sorted(drawn) == sorted(
-        [12, 7, 5]  # Follow-up: answered, yes, no
-        + [12, 9, 3, 0]  # Housing
-        + [11, 11, 11, 11, 11, 5, 0]  # Needs: answered, then each option over those answering
-    )
+    follow_up = [12, 7, 5]  # answered, yes, no
+    housing = [12, 9, 3, 0]
+    needs = [11, 11, 11, 11, 11, 5, 0]  # answered, then each option over those who answered
+    assert sorted(drawn) == sorted(follow_up + housing + needs)
     followup = found["Follow-up zz"]
     assert abs(followup.answered - 12) <= disclosure.NOISE_LIMIT
     for line, truth in zip(followup.lines, (7, 5), strict=True):
