@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import uuid
 
 import pytest
 from django.apps import apps
@@ -22,6 +23,7 @@ from engage.documents.models import Document
 from engage.documents.services import attach
 from engage.history.models import Change
 from engage.liaison import services as liaison
+from engage.offline import services as offline
 from engage.privacy import access
 from engage.privacy.models import SubjectRequest
 from engage.privacy.services import apply_retention, erase_person, hand_over_access
@@ -123,6 +125,17 @@ def _story(organisation, alice, bob, tag: str) -> Case:
     assert letter.case_id == case.pk
     services.plan_appointment(
         case, by=alice, data={"date": days_ago(-2), "kind": "home_visit", "place": "x"}
+    )
+    # Taken offline for a visit, and a contact sent from the device's outbox (engage.offline).
+    offline.take_offline(case, by=alice)
+    offline.apply_item(
+        alice,
+        key=uuid.uuid4(),
+        kind="contact",
+        case_id=case.pk,
+        base={},
+        data={"date": days_ago(1), "type": "home_visit", "engagement_level": "active"},
+        queued_at=None,
     )
     services.request_closure(
         case,
