@@ -326,37 +326,32 @@ def report(
     report, live or imported alike."""
     keys = disclosure.Perturbation.of_instance() if level != "exact" else None
     smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
-    computed = indicators.compute(
-        rows, start, end, baseline, keys=keys, smallest_city=smallest_city
-    )
+    # The rows as the indicators count them (small cities as `unknown`): every cell key below,
+    # the coverage's and the series' too, has the same population as the indicators', so one
+    # count shown twice is one draw of the noise, not two a reader could average.
+    rows = indicators.merge_small_cities(list(rows), smallest_city)
+    computed = indicators.compute(rows, start, end, baseline, keys=keys)
     shown = disclosure.apply([r.as_dict() for r in computed], level)
-    by_id = {indicator["id"]: indicator for indicator in shown}
     cohort = [row for row in rows if indicators.in_cohort(row, end)]
     if keys is None:
         caseload = [(m, n, None) for m, n in indicators.caseload_by_month(rows, start, end)]
     else:
         caseload = indicators.keyed_caseload_by_month(rows, start, end, keys)
+    figures = disclosure.report_figures(
+        shown, rows=(len(rows), _rows_key(rows, keys)), cohort=len(cohort), caseload=caseload,
+        end=end, level_name=level,
+    )  # fmt: skip
     return {
         "period": {"start": start, "end": end},
         "disclosure": level,
         "scope": {"pilots": sorted(pilots)},
         "baseline": {"start": baseline[0], "end": baseline[1]} if baseline else None,
-        "has_data": bool(cohort),
-        "coverage": {
-            # A count about people like the others: perturbed and masked below `exact`.
-            "rows": disclosure.perturbed_count(len(rows), _rows_key(rows, keys), level),
-            # The cohort and the rows with two assessments as BEN-03 and CAP-04 show them.
-            "cohort": by_id["BEN-03"]["numerator"],
-            "with_two_assessments": by_id["CAP-04"]["numerator"],
-        },
+        # Every count about people below goes through `disclosure` at the report's level.
+        "has_data": figures["has_data"],
+        "coverage": figures["coverage"],
         "indicators": shown,
         # Beyond the spec's shape (which it keeps): BEN-01 at the end of each month.
-        "series": {
-            "BEN-01": [
-                {"month": month, "value": disclosure.perturbed_count(count, key, level)}
-                for month, count, key in caseload
-            ]
-        },
+        "series": figures["series"],
     }
 
 

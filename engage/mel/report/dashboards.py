@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Organisation, User
 from engage.mel import services
 from engage.mel.models import Submission
+from engage.mel.report import disclosure
 from engage.mel.report.indicators import baseline_before
 from engage.mel.report.render import NAMES
 
@@ -146,9 +147,15 @@ def _chart(title, items: list[tuple[str, Cell]], *, percent: bool, styled=False)
     return {"title": title, "bars": bars, "height": max(len(bars), 1) * 28, "percent": percent}
 
 
-def trend(rows: list[dict], *, end: str, pilots: list[str], level: str) -> dict:
-    """Active caseload and new clients in each of the last quarters, from the same rows."""
-    points = []
+def trend(
+    rows: list[dict], *, end: str, pilots: list[str], level: str, period: dict | None = None
+) -> dict:
+    """Active caseload and new clients in each of the last quarters, from the same rows.
+
+    `period`: the dashboard's own report. When its period is made of the last quarters, their
+    new clients add up to its BEN-02 (a table with a shown total): they go through the same
+    secondary suppression, so a quarter shown as "<5" is not the total minus the others."""
+    points, new_clients = [], []
     for step in range(TREND_POINTS - 1, -1, -1):
         quarter_end = _shift(end, -3 * step)
         quarter_start = _shift(quarter_end, -2)
@@ -156,13 +163,20 @@ def trend(rows: list[dict], *, end: str, pilots: list[str], level: str) -> dict:
             rows, start=quarter_start, end=quarter_end, pilots=pilots, level=level
         )
         indicators = {item["id"]: item for item in report["indicators"]}
+        new_clients.append(indicators["BEN-02"]["numerator"])
         points.append(
             {
                 "label": f"{quarter_start} - {quarter_end}",
+                "start": quarter_start,
                 "active": _cell(indicators["BEN-01"], is_ratio=False),
-                "new": _cell(indicators["BEN-02"], is_ratio=False),
             }
         )
+    covered = _quarters_of(period, points)
+    if covered:
+        total = next(i for i in period["indicators"] if i["id"] == "BEN-02")["numerator"]
+        new_clients[-covered:] = disclosure.protect_parts(total, new_clients[-covered:], level)
+    for point, count in zip(points, new_clients, strict=True):
+        point["new"] = _cell({"numerator": count}, is_ratio=False)
     active = _chart(
         _("Active caseload at the end of each quarter"),
         [(p["label"], p["active"]) for p in points],
@@ -172,6 +186,16 @@ def trend(rows: list[dict], *, end: str, pilots: list[str], level: str) -> dict:
         _("New clients in each quarter"), [(p["label"], p["new"]) for p in points], percent=False
     )
     return {"points": points, "active": active, "new": new}
+
+
+def _quarters_of(period: dict | None, points: list[dict]) -> int:
+    """How many of the last quarters make up the period of `period` exactly (0: none)."""
+    if period is None or period["period"]["end"] != points[-1]["label"][-7:]:
+        return 0
+    starts = [point["start"] for point in points]
+    if period["period"]["start"] not in starts:
+        return 0
+    return len(starts) - starts.index(period["period"]["start"])
 
 
 def _shift(month: str, by: int) -> str:
@@ -224,7 +248,7 @@ def network(*, start: str, end: str, level: str, by: User, request=None) -> dict
         "engagement_chart": engagement_chart(report),
         "caseload_chart": by_key_chart(per_pilot, "BEN-01", _("Active caseload per pilot")),
         "engaged_chart": by_key_chart(per_pilot, "ENG-01", _("Remained engaged, per pilot (%)")),
-        "trend": trend(rows, end=end, pilots=pilots, level=level),
+        "trend": trend(rows, end=end, pilots=pilots, level=level, period=report),
     }
 
 
@@ -242,7 +266,7 @@ def pilot(*, organisation: Organisation, start: str, end: str, by: User, request
         "per_city": per_city,
         "engagement_chart": engagement_chart(report),
         "caseload_chart": by_key_chart(per_city, "BEN-01", _("Active caseload per city")),
-        "trend": trend(rows, end=end, pilots=pilots, level="network"),
+        "trend": trend(rows, end=end, pilots=pilots, level="network", period=report),
     }
 
 

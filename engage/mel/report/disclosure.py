@@ -444,3 +444,71 @@ def perturbed_count(count: int, cell_key: int | None, level_name: str):
     if level_name != "exact" and cell_key is not None:
         count = _perturbed(count, cell_key)
     return shown_count(count, level_name)
+
+
+# The report's figures beside its indicators (issue 14): the coverage of its data, whether it
+# has any, and the caseload month by month. Each is a count about people, shown through the
+# same control as the indicators, and tied to the indicators it repeats so that a reader who
+# holds them all together learns nothing the indicators alone do not tell.
+
+
+def report_figures(
+    shown: list[dict],
+    *,
+    rows: tuple[int, int | None],
+    cohort: int,
+    caseload: list[tuple[str, int, int | None]],
+    end: str,
+    level_name: str,
+) -> dict:
+    """`has_data`, `coverage` and `series` of a report whose indicators are `shown` (already
+    through `apply`), at `level_name`.
+
+    - `coverage.rows` (every enrollment of the report's rows: `rows` is its true count and cell
+      key) is perturbed and masked like any count. It adds up to nothing else shown (the rows
+      outside the cohort are not a published figure), so a reader who subtracts the cohort gets
+      a difference of two independent noises, not a count;
+    - `coverage.cohort` and `coverage.with_two_assessments` *are* BEN-03's and CAP-04's
+      numerators as shown (withheld where they are), never a second draw of the same count: two
+      draws of one count would let a reader average the noise away;
+    - `series` is BEN-01 at the end of each month, each month perturbed with the key of its own
+      rows and masked; the month `end` is BEN-01 as shown (the same rows, the same key);
+    - `has_data` below `exact` says whether the cohort *as shown* is not zero: a perturbed
+      cohort of 0 may hold a person, and "this period has data" beside it would say so.
+    """
+    level = LEVELS[level_name]
+    by_id = {indicator["id"]: indicator for indicator in shown}
+    count, key = rows
+    shown_cohort = by_id["BEN-03"]["numerator"]
+    series = []
+    for month, value, month_key in caseload:
+        if month == end:
+            series.append({"month": month, "value": by_id["BEN-01"]["numerator"]})
+        else:
+            series.append({"month": month, "value": perturbed_count(value, month_key, level.name)})
+    return {
+        "has_data": bool(cohort) if level.name == "exact" else shown_cohort != 0,
+        "coverage": {
+            "rows": perturbed_count(count, key, level.name),
+            "cohort": shown_cohort,
+            "with_two_assessments": by_id["CAP-04"]["numerator"],
+        },
+        "series": {"BEN-01": series},
+    }
+
+
+def protect_parts(total, parts: list, level_name: str) -> list:
+    """Parts of a total shown beside it (a series of periods whose new clients add up to the
+    period's, each already perturbed and masked): the parts as they may be shown, with the
+    secondary suppression of `apply` (no hidden part pinned down by the total and the others;
+    a hidden total not given back by parts all shown). `total` and `parts` are numbers as shown
+    (int, "<5", or None for withheld); the total itself is left as it is."""
+    level = LEVELS[level_name]
+    if level.name == "exact":
+        return list(parts)
+    cells = [{"numerator": part} for part in parts]
+    holder = {"numerator": total}
+    refs = [(cell, "numerator") for cell in cells]
+    while _suppress((holder, "numerator"), refs, level):
+        pass
+    return [cell["numerator"] for cell in cells]

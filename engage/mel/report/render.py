@@ -235,6 +235,12 @@ def as_xlsx(report: dict) -> bytes:
         for dimension, cells in indicator.get("by", {}).items():
             for cell in cells:
                 breakdowns.append([indicator["id"], dimension, *_line(cell, cell["key"])[1:]])
+    coverage = book.create_sheet("Coverage")  # the methods box's figures and the series
+    coverage.append(["figure", "month", "value"])
+    for name in ("rows", "cohort", "with_two_assessments"):
+        coverage.append([name, report["period"]["end"], report["coverage"][name]])
+    for point in (report.get("series") or {}).get("BEN-01", []):
+        coverage.append(["BEN-01", point["month"], point["value"]])
     for part in parts.registered():
         if part.xlsx is not None:
             part.xlsx(book, report)
