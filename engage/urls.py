@@ -7,6 +7,7 @@ from engage.accounts.audit_views import audit_log
 from engage.accounts.views import set_language
 from engage.offline import views as offline_views
 from engage.ops.views import csp_report
+from engage.privacy.moved_urls import case_urlpatterns as moved_case_urls
 
 
 @login_not_required
@@ -19,6 +20,8 @@ def health(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", include("engage.dashboard.urls")),
     path("accounts/", include("engage.accounts.urls")),
+    # Rectification lived on the case before it joined the person's rights (issue 16).
+    path("cases/", include((moved_case_urls, "privacy_moved_case"))),
     path("cases/", include("engage.cases.urls")),
     path("audit/", audit_log, name="audit_log"),
     path("sharing/", include("engage.sharing.urls")),

@@ -1,10 +1,10 @@
 from uuid import UUID
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -34,8 +34,7 @@ from engage.accounts.permissions import (
     recent_authentication_required,
     role_required,
 )
-from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 
 PAGE_SIZE = 25
 
@@ -197,14 +196,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_create(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     form = UserCreateForm(request.POST or None, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.create_user(organisation=organisation, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("%(name)s can now sign in.") % {"name": user})
-            return redirect("accounts:user_list")
+    if done := run_service(
+        request, form, lambda: services.create_user(organisation=organisation, **form.cleaned_data)
+    ):
+        messages.success(request, _("%(name)s can now sign in.") % {"name": done.result})
+        return redirect("accounts:user_list")
     return render(request, "accounts/user_form.html", {"form": form, "creating": True})
 
 
@@ -215,30 +211,25 @@ def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = UserEditForm(
         request.POST or None, instance=colleague, organisation=colleague.organisation
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_user(
-                colleague,
-                by=request.user,
-                expected_version=form.expected_version,
-                role=data["role"],
-                team=data["team"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                may_override_consent=data["may_override_consent"],
-                language=data["language"],
-            )
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(
-                request, _("The changes to %(name)s were saved.") % {"name": colleague}
-            )
-            return redirect("accounts:user_list")
+    if run_service(
+        request,
+        form,
+        lambda: services.update_user(
+            colleague,
+            by=request.user,
+            expected_version=form.expected_version,
+            role=form.cleaned_data["role"],
+            team=form.cleaned_data["team"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            email=form.cleaned_data["email"],
+            may_override_consent=form.cleaned_data["may_override_consent"],
+            language=form.cleaned_data["language"],
+        ),
+    ):
+        # Named after the change: the name may be what changed.
+        messages.success(request, _("The changes to %(name)s were saved.") % {"name": colleague})
+        return redirect("accounts:user_list")
     return render(request, "accounts/user_form.html", {"form": form, "colleague": colleague})
 
 
@@ -246,19 +237,18 @@ def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 @recent_authentication_required
 def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
-    error = None
-    if request.method == "POST":
-        try:
-            ended = services.deactivate_user(colleague, by=request.user)
-        except ValidationError as exc:
-            error = exc.messages[0]
-        else:
-            messages.success(
-                request,
-                _("%(name)s was deactivated; %(count)s open session(s) ended.")
-                % {"name": colleague, "count": ended},
-            )
-            return redirect("accounts:user_list")
+    # Nothing to fill in: the form only carries a refusal (an admin deactivating themselves).
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if done := run_service(
+        request, form, lambda: services.deactivate_user(colleague, by=request.user)
+    ):
+        messages.success(
+            request,
+            _("%(name)s was deactivated; %(count)s open session(s) ended.")
+            % {"name": colleague, "count": done.result},
+        )
+        return redirect("accounts:user_list")
+    error = next(iter(form.non_field_errors()), None)
     return render(
         request, "accounts/user_deactivate.html", {"colleague": colleague, "error": error}
     )
@@ -286,18 +276,15 @@ def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
     organisation = request.user.organisation
     team = get_team(request.user, pk) if pk else Team(organisation=organisation)
     form = TeamForm(request.POST or None, instance=team, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_team(
-                form.instance, expected_version=form.cleaned_data.get("version"), by=request.user
-            )
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Team %(name)s was saved.") % {"name": form.instance})
-            return redirect("accounts:team_list")
+    if run_service(
+        request,
+        form,
+        lambda: services.save_team(
+            form.instance, expected_version=form.cleaned_data.get("version"), by=request.user
+        ),
+    ):
+        messages.success(request, _("Team %(name)s was saved.") % {"name": form.instance})
+        return redirect("accounts:team_list")
     return render(
         request, "accounts/team_form.html", {"form": form, "team": team, "creating": pk is None}
     )
@@ -307,18 +294,15 @@ def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
 def organisation_edit(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     form = OrganisationForm(request.POST or None, instance=organisation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_organisation(
-                organisation, expected_version=form.expected_version, **form.cleaned_data
-            )
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("The organisation's details were saved."))
-            return redirect("accounts:organisation_edit")
+    if run_service(
+        request,
+        form,
+        lambda: services.update_organisation(
+            organisation, expected_version=form.expected_version, **form.cleaned_data
+        ),
+        _("The organisation's details were saved."),
+    ):
+        return redirect("accounts:organisation_edit")
     return render(
         request, "accounts/organisation_form.html", {"form": form, "organisation": organisation}
     )

@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from engage.accounts.permissions import ANY_STAFF, recent_authentication_require
 from engage.api import tokens
 from engage.api.forms import TokenForm
 from engage.api.models import PersonalAccessToken
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 
 
 @role_required(*ANY_STAFF)
@@ -31,18 +30,18 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if mfa.required() and not request.user.is_verified():
         raise Http404
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            token, secret = tokens.create_token(
-                request.user,
-                name=form.cleaned_data["name"],
-                expires_on=form.cleaned_data["expires_on"],
-                request=request,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            return render(request, "api/token_created.html", {"token": token, "secret": secret})
+    if done := run_service(
+        request,
+        form,
+        lambda: tokens.create_token(
+            request.user,
+            name=form.cleaned_data["name"],
+            expires_on=form.cleaned_data["expires_on"],
+            request=request,
+        ),
+    ):
+        token, secret = done.result
+        return render(request, "api/token_created.html", {"token": token, "secret": secret})
     return render(request, "api/token_form.html", {"form": form})
 
 

@@ -13,7 +13,6 @@ urlpatterns = [
     path("reassign/", views.reassign_cases, name="reassign_cases"),
     path("eligibility/", views.eligibility_criteria, name="eligibility"),
     path("<uuid:pk>/", views.case_detail, name="detail"),
-    path("<uuid:pk>/identity/", views.identity_edit, name="identity"),
     path("<uuid:pk>/first-meeting/", views.first_meeting, name="first_meeting"),
     path("<uuid:pk>/screening/", views.screening, name="screening"),
     path("<uuid:pk>/inclusion/", views.inclusion, name="inclusion"),

@@ -1,9 +1,7 @@
-from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.forms import BaseForm
@@ -85,35 +83,9 @@ from engage.cases.readiness import closure_warnings
 from engage.cases.search import matching_people
 from engage.cases.sent_back import sent_back_on
 from engage.cases.timeline import prefetch_for_timeline, rating_trend, timeline
-from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error, error_summary, typed_values
+from engage.lib.forms import error_summary, run_service, typed_values
 
 PAGE_SIZE = 25
-
-
-def _run_step(
-    request: HttpRequest,
-    form: BaseForm,
-    run: Callable[[BaseForm], object],
-    success: str | None,
-) -> bool:
-    """Validate `form` and call the service; on refusal show why on the form. True on success.
-
-    `success` is the message for the next page; None for an answer that shows the change itself.
-    """
-    if request.method != "POST" or not form.is_valid():
-        return False
-    try:
-        run(form)
-    except ConcurrentEditError:
-        form.add_conflict_error()
-        return False
-    except ValidationError as error:
-        apply_validation_error(form, error)
-        return False
-    if success:
-        messages.success(request, success)
-    return True
 
 
 def _step_page(request, case, form, *, title, intro="", template="cases/step_form.html", **extra):
@@ -141,10 +113,7 @@ def _with_extra(request, form, form_name: str, *, case=None, record_id=None):
 
 
 def _refuse_if_not_allowed(request: HttpRequest, case: Case, step: str) -> HttpResponse | None:
-    try:
-        workflow.require_step(case, step)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
+    if run_service(request, None, lambda: workflow.require_step(case, step)) is None:
         return redirect(case)
     return None
 
@@ -243,12 +212,12 @@ def possible_duplicates(request: HttpRequest) -> HttpResponse:
 @role_required(Role.SUPERVISOR)
 def possible_duplicate_decide(request: HttpRequest, pk: UUID) -> HttpResponse:
     item = duplicates.get_for_user(request.user, pk)
-    try:
-        duplicates.decide(item, decision=request.POST.get("decision", ""), by=request.user)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("Your decision is recorded."))
+    run_service(
+        request,
+        None,
+        lambda: duplicates.decide(item, decision=request.POST.get("decision", ""), by=request.user),
+        _("Your decision is recorded."),
+    )
     return redirect("cases:duplicates")
 
 
@@ -291,32 +260,38 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     ):
         referral = extra_fields.own_data(referral_form)
         try:
-            case = extra_fields.saving(
+            done = run_service(
+                request,
                 referral_form,
-                extra_fields.REFERRAL,
-                lambda: services.register_referral(
-                    organisation=organisation,
+                lambda: extra_fields.saving(
+                    referral_form,
+                    extra_fields.REFERRAL,
+                    lambda: services.register_referral(
+                        organisation=organisation,
+                        by=request.user,
+                        case_manager=referral.pop("case_manager"),
+                        city=referral.pop("city"),
+                        person=person_form.cleaned_data,
+                        referral=referral,
+                        household_members=[f.cleaned_data for f in household if f.cleaned_data],
+                        different_person=request.POST.get("different_person", ""),
+                    ),
+                    case=lambda case: case,
+                    record_id=lambda case: case.pk,
                     by=request.user,
-                    case_manager=referral.pop("case_manager"),
-                    city=referral.pop("city"),
-                    person=person_form.cleaned_data,
-                    referral=referral,
-                    household_members=[f.cleaned_data for f in household if f.cleaned_data],
-                    different_person=request.POST.get("different_person", ""),
                 ),
-                case=lambda case: case,
-                record_id=lambda case: case.pk,
-                by=request.user,
             )
         except duplicates.PossibleDuplicateFound as found:
             duplicate = duplicates.warning_for(request.user, found.matches, request=request)
             duplicate_confirmation = found.confirmation
             record_case_reads(request.user, duplicate.own_cases)
-        except ValidationError as error:
-            apply_validation_error(referral_form, error)
         else:
-            messages.success(request, _("Referral %(ref)s registered.") % {"ref": case.reference})
-            return redirect(case)
+            if done:
+                case = done.result
+                messages.success(
+                    request, _("Referral %(ref)s registered.") % {"ref": case.reference}
+                )
+                return redirect(case)
     return render(
         request,
         "cases/referral_form.html",
@@ -389,28 +364,6 @@ def _next_contact(case: Case, today) -> dict | None:
 
 
 @role_required(*CASE_WORKERS)
-def identity_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
-    case = get_case_for_user(request.user, pk, for_work=True)
-    if refused := _refuse_if_not_allowed(request, case, "edit_identity"):
-        return refused
-    form = PersonForm(request.POST or None, instance=case.person)
-    data_fields = [name for name in form.fields if name != "version"]
-    if _run_step(
-        request,
-        form,
-        lambda f: services.update_identity(
-            case.person,
-            by=request.user,
-            expected_version=f.expected_version,
-            data={name: f.cleaned_data[name] for name in data_fields},
-        ),
-        _("Identity details saved."),
-    ):
-        return redirect(case)
-    return _step_page(request, case, form, title=gettext_lazy("Identity and contact details"))
-
-
-@role_required(*CASE_WORKERS)
 def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "first_meeting"):
@@ -421,14 +374,14 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.FIRST_MEETING,
         case=case,
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: extra_fields.saving(
-            f,
+        lambda: extra_fields.saving(
+            form,
             extra_fields.FIRST_MEETING,
             lambda: services.record_first_meeting(
-                case, by=request.user, data=extra_fields.own_data(f)
+                case, by=request.user, data=extra_fields.own_data(form)
             ),
             case=case,
             record_id=lambda meeting: meeting.pk,
@@ -465,17 +418,17 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
         case=case,
         record_id=existing.pk if existing else None,
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: extra_fields.saving(
-            f,
+        lambda: extra_fields.saving(
+            form,
             extra_fields.SCREENING,
             lambda: services.save_screening(
                 case,
                 by=request.user,
-                expected_version=f.cleaned_data.get("version"),
-                data={k: v for k, v in extra_fields.own_data(f).items() if k != "version"},
+                expected_version=form.cleaned_data.get("version"),
+                data={k: v for k, v in extra_fields.own_data(form).items() if k != "version"},
             ),
             case=case,
             record_id=lambda screening: screening.pk,
@@ -497,10 +450,10 @@ def inclusion(request: HttpRequest, pk: UUID) -> HttpResponse:
     # The checklist with what the referral, first meeting and screening already show.
     checks = check_criteria(services.eligibility_checklist(case.organisation), Records.of(case))
     form = InclusionForm(request.POST or None, checks=checks, initial={"date": services.today()})
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.propose_inclusion(case, by=request.user, **f.cleaned_data),
+        lambda: services.propose_inclusion(case, by=request.user, **form.cleaned_data),
         _("The decision was sent to a supervisor for approval."),
     ):
         return redirect(case)
@@ -522,11 +475,11 @@ def _review_view(request, item, case, service, *, kind, title, template, extra=N
     form = ReviewForm(request.POST or None)
     approve = request.POST.get("decision") == "approve"
     decided = approval_queue.waiting_for(kind, item)
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: service(
-            item, by=request.user, approve=approve, note=f.cleaned_data["review_note"]
+        lambda: service(
+            item, by=request.user, approve=approve, note=form.cleaned_data["review_note"]
         ),
         _("Approved.") if approve else _("Sent back with your note."),
     ):
@@ -569,14 +522,14 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.ASSESSMENT,
         case=case,
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: extra_fields.saving(
-            f,
+        lambda: extra_fields.saving(
+            form,
             extra_fields.ASSESSMENT,
             lambda: services.record_assessment(
-                case, by=request.user, data=extra_fields.own_data(f)
+                case, by=request.user, data=extra_fields.own_data(form)
             ),
             case=case,
             record_id=lambda assessment: assessment.pk,
@@ -606,10 +559,10 @@ def reassessment_request(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_if_not_allowed(request, case, "assess"):
         return refused
     form = ReassessmentRequestForm(request.POST or None)
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.request_reassessment(case, by=request.user, **f.cleaned_data),
+        lambda: services.request_reassessment(case, by=request.user, **form.cleaned_data),
         _("Reassessment flagged as due."),
     ):
         return redirect(case)
@@ -633,16 +586,13 @@ def plan_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_if_not_allowed(request, case, "plan"):
         return refused
     form = PlanForm(request.POST or None, case=case)
-    created = {}
-    if _run_step(
+    if done := run_service(
         request,
         form,
-        lambda f: created.setdefault(
-            "plan", services.create_plan(case, by=request.user, **f.cleaned_data)
-        ),
+        lambda: services.create_plan(case, by=request.user, **form.cleaned_data),
         _("Plan started: add the goals agreed with the client."),
     ):
-        return redirect("cases:plan_detail", created["plan"].pk)
+        return redirect("cases:plan_detail", done.result.pk)
     return _step_page(request, case, form, title=gettext_lazy("New case plan"))
 
 
@@ -719,7 +669,7 @@ def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 def _plan_form_post(request, plan, form, run, success):
-    if _run_step(request, form, run, success):
+    if run_service(request, form, run, success):
         return redirect("cases:plan_detail", plan.pk)
     case = plan.case
     return _step_page(request, case, form, title=gettext_lazy("Case plan"), back=plan)
@@ -735,10 +685,10 @@ def goal_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         request,
         plan,
         form,
-        lambda f: extra_fields.saving(
-            f,
+        lambda: extra_fields.saving(
+            form,
             extra_fields.GOAL,
-            lambda: services.add_goal(plan, by=request.user, data=extra_fields.own_data(f)),
+            lambda: services.add_goal(plan, by=request.user, data=extra_fields.own_data(form)),
             case=case,
             record_id=lambda goal: goal.pk,
             by=request.user,
@@ -756,7 +706,7 @@ def action_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         request,
         goal.plan,
         form,
-        lambda f: services.add_action(goal, by=request.user, data=f.cleaned_data),
+        lambda: services.add_action(goal, by=request.user, data=form.cleaned_data),
         _("Action added."),
     )
 
@@ -766,12 +716,14 @@ def action_create(request: HttpRequest, pk: UUID) -> HttpResponse:
 def action_status(request: HttpRequest, pk: UUID) -> HttpResponse:
     action = get_case_object(request.user, Action, pk, case_path="goal__plan__case")
     status = request.POST.get("status", "")
-    try:
-        if status not in Action.Status.values:
-            raise ValidationError(_("Choose a valid status."))
-        services.set_action_status(action, by=request.user, status=status)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
+    if status not in Action.Status.values:
+        messages.error(request, _("Choose a valid status."))
+    else:
+        run_service(
+            request,
+            None,
+            lambda: services.set_action_status(action, by=request.user, status=status),
+        )
     if request.htmx:
         return render(
             request,
@@ -796,10 +748,7 @@ def _back_to_plan(request: HttpRequest, plan_id: UUID, anchor: str) -> HttpRespo
 
 def _refuse_plan_edit(request: HttpRequest, plan: CasePlan, anchor: str) -> HttpResponse | None:
     """Say why the plan cannot change now (closed case, waiting for approval), or None."""
-    try:
-        services.require_editable_plan(plan)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
+    if run_service(request, None, lambda: services.require_editable_plan(plan)) is None:
         return _back_to_plan(request, plan.pk, anchor)
     return None
 
@@ -820,14 +769,14 @@ def goal_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_plan_edit(request, goal.plan, f"goal-{goal.pk}"):
         return refused
     form = GoalEditForm(request.POST or None, instance=goal, auto_id=f"edit-goal-{goal.pk}-%s")
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.edit_goal(
+        lambda: services.edit_goal(
             goal,
             by=request.user,
-            description=f.cleaned_data["description"],
-            expected_version=f.expected_version,
+            description=form.cleaned_data["description"],
+            expected_version=form.expected_version,
         ),
         None if request.htmx else _("Goal saved."),
     ):
@@ -845,23 +794,18 @@ def goal_status(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_plan_edit(request, goal.plan, f"goal-{goal.pk}"):
         return refused
     form = GoalStatusForm(request.POST, instance=goal, auto_id=f"settle-goal-{goal.pk}-%s")
-    cancelled = {}
-    if _run_step(
+    if done := run_service(
         request,
         form,
-        lambda f: cancelled.setdefault(
-            "count",
-            services.set_goal_status(
-                goal,
-                by=request.user,
-                status=f.cleaned_data["status"],
-                date=f.cleaned_data["status_date"],
-                expected_version=f.expected_version,
-            ),
+        lambda: services.set_goal_status(
+            goal,
+            by=request.user,
+            status=form.cleaned_data["status"],
+            date=form.cleaned_data["status_date"],
+            expected_version=form.expected_version,
         ),
-        None,
     ):
-        count = cancelled["count"]
+        count = done.result
         if goal.status == Goal.Status.ACHIEVED:
             notice = _("The goal is marked as achieved.")
         else:
@@ -893,15 +837,15 @@ def goal_reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_plan_edit(request, goal.plan, f"goal-{goal.pk}"):
         return refused
     form = GoalReopenForm(request.POST, instance=goal, auto_id=f"reopen-goal-{goal.pk}-%s")
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.set_goal_status(
+        lambda: services.set_goal_status(
             goal,
             by=request.user,
             status=Goal.Status.OPEN,
             date=None,
-            expected_version=f.expected_version,
+            expected_version=form.expected_version,
         ),
         None if request.htmx else _("The goal is in progress again."),
     ):
@@ -922,14 +866,14 @@ def action_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = ActionEditForm(
         request.POST or None, instance=action, auto_id=f"edit-action-{action.pk}-%s"
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.edit_action(
+        lambda: services.edit_action(
             action,
             by=request.user,
-            data={name: f.cleaned_data[name] for name in ActionEditForm.Meta.fields},
-            expected_version=f.expected_version,
+            data={name: form.cleaned_data[name] for name in ActionEditForm.Meta.fields},
+            expected_version=form.expected_version,
         ),
         None if request.htmx else _("Action saved."),
     ):
@@ -952,11 +896,7 @@ def action_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(*CASE_WORKERS)
 def plan_submit(request: HttpRequest, pk: UUID) -> HttpResponse:
     plan = get_case_object(request.user, CasePlan, pk)
-    try:
-        services.submit_plan(plan, by=request.user)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
+    if run_service(request, None, lambda: services.submit_plan(plan, by=request.user)):
         if plan.status == CasePlan.Status.PENDING:
             messages.success(request, _("The plan was sent to a supervisor for approval."))
         else:
@@ -971,11 +911,11 @@ def plan_approval(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = ReviewForm(request.POST)
     approve = request.POST.get("decision") == "approve"
     decided = approval_queue.waiting_for(approval_queue.PLAN, plan)
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.review_plan(
-            plan, by=request.user, approve=approve, note=f.cleaned_data["review_note"]
+        lambda: services.review_plan(
+            plan, by=request.user, approve=approve, note=form.cleaned_data["review_note"]
         ),
         _("Plan approved.") if approve else _("Plan sent back with your note."),
     ):
@@ -994,7 +934,7 @@ def plan_review(request: HttpRequest, pk: UUID) -> HttpResponse:
         request,
         plan,
         form,
-        lambda f: services.add_plan_review(plan, by=request.user, **f.cleaned_data),
+        lambda: services.add_plan_review(plan, by=request.user, **form.cleaned_data),
         _("Plan review recorded."),
     )
 
@@ -1013,17 +953,17 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.CONTACT,
         case=case,
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: extra_fields.saving(
-            f,
+        lambda: extra_fields.saving(
+            form,
             extra_fields.CONTACT,
             lambda: services.log_contact(
                 case,
                 by=request.user,
-                data=extra_fields.own_data(f),
-                next_appointment=f.appointment(),
+                data=extra_fields.own_data(form),
+                next_appointment=form.appointment(),
             ),
             case=case,
             record_id=lambda contact: contact.pk,
@@ -1052,10 +992,10 @@ def appointment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_if_not_allowed(request, case, "appointment"):
         return refused
     form = AppointmentForm(request.POST or None, initial={"date": services.today()})
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.plan_appointment(case, by=request.user, data=f.cleaned_data),
+        lambda: services.plan_appointment(case, by=request.user, data=form.cleaned_data),
         _("Appointment planned."),
     ):
         return redirect(case)
@@ -1079,14 +1019,14 @@ def appointment_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
         messages.error(request, _("This appointment was already marked done or cancelled."))
         return redirect(case)
     form = AppointmentForm(request.POST or None, instance=appointment)
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.edit_appointment(
+        lambda: services.edit_appointment(
             appointment,
             by=request.user,
-            data={name: f.cleaned_data[name] for name in services.APPOINTMENT_FIELDS},
-            expected_version=f.expected_version,
+            data={name: form.cleaned_data[name] for name in services.APPOINTMENT_FIELDS},
+            expected_version=form.expected_version,
         ),
         _("Appointment changed."),
     ):
@@ -1100,19 +1040,18 @@ def appointment_status(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Mark a planned appointment as held, or cancel it (from the case page)."""
     appointment = get_case_object(request.user, Appointment, pk)
     form = AppointmentStatusForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose a valid status."))
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid status."))
+    else:
         held = form.cleaned_data["status"] == Appointment.Status.DONE
         change = services.mark_appointment_done if held else services.cancel_appointment
-        change(appointment, by=request.user, expected_version=form.cleaned_data["version"])
-    except ConcurrentEditError:
-        messages.error(request, ConcurrentEditError.message)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(
-            request, _("Appointment marked as held.") if held else _("Appointment cancelled.")
+        run_service(
+            request,
+            None,
+            lambda: change(
+                appointment, by=request.user, expected_version=form.cleaned_data["version"]
+            ),
+            _("Appointment marked as held.") if held else _("Appointment cancelled."),
         )
     return redirect(reverse("cases:detail", args=[appointment.case_id]) + "#appointments")
 
@@ -1127,16 +1066,16 @@ def outcome(request: HttpRequest, pk: UUID) -> HttpResponse:
         instance=case,
         initial={"outcome_date": case.outcome_date or services.today()},
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.record_outcome(
+        lambda: services.record_outcome(
             case,
             by=request.user,
-            outcome=f.cleaned_data["outcome"],
-            permanence=f.cleaned_data["outcome_permanence"],
-            date=f.cleaned_data["outcome_date"],
-            expected_version=f.expected_version,
+            outcome=form.cleaned_data["outcome"],
+            permanence=form.cleaned_data["outcome_permanence"],
+            date=form.cleaned_data["outcome_date"],
+            expected_version=form.expected_version,
         ),
         _("Outcome recorded."),
     ):
@@ -1164,13 +1103,15 @@ def closure_request(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.CLOSURE,
         case=case,
     )
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: extra_fields.saving(
-            f,
+        lambda: extra_fields.saving(
+            form,
             extra_fields.CLOSURE,
-            lambda: services.request_closure(case, by=request.user, data=extra_fields.own_data(f)),
+            lambda: services.request_closure(
+                case, by=request.user, data=extra_fields.own_data(form)
+            ),
             case=case,
             record_id=lambda closure: closure.pk,
             by=request.user,
@@ -1215,12 +1156,12 @@ def closure_review(request: HttpRequest, pk: UUID) -> HttpResponse:
 def closure_keep_open(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Act on a closure sent back by keeping the case open, as the supervisor's note asked."""
     closure = get_case_object(request.user, Closure, pk)
-    try:
-        services.keep_case_open(closure, by=request.user)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("The case stays open."))
+    run_service(
+        request,
+        None,
+        lambda: services.keep_case_open(closure, by=request.user),
+        _("The case stays open."),
+    )
     return redirect("cases:detail", closure.case_id)
 
 
@@ -1234,16 +1175,13 @@ def reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
         "legal_basis": case.organisation.default_legal_basis or case.legal_basis,
     }
     form = NewEnrollmentForm(request.POST or None, initial=initial)
-    created = {}
-    if _run_step(
+    if done := run_service(
         request,
         form,
-        lambda f: created.setdefault(
-            "case", services.reopen(case, by=request.user, referral=f.cleaned_data)
-        ),
+        lambda: services.reopen(case, by=request.user, referral=form.cleaned_data),
         _("A new enrollment was opened."),
     ):
-        return redirect(created["case"])
+        return redirect(done.result)
     return _step_page(
         request,
         case,
@@ -1261,14 +1199,14 @@ def contact_interval(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_if_not_allowed(request, case, "contact"):
         return refused
     form = ContactIntervalForm(request.POST or None, instance=case)
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.set_contact_interval(
+        lambda: services.set_contact_interval(
             case,
             by=request.user,
-            days=f.cleaned_data["interval_days"],
-            expected_version=f.expected_version,
+            days=form.cleaned_data["interval_days"],
+            expected_version=form.expected_version,
         ),
         _("The contact interval was saved."),
     ):
@@ -1290,14 +1228,14 @@ def reassign(request: HttpRequest, pk: UUID) -> HttpResponse:
     if refused := _refuse_if_not_allowed(request, case, "reassign"):
         return refused
     form = ReassignForm(request.POST or None, instance=case)
-    if _run_step(
+    if run_service(
         request,
         form,
-        lambda f: services.reassign(
+        lambda: services.reassign(
             case,
             by=request.user,
-            case_manager=f.cleaned_data["case_manager"],
-            expected_version=f.expected_version,
+            case_manager=form.cleaned_data["case_manager"],
+            expected_version=form.expected_version,
         ),
         _("Case reassigned."),
     ):
@@ -1340,16 +1278,18 @@ def reassign_cases(request: HttpRequest) -> HttpResponse:
             context["confirming"] = True
         else:
             to_manager = form.cleaned_data["case_manager"]
-            try:
-                moved = services.reassign_cases(
+            done = run_service(
+                request,
+                form,
+                lambda: services.reassign_cases(
                     by=user,
                     from_manager=from_manager,
                     to_manager=to_manager,
                     case_ids=form.chosen_ids(),
-                )
-            except ValidationError as error:
-                apply_validation_error(form, error)
-            else:
+                ),
+            )
+            if done:
+                moved = done.result
                 messages.success(
                     request,
                     ngettext(

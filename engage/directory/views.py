@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -27,8 +26,7 @@ from engage.directory.forms import (
     ServiceForm,
 )
 from engage.directory.models import MANAGERS, ContactPerson, Referral, Service
-from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 from engage.sharing import screening
 
 PAGE_SIZE = 25
@@ -117,30 +115,28 @@ def _service_form(request: HttpRequest, service: Service | None) -> HttpResponse
     form = ServiceForm(
         request.POST or None, instance=service, organisation=request.user.organisation
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_service(
-                request.user.organisation,
-                by=request.user,
-                data=form.cleaned_data,
-                service=service,
-                expected_version=form.expected_version if service else None,
+    if done := run_service(
+        request,
+        form,
+        lambda: services.save_service(
+            request.user.organisation,
+            by=request.user,
+            data=form.cleaned_data,
+            service=service,
+            expected_version=form.expected_version if service else None,
+        ),
+    ):
+        saved = done.result
+        messages.success(request, _("Service saved."))
+        if screening.held(saved.recipient):
+            messages.warning(
+                request,
+                _(
+                    "Its name resembles an enforcement body: nothing is shared with it until "
+                    "a second person (another admin or a supervisor) confirms it is not one."
+                ),
             )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        else:
-            messages.success(request, _("Service saved."))
-            if screening.held(saved.recipient):
-                messages.warning(
-                    request,
-                    _(
-                        "Its name resembles an enforcement body: nothing is shared with it until "
-                        "a second person (another admin or a supervisor) confirms it is not one."
-                    ),
-                )
-            return redirect(saved)
+        return redirect(saved)
     return render(request, "directory/service_form.html", {"form": form, "service": service})
 
 
@@ -148,14 +144,13 @@ def _service_form(request: HttpRequest, service: Service | None) -> HttpResponse
 def contact_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     service = _managed_service(request, pk)
     form = ContactPersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_contact(service, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Contact person added."))
-            return redirect(service)
+    if run_service(
+        request,
+        form,
+        lambda: services.save_contact(service, by=request.user, data=form.cleaned_data),
+    ):
+        messages.success(request, _("Contact person added."))
+        return redirect(service)
     context = {"form": form, "service": service}
     return render(request, "directory/contact_form.html", context)
 
@@ -174,16 +169,15 @@ def _managed_contact(request: HttpRequest, pk: UUID) -> ContactPerson:
 def contact_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     contact = _managed_contact(request, pk)
     form = ContactPersonForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_contact(
-                contact.service, by=request.user, data=form.cleaned_data, contact=contact
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Contact person saved."))
-            return redirect(contact.service)
+    if run_service(
+        request,
+        form,
+        lambda: services.save_contact(
+            contact.service, by=request.user, data=form.cleaned_data, contact=contact
+        ),
+    ):
+        messages.success(request, _("Contact person saved."))
+        return redirect(contact.service)
     context = {"form": form, "service": contact.service, "contact": contact}
     return render(request, "directory/contact_form.html", context)
 
@@ -215,25 +209,26 @@ def referral_new(request: HttpRequest, pk: UUID) -> HttpResponse:
         initial["service"] = chosen
     form = ReferralForm(request.POST or None, case=case, initial=initial)
     refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            referral = services.make_referral(
+    try:
+        done = run_service(
+            request,
+            form,
+            lambda: services.make_referral(
                 case,
                 by=request.user,
-                service=data["service"],
-                made_on=data["made_on"],
-                reason=data["reason"],
-                categories=data["categories"],
+                service=form.cleaned_data["service"],
+                made_on=form.cleaned_data["made_on"],
+                reason=form.cleaned_data["reason"],
+                categories=form.cleaned_data["categories"],
                 request=request,
-            )
-        except services.ReferralRefused as refused:
-            refusal = str(refused)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Referral recorded."))
-            return redirect(referral)
+            ),
+            _("Referral recorded."),
+        )
+    except services.ReferralRefused as refused:
+        refusal = str(refused)
+    else:
+        if done:
+            return redirect(done.result)
     context = {"case": case, "form": form, "refusal": refusal}
     return render(request, "directory/referral_form.html", context, status=403 if refusal else 200)
 
@@ -253,25 +248,21 @@ def referral_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
             allowed=allowed,
             initial={"date": services.today()},
         )
-    if request.method == "POST" and form is not None and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_referral(
-                referral,
-                by=request.user,
-                status=data["status"],
-                date=data["date"],
-                outcome_note=data["outcome_note"],
-                expected_version=data["version"],
-                request=request,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_error(None, ConcurrentEditError.message)
-        else:
-            messages.success(request, _("Referral updated."))
-            return redirect(referral)
+    if form is not None and run_service(
+        request,
+        form,
+        lambda: services.update_referral(
+            referral,
+            by=request.user,
+            status=form.cleaned_data["status"],
+            date=form.cleaned_data["date"],
+            outcome_note=form.cleaned_data["outcome_note"],
+            expected_version=form.cleaned_data["version"],
+            request=request,
+        ),
+        _("Referral updated."),
+    ):
+        return redirect(referral)
     context = {
         "referral": referral,
         "case": case,

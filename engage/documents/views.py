@@ -2,7 +2,6 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +11,7 @@ from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.documents import services
 from engage.documents.models import Document
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 
 
 class DocumentForm(forms.ModelForm):
@@ -32,21 +31,19 @@ class DocumentForm(forms.ModelForm):
 def documents(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = DocumentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.attach(
-                case,
-                by=request.user,
-                kind=data["kind"],
-                title=data["title"],
-                data=data["file"].read(),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Document attached."))
-            return redirect("documents:list", case.pk)
+    if run_service(
+        request,
+        form,
+        lambda: services.attach(
+            case,
+            by=request.user,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            data=form.cleaned_data["file"].read(),
+        ),
+    ):
+        messages.success(request, _("Document attached."))
+        return redirect("documents:list", case.pk)
     context = {
         "case": case,
         "form": form,

@@ -1,10 +1,10 @@
 """Importing an existing caseload: an organisation admin's pages. Views are glue around
 `imports.services`."""
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +19,7 @@ from engage.imports import services
 from engage.imports.forms import DuplicatesForm, MappingForm, UploadForm, ValuesForm
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 
 PROBLEMS_SHOWN = 200
 
@@ -33,21 +33,19 @@ def get_job(user, pk: UUID) -> ImportJob:
 def index(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     form = UploadForm(request.POST or None, request.FILES or None, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = services.upload(
-                organisation,
-                by=request.user,
-                filename=upload.name,
-                data=upload.read(),
-                saved=form.cleaned_data["saved_mapping"],
-                request=request,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            return redirect("imports:mapping", job.pk)
+    if done := run_service(
+        request,
+        form,
+        lambda: services.upload(
+            organisation,
+            by=request.user,
+            filename=form.cleaned_data["file"].name,
+            data=form.cleaned_data["file"].read(),
+            saved=form.cleaned_data["saved_mapping"],
+            request=request,
+        ),
+    ):
+        return redirect("imports:mapping", done.result.pk)
     jobs = Paginator(ImportJob.objects.visible_to(request.user), 20).get_page(
         request.GET.get("page")
     )
@@ -65,19 +63,18 @@ def mapping(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = MappingForm(
         request.POST or None, headers=headers, mapping=current, organisation=job.organisation
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.check_job(
-                job,
-                by=request.user,
-                mapping=form.mapping(values=current.values),
-                save_as=form.cleaned_data["save_as"],
-                request=request,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            return redirect("imports:job", job.pk)
+    if run_service(
+        request,
+        form,
+        lambda: services.check_job(
+            job,
+            by=request.user,
+            mapping=form.mapping(values=current.values),
+            save_as=form.cleaned_data["save_as"],
+            request=request,
+        ),
+    ):
+        return redirect("imports:job", job.pk)
     return render(request, "imports/mapping.html", {"job": job, "form": form})
 
 
@@ -115,11 +112,8 @@ def job(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "imports/job.html", _job_context(job))
 
 
-def _after(request: HttpRequest, job: ImportJob, run) -> HttpResponse:
-    try:
-        run()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+def _after(request: HttpRequest, job: ImportJob, run: Callable[[], object]) -> HttpResponse:
+    run_service(request, None, run)
     return redirect("imports:job", job.pk)
 
 
@@ -160,13 +154,14 @@ def commit(request: HttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def discard(request: HttpRequest, pk: UUID) -> HttpResponse:
     job = get_job(request.user, pk)
-    try:
-        services.discard(job, by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("imports:job", job.pk)
-    messages.success(request, _("The file and its report were deleted."))
-    return redirect("imports:index")
+    if run_service(
+        request,
+        None,
+        lambda: services.discard(job, by=request.user, request=request),
+        _("The file and its report were deleted."),
+    ):
+        return redirect("imports:index")
+    return redirect("imports:job", job.pk)
 
 
 @require_POST

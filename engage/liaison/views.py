@@ -4,7 +4,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,8 +33,7 @@ from engage.liaison.models import (
     ReportingEvent,
     ReportingObligation,
 )
-from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 
 PAGE_SIZE = 25
 
@@ -55,31 +53,37 @@ def liaison_new(request: HttpRequest, pk: UUID) -> HttpResponse:
         initial.update(letter=chosen, kind=LiaisonRecord.Kind.LETTER, disclosure="share")
     form = LiaisonForm(request.POST or None, case=case, initial=initial)
     refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            liaison = services.record_liaison(
+    try:
+        done = run_service(
+            request,
+            form,
+            lambda: services.record_liaison(
                 case,
                 by=request.user,
-                kind=data["kind"],
-                date=data["date"],
-                authority=data["authority"],
-                categories=data["categories"],
-                officer=data["officer"],
-                summary=data["summary"],
-                letter=data["letter"],
-                outcome=data["outcome"],
-                outcome_note=data["outcome_note"],
-                follow_up_on=data["follow_up_on"],
                 request=request,
-            )
-        except services.LiaisonRefused as refused:
-            refusal = str(refused)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Liaison recorded."))
-            return redirect(liaison)
+                **{
+                    name: form.cleaned_data[name]
+                    for name in (
+                        "kind",
+                        "date",
+                        "authority",
+                        "categories",
+                        "officer",
+                        "summary",
+                        "letter",
+                        "outcome",
+                        "outcome_note",
+                        "follow_up_on",
+                    )
+                },
+            ),
+            _("Liaison recorded."),
+        )
+    except services.LiaisonRefused as refused:
+        refusal = str(refused)
+    else:
+        if done:
+            return redirect(done.result)
     context = {"case": case, "form": form, "refusal": refusal}
     return render(request, "liaison/liaison_form.html", context, status=403 if refusal else 200)
 
@@ -99,25 +103,21 @@ def liaison_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
             "version": liaison.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.record_outcome(
-                liaison,
-                by=request.user,
-                outcome=data["outcome"],
-                outcome_note=data["outcome_note"],
-                follow_up_on=data["follow_up_on"],
-                expected_version=data["version"],
-                request=request,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_error(None, ConcurrentEditError.message)
-        else:
-            messages.success(request, _("Outcome saved."))
-            return redirect(liaison)
+    if run_service(
+        request,
+        form,
+        lambda: services.record_outcome(
+            liaison,
+            by=request.user,
+            outcome=form.cleaned_data["outcome"],
+            outcome_note=form.cleaned_data["outcome_note"],
+            follow_up_on=form.cleaned_data["follow_up_on"],
+            expected_version=form.cleaned_data["version"],
+            request=request,
+        ),
+    ):
+        messages.success(request, _("Outcome saved."))
+        return redirect(liaison)
     context = {
         "liaison": liaison,
         "case": case,
@@ -153,25 +153,24 @@ def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
             "text": letters.draft(template, case, request.user, services.today(), language),
         }
     form = LetterDraftForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            letter = services.save_letter(
-                case,
-                by=request.user,
-                template=template,
-                title=data["title"],
-                text=data["text"],
-                language=data["language"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("Letter saved as a PDF in the case's documents. Nothing was sent."),
-            )
-            return redirect(f"{case.get_absolute_url()}?letter={letter.pk}#liaison")
+    if done := run_service(
+        request,
+        form,
+        lambda: services.save_letter(
+            case,
+            by=request.user,
+            template=template,
+            title=form.cleaned_data["title"],
+            text=form.cleaned_data["text"],
+            language=form.cleaned_data["language"],
+        ),
+    ):
+        letter = done.result
+        messages.success(
+            request,
+            _("Letter saved as a PDF in the case's documents. Nothing was sent."),
+        )
+        return redirect(f"{case.get_absolute_url()}?letter={letter.pk}#liaison")
     drafting = template is not None or request.GET.get("blank") or request.method == "POST"
     context = {
         "case": case,
@@ -191,14 +190,14 @@ def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 def obligation_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, pk)
     form = ObligationForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            obligation = services.save_obligation(case, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Reporting obligation recorded."))
-            return redirect(obligation)
+    if done := run_service(
+        request,
+        form,
+        lambda: services.save_obligation(case, by=request.user, data=form.cleaned_data),
+    ):
+        obligation = done.result
+        messages.success(request, _("Reporting obligation recorded."))
+        return redirect(obligation)
     return render(request, "liaison/obligation_form.html", {"case": case, "form": form})
 
 
@@ -207,22 +206,19 @@ def obligation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     obligation = get_case_object(request.user, ReportingObligation, pk)
     case = _work_case(request, obligation.case_id)
     form = ObligationForm(request.POST or None, instance=obligation, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_obligation(
-                case,
-                by=request.user,
-                data=form.cleaned_data,
-                obligation=obligation,
-                expected_version=form.expected_version,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        else:
-            messages.success(request, _("Reporting obligation saved."))
-            return redirect(obligation)
+    if run_service(
+        request,
+        form,
+        lambda: services.save_obligation(
+            case,
+            by=request.user,
+            data=form.cleaned_data,
+            obligation=obligation,
+            expected_version=form.expected_version,
+        ),
+    ):
+        messages.success(request, _("Reporting obligation saved."))
+        return redirect(obligation)
     context = {"case": case, "form": form, "obligation": obligation}
     return render(request, "liaison/obligation_form.html", context)
 
@@ -234,21 +230,19 @@ def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     record_case_reads(request.user, [case, obligation])
     today = services.today()
     form = ReportingEventForm(request.POST or None, initial={"date": today})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.record_reporting(
-                obligation,
-                by=request.user,
-                date=data["date"],
-                status=data["status"],
-                note=data["note"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Reporting day recorded."))
-            return redirect(obligation)
+    if run_service(
+        request,
+        form,
+        lambda: services.record_reporting(
+            obligation,
+            by=request.user,
+            date=form.cleaned_data["date"],
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+        ),
+    ):
+        messages.success(request, _("Reporting day recorded."))
+        return redirect(obligation)
     events = ReportingEvent.objects.visible_to(request.user).filter(obligation=obligation)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -268,16 +262,15 @@ def follow_up(request: HttpRequest, pk: UUID) -> HttpResponse:
     obligation = event.obligation
     case = _work_case(request, obligation.case_id)
     form = FollowUpForm(request.POST or None, initial={"on": services.today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.follow_up_missed(
-                event, by=request.user, on=form.cleaned_data["on"], note=form.cleaned_data["note"]
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Follow-up recorded."))
-            return redirect(obligation)
+    if run_service(
+        request,
+        form,
+        lambda: services.follow_up_missed(
+            event, by=request.user, on=form.cleaned_data["on"], note=form.cleaned_data["note"]
+        ),
+    ):
+        messages.success(request, _("Follow-up recorded."))
+        return redirect(obligation)
     context = {"case": case, "obligation": obligation, "event": event, "form": form}
     return render(request, "liaison/follow_up_form.html", context)
 
@@ -312,21 +305,18 @@ def _template_form(request: HttpRequest, template: LetterTemplate | None) -> Htt
         initial=initial,
         organisation=request.user.organisation,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_template(
-                request.user.organisation,
-                by=request.user,
-                data=form.cleaned_data,
-                template=template,
-                expected_version=form.expected_version if template else None,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        else:
-            messages.success(request, _("Template saved."))
-            return redirect("liaison:templates")
+    if run_service(
+        request,
+        form,
+        lambda: services.save_template(
+            request.user.organisation,
+            by=request.user,
+            data=form.cleaned_data,
+            template=template,
+            expected_version=form.expected_version if template else None,
+        ),
+    ):
+        messages.success(request, _("Template saved."))
+        return redirect("liaison:templates")
     context = {"form": form, "template": template, "placeholders": letters.PLACEHOLDERS}
     return render(request, "liaison/template_form.html", context)

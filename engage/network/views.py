@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -13,8 +12,7 @@ from django.views.decorators.http import require_POST
 
 from engage.accounts.models import Role
 from engage.accounts.permissions import ANY_STAFF, role_required
-from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 from engage.network import services
 from engage.network.forms import (
     ActivityForm,
@@ -164,24 +162,21 @@ def stakeholder_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 def _stakeholder_form(request: HttpRequest, stakeholder: Stakeholder | None) -> HttpResponse:
     initial = {"stage_date": services.today()} if stakeholder is None else None
     form = StakeholderForm(request.POST or None, instance=stakeholder, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = services.save_stakeholder(
-                by=request.user,
-                data=data,
-                stakeholder=stakeholder,
-                expected_version=form.expected_version if stakeholder else None,
-                stage=data.get("stage"),
-                stage_date=data.get("stage_date"),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        else:
-            messages.success(request, _("Stakeholder saved."))
-            return redirect(saved)
+    if done := run_service(
+        request,
+        form,
+        lambda: services.save_stakeholder(
+            by=request.user,
+            data=form.cleaned_data,
+            stakeholder=stakeholder,
+            expected_version=form.expected_version if stakeholder else None,
+            stage=form.cleaned_data.get("stage"),
+            stage_date=form.cleaned_data.get("stage_date"),
+        ),
+    ):
+        saved = done.result
+        messages.success(request, _("Stakeholder saved."))
+        return redirect(saved)
     context = {"form": form, "stakeholder": stakeholder}
     return render(request, "network/stakeholder_form.html", context)
 
@@ -190,14 +185,13 @@ def _stakeholder_form(request: HttpRequest, stakeholder: Stakeholder | None) -> 
 def stakeholder_stage(request: HttpRequest, pk: UUID) -> HttpResponse:
     stakeholder = _managed_stakeholder(request, pk)
     form = StageForm(request.POST or None, initial={"date": services.today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_stage(stakeholder, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Stage changed."))
-            return redirect(stakeholder)
+    if run_service(
+        request,
+        form,
+        lambda: services.change_stage(stakeholder, by=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("Stage changed."))
+        return redirect(stakeholder)
     context = {"form": form, "stakeholder": stakeholder, "what": "stage"}
     return render(request, "network/stakeholder_step.html", context, status=_status(form))
 
@@ -206,14 +200,13 @@ def stakeholder_stage(request: HttpRequest, pk: UUID) -> HttpResponse:
 def interaction_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     stakeholder = _managed_stakeholder(request, pk)
     form = InteractionForm(request.POST or None, initial={"date": services.today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.log_interaction(stakeholder, by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Interaction logged."))
-            return redirect(stakeholder)
+    if run_service(
+        request,
+        form,
+        lambda: services.log_interaction(stakeholder, by=request.user, data=form.cleaned_data),
+    ):
+        messages.success(request, _("Interaction logged."))
+        return redirect(stakeholder)
     context = {"form": form, "stakeholder": stakeholder, "what": "interaction"}
     return render(request, "network/stakeholder_step.html", context, status=_status(form))
 
@@ -282,21 +275,18 @@ def activity_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 def _activity_form(request: HttpRequest, activity: Activity | None) -> HttpResponse:
     initial = {"date": services.today()} if activity is None else None
     form = ActivityForm(request.POST or None, instance=activity, initial=initial, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_activity(
-                by=request.user,
-                data=form.cleaned_data,
-                activity=activity,
-                expected_version=form.expected_version if activity else None,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except ConcurrentEditError:
-            form.add_conflict_error()
-        else:
-            messages.success(request, _("Activity saved."))
-            return redirect("network:activities")
+    if run_service(
+        request,
+        form,
+        lambda: services.save_activity(
+            by=request.user,
+            data=form.cleaned_data,
+            activity=activity,
+            expected_version=form.expected_version if activity else None,
+        ),
+    ):
+        messages.success(request, _("Activity saved."))
+        return redirect("network:activities")
     context = {"form": form, "activity": activity}
     return render(request, "network/activity_form.html", context, status=_status(form))
 
@@ -325,14 +315,13 @@ def detention_cost_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 def _detention_cost_form(request: HttpRequest, cost: DetentionCost | None) -> HttpResponse:
     form = DetentionCostForm(request.POST or None, instance=cost)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_detention_cost(by=request.user, data=form.cleaned_data, cost=cost)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Cost of detention saved."))
-            return redirect("network:detention_costs")
+    if run_service(
+        request,
+        form,
+        lambda: services.save_detention_cost(by=request.user, data=form.cleaned_data, cost=cost),
+    ):
+        messages.success(request, _("Cost of detention saved."))
+        return redirect("network:detention_costs")
     listed = DetentionCost.objects.select_related("entered_by")
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "cost": cost, "page": page}
@@ -354,14 +343,13 @@ def budget_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 def _budget_form(request: HttpRequest, budget: ProgrammeBudget | None) -> HttpResponse:
     form = BudgetForm(request.POST or None, instance=budget)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_budget(by=request.user, data=form.cleaned_data, budget=budget)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Budget saved."))
-            return redirect("network:budgets")
+    if run_service(
+        request,
+        form,
+        lambda: services.save_budget(by=request.user, data=form.cleaned_data, budget=budget),
+    ):
+        messages.success(request, _("Budget saved."))
+        return redirect("network:budgets")
     listed = ProgrammeBudget.objects.filter(organisation_id=request.user.organisation_id)
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "budget": budget, "page": page}

@@ -24,6 +24,7 @@ from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user
 from engage.cases.models import Action, Assessment, Contact
+from engage.lib.forms import run_service
 from engage.offline import services
 from engage.offline.forms import ITEM_FORMS
 from engage.offline.models import OfflineDevice
@@ -196,14 +197,12 @@ def status(request: HttpRequest) -> JsonResponse:
 @require_POST
 def take(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
-    try:
-        services.take_offline(case, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, _("Taken offline: open Offline visits on your phone while connected.")
-        )
+    run_service(
+        request,
+        None,
+        lambda: services.take_offline(case, by=request.user),
+        _("Taken offline: open Offline visits on your phone while connected."),
+    )
     return redirect(case)
 
 

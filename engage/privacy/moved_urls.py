@@ -1,4 +1,5 @@
-"""The addresses of the person's requests under /sharing/, before they moved to /privacy/."""
+"""The addresses of the person's requests under /sharing/, and of rectification under /cases/,
+before they moved to /privacy/."""
 
 from django.urls import path
 
@@ -9,4 +10,9 @@ app_name = "privacy_moved"
 urlpatterns = [
     path("cases/<uuid:pk>/requests/new/", views.moved_request_new, name="request_new"),
     path("subject-requests/<uuid:pk>/export/<str:fmt>/", views.moved_export, name="export"),
+]
+
+# Included under /cases/ with the namespace "privacy_moved_case".
+case_urlpatterns = [
+    path("<uuid:pk>/identity/", views.moved_rectify, name="identity"),
 ]

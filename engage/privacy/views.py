@@ -3,14 +3,20 @@
 from uuid import UUID
 
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 from engage.accounts.permissions import recent_authentication_required, role_required
+from engage.cases import services as cases_services
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
-from engage.lib.forms import run_service
+from engage.cases.forms import PersonForm
+from engage.lib.forms import error_summary, run_service
 from engage.privacy import access, services
 from engage.privacy.forms import SubjectRequestForm
 from engage.privacy.models import SubjectRequest
@@ -43,6 +49,43 @@ def request_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     ):
         return redirect("privacy:case", case.pk)
     return render(request, "privacy/request_form.html", {"case": case, "form": form})
+
+
+@role_required(*CASE_WORKERS)
+def rectify(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    """Correct the person's identity and contact details (the right to rectification).
+
+    `cases` owns the identity and its rule (`cases.services.update_identity`); each field
+    changed is kept in the change history, and a concurrent edit is caught by its version.
+    """
+    case = get_case_for_user(request.user, pk, for_work=True)
+    if run_service(request, None, lambda: workflow.require_step(case, "edit_identity")) is None:
+        return redirect(case)
+    form = PersonForm(request.POST or None, instance=case.person)
+    data_fields = [name for name in form.fields if name != "version"]
+    if run_service(
+        request,
+        form,
+        lambda: cases_services.update_identity(
+            case.person,
+            by=request.user,
+            expected_version=form.expected_version,
+            data={name: form.cleaned_data[name] for name in data_fields},
+        ),
+        _("Identity details saved."),
+    ):
+        return redirect(case)
+    context = {
+        "case": case,
+        "form": form,
+        "title": gettext_lazy("Identity and contact details"),
+        "intro": gettext_lazy(
+            "Correct what the person asks to be corrected: each field changed is kept in the "
+            "change history."
+        ),
+        "error_summary": error_summary(form),
+    }
+    return render(request, "cases/step_form.html", context)
 
 
 @role_required(*CASE_WORKERS)
@@ -81,7 +124,8 @@ def erase(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "privacy/erase.html", {"entry": entry, "case": entry.case})
 
 
-# The addresses these pages had while they lived in `sharing`: links kept elsewhere still work.
+# The addresses these pages had while they lived in `sharing` or `cases`: links kept elsewhere
+# still work.
 # Each loads what it names for the user first, so another organisation's id is still a 404.
 
 
@@ -89,6 +133,19 @@ def erase(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 def moved_request_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     return redirect("privacy:request_new", case.pk, permanent=True)
+
+
+class _RedirectKeepingMethod(HttpResponseRedirectBase):
+    """308: the browser sends the same request again, a form's POST included."""
+
+    status_code = 308
+
+
+@role_required(*CASE_WORKERS)
+def moved_rectify(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    """Rectification's address while it lived on the case, `/cases/<id>/identity/`."""
+    case = get_case_for_user(request.user, pk, for_work=True)
+    return _RedirectKeepingMethod(reverse("privacy:rectify", args=[case.pk]))
 
 
 @role_required(*CASE_WORKERS)

@@ -21,7 +21,7 @@ def test_it_refuses_the_second_of_two_concurrent_edits(
         for page, who in ((first, "alice"), (second, "bob")):
             page.set_default_timeout(10_000)
             _sign_in(page, who)
-            page.goto(f"/cases/{case.pk}/identity/")  # both forms carry version 1
+            page.goto(f"/privacy/cases/{case.pk}/rectify/")  # both forms carry version 1
         first.get_by_label("Phone").fill("+359 111 111 111")
         second.get_by_label("Phone").fill("+359 222 222 222")
 
@@ -31,7 +31,7 @@ def test_it_refuses_the_second_of_two_concurrent_edits(
         alert = second.locator("form .form-errors[role=alert]")  # in the form, above its fields
         alert.wait_for()
         assert str(ConcurrentEditError.message) in alert.inner_text()
-        assert second.url.endswith("/identity/")  # still on the form, with what they typed
+        assert second.url.endswith("/rectify/")  # still on the form, with what they typed
         assert second.get_by_label("Phone").input_value() == "+359 222 222 222"
     finally:
         for context in contexts:

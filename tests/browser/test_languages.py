@@ -130,7 +130,7 @@ def test_the_main_pages_speak_each_language_and_fit_a_phone(
             f"/cases/plans/{plan.pk}/",
             # The rest of the journey, from referral to closure.
             "/cases/new/",
-            f"/cases/{case.pk}/identity/",
+            f"/privacy/cases/{case.pk}/rectify/",
             f"/cases/{case.pk}/assessments/new/",
             f"/cases/{case.pk}/outcome/",
             f"/cases/{case.pk}/close/",

@@ -24,7 +24,7 @@ def test_it_asks_nothing_of_any_host_but_engage(browser, live_server, alice, org
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
         page.get_by_role("link", name="Amal").first.click()
         page.get_by_role("heading", name="Amal").first.wait_for()
-        page.goto(f"/cases/{case.pk}/identity/")
+        page.goto(f"/privacy/cases/{case.pk}/rectify/")
         page.get_by_label("Phone").fill("+359 888 000 111")
         page.get_by_role("button", name="Save").click()
         page.locator(".message.success").wait_for()
@@ -35,7 +35,7 @@ def test_it_asks_nothing_of_any_host_but_engage(browser, live_server, alice, org
     kinds = {urlsplit(url).path.rsplit(".", 1)[-1] for url in requests}
     assert {"css", "js"} <= kinds  # the page's own assets were requested and seen here
     pages = {urlsplit(url).path for url in requests}
-    assert {"/", "/cases/", f"/cases/{case.pk}/", f"/cases/{case.pk}/identity/"} <= pages
+    assert {"/", "/cases/", f"/cases/{case.pk}/", f"/privacy/cases/{case.pk}/rectify/"} <= pages
     elsewhere = [
         url
         for url in requests

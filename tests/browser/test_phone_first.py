@@ -71,7 +71,7 @@ def test_it_fits_every_main_page_of_each_role_on_a_small_phone(
         f"/cases/{case.pk}/assessments/new/",
         f"/cases/plans/{plan.pk}/",
         f"/cases/{case.pk}/appointments/new/",
-        f"/cases/{case.pk}/identity/",
+        f"/privacy/cases/{case.pk}/rectify/",
         "/cases/new/",
     ]
     walks = {

@@ -69,7 +69,7 @@ def test_the_identity_form_ignores_the_organisation_and_version(
 ):
     person = case.person
     as_user(alice).post(
-        f"/cases/{case.pk}/identity/",
+        f"/privacy/cases/{case.pk}/rectify/",
         {
             "given_name": "Renamed",
             "family_name": person.family_name,

@@ -83,7 +83,7 @@ def test_it_records_a_read_for_every_response_that_shows_the_clients_name(foreig
                 missing.append((name, user.username))
     assert missing == [], sorted({name for name, _user in missing})
     # The walk is worth something: the pages and API responses that show a client are many.
-    assert {"cases:detail", "cases:identity", "cases:list", "api:client", "api:case"} <= shown
+    assert {"cases:detail", "privacy:rectify", "cases:list", "api:client", "api:case"} <= shown
     assert len(shown) > 25
 
 
@@ -105,7 +105,7 @@ def test_it_records_no_read_for_a_redirect_after_a_successful_form(foreign, char
     before = _reads(case)
     person = case.person
     response = client.post(
-        reverse("cases:identity", kwargs={"pk": case.pk}),
+        reverse("privacy:rectify", kwargs={"pk": case.pk}),
         {
             "given_name": person.given_name,
             "family_name": person.family_name,

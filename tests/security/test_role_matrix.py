@@ -55,7 +55,7 @@ MATRIX = [
     # One active case of Alice's, in Bob's team: the workers work in it, the admin reads it
     # and may reassign it, the network sees none of it.
     _row("cases:detail", "case", 200, 200, 200, 404),
-    _row("cases:identity", "case", 200, 200, 404, 404),
+    _row("privacy:rectify", "case", 200, 200, 404, 404),
     _row("cases:contact_create", "case", 200, 200, 404, 404),
     _row("cases:assessment_create", "case", 200, 200, 404, 404),
     _row("cases:closure", "case", 200, 200, 404, 404),

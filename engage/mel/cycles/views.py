@@ -8,7 +8,6 @@ coordinator reaches them, everyone else gets 404 (`role_required`).
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,8 +16,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
-from engage.lib.concurrency import ConcurrentEditError
-from engage.lib.forms import apply_validation_error
+from engage.lib.forms import run_service
 from engage.mel import downloads
 from engage.mel.cycles import services as cycles
 from engage.mel.cycles.forms import CycleDeleteForm, CycleForm, NarrativeForm, SnapshotForm
@@ -41,14 +39,14 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 @role_required(NETWORK)
 def cycle_new(request: HttpRequest) -> HttpResponse:
     form = CycleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cycle = cycles.define_cycle(by=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Evaluation cycle defined."))
-            return redirect("mel:cycle", cycle.pk)
+    if done := run_service(
+        request,
+        form,
+        lambda: cycles.define_cycle(by=request.user, data=form.cleaned_data),
+    ):
+        cycle = done.result
+        messages.success(request, _("Evaluation cycle defined."))
+        return redirect("mel:cycle", cycle.pk)
     return render(request, "mel/cycles/form.html", {"form": form})
 
 
@@ -57,7 +55,12 @@ def cycle_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     taken = {s.point: s for s in cycle.snapshots.all()}
     points = [
-        {"point": value, "label": label, "month": cycle.month_of(value), "snapshot": taken.get(value)}
+        {
+            "point": value,
+            "label": label,
+            "month": cycle.month_of(value),
+            "snapshot": taken.get(value),
+        }
         for value, label in EvaluationCycle.Point.choices
     ]
     context = {
@@ -73,14 +76,13 @@ def cycle_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 def cycle_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     form = CycleDeleteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cycles.delete_cycle(cycle, by=request.user)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Evaluation cycle deleted."))
-            return redirect("mel:cycles")
+    if run_service(
+        request,
+        form,
+        lambda: cycles.delete_cycle(cycle, by=request.user),
+    ):
+        messages.success(request, _("Evaluation cycle deleted."))
+        return redirect("mel:cycles")
     return render(request, "mel/cycles/delete.html", {"cycle": cycle, "form": form})
 
 
@@ -97,21 +99,21 @@ def snapshot_take(request: HttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     point = _point(request)
     form = SnapshotForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            snapshot = cycles.take_snapshot(
-                cycle,
-                point,
-                by=request.user,
-                level=form.cleaned_data["disclosure"],
-                source=form.cleaned_data["source"],
-                request=request,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Snapshot taken: its figures are now frozen."))
-            return redirect("mel:snapshot", snapshot.pk)
+    if done := run_service(
+        request,
+        form,
+        lambda: cycles.take_snapshot(
+            cycle,
+            point,
+            by=request.user,
+            level=form.cleaned_data["disclosure"],
+            source=form.cleaned_data["source"],
+            request=request,
+        ),
+    ):
+        snapshot = done.result
+        messages.success(request, _("Snapshot taken: its figures are now frozen."))
+        return redirect("mel:snapshot", snapshot.pk)
     context = {
         "cycle": cycle,
         "point": point,
@@ -162,22 +164,19 @@ def narrative_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
         raise Http404
     narrative = cycles.narrative_for(snapshot, area)
     form = NarrativeForm(request.POST or None, instance=narrative)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cycles.save_narrative(
-                snapshot,
-                area,
-                by=request.user,
-                data=form.cleaned_data,
-                expected_version=form.expected_version,
-            )
-        except ConcurrentEditError:
-            form.add_error(None, ConcurrentEditError.message)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Narrative saved."))
-            return redirect("mel:snapshot", snapshot.pk)
+    if run_service(
+        request,
+        form,
+        lambda: cycles.save_narrative(
+            snapshot,
+            area,
+            by=request.user,
+            data=form.cleaned_data,
+            expected_version=form.expected_version,
+        ),
+    ):
+        messages.success(request, _("Narrative saved."))
+        return redirect("mel:snapshot", snapshot.pk)
     context = {
         "snapshot": snapshot,
         "area": area,
