@@ -155,6 +155,14 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
             "time_zone",
             "default_legal_basis",
         ]
+        # The limit's bounds said in hours and days, next to the field (the model's validators
+        # would only say "less than or equal to 336").
+        error_messages = {
+            "offline_hours": {
+                "min_value": _("Between 1 hour and 14 days (336 hours)."),
+                "max_value": _("Between 1 hour and 14 days (336 hours)."),
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -148,6 +148,7 @@ class TestOrganisationSettings:
                 "reassessment_interval_days": 90,
                 "plan_review_interval_days": 90,
                 "retention_months": 24,
+                "offline_hours": 48,
                 "caseload_target_min": 20,
                 "caseload_target_max": 25,
                 "time_zone": "Europe/Sofia",
@@ -160,6 +161,36 @@ class TestOrganisationSettings:
         organisation.refresh_from_db()
         assert organisation.default_legal_basis == "consent"
         assert list(organisation.cities.values_list("name", flat=True)) == ["Sofia"]
+        assert organisation.offline_hours == 48
+
+    @pytest.mark.parametrize("hours", ["0", "337", "-1"])
+    def test_it_says_the_offline_limit_s_bounds_next_to_the_field(
+        self, as_user, ada, organisation, hours
+    ):
+        response = as_user(ada).post(
+            "/accounts/organisation/",
+            {
+                "name": organisation.name,
+                "contact_interval_days": 14,
+                "reassessment_interval_days": 90,
+                "plan_review_interval_days": 90,
+                "retention_months": 24,
+                "offline_hours": hours,
+                "caseload_target_min": 20,
+                "caseload_target_max": 25,
+                "cities": "Sofia",
+                "version": organisation.version,
+            },
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors == {
+            "offline_hours": ["Between 1 hour and 14 days (336 hours)."]
+        }
+        body = response.content.decode()
+        field = re.search(r'<input[^>]*name="offline_hours"[^>]*>', body).group(0)
+        assert 'aria-invalid="true"' in field
+        organisation.refresh_from_db()
+        assert organisation.offline_hours == 72
 
 
 class TestNationality:
