@@ -169,6 +169,8 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
         zones = sorted(zoneinfo.available_timezones() | {self.instance.time_zone})
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
         self.fields["time_zone"].required = False  # left out: stays as it is
+        # The model's bounds, so that a browser says them before sending too.
+        self.fields["offline_hours"].widget.attrs.update(min=1, max=24 * 14)
         self.fields["default_legal_basis"].choices = [
             ("", _("None: chosen on each referral")),
             *LegalBasis.choices,

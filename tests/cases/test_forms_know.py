@@ -188,7 +188,7 @@ class TestOrganisationSettings:
         }
         body = response.content.decode()
         field = re.search(r'<input[^>]*name="offline_hours"[^>]*>', body).group(0)
-        assert 'aria-invalid="true"' in field
+        assert 'aria-invalid="true"' in field and 'min="1"' in field and 'max="336"' in field
         organisation.refresh_from_db()
         assert organisation.offline_hours == 72
 
