@@ -1,6 +1,7 @@
 """Real-browser tests: Playwright driving Debian's Chromium against a live test server."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -29,6 +30,55 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# On a failure, what each page of the test showed: a screenshot and its HTML, in
+# $ENGAGE_BROWSER_ARTIFACTS (CI uploads it) or pytest's tmp dir; with that variable set, a
+# Playwright trace of each context too (`playwright show-trace <file>`).
+ARTIFACTS = os.environ.get("ENGAGE_BROWSER_ARTIFACTS")
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+def _keep_artifacts(request, tmp_path_factory, contexts):
+    """Save a trace of each context, and on failure its pages' screenshots and HTML."""
+    failed = request.node.stash.get(FAILED, False)
+    folder = None
+    if failed:
+        name = re.sub(r"[^\w.-]", "_", request.node.nodeid)[-120:]
+        base = ARTIFACTS or str(tmp_path_factory.getbasetemp())
+        folder = os.path.join(base, "browser-failures", name)
+        os.makedirs(folder, exist_ok=True)
+    for n, context in enumerate(contexts):
+        if folder:
+            for m, page in enumerate(context.pages):
+                try:
+                    page.screenshot(path=os.path.join(folder, f"{n}-{m}.png"), full_page=True)
+                    with open(os.path.join(folder, f"{n}-{m}.html"), "w") as out:
+                        out.write(f"<!-- {page.url} -->\n" + page.content())
+                except Exception as error:  # the page may be gone; keep what can be kept
+                    print(f"could not keep page {n}-{m}: {error}")
+        if ARTIFACTS:
+            try:
+                context.tracing.stop(
+                    path=os.path.join(folder, f"{n}-trace.zip") if folder else None
+                )
+            except Exception as error:
+                print(f"could not keep the trace of context {n}: {error}")
+    if folder:
+        print(f"browser artifacts of the failure: {folder}")
+
+
+def _start_tracing(context):
+    if ARTIFACTS:
+        context.tracing.start(screenshots=True, snapshots=True, sources=False)
+
+
 @pytest.fixture(scope="session")
 def browser():
     # Playwright's sync API runs an event loop in this thread; the Django test database is
@@ -43,8 +93,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, request, tmp_path_factory):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 800})
+    _start_tracing(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
     outside = []
@@ -55,18 +106,20 @@ def page(browser, live_server):
         ),
     )
     yield page
+    _keep_artifacts(request, tmp_path_factory, [context])
     context.close()
     assert outside == [], f"the page asked for something outside Engage: {outside}"
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(browser, live_server, request, tmp_path_factory):
     """A page of the given size; fails the test if it asks for anything outside Engage."""
     contexts, outside = [], []
 
     def opener(viewport):
         context = browser.new_context(base_url=live_server.url, viewport=viewport)
         contexts.append(context)
+        _start_tracing(context)
         page = context.new_page()
         # The first page of a fresh live server can be slow on a loaded machine.
         page.set_default_timeout(30_000)
@@ -77,6 +130,7 @@ def open_page(browser, live_server):
         return page
 
     yield opener
+    _keep_artifacts(request, tmp_path_factory, contexts)
     for context in contexts:
         context.close()
     assert outside == [], outside

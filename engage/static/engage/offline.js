@@ -27,6 +27,31 @@
     return document.getElementById(id);
   }
 
+  // The page says it is busy (aria-busy on <main>) while it starts, sends or downloads, so
+  // assistive technology (and the browser tests) know when what is shown is settled.
+  var busyCount = 0;
+
+  function busy(promise) {
+    busyCount += 1;
+    $("main").setAttribute("aria-busy", "true");
+    function done() {
+      busyCount -= 1;
+      if (!busyCount) {
+        $("main").setAttribute("aria-busy", "false");
+      }
+    }
+    return promise.then(
+      function (value) {
+        done();
+        return value;
+      },
+      function (error) {
+        done();
+        throw error;
+      }
+    );
+  }
+
   function say(text) {
     var message = $("offline-message");
     message.textContent = text;
@@ -176,10 +201,19 @@
     return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
   }
 
+  // Records are written one after the other, in the order they were saved: two encryptions
+  // running at once may finish in either order, and an older outbox written last would lose
+  // an item. The value is read when its turn comes, so the latest one is what is written.
+  var writes = Promise.resolve();
+
   function saveRecord(name, value) {
-    return seal(state.key, name, enc.encode(JSON.stringify(value))).then(function (box) {
-      return put(name, box);
+    var written = writes.then(function () {
+      return seal(state.key, name, enc.encode(JSON.stringify(value))).then(function (box) {
+        return put(name, box);
+      });
     });
+    writes = written.catch(function () {});
+    return written;
   }
 
   function loadRecord(name) {
@@ -340,13 +374,19 @@
     return saveRecord("outbox", state.outbox);
   }
 
-  var sending = false;
+  var sending = null;
+  var sendAgain = false;
 
   function send() {
-    if (sending || !state.key || !state.signedIn) {
+    if (sending) {
+      // Asked while a round is under way (an item resolved meanwhile): one more round after it.
+      sendAgain = true;
+      return sending;
+    }
+    if (!state.key || !state.signedIn) {
       return Promise.resolve();
     }
-    sending = true;
+    sendAgain = false;
     var sentAny = false;
     var items = state.outbox.filter(function (item) {
       return item.state === "waiting";
@@ -391,16 +431,24 @@
         });
       });
     });
-    return chain
-      .catch(function () {})
-      .then(function () {
-        sending = false;
-        if (sentAny) {
-          say(T.sent);
-          return download().catch(function () {});
-        }
-      })
-      .then(render);
+    sending = busy(
+      chain
+        .catch(function () {})
+        .then(function () {
+          if (sentAny) {
+            say(T.sent);
+            return download().catch(function () {});
+          }
+        })
+        .then(function () {
+          sending = null;
+          render();
+          if (sendAgain) {
+            return send();
+          }
+        })
+    );
+    return sending;
   }
 
   // Rendering, with textContent only
@@ -504,6 +552,49 @@
     });
   }
 
+  // Open forms and what was typed in them, by case and form (an action's form by its action).
+  function draftKey(form) {
+    return [form.dataset.case, form.dataset.kind, form.dataset.action || ""].join("|");
+  }
+
+  function keepDrafts(cases) {
+    var drafts = {};
+    cases.querySelectorAll("form").forEach(function (form) {
+      var details = form.closest("details");
+      var values = {};
+      form.querySelectorAll("[data-name]").forEach(function (field) {
+        values[field.dataset.name] = field.value;
+      });
+      // A contact or assessment form is a draft while open; an action's status once changed.
+      var draft = details ? details.open : values.status !== form.dataset.shown;
+      if (draft) {
+        var focused = form.contains(document.activeElement) ? document.activeElement.dataset.name : "";
+        drafts[draftKey(form)] = { open: Boolean(details), values: values, focus: focused };
+      }
+    });
+    return drafts;
+  }
+
+  function restoreDrafts(cases, drafts) {
+    cases.querySelectorAll("form").forEach(function (form) {
+      var draft = drafts[draftKey(form)];
+      if (!draft || (editing && draftKey(form) === [editing.case, editing.kind, ""].join("|"))) {
+        return; // an item opened again to edit shows what it holds
+      }
+      fillForm(form, draft.values);
+      var details = form.closest("details");
+      if (details && draft.open) {
+        details.open = true;
+      }
+      if (draft.focus) {
+        var field = form.querySelector("[data-name='" + draft.focus + "']");
+        if (field) {
+          field.focus();
+        }
+      }
+    });
+  }
+
   function renderCase(entry, index) {
     var node = $("offline-case").content.cloneNode(true);
     var section = node.querySelector("section");
@@ -537,6 +628,7 @@
         return item.kind === "action_status" && item.data.action === action.id;
       }).pop();
       form.querySelector("select").value = pending ? pending.data.status : action.status;
+      form.dataset.shown = form.querySelector("select").value;
       if (!entry.may.plan) {
         form.hidden = true;
       }
@@ -615,15 +707,19 @@
     $("offline-setup").hidden = unlocked || Boolean(state.meta) || !state.signedIn || !state.allowed;
     var cases = $("offline-cases");
     var list = (unlocked && state.bundle && state.bundle.cases) || [];
-    // Rebuilt only when the bundle changes (or a form is to be edited again), so a form being
-    // filled in is not lost to a background send or download.
-    var shown = unlocked && state.bundle ? state.bundle.made_at : "";
+    // Rebuilt only when the cases change (or a form is to be edited again): a download that
+    // brings the same cases changes nothing on the page. When they do change, the forms being
+    // filled in are kept, open, with what was typed, so a background send or download never
+    // loses a note.
+    var shown = unlocked && state.bundle ? JSON.stringify(state.bundle.cases) : "";
     if (shown !== renderedBundle || editing) {
       renderedBundle = shown;
+      var drafts = keepDrafts(cases);
       cases.textContent = "";
       list.forEach(function (entry, index) {
         cases.appendChild(renderCase(entry, index));
       });
+      restoreDrafts(cases, drafts);
       editing = null;
     }
     $("offline-empty").hidden = !(unlocked && list.length === 0) && !(!state.meta && !state.signedIn);
@@ -652,6 +748,10 @@
   // Start: ask the server who is signed in and whether to wipe; else work from the device.
 
   function start() {
+    return busy(starting());
+  }
+
+  function starting() {
     if (location.pathname !== body.dataset.shellUrl) {
       $("offline-away").hidden = false;
     }
@@ -706,7 +806,7 @@
       return;
     }
     say(T.setting_up);
-    setUp(pin).then(function () {
+    busy(setUp(pin)).then(function () {
       say("");
       event.target.reset();
       render();
@@ -719,7 +819,7 @@
     event.preventDefault();
     var error = $("unlock-error");
     error.hidden = true;
-    unlockWithPin($("unlock-pin").value).then(
+    busy(unlockWithPin($("unlock-pin").value)).then(
       function () {
         event.target.reset();
         render();
@@ -750,16 +850,18 @@
   });
 
   window.addEventListener("online", function () {
-    askStatus().then(function (status) {
-      state.online = Boolean(status);
-      state.signedIn = Boolean(status && status.signed_in);
-      state.csrf = (status && status.csrf) || state.csrf;
-      if (status && status.wipe) {
-        return wipe(T.wiped_server);
-      }
-      render();
-      return send();
-    });
+    busy(
+      askStatus().then(function (status) {
+        state.online = Boolean(status);
+        state.signedIn = Boolean(status && status.signed_in);
+        state.csrf = (status && status.csrf) || state.csrf;
+        if (status && status.wipe) {
+          return wipe(T.wiped_server);
+        }
+        render();
+        return send();
+      })
+    );
   });
 
   window.addEventListener("offline", function () {
