@@ -28,11 +28,15 @@ $(SEMGREP):
 	$(PYTHON) -m venv $(VENV)/semgrep-$(SEMGREP_VERSION)
 	$(VENV)/semgrep-$(SEMGREP_VERSION)/bin/pip install --quiet semgrep==$(SEMGREP_VERSION)
 
+# The worker runs the background tasks (imports, shares; docs/tasks.md) beside the server, and
+# stops with it: the trap kills it however the server ends (Ctrl+C, an error).
 demo: $(STAMP)
 	$(BIN)/engage migrate --no-input
 	$(BIN)/engage seed_demo
-	@echo "Engage is serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
-	$(BIN)/engage runserver 127.0.0.1:8000
+	@echo "Engage is serving on http://127.0.0.1:8000, its worker beside it (Ctrl+C to stop)"
+	@$(BIN)/engage worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/engage runserver 127.0.0.1:8000
 
 lint: $(STAMP) $(SEMGREP)
 	$(BIN)/ruff check .

@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Background work (docs/tasks.md): the queue is a table of the database itself.
+    "django_tasks",
+    "django_tasks.backends.database",
 ]
 
 # A development tool, when installed (the [dev] extra): `engage lintmigrations`, which
@@ -183,6 +186,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (docs/tasks.md): imports, shares, retention and backups are tasks, queued in
+# the database (PostgreSQL in production, so no other server) and run by `engage worker`. The
+# tests use the same backend: a task is a row until a worker runs it.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+# A task stopped by a temporary failure (the database or the network not answering) runs again
+# after ENGAGE_TASK_RETRY_SECONDS, then twice as long, up to ENGAGE_TASK_ATTEMPTS runs in all.
+ENGAGE_TASK_ATTEMPTS = env_int("ENGAGE_TASK_ATTEMPTS", 3)
+ENGAGE_TASK_RETRY_SECONDS = env_int("ENGAGE_TASK_RETRY_SECONDS", 30)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -347,8 +359,6 @@ ENGAGE_DOCUMENTS_PER_CASE = env_int("ENGAGE_DOCUMENTS_PER_CASE", 50)
 ENGAGE_IMPORTS_DIR = Path(os.environ.get("ENGAGE_IMPORTS_DIR", DATA_DIR / "imports"))
 ENGAGE_IMPORT_KEEP_DAYS = env_int("ENGAGE_IMPORT_KEEP_DAYS", 7)
 ENGAGE_IMPORT_STALE_MINUTES = env_int("ENGAGE_IMPORT_STALE_MINUTES", 30)
-# Store queued imports in a thread of the web process; `engage run_imports` (cron) otherwise.
-ENGAGE_IMPORTS_IN_THREAD = env_bool("ENGAGE_IMPORTS_IN_THREAD", default=True)
 # The network hub keeps each pilot's submission this many months after its import
 # (`engage purge_submissions`, daily, deletes the older ones).
 ENGAGE_NETWORK_RETENTION_MONTHS = env_int("ENGAGE_NETWORK_RETENTION_MONTHS", 24)

@@ -70,6 +70,8 @@ class ImportJob(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
+    # Runs started by a worker; a temporary failure queues the job again (docs/tasks.md).
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -7,10 +7,12 @@ How the work is done (one design for SQLite and PostgreSQL):
   for 10,000 rows (bench/import_bench.py), and its report is what the next page shows.
 - Storing (`run_job`) is the slow part: every name, date of birth and phone is encrypted, and
   every row goes through the database triggers of the change history. The commit button
-  queues the job; a thread of the web process starts it once the request has committed (the
-  demo and small instances), and `engage run_imports` from cron runs whatever is queued or was
-  left half-way by a restarted process (production). Claiming is one conditional UPDATE, so the
-  thread and cron never run a job twice.
+  queues the job and, in the same transaction, a task (`imports.tasks.store_import`) that
+  `engage worker` runs (docs/tasks.md); `engage run_imports` from cron runs whatever is still
+  queued or was left half-way by a worker that stopped. Claiming is one conditional UPDATE,
+  so the worker and cron never run a job twice. A temporary failure (the database not
+  answering) puts the job back in the queue for another attempt, up to
+  `ENGAGE_TASK_ATTEMPTS`; the page shows the attempt, and the last failure.
 - The job checks the file again (new clients may have arrived since the preview), writing its
   progress on the job row every 500 rows, each write committed at once so that the page sees
   it. Then it stores every row in ONE transaction (`cases.services.register_referrals`):
@@ -23,11 +25,11 @@ How the work is done (one design for SQLite and PostgreSQL):
 import datetime
 import json
 import logging
-import threading
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +44,7 @@ from engage.imports import extra, fields, reading, storage
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping, Report, check
 from engage.imports.values import cell_text
+from engage.lib import tasks as background
 from engage.lib.crypto import digits, name_tokens, normalise
 from engage.lib.scoping import organisation_scope
 
@@ -162,15 +165,26 @@ def queue(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> No
     report = report_of(job) or {}
     if report.get("problems"):
         raise ValidationError(_("Correct every problem of the report before importing."))
-    job.status = Status.QUEUED
-    job.queued_at = timezone.now()
-    job.phase, job.progress_done, job.progress_total = ImportJob.Phase.CHECKING, 0, job.row_count
-    job.save(
-        update_fields=["status", "queued_at", "phase", "progress_done", "progress_total"]
-    )
-    record(by, AuditEvent.Action.UPDATE, job, detail="import_queued", request=request)
-    if settings.ENGAGE_IMPORTS_IN_THREAD:
-        transaction.on_commit(lambda: start_thread(job))
+    with transaction.atomic():
+        job.status = Status.QUEUED
+        job.queued_at = timezone.now()
+        job.phase, job.progress_done, job.progress_total = (
+            ImportJob.Phase.CHECKING,
+            0,
+            job.row_count,
+        )
+        job.attempts = 0
+        job.save(
+            update_fields=[
+                "status", "queued_at", "phase", "progress_done", "progress_total", "attempts"
+            ]
+        )  # fmt: skip
+        record(by, AuditEvent.Action.UPDATE, job, detail="import_queued", request=request)
+        # The task is a row of this same transaction (docs/tasks.md). Imported here: the task
+        # module calls this one.
+        from engage.imports.tasks import store_import
+
+        store_import.enqueue(str(job.pk), str(job.organisation_id))
 
 
 def discard(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> None:
@@ -198,43 +212,29 @@ def _forget_file(job: ImportJob, status: str) -> None:
     job.save(update_fields=["report", "status", "file_deleted_at"])
 
 
-def start_thread(job: ImportJob) -> None:
-    """Run the job in a thread of this process (the demo's way; cron is the fallback)."""
-    thread = threading.Thread(
-        target=_thread_main,
-        args=(job.pk, job.organisation_id),
-        name=f"import-{job.pk.hex[:8]}",
-        daemon=True,
-    )
-    thread.start()
-
-
-def _thread_main(job_id, organisation_id) -> None:
-    try:
-        with organisation_scope(organisation_id):
-            run_job(job_id)
-    finally:
-        connections.close_all()
-
-
 def _claim(job_id, stale_before: datetime.datetime) -> bool:
     """Take the job for this worker: one conditional UPDATE, so nobody else runs it too."""
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now
+        status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         # A job left running by a process that died: its transaction rolled back, so nothing
         # of it is stored; run it again.
         claimed = ImportJob.objects.filter(
             pk=job_id, status=Status.RUNNING, started_at__lt=stale_before
-        ).update(started_at=now)
+        ).update(started_at=now, attempts=F("attempts") + 1)
     return bool(claimed)
 
 
 def run_job(job_id) -> ImportJob | None:
     """Check the file again and store every row in one transaction; run in the job's
-    organisation scope. Return the job, or None if another worker has it."""
+    organisation scope. Return the job, or None if another worker has it.
+
+    A temporary failure with attempts left (`lib.tasks`) puts the job back in the queue,
+    status "queued", for its caller to run again later; any other failure, or the last
+    attempt's, ends it as "failed" with the reason in its report.
+    """
     stale = timezone.now() - datetime.timedelta(minutes=settings.ENGAGE_IMPORT_STALE_MINUTES)
     if not _claim(job_id, stale):
         return None
@@ -242,26 +242,43 @@ def run_job(job_id) -> ImportJob | None:
     try:
         with acting(job.created_by):
             _store(job)
-    except Exception:
+    except Exception as error:
+        if background.is_transient(error) and background.may_retry(job.attempts):
+            logger.warning("Import %s stopped on a temporary error; queued again", job.pk)
+            _queue_again(job)
+            return job
         logger.exception("Import %s failed", job.pk)
-        job.status = Status.FAILED
-        job.report = json.dumps(
-            {
-                **(report_of(job) or {}),
-                "problems": [
-                    {
-                        "line": 0,
-                        "column": "",
-                        "field": "",
-                        "message": _("The import stopped on an unexpected error; nothing "
-                                     "was stored. Try again, or ask your administrator."),
-                    }
-                ],
-            }
-        )
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "report", "finished_at"])
+        _fail(job)
     return job
+
+
+def _queue_again(job: ImportJob) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        transaction.get_connection().close_if_unusable_or_obsolete()
+    job.status, job.phase, job.progress_done = Status.QUEUED, ImportJob.Phase.CHECKING, 0
+    job.save(update_fields=["status", "phase", "progress_done"])
+
+
+def _fail(job: ImportJob) -> None:
+    if job.attempts > 1:
+        message = _(
+            "The import stopped on an error at each of its %(attempts)s attempts; nothing was "
+            "stored. Try again later, or ask your administrator."
+        ) % {"attempts": job.attempts}
+    else:
+        message = _(
+            "The import stopped on an unexpected error; nothing was stored. Try again, or "
+            "ask your administrator."
+        )
+    job.status = Status.FAILED
+    job.report = json.dumps(
+        {
+            **(report_of(job) or {}),
+            "problems": [{"line": 0, "column": "", "field": "", "message": message}],
+        }
+    )
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "report", "finished_at"])
 
 
 def _progress(job: ImportJob):

@@ -6,8 +6,9 @@ the refusal audited) unless a user with the override permission, who has just ty
 password again, gives a written reason: that share is flagged as high severity in the audit
 log. Towards immigration enforcement nothing identifiable is released, with no override.
 
-Shares are queued and produced by `produce_queued` (run after the request commits, and by
-`engage run_shares` for anything left). Data leaves at the hand-over (`hand_over`, the
+Shares are queued and produced by `produce_queued`, in the task `sharing.tasks.produce_shares`
+queued with the share and run by `engage worker` (docs/tasks.md); `engage run_shares` (or
+`engage enqueue shares`) produces anything left. Data leaves at the hand-over (`hand_over`, the
 download): consent is checked again there, every time, with the recipient's identity and
 screening. A withdrawal voids every share under the consent that has not left yet (and the
 copies kept of those that did); an expiry does the same at the hand-over and in
@@ -280,7 +281,10 @@ def request_share(
             record(by, AuditEvent.Action.OVERRIDE, share, request=request, high_severity=True)
         else:
             record(by, AuditEvent.Action.SHARE, share, request=request)
-        transaction.on_commit(lambda: produce_queued([share.pk]))
+        # Queued in this transaction: no share without its task, no task without its share.
+        from engage.sharing.tasks import produce_shares  # the task calls this module
+
+        produce_shares.enqueue([str(share.pk)], str(case.organisation_id))
     return share
 
 

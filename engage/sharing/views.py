@@ -143,7 +143,7 @@ def _share(
     if not done:
         return None
     share = done.result
-    # The share is produced once the request's transaction commits: say where it stands now.
+    # The worker produces the share (docs/tasks.md): say where it stands now.
     share.refresh_from_db(fields=["status"])
     messages.success(
         request, _("Share requested: %(status)s.") % {"status": share.get_status_display()}

@@ -10,6 +10,7 @@ from engage.lib.concurrency import ConcurrentEditError
 from engage.sharing import services as sharing
 from engage.sharing.models import Share
 from tests.directory.conftest import days_ago, give_consent, refer
+from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,7 @@ class TestConsentGate:
         consent = give_consent(active_case, alice, shelter)
         with django_capture_on_commit_callbacks(execute=True):
             referral = refer(active_case, alice, shelter, categories=["identity"])
+        assert run_queued_tasks() == [{"produced": 1, "cancelled": 0}]  # the worker's task
         share = referral.share
         share.refresh_from_db()
         assert share.recipient == shelter.recipient and share.consent == consent

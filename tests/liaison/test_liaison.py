@@ -10,6 +10,7 @@ from engage.lib.concurrency import ConcurrentEditError
 from engage.sharing import services as sharing
 from engage.sharing.models import Recipient, Share
 from tests.liaison.conftest import days_ago, give_consent, liaise
+from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,7 @@ class TestConsentGate:
         consent = give_consent(active_case, alice, office)
         with django_capture_on_commit_callbacks(execute=True):
             liaison = liaise(active_case, alice, office, categories=["identity"])
+        assert run_queued_tasks() == [{"produced": 1, "cancelled": 0}]  # the worker's task
         share = liaison.share
         share.refresh_from_db()
         assert share.recipient == office and share.consent == consent

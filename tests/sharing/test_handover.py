@@ -17,6 +17,7 @@ from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
 from engage.sharing import services
 from engage.sharing.models import Consent, Recipient, Share
+from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -202,6 +203,8 @@ def test_it_says_the_share_is_ready_once_produced(as_user, alice, case, clinic, 
         },
     )
     assert response.status_code == 302
-    assert Share.objects.get().status == Share.Status.READY
+    assert Share.objects.get().status == Share.Status.QUEUED
     said = [str(message) for message in get_messages(response.wsgi_request)]
-    assert said == ["Share requested: Ready to hand over."]
+    assert said == ["Share requested: Being prepared."]
+    assert run_queued_tasks() == [{"produced": 1, "cancelled": 0}]  # the worker's task
+    assert Share.objects.get().status == Share.Status.READY

@@ -1,0 +1,118 @@
+"""An import stored by a background task (docs/tasks.md): queued on commit, run by the worker,
+its progress on the job's page, retried after a temporary failure, never run twice."""
+
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connection
+from django_tasks.backends.database.models import DBTaskResult
+
+from engage.cases.models import Case
+from engage.imports import services
+from engage.imports.models import ImportJob
+from engage.imports.tasks import store_import
+from tests.imports.conftest import HEADERS, csv_bytes
+from tests.imports.test_import import _big_file, _job
+from tests.imports.test_pages import _mapping_post
+from tests.tasks.conftest import run_worker
+
+# The worker's SQLite transaction (BEGIN EXCLUSIVE) cannot nest in a test's: commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _progress_writes(run):
+    """Run `run` and return the progress the job's row was given, as the page would read it."""
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith('UPDATE "imports_importjob" SET "progress_done"'):
+            seen.append(tuple(params[:2]))
+        return result
+
+    with connection.execute_wrapper(watch):
+        run()
+    return seen
+
+
+def test_it_stores_a_committed_import_through_the_worker_with_its_progress(ada, alice, as_user):
+    client = as_user(ada)
+    upload = SimpleUploadedFile("caseload.csv", _big_file(600))
+    assert client.post("/imports/", {"file": upload}).status_code == 302
+    job = ImportJob.objects.get()
+    assert client.post(f"/imports/{job.pk}/mapping/", _mapping_post(job)).status_code == 302
+    threads = threading.active_count()
+    assert client.post(f"/imports/{job.pk}/commit/").status_code == 302
+    assert threading.active_count() == threads  # no thread of the web process does the work
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED and job.attempts == 0
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "engage.imports.tasks.store_import" and task.status == "READY"
+    assert task.args_kwargs["args"] == [str(job.pk), str(ada.organisation_id)]  # no person
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Waiting to start" in page and 'hx-trigger="every 1s"' in page
+
+    writes = _progress_writes(run_worker)
+    assert writes == [(500, 600)]  # the page saw 500 of 600 rows checked before the store
+    task.refresh_from_db()
+    assert task.status == "SUCCEEDED" and task.return_value == "done"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.attempts == 1
+    assert (job.progress_done, job.progress_total, job.created_count) == (600, 600, 600)
+    assert Case.objects.filter(organisation=ada.organisation).count() == 600
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "600 referrals were registered." in page
+
+
+def test_it_never_stores_a_job_twice(organisation, alice, ada):
+    job = _job(organisation, ada, csv_bytes(HEADERS, [_row(1)]))
+    services.queue(job, by=ada)
+    store_import.enqueue(str(job.pk), str(organisation.pk))  # a second task for the same job
+    run_worker()
+    assert sorted(DBTaskResult.objects.values_list("return_value", flat=True)) == [
+        "done",
+        "taken",
+    ]
+    assert Case.objects.count() == 1
+
+
+def test_it_tries_again_after_a_temporary_failure_then_tells_the_admin(
+    organisation, alice, ada, as_user, settings, monkeypatch
+):
+    job = _job(organisation, ada, csv_bytes(HEADERS, [_row(1), _row(2)]))
+    services.queue(job, by=ada)
+    failures = []
+
+    def database_gone(_job):
+        failures.append(1)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    # The fault is injected where the store would meet it; queue, worker and retries are real.
+    monkeypatch.setattr(services, "_store", database_gone)
+    # One attempt: the job waits for its next, and its page says why.
+    settings.ENGAGE_TASK_RETRY_SECONDS = 3600
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED and job.attempts == 1
+    page = as_user(ada).get(f"/imports/{job.pk}/").content.decode()
+    assert "The first attempt stopped on a temporary error; nothing was stored." in page
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["kwargs"] == {"attempt": 2}
+    # The next attempts, at once.
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=retry.enqueued_at)
+    settings.ENGAGE_TASK_RETRY_SECONDS = 0
+    run_worker()
+    assert len(failures) == settings.ENGAGE_TASK_ATTEMPTS == 3
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.attempts == 3
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+    page = as_user(ada).get(f"/imports/{job.pk}/").content.decode()
+    assert "The import was refused when it was stored; nothing was stored." in page
+    assert "The import stopped on an error at each of its 3 attempts" in page
+    assert Case.objects.count() == 0
+
+
+def _row(n: int) -> list:
+    return [f"Given{n}", f"Family{n}", "01/02/1990", "F", "SY", "02/01/2024", "ngo", "none",
+            "irregular", "alice", ""]  # fmt: skip

@@ -1,0 +1,39 @@
+import contextvars
+import signal
+
+import pytest
+from django.core.management import call_command
+
+
+def run_worker() -> None:
+    """Run `engage worker` in this process over what is queued (and ready), then stop: the real
+    database backend and worker code, started as cron or systemd would, with no scope set."""
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+    kept = [signal.getsignal(number) for number in signals]
+    try:
+        contextvars.Context().run(
+            call_command, "worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0
+        )
+    finally:
+        # The worker takes these signals for its graceful stop; give them back to pytest.
+        for number, handler in zip(signals, kept, strict=True):
+            signal.signal(number, handler)
+
+
+@pytest.fixture
+def worker():
+    return run_worker
+
+
+def run_queued_tasks() -> list:
+    """Call the task of every queued row with its stored arguments, in the test's transaction
+    (for tests that are not transactional, where the worker cannot run); return the values.
+    `run_worker` is the worker itself."""
+    from django_tasks.backends.database.models import DBTaskResult
+
+    values = []
+    for row in DBTaskResult.objects.filter(status="READY").order_by("enqueued_at"):
+        arguments = row.args_kwargs
+        values.append(row.task.call(*arguments["args"], **arguments["kwargs"]))
+        row.delete()
+    return values
