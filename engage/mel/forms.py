@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Role, User
 from engage.lib import dates
-from engage.mel import services
+from engage.mel import services, sources
 from engage.mel.dataset.submission import MONTH
 
 # A submission of 10 000 rows is about 3 MB of CSV; these limits leave room and stop a zip bomb.
@@ -119,9 +119,38 @@ LEVEL_CHOICES = [
     ("public", _("Public: counts 1 to 9 shown as <10")),
 ]
 SOURCE_CHOICES = [
+    ("auto", _("Each pilot from its own source (chosen below)")),
     ("imported", _("Imported submissions")),
     ("live", _("Live cases of this instance")),
 ]
+PILOT_SOURCE_CHOICES = [
+    ("", _("Automatic: live cases here, unless a submission reaches the period's end")),
+    ("live", _("Live cases of this instance")),
+    ("imported", _("Imported submission")),
+]
+PILOT_SOURCE_PREFIX = "from_"
+
+
+def add_pilot_sources(form: forms.Form, codes: list[str]) -> None:
+    """A choice of source for each pilot (the network coordinator's)."""
+    for code in codes:
+        form.fields[PILOT_SOURCE_PREFIX + code] = forms.ChoiceField(
+            label=_("Data of %(pilot)s") % {"pilot": code},
+            choices=PILOT_SOURCE_CHOICES,
+            required=False,
+        )
+
+
+def pilot_sources(form: forms.Form) -> dict[str, str]:
+    """The sources the coordinator chose, by pilot (the others: automatic)."""
+    data = form.cleaned_data if form.is_valid() else {}
+    return {
+        name.removeprefix(PILOT_SOURCE_PREFIX): value
+        for name, value in data.items()
+        if name.startswith(PILOT_SOURCE_PREFIX) and value
+    }
+
+
 FORMAT_CHOICES = [
     ("html", _("HTML")),
     ("pdf", _("PDF")),
@@ -169,7 +198,8 @@ class ReportForm(forms.Form):
             codes = sorted(set(services.default_pilots("imported"))
                            | set(services.default_pilots("live")))  # fmt: skip
             self.fields["pilots"].choices = [(code, code) for code in codes]
-            self.fields["source"].initial = "imported"
+            self.fields["source"].initial = "auto"
+            add_pilot_sources(self, codes)
         else:
             # Fixed for an organisation's staff: their own pilot, from live cases.
             del self.fields["pilots"]
@@ -210,6 +240,8 @@ class DashboardForm(forms.Form):
         self.fields["disclosure"].initial = "network"
         if len(choices) == 1:
             del self.fields["disclosure"]
+        if user.role == Role.NETWORK_COORDINATOR:
+            add_pilot_sources(self, sources.default_pilots(sources.AUTO))
 
     def period(self) -> tuple[str, str, str]:
         """(start, end, level) chosen, or the defaults: the 12 months up to `default_end`."""

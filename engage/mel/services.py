@@ -17,6 +17,7 @@ from engage.audit.services import record
 from engage.cases.models import Case
 from engage.lib.scoping import organisation_scope
 from engage.lib.spreadsheets import neutralise
+from engage.mel import sources
 from engage.mel.dataset import anonymity, submission
 from engage.mel.dataset.rows import case_ref, derive_rows
 from engage.mel.models import DatasetRow, LinkageRound, Submission
@@ -405,25 +406,30 @@ def report_for(
     by: User | None = None,
     request: HttpRequest | None = None,
     channel: str = "",
+    overrides: dict[str, str] | None = None,
 ) -> dict:
     """The report as data for whoever asks; an `exact` one is audited each time.
 
     `baseline` defaults to the period of the same length just before; no `pilots` means every
-    pilot of the source. `channel` says where it was asked for, for the audit log.
+    pilot of the source. `source` is `live`, `imported` or `auto`: each pilot from its own
+    source (`sources.choose`, with the coordinator's `overrides`), named in the result's
+    `sources`. `channel` says where it was asked for, for the audit log.
     """
-    pilots = list(pilots) or default_pilots(source)
+    chosen = sources.choose(list(pilots) or None, end=end, source=source, overrides=overrides)
+    pilots = [entry.pilot for entry in chosen]
     check_report_access(by, pilots=pilots, source=source, level=level)
     baseline = baseline or indicators.baseline_before(start, end)
-    rows = rows_for(pilots, source=source, end=end, by=by, request=request,
-                    channel=channel)  # fmt: skip
+    rows = sources.rows(chosen, end=end, by=by, request=request, channel=channel)
     result = report(rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline)
+    result["sources"] = [entry.as_dict() for entry in chosen]
     # Parts of other apps (the network's NET-* and cost comparison, from live records): the
     # network's own records count in the coordinator's and the command line's reports.
     network = by is None or by.role == Role.NETWORK_COORDINATOR
     parts.extend(result, start=start, end=end, pilots=pilots, network=network)
     if level == "exact":
+        said = source if source != sources.AUTO else "per-pilot (" + sources.summary(chosen) + ")"
         record_exact(
-            by, start=start, end=end, source=source, pilots=pilots, channel=channel,
+            by, start=start, end=end, source=said, pilots=pilots, channel=channel,
             request=request,
         )  # fmt: skip
     return result

@@ -29,6 +29,7 @@ from engage.mel.forms import (
     LinkageRoundForm,
     ReportForm,
     last_month,
+    pilot_sources,
     this_month,
 )
 from engage.mel.models import LinkageRound, Submission
@@ -174,6 +175,7 @@ def report(request: HttpRequest) -> HttpResponse:
             by=request.user,
             request=request,
             channel=f"web report {data['format']}",
+            overrides=pilot_sources(form),
         )
         filename = f"indicators-{data['start']}-{data['end']}.{data['format']}"
         return downloads.report_file(result, data["format"], filename)
@@ -188,12 +190,12 @@ def network_dashboard(request: HttpRequest) -> HttpResponse:
     if level == "exact" and (refused := step_up_needed(request)):
         return refused
     context = dashboards.network(start=start, end=end, level=level, by=request.user,
-                                 request=request)  # fmt: skip
-    freshness = dashboards.freshness(end)
+                                 request=request, overrides=pilot_sources(form))  # fmt: skip
+    freshness = dashboards.freshness(end, context["sources"])
     context.update(
         form=form,
         freshness=freshness,
-        missing=[entry for entry in freshness if not entry["current"]],
+        missing=[entry for entry in freshness if not entry["current"] and not entry["live"]],
     )
     return render(request, "mel/network_dashboard.html", context)
 

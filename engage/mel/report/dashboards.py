@@ -13,7 +13,7 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, User
-from engage.mel import services
+from engage.mel import services, sources
 from engage.mel.models import Submission
 from engage.mel.report import disclosure
 from engage.mel.report.indicators import baseline_before
@@ -204,9 +204,12 @@ def _shift(month: str, by: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def freshness(expected: str) -> list[dict]:
-    """For each pilot known to the hub: its last submission's period end and import time, and
-    whether it has submitted for the `expected` period end yet."""
+def freshness(expected: str, read: list | None = None) -> list[dict]:
+    """For each pilot known to the hub: its last submission's period end and import time,
+    whether it has submitted for the `expected` period end yet, and where the dashboard read
+    its figures (`read`, the `sources.PilotSource` of each pilot: `source` is None for a pilot
+    with no figures)."""
+    read_from = {entry.pilot: entry for entry in read or []}
     latest = {
         entry["pilot"]: entry
         for entry in Submission.objects.values("pilot")
@@ -214,6 +217,7 @@ def freshness(expected: str) -> list[dict]:
         .order_by()
     }
     codes = set(Organisation.objects.values_list("code", flat=True)) | set(latest)
+    codes |= set(read_from)
     result = []
     for code in sorted(codes):
         entry = latest.get(code)
@@ -224,25 +228,32 @@ def freshness(expected: str) -> list[dict]:
                 "period_end": entry["period_end"] if entry else None,
                 "imported_at": entry["imported_at"] if entry else None,
                 "current": bool(entry and entry["period_end"] >= expected),
+                "source": read_from.get(code),
+                "live": code in read_from and read_from[code].source == sources.LIVE,
             }
         )
     return result
 
 
-def network(*, start: str, end: str, level: str, by: User, request=None) -> dict:
-    """The network coordinator's dashboard, from the imported submissions."""
-    pilots = services.default_pilots("imported")
+def network(*, start: str, end: str, level: str, by: User, request=None, overrides=None) -> dict:
+    """The network coordinator's dashboard: each pilot from its own source (`mel.sources`:
+    its live cases here, or its imported submission), named with its date in `sources`."""
+    chosen = sources.choose(None, end=end, source=sources.AUTO, overrides=overrides)
+    pilots = [entry.pilot for entry in chosen]
     rows = []
     if pilots:
-        rows = services.rows_for(pilots, source="imported", end=end, by=by, request=request,
-                                 channel="network dashboard")  # fmt: skip
+        rows = sources.rows(chosen, end=end, by=by, request=request,
+                            channel="network dashboard")  # fmt: skip
+    kinds = {entry.source for entry in chosen}
+    said = kinds.pop() if len(kinds) == 1 else "per-pilot (" + sources.summary(chosen) + ")"
     report = _report(
-        rows, start=start, end=end, pilots=pilots, source="imported", level=level, by=by,
+        rows, start=start, end=end, pilots=pilots, source=said, level=level, by=by,
         request=request, channel="network dashboard",
     )  # fmt: skip
     per_pilot = indicator_table(report, "pilot")
     return {
         "report": report,
+        "sources": chosen,
         "per_pilot": per_pilot,
         "per_country": indicator_table(report, "country"),
         "engagement_chart": engagement_chart(report),

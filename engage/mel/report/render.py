@@ -225,6 +225,8 @@ def as_xlsx(report: dict) -> bytes:
     period = report["period"]
     sheet.append(["Period", period["start"], period["end"], "Disclosure", report["disclosure"]])
     sheet.append(["Pilots", ", ".join(report["scope"]["pilots"])])
+    for entry in report.get("sources", []):  # where each pilot's figures were read
+        sheet.append(["Source", entry["pilot"], entry["source"], entry["period_end"]])
     sheet.append([])
     sheet.append(["id", "indicator", "numerator", "denominator", "value", "withheld"])
     for indicator in report["indicators"]:

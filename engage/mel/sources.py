@@ -1,0 +1,169 @@
+"""Where each pilot's figures come from in the network's report and dashboard (issue 14, #3).
+
+A pilot is read either **live** (its cases on this instance, through `derive_rows`, the same
+mapping the export uses: de-identified in memory, never stored, no `person_ref`) or
+**imported** (the hub's submission of it, an audited read). Both then go through the same
+report and the same disclosure control.
+
+The default (`AUTO`) for each pilot: read live when the pilot has cases on this instance and
+no submission that reaches the report's end month (a submission for that month or later is the
+pilot's checked, k-protected word for the period, so it wins); otherwise read imported. The
+coordinator may choose a pilot's source instead (`overrides`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
+
+from engage.accounts.models import Organisation, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
+from engage.mel.models import DatasetRow, Submission
+
+LIVE, IMPORTED, AUTO = "live", "imported", "auto"
+SOURCES = (LIVE, IMPORTED)
+
+
+@dataclass(frozen=True)
+class PilotSource:
+    """One pilot's source in a report: live (as of `end`) or an imported submission."""
+
+    pilot: str
+    source: str  # LIVE or IMPORTED
+    period_end: str  # live: the report's end; imported: the submission's period end
+    imported_at: str | None = None  # imported: when the submission was imported (ISO 8601)
+    chosen: bool = False  # the coordinator chose it (else the default rule)
+
+    def as_dict(self) -> dict:
+        return {
+            "pilot": self.pilot,
+            "source": self.source,
+            "period_end": self.period_end,
+            "imported_at": self.imported_at,
+            "chosen": self.chosen,
+        }
+
+
+def on_this_instance() -> set[str]:
+    """The codes of the organisations with at least one case here (one query, no case read:
+    the join only tells a case exists)."""
+    return set(
+        Organisation.objects.filter(cases__isnull=False).values_list("code", flat=True).distinct()
+    )
+
+
+def submissions_held(pilots: list[str] | None = None) -> dict[str, list[Submission]]:
+    """Each pilot's submissions whose rows the hub holds, oldest period end first."""
+    held = Submission.objects.filter(
+        Exists(DatasetRow.objects.filter(submission=OuterRef("pk")))
+    ).order_by("pilot", "period_end", "imported_at")
+    if pilots is not None:
+        held = held.filter(pilot__in=pilots)
+    result: dict[str, list[Submission]] = {}
+    for entry in held:
+        result.setdefault(entry.pilot, []).append(entry)
+    return result
+
+
+def submission_read(held: list[Submission], end: str) -> Submission | None:
+    """The submission a report ending `end` reads (the dataset spec, version 2): the one with
+    the smallest period end at or after `end`, else the latest."""
+    if not held:
+        return None
+    return next((entry for entry in held if entry.period_end >= end), held[-1])
+
+
+def default_pilots(source: str = AUTO) -> list[str]:
+    """Every pilot of a source: live, the organisations here; imported, those held; auto, both
+    (an organisation without cases or submission has no figures either way)."""
+    imported = set(DatasetRow.objects.values_list("pilot", flat=True).distinct().order_by())
+    if source == IMPORTED:
+        return sorted(imported)
+    if source == LIVE:
+        return list(Organisation.objects.order_by("code").values_list("code", flat=True))
+    return sorted(imported | on_this_instance())
+
+
+def choose(
+    pilots: list[str] | None,
+    *,
+    end: str,
+    source: str = AUTO,
+    overrides: Mapping[str, str] | None = None,
+) -> list[PilotSource]:
+    """Each pilot's source for a report ending `end`.
+
+    `source` LIVE or IMPORTED reads every pilot from it; AUTO applies the default rule to each
+    pilot, unless `overrides` names its source.
+    """
+    pilots = sorted(pilots) if pilots else default_pilots(source)
+    held = submissions_held(pilots)
+    here = on_this_instance() if source == AUTO else set()
+    chosen: list[PilotSource] = []
+    for pilot in pilots:
+        wanted = (overrides or {}).get(pilot) if source == AUTO else source
+        if wanted not in SOURCES:
+            read = submission_read(held.get(pilot, []), end)
+            newer = read is not None and read.period_end >= end
+            wanted = LIVE if pilot in here and not newer else IMPORTED
+            is_chosen = False
+        else:
+            is_chosen = source == AUTO
+        if wanted == LIVE:
+            chosen.append(PilotSource(pilot, LIVE, end, chosen=is_chosen))
+            continue
+        read = submission_read(held.get(pilot, []), end)
+        chosen.append(
+            PilotSource(
+                pilot,
+                IMPORTED,
+                read.period_end if read else "",
+                read.imported_at.isoformat(timespec="seconds") if read else None,
+                chosen=is_chosen,
+            )
+        )
+    return chosen
+
+
+def summary(sources: list[PilotSource]) -> str:
+    """The sources in a line, for the audit log: `BG-CLA live, CY-CYRC imported 2024-06`."""
+    return ", ".join(
+        f"{s.pilot} {s.source}" + (f" {s.period_end}" if s.source == IMPORTED else "")
+        for s in sources
+    )
+
+
+def rows(
+    sources: list[PilotSource],
+    *,
+    end: str,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+    channel: str = "",
+) -> list[dict[str, str]]:
+    """The rows of each pilot from its source. Live rows are derived in memory in each
+    organisation's own scope (`derive_rows`), never stored, and the derivation is audited
+    like a read of imported rows."""
+    from engage.mel import services  # services imports this module
+
+    live = [s.pilot for s in sources if s.source == LIVE]
+    imported = [s.pilot for s in sources if s.source == IMPORTED]
+    result: list[dict[str, str]] = []
+    if live:
+        result += services.rows_for(live, source=LIVE, end=end)
+        record(
+            by,
+            AuditEvent.Action.VIEW,
+            None,
+            detail=(
+                f"network dataset derived live ({channel or 'report'}) as of {end}: "
+                + ", ".join(live)
+            )[:200],
+            request=request,
+        )
+    if imported:
+        result += services.rows_for(imported, source=IMPORTED, end=end, by=by, request=request,
+                                    channel=channel)  # fmt: skip
+    return result
