@@ -38,6 +38,7 @@ urlpatterns = [
     path("imports/", include("engage.imports.urls")),
     path("api/v1/", include("engage.api.urls")),
     path("accounts/tokens/", include("engage.api.token_urls")),
+    path("mel/submission-tokens/", include("engage.api.submission_token_urls")),
     path("agenda/", include("engage.agenda.urls")),
     path("offline/", include("engage.offline.urls")),
     # At the root, so the service worker's scope covers the whole app (docs/offline.md).

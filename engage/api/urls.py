@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from engage.api import docs, views
+from engage.api import docs, submissions, views
 
 app_name = "api"
 
@@ -37,6 +37,8 @@ urlpatterns = [
     path("plans/<uuid:pk>/review/", views.PlanReviewView.as_view(), name="plan_review"),
     path("goals/<uuid:pk>/actions/", views.GoalActionsView.as_view(), name="goal_actions"),
     path("actions/<uuid:pk>/", views.ActionView.as_view(), name="action"),
+    # A pilot's network submission, sent to the hub with a submission token (docs/evidence.md).
+    path("submissions/", submissions.SubmissionUploadView.as_view(), name="submissions"),
     # Last: any other address under /api/v1/ is answered in JSON too, never with a page.
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

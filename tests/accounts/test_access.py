@@ -18,6 +18,9 @@ PUBLIC = {
     # The calendar feed: read by a calendar app with its secret key, never a session
     # (tests/agenda/test_feed.py).
     "agenda:feed",
+    # A pilot's instance sends its network submission to the hub with a submission token (no
+    # user, no session; it reads nothing: tests/api/test_submission_tokens.py).
+    "api:submissions",
     # Offline visits (docs/offline.md): the app shell, its service worker and manifest hold no
     # personal data and must open without a session; a device asks whether to wipe with its
     # token (tests/offline/test_offline.py).

@@ -146,6 +146,9 @@ NETWORK_OBJECT_URLS = {
     "mel:narrative",
     # The cost of detention per country (the coordinator's): tests/network/test_pages.py
     "network:detention_cost_edit",
+    # The hub's submission tokens (the coordinator's, of no organisation; only the coordinator
+    # has the pages): tests/api/test_submission_tokens.py
+    "submission_tokens:revoke",
 }
 # URL parameters that are not ids, and the values to try for them.
 OTHER_PARAMETERS = {
