@@ -19,6 +19,7 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import django
@@ -48,6 +49,15 @@ def _folder() -> Path:
     return folder
 
 
+def _clear_old_copies(folder: Path) -> None:
+    """Remove the copies beyond the newest few that nobody has used for an hour."""
+    with contextlib.suppress(FileNotFoundError):  # another run clearing them at the same time
+        copies = sorted(folder.glob("*.sqlite3"), key=lambda path: path.stat().st_mtime)
+        for old in copies[:-KEEP]:
+            if time.time() - old.stat().st_mtime > 3600:
+                old.unlink()
+
+
 def install(root: Path) -> None:
     """Make Django's SQLite test database creation use (and keep) the migrated copy."""
     original = DatabaseCreation.create_test_db
@@ -59,8 +69,8 @@ def install(root: Path) -> None:
             return original(self, verbosity, autoclobber, serialize, keepdb)
         folder = _folder()
         copy = folder / f"{_digest(root)}-{self.connection.alias}.sqlite3"
-        with open(folder / ".lock", "w") as lock:
-            # One process migrates while the others wait for its copy.
+        with open(copy.with_suffix(".lock"), "w") as lock:
+            # One process migrates while the others needing the same copy wait for it.
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not copy.exists():
                 name = original(self, verbosity, autoclobber, serialize, keepdb)
@@ -68,16 +78,17 @@ def install(root: Path) -> None:
                 with contextlib.closing(sqlite3.connect(partial)) as target:
                     self.connection.connection.backup(target)
                 os.replace(partial, copy)
-                for old in sorted(folder.glob("*.sqlite3"), key=os.path.getmtime)[:-KEEP]:
-                    old.unlink(missing_ok=True)
+                _clear_old_copies(folder)
                 return name
+            # Read-only: should the copy have gone meanwhile, this fails rather than copying an
+            # empty database.
+            self.connection.close()
+            settings.DATABASES[self.connection.alias]["NAME"] = name
+            self.connection.settings_dict["NAME"] = name
+            self.connection.ensure_connection()
+            with contextlib.closing(sqlite3.connect(f"file:{copy}?mode=ro", uri=True)) as source:
+                source.backup(self.connection.connection)
             copy.touch()  # the newest is kept when older copies are cleared
-        self.connection.close()
-        settings.DATABASES[self.connection.alias]["NAME"] = name
-        self.connection.settings_dict["NAME"] = name
-        self.connection.ensure_connection()
-        with contextlib.closing(sqlite3.connect(copy)) as source:
-            source.backup(self.connection.connection)
         if serialize:
             self.connection._test_serialized_contents = self.serialize_db_to_string()
         return name
