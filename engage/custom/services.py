@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.services import record, record_each
 from engage.cases.models import Case
 from engage.custom.models import (
     CHOICE_TYPES,
@@ -245,6 +245,69 @@ def save_values(
         record(
             by, AuditEvent.Action.UPDATE, case, detail=f"custom:{form}:{','.join(changed)}"[:200]
         )
+    return saved
+
+
+@transaction.atomic
+def add_answers(
+    form: str,
+    answers: Iterable[tuple[Case, object, Mapping[str, Any]]],
+    *,
+    by: User,
+    fields: Iterable[CustomField],
+) -> list[CustomValue]:
+    """Store the cleaned answers of many records that have none yet, in one insert.
+
+    `answers` holds (case, record id, {field key: value}) for records of `form`. What
+    `save_values` does for one record, for many: the same stored form and label at entry,
+    encrypted by the model's field, written in the history by the database's triggers, one
+    audit entry per record naming the keys. A record that already has an answer to one of
+    these fields goes through `save_values` instead (refused here).
+    """
+    known = {field.key: field for field in fields}
+    if any(field.form != form for field in known.values()):
+        raise ValueError(f"fields of another form than {form}")
+    answered = set(
+        CustomValue.objects.filter(field__in=list(known.values())).values_list(
+            "field_id", "record_id"
+        )
+    )
+    labels: dict[str, str] = {}
+    rows: list[CustomValue] = []
+    entries: list[tuple[Case, str]] = []
+    for case, record_id, values in answers:
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValidationError(
+                {f"custom_{key}": _("There is no such field on this form.") for key in unknown}
+            )
+        given = []
+        for key, value in values.items():
+            field, text = known[key], to_json(known[key], value)
+            if not text:
+                continue
+            if field.organisation_id != case.organisation_id:
+                raise ValueError(f"{key} is not a field of the case's organisation")
+            if (field.pk, str(record_id)) in answered:
+                raise ValueError(f"{form} record {record_id} already answers {key}")
+            if key not in labels:
+                language = organisation_language(case.organisation)
+                labels[key] = in_language(field.label, field.label_translations, language)
+            rows.append(
+                CustomValue(
+                    case=case,
+                    field=field,
+                    record_id=str(record_id),
+                    value=text,
+                    label_at_entry=labels[key],
+                    updated_by=by,
+                )
+            )
+            given.append(key)
+        if given:
+            entries.append((case, f"custom:{form}:{','.join(given)}"[:200]))
+    saved = CustomValue.objects.bulk_create(rows, batch_size=500)
+    record_each(by, AuditEvent.Action.UPDATE, entries)
     return saved
 
 

@@ -53,6 +53,7 @@ from engage.cases.models.process import (
     Rating,
 )
 from engage.cases.search import tokens_for
+from engage.demo.fields import answer_fields
 
 FIRST_REFERRAL = datetime.date(2021, 1, 1)
 LAST_REFERRAL = datetime.date(2024, 12, 31)
@@ -458,6 +459,8 @@ class PilotStory:
         for record in [*self.rows.decisions, *self.rows.closures]:
             if record.status != ApprovalStatus.APPROVED:
                 type(record).objects.filter(pk=record.pk).update(created_at=_moment(record.date))
+        # The pilot's own fields (engage.demo.fields), answered on these records.
+        answer_fields(self.organisation, self.rows, today=self.today)
         return len(self.rows.cases)
 
     # One case

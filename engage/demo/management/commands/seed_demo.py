@@ -4,9 +4,11 @@ from django.db import transaction
 
 from engage.accounts import services as accounts
 from engage.accounts.models import LegalBasis, Organisation, Role, Team, User
+from engage.custom.models import CustomField
 from engage.demo.appointments import seed_appointments
 from engage.demo.cases import seed_cases
 from engage.demo.duplicates import seed_duplicates
+from engage.demo.fields import retire_fields, seed_fields
 from engage.demo.liaison import seed_liaison, seed_templates
 from engage.demo.network import seed_network_records, seed_pilot_network
 from engage.demo.pilots import PILOTS, DemoPilot
@@ -53,10 +55,13 @@ class Command(BaseCommand):
         password = settings.ENGAGE_DEMO_PASSWORD
         with transaction.atomic():
             logins = [self._pilot(pilot, password) for pilot in PILOTS]
-            if not no_cases:
-                for pilot in PILOTS:
+            for pilot in PILOTS:
+                # The pilot's own fields first: the cases are written with their answers.
+                defined = self._fields(pilot)
+                if not no_cases:
                     count = pilot.case_count if cases_per_pilot is None else cases_per_pilot
                     self._cases(pilot, count)
+                retire_fields(defined, by=User.objects.get(username=f"{pilot.code.lower()}-admin"))
             for pilot in PILOTS:
                 self._services(pilot, with_referrals=not no_cases)
             coordinator = _user(
@@ -124,6 +129,14 @@ class Command(BaseCommand):
         )
         if created:
             self.stdout.write(f"  {pilot.code}: {created} fictional cases")
+
+    def _fields(self, pilot: DemoPilot) -> list[CustomField]:
+        organisation = Organisation.objects.get(code=pilot.code)
+        admin = User.objects.get(username=f"{pilot.code.lower()}-admin")
+        defined = seed_fields(organisation, by=admin)
+        if defined:
+            self.stdout.write(f"  {pilot.code}: {len(defined)} fields of its own")
+        return defined
 
     def _services(self, pilot: DemoPilot, *, with_referrals: bool) -> None:
         organisation = Organisation.objects.get(code=pilot.code)

@@ -1,0 +1,118 @@
+"""The demo pilots' own fields: defined through the custom services, answered on a share of the
+fictional cases (encrypted, in the history and the audit log), never in the network dataset."""
+
+import decimal
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from engage.audit.models import AuditEvent
+from engage.custom.models import CustomField, CustomValue, FieldType
+from engage.demo.fields import PILOT_FIELDS, TRAFFICKING_NOTES
+from engage.history.models import Change
+from engage.mel.dataset.rows import derive_rows
+
+pytestmark = pytest.mark.django_db
+
+LANGUAGES = {"BE-JRS": {"fr", "nl"}, "BG-CLA": {"bg"}, "CY-CYRC": {"el"}, "GR-HR360": {"el"},
+             "IT-CILD": {"it"}, "PL-SIP": {"pl"}, "GB-DA": set()}  # fmt: skip
+
+
+@pytest.fixture
+def seeded(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+    return CustomValue.objects.select_related("field__organisation", "case")
+
+
+def test_every_pilot_has_its_own_fields_in_its_languages(seeded):
+    fields = CustomField.objects.select_related("organisation")
+    by_pilot = Counter(field.organisation.code for field in fields)
+    assert by_pilot == {code: len(specs) for code, specs in PILOT_FIELDS.items()}
+    for field in fields:
+        assert set(field.label_translations) == LANGUAGES[field.organisation.code], field.key
+    reception = fields.get(organisation__code="CY-CYRC", key="reception_centre")
+    assert reception.form == "referral" and reception.type == FieldType.CHOICE
+    assert [o.label for o in reception.options.all()] == ["Pournara", "Kofinou", "Limnes", "Other"]
+    assert reception.options.get(key="kofinou").label_translations == {"el": "Κοφίνου"}
+    post = fields.get(organisation__code="PL-SIP", key="border_guard_post")
+    assert (post.form, post.type) == ("referral", FieldType.SHORT_TEXT)
+    office = fields.get(organisation__code="BE-JRS", key="cpas_office")
+    assert office.form == "first_meeting" and office.condition_field.key == "cpas_contacted"
+    assert office.condition_value == "yes"
+    score = fields.get(key="second_risk_score")
+    assert (score.type, score.min_value, score.max_value) == (FieldType.NUMBER, 0, 10)
+    assert fields.get(key="community_ties").type == FieldType.CHOICES
+    assert fields.get(key="trafficking_indicators").sensitive
+    assert fields.get(key="interpreter_used").form == "contact"
+    assert [f.key for f in fields if f.is_retired] == ["covid_release"]
+    # Defined by the pilot's admin, each in the audit log.
+    for field in fields:
+        assert field.created_by.username == f"{field.organisation.code.lower()}-admin"
+    assert AuditEvent.objects.filter(detail__startswith="custom field").count() == len(fields) + 1
+
+
+def test_a_share_of_the_cases_has_answers_that_decrypt(seeded):
+    answered = Counter(value.field.organisation.code for value in seeded)
+    assert set(answered) == set(PILOT_FIELDS)
+    for code, count in answered.items():
+        cases = CustomValue.objects.filter(case__organisation__code=code).values("case").distinct()
+        assert 0.3 < cases.count() / 40 <= 1.05, code  # a realistic share, not every case
+        assert count
+    by_key = {key: [v for v in seeded if v.field.key == key] for key in
+              {f.key for specs in PILOT_FIELDS.values() for f in specs}}  # fmt: skip
+    assert all(by_key.values()), [key for key, values in by_key.items() if not values]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM custom_customvalue")  # nosemgrep: raw-sql
+        stored = [row[0] for row in cursor.fetchall()]
+    assert stored and all(text.startswith("gAAAA") for text in stored)  # encrypted at rest
+    assert {v.data for v in by_key["reception_centre"]} <= {
+        "pournara",
+        "kofinou",
+        "limnes",
+        "other",
+    }
+    assert all(0 <= decimal.Decimal(v.data) <= 10 for v in by_key["second_risk_score"])
+    assert all(isinstance(v.data, list) and v.data for v in by_key["community_ties"])
+    assert {v.data for v in by_key["trafficking_indicators"]} <= set(TRAFFICKING_NOTES)
+    assert all(v.case.referral_date.year == 2021 for v in by_key["covid_release"])
+    contacted = {v.record_id for v in by_key["cpas_contacted"] if v.data is True}
+    assert {v.record_id for v in by_key["cpas_office"]} <= contacted  # only when yes
+    assert all(v.label_at_entry == "CPAS contacté" for v in by_key["cpas_contacted"])
+    assert all(v.updated_by_id == v.case.case_manager_id for v in seeded)
+
+
+def test_the_answers_are_in_the_history_and_the_audit_log_as_given_by_the_case_manager(seeded):
+    values = {value.pk: value for value in seeded}
+    changes = Change.objects.filter(model="custom.customvalue")
+    assert changes.count() == len(values)
+    for change in changes:
+        assert change.actor_id == values[change.object_id].case.case_manager_id
+    audited = AuditEvent.objects.filter(detail__startswith="custom:", object_type="cases.case")
+    records = {(v.case_id, v.field.form, v.record_id) for v in values.values()}
+    assert audited.count() == len(records)
+
+
+def test_seeding_again_adds_nothing(seeded, settings):
+    counts = (CustomField.objects.count(), seeded.count(), Change.objects.count(),
+              AuditEvent.objects.count())  # fmt: skip
+    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+    assert (CustomField.objects.count(), seeded.count(), Change.objects.count(),
+            AuditEvent.objects.count()) == counts  # fmt: skip
+
+
+def test_no_answer_is_in_the_network_dataset(seeded):
+    words = {"custom", "Pournara", "pournara", "PSG", "CPAS", "OCMW", "Lesvos", "lesvos"}
+    words |= {note[:30] for note in TRAFFICKING_NOTES}
+    month = timezone.localdate().strftime("%Y-%m")
+    organisations = {value.field.organisation for value in seeded}
+    for organisation in organisations:
+        rows = list(derive_rows(organisation, month))
+        assert rows
+        text = repr(rows)
+        assert not [word for word in words if word in text]
+        assert not {column for row in rows for column in row if column.startswith("custom")}
