@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,6 +200,12 @@ def reactivate_user(user: User, *, by: User | None = None) -> None:
     record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=detail)
 
 
+# Sent when a person's sessions are ended for them (deactivation, a password reset), so the
+# apps above this one end what else the person holds: the devices keeping offline cases
+# (engage.offline) are told to wipe, even if the account is later reactivated.
+sessions_ended = Signal()
+
+
 def end_sessions(user: User) -> int:
     """Delete every stored session of `user`; return how many there were.
 
@@ -212,6 +219,7 @@ def end_sessions(user: User) -> int:
         if session.get_decoded().get("_auth_user_id") == user_id
     ]
     Session.objects.filter(pk__in=doomed).delete()
+    sessions_ended.send(sender=User, user=user)
     return len(doomed)
 
 

@@ -1,4 +1,4 @@
-"""Signing out ends the person's offline devices.
+"""Signing out, deactivation and a password reset end the person's offline devices.
 
 The sign-out view belongs to `accounts`, below this app, so Django's own `user_logged_out`
 signal is how this app hears of it (as the audit of sign-outs does). The browser is also told
@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
+from engage.accounts.services import sessions_ended
 from engage.offline.services import revoke_devices
 
 
@@ -18,3 +19,10 @@ from engage.offline.services import revoke_devices
 def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None and user.is_authenticated:
         revoke_devices(user)
+
+
+@receiver(sessions_ended)
+def _sessions_ended(sender: Any, user: Any, **kwargs: Any) -> None:
+    # Deactivation or a reset: the devices end for good, so reactivating the account (after a
+    # lost phone, say) brings none of them back.
+    revoke_devices(user)

@@ -43,6 +43,7 @@ def _form(organisation, **overrides):
         "retention_months": 24,
         "caseload_target_min": 20,
         "caseload_target_max": 25,
+        "offline_hours": 72,
     }
     return data | overrides
 

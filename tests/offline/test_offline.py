@@ -216,6 +216,12 @@ class TestWiping:
         accounts.deactivate_user(alice, by=ada)
         assert phone.get("/offline/status/", **device).json()["wipe"] is True
 
+    def test_a_deactivated_then_reactivated_account_is_still_told_to_wipe(self, alice, ada, device):
+        phone = Client()
+        accounts.deactivate_user(alice, by=ada)
+        accounts.reactivate_user(alice, by=ada)
+        assert phone.get("/offline/status/", **device).json()["wipe"] is True
+
     def test_a_password_reset_wipes_and_sign_out_too(self, client, alice, device):
         alice.set_password("another long passphrase 42")
         alice.save()
