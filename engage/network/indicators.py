@@ -1,4 +1,4 @@
-"""The network-building indicators NET-01..NET-13 (docs/indicators.md), from the records.
+"""The network-building indicators NET-01..NET-14 (docs/indicators.md), from the records.
 
 Plain functions over activities and stakeholders with their stage history, exact; disclosure
 control is applied afterwards (`report.py`), to the two that count people (NET-06, NET-07).
@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from engage.mel.report.indicators import Result, percentage
-from engage.network.models import ENGAGED_STAGES, Activity, ActivityKind, Stakeholder
+from engage.network.models import ENGAGED_STAGES, Activity, ActivityKind, ActorType, Stakeholder
 
 NETWORK_OWNER = "network"
 # The indicators whose counts are about people (disclosure control applies to them).
 ABOUT_PEOPLE = ("NET-06", "NET-07")
+# NET-14: the stakeholders that an organisation approaching them about community-based
+# solutions counts for: governments (national authorities), local authorities, funders.
+APPROACHED = (ActorType.NATIONAL_AUTHORITY, ActorType.LOCAL_AUTHORITY, ActorType.FUNDER)
 
 
 @dataclass(frozen=True)
@@ -174,4 +177,30 @@ def compute(
             newly_engaged,
             {"actor_type": lambda s: s.actor_type, "level": lambda s: s.level},
         ),
+        approaching(stakeholders, period),
     ]
+
+
+def approaching(stakeholders: Iterable[Stakeholder], period: Period) -> Result:
+    """NET-14: the organisations that approached a government, a local authority or a funder
+    in the period: each owner (a pilot's organisation, or the network's coordinators as one)
+    with at least one interaction dated in the period with such a stakeholder of theirs,
+    counted once. By `actor_type`, an organisation counts once under each type it approached
+    (so the types need not add up to the total); by `owner`, 1 each. Only the interactions'
+    dates are read, never their people or notes.
+
+    `stakeholder.interactions` is expected prefetched."""
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for stakeholder in stakeholders:
+        if stakeholder.actor_type not in APPROACHED:
+            continue
+        if any(i.date in period for i in stakeholder.interactions.all()):
+            by_type[stakeholder.actor_type].add(owner_of(stakeholder))
+    owners = set().union(*by_type.values()) if by_type else set()
+    result = Result("NET-14", len(owners), kind="count")
+    result.by["owner"] = [{"key": key, "numerator": 1, "value": 1} for key in sorted(owners)]
+    result.by["actor_type"] = [
+        {"key": key, "numerator": len(by_type[key]), "value": len(by_type[key])}
+        for key in APPROACHED
+    ]
+    return result

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.mel.report import disclosure
 from engage.mel.report.parts import ReportPart
 from engage.network import costs, indicators
-from engage.network.models import Activity, StageChange, Stakeholder
+from engage.network.models import Activity, Interaction, StageChange, Stakeholder
 
 NAMES = {
     "NET-01": _("New pilots started"),
@@ -25,6 +25,7 @@ NAMES = {
     "NET-11": _("Pilots explored"),
     "NET-12": _("Projects with sustainable funding secured"),
     "NET-13": _("New stakeholders engaged"),
+    "NET-14": _("Organisations approaching governments, local authorities or funders"),
 }
 
 
@@ -43,7 +44,11 @@ def compute(*, start: str, end: str, pilots: list[str], level: str, network: boo
     stakeholders = (
         Stakeholder.objects.filter(owned(pilots, network))
         .select_related("organisation")
-        .prefetch_related(Prefetch("stages", StageChange.objects.order_by("date", "created_at")))
+        .prefetch_related(
+            Prefetch("stages", StageChange.objects.order_by("date", "created_at")),
+            # NET-14 reads the interactions' dates only (never who was met, nor the note).
+            Prefetch("interactions", Interaction.objects.only("id", "stakeholder_id", "date")),
+        )
     )
     results = [r.as_dict() for r in indicators.compute(activities, stakeholders, start, end)]
     about_people = [r for r in results if r["id"] in indicators.ABOUT_PEOPLE]

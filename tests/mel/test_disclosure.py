@@ -63,7 +63,8 @@ def _make(specs):
 
 # The checks below are the reader's side: they do not use disclosure.py's own bookkeeping.
 
-COUNTS_OF_CONTACTS = ("CON-01",)
+COUNTS_OF_CONTACTS = ("CON-01", "CON-02")
+GROWTH = ("GRO-01", "GRO-02")
 OVER_COHORT = ("BEN-05", "BEN-06", "ENG-01", "ENG-02", "ENG-03", "RES-01", "CAP-04")
 
 
@@ -71,7 +72,7 @@ def _tables(indicators):
     """Every (name, cells, total) a reader can add up: (cell, field) pairs and a total value."""
     by_id = {i["id"]: i for i in indicators}
     for indicator in indicators:
-        if indicator["id"] == "GRO-01":
+        if indicator["id"] in GROWTH or indicator["id"] == "CON-02":  # not tables
             continue
         for dimension, cells in indicator.get("by", {}).items():
             name = f"{indicator['id']} by {dimension}"
@@ -132,12 +133,12 @@ def _check(exact, shown, threshold, minimum):
                     assert cell.get("withheld") is True, (indicator["id"], cell)
             for name in ("numerator", "denominator"):
                 value = cell.get(name)
-                if people and isinstance(value, int) and indicator["id"] != "GRO-01":
+                if people and isinstance(value, int) and indicator["id"] not in GROWTH:
                     assert not 1 <= value <= threshold, (indicator["id"], cell)
             n, d, v = cell.get("numerator"), cell.get("denominator"), cell.get("value")
             if "denominator" in indicator and isinstance(v, float):
                 assert isinstance(n, int) and isinstance(d, int), (indicator["id"], cell)
-                if indicator["id"] != "GRO-01":
+                if indicator["id"] not in (*GROWTH, "CON-02"):  # CON-02: a rate
                     assert d >= minimum and not 1 <= d - n <= threshold, (indicator["id"], cell)
     for name, refs, total in _tables(shown):
         values = [cell.get(field) for cell, field in refs]
@@ -155,9 +156,11 @@ def _check(exact, shown, threshold, minimum):
                 by_id[i]["by"][dimension][position]["denominator"] for i in OVER_COHORT
             ]
             assert len({repr(p) for p in same}) == 1, (dimension, cell["key"], same)
-    # GRO-01 with BEN-02 must not give back a small number of new clients.
-    growth, exact_growth = by_id["GRO-01"], exact_by_id["GRO-01"]
-    if exact_growth["denominator"] is not None:
+    # GRO-01 with BEN-02, and GRO-02 (clients supported), must not give back a small count.
+    for growth_id in GROWTH:
+        growth, exact_growth = by_id[growth_id], exact_by_id[growth_id]
+        if exact_growth["denominator"] is None:
+            continue
         current = exact_growth["numerator"] + exact_growth["denominator"]
         for count in (current, exact_growth["denominator"]):
             if 1 <= count <= threshold:

@@ -93,11 +93,14 @@ def _published_from(true: int, place: tuple, exact: bool = False) -> set[int]:
     indicator, _dimension, _key, name = place
     if exact:
         return {true}
-    if indicator == "GRO-01" and name == "numerator":  # a difference of two perturbed counts
+    if indicator in disclosure.GROWTH and name == "numerator":  # a difference of two counts
         spread = 2 * disclosure.NOISE_LIMIT
         return set(range(true - spread, true + spread + 1))
     if true == 0:
         return {0}  # an empty cell has no records: always published as zero
+    if indicator == "CON-02" and name == "denominator":  # client-months, not people
+        spread = disclosure.MONTHS_NOISE
+        return set(range(max(1, true - spread), true + spread + 1))
     if indicator in disclosure.ENGAGEMENT and name == "numerator":  # fitted to the cohort
         spread = disclosure.FITTED_LIMIT
         return set(range(max(0, true - spread), true + spread + 1))
@@ -108,9 +111,13 @@ def _stays_possible(before, after, delta, place, threshold, exact=False) -> bool
     first, second = _could_be(before, threshold), _could_be(after, threshold)
     if first is None or second is None:
         return True
-    # n is published within FITTED_LIMIT of itself (the widest of the limits) in the first report
-    low, high = min(first) - disclosure.FITTED_LIMIT, max(first) + disclosure.FITTED_LIMIT
-    difference = place[0] == "GRO-01" and place[3] == "numerator"  # may be below zero
+    # n is published within FITTED_LIMIT of itself (the widest of the limits for people) in the
+    # first report; CON-02's client-months within MONTHS_NOISE
+    reach = disclosure.FITTED_LIMIT
+    if place[0] == "CON-02" and place[3] == "denominator":
+        reach = disclosure.MONTHS_NOISE
+    low, high = min(first) - reach, max(first) + reach
+    difference = place[0] in disclosure.GROWTH and place[3] == "numerator"  # may be below zero
     for n in range(low, high + 1):
         if not difference and (n < 0 or n + delta < 0):
             continue
@@ -337,7 +344,9 @@ def test_perturbed_counts_stay_near_the_truth_and_add_up_where_shown_to(specs, s
         for indicator in perturbed:
             for cell in [indicator, *(c for cs in indicator.get("by", {}).values() for c in cs)]:
                 n, d = cell.get("numerator"), cell.get("denominator")
-                if indicator["id"] != "GRO-01" and isinstance(d, int):
+                if indicator["id"] == disclosure.RATE:  # contacts over client-months: a rate
+                    assert n >= 0 and (d is None or d >= 0), cell
+                elif indicator["id"] not in disclosure.GROWTH and isinstance(d, int):
                     assert 0 <= n <= d, (indicator["id"], cell)
 
 

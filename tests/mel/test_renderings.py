@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from engage.mel import services
 from engage.mel.report import disclosure, render
-from engage.mel.report.indicators import baseline_before
+from engage.mel.report.indicators import NOT_PERCENTAGES, baseline_before
 from tests.mel.rows import row
 
 START, END = "2024-01", "2024-06"
@@ -89,7 +89,8 @@ def test_the_html_shows_every_number_of_the_json(level):
         if ratio:
             expected = "—" if indicator["denominator"] is None else str(indicator["denominator"])
             assert line[2] == expected, indicator["id"]
-        assert line[3] == _value(indicator, ratio), indicator["id"]
+        percent = ratio and indicator["id"] not in NOT_PERCENTAGES  # CON-02: a rate
+        assert line[3] == _value(indicator, percent), indicator["id"]
         for dimension, cells in indicator.get("by", {}).items():
             table = next(
                 t for t in tables
@@ -116,7 +117,7 @@ def test_the_pdf_shows_every_number_of_the_json(level):
         numbers = [_count(indicator["numerator"])]
         if ratio:
             numbers.append("—" if indicator["denominator"] is None else str(indicator["denominator"]))
-        numbers.append(_value(indicator, ratio))
+        numbers.append(_value(indicator, ratio and indicator["id"] not in NOT_PERCENTAGES))
         name = str(render.NAMES[indicator["id"]])
         line = f"{indicator['id']} {name} {' '.join(numbers)}"
         assert line in text, line
@@ -139,7 +140,9 @@ def test_the_charts_draw_the_jsons_values_and_never_a_withheld_one():
     svg = html[html.index("<svg"): html.index('<table id="indicators"')]
     drawn = sum(
         bar["drawn"] for name in ("engagement", "outcomes", "ratings") for bar in charts[name]["bars"]
-    ) + sum(c["drawn"] for c in charts["caseload"]["columns"]) + charts["growth"]["drawn"]
+    ) + sum(c["drawn"] for c in charts["caseload"]["columns"]) + charts["growth"]["drawn"] + (
+        charts["growth_supported"]["drawn"]
+    )
     assert svg.count('fill="#1f4e79"') == drawn
     caseload = charts["caseload"]["columns"]
     assert [c["month"] for c in caseload] == ["2024-01", "2024-02", "2024-03", "2024-04",

@@ -39,6 +39,7 @@ AREA_OF_PREFIX = {
     "CAP": Narrative.Area.CAPABILITY,
     "CON": Narrative.Area.CONTACT,
     "GRO": Narrative.Area.GROWTH,
+    "TIM": Narrative.Area.ENGAGEMENT,  # time in programme: how long clients stay engaged
 }
 AREAS = [choice.value for choice in Narrative.Area]
 
@@ -239,7 +240,7 @@ def comparison(cycle: EvaluationCycle) -> dict:
                 "id": indicator_id,
                 "name": str(NAMES.get(indicator_id, indicator_id)),
                 "area": AREA_OF_PREFIX.get(indicator_id.split("-")[0], ""),
-                "kind": "percentage" if _is_ratio(snapshots, indicator_id) else "count",
+                "kind": _kind(snapshots, indicator_id),
                 "cells": cells,
             }
         )
@@ -261,6 +262,14 @@ def comparison(cycle: EvaluationCycle) -> dict:
         "indicators": rows,
         "narratives": narratives,
     }
+
+
+def _kind(snapshots: list[Snapshot], indicator_id: str) -> str:
+    """How a figure is printed: a share with its counts ("percentage"), or its value alone (a
+    count, TIM-01's median months, CON-02's rate)."""
+    if indicator_id in indicators.NOT_PERCENTAGES:
+        return "rate"
+    return "percentage" if _is_ratio(snapshots, indicator_id) else "count"
 
 
 def _is_ratio(snapshots: list[Snapshot], indicator_id: str) -> bool:

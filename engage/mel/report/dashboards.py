@@ -103,6 +103,36 @@ def indicator_table(report: dict, dimension: str | None = None) -> dict:
     return {"columns": columns, "lines": lines, "total": total}
 
 
+def _number(value, *, withheld: bool) -> Cell:
+    """A median or a rate as shown (the language's decimal sign), withheld, or none."""
+    if value is None:
+        return Cell(str(_("withheld")), None, withheld=True) if withheld else Cell("—", None)
+    return Cell(formats.number_format(value), value)
+
+
+def programme(report: dict) -> dict:
+    """Time in programme (TIM-01: the median and the clients in each band of months) and
+    contact frequency (CON-02: contacts per client per month; CON-01: the face-to-face share),
+    as the report shows them."""
+    indicators = {item["id"]: item for item in report["indicators"]}
+    tim, con1, con2 = (indicators.get(code) for code in ("TIM-01", "CON-01", "CON-02"))
+    lines = []
+    if tim is not None:
+        lines.append({"id": "TIM-01", "name": NAMES["TIM-01"],
+                      "cell": _number(tim.get("value"), withheld=bool(tim.get("withheld")))})  # fmt: skip
+    if con2 is not None:
+        lines.append({"id": "CON-02", "name": NAMES["CON-02"],
+                      "cell": _number(con2.get("value"), withheld=bool(con2.get("withheld")))})  # fmt: skip
+    if con1 is not None:
+        lines.append({"id": "CON-01", "name": NAMES["CON-01"], "cell": _cell(con1, is_ratio=True)})
+    bands = [
+        (cell["key"], _cell(cell, is_ratio=False))
+        for cell in (tim or {}).get("by", {}).get("months", [])
+    ]
+    chart = _chart(_("Clients by months in the programme (TIM-01)"), bands, percent=False)
+    return {"lines": lines, "months_chart": chart}
+
+
 def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list[dict]:
     """Bars with their label and value printed; `styled` gives each category its own fill
     pattern (for categories side by side; a series over time or places keeps one fill)."""
@@ -259,6 +289,7 @@ def network(*, start: str, end: str, level: str, by: User, request=None, overrid
         "engagement_chart": engagement_chart(report),
         "caseload_chart": by_key_chart(per_pilot, "BEN-01", _("Active caseload per pilot")),
         "engaged_chart": by_key_chart(per_pilot, "ENG-01", _("Remained engaged, per pilot (%)")),
+        "programme": programme(report),
         "trend": trend(rows, end=end, pilots=pilots, level=level, period=report),
     }
 
@@ -277,6 +308,7 @@ def pilot(*, organisation: Organisation, start: str, end: str, by: User, request
         "per_city": per_city,
         "engagement_chart": engagement_chart(report),
         "caseload_chart": by_key_chart(per_city, "BEN-01", _("Active caseload per city")),
+        "programme": programme(report),
         "trend": trend(rows, end=end, pilots=pilots, level="network", period=report),
     }
 

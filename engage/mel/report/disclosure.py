@@ -30,7 +30,7 @@ import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from engage.mel.report.indicators import CELL_KEYS, percentage
+from engage.mel.report.indicators import CELL_KEYS, percentage, rate
 
 WITHHELD = None
 
@@ -52,6 +52,12 @@ LEVELS = {
     "public": Level("public", 9, 20),
 }
 ENGAGEMENT = ("ENG-01", "ENG-02", "ENG-03")
+# Indicators whose top value is not a count or a percentage: TIM-01's is a median of months
+# (its numerator the clients counted), CON-02's a rate of contacts per client-month.
+GROWTH = ("GRO-01", "GRO-02")  # a difference of two counts of people, over the second
+MEDIAN = "TIM-01"
+RATE = "CON-02"
+MONTHS_NOISE = 24  # CON-02's client-months move by up to two years of one client's time
 # Ratios over the whole cohort: their denominators are the cohort (BEN-03), per key too.
 OVER_COHORT = ("BEN-05", "BEN-06", *ENGAGEMENT, "RES-01", "CAP-04")
 
@@ -111,10 +117,9 @@ def apply(indicators: list[dict], level_name: str) -> list[dict]:
     if level.name == "exact":
         return result
     by_id = {indicator["id"]: indicator for indicator in result}
-    growth = by_id.get("GRO-01")
-    current = _true_new_clients(growth)
+    growths = [(by_id[i], _true_new_clients(by_id[i])) for i in GROWTH if i in by_id]
     for indicator in result:
-        if indicator["id"] == "GRO-01":
+        if indicator["id"] in (*GROWTH, RATE):
             continue
         protect = _protect_ratio if "denominator" in indicator else _protect_count
         for cell in _cells_of(indicator):
@@ -134,11 +139,35 @@ def apply(indicators: list[dict], level_name: str) -> list[dict]:
                 hidden = _is_hidden(cell.get("numerator")) or _is_hidden(cell.get("denominator"))
                 if hidden and cell.get("value") is not None:
                     _hide(cell, "value")
-            elif "value" in cell:
+            elif "value" in cell and not (indicator["id"] == MEDIAN and cell is indicator):
                 cell["value"] = cell["numerator"]
-    if growth is not None:
+    for growth, current in growths:
         _protect_growth(growth, current, level)
+    cohort = by_id["BEN-03"]["numerator"] if "BEN-03" in by_id else None
+    if MEDIAN in by_id:
+        _protect_median(by_id[MEDIAN], level)
+    if RATE in by_id:
+        _protect_rate(by_id[RATE], cohort, level)
     return result
+
+
+def _protect_median(indicator: dict, level: Level) -> None:
+    """TIM-01's median months: shown only over at least the level's minimum of clients as shown
+    (the cohort: one person's months are not a median of few)."""
+    clients = indicator.get("numerator")
+    small = not isinstance(clients, int) or clients < level.minimum_denominator
+    if small and indicator.get("value") is not None:
+        _hide(indicator, "value")
+
+
+def _protect_rate(indicator: dict, cohort, level: Level) -> None:
+    """CON-02 = contacts (CON-01's denominator as shown) over client-months (perturbed): shown
+    only over a cohort as shown of at least the level's minimum, like a percentage."""
+    _mask_count(indicator, "numerator", level)  # contacts, masked as CON-01's are
+    if not isinstance(cohort, int) or cohort < level.minimum_denominator:
+        _hide(indicator, "numerator", "denominator", "value")
+    elif _is_hidden(indicator.get("numerator")):
+        _hide(indicator, "value")
 
 
 def _cells_of(indicator: dict) -> Iterator[dict]:
@@ -150,7 +179,7 @@ def _cells_of(indicator: dict) -> Iterator[dict]:
 def _tables(by_id: dict) -> Iterator[tuple[Ref, list[Ref]]]:
     """Every set of shown numbers that adds up to another shown number."""
     for indicator in by_id.values():
-        if indicator["id"] == "GRO-01":
+        if indicator["id"] in (*GROWTH, RATE):
             continue
         for dimension, cells in indicator.get("by", {}).items():
             yield (indicator, "numerator"), [(cell, "numerator") for cell in cells]
@@ -169,7 +198,10 @@ def _aliases(by_id: dict) -> Iterator[list[Ref]]:
     """Groups of numbers that are one quantity shown in several places."""
     cohort_holders = [by_id[i] for i in OVER_COHORT if i in by_id]
     if "BEN-03" in by_id:
-        yield [(by_id["BEN-03"], "numerator")] + [(i, "denominator") for i in cohort_holders]
+        group = [(by_id["BEN-03"], "numerator")] + [(i, "denominator") for i in cohort_holders]
+        if MEDIAN in by_id:  # TIM-01 counts the cohort too
+            group.append((by_id[MEDIAN], "numerator"))
+        yield group
         for dimension, cells in by_id["BEN-03"].get("by", {}).items():
             for position, cell in enumerate(cells):
                 group = [(cell, "numerator")]
@@ -177,6 +209,8 @@ def _aliases(by_id: dict) -> Iterator[list[Ref]]:
                     # Built over the same cohort rows: the same keys in the same order.
                     group.append((holder["by"][dimension][position], "denominator"))
                 yield group
+    if "CON-01" in by_id and RATE in by_id:  # the contacts of the cohort, shown twice
+        yield [(by_id["CON-01"], "denominator"), (by_id[RATE], "numerator")]
     if "RES-01" in by_id and "RES-02" in by_id:
         outcomes = by_id["RES-02"]
         yield [
@@ -366,8 +400,11 @@ def perturb(indicators: list[dict], level_name: str) -> list[dict]:
             keys = cell.pop(CELL_KEYS, None)
             if not keyed or keys is None:
                 continue
-            if indicator["id"] == "GRO-01":
+            if indicator["id"] in GROWTH:
                 _perturb_growth(cell, keys)
+                continue
+            if indicator["id"] == RATE:
+                _perturb_rate(cell, keys)
                 continue
             for name in ("numerator", "denominator"):
                 if name in keys and isinstance(cell.get(name), int):
@@ -383,9 +420,9 @@ def perturb(indicators: list[dict], level_name: str) -> list[dict]:
         for cell in _cells_of(indicator):
             if not cell.pop("perturbed", False):
                 continue
-            if "denominator" in cell and indicator["id"] != "GRO-01":
+            if "denominator" in cell and indicator["id"] not in GROWTH:
                 cell["value"] = _percentage(cell["numerator"], cell["denominator"])
-            elif "denominator" not in cell and "value" in cell:
+            elif "value" in cell and not (indicator["id"] == MEDIAN and cell is indicator):
                 cell["value"] = cell["numerator"]
     return result
 
@@ -406,6 +443,27 @@ def _perturb_growth(cell: dict, keys: dict) -> None:
     before = _perturbed(before, keys["denominator"])
     cell["numerator"], cell["denominator"] = current - before, before
     cell["value"] = _percentage(current - before, before)
+
+
+def _perturb_rate(cell: dict, keys: dict) -> None:
+    """CON-02: the contacts perturbed as CON-01's denominator (the same count, the same key),
+    the client-months by up to MONTHS_NOISE (one client's months are not given away by two
+    reports subtracted), then the rate taken from the two as shown."""
+    contacts, months = cell.get("numerator"), cell.get("denominator")
+    if not isinstance(contacts, int) or not isinstance(months, int):
+        return
+    contacts = _perturbed(contacts, keys["numerator"])
+    if months:
+        months = max(1, months + spread(keys["denominator"], MONTHS_NOISE))
+    cell["numerator"], cell["denominator"] = contacts, months
+    cell["value"] = rate(contacts, months)
+
+
+def spread(cell_key: int, limit: int) -> int:
+    """An offset in [-limit, limit], the same for the same key, spread evenly over the keys
+    (mixed first, so that it does not follow PTABLE's draw of the same key)."""
+    mixed = (cell_key * 0x9E3779B1 + 0x7F4A7C15) % KEY_SPACE
+    return mixed * (2 * limit + 1) // KEY_SPACE - limit
 
 
 def _fit_engagement(by_id: dict, truths: dict) -> None:

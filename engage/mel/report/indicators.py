@@ -76,6 +76,8 @@ DOMAINS = {
 # At `network` and `public` level, the keys listed even when empty: every closed value, and the
 # `unknown` city that small cities are merged into (`merge_small_cities`).
 LISTED = {**DOMAINS, "city": ("unknown",)}
+# Ratios shown as a rate, not a share: CON-02, contacts per client per month.
+NOT_PERCENTAGES = ("CON-02",)
 OUTCOME_TYPES = (
     "protection",
     "regularisation",
@@ -154,12 +156,14 @@ class Result:
     denominator: int | None = None
     value: float | None = None
     by: dict[str, list[dict]] = field(default_factory=dict)
-    kind: str = "percentage"  # or "count", or "growth"
+    kind: str = "percentage"  # or "count", "growth", "median" (TIM-01), "rate" (CON-02)
     keys: dict[str, int] | None = None
 
     def as_dict(self) -> dict:
         data = {"id": self.id, "numerator": self.numerator}
-        if self.kind != "count":
+        if self.kind == "median":
+            data["value"] = self.value  # months; the numerator is the clients counted
+        elif self.kind != "count":
             data["denominator"] = self.denominator
             data["value"] = self.value
         else:
@@ -285,6 +289,9 @@ def compute(
     results.append(_ratio("CAP-04", cohort, lambda row: int(row["assessments"]) >= 2, keyed=keyed))
     results.append(_contacts(cohort, keyed))
     results.append(_growth(rows, start, end, baseline, keyed))
+    results.append(_growth(rows, start, end, baseline, keyed, "GRO-02", supported))
+    results.append(time_in_programme(cohort, end, keyed))
+    results.append(contact_frequency(cohort, end, keyed))
     return results
 
 
@@ -357,21 +364,39 @@ def _growth(
     end: str,
     baseline: tuple[str, str] | None,
     keyed: _Keys | None = None,
+    indicator: str = "GRO-01",
+    select: Callable[[list[Row], str, str], list[Row]] | None = None,
 ) -> Result:
+    """GRO-01 (new clients) or, with `select=supported`, GRO-02 (clients supported): the
+    period's count minus the baseline's, over the baseline's."""
     if baseline is None:
-        return Result("GRO-01", None, None, None, kind="growth")
-    current = _new_client_rows(rows, start, end)
-    before = _new_client_rows(rows, *baseline)
+        return Result(indicator, None, None, None, kind="growth")
+    select = select or _new_client_rows
+    current = select(rows, start, end)
+    before = select(rows, *baseline)
     result = Result(
-        "GRO-01",
+        indicator,
         len(current) - len(before),
         len(before),
         percentage(len(current) - len(before), len(before)),
         kind="growth",
     )
-    if keyed:  # the current new clients are BEN-02's: the same rows, the same key
+    if keyed:  # GRO-01: the current new clients are BEN-02's, the same rows and key
         result.keys = keyed.cell(current=keyed.of(current), denominator=keyed.of(before))
     return result
+
+
+def supported(rows: Iterable[Row], start: str, end: str) -> list[Row]:
+    """The clients supported in [start, end] (GRO-02's "total beneficiaries"): included by
+    `end` and not closed before `start` (a client closed during the period, whatever the
+    reason, was supported in it)."""
+    return [
+        row
+        for row in rows
+        if row["included"] == "true"
+        and row["inclusion_month"] <= end
+        and (not row["closure_month"] or row["closure_month"] >= start)
+    ]
 
 
 def _new_client_rows(rows: Iterable[Row], start: str, end: str) -> list[Row]:
@@ -423,4 +448,90 @@ def keyed_caseload_by_month(
     for month in months_between(start, end):
         active = [row for row in rows if in_cohort(row, month) and active_at(row, month)]
         result.append((month, len(active), keyed.population() + keyed.of(active)))
+    return result
+
+
+# Time in programme and contact frequency (issue 14, section 5).
+
+# TIM-01's distribution: months in the programme, both ends included.
+TIME_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("1-3", 1, 3),
+    ("4-6", 4, 6),
+    ("7-12", 7, 12),
+    ("13-24", 13, 24),
+    ("25+", 25, None),
+)
+
+
+def month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def months_in_programme(row: Row, end: str) -> int:
+    """The months a cohort row was in the programme by `end`: from its inclusion month to its
+    closure month (or `end` while it is active at `end`), both counted, so a client included
+    and closed in the same month was in it 1 month."""
+    last = end if active_at(row, end) else row["closure_month"]
+    # Never under 1: a row closed before its inclusion month (which the dataset's rules refuse,
+    # but hand-made or rolled-back rows may hold) counts as 1 month, not as none.
+    return max(1, month_index(last) - month_index(row["inclusion_month"]) + 1)
+
+
+def median(values: list[int]) -> float | None:
+    """The median (the mean of the two middle values for an even count); none of nothing."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def time_band(months: int) -> str:
+    return next(
+        label
+        for label, low, high in TIME_BANDS
+        if months >= low and (high is None or months <= high)
+    )
+
+
+def time_in_programme(cohort: list[Row], end: str, keyed: _Keys | None = None) -> Result:
+    """TIM-01: the median months in the programme of the cohort (numerator: the cohort, the
+    same people and key as BEN-03), with the distribution by `TIME_BANDS` (every band listed,
+    zeros included: a table whose cells add up to the cohort)."""
+    months = [months_in_programme(row, end) for row in cohort]
+    result = Result("TIM-01", len(cohort), None, median(months), kind="median")
+    if keyed:
+        result.keys = keyed.cell(numerator=keyed.of(cohort))
+    result.by["months"] = []
+    for label, _low, _high in TIME_BANDS:
+        group = [row for row, m in zip(cohort, months, strict=True) if time_band(m) == label]
+        cell = {"key": label, "numerator": len(group), "value": len(group)}
+        if keyed:
+            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of(group))
+        result.by["months"].append(cell)
+    return result
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """n / d rounded half up to one decimal; no value for a zero denominator."""
+    if not denominator:
+        return None
+    value = Decimal(numerator) / Decimal(denominator)
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def contact_frequency(cohort: list[Row], end: str, keyed: _Keys | None = None) -> Result:
+    """CON-02: contacts per client per month, Σ `contacts` (CON-01's denominator, the same key)
+    over the cohort's client-months (Σ `months_in_programme`). Contacts before inclusion count
+    too, as in CON-01: the dataset counts them over the enrollment."""
+    contacts = sum(int(row["contacts"]) for row in cohort)
+    client_months = sum(months_in_programme(row, end) for row in cohort)
+    result = Result("CON-02", contacts, client_months, rate(contacts, client_months), kind="rate")
+    if keyed:
+        result.keys = keyed.cell(
+            numerator=keyed.of(row for row in cohort if int(row["contacts"])),
+            denominator=keyed.of(cohort),
+        )
     return result

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.lib.spreadsheets import as_text_cells
 from engage.mel.report import parts
+from engage.mel.report.indicators import NOT_PERCENTAGES
 
 NAMES = {
     "BEN-01": _("Active caseload"),
@@ -28,6 +29,9 @@ NAMES = {
     "CAP-04": _("Assessment coverage"),
     "CON-01": _("Face-to-face share of contacts"),
     "GRO-01": _("Growth in new clients"),
+    "GRO-02": _("Growth in clients supported"),
+    "TIM-01": _("Time in programme (median months)"),
+    "CON-02": _("Contacts per client per month"),
 }
 
 
@@ -121,8 +125,8 @@ def _caseload(report: dict) -> dict:
     }
 
 
-def _growth(report: dict) -> dict:
-    cell = next((i for i in report["indicators"] if i["id"] == "GRO-01"), None)
+def _growth(report: dict, indicator: str = "GRO-01", title=None, name=None) -> dict:
+    cell = next((i for i in report["indicators"] if i["id"] == indicator), None)
     value = cell.get("value") if cell else None
     drawn = isinstance(value, int | float)
     low = min(-10.0, float(value) - 5) if drawn else -10.0
@@ -133,7 +137,8 @@ def _growth(report: dict) -> dict:
 
     baseline = report.get("baseline") or {}
     return {
-        "title": _("Growth in new clients against the target of +10% to +20% (GRO-01)"),
+        "title": title or _("Growth in new clients against the target of +10% to +20% (GRO-01)"),
+        "name": name or NAMES["GRO-01"],
         "text": _text(cell, percent=False) + ("%" if drawn else ""),
         "drawn": drawn,
         "zero_x": x(0),
@@ -178,7 +183,21 @@ def charts(report: dict) -> dict:
         ),
         "caseload": _caseload(report),
         "growth": _growth(report),
+        "growth_supported": _growth(
+            report,
+            "GRO-02",
+            _("Growth in clients supported against the target of +10% to +20% (GRO-02)"),
+            NAMES["GRO-02"],
+        ),
     }
+
+
+def unit_of(indicator: dict) -> str:
+    """What follows an indicator's value: "%" for a share, nothing for a count, a median of
+    months (TIM-01) or a rate (CON-02)."""
+    if "denominator" in indicator and indicator["id"] not in NOT_PERCENTAGES:
+        return "%"
+    return ""
 
 
 def name_of(indicator_id: str) -> str:
@@ -188,7 +207,10 @@ def name_of(indicator_id: str) -> str:
 def _context(report: dict) -> dict:
     """The indicators of the cases, and each registered part's own (shown with or without case
     data: a period with no client may still have network activities)."""
-    named = [{**indicator, "name": name_of(indicator["id"])} for indicator in report["indicators"]]
+    named = [
+        {**indicator, "name": name_of(indicator["id"]), "unit": unit_of(indicator)}
+        for indicator in report["indicators"]
+    ]
     sections = [
         {
             "template": part.template,
