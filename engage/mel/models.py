@@ -32,6 +32,13 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-imported_at"]
+        # Kept, one per pilot and period end (the dataset spec, version 2): a new submission
+        # for the same period end replaces that one.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pilot", "period_end"], name="one_submission_per_pilot_period"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.pilot} {self.period_end}"
@@ -42,7 +49,9 @@ class DatasetRow(models.Model):
 
     Its values are one encrypted JSON object (`values`): a stolen database or backup of the
     hub does not give the rows away, though they hold no name (issue 10, item 3). Only the
-    pilot and its keyed `case_ref` stay readable, for the upsert and its uniqueness. The
+    pilot and its keyed `case_ref` stay readable, for the comparison with the submission
+    before and the uniqueness of a case in its submission (each submission keeps its rows:
+    the dataset spec, version 2). The
     columns below them are the plain columns of before, left empty (a migration emptied them;
     dropping them is a later migration's work, once no running version writes them).
     Read the rows through `services.imported_rows`, which audits each read.
@@ -88,7 +97,9 @@ class DatasetRow(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["pilot", "case_ref"], name="unique_row_per_pilot_case")
+            models.UniqueConstraint(
+                fields=["submission", "case_ref"], name="unique_row_per_submission_case"
+            )
         ]
 
     def __str__(self) -> str:

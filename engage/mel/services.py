@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from engage.cases.models import Case
 from engage.lib.scoping import organisation_scope
 from engage.lib.spreadsheets import neutralise
 from engage.mel import sources
-from engage.mel.dataset import anonymity, submission
+from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import case_ref, derive_rows
 from engage.mel.models import DatasetRow, LinkageRound, Submission
 from engage.mel.report import disclosure, indicators, parts, render
@@ -127,7 +128,7 @@ def checked_rows(organisation: Organisation, period_end: str) -> tuple[list[dict
     key = linkage_key(organisation)
     for row in derive_rows(organisation, period_end, linkage_key=key):
         written = {column: neutralise(value) for column, value in row.items()}  # as in the CSV
-        if submission.check_row(written, organisation.code, period_end):
+        if submission.check_row(written, organisation.code, period_end, submission.VERSION):
             faulty.add(row["case_ref"])
         else:
             kept.append(row)
@@ -190,22 +191,27 @@ def export(
 def import_submission(
     path: Path, *, by: User | None = None, request: HttpRequest | None = None
 ) -> dict[str, int]:
-    """Check the submission whole, then replace the pilot's rows with it in one transaction.
+    """Check the submission whole, then keep it beside the pilot's others, in one transaction
+    (the dataset spec, version 2): one per pilot and period end, a new one for a period end
+    already held replacing that one.
 
-    Return what changed: rows added, changed, unchanged and removed.
+    Return what changed against the submission it replaces, else the pilot's latest earlier
+    one: rows added, changed, unchanged and removed.
     """
     data = submission.read(path)
-    latest = Submission.objects.filter(pilot=data.pilot).order_by("-period_end").first()
-    if latest is not None and data.period_end < latest.period_end:
-        raise submission.InvalidSubmission(
-            [
-                submission.Problem(
-                    None,
-                    "manifest.json",
-                    f"period_end {data.period_end} is older than the stored {latest.period_end}",
-                )
-            ]
-        )
+    # The pilot's submissions, locked: two imports of one pilot run one after the other.
+    held = list(Submission.objects.select_for_update().filter(pilot=data.pilot))
+    same = next((entry for entry in held if entry.period_end == data.period_end), None)
+    earlier = [entry for entry in held if entry.period_end < data.period_end]
+    before = same or max(earlier, key=lambda entry: entry.period_end, default=None)
+    previous = (
+        {row.case_ref: row.as_row() for row in DatasetRow.objects.filter(submission=before)}
+        if before is not None
+        else {}
+    )
+    if same is not None:
+        DatasetRow.objects.filter(submission=same).delete()
+        same.delete()
     stored = Submission.objects.create(
         pilot=data.pilot,
         period_end=data.period_end,
@@ -217,33 +223,27 @@ def import_submission(
         k_anonymity=data.k_anonymity,
         suppressed=data.suppressed,
     )
-    existing = {row.case_ref: row for row in DatasetRow.objects.filter(pilot=data.pilot)}
     counts = {"added": 0, "changed": 0, "unchanged": 0, "removed": 0}
-    to_create, to_update = [], []
     for values in data.rows:
-        row = existing.pop(values["case_ref"], None)
-        if row is None:
-            to_create.append(DatasetRow.of(stored, values))
-            counts["added"] += 1
-        elif row.as_row() != values:
-            row.set_values(values)
-            row.submission = stored
-            to_update.append(row)
-            counts["changed"] += 1
-        else:
-            counts["unchanged"] += 1
-    DatasetRow.objects.bulk_create(to_create, batch_size=500)
-    DatasetRow.objects.bulk_update(to_update, ["values", "submission"], batch_size=500)
-    DatasetRow.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
-    counts["removed"] = len(existing)
-    DatasetRow.objects.filter(pilot=data.pilot).update(submission=stored)
+        earlier_values = previous.pop(values["case_ref"], None)
+        kind = "added" if earlier_values is None else "changed"
+        counts["unchanged" if earlier_values == values else kind] += 1
+    counts["removed"] = len(previous)
+    DatasetRow.objects.bulk_create(
+        [DatasetRow.of(stored, values) for values in data.rows], batch_size=500
+    )
+    compared = f"against {before.period_end}" if before is not None else "first"
     record(
         by,
         AuditEvent.Action.CREATE,
         stored,
-        detail="network dataset {pilot} {period}: {added} added, {changed} changed, "
-        "{unchanged} unchanged, {removed} removed".format(
-            pilot=data.pilot, period=data.period_end, **counts
+        detail="network dataset {pilot} {period} ({compared}{replaced}): {added} added, "
+        "{changed} changed, {unchanged} unchanged, {removed} removed".format(
+            pilot=data.pilot,
+            period=data.period_end,
+            compared=compared,
+            replaced=", replacing it" if same is not None else "",
+            **counts,
         ),
         request=request,
     )
@@ -263,24 +263,41 @@ def rows_for(
     if source == "live":
         organisations = Organisation.objects.filter(code__in=pilots).order_by("code")
         return [row for org in organisations for row in derive_rows(org, end)]
-    return imported_rows(pilots, by=by, request=request, channel=channel)
+    return imported_rows(pilots, end=end, by=by, request=request, channel=channel)
 
 
 def imported_rows(
     pilots: list[str],
     *,
+    end: str | None = None,
     by: User | None = None,
     request: HttpRequest | None = None,
     channel: str = "",
+    read_out: dict[str, rollback.RolledBack] | None = None,
 ) -> list[dict[str, str]]:
-    """The hub's rows of `pilots`, decrypted. Every read is audited, in one entry: who read
-    (none: the command line or a job), for what, and which submissions (the submission itself
-    is the entry's object when there is one)."""
-    stored = DatasetRow.objects.filter(pilot__in=pilots).select_related("submission")
-    rows, read = [], {}
-    for row in stored.order_by("pilot", "pk").iterator(chunk_size=500):
-        rows.append(row.as_row())
-        read.setdefault(row.submission_id, row.submission)
+    """The hub's rows of `pilots`, decrypted: for each pilot the submission a report ending
+    `end` reads, its rows taken back to `end` (`dataset.rollback`); without `end`, each pilot's
+    latest. `read_out`, when given, gets per pilot what was read and what could not be rolled
+    back. Every read is audited, in one entry: who read (none: the command line or a job), for
+    what, and which submissions (the submission itself is the entry's object when there is
+    one)."""
+    held = _held(pilots)
+    chosen = {pilot: rollback.submission_for(entries, end or "9999-12")
+              for pilot, entries in held.items()}  # fmt: skip
+    read = {entry.pk: entry for entry in chosen.values() if entry is not None}
+    values: dict[str, list[dict[str, str]]] = {}
+    stored = DatasetRow.objects.filter(submission__in=list(read)).order_by("pilot", "pk")
+    for row in stored.iterator(chunk_size=500):
+        values.setdefault(row.pilot, []).append(row.as_row())
+    rows = []
+    for pilot, entry in sorted(chosen.items()):
+        if entry is None:
+            continue
+        as_of = end or entry.period_end
+        taken = rollback.roll_back(values.get(pilot, []), period_end=entry.period_end, end=as_of)
+        rows += taken.rows
+        if read_out is not None:
+            read_out[pilot] = taken
     if read:
         names = ", ".join(sorted(str(entry) for entry in read.values()))
         record(
@@ -291,6 +308,28 @@ def imported_rows(
             request=request,
         )
     return rows
+
+
+def _held(pilots: list[str]) -> dict[str, list[Submission]]:
+    """Each pilot's submissions whose rows the hub holds: every version 2 import, and of
+    version 1's, the one whose rows replaced the others' (an empty submission is held too)."""
+    held: dict[str, list[Submission]] = {}
+    holding = Q(rows=0) | Q(Exists(DatasetRow.objects.filter(submission=OuterRef("pk"))))
+    for entry in Submission.objects.filter(holding, pilot__in=pilots).order_by("period_end"):
+        held.setdefault(entry.pilot, []).append(entry)
+    return held
+
+
+def submissions_read(pilots: list[str], end: str) -> list[dict]:
+    """Per pilot, the submission a report ending `end` reads from the hub and what of it could
+    not be rolled back to `end` (the report's coverage; no row is read)."""
+    held = _held(pilots)
+    read = []
+    for pilot, entries in sorted(held.items()):
+        chosen = rollback.submission_for(entries, end)
+        if chosen is not None:
+            read.append(rollback.coverage_entry(pilot, chosen.period_end, chosen.version, end))
+    return read
 
 
 def purge_submissions(now: datetime.datetime | None = None) -> int:
@@ -422,6 +461,10 @@ def report_for(
     rows = sources.rows(chosen, end=end, by=by, request=request, channel=channel)
     result = report(rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline)
     result["sources"] = [entry.as_dict() for entry in chosen]
+    # The coverage says which submission of each imported pilot was read, and what of it
+    # could not be rolled back to `end` (the dataset spec, version 2).
+    imported = [entry.pilot for entry in chosen if entry.source == sources.IMPORTED]
+    result["coverage"]["submissions"] = submissions_read(imported, end) if imported else []
     # Parts of other apps (the network's NET-* and cost comparison, from live records): the
     # network's own records count in the coordinator's and the command line's reports.
     network = by is None or by.role == Role.NETWORK_COORDINATOR

@@ -34,6 +34,10 @@ DEFAULTS = {
     "assessments": "0",
     "contacts": "0",
     "face_to_face_contacts": "0",
+    "outcome_month": "",
+    "latest_assessment_month": "",
+    "case_manager_ref": "",
+    "disengagement_factors": "",
 }
 
 

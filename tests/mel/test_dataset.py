@@ -17,7 +17,7 @@ from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case
 from engage.mel import services
-from engage.mel.dataset.rows import COLUMNS, derive_rows
+from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, derive_rows
 from engage.mel.dataset.submission import InvalidSubmission, read
 from engage.mel.models import DatasetRow
 from engage.mel.report import indicators
@@ -124,7 +124,7 @@ class TestExportAndImport:
         assert "5 unchanged" in out.getvalue() and DatasetRow.objects.count() == 5
 
 
-def _write(folder, rows, *, manifest=None, header=COLUMNS, raw=None):
+def _write(folder, rows, *, manifest=None, header=COLUMNS_V1, raw=None):
     folder.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -177,7 +177,7 @@ class TestRefusals:
         assert not DatasetRow.objects.exists()
 
     def test_it_names_a_missing_and_an_extra_column(self, tmp_path):
-        header = [c for c in COLUMNS if c != "sex"] + ["name"]
+        header = [c for c in COLUMNS_V1 if c != "sex"] + ["name"]
         with pytest.raises(InvalidSubmission) as refusal:
             read(_write(tmp_path / "s", [row(1)], header=header))
         assert "missing sex; unexpected name" in refusal.value.report()
@@ -194,18 +194,17 @@ class TestRefusals:
         report = refusal.value.report()
         assert "… and 58 more" in report and "158 problem(s) in all" in report
 
-    def test_it_refuses_an_older_period_than_the_one_stored(self, tmp_path):
+    def test_it_keeps_an_older_period_beside_the_one_stored(self, tmp_path):
         services.import_submission(
             _write(tmp_path / "new", [row(1)], manifest={"period_end": "2024-06"})
         )
-        with pytest.raises(InvalidSubmission, match="problem"):
-            services.import_submission(
-                _write(
-                    tmp_path / "old",
-                    [row(1, referral_month="2023-01", inclusion_month="2023-02")],
-                    manifest={"period_end": "2024-05"},
-                )
-            )
+        older = [row(1, referral_month="2023-01", inclusion_month="2023-02")]
+        services.import_submission(
+            _write(tmp_path / "old", older, manifest={"period_end": "2024-05"})
+        )
+        assert DatasetRow.objects.count() == 2
+        assert services.imported_rows(["BG-CLA"], end="2024-05") == older
+        assert services.imported_rows(["BG-CLA"]) == [row(1)]
 
 
 def test_the_round_trip_gives_the_same_numbers_as_the_live_cases(settings, tmp_path):
@@ -231,22 +230,25 @@ def test_the_round_trip_gives_the_same_numbers_as_the_live_cases(settings, tmp_p
         sent, start="2023-01", end=PERIOD_END, pilots=hub["scope"]["pilots"], level="exact",
         baseline=indicators.baseline_before("2023-01", PERIOD_END),
     )  # fmt: skip
-    assert [i for i in hub["indicators"] if i["id"] in {e["id"] for e in expected["indicators"]}] \
-        == expected["indicators"]
+    assert [
+        i for i in hub["indicators"] if i["id"] in {e["id"] for e in expected["indicators"]}
+    ] == expected["indicators"]
     assert live["has_data"] and len(live["scope"]["pilots"]) == 7
     shutil.rmtree(tmp_path / "out")
 
 
 class TestMalformedFiles:
     def _csv(self, tmp_path, body: str):
-        header = ",".join(COLUMNS) + "\n"
+        header = ",".join(COLUMNS_V1) + "\n"
         return read(_write(tmp_path / "s", [], raw=(header + body).encode()))
 
     def test_it_names_the_line_of_an_unclosed_quote(self, tmp_path):
         line = ",".join(row(1).values()).replace("Sofia", '"Sofia')
         with pytest.raises(InvalidSubmission) as refusal:
             self._csv(tmp_path, line + "\n" + ",".join(row(2).values()) + "\n")
-        assert "cases.csv: malformed CSV at line 3: unexpected end of data" in refusal.value.report()
+        assert (
+            "cases.csv: malformed CSV at line 3: unexpected end of data" in refusal.value.report()
+        )
 
     def test_it_names_a_stray_quote_and_a_short_row(self, tmp_path):
         stray = ",".join(row(1).values()).replace("Sofia", '"Sofia"x')
@@ -255,12 +257,14 @@ class TestMalformedFiles:
         assert "malformed CSV at line 2: ',' expected after '\"'" in refusal.value.report()
         with pytest.raises(InvalidSubmission) as refusal:
             self._csv(tmp_path, "BG-CLA,abc\n")
-        assert f"row 1: has 2 cells, expected {len(COLUMNS)}" in refusal.value.report()
+        assert f"row 1: has 2 cells, expected {len(COLUMNS_V1)}" in refusal.value.report()
 
     def test_it_refuses_a_byte_order_mark_and_names_an_extra_column(self, tmp_path):
         with pytest.raises(InvalidSubmission) as refusal:
-            read(_write(tmp_path / "bom", [], raw=("\ufeff" + ",".join(COLUMNS) + "\n").encode()))
+            read(
+                _write(tmp_path / "bom", [], raw=("\ufeff" + ",".join(COLUMNS_V1) + "\n").encode())
+            )
         assert "starts with a byte-order mark" in refusal.value.report()
         with pytest.raises(InvalidSubmission) as refusal:
-            read(_write(tmp_path / "extra", [row(1)], header=[*COLUMNS, "notes"]))
+            read(_write(tmp_path / "extra", [row(1)], header=[*COLUMNS_V1, "notes"]))
         assert "cases.csv header: unexpected notes" in refusal.value.report()

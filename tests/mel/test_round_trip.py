@@ -61,5 +61,52 @@ def test_an_empty_hub_fed_the_exports_reports_the_live_numbers(settings, tmp_pat
         # The indicators of the dataset rows; the NET-* come from this instance's own records
         # (engage.network), which a submission does not carry (docs/indicators.md).
         assert _of_rows(hub) == _of_rows(live[level]), level
+        read = hub["coverage"].pop("submissions")  # which submission of each pilot was read
+        assert [e["period_end"] for e in read] == [PERIOD_END] * len(read)
         assert hub["series"] == live[level]["series"] and hub["coverage"] == live[level]["coverage"]
         assert hub["scope"] == live[level]["scope"]
+
+
+# Version 2 (issue 14, section 2): the hub keeps each submission and reads, for a past period,
+# the one for its end, so imported figures of past periods are the live ones, exactly.
+PAST_ENDS = ("2024-06", "2025-06", PERIOD_END)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_submissions_give_the_live_figures_of_three_past_periods(settings, tmp_path):
+    settings.DEBUG = True
+    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+    live = {}
+    for end in PAST_ENDS:
+        call_command("export_dataset", out=tmp_path / end, period_end=end, stdout=StringIO())
+        # The live figures as of `end`: the rows each pilot sends for `end` (protected).
+        sent = [row for org in Organisation.objects.order_by("code")
+                for row in services.protected_rows(org, end).rows]  # fmt: skip
+        assert len({row["pilot"] for row in sent}) >= 6
+        live[end] = services.report(
+            sent, start="2021-01", end=end, pilots=sorted({row["pilot"] for row in sent}),
+            level="exact", baseline=indicators.baseline_before("2021-01", end),
+        )  # fmt: skip
+    # The demo's figures do change between the ends (else the test would prove nothing).
+    res = [{i["id"]: i for i in live[end]["indicators"]}["RES-01"]["value"] for end in PAST_ENDS]
+    assert len(set(res)) > 1, res
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert not (Case.objects.exists() or Organisation.objects.exists())
+    for end in reversed(PAST_ENDS):  # the latest first: the order of imports does not matter
+        for folder in sorted((tmp_path / end).iterdir()):
+            call_command("import_dataset", str(folder), stdout=StringIO())
+    for end in PAST_ENDS:
+        out = tmp_path / f"hub-{end}.json"
+        call_command(
+            "mel_report", start="2021-01", end=end, source="imported", disclosure="exact",
+            fmt="json", out=out, stdout=StringIO(),
+        )  # fmt: skip
+        hub = json.loads(out.read_text())
+        assert _of_rows(hub) == _of_rows(live[end]), end
+        assert hub["series"] == live[end]["series"], end
+        read = hub["coverage"].pop("submissions")
+        assert hub["coverage"] == live[end]["coverage"], end
+        assert {(e["pilot"], e["period_end"], e["rolled_back"]) for e in read} == {
+            (pilot, end, False) for pilot in hub["scope"]["pilots"]
+        }

@@ -229,10 +229,11 @@ class TestImport:
         assert response.context["counts"] == {
             "added": 1, "changed": 1, "unchanged": 1, "removed": 1,
         }  # fmt: skip
-        assert DatasetRow.objects.count() == 3
+        assert DatasetRow.objects.count() == 6  # both kept (the dataset spec, version 2)
         event = AuditEvent.objects.filter(actor_id=nadia.pk).latest("at")
         assert event.detail == (
-            "network dataset BG-CLA 2024-07: 1 added, 1 changed, 1 unchanged, 1 removed"
+            "network dataset BG-CLA 2024-07 (against 2024-06): "
+            "1 added, 1 changed, 1 unchanged, 1 removed"
         )
 
     def test_it_stores_nothing_and_shows_the_report_on_any_error(self, as_user, nadia, tmp_path):
@@ -421,7 +422,7 @@ class TestNetworkDashboard:
         assert [line["key"] for line in table["lines"]] == ["BG-CLA", "CY-CYRC"]
         by_id = {item["id"]: item for item in expected["indicators"]}
         caseload = [c["id"] for c in table["columns"]].index("BEN-03")
-        assert [line["cells"][caseload].text for line in table["lines"]] == ["30", "12"]
+        assert [line["cells"][caseload].text for line in table["lines"]] == ["31", "12"]
         assert table["total"][caseload].text == str(by_id["BEN-03"]["numerator"]) == "42"
         countries = response.context["per_country"]
         assert [line["key"] for line in countries["lines"]] == ["BG", "CY"]

@@ -1,5 +1,7 @@
-"""The harmonised network dataset (shared/spec/network-dataset.md): version 1's columns, and
-version 2's suppressed values (`anonymity.py` chooses them at export).
+"""The harmonised network dataset (shared/spec/network-dataset.md): version 2's columns (version
+1's and four more: when the outcome was reached and the latest ratings given, the pseudonymous
+case manager, the factors in a disengagement) and its suppressed values (`anonymity.py` chooses
+them at export).
 
 `COLUMNS` is the contract. `derive_rows` is the one place where Engage's case model is mapped to
 the network's definitions; everything else (export, indicators, reports) works on rows, whether
@@ -27,7 +29,7 @@ from engage.mel.dataset.m49 import region_of
 SCHEMA = "atd-network-dataset"
 VERSION = 2
 
-COLUMNS = (
+COLUMNS_V1 = (
     "pilot",
     "case_ref",
     "person_ref",
@@ -61,8 +63,28 @@ COLUMNS = (
     "contacts",
     "face_to_face_contacts",
 )
+# Version 2 adds these after `face_to_face_contacts`; a version 1 row has them empty (unknown).
+COLUMNS_V2 = (
+    "outcome_month",
+    "latest_assessment_month",
+    "case_manager_ref",
+    "disengagement_factors",
+)
+COLUMNS = COLUMNS_V1 + COLUMNS_V2
+
+
+def columns_of(version: int) -> tuple[str, ...]:
+    """The columns of a submission of `version`, in their order."""
+    return COLUMNS_V1 if version < 2 else COLUMNS
+
 
 VULNERABILITY_CODES = ("child", "gender", "health", "protection", "other")
+# The spec's codes of `disengagement_factors`, in its order (cases.DisengagementFactor).
+DISENGAGEMENT_CODES = (
+    "negative_decision", "fear", "trust", "basic_needs", "health", "moved", "family",
+    "contact_lost", "other",
+)  # fmt: skip
+DISENGAGED_REASONS = ("disengaged", "absconded")
 
 
 def month(day: datetime.date | None) -> str:
@@ -234,7 +256,25 @@ def _row(
         "assessments": str(len(assessments)),
         "contacts": str(case.contact_count),
         "face_to_face_contacts": str(case.in_person_count),
+        "outcome_month": month(case.outcome_date) if has_outcome else "",
+        "latest_assessment_month": month(last.date) if last is not None else "",
+        "case_manager_ref": case_manager_ref(case.case_manager_id),
+        "disengagement_factors": _factors(closure),
     }
+
+
+def case_manager_ref(user_id) -> str:
+    """The case manager, keyed like `case_ref` with the pilot's own index key: the hub can count
+    caseloads per case manager, never tell who they are."""
+    return blind_index("case_manager_ref", str(user_id)) if user_id else ""
+
+
+def _factors(closure) -> str:
+    """The factors recorded at a closure for disengagement or absconding (the spec's codes)."""
+    if closure is None or closure.reason not in DISENGAGED_REASONS:
+        return ""
+    recorded = set(closure.disengagement_factors or ())
+    return ";".join(code for code in DISENGAGEMENT_CODES if code in recorded)
 
 
 def _has_screening(case: Case) -> bool:

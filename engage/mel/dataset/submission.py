@@ -17,10 +17,18 @@ from django.utils import timezone
 
 from engage.lib.spreadsheets import is_formula, neutralise
 from engage.mel.dataset import anonymity
-from engage.mel.dataset.rows import COLUMNS, SCHEMA, VERSION
+from engage.mel.dataset.rows import (
+    COLUMNS,
+    COLUMNS_V2,
+    DISENGAGED_REASONS,
+    DISENGAGEMENT_CODES,
+    SCHEMA,
+    VERSION,
+    columns_of,
+)
 
-# Version 2's suppressed values (the spec's "Suppressed values (version 2)"); version 1 is still
-# read. Version 2's four new columns are not written yet: both versions have `COLUMNS`.
+# Version 2: four more columns, and suppressed values (the spec's "Version 2"). Version 1 is
+# still read: its rows get the new columns empty (unknown).
 VERSIONS = (1, VERSION)
 
 ALLOWED = {
@@ -111,22 +119,24 @@ def write(
 
     `protection` is what `anonymity.Protection.manifest_fields` gives: with it the manifest is
     version 2 and states the quasi-identifiers, k and the cells suppressed; without it the
-    submission is version 1 (kept for tests and older tools).
+    submission is version 1, without version 2's columns (kept for tests and older tools).
     """
     folder.mkdir(parents=True, exist_ok=True)
     digest, count = hashlib.sha256(), 0
+    version = VERSION if protection is not None else 1
+    columns = columns_of(version)
     with open(folder / "cases.csv", "w", encoding="utf-8", newline="") as file:
-        header = _csv_line(COLUMNS)
+        header = _csv_line(columns)
         file.write(header)
         digest.update(header.encode())
         for row in rows:
-            line = _csv_line(row[column] for column in COLUMNS)
+            line = _csv_line(row[column] for column in columns)
             file.write(line)
             digest.update(line.encode())
             count += 1
     manifest = {
         "schema": SCHEMA,
-        "version": VERSION if protection is not None else 1,
+        "version": version,
         "pilot": pilot,
         "period_end": period_end,
         "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -138,11 +148,12 @@ def write(
     return manifest
 
 
-def csv_sha256(rows: Iterable[dict]) -> str:
+def csv_sha256(rows: Iterable[dict], version: int = VERSION) -> str:
     """The sha256 `write` would give `cases.csv` for these rows."""
-    hashed = hashlib.sha256(_csv_line(COLUMNS).encode())
+    columns = columns_of(version)
+    hashed = hashlib.sha256(_csv_line(columns).encode())
     for row in rows:
-        hashed.update(_csv_line(row[column] for column in COLUMNS).encode())
+        hashed.update(_csv_line(row[column] for column in columns).encode())
     return hashed.hexdigest()
 
 
@@ -178,7 +189,7 @@ def read(path: Path) -> Submission:
     sha = hashlib.sha256(csv_bytes).hexdigest()
     if manifest and manifest.get("sha256") != sha:
         problems.append(Problem(None, "manifest.json", "sha256 does not match cases.csv"))
-    rows = _rows(text, problems)
+    rows = _rows(text, problems, columns_of(manifest["version"]) if manifest else COLUMNS)
     if manifest:
         if manifest.get("rows") != len(rows):
             problems.append(
@@ -188,13 +199,13 @@ def read(path: Path) -> Submission:
                     f"says {manifest.get('rows')} rows, cases.csv has {len(rows)}",
                 )
             )
-        _check_rows(
-            rows, manifest["pilot"], manifest["period_end"], problems, manifest["version"]
-        )
+        _check_rows(rows, manifest["pilot"], manifest["period_end"], problems, manifest["version"])
         if manifest["version"] >= 2 and not problems:
             _check_protection(manifest, rows, problems)
     if problems:
         raise InvalidSubmission(problems)
+    if manifest["version"] < 2:  # version 1 does not know them: unknown
+        rows = [{**row, **dict.fromkeys(COLUMNS_V2, "")} for row in rows]
     return Submission(
         manifest["pilot"],
         manifest["period_end"],
@@ -277,7 +288,9 @@ def _manifest(data: bytes, problems: list[Problem]) -> dict | None:
     return manifest if len(problems) == before else None
 
 
-def _rows(text: str, problems: list[Problem]) -> list[dict[str, str]]:
+def _rows(
+    text: str, problems: list[Problem], columns: tuple[str, ...] = COLUMNS
+) -> list[dict[str, str]]:
     # strict: a stray or unclosed quote is an error, not a cell that swallows the next rows
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
     try:
@@ -285,9 +298,9 @@ def _rows(text: str, problems: list[Problem]) -> list[dict[str, str]]:
     except (StopIteration, csv.Error):
         problems.append(Problem(None, "cases.csv", "is empty: it needs the header row"))
         return []
-    if tuple(header) != COLUMNS:
-        missing = [c for c in COLUMNS if c not in header]
-        extra = [c for c in header if c not in COLUMNS]
+    if tuple(header) != columns:
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
         detail = []
         if missing:
             detail.append("missing " + ", ".join(missing))
@@ -300,12 +313,12 @@ def _rows(text: str, problems: list[Problem]) -> list[dict[str, str]]:
     rows = []
     try:
         for number, values in enumerate(reader, start=1):
-            if len(values) != len(COLUMNS):
+            if len(values) != len(columns):
                 problems.append(
-                    Problem(number, "", f"has {len(values)} cells, expected {len(COLUMNS)}")
+                    Problem(number, "", f"has {len(values)} cells, expected {len(columns)}")
                 )
                 continue
-            rows.append(dict(zip(COLUMNS, values, strict=True)))
+            rows.append(dict(zip(columns, values, strict=True)))
     except csv.Error as error:
         problems.append(
             Problem(None, "cases.csv", f"malformed CSV at line {reader.line_num}: {error}")
@@ -423,4 +436,48 @@ def check_row(
             counts[column] = int(row[column])
     if len(counts) == 3 and counts["face_to_face_contacts"] > counts["contacts"]:
         faults.append(("face_to_face_contacts", "more than contacts"))
+    if version >= 2:
+        faults.extend(_version_2_faults(row, period_end, months.get("referral_month"), counts))
+    return faults
+
+
+def _version_2_faults(
+    row: dict[str, str], period_end: str, referral: str | None, counts: dict[str, int]
+) -> list[tuple[str, str]]:
+    """The rules of version 2's four columns (the spec's "Version 2" table)."""
+    faults = []
+    for column, when in (
+        ("outcome_month", bool(row["outcome"])),
+        ("latest_assessment_month", counts.get("assessments", 0) >= 1),
+    ):
+        value = row[column]
+        condition = "outcome is set" if column == "outcome_month" else "assessments ≥ 1"
+        if bool(value) != when:
+            faults.append((column, f"set if and only if {condition}"))
+        if not value:
+            continue
+        if not _is_month(value):
+            faults.append((column, f"{value!r} is not a month (YYYY-MM)"))
+        elif value > period_end:
+            faults.append((column, f"{value} is after period_end {period_end}"))
+        elif referral and value < referral:
+            faults.append((column, "before referral_month"))
+    ref = row["case_manager_ref"]
+    if ref and not (16 <= len(ref) <= 64 and HEX.match(ref)):
+        faults.append(("case_manager_ref", "must be 16 to 64 lower-case hex characters or empty"))
+    factors = row["disengagement_factors"].split(";") if row["disengagement_factors"] else []
+    if any(f not in DISENGAGEMENT_CODES for f in factors) or len(set(factors)) != len(factors):
+        faults.append(
+            ("disengagement_factors", "must be a ;-list of " + ", ".join(DISENGAGEMENT_CODES))
+        )
+    disengaged = row["closure_reason"] in DISENGAGED_REASONS or (
+        row["status"] == "active" and row["engagement_level"] == "disengaged"
+    )
+    if factors and not disengaged:
+        faults.append(
+            (
+                "disengagement_factors",
+                "set on a case neither closed as disengaged or absconded nor active and disengaged",
+            )
+        )
     return faults

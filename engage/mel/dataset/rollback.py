@@ -1,0 +1,111 @@
+"""Reading a pilot's rows for a period that ends before its submission (the dataset spec,
+version 2: "Submissions are kept, not replaced").
+
+The hub keeps one submission per pilot and `period_end`. A report for a period ending `E` reads,
+for each pilot, the submission with the smallest `period_end ≥ E`, else the latest one. Where
+that submission is later than `E`, each row is taken back to `E`: what carries a month is
+rolled back (a referral, an inclusion, a closure, an outcome after `E` did not happen yet);
+what carries none cannot be (the engagement level, the counts of contacts and assessments, the
+vulnerability domains, the case manager), and the latest ratings given after `E` are left out
+(emptied, so the row drops out of the CAP-01..03 denominators). `RolledBack` says what could
+not be rolled back, for the report's coverage.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+# Facts without a month: a later submission's value stands for `E` too.
+UNDATED = ("engagement_level", "assessments", "contacts", "face_to_face_contacts",
+           "vulnerable", "vulnerabilities", "case_manager_ref")  # fmt: skip
+RATINGS_LATEST = ("idm_latest", "engage_latest", "wellbeing_latest")
+
+
+class HasPeriodEnd(Protocol):
+    period_end: str
+
+
+S = TypeVar("S", bound=HasPeriodEnd)
+
+
+def submission_for(held: Sequence[S], end: str) -> S | None:
+    """Of one pilot's submissions (any order), the one a report ending `end` reads: the
+    smallest `period_end ≥ end`, else the latest."""
+    ordered = sorted(held, key=lambda entry: entry.period_end)
+    if not ordered:
+        return None
+    return next((entry for entry in ordered if entry.period_end >= end), ordered[-1])
+
+
+@dataclass
+class RolledBack:
+    """One pilot's rows as of `end`, and what of them could not be taken back to `end`."""
+
+    period_end: str  # of the submission read
+    end: str
+    rows: list[dict[str, str]] = field(default_factory=list)
+    # Columns whose value may be later than `end` (undated facts of a later submission; an
+    # outcome without `outcome_month`, as in version 1; ratings without their month).
+    not_rolled_back: set[str] = field(default_factory=set)
+    ratings_left_out: bool = False  # some latest ratings after `end` were left out of CAP-*
+
+    @property
+    def later(self) -> bool:
+        return self.period_end > self.end
+
+    def as_dict(self) -> dict:
+        return {
+            "period_end": self.period_end,
+            "rolled_back": self.later,
+            "not_rolled_back": sorted(self.not_rolled_back),
+            "ratings_left_out": self.ratings_left_out,
+        }
+
+
+def roll_back(rows: Iterable[dict[str, str]], *, period_end: str, end: str) -> RolledBack:
+    """The rows of a submission for `period_end`, as of `end` (unchanged when not later)."""
+    result = RolledBack(period_end, end)
+    if period_end <= end:
+        result.rows = list(rows)
+        return result
+    for row in rows:
+        if row["referral_month"] > end:
+            continue  # not referred yet at `end`
+        row = dict(row)
+        result.not_rolled_back.update(UNDATED)
+        if row["inclusion_month"] > end:
+            row.update(included="false", inclusion_month="", engagement_level="unknown")
+        if row["closure_month"] > end:
+            row.update(status="active", closure_month="", closure_reason="",
+                       disengagement_factors="")  # fmt: skip
+        if row["outcome"] and not row.get("outcome_month"):
+            result.not_rolled_back.add("outcome")  # version 1: the outcome carries no month
+        elif row.get("outcome_month", "") > end:
+            row.update(outcome="", outcome_permanence="", outcome_month="")
+        _ratings_as_of(row, end, result)
+        result.rows.append(row)
+    return result
+
+
+def _ratings_as_of(row: dict[str, str], end: str, result: RolledBack) -> None:
+    if row["assessments"] in ("", "0"):
+        return
+    latest = row.get("latest_assessment_month", "")
+    if not latest:
+        result.not_rolled_back.add("ratings")  # version 1: the ratings carry no month
+    elif latest > end:
+        row.update(dict.fromkeys(RATINGS_LATEST, ""))
+        result.ratings_left_out = True
+
+
+def coverage_entry(pilot: str, period_end: str, version: int, end: str) -> dict:
+    """What a report ending `end` says of one pilot's submission read (for `period_end`, of
+    dataset `version`): whether it was rolled back, and which facts could not be."""
+    later = period_end > end
+    undated = list(UNDATED) + (["outcome", "ratings"] if version < 2 else [])
+    return {
+        "pilot": pilot,
+        "period_end": period_end,
+        "rolled_back": later,
+        "not_rolled_back": sorted(undated) if later else [],
+    }
