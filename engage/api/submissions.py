@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.contrib.auth.decorators import login_not_required
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import get_authorization_header
 from rest_framework.parsers import MultiPartParser
@@ -32,6 +33,9 @@ def _error(code: str, message: str, http_status: int, **more) -> Response:
     return Response({"error": {"code": code, "message": message, **more}}, status=http_status)
 
 
+# Not in the OpenAPI schema, which describes what a member of staff's token may call: this
+# address takes a submission token only (docs/api.md, "Submission tokens").
+@extend_schema(exclude=True)
 class SubmissionUploadView(APIView):
     """Take a pilot's submission (.zip, multipart field `submission`) with its token."""
 
