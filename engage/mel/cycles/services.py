@@ -24,7 +24,7 @@ from engage.lib import dates
 from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.mel import services
 from engage.mel.models import DatasetRow, EvaluationCycle, Narrative, Snapshot
-from engage.mel.report import indicators
+from engage.mel.report import indicators, parts
 from engage.mel.report.disclosure import LEVELS
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -120,6 +120,9 @@ def take_snapshot(
     report = services.report(
         rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline
     )
+    # The network-building indicators (NET-*) and the cost comparison are frozen with the rest:
+    # the coordinator's snapshot counts the network's own records too, as their report does.
+    parts.extend(report, start=start, end=end, pilots=pilots, network=True)
     try:
         with transaction.atomic():
             snapshot = Snapshot.objects.create(
@@ -200,7 +203,7 @@ def comparison(cycle: EvaluationCycle) -> dict:
     """The cycle's snapshots side by side, per indicator, with the narratives: as data.
 
     Every number is the snapshot's own, as published; nothing is recomputed."""
-    from engage.mel.report.render import NAMES  # names only; render imports nothing from here
+    from engage.mel.report.render import name_of  # names only; render imports nothing from here
 
     snapshots = sorted(
         cycle.snapshots.prefetch_related("narratives"), key=lambda s: POINTS.index(s.point)
@@ -238,7 +241,7 @@ def comparison(cycle: EvaluationCycle) -> dict:
         rows.append(
             {
                 "id": indicator_id,
-                "name": str(NAMES.get(indicator_id, indicator_id)),
+                "name": str(name_of(indicator_id)),  # the NET-* by their part's names
                 "area": AREA_OF_PREFIX.get(indicator_id.split("-")[0], ""),
                 "kind": _kind(snapshots, indicator_id),
                 "cells": cells,
