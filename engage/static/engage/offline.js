@@ -464,13 +464,20 @@
     return node;
   }
 
+  // The page's language, as the server pages write dates: English day first ("25 November
+  // 2026", engage/formats), not the browser's default for "en" (month first).
+  function displayLocale() {
+    var lang = document.documentElement.lang || "";
+    return lang === "en" ? "en-GB" : lang || undefined;
+  }
+
   function when(iso) {
     var date = new Date(iso);
-    return date.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+    return date.toLocaleString(displayLocale(), { dateStyle: "long", timeStyle: "short" });
   }
 
   function day(iso) {
-    return new Date(iso + "T00:00:00").toLocaleDateString(document.documentElement.lang || undefined, { dateStyle: "medium" });
+    return new Date(iso + "T00:00:00").toLocaleDateString(displayLocale(), { dateStyle: "long" });
   }
 
   function caseOf(id) {
