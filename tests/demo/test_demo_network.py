@@ -30,7 +30,7 @@ def test_seed_demo_gives_every_pilot_a_map_activities_and_costs(settings):
     report = services.report_for(start=months_before(end, 12), end=end, pilots=[], source="live",
                                  level="exact")  # fmt: skip
     net = {i["id"]: i for i in report["indicators"] if i["id"].startswith("NET-")}
-    assert len(net) == 13 and all(net[i]["numerator"] for i in net), net
+    assert len(net) == 14 and all(net[i]["numerator"] for i in net), net
     compared = {c["country"]: c for c in report["cost_comparison"]["countries"]}
     assert compared["BG"]["compared"] is True
     assert compared["PL"]["reason"] == "currencies_differ"
