@@ -7,8 +7,11 @@ organisation's records and returns {id: label}, in one query, never a client's n
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from uuid import UUID
 
-Labeller = Callable[[object, Iterable], dict]
+from engage.audit.models import AuditEvent
+
+Labeller = Callable[[UUID | None, set[UUID]], dict[UUID, str]]
 
 _LABELLERS: dict[str, Labeller] = {}
 
@@ -17,13 +20,15 @@ def register(object_type: str, labeller: Labeller) -> None:
     _LABELLERS[object_type] = labeller
 
 
-def labels_for(organisation_id, events) -> dict:
+def labels_for(
+    organisation_id: UUID | None, events: Iterable[AuditEvent]
+) -> dict[tuple[str, UUID], str]:
     """Return {(object_type, object_id): label} for `events`, one query per object type."""
-    wanted = defaultdict(set)
+    wanted: defaultdict[str, set[UUID]] = defaultdict(set)
     for event in events:
         if event.object_id and event.object_type in _LABELLERS:
             wanted[event.object_type].add(event.object_id)
-    found = {}
+    found: dict[tuple[str, UUID], str] = {}
     for object_type, ids in wanted.items():
         for pk, label in _LABELLERS[object_type](organisation_id, ids).items():
             found[(object_type, pk)] = label

@@ -24,7 +24,7 @@ from engage.audit.services import origin, record
 @dataclass
 class _Reads:
     # (object type, object id) -> (actor, organisation id, object), in the order first read.
-    seen: dict = field(default_factory=dict)
+    seen: dict[tuple[str, object], tuple[object, models.Model]] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[_Reads | None] = contextvars.ContextVar(
@@ -32,7 +32,7 @@ _current: contextvars.ContextVar[_Reads | None] = contextvars.ContextVar(
 )
 
 
-def record_read(actor, obj: models.Model | Iterable[models.Model] | None) -> None:
+def record_read(actor: object, obj: models.Model | Iterable[models.Model] | None) -> None:
     """Record that `actor` was shown `obj` (a record or several): once per record per request."""
     if obj is None:
         return

@@ -1,6 +1,8 @@
 """Writing audit events. Called by the services and views that read or change records."""
 
 from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
 
 from django.db import models
 from django.http import HttpRequest
@@ -10,14 +12,14 @@ from engage.lib.client_address import client_address
 
 
 def record(
-    actor,
+    actor: object,
     action: str,
     obj: models.Model | None = None,
     *,
     detail: str = "",
     request: HttpRequest | None = None,
     high_severity: bool = False,
-    organisation_id=None,
+    organisation_id: UUID | None = None,
 ) -> AuditEvent:
     """Record that `actor` did `action` (on `obj`); `detail` must hold no personal value."""
     event = _event(actor, action, obj, detail, request, high_severity, organisation_id)
@@ -26,7 +28,7 @@ def record(
 
 
 def record_each(
-    actor, action: str, entries: Iterable[tuple[models.Model, str]]
+    actor: object, action: str, entries: Iterable[tuple[models.Model, str]]
 ) -> list[AuditEvent]:
     """Record that `actor` did `action` on each object with its detail, in one insert: the
     entries `record` would write one by one, for a service writing many records at once."""
@@ -34,7 +36,15 @@ def record_each(
     return AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
-def _event(actor, action, obj, detail, request, high_severity, organisation_id) -> AuditEvent:
+def _event(
+    actor: object,
+    action: str,
+    obj: models.Model | None,
+    detail: str,
+    request: HttpRequest | None,
+    high_severity: bool,
+    organisation_id: UUID | None,
+) -> AuditEvent:
     return AuditEvent(
         actor_id=getattr(actor, "pk", None),
         actor_role=getattr(actor, "role", ""),
@@ -50,7 +60,7 @@ def _event(actor, action, obj, detail, request, high_severity, organisation_id) 
     )
 
 
-def origin(request: HttpRequest | None) -> dict:
+def origin(request: HttpRequest | None) -> dict[str, Any]:
     """The request's part of an audit entry: the client's address and the request id."""
     if request is None:
         return {"ip": None, "request_id": ""}

@@ -19,9 +19,12 @@ and serve with the application role (see the README, "Database roles").
 
 import os
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 from psycopg import sql
 
 from engage.lib import chain
@@ -30,32 +33,32 @@ from engage.lib import chain
 class _Cursor:
     """Django's cursor, taking psycopg's composed SQL (identifiers quoted by psycopg)."""
 
-    def __init__(self, cursor, raw) -> None:
+    def __init__(self, cursor: CursorWrapper, raw: Any) -> None:
         self.cursor, self.raw = cursor, raw
 
-    def run(self, statement, params=None) -> None:
+    def run(self, statement: str | sql.Composable, params: Sequence[str] | None = None) -> None:
         if not isinstance(statement, str):
             statement = statement.as_string(self.raw)
         # Roles, ownership and grants: no personal data, nothing a user typed (names are quoted).
         # nosemgrep: raw-sql
         self.cursor.execute(statement, params)
 
-    def fetchone(self):
+    def fetchone(self) -> Any:
         return self.cursor.fetchone()
 
-    def fetchall(self):
+    def fetchall(self) -> Any:
         return self.cursor.fetchall()
 
 
 class Command(BaseCommand):
     help = "Create or update the owner and application roles of a PostgreSQL database (R23)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--owner", default="engage_owner")
         parser.add_argument("--app", default="engage_app")
         parser.add_argument("--database", default="default")
 
-    def handle(self, *args, owner: str, app: str, database: str, **options):
+    def handle(self, *args: Any, owner: str, app: str, database: str, **options: Any) -> None:
         connection = connections[database]
         if connection.vendor != "postgresql":
             raise CommandError(
@@ -86,7 +89,7 @@ class Command(BaseCommand):
             "which cannot delete, change or truncate the audit log and the change history."
         )
 
-    def _ensure_role(self, cursor, role: str, password: str | None) -> str | None:
+    def _ensure_role(self, cursor: _Cursor, role: str, password: str | None) -> str | None:
         cursor.run("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cursor.fetchone():
             cursor.run(
@@ -104,7 +107,7 @@ class Command(BaseCommand):
         )
         return password
 
-    def _check_not_member(self, cursor, app: str, owner: str) -> None:
+    def _check_not_member(self, cursor: _Cursor, app: str, owner: str) -> None:
         cursor.run(
             "SELECT pg_has_role(%s, %s, 'MEMBER') OR pg_has_role(%s, %s, 'MEMBER')",
             [app, owner, owner, app],
@@ -112,7 +115,7 @@ class Command(BaseCommand):
         if cursor.fetchone()[0]:
             raise CommandError(f"{app} and {owner} must not be members of each other.")
 
-    def _grant(self, cursor, owner: str, app: str, database_name: str) -> None:
+    def _grant(self, cursor: _Cursor, owner: str, app: str, database_name: str) -> None:
         o, a = sql.Identifier(owner), sql.Identifier(app)
         run = cursor.run
         run(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database_name), o))

@@ -8,7 +8,9 @@ other than this server (a paper log, an email to the board), and give it back la
 whole chain rewritten, which the chain alone cannot show.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, transaction
 
 from engage.lib import chain
@@ -17,7 +19,7 @@ from engage.lib import chain
 class Command(BaseCommand):
     help = "Check that no entry of the audit log or the change history was deleted or altered."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--expect-head",
             action="append",
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--database", default="default")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
         expected = self._expected(options["expect_head"])
         failed = False
@@ -61,9 +63,9 @@ class Command(BaseCommand):
         if failed:
             raise CommandError("The audit trail was tampered with (see above).", returncode=1)
 
-    def _expected(self, values: list[str]) -> dict:
+    def _expected(self, values: list[str]) -> dict[str, list[tuple[int, str]]]:
         labels = {spec.label for spec in chain.chained()}
-        expected: dict = {}
+        expected: dict[str, list[tuple[int, str]]] = {}
         for value in values:
             label, _, head = value.partition("=")
             seq, _, digest = head.partition(":")
