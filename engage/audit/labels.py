@@ -11,7 +11,7 @@ from uuid import UUID
 
 from engage.audit.models import AuditEvent
 
-Labeller = Callable[[UUID | None, set[UUID]], dict[UUID, str]]
+Labeller = Callable[[UUID, set[UUID]], dict[UUID, str]]
 
 _LABELLERS: dict[str, Labeller] = {}
 
@@ -20,9 +20,7 @@ def register(object_type: str, labeller: Labeller) -> None:
     _LABELLERS[object_type] = labeller
 
 
-def labels_for(
-    organisation_id: UUID | None, events: Iterable[AuditEvent]
-) -> dict[tuple[str, UUID], str]:
+def labels_for(organisation_id: UUID, events: Iterable[AuditEvent]) -> dict[tuple[str, UUID], str]:
     """Return {(object_type, object_id): label} for `events`, one query per object type."""
     wanted: defaultdict[str, set[UUID]] = defaultdict(set)
     for event in events:

@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +27,7 @@ class CustomConfig(AppConfig):
         labels.register("custom.customfield", _field_labels)
 
 
-def _field_labels(organisation_id, ids) -> dict:
+def _field_labels(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
     from engage.custom.models import CustomField
 
     rows = CustomField.objects.filter(organisation_id=organisation_id, pk__in=ids)

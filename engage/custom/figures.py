@@ -174,12 +174,12 @@ def _indicators(
     organisation: Organisation,
     fields: dict[UUID, CustomField],
     latest: dict[UUID, dict[UUID, Any]],
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The counts in the shape `disclosure.apply` protects: for a yes/no or one-choice field a
     count whose breakdown by answer adds up to it (a table); for several choices, the cases who
     answered, and each option as a ratio of them."""
     keys = _Keys(organisation, latest)
-    indicators: list[dict] = []
+    indicators: list[dict[str, Any]] = []
     for pk, custom_field in fields.items():
         answers = latest[pk]
         cases = list(answers)
@@ -217,7 +217,7 @@ def _indicators(
     return indicators
 
 
-def _fill(figures: FieldFigures, shown: dict[str, dict]) -> None:
+def _fill(figures: FieldFigures, shown: dict[str, dict[str, Any]]) -> None:
     custom_field = figures.field
     total = shown[str(custom_field.pk)]
     figures.answered = total["numerator"]

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from engage.accounts.models import User
 from engage.cases.models import Case
+from engage.cases.timeline import Event
 from engage.custom.models import CustomValue, FieldType, Form
 from engage.custom.services import display, sees_sensitive
 
@@ -107,7 +108,7 @@ def _service_names(values: list[CustomValue]) -> dict[str, str]:
     return {str(pk): name for pk, name in rows.values_list("pk", "name")}
 
 
-def add_to_timeline(case: Case, events: list, user: User) -> None:
+def add_to_timeline(case: Case, events: list[Event], user: User) -> None:
     """Add each record's answers to its event of the case's timeline (`cases.timeline`)."""
     grouped = by_record(answers(case, user))
     for event in events:

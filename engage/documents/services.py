@@ -11,6 +11,7 @@ from io import BytesIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
@@ -45,8 +46,8 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
             # A new image from the pixels alone: no EXIF, no text chunks, no ICC comments.
             pixels = Image.new(image.mode, image.size)
             pixels.paste(image)
-            if image.mode == "P" and image.getpalette():
-                pixels.putpalette(image.getpalette())
+            if image.mode == "P" and (palette := image.getpalette()):
+                pixels.putpalette(palette)
     except images.ImageTooLarge as error:
         raise ValidationError({"file": str(error)}) from None
     except (UnidentifiedImageError, OSError, ValueError):
@@ -116,7 +117,7 @@ def attach(case: Case, *, by: User, kind: str, title: str, data: bytes) -> Docum
     return document
 
 
-def read(document: Document, *, by: User, request=None) -> bytes:
+def read(document: Document, *, by: User, request: HttpRequest | None = None) -> bytes:
     record(by, AuditEvent.Action.VIEW, document, request=request)
     return storage.load(document.pk)
 

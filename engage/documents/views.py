@@ -2,11 +2,12 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.documents import services
@@ -14,7 +15,7 @@ from engage.documents.models import Document
 from engage.lib.forms import run_service
 
 
-class DocumentForm(forms.ModelForm):
+class DocumentForm(forms.ModelForm[Document]):
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy(
@@ -28,7 +29,7 @@ class DocumentForm(forms.ModelForm):
 
 
 @role_required(*CASE_WORKERS)
-def documents(request: HttpRequest, pk: UUID) -> HttpResponse:
+def documents(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     form = DocumentForm(request.POST or None, request.FILES or None)
     if run_service(
@@ -53,7 +54,7 @@ def documents(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def download(request: HttpRequest, pk: UUID) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     document = get_case_object(request.user, Document, pk)
     response = HttpResponse(
         services.read(document, by=request.user, request=request),
@@ -71,7 +72,7 @@ def download(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+def delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     document = get_case_object(request.user, Document, pk)
     if request.method == "POST":
         services.remove(document, by=request.user)

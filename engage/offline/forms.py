@@ -5,13 +5,13 @@ from django import forms
 from engage.cases.models import Assessment, Contact
 
 
-class ContactItemForm(forms.ModelForm):
+class ContactItemForm(forms.ModelForm[Contact]):
     class Meta:
         model = Contact
         fields = ["date", "type", "note"]
 
 
-class AssessmentItemForm(forms.ModelForm):
+class AssessmentItemForm(forms.ModelForm[Assessment]):
     class Meta:
         model = Assessment
         fields = [

@@ -44,7 +44,9 @@ def may_work_offline(user: User) -> bool:
 def offline_cases(user: User) -> QuerySet[Case]:
     """The open cases `user` took offline and may still see."""
     taken = OfflineCase.objects.filter(user=user).values("case_id")
-    return Case.objects.visible_to(user).filter(pk__in=taken).order_by("reference")
+    # The manager django-scopes makes is untyped (docs/architecture.md, "Types").
+    visible: QuerySet[Case] = Case.objects.visible_to(user)
+    return visible.filter(pk__in=taken).order_by("reference")
 
 
 def is_offline(user: User, case: Case) -> bool:
@@ -97,7 +99,10 @@ def _case_entry(case: Case, user: User, today: datetime.date) -> dict[str, Any]:
         "phone": case.person.phone,
         "address": case.person.address,
         "next_appointment": _appointment(
-            Appointment.objects.planned().filter(case=case, date__gte=today).order_by("date", "time").first()
+            Appointment.objects.planned()
+            .filter(case=case, date__gte=today)
+            .order_by("date", "time")
+            .first()
         ),
         "next": str(nxt.reason),
         "actions": [
