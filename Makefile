@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
-.PHONY: demo test lint venv messages serve-demo clean
+.PHONY: demo test lint venv messages serve-demo clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Engage needs Python 3.11 or newer"'
@@ -59,6 +59,20 @@ test: lint
 ifeq ($(CHROMIUM),)
 	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium) to run them."
 endif
+
+# The benchmark of issue 17 (docs/performance.md), not part of `make test`: generates
+# BENCH_CLIENTS fictional clients (once: a database that has cases is timed as it is), then
+# times the pages and jobs and prints a markdown table. SQLite under BENCH_DATA by default;
+# PostgreSQL with DATABASE_URL=postgres://.../engage_bench (an empty database of its own).
+# The national size: make bench BENCH_CLIENTS=100000 (about 20 minutes of generation a core).
+BENCH_CLIENTS ?= 1000
+BENCH_REPEAT ?= 30
+BENCH_JOBS ?= 3
+BENCH_DATA ?= /tmp/engage-bench-$(BENCH_CLIENTS)
+bench: $(STAMP)
+	@$(BIN)/python -c 'import duckdb' 2>/dev/null || $(BIN)/pip install --quiet -e '.[bench]'
+	ENGAGE_DATA_DIR=$(BENCH_DATA) nice -n 10 $(BIN)/python -m bench.generate --clients $(BENCH_CLIENTS)
+	ENGAGE_DATA_DIR=$(BENCH_DATA) $(BIN)/python -m bench.run --repeat $(BENCH_REPEAT) --jobs $(BENCH_JOBS)
 
 # The interface languages other than English (settings.LANGUAGES; docs/translating.md).
 LANGUAGES := fr nl bg el it pl

@@ -1,0 +1,60 @@
+"""The benchmark's generator (bench/generate.py, `make bench`): what it writes at a small N,
+so it does not rot between the runs a developer makes by hand."""
+
+import pytest
+from django.db import connection
+
+from engage.accounts.models import Role, User
+from engage.cases.models import Appointment, Case, Contact, Person, SearchToken
+from engage.cases.search import matching_people
+from engage.lib import crypto
+from engage.lib.scoping import scopes_disabled
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_writes_n_clients_over_seven_pilots_with_encrypted_fields_and_search_tokens():
+    from bench.generate import CONTACTS_PER_CLIENT, generate, username
+
+    found = generate(30, say=lambda text: None)
+
+    with scopes_disabled():
+        # 30 clients (about 4 a pilot), a few more enrollments: a client who came back.
+        assert 30 <= found["cases"] <= 37
+        assert found["cases"] == Case.objects.count()
+        assert Case.objects.values("organisation").distinct().count() == 7
+        per_client = found["contacts"] / found["cases"]
+        assert CONTACTS_PER_CLIENT / 3 < per_client < CONTACTS_PER_CLIENT * 2
+        assert found["assessments"] and found["plans"] and found["actions"]
+        assert found["closures"] and found["appointments"] and found["stakeholders"]
+        # A case manager of the bench per pilot, in a team its bench supervisor leads.
+        manager = User.objects.get(username=username("BG-CLA", "cm", 1))
+        assert manager.role == Role.CASE_MANAGER
+        assert manager.team.leader.username == username("BG-CLA", "sup", 1)
+        assert Case.objects.filter(case_manager=manager).exists()
+        assert Appointment.objects.filter(case__case_manager=manager).exists()
+        assert manager.check_password("engage-demo")
+
+        person = Person.objects.filter(cases__case_manager=manager).first()
+        contact = Contact.objects.exclude(note="").filter(case__case_manager=manager).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT given_name, date_of_birth FROM cases_person WHERE id = %s",
+            [person.pk.hex] if connection.vendor == "sqlite" else [person.pk],
+        )
+        given_name, born = cursor.fetchone()
+        cursor.execute(
+            "SELECT note FROM cases_contact WHERE id = %s",
+            [contact.pk.hex] if connection.vendor == "sqlite" else [contact.pk],
+        )
+        (note,) = cursor.fetchone()
+    # In the database, Fernet tokens; read back, the values.
+    assert given_name != person.given_name and crypto.decrypt(given_name) == person.given_name
+    assert crypto.decrypt(born) == person.date_of_birth.isoformat()
+    assert note != contact.note and crypto.decrypt(note) == contact.note
+    # The blind index is the app's: the client is found by name as the case list searches.
+    with scopes_disabled():
+        assert SearchToken.objects.filter(person=person).count() % 8 == 0
+        # A hyphen typed is not (yet) a word break in a search: the words as indexed.
+        name = f"{person.given_name} {person.family_name}".replace("-", " ")
+        assert person.pk in matching_people(person.organisation_id, name)
