@@ -1,14 +1,17 @@
 """The audit log, as an organisation admin reads and filters it."""
 
 import datetime
+from typing import Any, cast
+from uuid import UUID
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
 from engage.audit.labels import labels_for
@@ -28,15 +31,18 @@ class AuditFilterForm(forms.Form):
     )
     high = forms.BooleanField(label=_("High severity only"), required=False)
 
-    def __init__(self, *args, organisation_id, **kwargs):
+    def __init__(self, *args: Any, organisation_id: UUID, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = User.objects.filter(
-            organisation_id=organisation_id
-        ).order_by("first_name", "last_name")
-        self.fields["action"].choices = [("", _("Anything")), *AuditEvent.Action.choices]
+        actor = cast("forms.ModelChoiceField[User]", self.fields["actor"])
+        actor.queryset = User.objects.filter(organisation_id=organisation_id).order_by(
+            "first_name", "last_name"
+        )
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [("", _("Anything")), *AuditEvent.Action.choices]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", _("The end comes before the start."))
         return data
@@ -47,8 +53,8 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 
 @role_required(Role.ORG_ADMIN)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    organisation_id = request.user.organisation_id
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation_id = organisation_of(request.user).pk
     form = AuditFilterForm(request.GET or None, organisation_id=organisation_id)
     events = AuditEvent.objects.filter(organisation_id=organisation_id)
     if form.is_bound and form.is_valid():

@@ -8,7 +8,7 @@ from engage.accounts.models import City, Organisation, Role, Team, User
 PASSWORD = "correct horse battery staple"
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
         django_get_or_create = ("code",)
@@ -18,7 +18,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Test pilot {n}")
 
 
-class CityFactory(factory.django.DjangoModelFactory):
+class CityFactory(factory.django.DjangoModelFactory[City]):
     class Meta:
         model = City
 
@@ -26,7 +26,7 @@ class CityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"City {n}")
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
 
@@ -34,7 +34,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -50,7 +50,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         network = factory.Trait(role=Role.NETWORK_COORDINATOR, organisation=None)
 
 
-class SecurityKeyFactory(factory.django.DjangoModelFactory):
+class SecurityKeyFactory(factory.django.DjangoModelFactory[WebAuthnCredential]):
     """A registered WebAuthn key as stored (its key pair never existed: it cannot sign)."""
 
     class Meta:

@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import get_language, get_language_info, override
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import (
     ORGANISATION_ROLES,
     LegalBasis,
@@ -18,6 +20,16 @@ from engage.accounts.models import (
 from engage.lib.concurrency import VersionedFormMixin
 
 ROLE_CHOICES = [(role.value, role.label) for role in ORGANISATION_ROLES]
+
+
+def _model_choice(field: forms.Field) -> "forms.ModelChoiceField[Any]":
+    """A form's field known to be a ModelChoiceField (`self.fields` holds plain `Field`s)."""
+    return cast("forms.ModelChoiceField[Any]", field)
+
+
+def _choice(field: forms.Field) -> forms.ChoiceField:
+    """A form's field known to be a ChoiceField."""
+    return cast(forms.ChoiceField, field)
 
 
 class UserSearchForm(forms.Form):
@@ -44,7 +56,7 @@ def language_choices() -> list[tuple[str, str]]:
     ]
 
 
-class _UserDetailsForm(forms.ModelForm):
+class _UserDetailsForm(forms.ModelForm[User]):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
 
     class Meta:
@@ -59,14 +71,14 @@ class _UserDetailsForm(forms.ModelForm):
             "language",
         ]
 
-    def __init__(self, *args, organisation: Organisation, **kwargs):
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(organisation=organisation)
+        _model_choice(self.fields["team"]).queryset = Team.objects.filter(organisation=organisation)
         self.fields["team"].help_text = _(
             "Case managers see their own cases; a team's supervisor sees the team's."
         )
         if "language" in self.fields:
-            self.fields["language"].choices = language_choices()
+            _choice(self.fields["language"]).choices = language_choices()
             self.fields["language"].help_text = _(
                 "Engage, its emails and its documents speak this language to them. Each person "
                 "can change it with the language switch at the top of every page."
@@ -90,13 +102,13 @@ class UserCreateForm(_UserDetailsForm):
         fields = ["username", "first_name", "last_name", "email", "role", "team"]
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
+        username: str = self.cleaned_data["username"]
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("This username is taken."))
         return username
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         candidate = User(
             username=self.cleaned_data.get("username", ""),
             first_name=self.data.get("first_name", ""),
@@ -111,15 +123,15 @@ class UserEditForm(VersionedFormMixin, _UserDetailsForm):
     pass
 
 
-class TeamForm(VersionedFormMixin, forms.ModelForm):
+class TeamForm(VersionedFormMixin, forms.ModelForm[Team]):
     class Meta:
         model = Team
         fields = ["name", "leader"]
 
-    def __init__(self, *args, organisation: Organisation, **kwargs):
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organisation = organisation
-        self.fields["leader"].queryset = User.objects.filter(
+        _model_choice(self.fields["leader"]).queryset = User.objects.filter(
             organisation=organisation, role=Role.SUPERVISOR, is_active=True
         )
 
@@ -133,7 +145,7 @@ class TeamForm(VersionedFormMixin, forms.ModelForm):
         return name
 
 
-class OrganisationForm(VersionedFormMixin, forms.ModelForm):
+class OrganisationForm(VersionedFormMixin, forms.ModelForm[Organisation]):
     cities = forms.CharField(
         label=_("Cities"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -164,14 +176,14 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
             }
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         zones = sorted(zoneinfo.available_timezones() | {self.instance.time_zone})
         self.fields["time_zone"].widget = forms.Select(choices=[(zone, zone) for zone in zones])
         self.fields["time_zone"].required = False  # left out: stays as it is
         # The model's bounds, so that a browser says them before sending too.
         self.fields["offline_hours"].widget.attrs.update(min=1, max=24 * 14)
-        self.fields["default_legal_basis"].choices = [
+        _choice(self.fields["default_legal_basis"]).choices = [
             ("", _("None: chosen on each referral")),
             *LegalBasis.choices,
         ]
@@ -180,7 +192,8 @@ class OrganisationForm(VersionedFormMixin, forms.ModelForm):
         )
 
     def clean_time_zone(self) -> str:
-        return self.cleaned_data.get("time_zone") or self.instance.time_zone
+        zone: str = self.cleaned_data.get("time_zone") or self.instance.time_zone
+        return zone
 
     def clean_cities(self) -> list[str]:
         names = [line.strip() for line in self.cleaned_data["cities"].splitlines() if line.strip()]
@@ -197,16 +210,18 @@ class ConfirmPasswordForm(forms.Form):
         label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
     )
 
-    def __init__(self, *args, user, request, **kwargs):
+    def __init__(
+        self, *args: Any, user: User, request: AuthenticatedHttpRequest, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.request = request
 
-    def clean_password(self):
+    def clean_password(self) -> str:
         """Check the password as a sign-in does, so that django-axes counts the failures
         (locking the person and address out after five, as on the sign-in page) and the audit
         log records each one (`accounts.signals`, detail `step_up`)."""
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         self.request.engage_step_up = True
         checked = authenticate(self.request, username=self.user.get_username(), password=password)
         if checked is None or checked.pk != self.user.pk:
@@ -247,11 +262,19 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deferred: list[tuple[tuple, dict]] = []
+        # (language, arguments, keyword arguments) of each email to send.
+        self._deferred: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
-    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         # In the person's own language, or else the one the page was asked in.
         language = getattr(context.get("user"), "language", "") or get_language()
         self._deferred.append(

@@ -13,6 +13,9 @@ from engage.lib.http import EngageHttpRequest
 
 class AuthenticatedHttpRequest(EngageHttpRequest):
     user: User
+    # Set by the step-up prompt's password check (`forms.ConfirmPasswordForm`) so that
+    # `signals` tells its failures apart from the sign-in page's (read with getattr).
+    engage_step_up: bool
 
 
 def organisation_of(user: User) -> Organisation:

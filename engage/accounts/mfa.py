@@ -15,6 +15,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -65,7 +66,7 @@ def verify_token(device: TOTPDevice, token: str) -> bool:
 
 
 @transaction.atomic
-def confirm_setup(request, device: TOTPDevice, token: str) -> list[str] | None:
+def confirm_setup(request: HttpRequest, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm the device if `token` is right; return the new recovery codes, else None."""
     if not verify_token(device, token):
         return None

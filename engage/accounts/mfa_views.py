@@ -1,5 +1,7 @@
 """Setting up and doing the second step of sign-in."""
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +14,7 @@ from django_otp import login as otp_login
 
 from engage.accounts import mfa
 from engage.accounts.forms import TokenForm, VerifyForm
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import (
     ANY_STAFF,
@@ -31,7 +34,7 @@ def _next(request: HttpRequest) -> str:
 
 @sensitive_post_parameters("token")
 @role_required(*ANY_STAFF)
-def mfa_setup(request: HttpRequest) -> HttpResponse:
+def mfa_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if mfa.confirmed_device(request.user) and request.user.is_verified():
         return redirect("accounts:mfa_codes")
     if mfa.confirmed_device(request.user):
@@ -41,8 +44,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = mfa.confirm_setup(request, device, form.cleaned_data["token"])
         if codes is not None:
-            context = {"codes": codes, "next": _next(request)}
-            return render(request, "accounts/mfa_codes.html", context)
+            return render(
+                request, "accounts/mfa_codes.html", {"codes": codes, "next": _next(request)}
+            )
         form.add_error(
             "token", _("This code is not right. Check your phone's clock and try again.")
         )
@@ -57,7 +61,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("token")
 @role_required(*ANY_STAFF)
-def mfa_verify(request: HttpRequest) -> HttpResponse:
+def mfa_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     device = mfa.confirmed_device(request.user)
     if device is None:
         return redirect("accounts:mfa_setup")
@@ -81,7 +85,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def mfa_codes(request: HttpRequest) -> HttpResponse:
+def mfa_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "accounts/mfa_manage.html", {"device": mfa.confirmed_device(request.user)}
     )
@@ -90,7 +94,7 @@ def mfa_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*ANY_STAFF)
 @recent_authentication_required
-def mfa_new_codes(request: HttpRequest) -> HttpResponse:
+def mfa_new_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     codes = mfa.new_recovery_codes(request.user)
     record(request.user, AuditEvent.Action.PERMISSION_CHANGE, request.user, detail="mfa_codes")
     return render(
@@ -100,7 +104,7 @@ def mfa_new_codes(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
-def mfa_reset(request: HttpRequest, pk) -> HttpResponse:
+def mfa_reset(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     """An admin removes a colleague's lost authenticator; they set up a new one at sign-in."""
     colleague = get_object_or_404(User, organisation=request.user.organisation, pk=pk)
     if request.method == "POST":

@@ -1,12 +1,14 @@
 import time
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import middleware as auth_middleware
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse, reverse_lazy
@@ -47,9 +49,13 @@ class MFARequiredMiddleware:
         from engage.accounts import mfa, security_keys
 
         user = request.user
-        pending = user.is_authenticated and not user.is_verified()
         # Those who must use a security key are held by SecurityKeyRequiredMiddleware instead.
-        if mfa.required() and pending and not security_keys.key_required(user):
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and mfa.required()
+            and not security_keys.key_required(user)
+        ):
             setup, verify = reverse("accounts:mfa_setup"), reverse("accounts:mfa_verify")
             allowed = {setup, verify, reverse("accounts:logout"), reverse("set_language")}
             allowed |= security_keys.paths(*security_keys.ALWAYS, *security_keys.VERIFY_WITH_KEY)
@@ -105,7 +111,7 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-def seconds_left(session) -> int:
+def seconds_left(session: SessionBase) -> int:
     """Seconds before the session of a signed-in request reaches the idle or absolute limit."""
     now = time.time()
     idle_end = session.get(LAST_SEEN, now) + settings.ENGAGE_IDLE_MINUTES * 60
@@ -113,11 +119,12 @@ def seconds_left(session) -> int:
     return max(0, int(min(idle_end, absolute_end) - now))
 
 
-def absolute_limit_first(session) -> bool:
+def absolute_limit_first(session: SessionBase) -> bool:
     """Whether the absolute limit comes before the idle one (staying active will not help)."""
     now = time.time()
     idle_end = session.get(LAST_SEEN, now) + settings.ENGAGE_IDLE_MINUTES * 60
-    return session.get(STARTED_AT, now) + settings.SESSION_COOKIE_AGE < idle_end
+    started: float = session.get(STARTED_AT, now)
+    return bool(started + settings.SESSION_COOKIE_AGE < idle_end)
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
@@ -129,7 +136,10 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     kept (`kept_forms`), and the person signs in, both steps, to be offered to send it again.
     """
 
-    def handle_no_permission(self, request: HttpRequest, view_func) -> HttpResponse:
+    # Django's stubs say a redirect; a background request gets a 401 instead.
+    def handle_no_permission(  # type: ignore[override]
+        self, request: HttpRequest, view_func: Callable[..., Any]
+    ) -> HttpResponse:
         from engage.accounts import kept_forms
 
         if request.headers.get("HX-Request") == "true" or not request.accepts("text/html"):

@@ -2,6 +2,8 @@ import datetime
 import re
 import uuid
 import zoneinfo
+from collections.abc import Callable
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -184,7 +186,7 @@ class City(models.Model):
         return self.name
 
 
-class TeamQuerySet(models.QuerySet):
+class TeamQuerySet(models.QuerySet["Team"]):
     def visible_to(self, user: "User") -> "TeamQuerySet":
         if user.organisation_id is None:
             return self.none()
@@ -245,7 +247,7 @@ ORGANISATION_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)
 CASE_HOLDER_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
 
 
-class EngageUserManager(UserManager):
+class EngageUserManager(UserManager["User"]):
     def visible_to(self, user: "User") -> models.QuerySet["User"]:
         """Return the users `user` may see: their own organisation's, or nobody."""
         if user.organisation_id is None:
@@ -299,7 +301,10 @@ class User(AbstractUser):
     )
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    objects = EngageUserManager()
+    objects: ClassVar[EngageUserManager] = EngageUserManager()
+    # Not a field: django-otp's middleware gives the user of each request this check of
+    # whether they did the second step.
+    is_verified: Callable[[], bool]
 
     class Meta:
         ordering = ["username"]

@@ -3,7 +3,7 @@
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import overload
+from typing import Any, overload
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 
 ViewFunc = Callable[..., HttpResponse]
@@ -28,12 +29,13 @@ def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.has_role(*roles):
                 raise Http404
             return view(request, *args, **kwargs)
 
-        wrapped.engage_roles = tuple(roles)
+        # A function takes attributes; the type `functools.wraps` gives it does not say so.
+        wrapped.engage_roles = tuple(roles)  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
@@ -56,7 +58,9 @@ def recently_authenticated(request: HttpRequest) -> bool:
     return at is not None and time.time() - at < settings.ENGAGE_STEP_UP_MINUTES * 60
 
 
-def step_up_needed(request: HttpRequest, *, then: str | None = None) -> HttpResponse | None:
+def step_up_needed(
+    request: AuthenticatedHttpRequest, *, then: str | None = None
+) -> HttpResponse | None:
     """Return a redirect to the password prompt unless the password was typed very recently.
 
     For a view that is sensitive only in some cases (exact figures, not rounded ones):
@@ -93,14 +97,15 @@ def recent_authentication_required(
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             back = reverse(then) if then else None
             if (refused := step_up_needed(request, then=back)) is not None:
                 return refused
             return view(request, *args, **kwargs)
 
-        wrapped.engage_roles = getattr(view, "engage_roles", ())
-        wrapped.engage_step_up = True
+        # A function takes attributes; the type `functools.wraps` gives it does not say so.
+        wrapped.engage_roles = getattr(view, "engage_roles", ())  # type: ignore[attr-defined]
+        wrapped.engage_step_up = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator(view) if view is not None else decorator

@@ -7,6 +7,7 @@ library's, served from our static files; it needs no inline script (the configur
 """
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +23,7 @@ from django_otp_webauthn import exceptions
 from django_otp_webauthn import views as library
 
 from engage.accounts import security_keys
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import ANY_STAFF, recent_authentication_required, role_required
 
 staff = method_decorator(role_required(*ANY_STAFF), name="dispatch")
@@ -34,7 +36,7 @@ def _next(request: HttpRequest) -> str:
     return target
 
 
-def _configuration(request: HttpRequest) -> dict:
+def _configuration(request: HttpRequest) -> dict[str, Any]:
     """What the library's scripts read from the page (as `json_script`)."""
     return {
         "autocompleteLoginFieldSelector": None,
@@ -49,7 +51,7 @@ def _configuration(request: HttpRequest) -> dict:
 
 
 @role_required(*ANY_STAFF)
-def key_register(request: HttpRequest) -> HttpResponse:
+def key_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "configuration": _configuration(request),
         "next": _next(request),
@@ -62,7 +64,7 @@ def key_register(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*ANY_STAFF)
-def key_name(request: HttpRequest) -> HttpResponse:
+def key_name(request: AuthenticatedHttpRequest) -> HttpResponse:
     key = security_keys.key_for(request.user, request.POST.get("key", ""))
     if key is None:
         raise Http404
@@ -73,7 +75,7 @@ def key_name(request: HttpRequest) -> HttpResponse:
 
 @role_required(*ANY_STAFF)
 @recent_authentication_required
-def key_remove(request: HttpRequest) -> HttpResponse:
+def key_remove(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Ask, then remove one of the user's keys (the key named by its hash, in the query)."""
     key = security_keys.key_for(request.user, request.GET.get("key", ""))
     if key is None:
@@ -93,7 +95,7 @@ def key_remove(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def key_verify(request: HttpRequest) -> HttpResponse:
+def key_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not security_keys.has_key(request.user):
         return redirect("accounts:mfa_verify")
     context = {
@@ -105,7 +107,7 @@ def key_verify(request: HttpRequest) -> HttpResponse:
 
 
 @staff
-class BeginRegistration(library.BeginCredentialRegistrationView):
+class BeginRegistration(library.BeginCredentialRegistrationView):  # type: ignore[misc]  # untyped library
     def check_can_register(self) -> None:
         refusal = security_keys.registration_refused(self.request.user)
         if refusal is not None:
@@ -113,35 +115,37 @@ class BeginRegistration(library.BeginCredentialRegistrationView):
 
 
 @staff
-class CompleteRegistration(library.CompleteCredentialRegistrationView):
+class CompleteRegistration(library.CompleteCredentialRegistrationView):  # type: ignore[misc]  # untyped library
     check_can_register = BeginRegistration.check_can_register
 
-    def post(self, *args, **kwargs) -> JsonResponse:
+    def post(self, *args: Any, **kwargs: Any) -> JsonResponse:
         response = super().post(*args, **kwargs)
         key = security_keys.keys_of(self.request.user).get(pk=json.loads(response.content)["id"])
         # The page names the key next, by this hash (never by the integer primary key).
         return JsonResponse({"id": key.pk, "key": key.credential_id_sha256})
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, exceptions.OTPWebAuthnApiError):
             security_keys.failed(self.request, exc)
-        return super().handle_exception(exc)
+        response: HttpResponse = super().handle_exception(exc)
+        return response
 
 
 @staff
-class BeginAuthentication(library.BeginCredentialAuthenticationView):
+class BeginAuthentication(library.BeginCredentialAuthenticationView):  # type: ignore[misc]  # untyped library
     pass
 
 
 @staff
-class CompleteAuthentication(library.CompleteCredentialAuthenticationView):
+class CompleteAuthentication(library.CompleteCredentialAuthenticationView):  # type: ignore[misc]  # untyped library
     def get_success_url(self) -> str:
         return self.get_redirect_url() or reverse("dashboard:home")
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, exceptions.OTPWebAuthnApiError):
             security_keys.failed(self.request, exc)
-        return super().handle_exception(exc)
+        response: HttpResponse = super().handle_exception(exc)
+        return response
 
 
 @staff

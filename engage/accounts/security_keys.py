@@ -13,10 +13,12 @@ register it (after their app code, if they already had an app). Everybody else m
 """
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -27,6 +29,7 @@ from django_otp_webauthn import exceptions
 from django_otp_webauthn.helpers import WebAuthnHelper as LibraryHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
@@ -48,7 +51,7 @@ def relying_party_id(request: HttpRequest) -> str:
     return request.get_host().rsplit(":", 1)[0].strip("[]")
 
 
-class WebAuthnHelper(LibraryHelper):
+class WebAuthnHelper(LibraryHelper):  # type: ignore[misc]  # untyped library
     """The library's helper, with the origins worked out from the relying party id."""
 
     def get_allowed_origins(self) -> list[str]:
@@ -58,19 +61,24 @@ class WebAuthnHelper(LibraryHelper):
             return [f"{self.request.scheme}://{self.request.get_host()}"]
         return [f"https://{self.get_relying_party_domain()}"]
 
-    def register_complete(self, user, state: dict, data: dict) -> WebAuthnCredential:
+    def register_complete(
+        self, user: User, state: dict[str, Any], data: dict[str, Any]
+    ) -> WebAuthnCredential:
         key = super().register_complete(user, state, data)
         enrolled(self.request, key)
         return key
 
 
 def key_required(user: User) -> bool:
-    return settings.ENGAGE_MFA_REQUIRED and user.has_role(*KEY_REQUIRED_ROLES)
+    return bool(settings.ENGAGE_MFA_REQUIRED) and user.has_role(*KEY_REQUIRED_ROLES)
 
 
-def keys_of(user: User):
+def keys_of(user: User) -> QuerySet[WebAuthnCredential]:
     """Return the user's keys, newest first (every query of keys starts from the user)."""
-    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("-created_at")
+    keys: QuerySet[WebAuthnCredential] = WebAuthnCredential.objects.filter(
+        user=user, confirmed=True
+    )
+    return keys.order_by("-created_at")
 
 
 def has_key(user: User) -> bool:
@@ -91,7 +99,7 @@ def key_for(user: User, key_hash: str) -> WebAuthnCredential | None:
 
 
 @transaction.atomic
-def enrolled(request: HttpRequest, key: WebAuthnCredential) -> None:
+def enrolled(request: AuthenticatedHttpRequest, key: WebAuthnCredential) -> None:
     """Name and audit a key just registered; it verifies the session of a key-required user."""
     count = keys_of(key.user).count()
     key.name = str(DEFAULT_NAME) if count <= 1 else f"{DEFAULT_NAME} {count}"

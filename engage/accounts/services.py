@@ -1,6 +1,8 @@
 """Changes to organisations, teams and users. Views call these; nothing else writes them."""
 
 from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
@@ -8,6 +10,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.dispatch import Signal
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,7 +48,7 @@ ORGANISATION_SETTINGS = (
 
 @transaction.atomic
 def update_organisation(
-    organisation: Organisation, *, expected_version: int, cities: Iterable[str], **settings
+    organisation: Organisation, *, expected_version: int, cities: Iterable[str], **settings: Any
 ) -> None:
     """Save the organisation's name and case management settings, and its cities."""
     for name in ORGANISATION_SETTINGS:
@@ -65,8 +68,8 @@ def set_cities(organisation: Organisation, names: Iterable[str]) -> None:
     )
 
 
-def _check_team(organisation: Organisation, team: Team | None) -> None:
-    if team is not None and team.organisation_id != organisation.pk:
+def _check_team(organisation_id: UUID | None, team: Team | None) -> None:
+    if team is not None and team.organisation_id != organisation_id:
         raise ValidationError({"team": _("Choose a team of your own organisation.")})
 
 
@@ -94,7 +97,7 @@ def create_user(
             raise ValidationError({"role": _("Only the network coordinator has no organisation.")})
     else:
         _check_organisation_role(role)
-        _check_team(organisation, team)
+        _check_team(organisation.pk, team)
     user = User(
         organisation=organisation,
         username=username,
@@ -111,7 +114,7 @@ def create_user(
     return user
 
 
-def _audit_value(value) -> str:
+def _audit_value(value: object) -> str:
     """A role, a team's id or a yes/no, as the audit detail writes it ("-" for none)."""
     if value is None:
         return "-"
@@ -137,15 +140,14 @@ def update_user(
     """Change a colleague's details, role, team or permissions (an organisation admin's task);
     `language` None leaves their language as it is."""
     _check_organisation_role(role)
-    _check_team(user.organisation, team)
+    _check_team(user.organisation_id, team)
     if user == by and role != Role.ORG_ADMIN:
         raise ValidationError(
             {"role": _("You cannot remove your own admin role; ask another admin to do it.")}
         )
     # Compare with the row as stored: a ModelForm has already copied the new values onto
     # `user` by the time it is valid, so the instance cannot say what changed.
-    stored = User.objects.filter(pk=user.pk).values("role", "team_id", "may_override_consent")
-    stored = stored.get()
+    stored = User.objects.filter(pk=user.pk).values("role", "team_id", "may_override_consent").get()
     access = (
         ("role", stored["role"], role),
         ("team", stored["team_id"], team.pk if team is not None else None),
@@ -259,7 +261,7 @@ def password_changed(user: User) -> None:
 
 
 @transaction.atomic
-def password_reset(user: User, *, request=None) -> int:
+def password_reset(user: User, *, request: HttpRequest | None = None) -> int:
     """Record a completed self-service reset and end every session `user` had open.
 
     The new password was chosen by the person, so no change is asked at the next sign-in; the
@@ -271,7 +273,7 @@ def password_reset(user: User, *, request=None) -> int:
     return end_sessions(user)
 
 
-def set_language(user: User, language: str, *, request=None) -> None:
+def set_language(user: User, language: str, *, request: HttpRequest | None = None) -> None:
     """Remember the language `user` chose ("" to follow the browser's) for their sign-ins,
     emails and documents."""
     if language and language not in dict(settings.LANGUAGES):
@@ -284,7 +286,7 @@ def set_language(user: User, language: str, *, request=None) -> None:
     record(user, AuditEvent.Action.UPDATE, user, detail="language", request=request)
 
 
-def step_up_session_exhausted(user: User, *, request) -> None:
+def step_up_session_exhausted(user: User, *, request: HttpRequest) -> None:
     """Record that a session spent its wrong passwords at the step-up page from several
     addresses (django-axes counts per address), so it is ended like a lockout."""
     record(
@@ -298,7 +300,7 @@ def step_up_session_exhausted(user: User, *, request) -> None:
     )
 
 
-def stepped_up(user: User, *, request) -> None:
+def stepped_up(user: User, *, request: HttpRequest) -> None:
     """Record that `user` typed their password again (step-up, R20), and forget their failed
     attempts from this address, as a successful sign-in does (AXES_RESET_ON_SUCCESS)."""
     AxesProxyHandler.reset_attempts(

@@ -6,6 +6,7 @@ the form that was sent just after the session ended (`kept_forms`) to be sent ag
 """
 
 import time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -89,7 +90,7 @@ class LogoutView(auth_views.LogoutView):
     one who took them, and signs in again to send what waits.
     """
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         response["Clear-Site-Data"] = '"cache", "storage"'
         return response

@@ -7,17 +7,18 @@ was sent: it posts the form again with the password, so the person's typed work 
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from engage.accounts import services
 from engage.accounts.forms import ConfirmPasswordForm
+from engage.accounts.http import AuthenticatedHttpRequest
 
 FAILURES = "engage_step_up_failures"
 PREFIX = "step_up"
 
 
-def verify(request: HttpRequest, form: ConfirmPasswordForm) -> HttpResponse | None:
+def verify(request: AuthenticatedHttpRequest, form: ConfirmPasswordForm) -> HttpResponse | None:
     """Check the password in `form`; on success record the step-up and return None.
 
     On failure return None too (the form carries the error), unless the session has spent its
@@ -45,7 +46,7 @@ def verify(request: HttpRequest, form: ConfirmPasswordForm) -> HttpResponse | No
     return None
 
 
-def carry_form(request: HttpRequest) -> HttpResponse | None:
+def carry_form(request: AuthenticatedHttpRequest) -> HttpResponse | None:
     """For a POST sent without a recent step-up: return the prompt that sends it again with
     the password, or None once the password it carried is right (the POST then goes on,
     without the password)."""
@@ -57,7 +58,8 @@ def carry_form(request: HttpRequest) -> HttpResponse | None:
         if form.is_valid():
             sent = request.POST.copy()
             sent.pop(f"{PREFIX}-password")
-            request.POST = sent
+            # Django's own request parsing sets it; the stubs keep it immutable.
+            request.POST = sent  # type: ignore[assignment]
             return None
     else:
         form = ConfirmPasswordForm(user=request.user, request=request, prefix=PREFIX)

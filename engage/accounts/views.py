@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 from django import forms
@@ -5,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +30,7 @@ from engage.accounts.forms import (
     UserEditForm,
     UserSearchForm,
 )
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role, Team, User
 from engage.accounts.permissions import (
     ANY_STAFF,
@@ -43,12 +46,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 401  # the page says why; the status says it too
         return response
 
-    def form_valid(self, form):
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         if language := form.get_user().language:
             # Their own language from now on, on this device too, even signed out again.
@@ -91,9 +94,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("dashboard:home")
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
-        services.password_changed(self.request.user)
+        services.password_changed(form.user)
         messages.success(
             self.request,
             _("Your password was changed. API tokens you had made no longer work."),
@@ -111,21 +114,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     @property
-    def extra_email_context(self) -> dict:
+    def extra_email_context(self) -> dict[str, Any]:
         return {"minutes": _reset_link_minutes()}
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         response = super().form_valid(form)
         # Django calls a response's closers once the server has sent it (the test client
         # too), so the email is rendered and sent after the person has their answer.
-        response._resource_closers.append(form.send_deferred)
+        # (`_resource_closers` is Django's own, not in its stubs.)
+        response._resource_closers.append(form.send_deferred)  # type: ignore[attr-defined]
         return response
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(minutes=_reset_link_minutes(), **kwargs)
 
 
@@ -142,7 +146,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
     post_reset_login = False
 
-    def form_valid(self, form):
+    def form_valid(self, form: "SetPasswordForm[User]") -> HttpResponse:
         response = super().form_valid(form)
         services.password_reset(form.user, request=self.request)
         return response
@@ -180,7 +184,7 @@ def _search_users(user: User, form: UserSearchForm) -> QuerySet[User]:
 
 
 @role_required(Role.ORG_ADMIN)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UserSearchForm(request.GET)
     page = Paginator(_search_users(request.user, form), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -193,8 +197,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
-def user_create(request: HttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation = organisation_of(request.user)
     form = UserCreateForm(request.POST or None, organisation=organisation)
     if done := run_service(
         request, form, lambda: services.create_user(organisation=organisation, **form.cleaned_data)
@@ -206,7 +210,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
-def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
     form = UserEditForm(
         request.POST or None, instance=colleague, organisation=colleague.organisation
@@ -235,7 +239,7 @@ def user_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
-def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
+def user_deactivate(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
     # Nothing to fill in: the form only carries a refusal (an admin deactivating themselves).
     form = forms.Form(request.POST if request.method == "POST" else None)
@@ -257,7 +261,7 @@ def user_deactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
 @require_POST
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required(then="accounts:user_list")
-def user_reactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
+def user_reactivate(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     colleague = get_colleague(request.user, pk)
     services.reactivate_user(colleague, by=request.user)
     messages.success(request, _("%(name)s can sign in again.") % {"name": colleague})
@@ -265,15 +269,15 @@ def user_reactivate(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     teams = Team.objects.visible_to(request.user).with_member_counts()
     return render(request, "accounts/team_list.html", {"teams": teams})
 
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required
-def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
-    organisation = request.user.organisation
+def team_form(request: AuthenticatedHttpRequest, pk: UUID | None = None) -> HttpResponse:
+    organisation = organisation_of(request.user)
     team = get_team(request.user, pk) if pk else Team(organisation=organisation)
     form = TeamForm(request.POST or None, instance=team, organisation=organisation)
     if run_service(
@@ -291,8 +295,8 @@ def team_form(request: HttpRequest, pk: UUID | None = None) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def organisation_edit(request: HttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
+def organisation_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation = organisation_of(request.user)
     form = OrganisationForm(request.POST or None, instance=organisation)
     if run_service(
         request,
@@ -310,7 +314,7 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("password")
 @role_required(*ANY_STAFF)
-def confirm_password(request: HttpRequest) -> HttpResponse:
+def confirm_password(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step-up: type the password again before a sensitive operation."""
     target = request.POST.get("next") or request.GET.get("next") or reverse("dashboard:home")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

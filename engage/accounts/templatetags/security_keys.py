@@ -1,6 +1,9 @@
 """The security keys section of the two-step verification page."""
 
+from typing import Any
+
 from django import template
+from django.template import Context
 
 from engage.accounts import security_keys
 
@@ -8,7 +11,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("accounts/webauthn/_section.html", takes_context=True)
-def security_keys_section(context) -> dict:
+def security_keys_section(context: Context) -> dict[str, Any]:
     user = context["request"].user
     return {
         "keys": security_keys.keys_of(user),
@@ -19,5 +22,5 @@ def security_keys_section(context) -> dict:
 
 
 @register.simple_tag(takes_context=True)
-def has_security_key(context) -> bool:
+def has_security_key(context: Context) -> bool:
     return security_keys.has_key(context["request"].user)

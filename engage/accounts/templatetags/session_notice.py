@@ -1,7 +1,10 @@
 """The idle sign-out notice of every signed-in page (accounts/_session_notice.html)."""
 
+from typing import Any
+
 from django import template
 from django.conf import settings
+from django.template import Context
 
 from engage.accounts import mfa
 from engage.accounts.middleware import WARN_SECONDS, seconds_left
@@ -10,10 +13,10 @@ register = template.Library()
 
 
 @register.inclusion_tag("accounts/_session_notice.html", takes_context=True)
-def session_notice(context) -> dict:
+def session_notice(context: Context) -> dict[str, Any]:
     request = context.get("request")  # none on the 500 page
     user = getattr(request, "user", None)
-    if user is None:
+    if request is None or user is None:
         return {"shown": False}
     # Not while signing in (second step, a password to change): those pages end the session
     # their own way, and the notice's requests would be sent back to them.

@@ -1,8 +1,9 @@
 import getpass
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from engage.accounts import services
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         "organisation's users in the browser."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--code", required=True, help="Pilot code, e.g. BG-CLA")
         parser.add_argument("--name", required=True)
         parser.add_argument("--country", required=True, help="ISO 3166-1 alpha-2, e.g. BG")
@@ -29,7 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--admin-username", required=True)
         parser.add_argument("--admin-email", default="")
 
-    def handle(self, *args, code, name, country, cities, admin_username, admin_email, **options):
+    def handle(
+        self,
+        *args: Any,
+        code: str,
+        name: str,
+        country: str,
+        cities: list[str],
+        admin_username: str,
+        admin_email: str,
+        **options: Any,
+    ) -> None:
         password = getpass.getpass("Initial password for the admin (they change it at sign-in): ")
         try:
             password_validation.validate_password(password)
