@@ -5,6 +5,7 @@ environment variables; see the README's "Configuration" section for each one.
 """
 
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -241,7 +242,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -257,6 +258,17 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
+# Nothing a web process keeps for itself (docs/deployment.md): sessions, lockouts, rate limits
+# and tasks are rows of the database, and so is the cache, so that any number of `engage serve`
+# processes on any number of machines can answer the same person. Its table is made by a
+# migration (engage/ops/migrations).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "engage_cache",
+    }
+}
+
         "font-src": [SELF],
         "connect-src": [SELF],
         "form-action": [SELF],
@@ -369,6 +381,27 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
 # within this many minutes.
 ENGAGE_STEP_UP_MINUTES = env_int("ENGAGE_STEP_UP_MINUTES", 10)
 
+# Where the encrypted files of documents and imports are kept (engage/lib/encrypted_files.py):
+# the two folders above, on this machine or on a volume every web machine mounts; or, when
+# ENGAGE_FILE_STORAGE names a Django storage class (django-storages' S3Storage for object
+# storage), that storage, given the JSON object ENGAGE_FILE_STORAGE_OPTIONS and a prefix of its
+# own ("documents/", "imports/"). The files are encrypted before they leave the process.
+ENGAGE_FILE_STORAGE = os.environ.get("ENGAGE_FILE_STORAGE", "")
+for _alias, _folder_setting in (
+    ("documents", "ENGAGE_DOCUMENTS_DIR"),
+    ("imports", "ENGAGE_IMPORTS_DIR"),
+):
+    if ENGAGE_FILE_STORAGE:
+        _options = json.loads(os.environ.get("ENGAGE_FILE_STORAGE_OPTIONS") or "{}")
+        STORAGES[_alias] = {
+            "BACKEND": ENGAGE_FILE_STORAGE,
+            "OPTIONS": _options | {"location": _alias},
+        }
+    else:
+        STORAGES[_alias] = {
+            "BACKEND": "engage.lib.encrypted_files.PrivateFolderStorage",
+            "OPTIONS": {"setting": _folder_setting},
+        }
 # Self-service password reset (R18): a link valid this many seconds, once. The only email
 # Engage sends on its own is that link, to a member of staff; it names no client.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
@@ -459,3 +492,6 @@ LOGGING = {
 
 # Encrypted database backups (engage backup / restore): Fernet keys, the first encrypts.
 ENGAGE_BACKUP_KEY = os.environ.get("ENGAGE_BACKUP_KEY", "")
+# Where `engage backup` and the backup task write their archives: DATA_DIR/backups by default;
+# with several machines, a folder that outlives any one of them (docs/deployment.md).
+ENGAGE_BACKUPS_DIR = os.environ.get("ENGAGE_BACKUPS_DIR", "")

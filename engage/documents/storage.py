@@ -1,9 +1,10 @@
-"""Where document bytes live: encrypted files in `ENGAGE_DOCUMENTS_DIR`, never under the web
-root (see `lib.encrypted_files`); each holds the cleaned bytes of one document."""
+"""Where document bytes live: encrypted files in the "documents" storage (`ENGAGE_DOCUMENTS_DIR`
+by default, or object storage: `lib.encrypted_files`), never under the web root; each holds the
+cleaned bytes of one document."""
 
 from engage.lib.encrypted_files import EncryptedFolder
 
-_files = EncryptedFolder("ENGAGE_DOCUMENTS_DIR")
+_files = EncryptedFolder("documents")
 
 path_for = _files.path_for
 save = _files.save

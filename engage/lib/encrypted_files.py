@@ -1,50 +1,95 @@
-"""Folders of encrypted files outside the web root: attached documents, uploaded spreadsheets.
+"""Encrypted files kept apart from the web root: attached documents, uploaded spreadsheets.
 
 Each file is named by its record's random id and holds a Fernet token of its bytes (the field
 keys, `lib.crypto`), so `engage rotate_keys` re-encrypts them with the first key like the
-encrypted fields. A file is written beside its final name and renamed, so a reader never sees
-half of one.
+encrypted fields, and the place that keeps them only ever sees ciphertext.
+
+Where they are kept is a Django storage named in `settings.STORAGES` ("documents", "imports";
+docs/deployment.md). By default that is `PrivateFolderStorage`, a folder on this machine (or a
+volume every web machine mounts); `ENGAGE_FILE_STORAGE` names another storage class, such as
+django-storages' S3 for object storage, so that any number of web processes on any number of
+machines read the same files.
 """
 
 from pathlib import Path
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import FileSystemStorage, Storage, storages
 
 from engage.lib import crypto
 from engage.lib.private_files import private_folder, write_private
 
 
-class EncryptedFolder:
-    def __init__(self, setting: str) -> None:
-        # The setting is read at each use, so a test's override_settings applies.
+class PrivateFolderStorage(FileSystemStorage):
+    """The folder named by a setting (read at each use, so a test's override applies), its
+    owner's only with files 0600 (lib.private_files). A file is written beside its final name
+    and renamed, so a reader never sees half of one, and saving under a name replaces it."""
+
+    def __init__(self, *, setting: str) -> None:
+        super().__init__()
         self.setting = setting
 
-    def folder(self) -> Path:
-        # Its owner's only, files 0600 (lib.private_files): other local accounts see nothing.
-        return private_folder(Path(getattr(settings, self.setting)))
+    @property
+    def base_location(self) -> str:
+        return str(private_folder(Path(getattr(settings, self.setting))))
+
+    @property
+    def location(self) -> str:
+        return str(Path(self.base_location).resolve())
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return name
+
+    def _save(self, name: str, content: File[bytes]) -> str:
+        path = Path(self.path(name))
+        temporary = path.with_suffix(".part")
+        write_private(temporary, content.read())
+        temporary.replace(path)
+        return name
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        folders, files = super().listdir(path)
+        return folders, [name for name in files if not name.endswith(".part")]
+
+
+class EncryptedFolder:
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    def storage(self) -> Storage:
+        return storages[self.alias]
 
     def path_for(self, record_id: UUID) -> Path:
-        return self.folder() / record_id.hex
+        """The file's path, for a storage on this machine's file system (tests, operators)."""
+        return Path(self.storage().path(record_id.hex))
 
     def save(self, record_id: UUID, data: bytes) -> None:
-        path = self.path_for(record_id)
-        temporary = path.with_suffix(".part")
-        write_private(temporary, crypto.encrypt_bytes(data))
-        temporary.replace(path)
+        self._write(record_id.hex, crypto.encrypt_bytes(data))
 
     def load(self, record_id: UUID) -> bytes:
-        return crypto.decrypt_bytes(self.path_for(record_id).read_bytes())
+        with self.storage().open(record_id.hex, "rb") as file:
+            return crypto.decrypt_bytes(file.read())
 
     def delete(self, record_id: UUID) -> None:
-        self.path_for(record_id).unlink(missing_ok=True)
+        self.storage().delete(record_id.hex)
 
     def reencrypt_all(self) -> int:
         """Re-encrypt every file with the first field key; return how many."""
+        storage = self.storage()
         count = 0
-        for path in self.folder().iterdir():
-            if path.suffix == ".part":
-                continue
-            write_private(path, crypto.reencrypt_bytes(path.read_bytes()))
+        for name in storage.listdir("")[1]:
+            with storage.open(name, "rb") as file:
+                token = file.read()
+            self._write(name, crypto.reencrypt_bytes(token))
             count += 1
         return count
+
+    def _write(self, name: str, token: bytes) -> None:
+        storage = self.storage()
+        if storage.get_available_name(name) != name:
+            # A storage that would keep both under new names (not ours, nor S3's by default:
+            # file_overwrite) loses the old one first; a reader may then miss it for a moment.
+            storage.delete(name)
+        storage.save(name, ContentFile(token))

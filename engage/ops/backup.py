@@ -327,7 +327,7 @@ class BackupResult:
 
 
 def default_output_dir() -> Path:
-    return Path(settings.DATA_DIR) / "backups"
+    return Path(settings.ENGAGE_BACKUPS_DIR or Path(settings.DATA_DIR) / "backups")
 
 
 @_database_errors()
