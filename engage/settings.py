@@ -251,13 +251,6 @@ STORAGES: dict[str, dict] = {
     },
 }
 
-# No external host anywhere: scripts carry the per-request nonce, everything else is ours.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
 # Nothing a web process keeps for itself (docs/deployment.md): sessions, lockouts, rate limits
 # and tasks are rows of the database, and so is the cache, so that any number of `engage serve`
 # processes on any number of machines can answer the same person. Its table is made by a
@@ -269,6 +262,13 @@ CACHES = {
     }
 }
 
+# No external host anywhere: scripts carry the per-request nonce, everything else is ours.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "form-action": [SELF],
@@ -374,13 +374,6 @@ ENGAGE_IMPORT_STALE_MINUTES = env_int("ENGAGE_IMPORT_STALE_MINUTES", 30)
 # The network hub keeps each pilot's submission this many months after its import
 # (`engage purge_submissions`, daily, deletes the older ones).
 ENGAGE_NETWORK_RETENTION_MONTHS = env_int("ENGAGE_NETWORK_RETENTION_MONTHS", 24)
-DATA_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
-FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
-
-# Sensitive operations (consent override, erasure, bulk export) need the password typed again
-# within this many minutes.
-ENGAGE_STEP_UP_MINUTES = env_int("ENGAGE_STEP_UP_MINUTES", 10)
-
 # Where the encrypted files of documents and imports are kept (engage/lib/encrypted_files.py):
 # the two folders above, on this machine or on a volume every web machine mounts; or, when
 # ENGAGE_FILE_STORAGE names a Django storage class (django-storages' S3Storage for object
@@ -402,6 +395,13 @@ for _alias, _folder_setting in (
             "BACKEND": "engage.lib.encrypted_files.PrivateFolderStorage",
             "OPTIONS": {"setting": _folder_setting},
         }
+DATA_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = ENGAGE_DOCUMENT_MAX_BYTES + 2**20
+
+# Sensitive operations (consent override, erasure, bulk export) need the password typed again
+# within this many minutes.
+ENGAGE_STEP_UP_MINUTES = env_int("ENGAGE_STEP_UP_MINUTES", 10)
+
 # Self-service password reset (R18): a link valid this many seconds, once. The only email
 # Engage sends on its own is that link, to a member of staff; it names no client.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
