@@ -30,7 +30,7 @@ import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from engage.mel.report.indicators import CELL_KEYS, percentage, rate
+from engage.mel.report.indicators import CELL_KEYS, MEDIANS, percentage, rate
 
 WITHHELD = None
 
@@ -56,6 +56,8 @@ ENGAGEMENT = ("ENG-01", "ENG-02", "ENG-03")
 # (its numerator the clients counted), CON-02's a rate of contacts per client-month.
 GROWTH = ("GRO-01", "GRO-02")  # a difference of two counts of people, over the second
 MEDIAN = "TIM-01"
+CASELOAD = "CAS-01"  # the median of the case managers' caseloads; its numerator: case managers
+FACTORS = "ENG-04"  # the disengaged clients (ENG-02's numerator) and their recorded factors
 RATE = "CON-02"
 MONTHS_NOISE = 24  # CON-02's client-months move by up to two years of one client's time
 # Ratios over the whole cohort: their denominators are the cohort (BEN-03), per key too.
@@ -139,13 +141,16 @@ def apply(indicators: list[dict], level_name: str) -> list[dict]:
                 hidden = _is_hidden(cell.get("numerator")) or _is_hidden(cell.get("denominator"))
                 if hidden and cell.get("value") is not None:
                     _hide(cell, "value")
-            elif "value" in cell and not (indicator["id"] == MEDIAN and cell is indicator):
+            elif "value" in cell and not (indicator["id"] in MEDIANS and cell is indicator):
                 cell["value"] = cell["numerator"]
     for growth, current in growths:
         _protect_growth(growth, current, level)
     cohort = by_id["BEN-03"]["numerator"] if "BEN-03" in by_id else None
     if MEDIAN in by_id:
         _protect_median(by_id[MEDIAN], level)
+    if CASELOAD in by_id:
+        true_managers = next(i["numerator"] for i in indicators if i["id"] == CASELOAD)
+        _protect_caseload(by_id[CASELOAD], true_managers, level)
     if RATE in by_id:
         _protect_rate(by_id[RATE], cohort, level)
     return result
@@ -157,6 +162,16 @@ def _protect_median(indicator: dict, level: Level) -> None:
     clients = indicator.get("numerator")
     small = not isinstance(clients, int) or clients < level.minimum_denominator
     if small and indicator.get("value") is not None:
+        _hide(indicator, "value")
+
+
+def _protect_caseload(indicator: dict, managers: int, level: Level) -> None:
+    """CAS-01's median caseload: shown only over more case managers than the level's threshold
+    (5 at `network`, 10 at `public`), counted truly and as shown. The median of three caseloads
+    is the middle one's: over few case managers it would be one person's figure."""
+    shown_managers = indicator.get("numerator")
+    few = not isinstance(shown_managers, int) or min(managers, shown_managers) <= level.threshold
+    if few and indicator.get("value") is not None:
         _hide(indicator, "value")
 
 
@@ -209,6 +224,8 @@ def _aliases(by_id: dict) -> Iterator[list[Ref]]:
                     # Built over the same cohort rows: the same keys in the same order.
                     group.append((holder["by"][dimension][position], "denominator"))
                 yield group
+    if "ENG-02" in by_id and FACTORS in by_id:  # the disengaged clients, shown twice
+        yield [(by_id["ENG-02"], "numerator"), (by_id[FACTORS], "numerator")]
     if "CON-01" in by_id and RATE in by_id:  # the contacts of the cohort, shown twice
         yield [(by_id["CON-01"], "denominator"), (by_id[RATE], "numerator")]
     if "RES-01" in by_id and "RES-02" in by_id:
@@ -416,13 +433,17 @@ def perturb(indicators: list[dict], level_name: str) -> list[dict]:
     by_id = {indicator["id"]: indicator for indicator in result}
     if keyed and all(by_id.get(i, {}).get("perturbed") for i in ENGAGEMENT):
         _fit_engagement(by_id, truths)
+    if keyed and FACTORS in by_id and "ENG-02" in by_id:
+        # ENG-04's disengaged clients are ENG-02's numerator as shown (the same rows and key,
+        # but ENG-02 may have been fitted to the cohort): one quantity, one number.
+        by_id[FACTORS]["numerator"] = by_id["ENG-02"]["numerator"]
     for indicator in result:
         for cell in _cells_of(indicator):
             if not cell.pop("perturbed", False):
                 continue
             if "denominator" in cell and indicator["id"] not in GROWTH:
                 cell["value"] = _percentage(cell["numerator"], cell["denominator"])
-            elif "value" in cell and not (indicator["id"] == MEDIAN and cell is indicator):
+            elif "value" in cell and not (indicator["id"] in MEDIANS and cell is indicator):
                 cell["value"] = cell["numerator"]
     return result
 

@@ -76,6 +76,9 @@ DOMAINS = {
 # At `network` and `public` level, the keys listed even when empty: every closed value, and the
 # `unknown` city that small cities are merged into (`merge_small_cities`).
 LISTED = {**DOMAINS, "city": ("unknown",)}
+# Medians, not counts: their numerator is what they are the median of (TIM-01: the cohort's
+# clients; CAS-01: the case managers).
+MEDIANS = ("TIM-01", "CAS-01")
 # Ratios shown as a rate, not a share: CON-02, contacts per client per month.
 NOT_PERCENTAGES = ("CON-02",)
 OUTCOME_TYPES = (
@@ -292,6 +295,8 @@ def compute(
     results.append(_growth(rows, start, end, baseline, keyed, "GRO-02", supported))
     results.append(time_in_programme(cohort, end, keyed))
     results.append(contact_frequency(cohort, end, keyed))
+    results.append(caseload_per_case_manager(cohort, end, keyed))
+    results.append(disengagement_factors(cohort, end, keyed))
     return results
 
 
@@ -488,11 +493,9 @@ def median(values: list[int]) -> float | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def time_band(months: int) -> str:
+def time_band(months: int, bands: tuple[tuple[str, int, int | None], ...] = TIME_BANDS) -> str:
     return next(
-        label
-        for label, low, high in TIME_BANDS
-        if months >= low and (high is None or months <= high)
+        label for label, low, high in bands if months >= low and (high is None or months <= high)
     )
 
 
@@ -534,4 +537,76 @@ def contact_frequency(cohort: list[Row], end: str, keyed: _Keys | None = None) -
             numerator=keyed.of(row for row in cohort if int(row["contacts"])),
             denominator=keyed.of(cohort),
         )
+    return result
+
+
+# Caseload per case manager and disengagement factors (issue 14, section 5; dataset version 2).
+
+# CAS-01's distribution: active clients per case manager at the period's end, both ends included.
+CASELOAD_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("1-10", 1, 10),
+    ("11-20", 11, 20),
+    ("21-30", 21, 30),
+    ("31-40", 31, 40),
+    ("41+", 41, None),
+)
+# ENG-04's keys: the spec's factor codes (cases.DisengagementFactor), then the disengaged
+# clients for whom none was recorded (a version 1 row, an active case disengaged at its latest
+# review, a closure without factors).
+DISENGAGEMENT_CODES = (
+    "negative_decision", "fear", "trust", "basic_needs", "health", "moved", "family",
+    "contact_lost", "other",
+)  # fmt: skip
+NOT_RECORDED = "not_recorded"
+
+
+def caseload_per_case_manager(cohort: list[Row], end: str, keyed: _Keys | None = None) -> Result:
+    """CAS-01: the median of the active clients per case manager at `end`. The cohort's rows
+    active at `end` (BEN-01's) that name a `case_manager_ref` are grouped by pilot and ref (each
+    pilot keys its refs with its own key); the numerator is the case managers so counted, the
+    value the median of their caseloads, and `by["caseload"]` the case managers per band of
+    `CASELOAD_BANDS` (every band listed). A ref is never an output: only how many there are."""
+    caseloads: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in cohort:
+        if active_at(row, end) and row.get("case_manager_ref"):
+            caseloads[(row["pilot"], row["case_manager_ref"])].append(row)
+    sizes = {manager: len(rows) for manager, rows in caseloads.items()}
+    result = Result("CAS-01", len(caseloads), None, median(list(sizes.values())), kind="median")
+    if keyed:
+        result.keys = keyed.cell(numerator=keyed.of(r for rows in caseloads.values() for r in rows))
+    result.by["caseload"] = []
+    for label, _low, _high in CASELOAD_BANDS:
+        managers = [m for m, size in sizes.items() if time_band(size, CASELOAD_BANDS) == label]
+        cell = {"key": label, "numerator": len(managers), "value": len(managers)}
+        if keyed:
+            # A band's key is its case managers' clients': the band moves when one of them does.
+            cell[CELL_KEYS] = keyed.cell(
+                numerator=keyed.of(r for m in managers for r in caseloads[m])
+            )
+        result.by["caseload"].append(cell)
+    return result
+
+
+def disengagement_factors(cohort: list[Row], end: str, keyed: _Keys | None = None) -> Result:
+    """ENG-04: the disengaged clients (ENG-02's numerator, the same rows and key) and, under
+    `by["factor"]`, how many of them had each factor recorded (`disengagement_factors`,
+    dataset version 2), then how many had none (`not_recorded`). A client may have several
+    factors, so the factors add up to more than the clients."""
+    disengaged = [row for row in cohort if engagement_outcome(row, end) == "disengaged"]
+    factors = {id(row): set(filter(None, row.get("disengagement_factors", "").split(";")))
+               for row in disengaged}  # fmt: skip
+    result = Result("ENG-04", len(disengaged), kind="count")
+    if keyed:
+        result.keys = keyed.cell(numerator=keyed.of(disengaged))
+    result.by["factor"] = []
+    for code in (*DISENGAGEMENT_CODES, NOT_RECORDED):
+        group = [
+            row
+            for row in disengaged
+            if (code in factors[id(row)] if code != NOT_RECORDED else not factors[id(row)])
+        ]
+        cell = {"key": code, "numerator": len(group), "value": len(group)}
+        if keyed:
+            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of(group))
+        result.by["factor"].append(cell)
     return result
