@@ -151,6 +151,7 @@ def pilot_sources(form: forms.Form) -> dict[str, str]:
     }
 
 
+# The downloads of a finished report, as its page offers them.
 FORMAT_CHOICES = [
     ("html", _("HTML")),
     ("pdf", _("PDF")),
@@ -166,7 +167,8 @@ def levels_for(user: User) -> list[tuple[str, str]]:
 
 
 class ReportForm(forms.Form):
-    """The options of `engage mel_report`. Pilot staff get their own pilot's live figures."""
+    """The options of `engage mel_report` (but the format: the report's page offers each).
+    Pilot staff get their own pilot's live figures."""
 
     start = MonthField(label=_("From (month)"))
     end = MonthField(label=_("To (month)"))
@@ -185,7 +187,6 @@ class ReportForm(forms.Form):
                     "just before."),
     )
     disclosure = forms.ChoiceField(label=_("Disclosure level"))
-    format = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,9 +6,10 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from engage.accounts.models import Organisation, User
+from engage.accounts.models import Organisation, Role, User
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import organisation_scoped
 from engage.mel.dataset.rows import COLUMNS
@@ -262,3 +263,89 @@ class Narrative(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot} {self.get_area_display()}"
+
+
+class ReportRunQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "ReportRunQuerySet":
+        """The runs `user` may open: a network coordinator's own; an organisation's supervisors
+        and admins, their organisation's (each of their reports is the pilot's own live figures
+        at a disclosure level, the same for any of them); nobody else's."""
+        if not user.is_active:
+            return self.none()
+        if user.role == Role.NETWORK_COORDINATOR:
+            return self.filter(requested_by=user, organisation=None)
+        if user.role in (Role.SUPERVISOR, Role.ORG_ADMIN) and user.organisation_id:
+            return self.filter(organisation_id=user.organisation_id).exclude(level="exact")
+        return self.none()
+
+
+class ReportRun(models.Model):
+    """A report asked for on the web, computed by a background task (`mel.runs`, docs/tasks.md),
+    and kept finished so the same report is served again until the data change.
+
+    What it keeps is the report as data after disclosure control: counts and percentages,
+    never a row or a person. An `exact` run keeps exact counts: it is its coordinator's alone
+    (`visible_to`, and the reuse in `runs.start`), and encrypted at rest like every report.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Being computed")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Not made")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Whose run it is: the pilot whose staff asked, or none (the network coordinator's).
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The parameters, as the form gave them (`pilots` empty: every pilot of the source).
+    start = models.CharField(max_length=7)
+    end = models.CharField(max_length=7)
+    pilots = models.JSONField(default=list)
+    source = models.CharField(max_length=10)
+    level = models.CharField(max_length=10)
+    baseline_start = models.CharField(max_length=7, blank=True)
+    baseline_end = models.CharField(max_length=7, blank=True)
+    overrides = models.JSONField(default=dict)
+    language = models.CharField(max_length=10, blank=True)
+    # sha256 of the parameters and whose run it is; and the data's mark when it was computed.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    data_version = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.PositiveSmallIntegerField(default=0)
+    steps = models.PositiveSmallIntegerField(default=0)
+    step_label = models.CharField(max_length=60, blank=True)  # a key of runs.STEPS, and a pilot
+    report = EncryptedTextField(default="")  # JSON of services.report_for, when done
+    error = models.CharField(max_length=200, blank=True)  # what failed, for the page
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.start}..{self.end} {self.level}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("mel:report_run", args=[self.pk])
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.step / self.steps)) if self.steps else 0
+
+    @property
+    def baseline(self) -> tuple[str, str] | None:
+        return (self.baseline_start, self.baseline_end) if self.baseline_start else None
+
+    def result(self) -> dict:
+        return json.loads(self.report) if self.report else {}

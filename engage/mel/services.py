@@ -1,6 +1,7 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -446,19 +447,25 @@ def report_for(
     request: HttpRequest | None = None,
     channel: str = "",
     overrides: dict[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict:
     """The report as data for whoever asks; an `exact` one is audited each time.
 
     `baseline` defaults to the period of the same length just before; no `pilots` means every
     pilot of the source. `source` is `live`, `imported` or `auto`: each pilot from its own
     source (`sources.choose`, with the coordinator's `overrides`), named in the result's
-    `sources`. `channel` says where it was asked for, for the audit log.
+    `sources`. `channel` says where it was asked for, for the audit log. `progress`, when
+    given, is told each step as it starts: its name (`PROGRESS_STEPS`, `live` with the pilot
+    as `live:<pilot>`), its number and how many there are.
     """
     chosen = sources.choose(list(pilots) or None, end=end, source=source, overrides=overrides)
     pilots = [entry.pilot for entry in chosen]
     check_report_access(by, pilots=pilots, source=source, level=level)
+    steps = _Steps(progress, chosen)
+    steps("sources")
     baseline = baseline or indicators.baseline_before(start, end)
-    rows = sources.rows(chosen, end=end, by=by, request=request, channel=channel)
+    rows = sources.rows(chosen, end=end, by=by, request=request, channel=channel, progress=steps)
+    steps("indicators")
     result = report(rows, start=start, end=end, pilots=pilots, level=level, baseline=baseline)
     result["sources"] = [entry.as_dict() for entry in chosen]
     # The coverage says which submission of each imported pilot was read, and what of it
@@ -468,6 +475,7 @@ def report_for(
     # Parts of other apps (the network's NET-* and cost comparison, from live records): the
     # network's own records count in the coordinator's and the command line's reports.
     network = by is None or by.role == Role.NETWORK_COORDINATOR
+    steps("parts")
     parts.extend(result, start=start, end=end, pilots=pilots, network=network)
     if level == "exact":
         said = source if source != sources.AUTO else "per-pilot (" + sources.summary(chosen) + ")"
@@ -476,6 +484,26 @@ def report_for(
             request=request,
         )  # fmt: skip
     return result
+
+
+# The steps of a report, as `report_for` tells its `progress` (`live` once per pilot read live).
+PROGRESS_STEPS = ("sources", "live", "imported", "indicators", "parts")
+
+
+class _Steps:
+    """Tell `progress` each step of a report as it starts, numbered out of all of them."""
+
+    def __init__(self, progress, chosen: list[sources.PilotSource]) -> None:
+        self.progress = progress
+        live = sum(1 for entry in chosen if entry.source == sources.LIVE)
+        imported = any(entry.source == sources.IMPORTED for entry in chosen)
+        self.total = 3 + live + (1 if imported else 0)
+        self.done = 0
+
+    def __call__(self, step: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(step, self.done, self.total)
 
 
 def record_exact(

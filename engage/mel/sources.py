@@ -11,7 +11,7 @@ pilot's checked, k-protected word for the period, so it wins); otherwise read im
 coordinator may choose a pilot's source instead (`overrides`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
@@ -142,17 +142,22 @@ def rows(
     by: User | None = None,
     request: HttpRequest | None = None,
     channel: str = "",
+    progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, str]]:
     """The rows of each pilot from its source. Live rows are derived in memory in each
     organisation's own scope (`derive_rows`), never stored, and the derivation is audited
-    like a read of imported rows."""
+    like a read of imported rows. `progress` is told `live:<pilot>` before each pilot read
+    live and `imported` before the imported submissions are read."""
     from engage.mel import services  # services imports this module
 
     live = [s.pilot for s in sources if s.source == LIVE]
     imported = [s.pilot for s in sources if s.source == IMPORTED]
     result: list[dict[str, str]] = []
     if live:
-        result += services.rows_for(live, source=LIVE, end=end)
+        for pilot in sorted(live):  # in the order of rows_for's organisations, by code
+            if progress is not None:
+                progress(f"{LIVE}:{pilot}")
+            result += services.rows_for([pilot], source=LIVE, end=end)
         record(
             by,
             AuditEvent.Action.VIEW,
@@ -164,6 +169,8 @@ def rows(
             request=request,
         )
     if imported:
+        if progress is not None:
+            progress(IMPORTED)
         result += services.rows_for(imported, source=IMPORTED, end=end, by=by, request=request,
                                     channel=channel)  # fmt: skip
     return result

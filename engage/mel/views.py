@@ -6,10 +6,11 @@ the figures of the dashboards in `dashboards.py`, the file responses in `downloa
 
 import tempfile
 from pathlib import Path
+from uuid import UUID
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -20,9 +21,10 @@ from engage.accounts.permissions import (
     role_required,
     step_up_needed,
 )
-from engage.mel import downloads, services
+from engage.mel import downloads, runs, services
 from engage.mel.dataset.submission import MAX_REPORTED, InvalidSubmission
 from engage.mel.forms import (
+    FORMAT_CHOICES,
     DashboardForm,
     ExportForm,
     ImportForm,
@@ -154,7 +156,8 @@ def submissions(request: HttpRequest) -> HttpResponse:
 
 @role_required(NETWORK, *PILOT_STAFF)
 def report(request: HttpRequest) -> HttpResponse:
-    """The options of `engage mel_report`, and the same file as a download."""
+    """The options of `engage mel_report`; the report is made in the background (`mel.runs`)
+    and shown on its own page, or the one already made for them over the same data."""
     form = ReportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -165,21 +168,50 @@ def report(request: HttpRequest) -> HttpResponse:
             (data["baseline_start"], data["baseline_end"]) if data["baseline_start"] else None
         )
         # The form offers only what the user may have; the service checks again (a 403).
-        result = services.report_for(
+        run, _reused = runs.start(
+            by=request.user,
             start=data["start"],
             end=data["end"],
             pilots=data["pilots"],
             source=data["source"],
             level=data["disclosure"],
             baseline=baseline,
-            by=request.user,
-            request=request,
-            channel=f"web report {data['format']}",
             overrides=pilot_sources(form),
         )
-        filename = f"indicators-{data['start']}-{data['end']}.{data['format']}"
-        return downloads.report_file(result, data["format"], filename)
+        return redirect(run)
     return render(request, "mel/report_form.html", {"form": form})
+
+
+@role_required(NETWORK, *PILOT_STAFF)
+def report_run(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """A report's page: its progress while it is made (polled by htmx, refreshed without
+    JavaScript), then the report itself with its downloads, or why it was not made."""
+    run = runs.get_run_for_user(request.user, pk)
+    context: dict = {"run": run, "step_text": runs.step_text(run.step_label)}
+    if request.htmx:
+        if run.in_progress:
+            return render(request, "mel/_report_progress.html", context)
+        # Finished: htmx reloads the whole page, which shows the report.
+        return HttpResponse(headers={"HX-Refresh": "true"})
+    context["formats"] = FORMAT_CHOICES
+    if run.status == run.Status.DONE:
+        if run.level == "exact" and (refused := step_up_needed(request)):
+            return refused
+        result = runs.disclose(run, by=request.user, channel="web report page", request=request)
+        context.update(runs.shown(result))
+    return render(request, "mel/report_run.html", context)
+
+
+@role_required(NETWORK, *PILOT_STAFF)
+def report_download(request: HttpRequest, pk: UUID, fmt: str) -> HttpResponse:
+    """The finished report as a file, rendered from the report kept on the run."""
+    run = runs.get_run_for_user(request.user, pk)
+    if run.status != run.Status.DONE or fmt not in services.REPORT_FORMATS:
+        raise Http404
+    if run.level == "exact" and (refused := step_up_needed(request)):
+        return refused
+    result = runs.disclose(run, by=request.user, channel=f"web report {fmt}", request=request)
+    return downloads.report_file(result, fmt, f"indicators-{run.start}-{run.end}.{fmt}")
 
 
 @role_required(NETWORK)

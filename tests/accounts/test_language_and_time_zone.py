@@ -17,6 +17,7 @@ from engage.accounts.factories import PASSWORD
 from engage.accounts.middleware import UserLocaleMiddleware
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from tests.mel import reports
 
 pytestmark = pytest.mark.django_db
 
@@ -203,9 +204,7 @@ class TestDocuments:
         settings.TIME_ZONE = "Europe/Brussels"
         services.set_language(nadia, language)
         options = {"start": "2024-01", "end": "2024-06", "source": "imported"}
-        pdf = as_user(nadia).post(
-            "/mel/report/", {**options, "disclosure": "public", "format": "pdf"}
-        )
+        pdf = reports.downloaded(as_user(nadia), {**options, "disclosure": "public"}, "pdf")
         assert pdf["Content-Type"] == "application/pdf"
         text = " ".join(
             " ".join((page.extract_text() or "").split())

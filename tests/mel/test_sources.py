@@ -17,6 +17,7 @@ from engage.mel.dataset import submission
 from engage.mel.forms import last_month
 from engage.mel.models import DatasetRow
 from engage.mel.report import indicators
+from tests.mel import reports
 from tests.mel.rows import row
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +88,8 @@ def test_the_report_names_its_sources_and_applies_the_same_disclosure(
     as_user, nadia, live_cases, imported
 ):
     data = {"start": "2024-01", "end": END, "source": "auto", "disclosure": "network"}
-    response = as_user(nadia).post(reverse("mel:report"), {**data, "format": "json"})
-    result = json.loads(response.content)
+    page = reports.made(as_user(nadia), data)
+    result = json.loads(as_user(nadia).get(f"{page}json/").content)
     assert [(s["pilot"], s["source"], s["period_end"]) for s in result["sources"]] == [
         ("BG-CLA", "live", END),
         ("CY-CYRC", "imported", "2024-06"),
@@ -104,7 +105,7 @@ def test_the_report_names_its_sources_and_applies_the_same_disclosure(
     shown = {item["id"]: item for item in result["indicators"]}
     for item in json.loads(json.dumps(expected["indicators"])):
         assert shown[item["id"]] == item
-    html = as_user(nadia).post(reverse("mel:report"), {**data, "format": "html"})
+    html = as_user(nadia).get(f"{page}html/")
     page = html.content.decode()
     assert f"BG-CLA: live cases of this instance, as of {END}" in page
     assert "CY-CYRC: imported submission up to 2024-06" in page
@@ -125,10 +126,11 @@ def test_live_reads_store_nothing_and_are_audited(as_user, nadia, live_cases, im
 
 
 def test_pilot_staff_still_get_their_own_live_figures_only(as_user, bob, live_cases, imported):
-    response = as_user(bob).post(
-        reverse("mel:report"),
+    response = reports.downloaded(
+        as_user(bob),
         {"start": "2024-01", "end": END, "source": "auto", "disclosure": "network",
-         "format": "json", "from_CY-CYRC": "live"},
+         "from_CY-CYRC": "live"},
+        "json",
     )  # fmt: skip
     result = json.loads(response.content)
     assert result["scope"] == {"pilots": ["BG-CLA"]}

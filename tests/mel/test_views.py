@@ -22,8 +22,9 @@ from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.mel import services
 from engage.mel.dataset import submission
 from engage.mel.forms import last_month
-from engage.mel.models import DatasetRow, Submission
+from engage.mel.models import DatasetRow, ReportRun, Submission
 from engage.mel.report import dashboards
+from tests.mel import reports
 from tests.mel.rows import row
 
 pytestmark = pytest.mark.django_db
@@ -320,9 +321,8 @@ class TestReport:
         client = as_user(nadia)
         options = {"start": "2024-01", "end": "2024-06", "source": "imported"}
         for fmt in ("json", "html"):
-            response = client.post(
-                reverse("mel:report"), {**options, "disclosure": "network", "format": fmt}
-            )
+            # The form leads to the report's page; its download is the command's file.
+            response = reports.downloaded(client, {**options, "disclosure": "network"}, fmt)
             assert response.status_code == 200, response.content
             assert response["Content-Disposition"] == (
                 f'attachment; filename="indicators-2024-01-2024-06.{fmt}"'
@@ -333,25 +333,30 @@ class TestReport:
     def test_it_renders_pdf_and_xlsx_from_the_same_report(self, as_user, nadia, imported):
         client = as_user(nadia)
         options = {"start": "2024-01", "end": "2024-06", "source": "imported", "disclosure": "public"}
-        pdf = client.post(reverse("mel:report"), {**options, "format": "pdf"})
+        page = reports.made(client, options)
+        pdf = client.get(f"{page}pdf/")
         assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-        xlsx = client.post(reverse("mel:report"), {**options, "format": "xlsx"})
+        xlsx = client.get(f"{page}xlsx/")
         assert zipfile.ZipFile(io.BytesIO(xlsx.content)).namelist()  # an Office Open XML file
 
     def test_it_audits_each_exact_report_with_the_coordinator(
         self, as_user, nadia, imported, tmp_path
     ):
         data = {"start": "2024-01", "end": "2024-06", "source": "imported", "pilots": ["CY-CYRC"],
-                "disclosure": "exact", "format": "json"}  # fmt: skip
+                "disclosure": "exact"}  # fmt: skip
         client = as_user(nadia)
         for _ in range(2):
-            response = client.post(reverse("mel:report"), data)
+            # Made once, in the background (audited as made), then served again: each
+            # download is audited as exact figures given to her.
+            response = reports.downloaded(client, data, "json")
             assert json.loads(response.content)["scope"] == {"pilots": ["CY-CYRC"]}
         events = _exports().order_by("at")
-        assert [e.actor_id for e in events] == [nadia.pk, nadia.pk]
-        assert events[0].detail == (
-            "web report json: exact 2024-01..2024-06, imported rows of CY-CYRC"
-        )
+        assert [e.actor_id for e in events] == [nadia.pk] * 3
+        assert [e.detail for e in events] == [
+            "web report: exact 2024-01..2024-06, imported rows of CY-CYRC",
+            "web report json: exact 2024-01..2024-06, imported rows of CY-CYRC",
+            "web report json: exact 2024-01..2024-06, imported rows of CY-CYRC",
+        ]
         assert response.content == _command_report(
             tmp_path, "json", start="2024-01", end="2024-06", source="imported",
             pilots=["CY-CYRC"], disclosure="exact",
@@ -361,11 +366,11 @@ class TestReport:
         for person in (bob, ada):
             response = as_user(person).post(
                 reverse("mel:report"),
-                {"start": "2024-01", "end": THIS_MONTH, "disclosure": "exact", "format": "json"},
+                {"start": "2024-01", "end": THIS_MONTH, "disclosure": "exact"},
             )
             assert response.status_code == 200  # the form again, with the error beside the field
             assert "disclosure" in response.context["form"].errors
-        assert not _exports().exists()
+        assert not _exports().exists() and not ReportRun.objects.exists()
         for person in (bob, ada):
             with pytest.raises(PermissionDenied):
                 services.report_for(start="2024-01", end=THIS_MONTH, pilots=["BG-CLA"],
@@ -375,10 +380,11 @@ class TestReport:
         self, as_user, bob, live_cases, imported, olga, tmp_path
     ):
         # Bob asks for the other pilot's imported figures: the fields are not his to set.
-        response = as_user(bob).post(
-            reverse("mel:report"),
+        response = reports.downloaded(
+            as_user(bob),
             {"start": "2024-01", "end": THIS_MONTH, "pilots": ["CY-CYRC"], "source": "imported",
-             "disclosure": "network", "format": "json"},
+             "disclosure": "network"},
+            "json",
         )  # fmt: skip
         result = json.loads(response.content)
         assert result["scope"] == {"pilots": ["BG-CLA"]}
@@ -396,7 +402,7 @@ class TestReport:
         response = as_user(nadia).post(
             reverse("mel:report"),
             {"start": "2024-06", "end": "2024-01", "baseline_start": "2023-01", "source": "live",
-             "disclosure": "network", "format": "json"},
+             "disclosure": "network"},
         )  # fmt: skip
         errors = response.context["form"].errors
         assert "end" in errors and "baseline_end" in errors

@@ -1,0 +1,22 @@
+"""The report's background task (docs/tasks.md): a report asked for on the web (`mel.runs`)."""
+
+from uuid import UUID
+
+from django_tasks import task
+
+from engage.lib import tasks as background
+
+
+@task()
+def make_report(run_id: str, attempt: int = 1) -> str:
+    """Make the queued report run `run_id`; return its status ("taken" if another worker
+    has it). Its argument is the run's id: the parameters are on the run, no person's data."""
+    from engage.mel import runs  # runs queues this task
+
+    run = runs.compute(UUID(run_id), attempt)
+    if run is None:
+        return "taken"
+    if run.status == run.Status.QUEUED:
+        # Put back after a temporary failure: the next attempt, later.
+        background.enqueue_again(make_report, attempt, run_id)
+    return str(run.status)
