@@ -28,6 +28,7 @@ loop that produced it.
 import heapq
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from pycanon import anonymity
@@ -120,7 +121,7 @@ class Protection:
     def cells_suppressed(self) -> int:
         return sum(self.suppressed.values())
 
-    def manifest_fields(self) -> dict:
+    def manifest_fields(self) -> dict[str, Any]:
         """The spec's three fields, and `withheld` (Engage's: rows left out, see `protect`)."""
         return {
             "quasi_identifiers": list(QUASI_IDENTIFIERS),
@@ -284,7 +285,7 @@ def _fill_from_the_same_quarter(
 
 
 def _move_all(
-    groups: dict[Key, list[Row]], donor: Key, source: Key, count: int, touched: dict
+    groups: dict[Key, list[Row]], donor: Key, source: Key, count: int, touched: dict[int, set[str]]
 ) -> None:
     """Move `count` rows of `donor` into the fully suppressed group `source`."""
     members = groups[donor]

@@ -13,7 +13,7 @@ not be rolled back, for the report's coverage.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 # Facts without a month: a later submission's value stands for `E` too.
 UNDATED = ("engagement_level", "assessments", "contacts", "face_to_face_contacts",
@@ -53,7 +53,7 @@ class RolledBack:
     def later(self) -> bool:
         return self.period_end > self.end
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "period_end": self.period_end,
             "rolled_back": self.later,
@@ -98,7 +98,7 @@ def _ratings_as_of(row: dict[str, str], end: str, result: RolledBack) -> None:
         result.ratings_left_out = True
 
 
-def coverage_entry(pilot: str, period_end: str, version: int, end: str) -> dict:
+def coverage_entry(pilot: str, period_end: str, version: int, end: str) -> dict[str, Any]:
     """What a report ending `end` says of one pilot's submission read (for `period_end`, of
     dataset `version`): whether it was rolled back, and which facts could not be."""
     later = period_end > end

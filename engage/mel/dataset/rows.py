@@ -12,14 +12,16 @@ import datetime
 import hashlib
 import hmac
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, TypedDict
+from uuid import UUID
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from engage.accounts.models import Organisation
 from engage.cases.duplicates import same_person_groups
 from engage.cases.facts import case_age_band
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
-from engage.cases.models.closure import ClosureReason
+from engage.cases.models.closure import Closure, ClosureReason
 from engage.cases.models.person import NATIONALITY_UNKNOWN
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.crypto import blind_index, normalise
@@ -121,7 +123,22 @@ def case_ref(case: Case) -> str:
     return blind_index("case_ref", str(case.pk))
 
 
-def _cases(organisation: Organisation, period_end: datetime.date):
+class _Period(TypedDict):
+    """What `_cases` adds to each case: its counts and records of the period."""
+
+    contact_count: int
+    in_person_count: int
+    period_assessments: list[Assessment]
+    period_engagement: list[EngagementRecord]
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    PeriodCase = WithAnnotations[Case, _Period]
+
+
+def _cases(organisation: Organisation, period_end: datetime.date) -> "QuerySet[PeriodCase]":
     in_period_contacts = Q(contacts__date__lte=period_end)
     return (
         Case.objects.filter(organisation=organisation, referral_date__lte=period_end)
@@ -179,7 +196,7 @@ def derive_rows(
         yield row
 
 
-def _first_records(organisation: Organisation) -> dict:
+def _first_records(organisation: Organisation) -> dict[UUID, Person]:
     """Each person a supervisor decided is the same as an earlier record, with that first
     record (`cases.duplicates`): both then give the first record's `person_ref`, one person."""
     groups = same_person_groups(organisation.pk)
@@ -192,12 +209,12 @@ def _first_records(organisation: Organisation) -> dict:
 
 
 def _row(
-    case: Case,
+    case: "PeriodCase",
     organisation: Organisation,
     end: datetime.date,
-    linkage_key,
-    first_records: dict | None = None,
-) -> dict:
+    linkage_key: bytes | None,
+    first_records: dict[UUID, Person] | None = None,
+) -> dict[str, str]:
     person = case.person
     included = bool(case.inclusion_date and case.inclusion_date <= end)
     closure = next(
@@ -215,7 +232,7 @@ def _row(
     domains = set(case.screening.vulnerability_codes()) if _has_screening(case) else set()
     for assessment in assessments:
         domains |= set(assessment.vulnerability_codes())
-    members = case.household.members.all() if case.household_id else []
+    members = case.household.members.all() if case.household is not None else []
     has_outcome = bool(case.outcome and case.outcome_date and case.outcome_date <= end)
     engagement = case.period_engagement[-1].level if case.period_engagement else "unknown"
     first, last = (assessments[0], assessments[-1]) if assessments else (None, None)
@@ -263,13 +280,13 @@ def _row(
     }
 
 
-def case_manager_ref(user_id) -> str:
+def case_manager_ref(user_id: UUID | None) -> str:
     """The case manager, keyed like `case_ref` with the pilot's own index key: the hub can count
     caseloads per case manager, never tell who they are."""
     return blind_index("case_manager_ref", str(user_id)) if user_id else ""
 
 
-def _factors(closure) -> str:
+def _factors(closure: Closure | None) -> str:
     """The factors recorded at a closure for disengagement or absconding (the spec's codes)."""
     if closure is None or closure.reason not in DISENGAGED_REASONS:
         return ""

@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
@@ -111,10 +112,10 @@ def write(
     folder: Path,
     pilot: str,
     period_end: str,
-    rows: Iterable[dict],
+    rows: Iterable[dict[str, str]],
     *,
-    protection: dict | None = None,
-) -> dict:
+    protection: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Write `cases.csv` row by row (memory flat in the number of rows), then the manifest.
 
     `protection` is what `anonymity.Protection.manifest_fields` gives: with it the manifest is
@@ -148,7 +149,7 @@ def write(
     return manifest
 
 
-def csv_sha256(rows: Iterable[dict], version: int = VERSION) -> str:
+def csv_sha256(rows: Iterable[dict[str, str]], version: int = VERSION) -> str:
     """The sha256 `write` would give `cases.csv` for these rows."""
     columns = columns_of(version)
     hashed = hashlib.sha256(_csv_line(columns).encode())
@@ -157,7 +158,7 @@ def csv_sha256(rows: Iterable[dict], version: int = VERSION) -> str:
     return hashed.hexdigest()
 
 
-def _csv_line(values) -> str:
+def _csv_line(values: Iterable[object]) -> str:
     buffer = io.StringIO()
     # Formula-like text behind a quote, so no spreadsheet runs it (docs/security.md, 9).
     csv.writer(buffer, lineterminator="\n").writerow([neutralise(value) for value in values])
@@ -202,7 +203,7 @@ def read(path: Path) -> Submission:
         _check_rows(rows, manifest["pilot"], manifest["period_end"], problems, manifest["version"])
         if manifest["version"] >= 2 and not problems:
             _check_protection(manifest, rows, problems)
-    if problems:
+    if problems or manifest is None:  # no manifest without a problem said
         raise InvalidSubmission(problems)
     if manifest["version"] < 2:  # version 1 does not know them: unknown
         rows = [{**row, **dict.fromkeys(COLUMNS_V2, "")} for row in rows]
@@ -218,7 +219,9 @@ def read(path: Path) -> Submission:
     )
 
 
-def _check_protection(manifest: dict, rows: list[dict], problems: list[Problem]) -> None:
+def _check_protection(
+    manifest: dict[str, Any], rows: list[dict[str, str]], problems: list[Problem]
+) -> None:
     """A version 2 manifest's k is what its rows give: recomputed here, not taken on trust."""
     if list(manifest["quasi_identifiers"]) != list(anonymity.QUASI_IDENTIFIERS):
         problems.append(
@@ -248,7 +251,7 @@ def _files(path: Path) -> tuple[bytes, bytes]:
         return archive.read(names["manifest.json"]), archive.read(names["cases.csv"])
 
 
-def _manifest(data: bytes, problems: list[Problem]) -> dict | None:
+def _manifest(data: bytes, problems: list[Problem]) -> dict[str, Any] | None:
     try:
         manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -331,7 +334,11 @@ def _is_month(value: str) -> bool:
 
 
 def _check_rows(
-    rows: list[dict], pilot: str, period_end: str, problems: list[Problem], version: int = 1
+    rows: list[dict[str, str]],
+    pilot: str,
+    period_end: str,
+    problems: list[Problem],
+    version: int = 1,
 ) -> None:
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
