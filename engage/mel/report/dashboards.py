@@ -13,11 +13,12 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, User
+from engage.cases.models.closure import DisengagementFactor
 from engage.mel import services, sources
 from engage.mel.models import Submission
-from engage.mel.report import disclosure
-from engage.mel.report.indicators import baseline_before
-from engage.mel.report.render import NAMES
+from engage.mel.report import disclosure, parts
+from engage.mel.report.indicators import NOT_RECORDED, baseline_before
+from engage.mel.report.render import NAMES as REPORT_NAMES
 
 KEY_INDICATORS = (
     "BEN-01",
@@ -32,6 +33,14 @@ KEY_INDICATORS = (
     "CAP-03",
 )
 ENGAGEMENT = ("ENG-01", "ENG-02", "ENG-03")
+# The report's names, and those of the figures only the dashboards show so far.
+NAMES = {
+    **REPORT_NAMES,
+    "CAS-01": _("Active clients per case manager (median)"),
+    "ENG-04": _("Disengaged clients, by factor recorded"),
+    "REP-01": _("Reporting days met"),
+    "REP-02": _("Release requests made"),
+}
 ENGAGEMENT_LABELS = {
     "ENG-01": _("Remained engaged"),
     "ENG-02": _("Disengaged or absconded"),
@@ -131,6 +140,90 @@ def programme(report: dict) -> dict:
     ]
     chart = _chart(_("Clients by months in the programme (TIM-01)"), bands, percent=False)
     return {"lines": lines, "months_chart": chart}
+
+
+def _signed(entry: dict | None) -> Cell:
+    """A growth as shown: "+12.5%", withheld, or "—" (no baseline, or none in it)."""
+    if entry is None:
+        return Cell("—", None)
+    value = entry.get("value")
+    if value is None:
+        return (
+            Cell(str(_("withheld")), None, withheld=True)
+            if entry.get("withheld")
+            else Cell("—", None)
+        )
+    sign = "+" if value > 0 else ""
+    return Cell(f"{sign}{formats.number_format(value)}%", value)
+
+
+def growth(report: dict) -> dict:
+    """GRO-01 (new clients) and GRO-02 (clients supported, the plan's total beneficiaries)
+    against the baseline period, with the network's target band."""
+    indicators = {item["id"]: item for item in report["indicators"]}
+    lines = [
+        {"id": code, "name": NAMES[code], "cell": _signed(indicators.get(code))}
+        for code in ("GRO-01", "GRO-02")
+        if code in indicators
+    ]
+    return {"lines": lines, "baseline": report.get("baseline")}
+
+
+def caseload(report: dict) -> dict:
+    """CAS-01: the median of the active clients per case manager at the period's end, how many
+    case managers it is over, and the case managers per band of caseload. Never a case
+    manager's own figure: their refs are not in the report."""
+    cas = next((item for item in report["indicators"] if item["id"] == "CAS-01"), None)
+    if cas is None:
+        return {"lines": [], "chart": None}
+    lines = [
+        {"id": "CAS-01", "name": NAMES["CAS-01"],
+         "cell": _number(cas.get("value"), withheld=bool(cas.get("withheld")))},
+        {"id": "", "name": _("Case managers with active clients"),
+         "cell": _cell(cas, is_ratio=False)},
+    ]  # fmt: skip
+    bands = [
+        (str(_("%(band)s clients") % {"band": cell["key"]}), _cell(cell, is_ratio=False))
+        for cell in cas.get("by", {}).get("caseload", [])
+    ]
+    chart = _chart(_("Case managers by number of active clients (CAS-01)"), bands, percent=False)
+    return {"lines": lines, "chart": chart}
+
+
+FACTOR_NAMES = {**dict(DisengagementFactor.choices), NOT_RECORDED: _("No factor recorded")}
+
+
+def factors(report: dict) -> dict:
+    """ENG-04: the disengaged clients and how many had each factor recorded (a client may have
+    several), as the report shows them."""
+    eng = next((item for item in report["indicators"] if item["id"] == "ENG-04"), None)
+    if eng is None:
+        return {"total": None, "lines": []}
+    lines = [
+        {"key": cell["key"], "name": FACTOR_NAMES.get(cell["key"], cell["key"]),
+         "cell": _cell(cell, is_ratio=False)}
+        for cell in eng.get("by", {}).get("factor", [])
+    ]  # fmt: skip
+    return {"total": _cell(eng, is_ratio=False), "lines": lines}
+
+
+def obligations(report: dict) -> dict:
+    """REP-01 and REP-02 of a pilot's own report (`liaison.report`): reporting days met, and
+    release requests made and granted (`favourable`, then `partly`)."""
+    indicators = {item["id"]: item for item in report["indicators"]}
+    lines = []
+    if "REP-01" in indicators:
+        lines.append({"id": "REP-01", "name": NAMES["REP-01"],
+                      "cell": _cell(indicators["REP-01"], is_ratio=True)})  # fmt: skip
+    releases = indicators.get("REP-02")
+    if releases is not None:
+        lines.append({"id": "REP-02", "name": NAMES["REP-02"],
+                      "cell": _cell(releases, is_ratio=False)})  # fmt: skip
+        outcomes = {cell["key"]: cell for cell in releases.get("by", {}).get("outcome", [])}
+        for key, name in (("favourable", _("Granted")), ("partly", _("Partly granted"))):
+            if key in outcomes:
+                lines.append({"id": "", "name": name, "cell": _cell(outcomes[key], is_ratio=True)})
+    return {"lines": lines}
 
 
 def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list[dict]:
@@ -290,6 +383,9 @@ def network(*, start: str, end: str, level: str, by: User, request=None, overrid
         "caseload_chart": by_key_chart(per_pilot, "BEN-01", _("Active caseload per pilot")),
         "engaged_chart": by_key_chart(per_pilot, "ENG-01", _("Remained engaged, per pilot (%)")),
         "programme": programme(report),
+        "growth": growth(report),
+        "caseload": caseload(report),
+        "factors": factors(report),
         "trend": trend(rows, end=end, pilots=pilots, level=level, period=report),
     }
 
@@ -302,6 +398,10 @@ def pilot(*, organisation: Organisation, start: str, end: str, by: User, request
         rows, start=start, end=end, pilots=pilots, source="live", level="network", by=by,
         request=request, channel="pilot dashboard",
     )  # fmt: skip
+    # The pilot's own figures of other apps (liaison: reporting days, release requests), as its
+    # own report adds them; kept apart, so `report` stays the report of the rows.
+    own = parts.extend({"indicators": [], "disclosure": "network"}, start=start, end=end,
+                       pilots=pilots, network=False)  # fmt: skip
     per_city = indicator_table(report, "city")
     return {
         "report": report,
@@ -309,6 +409,10 @@ def pilot(*, organisation: Organisation, start: str, end: str, by: User, request
         "engagement_chart": engagement_chart(report),
         "caseload_chart": by_key_chart(per_city, "BEN-01", _("Active caseload per city")),
         "programme": programme(report),
+        "growth": growth(report),
+        "caseload": caseload(report),
+        "factors": factors(report),
+        "obligations": obligations(own),
         "trend": trend(rows, end=end, pilots=pilots, level="network", period=report),
     }
 
