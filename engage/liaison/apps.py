@@ -10,8 +10,10 @@ class LiaisonConfig(AppConfig):
     def ready(self):
         from engage.audit import labels
         from engage.cases import due as cases_due
-        from engage.liaison import due
+        from engage.liaison import due, report
+        from engage.mel.report import parts
 
+        parts.register(report.PART)  # a pilot's own report: reporting days, release requests
         cases_due.register(due.REPORTING_RULE)
         cases_due.register(due.LIAISON_RULE)
         labels.register("liaison.liaisonrecord", _case_labels("LiaisonRecord", _("Liaison")))

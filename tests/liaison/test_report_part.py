@@ -1,0 +1,145 @@
+"""A pilot's own report: reporting days met (REP-01) and release requests made and granted
+(REP-02), from its liaison records, by hand and through the disclosure control (issue 14,
+section 5)."""
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+
+from engage.cases.factories import CaseFactory, to_active
+from engage.liaison import report, services
+from engage.mel.report import dashboards
+from tests.liaison.conftest import TODAY, days_ago, liaise, weekly
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def _obligation(pk, start, frequency="weekly", interval=None, end=None):
+    return SimpleNamespace(pk=pk, start_date=start, frequency=frequency, interval_days=interval,
+                           end_date=end)  # fmt: skip
+
+
+def _event(obligation, day, status):
+    return SimpleNamespace(obligation_id=obligation, date=day, status=status)
+
+
+def test_it_counts_the_reporting_days_met_by_hand():
+    # January 2024. Obligation 1, weekly from Monday 1 January: the 1st, 8th, 15th, 22nd, 29th;
+    # reported on the 1st and 8th, missed the 15th, excused the 22nd (left out), nothing on the
+    # 29th (not met), and reported on the 10th too (a recorded day counts): 3 met of 5.
+    # Obligation 2, monthly from 31 December, ended 15 January: no day in January.
+    # Obligation 3, every 10 days from 25 January: the 25th (4 February is after the period),
+    # nothing recorded: not met. -> 3 met of 6.
+    obligations = [
+        _obligation(1, D(2024, 1, 1)),
+        _obligation(2, D(2023, 12, 31), "monthly", end=D(2024, 1, 15)),
+        _obligation(3, D(2024, 1, 25), "other", interval=10),
+    ]
+    events = [
+        _event(1, D(2024, 1, 1), "reported"),
+        _event(1, D(2024, 1, 8), "reported"),
+        _event(1, D(2024, 1, 10), "reported"),
+        _event(1, D(2024, 1, 15), "missed"),
+        _event(1, D(2024, 1, 22), "excused"),
+        _event(2, D(2023, 12, 31), "reported"),  # before the period
+    ]
+    assert report.reporting_days(obligations, events, D(2024, 1, 1), D(2024, 1, 31)) == (3, 6)
+    assert report.reporting_days(obligations[:1], [], D(2024, 1, 1), D(2024, 1, 14)) == (0, 2)
+
+
+def test_release_requests_by_outcome_by_hand():
+    rep = report.release_requests(["favourable", "partly", "unfavourable", "favourable"])
+    assert (rep["numerator"], rep["denominator"]) == (4, 4)
+    by = {cell["key"]: (cell["numerator"], cell["value"]) for cell in rep["by"]["outcome"]}
+    assert by["favourable"] == (2, 50.0) and by["partly"] == (1, 25.0)
+    assert by["pending"] == (0, 0.0)
+    assert report.release_requests([])["value"] is None
+
+
+@pytest.fixture
+def records(active_case, alice, office):
+    """Weekly from 70 days ago: 11 reporting days up to today (70, 63, ..., 7, 0 days ago).
+    6 reported, 1 missed, 1 excused (left out), 3 with nothing recorded: 6 met of 10.
+    Three release requests: granted, partly granted, refused."""
+    obligation = weekly(active_case, alice, days_ago(70))
+    for n, status in (
+        (70, "reported"),
+        (63, "reported"),
+        (56, "reported"),
+        (49, "missed"),
+        (42, "reported"),
+        (35, "excused"),
+        (28, "reported"),
+        (21, "reported"),
+    ):
+        services.record_reporting(obligation, by=alice, date=days_ago(n), status=status)  # fmt: skip
+    for n, outcome in ((5, "favourable"), (4, "partly"), (3, "unfavourable")):
+        liaise(active_case, alice, office, categories=(), date=days_ago(n), outcome=outcome)
+    return obligation
+
+
+def _period():
+    first = days_ago(70)
+    return f"{first:%Y-%m}", f"{TODAY:%Y-%m}"
+
+
+def _compute(level, pilots=("BG-CLA",)):
+    start, end = _period()
+    computed = report.compute(start=start, end=end, pilots=list(pilots), level=level,
+                              network=False)  # fmt: skip
+    return {i["id"]: i for i in computed["indicators"]}
+
+
+def test_it_computes_a_pilots_own_figures_exactly(records):
+    shown = _compute("exact")
+    assert (shown["REP-01"]["numerator"], shown["REP-01"]["denominator"]) == (6, 10)
+    assert shown["REP-01"]["value"] == 60.0
+    rep = shown["REP-02"]
+    assert rep["numerator"] == 3
+    by = {cell["key"]: cell["numerator"] for cell in rep["by"]["outcome"]}
+    assert (by["favourable"], by["partly"], by["unfavourable"], by["pending"]) == (1, 1, 1, 0)
+
+
+def test_at_network_level_small_counts_are_hidden(records):
+    shown = _compute("network")
+    # 6 of 10: the 4 days not met are a small count, so the share and its numerator are hidden.
+    assert shown["REP-01"]["value"] is None and shown["REP-01"]["withheld"] is True
+    assert shown["REP-01"]["numerator"] is None and shown["REP-01"]["denominator"] == 10
+    rep = shown["REP-02"]
+    assert rep["numerator"] == "<5" and rep["value"] is None
+    for cell in rep["by"]["outcome"]:
+        assert cell["numerator"] in ("<5", 0, None)
+
+
+def test_it_is_only_in_a_report_of_one_pilot_of_this_instance(records, other_organisation):
+    assert _compute("exact", ("BG-CLA", "CY-CYRC")) == {}
+    assert _compute("exact", ("PL-SIP",)) == {}  # known from a submission only
+    cy = _compute("exact", ("CY-CYRC",))  # another pilot: none of BG-CLA's records
+    assert cy["REP-01"]["denominator"] == 0 and cy["REP-02"]["numerator"] == 0
+
+
+def test_the_pilot_dashboard_shows_them_at_network_level(as_user, bob, alice, records):
+    # A second client with many reporting days, so that the share can be shown.
+    case, _plan = to_active(
+        CaseFactory(organisation=records.case.organisation, case_manager=alice,
+                    referral_date=days_ago(200)),
+        alice, bob,
+    )  # fmt: skip
+    other = weekly(case, alice, days_ago(70))
+    for n in range(7, 71, 7):  # 10 of its 11 days: nothing recorded for today
+        services.record_reporting(other, by=alice, date=days_ago(n), status="reported")
+    response = as_user(bob).get(reverse("mel:pilot"), {"start": _period()[0], "end": _period()[1]})
+    lines = {
+        line["id"]: line["cell"] for line in response.context["obligations"]["lines"] if line["id"]
+    }
+    # 6 + 10 met of 10 + 11 days: 76.2%, and 5 days not met (more than four: shown)
+    assert lines["REP-01"].text == "76.2%" and lines["REP-01"].detail == "16 / 21"
+    assert lines["REP-02"].text == "<5"
+    assert "REP-01" not in {i["id"] for i in response.context["report"]["indicators"]}
+    html = response.content.decode()
+    assert "Reporting obligations and release requests" in html and "76.2%" in html
+    assert dashboards.obligations({"indicators": []}) == {"lines": []}
