@@ -47,10 +47,13 @@ def calendar(
     feed.add("x-published-ttl", vDuration(REFRESH).to_ical().decode())
     for appointment in appointments:
         feed.add_component(_event(appointment, zone=zone, now=now, link=link(appointment)))
-    return feed.to_ical()
+    ical: bytes = feed.to_ical()
+    return ical
 
 
-def _event(appointment: Appointment, *, zone, now: datetime.datetime, link: str) -> Event:
+def _event(
+    appointment: Appointment, *, zone: zoneinfo.ZoneInfo, now: datetime.datetime, link: str
+) -> Event:
     event = Event()
     event.add("uid", f"{appointment.pk}@engage")
     event.add("dtstamp", now.astimezone(datetime.UTC))

@@ -153,7 +153,8 @@ def feed_appointments(user: User, today: datetime.date) -> QuerySet[Appointment]
     Run in the owner's organisation scope. Cancelled appointments are left out, so a calendar
     that reads the feed again removes them.
     """
-    return (
+    # The manager django-scopes makes is untyped (docs/architecture.md, "Types").
+    appointments: QuerySet[Appointment] = (
         Appointment.objects.filter(case__in=Case.objects.visible_to(user))
         .filter(Q(case__case_manager=user) | Q(created_by=user))
         .exclude(status=Appointment.Status.CANCELLED)
@@ -162,3 +163,4 @@ def feed_appointments(user: User, today: datetime.date) -> QuerySet[Appointment]
         )
         .select_related("case")
     )
+    return appointments

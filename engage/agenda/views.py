@@ -5,7 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from engage.accounts import mfa
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import recent_authentication_required, role_required
 from engage.agenda import ical, services
@@ -24,7 +25,7 @@ from engage.cases.models import Case
 from engage.lib.scoping import user_scope
 
 
-def _team(user: User):
+def _team(user: User) -> QuerySet[User]:
     """The people whose week a supervisor may see: themself and the members of their teams."""
     return (
         User.objects.visible_to(user)
@@ -34,7 +35,7 @@ def _team(user: User):
 
 
 @role_required(*CASE_WORKERS)
-def week(request: HttpRequest) -> HttpResponse:
+def week(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     cases = Case.objects.visible_to(user)
     form = None
@@ -68,7 +69,7 @@ def _feed_url(request: HttpRequest, key: str) -> str:
 
 
 @role_required(*CASE_WORKERS)
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {"feed": services.feed_in_force(request.user)}
     return render(request, "agenda/calendar.html", context)
 
@@ -76,7 +77,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*CASE_WORKERS)
 @recent_authentication_required(then="agenda:calendar")
-def calendar_create(request: HttpRequest) -> HttpResponse:
+def calendar_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     # As for an API token: the address outlives the session, so an unverified session that
     # ever got here is refused.
     if mfa.required() and not request.user.is_verified():
@@ -89,7 +90,7 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*CASE_WORKERS)
-def calendar_revoke(request: HttpRequest) -> HttpResponse:
+def calendar_revoke(request: AuthenticatedHttpRequest) -> HttpResponse:
     feed = services.feed_in_force(request.user)
     if feed is not None:
         services.revoke_feed(feed, by=request.user, request=request)

@@ -12,7 +12,10 @@ A fixed number of queries whatever the size of the caseload: the cases with thei
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict, TypeGuard, cast
+from uuid import UUID
 
 from django.db.models import F, QuerySet
 from django.urls import reverse
@@ -20,12 +23,27 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.cases import due
-from engage.cases.models import Action, Appointment, Case
+from engage.cases.models import Action, Appointment, Case, CasePlan
+from engage.cases.models.case import CaseQuerySet
 from engage.directory.models import FOLLOW_UP_DAYS, Referral
 from engage.liaison import schedule
 from engage.liaison.models import LiaisonRecord, ReportingObligation
 
 DAYS = 14
+
+
+class _DueFacts(TypedDict):
+    """What `cases.due.with_due_facts` adds to each case that the week reads."""
+
+    closure_pending: bool
+    reassessment_requested_at: datetime.datetime | None
+    approved_plans: list[CasePlan]
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    DueCase = WithAnnotations[Case, _DueFacts]
 
 
 class Kind:
@@ -66,12 +84,12 @@ class Week:
     first: datetime.date
     last: datetime.date
     days: list[Day]
-    cases: list[Case]
+    cases: Sequence[Case]
     # Open cases with something already late: those are on the caseload.
     late: int
 
 
-def upcoming(cases: QuerySet[Case], today: datetime.date, days: int = DAYS) -> Week:
+def upcoming(cases: CaseQuerySet, today: datetime.date, days: int = DAYS) -> Week:
     """Return what falls due on the open `cases` from `today` to `days - 1` days later."""
     last = today + datetime.timedelta(days=days - 1)
     loaded = list(with_week_facts(cases, today))
@@ -93,8 +111,9 @@ def upcoming(cases: QuerySet[Case], today: datetime.date, days: int = DAYS) -> W
     )
 
 
-def with_week_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case]:
-    return due.with_due_facts(cases.open(), today).order_by("reference")
+def with_week_facts(cases: CaseQuerySet, today: datetime.date) -> "QuerySet[DueCase]":
+    # The facts are annotations, which `with_due_facts`' type does not say.
+    return cast("QuerySet[DueCase]", due.with_due_facts(cases.open(), today).order_by("reference"))
 
 
 def _by_day(items: list[Item], today: datetime.date) -> list[Day]:
@@ -121,14 +140,16 @@ def _by_day(items: list[Item], today: datetime.date) -> list[Day]:
     ]
 
 
-def _in(day: datetime.date | None, first: datetime.date, last: datetime.date) -> bool:
+def _in(
+    day: datetime.date | None, first: datetime.date, last: datetime.date
+) -> TypeGuard[datetime.date]:
     return day is not None and first <= day <= last
 
 
-def _case_items(case: Case, first: datetime.date, last: datetime.date) -> list[Item]:
+def _case_items(case: "DueCase", first: datetime.date, last: datetime.date) -> list[Item]:
     """The next contact due, and the reassessment and plan reviews falling due in the days."""
     url = case.get_absolute_url()
-    items = []
+    items: list[Item] = []
     contact_on = due.next_contact_on(case)
     if _in(contact_on, first, last):
         items.append(Item(contact_on, Kind.CONTACT, _("Contact due"), case, url))
@@ -145,7 +166,9 @@ def _case_items(case: Case, first: datetime.date, last: datetime.date) -> list[I
     return items
 
 
-def _appointments(by_id: dict, first: datetime.date, last: datetime.date) -> list[Item]:
+def _appointments(
+    by_id: Mapping[UUID, Case], first: datetime.date, last: datetime.date
+) -> list[Item]:
     rows = Appointment.objects.filter(case_id__in=by_id).planned().between(first, last)
     return [
         Item(
@@ -161,7 +184,7 @@ def _appointments(by_id: dict, first: datetime.date, last: datetime.date) -> lis
     ]
 
 
-def _actions(by_id: dict, first: datetime.date, last: datetime.date) -> list[Item]:
+def _actions(by_id: Mapping[UUID, Case], first: datetime.date, last: datetime.date) -> list[Item]:
     rows = Action.objects.filter(
         goal__plan__case_id__in=by_id,
         status=Action.Status.OPEN,
@@ -181,13 +204,17 @@ def _actions(by_id: dict, first: datetime.date, last: datetime.date) -> list[Ite
     ]
 
 
-def _reporting_days(by_id: dict, first: datetime.date, last: datetime.date) -> list[Item]:
+def _reporting_days(
+    by_id: Mapping[UUID, Case], first: datetime.date, last: datetime.date
+) -> list[Item]:
     """The expected reporting days not yet recorded (from the obligation's next one due)."""
     obligations = ReportingObligation.objects.filter(
         case_id__in=by_id, next_due_on__isnull=False, next_due_on__lte=last
     )
-    items = []
+    items: list[Item] = []
     for obligation in obligations:
+        if obligation.next_due_on is None:  # left out by the query
+            continue
         days = schedule.expected_days(
             obligation.start_date,
             obligation.frequency,
@@ -210,12 +237,12 @@ def _reporting_days(by_id: dict, first: datetime.date, last: datetime.date) -> l
     return items
 
 
-def _referrals(by_id: dict, first: datetime.date, last: datetime.date) -> list[Item]:
+def _referrals(by_id: Mapping[UUID, Case], first: datetime.date, last: datetime.date) -> list[Item]:
     """Referrals still waiting whose follow-up day (no news for a while) falls in the days."""
     rows = Referral.objects.filter(case_id__in=by_id, status__in=Referral.WAITING).select_related(
         "service"
     )
-    items = []
+    items: list[Item] = []
     for row in rows:
         follow_up_on = row.last_news_on + datetime.timedelta(days=FOLLOW_UP_DAYS + 1)
         if _in(follow_up_on, first, last):
@@ -232,7 +259,7 @@ def _referrals(by_id: dict, first: datetime.date, last: datetime.date) -> list[I
     return items
 
 
-def _liaison(by_id: dict, first: datetime.date, last: datetime.date) -> list[Item]:
+def _liaison(by_id: Mapping[UUID, Case], first: datetime.date, last: datetime.date) -> list[Item]:
     rows = LiaisonRecord.objects.filter(
         case_id__in=by_id,
         outcome=LiaisonRecord.Outcome.PENDING,
@@ -248,4 +275,5 @@ def _liaison(by_id: dict, first: datetime.date, last: datetime.date) -> list[Ite
             row.get_absolute_url(),
         )
         for row in rows
+        if row.follow_up_on is not None  # always: the query asks for a day
     ]
