@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="requests per page")
     parser.add_argument("--jobs", type=int, default=3, help="runs per job")
     parser.add_argument("--no-jobs", action="store_true", help="pages only")
+    parser.add_argument("--no-pages", action="store_true", help="jobs only")
     arguments = parser.parse_args(argv)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     # As in production from here on: no query log kept by Django, templates without debug
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         ("approval queue", supervisor, "/cases/approvals/"),
         ("case list, supervisor", supervisor, "/cases/"),
     )
-    for name, client, url in pages:
+    for name, client, url in pages if not arguments.no_pages else ():
         client.get(url)  # warm: templates compiled, caches filled
         median, cpu, queries, log = time_page(client, url, arguments.repeat)
         rows.append(
