@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.cases.models.case import (
@@ -35,7 +36,7 @@ TEXT, DATE, CHOICE, COUNTRY, EMAIL, STAFF, CITY = (
 @dataclass(frozen=True)
 class ImportField:
     name: str
-    label: str
+    label: str | Promise
     kind: str
     target: str  # "person" or "referral" (or "case" for case manager and city)
     required: bool = False
@@ -43,6 +44,13 @@ class ImportField:
     max_length: int = 0
     headers: tuple[str, ...] = ()  # header names (English and French) that suggest this field
     synonyms: dict[str, str] = field(default_factory=dict)  # spreadsheet word -> value
+
+    @property
+    def choice_class(self) -> type[models.TextChoices]:
+        """The choices of a field of kind CHOICE (every such field has them)."""
+        if self.choices is None:
+            raise TypeError(f"{self.name} is not a choice field")
+        return self.choices
 
 
 FIELDS = [
@@ -321,7 +329,7 @@ def guess(headers: list[str], extra: Sequence[ImportField] = ()) -> dict[str, st
         key = header_key(header)
         for spec in [*FIELDS, *extra]:
             if spec.name not in taken and (
-                key in spec.headers or key == header_key(spec.label) or key == spec.name
+                key in spec.headers or key == header_key(str(spec.label)) or key == spec.name
             ):
                 found[header] = spec.name
                 taken.add(spec.name)

@@ -1,5 +1,10 @@
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.forms import BoundField
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import City, Organisation
@@ -18,22 +23,21 @@ class UploadForm(forms.Form):
         label=_("Spreadsheet"),
         help_text=_("CSV (comma or semicolon separated, UTF-8 or Windows) or XLSX, first sheet."),
     )
-    saved_mapping = forms.ModelChoiceField(
+    saved_mapping: "forms.ModelChoiceField[SavedMapping]" = forms.ModelChoiceField(
         label=_("Use a saved mapping"),
         queryset=SavedMapping.objects.none(),
         required=False,
         empty_label=_("No, guess from the headers"),
     )
 
-    def __init__(self, *args, organisation: Organisation, **kwargs):
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["saved_mapping"].queryset = SavedMapping.objects.filter(
-            organisation=organisation
-        )
+        saved = cast("forms.ModelChoiceField[SavedMapping]", self.fields["saved_mapping"])
+        saved.queryset = SavedMapping.objects.filter(organisation=organisation)
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.ENGAGE_DOCUMENT_MAX_BYTES:
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > settings.ENGAGE_DOCUMENT_MAX_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(mb)s MB.")
                 % {"mb": settings.ENGAGE_DOCUMENT_MAX_BYTES // 2**20}
@@ -41,7 +45,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-def _field_choices(organisation: Organisation):
+def _field_choices(organisation: Organisation) -> list[tuple[str, str | Promise]]:
     own = [spec for columns in extra.columns_of(organisation) for spec in columns.specs]
     return [(IGNORE, _("— ignore this column —"))] + [
         (spec.name, f"{spec.label}{' *' if spec.required else ''}") for spec in [*F.FIELDS, *own]
@@ -68,11 +72,18 @@ class MappingForm(forms.Form):
         help_text=_("Give it a name to reuse it for the next file of the same shape."),
     )
 
-    def __init__(self, *args, headers: list[str], mapping: Mapping, organisation, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        headers: list[str],
+        mapping: Mapping,
+        organisation: Organisation,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.headers = headers
         self.fields["day_first"].initial = "1" if mapping.day_first else "0"
-        self.column_names = []
+        self.column_names: list[str] = []
         choices = _field_choices(organisation)
         for index, header in enumerate(headers):
             name = f"column_{index}"
@@ -83,15 +94,16 @@ class MappingForm(forms.Form):
                 initial=mapping.columns.get(header, IGNORE),
             )
             self.column_names.append(name)
-        self.default_names = []
+        self.default_names: list[str] = []
         for field_name in F.DEFAULTABLE:
             spec = F.BY_NAME[field_name]
             name = f"default_{field_name}"
             label = _("%(field)s, when the file has no value") % {"field": spec.label}
             initial = mapping.defaults.get(field_name, "")
+            field: forms.Field
             if spec.kind == F.CHOICE:
                 field = forms.ChoiceField(
-                    label=label, choices=[("", "—"), *spec.choices.choices], required=False
+                    label=label, choices=[("", "—"), *spec.choice_class.choices], required=False
                 )
             elif spec.kind == F.STAFF:
                 field = forms.ChoiceField(
@@ -115,14 +127,15 @@ class MappingForm(forms.Form):
             self.fields[name] = field
             self.default_names.append(name)
 
-    def columns(self):
+    def columns(self) -> list[BoundField]:
         return [self[name] for name in self.column_names]
 
-    def defaults(self):
+    def defaults(self) -> list[BoundField]:
         return [self[name] for name in self.default_names]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         chosen: dict[str, str] = {}
         for index, name in enumerate(self.column_names):
             value = data.get(name)
@@ -131,13 +144,12 @@ class MappingForm(forms.Form):
             if value in chosen:
                 self.add_error(
                     name,
-                    _("“%(other)s” is already mapped to this field.")
-                    % {"other": chosen[value]},
+                    _("“%(other)s” is already mapped to this field.") % {"other": chosen[value]},
                 )
             chosen[value] = self.headers[index]
         return data
 
-    def mapping(self, values: dict | None = None) -> Mapping:
+    def mapping(self, values: dict[str, Any] | None = None) -> Mapping:
         data = self.cleaned_data
         return Mapping(
             columns={
@@ -158,12 +170,14 @@ class MappingForm(forms.Form):
 class ValuesForm(forms.Form):
     """A select for each word of the file that Engage did not recognise."""
 
-    def __init__(self, *args, unknown: dict[str, list[str]], **kwargs):
+    def __init__(self, *args: Any, unknown: dict[str, list[str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.words: dict[str, tuple[str, str]] = {}
         for field_name, words in unknown.items():
             spec = F.BY_NAME[field_name]
-            choices = list(spec.choices.choices) if spec.kind == F.CHOICE else list(Nationalities())
+            choices = (
+                list(spec.choice_class.choices) if spec.kind == F.CHOICE else list(Nationalities())
+            )
             for word in words[:50]:
                 name = f"value_{len(self.words)}"
                 self.fields[name] = forms.ChoiceField(
@@ -182,7 +196,7 @@ class ValuesForm(forms.Form):
 
 
 class DuplicatesForm(forms.Form):
-    def __init__(self, *args, duplicates: list[dict], **kwargs):
+    def __init__(self, *args: Any, duplicates: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for duplicate in duplicates:
             self.fields[f"line_{duplicate['line']}"] = forms.ChoiceField(
@@ -198,7 +212,5 @@ class DuplicatesForm(forms.Form):
 
     def decisions(self) -> dict[str, str]:
         return {
-            name.removeprefix("line_"): value
-            for name, value in self.cleaned_data.items()
-            if value
+            name.removeprefix("line_"): value for name, value in self.cleaned_data.items() if value
         }

@@ -15,9 +15,10 @@ arrives, so reading stops at the first row over a limit with a clear message.
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -39,7 +40,7 @@ class UnreadableFile(ValueError):
 @dataclass
 class Sheet:
     headers: list[str]
-    rows: list[list]  # each row as long as the headers; row i is line i + 2 of the file
+    rows: list[list[Any]]  # each row as long as the headers; row i is line i + 2 of the file
 
 
 def kind_of(filename: str, data: bytes) -> str:
@@ -52,9 +53,9 @@ def kind_of(filename: str, data: bytes) -> str:
 
 
 def read(filename: str, data: bytes) -> Sheet:
-    rows = _xlsx(data) if kind_of(filename, data) == "xlsx" else _csv(data)
-    with closing(rows):  # closes the workbook at once when a limit stops the reading
-        raw = _limited(rows)
+    cells = _xlsx(data) if kind_of(filename, data) == "xlsx" else _csv(data)
+    with closing(cells):  # closes the workbook at once when a limit stops the reading
+        raw = _limited(cells)
     if not raw:
         raise UnreadableFile(_("The file is empty."))
     headers = [str(cell).strip() if cell is not None else "" for cell in raw[0]]
@@ -70,13 +71,13 @@ def read(filename: str, data: bytes) -> Sheet:
     return Sheet(headers=headers, rows=rows)
 
 
-def _present(cell) -> bool:
+def _present(cell: object) -> bool:
     return cell is not None and str(cell).strip() != ""
 
 
-def _limited(rows: Iterable[list]) -> list[list]:
+def _limited(rows: Iterable[list[Any]]) -> list[list[Any]]:
     """The non-empty rows, the limits checked as each row arrives (never after reading all)."""
-    kept: list[list] = []
+    kept: list[list[Any]] = []
     for lines, row in enumerate(rows, start=1):
         if lines > MAX_LINES:
             raise UnreadableFile(
@@ -95,7 +96,7 @@ def _limited(rows: Iterable[list]) -> list[list]:
     return kept
 
 
-def _xlsx(data: bytes) -> Iterator[list]:
+def _xlsx(data: bytes) -> Generator[list[Any], None, None]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             # The sizes a zip declares are upper bounds: reading past one is an error.
@@ -133,7 +134,7 @@ def _xlsx(data: bytes) -> Iterator[list]:
         workbook.close()
 
 
-def _csv(data: bytes) -> Iterator[list]:
+def _csv(data: bytes) -> Generator[list[Any], None, None]:
     try:
         text = data.decode("utf-8-sig")  # strips the byte order mark Excel writes
     except UnicodeDecodeError:

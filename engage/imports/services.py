@@ -25,6 +25,9 @@ How the work is done (one design for SQLite and PostgreSQL):
 import datetime
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,14 +92,15 @@ def upload(
 
 
 def headers_of(job: ImportJob) -> list[str]:
-    return json.loads(job.headers or "[]")
+    headers: list[str] = json.loads(job.headers or "[]")
+    return headers
 
 
 def sheet_of(job: ImportJob) -> reading.Sheet:
     return reading.read(job.filename, storage.load(job.pk))
 
 
-def report_of(job: ImportJob) -> dict | None:
+def report_of(job: ImportJob) -> dict[str, Any] | None:
     return json.loads(job.report) if job.report else None
 
 
@@ -212,7 +216,7 @@ def _forget_file(job: ImportJob, status: str) -> None:
     job.save(update_fields=["report", "status", "file_deleted_at"])
 
 
-def _claim(job_id, stale_before: datetime.datetime) -> bool:
+def _claim(job_id: UUID, stale_before: datetime.datetime) -> bool:
     """Take the job for this worker: one conditional UPDATE, so nobody else runs it too."""
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
@@ -227,7 +231,7 @@ def _claim(job_id, stale_before: datetime.datetime) -> bool:
     return bool(claimed)
 
 
-def run_job(job_id) -> ImportJob | None:
+def run_job(job_id: UUID) -> ImportJob | None:
     """Check the file again and store every row in one transaction; run in the job's
     organisation scope. Return the job, or None if another worker has it.
 
@@ -281,7 +285,7 @@ def _fail(job: ImportJob) -> None:
     job.save(update_fields=["status", "report", "finished_at"])
 
 
-def _progress(job: ImportJob):
+def _progress(job: ImportJob) -> Callable[[int, int], None]:
     def write(done: int, total: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total)
 
@@ -330,8 +334,7 @@ def _store(job: ImportJob) -> None:
         job.status, job.finished_at = Status.FAILED, timezone.now()
         data = report.as_json()
         data["problems"] = [
-            {"line": 0, "column": "", "field": "", "message": message}
-            for message in error.messages
+            {"line": 0, "column": "", "field": "", "message": message} for message in error.messages
         ]
         job.report = json.dumps(data)
         job.save(update_fields=["status", "finished_at", "report"])
@@ -401,7 +404,7 @@ def forget_files_holding(person: Person) -> int:
     return closed
 
 
-def _identity_of(person: Person) -> dict:
+def _identity_of(person: Person) -> dict[str, Any]:
     exact = {
         value
         for value in (
@@ -418,7 +421,7 @@ def _identity_of(person: Person) -> dict:
     }
 
 
-def _mentions(row: list, wanted: dict) -> bool:
+def _mentions(row: list[Any], wanted: dict[str, Any]) -> bool:
     texts = [cell_text(cell) for cell in row if cell is not None]
     words = name_tokens(*texts)
     if wanted["names"] and wanted["names"] <= words:

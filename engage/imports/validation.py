@@ -10,6 +10,8 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -46,7 +48,7 @@ class Mapping:
     day_first: bool = True
 
     @classmethod
-    def from_json(cls, data: dict) -> "Mapping":
+    def from_json(cls, data: dict[str, Any]) -> "Mapping":
         if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
             raise ValueError(_("A mapping needs a “columns” object: {header: field}."))
         unknown = sorted(
@@ -69,7 +71,7 @@ class Mapping:
             day_first=bool(data.get("day_first", True)),
         )
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "columns": self.columns,
             "values": self.values,
@@ -90,17 +92,17 @@ class Mapping:
 @dataclass
 class Report:
     rows: int = 0
-    problems: list[dict] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
     unknown_values: dict[str, list[str]] = field(default_factory=dict)
-    duplicates: list[dict] = field(default_factory=list)
-    preview: list[dict] = field(default_factory=list)
-    prepared: list[dict] = field(default_factory=list)  # not stored in the job's report
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    prepared: list[dict[str, Any]] = field(default_factory=list)  # not stored in the job's report
 
     @property
     def valid(self) -> bool:
         return not self.problems
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "problems": self.problems,
@@ -177,7 +179,7 @@ def check(
     return report
 
 
-def _problem(line: int, column: str, spec: F.ImportField, message: str) -> dict:
+def _problem(line: int, column: str, spec: F.ImportField, message: str) -> dict[str, Any]:
     return {
         "line": line,
         "column": column,
@@ -187,7 +189,9 @@ def _problem(line: int, column: str, spec: F.ImportField, message: str) -> dict:
     }
 
 
-def _extra_mapping_problems(mapping: Mapping, headers: list[str], context: _Context) -> list[dict]:
+def _extra_mapping_problems(
+    mapping: Mapping, headers: list[str], context: _Context
+) -> list[dict[str, Any]]:
     """A column mapped to a field the organisation does not have, or a required own field
     without a column: said once, on the header row."""
     problems = []
@@ -204,10 +208,17 @@ def _extra_mapping_problems(mapping: Mapping, headers: list[str], context: _Cont
     return problems
 
 
-def _row(row, line, columns, headers, context: _Context, unknown) -> tuple[dict, list[dict]]:
+def _row(
+    row: list[Any],
+    line: int,
+    columns: dict[str, int],
+    headers: list[str],
+    context: _Context,
+    unknown: dict[str, set[str]],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     mapping = context.mapping
-    problems: list[dict] = []
-    values: dict = {}
+    problems: list[dict[str, Any]] = []
+    values: dict[str, Any] = {}
     for spec in F.FIELDS:
         index = columns.get(spec.name)
         raw = row[index] if index is not None else None
@@ -241,9 +252,16 @@ def _row(row, line, columns, headers, context: _Context, unknown) -> tuple[dict,
     return prepared, []
 
 
-def _extra_values(row, line, columns, headers, context: _Context, problems: list[dict]) -> dict:
+def _extra_values(
+    row: list[Any],
+    line: int,
+    columns: dict[str, int],
+    headers: list[str],
+    context: _Context,
+    problems: list[dict[str, Any]],
+) -> dict[str, Any]:
     """The row's cells of the organisation's own fields, checked as the web form checks them."""
-    found: dict = {}
+    found: dict[str, Any] = {}
     for own in context.extra:
         cells, where = {}, {}
         for spec in own.specs:
@@ -277,7 +295,9 @@ def _extra_values(row, line, columns, headers, context: _Context, problems: list
     return found
 
 
-def _value(spec: F.ImportField, raw, text: str, context: _Context, unknown):
+def _value(
+    spec: F.ImportField, raw: object, text: str, context: _Context, unknown: dict[str, set[str]]
+) -> object:
     if spec.kind == F.DATE:
         found = parse_date(raw if not isinstance(raw, str) else text, day_first=_day_first(context))
         if found is not None and found > context.today:
@@ -348,7 +368,13 @@ def _day_first(context: _Context) -> bool:
     return context.mapping.day_first
 
 
-def _cross_checks(values, line, columns, headers, context) -> list[dict]:
+def _cross_checks(
+    values: dict[str, Any],
+    line: int,
+    columns: dict[str, int],
+    headers: list[str],
+    context: _Context,
+) -> list[dict[str, Any]]:
     born, referred = values.get("date_of_birth"), values.get("referral_date")
     if isinstance(born, datetime.date) and isinstance(referred, datetime.date) and born > referred:
         index = columns.get("date_of_birth")
@@ -370,7 +396,7 @@ def identity_key(given_name: str, family_name: str, born: datetime.date | None) 
     return f"{name}|{born.isoformat() if born else ''}"
 
 
-def _flag_duplicates(report: Report, organisation: Organisation, decisions: dict) -> None:
+def _flag_duplicates(report: Report, organisation: Organisation, decisions: dict[str, Any]) -> None:
     """Flag rows whose normalised name and birth date match an existing client of the
     organisation or another row of the file; each needs a decision (skip or import).
 
@@ -386,7 +412,7 @@ def _flag_duplicates(report: Report, organisation: Organisation, decisions: dict
         for row in rows
     }
     wanted = sorted(set().union(*digests_of.values())) if digests_of else []
-    tokens_of: dict = defaultdict(set)
+    tokens_of: dict[UUID, set[str]] = defaultdict(set)
     for start in range(0, len(wanted), CHUNK):
         for person_id, digest in SearchToken.objects.filter(
             organisation=organisation, digest__in=wanted[start : start + CHUNK]
@@ -399,7 +425,7 @@ def _flag_duplicates(report: Report, organisation: Organisation, decisions: dict
     }
     existing: dict[str, list[str]] = defaultdict(list)
     people = Person.objects.filter(pk__in=candidates, erased_at__isnull=True)
-    references: dict = defaultdict(list)
+    references: dict[UUID, list[str]] = defaultdict(list)
     for person_id, reference in Case.objects.filter(person_id__in=candidates).values_list(
         "person_id", "reference"
     ):
@@ -448,7 +474,7 @@ def _flag_duplicates(report: Report, organisation: Organisation, decisions: dict
     report.prepared = [row for row in report.prepared if row["line"] not in skipped]
 
 
-def _display(row: dict, context: _Context) -> dict:
+def _display(row: dict[str, Any], context: _Context) -> dict[str, Any]:
     """A row as it will be stored, for the preview: (label, value) per field."""
     shown = []
     for spec in F.FIELDS:
@@ -458,7 +484,7 @@ def _display(row: dict, context: _Context) -> dict:
         else:
             value = row[spec.target][spec.name]
             if spec.kind == F.CHOICE and value:
-                text = str(spec.choices(value).label)
+                text = str(spec.choice_class(value).label)
             elif isinstance(value, datetime.date):
                 text = value.isoformat()
             else:

@@ -24,7 +24,7 @@ class BadValue(ValueError):
     pass
 
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     """A cell as text, trimmed and with inner runs of spaces made one."""
     if value is None:
         return ""
@@ -33,7 +33,7 @@ def cell_text(value) -> str:
     return " ".join(str(value).split())
 
 
-def parse_date(value, *, day_first: bool) -> datetime.date | None:
+def parse_date(value: object, *, day_first: bool) -> datetime.date | None:
     """A date written as ISO, DD/MM/YYYY, DD.MM.YYYY (or MM/DD/YYYY when not `day_first`),
     an Excel date cell or an Excel serial number."""
     if value is None or value == "":
@@ -53,13 +53,13 @@ def parse_date(value, *, day_first: bool) -> datetime.date | None:
         year, month, day = (int(part) for part in match.groups())
         return _date(year, month, day, text)
     if match := NUMERIC.match(text):
-        first, second, year = match.groups()
-        if len(year) != 4:
+        first, second, year_text = match.groups()
+        if len(year_text) != 4:
             raise BadValue(
                 _("“%(value)s”: write the year with four digits.") % {"value": text}
             )
-        day, month = (first, second) if day_first else (second, first)
-        return _date(int(year), int(month), int(day), text)
+        day_text, month_text = (first, second) if day_first else (second, first)
+        return _date(int(year_text), int(month_text), int(day_text), text)
     raise BadValue(_("“%(value)s” is not a date.") % {"value": text})
 
 
@@ -80,11 +80,12 @@ def choice_lookup(spec: ImportField) -> dict[str, str]:
     """{normalised word: value} for a choice field: its values, its English and French
     labels, and the field's synonyms."""
     found: dict[str, str] = {}
-    for value, _label in spec.choices.choices:
+    choices = spec.choice_class
+    for value, _label in choices.choices:
         found[header_key(value)] = value
         for language in ("en", "fr"):
             with translation.override(language):
-                found[header_key(str(spec.choices(value).label))] = value
+                found[header_key(str(choices(value).label))] = value
     found.update({header_key(word): value for word, value in spec.synonyms.items()})
     return found
 

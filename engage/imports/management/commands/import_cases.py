@@ -1,15 +1,16 @@
 import json
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from engage.accounts.models import Organisation
 from engage.cases.services import register_referrals
 from engage.imports import reading
 from engage.imports.models import SavedMapping
-from engage.imports.validation import Mapping, check
+from engage.imports.validation import Mapping, Report, check
 from engage.lib.scoping import organisation_scope
 
 PROBLEMS_PRINTED = 100
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         "problem, printing the first 100; nothing is stored then."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--organisation", required=True, help="The pilot's code.")
         parser.add_argument(
@@ -35,11 +36,16 @@ class Command(BaseCommand):
         mode.add_argument("--commit", action="store_true", help="Store every row, or none.")
         order = parser.add_mutually_exclusive_group()
         order.add_argument(
-            "--day-first", dest="day_first", action="store_true", default=None,
+            "--day-first",
+            dest="day_first",
+            action="store_true",
+            default=None,
             help="Read 03/04/2024 as 3 April (overrides the mapping).",
         )
         order.add_argument(
-            "--month-first", dest="day_first", action="store_false",
+            "--month-first",
+            dest="day_first",
+            action="store_false",
             help="Read 03/04/2024 as 4 March (overrides the mapping).",
         )
         parser.add_argument(
@@ -50,11 +56,31 @@ class Command(BaseCommand):
             "refuse the file (default), skip those rows, or import them anyway.",
         )
 
-    def handle(self, *args, file: Path, organisation, mapping, commit, day_first, duplicates,
-               **options):
-        organisation = Organisation.objects.filter(code=organisation).first()
-        if organisation is None:
+    def handle(
+        self,
+        *args: Any,
+        file: Path,
+        organisation: str,
+        mapping: str,
+        commit: bool,
+        day_first: bool | None,
+        duplicates: str,
+        **options: Any,
+    ) -> None:
+        found = Organisation.objects.filter(code=organisation).first()
+        if found is None:
             raise CommandError("No organisation with this code.")
+        self._import(found, file, mapping, commit, day_first, duplicates)
+
+    def _import(
+        self,
+        organisation: Organisation,
+        file: Path,
+        mapping: str,
+        commit: bool,
+        day_first: bool | None,
+        duplicates: str,
+    ) -> None:
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -73,7 +99,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     "No column, and no default, for the required field(s): " + ", ".join(missing)
                 )
-            decisions = {}
+            decisions: dict[str, str] = {}
             if duplicates != "refuse":
                 first = check(sheet, chosen, organisation)
                 decisions = {str(d["line"]): duplicates for d in first.duplicates}
@@ -96,7 +122,7 @@ class Command(BaseCommand):
                 raise CommandError("; ".join(error.messages)) from None
             self.stdout.write(f"{len(cases)} referral(s) registered.")
 
-    def _mapping(self, organisation, value: str) -> Mapping:
+    def _mapping(self, organisation: Organisation, value: str) -> Mapping:
         path = Path(value)
         if value.endswith(".json") and path.exists():
             try:
@@ -108,7 +134,7 @@ class Command(BaseCommand):
             raise CommandError(f"No mapping file or saved mapping called {value!r}.")
         return Mapping.from_json(saved.mapping)
 
-    def _print(self, report) -> None:
+    def _print(self, report: Report) -> None:
         self.stdout.write(
             f"{report.rows} row(s), {len(report.problems)} problem(s), "
             f"{len(report.duplicates)} possible duplicate(s)."

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from engage.imports import services
@@ -14,7 +16,7 @@ class Command(BaseCommand):
     # A job of the whole instance, across organisations: it finds the jobs unscoped and runs
     # each in the scope of its own organisation (engage.lib.scoping).
     @scopes_disabled()
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         jobs = services.run_pending()
         expired = services.expire_files()
         stored = sum(1 for job in jobs if job.status == job.Status.DONE)
