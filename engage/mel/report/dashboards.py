@@ -33,11 +33,10 @@ KEY_INDICATORS = (
     "CAP-03",
 )
 ENGAGEMENT = ("ENG-01", "ENG-02", "ENG-03")
-# The report's names, and those of the figures only the dashboards show so far.
+# The report's names, and those of a pilot's own figures (liaison.report names them for the
+# report; mel does not import it).
 NAMES = {
     **REPORT_NAMES,
-    "CAS-01": _("Active clients per case manager (median)"),
-    "ENG-04": _("Disengaged clients, by factor recorded"),
     "REP-01": _("Reporting days met"),
     "REP-02": _("Release requests made"),
 }

@@ -32,6 +32,8 @@ NAMES = {
     "GRO-02": _("Growth in clients supported"),
     "TIM-01": _("Time in programme (median months)"),
     "CON-02": _("Contacts per client per month"),
+    "CAS-01": _("Active clients per case manager (median)"),
+    "ENG-04": _("Disengaged clients, by factor recorded"),
 }
 
 
