@@ -3,20 +3,13 @@
 Registered with `engage.mel.report.parts` when the app loads, so `mel` does not import `network`.
 """
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from engage.mel.report import disclosure
 from engage.mel.report.parts import ReportPart
 from engage.network import costs, indicators
-from engage.network.models import (
-    Activity,
-    DetentionCost,
-    Interaction,
-    ProgrammeBudget,
-    StageChange,
-    Stakeholder,
-)
+from engage.network.models import Activity, Interaction, StageChange, Stakeholder
 
 NAMES = {
     "NET-01": _("New pilots started"),
@@ -96,22 +89,50 @@ def xlsx(book, report: dict) -> None:
         )
 
 
-def version() -> str:
-    """A mark of every record the part reads: per table, how many and the latest written (a
-    deletion lowers the count, an edit moves `updated_at`). Stage changes and interactions are
-    only added or deleted by the pages; of them the part reads dates."""
-    marks = []
-    for model, stamp in (
-        (Activity, "updated_at"),
-        (Stakeholder, "updated_at"),
-        (StageChange, "created_at"),
-        (Interaction, "created_at"),
-        (DetentionCost, "updated_at"),
-        (ProgrammeBudget, "updated_at"),
-    ):
-        found = model.objects.aggregate(n=Count("pk"), last=Max(stamp))
-        marks.append(f"{found['n']}@{found['last'].isoformat() if found['last'] else ''}")
-    return ";".join(marks)
+# The words of the NET-* breakdowns and of the part's sections in the report.
+DIMENSIONS = {
+    "owner": _("Recorded by"),
+    "expansion": _("Expansion"),
+    "country": _("Country"),
+    "invited": _("Invited"),
+    "high_profile": _("High-profile"),
+    "actor_type": _("Type of stakeholder"),
+    "level": _("Level"),
+}
+YES_NO = {"true": _("Yes"), "false": _("No")}
+
+
+def dimension_label(dimension: str) -> str:
+    return str(DIMENSIONS.get(dimension, dimension))
+
+
+def key_label(dimension: str, key: str) -> str:
+    """A key of a NET-* breakdown in words (a pilot's code stays its code)."""
+    from django_countries import countries
+
+    from engage.network.models import ActorType, Expansion, Level
+
+    if dimension == "owner":
+        return str(_("The network")) if key == indicators.NETWORK_OWNER else key
+    if not key:
+        return "—"
+    if dimension == "country":
+        return str(countries.name(key)) or key
+    if dimension in ("invited", "high_profile"):
+        return str(YES_NO.get(key, key))
+    choices = {"expansion": Expansion, "actor_type": ActorType, "level": Level}.get(dimension)
+    if choices is not None and key in choices.values:
+        return str(choices(key).label)
+    return key
+
+
+def contents(data) -> list[tuple[str, str]]:
+    """The part's entries in the report's table of contents (the anchors of its template)."""
+    entries = [("network-building", str(_("Network building (NET-*)")))]
+    if data:
+        title = _("Cost comparison: a day in detention and a client-day in the programme")
+        entries.append(("cost-comparison", str(title)))
+    return entries
 
 
 PART = ReportPart(
@@ -120,5 +141,7 @@ PART = ReportPart(
     names=NAMES,
     template="network/report_part.html",
     xlsx=xlsx,
-    version=version,
+    dimension_label=dimension_label,
+    key_label=key_label,
+    contents=contents,
 )

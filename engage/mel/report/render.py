@@ -1,14 +1,16 @@
 """The report rendered as HTML, PDF and XLSX: the same numbers as the JSON, nothing recomputed."""
 
+import datetime
 import io
 import json
 
 from django.template.loader import render_to_string
-from django.utils import formats
+from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from engage.lib.spreadsheets import as_text_cells
-from engage.mel.report import parts
+from engage.mel.report import labels, parts
 from engage.mel.report.indicators import NOT_PERCENTAGES
 
 NAMES = {
@@ -48,14 +50,7 @@ def shown(value) -> str:
     return str(value)
 
 
-OUTCOME_NAMES = {
-    "protection": _("Protection"),
-    "regularisation": _("Regularisation"),
-    "third_country": _("Third country"),
-    "voluntary_return": _("Voluntary return"),
-    "temporary_status": _("Temporary status"),
-    "other": _("Other"),
-}
+OUTCOME_NAMES = labels.VALUES["outcome"]
 GROWTH_TARGET = (10, 20)  # the network's target: +10% to +20% new clients over two years
 
 # Charts: sizes in SVG user units, computed here so that the templates only place them.
@@ -88,6 +83,7 @@ def _bars(title, items: list[tuple[str, dict | None]]) -> dict:
                 "label": label,
                 "text": _text(cell),
                 "drawn": drawn,
+                "value": value if drawn else None,
                 "width": width,
                 "y": y,
                 "text_y": y + 13,
@@ -110,6 +106,7 @@ def _caseload(report: dict) -> dict:
         columns.append(
             {
                 "month": p["month"],
+                "value": p["value"] if drawn else None,
                 "text": shown(p["value"]) if p["value"] is not None else str(_("withheld")),
                 "drawn": drawn,
                 "x": round(x + width * 0.15, 1),
@@ -160,30 +157,48 @@ def _growth(report: dict, indicator: str = "GRO-01", title=None, name=None) -> d
     }
 
 
+CAPTIONS = {
+    "engagement": _(
+        "Each client of the cohort counts in exactly one of the three outcomes, as their case "
+        "stood at the end of the period."
+    ),
+    "outcomes": _("The migration outcomes reached, whether or not the case is closed yet."),
+    "caseload": _("Clients whose case was open at the end of each month."),
+    "ratings": _(
+        "Among the clients assessed at least twice: the share rated higher at their latest "
+        "assessment than at their first."
+    ),
+    "growth": _("The dashed band is the network's target."),
+    "growth_supported": _("The dashed band is the network's target."),
+}
+
+
 def charts(report: dict) -> dict:
     """What the report's charts draw, from the report's own (disclosure-controlled) numbers.
 
     Withheld values are never drawn: their bar is absent and the word "withheld" is printed.
-    Each chart is an include under templates/mel/charts/ taking `chart`."""
+    Each chart is an include under templates/mel/charts/ taking `chart`; `number` and `caption`
+    make its figure caption (in the order of mel/charts/all.html)."""
     by_id = {i["id"]: i for i in report["indicators"]}
 
     def named(ids):
         return [(f"{i} {NAMES.get(i, i)}", by_id.get(i)) for i in ids]
 
     outcomes = by_id.get("RES-02", {}).get("by", {}).get("outcome", [])
-    return {
+    drawn = {
         "engagement": _bars(
-            _("Engagement outcomes, as a share of the cohort"), named(("ENG-01", "ENG-02", "ENG-03"))
+            _("Engagement outcomes, as a share of the cohort"),
+            named(("ENG-01", "ENG-02", "ENG-03")),
         ),
         "outcomes": _bars(
             _("Resolution by outcome type, as a share of clients with an outcome"),
-            [(str(OUTCOME_NAMES.get(c["key"], c["key"])), c) for c in outcomes],
+            [(labels.key("outcome", c["key"]), c) for c in outcomes],
         ),
+        "caseload": _caseload(report),
         "ratings": _bars(
             _("Improvement between the first and the latest assessment"),
             named(("CAP-01", "CAP-02", "CAP-03")),
         ),
-        "caseload": _caseload(report),
         "growth": _growth(report),
         "growth_supported": _growth(
             report,
@@ -192,6 +207,10 @@ def charts(report: dict) -> dict:
             NAMES["GRO-02"],
         ),
     }
+    for number, (name, chart) in enumerate(drawn.items(), start=1):
+        chart["number"] = number
+        chart["caption"] = CAPTIONS[name]
+    return drawn
 
 
 def unit_of(indicator: dict) -> str:
@@ -206,38 +225,300 @@ def name_of(indicator_id: str) -> str:
     return NAMES.get(indicator_id) or parts.name_of(indicator_id) or indicator_id
 
 
-def _context(report: dict) -> dict:
+LEVEL_NAMES = {
+    "exact": _("Exact (network coordinator only, logged)"),
+    "network": _("Network: counts 1 to 4 shown as <5"),
+    "public": _("Public: counts 1 to 9 shown as <10"),
+}
+WITHHELD_SHARE = _("a share withheld to protect small numbers")
+WITHHELD_NUMBER = _("a withheld number of")
+HEADLINE = (
+    "BEN-03", "BEN-01", "BEN-02", "ENG-01", "ENG-02", "ENG-03", "RES-01", "CAP-01", "CAP-02",
+    "CAP-03", "GRO-01", "TIM-01",
+)  # fmt: skip
+
+
+def month_name(month: str) -> str:
+    """A month as the reader's language writes it: "June 2024", "juin 2024"."""
+    year, number = month.split("-")
+    return formats.date_format(datetime.date(int(year), int(number), 1), "YEAR_MONTH_FORMAT")
+
+
+def _period(start: str, end: str) -> str:
+    return str(_("%(start)s to %(end)s") % {"start": month_name(start), "end": month_name(end)})
+
+
+def _share(cell: dict | None) -> str | None:
+    """A percentage as a sentence says it ("63.3%"); None when it is not shown."""
+    value = (cell or {}).get("value")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return f"{formats.number_format(value)}%"
+
+
+def _count(cell: dict | None, name: str = "numerator") -> str | None:
+    """A count as shown ("142", or "<5" for a small one); None when it is withheld."""
+    value = (cell or {}).get(name)
+    return None if value is None else str(value)
+
+
+def _sentence(text) -> str:
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+def summary(report: dict) -> list[str]:
+    """The headline figures in the network's words, shaped like its published evaluations ("of
+    126 individuals, 86% remained engaged..."), every figure the report's own as shown: a
+    withheld one is said to be withheld, never guessed."""
+    if not report.get("has_data"):
+        return []
+    by_id = {i["id"]: i for i in report["indicators"]}
+    end = month_name(report["period"]["end"])
+    withheld = str(WITHHELD_SHARE)
+
+    def share(indicator_id: str) -> str:
+        return _share(by_id.get(indicator_id)) or withheld
+
+    said = []
+    shares = {
+        "engaged": share("ENG-01"),
+        "disengaged": share("ENG-02"),
+        "removed": share("ENG-03"),
+        "end": end,
+    }
+    people = _count(by_id.get("BEN-03"))
+    if people is None:
+        said.append(
+            _(
+                "Of the people supported up to %(end)s (their number is withheld to protect "
+                "small numbers), %(engaged)s remained engaged with their migration case, "
+                "%(disengaged)s disengaged or absconded and %(removed)s were forcibly removed."
+            )
+            % shares
+        )
+    else:
+        said.append(
+            _(
+                "Of %(people)s people supported up to %(end)s, %(engaged)s remained engaged "
+                "with their migration case, %(disengaged)s disengaged or absconded and "
+                "%(removed)s were forcibly removed."
+            )
+            % {**shares, "people": people}
+        )
+    said.append(
+        _sentence(_("%(resolved)s achieved case resolution.") % {"resolved": share("RES-01")})
+    )
+    ratings = [by_id.get(i) for i in ("CAP-01", "CAP-02", "CAP-03")]
+    if all(cell and cell.get("denominator") == 0 for cell in ratings):
+        said.append(_("No client had been assessed twice yet: there is no measure of improvement."))
+    else:
+        said.append(
+            _(
+                "Of the clients assessed at least twice, %(idm)s improved their ability to "
+                "participate in informed decision making, %(engage)s their ability to engage "
+                "with immigration procedures and %(wellbeing)s their coping and well-being."
+            )
+            % {"idm": share("CAP-01"), "engage": share("CAP-02"), "wellbeing": share("CAP-03")}
+        )
+    counts = {
+        "new": _count(by_id.get("BEN-02")) or str(WITHHELD_NUMBER),
+        "active": _count(by_id.get("BEN-01")) or str(WITHHELD_NUMBER),
+    }
+    said.append(
+        _sentence(
+            _(
+                "%(new)s new clients were included during the period, and %(active)s cases "
+                "were open at its end."
+            )
+            % counts
+        )
+    )
+    said.append(
+        _sentence(
+            _(
+                "%(detention)s of the cohort were in detention, or recently released from it, "
+                "when referred."
+            )
+            % {"detention": share("BEN-05")}
+        )
+    )
+    growth = by_id.get("GRO-01") or {}
+    baseline = report.get("baseline")
+    if baseline and (growth.get("value") is not None or growth.get("withheld")):
+        period = _period(baseline["start"], baseline["end"])
+        if growth.get("value") is None:
+            said.append(
+                _(
+                    "The growth in new clients against %(baseline)s is withheld to protect "
+                    "small numbers."
+                )
+                % {"baseline": period}
+            )
+        else:
+            value = growth["value"]
+            said.append(
+                _(
+                    "Against %(baseline)s, the number of new clients changed by %(growth)s; "
+                    "the network's target is +10%% to +20%%."
+                )
+                % {
+                    "baseline": period,
+                    "growth": ("+" if value > 0 else "") + f"{formats.number_format(value)}%",
+                }
+            )
+    median = (by_id.get("TIM-01") or {}).get("value")
+    if isinstance(median, int | float):
+        said.append(
+            _("Clients had been in the programme for a median of %(months)s months.")
+            % {"months": formats.number_format(median)}
+        )
+    return [str(sentence) for sentence in said]
+
+
+def headline(report: dict) -> list[dict]:
+    """The summary's table: the key figures as printed."""
+    by_id = {i["id"]: i for i in report["indicators"]}
+    lines = []
+    for indicator_id in HEADLINE:
+        cell = by_id.get(indicator_id)
+        if cell is None:
+            continue
+        if indicator_id in ("GRO-01", "GRO-02") and cell.get("value") is not None:
+            text = f"{formats.number_format(cell['value'])}%"  # a change, not a share of counts
+        elif isinstance(cell.get("value"), float) and unit_of(cell) != "%":
+            text = formats.number_format(cell["value"])  # a median of months: 11,5 in French
+        else:
+            text = _text(cell, percent=unit_of(cell) == "%")
+        lines.append({"id": indicator_id, "name": name_of(indicator_id), "text": text})
+    return lines
+
+
+def _tables(indicator: dict, part: parts.ReportPart | None) -> list[dict]:
+    """An indicator's breakdowns with their words: what each is by, and each key's name."""
+    dimension_label = part.dimension_label if part and part.dimension_label else labels.dimension
+    key_label = part.key_label if part and part.key_label else labels.key
+    return [
+        {
+            "dimension": dimension,
+            "label": dimension_label(dimension),
+            "cells": [{**cell, "label": key_label(dimension, cell["key"])} for cell in cells],
+        }
+        for dimension, cells in indicator.get("by", {}).items()
+        if cells
+    ]
+
+
+def _evaluation(report: dict) -> dict | None:
+    written = report.get("evaluation")
+    if not written:
+        return None
+    return {
+        **written,
+        "point_label": labels.evaluation_point(written["point"]),
+        "areas": [
+            {
+                "label": labels.narrative_area(area["area"]),
+                "fields": [
+                    {"label": labels.NARRATIVE_FIELDS.get(f["name"], f["name"]), "text": f["text"]}
+                    for f in area["fields"]
+                ],
+            }
+            for area in written["areas"]
+        ],
+    }
+
+
+def _contents(report: dict, evaluation: dict | None, sections: list[dict]) -> list[dict]:
+    """The table of contents: each section's anchor and title (the PDF adds page numbers)."""
+    entries = [("summary", _("Summary"))]
+    if evaluation:
+        entries.append(("evaluation", _("The evaluators' narrative")))
+    if report.get("has_data"):
+        entries += [
+            ("charts", _("Charts")),
+            ("indicators-section", _("Indicators")),
+            ("breakdowns", _("Breakdowns")),
+        ]
+    for section in sections:
+        entries += section["contents"]
+    if report.get("has_data"):  # without figures, no indicator to define
+        entries.append(("definitions", _("Appendix A: definitions")))
+    entries.append(("methods", _("Appendix B: methods")))
+    return [{"id": anchor, "title": title} for anchor, title in entries]
+
+
+def _context(report: dict, *, document: bool = False) -> dict:
     """The indicators of the cases, and each registered part's own (shown with or without case
     data: a period with no client may still have network activities)."""
-    named = [
-        {**indicator, "name": name_of(indicator["id"]), "unit": unit_of(indicator)}
-        for indicator in report["indicators"]
-    ]
+    named = []
+    for indicator in report["indicators"]:
+        part = parts.part_of(indicator["id"])
+        named.append(
+            {
+                **indicator,
+                "name": name_of(indicator["id"]),
+                "unit": unit_of(indicator),
+                "tables": _tables(indicator, part),
+                "definition": labels.definition(indicator["id"]),
+            }
+        )
     sections = [
         {
             "template": part.template,
             "indicators": [i for i in named if parts.part_of(i["id"]) is part],
             "data": report.get(part.key),
+            "contents": part.contents(report.get(part.key)) if part.contents else [],
         }
         for part in parts.registered()
     ]
     indicators = [i for i in named if parts.part_of(i["id"]) is None]
+    evaluation = _evaluation(report)
+    period = report["period"]
     return {
         "report": report,
+        "document": document,
         "indicators": indicators,
         "sections": sections,
         "charts": charts(report),
+        "cover": {
+            "period": _period(period["start"], period["end"]),
+            "pilots": [
+                f"{code} ({labels.key('country', code.split('-')[0])})"
+                for code in report["scope"]["pilots"]
+            ],
+            "level": LEVEL_NAMES.get(report["disclosure"], report["disclosure"]),
+            "made": formats.date_format(timezone.localdate(), "DATE_FORMAT"),
+        },
+        "summary": summary(report),
+        "headline": headline(report),
+        "evaluation": evaluation,
+        "contents": _contents(report, evaluation, sections),
+        "language": get_language() or "en",
     }
 
 
+def report_body(report: dict) -> str:
+    """The report as an HTML fragment (no <html>, no print styles), to show inside a page of
+    the application: the same sections, figures and words as the document."""
+    return render_to_string("mel/report/body.html", _context(report))
+
+
 def as_html(report: dict) -> str:
-    return render_to_string("mel/report.html", _context(report))
+    """The report as a document of its own: a cover, contents, summary, narrative, charts,
+    tables and the appendix, styled for print (the PDF is this document)."""
+    return render_to_string("mel/report.html", _context(report, document=True))
+
+
+# The PDF is tagged (its headings, tables, lists and figures marked for screen readers) and
+# claims PDF/UA-1, in the language of the document (`<html lang>`).
+PDF_VARIANT = "pdf/ua-1"
 
 
 def as_pdf(report: dict) -> bytes:
     from weasyprint import HTML  # imported here: loading its system libraries takes time
 
-    return HTML(string=as_html(report)).write_pdf()
+    return HTML(string=as_html(report)).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def as_xlsx(report: dict) -> bytes:
@@ -267,6 +548,7 @@ def as_xlsx(report: dict) -> bytes:
         coverage.append([name, report["period"]["end"], report["coverage"][name]])
     for point in (report.get("series") or {}).get("BEN-01", []):
         coverage.append(["BEN-01", point["month"], point["value"]])
+    _chart_sheet(book, report)
     for part in parts.registered():
         if part.xlsx is not None:
             part.xlsx(book, report)
@@ -274,6 +556,56 @@ def as_xlsx(report: dict) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _chart_sheet(book, report: dict) -> None:
+    """The report's charts, drawn by the spreadsheet from the figures beside them: the same
+    (disclosure-controlled) values as the document's charts; a withheld one is an empty cell,
+    so it is not drawn."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    sheet = book.create_sheet("Charts")
+    drawn = charts(report)
+    row = 1
+    for name in ("engagement", "outcomes", "ratings"):
+        chart = drawn[name]
+        sheet.cell(row, 1, str(chart["title"]))
+        sheet.cell(row + 1, 1, str(_("Group")))
+        sheet.cell(row + 1, 2, str(_("Share (%)")))
+        for offset, bar in enumerate(chart["bars"], start=row + 2):
+            sheet.cell(offset, 1, str(bar["label"]))
+            sheet.cell(offset, 2, bar["value"])  # empty when withheld: not drawn
+        last = row + 1 + len(chart["bars"])
+        if chart["bars"]:
+            bars = BarChart()
+            bars.type = "bar"
+            bars.title = str(chart["title"])
+            bars.y_axis.title = "%"
+            bars.legend = None
+            data = Reference(sheet, min_col=2, min_row=row + 1, max_row=last)
+            bars.add_data(data, titles_from_data=True)
+            bars.set_categories(Reference(sheet, min_col=1, min_row=row + 2, max_row=last))
+            bars.height, bars.width = 6 + len(chart["bars"]) * 0.4, 18
+            sheet.add_chart(bars, f"D{row}")
+        row = max(last + 2, row + 16)
+    caseload = drawn["caseload"]
+    sheet.cell(row, 1, str(caseload["title"]))
+    sheet.cell(row + 1, 1, str(_("Month")))
+    sheet.cell(row + 1, 2, str(_("Active caseload")))
+    for offset, column in enumerate(caseload["columns"], start=row + 2):
+        sheet.cell(offset, 1, column["month"])
+        sheet.cell(offset, 2, column["value"])
+    last = row + 1 + len(caseload["columns"])
+    if caseload["columns"]:
+        line = LineChart()
+        line.title = str(caseload["title"])
+        line.legend = None
+        data = Reference(sheet, min_col=2, min_row=row + 1, max_row=last)
+        line.add_data(data, titles_from_data=True)
+        line.set_categories(Reference(sheet, min_col=1, min_row=row + 2, max_row=last))
+        line.height, line.width = 8, 18
+        sheet.add_chart(line, f"D{row}")
+    sheet.column_dimensions["A"].width = 48
 
 
 def _line(cell: dict, label: str) -> list:
@@ -289,9 +621,7 @@ def _line(cell: dict, label: str) -> list:
 
 def indicator_rows(report: dict) -> list[dict]:
     """The report's indicators with their names, for the tables of a page."""
-    return [
-        {**indicator, "name": name_of(indicator["id"])} for indicator in report["indicators"]
-    ]
+    return [{**indicator, "name": name_of(indicator["id"])} for indicator in report["indicators"]]
 
 
 # The comparison of an evaluation cycle's snapshots (cycles.comparison).
