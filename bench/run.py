@@ -128,7 +128,9 @@ SELECT pilot, country, coalesce(nullif(city, ''), 'unknown') AS city, vulnerable
     sum(CASE WHEN engagement = 'engaged' THEN 1 ELSE 0 END) AS eng01,
     sum(CASE WHEN engagement = 'disengaged' THEN 1 ELSE 0 END) AS eng02,
     sum(CASE WHEN engagement = 'removed' THEN 1 ELSE 0 END) AS eng03,
-    sum(CASE WHEN outcome <> '' THEN 1 ELSE 0 END) AS res01,
+    -- An outcome reached after the period is not counted (dataset.rollback, as of `end`).
+    sum(CASE WHEN outcome <> '' AND coalesce(outcome_month, '') <= $end THEN 1 ELSE 0 END)
+        AS res01,
     sum(CASE WHEN CAST(assessments AS INTEGER) >= 2 THEN 1 ELSE 0 END) AS cap04,
     sum(CAST(face_to_face_contacts AS INTEGER)) AS con01_numerator,
     sum(CAST(contacts AS INTEGER)) AS con01_denominator
@@ -144,7 +146,7 @@ def duckdb_indicators(files: list[str], end: str) -> dict[str, int]:
 
     with duckdb.connect() as db:
         db.execute(DUCKDB_LOAD, {"files": files, "end": end})
-        cursor = db.execute(DUCKDB_INDICATORS)
+        cursor = db.execute(DUCKDB_INDICATORS, {"end": end})
         names = [column[0] for column in cursor.description]
         found = cursor.fetchall()
     total = next(row for row in found if all(value is None for value in row[:8]))
