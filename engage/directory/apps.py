@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -7,7 +9,7 @@ class DirectoryConfig(AppConfig):
     label = "directory"
     verbose_name = _("Service directory")
 
-    def ready(self):
+    def ready(self) -> None:
         from engage.audit import labels
         from engage.cases import due
         from engage.directory import follow_up
@@ -21,7 +23,7 @@ class DirectoryConfig(AppConfig):
 # provider's name is not personal data).
 
 
-def _referral_labels(organisation_id, ids) -> dict:
+def _referral_labels(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
     from engage.directory.models import Referral
 
     rows = Referral.objects.filter(case__organisation_id=organisation_id, pk__in=ids)
@@ -31,7 +33,7 @@ def _referral_labels(organisation_id, ids) -> dict:
     }
 
 
-def _service_labels(organisation_id, ids) -> dict:
+def _service_labels(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
     from engage.directory.models import Service
 
     rows = Service.objects.filter(organisation_id=organisation_id, pk__in=ids)

@@ -6,7 +6,7 @@ from engage.directory.models import RECIPIENT_TYPE, ContactPerson, Service
 from engage.sharing.models import Recipient
 
 
-class ServiceFactory(factory.django.DjangoModelFactory):
+class ServiceFactory(factory.django.DjangoModelFactory[Service]):
     """A service of the directory with its sharing recipient, as `save_service` makes them."""
 
     class Meta:
@@ -23,7 +23,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     )
 
 
-class ContactPersonFactory(factory.django.DjangoModelFactory):
+class ContactPersonFactory(factory.django.DjangoModelFactory[ContactPerson]):
     class Meta:
         model = ContactPerson
 

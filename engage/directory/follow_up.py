@@ -7,6 +7,7 @@ the caseload keeps its fixed number of queries however many referrals there are.
 """
 
 import datetime
+from typing import Any
 
 from django.db.models import DateField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -19,7 +20,7 @@ from engage.directory.models import FOLLOW_UP_DAYS, Referral
 KIND = "referral"
 
 
-def _facts(today: datetime.date) -> dict:
+def _facts(today: datetime.date) -> dict[str, Any]:
     waiting = (
         Referral.objects.filter(case=OuterRef("pk"), status__in=Referral.WAITING)
         .annotate(news_on=Coalesce("answered_on", "made_on", output_field=DateField()))

@@ -1,6 +1,9 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.models import Organisation
 from engage.cases.forms import DateInput
 from engage.cases.models import Case
 from engage.directory.models import ContactPerson, Referral, Service, ServiceType
@@ -30,17 +33,18 @@ class DirectorySearchForm(forms.Form):
     inactive = forms.BooleanField(label=_("Include services no longer in use"), required=False)
 
 
-class ServiceForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm):
+class ServiceForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm[Service]):
     website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
     translated_field = "eligibility"
 
-    def __init__(self, *args, organisation, **kwargs):
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         existing = self.instance.translations if self.instance.pk else {}
         self.add_translation_fields(organisation, existing, textarea=True)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         data["translations"] = self.translations()
         return data
 
@@ -51,12 +55,12 @@ class ServiceForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm):
         fields = [field for field in SERVICE_FIELDS if field != "translations"]
         widgets = {"eligibility": forms.Textarea(attrs={"rows": 3})}
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # The service layer checks the name against services and sharing recipients together.
         pass
 
 
-class ContactPersonForm(forms.ModelForm):
+class ContactPersonForm(forms.ModelForm[ContactPerson]):
     class Meta:
         model = ContactPerson
         fields = ["name", "role", "phone", "email"]
@@ -102,14 +106,14 @@ class ReferralForm(forms.Form):
         help_text=_("Only what the service needs, and only what the client agreed to."),
     )
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = Service.objects.filter(
-            organisation_id=case.organisation_id, active=True
-        )
+        service = cast("forms.ModelChoiceField[Service]", self.fields["service"])
+        service.queryset = Service.objects.filter(organisation_id=case.organisation_id, active=True)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("disclosure") == DISCLOSE_DATA and not data.get("categories"):
             self.add_error("categories", _("Tick the data to share, or share nothing."))
         if data.get("disclosure") == DISCLOSE_NOTHING:
@@ -128,13 +132,14 @@ class ReferralUpdateForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args, referral: Referral, allowed: list[str], **kwargs):
+    def __init__(self, *args: Any, referral: Referral, allowed: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Referral.Status.choices)
+        status = cast(forms.ChoiceField, self.fields["status"])
         # Every status is offered to the form's validation: the lifecycle in the service
         # decides, so an impossible move gets its own message instead of "not a valid choice".
-        self.fields["status"].choices = [(s, labels[s]) for s in allowed] + [
+        status.choices = [(s, labels[s]) for s in allowed] + [
             (s, labels[s]) for s in Referral.Status.values if s not in allowed
         ]
-        self.fields["status"].widget.choices = [(s, labels[s]) for s in allowed]
+        status.widget.choices = [(s, labels[s]) for s in allowed]
         self.fields["version"].initial = referral.version

@@ -58,7 +58,7 @@ RECIPIENT_TYPE = {
 }
 
 
-class ServiceQuerySet(models.QuerySet):
+class ServiceQuerySet(models.QuerySet["Service"]):
     def visible_to(self, user: User) -> "ServiceQuerySet":
         """The user's organisation's services, and those other organisations share.
 

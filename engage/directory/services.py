@@ -13,11 +13,13 @@ Referral statuses move only along `TRANSITIONS`; every change is audited without
 """
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from engage.accounts.models import Organisation, User
@@ -88,10 +90,10 @@ def _recipient_for(
     name and kind for those consents, out of use), and cannot change its kind here.
     """
     current = service.recipient if service is not None else None
-    clash = Recipient.objects.filter(organisation=organisation, name__iexact=name)
+    same_name = Recipient.objects.filter(organisation=organisation, name__iexact=name)
     if current is not None:
-        clash = clash.exclude(pk=current.pk)
-    clash = clash.first()
+        same_name = same_name.exclude(pk=current.pk)
+    clash = same_name.first()
     if clash is not None:
         if clash.never_shared_with:
             raise ValidationError(
@@ -155,7 +157,7 @@ def save_service(
     organisation: Organisation,
     *,
     by: User,
-    data: dict,
+    data: dict[str, Any],
     service: Service | None = None,
     expected_version: int | None = None,
 ) -> Service:
@@ -191,7 +193,7 @@ def save_service(
 
 @transaction.atomic
 def save_contact(
-    service: Service, *, by: User, data: dict, contact: ContactPerson | None = None
+    service: Service, *, by: User, data: dict[str, Any], contact: ContactPerson | None = None
 ) -> ContactPerson:
     if not data["name"].strip():
         raise ValidationError({"name": _("Give the contact's name.")})
@@ -215,7 +217,9 @@ def remove_contact(contact: ContactPerson, *, by: User) -> None:
 # Referrals
 
 
-def _check_date(field: str, value: datetime.date, *, not_before: datetime.date, label) -> None:
+def _check_date(
+    field: str, value: datetime.date, *, not_before: datetime.date, label: str | Promise
+) -> None:
     if value > today():
         raise ValidationError({field: _("This date is in the future.")})
     if value < not_before:

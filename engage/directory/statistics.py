@@ -6,14 +6,33 @@ no-show or still running); the median days to accept is over those with an answe
 
 import statistics as stats
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
+from uuid import UUID
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from engage.accounts.models import Organisation
 from engage.directory.models import Referral, Service
 
 Status = Referral.Status
 ACCEPTED_ONCE = (Status.ACCEPTED, Status.COMPLETED, Status.NO_SHOW)
+
+
+class _Counts(TypedDict):
+    """What `per_service` counts of each service's referrals."""
+
+    made: int
+    accepted: int
+    declined: int
+    completed: int
+    no_show: int
+    waiting: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    CountedService = WithAnnotations[Service, _Counts]
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,9 @@ class ServiceFigures:
 
 def per_service(organisation: Organisation) -> list[ServiceFigures]:
     """Return the figures of every service of `organisation` that has referrals, by name."""
-    counted = (
+    # The counts are annotations, which the queryset's type does not say.
+    counted = cast(
+        "QuerySet[CountedService]",
         Service.objects.filter(organisation=organisation)
         .annotate(
             made=Count("referrals"),
@@ -41,15 +62,17 @@ def per_service(organisation: Organisation) -> list[ServiceFigures]:
             waiting=Count("referrals", filter=Q(referrals__status=Status.MADE)),
         )
         .filter(made__gt=0)
-        .order_by("name")
+        .order_by("name"),
     )
-    days: dict = {}
+    days: dict[UUID, list[int]] = {}
     answered = Referral.objects.filter(
         service__organisation=organisation,
         status__in=ACCEPTED_ONCE,
         answered_on__isnull=False,
     ).values_list("service_id", "made_on", "answered_on")
     for service_id, made_on, answered_on in answered:
+        if answered_on is None:  # left out by the query
+            continue
         days.setdefault(service_id, []).append((answered_on - made_on).days)
     return [
         ServiceFigures(

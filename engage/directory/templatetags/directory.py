@@ -1,8 +1,12 @@
 """The case page's card of referrals, rendered by the directory so `cases` need not import it."""
 
+from typing import Any
+
 from django import template
+from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
+from engage.cases.models import Case
 from engage.directory.models import Referral
 from engage.directory.services import today
 
@@ -10,7 +14,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("directory/_case_referrals.html", takes_context=True)
-def case_referrals(context, case):
+def case_referrals(context: Context, case: Case) -> dict[str, Any]:
     """The case's referrals (one query) with the follow-ups that are overdue."""
     user = context["user"]
     day = today()
