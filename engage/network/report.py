@@ -3,13 +3,20 @@
 Registered with `engage.mel.report.parts` when the app loads, so `mel` does not import `network`.
 """
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from engage.mel.report import disclosure
 from engage.mel.report.parts import ReportPart
 from engage.network import costs, indicators
-from engage.network.models import Activity, Interaction, StageChange, Stakeholder
+from engage.network.models import (
+    Activity,
+    DetentionCost,
+    Interaction,
+    ProgrammeBudget,
+    StageChange,
+    Stakeholder,
+)
 
 NAMES = {
     "NET-01": _("New pilots started"),
@@ -89,6 +96,24 @@ def xlsx(book, report: dict) -> None:
         )
 
 
+def version() -> str:
+    """A mark of every record the part reads: per table, how many and the latest written (a
+    deletion lowers the count, an edit moves `updated_at`). Stage changes and interactions are
+    only added or deleted by the pages; of them the part reads dates."""
+    marks = []
+    for model, stamp in (
+        (Activity, "updated_at"),
+        (Stakeholder, "updated_at"),
+        (StageChange, "created_at"),
+        (Interaction, "created_at"),
+        (DetentionCost, "updated_at"),
+        (ProgrammeBudget, "updated_at"),
+    ):
+        found = model.objects.aggregate(n=Count("pk"), last=Max(stamp))
+        marks.append(f"{found['n']}@{found['last'].isoformat() if found['last'] else ''}")
+    return ";".join(marks)
+
+
 # The words of the NET-* breakdowns and of the part's sections in the report.
 DIMENSIONS = {
     "owner": _("Recorded by"),
@@ -144,4 +169,5 @@ PART = ReportPart(
     dimension_label=dimension_label,
     key_label=key_label,
     contents=contents,
+    version=version,
 )

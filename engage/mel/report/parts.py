@@ -4,10 +4,13 @@ cost comparison), so that `mel` does not import them: the same idea as `cases.du
 A part computes its indicators in the report's shape (`{"id", "numerator", ...}`, disclosure
 control already applied by the part, which knows which of its counts are about people) and,
 optionally, data of its own under `key`. The renderings show its indicators with `names` and
-include `template` in the HTML; `xlsx` adds its own sheet. `dimension_label` and `key_label`
-give its breakdowns' words (what a breakdown is by, what a key means), and `contents` the
-entries its template adds to the report's table of contents: (anchor, title) pairs, from the
-part's data.
+include `template` in the HTML; `xlsx` adds its own sheet.
+
+A finished report is served again until the data it read change (`mel.runs`): the records of
+cases are marked by the change history (`cases.data_version`), which sees every write of a
+record with a key to a case or a person. A part that reads any other record (the network's
+activities, costs) must give `version`, a cheap mark of those records that changes whenever
+they do; without it, the part is taken to read records of cases only.
 """
 
 from collections.abc import Callable, Mapping
@@ -25,6 +28,8 @@ class ReportPart:
     dimension_label: Callable[[str], str] | None = None
     key_label: Callable[[str, str], str] | None = None
     contents: Callable[[object], list[tuple[str, str]]] | None = None
+    # () -> a mark that changes whenever the records the part reads change
+    version: Callable[[], str] | None = None
 
 
 _PARTS: dict[str, ReportPart] = {}
@@ -36,6 +41,11 @@ def register(part: ReportPart) -> None:
 
 def registered() -> list[ReportPart]:
     return list(_PARTS.values())
+
+
+def versions() -> dict[str, str]:
+    """Each part's mark of the records it reads besides those of cases ("" for none)."""
+    return {key: part.version() if part.version else "" for key, part in _PARTS.items()}
 
 
 def name_of(indicator_id: str) -> str | None:
