@@ -20,6 +20,7 @@ from engage.cases.models import Case
 from engage.lib.scoping import organisation_scope
 from engage.lib.spreadsheets import neutralise
 from engage.mel import sources
+from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import case_ref, derive_rows
 from engage.mel.models import DatasetRow, LinkageRound, Submission
@@ -477,6 +478,11 @@ def report_for(
     network = by is None or by.role == Role.NETWORK_COORDINATOR
     steps("parts")
     parts.extend(result, start=start, end=end, pilots=pilots, network=network)
+    # The evaluators' narrative of the same period and pilots, in the network's own reports.
+    if network:
+        evaluation = published.for_report(start=start, end=end, pilots=pilots, level=level)
+        if evaluation is not None:
+            result["evaluation"] = evaluation
     if level == "exact":
         said = source if source != sources.AUTO else "per-pilot (" + sources.summary(chosen) + ")"
         record_exact(

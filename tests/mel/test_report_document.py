@@ -1,7 +1,7 @@
 """The report as a document worth handing over (issue 14, section 4): a cover, contents with
 page numbers, a summary in the network's words, charts, tables with human labels, an appendix;
 a tagged PDF (PDF/UA-1) in the reader's language; the XLSX with its charts; the same body for a
-page of the application."""
+page of the application; the evaluators' narrative where one was written for the period."""
 
 import io
 import random
@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from engage.mel import services
+from engage.mel.cycles import services as cycles
+from engage.mel.dataset import submission
 from engage.mel.dataset.rows import COLUMNS
 from engage.mel.report import indicators, labels, render
 from tests.mel.rows import row
@@ -265,3 +267,51 @@ def test_breakdowns_are_labelled_in_words():
                 shown = labels.key(dimension, cell["key"])
                 if dimension not in ("pilot", "city"):  # their keys are names already
                     assert shown != cell["key"], (dimension, cell["key"])
+
+
+@pytest.mark.django_db
+class TestNarrative:
+    TERM = {"name": "Pilots 2023-2024", "period_start": "2023-01", "baseline": "2023-06",
+            "six_months": "2023-12", "midterm": "2024-06", "end_of_term": "2024-12"}  # fmt: skip
+
+    @pytest.fixture
+    def written(self, nadia, tmp_path):
+        folder = tmp_path / "sub"
+        submission.write(folder, "BG-CLA", "2024-06",
+                         [row(n, inclusion_month="2023-03") for n in range(30)])  # fmt: skip
+        services.import_submission(folder)
+        cycle = cycles.define_cycle(by=nadia, data=self.TERM)
+        snapshot = cycles.take_snapshot(
+            cycle, "midterm", by=nadia, level="network", source="imported", pilots=["BG-CLA"]
+        )
+        cycles.save_narrative(
+            snapshot, "engagement", by=nadia, expected_version=None,
+            data={"progress": "Clients stayed in touch through the winter.", "lessons": ""},
+        )  # fmt: skip
+        return snapshot
+
+    def _report(self, by, level="network"):
+        return services.report_for(
+            start="2023-01", end="2024-06", pilots=["BG-CLA"], source="imported", level=level,
+            by=by,
+        )  # fmt: skip
+
+    def test_the_networks_report_of_the_period_carries_it(self, written, nadia):
+        report = self._report(nadia)
+        assert report["evaluation"]["areas"] == [
+            {"area": "engagement",
+             "fields": [{"name": "progress", "text": "Clients stayed in touch through the winter."}]}
+        ]  # fmt: skip
+        html = render.as_html(report)
+        assert "The evaluators&#x27; narrative" in html and "Mid-term" in html
+        assert "Clients stayed in touch through the winter." in html
+        assert 'href="#evaluation"' in html
+
+    def test_a_report_at_a_stricter_level_or_another_period_does_not(self, written, nadia):
+        # Written against network figures: a public report could show a count it hides.
+        assert "evaluation" not in self._report(nadia, level="public")
+        other = services.report_for(
+            start="2023-01", end="2024-05", pilots=["BG-CLA"], source="imported",
+            level="network", by=nadia,
+        )  # fmt: skip
+        assert "evaluation" not in other
