@@ -186,6 +186,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the pages' queries return a caseload, but their correlated subqueries
+    # (what is due on each case) are estimated over the organisation's cases, which passes
+    # jit_above_cost as the organisation grows; compiling was most of a 5 s case list at 100k
+    # clients (issue 17), and never pays back on a query that reads a caseload.
+    # A long report that would gain from it can switch it on for itself (SET LOCAL jit = on).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work (docs/tasks.md): imports, shares, retention and backups are tasks, queued in

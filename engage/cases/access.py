@@ -7,11 +7,11 @@ here (the cases of a list, a record loaded with its case) is recorded with `reco
 the one helper for an audited read of case records; nothing else calls `audit.reads`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 from uuid import UUID
 
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -25,17 +25,23 @@ CASE_WORKERS = (Role.CASE_MANAGER, Role.SUPERVISOR)
 CASE_READERS = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ORG_ADMIN)
 
 
-def get_case_for_user(user: User, pk: UUID, *, for_work: bool = False) -> Case:
+def get_case_for_user(
+    user: User,
+    pk: UUID,
+    *,
+    for_work: bool = False,
+    loading: Callable[[QuerySet[Case]], QuerySet[Case]] | None = None,
+) -> Case:
     """Return the case if `user` may see it, else 404 (whether or not it exists).
 
-    With `for_work`, also require a role that writes in cases (404 for an admin).
+    With `for_work`, also require a role that writes in cases (404 for an admin). `loading`
+    adds to the query what the page reads with the case (annotations, related records), in
+    the same query.
     """
-    case = get_object_or_404(
-        Case.objects.visible_to(user).select_related(
-            "person", "organisation", "case_manager", "city", "household"
-        ),
-        pk=pk,
+    cases = Case.objects.visible_to(user).select_related(
+        "person", "organisation", "case_manager", "city", "household"
     )
+    case = get_object_or_404(loading(cases) if loading else cases, pk=pk)
     if for_work and user.role not in CASE_WORKERS:
         raise Http404
     record_case_reads(user, [case])

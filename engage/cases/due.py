@@ -23,6 +23,7 @@ from django.db.models import (
     DateField,
     Exists,
     Max,
+    Model,
     OuterRef,
     Prefetch,
     QuerySet,
@@ -172,24 +173,21 @@ def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case
         .annotate(
             # Each fact is its own subquery: aggregating over several joined relations at
             # once would multiply the rows (contacts x assessments x actions) for every case.
-            last_contact_on=_latest(Contact.objects.filter(case=OuterRef("pk"))),
-            last_assessment_on=_latest(Assessment.objects.filter(case=OuterRef("pk"))),
+            last_contact_on=_latest(_of_case(Contact)),
+            last_assessment_on=_latest(_of_case(Assessment)),
             oldest_overdue_action_on=_first(
-                Action.objects.filter(
+                _rows(Action).filter(
                     goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
                 ),
                 "due_date",
             ),
-            has_plan=Exists(CasePlan.objects.filter(case=OuterRef("pk"))),
+            has_plan=Exists(_of_case(CasePlan)),
             reassessment_requested_at=_first(
-                ReassessmentRequest.objects.filter(case=OuterRef("pk"), fulfilled_by__isnull=True),
-                "requested_at",
+                _of_case(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
             ),
-            inclusion_pending=Exists(
-                InclusionDecision.objects.filter(case=OuterRef("pk"), status=pending)
-            ),
-            plan_pending=Exists(CasePlan.objects.filter(case=OuterRef("pk"), status=pending)),
-            closure_pending=Exists(Closure.objects.filter(case=OuterRef("pk"), status=pending)),
+            inclusion_pending=Exists(_of_case(InclusionDecision).filter(status=pending)),
+            plan_pending=Exists(_of_case(CasePlan).filter(status=pending)),
+            closure_pending=Exists(_of_case(Closure).filter(status=pending)),
             disengaged_since=_disengaged_since(),
         )
         .prefetch_related(
@@ -204,6 +202,23 @@ def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case
     )
 
 
+def _rows(model: type[Model]) -> QuerySet:
+    """The records of `model` for a subquery bound to the outer case (`OuterRef("pk")`).
+
+    The outer query starts from `Case.objects.visible_to(user)`, so each subquery reads only
+    the records of a case the user may see already. Through the scoped manager it would join
+    the case again and filter it by the organisation, and on PostgreSQL that made the planner
+    hash every record of the organisation (its plans, decisions, closures) once per subquery
+    instead of reading a few rows of each case by index: the case list's time grew with the
+    organisation, not with the caseload (issue 17).
+    """
+    return model._base_manager.all()
+
+
+def _of_case(model: type[Model]) -> QuerySet:
+    return _rows(model).filter(case=OuterRef("pk"))
+
+
 def _latest(dated: QuerySet) -> Subquery:
     return Subquery(dated.order_by("-date").values("date")[:1])
 
@@ -214,10 +229,9 @@ def _first(rows: QuerySet, field: str) -> Subquery:
 
 def _disengaged_since() -> Subquery:
     """The first day of the client's latest run of "disengaged" engagement records."""
-    records = EngagementRecord.objects.filter(case=OuterRef(OuterRef("pk")))
+    records = _rows(EngagementRecord).filter(case=OuterRef(OuterRef("pk")))
     last_engaged_on = records.exclude(level=EngagementLevel.DISENGAGED).order_by("-date")
-    run = EngagementRecord.objects.filter(
-        case=OuterRef("pk"),
+    run = _of_case(EngagementRecord).filter(
         level=EngagementLevel.DISENGAGED,
         date__gte=Coalesce(
             Subquery(last_engaged_on.values("date")[:1]),

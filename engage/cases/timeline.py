@@ -4,11 +4,13 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-from engage.cases.models import Case, Stage
+from engage.cases.models import Case, CasePlan, Contact, Stage
 from engage.cases.models.process import ApprovalStatus
 
 
@@ -22,6 +24,9 @@ class Event:
     # The record the event shows (the case itself for the referral), for the lines that apps
     # above add to it (the organisation's own fields, `register`).
     record_id: str = ""
+    # A contact's note, read and decrypted only if its event is on the page shown: where in
+    # `lines` it goes, or None (`_add_notes`).
+    note_at: int | None = None
 
 
 # Apps above `cases` add lines to the events of the records they hold data about (the custom
@@ -36,17 +41,19 @@ def register(extra: Extra) -> None:
 
 
 def prefetch_for_timeline(case: Case) -> Case:
-    """Load everything the timeline shows, in a fixed number of queries."""
-    from django.db.models import prefetch_related_objects
+    """Load everything the timeline shows, in a fixed number of queries.
 
+    The contacts come without their notes: a case has hundreds of contacts over the years, and
+    `timeline_page` reads and decrypts the notes of the page shown only.
+    """
     prefetch_related_objects(
         [case],
-        "contacts",
+        Prefetch("contacts", queryset=Contact.objects.defer("note")),
+        Prefetch("plans", queryset=CasePlan.objects.select_related("person")),
         "assessments",
         "inclusion_decisions",
         "closures",
         "engagement_records",
-        "plans__person",
         "plans__reviews",
         "plans__goals__actions",
     )
@@ -63,13 +70,53 @@ def timeline(
     the registered apps add their lines for that user (`register`).
     """
     events = _events(case, show_sensitive=show_sensitive)
+    _add_details(case, events, show_details=show_details, user=user)
+    return events
+
+
+def timeline_page(
+    case: Case,
+    number: object,
+    *,
+    per_page: int,
+    show_sensitive: bool,
+    show_details: bool = True,
+    user: User | None = None,
+) -> Page:
+    """Return page `number` of the case's events, newest first, as `timeline` gives them.
+
+    Every event is dated and ordered from the records prefetched without their notes
+    (`prefetch_for_timeline`); the contacts' notes and the registered apps' lines are read for
+    the events of the page only: a fixed number of queries, and decryption, whatever the
+    number of contacts.
+    """
+    page = Paginator(_events(case, show_sensitive=show_sensitive), per_page).get_page(number)
+    _add_details(case, list(page.object_list), show_details=show_details, user=user)
+    return page
+
+
+def _add_details(case: Case, events: list[Event], *, show_details: bool, user: User | None) -> None:
     if not show_details:
         for event in events:
             event.lines = []
-    elif user is not None:
+        return
+    _add_notes(case, events)
+    if user is not None:
         for extra in _extras:
             extra(case, events, user)
-    return events
+
+
+def _add_notes(case: Case, events: list[Event]) -> None:
+    """Read and decrypt the notes of the contacts of `events`, in one query."""
+    wanted = {event.record_id: event for event in events if event.note_at is not None}
+    if not wanted:
+        return
+    notes = case.contacts.filter(pk__in=list(wanted)).values_list("pk", "note")
+    for pk, note in notes:
+        event = wanted[str(pk)]
+        if note:
+            event.lines.insert(event.note_at or 0, note)
+        event.note_at = None
 
 
 def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
@@ -157,10 +204,11 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
             events.append(Event(review.date, "plan_review", _("Plan reviewed"), [review.note]))
     for contact in case.contacts.all():
         lines = [contact.get_type_display()]
+        note_at = None
         if contact.content_not_recorded:
             lines.append(_("Content not recorded"))
-        elif contact.note and (show_sensitive or not contact.sensitive):
-            lines.append(contact.note)
+        elif show_sensitive or not contact.sensitive:
+            note_at = len(lines)  # the note, if any, read with the page (`_add_notes`)
         if contact.engagement_level:
             lines.append(
                 _("Engagement: %(level)s") % {"level": contact.get_engagement_level_display()}
@@ -173,6 +221,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                 lines,
                 sensitive=contact.sensitive,
                 record_id=str(contact.pk),
+                note_at=note_at,
             )
         )
     if case.outcome and case.outcome_date:

@@ -82,7 +82,7 @@ from engage.cases.next_step import next_step
 from engage.cases.readiness import closure_warnings
 from engage.cases.search import matching_people
 from engage.cases.sent_back import sent_back_on
-from engage.cases.timeline import prefetch_for_timeline, rating_trend, timeline
+from engage.cases.timeline import prefetch_for_timeline, rating_trend, timeline_page
 from engage.lib.forms import error_summary, run_service, typed_values
 
 PAGE_SIZE = 25
@@ -313,13 +313,18 @@ TIMELINE_PAGE = 30  # events per page of the timeline, newest first
 
 @role_required(*CASE_READERS)
 def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    case = prefetch_for_timeline(get_case_for_user(request.user, pk))
     today = services.today()
-    annotated = with_due_facts(
-        Case.objects.visible_to(request.user).filter(pk=case.pk), today
-    ).get()
+    case = get_case_for_user(
+        request.user,
+        pk,
+        # What is due and the records shown one to one, in the query of the case.
+        loading=lambda cases: with_due_facts(cases, today).select_related(
+            "first_meeting", "screening", "previous"
+        ),
+    )
+    prefetch_for_timeline(case)
     works = request.user.role in CASE_WORKERS
-    due = due_items(annotated, today)
+    due = due_items(case, today)
     sent_back = sent_back_on(case) if case.is_open else []
     context = {
         "case": case,
@@ -329,10 +334,14 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "next": next_step(case, request.user, due=due, sent_back=sent_back, today=today),
         # What a supervisor sent back, with the note, until it is acted on.
         "sent_back": sent_back if works else [],
-        "events": Paginator(
-            timeline(case, show_sensitive=works, show_details=works, user=request.user),
-            TIMELINE_PAGE,
-        ).get_page(request.GET.get("page")),
+        "events": timeline_page(
+            case,
+            request.GET.get("page"),
+            per_page=TIMELINE_PAGE,
+            show_sensitive=works,
+            show_details=works,
+            user=request.user,
+        ),
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
@@ -345,10 +354,8 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         )
         if works and case.is_open
         else None,
-        "next_contact": _next_contact(annotated, today),
-        "interval_form": (
-            ContactIntervalForm(instance=annotated) if works and case.is_open else None
-        ),
+        "next_contact": _next_contact(case, today),
+        "interval_form": ContactIntervalForm(instance=case) if works and case.is_open else None,
         "previous": case.previous,
         "next_enrollment": Case.objects.visible_to(request.user).filter(previous=case).first(),
     }

@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 from engage.lib.private_files import tighten_file
 
@@ -23,4 +24,14 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
+        from engage.ops import statistics
+
         connection_created.connect(_private_sqlite_file, dispatch_uid="engage-private-sqlite")
+        connection_created.connect(statistics.optimize_on_open, dispatch_uid="engage-optimize")
+        # Once per migrate: post_migrate is sent for each app with models once every migration
+        # has run; contenttypes is always one of them.
+        post_migrate.connect(
+            statistics.analyse_after_migrate,
+            sender=apps.get_app_config("contenttypes"),
+            dispatch_uid="engage-analyse",
+        )

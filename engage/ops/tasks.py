@@ -1,8 +1,10 @@
-"""Backups as a background task (docs/tasks.md; the README says how to back up)."""
+"""Backups and the planner's statistics as background tasks (docs/tasks.md; the README says
+how to back up)."""
 
 from django_tasks import task
 
 from engage.lib import tasks as background
+from engage.ops import statistics
 from engage.ops.backup import default_output_dir, make_backup
 
 
@@ -19,3 +21,11 @@ def backup(keep: int = 14, attempt: int = 1) -> dict:
         return {"path": str(result.path), "size": result.size, "removed": len(result.removed)}
 
     return background.run_retried(backup, attempt, body, keep) or {"retried": attempt + 1}
+
+
+@background.periodic("statistics")
+@task()
+def gather_statistics() -> dict:
+    """Refresh SQLite's query planner statistics as the data grows (engage.ops.statistics);
+    nothing to do on PostgreSQL, whose autovacuum does it."""
+    return {"analysed": statistics.analyse()}

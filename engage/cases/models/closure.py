@@ -64,6 +64,12 @@ class Closure(ApprovalRequest):
 
     class Meta:
         ordering = ["created_at"]
+        # Whether a case waits for approval (what is due), without reading every closure.
+        indexes = [
+            models.Index(
+                fields=["case"], condition=models.Q(status="pending"), name="closure_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} {self.reason} {self.status}"

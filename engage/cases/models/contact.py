@@ -51,6 +51,8 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-date", "-created_at"]
+        # A case's latest contact (what is due) and its page of contacts, read by index.
+        indexes = [models.Index(fields=["case", "-date"], name="contact_case_date")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.type}"

@@ -44,6 +44,12 @@ class CasePlan(SupervisorReview):
 
     class Meta:
         ordering = ["created_at"]
+        # Whether a case waits for approval (what is due), without reading every plan.
+        indexes = [
+            models.Index(
+                fields=["case"], condition=models.Q(status="pending"), name="caseplan_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return str(_("Plan"))
@@ -144,6 +150,14 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["due_date", "created_at"]
+        # A case's oldest action past its date (what is due), from its goals by index.
+        indexes = [
+            models.Index(
+                fields=["goal", "due_date"],
+                condition=models.Q(status="open"),
+                name="action_open_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.description

@@ -273,6 +273,12 @@ class InclusionDecision(ApprovalRequest):
 
     class Meta:
         ordering = ["created_at"]
+        # Whether a case waits for approval (what is due), without reading every decision.
+        indexes = [
+            models.Index(
+                fields=["case"], condition=models.Q(status="pending"), name="inclusion_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} {'include' if self.include else 'decline'} {self.status}"

@@ -8,8 +8,9 @@ from engage.lib.tasks import periodic_tasks
 class Command(BaseCommand):
     help = (
         "Queue one of the instance's periodic tasks for `engage worker` (docs/tasks.md): "
-        "retention (daily), backup (daily), shares (produce what is left, void what lapsed; "
-        "hourly). Prints the task's id; `engage tasks` shows how it went."
+        "retention (daily), backup (daily), statistics (SQLite's planner statistics; daily), "
+        "shares (produce what is left, void what lapsed; hourly). Prints the task's id; "
+        "`engage tasks` shows how it went."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
