@@ -1,6 +1,7 @@
 """Another organisation's complete world, every record marked with a sentinel no page of the
 first organisation may ever show."""
 
+import json
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from engage.imports import services as imports
 from engage.imports.models import SavedMapping
 from engage.liaison import services as liaison
 from engage.mel import services as mel
+from engage.mel.models import ReportRun
 from engage.network import services as network
 from engage.privacy.models import SubjectRequest
 from engage.sharing import services as sharing
@@ -242,7 +244,16 @@ def foreign(other_organisation, charlie, olga, oscar) -> dict:
         case, "referral", case.pk, {custom_field.key: custom_field.options.get().key}, by=charlie
     )
     case.refresh_from_db()
+    # A report of the pilot's figures its admin asked for, made (mel.runs).
+    report_run = ReportRun.objects.create(
+        requested_by=olga, organisation=organisation, start="2024-01", end="2024-06",
+        pilots=[organisation.code], source="live", level="network", fingerprint="0" * 64,
+        data_version="0", status=ReportRun.Status.DONE,
+        report=json.dumps(mel.report_for(start="2024-01", end="2024-06", pilots=[organisation.code],
+                                         source="live", level="network", by=olga)),
+    )  # fmt: skip
     return {
+        "report_run": report_run,
         "custom_field": custom_field,
         "appointment": appointment,
         "possible_duplicate": possible_duplicate,

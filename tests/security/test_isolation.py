@@ -132,6 +132,8 @@ OBJECT_FOR_URL = {
     "liaison:follow_up": "reporting_event",
     "liaison:template_edit": "letter_template",
     "mel:linkage_close": "linkage_round",
+    "mel:report_run": "report_run",
+    "mel:report_download": "report_run",
 }
 # Objects of the network, not of an organisation (evaluation cycles and their snapshots): the
 # network coordinator reaches them all, everyone else gets 404 whatever the id. They are walked
@@ -157,6 +159,7 @@ OTHER_PARAMETERS = {
     "custom:preview": {"form": ["contact"]},
     "privacy:export": {"fmt": ["json", "pdf"]},
     "privacy_moved:export": {"fmt": ["json", "pdf"]},
+    "mel:report_download": {"fmt": ["html", "pdf", "xlsx", "json"]},
 }
 
 # Links that name no object of an organisation: the password reset link (R18) carries Django's
