@@ -123,7 +123,15 @@ def compute(*, start: str, end: str, pilots: list[str], level: str, network: boo
          "value": percentage(met, expected)},
         release_requests(outcomes),
     ]  # fmt: skip
-    return {"indicators": disclosure.apply(computed, level), "data": None}
+    # `data` says which pilot the figures are of: the report's contents list the section then.
+    return {"indicators": disclosure.apply(computed, level), "data": {"pilot": pilots[0]}}
+
+
+def contents(data) -> list[tuple[str, str]]:
+    """The part's entry in the report's table of contents, when it has figures."""
+    if not data:
+        return []
+    return [("reporting-and-release", str(_("Reporting obligations and release requests")))]
 
 
 PART = ReportPart(
@@ -131,4 +139,5 @@ PART = ReportPart(
     compute=compute,
     names=NAMES,
     template="liaison/report_part.html",
+    contents=contents,
 )

@@ -115,6 +115,17 @@ def test_at_network_level_small_counts_are_hidden(records):
         assert cell["numerator"] in ("<5", 0, None)
 
 
+def test_the_reports_contents_list_it_only_with_its_figures(records):
+    start, end = _period()
+    own = report.compute(start=start, end=end, pilots=["BG-CLA"], level="network", network=False)
+    assert report.contents(own["data"]) == [
+        ("reporting-and-release", "Reporting obligations and release requests")
+    ]
+    both = report.compute(start=start, end=end, pilots=["BG-CLA", "CY-CYRC"], level="network",
+                          network=True)  # fmt: skip
+    assert both == {"indicators": [], "data": None} and report.contents(both["data"]) == []
+
+
 def test_it_is_only_in_a_report_of_one_pilot_of_this_instance(records, other_organisation):
     assert _compute("exact", ("BG-CLA", "CY-CYRC")) == {}
     assert _compute("exact", ("PL-SIP",)) == {}  # known from a submission only
