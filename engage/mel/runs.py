@@ -42,7 +42,7 @@ from engage.cases import data_version as case_data
 from engage.lib import tasks as background
 from engage.mel import services
 from engage.mel.models import Narrative, ReportRun, Snapshot, Submission
-from engage.mel.report import parts, render
+from engage.mel.report import parts
 
 logger = logging.getLogger(__name__)
 
@@ -268,23 +268,3 @@ def disclose(run: ReportRun, *, by: User, channel: str, request: HttpRequest | N
         detail = f"{channel}: {run.level} {run.start}..{run.end} of {scope}, made {made}"
         record(by, AuditEvent.Action.VIEW, run, detail=detail[:200], request=request)
     return result
-
-
-def shown(report: dict) -> dict:
-    """What the report's page includes of the report (`mel/_report_embedded.html`): its
-    indicators by name, each part's section and the charts, as the HTML file has them."""
-    named = [{**item, "unit": render.unit_of(item)} for item in render.indicator_rows(report)]
-    sections = [
-        {
-            "template": part.template,
-            "indicators": [i for i in named if parts.part_of(i["id"]) is part],
-            "data": report.get(part.key),
-        }
-        for part in parts.registered()
-    ]
-    return {
-        "report": report,
-        "indicators": [i for i in named if parts.part_of(i["id"]) is None],
-        "sections": sections,
-        "charts": render.charts(report),
-    }

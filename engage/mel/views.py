@@ -36,6 +36,7 @@ from engage.mel.forms import (
 )
 from engage.mel.models import LinkageRound, Submission
 from engage.mel.report import dashboards
+from engage.mel.report import render as render_report
 
 NETWORK = Role.NETWORK_COORDINATOR
 PILOT_STAFF = (Role.SUPERVISOR, Role.ORG_ADMIN)
@@ -198,7 +199,7 @@ def report_run(request: HttpRequest, pk: UUID) -> HttpResponse:
         if run.level == "exact" and (refused := step_up_needed(request)):
             return refused
         result = runs.disclose(run, by=request.user, channel="web report page", request=request)
-        context.update(runs.shown(result))
+        context["body"] = render_report.report_body(result)
     return render(request, "mel/report_run.html", context)
 
 
