@@ -68,14 +68,15 @@ def dimension(name: str) -> str:
 
 def key(name: str, value: str) -> str:
     """A key of the breakdown `name` in words: `in_detention` is "In detention", `true` under
-    `vulnerable` "At least one vulnerability", a country code its name; pilots and cities are
-    names already. `unknown` (or empty) is "Not known" everywhere (a suppressed value, or a
+    `vulnerable` "At least one vulnerability", a country code its name, an age band "25 to 34",
+    an open band "25 and over"; pilots, cities and the bands of months or of caseloads ("1-3")
+    are words already. `unknown` (or empty) is "Not known" everywhere (a suppressed value, or a
     city too small to be shown on its own)."""
     if value in ("", "unknown"):
         return str(UNKNOWN)
     if name == "country":
         return str(countries.name(value)) or value
-    if name in ("age_band", "months", "caseload"):
+    if name == "age_band" or (value.endswith("+") and value[:-1].isdigit()):
         return _band(value)
     return str(VALUES.get(name, {}).get(value, value))
 
