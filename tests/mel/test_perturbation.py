@@ -101,7 +101,8 @@ def _published_from(true: int, place: tuple, exact: bool = False) -> set[int]:
     if indicator == "CON-02" and name == "denominator":  # client-months, not people
         spread = disclosure.MONTHS_NOISE
         return set(range(max(1, true - spread), true + spread + 1))
-    if indicator in disclosure.ENGAGEMENT and name == "numerator":  # fitted to the cohort
+    fitted = indicator in disclosure.ENGAGEMENT or (indicator == disclosure.FACTORS and not _key)
+    if fitted and name == "numerator":  # fitted to the cohort (ENG-04's: ENG-02's as shown)
         spread = disclosure.FITTED_LIMIT
         return set(range(max(0, true - spread), true + spread + 1))
     return set(disclosure.support(true))
