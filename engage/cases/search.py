@@ -181,12 +181,14 @@ def _query_words(query: str) -> list[str]:
     return [word for word in re.split(r"\s+", query.strip()) if word][:MAX_WORDS]
 
 
-def _candidates(organisation_id, word: str) -> set[str]:
+def _candidates(organisation_id, word: str, *, as_name: bool = True) -> set[str]:
     """The hashes a typed word matches: a whole word, the beginning of a word (`prefix` holds
     only the beginnings shorter than the word, so the word itself is looked up as both), a
-    word that sounds the same, a phone or document number."""
+    word that sounds the same, a phone or document number. Not `as_name`: the phone or
+    document number only (a hyphenated word's parts are the name, its letters run together
+    are no word anyone has)."""
     found = set()
-    for form in latin_forms(word):
+    for form in latin_forms(word) if as_name else ():
         found.add(digest(organisation_id, "name", form))
         if len(form) >= MIN_PREFIX:
             found.add(digest(organisation_id, "prefix", form[:MAX_PREFIX]))
@@ -203,26 +205,53 @@ def matching_people(organisation_id, query: str) -> set:
     """Return the ids of the organisation's people matching every word of `query`.
 
     A word matches a word of the name, its beginning (three letters or more), a word that
-    sounds the same, or the phone or document number. One query, whatever was typed.
+    sounds the same, or the phone or document number. A word typed with hyphens or
+    apostrophes (Dummett-Demo, O'Brien) also matches someone who has each of its parts, as
+    names are indexed (`name_words`); whole, it still finds a document number (AB-123456).
+    One query, whatever was typed.
     """
-    wanted = [_candidates(organisation_id, word) for word in _query_words(query)]
-    if not wanted:
+    words = _query_words(query)
+    if not words:
         return set()
+    parts = [_parts(word) for word in words]
+    wanted = [
+        _candidates(organisation_id, word, as_name=not each)
+        for word, each in zip(words, parts, strict=True)
+    ]
+    part_digests = [[_candidates(organisation_id, part) for part in each] for each in parts]
+    every = set().union(*wanted, *(d for each in part_digests for d in each))
     people_with: dict[str, set] = defaultdict(set)
     for person_id, value in SearchToken.objects.filter(
-        organisation_id=organisation_id, digest__in=set().union(*wanted)
+        organisation_id=organisation_id, digest__in=every
     ).values_list("person_id", "digest"):
         people_with[value].add(person_id)
-    matched: set | None = None
-    for word, digests in zip(_query_words(query), wanted, strict=True):
+
+    def having(word: str, digests: set[str]) -> set:
         ids = set().union(*(people_with[value] for value in digests))
         if len(word) > MAX_PREFIX:
             # A word longer than the stored beginnings: those who have it whole if anyone
             # does; otherwise its first letters or a word that sounds the same.
             exact = _exact(organisation_id, word) & digests
             ids = set().union(*(people_with[value] for value in exact)) or ids
+        return ids
+
+    matched: set | None = None
+    for word, digests, word_parts, word_part_digests in zip(
+        words, wanted, parts, part_digests, strict=True
+    ):
+        ids = having(word, digests)
+        if word_parts:
+            ids |= set.intersection(
+                *(having(part, d) for part, d in zip(word_parts, word_part_digests, strict=True))
+            )
         matched = ids if matched is None else matched & ids
     return matched or set()
+
+
+def _parts(word: str) -> list[str]:
+    """The words of a name typed as one (Dummett-Demo), or [] when it is a single word."""
+    parts = name_words(word)
+    return parts if len(parts) > 1 else []
 
 
 def _exact(organisation_id, word: str) -> set[str]:

@@ -125,6 +125,38 @@ class TestFirewall:
             assert len(queries) == 1
 
 
+class TestHyphens:
+    """Names are indexed word by word, hyphens and apostrophes separating them (`name_words`):
+    a name typed as written finds its person (the bench found "Dummett-Demo" finding nobody)."""
+
+    def test_it_finds_a_double_barrelled_name_typed_as_written(self, organisation, alice, people):
+        anna = _client(organisation, alice, "Anna", "Dummett-Demo")
+        assert _find(organisation, "Dummett-Demo") == {anna}
+        assert _find(organisation, "anna dummett-demo") == {anna}
+        assert _find(organisation, "Dumm-Dem") == {anna}  # the beginning of each part
+
+    def test_it_finds_a_name_with_an_apostrophe(self, organisation, alice, people):
+        sean = _client(organisation, alice, "Seán", "O'Brien")
+        assert _find(organisation, "O\u2019Brien") == {sean}
+        assert _find(organisation, "o'brien") == {sean}
+
+    def test_every_part_typed_must_match(self, organisation, alice, people):
+        _client(organisation, alice, "Anna", "Dummett")
+        assert _find(organisation, "Dummett-Haddad") == set()
+
+    def test_a_document_number_with_a_hyphen_is_still_found_whole(
+        self, organisation, alice, people
+    ):
+        lena = _client(organisation, alice, "Lena", "Petrova", document_number="AB-123456")
+        assert _find(organisation, "AB-123456") == {lena}
+        assert _find(organisation, "ab123456") == {lena}
+
+    def test_it_is_still_one_query(self, organisation, people):
+        with CaptureQueriesContext(connection) as queries:
+            _find(organisation, "Dummett-Demo o'brien x-y-z")
+        assert len(queries) == 1
+
+
 class TestPages:
     def test_the_case_list_finds_by_prefix_and_variant(self, as_user, alice, people):
         body = as_user(alice).get("/cases/?q=Muhammad").content.decode()
