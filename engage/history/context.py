@@ -23,11 +23,18 @@ import contextvars
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
 from engage.history import triggers
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from engage.accounts.models import User
 
 
 @dataclass
@@ -35,7 +42,7 @@ class Context:
     """The acting user, found lazily: the user is loaded only if the request writes."""
 
     request: HttpRequest | None = None
-    user: object | None = None
+    user: "User | None" = None
     request_id: str = ""
     _actor: str | None = field(default=None, init=False)
     _resolved: bool = field(default=False, init=False)
@@ -43,7 +50,7 @@ class Context:
     def resolve(self) -> tuple[str | None, str]:
         """Return (actor id as 32 hex digits or None, request id)."""
         if not self._resolved:
-            user = self.user
+            user: User | AnonymousUser | None = self.user
             if user is None and self.request is not None:
                 user = getattr(self.request, "user", None)
             if user is not None and getattr(user, "is_authenticated", False):
@@ -65,7 +72,7 @@ _purging: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def acting(user, *, request_id: str = "") -> Iterator[None]:
+def acting(user: "User | None", *, request_id: str = "") -> Iterator[None]:
     """Attribute the changes made inside to `user` (for services run outside a request)."""
     token = _current.set(Context(user=user, request_id=request_id))
     try:
@@ -120,6 +127,10 @@ def purging(using: str = "default") -> Iterator[None]:
 # -- wiring into the connections -------------------------------------------------------------
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
+# (actor id or None, request id), as `Context.resolve` gives them.
+Values = tuple[str | None, str]
+# The next step of a connection's execute wrappers (`connection.execute_wrapper`).
+Execute = Callable[[str, Any, bool, dict[str, Any]], Any]
 SET_CONTEXT = "SELECT set_config('engage.actor', %s, true), set_config('engage.request', %s, true)"
 
 
@@ -136,21 +147,25 @@ class _Marker:
     database holds now, without asking it.
     """
 
-    def __init__(self, values: tuple) -> None:
+    def __init__(self, values: Values) -> None:
         self.values = values
 
     def __call__(self) -> None:
         pass
 
 
-def _values_in_transaction(connection) -> tuple:
-    for _savepoints, callback, _robust in reversed(connection.run_on_commit):
+def _values_in_transaction(connection: BaseDatabaseWrapper) -> Values:
+    # Each entry is (savepoint ids, callback, robust); django-stubs knows only the first two.
+    for entry in reversed(connection.run_on_commit):
+        callback = entry[1]
         if isinstance(callback, _Marker):
             return callback.values
     return (None, "")
 
 
-def _postgresql_wrapper(execute, sql, params, many, context):
+def _postgresql_wrapper(
+    execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
     if not _writes_tracked_table(sql):
         return execute(sql, params, many, context)
     ctx = _current.get()
@@ -168,7 +183,9 @@ def _postgresql_wrapper(execute, sql, params, many, context):
         return execute(sql, params, many, context)
 
 
-def _sqlite_wrapper(execute, sql, params, many, context):
+def _sqlite_wrapper(
+    execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
     # Resolve the user before the statement: the SQL functions run inside it and must not
     # query the database themselves.
     ctx = _current.get()
@@ -191,7 +208,7 @@ def _sqlite_purging() -> int:
     return int(_purging.get())
 
 
-def prepare_connection(sender, connection, **kwargs) -> None:
+def prepare_connection(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     """On each new connection: SQL functions (SQLite) and the execute wrapper (both)."""
     if connection.vendor == "sqlite":
         raw = connection.connection

@@ -5,10 +5,12 @@ Rows are written by database triggers (see `triggers.py`), never by the applicat
 are copied from the columns as they are, so encrypted fields stay ciphertext here too.
 """
 
+from typing import Any, NoReturn
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from engage.accounts.models import Role
+from engage.accounts.models import Role, User
 from engage.cases.models import Case
 from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 
@@ -18,13 +20,13 @@ class AppendOnlyError(Exception):
 
 
 class ChangeQuerySet(ScopedQuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The change history is append-only.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("The change history is append-only (erasure purges it).")
 
-    def visible_to(self, user):
+    def visible_to(self, user: User) -> "ChangeQuerySet":
         """Return the changes `user` may see: an organisation admin, the organisation's; anyone
         else, those of the cases they may see (their records and their people).
         """
@@ -37,7 +39,7 @@ class ChangeQuerySet(ScopedQuerySet):
             | models.Q(model="cases.person", object_id__in=cases.values("person"))
         )
 
-    def for_case(self, case):
+    def for_case(self, case: Case) -> "ChangeQuerySet":
         """The changes of a case: of the case itself, of its records and of its person."""
         return self.filter(
             models.Q(case_id=case.pk) | models.Q(model="cases.person", object_id=case.person_id)
@@ -95,8 +97,8 @@ class Change(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.operation} {self.model} {self.object_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Changes are written by the database, never by the application.")
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The change history is append-only (erasure purges it).")

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.apps import apps
@@ -30,6 +31,8 @@ class Entry:
     record: str
     actor: User | None
     fields: list[FieldChange]
+    # The case's reference, on the organisation's list of changes (`organisation_changes`).
+    case_reference: str = ""
 
 
 def purge_person(person_id: UUID, case_ids: Iterable[UUID]) -> int:
@@ -53,14 +56,14 @@ def purge_person(person_id: UUID, case_ids: Iterable[UUID]) -> int:
 MOVED = {"sharing.subjectrequest": "privacy.subjectrequest"}
 
 
-def _model(label: str):
+def _model(label: str) -> type[models.Model] | None:
     try:
         return apps.get_model(MOVED.get(label, label))
     except LookupError:
         return None
 
 
-def _decrypted(value):
+def _decrypted(value: Any) -> object:
     if value in (None, ""):
         return value
     try:
@@ -69,7 +72,7 @@ def _decrypted(value):
         return object()
 
 
-def _shown(field, value, people: dict) -> str:
+def _shown(field: "models.Field[Any, Any] | None", value: Any, people: dict[Any, User]) -> str:
     if value in (None, ""):
         return "—"
     if field is None:
@@ -89,14 +92,16 @@ def _shown(field, value, people: dict) -> str:
     return str(value)
 
 
-def _uuid(value) -> UUID | None:
+def _uuid(value: object) -> UUID | None:
     try:
         return UUID(str(value))
     except ValueError:
         return None
 
 
-def _field_changes(change: Change, *, with_values: bool, people: dict) -> list[FieldChange]:
+def _field_changes(
+    change: Change, *, with_values: bool, people: dict[Any, User]
+) -> list[FieldChange]:
     model = _model(change.model)
     by_column = {f.column: f for f in model._meta.concrete_fields} if model else {}
     before, after = change.before or {}, change.after or {}
@@ -149,7 +154,7 @@ def describe(
     """
     changes = list(changes)
     hidden = hidden or set()
-    wanted = {c.actor_id for c in changes if c.actor_id}
+    wanted: set[UUID | None] = {c.actor_id for c in changes if c.actor_id}
     if with_values:
         for change in changes:
             model = _model(change.model)

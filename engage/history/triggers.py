@@ -22,22 +22,29 @@ person.
 # anything a user typed, hence the `noqa: S608`.
 
 from functools import cache
+from typing import cast
 
 from django.apps import apps as global_apps
+from django.apps.registry import Apps
+from django.db import models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 HISTORY_TABLE = "history_change"
 ABOUT = {"cases.Person", "cases.Case", "cases.CasePlan", "cases.Goal"}
 NOT_TRACKED = {"cases.SearchToken", "history.Change", "audit.AuditEvent"}
 
 
-def tracked_models(apps=global_apps) -> list:
+def tracked_models(apps: Apps = global_apps) -> list[type[models.Model]]:
     found = []
     for model in apps.get_models():
         label = model._meta.label
         if label in NOT_TRACKED:
             continue
+        # A relation's model is a class once the apps are loaded (not "self" or a name).
         targets = {
-            f.related_model._meta.label for f in model._meta.concrete_fields if f.is_relation
+            cast("type[models.Model]", f.related_model)._meta.label
+            for f in model._meta.concrete_fields
+            if f.is_relation
         }
         if label == "cases.Person" or targets & ABOUT:
             found.append(model)
@@ -49,7 +56,7 @@ def tracked_tables() -> tuple[str, ...]:
     return tuple(m._meta.db_table for m in tracked_models())
 
 
-def _subject(model, row: str, apps) -> tuple[str, str, str]:
+def _subject(model: type[models.Model], row: str, apps: Apps) -> tuple[str, str, str]:
     """SQL for (organisation id, case id, person id) of the row called `row` in the trigger."""
     cases = apps.get_model("cases", "Case")._meta.db_table
     plans = apps.get_model("cases", "CasePlan")._meta.db_table
@@ -87,7 +94,7 @@ def _subject(model, row: str, apps) -> tuple[str, str, str]:
     return organisation, case, person
 
 
-def _check(model) -> None:
+def _check(model: type[models.Model]) -> None:
     if model._meta.pk.get_internal_type() != "UUIDField":
         raise ValueError(f"{model._meta.label}: the history expects a UUID primary key")
 
@@ -127,7 +134,7 @@ PG_APPEND_ONLY = [
 ]
 
 
-def _pg_install(model, apps) -> list[str]:
+def _pg_install(model: type[models.Model], apps: Apps) -> list[str]:
     table = model._meta.db_table
     organisation, case, person = _subject(model, "r", apps)
     name = f"history_{table}"
@@ -171,7 +178,7 @@ def _pg_install(model, apps) -> list[str]:
     ]
 
 
-def _pg_remove(model) -> list[str]:
+def _pg_remove(model: type[models.Model]) -> list[str]:
     table = model._meta.db_table
     return [
         f"DROP TRIGGER IF EXISTS history_{table} ON {table}",
@@ -182,7 +189,7 @@ def _pg_remove(model) -> list[str]:
 # -- SQLite ----------------------------------------------------------------------------------
 
 
-def _sqlite_append_only(apps) -> list[str]:
+def _sqlite_append_only(apps: Apps) -> list[str]:
     """The guards on the history table, for its columns as they stand in `apps`.
 
     Updates: the seal of the hash chain and erasure's blanking of the values only (see
@@ -219,7 +226,7 @@ def _sqlite_append_only(apps) -> list[str]:
 SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
 
-def _sqlite_install(model, apps) -> list[str]:
+def _sqlite_install(model: type[models.Model], apps: Apps) -> list[str]:
     table = model._meta.db_table
     columns = [f.column for f in model._meta.concrete_fields]
     label = model._meta.label_lower
@@ -252,7 +259,7 @@ def _sqlite_install(model, apps) -> list[str]:
     return statements
 
 
-def _sqlite_remove(model) -> list[str]:
+def _sqlite_remove(model: type[models.Model]) -> list[str]:
     table = model._meta.db_table
     return [f"DROP TRIGGER IF EXISTS history_{table}_{op}" for op in ("insert", "update", "delete")]
 
@@ -260,7 +267,7 @@ def _sqlite_remove(model) -> list[str]:
 # -- for migrations --------------------------------------------------------------------------
 
 
-def install_triggers(apps, schema_editor) -> None:
+def install_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """(Re)create the history triggers of every tracked model, as the models stand now."""
     vendor = schema_editor.connection.vendor
     if vendor not in ("postgresql", "sqlite"):
@@ -275,7 +282,7 @@ def install_triggers(apps, schema_editor) -> None:
         schema_editor.execute(statement, params=None)  # nosemgrep: raw-sql (schema)
 
 
-def remove_triggers(apps, schema_editor) -> None:
+def remove_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     statements = []
     for model in tracked_models(apps):

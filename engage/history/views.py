@@ -3,9 +3,10 @@
 from uuid import UUID
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_READERS, CASE_WORKERS, get_case_for_user
@@ -17,7 +18,7 @@ PAGE_SIZE = 30
 
 
 @role_required(*CASE_READERS)
-def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
+def case_history(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     """The case's changes; values (decrypted) only for the people working on the case."""
     case = get_case_for_user(request.user, pk)
     with_values = request.user.role in CASE_WORKERS
@@ -37,7 +38,7 @@ def case_history(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def organisation_changes(request: HttpRequest) -> HttpResponse:
+def organisation_changes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every change in the organisation: which fields, who, when; never a value."""
     changes = Change.objects.visible_to(request.user)
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))

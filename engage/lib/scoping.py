@@ -21,7 +21,7 @@ module cannot import it.
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, Self, cast
 from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -63,7 +63,7 @@ class ScopedQuerySet(models.QuerySet[Any]):
 
     # `user` is an accounts.User (this module cannot import it), so Any: a model's own
     # visible_to (Case's) reads its role.
-    def visible_to(self, user: Any) -> "ScopedQuerySet":
+    def visible_to(self, user: Any) -> Self:
         """Return the rows `user` may see: none without an organisation; their organisation's;
         of a record of a case, only those of the cases they may see.
         """

@@ -13,6 +13,8 @@ database between transactional tests:
   is refused there, as it should be.
 """
 
+from typing import Any
+
 from django.core.management.base import CommandError
 from django.core.management.commands import flush
 from django.db import DatabaseError, connections, transaction
@@ -22,7 +24,7 @@ from engage.lib.chain import flushing
 
 
 class Command(flush.Command):
-    def handle(self, **options):
+    def handle(self, **options: Any) -> None:
         using = options["database"]
         connection = connections[using]
         if connection.vendor == "postgresql":
