@@ -1,5 +1,13 @@
+from typing import TYPE_CHECKING
+from uuid import UUID
+
 from django.apps import AppConfig
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # Not at run time: the app's module loads before the models.
+    from engage.audit.labels import Labeller
 
 
 class LiaisonConfig(AppConfig):
@@ -7,7 +15,7 @@ class LiaisonConfig(AppConfig):
     label = "liaison"
     verbose_name = _("Liaison with authorities")
 
-    def ready(self):
+    def ready(self) -> None:
         from engage.audit import labels
         from engage.cases import due as cases_due
         from engage.liaison import due, report
@@ -33,8 +41,8 @@ class LiaisonConfig(AppConfig):
 # (a model letter holds no client).
 
 
-def _case_labels(model_name: str, label, case_path: str = "case"):
-    def labels_for(organisation_id, ids) -> dict:
+def _case_labels(model_name: str, label: Promise, case_path: str = "case") -> "Labeller":
+    def labels_for(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
         from django.apps import apps
 
         model = apps.get_model("liaison", model_name)
@@ -49,7 +57,7 @@ def _case_labels(model_name: str, label, case_path: str = "case"):
     return labels_for
 
 
-def _template_labels(organisation_id, ids) -> dict:
+def _template_labels(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
     from engage.liaison.models import LetterTemplate
 
     rows = LetterTemplate.objects.filter(organisation_id=organisation_id, pk__in=ids)

@@ -10,8 +10,9 @@ row, so the caseload keeps its fixed number of queries however many obligations 
 """
 
 import datetime
+from typing import Any
 
-from django.db.models import DateField, OuterRef, Subquery
+from django.db.models import DateField, Model, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from engage.cases.due import DueItem, DueRule, Tier
@@ -22,11 +23,11 @@ REPORTING = "reporting"
 LIAISON = "liaison"
 
 
-def _first(queryset, field: str) -> Subquery:
+def _first(queryset: QuerySet[Model], field: str) -> Subquery:
     return Subquery(queryset.order_by(field).values(field)[:1], output_field=DateField())
 
 
-def _reporting_facts(today: datetime.date) -> dict:
+def _reporting_facts(today: datetime.date) -> dict[str, Any]:
     return {
         "reporting_due_on": _first(
             ReportingObligation.objects.filter(case=OuterRef("pk"), next_due_on__isnull=False),
@@ -56,7 +57,7 @@ def _reporting_items(case: Case, today: datetime.date) -> list[DueItem]:
     return items
 
 
-def _liaison_facts(today: datetime.date) -> dict:
+def _liaison_facts(today: datetime.date) -> dict[str, Any]:
     return {
         "liaison_follow_up_on": _first(
             LiaisonRecord.objects.filter(

@@ -1,7 +1,11 @@
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.models import Organisation
 from engage.cases.forms import DateInput
 from engage.cases.models import Case
 from engage.liaison.models import (
@@ -21,7 +25,7 @@ DISCLOSE_NOTHING = "none"
 DISCLOSE_DATA = "share"
 
 
-def _authorities(case: Case):
+def _authorities(case: Case) -> QuerySet[Recipient]:
     return Recipient.objects.filter(
         organisation_id=case.organisation_id, type__in=AUTHORITY_TYPES, active=True
     )
@@ -49,7 +53,7 @@ class LiaisonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Keep it short: the request and the arguments, not the client's story."),
     )
-    letter = forms.ModelChoiceField(
+    letter: "forms.ModelChoiceField[Letter]" = forms.ModelChoiceField(
         label=_("Letter or report sent"),
         queryset=Letter.objects.none(),
         required=False,
@@ -85,13 +89,16 @@ class LiaisonForm(forms.Form):
         help_text=_("When to chase the answer, if one is expected."),
     )
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["authority"].queryset = _authorities(case)
-        self.fields["letter"].queryset = Letter.objects.filter(case=case).select_related("document")
+        authority = cast("forms.ModelChoiceField[Recipient]", self.fields["authority"])
+        authority.queryset = _authorities(case)
+        letter = cast("forms.ModelChoiceField[Letter]", self.fields["letter"])
+        letter.queryset = Letter.objects.filter(case=case).select_related("document")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("disclosure") == DISCLOSE_DATA and not data.get("categories"):
             self.add_error("categories", _("Tick the data disclosed, or say nothing was."))
         if data.get("disclosure") == DISCLOSE_NOTHING:
@@ -113,7 +120,9 @@ class OutcomeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class LetterTemplateForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm):
+class LetterTemplateForm(
+    TranslationsFormMixin, VersionedFormMixin, forms.ModelForm[LetterTemplate]
+):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     translated_field = "body"
 
@@ -122,21 +131,20 @@ class LetterTemplateForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelF
         fields = ["name", "kind", "language", "body", "active"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16})}
 
-    def __init__(self, *args, organisation, **kwargs):
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         existing = self.instance.translations if self.instance.pk else {}
         self.add_translation_fields(organisation, existing, textarea=True)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         data["translations"] = {
-            code: text
-            for code, text in self.translations().items()
-            if code != data.get("language")
+            code: text for code, text in self.translations().items() if code != data.get("language")
         }
         return data
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # The service checks the name, case-insensitively.
         pass
 
@@ -151,7 +159,7 @@ class LetterDraftForm(forms.Form):
     )
 
 
-class ObligationForm(VersionedFormMixin, forms.ModelForm):
+class ObligationForm(VersionedFormMixin, forms.ModelForm[ReportingObligation]):
     class Meta:
         model = ReportingObligation
         fields = list(OBLIGATION_FIELDS)  # what the service saves
@@ -161,10 +169,11 @@ class ObligationForm(VersionedFormMixin, forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["authority"].queryset = _authorities(case)
-        self.fields["authority"].required = False
+        authority = cast("forms.ModelChoiceField[Recipient]", self.fields["authority"])
+        authority.queryset = _authorities(case)
+        authority.required = False
 
 
 class ReportingEventForm(forms.Form):

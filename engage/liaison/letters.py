@@ -13,6 +13,7 @@ text escaped (autoescape on, `linebreaks`), from a fixed layout with no external
 
 import datetime
 import re
+from typing import NoReturn
 
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -75,7 +76,7 @@ def values_for(case: Case, by: User, language: str, today: datetime.date) -> dic
 def render(body: str, values: dict[str, str]) -> str:
     """Replace each known placeholder by its value; leave every other character as it is."""
 
-    def fill(match: re.Match) -> str:
+    def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         return values[name] if name in values else match.group(0)
 
@@ -95,7 +96,7 @@ def draft(
     return render(template.body_in(language), values_for(case, by, language, today))
 
 
-def _no_fetching(url: str, *args, **kwargs):
+def _no_fetching(url: str, *args: object, **kwargs: object) -> NoReturn:
     # The layout has no image, font or stylesheet to fetch: refuse anything a text asks for.
     raise ValueError(f"no external resource in a letter: {url[:40]}")
 
@@ -107,4 +108,5 @@ def as_pdf(text: str, *, title: str, organisation: str, language: str) -> bytes:
         "liaison/letter_pdf.html",
         {"text": text, "title": title, "organisation": organisation, "language": language},
     )
-    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+    pdf: bytes = HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+    return pdf

@@ -19,6 +19,7 @@ the caseload is then one comparison with today (`liaison.due`).
 
 import datetime
 import uuid
+from collections.abc import Iterable
 
 from django.db import models
 from django.urls import reverse
@@ -38,7 +39,7 @@ from engage.sharing.models import Category, Recipient, RecipientType, Share
 AUTHORITY_TYPES = (RecipientType.AUTHORITY, RecipientType.COURT, RecipientType.ENFORCEMENT)
 
 
-def _category_labels(codes) -> list[str]:
+def _category_labels(codes: Iterable[str]) -> list[str]:
     labels = dict(Category.choices)
     return [str(labels.get(code, code)) for code in codes]
 
@@ -134,8 +135,8 @@ class LiaisonRecord(models.Model):
         return max((today - self.follow_up_on).days, 0) if self.follow_up_on < today else 0
 
 
-class LetterTemplateQuerySet(models.QuerySet):
-    def of(self, organisation_id) -> "LetterTemplateQuerySet":
+class LetterTemplateQuerySet(models.QuerySet["LetterTemplate"]):
+    def of(self, organisation_id: uuid.UUID) -> "LetterTemplateQuerySet":
         return self.filter(organisation_id=organisation_id)
 
 

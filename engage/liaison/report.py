@@ -19,8 +19,9 @@ level (masked and suppressed, not perturbed: they carry no record keys).
 """
 
 import datetime
+import uuid
 from collections.abc import Iterable, Mapping
-from typing import cast
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -57,8 +58,12 @@ def reporting_days(
 ) -> tuple[int, int]:
     """(days reported, reporting days) between `first` and `last`: each obligation's expected
     days and its recorded days, once each; an excused day counts in neither."""
-    recorded: dict[tuple, str] = {(e.obligation_id, e.date): e.status for e in events}
-    days: set[tuple] = {key for key in recorded if first <= key[1] <= last}
+    recorded: dict[tuple[uuid.UUID, datetime.date], str] = {
+        (e.obligation_id, e.date): e.status for e in events
+    }
+    days: set[tuple[uuid.UUID, datetime.date]] = {
+        key for key in recorded if first <= key[1] <= last
+    }
     for obligation in obligations:
         expected = schedule.expected_days(
             obligation.start_date, obligation.frequency, obligation.interval_days,
@@ -70,7 +75,7 @@ def reporting_days(
     return met, len(counted)
 
 
-def release_requests(outcomes: list[str]) -> dict:
+def release_requests(outcomes: list[str]) -> dict[str, Any]:
     """REP-02 from the outcomes of the period's release requests."""
     total = len(outcomes)
     by = [
@@ -86,7 +91,9 @@ def release_requests(outcomes: list[str]) -> dict:
             "value": percentage(total, total), "by": {"outcome": by}}  # fmt: skip
 
 
-def compute(*, start: str, end: str, pilots: list[str], level: str, network: bool) -> dict:
+def compute(
+    *, start: str, end: str, pilots: list[str], level: str, network: bool
+) -> dict[str, Any]:
     """REP-01 and REP-02 of a report of one pilot of this instance; nothing in any other."""
     if len(pilots) != 1:
         return {"indicators": [], "data": None}
@@ -127,7 +134,7 @@ def compute(*, start: str, end: str, pilots: list[str], level: str, network: boo
     return {"indicators": disclosure.apply(computed, level), "data": {"pilot": pilots[0]}}
 
 
-def contents(data) -> list[tuple[str, str]]:
+def contents(data: object) -> list[tuple[str, str]]:
     """The part's entry in the report's table of contents, when it has figures."""
     if not data:
         return []

@@ -16,7 +16,9 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     )
 
 
-def nth_day(start: datetime.date, frequency: str, interval_days: int | None, n: int):
+def nth_day(
+    start: datetime.date, frequency: str, interval_days: int | None, n: int
+) -> datetime.date:
     """The n-th expected reporting day (0 is `start`)."""
     if frequency == MONTHLY:
         return _add_months(start, n)
@@ -47,6 +49,8 @@ def first_expected_after(
             day = _add_months(start, months)
     else:
         step = INTERVALS.get(frequency) or interval_days
+        if not step:
+            raise ValueError("an interval in days is needed for this frequency")
         day = start + datetime.timedelta(days=((after - start).days // step + 1) * step)
     if end is not None and day > end:
         return None

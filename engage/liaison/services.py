@@ -15,9 +15,12 @@ change to it or its events. Every change is audited without any value.
 """
 
 import datetime
+import uuid
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,7 +54,7 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
-def authorities_of(organisation_id) -> "list[Recipient]":
+def authorities_of(organisation_id: uuid.UUID) -> QuerySet[Recipient]:
     return Recipient.objects.filter(
         organisation_id=organisation_id, type__in=AUTHORITY_TYPES, active=True
     )
@@ -194,7 +197,7 @@ def save_template(
     organisation: Organisation,
     *,
     by: User,
-    data: dict,
+    data: dict[str, Any],
     template: LetterTemplate | None = None,
     expected_version: int | None = None,
 ) -> LetterTemplate:
@@ -295,7 +298,7 @@ OBLIGATION_FIELDS = (
 )
 
 
-def _check_obligation(case: Case, data: dict) -> None:
+def _check_obligation(case: Case, data: dict[str, Any]) -> None:
     _check_authority(case, data.get("authority"))
     if not data["place"].strip():
         raise ValidationError({"place": _("Say where the client reports.")})
@@ -317,7 +320,7 @@ def save_obligation(
     case: Case,
     *,
     by: User,
-    data: dict,
+    data: dict[str, Any],
     obligation: ReportingObligation | None = None,
     expected_version: int | None = None,
 ) -> ReportingObligation:
@@ -326,7 +329,7 @@ def save_obligation(
         raise ValidationError(_("Reporting obligations are recorded while the case is open."))
     data = dict(data)
     _check_obligation(case, data)
-    values = {field: data.get(field) for field in OBLIGATION_FIELDS}
+    values: dict[str, Any] = {field: data.get(field) for field in OBLIGATION_FIELDS}
     values["place"], values["note"] = values["place"].strip(), (values["note"] or "").strip()
     if obligation is None:
         obligation = ReportingObligation.objects.create(case=case, created_by=by, **values)

@@ -5,10 +5,11 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.cases.access import (
@@ -17,6 +18,7 @@ from engage.cases.access import (
     get_case_object,
     record_case_reads,
 )
+from engage.cases.models import Case
 from engage.liaison import letters, services
 from engage.liaison.forms import (
     FollowUpForm,
@@ -38,7 +40,7 @@ from engage.lib.forms import run_service
 PAGE_SIZE = 25
 
 
-def _work_case(request: HttpRequest, pk: UUID):
+def _work_case(request: AuthenticatedHttpRequest, pk: UUID) -> Case:
     return get_case_for_user(request.user, pk, for_work=True)
 
 
@@ -46,9 +48,9 @@ def _work_case(request: HttpRequest, pk: UUID):
 
 
 @role_required(*CASE_WORKERS)
-def liaison_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def liaison_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, pk)
-    initial = {"date": services.today()}
+    initial: dict[str, object] = {"date": services.today()}
     if chosen := request.GET.get("letter"):
         initial.update(letter=chosen, kind=LiaisonRecord.Kind.LETTER, disclosure="share")
     form = LiaisonForm(request.POST or None, case=case, initial=initial)
@@ -89,7 +91,7 @@ def liaison_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def liaison_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+def liaison_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     liaison = get_case_object(request.user, LiaisonRecord, pk)
     case = _work_case(request, liaison.case_id)
     # Reading a case's record is reading the case file: audited like the case page.
@@ -132,7 +134,7 @@ def liaison_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def letter_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, pk)
     templates = LetterTemplate.objects.of(case.organisation_id).filter(active=True)
     template = None
@@ -187,7 +189,7 @@ def letter_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def obligation_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def obligation_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, pk)
     form = ObligationForm(request.POST or None, case=case)
     if done := run_service(
@@ -202,7 +204,7 @@ def obligation_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def obligation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def obligation_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     obligation = get_case_object(request.user, ReportingObligation, pk)
     case = _work_case(request, obligation.case_id)
     form = ObligationForm(request.POST or None, instance=obligation, case=case)
@@ -224,7 +226,7 @@ def obligation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+def obligation_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     obligation = get_case_object(request.user, ReportingObligation, pk)
     case = _work_case(request, obligation.case_id)
     record_case_reads(request.user, [case, obligation])
@@ -257,7 +259,7 @@ def obligation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*CASE_WORKERS)
-def follow_up(request: HttpRequest, pk: UUID) -> HttpResponse:
+def follow_up(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     event = get_case_object(request.user, ReportingEvent, pk, case_path="obligation__case")
     obligation = event.obligation
     case = _work_case(request, obligation.case_id)
@@ -279,37 +281,42 @@ def follow_up(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def template_list(request: HttpRequest) -> HttpResponse:
-    templates = LetterTemplate.objects.of(request.user.organisation_id).order_by("name", "pk")
+def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation_id = organisation_of(request.user).pk
+    templates = LetterTemplate.objects.of(organisation_id).order_by("name", "pk")
     page = Paginator(templates, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "placeholders": letters.PLACEHOLDERS}
     return render(request, "liaison/template_list.html", context)
 
 
 @role_required(Role.ORG_ADMIN)
-def template_new(request: HttpRequest) -> HttpResponse:
+def template_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _template_form(request, None)
 
 
 @role_required(Role.ORG_ADMIN)
-def template_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
-    template = get_object_or_404(LetterTemplate.objects.of(request.user.organisation_id), pk=pk)
+def template_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
+    organisation_id = organisation_of(request.user).pk
+    template = get_object_or_404(LetterTemplate.objects.of(organisation_id), pk=pk)
     return _template_form(request, template)
 
 
-def _template_form(request: HttpRequest, template: LetterTemplate | None) -> HttpResponse:
+def _template_form(
+    request: AuthenticatedHttpRequest, template: LetterTemplate | None
+) -> HttpResponse:
+    organisation = organisation_of(request.user)
     initial = {} if template else {"language": request.LANGUAGE_CODE}
     form = LetterTemplateForm(
         request.POST or None,
         instance=template,
         initial=initial,
-        organisation=request.user.organisation,
+        organisation=organisation,
     )
     if run_service(
         request,
         form,
         lambda: services.save_template(
-            request.user.organisation,
+            organisation,
             by=request.user,
             data=form.cleaned_data,
             template=template,

@@ -1,10 +1,14 @@
 """The case page's card of liaison, letters and reporting, rendered here so `cases` need not
 import the liaison app."""
 
+from typing import Any
+
 from django import template
 from django.db.models import Exists, OuterRef
+from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
+from engage.cases.models import Case
 from engage.liaison.models import Letter, LiaisonRecord, ReportingEvent, ReportingObligation
 from engage.liaison.services import today
 
@@ -14,7 +18,7 @@ SHOWN = 10  # the latest liaison records and letters on the card
 
 
 @register.inclusion_tag("liaison/_case_liaison.html", takes_context=True)
-def case_liaison(context, case):
+def case_liaison(context: Context, case: Case) -> dict[str, Any]:
     """The case's obligations with their flags, latest liaison and letters (four queries)."""
     user = context["user"]
     day = today()
