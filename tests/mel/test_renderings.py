@@ -170,12 +170,14 @@ def test_the_xlsx_holds_every_number_of_the_json():
     report = _report("network")
     book = load_workbook(io.BytesIO(render.as_xlsx(report)))
     lines = list(book["Breakdowns"].iter_rows(min_row=2, values_only=True))
+    # Each breakdown and its key in the report's words (labels), as the document prints them.
     expected = [
-        (i["id"], dimension, c["key"], c["numerator"], c.get("denominator"), c["value"])
+        (i["id"], labels.dimension(dimension), labels.key(dimension, c["key"]),
+         c["numerator"], c.get("denominator"), c["value"])
         for i in report["indicators"]
         for dimension, cells in i.get("by", {}).items()
         for c in cells
-    ]
+    ]  # fmt: skip
     assert [line[:6] for line in lines] == expected
 
 

@@ -248,6 +248,43 @@ def test_the_xlsx_draws_the_charts_from_its_own_cells():
     assert [values[m] for m in months] == [p["value"] for p in report["series"]["BEN-01"]]
 
 
+def test_the_xlsx_speaks_the_readers_language_with_the_codes_beside_the_words():
+    report = _report()
+    with translation.override("fr"):
+        book = load_workbook(io.BytesIO(render.as_xlsx(report)))
+        names = {translation.gettext(name) for name in ("Indicators", "Breakdowns", "Coverage")}
+    assert names <= set(book.sheetnames) and "Indicators" not in book.sheetnames
+    cells = [
+        value
+        for sheet in book.worksheets
+        for line in sheet.iter_rows(values_only=True)
+        for value in line
+        if isinstance(value, str)
+    ]
+    # Codes of the dataset only where they are codes: the indicator's id in its own column.
+    for raw in ("detention_at_referral", "in_detention", "migration_status", "with_two_assessments",
+                "true", "false", "yes", "Numerator"):  # fmt: skip
+        assert raw not in cells, raw
+    by_line = {line[0]: line for line in book.worksheets[0].iter_rows(values_only=True)}
+    with translation.override("fr"):
+        engaged = str(render.name_of("ENG-01"))
+    assert by_line["ENG-01"][1] == engaged != "Remained engaged"
+    assert by_line["ENG-01"][2] == _by_id(report)["ENG-01"]["numerator"]
+    breakdowns = list(book.worksheets[1].iter_rows(values_only=True))
+    with translation.override("fr"):
+        detention = str(labels.dimension("detention_at_referral"))
+        released = str(labels.key("detention_at_referral", "released"))
+    assert detention != "Detention when referred"
+    assert any(line[1] == detention and line[2] == released for line in breakdowns)
+
+
+def test_the_appendix_defines_every_indicator_of_the_report():
+    report = _report()
+    for indicator in report["indicators"]:
+        if render.parts.part_of(indicator["id"]) is None:
+            assert labels.definition(indicator["id"]), indicator["id"]
+
+
 def test_the_body_fits_in_a_page_of_the_application():
     report = _report()
     body = render.report_body(report)

@@ -145,6 +145,15 @@ DEFINITIONS = {
         "inclusion to closure or to the end of the period, both months counted."
     ),
     "CON-02": _("Contacts with the cohort's clients per client and per month in the programme."),
+    "CAS-01": _(
+        "The case managers with at least one active client of the cohort at the end of the "
+        "period, and the median number of active clients each has; shown only over more case "
+        "managers than the disclosure level's threshold."
+    ),
+    "ENG-04": _(
+        "The clients counted as disengaged (ENG-02), by the factors recorded when their case "
+        "closed; a client may count under several factors, or under none recorded."
+    ),
 }
 
 

@@ -522,40 +522,74 @@ def as_pdf(report: dict) -> bytes:
 
 
 def as_xlsx(report: dict) -> bytes:
+    """The report as a workbook in the reader's language: each indicator and each breakdown
+    with its code (for whoever works on the figures) and in words (as the document says them,
+    `labels`), the figures of the methods box, the charts, and each part's own sheet."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Indicators"
+    sheet.title = str(_("Indicators"))
     period = report["period"]
-    sheet.append(["Period", period["start"], period["end"], "Disclosure", report["disclosure"]])
-    sheet.append(["Pilots", ", ".join(report["scope"]["pilots"])])
+    sheet.append(
+        [str(_("Period")), period["start"], period["end"], _period(period["start"], period["end"])]
+    )
+    sheet.append([str(_("Disclosure level")), str(LEVEL_NAMES.get(report["disclosure"], ""))])
+    sheet.append([str(_("Pilots")), ", ".join(report["scope"]["pilots"])])
     for entry in report.get("sources", []):  # where each pilot's figures were read
-        sheet.append(["Source", entry["pilot"], entry["source"], entry["period_end"]])
+        sheet.append([str(_("Source")), entry["pilot"], _source(entry)])
     sheet.append([])
-    sheet.append(["id", "indicator", "numerator", "denominator", "value", "withheld"])
+    sheet.append([str(_("Code")), *_figure_header(str(_("Indicator")))])
     for indicator in report["indicators"]:
         sheet.append(_line(indicator, str(name_of(indicator["id"]))))
-    breakdowns = book.create_sheet("Breakdowns")
-    breakdowns.append(["id", "by", "key", "numerator", "denominator", "value", "withheld"])
+    breakdowns = book.create_sheet(str(_("Breakdowns")))
+    breakdowns.append([str(_("Code")), str(_("Breakdown")), *_figure_header(str(_("Group")))])
     for indicator in report["indicators"]:
         for dimension, cells in indicator.get("by", {}).items():
             for cell in cells:
-                breakdowns.append([indicator["id"], dimension, *_line(cell, cell["key"])[1:]])
-    coverage = book.create_sheet("Coverage")  # the methods box's figures and the series
-    coverage.append(["figure", "month", "value"])
-    for name in ("rows", "cohort", "with_two_assessments"):
-        coverage.append([name, report["period"]["end"], report["coverage"][name]])
+                label = labels.key(dimension, cell["key"])
+                breakdowns.append(
+                    [indicator["id"], labels.dimension(dimension), *_line(cell, label)[1:]]
+                )
+    coverage = book.create_sheet(str(_("Coverage")))  # the methods box's figures, the series
+    coverage.append([str(_("Figure")), str(_("Month")), str(_("Number"))])
+    for name, label in COVERAGE_NAMES.items():
+        coverage.append([str(label), period["end"], report["coverage"][name]])
     for point in (report.get("series") or {}).get("BEN-01", []):
-        coverage.append(["BEN-01", point["month"], point["value"]])
+        coverage.append([str(NAMES["BEN-01"]), point["month"], point["value"]])
     _chart_sheet(book, report)
     for part in parts.registered():
         if part.xlsx is not None:
             part.xlsx(book, report)
+    for each in book.worksheets:
+        each.column_dimensions["A"].width = max(each.column_dimensions["A"].width or 0, 14)
+        each.column_dimensions["B"].width = max(each.column_dimensions["B"].width or 0, 40)
     as_text_cells(book)  # a city named "=HYPERLINK(…)" stays text (docs/security.md, 9)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+COVERAGE_NAMES = {
+    "rows": _("Enrollments"),
+    "cohort": _("Clients in the cohort"),
+    "with_two_assessments": _("Clients with at least two assessments"),
+}
+
+
+def _figure_header(label: str) -> list[str]:
+    return [label, str(_("Number")), str(_("Out of")), str(_("Value")), str(_("withheld"))]
+
+
+def _source(entry: dict) -> str:
+    """Where a pilot's figures were read, in the words of the document's cover."""
+    if entry["source"] == "live":
+        text = _("%(pilot)s: live cases of this instance, as of %(period)s")
+    elif entry.get("period_end"):
+        text = _("%(pilot)s: imported submission up to %(period)s")
+    else:
+        text = _("%(pilot)s: no figures")
+    return str(text) % {"pilot": entry["pilot"], "period": entry.get("period_end") or ""}
 
 
 def _chart_sheet(book, report: dict) -> None:
@@ -564,7 +598,7 @@ def _chart_sheet(book, report: dict) -> None:
     so it is not drawn."""
     from openpyxl.chart import BarChart, LineChart, Reference
 
-    sheet = book.create_sheet("Charts")
+    sheet = book.create_sheet(str(_("Charts")))
     drawn = charts(report)
     row = 1
     for name in ("engagement", "outcomes", "ratings"):
@@ -615,7 +649,7 @@ def _line(cell: dict, label: str) -> list:
         cell.get("numerator"),
         cell.get("denominator"),
         cell.get("value"),
-        "yes" if cell.get("withheld") else "",
+        str(_("withheld")) if cell.get("withheld") else "",
     ]
 
 
