@@ -6,10 +6,14 @@ dashboard never shows a number the report for the same rows would not. The rows 
 the queries do not grow with the number of pilots.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import formats
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, User
@@ -59,7 +63,7 @@ class Cell:
     withheld: bool = False
 
 
-def _cell(entry: dict | None, *, is_ratio: bool) -> Cell:
+def _cell(entry: dict[str, Any] | None, *, is_ratio: bool) -> Cell:
     if entry is None:
         # No row of this group at all: zero people, no percentage.
         return Cell("—", None) if is_ratio else Cell("0", 0)
@@ -78,19 +82,19 @@ def _cell(entry: dict | None, *, is_ratio: bool) -> Cell:
     return Cell(f"{formats.number_format(value)}%", value, detail)  # 42,9% in French
 
 
-def _is_ratio(indicator: dict) -> bool:
+def _is_ratio(indicator: dict[str, Any]) -> bool:
     return "denominator" in indicator
 
 
-def indicator_table(report: dict, dimension: str | None = None) -> dict:
+def indicator_table(report: dict[str, Any], dimension: str | None = None) -> dict[str, Any]:
     """The key indicators as a table: a line per key of `dimension` and the total line."""
     indicators = {item["id"]: item for item in report["indicators"]}
-    columns = [
+    columns: list[dict[str, Any]] = [
         {"id": code, "name": NAMES[code], "ratio": _is_ratio(indicators[code])}
         for code in KEY_INDICATORS
         if code in indicators
     ]
-    lines = []
+    lines: list[dict[str, Any]] = []
     if dimension:
         keys = sorted(
             {
@@ -111,20 +115,20 @@ def indicator_table(report: dict, dimension: str | None = None) -> dict:
     return {"columns": columns, "lines": lines, "total": total}
 
 
-def _number(value, *, withheld: bool) -> Cell:
+def _number(value: float | None, *, withheld: bool) -> Cell:
     """A median or a rate as shown (the language's decimal sign), withheld, or none."""
     if value is None:
         return Cell(str(_("withheld")), None, withheld=True) if withheld else Cell("—", None)
     return Cell(formats.number_format(value), value)
 
 
-def programme(report: dict) -> dict:
+def programme(report: dict[str, Any]) -> dict[str, Any]:
     """Time in programme (TIM-01: the median and the clients in each band of months) and
     contact frequency (CON-02: contacts per client per month; CON-01: the face-to-face share),
     as the report shows them."""
     indicators = {item["id"]: item for item in report["indicators"]}
     tim, con1, con2 = (indicators.get(code) for code in ("TIM-01", "CON-01", "CON-02"))
-    lines = []
+    lines: list[dict[str, Any]] = []
     if tim is not None:
         lines.append({"id": "TIM-01", "name": NAMES["TIM-01"],
                       "cell": _number(tim.get("value"), withheld=bool(tim.get("withheld")))})  # fmt: skip
@@ -141,7 +145,7 @@ def programme(report: dict) -> dict:
     return {"lines": lines, "months_chart": chart}
 
 
-def _signed(entry: dict | None) -> Cell:
+def _signed(entry: dict[str, Any] | None) -> Cell:
     """A growth as shown: "+12.5%", withheld, or "—" (no baseline, or none in it)."""
     if entry is None:
         return Cell("—", None)
@@ -156,7 +160,7 @@ def _signed(entry: dict | None) -> Cell:
     return Cell(f"{sign}{formats.number_format(value)}%", value)
 
 
-def growth(report: dict) -> dict:
+def growth(report: dict[str, Any]) -> dict[str, Any]:
     """GRO-01 (new clients) and GRO-02 (clients supported, the plan's total beneficiaries)
     against the baseline period, with the network's target band."""
     indicators = {item["id"]: item for item in report["indicators"]}
@@ -168,14 +172,14 @@ def growth(report: dict) -> dict:
     return {"lines": lines, "baseline": report.get("baseline")}
 
 
-def caseload(report: dict) -> dict:
+def caseload(report: dict[str, Any]) -> dict[str, Any]:
     """CAS-01: the median of the active clients per case manager at the period's end, how many
     case managers it is over, and the case managers per band of caseload. Never a case
     manager's own figure: their refs are not in the report."""
     cas = next((item for item in report["indicators"] if item["id"] == "CAS-01"), None)
     if cas is None:
         return {"lines": [], "chart": None}
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"id": "CAS-01", "name": NAMES["CAS-01"],
          "cell": _number(cas.get("value"), withheld=bool(cas.get("withheld")))},
         {"id": "", "name": _("Case managers with active clients"),
@@ -192,7 +196,7 @@ def caseload(report: dict) -> dict:
 FACTOR_NAMES = {**dict(DisengagementFactor.choices), NOT_RECORDED: _("No factor recorded")}
 
 
-def factors(report: dict) -> dict:
+def factors(report: dict[str, Any]) -> dict[str, Any]:
     """ENG-04: the disengaged clients and how many had each factor recorded (a client may have
     several), as the report shows them."""
     eng = next((item for item in report["indicators"] if item["id"] == "ENG-04"), None)
@@ -206,11 +210,11 @@ def factors(report: dict) -> dict:
     return {"total": _cell(eng, is_ratio=False), "lines": lines}
 
 
-def obligations(report: dict) -> dict:
+def obligations(report: dict[str, Any]) -> dict[str, Any]:
     """REP-01 and REP-02 of a pilot's own report (`liaison.report`): reporting days met, and
     release requests made and granted (`favourable`, then `partly`)."""
     indicators = {item["id"]: item for item in report["indicators"]}
-    lines = []
+    lines: list[dict[str, Any]] = []
     if "REP-01" in indicators:
         lines.append({"id": "REP-01", "name": NAMES["REP-01"],
                       "cell": _cell(indicators["REP-01"], is_ratio=True)})  # fmt: skip
@@ -225,7 +229,7 @@ def obligations(report: dict) -> dict:
     return {"lines": lines}
 
 
-def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list[dict]:
+def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list[dict[str, Any]]:
     """Bars with their label and value printed; `styled` gives each category its own fill
     pattern (for categories side by side; a series over time or places keeps one fill)."""
     top = 100 if percent else max((c.value for _l, c in items if c.value is not None), default=0)
@@ -245,7 +249,7 @@ def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list
     return bars
 
 
-def engagement_chart(report: dict) -> dict:
+def engagement_chart(report: dict[str, Any]) -> dict[str, Any]:
     """ENG-01..03 of the whole scope: they add up to the cohort."""
     indicators = {item["id"]: item for item in report["indicators"]}
     items = [
@@ -256,7 +260,7 @@ def engagement_chart(report: dict) -> dict:
     return _chart(title, items, percent=True, styled=True)
 
 
-def by_key_chart(table: dict, code: str, title) -> dict:
+def by_key_chart(table: dict[str, Any], code: str, title: str | Promise) -> dict[str, Any]:
     """One key indicator for each line of a table (pilot, country or city)."""
     position = next(i for i, column in enumerate(table["columns"]) if column["id"] == code)
     ratio = table["columns"][position]["ratio"]
@@ -264,20 +268,28 @@ def by_key_chart(table: dict, code: str, title) -> dict:
     return _chart(title, items, percent=ratio)
 
 
-def _chart(title, items: list[tuple[str, Cell]], *, percent: bool, styled=False) -> dict:
+def _chart(
+    title: str | Promise, items: list[tuple[str, Cell]], *, percent: bool, styled: bool = False
+) -> dict[str, Any]:
     bars = _bars(items, percent=percent, styled=styled)
     return {"title": title, "bars": bars, "height": max(len(bars), 1) * 28, "percent": percent}
 
 
 def trend(
-    rows: list[dict], *, end: str, pilots: list[str], level: str, period: dict | None = None
-) -> dict:
+    rows: list[dict[str, Any]],
+    *,
+    end: str,
+    pilots: list[str],
+    level: str,
+    period: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Active caseload and new clients in each of the last quarters, from the same rows.
 
     `period`: the dashboard's own report. When its period is made of the last quarters, their
     new clients add up to its BEN-02 (a table with a shown total): they go through the same
     secondary suppression, so a quarter shown as "<5" is not the total minus the others."""
-    points, new_clients = [], []
+    points: list[dict[str, Any]] = []
+    new_clients: list[int | str | None] = []
     for step in range(TREND_POINTS - 1, -1, -1):
         quarter_end = _shift(end, -3 * step)
         quarter_start = _shift(quarter_end, -2)
@@ -294,7 +306,7 @@ def trend(
             }
         )
     covered = _quarters_of(period, points)
-    if covered:
+    if covered and period is not None:
         total = next(i for i in period["indicators"] if i["id"] == "BEN-02")["numerator"]
         new_clients[-covered:] = disclosure.protect_parts(total, new_clients[-covered:], level)
     for point, count in zip(points, new_clients, strict=True):
@@ -310,7 +322,7 @@ def trend(
     return {"points": points, "active": active, "new": new}
 
 
-def _quarters_of(period: dict | None, points: list[dict]) -> int:
+def _quarters_of(period: dict[str, Any] | None, points: list[dict[str, Any]]) -> int:
     """How many of the last quarters make up the period of `period` exactly (0: none)."""
     if period is None or period["period"]["end"] != points[-1]["label"][-7:]:
         return 0
@@ -326,7 +338,7 @@ def _shift(month: str, by: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def freshness(expected: str, read: list | None = None) -> list[dict]:
+def freshness(expected: str, read: list[sources.PilotSource] | None = None) -> list[dict[str, Any]]:
     """For each pilot known to the hub: its last submission's period end and import time,
     whether it has submitted for the `expected` period end yet, and where the dashboard read
     its figures (`read`, the `sources.PilotSource` of each pilot: `source` is None for a pilot
@@ -357,12 +369,20 @@ def freshness(expected: str, read: list | None = None) -> list[dict]:
     return result
 
 
-def network(*, start: str, end: str, level: str, by: User, request=None, overrides=None) -> dict:
+def network(
+    *,
+    start: str,
+    end: str,
+    level: str,
+    by: User,
+    request: HttpRequest | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The network coordinator's dashboard: each pilot from its own source (`mel.sources`:
     its live cases here, or its imported submission), named with its date in `sources`."""
     chosen = sources.choose(None, end=end, source=sources.AUTO, overrides=overrides)
     pilots = [entry.pilot for entry in chosen]
-    rows = []
+    rows: list[dict[str, str]] = []
     if pilots:
         rows = sources.rows(chosen, end=end, by=by, request=request,
                             channel="network dashboard")  # fmt: skip
@@ -389,7 +409,14 @@ def network(*, start: str, end: str, level: str, by: User, request=None, overrid
     }
 
 
-def pilot(*, organisation: Organisation, start: str, end: str, by: User, request=None) -> dict:
+def pilot(
+    *,
+    organisation: Organisation,
+    start: str,
+    end: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
     """A pilot's own dashboard for its supervisors and admins: live cases, network level."""
     pilots = [organisation.code]
     rows = list(services.rows_for(pilots, source="live", end=end))
@@ -416,7 +443,18 @@ def pilot(*, organisation: Organisation, start: str, end: str, by: User, request
     }
 
 
-def _report(rows, *, start, end, pilots, source, level, by, request, channel) -> dict:
+def _report(
+    rows: list[dict[str, str]],
+    *,
+    start: str,
+    end: str,
+    pilots: list[str],
+    source: str,
+    level: str,
+    by: User,
+    request: HttpRequest | None,
+    channel: str,
+) -> dict[str, Any]:
     """The report of these rows, after the same access check and audit as any report."""
     services.check_report_access(by, pilots=pilots, source=source, level=level)
     report = services.report(

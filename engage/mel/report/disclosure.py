@@ -27,10 +27,11 @@ network's NET-* counts) are masked and suppressed, not perturbed. `exact` stays 
 import copy
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from engage.mel.report.indicators import CELL_KEYS, MEDIANS, percentage, rate
+from engage.mel.report.indicators import CELL_KEYS, MEDIANS, Cell, percentage, rate
 
 WITHHELD = None
 
@@ -63,14 +64,14 @@ MONTHS_NOISE = 24  # CON-02's client-months move by up to two years of one clien
 # Ratios over the whole cohort: their denominators are the cohort (BEN-03), per key too.
 OVER_COHORT = ("BEN-05", "BEN-06", *ENGAGEMENT, "RES-01", "CAP-04")
 
-Ref = tuple[dict, str]  # a cell and the name of one of its numbers
+Ref = tuple[Cell, str]  # a cell and the name of one of its numbers
 
 
-def _is_hidden(value) -> bool:
+def _is_hidden(value: object) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _hide(cell: dict, *names: str) -> bool:
+def _hide(cell: Cell, *names: str) -> bool:
     changed = False
     for name in names:
         if name in cell and cell[name] is not None:
@@ -80,13 +81,13 @@ def _hide(cell: dict, *names: str) -> bool:
     return changed
 
 
-def _mask_count(cell: dict, name: str, level: Level) -> None:
+def _mask_count(cell: Cell, name: str, level: Level) -> None:
     value = cell.get(name)
     if isinstance(value, int) and 1 <= value <= level.threshold:
         cell[name] = level.small
 
 
-def _protect_ratio(cell: dict, level: Level) -> None:
+def _protect_ratio(cell: Cell, level: Level) -> None:
     """One numerator/denominator/value cell, on its own."""
     n, d = cell.get("numerator"), cell.get("denominator")
     if not isinstance(n, int) or not isinstance(d, int):
@@ -101,17 +102,17 @@ def _protect_ratio(cell: dict, level: Level) -> None:
             _hide(cell, "numerator")  # with the denominator shown, it would give the rest away
 
 
-def _protect_count(cell: dict, level: Level) -> None:
+def _protect_count(cell: Cell, level: Level) -> None:
     _mask_count(cell, "numerator", level)
 
 
-def shown_count(count: int, level_name: str):
+def shown_count(count: int, level_name: str) -> int | str:
     """A count of people as it may be shown at `level_name`."""
     level = LEVELS[level_name]
     return level.small if 1 <= count <= level.threshold else count
 
 
-def apply(indicators: list[dict], level_name: str) -> list[dict]:
+def apply(indicators: list[Cell], level_name: str) -> list[Cell]:
     """Return a copy of the indicators as they may be shown at `level_name`: perturbed (cells
     that carry record keys), then masked and suppressed."""
     level = LEVELS[level_name]
@@ -156,7 +157,7 @@ def apply(indicators: list[dict], level_name: str) -> list[dict]:
     return result
 
 
-def _protect_median(indicator: dict, level: Level) -> None:
+def _protect_median(indicator: Cell, level: Level) -> None:
     """TIM-01's median months: shown only over at least the level's minimum of clients as shown
     (the cohort: one person's months are not a median of few)."""
     clients = indicator.get("numerator")
@@ -165,7 +166,7 @@ def _protect_median(indicator: dict, level: Level) -> None:
         _hide(indicator, "value")
 
 
-def _protect_caseload(indicator: dict, managers: int, level: Level) -> None:
+def _protect_caseload(indicator: Cell, managers: int, level: Level) -> None:
     """CAS-01's median caseload: shown only over more case managers than the level's threshold
     (5 at `network`, 10 at `public`), counted truly and as shown. The median of three caseloads
     is the middle one's: over few case managers it would be one person's figure."""
@@ -175,7 +176,7 @@ def _protect_caseload(indicator: dict, managers: int, level: Level) -> None:
         _hide(indicator, "value")
 
 
-def _protect_rate(indicator: dict, cohort, level: Level) -> None:
+def _protect_rate(indicator: Cell, cohort: object, level: Level) -> None:
     """CON-02 = contacts (CON-01's denominator as shown) over client-months (perturbed): shown
     only over a cohort as shown of at least the level's minimum, like a percentage."""
     _mask_count(indicator, "numerator", level)  # contacts, masked as CON-01's are
@@ -185,13 +186,13 @@ def _protect_rate(indicator: dict, cohort, level: Level) -> None:
         _hide(indicator, "value")
 
 
-def _cells_of(indicator: dict) -> Iterator[dict]:
+def _cells_of(indicator: Cell) -> Iterator[Cell]:
     yield indicator
     for cells in indicator.get("by", {}).values():
         yield from cells
 
 
-def _tables(by_id: dict) -> Iterator[tuple[Ref, list[Ref]]]:
+def _tables(by_id: dict[str, Cell]) -> Iterator[tuple[Ref, list[Ref]]]:
     """Every set of shown numbers that adds up to another shown number."""
     for indicator in by_id.values():
         if indicator["id"] in (*GROWTH, RATE):
@@ -209,7 +210,7 @@ def _tables(by_id: dict) -> Iterator[tuple[Ref, list[Ref]]]:
                 yield (cell, "denominator"), [(c, "numerator") for c in same_key]
 
 
-def _aliases(by_id: dict) -> Iterator[list[Ref]]:
+def _aliases(by_id: dict[str, Cell]) -> Iterator[list[Ref]]:
     """Groups of numbers that are one quantity shown in several places."""
     cohort_holders = [by_id[i] for i in OVER_COHORT if i in by_id]
     if "BEN-03" in by_id:
@@ -257,7 +258,7 @@ def _unify(group: list[Ref]) -> bool:
 def _suppress(total: Ref, cells: list[Ref], level: Level) -> bool:
     """One step of secondary suppression on one table; return whether anything changed."""
     total_value = total[0].get(total[1])
-    values = [cell.get(name) for cell, name in cells]
+    values: list[Any] = [cell.get(name) for cell, name in cells]
     shown = [ref for ref, value in zip(cells, values, strict=True) if isinstance(value, int)]
     if isinstance(total_value, int):
         at_risk = len(shown) < len(cells) and _pinned(total_value, values, level)
@@ -276,7 +277,7 @@ def _suppress(total: Ref, cells: list[Ref], level: Level) -> bool:
     return changed
 
 
-def _pinned(total: int, values: list, level: Level) -> bool:
+def _pinned(total: int, values: list[object], level: Level) -> bool:
     """Whether a reader who knows the total, the shown cells and the ranges of the hidden ones
     ("<5" is 1..4; withheld is anything) can work out a hidden cell exactly."""
     rest = total - sum(v for v in values if isinstance(v, int))
@@ -297,13 +298,14 @@ def _pinned(total: int, values: list, level: Level) -> bool:
     return False
 
 
-def _true_new_clients(growth: dict | None) -> int | None:
+def _true_new_clients(growth: Cell | None) -> int | None:
     if growth is None or growth.get("denominator") is None:
         return None
-    return growth["numerator"] + growth["denominator"]
+    true_count: int = growth["numerator"] + growth["denominator"]
+    return true_count
 
 
-def _protect_growth(indicator: dict, current: int | None, level: Level) -> None:
+def _protect_growth(indicator: Cell, current: int | None, level: Level) -> None:
     """GRO-01 = (new clients - baseline new clients) / baseline new clients. Both counts are
     about people: if either may not be shown exactly, the difference would give it back."""
     before = indicator.get("denominator")
@@ -406,7 +408,7 @@ def _perturbed(count: int, cell_key: int) -> int:
     return count + noise(cell_key, count)
 
 
-def perturb(indicators: list[dict], level_name: str) -> list[dict]:
+def perturb(indicators: list[Cell], level_name: str) -> list[Cell]:
     """A copy of the indicators with their counts perturbed for `level_name` (nothing masked
     yet), and their cell keys removed. `exact` and cells without keys are left as they are."""
     result = copy.deepcopy(indicators)
@@ -448,13 +450,13 @@ def perturb(indicators: list[dict], level_name: str) -> list[dict]:
     return result
 
 
-def _percentage(numerator, denominator):
+def _percentage(numerator: object, denominator: object) -> float | None:
     if not isinstance(numerator, int) or not isinstance(denominator, int):
         return None
     return percentage(numerator, denominator)
 
 
-def _perturb_growth(cell: dict, keys: dict) -> None:
+def _perturb_growth(cell: Cell, keys: dict[str, int]) -> None:
     """GRO-01 = current - baseline new clients over baseline: both counts perturbed (the
     current one is BEN-02's, with its key), then the difference and percentage taken."""
     before = cell.get("denominator")
@@ -466,7 +468,7 @@ def _perturb_growth(cell: dict, keys: dict) -> None:
     cell["value"] = _percentage(current - before, before)
 
 
-def _perturb_rate(cell: dict, keys: dict) -> None:
+def _perturb_rate(cell: Cell, keys: dict[str, int]) -> None:
     """CON-02: the contacts perturbed as CON-01's denominator (the same count, the same key),
     the client-months by up to MONTHS_NOISE (one client's months are not given away by two
     reports subtracted), then the rate taken from the two as shown."""
@@ -487,7 +489,7 @@ def spread(cell_key: int, limit: int) -> int:
     return mixed * (2 * limit + 1) // KEY_SPACE - limit
 
 
-def _fit_engagement(by_id: dict, truths: dict) -> None:
+def _fit_engagement(by_id: dict[str, Cell], truths: dict[str, Cell]) -> None:
     """ENG-01..03 add up to the cohort as shown: overall and within every breakdown key, the
     largest true outcome is the perturbed cohort minus the two others as perturbed."""
     rows = [by_id[i] for i in ENGAGEMENT]
@@ -501,7 +503,7 @@ def _fit_engagement(by_id: dict, truths: dict) -> None:
             )
 
 
-def _fit(cells: list[dict], true_cells: list[dict]) -> None:
+def _fit(cells: list[Cell], true_cells: list[Cell]) -> None:
     total = cells[0]["denominator"]
     parts = [cell["numerator"] for cell in cells]
     truth = [cell["numerator"] for cell in true_cells]
@@ -518,7 +520,7 @@ def _fit(cells: list[dict], true_cells: list[dict]) -> None:
         cell["numerator"] = part
 
 
-def perturbed_count(count: int, cell_key: int | None, level_name: str):
+def perturbed_count(count: int, cell_key: int | None, level_name: str) -> int | str:
     """One count about people as shown at `level_name` (perturbed, then masked)."""
     if level_name != "exact" and cell_key is not None:
         count = _perturbed(count, cell_key)
@@ -532,14 +534,14 @@ def perturbed_count(count: int, cell_key: int | None, level_name: str):
 
 
 def report_figures(
-    shown: list[dict],
+    shown: list[Cell],
     *,
     rows: tuple[int, int | None],
     cohort: int,
     caseload: list[tuple[str, int, int | None]],
     end: str,
     level_name: str,
-) -> dict:
+) -> dict[str, Any]:
     """`has_data`, `coverage` and `series` of a report whose indicators are `shown` (already
     through `apply`), at `level_name`.
 
@@ -576,7 +578,9 @@ def report_figures(
     }
 
 
-def protect_parts(total, parts: list, level_name: str) -> list:
+def protect_parts(
+    total: int | str | None, parts: Sequence[int | str | None], level_name: str
+) -> list[int | str | None]:
     """Parts of a total shown beside it (a series of periods whose new clients add up to the
     period's, each already perturbed and masked): the parts as they may be shown, with the
     secondary suppression of `apply` (no hidden part pinned down by the total and the others;

@@ -11,9 +11,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 Row = dict[str, str]
+# An indicator as a report holds it, or one cell of its breakdowns: its numbers (as shown:
+# an int, "<5", or None for withheld), value, breakdowns under "by", flags.
+Cell = dict[str, Any]
 CELL_KEYS = "_cell_keys"
 
 
@@ -36,7 +39,7 @@ class _Keys:
         """A breakdown by pilot or country is its own population; every other cell's is the
         report's, so a person added anywhere moves every cell they could have been in."""
         if dimension == "pilot":
-            return self.pilots.get(key, 0)
+            return self.pilots.get(key, 0) if key is not None else 0
         if dimension == "country":
             return sum(v for pilot, v in self.pilots.items() if pilot.split("-")[0] == key)
         return self.overall
@@ -44,7 +47,9 @@ class _Keys:
     def of(self, rows: Iterable[Row]) -> int:
         return sum(self.records[id(row)] for row in rows)
 
-    def cell(self, dimension: str | None = None, key: str | None = None, **sums: int) -> dict:
+    def cell(
+        self, dimension: str | None = None, key: str | None = None, **sums: int
+    ) -> dict[str, int]:
         population = self.population(dimension, key)
         return {name: total + population for name, total in sums.items()}
 
@@ -138,7 +143,7 @@ def _has_outcome(row: Row) -> bool:
     return bool(row["outcome"])
 
 
-def _improved(prefix: str) -> tuple[Callable, Callable]:
+def _improved(prefix: str) -> tuple[Callable[[Row], bool], Callable[[Row], bool]]:
     def eligible(row: Row) -> bool:
         return (
             row[f"{prefix}_baseline"] != ""
@@ -158,12 +163,12 @@ class Result:
     numerator: int | None
     denominator: int | None = None
     value: float | None = None
-    by: dict[str, list[dict]] = field(default_factory=dict)
+    by: dict[str, list[Cell]] = field(default_factory=dict)
     kind: str = "percentage"  # or "count", "growth", "median" (TIM-01), "rate" (CON-02)
     keys: dict[str, int] | None = None
 
-    def as_dict(self) -> dict:
-        data = {"id": self.id, "numerator": self.numerator}
+    def as_dict(self) -> Cell:
+        data: Cell = {"id": self.id, "numerator": self.numerator}
         if self.kind == "median":
             data["value"] = self.value  # months; the numerator is the clients counted
         elif self.kind != "count":

@@ -15,16 +15,18 @@ they do; without it, the part is taken to read records of cases only.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class ReportPart:
     key: str
     # (start, end, pilots, level, network) -> {"indicators": [...], "data": ... or None}
-    compute: Callable[..., dict]
+    compute: Callable[..., dict[str, Any]]
     names: Mapping[str, str]
     template: str
-    xlsx: Callable | None = None
+    # (the workbook, the report) -> None: adds the part's sheet
+    xlsx: Callable[[Any, dict[str, Any]], None] | None = None
     dimension_label: Callable[[str], str] | None = None
     key_label: Callable[[str, str], str] | None = None
     contents: Callable[[object], list[tuple[str, str]]] | None = None
@@ -62,7 +64,9 @@ def part_of(indicator_id: str) -> ReportPart | None:
     return None
 
 
-def extend(report: dict, *, start: str, end: str, pilots: list[str], network: bool) -> dict:
+def extend(
+    report: dict[str, Any], *, start: str, end: str, pilots: list[str], network: bool
+) -> dict[str, Any]:
     """Add every registered part to `report` (in place) and return it.
 
     `network`: whether the network's own records (its coordinators') count, as in a report the
