@@ -381,6 +381,11 @@ ENGAGE_IMPORT_STALE_MINUTES = env_int("ENGAGE_IMPORT_STALE_MINUTES", 30)
 # The network hub keeps each pilot's submission this many months after its import
 # (`engage purge_submissions`, daily, deletes the older ones).
 ENGAGE_NETWORK_RETENTION_MONTHS = env_int("ENGAGE_NETWORK_RETENTION_MONTHS", 24)
+# Reports made in the background (mel.ReportRun) are kept this many days for their page and
+# downloads, then deleted by the daily `engage enqueue reports`. One from an earlier day is
+# never served again for a new request (the data's mark holds the date), so this is only how
+# long a person can come back to the report they made.
+ENGAGE_REPORT_KEEP_DAYS = env_int("ENGAGE_REPORT_KEEP_DAYS", 30)
 # Where the encrypted files of documents and imports are kept (engage/lib/encrypted_files.py):
 # the two folders above, on this machine or on a volume every web machine mounts; or, when
 # ENGAGE_FILE_STORAGE names a Django storage class (django-storages' S3Storage for object

@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -170,6 +170,19 @@ def _current(by: User, mark: str, version: str) -> ReportRun | None:
     return same.filter(
         status__in=(ReportRun.Status.QUEUED, ReportRun.Status.RUNNING), created_at__gte=fresh
     ).first()
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete the runs asked for more than `ENGAGE_REPORT_KEEP_DAYS` days ago, finished, failed
+    or abandoned; return how many. Their page and downloads then answer 404. Kept reports are
+    counts after disclosure control, but exact ones are the coordinator's true counts: none is
+    kept longer than a person may want to come back to it."""
+    now = now or timezone.now()
+    older = now - timedelta(days=settings.ENGAGE_REPORT_KEEP_DAYS)
+    deleted, _by_model = ReportRun.objects.filter(created_at__lt=older).delete()
+    if deleted:
+        logger.info("Deleted %d report runs made before %s", deleted, older.date().isoformat())
+    return deleted
 
 
 def get_run_for_user(user: User, pk: UUID) -> ReportRun:

@@ -20,3 +20,13 @@ def make_report(run_id: str, attempt: int = 1) -> str:
         # Put back after a temporary failure: the next attempt, later.
         background.enqueue_again(make_report, attempt, run_id)
     return str(run.status)
+
+
+@background.periodic("reports")
+@task()
+def prune_reports() -> dict:
+    """Delete the reports made in the background more than ENGAGE_REPORT_KEEP_DAYS days ago
+    (`runs.prune`); daily, from cron."""
+    from engage.mel import runs
+
+    return {"deleted": runs.prune()}

@@ -4,6 +4,7 @@ its downloads; the same report over the same data is served again without being 
 any change of the data makes a new one; each person sees their own pilot's runs only."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
@@ -266,3 +267,27 @@ def test_a_temporary_failure_is_tried_again(client, nadia, live_cases, monkeypat
         run_worker()
     run.refresh_from_db()
     assert run.status == ReportRun.Status.DONE and run.attempts == 2
+
+
+def test_reports_older_than_the_kept_days_are_deleted_by_the_daily_task(
+    client, nadia, live_cases, settings
+):
+    from engage.lib.tasks import periodic_tasks
+
+    settings.ENGAGE_REPORT_KEEP_DAYS = 30
+    client.force_login(nadia)
+    old_page = client.post(reverse("mel:report"), LIVE).url
+    run_worker()
+    old = ReportRun.objects.get()
+    ReportRun.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(days=31))
+    recent_page = client.post(reverse("mel:report"), {**LIVE, "disclosure": "public"}).url
+    run_worker()
+    assert ReportRun.objects.count() == 2
+
+    periodic_tasks()["reports"].enqueue()
+    run_worker()
+
+    assert list(ReportRun.objects.values_list("level", flat=True)) == ["public"]
+    assert client.get(old_page).status_code == 404
+    assert client.get(f"{old_page}json/").status_code == 404
+    assert client.get(recent_page).status_code == 200

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Queue one of the instance's periodic tasks for `engage worker` (docs/tasks.md): "
         "retention (daily), backup (daily), statistics (SQLite's planner statistics; daily), "
-        "shares (produce what is left, void what lapsed; hourly). Prints the task's id; "
+        "reports (delete old reports made in the background; daily), shares (produce what is left, void what lapsed; hourly). Prints the task's id; "
         "`engage tasks` shows how it went."
     )
 
