@@ -3,9 +3,12 @@
 import datetime
 import io
 import json
+from collections.abc import Iterable
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -39,11 +42,11 @@ NAMES = {
 }
 
 
-def as_json(report: dict) -> str:
+def as_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
-def shown(value) -> str:
+def shown(value: object) -> str:
     """A number as the report shows it: withheld, masked, or exact."""
     if value is None:
         return "withheld"
@@ -57,7 +60,7 @@ GROWTH_TARGET = (10, 20)  # the network's target: +10% to +20% new clients over 
 BAR_X, BAR_SCALE, BAR_HEIGHT, BAR_STEP = 270, 280, 18, 26
 
 
-def _text(cell: dict | None, *, percent: bool = True) -> str:
+def _text(cell: dict[str, Any] | None, *, percent: bool = True) -> str:
     """A chart's printed value: the percentage with its counts, a range, or withheld."""
     if cell is None:
         return str(_("not available"))
@@ -71,10 +74,10 @@ def _text(cell: dict | None, *, percent: bool = True) -> str:
     return f"{formats.number_format(value)}%{counts}"  # the language's decimal sign
 
 
-def _bars(title, items: list[tuple[str, dict | None]]) -> dict:
+def _bars(title: str | Promise, items: list[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
     bars = []
     for position, (label, cell) in enumerate(items):
-        value = cell.get("value") if cell else None
+        value: Any = cell.get("value") if cell else None
         drawn = isinstance(value, int | float) and not isinstance(value, bool)
         width = round(max(0.0, min(float(value), 100.0)) * BAR_SCALE / 100, 1) if drawn else 0
         y = 6 + position * BAR_STEP
@@ -93,7 +96,7 @@ def _bars(title, items: list[tuple[str, dict | None]]) -> dict:
     return {"title": title, "bars": bars, "height": 12 + len(bars) * BAR_STEP, "x": BAR_X}
 
 
-def _caseload(report: dict) -> dict:
+def _caseload(report: dict[str, Any]) -> dict[str, Any]:
     points = (report.get("series") or {}).get("BEN-01", [])
     numbers = [p["value"] for p in points if isinstance(p["value"], int)]
     top = max(numbers, default=0) or 1
@@ -124,9 +127,14 @@ def _caseload(report: dict) -> dict:
     }
 
 
-def _growth(report: dict, indicator: str = "GRO-01", title=None, name=None) -> dict:
+def _growth(
+    report: dict[str, Any],
+    indicator: str = "GRO-01",
+    title: str | Promise | None = None,
+    name: str | Promise | None = None,
+) -> dict[str, Any]:
     cell = next((i for i in report["indicators"] if i["id"] == indicator), None)
-    value = cell.get("value") if cell else None
+    value: Any = cell.get("value") if cell else None
     drawn = isinstance(value, int | float)
     low = min(-10.0, float(value) - 5) if drawn else -10.0
     high = max(40.0, float(value) + 5) if drawn else 40.0
@@ -173,7 +181,7 @@ CAPTIONS = {
 }
 
 
-def charts(report: dict) -> dict:
+def charts(report: dict[str, Any]) -> dict[str, Any]:
     """What the report's charts draw, from the report's own (disclosure-controlled) numbers.
 
     Withheld values are never drawn: their bar is absent and the word "withheld" is printed.
@@ -181,7 +189,7 @@ def charts(report: dict) -> dict:
     make its figure caption (in the order of mel/charts/all.html)."""
     by_id = {i["id"]: i for i in report["indicators"]}
 
-    def named(ids):
+    def named(ids: Iterable[str]) -> list[tuple[str, dict[str, Any] | None]]:
         return [(f"{i} {NAMES.get(i, i)}", by_id.get(i)) for i in ids]
 
     outcomes = by_id.get("RES-02", {}).get("by", {}).get("outcome", [])
@@ -213,7 +221,7 @@ def charts(report: dict) -> dict:
     return drawn
 
 
-def unit_of(indicator: dict) -> str:
+def unit_of(indicator: dict[str, Any]) -> str:
     """What follows an indicator's value: "%" for a share, nothing for a count, a median of
     months (TIM-01) or a rate (CON-02)."""
     if "denominator" in indicator and indicator["id"] not in NOT_PERCENTAGES:
@@ -221,7 +229,7 @@ def unit_of(indicator: dict) -> str:
     return ""
 
 
-def name_of(indicator_id: str) -> str:
+def name_of(indicator_id: str) -> str | Promise:
     return NAMES.get(indicator_id) or parts.name_of(indicator_id) or indicator_id
 
 
@@ -248,7 +256,7 @@ def _period(start: str, end: str) -> str:
     return str(_("%(start)s to %(end)s") % {"start": month_name(start), "end": month_name(end)})
 
 
-def _share(cell: dict | None) -> str | None:
+def _share(cell: dict[str, Any] | None) -> str | None:
     """A percentage as a sentence says it ("63.3%"); None when it is not shown."""
     value = (cell or {}).get("value")
     if not isinstance(value, int | float) or isinstance(value, bool):
@@ -256,18 +264,18 @@ def _share(cell: dict | None) -> str | None:
     return f"{formats.number_format(value)}%"
 
 
-def _count(cell: dict | None, name: str = "numerator") -> str | None:
+def _count(cell: dict[str, Any] | None, name: str = "numerator") -> str | None:
     """A count as shown ("142", or "<5" for a small one); None when it is withheld."""
     value = (cell or {}).get(name)
     return None if value is None else str(value)
 
 
-def _sentence(text) -> str:
-    text = str(text)
-    return text[:1].upper() + text[1:]
+def _sentence(text: object) -> str:
+    words = str(text)
+    return words[:1].upper() + words[1:]
 
 
-def summary(report: dict) -> list[str]:
+def summary(report: dict[str, Any]) -> list[str]:
     """The headline figures in the network's words, shaped like its published evaluations ("of
     126 individuals, 86% remained engaged..."), every figure the report's own as shown: a
     withheld one is said to be withheld, never guessed."""
@@ -280,7 +288,7 @@ def summary(report: dict) -> list[str]:
     def share(indicator_id: str) -> str:
         return _share(by_id.get(indicator_id)) or withheld
 
-    said = []
+    said: list[str | Promise] = []
     shares = {
         "engaged": share("ENG-01"),
         "disengaged": share("ENG-02"),
@@ -376,7 +384,7 @@ def summary(report: dict) -> list[str]:
     return [str(sentence) for sentence in said]
 
 
-def headline(report: dict) -> list[dict]:
+def headline(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The summary's table: the key figures as printed."""
     by_id = {i["id"]: i for i in report["indicators"]}
     lines = []
@@ -394,7 +402,7 @@ def headline(report: dict) -> list[dict]:
     return lines
 
 
-def _tables(indicator: dict, part: parts.ReportPart | None) -> list[dict]:
+def _tables(indicator: dict[str, Any], part: parts.ReportPart | None) -> list[dict[str, Any]]:
     """An indicator's breakdowns with their words: what each is by, and each key's name."""
     dimension_label = part.dimension_label if part and part.dimension_label else labels.dimension
     key_label = part.key_label if part and part.key_label else labels.key
@@ -409,7 +417,7 @@ def _tables(indicator: dict, part: parts.ReportPart | None) -> list[dict]:
     ]
 
 
-def _evaluation(report: dict) -> dict | None:
+def _evaluation(report: dict[str, Any]) -> dict[str, Any] | None:
     written = report.get("evaluation")
     if not written:
         return None
@@ -429,7 +437,9 @@ def _evaluation(report: dict) -> dict | None:
     }
 
 
-def _contents(report: dict, evaluation: dict | None, sections: list[dict]) -> list[dict]:
+def _contents(
+    report: dict[str, Any], evaluation: dict[str, Any] | None, sections: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The table of contents: each section's anchor and title (the PDF adds page numbers)."""
     entries = [("summary", _("Summary"))]
     if evaluation:
@@ -448,7 +458,7 @@ def _contents(report: dict, evaluation: dict | None, sections: list[dict]) -> li
     return [{"id": anchor, "title": title} for anchor, title in entries]
 
 
-def _context(report: dict, *, document: bool = False) -> dict:
+def _context(report: dict[str, Any], *, document: bool = False) -> dict[str, Any]:
     """The indicators of the cases, and each registered part's own (shown with or without case
     data: a period with no client may still have network activities)."""
     named = []
@@ -498,13 +508,13 @@ def _context(report: dict, *, document: bool = False) -> dict:
     }
 
 
-def report_body(report: dict) -> str:
+def report_body(report: dict[str, Any]) -> str:
     """The report as an HTML fragment (no <html>, no print styles), to show inside a page of
     the application: the same sections, figures and words as the document."""
     return render_to_string("mel/report/body.html", _context(report))
 
 
-def as_html(report: dict) -> str:
+def as_html(report: dict[str, Any]) -> str:
     """The report as a document of its own: a cover, contents, summary, narrative, charts,
     tables and the appendix, styled for print (the PDF is this document)."""
     return render_to_string("mel/report.html", _context(report, document=True))
@@ -515,13 +525,14 @@ def as_html(report: dict) -> str:
 PDF_VARIANT = "pdf/ua-1"
 
 
-def as_pdf(report: dict) -> bytes:
+def as_pdf(report: dict[str, Any]) -> bytes:
     from weasyprint import HTML  # imported here: loading its system libraries takes time
 
-    return HTML(string=as_html(report)).write_pdf(pdf_variant=PDF_VARIANT)
+    pdf: bytes = HTML(string=as_html(report)).write_pdf(pdf_variant=PDF_VARIANT)
+    return pdf
 
 
-def as_xlsx(report: dict) -> bytes:
+def as_xlsx(report: dict[str, Any]) -> bytes:
     """The report as a workbook in the reader's language: each indicator and each breakdown
     with its code (for whoever works on the figures) and in words (as the document says them,
     `labels`), the figures of the methods box, the charts, and each part's own sheet."""
@@ -553,8 +564,8 @@ def as_xlsx(report: dict) -> bytes:
                 )
     coverage = book.create_sheet(str(_("Coverage")))  # the methods box's figures, the series
     coverage.append([str(_("Figure")), str(_("Month")), str(_("Number"))])
-    for name, label in COVERAGE_NAMES.items():
-        coverage.append([str(label), period["end"], report["coverage"][name]])
+    for name, figure in COVERAGE_NAMES.items():
+        coverage.append([str(figure), period["end"], report["coverage"][name]])
     for point in (report.get("series") or {}).get("BEN-01", []):
         coverage.append([str(NAMES["BEN-01"]), point["month"], point["value"]])
     _chart_sheet(book, report)
@@ -581,7 +592,7 @@ def _figure_header(label: str) -> list[str]:
     return [label, str(_("Number")), str(_("Out of")), str(_("Value")), str(_("withheld"))]
 
 
-def _source(entry: dict) -> str:
+def _source(entry: dict[str, Any]) -> str:
     """Where a pilot's figures were read, in the words of the document's cover."""
     if entry["source"] == "live":
         text = _("%(pilot)s: live cases of this instance, as of %(period)s")
@@ -592,7 +603,7 @@ def _source(entry: dict) -> str:
     return str(text) % {"pilot": entry["pilot"], "period": entry.get("period_end") or ""}
 
 
-def _chart_sheet(book, report: dict) -> None:
+def _chart_sheet(book: Any, report: dict[str, Any]) -> None:
     """The report's charts, drawn by the spreadsheet from the figures beside them: the same
     (disclosure-controlled) values as the document's charts; a withheld one is an empty cell,
     so it is not drawn."""
@@ -642,7 +653,7 @@ def _chart_sheet(book, report: dict) -> None:
     sheet.column_dimensions["A"].width = 48
 
 
-def _line(cell: dict, label: str) -> list:
+def _line(cell: dict[str, Any], label: str) -> list[object]:
     return [
         cell.get("id", ""),
         label,
@@ -653,7 +664,7 @@ def _line(cell: dict, label: str) -> list:
     ]
 
 
-def indicator_rows(report: dict) -> list[dict]:
+def indicator_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The report's indicators with their names, for the tables of a page."""
     return [{**indicator, "name": name_of(indicator["id"])} for indicator in report["indicators"]]
 
@@ -661,7 +672,7 @@ def indicator_rows(report: dict) -> list[dict]:
 # The comparison of an evaluation cycle's snapshots (cycles.comparison).
 
 
-def comparison_context(comparison: dict) -> dict:
+def comparison_context(comparison: dict[str, Any]) -> dict[str, Any]:
     """The comparison with each figure as printed: percentages with their counts."""
     rows = [
         {
@@ -676,13 +687,14 @@ def comparison_context(comparison: dict) -> dict:
     return {**comparison, "indicators": rows}
 
 
-def comparison_html(comparison: dict) -> str:
+def comparison_html(comparison: dict[str, Any]) -> str:
     return render_to_string(
         "mel/cycles/comparison_report.html", {"comparison": comparison_context(comparison)}
     )
 
 
-def comparison_pdf(comparison: dict) -> bytes:
+def comparison_pdf(comparison: dict[str, Any]) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=comparison_html(comparison)).write_pdf()
+    pdf: bytes = HTML(string=comparison_html(comparison)).write_pdf()
+    return pdf
