@@ -106,3 +106,14 @@ def test_it_prints_the_net_indicators_in_the_pdf(recorded):
     text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
     assert "NET-09 Presentations and invitations to speak 7" in text
     assert "NET-06 People with lived experience involved in case management <5" in text
+
+
+@pytest.mark.django_db
+def test_the_cost_comparison_names_each_country_in_words(recorded):
+    report = _report("network", ["BG-CLA", "CY-CYRC"])
+    countries = [entry["country"] for entry in report["cost_comparison"]["countries"]]
+    assert "BG" in countries
+    html = services.report_bytes(report, "html").decode()
+    row = html[html.index('<tr data-country="BG">') :]
+    row = row[: row.index("</th>")]
+    assert "Bulgaria (BG-CLA)" in row
