@@ -8,13 +8,15 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 
-ViewFunc = Callable[..., HttpResponse]
+# A view's response: a page (HttpResponse) or a file streamed (FileResponse).
+ViewFunc = Callable[..., HttpResponseBase]
 
 
 def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
@@ -29,7 +31,9 @@ def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not request.user.has_role(*roles):
                 raise Http404
             return view(request, *args, **kwargs)
@@ -97,7 +101,9 @@ def recent_authentication_required(
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             back = reverse(then) if then else None
             if (refused := step_up_needed(request, then=back)) is not None:
                 return refused

@@ -14,8 +14,10 @@ produces their content belongs in `services.py`.
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 
 from engage.mel import services
 
@@ -27,8 +29,10 @@ CONTENT_TYPES = {
 }
 SUBMISSION_FILES = ("cases.csv", "manifest.json")
 
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
-def _private(response: HttpResponse, filename: str) -> HttpResponse:
+
+def _private(response: _Response, filename: str) -> _Response:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
@@ -55,7 +59,11 @@ def file(content: bytes, fmt: str, filename: str) -> HttpResponse:
     return _private(HttpResponse(content, content_type=CONTENT_TYPES[fmt]), filename)
 
 
-def report_file(report: dict, fmt: str, filename: str) -> HttpResponse:
+def report_file(report: dict[str, Any], fmt: str, filename: str) -> HttpResponse:
     """The report as `engage mel_report --format fmt` writes it, as a download."""
-    response = HttpResponse(services.report_bytes(report, fmt), content_type=CONTENT_TYPES[fmt])
-    return _private(response, filename)
+    return report_file_bytes(services.report_bytes(report, fmt), fmt, filename)
+
+
+def report_file_bytes(data: bytes, fmt: str, filename: str) -> HttpResponse:
+    """A report's file made already (a kept PDF), as a download."""
+    return _private(HttpResponse(data, content_type=CONTENT_TYPES[fmt]), filename)

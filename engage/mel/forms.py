@@ -2,11 +2,15 @@
 and checked again by the services."""
 
 import zipfile
+from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.http import organisation_of
 from engage.accounts.models import Role, User
 from engage.lib import dates
 from engage.mel import services, sources
@@ -20,7 +24,7 @@ MAX_UNZIPPED_BYTES = 200 * 2**20
 class MonthInput(forms.TextInput):
     input_type = "month"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}", **(attrs or {})})
 
 
@@ -36,7 +40,7 @@ def _clean_month(value: str) -> str:
 class MonthField(forms.CharField):
     widget = MonthInput
 
-    def clean(self, value):
+    def clean(self, value: Any) -> str:
         return _clean_month(super().clean(value))
 
 
@@ -96,9 +100,9 @@ class ImportForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
     )
 
-    def clean_submission(self):
-        upload = self.cleaned_data["submission"]
-        if upload.size > MAX_UPLOAD_BYTES:
+    def clean_submission(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["submission"]
+        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than 50 MB."))
         try:
             with zipfile.ZipFile(upload) as archive:
@@ -113,7 +117,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-LEVEL_CHOICES = [
+LEVEL_CHOICES: list[tuple[str, str | Promise]] = [
     ("exact", _("Exact (network coordinator only, logged)")),
     ("network", _("Network: counts 1 to 4 shown as <5")),
     ("public", _("Public: counts 1 to 9 shown as <10")),
@@ -160,7 +164,7 @@ FORMAT_CHOICES = [
 ]
 
 
-def levels_for(user: User) -> list[tuple[str, str]]:
+def levels_for(user: User) -> list[tuple[str, str | Promise]]:
     if user.role == Role.NETWORK_COORDINATOR:
         return LEVEL_CHOICES
     return [choice for choice in LEVEL_CHOICES if choice[0] != "exact"]
@@ -183,22 +187,25 @@ class ReportForm(forms.Form):
     baseline_end = MonthField(
         label=_("Baseline to (optional)"),
         required=False,
-        help_text=_("Without a baseline, growth compares with the period of the same length "
-                    "just before."),
+        help_text=_(
+            "Without a baseline, growth compares with the period of the same length just before."
+        ),
     )
     disclosure = forms.ChoiceField(label=_("Disclosure level"))
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["disclosure"].choices = levels_for(user)
-        self.fields["disclosure"].initial = "network"
+        disclosure = cast(forms.ChoiceField, self.fields["disclosure"])
+        disclosure.choices = levels_for(user)
+        disclosure.initial = "network"
         self.fields["end"].initial = last_month()
         self.fields["start"].initial = months_before(last_month(), 12)
         if user.role == Role.NETWORK_COORDINATOR:
             codes = sorted(set(services.default_pilots("imported"))
                            | set(services.default_pilots("live")))  # fmt: skip
-            self.fields["pilots"].choices = [(code, code) for code in codes]
+            pilots = cast(forms.MultipleChoiceField, self.fields["pilots"])
+            pilots.choices = [(code, code) for code in codes]
             self.fields["source"].initial = "auto"
             add_pilot_sources(self, codes)
         else:
@@ -206,8 +213,9 @@ class ReportForm(forms.Form):
             del self.fields["pilots"]
             del self.fields["source"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The end comes before the start."))
@@ -218,7 +226,7 @@ class ReportForm(forms.Form):
         elif baseline_start and baseline_end and baseline_start > baseline_end:
             self.add_error("baseline_end", _("The end comes before the start."))
         if self.user.role != Role.NETWORK_COORDINATOR:
-            data["pilots"] = [self.user.organisation.code]
+            data["pilots"] = [organisation_of(self.user).code]
             data["source"] = "live"
         return data
 
@@ -230,15 +238,16 @@ class DashboardForm(forms.Form):
     end = MonthField(label=_("To (month)"), required=False)
     disclosure = forms.ChoiceField(label=_("Disclosure level"), required=False)
 
-    def __init__(self, *args, user: User, default_end: str, **kwargs):
+    def __init__(self, *args: Any, user: User, default_end: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.default_end = default_end
         self.fields["end"].initial = default_end
         self.fields["start"].initial = months_before(default_end, 12)
         # Network level first: it is what the dashboard shows unless exact is chosen.
         choices = [c for c in reversed(levels_for(user)) if c[0] in ("exact", "network")]
-        self.fields["disclosure"].choices = choices
-        self.fields["disclosure"].initial = "network"
+        disclosure = cast(forms.ChoiceField, self.fields["disclosure"])
+        disclosure.choices = choices
+        disclosure.initial = "network"
         if len(choices) == 1:
             del self.fields["disclosure"]
         if user.role == Role.NETWORK_COORDINATOR:

@@ -1,9 +1,10 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -22,7 +23,7 @@ from engage.lib.spreadsheets import neutralise
 from engage.mel import sources
 from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
-from engage.mel.dataset.rows import case_ref, derive_rows
+from engage.mel.dataset.rows import VERSION, case_ref, derive_rows
 from engage.mel.models import DatasetRow, LinkageRound, Submission
 from engage.mel.report import disclosure, indicators, parts, render
 
@@ -115,12 +116,16 @@ def protected_rows(organisation: Organisation, period_end: str) -> anonymity.Pro
     return _protected(organisation, period_end)[0]
 
 
-def _protected(organisation: Organisation, period_end: str) -> tuple[anonymity.Protection, list]:
+def _protected(
+    organisation: Organisation, period_end: str
+) -> tuple[anonymity.Protection, list[str]]:
     rows, left_out = checked_rows(organisation, period_end)
     return anonymity.protect(rows), left_out
 
 
-def checked_rows(organisation: Organisation, period_end: str) -> tuple[list[dict], list[str]]:
+def checked_rows(
+    organisation: Organisation, period_end: str
+) -> tuple[list[dict[str, str]], list[str]]:
     """The derived rows that pass the network's row checks, and the references of the cases
     whose rows do not (sorted). One bad stored row (a referral in year 1, kept from before
     dates were checked at the edge) would make the hub refuse the whole submission: it is
@@ -130,7 +135,7 @@ def checked_rows(organisation: Organisation, period_end: str) -> tuple[list[dict
     key = linkage_key(organisation)
     for row in derive_rows(organisation, period_end, linkage_key=key):
         written = {column: neutralise(value) for column, value in row.items()}  # as in the CSV
-        if submission.check_row(written, organisation.code, period_end, submission.VERSION):
+        if submission.check_row(written, organisation.code, period_end, VERSION):
             faulty.add(row["case_ref"])
         else:
             kept.append(row)
@@ -166,7 +171,7 @@ def export(
     expected_sha256: str | None = None,
     by: User | None = None,
     request: HttpRequest | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Write the organisation's protected submission into `folder`; the same for the command
     and the web. With `expected_sha256` (the preview the admin saw), refuse with
     PreviewOutdated when the rows are no longer those: nothing is written or audited then."""
@@ -322,7 +327,7 @@ def _held(pilots: list[str]) -> dict[str, list[Submission]]:
     return held
 
 
-def submissions_read(pilots: list[str], end: str) -> list[dict]:
+def submissions_read(pilots: list[str], end: str) -> list[dict[str, Any]]:
     """Per pilot, the submission a report ending `end` reads from the hub and what of it could
     not be rolled back to `end` (the report's coverage; no row is read)."""
     held = _held(pilots)
@@ -360,7 +365,7 @@ def report(
     pilots: list[str],
     level: str,
     baseline: tuple[str, str] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The report as data (the spec's JSON shape), disclosure control applied.
 
     Below `exact`, every count about people is perturbed with the instance's record keys (the
@@ -375,6 +380,7 @@ def report(
     computed = indicators.compute(rows, start, end, baseline, keys=keys)
     shown = disclosure.apply([r.as_dict() for r in computed], level)
     cohort = [row for row in rows if indicators.in_cohort(row, end)]
+    caseload: Sequence[tuple[str, int, int | None]]
     if keys is None:
         caseload = [(m, n, None) for m, n in indicators.caseload_by_month(rows, start, end)]
     else:
@@ -397,7 +403,7 @@ def report(
     }
 
 
-def _rows_key(rows: list[dict[str, str]], keys) -> int | None:
+def _rows_key(rows: list[dict[str, str]], keys: disclosure.Perturbation | None) -> int | None:
     """The cell key of every row of the report (record keys plus the population's)."""
     if keys is None:
         return None
@@ -432,7 +438,7 @@ def check_report_access(by: User | None, *, pilots: list[str], source: str, leve
         return
     if by.role not in PILOT_STAFF or by.organisation_id is None:
         raise PermissionDenied("Reports are for supervisors, organisation admins and the network.")
-    if source != "live" or list(pilots) != [by.organisation.code]:
+    if source != "live" or by.organisation is None or list(pilots) != [by.organisation.code]:
         raise PermissionDenied("An organisation's staff get their own pilot's live figures only.")
 
 
@@ -449,7 +455,7 @@ def report_for(
     channel: str = "",
     overrides: dict[str, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The report as data for whoever asks; an `exact` one is audited each time.
 
     `baseline` defaults to the period of the same length just before; no `pilots` means every
@@ -499,7 +505,11 @@ PROGRESS_STEPS = ("sources", "live", "imported", "indicators", "parts")
 class _Steps:
     """Tell `progress` each step of a report as it starts, numbered out of all of them."""
 
-    def __init__(self, progress, chosen: list[sources.PilotSource]) -> None:
+    def __init__(
+        self,
+        progress: Callable[[str, int, int], None] | None,
+        chosen: list[sources.PilotSource],
+    ) -> None:
         self.progress = progress
         live = sum(1 for entry in chosen if entry.source == sources.LIVE)
         imported = any(entry.source == sources.IMPORTED for entry in chosen)
@@ -528,7 +538,7 @@ def record_exact(
     record(by, AuditEvent.Action.EXPORT, None, detail=detail[:200], request=request)
 
 
-def report_bytes(result: dict, fmt: str) -> bytes:
+def report_bytes(result: dict[str, Any], fmt: str) -> bytes:
     """The report rendered as `fmt` (one of REPORT_FORMATS)."""
     if fmt == "json":
         return render.as_json(result).encode()

@@ -6,15 +6,19 @@ the figures of the dashboards in `dashboards.py`, the file responses in `downloa
 
 import tempfile
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import (
     recent_authentication_required,
@@ -55,13 +59,13 @@ SUPPRESSED_AS = {
 
 @role_required(Role.ORG_ADMIN)
 @recent_authentication_required  # the dataset leaves the organisation (issue 10 #12)
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """This organisation's network submission: first a preview of what the export suppressed
     and why, then the download of exactly the rows previewed (what `engage export_dataset`
     writes)."""
-    organisation = request.user.organisation
+    organisation = organisation_of(request.user)
     form = ExportForm(request.POST or None, initial={"period_end": this_month()})
-    context: dict = {"form": form, "organisation": organisation,
+    context: dict[str, Any] = {"form": form, "organisation": organisation,
                      "linkage_round": services.open_round_of(organisation)}  # fmt: skip
     if request.method == "POST" and form.is_valid():
         period_end, checked = form.cleaned_data["period_end"], form.cleaned_data["sha256"]
@@ -90,9 +94,9 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ORG_ADMIN)
-def linkage(request: HttpRequest) -> HttpResponse:
+def linkage(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The key of this pilot's linkage round: entered here, kept encrypted, erased at closure."""
-    organisation = request.user.organisation
+    organisation = organisation_of(request.user)
     current = services.open_round_of(organisation)
     form = LinkageRoundForm(request.POST or None)
     if request.method == "POST" and current is None and form.is_valid():
@@ -111,7 +115,7 @@ def linkage(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.ORG_ADMIN)
-def linkage_close(request: HttpRequest, pk) -> HttpResponse:
+def linkage_close(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     linkage = get_object_or_404(
         LinkageRound.objects.visible_to(request.user), pk=pk, closed_at=None
     )
@@ -120,10 +124,10 @@ def linkage_close(request: HttpRequest, pk) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def import_submission(request: HttpRequest) -> HttpResponse:
+def import_submission(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Import a pilot's .zip; a refused submission stores nothing and its report is shown."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    context: dict = {"form": form}
+    context: dict[str, Any] = {"form": form}
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -138,7 +142,7 @@ def import_submission(request: HttpRequest) -> HttpResponse:
     return render(request, "mel/import.html", context, status=status)
 
 
-def _import(request: HttpRequest, upload) -> dict[str, int]:
+def _import(request: AuthenticatedHttpRequest, upload: UploadedFile) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="engage-import-") as folder:
         path = Path(folder) / "submission.zip"
         with open(path, "wb") as file:
@@ -148,7 +152,7 @@ def _import(request: HttpRequest, upload) -> dict[str, int]:
 
 
 @role_required(NETWORK)
-def submissions(request: HttpRequest) -> HttpResponse:
+def submissions(request: AuthenticatedHttpRequest) -> HttpResponse:
     listed = Submission.objects.select_related("imported_by").order_by("-imported_at")
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
     retention = settings.ENGAGE_NETWORK_RETENTION_MONTHS
@@ -156,7 +160,7 @@ def submissions(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(NETWORK, *PILOT_STAFF)
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The options of `engage mel_report`; the report is made in the background (`mel.runs`)
     and shown on its own page, or the one already made for them over the same data."""
     form = ReportForm(request.POST or None, user=request.user)
@@ -184,11 +188,11 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(NETWORK, *PILOT_STAFF)
-def report_run(request: HttpRequest, pk: UUID) -> HttpResponse:
+def report_run(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     """A report's page: its progress while it is made (polled by htmx, refreshed without
     JavaScript), then the report itself with its downloads, or why it was not made."""
     run = runs.get_run_for_user(request.user, pk)
-    context: dict = {"run": run, "step_text": runs.step_text(run.step_label)}
+    context: dict[str, Any] = {"run": run, "step_text": runs.step_text(run.step_label)}
     if request.htmx:
         if run.in_progress:
             return render(request, "mel/_report_progress.html", context)
@@ -204,7 +208,7 @@ def report_run(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(NETWORK, *PILOT_STAFF)
-def report_download(request: HttpRequest, pk: UUID, fmt: str) -> HttpResponse:
+def report_download(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpResponse:
     """The finished report as a file, rendered from the report kept on the run."""
     run = runs.get_run_for_user(request.user, pk)
     if run.status != run.Status.DONE or fmt not in services.REPORT_FORMATS:
@@ -212,11 +216,14 @@ def report_download(request: HttpRequest, pk: UUID, fmt: str) -> HttpResponse:
     if run.level == "exact" and (refused := step_up_needed(request)):
         return refused
     result = runs.disclose(run, by=request.user, channel=f"web report {fmt}", request=request)
-    return downloads.report_file(result, fmt, f"indicators-{run.start}-{run.end}.{fmt}")
+    name = f"indicators-{run.start}-{run.end}.{fmt}"
+    if fmt == "pdf":  # laid out by the worker when the report was made (runs.pdf_of)
+        return downloads.report_file_bytes(runs.pdf_of(run, result), fmt, name)
+    return downloads.report_file(result, fmt, name)
 
 
 @role_required(NETWORK)
-def network_dashboard(request: HttpRequest) -> HttpResponse:
+def network_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     # By default the last complete month: the period every pilot should have submitted.
     form = DashboardForm(request.GET or None, user=request.user, default_end=last_month())
     start, end, level = form.period()
@@ -234,12 +241,12 @@ def network_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*PILOT_STAFF)
-def pilot_dashboard(request: HttpRequest) -> HttpResponse:
+def pilot_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     # By default up to this month: live figures as the cases stand today. Pilot staff see
     # their own pilot at network level only.
     form = DashboardForm(request.GET or None, user=request.user, default_end=this_month())
     start, end, _level = form.period()
-    organisation = request.user.organisation
+    organisation = organisation_of(request.user)
     context = dashboards.pilot(organisation=organisation, start=start, end=end,
                                by=request.user, request=request)  # fmt: skip
     context.update(form=form, organisation=organisation)

@@ -538,7 +538,7 @@ def report_figures(
     *,
     rows: tuple[int, int | None],
     cohort: int,
-    caseload: list[tuple[str, int, int | None]],
+    caseload: Sequence[tuple[str, int, int | None]],
     end: str,
     level_name: str,
 ) -> dict[str, Any]:
