@@ -5,6 +5,8 @@ without signing in, so such a view takes an `AuthenticatedHttpRequest`: its `use
 never `AnonymousUser`. Nothing is checked at run time: Django builds the request as always.
 """
 
+from uuid import UUID
+
 from django.http import Http404
 
 from engage.accounts.models import Organisation, User
@@ -27,3 +29,11 @@ def organisation_of(user: User) -> Organisation:
     if user.organisation is None:
         raise Http404
     return user.organisation
+
+
+def organisation_id_of(user: User) -> UUID:
+    """The id of the organisation of someone in an organisation role, as `organisation_of`,
+    without loading the organisation."""
+    if user.organisation_id is None:
+        raise Http404
+    return user.organisation_id

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of, organisation_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.cases.access import (
@@ -282,7 +282,7 @@ def follow_up(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    organisation_id = organisation_of(request.user).pk
+    organisation_id = organisation_id_of(request.user)
     templates = LetterTemplate.objects.of(organisation_id).order_by("name", "pk")
     page = Paginator(templates, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "placeholders": letters.PLACEHOLDERS}
@@ -296,7 +296,7 @@ def template_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @role_required(Role.ORG_ADMIN)
 def template_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    organisation_id = organisation_of(request.user).pk
+    organisation_id = organisation_id_of(request.user)
     template = get_object_or_404(LetterTemplate.objects.of(organisation_id), pk=pk)
     return _template_form(request, template)
 

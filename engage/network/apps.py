@@ -7,7 +7,7 @@ class NetworkConfig(AppConfig):
     label = "network"
     verbose_name = _("Network building")
 
-    def ready(self):
+    def ready(self) -> None:
         from engage.mel.report import parts
         from engage.network import report
 

@@ -30,6 +30,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -50,7 +51,7 @@ SMALL_BASE = disclosure.LEVELS["network"].minimum_denominator
 DAYS_NOISE = 366
 
 
-def _shown(days: int, clients: set, country: str, level: str) -> tuple[int, object]:
+def _shown(days: int, clients: set[object], country: str, level: str) -> tuple[int, int | str]:
     """The client-days and the number of clients as published at `level`."""
     if level == "exact":
         return days, disclosure.shown_count(len(clients), level)
@@ -79,9 +80,11 @@ def days_within(stay: Stay, first: datetime.date, last: datetime.date) -> int:
     return max((finish - begin).days + 1, 0)
 
 
-def client_days(stays: list[Stay], first: datetime.date, last: datetime.date) -> tuple[int, set]:
+def client_days(
+    stays: list[Stay], first: datetime.date, last: datetime.date
+) -> tuple[int, set[object]]:
     """Σ days within [first, last] over the stays, and the enrollments with at least one."""
-    total, clients = 0, set()
+    total, clients = 0, set[object]()
     for stay in stays:
         days = days_within(stay, first, last)
         if days:
@@ -102,13 +105,12 @@ def stays_of(organisation: Organisation, first: datetime.date, last: datetime.da
             .filter(Q(closure_date__isnull=True) | Q(closure_date__gte=first))
             .values_list("pk", "inclusion_date", "closure_date")
         )
-        return [Stay(pk, included, closed) for pk, included, closed in rows]
+        # `included` is never None (filtered above); the test says so to the type checker.
+        return [Stay(pk, included, closed) for pk, included, closed in rows if included is not None]
 
 
 def detention_cost_for(country: str, year: int) -> DetentionCost | None:
-    return (
-        DetentionCost.objects.filter(country=country, year__lte=year).order_by("-year").first()
-    )
+    return DetentionCost.objects.filter(country=country, year__lte=year).order_by("-year").first()
 
 
 def _money(value: Decimal) -> str:
@@ -117,7 +119,7 @@ def _money(value: Decimal) -> str:
 
 def comparison(
     *, start: str, end: str, pilots: list[str], level: str, today: datetime.date | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The cost comparison of the report, per country of the pilots in scope, as data."""
     today = today or timezone.localdate()
     period = Period.of_months(start, end)
@@ -134,9 +136,11 @@ def comparison(
                 start__gte=period.first,
                 end__lte=period.last,
                 end__lt=today,
-            ).select_related("organisation").order_by("start")
+            )
+            .select_related("organisation")
+            .order_by("start")
         )
-        days, clients = 0, set()
+        days, clients = 0, set[object]()
         for budget in budgets:
             stays = stays_of(budget.organisation, budget.start, budget.end)
             budget_days, budget_clients = client_days(stays, budget.start, budget.end)
@@ -146,7 +150,7 @@ def comparison(
         cost = detention_cost_for(country, period.last.year)
         currencies = {b.currency for b in budgets}
         total = sum((b.amount for b in budgets), Decimal(0))
-        entry = {
+        entry: dict[str, Any] = {
             "country": country,
             "pilots": [m.code for m in members],
             "detention": None,
@@ -196,7 +200,7 @@ def comparison(
     return {"period": {"start": start, "end": end}, "countries": countries}
 
 
-def _refusal(entry: dict, days: int, clients: int, level: disclosure.Level) -> str:
+def _refusal(entry: dict[str, Any], days: int, clients: int, level: disclosure.Level) -> str:
     """Why there is no comparison ("" when there is one)."""
     if entry["detention"] is None:
         return "no_detention_cost"

@@ -1,11 +1,26 @@
 import datetime
+from typing import Any
 
 import factory
 
 from engage.network.models import Activity, StageChange, Stakeholder
 
 
-class StakeholderFactory(factory.django.DjangoModelFactory):
+def _first_stage(
+    stakeholder: Stakeholder, create: bool, extracted: datetime.date | None, **kwargs: Any
+) -> None:
+    """The stakeholder's first stage in the history: its `stage`, since `since` (the value
+    given, else 1 January 2024)."""
+    if create:
+        StageChange.objects.create(
+            stakeholder=stakeholder,
+            stage=stakeholder.stage,
+            date=extracted or datetime.date(2024, 1, 1),
+            by=stakeholder.created_by,
+        )
+
+
+class StakeholderFactory(factory.django.DjangoModelFactory[Stakeholder]):
     """A stakeholder with its first stage in the history (`stage`, since `since`)."""
 
     class Meta:
@@ -17,18 +32,11 @@ class StakeholderFactory(factory.django.DjangoModelFactory):
     level = "national"
     country = "BG"
 
-    @factory.post_generation
-    def since(self, create, extracted, **kwargs):
-        if create:
-            StageChange.objects.create(
-                stakeholder=self,
-                stage=self.stage,
-                date=extracted or datetime.date(2024, 1, 1),
-                by=self.created_by,
-            )
+    # (`post_generation` as a call: the decorator has no types.)
+    since = factory.PostGeneration(_first_stage)
 
 
-class ActivityFactory(factory.django.DjangoModelFactory):
+class ActivityFactory(factory.django.DjangoModelFactory[Activity]):
     class Meta:
         model = Activity
 

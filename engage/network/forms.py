@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -40,7 +42,7 @@ class StakeholderSearchForm(forms.Form):
     whose = forms.ChoiceField(label=_("Whose"), required=False, choices=WHOSE)
 
 
-class StakeholderForm(VersionedFormMixin, forms.ModelForm):
+class StakeholderForm(VersionedFormMixin, forms.ModelForm[Stakeholder]):
     stage = forms.ChoiceField(label=_("Relationship stage"), choices=Stage.choices)
     stage_date = forms.DateField(label=_("At this stage since"), widget=DateInput())
 
@@ -49,7 +51,7 @@ class StakeholderForm(VersionedFormMixin, forms.ModelForm):
         fields = list(STAKEHOLDER_FIELDS)  # what the service saves
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance._state.adding:
             # The stage moves on the stakeholder's page, with its history.
@@ -62,7 +64,7 @@ class StageForm(forms.Form):
     date = forms.DateField(label=_("Since"), widget=DateInput())
 
 
-class InteractionForm(forms.ModelForm):
+class InteractionForm(forms.ModelForm[Interaction]):
     class Meta:
         model = Interaction
         fields = ["date", "type", "people", "note"]
@@ -78,7 +80,7 @@ class ActivitySearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
 
-class ActivityForm(VersionedFormMixin, forms.ModelForm):
+class ActivityForm(VersionedFormMixin, forms.ModelForm[Activity]):
     class Meta:
         model = Activity
         fields = list(ACTIVITY_FIELDS)  # what the service saves
@@ -88,21 +90,22 @@ class ActivityForm(VersionedFormMixin, forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["stakeholder"].queryset = Stakeholder.objects.visible_to(user).order_by("name")
+        stakeholder = cast("forms.ModelChoiceField[Stakeholder]", self.fields["stakeholder"])
+        stakeholder.queryset = Stakeholder.objects.visible_to(user).order_by("name")
 
 
-class DetentionCostForm(forms.ModelForm):
+class DetentionCostForm(forms.ModelForm[DetentionCost]):
     class Meta:
         model = DetentionCost
         fields = ["country", "year", "amount", "currency", "source"]
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         pass  # the service says which field clashes
 
 
-class BudgetForm(forms.ModelForm):
+class BudgetForm(forms.ModelForm[ProgrammeBudget]):
     class Meta:
         model = ProgrammeBudget
         fields = ["start", "end", "amount", "currency", "covers"]

@@ -9,8 +9,9 @@ activity counts in the period of its `date`.
 import calendar
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from engage.mel.report.indicators import Result, percentage
 from engage.network.models import ENGAGED_STAGES, Activity, ActivityKind, ActorType, Stakeholder
@@ -21,6 +22,9 @@ ABOUT_PEOPLE = ("NET-06", "NET-07")
 # NET-14: the stakeholders that an organisation approaching them about community-based
 # solutions counts for: governments (national authorities), local authorities, funders.
 APPROACHED = (ActorType.NATIONAL_AUTHORITY, ActorType.LOCAL_AUTHORITY, ActorType.FUNDER)
+
+# What the indicators count: activities, or stakeholders.
+_Record = TypeVar("_Record", Activity, Stakeholder)
 
 
 @dataclass(frozen=True)
@@ -38,16 +42,18 @@ class Period:
         return self.first <= day <= self.last
 
 
-def owner_of(record) -> str:
+def owner_of(record: Activity | Stakeholder) -> str:
     """The pilot code of the record's organisation, or "network" for the network's own."""
-    return record.organisation.code if record.organisation_id else NETWORK_OWNER
+    return record.organisation.code if record.organisation is not None else NETWORK_OWNER
 
 
 def _yes_no(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _count(indicator: str, records: list, dimensions: dict[str, Callable]) -> Result:
+def _count(
+    indicator: str, records: list[_Record], dimensions: Mapping[str, Callable[[_Record], str]]
+) -> Result:
     result = Result(indicator, len(records), kind="count")
     for dimension, key_of in {"owner": owner_of, **dimensions}.items():
         groups: dict[str, int] = defaultdict(int)
@@ -59,7 +65,7 @@ def _count(indicator: str, records: list, dimensions: dict[str, Callable]) -> Re
     return result
 
 
-def _sum(indicator: str, records: list, amount: Callable[[object], int]) -> Result:
+def _sum(indicator: str, records: list[Activity], amount: Callable[[Activity], int]) -> Result:
     result = Result(indicator, sum(amount(r) for r in records), kind="count")
     groups: dict[str, int] = defaultdict(int)
     for record in records:
@@ -70,7 +76,12 @@ def _sum(indicator: str, records: list, amount: Callable[[object], int]) -> Resu
     return result
 
 
-def _ratio(indicator: str, records: list, numerator, denominator) -> Result:
+def _ratio(
+    indicator: str,
+    records: list[Activity],
+    numerator: Callable[[Activity], int],
+    denominator: Callable[[Activity], int],
+) -> Result:
     n = sum(numerator(r) for r in records)
     d = sum(denominator(r) for r in records)
     result = Result(indicator, n, d, percentage(n, d))
@@ -86,7 +97,7 @@ def _ratio(indicator: str, records: list, numerator, denominator) -> Result:
     return result
 
 
-def _country(record) -> str:
+def _country(record: Activity | Stakeholder) -> str:
     return record.country.code if record.country else ""
 
 
@@ -117,7 +128,7 @@ def compute(
     activities = list(activities)
     stakeholders = list(stakeholders)
 
-    def of(kind: str, **flags) -> list[Activity]:
+    def of(kind: str, **flags: Any) -> list[Activity]:
         return [
             a
             for a in activities
@@ -144,7 +155,8 @@ def compute(
             "NET-02",
             engaged,
             {
-                "stage": lambda s: stage_at(s, period.last),
+                # Never None: the engaged have a stage by the period's end.
+                "stage": lambda s: stage_at(s, period.last) or "",
                 "actor_type": lambda s: s.actor_type,
                 "level": lambda s: s.level,
             },

@@ -14,6 +14,7 @@ starts from the user instead (`visible_to`, `managed_by`), as with the service d
 
 import uuid
 from decimal import Decimal
+from typing import Any, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -78,16 +79,16 @@ class Stage(models.TextChoices):
 ENGAGED_STAGES = (Stage.ENGAGED, Stage.PARTNER)
 
 
-class OwnedQuerySet(models.QuerySet):
+class OwnedQuerySet(models.QuerySet[Any]):
     """Records owned by an organisation, or by the network when `organisation` is empty."""
 
-    def owned_by_side_of(self, user: User) -> "OwnedQuerySet":
+    def owned_by_side_of(self, user: User) -> Self:
         """The records of `user`'s side, whatever their role."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         return self.filter(owner_filter(user))
 
-    def managed_by(self, user: User) -> "OwnedQuerySet":
+    def managed_by(self, user: User) -> Self:
         """The records `user` may change."""
         if not may_manage(user):
             return self.none()
@@ -126,7 +127,10 @@ class Stakeholder(models.Model):
     country = CountryField(_("country"), blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     stage = models.CharField(
-        _("relationship stage"), max_length=10, choices=Stage.choices, default=Stage.IDENTIFIED,
+        _("relationship stage"),
+        max_length=10,
+        choices=Stage.choices,
+        default=Stage.IDENTIFIED,
         editable=False,
     )
     description = models.TextField(
@@ -160,7 +164,7 @@ class Stakeholder(models.Model):
 
     @property
     def owner_label(self) -> str:
-        return self.organisation.name if self.organisation_id else str(_("The network"))
+        return self.organisation.name if self.organisation is not None else str(_("The network"))
 
 
 class StageChange(models.Model):
@@ -221,11 +225,13 @@ class ActivityKind(models.TextChoices):
     PILOT_STARTED = "pilot_started", _("Pilot started")
     PILOT_EXPLORED = "pilot_explored", _("Pilot explored")
     FUNDING = "funding", _("Project with sustainable funding secured")
-    LIVED_EXPERIENCE_INITIATIVE = "le_initiative", _(
-        "Initiative led by people with lived experience"
+    LIVED_EXPERIENCE_INITIATIVE = (
+        "le_initiative",
+        _("Initiative led by people with lived experience"),
     )
-    LIVED_EXPERIENCE_CASE_WORK = "le_case_work", _(
-        "People with lived experience involved in case management"
+    LIVED_EXPERIENCE_CASE_WORK = (
+        "le_case_work",
+        _("People with lived experience involved in case management"),
     )
 
 
@@ -263,8 +269,10 @@ class Activity(models.Model):
         _("until"),
         null=True,
         blank=True,
-        help_text=_("People with lived experience in case management: when their involvement "
-                    "ended, if it has."),
+        help_text=_(
+            "People with lived experience in case management: when their involvement "
+            "ended, if it has."
+        ),
     )
     country = CountryField(_("country"), blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -298,7 +306,10 @@ class Activity(models.Model):
         help_text=_("People with lived experience in case management: how many."),
     )
     expansion = models.CharField(
-        _("expansion"), max_length=12, choices=Expansion.choices, blank=True,
+        _("expansion"),
+        max_length=12,
+        choices=Expansion.choices,
+        blank=True,
         help_text=_("Pilots started or explored: a new city, or a new country."),
     )
     note = models.TextField(_("note"), blank=True, help_text=_("No client and no names here."))
@@ -321,7 +332,7 @@ class Activity(models.Model):
 
     @property
     def owner_label(self) -> str:
-        return self.organisation.name if self.organisation_id else str(_("The network"))
+        return self.organisation.name if self.organisation is not None else str(_("The network"))
 
 
 validate_currency = RegexValidator(
@@ -386,8 +397,10 @@ class ProgrammeBudget(models.Model):
         _("what it covers"),
         max_length=300,
         blank=True,
-        help_text=_("e.g. case management staff and clients' basic needs; say if it includes "
-                    "advocacy or other costs besides case management."),
+        help_text=_(
+            "e.g. case management staff and clients' basic needs; say if it includes "
+            "advocacy or other costs besides case management."
+        ),
     )
     entered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,6 +7,7 @@ organisation's supervisors and admins keep its records, the network coordinators
 """
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -39,11 +40,15 @@ def today() -> datetime.date:
 
 def _require_manager(by: User) -> None:
     if not may_manage(by):
-        raise PermissionDenied(_("Only supervisors, organisation admins and the network "
-                                 "coordinator keep these records."))
+        raise PermissionDenied(
+            _(
+                "Only supervisors, organisation admins and the network "
+                "coordinator keep these records."
+            )
+        )
 
 
-def _require_owner(record, by: User) -> None:
+def _require_owner(record: Stakeholder | Activity, by: User) -> None:
     """Refuse a change to a record of another side (the views 404 before this)."""
     _require_manager(by)
     if record.organisation_id != by.organisation_id:
@@ -59,7 +64,7 @@ def _not_in_future(day: datetime.date | None, field: str) -> None:
 def save_stakeholder(
     *,
     by: User,
-    data: dict,
+    data: dict[str, Any],
     stakeholder: Stakeholder | None = None,
     expected_version: int | None = None,
     stage: str | None = None,
@@ -109,7 +114,7 @@ def change_stage(
     return change
 
 
-def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict) -> Interaction:
+def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict[str, Any]) -> Interaction:
     """Add an interaction to the log of a stakeholder of `by`'s side."""
     _require_owner(stakeholder, by)
     _not_in_future(data["date"], "date")
@@ -128,7 +133,7 @@ def delete_interaction(interaction: Interaction, *, by: User) -> None:
     interaction.delete()
 
 
-def _check_activity(data: dict, by: User) -> None:
+def _check_activity(data: dict[str, Any], by: User) -> None:
     errors: dict[str, str] = {}
     kind = data["kind"]
     if data["date"] and data["date"] > today() and kind != ActivityKind.PRESENTATION:
@@ -149,11 +154,13 @@ def _check_activity(data: dict, by: User) -> None:
             errors["end_date"] = _("The end comes before the start.")
     else:
         if data.get("people"):
-            errors["people"] = _("This number is for people with lived experience in case "
-                                 "management only.")
+            errors["people"] = _(
+                "This number is for people with lived experience in case management only."
+            )
         if data.get("end_date"):
-            errors["end_date"] = _("An end date is for people with lived experience in case "
-                                   "management only.")
+            errors["end_date"] = _(
+                "An end date is for people with lived experience in case management only."
+            )
     if kind in (ActivityKind.PILOT_STARTED, ActivityKind.PILOT_EXPLORED):
         if not data.get("expansion"):
             errors["expansion"] = _("Say whether it is a new city or a new country.")
@@ -164,9 +171,10 @@ def _check_activity(data: dict, by: User) -> None:
     if kind != ActivityKind.PRESENTATION and (data.get("high_profile") or data.get("invited")):
         errors["high_profile"] = _("High-profile and invited are for presentations only.")
     stakeholder = data.get("stakeholder")
-    if stakeholder is not None and not Stakeholder.objects.visible_to(by).filter(
-        pk=stakeholder.pk
-    ).exists():
+    if (
+        stakeholder is not None
+        and not Stakeholder.objects.visible_to(by).filter(pk=stakeholder.pk).exists()
+    ):
         errors["stakeholder"] = _("Choose one of the stakeholders you can see.")
     if errors:
         raise ValidationError(errors)
@@ -175,7 +183,7 @@ def _check_activity(data: dict, by: User) -> None:
 def save_activity(
     *,
     by: User,
-    data: dict,
+    data: dict[str, Any],
     activity: Activity | None = None,
     expected_version: int | None = None,
 ) -> Activity:
@@ -206,7 +214,7 @@ def delete_activity(activity: Activity, *, by: User) -> None:
 
 
 def save_detention_cost(
-    *, by: User, data: dict, cost: DetentionCost | None = None
+    *, by: User, data: dict[str, Any], cost: DetentionCost | None = None
 ) -> DetentionCost:
     """Enter (or correct) the cost of a day in detention in a country for a year."""
     if by.role != Role.NETWORK_COORDINATOR:
@@ -227,7 +235,7 @@ def save_detention_cost(
 
 
 def save_budget(
-    *, by: User, data: dict, budget: ProgrammeBudget | None = None
+    *, by: User, data: dict[str, Any], budget: ProgrammeBudget | None = None
 ) -> ProgrammeBudget:
     """Enter (or correct) the organisation's budget for a period; periods may not overlap,
     so that no client-day is paid for twice."""

@@ -2,14 +2,16 @@
 
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import ANY_STAFF, role_required
 from engage.lib.forms import run_service
@@ -33,6 +35,7 @@ from engage.network.models import (
     ProgrammeBudget,
     Stage,
     Stakeholder,
+    StakeholderQuerySet,
     may_manage,
     owner_filter,
 )
@@ -41,20 +44,22 @@ PAGE_SIZE = 25
 KEEPERS = (*MANAGERS, Role.NETWORK_COORDINATOR)
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: AuthenticatedHttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
-def _filtered(request: HttpRequest) -> bool:
+def _filtered(request: AuthenticatedHttpRequest) -> bool:
     return any(value for key, value in request.GET.items() if key != "page")
 
 
 # The stakeholder map
 
 
-def _search_stakeholders(request: HttpRequest):
+def _search_stakeholders(
+    request: AuthenticatedHttpRequest,
+) -> tuple[StakeholderSearchForm, StakeholderQuerySet]:
     user = request.user
     found = Stakeholder.objects.visible_to(user).select_related("organisation")
     form = StakeholderSearchForm(request.GET)
@@ -75,7 +80,7 @@ def _search_stakeholders(request: HttpRequest):
 
 
 @role_required(*ANY_STAFF)
-def stakeholder_list(request: HttpRequest) -> HttpResponse:
+def stakeholder_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, found = _search_stakeholders(request)
     page = Paginator(found.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -90,7 +95,7 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def stakeholder_map(request: HttpRequest) -> HttpResponse:
+def stakeholder_map(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The stakeholders by type of actor and stage: the map as a table (same filters)."""
     form, found = _search_stakeholders(request)
     cells: dict[tuple[str, str], list[Stakeholder]] = {}
@@ -118,7 +123,7 @@ def stakeholder_map(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def stakeholder_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+def stakeholder_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     user = request.user
     stakeholder = get_object_or_404(
         Stakeholder.objects.visible_to(user).select_related("organisation"), pk=pk
@@ -145,21 +150,26 @@ def stakeholder_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "network/stakeholder_detail.html", context)
 
 
-def _managed_stakeholder(request: HttpRequest, pk: UUID) -> Stakeholder:
-    return get_object_or_404(Stakeholder.objects.managed_by(request.user), pk=pk)
+def _managed_stakeholder(request: AuthenticatedHttpRequest, pk: UUID) -> Stakeholder:
+    stakeholder: Stakeholder = get_object_or_404(
+        Stakeholder.objects.managed_by(request.user), pk=pk
+    )
+    return stakeholder
 
 
 @role_required(*KEEPERS)
-def stakeholder_new(request: HttpRequest) -> HttpResponse:
+def stakeholder_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _stakeholder_form(request, None)
 
 
 @role_required(*KEEPERS)
-def stakeholder_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def stakeholder_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     return _stakeholder_form(request, _managed_stakeholder(request, pk))
 
 
-def _stakeholder_form(request: HttpRequest, stakeholder: Stakeholder | None) -> HttpResponse:
+def _stakeholder_form(
+    request: AuthenticatedHttpRequest, stakeholder: Stakeholder | None
+) -> HttpResponse:
     initial = {"stage_date": services.today()} if stakeholder is None else None
     form = StakeholderForm(request.POST or None, instance=stakeholder, initial=initial)
     if done := run_service(
@@ -182,7 +192,7 @@ def _stakeholder_form(request: HttpRequest, stakeholder: Stakeholder | None) -> 
 
 
 @role_required(*KEEPERS)
-def stakeholder_stage(request: HttpRequest, pk: UUID) -> HttpResponse:
+def stakeholder_stage(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     stakeholder = _managed_stakeholder(request, pk)
     form = StageForm(request.POST or None, initial={"date": services.today()})
     if run_service(
@@ -197,7 +207,7 @@ def stakeholder_stage(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(*KEEPERS)
-def interaction_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+def interaction_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     stakeholder = _managed_stakeholder(request, pk)
     form = InteractionForm(request.POST or None, initial={"date": services.today()})
     if run_service(
@@ -213,7 +223,7 @@ def interaction_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @require_POST
 @role_required(*KEEPERS)
-def interaction_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+def interaction_delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     interaction = get_object_or_404(
         Interaction.objects.filter(stakeholder__in=Stakeholder.objects.managed_by(request.user)),
         pk=pk,
@@ -224,7 +234,7 @@ def interaction_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
     return redirect(stakeholder)
 
 
-def _status(form) -> int:
+def _status(form: forms.BaseForm) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
@@ -232,7 +242,7 @@ def _status(form) -> int:
 
 
 @role_required(*ANY_STAFF)
-def activity_list(request: HttpRequest) -> HttpResponse:
+def activity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     found = Activity.objects.visible_to(request.user).select_related("organisation")
     form = ActivitySearchForm(request.GET)
     if form.is_valid():
@@ -262,17 +272,17 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*KEEPERS)
-def activity_new(request: HttpRequest) -> HttpResponse:
+def activity_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _activity_form(request, None)
 
 
 @role_required(*KEEPERS)
-def activity_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def activity_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.managed_by(request.user), pk=pk)
     return _activity_form(request, activity)
 
 
-def _activity_form(request: HttpRequest, activity: Activity | None) -> HttpResponse:
+def _activity_form(request: AuthenticatedHttpRequest, activity: Activity | None) -> HttpResponse:
     initial = {"date": services.today()} if activity is None else None
     form = ActivityForm(request.POST or None, instance=activity, initial=initial, user=request.user)
     if run_service(
@@ -293,7 +303,7 @@ def _activity_form(request: HttpRequest, activity: Activity | None) -> HttpRespo
 
 @require_POST
 @role_required(*KEEPERS)
-def activity_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+def activity_delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.managed_by(request.user), pk=pk)
     services.delete_activity(activity, by=request.user)
     messages.success(request, _("Activity removed."))
@@ -304,16 +314,18 @@ def activity_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(Role.NETWORK_COORDINATOR)
-def detention_costs(request: HttpRequest) -> HttpResponse:
+def detention_costs(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _detention_cost_form(request, None)
 
 
 @role_required(Role.NETWORK_COORDINATOR)
-def detention_cost_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def detention_cost_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     return _detention_cost_form(request, get_object_or_404(DetentionCost, pk=pk))
 
 
-def _detention_cost_form(request: HttpRequest, cost: DetentionCost | None) -> HttpResponse:
+def _detention_cost_form(
+    request: AuthenticatedHttpRequest, cost: DetentionCost | None
+) -> HttpResponse:
     form = DetentionCostForm(request.POST or None, instance=cost)
     if run_service(
         request,
@@ -329,19 +341,19 @@ def _detention_cost_form(request: HttpRequest, cost: DetentionCost | None) -> Ht
 
 
 @role_required(Role.ORG_ADMIN)
-def budgets(request: HttpRequest) -> HttpResponse:
+def budgets(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _budget_form(request, None)
 
 
 @role_required(Role.ORG_ADMIN)
-def budget_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def budget_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     budget = get_object_or_404(
-        ProgrammeBudget.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+        ProgrammeBudget.objects.filter(organisation_id=organisation_id_of(request.user)), pk=pk
     )
     return _budget_form(request, budget)
 
 
-def _budget_form(request: HttpRequest, budget: ProgrammeBudget | None) -> HttpResponse:
+def _budget_form(request: AuthenticatedHttpRequest, budget: ProgrammeBudget | None) -> HttpResponse:
     form = BudgetForm(request.POST or None, instance=budget)
     if run_service(
         request,
@@ -350,7 +362,7 @@ def _budget_form(request: HttpRequest, budget: ProgrammeBudget | None) -> HttpRe
     ):
         messages.success(request, _("Budget saved."))
         return redirect("network:budgets")
-    listed = ProgrammeBudget.objects.filter(organisation_id=request.user.organisation_id)
+    listed = ProgrammeBudget.objects.filter(organisation_id=organisation_id_of(request.user))
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "budget": budget, "page": page}
     return render(request, "network/budgets.html", context, status=_status(form))
