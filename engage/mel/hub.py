@@ -17,6 +17,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engage.accounts.models import Organisation
 from engage.audit.models import AuditEvent
@@ -36,7 +37,7 @@ class HubRefused(Exception):
 @dataclass
 class Verdict:
     status: int
-    body: dict
+    body: dict[str, Any]
 
     @property
     def accepted(self) -> bool:
@@ -86,7 +87,7 @@ def submit(organisation: Organisation, period_end: str, *, hub: str, token: str)
     return verdict
 
 
-def _json(data: bytes) -> dict:
+def _json(data: bytes) -> dict[str, Any]:
     try:
         answer = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -13,6 +13,7 @@ coordinator may choose a pilot's source instead (`overrides`).
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
@@ -36,7 +37,7 @@ class PilotSource:
     imported_at: str | None = None  # imported: when the submission was imported (ISO 8601)
     chosen: bool = False  # the coordinator chose it (else the default rule)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "pilot": self.pilot,
             "source": self.source,

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from engage.accounts.models import Organisation
@@ -14,12 +15,14 @@ class Command(BaseCommand):
         "suppressed until every group of quasi-identifiers has 5 rows or more."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", required=True, type=Path, help="Folder to write into.")
         parser.add_argument("--pilot", help="One pilot's code (default: every pilot here).")
         parser.add_argument("--period-end", help="YYYY-MM (default: the current month).")
 
-    def handle(self, *args, out: Path, pilot, period_end, **options):
+    def handle(
+        self, *args: Any, out: Path, pilot: str | None, period_end: str | None, **options: Any
+    ) -> None:
         # person_ref is keyed with the pilot's open linkage round (entered on the web page
         # Evidence → Linkage round), and stays empty without one: no key is taken here.
         period_end = period_end or timezone.localdate().strftime("%Y-%m")

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from engage.mel import services
 from engage.mel.dataset.submission import InvalidSubmission
@@ -12,10 +13,10 @@ class Command(BaseCommand):
         "submission, with a report; otherwise the pilot's rows are replaced in one transaction."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
 
-    def handle(self, *args, path: Path, **options):
+    def handle(self, *args: Any, path: Path, **options: Any) -> None:
         try:
             counts = services.import_submission(path)
         except InvalidSubmission as refused:

@@ -1,7 +1,8 @@
 import getpass
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from engage.mel import services
 from engage.mel.dataset.submission import MONTH
@@ -18,7 +19,7 @@ def _system_user() -> str:
 class Command(BaseCommand):
     help = "Compute the network's indicators for a period, with disclosure control."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--start", required=True)
         parser.add_argument("--end", required=True)
         parser.add_argument("--pilot", action="append", default=[], dest="pilots")
@@ -31,8 +32,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--out", required=True, type=Path)
 
-    def handle(self, *args, start, end, pilots, source, baseline_start, baseline_end, disclosure,
-               fmt, out, **options):  # fmt: skip
+    def handle(
+        self,
+        *args: Any,
+        start: str,
+        end: str,
+        pilots: list[str],
+        source: str,
+        baseline_start: str | None,
+        baseline_end: str | None,
+        disclosure: str,
+        fmt: str,
+        out: Path,
+        **options: Any,
+    ) -> None:
         for value in filter(None, (start, end, baseline_start, baseline_end)):
             if not MONTH.match(value):
                 raise CommandError(f"{value!r} is not a month, YYYY-MM.")
@@ -40,8 +53,9 @@ class Command(BaseCommand):
             raise CommandError("--start comes after --end.")
         if bool(baseline_start) != bool(baseline_end):
             raise CommandError("Give both --baseline-start and --baseline-end, or neither.")
-        baseline = (baseline_start, baseline_end) if baseline_start else None
-        if baseline and baseline_start > baseline_end:
+        # Both or neither (above).
+        baseline = (baseline_start, baseline_end) if baseline_start and baseline_end else None
+        if baseline and baseline[0] > baseline[1]:
             raise CommandError("--baseline-start comes after --baseline-end.")
         if baseline and len(months_between(*baseline)) != len(months_between(start, end)):
             # GRO-01 compares new clients over periods of the same length (indicators.md).

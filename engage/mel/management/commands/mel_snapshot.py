@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from engage.accounts.models import Role, User
 from engage.mel.cycles import services as cycles
@@ -9,7 +11,7 @@ from engage.mel.models import EvaluationCycle
 class Command(BaseCommand):
     help = "Take the frozen snapshot of one point of an evaluation cycle (never recomputed)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--cycle", required=True, help="The cycle's name or id.")
         parser.add_argument("--point", required=True, choices=cycles.POINTS)
         parser.add_argument("--disclosure", choices=["exact", "network", "public"],
@@ -17,7 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--source", choices=["live", "imported"], default="imported")
         parser.add_argument("--by", required=True, help="The network coordinator's username.")
 
-    def handle(self, *args, cycle, point, disclosure, source, by, **options):
+    def handle(
+        self,
+        *args: Any,
+        cycle: str,
+        point: str,
+        disclosure: str,
+        source: str,
+        by: str,
+        **options: Any,
+    ) -> None:
         found = EvaluationCycle.objects.filter(name=cycle)
         if not found.exists():
             try:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -10,7 +12,7 @@ class Command(BaseCommand):
         "ago than ENGAGE_NETWORK_RETENTION_MONTHS. Idempotent: run it daily from cron."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         count = purge_submissions()
         months = settings.ENGAGE_NETWORK_RETENTION_MONTHS
         self.stdout.write(f"{count} submission(s) older than {months} months deleted.")

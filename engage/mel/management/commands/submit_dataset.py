@@ -1,8 +1,9 @@
 import json
 import os
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from engage.accounts.models import Organisation
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         "submission token the network coordinator made for it; print the hub's verdict."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--hub", required=True, help="The hub's address, https://...")
         parser.add_argument(
             "--token-file",
@@ -28,7 +29,14 @@ class Command(BaseCommand):
         parser.add_argument("--pilot", help="The pilot's code (needed with several pilots here).")
         parser.add_argument("--period-end", help="YYYY-MM (default: the current month).")
 
-    def handle(self, *args, token_file, pilot, period_end, **options):
+    def handle(
+        self,
+        *args: Any,
+        token_file: Path | None,
+        pilot: str | None,
+        period_end: str | None,
+        **options: Any,
+    ) -> None:
         hub_address = options["hub"]
         period_end = period_end or timezone.localdate().strftime("%Y-%m")
         if not MONTH.match(period_end):
