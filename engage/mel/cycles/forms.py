@@ -1,19 +1,26 @@
 """Forms of the evaluation cycle pages (the rules are in `cycles.py`)."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from engage.mel.models import Narrative
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MONTH_HELP = _("A month, YYYY-MM.")
 
-def _month(label):
+
+def _month(label: "StrOrPromise") -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=7,
         help_text=MONTH_HELP,
         widget=forms.TextInput(attrs={"placeholder": "2025-01", "inputmode": "numeric"}),
     )
+
 
 class CycleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
@@ -22,6 +29,7 @@ class CycleForm(forms.Form):
     six_months = _month(_("6 months"))
     midterm = _month(_("Mid-term"))
     end_of_term = _month(_("End of term"))
+
 
 class SnapshotForm(forms.Form):
     disclosure = forms.ChoiceField(
@@ -45,7 +53,8 @@ class SnapshotForm(forms.Form):
         label=_("I understand that the figures are frozen once taken and cannot be retaken."),
     )
 
-class NarrativeForm(forms.ModelForm):
+
+class NarrativeForm(forms.ModelForm[Narrative]):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -60,7 +69,7 @@ class NarrativeForm(forms.ModelForm):
             "recommendations": _("What should happen next."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.fields["version"].initial = (
@@ -70,6 +79,7 @@ class NarrativeForm(forms.ModelForm):
     @property
     def expected_version(self) -> int | None:
         return self.cleaned_data.get("version")
+
 
 class CycleDeleteForm(forms.Form):
     confirm = forms.BooleanField(label=_("Yes, delete this cycle."))

@@ -8,13 +8,15 @@ network's own reports carry it (a coordinator's or the command line's): the narr
 network coordinator's.
 """
 
+from typing import Any
+
 from engage.mel.models import Narrative, Snapshot
 from engage.mel.report.disclosure import LEVELS
 
 FIELDS = ("relevance", "progress", "adaptations", "lessons", "recommendations")
 
 
-def for_report(*, start: str, end: str, pilots: list[str], level: str) -> dict | None:
+def for_report(*, start: str, end: str, pilots: list[str], level: str) -> dict[str, Any] | None:
     """The narrative of the snapshot that matches the report, as data; None without one."""
     for snapshot in (
         Snapshot.objects.filter(cycle__period_start=start)
@@ -33,7 +35,7 @@ def for_report(*, start: str, end: str, pilots: list[str], level: str) -> dict |
     return None
 
 
-def _as_data(snapshot: Snapshot) -> dict | None:
+def _as_data(snapshot: Snapshot) -> dict[str, Any] | None:
     areas = []
     written = {n.area: n for n in snapshot.narratives.all()}
     for area in Narrative.Area:
