@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max
@@ -39,6 +40,7 @@ from engage.accounts.models import City, Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import data_version as case_data
+from engage.lib import crypto
 from engage.lib import tasks as background
 from engage.mel import services
 from engage.mel.models import Narrative, ReportRun, Snapshot, Submission
@@ -179,10 +181,69 @@ def prune(now: datetime | None = None) -> int:
     kept longer than a person may want to come back to it."""
     now = now or timezone.now()
     older = now - timedelta(days=settings.ENGAGE_REPORT_KEEP_DAYS)
-    deleted, _by_model = ReportRun.objects.filter(created_at__lt=older).delete()
+    expired = ReportRun.objects.filter(created_at__lt=older)
+    _forget_pdfs(list(expired.only("pk")))
+    deleted, _by_model = expired.delete()
     if deleted:
         logger.info("Deleted %d report runs made before %s", deleted, older.date().isoformat())
     return deleted
+
+
+# The PDF of a finished run, laid out by the worker once the report is made (WeasyPrint takes
+# seconds of CPU for the network's report: 10 s for the demo's 34 pages) and kept, encrypted
+# with the field keys, in the cache, which is the database every web process shares
+# (docs/deployment.md). It is an optimisation only: a PDF not kept (evicted, the run's language
+# not the reader's, a key retired) is laid out in the request as before, and kept then.
+
+
+def _pdf_key(run: ReportRun, language: str) -> str:
+    return f"engage:report-pdf:{run.pk}:{language}"
+
+
+def _language_of(run: ReportRun) -> str:
+    return run.language or settings.LANGUAGE_CODE
+
+
+def keep_pdf(run_id: UUID) -> bool:
+    """Lay out the PDF of the finished run `run_id` in its language and keep it; False if the
+    run is not finished (or gone)."""
+    from engage.mel.report import render  # WeasyPrint's libraries: loaded when used
+
+    run = ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.DONE).first()
+    if run is None:
+        return False
+    language = _language_of(run)
+    with translation.override(language):
+        data = render.as_pdf(run.result())
+    _store_pdf(run, language, data)
+    return True
+
+
+def _store_pdf(run: ReportRun, language: str, data: bytes) -> None:
+    timeout = settings.ENGAGE_REPORT_KEEP_DAYS * 24 * 3600
+    cache.set(_pdf_key(run, language), crypto.encrypt_bytes(data), timeout=timeout)
+
+
+def pdf_of(run: ReportRun, result: dict) -> bytes:
+    """The run's PDF in the language of the request: the one kept if there is one, else laid
+    out now from `result` (the report `disclose` gave) and kept for the next download."""
+    from engage.mel.report import render
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    token = cache.get(_pdf_key(run, language))
+    if token is not None:
+        try:
+            return crypto.decrypt_bytes(token)
+        except crypto.DecryptionError:
+            pass  # kept under a key retired since: lay it out again
+    data = render.as_pdf(result)
+    _store_pdf(run, language, data)
+    return data
+
+
+def _forget_pdfs(runs: list[ReportRun]) -> None:
+    languages = [code for code, _name in settings.LANGUAGES]
+    cache.delete_many([_pdf_key(run, language) for run in runs for language in languages])
 
 
 def get_run_for_user(user: User, pk: UUID) -> ReportRun:
@@ -251,6 +312,10 @@ def compute(run_id: UUID, attempt: int = 1) -> ReportRun | None:
     run.finished_at = timezone.now()
     run.step = run.steps
     run.save(update_fields=["report", "status", "finished_at", "step", "data_version"])
+    from engage.mel.tasks import make_report_pdf  # the task calls back into this module
+
+    # The page shows the report now; its PDF, the one slow file, is laid out next.
+    make_report_pdf.enqueue(str(run.pk))
     return run
 
 

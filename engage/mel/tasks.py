@@ -22,6 +22,15 @@ def make_report(run_id: str, attempt: int = 1) -> str:
     return str(run.status)
 
 
+@task()
+def make_report_pdf(run_id: str) -> bool:
+    """Lay out the PDF of a finished report run and keep it (`runs.keep_pdf`), so its download
+    does not wait on WeasyPrint; a PDF not kept is laid out in the download's request."""
+    from engage.mel import runs
+
+    return runs.keep_pdf(UUID(run_id))
+
+
 @background.periodic("reports")
 @task()
 def prune_reports() -> dict:

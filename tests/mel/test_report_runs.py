@@ -132,7 +132,8 @@ def test_it_serves_a_finished_report_again_without_making_it_again(client, nadia
     client.get(first)
     again = client.post(reverse("mel:report"), LIVE)
     assert again.url == first  # the same run, already done
-    assert DBTaskResult.objects.count() == 1  # nothing queued the second time
+    # Nothing queued the second time (the first made the report, then laid out its PDF).
+    assert DBTaskResult.objects.filter(task_path__endswith=".make_report").count() == 1
     page = client.get(again.url).content.decode()
     assert 'id="indicators"' in page
     run_worker()
@@ -291,3 +292,49 @@ def test_reports_older_than_the_kept_days_are_deleted_by_the_daily_task(
     assert client.get(old_page).status_code == 404
     assert client.get(f"{old_page}json/").status_code == 404
     assert client.get(recent_page).status_code == 200
+
+
+def test_the_pdf_is_laid_out_by_the_worker_and_kept_encrypted(
+    client, nadia, live_cases, monkeypatch
+):
+    from django.core.cache import cache
+
+    from engage.mel.report import render
+
+    client.force_login(nadia)
+    page = client.post(reverse("mel:report"), LIVE).url
+    run_worker()  # the report, then its PDF
+    run = ReportRun.objects.get()
+    assert DBTaskResult.objects.get(task_path__endswith=".make_report_pdf").status == "SUCCEEDED"
+    kept = cache.get(runs._pdf_key(run, "en"))
+    assert kept and b"%PDF" not in kept  # a Fernet token, not the file
+
+    def not_again(report):
+        raise AssertionError("laid out again in the request")
+
+    monkeypatch.setattr(render, "as_pdf", not_again)
+    response = client.get(f"{page}pdf/")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response["Content-Type"] == "application/pdf"
+    # The download is audited as every other showing.
+    assert (
+        AuditEvent.objects.filter(object_id=run.pk, detail__startswith="web report pdf").count()
+        == 1
+    )
+
+
+def test_a_pdf_not_kept_is_laid_out_in_the_request_and_kept_then(client, nadia, live_cases):
+    from django.core.cache import cache
+
+    client.force_login(nadia)
+    page = client.post(reverse("mel:report"), LIVE).url
+    run_worker()
+    run = ReportRun.objects.get()
+    cache.delete(runs._pdf_key(run, "en"))  # evicted
+    first = client.get(f"{page}pdf/")
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    assert cache.get(runs._pdf_key(run, "en"))
+    # Pruned with its run.
+    ReportRun.objects.filter(pk=run.pk).update(created_at=run.created_at - timedelta(days=400))
+    runs.prune()
+    assert cache.get(runs._pdf_key(run, "en")) is None
