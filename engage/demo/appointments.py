@@ -25,7 +25,9 @@ PLAN = (
 )
 
 
-def seed_appointments(organisation: Organisation, *, city: str, today=None) -> int:
+def seed_appointments(
+    organisation: Organisation, *, city: str, today: datetime.date | None = None
+) -> int:
     """Plan appointments for each demo case manager's open cases. Return how many."""
     if Appointment.objects.filter(case__organisation=organisation).exists():
         return 0

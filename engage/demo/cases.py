@@ -11,7 +11,9 @@ Names are obviously synthetic: made-up family names that no real person carries.
 
 import datetime
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
@@ -32,6 +34,7 @@ from engage.cases.models import (
     Person,
     PlanReview,
     Screening,
+    SearchToken,
 )
 from engage.cases.models.case import (
     DEFAULT_PURPOSE,
@@ -259,7 +262,7 @@ DEFAULT_CRITERIA = (
 )
 
 
-def _pick(rng: random.Random, weighted):
+def _pick(rng: random.Random, weighted: Sequence[tuple[Any, int]]) -> Any:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights=weights)[0]
 
@@ -280,21 +283,21 @@ def _moment(date: datetime.date) -> datetime.datetime:
 class Rows:
     """Every row of one pilot's cases, written in dependency order by `save`."""
 
-    households: list = field(default_factory=list)
-    people: list = field(default_factory=list)
-    search_tokens: list = field(default_factory=list)
-    cases: list = field(default_factory=list)
-    first_meetings: list = field(default_factory=list)
-    screenings: list = field(default_factory=list)
-    decisions: list = field(default_factory=list)
-    assessments: list = field(default_factory=list)
-    plans: list = field(default_factory=list)
-    goals: list = field(default_factory=list)
-    actions: list = field(default_factory=list)
-    reviews: list = field(default_factory=list)
-    contacts: list = field(default_factory=list)
-    engagement: list = field(default_factory=list)
-    closures: list = field(default_factory=list)
+    households: list[Household] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    search_tokens: list[SearchToken] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    first_meetings: list[FirstMeeting] = field(default_factory=list)
+    screenings: list[Screening] = field(default_factory=list)
+    decisions: list[InclusionDecision] = field(default_factory=list)
+    assessments: list[Assessment] = field(default_factory=list)
+    plans: list[CasePlan] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    reviews: list[PlanReview] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    engagement: list[EngagementRecord] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)
 
     def save(self) -> None:
         self.search_tokens = tokens_for(self.people)
@@ -456,7 +459,8 @@ class PilotStory:
         self.rows.save()
         # `created_at` is set on saving; what waits (or was sent back) is dated from its day, so
         # the approval queue shows how long it has waited.
-        for record in [*self.rows.decisions, *self.rows.closures]:
+        waiting: list[InclusionDecision | Closure] = [*self.rows.decisions, *self.rows.closures]
+        for record in waiting:
             if record.status != ApprovalStatus.APPROVED:
                 type(record).objects.filter(pk=record.pk).update(created_at=_moment(record.date))
         # The pilot's own fields (engage.demo.fields), answered on these records.
@@ -562,7 +566,14 @@ class PilotStory:
         self.rows.people.append(person)
         return person, household
 
-    def _member(self, household, relationship, family_name, referral, age) -> None:
+    def _member(
+        self,
+        household: Household,
+        relationship: str,
+        family_name: str,
+        referral: datetime.date,
+        age: int,
+    ) -> None:
         rng = self.rng
         born = referral - datetime.timedelta(days=(age + rng.randint(-6, 6)) * 365)
         given = (
@@ -597,7 +608,7 @@ class PilotStory:
             )
         )
 
-    def _vulnerabilities(self) -> dict:
+    def _vulnerabilities(self) -> dict[str, Any]:
         rng = self.rng
         chances = {"child": 0.06, "gender": 0.12, "health": 0.35, "protection": 0.2, "other": 0.08}
         notes = {
@@ -607,7 +618,7 @@ class PilotStory:
             "protection": "Survivor of torture: referred to a specialist service.",
             "other": "No support network in the city.",
         }
-        values = {}
+        values: dict[str, Any] = {}
         for code, _label in VULNERABILITY_DOMAINS:
             flagged = rng.random() < chances[code]
             values[f"vulnerability_{code}"] = flagged
@@ -635,7 +646,14 @@ class PilotStory:
         )
 
     def decision(
-        self, case, date, *, include: bool, approved: bool, reason: str = "", sent_back: str = ""
+        self,
+        case: Case,
+        date: datetime.date,
+        *,
+        include: bool,
+        approved: bool,
+        reason: str = "",
+        sent_back: str = "",
     ) -> None:
         met = include or self.rng.random() < 0.5
         status = ApprovalStatus.APPROVED if approved else ApprovalStatus.PENDING
@@ -666,7 +684,9 @@ class PilotStory:
 
     # Life in the programme
 
-    def story(self, case: Case, plot: Plot, meeting: datetime.date, included: datetime.date):
+    def story(
+        self, case: Case, plot: Plot, meeting: datetime.date, included: datetime.date
+    ) -> None:
         rng, today = self.rng, self.today
         end = plot.end if plot.stage == Stage.CLOSED else today
         if plot.stage == Stage.INCLUDED:
@@ -704,7 +724,7 @@ class PilotStory:
         if plot.stage == Stage.CLOSED or plot.pending == "closure":
             self.closure(case, plot, end)
 
-    def assessments(self, case, plot, first: datetime.date, end: datetime.date) -> None:
+    def assessments(self, case: Case, plot: Plot, first: datetime.date, end: datetime.date) -> None:
         rng = self.rng
         stop = end
         if plot.assessment_overdue:
@@ -732,7 +752,15 @@ class PilotStory:
             ]
             date = _days(date, 75, 90, rng)
 
-    def _settle(self, goal: Goal, plot: Plot, *, approved: bool, start, end) -> None:
+    def _settle(
+        self,
+        goal: Goal,
+        plot: Plot,
+        *,
+        approved: bool,
+        start: datetime.date,
+        end: datetime.date,
+    ) -> None:
         """Date a closed case's achieved goals; end some goals of agreed plans still running.
 
         Plans stay current (issue 11 #5): in an active case about one goal in six beyond the
@@ -846,7 +874,9 @@ class PilotStory:
                 )
                 review = _days(review, 80, 95, rng)
 
-    def contacts(self, case, plot, start: datetime.date, end: datetime.date, level: str) -> None:
+    def contacts(
+        self, case: Case, plot: Plot, start: datetime.date, end: datetime.date, level: str
+    ) -> None:
         rng, today = self.rng, self.today
         stop = end
         if plot.contact_overdue:
@@ -925,7 +955,8 @@ class PilotStory:
 
     def closure(self, case: Case, plot: Plot, date: datetime.date) -> None:
         rng = self.rng
-        factors, other = [], ""
+        factors: list[DisengagementFactor] = []
+        other = ""
         if plot.closure_reason in (ClosureReason.DISENGAGED, ClosureReason.ABSCONDED):
             factors = rng.sample(
                 [f for f in DisengagementFactor if f != DisengagementFactor.OTHER],

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engage.accounts.models import Organisation, User
+from engage.cases.models import Assessment, Case, Contact, FirstMeeting
 from engage.cases.models.case import DetentionStatus
 from engage.custom import services as custom
 from engage.custom.models import CustomField, FieldType, Form
@@ -70,11 +71,11 @@ BRUSSELS_OFFICES = (
 )
 
 
-def _cpas_contacted(rng, meeting, _values):
+def _cpas_contacted(rng: random.Random, meeting: FirstMeeting, _values: dict[str, Any]) -> Any:
     return _share(rng, 0.9, lambda: rng.random() < 0.4)
 
 
-def _cpas_office(rng, meeting, values):
+def _cpas_office(rng: random.Random, meeting: FirstMeeting, values: dict[str, Any]) -> Any:
     if not values.get("cpas_contacted"):
         return None
     if meeting.case.city.name == "Antwerp":
@@ -94,11 +95,11 @@ TIES = (
 )
 
 
-def _sar_registered(rng, case, _values):
+def _sar_registered(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     return _share(rng, 0.85, lambda: rng.random() < 0.7)
 
 
-def _community_ties(rng, assessment, _values):
+def _community_ties(rng: random.Random, assessment: Assessment, _values: dict[str, Any]) -> Any:
     if rng.random() >= 0.8:
         return None
     if rng.random() < 0.15:
@@ -110,7 +111,7 @@ def _community_ties(rng, assessment, _values):
 # CY-CYRC
 
 
-def _reception_centre(rng, case, _values):
+def _reception_centre(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     if rng.random() >= 0.8:
         return None
     centres: tuple[tuple[str, int], ...] = (("pournara", 45), ("kofinou", 25), ("other", 15))
@@ -119,7 +120,7 @@ def _reception_centre(rng, case, _values):
     return _pick(rng, centres)
 
 
-def _arrival(rng, case, _values):
+def _arrival(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     return _share(
         rng, 0.7, lambda: case.referral_date - datetime.timedelta(days=rng.randint(10, 400))
     )
@@ -128,17 +129,16 @@ def _arrival(rng, case, _values):
 # GR-HR360
 
 
-def _first_registration(rng, case, _values):
+def _first_registration(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     places = (("lesvos", 30), ("samos", 20), ("chios", 10), ("leros", 8), ("kos", 10),
               ("evros", 15), ("other", 7))  # fmt: skip
     return _share(rng, 0.8, lambda: _pick(rng, places))
 
 
-def _second_risk(rng, assessment, _values):
+def _second_risk(rng: random.Random, assessment: Assessment, _values: dict[str, Any]) -> Any:
     # The higher the detention risk at referral, the higher the score.
-    base = {DetentionStatus.IN_DETENTION: 7, DetentionStatus.AT_RISK: 5}.get(
-        assessment.case.detention_at_referral, 3
-    )
+    scores: dict[str, int] = {DetentionStatus.IN_DETENTION: 7, DetentionStatus.AT_RISK: 5}
+    base = scores.get(assessment.case.detention_at_referral, 3)
     return _share(rng, 0.85, lambda: max(0, min(10, base + rng.randint(-3, 3))))
 
 
@@ -154,13 +154,13 @@ TRAFFICKING_NOTES = (
 )
 
 
-def _interpreter(rng, contact, _values):
+def _interpreter(rng: random.Random, contact: Contact, _values: dict[str, Any]) -> Any:
     if rng.random() >= 0.9:
         return None
     return rng.random() < (0.8 if contact.case.interpreter_language else 0.1)
 
 
-def _trafficking(rng, assessment, _values):
+def _trafficking(rng: random.Random, assessment: Assessment, _values: dict[str, Any]) -> Any:
     return _share(rng, 0.12, lambda: rng.choice(TRAFFICKING_NOTES))
 
 
@@ -179,11 +179,11 @@ GUARDED_CENTRES: tuple[Option, ...] = (
 )
 
 
-def _post(rng, case, _values):
+def _post(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     return _share(rng, 0.75, lambda: rng.choice(POSTS))
 
 
-def _guarded_centre(rng, case, _values):
+def _guarded_centre(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     if case.detention_at_referral not in DETAINED:
         return None
     return _share(rng, 0.9, lambda: rng.choice(GUARDED_CENTRES)[0])
@@ -208,13 +208,13 @@ REMOVAL_CENTRE_OPTIONS = _english(
 )  # fmt: skip
 
 
-def _removal_centre(rng, case, _values):
+def _removal_centre(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     if case.detention_at_referral not in DETAINED:
         return None
     return _share(rng, 0.9, lambda: rng.choice(REMOVAL_CENTRES))
 
 
-def _covid_release(rng, case, _values):
+def _covid_release(rng: random.Random, case: Case, _values: dict[str, Any]) -> Any:
     if case.referral_date.year > 2021:  # asked until the field was retired
         return None
     return _share(rng, 0.8, lambda: rng.random() < 0.35)
@@ -450,7 +450,7 @@ def answer_fields(organisation: Organisation, rows: Any, *, today: datetime.date
     }
     rng = random.Random(f"{organisation.code}/fields")  # noqa: S311 (repeatable, not secret)
     # By form and by case manager: each answers on their own cases.
-    answers: dict[tuple[str, User], list] = defaultdict(list)
+    answers: dict[tuple[str, User], list[tuple[Case, object, dict[str, Any]]]] = defaultdict(list)
     for form, found in records.items():
         asked = [spec for spec in specs if spec.form == form]
         if not asked:

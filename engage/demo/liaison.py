@@ -95,7 +95,9 @@ def _authority(organisation: Organisation, kind: str) -> Recipient | None:
     return Recipient.objects.filter(organisation=organisation, type=kind, active=True).first()
 
 
-def seed_liaison(organisation: Organisation, *, city: str, count: int = 6, today=None) -> int:
+def seed_liaison(
+    organisation: Organisation, *, city: str, count: int = 6, today: datetime.date | None = None
+) -> int:
     """Give a few active demo cases a reporting obligation and liaison. Return how many."""
     if ReportingObligation.objects.filter(case__organisation=organisation).exists():
         return 0
@@ -143,7 +145,9 @@ def seed_liaison(organisation: Organisation, *, city: str, count: int = 6, today
     return len(cases)
 
 
-def _liaise(case: Case, by: User, office: Recipient, police: Recipient, n: int, today) -> None:
+def _liaise(
+    case: Case, by: User, office: Recipient, police: Recipient, n: int, today: datetime.date
+) -> None:
     day = max(case.referral_date, today - datetime.timedelta(days=20 + n))
     liaison.record_liaison(
         case,

@@ -3,7 +3,9 @@ the network (`engage seed_demo`). Names of institutions are generic; the people 
 interactions and every figure are invented. Idempotent: records are found again by name."""
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from engage.network.models import (
     Interaction,
     ProgrammeBudget,
     Stakeholder,
+    owner_filter,
 )
 
 # A fictional cost of a day in detention per country, in the currency it is published in.
@@ -66,8 +69,8 @@ def _ago(days: int) -> datetime.date:
 
 
 def _stakeholder(by: User, name: str, actor_type: str, level: str, country: str, city: str,
-                 stages, shared: bool) -> Stakeholder:  # fmt: skip
-    found = Stakeholder.objects.filter(organisation_id=by.organisation_id, name=name).first()
+                 stages: Sequence[tuple[int, str]], shared: bool) -> Stakeholder:  # fmt: skip
+    found: Stakeholder | None = Stakeholder.objects.filter(owner_filter(by), name=name).first()
     if found is not None:
         return found
     (first_days, first_stage), *later = stages
@@ -102,8 +105,8 @@ def _last_six_months() -> tuple[datetime.date, datetime.date]:
     return start, end
 
 
-def _activity(by: User, title: str, **data) -> None:
-    if Activity.objects.filter(organisation_id=by.organisation_id, title=title).exists():
+def _activity(by: User, title: str, **data: Any) -> None:
+    if Activity.objects.filter(owner_filter(by), title=title).exists():
         return
     services.save_activity(by=by, data={"title": title, **data})
 
@@ -149,18 +152,53 @@ def seed_network_records(coordinator: User) -> None:
     """The network's own stakeholders and activities, and the cost of detention per country."""
     for name, actor_type, level, stages in NETWORK_STAKEHOLDERS:
         _stakeholder(coordinator, name, actor_type, level, "", "", stages, False)
-    _activity(coordinator, "Panel at the European Migration Forum", kind="presentation",
-              date=_ago(60), country="BE", city="Brussels", high_profile=True, invited=True)
-    _activity(coordinator, "Scoping a pilot in a country of first reception",
-              kind="pilot_explored", date=_ago(110), country="MT", expansion="new_country")
-    _activity(coordinator, "New pilot city: Ghent", kind="pilot_started", date=_ago(50),
-              country="BE", city="Ghent", expansion="new_city")
-    _activity(coordinator, "Exploring a pilot with Milan", kind="pilot_explored", date=_ago(140),
-              country="IT", city="Milan", expansion="new_city")
-    _activity(coordinator, "Two-year grant for the network's coordination", kind="funding",
-              date=_ago(200))
-    _activity(coordinator, "Training of trainers with lived experience of detention",
-              kind="training", date=_ago(30), participants=12, participants_lived_experience=7)
+    _activity(
+        coordinator,
+        "Panel at the European Migration Forum",
+        kind="presentation",
+        date=_ago(60),
+        country="BE",
+        city="Brussels",
+        high_profile=True,
+        invited=True,
+    )
+    _activity(
+        coordinator,
+        "Scoping a pilot in a country of first reception",
+        kind="pilot_explored",
+        date=_ago(110),
+        country="MT",
+        expansion="new_country",
+    )
+    _activity(
+        coordinator,
+        "New pilot city: Ghent",
+        kind="pilot_started",
+        date=_ago(50),
+        country="BE",
+        city="Ghent",
+        expansion="new_city",
+    )
+    _activity(
+        coordinator,
+        "Exploring a pilot with Milan",
+        kind="pilot_explored",
+        date=_ago(140),
+        country="IT",
+        city="Milan",
+        expansion="new_city",
+    )
+    _activity(
+        coordinator, "Two-year grant for the network's coordination", kind="funding", date=_ago(200)
+    )
+    _activity(
+        coordinator,
+        "Training of trainers with lived experience of detention",
+        kind="training",
+        date=_ago(30),
+        participants=12,
+        participants_lived_experience=7,
+    )
     year = timezone.localdate().year - 1
     for country, (currency, amount) in DETENTION_COSTS.items():
         if not DetentionCost.objects.filter(country=country, year=year).exists():

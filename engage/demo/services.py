@@ -80,7 +80,7 @@ CONTACTS = (
 )
 
 # The statuses the demo referrals end in, with how many days each step took.
-STORIES = (
+STORIES: tuple[list[tuple[str, int]], ...] = (
     [],
     [("accepted", 3)],
     [("accepted", 2), ("completed", 10)],
@@ -130,7 +130,11 @@ def seed_services(organisation: Organisation, *, city: str, by: User) -> list[Se
 
 
 def seed_referrals(
-    organisation: Organisation, services: list[Service], *, count: int = 8, today=None
+    organisation: Organisation,
+    services: list[Service],
+    *,
+    count: int = 8,
+    today: datetime.date | None = None,
 ) -> int:
     """Refer a few open demo cases to the services, in every status. Return how many."""
     if not services or Referral.objects.filter(case__organisation=organisation).exists():

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from engage.accounts import services as accounts
@@ -25,7 +27,7 @@ class Command(BaseCommand):
         "(idempotent: a pilot that already has cases gets no more)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--force",
             action="store_true",
@@ -44,7 +46,14 @@ class Command(BaseCommand):
 
     # A job of the whole instance, across organisations: see engage.lib.scoping.
     @scopes_disabled()
-    def handle(self, *args, force: bool, cases_per_pilot: int | None, no_cases: bool, **options):
+    def handle(
+        self,
+        *args: Any,
+        force: bool,
+        cases_per_pilot: int | None,
+        no_cases: bool,
+        **options: Any,
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off: this looks like production. Demo accounts with a known password "
