@@ -497,6 +497,9 @@ LOGGING = {
     "loggers": {
         # django-axes narrates every sign-in at INFO; the audit log keeps what matters.
         "axes": {"level": "WARNING"},
+        # WeasyPrint narrates each page it lays out ("Step 5 - Creating layout - Page 12") at
+        # INFO: dozens of lines in the worker's log for every report's PDF.
+        "weasyprint.progress": {"level": "WARNING"},
         # runserver's request lines, as Django logs them, less their query strings.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
