@@ -10,6 +10,7 @@ from engage.cases.due import Due, caseload, due_choices, due_counts, sort_rows
 from engage.cases.models import Case, Stage
 from engage.cases.sent_back import sent_back
 from engage.cases.services import today
+from engage.mel.cycles import feedback
 from engage.sharing import screening
 from engage.sharing.models import DataRequest, RecipientType
 from engage.sharing.network import request_counts
@@ -97,6 +98,7 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict]:
         "due_labels": dict(due_choices()),
         "recipients_waiting": len(screening.waiting(user.organisation_id)),
         "duplicates_waiting": duplicates.waiting_count(user),
+        "questionnaires": feedback.waiting_for(user),
     }
     return "dashboard/supervisor.html", context
 
@@ -119,6 +121,7 @@ def _org_admin(user: User, _params: QueryDict) -> tuple[str, dict]:
         "unassigned": staff.filter(is_active=True, role=Role.CASE_MANAGER, team__isnull=True),
         "stages": _stage_counts(user),
         "recipients_waiting": len(screening.waiting(user.organisation_id)),
+        "questionnaires": feedback.waiting_for(user),
     }
     return "dashboard/org_admin.html", context
 

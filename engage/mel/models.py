@@ -265,6 +265,101 @@ class Narrative(models.Model):
         return f"{self.snapshot} {self.get_area_display()}"
 
 
+class FeedbackQuestionnaire(models.Model):
+    """The network members' feedback at one point of a cycle (`mel.cycles.feedback`): opened
+    by the network coordinator, answered once by each member organisation's admins and
+    supervisors, then closed for good.
+
+    Never attributed: an answer (`FeedbackAnswer`, `FeedbackComment`) holds no key to a person,
+    an organisation or a time; who has answered is `FeedbackRespondent`, which holds no answer.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    cycle = models.ForeignKey(
+        EvaluationCycle, on_delete=models.PROTECT, related_name="questionnaires"
+    )
+    point = models.CharField(_("point"), max_length=10, choices=EvaluationCycle.Point.choices)
+    # The keys of the questions asked (`feedback.QUESTIONS`), fixed when it opens: a question
+    # reworded later gets a new key, so the answers of each key stay comparable across points.
+    questions = models.JSONField(default=list)
+    opened_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "point"], name="one_questionnaire_per_point")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} {self.get_point_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class FeedbackAnswer(models.Model):
+    """One member's ratings, {question key: 1..5}, and nothing else: no person, no organisation,
+    no time, and a random key, so neither a column nor the order of the rows (read by `id`,
+    never by time) says whose they are or when they came."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    questionnaire = models.ForeignKey(
+        FeedbackQuestionnaire, on_delete=models.PROTECT, related_name="answers"
+    )
+    ratings = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.questionnaire)
+
+
+class FeedbackComment(models.Model):
+    """What a member wrote in the questionnaire's free text, apart from their ratings (a
+    comment cannot be put beside the ratings given with it), and like them unattributed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    questionnaire = models.ForeignKey(
+        FeedbackQuestionnaire, on_delete=models.PROTECT, related_name="comments"
+    )
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.questionnaire)
+
+
+class FeedbackRespondent(models.Model):
+    """Who has answered a questionnaire, for the once-only rule and the count of answers
+    against the people invited: no answer, and no time (nothing to match an answer with)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    questionnaire = models.ForeignKey(
+        FeedbackQuestionnaire, on_delete=models.PROTECT, related_name="respondents"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "user"], name="one_answer_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.questionnaire)
+
+
 class ReportRunQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "ReportRunQuerySet":
         """The runs `user` may open: a network coordinator's own; an organisation's supervisors

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from engage.mel import views
+from engage.mel.cycles import feedback_views
 from engage.mel.cycles import views as cycle_views
 
 app_name = "mel"
@@ -33,4 +34,19 @@ urlpatterns += [
     path("snapshots/<uuid:pk>/", cycle_views.snapshot_detail, name="snapshot"),
     path("snapshots/<uuid:pk>/download/", cycle_views.snapshot_download, name="snapshot_download"),
     path("snapshots/<uuid:pk>/narrative/", cycle_views.narrative_edit, name="narrative"),
+]
+
+# The members' feedback questionnaire of a cycle's point (engage/mel/cycles/feedback_views.py).
+urlpatterns += [
+    path(
+        "cycles/<uuid:pk>/questionnaire/",
+        feedback_views.questionnaire_open,
+        name="questionnaire_open",
+    ),
+    path(
+        "questionnaires/<uuid:pk>/close/",
+        feedback_views.questionnaire_close,
+        name="questionnaire_close",
+    ),
+    path("questionnaires/<uuid:pk>/", feedback_views.questionnaire_answer, name="questionnaire"),
 ]

@@ -6,6 +6,7 @@ Registered with `engage.mel.report.parts` when the app loads, so `mel` does not 
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
+from engage.mel.cycles import feedback
 from engage.mel.report import disclosure
 from engage.mel.report.parts import ReportPart
 from engage.network import costs, indicators
@@ -33,6 +34,10 @@ NAMES = {
     "NET-12": _("Projects with sustainable funding secured"),
     "NET-13": _("New stakeholders engaged"),
     "NET-14": _("Organisations approaching governments, local authorities or funders"),
+    # Computed by `mel.cycles.feedback` from the members' questionnaire of an evaluation point,
+    # in that point's snapshot only (a questionnaire belongs to a point, not to a period); named
+    # here with the other NET-* so the renderings show it in the network-building section.
+    "NET-15": _("Network members agreeing that the network strengthens their work"),
 }
 
 
@@ -123,6 +128,7 @@ DIMENSIONS = {
     "high_profile": _("High-profile"),
     "actor_type": _("Type of stakeholder"),
     "level": _("Level"),
+    "question": _("Statement"),
 }
 YES_NO = {"true": _("Yes"), "false": _("No")}
 
@@ -139,6 +145,8 @@ def key_label(dimension: str, key: str) -> str:
 
     if dimension == "owner":
         return str(_("The network")) if key == indicators.NETWORK_OWNER else key
+    if dimension == "question":  # NET-15's statements, in the reader's language
+        return feedback.question_text(key)
     if not key:
         return "—"
     if dimension == "country":

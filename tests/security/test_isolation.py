@@ -146,6 +146,12 @@ NETWORK_OBJECT_URLS = {
     "mel:snapshot",
     "mel:snapshot_download",
     "mel:narrative",
+    # The members' feedback questionnaire of a cycle's point: the network's, answered by every
+    # organisation's admins and supervisors, opened and closed by the coordinator only:
+    # tests/mel/test_member_feedback.py::TestPages::test_other_roles_get_404
+    "mel:questionnaire_open",
+    "mel:questionnaire_close",
+    "mel:questionnaire",
     # The cost of detention per country (the coordinator's): tests/network/test_pages.py
     "network:detention_cost_edit",
     # The hub's submission tokens (the coordinator's, of no organisation; only the coordinator

@@ -23,6 +23,7 @@ from engage.audit.services import record
 from engage.lib import dates
 from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.mel import services
+from engage.mel.cycles import feedback
 from engage.mel.models import DatasetRow, EvaluationCycle, Narrative, Snapshot
 from engage.mel.report import indicators, parts
 from engage.mel.report.disclosure import LEVELS
@@ -68,9 +69,7 @@ def define_cycle(*, by: User, data: dict) -> EvaluationCycle:
     if not errors:
         for before, after in pairwise(months):
             if data[after] < data[before]:
-                errors.setdefault(after, []).append(
-                    _("This point comes before the previous one.")
-                )
+                errors.setdefault(after, []).append(_("This point comes before the previous one."))
     if errors:
         raise ValidationError(errors)
     cycle = EvaluationCycle.objects.create(
@@ -86,6 +85,10 @@ def delete_cycle(cycle: EvaluationCycle, *, by: User) -> None:
     _require_coordinator(by)
     if cycle.snapshots.exists():
         raise ValidationError(_("This cycle has snapshots: it can no longer be deleted."))
+    if cycle.questionnaires.exists():
+        raise ValidationError(
+            _("This cycle has a members' questionnaire: it can no longer be deleted.")
+        )
     record(by, AuditEvent.Action.UPDATE, None, detail="evaluation cycle deleted")
     cycle.delete()
 
@@ -123,6 +126,8 @@ def take_snapshot(
     # The network-building indicators (NET-*) and the cost comparison are frozen with the rest:
     # the coordinator's snapshot counts the network's own records too, as their report does.
     parts.extend(report, start=start, end=end, pilots=pilots, network=True)
+    # The members' feedback of the point (NET-15): its results as they may be shown, frozen.
+    feedback.freeze(report, cycle, point, level)
     try:
         with transaction.atomic():
             snapshot = Snapshot.objects.create(
@@ -135,9 +140,7 @@ def take_snapshot(
                 created_by=by,
             )
     except IntegrityError:  # taken by someone else a moment ago
-        raise ValidationError(
-            {"point": _("A snapshot of this point was already taken.")}
-        ) from None
+        raise ValidationError({"point": _("A snapshot of this point was already taken.")}) from None
     detail = f"evaluation snapshot {point} {start}..{end}, {level}, {source}"
     record(by, AuditEvent.Action.EXPORT if level == "exact" else AuditEvent.Action.CREATE,
            snapshot, detail=detail, request=request)  # fmt: skip

@@ -18,6 +18,7 @@ from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.lib.forms import run_service
 from engage.mel import downloads
+from engage.mel.cycles import feedback_views
 from engage.mel.cycles import services as cycles
 from engage.mel.cycles.forms import CycleDeleteForm, CycleForm, NarrativeForm, SnapshotForm
 from engage.mel.models import EvaluationCycle, Narrative, Snapshot
@@ -68,6 +69,7 @@ def cycle_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "points": points,
         "comparison": rendering.comparison_context(cycles.comparison(cycle)),
         "formats": FORMATS[:3],
+        "feedback": feedback_views.cycle_context(cycle, request.user),
     }
     return render(request, "mel/cycles/detail.html", context)
 
@@ -120,6 +122,7 @@ def snapshot_take(request: HttpRequest, pk: UUID) -> HttpResponse:
         "point_label": EvaluationCycle.Point(point).label,
         "month": cycle.month_of(point),
         "form": form,
+        "questionnaire": cycle.questionnaires.filter(point=point).first(),
     }
     return render(request, "mel/cycles/snapshot_take.html", context)
 
@@ -140,6 +143,7 @@ def snapshot_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "areas": areas,
         "fields": cycles.NARRATIVE_FIELDS,
         "formats": FORMATS,
+        "member_feedback": feedback_views.labelled(snapshot.report.get("member_feedback")),
     }
     return render(request, "mel/cycles/snapshot.html", context)
 
