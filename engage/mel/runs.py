@@ -25,6 +25,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -97,7 +98,7 @@ def data_version() -> str:
     return hashlib.sha256(json.dumps(marks, sort_keys=True).encode()).hexdigest()
 
 
-def _counted(found: dict) -> str:
+def _counted(found: dict[str, Any]) -> str:
     return f"{found['n']}@{found['last'].isoformat() if found['last'] else ''}"
 
 
@@ -106,7 +107,7 @@ def audience_of(by: User) -> Organisation | None:
     return None if by.role == Role.NETWORK_COORDINATOR else by.organisation
 
 
-def fingerprint(by: User, parameters: dict) -> str:
+def fingerprint(by: User, parameters: dict[str, Any]) -> str:
     """The parameters, the language the report is made in, and whose run it is."""
     whose = (
         f"coordinator:{by.pk}"
@@ -165,13 +166,14 @@ def start(
 
 def _current(by: User, mark: str, version: str) -> ReportRun | None:
     same = ReportRun.objects.visible_to(by).filter(fingerprint=mark, data_version=version)
-    done = same.filter(status=ReportRun.Status.DONE).first()
+    done: ReportRun | None = same.filter(status=ReportRun.Status.DONE).first()
     if done is not None:
         return done
     fresh = timezone.now() - STALE
-    return same.filter(
+    waiting: ReportRun | None = same.filter(
         status__in=(ReportRun.Status.QUEUED, ReportRun.Status.RUNNING), created_at__gte=fresh
     ).first()
+    return waiting
 
 
 def prune(now: datetime | None = None) -> int:
@@ -224,7 +226,7 @@ def _store_pdf(run: ReportRun, language: str, data: bytes) -> None:
     cache.set(_pdf_key(run, language), crypto.encrypt_bytes(data), timeout=timeout)
 
 
-def pdf_of(run: ReportRun, result: dict) -> bytes:
+def pdf_of(run: ReportRun, result: dict[str, Any]) -> bytes:
     """The run's PDF in the language of the request: the one kept if there is one, else laid
     out now from `result` (the report `disclose` gave) and kept for the next download."""
     from engage.mel.report import render
@@ -250,7 +252,8 @@ def get_run_for_user(user: User, pk: UUID) -> ReportRun:
     """The run `user` may open, or 404 (another pilot's run is not found, not forbidden)."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(ReportRun.objects.visible_to(user), pk=pk)
+    run: ReportRun = get_object_or_404(ReportRun.objects.visible_to(user), pk=pk)
+    return run
 
 
 # The task's side.
@@ -276,9 +279,9 @@ def compute(run_id: UUID, attempt: int = 1) -> ReportRun | None:
     )
     if not claimed:
         return None
-    run = ReportRun.objects.select_related("requested_by", "requested_by__organisation").get(
-        pk=run_id
-    )
+    run: ReportRun = ReportRun.objects.select_related(
+        "requested_by", "requested_by__organisation"
+    ).get(pk=run_id)
     # The mark again, read before the data: the report is at least as new as it says.
     run.data_version = data_version()
     try:
@@ -319,7 +322,7 @@ def compute(run_id: UUID, attempt: int = 1) -> ReportRun | None:
     return run
 
 
-def _failed(run: ReportRun, message) -> ReportRun:
+def _failed(run: ReportRun, message: object) -> ReportRun:
     run.status = ReportRun.Status.FAILED
     run.error = str(message)[:200]
     run.finished_at = timezone.now()
@@ -330,7 +333,9 @@ def _failed(run: ReportRun, message) -> ReportRun:
 # Serving a finished run.
 
 
-def disclose(run: ReportRun, *, by: User, channel: str, request: HttpRequest | None = None) -> dict:
+def disclose(
+    run: ReportRun, *, by: User, channel: str, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """The finished report, audited as disclosed to `by` on `channel` (`web report page`,
     `web report pdf`…): exact figures as an export each time, like `report_for`; others as a
     view of the run, whether it was just made or served again."""

@@ -1,5 +1,6 @@
 """The report's background task (docs/tasks.md): a report asked for on the web (`mel.runs`)."""
 
+from typing import Any
 from uuid import UUID
 
 from django_tasks import task
@@ -33,7 +34,7 @@ def make_report_pdf(run_id: str) -> bool:
 
 @background.periodic("reports")
 @task()
-def prune_reports() -> dict:
+def prune_reports() -> dict[str, Any]:
     """Delete the reports made in the background more than ENGAGE_REPORT_KEEP_DAYS days ago
     (`runs.prune`); daily, from cron."""
     from engage.mel import runs
