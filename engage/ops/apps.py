@@ -1,13 +1,14 @@
 from pathlib import Path
 
 from django.apps import AppConfig, apps
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 from engage.lib.private_files import tighten_file
 
 
-def _private_sqlite_file(sender, connection, **kwargs) -> None:
+def _private_sqlite_file(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     """Give the embedded database file mode 0600 as soon as SQLite has opened (or made) it; its
     -wal and -shm files take the database's mode (issue 10 #19)."""
     if connection.vendor != "sqlite":

@@ -10,7 +10,10 @@ what was asked for, and paths hold only random ids.
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from gunicorn.config import Config
 from gunicorn.glogging import Logger as GunicornLogger
 
 # A "?" and everything after it up to the end of the URL (a blank or a quote).
@@ -35,19 +38,21 @@ class DropQueryStrings(logging.Filter):
         return True
 
 
-def _clean(value):
+def _clean(value: object) -> object:
     return without_query(value) if isinstance(value, str) else value
 
 
 class AccessLogger(GunicornLogger):
     """gunicorn's logger, with no query string in the access log or the error log."""
 
-    def setup(self, cfg) -> None:
+    def setup(self, cfg: Config) -> None:
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             log.addFilter(DropQueryStrings())
 
-    def atoms(self, resp, req, environ, request_time):
+    def atoms(
+        self, resp: Any, req: Any, environ: Mapping[str, Any], request_time: Any
+    ) -> dict[str, Any]:
         environ = dict(environ)
         environ["QUERY_STRING"] = ""
         for name in ("RAW_URI", "REQUEST_URI", "HTTP_REFERER"):

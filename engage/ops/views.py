@@ -2,6 +2,7 @@
 
 import json
 import logging
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib.auth.decorators import login_not_required
@@ -32,7 +33,7 @@ def _without_query(value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def summarise(report: dict) -> dict[str, str]:
+def summarise(report: dict[str, Any]) -> dict[str, str]:
     """Return the fields of a `csp-report` worth logging, stripped of anything personal."""
     summary = {name: _without_query(str(report[name])) for name in URI_FIELDS if name in report}
     summary |= {name: str(report[name]) for name in OTHER_FIELDS if name in report}

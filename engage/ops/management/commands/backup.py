@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from engage.lib.scoping import scopes_disabled
 from engage.ops.backup import BackupError, default_output_dir, make_backup, new_backup_key
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         "API on SQLite) with ENGAGE_BACKUP_KEY, and remove the oldest archives beyond --keep."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--output-dir", type=Path, help="Where archives go (default: DATA_DIR/backups)."
         )
@@ -25,7 +26,9 @@ class Command(BaseCommand):
 
     # A job of the whole instance, across organisations: see engage.lib.scoping.
     @scopes_disabled()
-    def handle(self, *args, output_dir: Path | None, keep: int, new_key: bool, **options):
+    def handle(
+        self, *args: Any, output_dir: Path | None, keep: int, new_key: bool, **options: Any
+    ) -> None:
         if new_key:
             self.stdout.write(f"ENGAGE_BACKUP_KEY={new_backup_key()}")
             self.stdout.write(

@@ -5,8 +5,10 @@ in plain text. Outside development it runs only when asked for explicitly, and e
 written to the audit log.
 """
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import dumpdata
 
 from engage.audit.models import AuditEvent
@@ -22,7 +24,7 @@ class Command(dumpdata.Command):
         f"Refused when DEBUG is off unless {FLAG} is given; every run is audited."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
             FLAG,
@@ -33,7 +35,7 @@ class Command(dumpdata.Command):
 
     # A job of the whole instance, across organisations: see engage.lib.scoping.
     @scopes_disabled()
-    def handle(self, *app_labels, **options):
+    def handle(self, *app_labels: str, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_personal_data"]:
             raise CommandError(
                 "dumpdata writes personal data (names, contact details, notes) in clear text. "
@@ -42,4 +44,4 @@ class Command(dumpdata.Command):
             )
         what = " ".join(app_labels) or "everything"
         record(None, AuditEvent.Action.EXPORT, None, detail=f"dumpdata {what}"[:200])
-        return super().handle(*app_labels, **options)
+        super().handle(*app_labels, **options)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from engage.lib.crypto import new_field_key, new_index_key
@@ -6,7 +8,7 @@ from engage.lib.crypto import new_field_key, new_index_key
 class Command(BaseCommand):
     help = "Print fresh encryption keys to put in the environment (they are not stored)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"ENGAGE_FIELD_KEYS={new_field_key()}")
         self.stdout.write(f"ENGAGE_INDEX_KEY={new_index_key()}")
         self.stdout.write(

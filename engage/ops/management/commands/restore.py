@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from engage.lib.scoping import scopes_disabled
 from engage.ops.backup import BackupError, Database, restore
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         "one), then check row counts against the archive and that people decrypt."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("archive", type=Path)
         parser.add_argument(
             "--database-url", help="Restore into this database instead of the configured one."
@@ -23,7 +24,9 @@ class Command(BaseCommand):
 
     # A job of the whole instance, across organisations: see engage.lib.scoping.
     @scopes_disabled()
-    def handle(self, *args, archive: Path, database_url: str | None, yes: bool, **options):
+    def handle(
+        self, *args: Any, archive: Path, database_url: str | None, yes: bool, **options: Any
+    ) -> None:
         if not archive.is_file():
             raise CommandError(f"No archive at {archive}.")
         try:

@@ -1,8 +1,10 @@
 import os
+from typing import Any
 
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gunicorn.app.base import BaseApplication
 
 DEBUG_REFUSED = (
@@ -17,7 +19,7 @@ DEBUG_WARNING = (
 )
 
 
-def gunicorn_options(bind: str, workers: int) -> dict:
+def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
     """The options `engage serve` gives gunicorn."""
     return {
         "bind": bind,
@@ -29,7 +31,7 @@ def gunicorn_options(bind: str, workers: int) -> dict:
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict) -> None:
+    def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
 
@@ -37,7 +39,7 @@ class _Gunicorn(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> WSGIHandler:
         # Imported here: WhiteNoise indexes the static files when the app is built, which must
         # happen after collectstatic.
         from engage.wsgi import application
@@ -48,7 +50,7 @@ class _Gunicorn(BaseApplication):
 class Command(BaseCommand):
     help = "Serve Engage in production with gunicorn (static files through whitenoise)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("ENGAGE_BIND", "127.0.0.1:8000"))
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3))
@@ -57,7 +59,7 @@ class Command(BaseCommand):
             "--no-migrate", action="store_true", help="Do not apply migrations first."
         )
 
-    def handle(self, *args, bind: str, workers: int, no_migrate: bool, **options):
+    def handle(self, *args: Any, bind: str, workers: int, no_migrate: bool, **options: Any) -> None:
         # The settings default to debug for a plain clone (runserver, the demo); a server
         # started by this command may face the world, so it must be asked for by name.
         if settings.DEBUG:
