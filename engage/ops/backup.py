@@ -35,11 +35,11 @@ import sqlite3
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 import dj_database_url
 import psycopg
@@ -50,6 +50,7 @@ from psycopg import sql
 
 from engage.cases.models import Person
 from engage.lib import crypto
+from engage.lib.fields import EncryptedMixin
 
 MAGIC = b"ENGAGEBK"
 FORMAT_VERSION = 1
@@ -63,6 +64,8 @@ _LENGTH = struct.Struct(">I")
 ARCHIVE_SUFFIX = ".backup"
 ARCHIVE_NAME = re.compile(r"^engage-\d{8}T\d{6}\.\d{6}Z\.backup$")
 VENDOR_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+# A plain DB-API connection, sqlite3's or psycopg's: they share no type, only the protocol.
+Connection = Any
 
 # Django's OPTIONS that are libpq connection parameters, and the variables pg_dump reads them
 # from (the environment keeps the password off the command line, where `ps` would show it).
@@ -114,7 +117,7 @@ def new_backup_key() -> str:
 
 
 @contextmanager
-def _database_errors():
+def _database_errors() -> Iterator[None]:
     """Say in one line that a database cannot be reached, rather than with a traceback."""
     try:
         yield
@@ -130,7 +133,7 @@ class Database:
     """A database as Django describes it (a settings dict), reached without Django's ORM so
     that a restore target need not be one of the project's configured databases."""
 
-    settings_dict: dict
+    settings_dict: Mapping[str, Any]
 
     @classmethod
     def default(cls) -> "Database":
@@ -182,17 +185,18 @@ class Database:
         return env
 
     @contextmanager
-    def connect(self):
+    def connect(self) -> Iterator[Connection]:
         """Open a plain DB-API connection (sqlite3 or psycopg) to this database."""
         if self.vendor == "sqlite":
             with closing(sqlite3.connect(self.name)) as connection:
                 yield connection
         else:
-            with psycopg.connect(**self.libpq_params()) as connection:
-                yield connection
+            params: dict[str, Any] = self.libpq_params()
+            with psycopg.connect(**params) as pg_connection:
+                yield pg_connection
 
 
-def table_counts(vendor: str, connection) -> dict[str, int]:
+def table_counts(vendor: str, connection: Connection) -> dict[str, int]:
     """Count the rows of every table: what the manifest records and a restore must match."""
     cursor = connection.cursor()
     if vendor == "sqlite":
@@ -209,7 +213,7 @@ def table_counts(vendor: str, connection) -> dict[str, int]:
             f"{schema}.{table}": sql.Identifier(schema, table).as_string(connection)
             for schema, table in cursor.fetchall()
         }
-    counts = {}
+    counts: dict[str, int] = {}
     for name, quoted in sorted(names.items()):
         cursor.execute(f"SELECT COUNT(*) FROM {quoted}")  # noqa: S608 (quoted catalogue names)
         counts[name] = cursor.fetchone()[0]
@@ -231,10 +235,10 @@ class ArchiveWriter:
         encoded = vendor.encode("ascii")
         file.write(MAGIC + bytes([FORMAT_VERSION, len(encoded)]) + encoded + self.archive_id)
 
-    def write_manifest(self, manifest: dict) -> None:
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
         self._frame(MANIFEST, json.dumps(manifest, sort_keys=True).encode())
 
-    def write_stream(self, stream: BinaryIO) -> None:
+    def write_stream(self, stream: IO[bytes]) -> None:
         while chunk := stream.read(CHUNK):
             self.data_bytes += len(chunk)
             self._frame(DATA, chunk)
@@ -267,7 +271,7 @@ class ArchiveReader:
         self.vendor = file.read(start[-1]).decode("ascii", errors="replace")
         self.archive_id = file.read(16)
 
-    def read_manifest(self) -> dict:
+    def read_manifest(self) -> dict[str, Any]:
         """Decrypt the manifest: the first use of the key, so a wrong key is said plainly."""
         try:
             kind, payload = self._frame()
@@ -360,7 +364,7 @@ def make_backup(output_dir: Path, keep: int) -> BackupResult:
     return BackupResult(path, path.stat().st_size, vendor, tables, removed)
 
 
-def _manifest(vendor: str, tables: dict[str, int]) -> dict:
+def _manifest(vendor: str, tables: dict[str, int]) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
         "vendor": vendor,
@@ -386,10 +390,14 @@ def _dump_sqlite(database: Database, writer: ArchiveWriter, workdir: Path) -> di
 
 def _dump_postgresql(database: Database, writer: ArchiveWriter, workdir: Path) -> dict[str, int]:
     pg_dump = _binary("pg_dump")
-    with psycopg.connect(**database.libpq_params()) as snapshot:
+    params: dict[str, Any] = database.libpq_params()
+    with psycopg.connect(**params) as snapshot:
         snapshot.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         snapshot.read_only = True
-        snapshot_id = snapshot.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        exported = snapshot.execute("SELECT pg_export_snapshot()").fetchone()
+        if exported is None:  # the function always returns its one row
+            raise BackupError("PostgreSQL exported no snapshot.")
+        snapshot_id = exported[0]
         tables = table_counts("postgresql", snapshot)
         writer.write_manifest(_manifest("postgresql", tables))
         # pg_dump sees exactly what was counted: the snapshot lives while this transaction does.
@@ -400,6 +408,8 @@ def _dump_postgresql(database: Database, writer: ArchiveWriter, workdir: Path) -
                 command, stdout=subprocess.PIPE, stderr=errors, env=database.libpq_env()
             )
             with process:
+                if process.stdout is None:  # never: stdout is a pipe
+                    raise BackupError("pg_dump gave no output.")
                 writer.write_stream(process.stdout)
             _check_process("pg_dump", process, errors)
         snapshot.rollback()
@@ -416,7 +426,7 @@ def _binary(name: str) -> str:
     return path
 
 
-def _check_process(name: str, process: subprocess.Popen, errors) -> None:
+def _check_process(name: str, process: subprocess.Popen[bytes], errors: IO[bytes]) -> None:
     if process.returncode != 0:
         errors.seek(0)
         message = errors.read().decode(errors="replace").strip()
@@ -444,7 +454,7 @@ class Check:
 
 @dataclass
 class RestoreResult:
-    manifest: dict
+    manifest: dict[str, Any]
     target: Database
     checks: list[Check]
 
@@ -535,6 +545,8 @@ def _restore_postgresql(chunks: Iterable[bytes], target: Database, *, replace: b
             command, stdin=subprocess.PIPE, stdout=errors, stderr=errors, env=target.libpq_env()
         )
         with process:
+            if process.stdin is None:  # never: stdin is a pipe
+                raise BackupError("pg_restore took no input.")
             try:
                 for chunk in chunks:
                     process.stdin.write(chunk)
@@ -554,7 +566,8 @@ def _create_database_if_missing(target: Database) -> None:
     except psycopg.OperationalError:
         pass  # Most likely missing; if not, creating it says what is wrong.
     try:
-        with psycopg.connect(**target.libpq_params("postgres"), autocommit=True) as connection:
+        params: dict[str, Any] = target.libpq_params("postgres")
+        with psycopg.connect(**params, autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.name)))
     except psycopg.Error as error:
         raise BackupError(f"Cannot create the {target.describe()}: {error}") from None
@@ -563,7 +576,7 @@ def _create_database_if_missing(target: Database) -> None:
 # Smoke checks
 
 
-def smoke_checks(target: Database, manifest: dict) -> list[Check]:
+def smoke_checks(target: Database, manifest: dict[str, Any]) -> list[Check]:
     with target.connect() as connection:
         counts = table_counts(target.vendor, connection)
         return [_check_row_counts(manifest["tables"], counts), _check_people_decrypt(connection)]
@@ -581,10 +594,10 @@ def _check_row_counts(expected: dict[str, int], actual: dict[str, int]) -> Check
     return Check("row counts", True, f"{len(expected)} tables, {rows} rows, as at the backup")
 
 
-def _check_people_decrypt(connection) -> Check:
+def _check_people_decrypt(connection: Connection) -> Check:
     """Open one person's encrypted fields with today's ENGAGE_FIELD_KEYS: a restore is of no
     use if the keys that encrypted the data are gone."""
-    fields = [f for f in Person._meta.concrete_fields if getattr(f, "encrypted", False)]
+    fields = [f for f in Person._meta.concrete_fields if isinstance(f, EncryptedMixin)]
     columns = ", ".join(f.column for f in fields)
     cursor = connection.cursor()
     cursor.execute(
