@@ -3,6 +3,8 @@
 Registered with `engage.mel.report.parts` when the app loads, so `mel` does not import `network`.
 """
 
+from typing import Any
+
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +51,9 @@ def owned(pilots: list[str], network: bool) -> Q:
     return condition
 
 
-def compute(*, start: str, end: str, pilots: list[str], level: str, network: bool) -> dict:
+def compute(
+    *, start: str, end: str, pilots: list[str], level: str, network: bool
+) -> dict[str, Any]:
     """The NET-* of the report's scope with disclosure control where they count people, and
     the cost comparison."""
     activities = Activity.objects.filter(owned(pilots, network)).select_related("organisation")
@@ -70,7 +74,7 @@ def compute(*, start: str, end: str, pilots: list[str], level: str, network: boo
     return {"indicators": shown, "data": data}
 
 
-def xlsx(book, report: dict) -> None:
+def xlsx(book: Any, report: dict[str, Any]) -> None:
     """The cost comparison as its own sheet (the NET-* are on the Indicators sheet)."""
     data = report.get("cost_comparison")
     if not data:
@@ -159,7 +163,7 @@ def key_label(dimension: str, key: str) -> str:
     return key
 
 
-def contents(data) -> list[tuple[str, str]]:
+def contents(data: object) -> list[tuple[str, str]]:
     """The part's entries in the report's table of contents (the anchors of its template)."""
     entries = [("network-building", str(_("Network building (NET-*)")))]
     if data:

@@ -15,7 +15,10 @@ they do; without it, the part is taken to read records of cases only.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class ReportPart:
     key: str
     # (start, end, pilots, level, network) -> {"indicators": [...], "data": ... or None}
     compute: Callable[..., dict[str, Any]]
-    names: Mapping[str, str]
+    names: Mapping[str, "StrOrPromise"]  # each indicator's name, translated
     template: str
     # (the workbook, the report) -> None: adds the part's sheet
     xlsx: Callable[[Any, dict[str, Any]], None] | None = None
@@ -50,7 +53,7 @@ def versions() -> dict[str, str]:
     return {key: part.version() if part.version else "" for key, part in _PARTS.items()}
 
 
-def name_of(indicator_id: str) -> str | None:
+def name_of(indicator_id: str) -> "StrOrPromise | None":
     for part in _PARTS.values():
         if indicator_id in part.names:
             return part.names[indicator_id]
