@@ -11,6 +11,7 @@
 import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
@@ -29,6 +30,17 @@ def _no_organisation_scope():
     """
     with scopes_disabled():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _settings_language_and_time_zone():
+    """Each test ends in the settings' language and time zone. A request through the test
+    client activates the signed-in person's language (UserLocaleMiddleware, as Django's
+    LocaleMiddleware: every request activates its own, none deactivates) in the test's context;
+    the next test on the same worker read French labels from code it called directly."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 # SQLite never gives back the pages a committed DELETE frees (a transactional test's flush): after

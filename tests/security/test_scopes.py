@@ -1,7 +1,6 @@
 """R05: every model with personal data has an organisation-scoped manager, and a query of it
 outside any scope raises instead of reading every organisation's rows."""
 
-import contextvars
 import json
 
 import pytest
@@ -15,6 +14,7 @@ from engage.cases.factories import CaseFactory
 from engage.cases.models import Case, Contact, Person
 from engage.lib.fields import EncryptedMixin
 from engage.lib.scoping import user_scope
+from tests.contexts import in_no_scope
 
 
 def _personal_data_models() -> set[type[models.Model]]:
@@ -49,7 +49,7 @@ def _personal_data_models() -> set[type[models.Model]]:
 def _in_no_scope(function, *args, **kwargs):
     """Call `function` as a job or a request would start: with no scope set at all (the test
     suite otherwise runs with scopes switched off, see tests/conftest.py)."""
-    return contextvars.Context().run(function, *args, **kwargs)
+    return in_no_scope(function, *args, **kwargs)
 
 
 def test_it_finds_the_models_with_personal_data():

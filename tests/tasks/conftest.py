@@ -1,8 +1,9 @@
-import contextvars
 import signal
 
 import pytest
 from django.core.management import call_command
+
+from tests.contexts import in_no_scope
 
 
 def run_worker() -> None:
@@ -11,7 +12,7 @@ def run_worker() -> None:
     signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
     kept = [signal.getsignal(number) for number in signals]
     try:
-        contextvars.Context().run(
+        in_no_scope(
             call_command, "worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0
         )
     finally:

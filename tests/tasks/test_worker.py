@@ -1,6 +1,5 @@
 """Background tasks (docs/tasks.md): queued in the database, run by `engage worker`."""
 
-import contextvars
 import io
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ from django_tasks.backends.database.models import DBTaskResult
 from engage.cases.factories import CaseFactory
 from engage.privacy.tasks import apply_retention
 from engage.sharing import tasks as sharing_tasks
+from tests.contexts import in_no_scope
 
 # The worker's transaction on SQLite is BEGIN EXCLUSIVE, which cannot run inside a test's
 # transaction: these tests commit for real.
@@ -33,7 +33,7 @@ def test_it_runs_a_task_queued_in_the_database_with_the_worker(alice, charlie, w
 
 def test_enqueue_queues_the_periodic_tasks_for_the_worker(alice, worker):
     out = io.StringIO()
-    contextvars.Context().run(call_command, "enqueue", "shares", stdout=out)
+    in_no_scope(call_command, "enqueue", "shares", stdout=out)
     task_id = re.search(r"Queued shares: (\S+)", out.getvalue()).group(1)
     assert DBTaskResult.objects.get(pk=task_id).status == "READY"
     worker()
