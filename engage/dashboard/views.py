@@ -1,12 +1,16 @@
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 
+from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, role_required
 from engage.cases import duplicates
 from engage.cases.access import record_case_reads
-from engage.cases.due import Due, caseload, due_choices, due_counts, sort_rows
+from engage.cases.due import CaseloadRow, Due, caseload, due_choices, due_counts, sort_rows
 from engage.cases.models import Case, Stage
 from engage.cases.sent_back import sent_back
 from engage.cases.services import today
@@ -15,27 +19,33 @@ from engage.sharing import screening
 from engage.sharing.models import DataRequest, RecipientType
 from engage.sharing.network import request_counts
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# A role's home page: its template and context, from the user and the query string.
+Builder = Callable[[User, QueryDict], tuple[str, dict[str, Any]]]
+
 
 @role_required(*ANY_STAFF)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    builder = {
+    builders: dict[str, Builder] = {
         Role.CASE_MANAGER: _case_manager,
         Role.SUPERVISOR: _supervisor,
         Role.ORG_ADMIN: _org_admin,
         Role.NETWORK_COORDINATOR: _network_coordinator,
-    }[user.role]
-    template, context = builder(user, request.GET)
+    }
+    template, context = builders[user.role](user, request.GET)
     return render(request, template, context)
 
 
-def _case_manager(user: User, params: QueryDict) -> tuple[str, dict]:
+def _case_manager(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
     mine = Case.objects.visible_to(user).filter(case_manager=user)
     rows = caseload(mine, today())
     sort = sort_rows(rows, params.get("sort", ""))
     record_case_reads(user, [row.case for row in rows])
     team = user.team
-    colleagues = []
+    colleagues: QuerySet[User] | list[User] = []
     if team is not None:
         colleagues = (
             User.objects.visible_to(user)
@@ -55,14 +65,14 @@ def _case_manager(user: User, params: QueryDict) -> tuple[str, dict]:
     }
 
 
-def _supervisor(user: User, params: QueryDict) -> tuple[str, dict]:
+def _supervisor(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
     """Each case manager of the supervisor's teams, with caseload and what is due.
 
     `?manager=<id>` shows one of them, `?sort=` sorts their caseloads as on "My caseload".
     """
     rows = caseload(Case.objects.visible_to(user), today())
     sort = sort_rows(rows, params.get("sort", ""))
-    by_manager: dict = {}
+    by_manager: dict[User | None, list[CaseloadRow]] = {}
     for row in rows:
         by_manager.setdefault(row.case.case_manager, []).append(row)
     team_members = list(
@@ -71,8 +81,8 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict]:
         .order_by("team__name", "first_name", "last_name")
     )
     chosen = next((m for m in team_members if str(m.pk) == params.get("manager")), None)
-    organisation = user.organisation
-    managers = []
+    organisation = organisation_of(user)
+    managers: list[dict[str, Any]] = []
     for member in [chosen] if chosen else team_members:
         member_rows = by_manager.pop(member, [])
         in_programme = sum(1 for row in member_rows if row.case.in_programme)
@@ -103,7 +113,7 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict]:
     return "dashboard/supervisor.html", context
 
 
-def _org_admin(user: User, _params: QueryDict) -> tuple[str, dict]:
+def _org_admin(user: User, _params: QueryDict) -> tuple[str, dict[str, Any]]:
     staff = User.objects.visible_to(user)
     by_role = dict(
         staff.filter(is_active=True).values_list("role").annotate(n=Count("pk")).order_by()
@@ -117,7 +127,7 @@ def _org_admin(user: User, _params: QueryDict) -> tuple[str, dict]:
         "roles": roles,
         "inactive_count": staff.filter(is_active=False).count(),
         "teams": Team.objects.visible_to(user).with_member_counts(),
-        "cities": user.organisation.cities.all(),
+        "cities": organisation_of(user).cities.all(),
         "unassigned": staff.filter(is_active=True, role=Role.CASE_MANAGER, team__isnull=True),
         "stages": _stage_counts(user),
         "recipients_waiting": len(screening.waiting(user.organisation_id)),
@@ -126,14 +136,14 @@ def _org_admin(user: User, _params: QueryDict) -> tuple[str, dict]:
     return "dashboard/org_admin.html", context
 
 
-def _stage_counts(user: User) -> list[tuple[str, int]]:
+def _stage_counts(user: User) -> list[tuple["StrOrPromise", int]]:
     counts = dict(
         Case.objects.visible_to(user).values_list("stage").annotate(n=Count("pk")).order_by()
     )
     return [(stage.label, counts.get(stage.value, 0)) for stage in Stage]
 
 
-def _network_coordinator(user: User, _params: QueryDict) -> tuple[str, dict]:
+def _network_coordinator(user: User, _params: QueryDict) -> tuple[str, dict[str, Any]]:
     # Counts only: the network sees no person of any organisation.
     pilots = (
         Organisation.objects.annotate(
@@ -151,7 +161,7 @@ def _network_coordinator(user: User, _params: QueryDict) -> tuple[str, dict]:
     }
 
 
-def _request_counts() -> list[dict]:
+def _request_counts() -> list[dict[str, Any]]:
     """External data requests across the network, as counts by requester type and decision."""
     decisions = list(DataRequest.Decision)
     table: dict[str, dict[str, int]] = {}
