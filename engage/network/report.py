@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from engage.mel.cycles import feedback
 from engage.mel.report import disclosure
@@ -75,21 +76,25 @@ def compute(
 
 
 def xlsx(book: Any, report: dict[str, Any]) -> None:
-    """The cost comparison as its own sheet (the NET-* are on the Indicators sheet)."""
+    """The cost comparison as its own sheet (the NET-* are on the Indicators sheet), in the
+    reader's language and the words of the document's table."""
     data = report.get("cost_comparison")
     if not data:
         return
-    sheet = book.create_sheet("Cost comparison")
+    sheet = book.create_sheet(str(_("Cost comparison")))
     sheet.append(
-        ["country", "pilots", "detention per day", "currency", "year", "source",
-         "budget", "client-days", "clients", "cost per client-day", "compared", "reason"]
+        [str(label) for label in (
+            _("Country"), _("Pilots"), _("A day in detention"), _("Currency"), _("Year"),
+            _("Source"), _("Budget"), _("Client-days"), _("Clients"), _("Cost per client-day"),
+            _("Comparison"),
+        )]
     )  # fmt: skip
     for entry in data["countries"]:
         detention = entry["detention"] or {}
         programme = entry["programme"] or {}
         sheet.append(
             [
-                entry["country"],
+                str(countries.name(entry["country"])) or entry["country"],
                 ", ".join(entry["pilots"]),
                 detention.get("amount"),
                 detention.get("currency") or programme.get("currency"),
@@ -99,10 +104,35 @@ def xlsx(book: Any, report: dict[str, Any]) -> None:
                 programme.get("client_days"),
                 programme.get("clients"),
                 programme.get("cost_per_client_day"),
-                "yes" if entry["compared"] else "no",
-                entry["reason"],
+                _comparison(entry),
             ]
         )
+
+
+# Why a country's costs are not compared, as the report's table says it.
+NOT_COMPARED = {
+    "no_detention_cost": _(
+        "Not compared: no cost of detention entered for this country and period."
+    ),
+    "no_budget": _("Not compared: no budget for a period inside this one that is already over."),
+    "budgets_in_several_currencies": _("Not compared: the budgets are in several currencies."),
+    "currencies_differ": _(
+        "Not compared: the budget and the cost of detention are in different currencies."
+    ),
+    "no_client_days": _("Not compared: no client was in the programme during the budget periods."),
+    "small_base": _("Not compared: too few clients for this disclosure level."),
+}
+
+
+def _comparison(entry: dict[str, Any]) -> str:
+    if entry["compared"]:
+        said = str(_("A client-day costs %(share)s%% of a day in detention.")) % {
+            "share": entry["share_of_detention"]
+        }
+        if entry.get("small_base"):
+            said += " " + str(_("Small base: fewer than 10 clients; not evidence on its own."))
+        return said
+    return str(NOT_COMPARED.get(entry["reason"], entry["reason"]))
 
 
 def version() -> str:

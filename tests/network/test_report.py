@@ -117,3 +117,18 @@ def test_the_cost_comparison_names_each_country_in_words(recorded):
     row = html[html.index('<tr data-country="BG">') :]
     row = row[: row.index("</th>")]
     assert "Bulgaria (BG-CLA)" in row
+
+
+@pytest.mark.django_db
+def test_the_workbooks_cost_comparison_is_in_the_readers_words(recorded):
+    from django.utils import translation
+
+    report = _report("network", ["BG-CLA", "CY-CYRC"])
+    with translation.override("fr"):
+        book = load_workbook(io.BytesIO(services.report_bytes(report, "xlsx")))
+    sheet = book["Comparaison des coûts"]
+    lines = list(sheet.iter_rows(values_only=True))
+    assert lines[0][0] == "Pays" and "currency" not in lines[0]
+    bulgaria = next(line for line in lines if line[0] == "Bulgarie")
+    assert bulgaria[1] == "BG-CLA"
+    assert bulgaria[-1] and "_" not in bulgaria[-1]  # a sentence, not a reason's code
