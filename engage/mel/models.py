@@ -3,6 +3,7 @@ encrypted at rest all the same); a pilot's key for the linkage round it is in.""
 
 import json
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -195,12 +196,13 @@ class EvaluationCycle(models.Model):
 
     def month_of(self, point: str) -> str:
         """The month at which `point` takes its figures."""
-        return {
+        months: dict[str, str] = {
             self.Point.BASELINE: self.baseline,
             self.Point.SIX_MONTHS: self.six_months,
             self.Point.MIDTERM: self.midterm,
             self.Point.END: self.end_of_term,
-        }[point]
+        }
+        return months[point]
 
 
 class Snapshot(models.Model):
@@ -360,7 +362,7 @@ class FeedbackRespondent(models.Model):
         return str(self.questionnaire)
 
 
-class ReportRunQuerySet(models.QuerySet):
+class ReportRunQuerySet(models.QuerySet["ReportRun"]):
     def visible_to(self, user: User) -> "ReportRunQuerySet":
         """The runs `user` may open: a network coordinator's own; an organisation's supervisors
         and admins, their organisation's (each of their reports is the pilot's own live figures
@@ -442,5 +444,6 @@ class ReportRun(models.Model):
     def baseline(self) -> tuple[str, str] | None:
         return (self.baseline_start, self.baseline_end) if self.baseline_start else None
 
-    def result(self) -> dict:
-        return json.loads(self.report) if self.report else {}
+    def result(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.report) if self.report else {}
+        return data

@@ -10,6 +10,7 @@ silently changes a published figure.
 import json
 import re
 from itertools import pairwise
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -51,7 +52,7 @@ def _require_coordinator(by: User) -> None:
 
 
 @transaction.atomic
-def define_cycle(*, by: User, data: dict) -> EvaluationCycle:
+def define_cycle(*, by: User, data: dict[str, Any]) -> EvaluationCycle:
     """Create a cycle; its months must be real and in the order of the term."""
     _require_coordinator(by)
     months = ("period_start", *POINT_FIELDS)
@@ -165,7 +166,7 @@ def save_narrative(
     area: str,
     *,
     by: User,
-    data: dict,
+    data: dict[str, Any],
     expected_version: int | None,
 ) -> Narrative:
     """Write the narrative of one area; refuse if someone else saved it since it was opened
@@ -202,7 +203,7 @@ def save_narrative(
     return narrative
 
 
-def comparison(cycle: EvaluationCycle) -> dict:
+def comparison(cycle: EvaluationCycle) -> dict[str, Any]:
     """The cycle's snapshots side by side, per indicator, with the narratives: as data.
 
     Every number is the snapshot's own, as published; nothing is recomputed."""
@@ -286,13 +287,16 @@ def _is_ratio(snapshots: list[Snapshot], indicator_id: str) -> bool:
     return False
 
 
-def snapshot_for_download(snapshot: Snapshot, *, by: User, request: HttpRequest | None = None):
+def snapshot_for_download(
+    snapshot: Snapshot, *, by: User, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """The stored report of a snapshot, for a file; exact figures are logged each time."""
     _require_coordinator(by)
     if snapshot.disclosure == "exact":
         record(by, AuditEvent.Action.EXPORT, snapshot, request=request,
                detail=f"evaluation snapshot {snapshot.point}: exact figures downloaded")  # fmt: skip
-    return snapshot.report
+    report: dict[str, Any] = snapshot.report
+    return report
 
 
 def comparison_bytes(

@@ -10,10 +10,11 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.lib.forms import run_service
@@ -29,7 +30,7 @@ FORMATS = ("html", "pdf", "json", "xlsx")
 
 
 @role_required(NETWORK)
-def cycle_list(request: HttpRequest) -> HttpResponse:
+def cycle_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     cycles_ = EvaluationCycle.objects.annotate(snapshot_count=Count("snapshots")).order_by(
         "-period_start", "name"
     )
@@ -38,7 +39,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def cycle_new(request: HttpRequest) -> HttpResponse:
+def cycle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CycleForm(request.POST or None)
     if done := run_service(
         request,
@@ -52,7 +53,7 @@ def cycle_new(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def cycle_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+def cycle_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     taken = {s.point: s for s in cycle.snapshots.all()}
     points = [
@@ -75,7 +76,7 @@ def cycle_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def cycle_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+def cycle_delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     form = CycleDeleteForm(request.POST or None)
     if run_service(
@@ -88,7 +89,7 @@ def cycle_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "mel/cycles/delete.html", {"cycle": cycle, "form": form})
 
 
-def _point(request: HttpRequest) -> str:
+def _point(request: AuthenticatedHttpRequest) -> str:
     point = request.POST.get("point") or request.GET.get("point", "")
     if point not in cycles.POINTS:
         raise Http404
@@ -96,7 +97,7 @@ def _point(request: HttpRequest) -> str:
 
 
 @role_required(NETWORK)
-def snapshot_take(request: HttpRequest, pk: UUID) -> HttpResponse:
+def snapshot_take(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     """Ask for confirmation, then compute the point's report and freeze it."""
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     point = _point(request)
@@ -128,7 +129,7 @@ def snapshot_take(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def snapshot_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+def snapshot_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     snapshot = get_object_or_404(Snapshot.objects.select_related("cycle", "created_by"), pk=pk)
     written = {n.area: n for n in snapshot.narratives.all()}
     areas = [
@@ -149,7 +150,7 @@ def snapshot_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def snapshot_download(request: HttpRequest, pk: UUID) -> HttpResponse:
+def snapshot_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     """The frozen report as a file, rendered from the stored JSON (never recomputed)."""
     snapshot = get_object_or_404(Snapshot.objects.select_related("cycle"), pk=pk)
     fmt = request.GET.get("format", "")
@@ -161,7 +162,7 @@ def snapshot_download(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def narrative_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+def narrative_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     snapshot = get_object_or_404(Snapshot.objects.select_related("cycle"), pk=pk)
     area = request.POST.get("area") or request.GET.get("area", "")
     if area not in cycles.AREAS:
@@ -196,7 +197,7 @@ def narrative_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @role_required(NETWORK)
-def comparison_download(request: HttpRequest, pk: UUID) -> HttpResponse:
+def comparison_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS[:3]:
