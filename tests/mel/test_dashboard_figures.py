@@ -42,3 +42,20 @@ def test_a_signed_growth_and_a_withheld_one():
     assert dashboards._signed({"value": -5.0}).text == "-5.0%"
     assert dashboards._signed({"value": None, "withheld": True}).text == "withheld"
     assert dashboards._signed({"value": None}).text == "—"
+
+
+def test_a_city_not_known_is_said_in_words_in_the_table_and_its_chart():
+    # A city too small to be shown on its own, or none recorded, is the dataset's 'unknown'.
+    cell = {"numerator": 12, "value": 12, "withheld": False}
+    report = {
+        "indicators": [
+            {"id": "BEN-01", **cell, "by": {"city": [{"key": "Sofia", **cell},
+                                                    {"key": "unknown", **cell}]}}
+        ]
+    }  # fmt: skip
+    table = dashboards.indicator_table(report, "city")
+    assert [line["label"] for line in table["lines"]] == ["Sofia", "Not known"]
+    chart = dashboards.by_key_chart(table, "BEN-01", "Active caseload per city")
+    assert [bar["label"] for bar in chart["bars"]] == ["Sofia", "Not known"]
+    html = render_to_string("mel/_indicator_table.html", {"table": table})
+    assert "Not known" in html and ">unknown<" not in html

@@ -432,7 +432,9 @@ class TestNetworkDashboard:
         assert table["total"][caseload].text == str(by_id["BEN-03"]["numerator"]) == "42"
         countries = response.context["per_country"]
         assert [line["key"] for line in countries["lines"]] == ["BG", "CY"]
+        assert [line["label"] for line in countries["lines"]] == ["Bulgaria", "Cyprus"]
         page = response.content.decode()
+        assert '<th scope="row">Bulgaria</th>' in page  # the country in words, not its code
         assert "Key indicators per pilot" in page and "The same figures as a table" in page
 
     def test_it_shows_freshness_and_who_has_not_submitted(self, as_user, nadia, imported):

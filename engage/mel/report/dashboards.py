@@ -20,7 +20,7 @@ from engage.accounts.models import Organisation, User
 from engage.cases.models.closure import DisengagementFactor
 from engage.mel import services, sources
 from engage.mel.models import Submission
-from engage.mel.report import disclosure, parts
+from engage.mel.report import disclosure, labels, parts
 from engage.mel.report.indicators import NOT_RECORDED, baseline_before
 from engage.mel.report.render import NAMES as REPORT_NAMES
 
@@ -110,7 +110,8 @@ def indicator_table(report: dict[str, Any], dimension: str | None = None) -> dic
                 entries = indicators[column["id"]].get("by", {}).get(dimension, [])
                 entry = next((cell for cell in entries if cell["key"] == key), None)
                 cells.append(_cell(entry, is_ratio=column["ratio"]))
-            lines.append({"key": key, "cells": cells})
+            # The key as the data has it, and in words: a country's name, "Not known".
+            lines.append({"key": key, "label": labels.key(dimension, key), "cells": cells})
     total = [_cell(indicators[column["id"]], is_ratio=column["ratio"]) for column in columns]
     return {"columns": columns, "lines": lines, "total": total}
 
@@ -264,7 +265,7 @@ def by_key_chart(table: dict[str, Any], code: str, title: str | Promise) -> dict
     """One key indicator for each line of a table (pilot, country or city)."""
     position = next(i for i, column in enumerate(table["columns"]) if column["id"] == code)
     ratio = table["columns"][position]["ratio"]
-    items = [(line["key"], line["cells"][position]) for line in table["lines"]]
+    items = [(line["label"], line["cells"][position]) for line in table["lines"]]
     return _chart(title, items, percent=ratio)
 
 
