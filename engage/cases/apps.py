@@ -1,5 +1,13 @@
+from typing import TYPE_CHECKING
+from uuid import UUID
+
 from django.apps import AppConfig
+from django.db import models as db
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # Not at run time: the app's module loads before the models.
+    from engage.audit.labels import Labeller
 
 
 class CasesConfig(AppConfig):
@@ -7,7 +15,7 @@ class CasesConfig(AppConfig):
     label = "cases"
     verbose_name = _("Cases")
 
-    def ready(self):
+    def ready(self) -> None:
         from engage.audit import labels
         from engage.cases import models
         from engage.lib import scoping
@@ -32,7 +40,7 @@ class CasesConfig(AppConfig):
 # The audit log names records by their case's reference, never by a person's name.
 
 
-def _case_labels(organisation_id, ids) -> dict:
+def _case_labels(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
     from engage.cases.models import Case
 
     cases = Case.objects.filter(organisation_id=organisation_id, pk__in=ids)
@@ -42,7 +50,7 @@ def _case_labels(organisation_id, ids) -> dict:
     }
 
 
-def _person_labels(organisation_id, ids) -> dict:
+def _person_labels(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
     from engage.cases.models import Case
 
     cases = Case.objects.filter(organisation_id=organisation_id, person_id__in=ids)
@@ -52,9 +60,10 @@ def _person_labels(organisation_id, ids) -> dict:
     }
 
 
-def _record_labels(model):
-    def labeller(organisation_id, ids) -> dict:
-        rows = model.objects.filter(case__organisation_id=organisation_id, pk__in=ids)
+def _record_labels(model: type[db.Model]) -> "Labeller":
+    def labeller(organisation_id: UUID, ids: set[UUID]) -> dict[UUID, str]:
+        # A case's record has one manager, `objects`: `_default_manager` is that one.
+        rows = model._default_manager.filter(case__organisation_id=organisation_id, pk__in=ids)
         name = str(model._meta.verbose_name)
         # Only the first letter: `str.capitalize` would lower the reference's letters too.
         name = name[:1].upper() + name[1:]

@@ -8,7 +8,9 @@ still decides, and the others stay the team's judgement.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
+from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -57,8 +59,10 @@ def _labelled(label: str, value: str) -> str:
     return _("%(label)s: %(value)s") % {"label": label, "value": value}
 
 
-def _field_label(model, name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+def _field_label(model: type[models.Model], name: str) -> str:
+    # A field of the model's own (`get_field` also gives reverse relations).
+    field = cast("models.Field[Any, Any]", model._meta.get_field(name))
+    return str(field.verbose_name).capitalize()
 
 
 def _yes_no(value: bool) -> str:

@@ -1,6 +1,10 @@
 """De-identified facts derived from identifying ones, kept when the identity is erased."""
 
 import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engage.cases.models import Case
 
 AGE_BANDS = (
     (0, 17, "0-17"),
@@ -26,6 +30,6 @@ def age_band(born: datetime.date | None, day: datetime.date) -> str:
     return "65+"
 
 
-def case_age_band(case) -> str:
+def case_age_band(case: "Case") -> str:
     """The age band at referral: kept on the case once the identity is erased."""
     return case.age_band_at_referral or age_band(case.person.date_of_birth, case.referral_date)

@@ -22,6 +22,8 @@ The people who do not work in cases (an organisation admin) are told the step, w
 
 import datetime
 from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
 
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +33,15 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Role, User
 from engage.cases.access import CASE_WORKERS
 from engage.cases.due import Due, DueItem, due_items, lateness, with_due_facts
-from engage.cases.models import Assessment, Case, CasePlan, Screening, Stage
+from engage.cases.models import (
+    Assessment,
+    Case,
+    CasePlan,
+    Closure,
+    InclusionDecision,
+    Screening,
+    Stage,
+)
 from engage.cases.models.process import ApprovalStatus, FirstMeeting
 from engage.cases.sent_back import CLOSURE, INCLUSION, PLAN, SentBack, sent_back_on
 
@@ -99,7 +109,13 @@ def next_step(
     return step
 
 
-def _derive(case, user, due, sent_back, today) -> NextStep:
+def _derive(
+    case: Case,
+    user: User,
+    due: list[DueItem] | None,
+    sent_back: list[SentBack],
+    today: datetime.date | None,
+) -> NextStep:
     if case.stage in (Stage.DECLINED, Stage.CLOSED):
         return _ended(case)
     closures = list(case.closures.all())
@@ -284,7 +300,11 @@ def _in_programme(
     )
 
 
-def _pending(records):
+# What waits for a supervisor's review: a closure, an inclusion decision, a case plan.
+_Reviewed = TypeVar("_Reviewed", Closure, InclusionDecision, CasePlan)
+
+
+def _pending(records: list[_Reviewed]) -> _Reviewed | None:
     return next((r for r in records if r.status == ApprovalStatus.PENDING), None)
 
 
@@ -301,7 +321,14 @@ def _act_on(kind: str, sent_back: SentBack, *, step: str = "") -> NextStep:
     return NextStep(kind, reason, sent_back.action, sent_back.url, step)
 
 
-def _waiting(kind, reason, review_label, review_url, user: User, proposer_id) -> NextStep:
+def _waiting(
+    kind: str,
+    reason: str | Promise,
+    review_label: str | Promise,
+    review_url: str,
+    user: User,
+    proposer_id: UUID | None,
+) -> NextStep:
     """Something waits for a supervisor: theirs to review if they may, else nothing to press."""
     if user.role == Role.SUPERVISOR and user.pk != proposer_id:
         return NextStep(kind, reason, review_label, review_url)

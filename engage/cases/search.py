@@ -29,11 +29,13 @@ A search matches a person when every word typed matches one of their tokens (a w
 beginning of a word, or a word that sounds the same), in one query whatever the words.
 """
 
+import datetime
 import re
 import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from anyascii import anyascii
 from django.db import transaction
@@ -53,7 +55,7 @@ PAD_TO = 8
 MAX_WORDS = 8  # of a search: more is a pasted text, not a name
 
 
-def digest(organisation_id, kind: str, value: str) -> str:
+def digest(organisation_id: uuid.UUID, kind: str, value: str) -> str:
     """The organisation's keyed hash of one normalised piece of identity."""
     return blind_index(f"{kind}@{uuid.UUID(str(organisation_id))}", value)
 
@@ -67,7 +69,7 @@ def _phone(text: str) -> str:
     return number[-PHONE_DIGITS:] if len(number) >= MIN_PHONE_DIGITS else ""
 
 
-def identity_key(given_name: str, family_name: str, born) -> str:
+def identity_key(given_name: str, family_name: str, born: datetime.date | str | None) -> str:
     """The name by sound, word by word, and the birth date: what makes two records likely the
     same client. The words are sorted: given and family names are often swapped in records."""
     if not born:
@@ -82,7 +84,7 @@ def identity_key(given_name: str, family_name: str, born) -> str:
     return f"{' '.join(sorted(keys))}|{born}" if keys else ""
 
 
-def identity_digests(organisation_id, person: Mapping) -> dict[str, str]:
+def identity_digests(organisation_id: uuid.UUID, person: Mapping[str, Any]) -> dict[str, str]:
     """The hashes that flag a possible duplicate of `person` (a dict of the identity fields),
     each with the reason it stands for: `identity`, `document` or `phone`."""
     found = {}
@@ -112,7 +114,7 @@ def _word_pieces(word: str) -> set[tuple[str, str]]:
     return pieces
 
 
-def name_digests(organisation_id, *names: str) -> set[str]:
+def name_digests(organisation_id: uuid.UUID, *names: str) -> set[str]:
     """The hashes of the whole words of `names`, in every Latin spelling (the import's check
     for clients already registered)."""
     return {
@@ -181,7 +183,7 @@ def _query_words(query: str) -> list[str]:
     return [word for word in re.split(r"\s+", query.strip()) if word][:MAX_WORDS]
 
 
-def _candidates(organisation_id, word: str, *, as_name: bool = True) -> set[str]:
+def _candidates(organisation_id: uuid.UUID, word: str, *, as_name: bool = True) -> set[str]:
     """The hashes a typed word matches: a whole word, the beginning of a word (`prefix` holds
     only the beginnings shorter than the word, so the word itself is looked up as both), a
     word that sounds the same, a phone or document number. Not `as_name`: the phone or
@@ -201,7 +203,7 @@ def _candidates(organisation_id, word: str, *, as_name: bool = True) -> set[str]
     return found
 
 
-def matching_people(organisation_id, query: str) -> set:
+def matching_people(organisation_id: uuid.UUID, query: str) -> set[uuid.UUID]:
     """Return the ids of the organisation's people matching every word of `query`.
 
     A word matches a word of the name, its beginning (three letters or more), a word that
@@ -220,13 +222,13 @@ def matching_people(organisation_id, query: str) -> set:
     ]
     part_digests = [[_candidates(organisation_id, part) for part in each] for each in parts]
     every = set().union(*wanted, *(d for each in part_digests for d in each))
-    people_with: dict[str, set] = defaultdict(set)
+    people_with: dict[str, set[uuid.UUID]] = defaultdict(set)
     for person_id, value in SearchToken.objects.filter(
         organisation_id=organisation_id, digest__in=every
     ).values_list("person_id", "digest"):
         people_with[value].add(person_id)
 
-    def having(word: str, digests: set[str]) -> set:
+    def having(word: str, digests: set[str]) -> set[uuid.UUID]:
         ids = set().union(*(people_with[value] for value in digests))
         if len(word) > MAX_PREFIX:
             # A word longer than the stored beginnings: those who have it whole if anyone
@@ -235,7 +237,7 @@ def matching_people(organisation_id, query: str) -> set:
             ids = set().union(*(people_with[value] for value in exact)) or ids
         return ids
 
-    matched: set | None = None
+    matched: set[uuid.UUID] | None = None
     for word, digests, word_parts, word_part_digests in zip(
         words, wanted, parts, part_digests, strict=True
     ):
@@ -254,7 +256,7 @@ def _parts(word: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def _exact(organisation_id, word: str) -> set[str]:
+def _exact(organisation_id: uuid.UUID, word: str) -> set[str]:
     found = set()
     for form in latin_forms(word):
         found.add(digest(organisation_id, "name", form))

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from engage.accounts.models import Organisation, User
+from engage.accounts.models import LegalBasis, Organisation, User
 from engage.cases.models import (
     Action,
     Assessment,
@@ -40,7 +40,6 @@ from engage.cases.models.case import (
     DEFAULT_PURPOSE,
     DetentionStatus,
     EngagementLevel,
-    LegalBasis,
     MigrationStatus,
     Outcome,
     Permanence,

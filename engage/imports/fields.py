@@ -13,9 +13,9 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from engage.accounts.models import LegalBasis
 from engage.cases.models.case import (
     DetentionStatus,
-    LegalBasis,
     MigrationStatus,
     ReferralSource,
 )
@@ -297,9 +297,7 @@ FIELDS = [
             "referente",
         ),
     ),
-    ImportField(
-        "city", _("city"), CITY, "case", required=True, headers=("city", "town", "ville")
-    ),
+    ImportField("city", _("city"), CITY, "case", required=True, headers=("city", "town", "ville")),
 ]
 BY_NAME = {f.name: f for f in FIELDS}
 # Fields that may have one value for every row, typed in the mapping form (used when the

@@ -1,16 +1,19 @@
 """The case page's appointments card: the next appointment first, then the others planned."""
 
+from typing import Any
+
 from django import template
+from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
-from engage.cases.models import Appointment
+from engage.cases.models import Appointment, Case
 from engage.cases.services import today
 
 register = template.Library()
 
 
 @register.inclusion_tag("cases/_appointments.html", takes_context=True)
-def case_appointments(context, case):
+def case_appointments(context: Context, case: Case) -> dict[str, Any]:
     """The case's planned appointments (one query): to come, and past ones not yet marked."""
     day = today()
     planned = list(Appointment.objects.filter(case=case).planned())

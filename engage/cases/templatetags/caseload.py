@@ -1,6 +1,7 @@
 """What caseload tables share: the one wording for lateness, and column headers that sort."""
 
 from django import template
+from django.template import Context
 from django.utils.html import format_html
 
 from engage.cases import due
@@ -9,7 +10,7 @@ register = template.Library()
 
 
 @register.filter
-def lateness(days_overdue: int | None) -> str:
+def lateness(days_overdue: int | str | None) -> str:
     """`{{ item.days_overdue|lateness }}`: "overdue by 22 days", "due today", "due in 3 days"."""
     if days_overdue is None or days_overdue == "":
         return ""
@@ -17,7 +18,7 @@ def lateness(days_overdue: int | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def sort_header(context, name: str, label: str) -> str:
+def sort_header(context: Context, name: str, label: str) -> str:
     """A column header whose link sorts the table by `name`, and the other way when it already is.
 
     A plain link (`?sort=...`, keeping the page's other parameters but the page number), so it

@@ -1,16 +1,19 @@
 """The case page's key facts, first on a phone (issue 13): who, how old, how to call, when next."""
 
+from typing import Any
+
 from django import template
+from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
-from engage.cases.models import Appointment
+from engage.cases.models import Appointment, Case
 from engage.cases.services import today
 
 register = template.Library()
 
 
 @register.inclusion_tag("cases/_key_facts.html", takes_context=True)
-def case_key_facts(context, case):
+def case_key_facts(context: Context, case: Case) -> dict[str, Any]:
     """The client's age and phone (for the people working on the case), the next appointment
     and when the next contact is due."""
     day = today()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from engage.cases.search import reindex_everyone
@@ -12,5 +14,5 @@ class Command(BaseCommand):
     )
 
     @scopes_disabled()
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"Search index rebuilt for {reindex_everyone()} people.")
