@@ -15,6 +15,7 @@ from django.db.models import F, Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from engage.accounts.http import organisation_id_of
 from engage.accounts.models import Role, User
 from engage.audit.reads import record_read
 from engage.cases.models import Case
@@ -41,7 +42,7 @@ def get_case_for_user(
     cases = Case.objects.visible_to(user).select_related(
         "person", "organisation", "case_manager", "city", "household"
     )
-    case = get_object_or_404(loading(cases) if loading else cases, pk=pk)
+    case: Case = get_object_or_404(loading(cases) if loading else cases, pk=pk)
     if for_work and user.role not in CASE_WORKERS:
         raise Http404
     record_case_reads(user, [case])
@@ -64,12 +65,15 @@ def get_case_object(
     found = model._default_manager.filter(**{f"{case_path}__in": visible}).annotate(
         _read_case_id=F(case_path)
     )
-    obj = get_object_or_404(found, pk=pk)
+    obj = get_object_or_404(found, pk=pk)  # with its `_read_case_id`
     if for_work and user.role not in CASE_WORKERS:
         raise Http404
     # The case's id and organisation are all the audit entry needs: no query for the case.
-    record_case_reads(user, [Case(pk=obj._read_case_id, organisation_id=user.organisation_id)])
-    return obj
+    # (Someone without an organisation sees no case: the 404 above came first.)
+    organisation_id = organisation_id_of(user)
+    record_case_reads(user, [Case(pk=obj._read_case_id, organisation_id=organisation_id)])
+    record: _Record = obj
+    return record
 
 
 def record_case_reads(user: User, records: Iterable[Model]) -> None:

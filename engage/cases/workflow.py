@@ -21,8 +21,8 @@ TRANSITIONS: dict[str, set[str]] = {
     Stage.CLOSED: set(),
 }
 
-OPEN = set(OPEN_STAGES)
-IN_PROGRAMME = set(IN_PROGRAMME_STAGES)
+OPEN: set[str] = set(OPEN_STAGES)
+IN_PROGRAMME: set[str] = set(IN_PROGRAMME_STAGES)
 
 STEPS: dict[str, set[str]] = {
     "first_meeting": {Stage.REFERRED},

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,6 +15,10 @@ from engage.cases.models.case import Case
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
 from engage.lib.translations import in_language, translations_field
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import StrOrPromise
 
 
 class Rating(models.TextChoices):
@@ -57,7 +62,7 @@ class VulnerabilityFields(models.Model):
             code for code, _label in VULNERABILITY_DOMAINS if getattr(self, f"vulnerability_{code}")
         ]
 
-    def vulnerabilities(self) -> list[tuple[str, str, str]]:
+    def vulnerabilities(self) -> list[tuple[str, "StrOrPromise", str]]:
         """Return (code, label, note) for each domain with a concern."""
         return [
             (code, label, getattr(self, f"vulnerability_{code}_note"))
@@ -295,7 +300,9 @@ class InclusionDecision(ApprovalRequest):
         )
 
 
-def _rating(label):
+def _rating(
+    label: "StrOrPromise",
+) -> "models.PositiveSmallIntegerField[float | int | str | Combinable, int]":
     return models.PositiveSmallIntegerField(
         label, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
