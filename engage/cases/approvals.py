@@ -59,7 +59,7 @@ class Waiting:
     @property
     def criteria(self) -> str:
         """For an inclusion decision: "2 of 4 criteria met" ("" without a checklist)."""
-        if self.kind != INCLUSION:
+        if self.kind != INCLUSION or not isinstance(self.item, InclusionDecision):
             return ""
         tally = self.item.criteria_met()
         return str(tally) if tally else ""
@@ -96,7 +96,10 @@ def queue(user: User) -> list[Waiting]:
 
 def waiting_for(kind: str, item: InclusionDecision | CasePlan | Closure) -> Waiting:
     """The queue's entry for `item`: it waits since it was sent to a supervisor."""
-    since = item.submitted_at or item.created_at if kind == PLAN else item.created_at
+    if kind == PLAN and isinstance(item, CasePlan):
+        since = item.submitted_at or item.created_at
+    else:
+        since = item.created_at
     return Waiting(kind, item, since)
 
 
@@ -109,4 +112,5 @@ def following(user: User, decided: Waiting) -> Waiting | None:
     """
     rest = [waiting for waiting in queue(user) if waiting.item.pk != decided.item.pk]
     later = [waiting for waiting in rest if waiting.key > decided.key]
-    return (later or rest or [None])[0]
+    candidates = later or rest
+    return candidates[0] if candidates else None
