@@ -16,6 +16,7 @@ drift from what happened.
 
 import datetime
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
@@ -83,7 +84,7 @@ class SentBack:
         return self.case.get_absolute_url() + "#sent-back"
 
 
-def _answered_later(model) -> Exists:
+def _answered_later(model: type[InclusionDecision] | type[Closure]) -> Exists:
     """Whether a later record of the same kind exists on the same case (the answer to it)."""
     return Exists(
         model.objects.filter(case=OuterRef("case"), created_at__gt=OuterRef("created_at"))
@@ -122,7 +123,7 @@ def sent_back(cases: QuerySet[Case]) -> list[SentBack]:
         *(SentBack(PLAN, p.case, p) for p in plans),
         *(SentBack(CLOSURE, c.case, c) for c in closures),
     ]
-    return sorted(found, key=lambda entry: entry.on)
+    return sorted(found, key=_sent_back_at)
 
 
 def sent_back_on(case: Case) -> list[SentBack]:
@@ -142,16 +143,25 @@ def sent_back_on(case: Case) -> list[SentBack]:
             if plan.status == CasePlan.Status.DRAFT and plan.reviewed_at is not None:
                 found.append(SentBack(PLAN, case, plan))
         closures = list(case.closures.all())
-        latest = max(closures, key=lambda c: c.created_at, default=None)
+        closure = max(closures, key=lambda c: c.created_at, default=None)
         if (
-            latest is not None
-            and latest.status == ApprovalStatus.REJECTED
-            and latest.kept_open_at is None
+            closure is not None
+            and closure.status == ApprovalStatus.REJECTED
+            and closure.kept_open_at is None
         ):
-            found.append(SentBack(CLOSURE, case, latest))
+            found.append(SentBack(CLOSURE, case, closure))
     if found:
         ids = {entry.item.reviewed_by_id for entry in found}
-        reviewers = {user.pk: user for user in User.objects.filter(pk__in=ids)}
+        reviewers: dict[UUID | None, User] = {
+            user.pk: user for user in User.objects.filter(pk__in=ids)
+        }
         for entry in found:
             entry.item.reviewed_by = reviewers.get(entry.item.reviewed_by_id)
-    return sorted(found, key=lambda entry: entry.on)
+    return sorted(found, key=_sent_back_at)
+
+
+def _sent_back_at(entry: SentBack) -> datetime.datetime:
+    """When it was sent back: what was sent back has been reviewed."""
+    if entry.on is None:
+        raise ValueError(f"{entry.kind} {entry.item.pk} sent back without a review time")
+    return entry.on
