@@ -1,17 +1,23 @@
 """Test factories for cases, and helpers that walk a case through the process via services."""
 
 import datetime
+from typing import Any
 
 import factory
 from django.utils import timezone
 
-from engage.accounts.models import City
+from engage.accounts.models import City, User
 from engage.cases import services
-from engage.cases.models import Case, Person
+from engage.cases.models import Case, CasePlan, Person
 from engage.cases.search import index_people
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+def _index(person: Person, create: bool, extracted: object, **kwargs: Any) -> None:
+    if create:
+        index_people([person])
+
+
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
     class Meta:
         model = Person
         skip_postgeneration_save = True
@@ -21,13 +27,11 @@ class PersonFactory(factory.django.DjangoModelFactory):
     sex = "female"
     nationality = "SY"
 
-    @factory.post_generation
-    def search_tokens(self, create, extracted, **kwargs):
-        if create:
-            index_people([self])
+    # (`post_generation` as a call: the decorator has no types.)
+    search_tokens = factory.PostGeneration(_index)
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(factory.django.DjangoModelFactory[Case]):
     """A fresh referral, dated 200 days ago."""
 
     class Meta:
@@ -70,17 +74,17 @@ SCREENING = {
 RATINGS = {"informed_decisions": 2, "engage_procedures": 3, "wellbeing": 2}
 
 
-def to_screening(case: Case, by) -> Case:
+def to_screening(case: Case, by: User) -> Case:
     services.record_first_meeting(case, by=by, data={"date": days_ago(190), **MEETING})
     return case
 
 
-def to_included(case: Case, by, supervisor) -> Case:
+def to_included(case: Case, by: User, supervisor: User) -> Case:
     to_screening(case, by)
     services.save_screening(
         case, by=by, data={"date": days_ago(185), **SCREENING}, expected_version=None
     )
-    met = [criterion.pk for criterion in services.eligibility_checklist(case.organisation)]
+    met = [str(criterion.pk) for criterion in services.eligibility_checklist(case.organisation)]
     decision = services.propose_inclusion(
         case, by=by, include=True, date=days_ago(180), criteria_met=met, reason=""
     )
@@ -89,7 +93,7 @@ def to_included(case: Case, by, supervisor) -> Case:
     return case
 
 
-def to_active(case: Case, by, supervisor):
+def to_active(case: Case, by: User, supervisor: User) -> tuple[Case, CasePlan]:
     """Include the client, assess them and agree a first plan. Return (case, plan)."""
     to_included(case, by, supervisor)
     services.record_assessment(case, by=by, data={"date": days_ago(170), **RATINGS})
