@@ -34,3 +34,16 @@ def test_seed_demo_gives_every_pilot_a_map_activities_and_costs(settings):
     compared = {c["country"]: c for c in report["cost_comparison"]["countries"]}
     assert compared["BG"]["compared"] is True
     assert compared["PL"]["reason"] == "currencies_differ"
+    # The network's evaluation cycle: the six-month questionnaire answered and closed, its
+    # results shown (six answers, above the threshold); this month's open, on the home page of
+    # those who have not answered it yet.
+    from engage.accounts.models import User
+    from engage.mel.cycles import feedback
+    from engage.mel.models import EvaluationCycle, FeedbackAnswer
+
+    (cycle,) = EvaluationCycle.objects.all()
+    closed = cycle.questionnaires.get(point="6m")
+    assert not closed.is_open and FeedbackAnswer.objects.filter(questionnaire=closed).count() == 6
+    assert feedback.results(closed)["shown"] is True
+    (waiting,) = feedback.waiting_for(User.objects.get(username="be-jrs-sup"))
+    assert waiting.point == "midterm" and waiting.is_open

@@ -10,6 +10,7 @@ from engage.custom.models import CustomField
 from engage.demo.appointments import seed_appointments
 from engage.demo.cases import seed_cases
 from engage.demo.duplicates import seed_duplicates
+from engage.demo.evaluation import seed_evaluation
 from engage.demo.fields import retire_fields, seed_fields
 from engage.demo.liaison import seed_liaison, seed_templates
 from engage.demo.network import seed_network_records, seed_pilot_network
@@ -164,6 +165,7 @@ class Command(BaseCommand):
 
     def _network(self, coordinator: User) -> None:
         seed_network_records(coordinator)
+        seed_evaluation(coordinator)
         for pilot in PILOTS:
             prefix = pilot.code.lower()
             stakeholders = seed_pilot_network(
