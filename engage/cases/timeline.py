@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
@@ -13,13 +14,16 @@ from engage.accounts.models import User
 from engage.cases.models import Case, CasePlan, Contact, Stage
 from engage.cases.models.process import ApprovalStatus
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass
 class Event:
     date: datetime.date
     kind: str
     title: str | Promise
-    lines: list = field(default_factory=list)
+    lines: "list[StrOrPromise]" = field(default_factory=list)
     sensitive: bool = False
     # The record the event shows (the case itself for the referral), for the lines that apps
     # above add to it (the organisation's own fields, `register`).
@@ -76,13 +80,13 @@ def timeline(
 
 def timeline_page(
     case: Case,
-    number: object,
+    number: int | str | None,
     *,
     per_page: int,
     show_sensitive: bool,
     show_details: bool = True,
     user: User | None = None,
-) -> Page:
+) -> "Page[Event]":
     """Return page `number` of the case's events, newest first, as `timeline` gives them.
 
     Every event is dated and ordered from the records prefetched without their notes
@@ -157,12 +161,12 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
         )
     for decision in case.inclusion_decisions.all():
         title = _("Inclusion proposed") if decision.include else _("Declining proposed")
-        status = {
+        statuses: dict[str, StrOrPromise] = {
             ApprovalStatus.PENDING: _("waiting for approval"),
             ApprovalStatus.APPROVED: _("approved"),
             ApprovalStatus.REJECTED: _("sent back"),
-        }[decision.status]
-        lines = [status]
+        }
+        lines: list[StrOrPromise] = [statuses[decision.status]]
         if decision.status == ApprovalStatus.REJECTED:
             lines.append(decision.review_note)  # the supervisor's note, kept once acted on
         events.append(Event(decision.date, "decision", title, lines))
@@ -245,7 +249,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
     return sorted(events, key=lambda event: event.date, reverse=True)
 
 
-def rating_trend(case: Case) -> list[dict]:
+def rating_trend(case: Case) -> list[dict[str, Any]]:
     """Return the three ratings of each assessment, oldest first, for the trend table."""
     return [
         {
