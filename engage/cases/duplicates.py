@@ -13,18 +13,22 @@ who can open both records, who decides "the same person" (the network dataset th
 person for both, `person_refs`) or "different people". Each step is audited.
 """
 
+import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from engage.accounts.http import organisation_id_of
 from engage.accounts.models import Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import origin, record
@@ -64,12 +68,12 @@ def confirmation(matches: Iterable[Match]) -> str:
     return blind_index("duplicate-confirmation", found)[:32]
 
 
-def find(organisation_id, person: Mapping) -> list[Match]:
+def find(organisation_id: uuid.UUID, person: Mapping[str, Any]) -> list[Match]:
     """Return the organisation's people who may be `person` (identity fields), in one query."""
     wanted = identity_digests(organisation_id, person)
     if not wanted:
         return []
-    reasons: dict = defaultdict(set)
+    reasons: dict[uuid.UUID, set[str]] = defaultdict(set)
     for person_id, value in SearchToken.objects.filter(
         organisation_id=organisation_id, digest__in=list(wanted)
     ).values_list("person_id", "digest"):
@@ -81,7 +85,7 @@ def find(organisation_id, person: Mapping) -> list[Match]:
     ]
 
 
-def visible_people(user: User) -> QuerySet:
+def visible_people(user: User) -> QuerySet[Person]:
     """The people `user` may open: the clients of their visible cases and those clients'
     household members."""
     cases = Case.objects.visible_to(user)
@@ -130,10 +134,12 @@ def _supervisor_of(user: User) -> User | None:
     if team is None or team.leader_id is None or team.leader_id == user.pk:
         return None
     leader = team.leader
-    return leader if leader.is_active else None
+    return leader if leader is not None and leader.is_active else None
 
 
-def warning_for(user: User, matches: list[Match], *, request=None) -> DuplicateWarning:
+def warning_for(
+    user: User, matches: list[Match], *, request: HttpRequest | None = None
+) -> DuplicateWarning:
     """Describe `matches` to `user` (their own cases by reference, others only as known), and
     record in the audit log that they were told (the check answers "is this person known?",
     so its use is traceable)."""
@@ -191,12 +197,12 @@ def flag(person: Person, matches: Iterable[Match], *, by: User) -> list[Possible
     return flags
 
 
-def for_user(user: User) -> QuerySet:
+def for_user(user: User) -> QuerySet[PossibleDuplicate]:
     """The flags `user` may see: those where they may open at least one of the two records."""
     if user.role not in (Role.SUPERVISOR, Role.ORG_ADMIN):
         return PossibleDuplicate.objects.none()
     people = visible_people(user).values("pk")
-    return PossibleDuplicate.objects.filter(organisation_id=user.organisation_id).filter(
+    return PossibleDuplicate.objects.filter(organisation_id=organisation_id_of(user)).filter(
         Q(person__in=people) | Q(other__in=people)
     )
 
@@ -255,7 +261,7 @@ def pairs_for(user: User) -> list[Pair]:
     items.sort(key=lambda item: item.decision != Decision.OPEN)  # stable: newest first
     ids = {item.person_id for item in items} | {item.other_id for item in items}
     seen = set(visible_people(user).filter(pk__in=ids).values_list("pk", flat=True))
-    cases_of: dict = defaultdict(list)
+    cases_of: dict[uuid.UUID, list[Case]] = defaultdict(list)
     for case in Case.objects.visible_to(user).filter(person_id__in=seen).order_by("referral_date"):
         cases_of[case.person_id].append(case)
 
@@ -280,23 +286,24 @@ def waiting_count(user: User) -> int:
     return for_user(user).filter(decision=Decision.OPEN).count()
 
 
-def get_for_user(user: User, pk) -> PossibleDuplicate:
+def get_for_user(user: User, pk: uuid.UUID) -> PossibleDuplicate:
     """One flag `user` may see, or 404."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(for_user(user), pk=pk)
+    flag: PossibleDuplicate = get_object_or_404(for_user(user), pk=pk)
+    return flag
 
 
-def same_person_groups(organisation_id) -> dict:
+def same_person_groups(organisation_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
     """Map each person decided to be the same as an earlier record to that first record's id
     (linked records form groups: A=B and B=C make one person, named by the earliest)."""
     pairs = PossibleDuplicate.objects.filter(
         organisation_id=organisation_id, decision=Decision.SAME
     ).values_list("person_id", "other_id", "person__created_at", "other__created_at")
-    parent: dict = {}
-    created: dict = {}
+    parent: dict[uuid.UUID, uuid.UUID] = {}
+    created: dict[uuid.UUID, datetime.datetime] = {}
 
-    def root(node):
+    def root(node: uuid.UUID) -> uuid.UUID:
         while parent.get(node, node) != node:
             node = parent[node]
         return node
