@@ -512,8 +512,10 @@ class TestPilotDashboard:
             response.context["per_city"]["columns"], response.context["per_city"]["total"],
             strict=True,
         )}  # fmt: skip
-        assert total["BEN-03"].text == "<5"  # two clients
-        assert total["ENG-01"].text == "withheld"
+        # Two clients: shown as "<5", or as 0 when the perturbation (up to 2 people, following
+        # the cases' random ids) takes them there; never as 2, and no share of them.
+        assert total["BEN-03"].text in ("<5", "0")
+        assert total["ENG-01"].text in ("withheld", "—")
 
     def test_its_queries_do_not_grow_with_the_caseload(self, as_user, bob, alice, organisation):
         client = as_user(bob)
