@@ -18,17 +18,10 @@ from engage.mel.cycles import services as cycles
 from engage.mel.dataset import submission
 from engage.mel.models import EvaluationCycle, Narrative, Snapshot
 from tests.mel.rows import row
+from tests.mel.terms import TERM
 
 pytestmark = pytest.mark.django_db
 
-TERM = {
-    "name": "Pilots 2023-2024",
-    "period_start": "2023-01",
-    "baseline": "2023-06",
-    "six_months": "2023-12",
-    "midterm": "2024-06",
-    "end_of_term": "2024-12",
-}
 
 
 def _import(tmp_path, rows, period_end="2024-12", name="sub"):

@@ -22,17 +22,10 @@ from engage.mel.models import (
     FeedbackRespondent,
 )
 from engage.mel.report import render
+from tests.mel.terms import TERM
 
 pytestmark = pytest.mark.django_db
 
-TERM = {
-    "name": "Pilots 2023-2024",
-    "period_start": "2023-01",
-    "baseline": "2023-06",
-    "six_months": "2023-12",
-    "midterm": "2024-06",
-    "end_of_term": "2024-12",
-}
 Q1, Q2, Q3, Q4, Q5 = feedback.CURRENT
 # Five members' ratings of the five statements, and what they make, worked out by hand.
 RATINGS = [

@@ -8,17 +8,10 @@ import pytest
 from engage.mel.cycles import services as cycles
 from engage.network.factories import ActivityFactory
 from engage.network.models import Activity
+from tests.mel.terms import TERM
 
 pytestmark = pytest.mark.django_db
 
-TERM = {
-    "name": "Pilots 2023-2024",
-    "period_start": "2023-01",
-    "baseline": "2023-06",
-    "six_months": "2023-12",
-    "midterm": "2024-06",
-    "end_of_term": "2024-12",
-}
 
 
 def _net(report, indicator_id):
