@@ -54,8 +54,11 @@ lint: $(STAMP) $(SEMGREP)
 
 # PYTHONDONTWRITEBYTECODE emptied: where it is set, every worker and every server a test starts
 # compiled Engage and rewrote the test modules again (about 2 s of CPU per process; docs/testing.md).
+# --dist worksteal: a worker that has run out of tests takes half of what the other still has
+# queued. xdist's default hands out fixed runs of consecutive tests, so the heavy modules, which
+# come first, all went to one worker: it ran for 320 s while the other stopped after 143 s.
 test: lint
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 ifeq ($(CHROMIUM),)
 	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium) to run them."
 endif

@@ -198,7 +198,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Background work (docs/tasks.md): imports, shares, retention and backups are tasks, queued in
 # the database (PostgreSQL in production, so no other server) and run by `engage worker`. The
 # tests use the same backend: a task is a row until a worker runs it.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+# Two queues: `documents` lays out the reports' PDFs (seconds of CPU each), so a worker can be
+# given to them alone (`engage worker --queue-name documents`) and an import or a share never
+# waits behind one; `engage worker` runs both (docs/tasks.md).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.database.DatabaseBackend",
+        "QUEUES": ["default", "documents"],
+    }
+}
 # A task stopped by a temporary failure (the database or the network not answering) runs again
 # after ENGAGE_TASK_RETRY_SECONDS, then twice as long, up to ENGAGE_TASK_ATTEMPTS runs in all.
 ENGAGE_TASK_ATTEMPTS = env_int("ENGAGE_TASK_ATTEMPTS", 3)

@@ -70,10 +70,12 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
-# The longest modules first: `pytest -n 2` hands tests out in collection order, and a long module
-# collected last (the languages in the browser, the fuzzing) kept one worker busy for a minute
-# while the other had finished. Each run keeps how long every module took in pytest's cache
-# (.pytest_cache), which the next run's collection reads; a module not timed yet keeps its place.
+# The longest modules first: the workers take tests in collection order (`make test` runs
+# `--dist worksteal`: each starts on its half, and one that is done takes half of what the other
+# has left), so a long module collected last (the languages in the browser, the fuzzing) would
+# keep one worker busy at the end while the other had nothing left to take. Each run keeps how
+# long every module took in pytest's cache (.pytest_cache), which the next run's collection
+# reads; a module not timed yet keeps its place.
 DURATIONS_KEY = "engage/module-durations"
 
 

@@ -23,7 +23,7 @@ def make_report(run_id: str, attempt: int = 1) -> str:
     return str(run.status)
 
 
-@task()
+@task(queue_name="documents")
 def make_report_pdf(run_id: str) -> bool:
     """Lay out the PDF of a finished report run and keep it (`runs.keep_pdf`), so its download
     does not wait on WeasyPrint; a PDF not kept is laid out in the download's request."""

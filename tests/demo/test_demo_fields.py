@@ -7,7 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from engage.audit.models import AuditEvent
@@ -22,10 +23,19 @@ LANGUAGES = {"BE-JRS": {"fr", "nl"}, "BG-CLA": {"bg"}, "CY-CYRC": {"el"}, "GR-HR
              "IT-CILD": {"it"}, "PL-SIP": {"pl"}, "GB-DA": set()}  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def _seeded_once(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module (about 5 s) instead of once per test: each test runs
+    in a savepoint of this transaction, its changes undone after it as always, and the whole is
+    rolled back at the module's end (docs/testing.md, "Habits for new tests")."""
+    with django_db_blocker.unblock(), override_settings(DEBUG=True), transaction.atomic():
+        call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(settings):
-    settings.DEBUG = True
-    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+def seeded(_seeded_once, db):
     return CustomValue.objects.select_related("field__organisation", "case")
 
 
@@ -98,6 +108,7 @@ def test_the_answers_are_in_the_history_and_the_audit_log_as_given_by_the_case_m
 
 
 def test_seeding_again_adds_nothing(seeded, settings):
+    settings.DEBUG = True  # as the first seeding had it
     counts = (CustomField.objects.count(), seeded.count(), Change.objects.count(),
               AuditEvent.objects.count())  # fmt: skip
     call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())

@@ -23,6 +23,13 @@ from tests.accounts.test_step_up import _asked_for_password, _asked_to_send_agai
 from tests.mel.rows import row
 from tests.tasks.conftest import run_worker
 
+
+def run_reports() -> None:
+    """The worker on the reports' queue only: the PDF each finished report queues next is laid
+    out on `documents` (seconds of WeasyPrint each), which only the PDF tests below run."""
+    run_worker("default")
+
+
 # The worker's SQLite transaction (BEGIN EXCLUSIVE) cannot nest in a test's: commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +72,7 @@ def _progress_writes(monkeypatch):
         return recorded
 
     monkeypatch.setattr(runs, "_writer", watched)
-    run_worker()
+    run_reports()
     return seen
 
 
@@ -96,6 +103,9 @@ def test_it_makes_the_report_in_the_background_with_its_progress_then_shows_it(
     ]
     task.refresh_from_db()
     assert task.status == "SUCCEEDED" and task.return_value == "done"
+    # Its PDF comes next, on the queue of its own (`engage worker` runs both).
+    pdf = DBTaskResult.objects.get(task_path="engage.mel.tasks.make_report_pdf")
+    assert pdf.queue_name == "documents" and pdf.args_kwargs["args"] == [str(run.pk)]
     run.refresh_from_db()
     assert run.status == ReportRun.Status.DONE and (run.step, run.steps) == (4, 4)
     assert run.result()["scope"] == {"pilots": ["BG-CLA"]}
@@ -127,16 +137,16 @@ def test_it_shows_each_step_while_the_report_is_made(client, nadia, live_cases):
 def test_it_serves_a_finished_report_again_without_making_it_again(client, nadia, live_cases):
     client.force_login(nadia)
     first = client.post(reverse("mel:report"), LIVE).url
-    run_worker()
+    run_reports()
     assert _made_live() == 1
     client.get(first)
     again = client.post(reverse("mel:report"), LIVE)
     assert again.url == first  # the same run, already done
-    # Nothing queued the second time (the first made the report, then laid out its PDF).
+    # Nothing queued the second time (the first made the report and queued its PDF).
     assert DBTaskResult.objects.filter(task_path__endswith=".make_report").count() == 1
     page = client.get(again.url).content.decode()
     assert 'id="indicators"' in page
-    run_worker()
+    run_reports()
     assert _made_live() == 1  # made once
     # Each showing is audited as given to her, the second one served again.
     run = ReportRun.objects.get()
@@ -152,24 +162,24 @@ def test_it_serves_a_finished_report_again_without_making_it_again(client, nadia
 def test_a_change_of_the_data_makes_a_new_report(client, nadia, bob, alice, live_cases, tmp_path):
     client.force_login(nadia)
     urls = [client.post(reverse("mel:report"), LIVE).url]
-    run_worker()
+    run_reports()
 
     # A contact logged on one of the cases (a record of a case, seen by the change history).
     Contact.objects.create(case=live_cases[0], date=days_ago(1), type="face_to_face",
                            recorded_by=alice)  # fmt: skip
     urls.append(client.post(reverse("mel:report"), LIVE).url)
-    run_worker()
+    run_reports()
     # A submission imported at the hub.
     folder = tmp_path / "CY-CYRC"
     submission.write(folder, "CY-CYRC", "2024-06", [row(n, pilot="CY-CYRC") for n in range(6)])
     services.import_submission(folder)
     urls.append(client.post(reverse("mel:report"), LIVE).url)
-    run_worker()
+    run_reports()
     # One of the network's own records (a report part's data, not a case's).
     Activity.objects.create(kind="training", date=days_ago(2), title="Training",
                             recorded_by=nadia)  # fmt: skip
     urls.append(client.post(reverse("mel:report"), LIVE).url)
-    run_worker()
+    run_reports()
 
     assert len(set(urls)) == 4  # a new report each time
     assert _made_live() == 4
@@ -184,7 +194,7 @@ def test_each_pilots_staff_see_their_own_pilots_reports_only(
     client.force_login(bob)
     url = client.post(reverse("mel:report"), {"start": "2024-01", "end": END,
                                               "disclosure": "network"}).url  # fmt: skip
-    run_worker()
+    run_reports()
     client.force_login(ada)  # her own organisation's report: the same run
     assert client.get(url).status_code == 200
     assert client.post(reverse("mel:report"), {"start": "2024-01", "end": END,
@@ -196,7 +206,7 @@ def test_each_pilots_staff_see_their_own_pilots_reports_only(
     # A coordinator's runs are theirs alone, even for another coordinator.
     client.force_login(nadia)
     theirs = client.post(reverse("mel:report"), LIVE).url
-    run_worker()
+    run_reports()
     other = UserFactory(username="nico", network=True)
     client.force_login(other)
     assert client.get(theirs).status_code == 404
@@ -216,7 +226,7 @@ def test_exact_figures_still_ask_for_the_password_and_stay_with_their_coordinato
     fresh = Client()
     fresh.force_login(nadia)
     url = fresh.post("/mel/report/", exact).url
-    run_worker()
+    run_reports()
     assert 'id="indicators"' in fresh.get(url).content.decode()
     # An hour later the exact report kept on the run asks for the password again.
     stale = _stale(nadia)
@@ -231,7 +241,7 @@ def test_a_failure_says_what_happened_and_leads_back(client, nadia, live_cases, 
     monkeypatch.setattr(services, "report", broken)
     client.force_login(nadia)
     url = client.post(reverse("mel:report"), LIVE).url
-    run_worker()
+    run_reports()
     run = ReportRun.objects.get()
     assert run.status == ReportRun.Status.FAILED
     page = client.get(url).content.decode()
@@ -243,7 +253,7 @@ def test_a_failure_says_what_happened_and_leads_back(client, nadia, live_cases, 
     monkeypatch.undo()
     again = client.post(reverse("mel:report"), LIVE).url
     assert again != url
-    run_worker()
+    run_reports()
     assert ReportRun.objects.get(pk=again.split("/")[3]).status == ReportRun.Status.DONE
 
 
@@ -261,11 +271,11 @@ def test_a_temporary_failure_is_tried_again(client, nadia, live_cases, monkeypat
     monkeypatch.setattr(services, "report", once_unavailable)
     client.force_login(nadia)
     url = client.post(reverse("mel:report"), LIVE).url
-    run_worker()  # the first attempt fails and queues the second
+    run_reports()  # the first attempt fails and queues the second
     run = ReportRun.objects.get()
     if run.status == ReportRun.Status.QUEUED:
         assert "An attempt stopped on a temporary error" in client.get(url).content.decode()
-        run_worker()
+        run_reports()
     run.refresh_from_db()
     assert run.status == ReportRun.Status.DONE and run.attempts == 2
 
@@ -278,15 +288,15 @@ def test_reports_older_than_the_kept_days_are_deleted_by_the_daily_task(
     settings.ENGAGE_REPORT_KEEP_DAYS = 30
     client.force_login(nadia)
     old_page = client.post(reverse("mel:report"), LIVE).url
-    run_worker()
+    run_reports()
     old = ReportRun.objects.get()
     ReportRun.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(days=31))
     recent_page = client.post(reverse("mel:report"), {**LIVE, "disclosure": "public"}).url
-    run_worker()
+    run_reports()
     assert ReportRun.objects.count() == 2
 
     periodic_tasks()["reports"].enqueue()
-    run_worker()
+    run_reports()
 
     assert list(ReportRun.objects.values_list("level", flat=True)) == ["public"]
     assert client.get(old_page).status_code == 404
@@ -303,7 +313,7 @@ def test_the_pdf_is_laid_out_by_the_worker_and_kept_encrypted(
 
     client.force_login(nadia)
     page = client.post(reverse("mel:report"), LIVE).url
-    run_worker()  # the report, then its PDF
+    run_worker()  # every queue, as `engage worker` runs: the report, then its PDF
     run = ReportRun.objects.get()
     assert DBTaskResult.objects.get(task_path__endswith=".make_report_pdf").status == "SUCCEEDED"
     kept = cache.get(runs._pdf_key(run, "en"))
@@ -328,7 +338,7 @@ def test_a_pdf_not_kept_is_laid_out_in_the_request_and_kept_then(client, nadia, 
 
     client.force_login(nadia)
     page = client.post(reverse("mel:report"), LIVE).url
-    run_worker()
+    run_reports()
     run = ReportRun.objects.get()
     cache.delete(runs._pdf_key(run, "en"))  # evicted
     first = client.get(f"{page}pdf/")
