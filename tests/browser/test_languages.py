@@ -102,8 +102,10 @@ def _check(page, url, language, english, user_data, problems):
         )
 
 
+# One test per language (each 15 pages), so the workers share the six between them.
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_main_pages_speak_each_language_and_fit_a_phone(
-    browser, live_server, journey, alice, bob, nadia, organisation, team
+    language, browser, live_server, journey, alice, bob, nadia, organisation, team
 ):
     case, plan = journey
     user_data = {
@@ -139,16 +141,15 @@ def test_the_main_pages_speak_each_language_and_fit_a_phone(
         nadia: ["/mel/network/", "/mel/report/"],  # the coordinator's dashboard and report
     }
     problems = []
-    for language in LANGUAGES:
-        english = _english_left_over(language)
-        signed_out = browser.new_context(base_url=live_server.url, viewport=PHONE, locale=language)
-        _check(signed_out.new_page(), "/accounts/login/", language, english, user_data, problems)
-        signed_out.close()
-        for user, urls in pages.items():
-            type(user).objects.filter(pk=user.pk).update(language=language)
-            context = signed_in(browser, live_server, user, language=language)
-            page = context.new_page()
-            for url in urls:
-                _check(page, url, language, english, user_data, problems)
-            context.close()
+    english = _english_left_over(language)
+    signed_out = browser.new_context(base_url=live_server.url, viewport=PHONE, locale=language)
+    _check(signed_out.new_page(), "/accounts/login/", language, english, user_data, problems)
+    signed_out.close()
+    for user, urls in pages.items():
+        type(user).objects.filter(pk=user.pk).update(language=language)
+        context = signed_in(browser, live_server, user, language=language)
+        page = context.new_page()
+        for url in urls:
+            _check(page, url, language, english, user_data, problems)
+        context.close()
     assert problems == [], "\n".join(problems)
