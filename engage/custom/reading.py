@@ -53,6 +53,17 @@ def answers(case: Case, user: User | None, *, form: str | None = None) -> list[A
     return as_answers(rows.order_by("field__form", "field__position", "field__label"))
 
 
+def answers_on_page(case: Case, user: User, *, form: str | None = None) -> list[Answer]:
+    """`answers` for a page that shows them in more than one place (the case page: its
+    timeline and the referral's card), read once per case object: the page's request loads
+    its case afresh, and nothing is written between the two reads."""
+    key = f"_custom_answers_for_{user.pk}"
+    read: list[Answer] | None = case.__dict__.get(key)
+    if read is None:
+        read = case.__dict__[key] = answers(case, user)
+    return read if form is None else [answer for answer in read if answer.form == form]
+
+
 def as_answers(values: Iterable[CustomValue]) -> list[Answer]:
     """Each value as an answer; the services they name read in one query."""
     values = list(values)
@@ -110,7 +121,7 @@ def _service_names(values: list[CustomValue]) -> dict[str, str]:
 
 def add_to_timeline(case: Case, events: list[Event], user: User) -> None:
     """Add each record's answers to its event of the case's timeline (`cases.timeline`)."""
-    grouped = by_record(answers(case, user))
+    grouped = by_record(answers_on_page(case, user))
     for event in events:
         for answer in grouped.get(event.record_id, []):
             if answer.form == event.kind:

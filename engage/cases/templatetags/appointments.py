@@ -12,11 +12,22 @@ from engage.cases.services import today
 register = template.Library()
 
 
+def planned_appointments(case: Case) -> list[Appointment]:
+    """The case's planned appointments in their order, read once per case object: the case
+    page shows the next one in its key facts and all of them in their card."""
+    read: list[Appointment] | None = case.__dict__.get("_planned_appointments")
+    if read is None:
+        read = case.__dict__["_planned_appointments"] = list(
+            Appointment.objects.filter(case=case).planned()
+        )
+    return read
+
+
 @register.inclusion_tag("cases/_appointments.html", takes_context=True)
 def case_appointments(context: Context, case: Case) -> dict[str, Any]:
     """The case's planned appointments (one query): to come, and past ones not yet marked."""
     day = today()
-    planned = list(Appointment.objects.filter(case=case).planned())
+    planned = planned_appointments(case)
     works = context["user"].role in CASE_WORKERS
     return {
         "case": case,

@@ -6,8 +6,9 @@ from django import template
 from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
-from engage.cases.models import Appointment, Case
+from engage.cases.models import Case
 from engage.cases.services import today
+from engage.cases.templatetags.appointments import planned_appointments
 
 register = template.Library()
 
@@ -25,7 +26,7 @@ def case_key_facts(context: Context, case: Case) -> dict[str, Any]:
         "age": person.age_on(day) if works else None,
         "phone": person.phone if works else "",
         "phone_uri": person.phone_uri if works else "",
-        "appointment": (Appointment.objects.filter(case=case, date__gte=day).planned().first()),
+        "appointment": next((a for a in planned_appointments(case) if a.date >= day), None),
         "next_contact": context.get("next_contact"),
         "interval_form": context.get("interval_form"),
         "csrf_token": context.get("csrf_token"),

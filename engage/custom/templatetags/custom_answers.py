@@ -6,7 +6,7 @@ from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case
-from engage.custom.reading import Answer, answers, by_record
+from engage.custom.reading import Answer, answers, answers_on_page, by_record
 
 register = template.Library()
 
@@ -14,11 +14,12 @@ register = template.Library()
 @register.inclusion_tag("custom/_answers.html", takes_context=True)
 def custom_answers(context: Context, case: Case, form: str) -> dict[str, list[Answer]]:
     """The answers of `form` on the case (as <dt>/<dd> pairs), for the people working on it;
-    sensitive ones for its own case manager and their supervisor only (one query)."""
+    sensitive ones for its own case manager and their supervisor only (one query, shared
+    with the timeline's)."""
     user = context["user"]
     if user.role not in CASE_WORKERS:
         return {"answers": []}
-    return {"answers": answers(case, user, form=form)}
+    return {"answers": answers_on_page(case, user, form=form)}
 
 
 @register.simple_tag(takes_context=True)
