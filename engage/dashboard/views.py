@@ -95,14 +95,17 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
                 "counts": due_counts(member_rows),
             }
         )
-    record_case_reads(user, [row.case for manager in managers for row in manager["rows"]])
+    # The caseloads (the clients' names) are shown when the supervisor asks for one of them or
+    # for an order; otherwise the page is the teams' overview, their counts and what is due.
+    show_caseloads = bool(chosen or params.get("sort"))
+    if show_caseloads:
+        record_case_reads(user, [row.case for manager in managers for row in manager["rows"]])
     context = {
         "managers": managers,
         "team_members": team_members,
         "chosen": chosen,
         "sort": sort,
-        # Open the caseloads when the supervisor asked for one of them or for an order.
-        "show_caseloads": bool(chosen or params.get("sort")),
+        "show_caseloads": show_caseloads,
         "target": (organisation.caseload_target_min, organisation.caseload_target_max),
         "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
         "due_labels": dict(due_choices()),

@@ -115,6 +115,12 @@ def test_a_supervisor_filters_by_case_manager_and_follows_a_chip(
     width = viewport["width"]
     _sign_in(page, "bob")
     page.get_by_role("heading", name="My teams").wait_for()
+    # The teams' overview names no client; a caseload opens in place when asked for (htmx).
+    assert _clients(page) == []
+    page.get_by_role("link", name="Show the caseload").first.click()
+    page.locator(f"#caseload-{alice.pk}").wait_for()
+    assert _clients(page)[:2] == ["Zora", "Yusuf"] and "manager=" not in page.url
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.get_by_label("Case manager").select_option(label=str(alice))
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(f"**/?manager={alice.pk}")

@@ -113,13 +113,14 @@ class TestSupervisorsPage:
         assert "Alice" in body and "Amira" in body and 'name="manager"' in body
         body = client.get("/", {"manager": str(other.pk)}).content.decode()
         assert "Wafa" in body and "Zora" not in body
-        assert "<details open>" in body and "Next contact due" in body
+        assert f"<details open id=\"caseload-{other.pk}\">" in body and "Next contact due" in body
 
     def test_its_due_chips_link_to_the_filtered_list_and_the_case(
         self, as_user, alice, bob, caseload
     ):
         body = as_user(bob).get("/").content.decode()
         assert f"/cases/?due=contact&amp;case_manager={alice.pk}" in body
+        body = as_user(bob).get("/", {"manager": alice.pk}).content.decode()
         assert (
             f'<a class="badge due due-contact tier-1" href="/cases/{caseload["Zora"].pk}/"' in body
         )
@@ -127,6 +128,25 @@ class TestSupervisorsPage:
         body = body.content.decode()
         assert _names_in_order(body, "Yusuf", "Zora") == ["Zora", "Yusuf"]
         assert "Xenia" not in body
+
+    def test_it_shows_the_teams_without_their_clients_names_until_a_caseload_is_asked_for(
+        self, as_user, alice, bob, caseload
+    ):
+        client = as_user(bob)
+        body = client.get("/").content.decode()
+        assert "Alice" in body and "Zora" not in body and "Yusuf" not in body
+        link = f'<a href="?manager={alice.pk}" hx-get="?manager={alice.pk}"'
+        assert link in body and "Show the caseload" in body
+        assert not AuditEvent.objects.filter(actor_id=bob.pk, action=AuditEvent.Action.VIEW).exists()
+        # Asked for (the link, or htmx bringing the same part in place): shown and audited.
+        body = client.get("/", {"manager": alice.pk}, headers={"HX-Request": "true"})
+        body = body.content.decode()
+        assert f'<details open id="caseload-{alice.pk}"><summary autofocus>' in body
+        assert "Zora" in body and "Yusuf" in body
+        read = AuditEvent.objects.filter(actor_id=bob.pk, action=AuditEvent.Action.VIEW)
+        assert set(read.values_list("object_id", flat=True)) >= {caseload["Zora"].pk}
+        # An order asked for opens every caseload, as before.
+        assert "Zora" in client.get("/", {"sort": "stage"}).content.decode()
 
     def test_the_case_manager_filter_shows_only_cases_the_supervisor_may_see(
         self, as_user, bob, charlie, other_organisation
