@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
+from engage.accounts.models import Role, User
 from engage.cases.factories import CaseFactory
 from engage.lib.tasks import periodic_tasks
 from engage.ops import statistics
@@ -48,3 +49,25 @@ def test_it_gathers_the_planners_statistics_of_the_cases(organisation, alice):
 
 def test_the_daily_statistics_task_is_one_of_the_periodic_tasks():
     assert "statistics" in periodic_tasks()
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_it_counts_the_rows_of_each_key_whole_not_from_a_sample(organisation):
+    """More people in one organisation than a sample of `ANALYSIS_LIMIT` rows holds: the
+    statistics say how many there are, which a sample cannot (it said 401 cases an organisation
+    where there were 14,358)."""
+    many = statistics.ANALYSIS_LIMIT + 100
+    User.objects.bulk_create(
+        User(username=f"person{n}", organisation=organisation, role=Role.CASE_MANAGER)
+        for n in range(many)
+    )
+
+    statistics.analyse()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stat FROM sqlite_stat1 WHERE idx = 'accounts_user_organisation_id_492f00a6'"
+        )
+        (stat,) = cursor.fetchone()
+    assert stat == f"{many} {many}"  # rows in the index, rows per organisation
