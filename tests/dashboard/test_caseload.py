@@ -113,7 +113,7 @@ class TestSupervisorsPage:
         assert "Alice" in body and "Amira" in body and 'name="manager"' in body
         body = client.get("/", {"manager": str(other.pk)}).content.decode()
         assert "Wafa" in body and "Zora" not in body
-        assert f"<details open id=\"caseload-{other.pk}\">" in body and "Next contact due" in body
+        assert f'<details open id="caseload-{other.pk}">' in body and "Next contact due" in body
 
     def test_its_due_chips_link_to_the_filtered_list_and_the_case(
         self, as_user, alice, bob, caseload
@@ -137,7 +137,9 @@ class TestSupervisorsPage:
         assert "Alice" in body and "Zora" not in body and "Yusuf" not in body
         link = f'<a href="?manager={alice.pk}" hx-get="?manager={alice.pk}"'
         assert link in body and "Show the caseload" in body
-        assert not AuditEvent.objects.filter(actor_id=bob.pk, action=AuditEvent.Action.VIEW).exists()
+        assert not AuditEvent.objects.filter(
+            actor_id=bob.pk, action=AuditEvent.Action.VIEW
+        ).exists()
         # Asked for (the link, or htmx bringing the same part in place): shown and audited.
         body = client.get("/", {"manager": alice.pk}, headers={"HX-Request": "true"})
         body = body.content.decode()
