@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -72,6 +73,13 @@ class CaseSearchForm(forms.Form):
         if user.role == Role.CASE_MANAGER:
             # Their own caseload, and their clients' households: nobody else's to choose.
             del self.fields["case_manager"]
+        elif user.role == Role.SUPERVISOR:
+            # Themselves and the members of the teams they lead, whose caseloads they see: not
+            # every case holder of the organisation (571 in a pilot of a national programme).
+            holders = case_managers_of(user.organisation)
+            self.fields["case_manager"].queryset = holders.filter(
+                Q(pk=user.pk) | Q(team__leader=user)
+            )
         else:
             self.fields["case_manager"].queryset = case_managers_of(user.organisation)
 

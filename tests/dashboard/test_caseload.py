@@ -150,6 +150,16 @@ class TestSupervisorsPage:
         # An order asked for opens every caseload, as before.
         assert "Zora" in client.get("/", {"sort": "stage"}).content.decode()
 
+    def test_the_case_manager_filter_offers_the_supervisor_their_teams_only(
+        self, as_user, organisation, alice, bob
+    ):
+        elsewhere = UserFactory(username="ines", first_name="Ines", organisation=organisation)
+        body = as_user(bob).get("/cases/").content.decode()
+        options = body.split('name="case_manager"', 1)[1].split("</select>", 1)[0]
+        assert str(alice.pk) in options and str(bob.pk) in options
+        assert str(elsewhere.pk) not in options  # a case holder of another team
+        assert as_user(bob).get("/cases/", {"case_manager": elsewhere.pk}).status_code == 200
+
     def test_the_case_manager_filter_shows_only_cases_the_supervisor_may_see(
         self, as_user, bob, charlie, other_organisation
     ):
