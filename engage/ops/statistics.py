@@ -16,7 +16,7 @@ against 37 ms once analysed). PostgreSQL's autovacuum gathers its statistics by 
   many cases an organisation has once it has more than that: at 100,000 clients it put 401 cases
   in each organisation instead of 14,358, and the planner read a supervisor's approval queue
   through the organisation's cases (8 ms a query against 1 ms; docs/performance.md). Reading
-  the indexes whole took 2 s of the daily task at that size (below, "Figures").
+  the indexes whole took 2 to 5 s of the daily task at that size.
 """
 
 from typing import Any
