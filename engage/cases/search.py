@@ -156,7 +156,7 @@ def index_people(people: Iterable[Person]) -> None:
 def tokens_for(people: Iterable[Person]) -> list[SearchToken]:
     """The search tokens of people not indexed yet (for bulk loads)."""
     return [
-        SearchToken(person=person, organisation_id=person.organisation_id, digest=value)
+        SearchToken(person_id=person.pk, organisation_id=person.organisation_id, digest=value)
         for person in people
         if not person.erased_at
         # Sorted, so the order of the rows says nothing about which token is which.
