@@ -158,7 +158,12 @@ class TestSupervisorsPage:
         options = body.split('name="case_manager"', 1)[1].split("</select>", 1)[0]
         assert str(alice.pk) in options and str(bob.pk) in options
         assert str(elsewhere.pk) not in options  # a case holder of another team
-        assert as_user(bob).get("/cases/", {"case_manager": elsewhere.pk}).status_code == 200
+        # Asked for anyway (an old link): refused next to the field, not silently ignored.
+        response = as_user(bob).get("/cases/", {"case_manager": elsewhere.pk})
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert 'class="field has-error"' in body and 'id="id_case_manager_error"' in body
+        assert "Select a valid choice" in body
 
     def test_the_case_manager_filter_shows_only_cases_the_supervisor_may_see(
         self, as_user, bob, charlie, other_organisation
