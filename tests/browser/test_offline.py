@@ -75,6 +75,10 @@ def _settled(page):
 
 def _kept_on_the_phone(page, case):
     """Sign Alice in, take `case` offline and keep it on the phone under the PIN."""
+    # Read before the browser starts: the live server shares this thread's SQLite connection,
+    # and a query here while a request of the page runs there can deadlock (the audit chain's
+    # triggers call Python functions).
+    name = str(case.person)
     _sign_in(page, "alice")
     page.goto(case.get_absolute_url())
     page.get_by_role("button", name="Take offline for a visit").click()
@@ -84,7 +88,7 @@ def _kept_on_the_phone(page, case):
     page.get_by_label("The same PIN again").fill(PIN)
     page.get_by_role("button", name="Keep on this phone").click()
     card = page.locator(f"#offline-case-{case.reference}")
-    card.get_by_text(str(case.person)).wait_for()
+    card.get_by_text(name).wait_for()
     _settled(page)
     return card
 
