@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-CHROMIUM := $(shell command -v chromium 2>/dev/null)
+CHROMIUM := $(shell command -v chromium-headless-shell 2>/dev/null || command -v chromium 2>/dev/null)
 
 .PHONY: demo test lint venv messages serve-demo clean bench
 
@@ -60,7 +60,7 @@ lint: $(STAMP) $(SEMGREP)
 test: lint
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 ifeq ($(CHROMIUM),)
-	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium) to run them."
+	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium chromium-headless-shell) to run them."
 endif
 
 # The benchmark of issue 17 (docs/performance.md), not part of `make test`: generates
