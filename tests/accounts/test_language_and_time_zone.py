@@ -18,6 +18,7 @@ from engage.accounts.middleware import UserLocaleMiddleware
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from tests.mel import reports
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -197,19 +198,12 @@ class TestDocuments:
     def test_the_coordinators_report_pdf_is_in_their_language_and_states_its_time_zone(
         self, as_user, nadia, settings, language
     ):
-        from io import BytesIO
-
-        from pypdf import PdfReader
-
         settings.TIME_ZONE = "Europe/Brussels"
         services.set_language(nadia, language)
         options = {"start": "2024-01", "end": "2024-06", "source": "imported"}
         pdf = reports.downloaded(as_user(nadia), {**options, "disclosure": "public"}, "pdf")
         assert pdf["Content-Type"] == "application/pdf"
-        text = " ".join(
-            " ".join((page.extract_text() or "").split())
-            for page in PdfReader(BytesIO(pdf.content)).pages
-        )
+        text = pdf_text(pdf.content)
         with translation.override(language):
             title = translation.gettext("Network indicators")
             zone = translation.gettext("Dates and times are in the %(zone)s time zone.") % {

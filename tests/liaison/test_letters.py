@@ -12,6 +12,7 @@ from engage.documents.models import Document
 from engage.liaison import letters, services
 from engage.liaison.models import Letter, LetterTemplate, LiaisonRecord
 from tests.liaison.conftest import TODAY, days_ago, give_consent
+from tests.pdf import pdf_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def _template(organisation, ada, **data):
 
 
 def _text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    return "\n".join(pdf_pages(pdf))
 
 
 class TestTemplateSafety:

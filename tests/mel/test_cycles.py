@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from pypdf import PdfReader
 
 from engage.audit.models import AuditEvent
 from engage.lib.concurrency import ConcurrentEditError
@@ -19,6 +18,7 @@ from engage.mel.dataset import submission
 from engage.mel.models import EvaluationCycle, Narrative, Snapshot
 from tests.mel.rows import row
 from tests.mel.terms import TERM
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -182,8 +182,8 @@ class TestPages:
         data = json.loads(client.get(f"{download}?format=json").content)
         assert data["points"][0]["point"] == "baseline"
         pdf = client.get(f"{download}?format=pdf")
-        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-        assert f"BEN-03 Clients ever supported {shown['numerator']}" in " ".join(text.split())
+        text = pdf_text(pdf.content)
+        assert f"BEN-03 Clients ever supported {shown['numerator']}" in text
         files = reverse("mel:snapshot_download", args=[snapshot.pk])
         assert client.get(f"{files}?format=xlsx").status_code == 200
         assert client.get(f"{files}?format=exe").status_code == 404

@@ -7,12 +7,12 @@ from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from engage.mel import services
 from engage.mel.report import disclosure, labels, render
 from engage.mel.report.indicators import NOT_PERCENTAGES, baseline_before
 from tests.mel.rows import row
+from tests.pdf import pdf_pages, pdf_text
 
 START, END = "2024-01", "2024-06"
 
@@ -110,8 +110,7 @@ def test_the_html_shows_every_number_of_the_json(level):
 @pytest.mark.parametrize("level", ["exact", "network"])
 def test_the_pdf_shows_every_number_of_the_json(level):
     report = _report(level)
-    pages = PdfReader(io.BytesIO(render.as_pdf(report))).pages
-    text = " ".join(page.extract_text() for page in pages).replace("-\n", "-")
+    text = " ".join(pdf_pages(render.as_pdf(report), drawn=True)).replace("-\n", "-")
     text = " ".join(text.split())
     for indicator in report["indicators"]:
         ratio = "denominator" in indicator
@@ -186,6 +185,6 @@ def test_a_report_without_data_says_so_and_shows_no_zeros():
     html = render.as_html(empty)
     assert "There is no data for this period" in html
     assert 'id="indicators"' not in html and "<svg" not in html
-    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render.as_pdf(empty))).pages)
+    text = pdf_text(render.as_pdf(empty))
     assert "There is no data for this period" in " ".join(text.split())
     assert not re.search(r"ENG-01 \w", text)

@@ -9,13 +9,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from engage.audit.models import AuditEvent
 from engage.mel import services
 from engage.mel.report import render
 from engage.mel.report.indicators import baseline_before
 from tests.mel.rows import row
+from tests.pdf import pdf_text
 
 ROWS = [row(n, inclusion_month="2024-02") for n in range(1, 31)] + [
     row(100 + n, status="closed", closure_month="2024-04", closure_reason="removed")
@@ -59,10 +59,7 @@ def test_its_html_shows_the_numbers_of_the_json(report):
 
 
 def test_its_pdf_shows_the_numbers_of_the_json(report):
-    text = " ".join(
-        page.extract_text() for page in PdfReader(io.BytesIO(render.as_pdf(report))).pages
-    )
-    text = " ".join(text.split())
+    text = pdf_text(render.as_pdf(report))
     for indicator in report["indicators"]:
         value = indicator["value"]
         shown = "withheld" if value is None else str(value)

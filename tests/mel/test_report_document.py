@@ -6,8 +6,6 @@ page of the application; the evaluators' narrative where one was written for the
 import io
 import random
 import re
-import shutil
-import subprocess
 import zipfile
 
 import pytest
@@ -21,6 +19,7 @@ from engage.mel.dataset import submission
 from engage.mel.dataset.rows import COLUMNS
 from engage.mel.report import indicators, labels, render
 from tests.mel.rows import row
+from tests.pdf import pdf_pages
 
 START, END = "2024-01", "2024-06"
 PILOTS = ["BG-CLA", "CY-CYRC", "PL-SIP"]
@@ -106,13 +105,7 @@ def _report(level="network"):
 
 def _pages(pdf: bytes) -> list[str]:
     """The text of each page, as poppler's pdftotext reads it (whitespace collapsed)."""
-    pdftotext = shutil.which("pdftotext") or "pdftotext"  # poppler-utils
-    text = subprocess.run(  # noqa: S603 (our own command, fixed arguments)
-        [pdftotext, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    return [" ".join(page.split()) for page in text.split("\f")][
-        : len(PdfReader(io.BytesIO(pdf)).pages)
-    ]
+    return [" ".join(page.split()) for page in pdf_pages(pdf)]
 
 
 @pytest.fixture(scope="module")

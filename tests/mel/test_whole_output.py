@@ -18,13 +18,13 @@ from django.utils import formats, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from engage.mel import services
 from engage.mel.report import dashboards, disclosure, render
 from engage.mel.report.indicators import baseline_before, months_between
 from tests.mel.rows import row
 from tests.mel.test_disclosure import _reader_can_pin_a_hidden_cell, _tables
+from tests.pdf import pdf_pages
 
 START, END = "2024-01", "2024-06"
 LEVELS = [("network", 4), ("public", 9)]
@@ -195,9 +195,9 @@ def test_a_small_pilot_shows_no_small_count_in_the_json_html_pdf_or_xlsx():
         html = render.as_html(report)
         escaped = mask.replace("<", "&lt;")
         assert f"Data: {escaped} enrollments, {escaped} in the cohort, {escaped} with" in html
-        pages = PdfReader(io.BytesIO(render.as_pdf(report))).pages
+        pages = pdf_pages(render.as_pdf(report))
         # The page furniture aside: the contents' page numbers (page 2) and each page's footer.
-        pdf = " ".join(p.extract_text() for n, p in enumerate(pages) if n != 1)
+        pdf = " ".join(p for n, p in enumerate(pages) if n != 1)
         pdf = re.sub(r"Page \d+ / \d+", "", " ".join(pdf.split()))
         made = formats.date_format(timezone.localdate(), "DATE_FORMAT")  # on the cover
         pdf = pdf.replace(f"Made on {made}", "")

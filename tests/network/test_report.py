@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from engage.mel import services
 from engage.network.factories import ActivityFactory, StakeholderFactory
 from tests.mel.test_renderings import _Tables
+from tests.pdf import pdf_text
 
 D = datetime.date
 
@@ -99,11 +100,8 @@ def test_it_shows_network_building_in_a_period_without_clients(recorded):
 
 @pytest.mark.django_db
 def test_it_prints_the_net_indicators_in_the_pdf(recorded):
-    from pypdf import PdfReader
-
     report = _report("network", ["BG-CLA", "CY-CYRC"])
-    pdf = PdfReader(io.BytesIO(services.report_bytes(report, "pdf")))
-    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    text = pdf_text(services.report_bytes(report, "pdf"))
     assert "NET-09 Presentations and invitations to speak 7" in text
     assert "NET-06 People with lived experience involved in case management <5" in text
 
