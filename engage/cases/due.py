@@ -163,43 +163,61 @@ def lateness(days_overdue: int | None) -> str:
     return gettext("due today")
 
 
-def with_due_facts(cases: QuerySet[Case], today: datetime.date) -> QuerySet[Case]:
-    """Annotate what the due rules need, in the same query as the cases."""
+def with_due_facts(
+    cases: QuerySet[Case], today: datetime.date, *, approved_plans: bool = True
+) -> QuerySet[Case]:
+    """Annotate what the due rules need, in the same query as the cases.
+
+    The agreed plans (`approved_plans`, for the review due) come in one more query; a page that
+    reads the case's plans with their reviews anyway (the case page) passes
+    `approved_plans=False` and calls `attach_approved_plans` once they are read.
+    """
     pending = ApprovalStatus.PENDING
     for rule in _RULES.values():
         cases = cases.annotate(**rule.facts(today))
-    return (
-        cases.select_related("person", "case_manager", "organisation", "city")
-        .annotate(
-            # Each fact is its own subquery: aggregating over several joined relations at
-            # once would multiply the rows (contacts x assessments x actions) for every case.
-            last_contact_on=_latest(_of_case(Contact)),
-            last_assessment_on=_latest(_of_case(Assessment)),
-            oldest_overdue_action_on=_first(
-                _rows(Action).filter(
-                    goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
-                ),
-                "due_date",
+    cases = cases.select_related("person", "case_manager", "organisation", "city").annotate(
+        # Each fact is its own subquery: aggregating over several joined relations at
+        # once would multiply the rows (contacts x assessments x actions) for every case.
+        last_contact_on=_latest(_of_case(Contact)),
+        last_assessment_on=_latest(_of_case(Assessment)),
+        oldest_overdue_action_on=_first(
+            _rows(Action).filter(
+                goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
             ),
-            has_plan=Exists(_of_case(CasePlan)),
-            reassessment_requested_at=_first(
-                _of_case(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
+            "due_date",
+        ),
+        has_plan=Exists(_of_case(CasePlan)),
+        reassessment_requested_at=_first(
+            _of_case(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
+        ),
+        inclusion_pending=Exists(_of_case(InclusionDecision).filter(status=pending)),
+        plan_pending=Exists(_of_case(CasePlan).filter(status=pending)),
+        closure_pending=Exists(_of_case(Closure).filter(status=pending)),
+        disengaged_since=_disengaged_since(),
+    )
+    if not approved_plans:
+        return cases
+    return cases.prefetch_related(
+        Prefetch(
+            "plans",
+            queryset=CasePlan.objects.filter(status=CasePlan.Status.APPROVED).annotate(
+                last_review_on=Max("reviews__date")
             ),
-            inclusion_pending=Exists(_of_case(InclusionDecision).filter(status=pending)),
-            plan_pending=Exists(_of_case(CasePlan).filter(status=pending)),
-            closure_pending=Exists(_of_case(Closure).filter(status=pending)),
-            disengaged_since=_disengaged_since(),
-        )
-        .prefetch_related(
-            Prefetch(
-                "plans",
-                queryset=CasePlan.objects.filter(status=CasePlan.Status.APPROVED).annotate(
-                    last_review_on=Max("reviews__date")
-                ),
-                to_attr="approved_plans",
-            )
+            to_attr="approved_plans",
         )
     )
+
+
+def attach_approved_plans(case: Case) -> None:
+    """Give `case` the `approved_plans` of `with_due_facts` from its plans and their reviews as
+    already read (`prefetch_related("plans__reviews")`), without reading them again."""
+    case.approved_plans = [  # type: ignore[attr-defined]
+        plan for plan in case.plans.all() if plan.status == CasePlan.Status.APPROVED
+    ]
+    for plan in case.approved_plans:  # type: ignore[attr-defined]
+        plan.last_review_on = max(  # type: ignore[attr-defined]
+            (review.date for review in plan.reviews.all()), default=None
+        )
 
 
 def _rows(model: type[Model]) -> QuerySet:

@@ -11,7 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-from engage.cases.models import Case, CasePlan, Contact, Stage
+from engage.cases.models import Action, Case, CasePlan, Contact, Stage
 from engage.cases.models.process import ApprovalStatus
 
 if TYPE_CHECKING:
@@ -62,6 +62,20 @@ def prefetch_for_timeline(case: Case) -> Case:
         "plans__goals__actions",
     )
     return case
+
+
+def still_to_do(case: Case) -> list[Action]:
+    """The actions still to do in every plan of `case`, soonest due first, as
+    `Action.objects.still_to_do_on` gives them: from what `prefetch_for_timeline` read (each
+    with its goal, plan and the plan's person), not in a query of their own."""
+    actions = [
+        action
+        for plan in case.plans.all()
+        for goal in plan.goals.all()
+        for action in goal.actions.all()
+        if action.status == Action.Status.OPEN
+    ]
+    return sorted(actions, key=lambda action: (action.due_date, action.created_at))
 
 
 def timeline(

@@ -25,6 +25,7 @@ from engage.cases.access import (
 )
 from engage.cases.due import (
     DEFAULT_SORT,
+    attach_approved_plans,
     caseload,
     caseload_rows,
     due_items,
@@ -82,7 +83,12 @@ from engage.cases.next_step import next_step
 from engage.cases.readiness import closure_warnings
 from engage.cases.search import matching_people
 from engage.cases.sent_back import sent_back_on
-from engage.cases.timeline import prefetch_for_timeline, rating_trend, timeline_page
+from engage.cases.timeline import (
+    prefetch_for_timeline,
+    rating_trend,
+    still_to_do,
+    timeline_page,
+)
 from engage.lib.forms import error_summary, run_service, typed_values
 
 PAGE_SIZE = 25
@@ -318,11 +324,13 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         request.user,
         pk,
         # What is due and the records shown one to one, in the query of the case.
-        loading=lambda cases: with_due_facts(cases, today).select_related(
+        # (Its agreed plans from those the timeline reads, with their reviews, just below.)
+        loading=lambda cases: with_due_facts(cases, today, approved_plans=False).select_related(
             "first_meeting", "screening", "previous"
         ),
     )
     prefetch_for_timeline(case)
+    attach_approved_plans(case)
     works = request.user.role in CASE_WORKERS
     due = due_items(case, today)
     sent_back = sent_back_on(case) if case.is_open else []
@@ -345,9 +353,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
-        "open_actions": Action.objects.visible_to(request.user).still_to_do_on(case)
-        if works
-        else [],
+        "open_actions": still_to_do(case) if works else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "contact_form": _with_extra(
             request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
