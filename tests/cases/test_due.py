@@ -68,6 +68,27 @@ class TestAssessmentAndPlan:
         services.add_plan_review(plan, by=alice, date=days_ago(0), note="On track")
         assert Due.PLAN_REVIEW not in _due(case)
 
+    def test_the_case_page_shows_the_plan_review_due_as_the_caseload_does(
+        self, case, alice, bob, organisation, as_user
+    ):
+        """The case page takes its agreed plans from those its timeline reads with their
+        reviews (a query fewer): the same review due as `with_due_facts` gives the caseload,
+        counted from the last review once there is one."""
+        case, plan = to_active(case, alice, bob)
+        organisation.plan_review_interval_days = 3
+        organisation.save()
+        five_days_ago = timezone.now() - timezone.timedelta(days=5)
+        type(plan).objects.filter(pk=plan.pk).update(approved_at=five_days_ago)
+        client = as_user(alice)
+        assert _due(case)[Due.PLAN_REVIEW].days_overdue == 2
+        assert "Plan review due" in client.get(f"/cases/{case.pk}/").content.decode()
+        services.add_plan_review(plan, by=alice, date=days_ago(4), note="On track")
+        assert _due(case)[Due.PLAN_REVIEW].days_overdue == 1
+        assert "Plan review due" in client.get(f"/cases/{case.pk}/").content.decode()
+        services.add_plan_review(plan, by=alice, date=days_ago(0), note="Still on track")
+        assert Due.PLAN_REVIEW not in _due(case)
+        assert "Plan review due" not in client.get(f"/cases/{case.pk}/").content.decode()
+
     def test_it_flags_actions_past_their_date(self, case, alice, bob):
         case, plan = to_active(case, alice, bob)
         goal = plan.goals.get()
