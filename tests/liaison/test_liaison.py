@@ -202,6 +202,31 @@ class TestPages:
         body = client.get(active_case.get_absolute_url()).content.decode()
         assert 'id="liaison"' in body and "Migration office" in body and "Release request" in body
 
+    def test_the_case_page_shows_the_latest_ten_and_how_many_earlier(
+        self, as_user, active_case, alice, office
+    ):
+        """The card counts the records only when it is full (a query fewer on most cases)."""
+        client = as_user(alice)
+
+        def card():
+            body = client.get(active_case.get_absolute_url()).content.decode()
+            return body[body.index('id="liaison"') :]
+
+        records = []
+        for n in range(12):
+            records.append(liaise(active_case, alice, office, categories=[], date=days_ago(20 - n)))
+            if n + 1 in (9, 10, 11, 12):
+                section = card()
+                shown = [r for r in records if f'href="{r.get_absolute_url()}"' in section]
+                assert shown == records[-10:], n  # the latest ten
+                earlier = n + 1 - 10
+                if earlier <= 0:
+                    assert "earlier record" not in section
+                elif earlier == 1:
+                    assert "and 1 earlier record<" in section
+                else:
+                    assert f"and {earlier} earlier records" in section
+
     def test_it_shows_errors_next_to_the_fields(self, as_user, active_case, alice, office):
         response = self._post(
             as_user(alice), active_case, office, categories=[], date=days_ago(-3).isoformat()

@@ -19,7 +19,8 @@ SHOWN = 10  # the latest liaison records and letters on the card
 
 @register.inclusion_tag("liaison/_case_liaison.html", takes_context=True)
 def case_liaison(context: Context, case: Case) -> dict[str, Any]:
-    """The case's obligations with their flags, latest liaison and letters (four queries)."""
+    """The case's obligations with their flags, latest liaison and letters (three queries; a
+    fourth counts the liaison records when there are more than the card shows)."""
     user = context["user"]
     day = today()
     obligations = ReportingObligation.objects.filter(case=case).annotate(
@@ -32,7 +33,9 @@ def case_liaison(context: Context, case: Case) -> dict[str, Any]:
         )
     )
     records = LiaisonRecord.objects.filter(case=case).select_related("authority")
-    total = records.count()
+    shown = list(records[:SHOWN])
+    # Counted only when the card is full: most cases have fewer records than it shows.
+    total = records.count() if len(shown) == SHOWN else len(shown)
     letters = (
         Letter.objects.filter(case=case)
         .select_related("document")
@@ -42,7 +45,7 @@ def case_liaison(context: Context, case: Case) -> dict[str, Any]:
     return {
         "case": case,
         "reporting": [(o, o.missed_days(day)) for o in obligations],
-        "records": [(r, r.follow_up_overdue_days(day)) for r in records[:SHOWN]],
+        "records": [(r, r.follow_up_overdue_days(day)) for r in shown],
         "more": max(total - SHOWN, 0),
         "letters": letters,
         "new_letter": request.GET.get("letter", "") if request else "",
