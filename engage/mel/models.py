@@ -119,6 +119,11 @@ class DatasetRow(models.Model):
     def as_row(self) -> dict[str, str]:
         return json.loads(self.values) if self.values else {c: "" for c in COLUMNS}
 
+    @classmethod
+    def row_of(cls, values: str) -> dict[str, str]:
+        """`as_row` of the `values` a query read (`values_list`, already decrypted)."""
+        return json.loads(values) if values else {c: "" for c in COLUMNS}
+
 
 class LinkageRound(models.Model):
     """The key the pilots agreed among themselves for one reporting round, as this pilot keeps

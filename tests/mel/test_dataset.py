@@ -2,6 +2,7 @@
 round trip giving the same indicators as the live cases."""
 
 import csv
+import datetime
 import io
 import json
 import shutil
@@ -11,13 +12,17 @@ from operator import itemgetter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engage.accounts.models import Organisation
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Case
+from engage.cases.models import Case, Household, Person
+from engage.lib import crypto
 from engage.mel import services
-from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, derive_rows
+from engage.mel.dataset import rows as rows_module
+from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, case_ref, derive_rows
 from engage.mel.dataset.submission import InvalidSubmission, read
 from engage.mel.models import DatasetRow
 from engage.mel.report import indicators
@@ -70,6 +75,72 @@ class TestDerivation:
         assert derived["included"] == "false" and derived["inclusion_month"] == ""
         assert derived["contacts"] == "0" and derived["status"] == "active"
         assert list(derive_rows(organisation, "2000-01")) == []  # not referred yet
+
+    def test_it_says_whether_the_household_has_a_child(self, active_case, organisation, alice):
+        with_child = CaseFactory(organisation=organisation, case_manager=alice)
+        household = Household.objects.create(organisation=organisation)
+        Case.objects.filter(pk=with_child.pk).update(household=household)
+        Person.objects.filter(pk=with_child.person_id).update(household=household)
+        Person.objects.create(
+            organisation=organisation, household=household, given_name="Small",
+            relationship=Person.Relationship.CHILD,
+        )  # fmt: skip
+        adults_only = CaseFactory(organisation=organisation, case_manager=alice)
+        other = Household.objects.create(organisation=organisation)
+        Case.objects.filter(pk=adults_only.pk).update(household=other)
+        Person.objects.create(
+            organisation=organisation, household=other, given_name="Big",
+            relationship=Person.Relationship.PARTNER,
+        )  # fmt: skip
+        rows = {r["case_ref"]: r for r in derive_rows(organisation, PERIOD_END)}
+        family = {
+            case.pk: rows[case_ref(case)]["family_with_children"]
+            for case in (active_case, with_child, adults_only)
+        }
+        assert family == {active_case.pk: "false", with_child.pk: "true", adults_only.pk: "false"}
+
+    def test_it_reads_any_number_of_cases_in_the_same_queries_a_batch(
+        self, active_case, four_alike, organisation, monkeypatch
+    ):
+        """A batch of cases is read in a fixed number of queries, however many cases and
+        records it holds (issue 17): a query per case would be 100,000 at a national size."""
+
+        def queries(period_end: str) -> int:
+            with CaptureQueriesContext(connection) as captured:
+                derived = list(derive_rows(organisation, period_end))
+            assert len(derived) == Case.objects.filter(organisation=organisation).count()
+            return len(captured)
+
+        in_one_batch = queries(PERIOD_END)
+        monkeypatch.setattr(rows_module, "BATCH", 2)  # the 5 cases in 3 batches
+        in_three = queries(PERIOD_END)
+        per_batch = (in_three - in_one_batch) // 2
+        assert in_three == in_one_batch + 2 * per_batch and per_batch <= 6
+        CaseFactory.create_batch(
+            3, organisation=organisation, case_manager=active_case.case_manager
+        )
+        assert queries(PERIOD_END) == in_one_batch + 3 * per_batch  # 8 cases, 4 batches
+
+    def test_it_never_decrypts_a_name_or_a_note_to_derive_a_row(
+        self, active_case, organisation, monkeypatch
+    ):
+        """The dataset needs a birth date of each person; names only for `person_ref`, with
+        the round's key. Notes, phone numbers and the like are never decrypted for it."""
+        person = active_case.person
+        person.date_of_birth = datetime.date(1990, 5, 17)
+        person.save(update_fields=["date_of_birth"])
+        decrypted: list[str] = []
+        real = crypto.decrypt
+        monkeypatch.setattr(
+            crypto, "decrypt", lambda token: decrypted.append(real(token)) or decrypted[-1]
+        )
+        list(derive_rows(organisation, PERIOD_END))
+        assert "1990-05-17" in decrypted  # the age band's
+        assert not {"Sentinelname", "Sentinel note", "+359 555 0000"} & set(decrypted)
+        decrypted.clear()
+        list(derive_rows(organisation, PERIOD_END, linkage_key=b"round-key-2024-xxxx"))
+        assert "Sentinelname" in decrypted  # the key's identity is made of the name
+        assert not {"Sentinel note", "+359 555 0000"} & set(decrypted)
 
     def test_it_links_people_only_with_the_networks_key(self, active_case, organisation):
         (one,) = derive_rows(organisation, PERIOD_END, linkage_key=b"round-key-2024-xxxx")

@@ -25,7 +25,6 @@ network's NET-* counts) are masked and suppressed, not perturbed. `exact` stays 
 """
 
 import copy
-import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -382,7 +381,7 @@ class Perturbation:
 
     def _key(self, *parts: str) -> int:
         message = "\x1f".join(parts).encode()
-        return int.from_bytes(hmac.new(self._secret, message, hashlib.sha256).digest()[:4])
+        return int.from_bytes(hmac.digest(self._secret, message, "sha256")[:4])
 
     def record(self, row: dict[str, str]) -> int:
         return self._key("record", row["pilot"], row["case_ref"])
@@ -398,8 +397,11 @@ class Perturbation:
     def populations(self, rows: Iterable[dict[str, str]]) -> dict[str, int]:
         """Each pilot's population key: the sum of a keyed hash of each of its rows' content."""
         keys: dict[str, int] = {}
+        columns: list[str] = []
         for row in rows:
-            content = self._key("row", *(f"{column}={row[column]}" for column in sorted(row)))
+            if len(columns) != len(row) or row.keys() != set(columns):
+                columns = sorted(row)  # the same for every row of a source: sorted once
+            content = self._key("row", *(f"{column}={row[column]}" for column in columns))
             keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
         return keys
 
