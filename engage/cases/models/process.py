@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -37,6 +37,14 @@ VULNERABILITY_DOMAINS = (
 )
 
 
+def vulnerability_codes(record: Any) -> list[str]:
+    """The dataset codes of the domains with a concern, of a screening or an assessment, or of
+    anything with their `vulnerability_<code>` flags (a row read as values)."""
+    return [
+        code for code, _label in VULNERABILITY_DOMAINS if getattr(record, f"vulnerability_{code}")
+    ]
+
+
 class VulnerabilityFields(models.Model):
     """A concern flag and a short note for each vulnerability domain."""
 
@@ -58,9 +66,7 @@ class VulnerabilityFields(models.Model):
 
     def vulnerability_codes(self) -> list[str]:
         """Return the dataset codes of the domains with a concern."""
-        return [
-            code for code, _label in VULNERABILITY_DOMAINS if getattr(self, f"vulnerability_{code}")
-        ]
+        return vulnerability_codes(self)
 
     def vulnerabilities(self) -> list[tuple[str, "StrOrPromise", str]]:
         """Return (code, label, note) for each domain with a concern."""

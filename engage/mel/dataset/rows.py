@@ -12,10 +12,10 @@ import datetime
 import hashlib
 import hmac
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from engage.accounts.models import Organisation
 from engage.cases.duplicates import same_person_groups
@@ -23,7 +23,7 @@ from engage.cases.facts import case_age_band
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
 from engage.cases.models.closure import Closure, ClosureReason
 from engage.cases.models.person import NATIONALITY_UNKNOWN
-from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus
+from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus, vulnerability_codes
 from engage.lib.crypto import blind_index, normalise
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scope
@@ -125,13 +125,16 @@ def case_ref(case: Case) -> str:
 
 
 class _Period(TypedDict):
-    """What `_cases` adds to each case: its counts and records of the period."""
+    """What `_batches` adds to each case: its counts and records of the period. The records
+    are named tuples of the columns the dataset reads (`_RECORDS`), not models: a case has a
+    dozen, and 100,000 cases a million."""
 
     contact_count: int
     in_person_count: int
     family_with_children: bool
-    period_assessments: list[Assessment]
-    period_engagement: list[EngagementRecord]
+    period_assessments: list[Any]
+    period_engagement: list[Any]
+    period_closures: list[Any]
 
 
 if TYPE_CHECKING:
@@ -163,49 +166,49 @@ BATCH = 1000
 def _cases(
     organisation: Organisation, period_end: datetime.date, *, names: bool = False
 ) -> "QuerySet[Case]":
-    """The organisation's enrollments referred by `period_end`, in the dataset's order, with
-    what their rows read of their period (`_Period`, attached by `_batches`)."""
+    """The organisation's enrollments referred by `period_end`, in the dataset's order."""
     return (
         Case.objects.filter(organisation=organisation, referral_date__lte=period_end)
         .select_related("person", "city", "screening")
         .only(*_CASE_FIELDS, *(_NAME_FIELDS if names else ()))
-        .prefetch_related(
-            Prefetch(
-                "assessments",
-                queryset=Assessment.objects.filter(date__lte=period_end)
-                .only("id", "case_id", "date", *_RATINGS, *_VULNERABILITY_FLAGS)
-                .order_by("date", "created_at"),
-                to_attr="period_assessments",
-            ),
-            Prefetch(
-                "engagement_records",
-                queryset=EngagementRecord.objects.filter(date__lte=period_end)
-                .only("id", "case_id", "date", "level")
-                .order_by("date", "created_at"),
-                to_attr="period_engagement",
-            ),
-            Prefetch(
-                "closures",
-                queryset=Closure.objects.only(
-                    "id", "case_id", "date", "reason", "status", "disengagement_factors"
-                ),
-            ),
-        )
         .order_by("referral_date", "pk")
     )
+
+
+# Each case's records the dataset reads, as (model, columns, order, dated): `dated` records
+# count only up to the period's end; a closure is taken as of it in `_row`.
+_RECORDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...], bool]] = {
+    "period_assessments": (
+        Assessment, ("date", *_RATINGS, *_VULNERABILITY_FLAGS), ("date", "created_at"), True
+    ),
+    "period_engagement": (EngagementRecord, ("date", "level"), ("date", "created_at"), True),
+    "period_closures": (
+        Closure, ("date", "reason", "status", "disengagement_factors"), ("created_at",), False
+    ),
+}  # fmt: skip
 
 
 def _batches(
     organisation: Organisation, period_end: datetime.date, *, names: bool
 ) -> Iterator[list["PeriodCase"]]:
-    """The cases of `_cases` by `BATCH`, each with its contacts of the period counted (a query
-    of its own per batch: counted beside the cases' columns, the database grouped every
-    selected value over cases by contacts) and whether its household has a child."""
+    """The cases of `_cases` by `BATCH`, each with what its row reads of its period
+    (`_Period`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
+    beside the cases' columns, the database grouped every selected value over cases by
+    contacts) and whether its household has a child."""
     cases = _cases(organisation, period_end, names=names)
     order = list(cases.values_list("pk", flat=True))
     for start in range(0, len(order), BATCH):
         ids = order[start : start + BATCH]
         batch = {case.pk: cast("PeriodCase", case) for case in cases.filter(pk__in=ids)}
+        for attribute, (model, columns, ordering, dated) in _RECORDS.items():
+            records: dict[UUID, list[Any]] = {pk: [] for pk in batch}
+            query = model.objects.filter(case__in=ids)
+            if dated:
+                query = query.filter(date__lte=period_end)
+            for record in query.order_by(*ordering).values_list("case_id", *columns, named=True):
+                records[record.case_id].append(record)
+            for pk, case in batch.items():
+                setattr(case, attribute, records[pk])
         counted = (
             Contact.objects.filter(case__in=ids, date__lte=period_end)
             .values_list("case_id")
@@ -272,7 +275,7 @@ def _row(
     person = case.person
     included = bool(case.inclusion_date and case.inclusion_date <= end)
     closure = next(
-        (c for c in case.closures.all() if c.status == ApprovalStatus.APPROVED and c.date <= end),
+        (c for c in case.period_closures if c.status == ApprovalStatus.APPROVED and c.date <= end),
         None,
     )
     closure_month, closure_reason = "", ""
@@ -283,9 +286,9 @@ def _row(
         # were never included stay out of every indicator's cohort.
         closure_month, closure_reason = month(case.declined_date), ClosureReason.OTHER
     assessments = case.period_assessments
-    domains = set(case.screening.vulnerability_codes()) if _has_screening(case) else set()
+    domains = set(vulnerability_codes(case.screening)) if _has_screening(case) else set()
     for assessment in assessments:
-        domains |= set(assessment.vulnerability_codes())
+        domains |= set(vulnerability_codes(assessment))
     has_outcome = bool(case.outcome and case.outcome_date and case.outcome_date <= end)
     engagement = case.period_engagement[-1].level if case.period_engagement else "unknown"
     first, last = (assessments[0], assessments[-1]) if assessments else (None, None)
@@ -337,7 +340,7 @@ def case_manager_ref(user_id: UUID | None) -> str:
     return blind_index("case_manager_ref", str(user_id)) if user_id else ""
 
 
-def _factors(closure: Closure | None) -> str:
+def _factors(closure: Any) -> str:
     """The factors recorded at a closure for disengagement or absconding (the spec's codes)."""
     if closure is None or closure.reason not in DISENGAGED_REASONS:
         return ""
