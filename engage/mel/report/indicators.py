@@ -618,8 +618,9 @@ def time_in_programme(cohort: list[Row], end: str, keyed: KeyedRows | None = Non
     if keyed:
         result.keys = keyed.cell(numerator=keyed.of(cohort))
     result.by["months"] = []
+    bands = [time_band(m) for m in months]  # once per row, not once per row and band
     for label, _low, _high in TIME_BANDS:
-        group = [row for row, m in zip(cohort, months, strict=True) if time_band(m) == label]
+        group = [row for row, band in zip(cohort, bands, strict=True) if band == label]
         cell = {"key": label, "numerator": len(group), "value": len(group)}
         if keyed:
             cell[CELL_KEYS] = keyed.cell(numerator=keyed.of(group))
