@@ -212,7 +212,12 @@ def import_submission(
     earlier = [entry for entry in held if entry.period_end < data.period_end]
     before = same or max(earlier, key=lambda entry: entry.period_end, default=None)
     previous = (
-        {row.case_ref: row.as_row() for row in DatasetRow.objects.filter(submission=before)}
+        {
+            case_ref: DatasetRow.row_of(values)
+            for case_ref, values in DatasetRow.objects.filter(submission=before).values_list(
+                "case_ref", "values"
+            )
+        }
         if before is not None
         else {}
     )
