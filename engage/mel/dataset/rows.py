@@ -125,7 +125,7 @@ def case_ref(case: Case) -> str:
 
 
 class _Period(TypedDict):
-    """What `_batches` adds to each case: its counts and records of the period. The records
+    """What `_batch` adds to each case: its counts and records of the period. The records
     are named tuples of the columns the dataset reads (`_RECORDS`), not models: a case has a
     dozen, and 100,000 cases a million."""
 
@@ -188,46 +188,40 @@ _RECORDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...], bool]] = {
 }  # fmt: skip
 
 
-def _batches(
-    organisation: Organisation, period_end: datetime.date, *, names: bool
-) -> Iterator[list["PeriodCase"]]:
-    """The cases of `_cases` by `BATCH`, each with what its row reads of its period
+def _batch(
+    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date
+) -> list["PeriodCase"]:
+    """The cases `ids` of `cases`, in that order, each with what its row reads of its period
     (`_Period`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
     beside the cases' columns, the database grouped every selected value over cases by
     contacts) and whether its household has a child."""
-    cases = _cases(organisation, period_end, names=names)
-    order = list(cases.values_list("pk", flat=True))
-    for start in range(0, len(order), BATCH):
-        ids = order[start : start + BATCH]
-        batch = {case.pk: cast("PeriodCase", case) for case in cases.filter(pk__in=ids)}
-        for attribute, (model, columns, ordering, dated) in _RECORDS.items():
-            records: dict[UUID, list[Any]] = {pk: [] for pk in batch}
-            query = model.objects.filter(case__in=ids)
-            if dated:
-                query = query.filter(date__lte=period_end)
-            for record in query.order_by(*ordering).values_list("case_id", *columns, named=True):
-                records[record.case_id].append(record)
-            for pk, case in batch.items():
-                setattr(case, attribute, records[pk])
-        counted = (
-            Contact.objects.filter(case__in=ids, date__lte=period_end)
-            .values_list("case_id")
-            .annotate(
-                total=Count("pk"), face_to_face=Count("pk", filter=Q(type__in=Contact.IN_PERSON))
-            )
-            .order_by()
-        )
-        counts = {case_id: (total, face_to_face) for case_id, total, face_to_face in counted}
-        households = {case.household_id for case in batch.values() if case.household_id}
-        with_children = set(
-            Person.objects.filter(
-                household__in=households, relationship=Person.Relationship.CHILD
-            ).values_list("household_id", flat=True)
-        )
-        for case in batch.values():
-            case.contact_count, case.in_person_count = counts.get(case.pk, (0, 0))
-            case.family_with_children = case.household_id in with_children
-        yield [batch[pk] for pk in ids if pk in batch]
+    batch = {case.pk: cast("PeriodCase", case) for case in cases.filter(pk__in=ids)}
+    for attribute, (model, columns, ordering, dated) in _RECORDS.items():
+        records: dict[UUID, list[Any]] = {pk: [] for pk in batch}
+        query = model.objects.filter(case__in=ids)
+        if dated:
+            query = query.filter(date__lte=period_end)
+        for record in query.order_by(*ordering).values_list("case_id", *columns, named=True):
+            records[record.case_id].append(record)
+        for pk, case in batch.items():
+            setattr(case, attribute, records[pk])
+    counted = (
+        Contact.objects.filter(case__in=ids, date__lte=period_end)
+        .values_list("case_id")
+        .annotate(total=Count("pk"), face_to_face=Count("pk", filter=Q(type__in=Contact.IN_PERSON)))
+        .order_by()
+    )
+    counts = {case_id: (total, face_to_face) for case_id, total, face_to_face in counted}
+    households = {case.household_id for case in batch.values() if case.household_id}
+    with_children = set(
+        Person.objects.filter(
+            household__in=households, relationship=Person.Relationship.CHILD
+        ).values_list("household_id", flat=True)
+    )
+    for case in batch.values():
+        case.contact_count, case.in_person_count = counts.get(case.pk, (0, 0))
+        case.family_with_children = case.household_id in with_children
+    return [batch[pk] for pk in ids if pk in batch]
 
 
 def derive_rows(
@@ -239,17 +233,22 @@ def derive_rows(
     command, the organisation's admin or the network coordinator get the same rows. The scope
     is entered for each step and left before each row is yielded, so it never leaks into the
     caller's code between rows.
+
+    The cases are read by `BATCH` (`_batch`), with the cyclic collector paused meanwhile
+    (`collection_paused`): a batch is thousands of objects, none of them garbage until its
+    rows are made, and the collections their allocations set off walked every object the
+    process held (the rows made so far among them). Only the rows outlive the pause.
     """
     end = month_end(period_end)
     with organisation_scope(organisation.pk):
-        batches = _batches(organisation, end, names=bool(linkage_key))
+        cases = _cases(organisation, end, names=bool(linkage_key))
+        order = list(cases.values_list("pk", flat=True))
         first_records = _first_records(organisation) if linkage_key else {}
-    while True:
+    for start in range(0, len(order), BATCH):
         with organisation_scope(organisation.pk), collection_paused():
-            batch = next(batches, None)
-            if batch is None:
-                return
+            batch = _batch(cases, order[start : start + BATCH], end)
             rows = [_row(case, organisation, end, linkage_key, first_records) for case in batch]
+            del batch  # freed now, by reference counting, not by the collector
         yield from rows
 
 
