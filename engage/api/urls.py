@@ -22,7 +22,9 @@ urlpatterns = [
     ),
     path("cases/<uuid:pk>/plans/", views.CasePlansView.as_view(), name="case_plans"),
     path("cases/<uuid:pk>/closures/", views.CaseClosuresView.as_view(), name="case_closures"),
-    path("cases/<uuid:pk>/referrals/", views.CaseReferralsView.as_view(), name="case_referrals"),
+    path(
+        "cases/<uuid:pk>/referrals/", views.CaseReferralsView.as_view(), name="case_referrals"
+    ),
     path("referrals/<uuid:pk>/", views.ReferralView.as_view(), name="referral"),
     path("clients/<uuid:pk>/", views.ClientView.as_view(), name="client"),
     path("contacts/<uuid:pk>/", views.ContactView.as_view(), name="contact"),

@@ -55,7 +55,9 @@ def parse_date(value: object, *, day_first: bool) -> datetime.date | None:
     if match := NUMERIC.match(text):
         first, second, year_text = match.groups()
         if len(year_text) != 4:
-            raise BadValue(_("“%(value)s”: write the year with four digits.") % {"value": text})
+            raise BadValue(
+                _("“%(value)s”: write the year with four digits.") % {"value": text}
+            )
         day_text, month_text = (first, second) if day_first else (second, first)
         return _date(int(year_text), int(month_text), int(day_text), text)
     raise BadValue(_("“%(value)s” is not a date.") % {"value": text})

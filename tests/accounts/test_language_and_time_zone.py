@@ -145,7 +145,7 @@ class TestOrganisationTimeZone:
             "retention_months": 24,
             "caseload_target_min": 20,
             "caseload_target_max": 25,
-            "offline_hours": 72,
+        "offline_hours": 72,
             "time_zone": "Europe/Sofia",
         }
         client = as_user(ada)

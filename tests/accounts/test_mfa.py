@@ -161,9 +161,7 @@ class TestReset:
         url = f"/accounts/users/{alice.pk}/two-step/reset/"
         response = client.post(url)
         # The prompt sends the same request again with the password (nothing typed is lost).
-        assert (
-            response.status_code == 200 and 'name="step_up-password"' in response.content.decode()
-        )
+        assert response.status_code == 200 and 'name="step_up-password"' in response.content.decode()
         assert TOTPDevice.objects.filter(user=alice).exists()
         assert client.post(url, {"step_up-password": PASSWORD}).status_code == 302
         assert not TOTPDevice.objects.filter(user=alice).exists()

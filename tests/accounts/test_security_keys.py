@@ -166,9 +166,7 @@ class TestRemoval:
         client = _verified(alice, _app(alice), stepped_up=False)
         url = f"{REGISTER}remove/?key={key.credential_id_sha256}"
         response = client.post(url)
-        assert (
-            response.status_code == 200 and 'name="step_up-password"' in response.content.decode()
-        )
+        assert response.status_code == 200 and 'name="step_up-password"' in response.content.decode()
         assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
         assert client.post(url, {"step_up-password": "not it"}).status_code == 200
         assert WebAuthnCredential.objects.filter(pk=key.pk).exists()

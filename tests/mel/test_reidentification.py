@@ -122,9 +122,7 @@ def test_it_writes_the_manifest_fields_of_version_2(as_user, ada, pilot):
 
 
 def test_it_withholds_the_rows_of_a_quarter_with_fewer_than_5_people():
-    rows = [row(n) for n in range(1, 8)] + [
-        row(20 + n, inclusion_month="2023-07") for n in range(3)
-    ]
+    rows = [row(n) for n in range(1, 8)] + [row(20 + n, inclusion_month="2023-07") for n in range(3)]
     protection = anonymity.protect(rows)
     assert protection.withheld == 3 and len(protection.rows) == 7
     assert {r["inclusion_month"] for r in protection.rows} == {"2023-02"}

@@ -84,15 +84,12 @@ def test_it_adds_a_stakeholder_moves_its_stage_and_logs_an_interaction(organisat
     assert response.status_code == 302 and stakeholder.organisation == organisation
     url = stakeholder.get_absolute_url()
     client.post(f"{url}stage/", {"stage": "engaged", "date": "2024-03-01"})
-    client.post(
-        f"{url}interactions/new/",
-        {"date": "2024-03-01", "type": "meeting", "people": "Director of migration", "note": "ok"},
-    )
+    client.post(f"{url}interactions/new/", {"date": "2024-03-01", "type": "meeting",
+                                            "people": "Director of migration", "note": "ok"})
     stakeholder.refresh_from_db()
     assert stakeholder.stage == "engaged"
     assert [(c.stage, c.date) for c in stakeholder.stages.all()] == [
-        ("contacted", D(2024, 1, 10)),
-        ("engaged", D(2024, 3, 1)),
+        ("contacted", D(2024, 1, 10)), ("engaged", D(2024, 3, 1))
     ]
     page = client.get(url).content.decode()
     assert "Director of migration" in page

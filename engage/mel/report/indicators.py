@@ -543,7 +543,9 @@ def keyed_caseload_by_month(
 
 
 # What `in_cohort` and `active_at` read of a row: rows alike in these are in a month's caseload
-# alike, so the rules run once per such state and month, not once per row and month.
+# alike, so the rules run once per such state and month, not once per row and month. They are
+# given a row of these columns only: a rule that came to read another would fail (KeyError),
+# not count wrongly.
 _CASELOAD_STATE = ("included", "inclusion_month", "closure_month", "closure_reason")
 
 
