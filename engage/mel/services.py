@@ -241,9 +241,7 @@ def import_submission(
         kind = "added" if earlier_values is None else "changed"
         counts["unchanged" if earlier_values == values else kind] += 1
     counts["removed"] = len(previous)
-    DatasetRow.objects.bulk_create(
-        [DatasetRow.of(stored, values) for values in data.rows], batch_size=500
-    )
+    DatasetRow.insert([DatasetRow.of(stored, values) for values in data.rows])
     compared = f"against {before.period_end}" if before is not None else "first"
     record(
         by,

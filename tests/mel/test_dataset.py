@@ -194,6 +194,32 @@ class TestExportAndImport:
         call_command("import_dataset", str(tmp_path / "sub"), stdout=out)
         assert "5 unchanged" in out.getvalue() and DatasetRow.objects.count() == 5
 
+    def test_it_keeps_each_imported_row_encrypted_and_gives_it_back_whole(
+        self, active_case, four_alike, organisation, tmp_path
+    ):
+        """The hub's copy of a row is one encrypted value (a stolen database or backup of the
+        hub gives no row away); only the pilot and the keyed case_ref are readable, and the
+        rest of the old plain columns stay empty. Read back, each row is the exported one."""
+        services.export(organisation, tmp_path / "sub", PERIOD_END)
+        services.import_submission(tmp_path / "sub")
+        exported = {r["case_ref"]: r for r in read(tmp_path / "sub").rows}
+        plain = [f.column for f in DatasetRow._meta.concrete_fields
+                 if f.name not in ("id", "submission", "values", "pilot", "case_ref")]  # fmt: skip
+        columns = ", ".join(map(connection.ops.quote_name, ["pilot", "case_ref", "values", *plain]))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM mel_datasetrow")  # noqa: S608 (model's names)
+            stored = cursor.fetchall()
+        assert len(stored) == len(exported) == 5
+        for pilot, ref, token, *rest in stored:
+            assert pilot == "BG-CLA" and ref in exported
+            assert token.startswith("gAAAAA") and "Sofia" not in token  # a Fernet token
+            assert json.loads(crypto.decrypt(token)) == exported[ref]
+            assert set(rest) == {""}
+        imported = services.imported_rows(["BG-CLA"])
+        assert sorted(imported, key=itemgetter("case_ref")) == sorted(
+            exported.values(), key=itemgetter("case_ref")
+        )
+
 
 def _write(folder, rows, *, manifest=None, header=COLUMNS_V1, raw=None):
     folder.mkdir(parents=True, exist_ok=True)
