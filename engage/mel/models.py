@@ -152,7 +152,9 @@ class DatasetRow(models.Model):
                 ]
             )
         with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            # An INSERT of values that each field prepared, `values` encrypted by its own field
+            # (tests/mel/test_dataset.py reads them back raw): what the rule guards against.
+            cursor.executemany(sql, params)  # nosemgrep: raw-sql
 
     @classmethod
     def row_of(cls, values: str) -> dict[str, str]:
