@@ -1,6 +1,7 @@
 """The case page reads as one story: every step of the case as dated events."""
 
 import datetime
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
 from engage.cases.models import Action, Case, CasePlan, Contact, Stage
+from engage.cases.models.plan import TO_DO_ORDER
 from engage.cases.models.process import ApprovalStatus
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ def still_to_do(case: Case) -> list[Action]:
         for action in goal.actions.all()
         if action.status == Action.Status.OPEN
     ]
-    return sorted(actions, key=lambda action: (action.due_date, action.created_at))
+    return sorted(actions, key=operator.attrgetter(*TO_DO_ORDER))
 
 
 def timeline(

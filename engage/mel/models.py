@@ -117,7 +117,7 @@ class DatasetRow(models.Model):
         self.values = json.dumps({column: values[column] for column in COLUMNS})
 
     def as_row(self) -> dict[str, str]:
-        return json.loads(self.values) if self.values else {c: "" for c in COLUMNS}
+        return self.row_of(self.values)
 
     @classmethod
     def insert(cls, rows: list["DatasetRow"]) -> None:
@@ -158,7 +158,7 @@ class DatasetRow(models.Model):
 
     @classmethod
     def row_of(cls, values: str) -> dict[str, str]:
-        """`as_row` of the `values` a query read (`values_list`, already decrypted)."""
+        """The row of `values` as decrypted (`as_row`, or a `values_list` that read them)."""
         return json.loads(values) if values else {c: "" for c in COLUMNS}
 
 

@@ -105,13 +105,18 @@ class Goal(models.Model):
         return self.description
 
 
+# The order of the actions still to do: soonest due first (`still_to_do_on`, and the case
+# page's `timeline.still_to_do`, which sorts the actions it has read already).
+TO_DO_ORDER = ("due_date", "created_at")
+
+
 class ActionQuerySet(ScopedQuerySet):
     def still_to_do_on(self, case: Case) -> "ActionQuerySet":
         """The actions still to do in every plan of `case`, soonest due first, with their plan."""
         return (
             self.filter(goal__plan__case=case, status=Action.Status.OPEN)
             .select_related("goal__plan__person")
-            .order_by("due_date", "created_at")
+            .order_by(*TO_DO_ORDER)
         )
 
 

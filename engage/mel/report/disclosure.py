@@ -397,10 +397,12 @@ class Perturbation:
     def populations(self, rows: Iterable[dict[str, str]]) -> dict[str, int]:
         """Each pilot's population key: the sum of a keyed hash of each of its rows' content."""
         keys: dict[str, int] = {}
+        known: frozenset[str] = frozenset()
         columns: list[str] = []
         for row in rows:
-            if len(columns) != len(row) or row.keys() != set(columns):
-                columns = sorted(row)  # the same for every row of a source: sorted once
+            if row.keys() != known:  # the same for every row of a source: sorted once
+                known = frozenset(row)
+                columns = sorted(known)
             content = self._key("row", *(f"{column}={row[column]}" for column in columns))
             keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
         return keys
