@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from engage.cases import services
 from engage.cases.factories import SCREENING, CaseFactory, days_ago, to_active, to_screening
+from engage.cases.models import Action, CasePlan, Goal
 from engage.cases.views import TIMELINE_PAGE
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,29 @@ def test_the_case_page_reads_its_appointments_own_fields_answers_plans_and_actio
     # A query of the table's rows (the case's own query names plans and actions in subqueries).
     for table in ("cases_appointment", "custom_customvalue", "cases_caseplan", "cases_action"):
         assert len([sql for sql in read if sql.startswith(f'SELECT "{table}".')]) == 1, table
+
+
+def test_the_case_pages_actions_to_do_are_those_the_query_of_actions_to_do_gives(
+    client, organisation, alice, bob
+):
+    """The case page sorts the actions it has read with the plans (`timeline.still_to_do`):
+    the same actions, in the same order, as `Action.objects.still_to_do_on`, across two plans,
+    done and cancelled ones left out, ties on the due date in the order they were made."""
+    case = _active_case(organisation, alice, bob, contacts=0)
+    plan = case.plans.get()
+    other = CasePlan.objects.create(
+        case=case, person=case.person, created_by=alice, status=CasePlan.Status.PENDING
+    )
+    for owner_plan, due, status in (
+        (plan, 9, Action.Status.OPEN), (other, 2, Action.Status.OPEN),
+        (plan, 2, Action.Status.OPEN), (other, 5, Action.Status.DONE),
+        (plan, -3, Action.Status.OPEN), (other, 1, Action.Status.CANCELLED),
+    ):  # fmt: skip
+        goal = Goal.objects.create(plan=owner_plan, area="family", description=f"Goal {due}")
+        Action.objects.create(goal=goal, description=f"Do {due}", owner="client",
+                              due_date=days_ago(-due), status=status)  # fmt: skip
+    expected = [a.description for a in Action.objects.still_to_do_on(case)]
+    assert len(expected) == 5  # the plan's own action of `to_active` among them
+    client.force_login(alice)
+    shown = client.get(f"/cases/{case.pk}/").context["open_actions"]
+    assert [a.description for a in shown] == expected
