@@ -123,7 +123,10 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the signed-in user with their organisation in one query.
+    # (Sessions signed in under the previous path, django.contrib.auth.backends.ModelBackend,
+    # sign in again once after the upgrade.)
+    "engage.accounts.backends.UserBackend",
 ]
 # Brute-force lockout (R15): 5 failures for one username from one address lock that pair out
 # for 30 minutes, even with the right password; colleagues behind the same address sign in.

@@ -3,7 +3,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
 from engage.cases import approvals as approval_queue
-from engage.cases import duplicates, extra_fields, services, workflow
+from engage.cases import duplicates, extra_fields, page_facts, services, workflow
 from engage.cases.access import (
     CASE_READERS,
     CASE_WORKERS,
@@ -325,8 +325,11 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         pk,
         # What is due and the records shown one to one, in the query of the case.
         # (Its agreed plans from those the timeline reads, with their reviews, just below.)
-        loading=lambda cases: with_due_facts(cases, today, approved_plans=False).select_related(
-            "first_meeting", "screening", "previous"
+        loading=lambda cases: page_facts.annotate(
+            with_due_facts(cases, today, approved_plans=False)
+            .select_related("first_meeting", "screening", "previous")
+            .annotate(**_next_enrollment(request.user)),
+            request.user,
         ),
     )
     prefetch_for_timeline(case)
@@ -363,9 +366,24 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "next_contact": _next_contact(case, today),
         "interval_form": ContactIntervalForm(instance=case) if works and case.is_open else None,
         "previous": case.previous,
-        "next_enrollment": Case.objects.visible_to(request.user).filter(previous=case).first(),
+        "next_enrollment": {
+            "pk": case.next_enrollment_pk,
+            "reference": case.next_enrollment_reference,
+        }
+        if case.next_enrollment_pk
+        else None,
     }
     return render(request, "cases/case_detail.html", context)
+
+
+def _next_enrollment(user: User) -> dict[str, Subquery]:
+    """The case this one was reopened as, if `user` may see it: its id and reference, read in
+    the case's own query."""
+    reopened = Case.objects.visible_to(user).filter(previous=OuterRef("pk"))
+    return {
+        "next_enrollment_pk": Subquery(reopened.values("pk")[:1]),
+        "next_enrollment_reference": Subquery(reopened.values("reference")[:1]),
+    }
 
 
 def _next_contact(case: Case, today) -> dict | None:

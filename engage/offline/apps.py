@@ -8,4 +8,10 @@ class OfflineConfig(AppConfig):
     verbose_name = _("Offline visits")
 
     def ready(self) -> None:
-        from engage.offline import signals  # noqa: F401 (ends the devices at sign-out)
+        from engage.cases import page_facts
+        from engage.offline import (
+            services,
+            signals,  # noqa: F401 (ends the devices at sign-out)
+        )
+
+        page_facts.register(services.taken_offline_fact)

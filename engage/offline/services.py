@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -50,7 +50,18 @@ def offline_cases(user: User) -> QuerySet[Case]:
 
 
 def is_offline(user: User, case: Case) -> bool:
+    """Whether `user` keeps `case` offline: from the case page's own query when it was read
+    there (`taken_offline_fact`), else in a query of its own."""
+    taken = getattr(case, "taken_offline", None)
+    if taken is not None:
+        return bool(taken)
     return OfflineCase.objects.filter(user=user, case=case).exists()
+
+
+def taken_offline_fact(user: User) -> dict[str, Exists]:
+    """Whether `user` keeps the case offline, as an annotation of the case page's query
+    (`cases.page_facts`)."""
+    return {"taken_offline": Exists(OfflineCase.objects.filter(user=user, case=OuterRef("pk")))}
 
 
 @transaction.atomic
