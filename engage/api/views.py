@@ -31,7 +31,7 @@ from engage.cases.access import (
 from engage.cases.due import due_items, with_due_facts
 from engage.cases.models import Action, Assessment, Case, CasePlan, Closure, Contact, Goal
 from engage.cases.models.case import OPEN_STAGES
-from engage.cases.search import matching_people
+from engage.cases.search import people_matching
 from engage.directory import services as directory
 from engage.directory.models import Referral, Service
 
@@ -137,8 +137,8 @@ class CaseListView(EngageAPIView):
         cases = Case.objects.visible_to(request.user)
         if q := params.get("q", "").strip():
             # The blind index: names, phones and document numbers are never compared in clear.
-            people = matching_people(request.user.organisation_id, q)
-            cases = cases.filter(Q(reference__icontains=q) | Q(person_id__in=people))
+            people = people_matching(request.user.organisation_id, q)
+            cases = cases.filter(Q(reference__icontains=q) | people)
         stage = params.get("stage", "")
         if stage == "all":
             pass

@@ -26,19 +26,20 @@ give the length of a name. docs/search-index.md says what the tokens reveal to s
 holds the database without the key, and why that is acceptable.
 
 A search matches a person when every word typed matches one of their tokens (a word, the
-beginning of a word, or a word that sounds the same), in one query whatever the words.
+beginning of a word, or a word that sounds the same), as subqueries of the query that lists
+what was searched for (`people_matching`).
 """
 
 import datetime
 import re
 import secrets
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from anyascii import anyascii
 from django.db import transaction
+from django.db.models import Exists, Q
 
 from engage.cases.models import Person, SearchToken
 from engage.lib.crypto import blind_index, digits, normalise
@@ -204,50 +205,60 @@ def _candidates(organisation_id: uuid.UUID, word: str, *, as_name: bool = True) 
 
 
 def matching_people(organisation_id: uuid.UUID, query: str) -> set[uuid.UUID]:
-    """Return the ids of the organisation's people matching every word of `query`.
+    """Return the ids of the organisation's people matching every word of `query`
+    (`people_matching`), in one query of the index alone."""
+    tokens = SearchToken.objects.filter(organisation_id=organisation_id)
+    matched = tokens.filter(people_matching(organisation_id, query, field="person_id"))
+    return set(matched.values_list("person_id", flat=True).distinct())
+
+
+def people_matching(organisation_id: uuid.UUID, query: str, *, field: str = "person_id") -> Q:
+    """The condition on `field`, a person's id, that the organisation's people matching every
+    word of `query` meet, for the query of what names a person (`Case`'s `person_id`).
 
     A word matches a word of the name, its beginning (three letters or more), a word that
     sounds the same, or the phone or document number. A word typed with hyphens or
     apostrophes (Dummett-Demo, O'Brien) also matches someone who has each of its parts, as
     names are indexed (`name_words`); whole, it still finds a document number (AB-123456).
-    One query, whatever was typed.
+
+    The index is searched in the database, in subqueries of the query this condition goes
+    into, whatever was typed: a common name matches thousands of people in a national
+    programme, and a page shows the few of them its reader may see.
     """
     words = _query_words(query)
     if not words:
-        return set()
+        return Q(pk__in=[])
     parts = [_parts(word) for word in words]
     wanted = [
         _candidates(organisation_id, word, as_name=not each)
         for word, each in zip(words, parts, strict=True)
     ]
     part_digests = [[_candidates(organisation_id, part) for part in each] for each in parts]
-    every = set().union(*wanted, *(d for each in part_digests for d in each))
-    people_with: dict[str, set[uuid.UUID]] = defaultdict(set)
-    for person_id, value in SearchToken.objects.filter(
-        organisation_id=organisation_id, digest__in=every
-    ).values_list("person_id", "digest"):
-        people_with[value].add(person_id)
 
-    def having(word: str, digests: set[str]) -> set[uuid.UUID]:
-        ids = set().union(*(people_with[value] for value in digests))
-        if len(word) > MAX_PREFIX:
-            # A word longer than the stored beginnings: those who have it whole if anyone
-            # does; otherwise its first letters or a word that sounds the same.
-            exact = _exact(organisation_id, word) & digests
-            ids = set().union(*(people_with[value] for value in exact)) or ids
-        return ids
+    def having(word: str, digests: set[str]) -> Q:
+        tokens = SearchToken.objects.filter(organisation_id=organisation_id)
+        found = Q(**{f"{field}__in": tokens.filter(digest__in=digests).values("person_id")})
+        if len(word) <= MAX_PREFIX:
+            return found
+        # A word longer than the stored beginnings: those who have it whole if anyone does;
+        # otherwise its first letters or a word that sounds the same.
+        whole = tokens.filter(digest__in=_exact(organisation_id, word) & digests)
+        return (Q(Exists(whole)) & Q(**{f"{field}__in": whole.values("person_id")})) | (
+            ~Q(Exists(whole)) & found
+        )
 
-    matched: set[uuid.UUID] | None = None
+    matched = Q()
     for word, digests, word_parts, word_part_digests in zip(
         words, wanted, parts, part_digests, strict=True
     ):
-        ids = having(word, digests)
+        condition = having(word, digests)
         if word_parts:
-            ids |= set.intersection(
-                *(having(part, d) for part, d in zip(word_parts, word_part_digests, strict=True))
-            )
-        matched = ids if matched is None else matched & ids
-    return matched or set()
+            every_part = Q()
+            for part, each in zip(word_parts, word_part_digests, strict=True):
+                every_part &= having(part, each)
+            condition |= every_part
+        matched &= condition
+    return matched
 
 
 def _parts(word: str) -> list[str]:

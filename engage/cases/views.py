@@ -81,7 +81,7 @@ from engage.cases.models import (
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.next_step import next_step
 from engage.cases.readiness import closure_warnings
-from engage.cases.search import matching_people
+from engage.cases.search import people_matching
 from engage.cases.sent_back import sent_back_on
 from engage.cases.timeline import (
     prefetch_for_timeline,
@@ -135,8 +135,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := data["q"].strip():
-            people = matching_people(request.user.organisation_id, q)
-            cases = cases.filter(Q(reference__icontains=q) | Q(person_id__in=people))
+            people = people_matching(request.user.organisation_id, q)
+            cases = cases.filter(Q(reference__icontains=q) | people)
         if data["stage"] == "all":
             pass
         elif data["stage"]:

@@ -186,3 +186,40 @@ class TestRebuild:
         finally:
             settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY
             crypto.reset_keys()
+
+
+class TestAtScale:
+    def test_the_case_list_searches_the_index_inside_its_own_query(
+        self, organisation, alice, bob, as_user
+    ):
+        """The people a name matches are not read out and sent back as a list of ids: a
+        common name matches thousands in a national programme, of whom a case manager sees a
+        few. The search is in the case list's own query, whatever the number matched."""
+        _client(organisation, alice, "Mohammed", "Haddad")
+        client = as_user(alice)
+
+        def case_query():
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get("/cases/?q=mohammed").content.decode()
+            listed = [q["sql"] for q in queries if "cases_searchtoken" in q["sql"]]
+            assert len(listed) == 1 and listed[0].lstrip().startswith('SELECT "cases_case"')
+            return body, len(queries), listed[0].count("'")
+
+        body, count, literals = case_query()
+        assert "Mohammed Haddad" in body
+        # Forty more people with the name, none of them alice's.
+        for n in range(40):
+            _client(organisation, bob, "Mohammed", f"Other{n}")
+        body, more_count, more_literals = case_query()
+        assert "Mohammed Haddad" in body and "Other" not in body
+        assert (more_count, more_literals) == (count, literals)
+
+    def test_a_long_word_finds_the_whole_word_if_anyone_has_it_else_its_beginning(
+        self, organisation, alice
+    ):
+        mohammed = _client(organisation, alice, "Mohammed", "Haddad")
+        mohammedali = _client(organisation, alice, "Mohammedali", "Haddad")
+        # Both begin with "mohamme"; only one has the word whole.
+        assert _find(organisation, "Mohammedali") == {mohammedali}
+        # Nobody is called "Mohammedane": its first seven letters find both.
+        assert _find(organisation, "Mohammedane") == {mohammed, mohammedali}

@@ -1,0 +1,45 @@
+"""`OneOf` selects what `__in` selects, on both databases (engage.lib.queries)."""
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+
+from engage.accounts.factories import UserFactory
+from engage.accounts.models import User
+from engage.cases.factories import CaseFactory
+from engage.cases.models import Case, Household
+from engage.lib.queries import OneOf
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_selects_what_in_selects_beside_an_or(organisation, alice, bob):
+    dan = UserFactory(username="dan", organisation=organisation)
+    mine = CaseFactory(organisation=organisation, case_manager=alice)
+    household = Household.objects.create(organisation=organisation)
+    shared = CaseFactory(organisation=organisation, case_manager=alice, household=household)
+    family = CaseFactory(organisation=organisation, case_manager=dan, household=household)
+    CaseFactory(organisation=organisation, case_manager=dan)
+    households = Case.objects.filter(case_manager=alice, household__isnull=False).values(
+        "household"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = set(
+            Case.objects.filter(Q(case_manager=alice) | Q(OneOf("household", households)))
+        )
+    assert found == set(
+        Case.objects.filter(Q(case_manager=alice) | Q(household__in=households))
+    )
+    assert found == {mine, shared, family}
+    assert len(queries) == 1
+    expected = "= ANY(ARRAY(SELECT" if connection.vendor == "postgresql" else "IN (SELECT"
+    assert expected in queries[0]["sql"]
+
+
+def test_it_selects_nothing_from_an_empty_subquery(organisation, alice):
+    CaseFactory(organisation=organisation, case_manager=alice)
+    nobody = User.objects.filter(pk__in=[])
+    assert not Case.objects.filter(OneOf("case_manager", nobody.values("pk"))).exists()
+    none_yet = User.objects.filter(username="nobody")
+    assert not Case.objects.filter(OneOf("case_manager", none_yet.values("pk"))).exists()
