@@ -47,7 +47,17 @@ from engage.mel import services  # noqa: E402
 from engage.ops.statistics import analyse  # noqa: E402
 
 CASE_MANAGER = "bench-bg-cla-cm1"
-EXPLAINED = ("caseload (case manager's home)", "case list", "case list, supervisor")
+# Every page but the reference (issue 17 §2: no sequential scan of a table that grows).
+EXPLAINED = (
+    "caseload (case manager's home)",
+    "case list",
+    "case list, searching a name",
+    "case page",
+    "week view",
+    "supervisor's home",
+    "approval queue",
+    "case list, supervisor",
+)
 SUPERVISOR = "bench-bg-cla-sup1"
 NETWORK = "network"
 
