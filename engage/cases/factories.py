@@ -64,6 +64,15 @@ MEETING = {
     "consent_method": "written",
 }
 
+# A new enrollment's referral, for `services.reopen` (its date is today).
+REOPENING = {
+    "referral_source": "self",
+    "detention_at_referral": "none",
+    "migration_status": "irregular",
+    "legal_basis": "consent",
+    "purpose": "Case management",
+}
+
 SCREENING = {
     "detention_risk": "high",
     "intervention_rating": "medium",

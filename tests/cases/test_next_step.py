@@ -14,6 +14,7 @@ from engage.cases import services
 from engage.cases.factories import (
     MEETING,
     RATINGS,
+    REOPENING,
     SCREENING,
     CaseFactory,
     days_ago,
@@ -206,14 +207,7 @@ def _reopen(case, alice, bob):
     services.reopen(
         case,
         by=alice,
-        referral={
-            "referral_date": days_ago(0),
-            "referral_source": "self",
-            "detention_at_referral": "none",
-            "migration_status": "irregular",
-            "legal_basis": "consent",
-            "purpose": "Case management",
-        },
+        referral={"referral_date": days_ago(0), **REOPENING},
     )
 
 

@@ -8,6 +8,7 @@ from engage.cases import services
 from engage.cases.factories import (
     MEETING,
     RATINGS,
+    REOPENING,
     SCREENING,
     days_ago,
     to_active,
@@ -283,14 +284,7 @@ class TestClosure:
         new = services.reopen(
             case,
             by=alice,
-            referral={
-                "referral_date": days_ago(0),
-                "referral_source": "self",
-                "detention_at_referral": "none",
-                "migration_status": "irregular",
-                "legal_basis": "consent",
-                "purpose": "Case management",
-            },
+            referral={"referral_date": days_ago(0), **REOPENING},
         )
         assert new.previous == case and new.person == case.person and new.stage == Stage.REFERRED
         with pytest.raises(ValidationError, match="already reopened"):
