@@ -9,8 +9,9 @@ blind index), so 100,000 clients take over an hour a core whichever database the
 rows it wrote to SQLite are the rows PostgreSQL would hold, so this copies them, stored values
 as they are: the ciphertexts stay valid under the same `ENGAGE_DATA_DIR`'s keys.
 
-It migrates the target first and empties every table `migrate` filled (content types
-included, so their ids are SQLite's). It copies each table with `COPY`, the triggers off
+It migrates the target first, refuses it if it holds cases (it would empty them), and
+empties every table `migrate` filled (content types included, so their ids are SQLite's).
+It copies each table with `COPY`, the triggers off
 (`session_replication_role`: neither the foreign keys nor the audit triggers fire on rows
 already checked in SQLite). It computes the hash chains of the audit log and the change
 history again in PostgreSQL's own text of the values (`_seal_again`), moves every sequence
@@ -37,7 +38,9 @@ from django.apps import apps  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from engage.cases.models import Case  # noqa: E402
 from engage.lib import chain  # noqa: E402
+from engage.lib.scoping import scopes_disabled  # noqa: E402
 
 KEPT = {"django_migrations"}  # as `migrate` wrote them for this database
 BATCH = 20_000
@@ -81,6 +84,10 @@ def copy(path: str, *, seal: bool = True) -> dict[str, int]:
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to the PostgreSQL database to copy into.")
     call_command("migrate", verbosity=0)
+    with scopes_disabled():
+        if Case.objects.exists():
+            # It empties every table first: never a database that holds cases (a real one).
+            raise SystemExit("The PostgreSQL database already holds cases: copy into an empty one.")
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     tables = _tables_of(source)
     target = _target_columns()
@@ -89,6 +96,9 @@ def copy(path: str, *, seal: bool = True) -> dict[str, int]:
     missing = sorted(set(target) - set(tables) - KEPT)
     if missing:
         raise SystemExit(f"Tables missing from the SQLite database: {', '.join(missing)}")
+    for name in shared:
+        if absent := sorted(set(target[name]) - set(tables[name])):
+            raise SystemExit(f"{name}: columns missing from the SQLite database: {absent}")
     connection.ensure_connection()
     raw = connection.connection
     with raw.cursor() as cursor:
@@ -97,10 +107,8 @@ def copy(path: str, *, seal: bool = True) -> dict[str, int]:
         cursor.execute("TRUNCATE " + ", ".join(map(_identifier, shared)) + " CASCADE")
         for name in shared:
             columns = [column for column in tables[name] if column in target[name]]
-            if set(target[name]) - set(columns):
-                absent = ", ".join(sorted(set(target[name]) - set(columns)))
-                raise SystemExit(f"{name}: columns missing from the SQLite database: {absent}")
             converters = [_converter(target[name][column]) for column in columns]
+            converting = any(converters)
             quoted = ", ".join(_identifier(column) for column in columns)
             # The names are the databases' own, read from their catalogues, quoted.
             rows = source.execute(f"SELECT {quoted} FROM {_identifier(name)}")  # noqa: S608
@@ -108,7 +116,7 @@ def copy(path: str, *, seal: bool = True) -> dict[str, int]:
             with cursor.copy(f"COPY {_identifier(name)} ({quoted}) FROM STDIN") as copying:
                 while batch := rows.fetchmany(BATCH):
                     for row in batch:
-                        if any(converters):
+                        if converting:
                             row = tuple(
                                 convert(value) if convert else value
                                 for convert, value in zip(converters, row, strict=True)

@@ -58,6 +58,12 @@ def test_it_copies_every_row_readable_with_the_same_keys_and_the_chain_intact(tm
     try:
         target = {**base, "DATABASE_URL": f"{server}/{name}"}
         _run(target, "-m", "bench.copy_to_postgres", str(source))
+        # A second copy into a database that holds cases is refused: it would empty them.
+        again = subprocess.run(  # noqa: S603 (our own command, fixed arguments)
+            [sys.executable, "-m", "bench.copy_to_postgres", str(source)],
+            cwd=ROOT, env=target, capture_output=True, text=True,
+        )  # fmt: skip
+        assert again.returncode != 0 and "already holds cases" in again.stderr
 
         with sqlite3.connect(source) as lite, psycopg.connect(f"{server}/{name}") as copied:
             for table in ("cases_person", "cases_contact", "cases_searchtoken", "audit_auditevent"):
