@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import ExpressionWrapper, F, Prefetch, TextField, prefetch_related_objects
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -30,9 +30,10 @@ class Event:
     # The record the event shows (the case itself for the referral), for the lines that apps
     # above add to it (the organisation's own fields, `register`).
     record_id: str = ""
-    # A contact's note, read and decrypted only if its event is on the page shown: where in
-    # `lines` it goes, or None (`_add_notes`).
+    # A contact's note, decrypted only if its event is on the page shown: where in `lines` it
+    # goes, or None, and the note as stored (its ciphertext; `_add_notes`).
     note_at: int | None = None
+    sealed_note: str = ""
 
 
 # Apps above `cases` add lines to the events of the records they hold data about (the custom
@@ -49,17 +50,24 @@ def register(extra: Extra) -> None:
 def prefetch_for_timeline(case: Case) -> Case:
     """Load everything the timeline shows, in a fixed number of queries.
 
-    The contacts come without their notes: a case has hundreds of contacts over the years, and
-    `timeline_page` reads and decrypts the notes of the page shown only.
+    The contacts come with their notes as stored, not decrypted (`sealed_note`): a case has
+    hundreds of contacts over the years, and `timeline_page` decrypts the notes of the page
+    shown only. (Read in the contacts' own query: a query of their own for the page's notes
+    cost the page one query more.)
     """
     prefetch_related_objects(
         [case],
-        Prefetch("contacts", queryset=Contact.objects.defer("note")),
+        Prefetch(
+            "contacts",
+            queryset=Contact.objects.defer("note").annotate(
+                # The column as a plain text: no decryption when it is read (fields.py).
+                sealed_note=ExpressionWrapper(F("note"), output_field=TextField())
+            ),
+        ),
         Prefetch("plans", queryset=CasePlan.objects.select_related("person")),
         "assessments",
         "inclusion_decisions",
         "closures",
-        "engagement_records",
         "plans__reviews",
         "plans__goals__actions",
     )
@@ -80,20 +88,6 @@ def still_to_do(case: Case) -> list[Action]:
     return sorted(actions, key=operator.attrgetter(*TO_DO_ORDER))
 
 
-def timeline(
-    case: Case, *, show_sensitive: bool, show_details: bool = True, user: User | None = None
-) -> list[Event]:
-    """Return the case's events, newest first; sensitive notes only when `show_sensitive`.
-
-    Without `show_details` (a role that does not work on the case), events keep their date and
-    title only: no note, no vulnerability, no rating (field-level access, R04). With `user`,
-    the registered apps add their lines for that user (`register`).
-    """
-    events = _events(case, show_sensitive=show_sensitive)
-    _add_details(case, events, show_details=show_details, user=user)
-    return events
-
-
 def timeline_page(
     case: Case,
     number: int | str | None,
@@ -103,12 +97,15 @@ def timeline_page(
     show_details: bool = True,
     user: User | None = None,
 ) -> "Page[Event]":
-    """Return page `number` of the case's events, newest first, as `timeline` gives them.
+    """Return page `number` of the case's events, newest first: sensitive notes only when
+    `show_sensitive`. Without `show_details` (a role that does not work on the case), events
+    keep their date and title only: no note, no vulnerability, no rating (field-level access,
+    R04). With `user`, the registered apps add their lines for that user (`register`).
 
-    Every event is dated and ordered from the records prefetched without their notes
-    (`prefetch_for_timeline`); the contacts' notes and the registered apps' lines are read for
-    the events of the page only: a fixed number of queries, and decryption, whatever the
-    number of contacts.
+    Every event is dated and ordered from the records prefetched with their notes still
+    encrypted (`prefetch_for_timeline`); the contacts' notes are decrypted, and the registered
+    apps' lines read, for the events of the page only: a fixed number of queries, and of
+    decryptions, whatever the number of contacts.
     """
     page = Paginator(_events(case, show_sensitive=show_sensitive), per_page).get_page(number)
     _add_details(case, list(page.object_list), show_details=show_details, user=user)
@@ -118,7 +115,7 @@ def timeline_page(
 def _add_details(case: Case, events: list[Event], *, show_details: bool, user: User | None) -> None:
     if not show_details:
         for event in events:
-            event.lines = []
+            event.lines, event.note_at, event.sealed_note = [], None, ""
         return
     _add_notes(case, events)
     if user is not None:
@@ -127,16 +124,14 @@ def _add_details(case: Case, events: list[Event], *, show_details: bool, user: U
 
 
 def _add_notes(case: Case, events: list[Event]) -> None:
-    """Read and decrypt the notes of the contacts of `events`, in one query."""
-    wanted = {event.record_id: event for event in events if event.note_at is not None}
-    if not wanted:
-        return
-    notes = case.contacts.filter(pk__in=list(wanted)).values_list("pk", "note")
-    for pk, note in notes:
-        event = wanted[str(pk)]
-        if note:
-            event.lines.insert(event.note_at or 0, note)
-        event.note_at = None
+    """Decrypt the notes of the contacts of `events` (read with them, still encrypted)."""
+    field = Contact._meta.get_field("note")
+    for event in events:
+        if event.note_at is None:
+            continue
+        if note := field.from_db_value(event.sealed_note, None, None):
+            event.lines.insert(event.note_at, note)
+        event.note_at, event.sealed_note = None, ""
 
 
 def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
@@ -242,6 +237,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
                 sensitive=contact.sensitive,
                 record_id=str(contact.pk),
                 note_at=note_at,
+                sealed_note=contact.sealed_note if note_at is not None else "",
             )
         )
     if case.outcome and case.outcome_date:
