@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := $(shell command -v chromium-headless-shell 2>/dev/null || command -v chromium 2>/dev/null)
 
-.PHONY: demo test lint venv messages serve-demo clean bench
+.PHONY: demo test lint venv messages serve-demo clean bench bench-http
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Engage needs Python 3.11 or newer"'
@@ -77,6 +77,15 @@ bench: $(STAMP)
 	@$(BIN)/python -c 'import duckdb' 2>/dev/null || $(BIN)/pip install --quiet -e '.[bench]'
 	ENGAGE_DATA_DIR=$(BENCH_DATA) nice -n 10 $(BIN)/python -m bench.generate --clients $(BENCH_CLIENTS)
 	ENGAGE_DATA_DIR=$(BENCH_DATA) $(BIN)/python -m bench.run --repeat $(BENCH_REPEAT) --jobs $(BENCH_JOBS)
+
+# The same database served over HTTP by `engage serve` (gunicorn, DEBUG off) and loaded with wrk
+# (Debian's package, installed here when missing): requests a second and latencies of the daily
+# pages (bench/http.py). After `make bench` has generated the data.
+bench-http: $(STAMP)
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing (Debian: sudo apt-get install wrk)"; exit 1; fi; }
+	ENGAGE_DATA_DIR=$(BENCH_DATA) $(BIN)/python -m bench.http
 
 # The interface languages other than English (settings.LANGUAGES; docs/translating.md).
 LANGUAGES := fr nl bg el it pl

@@ -196,6 +196,16 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # clients (issue 17), and never pays back on a query that reads a caseload.
     # A long report that would gain from it can switch it on for itself (SET LOCAL jit = on).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Prepared statements: PostgreSQL plans a query each time it is sent, and the pages' queries
+    # (a caseload's due facts, the reader's scope) took it 4 to 12 ms to plan for under 1 ms to
+    # run (issue 17, docs/performance.md). psycopg prepares a statement on a connection once it
+    # has run it `prepare_threshold` times, and the connection then runs it without planning it
+    # again; that needs Django's server-side parameter binding (its default binds on the client,
+    # which cannot prepare). Off (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that
+    # cannot keep them, such as PgBouncer before 1.21 in transaction mode.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5  # psycopg's own default
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work (docs/tasks.md): imports, shares, retention and backups are tasks, queued in
