@@ -1,7 +1,6 @@
 """The case page reads as one story: every step of the case as dated events."""
 
 import datetime
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,8 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-from engage.cases.models import Action, Case, CasePlan, Contact, Stage
-from engage.cases.models.plan import TO_DO_ORDER
+from engage.cases.models import Case, CasePlan, Contact, Stage
 from engage.cases.models.process import ApprovalStatus
 
 if TYPE_CHECKING:
@@ -69,23 +67,8 @@ def prefetch_for_timeline(case: Case) -> Case:
         "inclusion_decisions",
         "closures",
         "plans__reviews",
-        "plans__goals__actions",
     )
     return case
-
-
-def still_to_do(case: Case) -> list[Action]:
-    """The actions still to do in every plan of `case`, soonest due first, as
-    `Action.objects.still_to_do_on` gives them: from what `prefetch_for_timeline` read (each
-    with its goal, plan and the plan's person), not in a query of their own."""
-    actions = [
-        action
-        for plan in case.plans.all()
-        for goal in plan.goals.all()
-        for action in goal.actions.all()
-        if action.status == Action.Status.OPEN
-    ]
-    return sorted(actions, key=operator.attrgetter(*TO_DO_ORDER))
 
 
 def timeline_page(

@@ -105,8 +105,7 @@ class Goal(models.Model):
         return self.description
 
 
-# The order of the actions still to do: soonest due first (`still_to_do_on`, and the case
-# page's `timeline.still_to_do`, which sorts the actions it has read already).
+# The order of the actions still to do: soonest due first (`still_to_do_on`).
 TO_DO_ORDER = ("due_date", "created_at")
 
 
