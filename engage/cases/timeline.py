@@ -100,13 +100,13 @@ def _add_details(case: Case, events: list[Event], *, show_details: bool, user: U
         for event in events:
             event.lines, event.note_at, event.sealed_note = [], None, ""
         return
-    _add_notes(case, events)
+    _add_notes(events)
     if user is not None:
         for extra in _extras:
             extra(case, events, user)
 
 
-def _add_notes(case: Case, events: list[Event]) -> None:
+def _add_notes(events: list[Event]) -> None:
     """Decrypt the notes of the contacts of `events` (read with them, still encrypted)."""
     field = Contact._meta.get_field("note")
     for event in events:
