@@ -282,8 +282,27 @@ def pairs_for(user: User) -> list[Pair]:
 
 
 def waiting_count(user: User) -> int:
-    """How many flags wait for a decision among those `user` may see (one query)."""
-    return for_user(user).filter(decision=Decision.OPEN).count()
+    """How many flags wait for a decision among those `user` may see: `for_user`'s open flags,
+    counted in two small queries instead of one large one.
+
+    On the supervisor's home, the count as one query (the flags of either record among the
+    people the user may open, each side a subquery of the cases in their scope) took 8 ms to
+    build for an answer that is nearly always none (issue 17's bench). The organisation's open
+    flags are few and read first, as pairs of ids; who of them the user may open is asked only
+    when there are some.
+    """
+    if user.role not in (Role.SUPERVISOR, Role.ORG_ADMIN):
+        return 0
+    pairs = list(
+        PossibleDuplicate.objects.filter(
+            organisation_id=organisation_id_of(user), decision=Decision.OPEN
+        ).values_list("person_id", "other_id")
+    )
+    if not pairs:
+        return 0
+    people = {person for pair in pairs for person in pair}
+    seen = set(visible_people(user).filter(pk__in=people).values_list("pk", flat=True))
+    return sum(1 for person, other in pairs if person in seen or other in seen)
 
 
 def get_for_user(user: User, pk: uuid.UUID) -> PossibleDuplicate:

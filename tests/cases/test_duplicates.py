@@ -331,6 +331,34 @@ class TestSupervisorDecision:
         response = client.post(f"/cases/duplicates/{flag.pk}/", {"decision": "same_person"})
         assert response.status_code == 404
 
+    def test_the_home_page_counts_the_open_flags_the_supervisor_may_open_in_one_query_if_none(
+        self, as_user, alice, bob, eve, dave, hidden, organisation, other_organisation, flagged
+    ):
+        # One of Alice's clients flagged with Dave's (Bob may open one of the two records),
+        # two of Dave's clients flagged together (Bob may open neither), one decided.
+        mine = CaseFactory(organisation=organisation, case_manager=alice)
+        duplicates.flag(mine.person, [duplicates.Match(hidden.person_id, ("phone",))], by=alice)
+        daves = CaseFactory(organisation=organisation, case_manager=dave)
+        duplicates.flag(daves.person, [duplicates.Match(hidden.person_id, ("phone",))], by=dave)
+        decided = CaseFactory(organisation=organisation, case_manager=alice)
+        (flag,) = duplicates.flag(
+            decided.person, [duplicates.Match(mine.person_id, ("phone",))], by=alice
+        )
+        duplicates.decide(flag, decision="different_people", by=bob)
+
+        for user, expected in ((bob, 2), (eve, 2), (alice, 0)):
+            assert duplicates.waiting_count(user) == expected, user.username
+            expected_query = (
+                duplicates.for_user(user).filter(decision=duplicates.Decision.OPEN).count()
+            )
+            assert expected == expected_query
+        body = as_user(bob).get("/").content.decode()
+        assert "2 referrals may be people already known" in body
+        other = UserFactory(role=Role.SUPERVISOR, organisation=other_organisation)
+        with CaptureQueriesContext(connection) as queries:
+            assert duplicates.waiting_count(other) == 0
+        assert len(queries) == 1
+
     def test_its_query_count_does_not_grow_with_the_flags(
         self, as_user, alice, bob, organisation, flagged
     ):
