@@ -1,9 +1,9 @@
 """The case page reads as one story: every step of the case as dated events."""
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import ExpressionWrapper, F, Prefetch, TextField, prefetch_related_objects
@@ -15,7 +15,13 @@ from engage.cases.models import Case, CasePlan, Contact, Stage
 from engage.cases.models.process import ApprovalStatus
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class _Sealed(TypedDict):
+    """What `prefetch_for_timeline` adds to each contact: its note as stored, encrypted."""
+
+    sealed_note: str
 
 
 @dataclass
@@ -200,7 +206,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
             )
         for review in plan.reviews.all():
             events.append(Event(review.date, "plan_review", _("Plan reviewed"), [review.note]))
-    for contact in case.contacts.all():
+    for contact in cast("Iterable[WithAnnotations[Contact, _Sealed]]", case.contacts.all()):
         lines = [contact.get_type_display()]
         note_at = None
         if contact.content_not_recorded:
