@@ -11,7 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-from engage.cases.models import Case, CasePlan, Contact, Stage
+from engage.cases.models import Action, Case, CasePlan, Contact, Stage
 from engage.cases.models.process import ApprovalStatus
 
 if TYPE_CHECKING:
@@ -75,6 +75,14 @@ def prefetch_for_timeline(case: Case) -> Case:
         "plans__reviews",
     )
     return case
+
+
+def still_to_do(case: Case) -> list[Action]:
+    """The actions still to do in every plan of `case` (loaded through the reader's scope),
+    soonest due first, each with its goal, plan and the plan's person: one query. The case page
+    shows them without the goals, so it does not read the goals and every action to pick the
+    open ones out."""
+    return list(Action.objects.still_to_do_on(case))
 
 
 def timeline_page(

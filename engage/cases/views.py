@@ -86,6 +86,7 @@ from engage.cases.sent_back import sent_back_on
 from engage.cases.timeline import (
     prefetch_for_timeline,
     rating_trend,
+    still_to_do,
     timeline_page,
 )
 from engage.lib.forms import error_summary, run_service, typed_values
@@ -355,8 +356,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "trend": rating_trend(case) if works else [],
         "show_details": works,
         "plans": case.plans.all(),
-        # One query, for those who work on the case: the goals are not shown on this page.
-        "open_actions": list(Action.objects.still_to_do_on(case)) if works else [],
+        "open_actions": still_to_do(case) if works else [],
         "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
         "contact_form": _with_extra(
             request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
