@@ -6,7 +6,8 @@ timings of `bench.run` do not give).
 
 It starts `engage serve` on a port of its own with DEBUG off, the bench's development keys
 passed as the production variables, and signs a generated case manager and supervisor in by
-writing their sessions as a sign-in with the second step leaves them (`signed_in_session`).
+writing their sessions as a sign-in with the second step leaves them (`signed_in_session`;
+deleted when the run ends, however it ends).
 Then, page after page, `wrk` keeps `--connections` requests open for `--seconds` and reports
 the requests served a second and the latency percentiles. The server's workers and `wrk`
 share the machine: run it on an otherwise idle one, and read the figures beside the machine
@@ -77,10 +78,10 @@ def signed_in_session(username: str) -> str:
     from engage.accounts.security_keys import key_required
 
     user = User.objects.get(username=username)
-    device: TOTPDevice | WebAuthnCredential | None
+    device: TOTPDevice | WebAuthnCredential
     if key_required(user):
-        device = WebAuthnCredential.objects.filter(user=user, name="bench").first()
-        device = device or SecurityKeyFactory(user=user, name="bench")
+        key = WebAuthnCredential.objects.filter(user=user, name="bench").first()
+        device = key or SecurityKeyFactory(user=user, name="bench")
     else:
         device, _made = TOTPDevice.objects.get_or_create(
             user=user, name="bench", defaults={"confirmed": True}
@@ -176,7 +177,7 @@ def _serve(environment: dict[str, str], workers: int, port: int, log: Any) -> It
         server.wait(timeout=30)
 
 
-def answers_200(address: str, path: str, cookie: str) -> int:
+def status_of(address: str, path: str, cookie: str) -> int:
     """The status of one request, redirects not followed: wrk counts a redirect (to the
     sign-in, for a session the server refused) as a success."""
     host, port = address.removeprefix("http://").split(":")
@@ -206,6 +207,32 @@ def load(address: str, path: str, cookie: str, *, seconds: int, connections: int
         check=True,
     )  # fmt: skip
     return parse_wrk(done.stdout)
+
+
+def _measure(
+    environment: dict[str, str],
+    arguments: argparse.Namespace,
+    pages: tuple[tuple[str, str, str], ...],
+) -> list[tuple[str, Throughput]]:
+    """Each page in turn under `wrk`, against a server started for the run."""
+    rows: list[tuple[str, Throughput]] = []
+    with serving(environment, arguments.workers) as address:
+        for name, cookie, path in pages:
+            if (status := status_of(address, path, cookie)) != 200:
+                raise RuntimeError(f"{name}: {path} answered {status}, not 200")
+            load(address, path, cookie, seconds=1, connections=1)  # warm every worker
+            found = load(
+                address,
+                path,
+                cookie,
+                seconds=arguments.seconds,
+                connections=arguments.connections,
+            )
+            if found.errors:
+                raise RuntimeError(f"{name}: {found.errors} (signed out, or refused?)")
+            rows.append((name, found))
+            print(f"  {name}: {found.requests_per_second:.1f} requests/s", file=sys.stderr)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,23 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         ("case page", cm, f"/cases/{case.pk}/"),
         ("supervisor's home", supervisor, "/"),
     )
-    rows: list[tuple[str, Throughput]] = []
-    with serving(environment, arguments.workers) as address:
-        for name, cookie, path in pages:
-            if (status := answers_200(address, path, cookie)) != 200:
-                raise RuntimeError(f"{name}: {path} answered {status}, not 200")
-            load(address, path, cookie, seconds=1, connections=1)  # warm every worker
-            found = load(
-                address,
-                path,
-                cookie,
-                seconds=arguments.seconds,
-                connections=arguments.connections,
-            )
-            if found.errors:
-                raise RuntimeError(f"{name}: {found.errors} (signed out, or refused?)")
-            rows.append((name, found))
-            print(f"  {name}: {found.requests_per_second:.1f} requests/s", file=sys.stderr)
+    try:
+        rows = _measure(environment, arguments, pages)
+    finally:
+        # The bench's sessions end with the run: no signed-in session is left in the database.
+        from django.contrib.sessions.backends.db import SessionStore
+
+        for key in (cm, supervisor):
+            SessionStore(session_key=key).delete()
     print(f"### Over HTTP: {clients:,} clients, {connection.vendor}")
     print()
     print(
