@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from engage.audit.models import AuditEvent
+from engage.cases.models import Case
 from engage.custom.models import CustomField, CustomValue, FieldType
 from engage.demo.fields import PILOT_FIELDS, TRAFFICKING_NOTES
 from engage.history.models import Change
@@ -69,10 +70,18 @@ def test_every_pilot_has_its_own_fields_in_its_languages(seeded):
 def test_a_share_of_the_cases_has_answers_that_decrypt(seeded):
     answered = Counter(value.field.organisation.code for value in seeded)
     assert set(answered) == set(PILOT_FIELDS)
+    with_answers = 0
     for code, count in answered.items():
-        cases = CustomValue.objects.filter(case__organisation__code=code).values("case").distinct()
-        assert 0.3 < cases.count() / 40 <= 1.05, code  # a realistic share, not every case
+        cases = Case.objects.filter(organisation__code=code).count()
+        shown = CustomValue.objects.filter(case__organisation__code=code).values("case").distinct()
+        with_answers += shown.count()
+        # A realistic share. The lowest is GB-DA's, whose one question is asked of the clients
+        # referred from detention only, a number that moves with the day the demo is seeded
+        # (its story is told back from today): seeded on ten days of 2027, 12 to 25 of its 43
+        # cases, 11 to 20 of them with an answer (the bound of 0.3 of 40 failed on two).
+        assert 0.15 < shown.count() / cases <= 1, code
         assert count
+    assert with_answers < Case.objects.count()  # not every case
     by_key = {key: [v for v in seeded if v.field.key == key] for key in
               {f.key for specs in PILOT_FIELDS.values() for f in specs}}  # fmt: skip
     assert all(by_key.values()), [key for key, values in by_key.items() if not values]
