@@ -7,7 +7,9 @@ import time
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from engage.accounts.factories import PASSWORD
@@ -175,3 +177,15 @@ def test_a_token_stays_ended_when_its_deactivated_owner_comes_back(alice, ada):
         action=AuditEvent.Action.PERMISSION_CHANGE, detail="api_token_revoked"
     )
     assert (event.actor_id, event.object_id) == (ada.pk, PersonalAccessToken.objects.get().pk)
+
+
+def test_it_reads_the_token_its_owner_and_their_organisation_in_one_query(alice):
+    secret = make_token(alice)
+    client = ApiClient(secret)
+    client.get("/api/v1/me/")  # last used: written once a minute at most, not in the count
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me/").status_code == 200
+    reads = [q["sql"] for q in queries if 'FROM "api_personalaccesstoken"' in q["sql"]]
+    assert len(reads) == 1 and '"accounts_organisation"' in reads[0]
+    organisation_reads = [q["sql"] for q in queries if 'FROM "accounts_organisation"' in q["sql"]]
+    assert organisation_reads == []
