@@ -21,6 +21,38 @@ TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 TEST_INDEX_KEY = "dGVzdC1pbmRleC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 
 
+# The suite on another day (docs/testing.md, "Another day"): the demo tells its story back from
+# today and reports run up to this month, so a bound that holds today can fail on another day
+# (CI runs on whatever day it is). ENGAGE_TEST_TODAY=2027-02-28 runs every test of the process
+# (and of each xdist worker) on that day, the clock ticking from 11:00 UTC. The journey starts
+# when this file is imported, before any other conftest or test module is: several keep the
+# day they were imported on (`TODAY = timezone.localdate()`). Not the browser tests: Chromium
+# keeps the real clock.
+TEST_TODAY = "ENGAGE_TEST_TODAY"
+
+
+def _travel_to_the_test_day():
+    """Start the journey to $ENGAGE_TEST_TODAY, for the life of the process; return it (or None
+    without the variable)."""
+    import datetime
+    import os
+
+    day = os.environ.get(TEST_TODAY)
+    if not day:
+        return None
+    import time_machine
+
+    moment = datetime.datetime.combine(
+        datetime.date.fromisoformat(day), datetime.time(11), tzinfo=datetime.UTC
+    )
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    return traveller
+
+
+_travel_to_the_test_day()
+
+
 @pytest.fixture(autouse=True)
 def _no_organisation_scope():
     """Let a test's own set-up and checks read every organisation's rows.
@@ -122,35 +154,6 @@ def pytest_configure(config):
     settings.ENGAGE_FIELD_KEYS = [TEST_FIELD_KEY]
     settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY
     settings.ENGAGE_DEV_KEY_FILE = None
-
-    _travel_to_the_test_day()
-
-
-# The suite on another day (docs/testing.md, "Another day"): the demo tells its story back from
-# today and reports run up to this month, so a bound that holds today can fail on another day
-# (CI runs on whatever day it is). ENGAGE_TEST_TODAY=2027-02-28 runs every test of the process
-# (and of each xdist worker) on that day, the clock ticking from 11:00 UTC. Not the browser
-# tests: Chromium keeps the real clock.
-TEST_TODAY = "ENGAGE_TEST_TODAY"
-
-
-def _travel_to_the_test_day():
-    """Start the journey to $ENGAGE_TEST_TODAY, for the life of the process; return it (or None
-    without the variable)."""
-    import datetime
-    import os
-
-    day = os.environ.get(TEST_TODAY)
-    if not day:
-        return None
-    import time_machine
-
-    moment = datetime.datetime.combine(
-        datetime.date.fromisoformat(day), datetime.time(11), tzinfo=datetime.UTC
-    )
-    traveller = time_machine.travel(moment, tick=True)
-    traveller.start()
-    return traveller
 
 
 @pytest.fixture
