@@ -15,10 +15,11 @@ drift from what happened.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -91,39 +92,53 @@ def _answered_later(model: type[InclusionDecision] | type[Closure]) -> Exists:
     )
 
 
-def sent_back(cases: QuerySet[Case]) -> list[SentBack]:
+def sent_back(cases: Iterable[Case]) -> list[SentBack]:
     """Return what was sent back on `cases` and not yet acted on, the oldest first.
 
-    Three queries whatever the number of cases (one per kind of record).
+    `cases` are loaded, with their people: the caseload's, read in the reader's scope. Three
+    queries whatever the number of cases (one per kind of record), by the cases' ids, and each
+    record is given back its case as loaded. Asking by the caseload's query instead built the
+    reader's scope into each of the three and read and decrypted the cases and people again.
     """
-    ids = cases.values("pk")
+    loaded = {case.pk: case for case in cases}
+    ids = list(loaded)
     rejected = ApprovalStatus.REJECTED
     decisions = (
         InclusionDecision.objects.filter(
-            case__in=ids, case__stage__in=BEFORE_INCLUSION, status=rejected
+            case_id__in=ids, case__stage__in=BEFORE_INCLUSION, status=rejected
         )
         .exclude(_answered_later(InclusionDecision))
-        .select_related("case__person", "reviewed_by")
+        .select_related("reviewed_by")
     )
     plans = CasePlan.objects.filter(
-        case__in=ids,
+        case_id__in=ids,
         case__stage__in=IN_PROGRAMME,
         status=CasePlan.Status.DRAFT,
         reviewed_at__isnull=False,
-    ).select_related("case__person", "reviewed_by")
+    ).select_related("reviewed_by")
     closures = (
         Closure.objects.filter(
-            case__in=ids, case__stage__in=IN_PROGRAMME, status=rejected, kept_open_at__isnull=True
+            case_id__in=ids,
+            case__stage__in=IN_PROGRAMME,
+            status=rejected,
+            kept_open_at__isnull=True,
         )
         .exclude(_answered_later(Closure))
-        .select_related("case__person", "reviewed_by")
+        .select_related("reviewed_by")
     )
     found = [
-        *(SentBack(INCLUSION, d.case, d) for d in decisions),
-        *(SentBack(PLAN, p.case, p) for p in plans),
-        *(SentBack(CLOSURE, c.case, c) for c in closures),
+        *(_on_loaded(INCLUSION, d, loaded) for d in decisions),
+        *(_on_loaded(PLAN, p, loaded) for p in plans),
+        *(_on_loaded(CLOSURE, c, loaded) for c in closures),
     ]
     return sorted(found, key=_sent_back_at)
+
+
+def _on_loaded(
+    kind: str, item: InclusionDecision | CasePlan | Closure, loaded: dict[UUID, Case]
+) -> SentBack:
+    item.case = loaded[item.case_id]
+    return SentBack(kind, item.case, item)
 
 
 def sent_back_on(case: Case) -> list[SentBack]:

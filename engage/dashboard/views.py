@@ -58,8 +58,9 @@ def _case_manager(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
         "colleagues": colleagues,
         "rows": rows,
         "sort": sort,
-        # What supervisors sent back, at the top until acted on (three queries).
-        "sent_back": sent_back(mine),
+        # What supervisors sent back, at the top until acted on (three queries). Only open
+        # cases have anything sent back: the caseload's, as loaded.
+        "sent_back": sent_back(row.case for row in rows),
         "counts": due_counts(rows),
         "due_labels": dict(due_choices()),
     }

@@ -212,6 +212,41 @@ class TestTheCaseManagerSeesIt:
         # The supervisor who sent it back, named beside the note.
         assert len(after) <= len(before) + 1
 
+    def test_it_reads_the_loaded_cases_records_in_three_queries_and_gives_them_those_cases(
+        self, organisation, alice, bob, team
+    ):
+        from engage.accounts.factories import UserFactory
+
+        plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+        services.review_plan(plan, by=bob, approve=False, note=NOTE)
+        closure = _pending_closure(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        services.review_closure(closure, by=bob, approve=False, note=NOTE)
+        case = _inclusion_proposed(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        services.review_inclusion(case.inclusion_decisions.get(), by=bob, approve=False, note=NOTE)
+        # A colleague's case with a plan sent back: not among the cases given, so not found.
+        colleague = UserFactory(organisation=organisation, team=team)
+        theirs = _pending_plan(
+            CaseFactory(organisation=organisation, case_manager=colleague), colleague, bob
+        )
+        services.review_plan(theirs, by=bob, approve=False, note=NOTE)
+
+        loaded = list(Case.objects.filter(case_manager=alice).select_related("person"))
+        with CaptureQueriesContext(connection) as queries:
+            found = sent_back(loaded)
+        assert len(queries) == 3
+        assert not [q for q in queries if '"cases_person"' in q["sql"]]
+        assert sorted(entry.kind for entry in found) == ["closure", "inclusion", "plan"]
+        with CaptureQueriesContext(connection) as shown:
+            for entry in found:
+                assert any(entry.case is mine for mine in loaded)
+                assert entry.item.case is entry.case
+                assert str(entry.case.person) and entry.by == bob and entry.url
+        assert len(shown) == 0
+
 
 def test_it_speaks_the_case_managers_language(as_user, organisation, alice, bob):
     plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
