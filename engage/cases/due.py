@@ -14,7 +14,7 @@ caseload, the case list's filter and the case page then show them like the other
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -386,8 +386,13 @@ class CaseloadRow:
 
 def caseload_rows(cases: QuerySet[Case], today: datetime.date) -> list[CaseloadRow]:
     """Return a row for each of `cases` with what is due, in the queryset's order."""
+    return rows_of(with_due_facts(cases, today), today)
+
+
+def rows_of(cases: Iterable[Case], today: datetime.date) -> list[CaseloadRow]:
+    """A row for each of `cases`, read with their due facts (`with_due_facts`): a page of them."""
     rows = []
-    for case in with_due_facts(cases, today):
+    for case in cases:
         due_on = next_contact_on(case)
         overdue = (today - due_on).days if due_on else None
         rows.append(CaseloadRow(case, due_items(case, today), due_on, overdue))
