@@ -37,6 +37,20 @@ def _pending_closure(case, alice, bob):
     )
 
 
+def _one_of_each_sent_back(organisation, alice, bob) -> None:
+    """A plan, a closure and an inclusion decision of Alice's, each sent back by Bob."""
+    plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    services.review_plan(plan, by=bob, approve=False, note=NOTE)
+    closure = _pending_closure(
+        CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+    )
+    services.review_closure(closure, by=bob, approve=False, note=NOTE)
+    case = _inclusion_proposed(
+        CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+    )
+    services.review_inclusion(case.inclusion_decisions.get(), by=bob, approve=False, note=NOTE)
+
+
 class TestSendingBackNeedsANote:
     def test_the_services_refuse_it_on_the_note_field(self, organisation, alice, bob):
         decision = _inclusion_proposed(CaseFactory(organisation=organisation, case_manager=alice),
@@ -177,20 +191,7 @@ class TestTheCaseManagerSeesIt:
         with CaptureQueriesContext(connection) as small:
             client.get("/")
         for _n in range(3):
-            plan = _pending_plan(
-                CaseFactory(organisation=organisation, case_manager=alice), alice, bob
-            )
-            services.review_plan(plan, by=bob, approve=False, note=NOTE)
-            closure = _pending_closure(
-                CaseFactory(organisation=organisation, case_manager=alice), alice, bob
-            )
-            services.review_closure(closure, by=bob, approve=False, note=NOTE)
-            case = _inclusion_proposed(
-                CaseFactory(organisation=organisation, case_manager=alice), alice, bob
-            )
-            services.review_inclusion(
-                case.inclusion_decisions.get(), by=bob, approve=False, note=NOTE
-            )
+            _one_of_each_sent_back(organisation, alice, bob)
         with CaptureQueriesContext(connection) as big:
             body = client.get("/").content.decode()
         assert body.count(NOTE) == 10
@@ -217,16 +218,7 @@ class TestTheCaseManagerSeesIt:
     ):
         from engage.accounts.factories import UserFactory
 
-        plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
-        services.review_plan(plan, by=bob, approve=False, note=NOTE)
-        closure = _pending_closure(
-            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
-        )
-        services.review_closure(closure, by=bob, approve=False, note=NOTE)
-        case = _inclusion_proposed(
-            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
-        )
-        services.review_inclusion(case.inclusion_decisions.get(), by=bob, approve=False, note=NOTE)
+        _one_of_each_sent_back(organisation, alice, bob)
         # A colleague's case with a plan sent back: not among the cases given, so not found.
         colleague = UserFactory(organisation=organisation, team=team)
         theirs = _pending_plan(
