@@ -13,9 +13,16 @@ What it writes, into an empty database of its own (it migrates it first):
 - per team, the demo's own story of cases (`engage.demo.cases.PilotStory`): people with their
   search tokens, referrals, first meetings, screenings, inclusion decisions, assessments, plans
   with goals and actions, reviews, contacts, engagement records, closures, the pilot's own
-  fields answered; written with `bulk_create`, so every encrypted field goes through its
-  `get_db_prep_value` (Fernet) and the blind index through `cases.search.tokens_for`;
+  fields answered; each value prepared by its own field as `bulk_create` would
+  (`engage.lib.bulk`: every encrypted field through its `get_db_prep_value`, Fernet), the
+  blind index through `cases.search.tokens_for`, one `executemany` a table;
 - appointments in the coming days for every case manager's open cases (`APPOINTMENTS`).
+
+The teams' stories are built and written in `--jobs` processes at once (one a core by
+default): a process builds and prepares a team's rows, then writes them in a transaction of
+its own (on SQLite one at a time, the others building meanwhile). Each team's story has its
+own random seed, so what is written does not depend on how many processes wrote it or in
+which order.
 
 The contacts of the demo's story run from the first meeting to today; to keep about
 `CONTACTS_PER_CLIENT` contacts a client (2 million at 100k, as in issue 17), the generator's
@@ -24,12 +31,16 @@ story spaces them further apart (`SparseStory`).
 
 import argparse
 import datetime
+import functools
 import io
+import multiprocessing
 import os
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 # Run as a script (`python -m bench.generate`) or imported by the bench and its test.
@@ -41,7 +52,8 @@ django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from engage.accounts.models import Organisation, Role, Team, User  # noqa: E402
@@ -173,49 +185,133 @@ def _appointments(organisation: Organisation, today: datetime.date) -> int:
 
 
 def generate(
-    clients: int, *, today: datetime.date | None = None, say: Callable[[str], Any] = print
+    clients: int,
+    *,
+    today: datetime.date | None = None,
+    say: Callable[[str], Any] = print,
+    jobs: int = 1,
 ) -> dict[str, int]:
     """Write `clients` fictional clients over the seven pilots into the (migrated, empty)
-    database. Return the counts of what was written."""
+    database, the teams' stories in `jobs` processes at once. Return the counts of what was
+    written."""
     today = today or timezone.localdate()
     started = time.perf_counter()
-    with scopes_disabled():
-        call_command("seed_demo", "--no-cases", "--force", stdout=io.StringIO())
-        say(f"pilots, staff and network records: {time.perf_counter() - started:.1f}s")
-        password = make_password(PASSWORD)
-        per_pilot = [clients // len(PILOTS)] * len(PILOTS)
-        for n in range(clients - sum(per_pilot)):
-            per_pilot[n] += 1
-        for pilot, count in zip(PILOTS, per_pilot, strict=True):
-            if not count:
-                continue
-            organisation = Organisation.objects.get(code=pilot.code)
-            managers = max(1, round(count / CLIENTS_PER_MANAGER))
-            with transaction.atomic():
-                teams = _staff(organisation, pilot.code, managers, password)
-            left = count
-            for t, (supervisor, case_managers) in enumerate(teams):
-                share = round(count * len(case_managers) / managers) if t < len(teams) - 1 else left
-                left -= share
-                if share <= 0:
-                    continue
-                with transaction.atomic():
-                    story = SparseStory(organisation, case_managers, supervisor, share, today)
-                    story.rng = random.Random(f"{pilot.code}/bench/{t}")  # noqa: S311
-                    story.goal_rng = random.Random(f"{pilot.code}/bench/{t}/goals")  # noqa: S311
-                    story.write()
-            with transaction.atomic():
-                _appointments(organisation, today)
+    teams = plan_teams(clients)
+    say(f"pilots, staff and network records: {time.perf_counter() - started:.1f}s")
+    tenth = max(1, len(teams) // 10)
+    for n, (team, pilot_done) in enumerate(write_teams(teams, today, jobs=jobs), start=1):
+        if pilot_done:
             say(
-                f"{pilot.code}: {count} clients, {managers} case managers, {len(teams)} teams: "
-                f"{time.perf_counter() - started:.1f}s"
+                f"{team.pilot}: {sum(t.share for t in pilot_done)} clients, "
+                f"{sum(len(t.managers) for t in pilot_done)} case managers, "
+                f"{len(pilot_done)} teams: {time.perf_counter() - started:.1f}s"
             )
+        elif n % tenth == 0:
+            say(f"{n} of {len(teams)} teams: {time.perf_counter() - started:.1f}s")
     # PostgreSQL's autovacuum would gather the planner's statistics within minutes of such a
     # load; SQLite gathers none unless asked (issue 17), so it is left as the app leaves it.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return counts()
+
+
+@dataclass(frozen=True)
+class TeamShare:
+    """One team's share of a pilot's clients: what a process needs to write its story."""
+
+    pilot: str
+    index: int
+    supervisor: Any  # pk
+    managers: tuple[Any, ...]  # pks, in the order they were made
+    share: int
+
+
+def plan_teams(clients: int) -> list[TeamShare]:
+    """Write the pilots (the demo's, without cases) and their bench staff; return the teams
+    with each one's share of the `clients`."""
+    # With DEBUG on (the default outside production) Django logs every statement with its
+    # parameters quoted into SQL: time spent on bulk inserts' text, and memory.
+    with scopes_disabled(), override_settings(DEBUG=False):
+        call_command("seed_demo", "--no-cases", "--force", stdout=io.StringIO())
+        password = make_password(PASSWORD)
+        per_pilot = [clients // len(PILOTS)] * len(PILOTS)
+        for n in range(clients - sum(per_pilot)):
+            per_pilot[n] += 1
+        teams: list[TeamShare] = []
+        for pilot, count in zip(PILOTS, per_pilot, strict=True):
+            if not count:
+                continue
+            organisation = Organisation.objects.get(code=pilot.code)
+            managers = max(1, round(count / CLIENTS_PER_MANAGER))
+            with transaction.atomic():
+                staff = _staff(organisation, pilot.code, managers, password)
+            left = count
+            for t, (supervisor, case_managers) in enumerate(staff):
+                share = round(count * len(case_managers) / managers) if t < len(staff) - 1 else left
+                left -= share
+                if share > 0:
+                    pks = tuple(manager.pk for manager in case_managers)
+                    teams.append(TeamShare(pilot.code, t, supervisor.pk, pks, share))
+    return teams
+
+
+def write_teams(
+    teams: list[TeamShare], today: datetime.date, *, jobs: int = 1
+) -> Iterator[tuple[TeamShare, list[TeamShare]]]:
+    """Write each team's story, in `jobs` processes, and each pilot's appointments once its
+    last team is written; yield each team as it is written, with its pilot's teams if that
+    was the pilot's last (else an empty list).
+
+    Building a story's rows and preparing them (encrypting their fields) is Python, so it runs
+    in parallel; each process writes a team's rows in a transaction of its own (SQLite lets one
+    write at a time: the others build theirs meanwhile, then wait for the lock, `timeout` in
+    the settings).
+    """
+    waiting = Counter(team.pilot for team in teams)
+    for team in _written(teams, today, jobs):
+        waiting[team.pilot] -= 1
+        if waiting[team.pilot]:
+            yield team, []
+            continue
+        with scopes_disabled(), override_settings(DEBUG=False), transaction.atomic():
+            _appointments(Organisation.objects.get(code=team.pilot), today)
+        yield team, [t for t in teams if t.pilot == team.pilot]
+
+
+def team_story(team: TeamShare, today: datetime.date) -> SparseStory:
+    """The team's story, built in memory (nothing written): the same rows whichever process
+    builds it, each team having random generators of its own."""
+    organisation = Organisation.objects.get(code=team.pilot)
+    supervisor = User.objects.get(pk=team.supervisor)
+    found = {user.pk: user for user in User.objects.filter(pk__in=team.managers)}
+    made = SparseStory(
+        organisation, [found[pk] for pk in team.managers], supervisor, team.share, today
+    )
+    made.rng = random.Random(f"{team.pilot}/bench/{team.index}")  # noqa: S311
+    made.goal_rng = random.Random(f"{team.pilot}/bench/{team.index}/goals")  # noqa: S311
+    made.build()
+    return made
+
+
+def _written(teams: list[TeamShare], today: datetime.date, jobs: int) -> Iterator[TeamShare]:
+    write_team = functools.partial(_write_team, today=today)
+    if jobs <= 1 or len(teams) <= 1:
+        yield from map(write_team, teams)
+        return
+    # The processes are forked with the parent's settings and keys; each opens connections of
+    # its own (a socket or SQLite handle must not be shared between processes).
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap_unordered(write_team, teams)
+
+
+def _write_team(team: TeamShare, today: datetime.date) -> TeamShare:
+    with scopes_disabled(), override_settings(DEBUG=False):
+        built = team_story(team, today)
+        with transaction.atomic():
+            built.save()
+    return team
 
 
 def counts() -> dict[str, int]:
@@ -254,6 +350,12 @@ def counts() -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes writing the teams' stories at once (default: one a core)",
+    )
     arguments = parser.parse_args(argv)
     call_command("migrate", "--no-input", verbosity=0)
     with scopes_disabled():
@@ -262,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"The database has {held:,} cases already: kept as they are.", file=sys.stderr)
             return 0
     started = time.perf_counter()
-    found = generate(arguments.clients)
+    found = generate(arguments.clients, jobs=arguments.jobs)
     print(f"generated in {time.perf_counter() - started:.1f}s:")
     for name, count in found.items():
         print(f"  {name}: {count:,}")

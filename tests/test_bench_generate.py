@@ -7,6 +7,7 @@ from django.db import connection
 from engage.accounts.models import Role, User
 from engage.cases.models import Appointment, Case, Contact, Person, SearchToken
 from engage.cases.search import matching_people
+from engage.cases.services import today
 from engage.lib import crypto
 from engage.lib.scoping import scopes_disabled
 
@@ -61,3 +62,35 @@ def test_it_writes_n_clients_over_seven_pilots_with_encrypted_fields_and_search_
         # As the name is written, a hyphenated family name too (cases/search.py).
         name = f"{person.given_name} {person.family_name}"
         assert person.pk in matching_people(person.organisation_id, name)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="processes share the database: the PostgreSQL run (an in-memory SQLite database "
+    "is one connection's; on a SQLite file, docs/performance.md)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_its_processes_write_every_teams_story_once_as_one_process_would():
+    from bench import generate
+
+    teams = generate.plan_teams(70)
+    assert len({team.pilot for team in teams}) == 7  # a team a pilot at least: 7 for 2 processes
+    reported = list(generate.write_teams(teams, today(), jobs=2))
+
+    # Each team once; each pilot once, with its teams, when its last one is written.
+    assert sorted((team for team, _done in reported), key=repr) == sorted(teams, key=repr)
+    done = {pilot_teams[0].pilot: pilot_teams for _team, pilot_teams in reported if pilot_teams}
+    assert done == {p: [t for t in teams if t.pilot == p] for p in {t.pilot for t in teams}}
+    with scopes_disabled():
+        written = sorted(
+            Case.objects.values_list("case_manager__username", "referral_date", "stage")
+        )
+        # Each team's story built again in this process: the processes wrote the same cases,
+        # none lost and none twice.
+        built = sorted(
+            (case.case_manager.username, case.referral_date, case.stage)
+            for team in teams
+            for case in generate.team_story(team, today()).rows.cases
+        )
+        assert Appointment.objects.exists()
+    assert written == built

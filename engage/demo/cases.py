@@ -56,6 +56,7 @@ from engage.cases.models.process import (
 )
 from engage.cases.search import tokens_for
 from engage.demo.fields import answer_fields
+from engage.lib.bulk import Insert, prepare_insert
 
 FIRST_REFERRAL = datetime.date(2021, 1, 1)
 LAST_REFERRAL = datetime.date(2024, 12, 31)
@@ -298,12 +299,14 @@ class Rows:
     engagement: list[EngagementRecord] = field(default_factory=list)
     closures: list[Closure] = field(default_factory=list)
 
-    def save(self) -> None:
+    def prepare(self) -> list[Insert]:
+        """Every row's INSERT, prepared (encrypted) but not run, in dependency order."""
         self.search_tokens = tokens_for(self.people)
-        for name in self.__dataclass_fields__:
-            rows = getattr(self, name)
-            if rows:
-                type(rows[0]).objects.bulk_create(rows, batch_size=500)
+        return [
+            prepare_insert(type(rows[0]), rows)
+            for name in self.__dataclass_fields__
+            if (rows := getattr(self, name))
+        ]
 
 
 @dataclass
@@ -345,6 +348,7 @@ class PilotStory:
         self.goal_rng = random.Random(f"{organisation.code}/goals")  # noqa: S311
         self.cities = list(organisation.cities.all())
         self.rows = Rows()
+        self.inserts: list[Insert] = []
         self.criteria = [c.text for c in self._criteria()]
 
     def _criteria(self) -> list[EligibilityCriterion]:
@@ -439,6 +443,14 @@ class PilotStory:
         return self.rng.choice(self.case_managers)
 
     def write(self) -> int:
+        """Build the pilot's cases and write them. Return how many cases."""
+        self.build()
+        return self.save()
+
+    def build(self) -> None:
+        """Make every row of the story in memory (`self.rows`) and prepare their INSERTs, the
+        fields encrypted: nothing is written yet (the bench's processes build at once, then
+        write one after another on SQLite)."""
         plots = self.plots()
         long_ago = self.today - datetime.timedelta(days=400)
         reopened = next(
@@ -455,7 +467,13 @@ class PilotStory:
             case = self.case(case_manager, plot)
             if index == reopened:
                 self.reopen(case, plot)
-        self.rows.save()
+        self.inserts = self.rows.prepare()
+
+    def save(self) -> int:
+        """Write the rows `build` made, and the pilot's fields answered on them. Return how
+        many cases."""
+        for insert in self.inserts:
+            insert.run()
         # `created_at` is set on saving; what waits (or was sent back) is dated from its day, so
         # the approval queue shows how long it has waited.
         waiting: list[InclusionDecision | Closure] = [*self.rows.decisions, *self.rows.closures]

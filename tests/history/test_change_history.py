@@ -14,6 +14,7 @@ from engage.cases.models import Case, Contact, Person
 from engage.history import triggers
 from engage.history.context import acting
 from engage.history.models import AppendOnlyError, Change
+from engage.lib.bulk import prepare_insert
 from engage.privacy.services import erase_person
 from tests.lib.test_encryption import SENTINELS, _assert_no_sentinel, _every_stored_value
 
@@ -95,6 +96,21 @@ class TestCapture:
             )
         (change,) = _updates("cases.person", case.person_id)
         assert change.actor_id == bob.pk and change.request_id == "b" * 32
+
+    def test_it_records_rows_inserted_by_one_executemany_with_the_acting_user(
+        self, case, alice, bob
+    ):
+        """An `executemany` (engage.lib.bulk: an import's rows, the demo's) in a service's
+        context: on PostgreSQL the context is set by a statement of its own first."""
+        contacts = [
+            Contact(case=case, date=days_ago(n), type="phone", recorded_by=alice) for n in (1, 2)
+        ]
+        with acting(bob, request_id="c" * 32), transaction.atomic():
+            prepare_insert(Contact, contacts).run()
+        for contact in contacts:
+            insert = Change.objects.get(model="cases.contact", object_id=contact.pk)
+            assert insert.operation == "insert" and insert.case_id == case.pk
+            assert insert.actor_id == bob.pk and insert.request_id == "c" * 32
 
     def test_it_records_deletion_and_the_records_of_a_plan_with_their_case(
         self, organisation, alice, bob

@@ -1,0 +1,87 @@
+"""Rows inserted with one `executemany` of values that their own fields prepared.
+
+Written by hand because `bulk_create` does two things in one call that some writers need
+apart, or not at all:
+
+- It prepares every value through its insert compiler, building each batch's statement
+  text and parameters anew: for wide rows that are mostly empty (a network dataset's rows,
+  `mel.models.DatasetRow`) most of an import's time (issue 17).
+- It prepares them inside the call, so inside the writer's transaction. The bench's
+  generator prepares a team's rows (their encryption included) before it takes SQLite's one
+  write lock, so that several processes encrypt at once while one writes
+  (`bench/generate.py`).
+
+Each value is still prepared by its own field (`pre_save`, `get_db_prep_save`: encryption,
+ids in the database's form), exactly as `bulk_create` does; related objects' ids are taken
+as `bulk_create` takes them. No signal is sent, as with `bulk_create`, and ids the database
+would give (an auto field left empty) are not read back.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Expression, Field, Model
+from django.db.models.fields import AutoFieldMixin
+
+
+@dataclass(frozen=True)
+class Insert:
+    """An INSERT of prepared rows, to run when the writer is ready (`run`)."""
+
+    alias: str
+    sql: str
+    params: list[list[Any]]
+    rows: list[Model]
+
+    def run(self) -> None:
+        """Insert the rows, and mark them as saved."""
+        if self.params:
+            with connections[self.alias].cursor() as cursor:
+                # Values that each field prepared (tests/lib/test_bulk.py reads them back raw
+                # and through the model): what the rule guards against.
+                cursor.executemany(self.sql, self.params)  # nosemgrep: raw-sql
+        for row in self.rows:
+            row._state.adding = False
+            row._state.db = self.alias
+
+
+def prepare_insert(model: type[Model], rows: Iterable[Model]) -> Insert:
+    """Prepare the INSERT of `rows` (instances of `model`, not saved yet).
+
+    An empty text is prepared once per field (an import's rows are mostly empty columns);
+    every other value by its field, for every row.
+    """
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    rows = list(rows)
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        # An id the database gives: left to it (and not read back).
+        if not (isinstance(field, AutoFieldMixin) and all(row.pk is None for row in rows))
+    ]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (the model's own names)
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    blanks: dict[str, Any] = {}  # by column: an empty text as its field prepares it
+
+    def prepared(field: Field[Any, Any], value: Any) -> Any:
+        if isinstance(value, Expression):
+            raise ValueError(f"{model.__name__}.{field.name}: plain values only")
+        if value != "":
+            return field.get_db_prep_save(value, connection)
+        if field.column not in blanks:
+            blanks[field.column] = field.get_db_prep_save(value, connection)
+        return blanks[field.column]
+
+    params = []
+    for row in rows:
+        # Django's own step of `bulk_create` (not in its stubs): a related object's id.
+        row._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        params.append([prepared(field, field.pre_save(row, True)) for field in fields])
+    return Insert(alias, sql, params, rows)
