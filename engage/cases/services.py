@@ -43,6 +43,7 @@ from engage.cases.models.appointment import validate_planned_date
 from engage.cases.models.case import MAX_CONTACT_INTERVAL_DAYS
 from engage.cases.models.process import ApprovalStatus, EstablishedBy
 from engage.cases.search import index_people, tokens_for
+from engage.lib.bulk import prepare_insert
 from engage.lib.concurrency import save_versioned
 from engage.lib.translations import clean_translations
 
@@ -193,10 +194,13 @@ def register_referrals(
                 **item["referral"],
             )
         )
-    Person.objects.bulk_create(people, batch_size=500)
-    SearchToken.objects.bulk_create(tokens_for(people), batch_size=1000)
-    Case.objects.bulk_create(cases, batch_size=500)
-    AuditEvent.objects.bulk_create(
+    # One `executemany` a table (engage.lib.bulk): a caseload's thousands of rows without
+    # `bulk_create` building a statement's text and parameters for each batch.
+    prepare_insert(Person, people).run()
+    prepare_insert(SearchToken, tokens_for(people)).run()
+    prepare_insert(Case, cases).run()
+    prepare_insert(
+        AuditEvent,
         [
             AuditEvent(
                 actor_id=getattr(by, "pk", None),
@@ -209,8 +213,7 @@ def register_referrals(
             )
             for case in cases
         ],
-        batch_size=1000,
-    )
+    ).run()
     return cases
 
 
