@@ -67,7 +67,7 @@ endif
 # BENCH_CLIENTS fictional clients (once: a database that has cases is timed as it is), then
 # times the pages and jobs and prints a markdown table. SQLite under BENCH_DATA by default;
 # PostgreSQL with DATABASE_URL=postgres://.../engage_bench (an empty database of its own).
-# The national size: make bench BENCH_CLIENTS=100000 (about 20 minutes of generation a core);
+# The national size: make bench BENCH_CLIENTS=100000 (about 26 minutes of generation on two cores);
 # PostgreSQL at that size from the SQLite one: bench/copy_to_postgres.py (docs/performance.md).
 BENCH_CLIENTS ?= 1000
 BENCH_REPEAT ?= 30

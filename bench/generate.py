@@ -311,10 +311,11 @@ def _write_team(team: TeamShare, today: datetime.date) -> TeamShare:
         built = team_story(team, today)
         with transaction.atomic():
             built.save()
-    if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
         # Fold SQLite's write-ahead log into the database and empty it. Its own checkpoints
         # are passive: with processes reading and writing without a pause, the log never
-        # started again (10 GB of it at a fifth of 100,000 clients).
+        # started again (10 GB of it at a fifth of 100,000 clients). (Not inside a
+        # transaction of the caller's, as a test's, where there is no log of this to fold.)
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return team
