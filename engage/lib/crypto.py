@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import secrets
+import tempfile
 import unicodedata
 from functools import cache
 
@@ -65,11 +66,7 @@ def _development_keys(path: KeyFile) -> dict[str, str]:
     if legacy is not None and os.path.exists(legacy) and legacy != path:
         _move_out_of_data_folder(legacy, path)
     if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            json.dump({"field": new_field_key(), "index": new_index_key()}, file)
-        logger.warning("Development encryption keys were made in %s.", path)
+        _make_development_keys(path)
     status = os.stat(path)
     # Refuse keys someone else could have planted or read (a file in a shared folder).
     if status.st_uid != os.getuid() or status.st_mode & 0o077:
@@ -79,6 +76,28 @@ def _development_keys(path: KeyFile) -> dict[str, str]:
     with open(path) as file:
         keys: dict[str, str] = json.load(file)
     return keys
+
+
+def _make_development_keys(path: KeyFile) -> None:
+    """Write new development keys to `path`, unless another process is doing so at once.
+
+    Two processes starting together on a new machine (`make demo`'s server and worker, the
+    bench's generator) both find no file. The keys are written whole to a file of this
+    process's own, which is then linked into place: exactly one process's keys win, and the
+    other reads them, never a file half written.
+    """
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    descriptor, written = tempfile.mkstemp(dir=folder, prefix=".keys-")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            json.dump({"field": new_field_key(), "index": new_index_key()}, file)
+        os.link(written, path)
+    except FileExistsError:
+        return  # another process's keys, whole
+    finally:
+        os.unlink(written)
+    logger.warning("Development encryption keys were made in %s.", path)
 
 
 def _move_out_of_data_folder(legacy: KeyFile, path: KeyFile) -> None:

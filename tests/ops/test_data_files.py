@@ -6,6 +6,7 @@ copy the database or a document, and a copy of the data folder (a backup, a stol
 """
 
 import json
+import multiprocessing
 import os
 import stat
 import subprocess
@@ -106,6 +107,23 @@ def test_it_refuses_a_key_file_others_can_read(development_keys):
     development_keys.chmod(0o644)  # planted, or copied carelessly
     with pytest.raises(ImproperlyConfigured, match="readable by you only"):
         crypto.encrypt("x")
+
+
+def _keys_of_a_process(path) -> dict:
+    return crypto._development_keys(path)
+
+
+def test_processes_starting_together_make_one_set_of_keys_and_read_it_whole(
+    development_keys,
+):
+    """`make demo`'s server and worker, or the bench's generator's processes, on a new machine:
+    each finds no key file; one set of keys is made, and every process reads it whole."""
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        read = pool.map(_keys_of_a_process, [development_keys] * 24)
+    assert all(keys == read[0] for keys in read)
+    assert json.loads(development_keys.read_text()) == read[0]
+    assert _mode(development_keys) == 0o600
+    assert os.listdir(development_keys.parent) == ["keys.json"]  # no file left half way
 
 
 def test_it_keeps_sqlite_s_locks_when_a_connection_opens(tmp_path):
