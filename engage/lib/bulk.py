@@ -57,12 +57,14 @@ def prepare_insert(model: type[Model], rows: Iterable[Model]) -> Insert:
     alias = router.db_for_write(model)
     connection = connections[alias]
     rows = list(rows)
-    fields = [
-        field
-        for field in model._meta.concrete_fields
-        # An id the database gives: left to it (and not read back).
-        if not (isinstance(field, AutoFieldMixin) and all(row.pk is None for row in rows))
-    ]
+    fields = list(model._meta.concrete_fields)
+    if isinstance(model._meta.pk, AutoFieldMixin):
+        given = {row.pk is not None for row in rows}
+        if given == {True, False}:
+            # `bulk_create` inserts the two kinds apart; one statement cannot.
+            raise ValueError(f"{model.__name__}: either every row has its id or none")
+        if given == {False}:  # ids the database gives: left to it (and not read back)
+            fields.remove(model._meta.pk)
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (the model's own names)
         quote(model._meta.db_table),

@@ -12,6 +12,7 @@ from engage.cases.models import Contact
 from engage.lib import crypto
 from engage.lib.bulk import prepare_insert
 from engage.lib.scoping import scopes_disabled
+from engage.mel.models import DatasetRow, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,25 @@ def test_it_refuses_a_value_the_database_would_compute(organisation, alice):
 
     with pytest.raises(ValueError, match=r"Contact\.sensitive: plain values only"):
         prepare_insert(Contact, [contact])
+
+
+def test_it_leaves_auto_ids_to_the_database_and_refuses_a_mix():
+    submission = Submission.objects.create(
+        pilot="BG-CLA", period_end="2026-03", generated_at="now", sha256="0" * 64, rows=2
+    )
+    rows = [
+        DatasetRow(submission=submission, pilot="BG-CLA", case_ref=f"r{n}", values="{}")
+        for n in (1, 2)
+    ]
+    prepare_insert(DatasetRow, rows).run()
+    with scopes_disabled():
+        stored = DatasetRow.objects.filter(submission=submission)
+        assert sorted(stored.values_list("case_ref", flat=True)) == ["r1", "r2"]
+        assert all(row.pk for row in stored)
+
+    mixed = [DatasetRow(pk=max(row.pk for row in stored) + 1), DatasetRow()]
+    with pytest.raises(ValueError, match="either every row has its id or none"):
+        prepare_insert(DatasetRow, mixed)
 
 
 def test_it_runs_nothing_for_no_rows(django_assert_num_queries):
