@@ -1,8 +1,10 @@
 """Real-browser tests: Playwright driving Debian's Chromium against a live test server."""
 
+import http.client
 import os
 import re
 import shutil
+import urllib.parse
 
 import pytest
 
@@ -98,6 +100,30 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_done(browser, live_server, _django_db_helper):
+    """After a browser test, before its database is emptied: close what it left open, then wait
+    for the live server to have answered everything the browser sent.
+
+    A page can still be sending when its test ends (the service worker's status, htmx, a
+    closing context's last requests). The live server answers one request after another on the
+    test's own connection (`tests/conftest.py`), so a request answered while the tables were
+    being emptied made the emptying fail ("database table is locked"), left the rows for the
+    next test (a unique city refused at its setup), and the requests after it found the
+    database closed. A request of our own, answered in turn, comes after every earlier one.
+    (Autouse: set up before `page` and `open_page`, so it runs after they have closed theirs;
+    on `_django_db_helper`, so before the tables are emptied.)
+    """
+    yield
+    for context in list(browser.contexts):
+        context.close()
+    address = urllib.parse.urlsplit(live_server.url)
+    server = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    server.request("GET", "/health/")
+    server.getresponse().read()  # answered, whatever the answer: all this waits for
+    server.close()
 
 
 @pytest.fixture
