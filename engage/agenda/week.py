@@ -113,7 +113,11 @@ def upcoming(cases: CaseQuerySet, today: datetime.date, days: int = DAYS) -> Wee
 
 def with_week_facts(cases: CaseQuerySet, today: datetime.date) -> "QuerySet[DueCase]":
     # The facts are annotations, which `with_due_facts`' type does not say.
-    return cast("QuerySet[DueCase]", due.with_due_facts(cases.open(), today).order_by("reference"))
+    # The week shows each client by name (`due.listed`).
+    return cast(
+        "QuerySet[DueCase]",
+        due.listed(due.with_due_facts(cases.open(), today)).order_by("reference"),
+    )
 
 
 def _by_day(items: list[Item], today: datetime.date) -> list[Day]:

@@ -47,6 +47,7 @@ from engage.cases.models import (
     EngagementLevel,
     EngagementRecord,
     InclusionDecision,
+    Person,
     ReassessmentRequest,
     Stage,
 )
@@ -384,9 +385,30 @@ class CaseloadRow:
     next_contact_overdue: int | None
 
 
-def caseload_rows(cases: QuerySet[Case], today: datetime.date) -> list[CaseloadRow]:
-    """Return a row for each of `cases` with what is due, in the queryset's order."""
-    return rows_of(with_due_facts(cases, today), today)
+def listed(cases: QuerySet[Case], *, names: bool = True) -> QuerySet[Case]:
+    """`cases` (read with their person) as a list shows them: the client's name only.
+
+    The caseload, the case list and the week show who each client is by name; the rest of the
+    person (date of birth, phone, address, document number...) stays encrypted in the database
+    instead of being decrypted for every row and shown nowhere. Without `names` (the
+    supervisor's overview of the teams, which shows counts) the names are left too. A field
+    left here and read later costs a query a row: the pages' query budgets would show it.
+    """
+    kept = {"id", "given_name", "family_name"} if names else {"id"}
+    return cases.defer(
+        *(
+            f"person__{field.name}"
+            for field in Person._meta.concrete_fields
+            if field.name not in kept
+        )
+    )
+
+
+def caseload_rows(
+    cases: QuerySet[Case], today: datetime.date, *, names: bool = True
+) -> list[CaseloadRow]:
+    """Return a row for each of `cases` with what is due, in the queryset's order (`listed`)."""
+    return rows_of(listed(with_due_facts(cases, today), names=names), today)
 
 
 def rows_of(cases: Iterable[Case], today: datetime.date) -> list[CaseloadRow]:
@@ -399,9 +421,12 @@ def rows_of(cases: Iterable[Case], today: datetime.date) -> list[CaseloadRow]:
     return rows
 
 
-def caseload(cases: QuerySet[Case], today: datetime.date) -> list[CaseloadRow]:
-    """Return the open cases with what is due, ranked by `rank`."""
-    rows = caseload_rows(cases.filter(stage__in=OPEN_STAGES), today)
+def caseload(
+    cases: QuerySet[Case], today: datetime.date, *, names: bool = True
+) -> list[CaseloadRow]:
+    """Return the open cases with what is due, ranked by `rank` (`listed`, with or without
+    the clients' `names`)."""
+    rows = caseload_rows(cases.filter(stage__in=OPEN_STAGES), today, names=names)
     rows.sort(key=lambda row: (*rank(row.due), row.case.referral_date))
     return rows
 

@@ -29,6 +29,7 @@ from engage.cases.due import (
     caseload,
     caseload_rows,
     due_items,
+    listed,
     next_contact_on,
     rows_of,
     sort_by_kind,
@@ -175,7 +176,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             request.GET.get("page")
         )
         shown = Case.objects.visible_to(request.user).filter(pk__in=list(page.object_list))
-        loaded = {case.pk: case for case in with_due_facts(shown, today)}
+        loaded = {case.pk: case for case in listed(with_due_facts(shown, today))}
         page.object_list = rows_of([loaded[pk] for pk in page.object_list if pk in loaded], today)
     record_case_reads(request.user, [row.case for row in page])
     query = request.GET.copy()

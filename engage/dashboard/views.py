@@ -71,17 +71,21 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
 
     `?manager=<id>` shows one of them, `?sort=` sorts their caseloads as on "My caseload".
     """
-    rows = caseload(Case.objects.visible_to(user), today())
-    sort = sort_rows(rows, params.get("sort", ""))
-    by_manager: dict[User | None, list[CaseloadRow]] = {}
-    for row in rows:
-        by_manager.setdefault(row.case.case_manager, []).append(row)
     team_members = list(
         User.objects.filter(team__leader=user, is_active=True)
         .select_related("team")
         .order_by("team__name", "first_name", "last_name")
     )
     chosen = next((m for m in team_members if str(m.pk) == params.get("manager")), None)
+    # The caseloads (the clients' names) are shown when the supervisor asks for one of them or
+    # for an order; otherwise the page is the teams' overview, their counts and what is due,
+    # and no client's name is decrypted for it.
+    show_caseloads = bool(chosen or params.get("sort"))
+    rows = caseload(Case.objects.visible_to(user), today(), names=show_caseloads)
+    sort = sort_rows(rows, params.get("sort", ""))
+    by_manager: dict[User | None, list[CaseloadRow]] = {}
+    for row in rows:
+        by_manager.setdefault(row.case.case_manager, []).append(row)
     organisation = organisation_of(user)
     managers: list[dict[str, Any]] = []
     for member in [chosen] if chosen else team_members:
@@ -96,9 +100,6 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
                 "counts": due_counts(member_rows),
             }
         )
-    # The caseloads (the clients' names) are shown when the supervisor asks for one of them or
-    # for an order; otherwise the page is the teams' overview, their counts and what is due.
-    show_caseloads = bool(chosen or params.get("sort"))
     if show_caseloads:
         record_case_reads(user, [row.case for manager in managers for row in manager["rows"]])
     context = {

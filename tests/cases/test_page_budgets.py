@@ -159,3 +159,47 @@ def test_the_case_pages_actions_to_do_are_those_the_query_of_actions_to_do_gives
     client.force_login(alice)
     shown = client.get(f"/cases/{case.pk}/").context["open_actions"]
     assert [a.description for a in shown] == expected
+
+
+def test_the_lists_decrypt_the_clients_names_only_and_the_teams_overview_nothing_of_them(
+    client, organisation, alice, bob, monkeypatch
+):
+    """A list shows who each client is by name: their phone, address, document number and
+    date of birth stay encrypted (`cases.due.listed`); the supervisor's overview of the teams
+    shows counts, and decrypts no name until a caseload is asked for."""
+    for n in range(3):
+        case = _active_case(organisation, alice, bob, contacts=1)
+        case.person.given_name, case.person.family_name = f"Given{n}", f"Family{n}"
+        case.person.phone, case.person.address = f"+359 88 000 00{n}", f"{n} Vitosha Boulevard"
+        case.person.document_number = f"DOC-{n}"
+        case.person.save()
+        services.plan_appointment(  # so that the week shows the client too
+            case,
+            by=alice,
+            data={"date": days_ago(-2), "time": None, "kind": "accompaniment", "place": "Court"},
+        )
+    decrypted: list[str] = []
+
+    def decrypt(token: str) -> str:  # the real decryption, with what it gave noted
+        decrypted.append(real(token))
+        return decrypted[-1]
+
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", decrypt)
+
+    def read(user, url: str) -> tuple[str, set[str]]:
+        client.force_login(user)
+        decrypted.clear()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return response.content.decode(), set(decrypted)
+
+    for user, url in ((alice, "/"), (alice, "/cases/"), (alice, "/agenda/"), (bob, "/cases/")):
+        body, seen = read(user, url)
+        assert "Given2 Family2" in body and "Given2" in seen, url
+        assert not seen & {"+359 88 000 002", "2 Vitosha Boulevard", "DOC-2"}, (url, seen)
+    body, seen = read(bob, "/")
+    assert "Given2" not in body and not seen & {"Given2", "Family2"}, seen
+    body, seen = read(bob, f"/?manager={alice.pk}")
+    assert "Given2 Family2" in body and "Given2" in seen
+    assert not seen & {"+359 88 000 002", "2 Vitosha Boulevard", "DOC-2"}, seen
