@@ -201,9 +201,11 @@ def with_due_facts(
     return cases.prefetch_related(
         Prefetch(
             "plans",
-            queryset=CasePlan.objects.filter(status=CasePlan.Status.APPROVED).annotate(
-                last_review_on=Max("reviews__date")
-            ),
+            # What the due rules and the week read of an agreed plan: its id, case and day of
+            # agreement, with its last review (not its other columns, grouped for nothing).
+            queryset=CasePlan.objects.filter(status=CasePlan.Status.APPROVED)
+            .only("id", "case", "approved_at")
+            .annotate(last_review_on=Max("reviews__date")),
             to_attr="approved_plans",
         )
     )
