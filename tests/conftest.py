@@ -250,3 +250,17 @@ class _OneRequestAtATimeServer(WSGIServer):
 
 
 LiveServerThread.server_class = _OneRequestAtATimeServer
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started after the test databases are made, so stopped
+    before they are dropped.
+
+    On PostgreSQL the server's thread keeps its connection between requests
+    (`DATABASE_CONN_MAX_AGE`) until the server stops. Started first (a browser test asks for
+    the server before the database), it was stopped after the databases were dropped, and
+    every run with browser tests ended with "database test_engage_gw0 is being accessed by
+    other users" instead of dropping it.
+    """
+    return live_server
