@@ -266,3 +266,18 @@ def test_it_shows_small_counts_as_a_range_and_withholds_their_percentages():
     # ENG-01 (12 of 14) would give the 2 away: its rest is small, so it is withheld too.
     assert shown["ENG-01"]["value"] is None and shown["ENG-01"]["withheld"]
     assert shown["BEN-03"]["numerator"] == 14
+
+
+def test_a_total_whose_only_cell_is_withheld_is_withheld_too():
+    """A breakdown with one group (one pilot of the report has engagement outcomes): its only
+    cell withheld, the total shown beside it would be that cell. The total goes too."""
+    level = disclosure.LEVELS["network"]
+    total, only = {"numerator": 5}, {"numerator": None, "withheld": True}
+    while disclosure._suppress((total, "numerator"), [(only, "numerator")], level):
+        pass
+    assert total["numerator"] is None and total["withheld"]
+    # Two withheld cells of a shown total give neither away: the total stays.
+    total, cells = {"numerator": 9}, [{"numerator": None}, {"numerator": None}]
+    while disclosure._suppress((total, "numerator"), [(c, "numerator") for c in cells], level):
+        pass
+    assert total["numerator"] == 9

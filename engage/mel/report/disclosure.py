@@ -273,6 +273,12 @@ def _suppress(total: Ref, cells: list[Ref], level: Level) -> bool:
     for cell, name in cells:
         if isinstance(cell.get(name), str):
             changed |= _hide(cell, name, "value")
+    if not changed and isinstance(total_value, int):
+        # Every cell is withheld and the total still gives one of them away: a breakdown with
+        # a single group (one pilot, one city), whose only cell is the total itself. The total
+        # goes too, and with it, through the aliases and the other tables, whatever would
+        # give it back.
+        changed = _hide(total[0], total[1], "value")
     return changed
 
 
