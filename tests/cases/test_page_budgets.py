@@ -96,18 +96,24 @@ def test_its_daily_pages_keep_their_budgets_as_the_data_grows(
     assert not over, over
 
 
+@pytest.fixture
+def decrypted(monkeypatch) -> list[str]:
+    """What the real decryption gave, in order, from here on."""
+    given: list[str] = []
+    real = crypto.decrypt
+
+    def decrypt(token: str) -> str:
+        given.append(real(token))
+        return given[-1]
+
+    monkeypatch.setattr(crypto, "decrypt", decrypt)
+    return given
+
+
 def test_the_case_page_decrypts_the_notes_of_its_first_page_only(
-    client, organisation, alice, bob, monkeypatch
+    client, organisation, alice, bob, decrypted
 ):
     case = _active_case(organisation, alice, bob, contacts=TIMELINE_PAGE + 10)
-    decrypted: list[str] = []
-
-    def decrypt(token: str) -> str:  # the real decryption, with what it gave noted
-        decrypted.append(real(token))
-        return decrypted[-1]
-
-    real = crypto.decrypt
-    monkeypatch.setattr(crypto, "decrypt", decrypt)
     client.force_login(alice)
     body = client.get(f"/cases/{case.pk}/").content.decode()
 
@@ -162,7 +168,7 @@ def test_the_case_pages_actions_to_do_are_those_the_query_of_actions_to_do_gives
 
 
 def test_the_lists_decrypt_the_clients_names_only_and_the_teams_overview_nothing_of_them(
-    client, organisation, alice, bob, monkeypatch
+    client, organisation, alice, bob, decrypted
 ):
     """A list shows who each client is by name: their phone, address, document number and
     date of birth stay encrypted (`cases.due.listed`); the supervisor's overview of the teams
@@ -178,14 +184,6 @@ def test_the_lists_decrypt_the_clients_names_only_and_the_teams_overview_nothing
             by=alice,
             data={"date": days_ago(-2), "time": None, "kind": "accompaniment", "place": "Court"},
         )
-    decrypted: list[str] = []
-
-    def decrypt(token: str) -> str:  # the real decryption, with what it gave noted
-        decrypted.append(real(token))
-        return decrypted[-1]
-
-    real = crypto.decrypt
-    monkeypatch.setattr(crypto, "decrypt", decrypt)
 
     def read(user, url: str) -> tuple[str, set[str]]:
         client.force_login(user)
