@@ -259,8 +259,9 @@ def live_server(django_db_setup, live_server):
 
     On PostgreSQL the server's thread keeps its connection between requests
     (`DATABASE_CONN_MAX_AGE`) until the server stops. Started first (a browser test asks for
-    the server before the database), it was stopped after the databases were dropped, and
-    every run with browser tests ended with "database test_engage_gw0 is being accessed by
-    other users" instead of dropping it.
+    the server before the database), it was stopped after the databases were dropped: the
+    browser tests alone on PostgreSQL ended every time with "database test_engage_gw0 is being
+    accessed by other users". (The whole suite still gives that warning now and then: another
+    session, not traced; docs/testing.md.)
     """
     return live_server
