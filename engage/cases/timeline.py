@@ -11,8 +11,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-from engage.cases.models import Action, Case, CasePlan, Contact, Stage
+from engage.cases.models import Action, Case, CasePlan, Contact, PlanReview, Stage
 from engage.cases.models.process import ApprovalStatus
+from engage.lib.queries import keep_as_prefetched, read_together
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, WithAnnotations
@@ -69,11 +70,20 @@ def prefetch_for_timeline(case: Case) -> Case:
             ),
         ),
         Prefetch("plans", queryset=CasePlan.objects.select_related("person")),
-        "assessments",
-        "inclusion_decisions",
-        "closures",
-        "plans__reviews",
     )
+    # A few rows each, read in one query rather than four (issue 17's budget of queries).
+    plans = list(case.plans.all())
+    assessments, decisions, closures, reviews = read_together(
+        case.assessments.all(),
+        case.inclusion_decisions.all(),
+        case.closures.all(),
+        PlanReview.objects.filter(plan__in=[plan.pk for plan in plans]),
+    )
+    keep_as_prefetched(case, "assessments", assessments)
+    keep_as_prefetched(case, "inclusion_decisions", decisions)
+    keep_as_prefetched(case, "closures", closures)
+    for plan in plans:
+        keep_as_prefetched(plan, "reviews", [r for r in reviews if r.plan_id == plan.pk])
     return case
 
 

@@ -33,6 +33,7 @@ from engage.custom.models import (
     FieldType,
     Form,
 )
+from engage.lib.queries import keep_as_prefetched, read_together
 from engage.lib.translations import COUNTRY_LANGUAGES, clean_translations, in_language
 
 # What an admin may set on a field; `type` and `key` only while it has no values.
@@ -67,10 +68,18 @@ def form_fields(
     Sensitive fields are left out for a user who may not see them on `case`
     (`sees_sensitive`); with no user, all are returned (the admin's own pages).
     """
-    fields = CustomField.objects.filter(organisation=organisation, form=form)
-    if not include_retired:
-        fields = fields.filter(retired_at__isnull=True)
-    found = list(fields.select_related("condition_field").prefetch_related("options"))
+    # The form's fields, retired ones too (the condition of a field may be one), and their
+    # options: one query (the case page's budget, issue 17), a few rows each.
+    every, options = read_together(
+        CustomField.objects.filter(organisation=organisation, form=form),
+        ChoiceOption.objects.filter(field__organisation=organisation, field__form=form),
+    )
+    by_pk = {field.pk: field for field in every}
+    for field in every:
+        keep_as_prefetched(field, "options", [o for o in options if o.field_id == field.pk])
+        if (condition := by_pk.get(field.condition_field_id)) is not None:
+            CustomField.condition_field.field.set_cached_value(field, condition)
+    found = [field for field in every if include_retired or field.retired_at is None]
     # Who may see them is asked only when there is a sensitive field (a query for the team).
     if (
         for_user is not None

@@ -1,9 +1,27 @@
-"""Query expressions Django does not have, for plans that stay on indexes as the data grows."""
+"""Query expressions Django does not have, for plans that stay on indexes as the data grows;
+and several small querysets read in one query (`read_together`)."""
 
+import datetime
+import json
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, F, Func, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    DecimalField,
+    F,
+    Func,
+    JSONField,
+    Model,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, JSONObject
 from django.db.models.sql.compiler import SQLCompiler
+from django.utils.dateparse import parse_datetime
 
 
 class OneOf(Func):
@@ -39,3 +57,109 @@ class OneOf(Func):
 
     def _compiled(self, compiler: SQLCompiler) -> list[tuple[str, Any]]:
         return [compiler.compile(expression) for expression in self.get_source_expressions()]
+
+
+# PostgreSQL's JSONB_BUILD_OBJECT takes 100 arguments: a name and a value for each column.
+_MOST_COLUMNS = 50
+
+
+def read_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
+    """The rows of each of `querysets`, as its model's instances in its order, read in one query.
+
+    For a page that shows a few rows each of several tables (the case page: the case's
+    assessments, decisions, closures and plan reviews). Each queryset becomes one part of a
+    `UNION ALL`: its number, and its row's columns as one JSON object (`JSONObject`, on both
+    databases), so that tables of different columns share the query. Each value is then
+    converted as Django converts it from its column: decrypted by its field (`from_db_value`),
+    parsed by `to_python`; a datetime stored without its zone is UTC, as Django stores it.
+
+    Django has no such thing (`prefetch_related` reads a table a query), nor does a library we
+    know of: hence here. Each part keeps its own filters, so a scoped manager's filter stays in
+    its part. Meant for querysets of a few rows: every row comes back whole, read by Python.
+    """
+    parts = []
+    for number, queryset in enumerate(querysets):
+        fields = queryset.model._meta.concrete_fields
+        if len(fields) > _MOST_COLUMNS:
+            raise ValueError(f"{queryset.model.__name__} has more columns than one object holds")
+        row = _Row(**{field.attname: _as_json(field) for field in fields})
+        parts.append(
+            queryset.order_by()
+            .annotate(read_together_part=Value(number), read_together_row=row)
+            .values_list("read_together_part", "read_together_row")
+        )
+    read: list[list[Any]] = [[] for _ in querysets]
+    if not parts:
+        return read
+    for number, row in parts[0].union(*parts[1:], all=True):
+        read[number].append(_instance(querysets[number], row))
+    for queryset, rows in zip(querysets, read, strict=True):
+        _sort(rows, list(queryset.query.order_by) or list(queryset.model._meta.ordering))
+    return read
+
+
+class _Row(JSONObject):
+    """`JSONObject` without its check, on SQLite, that the database has JSON functions: a
+    query of its own, once a connection, which would fall inside a page's count of queries.
+    SQLite has them built in since 3.38 (Python 3.11's own is newer); Django checks them at
+    start-up for the JSON fields anyway."""
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        return Func.as_sql(self, compiler, connection, **extra_context)  # type: ignore[return-value]
+
+
+def _as_json(field: Any) -> Any:
+    # A JSON column is read as its text (PostgreSQL would nest it, SQLite give its text); a
+    # decimal as its text too, not as a JSON number (a float).
+    if isinstance(field, JSONField | DecimalField):
+        return Cast(F(field.attname), TextField())
+    return F(field.attname)
+
+
+def _instance(queryset: QuerySet[Any], row: dict[str, Any]) -> Any:
+    fields = queryset.model._meta.concrete_fields
+    values = [_from_json(field, row[field.attname]) for field in fields]
+    return queryset.model.from_db(queryset.db, [field.attname for field in fields], values)
+
+
+def _from_json(field: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if getattr(field, "encrypted", False):
+        return field.from_db_value(value, None, None)
+    if isinstance(field, JSONField):
+        return json.loads(value, cls=field.decoder)
+    if isinstance(field, DecimalField):
+        # With its decimal places, as Django's converters give it from the column.
+        return Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    if isinstance(field, DateTimeField):
+        moment = parse_datetime(value)
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        return moment
+    return field.to_python(value)
+
+
+def _sort(rows: list[Any], ordering: list[Any]) -> None:
+    for name in reversed(ordering):
+        if not isinstance(name, str) or "__" in name or name == "?":
+            raise ValueError(f"read_together orders by a model's own fields, not {name!r}")
+        rows.sort(key=lambda row: getattr(row, name.lstrip("-")), reverse=name.startswith("-"))
+
+
+def keep_as_prefetched(instance: Model, name: str, rows: list[Any]) -> None:
+    """Give `instance.<name>` (a reverse foreign key) the `rows` already read, as
+    `prefetch_related(name)` would: `.all()` gives them without a query, each knowing
+    `instance`. (How Django's `prefetch_related_objects` keeps what it read, whose
+    attributes are not public API: the test of `read_together` checks them.)"""
+    manager = getattr(instance, name)
+    for row in rows:
+        manager.field.set_cached_value(row, instance)
+    queryset = manager.all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    instance._prefetched_objects_cache[manager.field.remote_field.cache_name] = queryset  # type: ignore[attr-defined]
