@@ -18,9 +18,12 @@ class LiaisonConfig(AppConfig):
     def ready(self) -> None:
         from engage.audit import labels
         from engage.cases import due as cases_due
+        from engage.cases import page_facts
         from engage.liaison import due, report
+        from engage.liaison.templatetags.liaison import records_fact
         from engage.mel.report import parts
 
+        page_facts.register(records_fact)  # the case page's liaison card, in the case's query
         parts.register(report.PART)  # a pilot's own report: reporting days, release requests
         cases_due.register(due.REPORTING_RULE)
         cases_due.register(due.LIAISON_RULE)

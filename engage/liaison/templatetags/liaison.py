@@ -4,9 +4,11 @@ import the liaison app."""
 from typing import Any
 
 from django import template
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template import Context
 
+from engage.accounts.models import User
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case
 from engage.liaison.models import Letter, LiaisonRecord, ReportingEvent, ReportingObligation
@@ -15,6 +17,22 @@ from engage.liaison.services import today
 register = template.Library()
 
 SHOWN = 10  # the latest liaison records and letters on the card
+
+
+RECORDS = "liaison_records_count"  # the case page's count of the case's records (`records_fact`)
+
+
+def records_fact(user: User) -> dict[str, Coalesce]:
+    """How many liaison records the case has, in the case page's query (`cases.page_facts`):
+    the card says how many earlier ones it does not show, which a query of its own counted."""
+    counted = (
+        LiaisonRecord.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(records=Count("pk"))
+        .values("records")
+    )
+    return {RECORDS: Coalesce(Subquery(counted), 0)}
 
 
 @register.inclusion_tag("liaison/_case_liaison.html", takes_context=True)
@@ -34,8 +52,11 @@ def case_liaison(context: Context, case: Case) -> dict[str, Any]:
     )
     records = LiaisonRecord.objects.filter(case=case).select_related("authority")
     shown = list(records[:SHOWN])
-    # Counted only when the card is full: most cases have fewer records than it shows.
-    total = records.count() if len(shown) == SHOWN else len(shown)
+    # Counted in the case page's query (`records_fact`); elsewhere only when the card is full:
+    # most cases have fewer records than it shows.
+    total = getattr(case, RECORDS, None)
+    if total is None:
+        total = records.count() if len(shown) == SHOWN else len(shown)
     letters = (
         Letter.objects.filter(case=case)
         .select_related("document")
