@@ -21,6 +21,7 @@ import datetime
 import logging
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -192,7 +193,8 @@ def explain(page: str, log: QueryLog, clients: int) -> list[str]:
     growing = growing_tables(clients)
     explained = []
     for sql, params, _seconds in log.queries:
-        if not sql.lstrip().upper().startswith("SELECT"):
+        # A `UNION ALL` of `read_together` starts with its first part's parenthesis.
+        if not sql.lstrip().lstrip("(").upper().startswith("SELECT"):
             continue
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
@@ -215,6 +217,9 @@ def explain(page: str, log: QueryLog, clients: int) -> list[str]:
     lines.append("| --- | --- | --- |")
     for took, sql, _plan, scans in explained:
         table = sql.split('"')[1] if '"' in sql else sql[:30]
+        if sql.lstrip().startswith("("):  # the tables of the union's parts
+            parts = re.findall(r'\) AS "read_together_row" FROM "([^"]+)"', sql)
+            table = "union of " + ", ".join(parts)
         flagged = ", ".join(f"**{name}** ({growing[name]:,} rows)" for name in scans) or "none"
         lines.append(f"| {table} | {took:.2f} ms | {flagged} |")
     if explained:
