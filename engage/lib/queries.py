@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    BinaryField,
     BooleanField,
     DateTimeField,
     DecimalField,
+    DurationField,
     F,
     Func,
     JSONField,
@@ -61,6 +63,7 @@ class OneOf(Func):
 
 # PostgreSQL's JSONB_BUILD_OBJECT takes 100 arguments: a name and a value for each column.
 _MOST_COLUMNS = 50
+_NOT_IN_JSON = (BinaryField, DurationField)
 
 
 def read_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
@@ -82,6 +85,9 @@ def read_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
         fields = queryset.model._meta.concrete_fields
         if len(fields) > _MOST_COLUMNS:
             raise ValueError(f"{queryset.model.__name__} has more columns than one object holds")
+        if unread := [field.name for field in fields if isinstance(field, _NOT_IN_JSON)]:
+            # Bytes have no JSON form; a duration is a number on SQLite, a text on PostgreSQL.
+            raise ValueError(f"read_together does not read {', '.join(unread)}")
         row = _Row(**{field.attname: _as_json(field) for field in fields})
         parts.append(
             queryset.order_by()
@@ -143,10 +149,19 @@ def _from_json(field: Any, value: Any) -> Any:
 
 
 def _sort(rows: list[Any], ordering: list[Any]) -> None:
+    """Order `rows` as `ordering` says, in Python: texts by their code points (a database's
+    collation may differ on ties), an empty value above every other as PostgreSQL orders it."""
     for name in reversed(ordering):
         if not isinstance(name, str) or "__" in name or name == "?":
             raise ValueError(f"read_together orders by a model's own fields, not {name!r}")
-        rows.sort(key=lambda row: getattr(row, name.lstrip("-")), reverse=name.startswith("-"))
+        attribute = name.lstrip("-")
+        rows.sort(
+            key=lambda row: (
+                (value := getattr(row, attribute)) is None,
+                0 if value is None else value,
+            ),
+            reverse=name.startswith("-"),
+        )
 
 
 def keep_as_prefetched(instance: Model, name: str, rows: list[Any]) -> None:

@@ -5,12 +5,13 @@ the related managers."""
 from decimal import Decimal
 
 import pytest
-from django.db.models import Model
+from django.db.models import DateField, Model
 
 from engage.cases import services
 from engage.cases.factories import RATINGS, CaseFactory, days_ago, to_active
 from engage.cases.models import Assessment, Closure, InclusionDecision, PlanReview
 from engage.custom.models import ChoiceOption, CustomField
+from engage.lib import queries
 from engage.lib.queries import keep_as_prefetched, read_together
 from engage.lib.scoping import organisation_scope
 from tests.custom.helpers import define_all_types
@@ -150,3 +151,31 @@ def test_it_gives_decimals_with_their_places_and_json_as_stored(
     assert own.label_translations == {"fr": "Nombre à «vérifier»", "bg": "Число"}
     assert own.condition_field_id == fields["yes_no"].pk
     assert len(read[1]) == 6  # three options of each choice field
+
+
+def test_it_reads_nothing_when_every_part_is_empty(django_assert_num_queries):
+    with django_assert_num_queries(0):  # Django knows an empty `IN ()` reads nothing
+        assert read_together(PlanReview.objects.filter(plan__in=[])) == [[]]
+
+
+def test_it_orders_an_empty_value_above_every_other(case, alice, bob):
+    """As PostgreSQL does (NULLS LAST ascending, first descending), on both databases."""
+    closure = case.closures.get()
+    services.review_closure(closure, by=bob, approve=False, note="Not yet.")
+    unreviewed = services.request_closure(
+        case,
+        by=alice,
+        data={"date": days_ago(0), "reason": "disengaged", "disengagement_factors": ["fear"]},
+    )
+    by_review = Closure.objects.filter(case=case).order_by("reviewed_at")
+    (rows,) = read_together(by_review)
+    assert [row.pk for row in rows] == [closure.pk, unreviewed.pk]
+    (rows,) = read_together(by_review.order_by("-reviewed_at"))
+    assert [row.pk for row in rows] == [unreviewed.pk, closure.pk]
+
+
+def test_it_refuses_a_column_json_cannot_carry(monkeypatch):
+    """No model here has bytes or a duration: the refusal is played with a date taken for one."""
+    monkeypatch.setattr(queries, "_NOT_IN_JSON", (DateField,))
+    with pytest.raises(ValueError, match="does not read date"):
+        read_together(PlanReview.objects.all())
