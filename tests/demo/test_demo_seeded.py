@@ -1,5 +1,10 @@
-"""The demo pilots' own fields: defined through the custom services, answered on a share of the
-fictional cases (encrypted, in the history and the audit log), never in the network dataset."""
+"""The demo network as `make demo` seeds it, seeded twice as running it again does: seeded
+once for the module (docs/testing.md), each test reading what it needs.
+
+The pilots' own fields: defined through the custom services, answered on a share of the
+fictional cases (encrypted, in the history and the audit log), never in the network dataset.
+The services and referrals, the network's map, activities and costs, and the cases of each
+pilot: valid through the same services as real ones, and not made twice."""
 
 import decimal
 from collections import Counter
@@ -10,33 +15,54 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
+from engage.accounts.models import User
 from engage.audit.models import AuditEvent
 from engage.cases.models import Case
 from engage.custom.models import CustomField, CustomValue, FieldType
 from engage.demo.fields import PILOT_FIELDS, TRAFFICKING_NOTES
+from engage.directory.models import ContactPerson, Referral, Service
 from engage.history.models import Change
+from engage.mel import services as mel
+from engage.mel.cycles import feedback
 from engage.mel.dataset.rows import derive_rows
+from engage.mel.forms import last_month, months_before
+from engage.mel.models import EvaluationCycle, FeedbackAnswer
+from engage.network.models import Activity, DetentionCost, Interaction, ProgrammeBudget, Stakeholder
+from engage.sharing.services import covering_consent
 
 pytestmark = pytest.mark.django_db
+
+CASES = 40  # per pilot: enough for referrals in every status and answers to every field
 
 LANGUAGES = {"BE-JRS": {"fr", "nl"}, "BG-CLA": {"bg"}, "CY-CYRC": {"el"}, "GR-HR360": {"el"},
              "IT-CILD": {"it"}, "PL-SIP": {"pl"}, "GB-DA": set()}  # fmt: skip
 
 
+def _counts() -> tuple[int, ...]:
+    return (Case.objects.count(), CustomField.objects.count(), CustomValue.objects.count(),
+            Change.objects.count(), AuditEvent.objects.count(), Service.objects.count(),
+            Referral.objects.count(), Stakeholder.objects.count(), Activity.objects.count())  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def _seeded_once(django_db_setup, django_db_blocker):
-    """The demo seeded once for the module (about 5 s) instead of once per test: each test runs
-    in a savepoint of this transaction, its changes undone after it as always, and the whole is
-    rolled back at the module's end (docs/testing.md, "Habits for new tests")."""
+def _seeded_twice(django_db_setup, django_db_blocker):
+    """The demo seeded twice for the module instead of once or twice per test (about 5 s a
+    seeding on a fast machine): each test runs in a savepoint of this transaction, its changes
+    undone after it as always, and the whole is rolled back at the module's end
+    (docs/testing.md, "Habits for new tests"). Gives what the first seeding had made."""
     with django_db_blocker.unblock(), override_settings(DEBUG=True), transaction.atomic():
-        call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
-        yield
+        call_command("seed_demo", cases_per_pilot=CASES, stdout=StringIO())
+        with scopes_disabled():  # as every test has it (tests/conftest.py)
+            first = _counts()
+        call_command("seed_demo", cases_per_pilot=CASES, stdout=StringIO())
+        yield first
         transaction.set_rollback(True)
 
 
 @pytest.fixture
-def seeded(_seeded_once, db):
+def seeded(_seeded_twice, db):
     return CustomValue.objects.select_related("field__organisation", "case")
 
 
@@ -116,13 +142,8 @@ def test_the_answers_are_in_the_history_and_the_audit_log_as_given_by_the_case_m
     assert audited.count() == len(records)
 
 
-def test_seeding_again_adds_nothing(seeded, settings):
-    settings.DEBUG = True  # as the first seeding had it
-    counts = (CustomField.objects.count(), seeded.count(), Change.objects.count(),
-              AuditEvent.objects.count())  # fmt: skip
-    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
-    assert (CustomField.objects.count(), seeded.count(), Change.objects.count(),
-            AuditEvent.objects.count()) == counts  # fmt: skip
+def test_seeding_again_adds_nothing(_seeded_twice, db):
+    assert _counts() == _seeded_twice
 
 
 def test_no_answer_is_in_the_network_dataset(seeded):
@@ -136,3 +157,63 @@ def test_no_answer_is_in_the_network_dataset(seeded):
         text = repr(rows)
         assert not [word for word in words if word in text]
         assert not {column for row in rows for column in row if column.startswith("custom")}
+
+
+def test_every_pilot_has_its_cases_once(seeded):
+    per_pilot = Counter(Case.objects.values_list("organisation__code", flat=True))
+    assert len(per_pilot) == 7
+    # (and two more: the likely duplicate left for the supervisor, engage/demo/duplicates.py)
+    assert all(CASES + 2 <= count <= CASES + 3 for count in per_pilot.values()), per_pilot
+
+
+def test_every_pilot_has_services_and_referrals_in_every_status(seeded):
+    services = Counter(Service.objects.values_list("organisation__code", flat=True))
+    assert len(services) == 7 and set(services.values()) == {6}
+    assert ContactPerson.objects.count() == 42
+    assert Service.objects.filter(shared=True).exists()
+    referrals = Referral.objects.select_related("case", "service__recipient", "share")
+    assert len({r.case.organisation_id for r in referrals}) == 7
+    assert set(referrals.values_list("status", flat=True)) == set(Referral.Status.values)
+    for referral in referrals:
+        assert referral.service.organisation_id == referral.case.organisation_id
+        if referral.disclosed:
+            consent = covering_consent(
+                referral.case,
+                referral.case.person,
+                referral.service.recipient,
+                "referral",
+                referral.categories,
+                on=referral.made_on,
+            )
+            assert consent is not None and referral.share.consent == consent
+        else:
+            assert referral.share is None
+
+
+def test_every_pilot_has_a_map_activities_and_costs(seeded):
+    """Enough for every NET-* and a cost comparison in the default report."""
+    stakeholders = Counter(Stakeholder.objects.values_list("organisation__code", flat=True))
+    assert len(stakeholders) == 8 and stakeholders[None] == 3  # seven pilots and the network
+    assert set(stakeholders.values()) == {8, 3}
+    assert {s.stage for s in Stakeholder.objects.all()} == {"identified", "contacted", "engaged",
+                                                           "partner"}  # fmt: skip
+    assert Interaction.objects.filter(stakeholder__organisation__isnull=True).exists()
+    assert len(set(Activity.objects.values_list("organisation", flat=True))) == 8
+    assert DetentionCost.objects.count() == 7 and ProgrammeBudget.objects.count() == 7
+    end = last_month()
+    report = mel.report_for(start=months_before(end, 12), end=end, pilots=[], source="live",
+                            level="exact")  # fmt: skip
+    net = {i["id"]: i for i in report["indicators"] if i["id"].startswith("NET-")}
+    assert len(net) == 14 and all(net[i]["numerator"] for i in net), net
+    compared = {c["country"]: c for c in report["cost_comparison"]["countries"]}
+    assert compared["BG"]["compared"] is True
+    assert compared["PL"]["reason"] == "currencies_differ"
+    # The network's evaluation cycle: the six-month questionnaire answered and closed, its
+    # results shown (six answers, above the threshold); this month's open, on the home page of
+    # those who have not answered it yet.
+    (cycle,) = EvaluationCycle.objects.all()
+    closed = cycle.questionnaires.get(point="6m")
+    assert not closed.is_open and FeedbackAnswer.objects.filter(questionnaire=closed).count() == 6
+    assert feedback.results(closed)["shown"] is True
+    (waiting,) = feedback.waiting_for(User.objects.get(username="be-jrs-sup"))
+    assert waiting.point == "midterm" and waiting.is_open
