@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
-
 from engage.accounts.models import User
 from engage.cases.models import Case
 from engage.cases.timeline import Event
@@ -35,15 +33,6 @@ class Answer:
     type: str
     sensitive: bool
     retired: bool
-
-
-def values_of(case: Case, user: User | None) -> QuerySet[CustomValue]:
-    """The case's values `user` may read (all of them for None: a job, the person's own
-    export), with their fields and options loaded."""
-    rows = CustomValue.objects.filter(case=case)
-    if user is not None and not sees_sensitive(user, case):
-        rows = rows.filter(field__sensitive=False)
-    return rows.select_related("field").prefetch_related("field__options")
 
 
 def answers(case: Case, user: User | None, *, form: str | None = None) -> list[Answer]:
