@@ -18,8 +18,8 @@ from engage.accounts.models import User
 from engage.cases.models import Case
 from engage.cases.timeline import Event
 from engage.custom.models import ChoiceOption, CustomField, CustomValue, FieldType, Form
-from engage.custom.services import display, sees_sensitive
-from engage.lib.queries import keep_as_prefetched, read_together
+from engage.custom.services import display, sees_sensitive, with_options
+from engage.lib.queries import read_together
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ def answers(case: Case, user: User | None, *, form: str | None = None) -> list[A
         CustomField.objects.filter(pk__in=answered),
         ChoiceOption.objects.filter(field__in=answered),
     )
-    by_pk = {field.pk: field for field in fields}
-    for field in fields:
-        keep_as_prefetched(field, "options", [o for o in options if o.field_id == field.pk])
+    by_pk = with_options(fields, options)
     for value in values:
         CustomValue.field.field.set_cached_value(value, by_pk[value.field_id])
     values.sort(key=lambda value: (value.field.form, value.field.position, value.field.label))

@@ -74,9 +74,8 @@ def form_fields(
         CustomField.objects.filter(organisation=organisation, form=form),
         ChoiceOption.objects.filter(field__organisation=organisation, field__form=form),
     )
-    by_pk = {field.pk: field for field in every}
+    by_pk = with_options(every, options)
     for field in every:
-        keep_as_prefetched(field, "options", [o for o in options if o.field_id == field.pk])
         if (condition := by_pk.get(field.condition_field_id)) is not None:
             CustomField.condition_field.field.set_cached_value(field, condition)
     found = [field for field in every if include_retired or field.retired_at is None]
@@ -88,6 +87,17 @@ def form_fields(
     ):
         found = [field for field in found if not field.sensitive]
     return sorted(found, key=lambda field: field.position)
+
+
+def with_options(fields: list[CustomField], options: list[ChoiceOption]) -> dict[Any, CustomField]:
+    """Give each of `fields` its `options` read with them (`read_together`), as a prefetch
+    would; return the fields by id."""
+    by_field: dict[Any, list[ChoiceOption]] = defaultdict(list)
+    for option in options:
+        by_field[option.field_id].append(option)
+    for field in fields:
+        keep_as_prefetched(field, "options", by_field[field.pk])
+    return {field.pk: field for field in fields}
 
 
 def sees_sensitive(user: User, case: Case | None) -> bool:

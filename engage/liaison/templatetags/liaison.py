@@ -38,7 +38,8 @@ def records_fact(user: User) -> dict[str, Coalesce]:
 @register.inclusion_tag("liaison/_case_liaison.html", takes_context=True)
 def case_liaison(context: Context, case: Case) -> dict[str, Any]:
     """The case's obligations with their flags, latest liaison and letters (three queries; a
-    fourth counts the liaison records when there are more than the card shows)."""
+    fourth counts the liaison records when the card is full, unless the case page's query
+    counted them: `records_fact`)."""
     user = context["user"]
     day = today()
     obligations = ReportingObligation.objects.filter(case=case).annotate(
