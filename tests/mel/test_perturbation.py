@@ -21,6 +21,8 @@ reports (for the 9 to 27 numbers a person is in, a few percent of the secret key
 measures that share over many keys and bounds it.
 """
 
+import copy
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -310,6 +312,41 @@ def test_it_gives_the_same_numbers_for_the_same_rows_in_any_order():
         report = services.report(rows, start=START, end=AFTER, pilots=["BG-CLA"], level=level)
         again = services.report(shuffled, start=START, end=AFTER, pilots=["BG-CLA"], level=level)
         assert report == again
+
+
+def test_it_perturbs_a_copy_and_leaves_the_true_counts_as_they_were():
+    """`perturb` works on a copy of the indicators made for their shape (`_copied`, in place
+    of `copy.deepcopy`, which would also copy a container met twice once): the same copy as
+    deepcopy's, nothing of it shared with the truth (which the engagement fit reads
+    afterwards), and no container of the indicators in two places."""
+    rows = _make(_town(engaged=25, disengaged=7, removed=3))
+    keys = disclosure.Perturbation(b"one instance's key")
+    indicators = [r.as_dict() for r in compute(rows, START, AFTER, BASELINE, keys=keys)]
+    assert len(_containers(indicators)) == _count_containers(indicators)
+    tree = {"a": [{"numerator": 3}, ("kept", 1)], "b": {"c": None, "d": 1.5, "e": True}}
+    assert disclosure._copied(tree) == copy.deepcopy(tree)
+    assert disclosure._copied(indicators) == copy.deepcopy(indicators)
+    truth = copy.deepcopy(indicators)
+    perturbed = disclosure.perturb(indicators, "network")
+    assert indicators == truth
+    assert perturbed != truth
+    assert not _containers(perturbed) & _containers(indicators)
+
+
+def _count_containers(value) -> int:
+    if isinstance(value, dict | list):
+        inner = value.values() if isinstance(value, dict) else value
+        return 1 + sum(_count_containers(v) for v in inner)
+    return 0
+
+
+def _containers(value, found=None):
+    found = set() if found is None else found
+    if isinstance(value, dict | list):
+        found.add(id(value))
+        for inner in value.values() if isinstance(value, dict) else value:
+            _containers(inner, found)
+    return found
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -414,6 +414,24 @@ class Perturbation:
         return keys
 
 
+# The scalars of a report's cells: kept as they are by a copy (they cannot be changed in place).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a tree of dicts and lists of scalars (a report's indicators, which `compute`
+    builds afresh for each report: no container in two places), the same as `copy.deepcopy`'s
+    for that shape and about four times quicker (deepcopy dispatches on each object's type and
+    keeps a memo of every container; a tenth of a report's time, issue 17). Anything else is
+    left to `deepcopy`."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else _copied(v) for v in value]
+    return value if kind in _SCALARS else copy.deepcopy(value)
+
+
 def _perturbed(count: int, cell_key: int) -> int:
     return count + noise(cell_key, count)
 
@@ -421,7 +439,7 @@ def _perturbed(count: int, cell_key: int) -> int:
 def perturb(indicators: list[Cell], level_name: str) -> list[Cell]:
     """A copy of the indicators with their counts perturbed for `level_name` (nothing masked
     yet), and their cell keys removed. `exact` and cells without keys are left as they are."""
-    result = copy.deepcopy(indicators)
+    result: list[Cell] = _copied(indicators)
     keyed = level_name != "exact"
     truths = {indicator["id"]: indicator for indicator in indicators}
     for indicator in result:
