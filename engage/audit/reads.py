@@ -14,11 +14,12 @@ import contextvars
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 
 from engage.audit.models import AuditEvent
 from engage.audit.services import origin, record
+from engage.lib.bulk import prepare_insert
 
 
 @dataclass
@@ -55,8 +56,11 @@ def _write(reads: _Reads, request: HttpRequest) -> None:
     entries = list(reads.seen.values())
     reads.seen.clear()
     where = origin(request)
-    # One statement however many records the page showed.
-    AuditEvent.objects.bulk_create(
+    # One INSERT in one transaction however many records the page showed, its rows prepared by
+    # their fields as `bulk_create` would, without its compiler building the statement's text
+    # and parameters anew (a list's 25 reads: 2.6 ms with `bulk_create`, 1.6 ms so;
+    # `engage.lib.bulk`).
+    events = (
         AuditEvent(
             actor_id=getattr(actor, "pk", None),
             actor_role=getattr(actor, "role", ""),
@@ -69,6 +73,10 @@ def _write(reads: _Reads, request: HttpRequest) -> None:
         )
         for actor, one in entries
     )
+    insert = prepare_insert(AuditEvent, events)
+    if insert.params:
+        with transaction.atomic(savepoint=False):
+            insert.run()
 
 
 class ReadAuditMiddleware:

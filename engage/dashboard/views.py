@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, QueryDict
@@ -83,13 +84,13 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
     show_caseloads = bool(chosen or params.get("sort"))
     rows = caseload(Case.objects.visible_to(user), today(), names=show_caseloads)
     sort = sort_rows(rows, params.get("sort", ""))
-    by_manager: dict[User | None, list[CaseloadRow]] = {}
+    by_manager: dict[UUID | None, list[CaseloadRow]] = {}
     for row in rows:
-        by_manager.setdefault(row.case.case_manager, []).append(row)
+        by_manager.setdefault(row.case.case_manager_id, []).append(row)
     organisation = organisation_of(user)
     managers: list[dict[str, Any]] = []
     for member in [chosen] if chosen else team_members:
-        member_rows = by_manager.pop(member, [])
+        member_rows = by_manager.pop(member.pk, [])
         in_programme = sum(1 for row in member_rows if row.case.in_programme)
         managers.append(
             {

@@ -13,6 +13,7 @@ hand-over (not from a flag stored when the recipient was saved), so a recipient 
 path is screened, and a confirmation holds for the name and kind it was given for only.
 """
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -120,6 +121,9 @@ _LETTER_SIGNS = (
 )
 
 
+# Kept: every recipient's screening normalises the same built-in and organisation's terms
+# again (the supervisor's home screens the organisation's recipients on each request).
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Lower case, accents off, look-alike letters mapped, anything else a single space."""
     text = unicodedata.normalize("NFKD", text.casefold())
