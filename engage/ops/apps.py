@@ -25,7 +25,13 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
+        from engage.lib import choices
         from engage.ops import statistics
+
+        # Engage's models' get_FOO_display translates one label, not all (engage/lib/choices.py).
+        choices.install(
+            model for model in apps.get_models() if model.__module__.startswith("engage.")
+        )
 
         connection_created.connect(_private_sqlite_file, dispatch_uid="engage-private-sqlite")
         connection_created.connect(statistics.optimize_on_open, dispatch_uid="engage-optimize")
