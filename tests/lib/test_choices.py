@@ -81,11 +81,11 @@ def test_a_models_own_display_method_is_left_alone():
 
 @pytest.mark.django_db
 def test_a_country_is_named_in_the_language_of_the_moment(organisation, alice):
+    """A country's choices are named when read, in the language of the moment: a label kept
+    from one call to the next would name it in the first reader's language."""
     person = CaseFactory(
         organisation=organisation, case_manager=alice, person__nationality="GR"
     ).person
-    """A country's choices are named when read, in the language of the moment: a label kept
-    from one call to the next would name it in the first reader's language."""
     for language, name in (("fr", "Grèce"), ("en", "Greece"), ("el", "Ελλάδα"), ("fr", "Grèce")):
         with translation.override(language):
             assert person.get_nationality_display() == name
