@@ -121,15 +121,18 @@ _LETTER_SIGNS = (
 )
 
 
-# Kept: every recipient's screening normalises the same built-in and organisation's terms
-# again (the supervisor's home screens the organisation's recipients on each request).
-@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Lower case, accents off, look-alike letters mapped, anything else a single space."""
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.translate(_CONFUSABLES)
     return " ".join(re.findall(r"\w+", text))
+
+
+# The terms' readings kept: every recipient's screening read the same built-in and
+# organisation's terms again (the supervisor's home screens the organisation's recipients on
+# each request). Only the terms: the names screened are not kept.
+_normalised_term = functools.lru_cache(maxsize=1024)(normalise)
 
 
 def terms_for(organisation_id: UUID) -> list[str]:
@@ -151,7 +154,7 @@ def match(name: str, terms: Iterable[str]) -> str:
     spaced = [f" {reading} " for reading in readings]
     squeezed = [reading.replace(" ", "") for reading in readings]
     for term in terms:
-        norm = normalise(term)
+        norm = _normalised_term(term)
         if not norm:
             continue
         if any(f" {norm} " in words for words in spaced):

@@ -1,7 +1,6 @@
 """`get_FOO_display()` of Engage's models translates the label it gives, not every label of the
 field (engage/lib/choices.py), and gives what Django's own method gives."""
 
-import django.utils.translation as translation_module
 import pytest
 from django.apps import apps
 from django.db import models
@@ -57,7 +56,7 @@ def test_it_gives_djangos_label_for_every_choice_in_every_language_and_the_value
 
 def test_it_translates_the_one_label_it_gives(monkeypatch):
     translated = []
-    real = translation_module._trans.gettext
+    real = translation._trans.gettext
 
     def counting(message):
         translated.append(message)
@@ -66,7 +65,7 @@ def test_it_translates_the_one_label_it_gives(monkeypatch):
     contact = Contact(type=Contact.Type.HOME_VISIT)
     with translation.override("fr"):
         contact.get_type_display()  # the catalogue loaded
-        monkeypatch.setattr(translation_module._trans, "gettext", counting)
+        monkeypatch.setattr(translation._trans, "gettext", counting)
         label = contact.get_type_display()
     assert translated == ["Home visit"]
     assert label == "Visite à domicile"
