@@ -168,6 +168,10 @@ TEMPLATES = [
     },
 ]
 
+# Forms draw their fields and widgets with Jinja2, the pages stay in Django's template language
+# (engage/lib/rendering.py says why).
+FORM_RENDERER = "engage.lib.rendering.FormRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'engage.sqlite3'}"),
