@@ -1,8 +1,15 @@
-"""What caseload tables share: the one wording for lateness, and column headers that sort."""
+"""What caseload tables share: the one wording for lateness, column headers that sort, when
+the next contact is due and the badges of what is due."""
+
+import datetime
+from collections.abc import Iterable
 
 from django import template
 from django.template import Context
-from django.utils.html import format_html
+from django.utils import dateformat, formats
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from engage.cases import due
 
@@ -41,3 +48,52 @@ def sort_header(context: Context, name: str, label: str) -> str:
         label,
         arrow,
     )
+
+
+# The two cells below are drawn here rather than by included templates: a caseload of 25 rows
+# included each twice a row, and those 50 small templates were a fifth of the page's time
+# (docs/performance.md, "4 December, sixth session"). They give the HTML the templates gave
+# (tests/cases/test_caseload_cells.py keeps the templates as the reference).
+
+
+@register.simple_tag
+def next_contact_due(
+    on: datetime.date | None, overdue: int | None, *, short: bool = False
+) -> SafeString | str:
+    """`{% next_contact_due row.next_contact_on row.next_contact_overdue short=True %}`: the
+    day the next contact is due (the short form of the language in a table) and how late it
+    is, or a dash on a case with none (a closed one)."""
+    if not on:
+        return "—"
+    return format_html(
+        '<time datetime="{}">{}</time> <span class="lateness{}">{}</span>',
+        dateformat.format(on, "Y-m-d"),
+        formats.date_format(on, "SHORT_DATE_FORMAT" if short else None),
+        " late" if overdue is not None and overdue > 0 else "",
+        lateness(overdue),
+    )
+
+
+@register.simple_tag
+def due_badges(items: Iterable[due.DueItem], link: str = "") -> SafeString:
+    """`{% due_badges row.due link=url %}`: a badge for each item due (a link to the case
+    when `link` is given), its lateness or, for a state, since when; a dash when nothing is."""
+    badges = format_html_join("", "{} ", ((_badge(item, link),) for item in items))
+    return badges or format_html('<span class="muted">{}</span>', "—")
+
+
+def _badge(item: due.DueItem, link: str) -> SafeString:
+    if item.since:
+        text = format_html(
+            "{} · {}",
+            item.label,
+            gettext("since %(date)s") % {"date": formats.date_format(item.since)},
+        )
+    elif item.days_overdue is not None:
+        text = format_html("{} · {}", item.label, lateness(item.days_overdue))
+    else:
+        text = format_html("{}", item.label)
+    classes = f"badge due due-{item.kind} tier-{int(item.tier)}"
+    if link:
+        return format_html('<a class="{}" href="{}">{}</a>', classes, link, text)
+    return format_html('<span class="{}">{}</span>', classes, text)
