@@ -179,21 +179,21 @@ def with_due_facts(
     cases = cases.select_related("person", "case_manager", "organisation", "city").annotate(
         # Each fact is its own subquery: aggregating over several joined relations at
         # once would multiply the rows (contacts x assessments x actions) for every case.
-        last_contact_on=_latest(_of_case(Contact)),
-        last_assessment_on=_latest(_of_case(Assessment)),
+        last_contact_on=_latest(case_rows(Contact)),
+        last_assessment_on=_latest(case_rows(Assessment)),
         oldest_overdue_action_on=_first(
-            _rows(Action).filter(
+            correlated_rows(Action).filter(
                 goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
             ),
             "due_date",
         ),
-        has_plan=Exists(_of_case(CasePlan)),
+        has_plan=Exists(case_rows(CasePlan)),
         reassessment_requested_at=_first(
-            _of_case(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
+            case_rows(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
         ),
-        inclusion_pending=Exists(_of_case(InclusionDecision).filter(status=pending)),
-        plan_pending=Exists(_of_case(CasePlan).filter(status=pending)),
-        closure_pending=Exists(_of_case(Closure).filter(status=pending)),
+        inclusion_pending=Exists(case_rows(InclusionDecision).filter(status=pending)),
+        plan_pending=Exists(case_rows(CasePlan).filter(status=pending)),
+        closure_pending=Exists(case_rows(Closure).filter(status=pending)),
         disengaged_since=_disengaged_since(),
     )
     if not approved_plans:
@@ -223,8 +223,9 @@ def attach_approved_plans(case: Case) -> None:
         )
 
 
-def _rows(model: type[Model]) -> QuerySet:
-    """The records of `model` for a subquery bound to the outer case (`OuterRef("pk")`).
+def correlated_rows(model: type[Model]) -> QuerySet:
+    """The records of `model` for a subquery bound to the outer case (`OuterRef("pk")`): the
+    facts of this module's rules and of the rules other apps register (`DueRule.facts`).
 
     The outer query starts from `Case.objects.visible_to(user)`, so each subquery reads only
     the records of a case the user may see already. Through the scoped manager it would join
@@ -236,8 +237,9 @@ def _rows(model: type[Model]) -> QuerySet:
     return model._base_manager.all()
 
 
-def _of_case(model: type[Model]) -> QuerySet:
-    return _rows(model).filter(case=OuterRef("pk"))
+def case_rows(model: type[Model]) -> QuerySet:
+    """The records of `model` of the outer case (`correlated_rows`)."""
+    return correlated_rows(model).filter(case=OuterRef("pk"))
 
 
 def _latest(dated: QuerySet) -> Subquery:
@@ -250,9 +252,9 @@ def _first(rows: QuerySet, field: str) -> Subquery:
 
 def _disengaged_since() -> Subquery:
     """The first day of the client's latest run of "disengaged" engagement records."""
-    records = _rows(EngagementRecord).filter(case=OuterRef(OuterRef("pk")))
+    records = correlated_rows(EngagementRecord).filter(case=OuterRef(OuterRef("pk")))
     last_engaged_on = records.exclude(level=EngagementLevel.DISENGAGED).order_by("-date")
-    run = _of_case(EngagementRecord).filter(
+    run = case_rows(EngagementRecord).filter(
         level=EngagementLevel.DISENGAGED,
         date__gte=Coalesce(
             Subquery(last_engaged_on.values("date")[:1]),

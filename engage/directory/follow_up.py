@@ -9,11 +9,11 @@ the caseload keeps its fixed number of queries however many referrals there are.
 import datetime
 from typing import Any
 
-from django.db.models import DateField, OuterRef, Subquery
+from django.db.models import DateField, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from engage.cases.due import DueItem, DueRule, Tier
+from engage.cases.due import DueItem, DueRule, Tier, case_rows
 from engage.cases.models import Case
 from engage.directory.models import FOLLOW_UP_DAYS, Referral
 
@@ -22,7 +22,8 @@ KIND = "referral"
 
 def _facts(today: datetime.date) -> dict[str, Any]:
     waiting = (
-        Referral.objects.filter(case=OuterRef("pk"), status__in=Referral.WAITING)
+        case_rows(Referral)
+        .filter(status__in=Referral.WAITING)
         .annotate(news_on=Coalesce("answered_on", "made_on", output_field=DateField()))
         .order_by("news_on")
         .values("news_on")[:1]

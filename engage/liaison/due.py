@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import DateField, Model, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from engage.cases.due import DueItem, DueRule, Tier
+from engage.cases.due import DueItem, DueRule, Tier, case_rows, correlated_rows
 from engage.cases.models import Case
 from engage.liaison.models import LiaisonRecord, ReportingEvent, ReportingObligation
 
@@ -30,11 +30,11 @@ def _first(queryset: QuerySet[Model], field: str) -> Subquery:
 def _reporting_facts(today: datetime.date) -> dict[str, Any]:
     return {
         "reporting_due_on": _first(
-            ReportingObligation.objects.filter(case=OuterRef("pk"), next_due_on__isnull=False),
+            case_rows(ReportingObligation).filter(next_due_on__isnull=False),
             "next_due_on",
         ),
         "reporting_missed_on": _first(
-            ReportingEvent.objects.filter(
+            correlated_rows(ReportingEvent).filter(
                 obligation__case=OuterRef("pk"),
                 status=ReportingEvent.Status.MISSED,
                 followed_up_on__isnull=True,
@@ -60,8 +60,7 @@ def _reporting_items(case: Case, today: datetime.date) -> list[DueItem]:
 def _liaison_facts(today: datetime.date) -> dict[str, Any]:
     return {
         "liaison_follow_up_on": _first(
-            LiaisonRecord.objects.filter(
-                case=OuterRef("pk"),
+            case_rows(LiaisonRecord).filter(
                 outcome=LiaisonRecord.Outcome.PENDING,
                 follow_up_on__isnull=False,
             ),
