@@ -43,7 +43,9 @@ class OneOf(Func):
     conditional = True
 
     def __init__(self, column: str, queryset: QuerySet[Any]) -> None:
-        super().__init__(F(column), Subquery(queryset))
+        # Without the model's default order: a set of values has none, and the database would
+        # sort them for nothing (Case's "-referral_date", in every query of a case).
+        super().__init__(F(column), Subquery(queryset.order_by()))
 
     def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: Any, **extra_context: Any
