@@ -43,7 +43,7 @@ class FormRenderer(Jinja2):
     def engine(self):  # type: ignore[no-untyped-def]
         return self.backend(
             {
-                "APP_DIRS": False,
+                "APP_DIRS": True,  # as Django's renderer: an app's own `jinja2` widgets
                 "DIRS": DIRS,
                 "NAME": "engageforms",
                 "OPTIONS": {"environment": "engage.lib.rendering.environment"},
