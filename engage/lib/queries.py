@@ -44,8 +44,11 @@ class OneOf(Func):
 
     def __init__(self, column: str, queryset: QuerySet[Any]) -> None:
         # Without the model's default order: a set of values has none, and the database would
-        # sort them for nothing (Case's "-referral_date", in every query of a case).
-        super().__init__(F(column), Subquery(queryset.order_by()))
+        # sort them for nothing (Case's "-referral_date", in every query of a case). A sliced
+        # queryset keeps its order, which decides the rows it selects.
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by()
+        super().__init__(F(column), Subquery(queryset))
 
     def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: Any, **extra_context: Any

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from engage.accounts.factories import UserFactory
 from engage.accounts.models import User
-from engage.cases.factories import CaseFactory
+from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Case, Household
 from engage.lib.queries import OneOf
 
@@ -58,3 +58,13 @@ def test_it_does_not_sort_the_values_it_selects(organisation, alice):
     assert len(queries) == 2
     for query in queries:
         assert "(SELECT" in query["sql"] and "ORDER BY" not in query["sql"]
+
+
+def test_it_keeps_the_order_of_a_sliced_queryset(organisation, alice, bob):
+    """The order of a sliced queryset decides which rows it selects: kept."""
+    older = CaseFactory(organisation=organisation, case_manager=alice, referral_date=days_ago(30))
+    newer = CaseFactory(organisation=organisation, case_manager=bob, referral_date=days_ago(1))
+    newest_first = Case.objects.order_by("-referral_date").values("case_manager")[:1]
+    oldest_first = Case.objects.order_by("referral_date").values("case_manager")[:1]
+    assert set(Case.objects.filter(OneOf("case_manager", newest_first))) == {newer}
+    assert set(Case.objects.filter(OneOf("case_manager", oldest_first))) == {older}
