@@ -90,7 +90,9 @@ bench-http: $(STAMP)
 # The interface languages other than English (settings.LANGUAGES; docs/translating.md).
 LANGUAGES := fr nl bg el it pl
 messages: $(STAMP)
-	cd engage && ../$(BIN)/engage makemessages $(foreach l,$(LANGUAGES),-l $(l)) --no-location --no-obsolete && ../$(BIN)/engage compilemessages
+	cd engage && ../$(BIN)/engage makemessages -l en $(foreach l,$(LANGUAGES),-l $(l)) --no-location --no-obsolete \
+	  && msgen -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po \
+	  && ../$(BIN)/engage compilemessages
 
 clean:
 	rm -rf $(VENV) data
