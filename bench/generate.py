@@ -15,7 +15,7 @@ What it writes, into an empty database of its own (it migrates it first):
   with goals and actions, reviews, contacts, engagement records, closures, the pilot's own
   fields answered; each value prepared by its own field as `bulk_create` would
   (`engage.lib.bulk`: every encrypted field through its `get_db_prep_value`, Fernet), the
-  blind index through `cases.search.tokens_for`, one `executemany` a table;
+  blind index through `cases.search.insert_tokens`, one `executemany` a table;
 - appointments in the coming days for every case manager's open cases (`APPOINTMENTS`).
 
 The teams' stories are built and written in `--jobs` processes at once (one a core by

@@ -31,6 +31,7 @@ what was searched for (`people_matching`).
 """
 
 import datetime
+import functools
 import re
 import secrets
 import uuid
@@ -42,6 +43,7 @@ from django.db import transaction
 from django.db.models import Exists, Q
 
 from engage.cases.models import Person, SearchToken
+from engage.lib.bulk import Insert, prepare_values
 from engage.lib.crypto import blind_index, digits, normalise
 from engage.lib.names import latin_forms, name_words, sound_key
 
@@ -58,7 +60,14 @@ MAX_WORDS = 8  # of a search: more is a pasted text, not a name
 
 def digest(organisation_id: uuid.UUID, kind: str, value: str) -> str:
     """The organisation's keyed hash of one normalised piece of identity."""
-    return blind_index(f"{kind}@{uuid.UUID(str(organisation_id))}", value)
+    return blind_index(_label(organisation_id, kind), value)
+
+
+@functools.lru_cache(maxsize=256)
+def _label(organisation_id: uuid.UUID | str, kind: str) -> str:
+    """What a hash of `kind` is labelled with: the organisation's id in its one form (an id
+    may come as a UUID or as its text), made once, not for each of a caseload's tokens."""
+    return f"{kind}@{uuid.UUID(str(organisation_id))}"
 
 
 def _document(text: str) -> str:
@@ -151,18 +160,24 @@ def index_people(people: Iterable[Person]) -> None:
     """(Re)build the search tokens of `people`; call it whenever their identity changes."""
     people = list(people)
     SearchToken.objects.filter(person__in=people).delete()
-    SearchToken.objects.bulk_create(tokens_for(people), batch_size=500)
+    insert_tokens(people).run()
 
 
-def tokens_for(people: Iterable[Person]) -> list[SearchToken]:
-    """The search tokens of people not indexed yet (for bulk loads)."""
-    return [
-        SearchToken(person_id=person.pk, organisation_id=person.organisation_id, digest=value)
-        for person in people
-        if not person.erased_at
-        # Sorted, so the order of the rows says nothing about which token is which.
-        for value in sorted(person_digests(person))
-    ]
+def insert_tokens(people: Iterable[Person]) -> Insert:
+    """The INSERT of the search tokens of people not indexed yet, prepared (`run` it when the
+    people are stored): as values, not `SearchToken` instances, since a caseload's import or
+    the demo writes some 19 a person (`engage.lib.bulk.prepare_values`)."""
+    return prepare_values(
+        SearchToken,
+        ("person", "organisation", "digest"),
+        (
+            (person.pk, person.organisation_id, value)
+            for person in people
+            if not person.erased_at
+            # Sorted, so the order of the rows says nothing about which token is which.
+            for value in sorted(person_digests(person))
+        ),
+    )
 
 
 def reindex_everyone(batch: int = 500) -> int:

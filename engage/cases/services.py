@@ -36,13 +36,12 @@ from engage.cases.models import (
     PlanReview,
     ReassessmentRequest,
     Screening,
-    SearchToken,
     Stage,
 )
 from engage.cases.models.appointment import validate_planned_date
 from engage.cases.models.case import MAX_CONTACT_INTERVAL_DAYS
 from engage.cases.models.process import ApprovalStatus, EstablishedBy
-from engage.cases.search import index_people, tokens_for
+from engage.cases.search import index_people, insert_tokens
 from engage.lib.bulk import prepare_insert
 from engage.lib.concurrency import save_versioned
 from engage.lib.translations import clean_translations
@@ -197,7 +196,7 @@ def register_referrals(
     # One `executemany` a table (engage.lib.bulk): a caseload's thousands of rows without
     # `bulk_create` building a statement's text and parameters for each batch.
     prepare_insert(Person, people).run()
-    prepare_insert(SearchToken, tokens_for(people)).run()
+    insert_tokens(people).run()
     prepare_insert(Case, cases).run()
     prepare_insert(
         AuditEvent,

@@ -34,7 +34,6 @@ from engage.cases.models import (
     Person,
     PlanReview,
     Screening,
-    SearchToken,
 )
 from engage.cases.models.case import (
     DEFAULT_PURPOSE,
@@ -54,7 +53,7 @@ from engage.cases.models.process import (
     EstablishedBy,
     Rating,
 )
-from engage.cases.search import tokens_for
+from engage.cases.search import insert_tokens
 from engage.demo.fields import answer_fields
 from engage.lib.bulk import Insert, prepare_insert
 
@@ -285,7 +284,6 @@ class Rows:
 
     households: list[Household] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
-    search_tokens: list[SearchToken] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     first_meetings: list[FirstMeeting] = field(default_factory=list)
     screenings: list[Screening] = field(default_factory=list)
@@ -300,13 +298,15 @@ class Rows:
     closures: list[Closure] = field(default_factory=list)
 
     def prepare(self) -> list[Insert]:
-        """Every row's INSERT, prepared (encrypted) but not run, in dependency order."""
-        self.search_tokens = tokens_for(self.people)
-        return [
-            prepare_insert(type(rows[0]), rows)
-            for name in self.__dataclass_fields__
-            if (rows := getattr(self, name))
-        ]
+        """Every row's INSERT, prepared (encrypted) but not run, in dependency order: the
+        people's search tokens right after the people."""
+        inserts = []
+        for name in self.__dataclass_fields__:
+            if rows := getattr(self, name):
+                inserts.append(prepare_insert(type(rows[0]), rows))
+            if name == "people":
+                inserts.append(insert_tokens(self.people))
+        return inserts
 
 
 @dataclass

@@ -138,6 +138,14 @@ class _Context:
         # The organisation's own referral fields (engage.imports.extra), by name.
         self.extra = extra.columns_of(organisation)
         self.extra_specs = {spec.name: spec for columns in self.extra for spec in columns.specs}
+        # Each cell's key as compared (`header_key`), made once per distinct text of the file:
+        # a caseload repeats its few statuses, cities and case managers on every row.
+        self._keys: dict[str, str] = {}
+
+    def key(self, text: str) -> str:
+        if (found := self._keys.get(text)) is None:
+            found = self._keys[text] = F.header_key(text)
+        return found
 
 
 def check(
@@ -329,7 +337,7 @@ def _value(
         except ValidationError:
             raise BadValue(_("“%(value)s” is not an email address.") % {"value": text}) from None
         return text
-    key = F.header_key(text)
+    key = context.key(text)
     if spec.kind == F.CHOICE:
         chosen = context.mapping.values.get(spec.name, {}).get(key) or context.choices[
             spec.name

@@ -8,9 +8,10 @@ from django.db.models import Value
 from django.db.models.expressions import DatabaseDefault
 
 from engage.cases.factories import CaseFactory
-from engage.cases.models import Contact
+from engage.cases.models import Contact, Person, SearchToken
+from engage.cases.search import PAD_TO, insert_tokens, person_digests
 from engage.lib import crypto
-from engage.lib.bulk import prepare_insert
+from engage.lib.bulk import prepare_insert, prepare_values
 from engage.lib.scoping import scopes_disabled
 from engage.mel.models import DatasetRow, Submission
 
@@ -103,3 +104,63 @@ def test_it_runs_nothing_for_no_rows(django_assert_num_queries):
     insert = prepare_insert(Contact, [])
     with django_assert_num_queries(0):
         insert.run()
+
+
+# prepare_values: rows given as values, without a model instance each (the search tokens).
+
+
+def test_it_stores_values_as_their_fields_prepare_them_without_instances(organisation, alice):
+    case = CaseFactory(organisation=organisation, case_manager=alice)
+    person = case.person
+    with scopes_disabled():
+        before = set(SearchToken.objects.filter(person=person).values_list("digest", flat=True))
+    insert = prepare_values(
+        SearchToken,
+        ("digest", "person", "organisation"),  # in any order, each value by its own field
+        [("d" * 64, person.pk, str(organisation.pk)), ("e" * 64, person.pk, organisation.pk)],
+    )
+    assert insert.rows == []  # nothing to mark as saved
+    with scopes_disabled():
+        assert not SearchToken.objects.filter(digest="d" * 64).exists()  # not written yet
+
+    insert.run()
+
+    with scopes_disabled():
+        stored = SearchToken.objects.filter(person=person).exclude(digest__in=before)
+        assert sorted(stored.values_list("digest", "organisation_id")) == [
+            ("d" * 64, organisation.pk),  # an id given as its text, stored as the id
+            ("e" * 64, organisation.pk),
+        ]
+        assert all(token.pk for token in stored)  # the ids the database gave
+
+
+def test_it_refuses_values_that_leave_a_field_out_or_do_not_fit(organisation, alice):
+    case = CaseFactory(organisation=organisation, case_manager=alice)
+    with pytest.raises(ValueError, match="name every field but the id the database gives"):
+        prepare_values(SearchToken, ("person", "digest"), [(case.person.pk, "d" * 64)])
+    with pytest.raises(ValueError, match="3 values a row, not 2"):
+        prepare_values(SearchToken, ("person", "organisation", "digest"), [(case.person.pk, "d")])
+    with pytest.raises(ValueError, match="plain values only"):
+        prepare_values(
+            SearchToken,
+            ("person", "organisation", "digest"),
+            [(case.person.pk, organisation.pk, Value("d"))],
+        )
+    with pytest.raises(ValueError, match="not all concrete fields"):
+        prepare_values(Person, ("given_name", "search_tokens"), [])  # a relation, not a column
+
+
+def test_it_indexes_a_caseload_as_a_person_registered_by_hand(organisation, alice):
+    """The tokens an import writes (`insert_tokens`) are those `index_people` writes."""
+    case = CaseFactory(organisation=organisation, case_manager=alice)
+    person = case.person
+    with scopes_disabled():
+        by_hand = sorted(SearchToken.objects.filter(person=person).values_list("digest", flat=True))
+        SearchToken.objects.filter(person=person).delete()
+        insert_tokens([person]).run()
+        inserted = SearchToken.objects.filter(person=person).values_list("digest", flat=True)
+    # The padding is random; the person's own tokens are the same.
+    own = person_digests(person)
+    assert len(by_hand) == len(inserted) and len(by_hand) % PAD_TO == 0
+    assert {d for d in inserted if d in own} == {d for d in by_hand if d in own}
+    assert len([d for d in inserted if d in own]) >= 6
