@@ -14,6 +14,7 @@ caseload, the case list's filter and the case page then show them like the other
 """
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -30,6 +31,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -53,6 +55,7 @@ from engage.cases.models import (
 )
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.models.process import ApprovalStatus
+from engage.lib.scoping import outside_every_scope
 
 
 class Tier(IntEnum):
@@ -131,6 +134,7 @@ _RULES: dict[str, DueRule] = {}
 
 def register(rule: DueRule) -> None:
     _RULES[rule.kind] = rule
+    facts_of_the_day.cache_clear()  # made again with the rule's facts
 
 
 def tier_of(kind: str) -> Tier:
@@ -173,28 +177,8 @@ def with_due_facts(
     reads the case's plans with their reviews anyway (the case page) passes
     `approved_plans=False` and calls `attach_approved_plans` once they are read.
     """
-    pending = ApprovalStatus.PENDING
-    for rule in _RULES.values():
-        cases = cases.annotate(**rule.facts(today))
     cases = cases.select_related("person", "case_manager", "organisation", "city").annotate(
-        # Each fact is its own subquery: aggregating over several joined relations at
-        # once would multiply the rows (contacts x assessments x actions) for every case.
-        last_contact_on=_latest(case_rows(Contact)),
-        last_assessment_on=_latest(case_rows(Assessment)),
-        oldest_overdue_action_on=_first(
-            correlated_rows(Action).filter(
-                goal__plan__case=OuterRef("pk"), status=Action.Status.OPEN, due_date__lt=today
-            ),
-            "due_date",
-        ),
-        has_plan=Exists(case_rows(CasePlan)),
-        reassessment_requested_at=_first(
-            case_rows(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
-        ),
-        inclusion_pending=Exists(case_rows(InclusionDecision).filter(status=pending)),
-        plan_pending=Exists(case_rows(CasePlan).filter(status=pending)),
-        closure_pending=Exists(case_rows(Closure).filter(status=pending)),
-        disengaged_since=_disengaged_since(),
+        **facts_of_the_day(today)
     )
     if not approved_plans:
         return cases
@@ -209,6 +193,50 @@ def with_due_facts(
             to_attr="approved_plans",
         )
     )
+
+
+@functools.lru_cache(maxsize=4)
+def facts_of_the_day(today: datetime.date) -> dict[str, BaseExpression]:
+    """The annotations of `with_due_facts` on `today`: the registered rules' (in the order
+    they were registered), then the cases' own.
+
+    Made once a day and process, not on every page that shows what is due (the caseload, the
+    case list and page, the week, the supervisor's pages): building them was some 6 ms of each
+    such page (issue 17). Sharing them is safe because each is bound to the outer case only
+    (`OuterRef`), which the page's query reads through the user's scope, and because Django
+    resolves a copy of an expression into each query, never the expression itself. They are
+    made outside every organisation's scope (`outside_every_scope`): a rule that read its
+    records through a scoped manager, whose filter is the reader's organisation, would raise
+    there instead of carrying one reader's organisation into the next reader's query.
+    """
+    pending = ApprovalStatus.PENDING
+    facts: dict[str, BaseExpression] = {}
+    with outside_every_scope():
+        for rule in _RULES.values():
+            facts.update(rule.facts(today))
+        # Each fact is its own subquery: aggregating over several joined relations at once
+        # would multiply the rows (contacts x assessments x actions) for every case.
+        facts.update(
+            last_contact_on=_latest(case_rows(Contact)),
+            last_assessment_on=_latest(case_rows(Assessment)),
+            oldest_overdue_action_on=_first(
+                correlated_rows(Action).filter(
+                    goal__plan__case=OuterRef("pk"),
+                    status=Action.Status.OPEN,
+                    due_date__lt=today,
+                ),
+                "due_date",
+            ),
+            has_plan=Exists(case_rows(CasePlan)),
+            reassessment_requested_at=_first(
+                case_rows(ReassessmentRequest).filter(fulfilled_by__isnull=True), "requested_at"
+            ),
+            inclusion_pending=Exists(case_rows(InclusionDecision).filter(status=pending)),
+            plan_pending=Exists(case_rows(CasePlan).filter(status=pending)),
+            closure_pending=Exists(case_rows(Closure).filter(status=pending)),
+            disengaged_since=_disengaged_since(),
+        )
+    return facts
 
 
 def attach_approved_plans(case: Case) -> None:

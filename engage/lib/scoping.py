@@ -19,8 +19,8 @@ the cases the user may see, by the rule `cases` registers (`register_case_rule`)
 module cannot import it.
 """
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, Self, cast
 from uuid import UUID
 
@@ -30,12 +30,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django_scopes import ScopedManager, scope, scopes_disabled
+from django_scopes.state import state as scope_state
 
 __all__ = [
     "OrganisationScopeMiddleware",
     "ScopedQuerySet",
     "organisation_scope",
     "organisation_scoped",
+    "outside_every_scope",
     "register_case_rule",
     "scopes_disabled",
     "user_scope",
@@ -104,6 +106,24 @@ def organisation_scoped(
         {"organisation_path": path},
     )
     return ScopedManager(organisation=path, _manager_class=manager_class)
+
+
+@contextmanager
+def outside_every_scope() -> Iterator[None]:
+    """Outside every organisation's scope, whatever scope is active: a scoped manager used
+    inside raises `ScopeError`. For what is built once and shared between readers (the due
+    rules' annotations, `cases.due.facts_of_the_day`), which must not hold any reader's
+    organisation.
+
+    django-scopes' own `scope()` only adds to the active scope, and a scope whose
+    organisation is None switches the filter off; so this sets its state (a context
+    variable) to an enabled scope of no dimension, and puts the previous one back.
+    """
+    token = scope_state.set({"_enabled": True})
+    try:
+        yield
+    finally:
+        scope_state.reset(token)
 
 
 def organisation_scope(organisation_id: UUID) -> AbstractContextManager[None]:

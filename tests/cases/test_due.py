@@ -1,12 +1,16 @@
 """Every rule of "what is due" on a caseload."""
 
-import pytest
-from django.utils import timezone
+import datetime
 
-from engage.cases import services
-from engage.cases.due import Due, caseload, due_items, with_due_facts
+import pytest
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django_scopes import ScopeError
+
+from engage.cases import due, services
+from engage.cases.due import Due, DueRule, Tier, caseload, due_items, with_due_facts
 from engage.cases.factories import RATINGS, CaseFactory, days_ago, to_active, to_included
-from engage.cases.models import Case
+from engage.cases.models import Case, Contact
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +122,40 @@ class TestCaseload:
         rows = caseload(Case.objects.visible_to(alice), timezone.localdate())
         assert [row.case for row in rows] == [urgent, calm]
         assert closed not in [row.case for row in rows]
+
+
+class TestFactsMadeOnceADay:
+    """`facts_of_the_day`: the rules' annotations, made once a day and shared by every page."""
+
+    def test_it_makes_them_once_a_day_and_again_the_next(self):
+        today = timezone.localdate()
+        assert due.facts_of_the_day(today) is due.facts_of_the_day(today)
+        tomorrow = due.facts_of_the_day(today + datetime.timedelta(days=1))
+        assert tomorrow is not due.facts_of_the_day(today)
+        assert list(tomorrow) == list(due.facts_of_the_day(today))  # the same facts
+
+    def test_it_gives_each_organisation_its_own_cases_due_from_the_same_facts(
+        self, case, alice, charlie
+    ):
+        theirs = CaseFactory(organisation=charlie.organisation, case_manager=charlie)
+        services.log_contact(case, by=alice, data={"date": days_ago(15), "type": "phone"})
+        services.log_contact(theirs, by=charlie, data={"date": days_ago(2), "type": "phone"})
+        assert _due(case)[Due.CONTACT].days_overdue == 1
+        assert Due.CONTACT not in _due(theirs)
+
+    def test_it_refuses_a_rule_that_reads_through_a_scoped_manager(self, case):
+        """Such a rule's subquery would filter by the organisation of whoever made the facts
+        first, and every reader after would get it: made outside every scope, it raises."""
+
+        def through_the_scope(today):
+            return {"any_contact": Exists(Contact.objects.filter(case=OuterRef("pk")))}
+
+        rule = DueRule("scoped", "Scoped", Tier.RISK, through_the_scope, lambda case, today: [])
+        due.register(rule)
+        try:
+            with pytest.raises(ScopeError):
+                _due(case)
+        finally:
+            del due._RULES["scoped"]
+            due.facts_of_the_day.cache_clear()
+        assert Due.CONTACT in _due(case)  # the registered rules alone again

@@ -13,7 +13,7 @@ from django_scopes import ScopeError
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Case, Contact, Person
 from engage.lib.fields import EncryptedMixin
-from engage.lib.scoping import user_scope
+from engage.lib.scoping import outside_every_scope, scopes_disabled, user_scope
 from tests.contexts import in_no_scope
 
 
@@ -93,6 +93,25 @@ def test_it_raises_on_a_query_outside_any_scope(organisation):
     ):
         with pytest.raises(ScopeError):
             _in_no_scope(query)
+
+
+@pytest.mark.django_db
+def test_it_refuses_every_scoped_query_outside_every_scope_even_inside_one(alice):
+    """`outside_every_scope`: for what is built once and shared between readers."""
+    CaseFactory(organisation=alice.organisation, case_manager=alice)
+    with user_scope(alice):
+        assert Case.objects.count() == 1
+        with outside_every_scope():
+            for query in (
+                lambda: Case.objects.filter(stage="referred"),  # refused as it is built
+                lambda: Contact.objects.all().count(),
+                lambda: list(Person.objects.all()),
+            ):
+                with pytest.raises(ScopeError):
+                    query()
+        assert Case.objects.count() == 1  # the reader's scope again
+    with scopes_disabled(), outside_every_scope(), pytest.raises(ScopeError):
+        Case.objects.count()  # whatever scope was active, disabled ones too
 
 
 @pytest.mark.django_db
