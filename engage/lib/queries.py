@@ -21,7 +21,7 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, JSONArray
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.dateparse import parse_datetime
 
@@ -66,8 +66,8 @@ class OneOf(Func):
         return [compiler.compile(expression) for expression in self.get_source_expressions()]
 
 
-# PostgreSQL's JSONB_BUILD_OBJECT takes 100 arguments: a name and a value for each column.
-_MOST_COLUMNS = 50
+# PostgreSQL's JSONB_BUILD_ARRAY takes 100 arguments: one for each column.
+_MOST_COLUMNS = 100
 _NOT_IN_JSON = (BinaryField, DurationField)
 
 
@@ -76,8 +76,9 @@ def read_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
 
     For a page that shows a few rows each of several tables (the case page: the case's
     assessments, decisions, closures and plan reviews). Each queryset becomes one part of a
-    `UNION ALL`: its number, and its row's columns as one JSON object (`JSONObject`, on both
-    databases), so that tables of different columns share the query. Each value is then
+    `UNION ALL`: its number, and its row's columns as one JSON array (`JSONArray`, on both
+    databases; an array rather than an object, whose names would double what the query builds
+    and compiles), so that tables of different columns share the query. Each value is then
     converted as Django converts it from its column: decrypted by its field (`from_db_value`),
     parsed by `to_python`; a datetime stored without its zone is UTC, as Django stores it.
 
@@ -93,7 +94,7 @@ def read_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
         if unread := [field.name for field in fields if isinstance(field, _NOT_IN_JSON)]:
             # Bytes have no JSON form; a duration is a number on SQLite, a text on PostgreSQL.
             raise ValueError(f"read_together does not read {', '.join(unread)}")
-        row = _Row(**{field.attname: _as_json(field) for field in fields})
+        row = _Row(*(_as_json(field) for field in fields))
         parts.append(
             queryset.order_by()
             .annotate(read_together_part=Value(number), read_together_row=row)
@@ -109,8 +110,8 @@ def read_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
     return read
 
 
-class _Row(JSONObject):
-    """`JSONObject` without its check, on SQLite, that the database has JSON functions: a
+class _Row(JSONArray):
+    """`JSONArray` without its check, on SQLite, that the database has JSON functions: a
     query of its own, once a connection, which would fall inside a page's count of queries.
     SQLite has them built in since 3.38 (Python 3.11's own is newer); Django checks them at
     start-up for the JSON fields anyway."""
@@ -129,9 +130,9 @@ def _as_json(field: Any) -> Any:
     return F(field.attname)
 
 
-def _instance(queryset: QuerySet[Any], row: dict[str, Any]) -> Any:
+def _instance(queryset: QuerySet[Any], row: list[Any]) -> Any:
     fields = queryset.model._meta.concrete_fields
-    values = [_from_json(field, row[field.attname]) for field in fields]
+    values = [_from_json(field, value) for field, value in zip(fields, row, strict=True)]
     return queryset.model.from_db(queryset.db, [field.attname for field in fields], values)
 
 
