@@ -65,12 +65,7 @@ def prepare_insert(model: type[Model], rows: Iterable[Model]) -> Insert:
             raise ValueError(f"{model.__name__}: either every row has its id or none")
         if given == {False}:  # ids the database gives: left to it (and not read back)
             fields.remove(model._meta.pk)
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (the model's own names)
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    sql = _insert_sql(model, fields, connection)
     blanks: dict[str, Any] = {}  # by column: an empty text as its field prepares it
 
     def prepared(field: Field[Any, Any], value: Any) -> Any:
@@ -119,12 +114,7 @@ def prepare_values(
             f"{model.__name__}: name every field but the id the database gives, "
             f"{sorted(field.name for field in expected)}"
         )
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (the model's own names)
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in concrete),
-        ", ".join(["%s"] * len(fields)),
-    )
+    sql = _insert_sql(model, concrete, connection)
     prepare = [field.get_db_prep_save for field in concrete]
     params = []
     for row in values:
@@ -134,3 +124,13 @@ def prepare_values(
             raise ValueError(f"{model.__name__}: plain values only")
         params.append([each(value, connection) for each, value in zip(prepare, row, strict=True)])
     return Insert(alias, sql, params, [])
+
+
+def _insert_sql(model: type[Model], fields: Sequence[Field[Any, Any]], connection: Any) -> str:
+    """The INSERT of one row of `fields`, its values as parameters."""
+    quote = connection.ops.quote_name
+    return "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (the model's own names)
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
