@@ -4,9 +4,9 @@ Written by hand because `bulk_create` does two things in one call that some writ
 apart, or not at all:
 
 - It prepares every value through its insert compiler, building each batch's statement
-  text and parameters anew: for wide rows that are mostly empty (a network dataset's rows,
-  `mel.models.DatasetRow`) most of an import's time (issue 17), and a good part of a
-  caseload's import (`cases.services.register_referrals`).
+  text and parameters anew: for wide rows that are mostly empty (a network dataset's rows
+  as they were kept before `mel.models.SubmissionRows`) most of an import's time (issue 17),
+  and a good part of a caseload's import (`cases.services.register_referrals`).
 - It prepares them inside the call, so inside the writer's transaction. The bench's
   generator prepares a team's rows (their encryption included) before it takes SQLite's one
   write lock, so that several processes encrypt at once while one writes

@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from engage.mel import sources
 from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import VERSION, case_ref, derive_rows
-from engage.mel.models import DatasetRow, LinkageRound, Submission
+from engage.mel.models import LinkageRound, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
 
 MIN_KEY_CHARACTERS = 24
@@ -211,18 +210,9 @@ def import_submission(
     same = next((entry for entry in held if entry.period_end == data.period_end), None)
     earlier = [entry for entry in held if entry.period_end < data.period_end]
     before = same or max(earlier, key=lambda entry: entry.period_end, default=None)
-    previous = (
-        {
-            case_ref: DatasetRow.row_of(values)
-            for case_ref, values in DatasetRow.objects.filter(submission=before).values_list(
-                "case_ref", "values"
-            )
-        }
-        if before is not None
-        else {}
-    )
+    previous = {row["case_ref"]: row for row in _kept_rows(before)} if before else {}
     if same is not None:
-        DatasetRow.objects.filter(submission=same).delete()
+        SubmissionRows.objects.filter(submission=same).delete()
         same.delete()
     stored = Submission.objects.create(
         pilot=data.pilot,
@@ -241,7 +231,7 @@ def import_submission(
         kind = "added" if earlier_values is None else "changed"
         counts["unchanged" if earlier_values == values else kind] += 1
     counts["removed"] = len(previous)
-    DatasetRow.insert([DatasetRow.of(stored, values) for values in data.rows])
+    SubmissionRows.of(stored, data.rows).save(force_insert=True)
     compared = f"against {before.period_end}" if before is not None else "first"
     record(
         by,
@@ -295,12 +285,10 @@ def imported_rows(
     chosen = {pilot: rollback.submission_for(entries, end or "9999-12")
               for pilot, entries in held.items()}  # fmt: skip
     read = {entry.pk: entry for entry in chosen.values() if entry is not None}
-    values: dict[str, list[dict[str, str]]] = {}
-    stored = DatasetRow.objects.filter(submission__in=list(read)).order_by("pilot", "pk")
-    # As values, not instances: 100,000 models built for one column each cost more than the
-    # decryption of their values (issue 17).
-    for pilot, encrypted in stored.values_list("pilot", "values").iterator(chunk_size=2000):
-        values.setdefault(pilot, []).append(DatasetRow.row_of(encrypted))
+    values = {
+        read[kept.submission_id].pilot: kept.rows()
+        for kept in SubmissionRows.objects.filter(submission__in=list(read))
+    }
     rows = []
     for pilot, entry in sorted(chosen.items()):
         if entry is None:
@@ -322,11 +310,16 @@ def imported_rows(
     return rows
 
 
+def _kept_rows(entry: Submission) -> list[dict[str, str]]:
+    kept = SubmissionRows.objects.filter(submission=entry).first()
+    return kept.rows() if kept is not None else []
+
+
 def _held(pilots: list[str]) -> dict[str, list[Submission]]:
     """Each pilot's submissions whose rows the hub holds: every version 2 import, and of
     version 1's, the one whose rows replaced the others' (an empty submission is held too)."""
     held: dict[str, list[Submission]] = {}
-    holding = Q(rows=0) | Q(Exists(DatasetRow.objects.filter(submission=OuterRef("pk"))))
+    holding = SubmissionRows.held()  # an empty submission holds an empty list
     for entry in Submission.objects.filter(holding, pilot__in=pilots).order_by("period_end"):
         held.setdefault(entry.pilot, []).append(entry)
     return held
@@ -355,7 +348,7 @@ def purge_submissions(now: datetime.datetime | None = None) -> int:
     expired = list(Submission.objects.filter(imported_at__lt=cutoff).order_by("imported_at"))
     with transaction.atomic():
         for old in expired:
-            DatasetRow.objects.filter(submission=old).delete()
+            SubmissionRows.objects.filter(submission=old).delete()
             record(None, AuditEvent.Action.ERASE, old,
                    detail=f"network dataset {old} deleted after {months} months")  # fmt: skip
             old.delete()
@@ -428,7 +421,7 @@ def default_pilots(source: str) -> list[str]:
     """Every pilot of the source: this instance's organisations, or those imported."""
     if source == "live":
         return list(Organisation.objects.order_by("code").values_list("code", flat=True))
-    return sorted(DatasetRow.objects.values_list("pilot", flat=True).distinct().order_by())
+    return SubmissionRows.pilots()
 
 
 def check_report_access(by: User | None, *, pilots: list[str], source: str, level: str) -> None:

@@ -15,13 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.mel.models import DatasetRow, Submission
+from engage.mel.models import Submission, SubmissionRows
 
 LIVE, IMPORTED, AUTO = "live", "imported", "auto"
 SOURCES = (LIVE, IMPORTED)
@@ -57,9 +56,9 @@ def on_this_instance() -> set[str]:
 
 def submissions_held(pilots: list[str] | None = None) -> dict[str, list[Submission]]:
     """Each pilot's submissions whose rows the hub holds, oldest period end first."""
-    held = Submission.objects.filter(
-        Exists(DatasetRow.objects.filter(submission=OuterRef("pk")))
-    ).order_by("pilot", "period_end", "imported_at")
+    held = Submission.objects.filter(SubmissionRows.held(), rows__gt=0).order_by(
+        "pilot", "period_end", "imported_at"
+    )
     if pilots is not None:
         held = held.filter(pilot__in=pilots)
     result: dict[str, list[Submission]] = {}
@@ -79,7 +78,7 @@ def submission_read(held: list[Submission], end: str) -> Submission | None:
 def default_pilots(source: str = AUTO) -> list[str]:
     """Every pilot of a source: live, the organisations here; imported, those held; auto, both
     (an organisation without cases or submission has no figures either way)."""
-    imported = set(DatasetRow.objects.values_list("pilot", flat=True).distinct().order_by())
+    imported = set(SubmissionRows.pilots())
     if source == IMPORTED:
         return sorted(imported)
     if source == LIVE:

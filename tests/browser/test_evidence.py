@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.mel.models import DatasetRow, Submission
+from engage.mel.models import Submission
 from tests.browser.test_case_journey import _shot, _sign_in, _sign_out
+from tests.mel.rows import held_rows
 from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +70,7 @@ def test_a_submission_goes_from_the_pilot_to_the_network_dashboard(
     page.get_by_label("Submission (.zip)").set_input_files(str(archive_path))
     page.get_by_role("button", name="Check and import").click()
     page.get_by_role("heading", name=f"Imported BG-CLA, period end {period_end}").wait_for()
-    assert DatasetRow.objects.count() == 5
+    assert len(held_rows()) == 5
     _shot(page, "evidence-04-imported")
 
     page.get_by_role("link", name="Submissions imported").first.click()

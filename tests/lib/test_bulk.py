@@ -7,13 +7,13 @@ from django.db import connection
 from django.db.models import Value
 from django.db.models.expressions import DatabaseDefault
 
+from engage.accounts.models import City
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Contact, Person, SearchToken
 from engage.cases.search import PAD_TO, insert_tokens, person_digests
 from engage.lib import crypto
 from engage.lib.bulk import prepare_insert, prepare_values
 from engage.lib.scoping import scopes_disabled
-from engage.mel.models import DatasetRow, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -81,23 +81,17 @@ def test_it_refuses_a_value_the_database_would_compute(organisation, alice):
         prepare_insert(Contact, [contact])
 
 
-def test_it_leaves_auto_ids_to_the_database_and_refuses_a_mix():
-    submission = Submission.objects.create(
-        pilot="BG-CLA", period_end="2026-03", generated_at="now", sha256="0" * 64, rows=2
-    )
-    rows = [
-        DatasetRow(submission=submission, pilot="BG-CLA", case_ref=f"r{n}", values="{}")
-        for n in (1, 2)
-    ]
-    prepare_insert(DatasetRow, rows).run()
+def test_it_leaves_auto_ids_to_the_database_and_refuses_a_mix(organisation):
+    cities = [City(organisation=organisation, name=f"Town {n}") for n in (1, 2)]
+    prepare_insert(City, cities).run()
     with scopes_disabled():
-        stored = DatasetRow.objects.filter(submission=submission)
-        assert sorted(stored.values_list("case_ref", flat=True)) == ["r1", "r2"]
-        assert all(row.pk for row in stored)
+        stored = City.objects.filter(organisation=organisation, name__startswith="Town ")
+        assert sorted(stored.values_list("name", flat=True)) == ["Town 1", "Town 2"]
+        assert all(city.pk for city in stored)
 
-    mixed = [DatasetRow(pk=max(row.pk for row in stored) + 1), DatasetRow()]
+    mixed = [City(pk=max(city.pk for city in stored) + 1), City()]
     with pytest.raises(ValueError, match="either every row has its id or none"):
-        prepare_insert(DatasetRow, mixed)
+        prepare_insert(City, mixed)
 
 
 def test_it_runs_nothing_for_no_rows(django_assert_num_queries):

@@ -44,3 +44,13 @@ DEFAULTS = {
 def row(n: int, **values) -> dict[str, str]:
     data = {**DEFAULTS, "case_ref": f"{n:016x}", **values}
     return {column: data[column] for column in COLUMNS}
+
+
+def held_rows(pilot: str | None = None) -> list[dict[str, str]]:
+    """Every row the hub holds, of every submission kept (of `pilot`'s only, when given)."""
+    from engage.mel.models import SubmissionRows
+
+    kept = SubmissionRows.objects.select_related("submission").order_by("submission__period_end")
+    if pilot is not None:
+        kept = kept.filter(submission__pilot=pilot)
+    return [row for entry in kept for row in entry.rows()]

@@ -24,9 +24,8 @@ from engage.mel import services
 from engage.mel.dataset import rows as rows_module
 from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, case_ref, derive_rows
 from engage.mel.dataset.submission import InvalidSubmission, read
-from engage.mel.models import DatasetRow
 from engage.mel.report import indicators
-from tests.mel.rows import row
+from tests.mel.rows import held_rows, row
 
 pytestmark = pytest.mark.django_db
 
@@ -190,35 +189,33 @@ class TestExportAndImport:
                 z.write(tmp_path / "sub" / name, f"BG-CLA/{name}")
         out = StringIO()
         call_command("import_dataset", str(archive), stdout=out)
-        assert "5 added" in out.getvalue() and DatasetRow.objects.count() == 5
+        assert "5 added" in out.getvalue() and len(held_rows()) == 5
         call_command("import_dataset", str(tmp_path / "sub"), stdout=out)
-        assert "5 unchanged" in out.getvalue() and DatasetRow.objects.count() == 5
+        assert "5 unchanged" in out.getvalue() and len(held_rows()) == 5
 
-    def test_it_keeps_each_imported_row_encrypted_and_gives_it_back_whole(
+    def test_it_keeps_a_submissions_rows_as_one_encrypted_document_and_gives_them_back(
         self, active_case, four_alike, organisation, tmp_path
     ):
-        """The hub's copy of a row is one encrypted value (a stolen database or backup of the
-        hub gives no row away); only the pilot and the keyed case_ref are readable, and the
-        rest of the old plain columns stay empty. Read back, each row is the exported one."""
+        """The hub keeps a submission's rows as one encrypted value (a stolen database or
+        backup of the hub gives no row away, not even a case_ref), and the table of one token a
+        row stays empty. Read back, each row is the exported one, in the file's order."""
         services.export(organisation, tmp_path / "sub", PERIOD_END)
         services.import_submission(tmp_path / "sub")
-        exported = {r["case_ref"]: r for r in read(tmp_path / "sub").rows}
-        plain = [f.column for f in DatasetRow._meta.concrete_fields
-                 if f.name not in ("id", "submission", "values", "pilot", "case_ref")]  # fmt: skip
-        columns = ", ".join(map(connection.ops.quote_name, ["pilot", "case_ref", "values", *plain]))
+        exported = read(tmp_path / "sub").rows
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns} FROM mel_datasetrow")  # noqa: S608 (model's names)
+            cursor.execute("SELECT payload FROM mel_submissionrows")
             stored = cursor.fetchall()
-        assert len(stored) == len(exported) == 5
-        for pilot, ref, token, *rest in stored:
-            assert pilot == "BG-CLA" and ref in exported
-            assert token.startswith("gAAAAA") and "Sofia" not in token  # a Fernet token
-            assert json.loads(crypto.decrypt(token)) == exported[ref]
-            assert set(rest) == {""}
+            cursor.execute("SELECT COUNT(*) FROM mel_datasetrow")
+            assert cursor.fetchone() == (0,)
+        assert len(stored) == 1 and len(exported) == 5
+        token = stored[0][0]
+        assert token.startswith("gAAAAA") and "Sofia" not in token  # a Fernet token
+        assert not any(r["case_ref"] in token for r in exported)
+        document = json.loads(crypto.decrypt(token))
+        assert document["columns"] == list(COLUMNS)
+        assert [dict(zip(COLUMNS, values, strict=True)) for values in document["rows"]] == exported
         imported = services.imported_rows(["BG-CLA"])
-        assert sorted(imported, key=itemgetter("case_ref")) == sorted(
-            exported.values(), key=itemgetter("case_ref")
-        )
+        assert imported == exported
 
 
 def _write(folder, rows, *, manifest=None, header=COLUMNS_V1, raw=None):
@@ -271,7 +268,7 @@ class TestRefusals:
             .replace("repeats row 1", "repeats row 2")
         )
         assert expected in report, report
-        assert not DatasetRow.objects.exists()
+        assert not held_rows()
 
     def test_it_names_a_missing_and_an_extra_column(self, tmp_path):
         header = [c for c in COLUMNS_V1 if c != "sex"] + ["name"]
@@ -299,7 +296,7 @@ class TestRefusals:
         services.import_submission(
             _write(tmp_path / "old", older, manifest={"period_end": "2024-05"})
         )
-        assert DatasetRow.objects.count() == 2
+        assert len(held_rows()) == 2
         assert services.imported_rows(["BG-CLA"], end="2024-05") == older
         assert services.imported_rows(["BG-CLA"]) == [row(1)]
 

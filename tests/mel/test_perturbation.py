@@ -394,3 +394,21 @@ def test_the_closed_breakdowns_are_the_datasets_sets():
             {"unknown"} if dimension == "detention_at_referral" else set()
         )
         assert set(values) == allowed, dimension
+
+
+def test_a_populations_key_is_the_sum_of_its_rows_keyed_content_whatever_the_code_that_makes_it():
+    """The population key is part of every published count: a faster way to compute it must
+    give the very same key, or every report of the network would move the day it lands."""
+    keys = disclosure.Perturbation(b"one instance's key")
+    rows = [row(n, city=city) for n, city in enumerate(["Sofia", "Ruse", "Sofia=x\x1f"], 1)]
+    rows.append(row(9, pilot="CY-CYRC"))
+    expected: dict[str, int] = {}
+    for values in rows:
+        parts = (f"{column}={values[column]}" for column in sorted(values))
+        pilot = values["pilot"]
+        expected[pilot] = (expected.get(pilot, 0) + keys._key("row", *parts)) % disclosure.KEY_SPACE
+    assert keys.populations(rows) == expected
+    assert keys.populations(reversed(rows)) == expected
+    # One value changed anywhere in a row changes its pilot's key, and only that one.
+    changed = keys.populations([*rows[:2], {**rows[2], "sex": "male"}, rows[3]])
+    assert changed["BG-CLA"] != expected["BG-CLA"] and changed["CY-CYRC"] == expected["CY-CYRC"]

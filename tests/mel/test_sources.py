@@ -15,10 +15,10 @@ from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.mel import services, sources
 from engage.mel.dataset import submission
 from engage.mel.forms import last_month
-from engage.mel.models import DatasetRow
+from engage.mel.models import SubmissionRows
 from engage.mel.report import indicators
 from tests.mel import reports
-from tests.mel.rows import row
+from tests.mel.rows import held_rows, row
 
 pytestmark = pytest.mark.django_db
 
@@ -112,12 +112,13 @@ def test_the_report_names_its_sources_and_applies_the_same_disclosure(
 
 
 def test_live_reads_store_nothing_and_are_audited(as_user, nadia, live_cases, imported):
-    stored = list(DatasetRow.objects.order_by("pk").values_list("pk", "values"))
+    stored = list(SubmissionRows.objects.order_by("pk").values_list("pk", "payload"))
     as_user(nadia).get(reverse("mel:network"), {"end": END})
     services.report_for(start="2024-01", end=END, pilots=[], source="auto",
                         level="network", by=nadia)  # fmt: skip
-    assert list(DatasetRow.objects.order_by("pk").values_list("pk", "values")) == stored
-    assert not DatasetRow.objects.filter(pilot="BG-CLA", submission__period_end=END)
+    assert list(SubmissionRows.objects.order_by("pk").values_list("pk", "payload")) == stored
+    assert not SubmissionRows.objects.filter(submission__pilot="BG-CLA",
+                                             submission__period_end=END)  # fmt: skip
     derived = AuditEvent.objects.filter(
         action=AuditEvent.Action.VIEW, detail__startswith="network dataset derived live"
     )
@@ -148,5 +149,5 @@ def test_a_fresh_demo_network_dashboard_has_figures(client, settings):
     assert response.context["report"]["has_data"]
     assert {entry.source for entry in response.context["sources"]} == {"live"}
     assert len(response.context["per_pilot"]["lines"]) == 7
-    assert not DatasetRow.objects.exists()
+    assert not held_rows()
     assert "There is no data for this period" not in response.content.decode()

@@ -25,7 +25,7 @@ from engage.lib import dates
 from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.mel import services
 from engage.mel.cycles import feedback
-from engage.mel.models import DatasetRow, EvaluationCycle, Narrative, Snapshot
+from engage.mel.models import EvaluationCycle, Narrative, Snapshot, SubmissionRows
 from engage.mel.report import indicators, parts
 from engage.mel.report.disclosure import LEVELS
 
@@ -151,7 +151,7 @@ def take_snapshot(
 def _all_pilots(source: str) -> list[str]:
     if source == "live":
         return list(Organisation.objects.order_by("code").values_list("code", flat=True))
-    return sorted(set(DatasetRow.objects.values_list("pilot", flat=True)))
+    return SubmissionRows.pilots()
 
 
 def narrative_for(snapshot: Snapshot, area: str) -> Narrative:

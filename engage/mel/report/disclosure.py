@@ -405,11 +405,18 @@ class Perturbation:
         keys: dict[str, int] = {}
         known: frozenset[str] = frozenset()
         columns: list[str] = []
+        names: list[str] = []
+        secret, digest = self._secret, hmac.digest
         for row in rows:
             if row.keys() != known:  # the same for every row of a source: sorted once
                 known = frozenset(row)
                 columns = sorted(known)
-            content = self._key("row", *(f"{column}={row[column]}" for column in columns))
+                names = [f"{column}=" for column in columns]
+            # The message of `_key("row", "column=value", ...)`, built without formatting each
+            # part (100,000 rows of 37 columns: most of the keys' time, issue 17).
+            values = map(row.__getitem__, columns)
+            message = "\x1f".join(["row", *map(str.__add__, names, values)]).encode()
+            content = int.from_bytes(digest(secret, message, "sha256")[:4])
             keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
         return keys
 
