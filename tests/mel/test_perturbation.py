@@ -396,9 +396,10 @@ def test_the_closed_breakdowns_are_the_datasets_sets():
         assert set(values) == allowed, dimension
 
 
-def test_a_populations_key_is_the_sum_of_its_rows_keyed_content_whatever_the_code_that_makes_it():
-    """The population key is part of every published count: a faster way to compute it must
-    give the very same key, or every report of the network would move the day it lands."""
+def test_the_record_and_population_keys_are_their_definitions_whatever_the_code_that_makes_them():
+    """The record and population keys are part of every published count: a faster way to
+    compute them must give the very same keys, or every report of the network would move the
+    day it lands."""
     keys = disclosure.Perturbation(b"one instance's key")
     rows = [row(n, city=city) for n, city in enumerate(["Sofia", "Ruse", "Sofia=x\x1f"], 1)]
     rows.append(row(9, pilot="CY-CYRC"))
@@ -409,6 +410,8 @@ def test_a_populations_key_is_the_sum_of_its_rows_keyed_content_whatever_the_cod
         expected[pilot] = (expected.get(pilot, 0) + keys._key("row", *parts)) % disclosure.KEY_SPACE
     assert keys.populations(rows) == expected
     assert keys.populations(reversed(rows)) == expected
+    assert keys.records(rows) == [keys._key("record", r["pilot"], r["case_ref"]) for r in rows]
+    assert keys.records(rows) == [keys.record(r) for r in rows]
     # One value changed anywhere in a row changes its pilot's key, and only that one.
     changed = keys.populations([*rows[:2], {**rows[2], "sex": "male"}, rows[3]])
     assert changed["BG-CLA"] != expected["BG-CLA"] and changed["CY-CYRC"] == expected["CY-CYRC"]
