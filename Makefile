@@ -91,6 +91,7 @@ bench-http: $(STAMP)
 LANGUAGES := fr nl bg el it pl
 messages: $(STAMP)
 	cd engage && ../$(BIN)/engage makemessages -l en $(foreach l,$(LANGUAGES),-l $(l)) --no-location --no-obsolete \
+	  && msgattrib --clear-fuzzy --empty --clear-previous -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po \
 	  && msgen -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po \
 	  && ../$(BIN)/engage compilemessages
 

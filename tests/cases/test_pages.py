@@ -198,6 +198,11 @@ class TestLists:
         for query in ("emile BILAL", "searchable", "+359881234567", "359 88 123 4567", "AB12345"):
             body = client.get("/cases/", {"q": query}).content.decode()
             assert other.reference in body and case.reference not in body, query
+        # Part of a phone or document number finds nobody, and the box says so beside it.
+        for query in ("4567", "12345"):
+            body = client.get("/cases/", {"q": query}).content.decode()
+            assert other.reference not in body, query
+        assert "a whole phone or document number" in body
         body = client.get("/cases/", {"q": "Bi"}).content.decode()
         assert other.reference not in body  # three letters at least: see cases/search.py
         body = client.get("/cases/", {"q": "Bil"}).content.decode()
