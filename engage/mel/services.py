@@ -355,8 +355,34 @@ def purge_submissions(now: datetime.datetime | None = None) -> int:
     return len(expired)
 
 
+@dataclass(frozen=True)
+class Counted:
+    """Rows as a report at `level` counts them, with their keys: made once for several
+    reports of the same rows (`prepare`; a dashboard's period and its quarters)."""
+
+    rows: list[dict[str, str]]
+    level: str
+    keyed: indicators.KeyedRows | None
+
+
+def prepare(rows: list[dict[str, str]], level: str) -> Counted:
+    """The rows as the indicators count them at `level`, and their keys.
+
+    Small cities are counted as `unknown` (over all the rows given, whatever a report's period),
+    so every cell key, the coverage's and the series' too, has the same population as the
+    indicators': one count shown twice is one draw of the noise, not two a reader could
+    average. Below `exact`, the rows' record and population keys are hashed here, once for
+    every report of these rows (100,000 rows: two HMACs each; a dashboard makes seven reports
+    of the same rows, issue 17)."""
+    keys = disclosure.Perturbation.of_instance() if level != "exact" else None
+    smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
+    counted = indicators.merge_small_cities(list(rows), smallest_city)
+    keyed = indicators.KeyedRows(keys, counted) if keys is not None else None
+    return Counted(counted, level, keyed)
+
+
 def report(
-    rows: list[dict[str, str]],
+    rows: list[dict[str, str]] | Counted,
     *,
     start: str,
     end: str,
@@ -368,26 +394,21 @@ def report(
 
     Below `exact`, every count about people is perturbed with the instance's record keys (the
     cell-key method, `disclosure.Perturbation`), so the same rows give the same numbers in every
-    report, live or imported alike."""
-    keys = disclosure.Perturbation.of_instance() if level != "exact" else None
-    smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
-    # The rows as the indicators count them (small cities as `unknown`): every cell key below,
-    # the coverage's and the series' too, has the same population as the indicators', so one
-    # count shown twice is one draw of the noise, not two a reader could average.
-    rows = indicators.merge_small_cities(list(rows), smallest_city)
-    # The rows' record and population keys, hashed once for the indicators, the series and the
-    # coverage (100,000 rows: two HMACs each).
-    keyed = indicators.KeyedRows(keys, rows) if keys is not None else None
-    computed = indicators.compute(rows, start, end, baseline, keys=keyed)
+    report, live or imported alike. `rows` may come `prepare`d, for `level` only."""
+    prepared = rows if isinstance(rows, Counted) else prepare(rows, level)
+    if prepared.level != level:
+        raise ValueError(f"rows prepared for {prepared.level}, not {level}")
+    counted, keyed = prepared.rows, prepared.keyed
+    computed = indicators.compute(counted, start, end, baseline, keys=keyed)
     shown = disclosure.apply([r.as_dict() for r in computed], level)
-    cohort = [row for row in rows if indicators.in_cohort(row, end)]
+    cohort = [row for row in counted if indicators.in_cohort(row, end)]
     caseload: Sequence[tuple[str, int, int | None]]
     if keyed is None:
-        caseload = [(m, n, None) for m, n in indicators.caseload_by_month(rows, start, end)]
+        caseload = [(m, n, None) for m, n in indicators.caseload_by_month(counted, start, end)]
     else:
-        caseload = indicators.keyed_caseload_by_month(rows, start, end, keyed)
+        caseload = indicators.keyed_caseload_by_month(counted, start, end, keyed)
     figures = disclosure.report_figures(
-        shown, rows=(len(rows), _rows_key(keyed)), cohort=len(cohort), caseload=caseload,
+        shown, rows=(len(counted), _rows_key(keyed)), cohort=len(cohort), caseload=caseload,
         end=end, level_name=level,
     )  # fmt: skip
     return {

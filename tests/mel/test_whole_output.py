@@ -311,3 +311,34 @@ def test_protect_parts_keeps_exact_and_withholds_the_next_smallest_part():
     assert disclosure.protect_parts(30, [12, 3, 15], "exact") == [12, 3, 15]
     assert disclosure.protect_parts(30, [12, "<5", 15], "network") == [None, "<5", 15]
     assert disclosure.protect_parts(None, [12, 15], "network") == [None, 15]
+
+
+def test_rows_prepared_once_give_every_report_and_quarter_the_same_figures(monkeypatch):
+    """A dashboard counts and keys its rows once for the period's report and its quarters'
+    (`services.prepare`): the figures are those of each report made from the bare rows."""
+    rows = [row(n, inclusion_month=month, city="Sofia" if n % 3 else f"Village {n}")
+            for n, month in enumerate(["2023-08", "2023-11", "2024-02", "2024-05"] * 9)]  # fmt: skip
+    pilots = ["BG-CLA", "CY-CYRC"]
+    records: list[int] = []
+    made = disclosure.Perturbation.records
+
+    def counting(self, given):
+        records.append(1)
+        return made(self, given)
+
+    for level in ("exact", "network", "public"):
+        bare_year = _report(rows, level, start="2023-07")
+        bare_trend = dashboards.trend(rows, end=END, pilots=pilots, level=level, period=bare_year)
+        records.clear()
+        monkeypatch.setattr(disclosure.Perturbation, "records", counting)
+        counted = services.prepare(rows, level)
+        year = services.report(counted, start="2023-07", end=END, pilots=pilots, level=level,
+                               baseline=baseline_before("2023-07", END))  # fmt: skip
+        trend = dashboards.trend(counted, end=END, pilots=pilots, level=level, period=year)
+        monkeypatch.undo()
+        assert len(records) == (0 if level == "exact" else 1)  # seven reports, keyed once
+        assert year == bare_year
+        assert trend == bare_trend
+        with pytest.raises(ValueError, match="rows prepared for"):
+            services.report(counted, start="2023-07", end=END, pilots=pilots,
+                            level="exact" if level != "exact" else "network")  # fmt: skip

@@ -277,7 +277,7 @@ def _chart(
 
 
 def trend(
-    rows: list[dict[str, Any]],
+    rows: "list[dict[str, str]] | services.Counted",
     *,
     end: str,
     pilots: list[str],
@@ -288,7 +288,10 @@ def trend(
 
     `period`: the dashboard's own report. When its period is made of the last quarters, their
     new clients add up to its BEN-02 (a table with a shown total): they go through the same
-    secondary suppression, so a quarter shown as "<5" is not the total minus the others."""
+    secondary suppression, so a quarter shown as "<5" is not the total minus the others.
+    The rows are counted and keyed once for all the quarters (`services.prepare`)."""
+    if not isinstance(rows, services.Counted):
+        rows = services.prepare(rows, level)
     points: list[dict[str, Any]] = []
     new_clients: list[int | str | None] = []
     for step in range(TREND_POINTS - 1, -1, -1):
@@ -389,8 +392,9 @@ def network(
                             channel="network dashboard")  # fmt: skip
     kinds = {entry.source for entry in chosen}
     said = kinds.pop() if len(kinds) == 1 else "per-pilot (" + sources.summary(chosen) + ")"
+    counted = services.prepare(rows, level)  # for the period's report and the quarters'
     report = _report(
-        rows, start=start, end=end, pilots=pilots, source=said, level=level, by=by,
+        counted, start=start, end=end, pilots=pilots, source=said, level=level, by=by,
         request=request, channel="network dashboard",
     )  # fmt: skip
     per_pilot = indicator_table(report, "pilot")
@@ -406,7 +410,7 @@ def network(
         "growth": growth(report),
         "caseload": caseload(report),
         "factors": factors(report),
-        "trend": trend(rows, end=end, pilots=pilots, level=level, period=report),
+        "trend": trend(counted, end=end, pilots=pilots, level=level, period=report),
     }
 
 
@@ -421,8 +425,9 @@ def pilot(
     """A pilot's own dashboard for its supervisors and admins: live cases, network level."""
     pilots = [organisation.code]
     rows = list(services.rows_for(pilots, source="live", end=end))
+    counted = services.prepare(rows, "network")  # for the period's report and the quarters'
     report = _report(
-        rows, start=start, end=end, pilots=pilots, source="live", level="network", by=by,
+        counted, start=start, end=end, pilots=pilots, source="live", level="network", by=by,
         request=request, channel="pilot dashboard",
     )  # fmt: skip
     # The pilot's own figures of other apps (liaison: reporting days, release requests), as its
@@ -440,12 +445,12 @@ def pilot(
         "caseload": caseload(report),
         "factors": factors(report),
         "obligations": obligations(own),
-        "trend": trend(rows, end=end, pilots=pilots, level="network", period=report),
+        "trend": trend(counted, end=end, pilots=pilots, level="network", period=report),
     }
 
 
 def _report(
-    rows: list[dict[str, str]],
+    rows: "list[dict[str, str]] | services.Counted",
     *,
     start: str,
     end: str,
