@@ -363,6 +363,7 @@ class Counted:
     rows: list[dict[str, str]]
     level: str
     keyed: indicators.KeyedRows | None
+    table: indicators.Table
 
 
 def prepare(rows: list[dict[str, str]], level: str) -> Counted:
@@ -373,12 +374,19 @@ def prepare(rows: list[dict[str, str]], level: str) -> Counted:
     indicators': one count shown twice is one draw of the noise, not two a reader could
     average. Below `exact`, the rows' record and population keys are hashed here, once for
     every report of these rows (100,000 rows: two HMACs each; a dashboard makes seven reports
-    of the same rows, issue 17)."""
+    of the same rows, issue 17), and their breakdowns' codes (`indicators.Table`)."""
     keys = disclosure.Perturbation.of_instance() if level != "exact" else None
     smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
     counted = indicators.merge_small_cities(list(rows), smallest_city)
     keyed = indicators.KeyedRows(keys, counted) if keys is not None else None
-    return Counted(counted, level, keyed)
+    return Counted(counted, level, keyed, indicators.Table(counted, keyed))
+
+
+def _prepared(rows: list[dict[str, str]] | Counted, level: str) -> Counted:
+    prepared = rows if isinstance(rows, Counted) else prepare(rows, level)
+    if prepared.level != level:
+        raise ValueError(f"rows prepared for {prepared.level}, not {level}")
+    return prepared
 
 
 def report(
@@ -395,11 +403,9 @@ def report(
     Below `exact`, every count about people is perturbed with the instance's record keys (the
     cell-key method, `disclosure.Perturbation`), so the same rows give the same numbers in every
     report, live or imported alike. `rows` may come `prepare`d, for `level` only."""
-    prepared = rows if isinstance(rows, Counted) else prepare(rows, level)
-    if prepared.level != level:
-        raise ValueError(f"rows prepared for {prepared.level}, not {level}")
+    prepared = _prepared(rows, level)
     counted, keyed = prepared.rows, prepared.keyed
-    computed = indicators.compute(counted, start, end, baseline, keys=keyed)
+    computed = indicators.compute_from(prepared.table, start, end, baseline)
     shown = disclosure.apply([r.as_dict() for r in computed], level)
     cohort = [row for row in counted if indicators.in_cohort(row, end)]
     caseload: Sequence[tuple[str, int, int | None]]
@@ -423,6 +429,19 @@ def report(
         # Beyond the spec's shape (which it keeps): BEN-01 at the end of each month.
         "series": figures["series"],
     }
+
+
+def active_and_new(
+    rows: list[dict[str, str]] | Counted, *, start: str, end: str, level: str
+) -> dict[str, dict[str, Any]]:
+    """BEN-01 and BEN-02 of the period [start, end] at `level`, by id, as `report` shows them:
+    the same cells and disclosure control (a count's suppression reads its own breakdowns only;
+    `tests/mel/test_whole_output.py` holds them to the whole report's), without the other
+    indicators. A dashboard's quarters need these two (issue 17: six whole reports of 100,000
+    rows were most of a hub's network dashboard)."""
+    computed = indicators.active_and_new(_prepared(rows, level).table, start, end)
+    shown = disclosure.apply([result.as_dict() for result in computed], level)
+    return {indicator["id"]: indicator for indicator in shown}
 
 
 def _rows_key(keyed: indicators.KeyedRows | None) -> int | None:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from engage.mel import services
-from engage.mel.report import dashboards, disclosure, render
+from engage.mel.report import dashboards, disclosure, indicators, render
 from engage.mel.report.indicators import baseline_before, months_between
 from tests.mel.rows import row
 from tests.mel.test_disclosure import _reader_can_pin_a_hidden_cell, _tables
@@ -290,9 +290,7 @@ def test_the_quarters_new_clients_do_not_give_a_hidden_quarter_back_from_the_yea
         )
         for level, threshold in LEVELS:
             year = _report(rows, level, start="2023-07")
-            trend = dashboards.trend(
-                rows, end=END, pilots=["BG-CLA", "CY-CYRC"], level=level, period=year
-            )
+            trend = dashboards.trend(rows, end=END, level=level, period=year)
             total = next(i for i in year["indicators"] if i["id"] == "BEN-02")["numerator"]
             quarters = [_shown(p["new"]) for p in trend["points"][-4:]]
             if isinstance(total, int):
@@ -305,6 +303,37 @@ def _shown(cell):
     if cell.withheld:
         return None
     return cell.value if cell.value is not None else cell.text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=_specs())
+def test_a_quarter_computed_alone_shows_the_active_and_new_clients_of_its_whole_report(specs):
+    # The dashboard's quarters compute BEN-01 and BEN-02 only (`services.active_and_new`): every
+    # cell, perturbed, masked and suppressed, must be what the quarter's whole report shows.
+    rows = _rows(specs)
+    for level in ("exact", "network", "public"):
+        counted = services.prepare(rows, level)
+        for start, end in (("2024-01", "2024-03"), ("2024-04", "2024-06"), ("2023-07", "2024-06")):
+            whole = services.report(counted, start=start, end=end, pilots=["BG-CLA", "CY-CYRC"],
+                                    level=level)  # fmt: skip
+            alone = services.active_and_new(counted, start=start, end=end, level=level)
+            assert list(alone) == ["BEN-01", "BEN-02"]
+            for indicator in whole["indicators"]:
+                if indicator["id"] in alone:
+                    assert alone[indicator["id"]] == indicator
+
+
+def test_a_rule_that_reads_a_column_it_does_not_name_fails_rather_than_counts():
+    # A `Rule` is called once per distinct set of the values it names, on those values only.
+    rows = [
+        row(n, inclusion_month="2024-02", vulnerable=("true", "false")[n % 2]) for n in range(6)
+    ]
+    table = indicators.tabulate(rows)
+    named = indicators.Rule(lambda r: r["vulnerable"] == "true", ("vulnerable",))
+    assert table.mask(named, table.every).tolist() == [True, False] * 3
+    unnamed = indicators.Rule(lambda r: r["vulnerable"] == "true", ("sex",))
+    with pytest.raises(KeyError, match="vulnerable"):
+        table.mask(unnamed, table.every)
 
 
 def test_protect_parts_keeps_exact_and_withholds_the_next_smallest_part():
@@ -328,13 +357,13 @@ def test_rows_prepared_once_give_every_report_and_quarter_the_same_figures(monke
 
     for level in ("exact", "network", "public"):
         bare_year = _report(rows, level, start="2023-07")
-        bare_trend = dashboards.trend(rows, end=END, pilots=pilots, level=level, period=bare_year)
+        bare_trend = dashboards.trend(rows, end=END, level=level, period=bare_year)
         records.clear()
         monkeypatch.setattr(disclosure.Perturbation, "records", counting)
         counted = services.prepare(rows, level)
         year = services.report(counted, start="2023-07", end=END, pilots=pilots, level=level,
                                baseline=baseline_before("2023-07", END))  # fmt: skip
-        trend = dashboards.trend(counted, end=END, pilots=pilots, level=level, period=year)
+        trend = dashboards.trend(counted, end=END, level=level, period=year)
         monkeypatch.undo()
         assert len(records) == (0 if level == "exact" else 1)  # seven reports, keyed once
         assert year == bare_year

@@ -280,7 +280,6 @@ def trend(
     rows: "list[dict[str, str]] | services.Counted",
     *,
     end: str,
-    pilots: list[str],
     level: str,
     period: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -289,7 +288,8 @@ def trend(
     `period`: the dashboard's own report. When its period is made of the last quarters, their
     new clients add up to its BEN-02 (a table with a shown total): they go through the same
     secondary suppression, so a quarter shown as "<5" is not the total minus the others.
-    The rows are counted and keyed once for all the quarters (`services.prepare`)."""
+    The rows are counted and keyed once for all the quarters (`services.prepare`), and each
+    quarter computes these two figures only (`services.active_and_new`)."""
     if not isinstance(rows, services.Counted):
         rows = services.prepare(rows, level)
     points: list[dict[str, Any]] = []
@@ -297,10 +297,9 @@ def trend(
     for step in range(TREND_POINTS - 1, -1, -1):
         quarter_end = _shift(end, -3 * step)
         quarter_start = _shift(quarter_end, -2)
-        report = services.report(
-            rows, start=quarter_start, end=quarter_end, pilots=pilots, level=level
+        indicators = services.active_and_new(
+            rows, start=quarter_start, end=quarter_end, level=level
         )
-        indicators = {item["id"]: item for item in report["indicators"]}
         new_clients.append(indicators["BEN-02"]["numerator"])
         points.append(
             {
@@ -410,7 +409,7 @@ def network(
         "growth": growth(report),
         "caseload": caseload(report),
         "factors": factors(report),
-        "trend": trend(counted, end=end, pilots=pilots, level=level, period=report),
+        "trend": trend(counted, end=end, level=level, period=report),
     }
 
 
@@ -445,7 +444,7 @@ def pilot(
         "caseload": caseload(report),
         "factors": factors(report),
         "obligations": obligations(own),
-        "trend": trend(counted, end=end, pilots=pilots, level="network", period=report),
+        "trend": trend(counted, end=end, level="network", period=report),
     }
 
 

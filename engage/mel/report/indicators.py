@@ -22,7 +22,7 @@ Row = dict[str, str]
 # an int, "<5", or None for withheld), value, breakdowns under "by", flags.
 Cell = dict[str, Any]
 CELL_KEYS = "_cell_keys"
-# Which of a report's rows something holds for (`_Table`), and each row's code in a breakdown.
+# Which of a report's rows something holds for (`Table`), and each row's code in a breakdown.
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.intp]
 
@@ -63,7 +63,7 @@ class KeyedRows:
         return int(self.column.sum())
 
     def of_mask(self, mask: Mask) -> int:
-        """The sum of the record keys of the rows `mask` selects (`_Table`'s rows)."""
+        """The sum of the record keys of the rows `mask` selects (`Table`'s rows)."""
         return int(self.column[mask].sum())  # under 2**63 for any number of rows we hold
 
     def cell(
@@ -177,7 +177,24 @@ def _has_outcome(row: Row) -> bool:
     return bool(row["outcome"])
 
 
-def _improved(prefix: str) -> tuple[Callable[[Row], bool], Callable[[Row], bool]]:
+@dataclass(frozen=True)
+class Rule:
+    """A rule on a row (one of the definitions above) and the columns it reads. Rows alike in
+    those columns are alike for the rule, so a table calls it once for each distinct set of
+    values, not once for each of 100,000 rows (issue 17), as `_caseload` does. It is given a
+    row of those columns only: a rule that came to read another would fail (KeyError), not
+    count wrongly."""
+
+    holds: Callable[[Row], bool]
+    reads: tuple[str, ...]
+
+
+# What `in_cohort`, `active_at` and `engagement_outcome` read of a row.
+COHORT_STATE = ("included", "inclusion_month", "closure_month", "closure_reason")
+OUTCOME_STATE = ("closure_month", "closure_reason", "engagement_level")
+
+
+def _improved(prefix: str) -> tuple[Rule, Rule]:
     baseline, latest = f"{prefix}_baseline", f"{prefix}_latest"  # named once, not per row
 
     def eligible(row: Row) -> bool:
@@ -186,7 +203,8 @@ def _improved(prefix: str) -> tuple[Callable[[Row], bool], Callable[[Row], bool]
     def improved(row: Row) -> bool:
         return eligible(row) and int(row[latest]) > int(row[baseline])
 
-    return improved, eligible
+    reads = (baseline, latest, "assessments")
+    return Rule(improved, reads), Rule(eligible, reads)
 
 
 @dataclass
@@ -215,20 +233,23 @@ class Result:
         return data
 
 
-class _Table:
-    """The rows of one report as columns, for the breakdowns: each row's key in every breakdown
-    as a small integer (the keys sorted, so a code's order is its key's), and with record keys
-    each row's key (`KeyedRows.column`). An indicator selects its rows with boolean masks, calling
-    its rule (the row function above, its one definition) once per row, and numpy counts the
-    cells of all eight breakdowns from the masks in C. Before, every rule ran again for every
-    breakdown and every cell was a Python list (issue 17: the report from 100,000 imported
-    rows took 15.6 s, 33 times DuckDB on the same rows)."""
+class Table:
+    """The rows of one or more reports as columns, for the breakdowns: each row's key in every
+    breakdown as a small integer (the keys sorted, so a code's order is its key's), and with
+    record keys each row's key (`KeyedRows.column`). An indicator selects its rows with boolean
+    masks, calling its rule (the row function above, its one definition) once per distinct set
+    of the values it reads (`Rule`), and numpy counts the cells of all eight breakdowns from the
+    masks in C. Before, every rule ran again for every breakdown and every cell was a Python list
+    (issue 17: the report from 100,000 imported rows took 15.6 s, 33 times DuckDB on the same
+    rows). Nothing of it depends on a report's period: a dashboard makes one for its period's
+    report and its quarters' (`tabulate`)."""
 
     def __init__(self, rows: list[Row], keyed: KeyedRows | None):
         self.rows = rows
         self.size = len(rows)
         self.keyed = keyed
         self.every = np.ones(self.size, dtype=bool)
+        self._made: dict[tuple[str, ...], tuple[list[Any], Codes]] = {}
         self.labels: dict[str, list[str]] = {}
         self.codes: dict[str, Codes] = {}
         for dimension in DISAGGREGATIONS:
@@ -238,17 +259,31 @@ class _Table:
             self.labels[dimension] = labels
             self.codes[dimension] = np.fromiter(map(code.__getitem__, values), np.intp, self.size)
 
-    def mask(self, rule: Callable[[Row], bool], within: Mask) -> Mask:
-        """The rows of `within` for which `rule` holds; `rule` is called on those rows only."""
-        selected = np.zeros(self.size, dtype=bool)
-        positions = np.flatnonzero(within)
-        # Python ints (`tolist`) index a list quicker than numpy's; `bool` as a rule may give
-        # any truth value.
-        chosen = map(self.rows.__getitem__, positions.tolist())
-        selected[positions] = np.fromiter(
-            map(bool, map(rule, chosen)), dtype=bool, count=len(positions)
-        )
-        return selected
+    def mask(self, rule: Rule, within: Mask) -> Mask:
+        """The rows of `within` for which `rule` holds; `rule` is called once for each distinct
+        set of the values it reads among those rows."""
+        states, codes = self._states(rule.reads)
+        present = np.bincount(codes[within], minlength=len(states)) > 0
+        holds = np.zeros(len(states), dtype=bool)
+        for number in np.flatnonzero(present).tolist():
+            state = states[number]
+            if len(rule.reads) == 1:
+                row = {rule.reads[0]: state}
+            else:
+                row = dict(zip(rule.reads, state, strict=True))
+            holds[number] = bool(rule.holds(row))  # `bool`: a rule may give any truth value
+        return holds[codes] & within
+
+    def _states(self, reads: tuple[str, ...]) -> tuple[list[Any], Codes]:
+        """The distinct values of the columns `reads` (a tuple each, or the bare value of one
+        column), and each row's number among them: made once per table for all its reports."""
+        if reads not in self._made:
+            values = list(map(operator.itemgetter(*reads), self.rows))  # in C
+            states = list(dict.fromkeys(values))
+            number = {state: n for n, state in enumerate(states)}
+            codes = np.fromiter(map(number.__getitem__, values), np.intp, self.size)
+            self._made[reads] = (states, codes)
+        return self._made[reads]
 
     def chosen(self, mask: Mask) -> list[Row]:
         return [self.rows[i] for i in np.flatnonzero(mask)]
@@ -295,10 +330,10 @@ def _key_sums(keyed: KeyedRows, codes: Codes, mask: Mask, length: int) -> npt.ND
 
 def _ratio(
     indicator: str,
-    table: _Table,
+    table: Table,
     within: Mask,
-    counts: Callable[[Row], bool],
-    base: Callable[[Row], bool] | None = None,
+    counts: Rule,
+    base: Rule | None = None,
 ) -> Result:
     """The share of the rows of `within` (that `base` admits) for which `counts` holds."""
     counted = within if base is None else table.mask(base, within)
@@ -313,9 +348,7 @@ def _ratio(
     return result
 
 
-def _count(
-    indicator: str, table: _Table, within: Mask, counts: Callable[[Row], bool] | None
-) -> Result:
+def _count(indicator: str, table: Table, within: Mask, counts: Rule | None) -> Result:
     """The rows of `within` for which `counts` holds (all of them without a rule)."""
     hits = within if counts is None else table.mask(counts, within)
     result = Result(indicator, int(hits.sum()), kind="count")
@@ -344,47 +377,91 @@ def compute(
     """Every indicator of the catalogue for the period [start, end] (months); with `keys`, each
     count carries its cell's key (see the module's docstring). With `smallest_city`, a city
     with fewer rows than that is counted as `unknown` (`merge_small_cities`)."""
+    return compute_from(tabulate(rows, keys=keys, smallest_city=smallest_city), start, end,
+                        baseline)  # fmt: skip
+
+
+def tabulate(
+    rows: Iterable[Row], *, keys: "RecordKeys | KeyedRows | None" = None, smallest_city: int = 0
+) -> Table:
+    """The rows as a `Table`, for any number of reports of them (`compute_from`)."""
     rows = merge_small_cities(list(rows), smallest_city)
-    keyed = keyed_rows(keys, rows)
-    table = _Table(rows, keyed)
-    in_the_cohort = table.mask(lambda row: in_cohort(row, end), table.every)
-    cohort = table.chosen(in_the_cohort)
-    results = [
-        _count("BEN-01", table, in_the_cohort, lambda row: active_at(row, end)),
+    return Table(rows, keyed_rows(keys, rows))
+
+
+def _cohort_rule(end: str) -> Rule:
+    return Rule(lambda row: in_cohort(row, end), COHORT_STATE)
+
+
+def _active_and_new(table: Table, cohort: Mask, start: str, end: str) -> list[Result]:
+    """BEN-01 (the cohort's rows active at `end`) and BEN-02 (the period's new clients)."""
+    return [
+        _count("BEN-01", table, cohort, Rule(lambda row: active_at(row, end), ("closure_month",))),
         _count(
             "BEN-02",
             table,
             table.every,
-            lambda row: row["included"] == "true" and start <= row["inclusion_month"] <= end,
+            Rule(
+                lambda row: row["included"] == "true" and start <= row["inclusion_month"] <= end,
+                ("included", "inclusion_month"),
+            ),
         ),
+    ]
+
+
+def active_and_new(table: Table, start: str, end: str) -> list[Result]:
+    """BEN-01 and BEN-02 alone, as `compute_from` gives them, with every breakdown (their
+    disclosure control reads their own cells only): a dashboard's quarters."""
+    return _active_and_new(table, table.mask(_cohort_rule(end), table.every), start, end)
+
+
+def compute_from(
+    table: Table, start: str, end: str, baseline: tuple[str, str] | None = None
+) -> list[Result]:
+    """`compute` of a table's rows."""
+    rows, keyed = table.rows, table.keyed
+    in_the_cohort = table.mask(_cohort_rule(end), table.every)
+    cohort = table.chosen(in_the_cohort)
+
+    def outcome_is(outcome: str) -> Rule:
+        return Rule(lambda row: engagement_outcome(row, end) == outcome, OUTCOME_STATE)
+
+    results = [
+        *_active_and_new(table, in_the_cohort, start, end),
         _count("BEN-03", table, in_the_cohort, None),
         _people(cohort, keyed),
         _ratio(
             "BEN-05",
             table,
             in_the_cohort,
-            lambda row: row["detention_at_referral"] in ("in_detention", "released"),
+            Rule(
+                lambda row: row["detention_at_referral"] in ("in_detention", "released"),
+                ("detention_at_referral",),
+            ),
         ),
-        _ratio("BEN-06", table, in_the_cohort, lambda row: row["vulnerable"] == "false"),
         _ratio(
-            "ENG-01", table, in_the_cohort, lambda row: engagement_outcome(row, end) == "engaged"
-        ),
-        _ratio(
-            "ENG-02",
+            "BEN-06",
             table,
             in_the_cohort,
-            lambda row: engagement_outcome(row, end) == "disengaged",
+            Rule(lambda row: row["vulnerable"] == "false", ("vulnerable",)),
         ),
-        _ratio(
-            "ENG-03", table, in_the_cohort, lambda row: engagement_outcome(row, end) == "removed"
-        ),
-        _ratio("RES-01", table, in_the_cohort, _has_outcome),
+        _ratio("ENG-01", table, in_the_cohort, outcome_is("engaged")),
+        _ratio("ENG-02", table, in_the_cohort, outcome_is("disengaged")),
+        _ratio("ENG-03", table, in_the_cohort, outcome_is("removed")),
+        _ratio("RES-01", table, in_the_cohort, Rule(_has_outcome, ("outcome",))),
         _outcome_types(cohort, keyed),
     ]
     for indicator, prefix in (("CAP-01", "idm"), ("CAP-02", "engage"), ("CAP-03", "wellbeing")):
         improved, eligible = _improved(prefix)
         results.append(_ratio(indicator, table, in_the_cohort, improved, eligible))
-    results.append(_ratio("CAP-04", table, in_the_cohort, lambda row: int(row["assessments"]) >= 2))
+    results.append(
+        _ratio(
+            "CAP-04",
+            table,
+            in_the_cohort,
+            Rule(lambda row: int(row["assessments"]) >= 2, ("assessments",)),
+        )
+    )
     results.append(_contacts(cohort, keyed))
     results.append(_growth(rows, start, end, baseline, keyed))
     results.append(_growth(rows, start, end, baseline, keyed, "GRO-02", supported))
@@ -546,23 +623,18 @@ def keyed_caseload_by_month(
     ]
 
 
-# What `in_cohort` and `active_at` read of a row: rows alike in these are in a month's caseload
-# alike, so the rules run once per such state and month, not once per row and month. They are
-# given a row of these columns only: a rule that came to read another would fail (KeyError),
-# not count wrongly.
-_CASELOAD_STATE = ("included", "inclusion_month", "closure_month", "closure_reason")
-
-
 def _caseload(
     rows: list[Row], start: str, end: str, keyed: KeyedRows | None
 ) -> list[tuple[str, int, int]]:
+    # The rules run once per state (`COHORT_STATE`, what they read) and month, not once per row
+    # and month, as a `Rule` does in a `Table`.
     states: dict[tuple[str, ...], list[int]] = {}
     for row in rows:
-        state = states.setdefault(tuple(row[column] for column in _CASELOAD_STATE), [0, 0])
+        state = states.setdefault(tuple(row[column] for column in COHORT_STATE), [0, 0])
         state[0] += 1
         if keyed is not None:
             state[1] += keyed.records[id(row)]
-    as_rows = [(dict(zip(_CASELOAD_STATE, state, strict=True)), n, key)
+    as_rows = [(dict(zip(COHORT_STATE, state, strict=True)), n, key)
                for state, (n, key) in states.items()]  # fmt: skip
     result = []
     for month in months_between(start, end):
