@@ -192,6 +192,8 @@ class Rule:
 # What `in_cohort`, `active_at` and `engagement_outcome` read of a row.
 COHORT_STATE = ("included", "inclusion_month", "closure_month", "closure_reason")
 OUTCOME_STATE = ("closure_month", "closure_reason", "engagement_level")
+# What `months_in_programme` reads.
+MONTHS_STATE = ("inclusion_month", "closure_month")
 
 
 def _improved(prefix: str) -> tuple[Rule, Rule]:
@@ -262,17 +264,32 @@ class Table:
     def mask(self, rule: Rule, within: Mask) -> Mask:
         """The rows of `within` for which `rule` holds; `rule` is called once for each distinct
         set of the values it reads among those rows."""
-        states, codes = self._states(rule.reads)
+        answers, codes = self._answers(rule.holds, rule.reads, within)
+        holds = np.fromiter(map(bool, answers), dtype=bool, count=len(answers))  # any truth value
+        return holds[codes] & within
+
+    def each(
+        self, function: Callable[[Row], Any], reads: tuple[str, ...], within: Mask
+    ) -> list[Any]:
+        """`function` of each row of `within`, in their order, called as a rule is (`mask`)."""
+        answers, codes = self._answers(function, reads, within)
+        return list(map(answers.__getitem__, codes[within].tolist()))
+
+    def _answers(
+        self, function: Callable[[Row], Any], reads: tuple[str, ...], within: Mask
+    ) -> tuple[list[Any], Codes]:
+        """`function` of each distinct set of the values of `reads` that a row of `within`
+        holds (None for the others), and each row's number among those sets."""
+        states, codes = self._states(reads)
+        answers: list[Any] = [None] * len(states)
         present = np.bincount(codes[within], minlength=len(states)) > 0
-        holds = np.zeros(len(states), dtype=bool)
         for number in np.flatnonzero(present).tolist():
             state = states[number]
-            if len(rule.reads) == 1:
-                row = {rule.reads[0]: state}
+            if len(reads) == 1:
+                answers[number] = function({reads[0]: state})
             else:
-                row = dict(zip(rule.reads, state, strict=True))
-            holds[number] = bool(rule.holds(row))  # `bool`: a rule may give any truth value
-        return holds[codes] & within
+                answers[number] = function(dict(zip(reads, state, strict=True)))
+        return answers, codes
 
     def _states(self, reads: tuple[str, ...]) -> tuple[list[Any], Codes]:
         """The distinct values of the columns `reads` (a tuple each, or the bare value of one
@@ -465,8 +482,9 @@ def compute_from(
     results.append(_contacts(cohort, keyed))
     results.append(_growth(rows, start, end, baseline, keyed))
     results.append(_growth(rows, start, end, baseline, keyed, "GRO-02", supported))
-    results.append(time_in_programme(cohort, end, keyed))
-    results.append(contact_frequency(cohort, end, keyed))
+    months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, in_the_cohort)
+    results.append(time_in_programme(cohort, end, keyed, months))
+    results.append(contact_frequency(cohort, end, keyed, months))
     results.append(caseload_per_case_manager(cohort, end, keyed))
     results.append(disengagement_factors(cohort, end, keyed))
     return results
@@ -687,16 +705,21 @@ def time_band(months: int, bands: tuple[tuple[str, int, int | None], ...] = TIME
     )
 
 
-def time_in_programme(cohort: list[Row], end: str, keyed: KeyedRows | None = None) -> Result:
+def time_in_programme(
+    cohort: list[Row], end: str, keyed: KeyedRows | None = None, months: list[int] | None = None
+) -> Result:
     """TIM-01: the median months in the programme of the cohort (numerator: the cohort, the
     same people and key as BEN-03), with the distribution by `TIME_BANDS` (every band listed,
-    zeros included: a table whose cells add up to the cohort)."""
-    months = [months_in_programme(row, end) for row in cohort]
+    zeros included: a table whose cells add up to the cohort). `months`: each cohort row's
+    `months_in_programme`, when already known."""
+    if months is None:
+        months = [months_in_programme(row, end) for row in cohort]
     result = Result("TIM-01", len(cohort), None, median(months), kind="median")
     if keyed:
         result.keys = keyed.cell(numerator=keyed.of(cohort))
     result.by["months"] = []
-    bands = [time_band(m) for m in months]  # once per row, not once per row and band
+    band_of = {m: time_band(m) for m in set(months)}  # once per length, not per row and band
+    bands = list(map(band_of.__getitem__, months))
     for label, _low, _high in TIME_BANDS:
         group = [row for row, band in zip(cohort, bands, strict=True) if band == label]
         cell = {"key": label, "numerator": len(group), "value": len(group)}
@@ -714,12 +737,17 @@ def rate(numerator: int, denominator: int) -> float | None:
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def contact_frequency(cohort: list[Row], end: str, keyed: KeyedRows | None = None) -> Result:
+def contact_frequency(
+    cohort: list[Row], end: str, keyed: KeyedRows | None = None, months: list[int] | None = None
+) -> Result:
     """CON-02: contacts per client per month, Σ `contacts` (CON-01's denominator, the same key)
-    over the cohort's client-months (Σ `months_in_programme`). Contacts before inclusion count
-    too, as in CON-01: the dataset counts them over the enrollment."""
+    over the cohort's client-months (Σ `months_in_programme`, or of `months` when given).
+    Contacts before inclusion count too, as in CON-01: the dataset counts them over the
+    enrollment."""
     contacts = sum(int(row["contacts"]) for row in cohort)
-    client_months = sum(months_in_programme(row, end) for row in cohort)
+    client_months = (
+        sum(months_in_programme(row, end) for row in cohort) if months is None else sum(months)
+    )
     result = Result("CON-02", contacts, client_months, rate(contacts, client_months), kind="rate")
     if keyed:
         result.keys = keyed.cell(
