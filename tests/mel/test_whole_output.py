@@ -323,6 +323,46 @@ def test_a_quarter_computed_alone_shows_the_active_and_new_clients_of_its_whole_
                     assert alone[indicator["id"]] == indicator
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=_specs(), end=st.sampled_from(["2024-01", "2024-03", "2024-06"]))
+def test_a_table_selects_the_rows_each_rule_holds_for(specs, end):
+    # A table calls a rule once per distinct set of the values it reads: the rows it selects
+    # must be those the rule holds for, row by row, within the rows asked about.
+    rows = _rows(specs)
+    table = indicators.tabulate(rows)
+    cohort = table.mask(indicators._cohort_rule(end), table.every)
+    rules = [
+        indicators.new_client("2024-01", end),
+        indicators.supported("2024-02", end),
+        *indicators._improved("idm"),
+        indicators.Rule(lambda r: indicators.engagement_outcome(r, end) == "engaged",
+                        indicators.OUTCOME_STATE),
+    ]  # fmt: skip
+    assert cohort.tolist() == [indicators.in_cohort(r, end) for r in rows]
+    for rule in rules:
+        for within in (table.every, cohort):
+            expected = [bool(w) and bool(rule.holds(r)) for r, w in zip(rows, within, strict=True)]
+            assert table.mask(rule, within).tolist() == expected
+
+
+def test_a_rule_over_columns_of_many_values_is_numbered_without_overflowing():
+    # Three columns of 3,000 distinct values each: 2.7e10 combinations, numbered again on the way.
+    rows = [
+        row(n, person_ref=f"p{n:05d}", household_ref=f"h{(n * 7) % 3000:05d}") for n in range(3000)
+    ]
+    table = indicators.tabulate(rows)
+    rule = indicators.Rule(
+        lambda r: (
+            r["case_ref"] < r["person_ref"].replace("p", "0") + "z"
+            and r["household_ref"] < "h01500"
+        ),
+        ("case_ref", "person_ref", "household_ref"),
+    )
+    expected = [bool(rule.holds(r)) for r in rows]
+    assert table.mask(rule, table.every).tolist() == expected
+    assert 0 < sum(expected) < len(rows)
+
+
 def test_a_rule_that_reads_a_column_it_does_not_name_fails_rather_than_counts():
     # A `Rule` is called once per distinct set of the values it names, on those values only.
     rows = [

@@ -252,14 +252,18 @@ class Table:
         self.keyed = keyed
         self.every = np.ones(self.size, dtype=bool)
         self._made: dict[tuple[str, ...], tuple[list[Any], Codes]] = {}
+        self._columns: dict[str, tuple[list[str], Codes]] = {}
         self.labels: dict[str, list[str]] = {}
         self.codes: dict[str, Codes] = {}
         for dimension in DISAGGREGATIONS:
-            values = keys_of(rows, dimension)
-            labels = sorted(set(values) | set(LISTED.get(dimension, ())))
-            code = {label: number for number, label in enumerate(labels)}
+            # Each distinct value of the column keyed once (`keys_of`, the one definition).
+            column = "pilot" if dimension == "country" else dimension
+            distinct, numbers = self._column(column)
+            keys = keys_of([{column: value} for value in distinct], dimension)
+            labels = sorted(set(keys) | set(LISTED.get(dimension, ())))
+            position = {label: number for number, label in enumerate(labels)}
             self.labels[dimension] = labels
-            self.codes[dimension] = np.fromiter(map(code.__getitem__, values), np.intp, self.size)
+            self.codes[dimension] = np.array([position[key] for key in keys], np.intp)[numbers]
 
     def mask(self, rule: Rule, within: Mask) -> Mask:
         """The rows of `within` for which `rule` holds; `rule` is called once for each distinct
@@ -292,15 +296,34 @@ class Table:
         return answers, codes
 
     def _states(self, reads: tuple[str, ...]) -> tuple[list[Any], Codes]:
-        """The distinct values of the columns `reads` (a tuple each, or the bare value of one
-        column), and each row's number among them: made once per table for all its reports."""
+        """The distinct sets of values of the columns `reads` (a tuple each, or the bare value
+        of one column), and each row's number among them: made once per table for all its
+        reports, from each column's numbers (`_column`), which the sets of columns share."""
         if reads not in self._made:
-            values = list(map(operator.itemgetter(*reads), self.rows))  # in C
-            states = list(dict.fromkeys(values))
-            number = {state: n for n, state in enumerate(states)}
-            codes = np.fromiter(map(number.__getitem__, values), np.intp, self.size)
-            self._made[reads] = (states, codes)
+            if len(reads) == 1:
+                self._made[reads] = self._column(reads[0])
+            else:
+                combined = np.zeros(self.size, dtype=np.int64)
+                for name in reads:
+                    values, codes = self._column(name)
+                    combined = combined * len(values) + codes
+                    if len(values) and combined.max(initial=0) >= 2**31:  # far from overflowing
+                        combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
+                _sets, first, numbers = np.unique(combined, return_index=True, return_inverse=True)
+                take = operator.itemgetter(*reads)
+                states = [take(self.rows[row]) for row in first.tolist()]
+                self._made[reads] = (states, numbers.reshape(-1).astype(np.intp))
         return self._made[reads]
+
+    def _column(self, name: str) -> tuple[list[str], Codes]:
+        """A column's distinct values, and each row's number among them."""
+        if name not in self._columns:
+            values = list(map(operator.itemgetter(name), self.rows))
+            distinct = list(dict.fromkeys(values))
+            number = {value: n for n, value in enumerate(distinct)}
+            codes = np.fromiter(map(number.__getitem__, values), np.intp, self.size)
+            self._columns[name] = (distinct, codes)
+        return self._columns[name]
 
     def chosen(self, mask: Mask) -> list[Row]:
         return [self.rows[i] for i in np.flatnonzero(mask)]
@@ -376,12 +399,6 @@ def _count(indicator: str, table: Table, within: Mask, counts: Rule | None) -> R
     return result
 
 
-def new_clients(rows: Iterable[Row], start: str, end: str) -> int:
-    return sum(
-        1 for row in rows if row["included"] == "true" and start <= row["inclusion_month"] <= end
-    )
-
-
 def compute(
     rows: Iterable[Row],
     start: str,
@@ -414,15 +431,7 @@ def _active_and_new(table: Table, cohort: Mask, start: str, end: str) -> list[Re
     """BEN-01 (the cohort's rows active at `end`) and BEN-02 (the period's new clients)."""
     return [
         _count("BEN-01", table, cohort, Rule(lambda row: active_at(row, end), ("closure_month",))),
-        _count(
-            "BEN-02",
-            table,
-            table.every,
-            Rule(
-                lambda row: row["included"] == "true" and start <= row["inclusion_month"] <= end,
-                ("included", "inclusion_month"),
-            ),
-        ),
+        _count("BEN-02", table, table.every, new_client(start, end)),
     ]
 
 
@@ -436,7 +445,7 @@ def compute_from(
     table: Table, start: str, end: str, baseline: tuple[str, str] | None = None
 ) -> list[Result]:
     """`compute` of a table's rows."""
-    rows, keyed = table.rows, table.keyed
+    keyed = table.keyed
     in_the_cohort = table.mask(_cohort_rule(end), table.every)
     cohort = table.chosen(in_the_cohort)
 
@@ -479,12 +488,12 @@ def compute_from(
             Rule(lambda row: int(row["assessments"]) >= 2, ("assessments",)),
         )
     )
-    results.append(_contacts(cohort, keyed))
-    results.append(_growth(rows, start, end, baseline, keyed))
-    results.append(_growth(rows, start, end, baseline, keyed, "GRO-02", supported))
+    results.append(_contacts(table, in_the_cohort))
+    results.append(_growth(table, start, end, baseline))
+    results.append(_growth(table, start, end, baseline, "GRO-02", supported))
     months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, in_the_cohort)
     results.append(time_in_programme(cohort, end, keyed, months))
-    results.append(contact_frequency(cohort, end, keyed, months))
+    results.append(_contact_frequency(table, in_the_cohort, end, months))
     results.append(caseload_per_case_manager(cohort, end, keyed))
     results.append(disengagement_factors(cohort, end, keyed))
     return results
@@ -540,64 +549,82 @@ def _outcome_types(cohort: list[Row], keyed: KeyedRows | None = None) -> Result:
     return result
 
 
-def _contacts(cohort: list[Row], keyed: KeyedRows | None = None) -> Result:
+@dataclass(frozen=True)
+class _Summed:
+    """A count column of the dataset summed over the cohort, and the key of the cohort's rows
+    where it is not 0 (0 without record keys)."""
+
+    total: int
+    key: int
+
+
+def _summed(table: Table, column: str, cohort: Mask) -> _Summed:
+    """`column` (a count: `contacts`, `face_to_face_contacts`) over the cohort, each distinct
+    value read as a number once."""
+    total = sum(table.each(lambda row: int(row[column]), (column,), cohort))
+    if table.keyed is None:
+        return _Summed(total, 0)
+    counted = table.mask(Rule(lambda row: int(row[column]) != 0, (column,)), cohort)
+    return _Summed(total, table.keyed.of_mask(counted))
+
+
+def _contacts(table: Table, cohort: Mask) -> Result:
     """CON-01 counts contacts, not people: Σ face-to-face over Σ contacts."""
-    in_person = sum(int(row["face_to_face_contacts"]) for row in cohort)
-    total = sum(int(row["contacts"]) for row in cohort)
-    result = Result("CON-01", in_person, total, percentage(in_person, total), kind="contacts")
-    if keyed:
-        result.keys = keyed.cell(
-            numerator=keyed.of(row for row in cohort if int(row["face_to_face_contacts"])),
-            denominator=keyed.of(row for row in cohort if int(row["contacts"])),
-        )
+    in_person, every = (
+        _summed(table, "face_to_face_contacts", cohort),
+        _summed(table, "contacts", cohort),
+    )
+    result = Result(
+        "CON-01", in_person.total, every.total, percentage(in_person.total, every.total),
+        kind="contacts",
+    )  # fmt: skip
+    if keyed := table.keyed:
+        result.keys = keyed.cell(numerator=in_person.key, denominator=every.key)
     return result
 
 
 def _growth(
-    rows: list[Row],
+    table: Table,
     start: str,
     end: str,
     baseline: tuple[str, str] | None,
-    keyed: KeyedRows | None = None,
     indicator: str = "GRO-01",
-    select: Callable[[list[Row], str, str], list[Row]] | None = None,
+    counted: "Callable[[str, str], Rule] | None" = None,
 ) -> Result:
-    """GRO-01 (new clients) or, with `select=supported`, GRO-02 (clients supported): the
+    """GRO-01 (new clients) or, with `counted=supported`, GRO-02 (clients supported): the
     period's count minus the baseline's, over the baseline's."""
     if baseline is None:
         return Result(indicator, None, None, None, kind="growth")
-    select = select or _new_client_rows
-    current = select(rows, start, end)
-    before = select(rows, *baseline)
-    result = Result(
-        indicator,
-        len(current) - len(before),
-        len(before),
-        percentage(len(current) - len(before), len(before)),
-        kind="growth",
-    )
-    if keyed:  # GRO-01: the current new clients are BEN-02's, the same rows and key
-        result.keys = keyed.cell(current=keyed.of(current), denominator=keyed.of(before))
+    counted = counted or new_client
+    current = table.mask(counted(start, end), table.every)
+    before = table.mask(counted(*baseline), table.every)
+    now, then = int(current.sum()), int(before.sum())
+    result = Result(indicator, now - then, then, percentage(now - then, then), kind="growth")
+    if keyed := table.keyed:  # GRO-01: the current new clients are BEN-02's, the same key
+        result.keys = keyed.cell(current=keyed.of_mask(current), denominator=keyed.of_mask(before))
     return result
 
 
-def supported(rows: Iterable[Row], start: str, end: str) -> list[Row]:
-    """The clients supported in [start, end] (GRO-02's "total beneficiaries"): included by
-    `end` and not closed before `start` (a client closed during the period, whatever the
-    reason, was supported in it)."""
-    return [
-        row
-        for row in rows
-        if row["included"] == "true"
-        and row["inclusion_month"] <= end
-        and (not row["closure_month"] or row["closure_month"] >= start)
-    ]
+def new_client(start: str, end: str) -> Rule:
+    """A client included in [start, end] (BEN-02, GRO-01)."""
+    return Rule(
+        lambda row: row["included"] == "true" and start <= row["inclusion_month"] <= end,
+        ("included", "inclusion_month"),
+    )
 
 
-def _new_client_rows(rows: Iterable[Row], start: str, end: str) -> list[Row]:
-    return [
-        row for row in rows if row["included"] == "true" and start <= row["inclusion_month"] <= end
-    ]
+def supported(start: str, end: str) -> Rule:
+    """A client supported in [start, end] (GRO-02's "total beneficiaries"): included by `end`
+    and not closed before `start` (a client closed during the period, whatever the reason, was
+    supported in it)."""
+    return Rule(
+        lambda row: (
+            row["included"] == "true"
+            and row["inclusion_month"] <= end
+            and (not row["closure_month"] or row["closure_month"] >= start)
+        ),
+        ("included", "inclusion_month", "closure_month"),
+    )
 
 
 def baseline_before(start: str, end: str) -> tuple[str, str]:
@@ -737,23 +764,29 @@ def rate(numerator: int, denominator: int) -> float | None:
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def contact_frequency(
-    cohort: list[Row], end: str, keyed: KeyedRows | None = None, months: list[int] | None = None
-) -> Result:
+def contact_frequency(cohort: list[Row], end: str) -> Result:
     """CON-02: contacts per client per month, Σ `contacts` (CON-01's denominator, the same key)
-    over the cohort's client-months (Σ `months_in_programme`, or of `months` when given).
-    Contacts before inclusion count too, as in CON-01: the dataset counts them over the
-    enrollment."""
-    contacts = sum(int(row["contacts"]) for row in cohort)
-    client_months = (
-        sum(months_in_programme(row, end) for row in cohort) if months is None else sum(months)
+    over the cohort's client-months (Σ `months_in_programme`). Contacts before inclusion count
+    too, as in CON-01: the dataset counts them over the enrollment. (Without record keys; a
+    report's has them: `compute`.)"""
+    table = Table(cohort, None)
+    return _contact_frequency(table, table.every, end)
+
+
+def _contact_frequency(
+    table: Table, cohort: Mask, end: str, months: list[int] | None = None
+) -> Result:
+    """`contact_frequency` of the cohort's rows of `table`; `months`: each one's
+    `months_in_programme`, when already known."""
+    contacts = _summed(table, "contacts", cohort)
+    if months is None:
+        months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, cohort)
+    client_months = sum(months)
+    result = Result(
+        "CON-02", contacts.total, client_months, rate(contacts.total, client_months), kind="rate"
     )
-    result = Result("CON-02", contacts, client_months, rate(contacts, client_months), kind="rate")
-    if keyed:
-        result.keys = keyed.cell(
-            numerator=keyed.of(row for row in cohort if int(row["contacts"])),
-            denominator=keyed.of(cohort),
-        )
+    if keyed := table.keyed:
+        result.keys = keyed.cell(numerator=contacts.key, denominator=keyed.of_mask(cohort))
     return result
 
 
