@@ -1,7 +1,7 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -407,15 +407,11 @@ def report(
     counted, keyed = prepared.rows, prepared.keyed
     computed = indicators.compute_from(prepared.table, start, end, baseline)
     shown = disclosure.apply([r.as_dict() for r in computed], level)
-    cohort = [row for row in counted if indicators.in_cohort(row, end)]
-    caseload: Sequence[tuple[str, int, int | None]]
-    if keyed is None:
-        caseload = [(m, n, None) for m, n in indicators.caseload_by_month(counted, start, end)]
-    else:
-        caseload = indicators.keyed_caseload_by_month(counted, start, end, keyed)
     figures = disclosure.report_figures(
-        shown, rows=(len(counted), _rows_key(keyed)), cohort=len(cohort), caseload=caseload,
-        end=end, level_name=level,
+        shown, rows=(len(counted), _rows_key(keyed)),
+        cohort=indicators.cohort_size(prepared.table, end),
+        caseload=indicators.caseload_by_month(prepared.table, start, end), end=end,
+        level_name=level,
     )  # fmt: skip
     return {
         "period": {"start": start, "end": end},

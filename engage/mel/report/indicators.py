@@ -648,45 +648,34 @@ def months_between(start: str, end: str) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(first, last + 1)]
 
 
-def caseload_by_month(rows: Iterable[Row], start: str, end: str) -> list[tuple[str, int]]:
-    """BEN-01 as of the end of each month of the period: the caseload over time.
+def caseload_by_month(table: Table, start: str, end: str) -> list[tuple[str, int, int | None]]:
+    """BEN-01 as of the end of each month of the period: the caseload over time, as (month,
+    count, cell key; None without record keys).
 
     The same rule as BEN-01, taken at each month in turn (the cohort of that month, active at
-    it), so the last point is the period's BEN-01."""
-    return [(month, count) for month, count, _key in _caseload(list(rows), start, end, None)]
-
-
-def keyed_caseload_by_month(
-    rows: Iterable[Row], start: str, end: str, keys: "RecordKeys | KeyedRows"
-) -> list[tuple[str, int, int]]:
-    """`caseload_by_month` with each month's cell key: (month, count, key)."""
-    rows = list(rows)
-    keyed = _keyed(keys, rows)
-    return [
-        (month, count, keyed.population() + key)
-        for month, count, key in _caseload(rows, start, end, keyed)
-    ]
-
-
-def _caseload(
-    rows: list[Row], start: str, end: str, keyed: KeyedRows | None
-) -> list[tuple[str, int, int]]:
-    # The rules run once per state (`COHORT_STATE`, what they read) and month, not once per row
-    # and month, as a `Rule` does in a `Table`.
-    states: dict[tuple[str, ...], list[int]] = {}
-    for row in rows:
-        state = states.setdefault(tuple(row[column] for column in COHORT_STATE), [0, 0])
-        state[0] += 1
-        if keyed is not None:
-            state[1] += keyed.records[id(row)]
-    as_rows = [(dict(zip(COHORT_STATE, state, strict=True)), n, key)
-               for state, (n, key) in states.items()]  # fmt: skip
-    result = []
+    it), so the last point is the period's BEN-01. The rules run once per month and distinct
+    set of the values they read (`COHORT_STATE`), as a `Rule` does."""
+    states, codes = table._states(COHORT_STATE)
+    sizes = np.bincount(codes, minlength=len(states))
+    keyed = table.keyed
+    if keyed is not None:
+        keys = np.zeros(len(states), dtype=np.int64)
+        np.add.at(keys, codes, keyed.column)  # exact: int64
+    as_rows = [dict(zip(COHORT_STATE, state, strict=True)) for state in states]
+    result: list[tuple[str, int, int | None]] = []
     for month in months_between(start, end):
-        counted = [(n, key) for row, n, key in as_rows
-                   if in_cohort(row, month) and active_at(row, month)]  # fmt: skip
-        result.append((month, sum(n for n, _key in counted), sum(key for _n, key in counted)))
+        counted = np.fromiter(
+            (in_cohort(row, month) and active_at(row, month) for row in as_rows),
+            dtype=bool, count=len(as_rows),
+        )  # fmt: skip
+        key = None if keyed is None else keyed.population() + int(keys[counted].sum())
+        result.append((month, int(sizes[counted].sum()), key))
     return result
+
+
+def cohort_size(table: Table, end: str) -> int:
+    """The rows of the cohort at `end` (BEN-03's true count)."""
+    return int(table.mask(_cohort_rule(end), table.every).sum())
 
 
 # Time in programme and contact frequency (issue 14, section 5).
