@@ -475,7 +475,7 @@ def compute_from(
         _ratio("ENG-02", table, in_the_cohort, outcome_is("disengaged")),
         _ratio("ENG-03", table, in_the_cohort, outcome_is("removed")),
         _ratio("RES-01", table, in_the_cohort, Rule(_has_outcome, ("outcome",))),
-        _outcome_types(cohort, keyed),
+        _outcome_types(table, in_the_cohort),
     ]
     for indicator, prefix in (("CAP-01", "idm"), ("CAP-02", "engage"), ("CAP-03", "wellbeing")):
         improved, eligible = _improved(prefix)
@@ -492,7 +492,7 @@ def compute_from(
     results.append(_growth(table, start, end, baseline))
     results.append(_growth(table, start, end, baseline, "GRO-02", supported))
     months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, in_the_cohort)
-    results.append(time_in_programme(cohort, end, keyed, months))
+    results.append(_time_in_programme(table, in_the_cohort, end, months))
     results.append(_contact_frequency(table, in_the_cohort, end, months))
     results.append(caseload_per_case_manager(cohort, end, keyed))
     results.append(disengagement_factors(cohort, end, keyed))
@@ -526,27 +526,33 @@ def _people(cohort: list[Row], keyed: KeyedRows | None) -> Result:
     return result
 
 
-def _outcome_types(cohort: list[Row], keyed: KeyedRows | None = None) -> Result:
+def _outcome_types(table: Table, cohort: Mask) -> Result:
     """RES-02: rows per outcome value, over rows with an outcome (the table of outcomes)."""
-    with_outcome = [row for row in cohort if row["outcome"]]
-    total = len(with_outcome)
+    with_outcome = table.mask(Rule(_has_outcome, ("outcome",)), cohort)
+    total = int(with_outcome.sum())
     result = Result("RES-02", total, total, percentage(total, total))
-    total_key = keyed.of(with_outcome) if keyed else 0
+    keyed = table.keyed
+    total_key = keyed.of_mask(with_outcome) if keyed else 0
     if keyed:
         result.keys = keyed.cell(numerator=total_key, denominator=total_key)
     result.by["outcome"] = []
     for outcome in OUTCOME_TYPES:
-        rows = [row for row in with_outcome if row["outcome"] == outcome]
+        rows = table.mask(_outcome_of(outcome), with_outcome)
+        count = int(rows.sum())
         cell = {
             "key": outcome,
-            "numerator": len(rows),
+            "numerator": count,
             "denominator": total,
-            "value": percentage(len(rows), total),
+            "value": percentage(count, total),
         }
         if keyed:
-            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of(rows), denominator=total_key)
+            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of_mask(rows), denominator=total_key)
         result.by["outcome"].append(cell)
     return result
+
+
+def _outcome_of(outcome: str) -> Rule:
+    return Rule(lambda row: row["outcome"] == outcome, ("outcome",))
 
 
 @dataclass(frozen=True)
@@ -721,28 +727,39 @@ def time_band(months: int, bands: tuple[tuple[str, int, int | None], ...] = TIME
     )
 
 
-def time_in_programme(
-    cohort: list[Row], end: str, keyed: KeyedRows | None = None, months: list[int] | None = None
-) -> Result:
+def time_in_programme(cohort: list[Row], end: str) -> Result:
     """TIM-01: the median months in the programme of the cohort (numerator: the cohort, the
     same people and key as BEN-03), with the distribution by `TIME_BANDS` (every band listed,
-    zeros included: a table whose cells add up to the cohort). `months`: each cohort row's
+    zeros included: a table whose cells add up to the cohort). (Without record keys; a report's
+    has them: `compute`.)"""
+    table = Table(cohort, None)
+    return _time_in_programme(table, table.every, end)
+
+
+def _time_in_programme(
+    table: Table, cohort: Mask, end: str, months: list[int] | None = None
+) -> Result:
+    """`time_in_programme` of the cohort's rows of `table`; `months`: each one's
     `months_in_programme`, when already known."""
     if months is None:
-        months = [months_in_programme(row, end) for row in cohort]
-    result = Result("TIM-01", len(cohort), None, median(months), kind="median")
+        months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, cohort)
+    result = Result("TIM-01", int(cohort.sum()), None, median(months), kind="median")
+    keyed = table.keyed
     if keyed:
-        result.keys = keyed.cell(numerator=keyed.of(cohort))
+        result.keys = keyed.cell(numerator=keyed.of_mask(cohort))
     result.by["months"] = []
-    band_of = {m: time_band(m) for m in set(months)}  # once per length, not per row and band
-    bands = list(map(band_of.__getitem__, months))
     for label, _low, _high in TIME_BANDS:
-        group = [row for row, band in zip(cohort, bands, strict=True) if band == label]
-        cell = {"key": label, "numerator": len(group), "value": len(group)}
+        band = table.mask(_in_band(label, end), cohort)
+        count = int(band.sum())
+        cell = {"key": label, "numerator": count, "value": count}
         if keyed:
-            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of(group))
+            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of_mask(band))
         result.by["months"].append(cell)
     return result
+
+
+def _in_band(label: str, end: str) -> Rule:
+    return Rule(lambda row: time_band(months_in_programme(row, end)) == label, MONTHS_STATE)
 
 
 def rate(numerator: int, denominator: int) -> float | None:
