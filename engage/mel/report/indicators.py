@@ -181,9 +181,8 @@ def _has_outcome(row: Row) -> bool:
 class Rule:
     """A rule on a row (one of the definitions above) and the columns it reads. Rows alike in
     those columns are alike for the rule, so a table calls it once for each distinct set of
-    values, not once for each of 100,000 rows (issue 17), as `_caseload` does. It is given a
-    row of those columns only: a rule that came to read another would fail (KeyError), not
-    count wrongly."""
+    values, not once for each of 100,000 rows (issue 17). It is given a row of those columns
+    only: a rule that came to read another would fail (KeyError), not count wrongly."""
 
     holds: Callable[[Row], bool]
     reads: tuple[str, ...]
@@ -491,7 +490,7 @@ def compute_from(
     results.append(_contacts(table, in_the_cohort))
     results.append(_growth(table, start, end, baseline))
     results.append(_growth(table, start, end, baseline, "GRO-02", supported))
-    months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, in_the_cohort)
+    months = _months(table, in_the_cohort, end)  # TIM-01's and CON-02's
     results.append(_time_in_programme(table, in_the_cohort, end, months))
     results.append(_contact_frequency(table, in_the_cohort, end, months))
     results.append(caseload_per_case_manager(cohort, end, keyed))
@@ -741,8 +740,7 @@ def _time_in_programme(
 ) -> Result:
     """`time_in_programme` of the cohort's rows of `table`; `months`: each one's
     `months_in_programme`, when already known."""
-    if months is None:
-        months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, cohort)
+    months = _months(table, cohort, end) if months is None else months
     result = Result("TIM-01", int(cohort.sum()), None, median(months), kind="median")
     keyed = table.keyed
     if keyed:
@@ -756,6 +754,12 @@ def _time_in_programme(
             cell[CELL_KEYS] = keyed.cell(numerator=keyed.of_mask(band))
         result.by["months"].append(cell)
     return result
+
+
+def _months(table: Table, cohort: Mask, end: str) -> list[int]:
+    """Each cohort row's `months_in_programme`, in order, worked out once per distinct pair of
+    inclusion and closure months."""
+    return table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, cohort)
 
 
 def _in_band(label: str, end: str) -> Rule:
@@ -785,9 +789,7 @@ def _contact_frequency(
     """`contact_frequency` of the cohort's rows of `table`; `months`: each one's
     `months_in_programme`, when already known."""
     contacts = _summed(table, "contacts", cohort)
-    if months is None:
-        months = table.each(lambda row: months_in_programme(row, end), MONTHS_STATE, cohort)
-    client_months = sum(months)
+    client_months = sum(_months(table, cohort, end) if months is None else months)
     result = Result(
         "CON-02", contacts.total, client_months, rate(contacts.total, client_months), kind="rate"
     )
