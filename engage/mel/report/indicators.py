@@ -42,7 +42,6 @@ class KeyedRows:
         self.keys = keys
         self.rows = rows
         keyed = keys.records(rows)
-        self.records = dict(zip(map(id, rows), keyed, strict=True))
         self.pilots = keys.populations(rows)
         self.overall = sum(self.pilots.values())
         self.column = np.array(keyed, dtype=np.int64)
@@ -55,9 +54,6 @@ class KeyedRows:
         if dimension == "country":
             return sum(v for pilot, v in self.pilots.items() if pilot.split("-")[0] == key)
         return self.overall
-
-    def of(self, rows: Iterable[Row]) -> int:
-        return sum(map(self.records.__getitem__, map(id, rows)))
 
     def of_all(self) -> int:
         return int(self.column.sum())
@@ -324,9 +320,6 @@ class Table:
             self._columns[name] = (distinct, codes)
         return self._columns[name]
 
-    def chosen(self, mask: Mask) -> list[Row]:
-        return [self.rows[i] for i in np.flatnonzero(mask)]
-
     def cells(self, dimension: str, numerator: Mask, denominator: Mask | None) -> list[Cell]:
         """The breakdown's cells, in key order: every key that has a row in the denominator (the
         numerator for a count), and with record keys every key of `LISTED` even when empty."""
@@ -426,6 +419,10 @@ def _cohort_rule(end: str) -> Rule:
     return Rule(lambda row: in_cohort(row, end), COHORT_STATE)
 
 
+def _outcome_is(outcome: str, end: str) -> Rule:
+    return Rule(lambda row: engagement_outcome(row, end) == outcome, OUTCOME_STATE)
+
+
 def _active_and_new(table: Table, cohort: Mask, start: str, end: str) -> list[Result]:
     """BEN-01 (the cohort's rows active at `end`) and BEN-02 (the period's new clients)."""
     return [
@@ -444,17 +441,11 @@ def compute_from(
     table: Table, start: str, end: str, baseline: tuple[str, str] | None = None
 ) -> list[Result]:
     """`compute` of a table's rows."""
-    keyed = table.keyed
     in_the_cohort = table.mask(_cohort_rule(end), table.every)
-    cohort = table.chosen(in_the_cohort)
-
-    def outcome_is(outcome: str) -> Rule:
-        return Rule(lambda row: engagement_outcome(row, end) == outcome, OUTCOME_STATE)
-
     results = [
         *_active_and_new(table, in_the_cohort, start, end),
         _count("BEN-03", table, in_the_cohort, None),
-        _people(cohort, keyed),
+        _people(table, in_the_cohort),
         _ratio(
             "BEN-05",
             table,
@@ -470,9 +461,9 @@ def compute_from(
             in_the_cohort,
             Rule(lambda row: row["vulnerable"] == "false", ("vulnerable",)),
         ),
-        _ratio("ENG-01", table, in_the_cohort, outcome_is("engaged")),
-        _ratio("ENG-02", table, in_the_cohort, outcome_is("disengaged")),
-        _ratio("ENG-03", table, in_the_cohort, outcome_is("removed")),
+        _ratio("ENG-01", table, in_the_cohort, _outcome_is("engaged", end)),
+        _ratio("ENG-02", table, in_the_cohort, _outcome_is("disengaged", end)),
+        _ratio("ENG-03", table, in_the_cohort, _outcome_is("removed", end)),
         _ratio("RES-01", table, in_the_cohort, Rule(_has_outcome, ("outcome",))),
         _outcome_types(table, in_the_cohort),
     ]
@@ -493,8 +484,8 @@ def compute_from(
     months = _months(table, in_the_cohort, end)  # TIM-01's and CON-02's
     results.append(_time_in_programme(table, in_the_cohort, end, months))
     results.append(_contact_frequency(table, in_the_cohort, end, months))
-    results.append(caseload_per_case_manager(cohort, end, keyed))
-    results.append(disengagement_factors(cohort, end, keyed))
+    results.append(_caseload_per_case_manager(table, in_the_cohort, end))
+    results.append(disengagement_factors(table, in_the_cohort, end))
     return results
 
 
@@ -514,14 +505,16 @@ def merge_small_cities(rows: list[Row], smallest: int) -> list[Row]:
     ]
 
 
-def _people(cohort: list[Row], keyed: KeyedRows | None) -> Result:
+def _people(table: Table, cohort: Mask) -> Result:
     """BEN-04: distinct non-empty person_ref, plus rows without one."""
-    people = {row["person_ref"] for row in cohort if row["person_ref"]}
-    anonymous = [row for row in cohort if not row["person_ref"]]
-    result = Result("BEN-04", len(people) + len(anonymous), kind="count")
-    if keyed:
+    refs, codes = table._column("person_ref")
+    present = np.bincount(codes[cohort], minlength=len(refs)) > 0
+    people = [refs[number] for number in np.flatnonzero(present).tolist() if refs[number]]
+    anonymous = cohort & (codes == refs.index("")) if "" in refs else np.zeros_like(cohort)
+    result = Result("BEN-04", len(people) + int(anonymous.sum()), kind="count")
+    if keyed := table.keyed:
         of_people = sum(keyed.keys.person(ref) for ref in sorted(people))
-        result.keys = keyed.cell(numerator=of_people + keyed.of(anonymous))
+        result.keys = keyed.cell(numerator=of_people + keyed.of_mask(anonymous))
     return result
 
 
@@ -818,55 +811,70 @@ DISENGAGEMENT_CODES = (
 NOT_RECORDED = "not_recorded"
 
 
-def caseload_per_case_manager(
-    cohort: list[Row], end: str, keyed: KeyedRows | None = None
-) -> Result:
+def caseload_per_case_manager(cohort: list[Row], end: str) -> Result:
     """CAS-01: the median of the active clients per case manager at `end`. The cohort's rows
     active at `end` (BEN-01's) that name a `case_manager_ref` are grouped by pilot and ref (each
     pilot keys its refs with its own key); the numerator is the case managers so counted, the
     value the median of their caseloads, and `by["caseload"]` the case managers per band of
-    `CASELOAD_BANDS` (every band listed). A ref is never an output: only how many there are."""
-    caseloads: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for row in cohort:
-        if active_at(row, end) and row.get("case_manager_ref"):
-            caseloads[(row["pilot"], row["case_manager_ref"])].append(row)
-    sizes = {manager: len(rows) for manager, rows in caseloads.items()}
-    result = Result("CAS-01", len(caseloads), None, median(list(sizes.values())), kind="median")
+    `CASELOAD_BANDS` (every band listed). A ref is never an output: only how many there are.
+    (Without record keys; a report's has them: `compute`.)"""
+    table = Table(cohort, None)
+    return _caseload_per_case_manager(table, table.every, end)
+
+
+def _caseload_per_case_manager(table: Table, cohort: Mask, end: str) -> Result:
+    """`caseload_per_case_manager` of the cohort's rows of `table`."""
+    named = Rule(lambda row: active_at(row, end) and bool(row["case_manager_ref"]),
+                 ("closure_month", "case_manager_ref"))  # fmt: skip
+    active = table.mask(named, cohort)
+    _managers, codes = table._states(("pilot", "case_manager_ref"))
+    sizes = np.bincount(codes[active], minlength=len(_managers))
+    counted = np.flatnonzero(sizes)  # the case managers with an active client
+    caseloads = sizes[counted].tolist()
+    result = Result("CAS-01", len(caseloads), None, median(caseloads), kind="median")
+    keyed = table.keyed
     if keyed:
-        result.keys = keyed.cell(numerator=keyed.of(r for rows in caseloads.values() for r in rows))
+        result.keys = keyed.cell(numerator=keyed.of_mask(active))
+        keys = np.zeros(len(_managers), dtype=np.int64)
+        np.add.at(keys, codes[active], keyed.column[active])  # each case manager's clients'
+    bands = np.array([time_band(size, CASELOAD_BANDS) for size in caseloads], dtype=object)
     result.by["caseload"] = []
     for label, _low, _high in CASELOAD_BANDS:
-        managers = [m for m, size in sizes.items() if time_band(size, CASELOAD_BANDS) == label]
+        managers = counted[bands == label] if caseloads else counted
         cell = {"key": label, "numerator": len(managers), "value": len(managers)}
         if keyed:
             # A band's key is its case managers' clients': the band moves when one of them does.
-            cell[CELL_KEYS] = keyed.cell(
-                numerator=keyed.of(r for m in managers for r in caseloads[m])
-            )
+            cell[CELL_KEYS] = keyed.cell(numerator=int(keys[managers].sum()))
         result.by["caseload"].append(cell)
     return result
 
 
-def disengagement_factors(cohort: list[Row], end: str, keyed: KeyedRows | None = None) -> Result:
+def disengagement_factors(table: Table, cohort: Mask, end: str) -> Result:
     """ENG-04: the disengaged clients (ENG-02's numerator, the same rows and key) and, under
     `by["factor"]`, how many of them had each factor recorded (`disengagement_factors`,
     dataset version 2), then how many had none (`not_recorded`). A client may have several
     factors, so the factors add up to more than the clients."""
-    disengaged = [row for row in cohort if engagement_outcome(row, end) == "disengaged"]
-    factors = {id(row): set(filter(None, row.get("disengagement_factors", "").split(";")))
-               for row in disengaged}  # fmt: skip
-    result = Result("ENG-04", len(disengaged), kind="count")
+    disengaged = table.mask(_outcome_is("disengaged", end), cohort)
+    result = Result("ENG-04", int(disengaged.sum()), kind="count")
+    keyed = table.keyed
     if keyed:
-        result.keys = keyed.cell(numerator=keyed.of(disengaged))
+        result.keys = keyed.cell(numerator=keyed.of_mask(disengaged))
     result.by["factor"] = []
     for code in (*DISENGAGEMENT_CODES, NOT_RECORDED):
-        group = [
-            row
-            for row in disengaged
-            if (code in factors[id(row)] if code != NOT_RECORDED else not factors[id(row)])
-        ]
-        cell = {"key": code, "numerator": len(group), "value": len(group)}
+        group = table.mask(_with_factor(code), disengaged)
+        count = int(group.sum())
+        cell = {"key": code, "numerator": count, "value": count}
         if keyed:
-            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of(group))
+            cell[CELL_KEYS] = keyed.cell(numerator=keyed.of_mask(group))
         result.by["factor"].append(cell)
     return result
+
+
+def _with_factor(code: str) -> Rule:
+    """A row with the factor `code` recorded (`NOT_RECORDED`: with none)."""
+
+    def holds(row: Row) -> bool:
+        factors = set(filter(None, row["disengagement_factors"].split(";")))
+        return code in factors if code != NOT_RECORDED else not factors
+
+    return Rule(holds, ("disengagement_factors",))
