@@ -253,7 +253,7 @@ class Table:
         for dimension in DISAGGREGATIONS:
             # Each distinct value of the column keyed once (`keys_of`, the one definition).
             column = "pilot" if dimension == "country" else dimension
-            distinct, numbers = self._column(column)
+            distinct, numbers = self.values_of(column)
             keys = keys_of([{column: value} for value in distinct], dimension)
             labels = sorted(set(keys) | set(LISTED.get(dimension, ())))
             position = {label: number for number, label in enumerate(labels)}
@@ -279,7 +279,7 @@ class Table:
     ) -> tuple[list[Any], Codes]:
         """`function` of each distinct set of the values of `reads` that a row of `within`
         holds (None for the others), and each row's number among those sets."""
-        states, codes = self._states(reads)
+        states, codes = self.states_of(reads)
         answers: list[Any] = [None] * len(states)
         present = np.bincount(codes[within], minlength=len(states)) > 0
         for number in np.flatnonzero(present).tolist():
@@ -290,17 +290,17 @@ class Table:
                 answers[number] = function(dict(zip(reads, state, strict=True)))
         return answers, codes
 
-    def _states(self, reads: tuple[str, ...]) -> tuple[list[Any], Codes]:
+    def states_of(self, reads: tuple[str, ...]) -> tuple[list[Any], Codes]:
         """The distinct sets of values of the columns `reads` (a tuple each, or the bare value
         of one column), and each row's number among them: made once per table for all its
-        reports, from each column's numbers (`_column`), which the sets of columns share."""
+        reports, from each column's numbers (`values_of`), which the sets of columns share."""
         if reads not in self._made:
             if len(reads) == 1:
-                self._made[reads] = self._column(reads[0])
+                self._made[reads] = self.values_of(reads[0])
             else:
                 combined = np.zeros(self.size, dtype=np.int64)
                 for name in reads:
-                    values, codes = self._column(name)
+                    values, codes = self.values_of(name)
                     combined = combined * len(values) + codes
                     if len(values) and combined.max(initial=0) >= 2**31:  # far from overflowing
                         combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
@@ -310,7 +310,7 @@ class Table:
                 self._made[reads] = (states, numbers.reshape(-1).astype(np.intp))
         return self._made[reads]
 
-    def _column(self, name: str) -> tuple[list[str], Codes]:
+    def values_of(self, name: str) -> tuple[list[str], Codes]:
         """A column's distinct values, and each row's number among them."""
         if name not in self._columns:
             values = list(map(operator.itemgetter(name), self.rows))
@@ -507,7 +507,7 @@ def merge_small_cities(rows: list[Row], smallest: int) -> list[Row]:
 
 def _people(table: Table, cohort: Mask) -> Result:
     """BEN-04: distinct non-empty person_ref, plus rows without one."""
-    refs, codes = table._column("person_ref")
+    refs, codes = table.values_of("person_ref")
     present = np.bincount(codes[cohort], minlength=len(refs)) > 0
     people = [refs[number] for number in np.flatnonzero(present).tolist() if refs[number]]
     anonymous = cohort & (codes == refs.index("")) if "" in refs else np.zeros_like(cohort)
@@ -653,7 +653,7 @@ def caseload_by_month(table: Table, start: str, end: str) -> list[tuple[str, int
     The same rule as BEN-01, taken at each month in turn (the cohort of that month, active at
     it), so the last point is the period's BEN-01. The rules run once per month and distinct
     set of the values they read (`COHORT_STATE`), as a `Rule` does."""
-    states, codes = table._states(COHORT_STATE)
+    states, codes = table.states_of(COHORT_STATE)
     sizes = np.bincount(codes, minlength=len(states))
     keyed = table.keyed
     if keyed is not None:
@@ -827,20 +827,20 @@ def _caseload_per_case_manager(table: Table, cohort: Mask, end: str) -> Result:
     named = Rule(lambda row: active_at(row, end) and bool(row["case_manager_ref"]),
                  ("closure_month", "case_manager_ref"))  # fmt: skip
     active = table.mask(named, cohort)
-    _managers, codes = table._states(("pilot", "case_manager_ref"))
-    sizes = np.bincount(codes[active], minlength=len(_managers))
+    pairs, codes = table.states_of(("pilot", "case_manager_ref"))  # each case manager
+    sizes = np.bincount(codes[active], minlength=len(pairs))
     counted = np.flatnonzero(sizes)  # the case managers with an active client
     caseloads = sizes[counted].tolist()
     result = Result("CAS-01", len(caseloads), None, median(caseloads), kind="median")
     keyed = table.keyed
     if keyed:
         result.keys = keyed.cell(numerator=keyed.of_mask(active))
-        keys = np.zeros(len(_managers), dtype=np.int64)
+        keys = np.zeros(len(pairs), dtype=np.int64)
         np.add.at(keys, codes[active], keyed.column[active])  # each case manager's clients'
-    bands = np.array([time_band(size, CASELOAD_BANDS) for size in caseloads], dtype=object)
+    bands = [time_band(size, CASELOAD_BANDS) for size in caseloads]
     result.by["caseload"] = []
     for label, _low, _high in CASELOAD_BANDS:
-        managers = counted[bands == label] if caseloads else counted
+        managers = counted[[band == label for band in bands]] if bands else counted
         cell = {"key": label, "numerator": len(managers), "value": len(managers)}
         if keyed:
             # A band's key is its case managers' clients': the band moves when one of them does.
