@@ -485,7 +485,7 @@ def compute_from(
     results.append(_time_in_programme(table, in_the_cohort, end, months))
     results.append(_contact_frequency(table, in_the_cohort, end, months))
     results.append(_caseload_per_case_manager(table, in_the_cohort, end))
-    results.append(disengagement_factors(table, in_the_cohort, end))
+    results.append(_disengagement_factors(table, in_the_cohort, end))
     return results
 
 
@@ -657,8 +657,7 @@ def caseload_by_month(table: Table, start: str, end: str) -> list[tuple[str, int
     sizes = np.bincount(codes, minlength=len(states))
     keyed = table.keyed
     if keyed is not None:
-        keys = np.zeros(len(states), dtype=np.int64)
-        np.add.at(keys, codes, keyed.column)  # exact: int64
+        keys = _key_sums(keyed, codes, table.every, len(states))
     as_rows = [dict(zip(COHORT_STATE, state, strict=True)) for state in states]
     result: list[tuple[str, int, int | None]] = []
     for month in months_between(start, end):
@@ -724,8 +723,7 @@ def time_in_programme(cohort: list[Row], end: str) -> Result:
     same people and key as BEN-03), with the distribution by `TIME_BANDS` (every band listed,
     zeros included: a table whose cells add up to the cohort). (Without record keys; a report's
     has them: `compute`.)"""
-    table = Table(cohort, None)
-    return _time_in_programme(table, table.every, end)
+    return _of_cohort(_time_in_programme, cohort, end)
 
 
 def _time_in_programme(
@@ -747,6 +745,15 @@ def _time_in_programme(
             cell[CELL_KEYS] = keyed.cell(numerator=keyed.of_mask(band))
         result.by["months"].append(cell)
     return result
+
+
+def _of_cohort(
+    indicator: Callable[[Table, Mask, str], Result], cohort: list[Row], end: str
+) -> Result:
+    """An indicator of a table's cohort computed on a bare list of cohort rows, without record
+    keys (the public forms, which the hand-computed tests call)."""
+    table = Table(cohort, None)
+    return indicator(table, table.every, end)
 
 
 def _months(table: Table, cohort: Mask, end: str) -> list[int]:
@@ -772,8 +779,7 @@ def contact_frequency(cohort: list[Row], end: str) -> Result:
     over the cohort's client-months (Σ `months_in_programme`). Contacts before inclusion count
     too, as in CON-01: the dataset counts them over the enrollment. (Without record keys; a
     report's has them: `compute`.)"""
-    table = Table(cohort, None)
-    return _contact_frequency(table, table.every, end)
+    return _of_cohort(_contact_frequency, cohort, end)
 
 
 def _contact_frequency(
@@ -818,8 +824,7 @@ def caseload_per_case_manager(cohort: list[Row], end: str) -> Result:
     value the median of their caseloads, and `by["caseload"]` the case managers per band of
     `CASELOAD_BANDS` (every band listed). A ref is never an output: only how many there are.
     (Without record keys; a report's has them: `compute`.)"""
-    table = Table(cohort, None)
-    return _caseload_per_case_manager(table, table.every, end)
+    return _of_cohort(_caseload_per_case_manager, cohort, end)
 
 
 def _caseload_per_case_manager(table: Table, cohort: Mask, end: str) -> Result:
@@ -835,8 +840,7 @@ def _caseload_per_case_manager(table: Table, cohort: Mask, end: str) -> Result:
     keyed = table.keyed
     if keyed:
         result.keys = keyed.cell(numerator=keyed.of_mask(active))
-        keys = np.zeros(len(pairs), dtype=np.int64)
-        np.add.at(keys, codes[active], keyed.column[active])  # each case manager's clients'
+        keys = _key_sums(keyed, codes, active, len(pairs))  # each case manager's clients'
     bands = [time_band(size, CASELOAD_BANDS) for size in caseloads]
     result.by["caseload"] = []
     for label, _low, _high in CASELOAD_BANDS:
@@ -849,7 +853,7 @@ def _caseload_per_case_manager(table: Table, cohort: Mask, end: str) -> Result:
     return result
 
 
-def disengagement_factors(table: Table, cohort: Mask, end: str) -> Result:
+def _disengagement_factors(table: Table, cohort: Mask, end: str) -> Result:
     """ENG-04: the disengaged clients (ENG-02's numerator, the same rows and key) and, under
     `by["factor"]`, how many of them had each factor recorded (`disengagement_factors`,
     dataset version 2), then how many had none (`not_recorded`). A client may have several
