@@ -13,7 +13,6 @@ text escaped (autoescape on, `linebreaks`), from a fixed layout with no external
 
 import datetime
 import re
-from typing import NoReturn
 
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from engage.accounts.models import User
 from engage.cases.models import Case
 from engage.liaison.models import LetterTemplate
+from engage.lib import pdf
 
 PLACEHOLDERS = {
     "client_name": gettext_lazy("The client's full name"),
@@ -96,17 +96,9 @@ def draft(
     return render(template.body_in(language), values_for(case, by, language, today))
 
 
-def _no_fetching(url: str, *args: object, **kwargs: object) -> NoReturn:
-    # The layout has no image, font or stylesheet to fetch: refuse anything a text asks for.
-    raise ValueError(f"no external resource in a letter: {url[:40]}")
-
-
 def as_pdf(text: str, *, title: str, organisation: str, language: str) -> bytes:
-    from weasyprint import HTML  # imported here: loading its system libraries takes time
-
     html = render_to_string(
         "liaison/letter_pdf.html",
         {"text": text, "title": title, "organisation": organisation, "language": language},
     )
-    pdf: bytes = HTML(string=html, url_fetcher=_no_fetching).write_pdf()
-    return pdf
+    return pdf.from_html(html)  # fetches nothing: a text cannot make it ask for a resource

@@ -22,6 +22,7 @@ from engage.accounts.models import User
 from engage.cases.models import Person, SearchToken
 from engage.custom.models import CustomValue
 from engage.custom.reading import for_the_person
+from engage.lib import pdf
 from engage.sharing.models import Share
 
 # Not the person's data: keyed hashes for search, and other people.
@@ -109,11 +110,8 @@ def as_json(data: PersonData) -> str:
 
 
 def as_pdf(data: PersonData, person_label: str) -> bytes:
-    from weasyprint import HTML  # imported here: loading its system libraries takes time
-
     html = render_to_string(
         "privacy/subject_export.html",
         {"data": data, "person": person_label, "generated": timezone.now()},
     )
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
+    return pdf.from_html(html)

@@ -36,7 +36,8 @@ def _report(level):
 
 
 class _Tables(HTMLParser):
-    """Every <table> of a page: its attributes and its rows of cell texts."""
+    """Every <table> of a page: its attributes, its rows of cell texts, and its <tbody> groups
+    with theirs (an indicator's breakdowns are one table, a breakdown a group of rows)."""
 
     def __init__(self):
         super().__init__()
@@ -44,9 +45,13 @@ class _Tables(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag == "table":
-            self.tables.append({"attrs": dict(attrs), "rows": []})
+            self.tables.append({"attrs": dict(attrs), "rows": [], "groups": []})
+        elif tag == "tbody" and self.tables:
+            self.tables[-1]["groups"].append({"attrs": dict(attrs), "rows": []})
         elif tag == "tr" and self.tables:
             self.tables[-1]["rows"].append([])
+            if self.tables[-1]["groups"]:
+                self.tables[-1]["groups"][-1]["rows"].append(self.tables[-1]["rows"][-1])
         elif tag in ("td", "th") and self.tables:
             self._cell = []
 
@@ -92,12 +97,11 @@ def test_the_html_shows_every_number_of_the_json(level):
         percent = ratio and indicator["id"] not in NOT_PERCENTAGES  # CON-02: a rate
         assert line[3] == _value(indicator, percent), indicator["id"]
         for dimension, cells in indicator.get("by", {}).items():
-            table = next(
-                t for t in tables
-                if t["attrs"].get("data-indicator") == indicator["id"]
-                and t["attrs"].get("data-by") == dimension
-            )  # fmt: skip
-            shown = {r[0]: r for r in table["rows"][1:]}
+            table = next(t for t in tables if t["attrs"].get("data-indicator") == indicator["id"])
+            group = next(g for g in table["groups"] if g["attrs"].get("data-by") == dimension)
+            header, *keys = group["rows"]  # the breakdown's name, then a line a key
+            assert header == [f"by {labels.dimension(dimension)}"]
+            shown = {r[0]: r for r in keys}
             assert len(shown) == len(cells)
             for cell in cells:
                 line = shown[labels.key(dimension, cell["key"])]  # the key in words

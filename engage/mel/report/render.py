@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from engage.lib import pdf
 from engage.lib.spreadsheets import as_text_cells
 from engage.mel.report import labels, parts
 from engage.mel.report.indicators import NOT_PERCENTAGES
@@ -526,10 +527,7 @@ PDF_VARIANT = "pdf/ua-1"
 
 
 def as_pdf(report: dict[str, Any]) -> bytes:
-    from weasyprint import HTML  # imported here: loading its system libraries takes time
-
-    pdf: bytes = HTML(string=as_html(report)).write_pdf(pdf_variant=PDF_VARIANT)
-    return pdf
+    return pdf.from_html(as_html(report), variant=PDF_VARIANT)
 
 
 def as_xlsx(report: dict[str, Any]) -> bytes:
@@ -694,7 +692,4 @@ def comparison_html(comparison: dict[str, Any]) -> str:
 
 
 def comparison_pdf(comparison: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
-
-    pdf: bytes = HTML(string=comparison_html(comparison)).write_pdf()
-    return pdf
+    return pdf.from_html(comparison_html(comparison))
