@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, Role, User
 from engage.lib.fields import EncryptedTextField
+from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scoped
 from engage.mel.dataset.rows import COLUMNS
 
@@ -92,12 +93,15 @@ class SubmissionRows(models.Model):
     def rows(self) -> list[dict[str, str]]:
         """The rows as dicts of every column of the dataset: a column the document lacks (kept
         before the dataset gained it) is empty, as version 1's new columns are."""
-        document = json.loads(self.payload)
-        columns = tuple(document["columns"])
-        if columns == COLUMNS:
-            return [dict(zip(COLUMNS, values, strict=True)) for values in document["rows"]]
-        empty = dict.fromkeys(COLUMNS, "")
-        return [{**empty, **dict(zip(columns, values, strict=True))} for values in document["rows"]]
+        with collection_paused():  # a list and a dict a row, none of them garbage
+            document = json.loads(self.payload)
+            columns = tuple(document["columns"])
+            if columns == COLUMNS:
+                return [dict(zip(COLUMNS, values, strict=True)) for values in document["rows"]]
+            empty = dict.fromkeys(COLUMNS, "")
+            return [
+                {**empty, **dict(zip(columns, values, strict=True))} for values in document["rows"]
+            ]
 
 
 class DatasetRow(models.Model):

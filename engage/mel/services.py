@@ -17,6 +17,7 @@ from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.models import Case
+from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scope
 from engage.lib.spreadsheets import neutralise
 from engage.mel import sources
@@ -377,9 +378,10 @@ def prepare(rows: list[dict[str, str]], level: str) -> Counted:
     of the same rows, issue 17), and their breakdowns' codes (`indicators.Table`)."""
     keys = disclosure.Perturbation.of_instance() if level != "exact" else None
     smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
-    counted = indicators.merge_small_cities(list(rows), smallest_city)
-    keyed = indicators.KeyedRows(keys, counted) if keys is not None else None
-    return Counted(counted, level, keyed, indicators.Table(counted, keyed))
+    with collection_paused():  # the rows' keys and codes: kept, none of them garbage
+        counted = indicators.merge_small_cities(list(rows), smallest_city)
+        keyed = indicators.KeyedRows(keys, counted) if keys is not None else None
+        return Counted(counted, level, keyed, indicators.Table(counted, keyed))
 
 
 def _prepared(rows: list[dict[str, str]] | Counted, level: str) -> Counted:
