@@ -1,4 +1,5 @@
-"""The project's Semgrep rules find what they forbid (R05, R11, R40b), and engage/ has none."""
+"""The project's Semgrep rules find what they forbid (R05, R11, R40b; PDFs laid out only through
+engage.lib.pdf), and engage/ has none."""
 
 import json
 import re
@@ -28,6 +29,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 import requests
 from django_scopes import scopes_disabled
+from weasyprint import HTML
 
 from engage.cases.models import Case, Person
 
@@ -41,6 +43,7 @@ def view(request):
     cases = Case.objects.filter(pk=1)
     with scopes_disabled():
         everyone = list(Person.objects.with_scopes_disabled().all())
+    HTML(string="<img src='http://example.org/x.png'>").write_pdf()
     return HttpResponse(mark_safe("<b>x</b>"), content_type="text/csv")
 """,
 }
@@ -51,6 +54,7 @@ EXPECTED = {
     "outbound-outside-sharing",
     "unscoped-query-in-view",
     "scopes-disabled-outside-jobs",
+    "pdf-outside-lib",
 }
 
 
