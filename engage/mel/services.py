@@ -282,7 +282,7 @@ def imported_rows(
     back. Every read is audited, in one entry: who read (none: the command line or a job), for
     what, and which submissions (the submission itself is the entry's object when there is
     one)."""
-    held = _held(pilots)
+    held = sources.submissions_held(pilots)
     chosen = {pilot: rollback.submission_for(entries, end or "9999-12")
               for pilot, entries in held.items()}  # fmt: skip
     read = {entry.pk: entry for entry in chosen.values() if entry is not None}
@@ -316,20 +316,10 @@ def _kept_rows(entry: Submission) -> list[dict[str, str]]:
     return kept.rows() if kept is not None else []
 
 
-def _held(pilots: list[str]) -> dict[str, list[Submission]]:
-    """Each pilot's submissions whose rows the hub holds: every version 2 import, and of
-    version 1's, the one whose rows replaced the others' (an empty submission is held too)."""
-    held: dict[str, list[Submission]] = {}
-    holding = SubmissionRows.held()  # an empty submission holds an empty list
-    for entry in Submission.objects.filter(holding, pilot__in=pilots).order_by("period_end"):
-        held.setdefault(entry.pilot, []).append(entry)
-    return held
-
-
 def submissions_read(pilots: list[str], end: str) -> list[dict[str, Any]]:
     """Per pilot, the submission a report ending `end` reads from the hub and what of it could
     not be rolled back to `end` (the report's coverage; no row is read)."""
-    held = _held(pilots)
+    held = sources.submissions_held(pilots)
     read = []
     for pilot, entries in sorted(held.items()):
         chosen = rollback.submission_for(entries, end)

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.mel.dataset import rollback
 from engage.mel.models import Submission, SubmissionRows
 
 LIVE, IMPORTED, AUTO = "live", "imported", "auto"
@@ -54,25 +55,17 @@ def on_this_instance() -> set[str]:
     )
 
 
-def submissions_held(pilots: list[str] | None = None) -> dict[str, list[Submission]]:
-    """Each pilot's submissions whose rows the hub holds, oldest period end first."""
-    held = Submission.objects.filter(SubmissionRows.held(), rows__gt=0).order_by(
-        "pilot", "period_end", "imported_at"
-    )
-    if pilots is not None:
-        held = held.filter(pilot__in=pilots)
-    result: dict[str, list[Submission]] = {}
-    for entry in held:
-        result.setdefault(entry.pilot, []).append(entry)
-    return result
-
-
-def submission_read(held: list[Submission], end: str) -> Submission | None:
-    """The submission a report ending `end` reads (the dataset spec, version 2): the one with
-    the smallest period end at or after `end`, else the latest."""
-    if not held:
-        return None
-    return next((entry for entry in held if entry.period_end >= end), held[-1])
+def submissions_held(pilots: list[str]) -> dict[str, list[Submission]]:
+    """Each pilot's submissions whose rows the hub holds, oldest period end first: every
+    version 2 import, and of version 1's, the one whose rows replaced the others'. An empty
+    submission is held too (an empty list): a report ending before it reads it, as the spec
+    says, and a source named here is the submission a report reads (`rollback.submission_for`,
+    `services.imported_rows`)."""
+    held: dict[str, list[Submission]] = {}
+    holding = Submission.objects.filter(SubmissionRows.held(), pilot__in=pilots)
+    for entry in holding.order_by("pilot", "period_end", "imported_at"):
+        held.setdefault(entry.pilot, []).append(entry)
+    return held
 
 
 def default_pilots(source: str = AUTO) -> list[str]:
@@ -105,7 +98,7 @@ def choose(
     for pilot in pilots:
         wanted = (overrides or {}).get(pilot) if source == AUTO else source
         if wanted not in SOURCES:
-            read = submission_read(held.get(pilot, []), end)
+            read = rollback.submission_for(held.get(pilot, []), end)
             newer = read is not None and read.period_end >= end
             wanted = LIVE if pilot in here and not newer else IMPORTED
             is_chosen = False
@@ -114,7 +107,7 @@ def choose(
         if wanted == LIVE:
             chosen.append(PilotSource(pilot, LIVE, end, chosen=is_chosen))
             continue
-        read = submission_read(held.get(pilot, []), end)
+        read = rollback.submission_for(held.get(pilot, []), end)
         chosen.append(
             PilotSource(
                 pilot,

@@ -63,6 +63,22 @@ def test_it_reads_a_pilot_with_cases_here_live_unless_a_submission_reaches_the_e
     assert chosen["BG-CLA"].source == "live" and chosen["BG-CLA"].chosen
 
 
+def test_the_source_named_is_the_submission_read_even_an_empty_one(imported, tmp_path):
+    """A pilot that later sent an empty submission (no enrollment yet, or none left): a report
+    ending before it reads it, as the spec says, and the dashboard names that one, not the
+    earlier one with rows."""
+    submission.write(tmp_path / "empty", "CY-CYRC", "2024-09", [])
+    services.import_submission(tmp_path / "empty")
+
+    named = _by_pilot(sources.choose(["CY-CYRC"], end="2024-08"))["CY-CYRC"]
+    (read,) = services.submissions_read(["CY-CYRC"], "2024-08")
+
+    assert named.period_end == read["period_end"] == "2024-09"
+    assert services.imported_rows(["CY-CYRC"], end="2024-08") == []
+    earlier = _by_pilot(sources.choose(["CY-CYRC"], end="2024-06"))["CY-CYRC"]
+    assert earlier.period_end == "2024-06"  # the one with rows, for a report ending with it
+
+
 def test_the_network_dashboard_labels_each_pilots_source_and_date(
     as_user, nadia, live_cases, imported
 ):
