@@ -43,6 +43,10 @@ class FormExtension(Protocol):
     def save(self, form: BaseForm, form_name: str, *, case: Case, record_id: str, by: User) -> None:
         """Store the extra values of a valid `form` for the record `record_id`."""
 
+    def read_for_page(self, case: Case, user: User, form_names: list[str]) -> None:
+        """Read, for a page of `case` that shows its extra answers and forms `form_names`,
+        what both need at once (the case page's query budget, issue 17)."""
+
 
 _extensions: list[FormExtension] = []
 
@@ -71,6 +75,13 @@ def extend(
             record_id=record_id,
         )
     return form
+
+
+def read_for_page(case: Case, user: User, form_names: list[str]) -> None:
+    """Let each extension read at once what a page of `case` shows of it: the answers given
+    and the fields of `form_names` (the case page and its contact form)."""
+    for extension in _extensions:
+        extension.read_for_page(case, user, form_names)
 
 
 def own_data(form: BaseForm) -> dict[str, Any]:

@@ -351,6 +351,8 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     prefetch_for_timeline(case)
     attach_approved_plans(case)
     works = request.user.role in CASE_WORKERS
+    if works and case.is_open:  # the answers shown and the contact form's fields: one query
+        extra_fields.read_for_page(case, request.user, [extra_fields.CONTACT])
     due = due_items(case, today)
     sent_back = sent_back_on(case) if case.is_open else []
     context = {

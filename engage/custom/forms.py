@@ -20,7 +20,7 @@ from engage.accounts.models import Organisation, User
 from engage.cases import extra_fields
 from engage.cases import forms as case_forms
 from engage.cases.models import Case
-from engage.custom import services
+from engage.custom import reading, services
 from engage.custom.models import CHOICE_TYPES, CustomField, FieldType, Form
 from engage.lib.translations import TranslationsFormMixin
 
@@ -237,6 +237,9 @@ def add_custom_fields(
 
 class ProcessFormExtension:
     """What `engage.cases.extra_fields` calls: the organisation's fields on its forms."""
+
+    def read_for_page(self, case: Case, user: User, form_names: list[str]) -> None:
+        reading.read_for_page(case, user, form_names)
 
     def extend(
         self,

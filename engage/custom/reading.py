@@ -14,11 +14,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from engage.accounts.models import User
 from engage.cases.models import Case
 from engage.cases.timeline import Event
 from engage.custom.models import ChoiceOption, CustomField, CustomValue, FieldType, Form
-from engage.custom.services import display, sees_sensitive, with_options
+from engage.custom.services import (
+    display,
+    form_querysets,
+    read_key,
+    sees_sensitive,
+    with_options,
+)
 from engage.lib.queries import read_together
 
 
@@ -40,17 +48,28 @@ def answers(case: Case, user: User | None, *, form: str | None = None) -> list[A
 
     The values, their fields and the fields' options in one query (`read_together`; the case
     page's budget, issue 17), each a few rows."""
+    return _as_read(*read_together(*_answers_querysets(case, user, form)))
+
+
+def _answers_querysets(
+    case: Case, user: User | None, form: str | None = None
+) -> tuple["QuerySet[CustomValue]", "QuerySet[CustomField]", "QuerySet[ChoiceOption]"]:
     rows = CustomValue.objects.filter(case=case)
     if user is not None and not sees_sensitive(user, case):
         rows = rows.filter(field__sensitive=False)
     if form is not None:
         rows = rows.filter(field__form=form)
     answered = rows.values("field_id")
-    values, fields, options = read_together(
+    return (
         rows,
         CustomField.objects.filter(pk__in=answered),
         ChoiceOption.objects.filter(field__in=answered),
     )
+
+
+def _as_read(
+    values: list[CustomValue], fields: list[CustomField], options: list[ChoiceOption]
+) -> list[Answer]:
     by_pk = with_options(fields, options)
     for value in values:
         CustomValue.field.field.set_cached_value(value, by_pk[value.field_id])
@@ -58,15 +77,35 @@ def answers(case: Case, user: User | None, *, form: str | None = None) -> list[A
     return as_answers(values)
 
 
+def _answers_key(user: User) -> str:
+    return f"_custom_answers_for_{user.pk}"
+
+
 def answers_on_page(case: Case, user: User, *, form: str | None = None) -> list[Answer]:
     """`answers` for a page that shows them in more than one place (the case page: its
     timeline and the referral's card), read once per case object: the page's request loads
     its case afresh, and nothing is written between the two reads."""
-    key = f"_custom_answers_for_{user.pk}"
-    read: list[Answer] | None = case.__dict__.get(key)
+    read: list[Answer] | None = case.__dict__.get(_answers_key(user))
     if read is None:
-        read = case.__dict__[key] = answers(case, user)
+        read = case.__dict__[_answers_key(user)] = answers(case, user)
     return read if form is None else [answer for answer in read if answer.form == form]
+
+
+def read_for_page(case: Case, user: User, forms: Iterable[str]) -> None:
+    """Read the case's answers `user` may see (`answers_on_page`) and its organisation's
+    fields of each of `forms` (`services.form_fields` given this case) in one query, for a
+    page that shows both: the case page, its answers and the contact form's own fields
+    (issue 17: a query each was over the page's budget). Kept on the case object, as
+    `answers_on_page` keeps what it reads."""
+    forms = list(forms)
+    read = read_together(
+        *_answers_querysets(case, user),
+        *(each for form in forms for each in form_querysets(case.organisation_id, form)),
+    )
+    case.__dict__[_answers_key(user)] = _as_read(*read[:3])
+    for number, form in enumerate(forms):
+        fields, options = read[3 + 2 * number : 5 + 2 * number]
+        case.__dict__[read_key(case.organisation_id, form)] = (fields, options)
 
 
 def as_answers(values: Iterable[CustomValue]) -> list[Answer]:

@@ -69,10 +69,11 @@ def form_fields(
     (`sees_sensitive`); with no user, all are returned (the admin's own pages).
     """
     # The form's fields, retired ones too (the condition of a field may be one), and their
-    # options: one query (the case page's budget, issue 17), a few rows each.
-    every, options = read_together(
-        CustomField.objects.filter(organisation=organisation, form=form),
-        ChoiceOption.objects.filter(field__organisation=organisation, field__form=form),
+    # options: one query (the case page's budget, issue 17), a few rows each, or none when the
+    # page read them with the case's answers (`reading.read_for_page`).
+    read = case.__dict__.get(read_key(organisation.pk, form)) if case is not None else None
+    every, options = (
+        read if read is not None else read_together(*form_querysets(organisation.pk, form))
     )
     by_pk = with_options(every, options)
     for field in every:
@@ -87,6 +88,23 @@ def form_fields(
     ):
         found = [field for field in found if not field.sensitive]
     return sorted(found, key=lambda field: field.position)
+
+
+def form_querysets(
+    organisation_id: UUID, form: str
+) -> tuple["QuerySet[CustomField]", "QuerySet[ChoiceOption]"]:
+    """The organisation's fields of `form`, retired ones too, and their options, as
+    `form_fields` reads them (in one query: `read_together`)."""
+    return (
+        CustomField.objects.filter(organisation_id=organisation_id, form=form),
+        ChoiceOption.objects.filter(field__organisation_id=organisation_id, field__form=form),
+    )
+
+
+def read_key(organisation_id: UUID, form: str) -> str:
+    """Where a case object keeps its organisation's fields of `form` and their options, read
+    beforehand for its page (`reading.read_for_page`), for `form_fields` to find."""
+    return f"_custom_fields_{organisation_id}_{form}"
 
 
 def with_options(fields: list[CustomField], options: list[ChoiceOption]) -> dict[Any, CustomField]:

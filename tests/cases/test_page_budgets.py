@@ -10,14 +10,16 @@ from engage.cases import services
 from engage.cases.factories import SCREENING, CaseFactory, days_ago, to_active, to_screening
 from engage.cases.models import Action, CasePlan, Goal
 from engage.cases.views import TIMELINE_PAGE
+from engage.custom import services as custom_services
 from engage.lib import crypto
 
 pytestmark = pytest.mark.django_db
 
 # Issue 17's budget: 15 queries a page at most, the session, the user (with their organisation)
-# and the audit of the read included (they ran in 4 to 11 here). The case page runs 15: its
-# timeline's assessments, decisions, closures and plan reviews are read in one query
-# (`engage.lib.queries.read_together`; docs/performance.md, "Pages at scale").
+# and the audit of the read included (they ran in 4 to 11 here). The case page runs 14: its
+# timeline's assessments, decisions, closures and plan reviews are read in one query, and so
+# are its answers with the contact form's own fields (`engage.lib.queries.read_together`;
+# docs/performance.md, "Pages at scale").
 BUDGET = 15
 
 
@@ -141,6 +143,23 @@ def test_the_case_page_reads_its_appointments_own_fields_answers_plans_and_actio
         "cases_planreview",
     ):
         assert f'FROM "{table}"' in together, table
+
+
+def test_the_case_page_reads_its_answers_and_the_contact_forms_own_fields_in_one_query(
+    client, organisation, alice, bob, ada
+):
+    """The answers shown and the fields the contact form adds (the organisation's own), each
+    a few rows, come in one query: two were one too many for the page's budget."""
+    custom_services.define_field(
+        organisation, by=ada, form="contact", type="short_text", label="Interpreter used"
+    )
+    case = _active_case(organisation, alice, bob, contacts=1)
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/cases/{case.pk}/")
+    assert 'name="custom_interpreter_used"' in page.content.decode()  # the form asks it
+    (custom,) = [q["sql"] for q in queries if '"custom_customfield"' in q["sql"]]
+    assert 'FROM "custom_customvalue"' in custom and "UNION ALL" in custom
 
 
 def test_the_case_pages_actions_to_do_are_those_the_query_of_actions_to_do_gives(
