@@ -4,14 +4,22 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, cast
+from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import ExpressionWrapper, F, Prefetch, TextField, prefetch_related_objects
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    QuerySet,
+    TextField,
+    prefetch_related_objects,
+)
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import User
-from engage.cases.models import Action, Case, CasePlan, Contact, PlanReview, Stage
+from engage.cases.models import Action, Case, CasePlan, Contact, Person, PlanReview, Stage
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.queries import keep_as_prefetched, read_together
 
@@ -52,8 +60,10 @@ def register(extra: Extra) -> None:
     _extras.append(extra)
 
 
-def prefetch_for_timeline(case: Case) -> Case:
-    """Load everything the timeline shows, in a fixed number of queries.
+def prefetch_for_timeline(case: Case, *, household: bool = False) -> Case:
+    """Load everything the timeline shows, in a fixed number of queries; with `household`,
+    the other members of the case's household too (`household_others`), in the same query as
+    the timeline's smaller records (the case page shows both: issue 17's budget of queries).
 
     The contacts come with their notes as stored, not decrypted (`sealed_note`): a case has
     hundreds of contacts over the years, and `timeline_page` decrypts the notes of the page
@@ -73,18 +83,40 @@ def prefetch_for_timeline(case: Case) -> Case:
     )
     # A few rows each, read in one query rather than four (issue 17's budget of queries).
     plans = list(case.plans.all())
-    assessments, decisions, closures, reviews = read_together(
+    members = (
+        [_others_in_household(case, case.household_id)] if household and case.household_id else []
+    )
+    assessments, decisions, closures, reviews, *others = read_together(
         case.assessments.all(),
         case.inclusion_decisions.all(),
         case.closures.all(),
         PlanReview.objects.filter(plan__in=[plan.pk for plan in plans]),
+        *members,
     )
+    if others:
+        case.__dict__[_HOUSEHOLD_OTHERS] = others[0]
     keep_as_prefetched(case, "assessments", assessments)
     keep_as_prefetched(case, "inclusion_decisions", decisions)
     keep_as_prefetched(case, "closures", closures)
     for plan in plans:
         keep_as_prefetched(plan, "reviews", [r for r in reviews if r.plan_id == plan.pk])
     return case
+
+
+_HOUSEHOLD_OTHERS = "_household_others"
+
+
+def household_others(case: Case) -> list[Person]:
+    """The other members of the case's household (none without one), in their order: as
+    `prefetch_for_timeline(case, household=True)` read them, else read now."""
+    if not case.household_id:
+        return []
+    read: list[Person] | None = case.__dict__.get(_HOUSEHOLD_OTHERS)
+    return read if read is not None else list(_others_in_household(case, case.household_id))
+
+
+def _others_in_household(case: Case, household_id: UUID) -> "QuerySet[Person]":
+    return Person.objects.filter(household_id=household_id).exclude(pk=case.person_id)
 
 
 def still_to_do(case: Case) -> list[Action]:

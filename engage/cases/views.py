@@ -86,6 +86,7 @@ from engage.cases.readiness import closure_warnings
 from engage.cases.search import people_matching
 from engage.cases.sent_back import sent_back_on
 from engage.cases.timeline import (
+    household_others,
     prefetch_for_timeline,
     rating_trend,
     still_to_do,
@@ -348,7 +349,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
             request.user,
         ),
     )
-    prefetch_for_timeline(case)
+    prefetch_for_timeline(case, household=True)
     attach_approved_plans(case)
     works = request.user.role in CASE_WORKERS
     if works and case.is_open:  # the answers shown and the contact form's fields: one query
@@ -375,7 +376,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "show_details": works,
         "plans": case.plans.all(),
         "open_actions": still_to_do(case) if works else [],
-        "household": case.household.members.exclude(pk=case.person_id) if case.household_id else [],
+        "household": household_others(case),
         "contact_form": _with_extra(
             request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
         )

@@ -7,8 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from engage.cases import services
-from engage.cases.factories import SCREENING, CaseFactory, days_ago, to_active, to_screening
-from engage.cases.models import Action, CasePlan, Goal
+from engage.cases.factories import (
+    SCREENING,
+    CaseFactory,
+    PersonFactory,
+    days_ago,
+    to_active,
+    to_screening,
+)
+from engage.cases.models import Action, Case, CasePlan, Goal, Household, Person
 from engage.cases.views import TIMELINE_PAGE
 from engage.custom import services as custom_services
 from engage.lib import crypto
@@ -82,7 +89,18 @@ def test_its_daily_pages_keep_their_budgets_as_the_data_grows(
         services.log_contact(outside, by=charlie, data={"date": days_ago(1), "type": "phone"})
     for n in range(TIMELINE_PAGE + 5):
         services.log_contact(case, by=alice, data={"date": days_ago(40 + n), "type": "phone"})
+    # A household: its other members on the case page, read with the timeline's records.
+    household = Household.objects.create(organisation=organisation)
+    Case.objects.filter(pk=case.pk).update(household=household)
+    Person.objects.filter(pk=case.person_id).update(household=household)
+    for name in ("Amal", "Omar"):
+        PersonFactory(
+            organisation=organisation, household=household, given_name=name,
+            relationship=Person.Relationship.CHILD,
+        )  # fmt: skip
     big = {name: _count(client, user, url) for name, (user, url) in pages.items()}
+    shown = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Amal Example" in shown and "Omar Example" in shown
 
     assert big == small
     over = {name: count for name, count in big.items() if count > BUDGET}
