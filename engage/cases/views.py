@@ -85,6 +85,7 @@ from engage.cases.next_step import next_step
 from engage.cases.readiness import closure_warnings
 from engage.cases.search import people_matching
 from engage.cases.sent_back import sent_back_on
+from engage.cases.templatetags.appointments import planned_fact
 from engage.cases.timeline import (
     household_others,
     prefetch_for_timeline,
@@ -345,7 +346,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         loading=lambda cases: page_facts.annotate(
             with_due_facts(cases, today, approved_plans=False)
             .select_related("first_meeting", "screening", "previous")
-            .annotate(**_next_enrollment(request.user)),
+            .annotate(**_next_enrollment(request.user), **planned_fact()),
             request.user,
         ),
     )

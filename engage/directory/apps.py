@@ -11,10 +11,12 @@ class DirectoryConfig(AppConfig):
 
     def ready(self) -> None:
         from engage.audit import labels
-        from engage.cases import due
+        from engage.cases import due, page_facts
         from engage.directory import follow_up
+        from engage.directory.templatetags.directory import card_fact
 
         due.register(follow_up.RULE)
+        page_facts.register(card_fact)  # whether the case page's referrals card has any
         labels.register("directory.referral", _referral_labels)
         labels.register("directory.service", _service_labels)
 

@@ -20,10 +20,10 @@ class LiaisonConfig(AppConfig):
         from engage.cases import due as cases_due
         from engage.cases import page_facts
         from engage.liaison import due, report
-        from engage.liaison.templatetags.liaison import records_fact
+        from engage.liaison.templatetags.liaison import card_facts
         from engage.mel.report import parts
 
-        page_facts.register(records_fact)  # the case page's liaison card, in the case's query
+        page_facts.register(card_facts)  # what the case page's liaison card holds
         parts.register(report.PART)  # a pilot's own report: reporting days, release requests
         cases_due.register(due.REPORTING_RULE)
         cases_due.register(due.LIAISON_RULE)

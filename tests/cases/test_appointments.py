@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engage.audit.models import AuditEvent
 from engage.cases import services
@@ -146,6 +148,24 @@ class TestPages:
         past = _contact() | _next(**{"next-date": days_ago(2).isoformat()})
         body = as_user(alice).post(f"/cases/{case.pk}/contacts/new/", past).content.decode()
         assert 'id="id_next-date_error"' in body and "Choose today or a later day." in body
+
+    def test_the_case_page_reads_the_appointments_only_when_one_is_planned(
+        self, as_user, case, alice
+    ):
+        client = as_user(alice)
+
+        def page() -> tuple[list[str], str]:
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(case.get_absolute_url()).content.decode()
+            return [q["sql"] for q in queries], body
+
+        read, body = page()
+        assert not [sql for sql in read if sql.startswith('SELECT "cases_appointment".')]
+        plan(case, alice, place=PLACE)
+        read_with, body = page()
+        assert PLACE in body
+        assert len([sql for sql in read_with if sql.startswith('SELECT "cases_appointment".')]) == 1
+        assert len(read_with) == len(read) + 1
 
     def test_the_case_page_offers_the_next_appointment_fields(self, as_user, case, alice):
         body = as_user(alice).get(case.get_absolute_url()).content.decode()

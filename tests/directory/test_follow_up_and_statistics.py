@@ -98,6 +98,26 @@ class TestFollowUp:
             client.get(f"/cases/{active_case.pk}/")
         assert len(big) == len(small)
 
+    def test_the_case_page_reads_the_referrals_only_when_the_case_has_one(
+        self, as_user, active_case, alice, shelter
+    ):
+        client = as_user(alice)
+
+        def page() -> tuple[list[str], str]:
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(f"/cases/{active_case.pk}/").content.decode()
+            return [q["sql"] for q in queries], body
+
+        read, body = page()
+        assert not [sql for sql in read if sql.startswith('SELECT "directory_referral".')]
+        refer(active_case, alice, shelter, categories=[])
+        read_with, body = page()
+        assert shelter.name in body
+        assert (
+            len([sql for sql in read_with if sql.startswith('SELECT "directory_referral".')]) == 1
+        )
+        assert len(read_with) == len(read) + 1
+
 
 class TestStatistics:
     def test_it_counts_per_service_on_a_hand_computed_fixture(

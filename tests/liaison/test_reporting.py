@@ -241,6 +241,7 @@ class TestPages:
         self, as_user, active_case, alice, office
     ):
         weekly(active_case, alice, days_ago(8))
+        liaise(active_case, alice, office, categories=[], date=days_ago(9))
         client = as_user(alice)
         with CaptureQueriesContext(connection) as small:
             client.get(active_case.get_absolute_url())
@@ -250,3 +251,25 @@ class TestPages:
         with CaptureQueriesContext(connection) as big:
             client.get(active_case.get_absolute_url())
         assert len(big) == len(small)
+
+    def test_the_case_page_reads_a_list_of_the_card_only_when_the_case_has_one(
+        self, as_user, active_case, alice, office
+    ):
+        client = as_user(alice)
+
+        def page() -> tuple[int, str]:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(active_case.get_absolute_url())
+            return len(queries), response.content.decode()
+
+        empty, html = page()
+        assert "No liaison with the authorities" in html
+        weekly(active_case, alice, days_ago(8), place="Station Nord")
+        with_obligation, html = page()
+        assert "Station Nord" in html
+        assert with_obligation == empty + 1
+        liaise(active_case, alice, office, categories=[], date=days_ago(9))
+        with_record, html = page()
+        assert "Release onto the pilot" not in html  # the card names the kind, not the summary
+        assert html.count('class="liaison"') == 1
+        assert with_record == with_obligation + 1
