@@ -2,16 +2,16 @@
 
     ENGAGE_DATA_DIR=/tmp/bench-data .venv/bin/python -m bench.run [--repeat 30] [--jobs 3]
 
-Pages: the median server time of `--repeat` requests through Django's test Client (the whole
-middleware stack, templates rendered; no network, no static files), and the queries of one
-request, signed in as a generated case manager (`bench-bg-cla-cm1`) or supervisor
-(`bench-bg-cla-sup1`). Jobs: the median of `--jobs` runs in this process, through the same
-services as the commands (`engage mel_report`, `export_dataset`, `import_dataset`). The MEL
-report from imported rows is set beside DuckDB computing the same core indicators from the
-same rows (the submissions' `cases.csv`): `pip install -e '.[bench]'`; without DuckDB that
-line is left out. On PostgreSQL the bench also prints EXPLAIN ANALYZE of the caseload's and
-case list's slowest queries and flags every sequential scan of a table at least as large as
-the number of clients (a table that grows with the network).
+Pages: the median server time of `--repeat` requests, after `--warm` (12) timed apart (`WARM`),
+through Django's test Client (the whole middleware stack, templates rendered; no network, no
+static files), and the queries of one request, signed in as a generated case manager
+(`bench-bg-cla-cm1`) or supervisor (`bench-bg-cla-sup1`). Jobs: the median of `--jobs` runs in
+this process, through the same services as the commands (`engage mel_report`, `export_dataset`,
+`import_dataset`). The MEL report from imported rows is set beside DuckDB computing the same
+core indicators from the same rows (the submissions' `cases.csv`): `pip install -e '.[bench]'`;
+without DuckDB that line is left out. On PostgreSQL the bench also prints EXPLAIN ANALYZE of the
+caseload's and case list's slowest queries and flags every sequential scan of a table at least
+as large as the number of clients (a table that grows with the network).
 
 Output: a markdown table (and the plans), for docs/performance.md.
 """
@@ -60,6 +60,13 @@ EXPLAINED = (
     "case list, supervisor",
 )
 SUPERVISOR = "bench-bg-cla-sup1"
+# Requests of a page before those timed, their median shown apart: a server process's steady
+# state. On PostgreSQL a statement is prepared at its sixth execution on a connection (psycopg's
+# `prepare_threshold`, settings.py), then planned afresh at each of its first five executions as
+# a prepared statement before PostgreSQL keeps a generic plan: the case page took 53-66 ms for
+# its first eleven requests and 44-48 ms from the twelfth on, for the same CPU
+# (docs/performance.md, "5 December, fourth session"). SQLite has no such phase.
+WARM = 12
 NETWORK = "network"
 
 
@@ -254,6 +261,9 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=30, help="requests per page")
+    parser.add_argument(
+        "--warm", type=int, default=WARM, help="requests per page before those timed"
+    )
     parser.add_argument("--jobs", type=int, default=3, help="runs per job")
     parser.add_argument("--no-jobs", action="store_true", help="pages only")
     parser.add_argument("--no-pages", action="store_true", help="jobs only")
@@ -304,12 +314,23 @@ def main(argv: list[str] | None = None) -> int:
         ("case list, supervisor", supervisor, "/cases/"),
     )
     for name, client, url in pages if not arguments.no_pages else ():
-        client.get(url)  # warm: templates compiled, caches filled
+        # Warm (`--warm`, timed apart): templates compiled, caches filled, and on PostgreSQL
+        # each statement prepared and planned for good (`WARM`).
+        first = time_page(client, url, arguments.warm)[0] if arguments.warm else 0.0
         median, cpu, queries, log = time_page(client, url, arguments.repeat)
         rows.append(
-            (name, f"{median:.0f} ms", f"{queries} queries; CPU of this process {cpu:.0f} ms")
+            (
+                name,
+                f"{median:.0f} ms",
+                f"{queries} queries; CPU of this process {cpu:.0f} ms; "
+                f"the first {arguments.warm} requests {first:.0f} ms",
+            )
         )
-        print(f"  {name}: {median:.1f} ms (CPU {cpu:.1f}), {queries} queries", file=sys.stderr)
+        print(
+            f"  {name}: {median:.1f} ms (CPU {cpu:.1f}), {queries} queries; "
+            f"first {arguments.warm}: {first:.1f} ms",
+            file=sys.stderr,
+        )
         if connection.vendor == "postgresql" and name in EXPLAINED:
             plans += explain(name, log, clients)
     if not arguments.no_jobs:

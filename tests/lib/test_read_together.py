@@ -9,7 +9,7 @@ from django.db.models import DateField, Model
 
 from engage.cases import services
 from engage.cases.factories import RATINGS, CaseFactory, days_ago, to_active
-from engage.cases.models import Assessment, Closure, InclusionDecision, PlanReview
+from engage.cases.models import Assessment, Case, Closure, InclusionDecision, PlanReview
 from engage.custom.models import ChoiceOption, CustomField
 from engage.lib import queries
 from engage.lib.queries import keep_as_prefetched, read_together
@@ -179,3 +179,16 @@ def test_it_refuses_a_column_json_cannot_carry(monkeypatch):
     monkeypatch.setattr(queries, "_NOT_IN_JSON", (DateField,))
     with pytest.raises(ValueError, match="does not read date"):
         read_together(PlanReview.objects.all())
+
+
+def test_it_reads_the_columns_of_its_own_rows_when_a_part_joins_its_table_again(
+    organisation, alice
+):
+    """A part that filters through a relation to its own table (a case and the enrollment it
+    reopened) names its columns through its own alias, not the joined table's."""
+    first = CaseFactory(organisation=organisation, case_manager=alice)
+    later = CaseFactory(organisation=organisation, case_manager=alice, previous=first)
+    reopened = Case.objects.filter(previous__reference=first.reference)
+    (rows,) = read_together(reopened)
+    assert [_fields(row) for row in rows] == [_fields(later)]
+    assert rows[0].previous_id == first.pk and rows[0].reference == later.reference
