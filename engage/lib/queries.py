@@ -135,7 +135,7 @@ class _Row(Expression):
     def as_sql(
         self, compiler: SQLCompiler, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
-        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
         postgresql = connection.vendor == "postgresql"
         columns = []
         for column, as_text in _columns(self.model):
