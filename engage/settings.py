@@ -172,10 +172,14 @@ TEMPLATES = [
 # (engage/lib/rendering.py says why).
 FORM_RENDERER = "engage.lib.rendering.FormRenderer"
 
+# A connection is kept ten minutes: on PostgreSQL its prepared statements, planned for good from
+# about their eleventh run (below), live as long as it does. An idle worker keeps its connection
+# whatever the age (Django closes an old one at the next request's edges), so a longer age holds
+# no more connections; it only reopens them, and prepares and plans again, less often.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'engage.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600),
         conn_health_checks=True,
     )
 }
@@ -203,9 +207,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Prepared statements: PostgreSQL plans a query each time it is sent, and the pages' queries
     # (a caseload's due facts, the reader's scope) took it 4 to 12 ms to plan for under 1 ms to
     # run (issue 17, docs/performance.md). psycopg prepares a statement on a connection once it
-    # has run it `prepare_threshold` times, and the connection then runs it without planning it
-    # again; that needs Django's server-side parameter binding (its default binds on the client,
-    # which cannot prepare). Off (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that
+    # has run it `prepare_threshold` times; PostgreSQL plans a prepared statement for its values
+    # at its first five runs, then keeps a generic plan when that costs no more, and runs it
+    # without planning from then on: from about the eleventh run on the connection (the case
+    # page at 100,000 clients: 53-66 ms, then 44-48). That needs Django's server-side parameter
+    # binding (its default binds on the client, which cannot prepare). Off (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that
     # cannot keep them, such as PgBouncer before 1.21 in transaction mode.
     if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
