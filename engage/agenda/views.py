@@ -5,7 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from engage.accounts import mfa
 from engage.accounts.http import AuthenticatedHttpRequest
-from engage.accounts.models import Role, User
+from engage.accounts.models import Role, User, supervised_by
 from engage.accounts.permissions import recent_authentication_required, role_required
 from engage.agenda import ical, services
 from engage.agenda.forms import WeekFilterForm
@@ -29,7 +29,7 @@ def _team(user: User) -> QuerySet[User]:
     """The people whose week a supervisor may see: themself and the members of their teams."""
     return (
         User.objects.visible_to(user)
-        .filter(Q(pk=user.pk) | Q(team__leader=user), is_active=True)
+        .filter(supervised_by(user), is_active=True)
         .order_by("first_name", "last_name")
     )
 

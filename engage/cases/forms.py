@@ -1,11 +1,10 @@
 from typing import Any
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from engage.accounts.models import City, Organisation, Role, User
+from engage.accounts.models import City, Organisation, Role, User, supervised_by
 from engage.cases.eligibility import CriterionCheck
 from engage.cases.models import (
     Action,
@@ -77,9 +76,7 @@ class CaseSearchForm(forms.Form):
             # Themselves and the members of the teams they lead, whose caseloads they see: not
             # every case holder of the organisation (571 in a pilot of a national programme).
             holders = case_managers_of(user.organisation)
-            self.fields["case_manager"].queryset = holders.filter(
-                Q(pk=user.pk) | Q(team__leader=user)
-            )
+            self.fields["case_manager"].queryset = holders.filter(supervised_by(user))
         else:
             self.fields["case_manager"].queryset = case_managers_of(user.organisation)
 

@@ -6,7 +6,8 @@ the other scoped models, the user's organisation; the network coordinator sees n
 
 import pytest
 
-from engage.accounts.factories import UserFactory
+from engage.accounts.factories import TeamFactory, UserFactory
+from engage.accounts.models import User, supervised_by
 from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Action, Case, Contact, Screening
 from engage.directory.factories import ServiceFactory
@@ -74,3 +75,20 @@ def test_it_refuses_a_scoped_model_whose_queryset_lacks_visible_to():
     with pytest.raises(TypeError):
         organisation_scoped("organisation", Plain)
     assert issubclass(type(Case.objects.all()), ScopedQuerySet)
+
+
+def test_a_supervisor_sees_the_cases_of_each_team_they_lead_and_their_own_only(
+    organisation, team, alice, bob, case, colleagues_case
+):
+    """`accounts.supervised_by`: Bob, the members of the teams he leads (two here), not the
+    organisation's other case holders; found by the ids of his teams, with no join to a
+    user's team, which made PostgreSQL read every user and team to keep his few."""
+    second = TeamFactory(organisation=organisation, name="Plovdiv", leader=bob)
+    other = UserFactory(organisation=organisation, team=second)
+    theirs = CaseFactory(organisation=organisation, case_manager=other)
+    own = CaseFactory(organisation=organisation, case_manager=bob)
+    assert set(Case.objects.visible_to(bob)) == {case, theirs, own}
+    holders = User.objects.filter(supervised_by(bob))
+    assert set(holders) == {alice, bob, other}
+    assert "accounts_team" in str(holders.query)  # the teams' ids are read
+    assert 'JOIN "accounts_team"' not in str(holders.query)

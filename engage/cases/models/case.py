@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 # LegalBasis lives with the organisation (its usual basis); a case records its own.
-from engage.accounts.models import City, LegalBasis, Organisation, Role, User
+from engage.accounts.models import City, LegalBasis, Organisation, Role, User, supervised_by
 from engage.cases.models.person import Household, Person
 from engage.lib.fields import EncryptedTextField
 from engage.lib.queries import OneOf
@@ -107,7 +107,7 @@ class CaseQuerySet(ScopedQuerySet):
             # index is searched with: a join to each case's team would read every case of the
             # organisation (12 ms a query at 14,000 clients a pilot; docs/performance.md).
             holders = User.objects.filter(organisation_id=user.organisation_id).filter(
-                Q(pk=user.pk) | Q(team__leader=user)
+                supervised_by(user)
             )
             assigned = OneOf("case_manager", holders.values("pk"))
         elif user.role != Role.CASE_MANAGER:
