@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from engage.accounts.models import Role, User
 from engage.cases.models import Case, CasePlan, Closure, InclusionDecision
 from engage.cases.models.process import ApprovalStatus
+from engage.lib.queries import AmongValues
 
 INCLUSION, PLAN, CLOSURE = "inclusion", "plan", "closure"
 
@@ -66,23 +67,31 @@ class Waiting:
 
 
 def queue(user: User) -> list[Waiting]:
-    """Return what waits for `user`'s decision, the longest waiting first (three queries)."""
+    """Return what waits for `user`'s decision, the longest waiting first (four queries).
+
+    The cases `user` may see are read first, as ids (a supervisor's teams hold a few hundred),
+    and each kind of record waiting is then read by them. As a subquery of each of the three,
+    the reader's scope made each a query PostgreSQL planned afresh for its values at every
+    request, 2 to 3 ms each at 100,000 clients for 1 ms of work (issue 17, docs/performance.md).
+    """
     if user.role != Role.SUPERVISOR:
         return []
-    visible = Case.objects.visible_to(user).values("pk")
+    visible = list(Case.objects.visible_to(user).order_by().values_list("pk", flat=True))
+    if not visible:
+        return []
     pending = ApprovalStatus.PENDING
     decisions = (
-        InclusionDecision.objects.filter(case__in=visible, status=pending)
+        InclusionDecision.objects.filter(AmongValues("case", visible), status=pending)
         .exclude(proposed_by=user)
         .select_related("case__person", "proposed_by")
     )
     plans = (
-        CasePlan.objects.filter(case__in=visible, status=pending)
+        CasePlan.objects.filter(AmongValues("case", visible), status=pending)
         .exclude(created_by=user)
         .select_related("case__person", "person", "created_by")
     )
     closures = (
-        Closure.objects.filter(case__in=visible, status=pending)
+        Closure.objects.filter(AmongValues("case", visible), status=pending)
         .exclude(requested_by=user)
         .select_related("case__person", "requested_by")
     )

@@ -66,6 +66,45 @@ class OneOf(Func):
         return [compiler.compile(expression) for expression in self.get_source_expressions()]
 
 
+class AmongValues(Func):
+    """`column` is one of `values`, a list read before: on PostgreSQL `column = ANY(%s)`, the
+    list one array parameter; elsewhere `column IN (%s, ...)`.
+
+    Django's `__in` of a list makes a statement with a parameter a value, so its text changes
+    with the list's length, and PostgreSQL prepares and plans it again for each length. One
+    array is one statement text for any number of values: prepared once on a connection, then
+    planned for good (the approval queue's records by the ids of the cases a supervisor may see,
+    issue 17).
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, values: list[Any]) -> None:
+        super().__init__(F(column))
+        self.values = list(values)
+
+    def _column(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any], Any]:
+        (column,) = self.get_source_expressions()
+        sql, params = compiler.compile(column)
+        prepared = [column.output_field.get_db_prep_value(v, connection) for v in self.values]
+        return sql, list(params), prepared
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params, values = self._column(compiler, connection)
+        if not values:
+            return "1 = 0", ()
+        return f"{column} IN ({', '.join(['%s'] * len(values))})", (*params, *values)
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params, values = self._column(compiler, connection)
+        return f"{column} = ANY(%s)", (*params, values)
+
+
 # PostgreSQL's JSONB_BUILD_ARRAY takes 100 arguments: one for each column.
 _MOST_COLUMNS = 100
 _NOT_IN_JSON = (BinaryField, DurationField)

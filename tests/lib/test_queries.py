@@ -1,4 +1,4 @@
-"""`OneOf` selects what `__in` selects, on both databases (engage.lib.queries)."""
+"""`OneOf` and `AmongValues` select what `__in` selects, on both databases (engage.lib.queries)."""
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from engage.accounts.factories import UserFactory
 from engage.accounts.models import User
 from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Case, Household
-from engage.lib.queries import OneOf
+from engage.lib.queries import AmongValues, OneOf
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +68,18 @@ def test_it_keeps_the_order_of_a_sliced_queryset(organisation, alice, bob):
     oldest_first = Case.objects.order_by("referral_date").values("case_manager")[:1]
     assert set(Case.objects.filter(OneOf("case_manager", newest_first))) == {newer}
     assert set(Case.objects.filter(OneOf("case_manager", oldest_first))) == {older}
+
+
+def test_among_values_selects_what_in_selects_as_one_statement_for_any_number(
+    organisation, alice
+):
+    cases = [CaseFactory(organisation=organisation, case_manager=alice) for _ in range(4)]
+    statements = set()
+    for chosen in (cases[:1], cases[:3], cases):
+        ids = [case.pk for case in chosen]
+        among = Case.objects.filter(AmongValues("id", ids), organisation=organisation)
+        assert set(among) == set(Case.objects.filter(pk__in=ids)) == set(chosen)
+        statements.add(among.query.sql_with_params()[0])
+    # On PostgreSQL one array parameter: one statement text, prepared once, for any number.
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 3)
+    assert not Case.objects.filter(AmongValues("id", [])).exists()
