@@ -67,14 +67,15 @@ class OneOf(Func):
 
 
 class AmongValues(Func):
-    """`column` is one of `values`, a list read before: on PostgreSQL `column = ANY(%s)`, the
-    list one array parameter; elsewhere `column IN (%s, ...)`.
+    """`column` is one of `values`, a list read before, given as one parameter: on PostgreSQL
+    `column = ANY(%s)` of an array, on SQLite `column IN (SELECT value FROM json_each(%s))` of
+    a JSON array.
 
     Django's `__in` of a list makes a statement with a parameter a value, so its text changes
-    with the list's length, and PostgreSQL prepares and plans it again for each length. One
-    array is one statement text for any number of values: prepared once on a connection, then
-    planned for good (the approval queue's records by the ids of the cases a supervisor may see,
-    issue 17).
+    with the list's length, and PostgreSQL prepares and plans it again for each length; SQLite
+    refuses more than 32,766 parameters. One parameter is one statement text for any number of
+    values: prepared once on a connection, then planned for good (the approval queue's records
+    by the ids of the cases a supervisor may see, issue 17).
     """
 
     output_field = BooleanField()
@@ -94,9 +95,9 @@ class AmongValues(Func):
         self, compiler: SQLCompiler, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
         column, params, values = self._column(compiler, connection)
-        if not values:
-            return "1 = 0", ()
-        return f"{column} IN ({', '.join(['%s'] * len(values))})", (*params, *values)
+        # The column is Django's compiled name; the values are one parameter.
+        sql = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+        return sql, (*params, json.dumps(values))
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: Any, **extra_context: Any
