@@ -322,15 +322,15 @@ def main(argv: list[str] | None = None) -> int:
             (
                 name,
                 f"{median:.0f} ms",
-                f"{queries} queries; CPU of this process {cpu:.0f} ms; "
-                f"the first {arguments.warm} requests {first:.0f} ms",
+                f"{queries} queries; CPU of this process {cpu:.0f} ms"
+                + (
+                    f"; the first {arguments.warm} requests {first:.0f} ms"
+                    if arguments.warm
+                    else ""
+                ),
             )
         )
-        print(
-            f"  {name}: {median:.1f} ms (CPU {cpu:.1f}), {queries} queries; "
-            f"first {arguments.warm}: {first:.1f} ms",
-            file=sys.stderr,
-        )
+        print(f"  {name}: {median:.1f} ms (CPU {cpu:.1f}), {queries} queries", file=sys.stderr)
         if connection.vendor == "postgresql" and name in EXPLAINED:
             plans += explain(name, log, clients)
     if not arguments.no_jobs:

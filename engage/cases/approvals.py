@@ -72,8 +72,8 @@ def queue(user: User) -> list[Waiting]:
     The cases `user` may see are read first, as ids (a supervisor's teams hold a few hundred),
     and each kind of record waiting is then read by them (one parameter: `AmongValues`). As a
     subquery of each of the three, the reader's scope made each a query PostgreSQL planned
-    afresh for its values at every request: 4 to 5 ms each at 100,000 clients, for 1 ms of
-    work (issue 17, docs/performance.md).
+    afresh for its values at every request: 3.7 to 4.9 ms each at 100,000 clients, for
+    1 ms of work (issue 17, docs/performance.md).
     """
     if user.role != Role.SUPERVISOR:
         return []
