@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models.functions import Cast
 
 from engage.accounts.models import Organisation
 from engage.cases.duplicates import same_person_groups
@@ -195,16 +196,22 @@ def _batch(
     (`_Period`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
     beside the cases' columns, the database grouped every selected value over cases by
     contacts) and whether its household has a child."""
-    batch = {case.pk: cast("PeriodCase", case) for case in cases.filter(pk__in=ids)}
+    # The records are matched to their case by the case's id as the database writes it, not
+    # as a UUID: a UUID made for each of a million records was a tenth of the derivation.
+    batch = {
+        case.key: cast("PeriodCase", case)
+        for case in cases.filter(pk__in=ids).annotate(key=_as_text("pk"))
+    }
     for attribute, (model, columns, ordering, dated) in _RECORDS.items():
-        records: dict[UUID, list[Any]] = {pk: [] for pk in batch}
+        records: dict[str, list[Any]] = {key: [] for key in batch}
         query = model.objects.filter(case__in=ids)
         if dated:
             query = query.filter(date__lte=period_end)
-        for record in query.order_by(*ordering).values_list("case_id", *columns, named=True):
-            records[record.case_id].append(record)
-        for pk, case in batch.items():
-            setattr(case, attribute, records[pk])
+        query = query.annotate(case_key=_as_text("case_id")).order_by(*ordering)
+        for record in query.values_list("case_key", *columns, named=True):
+            records[record.case_key].append(record)
+        for key, case in batch.items():
+            setattr(case, attribute, records[key])
     counted = (
         Contact.objects.filter(case__in=ids, date__lte=period_end)
         .values_list("case_id")
@@ -218,10 +225,16 @@ def _batch(
             household__in=households, relationship=Person.Relationship.CHILD
         ).values_list("household_id", flat=True)
     )
-    for case in batch.values():
+    by_id = {case.pk: case for case in batch.values()}
+    for case in by_id.values():
         case.contact_count, case.in_person_count = counts.get(case.pk, (0, 0))
         case.family_with_children = case.household_id in with_children
-    return [batch[pk] for pk in ids if pk in batch]
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _as_text(column: str) -> Cast:
+    """`column`, an id, as the database writes it (SQLite: its hex; PostgreSQL: its text)."""
+    return Cast(column, output_field=CharField())
 
 
 def derive_rows(
