@@ -196,8 +196,8 @@ def _batch(
     (`_Period`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
     beside the cases' columns, the database grouped every selected value over cases by
     contacts) and whether its household has a child."""
-    # The records are matched to their case by the case's id as the database writes it, not
-    # as a UUID: a UUID made for each of a million records was a tenth of the derivation.
+    # The records are matched to their case by the case's id as the database writes it: as a
+    # UUID, one was made in Python for each record (a million at 100,000 clients).
     batch = {
         case.key: cast("PeriodCase", case)
         for case in cases.filter(pk__in=ids).annotate(key=_as_text("pk"))
