@@ -82,10 +82,10 @@ from engage.cases.models import (
 )
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.next_step import next_step
+from engage.cases.planned import planned_fact
 from engage.cases.readiness import closure_warnings
 from engage.cases.search import people_matching
 from engage.cases.sent_back import sent_back_on
-from engage.cases.templatetags.appointments import planned_fact
 from engage.cases.timeline import (
     household_others,
     prefetch_for_timeline,

@@ -3,36 +3,14 @@
 from typing import Any
 
 from django import template
-from django.db.models import Exists, OuterRef
 from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Appointment, Case
+from engage.cases.planned import planned_appointments
 from engage.cases.services import today
 
 register = template.Library()
-
-
-PLANNED = "has_planned_appointments"
-
-
-def planned_fact() -> dict[str, Exists]:
-    """Whether the case has a planned appointment, for the case page's query: most cases have
-    none, and then `planned_appointments` reads nothing."""
-    return {PLANNED: Exists(Appointment.objects.filter(case=OuterRef("pk")).planned())}
-
-
-def planned_appointments(case: Case) -> list[Appointment]:
-    """The case's planned appointments in their order, read once per case object: the case
-    page shows the next one in its key facts and all of them in their card."""
-    read: list[Appointment] | None = case.__dict__.get("_planned_appointments")
-    if read is None and not case.__dict__.get(PLANNED, True):
-        read = case.__dict__["_planned_appointments"] = []
-    if read is None:
-        read = case.__dict__["_planned_appointments"] = list(
-            Appointment.objects.filter(case=case).planned()
-        )
-    return read
 
 
 @register.inclusion_tag("cases/_appointments.html", takes_context=True)

@@ -7,8 +7,8 @@ from django.template import Context
 
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case
+from engage.cases.planned import planned_appointments
 from engage.cases.services import today
-from engage.cases.templatetags.appointments import planned_appointments
 
 register = template.Library()
 
