@@ -14,15 +14,16 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from engage.accounts.models import Organisation
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Case, Household, Person
+from engage.cases.models import Assessment, Case, Household, Person
 from engage.lib import crypto
 from engage.mel import services
 from engage.mel.dataset import rows as rows_module
-from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, case_ref, derive_rows
+from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, case_ref, derive_rows, month_end
 from engage.mel.dataset.submission import InvalidSubmission, read
 from engage.mel.report import indicators
 from tests.mel.rows import held_rows, row
@@ -67,6 +68,39 @@ class TestDerivation:
         )
         assert derived["person_ref"] == ""  # no linkage key given
         assert len(derived["case_ref"]) == 64 and active_case.pk.hex not in derived["case_ref"]
+
+    def test_it_reads_the_first_and_last_assessments_by_date_and_every_concern_of_the_period(
+        self, active_case, organisation, alice
+    ):
+        # Written out of order: the baseline is the earliest by date, not the first written.
+        # One after the period's end counts for nothing; one on the same day as another and
+        # written at the same moment is taken after it by id, the same way on every export.
+        def assess(day, ratings, **concerns):
+            return Assessment.objects.create(
+                case=active_case, date=day, recorded_by=alice, informed_decisions=ratings[0],
+                engage_procedures=ratings[1], wellbeing=ratings[2], **concerns,
+            )  # fmt: skip
+
+        end = month_end(PERIOD_END)
+        Assessment.objects.filter(case=active_case).update(
+            date=days_ago(30)
+        )  # to_active's: 2, 2, 2
+        assess(days_ago(10), (4, 4, 4), vulnerability_child=True)
+        assess(days_ago(40), (1, 1, 1), vulnerability_protection=True)
+        assess(end + datetime.timedelta(days=1), (5, 5, 5), vulnerability_gender=True)
+        same_day = [assess(days_ago(10), (3, 3, 3)), assess(days_ago(10), (5, 3, 3))]
+        moment = timezone.now() - datetime.timedelta(days=1)
+        Assessment.objects.filter(pk__in=[a.pk for a in same_day]).update(created_at=moment)
+        Assessment.objects.filter(date=days_ago(10), vulnerability_child=True).update(
+            created_at=moment - datetime.timedelta(hours=1)
+        )
+        (derived,) = derive_rows(organisation, PERIOD_END)
+        later = max(same_day, key=lambda a: a.pk)
+        assert derived["assessments"] == "5"
+        assert (derived["idm_baseline"], derived["wellbeing_baseline"]) == ("1", "1")
+        assert derived["idm_latest"] == str(later.informed_decisions)
+        assert derived["vulnerabilities"] == "child;health;protection"
+        assert derived["latest_assessment_month"] == days_ago(10).strftime("%Y-%m")
 
     def test_it_takes_each_case_as_it_stood_at_the_period_end(self, active_case, organisation):
         Case.objects.filter(pk=active_case.pk).update(inclusion_date=days_ago(0))

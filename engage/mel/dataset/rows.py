@@ -178,13 +178,17 @@ def _cases(
 
 # Each case's records the dataset reads, as (model, columns, order, dated): `dated` records
 # count only up to the period's end; a closure is taken as of it in `_row`.
+# The id last: records of one day written at one moment (an import writes many at once) are
+# always taken in the same order, so a case's row does not change between two exports.
 _RECORDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...], bool]] = {
     "period_assessments": (
-        Assessment, ("date", *_RATINGS, *_VULNERABILITY_FLAGS), ("date", "created_at"), True
+        Assessment, ("date", *_RATINGS, *_VULNERABILITY_FLAGS), ("date", "created_at", "id"), True
     ),
-    "period_engagement": (EngagementRecord, ("date", "level"), ("date", "created_at"), True),
+    "period_engagement": (
+        EngagementRecord, ("date", "level"), ("date", "created_at", "id"), True
+    ),
     "period_closures": (
-        Closure, ("date", "reason", "status", "disengagement_factors"), ("created_at",), False
+        Closure, ("date", "reason", "status", "disengagement_factors"), ("created_at", "id"), False
     ),
 }  # fmt: skip
 
