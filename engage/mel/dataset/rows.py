@@ -12,7 +12,8 @@ import datetime
 import hashlib
 import hmac
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from django.db.models import CharField, Count, Q, QuerySet
@@ -20,7 +21,7 @@ from django.db.models.functions import Cast
 
 from engage.accounts.models import Organisation
 from engage.cases.duplicates import same_person_groups
-from engage.cases.facts import case_age_band
+from engage.cases.facts import age_band
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
 from engage.cases.models.closure import Closure, ClosureReason
 from engage.cases.models.person import NATIONALITY_UNKNOWN
@@ -110,44 +111,65 @@ def person_ref(person: Person, linkage_key: bytes | None) -> str:
     """HMAC-SHA256, with the key the pilots agreed for the round (`LinkageRound`, kept by the
     pilot, never by the hub), of the normalised identity: name, birth year and month, sex,
     nationality. Empty without a key or without a name."""
-    if not linkage_key or not person.given_name or person.erased_at:
-        return ""
-    name = normalise(f"{person.given_name} {person.family_name}")
     nationality = person.nationality.code if person.nationality else ""
+    return _identity_ref(
+        linkage_key, person.given_name, person.family_name, person.erased_at,
+        person.date_of_birth, person.sex, nationality,
+    )  # fmt: skip
+
+
+def _identity_ref(
+    linkage_key: bytes | None,
+    given_name: str,
+    family_name: str,
+    erased_at: datetime.datetime | None,
+    date_of_birth: datetime.date | None,
+    sex: str,
+    nationality: str,
+) -> str:
+    """`person_ref` of a person given by their columns (a case's row read as values)."""
+    if not linkage_key or not given_name or erased_at:
+        return ""
+    name = normalise(f"{given_name} {family_name}")
     if nationality == NATIONALITY_UNKNOWN:
         nationality = ""  # "unknown" chosen or nothing given: the same person either way
-    identity = "|".join((name, month(person.date_of_birth), person.sex, nationality or ""))
+    identity = "|".join((name, month(date_of_birth), sex, nationality or ""))
     return hmac.new(linkage_key, identity.encode(), hashlib.sha256).hexdigest()
 
 
 def case_ref(case: Case) -> str:
     """Pseudonymous and stable, keyed with the pilot's own index key: never the internal id."""
-    return blind_index("case_ref", str(case.pk))
+    return _case_ref_of(case.pk)
 
 
-class _Period(TypedDict):
-    """What `_batch` adds to each case: its counts and records of the period. The records
-    are named tuples of the columns the dataset reads (`_RECORDS`), not models: a case has a
-    dozen, and 100,000 cases a million."""
-
-    contact_count: int
-    in_person_count: int
-    family_with_children: bool
-    period_assessments: list[Any]
-    period_engagement: list[Any]
-    period_closures: list[Any]
+def _case_ref_of(case_id: UUID) -> str:
+    return blind_index("case_ref", str(case_id))
 
 
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+@dataclass(slots=True)
+class _Case:
+    """A case as its row reads it: its columns (`_case_columns`, read as values: a model with
+    its person, city and screening took about two and a half times as long to make, and made
+    a `Country` for each nationality) and what `_batch` adds of its period. The records are named tuples of the
+    columns the dataset reads (`_RECORDS`), not models: a case has a dozen, and 100,000 cases a
+    million."""
 
-    PeriodCase = WithAnnotations[Case, _Period]
+    columns: Any
+    period_assessments: list[Any] = field(default_factory=list)
+    period_engagement: list[Any] = field(default_factory=list)
+    period_closures: list[Any] = field(default_factory=list)
+    contact_count: int = 0
+    in_person_count: int = 0
+    family_with_children: bool = False
 
 
 # What the dataset reads of each record, and nothing else: a note or a name is never decrypted
 # to derive a row (issue 17: the export decrypted every encrypted column of the case, its
 # person, assessments and closures, contact notes aside, for one birth date).
 _VULNERABILITY_FLAGS = tuple(f"vulnerability_{code}" for code, _label in VULNERABILITY_DOMAINS)
+_SCREENING_FLAGS = tuple(
+    (code, f"screening__vulnerability_{code}") for code, _label in VULNERABILITY_DOMAINS
+)
 _CASE_FIELDS = (
     "id", "organisation_id", "person_id", "household_id", "case_manager_id", "city__name",
     "referral_date", "referral_source", "detention_at_referral", "migration_status",
@@ -164,16 +186,16 @@ _NAME_FIELDS = ("person__given_name", "person__family_name")
 BATCH = 1000
 
 
-def _cases(
-    organisation: Organisation, period_end: datetime.date, *, names: bool = False
-) -> "QuerySet[Case]":
+def _cases(organisation: Organisation, period_end: datetime.date) -> "QuerySet[Case]":
     """The organisation's enrollments referred by `period_end`, in the dataset's order."""
-    return (
-        Case.objects.filter(organisation=organisation, referral_date__lte=period_end)
-        .select_related("person", "city", "screening")
-        .only(*_CASE_FIELDS, *(_NAME_FIELDS if names else ()))
-        .order_by("referral_date", "pk")
+    return Case.objects.filter(organisation=organisation, referral_date__lte=period_end).order_by(
+        "referral_date", "pk"
     )
+
+
+def _case_columns(names: bool) -> tuple[str, ...]:
+    """What a row reads of its case, with its person's name when a linkage key is given."""
+    return (*_CASE_FIELDS, *(_NAME_FIELDS if names else ()))
 
 
 # Each case's records the dataset reads, as (model, columns, order, dated): `dated` records
@@ -194,17 +216,18 @@ _RECORDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...], bool]] = {
 
 
 def _batch(
-    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date
-) -> list["PeriodCase"]:
+    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date, *, names: bool = False
+) -> list[_Case]:
     """The cases `ids` of `cases`, in that order, each with what its row reads of its period
-    (`_Period`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
+    (`_Case`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
     beside the cases' columns, the database grouped every selected value over cases by
     contacts) and whether its household has a child."""
     # The records are matched to their case by the case's id as the database writes it: as a
     # UUID, one was made in Python for each record (a million at 100,000 clients).
+    read = cases.filter(pk__in=ids).annotate(key=_as_text("pk"))
     batch = {
-        case.key: cast("PeriodCase", case)
-        for case in cases.filter(pk__in=ids).annotate(key=_as_text("pk"))
+        columns.key: _Case(columns)
+        for columns in read.values_list("key", *_case_columns(names), named=True)
     }
     for attribute, (model, columns, ordering, dated) in _RECORDS.items():
         records: dict[str, list[Any]] = {key: [] for key in batch}
@@ -223,16 +246,16 @@ def _batch(
         .order_by()
     )
     counts = {case_id: (total, face_to_face) for case_id, total, face_to_face in counted}
-    households = {case.household_id for case in batch.values() if case.household_id}
+    households = {case.columns.household_id for case in batch.values()} - {None}
     with_children = set(
         Person.objects.filter(
             household__in=households, relationship=Person.Relationship.CHILD
         ).values_list("household_id", flat=True)
     )
-    by_id = {case.pk: case for case in batch.values()}
-    for case in by_id.values():
-        case.contact_count, case.in_person_count = counts.get(case.pk, (0, 0))
-        case.family_with_children = case.household_id in with_children
+    by_id = {case.columns.id: case for case in batch.values()}
+    for case_id, case in by_id.items():
+        case.contact_count, case.in_person_count = counts.get(case_id, (0, 0))
+        case.family_with_children = case.columns.household_id in with_children
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -258,12 +281,12 @@ def derive_rows(
     """
     end = month_end(period_end)
     with organisation_scope(organisation.pk):
-        cases = _cases(organisation, end, names=bool(linkage_key))
+        cases = _cases(organisation, end)
         order = list(cases.values_list("pk", flat=True))
         first_records = _first_records(organisation) if linkage_key else {}
     for start in range(0, len(order), BATCH):
         with organisation_scope(organisation.pk), collection_paused():
-            batch = _batch(cases, order[start : start + BATCH], end)
+            batch = _batch(cases, order[start : start + BATCH], end, names=bool(linkage_key))
             rows = [_row(case, organisation, end, linkage_key, first_records) for case in batch]
             del batch  # freed now, by reference counting, not by the collector
         yield from rows
@@ -282,58 +305,69 @@ def _first_records(organisation: Organisation) -> dict[UUID, Person]:
 
 
 def _row(
-    case: "PeriodCase",
+    case: _Case,
     organisation: Organisation,
     end: datetime.date,
     linkage_key: bytes | None,
     first_records: dict[UUID, Person] | None = None,
 ) -> dict[str, str]:
-    person = case.person
-    included = bool(case.inclusion_date and case.inclusion_date <= end)
+    c = case.columns  # the case's columns, its person's, city's and screening's (`_CASE_FIELDS`)
+    included = bool(c.inclusion_date and c.inclusion_date <= end)
     closure = next(
-        (c for c in case.period_closures if c.status == ApprovalStatus.APPROVED and c.date <= end),
+        (r for r in case.period_closures if r.status == ApprovalStatus.APPROVED and r.date <= end),
         None,
     )
     closure_month, closure_reason = "", ""
     if closure is not None:
         closure_month, closure_reason = month(closure.date), closure.reason
-    elif case.declined_date and case.declined_date <= end:
+    elif c.declined_date and c.declined_date <= end:
         # A declined referral ends there; the network has no "declined" reason, and rows that
         # were never included stay out of every indicator's cohort.
-        closure_month, closure_reason = month(case.declined_date), ClosureReason.OTHER
+        closure_month, closure_reason = month(c.declined_date), ClosureReason.OTHER
     assessments = case.period_assessments
-    domains = set(vulnerability_codes(case.screening)) if _has_screening(case) else set()
+    # A case without a screening reads its flags as empty (the join finds none).
+    domains = {code for code, flag in _SCREENING_FLAGS if getattr(c, flag)}
     for assessment in assessments:
         domains |= set(vulnerability_codes(assessment))
-    has_outcome = bool(case.outcome and case.outcome_date and case.outcome_date <= end)
+    has_outcome = bool(c.outcome and c.outcome_date and c.outcome_date <= end)
     engagement = case.period_engagement[-1].level if case.period_engagement else "unknown"
     first, last = (assessments[0], assessments[-1]) if assessments else (None, None)
+    nationality = c.person__nationality or ""
+    merged = (first_records or {}).get(c.person_id)
+    if merged is not None:
+        linked = person_ref(merged, linkage_key)
+    elif linkage_key:
+        linked = _identity_ref(
+            linkage_key, c.person__given_name, c.person__family_name, c.person__erased_at,
+            c.person__date_of_birth, c.person__sex, nationality,
+        )  # fmt: skip
+    else:
+        linked = ""
     return {
         "pilot": organisation.code,
-        "case_ref": case_ref(case),
-        "person_ref": person_ref((first_records or {}).get(person.pk, person), linkage_key),
-        "household_ref": blind_index("household", str(case.household_id))
-        if case.household_id
-        else "",
-        "city": case.city.name,
-        "referral_month": month(case.referral_date),
-        "referral_source": case.referral_source,
-        "detention_at_referral": case.detention_at_referral,
-        "migration_status": case.migration_status,
-        "sex": person.sex,
-        "age_band": case_age_band(case),
-        "nationality_region": region_of(person.nationality.code if person.nationality else ""),
+        "case_ref": _case_ref_of(c.id),
+        "person_ref": linked,
+        "household_ref": blind_index("household", str(c.household_id)) if c.household_id else "",
+        "city": c.city__name,
+        "referral_month": month(c.referral_date),
+        "referral_source": c.referral_source,
+        "detention_at_referral": c.detention_at_referral,
+        "migration_status": c.migration_status,
+        "sex": c.person__sex,
+        # As `cases.facts.case_age_band`: kept on the case once the identity is erased.
+        "age_band": c.age_band_at_referral or age_band(c.person__date_of_birth, c.referral_date),
+        "nationality_region": region_of(nationality),
         "vulnerable": _bool(bool(domains)),
         "vulnerabilities": ";".join(code for code in VULNERABILITY_CODES if code in domains),
         "family_with_children": _bool(case.family_with_children),
         "included": _bool(included),
-        "inclusion_month": month(case.inclusion_date) if included else "",
+        "inclusion_month": month(c.inclusion_date) if included else "",
         "engagement_level": engagement if included else "unknown",
         "status": "closed" if closure_month else "active",
         "closure_month": closure_month,
         "closure_reason": closure_reason,
-        "outcome": case.outcome if has_outcome else "",
-        "outcome_permanence": case.outcome_permanence if has_outcome else "",
+        "outcome": c.outcome if has_outcome else "",
+        "outcome_permanence": c.outcome_permanence if has_outcome else "",
         "idm_baseline": _rating(first, "informed_decisions"),
         "idm_latest": _rating(last, "informed_decisions"),
         "engage_baseline": _rating(first, "engage_procedures"),
@@ -343,9 +377,9 @@ def _row(
         "assessments": str(len(assessments)),
         "contacts": str(case.contact_count),
         "face_to_face_contacts": str(case.in_person_count),
-        "outcome_month": month(case.outcome_date) if has_outcome else "",
+        "outcome_month": month(c.outcome_date) if has_outcome else "",
         "latest_assessment_month": month(last.date) if last is not None else "",
-        "case_manager_ref": case_manager_ref(case.case_manager_id),
+        "case_manager_ref": case_manager_ref(c.case_manager_id),
         "disengagement_factors": _factors(closure),
     }
 
@@ -362,13 +396,6 @@ def _factors(closure: Any) -> str:
         return ""
     recorded = set(closure.disengagement_factors or ())
     return ";".join(code for code in DISENGAGEMENT_CODES if code in recorded)
-
-
-def _has_screening(case: Case) -> bool:
-    try:
-        return case.screening is not None
-    except Case.screening.RelatedObjectDoesNotExist:
-        return False
 
 
 def _rating(assessment: Assessment | None, field: str) -> str:
