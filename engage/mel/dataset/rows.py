@@ -150,9 +150,9 @@ def _case_ref_of(case_id: UUID) -> str:
 class _Case:
     """A case as its row reads it: its columns (`_case_columns`, read as values: a model with
     its person, city and screening took about two and a half times as long to make, and made
-    a `Country` for each nationality) and what `_batch` adds of its period. The records are named tuples of the
-    columns the dataset reads (`_RECORDS`), not models: a case has a dozen, and 100,000 cases a
-    million."""
+    a `Country` for each nationality) and what `_batch` adds of its period. The records are
+    named tuples of the columns the dataset reads (`_RECORDS`), not models: a case has a
+    dozen, and 100,000 cases a million."""
 
     columns: Any
     period_assessments: list[Any] = field(default_factory=list)
