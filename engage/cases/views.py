@@ -1,4 +1,6 @@
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -126,6 +128,32 @@ def _refuse_if_not_allowed(request: HttpRequest, case: Case, step: str) -> HttpR
     if run_service(request, None, lambda: workflow.require_step(case, step)) is None:
         return redirect(case)
     return None
+
+
+def _run_step(
+    request: HttpRequest,
+    form: BaseForm,
+    form_name: str,
+    case: Case,
+    store: Callable[[dict[str, Any]], Any],
+    success: str,
+) -> object | None:
+    """Once `form` is sent and valid, store a step's record (`store`, given the form's own
+    fields) with the organisation's own fields of `form_name` beside it, in one transaction
+    (`cases.extra_fields`); refusals are shown next to the fields (`run_service`)."""
+    return run_service(
+        request,
+        form,
+        lambda: extra_fields.saving(
+            form,
+            form_name,
+            lambda: store(extra_fields.own_data(form)),
+            case=case,
+            record_id=lambda record: record.pk,
+            by=request.user,
+        ),
+        success,
+    )
 
 
 # Lists
@@ -425,21 +453,11 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.FIRST_MEETING,
         case=case,
     )
-    if run_service(
-        request,
-        form,
-        lambda: extra_fields.saving(
-            form,
-            extra_fields.FIRST_MEETING,
-            lambda: services.record_first_meeting(
-                case, by=request.user, data=extra_fields.own_data(form)
-            ),
-            case=case,
-            record_id=lambda meeting: meeting.pk,
-            by=request.user,
-        ),
+    if _run_step(
+        request, form, extra_fields.FIRST_MEETING, case,
+        lambda data: services.record_first_meeting(case, by=request.user, data=data),
         _("First meeting recorded."),
-    ):
+    ):  # fmt: skip
         return redirect(case)
     return _step_page(
         request,
@@ -469,24 +487,14 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
         case=case,
         record_id=existing.pk if existing else None,
     )
-    if run_service(
-        request,
-        form,
-        lambda: extra_fields.saving(
-            form,
-            extra_fields.SCREENING,
-            lambda: services.save_screening(
-                case,
-                by=request.user,
-                expected_version=form.cleaned_data.get("version"),
-                data={k: v for k, v in extra_fields.own_data(form).items() if k != "version"},
-            ),
-            case=case,
-            record_id=lambda screening: screening.pk,
-            by=request.user,
+    if _run_step(
+        request, form, extra_fields.SCREENING, case,
+        lambda data: services.save_screening(
+            case, by=request.user, expected_version=form.cleaned_data.get("version"),
+            data={k: v for k, v in data.items() if k != "version"},
         ),
         _("Screening saved."),
-    ):
+    ):  # fmt: skip
         return redirect(case)
     return _step_page(
         request, case, form, title=gettext_lazy("Screening"), template="cases/screening_form.html"
@@ -573,21 +581,11 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.ASSESSMENT,
         case=case,
     )
-    if run_service(
-        request,
-        form,
-        lambda: extra_fields.saving(
-            form,
-            extra_fields.ASSESSMENT,
-            lambda: services.record_assessment(
-                case, by=request.user, data=extra_fields.own_data(form)
-            ),
-            case=case,
-            record_id=lambda assessment: assessment.pk,
-            by=request.user,
-        ),
+    if _run_step(
+        request, form, extra_fields.ASSESSMENT, case,
+        lambda data: services.record_assessment(case, by=request.user, data=data),
         _("Assessment recorded."),
-    ):
+    ):  # fmt: skip
         return redirect(case)
     return _step_page(
         request,
@@ -1004,24 +1002,13 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.CONTACT,
         case=case,
     )
-    if run_service(
-        request,
-        form,
-        lambda: extra_fields.saving(
-            form,
-            extra_fields.CONTACT,
-            lambda: services.log_contact(
-                case,
-                by=request.user,
-                data=extra_fields.own_data(form),
-                next_appointment=form.appointment(),
-            ),
-            case=case,
-            record_id=lambda contact: contact.pk,
-            by=request.user,
+    if _run_step(
+        request, form, extra_fields.CONTACT, case,
+        lambda data: services.log_contact(
+            case, by=request.user, data=data, next_appointment=form.appointment()
         ),
         _("Contact logged."),
-    ):
+    ):  # fmt: skip
         if request.htmx:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = case.get_absolute_url()
@@ -1154,21 +1141,11 @@ def closure_request(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.CLOSURE,
         case=case,
     )
-    if run_service(
-        request,
-        form,
-        lambda: extra_fields.saving(
-            form,
-            extra_fields.CLOSURE,
-            lambda: services.request_closure(
-                case, by=request.user, data=extra_fields.own_data(form)
-            ),
-            case=case,
-            record_id=lambda closure: closure.pk,
-            by=request.user,
-        ),
+    if _run_step(
+        request, form, extra_fields.CLOSURE, case,
+        lambda data: services.request_closure(case, by=request.user, data=data),
         _("The closure was sent to a supervisor for approval."),
-    ):
+    ):  # fmt: skip
         return redirect(case)
     return _step_page(
         request,
