@@ -211,8 +211,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # at its first five runs, then keeps a generic plan when that costs no more, and runs it
     # without planning from then on: from about the eleventh run on the connection (the case
     # page at 100,000 clients: 53-66 ms, then 44-48). That needs Django's server-side parameter
-    # binding (its default binds on the client, which cannot prepare). Off (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that
-    # cannot keep them, such as PgBouncer before 1.21 in transaction mode.
+    # binding (its default binds on the client, which cannot prepare). Off
+    # (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that cannot keep them, such as
+    # PgBouncer before 1.21 in transaction mode.
     if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5  # psycopg's own default

@@ -175,16 +175,20 @@ class _Row(Expression):
     def as_sql(
         self, compiler: SQLCompiler, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
+        return self._array(compiler, connection, "JSON_ARRAY", "CAST({} AS TEXT)"), ()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return self._array(compiler, connection, "JSONB_BUILD_ARRAY", "({})::text"), ()
+
+    def _array(self, compiler: SQLCompiler, connection: Any, function: str, text: str) -> str:
         table = compiler.quote_name_unless_alias(compiler.query.base_table)
-        postgresql = connection.vendor == "postgresql"
         columns = []
         for column, as_text in _columns(self.model):
             name = f"{table}.{connection.ops.quote_name(column)}"
-            if as_text:
-                name = f"({name})::text" if postgresql else f"CAST({name} AS TEXT)"
-            columns.append(name)
-        function = "JSONB_BUILD_ARRAY" if postgresql else "JSON_ARRAY"
-        return f"{function}({', '.join(columns)})", ()
+            columns.append(text.format(name) if as_text else name)
+        return f"{function}({', '.join(columns)})"
 
 
 @functools.cache
