@@ -1,6 +1,7 @@
 """A submission's rows kept whole, as one encrypted document (`mel.models.SubmissionRows`), and
 migration 0007, which moved them there from one encrypted token a row (`DatasetRow`)."""
 
+import copy
 import importlib
 import json
 from pathlib import Path
@@ -9,10 +10,13 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
+from engage.lib import crypto
 from engage.mel import services
 from engage.mel.dataset import anonymity, submission
 from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1
 from engage.mel.models import DatasetRow, Submission, SubmissionRows
+from engage.mel.report.disclosure import KeyedRow, Perturbation
+from tests.conftest import TEST_INDEX_KEY
 from tests.mel.rows import held_rows, row
 
 pytestmark = pytest.mark.django_db
@@ -104,10 +108,125 @@ def test_a_new_submission_for_the_same_period_replaces_the_document(tmp_path):
     )
     assert counts == {"added": 5, "changed": 0, "unchanged": 5, "removed": 2}
     assert SubmissionRows.objects.count() == Submission.objects.count() == 1
-    assert [r["case_ref"] for r in held_rows()] == [f"{n:016x}" for n in (1, 2, 3, 4, 5, *range(20, 25))]
+    assert [r["case_ref"] for r in held_rows()] == [
+        f"{n:016x}" for n in (1, 2, 3, 4, 5, *range(20, 25))
+    ]
 
 
 def _write_again(folder: Path, rows: list[dict[str, str]]) -> Path:
     submission.write(folder, "BG-CLA", "2024-06", rows,
                      protection=anonymity.protect(rows).manifest_fields())  # fmt: skip
     return folder
+
+
+def _report(rows: list[dict[str, str]], level: str = "network") -> dict:
+    return services.report(rows, start="2024-01", end="2024-06", pilots=["BG-CLA"], level=level)
+
+
+def _varied(count: int) -> list[dict[str, str]]:
+    cities, sexes = ["Sofia", "Ruse", "Plovdiv"], ["female", "male", "unknown"]
+    return [row(n, city=cities[n % 3], sex=sexes[n % 3]) for n in range(1, count + 1)]
+
+
+def test_it_keeps_each_rows_two_keys_with_the_document_as_a_report_would_make_them(tmp_path):
+    """The record and content keys are made once, at import, and read with the rows: the very
+    keys a report made from the rows themselves, so every figure stays the same."""
+    _imported(tmp_path / "a", _varied(30))
+    read = services.imported_rows(["BG-CLA"])
+    plain = [dict(values) for values in read]
+    keys = Perturbation.of_instance()
+
+    assert all(type(values) is KeyedRow for values in read)
+    assert [values.record_key for values in read] == keys.records(plain)
+    assert [values.content_key for values in read] == keys.contents(plain)
+    assert keys.populations(read) == keys.populations(plain) != {}
+    for level in ("network", "public"):
+        assert _report(read, level) == _report(plain, level)
+
+
+def test_a_keyed_row_cannot_be_changed_in_place_and_a_changed_copy_is_keyed_afresh(tmp_path):
+    """A row changed after its keys were made would be counted under its old content: the keyed
+    row refuses every change, and a copy (which a roll-back or a merged city makes) is keyed
+    from what it holds."""
+    _imported(tmp_path / "a", _varied(5))
+    read = services.imported_rows(["BG-CLA"])
+    first = read[0]
+    before = dict(first)
+    changes = [
+        lambda: first.__setitem__("sex", "male"), lambda: first.update(sex="male"),
+        lambda: first.pop("sex"), lambda: first.popitem(), lambda: first.clear(),
+        lambda: first.setdefault("new", ""), lambda: first.__delitem__("sex"),
+    ]  # fmt: skip
+    for change in changes:
+        with pytest.raises(TypeError, match="read-only"):
+            change()
+    with pytest.raises(TypeError, match="read-only"):
+        first |= {"sex": "male"}
+    assert read[0] is first and first == before  # nothing changed
+
+    keys = Perturbation.of_instance()
+    changed = [{**first, "sex": "other" if first["sex"] != "other" else "female"}, *read[1:]]
+    assert keys.populations(changed) == keys.populations([dict(v) for v in changed])
+    assert keys.populations(changed) != keys.populations(read)
+    copied = copy.deepcopy(read)
+    assert copied == read and [v.content_key for v in copied] == [v.content_key for v in read]
+
+
+def test_keys_kept_under_another_secret_or_other_columns_are_made_again(tmp_path, settings):
+    """Keys kept by an instance whose index key has since changed (or for the columns of an
+    earlier dataset) would perturb the figures with the wrong secret: they are not used, and
+    the report is the one the rows themselves give under the current key."""
+    _imported(tmp_path / "a", _varied(20))
+    kept = SubmissionRows.objects.get()
+    try:
+        settings.ENGAGE_INDEX_KEY = crypto.new_index_key()
+        crypto.reset_keys()
+        read = services.imported_rows(["BG-CLA"])
+        assert not any(isinstance(values, KeyedRow) for values in read)
+        assert _report(read) == _report([dict(values) for values in read])
+    finally:
+        settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY
+        crypto.reset_keys()
+
+    document = json.loads(kept.payload)
+    document["keys"]["stamp"] = Perturbation.of_instance().stamp(COLUMNS_V1)
+    kept.payload = json.dumps(document)
+    kept.save()
+    assert not any(isinstance(values, KeyedRow) for values in kept.rows())
+    # Keys that do not match the rows one for one are not read either.
+    document["keys"] = {**json.loads(SubmissionRows.objects.get().payload)["keys"]}
+    document["keys"]["stamp"] = Perturbation.of_instance().stamp(COLUMNS)
+    document["rows"] = document["rows"][:-1]
+    kept.payload = json.dumps(document)
+    kept.save()
+    assert len(kept.rows()) == 19
+    assert not any(isinstance(values, KeyedRow) for values in kept.rows())
+
+
+def test_a_submission_read_for_an_earlier_period_keeps_the_keys_of_the_rows_it_leaves_as_they_are(
+    tmp_path,
+):
+    """Taken back to an earlier period end, a row with nothing to take back is the row read,
+    keys and all; a row taken back is a copy keyed from what it now says."""
+    late = {"inclusion_month": "2024-05", "referral_month": "2024-04"}
+    closed = {"status": "closed", "closure_month": "2024-06", "closure_reason": "resolved"}
+    rows = [row(n, **(late if n % 3 == 0 else closed if n % 3 == 1 else {}))
+            for n in range(1, 31)]  # fmt: skip
+    _imported(tmp_path / "a", rows)
+
+    read = services.imported_rows(["BG-CLA"], end="2024-03")
+
+    assert len(read) == 20  # the ten referred in April are not there yet
+    unchanged = [values for values in read if values["status"] != "closed"
+                 and type(values) is KeyedRow]  # fmt: skip
+    assert len(unchanged) == 10 and not any(
+        type(values) is KeyedRow for values in read if values not in unchanged
+    )
+    assert {values["status"] for values in read} == {"active"}
+    plain = [dict(values) for values in read]
+    assert Perturbation.of_instance().populations(read) == Perturbation.of_instance().populations(
+        plain
+    )
+    assert services.report(read, start="2023-04", end="2024-03", pilots=["BG-CLA"],
+                           level="network") == services.report(
+        plain, start="2023-04", end="2024-03", pilots=["BG-CLA"], level="network")  # fmt: skip

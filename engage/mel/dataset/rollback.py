@@ -63,7 +63,8 @@ class RolledBack:
 
 
 def roll_back(rows: Iterable[dict[str, str]], *, period_end: str, end: str) -> RolledBack:
-    """The rows of a submission for `period_end`, as of `end` (unchanged when not later)."""
+    """The rows of a submission for `period_end`, as of `end` (unchanged when not later). A row
+    with nothing to take back is the row read, not a copy (a `KeyedRow` keeps its keys)."""
     result = RolledBack(period_end, end)
     if period_end <= end:
         result.rows = list(rows)
@@ -71,31 +72,33 @@ def roll_back(rows: Iterable[dict[str, str]], *, period_end: str, end: str) -> R
     for row in rows:
         if row["referral_month"] > end:
             continue  # not referred yet at `end`
-        row = dict(row)
         result.not_rolled_back.update(UNDATED)
+        changes: dict[str, str] = {}
         if row["inclusion_month"] > end:
-            row.update(included="false", inclusion_month="", engagement_level="unknown")
+            changes.update(included="false", inclusion_month="", engagement_level="unknown")
         if row["closure_month"] > end:
-            row.update(status="active", closure_month="", closure_reason="",
-                       disengagement_factors="")  # fmt: skip
+            changes.update(status="active", closure_month="", closure_reason="",
+                           disengagement_factors="")  # fmt: skip
         if row["outcome"] and not row.get("outcome_month"):
             result.not_rolled_back.add("outcome")  # version 1: the outcome carries no month
         elif row.get("outcome_month", "") > end:
-            row.update(outcome="", outcome_permanence="", outcome_month="")
-        _ratings_as_of(row, end, result)
-        result.rows.append(row)
+            changes.update(outcome="", outcome_permanence="", outcome_month="")
+        changes.update(_ratings_as_of(row, end, result))
+        result.rows.append({**row, **changes} if changes else row)
     return result
 
 
-def _ratings_as_of(row: dict[str, str], end: str, result: RolledBack) -> None:
+def _ratings_as_of(row: dict[str, str], end: str, result: RolledBack) -> dict[str, str]:
+    """What of the row's latest ratings is left out as of `end`."""
     if row["assessments"] in ("", "0"):
-        return
+        return {}
     latest = row.get("latest_assessment_month", "")
     if not latest:
         result.not_rolled_back.add("ratings")  # version 1: the ratings carry no month
     elif latest > end:
-        row.update(dict.fromkeys(RATINGS_LATEST, ""))
         result.ratings_left_out = True
+        return dict.fromkeys(RATINGS_LATEST, "")
+    return {}
 
 
 def coverage_entry(pilot: str, period_end: str, version: int, end: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import hmac
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from engage.mel.report.indicators import CELL_KEYS, MEDIANS, Cell, percentage, rate
 
@@ -394,12 +394,17 @@ class Perturbation:
         return self._key("record", row["pilot"], row["case_ref"])
 
     def records(self, rows: Iterable[dict[str, str]]) -> list[int]:
-        """`record` of each row, in their order (one loop of C calls for 100,000 rows)."""
+        """`record` of each row, in their order (one loop of C calls for 100,000 rows); a
+        `KeyedRow` gives the key it was stored with."""
         secret, digest = self._secret, hmac.digest
-        return [
-            int.from_bytes(digest(secret, f"record\x1f{pilot}\x1f{ref}".encode(), "sha256")[:4])
-            for pilot, ref in map(_PILOT_AND_CASE, rows)
-        ]
+        result = []
+        for row in rows:
+            if isinstance(row, KeyedRow):
+                result.append(row.record_key)
+            else:
+                message = f"record\x1f{row['pilot']}\x1f{row['case_ref']}".encode()
+                result.append(int.from_bytes(digest(secret, message, "sha256")[:4]))
+        return result
 
     def of(self, *parts: str) -> int:
         """A cell key for figures that are not counts of dataset rows (the cost comparison's
@@ -411,12 +416,24 @@ class Perturbation:
 
     def populations(self, rows: Iterable[dict[str, str]]) -> dict[str, int]:
         """Each pilot's population key: the sum of a keyed hash of each of its rows' content,
-        `_key("row", "column=value", ...)` over its columns sorted by name."""
+        `_key("row", "column=value", ...)` over its columns sorted by name (`contents`)."""
+        rows = list(rows)
         keys: dict[str, int] = {}
+        for row, content in zip(rows, self.contents(rows), strict=True):
+            keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
+        return keys
+
+    def contents(self, rows: Iterable[dict[str, str]]) -> list[int]:
+        """The keyed hash of each row's content, in their order: `_key("row", "column=value",
+        ...)` over its columns sorted by name. A `KeyedRow` gives the one it was read with."""
+        result = []
         known: frozenset[str] = frozenset()
         template, values = "", _PILOT_AND_CASE
         secret, digest = self._secret, hmac.digest
         for row in rows:
+            if isinstance(row, KeyedRow):
+                result.append(row.content_key)
+                continue
             if row.keys() != known:  # the same for every row of a source: made once
                 known = frozenset(row)
                 columns = sorted(known)
@@ -426,9 +443,52 @@ class Perturbation:
                 template = "\x1f".join(["row", *(f"{name}=%s" for name in names)])
                 values = operator.itemgetter(*columns)
             message = (template % values(row)).encode()
-            content = int.from_bytes(digest(secret, message, "sha256")[:4])
-            keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
-        return keys
+            result.append(int.from_bytes(digest(secret, message, "sha256")[:4]))
+        return result
+
+    def stamp(self, columns: Sequence[str]) -> str:
+        """What keys kept with rows of `columns` were made with (`KeyedRow`): the instance's
+        secret and the columns, whose names are part of a row's content. Keys kept under
+        another stamp are made again (a new `ENGAGE_INDEX_KEY`, a dataset with new columns)."""
+        message = "\x1f".join(["kept keys", *columns]).encode()
+        return hmac.digest(self._secret, message, "sha256").hex()
+
+
+class KeyedRow(dict[str, str]):
+    """A dataset row read with its two keys, made when it was stored (`SubmissionRows`): a hub
+    reading 100,000 imported rows hashed each twice for every report, a third of its time
+    (issue 17). The row cannot be changed in place, so its keys always match its content: a
+    changed copy (`dict(row)`, `{**row, ...}`) is a plain dict, keyed afresh."""
+
+    __slots__ = ("content_key", "record_key")
+    record_key: int
+    content_key: int
+
+    @classmethod
+    def made(
+        cls, rows: Iterable[Iterable[tuple[str, str]]], records: list[int], contents: list[int]
+    ) -> list["KeyedRow"]:
+        """Each row (its items) with its record and content keys, in their order."""
+        made = list(map(cls, rows))  # dict's own constructor, in C
+        if not len(made) == len(records) == len(contents):
+            raise ValueError("a key for each row, no more and no fewer")
+        for row, record, content in zip(made, records, contents, strict=True):
+            row.record_key = record
+            row.content_key = content
+        return made
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a keyed row is read-only: change a copy, dict(row)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _read_only
+    __ior__ = _read_only
+
+    def __reduce__(self) -> Any:
+        return (_keyed_row, (dict(self), self.record_key, self.content_key))
+
+
+def _keyed_row(row: dict[str, str], record: int, content: int) -> KeyedRow:
+    return KeyedRow.made([row.items()], [record], [content])[0]
 
 
 _PILOT_AND_CASE = operator.itemgetter("pilot", "case_ref")
