@@ -4,7 +4,7 @@ encrypted at rest all the same); a pilot's key for the linkage round it is in.""
 import base64
 import json
 import uuid
-from functools import partial
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,8 @@ from engage.lib.fields import EncryptedTextField
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scoped
 from engage.mel.dataset.rows import COLUMNS
-from engage.mel.report.disclosure import KeyedRow, Perturbation
+from engage.mel.report.disclosure import Perturbation
+from engage.mel.report.stored import StoredRows, numbered
 
 
 class Submission(models.Model):
@@ -54,16 +55,22 @@ class Submission(models.Model):
 class SubmissionRows(models.Model):
     """A submission's rows, kept whole as one encrypted document (issue 17).
 
-    The document is JSON: `{"columns": [...], "rows": [[...], ...]}`, each row its values in
-    the order of `columns` (the dataset's columns when it was imported). A stolen database or
-    backup of the hub does not give the rows away, though they hold no name (issue 10, item 3).
-    One token a submission, not one a row: a report reads 100,000 rows with one decryption and
-    one JSON parse instead of 100,000 of each, which were half its time. The rows are only
-    ever written and read whole: a submission is kept as the pilot sent it, and a new one for
-    the same period end replaces it (the dataset spec, version 2).
+    The document is JSON, column by column (`StoredRows`): `columns` (the dataset's when it was
+    imported), `size` (the rows), `values` (for each column its distinct values in the order
+    they first appear), `codes` (each row's number among them, column after column: `width`
+    bytes each, little-endian, in base64) and `keys` (each row's record and content keys, made
+    with the instance's perturbation secret at import, and the `stamp` of that secret and those
+    columns). Documents kept before were `{"columns": [...], "rows": [[...], ...]}`, each row
+    its values; they are read as they are.
+
+    A stolen database or backup of the hub does not give the rows away, though they hold no
+    name (issue 10, item 3). One token a submission, not one a row: a report reads 100,000 rows
+    with one decryption and one JSON parse a submission instead of 100,000 of each. The rows
+    are only ever written and read whole: a submission is kept as the pilot sent it, and a new
+    one for the same period end replaces it (the dataset spec, version 2).
 
     A submission without this record has no rows at the hub (a version 1 submission whose
-    rows a later import replaced); an empty one has an empty list. Read the rows through
+    rows a later import replaced); an empty one has no rows. Read the rows through
     `services.imported_rows`, which audits each read.
     """
 
@@ -80,17 +87,23 @@ class SubmissionRows(models.Model):
 
     @classmethod
     def of(cls, submission: Submission, rows: list[dict[str, str]]) -> "SubmissionRows":
-        """The document of `rows`, with each row's two keys for the hub's reports (`keys`)."""
-        values = [[row[c] for c in COLUMNS] for row in rows]
+        """The document of `rows`, column by column, with each row's two keys."""
+        read = [{c: row[c] for c in COLUMNS} for row in rows]  # as `rows` reads them
+        columns = [numbered([row[c] for row in read]) for c in COLUMNS]
+        widest = max((len(distinct) for distinct, _codes in columns), default=0)
+        width = 2 if widest <= 2**16 else 4
+        codes = np.concatenate([codes for _distinct, codes in columns] or [np.zeros(0, np.intp)])
         perturbation = Perturbation.of_instance()
-        read = [dict(zip(COLUMNS, row, strict=True)) for row in values]  # as `rows` reads them
         document = {
             "columns": list(COLUMNS),
-            "rows": values,
+            "size": len(read),
+            "values": [distinct for distinct, _codes in columns],
+            "width": width,
+            "codes": _packed(np.asarray(codes, dtype=f"<u{width}").tobytes()),
             "keys": {
                 "stamp": perturbation.stamp(COLUMNS),
-                "records": _packed(perturbation.records(read)),
-                "contents": _packed(perturbation.contents(read)),
+                "records": _packed(np.array(perturbation.records(read), ">u4").tobytes()),
+                "contents": _packed(np.array(perturbation.contents(read), ">u4").tobytes()),
             },
         }
         return cls(submission=submission, payload=json.dumps(document, separators=(",", ":")))
@@ -106,51 +119,60 @@ class SubmissionRows(models.Model):
         held = Submission.objects.filter(cls.held(), rows__gt=0)
         return sorted(set(held.values_list("pilot", flat=True)))
 
-    def rows(self) -> list[dict[str, str]]:
-        """The rows as dicts of every column of the dataset: a column the document lacks (kept
+    def rows(self) -> Sequence[dict[str, str]]:
+        """The rows, with every column of the dataset: a column the document lacks (kept
         before the dataset gained it) is empty, as version 1's new columns are.
 
-        Each row comes with the record and content keys stored with it (a `KeyedRow`), where
-        they were made with this instance's secret for these columns; else the report makes
-        them (issue 17: two keyed hashes a row, a third of a report of 100,000 rows)."""
-        with collection_paused():  # a list and a dict a row, none of them garbage
+        Rows kept column by column are `StoredRows`, with the keys made at import where they
+        were made with this instance's secret for these columns (else the report makes them);
+        a document of the earlier shape gives dicts."""
+        with collection_paused():  # the rows' values, none of them garbage
             document = json.loads(self.payload)
-            columns = tuple(document["columns"])
-            if columns == COLUMNS:
-                keyed = _keyed(document)
-                if keyed is not None:
-                    return keyed
-                return [dict(zip(COLUMNS, values, strict=True)) for values in document["rows"]]
-            empty = dict.fromkeys(COLUMNS, "")
-            return [
-                {**empty, **dict(zip(columns, values, strict=True))} for values in document["rows"]
-            ]
+            if "rows" in document:
+                return _earlier_rows(document)
+            return _stored_rows(document)
 
 
-def _keyed(document: dict[str, Any]) -> list[dict[str, str]] | None:
-    """The document's rows as `KeyedRow`s, if its keys are this instance's for these columns
-    and there is one of each for every row."""
-    keys, values = document.get("keys"), document["rows"]
-    if not keys or keys["stamp"] != Perturbation.of_instance().stamp(COLUMNS):
-        return None
-    records, contents = _unpacked(keys["records"]), _unpacked(keys["contents"])
-    if not len(records) == len(contents) == len(values):
-        return None
-    if any(len(row) != len(COLUMNS) for row in values):
-        raise ValueError("a row of the document is shorter or longer than its columns")
-    keyed: list[dict[str, str]] = [
-        *KeyedRow.made(map(partial(zip, COLUMNS), values), records, contents)
-    ]
-    return keyed
+def _stored_rows(document: dict[str, Any]) -> StoredRows:
+    names, size, width = tuple(document["columns"]), document["size"], document["width"]
+    if width not in (2, 4):
+        raise ValueError("the document's numbers are neither 2 nor 4 bytes wide")
+    if len(document["values"]) != len(names):
+        raise ValueError("the document's columns and values do not match")
+    codes = np.frombuffer(_unpacked(document["codes"]), dtype=f"<u{width}")
+    if len(codes) != len(names) * size:
+        raise ValueError("the document's codes are shorter or longer than its rows")
+    numbers = codes.reshape(len(names), size).astype(np.intp)
+    held = {name: (values, numbers[i]) for i, (name, values) in
+            enumerate(zip(names, document["values"], strict=True))}  # fmt: skip
+    empty = ([""], np.zeros(size, np.intp))
+    columns = {name: held.get(name, empty) for name in COLUMNS}
+    keys = document.get("keys") or {}
+    if names != COLUMNS or keys.get("stamp") != Perturbation.of_instance().stamp(COLUMNS):
+        return StoredRows(COLUMNS, columns, size)
+    records, contents = (
+        np.frombuffer(_unpacked(keys[name]), dtype=">u4").astype(np.int64)
+        for name in ("records", "contents")
+    )
+    known = np.ones(size, bool)
+    return StoredRows(COLUMNS, columns, size, records=records, contents=contents, known=known)
 
 
-def _packed(keys: list[int]) -> str:
-    """Keys in [0, 2**32) as four bytes each, in base64 (a tenth of the JSON of the numbers)."""
-    return base64.b64encode(np.array(keys, dtype=">u4").tobytes()).decode("ascii")
+def _earlier_rows(document: dict[str, Any]) -> list[dict[str, str]]:
+    """A document of the earlier shape, a list of values a row."""
+    columns = tuple(document["columns"])
+    if columns == COLUMNS:
+        return [dict(zip(COLUMNS, values, strict=True)) for values in document["rows"]]
+    empty = dict.fromkeys(COLUMNS, "")
+    return [{**empty, **dict(zip(columns, values, strict=True))} for values in document["rows"]]
 
 
-def _unpacked(packed: str) -> list[int]:
-    return np.frombuffer(base64.b64decode(packed), dtype=">u4").tolist()  # type: ignore[no-any-return]
+def _packed(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unpacked(packed: str) -> bytes:
+    return base64.b64decode(packed, validate=True)
 
 
 class DatasetRow(models.Model):

@@ -1,7 +1,7 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import VERSION, case_ref, derive_rows
 from engage.mel.models import LinkageRound, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
+from engage.mel.report.stored import StoredRows
 
 MIN_KEY_CHARACTERS = 24
 
@@ -259,7 +260,7 @@ def rows_for(
     by: User | None = None,
     request: HttpRequest | None = None,
     channel: str = "",
-) -> list[dict[str, str]]:
+) -> Sequence[dict[str, str]]:
     """The rows a report is computed from: derived live, or as imported (an audited read)."""
     if source == "live":
         organisations = Organisation.objects.filter(code__in=pilots).order_by("code")
@@ -275,7 +276,7 @@ def imported_rows(
     request: HttpRequest | None = None,
     channel: str = "",
     read_out: dict[str, rollback.RolledBack] | None = None,
-) -> list[dict[str, str]]:
+) -> Sequence[dict[str, str]]:
     """The hub's rows of `pilots`, decrypted: for each pilot the submission a report ending
     `end` reads, its rows taken back to `end` (`dataset.rollback`); without `end`, each pilot's
     latest. `read_out`, when given, gets per pilot what was read and what could not be rolled
@@ -290,15 +291,16 @@ def imported_rows(
         read[kept.submission_id].pilot: kept.rows()
         for kept in SubmissionRows.objects.filter(submission__in=list(read))
     }
-    rows = []
+    parts = []
     for pilot, entry in sorted(chosen.items()):
         if entry is None:
             continue
         as_of = end or entry.period_end
         taken = rollback.roll_back(values.get(pilot, []), period_end=entry.period_end, end=as_of)
-        rows += taken.rows
+        parts.append(taken.rows)
         if read_out is not None:
             read_out[pilot] = taken
+    rows = _joined(parts)
     if read:
         names = ", ".join(sorted(str(entry) for entry in read.values()))
         record(
@@ -311,7 +313,16 @@ def imported_rows(
     return rows
 
 
-def _kept_rows(entry: Submission) -> list[dict[str, str]]:
+def _joined(parts: list[Sequence[dict[str, str]]]) -> Sequence[dict[str, str]]:
+    """The rows of `parts` one after the other: column by column where every part is (a report
+    then takes its columns as they are), else a list of dicts."""
+    parts = [part for part in parts if len(part)]
+    if parts and all(isinstance(part, StoredRows) for part in parts):
+        return StoredRows.joined([part for part in parts if isinstance(part, StoredRows)])
+    return [row for part in parts for row in part]
+
+
+def _kept_rows(entry: Submission) -> Sequence[dict[str, str]]:
     kept = SubmissionRows.objects.filter(submission=entry).first()
     return kept.rows() if kept is not None else []
 
@@ -351,13 +362,13 @@ class Counted:
     """Rows as a report at `level` counts them, with their keys: made once for several
     reports of the same rows (`prepare`; a dashboard's period and its quarters)."""
 
-    rows: list[dict[str, str]]
+    rows: Sequence[dict[str, str]]
     level: str
     keyed: indicators.KeyedRows | None
     table: indicators.Table
 
 
-def prepare(rows: list[dict[str, str]], level: str) -> Counted:
+def prepare(rows: Sequence[dict[str, str]], level: str) -> Counted:
     """The rows as the indicators count them at `level`, and their keys.
 
     Small cities are counted as `unknown` (over all the rows given, whatever a report's period),
@@ -369,12 +380,12 @@ def prepare(rows: list[dict[str, str]], level: str) -> Counted:
     keys = disclosure.Perturbation.of_instance() if level != "exact" else None
     smallest_city = disclosure.LEVELS[level].threshold + 1 if keys is not None else 0
     with collection_paused():  # the rows' keys and codes: kept, none of them garbage
-        counted = indicators.merge_small_cities(list(rows), smallest_city)
+        counted = indicators.merge_small_cities(rows, smallest_city)
         keyed = indicators.KeyedRows(keys, counted) if keys is not None else None
         return Counted(counted, level, keyed, indicators.Table(counted, keyed))
 
 
-def _prepared(rows: list[dict[str, str]] | Counted, level: str) -> Counted:
+def _prepared(rows: Sequence[dict[str, str]] | Counted, level: str) -> Counted:
     prepared = rows if isinstance(rows, Counted) else prepare(rows, level)
     if prepared.level != level:
         raise ValueError(f"rows prepared for {prepared.level}, not {level}")
@@ -382,7 +393,7 @@ def _prepared(rows: list[dict[str, str]] | Counted, level: str) -> Counted:
 
 
 def report(
-    rows: list[dict[str, str]] | Counted,
+    rows: Sequence[dict[str, str]] | Counted,
     *,
     start: str,
     end: str,
@@ -420,7 +431,7 @@ def report(
 
 
 def active_and_new(
-    rows: list[dict[str, str]] | Counted, *, start: str, end: str, level: str
+    rows: Sequence[dict[str, str]] | Counted, *, start: str, end: str, level: str
 ) -> dict[str, dict[str, Any]]:
     """BEN-01 and BEN-02 of the period [start, end] at `level`, by id, as `report` shows them:
     the same cells and disclosure control (a count's suppression reads its own breakdowns only;

@@ -11,7 +11,7 @@ pilot's checked, k-protected word for the period, so it wins); otherwise read im
 coordinator may choose a pilot's source instead (`overrides`).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +136,7 @@ def rows(
     request: HttpRequest | None = None,
     channel: str = "",
     progress: Callable[[str], None] | None = None,
-) -> list[dict[str, str]]:
+) -> Sequence[dict[str, str]]:
     """The rows of each pilot from its source. Live rows are derived in memory in each
     organisation's own scope (`derive_rows`), never stored, and the derivation is audited
     like a read of imported rows. `progress` is told `live:<pilot>` before each pilot read
@@ -164,6 +164,9 @@ def rows(
     if imported:
         if progress is not None:
             progress(IMPORTED)
-        result += services.rows_for(imported, source=IMPORTED, end=end, by=by, request=request,
-                                    channel=channel)  # fmt: skip
+        held = services.rows_for(imported, source=IMPORTED, end=end, by=by, request=request,
+                                 channel=channel)  # fmt: skip
+        if not live:
+            return held  # as read: column by column (`StoredRows`), which a report takes as is
+        result += held
     return result

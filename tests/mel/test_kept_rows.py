@@ -1,6 +1,7 @@
 """A submission's rows kept whole, as one encrypted document (`mel.models.SubmissionRows`), and
 migration 0007, which moved them there from one encrypted token a row (`DatasetRow`)."""
 
+import base64
 import copy
 import importlib
 import json
@@ -15,13 +16,15 @@ from engage.mel import services
 from engage.mel.dataset import anonymity, submission
 from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1
 from engage.mel.models import DatasetRow, Submission, SubmissionRows
-from engage.mel.report.disclosure import KeyedRow, Perturbation
+from engage.mel.report.disclosure import Perturbation
+from engage.mel.report.stored import KeyedRow, StoredRows
 from tests.conftest import TEST_INDEX_KEY
 from tests.mel.rows import held_rows, row
 
 pytestmark = pytest.mark.django_db
 
 MOVE = importlib.import_module("engage.mel.migrations.0007_submission_rows")
+COLUMNAR = importlib.import_module("engage.mel.migrations.0008_rows_column_by_column")
 
 
 def _submission(pilot="BG-CLA", period_end="2024-06", rows=0, version=2) -> Submission:
@@ -65,11 +68,14 @@ def test_the_migration_moves_each_submissions_rows_into_one_document_and_back():
     ]
 
 
-def test_it_reads_a_document_kept_before_the_dataset_gained_columns():
+@pytest.mark.parametrize("shape", ["a list a row", "column by column"])
+def test_it_reads_a_document_kept_before_the_dataset_gained_columns(shape):
     """A document names its columns: one kept with version 1's gives the later ones empty."""
     old = {column: value for column, value in row(1, case_manager_ref="ab" * 8).items()
            if column in COLUMNS_V1}  # fmt: skip
     document = {"columns": list(COLUMNS_V1), "rows": [[old[c] for c in COLUMNS_V1]]}
+    if shape == "column by column":
+        document = COLUMNAR._encoded(document["columns"], document["rows"])
     kept = SubmissionRows.objects.create(submission=_submission(rows=1),
                                          payload=json.dumps(document))  # fmt: skip
     (read,) = SubmissionRows.objects.get(pk=kept.pk).rows()
@@ -84,6 +90,16 @@ def test_a_corrupt_document_is_refused_not_read_short():
                                          payload=json.dumps(document))  # fmt: skip
     with pytest.raises(ValueError, match="shorter"):
         SubmissionRows.objects.get(pk=kept.pk).rows()
+    columns = COLUMNAR._encoded(list(COLUMNS), [[row(n)[c] for c in COLUMNS] for n in (1, 2)])
+    for broken, says in [
+        ({"size": 3}, "shorter or longer"),  # more rows than numbers
+        ({"values": columns["values"][:-1]}, "columns and values"),
+        ({"values": [*columns["values"][:-1], []]}, "numbers do not match"),  # a number too high
+        ({"width": 3}, "bytes wide"),
+    ]:
+        kept.payload = json.dumps({**columns, **broken})
+        with pytest.raises(ValueError, match=says):
+            kept.rows()
 
 
 def test_a_report_reads_every_pilots_rows_in_as_many_queries_whatever_their_number(
@@ -193,14 +209,14 @@ def test_keys_kept_under_another_secret_or_other_columns_are_made_again(tmp_path
     kept.payload = json.dumps(document)
     kept.save()
     assert not any(isinstance(values, KeyedRow) for values in kept.rows())
-    # Keys that do not match the rows one for one are not read either.
-    document["keys"] = {**json.loads(SubmissionRows.objects.get().payload)["keys"]}
+    # Keys that do not match the rows one for one: the document is refused, not read short.
     document["keys"]["stamp"] = Perturbation.of_instance().stamp(COLUMNS)
-    document["rows"] = document["rows"][:-1]
+    records = base64.b64decode(document["keys"]["records"])
+    document["keys"]["records"] = base64.b64encode(records[:-4]).decode()
     kept.payload = json.dumps(document)
     kept.save()
-    assert len(kept.rows()) == 19
-    assert not any(isinstance(values, KeyedRow) for values in kept.rows())
+    with pytest.raises(ValueError, match="a key for each row"):
+        kept.rows()
 
 
 def test_a_submission_read_for_an_earlier_period_keeps_the_keys_of_the_rows_it_leaves_as_they_are(
@@ -230,3 +246,32 @@ def test_a_submission_read_for_an_earlier_period_keeps_the_keys_of_the_rows_it_l
     assert services.report(read, start="2023-04", end="2024-03", pilots=["BG-CLA"],
                            level="network") == services.report(
         plain, start="2023-04", end="2024-03", pilots=["BG-CLA"], level="network")  # fmt: skip
+
+
+def test_the_migration_keeps_each_document_column_by_column_and_back(tmp_path):
+    """Documents kept a list of values a row (migration 0007's shape, and what a version still
+    running during a deployment writes) become column by column, the same rows read back; and
+    back again. A document of the earlier shape is read all the same."""
+    rows = [row(n, city=city) for n, city in enumerate(["Sofia", "Ruse", "Sofia", ""], 1)]
+    earlier = {"columns": list(COLUMNS), "rows": [[values[c] for c in COLUMNS] for values in rows]}
+    kept = SubmissionRows.objects.create(submission=_submission(rows=4),
+                                         payload=json.dumps(earlier))  # fmt: skip
+    empty = SubmissionRows.objects.create(submission=_submission(pilot="CY-CYRC"),
+                                          payload=json.dumps({"columns": [], "rows": []}))  # fmt: skip
+    assert SubmissionRows.objects.get(pk=kept.pk).rows() == rows
+
+    COLUMNAR.column_by_column(apps, connection.schema_editor())
+
+    document = json.loads(SubmissionRows.objects.get(pk=kept.pk).payload)
+    assert "rows" not in document and document["size"] == 4
+    assert document["values"][COLUMNS.index("city")] == ["Sofia", "Ruse", ""]
+    read = SubmissionRows.objects.get(pk=kept.pk).rows()
+    assert isinstance(read, StoredRows) and read == rows
+    assert not any(isinstance(values, KeyedRow) for values in read)  # no keys: made by reports
+    assert list(SubmissionRows.objects.get(pk=empty.pk).rows()) == []
+    assert services.imported_rows(["BG-CLA", "CY-CYRC"]) == rows
+
+    COLUMNAR.a_list_a_row(apps, connection.schema_editor())
+
+    assert json.loads(SubmissionRows.objects.get(pk=kept.pk).payload) == earlier
+    assert SubmissionRows.objects.get(pk=kept.pk).rows() == rows

@@ -112,9 +112,8 @@ def test_the_report_names_its_sources_and_applies_the_same_disclosure(
     ]
     assert result["disclosure"] == "network"
     # The same figures as the report of the same rows, through the same disclosure control.
-    rows = services.rows_for(["BG-CLA"], source="live", end=END) + services.rows_for(
-        ["CY-CYRC"], source="imported", end=END
-    )
+    rows = [*services.rows_for(["BG-CLA"], source="live", end=END),
+            *services.rows_for(["CY-CYRC"], source="imported", end=END)]  # fmt: skip
     expected = services.report(rows, start="2024-01", end=END,
                                pilots=["BG-CLA", "CY-CYRC"], level="network",
                                baseline=indicators.baseline_before("2024-01", END))  # fmt: skip

@@ -11,7 +11,7 @@ vulnerability domains, the case manager), and the latest ratings given after `E`
 not be rolled back, for the report's coverage.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -43,7 +43,7 @@ class RolledBack:
 
     period_end: str  # of the submission read
     end: str
-    rows: list[dict[str, str]] = field(default_factory=list)
+    rows: Sequence[dict[str, str]] = field(default_factory=list)
     # Columns whose value may be later than `end` (undated facts of a later submission; an
     # outcome without `outcome_month`, as in version 1; ratings without their month).
     not_rolled_back: set[str] = field(default_factory=set)
@@ -62,13 +62,15 @@ class RolledBack:
         }
 
 
-def roll_back(rows: Iterable[dict[str, str]], *, period_end: str, end: str) -> RolledBack:
-    """The rows of a submission for `period_end`, as of `end` (unchanged when not later). A row
-    with nothing to take back is the row read, not a copy (a `KeyedRow` keeps its keys)."""
+def roll_back(rows: Sequence[dict[str, str]], *, period_end: str, end: str) -> RolledBack:
+    """The rows of a submission for `period_end`, as of `end` (the rows given, when not later).
+    A row with nothing to take back is the row read, not a copy (a `KeyedRow` keeps its keys)."""
     result = RolledBack(period_end, end)
     if period_end <= end:
-        result.rows = list(rows)
+        result.rows = rows
         return result
+    taken: list[dict[str, str]] = []
+    result.rows = taken
     for row in rows:
         if row["referral_month"] > end:
             continue  # not referred yet at `end`
@@ -84,7 +86,7 @@ def roll_back(rows: Iterable[dict[str, str]], *, period_end: str, end: str) -> R
         elif row.get("outcome_month", "") > end:
             changes.update(outcome="", outcome_permanence="", outcome_month="")
         changes.update(_ratings_as_of(row, end, result))
-        result.rows.append({**row, **changes} if changes else row)
+        taken.append({**row, **changes} if changes else row)
     return result
 
 

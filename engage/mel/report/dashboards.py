@@ -6,7 +6,7 @@ dashboard never shows a number the report for the same rows would not. The rows 
 the queries do not grow with the number of pilots.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,7 +277,7 @@ def _chart(
 
 
 def trend(
-    rows: "list[dict[str, str]] | services.Counted",
+    rows: "Sequence[dict[str, str]] | services.Counted",
     *,
     end: str,
     level: str,
@@ -385,7 +385,7 @@ def network(
     its live cases here, or its imported submission), named with its date in `sources`."""
     chosen = sources.choose(None, end=end, source=sources.AUTO, overrides=overrides)
     pilots = [entry.pilot for entry in chosen]
-    rows: list[dict[str, str]] = []
+    rows: Sequence[dict[str, str]] = []
     if pilots:
         rows = sources.rows(chosen, end=end, by=by, request=request,
                             channel="network dashboard")  # fmt: skip

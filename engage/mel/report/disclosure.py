@@ -29,9 +29,13 @@ import hmac
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from engage.mel.report.indicators import CELL_KEYS, MEDIANS, Cell, percentage, rate
+from engage.mel.report.stored import KeyedRow, StoredRows
 
 WITHHELD = None
 
@@ -395,7 +399,9 @@ class Perturbation:
 
     def records(self, rows: Iterable[dict[str, str]]) -> list[int]:
         """`record` of each row, in their order (one loop of C calls for 100,000 rows); a
-        `KeyedRow` gives the key it was stored with."""
+        `KeyedRow`, or a row of `StoredRows`, gives the key it was stored with."""
+        if isinstance(rows, StoredRows):
+            return self._stored(rows)[0].tolist()  # type: ignore[no-any-return]
         secret, digest = self._secret, hmac.digest
         result = []
         for row in rows:
@@ -405,6 +411,18 @@ class Perturbation:
                 message = f"record\x1f{row['pilot']}\x1f{row['case_ref']}".encode()
                 result.append(int.from_bytes(digest(secret, message, "sha256")[:4]))
         return result
+
+    def _stored(self, rows: StoredRows) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The record and content keys of `rows`: as stored, and made for the rows whose keys
+        are not known (changed since, or stored under another secret)."""
+        records, contents = rows.records, rows.contents
+        unknown = np.flatnonzero(~rows.known)
+        if len(unknown):
+            made = [rows[number] for number in unknown.tolist()]
+            records, contents = records.copy(), contents.copy()
+            records[unknown] = self.records(made)
+            contents[unknown] = self.contents(made)
+        return records, contents
 
     def of(self, *parts: str) -> int:
         """A cell key for figures that are not counts of dataset rows (the cost comparison's
@@ -417,6 +435,14 @@ class Perturbation:
     def populations(self, rows: Iterable[dict[str, str]]) -> dict[str, int]:
         """Each pilot's population key: the sum of a keyed hash of each of its rows' content,
         `_key("row", "column=value", ...)` over its columns sorted by name (`contents`)."""
+        if isinstance(rows, StoredRows):
+            pilots, codes = rows.column("pilot")
+            sums = np.zeros(len(pilots), np.int64)
+            np.add.at(sums, codes, self._stored(rows)[1])  # under 2**63 for any rows we hold
+            held = np.bincount(codes, minlength=len(pilots)).tolist()
+            return {pilot: total % KEY_SPACE
+                    for pilot, total, count in zip(pilots, sums.tolist(), held, strict=True)
+                    if count}  # fmt: skip
         rows = list(rows)
         keys: dict[str, int] = {}
         for row, content in zip(rows, self.contents(rows), strict=True):
@@ -452,43 +478,6 @@ class Perturbation:
         another stamp are made again (a new `ENGAGE_INDEX_KEY`, a dataset with new columns)."""
         message = "\x1f".join(["kept keys", *columns]).encode()
         return hmac.digest(self._secret, message, "sha256").hex()
-
-
-class KeyedRow(dict[str, str]):
-    """A dataset row read with its two keys, made when it was stored (`SubmissionRows`): a hub
-    reading 100,000 imported rows hashed each twice for every report, a third of its time
-    (issue 17). The row cannot be changed in place, so its keys always match its content: a
-    changed copy (`dict(row)`, `{**row, ...}`) is a plain dict, keyed afresh."""
-
-    __slots__ = ("content_key", "record_key")
-    record_key: int
-    content_key: int
-
-    @classmethod
-    def made(
-        cls, rows: Iterable[Iterable[tuple[str, str]]], records: list[int], contents: list[int]
-    ) -> list["KeyedRow"]:
-        """Each row (its items) with its record and content keys, in their order."""
-        made = list(map(cls, rows))  # dict's own constructor, in C
-        if not len(made) == len(records) == len(contents):
-            raise ValueError("a key for each row, no more and no fewer")
-        for row, record, content in zip(made, records, contents, strict=True):
-            row.record_key = record
-            row.content_key = content
-        return made
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError("a keyed row is read-only: change a copy, dict(row)")
-
-    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _read_only
-    __ior__ = _read_only
-
-    def __reduce__(self) -> Any:
-        return (_keyed_row, (dict(self), self.record_key, self.content_key))
-
-
-def _keyed_row(row: dict[str, str], record: int, content: int) -> KeyedRow:
-    return KeyedRow.made([row.items()], [record], [content])[0]
 
 
 _PILOT_AND_CASE = operator.itemgetter("pilot", "case_ref")

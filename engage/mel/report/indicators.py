@@ -9,13 +9,15 @@ of counts at `network` and `public` level; `disclosure.apply` removes it at ever
 
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from engage.mel.report.stored import StoredRows, numbered
 
 Row = dict[str, str]
 # An indicator as a report holds it, or one cell of its breakdowns: its numbers (as shown:
@@ -31,14 +33,14 @@ class RecordKeys(Protocol):
     def record(self, row: Row) -> int: ...
     def records(self, rows: Iterable[Row]) -> list[int]: ...
     def person(self, person_ref: str) -> int: ...
-    def populations(self, rows: Iterable[Row]) -> dict[str, int]: ...
+    def populations(self, rows: Sequence[Row]) -> dict[str, int]: ...
 
 
 class KeyedRows:
     """The record keys of one report's rows, and the population key of each cell: hashed once
     per report (`services.report` passes it to everything that keys a cell of those rows)."""
 
-    def __init__(self, keys: RecordKeys, rows: list[Row]):
+    def __init__(self, keys: RecordKeys, rows: Sequence[Row]):
         self.keys = keys
         self.rows = rows
         keyed = keys.records(rows)
@@ -69,14 +71,17 @@ class KeyedRows:
         return {name: total + population for name, total in sums.items()}
 
 
-def keyed_rows(keys: "RecordKeys | KeyedRows | None", rows: list[Row]) -> KeyedRows | None:
+def keyed_rows(keys: "RecordKeys | KeyedRows | None", rows: Sequence[Row]) -> KeyedRows | None:
     """The keys of `rows`: `keys` itself when it already keys these very rows."""
     return None if keys is None else _keyed(keys, rows)
 
 
-def _keyed(keys: "RecordKeys | KeyedRows", rows: list[Row]) -> KeyedRows:
+def _keyed(keys: "RecordKeys | KeyedRows", rows: Sequence[Row]) -> KeyedRows:
     if isinstance(keys, KeyedRows):
-        if len(keys.rows) == len(rows) and all(map(operator.is_, keys.rows, rows)):
+        if keys.rows is rows:
+            return keys
+        lists = isinstance(keys.rows, list) and isinstance(rows, list)
+        if lists and len(keys.rows) == len(rows) and all(map(operator.is_, keys.rows, rows)):
             return keys
         keys = keys.keys
     return KeyedRows(keys, rows)
@@ -241,7 +246,7 @@ class Table:
     rows). Nothing of it depends on a report's period: a dashboard makes one for its period's
     report and its quarters' (`tabulate`)."""
 
-    def __init__(self, rows: list[Row], keyed: KeyedRows | None):
+    def __init__(self, rows: Sequence[Row], keyed: KeyedRows | None):
         self.rows = rows
         self.size = len(rows)
         self.keyed = keyed
@@ -311,13 +316,13 @@ class Table:
         return self._made[reads]
 
     def values_of(self, name: str) -> tuple[list[str], Codes]:
-        """A column's distinct values, and each row's number among them."""
+        """A column's distinct values, and each row's number among them (rows kept column by
+        column, `StoredRows`, have them already)."""
         if name not in self._columns:
-            values = list(map(operator.itemgetter(name), self.rows))
-            distinct = list(dict.fromkeys(values))
-            number = {value: n for n, value in enumerate(distinct)}
-            codes = np.fromiter(map(number.__getitem__, values), np.intp, self.size)
-            self._columns[name] = (distinct, codes)
+            if isinstance(self.rows, StoredRows):
+                self._columns[name] = self.rows.column(name)
+            else:
+                self._columns[name] = numbered(list(map(operator.itemgetter(name), self.rows)))
         return self._columns[name]
 
     def cells(self, dimension: str, numerator: Mask, denominator: Mask | None) -> list[Cell]:
@@ -411,8 +416,9 @@ def tabulate(
     rows: Iterable[Row], *, keys: "RecordKeys | KeyedRows | None" = None, smallest_city: int = 0
 ) -> Table:
     """The rows as a `Table`, for any number of reports of them (`compute_from`)."""
-    rows = merge_small_cities(list(rows), smallest_city)
-    return Table(rows, keyed_rows(keys, rows))
+    given = rows if isinstance(rows, StoredRows) else list(rows)
+    merged = merge_small_cities(given, smallest_city)
+    return Table(merged, keyed_rows(keys, merged))
 
 
 def _cohort_rule(end: str) -> Rule:
@@ -489,18 +495,24 @@ def compute_from(
     return results
 
 
-def merge_small_cities(rows: list[Row], smallest: int) -> list[Row]:
+def merge_small_cities(rows: Sequence[Row], smallest: int) -> Sequence[Row]:
     """The rows with every city that fewer than `smallest` rows name (over all the rows given,
     whatever the period) counted as `unknown`. At `network` and `public` level a city is a
     breakdown key only once it holds more rows than the level's threshold: a key appearing
     with one newcomer would name their city, and its cells would be theirs alone."""
     if smallest <= 1:
         return rows
-    sizes: dict[str, int] = defaultdict(int)
+    if isinstance(rows, StoredRows):
+        cities, codes = rows.column("city")
+        sizes = np.bincount(codes, minlength=len(cities)).tolist()
+        small = {city: "" for city, size in zip(cities, sizes, strict=True)
+                 if city and size < smallest}  # fmt: skip
+        return rows.replaced("city", small)
+    counts: dict[str, int] = defaultdict(int)
     for row in rows:
-        sizes[row["city"]] += 1
+        counts[row["city"]] += 1
     return [
-        {**row, "city": ""} if row["city"] and sizes[row["city"]] < smallest else row
+        {**row, "city": ""} if row["city"] and counts[row["city"]] < smallest else row
         for row in rows
     ]
 
