@@ -23,7 +23,7 @@ from engage.lib.spreadsheets import neutralise
 from engage.mel import sources
 from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
-from engage.mel.dataset.rows import VERSION, case_ref, derive_rows
+from engage.mel.dataset.rows import COLUMNS, VERSION, case_ref, derive_rows
 from engage.mel.models import LinkageRound, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
 from engage.mel.report.stored import StoredRows
@@ -300,7 +300,7 @@ def imported_rows(
         parts.append(taken.rows)
         if read_out is not None:
             read_out[pilot] = taken
-    rows = _joined(parts)
+    rows = joined(parts)
     if read:
         names = ", ".join(sorted(str(entry) for entry in read.values()))
         record(
@@ -313,13 +313,15 @@ def imported_rows(
     return rows
 
 
-def _joined(parts: list[Sequence[dict[str, str]]]) -> Sequence[dict[str, str]]:
-    """The rows of `parts` one after the other: column by column where every part is (a report
-    then takes its columns as they are), else a list of dicts."""
+def joined(parts: list[Sequence[dict[str, str]]]) -> Sequence[dict[str, str]]:
+    """The rows of `parts` one after the other: column by column where a part is (a report then
+    takes its columns as they are, and numbers only the other parts'), else a list of dicts."""
     parts = [part for part in parts if len(part)]
-    if parts and all(isinstance(part, StoredRows) for part in parts):
-        return StoredRows.joined([part for part in parts if isinstance(part, StoredRows)])
-    return [row for part in parts for row in part]
+    if not any(isinstance(part, StoredRows) for part in parts):
+        return [row for part in parts for row in part]
+    return StoredRows.joined(
+        [part if isinstance(part, StoredRows) else StoredRows.of(part, COLUMNS) for part in parts]
+    )
 
 
 def _kept_rows(entry: Submission) -> Sequence[dict[str, str]]:

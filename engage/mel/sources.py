@@ -166,7 +166,6 @@ def rows(
             progress(IMPORTED)
         held = services.rows_for(imported, source=IMPORTED, end=end, by=by, request=request,
                                  channel=channel)  # fmt: skip
-        if not live:
-            return held  # as read: column by column (`StoredRows`), which a report takes as is
-        result += held
+        # Column by column, as read (`StoredRows`), which a report takes as they are.
+        return services.joined([result, held])
     return result

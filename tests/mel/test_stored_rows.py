@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from engage.mel import services
 from engage.mel.models import Submission, SubmissionRows
 from engage.mel.report import indicators
 from engage.mel.report.disclosure import Perturbation
@@ -49,6 +50,25 @@ def test_a_report_of_stored_rows_is_the_report_of_the_same_rows_as_dicts(specs):
         )
     for level in ("exact", "network", "public"):
         assert _report(stored, level) == _report(rows, level)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=_specs())
+def test_rows_derived_live_joined_to_stored_rows_report_as_the_same_rows_as_dicts(specs):
+    """A report of pilots read live and pilots read from the hub numbers the live rows only,
+    and gives the report of all the rows as dicts."""
+    rows = sorted(_rows(specs), key=lambda values: values["pilot"])
+    live = [values for values in rows if values["pilot"] == "BG-CLA"]
+    held = [values for values in rows if values["pilot"] != "BG-CLA"]
+    read = _stored(held) if held else []
+    together = services.joined([live, read])
+
+    assert list(together) == rows
+    assert isinstance(together, StoredRows) == bool(held)
+    if held and live:
+        assert together[0] is live[0]  # a live row is given back as itself
+    for level in ("exact", "network"):
+        assert _report(together, level) == _report(rows, level)
 
 
 def test_a_row_of_stored_rows_is_read_alone_or_with_the_others_as_the_same_row():

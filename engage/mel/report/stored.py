@@ -179,6 +179,24 @@ class StoredRows(Sequence[dict[str, str]]):
         return f"<StoredRows: {self.size} rows of {len(self.names)} columns>"
 
     @classmethod
+    def of(cls, rows: Sequence[dict[str, str]], names: tuple[str, ...]) -> "StoredRows":
+        """Rows given as dicts of `names`, column by column, each given back as itself: the
+        keys of a `KeyedRow` known, the others' made by the report (rows derived live, or taken
+        back to an earlier period, joined to rows read from the hub)."""
+        given = list(rows)
+        keyed = [isinstance(row, KeyedRow) for row in given]
+        stored = cls(
+            names,
+            {name: numbered([row[name] for row in given]) for name in names},
+            len(given),
+            records=np.array([getattr(row, "record_key", 0) for row in given], np.int64),
+            contents=np.array([getattr(row, "content_key", 0) for row in given], np.int64),
+            known=np.array(keyed, bool),
+        )
+        stored._rows = given
+        return stored
+
+    @classmethod
     def joined(cls, parts: Sequence["StoredRows"]) -> "StoredRows":
         """The rows of `parts`, one after the other. Each part's values are in the order they
         first appear in it, so the values of all in their first parts' order are in the order
@@ -200,7 +218,7 @@ class StoredRows(Sequence[dict[str, str]]):
                                  np.intp, len(distinct))  # fmt: skip
                 moved.append(to[codes])
             columns[name] = (list(position), np.concatenate(moved))
-        return cls(
+        result = cls(
             names,
             columns,
             sum(part.size for part in parts),
@@ -208,6 +226,12 @@ class StoredRows(Sequence[dict[str, str]]):
             contents=np.concatenate([part.contents for part in parts]),
             known=np.concatenate([part.known for part in parts]),
         )
+        offset = 0
+        for part in parts:  # a row a part has given is that row again
+            given = enumerate(part._rows) if part._rows is not None else part._made.items()
+            result._made.update((offset + number, row) for number, row in given)
+            offset += part.size
+        return result
 
     def replaced(self, name: str, values: dict[str, str]) -> "StoredRows":
         """The rows with each value of column `name` in `values` replaced by what it maps to:
