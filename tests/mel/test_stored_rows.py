@@ -2,6 +2,8 @@
 the same rows as dicts, at every level, whether they come from one submission or several, with
 small cities merged or not (issue 17: the hub's report reads its rows this way)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -103,3 +105,16 @@ def test_stored_rows_whose_numbers_do_not_match_their_values_are_refused():
         StoredRows(("x",), {"x": (distinct, codes)}, 3)
     with pytest.raises(ValueError, match="a column for each name"):
         StoredRows(("x", "y"), {"x": (distinct, codes)}, 2)
+
+
+def test_a_breakdowns_sums_of_keys_are_exact_with_the_largest_keys():
+    """The sums are made as floats: with every key at its largest they are still exact."""
+    generator = np.random.default_rng(7)
+    size = 50_000
+    column = np.full(size, 2**32 - 1, np.int64) - generator.integers(0, 3, size)
+    codes = generator.integers(0, 5, size).astype(np.intp)
+    mask = generator.random(size) < 0.9
+    sums = indicators._key_sums(SimpleNamespace(column=column), codes, mask, 6)
+    expected = [sum(int(k) for k, c, m in zip(column, codes, mask, strict=True) if m and c == code)
+                for code in range(6)]  # fmt: skip
+    assert sums.tolist() == expected and sums[5] == 0
