@@ -268,6 +268,7 @@ def test_the_migration_keeps_each_document_column_by_column_and_back(tmp_path):
     read = SubmissionRows.objects.get(pk=kept.pk).rows()
     assert isinstance(read, StoredRows) and read == rows
     assert not any(isinstance(values, KeyedRow) for values in read)  # no keys: made by reports
+    assert _report(read) == _report(rows)
     assert list(SubmissionRows.objects.get(pk=empty.pk).rows()) == []
     assert services.imported_rows(["BG-CLA", "CY-CYRC"]) == rows
 
