@@ -18,8 +18,8 @@ from engage.lib.fields import EncryptedTextField
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scoped
 from engage.mel.dataset.rows import COLUMNS
+from engage.mel.dataset.stored import StoredRows, numbered
 from engage.mel.report.disclosure import Perturbation
-from engage.mel.report.stored import StoredRows, numbered
 
 
 class Submission(models.Model):

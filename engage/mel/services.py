@@ -24,9 +24,9 @@ from engage.mel import sources
 from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import COLUMNS, VERSION, case_ref, derive_rows
+from engage.mel.dataset.stored import StoredRows
 from engage.mel.models import LinkageRound, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
-from engage.mel.report.stored import StoredRows
 
 MIN_KEY_CHARACTERS = 24
 

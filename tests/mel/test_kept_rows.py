@@ -15,9 +15,9 @@ from engage.lib import crypto
 from engage.mel import services
 from engage.mel.dataset import anonymity, submission
 from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1
+from engage.mel.dataset.stored import KeyedRow, StoredRows
 from engage.mel.models import DatasetRow, Submission, SubmissionRows
 from engage.mel.report.disclosure import Perturbation
-from engage.mel.report.stored import KeyedRow, StoredRows
 from tests.conftest import TEST_INDEX_KEY
 from tests.mel.rows import held_rows, row
 

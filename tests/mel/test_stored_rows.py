@@ -7,12 +7,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engage.mel import services
+from engage.mel.dataset.rollback import roll_back
+from engage.mel.dataset.stored import KeyedRow, StoredRows, numbered, renumbered
 from engage.mel.models import Submission, SubmissionRows
 from engage.mel.report import indicators
 from engage.mel.report.disclosure import Perturbation
-from engage.mel.report.stored import KeyedRow, StoredRows, numbered, renumbered
+from tests.mel.rows import row
 from tests.mel.test_whole_output import _report, _rows, _specs
 
 
@@ -118,3 +121,61 @@ def test_a_breakdowns_sums_of_keys_are_exact_with_the_largest_keys():
     expected = [sum(int(k) for k, c, m in zip(column, codes, mask, strict=True) if m and c == code)
                 for code in range(6)]  # fmt: skip
     assert sums.tolist() == expected and sums[5] == 0
+
+
+def _later_specs():
+    month = st.sampled_from(["", "2024-01", "2024-03", "2024-05", "2024-08"])
+    one = st.fixed_dictionaries(
+        {
+            "referral_month": st.sampled_from(["2023-11", "2024-02", "2024-05"]),
+            "inclusion_month": month, "closure_month": month, "outcome_month": month,
+            "latest_assessment_month": month,
+            "outcome": st.sampled_from(["", "protection"]),
+            "assessments": st.sampled_from(["0", "2"]),
+            "idm_latest": st.sampled_from(["", "3"]),
+            "pilot": st.sampled_from(["BG-CLA", "CY-CYRC"]),
+        }
+    )  # fmt: skip
+    return st.lists(one, max_size=30), st.sampled_from(["2024-02", "2024-04", "2024-06"])
+
+
+def _later_row(n: int, spec: dict[str, str]) -> dict[str, str]:
+    """A row as a later submission holds it (an outcome without its month, as version 1)."""
+    included, closed, outcome = spec["inclusion_month"], spec["closure_month"], spec["outcome"]
+    assessed = spec["assessments"] != "0"
+    return row(
+        n, pilot=spec["pilot"], referral_month=spec["referral_month"],
+        included="true" if included else "false", inclusion_month=included,
+        engagement_level="active" if included else "unknown",
+        status="closed" if closed else "active", closure_month=closed,
+        closure_reason="resolved" if closed else "",
+        outcome=outcome, outcome_permanence="permanent" if outcome else "",
+        outcome_month=spec["outcome_month"] if outcome else "",
+        assessments=spec["assessments"],
+        latest_assessment_month=spec["latest_assessment_month"] if assessed else "",
+        idm_baseline="1" if assessed and spec["idm_latest"] else "",
+        idm_latest=spec["idm_latest"] if assessed else "",
+    )  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=_later_specs()[0], end=_later_specs()[1])
+def test_rows_kept_column_by_column_roll_back_as_the_same_rows_as_dicts(specs, end):
+    """A later submission read for an earlier period: the same rows, values and coverage
+    whether it is taken back column by column or row by row, and the same report."""
+    rows = sorted((_later_row(n, spec) for n, spec in enumerate(specs)),
+                  key=lambda values: values["pilot"])  # fmt: skip
+    stored = _stored(rows)
+    by_rows = roll_back(rows, period_end="2024-09", end=end)
+    by_columns = roll_back(stored, period_end="2024-09", end=end)
+
+    assert isinstance(by_columns.rows, StoredRows)
+    assert list(by_columns.rows) == by_rows.rows
+    assert by_columns.as_dict() == by_rows.as_dict()
+    assert by_columns.ratings_left_out == by_rows.ratings_left_out
+    unchanged = [r for r in by_columns.rows if type(r) is KeyedRow]
+    assert all(r in rows for r in unchanged)  # only rows left as they were keep their keys
+    keys = Perturbation.of_instance()
+    assert keys.populations(by_columns.rows) == keys.populations(by_rows.rows)
+    for level in ("exact", "network"):
+        assert _report(by_columns.rows, level, end=end) == _report(by_rows.rows, level, end=end)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from engage.mel.dataset.stored import StoredRows
+
 # Facts without a month: a later submission's value stands for `E` too.
 UNDATED = ("engagement_level", "assessments", "contacts", "face_to_face_contacts",
            "vulnerable", "vulnerabilities", "case_manager_ref")  # fmt: skip
@@ -69,6 +71,8 @@ def roll_back(rows: Sequence[dict[str, str]], *, period_end: str, end: str) -> R
     if period_end <= end:
         result.rows = rows
         return result
+    if isinstance(rows, StoredRows):
+        return _rolled_back_columns(rows, result)
     taken: list[dict[str, str]] = []
     result.rows = taken
     for row in rows:
@@ -87,6 +91,36 @@ def roll_back(rows: Sequence[dict[str, str]], *, period_end: str, end: str) -> R
             changes.update(outcome="", outcome_permanence="", outcome_month="")
         changes.update(_ratings_as_of(row, end, result))
         taken.append({**row, **changes} if changes else row)
+    return result
+
+
+def _rolled_back_columns(rows: StoredRows, result: RolledBack) -> RolledBack:
+    """`roll_back` of rows kept column by column, the same rules on the columns: each test is
+    made once a distinct value, and the rows stay column by column (`StoredRows`)."""
+    end = result.end
+    rows = rows.taken(~rows.where("referral_month", lambda month: month > end))
+    if rows.size:
+        result.not_rolled_back.update(UNDATED)
+    included_later = rows.where("inclusion_month", lambda month: month > end)
+    closed_later = rows.where("closure_month", lambda month: month > end)
+    outcome = rows.where("outcome", bool)
+    undated_outcome = outcome & rows.where("outcome_month", lambda month: not month)
+    outcome_later = rows.where("outcome_month", lambda month: month > end)
+    assessed = rows.where("assessments", lambda count: count not in ("", "0"))
+    undated_ratings = assessed & rows.where("latest_assessment_month", lambda month: not month)
+    ratings_later = assessed & rows.where("latest_assessment_month", lambda month: month > end)
+    if undated_outcome.any():
+        result.not_rolled_back.add("outcome")  # version 1: the outcome carries no month
+    if undated_ratings.any():
+        result.not_rolled_back.add("ratings")  # version 1: the ratings carry no month
+    result.ratings_left_out = bool(ratings_later.any())
+    rows = rows.set(included_later, included="false", inclusion_month="",
+                    engagement_level="unknown")  # fmt: skip
+    rows = rows.set(closed_later, status="active", closure_month="", closure_reason="",
+                    disengagement_factors="")  # fmt: skip
+    rows = rows.set(outcome_later & ~undated_outcome, outcome="", outcome_permanence="",
+                    outcome_month="")  # fmt: skip
+    result.rows = rows.set(ratings_later, **dict.fromkeys(RATINGS_LATEST, ""))
     return result
 
 

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engage.mel.dataset.stored import KeyedRow, StoredRows
 from engage.mel.report.indicators import CELL_KEYS, MEDIANS, Cell, percentage, rate
-from engage.mel.report.stored import KeyedRow, StoredRows
 
 WITHHELD = None
 

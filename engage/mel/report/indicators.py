@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from engage.mel.report.stored import StoredRows, numbered
+from engage.mel.dataset.stored import StoredRows, numbered
 
 Row = dict[str, str]
 # An indicator as a report holds it, or one cell of its breakdowns: its numbers (as shown:

@@ -13,7 +13,7 @@ both know these two types.
 """
 
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn, overload
 
 import numpy as np
@@ -232,6 +232,47 @@ class StoredRows(Sequence[dict[str, str]]):
             result._made.update((offset + number, row) for number, row in given)
             offset += part.size
         return result
+
+    def where(self, name: str, test: Callable[[str], bool]) -> Mask:
+        """The rows whose value of column `name` passes `test` (called once a distinct value)."""
+        distinct, codes = self.columns[name]
+        passes = np.fromiter(map(test, distinct), bool, len(distinct))
+        return passes[codes] if len(distinct) else np.zeros(self.size, bool)
+
+    def taken(self, rows: Mask) -> "StoredRows":
+        """The rows of `rows` only, in their order, each column numbered again (a value no row
+        holds any more is not one of its values)."""
+        if rows.all():
+            return self
+        return StoredRows(
+            self.names,
+            {
+                name: renumbered(distinct, codes[rows])
+                for name, (distinct, codes) in self.columns.items()
+            },
+            int(rows.sum()),
+            records=self.records[rows],
+            contents=self.contents[rows],
+            known=self.known[rows],
+        )
+
+    def set(self, rows: Mask, **values: str) -> "StoredRows":
+        """The rows with, in `rows`, each column named in `values` set to its value: those
+        rows' keys are no longer known (their content changed)."""
+        if not rows.any():
+            return self
+        columns = dict(self.columns)
+        for name, value in values.items():
+            distinct, codes = columns[name]
+            columns[name] = renumbered([*distinct, value], np.where(rows, len(distinct), codes))
+        return StoredRows(
+            self.names,
+            columns,
+            self.size,
+            records=self.records,
+            contents=self.contents,
+            known=self.known & ~rows,
+        )
 
     def replaced(self, name: str, values: dict[str, str]) -> "StoredRows":
         """The rows with each value of column `name` in `values` replaced by what it maps to:
