@@ -221,3 +221,14 @@ def test_two_reports_either_side_of_a_removed_case_do_not_give_its_days(
     # Each removal took away exactly 182 client-days; the published differences do not say so.
     assert differences != {182}
     assert len(differences) > 1
+
+
+@pytest.mark.django_db
+def test_it_tells_the_cases_apart_by_their_ids_as_str_writes_them(organisation, alice):
+    """The clients' cell key is made of their ids' text: read as the database writes it, each
+    is the text `str` gives the case's UUID, on either database (SQLite keeps 32 hex digits,
+    PostgreSQL its own text), so the published figures do not move with the database."""
+    cases = [_case(organisation, alice, D(2024, 1, 1)), _case(organisation, alice, D(2024, 2, 1))]
+    stays = costs.stays_of(organisation, D(2024, 1, 1), D(2024, 12, 31))
+    assert sorted(stay.case_id for stay in stays) == sorted(str(case.pk) for case in cases)
+    assert costs._uuid_text(cases[0].pk.hex) == str(cases[0].pk)
