@@ -98,6 +98,15 @@ def renumbered(values: Sequence[str], codes: Codes) -> Column:
 _FEW = 32
 
 
+def _taken(distinct: list[str], codes: Codes, rows: Mask) -> Column:
+    """The column of the rows of `rows`, numbered again. A column whose every row has a value of
+    its own (`case_ref`) keeps those of the rows taken, in their order: no numbering needed."""
+    if len(distinct) == len(codes) and (codes == np.arange(len(codes))).all():
+        kept = np.flatnonzero(rows)
+        return [distinct[i] for i in codes[kept].tolist()], np.arange(len(kept), dtype=np.intp)
+    return renumbered(distinct, codes[rows])
+
+
 class StoredRows(Sequence[dict[str, str]]):
     """Rows as columns: for each column (`names`) its distinct values in the order they first
     appear and each row's number among them, with each row's record and content keys where
@@ -260,7 +269,7 @@ class StoredRows(Sequence[dict[str, str]]):
         return StoredRows(
             self.names,
             {
-                name: renumbered(distinct, codes[rows])
+                name: _taken(distinct, codes, rows)
                 for name, (distinct, codes) in self.columns.items()
             },
             int(rows.sum()),
