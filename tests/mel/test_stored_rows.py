@@ -88,7 +88,7 @@ def test_a_row_of_stored_rows_is_read_alone_or_with_the_others_as_the_same_row()
     assert stored.rows()[0] is first  # made with the others, the row already given
     with pytest.raises(IndexError):
         stored[3]
-    merged = stored.replaced("city", {"Ruse": ""})
+    merged = stored.set(stored.where("city", lambda city: city == "Ruse"), city="")
     assert [r["city"] for r in merged] == ["Sofia", "", "Sofia"]
     assert [type(r) is KeyedRow for r in merged] == [True, False, True]  # its content changed
     assert merged.column("city")[0] == ["Sofia", ""]

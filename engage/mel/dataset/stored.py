@@ -295,20 +295,3 @@ class StoredRows(Sequence[dict[str, str]]):
             contents=self.contents,
             known=self.known & ~rows,
         )
-
-    def replaced(self, name: str, values: dict[str, str]) -> "StoredRows":
-        """The rows with each value of column `name` in `values` replaced by what it maps to:
-        those rows' keys are no longer known (their content changed)."""
-        distinct, codes = self.columns[name]
-        changed = np.array([value in values for value in distinct], bool)
-        if not changed.any():
-            return self
-        column = renumbered([values.get(value, value) for value in distinct], codes)
-        return StoredRows(
-            self.names,
-            {**self.columns, name: column},
-            self.size,
-            records=self.records,
-            contents=self.contents,
-            known=self.known & ~changed[codes],
-        )

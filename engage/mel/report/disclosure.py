@@ -27,7 +27,7 @@ network's NET-* counts) are masked and suppressed, not perturbed. `exact` stays 
 import copy
 import hmac
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,7 +401,7 @@ class Perturbation:
         """`record` of each row, in their order (one loop of C calls for 100,000 rows); a
         `KeyedRow`, or a row of `StoredRows`, gives the key it was stored with."""
         if isinstance(rows, StoredRows):
-            return self._stored(rows)[0].tolist()  # type: ignore[no-any-return]
+            return self._stored(rows, rows.records, self.records).tolist()  # type: ignore[no-any-return]
         secret, digest = self._secret, hmac.digest
         result = []
         for row in rows:
@@ -412,19 +412,23 @@ class Perturbation:
                 result.append(int.from_bytes(digest(secret, message, "sha256")[:4]))
         return result
 
-    def _stored(self, rows: StoredRows) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """The record and content keys of `rows`: as stored, and made for the rows whose keys
-        are not known (changed since, or stored under another secret)."""
-        records, contents = rows.records, rows.contents
+    def _stored(
+        self,
+        rows: StoredRows,
+        kept: npt.NDArray[np.int64],
+        make: Callable[[list[dict[str, str]]], list[int]],
+    ) -> npt.NDArray[np.int64]:
+        """One kind of key of `rows` (`kept`: their record or their content keys): as stored,
+        and made by `make` for the rows whose keys are not known (changed since, or stored
+        under another secret). Each kind is made only where it is asked for."""
         unknown = np.flatnonzero(~rows.known)
-        if len(unknown):
-            # Most of them (a document kept before its keys were): all made at once, quicker.
-            every = rows.rows() if len(unknown) * 4 > len(rows) else rows
-            made = [every[number] for number in unknown.tolist()]
-            records, contents = records.copy(), contents.copy()
-            records[unknown] = self.records(made)
-            contents[unknown] = self.contents(made)
-        return records, contents
+        if not len(unknown):
+            return kept
+        # Most of them (a document kept before its keys were): all made at once, quicker.
+        every = rows.rows() if len(unknown) * 4 > len(rows) else rows
+        made = kept.copy()
+        made[unknown] = make([every[number] for number in unknown.tolist()])
+        return made
 
     def of(self, *parts: str) -> int:
         """A cell key for figures that are not counts of dataset rows (the cost comparison's
@@ -440,7 +444,8 @@ class Perturbation:
         if isinstance(rows, StoredRows):
             pilots, codes = rows.column("pilot")
             sums = np.zeros(len(pilots), np.int64)
-            np.add.at(sums, codes, self._stored(rows)[1])  # under 2**63 for any rows we hold
+            contents = self._stored(rows, rows.contents, self.contents)
+            np.add.at(sums, codes, contents)  # under 2**63 for any rows we hold
             held = np.bincount(codes, minlength=len(pilots)).tolist()
             return {pilot: total % KEY_SPACE
                     for pilot, total, count in zip(pilots, sums.tolist(), held, strict=True)

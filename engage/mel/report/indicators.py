@@ -311,12 +311,10 @@ class Table:
                         combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
                 _sets, first, numbers = np.unique(combined, return_index=True, return_inverse=True)
                 # Each set's values, read from the columns' numbers at the set's first row.
-                taken = [
-                    np.array(self.values_of(name)[0] or [""], dtype=object)[
-                        self.values_of(name)[1][first]
-                    ].tolist()
-                    for name in reads
-                ]
+                taken = []
+                for name in reads:
+                    values, codes = self.values_of(name)
+                    taken.append(np.array(values or [""], dtype=object)[codes[first]].tolist())
                 states = list(zip(*taken, strict=True))
                 self._made[reads] = (states, numbers.reshape(-1).astype(np.intp))
         return self._made[reads]
@@ -514,9 +512,8 @@ def merge_small_cities(rows: Sequence[Row], smallest: int) -> Sequence[Row]:
     if isinstance(rows, StoredRows):
         cities, codes = rows.column("city")
         sizes = np.bincount(codes, minlength=len(cities)).tolist()
-        small = {city: "" for city, size in zip(cities, sizes, strict=True)
-                 if city and size < smallest}  # fmt: skip
-        return rows.replaced("city", small)
+        small = {city for city, size in zip(cities, sizes, strict=True) if city and size < smallest}
+        return rows.set(rows.where("city", small.__contains__), city="")
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row["city"]] += 1
