@@ -21,8 +21,9 @@ from django.utils import timezone
 from engage.accounts.models import Organisation
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Assessment, Case, Household, Person
+from engage.cases.models import Assessment, Case, Contact, Household, Person
 from engage.lib import crypto
+from engage.lib.scoping import organisation_scope
 from engage.mel import services
 from engage.mel.dataset import rows as rows_module
 from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, case_ref, derive_rows, month_end
@@ -155,6 +156,31 @@ class TestDerivation:
             3, organisation=organisation, case_manager=active_case.case_manager
         )
         assert queries(PERIOD_END) == in_one_batch + 3 * per_batch  # 8 cases, 4 batches
+
+    def test_it_counts_a_cases_contacts_of_the_period_from_the_index_alone(
+        self, active_case, organisation, alice
+    ):
+        """Each case's contacts, all and in person, up to the period's end: counted from the
+        cases, so the database reads the index of their date and type, never a contact's row
+        (issue 17: counted from the contacts, it joined the case again for each of them)."""
+        end = month_end(PERIOD_END)
+        after = end + datetime.timedelta(days=1)
+        cases.log_contact(active_case, by=alice, data={"date": days_ago(3), "type": "home_visit"})
+        Contact.objects.create(case=active_case, date=after, type="face_to_face", recorded_by=alice)
+        silent = CaseFactory(organisation=organisation, case_manager=alice)
+        ids = [active_case.pk, silent.pk]
+        with organisation_scope(organisation.pk):
+            counted = rows_module._contacts_counted(rows_module._cases(organisation, end), ids, end)
+            assert sorted(counted, key=lambda counts: counts[1]) == [
+                (silent.pk, 0, 0),
+                (active_case.pk, 3, 2),  # the phone call, the meeting and the home visit
+            ]
+            if connection.vendor == "sqlite":
+                sql, params = counted.query.sql_with_params()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                    plan = " ".join(str(step[-1]) for step in cursor.fetchall())
+                assert "COVERING INDEX contact_case_date_type" in plan, plan
 
     def test_it_never_decrypts_a_name_or_a_note_to_derive_a_row(
         self, active_case, organisation, monkeypatch

@@ -122,7 +122,9 @@ def test_it_writes_the_manifest_fields_of_version_2(as_user, ada, pilot):
 
 
 def test_it_withholds_the_rows_of_a_quarter_with_fewer_than_5_people():
-    rows = [row(n) for n in range(1, 8)] + [row(20 + n, inclusion_month="2023-07") for n in range(3)]
+    rows = [row(n) for n in range(1, 8)] + [
+        row(20 + n, inclusion_month="2023-07") for n in range(3)
+    ]
     protection = anonymity.protect(rows)
     assert protection.withheld == 3 and len(protection.rows) == 7
     assert {r["inclusion_month"] for r in protection.rows} == {"2023-02"}
@@ -176,6 +178,35 @@ def test_any_population_leaves_with_no_group_under_5_and_its_months_intact(popul
         quarters.setdefault(anonymity.quarter(r["inclusion_month"]), []).append(r)
     small = sum(len(members) for members in quarters.values() if len(members) < 5)
     assert protection.withheld == small
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("Sofia", "Varna", "")),
+            st.sampled_from(("female", "male", "unknown")),
+            st.sampled_from(("2023-01", "2023-04", "")),
+            st.sampled_from(("disengaged", "absconded", "outcome_reached", "")),
+            st.sampled_from(("high", "low", "unknown")),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_its_l_diversity_is_pycanons(population):
+    """The l the admin sees is counted in one grouping (`anonymity.l_diversity`); pycanon,
+    which selects each group's rows one group at a time, counts the same on any rows."""
+    rows = [
+        row(n + 1, city=city, sex=sex, included="true" if included else "false",
+            inclusion_month=included, closure_reason=reason, engagement_level=level)
+        for n, (city, sex, included, reason, level) in enumerate(population)
+    ]  # fmt: skip
+    frame = anonymity._frame(rows)
+    assert anonymity.l_diversity(rows) == {
+        column: pycanon.l_diversity(frame, list(anonymity.QUASI_IDENTIFIERS), [column])
+        for column in anonymity.SENSITIVE
+    }
 
 
 def test_the_preview_shows_the_admin_what_was_suppressed_and_why(as_user, ada, organisation, alice):

@@ -3,23 +3,9 @@ action past its date, and whether it waits for approval, read by index instead o
 the organisation's records. Built CONCURRENTLY on PostgreSQL, so writing contacts does not wait
 for the build on a large database; SQLite has no such thing and builds them as usual."""
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
-from django.db.migrations.operations import AddIndex
 
-
-class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+from engage.cases.migrations._concurrently import AddIndexConcurrentlyOnPostgreSQL
 
 
 class Migration(migrations.Migration):

@@ -51,8 +51,10 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-date", "-created_at"]
-        # A case's latest contact (what is due) and its page of contacts, read by index.
-        indexes = [models.Index(fields=["case", "-date"], name="contact_case_date")]
+        # A case's latest contact (what is due) and its page of contacts, read by index; with
+        # the type, the network dataset counts a case's contacts, and those in person, from
+        # the index alone (mel.dataset.rows).
+        indexes = [models.Index(fields=["case", "-date", "type"], name="contact_case_date_type")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.type}"

@@ -92,14 +92,17 @@ def k_anonymity(rows: list[Row]) -> int:
 
 
 def l_diversity(rows: list[Row]) -> dict[str, int]:
-    """For each sensitive column, the fewest distinct values in a group (pycanon)."""
+    """For each sensitive column, the fewest distinct values in a group.
+
+    Counted by pandas, in one grouping, not by pycanon's `l_diversity`: pycanon selects each
+    group's rows from the frame one group at a time, which took 0.5 s for a pilot of 14,000
+    rows (1,900 groups), a seventh of its export at the size of a national programme (issue
+    17). The measure is the same: distinct l-diversity, each sensitive column on its own.
+    `tests/mel/test_anonymity.py` holds it to pycanon's on generated rows."""
     if not rows:
         return {column: 0 for column in SENSITIVE}
-    frame = _frame(rows)
-    return {
-        column: int(anonymity.l_diversity(frame, list(QUASI_IDENTIFIERS), [column]))
-        for column in SENSITIVE
-    }
+    fewest = _frame(rows).groupby(list(QUASI_IDENTIFIERS))[list(SENSITIVE)].nunique().min()
+    return {column: int(fewest[column]) for column in SENSITIVE}
 
 
 @dataclass

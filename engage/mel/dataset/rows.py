@@ -239,13 +239,10 @@ def _batch(
             records[record.case_key].append(record)
         for key, case in batch.items():
             setattr(case, attribute, records[key])
-    counted = (
-        Contact.objects.filter(case__in=ids, date__lte=period_end)
-        .values_list("case_id")
-        .annotate(total=Count("pk"), face_to_face=Count("pk", filter=Q(type__in=Contact.IN_PERSON)))
-        .order_by()
-    )
-    counts = {case_id: (total, face_to_face) for case_id, total, face_to_face in counted}
+    counts = {
+        case_id: (total, in_person)
+        for case_id, total, in_person in _contacts_counted(cases, ids, period_end)
+    }
     households = {case.columns.household_id for case in batch.values()} - {None}
     with_children = set(
         Person.objects.filter(
@@ -254,9 +251,33 @@ def _batch(
     )
     by_id = {case.columns.id: case for case in batch.values()}
     for case_id, case in by_id.items():
-        case.contact_count, case.in_person_count = counts.get(case_id, (0, 0))
+        case.contact_count, case.in_person_count = counts[case_id]
         case.family_with_children = case.columns.household_id in with_children
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _contacts_counted(
+    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date
+) -> "QuerySet[Case, tuple[UUID, int, int]]":
+    """Each case of `ids` with its contacts up to `period_end`, all and in person.
+
+    Counted from the cases, so the database finds each case once and then its contacts by the
+    index `contact_case_date_type`, which holds their date and type (no contact row is read).
+    Counted from the contacts, the organisation's filter of the scoped manager joined the case
+    again for each of them: at 100,000 clients, 2.3 million lookups of a case (issue 17)."""
+    in_period = Q(contacts__date__lte=period_end)
+    return (
+        cases.filter(pk__in=ids)
+        .values_list("pk")
+        .annotate(
+            # The date, not the id: a count of a column the index holds.
+            total=Count("contacts__date", filter=in_period),
+            in_person=Count(
+                "contacts__date", filter=in_period & Q(contacts__type__in=Contact.IN_PERSON)
+            ),
+        )
+        .order_by()
+    )
 
 
 def _as_text(column: str) -> Cast:
