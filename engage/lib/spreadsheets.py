@@ -33,9 +33,15 @@ LEADING_BLANKS = " \t\r\n\u00a0"
 _PLAIN_NUMBER = re.compile(r"[0-9\s().,/+\-]*")
 
 
+# What a formula's text can start with: a formula's start, a sign, or a blank before them.
+_MAY_START = FORMULA_STARTS | SIGN_STARTS | frozenset(LEADING_BLANKS)
+
+
 def is_formula(value: object) -> TypeGuard[str]:
     """Whether a spreadsheet would read this text as a formula."""
-    if not isinstance(value, str) or not value:
+    # Most text starts with none of those: decided without stripping a copy of it (a dataset
+    # export asks three times for each of its 3.6 million cells at 100,000 clients).
+    if not isinstance(value, str) or not value or value[0] not in _MAY_START:
         return False
     text = value.lstrip(LEADING_BLANKS)
     if not text:

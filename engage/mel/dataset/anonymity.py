@@ -28,6 +28,7 @@ loop that produced it.
 import heapq
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
@@ -70,11 +71,16 @@ def quarter(value: str) -> str:
     return f"{year}-Q{(int(month) - 1) // 3 + 1}"
 
 
+_MONTH = QUASI_IDENTIFIERS.index("inclusion_month")
+_quasi_identifiers = itemgetter(*QUASI_IDENTIFIERS)
+# Where each quasi-identifier is in a key.
+_INDEX = {column: QUASI_IDENTIFIERS.index(column) for column in QUASI_IDENTIFIERS}
+
+
 def key_of(row: Row) -> Key:
-    return tuple(
-        quarter(row[column]) if column == "inclusion_month" else row[column]
-        for column in QUASI_IDENTIFIERS
-    )
+    """The row's quasi-identifiers, its inclusion month as its quarter."""
+    values = _quasi_identifiers(row)
+    return (*values[:_MONTH], quarter(values[_MONTH]), *values[_MONTH + 1 :])
 
 
 def _frame(rows: list[Row]) -> pd.DataFrame:
@@ -86,9 +92,11 @@ def _frame(rows: list[Row]) -> pd.DataFrame:
 
 def k_anonymity(rows: list[Row]) -> int:
     """The smallest group sharing every quasi-identifier (pycanon); 0 for no rows."""
-    if not rows:
-        return 0
-    return int(anonymity.k_anonymity(_frame(rows), list(QUASI_IDENTIFIERS)))
+    return _k_of(_frame(rows)) if rows else 0
+
+
+def _k_of(frame: pd.DataFrame) -> int:
+    return int(anonymity.k_anonymity(frame, list(QUASI_IDENTIFIERS)))
 
 
 def l_diversity(rows: list[Row]) -> dict[str, int]:
@@ -101,7 +109,11 @@ def l_diversity(rows: list[Row]) -> dict[str, int]:
     `tests/mel/test_anonymity.py` holds it to pycanon's on generated rows."""
     if not rows:
         return {column: 0 for column in SENSITIVE}
-    fewest = _frame(rows).groupby(list(QUASI_IDENTIFIERS))[list(SENSITIVE)].nunique().min()
+    return _l_of(_frame(rows))
+
+
+def _l_of(frame: pd.DataFrame) -> dict[str, int]:
+    fewest = frame.groupby(list(QUASI_IDENTIFIERS))[list(SENSITIVE)].nunique().min()
     return {column: int(fewest[column]) for column in SENSITIVE}
 
 
@@ -164,11 +176,12 @@ def _protect(rows: list[Row], k: int) -> Protection:
     unprotectable = {id(row) for group in members if len(group) < k for row in group}
     kept = [row for row in rows if id(row) not in unprotectable]
     suppressed = Counter(column for row in kept for column in groups.touched.get(id(row), ()))
+    sent = _frame(kept) if kept else None  # measured once for k and l
     return Protection(
         rows=kept,
         k_before=k_before,
-        k_after=k_anonymity(kept),
-        l_after=l_diversity(kept),
+        k_after=_k_of(sent) if sent is not None else 0,
+        l_after=_l_of(sent) if sent is not None else {column: 0 for column in SENSITIVE},
         suppressed={column: suppressed[column] for column in PREFERENCE if suppressed[column]},
         rows_touched=sum(1 for row in kept if id(row) in groups.touched),
         rows_small_before=small_before,
@@ -192,15 +205,17 @@ class _Groups:
         self.heap: list[tuple[int, Key]] = []
         # The columns suppressed in each row (by the row's id()).
         self.touched: dict[int, set[str]] = {}
-        for row in rows:
-            self._add(key_of(row), [row])
+        grouped: dict[Key, list[Row]] = {}
+        for row in rows:  # grouped first: each group added once, in the rows' order
+            grouped.setdefault(key_of(row), []).append(row)
+        for key, members in grouped.items():
+            self._add(key, members)
 
     def _add(self, key: Key, rows: list[Row]) -> None:
         if key not in self.members:
             self.members[key] = []
             for column in PREFERENCE:
-                index = QUASI_IDENTIFIERS.index(column)
-                self.alike[column].setdefault(_without(key, index), set()).add(key)
+                self.alike[column].setdefault(_without(key, _INDEX[column]), set()).add(key)
         self.members[key].extend(rows)
         if len(self.members[key]) < self.k:
             heapq.heappush(self.heap, (len(self.members[key]), key))
@@ -211,8 +226,7 @@ class _Groups:
         if not self.members[key]:
             del self.members[key]
             for column in PREFERENCE:
-                index = QUASI_IDENTIFIERS.index(column)
-                self.alike[column][_without(key, index)].discard(key)
+                self.alike[column][_without(key, _INDEX[column])].discard(key)
         elif len(self.members[key]) < self.k:
             heapq.heappush(self.heap, (len(self.members[key]), key))
         return moving
@@ -242,7 +256,7 @@ class _Groups:
         k, size = self.k, len(self.members[source])
         best, best_score = None, None
         for rank, column in enumerate(PREFERENCE):
-            index = QUASI_IDENTIFIERS.index(column)
+            index = _INDEX[column]
             if source[index] == SUPPRESSED_VALUE[column]:
                 continue
             target = (*source[:index], SUPPRESSED_VALUE[column], *source[index + 1 :])
@@ -274,7 +288,7 @@ def _fill_from_the_same_quarter(
     every suppressible cell of theirs suppressed too: first the rows the largest groups can
     spare (each keeps k rows), then whole groups, smallest first. A row is withheld only when
     its whole quarter has fewer than k rows."""
-    quarter_index = QUASI_IDENTIFIERS.index("inclusion_month")
+    quarter_index = _MONTH
     for source in [key for key, members in groups.items() if len(members) < k]:
         if source not in groups or len(groups[source]) >= k or not _all_suppressed(source):
             continue
@@ -312,7 +326,7 @@ def _move_all(
 
 
 def _all_suppressed(key: Key) -> bool:
-    return all(key[QUASI_IDENTIFIERS.index(c)] == v for c, v in SUPPRESSED_VALUE.items())
+    return all(key[_INDEX[column]] == value for column, value in SUPPRESSED_VALUE.items())
 
 
 def _without(key: Key, index: int) -> Key:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from engage.cases.facts import age_band
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Person
 from engage.cases.models.closure import Closure, ClosureReason
 from engage.cases.models.person import NATIONALITY_UNKNOWN
-from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus, vulnerability_codes
+from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus
 from engage.lib.crypto import blind_index, normalise
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scope
@@ -93,7 +94,11 @@ DISENGAGED_REASONS = ("disengaged", "absconded")
 
 
 def month(day: datetime.date | None) -> str:
-    return day.strftime("%Y-%m") if day else ""
+    if not day:
+        return ""
+    if day.year >= 1000:  # as strftime writes it, without its cost (a row asks up to five)
+        return f"{day.year}-{day.month:02d}"
+    return day.strftime("%Y-%m")  # the platform's way with a year of fewer digits
 
 
 def month_end(value: str) -> datetime.date:
@@ -170,6 +175,8 @@ _VULNERABILITY_FLAGS = tuple(f"vulnerability_{code}" for code, _label in VULNERA
 _SCREENING_FLAGS = tuple(
     (code, f"screening__vulnerability_{code}") for code, _label in VULNERABILITY_DOMAINS
 )
+_DOMAIN_CODES = tuple(code for code, _label in VULNERABILITY_DOMAINS)
+_assessment_flags = attrgetter(*_VULNERABILITY_FLAGS)  # a record's flags, in the domains' order
 _CASE_FIELDS = (
     "id", "organisation_id", "person_id", "household_id", "case_manager_id", "city__name",
     "referral_date", "referral_source", "detention_at_referral", "migration_status",
@@ -348,8 +355,11 @@ def _row(
     assessments = case.period_assessments
     # A case without a screening reads its flags as empty (the join finds none).
     domains = {code for code, flag in _SCREENING_FLAGS if getattr(c, flag)}
-    for assessment in assessments:
-        domains |= set(vulnerability_codes(assessment))
+    if assessments:  # each domain flagged in any of them, column by column
+        flagged = map(any, zip(*map(_assessment_flags, assessments), strict=True))
+        domains.update(
+            code for code, concern in zip(_DOMAIN_CODES, flagged, strict=True) if concern
+        )
     has_outcome = bool(c.outcome and c.outcome_date and c.outcome_date <= end)
     engagement = case.period_engagement[-1].level if case.period_engagement else "unknown"
     first, last = (assessments[0], assessments[-1]) if assessments else (None, None)
