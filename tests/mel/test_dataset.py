@@ -182,6 +182,21 @@ class TestDerivation:
                     plan = " ".join(str(step[-1]) for step in cursor.fetchall())
                 assert "COVERING INDEX contact_case_date_type" in plan, plan
 
+    @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+    def test_it_reads_a_cases_assessments_in_order_from_their_index_alone(
+        self, active_case, organisation
+    ):
+        """What the row reads of each assessment comes from the index `assessment_dataset`, in
+        the order the row needs, with no sort (issue 17: each row read held the encrypted
+        notes before those columns)."""
+        with CaptureQueriesContext(connection) as captured:
+            list(derive_rows(organisation, PERIOD_END))
+        (sql,) = [q["sql"] for q in captured if 'FROM "cases_assessment"' in q["sql"]]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(step[-1]) for step in cursor.fetchall())
+        assert "COVERING INDEX assessment_dataset" in plan and "TEMP B-TREE" not in plan, plan
+
     def test_it_never_decrypts_a_name_or_a_note_to_derive_a_row(
         self, active_case, organisation, monkeypatch
     ):

@@ -346,6 +346,19 @@ class Assessment(VulnerabilityFields):
 
     class Meta:
         ordering = ["date", "created_at"]
+        indexes = [
+            # What the network dataset reads of a case's assessments, in its order, from the
+            # index alone: an assessment's row holds its notes, encrypted, before these columns
+            # (mel.dataset.rows; issue 17).
+            models.Index(
+                fields=[
+                    "case", "date", "created_at", "id",
+                    "informed_decisions", "engage_procedures", "wellbeing",
+                    *(f"vulnerability_{code}" for code, _label in VULNERABILITY_DOMAINS),
+                ],
+                name="assessment_dataset",
+            )
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.case} {self.date}"

@@ -241,7 +241,9 @@ def _batch(
         query = model.objects.filter(case__in=ids)
         if dated:
             query = query.filter(date__lte=period_end)
-        query = query.annotate(case_key=_as_text("case_id")).order_by(*ordering)
+        # By case first: an assessment's columns come in that order from their index, with
+        # no sort (`assessment_dataset`); a case's own records keep the order they had.
+        query = query.annotate(case_key=_as_text("case_id")).order_by("case_id", *ordering)
         for record in query.values_list("case_key", *columns, named=True):
             records[record.case_key].append(record)
         for key, case in batch.items():

@@ -9,7 +9,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,14 +127,10 @@ def write(
     version = VERSION if protection is not None else 1
     columns = columns_of(version)
     with open(folder / "cases.csv", "w", encoding="utf-8", newline="") as file:
-        header = _csv_line(columns)
-        file.write(header)
-        digest.update(header.encode())
-        for row in rows:
-            line = _csv_line(row[column] for column in columns)
-            file.write(line)
-            digest.update(line.encode())
-            count += 1
+        for text, written in _csv_text(rows, columns):
+            file.write(text)
+            digest.update(text.encode())
+            count += written
     manifest = {
         "schema": SCHEMA,
         "version": version,
@@ -151,18 +147,41 @@ def write(
 
 def csv_sha256(rows: Iterable[dict[str, str]], version: int = VERSION) -> str:
     """The sha256 `write` would give `cases.csv` for these rows."""
-    columns = columns_of(version)
-    hashed = hashlib.sha256(_csv_line(columns).encode())
-    for row in rows:
-        hashed.update(_csv_line(row[column] for column in columns).encode())
+    hashed = hashlib.sha256()
+    for text, _written in _csv_text(rows, columns_of(version)):
+        hashed.update(text.encode())
     return hashed.hexdigest()
 
 
-def _csv_line(values: Iterable[object]) -> str:
+# Rows written at a time: a writer and a buffer for each line took a twentieth of an export.
+_CHUNK = 1000
+
+
+def _csv_text(
+    rows: Iterable[dict[str, str]], columns: tuple[str, ...]
+) -> Iterator[tuple[str, int]]:
+    """The CSV's text, the header first, then a chunk of rows at a time, each with how many
+    rows it holds. Formula-like text is put behind a quote, so no spreadsheet runs it
+    (docs/security.md, 9)."""
     buffer = io.StringIO()
-    # Formula-like text behind a quote, so no spreadsheet runs it (docs/security.md, 9).
-    csv.writer(buffer, lineterminator="\n").writerow([neutralise(value) for value in values])
-    return buffer.getvalue()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([neutralise(column) for column in columns])
+    chunk = 0
+    for row in rows:
+        writer.writerow([neutralise(row[column]) for column in columns])
+        chunk += 1
+        if chunk == _CHUNK:
+            yield _taken(buffer), chunk
+            chunk = 0
+    yield _taken(buffer), chunk
+
+
+def _taken(buffer: io.StringIO) -> str:
+    """What the buffer holds, leaving it empty."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 # Reading and checking
