@@ -196,12 +196,15 @@ Move = list[tuple[Key, str, int]]
 
 class _Groups:
     """The rows grouped by key, with what the greedy needs at hand: the small groups, smallest
-    first (a heap), and for each column the groups that differ only in it (the donors)."""
+    first (a heap), and for each column the groups that could give rows (more than k of them)
+    by the rest of their key, so that those differing only in that column are found at once
+    (the donors). Only such groups: the small ones, most of them, were gone through for every
+    move (issue 17)."""
 
     def __init__(self, rows: list[Row], k: int) -> None:
         self.k = k
         self.members: dict[Key, list[Row]] = {}
-        self.alike: dict[str, dict[Key, set[Key]]] = {column: {} for column in PREFERENCE}
+        self.donors: dict[str, dict[Key, set[Key]]] = {column: {} for column in PREFERENCE}
         self.heap: list[tuple[int, Key]] = []
         # The columns suppressed in each row (by the row's id()).
         self.touched: dict[int, set[str]] = {}
@@ -212,23 +215,26 @@ class _Groups:
             self._add(key, members)
 
     def _add(self, key: Key, rows: list[Row]) -> None:
-        if key not in self.members:
-            self.members[key] = []
+        members = self.members.setdefault(key, [])
+        before = len(members)
+        members.extend(rows)
+        if len(members) < self.k:
+            heapq.heappush(self.heap, (len(members), key))
+        elif before <= self.k < len(members):  # it can give rows now
             for column in PREFERENCE:
-                self.alike[column].setdefault(_without(key, _INDEX[column]), set()).add(key)
-        self.members[key].extend(rows)
-        if len(self.members[key]) < self.k:
-            heapq.heappush(self.heap, (len(self.members[key]), key))
+                self.donors[column].setdefault(_without(key, _INDEX[column]), set()).add(key)
 
     def _take(self, key: Key, count: int) -> list[Row]:
         members = self.members[key]
         moving, self.members[key] = members[:count], members[count:]
-        if not self.members[key]:
-            del self.members[key]
+        left = len(self.members[key])
+        if len(members) > self.k >= left:  # it can give no more rows
             for column in PREFERENCE:
-                self.alike[column][_without(key, _INDEX[column])].discard(key)
-        elif len(self.members[key]) < self.k:
-            heapq.heappush(self.heap, (len(self.members[key]), key))
+                self.donors[column][_without(key, _INDEX[column])].discard(key)
+        if not left:
+            del self.members[key]
+        elif left < self.k:
+            heapq.heappush(self.heap, (left, key))
         return moving
 
     def next_small(self) -> Key | None:
@@ -265,7 +271,7 @@ class _Groups:
             merged, cost = size + landed, size
             if merged < k:
                 lacking = k - merged
-                donors = [key for key in self.alike[column].get(_without(source, index), ())
+                donors = [key for key in self.donors[column].get(_without(source, index), ())
                           if key not in (source, target)
                           and len(self.members[key]) - lacking >= k]  # fmt: skip
                 if donors:
