@@ -165,6 +165,7 @@ def test_any_population_leaves_with_no_group_under_5_and_its_months_intact(popul
     sent = protection.rows
     if sent:
         assert pycanon.k_anonymity(_frame(sent), list(anonymity.QUASI_IDENTIFIERS)) >= 5
+    assert protection.k_before == (anonymity.k_anonymity(rows) if rows else 0)  # pycanon's
     assert protection.k_after == (anonymity.k_anonymity(sent) if sent else 0)
     originals = {r["case_ref"]: r for r in rows}
     for sent_row in sent:
