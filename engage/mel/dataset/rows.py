@@ -261,7 +261,7 @@ def _batch(
     )
     by_id = {case.columns.id: case for case in batch.values()}
     for case_id, case in by_id.items():
-        case.contact_count, case.in_person_count = counts[case_id]
+        case.contact_count, case.in_person_count = counts.get(case_id, (0, 0))
         case.family_with_children = case.columns.household_id in with_children
     return [by_id[pk] for pk in ids if pk in by_id]
 
