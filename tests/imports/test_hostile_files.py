@@ -139,3 +139,15 @@ def test_a_phone_number_or_a_negative_number_is_not_a_formula():
     assert not is_formula("(0)6 12-34") and not is_formula("Ana-Maria")
     assert neutralise("+33 (0)6 12 34 56 78") == "+33 (0)6 12 34 56 78"
     assert neutralise("=1+1") == "'=1+1" and neutralise(3) == 3
+
+
+@pytest.mark.parametrize(
+    "text", [" =1+1", "\t@SUM(A1)", "\u00a0=cmd|' /C calc'!A0", "\n+A1", "\r-A1", "\uff1d1+1"]
+)
+def test_a_formula_behind_blanks_or_in_full_width_is_still_a_formula(text):
+    """The check decides most text on its first character; text that starts with a blank is
+    still stripped and read as a spreadsheet would."""
+    from engage.lib.spreadsheets import is_formula, neutralise
+
+    assert is_formula(text) and neutralise(text) == "'" + text
+    assert not is_formula(" Sofia") and not is_formula("\t+359 2 987 65 43")
