@@ -62,6 +62,11 @@ HEX = re.compile(r"^[0-9a-f]+$")
 MAX_REPORTED = 100
 # What version 2 adds to version 1's sets: a suppressed detention status, an empty city.
 ALLOWED_V2 = {"detention_at_referral": {"unknown"}}
+# Version 2's allowed values of each column, made once: a row's check made each set again, for
+# every row of an export or an import (1.5 million sets at 100,000 rows).
+_ALLOWED_IN_V2 = {
+    column: allowed | ALLOWED_V2.get(column, set()) for column, allowed in ALLOWED.items()
+}
 
 
 @dataclass(frozen=True)
@@ -389,9 +394,7 @@ def check_row(
         faults.append(("household_ref", "must be hex or empty"))
     if not row["city"].strip() and version < 2:
         faults.append(("city", "is empty"))
-    for column, allowed in ALLOWED.items():
-        if version >= 2:
-            allowed = allowed | ALLOWED_V2.get(column, set())
+    for column, allowed in (_ALLOWED_IN_V2 if version >= 2 else ALLOWED).items():
         if row[column] not in allowed:
             faults.append(
                 (
