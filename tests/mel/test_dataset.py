@@ -158,17 +158,21 @@ class TestDerivation:
         assert queries(PERIOD_END) == in_one_batch + 3 * per_batch  # 8 cases, 4 batches
 
     def test_it_counts_a_cases_contacts_of_the_period_from_the_index_alone(
-        self, active_case, organisation, alice
+        self, active_case, organisation, alice, other_organisation, charlie
     ):
         """Each case's contacts, all and in person, up to the period's end: counted from the
         cases, so the database reads the index of their date and type, never a contact's row
-        (issue 17: counted from the contacts, it joined the case again for each of them)."""
+        (issue 17: counted from the contacts, it joined the case again for each of them). A
+        case of another organisation, its id slipped among the batch's, counts nothing: the
+        count starts from the organisation's own cases."""
         end = month_end(PERIOD_END)
         after = end + datetime.timedelta(days=1)
         cases.log_contact(active_case, by=alice, data={"date": days_ago(3), "type": "home_visit"})
         Contact.objects.create(case=active_case, date=after, type="face_to_face", recorded_by=alice)
         silent = CaseFactory(organisation=organisation, case_manager=alice)
-        ids = [active_case.pk, silent.pk]
+        foreign = CaseFactory(organisation=other_organisation, case_manager=charlie)
+        Contact.objects.create(case=foreign, date=days_ago(1), type="phone", recorded_by=charlie)
+        ids = [active_case.pk, silent.pk, foreign.pk]
         with organisation_scope(organisation.pk):
             counted = rows_module._contacts_counted(rows_module._cases(organisation, end), ids, end)
             assert sorted(counted, key=lambda counts: counts[1]) == [
