@@ -127,6 +127,22 @@ def test_it_writes_version_1_without_the_new_columns_and_version_2_with_them(tmp
     assert (tmp_path / "two" / "cases.csv").read_text().splitlines()[0] == ",".join(COLUMNS)
 
 
+@pytest.mark.parametrize("count", [0, 999, 1000, 2001])
+def test_it_writes_every_row_whatever_the_chunks_and_states_the_files_digest(tmp_path, count):
+    """The CSV is written a thousand rows at a time: on each side of a chunk's end, every row is
+    written once, the manifest's digest is the file's and the preview's, and the file reads back
+    as the rows given (a formula-like value behind its quote, as before)."""
+    rows = [row(n + 1, city="=HYPERLINK(1)" if n == 0 else "Sofia") for n in range(count)]
+    manifest = submission.write(tmp_path, "BG-CLA", "2024-06", rows)
+    written = (tmp_path / "cases.csv").read_bytes()
+    assert manifest["rows"] == count and written.count(b"\n") == count + 1
+    assert manifest["sha256"] == hashlib.sha256(written).hexdigest()
+    assert manifest["sha256"] == submission.csv_sha256(rows, version=1)
+    read = list(csv.DictReader(io.StringIO(written.decode())))
+    assert [r["case_ref"] for r in read] == [r["case_ref"] for r in rows]
+    assert {r["city"] for r in read} <= {"'=HYPERLINK(1)", "Sofia"}
+
+
 # The hub keeps every submission and reads the right one per period, rolled back.
 
 
