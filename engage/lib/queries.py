@@ -10,12 +10,14 @@ from typing import Any
 from django.db.models import (
     BinaryField,
     BooleanField,
+    CharField,
     DateTimeField,
     DecimalField,
     DurationField,
     Expression,
     F,
     Func,
+    IntegerField,
     JSONField,
     Model,
     QuerySet,
@@ -104,6 +106,65 @@ class AmongValues(Func):
     ) -> tuple[str, tuple[Any, ...]]:
         column, params, values = self._column(compiler, connection)
         return f"{column} = ANY(%s)", (*params, values)
+
+
+class UuidText(Func):
+    """A UUID column's text as `str(uuid)` writes it (lowercase, with its four dashes), on
+    either database: PostgreSQL's text of a `uuid` is that already; SQLite keeps Django's 32 hex
+    digits, given their dashes here. Made by the database, so a query of thousands of ids does
+    not make a `UUID` of each in Python only to write it back as text."""
+
+    output_field = CharField()
+
+    def __init__(self, column: str) -> None:
+        super().__init__(F(column))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        (column,) = self.get_source_expressions()
+        sql, params = compiler.compile(column)
+        parts = ("1, 8", "9, 4", "13, 4", "17, 4", "21, 12")
+        # The column is Django's compiled name; no value of the caller is in the text.
+        text = " || '-' || ".join(f"substr({sql}, {part})" for part in parts)
+        return f"({text})", tuple(params) * len(parts)
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        (column,) = self.get_source_expressions()
+        sql, params = compiler.compile(column)
+        return f"({sql})::text", tuple(params)
+
+
+class DaysBetween(Func):
+    """The whole days from the date `earlier` to the date `later` (negative when `later` comes
+    first), on either database: PostgreSQL subtracts dates as days; SQLite keeps dates as ISO
+    text, whose Julian day numbers are subtracted. Django's own date subtraction gives a
+    duration, which SQLite works out in a Python function called once a row."""
+
+    output_field = IntegerField()
+
+    def __init__(self, later: Any, earlier: Any) -> None:
+        super().__init__(later, earlier)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        (later, later_params), (earlier, earlier_params) = self._compiled(compiler)
+        return (
+            f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
+            (*later_params, *earlier_params),
+        )
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        (later, later_params), (earlier, earlier_params) = self._compiled(compiler)
+        return f"(({later})::date - ({earlier})::date)", (*later_params, *earlier_params)
+
+    def _compiled(self, compiler: SQLCompiler) -> list[tuple[str, Any]]:
+        return [compiler.compile(expression) for expression in self.get_source_expressions()]
 
 
 # PostgreSQL's JSONB_BUILD_ARRAY takes 100 arguments: one for each column.

@@ -117,10 +117,38 @@ def test_a_breakdowns_sums_of_keys_are_exact_with_the_largest_keys():
     column = np.full(size, 2**32 - 1, np.int64) - generator.integers(0, 3, size)
     codes = generator.integers(0, 5, size).astype(np.intp)
     mask = generator.random(size) < 0.9
-    sums = indicators._key_sums(SimpleNamespace(column=column), codes, mask, 6)
+    weights = column.astype(np.float64)  # as KeyedRows makes them
+    sums = indicators._key_sums(SimpleNamespace(weights=weights), codes, mask, 6)
     expected = [sum(int(k) for k, c, m in zip(column, codes, mask, strict=True) if m and c == code)
                 for code in range(6)]  # fmt: skip
     assert sums.tolist() == expected and sums[5] == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=_specs(), picks=st.lists(st.booleans(), min_size=60, max_size=60))
+def test_each_breakdowns_key_sums_are_the_sums_of_its_rows_keys(specs, picks):
+    """The cells' keys come from each mask's keys taken once for every breakdown: each is the
+    population's key plus the keys of exactly the rows of its cell, added up one by one here."""
+    rows = _rows(specs)
+    table = indicators.tabulate(rows, keys=Perturbation.of_instance())
+    counted = np.array(picks[: len(rows)], dtype=bool)
+    hits = counted & np.array(picks[::-1][: len(rows)], dtype=bool)
+    keyed = table.keyed
+    for denominator in (counted, None):
+        for dimension, cells in table.breakdowns(hits, denominator).items():
+            labels, codes = table.labels[dimension], table.codes[dimension]
+            for cell in cells:
+                mine = [n for n in range(len(rows)) if labels[codes[n]] == cell["key"]]
+                population = keyed.population(dimension, cell["key"])
+                expected = {
+                    "numerator": population + sum(int(keyed.column[n]) for n in mine if hits[n])
+                }
+                if denominator is not None:
+                    expected["denominator"] = population + sum(
+                        int(keyed.column[n]) for n in mine if counted[n]
+                    )
+                assert cell[indicators.CELL_KEYS] == expected, (dimension, cell)
+                assert cell == table.cells(dimension, hits, denominator)[cells.index(cell)]
 
 
 def _later_specs():

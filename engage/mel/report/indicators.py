@@ -47,6 +47,8 @@ class KeyedRows:
         self.pilots = keys.populations(rows)
         self.overall = sum(self.pilots.values())
         self.column = np.array(keyed, dtype=np.int64)
+        # The same keys as floats, for `bincount`'s sums (`_sums_by_code`): made once.
+        self.weights = self.column.astype(np.float64)
 
     def population(self, dimension: str | None = None, key: str | None = None) -> int:
         """A breakdown by pilot or country is its own population; every other cell's is the
@@ -329,18 +331,48 @@ class Table:
                 self._columns[name] = numbered(list(map(operator.itemgetter(name), self.rows)))
         return self._columns[name]
 
-    def cells(self, dimension: str, numerator: Mask, denominator: Mask | None) -> list[Cell]:
+    def breakdowns(self, numerator: Mask, denominator: Mask | None) -> dict[str, list[Cell]]:
+        """`cells` of every disaggregation of one indicator. The record keys of each mask's
+        rows are taken once for all of them: taken again for each, they were a tenth of a
+        report of 100,000 rows (issue 17)."""
+        weights = None
+        if self.keyed:
+            column = self.keyed.weights
+            counted = numerator if denominator is None else denominator
+            weights = (column[numerator], column[counted])
+        return {
+            dimension: self.cells(dimension, numerator, denominator, weights)
+            for dimension in DISAGGREGATIONS
+        }
+
+    def cells(
+        self,
+        dimension: str,
+        numerator: Mask,
+        denominator: Mask | None,
+        weights: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+    ) -> list[Cell]:
         """The breakdown's cells, in key order: every key that has a row in the denominator (the
-        numerator for a count), and with record keys every key of `LISTED` even when empty."""
+        numerator for a count), and with record keys every key of `LISTED` even when empty.
+        `weights`: the record keys of the numerator's rows and of the denominator's, as floats
+        (`breakdowns`), taken here when not given."""
         codes, labels = self.codes[dimension], self.labels[dimension]
-        counted = numerator if denominator is None else denominator
-        hits = np.bincount(codes[numerator], minlength=len(labels))
-        sizes = np.bincount(codes[counted], minlength=len(labels))
+        hit_codes = codes[numerator]
+        counted_codes = hit_codes if denominator is None else codes[denominator]
+        hits = np.bincount(hit_codes, minlength=len(labels))
+        sizes = hits if denominator is None else np.bincount(counted_codes, minlength=len(labels))
         keyed = self.keyed
         if keyed:
             listed = LISTED.get(dimension, ())
-            hit_keys = _key_sums(keyed, codes, numerator, len(labels))
-            size_keys = _key_sums(keyed, codes, counted, len(labels))
+            if weights is None:
+                counted = numerator if denominator is None else denominator
+                weights = (keyed.weights[numerator], keyed.weights[counted])
+            hit_keys = _sums_by_code(hit_codes, weights[0], len(labels))
+            size_keys = (
+                hit_keys
+                if denominator is None
+                else _sums_by_code(counted_codes, weights[1], len(labels))
+            )
         result = []
         for number, key in enumerate(labels):
             size = int(sizes[number])
@@ -363,12 +395,20 @@ class Table:
 
 
 def _key_sums(keyed: KeyedRows, codes: Codes, mask: Mask, length: int) -> npt.NDArray[np.int64]:
-    """Per code, the sum of the record keys of the rows of `mask`, exactly: summed as floats
-    (`bincount`, ten times `np.add.at`'s speed), whose integers are exact below 2**53, far
-    above any sum of keys under 2**32 of the rows we hold."""
-    if len(keyed.column) >= 2**21:
+    """Per code, the sum of the record keys of the rows of `mask`, exactly."""
+    return _sums_by_code(codes[mask], keyed.weights[mask], length)
+
+
+def _sums_by_code(
+    codes: Codes, weights: npt.NDArray[np.float64], length: int
+) -> npt.NDArray[np.int64]:
+    """Per code, the sum of the `weights` (record keys as floats, `KeyedRows.weights`) of the
+    rows with that code, exactly: summed as floats (`bincount`, ten times `np.add.at`'s speed),
+    whose integers are exact below 2**53, far above any sum of keys under 2**32 of the rows we
+    hold."""
+    if len(weights) >= 2**21:
         raise ValueError("too many rows for the keys' sums to be exact as floats")
-    sums = np.bincount(codes[mask], weights=keyed.column[mask], minlength=length)
+    sums = np.bincount(codes, weights=weights, minlength=length)
     return sums.astype(np.int64)
 
 
@@ -387,8 +427,7 @@ def _ratio(
     if table.keyed:
         keyed = table.keyed
         result.keys = keyed.cell(numerator=keyed.of_mask(hits), denominator=keyed.of_mask(counted))
-    for dimension in DISAGGREGATIONS:
-        result.by[dimension] = table.cells(dimension, hits, counted)
+    result.by.update(table.breakdowns(hits, counted))
     return result
 
 
@@ -398,8 +437,7 @@ def _count(indicator: str, table: Table, within: Mask, counts: Rule | None) -> R
     result = Result(indicator, int(hits.sum()), kind="count")
     if table.keyed:
         result.keys = table.keyed.cell(numerator=table.keyed.of_mask(hits))
-    for dimension in DISAGGREGATIONS:
-        result.by[dimension] = table.cells(dimension, hits, None)
+    result.by.update(table.breakdowns(hits, None))
     return result
 
 
