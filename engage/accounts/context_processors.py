@@ -2,11 +2,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Role
+from engage.lib.addresses import address
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
-    visible = [(label, reverse(name)) for label, name, roles in _NAVIGATION if user.role in roles]
+    visible = [(label, address(name)) for label, name, roles in _NAVIGATION if user.role in roles]
     # The entry whose address is the longest prefix of this page is the current one.
     matches = [
         url
