@@ -15,11 +15,13 @@ from django.urls import URLResolver, get_resolver, get_script_prefix, get_urlcon
 
 def address(name: str) -> str:
     """`reverse(name)` for a name without arguments, kept."""
-    return _kept(name, get_script_prefix(), get_resolver(get_urlconf()))
+    urlconf = get_urlconf()
+    return _kept(name, get_script_prefix(), urlconf, get_resolver(urlconf))
 
 
 @functools.lru_cache(maxsize=256)
-def _kept(name: str, prefix: str, resolver: URLResolver) -> str:
-    # The URLconf's resolver is in the key (a test's or a request's own URLconf has another),
-    # held by this cache, so its identity is never reused by another while kept.
-    return reverse(name, urlconf=resolver.urlconf_name)
+def _kept(name: str, prefix: str, urlconf: str | None, resolver: URLResolver) -> str:
+    # The URLconf's resolver is in the key: another URLconf (a request's own, or settings
+    # changed by a test, which empties Django's cache of resolvers) is another resolver. Held
+    # by this cache, its identity is never reused by another while kept.
+    return reverse(name, urlconf=urlconf)
