@@ -27,8 +27,34 @@ from django.db.models import (
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.dateparse import parse_datetime
 
+Compiled = tuple[str, Any]  # an expression's SQL and its parameters
 
-class OneOf(Func):
+
+class _PerDatabase(Func):
+    """An expression written once for SQLite (`sqlite`) and once for PostgreSQL
+    (`postgresql`), each given its sources compiled: (SQL, parameters) each."""
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return self.sqlite(*self._compiled(compiler))
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return self.postgresql(*self._compiled(compiler))
+
+    def sqlite(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def postgresql(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _compiled(self, compiler: SQLCompiler) -> list[Compiled]:
+        return [compiler.compile(expression) for expression in self.get_source_expressions()]
+
+
+class OneOf(_PerDatabase):
     """`column` is one of the values `queryset` selects: `column IN (SELECT ...)`, and on
     PostgreSQL `column = ANY(ARRAY(SELECT ...))`.
 
@@ -52,20 +78,13 @@ class OneOf(Func):
             queryset = queryset.order_by()
         super().__init__(F(column), Subquery(queryset))
 
-    def as_sql(  # type: ignore[override]
-        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        (column, column_params), (subquery, subquery_params) = self._compiled(compiler)
+    def sqlite(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        (column, column_params), (subquery, subquery_params) = sources
         return f"{column} IN {subquery}", (*column_params, *subquery_params)
 
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        (column, column_params), (subquery, subquery_params) = self._compiled(compiler)
+    def postgresql(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        (column, column_params), (subquery, subquery_params) = sources
         return f"{column} = ANY(ARRAY{subquery})", (*column_params, *subquery_params)
-
-    def _compiled(self, compiler: SQLCompiler) -> list[tuple[str, Any]]:
-        return [compiler.compile(expression) for expression in self.get_source_expressions()]
 
 
 class AmongValues(Func):
@@ -108,7 +127,7 @@ class AmongValues(Func):
         return f"{column} = ANY(%s)", (*params, values)
 
 
-class UuidText(Func):
+class UuidText(_PerDatabase):
     """A UUID column's text as `str(uuid)` writes it (lowercase, with its four dashes), on
     either database: PostgreSQL's text of a `uuid` is that already; SQLite keeps Django's 32 hex
     digits, given their dashes here. Made by the database, so a query of thousands of ids does
@@ -119,25 +138,19 @@ class UuidText(Func):
     def __init__(self, column: str) -> None:
         super().__init__(F(column))
 
-    def as_sql(  # type: ignore[override]
-        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        (column,) = self.get_source_expressions()
-        sql, params = compiler.compile(column)
+    def sqlite(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        ((sql, params),) = sources
         parts = ("1, 8", "9, 4", "13, 4", "17, 4", "21, 12")
         # The column is Django's compiled name; no value of the caller is in the text.
         text = " || '-' || ".join(f"substr({sql}, {part})" for part in parts)
         return f"({text})", tuple(params) * len(parts)
 
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        (column,) = self.get_source_expressions()
-        sql, params = compiler.compile(column)
+    def postgresql(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        ((sql, params),) = sources
         return f"({sql})::text", tuple(params)
 
 
-class DaysBetween(Func):
+class DaysBetween(_PerDatabase):
     """The whole days from the date `earlier` to the date `later` (negative when `later` comes
     first), on either database: PostgreSQL subtracts dates as days; SQLite keeps dates as ISO
     text, whose Julian day numbers are subtracted. Django's own date subtraction gives a
@@ -148,23 +161,16 @@ class DaysBetween(Func):
     def __init__(self, later: Any, earlier: Any) -> None:
         super().__init__(later, earlier)
 
-    def as_sql(  # type: ignore[override]
-        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        (later, later_params), (earlier, earlier_params) = self._compiled(compiler)
+    def sqlite(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        (later, later_params), (earlier, earlier_params) = sources
         return (
             f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
             (*later_params, *earlier_params),
         )
 
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        (later, later_params), (earlier, earlier_params) = self._compiled(compiler)
+    def postgresql(self, *sources: Compiled) -> tuple[str, tuple[Any, ...]]:
+        (later, later_params), (earlier, earlier_params) = sources
         return f"(({later})::date - ({earlier})::date)", (*later_params, *earlier_params)
-
-    def _compiled(self, compiler: SQLCompiler) -> list[tuple[str, Any]]:
-        return [compiler.compile(expression) for expression in self.get_source_expressions()]
 
 
 # PostgreSQL's JSONB_BUILD_ARRAY takes 100 arguments: one for each column.

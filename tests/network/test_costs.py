@@ -196,16 +196,8 @@ def test_it_withholds_a_comparison_on_too_few_clients_outside_exact_figures(cost
 @pytest.mark.django_db
 def test_it_flags_a_small_base_in_exact_figures(organisation, alice, ada, nadia):
     _case(organisation, alice, D(2023, 6, 1))
-    services.save_budget(
-        by=ada,
-        data={
-            "start": D(2024, 1, 1),
-            "end": D(2024, 1, 31),
-            "amount": Decimal("310"),
-            "currency": "EUR",
-            "covers": "",
-        },
-    )
+    services.save_budget(by=ada, data={"start": D(2024, 1, 1), "end": D(2024, 1, 31),
+                                       "amount": Decimal("310"), "currency": "EUR", "covers": ""})
     services.save_detention_cost(by=nadia, data={"country": "BG", "year": 2024,
                                                  "amount": Decimal("100"), "currency": "EUR",
                                                  "source": "x"})  # fmt: skip
@@ -235,7 +227,6 @@ def test_it_perturbs_the_figures_about_people_outside_exact_figures(costed):
     """Red team (issue 10 #8): at network level the client-days were exact and the cost per
     client-day printed to the cent gave them back, so two reports either side of one case
     being removed told that person's days in the programme."""
-
     def entry(level):
         result = costs.comparison(
             start="2024-01", end="2024-12", pilots=["BG-CLA"], level=level, today=TODAY
