@@ -338,8 +338,9 @@ class Table:
         weights = None
         if self.keyed:
             column = self.keyed.weights
-            counted = numerator if denominator is None else denominator
-            weights = (column[numerator], column[counted])
+            hit_weights = column[numerator]
+            counted = hit_weights if denominator is None else column[denominator]
+            weights = (hit_weights, counted)
         return {
             dimension: self.cells(dimension, numerator, denominator, weights)
             for dimension in DISAGGREGATIONS
