@@ -335,16 +335,22 @@ class Table:
         """`cells` of every disaggregation of one indicator. The record keys of each mask's
         rows are taken once for all of them: taken again for each, they were a tenth of a
         report of 100,000 rows (issue 17)."""
-        weights = None
-        if self.keyed:
-            column = self.keyed.weights
-            hit_weights = column[numerator]
-            counted = hit_weights if denominator is None else column[denominator]
-            weights = (hit_weights, counted)
+        weights = self._masked_keys(numerator, denominator)
         return {
             dimension: self.cells(dimension, numerator, denominator, weights)
             for dimension in DISAGGREGATIONS
         }
+
+    def _masked_keys(
+        self, numerator: Mask, denominator: Mask | None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+        """The record keys, as floats, of the numerator's rows and of the denominator's (the
+        numerator's again for a count); None without record keys."""
+        if not self.keyed:
+            return None
+        column = self.keyed.weights
+        hits = column[numerator]
+        return hits, hits if denominator is None else column[denominator]
 
     def cells(
         self,
@@ -366,8 +372,8 @@ class Table:
         if keyed:
             listed = LISTED.get(dimension, ())
             if weights is None:
-                counted = numerator if denominator is None else denominator
-                weights = (keyed.weights[numerator], keyed.weights[counted])
+                weights = self._masked_keys(numerator, denominator)
+                assert weights is not None  # noqa: S101 (keyed, so the keys are there)
             hit_keys = _sums_by_code(hit_codes, weights[0], len(labels))
             size_keys = (
                 hit_keys
