@@ -17,6 +17,7 @@ from engage.accounts.models import Organisation, Role, User
 from engage.lib.fields import EncryptedTextField
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scoped
+from engage.mel.dataset.case_rows import CaseRow as CaseRow  # the model, defined with its rules
 from engage.mel.dataset.rows import COLUMNS
 from engage.mel.dataset.stored import StoredRows, numbered
 from engage.mel.report.disclosure import Perturbation

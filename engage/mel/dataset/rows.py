@@ -11,13 +11,14 @@ derived here from live cases or imported from a pilot's submission.
 import datetime
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models import CharField, Count, Max, Q, QuerySet
 from django.db.models.functions import Cast
 
 from engage.accounts.models import Organisation
@@ -30,6 +31,7 @@ from engage.cases.models.process import VULNERABILITY_DOMAINS, ApprovalStatus
 from engage.lib.crypto import blind_index, normalise
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scope
+from engage.mel.dataset import case_rows
 from engage.mel.dataset.m49 import region_of
 
 SCHEMA = "atd-network-dataset"
@@ -165,6 +167,7 @@ class _Case:
     period_closures: list[Any] = field(default_factory=list)
     contact_count: int = 0
     in_person_count: int = 0
+    latest_contact: datetime.date | None = None
     family_with_children: bool = False
 
 
@@ -250,8 +253,8 @@ def _batch(
         for key, case in batch.items():
             setattr(case, attribute, records[key])
     counts = {
-        case_id: (total, in_person)
-        for case_id, total, in_person in _contacts_counted(cases, ids, period_end)
+        case_id: (total, in_person, latest)
+        for case_id, total, in_person, latest in _contacts_counted(cases, ids, period_end)
     }
     households = {case.columns.household_id for case in batch.values()} - {None}
     with_children = set(
@@ -261,15 +264,18 @@ def _batch(
     )
     by_id = {case.columns.id: case for case in batch.values()}
     for case_id, case in by_id.items():
-        case.contact_count, case.in_person_count = counts.get(case_id, (0, 0))
+        case.contact_count, case.in_person_count, case.latest_contact = counts.get(
+            case_id, (0, 0, None)
+        )
         case.family_with_children = case.columns.household_id in with_children
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _contacts_counted(
     cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date
-) -> "QuerySet[Case, tuple[UUID, int, int]]":
-    """Each case of `ids` with its contacts up to `period_end`, all and in person.
+) -> "QuerySet[Case, tuple[UUID, int, int, datetime.date | None]]":
+    """Each case of `ids` with its contacts up to `period_end`, all and in person, and the
+    latest one's date.
 
     Counted from the cases, so the database finds each case once and then its contacts by the
     index `contact_case_date_type`, which holds their date and type (no contact row is read).
@@ -285,6 +291,7 @@ def _contacts_counted(
             in_person=Count(
                 "contacts__date", filter=in_period & Q(contacts__type__in=Contact.IN_PERSON)
             ),
+            latest=Max("contacts__date", filter=in_period),
         )
         .order_by()
     )
@@ -305,6 +312,10 @@ def derive_rows(
     is entered for each step and left before each row is yielded, so it never leaks into the
     caller's code between rows.
 
+    A case's row kept as of now (`case_rows`) is read where it holds for the period; the
+    others are derived and kept. Not with a linkage key: a row with the round's `person_ref`
+    is derived every time and never kept.
+
     The cases are read by `BATCH` (`_batch`), with the cyclic collector paused meanwhile
     (`collection_paused`): a batch is thousands of objects, none of them garbage until its
     rows are made, and the collections their allocations set off walked every object the
@@ -315,12 +326,80 @@ def derive_rows(
         cases = _cases(organisation, end)
         order = list(cases.values_list("pk", flat=True))
         first_records = _first_records(organisation) if linkage_key else {}
+        keeping = not linkage_key and case_rows.watching()
     for start in range(0, len(order), BATCH):
+        ids = order[start : start + BATCH]
         with organisation_scope(organisation.pk), collection_paused():
-            batch = _batch(cases, order[start : start + BATCH], end, names=bool(linkage_key))
-            rows = [_row(case, organisation, end, linkage_key, first_records) for case in batch]
-            del batch  # freed now, by reference counting, not by the collector
+            if keeping:
+                made = _kept_or_derived(cases, ids, organisation, end)
+            else:
+                batch = _batch(cases, ids, end, names=bool(linkage_key))
+                made = {
+                    case.columns.id: _row(case, organisation, end, linkage_key, first_records)
+                    for case in batch
+                }
+                del batch  # freed now, by reference counting, not by the collector
+            rows = [made[pk] for pk in ids if pk in made]
+            del made
         yield from rows
+
+
+def _kept_or_derived(
+    cases: "QuerySet[Case]", ids: list[UUID], organisation: Organisation, end: datetime.date
+) -> dict[UUID, dict[str, str]]:
+    """The rows of the cases `ids` as of `end`: kept where a kept row holds (`case_rows`) and
+    `end` reaches its horizon; derived as of `end` where a kept row holds but a date of its
+    case is after `end`; else derived as of now and kept (and derived again as of `end` if a
+    date of the case is after it)."""
+    made, later = {}, []
+    held = case_rows.held(organisation, ids)
+    for pk, (horizon, cells) in held.items():
+        if horizon <= end:
+            made[pk] = _from_cells(organisation.code, cells)
+        else:
+            later.append(pk)
+    missing = [pk for pk in ids if pk not in held]
+    if missing:
+        basis = case_rows.counted(missing)  # before the cases are read: see case_rows
+        kept = []
+        for case in _batch(cases, missing, case_rows.NOW):
+            pk, horizon = case.columns.id, _horizon(case)
+            row = _row(case, organisation, case_rows.NOW, None)
+            kept.append((pk, basis.get(pk, 0), horizon, _cells(row)))
+            if horizon <= end:
+                made[pk] = row
+            else:
+                later.append(pk)
+        case_rows.keep(organisation, kept)
+    for case in _batch(cases, later, end) if later else ():
+        made[case.columns.id] = _row(case, organisation, end, None)
+    return made
+
+
+def _horizon(case: _Case) -> datetime.date:
+    """The latest date `case`'s row as of now depends on (read as of `case_rows.NOW`): the row
+    as of any period end from then on is that row."""
+    c = case.columns
+    dates: list[datetime.date | None] = [
+        c.referral_date, c.inclusion_date, c.declined_date, c.outcome_date, case.latest_contact
+    ]  # fmt: skip
+    for records in (case.period_assessments, case.period_engagement, case.period_closures):
+        dates += [record.date for record in records]
+    return max(day for day in dates if day is not None)
+
+
+# What a kept row holds: every column but the pilot (its organisation's code, read with the
+# row) and `person_ref` (a kept row never has one).
+_KEPT = tuple(column for column in COLUMNS if column not in ("pilot", "person_ref"))
+
+
+def _cells(row: dict[str, str]) -> str:
+    return json.dumps([row[column] for column in _KEPT])
+
+
+def _from_cells(pilot: str, cells: str) -> dict[str, str]:
+    case_ref_, *rest = json.loads(cells)
+    return dict(zip(COLUMNS, (pilot, case_ref_, "", *rest), strict=True))
 
 
 def _first_records(organisation: Organisation) -> dict[UUID, Person]:

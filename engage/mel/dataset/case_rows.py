@@ -1,0 +1,309 @@
+"""Each case's dataset row as of now, kept beside the case while it holds (issue 17).
+
+Deriving a case's row (`rows.derive_rows`) reads the case, its person, screening and household,
+and every assessment, engagement record, closure and contact it has: at 100,000 clients that
+was most of the export and of the live report. A row changes only when something it is derived
+from is written, so it is kept (`CaseRow`), encrypted like every other value about a person,
+and read again while these hold:
+
+- **Nothing it reads was written since.** The database's own triggers count every write of
+  what a row reads (`writes`): the case, its person and the people of its household, its
+  screening, assessments, engagement records, closures and contacts, its city's name. A row
+  holds while its `basis`, the count read *before* its case was read, is still the count. A
+  write committed between the reading of a case and the keeping of its row therefore leaves
+  the row retired, never kept stale, whatever the two transactions' order. The triggers also
+  blank the row's cells, so an erased person's row is gone with the erasure.
+- **The period reaches its horizon.** A row as of now is a row as of every period end on or
+  after the latest date it depends on (`horizon`: the referral, inclusion, decline, outcome
+  and every record's date); an earlier period end derives the row again.
+- **The same code and keys made it.** `fingerprint` is a digest of the derivation's source and
+  of the index key the references are keyed with: a deploy that changes either retires every
+  kept row.
+- **The triggers are all there.** A migration that makes SQLite rebuild a watched table drops
+  its triggers (as with the history's, engage/history/triggers.py); without all of them no row
+  is kept or read, and `tests/mel/test_case_rows.py` fails until the migration installs them
+  again.
+
+Why hand-written triggers rather than signals: `bulk_create`, `update()`, imports, the demo's
+seed and the retention job write without signals; the history's triggers are hand-written for
+the same reason (and django-pgtrigger is PostgreSQL-only). Why a count rather than deleting the
+row: a row read before a write and kept after it would come back stale.
+
+A row with the round's `person_ref` is never kept: it is derived again whenever a linkage key
+is given (`derive_rows`). No row leaves this module except through `derive_rows`, which runs in
+the organisation's own scope.
+"""
+
+import datetime
+import hashlib
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import import_module
+from pathlib import Path
+from uuid import UUID
+
+from django.apps import apps as global_apps
+from django.apps.registry import Apps
+from django.db import DatabaseError, connection, models, transaction
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.models import F
+
+from engage.accounts.models import Organisation
+from engage.lib.crypto import blind_index
+from engage.lib.fields import EncryptedTextField
+from engage.lib.scoping import organisation_scoped
+
+# A period end after every date: a row derived as of it is the row as of now.
+NOW = datetime.date(9999, 12, 31)
+# The modules whose code decides a row (`fingerprint`).
+DERIVATION = (
+    "engage.mel.dataset.rows",
+    "engage.mel.dataset.m49",
+    "engage.mel.dataset.case_rows",
+    "engage.cases.facts",
+    "engage.cases.models.case",
+    "engage.cases.models.closure",
+    "engage.cases.models.contact",
+    "engage.cases.models.person",
+    "engage.cases.models.process",
+)
+
+
+class CaseRow(models.Model):
+    """A case's dataset row as of now, without its pilot and `person_ref` (see the module)."""
+
+    # Not a ForeignKey: the triggers count writes of a case's records while Django deletes
+    # them before the case itself, and a foreign key would then refuse the count's row. The
+    # case's own delete trigger removes its row.
+    case_id = models.UUIDField(primary_key=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    writes = models.PositiveBigIntegerField(default=0)  # counted by the triggers
+    basis = models.BigIntegerField(default=-1)  # `writes` when the row was derived
+    fingerprint = models.CharField(max_length=64, blank=True)
+    horizon = models.DateField(null=True, blank=True)
+    # The row's cells in the dataset's column order, pilot and person_ref left out (JSON).
+    cells = EncryptedTextField(blank=True)
+
+    objects = organisation_scoped("organisation")
+
+    class Meta:
+        app_label = "mel"
+
+    def __str__(self) -> str:
+        return str(self.case_id)
+
+
+# -- Which rows hold -------------------------------------------------------------------------
+
+
+@cache
+def _derivation_digest() -> bytes:
+    digest = hashlib.sha256()
+    for name in DERIVATION:
+        source = import_module(name).__file__
+        digest.update(Path(source or "").read_bytes())
+    return digest.digest()
+
+
+def fingerprint() -> str:
+    """The derivation's code and the index key of its references, as one digest. The key is
+    taken as it is now (a test or a rotation may change it)."""
+    keyed = blind_index("case_row", "fingerprint").encode()
+    return hashlib.sha256(_derivation_digest() + keyed).hexdigest()
+
+
+def held(organisation: Organisation, ids: Sequence[UUID]) -> dict[UUID, tuple[datetime.date, str]]:
+    """The rows kept for the cases `ids` that hold, each as its horizon and its cells: the
+    case's row as of every period end from its horizon on."""
+    kept = CaseRow.objects.filter(
+        organisation=organisation, case_id__in=ids, fingerprint=fingerprint(), basis=F("writes")
+    ).exclude(cells="")
+    return {
+        pk: (horizon, cells)
+        for pk, horizon, cells in kept.values_list("case_id", "horizon", "cells")
+        if horizon is not None  # a kept row always has one
+    }
+
+
+def counted(ids: Iterable[UUID]) -> dict[UUID, int]:
+    """The writes counted so far of each case of `ids` that has any (none counted: 0). Read
+    before the cases themselves: that count is the basis of the rows derived from them."""
+    return dict(CaseRow.objects.filter(case_id__in=list(ids)).values_list("case_id", "writes"))
+
+
+def keep(organisation: Organisation, made: Iterable[tuple[UUID, int, datetime.date, str]]) -> None:
+    """Keep each (case id, basis, horizon, cells of the row as of now) of `made`. A write
+    counted since its basis was read leaves it retired (its cells blanked at once). Not
+    keeping is never an error: a database that refuses the write (another writer holding
+    SQLite's lock) leaves the rows to be derived again next time."""
+    digest = fingerprint()
+    rows = [
+        CaseRow(
+            case_id=case_id,
+            organisation=organisation,
+            basis=basis,
+            fingerprint=digest,
+            horizon=horizon,
+            cells=cells,
+        )
+        for case_id, basis, horizon, cells in made
+    ]
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            CaseRow.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["case_id"],
+                update_fields=["basis", "fingerprint", "horizon", "cells"],
+            )
+            CaseRow.objects.filter(case_id__in=[row.case_id for row in rows]).exclude(
+                basis=F("writes")
+            ).update(cells="")
+    except DatabaseError:
+        return
+
+
+# -- The triggers ----------------------------------------------------------------------------
+
+# The SQL below is put together from model metadata (table and column names), never from
+# anything a user typed, hence the `noqa: S608`.
+
+INSERT, UPDATE, DELETE = "INSERT", "UPDATE", "DELETE"
+EVERY = (INSERT, UPDATE, DELETE)
+
+
+def _watched(apps: Apps) -> list[tuple[str, tuple[str, ...], str]]:
+    """Each table a row reads, the writes that count and which cases they count for (a
+    condition on the case's columns, `{r}` the written row)."""
+
+    def table(label: str) -> str:
+        return str(apps.get_model(label)._meta.db_table)
+
+    records = ("cases.Screening", "cases.Assessment", "cases.EngagementRecord", "cases.Closure",
+               "cases.Contact")  # fmt: skip
+    return [
+        (table("cases.Case"), (UPDATE,), "id = {r}.id"),
+        (table("cases.Person"), EVERY, "person_id = {r}.id OR household_id = {r}.household_id"),
+        *((table(label), EVERY, "id = {r}.case_id") for label in records),
+        (table("accounts.City"), (UPDATE,), "city_id = {r}.id"),
+    ]
+
+
+def _count(apps: Apps, cases_where: str) -> str:
+    """Count a write for every case matching `cases_where`, and blank its row."""
+    rows = apps.get_model("mel", "CaseRow")._meta.db_table
+    cases = apps.get_model("cases", "Case")._meta.db_table
+    return (
+        f"INSERT INTO {rows} (case_id, organisation_id, writes, basis, fingerprint, horizon, cells) "  # noqa: S608
+        f"SELECT id, organisation_id, 1, -1, '', NULL, '' FROM {cases} WHERE {cases_where} "
+        f"ON CONFLICT (case_id) DO UPDATE SET writes = {rows}.writes + 1, cells = ''"
+    )
+
+
+def _where(condition: str, operation: str) -> str:
+    if operation == INSERT:
+        return f"({condition.format(r='NEW')})"
+    if operation == DELETE:
+        return f"({condition.format(r='OLD')})"
+    return f"({condition.format(r='NEW')}) OR ({condition.format(r='OLD')})"
+
+
+def trigger_names(apps: Apps = global_apps) -> list[str]:
+    """Every trigger the rows need (SQLite: one per table and operation; PostgreSQL: one per
+    table), the case's delete among them."""
+    cases = apps.get_model("cases", "Case")._meta.db_table
+    if connection.vendor == "postgresql":
+        return [f"case_row_{table}" for table, _ops, _where in _watched(apps)] + [
+            f"case_row_{cases}_delete"
+        ]
+    names = [f"case_row_{table}_{op.lower()}" for table, ops, _w in _watched(apps) for op in ops]
+    return [*names, f"case_row_{cases}_delete"]
+
+
+def watching() -> bool:
+    """Whether every trigger is installed (one query)."""
+    names = trigger_names()
+    placeholders = ", ".join(["%s"] * len(names))
+    if connection.vendor == "postgresql":
+        sql = f"SELECT count(DISTINCT tgname) FROM pg_trigger WHERE tgname IN ({placeholders})"  # noqa: S608
+    elif connection.vendor == "sqlite":
+        sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({placeholders})"  # noqa: S608
+    else:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(sql, names)
+        return bool(cursor.fetchone()[0] == len(names))
+
+
+def _sqlite(apps: Apps) -> list[str]:
+    rows = apps.get_model("mel", "CaseRow")._meta.db_table
+    cases = apps.get_model("cases", "Case")._meta.db_table
+    statements = []
+    for table, operations, condition in _watched(apps):
+        for operation in operations:
+            name = f"case_row_{table}_{operation.lower()}"
+            statements += [
+                f"DROP TRIGGER IF EXISTS {name}",
+                f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN "
+                f"{_count(apps, _where(condition, operation))}; END",
+            ]
+    name = f"case_row_{cases}_delete"
+    return [
+        *statements,
+        f"DROP TRIGGER IF EXISTS {name}",
+        f"CREATE TRIGGER {name} AFTER DELETE ON {cases} BEGIN "  # noqa: S608
+        f"DELETE FROM {rows} WHERE case_id = OLD.id; END",
+    ]
+
+
+def _postgresql(apps: Apps) -> list[str]:
+    rows = apps.get_model("mel", "CaseRow")._meta.db_table
+    cases = apps.get_model("cases", "Case")._meta.db_table
+    statements = []
+    for table, operations, condition in _watched(apps):
+        name = f"case_row_{table}"
+        branches = " ".join(
+            f"{'IF' if index == 0 else 'ELSIF'} TG_OP = '{operation}' THEN "
+            f"{_count(apps, _where(condition, operation))};"
+            for index, operation in enumerate(operations)
+        )
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {branches} "
+            "END IF; RETURN NULL; END; $$ LANGUAGE plpgsql",
+            f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"CREATE TRIGGER {name} AFTER {' OR '.join(operations)} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+        ]
+    name = f"case_row_{cases}_delete"
+    return [
+        *statements,
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "  # noqa: S608
+        f"DELETE FROM {rows} WHERE case_id = OLD.id; RETURN NULL; END; $$ LANGUAGE plpgsql",
+        f"DROP TRIGGER IF EXISTS {name} ON {cases}",
+        f"CREATE TRIGGER {name} AFTER DELETE ON {cases} FOR EACH ROW EXECUTE FUNCTION {name}()",
+    ]
+
+
+def install_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    statements = {"sqlite": _sqlite, "postgresql": _postgresql}.get(vendor)
+    for statement in statements(apps) if statements else ():
+        schema_editor.execute(statement)
+
+
+def remove_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    cases = apps.get_model("cases", "Case")._meta.db_table
+    tables = [(table, ops) for table, ops, _c in _watched(apps)] + [(cases, (DELETE,))]
+    for index, (table, operations) in enumerate(tables):
+        suffix = "_delete" if index == len(tables) - 1 else ""
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS case_row_{table}{suffix} ON {table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS case_row_{table}{suffix}()")
+        elif vendor == "sqlite":
+            for operation in (DELETE,) if suffix else operations:
+                schema_editor.execute(
+                    f"DROP TRIGGER IF EXISTS case_row_{table}_{operation.lower()}"
+                )

@@ -1,0 +1,344 @@
+"""Each case's dataset row kept as of now (`mel.dataset.case_rows`): read only while it holds,
+retired by the database's triggers on every write it depends on, never kept stale, encrypted,
+and gone with an erasure or its case."""
+
+import datetime
+
+import pytest
+from django.db import DatabaseError, connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from engage.accounts.factories import OrganisationFactory, UserFactory
+from engage.accounts.models import City
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Household, Person
+from engage.cases.models.closure import Closure
+from engage.lib import crypto
+from engage.lib.scoping import scopes_disabled
+from engage.mel.dataset import case_rows
+from engage.mel.dataset.case_rows import CaseRow
+from engage.mel.dataset.rows import derive_rows
+from engage.privacy import services as privacy
+from tests.conftest import TEST_INDEX_KEY
+
+pytestmark = pytest.mark.django_db
+
+THIS_MONTH = days_ago(0).strftime("%Y-%m")
+
+
+def _derived(organisation, period_end=THIS_MONTH):
+    """The rows as derived from the cases, no kept row read or kept."""
+    watching = case_rows.watching
+    case_rows.watching = lambda: False
+    try:
+        return list(derive_rows(organisation, period_end))
+    finally:
+        case_rows.watching = watching
+
+
+def _kept(case):
+    with scopes_disabled():
+        return CaseRow.objects.filter(case_id=case.pk).first()
+
+
+def _holds(case) -> bool:
+    row = _kept(case)
+    return bool(row and row.basis == row.writes and row.cells)
+
+
+@pytest.fixture
+def case(organisation, alice, bob):
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    Contact.objects.create(case=case, date=days_ago(3), type="phone", recorded_by=alice)
+    return case
+
+
+def test_it_installs_every_trigger_it_needs():
+    """After the migrations, every trigger is there: a later migration that makes SQLite
+    rebuild a watched table drops its triggers, and this fails until it installs them again."""
+    assert case_rows.watching()
+    assert len(case_rows.trigger_names()) == (9 if connection.vendor == "postgresql" else 21)
+
+
+def test_it_keeps_each_row_and_reads_it_back_the_same(case, organisation):
+    first = list(derive_rows(organisation, THIS_MONTH))
+    assert _holds(case)
+    again = list(derive_rows(organisation, THIS_MONTH))
+    assert first == again == _derived(organisation)
+    assert again[0]["contacts"] == "1"
+
+
+WRITES = {
+    "a contact logged": lambda c, u: Contact.objects.create(
+        case=c, date=days_ago(1), type="face_to_face", recorded_by=u
+    ),
+    "a contact deleted": lambda c, u: Contact.objects.filter(case=c).delete(),
+    "a contact's type changed in bulk": lambda c, u: Contact.objects.filter(case=c).update(
+        type="home_visit"
+    ),
+    "an assessment recorded": lambda c, u: Assessment.objects.create(
+        case=c,
+        date=days_ago(1),
+        informed_decisions=4,
+        engage_procedures=4,
+        wellbeing=1,
+        vulnerability_protection=True,
+        recorded_by=u,
+    ),
+    "an assessment corrected": lambda c, u: Assessment.objects.filter(case=c).update(wellbeing=5),
+    "an engagement record": lambda c, u: EngagementRecord.objects.create(
+        case=c, date=days_ago(1), level="disengaged", source="contact", recorded_by=u
+    ),
+    "a closure approved": lambda c, u: Closure.objects.create(
+        case=c,
+        date=days_ago(1),
+        reason="absconded",
+        status="approved",
+        requested_by=u,
+        disengagement_factors=["fear"],
+    ),
+    "the screening changed": lambda c, u: (
+        type(c.screening).objects.filter(case=c).update(vulnerability_child=True)
+    ),
+    "the case's outcome": lambda c, u: Case.objects.filter(pk=c.pk).update(
+        outcome="regularised", outcome_permanence="permanent", outcome_date=days_ago(1)
+    ),
+    "the person's sex": lambda c, u: Person.objects.filter(pk=c.person_id).update(sex="male"),
+    "a child joins the household": lambda c, u: Person.objects.create(
+        organisation=c.organisation,
+        household=c.household,
+        given_name="Kid",
+        relationship="child",
+    ),
+    "the city renamed": lambda c, u: City.objects.filter(pk=c.city_id).update(name="Plovdiv"),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_it_retires_a_row_on_every_write_it_depends_on(write, case, organisation, alice):
+    """Whatever writes it (a service, `update()` in bulk, another program), a write of what the
+    row reads retires it, and the next derivation reads the case again."""
+    household = Household.objects.create(organisation=organisation)
+    Case.objects.filter(pk=case.pk).update(household=household)
+    Person.objects.filter(pk=case.person_id).update(household=household)
+    case.refresh_from_db()
+    before = list(derive_rows(organisation, THIS_MONTH))
+    assert _holds(case)
+    with scopes_disabled():
+        WRITES[write](case, alice)
+    assert not _holds(case) and _kept(case).cells == ""
+    after = list(derive_rows(organisation, THIS_MONTH))
+    assert after == _derived(organisation)
+    assert after != before
+    assert _holds(case)
+
+
+def test_it_never_keeps_a_row_read_before_a_write(case, organisation, alice, monkeypatch):
+    """A write between the reading of the write count and the keeping of the row (another
+    request, in the middle of an export) leaves the row retired: kept, it would be stale."""
+    counted = case_rows.counted
+
+    def count_then_write(ids):
+        basis = counted(ids)
+        Contact.objects.create(case=case, date=days_ago(1), type="phone", recorded_by=alice)
+        return basis
+
+    monkeypatch.setattr(case_rows, "counted", count_then_write)
+    list(derive_rows(organisation, THIS_MONTH))
+    monkeypatch.setattr(case_rows, "counted", counted)
+    assert not _holds(case) and _kept(case).cells == ""
+    (row,) = derive_rows(organisation, THIS_MONTH)
+    assert row["contacts"] == "2"
+
+
+def test_it_derives_a_period_before_the_cases_latest_date_again(case, organisation, alice):
+    """A row as of now is not the row of a period that ended before the case's latest date:
+    that period's row is derived, and the kept one stays."""
+    Contact.objects.create(case=case, date=days_ago(0), type="phone", recorded_by=alice)
+    list(derive_rows(organisation, THIS_MONTH))
+    kept = _kept(case)
+    assert kept.horizon == days_ago(0)
+    earlier = (days_ago(0).replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    assert list(derive_rows(organisation, earlier)) == _derived(organisation, earlier)
+    assert _kept(case).cells == kept.cells and _holds(case)
+
+
+def test_it_keeps_the_row_encrypted(case, organisation):
+    """A thief with the database or a backup reads no row without the key."""
+    (row,) = derive_rows(organisation, THIS_MONTH)
+    table = CaseRow._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cells FROM {table}")  # noqa: S608
+        ((stored,),) = cursor.fetchall()
+    assert stored.startswith("gAAAAA")
+    assert row["case_ref"] not in stored and row["city"] not in stored
+
+
+def test_it_blanks_the_row_of_a_person_erased(case, organisation, ada):
+    list(derive_rows(organisation, THIS_MONTH))
+    with scopes_disabled():
+        privacy.erase_person(case.person, by=ada, reason="Right to erasure")
+    assert _kept(case).cells == ""
+
+
+def test_it_removes_the_row_with_its_case(case, organisation):
+    list(derive_rows(organisation, THIS_MONTH))
+    with scopes_disabled():
+        Case.objects.filter(pk=case.pk).delete()
+        assert not CaseRow.objects.filter(case_id=case.pk).exists()
+
+
+def test_it_retires_every_row_when_the_code_or_the_index_key_changes(
+    case, organisation, settings, monkeypatch
+):
+    """A deploy that changes the derivation or the key of the references: no row kept before
+    is read (its references would be keyed with the old key)."""
+    list(derive_rows(organisation, THIS_MONTH))
+    monkeypatch.setattr(case_rows, "_derivation_digest", lambda: b"another version")
+    assert case_rows.held(organisation, [case.pk]) == {}
+    monkeypatch.undo()
+    settings.ENGAGE_INDEX_KEY = crypto.new_index_key()
+    crypto.reset_keys()
+    try:
+        assert case_rows.held(organisation, [case.pk]) == {}
+        assert list(derive_rows(organisation, THIS_MONTH)) == _derived(organisation)
+    finally:
+        settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY
+        crypto.reset_keys()
+
+
+def test_it_neither_reads_nor_keeps_a_row_without_every_trigger(case, organisation, alice):
+    """A trigger dropped (a migration that forgot to install it again): a write would go
+    uncounted, so no kept row is read or kept until it is back."""
+    list(derive_rows(organisation, THIS_MONTH))
+    name = case_rows.trigger_names()[-2]  # one of the contacts' or the city's
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            table = name.removeprefix("case_row_")
+            cursor.execute(f"DROP TRIGGER {name} ON {table}")
+        else:
+            cursor.execute(f"DROP TRIGGER {name}")
+    assert not case_rows.watching()
+    City.objects.filter(pk=case.city_id).update(name="Plovdiv")  # not counted now
+    (row,) = derive_rows(organisation, THIS_MONTH)
+    assert row["city"] == "Plovdiv"
+
+
+def test_it_never_keeps_a_row_with_a_person_ref(case, organisation):
+    (row,) = derive_rows(organisation, THIS_MONTH, linkage_key=b"k" * 32)
+    assert row["person_ref"]
+    assert _kept(case) is None or _kept(case).cells == ""
+
+
+def test_it_reads_no_row_kept_for_another_organisations_case(
+    case, organisation, other_organisation, charlie
+):
+    """A row forged for another organisation's case is never read: the cases come from the
+    organisation's own, and the kept rows are filtered by it too."""
+    theirs = CaseFactory(organisation=other_organisation, case_manager=charlie)
+    list(derive_rows(organisation, THIS_MONTH))
+    with scopes_disabled():
+        ours = CaseRow.objects.get(case_id=case.pk)
+        CaseRow.objects.create(
+            case_id=theirs.pk, organisation=organisation, basis=0, writes=0,
+            fingerprint=ours.fingerprint, horizon=ours.horizon, cells=ours.cells,
+        )  # fmt: skip
+    rows = list(derive_rows(organisation, THIS_MONTH))
+    assert len(rows) == 1
+    assert list(derive_rows(other_organisation, THIS_MONTH)) == _derived(other_organisation)
+
+
+def test_it_derives_the_rows_when_they_cannot_be_kept(case, organisation, monkeypatch):
+    """A database that refuses to keep the rows (another writer holding SQLite's lock) costs
+    the next derivation its speed, never the rows."""
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(CaseRow.objects, "bulk_create", refuse)
+    assert list(derive_rows(organisation, THIS_MONTH)) == _derived(organisation)
+    assert not _holds(case)
+
+
+DAYS = st.integers(min_value=0, max_value=500)
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("derive"), st.integers(min_value=0, max_value=16)),
+        st.tuples(st.sampled_from(["contact", "assessment", "engagement", "closure"]), DAYS),
+        st.tuples(st.sampled_from(["approve", "outcome", "inclusion", "child"]), DAYS),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+class TestKeptRowsAreTheDerivedRows(HypothesisTestCase):
+    """For drawn writes and derivations of drawn periods in any order, every derivation gives
+    the rows derived from the cases alone."""
+
+    @classmethod
+    def setUpTestData(cls):
+        with scopes_disabled():
+            cls.organisation = OrganisationFactory(code="BG-CLA", country="BG")
+            cls.manager = UserFactory(organisation=cls.organisation)
+            household = Household.objects.create(organisation=cls.organisation)
+            cls.cases = [
+                CaseFactory(
+                    organisation=cls.organisation,
+                    case_manager=cls.manager,
+                    referral_date=days_ago(520 - 40 * n),
+                    household=household if n == 0 else None,
+                )
+                for n in range(3)
+            ]
+
+    @settings(max_examples=25, deadline=None)
+    @given(steps=STEPS, which=st.lists(st.integers(0, 2), min_size=12, max_size=12))
+    def test_it_gives_the_derived_rows_whatever_happened_in_between(self, steps, which):
+        today = days_ago(0)
+        with scopes_disabled():
+            for (kind, value), index in zip(steps, which, strict=False):
+                case = self.cases[index]
+                day = days_ago(value)
+                if kind == "derive":
+                    month = today.replace(day=1) - datetime.timedelta(days=31 * value)
+                    end = month.strftime("%Y-%m")
+                    assert list(derive_rows(self.organisation, end)) == _derived(
+                        self.organisation, end
+                    )
+                    continue
+                self._write(kind, case, day)
+            assert list(derive_rows(self.organisation, THIS_MONTH)) == _derived(self.organisation)
+
+    def _write(self, kind, case, day):
+        by = self.manager
+        if kind == "contact":
+            Contact.objects.create(case=case, date=day, type="face_to_face", recorded_by=by)
+        elif kind == "assessment":
+            Assessment.objects.create(
+                case=case, date=day, informed_decisions=day.day % 5 + 1, engage_procedures=3,
+                wellbeing=2, vulnerability_health=day.day % 2 == 0, recorded_by=by,
+            )  # fmt: skip
+        elif kind == "engagement":
+            EngagementRecord.objects.create(
+                case=case, date=day, level="active", source="contact", recorded_by=by
+            )
+        elif kind == "closure":
+            Closure.objects.create(case=case, date=day, reason="disengaged", requested_by=by)
+        elif kind == "approve":
+            Closure.objects.filter(case=case).update(status="approved")
+        elif kind == "outcome":
+            Case.objects.filter(pk=case.pk).update(
+                outcome="regularised", outcome_permanence="temporary", outcome_date=day
+            )
+        elif kind == "inclusion":
+            Case.objects.filter(pk=case.pk).update(inclusion_date=day)
+        elif kind == "child":
+            household = Case.objects.get(pk=case.pk).household
+            if household is not None:
+                Person.objects.create(
+                    organisation=self.organisation, household=household, given_name="Kid",
+                    relationship="child",
+                )  # fmt: skip
