@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -153,16 +154,28 @@ def test_it_never_keeps_a_row_read_before_a_write(case, organisation, alice, mon
     assert row["contacts"] == "2"
 
 
-def test_it_derives_a_period_before_the_cases_latest_date_again(case, organisation, alice):
-    """A row as of now is not the row of a period that ended before the case's latest date:
-    that period's row is derived, and the kept one stays."""
+def test_it_keeps_the_row_of_the_latest_period_before_the_cases_latest_date(
+    case, organisation, alice
+):
+    """A row as of now is not the row of a period that ended before the case's latest date
+    (last month's report while this month's contacts are logged): that period's row is
+    derived and kept beside, for the latest such period asked; another is derived again."""
     Contact.objects.create(case=case, date=days_ago(0), type="phone", recorded_by=alice)
     list(derive_rows(organisation, THIS_MONTH))
-    kept = _kept(case)
-    assert kept.horizon == days_ago(0)
-    earlier = (days_ago(0).replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
-    assert list(derive_rows(organisation, earlier)) == _derived(organisation, earlier)
-    assert _kept(case).cells == kept.cells and _holds(case)
+    now = _kept(case)
+    assert now.horizon == days_ago(0) and now.earlier_end is None
+    last_month = days_ago(0).replace(day=1) - datetime.timedelta(days=1)
+    before = (last_month.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    for period_end in (last_month.strftime("%Y-%m"), before):
+        derived = list(derive_rows(organisation, period_end))
+        assert derived == _derived(organisation, period_end)
+        kept = _kept(case)
+        assert kept.cells == now.cells and _holds(case)
+        assert kept.earlier_end.strftime("%Y-%m") == period_end and kept.earlier_cells
+        with CaptureQueriesContext(connection) as read:
+            assert list(derive_rows(organisation, period_end)) == derived
+        # The cases, the triggers looked for, the kept rows: no record read.
+        assert len(read.captured_queries) == 3
 
 
 def test_it_keeps_the_row_encrypted(case, organisation):
@@ -178,9 +191,13 @@ def test_it_keeps_the_row_encrypted(case, organisation):
 
 def test_it_blanks_the_row_of_a_person_erased(case, organisation, ada):
     list(derive_rows(organisation, THIS_MONTH))
+    earlier = (days_ago(0).replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    Contact.objects.create(case=case, date=days_ago(0), type="phone", recorded_by=ada)
+    list(derive_rows(organisation, earlier))
+    assert _kept(case).earlier_cells
     with scopes_disabled():
         privacy.erase_person(case.person, by=ada, reason="Right to erasure")
-    assert _kept(case).cells == ""
+    assert _kept(case).cells == _kept(case).earlier_cells == ""
 
 
 def test_it_removes_the_row_with_its_case(case, organisation):

@@ -12,10 +12,12 @@ and read again while these hold:
   holds while its `basis`, the count read *before* its case was read, is still the count. A
   write committed between the reading of a case and the keeping of its row therefore leaves
   the row retired, never kept stale, whatever the two transactions' order. The triggers also
-  blank the row's cells, so an erased person's row is gone with the erasure.
+  blank the row's cells (both rows), so an erased person's row is gone with the erasure.
 - **The period reaches its horizon.** A row as of now is a row as of every period end on or
   after the latest date it depends on (`horizon`: the referral, inclusion, decline, outcome
-  and every record's date); an earlier period end derives the row again.
+  and every record's date). For one earlier period end, the latest asked, the row as of it is
+  kept beside (`earlier_end`, `earlier_cells`): a report of last month, while this month's
+  contacts are logged. Any other period end derives the row again.
 - **The same code and keys made it.** `fingerprint` is a digest of the derivation's source and
   of the index key the references are keyed with: a deploy that changes either retires every
   kept row.
@@ -37,6 +39,7 @@ the organisation's own scope.
 import datetime
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from pathlib import Path
@@ -83,6 +86,10 @@ class CaseRow(models.Model):
     horizon = models.DateField(null=True, blank=True)
     # The row's cells in the dataset's column order, pilot and person_ref left out (JSON).
     cells = EncryptedTextField(blank=True)
+    # The row as of one period end before the horizon, the latest asked (a report of last
+    # month while this month's contacts are logged): it holds while the row does.
+    earlier_end = models.DateField(null=True, blank=True)
+    earlier_cells = EncryptedTextField(blank=True)
 
     objects = organisation_scoped("organisation")
 
@@ -112,15 +119,34 @@ def fingerprint() -> str:
     return hashlib.sha256(_derivation_digest() + keyed).hexdigest()
 
 
-def held(organisation: Organisation, ids: Sequence[UUID]) -> dict[UUID, tuple[datetime.date, str]]:
-    """The rows kept for the cases `ids` that hold, each as its horizon and its cells: the
-    case's row as of every period end from its horizon on."""
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A kept row that holds (see the module)."""
+
+    basis: int
+    horizon: datetime.date
+    cells: str
+    earlier_end: datetime.date | None
+    earlier_cells: str
+
+    def cells_as_of(self, end: datetime.date) -> str | None:
+        """The cells of the row as of `end`, if kept."""
+        if self.horizon <= end:
+            return self.cells
+        if self.earlier_end == end and self.earlier_cells:
+            return self.earlier_cells
+        return None
+
+
+def held(organisation: Organisation, ids: Sequence[UUID]) -> dict[UUID, Kept]:
+    """The rows kept for the cases `ids` that hold."""
     kept = CaseRow.objects.filter(
         organisation=organisation, case_id__in=ids, fingerprint=fingerprint(), basis=F("writes")
     ).exclude(cells="")
+    columns = ("case_id", "basis", "horizon", "cells", "earlier_end", "earlier_cells")
     return {
-        pk: (horizon, cells)
-        for pk, horizon, cells in kept.values_list("case_id", "horizon", "cells")
+        pk: Kept(basis, horizon, cells, earlier_end, earlier_cells)
+        for pk, basis, horizon, cells, earlier_end, earlier_cells in kept.values_list(*columns)
         if horizon is not None  # a kept row always has one
     }
 
@@ -131,38 +157,57 @@ def counted(ids: Iterable[UUID]) -> dict[UUID, int]:
     return dict(CaseRow.objects.filter(case_id__in=list(ids)).values_list("case_id", "writes"))
 
 
-def keep(organisation: Organisation, made: Iterable[tuple[UUID, int, datetime.date, str]]) -> None:
-    """Keep each (case id, basis, horizon, cells of the row as of now) of `made`. A write
-    counted since its basis was read leaves it retired (its cells blanked at once). Not
-    keeping is never an error: a database that refuses the write (another writer holding
+def keep(
+    organisation: Organisation,
+    made: dict[UUID, tuple[int, datetime.date, str]],
+    earlier: dict[UUID, str],
+    end: datetime.date,
+) -> None:
+    """Keep the rows of `made` (by case id: the basis, horizon and cells of its row as of now)
+    and, for the cases of `earlier`, the cells of their row as of `end`, a period end before
+    their horizon (a case of `made`, or one whose kept row held).
+
+    A write counted since the basis was read leaves a row retired (its cells blanked at once).
+    Not keeping is never an error: a database that refuses the write (another writer holding
     SQLite's lock) leaves the rows to be derived again next time."""
     digest = fingerprint()
-    rows = [
+    new = [
         CaseRow(
-            case_id=case_id,
+            case_id=pk,
             organisation=organisation,
             basis=basis,
             fingerprint=digest,
             horizon=horizon,
             cells=cells,
+            earlier_end=end if pk in earlier else None,
+            earlier_cells=earlier.get(pk, ""),
         )
-        for case_id, basis, horizon, cells in made
+        for pk, (basis, horizon, cells) in made.items()
     ]
-    if not rows:
+    # Only the earlier row of a row kept before: one retired meanwhile stays retired, and a
+    # case deleted meanwhile leaves a row that never holds (no basis, no cells).
+    added = [
+        CaseRow(case_id=pk, organisation=organisation, earlier_end=end, earlier_cells=cells)
+        for pk, cells in earlier.items()
+        if pk not in made
+    ]
+    if not new and not added:
         return
     try:
         with transaction.atomic():
-            CaseRow.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["case_id"],
-                update_fields=["basis", "fingerprint", "horizon", "cells"],
+            for rows, fields in ((new, _ALL), (added, ["earlier_end", "earlier_cells"])):
+                if rows:
+                    CaseRow.objects.bulk_create(
+                        rows, update_conflicts=True, unique_fields=["case_id"], update_fields=fields
+                    )
+            CaseRow.objects.filter(case_id__in=[*made, *earlier]).exclude(basis=F("writes")).update(
+                cells="", earlier_cells=""
             )
-            CaseRow.objects.filter(case_id__in=[row.case_id for row in rows]).exclude(
-                basis=F("writes")
-            ).update(cells="")
     except DatabaseError:
         return
+
+
+_ALL = ["basis", "fingerprint", "horizon", "cells", "earlier_end", "earlier_cells"]
 
 
 # -- The triggers ----------------------------------------------------------------------------
@@ -196,9 +241,12 @@ def _count(apps: Apps, cases_where: str) -> str:
     rows = apps.get_model("mel", "CaseRow")._meta.db_table
     cases = apps.get_model("cases", "Case")._meta.db_table
     return (
-        f"INSERT INTO {rows} (case_id, organisation_id, writes, basis, fingerprint, horizon, cells) "  # noqa: S608
-        f"SELECT id, organisation_id, 1, -1, '', NULL, '' FROM {cases} WHERE {cases_where} "
-        f"ON CONFLICT (case_id) DO UPDATE SET writes = {rows}.writes + 1, cells = ''"
+        f"INSERT INTO {rows} (case_id, organisation_id, writes, basis, fingerprint, horizon, "  # noqa: S608
+        "cells, earlier_end, earlier_cells) "
+        f"SELECT id, organisation_id, 1, -1, '', NULL, '', NULL, '' FROM {cases} "
+        f"WHERE {cases_where} "
+        f"ON CONFLICT (case_id) DO UPDATE SET writes = {rows}.writes + 1, cells = '', "
+        "earlier_cells = ''"
     )
 
 

@@ -347,32 +347,34 @@ def derive_rows(
 def _kept_or_derived(
     cases: "QuerySet[Case]", ids: list[UUID], organisation: Organisation, end: datetime.date
 ) -> dict[UUID, dict[str, str]]:
-    """The rows of the cases `ids` as of `end`: kept where a kept row holds (`case_rows`) and
-    `end` reaches its horizon; derived as of `end` where a kept row holds but a date of its
-    case is after `end`; else derived as of now and kept (and derived again as of `end` if a
-    date of the case is after it)."""
+    """The rows of the cases `ids` as of `end`: kept where a kept row holds (`case_rows`) as of
+    `end`; else derived, as of now and kept, and as of `end` where a date of the case is after
+    it, kept as its earlier row."""
     made, later = {}, []
     held = case_rows.held(organisation, ids)
-    for pk, (horizon, cells) in held.items():
-        if horizon <= end:
+    for pk, kept in held.items():
+        cells = kept.cells_as_of(end)
+        if cells is not None:
             made[pk] = _from_cells(organisation.code, cells)
         else:
             later.append(pk)
     missing = [pk for pk in ids if pk not in held]
+    now: dict[UUID, tuple[int, datetime.date, str]] = {}
     if missing:
         basis = case_rows.counted(missing)  # before the cases are read: see case_rows
-        kept = []
         for case in _batch(cases, missing, case_rows.NOW):
             pk, horizon = case.columns.id, _horizon(case)
             row = _row(case, organisation, case_rows.NOW, None)
-            kept.append((pk, basis.get(pk, 0), horizon, _cells(row)))
+            now[pk] = (basis.get(pk, 0), horizon, _cells(row))
             if horizon <= end:
                 made[pk] = row
             else:
                 later.append(pk)
-        case_rows.keep(organisation, kept)
+    earlier = {}
     for case in _batch(cases, later, end) if later else ():
-        made[case.columns.id] = _row(case, organisation, end, None)
+        row = made[case.columns.id] = _row(case, organisation, end, None)
+        earlier[case.columns.id] = _cells(row)
+    case_rows.keep(organisation, now, earlier, end)
     return made
 
 

@@ -28,6 +28,8 @@ class Migration(migrations.Migration):
                 ("fingerprint", models.CharField(blank=True, max_length=64)),
                 ("horizon", models.DateField(blank=True, null=True)),
                 ("cells", engage.lib.fields.EncryptedTextField(blank=True)),
+                ("earlier_end", models.DateField(blank=True, null=True)),
+                ("earlier_cells", engage.lib.fields.EncryptedTextField(blank=True)),
                 (
                     "organisation",
                     models.ForeignKey(
