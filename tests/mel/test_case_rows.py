@@ -214,12 +214,12 @@ def test_it_retires_every_row_when_the_code_or_the_index_key_changes(
     is read (its references would be keyed with the old key)."""
     list(derive_rows(organisation, THIS_MONTH))
     monkeypatch.setattr(case_rows, "_derivation_digest", lambda: b"another version")
-    assert case_rows.held(organisation, [case.pk]) == {}
+    assert case_rows.held(organisation, [case.pk], days_ago(0)) == {}
     monkeypatch.undo()
     settings.ENGAGE_INDEX_KEY = crypto.new_index_key()
     crypto.reset_keys()
     try:
-        assert case_rows.held(organisation, [case.pk]) == {}
+        assert case_rows.held(organisation, [case.pk], days_ago(0)) == {}
         assert list(derive_rows(organisation, THIS_MONTH)) == _derived(organisation)
     finally:
         settings.ENGAGE_INDEX_KEY = TEST_INDEX_KEY

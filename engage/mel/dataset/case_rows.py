@@ -39,7 +39,6 @@ the organisation's own scope.
 import datetime
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from pathlib import Path
@@ -49,7 +48,7 @@ from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.db import DatabaseError, connection, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from engage.accounts.models import Organisation
 from engage.lib.crypto import blind_index
@@ -119,36 +118,20 @@ def fingerprint() -> str:
     return hashlib.sha256(_derivation_digest() + keyed).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """A kept row that holds (see the module)."""
-
-    basis: int
-    horizon: datetime.date
-    cells: str
-    earlier_end: datetime.date | None
-    earlier_cells: str
-
-    def cells_as_of(self, end: datetime.date) -> str | None:
-        """The cells of the row as of `end`, if kept."""
-        if self.horizon <= end:
-            return self.cells
-        if self.earlier_end == end and self.earlier_cells:
-            return self.earlier_cells
-        return None
-
-
-def held(organisation: Organisation, ids: Sequence[UUID]) -> dict[UUID, Kept]:
-    """The rows kept for the cases `ids` that hold."""
+def held(organisation: Organisation, ids: Sequence[UUID], end: datetime.date) -> dict[UUID, str]:
+    """The cases of `ids` whose kept row holds, each with the cells of its row as of `end`:
+    the row as of now from its horizon on, the earlier row for its period end, else empty
+    (the row as of `end` is not kept). Only those cells are decrypted."""
     kept = CaseRow.objects.filter(
         organisation=organisation, case_id__in=ids, fingerprint=fingerprint(), basis=F("writes")
     ).exclude(cells="")
-    columns = ("case_id", "basis", "horizon", "cells", "earlier_end", "earlier_cells")
-    return {
-        pk: Kept(basis, horizon, cells, earlier_end, earlier_cells)
-        for pk, basis, horizon, cells, earlier_end, earlier_cells in kept.values_list(*columns)
-        if horizon is not None  # a kept row always has one
-    }
+    as_of_end = Case(
+        When(horizon__lte=end, then=F("cells")),
+        When(earlier_end=end, then=F("earlier_cells")),
+        default=Value(""),
+        output_field=EncryptedTextField(),
+    )
+    return dict(kept.annotate(as_of_end=as_of_end).values_list("case_id", "as_of_end"))
 
 
 def counted(ids: Iterable[UUID]) -> dict[UUID, int]:

@@ -351,10 +351,9 @@ def _kept_or_derived(
     `end`; else derived, as of now and kept, and as of `end` where a date of the case is after
     it, kept as its earlier row."""
     made, later = {}, []
-    held = case_rows.held(organisation, ids)
-    for pk, kept in held.items():
-        cells = kept.cells_as_of(end)
-        if cells is not None:
+    held = case_rows.held(organisation, ids, end)
+    for pk, cells in held.items():
+        if cells:
             made[pk] = _from_cells(organisation.code, cells)
         else:
             later.append(pk)
