@@ -1,4 +1,5 @@
-"""The report's background task (docs/tasks.md): a report asked for on the web (`mel.runs`)."""
+"""The MEL tasks (docs/tasks.md): a report asked for on the web (`mel.runs`), its PDF, the
+pruning of old reports and the keeping of each case's dataset row."""
 
 from typing import Any
 from uuid import UUID
@@ -40,3 +41,14 @@ def prune_reports() -> dict[str, Any]:
     from engage.mel import runs
 
     return {"deleted": runs.prune()}
+
+
+@background.periodic("case-rows")
+@task()
+def keep_case_rows() -> dict[str, int]:
+    """Derive and keep each case's dataset row as of now where none holds
+    (`dataset.case_rows`), so the next export or live report reads it instead of the case's
+    records; from cron, nightly or hourly. Return the rows read per organisation."""
+    from engage.mel.dataset.rows import keep_rows
+
+    return keep_rows()

@@ -18,11 +18,13 @@ from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Hou
 from engage.cases.models.closure import Closure
 from engage.lib import crypto
 from engage.lib.scoping import scopes_disabled
+from engage.lib.tasks import periodic_tasks
 from engage.mel.dataset import case_rows
 from engage.mel.dataset.case_rows import CaseRow
 from engage.mel.dataset.rows import derive_rows
 from engage.privacy import services as privacy
 from tests.conftest import TEST_INDEX_KEY
+from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +178,13 @@ def test_it_keeps_the_row_of_the_latest_period_before_the_cases_latest_date(
             assert list(derive_rows(organisation, period_end)) == derived
         # The cases, the triggers looked for, the kept rows: no record read.
         assert len(read.captured_queries) == 3
+
+
+def test_the_nightly_task_keeps_every_cases_row(case, organisation, other_organisation, charlie):
+    theirs = CaseFactory(organisation=other_organisation, case_manager=charlie)
+    periodic_tasks()["case-rows"].enqueue()
+    assert run_queued_tasks() == [{"BG-CLA": 1, "CY-CYRC": 1}]
+    assert _holds(case) and _holds(theirs)
 
 
 def test_it_keeps_the_row_encrypted(case, organisation):
