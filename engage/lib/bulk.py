@@ -19,7 +19,7 @@ would give (an auto field left empty) are not read back.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django.db import connections, router
@@ -83,6 +83,23 @@ def prepare_insert(model: type[Model], rows: Iterable[Model]) -> Insert:
         row._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         params.append([prepared(field, field.pre_save(row, True)) for field in fields])
     return Insert(alias, sql, params, rows)
+
+
+def prepare_upsert(model: type[Model], rows: Iterable[Model], update: Sequence[str]) -> Insert:
+    """Prepare the INSERT of `rows` as `prepare_insert` does, where a row whose primary key is
+    taken already updates that row's fields `update` instead (`ON CONFLICT ... DO UPDATE`, as
+    SQLite and PostgreSQL both write it): `bulk_create(update_conflicts=True)` with its
+    values prepared before the writer's transaction (`mel.dataset.case_rows.keep`)."""
+    insert = prepare_insert(model, rows)
+    quote = connections[insert.alias].ops.quote_name
+    concrete = {field.name: field.column for field in model._meta.concrete_fields}
+    if not update or not set(update) <= set(concrete):
+        raise ValueError(f"{model.__name__}: name the fields a taken key updates, not {update}")
+    columns = [quote(concrete[name]) for name in update]
+    suffix = " ON CONFLICT ({}) DO UPDATE SET {}".format(
+        quote(model._meta.pk.column), ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    )
+    return replace(insert, sql=insert.sql + suffix)
 
 
 def prepare_values(

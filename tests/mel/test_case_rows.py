@@ -17,6 +17,7 @@ from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Assessment, Case, Contact, EngagementRecord, Household, Person
 from engage.cases.models.closure import Closure
 from engage.lib import crypto
+from engage.lib.bulk import Insert
 from engage.lib.scoping import scopes_disabled
 from engage.lib.tasks import periodic_tasks
 from engage.mel.dataset import case_rows
@@ -283,7 +284,7 @@ def test_it_derives_the_rows_when_they_cannot_be_kept(case, organisation, monkey
     def refuse(*args, **kwargs):
         raise DatabaseError("database is locked")
 
-    monkeypatch.setattr(CaseRow.objects, "bulk_create", refuse)
+    monkeypatch.setattr(Insert, "run", refuse)
     assert list(derive_rows(organisation, THIS_MONTH)) == _derived(organisation)
     assert not _holds(case)
 

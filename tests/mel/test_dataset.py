@@ -181,11 +181,15 @@ class TestDerivation:
         Contact.objects.create(case=foreign, date=days_ago(1), type="phone", recorded_by=charlie)
         ids = [active_case.pk, silent.pk, foreign.pk]
         with organisation_scope(organisation.pk):
-            counted = rows_module._contacts_counted(rows_module._cases(organisation, end), ids, end)
+            earlier = days_ago(2)
+            counted = rows_module._contacts_counted(
+                rows_module._cases(organisation, end), ids, end, earlier
+            )
             assert sorted(counted, key=lambda counts: counts[1]) == [
-                (silent.pk, 0, 0, None),
+                (silent.pk, 0, 0, None, 0, 0),
                 # The phone call, the meeting and the home visit; the latest of the period.
-                (active_case.pk, 3, 2, days_ago(1)),
+                # Up to two days ago: the meeting and the home visit.
+                (active_case.pk, 3, 2, days_ago(1), 2, 2),
             ]
             if connection.vendor == "sqlite":
                 sql, params = counted.query.sql_with_params()

@@ -51,6 +51,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Case, F, Value, When
 
 from engage.accounts.models import Organisation
+from engage.lib import bulk
 from engage.lib.crypto import blind_index
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import organisation_scoped
@@ -176,21 +177,22 @@ def keep(
     ]
     if not new and not added:
         return
+    # Prepared (encrypted) before the transaction: SQLite's one write lock is held only to
+    # write them.
+    writes = [bulk.prepare_upsert(CaseRow, rows, fields)
+              for rows, fields in ((new, _ALL), (added, _EARLIER)) if rows]  # fmt: skip
     try:
         with transaction.atomic():
-            for rows, fields in ((new, _ALL), (added, ["earlier_end", "earlier_cells"])):
-                if rows:
-                    CaseRow.objects.bulk_create(
-                        rows, update_conflicts=True, unique_fields=["case_id"], update_fields=fields
-                    )
-            CaseRow.objects.filter(case_id__in=[*made, *earlier]).exclude(basis=F("writes")).update(
-                cells="", earlier_cells=""
-            )
+            for write in writes:
+                write.run()
+            retired = CaseRow.objects.filter(case_id__in=[*made, *earlier])
+            retired.exclude(basis=F("writes")).update(cells="", earlier_cells="")
     except DatabaseError:
         return
 
 
-_ALL = ["basis", "fingerprint", "horizon", "cells", "earlier_end", "earlier_cells"]
+_EARLIER = ["earlier_end", "earlier_cells"]
+_ALL = ["basis", "fingerprint", "horizon", "cells", *_EARLIER]
 
 
 # -- The triggers ----------------------------------------------------------------------------

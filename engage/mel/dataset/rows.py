@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
@@ -169,6 +169,8 @@ class _Case:
     contact_count: int = 0
     in_person_count: int = 0
     latest_contact: datetime.date | None = None
+    # Its contacts, all and in person, up to an earlier period end (`_batch`'s `earlier`).
+    earlier_counts: tuple[int, int] = (0, 0)
     family_with_children: bool = False
 
 
@@ -227,12 +229,18 @@ _RECORDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...], bool]] = {
 
 
 def _batch(
-    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date, *, names: bool = False
+    cases: "QuerySet[Case]",
+    ids: list[UUID],
+    period_end: datetime.date,
+    *,
+    names: bool = False,
+    earlier: datetime.date | None = None,
 ) -> list[_Case]:
     """The cases `ids` of `cases`, in that order, each with what its row reads of its period
     (`_Case`): its records (`_RECORDS`), its contacts counted (a query of their own: counted
     beside the cases' columns, the database grouped every selected value over cases by
-    contacts) and whether its household has a child."""
+    contacts) and whether its household has a child. With `earlier`, a period end before
+    `period_end`, its contacts are counted up to that too (`_as_of`)."""
     # The records are matched to their case by the case's id as the database writes it: as a
     # UUID, one was made in Python for each record (a million at 100,000 clients).
     # In no order: the batch is put in the order of `ids` below (a sort the database spared).
@@ -254,9 +262,10 @@ def _batch(
         for key, case in batch.items():
             setattr(case, attribute, records[key])
     counts = {
-        case_id: (total, in_person, latest)
-        for case_id, total, in_person, latest in _contacts_counted(cases, ids, period_end)
-    }
+        case_id: ((total, in_person), latest, (earlier_total, earlier_in_person))
+        for case_id, total, in_person, latest, earlier_total, earlier_in_person
+        in _contacts_counted(cases, ids, period_end, earlier or period_end)
+    }  # fmt: skip
     households = {case.columns.household_id for case in batch.values()} - {None}
     with_children = set(
         Person.objects.filter(
@@ -265,34 +274,35 @@ def _batch(
     )
     by_id = {case.columns.id: case for case in batch.values()}
     for case_id, case in by_id.items():
-        case.contact_count, case.in_person_count, case.latest_contact = counts.get(
-            case_id, (0, 0, None)
+        (case.contact_count, case.in_person_count), case.latest_contact, case.earlier_counts = (
+            counts.get(case_id, ((0, 0), None, (0, 0)))
         )
         case.family_with_children = case.columns.household_id in with_children
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _contacts_counted(
-    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date
-) -> "QuerySet[Case, tuple[UUID, int, int, datetime.date | None]]":
-    """Each case of `ids` with its contacts up to `period_end`, all and in person, and the
-    latest one's date.
+    cases: "QuerySet[Case]", ids: list[UUID], period_end: datetime.date, earlier: datetime.date
+) -> "QuerySet[Case, tuple[UUID, int, int, datetime.date | None, int, int]]":
+    """Each case of `ids` with its contacts up to `period_end`, all and in person, the latest
+    one's date, and its contacts up to `earlier`, all and in person.
 
     Counted from the cases, so the database finds each case once and then its contacts by the
     index `contact_case_date_type`, which holds their date and type (no contact row is read).
     Counted from the contacts, the organisation's filter of the scoped manager joined the case
     again for each of them: at 100,000 clients, 2.3 million lookups of a case (issue 17)."""
-    in_period = Q(contacts__date__lte=period_end)
+    in_period, in_earlier = Q(contacts__date__lte=period_end), Q(contacts__date__lte=earlier)
+    in_person = Q(contacts__type__in=Contact.IN_PERSON)
     return (
         cases.filter(pk__in=ids)
         .values_list("pk")
         .annotate(
             # The date, not the id: a count of a column the index holds.
             total=Count("contacts__date", filter=in_period),
-            in_person=Count(
-                "contacts__date", filter=in_period & Q(contacts__type__in=Contact.IN_PERSON)
-            ),
+            in_person=Count("contacts__date", filter=in_period & in_person),
             latest=Max("contacts__date", filter=in_period),
+            earlier_total=Count("contacts__date", filter=in_earlier),
+            earlier_in_person=Count("contacts__date", filter=in_earlier & in_person),
         )
         .order_by()
     )
@@ -360,33 +370,46 @@ def _kept_or_derived(
     cases: "QuerySet[Case]", ids: list[UUID], organisation: Organisation, end: datetime.date
 ) -> dict[UUID, dict[str, str]]:
     """The rows of the cases `ids` as of `end`: kept where a kept row holds (`case_rows`) as of
-    `end`; else derived, as of now and kept, and as of `end` where a date of the case is after
-    it, kept as its earlier row."""
+    `end`; else derived, as of now and kept, and as of `end` from the same records where a
+    date of the case is after it, kept as its earlier row."""
     made, later = {}, []
     held = case_rows.held(organisation, ids, end)
     for pk, cells in held.items():
         if cells:
             made[pk] = _from_cells(organisation.code, cells)
-        else:
+        else:  # the row as of now holds, not as of `end`
             later.append(pk)
     missing = [pk for pk in ids if pk not in held]
     now: dict[UUID, tuple[int, datetime.date, str]] = {}
+    earlier = {}
     if missing:
         basis = case_rows.counted(missing)  # before the cases are read: see case_rows
-        for case in _batch(cases, missing, case_rows.NOW):
+        for case in _batch(cases, missing, case_rows.NOW, earlier=end):
             pk, horizon = case.columns.id, _horizon(case)
             row = _row(case, organisation, case_rows.NOW, None)
             now[pk] = (basis.get(pk, 0), horizon, _cells(row))
-            if horizon <= end:
-                made[pk] = row
-            else:
-                later.append(pk)
-    earlier = {}
+            if horizon > end:
+                row = _row(_as_of(case, end), organisation, end, None)
+                earlier[pk] = _cells(row)
+            made[pk] = row
     for case in _batch(cases, later, end) if later else ():
         row = made[case.columns.id] = _row(case, organisation, end, None)
         earlier[case.columns.id] = _cells(row)
     case_rows.keep(organisation, now, earlier, end)
     return made
+
+
+def _as_of(case: _Case, end: datetime.date) -> _Case:
+    """`case`, read as of a later period end with its contacts counted up to `end` too
+    (`_batch`'s `earlier`), as of `end`: the records `_batch` would have read for `end`.
+    Closures are all read either way (`_row` takes the one of the period)."""
+    return replace(
+        case,
+        period_assessments=[record for record in case.period_assessments if record.date <= end],
+        period_engagement=[record for record in case.period_engagement if record.date <= end],
+        contact_count=case.earlier_counts[0],
+        in_person_count=case.earlier_counts[1],
+    )
 
 
 def _horizon(case: _Case) -> datetime.date:
