@@ -87,10 +87,15 @@ def prepare_insert(model: type[Model], rows: Iterable[Model]) -> Insert:
 
 def prepare_upsert(model: type[Model], rows: Iterable[Model], update: Sequence[str]) -> Insert:
     """Prepare the INSERT of `rows` as `prepare_insert` does, where a row whose primary key is
-    taken already updates that row's fields `update` instead (`ON CONFLICT ... DO UPDATE`, as
-    SQLite and PostgreSQL both write it): `bulk_create(update_conflicts=True)` with its
-    values prepared before the writer's transaction (`mel.dataset.case_rows.keep`)."""
-    insert = prepare_insert(model, rows)
+    taken already updates that row's fields `update` instead (`updating`)."""
+    return updating(prepare_insert(model, rows), model, update)
+
+
+def updating(insert: Insert, model: type[Model], update: Sequence[str]) -> Insert:
+    """`insert` (of `model`'s rows) where a row whose primary key is taken already updates that
+    row's fields `update` instead (`ON CONFLICT ... DO UPDATE`, as SQLite and PostgreSQL both
+    write it): `bulk_create(update_conflicts=True)` with its values prepared before the
+    writer's transaction (`mel.dataset.case_rows.keep`)."""
     quote = connections[insert.alias].ops.quote_name
     concrete = {field.name: field.column for field in model._meta.concrete_fields}
     if not update or not set(update) <= set(concrete):

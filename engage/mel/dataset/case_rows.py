@@ -154,33 +154,26 @@ def keep(
     A write counted since the basis was read leaves a row retired (its cells blanked at once).
     Not keeping is never an error: a database that refuses the write (another writer holding
     SQLite's lock) leaves the rows to be derived again next time."""
-    digest = fingerprint()
+    digest, owner = fingerprint(), organisation.pk
+    # As values, in `_FIELDS`' order: a model instance a row cost more than its encryption.
     new = [
-        CaseRow(
-            case_id=pk,
-            organisation=organisation,
-            basis=basis,
-            fingerprint=digest,
-            horizon=horizon,
-            cells=cells,
-            earlier_end=end if pk in earlier else None,
-            earlier_cells=earlier.get(pk, ""),
-        )
+        (pk, owner, 0, basis, digest, horizon, cells, end if pk in earlier else None,
+         earlier.get(pk, ""))
         for pk, (basis, horizon, cells) in made.items()
-    ]
+    ]  # fmt: skip
     # Only the earlier row of a row kept before: one retired meanwhile stays retired, and a
     # case deleted meanwhile leaves a row that never holds (no basis, no cells).
-    added = [
-        CaseRow(case_id=pk, organisation=organisation, earlier_end=end, earlier_cells=cells)
-        for pk, cells in earlier.items()
-        if pk not in made
-    ]
+    added = [(pk, owner, 0, -1, "", None, "", end, cells)
+             for pk, cells in earlier.items() if pk not in made]  # fmt: skip
     if not new and not added:
         return
     # Prepared (encrypted) before the transaction: SQLite's one write lock is held only to
     # write them.
-    writes = [bulk.prepare_upsert(CaseRow, rows, fields)
-              for rows, fields in ((new, _ALL), (added, _EARLIER)) if rows]  # fmt: skip
+    writes = [
+        bulk.updating(bulk.prepare_values(CaseRow, _FIELDS, rows), CaseRow, fields)
+        for rows, fields in ((new, _ALL), (added, _EARLIER))
+        if rows
+    ]
     try:
         with transaction.atomic():
             for write in writes:
@@ -191,6 +184,8 @@ def keep(
         return
 
 
+_FIELDS = ("case_id", "organisation", "writes", "basis", "fingerprint", "horizon", "cells",
+           "earlier_end", "earlier_cells")  # fmt: skip
 _EARLIER = ["earlier_end", "earlier_cells"]
 _ALL = ["basis", "fingerprint", "horizon", "cells", *_EARLIER]
 
