@@ -181,6 +181,20 @@ def test_it_keeps_the_row_of_the_latest_period_before_the_cases_latest_date(
         assert len(read.captured_queries) == 3
 
 
+def test_it_derives_this_months_row_of_a_case_with_a_date_to_come(case, organisation, alice):
+    """A record dated after the month's end (an assessment dated ahead by mistake): this
+    month's row leaves it out, and is kept as the earlier row."""
+    Assessment.objects.create(
+        case=case, date=days_ago(-40), informed_decisions=5, engage_procedures=5, wellbeing=5,
+        recorded_by=alice,
+    )  # fmt: skip
+    derived = list(derive_rows(organisation, THIS_MONTH))
+    assert derived == _derived(organisation) and derived[0]["idm_latest"] != "5"
+    kept = _kept(case)
+    assert kept.horizon == days_ago(-40) and kept.earlier_end.strftime("%Y-%m") == THIS_MONTH
+    assert list(derive_rows(organisation, THIS_MONTH)) == derived
+
+
 def test_the_nightly_task_keeps_every_cases_row(case, organisation, other_organisation, charlie):
     theirs = CaseFactory(organisation=other_organisation, case_manager=charlie)
     periodic_tasks()["case-rows"].enqueue()
