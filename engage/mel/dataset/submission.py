@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +172,11 @@ def _csv_text(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([neutralise(column) for column in columns])
-    chunk = 0
+    chunk, cells = 0, itemgetter(*columns)
     for row in rows:
-        writer.writerow([neutralise(row[column]) for column in columns])
+        values = cells(row)
+        # Nearly every row has no formula-like value: written as it is.
+        writer.writerow(list(map(neutralise, values)) if any(map(is_formula, values)) else values)
         chunk += 1
         if chunk == _CHUNK:
             yield _taken(buffer), chunk
