@@ -209,7 +209,7 @@ class _Groups:
         self.k = k
         self.members: dict[Key, list[Row]] = {}
         self.donors: dict[str, dict[Key, set[Key]]] = {column: {} for column in PREFERENCE}
-        self.heap: list[tuple[int, Key]] = []
+        self.heap: list[tuple[int, str, Key]] = []
         # The columns suppressed in each row (by the row's id()).
         self.touched: dict[int, set[str]] = {}
         grouped: dict[Key, list[Row]] = {}
@@ -223,7 +223,7 @@ class _Groups:
         before = len(members)
         members.extend(rows)
         if len(members) < self.k:
-            heapq.heappush(self.heap, (len(members), key))
+            heapq.heappush(self.heap, (len(members), _order(key), key))
         elif before <= self.k < len(members):  # it can give rows now
             for column in PREFERENCE:
                 self.donors[column].setdefault(_without(key, _INDEX[column]), set()).add(key)
@@ -238,13 +238,13 @@ class _Groups:
         if not left:
             del self.members[key]
         elif left < self.k:
-            heapq.heappush(self.heap, (left, key))
+            heapq.heappush(self.heap, (left, _order(key), key))
         return moving
 
     def next_small(self) -> Key | None:
         """The smallest group still too small (ties by key, so the result is reproducible)."""
         while self.heap:
-            size, key = heapq.heappop(self.heap)
+            size, _ordered, key = heapq.heappop(self.heap)
             if len(self.members.get(key, ())) == size:
                 return key
         return None
@@ -337,6 +337,13 @@ def _move_all(
 
 def _all_suppressed(key: Key) -> bool:
     return all(key[_INDEX[column]] == value for column, value in SUPPRESSED_VALUE.items())
+
+
+def _order(key: Key) -> str:
+    """The key as one text that sorts as the key does (its values joined by the character
+    that sorts first, which no value holds): the heap of small groups compares those texts at
+    C's speed, not tuples value by value, and takes ties in the same order."""
+    return "\0".join(key)
 
 
 def _without(key: Key, index: int) -> Key:
