@@ -291,6 +291,22 @@ def test_it_reads_no_row_kept_for_another_organisations_case(
     assert list(derive_rows(other_organisation, THIS_MONTH)) == _derived(other_organisation)
 
 
+def test_it_keeps_a_case_moved_to_another_organisation_under_that_one(
+    case, organisation, other_organisation
+):
+    """A case moved by hand to another organisation: its row leaves the first one's rows and
+    is kept, and read, under the other's (never under the first's scope again)."""
+    list(derive_rows(organisation, THIS_MONTH))
+    with scopes_disabled():
+        Case.objects.filter(pk=case.pk).update(organisation=other_organisation)
+    assert list(derive_rows(organisation, THIS_MONTH)) == []
+    (moved,) = derive_rows(other_organisation, THIS_MONTH)
+    assert moved["pilot"] == "CY-CYRC" and _kept(case).organisation == other_organisation
+    # Its count was the first organisation's to read: kept again once, then it holds.
+    assert list(derive_rows(other_organisation, THIS_MONTH)) == [moved]
+    assert _holds(case) and list(derive_rows(other_organisation, THIS_MONTH)) == [moved]
+
+
 def test_it_derives_the_rows_when_they_cannot_be_kept(case, organisation, monkeypatch):
     """A database that refuses to keep the rows (another writer holding SQLite's lock) costs
     the next derivation its speed, never the rows."""

@@ -187,7 +187,8 @@ def keep(
 _FIELDS = ("case_id", "organisation", "writes", "basis", "fingerprint", "horizon", "cells",
            "earlier_end", "earlier_cells")  # fmt: skip
 _EARLIER = ["earlier_end", "earlier_cells"]
-_ALL = ["basis", "fingerprint", "horizon", "cells", *_EARLIER]
+# The organisation too: a case moved to another one (not a path Engage offers) is kept there.
+_ALL = ["organisation", "basis", "fingerprint", "horizon", "cells", *_EARLIER]
 
 
 # -- The triggers ----------------------------------------------------------------------------
