@@ -1,7 +1,8 @@
 """Where each pilot's figures come from in the network's report and dashboard (issue 14, #3).
 
 A pilot is read either **live** (its cases on this instance, through `derive_rows`, the same
-mapping the export uses: de-identified in memory, never stored, no `person_ref`) or
+mapping the export uses: de-identified, each case's row kept only encrypted beside its case
+(`dataset.case_rows`), no `person_ref`) or
 **imported** (the hub's submission of it, an audited read). Both then go through the same
 report and the same disclosure control.
 
@@ -138,9 +139,10 @@ def rows(
     progress: Callable[[str], None] | None = None,
 ) -> Sequence[dict[str, str]]:
     """The rows of each pilot from its source. Live rows are derived in memory in each
-    organisation's own scope (`derive_rows`), never stored, and the derivation is audited
-    like a read of imported rows. `progress` is told `live:<pilot>` before each pilot read
-    live and `imported` before the imported submissions are read."""
+    organisation's own scope (`derive_rows`), kept nowhere but beside each case, encrypted
+    (`dataset.case_rows`), and the derivation is audited like a read of imported rows.
+    `progress` is told `live:<pilot>` before each pilot read live and `imported` before the
+    imported submissions are read."""
     from engage.mel import services  # services imports this module
 
     live = [s.pilot for s in sources if s.source == LIVE]
