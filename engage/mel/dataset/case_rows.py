@@ -239,19 +239,25 @@ def _where(condition: str, operation: str) -> str:
     return f"({condition.format(r='NEW')}) OR ({condition.format(r='OLD')})"
 
 
+def _name(table: str, operation: str = "") -> str:
+    """A trigger's name: one per table and operation on SQLite, one per table on PostgreSQL
+    (`operation` empty), and the case's delete (`DELETE`) on both."""
+    return f"case_row_{table}_{operation.lower()}" if operation else f"case_row_{table}"
+
+
 def _triggers(apps: Apps, vendor: str) -> list[tuple[str, str]]:
     """Each trigger the rows need, with its table (SQLite: one per table and operation;
     PostgreSQL: one per table, with a function of the same name), the case's delete last."""
     cases = apps.get_model("cases", "Case")._meta.db_table
     if vendor == "postgresql":
-        found = [(f"case_row_{table}", table) for table, _ops, _where in _watched(apps)]
+        found = [(_name(table), table) for table, _ops, _where in _watched(apps)]
     else:
         found = [
-            (f"case_row_{table}_{operation.lower()}", table)
+            (_name(table, operation), table)
             for table, operations, _where in _watched(apps)
             for operation in operations
         ]
-    return [*found, (f"case_row_{cases}_delete", cases)]
+    return [*found, (_name(cases, DELETE), cases)]
 
 
 def trigger_names(apps: Apps = global_apps) -> list[str]:
@@ -281,13 +287,13 @@ def _sqlite(apps: Apps) -> list[str]:
     statements = []
     for table, operations, condition in _watched(apps):
         for operation in operations:
-            name = f"case_row_{table}_{operation.lower()}"
+            name = _name(table, operation)
             statements += [
                 f"DROP TRIGGER IF EXISTS {name}",
                 f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN "
                 f"{_count(apps, _where(condition, operation))}; END",
             ]
-    name = f"case_row_{cases}_delete"
+    name = _name(cases, DELETE)
     return [
         *statements,
         f"DROP TRIGGER IF EXISTS {name}",
@@ -301,7 +307,7 @@ def _postgresql(apps: Apps) -> list[str]:
     cases = apps.get_model("cases", "Case")._meta.db_table
     statements = []
     for table, operations, condition in _watched(apps):
-        name = f"case_row_{table}"
+        name = _name(table)
         branches = " ".join(
             f"{'IF' if index == 0 else 'ELSIF'} TG_OP = '{operation}' THEN "
             f"{_count(apps, _where(condition, operation))};"
@@ -314,7 +320,7 @@ def _postgresql(apps: Apps) -> list[str]:
             f"CREATE TRIGGER {name} AFTER {' OR '.join(operations)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {name}()",
         ]
-    name = f"case_row_{cases}_delete"
+    name = _name(cases, DELETE)
     return [
         *statements,
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "  # noqa: S608
