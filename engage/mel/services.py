@@ -19,7 +19,7 @@ from engage.audit.services import record
 from engage.cases.models import Case
 from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scope
-from engage.lib.spreadsheets import is_formula, neutralise
+from engage.lib.spreadsheets import any_formula, neutralise
 from engage.mel import sources
 from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
@@ -138,7 +138,7 @@ def checked_rows(
         # As in the CSV; a row with no formula-like value (nearly every one) as it is.
         written = (
             {column: neutralise(value) for column, value in row.items()}
-            if any(map(is_formula, row.values()))
+            if any_formula(row.values())
             else row
         )
         if submission.check_row(written, organisation.code, period_end, VERSION):

@@ -7,6 +7,8 @@ import tracemalloc
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from engage.imports import reading
@@ -151,3 +153,37 @@ def test_a_formula_behind_blanks_or_in_full_width_is_still_a_formula(text):
 
     assert is_formula(text) and neutralise(text) == "'" + text
     assert not is_formula(" Sofia") and not is_formula("\t+359 2 987 65 43")
+
+
+# Text a formula may start with, blanks before it, a NUL (which `any_formula` joins values
+# with) and plain text: drawn into rows of values, some of them not text at all.
+_PARTS = st.sampled_from(["=", "@", "+", "-", "\uff1d", "\uff0b", " ", "\t", "\n", "\u00a0",
+                          "\x00", "1", "2.5", "A1", "Sofia", "'", ""])  # fmt: skip
+_VALUES = st.one_of(
+    st.lists(_PARTS, max_size=4).map("".join),
+    st.text(max_size=6),
+    st.sampled_from([None, 3, -2.5, b"=1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_VALUES, max_size=8))
+def test_a_row_has_a_formula_where_one_of_its_values_is_one(values):
+    """`any_formula` (one search of a row's values joined) says what `is_formula` says of the
+    values one by one, whatever the values: signs, blanks, NULs, text or not."""
+    from engage.lib.spreadsheets import any_formula, is_formula
+
+    expected = any(map(is_formula, values))
+    assert any_formula(values) is expected
+    assert any_formula(tuple(values)) is expected
+    assert any_formula(dict(enumerate(values)).values()) is expected
+
+
+@pytest.mark.parametrize("where", [0, 1, 5])
+def test_a_formula_anywhere_in_a_row_is_found(where):
+    from engage.lib.spreadsheets import any_formula
+
+    values = ["Sofia", "", "+359 2 987 65 43", "2024-05", "a\x00b", "-12.5"]
+    assert not any_formula(values)
+    values[where] = " =HYPERLINK()"
+    assert any_formula(values)

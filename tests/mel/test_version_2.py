@@ -102,6 +102,27 @@ GOOD = [
 ]  # fmt: skip
 
 
+def test_it_names_every_fault_of_a_row_in_the_columns_order():
+    """A row's closed columns and ratings are each told good in one pass: a row with faults
+    among them still has each named, in the order the columns are checked, by both versions."""
+    values = {"sex": "woman", "status": "open", "idm_baseline": "0", "engage_latest": "6",
+              "city": "=1+1", "age_band": "=2"}  # fmt: skip
+    for version in (1, 2):
+        faults = submission.check_row(row(1, **values), "BG-CLA", "2024-06", version)
+        named = [column for column, _message in faults]
+        assert named[:2] == ["city", "age_band"]  # formula-like values first, in the row's order
+        assert [c for c in named[2:] if c in values] == [
+            "sex", "age_band", "status", "idm_baseline", "engage_latest"
+        ]  # fmt: skip
+        assert ("idm_baseline", "'0' is not 1 to 5") in faults
+    # Version 1 refuses a suppressed detention status, version 2 takes it.
+    suppressed = row(1, detention_at_referral="unknown")
+    assert [c for c, _m in submission.check_row(suppressed, "BG-CLA", "2024-06", 1)] == [
+        "detention_at_referral"
+    ]
+    assert submission.check_row(suppressed, "BG-CLA", "2024-06", 2) == []
+
+
 @pytest.mark.parametrize("values", GOOD)
 def test_it_accepts_good_rows(values):
     assert submission.check_row(row(1, **values), "BG-CLA", "2024-06", 2) == []
