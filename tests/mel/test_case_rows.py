@@ -22,7 +22,9 @@ from engage.lib.scoping import scopes_disabled
 from engage.lib.tasks import periodic_tasks
 from engage.mel.dataset import case_rows
 from engage.mel.dataset.case_rows import CaseRow
+from engage.mel.dataset.keys import RowKeys
 from engage.mel.dataset.rows import derive_rows
+from engage.mel.dataset.stored import KeyedRow
 from engage.privacy import services as privacy
 from tests.conftest import TEST_INDEX_KEY
 from tests.tasks.conftest import run_queued_tasks
@@ -40,6 +42,18 @@ def _derived(organisation, period_end=THIS_MONTH):
         return list(derive_rows(organisation, period_end))
     finally:
         case_rows.watching = watching
+
+
+def _keys(rows):
+    """Each row's record and content keys as a report takes them: kept with the row (a
+    `KeyedRow`), else made from its values."""
+    keys = RowKeys.of_instance()
+    return keys.records(rows), keys.contents(rows)
+
+
+def _made(rows):
+    """The keys made afresh from each row's values."""
+    return _keys([dict(row) for row in rows])
 
 
 def _kept(case):
@@ -72,6 +86,29 @@ def test_it_keeps_each_row_and_reads_it_back_the_same(case, organisation):
     again = list(derive_rows(organisation, THIS_MONTH))
     assert first == again == _derived(organisation)
     assert again[0]["contacts"] == "1"
+
+
+def test_it_reads_each_row_back_with_the_keys_a_report_would_make(case, organisation):
+    """A row is kept with its record and content keys, made once: the report reads them
+    instead of hashing each row again. They are the keys made from the row's values."""
+    first = list(derive_rows(organisation, THIS_MONTH))
+    again = list(derive_rows(organisation, THIS_MONTH))
+    for rows in (first, again):
+        assert all(isinstance(row, KeyedRow) for row in rows)
+        assert _keys(rows) == _made(rows) == _made(_derived(organisation))
+
+
+def test_a_renamed_organisation_gets_its_rows_keyed_afresh(case, organisation):
+    """A row's keys are made of its pilot too: kept under the organisation's former code, the
+    row is read with the new code and keyed again from its values, not with the kept keys."""
+    list(derive_rows(organisation, THIS_MONTH))
+    with scopes_disabled():
+        type(organisation).objects.filter(pk=organisation.pk).update(code="BG-NEW")
+    organisation.refresh_from_db()
+    rows = list(derive_rows(organisation, THIS_MONTH))
+    assert _holds(case) and [row["pilot"] for row in rows] == ["BG-NEW"]
+    assert not any(isinstance(row, KeyedRow) for row in rows)
+    assert _keys(rows) == _made(_derived(organisation))
 
 
 WRITES = {
@@ -361,13 +398,19 @@ class TestKeptRowsAreTheDerivedRows(HypothesisTestCase):
                 day = days_ago(value)
                 if kind == "derive":
                     month = today.replace(day=1) - datetime.timedelta(days=31 * value)
-                    end = month.strftime("%Y-%m")
-                    assert list(derive_rows(self.organisation, end)) == _derived(
-                        self.organisation, end
-                    )
+                    self._same(month.strftime("%Y-%m"))
                     continue
                 self._write(kind, case, day)
-            assert list(derive_rows(self.organisation, THIS_MONTH)) == _derived(self.organisation)
+            self._same(THIS_MONTH)
+
+    def _same(self, period_end):
+        """The rows, and the keys they carry, are those derived and made afresh."""
+        rows, derived = (
+            list(derive_rows(self.organisation, period_end)),
+            _derived(self.organisation, period_end),
+        )
+        assert rows == derived
+        assert _keys(rows) == _made(derived)
 
     def _write(self, kind, case, day):
         by = self.manager

@@ -63,6 +63,7 @@ DERIVATION = (
     "engage.mel.dataset.rows",
     "engage.mel.dataset.m49",
     "engage.mel.dataset.case_rows",
+    "engage.mel.dataset.keys",
     "engage.cases.facts",
     "engage.cases.models.case",
     "engage.cases.models.closure",

@@ -51,6 +51,14 @@ class KeyedRow(dict[str, str]):
             row.content_key = content
         return made
 
+    @classmethod
+    def one(cls, items: Iterable[tuple[str, str]], record: int, content: int) -> "KeyedRow":
+        """One row (its items) with its record and content keys."""
+        row = cls(items)
+        row.record_key = record
+        row.content_key = content
+        return row
+
     def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("a keyed row is read-only: change a copy, dict(row)")
 

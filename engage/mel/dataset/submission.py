@@ -408,10 +408,10 @@ def check_row(
         faults.append(("household_ref", "must be hex or empty"))
     if not row["city"].strip() and version < 2:
         faults.append(("city", "is empty"))
-    closed = _ALLOWED_IN_V2 if version >= 2 else ALLOWED
+    sets = _ALLOWED_IN_V2 if version >= 2 else ALLOWED
     # Each closed column's value in its set, in one pass in C; faults named column by column.
-    every_allowed = all(map(contains, closed.values(), _CLOSED(row)))
-    for column, allowed in () if every_allowed else closed.items():
+    every_allowed = all(map(contains, sets.values(), _CLOSED(row)))
+    for column, allowed in () if every_allowed else sets.items():
         if row[column] not in allowed:
             faults.append(
                 (

@@ -25,8 +25,6 @@ network's NET-* counts) are masked and suppressed, not perturbed. `exact` stays 
 """
 
 import copy
-import hmac
-import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engage.mel.dataset.stored import KeyedRow, StoredRows
+from engage.mel.dataset.keys import RowKeys
+from engage.mel.dataset.stored import StoredRows
 from engage.mel.report.indicators import CELL_KEYS, MEDIANS, Cell, percentage, rate
 
 WITHHELD = None
@@ -372,45 +371,22 @@ def support(count: int) -> range:
     return range(count + PTABLE[min(count, 2)][0][0], count + PTABLE[min(count, 2)][-1][0] + 1)
 
 
-class Perturbation:
+class Perturbation(RowKeys):
     """The secret side of the perturbation: record keys and population keys of one instance.
 
     The secret is derived from the instance's index key (`ENGAGE_INDEX_KEY`, kept in the
     environment, never in the database, a backup or a report), so it is the same for every
     report of the instance. A pilot's instance and the hub each use their own; rows imported at
-    the hub are keyed by their `case_ref`, as they are on the pilot's instance.
+    the hub are keyed by their `case_ref`, as they are on the pilot's instance. The rows' keys
+    are made by `mel.dataset.keys.RowKeys`, so that the dataset keeps them with its rows.
     """
 
-    def __init__(self, secret: bytes):
-        self._secret = secret
-
-    @classmethod
-    def of_instance(cls) -> "Perturbation":
-        from engage.lib.crypto import blind_index
-
-        return cls(bytes.fromhex(blind_index("mel-perturbation", "cell-key")))
-
-    def _key(self, *parts: str) -> int:
-        message = "\x1f".join(parts).encode()
-        return int.from_bytes(hmac.digest(self._secret, message, "sha256")[:4])
-
-    def record(self, row: dict[str, str]) -> int:
-        return self._key("record", row["pilot"], row["case_ref"])
-
     def records(self, rows: Iterable[dict[str, str]]) -> list[int]:
-        """`record` of each row, in their order (one loop of C calls for 100,000 rows); a
-        `KeyedRow`, or a row of `StoredRows`, gives the key it was stored with."""
+        """`record` of each row, in their order; a `KeyedRow`, or a row of `StoredRows`, gives
+        the key it was kept with."""
         if isinstance(rows, StoredRows):
-            return self._stored(rows, rows.records, self.records).tolist()  # type: ignore[no-any-return]
-        secret, digest = self._secret, hmac.digest
-        result = []
-        for row in rows:
-            if isinstance(row, KeyedRow):
-                result.append(row.record_key)
-            else:
-                message = f"record\x1f{row['pilot']}\x1f{row['case_ref']}".encode()
-                result.append(int.from_bytes(digest(secret, message, "sha256")[:4]))
-        return result
+            return self._stored(rows, rows.records, super().records).tolist()  # type: ignore[no-any-return]
+        return super().records(rows)
 
     def _stored(
         self,
@@ -455,39 +431,6 @@ class Perturbation:
         for row, content in zip(rows, self.contents(rows), strict=True):
             keys[row["pilot"]] = (keys.get(row["pilot"], 0) + content) % KEY_SPACE
         return keys
-
-    def contents(self, rows: Iterable[dict[str, str]]) -> list[int]:
-        """The keyed hash of each row's content, in their order: `_key("row", "column=value",
-        ...)` over its columns sorted by name. A `KeyedRow` gives the one it was read with."""
-        result = []
-        known: frozenset[str] = frozenset()
-        template, values = "", _PILOT_AND_CASE
-        secret, digest = self._secret, hmac.digest
-        for row in rows:
-            if isinstance(row, KeyedRow):
-                result.append(row.content_key)
-                continue
-            if row.keys() != known:  # the same for every row of a source: made once
-                known = frozenset(row)
-                columns = sorted(known)
-                # That message as one %-template filled in C (100,000 rows of 37 columns: most
-                # of the keys' time when each part was formatted and joined, issue 17).
-                names = (column.replace("%", "%%") for column in columns)
-                template = "\x1f".join(["row", *(f"{name}=%s" for name in names)])
-                values = operator.itemgetter(*columns)
-            message = (template % values(row)).encode()
-            result.append(int.from_bytes(digest(secret, message, "sha256")[:4]))
-        return result
-
-    def stamp(self, columns: Sequence[str]) -> str:
-        """What keys kept with rows of `columns` were made with (`KeyedRow`): the instance's
-        secret and the columns, whose names are part of a row's content. Keys kept under
-        another stamp are made again (a new `ENGAGE_INDEX_KEY`, a dataset with new columns)."""
-        message = "\x1f".join(["kept keys", *columns]).encode()
-        return hmac.digest(self._secret, message, "sha256").hex()
-
-
-_PILOT_AND_CASE = operator.itemgetter("pilot", "case_ref")
 
 
 # The scalars of a report's cells: kept as they are by a copy (they cannot be changed in place).
