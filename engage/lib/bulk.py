@@ -85,12 +85,6 @@ def prepare_insert(model: type[Model], rows: Iterable[Model]) -> Insert:
     return Insert(alias, sql, params, rows)
 
 
-def prepare_upsert(model: type[Model], rows: Iterable[Model], update: Sequence[str]) -> Insert:
-    """Prepare the INSERT of `rows` as `prepare_insert` does, where a row whose primary key is
-    taken already updates that row's fields `update` instead (`updating`)."""
-    return updating(prepare_insert(model, rows), model, update)
-
-
 def updating(insert: Insert, model: type[Model], update: Sequence[str]) -> Insert:
     """`insert` (of `model`'s rows) where a row whose primary key is taken already updates that
     row's fields `update` instead (`ON CONFLICT ... DO UPDATE`, as SQLite and PostgreSQL both

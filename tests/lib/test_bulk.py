@@ -12,7 +12,7 @@ from engage.cases.factories import CaseFactory
 from engage.cases.models import Contact, Person, SearchToken
 from engage.cases.search import PAD_TO, insert_tokens, person_digests
 from engage.lib import crypto
-from engage.lib.bulk import prepare_insert, prepare_upsert, prepare_values
+from engage.lib.bulk import prepare_insert, prepare_values, updating
 from engage.lib.scoping import scopes_disabled
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +161,7 @@ def test_it_indexes_a_caseload_as_a_person_registered_by_hand(organisation, alic
 
 
 def test_it_updates_the_named_fields_of_a_row_whose_key_is_taken(organisation, alice):
-    """`prepare_upsert`: a new key inserts the whole row; a key taken updates only the fields
+    """`updating` an insert: a new key inserts the whole row; a key taken updates only the fields
     named, each value prepared (encrypted) by its field, as `bulk_create(update_conflicts)`."""
     from engage.mel.dataset.case_rows import CaseRow
 
@@ -174,7 +174,7 @@ def test_it_updates_the_named_fields_of_a_row_whose_key_is_taken(organisation, a
             CaseRow(case_id=pk, organisation=organisation, basis=7, cells=f"new {n}")
             for n, pk in enumerate((case.pk, other.pk))
         ]
-        prepare_upsert(CaseRow, rows, ["cells"]).run()
+        updating(prepare_insert(CaseRow, rows), CaseRow, ["cells"]).run()
         taken, new = (CaseRow.objects.get(case_id=pk) for pk in (case.pk, other.pk))
     assert (taken.writes, taken.basis, taken.cells) == (3, 3, "new 0")
     assert (new.writes, new.basis, new.cells) == (0, 7, "new 1")
@@ -182,4 +182,4 @@ def test_it_updates_the_named_fields_of_a_row_whose_key_is_taken(organisation, a
         cursor.execute(f"SELECT cells FROM {CaseRow._meta.db_table}")  # noqa: S608
         assert all(stored.startswith("gAAAAA") for (stored,) in cursor.fetchall())
     with pytest.raises(ValueError, match="name the fields"):
-        prepare_upsert(CaseRow, rows, ["no_such_field"])
+        updating(prepare_insert(CaseRow, rows), CaseRow, ["no_such_field"])
