@@ -1,7 +1,6 @@
 """Submissions imported at the network hub, and their rows (no personal data by contract, and
 encrypted at rest all the same); a pilot's key for the linkage round it is in."""
 
-import base64
 import json
 import uuid
 from collections.abc import Sequence
@@ -19,7 +18,14 @@ from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scoped
 from engage.mel.dataset.case_rows import CaseRow as CaseRow  # the model, defined with its rules
 from engage.mel.dataset.rows import COLUMNS
-from engage.mel.dataset.stored import StoredRows, numbered
+from engage.mel.dataset.stored import (
+    StoredRows,
+    numbered,
+    packed,
+    packed_columns,
+    unpacked,
+    unpacked_columns,
+)
 from engage.mel.report.disclosure import Perturbation
 
 
@@ -90,21 +96,15 @@ class SubmissionRows(models.Model):
     def of(cls, submission: Submission, rows: list[dict[str, str]]) -> "SubmissionRows":
         """The document of `rows`, column by column, with each row's two keys."""
         read = [{c: row[c] for c in COLUMNS} for row in rows]  # as `rows` reads them
-        columns = [numbered([row[c] for row in read]) for c in COLUMNS]
-        widest = max((len(distinct) for distinct, _codes in columns), default=0)
-        width = 2 if widest <= 2**16 else 4
-        codes = np.concatenate([codes for _distinct, codes in columns] or [np.zeros(0, np.intp)])
         perturbation = Perturbation.of_instance()
         document = {
             "columns": list(COLUMNS),
             "size": len(read),
-            "values": [distinct for distinct, _codes in columns],
-            "width": width,
-            "codes": _packed(np.asarray(codes, dtype=f"<u{width}").tobytes()),
+            **packed_columns([numbered([row[c] for row in read]) for c in COLUMNS]),
             "keys": {
                 "stamp": perturbation.stamp(COLUMNS),
-                "records": _packed(np.array(perturbation.records(read), ">u4").tobytes()),
-                "contents": _packed(np.array(perturbation.contents(read), ">u4").tobytes()),
+                "records": packed(np.array(perturbation.records(read)), ">u4"),
+                "contents": packed(np.array(perturbation.contents(read)), ">u4"),
             },
         }
         return cls(submission=submission, payload=json.dumps(document, separators=(",", ":")))
@@ -135,25 +135,15 @@ class SubmissionRows(models.Model):
 
 
 def _stored_rows(document: dict[str, Any]) -> StoredRows:
-    names, size, width = tuple(document["columns"]), document["size"], document["width"]
-    if width not in (2, 4):
-        raise ValueError("the document's numbers are neither 2 nor 4 bytes wide")
-    if len(document["values"]) != len(names):
-        raise ValueError("the document's columns and values do not match")
-    codes = np.frombuffer(_unpacked(document["codes"]), dtype=f"<u{width}")
-    if len(codes) != len(names) * size:
-        raise ValueError("the document's codes are shorter or longer than its rows")
-    numbers = codes.reshape(len(names), size).astype(np.intp)
-    held = {name: (values, numbers[i]) for i, (name, values) in
-            enumerate(zip(names, document["values"], strict=True))}  # fmt: skip
+    names, size = tuple(document["columns"]), document["size"]
+    held = dict(zip(names, unpacked_columns(document, len(names), size), strict=True))
     empty = ([""], np.zeros(size, np.intp))
     columns = {name: held.get(name, empty) for name in COLUMNS}
     keys = document.get("keys") or {}
     if names != COLUMNS or keys.get("stamp") != Perturbation.of_instance().stamp(COLUMNS):
         return StoredRows(COLUMNS, columns, size)
     records, contents = (
-        np.frombuffer(_unpacked(keys[name]), dtype=">u4").astype(np.int64)
-        for name in ("records", "contents")
+        unpacked(keys[name], ">u4", size).astype(np.int64) for name in ("records", "contents")
     )
     known = np.ones(size, bool)
     return StoredRows(COLUMNS, columns, size, records=records, contents=contents, known=known)
@@ -166,14 +156,6 @@ def _earlier_rows(document: dict[str, Any]) -> list[dict[str, str]]:
         return [dict(zip(COLUMNS, values, strict=True)) for values in document["rows"]]
     empty = dict.fromkeys(COLUMNS, "")
     return [{**empty, **dict(zip(columns, values, strict=True))} for values in document["rows"]]
-
-
-def _packed(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unpacked(packed: str) -> bytes:
-    return base64.b64decode(packed, validate=True)
 
 
 class DatasetRow(models.Model):

@@ -23,7 +23,7 @@ from engage.lib.spreadsheets import any_formula, neutralise
 from engage.mel import sources
 from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
-from engage.mel.dataset.rows import COLUMNS, VERSION, case_ref, derive_rows
+from engage.mel.dataset.rows import COLUMNS, VERSION, case_ref, derive_rows, live_rows
 from engage.mel.dataset.stored import StoredRows
 from engage.mel.models import LinkageRound, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
@@ -269,7 +269,7 @@ def rows_for(
     """The rows a report is computed from: derived live, or as imported (an audited read)."""
     if source == "live":
         organisations = Organisation.objects.filter(code__in=pilots).order_by("code")
-        return [row for org in organisations for row in derive_rows(org, end)]
+        return joined([live_rows(organisation, end) for organisation in organisations])
     return imported_rows(pilots, end=end, by=by, request=request, channel=channel)
 
 

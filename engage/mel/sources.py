@@ -147,12 +147,12 @@ def rows(
 
     live = [s.pilot for s in sources if s.source == LIVE]
     imported = [s.pilot for s in sources if s.source == IMPORTED]
-    result: list[dict[str, str]] = []
+    parts: list[Sequence[dict[str, str]]] = []
     if live:
         for pilot in sorted(live):  # in the order of rows_for's organisations, by code
             if progress is not None:
                 progress(f"{LIVE}:{pilot}")
-            result += services.rows_for([pilot], source=LIVE, end=end)
+            parts.append(services.rows_for([pilot], source=LIVE, end=end))
         record(
             by,
             AuditEvent.Action.VIEW,
@@ -166,8 +166,7 @@ def rows(
     if imported:
         if progress is not None:
             progress(IMPORTED)
-        held = services.rows_for(imported, source=IMPORTED, end=end, by=by, request=request,
-                                 channel=channel)  # fmt: skip
-        # Column by column, as read (`StoredRows`), which a report takes as they are.
-        return services.joined([result, held])
-    return result
+        parts.append(services.rows_for(imported, source=IMPORTED, end=end, by=by,
+                                       request=request, channel=channel))  # fmt: skip
+    # Column by column, as read (`StoredRows`), which a report takes as they are.
+    return services.joined(parts)

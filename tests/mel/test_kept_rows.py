@@ -215,7 +215,7 @@ def test_keys_kept_under_another_secret_or_other_columns_are_made_again(tmp_path
     document["keys"]["records"] = base64.b64encode(records[:-4]).decode()
     kept.payload = json.dumps(document)
     kept.save()
-    with pytest.raises(ValueError, match="a key for each row"):
+    with pytest.raises(ValueError, match="shorter or longer than its rows"):
         kept.rows()
 
 

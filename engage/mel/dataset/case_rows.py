@@ -38,22 +38,26 @@ the organisation's own scope.
 
 import datetime
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.db import DatabaseError, connection, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, CharField, F, Value, When
+from django.db.models.functions import Cast
 
 from engage.accounts.models import Organisation
 from engage.lib import bulk
 from engage.lib.crypto import blind_index
 from engage.lib.fields import EncryptedTextField
+from engage.lib.memory import collection_paused
 from engage.lib.scoping import organisation_scoped
 
 # A period end after every date: a row derived as of it is the row as of now.
@@ -101,6 +105,43 @@ class CaseRow(models.Model):
         return str(self.case_id)
 
 
+class OrganisationRows(models.Model):
+    """An organisation's kept rows as of now, column by column, in one document (issue 17).
+
+    Reading 100,000 kept rows one by one (one decryption and one JSON parse each, then each
+    column numbered again from the rows) was most of a live report. The rows that held when a
+    report last read them are kept here too, as `SubmissionRows` keeps a submission: one
+    encrypted JSON document, each column's distinct values and each row's number among them,
+    each row's keys, and for each row its case (as the database writes its id), the `writes`
+    it was derived at (`bases`) and its `horizon` (as a day's ordinal).
+
+    A row of it is read only while its case's count of writes is still its basis and the
+    period reaches its horizon: exactly when the case's own kept row holds (`CaseRow`). Every
+    other case is read through its own row or derived again. A document is only ever read
+    whole, under the fingerprint it was made with, and rewritten whole (`rows.live_rows`).
+
+    A row that no longer holds stays in the document until it is rewritten, encrypted like
+    everything else, and is never read. Erasure cannot wait for that: the database's triggers
+    delete an organisation's document when one of its people is erased or one of its cases
+    deleted (`_forget`), whatever path erases or deletes.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    fingerprint = models.CharField(max_length=64)
+    payload = EncryptedTextField()
+
+    objects = organisation_scoped("organisation")
+
+    class Meta:
+        app_label = "mel"
+        verbose_name_plural = "organisation rows"
+
+    def __str__(self) -> str:
+        return f"rows of {self.organisation_id}"
+
+
 # -- Which rows hold -------------------------------------------------------------------------
 
 
@@ -120,10 +161,13 @@ def fingerprint() -> str:
     return hashlib.sha256(_derivation_digest() + keyed).hexdigest()
 
 
-def held(organisation: Organisation, ids: Sequence[UUID], end: datetime.date) -> dict[UUID, str]:
-    """The cases of `ids` whose kept row holds, each with the cells of its row as of `end`:
-    the row as of now from its horizon on, the earlier row for its period end, else empty
-    (the row as of `end` is not kept). Only those cells are decrypted."""
+def held(
+    organisation: Organisation, ids: Sequence[UUID], end: datetime.date
+) -> dict[UUID, tuple[str, int, datetime.date]]:
+    """The cases of `ids` whose kept row holds, each with the cells of its row as of `end`
+    (the row as of now from its horizon on, the earlier row for its period end, else empty:
+    the row as of `end` is not kept), its basis and its horizon. Only those cells are
+    decrypted."""
     kept = CaseRow.objects.filter(
         organisation=organisation, case_id__in=ids, fingerprint=fingerprint(), basis=F("writes")
     ).exclude(cells="")
@@ -133,7 +177,52 @@ def held(organisation: Organisation, ids: Sequence[UUID], end: datetime.date) ->
         default=Value(""),
         output_field=EncryptedTextField(),
     )
-    return dict(kept.annotate(as_of_end=as_of_end).values_list("case_id", "as_of_end"))
+    found = kept.annotate(as_of_end=as_of_end).values_list("case_id", "as_of_end", "basis",
+                                                            "horizon")  # fmt: skip
+    # A row with cells has its horizon (`keep`).
+    return {pk: (cells, basis, horizon or NOW) for pk, cells, basis, horizon in found}
+
+
+def as_text(column: str) -> Cast:
+    """`column`, an id, as the database writes it (SQLite: its hex; PostgreSQL: its text):
+    read so, 100,000 ids are not each made a `UUID`."""
+    return Cast(column, output_field=CharField())
+
+
+def writes(organisation: Organisation) -> dict[str, int]:
+    """The writes counted so far of each of the organisation's cases that has any, by the case's
+    id as text (`as_text`)."""
+    found = CaseRow.objects.filter(organisation=organisation)
+    return dict(found.values_list(as_text("case_id"), "writes"))
+
+
+def document(organisation: Organisation) -> dict[str, Any] | None:
+    """The organisation's kept rows (`OrganisationRows`), made under the fingerprint of now;
+    else none."""
+    kept = OrganisationRows.objects.filter(organisation=organisation, fingerprint=fingerprint())
+    payload = kept.values_list("payload", flat=True).first()
+    if not payload:
+        return None
+    with collection_paused():
+        found: dict[str, Any] = json.loads(payload)
+    return found
+
+
+def keep_document(organisation: Organisation, content: dict[str, Any]) -> None:
+    """Keep `content` as the organisation's rows (`OrganisationRows`), replacing any. As with
+    `keep`, a database that refuses the write leaves the rows to be read one by one."""
+    payload = json.dumps(content, separators=(",", ":"))
+    try:
+        with transaction.atomic():
+            OrganisationRows.objects.bulk_create(
+                [OrganisationRows(organisation=organisation, fingerprint=fingerprint(),
+                                  payload=payload)],
+                update_conflicts=True,
+                unique_fields=["organisation"],
+                update_fields=["fingerprint", "payload"],
+            )  # fmt: skip
+    except DatabaseError:
+        return
 
 
 def counted(ids: Iterable[UUID]) -> dict[UUID, int]:
@@ -199,6 +288,7 @@ _ALL = ["organisation", "basis", "fingerprint", "horizon", "cells", *_EARLIER]
 
 INSERT, UPDATE, DELETE = "INSERT", "UPDATE", "DELETE"
 EVERY = (INSERT, UPDATE, DELETE)
+ERASED = "ERASED"  # a person's erasure: an update that sets `erased_at`
 
 
 def _watched(apps: Apps) -> list[tuple[str, tuple[str, ...], str]]:
@@ -242,14 +332,26 @@ def _where(condition: str, operation: str) -> str:
 
 def _name(table: str, operation: str = "") -> str:
     """A trigger's name: one per table and operation on SQLite, one per table on PostgreSQL
-    (`operation` empty), and the case's delete (`DELETE`) on both."""
+    (`operation` empty), and the case's delete (`DELETE`) and a person's erasure (`ERASED`) on
+    both."""
     return f"case_row_{table}_{operation.lower()}" if operation else f"case_row_{table}"
+
+
+def _documents(apps: Apps) -> str | None:
+    """The table of the organisations' documents (`OrganisationRows`); none before the
+    migration that made it (an earlier migration installs the triggers without it)."""
+    try:
+        return str(apps.get_model("mel", "OrganisationRows")._meta.db_table)
+    except LookupError:
+        return None
 
 
 def _triggers(apps: Apps, vendor: str) -> list[tuple[str, str]]:
     """Each trigger the rows need, with its table (SQLite: one per table and operation;
-    PostgreSQL: one per table, with a function of the same name), the case's delete last."""
+    PostgreSQL: one per table, with a function of the same name), then the person's erasure
+    (once the documents are there) and the case's delete."""
     cases = apps.get_model("cases", "Case")._meta.db_table
+    people = apps.get_model("cases", "Person")._meta.db_table
     if vendor == "postgresql":
         found = [(_name(table), table) for table, _ops, _where in _watched(apps)]
     else:
@@ -258,7 +360,46 @@ def _triggers(apps: Apps, vendor: str) -> list[tuple[str, str]]:
             for table, operations, _where in _watched(apps)
             for operation in operations
         ]
+    if _documents(apps):
+        found.append((_name(people, ERASED), people))
     return [*found, (_name(cases, DELETE), cases)]
+
+
+def _forget(apps: Apps, vendor: str, documents: bool) -> list[str]:
+    """The triggers that delete an organisation's document (`OrganisationRows`) when one of its
+    people is erased or one of its cases deleted, and the case's own row with it (without
+    `documents`: only the row, as before the documents)."""
+    rows = apps.get_model("mel", "CaseRow")._meta.db_table
+    cases = apps.get_model("cases", "Case")._meta.db_table
+    people = apps.get_model("cases", "Person")._meta.db_table
+    table = _documents(apps) if documents else None
+    forgotten = (f"DELETE FROM {table} WHERE organisation_id = {{r}}.organisation_id; "  # noqa: S608
+                 if table else "")  # fmt: skip
+    on_delete = f"DELETE FROM {rows} WHERE case_id = OLD.id; " + forgotten.format(r="OLD")  # noqa: S608
+    erased = "NEW.erased_at IS NOT NULL AND OLD.erased_at IS NULL"
+    found = [(cases, DELETE, "", on_delete)]
+    if table:
+        found.insert(0, (people, ERASED, erased, forgotten.format(r="NEW")))
+    statements = []
+    for table, operation, condition, body in found:
+        name = _name(table, operation)
+        event = "UPDATE" if operation == ERASED else operation
+        if vendor == "postgresql":
+            when = f" WHEN ({condition})" if condition else ""
+            statements += [
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {body}"
+                "RETURN NULL; END; $$ LANGUAGE plpgsql",
+                f"DROP TRIGGER IF EXISTS {name} ON {table}",
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} "
+                f"EXECUTE FUNCTION {name}()",
+            ]
+        else:
+            when = f" WHEN {condition}" if condition else ""
+            statements += [
+                f"DROP TRIGGER IF EXISTS {name}",
+                f"CREATE TRIGGER {name} AFTER {event} ON {table}{when} BEGIN {body}END",
+            ]
+    return statements
 
 
 def trigger_names(apps: Apps = global_apps) -> list[str]:
@@ -282,9 +423,7 @@ def watching() -> bool:
         return bool(cursor.fetchone()[0] == len(names))
 
 
-def _sqlite(apps: Apps) -> list[str]:
-    rows = apps.get_model("mel", "CaseRow")._meta.db_table
-    cases = apps.get_model("cases", "Case")._meta.db_table
+def _sqlite(apps: Apps, documents: bool) -> list[str]:
     statements = []
     for table, operations, condition in _watched(apps):
         for operation in operations:
@@ -294,18 +433,10 @@ def _sqlite(apps: Apps) -> list[str]:
                 f"CREATE TRIGGER {name} AFTER {operation} ON {table} BEGIN "
                 f"{_count(apps, _where(condition, operation))}; END",
             ]
-    name = _name(cases, DELETE)
-    return [
-        *statements,
-        f"DROP TRIGGER IF EXISTS {name}",
-        f"CREATE TRIGGER {name} AFTER DELETE ON {cases} BEGIN "  # noqa: S608
-        f"DELETE FROM {rows} WHERE case_id = OLD.id; END",
-    ]
+    return [*statements, *_forget(apps, "sqlite", documents)]
 
 
-def _postgresql(apps: Apps) -> list[str]:
-    rows = apps.get_model("mel", "CaseRow")._meta.db_table
-    cases = apps.get_model("cases", "Case")._meta.db_table
+def _postgresql(apps: Apps, documents: bool) -> list[str]:
     statements = []
     for table, operations, condition in _watched(apps):
         name = _name(table)
@@ -321,20 +452,22 @@ def _postgresql(apps: Apps) -> list[str]:
             f"CREATE TRIGGER {name} AFTER {' OR '.join(operations)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {name}()",
         ]
-    name = _name(cases, DELETE)
-    return [
-        *statements,
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "  # noqa: S608
-        f"DELETE FROM {rows} WHERE case_id = OLD.id; RETURN NULL; END; $$ LANGUAGE plpgsql",
-        f"DROP TRIGGER IF EXISTS {name} ON {cases}",
-        f"CREATE TRIGGER {name} AFTER DELETE ON {cases} FOR EACH ROW EXECUTE FUNCTION {name}()",
-    ]
+    return [*statements, *_forget(apps, "postgresql", documents)]
 
 
-def install_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+def install_triggers(
+    apps: Apps, schema_editor: BaseDatabaseSchemaEditor, *, documents: bool = True
+) -> None:
+    """Install every trigger (again: each is dropped first). Without `documents`, the triggers
+    as they were before the organisations' documents (migration 0010 taken back)."""
     vendor = schema_editor.connection.vendor
     statements = {"sqlite": _sqlite, "postgresql": _postgresql}.get(vendor)
-    _execute(schema_editor, statements(apps) if statements else [])
+    if vendor == "postgresql" and not documents:
+        remove_triggers(apps, schema_editor)  # the erasure's trigger and function too
+    _execute(schema_editor, statements(apps, documents) if statements else [])
+    if vendor == "sqlite" and not documents:
+        people = apps.get_model("cases", "Person")._meta.db_table
+        _execute(schema_editor, [f"DROP TRIGGER IF EXISTS {_name(people, ERASED)}"])
 
 
 def remove_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -11,15 +11,17 @@ derived here from live cases or imported from a pilot's submission.
 import datetime
 import hashlib
 import hmac
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from django.db.models import CharField, Count, Max, Q, QuerySet, Value
-from django.db.models.functions import Cast
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Count, Max, Q, QuerySet, Value
 from django.utils import timezone
 
 from engage.accounts.models import Organisation
@@ -35,7 +37,15 @@ from engage.lib.scoping import organisation_scope
 from engage.mel.dataset import case_rows
 from engage.mel.dataset.keys import RowKeys
 from engage.mel.dataset.m49 import region_of
-from engage.mel.dataset.stored import KeyedRow
+from engage.mel.dataset.stored import (
+    Codes,
+    KeyedRow,
+    StoredRows,
+    packed,
+    packed_columns,
+    unpacked,
+    unpacked_columns,
+)
 
 SCHEMA = "atd-network-dataset"
 VERSION = 2
@@ -246,7 +256,7 @@ def _batch(
     # The records are matched to their case by the case's id as the database writes it: as a
     # UUID, one was made in Python for each record (a million at 100,000 clients).
     # In no order: the batch is put in the order of `ids` below (a sort the database spared).
-    read = cases.filter(pk__in=ids).order_by().annotate(key=_as_text("pk"))
+    read = cases.filter(pk__in=ids).order_by().annotate(key=case_rows.as_text("pk"))
     batch = {
         columns.key: _Case(columns)
         for columns in read.values_list("key", *_case_columns(names), named=True)
@@ -258,7 +268,7 @@ def _batch(
             query = query.filter(date__lte=period_end)
         # By case first: an assessment's columns come in that order from their index, with
         # no sort (`assessment_dataset`); a case's own records keep the order they had.
-        query = query.annotate(case_key=_as_text("case_id")).order_by("case_id", *ordering)
+        query = query.annotate(case_key=case_rows.as_text("case_id")).order_by("case_id", *ordering)
         for record in query.values_list("case_key", *columns, named=True):
             records[record.case_key].append(record)
         for key, case in batch.items():
@@ -318,11 +328,6 @@ def _contacts_counted(
     )
 
 
-def _as_text(column: str) -> Cast:
-    """`column`, an id, as the database writes it (SQLite: its hex; PostgreSQL: its text)."""
-    return Cast(column, output_field=CharField())
-
-
 def derive_rows(
     organisation: Organisation, period_end: str, *, linkage_key: bytes | None = None
 ) -> Iterator[dict[str, str]]:
@@ -365,32 +370,188 @@ def derive_rows(
         yield from rows
 
 
+def live_rows(organisation: Organisation, period_end: str) -> Sequence[dict[str, str]]:
+    """The rows of `derive_rows` without a linkage key, the same rows in the same order, column
+    by column (`StoredRows`) as a report takes them.
+
+    Where the organisation's document of kept rows is there (`case_rows.OrganisationRows`),
+    each of its rows that still holds for the period is taken from it; the other cases' rows
+    are read or derived as `derive_rows` reads them, by `BATCH`. When more than one row in a
+    hundred came from elsewhere (or there was no document), the document is made again from
+    the rows that now hold: the next report reads those from it too. Like `derive_rows`, the
+    work runs in the organisation's own scope and nothing leaves it but the rows."""
+    end = month_end(period_end)
+    with organisation_scope(organisation.pk):
+        if not case_rows.watching():
+            return list(derive_rows(organisation, period_end))
+        cases = _cases(organisation, end)
+        order: list[str] = list(cases.values_list(case_rows.as_text("pk"), flat=True))
+        kept = _document_rows(organisation, case_rows.document(organisation))
+        # Each case's row in the document (-1: none), and whether it holds for the period.
+        found = kept.found(order, case_rows.writes(organisation), end)
+    rest = {UUID(order[number]): number for number in np.flatnonzero(found < 0).tolist()}
+    now: dict[UUID, tuple[int, datetime.date]] = {}
+    derived: dict[int, dict[str, str]] = {}  # by the case's place in `order`
+    listed = list(rest)
+    for start in range(0, len(listed), BATCH):
+        ids = listed[start : start + BATCH]
+        with organisation_scope(organisation.pk), collection_paused():
+            made = _kept_or_derived(cases, ids, organisation, end, now)
+            derived.update((rest[pk], made[pk]) for pk in ids if pk in made)
+            del made
+    rows, places = kept.joined(found, derived)
+    if not kept.rows.size or len(now) * 100 > len(order):
+        fresh = {rest[pk]: held for pk, held in now.items()}
+        with organisation_scope(organisation.pk):
+            case_rows.keep_document(organisation, kept.remade(rows, places, order, found, fresh))
+    return rows
+
+
+@dataclass
+class _Document:
+    """An organisation's document of kept rows (`case_rows.OrganisationRows`), read: its rows
+    with every column of the dataset, and for each its case's id as text, basis and horizon
+    (a day's ordinal)."""
+
+    pilot: str
+    rows: StoredRows
+    ids: list[str]
+    bases: npt.NDArray[np.int64]
+    horizons: npt.NDArray[np.int64]
+
+    def found(self, order: list[str], writes: dict[str, int], end: datetime.date) -> Codes:
+        """For each case of `order`, its row's number in the document where that row holds as
+        of `end` (its case written no more since, the period reaching its horizon), else -1."""
+        at = {pk: number for number, pk in enumerate(self.ids)}
+        numbers = np.fromiter(map(at.get, order, itertools.repeat(-1)), np.intp, len(order))
+        if not len(order):
+            return numbers
+        counted = np.fromiter(map(writes.get, order, itertools.repeat(-1)), np.int64,
+                              len(order))  # fmt: skip
+        listed = numbers >= 0
+        holds = listed.copy()
+        holds[listed] = (self.bases[numbers[listed]] == counted[listed]) & (
+            self.horizons[numbers[listed]] <= end.toordinal()
+        )
+        return np.where(holds, numbers, -1)
+
+    def joined(self, found: Codes, derived: dict[int, dict[str, str]]) -> tuple[StoredRows, Codes]:
+        """The rows in the order of the cases: the document's where they hold (`found`), the
+        rows of `derived` (by the case's place) for the others; and each row's case's place
+        (a case with neither, deleted meanwhile, has no row)."""
+        places = np.flatnonzero(found >= 0)
+        if not derived:
+            picked = found[places]
+            if len(picked) == self.rows.size and (picked == np.arange(len(picked))).all():
+                return self.rows, places  # the document as it is: nothing to number again
+            return self.rows.picked(picked), places
+        at = sorted(derived)
+        given = StoredRows.of([derived[place] for place in at], COLUMNS)
+        both = StoredRows.joined([self.rows, given]) if self.rows.size else given
+        numbers = np.concatenate([found[places], self.rows.size + np.arange(len(at))])
+        every = np.concatenate([places, np.array(at, np.intp)])
+        ordered = np.argsort(every, kind="stable")
+        return both.picked(numbers[ordered]), every[ordered]
+
+    def remade(
+        self,
+        rows: StoredRows,
+        places: Codes,
+        order: list[str],
+        found: Codes,
+        fresh: dict[int, tuple[int, datetime.date]],
+    ) -> dict[str, Any]:
+        """The document of the rows that now hold as of now: the document's rows taken
+        (`found`) and the rows derived or read as of now (`fresh`: by the case's place, its
+        basis and horizon), in the order of the cases. A row without its keys is left out."""
+        numbers = found[places]
+        bases = np.full(len(places), -1, np.int64)
+        horizons = np.zeros(len(places), np.int64)
+        from_here = numbers >= 0
+        bases[from_here] = self.bases[numbers[from_here]]
+        horizons[from_here] = self.horizons[numbers[from_here]]
+        for index in np.flatnonzero(~from_here).tolist():
+            held = fresh.get(int(places[index]))
+            if held is not None:
+                bases[index], horizons[index] = held[0], held[1].toordinal()
+        keep = (bases >= 0) & rows.known
+        taken = rows.taken(keep)
+        return {
+            "pilot": self.pilot,
+            "size": taken.size,
+            "ids": [order[place] for place in places[keep].tolist()],
+            "bases": packed(bases[keep], "<i8"),
+            "horizons": packed(horizons[keep], "<i4"),
+            "records": packed(taken.records, ">u4"),
+            "contents": packed(taken.contents, ">u4"),
+            **packed_columns([taken.columns[column] for column in _KEPT]),
+        }
+
+
+def _document_rows(organisation: Organisation, document: dict[str, Any] | None) -> _Document:
+    """The document read (`_Document`): empty where there is none, or it was made while the
+    organisation had another code (its keys were made with that one)."""
+    pilot, size = organisation.code, 0
+    if document is None or document.get("pilot") != pilot:
+        document = {"ids": [], "size": 0, "values": [[] for _ in _KEPT], "width": 2, "codes": ""}
+    size = document["size"]
+    held = dict(zip(_KEPT, unpacked_columns(document, len(_KEPT), size), strict=True))
+    columns = {
+        **held,
+        "pilot": ([pilot], np.zeros(size, np.intp)),
+        "person_ref": ([""], np.zeros(size, np.intp)),
+    }
+    empty = np.zeros(size, np.int64)
+    keys = {
+        name: unpacked(document[name], ">u4", size).astype(np.int64) if size else empty
+        for name in ("records", "contents")
+    }
+    rows = StoredRows(COLUMNS, columns, size, **keys, known=np.ones(size, bool))
+    if len(document["ids"]) != size:
+        raise ValueError("the document's cases do not match its rows")
+    return _Document(
+        pilot,
+        rows,
+        document["ids"],
+        unpacked(document["bases"], "<i8", size).astype(np.int64) if size else empty,
+        unpacked(document["horizons"], "<i4", size).astype(np.int64) if size else empty,
+    )
+
+
 def keep_rows(today: datetime.date | None = None) -> dict[str, int]:
     """Derive every organisation's rows as of this month, so that each case's row as of now is
-    kept where none held (`case_rows`): the periodic task `case-rows`. Return the rows read
+    kept where none held, and the organisation's document of them (`case_rows`): the periodic
+    task `case-rows`. Return the rows read
     per organisation; none leaves this function."""
     period_end = month(today or timezone.localdate())
     return {
-        organisation.code: sum(1 for _row in derive_rows(organisation, period_end))
+        organisation.code: len(live_rows(organisation, period_end))
         for organisation in Organisation.objects.order_by("code")
     }
 
 
 def _kept_or_derived(
-    cases: "QuerySet[Case]", ids: list[UUID], organisation: Organisation, end: datetime.date
+    cases: "QuerySet[Case]",
+    ids: list[UUID],
+    organisation: Organisation,
+    end: datetime.date,
+    now: dict[UUID, tuple[int, datetime.date]] | None = None,
 ) -> dict[UUID, dict[str, str]]:
     """The rows of the cases `ids` as of `end`: kept where a kept row holds (`case_rows`) as of
     `end`; else derived, as of now and kept, and as of `end` from the same records where a
-    date of the case is after it, kept as its earlier row."""
+    date of the case is after it, kept as its earlier row. `now`, when given, gets the basis
+    and horizon of each case whose row given is its row as of now."""
     made, later = {}, []
     held = case_rows.held(organisation, ids, end)
-    for pk, cells in held.items():
-        if cells:
-            made[pk] = _from_cells(organisation.code, cells)
-        else:  # the row as of now holds, not as of `end`
+    for pk, (cells, counted, horizon) in held.items():
+        if not cells:  # the row as of now holds, not as of `end`
             later.append(pk)
+            continue
+        made[pk] = _from_cells(organisation.code, cells)
+        if now is not None and horizon <= end:
+            now[pk] = (counted, horizon)
     missing = [pk for pk in ids if pk not in held]
-    now: dict[UUID, tuple[int, datetime.date, dict[str, str]]] = {}
+    derived_now: dict[UUID, tuple[int, datetime.date, dict[str, str]]] = {}
     earlier: dict[UUID, dict[str, str]] = {}
     if missing:
         basis = case_rows.counted(missing)  # before the cases are read: see case_rows
@@ -400,9 +561,11 @@ def _kept_or_derived(
         for case in _batch(cases, missing, case_rows.NOW, earlier=end if past else None):
             pk, horizon = case.columns.id, _horizon(case)
             row = _row(case, organisation, case_rows.NOW, None)
-            now[pk] = (basis.get(pk, 0), horizon, row)
+            derived_now[pk] = (basis.get(pk, 0), horizon, row)
             if horizon <= end:
                 made[pk] = row
+                if now is not None:
+                    now[pk] = (basis.get(pk, 0), horizon)
             elif past:
                 row = made[pk] = _row(_as_of(case, end), organisation, end, None)
                 earlier[pk] = row
@@ -412,17 +575,18 @@ def _kept_or_derived(
         row = made[case.columns.id] = _row(case, organisation, end, None)
         earlier[case.columns.id] = row
     # Each derived row with its two keys, and its cells as kept (by the row's id()).
-    derived = [row for _basis, _horizon, row in now.values()] + list(earlier.values())
+    derived = [row for _basis, _horizon, row in derived_now.values()] + list(earlier.values())
     kept = dict(zip(map(id, derived), _kept(derived, RowKeys.of_instance()), strict=True))
     for pk, row in made.items():
         if id(row) in kept:
             made[pk] = kept[id(row)][0]
     case_rows.keep(
         organisation,
-        {pk: (basis, horizon, kept[id(row)][1]) for pk, (basis, horizon, row) in now.items()},
+        {pk: (basis, horizon, kept[id(row)][1])
+         for pk, (basis, horizon, row) in derived_now.items()},
         {pk: kept[id(row)][1] for pk, row in earlier.items()},
         end,
-    )
+    )  # fmt: skip
     return made
 
 

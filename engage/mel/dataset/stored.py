@@ -12,6 +12,7 @@ This module imports nothing of the report's, so the indicators and the disclosur
 both know these two types.
 """
 
+import base64
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn, overload
@@ -106,12 +107,12 @@ def renumbered(values: Sequence[str], codes: Codes) -> Column:
 _FEW = 32
 
 
-def _taken(distinct: list[str], codes: Codes, rows: Mask) -> Column:
-    """The column of the rows of `rows`, numbered again. A column whose every row has a value of
-    its own (`case_ref`) keeps those of the rows taken, in their order: no numbering needed."""
+def _taken(distinct: list[str], codes: Codes, rows: Codes) -> Column:
+    """The column of the rows numbered `rows`, in that order, numbered again. A column whose
+    every row has a value of its own (`case_ref`) keeps those of the rows taken, in their
+    order: no numbering needed."""
     if len(distinct) == len(codes) and (codes == np.arange(len(codes))).all():
-        kept = np.flatnonzero(rows)
-        return [distinct[i] for i in codes[kept].tolist()], np.arange(len(kept), dtype=np.intp)
+        return [distinct[i] for i in codes[rows].tolist()], np.arange(len(rows), dtype=np.intp)
     return renumbered(distinct, codes[rows])
 
 
@@ -274,16 +275,21 @@ class StoredRows(Sequence[dict[str, str]]):
         holds any more is not one of its values)."""
         if rows.all():
             return self
+        return self.picked(np.flatnonzero(rows))
+
+    def picked(self, numbers: Codes) -> "StoredRows":
+        """The rows numbered `numbers` (each at most once), in that order, each column
+        numbered again."""
         return StoredRows(
             self.names,
             {
-                name: _taken(distinct, codes, rows)
+                name: _taken(distinct, codes, numbers)
                 for name, (distinct, codes) in self.columns.items()
             },
-            int(rows.sum()),
-            records=self.records[rows],
-            contents=self.contents[rows],
-            known=self.known[rows],
+            len(numbers),
+            records=self.records[numbers],
+            contents=self.contents[numbers],
+            known=self.known[numbers],
         )
 
     def set(self, rows: Mask, **values: str) -> "StoredRows":
@@ -303,3 +309,44 @@ class StoredRows(Sequence[dict[str, str]]):
             contents=self.contents,
             known=self.known & ~rows,
         )
+
+
+# -- Columns as a document keeps them --------------------------------------------------------
+
+
+def packed(data: npt.NDArray[Any], dtype: str) -> str:
+    """An array's numbers as `dtype` bytes, in base64: how a JSON document keeps them."""
+    return base64.b64encode(np.asarray(data, dtype=dtype).tobytes()).decode("ascii")
+
+
+def unpacked(text: str, dtype: str, size: int) -> npt.NDArray[Any]:
+    """The `size` numbers of `packed`, as they were; a wrong length is refused."""
+    numbers = np.frombuffer(base64.b64decode(text, validate=True), dtype=dtype)
+    if len(numbers) != size:
+        raise ValueError("the document's numbers are shorter or longer than its rows")
+    return numbers
+
+
+def packed_columns(columns: Sequence[Column]) -> dict[str, Any]:
+    """Columns as a document keeps them: each one's distinct values (`values`) and each row's
+    number among them, column after column, `width` bytes each, little-endian (`codes`)."""
+    widest = max((len(distinct) for distinct, _codes in columns), default=0)
+    width = 2 if widest <= 2**16 else 4
+    codes = np.concatenate([codes for _distinct, codes in columns] or [np.zeros(0, np.intp)])
+    return {
+        "values": [distinct for distinct, _codes in columns],
+        "width": width,
+        "codes": packed(codes, f"<u{width}"),
+    }
+
+
+def unpacked_columns(document: dict[str, Any], count: int, size: int) -> list[Column]:
+    """The `count` columns of `size` rows that `packed_columns` kept in `document`."""
+    width = document["width"]
+    if width not in (2, 4):
+        raise ValueError("the document's numbers are neither 2 nor 4 bytes wide")
+    if len(document["values"]) != count:
+        raise ValueError("the document's columns and values do not match")
+    codes = unpacked(document["codes"], f"<u{width}", count * size)
+    numbers = codes.reshape(count, size).astype(np.intp)
+    return list(zip(document["values"], numbers, strict=True))

@@ -423,7 +423,7 @@ def pilot(
 ) -> dict[str, Any]:
     """A pilot's own dashboard for its supervisors and admins: live cases, network level."""
     pilots = [organisation.code]
-    rows = list(services.rows_for(pilots, source="live", end=end))
+    rows = services.rows_for(pilots, source="live", end=end)
     counted = services.prepare(rows, "network")  # for the period's report and the quarters'
     report = _report(
         counted, start=start, end=end, pilots=pilots, source="live", level="network", by=by,

@@ -1,0 +1,205 @@
+"""An organisation's kept rows in one document (`case_rows.OrganisationRows`, issue 17): read
+for every row that still holds, the other cases read or derived again, encrypted, never read
+for another organisation, another code or another version, and gone when one of its people is
+erased or one of its cases deleted."""
+
+import datetime
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.cases.models import Case, Contact
+from engage.lib.scoping import scopes_disabled
+from engage.mel.dataset import case_rows
+from engage.mel.dataset.case_rows import OrganisationRows
+from engage.mel.dataset.rows import live_rows
+from engage.mel.dataset.stored import StoredRows
+from engage.privacy import services as privacy
+from tests.mel.test_case_rows import THIS_MONTH, _derived, _keys, _made
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases(organisation, alice, bob):
+    return [to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)[0]
+            for _ in range(3)]  # fmt: skip
+
+
+def _document(organisation):
+    with scopes_disabled():
+        return OrganisationRows.objects.filter(organisation=organisation).first()
+
+
+def _asked(monkeypatch):
+    """The cases whose own kept rows are asked for (`case_rows.held`), call by call."""
+    asked = []
+    held = case_rows.held
+
+    def recording(organisation, ids, end):
+        asked.append(set(ids))
+        return held(organisation, ids, end)
+
+    monkeypatch.setattr(case_rows, "held", recording)
+    return asked
+
+
+def test_it_reads_every_row_that_holds_from_the_document(cases, organisation, monkeypatch):
+    first = live_rows(organisation, THIS_MONTH)
+    assert _document(organisation) is not None
+    asked = _asked(monkeypatch)
+    again = live_rows(organisation, THIS_MONTH)
+    assert asked == []  # not one case's own row read
+    assert isinstance(again, StoredRows)
+    assert again == first == _derived(organisation)
+    assert _keys(again) == _made(_derived(organisation))
+
+
+def test_its_queries_do_not_grow_with_the_cases(organisation, alice, bob):
+    counts = []
+    for more in (1, 4):
+        for _ in range(more):
+            to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+        live_rows(organisation, THIS_MONTH)  # the document made again with the new cases
+        with CaptureQueriesContext(connection) as queries:
+            rows = live_rows(organisation, THIS_MONTH)
+        assert len(rows) == (1 if more == 1 else 5)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_it_reads_again_only_the_case_written_since(cases, organisation, alice, monkeypatch):
+    live_rows(organisation, THIS_MONTH)
+    Contact.objects.create(case=cases[1], date=days_ago(0), type="phone", recorded_by=alice)
+    asked = _asked(monkeypatch)
+    rows = live_rows(organisation, THIS_MONTH)
+    assert asked == [{cases[1].pk}]
+    assert rows == _derived(organisation)
+    assert _keys(rows) == _made(_derived(organisation))
+    # The document was made again with that row: the next report reads every row from it.
+    asked.clear()
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert asked == []
+
+
+def test_it_reads_no_row_of_the_document_for_a_period_before_its_horizon(
+    cases, organisation, alice
+):
+    """A row as of now holds for a period from its horizon on; last month's report of a case
+    with a contact this month is derived as of last month."""
+    live_rows(organisation, THIS_MONTH)
+    Contact.objects.create(case=cases[0], date=days_ago(0), type="phone", recorded_by=alice)
+    live_rows(organisation, THIS_MONTH)  # that row as of now in the document
+    last_month = (days_ago(0).replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    assert live_rows(organisation, last_month) == _derived(organisation, last_month)
+
+
+def test_it_keeps_the_document_encrypted(cases, organisation):
+    """A thief with the database or a backup reads no row without the key."""
+    rows = live_rows(organisation, THIS_MONTH)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT payload FROM {OrganisationRows._meta.db_table}")  # noqa: S608
+        ((stored,),) = cursor.fetchall()
+    assert stored.startswith("gAAAAA")
+    assert not any(row["case_ref"] in stored for row in rows)
+    assert cases[0].pk.hex not in stored and str(cases[0].pk) not in stored
+
+
+def test_an_erasure_deletes_the_organisations_document(
+    cases, organisation, other_organisation, charlie, ada
+):
+    """The erased person's row, though it no longer holds, must not wait in the document for
+    its next writing: the database deletes the document (the other organisation's stays)."""
+    CaseFactory(organisation=other_organisation, case_manager=charlie)
+    live_rows(organisation, THIS_MONTH)
+    live_rows(other_organisation, THIS_MONTH)
+    with scopes_disabled():
+        privacy.erase_person(cases[0].person, by=ada, reason="Right to erasure")
+    assert _document(organisation) is None
+    assert _document(other_organisation) is not None
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+
+
+def test_an_edit_of_a_person_keeps_the_document(cases, organisation):
+    live_rows(organisation, THIS_MONTH)
+    with scopes_disabled():
+        person = cases[0].person
+        person.given_name = "Renamed"
+        person.save()
+    assert _document(organisation) is not None
+
+
+def test_a_deleted_case_deletes_the_organisations_document(cases, organisation):
+    live_rows(organisation, THIS_MONTH)
+    with scopes_disabled():
+        Case.objects.filter(pk=cases[0].pk).delete()
+    assert _document(organisation) is None
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+
+
+def test_it_reads_no_document_of_another_version_or_code(cases, organisation, monkeypatch):
+    live_rows(organisation, THIS_MONTH)
+    asked = _asked(monkeypatch)
+    monkeypatch.setattr(case_rows, "_derivation_digest", lambda: b"another version")
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert asked and set().union(*asked) == {case.pk for case in cases}
+    monkeypatch.undo()
+
+    live_rows(organisation, THIS_MONTH)
+    with scopes_disabled():
+        type(organisation).objects.filter(pk=organisation.pk).update(code="BG-NEW")
+    organisation.refresh_from_db()
+    rows = live_rows(organisation, THIS_MONTH)
+    assert {row["pilot"] for row in rows} == {"BG-NEW"}
+    assert _keys(rows) == _made(_derived(organisation))
+
+
+def test_it_never_reads_another_organisations_document_or_cases(
+    cases, organisation, other_organisation, charlie
+):
+    """A document copied from another organisation (a forged row, a restore gone wrong) is
+    never read: it names another pilot, and its cases are not among this one's."""
+    theirs = CaseFactory(organisation=other_organisation, case_manager=charlie)
+    live_rows(other_organisation, THIS_MONTH)
+    with scopes_disabled():
+        forged = OrganisationRows.objects.get(organisation=other_organisation)
+        OrganisationRows.objects.filter(organisation=organisation).delete()
+        OrganisationRows.objects.create(
+            organisation=organisation, fingerprint=forged.fingerprint, payload=forged.payload
+        )
+    rows = live_rows(organisation, THIS_MONTH)
+    assert rows == _derived(organisation)
+    assert theirs.pk not in {case.pk for case in cases} and len(rows) == len(cases)
+
+
+class _Editor:
+    """What `install_triggers` asks of a schema editor, on the test's own connection (Django's
+    own refuses to start on SQLite inside the test's transaction)."""
+
+    connection = connection
+
+    def execute(self, sql, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def test_the_earlier_triggers_come_back_when_the_migration_is_taken_back(cases, organisation):
+    """Migration 0010 taken back: the triggers of 0009, none deleting from the documents'
+    table, which goes with it; installed again, every trigger is there."""
+    live_rows(organisation, THIS_MONTH)
+    case_rows.install_triggers(apps, _Editor(), documents=False)
+    try:
+        assert not case_rows.watching()  # the erasure's trigger is gone
+        with scopes_disabled():
+            Case.objects.filter(pk=cases[0].pk).delete()
+            assert not case_rows.CaseRow.objects.filter(case_id=cases[0].pk).exists()
+        assert _document(organisation) is not None  # 0009's delete: the case's row only
+    finally:
+        case_rows.install_triggers(apps, _Editor())
+    assert case_rows.watching()
+    with scopes_disabled():
+        Case.objects.filter(pk=cases[1].pk).delete()
+    assert _document(organisation) is None
