@@ -134,7 +134,10 @@ def checked_rows(
     """
     kept, faulty = [], set()
     key = linkage_key(organisation)
-    for row in derive_rows(organisation, period_end, linkage_key=key):
+    # Without a linkage round's key the rows may be kept, and are read as a report reads them.
+    derived = (derive_rows(organisation, period_end, linkage_key=key) if key
+               else live_rows(organisation, period_end))  # fmt: skip
+    for row in derived:
         # As in the CSV; a row with no formula-like value (nearly every one) as it is.
         written = (
             {column: neutralise(value) for column, value in row.items()}

@@ -13,12 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Contact
 from engage.lib.scoping import scopes_disabled
+from engage.lib.tasks import periodic_tasks
 from engage.mel.dataset import case_rows
+from engage.mel.dataset import rows as rows_module
 from engage.mel.dataset.case_rows import OrganisationRows
 from engage.mel.dataset.rows import live_rows
 from engage.mel.dataset.stored import StoredRows
 from engage.privacy import services as privacy
 from tests.mel.test_case_rows import THIS_MONTH, _derived, _keys, _made
+from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -85,16 +88,49 @@ def test_it_reads_again_only_the_case_written_since(cases, organisation, alice, 
     assert asked == []
 
 
-def test_it_reads_no_row_of_the_document_for_a_period_before_its_horizon(
-    cases, organisation, alice
+def test_it_reads_a_row_as_of_now_from_its_horizon_on_and_a_row_as_of_an_earlier_end_for_it(
+    cases, organisation, alice, monkeypatch
 ):
-    """A row as of now holds for a period from its horizon on; last month's report of a case
-    with a contact this month is derived as of last month."""
-    live_rows(organisation, THIS_MONTH)
+    """A row as of now holds for a period from its horizon on: last month's report of a case
+    with a contact this month reads that case again, as of last month. The document is then
+    as of last month, that case's row too, and holds for last month's next report; this
+    month's reads again only the case whose row is as of last month."""
     Contact.objects.create(case=cases[0], date=days_ago(0), type="phone", recorded_by=alice)
-    live_rows(organisation, THIS_MONTH)  # that row as of now in the document
+    live_rows(organisation, THIS_MONTH)  # that case's row as of now in the document
     last_month = (days_ago(0).replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    asked = _asked(monkeypatch)
     assert live_rows(organisation, last_month) == _derived(organisation, last_month)
+    assert asked == [{cases[0].pk}]
+    asked.clear()
+    assert live_rows(organisation, last_month) == _derived(organisation, last_month)
+    assert asked == []
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert asked == [{cases[0].pk}]
+
+
+def test_it_makes_the_document_again_past_one_row_in_a_hundred_or_each_night(
+    cases, organisation, alice, monkeypatch
+):
+    """One row in `REMADE_AFTER` read elsewhere and the document is made again; below that it
+    stays as it was, until the nightly task makes it again without the rows that no longer
+    hold."""
+    live_rows(organisation, THIS_MONTH)
+    made = _document(organisation).payload
+    monkeypatch.setattr(rows_module, "REMADE_AFTER", 1)  # one row of three: not past it
+    Contact.objects.create(case=cases[1], date=days_ago(0), type="phone", recorded_by=alice)
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert _document(organisation).payload == made
+    periodic_tasks()["case-rows"].enqueue()
+    run_queued_tasks()
+    assert _document(organisation).payload != made
+    asked = _asked(monkeypatch)
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert asked == []
+    monkeypatch.setattr(rows_module, "REMADE_AFTER", 100)
+    Contact.objects.create(case=cases[2], date=days_ago(0), type="phone", recorded_by=alice)
+    remade = _document(organisation).payload
+    live_rows(organisation, THIS_MONTH)
+    assert _document(organisation).payload != remade
 
 
 def test_it_keeps_the_document_encrypted(cases, organisation):

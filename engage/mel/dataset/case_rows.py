@@ -32,8 +32,11 @@ the same reason (and django-pgtrigger is PostgreSQL-only). Why a count rather th
 row: a row read before a write and kept after it would come back stale.
 
 A row with the round's `person_ref` is never kept: it is derived again whenever a linkage key
-is given (`derive_rows`). No row leaves this module except through `derive_rows`, which runs in
-the organisation's own scope.
+is given (`derive_rows`). No row leaves this module except through `derive_rows` and
+`live_rows`, which run in the organisation's own scope.
+
+The rows that held when a live report last read them are also kept as one document an
+organisation (`OrganisationRows`): a report then reads one token instead of one a case.
 """
 
 import datetime

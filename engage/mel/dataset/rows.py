@@ -370,15 +370,22 @@ def derive_rows(
         yield from rows
 
 
-def live_rows(organisation: Organisation, period_end: str) -> Sequence[dict[str, str]]:
+# The document is made again when more than one row in `REMADE_AFTER` came from elsewhere.
+REMADE_AFTER = 100
+
+
+def live_rows(
+    organisation: Organisation, period_end: str, *, remake: bool = False
+) -> Sequence[dict[str, str]]:
     """The rows of `derive_rows` without a linkage key, the same rows in the same order, column
     by column (`StoredRows`) as a report takes them.
 
     Where the organisation's document of kept rows is there (`case_rows.OrganisationRows`),
     each of its rows that still holds for the period is taken from it; the other cases' rows
     are read or derived as `derive_rows` reads them, by `BATCH`. When more than one row in a
-    hundred came from elsewhere (or there was no document), the document is made again from
-    the rows that now hold: the next report reads those from it too. Like `derive_rows`, the
+    hundred came from elsewhere (or there was no document), or with `remake`, the document is
+    made again from the rows that now hold: the next report reads those from it too, and a
+    row that no longer holds leaves it. Like `derive_rows`, the
     work runs in the organisation's own scope and nothing leaves it but the rows."""
     end = month_end(period_end)
     with organisation_scope(organisation.pk):
@@ -390,20 +397,21 @@ def live_rows(organisation: Organisation, period_end: str) -> Sequence[dict[str,
         # Each case's row in the document (-1: none), and whether it holds for the period.
         found = kept.found(order, case_rows.writes(organisation), end)
     rest = {UUID(order[number]): number for number in np.flatnonzero(found < 0).tolist()}
-    now: dict[UUID, tuple[int, datetime.date]] = {}
+    known: dict[UUID, tuple[int, datetime.date]] = {}
     derived: dict[int, dict[str, str]] = {}  # by the case's place in `order`
     listed = list(rest)
     for start in range(0, len(listed), BATCH):
         ids = listed[start : start + BATCH]
         with organisation_scope(organisation.pk), collection_paused():
-            made = _kept_or_derived(cases, ids, organisation, end, now)
+            made = _kept_or_derived(cases, ids, organisation, end, known)
             derived.update((rest[pk], made[pk]) for pk in ids if pk in made)
             del made
     rows, places = kept.joined(found, derived)
-    if not kept.rows.size or len(now) * 100 > len(order):
-        fresh = {rest[pk]: held for pk, held in now.items()}
+    if remake or not kept.rows.size or len(derived) * REMADE_AFTER > len(order):
+        fresh = {rest[pk]: basis for pk, basis in known.items()}
         with organisation_scope(organisation.pk):
-            case_rows.keep_document(organisation, kept.remade(rows, places, order, found, fresh))
+            content = kept.remade(rows, places, order, found, fresh, end)
+            case_rows.keep_document(organisation, content)
     return rows
 
 
@@ -414,6 +422,7 @@ class _Document:
     (a day's ordinal)."""
 
     pilot: str
+    end: int  # the period end the rows are as of, a day's ordinal
     rows: StoredRows
     ids: list[str]
     bases: npt.NDArray[np.int64]
@@ -421,7 +430,9 @@ class _Document:
 
     def found(self, order: list[str], writes: dict[str, int], end: datetime.date) -> Codes:
         """For each case of `order`, its row's number in the document where that row holds as
-        of `end` (its case written no more since, the period reaching its horizon), else -1."""
+        of `end`, else -1. It holds while its case was written no more since and either the
+        period is the document's own or the row is the row as of now (its horizon not after
+        the document's period end) and the period reaches its horizon."""
         at = {pk: number for number, pk in enumerate(self.ids)}
         numbers = np.fromiter(map(at.get, order, itertools.repeat(-1)), np.intp, len(order))
         if not len(order):
@@ -430,8 +441,9 @@ class _Document:
                               len(order))  # fmt: skip
         listed = numbers >= 0
         holds = listed.copy()
+        same_end = end.toordinal() == self.end
         holds[listed] = (self.bases[numbers[listed]] == counted[listed]) & (
-            self.horizons[numbers[listed]] <= end.toordinal()
+            same_end | (self.horizons[numbers[listed]] <= min(end.toordinal(), self.end))
         )
         return np.where(holds, numbers, -1)
 
@@ -460,10 +472,11 @@ class _Document:
         order: list[str],
         found: Codes,
         fresh: dict[int, tuple[int, datetime.date]],
+        end: datetime.date,
     ) -> dict[str, Any]:
-        """The document of the rows that now hold as of now: the document's rows taken
-        (`found`) and the rows derived or read as of now (`fresh`: by the case's place, its
-        basis and horizon), in the order of the cases. A row without its keys is left out."""
+        """The document of `rows`, the rows as of `end` in the order of the cases: the
+        document's rows that held (`found`) and the rows read or derived (`fresh`: by the
+        case's place, the basis and horizon of its row). A row without its keys is left out."""
         numbers = found[places]
         bases = np.full(len(places), -1, np.int64)
         horizons = np.zeros(len(places), np.int64)
@@ -478,6 +491,7 @@ class _Document:
         taken = rows.taken(keep)
         return {
             "pilot": self.pilot,
+            "end": end.toordinal(),
             "size": taken.size,
             "ids": [order[place] for place in places[keep].tolist()],
             "bases": packed(bases[keep], "<i8"),
@@ -493,7 +507,8 @@ def _document_rows(organisation: Organisation, document: dict[str, Any] | None) 
     organisation had another code (its keys were made with that one)."""
     pilot, size = organisation.code, 0
     if document is None or document.get("pilot") != pilot:
-        document = {"ids": [], "size": 0, "values": [[] for _ in _KEPT], "width": 2, "codes": ""}
+        document = {"end": 0, "ids": [], "size": 0, "values": [[] for _ in _KEPT], "width": 2,
+                    "codes": ""}  # fmt: skip
     size = document["size"]
     held = dict(zip(_KEPT, unpacked_columns(document, len(_KEPT), size), strict=True))
     columns = {
@@ -511,6 +526,7 @@ def _document_rows(organisation: Organisation, document: dict[str, Any] | None) 
         raise ValueError("the document's cases do not match its rows")
     return _Document(
         pilot,
+        document["end"],
         rows,
         document["ids"],
         unpacked(document["bases"], "<i8", size).astype(np.int64) if size else empty,
@@ -520,12 +536,12 @@ def _document_rows(organisation: Organisation, document: dict[str, Any] | None) 
 
 def keep_rows(today: datetime.date | None = None) -> dict[str, int]:
     """Derive every organisation's rows as of this month, so that each case's row as of now is
-    kept where none held, and the organisation's document of them (`case_rows`): the periodic
-    task `case-rows`. Return the rows read
+    kept where none held, and the organisation's document of them made again (`case_rows`),
+    without the rows that no longer hold: the periodic task `case-rows`. Return the rows read
     per organisation; none leaves this function."""
     period_end = month(today or timezone.localdate())
     return {
-        organisation.code: len(live_rows(organisation, period_end))
+        organisation.code: len(live_rows(organisation, period_end, remake=True))
         for organisation in Organisation.objects.order_by("code")
     }
 
@@ -535,21 +551,22 @@ def _kept_or_derived(
     ids: list[UUID],
     organisation: Organisation,
     end: datetime.date,
-    now: dict[UUID, tuple[int, datetime.date]] | None = None,
+    known: dict[UUID, tuple[int, datetime.date]] | None = None,
 ) -> dict[UUID, dict[str, str]]:
     """The rows of the cases `ids` as of `end`: kept where a kept row holds (`case_rows`) as of
     `end`; else derived, as of now and kept, and as of `end` from the same records where a
-    date of the case is after it, kept as its earlier row. `now`, when given, gets the basis
-    and horizon of each case whose row given is its row as of now."""
+    date of the case is after it, kept as its earlier row. `known`, when given, gets the basis
+    and horizon of each case's row given (its row as of now where the horizon is not after
+    `end`)."""
     made, later = {}, []
+    known = {} if known is None else known
     held = case_rows.held(organisation, ids, end)
     for pk, (cells, counted, horizon) in held.items():
-        if not cells:  # the row as of now holds, not as of `end`
+        known[pk] = (counted, horizon)
+        if cells:
+            made[pk] = _from_cells(organisation.code, cells)
+        else:  # the row as of now holds, not as of `end`
             later.append(pk)
-            continue
-        made[pk] = _from_cells(organisation.code, cells)
-        if now is not None and horizon <= end:
-            now[pk] = (counted, horizon)
     missing = [pk for pk in ids if pk not in held]
     derived_now: dict[UUID, tuple[int, datetime.date, dict[str, str]]] = {}
     earlier: dict[UUID, dict[str, str]] = {}
@@ -562,10 +579,9 @@ def _kept_or_derived(
             pk, horizon = case.columns.id, _horizon(case)
             row = _row(case, organisation, case_rows.NOW, None)
             derived_now[pk] = (basis.get(pk, 0), horizon, row)
+            known[pk] = (basis.get(pk, 0), horizon)
             if horizon <= end:
                 made[pk] = row
-                if now is not None:
-                    now[pk] = (basis.get(pk, 0), horizon)
             elif past:
                 row = made[pk] = _row(_as_of(case, end), organisation, end, None)
                 earlier[pk] = row
