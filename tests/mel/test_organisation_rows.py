@@ -108,6 +108,104 @@ def test_it_reads_a_row_as_of_now_from_its_horizon_on_and_a_row_as_of_an_earlier
     assert asked == [{cases[0].pk}]
 
 
+def _unasked(monkeypatch):
+    """Fail if the cases' rows are looked at one by one (their counts of writes read)."""
+
+    def refused(organisation):
+        raise AssertionError("each case's count of writes read")
+
+    monkeypatch.setattr(case_rows, "writes", refused)
+
+
+def test_it_takes_the_document_as_it_is_while_the_census_is_the_same(
+    cases, organisation, monkeypatch
+):
+    """Asked again with nothing added or written, the document is the rows: neither the cases
+    nor their counts are read. The census read before the rows were is recorded once every
+    row was found to hold (the first report kept rows, which changed it)."""
+    first = live_rows(organisation, THIS_MONTH)
+    live_rows(organisation, THIS_MONTH)  # every row holds: the census recorded
+    _unasked(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        again = live_rows(organisation, THIS_MONTH)
+    assert again == first == _derived(organisation)
+    assert _keys(again) == _made(_derived(organisation))
+    assert len(queries) == 4  # the triggers, the census's two counts, the document
+
+
+def test_a_case_added_without_any_write_counted_changes_the_census(
+    cases, organisation, alice, monkeypatch
+):
+    """A case is added with no write a row counts (a person registered before, then a case
+    opened for them): the census counts the cases, so the next report reads it."""
+    live_rows(organisation, THIS_MONTH)
+    live_rows(organisation, THIS_MONTH)
+    with scopes_disabled():
+        CaseFactory(organisation=organisation, case_manager=alice, person=cases[0].person)
+    rows = live_rows(organisation, THIS_MONTH)
+    assert len(rows) == 4 and rows == _derived(organisation)
+
+
+def test_a_write_while_the_rows_are_read_leaves_the_census_behind(
+    cases, organisation, alice, monkeypatch
+):
+    """A write between the census and the reading of the rows (another request in the middle
+    of a report): the census recorded is the one read before it, so the next report sees the
+    write."""
+    live_rows(organisation, THIS_MONTH)
+    writes = case_rows.writes
+
+    def read_then_write(organisation):
+        counted = writes(organisation)
+        Contact.objects.create(case=cases[2], date=days_ago(0), type="phone", recorded_by=alice)
+        return counted
+
+    monkeypatch.setattr(case_rows, "writes", read_then_write)
+    # Another case written first, so that the census differs and the rows are looked at.
+    Contact.objects.create(case=cases[1], date=days_ago(0), type="phone", recorded_by=alice)
+    live_rows(organisation, THIS_MONTH)
+    monkeypatch.setattr(case_rows, "writes", writes)
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+
+
+def test_a_write_while_the_rows_are_found_to_hold_leaves_the_census_behind(
+    cases, organisation, alice, monkeypatch
+):
+    """The census changed by a case outside the period (referred next month) and every row
+    still holds: the census recorded is the one read before the rows were found to hold, so a
+    write meanwhile is seen by the next report."""
+    live_rows(organisation, THIS_MONTH)
+    live_rows(organisation, THIS_MONTH)
+    CaseFactory(organisation=organisation, case_manager=alice, referral_date=days_ago(-40))
+    writes = case_rows.writes
+
+    def read_then_write(organisation):
+        counted = writes(organisation)
+        Contact.objects.create(case=cases[2], date=days_ago(0), type="phone", recorded_by=alice)
+        return counted
+
+    monkeypatch.setattr(case_rows, "writes", read_then_write)
+    live_rows(organisation, THIS_MONTH)
+    monkeypatch.setattr(case_rows, "writes", writes)
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+
+
+def test_a_case_moved_to_another_organisation_deletes_both_documents(
+    cases, organisation, other_organisation, charlie
+):
+    CaseFactory(organisation=other_organisation, case_manager=charlie)
+    for each in (organisation, other_organisation):
+        live_rows(each, THIS_MONTH)
+        live_rows(each, THIS_MONTH)
+    with scopes_disabled():
+        Case.objects.filter(pk=cases[0].pk).update(organisation=other_organisation)
+    assert _document(organisation) is None and _document(other_organisation) is None
+    assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+    assert live_rows(other_organisation, THIS_MONTH) == _derived(other_organisation)
+    assert len(live_rows(other_organisation, THIS_MONTH)) == 2
+
+
 def test_it_makes_the_document_again_past_one_row_in_a_hundred_or_each_night(
     cases, organisation, alice, monkeypatch
 ):

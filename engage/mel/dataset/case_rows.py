@@ -42,6 +42,7 @@ organisation (`OrganisationRows`): a report then reads one token instead of one 
 import datetime
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import import_module
@@ -53,8 +54,8 @@ from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.db import DatabaseError, connection, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.models import Case, CharField, F, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, CharField, Count, F, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce
 
 from engage.accounts.models import Organisation
 from engage.lib import bulk
@@ -103,6 +104,10 @@ class CaseRow(models.Model):
 
     class Meta:
         app_label = "mel"
+        # Each case's count of writes read from the index alone (`writes`): each row holds
+        # its encrypted cells before these.
+        indexes = [models.Index(fields=["organisation", "case_id", "writes"],
+                                name="case_row_writes")]  # fmt: skip
 
     def __str__(self) -> str:
         return str(self.case_id)
@@ -134,6 +139,10 @@ class OrganisationRows(models.Model):
     )
     fingerprint = models.CharField(max_length=64)
     payload = EncryptedTextField()
+    # What `census` read before the rows were: while it reads the same, no case was added and
+    # no row's case written (`rows.live_rows`). Blank: not to be trusted so.
+    census = models.CharField(max_length=64, blank=True)
+    made = models.UUIDField(default=uuid.uuid4)  # each writing of the document its own
 
     objects = organisation_scoped("organisation")
 
@@ -199,31 +208,59 @@ def writes(organisation: Organisation) -> dict[str, int]:
     return dict(found.values_list(as_text("case_id"), "writes"))
 
 
-def document(organisation: Organisation) -> dict[str, Any] | None:
-    """The organisation's kept rows (`OrganisationRows`), made under the fingerprint of now;
-    else none."""
+def census(organisation: Organisation) -> str:
+    """The organisation's cases, its cases' kept rows and the writes counted of them, in a
+    line. Cases are only added, rows only added and counts only raised, except where a case is
+    deleted or moved to another organisation, and then the triggers delete the organisation's
+    document (`_forget`): while the line reads the same, no case was added and none of the
+    organisation's cases written."""
+    cases = global_apps.get_model("cases", "Case").objects.filter(organisation=organisation)
+    rows = CaseRow.objects.filter(organisation=organisation).aggregate(
+        rows=Count("pk"), writes=Coalesce(Sum("writes"), 0)
+    )
+    return f"{cases.count()}:{rows['rows']}:{rows['writes']}"
+
+
+def document(organisation: Organisation) -> tuple[dict[str, Any], str, UUID] | None:
+    """The organisation's kept rows (`OrganisationRows`), made under the fingerprint of now,
+    with the census they hold for (blank: none) and which writing of them it is; else none."""
     kept = OrganisationRows.objects.filter(organisation=organisation, fingerprint=fingerprint())
-    payload = kept.values_list("payload", flat=True).first()
-    if not payload:
+    found = kept.values_list("payload", "census", "made").first()
+    if found is None or not found[0]:
         return None
+    payload, line, made = found
     with collection_paused():
-        found: dict[str, Any] = json.loads(payload)
-    return found
+        content: dict[str, Any] = json.loads(payload)
+    return content, line, made
 
 
-def keep_document(organisation: Organisation, content: dict[str, Any]) -> None:
-    """Keep `content` as the organisation's rows (`OrganisationRows`), replacing any. As with
-    `keep`, a database that refuses the write leaves the rows to be read one by one."""
+def keep_document(organisation: Organisation, content: dict[str, Any], line: str) -> None:
+    """Keep `content` as the organisation's rows (`OrganisationRows`), replacing any, with the
+    census read before its rows were (blank: not to be trusted so). As with `keep`, a database
+    that refuses the write leaves the rows to be read one by one."""
     payload = json.dumps(content, separators=(",", ":"))
+    made = OrganisationRows(organisation=organisation, fingerprint=fingerprint(),
+                            payload=payload, census=line, made=uuid.uuid4())  # fmt: skip
     try:
         with transaction.atomic():
             OrganisationRows.objects.bulk_create(
-                [OrganisationRows(organisation=organisation, fingerprint=fingerprint(),
-                                  payload=payload)],
+                [made],
                 update_conflicts=True,
                 unique_fields=["organisation"],
-                update_fields=["fingerprint", "payload"],
-            )  # fmt: skip
+                update_fields=["fingerprint", "payload", "census", "made"],
+            )
+    except DatabaseError:
+        return
+
+
+def confirm(organisation: Organisation, made: UUID, line: str) -> None:
+    """Record that the document's writing `made` holds for `line`, a census read before its
+    every row was found to hold; not if it was written again meanwhile (then its rows are
+    another report's)."""
+    kept = OrganisationRows.objects.filter(organisation=organisation, made=made)
+    try:
+        with transaction.atomic():
+            kept.update(census=line)
     except DatabaseError:
         return
 
@@ -292,6 +329,7 @@ _ALL = ["organisation", "basis", "fingerprint", "horizon", "cells", *_EARLIER]
 INSERT, UPDATE, DELETE = "INSERT", "UPDATE", "DELETE"
 EVERY = (INSERT, UPDATE, DELETE)
 ERASED = "ERASED"  # a person's erasure: an update that sets `erased_at`
+MOVED = "MOVED"  # a case moved to another organisation: an update of its organisation
 
 
 def _watched(apps: Apps) -> list[tuple[str, tuple[str, ...], str]]:
@@ -335,8 +373,8 @@ def _where(condition: str, operation: str) -> str:
 
 def _name(table: str, operation: str = "") -> str:
     """A trigger's name: one per table and operation on SQLite, one per table on PostgreSQL
-    (`operation` empty), and the case's delete (`DELETE`) and a person's erasure (`ERASED`) on
-    both."""
+    (`operation` empty), and the case's delete (`DELETE`) and move (`MOVED`) and a person's
+    erasure (`ERASED`) on both."""
     return f"case_row_{table}_{operation.lower()}" if operation else f"case_row_{table}"
 
 
@@ -364,14 +402,15 @@ def _triggers(apps: Apps, vendor: str) -> list[tuple[str, str]]:
             for operation in operations
         ]
     if _documents(apps):
-        found.append((_name(people, ERASED), people))
+        found += [(_name(people, ERASED), people), (_name(cases, MOVED), cases)]
     return [*found, (_name(cases, DELETE), cases)]
 
 
 def _forget(apps: Apps, vendor: str, documents: bool) -> list[str]:
     """The triggers that delete an organisation's document (`OrganisationRows`) when one of its
-    people is erased or one of its cases deleted, and the case's own row with it (without
-    `documents`: only the row, as before the documents)."""
+    people is erased or one of its cases deleted (and the case's own row with it) or moved to
+    another organisation (both organisations' documents). Without `documents`: only the case's
+    row on its deletion, as before the documents."""
     rows = apps.get_model("mel", "CaseRow")._meta.db_table
     cases = apps.get_model("cases", "Case")._meta.db_table
     people = apps.get_model("cases", "Person")._meta.db_table
@@ -380,13 +419,17 @@ def _forget(apps: Apps, vendor: str, documents: bool) -> list[str]:
                  if table else "")  # fmt: skip
     on_delete = f"DELETE FROM {rows} WHERE case_id = OLD.id; " + forgotten.format(r="OLD")  # noqa: S608
     erased = "NEW.erased_at IS NOT NULL AND OLD.erased_at IS NULL"
+    moved = "NEW.organisation_id <> OLD.organisation_id"
     found = [(cases, DELETE, "", on_delete)]
     if table:
-        found.insert(0, (people, ERASED, erased, forgotten.format(r="NEW")))
+        found[:0] = [
+            (people, ERASED, erased, forgotten.format(r="NEW")),
+            (cases, MOVED, moved, forgotten.format(r="OLD") + forgotten.format(r="NEW")),
+        ]
     statements = []
     for table, operation, condition, body in found:
         name = _name(table, operation)
-        event = "UPDATE" if operation == ERASED else operation
+        event = "UPDATE" if operation in (ERASED, MOVED) else operation
         if vendor == "postgresql":
             when = f" WHEN ({condition})" if condition else ""
             statements += [
@@ -470,7 +513,9 @@ def install_triggers(
     _execute(schema_editor, statements(apps, documents) if statements else [])
     if vendor == "sqlite" and not documents:
         people = apps.get_model("cases", "Person")._meta.db_table
-        _execute(schema_editor, [f"DROP TRIGGER IF EXISTS {_name(people, ERASED)}"])
+        cases = apps.get_model("cases", "Case")._meta.db_table
+        _execute(schema_editor, [f"DROP TRIGGER IF EXISTS {_name(people, ERASED)}",
+                                 f"DROP TRIGGER IF EXISTS {_name(cases, MOVED)}"])  # fmt: skip
 
 
 def remove_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

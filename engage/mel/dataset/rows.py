@@ -385,15 +385,25 @@ def live_rows(
     are read or derived as `derive_rows` reads them, by `BATCH`. When more than one row in a
     hundred came from elsewhere (or there was no document), or with `remake`, the document is
     made again from the rows that now hold: the next report reads those from it too, and a
-    row that no longer holds leaves it. Like `derive_rows`, the
-    work runs in the organisation's own scope and nothing leaves it but the rows."""
+    row that no longer holds leaves it.
+
+    Where the document holds every case's row as of the period end asked, and the census of
+    the organisation's cases and their writes (`case_rows.census`, read first) is the one read
+    before its rows were, it is the rows, as they are: not a case was added or written since.
+    A census read before every row of the document was found to hold is recorded with it.
+
+    Like `derive_rows`, the work runs in the organisation's own scope and nothing leaves it but
+    the rows."""
     end = month_end(period_end)
     with organisation_scope(organisation.pk):
         if not case_rows.watching():
             return list(derive_rows(organisation, period_end))
+        census = case_rows.census(organisation)  # first: see the docstring
+        kept = _document_rows(organisation, case_rows.document(organisation))
+        if not remake and kept.census == census and kept.end == end.toordinal():
+            return kept.rows
         cases = _cases(organisation, end)
         order: list[str] = list(cases.values_list(case_rows.as_text("pk"), flat=True))
-        kept = _document_rows(organisation, case_rows.document(organisation))
         # Each case's row in the document (-1: none), and whether it holds for the period.
         found = kept.found(order, case_rows.writes(organisation), end)
     rest = {UUID(order[number]): number for number in np.flatnonzero(found < 0).tolist()}
@@ -409,9 +419,14 @@ def live_rows(
     rows, places = kept.joined(found, derived)
     if remake or not kept.rows.size or len(derived) * REMADE_AFTER > len(order):
         fresh = {rest[pk]: basis for pk, basis in known.items()}
+        content = kept.remade(rows, places, order, found, fresh, end)
         with organisation_scope(organisation.pk):
-            content = kept.remade(rows, places, order, found, fresh, end)
-            case_rows.keep_document(organisation, content)
+            # Trusted as of the census only if it holds a row for every case.
+            whole = content["size"] == len(order)
+            case_rows.keep_document(organisation, content, census if whole else "")
+    elif kept.made and kept.ids == order and kept.end == end.toordinal() and (found >= 0).all():
+        with organisation_scope(organisation.pk):
+            case_rows.confirm(organisation, kept.made, census)
     return rows
 
 
@@ -423,6 +438,10 @@ class _Document:
 
     pilot: str
     end: int  # the period end the rows are as of, a day's ordinal
+    # `case_rows.census` read before the rows were, where the document holds a row for every
+    # case as of its period end (blank: not so, or none)
+    census: str
+    made: UUID | None  # which writing of the document
     rows: StoredRows
     ids: list[str]
     bases: npt.NDArray[np.int64]
@@ -433,8 +452,11 @@ class _Document:
         of `end`, else -1. It holds while its case was written no more since and either the
         period is the document's own or the row is the row as of now (its horizon not after
         the document's period end) and the period reaches its horizon."""
-        at = {pk: number for number, pk in enumerate(self.ids)}
-        numbers = np.fromiter(map(at.get, order, itertools.repeat(-1)), np.intp, len(order))
+        if order == self.ids:  # the same cases in the same order (most reports): no lookup
+            numbers = np.arange(len(order), dtype=np.intp)
+        else:
+            at = {pk: number for number, pk in enumerate(self.ids)}
+            numbers = np.fromiter(map(at.get, order, itertools.repeat(-1)), np.intp, len(order))
         if not len(order):
             return numbers
         counted = np.fromiter(map(writes.get, order, itertools.repeat(-1)), np.int64,
@@ -502,13 +524,17 @@ class _Document:
         }
 
 
-def _document_rows(organisation: Organisation, document: dict[str, Any] | None) -> _Document:
+def _document_rows(
+    organisation: Organisation, found: tuple[dict[str, Any], str, UUID] | None
+) -> _Document:
     """The document read (`_Document`): empty where there is none, or it was made while the
     organisation had another code (its keys were made with that one)."""
-    pilot, size = organisation.code, 0
-    if document is None or document.get("pilot") != pilot:
+    pilot = organisation.code
+    document, census, made = found if found is not None else ({}, "", None)
+    if document.get("pilot") != pilot:
         document = {"end": 0, "ids": [], "size": 0, "values": [[] for _ in _KEPT], "width": 2,
                     "codes": ""}  # fmt: skip
+        census, made = "", None
     size = document["size"]
     held = dict(zip(_KEPT, unpacked_columns(document, len(_KEPT), size), strict=True))
     columns = {
@@ -527,6 +553,8 @@ def _document_rows(organisation: Organisation, document: dict[str, Any] | None) 
     return _Document(
         pilot,
         document["end"],
+        census,
+        made,
         rows,
         document["ids"],
         unpacked(document["bases"], "<i8", size).astype(np.int64) if size else empty,

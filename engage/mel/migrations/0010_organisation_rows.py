@@ -1,9 +1,12 @@
 """Each organisation's kept rows in one document (issue 17, `mel.dataset.case_rows`), and the
 triggers again: they now also delete an organisation's document when one of its people is
-erased or one of its cases deleted.
+erased or one of its cases deleted or moved to another organisation. And each case's count of writes indexed, to be read from the
+index alone.
 
 No document is made here: the first live report or the nightly task makes it.
 """
+
+import uuid
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -40,8 +43,17 @@ class Migration(migrations.Migration):
                 ),
                 ("fingerprint", models.CharField(max_length=64)),
                 ("payload", engage.lib.fields.EncryptedTextField()),
+                ("census", models.CharField(blank=True, max_length=64)),
+                ("made", models.UUIDField(default=uuid.uuid4)),
             ],
             options={"verbose_name_plural": "organisation rows"},
+        ),
+        # Each case's count of writes read from the index alone (`case_rows.writes`).
+        migrations.AddIndex(
+            model_name="caserow",
+            index=models.Index(
+                fields=["organisation", "case_id", "writes"], name="case_row_writes"
+            ),
         ),
         migrations.RunPython(install_triggers, _earlier_triggers),
     ]
