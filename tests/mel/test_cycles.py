@@ -23,7 +23,6 @@ from tests.pdf import pdf_text
 pytestmark = pytest.mark.django_db
 
 
-
 def _import(tmp_path, rows, period_end="2024-12", name="sub"):
     folder = tmp_path / name
     submission.write(folder, "BG-CLA", period_end, rows)
@@ -143,7 +142,9 @@ class TestNarratives:
             )  # fmt: skip
         saved = Narrative.objects.get()
         assert (saved.progress, saved.lessons, saved.version) == ("Second", "L", 2)
-        written = next(n for n in cycles.comparison(cycle)["narratives"] if n["area"] == "engagement")
+        written = next(
+            n for n in cycles.comparison(cycle)["narratives"] if n["area"] == "engagement"
+        )
         assert written["by_point"][0]["progress"] == "Second"
 
 
@@ -171,7 +172,9 @@ class TestPages:
         assert "BEN-03" in page and "<svg" in page
         narrative = reverse("mel:narrative", args=[snapshot.pk])
         assert client.get(f"{narrative}?area=engagement").status_code == 200
-        response = client.post(narrative, {"area": "engagement", "progress": "Steady", "version": ""})
+        response = client.post(
+            narrative, {"area": "engagement", "progress": "Steady", "version": ""}
+        )
         assert response.status_code == 302
         detail = client.get(reverse("mel:cycle", args=[cycle.pk])).content.decode()
         # The cohort of 25 as published at network level (perturbed: the baseline's rows, taken
@@ -208,8 +211,15 @@ class TestPages:
         snapshot = cycles.take_snapshot(cycle, "baseline", by=nadia, level="network")
         client = as_user(request.getfixturevalue(who))
         urls = [reverse("mel:cycles"), reverse("mel:cycle_new")]
-        urls += [reverse(name, args=[cycle.pk]) for name in
-                 ("mel:cycle", "mel:cycle_delete", "mel:snapshot_take", "mel:comparison_download")]
+        urls += [
+            reverse(name, args=[cycle.pk])
+            for name in (
+                "mel:cycle",
+                "mel:cycle_delete",
+                "mel:snapshot_take",
+                "mel:comparison_download",
+            )
+        ]
         urls += [reverse(name, args=[snapshot.pk]) for name in
                  ("mel:snapshot", "mel:snapshot_download", "mel:narrative")]  # fmt: skip
         for url in urls:

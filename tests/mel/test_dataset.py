@@ -306,8 +306,10 @@ class TestExportAndImport:
         assert not any(r["case_ref"] in token for r in exported)
         document = json.loads(crypto.decrypt(token))
         assert document["columns"] == list(COLUMNS) and document["size"] == 5
-        # Column by column: each column's values, and each row's number among them.
-        numbers = np.frombuffer(base64.b64decode(document["codes"]), f"<u{document['width']}")
+        # Column by column: each column's values, and each row's number among them, one byte
+        # each where a column has at most 256 values.
+        assert document["width"] == [1] * len(COLUMNS)
+        numbers = np.frombuffer(base64.b64decode(document["codes"]), "<u1")
         numbers = numbers.reshape(len(COLUMNS), 5)
         assert [
             {c: document["values"][i][numbers[i][r]] for i, c in enumerate(COLUMNS)}

@@ -96,6 +96,9 @@ def test_a_corrupt_document_is_refused_not_read_short():
         ({"values": columns["values"][:-1]}, "columns and values"),
         ({"values": [*columns["values"][:-1], []]}, "numbers do not match"),  # a number too high
         ({"width": 3}, "bytes wide"),
+        ({"width": [1] * len(COLUMNS)}, "shorter or longer"),  # one byte each: too few
+        ({"width": [2] * (len(COLUMNS) - 1)}, "columns and widths"),
+        ({"width": [3] * len(COLUMNS)}, "bytes wide"),
     ]:
         kept.payload = json.dumps({**columns, **broken})
         with pytest.raises(ValueError, match=says):

@@ -25,7 +25,9 @@ def test_it_refuses_a_report_from_year_1_to_year_9999(bob, nadia):
 
 
 def test_a_dashboard_asked_for_ten_thousand_years_shows_the_default_period(
-    as_user, bob, live_cases  # noqa: F811
+    as_user,
+    bob,
+    live_cases,  # noqa: F811
 ):
     form = DashboardForm({"start": "0001-01", "end": "9999-12"}, user=bob, default_end="2024-06")
     assert form.period() == ("2023-07", "2024-06", "network")

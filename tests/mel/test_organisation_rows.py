@@ -231,15 +231,39 @@ def test_it_makes_the_document_again_past_one_row_in_a_hundred_or_each_night(
     assert _document(organisation).payload != remade
 
 
+def test_a_document_written_again_while_it_is_read_is_not_taken_for_its_cases(
+    cases, organisation, alice, monkeypatch
+):
+    """The rows and their cases are kept apart, and the cases read only where the document is
+    not taken as it is: written again in between (another report), the cases read are not
+    those of the rows read, so none of its rows is taken."""
+    live_rows(organisation, THIS_MONTH)
+    Contact.objects.create(case=cases[0], date=days_ago(0), type="phone", recorded_by=alice)
+    document_cases = case_rows.document_cases
+
+    def written_meanwhile(organisation, made):
+        monkeypatch.setattr(case_rows, "document_cases", document_cases)
+        live_rows(organisation, THIS_MONTH)  # another report writes it again
+        return document_cases(organisation, made)
+
+    monkeypatch.setattr(case_rows, "document_cases", written_meanwhile)
+    asked = _asked(monkeypatch)
+    rows = live_rows(organisation, THIS_MONTH)
+    assert rows == _derived(organisation)
+    assert set().union(*asked[1:]) == {case.pk for case in cases}  # each read on its own
+
+
 def test_it_keeps_the_document_encrypted(cases, organisation):
     """A thief with the database or a backup reads no row without the key."""
     rows = live_rows(organisation, THIS_MONTH)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT payload FROM {OrganisationRows._meta.db_table}")  # noqa: S608
-        ((stored,),) = cursor.fetchall()
-    assert stored.startswith("gAAAAA")
-    assert not any(row["case_ref"] in stored for row in rows)
-    assert cases[0].pk.hex not in stored and str(cases[0].pk) not in stored
+        table = OrganisationRows._meta.db_table
+        cursor.execute(f"SELECT payload, cases FROM {table}")  # noqa: S608
+        ((stored, ids),) = cursor.fetchall()
+    for token in (stored, ids):
+        assert token.startswith("gAAAAA")
+        assert not any(row["case_ref"] in token for row in rows)
+        assert cases[0].pk.hex not in token and str(cases[0].pk) not in token
 
 
 def test_an_erasure_deletes_the_organisations_document(

@@ -23,9 +23,7 @@ def _person(**values):
 
 
 def test_it_is_the_hmac_of_the_normalised_identity():
-    expected = hmac.new(
-        KEY, b"elodie dupont martin|1990-05|female|FR", hashlib.sha256
-    ).hexdigest()
+    expected = hmac.new(KEY, b"elodie dupont martin|1990-05|female|FR", hashlib.sha256).hexdigest()
     assert person_ref(_person(), KEY) == expected
 
 

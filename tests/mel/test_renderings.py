@@ -120,7 +120,9 @@ def test_the_pdf_shows_every_number_of_the_json(level):
         ratio = "denominator" in indicator
         numbers = [_count(indicator["numerator"])]
         if ratio:
-            numbers.append("—" if indicator["denominator"] is None else str(indicator["denominator"]))
+            numbers.append(
+                "—" if indicator["denominator"] is None else str(indicator["denominator"])
+            )
         numbers.append(_value(indicator, ratio and indicator["id"] not in NOT_PERCENTAGES))
         name = str(render.NAMES[indicator["id"]])
         line = f"{indicator['id']} {name} {' '.join(numbers)}"
@@ -141,11 +143,16 @@ def test_the_charts_draw_the_jsons_values_and_never_a_withheld_one():
     html = render.as_html(report)
     for bar in engagement:
         assert bar["text"] in html
-    svg = html[html.index("<svg"): html.index('<table id="indicators"')]
-    drawn = sum(
-        bar["drawn"] for name in ("engagement", "outcomes", "ratings") for bar in charts[name]["bars"]
-    ) + sum(c["drawn"] for c in charts["caseload"]["columns"]) + charts["growth"]["drawn"] + (
-        charts["growth_supported"]["drawn"]
+    svg = html[html.index("<svg") : html.index('<table id="indicators"')]
+    drawn = (
+        sum(
+            bar["drawn"]
+            for name in ("engagement", "outcomes", "ratings")
+            for bar in charts[name]["bars"]
+        )
+        + sum(c["drawn"] for c in charts["caseload"]["columns"])
+        + charts["growth"]["drawn"]
+        + (charts["growth_supported"]["drawn"])
     )
     assert svg.count('fill="#1f4e79"') == drawn
     caseload = charts["caseload"]["columns"]

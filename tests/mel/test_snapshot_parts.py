@@ -13,7 +13,6 @@ from tests.mel.terms import TERM
 pytestmark = pytest.mark.django_db
 
 
-
 def _net(report, indicator_id):
     return next(i for i in report["indicators"] if i["id"] == indicator_id)
 

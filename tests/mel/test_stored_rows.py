@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from engage.mel import services
 from engage.mel.dataset.rollback import roll_back
-from engage.mel.dataset.stored import KeyedRow, StoredRows, numbered, renumbered
+from engage.mel.dataset.stored import (
+    KeyedRow,
+    StoredRows,
+    numbered,
+    packed_columns,
+    renumbered,
+    unpacked_columns,
+)
 from engage.mel.models import Submission, SubmissionRows
 from engage.mel.report import indicators
 from engage.mel.report.disclosure import Perturbation
@@ -207,3 +214,19 @@ def test_rows_kept_column_by_column_roll_back_as_the_same_rows_as_dicts(specs, e
     assert keys.populations(by_columns.rows) == keys.populations(by_rows.rows)
     for level in ("exact", "network"):
         assert _report(by_columns.rows, level, end=end) == _report(by_rows.rows, level, end=end)
+
+
+def test_a_document_keeps_each_column_at_the_width_its_values_need():
+    """One byte a row for a column of at most 256 values, two up to 65,536, four beyond:
+    read back as they were, whatever the mix."""
+    sizes = (1, 256, 257, 65_536, 65_537)
+    rows = 70_000
+    columns = [
+        ([f"v{n}" for n in range(size)], np.arange(rows, dtype=np.intp) % size) for size in sizes
+    ]
+    kept = packed_columns(columns)
+    assert kept["width"] == [1, 1, 2, 2, 4]
+    read = unpacked_columns(kept, len(columns), rows)
+    for (values, codes), (read_values, read_codes) in zip(columns, read, strict=True):
+        assert read_values == values
+        assert (read_codes == codes).all() and read_codes.dtype == np.intp

@@ -139,6 +139,9 @@ class OrganisationRows(models.Model):
     )
     fingerprint = models.CharField(max_length=64)
     payload = EncryptedTextField()
+    # Each row's case (its id as the database writes it), basis and horizon: read only where
+    # the document is not taken as it is, so kept apart from the rows.
+    cases = EncryptedTextField(blank=True)
     # What `census` read before the rows were: while it reads the same, no case was added and
     # no row's case written (`rows.live_rows`). Blank: not to be trusted so.
     census = models.CharField(max_length=64, blank=True)
@@ -234,20 +237,41 @@ def document(organisation: Organisation) -> tuple[dict[str, Any], str, UUID] | N
     return content, line, made
 
 
+def document_cases(organisation: Organisation, made: UUID | None) -> dict[str, Any] | None:
+    """The cases, bases and horizons of the rows of the document's writing `made`; none if it
+    was written again since (or there is none)."""
+    if made is None:
+        return None
+    kept = OrganisationRows.objects.filter(organisation=organisation, made=made)
+    cases = kept.values_list("cases", flat=True).first()
+    if not cases:
+        return None
+    with collection_paused():
+        found: dict[str, Any] = json.loads(cases)
+    return found
+
+
 def keep_document(organisation: Organisation, content: dict[str, Any], line: str) -> None:
-    """Keep `content` as the organisation's rows (`OrganisationRows`), replacing any, with the
-    census read before its rows were (blank: not to be trusted so). As with `keep`, a database
-    that refuses the write leaves the rows to be read one by one."""
-    payload = json.dumps(content, separators=(",", ":"))
-    made = OrganisationRows(organisation=organisation, fingerprint=fingerprint(),
-                            payload=payload, census=line, made=uuid.uuid4())  # fmt: skip
+    """Keep `content` as the organisation's rows (`OrganisationRows`), replacing any: its
+    `cases` apart, the rest as the payload. With the census read before its rows were (blank:
+    not to be trusted so). As with `keep`, a database that refuses the write leaves the rows
+    to be read one by one."""
+    rows = {name: value for name, value in content.items() if name != "cases"}
+    made = OrganisationRows(
+        organisation=organisation,
+        fingerprint=fingerprint(),
+        payload=json.dumps(rows, separators=(",", ":")),
+        cases=json.dumps(content["cases"], separators=(",", ":")),
+        census=line,
+        made=uuid.uuid4(),
+    )
     try:
         with transaction.atomic():
             OrganisationRows.objects.bulk_create(
                 [made],
                 update_conflicts=True,
                 unique_fields=["organisation"],
-                update_fields=["fingerprint", "payload", "census", "made"],
+                update_fields=["fingerprint", "payload", "cases", "census", "made"],
             )
     except DatabaseError:
         return

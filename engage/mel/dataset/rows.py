@@ -402,6 +402,7 @@ def live_rows(
         kept = _document_rows(organisation, case_rows.document(organisation))
         if not remake and kept.census == census and kept.end == end.toordinal():
             return kept.rows
+        kept = kept.with_cases(case_rows.document_cases(organisation, kept.made))
         cases = _cases(organisation, end)
         order: list[str] = list(cases.values_list(case_rows.as_text("pk"), flat=True))
         # Each case's row in the document (-1: none), and whether it holds for the period.
@@ -443,9 +444,22 @@ class _Document:
     census: str
     made: UUID | None  # which writing of the document
     rows: StoredRows
+    # Read only where the document is not taken as it is (`with_cases`).
     ids: list[str]
     bases: npt.NDArray[np.int64]
     horizons: npt.NDArray[np.int64]
+
+    def with_cases(self, cases: dict[str, Any] | None) -> "_Document":
+        """The document with its rows' cases, bases and horizons (`case_rows.document_cases`);
+        without them (the document written again meanwhile), no row."""
+        size = self.rows.size
+        if cases is None:
+            return _document_rows_of(self.pilot) if size else self
+        if len(cases["ids"]) != size:
+            raise ValueError("the document's cases do not match its rows")
+        bases = unpacked(cases["bases"], "<i8", size).astype(np.int64)
+        horizons = unpacked(cases["horizons"], "<i4", size).astype(np.int64)
+        return replace(self, ids=cases["ids"], bases=bases, horizons=horizons)
 
     def found(self, order: list[str], writes: dict[str, int], end: datetime.date) -> Codes:
         """For each case of `order`, its row's number in the document where that row holds as
@@ -498,7 +512,8 @@ class _Document:
     ) -> dict[str, Any]:
         """The document of `rows`, the rows as of `end` in the order of the cases: the
         document's rows that held (`found`) and the rows read or derived (`fresh`: by the
-        case's place, the basis and horizon of its row). A row without its keys is left out."""
+        case's place, the basis and horizon of its row), with each row's case, basis and
+        horizon (`cases`, kept apart). A row without its keys is left out."""
         numbers = found[places]
         bases = np.full(len(places), -1, np.int64)
         horizons = np.zeros(len(places), np.int64)
@@ -515,13 +530,22 @@ class _Document:
             "pilot": self.pilot,
             "end": end.toordinal(),
             "size": taken.size,
-            "ids": [order[place] for place in places[keep].tolist()],
-            "bases": packed(bases[keep], "<i8"),
-            "horizons": packed(horizons[keep], "<i4"),
+            "cases": {
+                "ids": [order[place] for place in places[keep].tolist()],
+                "bases": packed(bases[keep], "<i8"),
+                "horizons": packed(horizons[keep], "<i4"),
+            },
             "records": packed(taken.records, ">u4"),
             "contents": packed(taken.contents, ">u4"),
             **packed_columns([taken.columns[column] for column in _KEPT]),
         }
+
+
+def _document_rows_of(pilot: str) -> _Document:
+    """An empty document of `pilot`."""
+    empty = np.zeros(0, np.int64)
+    rows = StoredRows.of([], COLUMNS)
+    return _Document(pilot, 0, "", None, rows, [], empty, empty)
 
 
 def _document_rows(
@@ -532,8 +556,7 @@ def _document_rows(
     pilot = organisation.code
     document, census, made = found if found is not None else ({}, "", None)
     if document.get("pilot") != pilot:
-        document = {"end": 0, "ids": [], "size": 0, "values": [[] for _ in _KEPT], "width": 2,
-                    "codes": ""}  # fmt: skip
+        document = {"end": 0, "size": 0, "values": [[] for _ in _KEPT], "width": 2, "codes": ""}
         census, made = "", None
     size = document["size"]
     held = dict(zip(_KEPT, unpacked_columns(document, len(_KEPT), size), strict=True))
@@ -548,18 +571,7 @@ def _document_rows(
         for name in ("records", "contents")
     }
     rows = StoredRows(COLUMNS, columns, size, **keys, known=np.ones(size, bool))
-    if len(document["ids"]) != size:
-        raise ValueError("the document's cases do not match its rows")
-    return _Document(
-        pilot,
-        document["end"],
-        census,
-        made,
-        rows,
-        document["ids"],
-        unpacked(document["bases"], "<i8", size).astype(np.int64) if size else empty,
-        unpacked(document["horizons"], "<i4", size).astype(np.int64) if size else empty,
-    )
+    return _Document(pilot, document["end"], census, made, rows, [], empty, empty)
 
 
 def keep_rows(today: datetime.date | None = None) -> dict[str, int]:

@@ -329,24 +329,38 @@ def unpacked(text: str, dtype: str, size: int) -> npt.NDArray[Any]:
 
 def packed_columns(columns: Sequence[Column]) -> dict[str, Any]:
     """Columns as a document keeps them: each one's distinct values (`values`) and each row's
-    number among them, column after column, `width` bytes each, little-endian (`codes`)."""
-    widest = max((len(distinct) for distinct, _codes in columns), default=0)
-    width = 2 if widest <= 2**16 else 4
-    codes = np.concatenate([codes for _distinct, codes in columns] or [np.zeros(0, np.intp)])
+    number among them, column after column (`codes`), each column's numbers `width` bytes
+    wide, little-endian: one byte for a column of at most 256 values (most of them), two up to
+    65,536, else four."""
+    widths = [1 if len(distinct) <= 2**8 else 2 if len(distinct) <= 2**16 else 4
+              for distinct, _codes in columns]  # fmt: skip
+    codes = b"".join(
+        np.asarray(codes, dtype=f"<u{width}").tobytes()
+        for (_distinct, codes), width in zip(columns, widths, strict=True)
+    )
     return {
         "values": [distinct for distinct, _codes in columns],
-        "width": width,
-        "codes": packed(codes, f"<u{width}"),
+        "width": widths,
+        "codes": base64.b64encode(codes).decode("ascii"),
     }
 
 
 def unpacked_columns(document: dict[str, Any], count: int, size: int) -> list[Column]:
-    """The `count` columns of `size` rows that `packed_columns` kept in `document`."""
+    """The `count` columns of `size` rows that `packed_columns` kept in `document`; a document
+    kept before each column had its own width has one for all (2 or 4 bytes)."""
     width = document["width"]
-    if width not in (2, 4):
-        raise ValueError("the document's numbers are neither 2 nor 4 bytes wide")
+    widths = width if isinstance(width, list) else [width] * count
+    if isinstance(width, list) and len(width) != count:
+        raise ValueError("the document's columns and widths do not match")
+    if any(each not in ((1, 2, 4) if isinstance(width, list) else (2, 4)) for each in widths):
+        raise ValueError("the document's numbers are not 1, 2 or 4 bytes wide")
     if len(document["values"]) != count:
         raise ValueError("the document's columns and values do not match")
-    codes = unpacked(document["codes"], f"<u{width}", count * size)
-    numbers = codes.reshape(count, size).astype(np.intp)
+    data = base64.b64decode(document["codes"], validate=True)
+    if len(data) != sum(widths) * size:
+        raise ValueError("the document's numbers are shorter or longer than its rows")
+    numbers, offset = [], 0
+    for each in widths:
+        numbers.append(np.frombuffer(data, f"<u{each}", size, offset).astype(np.intp))
+        offset += each * size
     return list(zip(document["values"], numbers, strict=True))

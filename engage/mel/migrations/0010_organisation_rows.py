@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                 ),
                 ("fingerprint", models.CharField(max_length=64)),
                 ("payload", engage.lib.fields.EncryptedTextField()),
+                ("cases", engage.lib.fields.EncryptedTextField(blank=True)),
                 ("census", models.CharField(blank=True, max_length=64)),
                 ("made", models.UUIDField(default=uuid.uuid4)),
             ],
