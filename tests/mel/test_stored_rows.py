@@ -17,6 +17,7 @@ from engage.mel.dataset.stored import (
     numbered,
     packed_columns,
     renumbered,
+    unique,
     unpacked_columns,
 )
 from engage.mel.models import Submission, SubmissionRows
@@ -230,3 +231,20 @@ def test_a_document_keeps_each_column_at_the_width_its_values_need():
     for (values, codes), (read_values, read_codes) in zip(columns, read, strict=True):
         assert read_values == values
         assert (read_codes == codes).all() and read_codes.dtype == np.intp
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    numbers=st.lists(st.integers(min_value=-3, max_value=3_000), max_size=300)
+    | st.lists(st.integers(min_value=0, max_value=40), max_size=300)
+    | st.lists(st.integers(min_value=0, max_value=2**40), max_size=50)
+)
+def test_unique_gives_what_numpy_s_unique_gives(numbers):
+    """Read off a table where the numbers are few and non-negative, sorted otherwise: the same
+    distinct numbers, first rows and inverse as `np.unique`, whichever way."""
+    array = np.array(numbers, dtype=np.int64)
+    distinct, first, inverse = unique(array)
+    expected = np.unique(array, return_index=True, return_inverse=True)
+    assert distinct.tolist() == expected[0].tolist()
+    assert first.tolist() == expected[1].tolist()
+    assert inverse.tolist() == expected[2].reshape(-1).tolist()

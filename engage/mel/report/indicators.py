@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from engage.mel.dataset.stored import StoredRows, numbered
+from engage.mel.dataset.stored import StoredRows, numbered, unique
 
 Row = dict[str, str]
 # An indicator as a report holds it, or one cell of its breakdowns: its numbers (as shown:
@@ -310,15 +310,15 @@ class Table:
                     values, codes = self.values_of(name)
                     combined = combined * len(values) + codes
                     if len(values) and combined.max(initial=0) >= 2**31:  # far from overflowing
-                        combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
-                _sets, first, numbers = np.unique(combined, return_index=True, return_inverse=True)
+                        combined = unique(combined)[2].astype(np.int64)
+                _sets, first, numbers = unique(combined)
                 # Each set's values, read from the columns' numbers at the set's first row.
                 taken = []
                 for name in reads:
                     values, codes = self.values_of(name)
                     taken.append(np.array(values or [""], dtype=object)[codes[first]].tolist())
                 states = list(zip(*taken, strict=True))
-                self._made[reads] = (states, numbers.reshape(-1).astype(np.intp))
+                self._made[reads] = (states, numbers)
         return self._made[reads]
 
     def values_of(self, name: str) -> tuple[list[str], Codes]:
