@@ -248,3 +248,29 @@ def test_unique_gives_what_numpy_s_unique_gives(numbers):
     assert distinct.tolist() == expected[0].tolist()
     assert first.tolist() == expected[1].tolist()
     assert inverse.tolist() == expected[2].reshape(-1).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    parts=st.lists(
+        st.lists(st.tuples(st.sampled_from("abc"), st.text("xyz", max_size=3)), max_size=8),
+        min_size=2,
+        max_size=4,
+    )
+)
+def test_rows_joined_are_numbered_as_the_rows_numbered_whole(parts):
+    """Joined, the columns of several parts are numbered as the same rows numbered in one go:
+    a column whose values are all different from part to part (a reference) and one whose
+    values repeat across parts alike."""
+    names = ("shared", "own")
+    given = [
+        [{"shared": shared, "own": f"{number}-{own}"} for shared, own in part]
+        for number, part in enumerate(parts)
+    ]
+    joined = StoredRows.joined([StoredRows.of(part, names) for part in given])
+    whole = [row for part in given for row in part]
+    assert list(joined) == whole
+    for name in names:
+        distinct, codes = joined.column(name)
+        expected = numbered([row[name] for row in whole])
+        assert (distinct, codes.tolist()) == (expected[0], expected[1].tolist())

@@ -260,6 +260,15 @@ class StoredRows(Sequence[dict[str, str]]):
             raise ValueError("rows of different columns")
         columns = {}
         for name in names:
+            every = [value for part in parts for value in part.columns[name][0]]
+            if len(set(every)) == len(every):
+                # No value in two parts (a reference, one a case): each part's numbers move
+                # up past the values of the parts before it, and nothing needs looking up.
+                starts = np.cumsum([0, *(len(part.columns[name][0]) for part in parts)])
+                moved = [part.columns[name][1] + start
+                         for part, start in zip(parts, starts[:-1], strict=True)]  # fmt: skip
+                columns[name] = (every, np.concatenate(moved))
+                continue
             position: dict[str, int] = {}
             moved = []
             for part in parts:
