@@ -33,8 +33,17 @@ def cases(organisation, alice, bob):
 
 
 def _document(organisation):
+    """The organisation's document, where it holds rows (blanked by a forgetting: none)."""
     with scopes_disabled():
-        return OrganisationRows.objects.filter(organisation=organisation).first()
+        return (
+            OrganisationRows.objects.filter(organisation=organisation).exclude(payload="").first()
+        )
+
+
+def _forgotten(organisation):
+    with scopes_disabled():
+        found = OrganisationRows.objects.filter(organisation=organisation)
+        return found.values_list("forgotten", flat=True).first()
 
 
 def _asked(monkeypatch):
@@ -276,9 +285,42 @@ def test_an_erasure_deletes_the_organisations_document(
     live_rows(other_organisation, THIS_MONTH)
     with scopes_disabled():
         privacy.erase_person(cases[0].person, by=ada, reason="Right to erasure")
-    assert _document(organisation) is None
-    assert _document(other_organisation) is not None
+    assert _document(organisation) is None and _forgotten(organisation) == 1
+    assert _document(other_organisation) is not None and _forgotten(other_organisation) == 0
     assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
+
+
+def test_an_erasure_while_the_rows_are_read_keeps_none_of_them(cases, organisation, ada):
+    """An erasure between the reading of the rows and the writing of the document (another
+    request, in the middle of a report that derives every row): the triggers counted it, so
+    the rows read before it, the erased person's among them, are not written; the next report
+    writes the rows as they now are."""
+    writes = case_rows.writes
+    erased = cases[0]
+
+    def read_then_erase(organisation):
+        counted = writes(organisation)
+        with scopes_disabled():
+            privacy.erase_person(erased.person, by=ada, reason="Right to erasure")
+        return counted
+
+    case_rows.writes = read_then_erase
+    try:
+        live_rows(organisation, THIS_MONTH)  # no document yet: every row read, then erased
+    finally:
+        case_rows.writes = writes
+    assert _document(organisation) is None and _forgotten(organisation) == 1
+    rows = live_rows(organisation, THIS_MONTH)
+    assert rows == _derived(organisation) and _document(organisation) is not None
+    # Once more with a document there: read, erased meanwhile, not written.
+    Contact.objects.create(case=cases[1], date=days_ago(0), type="phone", recorded_by=ada)
+    erased = cases[2]
+    case_rows.writes = read_then_erase
+    try:
+        live_rows(organisation, THIS_MONTH)
+    finally:
+        case_rows.writes = writes
+    assert _document(organisation) is None and _forgotten(organisation) == 2
 
 
 def test_an_edit_of_a_person_keeps_the_document(cases, organisation):

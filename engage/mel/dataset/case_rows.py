@@ -130,8 +130,9 @@ class OrganisationRows(models.Model):
 
     A row that no longer holds stays in the document until it is rewritten, encrypted like
     everything else, and is never read. Erasure cannot wait for that: the database's triggers
-    delete an organisation's document when one of its people is erased or one of its cases
-    deleted (`_forget`), whatever path erases or deletes.
+    blank an organisation's document when one of its people is erased or one of its cases
+    deleted or moved (`_forget`), whatever path does it, and count it `forgotten`; a report that
+    read its rows before that writes none of them (`keep_document`).
     """
 
     organisation = models.OneToOneField(
@@ -145,7 +146,10 @@ class OrganisationRows(models.Model):
     # What `census` read before the rows were: while it reads the same, no case was added and
     # no row's case written (`rows.live_rows`). Blank: not to be trusted so.
     census = models.CharField(max_length=64, blank=True)
-    made = models.UUIDField(default=uuid.uuid4)  # each writing of the document its own
+    made = models.UUIDField(null=True, default=uuid.uuid4)  # each writing its own; none: blank
+    # How many times the triggers blanked the document (an erasure, a case deleted or moved):
+    # a report writes the rows it read only while this is the count it read before them.
+    forgotten = models.PositiveIntegerField(default=0)
 
     objects = organisation_scoped("organisation")
 
@@ -224,17 +228,19 @@ def census(organisation: Organisation) -> str:
     return f"{cases.count()}:{rows['rows']}:{rows['writes']}"
 
 
-def document(organisation: Organisation) -> tuple[dict[str, Any], str, UUID] | None:
-    """The organisation's kept rows (`OrganisationRows`), made under the fingerprint of now,
-    with the census they hold for (blank: none) and which writing of them it is; else none."""
-    kept = OrganisationRows.objects.filter(organisation=organisation, fingerprint=fingerprint())
-    found = kept.values_list("payload", "census", "made").first()
-    if found is None or not found[0]:
-        return None
-    payload, line, made = found
+def document(organisation: Organisation) -> tuple[dict[str, Any] | None, str, UUID | None, int]:
+    """The organisation's kept rows (`OrganisationRows`), made under the fingerprint of now
+    (else none), with the census they hold for (blank: none), which writing of them it is, and
+    how many times they were forgotten (read whatever the fingerprint)."""
+    found = OrganisationRows.objects.filter(organisation=organisation).values_list(
+        "payload", "census", "made", "forgotten", "fingerprint"
+    )
+    payload, line, made, forgotten, made_with = found.first() or ("", "", None, 0, "")
+    if not payload or made_with != fingerprint():
+        return None, "", None, forgotten
     with collection_paused():
         content: dict[str, Any] = json.loads(payload)
-    return content, line, made
+    return content, line, made, forgotten
 
 
 def document_cases(organisation: Organisation, made: UUID | None) -> dict[str, Any] | None:
@@ -251,29 +257,31 @@ def document_cases(organisation: Organisation, made: UUID | None) -> dict[str, A
     return found
 
 
-def keep_document(organisation: Organisation, content: dict[str, Any], line: str) -> None:
+def keep_document(
+    organisation: Organisation, content: dict[str, Any], line: str, forgotten: int
+) -> None:
     """Keep `content` as the organisation's rows (`OrganisationRows`), replacing any: its
     `cases` apart, the rest as the payload. With the census read before its rows were (blank:
-    not to be trusted so). As with `keep`, a database that refuses the write leaves the rows
-    to be read one by one."""
-    rows = {name: value for name, value in content.items() if name != "cases"}
-    made = OrganisationRows(
-        organisation=organisation,
-        fingerprint=fingerprint(),
-        payload=json.dumps(rows, separators=(",", ":")),
-        cases=json.dumps(content["cases"], separators=(",", ":")),
-        census=line,
-        made=uuid.uuid4(),
-    )
+    not to be trusted so). Only while the document was forgotten `forgotten` times, the count
+    read before its rows were: an erasure, a deletion or a move meanwhile (the triggers count
+    them) may have left a row in `content` that must not be kept. As with `keep`, a database
+    that refuses the write leaves the rows to be read one by one."""
+    values = {
+        "fingerprint": fingerprint(),
+        "payload": json.dumps({n: v for n, v in content.items() if n != "cases"},
+                              separators=(",", ":")),
+        "cases": json.dumps(content["cases"], separators=(",", ":")),
+        "census": line,
+        "made": uuid.uuid4(),
+    }  # fmt: skip
+    kept = OrganisationRows.objects.filter(organisation=organisation, forgotten=forgotten)
     try:
         with transaction.atomic():
-            OrganisationRows.objects.bulk_create(
-                [made],
-                update_conflicts=True,
-                unique_fields=["organisation"],
-                update_fields=["fingerprint", "payload", "cases", "census", "made"],
-            )
-    except DatabaseError:
+            # An update waits for a forgetting being written, then finds the count changed.
+            if not kept.update(**values) and forgotten == 0:
+                with transaction.atomic():  # none yet: made, unless a forgetting made it first
+                    OrganisationRows.objects.create(organisation=organisation, **values)
+    except DatabaseError:  # an IntegrityError among them
         return
 
 
@@ -431,16 +439,26 @@ def _triggers(apps: Apps, vendor: str) -> list[tuple[str, str]]:
 
 
 def _forget(apps: Apps, vendor: str, documents: bool) -> list[str]:
-    """The triggers that delete an organisation's document (`OrganisationRows`) when one of its
-    people is erased or one of its cases deleted (and the case's own row with it) or moved to
-    another organisation (both organisations' documents). Without `documents`: only the case's
-    row on its deletion, as before the documents."""
+    """The triggers that blank an organisation's document (`OrganisationRows`) and count it
+    forgotten when one of its people is erased or one of its cases deleted (and delete the
+    case's own row) or moved to another organisation (both organisations' documents). Without
+    `documents`: only the case's row deleted with it, as before the documents."""
     rows = apps.get_model("mel", "CaseRow")._meta.db_table
     cases = apps.get_model("cases", "Case")._meta.db_table
     people = apps.get_model("cases", "Person")._meta.db_table
     table = _documents(apps) if documents else None
-    forgotten = (f"DELETE FROM {table} WHERE organisation_id = {{r}}.organisation_id; "  # noqa: S608
-                 if table else "")  # fmt: skip
+    organisations = apps.get_model("accounts", "Organisation")._meta.db_table
+    # Blank the document and count one more forgetting: a report that read the rows before it
+    # then finds the count changed and writes nothing (`keep_document`). Made where there was
+    # none, so that a report that found none sees the count changed too.
+    forgotten = (
+        f"INSERT INTO {table} (organisation_id, fingerprint, payload, cases, census, made, "  # noqa: S608
+        f"forgotten) SELECT id, '', '', '', '', NULL, 1 FROM {organisations} "
+        "WHERE id = {r}.organisation_id "
+        f"ON CONFLICT (organisation_id) DO UPDATE SET payload = '', cases = '', census = '', "
+        f"made = NULL, forgotten = {table}.forgotten + 1; "
+        if table else ""
+    )  # fmt: skip
     on_delete = f"DELETE FROM {rows} WHERE case_id = OLD.id; " + forgotten.format(r="OLD")  # noqa: S608
     erased = "NEW.erased_at IS NOT NULL AND OLD.erased_at IS NULL"
     moved = "NEW.organisation_id <> OLD.organisation_id"

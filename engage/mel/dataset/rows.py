@@ -424,7 +424,8 @@ def live_rows(
         with organisation_scope(organisation.pk):
             # Trusted as of the census only if it holds a row for every case.
             whole = content["size"] == len(order)
-            case_rows.keep_document(organisation, content, census if whole else "")
+            line = census if whole else ""
+            case_rows.keep_document(organisation, content, line, kept.forgotten)
     elif kept.made and kept.ids == order and kept.end == end.toordinal() and (found >= 0).all():
         with organisation_scope(organisation.pk):
             case_rows.confirm(organisation, kept.made, census)
@@ -443,6 +444,7 @@ class _Document:
     # case as of its period end (blank: not so, or none)
     census: str
     made: UUID | None  # which writing of the document
+    forgotten: int  # how many times the triggers blanked it, read with it
     rows: StoredRows
     # Read only where the document is not taken as it is (`with_cases`).
     ids: list[str]
@@ -454,7 +456,7 @@ class _Document:
         without them (the document written again meanwhile), no row."""
         size = self.rows.size
         if cases is None:
-            return _document_rows_of(self.pilot) if size else self
+            return _document_rows_of(self.pilot, self.forgotten) if size else self
         if len(cases["ids"]) != size:
             raise ValueError("the document's cases do not match its rows")
         bases = unpacked(cases["bases"], "<i8", size).astype(np.int64)
@@ -541,20 +543,21 @@ class _Document:
         }
 
 
-def _document_rows_of(pilot: str) -> _Document:
-    """An empty document of `pilot`."""
+def _document_rows_of(pilot: str, forgotten: int) -> _Document:
+    """An empty document of `pilot`, forgotten `forgotten` times."""
     empty = np.zeros(0, np.int64)
     rows = StoredRows.of([], COLUMNS)
-    return _Document(pilot, 0, "", None, rows, [], empty, empty)
+    return _Document(pilot, 0, "", None, forgotten, rows, [], empty, empty)
 
 
 def _document_rows(
-    organisation: Organisation, found: tuple[dict[str, Any], str, UUID] | None
+    organisation: Organisation, found: tuple[dict[str, Any] | None, str, UUID | None, int]
 ) -> _Document:
-    """The document read (`_Document`): empty where there is none, or it was made while the
-    organisation had another code (its keys were made with that one)."""
+    """The document read (`_Document`, `case_rows.document`): empty where there is none, or it
+    was made while the organisation had another code (its keys were made with that one)."""
     pilot = organisation.code
-    document, census, made = found if found is not None else ({}, "", None)
+    document, census, made, forgotten = found
+    document = document or {}
     if document.get("pilot") != pilot:
         document = {"end": 0, "size": 0, "values": [[] for _ in _KEPT], "width": 2, "codes": ""}
         census, made = "", None
@@ -571,7 +574,7 @@ def _document_rows(
         for name in ("records", "contents")
     }
     rows = StoredRows(COLUMNS, columns, size, **keys, known=np.ones(size, bool))
-    return _Document(pilot, document["end"], census, made, rows, [], empty, empty)
+    return _Document(pilot, document["end"], census, made, forgotten, rows, [], empty, empty)
 
 
 def keep_rows(today: datetime.date | None = None) -> dict[str, int]:

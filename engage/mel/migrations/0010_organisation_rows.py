@@ -1,6 +1,6 @@
 """Each organisation's kept rows in one document (issue 17, `mel.dataset.case_rows`), and the
-triggers again: they now also delete an organisation's document when one of its people is
-erased or one of its cases deleted or moved to another organisation. And each case's count of writes indexed, to be read from the
+triggers again: they now also blank an organisation's document, and count it forgotten, when
+one of its people is erased or one of its cases deleted or moved to another organisation. And each case's count of writes indexed, to be read from the
 index alone.
 
 No document is made here: the first live report or the nightly task makes it.
@@ -45,7 +45,8 @@ class Migration(migrations.Migration):
                 ("payload", engage.lib.fields.EncryptedTextField()),
                 ("cases", engage.lib.fields.EncryptedTextField(blank=True)),
                 ("census", models.CharField(blank=True, max_length=64)),
-                ("made", models.UUIDField(default=uuid.uuid4)),
+                ("made", models.UUIDField(default=uuid.uuid4, null=True)),
+                ("forgotten", models.PositiveIntegerField(default=0)),
             ],
             options={"verbose_name_plural": "organisation rows"},
         ),
