@@ -1,7 +1,6 @@
 """Each organisation's kept rows in one document (issue 17, `mel.dataset.case_rows`), and the
 triggers again: they now also blank an organisation's document, and count it forgotten, when
-one of its people is erased or one of its cases deleted or moved to another organisation. And each case's count of writes indexed, to be read from the
-index alone.
+one of its people is erased or one of its cases deleted or moved to another organisation.
 
 No document is made here: the first live report or the nightly task makes it.
 """
@@ -49,13 +48,6 @@ class Migration(migrations.Migration):
                 ("forgotten", models.PositiveIntegerField(default=0)),
             ],
             options={"verbose_name_plural": "organisation rows"},
-        ),
-        # Each case's count of writes read from the index alone (`case_rows.writes`).
-        migrations.AddIndex(
-            model_name="caserow",
-            index=models.Index(
-                fields=["organisation", "case_id", "writes"], name="case_row_writes"
-            ),
         ),
         migrations.RunPython(install_triggers, _earlier_triggers),
     ]
