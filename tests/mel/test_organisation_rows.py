@@ -59,6 +59,27 @@ def _asked(monkeypatch):
     return asked
 
 
+def _read_while(organisation, then):
+    """One report of `organisation` (this month's rows), with `then()` done right after the
+    cases' counts of writes are read: another request in the middle of the report."""
+    writes = case_rows.writes
+
+    def read_then(of):
+        counted = writes(of)
+        then()
+        return counted
+
+    case_rows.writes = read_then
+    try:
+        return live_rows(organisation, THIS_MONTH)
+    finally:
+        case_rows.writes = writes
+
+
+def _contact(case, by):
+    return lambda: Contact.objects.create(case=case, date=days_ago(0), type="phone", recorded_by=by)
+
+
 def test_it_reads_every_row_that_holds_from_the_document(cases, organisation, monkeypatch):
     first = live_rows(organisation, THIS_MONTH)
     assert _document(organisation) is not None
@@ -155,31 +176,20 @@ def test_a_case_added_without_any_write_counted_changes_the_census(
     assert len(rows) == 4 and rows == _derived(organisation)
 
 
-def test_a_write_while_the_rows_are_read_leaves_the_census_behind(
-    cases, organisation, alice, monkeypatch
-):
+def test_a_write_while_the_rows_are_read_leaves_the_census_behind(cases, organisation, alice):
     """A write between the census and the reading of the rows (another request in the middle
     of a report): the census recorded is the one read before it, so the next report sees the
     write."""
     live_rows(organisation, THIS_MONTH)
-    writes = case_rows.writes
-
-    def read_then_write(organisation):
-        counted = writes(organisation)
-        Contact.objects.create(case=cases[2], date=days_ago(0), type="phone", recorded_by=alice)
-        return counted
-
-    monkeypatch.setattr(case_rows, "writes", read_then_write)
     # Another case written first, so that the census differs and the rows are looked at.
-    Contact.objects.create(case=cases[1], date=days_ago(0), type="phone", recorded_by=alice)
-    live_rows(organisation, THIS_MONTH)
-    monkeypatch.setattr(case_rows, "writes", writes)
+    _contact(cases[1], alice)()
+    _read_while(organisation, _contact(cases[2], alice))
     assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
     assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
 
 
 def test_a_write_while_the_rows_are_found_to_hold_leaves_the_census_behind(
-    cases, organisation, alice, monkeypatch
+    cases, organisation, alice
 ):
     """The census changed by a case outside the period (referred next month) and every row
     still holds: the census recorded is the one read before the rows were found to hold, so a
@@ -187,16 +197,7 @@ def test_a_write_while_the_rows_are_found_to_hold_leaves_the_census_behind(
     live_rows(organisation, THIS_MONTH)
     live_rows(organisation, THIS_MONTH)
     CaseFactory(organisation=organisation, case_manager=alice, referral_date=days_ago(-40))
-    writes = case_rows.writes
-
-    def read_then_write(organisation):
-        counted = writes(organisation)
-        Contact.objects.create(case=cases[2], date=days_ago(0), type="phone", recorded_by=alice)
-        return counted
-
-    monkeypatch.setattr(case_rows, "writes", read_then_write)
-    live_rows(organisation, THIS_MONTH)
-    monkeypatch.setattr(case_rows, "writes", writes)
+    _read_while(organisation, _contact(cases[2], alice))
     assert live_rows(organisation, THIS_MONTH) == _derived(organisation)
 
 
@@ -295,31 +296,21 @@ def test_an_erasure_while_the_rows_are_read_keeps_none_of_them(cases, organisati
     request, in the middle of a report that derives every row): the triggers counted it, so
     the rows read before it, the erased person's among them, are not written; the next report
     writes the rows as they now are."""
-    writes = case_rows.writes
-    erased = cases[0]
 
-    def read_then_erase(organisation):
-        counted = writes(organisation)
-        with scopes_disabled():
-            privacy.erase_person(erased.person, by=ada, reason="Right to erasure")
-        return counted
+    def erase(case):
+        def erasing():
+            with scopes_disabled():
+                privacy.erase_person(case.person, by=ada, reason="Right to erasure")
 
-    case_rows.writes = read_then_erase
-    try:
-        live_rows(organisation, THIS_MONTH)  # no document yet: every row read, then erased
-    finally:
-        case_rows.writes = writes
+        return erasing
+
+    _read_while(organisation, erase(cases[0]))  # no document yet: every row read, then erased
     assert _document(organisation) is None and _forgotten(organisation) == 1
     rows = live_rows(organisation, THIS_MONTH)
     assert rows == _derived(organisation) and _document(organisation) is not None
     # Once more with a document there: read, erased meanwhile, not written.
-    Contact.objects.create(case=cases[1], date=days_ago(0), type="phone", recorded_by=ada)
-    erased = cases[2]
-    case_rows.writes = read_then_erase
-    try:
-        live_rows(organisation, THIS_MONTH)
-    finally:
-        case_rows.writes = writes
+    _contact(cases[1], ada)()
+    _read_while(organisation, erase(cases[2]))
     assert _document(organisation) is None and _forgotten(organisation) == 2
 
 
