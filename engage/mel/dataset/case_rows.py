@@ -123,10 +123,12 @@ class OrganisationRows(models.Model):
     each row's keys, and for each row its case (as the database writes its id), the `writes`
     it was derived at (`bases`) and its `horizon` (as a day's ordinal).
 
-    A row of it is read only while its case's count of writes is still its basis and the
-    period reaches its horizon: exactly when the case's own kept row holds (`CaseRow`). Every
-    other case is read through its own row or derived again. A document is only ever read
-    whole, under the fingerprint it was made with, and rewritten whole (`rows.live_rows`).
+    The rows are as of one period end, the document's. A row of it is read only while its
+    case's count of writes is still its basis and either the period is the document's or the
+    row is the row as of now and the period reaches its horizon: exactly when the case's own
+    kept row holds (`CaseRow`). Every other case is read through its own row or derived again.
+    A document is only ever read whole, under the fingerprint it was made with, and rewritten
+    whole (`rows.live_rows`).
 
     A row that no longer holds stays in the document until it is rewritten, encrypted like
     everything else, and is never read. Erasure cannot wait for that: the database's triggers
@@ -218,7 +220,7 @@ def writes(organisation: Organisation) -> dict[str, int]:
 def census(organisation: Organisation) -> str:
     """The organisation's cases, its cases' kept rows and the writes counted of them, in a
     line. Cases are only added, rows only added and counts only raised, except where a case is
-    deleted or moved to another organisation, and then the triggers delete the organisation's
+    deleted or moved to another organisation, and then the triggers blank the organisation's
     document (`_forget`): while the line reads the same, no case was added and none of the
     organisation's cases written."""
     cases = global_apps.get_model("cases", "Case").objects.filter(organisation=organisation)
@@ -421,8 +423,8 @@ def _documents(apps: Apps) -> str | None:
 
 def _triggers(apps: Apps, vendor: str) -> list[tuple[str, str]]:
     """Each trigger the rows need, with its table (SQLite: one per table and operation;
-    PostgreSQL: one per table, with a function of the same name), then the person's erasure
-    (once the documents are there) and the case's delete."""
+    PostgreSQL: one per table, with a function of the same name), then the person's erasure and
+    the case's move (once the documents are there), and the case's delete."""
     cases = apps.get_model("cases", "Case")._meta.db_table
     people = apps.get_model("cases", "Person")._meta.db_table
     if vendor == "postgresql":
@@ -551,7 +553,7 @@ def install_triggers(
     vendor = schema_editor.connection.vendor
     statements = {"sqlite": _sqlite, "postgresql": _postgresql}.get(vendor)
     if vendor == "postgresql" and not documents:
-        remove_triggers(apps, schema_editor)  # the erasure's trigger and function too
+        remove_triggers(apps, schema_editor)  # the erasure's and the move's, functions too
     _execute(schema_editor, statements(apps, documents) if statements else [])
     if vendor == "sqlite" and not documents:
         people = apps.get_model("cases", "Person")._meta.db_table
