@@ -4,6 +4,7 @@ for another organisation, another code or another version, and gone when one of 
 erased or one of its cases deleted."""
 
 import datetime
+import json
 
 import pytest
 from django.apps import apps
@@ -261,6 +262,22 @@ def test_a_document_written_again_while_it_is_read_is_not_taken_for_its_cases(
     rows = live_rows(organisation, THIS_MONTH)
     assert rows == _derived(organisation)
     assert set().union(*asked[1:]) == {case.pk for case in cases}  # each read on its own
+
+
+def test_a_document_whose_cases_do_not_match_its_rows_is_refused_not_read_short(
+    cases, organisation, alice
+):
+    """A document tampered with (a case dropped from its cases): the report refuses it rather
+    than pairing rows with the wrong cases."""
+    live_rows(organisation, THIS_MONTH)
+    with scopes_disabled():
+        kept = OrganisationRows.objects.get(organisation=organisation)
+        held = json.loads(kept.cases)
+        held["ids"] = held["ids"][1:]
+        OrganisationRows.objects.filter(pk=kept.pk).update(cases=json.dumps(held))
+    _contact(cases[0], alice)()  # the census changed: the document's cases are read
+    with pytest.raises(ValueError, match="cases do not match its rows"):
+        live_rows(organisation, THIS_MONTH)
 
 
 def test_it_keeps_the_document_encrypted(cases, organisation):
