@@ -22,20 +22,44 @@ from engage.cases.models import (
 from engage.cases.models.closure import ClosureReason
 from engage.cases.models.process import ApprovalStatus
 from engage.demo.cases import FAMILY_NAMES, LAST_REFERRAL, seed_cases
+from tests.worlds import fresh, kept, sofia
 
 TODAY = datetime.date(2025, 6, 30)  # a short demo: fewer rows, same story
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded(organisation, alice, bob, team):
-    second = UserFactory(username="alice2", organisation=organisation, team=team)
-    seed_cases(organisation, case_managers=[alice, second], supervisor=bob, count=60, today=TODAY)
-    return Case.objects.filter(organisation=organisation)
+@pytest.fixture(scope="class")
+def _seeded_once(django_db_setup, django_db_blocker):
+    """Sixty cases seeded once for the class below, each of its tests in a savepoint
+    (tests/worlds.py); the module's last test wants a database without them."""
+    with kept(django_db_blocker):
+        pilot = sofia()
+        organisation, alice, bob = pilot["organisation"], pilot["alice"], pilot["bob"]
+        second = UserFactory(username="alice2", organisation=organisation, team=pilot["team"])
+        seed_cases(
+            organisation, case_managers=[alice, second], supervisor=bob, count=60, today=TODAY
+        )
+        yield pilot
 
 
 class TestDemoCases:
+    @pytest.fixture
+    def organisation(self, _seeded_once, db):
+        return fresh(_seeded_once["organisation"])
+
+    @pytest.fixture
+    def alice(self, _seeded_once, db):
+        return fresh(_seeded_once["alice"])
+
+    @pytest.fixture
+    def bob(self, _seeded_once, db):
+        return fresh(_seeded_once["bob"])
+
+    @pytest.fixture
+    def seeded(self, organisation):
+        return Case.objects.filter(organisation=organisation)
+
     def test_it_spreads_cases_over_every_stage_and_closure_reason(self, seeded):
         assert 60 <= seeded.count() <= 61  # and one reopened enrollment
         assert set(seeded.values_list("stage", flat=True)) == set(Stage.values)

@@ -6,17 +6,16 @@ the dashboard, password and organisation-admin pages.
 """
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
-from django_scopes import scopes_disabled
 
-from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
+from engage.accounts.factories import UserFactory
 from engage.accounts.models import Role
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active, to_screening
 from engage.directory import services as directory
 from engage.liaison import services as liaison
 from engage.sharing.models import Recipient
+from tests.worlds import kept, sofia
 
 CM, SUP, ADMIN, NET = "case_manager", "supervisor", "org_admin", "network_coordinator"
 
@@ -140,24 +139,15 @@ def _matrix_world(django_db_setup, django_db_blocker):
     """The people of tests/conftest.py and Alice's records, made once for the module's 300-odd
     requests instead of once per request: each test runs in a savepoint of this transaction (its
     changes undone after it, as always), and the whole is rolled back at the module's end."""
-    with django_db_blocker.unblock(), scopes_disabled(), transaction.atomic():
-        organisation = OrganisationFactory(code="BG-CLA", country="BG", name="Sofia pilot")
-        CityFactory(organisation=organisation, name="Sofia")
-        bob = UserFactory(
-            username="bob", first_name="Bob", role=Role.SUPERVISOR, organisation=organisation
-        )
-        bob.team = TeamFactory(organisation=organisation, name="Sofia", leader=bob)
-        bob.save(update_fields=["team"])
-        alice = UserFactory(
-            username="alice", first_name="Alice", organisation=organisation, team=bob.team
-        )
+    with kept(django_db_blocker):
+        pilot = sofia()
+        organisation, alice, bob = pilot["organisation"], pilot["alice"], pilot["bob"]
         ada = UserFactory(
             username="ada", first_name="Ada", role=Role.ORG_ADMIN, organisation=organisation
         )
         nadia = UserFactory(username="nadia", first_name="Nadia", network=True)
         people = {CM: alice, SUP: bob, ADMIN: ada, NET: nadia}
         yield people, _own(organisation, alice, bob)
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
