@@ -22,6 +22,7 @@ back takes a millisecond or two.
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 import sqlite3
 import tempfile
@@ -145,3 +146,23 @@ def install(root: Path) -> None:
         return name
 
     DatabaseCreation.create_test_db = create_test_db
+
+
+def build() -> None:
+    """Make the copy now, if this tree's is not made yet, as the first test process would:
+    `make test` makes it beside the linters, so that neither worker waits on migrations.
+    Nothing to do on PostgreSQL (`DATABASE_URL`), whose test database Django makes."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
+    django.setup()
+    if connections["default"].vendor != "sqlite":
+        return
+    from django.test.utils import setup_databases, teardown_databases
+
+    install(Path(__file__).resolve().parents[1])
+    with contextlib.redirect_stdout(io.StringIO()):  # "Cache table ... already exists"
+        made = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
+    teardown_databases(made, verbosity=0)
+
+
+if __name__ == "__main__":
+    build()
