@@ -16,13 +16,14 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks as core_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from engage.accounts.factories import TeamFactory, UserFactory
+from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
 from engage.accounts.models import Role
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.wsgi import application
 from tests.api.conftest import make_token
 from tests.security.conftest import FOREIGN
+from tests.worlds import kept, sofia
 
 CHECKS = [
     core_checks.not_a_server_error,
@@ -82,24 +83,39 @@ def _records(case, plan, by, note: str) -> dict:
     }
 
 
-@pytest.fixture
-def world(organisation, other_organisation, alice, bob, charlie):
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
     """Alice's own active case beside Charlie's, of the other organisation, every name and text
-    of which starts with the sentinel."""
-    supervisor = UserFactory(organisation=other_organisation, role=Role.SUPERVISOR)
-    charlie.team = TeamFactory(organisation=other_organisation, leader=supervisor)
-    charlie.save()
-    theirs = CaseFactory(
-        organisation=other_organisation,
-        case_manager=charlie,
-        person__given_name=f"{FOREIGN}client",
-        person__family_name=f"{FOREIGN}family",
-    )
-    foreign = _records(*to_active(theirs, charlie, supervisor), charlie, f"{FOREIGN} note")
-    mine = CaseFactory(organisation=organisation, case_manager=alice, person__given_name="Home")
-    own = _records(*to_active(mine, alice, bob), alice, "Home note")
-    sentinels = [FOREIGN, theirs.reference, *(str(obj.pk) for obj in foreign.values())]
-    return {"token": make_token(alice), "sentinels": sentinels, "foreign": foreign, "own": own}
+    of which starts with the sentinel. Made once for the module's operations (tests/worlds.py):
+    each operation's examples run in a savepoint of it, what they change undone after them."""
+    with kept(django_db_blocker):
+        pilot = sofia()
+        organisation, alice, bob = pilot["organisation"], pilot["alice"], pilot["bob"]
+        other = OrganisationFactory(code="CY-CYRC", country="CY", name="Nicosia pilot")
+        CityFactory(organisation=other, name="Nicosia")
+        supervisor = UserFactory(organisation=other, role=Role.SUPERVISOR)
+        charlie = UserFactory(
+            username="charlie",
+            first_name="Charlie",
+            organisation=other,
+            team=TeamFactory(organisation=other, leader=supervisor),
+        )
+        theirs = CaseFactory(
+            organisation=other,
+            case_manager=charlie,
+            person__given_name=f"{FOREIGN}client",
+            person__family_name=f"{FOREIGN}family",
+        )
+        foreign = _records(*to_active(theirs, charlie, supervisor), charlie, f"{FOREIGN} note")
+        mine = CaseFactory(organisation=organisation, case_manager=alice, person__given_name="Home")
+        own = _records(*to_active(mine, alice, bob), alice, "Home note")
+        sentinels = [FOREIGN, theirs.reference, *(str(obj.pk) for obj in foreign.values())]
+        yield {"token": make_token(alice), "sentinels": sentinels, "foreign": foreign, "own": own}
+
+
+@pytest.fixture
+def world(_world, db):
+    return _world
 
 
 def _id_for(path: str, objects: dict) -> str | None:
