@@ -12,11 +12,11 @@ generated from the models), the Django and SQLite versions. Any change there mea
 built the usual way. PostgreSQL, a test database kept on disk (`--reuse-db`) and runs without
 migrations are left to Django.
 
-The same copy ends each transactional test (`transaction=True`, the browser's live server): Django
-empties every table with `flush`, then sends `post_migrate`, which writes the content types and the
-340 permissions again, row by row (about 60 ms a test, three quarters of it `post_migrate`). The
-copy is that same state, the database as migrated with what `post_migrate` wrote, and copying it
-back takes a millisecond or two.
+The same copy ends each transactional test (`transaction=True`, the browser's live server).
+Django empties every table with `flush`, then sends `post_migrate`, which writes the content
+types and the 340 permissions again, row by row: tens of milliseconds a test, three quarters of
+them `post_migrate`. The copy is that same state (the database as migrated, with what
+`post_migrate` wrote), and copying it back takes a millisecond or two.
 """
 
 import contextlib

@@ -18,7 +18,7 @@ from them: the count of each case's writes (`mel_caserow`) and its organisation'
 with Python's hash seed): a record emptied after those tables but before its case wrote a row
 for that case again, which the foreign keys then refused at the commit ("FOREIGN KEY
 constraint failed", one hash seed in a few). So the tables are emptied again, in the same
-transaction, until a pass changes nothing.
+transaction, until none holds a row.
 """
 
 from collections.abc import Callable, Iterable
