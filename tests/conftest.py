@@ -9,6 +9,7 @@
 """
 
 import gc
+import itertools
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
@@ -227,11 +228,18 @@ def as_user(client):
     return login
 
 
+_stored = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _documents_dir(settings, tmp_path):
-    """Every test stores attached documents in its own folder."""
-    settings.ENGAGE_DOCUMENTS_DIR = tmp_path / "documents"
-    settings.ENGAGE_IMPORTS_DIR = tmp_path / "imports"
+def _documents_dir(settings, tmp_path_factory):
+    """Every test stores attached documents and imported files in a folder of its own, under
+    the worker's temporary folder; made by the storage when a test first writes there. Not
+    pytest's `tmp_path`, which every test would then make: finding its number lists the folder
+    of every earlier test of the worker, a time that grew with the suite (docs/testing.md)."""
+    folder = tmp_path_factory.getbasetemp() / "stored" / str(next(_stored))
+    settings.ENGAGE_DOCUMENTS_DIR = folder / "documents"
+    settings.ENGAGE_IMPORTS_DIR = folder / "imports"
 
 
 class _OneRequestAtATimeServer(WSGIServer):
