@@ -28,6 +28,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import django
 from django.apps import apps
@@ -36,6 +37,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.backends.sqlite3.creation import DatabaseCreation
 from django.test import TransactionTestCase
+from django.utils import timezone
 
 KEEP = 3  # copies of other versions kept in the folder, newest first
 
@@ -60,12 +62,16 @@ def _folder() -> Path:
 
 
 def _clear_old_copies(folder: Path) -> None:
-    """Remove the copies beyond the newest few that nobody has used for an hour."""
+    """Remove the copies beyond the newest few that nobody has used for an hour, and the demo
+    seeded (`seed_demo`) that nobody has used for a day."""
     with contextlib.suppress(FileNotFoundError):  # another run clearing them at the same time
         copies = sorted(folder.glob("*.sqlite3"), key=lambda path: path.stat().st_mtime)
         for old in copies[:-KEEP]:
             if time.time() - old.stat().st_mtime > 3600:
                 old.unlink()
+        for seeded in folder.glob("seeded-*.db"):
+            if time.time() - seeded.stat().st_mtime > 86400:
+                seeded.unlink()
 
 
 # The copy each in-memory test database was made from, by the alias of its connection.
@@ -146,6 +152,69 @@ def install(root: Path) -> None:
         return name
 
     DatabaseCreation.create_test_db = create_test_db
+
+
+# What `post_migrate` writes: there in a database as migrated.
+_MIGRATED = {"django_content_type", "auth_permission"}
+
+
+def _as_migrated(connection) -> bool:
+    """Whether no table holds a row but those of a database as migrated (a test's own rows
+    rolled back count as none)."""
+    tables = [
+        table
+        for table in connection.introspection.django_table_names(
+            only_existing=True, include_views=False
+        )
+        if table not in _MIGRATED
+    ]
+    quote = connection.ops.quote_name
+    anything = " OR ".join(f"EXISTS (SELECT 1 FROM {quote(table)})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {anything or 0}")
+        return not cursor.fetchone()[0]
+
+
+def seed_demo(**options: Any) -> None:
+    """`engage seed_demo` with `options`, in a transactional test whose database is as migrated.
+
+    On SQLite the first seeding for this code, this day, these options and keys is kept beside
+    the migrated copy, and every later one (another test, the other worker, the next run)
+    copies that database back instead: the rows the seeding wrote, in a millisecond or two
+    rather than seconds. The demo's story is dated from today, hence the day in the name.
+    Anywhere else (PostgreSQL, a test inside a transaction, a database already written to)
+    the demo is seeded as usual."""
+    connection = connections["default"]
+    made_from = _made_from.get("default")
+    if (
+        made_from is None
+        or connection.in_atomic_block
+        or connection.connection is None
+        or not _as_migrated(connection)
+    ):
+        call_command("seed_demo", stdout=io.StringIO(), **options)
+        return
+    what = (
+        made_from.name,
+        timezone.localdate().isoformat(),
+        sorted(options.items()),
+        settings.ENGAGE_FIELD_KEYS,
+        settings.ENGAGE_INDEX_KEY,
+        getattr(settings, "ENGAGE_DEMO_PASSWORD", None),
+    )
+    kept = made_from.with_name(f"seeded-{hashlib.sha256(repr(what).encode()).hexdigest()[:20]}.db")
+    with open(kept.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker seeding the same waits for it
+        if kept.exists():
+            with contextlib.closing(sqlite3.connect(f"file:{kept}?mode=ro", uri=True)) as source:
+                source.backup(connection.connection)
+            kept.touch()
+            return
+        call_command("seed_demo", stdout=io.StringIO(), **options)
+        partial = kept.with_suffix(f".{os.getpid()}.partial")
+        with contextlib.closing(sqlite3.connect(partial)) as target:
+            connection.connection.backup(target)
+        os.replace(partial, kept)
 
 
 def build() -> None:

@@ -11,10 +11,11 @@ from django.db import connection, transaction
 from django.db.models.signals import post_migrate
 from django.test import TransactionTestCase
 
-from engage.accounts.models import Organisation
+from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.factories import CaseFactory
+from engage.cases.models import Case, Person
 from engage.history.models import Change
 from tests import sqlite_template
 
@@ -73,3 +74,49 @@ def test_it_leaves_a_database_inside_a_transaction_to_djangos_flush():
     with transaction.atomic():
         assert sqlite_template._copy_back("default") is False
     assert sqlite_template._copy_back("other-alias") is False
+
+
+def _demo_counts() -> tuple[int, ...]:
+    return (
+        Organisation.objects.count(),
+        Case.objects.count(),
+        Person.objects.count(),
+        User.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_seeded_once_is_copied_back_with_the_rows_seeding_wrote(settings, monkeypatch):
+    settings.DEBUG = True  # seed_demo refuses to run on a production instance
+    seeded = []
+    real = sqlite_template.call_command
+
+    def counting(name, *args, **kwargs):
+        seeded.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_template, "call_command", counting)
+    sqlite_template.seed_demo(cases_per_pilot=2)  # seeded, or copied from an earlier run
+    first = _demo_counts()
+    assert first[1] >= 14  # two cases for each of the seven pilots
+    assert sqlite_template._copy_back("default")
+    seeded.clear()
+
+    sqlite_template.seed_demo(cases_per_pilot=2)
+
+    assert seeded == []  # copied back, not seeded again
+    assert _demo_counts() == first
+    assert Case.objects.filter(organisation__code="BG-CLA").count() >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_seeds_a_database_already_written_to_as_usual(organisation, settings, monkeypatch):
+    settings.DEBUG = True
+    seeded = []
+    monkeypatch.setattr(sqlite_template, "call_command", lambda name, **kw: seeded.append(name))
+
+    sqlite_template.seed_demo(cases_per_pilot=2)
+
+    assert seeded == ["seed_demo"]  # the organisation of the test stays: nothing copied over it
+    assert Organisation.objects.filter(pk=organisation.pk).exists()

@@ -13,6 +13,7 @@ from engage.cases.models import Case, Person
 from engage.mel import services
 from engage.mel.report import indicators, parts
 from tests.mel.rows import held_rows
+from tests.sqlite_template import seed_demo
 
 PERIOD_END = days_ago(0).strftime("%Y-%m")
 
@@ -33,7 +34,7 @@ def _of_rows(report: dict) -> list[dict]:
 @pytest.mark.django_db(transaction=True)
 def test_an_empty_hub_fed_the_exports_reports_the_live_numbers(settings, tmp_path):
     settings.DEBUG = True  # seed_demo refuses to run on a production instance
-    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+    seed_demo(cases_per_pilot=40)
     live = {level: _report(tmp_path, "live", level) for level in ("exact", "network")}
     assert live["exact"]["has_data"] and len(live["exact"]["scope"]["pilots"]) == 7
     call_command("export_dataset", out=tmp_path / "out", period_end=PERIOD_END, stdout=StringIO())
@@ -84,7 +85,7 @@ PAST_ENDS = (_months_before(24), _months_before(12), PERIOD_END)
 @pytest.mark.django_db(transaction=True)
 def test_three_submissions_give_the_live_figures_of_three_past_periods(settings, tmp_path):
     settings.DEBUG = True
-    call_command("seed_demo", cases_per_pilot=40, stdout=StringIO())
+    seed_demo(cases_per_pilot=40)
     live = {}
     for end in PAST_ENDS:
         call_command("export_dataset", out=tmp_path / end, period_end=end, stdout=StringIO())
