@@ -78,7 +78,7 @@ def _clear_old_copies(folder: Path) -> None:
 _made_from: dict[str, Path] = {}
 
 
-def _copy_back(alias: str) -> bool:
+def copy_back(alias: str) -> bool:
     """Put the database of `alias` back as migrated, from its copy; False where it cannot be
     (not made from a copy, or inside a transaction), and Django's flush is left to do it."""
     copy = _made_from.get(alias)
@@ -110,7 +110,7 @@ def install(root: Path) -> None:
         if not all(name in _made_from for name in names):
             return flush(self)
         for name in names:
-            if not _copy_back(name):
+            if not copy_back(name):
                 call_command(  # as Django flushes
                     "flush", verbosity=0, interactive=False, database=name, reset_sequences=False
                 )
@@ -176,14 +176,21 @@ def _as_migrated(connection) -> bool:
 
 
 def seed_demo(**options: Any) -> None:
-    """`engage seed_demo` with `options`, in a transactional test whose database is as migrated.
+    """`engage seed_demo` with `options`, for a transactional test that needs the demo as its
+    data: copied back when it can be (`seeded_and_kept`), else seeded as usual."""
+    if not seeded_and_kept(**options):
+        call_command("seed_demo", stdout=io.StringIO(), **options)
+
+
+def seeded_and_kept(**options: Any) -> bool:
+    """The demo seeded with `options` into a database as migrated, outside any transaction;
+    True when done, False (nothing done) where it cannot be.
 
     On SQLite the first seeding for this code, this day, these options and keys is kept beside
     the migrated copy, and every later one (another test, the other worker, the next run)
     copies that database back instead: the rows the seeding wrote, in a millisecond or two
     rather than seconds. The demo's story is dated from today, hence the day in the name.
-    Anywhere else (PostgreSQL, a test inside a transaction, a database already written to)
-    the demo is seeded as usual."""
+    Not on PostgreSQL, inside a transaction or on a database already written to: False."""
     connection = connections["default"]
     made_from = _made_from.get("default")
     if (
@@ -192,8 +199,7 @@ def seed_demo(**options: Any) -> None:
         or connection.connection is None
         or not _as_migrated(connection)
     ):
-        call_command("seed_demo", stdout=io.StringIO(), **options)
-        return
+        return False
     what = (
         made_from.name,
         timezone.localdate().isoformat(),
@@ -209,12 +215,13 @@ def seed_demo(**options: Any) -> None:
             with contextlib.closing(sqlite3.connect(f"file:{kept}?mode=ro", uri=True)) as source:
                 source.backup(connection.connection)
             kept.touch()
-            return
+            return True
         call_command("seed_demo", stdout=io.StringIO(), **options)
         partial = kept.with_suffix(f".{os.getpid()}.partial")
         with contextlib.closing(sqlite3.connect(partial)) as target:
             connection.connection.backup(target)
         os.replace(partial, kept)
+    return True
 
 
 def build() -> None:

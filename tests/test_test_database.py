@@ -72,8 +72,8 @@ def test_a_transactional_test_ends_with_the_database_as_migrated_without_a_flush
 @pytest.mark.django_db(transaction=True)
 def test_it_leaves_a_database_inside_a_transaction_to_djangos_flush():
     with transaction.atomic():
-        assert sqlite_template._copy_back("default") is False
-    assert sqlite_template._copy_back("other-alias") is False
+        assert sqlite_template.copy_back("default") is False
+    assert sqlite_template.copy_back("other-alias") is False
 
 
 def _demo_counts() -> tuple[int, ...]:
@@ -100,7 +100,7 @@ def test_the_demo_seeded_once_is_copied_back_with_the_rows_seeding_wrote(setting
     sqlite_template.seed_demo(cases_per_pilot=2)  # seeded, or copied from an earlier run
     first = _demo_counts()
     assert first[1] >= 14  # two cases for each of the seven pilots
-    assert sqlite_template._copy_back("default")
+    assert sqlite_template.copy_back("default")
     seeded.clear()
 
     sqlite_template.seed_demo(cases_per_pilot=2)

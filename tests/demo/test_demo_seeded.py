@@ -31,6 +31,7 @@ from engage.mel.forms import last_month, months_before
 from engage.mel.models import EvaluationCycle, FeedbackAnswer
 from engage.network.models import Activity, DetentionCost, Interaction, ProgrammeBudget, Stakeholder
 from engage.sharing.services import covering_consent
+from tests.sqlite_template import copy_back, seeded_and_kept
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +53,22 @@ def _seeded_twice(django_db_setup, django_db_blocker):
     seeding on a fast machine): each test runs in a savepoint of this transaction, its changes
     undone after it as always, and the whole is rolled back at the module's end
     (docs/testing.md, "Habits for new tests"). Gives what the first seeding had made."""
-    with django_db_blocker.unblock(), override_settings(DEBUG=True), transaction.atomic():
-        call_command("seed_demo", cases_per_pilot=CASES, stdout=StringIO())
-        with scopes_disabled():  # as every test has it (tests/conftest.py)
-            first = _counts()
-        call_command("seed_demo", cases_per_pilot=CASES, stdout=StringIO())
-        yield first
-        transaction.set_rollback(True)
+    with django_db_blocker.unblock(), override_settings(DEBUG=True):
+        # On SQLite the first seeding is the round trips' (tests.sqlite_template), committed
+        # and taken away at the end; elsewhere it is made in the transaction below.
+        copied = seeded_and_kept(cases_per_pilot=CASES)
+        try:
+            with transaction.atomic():
+                if not copied:
+                    call_command("seed_demo", cases_per_pilot=CASES, stdout=StringIO())
+                with scopes_disabled():  # as every test has it (tests/conftest.py)
+                    first = _counts()
+                call_command("seed_demo", cases_per_pilot=CASES, stdout=StringIO())
+                yield first
+                transaction.set_rollback(True)
+        finally:
+            if copied:
+                assert copy_back("default")  # the database as migrated again
 
 
 @pytest.fixture
