@@ -188,8 +188,9 @@ def seeded_and_kept(**options: Any) -> bool:
 
     On SQLite the first seeding for this code, this day, these options and keys is kept beside
     the migrated copy, and every later one (another test, the other worker, the next run)
-    copies that database back instead: the rows the seeding wrote, in a millisecond or two
-    rather than seconds. The demo's story is dated from today, hence the day in the name.
+    copies that database back instead: the rows the seeding wrote, in a fraction of a second
+    rather than seconds. The code is in the name through the migrated copy's (the digest of
+    Engage's code), and the day because the demo's story is dated from today.
     Not on PostgreSQL, inside a transaction or on a database already written to: False."""
     connection = connections["default"]
     made_from = _made_from.get("default")
