@@ -161,18 +161,11 @@ _MIGRATED = {"django_content_type", "auth_permission"}
 def _as_migrated(connection) -> bool:
     """Whether no table holds a row but those of a database as migrated (a test's own rows
     rolled back count as none)."""
-    tables = [
-        table
-        for table in connection.introspection.django_table_names(
-            only_existing=True, include_views=False
-        )
-        if table not in _MIGRATED
-    ]
-    quote = connection.ops.quote_name
-    anything = " OR ".join(f"EXISTS (SELECT 1 FROM {quote(table)})" for table in tables)  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {anything or 0}")
-        return not cursor.fetchone()[0]
+    # Here, not at the top: `python -m tests.sqlite_template` imports this before Django is set up.
+    from engage.history.management.commands.flush import any_rows
+
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    return not any_rows(connection, [table for table in tables if table not in _MIGRATED])
 
 
 def seed_demo(**options: Any) -> None:

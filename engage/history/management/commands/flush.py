@@ -75,16 +75,21 @@ def _until_empty(
         tables = connection.introspection.django_table_names(
             only_existing=True, include_views=False
         )
-        quote = connection.ops.quote_name
-        # Table names from the app registry, quoted; no value of anyone's in the text.
-        anything = " OR ".join(f"EXISTS (SELECT 1 FROM {quote(table)})" for table in tables)  # noqa: S608
         with transaction.atomic(using=connection.alias):
             for _ in range(MOST_PASSES):
                 execute(sql_list)
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT {anything or 0}")  # nosemgrep: raw-sql
-                    if not cursor.fetchone()[0]:
-                        return
+                if not any_rows(connection, tables):
+                    return
             raise CommandError(f"flush: rows were still written after {MOST_PASSES} passes")
 
     return execute_until_empty
+
+
+def any_rows(connection: Any, tables: Iterable[str]) -> bool:
+    """Whether any of `tables` holds a row, in one query."""
+    quote = connection.ops.quote_name
+    # Table names from the app registry, quoted; no value of anyone's in the text.
+    anything = " OR ".join(f"EXISTS (SELECT 1 FROM {quote(table)})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {anything or 0}")  # nosemgrep: raw-sql
+        return bool(cursor.fetchone()[0])
