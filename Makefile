@@ -57,14 +57,21 @@ lint: $(STAMP) $(SEMGREP)
 # --dist worksteal: a worker that has run out of tests takes half of what the other still has
 # queued. xdist's default hands out fixed runs of consecutive tests, so the heavy modules, which
 # come first, all went to one worker: it ran for 320 s while the other stopped after 143 s.
-# The linters and the migrated test database (tests/sqlite_template.py: made once per change of
-# the code or its migrations, 8 s of one core) side by side, one core each; then the tests,
-# whose two workers then copy that database instead of one migrating while the other waits.
+# The linters run beside everything else, their output kept and shown at the end (a failure
+# fails `make test` all the same): run first, they held the tests back by their whole time
+# (7 s with mypy's cache, 21 s without), where beside the tests they cost about half of their
+# CPU. Meanwhile the migrated test database (tests/sqlite_template.py: made once per change of
+# the code or its migrations, 8 s of one core) is made before the tests, whose two workers then
+# copy it instead of one migrating while the other waits.
 test: $(STAMP) $(SEMGREP)
-	@PYTHONDONTWRITEBYTECODE= $(BIN)/python -m tests.sqlite_template & database=$$!; \
-	  $(MAKE) --no-print-directory lint; linted=$$?; \
-	  wait $$database; made=$$?; [ $$linted -eq 0 ] && [ $$made -eq 0 ]
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	@lint_log=$$(mktemp); \
+	  $(MAKE) --no-print-directory lint > $$lint_log 2>&1 & linting=$$!; \
+	  PYTHONDONTWRITEBYTECODE= $(BIN)/python -m tests.sqlite_template && \
+	  PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS); tested=$$?; \
+	  wait $$linting; linted=$$?; \
+	  echo "== make lint (run beside the tests) =="; cat $$lint_log; rm -f $$lint_log; \
+	  [ $$linted -eq 0 ] || echo "make lint FAILED (above)"; \
+	  [ $$tested -eq 0 ] && [ $$linted -eq 0 ]
 ifeq ($(CHROMIUM),)
 	@echo "NOTE: chromium is not installed, so the browser tests were SKIPPED. Install it (Debian: apt-get install chromium chromium-headless-shell) to run them."
 endif

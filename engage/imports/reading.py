@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 MAX_ROWS = 50_000
 MAX_COLUMNS = 100
@@ -112,6 +111,10 @@ def _xlsx(data: bytes) -> Generator[list[Any], None, None]:
             _("This workbook unpacks to more than %(mb)s MB; save it as CSV, or split it.")
             % {"mb": MAX_XLSX_UNCOMPRESSED // 2**20}
         )
+    # Imported here, not with the module: the privacy services load this one, so every
+    # `engage` command and the web process did, and openpyxl took 0.13 s of each start.
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged file
