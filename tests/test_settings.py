@@ -38,7 +38,7 @@ def test_it_reports_nothing_on_check_deploy_in_production_mode():
 def test_it_starts_without_the_libraries_of_a_single_feature():
     """pandas and pycanon (the dataset's protection), openpyxl (a spreadsheet import) and
     WeasyPrint (a PDF) are loaded by the work that needs them, not by every process that loads
-    the URLs: together they took 0.4 s of each start (docs/testing.md)."""
+    the URLs (the first three took 0.3 s of each start when they were; docs/testing.md)."""
     code = (
         "import sys, django; django.setup(); import engage.urls; print(sorted(name for name in"
         " ('pandas', 'pycanon', 'openpyxl', 'weasyprint') if name in sys.modules))"
