@@ -10,6 +10,7 @@
 
 import gc
 import itertools
+import time
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
@@ -275,6 +276,34 @@ def live_server(django_db_setup, live_server):
     session, not traced; docs/testing.md.)
     """
     return live_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_left_connected(django_db_setup, django_db_blocker):
+    """On PostgreSQL, nothing of the run is still connected to the test database when Django
+    drops it (after every other session-wide fixture: the browser, the live server).
+
+    A session left open made the drop fail with "being accessed by other users" and left the
+    test databases behind, reported only as a warning. Here it fails the run, and says whose
+    session it is. Waited for a few seconds: a server a test stopped may still be leaving."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    others = (
+        "SELECT pid, application_name, client_port, state, left(query, 120) FROM"
+        " pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with django_db_blocker.unblock():
+        for _attempt in range(50):
+            with connection.cursor() as cursor:
+                cursor.execute(others)
+                left = cursor.fetchall()
+            if not left:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"sessions still on the test database at its end: {left}")
 
 
 def pytest_collection_finish(session):

@@ -4,9 +4,12 @@ import http.client
 import os
 import re
 import shutil
+import threading
 import urllib.parse
+import weakref
 
 import pytest
+from django.db.backends.signals import connection_created
 
 # Debian's chromium-headless-shell (the old headless mode, what Playwright itself runs headless)
 # when installed: the same Blink, without the full browser's UI layers, and about 40% less CPU
@@ -96,10 +99,26 @@ def browser():
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
+    made, here = weakref.WeakSet(), threading.get_ident()
+
+    def remember(sender, connection, **kwargs):
+        if threading.get_ident() == here:  # not the live server's, which closes its own
+            made.add(connection)
+
+    connection_created.connect(remember, weak=False)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    # While Playwright's event loop runs in this thread, Django keeps its connections per
+    # context, not per thread (asgiref's Local takes the thread for an async one), so the tests
+    # after this fixture started used connections of their own that nothing closed. On
+    # PostgreSQL the last one stayed open and the test database could not be dropped ("being
+    # accessed by other users", a warning, the databases left behind). Each is closed here,
+    # in this thread, which made them (tests/conftest.py checks that none is left).
+    connection_created.disconnect(remember)
+    for connection in list(made):
+        connection.close()
 
 
 @pytest.fixture(autouse=True)
