@@ -18,8 +18,9 @@ from django.test.testcases import LiveServerThread
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
-from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
+from engage.accounts.factories import UserFactory
 from engage.accounts.models import Role
+from tests.worlds import case_manager_alice, nicosia_pilot, sofia_pilot, supervisor_bob, team_led_by
 
 TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 TEST_INDEX_KEY = "dGVzdC1pbmRleC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
@@ -162,36 +163,27 @@ def pytest_configure(config):
 
 @pytest.fixture
 def organisation(db):
-    organisation = OrganisationFactory(code="BG-CLA", country="BG", name="Sofia pilot")
-    CityFactory(organisation=organisation, name="Sofia")
-    return organisation
+    return sofia_pilot()
 
 
 @pytest.fixture
 def other_organisation(db):
-    organisation = OrganisationFactory(code="CY-CYRC", country="CY", name="Nicosia pilot")
-    CityFactory(organisation=organisation, name="Nicosia")
-    return organisation
+    return nicosia_pilot()
 
 
 @pytest.fixture
 def bob(organisation):
-    return UserFactory(
-        username="bob", first_name="Bob", role=Role.SUPERVISOR, organisation=organisation
-    )
+    return supervisor_bob(organisation)
 
 
 @pytest.fixture
 def team(organisation, bob):
-    team = TeamFactory(organisation=organisation, name="Sofia", leader=bob)
-    bob.team = team
-    bob.save(update_fields=["team"])
-    return team
+    return team_led_by(organisation, bob)
 
 
 @pytest.fixture
 def alice(organisation, team):
-    return UserFactory(username="alice", first_name="Alice", organisation=organisation, team=team)
+    return case_manager_alice(organisation, team)
 
 
 @pytest.fixture

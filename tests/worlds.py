@@ -30,18 +30,45 @@ def kept(django_db_blocker: Any) -> Iterator[None]:
         transaction.set_rollback(True)
 
 
-def sofia() -> dict[str, Any]:
-    """The Sofia pilot of tests/conftest.py made at once: its organisation and city, and Bob
-    leading the team Alice is in."""
+def sofia_pilot() -> Any:
+    """The Sofia pilot's organisation, with its city (the `organisation` of tests/conftest.py)."""
     organisation = OrganisationFactory(code="BG-CLA", country="BG", name="Sofia pilot")
     CityFactory(organisation=organisation, name="Sofia")
-    bob = UserFactory(
+    return organisation
+
+
+def nicosia_pilot() -> Any:
+    """The other pilot's organisation, with its city (`other_organisation`)."""
+    organisation = OrganisationFactory(code="CY-CYRC", country="CY", name="Nicosia pilot")
+    CityFactory(organisation=organisation, name="Nicosia")
+    return organisation
+
+
+def supervisor_bob(organisation: Any) -> Any:
+    return UserFactory(
         username="bob", first_name="Bob", role=Role.SUPERVISOR, organisation=organisation
     )
+
+
+def team_led_by(organisation: Any, bob: Any) -> Any:
+    """The Sofia team, led by Bob, who is in it."""
     team = TeamFactory(organisation=organisation, name="Sofia", leader=bob)
     bob.team = team
     bob.save(update_fields=["team"])
-    alice = UserFactory(username="alice", first_name="Alice", organisation=organisation, team=team)
+    return team
+
+
+def case_manager_alice(organisation: Any, team: Any) -> Any:
+    return UserFactory(username="alice", first_name="Alice", organisation=organisation, team=team)
+
+
+def sofia() -> dict[str, Any]:
+    """The Sofia pilot of tests/conftest.py made at once: its organisation and city, and Bob
+    leading the team Alice is in."""
+    organisation = sofia_pilot()
+    bob = supervisor_bob(organisation)
+    team = team_led_by(organisation, bob)
+    alice = case_manager_alice(organisation, team)
     return {"organisation": organisation, "team": team, "bob": bob, "alice": alice}
 
 

@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks as core_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from engage.accounts.factories import CityFactory, OrganisationFactory, TeamFactory, UserFactory
+from engage.accounts.factories import TeamFactory, UserFactory
 from engage.accounts.models import Role
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.wsgi import application
 from tests.api.conftest import make_token
 from tests.security.conftest import FOREIGN
-from tests.worlds import kept, sofia
+from tests.worlds import kept, nicosia_pilot, sofia
 
 CHECKS = [
     core_checks.not_a_server_error,
@@ -91,8 +91,7 @@ def _world(django_db_setup, django_db_blocker):
     with kept(django_db_blocker):
         pilot = sofia()
         organisation, alice, bob = pilot["organisation"], pilot["alice"], pilot["bob"]
-        other = OrganisationFactory(code="CY-CYRC", country="CY", name="Nicosia pilot")
-        CityFactory(organisation=other, name="Nicosia")
+        other = nicosia_pilot()
         supervisor = UserFactory(organisation=other, role=Role.SUPERVISOR)
         charlie = UserFactory(
             username="charlie",
