@@ -9,6 +9,7 @@ import urllib.parse
 import weakref
 
 import pytest
+from django.db import connections
 from django.db.backends.signals import connection_created
 
 # Debian's chromium-headless-shell (the old headless mode, what Playwright itself runs headless)
@@ -105,17 +106,26 @@ def browser():
         if threading.get_ident() == here:  # not the live server's, which closes its own
             made.add(connection)
 
+    # While Playwright's event loop runs in this thread, Django keeps its connections per
+    # context, not per thread (asgiref's Local takes the thread for an async one): without a
+    # word, the tests after this fixture started would use connections of their own. On SQLite
+    # that is a second connection to the in-memory test database, beside the one the live
+    # server shares when it was started before the browser (a test of the API's hub does):
+    # the test and a request still being answered then locked each other's tables ("database
+    # table is locked: django_session" at a sign-in, once in CI). On PostgreSQL the last one
+    # stayed open and the test database could not be dropped ("being accessed by other
+    # users"). So the thread keeps the connections it had; any made in a context of
+    # Playwright's own is closed at the end, in this thread, which made it (tests/conftest.py
+    # checks on PostgreSQL that nothing is left connected; `_live_server_done` that the tests
+    # and the live server share the in-memory database's one connection).
+    kept = {alias: connections[alias] for alias in connections}
     connection_created.connect(remember, weak=False)
     with sync_playwright() as playwright:
+        for alias, connection in kept.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    # While Playwright's event loop runs in this thread, Django keeps its connections per
-    # context, not per thread (asgiref's Local takes the thread for an async one), so the tests
-    # after this fixture started used connections of their own that nothing closed. On
-    # PostgreSQL the last one stayed open and the test database could not be dropped ("being
-    # accessed by other users", a warning, the databases left behind). Each is closed here,
-    # in this thread, which made them (tests/conftest.py checks that none is left).
     connection_created.disconnect(remember)
     for connection in list(made):
         connection.close()
@@ -123,8 +133,9 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def _live_server_done(browser, live_server, _django_db_helper):
-    """After a browser test, before its database is emptied: close what it left open, then wait
-    for the live server to have answered everything the browser sent.
+    """Before a browser test: on SQLite, the test uses the in-memory database's connection the
+    live server shares (see `browser`). After it, before its database is emptied: close what it
+    left open, then wait for the live server to have answered everything the browser sent.
 
     A page can still be sending when its test ends (the service worker's status, htmx, a
     closing context's last requests). The live server answers one request after another on the
@@ -135,6 +146,10 @@ def _live_server_done(browser, live_server, _django_db_helper):
     (Autouse: set up before `page` and `open_page`, so it runs after they have closed theirs;
     on `_django_db_helper`, so before the tables are emptied.)
     """
+    for alias, shared in live_server.thread.connections_override.items():
+        assert connections[alias] is shared, (
+            f"the test and the live server use two connections to {alias!r}"
+        )
     yield
     for context in list(browser.contexts):
         context.close()
