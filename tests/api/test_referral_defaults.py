@@ -6,8 +6,10 @@ import datetime
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from engage.accounts.factories import CityFactory
+from engage.api.serializers import ClientSerializer
 from engage.cases.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +88,20 @@ def test_it_takes_and_gives_back_stateless_and_unknown(api, organisation, alice,
     person = Case.objects.get().person
     assert person.nationality.code == code and person.nationality.name == name
     assert client.get(f"/api/v1/clients/{person.pk}/").json()["nationality"] == code
+
+
+def test_it_lists_the_nationalities_in_the_callers_language_from_one_shared_list():
+    """Each serializer's nationality field offers the countries in the language of the call,
+    from one list shared by all (not translated and sorted again for each call)."""
+    first, second = (
+        ClientSerializer().fields["nationality"],
+        ClientSerializer().fields["nationality"],
+    )
+    assert first is not second and first.countries is second.countries
+    with translation.override("fr"):
+        assert ClientSerializer().fields["nationality"].choices["XXA"] == "Apatride"
+    with translation.override("en"):
+        assert ClientSerializer().fields["nationality"].choices["XXA"] == "Stateless"
 
 
 def test_it_refuses_a_nationality_that_is_no_code(api, organisation, alice):
