@@ -1,5 +1,5 @@
-"""Helpers for the phone-sized browser tests (issues 12 and 13): a signed-in browser context of
-a given size, and what a page measures there."""
+"""Helpers for the browser tests: a signed-in browser context of a given size, signing in by a
+session cookie, and what a page measures on a phone (issues 12 and 13)."""
 
 from django.conf import settings
 from django.test import Client
@@ -9,22 +9,31 @@ SMALL_PHONE = {"width": 360, "height": 800}
 LAPTOP = {"width": 1366, "height": 900}
 
 
-def signed_in(browser, live_server, user, *, viewport=PHONE, language=None):
-    """A browser context of the given size with `user` signed in (no sign-in page, no MFA)."""
+def _session_cookie(live_server, user) -> dict:
     client = Client()
     client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}
+
+
+def signed_in(browser, live_server, user, *, viewport=PHONE, language=None):
+    """A browser context of the given size with `user` signed in (no sign-in page, no MFA)."""
     options = {"locale": language} if language else {}
     context = browser.new_context(base_url=live_server.url, viewport=viewport, **options)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context.add_cookies([_session_cookie(live_server, user)])
     return context
+
+
+def let_in(page, live_server, user, to="/"):
+    """Sign `user` in to the page's browser context by a session cookie, as someone else if
+    another was signed in, and open `to` (the page a sign-in lands on by default).
+
+    For the tests that are not about signing in: the sign-in page, its form and its redirect
+    cost Chromium and the server a quarter of a core-second more (docs/testing.md). Signing in
+    itself is walked through in test_sign_in, test_case_journey, test_session_end and
+    test_offline."""
+    page.context.add_cookies([_session_cookie(live_server, user)])
+    page.goto(to)
 
 
 # The page's width against the window's, and every visible control a finger presses (WCAG 2.2,

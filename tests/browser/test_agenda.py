@@ -6,9 +6,9 @@ import os
 import pytest
 from django.utils import timezone
 
-from engage.accounts.factories import PASSWORD
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Appointment
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def _fits(page, width):
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
 def test_a_contact_with_the_next_appointment_shows_in_my_week(
-    open_page, viewport, organisation, alice
+    open_page, live_server, viewport, organisation, alice
 ):
     case = CaseFactory(
         organisation=organisation,
@@ -39,13 +39,7 @@ def test_a_contact_with_the_next_appointment_shows_in_my_week(
     width, name = viewport["width"], f"{viewport['width']}px"
     in_two_days = timezone.localdate() + datetime.timedelta(days=2)
     page = open_page(viewport)
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("nav.mainnav").wait_for(state="attached")
-
-    page.goto(case.get_absolute_url())
+    let_in(page, live_server, alice, to=case.get_absolute_url())
     quick = page.locator("#quick-contact")
     quick.get_by_label("Type").select_option("face_to_face")
     next_part = quick.get_by_role("group", name="Next appointment (optional)")

@@ -6,9 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engage.accounts.factories import PASSWORD, UserFactory
+from engage.accounts.factories import UserFactory
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,14 +21,6 @@ PHONE = {"width": 390, "height": 844}
 def _shot(page, name):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-
-
-def _sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("nav.mainnav").wait_for(state="attached")
 
 
 def _clients(page):
@@ -68,11 +61,11 @@ def caseload(organisation, alice, bob):
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
 def test_a_case_manager_sorts_the_caseload_and_follows_the_contact_filter(
-    open_page, viewport, alice, caseload
+    open_page, live_server, viewport, alice, caseload
 ):
     page = open_page(viewport)
     width = viewport["width"]
-    _sign_in(page, "alice")
+    let_in(page, live_server, alice)
     page.get_by_role("heading", name="My caseload").wait_for()
     # Risks first, most overdue first: Zora 16 days, Yusuf 6, Wanda 2 days past her weekly
     # contact, Dana disengaged (to act on today); then Paula's paperwork; Xenia: nothing due.
@@ -107,14 +100,14 @@ def test_a_case_manager_sorts_the_caseload_and_follows_the_contact_filter(
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
 def test_a_supervisor_filters_by_case_manager_and_follows_a_chip(
-    open_page, viewport, organisation, alice, bob, team, caseload
+    open_page, live_server, viewport, organisation, alice, bob, team, caseload
 ):
     amira = UserFactory(username="amira", first_name="Amira", organisation=organisation, team=team)
     CaseFactory(organisation=organisation, case_manager=amira, person__given_name="Wafa",
                 referral_date=days_ago(40))  # fmt: skip
     page = open_page(viewport)
     width = viewport["width"]
-    _sign_in(page, "bob")
+    let_in(page, live_server, bob)
     page.get_by_role("heading", name="My teams").wait_for()
     # The teams' overview names no client; a caseload opens in place when asked for (htmx).
     assert _clients(page) == []
@@ -142,11 +135,11 @@ def test_a_supervisor_filters_by_case_manager_and_follows_a_chip(
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
 def test_a_case_manager_sets_a_clients_contact_interval_on_the_case_page(
-    open_page, viewport, alice, caseload
+    open_page, live_server, viewport, alice, caseload
 ):
     page = open_page(viewport)
     width = viewport["width"]
-    _sign_in(page, "alice")
+    let_in(page, live_server, alice)
     page.get_by_role("link", name="Xenia Browsertest").click()
     page.get_by_text("Contact every 14 days (the organisation's interval)").wait_for()
     assert page.get_by_text("due in 12 days").first.is_visible()

@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from engage.accounts.factories import PASSWORD
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago, to_screening
 from engage.custom import services
+from tests.browser.phone import let_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = os.environ.get("ENGAGE_SCREENSHOTS", "")
@@ -15,7 +15,9 @@ HOUSING = "Where the client was housed on the day the referral reached the progr
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_the_case_page_shows_the_answers_and_fits(open_page, organisation, alice, ada, width):
+def test_the_case_page_shows_the_answers_and_fits(
+    open_page, live_server, organisation, alice, ada, width
+):
     case = CaseFactory(organisation=organisation, case_manager=alice)
     to_screening(case, alice)
     housing = services.define_field(
@@ -34,12 +36,7 @@ def test_the_case_page_shows_the_answers_and_fits(open_page, organisation, alice
     long_answer = "Moved to a room near the station; " * 6
     services.save_values(case, "contact", contact.pk, {story.key: long_answer}, by=alice)
     page = open_page({"width": width, "height": 900})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(alice.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    page.goto(f"/cases/{case.pk}/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/")
     body = page.locator("main").inner_text()
     assert HOUSING in body and "With friends" in body
     assert "What changed since last time: Moved to a room" in body

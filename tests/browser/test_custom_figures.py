@@ -6,9 +6,9 @@ import pathlib
 
 import pytest
 
-from engage.accounts.factories import PASSWORD
 from engage.cases.factories import CaseFactory
 from engage.custom import services
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("ENGAGE_SCREENSHOTS", "")
@@ -16,7 +16,9 @@ AXE = pathlib.Path(os.environ["ENGAGE_AXE"]) if os.environ.get("ENGAGE_AXE") els
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_the_figures_page_fits_and_is_accessible(open_page, organisation, alice, bob, ada, width):
+def test_the_figures_page_fits_and_is_accessible(
+    open_page, live_server, organisation, alice, bob, ada, width
+):
     define = services.define_field
     define(
         organisation, by=ada, form="referral", type="choice", key="housing",
@@ -40,11 +42,7 @@ def test_the_figures_page_fits_and_is_accessible(open_page, organisation, alice,
         services.save_values(case, "referral", case.pk, answers, by=alice)
         services.save_values(case, "contact", f"c{number}", {"kids": number < 8}, by=alice)
     page = open_page({"width": width, "height": 900})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(bob.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    let_in(page, live_server, bob)
     page.get_by_role("link", name="Answers to your own fields").first.click()
     page.wait_for_url("**/settings/fields/figures/")
     body = page.locator("main").inner_text()

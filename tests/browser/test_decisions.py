@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from engage.accounts.factories import PASSWORD
 from engage.cases import services
 from engage.cases.factories import (
     RATINGS,
@@ -16,6 +15,7 @@ from engage.cases.factories import (
     to_included,
     to_screening,
 )
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,19 +30,6 @@ def _shot(page, name):
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1200, "height": 800})
-
-
-def _sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("navigation", name="Main").wait_for()
-
-
-def _sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("heading", name="Sign in to Engage").wait_for()
 
 
 def _pending_plan(organisation, alice, bob, name):
@@ -70,13 +57,13 @@ def _proposed(organisation, alice, name):
     return case
 
 
-def test_a_plan_sent_back_reaches_the_case_manager_until_sent_again(page, organisation, alice,
-                                                                    bob):  # fmt: skip
+def test_a_plan_sent_back_reaches_the_case_manager_until_sent_again(
+    page, live_server, organisation, alice, bob
+):
     case, _plan = _pending_plan(organisation, alice, bob, "Samira")
     page.set_default_timeout(40_000)
 
-    _sign_in(page, "bob")
-    page.goto("/cases/approvals/")
+    let_in(page, live_server, bob, to="/cases/approvals/")
     page.get_by_text("waiting since today").wait_for()
     _shot(page, "decide-01-queue")
     page.get_by_role("link", name="Samira Decidetest").click()
@@ -89,9 +76,8 @@ def test_a_plan_sent_back_reaches_the_case_manager_until_sent_again(page, organi
     page.get_by_role("button", name="Send back").click()
     page.get_by_text("Nothing else is waiting for your approval.").wait_for()
     assert page.url.endswith("/cases/approvals/")
-    _sign_out(page)
 
-    _sign_in(page, "alice")
+    let_in(page, live_server, alice)
     top = page.locator(".sent-back-list")
     top.get_by_text(NOTE).wait_for()
     top.get_by_text("Case plan sent back").wait_for()
@@ -115,13 +101,12 @@ def test_a_plan_sent_back_reaches_the_case_manager_until_sent_again(page, organi
     page.get_by_text("The case plan is waiting for a supervisor's approval.").wait_for()
 
 
-def test_approve_and_next_goes_through_the_queue(page, organisation, alice, bob):
+def test_approve_and_next_goes_through_the_queue(page, live_server, organisation, alice, bob):
     first = _proposed(organisation, alice, "Yusuf")
     second = _proposed(organisation, alice, "Leila")
     assert first.pk != second.pk
 
-    _sign_in(page, "bob")
-    page.goto("/cases/approvals/")
+    let_in(page, live_server, bob, to="/cases/approvals/")
     page.get_by_role("link", name="Yusuf Queuetest").click()
     page.get_by_role("heading", name="Approve the inclusion decision").wait_for()
     _shot(page, "decide-04-review")
@@ -139,7 +124,7 @@ def test_approve_and_next_goes_through_the_queue(page, organisation, alice, bob)
     assert (first.stage, second.stage) == ("included", "included")
 
 
-def test_a_supervisor_reassigns_chosen_cases(page, organisation, alice, bob, team):
+def test_a_supervisor_reassigns_chosen_cases(page, live_server, organisation, alice, bob, team):
     from engage.accounts.factories import UserFactory
 
     UserFactory(username="carol", first_name="Carol", organisation=organisation, team=team)
@@ -152,7 +137,7 @@ def test_a_supervisor_reassigns_chosen_cases(page, organisation, alice, bob, tea
         )
         for name in ("Omar", "Aisha", "Karim")
     ]
-    _sign_in(page, "bob")
+    let_in(page, live_server, bob)
     page.get_by_role("link", name="Reassign their cases").first.click()
     page.get_by_label("Only the cases ticked below").check()
     page.get_by_label(re.compile("Omar Movetest")).check()
