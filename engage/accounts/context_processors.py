@@ -6,7 +6,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Role
-from engage.lib.addresses import address
+from engage.lib.addresses import addresses
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,27 @@ _NAVIGATION = [
 ]
 
 
+# Each role's entries, found once: a page's frame asked the signed-in user's role (through the
+# request's lazy user) once for each of the entries above.
+_ENTRIES = {
+    role.value: [(label, name) for label, name, roles in _NAVIGATION if role in roles]
+    for role in Role
+}
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
-    visible = [(label, address(name)) for label, name, roles in _NAVIGATION if user.role in roles]
+    entries = _ENTRIES.get(str(user.role), [])
+    urls = addresses(name for _label, name in entries)
     # The entry whose address is the longest prefix of this page is the current one.
-    matches = [
-        url
-        for _label, url in visible
-        if request.path == url or (url != "/" and request.path.startswith(url))
-    ]
+    path = request.path
+    matches = [url for url in urls if path == url or (url != "/" and path.startswith(url))]
     current = max(matches, key=len, default=None)
-    return {"navigation": [NavItem(label, url, url == current) for label, url in visible]}
+    return {
+        "navigation": [
+            NavItem(label, url, url == current)
+            for (label, _name), url in zip(entries, urls, strict=True)
+        ]
+    }

@@ -9,14 +9,21 @@ records.
 """
 
 import functools
+from collections.abc import Iterable
 
 from django.urls import URLResolver, get_resolver, get_script_prefix, get_urlconf, reverse
 
 
 def address(name: str) -> str:
     """`reverse(name)` for a name without arguments, kept."""
+    return addresses((name,))[0]
+
+
+def addresses(names: Iterable[str]) -> list[str]:
+    """`address` of each name, the request's script prefix and URLconf looked up once."""
     urlconf = get_urlconf()
-    return _kept(name, get_script_prefix(), urlconf, get_resolver(urlconf))
+    prefix, resolver = get_script_prefix(), get_resolver(urlconf)
+    return [_kept(name, prefix, urlconf, resolver) for name in names]
 
 
 @functools.lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from django.urls import clear_script_prefix, set_script_prefix
 
 from engage.accounts.context_processors import navigation
+from engage.accounts.models import Role
 
 
 def _navigation(user, path="/"):
@@ -44,3 +45,11 @@ def test_its_kept_addresses_follow_the_script_prefix(alice):
 def test_its_kept_addresses_follow_another_urlconf(alice, settings):
     settings.ROOT_URLCONF = "tests.accounts.navigation_urls"
     assert [entry.url for entry in _navigation(alice)][:2] == ["/elsewhere/", "/elsewhere/cases/"]
+
+
+def test_it_lists_a_roles_entries_whether_the_role_is_read_or_set(alice):
+    alice.role = Role.CASE_MANAGER  # as set in code
+    as_set = [entry.url for entry in _navigation(alice)]
+    alice.role = "case_manager"  # as read from the database
+    assert [entry.url for entry in _navigation(alice)] == as_set
+    assert as_set[:2] == ["/", "/cases/"]
