@@ -29,9 +29,9 @@ def let_in(page, live_server, user, to="/"):
     another was signed in, and open `to` (the page a sign-in lands on by default).
 
     For the tests that are not about signing in: the sign-in page, its form and its redirect
-    cost Chromium and the server a quarter of a core-second more (docs/testing.md). Signing in
-    itself is walked through in test_sign_in, test_case_journey, test_session_end and
-    test_offline."""
+    cost Chromium and the server a quarter of a core-second more (docs/testing.md). The form
+    itself is walked through in test_sign_in, test_case_journey, test_session_end,
+    test_password_reset, test_no_third_parties and test_offline."""
     page.context.add_cookies([_session_cookie(live_server, user)])
     page.goto(to)
 

@@ -6,7 +6,7 @@ import pytest
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Person
 from engage.lib.concurrency import ConcurrentEditError
-from tests.browser.test_case_journey import _sign_in
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,10 +18,10 @@ def test_it_refuses_the_second_of_two_concurrent_edits(
     contexts = [browser.new_context(base_url=live_server.url) for _ in range(2)]
     try:
         first, second = (context.new_page() for context in contexts)
-        for page, who in ((first, "alice"), (second, "bob")):
+        for page, who in ((first, alice), (second, bob)):
             page.set_default_timeout(10_000)
-            _sign_in(page, who)
-            page.goto(f"/privacy/cases/{case.pk}/rectify/")  # both forms carry version 1
+            # Both forms carry version 1.
+            let_in(page, live_server, who, to=f"/privacy/cases/{case.pk}/rectify/")
         first.get_by_label("Phone").fill("+359 111 111 111")
         second.get_by_label("Phone").fill("+359 222 222 222")
 

@@ -6,17 +6,19 @@ import pytest
 
 from engage.cases.factories import CaseFactory
 from engage.sharing.models import Recipient, Share
-from tests.browser.test_case_journey import _shot, _sign_in, _sign_out
+from tests.browser.phone import let_in
+from tests.browser.test_case_journey import _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_refuses_a_share_without_consent_and_audits_it(page, alice, ada, organisation):
+def test_it_refuses_a_share_without_consent_and_audits_it(
+    page, live_server, alice, ada, organisation
+):
     case = CaseFactory(organisation=organisation, case_manager=alice, person__given_name="Amal")
     Recipient.objects.create(organisation=organisation, name="Sofia legal aid", type="legal_aid")
 
-    _sign_in(page, "alice")
-    page.goto(f"/cases/{case.pk}/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/")
     page.get_by_role("link", name="Consent and sharing").click()
     page.get_by_role("link", name="Share data").click()
     page.get_by_label(re.compile(r"^Recipient\b")).select_option(label="Sofia legal aid")
@@ -27,9 +29,8 @@ def test_it_refuses_a_share_without_consent_and_audits_it(page, alice, ada, orga
     assert "no consent in force" in page.get_by_role("alert").inner_text()
     _shot(page, "04-share-refused")
     assert not Share.objects.exists()
-    _sign_out(page)
 
-    _sign_in(page, "ada")
+    let_in(page, live_server, ada)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     page.get_by_label("What").select_option("share_refused")
     page.get_by_role("button", name="Filter").click()

@@ -9,12 +9,12 @@ from engage.cases.models import Contact
 from engage.custom import services
 from engage.custom.models import CustomValue
 from engage.directory.factories import ServiceFactory
-from tests.browser.test_case_journey import _sign_in
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_fills_and_shows_a_field_of_each_type(open_page, ada, alice, organisation):
+def test_it_fills_and_shows_a_field_of_each_type(open_page, live_server, ada, alice, organisation):
     ServiceFactory(organisation=organisation, name="Zz Red Cross shelter")
     ServiceFactory(organisation=organisation, name="Zz Legal clinic")
 
@@ -35,8 +35,7 @@ def test_it_fills_and_shows_a_field_of_each_type(open_page, ada, alice, organisa
     contacts_before = Contact.objects.filter(case=case).count()
 
     page = open_page({"width": 1366, "height": 900})
-    _sign_in(page, "alice")
-    page.goto(f"/cases/{case.pk}/contacts/new/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/contacts/new/")
     form = page.locator("main form")
     form.locator("#id_type").select_option("phone")
     form.get_by_label("Engagement seen").select_option("active")

@@ -11,7 +11,8 @@ import pytest
 from engage.cases.factories import CaseFactory
 from engage.custom import services
 from engage.custom.models import CustomField, CustomValue
-from tests.browser.test_case_journey import _shot, _sign_in, _sign_out
+from tests.browser.phone import let_in
+from tests.browser.test_case_journey import _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,14 +41,15 @@ def _check(page, name):
     page.set_viewport_size(WIDE)
 
 
-def test_a_conditional_field_appears_when_its_condition_holds(page, ada, alice, organisation):
+def test_a_conditional_field_appears_when_its_condition_holds(
+    page, live_server, ada, alice, organisation
+):
     services.define_field(
         organisation, by=ada, form="first_meeting", type="yes_no", label="Family in the country"
     )
     case = CaseFactory(organisation=organisation, case_manager=alice)
     page.set_viewport_size(WIDE)
-    _sign_in(page, "ada")
-    page.goto("/settings/fields/")
+    let_in(page, live_server, ada, to="/settings/fields/")
     assert page.get_by_text("never goes into the network dataset").is_visible()
     _check(page, "list")
     page.goto("/settings/fields/forms/first_meeting/new/")
@@ -62,10 +64,8 @@ def test_a_conditional_field_appears_when_its_condition_holds(page, ada, alice, 
     _check(page, "edit")
     page.goto("/settings/fields/forms/first_meeting/preview/")
     _check(page, "preview")
-    _sign_out(page)
 
-    _sign_in(page, "alice")
-    page.goto(f"/cases/{case.pk}/first-meeting/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/first-meeting/")
     where = page.get_by_label("Where does the family live")
     assert not where.is_visible()
     page.get_by_label("No").check()

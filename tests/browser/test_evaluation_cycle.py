@@ -5,13 +5,14 @@ import pytest
 
 from engage.mel import services
 from engage.mel.dataset import submission
-from tests.browser.test_case_journey import _shot, _sign_in
+from tests.browser.phone import let_in
+from tests.browser.test_case_journey import _shot
 from tests.mel.rows import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_coordinator_runs_an_evaluation_point(page, nadia, tmp_path):
+def test_the_coordinator_runs_an_evaluation_point(page, live_server, nadia, tmp_path):
     rows = [row(n, inclusion_month="2023-03") for n in range(18)] + [
         row(100 + n, inclusion_month="2023-03", status="closed", closure_month="2023-05",
             closure_reason="removed", sex="male")
@@ -20,8 +21,7 @@ def test_the_coordinator_runs_an_evaluation_point(page, nadia, tmp_path):
     submission.write(tmp_path / "sub", "BG-CLA", "2024-12", rows)
     services.import_submission(tmp_path / "sub")
 
-    _sign_in(page, "nadia")
-    page.goto("/mel/cycles/")
+    let_in(page, live_server, nadia, to="/mel/cycles/")
     assert "No evaluation cycle yet." in page.content()
     page.get_by_role("link", name="Define a cycle").click()
     for label, value in (("Name", "Pilots 2023-2024"), ("Start of the term", "2023-01"),

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.mel.models import Submission
-from tests.browser.test_case_journey import _shot, _sign_in, _sign_out
+from tests.browser.phone import let_in
+from tests.browser.test_case_journey import _shot
 from tests.mel.rows import held_rows
 from tests.tasks.conftest import run_queued_tasks
 
@@ -17,14 +18,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_submission_goes_from_the_pilot_to_the_network_dashboard(
-    page, alice, bob, ada, nadia, organisation, tmp_path
+    page, live_server, alice, bob, ada, nadia, organisation, tmp_path
 ):
     # Five clients alike: a group of 5, sent as it is (mel/anonymity.py).
     for _ in range(5):
         to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
     period_end = days_ago(0).strftime("%Y-%m")
 
-    _sign_in(page, "ada")
+    let_in(page, live_server, ada)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Evidence").click()
     page.get_by_role("heading", name="Pilot figures").wait_for()
     _shot(page, "evidence-01-pilot-figures")
@@ -43,7 +44,6 @@ def test_a_submission_goes_from_the_pilot_to_the_network_dashboard(
         assert sorted(archive.namelist()) == ["cases.csv", "manifest.json"]
         assert json.loads(archive.read("manifest.json"))["rows"] == 5
         csv_text = archive.read("cases.csv").decode()
-    _sign_out(page)
 
     # A tampered copy: the checksum no longer matches.
     tampered = tmp_path / "tampered.zip"
@@ -51,7 +51,7 @@ def test_a_submission_goes_from_the_pilot_to_the_network_dashboard(
         target.writestr("cases.csv", csv_text.replace("Sofia", "Plovdiv"))
         target.writestr("manifest.json", source.read("manifest.json"))
 
-    _sign_in(page, "nadia")
+    let_in(page, live_server, nadia)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Evidence").click()
     page.get_by_role("heading", name="Network dashboard").wait_for()
     # BG-CLA works on this instance and has sent nothing yet: its live cases are read.

@@ -17,7 +17,7 @@ from engage.accounts.models import Role
 from engage.cases import duplicates
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Case, PossibleDuplicate
-from tests.browser.test_decisions import _sign_in, _sign_out
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def _at_each_width(page, name, check=None):
 
 
 def test_a_case_manager_finds_a_client_from_the_caseload_by_another_spelling(
-    page, alice, organisation
+    page, live_server, alice, organisation
 ):
     mohammed = CaseFactory(organisation=organisation, case_manager=alice,
                            person__given_name="Mohammed", person__family_name="Haddad")  # fmt: skip
@@ -56,7 +56,7 @@ def test_a_case_manager_finds_a_client_from_the_caseload_by_another_spelling(
                 person__given_name="Олександр", person__family_name="Шевченко")  # fmt: skip
     CaseFactory(organisation=organisation, case_manager=alice,
                 person__given_name="Amal", person__family_name="Journeytest")  # fmt: skip
-    _sign_in(page, "alice")
+    let_in(page, live_server, alice)
     search = page.get_by_role("search", name="Find a client")
     _at_each_width(page, "30-caseload-search", lambda: search.wait_for())
     search.get_by_label("Find a client").fill("Muhammad")
@@ -77,7 +77,7 @@ def test_a_case_manager_finds_a_client_from_the_caseload_by_another_spelling(
 
 
 def test_a_person_known_in_another_caseload_is_not_registered_twice_unnoticed(
-    page, alice, bob, organisation
+    page, live_server, alice, bob, organisation
 ):
     eve = UserFactory(username="eve", first_name="Eve", role=Role.SUPERVISOR,
                       organisation=organisation)  # fmt: skip
@@ -86,8 +86,7 @@ def test_a_person_known_in_another_caseload_is_not_registered_twice_unnoticed(
     hidden = CaseFactory(organisation=organisation, case_manager=dave,
                          person__given_name="Mohammed", person__family_name="Haddadhidden",
                          person__date_of_birth=BORN)  # fmt: skip
-    _sign_in(page, "alice")
-    page.goto("/cases/new/")
+    let_in(page, live_server, alice, to="/cases/new/")
     page.get_by_label("Referred by").select_option("ngo")
     page.get_by_label("Detention at referral").select_option("released")
     page.get_by_label("Migration status at referral").select_option("asylum_seeker")
@@ -130,8 +129,7 @@ def test_a_person_known_in_another_caseload_is_not_registered_twice_unnoticed(
     (pair,) = duplicates.flag(
         second.person, [duplicates.Match(first.person_id, ("identity",))], by=alice
     )
-    _sign_out(page)
-    _sign_in(page, "bob")
+    let_in(page, live_server, bob)
     page.get_by_role("link", name="2 referrals may be people already known").click()
     page.get_by_role("heading", name="Possible duplicates", exact=True).wait_for()
     card = page.locator(f"#pair-{pair.pk}")

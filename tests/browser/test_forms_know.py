@@ -12,7 +12,8 @@ import pytest
 
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Closure, Person
-from tests.browser.test_case_journey import _shot, _sign_in
+from tests.browser.phone import let_in
+from tests.browser.test_case_journey import _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,12 +38,13 @@ def _shots(page, name):
     page.set_viewport_size(WIDE)
 
 
-def test_a_referral_with_household_members_and_the_error_summary(page, alice, organisation):
+def test_a_referral_with_household_members_and_the_error_summary(
+    page, live_server, alice, organisation
+):
     organisation.default_legal_basis = "legitimate_interest"
     organisation.save()
     page.set_viewport_size(WIDE)
-    _sign_in(page, "alice")
-    page.goto("/cases/new/")
+    let_in(page, live_server, alice, to="/cases/new/")
 
     # What Engage knows is proposed.
     assert page.get_by_label("Referral date").input_value() == organisation.today().isoformat()
@@ -109,8 +111,7 @@ def test_without_javascript_the_add_button_sends_the_page_back_with_one_more_blo
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        _sign_in(page, "alice")
-        page.goto("/cases/new/")
+        let_in(page, live_server, alice, to="/cases/new/")
         page.get_by_label("Given name").first.fill("Nour")
         page.get_by_role("button", name="Add a household member").click()
         page.get_by_role("group", name="Household member 1").wait_for()
@@ -130,7 +131,7 @@ def test_without_javascript_the_add_button_sends_the_page_back_with_one_more_blo
 
 
 def test_closing_a_case_shows_what_concerns_the_reason_and_what_is_undone(
-    page, alice, bob, organisation
+    page, live_server, alice, bob, organisation
 ):
     case, _plan = to_active(
         CaseFactory(organisation=organisation, case_manager=alice, person__given_name="Amal"),
@@ -138,8 +139,7 @@ def test_closing_a_case_shows_what_concerns_the_reason_and_what_is_undone(
         bob,
     )
     page.set_viewport_size(WIDE)
-    _sign_in(page, "alice")
-    page.goto(f"/cases/{case.pk}/close/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/close/")
     warnings = page.get_by_role("region", name="Before you send")
     assert "1 plan action is still open" in warnings.inner_text()
     assert "See a lawyer" in warnings.inner_text()
@@ -163,15 +163,16 @@ def test_closing_a_case_shows_what_concerns_the_reason_and_what_is_undone(
     assert closure.reason == "transferred" and closure.disengagement_factors == []
 
 
-def test_the_assessment_and_inclusion_forms_show_what_was_recorded(page, alice, bob, organisation):
+def test_the_assessment_and_inclusion_forms_show_what_was_recorded(
+    page, live_server, alice, bob, organisation
+):
     """Screenshots of the other two forms at both widths, and the ratings as radio groups."""
     case, _plan = to_active(
         CaseFactory(organisation=organisation, case_manager=alice, person__given_name="Amal"),
         alice,
         bob,
     )
-    _sign_in(page, "alice")
-    page.goto(f"/cases/{case.pk}/assessments/new/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/assessments/new/")
     aside = page.get_by_role("complementary", name="Recorded before")
     assert "Health and welfare" in aside.inner_text()
     group = page.get_by_role("radiogroup", name=re.compile("^Coping and well-being"))

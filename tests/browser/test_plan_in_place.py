@@ -8,7 +8,7 @@ import pytest
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Action, Goal
-from tests.browser.test_case_journey import _sign_in
+from tests.browser.phone import let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,15 +55,14 @@ def plan(organisation, alice, bob):
     return plan
 
 
-def test_it_edits_a_goal_and_an_action_in_place(browser, live_server, plan):
+def test_it_edits_a_goal_and_an_action_in_place(browser, live_server, plan, alice):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(60_000)  # the first page of a session can be slow
     try:
-        _sign_in(page, "alice")
         url = f"/cases/plans/{plan.pk}/"
-        page.goto(url)
+        let_in(page, live_server, alice, to=url)
         page.evaluate("window.stillTheSamePage = true")  # gone if the page reloads
         goal = _goal(plan, "Explore legal stay")
         card = page.locator(f"#goal-{goal.pk}")
@@ -130,7 +129,7 @@ def test_it_edits_a_goal_and_an_action_in_place(browser, live_server, plan):
     assert set(housing.actions.values_list("status", flat=True)) == {Action.Status.CANCELLED}
 
 
-def test_it_does_the_same_without_javascript(browser, live_server, plan):
+def test_it_does_the_same_without_javascript(browser, live_server, plan, alice):
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1366, "height": 900}, java_script_enabled=False
     )
@@ -138,9 +137,8 @@ def test_it_does_the_same_without_javascript(browser, live_server, plan):
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(60_000)  # the first page of a session can be slow
     try:
-        _sign_in(page, "alice")
         url = f"/cases/plans/{plan.pk}/"
-        page.goto(url)
+        let_in(page, live_server, alice, to=url)
         goal = _goal(plan, "Explore legal stay")
 
         page.get_by_role("link", name="Edit: Explore legal stay").click()

@@ -13,13 +13,14 @@ from engage.cases.factories import CaseFactory, to_active
 from engage.directory import services
 from engage.directory.models import Referral
 from engage.sharing.models import Share
-from tests.browser.test_case_journey import _shot, _sign_in
+from tests.browser.phone import let_in
+from tests.browser.test_case_journey import _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_makes_a_referral_from_the_case_page_and_records_its_acceptance(
-    page, alice, bob, organisation
+    page, live_server, alice, bob, organisation
 ):
     case, _plan = to_active(
         CaseFactory(organisation=organisation, case_manager=alice, person__given_name="Amal"),
@@ -38,8 +39,7 @@ def test_it_makes_a_referral_from_the_case_page_and_records_its_acceptance(
         },
     )
 
-    _sign_in(page, "alice")
-    page.goto(f"/cases/{case.pk}/")
+    let_in(page, live_server, alice, to=f"/cases/{case.pk}/")
     page.get_by_text("No referral to a service yet.").wait_for()
     page.get_by_role("link", name="Refer to a service").click()
     page.get_by_label(re.compile(r"^Service\b")).select_option(label="Sofia night shelter")
