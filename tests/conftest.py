@@ -13,13 +13,13 @@ import itertools
 import time
 
 import pytest
-from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from engage.accounts.factories import UserFactory
 from engage.accounts.models import Role
+from tests.live_server import OneRequestAtATimeServer
 from tests.worlds import case_manager_alice, nicosia_pilot, sofia_pilot, supervisor_bob, team_led_by
 
 TEST_FIELD_KEY = "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
@@ -235,24 +235,7 @@ def _documents_dir(settings, tmp_path_factory):
     settings.ENGAGE_IMPORTS_DIR = folder / "imports"
 
 
-class _OneRequestAtATimeServer(WSGIServer):
-    """The live test server, answering one request after another.
-
-    Django's live server shares the test's one SQLite connection (an in-memory database) with
-    every request thread of its threaded server. A page that sends requests side by side (the
-    offline service worker's status and key, htmx, the kept-forms notice) then had two threads
-    executing on that one connection at once: "database table is locked" errors, and once a run
-    that waited forever. Answered in turn (Django closes each connection of a server without
-    threads, so a browser's kept-alive connection holds nothing up), the requests see the same
-    database as before; PostgreSQL runs get the same server, so both suites behave alike.
-    """
-
-    def __init__(self, *args, connections_override=None, **kwargs):
-        # The live server thread itself applies `connections_override` before serving.
-        super().__init__(*args, **kwargs)
-
-
-LiveServerThread.server_class = _OneRequestAtATimeServer
+LiveServerThread.server_class = OneRequestAtATimeServer
 
 
 @pytest.fixture(scope="session")
