@@ -5,7 +5,7 @@ import threading
 
 from django.core.servers.basehttp import WSGIServer
 
-# Held by the server while it answers a request. A test that writes to the database while its
+# Held by the server while Django answers a request. A test that writes to the database while its
 # pages may still be sending (a sign-in by cookie after a page was opened: tests/browser/phone.py)
 # holds it too: on SQLite the server answers on the test's own connection, and a connection's
 # transaction is one, whichever thread runs in it.
@@ -28,6 +28,13 @@ class OneRequestAtATimeServer(WSGIServer):
         # The live server thread itself applies `connections_override` before serving.
         super().__init__(*args, **kwargs)
 
-    def process_request(self, request, client_address):
-        with ANSWERING:
-            super().process_request(request, client_address)
+    def set_app(self, application):
+        # The lock is held while Django answers a request that has arrived, not while the
+        # server waits for one to arrive: a connection the browser opened ahead and has not
+        # used yet would otherwise hold it until the browser's next request, which the test
+        # waiting for the lock would never make. (A streamed body is still sent after it.)
+        def answering(environ, start_response):
+            with ANSWERING:
+                return application(environ, start_response)
+
+        super().set_app(answering)
