@@ -8,13 +8,11 @@ from django.utils import timezone
 
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Appointment
-from tests.browser.phone import let_in
+from tests.browser.phone import LAPTOP, PHONE, let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = os.environ.get("ENGAGE_SCREENSHOTS")  # a folder, to look at the pages afterwards
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 def _shot(page, name):

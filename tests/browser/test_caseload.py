@@ -9,13 +9,11 @@ from playwright.sync_api import expect
 from engage.accounts.factories import UserFactory
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from tests.browser.phone import let_in
+from tests.browser.phone import LAPTOP, PHONE, let_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = os.environ.get("ENGAGE_SCREENSHOTS")  # a folder, to look at the pages afterwards
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 def _shot(page, name):

@@ -11,12 +11,12 @@ import pytest
 from engage.cases.factories import CaseFactory
 from engage.custom import services
 from engage.custom.models import CustomField, CustomValue
-from tests.browser.phone import let_in
+from tests.browser.phone import LAPTOP as WIDE
+from tests.browser.phone import PHONE, let_in
 from tests.browser.test_case_journey import _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WIDE, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 # axe-core's axe.min.js (npm install axe-core@4), when given: ENGAGE_AXE=path/to/axe.min.js
 AXE = pathlib.Path(os.environ["ENGAGE_AXE"]) if os.environ.get("ENGAGE_AXE") else None
 

@@ -12,12 +12,11 @@ import pytest
 
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Closure, Person
-from tests.browser.phone import let_in
+from tests.browser.phone import LAPTOP as WIDE
+from tests.browser.phone import PHONE, let_in
 from tests.browser.test_case_journey import _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WIDE, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 
 
 @pytest.fixture

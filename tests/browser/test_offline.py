@@ -18,13 +18,13 @@ from engage.accounts.models import Role, User
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Action, Assessment, Contact
+from tests.browser.phone import LAPTOP as WIDE
+from tests.browser.phone import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = os.environ.get("ENGAGE_SCREENSHOTS")
 PIN = "482916"
-PHONE = {"width": 390, "height": 844}
-WIDE = {"width": 1366, "height": 900}
 # axe-core's axe.min.js (npm install axe-core@4), when given: ENGAGE_AXE=path/to/axe.min.js
 AXE = pathlib.Path(os.environ["ENGAGE_AXE"]) if os.environ.get("ENGAGE_AXE") else None
 
