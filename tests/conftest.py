@@ -247,8 +247,8 @@ def live_server(django_db_setup, live_server):
     (`DATABASE_CONN_MAX_AGE`) until the server stops. Started first (a browser test asks for
     the server before the database), it was stopped after the databases were dropped: the
     browser tests alone on PostgreSQL ended every time with "database test_engage_gw0 is being
-    accessed by other users". (The other cause of that warning, the connections the tests make
-    while Playwright's loop runs, is closed by the browser's fixture: tests/browser/conftest.py.)
+    accessed by other users". (The other cause of that warning, a second connection the tests made
+    while Playwright's loop ran, is gone: tests/browser/conftest.py.)
     """
     return live_server
 

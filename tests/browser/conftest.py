@@ -4,13 +4,10 @@ import http.client
 import os
 import re
 import shutil
-import threading
 import urllib.parse
-import weakref
 
 import pytest
 from django.db import connections
-from django.db.backends.signals import connection_created
 
 # Debian's chromium-headless-shell (the old headless mode, what Playwright itself runs headless)
 # when installed: the same Blink, without the full browser's UI layers, and about 40% less CPU
@@ -100,35 +97,24 @@ def browser():
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    made, here = weakref.WeakSet(), threading.get_ident()
-
-    def remember(sender, connection, **kwargs):
-        if threading.get_ident() == here:  # not the live server's, which closes its own
-            made.add(connection)
-
     # While Playwright's event loop runs in this thread, Django keeps its connections per
     # context, not per thread (asgiref's Local takes the thread for an async one): without a
     # word, the tests after this fixture started would use connections of their own. On SQLite
     # that is a second connection to the in-memory test database, beside the one the live
     # server shares when it was started before the browser (a test of the API's hub does):
     # the test and a request still being answered then locked each other's tables ("database
-    # table is locked: django_session" at a sign-in, once in CI). On PostgreSQL the last one
-    # stayed open and the test database could not be dropped ("being accessed by other
-    # users"). So the thread keeps the connections it had; any made in a context of
-    # Playwright's own is closed at the end, in this thread, which made it (tests/conftest.py
+    # table is locked: django_session" at a sign-in, once in CI). On PostgreSQL it stayed open
+    # and the test database could not be dropped ("being accessed by other users"). So the
+    # thread keeps the connections it had, which Django closes as usual (tests/conftest.py
     # checks on PostgreSQL that nothing is left connected; `_live_server_done` that the tests
     # and the live server share the in-memory database's one connection).
     kept = {alias: connections[alias] for alias in connections}
-    connection_created.connect(remember, weak=False)
     with sync_playwright() as playwright:
         for alias, connection in kept.items():
             connections[alias] = connection
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    connection_created.disconnect(remember)
-    for connection in list(made):
-        connection.close()
 
 
 @pytest.fixture(autouse=True)
