@@ -9,6 +9,8 @@ import urllib.parse
 import pytest
 from django.db import connections
 
+from tests.live_server import TURNS
+
 # Debian's chromium-headless-shell (the old headless mode, what Playwright itself runs headless)
 # when installed: the same Blink, without the full browser's UI layers, and about 40% less CPU
 # for the same tests (docs/testing.md). Otherwise the full browser; ENGAGE_CHROMIUM=path chooses.
@@ -109,6 +111,7 @@ def browser():
     # checks on PostgreSQL that nothing is left connected; `_live_server_done` that the tests
     # and the live server share the in-memory database's one connection).
     kept = {alias: connections[alias] for alias in connections}
+    TURNS.lend_while_playwright_waits()
     with sync_playwright() as playwright:
         for alias, connection in kept.items():
             connections[alias] = connection
@@ -120,8 +123,10 @@ def browser():
 @pytest.fixture(autouse=True)
 def _live_server_done(browser, live_server, _django_db_helper):
     """Before a browser test: on SQLite, the test uses the in-memory database's connection the
-    live server shares (see `browser`). After it, before its database is emptied: close what it
-    left open, then wait for the live server to have answered everything the browser sent.
+    live server shares (see `browser`), and takes its turn on it (`tests.live_server.TURNS`):
+    the server answers the pages only while the test waits on the browser, never while the
+    test writes its own rows. After it, before its database is emptied: close what it left
+    open, then wait for the live server to have answered everything the browser sent.
 
     A page can still be sending when its test ends (the service worker's status, htmx, a
     closing context's last requests). The live server answers one request after another on the
@@ -136,9 +141,10 @@ def _live_server_done(browser, live_server, _django_db_helper):
         assert connections[alias] is shared, (
             f"the test and the live server use two connections to {alias!r}"
         )
-    yield
-    for context in list(browser.contexts):
-        context.close()
+    with TURNS.held():
+        yield
+        for context in list(browser.contexts):
+            context.close()
     address = urllib.parse.urlsplit(live_server.url)
     server = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
     server.request("GET", "/health/")

@@ -4,7 +4,7 @@ session cookie, and what a page measures on a phone (issues 12 and 13)."""
 from django.conf import settings
 from django.test import Client
 
-from tests.live_server import ANSWERING
+from tests.live_server import TURNS
 
 PHONE = {"width": 390, "height": 844}
 SMALL_PHONE = {"width": 360, "height": 800}
@@ -13,7 +13,7 @@ LAPTOP = {"width": 1366, "height": 900}
 
 def _session_cookie(live_server, user) -> dict:
     client = Client()
-    with ANSWERING:  # not while a page's request is answered on the same connection
+    with TURNS.held():  # not while a page's request is answered on the same connection
         client.force_login(user)
     value = client.cookies[settings.SESSION_COOKIE_NAME].value
     return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}

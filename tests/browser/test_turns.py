@@ -1,0 +1,49 @@
+"""The live server and a browser test take turns on the database they share
+(`tests.live_server.TURNS`): the pages' requests are answered while the test waits on the
+browser, never while it writes its own rows."""
+
+import time
+
+import pytest
+from django.db import transaction
+
+from engage.cases.factories import CaseFactory
+from tests.browser.phone import let_in
+from tests.live_server import TURNS
+
+pytestmark = pytest.mark.browser
+
+# A page that asks the server every few milliseconds, as the service worker, htmx and the
+# kept-forms notice do now and then.
+BUSY = """window.answers = 0;
+window.asking = setInterval(() => fetch('/health/').then(() => window.answers++), 20)"""
+
+
+def _answers_reach(page, count):
+    """Wait on the browser (the server's turns) until the page has had `count` answers."""
+    for _ in range(500):
+        if page.evaluate("window.answers") >= count:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"the page had {page.evaluate('window.answers')} answers, not {count}")
+
+
+def test_it_answers_no_page_while_the_test_writes_and_every_page_while_it_waits(
+    page, live_server, alice
+):
+    let_in(page, live_server, alice, to="/health/")
+    page.evaluate(BUSY)
+    _answers_reach(page, 3)
+
+    before = TURNS.answered
+    with transaction.atomic():
+        case = CaseFactory(organisation=alice.organisation, case_manager=alice)
+        time.sleep(0.3)  # the page asks about fifteen times meanwhile
+        assert TURNS.answered == before
+    assert TURNS.answered == before
+
+    _answers_reach(page, page.evaluate("window.answers") + 10)
+    assert TURNS.answered >= before + 10
+    page.evaluate("clearInterval(window.asking)")
+    page.goto(f"/cases/{case.pk}/")
+    assert page.get_by_role("heading", level=1).inner_text()
