@@ -22,9 +22,8 @@ class Turns:
 
     Playwright's sync API lends it whenever it waits on the browser
     (`lend_while_playwright_waits`); anything else a browser test would wait on the server
-    with must lend it too. The
-    tests that use the live server without a browser (the hub's) hold nothing: the server
-    answers them whenever they ask.
+    with must lend it too. The tests that use the live server without a browser (the hub's)
+    hold nothing: the server answers them whenever they ask.
     """
 
     def __init__(self) -> None:
