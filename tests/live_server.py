@@ -44,9 +44,15 @@ class Turns:
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """The test's turn, from here to the end of the block, but while it lends it. Nested
-        (a sign-in by cookie inside a test that holds it already), it is the outer one's."""
+        (a sign-in by cookie inside a test that holds it already), it is the outer one's; in
+        one of Playwright's event handlers, which run while the test lends it, it is taken
+        back for the block."""
         if self._holder is threading.current_thread():
-            yield
+            if not self._lending:
+                yield
+                return
+            with self._lock:
+                yield
             return
         self._lock.acquire()
         self._holder = threading.current_thread()
@@ -87,12 +93,12 @@ class Turns:
             return
         turns = self
 
-        def wait_for_future(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def wait_for_future(*args, **kwargs):
             __tracebackhide__ = True
             with turns.lent():
                 return original(*args, **kwargs)
 
-        wait_for_future.lends = True  # type: ignore[attr-defined]
+        wait_for_future.lends = True
         _sync_base.wait_for_future = wait_for_future
 
 

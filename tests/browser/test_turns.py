@@ -48,3 +48,25 @@ def test_it_answers_no_page_while_the_test_writes_and_every_page_while_it_waits(
     page.goto(f"/cases/{case.pk}/")
     # The row the test wrote is there for the server once the test's transaction ended.
     assert case.reference in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_an_event_handler_takes_the_database_back_for_its_block(page, live_server, alice):
+    # Playwright runs a page's event handlers while the test waits on the browser, that is
+    # while the test lends the database: a handler's own writes take it back.
+    let_in(page, live_server, alice, to="/health/")
+    page.evaluate(BUSY)
+    _answers_reach(page, 3)
+    answered_meanwhile = []
+
+    def handler(response):
+        if answered_meanwhile:
+            return
+        with TURNS.held():
+            before = TURNS.answered
+            time.sleep(0.2)  # the page asks about ten times meanwhile
+            answered_meanwhile.append(TURNS.answered - before)
+
+    page.on("response", handler)
+    _answers_reach(page, page.evaluate("window.answers") + 10)
+    page.evaluate("clearInterval(window.asking)")
+    assert answered_meanwhile == [0]
