@@ -14,7 +14,8 @@ class Turns:
     On SQLite the server answers on the test's own connection to the in-memory database, and
     a connection's transaction is one, whichever thread runs in it: a test writing its rows
     (a factory, a service, a sign-in by cookie) while a page's request was being answered
-    could find the table locked, or its statements inside the request's transaction. So the
+    hung, the test's insert and the request's read each waiting in SQLite for the other
+    (`tests/browser/test_turns.py`, played without the turns), or found a table locked. So the
     browser test holds the database (`held`) from its start, and lends it (`lent`) only while
     it waits on the browser, which is when the pages' requests need answering: the server
     answers each request in its turn (`answering`), and a request that arrives while the test
