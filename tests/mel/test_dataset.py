@@ -31,6 +31,7 @@ from engage.mel.dataset.rows import COLUMNS, COLUMNS_V1, case_ref, derive_rows, 
 from engage.mel.dataset.submission import InvalidSubmission, read
 from engage.mel.report import indicators
 from tests.mel.rows import held_rows, row
+from tests.sqlite_template import seed_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -402,9 +403,12 @@ class TestRefusals:
         assert services.imported_rows(["BG-CLA"]) == [row(1)]
 
 
+# Transactional, to take the demo the round trips seeded (tests.sqlite_template.seed_demo: on
+# SQLite seeded once for the code and the day, then copied) rather than seeding it again.
+@pytest.mark.django_db(transaction=True)
 def test_the_round_trip_gives_the_same_numbers_as_the_live_cases(settings, tmp_path):
     settings.DEBUG = True
-    call_command("seed_demo", cases_per_pilot=25, stdout=StringIO())
+    seed_demo(cases_per_pilot=40)
     call_command("export_dataset", out=tmp_path / "out", period_end=PERIOD_END, stdout=StringIO())
     for folder in sorted((tmp_path / "out").iterdir()):
         call_command("import_dataset", str(folder), stdout=StringIO())
