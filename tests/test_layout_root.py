@@ -8,6 +8,8 @@ from django.template.defaulttags import CommentNode
 from django.template.loader import get_template
 from django.template.loader_tags import BlockNode, ExtendsNode
 
+from tests.spies import calls_of
+
 
 def _tags(template_name):
     return [
@@ -33,14 +35,7 @@ def test_base_html_extends_the_root_layout():
 def test_it_walks_a_handful_of_nodes_for_the_blocks_of_a_page(alice, as_user, monkeypatch):
     client = as_user(alice)
     client.get("/")  # every template of the page compiled (their blocks found once)
-    walked = []
-    real = Node.get_nodes_by_type
-
-    def counted(node, nodetype):
-        walked.append(node)
-        return real(node, nodetype)
-
-    monkeypatch.setattr(Node, "get_nodes_by_type", counted)
+    walked = calls_of(monkeypatch, Node, "get_nodes_by_type")
     assert client.get("/").status_code == 200
     # base.html as the root: 100 nodes walked for every page rendered
     assert 0 < len(walked) <= 3

@@ -16,6 +16,7 @@ from engage.custom import figures, services
 from engage.custom.models import CustomValue
 from engage.mel.dataset.rows import derive_rows
 from engage.mel.report import disclosure
+from tests.spies import calls_of
 
 URL = reverse("custom:figures")
 
@@ -118,15 +119,9 @@ def test_it_withholds_an_option_ticked_by_all_but_a_few(organisation, alice, own
 
 
 def test_the_counts_are_perturbed_like_the_networks(organisation, answered, monkeypatch):
-    drawn = []
-    real = disclosure.noise
-
-    def noise(cell_key, count):
-        drawn.append(count)
-        return real(cell_key, count)
-
-    monkeypatch.setattr(disclosure, "noise", noise)
+    noise = calls_of(monkeypatch, disclosure, "noise")
     found = _by_label(figures.answer_counts(organisation))
+    drawn = [count for _cell_key, count in noise]
     follow_up = [12, 7, 5]  # answered, yes, no
     housing = [12, 9, 3, 0]
     needs = [11, 11, 11, 11, 11, 5, 0]  # answered, then each option over those who answered

@@ -9,6 +9,7 @@ from django.utils import translation
 from engage.cases.factories import CaseFactory
 from engage.cases.models import Closure, Contact
 from engage.lib import choices
+from tests.spies import calls_of
 
 LANGUAGES = ["en", "fr", "bg", "el"]
 
@@ -55,19 +56,12 @@ def test_it_gives_djangos_label_for_every_choice_in_every_language_and_the_value
 
 
 def test_it_translates_the_one_label_it_gives(monkeypatch):
-    translated = []
-    real = translation._trans.gettext
-
-    def counting(message):
-        translated.append(message)
-        return real(message)
-
     contact = Contact(type=Contact.Type.HOME_VISIT)
     with translation.override("fr"):
         contact.get_type_display()  # the catalogue loaded
-        monkeypatch.setattr(translation._trans, "gettext", counting)
+        translated = calls_of(monkeypatch, translation._trans, "gettext")
         label = contact.get_type_display()
-    assert translated == ["Home visit"]
+    assert translated == [("Home visit",)]
     assert label == "Visite à domicile"
 
 
