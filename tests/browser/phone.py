@@ -23,8 +23,15 @@ def signed_in(browser, live_server, user, *, viewport=PHONE, language=None):
     """A browser context of the given size with `user` signed in (no sign-in page, no MFA)."""
     options = {"locale": language} if language else {}
     context = browser.new_context(base_url=live_server.url, viewport=viewport, **options)
-    context.add_cookies([_session_cookie(live_server, user)])
+    sign_in(context, live_server, user)
     return context
+
+
+def sign_in(context, live_server, user):
+    """Sign `user` in to the browser context by a session cookie, as someone else if another
+    was signed in: the next page it opens is theirs. A new context costs Chromium about a
+    fifth of a core-second more than a page opened in one already there (docs/testing.md)."""
+    context.add_cookies([_session_cookie(live_server, user)])
 
 
 def let_in(page, live_server, user, to="/"):
@@ -35,7 +42,7 @@ def let_in(page, live_server, user, to="/"):
     cost Chromium and the server a quarter of a core-second more (docs/testing.md). The form
     itself is walked through in test_sign_in, test_case_journey, test_session_end,
     test_password_reset, test_no_third_parties and test_offline."""
-    page.context.add_cookies([_session_cookie(live_server, user)])
+    sign_in(page.context, live_server, user)
     page.goto(to)
 
 
