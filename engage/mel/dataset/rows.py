@@ -131,7 +131,8 @@ def person_ref(person: Person, linkage_key: bytes | None) -> str:
     """HMAC-SHA256, with the key the pilots agreed for the round (`LinkageRound`, kept by the
     pilot, never by the hub), of the normalised identity: name, birth year and month, sex,
     nationality. Empty without a key or without a name."""
-    nationality = person.nationality.code if person.nationality else ""
+    country = person.nationality  # a new Country object at each reading of the field
+    nationality = country.code if country else ""
     return _identity_ref(
         linkage_key, person.given_name, person.family_name, person.erased_at,
         person.date_of_birth, person.sex, nationality,
