@@ -1,23 +1,20 @@
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import expect
 
-from tests.sqlite_template import seeded_and_kept
+from tests.sqlite_template import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_takes_a_demo_case_manager_through_sign_in_language_and_sign_out(page):
-    # The demo as `make demo` seeds it, with the password the README prints. On SQLite, the
-    # one the round trips seed, kept and copied (tests.sqlite_template), where seeding a demo
-    # of its own took 2.9 s of CPU; on PostgreSQL, where nothing is kept, a smaller one. DEBUG
-    # only while seeding (seed_demo refuses to run on a production instance): the live server
-    # answers as in production.
+    # The demo as `make demo` seeds it, with the password the README prints: the one the round
+    # trips seed, on SQLite kept and copied (tests.sqlite_template.seed_demo), where seeding a
+    # demo of its own took 2.9 s of CPU. DEBUG only while seeding (seed_demo refuses to run on
+    # a production instance): the live server answers as in production.
     with override_settings(DEBUG=True):
-        if not seeded_and_kept(cases_per_pilot=40):
-            call_command("seed_demo", cases_per_pilot=10, verbosity=0)
+        seed_demo(cases_per_pilot=40)
 
     page.goto("/")
     page.get_by_label("Username").fill("bg-cla-cm1")
