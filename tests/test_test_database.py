@@ -18,6 +18,7 @@ from engage.cases.factories import CaseFactory
 from engage.cases.models import Case, Person
 from engage.history.models import Change
 from tests import sqlite_template
+from tests.spies import calls_of
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="PostgreSQL's test database is flushed by Django"
@@ -89,14 +90,7 @@ def _demo_counts() -> tuple[int, ...]:
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_seeded_once_is_copied_back_with_the_rows_seeding_wrote(settings, monkeypatch):
     settings.DEBUG = True  # seed_demo refuses to run on a production instance
-    seeded = []
-    real = sqlite_template.call_command
-
-    def counting(name, *args, **kwargs):
-        seeded.append(name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(sqlite_template, "call_command", counting)
+    seeded = calls_of(monkeypatch, sqlite_template, "call_command")
     sqlite_template.seed_demo(cases_per_pilot=2)  # seeded, or copied from an earlier run
     first = _demo_counts()
     assert first[1] >= 14  # two cases for each of the seven pilots
