@@ -19,10 +19,9 @@ def _session_cookie(live_server, user) -> dict:
     return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}
 
 
-def signed_in(browser, live_server, user, *, viewport=PHONE, language=None):
+def signed_in(browser, live_server, user, *, viewport=PHONE):
     """A browser context of the given size with `user` signed in (no sign-in page, no MFA)."""
-    options = {"locale": language} if language else {}
-    context = browser.new_context(base_url=live_server.url, viewport=viewport, **options)
+    context = browser.new_context(base_url=live_server.url, viewport=viewport)
     sign_in(context, live_server, user)
     return context
 
