@@ -30,9 +30,10 @@ TEST_INDEX_KEY = "dGVzdC1pbmRleC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 # today and reports run up to this month, so a bound that holds today can fail on another day
 # (CI runs on whatever day it is). ENGAGE_TEST_TODAY=2027-02-28 runs every test of the process
 # (and of each xdist worker) on that day, the clock ticking from 11:00 UTC. The journey starts
-# when this file is imported, before any other conftest or test module is: several keep the
-# day they were imported on (`TODAY = timezone.localdate()`). Not the browser tests: Chromium
-# keeps the real clock.
+# when this file is imported, before any other conftest or test module is. No module reads the
+# clock at import (tests/test_test_day.py checks it): a run that crosses midnight would test
+# the day it started against the code's today. Not the browser tests: Chromium keeps the real
+# clock.
 TEST_TODAY = "ENGAGE_TEST_TODAY"
 
 

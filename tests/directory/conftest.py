@@ -7,8 +7,6 @@ from engage.cases.factories import CaseFactory, to_active
 from engage.directory import services
 from engage.sharing import services as sharing
 
-TODAY = timezone.localdate()
-
 SHELTER = {
     "name": "Sofia night shelter",
     "type": "accommodation",
@@ -26,7 +24,7 @@ SHELTER = {
 
 
 def days_ago(n: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=n)
+    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 @pytest.fixture

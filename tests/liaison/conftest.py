@@ -8,11 +8,9 @@ from engage.liaison import services
 from engage.sharing import services as sharing
 from engage.sharing.models import Recipient, RecipientType
 
-TODAY = timezone.localdate()
-
 
 def days_ago(n: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=n)
+    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Model letters: the placeholders are the only thing a template can do; the letter as a PDF."""
 
+import datetime
 from io import BytesIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from pypdf import PdfReader
 
 from engage.audit.models import AuditEvent
@@ -11,7 +13,7 @@ from engage.documents import storage
 from engage.documents.models import Document
 from engage.liaison import letters, services
 from engage.liaison.models import Letter, LetterTemplate, LiaisonRecord
-from tests.liaison.conftest import TODAY, days_ago, give_consent
+from tests.liaison.conftest import days_ago, give_consent
 from tests.pdf import pdf_pages
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +62,7 @@ class TestTemplateSafety:
 
     def test_it_fills_in_the_placeholders_and_nothing_else(self, active_case, alice, ada):
         template = _template(active_case.organisation, ada)
-        text = letters.draft(template, active_case, alice, TODAY)
+        text = letters.draft(template, active_case, alice, timezone.localdate())
         assert text.startswith(f"Re: Sentinelgiven Sentinelfamily ({active_case.reference})")
         assert active_case.organisation.name in text and "Alice" in text
         assert "{{" not in text
@@ -69,15 +71,15 @@ class TestTemplateSafety:
         # A client's name is data, never read as template syntax (one pass, no re-reading).
         active_case.person.given_name = "{{ case_reference }}{% debug %}"
         template = _template(active_case.organisation, ada)
-        text = letters.draft(template, active_case, alice, TODAY)
+        text = letters.draft(template, active_case, alice, timezone.localdate())
         assert "{{ case_reference }}{% debug %} Sentinelfamily" in text
 
     def test_it_writes_the_date_in_the_templates_language(self, active_case, alice, ada):
         template = _template(
             active_case.organisation, ada, name="Demande", language="fr", body="Le {{ today }}"
         )
-        text = letters.draft(template, active_case, alice, TODAY.replace(month=3, day=4))
-        assert text == f"Le 4 mars {TODAY.year}"
+        text = letters.draft(template, active_case, alice, datetime.date(2027, 3, 4))
+        assert text == "Le 4 mars 2027"
 
     def test_it_refuses_a_second_template_of_the_same_name(self, organisation, ada):
         _template(organisation, ada)
@@ -91,7 +93,9 @@ class TestLetters:
         self, active_case, alice, ada
     ):
         template = _template(active_case.organisation, ada)
-        text = letters.draft(template, active_case, alice, TODAY) + "\n<b>not bold</b>"
+        text = (
+            letters.draft(template, active_case, alice, timezone.localdate()) + "\n<b>not bold</b>"
+        )
         letter = services.save_letter(
             active_case,
             by=alice,

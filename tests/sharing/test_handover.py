@@ -21,8 +21,6 @@ from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def case(organisation, alice):
@@ -46,8 +44,8 @@ def consent(case, alice, clinic):
             "recipient": clinic,
             "purpose": "referral",
             "categories": ["identity", "contact"],
-            "given_on": TODAY - datetime.timedelta(days=10),
-            "expires_on": TODAY + datetime.timedelta(days=180),
+            "given_on": timezone.localdate() - datetime.timedelta(days=10),
+            "expires_on": timezone.localdate() + datetime.timedelta(days=180),
             "language": "Arabic",
             "through_interpreter": False,
         },
@@ -109,7 +107,9 @@ def test_it_checks_consent_at_the_hand_over_itself(as_user, alice, consent, prep
 
 
 def test_it_refuses_a_prepared_share_once_the_consent_expired(as_user, alice, consent, prepared):
-    Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY - datetime.timedelta(days=1))
+    Consent.objects.filter(pk=consent.pk).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
     response = _download(as_user(alice), prepared)
     assert response.status_code == 403
     prepared.refresh_from_db()
@@ -118,7 +118,9 @@ def test_it_refuses_a_prepared_share_once_the_consent_expired(as_user, alice, co
 
 
 def test_the_scheduled_job_voids_prepared_shares_whose_consent_expired(consent, prepared):
-    Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY - datetime.timedelta(days=1))
+    Consent.objects.filter(pk=consent.pk).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
     out = StringIO()
     call_command("run_shares", stdout=out)
     assert "1 voided" in out.getvalue()

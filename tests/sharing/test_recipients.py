@@ -18,8 +18,6 @@ from engage.sharing.models import EnforcementBody, Recipient, Share
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def case(organisation, alice):
@@ -34,8 +32,8 @@ def _consent_data(case, recipient):
         "recipient": recipient,
         "purpose": "referral",
         "categories": ["identity"],
-        "given_on": TODAY - datetime.timedelta(days=1),
-        "expires_on": TODAY + datetime.timedelta(days=100),
+        "given_on": timezone.localdate() - datetime.timedelta(days=1),
+        "expires_on": timezone.localdate() + datetime.timedelta(days=100),
         "language": "French",
         "through_interpreter": False,
     }

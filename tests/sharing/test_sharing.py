@@ -18,8 +18,6 @@ from engage.sharing.models import Consent, DataRequest, Recipient, Share
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def case(organisation, alice):
@@ -54,8 +52,8 @@ def _consent(case, alice, recipient, **overrides):
         "recipient": recipient,
         "purpose": "referral",
         "categories": ["identity", "contact"],
-        "given_on": TODAY - datetime.timedelta(days=10),
-        "expires_on": TODAY + datetime.timedelta(days=180),
+        "given_on": timezone.localdate() - datetime.timedelta(days=10),
+        "expires_on": timezone.localdate() + datetime.timedelta(days=180),
         "language": "Arabic",
         "through_interpreter": True,
     } | overrides
@@ -95,8 +93,8 @@ class TestConsentGate:
                 case,
                 alice,
                 lawyer,
-                given_on=TODAY - datetime.timedelta(days=400),
-                expires_on=TODAY - datetime.timedelta(days=1),
+                given_on=timezone.localdate() - datetime.timedelta(days=400),
+                expires_on=timezone.localdate() - datetime.timedelta(days=1),
             )
         elif situation == "withdrawn":
             services.withdraw_consent(_consent(case, alice, lawyer), by=alice)
@@ -214,7 +212,9 @@ class TestWithdrawal:
             purpose="referral",
             categories=["identity"],
         )
-        Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY - datetime.timedelta(1))
+        Consent.objects.filter(pk=consent.pk).update(
+            expires_on=timezone.localdate() - datetime.timedelta(1)
+        )
         assert services.produce_queued() == {"produced": 0, "cancelled": 1}
         share.refresh_from_db()
         assert share.status == Share.Status.CANCELLED
@@ -247,7 +247,7 @@ class TestIsolation:
 class TestDataRequestRegister:
     def _request(self, client, **overrides):
         data = {
-            "received_on": TODAY.isoformat(),
+            "received_on": timezone.localdate().isoformat(),
             "requester": "Regional border police",
             "requester_type": "enforcement",
             "legal_basis": "Article 12 of the Aliens Act",
@@ -262,7 +262,7 @@ class TestDataRequestRegister:
         assert response.status_code == 302 and entry.case == case
         refused = client.post(
             f"/sharing/requests/{entry.pk}/",
-            {"decision": "disclosed", "decided_on": TODAY.isoformat()},
+            {"decision": "disclosed", "decided_on": timezone.localdate().isoformat()},
         )
         assert "can only be refused" in refused.content.decode()
         client.post(
@@ -270,9 +270,9 @@ class TestDataRequestRegister:
             {
                 "decision": "refused",
                 "decision_note": "No legal obligation; we protect our clients' data.",
-                "decided_on": TODAY.isoformat(),
+                "decided_on": timezone.localdate().isoformat(),
                 "subject_informed": "on",
-                "subject_informed_on": TODAY.isoformat(),
+                "subject_informed_on": timezone.localdate().isoformat(),
             },
         )
         entry.refresh_from_db()
@@ -289,7 +289,7 @@ class TestDataRequestRegister:
         client = as_user(bob)
         self._request(client, requester="Regional b0rder police", requester_type="authority")
         entry = DataRequest.objects.get()
-        decision = {"decision": "disclosed", "decided_on": TODAY.isoformat()}
+        decision = {"decision": "disclosed", "decided_on": timezone.localdate().isoformat()}
         response = client.post(f"/sharing/requests/{entry.pk}/", decision)
         assert "resembles an enforcement body" in response.content.decode()
         entry.refresh_from_db()
@@ -322,7 +322,7 @@ def test_the_network_sees_counts_of_requests_only(as_user, bob, nadia, case):
         bob.organisation,
         by=bob,
         data={
-            "received_on": TODAY,
+            "received_on": timezone.localdate(),
             "requester": "Sentinel prefecture",
             "requester_type": "authority",
             "legal_basis": "Sentinel article",
