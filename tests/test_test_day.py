@@ -3,6 +3,7 @@
 import ast
 import datetime
 import pathlib
+from collections.abc import Iterator
 
 from django.utils import timezone
 
@@ -34,7 +35,7 @@ def test_it_leaves_the_clock_alone_without_the_variable(monkeypatch):
 _CLOCK_CALLS = {"localdate", "localtime", "now", "today", "utcnow"}
 
 
-def _clock_calls_run_at_import(tree: ast.Module):
+def _clock_calls_run_at_import(tree: ast.Module) -> Iterator[ast.Call]:
     """The clock calls in what Python runs when the module is imported: module and class bodies
     and functions' default values, not the bodies of functions."""
     pending: list[ast.AST] = list(tree.body)
@@ -60,7 +61,7 @@ def test_it_finds_a_clock_read_at_import_but_not_one_read_in_a_test():
     assert sorted(call.lineno for call in _clock_calls_run_at_import(tree)) == [1, 3, 4]
 
 
-def test_no_test_module_keeps_the_day_it_was_imported_on():
+def test_it_finds_no_test_module_reading_the_clock_at_import():
     tests = pathlib.Path(__file__).parent
     found = [
         f"{path.relative_to(tests.parent)}:{call.lineno}"
