@@ -100,6 +100,7 @@ class SessionTimeoutMiddleware:
             idle = now - last > settings.ENGAGE_IDLE_MINUTES * 60
             if idle or now - started > settings.SESSION_COOKIE_AGE:
                 user = request.user
+                setattr(request, LIMIT_REACHED, True)  # read by those who hear the sign-out
                 logout(request)
                 kept_forms.remember_signed_out(request, user)
                 messages.info(request, _("You were signed out after a while without activity."))
@@ -109,6 +110,16 @@ class SessionTimeoutMiddleware:
             if request.path != str(STATUS_PATH) and (now - last > 60 or LAST_SEEN not in session):
                 session[LAST_SEEN] = now  # at most one write a minute
         return self.get_response(request)
+
+
+# Set on a request whose session a limit ended: Django's `user_logged_out` is sent as for a
+# sign-out, but the person did not sign out (the offline devices stay: docs/offline.md).
+LIMIT_REACHED = "engage_limit_reached"
+
+
+def ended_by_limit(request: HttpRequest | None) -> bool:
+    """Whether `request` is one whose session the idle or the 12-hour limit ended."""
+    return bool(getattr(request, LIMIT_REACHED, False))
 
 
 def seconds_left(session: SessionBase) -> int:

@@ -11,12 +11,18 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
+from engage.accounts.middleware import ended_by_limit
 from engage.accounts.services import sessions_ended
 from engage.offline.services import revoke_devices
 
 
 @receiver(user_logged_out)
 def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # A session the idle or 12-hour limit ended is not a sign-out: the person is still the one
+    # who took the cases, and signs in again to send what waits on the phone (docs/offline.md).
+    # Ending the devices then made the phone delete its unsent outbox at its next contact.
+    if ended_by_limit(request):
+        return
     if user is not None and user.is_authenticated:
         revoke_devices(user)
 

@@ -1,6 +1,7 @@
 """Offline visits: taking cases offline, the bundle, devices, and outbox items applied once."""
 
 import json
+import time
 import uuid
 
 import pytest
@@ -8,6 +9,7 @@ from django.test import Client
 
 from engage.accounts import services as accounts
 from engage.accounts.factories import UserFactory
+from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.audit.models import AuditEvent
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, to_active
@@ -231,6 +233,24 @@ class TestWiping:
         response = client.post("/accounts/logout/")
         assert response["Clear-Site-Data"] == '"cache", "storage"'
         assert client.get("/offline/status/", **device).json()["wipe"] is True
+
+    @pytest.mark.parametrize("limit", [LAST_SEEN, STARTED_AT])
+    def test_it_keeps_the_device_when_a_limit_ends_the_session(
+        self, client, alice, active, device, limit
+    ):
+        # The idle limit (or the 12-hour one) is not a sign-out: the phone must not be told to
+        # delete the visits still waiting in its outbox, and once signed in again sends them.
+        session = client.session
+        session[limit] = time.time() - 13 * 60 * 60
+        session.save()
+        status = client.get("/offline/status/", **device).json()
+        assert status["signed_in"] is False and status["wipe"] is False
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGOUT, actor_id=alice.pk).exists()
+        client.force_login(alice)
+        assert client.get("/offline/status/", **device).json()["wipe"] is False
+        before = Contact.objects.filter(case=active).count()
+        assert _sync(client, device, active, "contact", _contact(active)).status_code == 201
+        assert Contact.objects.filter(case=active).count() == before + 1
 
     def test_another_person_signed_in_is_told_to_wipe(self, client, bob, device):
         client.force_login(bob)
