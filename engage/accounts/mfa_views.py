@@ -1,5 +1,6 @@
 """Setting up and doing the second step of sign-in."""
 
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -12,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from engage.accounts import mfa
+from engage.accounts import mfa, security_keys
 from engage.accounts.forms import TokenForm, VerifyForm
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role, User
@@ -39,6 +40,9 @@ def mfa_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("accounts:mfa_codes")
     if mfa.confirmed_device(request.user):
         return redirect("accounts:mfa_verify")
+    if not request.user.is_verified() and security_keys.has_key(request.user):
+        # Their key is their second step: the password alone adds no app beside it.
+        return redirect(f"{reverse('accounts:key_verify')}?{urlencode({'next': _next(request)})}")
     device = mfa.pending_device(request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -63,6 +67,8 @@ def mfa_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
 @role_required(*ANY_STAFF)
 def mfa_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     device = mfa.confirmed_device(request.user)
+    if device is None and security_keys.has_key(request.user):
+        return redirect(f"{reverse('accounts:key_verify')}?{urlencode({'next': _next(request)})}")
     if device is None:
         return redirect("accounts:mfa_setup")
     form = VerifyForm(request.POST or None)

@@ -61,6 +61,11 @@ class MFARequiredMiddleware:
             allowed |= security_keys.paths(*security_keys.ALWAYS, *security_keys.VERIFY_WITH_KEY)
             if request.path not in allowed:
                 target = verify if mfa.confirmed_device(user) else setup
+                if target == setup and security_keys.has_key(user):
+                    # A key is their second step (a supervisor's, kept after a move to case
+                    # manager, say): a session that only knows the password may not set up an
+                    # app of its own instead of using it.
+                    target = reverse("accounts:key_verify")
                 return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 

@@ -230,6 +230,31 @@ class TestSignIn:
         assert "/accounts/two-step/verify/" in key_page  # and the app, instead
 
 
+    def test_a_password_alone_cannot_set_up_an_app_beside_a_key_kept_after_a_move(self, bob, ada):
+        # A supervisor who registered only a key, moved to case manager (who needs no key): the
+        # key is still their second step, and their password alone adds no app of its own.
+        SecurityKeyFactory(user=bob)
+        bob.role = Role.CASE_MANAGER
+        bob.save()
+        client = _password_only(bob)
+        response = client.get("/cases/")
+        assert response.status_code == 302 and response.url == f"{VERIFY}?next=%2Fcases%2F"
+        for page in ("/accounts/two-step/setup/", "/accounts/two-step/verify/"):
+            response = client.get(page)
+            assert response.status_code == 302 and response.url.startswith(f"{VERIFY}?next=")
+        response = client.post("/accounts/two-step/setup/", {"token": "123456"})
+        assert response.status_code == 302 and response.url.startswith(VERIFY)
+        assert not TOTPDevice.objects.filter(user=bob).exists()
+        assert client.get("/cases/").status_code == 302  # still on the second step
+        assert "passkey-verification-button" in client.get(VERIFY).content.decode()
+
+    def test_a_session_its_key_verified_may_still_add_an_app(self, alice):
+        client = _verified(alice, SecurityKeyFactory(user=alice))
+        response = client.get("/accounts/two-step/setup/")
+        assert response.status_code == 200
+        assert TOTPDevice.objects.filter(user=alice, confirmed=False).exists()
+
+
 def test_it_gives_the_key_scripts_their_messages_in_french(alice):
     client = _verified(alice, _app(alice))
     catalog = client.get("/accounts/two-step/keys/i18n.js", HTTP_ACCEPT_LANGUAGE="fr")
