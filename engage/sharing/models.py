@@ -227,6 +227,7 @@ CANCEL_REASONS = {
     "recipient_changed": _("the recipient's name or kind changed"),
     "recipient_renamed": _("the service was renamed"),
     "enforcement": _("the recipient is immigration enforcement"),
+    "not_their_data": _("it held the client's data under a household member's consent"),
 }
 
 

@@ -65,6 +65,22 @@ def _check_person(case: Case, person: Person) -> None:
         raise ValidationError({"person": _("Choose the client or a member of their household.")})
 
 
+# What the case holds is the client's: its migration case, the screening's health and
+# vulnerabilities, its notes. A household member's consent (or an override for them) releases
+# their own identity and contact details, never these: `_content` took them from the case
+# whoever the share was for, so a partner's consent released the client's health.
+CLIENTS_OWN = frozenset(
+    {Category.MIGRATION, Category.HEALTH, Category.VULNERABILITY, Category.NOTES}
+)
+
+
+def _clients_own(share_person_id: object, case: Case, categories: Iterable[str]) -> list[str]:
+    """The categories, of those asked, that only the client's own consent can release."""
+    if share_person_id == case.person_id:
+        return []
+    return sorted(set(categories) & CLIENTS_OWN)
+
+
 @transaction.atomic
 def record_consent(case: Case, *, by: User, data: dict[str, Any]) -> Consent:
     person, recipient = data["person"], data["recipient"]
@@ -215,6 +231,8 @@ def request_share(
     _check_person(case, person)
     if not categories:
         raise ValidationError({"categories": _("Tick the data to share.")})
+    if _clients_own(person.pk, case, categories):
+        raise ValidationError({"categories": MEMBERS_OWN_MESSAGE})
     if recipient.organisation_id != case.organisation_id:
         raise ValidationError({"recipient": _("Choose one of your organisation's recipients.")})
     if recipient.type == RecipientType.ENFORCEMENT:
@@ -375,6 +393,12 @@ class Obstacle:
     voids: bool  # the share can never leave: void it
 
 
+MEMBERS_OWN_MESSAGE = gettext_lazy(
+    "A household member's consent releases only their own identity and contact details. "
+    "The migration case, health, vulnerabilities and case notes are the client's: share them "
+    "with the client's own consent."
+)
+
 HELD_MESSAGE = gettext_lazy(
     "This recipient's name resembles an enforcement body, or its kind was corrected from "
     "immigration enforcement: nothing is shared with it until a second person (another "
@@ -401,6 +425,8 @@ def _obstacle(share: Share) -> Obstacle | None:
         return Obstacle("recipient_unconfirmed", str(HELD_MESSAGE), False)
     if not recipient.active:
         return Obstacle("recipient_not_in_use", _("This recipient is no longer in use."), False)
+    if _clients_own(share.person_id, share.case, share.categories):
+        return Obstacle("not_their_data", str(MEMBERS_OWN_MESSAGE), True)
     if consent is None:
         return None  # an override, decided with its own safeguards
     if consent.withdrawn_at is not None:

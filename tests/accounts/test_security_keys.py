@@ -229,7 +229,6 @@ class TestSignIn:
         assert "passkey-verification-button" in key_page
         assert "/accounts/two-step/verify/" in key_page  # and the app, instead
 
-
     def test_a_password_alone_cannot_set_up_an_app_beside_a_key_kept_after_a_move(self, bob, ada):
         # A supervisor who registered only a key, moved to case manager (who needs no key): the
         # key is still their second step, and their password alone adds no app of its own.

@@ -245,7 +245,9 @@ class TestWiping:
         session.save()
         status = client.get("/offline/status/", **device).json()
         assert status["signed_in"] is False and status["wipe"] is False
-        assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGOUT, actor_id=alice.pk).exists()
+        assert AuditEvent.objects.filter(
+            action=AuditEvent.Action.LOGOUT, actor_id=alice.pk
+        ).exists()
         client.force_login(alice)
         assert client.get("/offline/status/", **device).json()["wipe"] is False
         before = Contact.objects.filter(case=active).count()

@@ -1,22 +1,32 @@
 """Consent-gated sharing (R09, R10, R20), immigration enforcement, and the request register (R14)."""
 
 import datetime
+import importlib
 import json
 import time
 from io import StringIO
 
 import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from engage.accounts.factories import PASSWORD
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
-from engage.cases.factories import CaseFactory
+from engage.cases.factories import CaseFactory, PersonFactory
+from engage.cases.models import Case, Household, Person
+from engage.cases.models.process import Screening
 from engage.sharing import services
 from engage.sharing.models import Consent, DataRequest, Recipient, Share
 
 pytestmark = pytest.mark.django_db
+
+VOID = importlib.import_module(
+    "engage.sharing.migrations.0006_void_members_shares_of_the_clients_data"
+)
 
 
 @pytest.fixture
@@ -218,6 +228,109 @@ class TestWithdrawal:
         assert services.produce_queued() == {"produced": 0, "cancelled": 1}
         share.refresh_from_db()
         assert share.status == Share.Status.CANCELLED
+
+
+class TestHouseholdMember:
+    """A household member's consent releases their own identity and contact details only: what
+    the case holds (its migration case, health, vulnerabilities, notes) is the client's."""
+
+    @pytest.fixture
+    def member(self, organisation, alice, case):
+        household = Household.objects.create(organisation=organisation)
+        Case.objects.filter(pk=case.pk).update(household=household)
+        Person.objects.filter(pk=case.person_id).update(household=household)
+        case.refresh_from_db()
+        Screening.objects.create(
+            case=case,
+            date=timezone.localdate(),
+            health="Sentinelhealth of the client",
+            detention_risk="high",
+            intervention_rating="medium",
+            recorded_by=alice,
+        )
+        return PersonFactory(
+            organisation=organisation, household=household, given_name="Sentinelmember"
+        )
+
+    def test_it_refuses_the_clients_data_under_a_members_consent(
+        self, as_user, alice, case, clinic, member
+    ):
+        everything = ["identity", "contact", "migration", "health", "vulnerability", "notes"]
+        _consent(case, alice, clinic, person=member, categories=everything)
+        response = as_user(alice).post(
+            f"/sharing/cases/{case.pk}/share/",
+            {"person": member.pk, "recipient": clinic.pk, "purpose": "referral",
+             "categories": ["identity", "health"]},
+        )  # fmt: skip
+        assert response.status_code == 200  # the form again, the error by the data ticked
+        assert "are the client&#x27;s" in response.content.decode()
+        assert not Share.objects.exists()
+        for category in ("migration", "health", "vulnerability", "notes"):
+            with pytest.raises(ValidationError):
+                services.request_share(
+                    case, by=alice, person=member, recipient=clinic, purpose="referral",
+                    categories=[category],
+                )  # fmt: skip
+
+    def test_it_shares_the_members_own_identity_and_contact(self, alice, case, clinic, member):
+        _consent(case, alice, clinic, person=member)
+        share = services.request_share(
+            case, by=alice, person=member, recipient=clinic, purpose="referral",
+            categories=["identity", "contact"],
+        )  # fmt: skip
+        services.produce_queued([share.pk])
+        share.refresh_from_db()
+        data = json.loads(services.hand_over(share, by=alice))
+        assert data["identity"]["given_name"] == "Sentinelmember"
+        assert "Sentinelhealth" not in json.dumps(data) and "Sentinelgiven" not in json.dumps(data)
+
+    def test_a_share_made_before_the_rule_never_leaves_and_loses_its_copy(
+        self, alice, case, clinic, member
+    ):
+        # Made and produced before December 2026, with the client's health in it.
+        consent = _consent(case, alice, clinic, person=member, categories=["identity", "health"])
+        share = Share.objects.create(
+            case=case, person=member, recipient=clinic, recipient_name=clinic.name,
+            recipient_type=clinic.type, purpose="referral", categories=["health", "identity"],
+            consent=consent, requested_by=alice, status=Share.Status.READY,
+            content='{"health": "Sentinelhealth of the client"}',
+        )  # fmt: skip
+        with pytest.raises(services.SharingRefused, match="are the client"):
+            services.hand_over(share, by=alice)
+        share.refresh_from_db()
+        assert share.status == Share.Status.CANCELLED and share.content == ""
+        assert share.cancel_reason == "not_their_data"
+        assert _refusals().get().detail == "hand_over:not_their_data"
+
+    def test_the_migration_voids_the_members_shares_that_held_the_clients_data(
+        self, alice, case, clinic, member
+    ):
+        consent = _consent(case, alice, clinic, person=member, categories=["identity", "health"])
+        clients = _consent(case, alice, clinic, categories=["identity", "health"])
+
+        def made(person, categories, status, consent):
+            return Share.objects.create(
+                case=case, person=person, recipient=clinic, recipient_name=clinic.name,
+                recipient_type=clinic.type, purpose="referral", categories=categories,
+                consent=consent, requested_by=alice, status=status, content='{"x": 1}',
+            )  # fmt: skip
+
+        ready = made(member, ["health", "identity"], Share.Status.READY, consent)
+        sent = made(member, ["health"], Share.Status.SENT, consent)
+        own = made(member, ["identity"], Share.Status.READY, consent)
+        clients_own = made(case.person, ["health"], Share.Status.READY, clients)
+
+        VOID.void(apps, connection.schema_editor())
+
+        for share in (ready, sent, own, clients_own):
+            share.refresh_from_db()
+        assert (ready.status, ready.content, ready.cancel_reason) == (
+            Share.Status.CANCELLED, "", "not_their_data"
+        )  # fmt: skip
+        assert (sent.status, sent.content) == (Share.Status.SENT, "")
+        assert sent.cancel_reason == "not_their_data"
+        assert (own.status, own.content) == (Share.Status.READY, '{"x": 1}')
+        assert (clients_own.status, clients_own.content) == (Share.Status.READY, '{"x": 1}')
 
 
 class TestIsolation:
