@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from engage.accounts.models import User
-from engage.cases.models import Case
+from engage.cases.models import Case, Goal, Person
 from engage.cases.timeline import Event
 from engage.custom.models import ChoiceOption, CustomField, CustomValue, FieldType, Form
 from engage.custom.services import (
@@ -191,3 +191,20 @@ def for_the_person(value: CustomValue) -> dict[str, object]:
         "updated_at": value.updated_at,
         "updated_by": value.updated_by.get_role_display(),
     }
+
+
+def on_goals_of(person: Person) -> QuerySet[CustomValue]:
+    """The answers given on the goals of `person`'s own plans.
+
+    A household member's plans are in the client's case, so the answers on their goals hang off
+    that case, and are theirs only through the goal's id: their erasure and the client's copy
+    of their own data (engage.privacy) tell them apart by this."""
+    goals = Goal.objects.filter(plan__person=person).values_list("pk", flat=True)
+    return CustomValue.objects.filter(field__form=Form.GOAL, record_id__in=map(str, goals))
+
+
+def about_someone_else(value: CustomValue, person: Person) -> bool:
+    """Whether `value`, of one of `person`'s cases, was given on another person's goal."""
+    if value.field.form != Form.GOAL:
+        return False
+    return not Goal.objects.filter(pk=value.record_id, plan__person=person).exists()

@@ -1,6 +1,6 @@
 """Reading the change history, and purging a person's part of it at erasure (R22, R34)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -35,8 +35,11 @@ class Entry:
     case_reference: str = ""
 
 
-def purge_person(person_id: UUID, case_ids: Iterable[UUID]) -> int:
-    """Blank the values in the history about a person and their cases (erasure's transaction).
+def purge_person(
+    person_id: UUID, case_ids: Iterable[UUID], *, also: Mapping[str, Iterable[UUID]] | None = None
+) -> int:
+    """Blank the values in the history about a person and their cases (erasure's transaction),
+    and of the rows in `also` (model label: ids) about them, recorded under another's case.
 
     The old and new values go; the rows stay (which record, when, by whom), so the hash chain
     over the history stays whole and `engage verify_audit` still checks the rest of each row.
@@ -47,7 +50,10 @@ def purge_person(person_id: UUID, case_ids: Iterable[UUID]) -> int:
         models.Q(person_id=person_id)
         | models.Q(case_id__in=list(case_ids))
         | models.Q(model="cases.person", object_id=person_id)
-    ).exclude(before__isnull=True, after__isnull=True)
+    )
+    for label, ids in (also or {}).items():
+        rows |= Change.objects.filter(model=label, object_id__in=list(ids))
+    rows = rows.exclude(before__isnull=True, after__isnull=True)
     with purging():
         return models.QuerySet.update(rows, before=None, after=None)
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from engage.accounts.models import User
 from engage.cases.models import Person, SearchToken
 from engage.custom.models import CustomValue
-from engage.custom.reading import for_the_person
+from engage.custom.reading import about_someone_else, for_the_person
 from engage.lib import pdf
 from engage.sharing.models import Share
 
@@ -88,6 +88,8 @@ def person_data(person: Person) -> PersonData:
         key = (obj._meta.label_lower, obj.pk)
         if key in seen or (obj is not person and _belongs_to_someone_else(obj, person)):
             continue
+        if isinstance(obj, CustomValue) and about_someone_else(obj, person):
+            continue  # an answer on a household member's goal: theirs, not the person's
         seen.add(key)
         # An answer to an organisation's own field is stored as JSON (an option's key, true):
         # the person reads it in words, under the question as it was asked.

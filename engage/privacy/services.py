@@ -45,6 +45,7 @@ from engage.audit.services import record
 from engage.cases.facts import case_age_band
 from engage.cases.models import Case, Person, PossibleDuplicate, SearchToken
 from engage.cases.models.case import OPEN_STAGES
+from engage.custom.reading import on_goals_of
 from engage.documents.models import Document
 from engage.documents.services import remove as remove_document
 from engage.history.context import purging as history_purging
@@ -160,6 +161,11 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
             case.save(update_fields=["age_band_at_referral"])
     case_ids = [case.pk for case in cases]
     forget_import_files(person)  # waiting spreadsheets that list them (before the name goes)
+    # A household member's goals are in the client's case: the answers on them are found by
+    # the goal, not by a case of the member's (the loop below finds those of their own cases).
+    answers = on_goals_of(person)
+    answer_ids = list(answers.values_list("pk", flat=True))
+    answers.delete()
     for model in apps.get_models():
         if getattr(model, "KEPT_ON_ERASURE", False):
             # A register of the organisation's own (who asked for data, on what basis, what
@@ -192,7 +198,7 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
     PossibleDuplicate.objects.filter(models.Q(person=person) | models.Q(other=person)).delete()
     for document in Document.objects.filter(case_id__in=case_ids):
         remove_document(document, by=None)
-    purge_history(person.pk, case_ids)
+    purge_history(person.pk, case_ids, also={"custom.customvalue": answer_ids})
     record(
         by,
         AuditEvent.Action.ERASE,

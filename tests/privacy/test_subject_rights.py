@@ -15,7 +15,7 @@ from engage.cases import duplicates, services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Household, Person, PossibleDuplicate, SearchToken
 from engage.custom import services as custom
-from engage.custom.models import CustomField
+from engage.custom.models import CustomField, CustomValue
 from engage.directory.models import Service
 from engage.directory.services import make_referral, save_service
 from engage.documents import storage
@@ -255,6 +255,18 @@ class TestAccess:
         assert "PPP-Goal-description" in text
         assert "Membername" not in text and "Membergoal" not in text
 
+    def test_it_leaves_out_the_answers_on_a_household_members_goals(
+        self, organisation, alice, member_with_a_goal
+    ):
+        case = member_with_a_goal[0]
+        entry = SubjectRequest.objects.create(
+            person=case.person, case=case, kind="access", requested_on=days_ago(0),
+            identity_check="x", recorded_by=alice,
+        )  # fmt: skip
+        text = access.as_json(hand_over_access(entry, by=alice))
+        assert "Sentinelclientanswer" in text  # the client's own
+        assert "Sentinelmemberanswer" not in text
+
 
 class TestRectification:
     def test_it_flags_corrected_fields_and_shows_the_new_value(self, as_user, alice, organisation):
@@ -274,7 +286,46 @@ class TestRectification:
         assert "Rightname" in page and "Wrongname" not in page
 
 
+@pytest.fixture
+def member_with_a_goal(organisation, alice, bob, ada):
+    """A client and a household member, each with a plan whose goal has an answer to the
+    organisation's own question: both answers hang off the client's case."""
+    case, plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    household = Household.objects.create(organisation=organisation)
+    Person.objects.filter(pk=case.person_id).update(household=household)
+    Case.objects.filter(pk=case.pk).update(household=household)
+    case.refresh_from_db()
+    member = Person.objects.create(
+        organisation=organisation, household=household, given_name="Membername"
+    )
+    custom.define_field(organisation, by=ada, form="goal", type="short_text", key="why",
+                        label="Why")  # fmt: skip
+    own_goal = services.add_goal(plan, by=alice, data={"area": "health", "description": "Own"})
+    custom.save_values(case, "goal", own_goal.pk, {"why": "Sentinelclientanswer"}, by=alice)
+    member_plan = services.create_plan(case, by=alice, person=member)
+    goal = services.add_goal(member_plan, by=alice, data={"area": "health", "description": "G"})
+    custom.save_values(case, "goal", goal.pk, {"why": "Sentinelmemberanswer"}, by=alice)
+    return case, member, goal, own_goal
+
+
 class TestErasure:
+    def test_erasing_a_household_member_takes_the_answers_on_their_goals_and_their_history(
+        self, alice, member_with_a_goal
+    ):
+        case, member, goal, own_goal = member_with_a_goal
+        theirs = CustomValue.objects.get(record_id=str(goal.pk)).pk
+        assert Change.objects.filter(object_id=theirs).exclude(after__isnull=True).exists()
+        erase_person(member, by=alice, reason="request")
+        values = CustomValue.objects.filter(case=case)
+        assert [(v.record_id, v.data) for v in values] == [
+            (str(own_goal.pk), "Sentinelclientanswer")
+        ]
+        kept = Change.objects.filter(model="custom.customvalue").exclude(
+            before__isnull=True, after__isnull=True
+        )
+        assert list(kept.values_list("object_id", flat=True)) == [values.get().pk]
+        assert Change.objects.filter(object_id=theirs).exists()  # the rows stay, blanked
+
     def test_it_erases_every_identifying_trace_and_keeps_the_facts(
         self, two_stories, bob, django_capture_on_commit_callbacks
     ):
