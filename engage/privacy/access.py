@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from engage.accounts.models import User
-from engage.cases.models import Person, SearchToken
+from engage.cases.models import Case, Person, SearchToken
 from engage.custom.models import CustomValue
 from engage.custom.reading import about_someone_else, for_the_person
 from engage.lib import pdf
@@ -78,8 +78,27 @@ def _children(obj: models.Model) -> Iterator[models.Model]:
             yield from getattr(obj, accessor).all()
 
 
-def person_data(person: Person) -> PersonData:
-    """Everything Engage holds about `person`, grouped by kind of record."""
+def _in_another_case(obj: models.Model, cases: set[object]) -> bool:
+    """Whether `obj` is a case, or a row of a case, outside `cases`."""
+    if isinstance(obj, Case):
+        return obj.pk not in cases
+    case_field = next(
+        (f for f in obj._meta.concrete_fields if f.name == "case" and f.is_relation), None
+    )
+    return case_field is not None and case_field.value_from_object(obj) not in cases
+
+
+def person_data(person: Person, *, for_user: User) -> PersonData:
+    """Everything Engage holds about `person` in the cases `for_user` may see, grouped by kind
+    of record.
+
+    Another enrollment of the person held outside the user's caseload (a colleague's, before
+    or after) is left out with everything of it: the copy is made by someone who works on the
+    case, and may not read what their scope hides (docs/security.md).
+    """
+    cases = set(
+        Case.objects.visible_to(for_user).filter(person=person).values_list("pk", flat=True)
+    )
     found: PersonData = {}
     seen: set[tuple[str, object]] = set()
     queue: list[models.Model] = [person]
@@ -88,12 +107,19 @@ def person_data(person: Person) -> PersonData:
         key = (obj._meta.label_lower, obj.pk)
         if key in seen or (obj is not person and _belongs_to_someone_else(obj, person)):
             continue
+        if _in_another_case(obj, cases):
+            continue
         if isinstance(obj, CustomValue) and about_someone_else(obj, person):
             continue  # an answer on a household member's goal: theirs, not the person's
         seen.add(key)
         # An answer to an organisation's own field is stored as JSON (an option's key, true):
         # the person reads it in words, under the question as it was asked.
         row = for_the_person(obj) if isinstance(obj, CustomValue) else _row(obj)
+        for field in obj._meta.concrete_fields:
+            # A link to an enrollment left out (a case's `previous`) does not name it either.
+            if field.is_relation and field.related_model is Case and field.name in row:
+                if field.value_from_object(obj) not in cases:
+                    row[field.name] = None
         if isinstance(obj, Share):
             row["shared_data"] = json.loads(obj.content) if obj.content else None
         found.setdefault(str(obj._meta.verbose_name_plural), []).append(row)

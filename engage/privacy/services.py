@@ -98,7 +98,7 @@ def hand_over_access(
     """Return the person's data for them, the request done and the hand-over audited."""
     if entry.kind != SubjectRequest.Kind.ACCESS:
         raise ValidationError(_("The person did not ask for a copy of their data."))
-    data = person_data(entry.person)
+    data = person_data(entry.person, for_user=by)
     if entry.completed_at is None:
         entry.completed_at = timezone.now()
         entry.save(update_fields=["completed_at"])

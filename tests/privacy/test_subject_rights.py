@@ -9,7 +9,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
+from engage.accounts.factories import UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases import duplicates, services
 from engage.cases.factories import CaseFactory, days_ago, to_active
@@ -254,6 +256,33 @@ class TestAccess:
         text = access.as_json(hand_over_access(entry, by=alice))
         assert "PPP-Goal-description" in text
         assert "Membername" not in text and "Membergoal" not in text
+
+    def test_it_leaves_out_an_enrollment_held_outside_the_requesters_caseload(
+        self, as_user, organisation, alice
+    ):
+        # Alice holds the client's new enrollment; Carol, not in her team, held the earlier
+        # one, which Alice cannot open: the copy Alice makes must not hand it to her.
+        carol = UserFactory(organisation=organisation)
+        earlier = CaseFactory(organisation=organisation, case_manager=carol)
+        services.log_contact(earlier, by=carol, data={"date": days_ago(150), "type": "phone",
+                                                      "note": "Sentinelhidden by Carol"})  # fmt: skip
+        later = CaseFactory(organisation=organisation, case_manager=alice, person=earlier.person,
+                            previous=earlier)  # fmt: skip
+        services.log_contact(later, by=alice, data={"date": days_ago(5), "type": "phone",
+                                                    "note": "Sentinelseen by Alice"})  # fmt: skip
+        client = as_user(alice)
+        assert client.get(f"/cases/{earlier.pk}/").status_code == 404
+        response = client.post(f"/privacy/cases/{later.pk}/requests/new/", {
+            "person": str(later.person_id), "kind": "access",
+            "requested_on": timezone.localdate().isoformat(), "identity_check": "seen"})  # fmt: skip
+        assert response.status_code == 302
+        entry = SubjectRequest.objects.get(case=later)
+        body = client.get(f"/privacy/subject-requests/{entry.pk}/export/json/").content.decode()
+        assert "Sentinelseen by Alice" in body and later.reference in body
+        assert "Sentinelhidden" not in body and earlier.reference not in body
+        # Carol's copy of the same person holds her enrollment, not Alice's.
+        mine = access.as_json(access.person_data(earlier.person, for_user=carol))
+        assert "Sentinelhidden by Carol" in mine and "Sentinelseen" not in mine
 
     def test_it_leaves_out_the_answers_on_a_household_members_goals(
         self, organisation, alice, member_with_a_goal
