@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -374,7 +374,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         loading=lambda cases: page_facts.annotate(
             with_due_facts(cases, today, approved_plans=False)
             .select_related("first_meeting", "screening", "previous")
-            .annotate(**_next_enrollment(request.user), **planned_fact()),
+            .annotate(**_enrollments(request.user), **planned_fact()),
             request.user,
         ),
     )
@@ -413,7 +413,7 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         else None,
         "next_contact": _next_contact(case, today),
         "interval_form": ContactIntervalForm(instance=case) if works and case.is_open else None,
-        "previous": case.previous,
+        "previous": case.previous if case.previous_visible else None,
         "next_enrollment": {
             "pk": case.next_enrollment_pk,
             "reference": case.next_enrollment_reference,
@@ -424,13 +424,16 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "cases/case_detail.html", context)
 
 
-def _next_enrollment(user: User) -> dict[str, Subquery]:
-    """The case this one was reopened as, if `user` may see it: its id and reference, read in
-    the case's own query."""
-    reopened = Case.objects.visible_to(user).filter(previous=OuterRef("pk"))
+def _enrollments(user: User) -> dict[str, Subquery | Exists]:
+    """The case this one was reopened as, if `user` may see it (its id and reference), and
+    whether they may see the one it reopened: read in the case's own query. An enrollment a
+    colleague outside their caseload holds is not named."""
+    visible = Case.objects.visible_to(user)
+    reopened = visible.filter(previous=OuterRef("pk"))
     return {
         "next_enrollment_pk": Subquery(reopened.values("pk")[:1]),
         "next_enrollment_reference": Subquery(reopened.values("reference")[:1]),
+        "previous_visible": Exists(visible.filter(pk=OuterRef("previous_id"))),
     }
 
 

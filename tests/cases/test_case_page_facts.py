@@ -50,6 +50,23 @@ def test_it_names_no_reopened_enrollment_its_reader_may_not_see(
     assert new.reference not in page and str(new.pk) not in page
 
 
+def test_it_names_the_earlier_enrollment_only_to_a_reader_who_may_see_it(
+    as_user, organisation, alice, reopened
+):
+    old, new = reopened
+    page = as_user(alice).get(f"/cases/{new.pk}/").content.decode()
+    assert f'Earlier enrollment: <a href="/cases/{old.pk}/">{old.reference}</a>' in page
+    # An earlier enrollment held by a colleague outside Alice's caseload: not named to her.
+    dan = UserFactory(username="dan", organisation=organisation)
+    earlier = CaseFactory(organisation=organisation, case_manager=dan, household=None)
+    later = CaseFactory(organisation=organisation, case_manager=alice, person=earlier.person,
+                        previous=earlier, household=None)  # fmt: skip
+    assert as_user(alice).get(f"/cases/{earlier.pk}/").status_code == 404
+    page = as_user(alice).get(f"/cases/{later.pk}/").content.decode()
+    assert "Earlier enrollment:" not in page
+    assert earlier.reference not in page and str(earlier.pk) not in page
+
+
 def test_it_shows_whether_its_reader_keeps_the_case_offline(as_user, organisation, alice, bob):
     case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
     offline.take_offline(case, by=alice)
