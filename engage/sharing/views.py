@@ -4,6 +4,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
-from engage.accounts.models import Role
+from engage.accounts.models import Role, User
 from engage.accounts.permissions import (
     recent_authentication_required,
     recently_authenticated,
@@ -346,9 +347,17 @@ def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> Http
 # The register of external data requests
 
 
+def _register_of(user: User) -> QuerySet[DataRequest]:
+    """The requests `user` may read and decide: those about a case they may see, and those
+    about no case. A supervisor does not read what was asked about another team's client, whose
+    case they cannot open; the admin sees the organisation's."""
+    cases = Case.objects.visible_to(user).values("pk")
+    return DataRequest.objects.visible_to(user).filter(Q(case__isnull=True) | Q(case__in=cases))
+
+
 @role_required(*REGISTER_READERS)
 def data_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    listed = DataRequest.objects.visible_to(request.user).select_related("case", "decided_by")
+    listed = _register_of(request.user).select_related("case", "decided_by")
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
     return render(request, "sharing/requests.html", {"page": page})
 
@@ -376,7 +385,7 @@ def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @role_required(*REGISTER_READERS)
 def data_request(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
-    entry = get_object_or_404(DataRequest.objects.visible_to(request.user), pk=pk)
+    entry = get_object_or_404(_register_of(request.user), pk=pk)
     form = DecisionForm(request.POST or None, instance=entry)
     if run_service(
         request,

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from engage.accounts.factories import PASSWORD
+from engage.accounts.factories import PASSWORD, TeamFactory, UserFactory
+from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, PersonFactory
@@ -428,6 +429,39 @@ class TestDataRequestRegister:
         if who != "alice":
             return
         assert client.get("/sharing/requests/").status_code == 404
+
+
+    def test_a_supervisor_neither_reads_nor_decides_a_request_about_another_teams_case(
+        self, as_user, organisation, bob, ada
+    ):
+        sue = UserFactory(organisation=organisation, role=Role.SUPERVISOR)
+        plovdiv = TeamFactory(organisation=organisation, name="Plovdiv", leader=sue)
+        hidden = CaseFactory(organisation=organisation,
+                             case_manager=UserFactory(organisation=organisation, team=plovdiv))  # fmt: skip
+        entry = DataRequest.objects.create(
+            organisation=organisation, case=hidden, received_on=timezone.localdate(),
+            requester="Municipal social office", requester_type="authority", legal_basis="x",
+            data_requested="Sentinelasked home address", recorded_by=sue,
+        )  # fmt: skip
+        about_nobody = DataRequest.objects.create(
+            organisation=organisation, received_on=timezone.localdate(), requester="Court",
+            requester_type="authority", legal_basis="x", data_requested="Statistics",
+            recorded_by=sue,
+        )  # fmt: skip
+        client = as_user(bob)
+        assert client.get(f"/cases/{hidden.pk}/").status_code == 404
+        listed = client.get("/sharing/requests/").content.decode()
+        assert hidden.reference not in listed and "Court" in listed
+        assert client.get(f"/sharing/requests/{entry.pk}/").status_code == 404
+        decision = {"decision": "refused", "decided_on": timezone.localdate().isoformat()}
+        assert client.post(f"/sharing/requests/{entry.pk}/", decision).status_code == 404
+        entry.refresh_from_db()
+        assert entry.decision == "pending"
+        assert client.get(f"/sharing/requests/{about_nobody.pk}/").status_code == 200
+        # Their own supervisor and the organisation's admin read and decide it.
+        for reader in (sue, ada):
+            page = as_user(reader).get(f"/sharing/requests/{entry.pk}/").content.decode()
+            assert "Sentinelasked home address" in page
 
 
 def test_the_network_sees_counts_of_requests_only(as_user, bob, nadia, case):
