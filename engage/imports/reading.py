@@ -141,8 +141,18 @@ def _csv(data: bytes) -> Generator[list[Any], None, None]:
     try:
         text = data.decode("utf-8-sig")  # strips the byte order mark Excel writes
     except UnicodeDecodeError:
-        # Excel on Windows saves "CSV" in the ANSI code page; cp1252 decodes every byte.
-        text = data.decode("cp1252")
+        # Excel on Windows saves "CSV" in the ANSI code page: cp1252 in Western Europe. It
+        # leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D): a file with one of them
+        # is in no encoding Engage knows, and is refused with the way out rather than a 500.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise UnreadableFile(
+                _(
+                    "This CSV file's text encoding is not one Engage can read. In Excel, save "
+                    "it as \"CSV UTF-8\" or as an XLSX workbook, and upload it again."
+                )
+            ) from None
     if "\x00" in text:
         raise UnreadableFile(_("This file is neither CSV nor XLSX."))
     first_line = text.split("\n", 1)[0]

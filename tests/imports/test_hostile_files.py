@@ -7,11 +7,13 @@ import tracemalloc
 import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from engage.imports import reading
+from engage.imports.models import ImportJob
 from engage.imports.validation import check
 from tests.imports.conftest import HEADERS, csv_bytes, messy_rows, xlsx_bytes
 from tests.imports.test_import import mapping_for
@@ -96,6 +98,18 @@ def test_it_refuses_a_zip_bomb_before_unpacking_it():
     assert isinstance(error, reading.UnreadableFile)
     assert "unpacks to more than" in str(error)
     assert peak < 10 * 2**20
+
+
+def test_it_refuses_a_csv_in_no_encoding_it_knows_with_the_way_out(as_user, ada):
+    # Neither UTF-8 nor cp1252 (0x81 is undefined in it): a message by the field, not a 500.
+    data = "Prénom;Nom\r\nA\x81b;C\r\n".encode("latin-1")
+    with pytest.raises(reading.UnreadableFile, match="CSV UTF-8"):
+        reading.read("caseload.csv", data)
+    upload = SimpleUploadedFile("caseload.csv", data)
+    response = as_user(ada).post("/imports/", {"file": upload})
+    assert response.status_code == 200
+    assert "save it as &quot;CSV UTF-8&quot;" in response.content.decode()
+    assert not ImportJob.objects.exists()
 
 
 def test_it_refuses_too_many_rows_and_columns_as_they_arrive():
