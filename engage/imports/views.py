@@ -16,7 +16,9 @@ from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
 from engage.audit.models import AuditEvent
+from engage.audit.reads import record_read
 from engage.audit.services import record
+from engage.cases.models import Case
 from engage.imports import services
 from engage.imports.forms import DuplicatesForm, MappingForm, UploadForm, ValuesForm
 from engage.imports.models import ImportJob, SavedMapping
@@ -113,6 +115,13 @@ def job(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     if job.file_deleted_at is None and job.report:
         # The report quotes the file's cells: reading it is a read of personal data.
         record(request.user, AuditEvent.Action.VIEW, job, detail="import_report", request=request)
+        # Its possible duplicates name the existing clients a row matched, by their cases'
+        # references: a read of each case, as the duplicate warning of a referral by hand is.
+        report = services.report_of(job) or {}
+        named = {ref for row in report.get("duplicates", []) for ref in row["cases"]}
+        if named:
+            cases = Case.objects.visible_to(request.user).filter(reference__in=named)
+            record_read(request.user, cases)
     return render(request, "imports/job.html", _job_context(job))
 
 

@@ -1,4 +1,5 @@
 import base64
+import datetime
 import io
 import math
 import re
@@ -15,7 +16,7 @@ from django.core.management import call_command
 from engage.accounts.models import City
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
-from engage.cases.factories import CaseFactory
+from engage.cases.factories import CaseFactory, PersonFactory
 from engage.cases.models import Case
 from engage.imports.models import ImportJob
 from engage.sharing import own_export
@@ -223,3 +224,27 @@ class TestOwnExport:
         assert own_export.decrypt(legacy, "an old passphrase") == {"manifest.json": b"{}"}
         with pytest.raises(own_export.WrongPassphrase):
             own_export.decrypt(legacy, "not it")
+
+
+def test_the_report_of_possible_duplicates_records_a_read_of_each_case_it_names(
+    ada, alice, as_user
+):
+    # An admin who uploads names and birth dates learns which are clients, by their cases:
+    # that is a read of those cases, as the warning of a referral registered by hand is.
+    person = PersonFactory(organisation=ada.organisation, given_name="Zainab",
+                           family_name="Qaderi", date_of_birth=datetime.date(1991, 2, 3))  # fmt: skip
+    case = CaseFactory(organisation=ada.organisation, person=person, case_manager=alice)
+    other = CaseFactory(organisation=ada.organisation, case_manager=alice)
+    row = ["Zainab", "Qaderi", "03/02/1991", "F", "AF", "01/02/2024", "ngo", "none", "irregular",
+           "alice", ""]  # fmt: skip
+    client = as_user(ada)
+    job = _upload(client, [row])
+    assert client.post(f"/imports/{job.pk}/mapping/", _mapping_post(job)).status_code == 302
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert case.reference in page
+    reads = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, actor_id=ada.pk)
+    assert list(reads.filter(object_type="cases.case").values_list("object_id", flat=True)) == [
+        case.pk
+    ]
+    assert not reads.filter(object_id=other.pk).exists()
+
