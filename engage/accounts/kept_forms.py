@@ -16,7 +16,9 @@ across a sign-out").
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -27,6 +29,7 @@ from engage.accounts.models import User
 from engage.lib import crypto
 
 SIGNED_OUT = "engage_signed_out"  # {"user": id, "at": time}: whose session ended here
+REPLAYED = "engage_kept_form_replayed"  # set on the request that sends a kept form again
 KEPT = "engage_kept_form"  # {"user", "path", "at", "fields" (encrypted), "files"}
 
 # Fields never kept: the old CSRF token (the page that sends it again has its own) and
@@ -57,15 +60,20 @@ def remember_signed_out(request: HttpRequest, user: User) -> None:
     request.session[SIGNED_OUT] = {"user": str(user.pk), "at": time.time()}
 
 
-def keep(request: HttpRequest) -> bool:
-    """Keep the form of this anonymous POST for the user whose session ended; return whether
-    it was kept.
+def keep(request: HttpRequest, view: Callable[..., Any] | None = None) -> bool:
+    """Keep the form of this anonymous POST to `view` for the user whose session ended;
+    return whether it was kept.
 
     Only a browser whose session this server ended can have a form kept: its session cookie
-    (SameSite=Lax, never sent with a cross-site POST) carries `SIGNED_OUT`.
+    (SameSite=Lax, never sent with a cross-site POST) carries `SIGNED_OUT`. A form to a view
+    that asks for the password again (`recent_authentication_required`: roles, erasure, keys,
+    exports) is not kept: anyone at that browser after the session ended could have written
+    it, and the person's sign-in would have sent it as a confirmed change.
     """
     signed_out = request.session.get(SIGNED_OUT)
     if not signed_out or request.path == reverse("accounts:kept_form"):
+        return False
+    if getattr(view, "engage_step_up", False):
         return False
     fields = [
         (name, value)
@@ -138,4 +146,7 @@ def settle(request: HttpRequest) -> bool:
         return True
     if request.method == "POST" and request.get_full_path() == kept["path"]:
         discard(request)
+        # Its sign-in does not vouch for it (`permissions.recently_authenticated`): a change
+        # that needs the password asks for it again, on a page that says what is sent.
+        setattr(request, REPLAYED, True)
     return False

@@ -161,7 +161,7 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if request.headers.get("HX-Request") == "true" or not request.accepts("text/html"):
             return JsonResponse({"signed_in": False}, status=401)
         if request.method == "POST":
-            if kept_forms.keep(request):
+            if kept_forms.keep(request, view_func):
                 messages.info(
                     request,
                     _(

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from engage.accounts.http import AuthenticatedHttpRequest
+from engage.accounts.kept_forms import REPLAYED
 from engage.accounts.models import Role
 
 # A view's response: a page (HttpResponse) or a file streamed (FileResponse).
@@ -58,6 +59,8 @@ def mark_authenticated(request: HttpRequest) -> None:
 
 
 def recently_authenticated(request: HttpRequest) -> bool:
+    if getattr(request, REPLAYED, False):
+        return False  # a form kept across a sign-out, sent again: the sign-in does not vouch
     at = request.session.get(AUTHENTICATED_AT)
     return at is not None and time.time() - at < settings.ENGAGE_STEP_UP_MINUTES * 60
 

@@ -7,13 +7,15 @@ import re
 import time
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from engage.accounts import kept_forms
 from engage.accounts.factories import PASSWORD, UserFactory
 from engage.accounts.middleware import LAST_SEEN, STARTED_AT
+from engage.accounts.models import Role
+from engage.accounts.permissions import recently_authenticated
 from engage.cases.factories import CaseFactory, days_ago, to_included
 from engage.cases.models import Assessment
 
@@ -159,6 +161,41 @@ def test_a_planted_post_is_never_kept_nor_saved(case, alice):
     assert "You are not signed in, so what you sent was not saved." in response.content.decode()
     assert kept_forms.KEPT not in anonymous.session
     assert not Assessment.objects.exists()
+
+
+def test_a_form_that_needs_the_password_again_is_never_kept(alice, ada):
+    # Someone at the admin's timed-out browser writes a role change for a colleague: it is not
+    # kept, so the admin's sign-in cannot send it as a confirmed change.
+    client = _signed_in(ada)
+    _idle(client)
+    role_change = {"first_name": alice.first_name, "last_name": alice.last_name,
+                   "email": alice.email, "role": "org_admin", "team": "",
+                   "may_override_consent": "on", "language": "", "version": alice.version}  # fmt: skip
+    response = client.post(f"/accounts/users/{alice.pk}/", role_change)
+    assert response.status_code == 302 and "kept-form" not in response.url
+    assert kept_forms.KEPT not in client.session
+    assert "what you sent was not saved" in client.get(response.url).content.decode()
+    _signed_in(ada, client)
+    assert client.get(KEPT_PAGE).status_code == 302  # nothing waits
+    alice.refresh_from_db()
+    assert alice.role == Role.CASE_MANAGER and not alice.may_override_consent
+
+
+def test_a_kept_form_sent_again_is_not_vouched_for_by_the_sign_in(alice):
+    # Sent again after the sign-in, a kept form is not vouched for by it: a view that asks for
+    # the password only in some cases (here a share that overrides consent) asks for it.
+    client = _signed_in(alice)
+    session = client.session
+    session[kept_forms.KEPT] = {
+        "user": str(alice.pk), "path": "/some/form/", "at": time.time(),
+        "fields": kept_forms.crypto.encrypt("[]"), "files": False,
+    }  # fmt: skip
+    session.save()
+    request = RequestFactory().post("/some/form/")
+    request.user, request.session = alice, client.session
+    assert recently_authenticated(request)  # signed in a moment ago
+    kept_forms.settle(request)
+    assert not recently_authenticated(request)
 
 
 def test_a_kept_form_is_sent_only_by_the_persons_click_and_can_be_deleted(case, alice):
