@@ -117,9 +117,13 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
         row = for_the_person(obj) if isinstance(obj, CustomValue) else _row(obj)
         for field in obj._meta.concrete_fields:
             # A link to an enrollment left out (a case's `previous`) does not name it either.
-            if field.is_relation and field.related_model is Case and field.name in row:
-                if field.value_from_object(obj) not in cases:
-                    row[field.name] = None
+            if (
+                field.is_relation
+                and field.related_model is Case
+                and field.name in row
+                and field.value_from_object(obj) not in cases
+            ):
+                row[field.name] = None
         if isinstance(obj, Share):
             row["shared_data"] = json.loads(obj.content) if obj.content else None
         found.setdefault(str(obj._meta.verbose_name_plural), []).append(row)

@@ -352,7 +352,8 @@ def _register_of(user: User) -> QuerySet[DataRequest]:
     about no case. A supervisor does not read what was asked about another team's client, whose
     case they cannot open; the admin sees the organisation's."""
     cases = Case.objects.visible_to(user).values("pk")
-    return DataRequest.objects.visible_to(user).filter(Q(case__isnull=True) | Q(case__in=cases))
+    requests: QuerySet[DataRequest] = DataRequest.objects.visible_to(user)
+    return requests.filter(Q(case__isnull=True) | Q(case__in=cases))
 
 
 @role_required(*REGISTER_READERS)
