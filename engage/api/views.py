@@ -137,7 +137,9 @@ class CaseListView(EngageAPIView):
         cases = Case.objects.visible_to(request.user)
         if q := params.get("q", "").strip():
             # The blind index: names, phones and document numbers are never compared in clear.
-            people = people_matching(request.user.organisation_id, q)
+            people = people_matching(
+                request.user.organisation_id, q, among=cases.values("person_id")
+            )
             cases = cases.filter(Q(reference__icontains=q) | people)
         stage = params.get("stage", "")
         if stage == "all":

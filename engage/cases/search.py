@@ -40,7 +40,7 @@ from typing import Any
 
 from anyascii import anyascii
 from django.db import transaction
-from django.db.models import Exists, Q
+from django.db.models import Exists, Q, QuerySet
 
 from engage.cases.models import Person, SearchToken
 from engage.lib.bulk import Insert, prepare_values
@@ -227,9 +227,21 @@ def matching_people(organisation_id: uuid.UUID, query: str) -> set[uuid.UUID]:
     return set(matched.values_list("person_id", flat=True).distinct())
 
 
-def people_matching(organisation_id: uuid.UUID, query: str, *, field: str = "person_id") -> Q:
+def people_matching(
+    organisation_id: uuid.UUID,
+    query: str,
+    *,
+    field: str = "person_id",
+    among: QuerySet[Any] | None = None,
+) -> Q:
     """The condition on `field`, a person's id, that the organisation's people matching every
     word of `query` meet, for the query of what names a person (`Case`'s `person_id`).
+
+    `among` (people's ids: those of the cases the reader may see) is where a long word is
+    looked for whole before its beginning is (below): looked for in the whole organisation,
+    a client of the reader's who matched by the beginning dropped out of the results exactly
+    when someone else's client had the whole word, which told the reader that such a person
+    exists outside their caseload.
 
     A word matches a word of the name, its beginning (three letters or more), a word that
     sounds the same, or the phone or document number. A word typed with hyphens or
@@ -258,6 +270,8 @@ def people_matching(organisation_id: uuid.UUID, query: str, *, field: str = "per
         # A word longer than the stored beginnings: those who have it whole if anyone does;
         # otherwise its first letters or a word that sounds the same.
         whole = tokens.filter(digest__in=_exact(organisation_id, word) & digests)
+        if among is not None:
+            whole = whole.filter(person_id__in=among)
         return (Q(Exists(whole)) & Q(**{f"{field}__in": whole.values("person_id")})) | (
             ~Q(Exists(whole)) & found
         )

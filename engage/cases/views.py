@@ -167,7 +167,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := data["q"].strip():
-            people = people_matching(request.user.organisation_id, q)
+            people = people_matching(
+                request.user.organisation_id, q, among=cases.values("person_id")
+            )
             cases = cases.filter(Q(reference__icontains=q) | people)
         if data["stage"] == "all":
             pass

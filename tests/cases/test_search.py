@@ -5,8 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from engage.accounts.factories import UserFactory
 from engage.cases.factories import CaseFactory
 from engage.cases.search import matching_people
+from tests.api.conftest import ApiClient, make_token
 from tests.conftest import TEST_INDEX_KEY
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +165,29 @@ class TestPages:
         assert "Mohammed Haddad" in body and "Youssef" not in body
         body = as_user(alice).get("/cases/?q=Alexander").content.decode()
         assert "Олександр Шевченко" in body
+
+
+    @pytest.mark.parametrize("door", ["page", "api"])
+    def test_a_name_outside_the_caseload_does_not_change_what_the_reader_finds(
+        self, as_user, organisation, alice, door
+    ):
+        # Someone else's client with the whole word typed once made Alice's own client, found
+        # by the word's beginning, drop out of her results: an answer to "is there an X?".
+        own = CaseFactory(organisation=organisation, case_manager=alice,
+                          person__given_name="Amal", person__family_name="Abdullahi")  # fmt: skip
+
+        def found():
+            if door == "page":
+                body = as_user(alice).get("/cases/", {"q": "Abdullahu"}).content.decode()
+                return own.reference in body
+            response = ApiClient(make_token(alice)).get("/api/v1/cases/", {"q": "Abdullahu"})
+            return str(own.pk) in {row["id"] for row in response.json()["results"]}
+
+        assert found()
+        carol = UserFactory(username="carol", organisation=organisation)
+        CaseFactory(organisation=organisation, case_manager=carol,
+                    person__given_name="Zed", person__family_name="Abdullahu")  # fmt: skip
+        assert found()
 
 
 class TestRebuild:
