@@ -215,6 +215,10 @@ class CaseSerializer(serializers.ModelSerializer):
     client = ClientNameSerializer(source="person", read_only=True)
     city = serializers.SlugRelatedField(slug_field="name", read_only=True)
     custom = CustomAnswersField("referral", case_of=lambda case: case)
+    previous = serializers.SerializerMethodField(
+        help_text="The enrollment this case reopened, when the caller may see it; otherwise "
+        "null, as for a first enrollment."
+    )
 
     class Meta:
         model = Case
@@ -250,6 +254,16 @@ class CaseSerializer(serializers.ModelSerializer):
         if not works_on_cases(self.context):
             for name in [*CASE_DETAIL_ONLY, "custom"]:
                 self.fields.pop(name)
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_previous(self, case: Case) -> str | None:
+        # An earlier enrollment a colleague outside the caller's caseload holds is not named:
+        # its id would say that the client was known before, and to whom (as on the case page).
+        request = self.context.get("request")
+        if case.previous_id is None or request is None:
+            return None
+        visible = Case.objects.visible_to(request.user).filter(pk=case.previous_id).exists()
+        return str(case.previous_id) if visible else None
 
 
 # What a new referral takes when the field is left out, as the web form proposes it.

@@ -1,7 +1,10 @@
 """The case endpoints: scoping, field-level access, audit of reads, concurrency, mass assignment."""
 
+import json
+
 import pytest
 
+from engage.accounts.factories import UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago
@@ -141,6 +144,20 @@ def test_each_role_gets_exactly_its_fields(api, active_case, who, request):
         assert response.json()["given_name"] == "Amal"
     contacts = client.get(f"/api/v1/cases/{active_case.pk}/contacts/").status_code
     assert contacts == CLIENT_MATRIX[who]
+
+
+def test_it_names_an_earlier_enrollment_only_to_a_caller_who_may_see_it(api, organisation, alice):
+    dan = UserFactory(username="dan", organisation=organisation)
+    earlier = CaseFactory(organisation=organisation, case_manager=dan, household=None)
+    later = CaseFactory(organisation=organisation, case_manager=alice, person=earlier.person,
+                        previous=earlier, household=None)  # fmt: skip
+    client = api(alice)
+    assert client.get(f"/api/v1/cases/{earlier.pk}/").status_code == 404
+    body = client.get(f"/api/v1/cases/{later.pk}/").json()
+    assert body["previous"] is None and str(earlier.pk) not in json.dumps(body)
+    # Once the earlier one is hers too, it is named.
+    Case.objects.filter(pk=earlier.pk).update(case_manager=alice)
+    assert client.get(f"/api/v1/cases/{later.pk}/").json()["previous"] == str(earlier.pk)
 
 
 def test_it_registers_a_referral_through_the_service(api, organisation, alice):
