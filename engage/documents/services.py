@@ -14,8 +14,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
+from pypdf.generic import NameObject
 
 from engage.accounts.models import User
 from engage.audit.models import AuditEvent
@@ -57,6 +58,30 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
     return out.getvalue()
 
 
+# What a page of an attached PDF loses: its own metadata (XMP, an application's private data)
+# and the actions run when it opens or closes. The document's own (its catalogue: /OpenAction,
+# /Names' scripts, its XMP) never reach the copy, which takes the pages alone.
+PAGE_KEYS_DROPPED = ("/Metadata", "/PieceInfo", "/AA")
+# Actions an annotation (a link, a form field) may run: a script, a program, a form sent
+# away or data read in. A link to a web address stays: it is the document's content.
+ACTIONS_DROPPED = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/Rendition"}
+# A damaged or hostile file makes pypdf raise more than its own PdfReadError: a limit it
+# reached (LimitReachedError, a 40-byte file declaring 99,999,999 objects), or a structure it
+# did not expect. Each is a file that cannot be read, said next to the field.
+UNREADABLE_PDF = (PyPdfError, ValueError, KeyError, IndexError, TypeError, RecursionError)
+
+
+def _without_actions(page: PageObject) -> None:
+    for key in PAGE_KEYS_DROPPED:
+        page.pop(NameObject(key), None)
+    for reference in page.get("/Annots") or []:
+        annotation = reference.get_object()
+        annotation.pop(NameObject("/AA"), None)
+        action = annotation.get("/A")
+        if action is not None and action.get_object().get("/S") in ACTIONS_DROPPED:
+            del annotation[NameObject("/A")]
+
+
 def _clean_pdf(data: bytes) -> bytes:
     try:
         reader = PdfReader(BytesIO(data))
@@ -64,12 +89,15 @@ def _clean_pdf(data: bytes) -> bytes:
             raise ValidationError({"file": _("Password-protected PDFs cannot be attached.")})
         writer = PdfWriter()
         for page in reader.pages:
+            # Taken out before the page is copied: the copy takes every object the page
+            # refers to, and one left behind unreferenced is still written.
+            _without_actions(page)
             writer.add_page(page)
-    except PdfReadError:
+        writer.metadata = None
+        out = BytesIO()
+        writer.write(out)
+    except UNREADABLE_PDF:
         raise ValidationError({"file": _("This PDF cannot be read.")}) from None
-    writer.metadata = None
-    out = BytesIO()
-    writer.write(out)
     return out.getvalue()
 
 

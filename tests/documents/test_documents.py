@@ -9,6 +9,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
@@ -45,6 +53,44 @@ def pdf_with_metadata() -> bytes:
     return out.getvalue()
 
 
+def pdf_with_actions() -> bytes:
+    """A page with its own XMP and private data, a script run when it opens, a link that runs
+    a script and one to a web address."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=200, height=200)
+    xmp = StreamObject()
+    xmp.set_data(b"<x:xmpmeta><dc:creator>SentinelPageXMP</dc:creator></x:xmpmeta>")
+    page[NameObject("/Metadata")] = writer._add_object(xmp)
+    page[NameObject("/PieceInfo")] = DictionaryObject(
+        {NameObject("/App"): TextStringObject("SentinelPieceInfo")}
+    )
+
+    def action(kind, **values):
+        return DictionaryObject(
+            {NameObject("/S"): NameObject(kind)}
+            | {NameObject(f"/{k}"): TextStringObject(v) for k, v in values.items()}
+        )
+
+    page[NameObject("/AA")] = DictionaryObject(
+        {NameObject("/O"): action("/JavaScript", JS="app.alert('SentinelOpenJS')")}
+    )
+
+    def link(target):
+        return writer._add_object(DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (0, 0, 100, 100)]),
+            NameObject("/A"): target,
+        }))  # fmt: skip
+
+    page[NameObject("/Annots")] = ArrayObject([
+        link(action("/JavaScript", JS="app.alert('SentinelLinkJS')")),
+        link(action("/URI", URI="https://example.org/SentinelWeb")),
+    ])  # fmt: skip
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 @pytest.fixture
 def case(organisation, alice):
     return CaseFactory(organisation=organisation, case_manager=alice)
@@ -70,6 +116,34 @@ class TestDocuments:
         stored = storage.load(Document.objects.get().pk)
         assert b"SentinelAuthor" not in stored
         assert len(PdfReader(BytesIO(stored)).pages) == 1
+
+    def test_it_strips_a_pages_scripts_and_own_metadata_and_keeps_its_web_links(
+        self, as_user, alice, case
+    ):
+        assert _upload(as_user(alice), case, pdf_with_actions(), name="a.pdf").status_code == 302
+        stored = storage.load(Document.objects.get().pk)
+        for sentinel in (b"SentinelPageXMP", b"SentinelPieceInfo", b"SentinelOpenJS",
+                         b"SentinelLinkJS", b"/JavaScript"):  # fmt: skip
+            assert sentinel not in stored, sentinel
+        page = PdfReader(BytesIO(stored)).pages[0]
+        links = [annotation.get_object() for annotation in page["/Annots"]]
+        assert [link.get("/A", {}).get("/URI") for link in links] == [
+            None, "https://example.org/SentinelWeb"
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            b"%PDF-1.4\nxref\n0 99999999\nstartxref\n9\n%%EOF",  # a pypdf limit reached
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R"
+            b" >>\n%%EOF",  # pages that are not there
+        ],
+    )
+    def test_it_refuses_a_pdf_it_cannot_read_next_to_the_field(self, as_user, alice, case, data):
+        response = _upload(as_user(alice), case, data, name="a.pdf")
+        assert response.status_code == 200
+        assert "This PDF cannot be read." in response.content.decode()
+        assert not Document.objects.exists()
 
     def test_it_keeps_the_file_encrypted_outside_the_web_root(self, as_user, alice, case, settings):
         _upload(
