@@ -66,10 +66,20 @@ class KeyedRows:
         """The sum of the record keys of the rows `mask` selects (`Table`'s rows)."""
         return int(self.column[mask].sum())  # under 2**63 for any number of rows we hold
 
+    def of_pilots(self, pilots: Iterable[str]) -> int:
+        """The population key of the rows of `pilots`."""
+        return sum(self.pilots.get(pilot, 0) for pilot in pilots)
+
     def cell(
-        self, dimension: str | None = None, key: str | None = None, **sums: int
+        self,
+        dimension: str | None = None,
+        key: str | None = None,
+        *,
+        population: int | None = None,
+        **sums: int,
     ) -> dict[str, int]:
-        population = self.population(dimension, key)
+        if population is None:
+            population = self.population(dimension, key)
         return {name: total + population for name, total in sums.items()}
 
 
@@ -380,6 +390,16 @@ class Table:
                 if denominator is None
                 else _sums_by_code(counted_codes, weights[1], len(labels))
             )
+            # A city's people are its pilots' (a city is a pilot's): its cell is drawn from
+            # their population, as a pilot's is, not the report's. Drawn from the report's
+            # population, the same people were drawn afresh for each set of other pilots a
+            # report took, and the commonest of those draws was the true count (two such
+            # months subtracted gave a newcomer's outcome; docs/security.md).
+            populations = (
+                self._pilots_populations(codes, numerator if denominator is None else denominator)
+                if dimension == "city"
+                else None
+            )
         result = []
         for number, key in enumerate(labels):
             size = int(sizes[number])
@@ -396,9 +416,23 @@ class Table:
                 sums = {"numerator": int(hit_keys[number])}
                 if denominator is not None:
                     sums["denominator"] = int(size_keys[number])
-                cell[CELL_KEYS] = keyed.cell(dimension, key, **sums)
+                population = None if populations is None else populations.get(number, 0)
+                cell[CELL_KEYS] = keyed.cell(dimension, key, population=population, **sums)
             result.append(cell)
         return result
+
+    def _pilots_populations(self, codes: Codes, counted: Mask) -> dict[int, int]:
+        """For each code of a breakdown, the population key of the pilots of its `counted`
+        rows."""
+        assert self.keyed is not None  # noqa: S101 (called with record keys only)
+        pilots = self.labels["pilot"]
+        pairs = np.unique(
+            codes[counted].astype(np.int64) * len(pilots) + self.codes["pilot"][counted]
+        )
+        found: dict[int, set[str]] = defaultdict(set)
+        for pair in pairs.tolist():
+            found[pair // len(pilots)].add(pilots[pair % len(pilots)])
+        return {code: self.keyed.of_pilots(present) for code, present in found.items()}
 
 
 def _key_sums(keyed: KeyedRows, codes: Codes, mask: Mask, length: int) -> npt.NDArray[np.int64]:
