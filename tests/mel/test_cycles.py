@@ -3,6 +3,7 @@ snapshots side by side, and the coordinator's pages."""
 
 import io
 import json
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -10,12 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from engage.accounts.factories import UserFactory
+from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
 from engage.lib.concurrency import ConcurrentEditError
 from engage.mel import services
 from engage.mel.cycles import services as cycles
 from engage.mel.dataset import submission
 from engage.mel.models import EvaluationCycle, Narrative, Snapshot
+from tests.accounts.test_step_up import _stale
 from tests.mel.rows import row
 from tests.mel.terms import TERM
 from tests.pdf import pdf_text
@@ -104,7 +108,7 @@ class TestSnapshots:
     def test_exact_figures_are_logged_when_taken_and_downloaded(self, cycle, nadia, tmp_path):
         _import(tmp_path, _rows())
         snapshot = cycles.take_snapshot(cycle, "baseline", by=nadia, level="exact")
-        cycles.snapshot_for_download(snapshot, by=nadia)
+        cycles.snapshot_disclosed(snapshot, by=nadia, channel="downloaded")
         cycles.comparison_bytes(cycle, "json", by=nadia)
         exports = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT)
         assert exports.count() == 3 and all(e.actor_id == nadia.pk for e in exports)
@@ -203,6 +207,45 @@ class TestPages:
         )
         assert response.status_code == 200 and "Someone else changed" in response.content.decode()
         assert Narrative.objects.get().lessons == "A"
+
+    def test_exact_figures_need_the_password_again_and_each_showing_is_logged(
+        self, nadia, tmp_path
+    ):
+        # A session whose password was typed an hour ago (an open laptop) neither takes an
+        # exact snapshot nor reads one, as for the exact report and dashboard (R20).
+        _import(tmp_path, _rows(engaged=20, removed=3))
+        cycle = cycles.define_cycle(by=nadia, data=TERM)
+        stale = _stale(nadia)
+        take = reverse("mel:snapshot_take", args=[cycle.pk])
+        exact = {"point": "baseline", "disclosure": "exact", "source": "imported",
+                 "confirm": "on"}  # fmt: skip
+        response = stale.post(take, exact)
+        assert 'name="step_up-password"' in response.content.decode()  # the form carried
+        assert not Snapshot.objects.exists()
+        snapshot = cycles.take_snapshot(cycle, "baseline", by=nadia, level="exact")
+        other = UserFactory(username="nadia2", network=True)
+        pages = [reverse("mel:snapshot", args=[snapshot.pk]),
+                 f"{reverse('mel:snapshot_download', args=[snapshot.pk])}?format=json",
+                 f"{reverse('mel:narrative', args=[snapshot.pk])}?area=growth",
+                 reverse("mel:cycle", args=[cycle.pk]),
+                 f"{reverse('mel:comparison_download', args=[cycle.pk])}?format=json"]  # fmt: skip
+        exports = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT)
+        before = exports.count()
+        for reader in (stale, _stale(other)):
+            for page in pages:
+                response = reader.get(page)
+                assert response.status_code == 302, page
+                assert response.url.startswith(reverse("accounts:confirm_password")), page
+        assert exports.count() == before
+        fresh = _stale(other)
+        session = fresh.session
+        session[AUTHENTICATED_AT] = time.time()
+        session.save()
+        for page in pages:
+            assert fresh.get(page).status_code == 200, page
+        shown = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor_id=other.pk)
+        assert shown.count() == len(pages)
+        assert "exact figures shown" in shown.order_by("seq").first().detail
 
     @pytest.mark.parametrize("who", ["alice", "bob", "ada", "charlie"])
     def test_nobody_else_reaches_them(self, who, nadia, as_user, request, tmp_path):

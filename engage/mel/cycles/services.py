@@ -203,15 +203,25 @@ def save_narrative(
     return narrative
 
 
-def comparison(cycle: EvaluationCycle) -> dict[str, Any]:
+def comparison(
+    cycle: EvaluationCycle,
+    *,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+    channel: str = "shown",
+) -> dict[str, Any]:
     """The cycle's snapshots side by side, per indicator, with the narratives: as data.
 
-    Every number is the snapshot's own, as published; nothing is recomputed."""
+    Every number is the snapshot's own, as published; nothing is recomputed. Given to `by`
+    (on a page or in a file: `channel`), exact figures in it are logged each time."""
     from engage.mel.report.render import name_of  # names only; render imports nothing from here
 
     snapshots = sorted(
         cycle.snapshots.prefetch_related("narratives"), key=lambda s: POINTS.index(s.point)
     )
+    if by is not None and any(s.disclosure == "exact" for s in snapshots):
+        record(by, AuditEvent.Action.EXPORT, cycle, request=request,
+               detail=f"evaluation comparison with exact figures {channel}")  # fmt: skip
     points = [
         {
             "point": s.point,
@@ -287,14 +297,15 @@ def _is_ratio(snapshots: list[Snapshot], indicator_id: str) -> bool:
     return False
 
 
-def snapshot_for_download(
-    snapshot: Snapshot, *, by: User, request: HttpRequest | None = None
+def snapshot_disclosed(
+    snapshot: Snapshot, *, by: User, channel: str, request: HttpRequest | None = None
 ) -> dict[str, Any]:
-    """The stored report of a snapshot, for a file; exact figures are logged each time."""
+    """The stored report of a snapshot, `channel` "shown" on a page or "downloaded" as a
+    file; exact figures are logged each time, as the exact report's are."""
     _require_coordinator(by)
     if snapshot.disclosure == "exact":
         record(by, AuditEvent.Action.EXPORT, snapshot, request=request,
-               detail=f"evaluation snapshot {snapshot.point}: exact figures downloaded")  # fmt: skip
+               detail=f"evaluation snapshot {snapshot.point}: exact figures {channel}")  # fmt: skip
     report: dict[str, Any] = snapshot.report
     return report
 
@@ -306,10 +317,7 @@ def comparison_bytes(
     from engage.mel.report import render
 
     _require_coordinator(by)
-    data = comparison(cycle)
-    if any(point["disclosure"] == "exact" for point in data["points"]):
-        record(by, AuditEvent.Action.EXPORT, cycle, request=request,
-               detail="evaluation comparison with exact figures downloaded")  # fmt: skip
+    data = comparison(cycle, by=by, request=request, channel="downloaded")
     if fmt == "json":
         return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
     if fmt == "html":

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.models import Role
-from engage.accounts.permissions import role_required
+from engage.accounts.permissions import role_required, step_up_needed
 from engage.lib.forms import run_service
 from engage.mel import downloads
 from engage.mel.cycles import feedback_views
@@ -27,6 +27,16 @@ from engage.mel.report import render as rendering
 
 NETWORK = Role.NETWORK_COORDINATOR
 FORMATS = ("html", "pdf", "json", "xlsx")
+
+
+def _exact_needs_password(
+    request: AuthenticatedHttpRequest, *snapshots: Snapshot
+) -> HttpResponse | None:
+    """The password prompt, when one of `snapshots` holds exact figures and the password was
+    not typed in the last minutes (R20: as for the exact report and dashboard)."""
+    if any(snapshot.disclosure == "exact" for snapshot in snapshots):
+        return step_up_needed(request)
+    return None
 
 
 @role_required(NETWORK)
@@ -56,6 +66,9 @@ def cycle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def cycle_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     taken = {s.point: s for s in cycle.snapshots.all()}
+    if refused := _exact_needs_password(request, *taken.values()):
+        return refused
+    comparison = cycles.comparison(cycle, by=request.user, request=request)
     points = [
         {
             "point": value,
@@ -68,7 +81,7 @@ def cycle_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     context = {
         "cycle": cycle,
         "points": points,
-        "comparison": rendering.comparison_context(cycles.comparison(cycle)),
+        "comparison": rendering.comparison_context(comparison),
         "formats": FORMATS[:3],
         "feedback": feedback_views.cycle_context(cycle, request.user),
     }
@@ -102,6 +115,9 @@ def snapshot_take(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     cycle = get_object_or_404(EvaluationCycle, pk=pk)
     point = _point(request)
     form = SnapshotForm(request.POST or None)
+    exact = form.is_bound and form.data.get("disclosure") == "exact"
+    if exact and (refused := step_up_needed(request)):
+        return refused  # the prompt sends the form again with the password
     if done := run_service(
         request,
         form,
@@ -131,6 +147,9 @@ def snapshot_take(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 @role_required(NETWORK)
 def snapshot_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     snapshot = get_object_or_404(Snapshot.objects.select_related("cycle", "created_by"), pk=pk)
+    if refused := _exact_needs_password(request, snapshot):
+        return refused
+    cycles.snapshot_disclosed(snapshot, by=request.user, channel="shown", request=request)
     written = {n.area: n for n in snapshot.narratives.all()}
     areas = [
         {"area": value, "label": label, "narrative": written.get(value)}
@@ -156,7 +175,11 @@ def snapshot_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS:
         raise Http404
-    report = cycles.snapshot_for_download(snapshot, by=request.user, request=request)
+    if refused := _exact_needs_password(request, snapshot):
+        return refused
+    report = cycles.snapshot_disclosed(
+        snapshot, by=request.user, channel="downloaded", request=request
+    )
     filename = f"snapshot-{snapshot.point}-{report['period']['end']}.{fmt}"
     return downloads.report_file(report, fmt, filename)
 
@@ -167,6 +190,9 @@ def narrative_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     area = request.POST.get("area") or request.GET.get("area", "")
     if area not in cycles.AREAS:
         raise Http404
+    if refused := _exact_needs_password(request, snapshot):
+        return refused
+    cycles.snapshot_disclosed(snapshot, by=request.user, channel="shown", request=request)
     narrative = cycles.narrative_for(snapshot, area)
     form = NarrativeForm(request.POST or None, instance=narrative)
     if run_service(
@@ -202,5 +228,7 @@ def comparison_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResp
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS[:3]:
         raise Http404
+    if refused := _exact_needs_password(request, *cycle.snapshots.all()):
+        return refused
     content = cycles.comparison_bytes(cycle, fmt, by=request.user, request=request)
     return downloads.file(content, fmt, f"evaluation-{cycle.period_start}.{fmt}")
