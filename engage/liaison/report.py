@@ -15,7 +15,11 @@ import `liaison`. Only dates, statuses, kinds and outcomes are read, never a not
   with the share of them by outcome (`by["outcome"]`: a request granted is `favourable`).
 
 Both count records about people, so they go through `mel.report.disclosure` at the report's
-level (masked and suppressed, not perturbed: they carry no record keys).
+level: perturbed with the cell-key method, then masked and suppressed, as the indicators are.
+Each record (a reporting day, a release request) has a key of its own and the period's records
+a population key of their content (`_Keys`), so two reports of overlapping periods draw each
+count afresh: subtracted (one month's report from two months'), they give the other month's
+requests plus the difference of two noises, not one client's request and its outcome.
 """
 
 import datetime
@@ -31,7 +35,7 @@ from engage.liaison import schedule
 from engage.liaison.models import LiaisonRecord, ReportingEvent, ReportingObligation
 from engage.lib.scoping import organisation_scope
 from engage.mel.report import disclosure
-from engage.mel.report.indicators import percentage
+from engage.mel.report.indicators import CELL_KEYS, percentage
 from engage.mel.report.parts import ReportPart
 
 # Lazy translations, strings once shown (ReportPart.names is typed for the shown strings).
@@ -75,20 +79,80 @@ def reporting_days(
     return met, len(counted)
 
 
-def release_requests(outcomes: list[str]) -> dict[str, Any]:
-    """REP-02 from the outcomes of the period's release requests."""
+def reporting_days_met(
+    obligations: Iterable[ReportingObligation],
+    events: Iterable[ReportingEvent],
+    first: datetime.date,
+    last: datetime.date,
+) -> dict[str, Any]:
+    """REP-01, with its cell keys: each reporting day a record (its obligation and date), its
+    content what was recorded of it."""
+    events = list(events)
+    met, expected = reporting_days(obligations, events, first, last)
+    recorded = {(e.obligation_id, e.date): e.status for e in events}
+    days = {f"{obligation.pk} {day}": recorded.get((obligation.pk, day), "")
+            for obligation in obligations
+            for day in _days_of(obligation, recorded, first, last)}  # fmt: skip
+    keys = _Keys("reporting day", days)
+    reported = [ref for ref, status in days.items() if status == ReportingEvent.Status.REPORTED]
+    counted = [ref for ref, status in days.items() if status != ReportingEvent.Status.EXCUSED]
+    assert (len(reported), len(counted)) == (met, expected)  # noqa: S101 (the same days)
+    return {"id": "REP-01", "numerator": met, "denominator": expected,
+            "value": percentage(met, expected),
+            CELL_KEYS: {"numerator": keys.of(reported), "denominator": keys.of(counted)}}  # fmt: skip
+
+
+def _days_of(
+    obligation: ReportingObligation,
+    recorded: Mapping[tuple[uuid.UUID, datetime.date], str],
+    first: datetime.date,
+    last: datetime.date,
+) -> set[datetime.date]:
+    """The reporting days of one obligation between `first` and `last`, as `reporting_days`
+    counts them: expected, or recorded."""
+    expected = schedule.expected_days(
+        obligation.start_date, obligation.frequency, obligation.interval_days,
+        obligation.end_date, last,
+    )  # fmt: skip
+    days = {day for day in expected if day >= first}
+    days |= {day for (pk, day) in recorded if pk == obligation.pk and first <= day <= last}
+    return days
+
+
+class _Keys:
+    """Cell keys of one kind of record (`kind`): each record's key, and the population's, the
+    sum of a key of each record's content (its status or outcome), so that a record added or
+    changed draws every count of them afresh."""
+
+    def __init__(self, kind: str, records: Mapping[str, str]):
+        self.secret = disclosure.Perturbation.of_instance()
+        self.kind = kind
+        self.records = {ref: self.secret.of(kind, ref) for ref in records}
+        self.population = sum(self.secret.of(kind, ref, value) for ref, value in records.items())
+
+    def of(self, refs: Iterable[str]) -> int:
+        total = self.population + sum(self.records[ref] for ref in refs)
+        return total % disclosure.KEY_SPACE
+
+
+def release_requests(outcomes: Mapping[str, str]) -> dict[str, Any]:
+    """REP-02 from the outcomes of the period's release requests (record id: outcome)."""
     total = len(outcomes)
-    by = [
-        {
+    keys = _Keys("release request", outcomes)
+    every = keys.of(outcomes)
+    by = []
+    for outcome in OUTCOMES:
+        these = [ref for ref, value in outcomes.items() if value == outcome]
+        by.append({
             "key": outcome,
-            "numerator": outcomes.count(outcome),
+            "numerator": len(these),
             "denominator": total,
-            "value": percentage(outcomes.count(outcome), total),
-        }
-        for outcome in OUTCOMES
-    ]
+            "value": percentage(len(these), total),
+            CELL_KEYS: {"numerator": keys.of(these), "denominator": every},
+        })  # fmt: skip
     return {"id": "REP-02", "numerator": total, "denominator": total,
-            "value": percentage(total, total), "by": {"outcome": by}}  # fmt: skip
+            "value": percentage(total, total), "by": {"outcome": by},
+            CELL_KEYS: {"numerator": every, "denominator": every}}  # fmt: skip
 
 
 def compute(
@@ -116,20 +180,19 @@ def compute(
                 obligation__in=obligations, date__gte=first, date__lte=last
             ).only("id", "obligation_id", "date", "status")
         )
-        outcomes = list(
-            LiaisonRecord.objects.filter(
+        outcomes = {
+            str(pk): outcome
+            for pk, outcome in LiaisonRecord.objects.filter(
                 case__organisation=organisation,
                 kind=LiaisonRecord.Kind.RELEASE_REQUEST,
                 date__gte=first,
                 date__lte=_month_bounds(start, end)[1],
-            ).values_list("outcome", flat=True)
-        )
-    met, expected = reporting_days(obligations, events, first, last)
+            ).values_list("pk", "outcome")
+        }
     computed = [
-        {"id": "REP-01", "numerator": met, "denominator": expected,
-         "value": percentage(met, expected)},
+        reporting_days_met(obligations, events, first, last),
         release_requests(outcomes),
-    ]  # fmt: skip
+    ]
     # `data` says which pilot the figures are of: the report's contents list the section then.
     return {"indicators": disclosure.apply(computed, level), "data": {"pilot": pilots[0]}}
 

@@ -4,6 +4,7 @@ section 5)."""
 
 import datetime
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from engage.cases.factories import CaseFactory, to_active
 from engage.liaison import report, services
-from engage.mel.report import dashboards
+from engage.mel.report import dashboards, disclosure
 from tests.liaison.conftest import days_ago, liaise, weekly
 
 pytestmark = pytest.mark.django_db
@@ -53,12 +54,13 @@ def test_it_counts_the_reporting_days_met_by_hand():
 
 
 def test_release_requests_by_outcome_by_hand():
-    rep = report.release_requests(["favourable", "partly", "unfavourable", "favourable"])
+    outcomes = ["favourable", "partly", "unfavourable", "favourable"]
+    rep = report.release_requests({str(n): outcome for n, outcome in enumerate(outcomes)})
     assert (rep["numerator"], rep["denominator"]) == (4, 4)
     by = {cell["key"]: (cell["numerator"], cell["value"]) for cell in rep["by"]["outcome"]}
     assert by["favourable"] == (2, 50.0) and by["partly"] == (1, 25.0)
     assert by["pending"] == (0, 0.0)
-    assert report.release_requests([])["value"] is None
+    assert report.release_requests({})["value"] is None
 
 
 @pytest.fixture
@@ -105,15 +107,57 @@ def test_it_computes_a_pilots_own_figures_exactly(records):
     assert (by["favourable"], by["partly"], by["unfavourable"], by["pending"]) == (1, 1, 1, 0)
 
 
-def test_at_network_level_small_counts_are_hidden(records):
-    shown = _compute("network")
-    # 6 of 10: the 4 days not met are a small count, so the share and its numerator are hidden.
-    assert shown["REP-01"]["value"] is None and shown["REP-01"]["withheld"] is True
-    assert shown["REP-01"]["numerator"] is None and shown["REP-01"]["denominator"] == 10
+def _near(shown, true):
+    """Whether a count shown at network level can be the true one perturbed, then masked."""
+    return shown in ("<5", None) or (isinstance(shown, int) and abs(shown - true) <= 2)
+
+
+def test_at_network_level_its_counts_are_perturbed_then_masked(records):
+    shown, exact = _compute("network"), _compute("exact")
+    for name in ("numerator", "denominator"):
+        assert _near(shown["REP-01"][name], exact["REP-01"][name])
     rep = shown["REP-02"]
-    assert rep["numerator"] == "<5" and rep["value"] is None
+    assert _near(rep["numerator"], 3) and rep["numerator"] != 3  # three requests: never exact
+    true = {cell["key"]: cell["numerator"] for cell in exact["REP-02"]["by"]["outcome"]}
     for cell in rep["by"]["outcome"]:
-        assert cell["numerator"] in ("<5", 0, None)
+        assert cell["numerator"] in ("<5", 0, None)  # one request each, or none
+        assert cell["numerator"] != 0 or true[cell["key"]] <= 2
+
+
+def test_two_periods_subtracted_do_not_give_one_release_request_and_its_outcome(
+    active_case, alice, office
+):
+    # Sixteen requests in one month (10 granted, 6 refused), one refused the next: the report of
+    # both months minus the report of the first was that one request and its outcome, exactly.
+    today = timezone.localdate()
+    first, second = (today.replace(day=1) - datetime.timedelta(days=62)).replace(day=10), None
+    second = (first + datetime.timedelta(days=31)).replace(day=10)
+    for outcome, times in (("favourable", 10), ("unfavourable", 6)):
+        for _n in range(times):
+            liaise(active_case, alice, office, categories=(), date=first, outcome=outcome)
+    liaise(active_case, alice, office, categories=(), date=second, outcome="unfavourable")
+
+    def rep02(start, end):
+        computed = report.compute(start=f"{start:%Y-%m}", end=f"{end:%Y-%m}", pilots=["BG-CLA"],
+                                  level="network", network=False)  # fmt: skip
+        rep = {i["id"]: i for i in computed["indicators"]}["REP-02"]
+        return rep["numerator"], {c["key"]: c["numerator"] for c in rep["by"]["outcome"]}
+
+    one, both = rep02(first, first), rep02(first, second)
+    assert _near(one[0], 16) and _near(both[0], 17)
+    # Each count of the longer period is a draw of its own: the difference of the two reports
+    # is the second month's request only by chance, not whatever the secret key.
+    differences = []
+    for n in range(24):
+        secret = disclosure.Perturbation(f"another secret {n}".encode())
+        with mock.patch.object(disclosure.Perturbation, "of_instance", return_value=secret):
+            a, b = rep02(first, first), rep02(first, second)
+        refused = (b[1]["unfavourable"], a[1]["unfavourable"])  # "<5" or None: not known
+        known = all(isinstance(count, int) for count in refused)
+        differences.append((b[0] - a[0], refused[0] - refused[1] if known else None))
+    assert len({total for total, _refused in differences}) > 1  # not always the one request
+    # Both differences right for about one key in nine (two noises equal, twice), not for all.
+    assert differences.count((1, 1)) <= 12, differences
 
 
 def test_the_reports_contents_list_it_only_with_its_figures(records):
@@ -148,10 +192,16 @@ def test_the_pilot_dashboard_shows_them_at_network_level(as_user, bob, alice, re
     lines = {
         line["id"]: line["cell"] for line in response.context["obligations"]["lines"] if line["id"]
     }
-    # 6 + 10 met of 10 + 11 days: 76.2%, and 5 days not met (more than four: shown)
-    assert lines["REP-01"].text == "76.2%" and lines["REP-01"].detail == "16 / 21"
-    assert lines["REP-02"].text == "<5"
+    # 6 + 10 met of 10 + 11 days (76.2%), each count perturbed at network level by up to 2, so
+    # the share is shown, or withheld where the days not met come out at four or fewer.
+    met, days = (int(n) if n.isdigit() else None for n in lines["REP-01"].detail.split(" / "))
+    assert days is not None and abs(days - 21) <= 2
+    if met is None:
+        assert lines["REP-01"].text == "withheld"
+    else:
+        assert abs(met - 16) <= 2 and lines["REP-01"].text == f"{met / days * 100:.1f}%"
+    assert lines["REP-02"].text in ("<5", "5")  # three requests
     assert "REP-01" not in {i["id"] for i in response.context["report"]["indicators"]}
     html = response.content.decode()
-    assert "Reporting obligations and release requests" in html and "76.2%" in html
+    assert "Reporting obligations and release requests" in html and lines["REP-01"].text in html
     assert dashboards.obligations({"indicators": []}) == {"lines": []}
