@@ -16,8 +16,8 @@ from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
 from engage.audit.models import AuditEvent
-from engage.audit.reads import record_read
 from engage.audit.services import record
+from engage.cases.access import record_case_reads
 from engage.cases.models import Case
 from engage.imports import services
 from engage.imports.forms import DuplicatesForm, MappingForm, UploadForm, ValuesForm
@@ -121,7 +121,7 @@ def job(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         named = {ref for row in report.get("duplicates", []) for ref in row["cases"]}
         if named:
             cases = Case.objects.visible_to(request.user).filter(reference__in=named)
-            record_read(request.user, cases)
+            record_case_reads(request.user, cases)
     return render(request, "imports/job.html", _job_context(job))
 
 
