@@ -7,6 +7,7 @@ are copied from the columns as they are, so encrypted fields stay ciphertext her
 
 from typing import Any, NoReturn
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +31,7 @@ class ChangeQuerySet(ScopedQuerySet):
         """Return the changes `user` may see: an organisation admin, the organisation's; anyone
         else, those of the cases they may see (their records and their people).
         """
-        rows = super().visible_to(user)
+        rows = super().visible_to(user).exclude(model__in=_not_read_by(user.role))
         if user.role == Role.ORG_ADMIN:
             return rows
         cases = Case.objects.visible_to(user)
@@ -40,10 +41,26 @@ class ChangeQuerySet(ScopedQuerySet):
         )
 
     def for_case(self, case: Case) -> "ChangeQuerySet":
-        """The changes of a case: of the case itself, of its records and of its person."""
-        return self.filter(
-            models.Q(case_id=case.pk) | models.Q(model="cases.person", object_id=case.person_id)
-        )
+        """The changes of a case: of the case itself, of its records and of its person. Its
+        person's changes made before it began, during an earlier enrollment, are that
+        enrollment's: shown here, they named a colleague's earlier enrollment (who corrected the
+        identity, and what it was) to a reader who may not open it."""
+        person = models.Q(model="cases.person", object_id=case.person_id)
+        earlier = Case.objects.filter(person_id=case.person_id, created_at__lt=case.created_at)
+        if earlier.exists():
+            person &= models.Q(at__gte=case.created_at)
+        return self.filter(models.Q(case_id=case.pk) | person)
+
+
+def _not_read_by(role: str) -> list[str]:
+    """The models whose rows `role` does not read on their own pages (a model's `READ_BY`:
+    the register of authority requests, the supervisors' and admins'), so not in the history
+    either: a case manager read who asked for their client's data there."""
+    return [
+        model._meta.label_lower
+        for model in apps.get_models()
+        if (roles := getattr(model, "READ_BY", None)) is not None and role not in roles
+    ]
 
 
 class Change(models.Model):

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engage.accounts.models import Organisation, User
+from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case, Person
 from engage.lib.fields import EncryptedCharField, EncryptedTextField
 from engage.lib.scoping import organisation_scoped
@@ -326,6 +326,8 @@ class DataRequest(models.Model):
     # decided, not the client's: erasing the person cuts the link to their case and keeps the
     # request (privacy.services, docs/security.md issue 10 item 11).
     KEPT_ON_ERASURE = True
+    # Who reads it (`sharing.views.REGISTER_READERS`), in the change history too.
+    READ_BY = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(

@@ -42,7 +42,7 @@ from engage.sharing.models import (
     Share,
 )
 
-REGISTER_READERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
+REGISTER_READERS = DataRequest.READ_BY
 
 
 @role_required(*CASE_WORKERS)

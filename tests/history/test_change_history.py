@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
+from engage.accounts.factories import UserFactory
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Contact, Person
@@ -16,6 +17,7 @@ from engage.history.context import acting
 from engage.history.models import AppendOnlyError, Change
 from engage.lib.bulk import prepare_insert
 from engage.privacy.services import erase_person
+from engage.sharing.services import register_request
 from tests.lib.test_encryption import SENTINELS, _assert_no_sentinel, _every_stored_value
 
 pytestmark = pytest.mark.django_db
@@ -287,6 +289,38 @@ class TestPages:
         from engage.audit.models import AuditEvent
 
         assert AuditEvent.objects.filter(action="view", object_id=case.pk, actor_id=ada.pk)
+
+    def test_a_case_manager_does_not_read_the_register_of_authority_requests_here(
+        self, case, as_user, alice, bob
+    ):
+        # The register is the supervisors' and admins' (R14): not through a case's history.
+        register_request(case.organisation, by=bob, data={
+            "case": case, "received_on": days_ago(1), "requester": "Sentinel Border Unit",
+            "requester_type": "enforcement", "legal_basis": "Sentinel article 42",
+            "data_requested": "Sentinel current address"})  # fmt: skip
+        assert as_user(alice).get("/sharing/requests/").status_code == 404
+        page = as_user(alice).get(f"/history/cases/{case.pk}/").content.decode()
+        assert "Sentinel" not in page
+        assert "Sentinel Border Unit" in as_user(bob).get(f"/history/cases/{case.pk}/").content.decode()
+
+    def test_it_leaves_out_the_identity_changes_of_an_earlier_enrollment(
+        self, organisation, as_user, alice
+    ):
+        dan = UserFactory(username="dan", first_name="Danail", organisation=organisation)
+        earlier = CaseFactory(organisation=organisation, case_manager=dan, household=None,
+                              person__given_name="Oldnamesentinel")  # fmt: skip
+        with acting(dan):  # Dan corrects the name, during his enrollment
+            Person.objects.filter(pk=earlier.person_id).update(given_name="Newname")
+        later = CaseFactory(organisation=organisation, case_manager=alice, person=earlier.person,
+                            previous=earlier, household=None)  # fmt: skip
+        with acting(alice):
+            Person.objects.filter(pk=earlier.person_id).update(phone="+359 3 333")
+        assert as_user(alice).get(f"/cases/{earlier.pk}/").status_code == 404
+        page = as_user(alice).get(f"/history/cases/{later.pk}/").content.decode()
+        assert "+359 3 333" in page  # made during her enrollment
+        assert "Oldnamesentinel" not in page and "Danail" not in page
+        page = as_user(dan).get(f"/history/cases/{earlier.pk}/").content.decode()
+        assert "Oldnamesentinel" in page and "Danail" in page
 
     def test_it_hides_other_organisations_changes(self, case, as_user, charlie, olga):
         assert as_user(charlie).get(f"/history/cases/{case.pk}/").status_code == 404
