@@ -137,8 +137,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 # django-axes keeps the query string and form of each failed sign-in; the page a signed-out
-# person was sent from (`next`, a search with a name in it) is not kept (issue 10 #7).
+# person was sent from (`next`, a search with a name in it) is not kept (issue 10 #7), and the
+# form is not kept at all (engage/accounts/lockout.py: the step-up's carried forms).
 AXES_SENSITIVE_PARAMETERS = ["next", "q"]
+AXES_HANDLER = "engage.accounts.lockout.FormlessDatabaseHandler"
 # Who is signing in: the same address the audit log records (engage/lib/client_address.py),
 # from REMOTE_ADDR, or behind ENGAGE_TRUSTED_PROXY_COUNT reverse proxies from X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "engage.lib.client_address.client_address"

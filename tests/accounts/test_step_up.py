@@ -7,19 +7,25 @@ coordinator, to produce exact figures; and whoever holds a session without knowi
 password gets five tries at the password prompt, then loses the session.
 """
 
+import importlib
 import time
 
 import pytest
+from axes.models import AccessAttempt
+from django.apps import apps
+from django.db import connection
 from django.test import Client
 
 from engage.accounts.factories import PASSWORD
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
 CONFIRM = "/accounts/confirm/"
+FORGET = importlib.import_module("engage.accounts.migrations.0009_forget_failed_sign_in_forms")
 
 
 def _stale(user, *, ip: str = "127.0.0.1") -> Client:
@@ -135,6 +141,33 @@ class TestGuessingAtTheStepUpPage:
         sign_in = {"username": "alice", "password": PASSWORD}
         response = Client(REMOTE_ADDR="198.51.100.23").post("/accounts/login/", sign_in)
         assert response.status_code == 429
+
+    def test_it_keeps_nothing_of_the_form_of_a_failed_confirmation(self, alice, organisation):
+        # django-axes kept the form of each failed attempt in clear, masking only `password`:
+        # the mistyped password (`step_up-password`) and the override's written reason.
+        case = CaseFactory(organisation=organisation, case_manager=alice)
+        client = _stale(alice)
+        response = client.post(
+            f"/sharing/cases/{case.pk}/share/override/",
+            {"override_reason": "Sentinelreason: threatened to harm himself tonight",
+             "step_up-password": "Sentinel-almost-right"},
+        )  # fmt: skip
+        assert response.status_code == 200  # the prompt again, the form carried
+        assert 'value="Sentinelreason: threatened to harm himself tonight"' in (
+            response.content.decode()
+        )
+        attempt = AccessAttempt.objects.get()
+        assert attempt.failures_since_start == 1 and attempt.username == "alice"
+        assert "Sentinel" not in attempt.post_data + attempt.get_data
+        client.post(CONFIRM, {"password": "Sentinel-wrong", "next": "/"})
+        assert "Sentinel" not in "".join(AccessAttempt.objects.values_list("post_data", flat=True))
+
+    def test_the_migration_forgets_the_forms_kept_before(self, alice):
+        AccessAttempt.objects.create(username="alice", ip_address="198.51.100.9",
+                                     user_agent="x", get_data="", failures_since_start=1,
+                                     post_data="step_up-password=Sentinel-almost")  # fmt: skip
+        FORGET.forget(apps, connection.schema_editor())
+        assert AccessAttempt.objects.get().post_data == ""
 
     def test_a_thief_changing_address_still_loses_the_session_after_five_wrong_passwords(
         self, alice
