@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
-from engage.accounts.models import City, Organisation, Role, User
+from engage.accounts.models import City, Organisation, Role, User, supervised_by
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import duplicates, workflow
@@ -843,9 +843,25 @@ def _check_new_case_manager(organisation: Organisation, case_manager: User) -> N
         )
 
 
+NOT_YOUR_TEAMS = gettext_lazy("You can reassign only the cases of the teams you lead.")
+
+
+def _check_reassigner(by: User, holder_id: Any) -> None:
+    """A supervisor moves the cases of the teams they lead (their own included), not those
+    they see through a client's household only: taking one of those took it out of its own
+    team's sight, and opened its sensitive answers to them. The admin moves the
+    organisation's."""
+    if by.role == Role.ORG_ADMIN:
+        return
+    if not User.objects.filter(supervised_by(by), pk=holder_id).exists():
+        raise ValidationError(NOT_YOUR_TEAMS)
+
+
 @transaction.atomic
 def reassign(case: Case, *, by: User, case_manager: User, expected_version: int) -> None:
     workflow.require_step(case, "reassign")
+    # Its holder as stored: a model form has already put the new one on `case`.
+    _check_reassigner(by, Case.objects.values_list("case_manager", flat=True).get(pk=case.pk))
     _check_new_case_manager(case.organisation, case_manager)
     case.case_manager = case_manager
     save_versioned(case, expected_version=expected_version, fields=["case_manager"])
@@ -872,6 +888,7 @@ def reassign_cases(
     organisation = by.organisation
     if organisation is None or from_manager.organisation_id != organisation.pk:
         raise ValidationError({"from_manager": _("Choose a case manager of your organisation.")})
+    _check_reassigner(by, from_manager.pk)
     _check_new_case_manager(organisation, to_manager)
     if to_manager.pk == from_manager.pk:
         raise ValidationError(

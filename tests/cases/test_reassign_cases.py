@@ -3,11 +3,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from engage.accounts.factories import UserFactory
+from engage.accounts.factories import TeamFactory, UserFactory
+from engage.accounts.models import Role, User
 from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory
-from engage.cases.models import Case, Stage
+from engage.cases.models import Case, Household, Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,42 @@ class TestThePage:
     def test_it_is_linked_from_the_supervisor_dashboard(self, as_user, alice, bob, alices_cases):
         body = as_user(bob).get("/").content.decode()
         assert f"/cases/reassign/?from={alice.pk}" in body
+
+
+class TestOnlyTheirTeams:
+    """A supervisor sees another team's case through a client's household, but does not move
+    it: taken, it left its own team's sight and opened its sensitive answers to them."""
+
+    @pytest.fixture
+    def partner(self, organisation, alice):
+        sue = UserFactory(username="sue", role=Role.SUPERVISOR, organisation=organisation)
+        plovdiv = TeamFactory(organisation=organisation, name="Plovdiv", leader=sue)
+        dan = UserFactory(username="dan", organisation=organisation, team=plovdiv)
+        household = Household.objects.create(organisation=organisation)
+        CaseFactory(organisation=organisation, case_manager=alice, household=household)
+        return CaseFactory(organisation=organisation, case_manager=dan, household=household)
+
+    def test_a_supervisor_does_not_take_another_teams_case_seen_through_a_household(
+        self, as_user, alice, bob, partner
+    ):
+        client = as_user(bob)
+        assert client.get(f"/cases/{partner.pk}/").status_code == 200  # the household rule
+        response = client.post(f"/cases/{partner.pk}/reassign/",
+                               {"case_manager": str(alice.pk), "version": partner.version})  # fmt: skip
+        assert "only the cases of the teams you lead" in response.content.decode()
+        dan = partner.case_manager
+        response = client.post(f"/cases/reassign/?from={dan.pk}", {
+            "from": str(dan.pk), "which": "all", "case_manager": str(bob.pk), "confirm": "1"})  # fmt: skip
+        assert "only the cases of the teams you lead" in response.content.decode()
+        with pytest.raises(ValidationError):
+            services.reassign(partner, by=bob, case_manager=bob, expected_version=partner.version)
+        partner.refresh_from_db()
+        assert partner.case_manager == dan
+
+    def test_their_own_supervisor_and_the_admin_still_move_it(self, organisation, ada, partner):
+        sue = User.objects.get(username="sue")
+        services.reassign(partner, by=sue, case_manager=sue, expected_version=partner.version)
+        partner.refresh_from_db()
+        services.reassign(partner, by=ada, case_manager=partner.case_manager,
+                          expected_version=partner.version)  # fmt: skip
+        assert Case.objects.get(pk=partner.pk).case_manager == sue
