@@ -374,6 +374,12 @@ def _check_definition(field: CustomField) -> None:
         or condition.pk == field.pk
     ):
         errors["condition_field"] = _("Choose another field of the same form.")
+    elif condition.sensitive and not field.sensitive:
+        # Shown only after a sensitive answer, its own answer tells that one to whoever reads
+        # it (and its help names the question and the answer).
+        errors["sensitive"] = _(
+            "This field is shown only after an answer to a sensitive field: tick “Sensitive”."
+        )
     elif not field.condition_value.strip():
         errors["condition_value"] = _("Say which answer shows this field.")
     elif condition.type == FieldType.YES_NO and field.condition_value not in ("yes", "no"):
@@ -496,6 +502,12 @@ def update_field(field: CustomField, *, by: User, **changes: Any) -> CustomField
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not a setting of a field: {sorted(unknown)}")
+    if field.sensitive and changes.get("sensitive") is False and used:
+        # Its answers were given as sensitive, for the case's own workers only: unmarked, they
+        # went to everyone in scope and into the organisation's own export.
+        raise ValidationError(
+            {"sensitive": _("This field has answers given as sensitive: it stays sensitive.")}
+        )
     before = {name: getattr(field, name) for name in EDITABLE} | {"type": field.type}
     for name, value in changes.items():
         setattr(field, name, value)
@@ -505,6 +517,10 @@ def update_field(field: CustomField, *, by: User, **changes: Any) -> CustomField
     _check_definition(field)
     field.updated_by = by
     field.save()
+    if field.sensitive:
+        # A field shown only after one of its answers tells that answer: sensitive with it.
+        for dependent in CustomField.objects.filter(condition_field=field, sensitive=False):
+            update_field(dependent, by=by, sensitive=True)
     after = {name: getattr(field, name) for name in EDITABLE} | {"type": field.type}
     names = sorted(name for name in after if after[name] != before[name])
     _audit(by, AuditEvent.Action.UPDATE, field, f"custom field {field.key}: {','.join(names)}")

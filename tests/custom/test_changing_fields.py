@@ -125,3 +125,34 @@ def test_options_keep_their_order_and_can_be_retired(organisation, ada):
     services.retire_option(field.options.get(key="none"), by=ada)
     assert list(field.options.values_list("key", flat=True)) == ["none", "strong", "some"]
     assert field.options.get(key="none").retired
+
+
+def test_a_field_with_answers_given_as_sensitive_stays_sensitive(case, alice, ada, organisation):
+    # Unticked, its past answers went to everyone in scope and into the organisation's export.
+    secret = services.define_field(organisation, by=ada, form="screening", type="short_text",
+                                   label="Journey", sensitive=True)  # fmt: skip
+    services.update_field(secret, by=ada, sensitive=False)  # no answer yet: it may change
+    services.update_field(secret, by=ada, sensitive=True)
+    services.save_values(case, "screening", "r1", {"journey": "Sentinel"}, by=alice)
+    with pytest.raises(ValidationError) as refused:
+        services.update_field(secret, by=ada, sensitive=False)
+    assert "stays sensitive" in refused.value.message_dict["sensitive"][0]
+    assert CustomField.objects.get(pk=secret.pk).sensitive
+
+
+def test_a_field_shown_after_a_sensitive_answer_is_sensitive_too(organisation, ada):
+    trafficked = services.define_field(organisation, by=ada, form="contact", type="yes_no",
+                                       label="Trafficking indicators", sensitive=True)  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        services.define_field(organisation, by=ada, form="contact", type="short_text",
+                              label="Referred for support", condition_field=trafficked,
+                              condition_value="yes")  # fmt: skip
+    assert "Sensitive" in refused.value.message_dict["sensitive"][0]
+    # Made sensitive later, its condition takes the fields it shows along.
+    plain = services.define_field(organisation, by=ada, form="contact", type="yes_no",
+                                  label="Needs support")  # fmt: skip
+    shown = services.define_field(organisation, by=ada, form="contact", type="short_text",
+                                  label="Which support", condition_field=plain,
+                                  condition_value="yes")  # fmt: skip
+    services.update_field(plain, by=ada, sensitive=True)
+    assert CustomField.objects.get(pk=shown.pk).sensitive
