@@ -29,6 +29,7 @@ from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, record_case_reads
 from engage.cases.due import due_items, with_due_facts
 from engage.cases.models import Action, Appointment, Case
+from engage.cases.models.case import OPEN_STAGES
 from engage.cases.next_step import next_step
 from engage.offline.models import OfflineCase, OfflineDevice, OfflineSync
 
@@ -46,7 +47,9 @@ def offline_cases(user: User) -> QuerySet[Case]:
     taken = OfflineCase.objects.filter(user=user).values("case_id")
     # The manager django-scopes makes is untyped (docs/architecture.md, "Types").
     visible: QuerySet[Case] = Case.objects.visible_to(user)
-    return visible.filter(pk__in=taken).order_by("reference")
+    # Open ones only: a case closed or declined since it was taken leaves the phone at its next
+    # download (its name, phone and address were still sent).
+    return visible.filter(pk__in=taken, stage__in=OPEN_STAGES).order_by("reference")
 
 
 def is_offline(user: User, case: Case) -> bool:

@@ -12,7 +12,7 @@ from engage.accounts.factories import UserFactory
 from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.audit.models import AuditEvent
 from engage.cases import services as cases
-from engage.cases.factories import CaseFactory, to_active
+from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Action, Assessment, Contact
 from engage.offline.models import OfflineCase, OfflineSync
 
@@ -121,6 +121,15 @@ class TestTheBundle:
         _take(client, active)
         other = UserFactory(organisation=organisation, team=None)
         cases.reassign(active, by=bob, case_manager=other, expected_version=active.version)
+        assert client.get("/offline/bundle/", **device).json()["cases"] == []
+
+    def test_it_leaves_out_a_case_closed_since_it_was_taken(self, client, alice, bob, active, device):
+        _take(client, active)
+        assert len(client.get("/offline/bundle/", **device).json()["cases"]) == 1
+        closure = cases.request_closure(
+            active, by=alice, data={"date": days_ago(0), "reason": "transferred", "outcome": ""}
+        )
+        cases.review_closure(closure, by=bob, approve=True)
         assert client.get("/offline/bundle/", **device).json()["cases"] == []
 
 
