@@ -1,6 +1,8 @@
 """R29: `dumpdata`, which writes identities in clear text, is refused in production unless asked
 for explicitly, and every run is audited."""
 
+import os
+import stat
 from io import StringIO
 
 import pytest
@@ -50,3 +52,20 @@ def test_it_dumps_on_a_development_instance_and_audits_it(settings, case):
     call_command("dumpdata", "cases.person", stdout=out)
     assert SENTINEL in out.getvalue()
     assert _dumps().get().detail == "dumpdata cases.person"
+
+
+@pytest.mark.parametrize("there", [False, True])
+def test_its_file_is_readable_by_its_owner_only(settings, case, tmp_path, there):
+    # Under the usual umask (022) Django's dumpdata wrote it readable by every local user.
+    settings.DEBUG = False
+    output = tmp_path / "dump.json"
+    if there:
+        output.write_text("old")
+        output.chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        call_command("dumpdata", "cases", allow_personal_data=True, output=str(output))
+    finally:
+        os.umask(previous)
+    assert SENTINEL in output.read_text()
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600

@@ -5,6 +5,7 @@ in plain text. Outside development it runs only when asked for explicitly, and e
 written to the audit log.
 """
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -44,4 +45,10 @@ class Command(dumpdata.Command):
             )
         what = " ".join(app_labels) or "everything"
         record(None, AuditEvent.Action.EXPORT, None, detail=f"dumpdata {what}"[:200])
+        if output := options.get("output"):
+            # Readable by its owner only, as `engage backup` and `decrypt_export` write theirs:
+            # made (or narrowed) before Django opens it, which keeps the file's mode. Under the
+            # usual umask it was readable by every local user.
+            os.close(os.open(output, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(output, 0o600)
         super().handle(*app_labels, **options)
