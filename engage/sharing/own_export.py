@@ -154,11 +154,16 @@ def _model_rows(model: type[models.Model]) -> tuple[list[str], list[dict[str, ob
     # Its only manager, `objects` (every one of Engage's models has that one only). A model may
     # keep rows out (`OWN_EXPORT_EXCLUDE`: the sensitive answers, which the admin may not read).
     rows_of = model._default_manager.exclude(**getattr(model, "OWN_EXPORT_EXCLUDE", {}))
+    # Or keep them with some fields left empty (`OWN_EXPORT_BLANK`: a sensitive contact's note).
+    condition, blanked = getattr(model, "OWN_EXPORT_BLANK", ({}, ()))
+    blank = set(rows_of.filter(**condition).values_list("pk", flat=True)) if blanked else set()
     for obj in rows_of.order_by("pk").iterator(chunk_size=1000):
         row = {}
         for field in fields:
             value = getattr(obj, field.attname)
             row[field.attname] = getattr(value, "code", value)  # countries as their code
+        if obj.pk in blank:
+            row.update(dict.fromkeys(blanked, ""))
         rows.append(row)
     return names, rows
 

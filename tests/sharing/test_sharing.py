@@ -1,7 +1,9 @@
 """Consent-gated sharing (R09, R10, R20), immigration enforcement, and the request register (R14)."""
 
+import csv
 import datetime
 import importlib
+import io
 import json
 import time
 from io import StringIO
@@ -18,9 +20,9 @@ from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, PersonFactory
-from engage.cases.models import Case, Household, Person
+from engage.cases.models import Case, Contact, Household, Person
 from engage.cases.models.process import Screening
-from engage.sharing import services
+from engage.sharing import own_export, services
 from engage.sharing.models import Consent, DataRequest, Recipient, Share
 
 pytestmark = pytest.mark.django_db
@@ -480,3 +482,20 @@ def test_the_network_sees_counts_of_requests_only(as_user, bob, nadia, case):
     body = as_user(nadia).get("/").content.decode()
     assert "Authority deciding the case" in body and "<td>1</td>" in body
     assert "Sentinel" not in body and case.reference not in body
+
+
+def test_the_organisations_export_keeps_a_sensitive_contact_without_its_note(
+    organisation, alice, case
+):
+    # The admin does not read a sensitive note on the case page: nor in the export, which
+    # keeps the contact (its date and kind) with the note left empty.
+    for note, sensitive in (("Sentinelsensitive told in confidence", True),
+                            ("Sentinelplain note", False)):  # fmt: skip
+        Contact.objects.create(case=case, date=timezone.localdate(), type="phone", note=note,
+                               sensitive=sensitive, recorded_by=alice)  # fmt: skip
+    files, counts = own_export.archive(organisation)
+    content = files["cases/contact.csv"].decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert counts["cases/contact.csv"] == 2 and len(rows) == 2
+    assert {row["note"] for row in rows} == {"", "Sentinelplain note"}
+    assert "Sentinelsensitive" not in "".join(c.decode("utf-8", "replace") for c in files.values())

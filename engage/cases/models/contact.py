@@ -49,6 +49,10 @@ class Contact(models.Model):
 
     objects = organisation_scoped("case__organisation")
 
+    # The organisation admin's own export keeps the contact but not a sensitive note, which the
+    # admin does not read on the case page either (engage.sharing.own_export).
+    OWN_EXPORT_BLANK = ({"sensitive": True}, ("note",))
+
     class Meta:
         ordering = ["-date", "-created_at"]
         # A case's latest contact (what is due) and its page of contacts, read by index; with
