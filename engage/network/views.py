@@ -66,9 +66,10 @@ def _search_stakeholders(
     if form.is_valid():
         data = form.cleaned_data
         if q := data["q"].strip():
-            found = found.filter(
-                Q(name__icontains=q) | Q(city__icontains=q) | Q(description__icontains=q)
-            )
+            # The "About" text is the owner's: a shared stakeholder gives others its name, type,
+            # level, place and stage only, so its text neither shows nor is searched for them.
+            about = Q(description__icontains=q) & owner_filter(user)
+            found = found.filter(Q(name__icontains=q) | Q(city__icontains=q) | about)
         for name in ("actor_type", "level", "stage", "country"):
             if data[name]:
                 found = found.filter(**{name: data[name]})

@@ -56,6 +56,24 @@ def test_it_keeps_the_interactions_and_their_people_to_the_owner(world, as_user,
 
 
 @pytest.mark.django_db
+def test_a_shared_stakeholders_about_text_stays_with_its_owner(world, as_user, alice, olga, nadia):
+    # Shared, a stakeholder gives others its name, type, level, place and stage only.
+    shared = world["shared"]
+    Stakeholder.objects.filter(pk=shared.pk).update(
+        description="Sentinelabout: the deputy dean Christou talks to the border police"
+    )
+    for reader in (alice, nadia):
+        client = as_user(reader)
+        page = client.get(shared.get_absolute_url()).content.decode()
+        assert "Cyprus bar association" in page and "Sentinelabout" not in page
+        found = client.get("/network/", {"q": "Christou"}).content.decode()
+        assert "Cyprus bar association" not in found  # nor found by it
+    owner = as_user(olga)
+    assert "Sentinelabout" in owner.get(shared.get_absolute_url()).content.decode()
+    assert "Cyprus bar association" in owner.get("/network/", {"q": "Christou"}).content.decode()
+
+
+@pytest.mark.django_db
 def test_the_coordinator_sees_the_networks_and_the_shared_stakeholders(world, as_user, nadia):
     page = as_user(nadia).get("/network/").content.decode()
     assert "DG Home" in page and "Cyprus bar association" in page
