@@ -68,14 +68,20 @@ def check_date(case: Case | None, value: datetime.date | None, field: str = "dat
         )
 
 
-def check_approver(case: Case, user: User, proposer: User) -> None:
-    """Only a supervisor who can see the case, and did not propose the step, approves it."""
+def check_approver(case: Case, user: User, proposer: User, *, also: Iterable[Any] = ()) -> None:
+    """Only a supervisor of the case's team, who did not propose the step (`proposer`, or
+    whoever of `also`, ids, sent it for approval), approves it.
+
+    Of the case's team, not of any case they can see: the household rule shows a supervisor
+    the case of their client's partner held in another team, whose steps are that team's to
+    approve (as its reassignment is, `_check_reassigner`)."""
     if (
         user.role != Role.SUPERVISOR
         or not Case.objects.visible_to(user).filter(pk=case.pk).exists()
+        or not User.objects.filter(supervised_by(user), pk=case.case_manager_id).exists()
     ):
         raise ValidationError(_("Only a supervisor of this case can approve this."))
-    if user == proposer:
+    if user == proposer or user.pk in set(also):
         raise ValidationError(_("Another supervisor must approve what you proposed yourself."))
 
 
@@ -322,7 +328,10 @@ def propose_inclusion(
 
 
 def _review(item: InclusionDecision | Closure, *, by: User, approve: bool, note: str) -> None:
-    if item.status != ApprovalStatus.PENDING:
+    # As stored now, under its case's lock: the page's copy may be older than a decision
+    # another supervisor took meanwhile, which a late "send back" then overwrote.
+    current = type(item)._default_manager.select_for_update().get(pk=item.pk)
+    if current.status != ApprovalStatus.PENDING or item.status != ApprovalStatus.PENDING:
         raise ValidationError(_("This is no longer waiting for approval."))
     if not approve and not note.strip():
         raise ValidationError({"review_note": _("Say what needs to change before approval.")})
@@ -497,10 +506,13 @@ def edit_action(action: Action, *, by: User, data: Data, expected_version: int) 
 
 @transaction.atomic
 def set_action_status(action: Action, *, by: User, status: str) -> None:
-    workflow.require_step(action.goal.plan.case, "plan")
+    # Not while the plan waits for approval: nothing of it changes then (as for its goals).
+    require_editable_plan(action.goal.plan)
     action.status = status
     action.completed_on = today() if status == Action.Status.DONE else None
-    action.save(update_fields=["status", "completed_on"])
+    # A new version, so that an edit of the action made on the page as it was is refused.
+    action.version += 1
+    action.save(update_fields=["status", "completed_on", "version"])
     record(by, AuditEvent.Action.UPDATE, action, detail=f"status={status}")
 
 
@@ -544,8 +556,14 @@ def submit_plan(plan: CasePlan, *, by: User) -> None:
 @transaction.atomic
 def review_plan(plan: CasePlan, *, by: User, approve: bool, note: str = "") -> None:
     case = Case.objects.select_for_update().get(pk=plan.case_id)
-    check_approver(case, by, plan.created_by)
-    if plan.status != CasePlan.Status.PENDING:
+    workflow.require_step(case, "plan")  # not on a case closed while it waited
+    # Neither who made it nor who sent it for approval (the audit log says who did).
+    sent_by = AuditEvent.objects.filter(
+        object_type="cases.caseplan", object_id=plan.pk, detail="submitted"
+    ).values_list("actor_id", flat=True)
+    check_approver(case, by, plan.created_by, also=sent_by)
+    current = CasePlan.objects.select_for_update().get(pk=plan.pk)  # as stored now
+    if current.status != CasePlan.Status.PENDING or plan.status != CasePlan.Status.PENDING:
         raise ValidationError(_("This plan is not waiting for approval."))
     if not approve and not note.strip():
         raise ValidationError({"review_note": _("Say what needs to change before approval.")})

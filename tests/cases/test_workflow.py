@@ -3,20 +3,25 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from engage.accounts.factories import TeamFactory, UserFactory
+from engage.accounts.models import Role
 from engage.audit.models import AuditEvent
-from engage.cases import services
+from engage.cases import approvals, services
 from engage.cases.factories import (
     MEETING,
     RATINGS,
     REOPENING,
     SCREENING,
+    CaseFactory,
     days_ago,
     to_active,
     to_included,
     to_screening,
 )
-from engage.cases.models import Action, Case, CasePlan, ClosureReason, Stage
+from engage.cases.models import Action, Case, CasePlan, Closure, ClosureReason, Household, Stage
+from engage.cases.models.process import ApprovalStatus
 from engage.cases.workflow import TRANSITIONS, move
+from engage.lib.concurrency import ConcurrentEditError
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +315,96 @@ class TestAssessments:
         )
         request.refresh_from_db()
         assert request.fulfilled_by == assessment
+
+
+class TestApproversOfTheCasesTeam:
+    """Approvals are the case's team's supervisor's, once, and never of one's own sending."""
+
+    @pytest.fixture
+    def partner(self, organisation, alice):
+        """The case of alice's client's partner, held by Dan in Sue's team: Bob (alice's
+        supervisor) sees it through the household, but it is not his team's."""
+        sue = UserFactory(username="sue", role=Role.SUPERVISOR, organisation=organisation)
+        plovdiv = TeamFactory(organisation=organisation, name="Plovdiv", leader=sue)
+        dan = UserFactory(username="dan", organisation=organisation, team=plovdiv)
+        household = Household.objects.create(organisation=organisation)
+        CaseFactory(organisation=organisation, case_manager=alice, household=household)
+        return CaseFactory(organisation=organisation, case_manager=dan, household=household)
+
+    def test_a_supervisor_who_sent_a_colleagues_plan_does_not_approve_it(self, case, alice, bob):
+        to_included(case, alice, bob)
+        services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
+        plan = services.create_plan(case, by=alice, person=case.person)
+        services.add_goal(plan, by=alice, data={"area": "migration",
+                                                "migration_option": "legal_stay",
+                                                "description": "G"})  # fmt: skip
+        services.submit_plan(plan, by=bob)
+        with pytest.raises(ValidationError, match="Another supervisor"):
+            services.review_plan(plan, by=bob, approve=True)
+        assert CasePlan.objects.get(pk=plan.pk).status == CasePlan.Status.PENDING
+
+    def test_another_teams_supervisor_neither_sees_nor_decides_its_steps(self, bob, partner):
+        dan, sue = partner.case_manager, partner.case_manager.team.leader
+        to_included(partner, dan, sue)
+        closure = services.request_closure(partner, by=dan, data={
+            "date": days_ago(1), "reason": ClosureReason.TRANSFERRED})  # fmt: skip
+        assert closure.pk not in {w.item.pk for w in approvals.queue(bob)}
+        with pytest.raises(ValidationError, match="Only a supervisor of this case"):
+            services.review_closure(closure, by=bob, approve=True)
+        assert closure.pk in {w.item.pk for w in approvals.queue(sue)}
+        services.review_closure(closure, by=sue, approve=True)
+        assert Case.objects.get(pk=partner.pk).stage == Stage.CLOSED
+
+    def test_a_late_decision_does_not_undo_an_earlier_one(self, alice, bob, case):
+        # The closure opened in two tabs (or by two supervisors): approved in one, the other
+        # page, older, sends it back: refused, the case stays closed and the closure approved.
+        to_included(case, alice, bob)
+        closure = services.request_closure(case, by=alice, data={
+            "date": days_ago(1), "reason": ClosureReason.TRANSFERRED})  # fmt: skip
+        seen_earlier = Closure.objects.get(pk=closure.pk)
+        services.review_closure(Closure.objects.get(pk=closure.pk), by=bob, approve=True)
+        with pytest.raises(ValidationError, match="no longer waiting"):
+            services.review_closure(seen_earlier, by=bob, approve=False, note="not yet")
+        assert Closure.objects.get(pk=closure.pk).status == ApprovalStatus.APPROVED
+        assert Case.objects.get(pk=case.pk).stage == Stage.CLOSED
+
+    def test_a_plan_left_waiting_on_a_closed_case_is_not_approved(self, case, alice, bob):
+        to_included(case, alice, bob)
+        services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
+        plan = services.create_plan(case, by=alice, person=case.person)
+        services.add_goal(plan, by=alice, data={"area": "migration",
+                                                "migration_option": "legal_stay",
+                                                "description": "G"})  # fmt: skip
+        services.submit_plan(plan, by=alice)
+        closure = services.request_closure(case, by=alice, data={
+            "date": days_ago(1), "reason": ClosureReason.TRANSFERRED})  # fmt: skip
+        services.review_closure(closure, by=bob, approve=True)
+        with pytest.raises(ValidationError):
+            services.review_plan(CasePlan.objects.get(pk=plan.pk), by=bob, approve=True)
+        assert CasePlan.objects.get(pk=plan.pk).status == CasePlan.Status.PENDING
+
+
+class TestActionStatus:
+    def test_it_does_not_change_while_the_plan_waits_for_approval(self, case, alice, bob):
+        to_included(case, alice, bob)
+        services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
+        plan = services.create_plan(case, by=alice, person=case.person)
+        goal = services.add_goal(plan, by=alice, data={"area": "migration",
+                                                       "migration_option": "legal_stay",
+                                                       "description": "G"})  # fmt: skip
+        action = services.add_action(goal, by=alice, data={
+            "description": "A", "owner": "client", "due_date": days_ago(-3)})  # fmt: skip
+        services.submit_plan(plan, by=alice)
+        with pytest.raises(ValidationError, match="waiting for approval"):
+            services.set_action_status(Action.objects.get(pk=action.pk), by=alice, status="done")
+        assert Action.objects.get(pk=action.pk).status == Action.Status.OPEN
+
+    def test_a_status_change_makes_an_edit_of_the_action_as_it_was_stale(self, case, alice, bob):
+        _case, plan = to_active(case, alice, bob)
+        action = Action.objects.get(goal__plan=plan)
+        seen = action.version
+        services.set_action_status(Action.objects.get(pk=action.pk), by=bob, status="done")
+        with pytest.raises(ConcurrentEditError):
+            services.edit_action(Action.objects.get(pk=action.pk), by=alice, data={
+                "description": "Changed", "owner": "client", "third_party": "",
+                "due_date": days_ago(-3)}, expected_version=seen)  # fmt: skip
