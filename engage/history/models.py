@@ -48,7 +48,14 @@ class ChangeQuerySet(ScopedQuerySet):
         person = models.Q(model="cases.person", object_id=case.person_id)
         earlier = Case.objects.filter(person_id=case.person_id, created_at__lt=case.created_at)
         if earlier.exists():
-            person &= models.Q(at__gte=case.created_at)
+            # After the row of the case's own creation, in the order the history was written:
+            # not by time, which a trigger reads as its transaction's start on PostgreSQL.
+            began = (
+                self.filter(model="cases.case", object_id=case.pk, operation="insert")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            person &= models.Q(pk__gt=began) if began else models.Q(at__gte=case.created_at)
         return self.filter(models.Q(case_id=case.pk) | person)
 
 
