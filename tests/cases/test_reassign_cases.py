@@ -3,12 +3,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from engage.accounts.factories import TeamFactory, UserFactory
-from engage.accounts.models import Role, User
+from engage.accounts.factories import UserFactory
+from engage.accounts.models import User
 from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory
-from engage.cases.models import Case, Household, Stage
+from engage.cases.models import Case, Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -142,14 +142,6 @@ class TestOnlyTheirTeams:
     """A supervisor sees another team's case through a client's household, but does not move
     it: taken, it left its own team's sight and opened its sensitive answers to them."""
 
-    @pytest.fixture
-    def partner(self, organisation, alice):
-        sue = UserFactory(username="sue", role=Role.SUPERVISOR, organisation=organisation)
-        plovdiv = TeamFactory(organisation=organisation, name="Plovdiv", leader=sue)
-        dan = UserFactory(username="dan", organisation=organisation, team=plovdiv)
-        household = Household.objects.create(organisation=organisation)
-        CaseFactory(organisation=organisation, case_manager=alice, household=household)
-        return CaseFactory(organisation=organisation, case_manager=dan, household=household)
 
     def test_a_supervisor_does_not_take_another_teams_case_seen_through_a_household(
         self, as_user, alice, bob, partner

@@ -3,8 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from engage.accounts.factories import TeamFactory, UserFactory
-from engage.accounts.models import Role
+from engage.accounts.factories import UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases import approvals, services
 from engage.cases.factories import (
@@ -12,13 +11,12 @@ from engage.cases.factories import (
     RATINGS,
     REOPENING,
     SCREENING,
-    CaseFactory,
     days_ago,
     to_active,
     to_included,
     to_screening,
 )
-from engage.cases.models import Action, Case, CasePlan, Closure, ClosureReason, Household, Stage
+from engage.cases.models import Action, Case, CasePlan, Closure, ClosureReason, Stage
 from engage.cases.models.process import ApprovalStatus
 from engage.cases.workflow import TRANSITIONS, move
 from engage.lib.concurrency import ConcurrentEditError
@@ -140,7 +138,6 @@ class TestInclusion:
         ]
 
     def test_it_lets_only_a_supervisor_of_the_case_approve(self, case, alice, ada, organisation):
-        from engage.accounts.factories import UserFactory
 
         decision = services.propose_inclusion(
             case, by=alice, include=False, date=days_ago(1), criteria_met=[], reason="No"
@@ -317,27 +314,23 @@ class TestAssessments:
         assert request.fulfilled_by == assessment
 
 
+def _a_plan_with_a_goal(case, alice, bob):
+    """The case included and assessed, and a first plan with one goal, not yet sent."""
+    to_included(case, alice, bob)
+    services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
+    plan = services.create_plan(case, by=alice, person=case.person)
+    goal = services.add_goal(plan, by=alice, data={"area": "migration",
+                                                   "migration_option": "legal_stay",
+                                                   "description": "G"})  # fmt: skip
+    return plan, goal
+
+
 class TestApproversOfTheCasesTeam:
     """Approvals are the case's team's supervisor's, once, and never of one's own sending."""
 
-    @pytest.fixture
-    def partner(self, organisation, alice):
-        """The case of alice's client's partner, held by Dan in Sue's team: Bob (alice's
-        supervisor) sees it through the household, but it is not his team's."""
-        sue = UserFactory(username="sue", role=Role.SUPERVISOR, organisation=organisation)
-        plovdiv = TeamFactory(organisation=organisation, name="Plovdiv", leader=sue)
-        dan = UserFactory(username="dan", organisation=organisation, team=plovdiv)
-        household = Household.objects.create(organisation=organisation)
-        CaseFactory(organisation=organisation, case_manager=alice, household=household)
-        return CaseFactory(organisation=organisation, case_manager=dan, household=household)
 
     def test_a_supervisor_who_sent_a_colleagues_plan_does_not_approve_it(self, case, alice, bob):
-        to_included(case, alice, bob)
-        services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
-        plan = services.create_plan(case, by=alice, person=case.person)
-        services.add_goal(plan, by=alice, data={"area": "migration",
-                                                "migration_option": "legal_stay",
-                                                "description": "G"})  # fmt: skip
+        plan, _goal = _a_plan_with_a_goal(case, alice, bob)
         services.submit_plan(plan, by=bob)
         with pytest.raises(ValidationError, match="Another supervisor"):
             services.review_plan(plan, by=bob, approve=True)
@@ -369,12 +362,7 @@ class TestApproversOfTheCasesTeam:
         assert Case.objects.get(pk=case.pk).stage == Stage.CLOSED
 
     def test_a_plan_left_waiting_on_a_closed_case_is_not_approved(self, case, alice, bob):
-        to_included(case, alice, bob)
-        services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
-        plan = services.create_plan(case, by=alice, person=case.person)
-        services.add_goal(plan, by=alice, data={"area": "migration",
-                                                "migration_option": "legal_stay",
-                                                "description": "G"})  # fmt: skip
+        plan, _goal = _a_plan_with_a_goal(case, alice, bob)
         services.submit_plan(plan, by=alice)
         closure = services.request_closure(case, by=alice, data={
             "date": days_ago(1), "reason": ClosureReason.TRANSFERRED})  # fmt: skip
@@ -386,12 +374,7 @@ class TestApproversOfTheCasesTeam:
 
 class TestActionStatus:
     def test_it_does_not_change_while_the_plan_waits_for_approval(self, case, alice, bob):
-        to_included(case, alice, bob)
-        services.record_assessment(case, by=alice, data={"date": days_ago(170), **RATINGS})
-        plan = services.create_plan(case, by=alice, person=case.person)
-        goal = services.add_goal(plan, by=alice, data={"area": "migration",
-                                                       "migration_option": "legal_stay",
-                                                       "description": "G"})  # fmt: skip
+        plan, goal = _a_plan_with_a_goal(case, alice, bob)
         action = services.add_action(goal, by=alice, data={
             "description": "A", "owner": "client", "due_date": days_ago(-3)})  # fmt: skip
         services.submit_plan(plan, by=alice)
