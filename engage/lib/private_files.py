@@ -10,6 +10,7 @@ earlier with looser ones.
 import os
 import stat
 from pathlib import Path
+from typing import IO, Any
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -48,6 +49,17 @@ def tighten_file(path: Path) -> None:
     take the database for unused and delete its -wal and -shm files under our connections
     ("disk I/O error", lost writes)."""
     _tighten(Path(path), FILE_MODE)
+
+
+def open_private(path: Path, mode: str = "w", **options: Any) -> IO[Any]:
+    """Open `path` for writing from its start (`mode` "w" or "wb"), readable by its owner only.
+
+    For files written piece by piece; the mode is set at creation, so there is no moment when
+    another account could open the file, and tightened if the file was there already."""
+    path = Path(path)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    _tighten(path, FILE_MODE)
+    return os.fdopen(descriptor, mode, **options)
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -6,7 +6,9 @@ import csv
 import datetime
 import io
 import json
+import os
 import shutil
+import stat
 import zipfile
 from io import StringIO
 from operator import itemgetter
@@ -286,6 +288,27 @@ class TestExportAndImport:
         assert "5 added" in out.getvalue() and len(held_rows()) == 5
         call_command("import_dataset", str(tmp_path / "sub"), stdout=out)
         assert "5 unchanged" in out.getvalue() and len(held_rows()) == 5
+
+    def test_its_files_are_readable_by_the_operator_only_whatever_the_umask(
+        self, active_case, four_alike, organisation, tmp_path
+    ):
+        """A thief with another local account: under the usual umask (022) the submission's
+        files were readable by every account, person_ref included (December 2026 review)."""
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "cases.csv").write_text("an older export\n")
+        (tmp_path / "sub" / "cases.csv").chmod(0o644)
+        old = os.umask(0o022)
+        try:
+            services.export(organisation, tmp_path / "sub", PERIOD_END)
+            services.export(organisation, tmp_path / "new", PERIOD_END)
+        finally:
+            os.umask(old)
+        for folder in ("sub", "new"):
+            for name in ("cases.csv", "manifest.json"):
+                assert stat.S_IMODE((tmp_path / folder / name).stat().st_mode) == 0o600
+        # A folder made for it is the operator's; one they named is left as they made it.
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+        assert len(read(tmp_path / "sub").rows) == 5
 
     def test_it_keeps_a_submissions_rows_as_one_encrypted_document_and_gives_them_back(
         self, active_case, four_alike, organisation, tmp_path

@@ -3,7 +3,9 @@
 import html as html_lib
 import io
 import json
+import os
 import re
+import stat
 from io import StringIO
 
 import pytest
@@ -79,13 +81,21 @@ def test_its_xlsx_holds_the_numbers_of_the_json(report):
 
 @pytest.mark.django_db
 def test_the_command_writes_each_format_and_audits_exact_figures(tmp_path):
-    for fmt in ("json", "html", "pdf", "xlsx"):
-        out = tmp_path / f"report.{fmt}"
-        call_command(
-            "mel_report", start="2024-01", end="2024-06", disclosure="public", fmt=fmt, out=out,
-            stdout=StringIO(),
-        )  # fmt: skip
-        assert out.stat().st_size > 0
+    (tmp_path / "report.json").write_text("{}")  # an older report, readable by all
+    (tmp_path / "report.json").chmod(0o644)
+    old = os.umask(0o022)
+    try:
+        for fmt in ("json", "html", "pdf", "xlsx"):
+            out = tmp_path / f"report.{fmt}"
+            call_command(
+                "mel_report", start="2024-01", end="2024-06", disclosure="public", fmt=fmt,
+                out=out, stdout=StringIO(),
+            )  # fmt: skip
+            assert out.stat().st_size > 0
+            # The operator's only, whatever the umask (December 2026 review).
+            assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
     assert not AuditEvent.objects.exists()
     out = StringIO()
     call_command(

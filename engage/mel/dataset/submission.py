@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from engage.lib.private_files import FOLDER_MODE, open_private, write_private
 from engage.lib.spreadsheets import any_formula, is_formula, neutralise
 from engage.mel.dataset import anonymity
 from engage.mel.dataset.rows import (
@@ -135,11 +136,14 @@ def write(
     version 2 and states the quasi-identifiers, k and the cells suppressed; without it the
     submission is version 1, without version 2's columns (kept for tests and older tools).
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    # Readable by the operator only: the rows are de-identified but carry person_ref, and the
+    # usual umask (022) would let every local account read them. A folder made here is 0700;
+    # an existing one named by the operator (say /tmp) is theirs and left as it is.
+    folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     digest, count = hashlib.sha256(), 0
     version = VERSION if protection is not None else 1
     columns = columns_of(version)
-    with open(folder / "cases.csv", "w", encoding="utf-8", newline="") as file:
+    with open_private(folder / "cases.csv", "w", encoding="utf-8", newline="") as file:
         for text, written in _csv_text(rows, columns):
             file.write(text)
             digest.update(text.encode())
@@ -154,7 +158,7 @@ def write(
         "sha256": digest.hexdigest(),
         **(protection or {}),
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_private(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
 
 

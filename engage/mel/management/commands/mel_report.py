@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from engage.lib.private_files import write_private
 from engage.mel import services
 from engage.mel.dataset.submission import MONTH
 from engage.mel.report.indicators import months_between
@@ -71,6 +72,7 @@ class Command(BaseCommand):
             baseline=baseline,
             channel=f"mel_report {fmt} (system user {_system_user()})",
         )
-        out.write_bytes(services.report_bytes(report, fmt))
+        # The operator's only: a report holds the pilot's figures before publication.
+        write_private(out, services.report_bytes(report, fmt))
         note = "" if report["has_data"] else " (no data for this period)"
         self.stdout.write(f"Wrote {out} ({fmt}, {disclosure}){note}.")
