@@ -615,5 +615,8 @@ class ActionView(EngageAPIView):
     def patch(self, request, pk: UUID):
         action = get_case_object(request.user, Action, pk, case_path="goal__plan__case")
         data = _valid(s.ActionStatusSerializer, request)
-        services.set_action_status(action, by=request.user, status=data["status"])
+        # Set to what it now is, whatever it was (no If-Match): the version as just read.
+        services.set_action_status(
+            action, by=request.user, status=data["status"], expected_version=action.version
+        )
         return Response(s.ActionSerializer(action).data)

@@ -426,6 +426,13 @@ class ActionEditForm(VersionedFormMixin, forms.ModelForm):
         widgets = _date_widgets("due_date")
 
 
+class ActionStatusForm(forms.Form):
+    """An action's status on the plan page, with the version of the action the row showed."""
+
+    status = forms.ChoiceField(choices=Action.Status.choices)
+    version = forms.IntegerField(min_value=1)
+
+
 class PlanReviewForm(forms.ModelForm):
     class Meta:
         model = PlanReview

@@ -505,15 +505,40 @@ def edit_action(action: Action, *, by: User, data: Data, expected_version: int) 
 
 
 @transaction.atomic
-def set_action_status(action: Action, *, by: User, status: str) -> None:
+def set_action_status(action: Action, *, by: User, status: str, expected_version: int) -> None:
+    """Set an action to do, done or cancelled, if no one else changed it since
+    `expected_version`.
+
+    Not back to "to do" under a goal that ended (achieved or no longer pursued): the goal took
+    its open actions with it, and one to do again means the goal is pursued again.
+    """
     # Not while the plan waits for approval: nothing of it changes then (as for its goals).
     require_editable_plan(action.goal.plan)
+    if status not in Action.Status.values:
+        raise ValidationError({"status": _("Choose a valid status.")})
+    if status == Action.Status.OPEN and _goal_status_locked(action.goal_id) != Goal.Status.OPEN:
+        raise ValidationError(
+            {
+                "status": _(
+                    "This action's goal is achieved or no longer pursued. Take the goal up "
+                    "again first, then set the action back to 'To do'."
+                )
+            }
+        )
     action.status = status
     action.completed_on = today() if status == Action.Status.DONE else None
-    # A new version, so that an edit of the action made on the page as it was is refused.
-    action.version += 1
-    action.save(update_fields=["status", "completed_on", "version"])
+    # Versioned: a change made on the page as it was before another change is refused.
+    save_versioned(action, expected_version=expected_version, fields=["status", "completed_on"])
     record(by, AuditEvent.Action.UPDATE, action, detail=f"status={status}")
+
+
+def _goal_status_locked(goal_id: uuid.UUID) -> str:
+    # As stored now, and locked: a goal that ends meanwhile either waits for this change (and
+    # then cancels the action with its other open ones) or ended before it, and is seen so.
+    status: str = (
+        Goal._base_manager.select_for_update().values_list("status", flat=True).get(pk=goal_id)
+    )
+    return status
 
 
 def submission_refusal(plan: CasePlan) -> ValidationError | None:

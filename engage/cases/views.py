@@ -42,6 +42,7 @@ from engage.cases.eligibility import Records, check_criteria
 from engage.cases.forms import (
     ActionEditForm,
     ActionForm,
+    ActionStatusForm,
     AppointmentForm,
     AppointmentStatusForm,
     AssessmentForm,
@@ -95,6 +96,7 @@ from engage.cases.timeline import (
     still_to_do,
     timeline_page,
 )
+from engage.lib.concurrency import ConcurrentEditError
 from engage.lib.forms import error_summary, run_service, typed_values
 
 PAGE_SIZE = 25
@@ -768,23 +770,33 @@ def action_create(request: HttpRequest, pk: UUID) -> HttpResponse:
 @require_POST
 @role_required(*CASE_WORKERS)
 def action_status(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Set an action's status from its row of the plan, as the row showed it (its version)."""
     action = get_case_object(request.user, Action, pk, case_path="goal__plan__case")
-    status = request.POST.get("status", "")
-    if status not in Action.Status.values:
+    form = ActionStatusForm(request.POST)
+    done = None
+    if "status" in form.errors:
         messages.error(request, _("Choose a valid status."))
+    elif not form.is_valid():  # no version: a page from before versions, as good as stale
+        messages.error(request, ConcurrentEditError.message)
     else:
-        run_service(
+        done = run_service(
             request,
             None,
-            lambda: services.set_action_status(action, by=request.user, status=status),
+            lambda: services.set_action_status(
+                action,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                expected_version=form.cleaned_data["version"],
+            ),
         )
-    if request.htmx:
+    if done and request.htmx:
         return render(
             request,
             "cases/_action_row.html",
             {"action": action, "editable": True, "action_statuses": Action.Status.choices},
         )
-    return redirect("cases:plan_detail", action.goal.plan_id)
+    # Without JavaScript, or refused: the whole plan as it now is (a row shows no message).
+    return _back_to_plan(request, action.goal.plan_id, f"action-{action.pk}")
 
 
 # Plans stay current: goals and actions changed in place with htmx (the changed fragment is the

@@ -311,7 +311,8 @@ def _apply_action_status(
         return action.pk  # already so on the server: nothing to change, nothing lost
     if action.status != base.get("status"):
         raise _Conflict({"status": action.status, "label": action.get_status_display()})
-    case_services.set_action_status(action, by=user, status=status)
+    # Its conflict is the status seen (`base`), checked above on the row locked since.
+    case_services.set_action_status(action, by=user, status=status, expected_version=action.version)
     return action.pk
 
 

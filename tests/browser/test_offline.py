@@ -176,7 +176,9 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
 
     # Meanwhile a colleague cancels the action in Engage.
     action = Action.objects.get(goal__plan__case=taken)
-    services.set_action_status(action, by=alice, status=Action.Status.CANCELLED)
+    services.set_action_status(
+        action, by=alice, status=Action.Status.CANCELLED, expected_version=action.version
+    )
 
     # The app opens again offline, from the service worker, with the PIN.
     page.reload()

@@ -662,7 +662,9 @@ class TestClosure:
             },
         )
         for action in active.plans.get().goals.get().actions.all():
-            services.set_action_status(action, by=alice, status="done")
+            services.set_action_status(
+                action, by=alice, status="done", expected_version=action.version
+            )
         assert closure_warnings(active, services.today()) == []
 
     def test_only_the_first_assessment_is_pointed_out(self, case, alice, bob):

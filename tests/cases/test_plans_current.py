@@ -106,7 +106,9 @@ class TestGoalServices:
         done = services.add_action(
             goal, by=alice, data={"description": "Done", "owner": "client", "due_date": days_ago(3)}
         )
-        services.set_action_status(done, by=alice, status=Action.Status.DONE)
+        services.set_action_status(
+            done, by=alice, status=Action.Status.DONE, expected_version=done.version
+        )
         cancelled = services.set_goal_status(
             goal, by=alice, status=Goal.Status.ACHIEVED, date=days_ago(1), expected_version=1
         )
@@ -532,14 +534,13 @@ class TestPagesAsAWhole:
         case, plan, _goal, _action = active
         second = self._rich(case, plan, alice, bob)
         late, _soon = second.actions.order_by("due_date")
-        services.set_action_status(
-            services.add_action(
-                second,
-                by=alice,
-                data={"description": "Already done", "owner": "client", "due_date": days_ago(1)},
-            ),
+        already = services.add_action(
+            second,
             by=alice,
-            status="done",
+            data={"description": "Already done", "owner": "client", "due_date": days_ago(1)},
+        )
+        services.set_action_status(
+            already, by=alice, status="done", expected_version=already.version
         )
         body = as_user(alice).get(f"/cases/{case.pk}/").content.decode()
         section = body[body.index('id="open-actions"') :]

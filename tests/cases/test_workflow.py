@@ -379,14 +379,18 @@ class TestActionStatus:
             "description": "A", "owner": "client", "due_date": days_ago(-3)})  # fmt: skip
         services.submit_plan(plan, by=alice)
         with pytest.raises(ValidationError, match="waiting for approval"):
-            services.set_action_status(Action.objects.get(pk=action.pk), by=alice, status="done")
+            services.set_action_status(
+                Action.objects.get(pk=action.pk), by=alice, status="done", expected_version=1
+            )
         assert Action.objects.get(pk=action.pk).status == Action.Status.OPEN
 
     def test_a_status_change_makes_an_edit_of_the_action_as_it_was_stale(self, case, alice, bob):
         _case, plan = to_active(case, alice, bob)
         action = Action.objects.get(goal__plan=plan)
         seen = action.version
-        services.set_action_status(Action.objects.get(pk=action.pk), by=bob, status="done")
+        services.set_action_status(
+            Action.objects.get(pk=action.pk), by=bob, status="done", expected_version=seen
+        )
         with pytest.raises(ConcurrentEditError):
             services.edit_action(Action.objects.get(pk=action.pk), by=alice, data={
                 "description": "Changed", "owner": "client", "third_party": "",

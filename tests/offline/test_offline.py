@@ -155,7 +155,9 @@ class TestTheOutbox:
 
     def test_an_action_changed_meanwhile_is_a_conflict(self, client, alice, active, device):
         action = Action.objects.get(goal__plan__case=active)
-        cases.set_action_status(action, by=alice, status=Action.Status.CANCELLED)
+        cases.set_action_status(
+            action, by=alice, status=Action.Status.CANCELLED, expected_version=action.version
+        )
         response = _sync(
             client,
             device,
