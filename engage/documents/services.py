@@ -4,6 +4,9 @@ The type is decided by the file's own bytes, not its name: PDF, JPEG or PNG only
 re-encoded from their pixels with Pillow, which drops EXIF (GPS position, camera, date) and
 any other metadata; PDFs are rewritten by pypdf without their document information and XMP
 metadata. Size and count are limited per file and per case.
+
+A case worker deletes a document only when nothing keeps it (`keeping`: a case no longer open,
+the PDF of a letter sent); erasure and retention delete it whatever it was.
 """
 
 from io import BytesIO
@@ -23,7 +26,7 @@ from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import workflow
 from engage.cases.models import Case
-from engage.documents import storage
+from engage.documents import keeping, storage
 from engage.documents.models import Document
 from engage.lib import images
 
@@ -152,6 +155,15 @@ def read(document: Document, *, by: User, request: HttpRequest | None = None) ->
 
 @transaction.atomic
 def remove(document: Document, *, by: User | None) -> None:
+    """Delete the document and its file; refuse one that is kept (`keeping`).
+
+    `by` None is erasure or retention (`privacy.services`): the person's data goes whatever
+    it was, with no refusal, after each app that keeps the document has let go of it.
+    """
+    if by is None:
+        keeping.release(document)
+    elif reason := keeping.why_kept(document):
+        raise ValidationError(reason)
     Document.objects.filter(pk=document.pk).delete()
     transaction.on_commit(lambda: storage.delete(document.pk))
     if by is not None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
-from engage.documents import services
+from engage.documents import keeping, services
 from engage.documents.models import Document
 from engage.lib.forms import run_service
 
@@ -45,10 +45,15 @@ def documents(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     ):
         messages.success(request, _("Document attached."))
         return redirect("documents:list", case.pk)
+    documents = list(case.documents.select_related("uploaded_by"))
+    closed = keeping.case_reason(case)
+    kept = {} if closed else keeping.reasons(documents)
     context = {
         "case": case,
         "form": form,
-        "documents": case.documents.select_related("uploaded_by"),
+        "closed": closed,
+        # Each document with why it is kept (None: it may be deleted).
+        "documents": [(document, kept.get(document.pk)) for document in documents],
     }
     return render(request, "documents/list.html", context)
 
@@ -75,7 +80,13 @@ def download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 def delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     document = get_case_object(request.user, Document, pk)
     if request.method == "POST":
-        services.remove(document, by=request.user)
-        messages.success(request, _("Document deleted."))
+        # A refusal (the document is kept) is a message on the list, where it stays.
+        run_service(
+            request,
+            None,
+            lambda: services.remove(document, by=request.user),
+            success=_("Document deleted."),
+        )
         return redirect("documents:list", document.case_id)
-    return render(request, "documents/delete.html", {"document": document, "case": document.case})
+    context = {"document": document, "case": document.case, "kept": keeping.why_kept(document)}
+    return render(request, "documents/delete.html", context)

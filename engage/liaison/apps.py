@@ -19,7 +19,8 @@ class LiaisonConfig(AppConfig):
         from engage.audit import labels
         from engage.cases import due as cases_due
         from engage.cases import page_facts
-        from engage.liaison import due, report
+        from engage.documents import keeping
+        from engage.liaison import due, report, services
         from engage.liaison.templatetags.liaison import card_facts
         from engage.mel.report import parts
 
@@ -27,6 +28,7 @@ class LiaisonConfig(AppConfig):
         parts.register(report.PART)  # a pilot's own report: reporting days, release requests
         cases_due.register(due.REPORTING_RULE)
         cases_due.register(due.LIAISON_RULE)
+        keeping.register(services.SENT_LETTERS)  # the PDF of a letter sent is kept
         labels.register("liaison.liaisonrecord", _case_labels("LiaisonRecord", _("Liaison")))
         labels.register("liaison.letter", _case_labels("Letter", _("Letter")))
         labels.register(

@@ -88,10 +88,13 @@ class LiaisonRecord(models.Model):
     share = models.ForeignKey(
         Share, on_delete=models.SET_NULL, null=True, blank=True, related_name="liaison_records"
     )
+    # The letter sent is kept (`services.SENT_LETTERS`, registered with documents.keeping).
+    # RESTRICT: the database too refuses to delete it, or its document, while a record names
+    # it, unless the record goes in the same delete (its case's). Erasure lets go of it first.
     letter = models.ForeignKey(
         "Letter",
         verbose_name=_("letter sent"),
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="sendings",

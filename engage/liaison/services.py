@@ -8,7 +8,8 @@ transaction. No consent override here: that is done, with its own safeguards, on
 page. Towards immigration enforcement the sharing service refuses whatever the consent.
 
 Saving a letter is not a disclosure: it becomes a case document (encrypted, metadata stripped
-by `documents.services.attach`), and sending it is a liaison record like any other.
+by `documents.services.attach`), and sending it is a liaison record like any other. From then
+on its PDF is kept (`SENT_LETTERS`): a draft may be deleted, a letter sent may not.
 
 Each reporting obligation keeps `next_due_on` up to date here (`_reschedule`), after every
 change to it or its events. Every change is audited without any value.
@@ -20,15 +21,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.models import Case
+from engage.documents import keeping
 from engage.documents import services as documents
 from engage.documents.models import Document
 from engage.liaison import letters, schedule
@@ -264,6 +267,24 @@ def save_letter(
         )
         record(by, AuditEvent.Action.CREATE, letter)
     return letter
+
+
+def _sent_letters() -> Exists:
+    return Exists(LiaisonRecord.objects.filter(letter__document=OuterRef("pk")))
+
+
+def _let_go_of_letter(document: Document) -> None:
+    # Erasure: the records that sent it stay (their text blanked), no longer saying which.
+    LiaisonRecord.objects.filter(letter__document=document).update(letter=None)
+
+
+# The PDF of a letter a liaison record says was sent is the record of what went: a case worker
+# may not delete it (registered with documents.keeping by the app's ready()).
+SENT_LETTERS = keeping.Keep(
+    kept=_sent_letters,
+    reason=gettext_lazy("Sent: kept as the record of what went to the authority."),
+    release=_let_go_of_letter,
+)
 
 
 # Reporting obligations
