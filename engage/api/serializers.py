@@ -3,6 +3,8 @@ other (R04: no organisation, owner, version or consent field can be posted); eac
 drops the fields the caller's role may not see, as the web pages do. Ids are random UUIDs only.
 """
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
@@ -413,6 +415,21 @@ class ContactSerializer(serializers.ModelSerializer):
             "created_at",
             "custom",
         ]
+
+    def to_representation(self, contact: Contact) -> dict[str, Any]:
+        data = super().to_representation(contact)
+        # A sensitive note is the case's own people's and its author's, as on the case page:
+        # empty for a colleague who sees the case through a household (docs/security.md).
+        request = self.context.get("request")
+        if contact.sensitive:
+            shows = self.context.setdefault("shows_sensitive", {})
+            if request is not None and contact.case_id not in shows:
+                shows[contact.case_id] = contact.case.shows_sensitive_to(request.user)
+            if request is None or contact.note_hidden_from(
+                request.user, case_shows_sensitive=shows[contact.case_id]
+            ):
+                data["note"] = ""
+        return data
 
 
 class ContactWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):

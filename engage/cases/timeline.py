@@ -137,7 +137,8 @@ def timeline_page(
     user: User | None = None,
 ) -> "Page[Event]":
     """Return page `number` of the case's events, newest first: sensitive notes only when
-    `show_sensitive`. Without `show_details` (a role that does not work on the case), events
+    `show_sensitive`, and with `user` only those `user` may read (`Contact.note_hidden_from`:
+    the case's own people and the note's author). Without `show_details` (a role that does not work on the case), events
     keep their date and title only: no note, no vulnerability, no rating (field-level access,
     R04). With `user`, the registered apps add their lines for that user (`register`).
 
@@ -146,7 +147,14 @@ def timeline_page(
     apps' lines read, for the events of the page only: a fixed number of queries, and of
     decryptions, whatever the number of contacts.
     """
-    page = Paginator(_events(case, show_sensitive=show_sensitive), per_page).get_page(number)
+    shows = show_sensitive and user is not None and case.shows_sensitive_to(user)
+
+    def readable(contact: Contact) -> bool:
+        if user is None or not show_sensitive:
+            return show_sensitive or not contact.sensitive
+        return not contact.note_hidden_from(user, case_shows_sensitive=shows)
+
+    page = Paginator(_events(case, note_readable=readable), per_page).get_page(number)
     _add_details(case, list(page.object_list), show_details=show_details, user=user)
     return page
 
@@ -173,7 +181,7 @@ def _add_notes(events: list[Event]) -> None:
         event.note_at, event.sealed_note = None, ""
 
 
-def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
+def _events(case: Case, *, note_readable: Callable[[Contact], bool]) -> list[Event]:
     events = [
         Event(
             case.referral_date,
@@ -261,7 +269,7 @@ def _events(case: Case, *, show_sensitive: bool) -> list[Event]:
         note_at = None
         if contact.content_not_recorded:
             lines.append(_("Content not recorded"))
-        elif show_sensitive or not contact.sensitive:
+        elif note_readable(contact):
             note_at = len(lines)  # the note, if any, read with the page (`_add_notes`)
         if contact.engagement_level:
             lines.append(

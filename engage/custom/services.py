@@ -124,12 +124,7 @@ def sees_sensitive(user: User, case: Case | None) -> bool:
     person registering it does."""
     if case is None:
         return user.role in (Role.CASE_MANAGER, Role.SUPERVISOR)
-    if case.case_manager_id == user.pk:
-        return True
-    if user.role != Role.SUPERVISOR or case.case_manager_id is None:
-        return False
-    team = case.case_manager.team
-    return team is not None and team.leader_id == user.pk
+    return case.shows_sensitive_to(user)
 
 
 def values_for(case: Case, form: str, record_id: object) -> dict[str, CustomValue]:

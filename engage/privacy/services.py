@@ -38,6 +38,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
@@ -91,6 +92,12 @@ def record_request(
     return entry
 
 
+COPY_MADE_BY = _lazy(
+    "The case's own case manager or their supervisor makes the copy: it holds everything "
+    "recorded about the person, the notes and answers marked sensitive included."
+)
+
+
 @transaction.atomic
 def hand_over_access(
     entry: SubjectRequest, *, by: User, request: HttpRequest | None = None
@@ -98,6 +105,10 @@ def hand_over_access(
     """Return the person's data for them, the request done and the hand-over audited."""
     if entry.kind != SubjectRequest.Kind.ACCESS:
         raise ValidationError(_("The person did not ask for a copy of their data."))
+    # The copy holds everything, the sensitive notes and answers included: only those who read
+    # them on the case make it, not a colleague who sees the case through a household.
+    if not entry.case.shows_sensitive_to(by):
+        raise ValidationError(COPY_MADE_BY)
     data = person_data(entry.person, for_user=by)
     if entry.completed_at is None:
         entry.completed_at = timezone.now()

@@ -2,6 +2,8 @@
 
 from uuid import UUID
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import redirect, render
@@ -31,6 +33,8 @@ def case_requests(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "case": case,
         "subject_requests": case.subject_requests.select_related("person"),
         "can_erase": request.user.role == Role.SUPERVISOR,
+        "can_copy": case.shows_sensitive_to(request.user),
+        "copy_made_by": services.COPY_MADE_BY,
     }
     return render(request, "privacy/case_requests.html", context)
 
@@ -93,7 +97,11 @@ def export(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpRespons
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ACCESS or fmt not in FORMATS:
         raise Http404
-    data = services.hand_over_access(entry, by=request.user, request=request)
+    try:
+        data = services.hand_over_access(entry, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("privacy:case", entry.case_id)
     if fmt == "json":
         response = HttpResponse(
             access.as_json(data), content_type="application/json; charset=utf-8"

@@ -234,6 +234,22 @@ class Case(models.Model):
         """Return the days allowed between contacts: the case's own, else the organisation's."""
         return self.contact_interval_days or self.organisation.contact_interval_days
 
+    def shows_sensitive_to(self, user: User) -> bool:
+        """Whether `user` reads what is marked sensitive on this case (a custom field's
+        answers, a contact's note): its own case manager and their supervisor, the leader of
+        the case manager's team. Not a colleague who sees the case through a client's
+        household, whose client the note may be about, nor the organisation admin."""
+        if self.case_manager_id is None:
+            return False
+        if self.case_manager_id == user.pk:
+            return True
+        if user.role != Role.SUPERVISOR:
+            return False
+        if Case.case_manager.is_cached(self):  # loaded with the case: no query
+            team = self.case_manager.team
+            return team is not None and team.leader_id == user.pk
+        return User.objects.filter(pk=self.case_manager_id, team__leader_id=user.pk).exists()
+
 
 class EngagementRecord(models.Model):
     """The engagement level seen on a date; the case keeps the latest."""

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -66,3 +67,33 @@ class Contact(models.Model):
     @property
     def in_person(self) -> bool:
         return self.type in self.IN_PERSON
+
+    def note_hidden_from(self, user: User, *, case_shows_sensitive: bool) -> bool:
+        """Whether `user`, who works on the case, may not read this contact's note: a note
+        marked sensitive is the case's own people's (`Case.shows_sensitive_to`, given here as
+        `case_shows_sensitive`, worked out once for a page of contacts) and its author's."""
+        return self.sensitive and not case_shows_sensitive and self.recorded_by_id != user.pk
+
+    @classmethod
+    def history_values_hidden(cls, user: User, case: Case, changes: list[Any]) -> set[Any]:
+        """The ids of the history's `changes` of sensitive contacts whose values `user` may not
+        read on `case` (engage.history.services): all their fields, the note's length and its
+        changes with them, unless `user` reads the note on the case page."""
+        if case.shows_sensitive_to(user):
+            return set()
+        # A change that does not touch `sensitive` (a note's key rotated, say) does not carry
+        # it: the contact as it is says, and a deleted one's last values.
+        sensitive = set(
+            cls.objects.filter(
+                case=case, sensitive=True, pk__in={change.object_id for change in changes}
+            ).values_list("pk", flat=True)
+        )
+        return {
+            change.pk
+            for change in changes
+            if change.actor_id != user.pk
+            and (
+                change.object_id in sensitive
+                or any((values or {}).get("sensitive") for values in (change.before, change.after))
+            )
+        }

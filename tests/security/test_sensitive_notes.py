@@ -1,0 +1,101 @@
+"""A contact note marked sensitive is read by the case's own case manager, their supervisor and
+the note's author, as a sensitive custom answer is: not by a colleague who sees the case only
+through the household rule (the partner's case manager, where the note may be about the
+partner), nor by the organisation admin. A copy of the person's data, which holds everything,
+is handed over only by those who read everything (December 2026 review, docs/security.md)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from engage.cases import services
+from engage.cases.factories import days_ago, to_active
+from engage.cases.models import Contact
+from engage.privacy.models import SubjectRequest
+from engage.privacy.services import hand_over_access
+from tests.api.conftest import ApiClient, make_token
+from tests.cases.conftest import partner  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notes(partner):  # noqa: F811
+    """Dan's two notes on his client's case: one marked sensitive."""
+    dan = partner.case_manager
+    case, _plan = to_active(partner, dan, dan.team.leader)
+    for text, sensitive in (("Sentinelsensitive", True), ("Sentinelplain", False)):
+        services.log_contact(
+            case, by=dan, data={"date": days_ago(1), "type": "phone", "note": text,
+                                "sensitive": sensitive},
+        )  # fmt: skip
+    return case
+
+
+def _readers(case, bob):
+    dan = case.case_manager
+    return {"dan": dan, "sue": dan.team.leader, "bob": bob}
+
+
+def test_the_case_page_shows_a_sensitive_note_to_the_cases_own_people_only(
+    as_user, notes, alice, bob
+):
+    readers = _readers(notes, bob)
+    for name, user in {**readers, "alice": alice}.items():
+        page = as_user(user).get(f"/cases/{notes.pk}/").content.decode()
+        assert "Sentinelplain" in page, name
+        # Alice and Bob see the case through the household of Alice's client only.
+        assert ("Sentinelsensitive" in page) == (name in ("dan", "sue")), name
+
+
+def test_the_author_of_a_sensitive_note_reads_it_on_a_case_of_the_household(
+    as_user, notes, alice
+):
+    services.log_contact(
+        notes, by=alice, data={"date": days_ago(0), "type": "phone", "note": "Sentinelalices",
+                               "sensitive": True},
+    )  # fmt: skip
+    page = as_user(alice).get(f"/cases/{notes.pk}/").content.decode()
+    assert "Sentinelalices" in page and "Sentinelsensitive" not in page
+
+
+def test_the_api_gives_a_sensitive_note_to_the_cases_own_people_only(notes, alice):
+    for user, sees in ((alice, False), (notes.case_manager, True)):
+        api = ApiClient(make_token(user)).get
+        body = api(f"/api/v1/cases/{notes.pk}/contacts/").json()
+        rows = body["results"] if isinstance(body, dict) else body
+        by_flag = {row["sensitive"]: row["note"] for row in rows}
+        assert by_flag[False] == "Sentinelplain"
+        assert by_flag[True] == ("Sentinelsensitive" if sees else "")
+        one = api(f"/api/v1/contacts/{Contact.objects.get(sensitive=True).pk}/").json()
+        assert one["note"] == ("Sentinelsensitive" if sees else "")
+
+
+def test_the_case_history_hides_a_sensitive_notes_values_from_the_household(
+    as_user, notes, alice
+):
+    page = as_user(alice).get(f"/history/cases/{notes.pk}/").content.decode()
+    assert "Sentinelplain" in page and "Sentinelsensitive" not in page
+    page = as_user(notes.case_manager).get(f"/history/cases/{notes.pk}/").content.decode()
+    assert "Sentinelsensitive" in page
+
+
+def test_a_copy_of_the_persons_data_is_handed_over_only_by_who_reads_everything(
+    as_user, notes, alice
+):
+    """Alice could register an access request for her client's partner and download the copy:
+    every sensitive note and answer of the partner's case, from the household rule alone."""
+    entry = SubjectRequest.objects.create(
+        person=notes.person, case=notes, kind="access", requested_on=days_ago(0),
+        identity_check="passport", recorded_by=alice,
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        hand_over_access(entry, by=alice)
+    response = as_user(alice).get(f"/privacy/subject-requests/{entry.pk}/export/json/")
+    assert response.status_code in (403, 302)
+    assert b"Sentinelsensitive" not in response.content
+    entry.refresh_from_db()
+    assert entry.completed_at is None
+    page = as_user(alice).get(f"/privacy/cases/{notes.pk}/").content.decode()
+    assert f"/privacy/subject-requests/{entry.pk}/export/json/" not in page
+    copy = as_user(notes.case_manager).get(f"/privacy/subject-requests/{entry.pk}/export/json/")
+    assert copy.status_code == 200 and b"Sentinelsensitive" in copy.content
