@@ -281,6 +281,9 @@ def propose_inclusion(
     reason: str,
 ) -> InclusionDecision:
     """Put the team's decision to a supervisor: include (after screening) or decline."""
+    # Locked, as stored now: of two proposals sent at once the second waits here, then sees the
+    # first one waiting (and a case that moved on meanwhile), instead of both waiting.
+    case = Case.objects.select_for_update().get(pk=case.pk)
     workflow.require_step(case, "decide_inclusion")
     check_date(case, date)
     if case.inclusion_decisions.filter(status=ApprovalStatus.PENDING).exists():
@@ -785,6 +788,8 @@ DISENGAGEMENT_REASONS = (ClosureReason.DISENGAGED, ClosureReason.ABSCONDED)
 
 @transaction.atomic
 def request_closure(case: Case, *, by: User, data: Data) -> Closure:
+    # Locked, as stored now: of two requests sent at once the second waits, then is refused.
+    case = Case.objects.select_for_update().get(pk=case.pk)
     workflow.require_step(case, "close")
     check_date(case, data["date"])
     if case.closures.filter(status=ApprovalStatus.PENDING).exists():
