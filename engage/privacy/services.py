@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from engage.accounts.models import Organisation, User
+from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.facts import case_age_band
@@ -98,6 +98,9 @@ COPY_MADE_BY = _lazy(
 )
 
 
+ERASED_BY = _lazy("The supervisor of the case's team erases the person's data.")
+
+
 @transaction.atomic
 def hand_over_access(
     entry: SubjectRequest, *, by: User, request: HttpRequest | None = None
@@ -122,6 +125,10 @@ def erase_on_request(entry: SubjectRequest, *, by: User) -> None:
     """Erase the person who asked for it (`erase_person`), and mark their request done."""
     if entry.kind != SubjectRequest.Kind.ERASURE:
         raise ValidationError(_("The person did not ask for erasure."))
+    # The supervisor of the case's team, not one who sees it through a client's household: the
+    # erasure cannot be undone, and is that team's to decide, as its approvals are.
+    if by.role != Role.SUPERVISOR or not entry.case.shows_sensitive_to(by):
+        raise ValidationError(ERASED_BY)
     erase_person(entry.person, by=by, reason="request")
     entry.completed_at = timezone.now()
     entry.save(update_fields=["completed_at"])

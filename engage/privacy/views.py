@@ -32,8 +32,8 @@ def case_requests(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     context = {
         "case": case,
         "subject_requests": case.subject_requests.select_related("person"),
-        "can_erase": request.user.role == Role.SUPERVISOR,
-        "can_copy": case.shows_sensitive_to(request.user),
+        "can_copy": (can_copy := case.shows_sensitive_to(request.user)),
+        "can_erase": can_copy and request.user.role == Role.SUPERVISOR,
         "copy_made_by": services.COPY_MADE_BY,
     }
     return render(request, "privacy/case_requests.html", context)
@@ -122,6 +122,9 @@ def erase(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ERASURE or entry.person.erased_at is not None:
         raise Http404
+    if not entry.case.shows_sensitive_to(request.user):  # the service refuses it too
+        messages.error(request, services.ERASED_BY)
+        return redirect("privacy:case", entry.case_id)
     if request.method == "POST" and run_service(
         request,
         None,

@@ -11,7 +11,7 @@ from engage.cases import services
 from engage.cases.factories import days_ago, to_active
 from engage.cases.models import Contact
 from engage.privacy.models import SubjectRequest
-from engage.privacy.services import hand_over_access
+from engage.privacy.services import erase_on_request, hand_over_access
 from tests.api.conftest import ApiClient, make_token
 from tests.cases.conftest import partner  # noqa: F401 (a fixture)
 
@@ -99,3 +99,24 @@ def test_a_copy_of_the_persons_data_is_handed_over_only_by_who_reads_everything(
     assert f"/privacy/subject-requests/{entry.pk}/export/json/" not in page
     copy = as_user(notes.case_manager).get(f"/privacy/subject-requests/{entry.pk}/export/json/")
     assert copy.status_code == 200 and b"Sentinelsensitive" in copy.content
+
+
+def test_only_the_supervisor_of_the_cases_team_erases_the_person(as_user, notes, alice, bob):
+    """Bob leads Alice's team and sees the partner's case through the household: he could
+    erase the partner, a step that cannot be undone and is Sue's team's to take."""
+    entry = SubjectRequest.objects.create(
+        person=notes.person, case=notes, kind="erasure", requested_on=days_ago(0),
+        identity_check="passport", recorded_by=alice,
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        erase_on_request(entry, by=bob)
+    client = as_user(bob)  # signed in just now: the password is not asked again
+    assert "/erase/" not in client.get(f"/privacy/cases/{notes.pk}/").content.decode()
+    assert client.get(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
+    assert client.post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
+    notes.person.refresh_from_db()
+    assert notes.person.erased_at is None and notes.person.given_name
+    sue = as_user(notes.case_manager.team.leader)
+    assert sue.post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
+    notes.person.refresh_from_db()
+    assert notes.person.erased_at is not None
