@@ -83,6 +83,7 @@ def _clients_own(share_person_id: object, case: Case, categories: Iterable[str])
 
 @transaction.atomic
 def record_consent(case: Case, *, by: User, data: dict[str, Any]) -> Consent:
+    check_sharer(case, by)
     person, recipient = data["person"], data["recipient"]
     _check_person(case, person)
     if recipient.organisation_id != case.organisation_id:
@@ -228,6 +229,7 @@ def request_share(
     request: HttpRequest | None = None,
 ) -> Share:
     """Queue a share after checking consent; raise SharingRefused (audited) otherwise."""
+    check_sharer(case, by)
     _check_person(case, person)
     if not categories:
         raise ValidationError({"categories": _("Tick the data to share.")})
@@ -393,6 +395,20 @@ class Obstacle:
     voids: bool  # the share can never leave: void it
 
 
+SHARED_BY = gettext_lazy(
+    "The case's own case manager or their supervisor records consent and shares the case's "
+    "data. You see this case through a client's household."
+)
+
+
+def check_sharer(case: Case, user: User) -> None:
+    """Only the people working on the case release its data: its case manager and their
+    supervisor, not a colleague who sees it through a client's household (whose client may be
+    the one the data is kept from). A consent can be withdrawn by anyone who sees the case."""
+    if not case.shows_sensitive_to(user):
+        raise ValidationError(SHARED_BY)
+
+
 MEMBERS_OWN_MESSAGE = gettext_lazy(
     "A household member's consent releases only their own identity and contact details. "
     "The migration case, health, vulnerabilities and case notes are the client's: share them "
@@ -468,6 +484,7 @@ def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> 
             .select_related("consent", "recipient", "case")
             .get(pk=share.pk)
         )
+        check_sharer(share.case, by)  # at the moment it leaves
         if share.status == Share.Status.QUEUED:
             raise ValidationError(_("This share is not ready."))
         if share.status == Share.Status.CANCELLED or not share.content:

@@ -55,13 +55,26 @@ def case_sharing(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "shares": shares,
         # Data that left before the person withdrew their consent: ask the recipient to delete.
         "left_after_withdrawal": [share for share in shares if share.withdrawn_after_it_left],
+        "may_share": case.shows_sensitive_to(request.user),
+        "shared_by": services.SHARED_BY,
     }
     return render(request, "sharing/case_sharing.html", context)
+
+
+def _not_a_sharer(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse | None:
+    """Back to the case's sharing page, saying why, for who may not release its data (the
+    services refuse it too)."""
+    if case.shows_sensitive_to(request.user):
+        return None
+    messages.error(request, services.SHARED_BY)
+    return redirect("sharing:case", case.pk)
 
 
 @role_required(*CASE_WORKERS)
 def consent_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
+    if (refused := _not_a_sharer(request, case)) is not None:
+        return refused
     form = ConsentForm(request.POST or None, case=case)
     if run_service(
         request,
@@ -159,6 +172,8 @@ def _can_override(request: AuthenticatedHttpRequest) -> bool:
 @role_required(*CASE_WORKERS)
 def share_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
+    if (refused := _not_a_sharer(request, case)) is not None:
+        return refused
     form = ShareForm(request.POST or None, case=case)
     if (response := _share(request, case, form, override=False)) is not None:
         return response
@@ -170,6 +185,8 @@ def share_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 @recent_authentication_required
 def share_override(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
+    if (refused := _not_a_sharer(request, case)) is not None:
+        return refused
     form = OverrideForm(request.POST or None, case=case)
     if (response := _share(request, case, form, override=True)) is not None:
         return response

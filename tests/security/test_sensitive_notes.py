@@ -12,6 +12,8 @@ from engage.cases.factories import days_ago, to_active
 from engage.cases.models import Contact
 from engage.privacy.models import SubjectRequest
 from engage.privacy.services import erase_on_request, hand_over_access
+from engage.sharing import services as sharing
+from engage.sharing.models import Recipient, Share
 from tests.api.conftest import ApiClient, make_token
 from tests.cases.conftest import partner  # noqa: F401 (a fixture)
 
@@ -120,3 +122,36 @@ def test_only_the_supervisor_of_the_cases_team_erases_the_person(as_user, notes,
     assert sue.post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
     notes.person.refresh_from_db()
     assert notes.person.erased_at is not None
+
+
+def test_only_the_cases_own_people_record_consent_and_release_its_data(as_user, notes, alice):
+    """Alice sees the partner's case through the household: she could record a consent in the
+    partner's name and send the partner's data to a recipient, or take a share Dan prepared."""
+    dan = notes.case_manager
+    clinic = Recipient.objects.create(organisation=notes.organisation, name="Clinic", type="health")
+    consent = {
+        "person": notes.person, "recipient": clinic, "purpose": "referral",
+        "categories": ["identity"], "given_on": days_ago(1), "expires_on": days_ago(-90),
+        "language": "Arabic", "through_interpreter": False,
+    }  # fmt: skip
+    with pytest.raises(ValidationError):
+        sharing.record_consent(notes, by=alice, data=consent)
+    sharing.record_consent(notes, by=dan, data=consent)
+    share = {"person": notes.person, "recipient": clinic, "purpose": "referral",
+             "categories": ["identity"]}  # fmt: skip
+    with pytest.raises(ValidationError):
+        sharing.request_share(notes, by=alice, **share)
+    prepared = sharing.request_share(notes, by=dan, **share)
+    sharing.produce_queued([prepared.pk])
+    client = as_user(alice)
+    page = client.get(f"/sharing/cases/{notes.pk}/").content.decode()
+    assert f"/sharing/shares/{prepared.pk}/download/" not in page
+    assert f"/sharing/cases/{notes.pk}/share/" not in page
+    for path in (f"/sharing/cases/{notes.pk}/consents/new/", f"/sharing/cases/{notes.pk}/share/"):
+        assert client.get(path).status_code == 302, path
+    response = client.get(f"/sharing/shares/{prepared.pk}/download/")
+    assert response.status_code == 302
+    assert notes.person.given_name.encode() not in response.content
+    prepared.refresh_from_db()
+    assert prepared.handed_over_at is None and prepared.status == Share.Status.READY
+    assert as_user(dan).get(f"/sharing/shares/{prepared.pk}/download/").status_code == 200
