@@ -219,7 +219,7 @@ def household_with_one_more(sent: BaseHouseholdFormSet) -> BaseHouseholdFormSet:
     return household
 
 
-class FirstMeetingForm(forms.ModelForm):
+class FirstMeetingForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = FirstMeeting
         fields = [
@@ -232,6 +232,13 @@ class FirstMeetingForm(forms.ModelForm):
             "consent_method",
         ]
         widgets = _date_widgets("date")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "version" in self.fields:
+            # A page opened before the meeting was first recorded sends none: the service
+            # refuses it as the change made meanwhile that it is, not as a missing field.
+            self.fields["version"].required = False
 
 
 class ScreeningForm(VersionedFormMixin, forms.ModelForm):

@@ -223,9 +223,19 @@ def register_referrals(
 
 
 @transaction.atomic
-def record_first_meeting(case: Case, *, by: User, data: Data) -> FirstMeeting:
-    """Record the first meeting; with consent given, the case moves on to screening."""
-    workflow.require_step(case, "first_meeting")
+def record_first_meeting(
+    case: Case, *, by: User, data: Data, expected_version: int | None = None
+) -> FirstMeeting:
+    """Record the first meeting, or change it if no one else did since `expected_version`;
+    with consent given, the case moves on to screening.
+
+    The first record needs no version. A change needs the version it started from: without
+    one (a page opened before the meeting was first recorded) or from an older one, it is
+    refused (`ConcurrentEditError`) rather than silently replacing what is recorded.
+    """
+    # Locked, as stored now: of two records sent at once the second waits, then is refused
+    # (its version is not the first's), and no second row is attempted.
+    workflow.require_step(Case.objects.select_for_update().get(pk=case.pk), "first_meeting")
     check_date(case, data["date"])
     if data["consent_given"] and not all(
         data[name]
@@ -239,9 +249,15 @@ def record_first_meeting(case: Case, *, by: User, data: Data) -> FirstMeeting:
         )
     if data["consent_given"] and not data.get("consent_method"):
         raise ValidationError({"consent_method": _("Say how consent was given.")})
-    meeting, _created = FirstMeeting.objects.update_or_create(
-        case=case, defaults={**data, "recorded_by": by}
-    )
+    meeting = FirstMeeting.objects.filter(case=case).first()
+    if meeting is None:
+        meeting = FirstMeeting.objects.create(case=case, recorded_by=by, **data)
+        record(by, AuditEvent.Action.CREATE, meeting)
+    else:
+        for name, value in data.items():
+            setattr(meeting, name, value)
+        save_versioned(meeting, expected_version=expected_version, fields=list(data))
+        record(by, AuditEvent.Action.UPDATE, meeting)
     if meeting.consent_given:
         _transition(case, Stage.SCREENING, by)
     return meeting

@@ -79,6 +79,7 @@ from engage.cases.models import (
     CasePlan,
     Closure,
     EligibilityCriterion,
+    FirstMeeting,
     Goal,
     InclusionDecision,
     Screening,
@@ -454,15 +455,25 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "first_meeting"):
         return refused
+    # Recorded already (without consent, say): the page changes it, from the version shown.
+    existing = FirstMeeting.objects.visible_to(request.user).filter(case=case).first()
     form = _with_extra(
         request,
-        FirstMeetingForm(request.POST or None, initial={"date": services.today()}),
+        FirstMeetingForm(
+            request.POST or None,
+            instance=existing or FirstMeeting(case=case),
+            initial=None if existing else {"date": services.today()},
+        ),
         extra_fields.FIRST_MEETING,
         case=case,
+        record_id=existing.pk if existing else None,
     )
     if _run_step(
         request, form, extra_fields.FIRST_MEETING, case,
-        lambda data: services.record_first_meeting(case, by=request.user, data=data),
+        lambda data: services.record_first_meeting(
+            case, by=request.user, expected_version=form.cleaned_data.get("version"),
+            data={k: v for k, v in data.items() if k != "version"},
+        ),
         _("First meeting recorded."),
     ):  # fmt: skip
         return redirect(case)

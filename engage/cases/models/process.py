@@ -111,6 +111,7 @@ class FirstMeeting(models.Model):
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("case__organisation")
 
