@@ -38,7 +38,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
@@ -92,13 +92,13 @@ def record_request(
     return entry
 
 
-COPY_MADE_BY = _lazy(
+COPY_MADE_BY = gettext_lazy(
     "The case's own case manager or their supervisor makes the copy: it holds everything "
     "recorded about the person, the notes and answers marked sensitive included."
 )
 
 
-ERASED_BY = _lazy("The supervisor of the case's team erases the person's data.")
+ERASED_BY = gettext_lazy("The supervisor of the case's team erases the person's data.")
 
 
 @transaction.atomic
