@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import redirect, render
@@ -97,11 +96,12 @@ def export(request: AuthenticatedHttpRequest, pk: UUID, fmt: str) -> HttpRespons
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ACCESS or fmt not in FORMATS:
         raise Http404
-    try:
-        data = services.hand_over_access(entry, by=request.user, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    done = run_service(
+        request, None, lambda: services.hand_over_access(entry, by=request.user, request=request)
+    )
+    if not done:  # refused: the reason is a message on the person's requests
         return redirect("privacy:case", entry.case_id)
+    data = done.result
     if fmt == "json":
         response = HttpResponse(
             access.as_json(data), content_type="application/json; charset=utf-8"
