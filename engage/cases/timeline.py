@@ -271,6 +271,8 @@ def _events(case: Case, *, note_readable: Callable[[Contact], bool]) -> list[Eve
             lines.append(_("Content not recorded"))
         elif note_readable(contact):
             note_at = len(lines)  # the note, if any, read with the page (`_add_notes`)
+        elif contact.sealed_note:  # there is a note, not for this reader: say whose it is
+            lines.append(_("Its note is for the case's own case manager and their supervisor."))
         if contact.engagement_level:
             lines.append(
                 _("Engagement: %(level)s") % {"level": contact.get_engagement_level_display()}

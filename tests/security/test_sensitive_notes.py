@@ -47,6 +47,7 @@ def test_the_case_page_shows_a_sensitive_note_to_the_cases_own_people_only(
         assert "Sentinelplain" in page, name
         # Alice and Bob see the case through the household of Alice's client only.
         assert ("Sentinelsensitive" in page) == (name in ("dan", "sue")), name
+        assert ("case manager and their supervisor" in page) == (name in ("alice", "bob")), name
 
 
 def test_the_author_of_a_sensitive_note_reads_it_on_a_case_of_the_household(
