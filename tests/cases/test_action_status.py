@@ -129,6 +129,17 @@ class TestTheService:
         assert Action.objects.get(pk=action.pk).status == Action.Status.DONE
 
 
+def _stale_post(as_user, active, alice, bob, **headers):
+    """Alice sends "done" from the row as it was before Bob cancelled the action."""
+    _case, plan, _goal, action = active
+    services.set_action_status(action, by=bob, status="cancelled", expected_version=1)
+    client = as_user(alice)
+    response = client.post(
+        f"/cases/actions/{action.pk}/status/", {"status": "done", "version": 1}, **headers
+    )
+    return plan, action, client, response
+
+
 class TestThePlanPage:
     def test_each_status_form_sends_the_version_its_row_was_shown_with(
         self, as_user, active, alice, bob
@@ -154,12 +165,7 @@ class TestThePlanPage:
     def test_without_javascript_a_stale_row_is_refused_with_the_reason_on_the_plan(
         self, as_user, active, alice, bob
     ):
-        _case, plan, _goal, action = active
-        services.set_action_status(action, by=bob, status="cancelled", expected_version=1)
-        client = as_user(alice)
-        response = client.post(
-            f"/cases/actions/{action.pk}/status/", {"status": "done", "version": 1}
-        )
+        plan, action, client, response = _stale_post(as_user, active, alice, bob)
         assert response["Location"] == f"/cases/plans/{plan.pk}/#action-{action.pk}"
         page = client.get(response["Location"]).content.decode()
         assert STALE in page
@@ -168,12 +174,7 @@ class TestThePlanPage:
     def test_with_htmx_a_stale_row_sends_the_whole_plan_with_the_reason(
         self, as_user, active, alice, bob
     ):
-        _case, plan, _goal, action = active
-        services.set_action_status(action, by=bob, status="cancelled", expected_version=1)
-        client = as_user(alice)
-        response = client.post(
-            f"/cases/actions/{action.pk}/status/", {"status": "done", "version": 1}, **HTMX
-        )
+        plan, action, client, response = _stale_post(as_user, active, alice, bob, **HTMX)
         assert response.status_code == 204
         assert response["HX-Redirect"] == f"/cases/plans/{plan.pk}/#action-{action.pk}"
         assert STALE in client.get(f"/cases/plans/{plan.pk}/").content.decode()

@@ -82,15 +82,19 @@ def test_the_case_history_hides_a_sensitive_notes_values_from_the_household(
     assert "Sentinelsensitive" in page
 
 
+def _request(case, kind, *, by):
+    return SubjectRequest.objects.create(
+        person=case.person, case=case, kind=kind, requested_on=days_ago(0),
+        identity_check="passport", recorded_by=by,
+    )  # fmt: skip
+
+
 def test_a_copy_of_the_persons_data_is_handed_over_only_by_who_reads_everything(
     as_user, notes, alice
 ):
     """Alice could register an access request for her client's partner and download the copy:
     every sensitive note and answer of the partner's case, from the household rule alone."""
-    entry = SubjectRequest.objects.create(
-        person=notes.person, case=notes, kind="access", requested_on=days_ago(0),
-        identity_check="passport", recorded_by=alice,
-    )  # fmt: skip
+    entry = _request(notes, "access", by=alice)
     with pytest.raises(ValidationError):
         hand_over_access(entry, by=alice)
     response = as_user(alice).get(f"/privacy/subject-requests/{entry.pk}/export/json/")
@@ -107,10 +111,7 @@ def test_a_copy_of_the_persons_data_is_handed_over_only_by_who_reads_everything(
 def test_only_the_supervisor_of_the_cases_team_erases_the_person(as_user, notes, alice, bob):
     """Bob leads Alice's team and sees the partner's case through the household: he could
     erase the partner, a step that cannot be undone and is Sue's team's to take."""
-    entry = SubjectRequest.objects.create(
-        person=notes.person, case=notes, kind="erasure", requested_on=days_ago(0),
-        identity_check="passport", recorded_by=alice,
-    )  # fmt: skip
+    entry = _request(notes, "erasure", by=alice)
     with pytest.raises(ValidationError):
         erase_on_request(entry, by=bob)
     client = as_user(bob)  # signed in just now: the password is not asked again
