@@ -93,12 +93,20 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
     of record.
 
     Another enrollment of the person held outside the user's caseload (a colleague's, before
-    or after) is left out with everything of it: the copy is made by someone who works on the
-    case, and may not read what their scope hides (docs/security.md).
+    or after, or one seen only through a client's household) is left out with everything of
+    it: the copy is made by someone who works on the case, and may not read what their scope
+    hides, nor what is marked sensitive on a case not theirs (docs/security.md).
     """
-    cases = set(
-        Case.objects.visible_to(for_user).filter(person=person).values_list("pk", flat=True)
-    )
+    # Only the enrollments the user works on, not those seen through a client's household: a
+    # copy made on the client's case for a member who has a case of their own in another team
+    # would hold that case's sensitive notes and answers (December 2026 review).
+    cases = {
+        case.pk
+        for case in Case.objects.visible_to(for_user)
+        .filter(person=person)
+        .select_related("case_manager__team")
+        if case.shows_sensitive_to(for_user)
+    }
     found: PersonData = {}
     seen: set[tuple[str, object]] = set()
     queue: list[models.Model] = [person]

@@ -101,6 +101,23 @@ COPY_MADE_BY = gettext_lazy(
 ERASED_BY = gettext_lazy("The supervisor of the case's team erases the person's data.")
 
 
+def may_erase(entry: SubjectRequest, user: User) -> bool:
+    """Whether `user` erases the person of `entry`: the supervisor of the team of the case
+    that holds them now, their latest own enrollment (else the case the request is on, for a
+    household member with no case of their own). Not a supervisor who sees that case through a
+    client's household, nor one whose team's case holds the person only as a member: the
+    erasure cannot be undone, takes every case of the person, and is that team's to decide."""
+    if user.role != Role.SUPERVISOR:
+        return False
+    holding = (
+        Case.objects.filter(person=entry.person)
+        .select_related("case_manager__team")
+        .order_by("-referral_date", "-created_at")
+        .first()
+    ) or entry.case
+    return holding.shows_sensitive_to(user)
+
+
 @transaction.atomic
 def hand_over_access(
     entry: SubjectRequest, *, by: User, request: HttpRequest | None = None
@@ -125,9 +142,7 @@ def erase_on_request(entry: SubjectRequest, *, by: User) -> None:
     """Erase the person who asked for it (`erase_person`), and mark their request done."""
     if entry.kind != SubjectRequest.Kind.ERASURE:
         raise ValidationError(_("The person did not ask for erasure."))
-    # The supervisor of the case's team, not one who sees it through a client's household: the
-    # erasure cannot be undone, and is that team's to decide, as its approvals are.
-    if by.role != Role.SUPERVISOR or not entry.case.shows_sensitive_to(by):
+    if not may_erase(entry, by):
         raise ValidationError(ERASED_BY)
     erase_person(entry.person, by=by, reason="request")
     entry.completed_at = timezone.now()

@@ -28,11 +28,18 @@ FORMATS = ("json", "pdf")
 @role_required(*CASE_WORKERS)
 def case_requests(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
+    requests = list(case.subject_requests.select_related("person", "case"))
     context = {
         "case": case,
-        "subject_requests": case.subject_requests.select_related("person"),
-        "can_copy": (can_copy := case.shows_sensitive_to(request.user)),
-        "can_erase": can_copy and request.user.role == Role.SUPERVISOR,
+        "subject_requests": requests,
+        "can_copy": case.shows_sensitive_to(request.user),
+        # The erasures this user may do (`services.may_erase`: the team holding the person).
+        "erasable": {
+            entry.pk
+            for entry in requests
+            if entry.kind == SubjectRequest.Kind.ERASURE
+            and services.may_erase(entry, request.user)
+        },
         "copy_made_by": services.COPY_MADE_BY,
     }
     return render(request, "privacy/case_requests.html", context)
@@ -122,7 +129,7 @@ def erase(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     entry = get_case_object(request.user, SubjectRequest, pk)
     if entry.kind != SubjectRequest.Kind.ERASURE or entry.person.erased_at is not None:
         raise Http404
-    if not entry.case.shows_sensitive_to(request.user):  # the service refuses it too
+    if not services.may_erase(entry, request.user):  # the service refuses it too
         messages.error(request, services.ERASED_BY)
         return redirect("privacy:case", entry.case_id)
     if request.method == "POST" and run_service(
