@@ -214,8 +214,19 @@ class CustomValue(models.Model):
                 organisation_id=case.organisation_id, sensitive=True
             ).values_list("pk", flat=True)
         )
+        # A change records only the columns it changed: an answer changed later carries its
+        # value but not its field, so the answer as it is says (a deleted one, its last values).
+        answers = set(
+            cls.objects.filter(
+                case=case,
+                field_id__in=sensitive,
+                pk__in={change.object_id for change in changes},
+            ).values_list("pk", flat=True)
+        )
         hidden = set()
         for change in changes:
+            if change.object_id in answers:
+                hidden.add(change.pk)
             for values in (change.before or {}, change.after or {}):
                 field_id = values.get("field_id")
                 if field_id and uuid.UUID(str(field_id)) in sensitive:

@@ -217,6 +217,13 @@ def organisation_language(organisation: Organisation) -> str:
     return COUNTRY_LANGUAGES.get(str(organisation.country), ("en",))[0]
 
 
+def _audited_key(field: CustomField) -> str:
+    """How the audit log names an answered field: by its key, or as "sensitive" for a
+    sensitive one, which question was answered on a case being for the case's own people,
+    not for the admin who reads the log (December 2026 review)."""
+    return "sensitive" if field.sensitive else field.key
+
+
 @transaction.atomic
 def save_values(
     case: Case,
@@ -260,7 +267,7 @@ def save_values(
         if not text:
             if stored is not None:
                 stored.delete()
-                changed.append(key)
+                changed.append(_audited_key(field))
             continue
         if stored is not None and stored.value == text:
             saved.append(stored)
@@ -271,12 +278,11 @@ def save_values(
         stored.value, stored.label_at_entry, stored.updated_by = text, label, by
         stored.save()
         saved.append(stored)
-        changed.append(key)
+        changed.append(_audited_key(field))
     if changed:
         # The field keys only: the values are personal data and stay out of the audit log.
-        record(
-            by, AuditEvent.Action.UPDATE, case, detail=f"custom:{form}:{','.join(changed)}"[:200]
-        )
+        keys = ",".join(dict.fromkeys(changed))
+        record(by, AuditEvent.Action.UPDATE, case, detail=f"custom:{form}:{keys}"[:200])
     return saved
 
 
@@ -335,9 +341,9 @@ def add_answers(
                     updated_by=by,
                 )
             )
-            given.append(key)
+            given.append(_audited_key(field))
         if given:
-            entries.append((case, f"custom:{form}:{','.join(given)}"[:200]))
+            entries.append((case, f"custom:{form}:{','.join(dict.fromkeys(given))}"[:200]))
     saved = CustomValue.objects.bulk_create(rows, batch_size=500)
     record_each(by, AuditEvent.Action.UPDATE, entries)
     return saved

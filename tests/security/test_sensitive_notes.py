@@ -4,12 +4,16 @@ through the household rule (the partner's case manager, where the note may be ab
 partner), nor by the organisation admin. A copy of the person's data, which holds everything,
 is handed over only by those who read everything (December 2026 review, docs/security.md)."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from engage.cases import services
 from engage.cases.factories import days_ago, to_active
 from engage.cases.models import Contact
+from engage.custom import services as custom
+from engage.history.models import Change
 from engage.privacy.models import SubjectRequest
 from engage.privacy.services import erase_on_request, hand_over_access
 from engage.sharing import services as sharing
@@ -157,3 +161,41 @@ def test_only_the_cases_own_people_record_consent_and_release_its_data(as_user, 
     prepared.refresh_from_db()
     assert prepared.handed_over_at is None and prepared.status == Share.Status.READY
     assert as_user(dan).get(f"/sharing/shares/{prepared.pk}/download/").status_code == 200
+
+
+def test_a_changed_sensitive_answer_is_hidden_in_the_history_from_the_household(
+    partner, alice, bob, ada, as_user  # noqa: F811
+):
+    """A change records only the columns it changed: an answer changed later carried its value
+    but not its field, and the history showed both values to whoever sees the case."""
+    dan = partner.case_manager
+    case, _plan = to_active(partner, dan, dan.team.leader)
+    custom.define_field(
+        case.organisation, by=ada, form="referral", type="long_text", key="confided",
+        label="Confided", sensitive=True,
+    )  # fmt: skip
+    custom.save_values(case, "referral", case.pk, {"confided": "Sentinelfirst"}, by=dan)
+    custom.save_values(case, "referral", case.pk, {"confided": "Sentinelsecond"}, by=dan)
+    update = Change.objects.get(model="custom.customvalue", case_id=case.pk, operation="update")
+    assert "field_id" not in (update.after or {})
+    for reader, reads in ((alice, False), (bob, False), (dan, True), (dan.team.leader, True)):
+        history = as_user(reader).get(f"/history/cases/{case.pk}/").content.decode()
+        assert ("Sentinelfirst" in history and "Sentinelsecond" in history) == reads, reader
+
+
+def test_the_audit_log_does_not_name_the_sensitive_question_answered(
+    partner, ada, as_user  # noqa: F811
+):
+    """Which sensitive question was answered (or emptied) on a case is the case's own people's:
+    the admin's audit log says that a sensitive answer changed, not which."""
+    dan = partner.case_manager
+    for key, sensitive in (("sentinelhivpositive", True), ("sentinelplainkey", False)):
+        custom.define_field(
+            partner.organisation, by=ada, form="referral", type="yes_no", key=key,
+            label=key, sensitive=sensitive,
+        )  # fmt: skip
+    values = {"sentinelhivpositive": True, "sentinelplainkey": True}
+    custom.save_values(partner, "referral", partner.pk, values, by=dan)
+    log = as_user(ada).get("/audit/").content.decode()
+    answered = re.findall(r"custom:referral:[\w,]+", log)
+    assert answered == ["custom:referral:sensitive,sentinelplainkey"]
