@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
-from engage.accounts.models import Role, User
+from engage.accounts.models import Role, User, supervised_by
 from engage.accounts.permissions import (
     recent_authentication_required,
     recently_authenticated,
@@ -364,11 +364,24 @@ def enforcement_body_remove(request: AuthenticatedHttpRequest, pk: UUID) -> Http
 # The register of external data requests
 
 
+def _register_cases(user: User) -> QuerySet[Case]:
+    """The cases whose requests `user` reads, decides and registers: a supervisor's, those of
+    the teams they lead, not those seen through a client's household only (what an authority
+    asked about the partner's case is that team's to answer); the admin's, the organisation's."""
+    cases = Case.objects.visible_to(user)
+    if user.role == Role.SUPERVISOR:
+        holders = User.objects.filter(organisation_id=user.organisation_id).filter(
+            supervised_by(user)
+        )
+        cases = cases.filter(case_manager__in=holders.values("pk"))
+    return cases
+
+
 def _register_of(user: User) -> QuerySet[DataRequest]:
-    """The requests `user` may read and decide: those about a case they may see, and those
-    about no case. A supervisor does not read what was asked about another team's client, whose
-    case they cannot open; the admin sees the organisation's."""
-    cases = Case.objects.visible_to(user).values("pk")
+    """The requests `user` may read and decide: those about a case of `_register_cases`, and
+    those about no case. A supervisor does not read what was asked about another team's client;
+    the admin sees the organisation's."""
+    cases = _register_cases(user).values("pk")
     requests: QuerySet[DataRequest] = DataRequest.objects.visible_to(user)
     return requests.filter(Q(case__isnull=True) | Q(case__in=cases))
 
@@ -388,8 +401,7 @@ def _register_request(request: AuthenticatedHttpRequest, form: DataRequestForm) 
 
 @role_required(*REGISTER_READERS)
 def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    cases = Case.objects.visible_to(request.user)
-    form = DataRequestForm(request.POST or None, cases=cases)
+    form = DataRequestForm(request.POST or None, cases=_register_cases(request.user))
     done = run_service(
         request,
         form,

@@ -10,6 +10,7 @@ leads Dan's, does.
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from engage.cases import services
 from engage.cases.factories import days_ago, to_active
@@ -18,6 +19,7 @@ from engage.custom import services as custom
 from engage.privacy import access
 from engage.privacy.models import SubjectRequest
 from engage.privacy.services import erase_on_request, hand_over_access
+from engage.sharing.models import DataRequest
 from tests.cases.conftest import partner  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +102,33 @@ def test_the_supervisor_of_another_team_does_not_erase_a_member_who_has_a_case_t
     assert sue.post(f"/privacy/subject-requests/{entry.pk}/erase/").status_code == 302
     partners_case.person.refresh_from_db()
     assert partners_case.person.erased_at is not None
+
+
+def test_the_register_of_authority_requests_is_the_cases_own_teams(partner, bob, as_user):  # noqa: F811
+    """Bob saw what an authority asked about the partner's case (Sue's team's), decided to
+    disclose it, and registered a request against it by its reference."""
+    sue = partner.case_manager.team.leader
+    entry = DataRequest.objects.create(
+        organisation=partner.organisation, case=partner, received_on=timezone.localdate(),
+        requester="Municipal social office", requester_type="authority", legal_basis="x",
+        data_requested="Sentinelasked home address", recorded_by=sue,
+    )  # fmt: skip
+    client = as_user(bob)
+    assert partner.reference not in client.get("/sharing/requests/").content.decode()
+    assert client.get(f"/sharing/requests/{entry.pk}/").status_code == 404
+    decision = {"decision": "disclosed", "decision_note": "Given by phone",
+                "decided_on": timezone.localdate().isoformat()}  # fmt: skip
+    assert client.post(f"/sharing/requests/{entry.pk}/", decision).status_code == 404
+    entry.refresh_from_db()
+    assert entry.decision != "disclosed" and entry.decided_by is None
+    new = client.post(
+        "/sharing/requests/new/",
+        {"received_on": timezone.localdate().isoformat(), "requester": "Court",
+         "requester_type": "court", "legal_basis": "y", "data_requested": "z",
+         "case_reference": partner.reference},
+    )  # fmt: skip
+    assert new.status_code == 200 and "No case of yours has this reference." in new.content.decode()
+    assert not DataRequest.objects.filter(case=partner, recorded_by=bob).exists()
+    # Sue, who leads Dan's team, reads and decides it.
+    page = as_user(sue).get(f"/sharing/requests/{entry.pk}/")
+    assert page.status_code == 200 and "Sentinelasked home address" in page.content.decode()
