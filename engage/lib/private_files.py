@@ -9,6 +9,9 @@ earlier with looser ones.
 
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,21 +54,29 @@ def tighten_file(path: Path) -> None:
     _tighten(Path(path), FILE_MODE)
 
 
-def open_private(path: Path, mode: str = "w", **options: Any) -> IO[Any]:
-    """Open `path` for writing from its start (`mode` "w" or "wb"), readable by its owner only.
+@contextmanager
+def open_private(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
+    """Write `path` anew (`mode` "w" or "wb"), readable by its owner only, as a whole or not at
+    all.
 
-    For files written piece by piece; the mode is set at creation, so there is no moment when
-    another account could open the file, and tightened if the file was there already."""
+    For files written piece by piece, often where others can write too (an operator's export
+    under /tmp): the data goes to a new file made beside `path` (`mkstemp`: created by this
+    call, 0600, never through a link), which then takes `path`'s name. So a link planted at
+    `path` is replaced, not written through; a file another account left there is replaced by
+    ours, not written into; and a failed write leaves what was there before."""
     path = Path(path)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    _tighten(path, FILE_MODE)
-    return os.fdopen(descriptor, mode, **options)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, mode, **options) as file:
+            yield file
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` (replacing its content), readable by its owner only."""
-    path = Path(path)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(descriptor, "wb") as file:
+    """Write `data` to `path` (replacing it), readable by its owner only (`open_private`)."""
+    with open_private(path, "wb") as file:
         file.write(data)
-    _tighten(path, FILE_MODE)

@@ -368,11 +368,9 @@ def _register_cases(user: User) -> QuerySet[Case]:
     """The cases whose requests `user` reads, decides and registers: a supervisor's, those of
     the teams they lead, not those seen through a client's household only (what an authority
     asked about the partner's case is that team's to answer); the admin's, the organisation's."""
-    cases = Case.objects.visible_to(user)
+    cases: QuerySet[Case] = Case.objects.visible_to(user)
     if user.role == Role.SUPERVISOR:
-        holders = User.objects.filter(organisation_id=user.organisation_id).filter(
-            supervised_by(user)
-        )
+        holders = User.objects.filter(organisation=user.organisation).filter(supervised_by(user))
         cases = cases.filter(case_manager__in=holders.values("pk"))
     return cases
 
