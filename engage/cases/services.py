@@ -222,6 +222,12 @@ def register_referrals(
     return cases
 
 
+FIRST_MEETING_BY = gettext_lazy(
+    "The case's own case manager or their supervisor records the first meeting and the "
+    "client's consent. You see this case through a client's household."
+)
+
+
 @transaction.atomic
 def record_first_meeting(
     case: Case, *, by: User, data: Data, expected_version: int | None = None
@@ -234,8 +240,14 @@ def record_first_meeting(
     refused (`ConcurrentEditError`) rather than silently replacing what is recorded.
     """
     # Locked, as stored now: of two records sent at once the second waits, then is refused
-    # (its version is not the first's), and no second row is attempted.
-    workflow.require_step(Case.objects.select_for_update().get(pk=case.pk), "first_meeting")
+    # (its version is not the first's), and no second row is attempted. The stage moves on the
+    # row as stored too, so a change committed meanwhile counts in its version.
+    given, case = case, Case.objects.select_for_update().get(pk=case.pk)
+    # The client's consent to the programme is recorded by the case's own people, as every
+    # consent is (`sharing.check_sharer`): not by a colleague who sees it through a household.
+    if not case.shows_sensitive_to(by):
+        raise ValidationError(FIRST_MEETING_BY)
+    workflow.require_step(case, "first_meeting")
     check_date(case, data["date"])
     if data["consent_given"] and not all(
         data[name]
@@ -260,6 +272,7 @@ def record_first_meeting(
         record(by, AuditEvent.Action.UPDATE, meeting)
     if meeting.consent_given:
         _transition(case, Stage.SCREENING, by)
+        given.stage, given.version = case.stage, case.version
     return meeting
 
 

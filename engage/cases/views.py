@@ -455,6 +455,9 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "first_meeting"):
         return refused
+    if not case.shows_sensitive_to(request.user):  # the service refuses it too
+        messages.error(request, services.FIRST_MEETING_BY)
+        return redirect(case)
     # Recorded already (without consent, say): the page changes it, from the version shown.
     existing = FirstMeeting.objects.visible_to(request.user).filter(case=case).first()
     form = _with_extra(

@@ -4,11 +4,12 @@ a later record (consent given at last, say) changes it instead of silently repla
 import re
 
 import pytest
+from django.db.models import F
 
 from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import MEETING, days_ago
-from engage.cases.models import FirstMeeting, Stage
+from engage.cases.models import Case, FirstMeeting, Stage
 from engage.lib.concurrency import ConcurrentEditError
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,34 @@ class TestThePage:
         )
         case.refresh_from_db()
         assert case.stage == Stage.REFERRED
+
+
+def test_a_colleague_who_sees_the_case_through_a_household_does_not_record_the_consent(
+    as_user, alice, partner
+):
+    """The consent to the programme is the case's own people's to record, as every consent is:
+    Alice sees Dan's case of her client's partner only through the household (review probe)."""
+    client = as_user(alice)
+    assert client.get(f"/cases/{partner.pk}/first-meeting/").status_code == 302
+    response = client.post(f"/cases/{partner.pk}/first-meeting/", _posted(days_ago(3)))
+    assert response.status_code == 302
+    assert not FirstMeeting.objects.filter(case=partner).exists()
+    assert "through a client" in client.get(response["Location"]).content.decode()
+    partner.refresh_from_db()
+    assert partner.stage == Stage.REFERRED
+    dan = as_user(partner.case_manager)
+    assert dan.post(f"/cases/{partner.pk}/first-meeting/", _posted(days_ago(3))).status_code == 302
+    partner.refresh_from_db()
+    assert partner.stage == Stage.SCREENING
+
+
+def test_the_stage_moves_from_the_case_as_stored_not_as_the_page_read_it(case, alice):
+    """A change committed between the page's read and the meeting (another tab, the API) counts:
+    the case's version did not go back to a value a page opened before the stage had."""
+    as_read = Case.objects.get(pk=case.pk)
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+    meanwhile = Case.objects.get(pk=case.pk).version
+    services.record_first_meeting(as_read, by=alice, data={"date": days_ago(3), **MEETING})
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.stage == Stage.SCREENING and stored.version == meanwhile + 1
+    assert as_read.stage == Stage.SCREENING and as_read.version == stored.version
