@@ -437,16 +437,30 @@ def create_plan(case: Case, *, by: User, person: Person) -> CasePlan:
     return plan
 
 
-def require_editable_plan(plan: CasePlan) -> None:
-    """Raise a ValidationError saying why `plan` cannot change now (closed, awaiting approval)."""
-    workflow.require_step(plan.case, "plan")
-    if plan.status == CasePlan.Status.PENDING:
+def require_editable_plan(plan: CasePlan, *, lock: bool = False) -> None:
+    """Raise a ValidationError saying why `plan` cannot change now (closed, awaiting approval).
+
+    With `lock` (inside a service's transaction), the case and the plan are read as stored and
+    locked, in the order a closure's approval and a plan's review lock them: a closure approved
+    at the same moment waits for the change and then cancels what it left open, or was first
+    and is seen (an action set back to "to do" stayed open on a closed case; review probe)."""
+    if lock:
+        case = Case.objects.select_for_update().get(pk=plan.case_id)
+        status = (
+            CasePlan._base_manager.select_for_update()
+            .values_list("status", flat=True)
+            .get(pk=plan.pk)
+        )
+    else:
+        case, status = plan.case, plan.status
+    workflow.require_step(case, "plan")
+    if status == CasePlan.Status.PENDING:
         raise ValidationError(_("The plan is waiting for approval; it can change once reviewed."))
 
 
 @transaction.atomic
 def add_goal(plan: CasePlan, *, by: User, data: Data) -> Goal:
-    require_editable_plan(plan)
+    require_editable_plan(plan, lock=True)
     if data.get("migration_option") and data["area"] != Goal.Area.MIGRATION:
         raise ValidationError(
             {"migration_option": _("Only a migration case goal explores a migration option.")}
@@ -458,7 +472,7 @@ def add_goal(plan: CasePlan, *, by: User, data: Data) -> Goal:
 
 @transaction.atomic
 def add_action(goal: Goal, *, by: User, data: Data) -> Action:
-    require_editable_plan(goal.plan)
+    require_editable_plan(goal.plan, lock=True)
     _check_action(data)
     action = Action.objects.create(goal=goal, **data)
     record(by, AuditEvent.Action.CREATE, action)
@@ -479,7 +493,7 @@ def _check_action(data: Data) -> None:
 @transaction.atomic
 def edit_goal(goal: Goal, *, by: User, description: str, expected_version: int) -> None:
     """Reword a goal, if no one else changed it since `expected_version`."""
-    require_editable_plan(goal.plan)
+    require_editable_plan(goal.plan, lock=True)
     description = description.strip()
     if not description:
         raise ValidationError({"description": _("Say what the goal is.")})
@@ -502,7 +516,7 @@ def set_goal_status(
     A goal that ends takes its open actions with it: they are cancelled, as at closure, and
     can be set back to "to do" one by one if the goal is reopened. Return how many.
     """
-    require_editable_plan(goal.plan)
+    require_editable_plan(goal.plan, lock=True)
     if status not in Goal.Status.values:
         raise ValidationError({"status": _("Choose a valid status.")})
     if status == Goal.Status.OPEN:
@@ -525,7 +539,7 @@ def set_goal_status(
 @transaction.atomic
 def edit_action(action: Action, *, by: User, data: Data, expected_version: int) -> None:
     """Change an action's wording, owner or due date, if no one else changed it meanwhile."""
-    require_editable_plan(action.goal.plan)
+    require_editable_plan(action.goal.plan, lock=True)
     _check_action(data)
     data = dict(data)
     if data["owner"] != Action.Owner.THIRD_PARTY:
@@ -545,7 +559,7 @@ def set_action_status(action: Action, *, by: User, status: str, expected_version
     its open actions with it, and one to do again means the goal is pursued again.
     """
     # Not while the plan waits for approval: nothing of it changes then (as for its goals).
-    require_editable_plan(action.goal.plan)
+    require_editable_plan(action.goal.plan, lock=True)
     if status not in Action.Status.values:
         raise ValidationError({"status": _("Choose a valid status.")})
     if status == Action.Status.OPEN and _goal_status_locked(action.goal_id) != Goal.Status.OPEN:
@@ -597,7 +611,7 @@ def submission_refusal(plan: CasePlan) -> ValidationError | None:
 @transaction.atomic
 def submit_plan(plan: CasePlan, *, by: User) -> None:
     """Send the first plan to a supervisor; later plans take effect at once."""
-    require_editable_plan(plan)
+    require_editable_plan(plan, lock=True)
     if refusal := submission_refusal(plan):
         raise refusal
     if plan.needs_approval:

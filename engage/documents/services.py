@@ -162,8 +162,11 @@ def remove(document: Document, *, by: User | None) -> None:
     """
     if by is None:
         keeping.release(document)
-    elif reason := keeping.why_kept(document):
-        raise ValidationError(reason)
+    else:
+        # The case as stored, locked: a closure approved at the same moment waits or is seen.
+        document.case = Case.objects.select_for_update().get(pk=document.case_id)
+        if reason := keeping.why_kept(document):
+            raise ValidationError(reason)
     Document.objects.filter(pk=document.pk).delete()
     transaction.on_commit(lambda: storage.delete(document.pk))
     if by is not None:

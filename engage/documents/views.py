@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.documents import keeping, services
 from engage.documents.models import Document
@@ -31,6 +32,11 @@ class DocumentForm(forms.ModelForm[Document]):
 @role_required(*CASE_WORKERS)
 def documents(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
+    if request.method == "POST" and not case.is_open:
+        # Sent from a page opened before the closure: the page has no form to show the refusal
+        # beside, so it is a message on the list (nothing can be attached to a closed case).
+        run_service(request, None, lambda: workflow.require_step(case, "attach_document"))
+        return redirect("documents:list", case.pk)
     form = DocumentForm(request.POST or None, request.FILES or None)
     if run_service(
         request,

@@ -301,7 +301,11 @@ def _apply_action_status(
     except ValueError:
         raise ValidationError({"action": _("Choose an action of this case.")}) from None
     action = get_case_object(user, Action, pk, case_path="goal__plan__case")
-    action = Action.objects.select_for_update().select_related("goal__plan__case").get(pk=pk)
+    # The case first, as every change of a plan and a closure's approval lock it, then the row.
+    Case.objects.select_for_update().get(pk=case.pk)
+    action = (
+        Action.objects.select_for_update(of=("self",)).select_related("goal__plan__case").get(pk=pk)
+    )
     if action.goal.plan.case_id != case.pk:
         raise ValidationError({"action": _("Choose an action of this case.")})
     status = data.get("status")

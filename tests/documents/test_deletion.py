@@ -86,12 +86,18 @@ class TestAClosedCaseKeepsItsDocuments:
         assert KEPT in page
         assert f"/documents/{document.pk}/delete/" not in page
 
-    def test_nothing_is_attached_to_a_closed_case(self, as_user, case, document, alice, bob):
+    def test_nothing_is_attached_to_a_closed_case_and_the_sender_is_told_why(
+        self, as_user, case, document, alice, bob
+    ):
+        """Sent from a page opened before the closure: the page came back with no form, where
+        the refusal was, and no message (review probe)."""
         _close(case, alice, bob)
-        # Refused by the service (workflow's "attach_document"); the page shows no form then.
-        response = _upload(as_user(alice), case, png_bytes(), name="late.png")
-        assert response.status_code == 200
+        client = as_user(alice)
+        response = _upload(client, case, png_bytes(), name="late.png", title="Late scan")
+        assert response.status_code == 302
         assert Document.objects.filter(case=case).count() == 1
+        page = client.get(response["Location"]).content.decode()
+        assert "Documents can only be attached while the case is open." in page
 
 
 class TestAnOpenCasesDocument:
