@@ -4,26 +4,21 @@ at the same moment, the second waits for the first on the case's row, then is re
 SQLite lets one writer at a time and has no row locks (Django leaves FOR UPDATE out there):
 these are PostgreSQL's tests (`DATABASE_URL=postgres://...`)."""
 
-import threading
-import time
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django_scopes import scopes_disabled
 
 from engage.cases import services
 from engage.cases.factories import days_ago, to_included
 from engage.cases.models import Case, ClosureReason
 from engage.cases.models.process import ApprovalStatus
+from tests.row_locks import waits_for
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="row locks (SELECT ... FOR UPDATE) exist on PostgreSQL only; SQLite has one writer",
 )
-
-SECONDS = 10  # long enough for a slow machine, short enough not to hang the suite
 
 
 def _decline(case, by):
@@ -67,58 +62,13 @@ def test_it_locks_the_case_row_before_looking_for_a_waiting_proposal(proposal, a
     assert looks and locks[0] < looks[0]  # locked before it looks for one waiting
 
 
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def _blocked_by(pid: int, blocker: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT %s = ANY(pg_blocking_pids(%s))", [blocker, pid])
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)  # two connections see each other's commits
 @pytest.mark.parametrize("proposal", list(PROPOSALS), indirect=True)
 def test_a_second_proposal_sent_at_the_same_moment_waits_then_is_refused(proposal, alice, bob):
     case, propose, refusal, related = proposal
-    started, outcome, second_pid = threading.Event(), [], []
-
-    def second_sender():
-        # Its own connection (Django's are per thread), and no organisation scope, as the
-        # test's own set-up (tests/conftest.py).
-        try:
-            with scopes_disabled():
-                second_pid.append(_backend_pid())
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET lock_timeout = '{SECONDS}s'")
-                started.set()
-                propose(Case.objects.get(pk=case.pk), bob)
-                outcome.append("proposed")
-        except ValidationError as error:
-            outcome.append(error)
-        finally:
-            started.set()
-            connection.close()
-
-    thread = threading.Thread(target=second_sender)
-    try:
-        with transaction.atomic():
-            propose(case, alice)  # not committed yet: the case's row stays locked
-            first_pid = _backend_pid()
-            thread.start()
-            assert started.wait(SECONDS)
-            deadline = time.monotonic() + SECONDS
-            while not _blocked_by(second_pid[0], first_pid):
-                assert thread.is_alive(), f"the second proposal did not wait: {outcome}"
-                assert time.monotonic() < deadline, "the second proposal is not waiting"
-                time.sleep(0.05)
-            assert outcome == []  # still waiting, as the first proposal commits
-    finally:
-        thread.join(SECONDS)
-    assert not thread.is_alive()
-    (second,) = outcome
+    second = waits_for(
+        lambda: propose(case, alice), lambda: propose(Case.objects.get(pk=case.pk), bob)
+    )
     assert isinstance(second, ValidationError), f"the second was not refused: {second}"
     assert refusal in str(second)
     assert getattr(case, related).filter(status=ApprovalStatus.PENDING).count() == 1
