@@ -43,15 +43,14 @@ class PrivateFolderStorage(FileSystemStorage):
         return name
 
     def _save(self, name: str, content: File[bytes]) -> str:
-        path = Path(self.path(name))
-        temporary = path.with_suffix(".part")
-        write_private(temporary, content.read())
-        temporary.replace(path)
+        write_private(Path(self.path(name)), content.read())  # beside its name, then renamed
         return name
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        # Not a file still being written (`write_private`'s ".<name>.…"), nor one an earlier
+        # version left half written (".part").
         folders, files = super().listdir(path)
-        return folders, [name for name in files if not name.endswith(".part")]
+        return folders, [f for f in files if not f.startswith(".") and not f.endswith(".part")]
 
 
 class EncryptedFolder:

@@ -59,6 +59,7 @@ def test_its_default_folder_replaces_a_file_whole_and_lists_no_half_written_one(
     imports.save(record, b"second")
     folder = settings.ENGAGE_IMPORTS_DIR
     (folder / f"{uuid.uuid4().hex}.part").write_bytes(b"half")
+    (folder / f".{uuid.uuid4().hex}.x1y2z3").write_bytes(b"being written")
     assert imports.load(record) == b"second"
     assert storages["imports"].listdir("")[1] == [record.hex]
     assert imports.path_for(record) == (folder / record.hex).resolve()
