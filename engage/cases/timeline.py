@@ -138,9 +138,9 @@ def timeline_page(
 ) -> "Page[Event]":
     """Return page `number` of the case's events, newest first: sensitive notes only when
     `show_sensitive`, and with `user` only those `user` may read (`Contact.note_hidden_from`:
-    the case's own people and the note's author). Without `show_details` (a role that does not work on the case), events
-    keep their date and title only: no note, no vulnerability, no rating (field-level access,
-    R04). With `user`, the registered apps add their lines for that user (`register`).
+    the case's own people and the note's author). Without `show_details` (a role that does not
+    work on the case), events keep their date and title only: no note, no vulnerability, no
+    rating (field-level access, R04). With `user`, the registered apps add their lines for that user (`register`).
 
     Every event is dated and ordered from the records prefetched with their notes still
     encrypted (`prefetch_for_timeline`); the contacts' notes are decrypted, and the registered
