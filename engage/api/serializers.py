@@ -490,7 +490,9 @@ class ActionSerializer(serializers.ModelSerializer):
             "due_date",
             "status",
             "completed_on",
+            "version",
         ]
+        read_only_fields = ["version"]
 
 
 class ActionWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -606,17 +606,27 @@ class GoalActionsView(EngageAPIView):
         return Response(s.ActionSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
-class ActionView(EngageAPIView):
-    """An action's status: set to what it now is (an idempotent write, as on the plan page)."""
+class ActionView(_CaseRecordView):
+    """One action: read (audited as a read of its case), and its status set (If-Match), as on
+    the plan page, where the row sends the version it showed."""
 
-    engage_roles = CASE_WORKERS
-    api_schema = {"PATCH": (s.ActionStatusSerializer, s.ActionSerializer)}
+    model, read_serializer, case_path = Action, s.ActionSerializer, "goal__plan__case"
+    api_schema = {
+        "GET": (None, s.ActionSerializer),
+        "PATCH": (s.ActionStatusSerializer, s.ActionSerializer),
+    }
+    versioned = ("PATCH",)
+
+    def get(self, request, pk: UUID):
+        action, case = self.load(request, pk)
+        record_case_reads(request.user, [case])
+        return _versioned(s.ActionSerializer(action).data, action.version)
 
     def patch(self, request, pk: UUID):
-        action = get_case_object(request.user, Action, pk, case_path="goal__plan__case")
+        action, _case = self.load(request, pk)
+        version = expected_version(request, action.version)
         data = _valid(s.ActionStatusSerializer, request)
-        # Set to what it now is, whatever it was (no If-Match): the version as just read.
         services.set_action_status(
-            action, by=request.user, status=data["status"], expected_version=action.version
+            action, by=request.user, status=data["status"], expected_version=version
         )
-        return Response(s.ActionSerializer(action).data)
+        return _versioned(s.ActionSerializer(action).data, action.version)

@@ -210,11 +210,36 @@ class TestOtherCallers:
     def test_the_api_sets_a_status_and_refuses_to_do_under_an_ended_goal(self, active, alice):
         _case, _plan, goal, action = active
         api = ApiClient(make_token(alice))
-        response = api.patch(f"/api/v1/actions/{action.pk}/", {"status": "done"})
+        read = api.get(f"/api/v1/actions/{action.pk}/")
+        assert read.headers["ETag"] == '"v1"' and read.json()["version"] == 1
+        response = api.patch(
+            f"/api/v1/actions/{action.pk}/", {"status": "done"}, HTTP_IF_MATCH=read["ETag"]
+        )
         assert response.status_code == 200 and response.json()["status"] == "done"
+        assert response.headers["ETag"] == '"v2"'
         assert Action.objects.get(pk=action.pk).version == 2
         _end(Goal.objects.get(pk=goal.pk), alice, Goal.Status.ACHIEVED)
-        response = api.patch(f"/api/v1/actions/{action.pk}/", {"status": "open"})
+        response = api.patch(
+            f"/api/v1/actions/{action.pk}/", {"status": "open"}, HTTP_IF_MATCH='"v2"'
+        )
         assert response.status_code == 400
         assert REFUSED_TO_DO in response.content.decode()
         assert Action.objects.get(pk=action.pk).status == Action.Status.DONE
+
+    def test_the_api_tells_a_client_whose_read_is_older_than_another_clients_write(
+        self, active, alice, bob
+    ):
+        """Two API clients read the action; the second to write is refused, not silently
+        undoing the first's change; without If-Match nothing is written either."""
+        _case, _plan, _goal, action = active
+        first, second = ApiClient(make_token(alice)), ApiClient(make_token(bob))
+        path = f"/api/v1/actions/{action.pk}/"
+        seen = first.get(path)["ETag"]
+        assert second.get(path)["ETag"] == seen
+        assert first.patch(path, {"status": "done"}, HTTP_IF_MATCH=seen).status_code == 200
+        stale = second.patch(path, {"status": "cancelled"}, HTTP_IF_MATCH=seen)
+        assert stale.status_code == 412
+        missing = second.patch(path, {"status": "cancelled"})
+        assert missing.status_code == 428
+        assert Action.objects.get(pk=action.pk).status == Action.Status.DONE
+        assert _status_audits(action) == 1
