@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from engage.accounts.models import Role, User, supervised_by
+from engage.accounts.models import Role, User
 from engage.cases.models import Case, CasePlan, Closure, InclusionDecision
 from engage.cases.models.process import ApprovalStatus
 from engage.lib.queries import AmongValues
@@ -79,12 +79,8 @@ def queue(user: User) -> list[Waiting]:
         return []
     # The cases of the teams they lead: one seen through a client's household only is its own
     # team's to approve (`services.check_approver`).
-    theirs = User.objects.filter(supervised_by(user)).values("pk")
     visible = list(
-        Case.objects.visible_to(user)
-        .filter(case_manager__in=theirs)
-        .order_by()
-        .values_list("pk", flat=True)
+        Case.objects.visible_to(user).of_own_teams(user).order_by().values_list("pk", flat=True)
     )
     if not visible:
         return []

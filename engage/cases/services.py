@@ -78,7 +78,7 @@ def check_approver(case: Case, user: User, proposer: User, *, also: Iterable[Any
     if (
         user.role != Role.SUPERVISOR
         or not Case.objects.visible_to(user).filter(pk=case.pk).exists()
-        or not User.objects.filter(supervised_by(user), pk=case.case_manager_id).exists()
+        or not case.held_in_teams_of(user)
     ):
         raise ValidationError(_("Only a supervisor of this case can approve this."))
     if user == proposer or user.pk in set(also):

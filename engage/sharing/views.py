@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
-from engage.accounts.models import Role, User, supervised_by
+from engage.accounts.models import Role, User
 from engage.accounts.permissions import (
     recent_authentication_required,
     recently_authenticated,
@@ -370,8 +370,7 @@ def _register_cases(user: User) -> QuerySet[Case]:
     asked about the partner's case is that team's to answer); the admin's, the organisation's."""
     cases: QuerySet[Case] = Case.objects.visible_to(user)
     if user.role == Role.SUPERVISOR:
-        holders = User.objects.filter(organisation=user.organisation).filter(supervised_by(user))
-        cases = cases.filter(case_manager__in=holders.values("pk"))
+        cases = cases.of_own_teams(user)
     return cases
 
 

@@ -120,6 +120,17 @@ class CaseQuerySet(ScopedQuerySet):
     def open(self) -> "CaseQuerySet":
         return self.filter(stage__in=OPEN_STAGES)
 
+    def of_own_teams(self, user: User) -> "CaseQuerySet":
+        """Keep the cases held by `user` or by a member of a team `user` leads: the cases whose
+        sensitive parts they read, whose steps they approve and whose requests they answer.
+        Not those seen through a client's household only, which are their own team's.
+
+        The one rule, for one case `Case.held_in_teams_of`; both rest on `supervised_by`."""
+        holders = User.objects.filter(organisation_id=user.organisation_id).filter(
+            supervised_by(user)
+        )
+        return self.filter(case_manager__in=holders.values("pk"))
+
 
 class Case(models.Model):
     """One person's enrollment in one pilot, from referral to closure.
@@ -234,21 +245,26 @@ class Case(models.Model):
         """Return the days allowed between contacts: the case's own, else the organisation's."""
         return self.contact_interval_days or self.organisation.contact_interval_days
 
+    def held_in_teams_of(self, user: User) -> bool:
+        """Whether `user` holds this case or leads the team of the one who does
+        (`CaseQuerySet.of_own_teams` for one case)."""
+        if self.case_manager_id is None:
+            return False
+        if self.case_manager_id == user.pk:
+            return True
+        if Case.case_manager.is_cached(self):  # loaded with the case: no query
+            team = self.case_manager.team
+            return team is not None and team.leader_id == user.pk
+        return User.objects.filter(supervised_by(user), pk=self.case_manager_id).exists()
+
     def shows_sensitive_to(self, user: User) -> bool:
         """Whether `user` reads what is marked sensitive on this case (a custom field's
         answers, a contact's note): its own case manager and their supervisor, the leader of
         the case manager's team. Not a colleague who sees the case through a client's
         household, whose client the note may be about, nor the organisation admin."""
-        if self.case_manager_id is None:
-            return False
         if self.case_manager_id == user.pk:
             return True
-        if user.role != Role.SUPERVISOR:
-            return False
-        if Case.case_manager.is_cached(self):  # loaded with the case: no query
-            team = self.case_manager.team
-            return team is not None and team.leader_id == user.pk
-        return User.objects.filter(pk=self.case_manager_id, team__leader_id=user.pk).exists()
+        return user.role == Role.SUPERVISOR and self.held_in_teams_of(user)
 
 
 class EngagementRecord(models.Model):
