@@ -10,10 +10,11 @@ import datetime
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -24,13 +25,14 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.cases import extra_fields, workflow
 from engage.cases import services as case_services
-from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, record_case_reads
 from engage.cases.due import due_items, with_due_facts
 from engage.cases.models import Action, Appointment, Case
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.next_step import next_step
+from engage.offline.forms import ITEM_FORMS
 from engage.offline.models import OfflineCase, OfflineDevice, OfflineSync
 
 # The contacts a case manager sees on the phone: dates and kinds only, never their notes.
@@ -134,12 +136,67 @@ def _case_entry(case: Case, user: User, today: datetime.date) -> dict[str, Any]:
             for contact in case.contacts.order_by("-date", "-created_at")[:LAST_CONTACTS]
         ],
         "latest_assessment": str(latest.pk) if latest else None,
+        "fields": {kind: _described(item_form(user, case, kind)) for kind in EXTENDED},
         "may": {
             "contact": "contact" in steps,
             "assess": "assess" in steps,
             "plan": "plan" in steps,
         },
     }
+
+
+# The organisation's own fields of the forms the phone records (`cases.extra_fields`), by the
+# kind of outbox item: asked on the phone and checked here as the web form asks and checks them.
+EXTENDED: dict[str, str] = {
+    OfflineSync.Kind.CONTACT: extra_fields.CONTACT,
+    OfflineSync.Kind.ASSESSMENT: extra_fields.ASSESSMENT,
+}
+
+
+def item_form(
+    user: User, case: Case, kind: str, data: Mapping[str, Any] | None = None
+) -> forms.BaseForm:
+    """The form an item of `kind` on `case` is checked with (unbound without `data`): the
+    fields the phone's form has and, for a contact or an assessment, the organisation's own
+    fields of that form as the web has them for `user` on `case` (required ones, conditions,
+    sensitive ones for the case's own people only)."""
+    form = ITEM_FORMS[kind](data)
+    if kind in EXTENDED:
+        extra_fields.extend(
+            form, EXTENDED[kind], organisation=case.organisation, user=user, case=case
+        )
+    return form
+
+
+def _described(form: forms.BaseForm) -> list[dict[str, Any]]:
+    """The organisation's own fields of `form`, as the phone draws them (offline.js): the same
+    Django fields the web page renders, read back as plain data for the bundle."""
+    described = []
+    for name in getattr(form, "extra_field_names", ()):
+        field = form.fields[name]
+        attrs = field.widget.attrs
+        entry: dict[str, Any] = {
+            "name": name,
+            "label": str(field.label),
+            "help": str(field.help_text or ""),
+            "required": field.required,
+        }
+        if isinstance(field, forms.ChoiceField):
+            entry["input"] = "multiple" if isinstance(field, forms.MultipleChoiceField) else "one"
+            choices = cast("Iterable[tuple[Any, Any]]", field.choices)
+            entry["choices"] = [[str(v), str(label)] for v, label in choices if v != ""]
+        elif isinstance(field, forms.DecimalField):
+            entry.update(input="number", min=attrs.get("min"), max=attrs.get("max"))
+        elif isinstance(field, forms.DateField):
+            entry["input"] = "date"
+        else:
+            long = isinstance(field.widget, forms.Textarea)
+            length = getattr(field, "max_length", None)
+            entry.update(input="long" if long else "text", max_length=length)
+        if "data-custom-when" in attrs:
+            entry["when"] = {"name": attrs["data-custom-when"], "value": attrs["data-custom-value"]}
+        described.append(entry)
+    return described
 
 
 def bundle(user: User, *, now: datetime.datetime | None = None) -> dict[str, Any]:
@@ -266,13 +323,20 @@ def _errors(error: ValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(message) for message in error.messages]}
 
 
-def _apply_contact(case: Case, user: User, data: Mapping[str, Any]) -> uuid.UUID:
-    contact = case_services.log_contact(case, by=user, data=data)
+def _apply_contact(case: Case, user: User, form: forms.BaseForm) -> uuid.UUID:
+    contact = extra_fields.saving(
+        form,
+        extra_fields.CONTACT,
+        lambda: case_services.log_contact(case, by=user, data=extra_fields.own_data(form)),
+        case=case,
+        record_id=lambda record: record.pk,
+        by=user,
+    )
     return contact.pk
 
 
 def _apply_assessment(
-    case: Case, user: User, base: Mapping[str, Any], data: Mapping[str, Any]
+    case: Case, user: User, base: Mapping[str, Any], form: forms.BaseForm
 ) -> uuid.UUID:
     latest = case.assessments.order_by("-created_at").first()
     seen = base.get("latest_assessment") or None
@@ -289,7 +353,14 @@ def _apply_assessment(
                 "wellbeing": latest.wellbeing,
             }
         )
-    assessment = case_services.record_assessment(case, by=user, data=data)
+    assessment = extra_fields.saving(
+        form,
+        extra_fields.ASSESSMENT,
+        lambda: case_services.record_assessment(case, by=user, data=extra_fields.own_data(form)),
+        case=case,
+        record_id=lambda record: record.pk,
+        by=user,
+    )
     return assessment.pk
 
 
@@ -332,21 +403,27 @@ def apply_item(
 ) -> Outcome:
     """Apply one outbox item once: a replay of `key` changes nothing and gives the first result.
 
-    `data` is already validated by the form of its kind. Raises Http404 for a case or action
-    outside the user's scope. Every outcome is audited.
+    `data` is what the phone's form sent; it is checked by the form of its kind with the
+    organisation's own fields (`item_form`). Raises Http404 for a case or action outside the
+    user's scope. Every outcome is audited.
     """
     done = OfflineSync.objects.filter(user=user, key=key).first()
     if done is not None:
         return Outcome("replayed", str(done.object_id))
     case = get_case_for_user(user, case_id, for_work=True)
+    form = item_form(user, case, kind, data)
+    if not form.is_valid():
+        record(user, AuditEvent.Action.UPDATE, case, detail=f"offline_sync_refused:{kind}")
+        errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
+        return Outcome("refused", errors=errors)
     try:
         with transaction.atomic():
             if kind == OfflineSync.Kind.CONTACT:
-                object_id = _apply_contact(case, user, data)
+                object_id = _apply_contact(case, user, form)
             elif kind == OfflineSync.Kind.ASSESSMENT:
-                object_id = _apply_assessment(case, user, base, data)
+                object_id = _apply_assessment(case, user, base, form)
             else:
-                object_id = _apply_action_status(case, user, base, data)
+                object_id = _apply_action_status(case, user, base, form.cleaned_data)
             sync = OfflineSync.objects.create(
                 user=user, key=key, kind=kind, case=case, object_id=object_id, queued_at=queued_at
             )

@@ -119,6 +119,7 @@ def _strings() -> dict[str, str]:
         "none": _("none"),
         "due": _("due %(date)s"),
         "required": _("Fill in the date and every rating."),
+        "required_field": _("Answer “%(field)s”: it is required."),
         "setting_up": _("Downloading and encrypting…"),
     }
 
@@ -253,15 +254,12 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
         item_key = uuid.UUID(str(item["key"]))
         case_id = uuid.UUID(str(item["case"]))
         kind = str(item["kind"])
-        form = ITEM_FORMS[kind](item.get("data") or {})
+        data = item.get("data") or {}
         base = item.get("base") or {}
-        if not isinstance(base, dict):
+        if kind not in ITEM_FORMS or not isinstance(data, dict) or not isinstance(base, dict):
             raise TypeError
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"status": "refused", "errors": {"__all__": ["bad item"]}}, status=400)
-    if not form.is_valid():
-        errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
-        return JsonResponse({"status": "refused", "errors": errors}, status=422)
     queued_at = parse_datetime(str(item.get("queued_at") or "")) if item.get("queued_at") else None
     outcome = services.apply_item(
         request.user,
@@ -269,7 +267,7 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
         kind=kind,
         case_id=case_id,
         base=base,
-        data=form.cleaned_data,
+        data=data,
         queued_at=queued_at,
     )
     code = {"applied": 201, "replayed": 200, "conflict": 409, "refused": 422}[outcome.status]

@@ -20,6 +20,7 @@ from engage.accounts.permissions import (
 )
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.cases.models import Case
+from engage.cases.models.case import CaseQuerySet
 from engage.lib.forms import run_service
 from engage.sharing import screening, services
 from engage.sharing.forms import (
@@ -368,7 +369,7 @@ def _register_cases(user: User) -> QuerySet[Case]:
     """The cases whose requests `user` reads, decides and registers: a supervisor's, those of
     the teams they lead, not those seen through a client's household only (what an authority
     asked about the partner's case is that team's to answer); the admin's, the organisation's."""
-    cases: QuerySet[Case] = Case.objects.visible_to(user)
+    cases: CaseQuerySet = Case.objects.visible_to(user)
     if user.role == Role.SUPERVISOR:
         cases = cases.of_own_teams(user)
     return cases

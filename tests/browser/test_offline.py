@@ -18,6 +18,8 @@ from engage.accounts.models import Role, User
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Action, Assessment, Contact
+from engage.custom import services as custom
+from engage.custom.services import values_for
 from tests.browser.phone import LAPTOP as WIDE
 from tests.browser.phone import PHONE
 
@@ -235,6 +237,49 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
     assert "/cases/" not in stored["session"] and "Amira" not in stored["session"]
     assert "engage-offline" not in stored["dbs"], stored
     assert "Amira" not in " ".join(stored["rows"])
+
+
+def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
+    open_page, organisation, ada, visits
+):
+    """The phone's contact form has the organisation's own fields as the web form has them:
+    one shown by another's answer, required only then, and a group of choices."""
+    taken, _kept_out = visits
+    rough = custom.define_field(
+        organisation, by=ada, form="contact", type="yes_no", label="Sleeping rough?"
+    )
+    where = custom.define_field(
+        organisation, by=ada, form="contact", type="short_text", label="Where they sleep",
+        required=True, condition_field=rough, condition_value="yes",
+    )  # fmt: skip
+    topics = custom.define_field(
+        organisation, by=ada, form="contact", type="choices", label="Topics",
+        options=["Housing", "Health", "Legal"],
+    )  # fmt: skip
+    page = open_page(PHONE)
+    card = _kept_on_the_phone(page, taken)
+    card.get_by_text("Record a contact").click()
+    form = card.locator("form[data-kind=contact]")
+    assert form.get_by_label("Where they sleep").is_hidden()
+    form.get_by_label("Sleeping rough?").select_option(label="Yes")
+    form.get_by_label("Where they sleep").wait_for()
+    form.get_by_label("Health").check()
+    form.get_by_label("Legal").check()
+    form.locator("button[type=submit]").click()
+    page.get_by_text("Answer “Where they sleep”: it is required.").wait_for()
+    _shot(page, "own-fields")
+    _axe(page, "own-fields")
+    form.get_by_label("Where they sleep").fill("Under the bridge by the station")
+    form.locator("button[type=submit]").click()
+    page.get_by_text("Sent to Engage.").wait_for()
+    _settled(page)
+    contact = Contact.objects.filter(case=taken).latest("created_at")
+    answers = {key: value.data for key, value in values_for(taken, "contact", contact.pk).items()}
+    assert answers == {
+        rough.key: True,
+        where.key: "Under the bridge by the station",
+        topics.key: ["health", "legal"],
+    }
 
 
 def _record_assessment_offline(card, ratings):

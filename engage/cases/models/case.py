@@ -126,9 +126,7 @@ class CaseQuerySet(ScopedQuerySet):
         Not those seen through a client's household only, which are their own team's.
 
         The one rule, for one case `Case.held_in_teams_of`; both rest on `supervised_by`."""
-        holders = User.objects.filter(organisation_id=user.organisation_id).filter(
-            supervised_by(user)
-        )
+        holders = User.objects.filter(organisation=user.organisation).filter(supervised_by(user))
         return self.filter(case_manager__in=holders.values("pk"))
 
 

@@ -419,7 +419,7 @@
               item.state = "refused";
               var errors = answer.errors || {};
               item.reason = Object.keys(errors).map(function (name) {
-                return errors[name].join(" ");
+                return labelOf(item, name) + errors[name].join(" ");
               }).join(" ");
             }
             return true;
@@ -478,6 +478,14 @@
 
   function day(iso) {
     return new Date(iso + "T00:00:00").toLocaleDateString(displayLocale(), { dateStyle: "long" });
+  }
+
+  // "Label: " for a refusal of one of the organisation's own fields, named by the bundle.
+  function labelOf(item, name) {
+    var found = caseOf(item.case);
+    var specs = (found && found.fields && found.fields[item.kind]) || [];
+    var spec = specs.filter(function (each) { return each.name === name; })[0];
+    return spec ? spec.label + ": " : "";
   }
 
   function caseOf(id) {
@@ -551,12 +559,157 @@
   var editing = null;
   var renderedBundle = null;
 
+  // A field's value: its text, or the ticked values of a group of checkboxes (data-multiple).
+  function valueOf(field) {
+    if (field.dataset.multiple) {
+      return Array.prototype.map.call(field.querySelectorAll("input:checked"), function (box) {
+        return box.value;
+      });
+    }
+    return field.value;
+  }
+
+  function setValue(field, value) {
+    if (field.dataset.multiple) {
+      var ticked = [].concat(value || []);
+      field.querySelectorAll("input").forEach(function (box) {
+        box.checked = ticked.indexOf(box.value) !== -1;
+      });
+    } else {
+      field.value = value;
+    }
+  }
+
   function fillForm(form, data) {
     form.querySelectorAll("[data-name]").forEach(function (field) {
       if (data[field.dataset.name] !== undefined) {
-        field.value = data[field.dataset.name];
+        setValue(field, data[field.dataset.name]);
       }
     });
+    followConditions(form);
+  }
+
+  // The organisation's own fields of a contact or an assessment (the bundle's `fields`, made on
+  // the server from the web form's own fields): drawn with the markup of the web's fields.
+  function option(value, text) {
+    var node = el("option", text);
+    node.value = value;
+    return node;
+  }
+
+  function labelText(node, spec) {
+    node.appendChild(document.createTextNode(spec.label));
+    if (spec.required) {
+      var star = el("span", "*", "required");
+      star.setAttribute("aria-hidden", "true");
+      node.appendChild(document.createTextNode(" "));
+      node.appendChild(star);
+    }
+    return node;
+  }
+
+  function extraField(spec) {
+    var wrap;
+    var input;
+    if (spec.input === "multiple") {
+      wrap = el("fieldset", null, "field group");
+      wrap.appendChild(labelText(el("legend"), spec));
+      input = el("div");
+      input.dataset.multiple = "1";
+      spec.choices.forEach(function (choice) {
+        var label = el("label");
+        var box = el("input");
+        box.type = "checkbox";
+        box.value = choice[0];
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(" " + choice[1]));
+        var row = el("div");
+        row.appendChild(label);
+        input.appendChild(row);
+      });
+    } else {
+      wrap = el("div", null, "field");
+      var label = labelText(el("label"), spec);
+      label.dataset.for = spec.name;
+      wrap.appendChild(label);
+      if (spec.input === "one") {
+        input = el("select");
+        input.appendChild(option("", "—"));
+        spec.choices.forEach(function (choice) {
+          input.appendChild(option(choice[0], choice[1]));
+        });
+      } else if (spec.input === "long") {
+        input = el("textarea");
+        input.rows = 3;
+      } else {
+        input = el("input");
+        input.type = spec.input === "number" || spec.input === "date" ? spec.input : "text";
+        if (spec.input === "number") {
+          input.step = "any";
+          if (spec.min !== null && spec.min !== undefined) {
+            input.min = spec.min;
+          }
+          if (spec.max !== null && spec.max !== undefined) {
+            input.max = spec.max;
+          }
+        }
+      }
+      if (spec.max_length) {
+        input.maxLength = spec.max_length;
+      }
+      input.required = spec.required;
+    }
+    input.dataset.name = spec.name;
+    if (spec.input !== "multiple") {
+      input.name = spec.name;
+    }
+    wrap.dataset.extra = spec.name;
+    wrap.dataset.label = spec.label;
+    if (spec.required) {
+      wrap.dataset.required = "1";
+    }
+    if (spec.when) {
+      wrap.dataset.when = spec.when.name;
+      wrap.dataset.whenValue = spec.when.value;
+    }
+    wrap.appendChild(input);
+    if (spec.help) {
+      wrap.appendChild(el("p", spec.help, "help"));
+    }
+    return wrap;
+  }
+
+  function addExtraFields(form, specs) {
+    var submit = form.querySelector("button[type='submit']");
+    (specs || []).forEach(function (spec) {
+      form.insertBefore(extraField(spec), submit);
+    });
+    form.addEventListener("change", function () {
+      followConditions(form);
+    });
+    followConditions(form);
+  }
+
+  // A field with a condition shows only while the field it depends on is shown and answered
+  // with the condition's value, as on the web (custom.forms.condition_holds); the server
+  // forgets what a hidden field held.
+  function followConditions(form) {
+    form.querySelectorAll("[data-extra]").forEach(function (wrap) {
+      if (!wrap.dataset.when) {
+        return;
+      }
+      var on = form.querySelector("[data-extra='" + wrap.dataset.when + "']");
+      var answer = on ? [].concat(valueOf(on.querySelector("[data-name]"))) : [];
+      wrap.hidden = !on || on.hidden || answer.indexOf(wrap.dataset.whenValue) === -1;
+    });
+  }
+
+  function missingAnswer(form) {
+    var missing = Array.prototype.filter.call(form.querySelectorAll("[data-required]"), function (wrap) {
+      var value = valueOf(wrap.querySelector("[data-name]"));
+      return !wrap.hidden && (Array.isArray(value) ? !value.length : !String(value).trim());
+    })[0];
+    return missing ? missing.dataset.label : null;
   }
 
   // Open forms and what was typed in them, by case and form (an action's form by its action).
@@ -570,7 +723,7 @@
       var details = form.closest("details");
       var values = {};
       form.querySelectorAll("[data-name]").forEach(function (field) {
-        values[field.dataset.name] = field.value;
+        values[field.dataset.name] = valueOf(field);
       });
       // A contact or assessment form is a draft while open; an action's status once changed.
       var draft = details ? details.open : values.status !== form.dataset.shown;
@@ -644,6 +797,9 @@
     if (!entry.actions.length) {
       actions.appendChild(el("li", T.none));
     }
+    ["contact", "assessment"].forEach(function (kind) {
+      addExtraFields(section.querySelector("form[data-kind='" + kind + "']"), (entry.fields || {})[kind]);
+    });
     section.querySelectorAll("form").forEach(function (form, n) {
       form.dataset.case = entry.id;
       form.querySelectorAll("[data-name]").forEach(function (input) {
@@ -678,7 +834,10 @@
     var kind = form.dataset.kind;
     var data = {};
     form.querySelectorAll("[data-name]").forEach(function (input) {
-      data[input.dataset.name] = input.value;
+      var wrap = input.closest("[data-extra]");
+      if (!wrap || !wrap.hidden) {
+        data[input.dataset.name] = valueOf(input);
+      }
     });
     var entry = caseOf(form.dataset.case);
     var base;
@@ -688,6 +847,11 @@
     } else {
       if (!data.date || (kind === "assessment" && !(data.informed_decisions && data.engage_procedures && data.wellbeing))) {
         say(T.required);
+        return;
+      }
+      var missing = missingAnswer(form);
+      if (missing) {
+        say(fmt(T.required_field, { field: missing }));
         return;
       }
       base = form.dataset.base ? JSON.parse(form.dataset.base) : { latest_assessment: entry.latest_assessment };
@@ -700,6 +864,7 @@
       say(T.saved);
       if (kind !== "action_status") {
         form.reset();
+        followConditions(form);
         form.closest("details").open = false;
       }
       render();
