@@ -261,6 +261,9 @@ def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
     card.get_by_text("Record a contact").click()
     form = card.locator("form[data-kind=contact]")
     assert form.get_by_label("Where they sleep").is_hidden()
+    # Its help says when it is asked, read with the field (as on the web).
+    described = form.get_by_label("Where they sleep").get_attribute("aria-describedby")
+    assert "Only when" in form.locator(f"[id='{described}']").inner_text()
     form.get_by_label("Sleeping rough?").select_option(label="Yes")
     form.get_by_label("Where they sleep").wait_for()
     form.get_by_label("Health").check()

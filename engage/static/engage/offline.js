@@ -808,6 +808,13 @@
         if (label) {
           label.htmlFor = input.id;
         }
+        // An own field's help, read with it (a group of choices: with its fieldset).
+        var wrap = input.closest("[data-extra]");
+        var help = wrap && wrap.querySelector(".help");
+        if (help) {
+          help.id = input.id + "_helptext";
+          (input.dataset.multiple ? wrap : input).setAttribute("aria-describedby", help.id);
+        }
       });
       var date = form.querySelector("[data-name='date']");
       if (date) {
