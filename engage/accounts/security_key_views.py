@@ -1,7 +1,8 @@
 """Registering, naming, removing and signing in with security keys (see security_keys.py).
 
 The WebAuthn ceremonies are django-otp-webauthn's JSON views, subclassed here only to declare
-their roles, refuse what our policy refuses and audit failures. Their JavaScript is the
+their roles, refuse what our policy refuses, audit failures and say what failed in Engage's
+words (`_InOurWords`). Their JavaScript is the
 library's, served from our static files; it needs no inline script (the configuration is a
 `json_script` block, which the browser does not run).
 """
@@ -106,8 +107,27 @@ def key_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "accounts/webauthn/verify.html", context)
 
 
+class _InOurWords:
+    """A failed ceremony answers in Engage's words and the person's language
+    (`security_keys.shown_error`); with `audited`, the failure is audited by its code."""
+
+    registering = False
+    audited = False
+    request: Any  # the view's (the library is untyped)
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        if isinstance(exc, exceptions.OTPWebAuthnApiError):
+            if self.audited:
+                security_keys.failed(self.request, exc)
+            exc.detail = security_keys.shown_error(exc, registering=self.registering)
+        response: HttpResponse = super().handle_exception(exc)  # type: ignore[misc]
+        return response
+
+
 @staff
-class BeginRegistration(library.BeginCredentialRegistrationView):  # type: ignore[misc]  # untyped library
+class BeginRegistration(_InOurWords, library.BeginCredentialRegistrationView):  # type: ignore[misc]  # untyped library
+    registering = True
+
     def check_can_register(self) -> None:
         refusal = security_keys.registration_refused(self.request.user)
         if refusal is not None:
@@ -115,7 +135,8 @@ class BeginRegistration(library.BeginCredentialRegistrationView):  # type: ignor
 
 
 @staff
-class CompleteRegistration(library.CompleteCredentialRegistrationView):  # type: ignore[misc]  # untyped library
+class CompleteRegistration(_InOurWords, library.CompleteCredentialRegistrationView):  # type: ignore[misc]  # untyped library
+    registering = audited = True
     check_can_register = BeginRegistration.check_can_register
 
     def post(self, *args: Any, **kwargs: Any) -> JsonResponse:
@@ -124,28 +145,18 @@ class CompleteRegistration(library.CompleteCredentialRegistrationView):  # type:
         # The page names the key next, by this hash (never by the integer primary key).
         return JsonResponse({"id": key.pk, "key": key.credential_id_sha256})
 
-    def handle_exception(self, exc: Exception) -> HttpResponse:
-        if isinstance(exc, exceptions.OTPWebAuthnApiError):
-            security_keys.failed(self.request, exc)
-        response: HttpResponse = super().handle_exception(exc)
-        return response
-
 
 @staff
-class BeginAuthentication(library.BeginCredentialAuthenticationView):  # type: ignore[misc]  # untyped library
+class BeginAuthentication(_InOurWords, library.BeginCredentialAuthenticationView):  # type: ignore[misc]  # untyped library
     pass
 
 
 @staff
-class CompleteAuthentication(library.CompleteCredentialAuthenticationView):  # type: ignore[misc]  # untyped library
+class CompleteAuthentication(_InOurWords, library.CompleteCredentialAuthenticationView):  # type: ignore[misc]  # untyped library
+    audited = True
+
     def get_success_url(self) -> str:
         return self.get_redirect_url() or reverse("dashboard:home")
-
-    def handle_exception(self, exc: Exception) -> HttpResponse:
-        if isinstance(exc, exceptions.OTPWebAuthnApiError):
-            security_keys.failed(self.request, exc)
-        response: HttpResponse = super().handle_exception(exc)
-        return response
 
 
 @staff

@@ -142,6 +142,43 @@ def failed(request: HttpRequest, error: exceptions.OTPWebAuthnApiError) -> None:
     )
 
 
+# What the person is told when a key does not work, by the library's error code. Its own
+# texts are in English or in four of the network's languages, and some are a developer's
+# words ("Invalid CBOR data provided."); the audit log keeps the code (`failed`).
+KEY_FIRST = "key_first"  # Engage's own refusal (`registration_refused`): its text is shown
+KEY_ERRORS = {
+    "invalid_state": gettext_lazy(
+        "The security key answered too late, or the page was opened twice. Press the button again."
+    ),
+    "credential_not_found": gettext_lazy(
+        "This security key is not registered for your account. Use one of your own keys."
+    ),
+    "credential_disabled": gettext_lazy(
+        "This security key is turned off. Use another of your keys."
+    ),
+    "credential_user_mismatch": gettext_lazy(
+        "This security key belongs to another account. Use one of your own keys."
+    ),
+    "user_disabled": gettext_lazy("This account is turned off. Ask your organisation admin."),
+    "not_authenticated": gettext_lazy("Your session has ended. Sign in again."),
+    "user_not_verified": gettext_lazy("Finish signing in with your second step first."),
+}
+KEY_NOT_USED = gettext_lazy(
+    "The security key could not be used. Try again, or use another of your keys."
+)
+KEY_NOT_REGISTERED = gettext_lazy(
+    "The security key could not be registered. Try again, or use another key."
+)
+
+
+def shown_error(error: exceptions.OTPWebAuthnApiError, *, registering: bool) -> str:
+    """What the key's page says of `error`, in the person's language."""
+    if error.code == KEY_FIRST:
+        return str(error.detail)
+    default = KEY_NOT_REGISTERED if registering else KEY_NOT_USED
+    return str(KEY_ERRORS.get(error.code, default))
+
+
 def registration_refused(user: User) -> exceptions.OTPWebAuthnApiError | None:
     """Why `user` may not register a key now, or None.
 
@@ -149,7 +186,9 @@ def registration_refused(user: User) -> exceptions.OTPWebAuthnApiError | None:
     so a phished app code cannot add the attacker's key.
     """
     if key_required(user) and has_key(user) and not verified_with_key(user):
-        return exceptions.NotVerified(detail=_("Sign in with one of your security keys first."))
+        return exceptions.NotVerified(
+            detail=_("Sign in with one of your security keys first."), code=KEY_FIRST
+        )
     return None
 
 

@@ -7,7 +7,9 @@ import time
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import resolve
+from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn import exceptions
 from django_otp_webauthn.models import WebAuthnCredential
 
 from engage.accounts import mfa, security_keys
@@ -166,7 +168,9 @@ class TestRemoval:
         client = _verified(alice, _app(alice), stepped_up=False)
         url = f"{REGISTER}remove/?key={key.credential_id_sha256}"
         response = client.post(url)
-        assert response.status_code == 200 and 'name="step_up-password"' in response.content.decode()
+        assert (
+            response.status_code == 200 and 'name="step_up-password"' in response.content.decode()
+        )
         assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
         assert client.post(url, {"step_up-password": "not it"}).status_code == 200
         assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
@@ -215,9 +219,36 @@ class TestSignIn:
             f"{REGISTER}sign-in/complete/", forged, content_type="application/json"
         )
         assert 400 <= response.status_code < 500
+        # In Engage's words, not the library's developer's ("Invalid ... response provided.").
+        assert response.json()["detail"] == str(security_keys.KEY_ERRORS["credential_not_found"])
         event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
         assert event.detail.startswith("webauthn ") and event.object_id == ada.pk
         assert client.get("/").status_code == 302  # still not signed in
+
+    def test_a_key_that_does_not_work_is_explained_in_the_persons_language(self, alice):
+        """The library's texts are English (or in four of the network's languages): what the
+        key's page shows under its button is Engage's, in the person's language."""
+        alice.language = "pl"
+        alice.save(update_fields=["language"])
+        client = _verified(alice, _app(alice))
+        # Completed without a beginning: the library's "State is missing or invalid."
+        response = client.post(f"{REGISTER}register/complete/", {}, content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == "invalid_state"
+        with translation.override("pl"):
+            said = str(security_keys.KEY_ERRORS["invalid_state"])
+        assert response.json()["detail"] == said
+        with translation.override("en"):
+            assert said != str(security_keys.KEY_ERRORS["invalid_state"])  # translated
+        event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+        assert event.detail == "webauthn invalid_state"
+
+    def test_engages_own_refusal_keeps_its_words_and_an_unknown_code_is_a_plain_failure(self):
+        refusal = exceptions.NotVerified(detail="Sentinel own words", code=security_keys.KEY_FIRST)
+        assert security_keys.shown_error(refusal, registering=True) == "Sentinel own words"
+        odd = exceptions.UnprocessableEntity(code="invalid_cbor", detail="Invalid CBOR data.")
+        assert security_keys.shown_error(odd, registering=True) == str(
+            security_keys.KEY_NOT_REGISTERED
+        )
 
     def test_a_case_manager_with_a_key_is_offered_it_beside_the_app(self, alice):
         _app(alice)
