@@ -2,9 +2,9 @@
 
 The WebAuthn ceremonies are django-otp-webauthn's JSON views, subclassed here only to declare
 their roles, refuse what our policy refuses, audit failures and say what failed in Engage's
-words (`_InOurWords`). Their JavaScript is the
-library's, served from our static files; it needs no inline script (the configuration is a
-`json_script` block, which the browser does not run).
+words (`_InOurWords`). Their JavaScript is the library's, served from our static files; it
+needs no inline script (the configuration is a `json_script` block, which the browser does not
+run).
 """
 
 import json
