@@ -146,19 +146,20 @@ def failed(request: HttpRequest, error: exceptions.OTPWebAuthnApiError) -> None:
 # texts are in English or in four of the network's languages, and some are a developer's
 # words ("Invalid CBOR data provided."); the audit log keeps the code (`failed`).
 KEY_FIRST = "key_first"  # Engage's own refusal (`registration_refused`): its text is shown
+# Not one of yours, whether another account's or no one's: which, would tell a stranger's key
+# from an unknown one.
+NOT_YOURS = gettext_lazy(
+    "This security key is not registered for your account. Use one of your own keys."
+)
 KEY_ERRORS = {
     "invalid_state": gettext_lazy(
         "The security key answered too late, or the page was opened twice. Press the button again."
     ),
-    "credential_not_found": gettext_lazy(
-        "This security key is not registered for your account. Use one of your own keys."
-    ),
+    "credential_not_found": NOT_YOURS,
     "credential_disabled": gettext_lazy(
         "This security key is turned off. Use another of your keys."
     ),
-    "credential_user_mismatch": gettext_lazy(
-        "This security key belongs to another account. Use one of your own keys."
-    ),
+    "credential_user_mismatch": NOT_YOURS,
     "user_disabled": gettext_lazy("This account is turned off. Ask your organisation admin."),
     "not_authenticated": gettext_lazy("Your session has ended. Sign in again."),
     "user_not_verified": gettext_lazy("Finish signing in with your second step first."),
