@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -323,16 +323,21 @@ def _errors(error: ValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(message) for message in error.messages]}
 
 
-def _apply_contact(case: Case, user: User, form: forms.BaseForm) -> uuid.UUID:
-    contact = extra_fields.saving(
+def _stored_with_answers(
+    case: Case, user: User, kind: str, form: forms.BaseForm, store: Callable[..., Any]
+) -> uuid.UUID:
+    """Store the record (`store`, its service) and its answers to the organisation's own
+    fields, in one transaction (`cases.extra_fields.saving`); return the record's id."""
+    stored = extra_fields.saving(
         form,
-        extra_fields.CONTACT,
-        lambda: case_services.log_contact(case, by=user, data=extra_fields.own_data(form)),
+        EXTENDED[kind],
+        lambda: store(case, by=user, data=extra_fields.own_data(form)),
         case=case,
         record_id=lambda record: record.pk,
         by=user,
     )
-    return contact.pk
+    pk: uuid.UUID = stored.pk
+    return pk
 
 
 def _apply_assessment(
@@ -353,15 +358,9 @@ def _apply_assessment(
                 "wellbeing": latest.wellbeing,
             }
         )
-    assessment = extra_fields.saving(
-        form,
-        extra_fields.ASSESSMENT,
-        lambda: case_services.record_assessment(case, by=user, data=extra_fields.own_data(form)),
-        case=case,
-        record_id=lambda record: record.pk,
-        by=user,
+    return _stored_with_answers(
+        case, user, OfflineSync.Kind.ASSESSMENT, form, case_services.record_assessment
     )
-    return assessment.pk
 
 
 def _apply_action_status(
@@ -419,7 +418,7 @@ def apply_item(
     try:
         with transaction.atomic():
             if kind == OfflineSync.Kind.CONTACT:
-                object_id = _apply_contact(case, user, form)
+                object_id = _stored_with_answers(case, user, kind, form, case_services.log_contact)
             elif kind == OfflineSync.Kind.ASSESSMENT:
                 object_id = _apply_assessment(case, user, base, form)
             else:

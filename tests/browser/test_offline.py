@@ -22,6 +22,7 @@ from engage.custom import services as custom
 from engage.custom.services import values_for
 from tests.browser.phone import LAPTOP as WIDE
 from tests.browser.phone import PHONE
+from tests.custom.helpers import define_asked_when
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -245,13 +246,7 @@ def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
     """The phone's contact form has the organisation's own fields as the web form has them:
     one shown by another's answer, required only then, and a group of choices."""
     taken, _kept_out = visits
-    rough = custom.define_field(
-        organisation, by=ada, form="contact", type="yes_no", label="Sleeping rough?"
-    )
-    where = custom.define_field(
-        organisation, by=ada, form="contact", type="short_text", label="Where they sleep",
-        required=True, condition_field=rough, condition_value="yes",
-    )  # fmt: skip
+    rough, where = define_asked_when(organisation, ada, "contact")
     topics = custom.define_field(
         organisation, by=ada, form="contact", type="choices", label="Topics",
         options=["Housing", "Health", "Legal"],

@@ -61,3 +61,16 @@ def stored(case, form, record_id):
 
 
 EPOCH = datetime.date(2025, 3, 4)
+
+
+def define_asked_when(organisation, by, form, *, label="Where they sleep"):
+    """A yes-or-no question and a required text field asked only when it is answered "yes":
+    return both."""
+    asked = services.define_field(
+        organisation, by=by, form=form, type="yes_no", label="Sleeping rough?"
+    )
+    shown = services.define_field(
+        organisation, by=by, form=form, type="short_text", label=label, required=True,
+        condition_field=asked, condition_value="yes",
+    )  # fmt: skip
+    return asked, shown

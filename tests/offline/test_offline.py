@@ -92,7 +92,9 @@ class TestTheBundle:
         cases.reassign(active, by=bob, case_manager=other, expected_version=active.version)
         assert client.get("/offline/bundle/", **device).json()["cases"] == []
 
-    def test_it_leaves_out_a_case_closed_since_it_was_taken(self, client, alice, bob, active, device):
+    def test_it_leaves_out_a_case_closed_since_it_was_taken(
+        self, client, alice, bob, active, device
+    ):
         _take(client, active)
         assert len(client.get("/offline/bundle/", **device).json()["cases"]) == 1
         closure = cases.request_closure(

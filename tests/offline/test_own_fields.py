@@ -11,7 +11,7 @@ from engage.custom import services as custom
 from engage.directory.factories import ServiceFactory
 from engage.offline.models import OfflineCase
 from tests.cases.conftest import partner  # noqa: F401 (a fixture)
-from tests.custom.helpers import answers, define_all_types, expected, stored
+from tests.custom.helpers import answers, define_all_types, define_asked_when, expected, stored
 from tests.offline.test_offline import _contact, _sync
 
 pytestmark = pytest.mark.django_db
@@ -113,13 +113,7 @@ def test_each_type_of_answer_is_stored_as_the_web_stores_it(
 def test_a_required_field_under_a_condition_is_asked_only_when_it_holds(
     client, organisation, ada, taken, device
 ):
-    asked = custom.define_field(
-        organisation, by=ada, form="contact", type="yes_no", label="Sleeping rough?"
-    )
-    where = custom.define_field(
-        organisation, by=ada, form="contact", type="short_text", label="Where",
-        required=True, condition_field=asked, condition_value="yes",
-    )  # fmt: skip
+    asked, where = define_asked_when(organisation, ada, "contact")
     no = {**_contact(taken), f"custom_{asked.key}": "no", f"custom_{where.key}": "Kept?"}
     assert _sync(client, device, taken, "contact", no).status_code == 201
     contact = Contact.objects.get(case=taken, type="home_visit")
@@ -131,7 +125,12 @@ def test_a_required_field_under_a_condition_is_asked_only_when_it_holds(
 
 
 def test_a_sensitive_field_is_neither_asked_of_nor_taken_from_a_household_colleague(
-    client, organisation, ada, alice, partner, device  # noqa: F811
+    client,
+    organisation,
+    ada,
+    alice,
+    partner,  # noqa: F811
+    device,
 ):
     """Alice sees Dan's case through her client's household: the phone does not ask her a
     sensitive question of it, and an answer sent anyway is not stored."""
