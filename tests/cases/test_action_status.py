@@ -208,10 +208,13 @@ class TestThePlanPage:
 
 class TestOtherCallers:
     def test_the_api_sets_a_status_and_refuses_to_do_under_an_ended_goal(self, active, alice):
-        _case, _plan, goal, action = active
+        case, _plan, goal, action = active
         api = ApiClient(make_token(alice))
+        reads = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, object_id=case.pk)
+        before = reads.count()
         read = api.get(f"/api/v1/actions/{action.pk}/")
         assert read.headers["ETag"] == '"v1"' and read.json()["version"] == 1
+        assert reads.count() == before + 1  # a read of its case, audited
         response = api.patch(
             f"/api/v1/actions/{action.pk}/", {"status": "done"}, HTTP_IF_MATCH=read["ETag"]
         )
