@@ -6,7 +6,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.forms import BaseForm
+from django.forms import BaseForm, ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -79,7 +79,6 @@ from engage.cases.models import (
     CasePlan,
     Closure,
     EligibilityCriterion,
-    FirstMeeting,
     Goal,
     InclusionDecision,
     Screening,
@@ -450,6 +449,41 @@ def _next_contact(case: Case, today) -> dict | None:
     return {"next_contact_on": due_on, "next_contact_overdue": (today - due_on).days}
 
 
+def _one_record_step(
+    request: HttpRequest,
+    case: Case,
+    form_class: type[ModelForm],
+    form_name: str,
+    save: Callable[..., Any],
+    success: str,
+) -> tuple[BaseForm, object | None]:
+    """The form of a step a case has one record of (its first meeting, its screening), with the
+    organisation's own fields: new, or, once recorded (without consent, say), changed from the
+    version its page showed. Returns the form and whether the record was stored."""
+    model = form_class._meta.model
+    existing = model.objects.visible_to(request.user).filter(case=case).first()
+    form = _with_extra(
+        request,
+        form_class(
+            request.POST or None,
+            instance=existing or model(case=case),
+            initial=None if existing else {"date": services.today()},
+        ),
+        form_name,
+        case=case,
+        record_id=existing.pk if existing else None,
+    )
+    done = _run_step(
+        request, form, form_name, case,
+        lambda data: save(
+            case, by=request.user, expected_version=form.cleaned_data.get("version"),
+            data={k: v for k, v in data.items() if k != "version"},
+        ),
+        success,
+    )  # fmt: skip
+    return form, done
+
+
 @role_required(*CASE_WORKERS)
 def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -458,27 +492,11 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     if not case.shows_sensitive_to(request.user):  # the service refuses it too
         messages.error(request, services.FIRST_MEETING_BY)
         return redirect(case)
-    # Recorded already (without consent, say): the page changes it, from the version shown.
-    existing = FirstMeeting.objects.visible_to(request.user).filter(case=case).first()
-    form = _with_extra(
-        request,
-        FirstMeetingForm(
-            request.POST or None,
-            instance=existing or FirstMeeting(case=case),
-            initial=None if existing else {"date": services.today()},
-        ),
-        extra_fields.FIRST_MEETING,
-        case=case,
-        record_id=existing.pk if existing else None,
-    )
-    if _run_step(
-        request, form, extra_fields.FIRST_MEETING, case,
-        lambda data: services.record_first_meeting(
-            case, by=request.user, expected_version=form.cleaned_data.get("version"),
-            data={k: v for k, v in data.items() if k != "version"},
-        ),
-        _("First meeting recorded."),
-    ):  # fmt: skip
+    form, done = _one_record_step(
+        request, case, FirstMeetingForm, extra_fields.FIRST_MEETING,
+        services.record_first_meeting, _("First meeting recorded."),
+    )  # fmt: skip
+    if done:
         return redirect(case)
     return _step_page(
         request,
@@ -496,26 +514,11 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
     if refused := _refuse_if_not_allowed(request, case, "screening"):
         return refused
-    existing = Screening.objects.visible_to(request.user).filter(case=case).first()
-    form = _with_extra(
-        request,
-        ScreeningForm(
-            request.POST or None,
-            instance=existing or Screening(case=case),
-            initial=None if existing else {"date": services.today()},
-        ),
-        extra_fields.SCREENING,
-        case=case,
-        record_id=existing.pk if existing else None,
-    )
-    if _run_step(
-        request, form, extra_fields.SCREENING, case,
-        lambda data: services.save_screening(
-            case, by=request.user, expected_version=form.cleaned_data.get("version"),
-            data={k: v for k, v in data.items() if k != "version"},
-        ),
+    form, done = _one_record_step(
+        request, case, ScreeningForm, extra_fields.SCREENING, services.save_screening,
         _("Screening saved."),
-    ):  # fmt: skip
+    )  # fmt: skip
+    if done:
         return redirect(case)
     return _step_page(
         request, case, form, title=gettext_lazy("Screening"), template="cases/screening_form.html"
