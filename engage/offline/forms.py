@@ -6,9 +6,20 @@ from engage.cases.models import Assessment, Contact
 
 
 class ContactItemForm(forms.ModelForm[Contact]):
+    """A contact as the phone records it: the web form's own fields, without the next
+    appointment (planned back online, docs/offline.md)."""
+
     class Meta:
         model = Contact
-        fields = ["date", "type", "note"]
+        fields = [
+            "date",
+            "type",
+            "duration_minutes",
+            "engagement_level",
+            "note",
+            "content_not_recorded",
+            "sensitive",
+        ]
 
 
 class AssessmentItemForm(forms.ModelForm[Assessment]):

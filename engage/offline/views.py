@@ -17,13 +17,14 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user
-from engage.cases.models import Action, Assessment, Contact
+from engage.cases.models import Action, Assessment, Contact, EngagementLevel
 from engage.lib.forms import run_service
 from engage.offline import services
 from engage.offline.forms import ITEM_FORMS
@@ -63,6 +64,17 @@ def shell(request: HttpRequest) -> HttpResponse:
         "offline/shell.html",
         {
             "contact_types": Contact.Type.choices,
+            # The contact's other fields, labelled as on the web form (the model's names).
+            "contact": {
+                name: capfirst(Contact._meta.get_field(name).verbose_name)
+                for name in (
+                    "duration_minutes",
+                    "engagement_level",
+                    "content_not_recorded",
+                    "sensitive",
+                )
+            },
+            "engagement_levels": EngagementLevel.choices,
             "triggers": Assessment.Trigger.choices,
             "action_statuses": Action.Status.choices,
             "strings": _strings(),

@@ -156,7 +156,7 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
     context.set_offline(True)
     page.locator("#offline-connection", has_text="No connection").wait_for()
     card.get_by_text("Record a contact").click()
-    card.locator("form[data-kind=contact] select").select_option("home_visit")
+    card.locator("form[data-kind=contact] select[name=type]").select_option("home_visit")
     card.locator("form[data-kind=contact] textarea").fill("Seen at home, all well")
     card.locator("form[data-kind=contact] button[type=submit]").click()
     card.get_by_text("Record an assessment").click()
@@ -243,8 +243,9 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
 def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
     open_page, organisation, ada, visits
 ):
-    """The phone's contact form has the organisation's own fields as the web form has them:
-    one shown by another's answer, required only then, and a group of choices."""
+    """The phone's contact form has the web form's fields (the engagement seen, "Sensitive")
+    and the organisation's own as the web form has them: one shown by another's answer,
+    required only then, and a group of choices."""
     taken, _kept_out = visits
     rough, where = define_asked_when(organisation, ada, "contact")
     topics = custom.define_field(
@@ -268,10 +269,15 @@ def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
     _shot(page, "own-fields")
     _axe(page, "own-fields")
     form.get_by_label("Where they sleep").fill("Under the bridge by the station")
+    # The web form's own fields too: the engagement seen and a note marked sensitive.
+    form.get_by_label("Engagement seen").select_option("disengaged")
+    form.get_by_label("Note").fill("Asked us not to tell the partner")
+    form.get_by_label("Sensitive").check()
     form.locator("button[type=submit]").click()
     page.get_by_text("Sent to Engage.").wait_for()
     _settled(page)
     contact = Contact.objects.filter(case=taken).latest("created_at")
+    assert (contact.engagement_level, contact.sensitive) == ("disengaged", True)
     answers = {key: value.data for key, value in values_for(taken, "contact", contact.pk).items()}
     assert answers == {
         rough.key: True,

@@ -13,7 +13,7 @@ from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.audit.models import AuditEvent
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago
-from engage.cases.models import Action, Assessment, Contact
+from engage.cases.models import Action, Assessment, Contact, EngagementRecord
 from engage.offline.models import OfflineCase, OfflineSync
 from tests.offline.conftest import NOTE
 
@@ -117,6 +117,35 @@ class TestTheOutbox:
             AuditEvent.objects.filter(object_id=active.pk, detail="offline_sync:contact").count()
             == 1
         )
+
+    def test_a_contact_has_the_web_forms_fields_engagement_and_sensitivity_included(
+        self, client, alice, active, device
+    ):
+        """The phone's contact is the web's: how long it took, the engagement seen (which the
+        caseload's disengagement rule reads), whether what was said is recorded, and a note
+        marked sensitive, which a colleague of the household does not read."""
+        sent = {
+            **_contact(active), "duration_minutes": "45", "engagement_level": "disengaged",
+            "note": "Zzsentinel sensitive", "sensitive": True, "content_not_recorded": False,
+        }  # fmt: skip
+        assert _sync(client, device, active, "contact", sent).status_code == 201
+        contact = Contact.objects.get(case=active, type="home_visit")
+        assert (contact.duration_minutes, contact.engagement_level, contact.sensitive) == (
+            45, "disengaged", True,
+        )  # fmt: skip
+        assert contact.note == "Zzsentinel sensitive"
+        active.refresh_from_db()
+        assert active.engagement_level == "disengaged"
+        assert EngagementRecord.objects.filter(case=active, level="disengaged").exists()
+        # "What was said is not recorded": the note is not kept, as on the web.
+        unrecorded = {
+            **_contact(active),
+            "type": "phone",
+            "note": "Kept?",
+            "content_not_recorded": True,
+        }
+        assert _sync(client, device, active, "contact", unrecorded).status_code == 201
+        assert Contact.objects.get(case=active, type="phone", note="").content_not_recorded
 
     def test_a_foreign_case_is_404(self, client, alice, device, other_organisation, charlie):
         foreign = CaseFactory(organisation=other_organisation, case_manager=charlie)

@@ -561,6 +561,9 @@
 
   // A field's value: its text, or the ticked values of a group of checkboxes (data-multiple).
   function valueOf(field) {
+    if (field.type === "checkbox") {
+      return field.checked;
+    }
     if (field.dataset.multiple) {
       return Array.prototype.map.call(field.querySelectorAll("input:checked"), function (box) {
         return box.value;
@@ -570,7 +573,9 @@
   }
 
   function setValue(field, value) {
-    if (field.dataset.multiple) {
+    if (field.type === "checkbox") {
+      field.checked = value === true || value === "true";
+    } else if (field.dataset.multiple) {
       var ticked = [].concat(value || []);
       field.querySelectorAll("input").forEach(function (box) {
         box.checked = ticked.indexOf(box.value) !== -1;
