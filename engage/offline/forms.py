@@ -3,6 +3,7 @@
 from django import forms
 
 from engage.cases.models import Assessment, Contact
+from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
 
 
 class ContactItemForm(forms.ModelForm[Contact]):
@@ -23,6 +24,8 @@ class ContactItemForm(forms.ModelForm[Contact]):
 
 
 class AssessmentItemForm(forms.ModelForm[Assessment]):
+    """An assessment as the phone records it: the web form's fields."""
+
     class Meta:
         model = Assessment
         fields = [
@@ -31,6 +34,7 @@ class AssessmentItemForm(forms.ModelForm[Assessment]):
             "needs",
             "risks",
             "strengths",
+            *VULNERABILITY_FIELD_NAMES,
             "informed_decisions",
             "engage_procedures",
             "wellbeing",

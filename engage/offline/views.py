@@ -25,6 +25,7 @@ from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user
 from engage.cases.models import Action, Assessment, Contact, EngagementLevel
+from engage.cases.models.process import VULNERABILITY_DOMAINS
 from engage.lib.forms import run_service
 from engage.offline import services
 from engage.offline.forms import ITEM_FORMS
@@ -75,6 +76,14 @@ def shell(request: HttpRequest) -> HttpResponse:
                 )
             },
             "engagement_levels": EngagementLevel.choices,
+            # Each domain's concern and its note, the note asked once the concern is ticked.
+            "vulnerabilities": [
+                (f"vulnerability_{code}", label, f"vulnerability_{code}_note")
+                for code, label in VULNERABILITY_DOMAINS
+            ],
+            "note_label": capfirst(
+                Assessment._meta.get_field("vulnerability_child_note").verbose_name
+            ),
             "triggers": Assessment.Trigger.choices,
             "action_statuses": Action.Status.choices,
             "strings": _strings(),

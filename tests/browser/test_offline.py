@@ -167,6 +167,10 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
         ("wellbeing", "2"),
     ):
         assessment.locator(f"select[name={name}]").select_option(value)
+    # A concern's note is asked once its box is ticked.
+    assert assessment.get_by_label("Note (Health and welfare)").is_hidden()
+    assessment.get_by_label("Health and welfare", exact=True).check()
+    assessment.get_by_label("Note (Health and welfare)").fill("Chest pain, no doctor yet")
     assessment.locator("button[type=submit]").click()
     card.locator("form[data-kind=action_status] select").select_option("done")
     card.get_by_role("button", name="Save status").click()
@@ -215,6 +219,9 @@ def test_it_records_offline_sends_once_shows_a_conflict_and_wipes_at_sign_out(
     _shot(page, "conflict")
     assert Contact.objects.filter(case=taken).count() == contacts_before + 1
     assert Assessment.objects.filter(case=taken).count() == assessments_before + 1
+    sent = Assessment.objects.filter(case=taken).latest("created_at")
+    assert sent.vulnerability_codes() == ["health"]
+    assert sent.vulnerability_health_note == "Chest pain, no doctor yet"
     action.refresh_from_db()
     assert action.status == Action.Status.CANCELLED  # not overwritten
     page.get_by_role("button", name="Keep mine").click()

@@ -216,6 +216,25 @@ class TestTheOutbox:
         assert response.status_code == 201
         assert Assessment.objects.filter(case=active).count() == 3
 
+    def test_an_assessment_records_the_vulnerabilities_seen_on_the_visit(
+        self, client, active, device
+    ):
+        """A concern first seen on a visit is recorded there, with its note, as on the web
+        (the dataset's `vulnerable` reads every assessment's flags)."""
+        latest = Assessment.objects.filter(case=active).latest("created_at")
+        data = {
+            "date": days_ago(0).isoformat(), "trigger": "scheduled", "informed_decisions": 3,
+            "engage_procedures": 3, "wellbeing": 2, "vulnerability_health": True,
+            "vulnerability_health_note": "Needs a doctor for the chest pain",
+        }  # fmt: skip
+        response = _sync(
+            client, device, active, "assessment", data, base={"latest_assessment": str(latest.pk)}
+        )
+        assert response.status_code == 201
+        recorded = Assessment.objects.get(pk=response.json()["id"])
+        assert recorded.vulnerability_codes() == ["health"]
+        assert recorded.vulnerability_health_note == "Needs a doctor for the chest pain"
+
     def test_an_invalid_item_is_refused_with_the_reason(self, client, active, device):
         response = _sync(client, device, active, "contact", {"date": "", "type": "phone"})
         assert response.status_code == 422

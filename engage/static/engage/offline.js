@@ -704,7 +704,8 @@
         return;
       }
       var on = form.querySelector("[data-extra='" + wrap.dataset.when + "']");
-      var answer = on ? [].concat(valueOf(on.querySelector("[data-name]"))) : [];
+      // As text: a ticked box of the phone's own form reads "true".
+      var answer = on ? [].concat(valueOf(on.querySelector("[data-name]"))).map(String) : [];
       wrap.hidden = !on || on.hidden || answer.indexOf(wrap.dataset.whenValue) === -1;
     });
   }
