@@ -526,7 +526,7 @@ class ContactForm(forms.ModelForm):
         ]
         widgets = {**_date_widgets("date"), **_short_textareas("note")}
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         self.next_appointment = NextAppointmentForm(data)
 

@@ -1,44 +1,10 @@
-"""The fields an outbox item may carry, validated as the same forms online would be."""
+"""The forms an outbox item is checked with: the web pages' own forms for a contact (with the
+next appointment agreed during it) and an assessment, so that an item recorded offline is
+validated exactly as the same form sent online would be."""
 
 from django import forms
 
-from engage.cases.models import Assessment, Contact
-from engage.cases.models.process import VULNERABILITY_FIELD_NAMES
-
-
-class ContactItemForm(forms.ModelForm[Contact]):
-    """A contact as the phone records it: the web form's own fields, without the next
-    appointment (planned back online, docs/offline.md)."""
-
-    class Meta:
-        model = Contact
-        fields = [
-            "date",
-            "type",
-            "duration_minutes",
-            "engagement_level",
-            "note",
-            "content_not_recorded",
-            "sensitive",
-        ]
-
-
-class AssessmentItemForm(forms.ModelForm[Assessment]):
-    """An assessment as the phone records it: the web form's fields."""
-
-    class Meta:
-        model = Assessment
-        fields = [
-            "date",
-            "trigger",
-            "needs",
-            "risks",
-            "strengths",
-            *VULNERABILITY_FIELD_NAMES,
-            "informed_decisions",
-            "engage_procedures",
-            "wellbeing",
-        ]
+from engage.cases.forms import AssessmentForm, ContactForm
 
 
 class ActionStatusItemForm(forms.Form):
@@ -47,7 +13,7 @@ class ActionStatusItemForm(forms.Form):
 
 
 ITEM_FORMS: dict[str, type[forms.BaseForm]] = {
-    "contact": ContactItemForm,
-    "assessment": AssessmentItemForm,
+    "contact": ContactForm,
+    "assessment": AssessmentForm,
     "action_status": ActionStatusItemForm,
 }

@@ -323,15 +323,32 @@ def _errors(error: ValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(message) for message in error.messages]}
 
 
+def _form_errors(form: forms.BaseForm) -> dict[str, list[str]]:
+    """The errors of `form` by field name, with those of the contact's next appointment under
+    the names the phone sent them by (`next-date`...)."""
+    errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
+    nested = getattr(form, "next_appointment", None)
+    if nested is not None:
+        for name, msgs in nested.errors.items():
+            errors[nested.add_prefix(name)] = [str(m) for m in msgs]
+    return errors
+
+
 def _stored_with_answers(
-    case: Case, user: User, kind: str, form: forms.BaseForm, store: Callable[..., Any]
+    case: Case,
+    user: User,
+    kind: str,
+    form: forms.BaseForm,
+    store: Callable[..., Any],
+    **more: Any,
 ) -> uuid.UUID:
-    """Store the record (`store`, its service) and its answers to the organisation's own
-    fields, in one transaction (`cases.extra_fields.saving`); return the record's id."""
+    """Store the record (`store`, its service, given `more`) and its answers to the
+    organisation's own fields, in one transaction (`cases.extra_fields.saving`); return the
+    record's id."""
     stored = extra_fields.saving(
         form,
         EXTENDED[kind],
-        lambda: store(case, by=user, data=extra_fields.own_data(form)),
+        lambda: store(case, by=user, data=extra_fields.own_data(form), **more),
         case=case,
         record_id=lambda record: record.pk,
         by=user,
@@ -413,12 +430,14 @@ def apply_item(
     form = item_form(user, case, kind, data)
     if not form.is_valid():
         record(user, AuditEvent.Action.UPDATE, case, detail=f"offline_sync_refused:{kind}")
-        errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
-        return Outcome("refused", errors=errors)
+        return Outcome("refused", errors=_form_errors(form))
     try:
         with transaction.atomic():
             if kind == OfflineSync.Kind.CONTACT:
-                object_id = _stored_with_answers(case, user, kind, form, case_services.log_contact)
+                object_id = _stored_with_answers(
+                    case, user, kind, form, case_services.log_contact,
+                    next_appointment=form.appointment(),  # type: ignore[attr-defined]
+                )  # fmt: skip
             elif kind == OfflineSync.Kind.ASSESSMENT:
                 object_id = _apply_assessment(case, user, base, form)
             else:

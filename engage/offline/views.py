@@ -17,14 +17,14 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.dateparse import parse_datetime
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest
 from engage.accounts.permissions import role_required
 from engage.cases.access import CASE_WORKERS, get_case_for_user
-from engage.cases.models import Action, Assessment, Contact, EngagementLevel
+from engage.cases.forms import AssessmentForm, ContactForm
+from engage.cases.models import Action, Appointment, Assessment, Contact, EngagementLevel
 from engage.cases.models.process import VULNERABILITY_DOMAINS
 from engage.lib.forms import run_service
 from engage.offline import services
@@ -60,30 +60,26 @@ def _device(request: AuthenticatedHttpRequest) -> OfflineDevice:
 @require_GET
 def shell(request: HttpRequest) -> HttpResponse:
     """The "Offline visits" page: rendered on the device from the decrypted bundle."""
+    # Labelled as the web's own forms label them, which check what the phone sends (forms.py).
+    contact, assessment = ContactForm(), AssessmentForm()
     return render(
         request,
         "offline/shell.html",
         {
             "contact_types": Contact.Type.choices,
-            # The contact's other fields, labelled as on the web form (the model's names).
-            "contact": {
-                name: capfirst(Contact._meta.get_field(name).verbose_name)
-                for name in (
-                    "duration_minutes",
-                    "engagement_level",
-                    "content_not_recorded",
-                    "sensitive",
-                )
+            "contact": {name: field.label for name, field in contact.fields.items()},
+            "next": {
+                name: (contact.next_appointment.add_prefix(name), field.label)
+                for name, field in contact.next_appointment.fields.items()
             },
+            "appointment_kinds": Appointment.Kind.choices,
             "engagement_levels": EngagementLevel.choices,
             # Each domain's concern and its note, the note asked once the concern is ticked.
             "vulnerabilities": [
                 (f"vulnerability_{code}", label, f"vulnerability_{code}_note")
                 for code, label in VULNERABILITY_DOMAINS
             ],
-            "note_label": capfirst(
-                Assessment._meta.get_field("vulnerability_child_note").verbose_name
-            ),
+            "note_label": assessment.fields["vulnerability_child_note"].label,
             "triggers": Assessment.Trigger.choices,
             "action_statuses": Action.Status.choices,
             "strings": _strings(),

@@ -17,7 +17,7 @@ from engage.accounts.factories import PASSWORD
 from engage.accounts.models import Role, User
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Action, Assessment, Contact
+from engage.cases.models import Action, Appointment, Assessment, Contact
 from engage.custom import services as custom
 from engage.custom.services import values_for
 from tests.browser.phone import LAPTOP as WIDE
@@ -280,11 +280,16 @@ def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
     form.get_by_label("Engagement seen").select_option("disengaged")
     form.get_by_label("Note").fill("Asked us not to tell the partner")
     form.get_by_label("Sensitive").check()
+    # And the next appointment agreed during the visit.
+    next_week = days_ago(-7)
+    form.get_by_label("Next appointment on").fill(next_week.isoformat())
+    form.get_by_label("Kind of appointment").select_option("home_visit")
     form.locator("button[type=submit]").click()
     page.get_by_text("Sent to Engage.").wait_for()
     _settled(page)
     contact = Contact.objects.filter(case=taken).latest("created_at")
     assert (contact.engagement_level, contact.sensitive) == ("disengaged", True)
+    assert Appointment.objects.filter(case=taken, date=next_week, kind="home_visit").exists()
     answers = {key: value.data for key, value in values_for(taken, "contact", contact.pk).items()}
     assert answers == {
         rough.key: True,

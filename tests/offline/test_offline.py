@@ -13,7 +13,7 @@ from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.audit.models import AuditEvent
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago
-from engage.cases.models import Action, Assessment, Contact, EngagementRecord
+from engage.cases.models import Action, Appointment, Assessment, Contact, EngagementRecord
 from engage.offline.models import OfflineCase, OfflineSync
 from tests.offline.conftest import NOTE
 
@@ -215,6 +215,24 @@ class TestTheOutbox:
         )
         assert response.status_code == 201
         assert Assessment.objects.filter(case=active).count() == 3
+
+    def test_a_contact_plans_the_next_appointment_agreed_on_the_visit(self, client, active, device):
+        """As on the web: planned with the contact, in one step, or neither when it is wrong
+        (a day gone by is refused under the name the phone sent it by)."""
+        past = {**_contact(active), "next-date": days_ago(1).isoformat(), "next-kind": "meeting"}
+        response = _sync(client, device, active, "contact", past)
+        assert response.status_code == 422 and "next-date" in response.json()["errors"]
+        assert not Contact.objects.filter(case=active, type="home_visit").exists()
+        agreed = {
+            **_contact(active), "next-date": days_ago(-7).isoformat(), "next-time": "10:30",
+            "next-kind": "home_visit", "next-place": "Zzsentinel flat 4",
+        }  # fmt: skip
+        assert _sync(client, device, active, "contact", agreed).status_code == 201
+        planned = Appointment.objects.get(case=active, date=days_ago(-7))
+        assert (planned.kind, planned.place, planned.time.isoformat()) == (
+            "home_visit", "Zzsentinel flat 4", "10:30:00",
+        )  # fmt: skip
+        assert Contact.objects.filter(case=active, type="home_visit").count() == 1
 
     def test_an_assessment_records_the_vulnerabilities_seen_on_the_visit(
         self, client, active, device
