@@ -104,7 +104,9 @@ def _appointment(appointment: Appointment | None) -> dict[str, Any] | None:
     }
 
 
-def _case_entry(case: Case, user: User, today: datetime.date) -> dict[str, Any]:
+def _case_entry(
+    case: Case, user: User, today: datetime.date, fields: dict[bool, dict[str, Any]]
+) -> dict[str, Any]:
     steps = workflow.allowed_steps(case)
     latest = case.assessments.order_by("-created_at").first()
     nxt = next_step(case, user, due=due_items(case, today), today=today)
@@ -136,7 +138,7 @@ def _case_entry(case: Case, user: User, today: datetime.date) -> dict[str, Any]:
             for contact in case.contacts.order_by("-date", "-created_at")[:LAST_CONTACTS]
         ],
         "latest_assessment": str(latest.pk) if latest else None,
-        "fields": {kind: _described(item_form(user, case, kind)) for kind in EXTENDED},
+        "fields": _fields_for(case, user, fields),
         "may": {
             "contact": "contact" in steps,
             "assess": "assess" in steps,
@@ -199,21 +201,34 @@ def _described(form: forms.BaseForm) -> list[dict[str, Any]]:
     return described
 
 
+def _fields_for(case: Case, user: User, made: dict[bool, dict[str, Any]]) -> dict[str, Any]:
+    """The organisation's own fields of each form, as `user` is asked them on `case`. They
+    differ from case to case only by whether `user` sees the sensitive ones there, so they
+    are described once for each answer (`made`), not read again for every case."""
+    sight = case.shows_sensitive_to(user)
+    if sight not in made:
+        made[sight] = {kind: _described(item_form(user, case, kind)) for kind in EXTENDED}
+    return made[sight]
+
+
 def bundle(user: User, *, now: datetime.datetime | None = None) -> dict[str, Any]:
     """Return the minimal data of `user`'s offline cases, and record the read of each."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     cases = list(
-        with_due_facts(offline_cases(user), today).select_related("person", "organisation")
+        with_due_facts(offline_cases(user), today).select_related(
+            "person", "organisation", "case_manager__team"
+        )
     )
     record_case_reads(user, cases)
     record(user, AuditEvent.Action.EXPORT, None, detail=f"offline_bundle:{len(cases)}")
     hours = user.organisation.offline_hours if user.organisation else 0
+    fields: dict[bool, dict[str, Any]] = {}
     return {
         "user": str(user.pk),
         "made_at": now.isoformat(),
         "expires_at": (now + datetime.timedelta(hours=hours)).isoformat(),
-        "cases": [_case_entry(case, user, today) for case in cases],
+        "cases": [_case_entry(case, user, today, fields) for case in cases],
     }
 
 

@@ -3,9 +3,11 @@ them as the web form does (required ones, conditions, sensitive ones for the cas
 and the sync checks and stores them with the record, in one step (docs/offline.md)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engage.audit.models import AuditEvent
-from engage.cases.factories import days_ago, to_active
+from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Assessment, Contact
 from engage.custom import services as custom
 from engage.directory.factories import ServiceFactory
@@ -146,3 +148,27 @@ def test_a_sensitive_field_is_neither_asked_of_nor_taken_from_a_household_collea
     assert _sync(client, device, case, "contact", sent).status_code == 201
     contact = Contact.objects.get(case=case, type="home_visit")
     assert stored(case, "contact", contact.pk) == {}
+
+
+def test_the_fields_are_read_once_for_the_whole_bundle_not_for_each_case(
+    client, organisation, ada, alice, bob, taken, device
+):
+    """A phone keeps a day's visits: the fields are the same on each of them (but for the
+    sensitive ones, by who reads), so the bundle reads them once a form, not once a case."""
+    ServiceFactory(organisation=organisation, name="Red Cross shelter")
+    define_all_types(organisation, ada, "contact")
+    custom.define_field(
+        organisation, by=ada, form="assessment", type="short_text", label="Health",
+        sensitive=True,
+    )  # fmt: skip
+    for _n in range(2):
+        more, _plan = to_active(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        assert client.post(f"/offline/cases/{more.pk}/take/").status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        cases = client.get("/offline/bundle/", **device).json()["cases"]
+    assert len(cases) == 3
+    assert len({str(entry["fields"]) for entry in cases}) == 1
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "custom_customfield"' in q["sql"]]
+    assert len(reads) == 2  # the contact's fields and the assessment's, once each
