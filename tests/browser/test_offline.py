@@ -290,6 +290,14 @@ def test_it_asks_the_organisations_own_contact_fields_and_sends_their_answers(
     contact = Contact.objects.filter(case=taken).latest("created_at")
     assert (contact.engagement_level, contact.sensitive) == ("disengaged", True)
     assert Appointment.objects.filter(case=taken, date=next_week, kind="home_visit").exists()
+    # Refused by Engage (a next appointment on a day gone by): the reason names its field.
+    card.get_by_text("Record a contact").click()
+    form.get_by_label("Next appointment on").fill(days_ago(1).isoformat())
+    form.get_by_label("Kind of appointment").select_option("meeting")
+    form.locator("button[type=submit]").click()
+    refused = page.locator("#offline-outbox li.conflict")
+    refused.wait_for()
+    assert "Next appointment on: Choose today or a later day." in refused.inner_text()
     answers = {key: value.data for key, value in values_for(taken, "contact", contact.pk).items()}
     assert answers == {
         rough.key: True,

@@ -480,12 +480,18 @@
     return new Date(iso + "T00:00:00").toLocaleDateString(displayLocale(), { dateStyle: "long" });
   }
 
-  // "Label: " for a refusal of one of the organisation's own fields, named by the bundle.
+  // "Label: " before a refusal's reason, so that it says which field: one of the
+  // organisation's own (named by the bundle) or of the page's own form ("Next appointment on").
   function labelOf(item, name) {
     var found = caseOf(item.case);
     var specs = (found && found.fields && found.fields[item.kind]) || [];
     var spec = specs.filter(function (each) { return each.name === name; })[0];
-    return spec ? spec.label + ": " : "";
+    if (spec) {
+      return spec.label + ": ";
+    }
+    var form = $("offline-case").content.querySelector("form[data-kind='" + item.kind + "']");
+    var label = form && form.querySelector("[data-for='" + name + "']");
+    return label ? label.textContent.trim() + ": " : "";
   }
 
   function caseOf(id) {
