@@ -261,6 +261,8 @@ class CaseView(EngageAPIView):
                     case, by=user, case_manager=data["case_manager"], expected_version=version
                 )
             if answers:
+                if not outcome_fields and "case_manager" not in data:  # checked just above
+                    services.referral_answers_changed(case, expected_version=version)
                 custom.save(case, "referral", case, answers, by=user)
         # Not loaded again: once reassigned, the case may have left the caller's caseload.
         return _versioned(s.CaseSerializer(case, context={"request": request}).data, case.version)

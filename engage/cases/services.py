@@ -823,6 +823,13 @@ def record_outcome(
     record(by, AuditEvent.Action.UPDATE, case, detail="outcome")
 
 
+def referral_answers_changed(case: Case, *, expected_version: int) -> None:
+    """Move `case`'s version for a change of its referral's own answers alone (`custom` in the
+    API), which no column of the case records: the case's ETag covers them, so a client whose
+    read is older than the change is told (412), as for any other change of the case."""
+    save_versioned(case, expected_version=expected_version, fields=[])
+
+
 # Resolution and closure
 
 

@@ -10,10 +10,11 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.db.models.functions import Cast, Replace
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation, User
-from engage.cases.models import Case
+from engage.cases.models import Case, Contact
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import organisation_scoped
 from engage.lib.translations import in_language, translations_field
@@ -183,9 +184,6 @@ class CustomValue(models.Model):
     # Erasure deletes the rows, not only the values (engage.privacy.services): even which
     # questions a person answered goes.
     DELETED_ON_ERASURE = True
-    # The organisation admin's own export leaves out sensitive answers: only the case's own
-    # case manager and supervisor read them (engage.sharing.own_export).
-    OWN_EXPORT_EXCLUDE = {"field__sensitive": True}
 
     class Meta:
         constraints = [
@@ -196,6 +194,13 @@ class CustomValue(models.Model):
     def __str__(self) -> str:
         return f"{self.field_id} {self.record_id}"
 
+    @classmethod
+    def own_export_excluded(cls) -> models.Q:
+        """What the organisation admin's own export leaves out (engage.sharing.own_export):
+        sensitive answers, and the answers given on a contact marked sensitive, which only the
+        case's own case manager and supervisor read."""
+        return models.Q(field__sensitive=True) | on_sensitive_contacts()
+
     @property
     def data(self) -> Any:
         """The value as stored: JSON decoded (None when empty)."""
@@ -204,11 +209,20 @@ class CustomValue(models.Model):
     @classmethod
     def history_values_hidden(cls, user: User, case: Case, changes: list[Any]) -> set[Any]:
         """The ids of the history's `changes` of answers whose values `user` may not read on
-        `case`: those of sensitive fields, unless they see them (engage.history.services)."""
+        `case`: those of sensitive fields, and those given on a sensitive contact someone else
+        recorded, unless they see them (engage.history.services)."""
         from engage.custom.services import sees_sensitive
 
         if sees_sensitive(user, case):
             return set()
+        # The answers given on a sensitive contact someone else recorded, as its note is hidden
+        # (`Contact.history_values_hidden`); a deleted one's by the record its values name.
+        contacts = {
+            str(pk)
+            for pk in Contact.objects.filter(case=case, sensitive=True)
+            .exclude(recorded_by=user)
+            .values_list("pk", flat=True)
+        }
         sensitive = set(
             CustomField.objects.filter(
                 organisation_id=case.organisation_id, sensitive=True
@@ -217,11 +231,9 @@ class CustomValue(models.Model):
         # A change records only the columns it changed: an answer changed later carries its
         # value but not its field, so the answer as it is says (a deleted one, its last values).
         answers = set(
-            cls.objects.filter(
-                case=case,
-                field_id__in=sensitive,
-                pk__in={change.object_id for change in changes},
-            ).values_list("pk", flat=True)
+            cls.objects.filter(case=case, pk__in={change.object_id for change in changes})
+            .filter(models.Q(field_id__in=sensitive) | models.Q(record_id__in=contacts))
+            .values_list("pk", flat=True)
         )
         hidden = set()
         for change in changes:
@@ -231,4 +243,24 @@ class CustomValue(models.Model):
                 field_id = values.get("field_id")
                 if field_id and uuid.UUID(str(field_id)) in sensitive:
                     hidden.add(change.pk)
+                if values.get("record_id") in contacts:
+                    hidden.add(change.pk)
         return hidden
+
+
+def on_sensitive_contacts(*, recorded_by_other_than: User | None = None) -> models.Q:
+    """The answers given on a contact marked sensitive (with `recorded_by_other_than`, one that
+    person did not record): what a contact's own fields say is kept as its note is
+    (`Contact.note_hidden_from`), since it tells what the contact was about.
+
+    `record_id` holds the contact's id as text with its dashes; it is compared as the id it is,
+    on SQLite (32 hex digits) as on PostgreSQL (uuid). The base manager: the answer's own
+    query is the scoped one, and this names only the contact of the answer's record."""
+    contacts = Contact._base_manager.filter(
+        sensitive=True,
+        pk=Cast(Replace(models.OuterRef("record_id"), models.Value("-"), models.Value("")),
+                models.UUIDField()),
+    )  # fmt: skip
+    if recorded_by_other_than is not None:
+        contacts = contacts.exclude(recorded_by=recorded_by_other_than)
+    return models.Q(field__form=Form.CONTACT) & models.Q(models.Exists(contacts))

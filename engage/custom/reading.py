@@ -19,7 +19,14 @@ from django.db.models import QuerySet
 from engage.accounts.models import User
 from engage.cases.models import Case, Goal, Person
 from engage.cases.timeline import Event
-from engage.custom.models import ChoiceOption, CustomField, CustomValue, FieldType, Form
+from engage.custom.models import (
+    ChoiceOption,
+    CustomField,
+    CustomValue,
+    FieldType,
+    Form,
+    on_sensitive_contacts,
+)
 from engage.custom.services import (
     display,
     form_querysets,
@@ -56,7 +63,10 @@ def _answers_querysets(
 ) -> tuple["QuerySet[CustomValue]", "QuerySet[CustomField]", "QuerySet[ChoiceOption]"]:
     rows = CustomValue.objects.filter(case=case)
     if user is not None and not sees_sensitive(user, case):
-        rows = rows.filter(field__sensitive=False)
+        # Nor what was answered on a sensitive contact someone else recorded.
+        rows = rows.filter(field__sensitive=False).exclude(
+            on_sensitive_contacts(recorded_by_other_than=user)
+        )
     if form is not None:
         rows = rows.filter(field__form=form)
     answered = rows.values("field_id")

@@ -5,6 +5,7 @@ session so the installed app opens offline. Case data travels only in the bundle
 registered device of the signed-in case worker, audited) and is kept on the device encrypted.
 """
 
+import datetime
 import json
 import uuid
 from typing import Any
@@ -16,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -275,9 +277,14 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
         base = item.get("base") or {}
         if kind not in ITEM_FORMS or not isinstance(data, dict) or not isinstance(base, dict):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+        # When the phone queued it, as its clock said: a day that does not exist (30 February)
+        # is a bad item too, not a server error; one without its zone is UTC, as the phone's are.
+        queued_at = parse_datetime(str(item["queued_at"])) if item.get("queued_at") else None
+        if queued_at is not None and timezone.is_naive(queued_at):
+            queued_at = timezone.make_aware(queued_at, datetime.UTC)
+    # RecursionError: JSON nested deeper than Python's parser goes (a hostile body).
+    except (ValueError, KeyError, TypeError, RecursionError):
         return JsonResponse({"status": "refused", "errors": {"__all__": ["bad item"]}}, status=400)
-    queued_at = parse_datetime(str(item.get("queued_at") or "")) if item.get("queued_at") else None
     outcome = services.apply_item(
         request.user,
         key=item_key,

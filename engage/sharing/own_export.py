@@ -152,8 +152,9 @@ def _model_rows(model: type[models.Model]) -> tuple[list[str], list[dict[str, ob
     names = [field.attname for field in fields]
     rows = []
     # Its only manager, `objects` (every one of Engage's models has that one only). A model may
-    # keep rows out (`OWN_EXPORT_EXCLUDE`: the sensitive answers, which the admin may not read).
-    rows_of = model._default_manager.exclude(**getattr(model, "OWN_EXPORT_EXCLUDE", {}))
+    # keep rows out (`own_export_excluded`: the sensitive answers, which the admin may not read).
+    excluded = getattr(model, "own_export_excluded", None)
+    rows_of = model._default_manager.exclude(excluded() if excluded else models.Q())
     # Or keep them with some fields left empty (`OWN_EXPORT_BLANK`: a sensitive contact's note).
     condition, blanked = getattr(model, "OWN_EXPORT_BLANK", ({}, ()))
     blank = set(rows_of.filter(**condition).values_list("pk", flat=True)) if blanked else set()
@@ -198,8 +199,9 @@ def archive(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int
         "files": counts,
         "note": "Ids are Engage's; a column ending in _id names a row of another file. "
         "Attached document files are not included, only their descriptions. Answers to "
-        "fields marked sensitive are not included (custom/customvalue.csv): only the case's "
-        "own case manager and supervisor read them. A cell that a spreadsheet would read as "
+        "fields marked sensitive, and those given on a contact marked sensitive, are not "
+        "included (custom/customvalue.csv): only the case's own case manager and supervisor "
+        "read them. A cell that a spreadsheet would read as "
         "a formula starts with a single quote.",
     }
     files["manifest.json"] = json.dumps(manifest, indent=2, ensure_ascii=False).encode()

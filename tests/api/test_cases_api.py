@@ -231,6 +231,17 @@ def test_it_refuses_fields_it_does_not_take(api, active_case, alice, other_organ
     assert stored.version == active_case.version and stored.stage == active_case.stage
 
 
+def test_it_refuses_a_body_nested_too_deeply_as_malformed(api, active_case, alice):
+    """docs/security.md, item 49: 100,000 brackets were a server error with a traceback."""
+    client = api(alice)
+    client.raise_request_exception = False
+    for body in ("[" * 100_000 + "]" * 100_000, '{"note": "unfinished'):
+        response = client.post(f"/api/v1/cases/{active_case.pk}/contacts/", body)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "parse_error"
+    assert not active_case.contacts.exists()
+
+
 def test_it_needs_if_match_and_refuses_a_stale_one(api, active_case, alice, bob):
     client = api(alice)
     url = f"/api/v1/cases/{active_case.pk}/"

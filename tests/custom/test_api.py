@@ -73,6 +73,33 @@ def test_it_registers_a_referral_with_answers_and_changes_them(
     }
 
 
+def test_a_change_of_the_answers_alone_moves_the_cases_etag(api, alice, fields):
+    """Two clients read the case and change its answers from that read: the second is told its
+    read is older (412) and its answer is not written (docs/security.md, item 48)."""
+    client = api(alice)
+    body = {
+        "client": {"given_name": "Nour"},
+        "referral_source": "ngo",
+        "detention_at_referral": "released",
+        "migration_status": "asylum_seeker",
+        "legal_basis": "consent",
+        "custom": {"children": 1, "housing": "friends"},
+    }
+    created = client.post("/api/v1/cases/", body)
+    url, read = created["Location"], created["ETag"]
+    first = client.patch(url, {"custom": {"children": 2}}, headers={"If-Match": read})
+    assert first.status_code == 200 and first["ETag"] != read
+    second = client.patch(url, {"custom": {"children": 5}}, headers={"If-Match": read})
+    assert second.status_code == 412
+    now = client.get(url)
+    assert now.json()["custom"]["children"] == 2 and now["ETag"] == first["ETag"]
+    # With the outcome in the same change, the version moves once, checked once.
+    both = client.patch(
+        url, {"custom": {"children": 3}, "outcome": ""}, headers={"If-Match": first["ETag"]}
+    )
+    assert both.status_code in (200, 400), both.content
+
+
 def test_it_refuses_unknown_and_invalid_answers_naming_the_field(
     api,
     open_case,

@@ -258,6 +258,43 @@ class TestTheOutbox:
         assert response.status_code == 422
         assert "date" in response.json()["errors"]
 
+    @pytest.mark.parametrize(
+        "body",
+        [
+            # A day that does not exist, in when the phone queued it.
+            {"queued_at": "2026-02-30T10:00:00+00:00"},
+            # JSON nested deeper than the parser goes, and an item that is not an object.
+            "[" * 100_000 + "]" * 100_000,
+            "[1]",
+        ],
+        ids=["impossible-day", "nested", "not-an-object"],
+    )
+    def test_a_hostile_item_is_refused_as_bad_not_a_server_error(
+        self, client, active, device, body
+    ):
+        """docs/security.md, item 49: a 500 logged a traceback and told the phone nothing."""
+        if isinstance(body, dict):
+            item = {"key": str(uuid.uuid4()), "kind": "contact", "case": str(active.pk),
+                    "base": {}, "data": _contact(active), **body}  # fmt: skip
+            body = json.dumps(item)
+        client.raise_request_exception = False
+        response = client.post(
+            "/offline/sync/", data=body, content_type="application/json", **device
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == {"__all__": ["bad item"]}
+        assert not Contact.objects.filter(case=active, type="home_visit").exists()
+
+    def test_a_queued_time_without_its_zone_is_kept_as_utc(self, client, alice, active, device):
+        item = {"key": str(uuid.uuid4()), "kind": "contact", "case": str(active.pk),
+                "base": {}, "data": _contact(active), "queued_at": "2026-01-01T10:00:00"}  # fmt: skip
+        response = client.post(
+            "/offline/sync/", data=json.dumps(item), content_type="application/json", **device
+        )
+        assert response.status_code == 201
+        queued = OfflineSync.objects.get(user=alice).queued_at
+        assert queued.isoformat() == "2026-01-01T10:00:00+00:00"
+
 
 class TestWiping:
     def test_a_deactivated_account_is_told_to_wipe(self, alice, ada, device):
