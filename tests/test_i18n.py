@@ -187,3 +187,35 @@ def test_it_writes_month_names_as_the_language_does(language, day, month):
     with translation.override(language):
         assert formats.date_format(datetime.date(2026, 11, 29)) == day
         assert formats.date_format(datetime.date(2026, 11, 1), "YEAR_MONTH_FORMAT") == month
+        # A day and its month, as in the agenda's headings: the month as a date says it.
+        assert formats.date_format(datetime.date(2026, 12, 7), "j E").startswith("7 ")
+
+
+@pytest.mark.parametrize(
+    ("language", "short"),
+    [("en", "07/12/2026"), ("pl", "07.12.2026"), ("el", "07/12/2026"), ("bg", "07.12.2026")],
+)
+def test_it_writes_short_dates_as_the_language_does_and_reads_them_back(language, short):
+    import datetime
+
+    from django import forms
+
+    with translation.override(language):
+        assert formats.date_format(datetime.date(2026, 12, 7), "SHORT_DATE_FORMAT") == short
+        assert forms.DateField(localize=True).clean(short) == datetime.date(2026, 12, 7)
+
+
+@pytest.mark.django_db
+def test_the_password_forms_say_password_as_the_pages_around_them_do(client, alice):
+    """Django's Greek says "συνθηματικό" where Engage's pages say "κωδικός": its words on the
+    password forms are in Engage's catalogues, which come first (accounts/django_words.py)."""
+    alice.language = "el"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+    page = client.post(
+        "/accounts/password/",
+        {"old_password": "wrong", "new_password1": "1234", "new_password2": "1234"},
+    ).content.decode()
+    assert "Τρέχων κωδικός" in page and "Νέος κωδικός" in page
+    assert "τρέχων κωδικός σας δεν είναι σωστός" in page
+    assert "συνθηματικ" not in page.lower()

@@ -50,7 +50,10 @@ ENGAGEMENT_LABELS = {
     "ENG-03": _("Forcibly removed"),
 }
 TREND_POINTS = 6  # quarter ends, oldest first
-CHART_WIDTH = 220  # the longest bar, in the chart's own units (see mel/_bar_chart.html)
+CHART_WIDTH = 240  # the longest bar, in the chart's own units (see mel/_bar_chart.html)
+# Each bar under its own label, the whole width for either: a label beside its bar ran into
+# the value in Greek, Polish and Bulgarian ("Διακοπή συμμετοχής ή διαφυγή" over "αποκρύπτεται").
+BAR_ROW = 46  # a label's line and its bar
 
 
 @dataclass(frozen=True)
@@ -242,8 +245,9 @@ def _bars(items: list[tuple[str, Cell]], *, percent: bool, styled: bool) -> list
                 "label": label,
                 "text": cell.text,
                 "width": width,
-                "y": index * 28,
-                "text_y": index * 28 + 15,
+                "label_y": index * BAR_ROW + 14,
+                "y": index * BAR_ROW + 19,
+                "text_y": index * BAR_ROW + 34,
                 "style": index % 3 if styled else 0,
             }
         )
@@ -273,7 +277,7 @@ def _chart(
     title: str | Promise, items: list[tuple[str, Cell]], *, percent: bool, styled: bool = False
 ) -> dict[str, Any]:
     bars = _bars(items, percent=percent, styled=styled)
-    return {"title": title, "bars": bars, "height": max(len(bars), 1) * 28, "percent": percent}
+    return {"title": title, "bars": bars, "height": max(len(bars), 1) * BAR_ROW, "percent": percent}
 
 
 def trend(
