@@ -218,14 +218,38 @@ class ConfirmPasswordForm(forms.Form):
         self.request = request
 
     def clean_password(self) -> str:
-        """Check the password as a sign-in does, so that django-axes counts the failures
-        (locking the person and address out after five, as on the sign-in page) and the audit
-        log records each one (`accounts.signals`, detail `step_up`)."""
         password: str = self.cleaned_data["password"]
-        self.request.engage_step_up = True
-        checked = authenticate(self.request, username=self.user.get_username(), password=password)
-        if checked is None or checked.pk != self.user.pk:
+        if not is_their_password(self.request, self.user, password):
             raise forms.ValidationError(_("This is not your password."))
+        return password
+
+
+def is_their_password(request: AuthenticatedHttpRequest, user: User, password: str) -> bool:
+    """Whether `password` is `user`'s, typed again inside their session: checked as a sign-in
+    checks it, so that django-axes counts the failures (locking the person and address out
+    after five, as on the sign-in page) and the audit log records each one
+    (`accounts.signals`, detail `step_up`). The step-up prompt and the password change."""
+    request.engage_step_up = True
+    checked = authenticate(request, username=user.get_username(), password=password)
+    return checked is not None and checked.pk == user.pk
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, with the current password checked as the step-up prompt checks it
+    (`is_their_password`): Django's `check_password` counted nothing, so whoever held a
+    session could guess it without end, and the right guess set their own (docs/security.md,
+    item 50). The view ends the session after five wrong ones (`step_up.failed`)."""
+
+    def __init__(self, user: User, *args: Any, request: AuthenticatedHttpRequest, **kwargs: Any):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        password: str = self.cleaned_data["old_password"]
+        if not is_their_password(self.request, self.user, password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
         return password
 
 

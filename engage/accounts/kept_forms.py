@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -60,20 +60,39 @@ def remember_signed_out(request: HttpRequest, user: User) -> None:
     request.session[SIGNED_OUT] = {"user": str(user.pk), "at": time.time()}
 
 
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
+
+
+def keeps_typed_work(view: ViewFunc) -> ViewFunc:
+    """Mark a view whose form records what someone wrote (a contact's note, an assessment, a
+    plan's goal): a form sent to it just after the session ended is kept, to be sent again.
+    The outermost decorator of the view.
+
+    Only these. The page that offers a kept form shows what was written, not what a choice
+    decides, so a form that decides (a reassignment, an approval, a consent, a role) sent
+    from a browser whose session had ended, by whoever sat at it, read as the person's own
+    "Send it now?" and was sent by their click (docs/security.md, item 54)."""
+    view.engage_keeps_typed_work = True  # type: ignore[attr-defined]
+    return view
+
+
 def keep(request: HttpRequest, view: Callable[..., Any] | None = None) -> bool:
     """Keep the form of this anonymous POST to `view` for the user whose session ended;
     return whether it was kept.
 
     Only a browser whose session this server ended can have a form kept: its session cookie
-    (SameSite=Lax, never sent with a cross-site POST) carries `SIGNED_OUT`. A form to a view
-    that asks for the password again (`recent_authentication_required`: roles, erasure, keys,
-    exports) is not kept: anyone at that browser after the session ended could have written
-    it, and the person's sign-in would have sent it as a confirmed change.
+    (SameSite=Lax, never sent with a cross-site POST) carries `SIGNED_OUT`. Only a form that
+    records typed work (`keeps_typed_work`), and never one to a view that asks for the
+    password again (`recent_authentication_required`: roles, erasure, keys, exports): anyone
+    at that browser after the session ended could have written it, and the person's sign-in
+    would have sent it as a confirmed change.
     """
     signed_out = request.session.get(SIGNED_OUT)
     if not signed_out or request.path == reverse("accounts:kept_form"):
         return False
     if getattr(view, "engage_step_up", False):
+        return False
+    if not getattr(view, "engage_keeps_typed_work", False):
         return False
     fields = [
         (name, value)

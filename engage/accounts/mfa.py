@@ -108,8 +108,16 @@ def use_recovery_code(user: User, code: str) -> bool:
 
 @transaction.atomic
 def reset(user: User, *, by: User) -> None:
-    """Remove the user's second factor: they set up a new one at their next sign-in."""
+    """Remove the user's second factor: they set up a new one at their next sign-in.
+
+    Their sessions end too. A reset follows a lost phone or laptop, and a session left open on
+    it would otherwise, its second step gone, be sent to set up a new one, and would set up
+    the finder's (docs/security.md, item 51): now the next sign-in asks for the password first.
+    """
+    from engage.accounts.services import end_sessions
+
     TOTPDevice.objects.filter(user=user).delete()
     WebAuthnCredential.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
+    end_sessions(user)
     record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="mfa_reset", high_severity=True)

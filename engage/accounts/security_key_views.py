@@ -52,6 +52,7 @@ def _configuration(request: HttpRequest) -> dict[str, Any]:
 
 
 @role_required(*ANY_STAFF)
+@recent_authentication_required
 def key_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "configuration": _configuration(request),
@@ -129,7 +130,7 @@ class BeginRegistration(_InOurWords, library.BeginCredentialRegistrationView):  
     registering = True
 
     def check_can_register(self) -> None:
-        refusal = security_keys.registration_refused(self.request.user)
+        refusal = security_keys.registration_refused(self.request)
         if refusal is not None:
             raise refusal
 

@@ -13,7 +13,7 @@ register it (after their app code, if they already had an app). Everybody else m
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -180,21 +180,31 @@ def shown_error(error: exceptions.OTPWebAuthnApiError, *, registering: bool) -> 
     return str(KEY_ERRORS.get(error.code, default))
 
 
-def registration_refused(user: User) -> exceptions.OTPWebAuthnApiError | None:
-    """Why `user` may not register a key now, or None.
+def registration_refused(request: HttpRequest) -> exceptions.OTPWebAuthnApiError | None:
+    """Why the signed-in user may not register a key now, or None.
 
     Someone who must use a key and has one adds another only from a session their key verified,
-    so a phished app code cannot add the attacker's key.
+    so a phished app code cannot add the attacker's key. And only with the password typed in
+    the last minutes (R20), as for new recovery codes: a key is a second step that lasts, and a
+    stolen session added its thief's (docs/security.md, item 51). The page asks for it first.
     """
+    from engage.accounts.permissions import recently_authenticated
+
+    user = cast(User, request.user)
     if key_required(user) and has_key(user) and not verified_with_key(user):
         return exceptions.NotVerified(
             detail=_("Sign in with one of your security keys first."), code=KEY_FIRST
+        )
+    if not recently_authenticated(request):
+        return exceptions.NotVerified(
+            detail=_("Type your password again first: reload this page."), code=KEY_FIRST
         )
     return None
 
 
 # Paths, as URL names, that a session still on its second step may reach.
-ALWAYS = ("accounts:logout", "set_language", "accounts:key_i18n")
+# The password prompt too: adding a key asks for it (`registration_refused`).
+ALWAYS = ("accounts:logout", "set_language", "accounts:key_i18n", "accounts:confirm_password")
 VERIFY_WITH_KEY = ("accounts:key_verify", "accounts:key_auth_begin", "accounts:key_auth_complete")
 REGISTER_KEY = (
     "accounts:key_register",

@@ -123,6 +123,19 @@ def _audit_value(value: object) -> str:
     return str(value)
 
 
+def _check_still_an_admin(by: User) -> None:
+    """Lock the active admins of `by`'s organisation and check that `by` is still one of them,
+    inside the change's transaction. Two admins deactivating (or demoting) each other at once
+    left the organisation with none: each request had loaded its admin before the other's
+    change (docs/security.md, item 53). Now the second waits for the first, then is refused;
+    and since nobody may deactivate or demote themselves, one admin always remains."""
+    admins = User.objects.select_for_update().filter(
+        organisation=by.organisation, role=Role.ORG_ADMIN, is_active=True
+    )
+    if by.pk not in set(admins.values_list("pk", flat=True)):
+        raise ValidationError(_("You are no longer an admin of this organisation."))
+
+
 @transaction.atomic
 def update_user(
     user: User,
@@ -141,6 +154,7 @@ def update_user(
     `language` None leaves their language as it is."""
     _check_organisation_role(role)
     _check_team(user.organisation_id, team)
+    _check_still_an_admin(by)
     if user == by and role != Role.ORG_ADMIN:
         raise ValidationError(
             {"role": _("You cannot remove your own admin role; ask another admin to do it.")}
@@ -181,6 +195,7 @@ def deactivate_user(user: User, *, by: User) -> int:
     """
     if user == by:
         raise ValidationError(_("You cannot deactivate your own account."))
+    _check_still_an_admin(by)
     was_active = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).get()
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False

@@ -31,6 +31,12 @@ def verify(request: AuthenticatedHttpRequest, form: ConfirmPasswordForm) -> Http
         services.stepped_up(request.user, request=request)
         mark_authenticated(request)
         return None
+    return failed(request)
+
+
+def failed(request: AuthenticatedHttpRequest) -> HttpResponse | None:
+    """Count a wrong password typed inside the session (the step-up prompt, the password
+    change); after five, end the session and return the 429 of a lockout, else None."""
     # django-axes counts per person and address; the session counts its own failures too,
     # so that moving to a new address every few guesses does not keep it alive.
     failures = request.session.get(FAILURES, 0) + 1

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
 from engage.cases import approvals as approval_queue
@@ -280,6 +281,7 @@ def possible_duplicate_decide(request: HttpRequest, pk: UUID) -> HttpResponse:
 # Referral
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def referral_create(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
@@ -484,6 +486,7 @@ def _one_record_step(
     return form, done
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -509,6 +512,7 @@ def first_meeting(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -525,6 +529,7 @@ def screening(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def inclusion(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -589,6 +594,7 @@ def inclusion_review(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -626,6 +632,7 @@ def assessment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def reassessment_request(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -653,6 +660,7 @@ def reassessment_request(request: HttpRequest, pk: UUID) -> HttpResponse:
 # Case plans
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def plan_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -748,6 +756,7 @@ def _plan_form_post(request, plan, form, run, success):
     return _step_page(request, case, form, title=gettext_lazy("Case plan"), back=plan)
 
 
+@keeps_typed_work
 @require_POST
 @role_required(*CASE_WORKERS)
 def goal_create(request: HttpRequest, pk: UUID) -> HttpResponse:
@@ -770,6 +779,7 @@ def goal_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @require_POST
 @role_required(*CASE_WORKERS)
 def action_create(request: HttpRequest, pk: UUID) -> HttpResponse:
@@ -846,6 +856,7 @@ def _goal_answer(request, goal: Goal, form: BaseForm | None, *, title, notice=""
     return _step_page(request, goal.plan.case, form, title=title, back=goal.plan)
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def goal_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     goal = get_case_object(request.user, Goal, pk, case_path="plan__case")
@@ -940,6 +951,7 @@ def goal_reopen(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def action_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     action = get_case_object(request.user, Action, pk, case_path="goal__plan__case")
@@ -1008,6 +1020,7 @@ def plan_approval(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "cases/review_plan.html", context)
 
 
+@keeps_typed_work
 @require_POST
 @role_required(*CASE_WORKERS)
 def plan_review(request: HttpRequest, pk: UUID) -> HttpResponse:
@@ -1025,6 +1038,7 @@ def plan_review(request: HttpRequest, pk: UUID) -> HttpResponse:
 # Intervention
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -1058,6 +1072,7 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
 # Appointments
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def appointment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
@@ -1083,6 +1098,7 @@ def appointment_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def appointment_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     appointment = get_case_object(request.user, Appointment, pk)
@@ -1164,6 +1180,7 @@ def outcome(request: HttpRequest, pk: UUID) -> HttpResponse:
 # Closure
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def closure_request(request: HttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engage.accounts.http import AuthenticatedHttpRequest
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.permissions import role_required
 from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
@@ -29,6 +30,7 @@ class DocumentForm(forms.ModelForm[Document]):
         fields = ["kind", "title", "file"]
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def documents(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)

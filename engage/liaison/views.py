@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of, organisation_of
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
 from engage.cases.access import (
@@ -47,6 +48,7 @@ def _work_case(request: AuthenticatedHttpRequest, pk: UUID) -> Case:
 # Liaison records
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def liaison_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, pk)
@@ -188,6 +190,7 @@ def letter_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 # Reporting obligations
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def obligation_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, pk)
@@ -203,6 +206,7 @@ def obligation_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "liaison/obligation_form.html", {"case": case, "form": form})
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def obligation_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     obligation = get_case_object(request.user, ReportingObligation, pk)
@@ -258,6 +262,7 @@ def obligation_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     return render(request, "liaison/obligation_detail.html", context)
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def follow_up(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     event = get_case_object(request.user, ReportingEvent, pk, case_path="obligation__case")
@@ -289,11 +294,13 @@ def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "liaison/template_list.html", context)
 
 
+@keeps_typed_work
 @role_required(Role.ORG_ADMIN)
 def template_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _template_form(request, None)
 
 
+@keeps_typed_work
 @role_required(Role.ORG_ADMIN)
 def template_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     organisation_id = organisation_id_of(request.user)

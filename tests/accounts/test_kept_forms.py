@@ -181,6 +181,46 @@ def test_a_form_that_needs_the_password_again_is_never_kept(alice, ada):
     assert alice.role == Role.CASE_MANAGER and not alice.may_override_consent
 
 
+def test_a_form_that_decides_is_never_kept_only_one_that_records_typed_work(case, bob, alice):
+    """docs/security.md, item 54: someone at Bob's timed-out browser gave a case to himself;
+    the page that offered the kept form showed no text (a person's id, a version), so Bob's
+    "Send it now" reassigned the case, its sensitive parts with it."""
+    carl = UserFactory(username="carl", organisation=case.organisation)
+    client = _signed_in(bob)
+    _idle(client)
+    response = client.post(
+        f"/cases/{case.pk}/reassign/", {"case_manager": str(carl.pk), "version": case.version}
+    )
+    assert response.status_code == 302 and "kept-form" not in response.url
+    assert kept_forms.KEPT not in client.session
+    _signed_in(bob, client)
+    assert client.get(KEPT_PAGE).status_code == 302  # nothing waits
+    case.refresh_from_db()
+    assert case.case_manager == alice
+    # Every view that keeps a form records what someone wrote; none decides who sees what.
+    from django.urls import URLResolver, get_resolver
+
+    def views(patterns, namespace=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = entry.namespace or namespace
+                yield from views(entry.url_patterns, inner)
+            else:
+                yield f"{namespace}:{entry.name}", entry.callback
+
+    kept = {
+        name
+        for name, view in views(get_resolver().url_patterns)
+        if getattr(view, "engage_keeps_typed_work", False)
+    }
+    assert "cases:assessment_create" in kept and "cases:contact_create" in kept
+    assert not kept & {
+        "cases:reassign", "cases:reassign_cases", "cases:inclusion_review",
+        "cases:closure_review", "cases:plan_approval", "cases:duplicate_decide", "cases:reopen",
+        "liaison:letter_new", "accounts:user_edit",
+    }  # fmt: skip
+
+
 def test_a_kept_form_sent_again_is_not_vouched_for_by_the_sign_in(alice):
     # Sent again after the sign-in, a kept form is not vouched for by it: a view that asks for
     # the password only in some cases (here a share that overrides consent) asks for it.

@@ -45,6 +45,33 @@ class TestLockout:
         client.post("/accounts/logout/")
         assert [_try(client, "alice", "wrong").status_code for _ in range(4)] == [401] * 4
 
+    def test_the_password_change_limits_guesses_of_the_current_password(self, alice):
+        """docs/security.md, item 50: whoever held a session guessed the current password at
+        the password change without end, and the right guess set their own."""
+        thief = Client(REMOTE_ADDR="198.51.100.23")
+        thief.force_login(alice)
+        new = {
+            "new_password1": "the thief's own phrase 42",
+            "new_password2": "the thief's own phrase 42",
+        }
+        answers = [
+            thief.post("/accounts/password/", {"old_password": f"guess {n}", **new}).status_code
+            for n in range(5)
+        ]
+        assert answers == [200] * 4 + [429]  # the form again, then the session ends
+        assert (
+            AuditEvent.objects.filter(
+                action=AuditEvent.Action.LOGIN_FAILED, detail="step_up", object_id=alice.pk
+            ).count()
+            == 5
+        )
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.LOCKOUT).exists()
+        # The session is over: the right password, sent now, sets nothing.
+        right = thief.post("/accounts/password/", {"old_password": PASSWORD, **new})
+        assert right.status_code in (302, 401, 429)
+        alice.refresh_from_db()
+        assert alice.check_password(PASSWORD)
+
 
 class TestSecurityEvents:
     def _events(self, action):

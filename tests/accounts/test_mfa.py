@@ -28,6 +28,8 @@ SECOND_STEP = {
     "accounts:key_auth_begin",
     "accounts:key_auth_complete",
     "accounts:key_i18n",
+    # The password typed again, which adding a security key on the second step asks for.
+    "accounts:confirm_password",
     "accounts:logout",
     "set_language",
     "accounts:login",
@@ -165,3 +167,21 @@ class TestReset:
         assert TOTPDevice.objects.filter(user=alice).exists()
         assert client.post(url, {"step_up-password": PASSWORD}).status_code == 302
         assert not TOTPDevice.objects.filter(user=alice).exists()
+
+    def test_a_reset_signs_the_person_out_of_the_lost_device(self, ada, alice):
+        """docs/security.md, item 51: the session left open on the lost laptop, its second step
+        gone, was sent to set up a new one, and set up the finder's app."""
+        _enrol(alice)
+        lost = Client()
+        lost.force_login(alice)
+        admin = Client()
+        admin.force_login(ada)
+        session = admin.session
+        session[AUTHENTICATED_AT] = time.time()
+        session["otp_device_id"] = SecurityKeyFactory(user=ada).persistent_id
+        session.save()
+        assert admin.post(f"/accounts/users/{alice.pk}/two-step/reset/").status_code == 302
+        setup = lost.get("/accounts/two-step/setup/")
+        assert setup.status_code == 302 and setup["Location"].startswith("/accounts/login/")
+        assert not TOTPDevice.objects.filter(user=alice).exists()
+        assert admin.get("/accounts/users/").status_code == 200  # the admin is still signed in

@@ -68,6 +68,34 @@ class TestOrganisationPage:
             "Plovdiv",
         }
 
+    def test_its_settings_need_the_password_typed_in_the_last_minutes(self, ada, organisation):
+        """docs/security.md, item 52: a retention of one month, saved from a session left open,
+        erased every case closed more than a month ago at the next run."""
+        import time
+
+        from django.test import Client
+
+        from engage.accounts.factories import PASSWORD
+        from engage.accounts.permissions import AUTHENTICATED_AT
+
+        stale = Client()
+        stale.force_login(ada)
+        session = stale.session
+        session[AUTHENTICATED_AT] = time.time() - 3600
+        session.save()
+        page = stale.get("/accounts/organisation/")
+        assert page.status_code == 302 and page.url.startswith("/accounts/confirm/")
+        sent = _form(organisation, retention_months=1)
+        prompt = stale.post("/accounts/organisation/", sent)
+        assert prompt.status_code == 200 and 'name="step_up-password"' in prompt.content.decode()
+        organisation.refresh_from_db()
+        assert organisation.retention_months == 24
+        # The prompt sends the same form again with the password: nothing typed is lost.
+        done = stale.post("/accounts/organisation/", sent | {"step_up-password": PASSWORD})
+        assert done.status_code == 302
+        organisation.refresh_from_db()
+        assert organisation.retention_months == 1
+
     def test_it_requires_at_least_one_city(self, as_user, ada, organisation):
         response = as_user(ada).post(
             "/accounts/organisation/",

@@ -123,6 +123,21 @@ class TestRegistration:
         assert response.status_code == 302
         assert not WebAuthnCredential.objects.exists()
 
+    def test_adding_a_key_needs_the_password_typed_in_the_last_minutes(self, alice, bob):
+        """docs/security.md, item 51: a stolen session added its thief's key, a second step
+        that outlasts the session, with no password."""
+        for user, device in ((alice, _app(alice)), (bob, SecurityKeyFactory(user=bob))):
+            stale = _verified(user, device, stepped_up=False)
+            begun = stale.post(f"{REGISTER}register/begin/")
+            assert begun.status_code == 403, user
+            assert "Type your password again first" in begun.json()["detail"]
+            assert stale.post(f"{REGISTER}register/complete/", {}).status_code == 403
+            page = stale.get(REGISTER)
+            assert page.status_code == 302 and page.url.startswith("/accounts/confirm/")
+            fresh = _verified(user, device)
+            assert fresh.post(f"{REGISTER}register/begin/").status_code == 200
+        assert WebAuthnCredential.objects.filter(user=alice).count() == 0
+
     def test_it_takes_the_relying_party_from_the_setting(self, settings):
         request = RequestFactory().get("/", HTTP_HOST="localhost:8123")
         assert security_keys.relying_party_id(request) == "localhost"

@@ -191,6 +191,34 @@ class TestDeactivateUser:
         ada.refresh_from_db()
         assert ada.is_active
 
+    def test_two_admins_changing_each_other_at_once_leave_one_admin(self, ada, organisation):
+        """docs/security.md, item 53: each request had loaded its admin before the other's
+        change ran, so both went through and nobody was left to manage the organisation.
+        The second now finds its admin gone, whether deactivated or made a case manager."""
+        from django.core.exceptions import ValidationError
+
+        from engage.accounts import services
+
+        def admins():
+            return User.objects.filter(organisation=organisation, role=Role.ORG_ADMIN)
+
+        oz = UserFactory(username="oz", role=Role.ORG_ADMIN, organisation=organisation)
+        ada_as_loaded, oz_as_loaded = User.objects.get(pk=ada.pk), User.objects.get(pk=oz.pk)
+        services.deactivate_user(oz, by=ada_as_loaded)
+        with pytest.raises(ValidationError, match="no longer an admin"):
+            services.deactivate_user(ada, by=oz_as_loaded)
+        assert list(admins().filter(is_active=True)) == [ada]
+
+        services.reactivate_user(oz, by=ada)
+        ada_as_loaded, oz_as_loaded = User.objects.get(pk=ada.pk), User.objects.get(pk=oz.pk)
+        services.update_user(
+            oz, by=ada_as_loaded, expected_version=oz.version, role=Role.CASE_MANAGER,
+            team=None, first_name="Oz", last_name="", email="",
+        )  # fmt: skip
+        with pytest.raises(ValidationError, match="no longer an admin"):
+            services.deactivate_user(ada, by=oz_as_loaded)
+        assert list(admins().filter(is_active=True)) == [ada]
+
     def test_it_reactivates(self, as_user, ada, alice):
         alice.is_active = False
         alice.save()
