@@ -138,6 +138,12 @@ def encrypt(text: str) -> str:
     return _fernet().encrypt(text.encode()).decode()
 
 
+def is_token(value: str) -> bool:
+    """Whether `value` is a Fernet token at all (its version byte, 0x80, base64-encoded), as
+    every encrypted value is, whichever key made it; clear text of a person never starts so."""
+    return value.startswith("gAAAAA")
+
+
 def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()

@@ -72,6 +72,25 @@ class EncryptedCharField(EncryptedMixin, _CharField):
     """A CharField (max_length still checked in forms), stored encrypted in a text column."""
 
 
+class EncryptedFromClearCharField(EncryptedCharField):
+    """An EncryptedCharField whose column held clear text before a migration encrypted it
+    (`cases.Case.interpreter_language`). During a rolling upgrade (docs/deployment.md) a
+    machine still on the version before writes clear text after the migration ran: such a
+    value, which is not a Fernet token at all, is read as it is, and encrypted when it is next
+    saved or by `engage rotate_keys`. A token that does not decrypt still raises, as for every
+    encrypted field (a key missing from ENGAGE_FIELD_KEYS)."""
+
+    def from_db_value(
+        self,
+        value: str | None,
+        expression: Expression | None,
+        connection: BaseDatabaseWrapper | None,
+    ) -> Any:
+        if value and not crypto.is_token(value):
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
 class EncryptedTextField(EncryptedMixin, _TextField):
     pass
 

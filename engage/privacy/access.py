@@ -21,7 +21,7 @@ from django.utils import timezone
 from engage.accounts.models import User
 from engage.cases.models import Case, Person, SearchToken
 from engage.custom.models import CustomValue
-from engage.custom.reading import about_someone_else, for_the_person
+from engage.custom.reading import about_someone_else, for_the_person, on_goals_of
 from engage.lib import pdf
 from engage.sharing.models import Share
 
@@ -100,22 +100,35 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
     # Only the enrollments the user works on, not those seen through a client's household: a
     # copy made on the client's case for a member who has a case of their own in another team
     # would hold that case's sensitive notes and answers (December 2026 review).
-    cases = {
-        case.pk
-        for case in Case.objects.visible_to(for_user)
-        .filter(person=person)
-        .select_related("case_manager__team")
-        if case.shows_sensitive_to(for_user)
-    }
+    def worked_on(cases: "models.QuerySet[Case]") -> set[object]:
+        cases = cases.select_related("case_manager__team")
+        return {case.pk for case in cases if case.shows_sensitive_to(for_user)}
+
+    visible = Case.objects.visible_to(for_user)
+    cases = worked_on(visible.filter(person=person))
+    # A household member's own records (their consents, who received their data, their plan)
+    # are kept in the client's case: theirs, named by their `person`, with what hangs from them
+    # (a plan's goals). Only from a client's case the maker works on, as above; never the
+    # client's own rows of it (`_belongs_to_someone_else`). Without them a member's copy held
+    # their identity alone (docs/security.md, item 56).
+    households = (
+        worked_on(visible.filter(household_id=person.household_id).exclude(person=person))
+        if person.household_id
+        else set()
+    )
     found: PersonData = {}
     seen: set[tuple[str, object]] = set()
-    queue: list[models.Model] = [person]
+    # Each record with the cases its rows may belong to: a household case only below a row
+    # that names the person.
+    queue: list[tuple[models.Model, set[object]]] = [(person, cases)]
     while queue:
-        obj = queue.pop(0)
+        obj, allowed = queue.pop(0)
         key = (obj._meta.label_lower, obj.pk)
         if key in seen or (obj is not person and _belongs_to_someone_else(obj, person)):
             continue
-        if _in_another_case(obj, cases):
+        if obj is not person and _names(obj, person):
+            allowed = allowed | households
+        if _in_another_case(obj, allowed):
             continue
         if isinstance(obj, CustomValue) and about_someone_else(obj, person):
             continue  # an answer on a household member's goal: theirs, not the person's
@@ -129,14 +142,28 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
                 field.is_relation
                 and field.related_model is Case
                 and field.name in row
-                and field.value_from_object(obj) not in cases
+                and field.value_from_object(obj) not in allowed
             ):
                 row[field.name] = None
         if isinstance(obj, Share):
             row["shared_data"] = json.loads(obj.content) if obj.content else None
         found.setdefault(str(obj._meta.verbose_name_plural), []).append(row)
-        queue.extend(_children(obj))
+        queue.extend((child, allowed) for child in _children(obj))
+    # The answers on a member's goals hang from the client's case by the goal's id alone.
+    for value in on_goals_of(person).filter(case_id__in=households).select_related("field"):
+        if (value._meta.label_lower, value.pk) not in seen:
+            found.setdefault(str(value._meta.verbose_name_plural), []).append(
+                for_the_person(value)
+            )
     return found
+
+
+def _names(obj: models.Model, person: Person) -> bool:
+    """Whether `obj` has a `person` field naming `person` (a member's consent, share, plan)."""
+    return any(
+        f.name == "person" and f.is_relation and f.value_from_object(obj) == person.pk
+        for f in obj._meta.concrete_fields
+    )
 
 
 def _default(value: object) -> str:

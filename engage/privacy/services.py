@@ -228,10 +228,18 @@ def _erase(person: Person, *, by: User | None, reason: str) -> None:
     SearchToken.objects.filter(person=person).delete()
     # A link to another record would tie the kept facts of these cases to that record's
     # identity: possible duplicates involving the person go with their identity.
-    PossibleDuplicate.objects.filter(models.Q(person=person) | models.Q(other=person)).delete()
+    # Their history too: a link the other person's row holds (`other`) was kept whole there,
+    # tagged with the other person only, so it still tied the erased person to a living record.
+    links = PossibleDuplicate.objects.filter(models.Q(person=person) | models.Q(other=person))
+    link_ids = list(links.values_list("pk", flat=True))
+    links.delete()
     for document in Document.objects.filter(case_id__in=case_ids):
         remove_document(document, by=None)
-    purge_history(person.pk, case_ids, also={"custom.customvalue": answer_ids})
+    purge_history(
+        person.pk,
+        case_ids,
+        also={"custom.customvalue": answer_ids, "cases.possibleduplicate": link_ids},
+    )
     record(
         by,
         AuditEvent.Action.ERASE,

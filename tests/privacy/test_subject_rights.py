@@ -296,6 +296,39 @@ class TestAccess:
         assert "Sentinelclientanswer" in text  # the client's own
         assert "Sentinelmemberanswer" not in text
 
+    def test_a_household_members_copy_holds_their_consents_shares_plan_and_answers(
+        self, organisation, alice, member_with_a_goal
+    ):
+        """docs/security.md, item 56: a member's records are kept in the client's case, and
+        their copy held their identity alone: not who received their data, nor their plan."""
+        case, member, _goal, _own = member_with_a_goal
+        clinic = Recipient.objects.create(
+            organisation=organisation, name="Sentinelclinic", type="health"
+        )
+        sharing.record_consent(case, by=alice, data={
+            "person": member, "recipient": clinic, "purpose": "referral",
+            "categories": ["identity"], "given_on": days_ago(3), "expires_on": days_ago(-90),
+            "language": "Arabic", "through_interpreter": False})  # fmt: skip
+        share = sharing.request_share(case, by=alice, person=member, recipient=clinic,
+                                      purpose="referral", categories=["identity"])  # fmt: skip
+        sharing.produce_queued([share.pk])
+        sharing.hand_over(share, by=alice)
+        entry = SubjectRequest.objects.create(
+            person=member, case=case, kind="access", requested_on=days_ago(0),
+            identity_check="seen", recorded_by=alice,
+        )  # fmt: skip
+        text = access.as_json(hand_over_access(entry, by=alice))
+        assert "Membername" in text and "Sentinelclinic" in text
+        assert "Sentinelmemberanswer" in text and '"description": "G"' in text
+        # Nothing of the client's own: their goal, its answer, their name.
+        assert "Sentinelclientanswer" not in text and '"description": "Own"' not in text
+        assert case.person.given_name not in text
+        # A colleague who sees the client's case only through a household makes no such copy.
+        dora = UserFactory(organisation=organisation)
+        CaseFactory(organisation=organisation, case_manager=dora, household=case.household)
+        theirs = access.as_json(access.person_data(member, for_user=dora))
+        assert "Sentinelclinic" not in theirs and "Sentinelmemberanswer" not in theirs
+
 
 class TestRectification:
     def test_it_flags_corrected_fields_and_shows_the_new_value(self, as_user, alice, organisation):
@@ -338,6 +371,26 @@ def member_with_a_goal(organisation, alice, bob, ada):
 
 
 class TestErasure:
+    def test_erasing_the_record_a_newcomer_may_duplicate_leaves_no_link_in_the_history(
+        self, organisation, alice
+    ):
+        """docs/security.md, item 57: the history kept the link whole (`other` the erased
+        person, `person` the newcomer, the reason "document"), tied to the living record."""
+        known = CaseFactory(organisation=organisation, case_manager=alice)
+        newcomer = CaseFactory(organisation=organisation, case_manager=alice)
+        duplicates.flag(
+            newcomer.person, [duplicates.Match(known.person_id, ("document",))], by=alice
+        )
+        erase_person(known.person, by=None, reason="request")
+        assert not PossibleDuplicate.objects.filter(other=known.person).exists()
+        erased = known.person_id.hex
+        left = [
+            change
+            for change in Change.objects.filter(model="cases.possibleduplicate")
+            if erased in json.dumps([change.before, change.after]).replace("-", "")
+        ]
+        assert left == []
+
     def test_erasing_a_household_member_takes_the_answers_on_their_goals_and_their_history(
         self, alice, member_with_a_goal
     ):

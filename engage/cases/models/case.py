@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 # LegalBasis lives with the organisation (its usual basis); a case records its own.
 from engage.accounts.models import City, LegalBasis, Organisation, Role, User, supervised_by
 from engage.cases.models.person import Household, Person
-from engage.lib.fields import EncryptedTextField
+from engage.lib.fields import EncryptedFromClearCharField, EncryptedTextField
 from engage.lib.queries import OneOf
 from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 
@@ -172,7 +172,9 @@ class Case(models.Model):
         max_length=200,
         help_text=_("Why we hold this person's data. Sharing needs the client's consent apart."),
     )
-    interpreter_language = models.CharField(
+    # Encrypted as the person's own languages are: "Tigrinya, via her cousin Abel" is free
+    # text about them, and erasure blanks it with the rest (docs/security.md, item 55).
+    interpreter_language = EncryptedFromClearCharField(
         _("interpreter language"),
         max_length=100,
         blank=True,
