@@ -2,9 +2,8 @@
 (docs/security.md, item 55): it is free text about the person ("Tigrinya, via her cousin
 Abel"), and erasure blanks the encrypted text of a person's cases, which it left.
 
-The values already stored are encrypted here, read and written as the column holds them (the
-model's field would try to decrypt them). Not recorded in the change history: the history would
-keep the clear value as the change's "before".
+The values already stored are encrypted by the next migration, history.0012, which keeps them
+out of the change history (this app does not depend on the history's).
 
 The column becomes `text` on PostgreSQL, where a ciphertext is longer than 100 characters. On
 SQLite the field changes in Django's state only: its column holds text of any length already,
@@ -43,42 +42,6 @@ def narrow(apps, schema_editor):
         )
 
 
-def encrypt_stored(apps, schema_editor):
-    from engage.history.context import purging
-    from engage.lib import crypto
-
-    connection = schema_editor.connection
-    with purging(connection.alias), connection.cursor() as cursor:
-        # nosemgrep: raw-sql (a migration, reading the column as stored)
-        cursor.execute(
-            "SELECT id, interpreter_language FROM cases_case WHERE interpreter_language <> ''"
-        )
-        for pk, value in cursor.fetchall():
-            # nosemgrep: raw-sql
-            cursor.execute(
-                "UPDATE cases_case SET interpreter_language = %s WHERE id = %s",
-                [crypto.encrypt(value), pk],
-            )
-
-
-def decrypt_stored(apps, schema_editor):
-    from engage.history.context import purging
-    from engage.lib import crypto
-
-    connection = schema_editor.connection
-    with purging(connection.alias), connection.cursor() as cursor:
-        # nosemgrep: raw-sql
-        cursor.execute(
-            "SELECT id, interpreter_language FROM cases_case WHERE interpreter_language <> ''"
-        )
-        for pk, value in cursor.fetchall():
-            # nosemgrep: raw-sql
-            cursor.execute(
-                "UPDATE cases_case SET interpreter_language = %s WHERE id = %s",
-                [crypto.decrypt(value)[:100], pk],
-            )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0014_first_meeting_version"),
@@ -101,5 +64,4 @@ class Migration(migrations.Migration):
             ],
             database_operations=[migrations.RunPython(widen, narrow)],
         ),
-        migrations.RunPython(encrypt_stored, decrypt_stored),
     ]
