@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engage.accounts.http import organisation_of
 from engage.accounts.models import Role, User
@@ -22,10 +23,14 @@ MAX_UNZIPPED_BYTES = 200 * 2**20
 
 
 class MonthInput(forms.TextInput):
+    """A month: the browser's month picker, or a text box where it has none (Firefox), whose
+    placeholder says the format in the reader's letters, as the error message does."""
+
     input_type = "month"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}", **(attrs or {})})
+        placeholder = pgettext_lazy("the format of a month", "YYYY-MM")
+        super().__init__({"placeholder": placeholder, "pattern": r"\d{4}-\d{2}", **(attrs or {})})
 
 
 def _clean_month(value: str) -> str:
