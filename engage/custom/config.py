@@ -8,11 +8,13 @@ would be added, what is already there, warnings) or refuse it whole with every p
 `apply` carries a checked plan out in one transaction, through each app's own services.
 """
 
+import contextlib
 import decimal
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +31,7 @@ from engage.custom.models import CHOICE_TYPES, CustomField, FieldType, Form
 from engage.directory.models import Service
 from engage.liaison import services as liaison_services
 from engage.liaison.models import LetterTemplate
+from engage.lib.untrusted import untrusted_json
 
 FORMAT = "engage-configuration"
 VERSION = 1
@@ -160,8 +163,8 @@ def read(upload: IO[bytes]) -> dict[str, Any]:
     if len(raw) > MAX_BYTES:
         raise ConfigError([_("The file is too large for a configuration.")])
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = untrusted_json(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
         raise ConfigError([_("The file is not an Engage configuration (not JSON).")]) from None
     if not isinstance(document, dict):
         raise ConfigError([_("The file is not an Engage configuration.")])
@@ -379,8 +382,11 @@ def _field_problem(item: Any) -> str:
         item.get("help_text_translations", {})
     ):
         return _("translations not readable")
-    if item.get("after", "") and item["after"] not in dict(built_in_fields(item["form"])):
+    after = item.get("after", "")
+    if after and (not isinstance(after, str) or after not in dict(built_in_fields(item["form"]))):
         return _("its place names no field of the form")
+    if any(not isinstance(item.get(flag, False), bool) for flag in ("required", "sensitive")):
+        return _("“required” and “sensitive” are true or false")
     for bound in ("min_value", "max_value"):
         if item.get(bound) is not None:
             try:
@@ -400,7 +406,9 @@ def _field_problem(item: Any) -> str:
         return _("a choice field without options")
     condition = item.get("condition")
     if condition is not None and (
-        not isinstance(condition, dict) or not _text(condition.get("key"), 40)
+        not isinstance(condition, dict)
+        or not _text(condition.get("key"), 40)
+        or not isinstance(condition.get("value"), str | dict)
     ):
         return _("its condition is not readable")
     return ""
@@ -437,47 +445,89 @@ def apply(plan: Plan, organisation: Organisation, *, by: User) -> None:
                 "active": template.get("active", True),
             },
         )
+    # The definition rules of each field (`services._check_definition`: bounds in order, a
+    # field shown after a sensitive answer sensitive too...) refuse the file whole, each
+    # refusal named by its field: they ran only here, and a file the preview accepted ended in
+    # a server error at its confirmation.
+    refused: list[str] = []
     made_fields: dict[tuple[str, str], CustomField] = {}
     for item in plan.fields:
-        made_fields[(item["form"], item["key"])] = services.define_field(
-            organisation,
-            by=by,
-            form=item["form"],
-            type=item["type"],
-            key=item["key"],
-            label=item["label"],
-            label_translations=item.get("label_translations", {}),
-            help_text=item.get("help_text", ""),
-            help_text_translations=item.get("help_text_translations", {}),
-            required=bool(item.get("required", False)),
-            after=item.get("after", ""),
-            min_value=_decimal(item.get("min_value")),
-            max_value=_decimal(item.get("max_value")),
-            sensitive=bool(item.get("sensitive", False)),
-            options=[
-                {
-                    "label": option["label"],
-                    "key": option.get("key", ""),
-                    "label_translations": option.get("label_translations", {}),
-                    "retired": bool(option.get("retired", False)),
-                }
-                for option in item.get("options", [])
-            ],
-        )
+        with _named(item, refused):
+            made_fields[(item["form"], item["key"])] = services.define_field(
+                organisation,
+                by=by,
+                form=item["form"],
+                type=item["type"],
+                key=item["key"],
+                label=item["label"],
+                label_translations=item.get("label_translations", {}),
+                help_text=item.get("help_text", ""),
+                help_text_translations=item.get("help_text_translations", {}),
+                required=bool(item.get("required", False)),
+                after=item.get("after", ""),
+                min_value=_decimal(item.get("min_value")),
+                max_value=_decimal(item.get("max_value")),
+                sensitive=bool(item.get("sensitive", False)),
+                options=[
+                    {
+                        "label": option["label"],
+                        "key": option.get("key", ""),
+                        "label_translations": option.get("label_translations", {}),
+                        "retired": bool(option.get("retired", False)),
+                    }
+                    for option in item.get("options", [])
+                ],
+            )
     # Conditions once every field exists, as one may name a field defined after it.
     for item in plan.fields:
         condition = item.get("condition")
-        made = made_fields[(item["form"], item["key"])]
+        made = made_fields.get((item["form"], item["key"]))
+        if made is None:
+            continue
         if condition:
-            other = made_fields.get((item["form"], condition["key"])) or CustomField.objects.get(
-                organisation=organisation, form=item["form"], key=condition["key"]
+            other = made_fields.get((item["form"], condition["key"])) or (
+                CustomField.objects.filter(
+                    organisation=organisation, form=item["form"], key=condition["key"]
+                ).first()
             )
-            services.update_field(
-                made, by=by, condition_field=other, condition_value=str(condition["value"])
-            )
+            if other is None:
+                continue  # itself refused above
+            with _named(item, refused):
+                services.update_field(
+                    made, by=by, condition_field=other, condition_value=str(condition["value"])
+                )
         if item.get("retired"):
             services.retire_field(made, by=by)
+    if refused:
+        raise ConfigError(refused)  # and the transaction is rolled back: nothing was changed
     record(by, AuditEvent.Action.UPDATE, organisation, detail="configuration imported")
+
+
+@contextlib.contextmanager
+def _named(item: dict[str, Any], refused: list[str]) -> Iterator[None]:
+    """Add a refusal of the service inside to `refused`, named by the field it was for."""
+    try:
+        yield
+    except ValidationError as error:
+        refused.extend(f"“{item['label']}”: {message}" for message in error.messages)
+
+
+class _Rehearsed(Exception):
+    """Ends `refusals`' rehearsal, rolling back what it applied."""
+
+
+def refusals(plan: Plan, organisation: Organisation, *, by: User) -> list[str]:
+    """What the rules of each thing the plan adds would refuse when it is applied: `apply` run
+    in a transaction that is rolled back, so that the preview says what the confirmation would
+    (the rules are the services', not written twice)."""
+    try:
+        with transaction.atomic():
+            apply(plan, organisation, by=by)
+            raise _Rehearsed
+    except _Rehearsed:
+        return []
+    except ConfigError as error:
+        return error.problems
 
 
 def _decimal(value: Any) -> decimal.Decimal | None:

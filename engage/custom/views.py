@@ -301,8 +301,12 @@ def config_import(request: AuthenticatedHttpRequest) -> HttpResponse:
             except config.ConfigError as error:
                 context["problems"] = error.problems
             else:
-                request.session[PENDING] = document
-                context["plan"] = plan
+                # What the fields' own rules would refuse at the confirmation, said now.
+                if refused := config.refusals(plan, organisation, by=request.user):
+                    context["problems"] = refused
+                else:
+                    request.session[PENDING] = document
+                    context["plan"] = plan
     return render(request, "custom/config_import.html", context)
 
 

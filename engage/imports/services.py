@@ -200,6 +200,12 @@ def discard(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> 
 def _forget_file(job: ImportJob, status: str) -> None:
     """Delete the file and every cell quoted from it; keep the counts."""
     storage.delete(job.pk)
+    _forget_cells(job, status)
+
+
+def _forget_cells(job: ImportJob, status: str, *, file_deleted: bool = True) -> None:
+    """Keep only the counts of the job's report and give it `status`; with `file_deleted`,
+    note that its file is gone (deleting it is the caller's)."""
     report = report_of(job) or {}
     job.report = json.dumps(
         {
@@ -212,7 +218,8 @@ def _forget_file(job: ImportJob, status: str) -> None:
         }
     )
     job.status = status
-    job.file_deleted_at = timezone.now()
+    if file_deleted:
+        job.file_deleted_at = timezone.now()
     job.save(update_fields=["report", "status", "file_deleted_at"])
 
 
@@ -259,8 +266,10 @@ def run_job(job_id: UUID) -> ImportJob | None:
 def _queue_again(job: ImportJob) -> None:
     if not transaction.get_connection().in_atomic_block:
         transaction.get_connection().close_if_unusable_or_obsolete()
-    job.status, job.phase, job.progress_done = Status.QUEUED, ImportJob.Phase.CHECKING, 0
-    job.save(update_fields=["status", "phase", "progress_done"])
+    # Never a job whose rows were stored (its status written with them).
+    queued = ImportJob.objects.filter(pk=job.pk).exclude(status=Status.DONE)
+    if queued.update(status=Status.QUEUED, phase=ImportJob.Phase.CHECKING, progress_done=0):
+        job.status, job.phase, job.progress_done = Status.QUEUED, ImportJob.Phase.CHECKING, 0
 
 
 def _fail(job: ImportJob) -> None:
@@ -324,6 +333,10 @@ def _store(job: ImportJob) -> None:
             job.created_count = len(cases)
             job.finished_at = timezone.now()
             job.save(update_fields=["created_count", "finished_at"])
+            # "Done" in the rows' own transaction: a failure or a dead worker after their commit
+            # left the job to be run again, and every row was stored twice (docs/security.md,
+            # item 59).
+            _forget_cells(job, Status.DONE, file_deleted=False)
             record(
                 job.created_by,
                 AuditEvent.Action.CREATE,
@@ -339,7 +352,15 @@ def _store(job: ImportJob) -> None:
         job.report = json.dumps(data)
         job.save(update_fields=["status", "finished_at", "report"])
         return
-    _forget_file(job, Status.DONE)
+    # The file once the rows are stored. If it cannot be deleted now (a disk, a connection
+    # dropped just after the commit), the job is done all the same, never run again for it,
+    # and `expire_files` deletes the file later.
+    try:
+        storage.delete(job.pk)
+        job.file_deleted_at = timezone.now()
+        job.save(update_fields=["file_deleted_at"])
+    except Exception:
+        logger.exception("Import %s is stored; its file could not be deleted yet", job.pk)
 
 
 def run_pending() -> list[ImportJob]:
@@ -442,8 +463,9 @@ def expire_files(now: datetime.datetime | None = None) -> int:
     for job in ImportJob.objects.filter(
         created_at__lt=limit,
         file_deleted_at__isnull=True,
-        status__in=[Status.UPLOADED, Status.CHECKED, Status.FAILED],
+        status__in=[Status.UPLOADED, Status.CHECKED, Status.FAILED, Status.DONE],
     ):
-        _forget_file(job, Status.EXPIRED)
+        # A done job whose file could not be deleted when it was stored stays done.
+        _forget_file(job, Status.DONE if job.status == Status.DONE else Status.EXPIRED)
         count += 1
     return count

@@ -6,7 +6,6 @@ registered device of the signed-in case worker, audited) and is kept on the devi
 """
 
 import datetime
-import json
 import uuid
 from typing import Any
 
@@ -29,6 +28,7 @@ from engage.cases.forms import AssessmentForm, ContactForm
 from engage.cases.models import Action, Appointment, Assessment, Contact, EngagementLevel
 from engage.cases.models.process import VULNERABILITY_DOMAINS
 from engage.lib.forms import run_service
+from engage.lib.untrusted import untrusted_json
 from engage.offline import services
 from engage.offline.forms import ITEM_FORMS
 from engage.offline.models import OfflineDevice
@@ -269,7 +269,7 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Apply one outbox item: 201 applied, 200 a replay, 409 conflict, 422 refused, 404 scope."""
     _device(request)
     try:
-        item = json.loads(request.body)
+        item = untrusted_json(request.body)
         item_key = uuid.UUID(str(item["key"]))
         case_id = uuid.UUID(str(item["case"]))
         kind = str(item["kind"])
@@ -282,8 +282,7 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
         queued_at = parse_datetime(str(item["queued_at"])) if item.get("queued_at") else None
         if queued_at is not None and timezone.is_naive(queued_at):
             queued_at = timezone.make_aware(queued_at, datetime.UTC)
-    # RecursionError: JSON nested deeper than Python's parser goes (a hostile body).
-    except (ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         return JsonResponse({"status": "refused", "errors": {"__all__": ["bad item"]}}, status=400)
     outcome = services.apply_item(
         request.user,

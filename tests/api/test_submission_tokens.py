@@ -106,6 +106,38 @@ def test_a_faulty_submission_is_refused_whole_with_the_report(nadia, tmp_path):
     assert not Submission.objects.exists() and not held_rows()
 
 
+def test_a_manifest_nested_too_deeply_is_refused_as_invalid_not_a_server_error(
+    nadia, tmp_path
+):
+    """docs/security.md, item 58: the manifest's reader, which the upload page and `engage
+    import_dataset` share, let Python's RecursionError through as a server error."""
+    import io
+    import zipfile
+
+    from django.test import Client
+
+    from engage.mel.dataset import submission
+    from engage.mel.models import Submission
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", "[" * 200_000 + "]" * 200_000)
+        archive.writestr("cases.csv", "pilot\n")
+    upload = io.BytesIO(buffer.getvalue())
+    upload.name = "submission.zip"
+    headers = {"Authorization": f"Bearer {_token(nadia)}"}
+    client = Client(headers=headers, raise_request_exception=False)
+    answer = client.post(UPLOAD, {"submission": upload})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_submission"
+    assert not Submission.objects.exists()
+    (tmp_path / "manifest.json").write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    (tmp_path / "cases.csv").write_text("pilot\n")
+    with pytest.raises(submission.InvalidSubmission) as refused:
+        submission.read(tmp_path)
+    assert "nested too deeply" in " ".join(p.message for p in refused.value.problems)
+
+
 def test_a_foreign_revoked_expired_or_personal_token_cannot_submit(nadia, ada, tmp_path):
     data = _zip(tmp_path)
     foreign = _send(_token(nadia, pilot="CY-CYRC"), data)

@@ -143,3 +143,74 @@ def test_the_page_refuses_a_bad_file_saying_why(as_user, olga):
     upload.name = "x.json"
     page = as_user(olga).post("/settings/fields/configuration/import/", {"file": upload})
     assert "nothing was changed" in page.content.decode()
+
+
+PAGE = "/settings/fields/configuration/import/"
+
+
+def _post(client, text: str):
+    upload = io.BytesIO(text.encode())
+    upload.name = "configuration.json"
+    return client.post(PAGE, {"file": upload})
+
+
+def _document(*fields):
+    return {"format": config.FORMAT, "version": config.VERSION, "custom_fields": list(fields)}
+
+
+def _field(key, **more):
+    return {"form": "screening", "key": key, "type": "short_text", "label": key, **more}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # nested deeper than the parser goes
+        json.dumps(_document(_field("a", after=["date"]))),  # a place that is not text
+        json.dumps(_document(_field("a", required="yes"))),  # a flag that is not true or false
+        json.dumps(_document(_field("b"), _field("a", condition={"key": "b", "value": [1]}))),
+    ],
+    ids=["nested", "place", "flag", "condition"],
+)
+def test_a_hostile_file_is_refused_with_a_report_not_a_server_error(as_user, olga, text):
+    """docs/security.md, item 58: a 500 with a traceback, or a flag taken for true."""
+    client = as_user(olga)
+    client.raise_request_exception = False
+    answer = _post(client, text)
+    assert answer.status_code == 200
+    assert "nothing was changed" in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        (
+            [_field("fears", type="yes_no", sensitive=True),
+             _field("details", condition={"key": "fears", "value": "yes"})],
+            "“details”: This field is shown only after an answer to a sensitive field",
+        ),
+        (
+            [_field("age", type="number", min_value="10", max_value="1")],
+            "“age”: The largest number is smaller than the smallest.",
+        ),
+    ],
+    ids=["shown-after-a-sensitive-answer", "bounds-upside-down"],
+)  # fmt: skip
+def test_the_fields_own_rules_refuse_a_file_at_the_preview(
+    as_user, olga, other_organisation, fields, said
+):
+    """The preview accepted these, and the confirmation was a server error: the rules of
+    the fields (`services._check_definition`) ran only when they were made."""
+    client = as_user(olga)
+    page = _post(client, json.dumps(_document(*fields))).content.decode()
+    assert said in page and "nothing was changed" in page
+    assert "What the import adds" not in page
+    assert not CustomField.objects.filter(organisation=other_organisation).exists()
+    # Nothing waits to be confirmed; the rehearsal left nothing behind.
+    assert client.post(PAGE, {"confirm": "1"}).status_code == 302
+    assert not CustomField.objects.filter(organisation=other_organisation).exists()
+    # Applied directly (a plan checked before another change), it refuses the same, whole.
+    plan = config.check(_document(*fields), other_organisation)
+    with pytest.raises(config.ConfigError):
+        config.apply(plan, other_organisation, by=olga)
+    assert not CustomField.objects.filter(organisation=other_organisation).exists()

@@ -88,6 +88,44 @@ def test_it_never_stores_a_job_twice(organisation, alice, ada):
     assert Case.objects.count() == 1
 
 
+def test_a_failure_after_the_rows_are_stored_does_not_store_them_again(
+    organisation, alice, ada, monkeypatch, settings
+):
+    """docs/security.md, item 59: the job was marked done after the rows' commit, so a
+    connection dropped in between (or a worker that died) put it back in the queue saying
+    nothing was stored, and its next attempt stored every row again."""
+    undated = ["Given2", "Family2", "", "F", "SY", "02/01/2024", "ngo", "none",
+               "irregular", "alice", ""]  # fmt: skip
+    job = _job(organisation, ada, csv_bytes(HEADERS, [_row(1), undated]))
+    services.queue(job, by=ada)
+    real, calls = services.storage.delete, []
+
+    def connection_drops_once(pk):
+        calls.append(pk)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(pk)
+
+    monkeypatch.setattr(services.storage, "delete", connection_drops_once)
+    settings.ENGAGE_TASK_RETRY_SECONDS = 0
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.created_count == 2
+    assert Case.objects.count() == 2
+    assert services.run_job(job.pk) is None  # done: nobody takes it again
+    assert Case.objects.count() == 2
+    # Its file, left when the connection dropped, goes with the expiry of uploads.
+    assert job.file_deleted_at is None
+    import datetime
+
+    from django.utils import timezone
+
+    later = timezone.now() + datetime.timedelta(days=settings.ENGAGE_IMPORT_KEEP_DAYS + 1)
+    assert services.expire_files(later) == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.file_deleted_at is not None
+
+
 def test_it_tries_again_after_a_temporary_failure_then_tells_the_admin(
     organisation, alice, ada, as_user, settings, monkeypatch
 ):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from engage.lib.private_files import FOLDER_MODE, open_private, write_private
 from engage.lib.spreadsheets import any_formula, is_formula, neutralise
+from engage.lib.untrusted import untrusted_json
 from engage.mel.dataset import anonymity
 from engage.mel.dataset.rows import (
     COLUMNS,
@@ -291,8 +292,8 @@ def _files(path: Path) -> tuple[bytes, bytes]:
 
 def _manifest(data: bytes, problems: list[Problem]) -> dict[str, Any] | None:
     try:
-        manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        manifest = untrusted_json(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
         problems.append(Problem(None, "manifest.json", f"not valid JSON: {error}"))
         return None
     before = len(problems)
