@@ -27,7 +27,7 @@ from engage.cases.models import (
 from engage.cases.models.appointment import validate_planned_date
 from engage.cases.models.case import DEFAULT_PURPOSE, MAX_CONTACT_INTERVAL_DAYS
 from engage.cases.models.process import VULNERABILITY_FIELD_NAMES, EstablishedBy
-from engage.cases.services import APPOINTMENT_FIELDS
+from engage.cases.services import APPOINTMENT_FIELDS, validate_not_in_future
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.dates import validate_birth_date
 from engage.lib.forms import typed_values
@@ -39,6 +39,22 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class PastDatesMixin:
+    """Before a form class: its date fields of what already happened (`past_dates`) refuse a
+    day in the future with the form's other errors. The service's `check_date` refused it only
+    once every other field was mended, so a form sent with three mistakes told of the fourth
+    only at the next try. The service still checks it, with the referral's date."""
+
+    past_dates: tuple[str, ...] = ("date",)
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.past_dates:
+            if name in self.fields:
+                self.fields[name].validators.append(validate_not_in_future)
 
 
 def _date_widgets(*names: str) -> dict:
@@ -108,7 +124,8 @@ class PersonForm(VersionedFormMixin, forms.ModelForm):
         return born
 
 
-class ReferralForm(forms.ModelForm):
+class ReferralForm(PastDatesMixin, forms.ModelForm):
+    past_dates = ("referral_date",)
     """The facts of a referral; the person's identity comes in a PersonForm beside it."""
 
     class Meta:
@@ -146,7 +163,9 @@ class ReferralForm(forms.ModelForm):
             )
 
 
-class NewEnrollmentForm(forms.ModelForm):
+class NewEnrollmentForm(PastDatesMixin, forms.ModelForm):
+    past_dates = ("referral_date",)
+
     class Meta:
         model = Case
         fields = [
@@ -219,7 +238,7 @@ def household_with_one_more(sent: BaseHouseholdFormSet) -> BaseHouseholdFormSet:
     return household
 
 
-class FirstMeetingForm(VersionedFormMixin, forms.ModelForm):
+class FirstMeetingForm(PastDatesMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = FirstMeeting
         fields = [
@@ -241,7 +260,7 @@ class FirstMeetingForm(VersionedFormMixin, forms.ModelForm):
             self.fields["version"].required = False
 
 
-class ScreeningForm(VersionedFormMixin, forms.ModelForm):
+class ScreeningForm(PastDatesMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Screening
         fields = [
@@ -274,7 +293,7 @@ class ScreeningForm(VersionedFormMixin, forms.ModelForm):
         }
 
 
-class InclusionForm(forms.Form):
+class InclusionForm(PastDatesMixin, forms.Form):
     include = forms.TypedChoiceField(
         label=_("The team's decision"),
         coerce=lambda value: value == "yes",
@@ -330,7 +349,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class AssessmentForm(forms.ModelForm):
+class AssessmentForm(PastDatesMixin, forms.ModelForm):
     class Meta:
         model = Assessment
         fields = [
@@ -400,7 +419,8 @@ class GoalEditForm(VersionedFormMixin, forms.ModelForm):
         fields = ["description"]
 
 
-class GoalStatusForm(VersionedFormMixin, forms.ModelForm):
+class GoalStatusForm(PastDatesMixin, VersionedFormMixin, forms.ModelForm):
+    past_dates = ("status_date",)
     """A goal achieved, or no longer pursued, on a date."""
 
     class Meta:
@@ -440,7 +460,7 @@ class ActionStatusForm(forms.Form):
     version = forms.IntegerField(min_value=1)
 
 
-class PlanReviewForm(forms.ModelForm):
+class PlanReviewForm(PastDatesMixin, forms.ModelForm):
     class Meta:
         model = PlanReview
         fields = ["date", "note"]
@@ -510,7 +530,7 @@ class NextAppointmentForm(AppointmentForm):
         return {name: data.get(name) for name in self.Meta.fields}
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(PastDatesMixin, forms.ModelForm):
     """A contact, and the next appointment agreed during it (`next_appointment`, optional)."""
 
     class Meta:
@@ -539,7 +559,9 @@ class ContactForm(forms.ModelForm):
         return self.next_appointment.appointment()
 
 
-class OutcomeForm(VersionedFormMixin, forms.ModelForm):
+class OutcomeForm(PastDatesMixin, VersionedFormMixin, forms.ModelForm):
+    past_dates = ("outcome_date",)
+
     class Meta:
         model = Case
         fields = ["outcome", "outcome_permanence", "outcome_date"]
@@ -550,7 +572,7 @@ class OutcomeForm(VersionedFormMixin, forms.ModelForm):
         self.fields["outcome_date"].required = True
 
 
-class ClosureForm(forms.ModelForm):
+class ClosureForm(PastDatesMixin, forms.ModelForm):
     disengagement_factors = forms.MultipleChoiceField(
         label=_("Factors in the disengagement, as far as known"),
         required=False,

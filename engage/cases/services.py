@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -58,14 +58,24 @@ def check_date(case: Case | None, value: datetime.date | None, field: str = "dat
     if value is None:
         return
     if value > today():
-        raise ValidationError({field: _("This date is in the future.")})
+        raise ValidationError({field: FUTURE_DATE})
     if case is not None and value < case.referral_date:
         raise ValidationError(
             {
                 field: _("This date is before the referral (%(date)s).")
-                % {"date": case.referral_date}
+                % {"date": formats.date_format(case.referral_date, "DATE_FORMAT")}
             }
         )
+
+
+FUTURE_DATE = gettext_lazy("This date is in the future.")
+
+
+def validate_not_in_future(value: datetime.date | None) -> None:
+    """`check_date`'s first refusal as a form field's validator, so that a form says it with
+    its other errors, not only once they are mended (the service checks it again)."""
+    if value is not None and value > today():
+        raise ValidationError(FUTURE_DATE, code="future")
 
 
 def check_approver(case: Case, user: User, proposer: User, *, also: Iterable[Any] = ()) -> None:

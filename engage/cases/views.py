@@ -1063,7 +1063,12 @@ def contact_create(request: HttpRequest, pk: UUID) -> HttpResponse:
             return response
         return redirect(case)
     if request.htmx:
-        return render(request, "cases/_contact_form.html", {"case": case, "contact_form": form})
+        context = {
+            "case": case,
+            "contact_form": form,
+            "error_summary": error_summary(form, form.next_appointment),
+        }
+        return render(request, "cases/_contact_form.html", context)
     return _step_page(
         request, case, form, title=gettext_lazy("Log a contact"), template="cases/contact_page.html"
     )

@@ -47,6 +47,28 @@ class TestPersonsLanguage:
             actor_id=alice.pk, action=AuditEvent.Action.UPDATE, detail="language"
         ).exists()
 
+    def test_the_switch_on_a_page_of_errors_goes_back_to_the_page_the_form_was_on(
+        self, as_user, alice, bob, organisation
+    ):
+        """A goal sent without its area answers at the form's address, which takes POST only:
+        the switch sent the person back there, to a 405."""
+        from engage.cases.factories import CaseFactory, to_active
+
+        _case, plan = to_active(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        client = as_user(alice)
+        plan_page = f"http://testserver/cases/plans/{plan.pk}/"
+        errors = client.post(
+            f"/cases/plans/{plan.pk}/goals/", {"description": "Zz"}, HTTP_REFERER=plan_page
+        )
+        assert errors.status_code == 200
+        switch = errors.content.decode().split('class="language-switcher"', 1)[1]
+        assert f'name="next" type="hidden" value="{plan_page}"' in switch
+        back = client.post("/i18n/setlang/", {"language": "fr", "next": plan_page})
+        assert back.status_code == 302 and back.url == plan_page
+        assert client.get(back.url).status_code == 200
+
     def test_it_keeps_nothing_for_someone_signed_out(self, client, alice):
         response = client.post("/i18n/setlang/", {"language": "el", "next": "/accounts/login/"})
         assert response.status_code == 302
@@ -145,7 +167,7 @@ class TestOrganisationTimeZone:
             "retention_months": 24,
             "caseload_target_min": 20,
             "caseload_target_max": 25,
-        "offline_hours": 72,
+            "offline_hours": 72,
             "time_zone": "Europe/Sofia",
         }
         client = as_user(ada)

@@ -168,3 +168,28 @@ def test_it_shows_a_list_as_cards_on_a_phone_and_keeps_the_table(browser, live_s
     assert page.get_by_role("row").count() >= 2
     assert page.get_by_role("columnheader", name="Role").count() == 1
     context.close()
+
+
+def test_a_contact_sent_with_mistakes_brings_its_errors_into_view(
+    browser, live_server, journey, alice
+):
+    """The case page's contact form, sent by htmx, came back with its errors above the screen,
+    which had kept its place while the form grew: it seemed nothing had happened."""
+    case, _plan = journey
+    context = signed_in(browser, live_server, alice, viewport=PHONE)
+    page = context.new_page()
+    page.goto(case.get_absolute_url())
+    form = page.locator("#quick-contact")
+    form.get_by_label("Note").fill("Zzkept: she called about the hearing")
+    form.get_by_label("Date").first.fill(
+        (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    )
+    form.get_by_role("button", name="Log contact").click()
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    assert "This date is in the future." in summary.inner_text()
+    assert page.evaluate("document.activeElement.matches('[data-error-summary]')")
+    box = summary.bounding_box()
+    assert 0 <= box["y"] < PHONE["height"], box  # in view, not above the screen
+    assert form.get_by_label("Note").input_value() == "Zzkept: she called about the hearing"
+    context.close()

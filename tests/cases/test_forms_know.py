@@ -696,3 +696,38 @@ class TestClosure:
         case = to_included(case, alice, bob)
         (warning,) = closure_warnings(case, services.today())
         assert warning.message.startswith("No assessment was recorded")
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [
+        ("contacts/new/", {"note": "Zzkept note"}),  # no kind of contact
+        ("assessments/new/", {"trigger": "scheduled"}),  # no ratings
+        ("close/", {"note": "Zzkept note"}),  # no reason
+    ],
+    ids=["contact", "assessment", "closure"],
+)
+def test_a_date_in_the_future_is_said_with_the_forms_other_errors(
+    as_user, organisation, alice, bob, path, sent
+):
+    """A form sent with a day in the future and a field left empty told of the date only once
+    the field was mended: the service checked it after the form was valid."""
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    tomorrow = days_ago(-2).isoformat()
+    page = as_user(alice).post(f"/cases/{case.pk}/{path}", {"date": tomorrow, **sent})
+    text = page.content.decode()
+    assert "This date is in the future." in text
+    assert "This field is required." in text
+
+
+def test_a_date_before_the_referral_names_the_referral_day_as_the_reader_writes_it(
+    organisation, alice
+):
+    case = CaseFactory(
+        organisation=organisation, case_manager=alice, referral_date=datetime.date(2023, 7, 28)
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.check_date(case, datetime.date(2023, 1, 1))
+    assert refused.value.message_dict["date"] == [
+        "This date is before the referral (28 July 2023)."
+    ]

@@ -16,6 +16,12 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   // Forms (issue 11 #6): see enhanceForms below.
   enhanceForms(document);
+  // And a form htmx puts in the page, sent back with its errors (the case page's contact):
+  // its error summary takes the focus, in view. Without it the errors sat above the screen,
+  // which had kept its place while the form grew, and nothing seemed to happen.
+  document.body.addEventListener("htmx:load", (event) => {
+    if (event.detail.elt !== document.body) enhanceForms(event.detail.elt);
+  });
 });
 
 // Forms that know what the system knows (issue 11 #6). Each part works without this file.
