@@ -57,6 +57,15 @@ class PastDatesMixin:
                 self.fields[name].validators.append(validate_not_in_future)
 
 
+class TelInput(forms.TextInput):
+    """A phone number: the phone's keyboard of digits, and the browser's own number offered."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"autocomplete": "tel", **(attrs or {})})
+
+
 def _date_widgets(*names: str) -> dict:
     return {name: DateInput() for name in names}
 
@@ -116,7 +125,11 @@ class PersonForm(VersionedFormMixin, forms.ModelForm):
             "document_number",
             "languages",
         ]
-        widgets = {**_date_widgets("date_of_birth"), **_short_textareas("address")}
+        widgets = {
+            **_date_widgets("date_of_birth"),
+            **_short_textareas("address"),
+            "phone": TelInput(),
+        }
 
     def clean_date_of_birth(self):
         born = self.cleaned_data.get("date_of_birth")

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from engage.cases.models import Action, Case, ClosureReason
+from engage.cases.models import Action, Appointment, Case, ClosureReason
 
 FINAL_ASSESSMENT_DAYS = 30
 # The closure reasons for which the client can no longer be met for a final assessment.
@@ -75,6 +75,24 @@ def closure_warnings(case: Case, today: datetime.date, reason: str = "") -> list
                 )
                 % {"count": len(actions)},
                 actions=actions,
+            )
+        )
+    # Approving the closure cancels them too (`services.approve_closure`): the person who
+    # writes or approves it is told, so that the client is (a closure approved took today's
+    # meeting off the agenda without a word).
+    planned = list(Appointment.objects.planned().filter(case=case).order_by("date", "time"))
+    if count := len(planned):
+        warnings.append(
+            ClosureWarning(
+                kind="appointments",
+                message=ngettext(
+                    "%(count)s appointment is planned (%(date)s): approving the closure cancels "
+                    "it. Tell the client.",
+                    "%(count)s appointments are planned, the first on %(date)s: approving the "
+                    "closure cancels them. Tell the client.",
+                    count,
+                )
+                % {"count": count, "date": date_format(planned[0].date, "DATE_FORMAT")},
             )
         )
     if why := final_assessment_missing(case, today):

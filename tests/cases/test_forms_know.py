@@ -8,6 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import formats
 
 from engage.accounts.factories import CityFactory
 from engage.accounts.models import LegalBasis
@@ -692,6 +693,28 @@ class TestClosure:
         assert "Still undone" in body and "See a lawyer" in body
         assert "final assessment" not in body
 
+    def test_planned_appointments_are_pointed_out_as_cancelled_by_the_closure(
+        self, as_user, active, alice, bob
+    ):
+        """Approving a closure cancels the case's planned appointments: today's meeting left
+        the agenda without a word to whoever wrote or approved the closure."""
+        for days in (5, 0):
+            services.plan_appointment(
+                active, by=alice, data={"date": days_ago(-days), "kind": "meeting"}
+            )
+        kinds = [w.kind for w in closure_warnings(active, services.today())]
+        assert kinds == ["open_actions", "appointments", "final_assessment"]
+        (said,) = [w.message for w in closure_warnings(active, services.today())
+                   if w.kind == "appointments"]  # fmt: skip
+        today = formats.date_format(services.today(), "DATE_FORMAT")
+        assert said == (
+            f"2 appointments are planned, the first on {today}: approving the closure cancels "
+            "them. Tell the client."
+        )
+        closure = self._close(active, alice, reason="absconded", disengagement_factors=["fear"])
+        body = as_user(bob).get(f"/cases/closures/{closure.pk}/").content.decode()
+        assert "approving the closure cancels them. Tell the client." in body
+
     def test_no_assessment_is_pointed_out(self, case, alice, bob):
         case = to_included(case, alice, bob)
         (warning,) = closure_warnings(case, services.today())
@@ -731,3 +754,9 @@ def test_a_date_before_the_referral_names_the_referral_day_as_the_reader_writes_
     assert refused.value.message_dict["date"] == [
         "This date is before the referral (28 July 2023)."
     ]
+
+
+def test_a_phone_number_is_asked_with_the_phones_keyboard_of_digits(as_user, organisation, alice):
+    page = as_user(alice).get("/cases/new/").content.decode()
+    phone = re.search(r'<input[^>]*name="person-phone"[^>]*>', page).group(0)
+    assert 'type="tel"' in phone and 'autocomplete="tel"' in phone
