@@ -719,7 +719,14 @@ def _plan_is_editable(user, case: Case, plan: CasePlan) -> bool:
 
 @role_required(*CASE_WORKERS)
 def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    plan = get_case_object(request.user, CasePlan, pk)
+    return _plan_page(request, get_case_object(request.user, CasePlan, pk))
+
+
+def _plan_page(
+    request: HttpRequest, plan: CasePlan, *, approval_form: ReviewForm | None = None
+) -> HttpResponse:
+    """The plan's page; `approval_form` sent back with its error (a note missing), above the
+    plan's goals and actions as the supervisor was deciding on them."""
     case = get_case_for_user(request.user, plan.case_id)
     goals = plan.goals.prefetch_related("actions")
     works = request.user.role in CASE_WORKERS
@@ -741,7 +748,7 @@ def plan_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "review_form": PlanReviewForm(auto_id="review-%s", initial={"date": services.today()})
         if works and case.in_programme and plan.status == CasePlan.Status.APPROVED
         else None,
-        "approval_form": ReviewForm()
+        "approval_form": approval_form or ReviewForm()
         if request.user.role == Role.SUPERVISOR and plan.status == CasePlan.Status.PENDING
         else None,
         "action_statuses": Action.Status.choices,
@@ -1015,9 +1022,9 @@ def plan_approval(request: HttpRequest, pk: UUID) -> HttpResponse:
         _("Plan approved.") if approve else _("Plan sent back with your note."),
     ):
         return _to_next_in_queue(request, decided)
-    # Refused (a note missing): the same two buttons again, with the reason next to the note.
-    context = {"case": plan.case, "item": plan, "form": form}
-    return render(request, "cases/review_plan.html", context)
+    # Refused (a note missing): the plan's page again, its goals and actions with the same two
+    # buttons, the reason next to the note (a page of the note alone hid what was decided on).
+    return _plan_page(request, plan, approval_form=form)
 
 
 @keeps_typed_work

@@ -89,6 +89,29 @@ class TestSendingBackNeedsANote:
             assert "Say what needs to change before approval." in error
         assert case.inclusion_decisions.get().status == ApprovalStatus.PENDING
 
+    def test_a_plan_sent_back_without_a_note_keeps_its_goals_in_view(
+        self, as_user, organisation, alice, bob
+    ):
+        """The refusal was a page of the note alone: the plan decided on had gone."""
+        plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+        goal = plan.goals.first()
+        body = (
+            as_user(bob)
+            .post(f"/cases/plans/{plan.pk}/approval/", {"decision": "reject", "review_note": ""})
+            .content.decode()
+        )
+        assert goal.description in body
+        assert 'value="approve"' in body and 'value="reject"' in body
+
+    def test_a_plan_sent_again_shows_the_note_it_answers(self, as_user, organisation, alice, bob):
+        plan = _pending_plan(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+        services.review_plan(plan, by=bob, approve=False, note="Zzadd a goal on housing")
+        plan.refresh_from_db()
+        services.submit_plan(plan, by=alice)
+        body = as_user(bob).get(f"/cases/plans/{plan.pk}/").content.decode()
+        approval = body.split("Approve this plan", 1)[1]
+        assert "Sent back on" in approval and "Zzadd a goal on housing" in approval
+
 
 class TestTheCaseManagerSeesIt:
     def test_an_inclusion_sent_back_shows_until_a_new_decision(
