@@ -15,6 +15,17 @@ pytestmark = pytest.mark.django_db
 CONTACT = {"date": "", "type": "phone", "engagement_level": "active"}
 
 
+def _referral(**custom):
+    return {
+        "client": {"given_name": "Nour"},
+        "referral_source": "ngo",
+        "detention_at_referral": "released",
+        "migration_status": "asylum_seeker",
+        "legal_basis": "consent",
+        "custom": custom,
+    }
+
+
 def _contact(**custom):
     return {**CONTACT, "date": days_ago(1).isoformat(), "custom": custom}
 
@@ -45,15 +56,8 @@ def test_it_registers_a_referral_with_answers_and_changes_them(
     fields,
 ):
     client = api(alice)
-    body = {
-        "client": {"given_name": "Nour"},
-        "referral_source": "ngo",
-        "detention_at_referral": "released",
-        "migration_status": "asylum_seeker",
-        "legal_basis": "consent",
-        "custom": {"arrival": days_ago(30).isoformat(), "children": 2, "housing": "friends"},
-    }
-    response = client.post("/api/v1/cases/", body)
+    custom = {"arrival": days_ago(30).isoformat(), "children": 2, "housing": "friends"}
+    response = client.post("/api/v1/cases/", _referral(**custom))
     assert response.status_code == 201, response.content
     case_url = response["Location"]
     assert response.json()["custom"] == {
@@ -77,15 +81,7 @@ def test_a_change_of_the_answers_alone_moves_the_cases_etag(api, alice, fields):
     """Two clients read the case and change its answers from that read: the second is told its
     read is older (412) and its answer is not written (docs/security.md, item 48)."""
     client = api(alice)
-    body = {
-        "client": {"given_name": "Nour"},
-        "referral_source": "ngo",
-        "detention_at_referral": "released",
-        "migration_status": "asylum_seeker",
-        "legal_basis": "consent",
-        "custom": {"children": 1, "housing": "friends"},
-    }
-    created = client.post("/api/v1/cases/", body)
+    created = client.post("/api/v1/cases/", _referral(children=1, housing="friends"))
     url, read = created["Location"], created["ETag"]
     first = client.patch(url, {"custom": {"children": 2}}, headers={"If-Match": read})
     assert first.status_code == 200 and first["ETag"] != read

@@ -8,9 +8,9 @@ change's "before", and the cases app does not depend on the history's.
 from django.db import migrations
 
 
-def encrypt_stored(apps, schema_editor):
+def _rewrite(schema_editor, transform):
+    """Each language stored, rewritten by `transform`, none of it recorded in the history."""
     from engage.history.context import purging
-    from engage.lib import crypto
 
     connection = schema_editor.connection
     with purging(connection.alias), connection.cursor() as cursor:
@@ -22,26 +22,20 @@ def encrypt_stored(apps, schema_editor):
             # nosemgrep: raw-sql
             cursor.execute(
                 "UPDATE cases_case SET interpreter_language = %s WHERE id = %s",
-                [crypto.encrypt(value), pk],
+                [transform(value), pk],
             )
+
+
+def encrypt_stored(apps, schema_editor):
+    from engage.lib import crypto
+
+    _rewrite(schema_editor, crypto.encrypt)
 
 
 def decrypt_stored(apps, schema_editor):
-    from engage.history.context import purging
     from engage.lib import crypto
 
-    connection = schema_editor.connection
-    with purging(connection.alias), connection.cursor() as cursor:
-        # nosemgrep: raw-sql
-        cursor.execute(
-            "SELECT id, interpreter_language FROM cases_case WHERE interpreter_language <> ''"
-        )
-        for pk, value in cursor.fetchall():
-            # nosemgrep: raw-sql
-            cursor.execute(
-                "UPDATE cases_case SET interpreter_language = %s WHERE id = %s",
-                [crypto.decrypt(value)[:100], pk],
-            )
+    _rewrite(schema_editor, lambda value: crypto.decrypt(value)[:100])
 
 
 class Migration(migrations.Migration):
