@@ -253,14 +253,21 @@ def on_sensitive_contacts(*, recorded_by_other_than: User | None = None) -> mode
     person did not record): what a contact's own fields say is kept as its note is
     (`Contact.note_hidden_from`), since it tells what the contact was about.
 
-    `record_id` holds the contact's id as text with its dashes; it is compared as the id it is,
-    on SQLite (32 hex digits) as on PostgreSQL (uuid). The base manager: the answer's own
-    query is the scoped one, and this names only the contact of the answer's record."""
-    contacts = Contact._base_manager.filter(
+    `record_id` holds the contact's id as text with its dashes; both are compared as text
+    without them, which SQLite (32 hex digits) and PostgreSQL (uuid) write alike, among the
+    contacts of the answer's own case. Not as a uuid: a `record_id` that is not one would stop
+    PostgreSQL's query. The base manager: the answer's own query is the scoped one, and this
+    names only the contacts of the answer's case."""
+
+    def bare(value: Any) -> Replace:
+        text = models.TextField()
+        return Replace(value, models.Value("-"), models.Value(""), output_field=text)
+
+    contacts = Contact._base_manager.annotate(id_text=bare(Cast("pk", models.TextField()))).filter(
+        case_id=models.OuterRef("case_id"),
         sensitive=True,
-        pk=Cast(Replace(models.OuterRef("record_id"), models.Value("-"), models.Value("")),
-                models.UUIDField()),
-    )  # fmt: skip
+        id_text=bare(models.OuterRef("record_id")),
+    )
     if recorded_by_other_than is not None:
         contacts = contacts.exclude(recorded_by=recorded_by_other_than)
     return models.Q(field__form=Form.CONTACT) & models.Q(models.Exists(contacts))
