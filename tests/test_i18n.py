@@ -219,3 +219,18 @@ def test_the_password_forms_say_password_as_the_pages_around_them_do(client, ali
     assert "Τρέχων κωδικός" in page and "Νέος κωδικός" in page
     assert "τρέχων κωδικός σας δεν είναι σωστός" in page
     assert "συνθηματικ" not in page.lower()
+
+
+@pytest.mark.django_db
+def test_french_puts_a_space_before_the_colon_of_a_label_and_its_count(client, alice):
+    """ "Contact en retard: 6" beside sentences that write " : ": the pages' own "label: value"
+    is a string of the catalogue too."""
+    from engage.cases.factories import CaseFactory
+
+    CaseFactory(organisation=alice.organisation, case_manager=alice)  # a contact due at once
+    alice.language = "fr"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+    page = client.get("/").content.decode()
+    chips = page.split('class="caseload-summary"', 1)[1].split("</div>", 1)[0]
+    assert " : <strong>" in chips and ": <strong>" not in chips.replace(" : <strong>", "")

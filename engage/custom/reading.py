@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from engage.accounts.models import User
 from engage.cases.models import Case, Goal, Person
@@ -179,7 +180,9 @@ def add_to_timeline(case: Case, events: list[Event], user: User) -> None:
     for event in events:
         for answer in grouped.get(event.record_id, []):
             if answer.form == event.kind:
-                event.lines.append(f"{answer.label}: {answer.text}")
+                # "Label: answer", with the space French puts before the colon.
+                line = _("%(label)s: %(value)s") % {"label": answer.label, "value": answer.text}
+                event.lines.append(line)
 
 
 def for_the_person(value: CustomValue) -> dict[str, object]:
