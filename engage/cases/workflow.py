@@ -8,7 +8,7 @@ and `cases.next_step` says which one comes next.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from engage.cases.models import Case, Stage
+from engage.cases.models import Case, Person, Stage
 from engage.cases.models.case import IN_PROGRAMME as IN_PROGRAMME_STAGES
 from engage.cases.models.case import OPEN_STAGES
 
@@ -59,14 +59,35 @@ _REFUSALS = {
 }
 
 
+# The steps left on a case whose person was erased: ending it (a closure, the decision that
+# declines a referral) and handing it to a colleague. Anything else recorded there (a contact's
+# note, an assessment, a document, a reopened enrollment) would be their personal data again,
+# out of reach of any erasure, which a person erased once does not go through twice
+# (docs/security.md, item 60).
+AFTER_ERASURE = {"close", "decide_inclusion", "reassign"}
+ERASED = _("This person's data was erased: their case can only be closed or reassigned.")
+
+
+def _person_erased(case: Case) -> bool:
+    """Whether `case`'s person was erased: from the person loaded with the case (the pages and
+    the services load them together), else in a query of its own."""
+    if Case.person.is_cached(case):
+        return case.person.erased_at is not None
+    return Person.objects.filter(pk=case.person_id, erased_at__isnull=False).exists()
+
+
 def allowed_steps(case: Case) -> set[str]:
-    return {step for step, stages in STEPS.items() if case.stage in stages}
+    steps = {step for step, stages in STEPS.items() if case.stage in stages}
+    return steps & AFTER_ERASURE if steps and _person_erased(case) else steps
 
 
 def require_step(case: Case, step: str) -> None:
-    """Raise a ValidationError that says why, unless `step` is allowed in the case's stage."""
+    """Raise a ValidationError that says why, unless `step` is allowed in the case's stage
+    (and, for a person erased, is one of the steps left, `AFTER_ERASURE`)."""
     if case.stage not in STEPS[step]:
         raise ValidationError(_REFUSALS[step], code="wrong_stage")
+    if step not in AFTER_ERASURE and _person_erased(case):
+        raise ValidationError(ERASED, code="erased")
 
 
 def move(case: Case, to: str) -> None:

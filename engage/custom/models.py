@@ -260,7 +260,7 @@ def on_sensitive_contacts(*, recorded_by_other_than: User | None = None) -> mode
     names only the contacts of the answer's case."""
 
     def bare(value: Any) -> Replace:
-        text = models.TextField()
+        text: models.TextField[str, str] = models.TextField()
         return Replace(value, models.Value("-"), models.Value(""), output_field=text)
 
     contacts = Contact._base_manager.annotate(id_text=bare(Cast("pk", models.TextField()))).filter(

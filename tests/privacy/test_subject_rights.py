@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import models
 from django.db.models import Q
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from engage.accounts.factories import UserFactory
 from engage.audit.models import AuditEvent
-from engage.cases import duplicates, services
+from engage.cases import duplicates, services, workflow
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Household, Person, PossibleDuplicate, SearchToken
 from engage.custom import services as custom
@@ -371,6 +372,36 @@ def member_with_a_goal(organisation, alice, bob, ada):
 
 
 class TestErasure:
+    def test_an_erased_persons_case_takes_no_new_personal_data_but_can_be_closed(
+        self, as_user, organisation, alice, bob
+    ):
+        """docs/security.md, item 60: a contact's note written after the erasure, or a new
+        enrollment reopened for the erased person, was out of reach of any erasure (a person
+        erased once is not erased again)."""
+        case, _plan = to_active(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        erase_person(case.person, by=bob, reason="request")
+        client = as_user(alice)
+        page = client.post(
+            f"/cases/{case.pk}/contacts/new/",
+            {"date": days_ago(1).isoformat(), "type": "phone", "note": "Zzafter erasure"},
+            follow=True,
+        ).content.decode()
+        assert "their case can only be closed or reassigned" in page
+        assert not case.contacts.filter(type="phone").exists()
+        case.refresh_from_db()
+        assert workflow.allowed_steps(case) == {"close", "reassign"}
+        # It is closed as any case is; closed, it is not reopened for the erased person.
+        closure = services.request_closure(
+            case, by=alice, data={"date": days_ago(0), "reason": "transferred"}
+        )
+        services.review_closure(closure, by=bob, approve=True)
+        case.refresh_from_db()
+        with pytest.raises(ValidationError, match="can only be closed or reassigned"):
+            services.reopen(case, by=alice, referral={"referral_date": days_ago(0)})
+        assert Case.objects.filter(person=case.person).count() == 1
+
     def test_erasing_the_record_a_newcomer_may_duplicate_leaves_no_link_in_the_history(
         self, organisation, alice
     ):
