@@ -219,6 +219,20 @@ def test_the_password_forms_say_password_as_the_pages_around_them_do(client, ali
     assert "Τρέχων κωδικός" in page and "Νέος κωδικός" in page
     assert "τρέχων κωδικός σας δεν είναι σωστός" in page
     assert "συνθηματικ" not in page.lower()
+    assert "Ο κωδικός είναι πολύ σύντομος" in page  # noqa: RUF001 (Greek)
+
+
+@pytest.mark.parametrize("language", ["it", "nl", "pl"])
+def test_a_password_too_short_is_said_in_the_persons_language(language):
+    """Django 5.2 asks for this message in a new wording, which its own Italian and Dutch
+    catalogues did not have: the error was English."""
+    from django.contrib.auth.password_validation import MinimumLengthValidator
+    from django.core.exceptions import ValidationError
+
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        MinimumLengthValidator(12).validate("short")
+    assert "too short" not in refused.value.messages[0]
+    assert "12" in refused.value.messages[0]
 
 
 @pytest.mark.django_db

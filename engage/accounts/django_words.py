@@ -20,9 +20,11 @@ WORDS = (
     gettext_noop("The password is too similar to the %(verbose_name)s."),
     gettext_noop("This password is entirely numeric."),
     gettext_noop("This password is too common."),
+    # Django 5.2's wording (`%d`), which its own Italian and Dutch catalogues do not have yet:
+    # without it here, the error was English in every language.
     ngettext_lazy(
-        "This password is too short. It must contain at least %(min_length)d character.",
-        "This password is too short. It must contain at least %(min_length)d characters.",
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
         "min_length",
     ),
     ngettext_lazy(

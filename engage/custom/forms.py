@@ -279,6 +279,14 @@ def preview_form(organisation: Organisation, form_name: str, user: User) -> Base
         for name, field in form_class.base_fields.items()
         if not field.widget.is_hidden
     }
+    # A list of records (the case managers, the cities) offers the organisation's own: the
+    # class's own fields list every organisation's, which the real form narrows when it is made
+    # (the preview listed the whole network's staff and cities).
+    for field in preview.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+            listed = field.queryset
+            own = any(f.name == "organisation" for f in listed.model._meta.concrete_fields)
+            field.queryset = listed.filter(organisation=organisation) if own else listed.none()
     fields = services.form_fields(organisation, form_name)
     add_custom_fields(preview, fields, organisation=organisation)
     return preview

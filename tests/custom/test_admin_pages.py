@@ -89,6 +89,20 @@ def test_the_preview_shows_the_form_with_the_own_fields(as_user, ada, organisati
     assert 'name="preview-reason"' in page
 
 
+def test_the_preview_lists_the_organisations_own_staff_and_cities_only(
+    as_user, ada, alice, organisation, other_organisation
+):
+    """The referral's preview listed every organisation's case managers and cities: the
+    class's own fields, which the real form narrows to the organisation's when it is made."""
+    from engage.accounts.factories import CityFactory, UserFactory
+
+    UserFactory(username="zzforeign", first_name="Zzforeign", organisation=other_organisation)
+    CityFactory(organisation=other_organisation, name="Zzforeign city")
+    page = as_user(ada).get("/settings/fields/forms/referral/preview/").content.decode()
+    assert 'name="preview-case_manager"' in page and alice.get_full_name() in page
+    assert "Zzforeign" not in page
+
+
 def test_only_an_organisation_admin_reaches_the_pages(as_user, alice, bob):
     assert as_user(alice).get("/settings/fields/").status_code == 404
     assert as_user(bob).get("/settings/fields/forms/contact/new/").status_code == 404
