@@ -436,6 +436,11 @@ def define_field(
     unknown = set(settings) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not a setting of a field: {sorted(unknown)}")
+    options = list(options)
+    if type in CHOICE_TYPES and not options:
+        # Saved without, it was a question with nothing to answer (its options are added on
+        # its page afterwards, but a field is used from the moment it exists).
+        raise ValidationError({"options": _("Give a choice field its options, one per line.")})
     wanted = key.strip() or label
     if key and CustomField.objects.filter(organisation=organisation, form=form, key=key).exists():
         raise ValidationError({"key": _("Another field of this form has this key.")})

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,7 @@ from engage.imports import services
 from engage.imports.forms import DuplicatesForm, MappingForm, UploadForm, ValuesForm
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping
-from engage.lib.forms import run_service
+from engage.lib.forms import confirmation, run_service
 
 PROBLEMS_SHOWN = 200
 
@@ -167,6 +168,16 @@ def commit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def discard(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     job = get_job(request.user, pk)
+    if asked := confirmation(
+        request,
+        question=_("Discard this file?"),
+        consequence=_(
+            "The file, its report and the values you chose are deleted; nothing of it is stored."
+        ),
+        button=_("Discard this file"),
+        back=reverse("imports:job", args=[job.pk]),
+    ):
+        return asked
     if run_service(
         request,
         None,

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.formsets import BaseFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from engage.lib.concurrency import ConcurrentEditError
 
@@ -120,3 +120,21 @@ def _refuse(request: HttpRequest, form: forms.BaseForm | None, error: Validation
     else:
         for message in error.messages:
             messages.error(request, message)
+
+
+# A destructive step asked once more (a removal, a file thrown away): the view's POST without
+# `CONFIRMED` answers with a page that says what will go and posts again with it. Without
+# JavaScript as with it; nothing is removed by the first click.
+CONFIRMED = "confirmed"
+
+
+def confirmation(
+    request: HttpRequest, *, question: str, consequence: str, button: str, back: str
+) -> HttpResponse | None:
+    """None once the person confirmed (`CONFIRMED` in the POST), else the page that asks."""
+    from django.shortcuts import render
+
+    if request.POST.get(CONFIRMED) == "yes":
+        return None
+    context = {"question": question, "consequence": consequence, "button": button, "back": back}
+    return render(request, "includes/confirm_page.html", context)

@@ -8,13 +8,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of
 from engage.accounts.models import Role
 from engage.accounts.permissions import ANY_STAFF, role_required
-from engage.lib.forms import run_service
+from engage.lib.forms import confirmation, run_service
 from engage.network import services
 from engage.network.forms import (
     ActivityForm,
@@ -230,6 +231,14 @@ def interaction_delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespo
         pk=pk,
     )
     stakeholder = interaction.stakeholder
+    if asked := confirmation(
+        request,
+        question=_("Remove this interaction?"),
+        consequence=_("It leaves the stakeholder's record and the network's figures."),
+        button=_("Remove"),
+        back=stakeholder.get_absolute_url(),
+    ):
+        return asked
     services.delete_interaction(interaction, by=request.user)
     messages.success(request, _("Interaction removed."))
     return redirect(stakeholder)
@@ -306,6 +315,14 @@ def _activity_form(request: AuthenticatedHttpRequest, activity: Activity | None)
 @role_required(*KEEPERS)
 def activity_delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.managed_by(request.user), pk=pk)
+    if asked := confirmation(
+        request,
+        question=_("Remove this activity?"),
+        consequence=_("It leaves the list and the network's figures (NET indicators)."),
+        button=_("Remove this activity"),
+        back=reverse("network:activity_edit", args=[activity.pk]),
+    ):
+        return asked
     services.delete_activity(activity, by=request.user)
     messages.success(request, _("Activity removed."))
     return redirect("network:activities")

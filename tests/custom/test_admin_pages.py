@@ -80,6 +80,17 @@ def test_options_are_added_renamed_moved_and_retired(as_user, ada, organisation)
     assert options == [("b", "Bee", False), ("a", "A", True), ("c", "C", False)]
 
 
+def test_a_choice_field_without_options_is_refused_next_to_them(as_user, ada):
+    """It was saved, a question with nothing to answer."""
+    page = as_user(ada).post(
+        "/settings/fields/forms/referral/new/",
+        {"label": "Source", "type": "choice", "options": "  \n"},
+    ).content.decode()
+    error = page.split('id="id_options_error"', 1)[1].split("</ul>", 1)[0]
+    assert "Give a choice field its options, one per line." in error
+    assert not CustomField.objects.exists()
+
+
 def test_the_preview_shows_the_form_with_the_own_fields(as_user, ada, organisation):
     services.define_field(
         organisation, by=ada, form="closure", type="yes_no", label="Returned the phone"

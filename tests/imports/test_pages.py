@@ -248,3 +248,16 @@ def test_the_report_of_possible_duplicates_records_a_read_of_each_case_it_names(
     ]
     assert not reads.filter(object_id=other.pk).exists()
 
+
+
+def test_discarding_a_file_asks_first(ada, as_user):
+    """One click deleted the file, its report and the values chosen."""
+    client = as_user(ada)
+    job = _upload(client, messy_rows()[:1])
+    asked = client.post(f"/imports/{job.pk}/discard/")
+    assert asked.status_code == 200 and "Discard this file?" in asked.content.decode()
+    job.refresh_from_db()
+    assert job.status != ImportJob.Status.DISCARDED
+    assert client.post(f"/imports/{job.pk}/discard/", {"confirmed": "yes"}).status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DISCARDED

@@ -230,3 +230,15 @@ def test_the_services_refuse_a_change_to_another_sides_records(world, bob, olga,
     activity = ActivityFactory(organisation=None, recorded_by=nadia)
     with pytest.raises(PermissionDenied):
         services.delete_activity(activity, by=bob)
+
+
+@pytest.mark.django_db
+def test_removing_an_activity_asks_first(organisation, as_user, bob):
+    """One click removed it, from the list and the NET indicators, with no way back."""
+    activity = ActivityFactory(organisation=organisation, recorded_by=bob, title="Our training")
+    client = as_user(bob)
+    asked = client.post(f"/network/activities/{activity.pk}/delete/")
+    assert asked.status_code == 200 and "Remove this activity?" in asked.content.decode()
+    assert Activity.objects.filter(pk=activity.pk).exists()
+    done = client.post(f"/network/activities/{activity.pk}/delete/", {"confirmed": "yes"})
+    assert done.status_code == 302 and not Activity.objects.filter(pk=activity.pk).exists()
