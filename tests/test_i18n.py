@@ -248,3 +248,14 @@ def test_french_puts_a_space_before_the_colon_of_a_label_and_its_count(client, a
     page = client.get("/").content.decode()
     chips = page.split('class="caseload-summary"', 1)[1].split("</div>", 1)[0]
     assert " : <strong>" in chips and ": <strong>" not in chips.replace(" : <strong>", "")
+
+
+@pytest.mark.django_db
+def test_a_fields_other_languages_are_named_in_the_readers_language(client, ada):
+    """An Italian page said "Etichetta in English": the language named in its own words."""
+    ada.language = "it"
+    ada.save(update_fields=["language"])
+    client.force_login(ada)
+    page = client.get("/settings/fields/forms/referral/new/").content.decode()
+    assert "etichetta in inglese" in page.lower()
+    assert "in English" not in page

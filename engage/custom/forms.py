@@ -403,7 +403,7 @@ class FieldForm(TranslationsFormMixin, forms.Form):
             name = f"help_text_{code}"
             self.fields[name] = forms.CharField(
                 label=_("Help text in %(language)s")
-                % {"language": get_language_info(code)["name_local"]},
+                % {"language": get_language_info(code)["name_translated"]},
                 required=False,
                 max_length=500,
                 widget=forms.Textarea(attrs={"rows": 2, "lang": code}),

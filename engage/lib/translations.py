@@ -102,8 +102,9 @@ class TranslationsFormMixin:
             name = f"{self.translated_field}_{code}"
             widget = forms.Textarea(attrs={"rows": 6, "lang": code}) if textarea else None
             field = forms.CharField(
+                # The language named in the reader's (an Italian page said "Etichetta in English").
                 label=_("%(field)s in %(language)s")
-                % {"field": source.label, "language": get_language_info(code)["name_local"]},
+                % {"field": source.label, "language": get_language_info(code)["name_translated"]},
                 required=False,
                 max_length=getattr(source, "max_length", None),
                 widget=widget or forms.TextInput(attrs={"lang": code}),
