@@ -95,6 +95,12 @@ class TestSnapshots:
         assert snapshot.disclosure == "network" and snapshot.source == "imported"
         assert snapshot.pilots == ["BG-CLA"]
 
+    def test_no_snapshot_is_frozen_of_submissions_nobody_imported(self, cycle, nadia):
+        """Frozen empty, it said no client was in the programme, and the point was spent."""
+        with pytest.raises(ValidationError, match="No pilot's submission has been imported"):
+            cycles.take_snapshot(cycle, "baseline", by=nadia, level="network")
+        assert not Snapshot.objects.exists()
+
     def test_a_point_has_one_snapshot_and_none_before_its_month(self, cycle, nadia, tmp_path):
         _import(tmp_path, _rows())
         cycles.take_snapshot(cycle, "baseline", by=nadia, level="network")

@@ -118,6 +118,17 @@ def take_snapshot(
     if cycle.snapshots.filter(point=point).exists():
         raise ValidationError({"point": _("A snapshot of this point was already taken.")})
     pilots = sorted(pilots or _all_pilots(source))
+    if not pilots:
+        # Frozen with no pilot, the point's figures said "no client in the programme", and the
+        # point could not be taken again.
+        raise ValidationError(
+            {
+                "source": _(
+                    "No pilot's submission has been imported: import them first, or take the "
+                    "figures from this instance's live cases."
+                )
+            }
+        )
     rows = services.rows_for(pilots, source=source, end=end, by=by, request=request,
                              channel=f"evaluation snapshot {point}")  # fmt: skip
     baseline = indicators.baseline_before(start, end)
