@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
-from engage.audit.labels import labels_for
+from engage.audit.labels import kind_of, labels_for
 from engage.audit.models import AuditEvent
 
 PAGE_SIZE = 50
@@ -80,6 +80,7 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
             "event": event,
             "actor": people.get(event.actor_id),
             "label": labels.get((event.object_type, event.object_id)),
+            "kind": kind_of(event.object_type) if event.object_type else "",
         }
         for event in rows
     ]

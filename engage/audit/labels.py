@@ -31,3 +31,15 @@ def labels_for(organisation_id: UUID, events: Iterable[AuditEvent]) -> dict[tupl
         for pk, label in _LABELLERS[object_type](organisation_id, ids).items():
             found[(object_type, pk)] = label
     return found
+
+
+def kind_of(object_type: str) -> str:
+    """The kind of record an event points to, in the reader's words ("import", "case"), from
+    its model's own name: the log showed the code ("imports.importjob")."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name)

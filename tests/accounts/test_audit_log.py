@@ -1,6 +1,7 @@
 """The audit log as an organisation admin reads it."""
 
 import pytest
+from django.utils import translation
 
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
@@ -63,3 +64,13 @@ class TestAuditLog:
         with django_assert_max_num_queries(10):
             response = client.get("/audit/")
         assert response.content.decode().count("Case ") >= 30
+
+
+def test_it_names_a_record_without_a_label_by_its_kind_in_the_readers_words():
+    """The log showed the model's code ("imports.importjob") where a record has no label."""
+    from engage.audit.labels import kind_of
+
+    assert kind_of("imports.importjob") != "imports.importjob"
+    assert kind_of("nothing.here") == "nothing.here"
+    with translation.override("fr"):
+        assert kind_of("cases.case") == "dossier"
