@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -323,11 +324,19 @@ def guess(headers: list[str], extra: Sequence[ImportField] = ()) -> dict[str, st
     `extra` are the organisation's own fields (`engage.imports.extra`)."""
     found: dict[str, str] = {}
     taken: set[str] = set()
+    # Each field's label in each of Engage's languages too ("Data segnalazione").
+    from engage.imports.values import languages
+
+    labels: dict[str, set[str]] = {}
+    for language in languages():
+        with translation.override(language):
+            for spec in [*FIELDS, *extra]:
+                labels.setdefault(spec.name, set()).add(header_key(str(spec.label)))
     for header in headers:
         key = header_key(header)
         for spec in [*FIELDS, *extra]:
             if spec.name not in taken and (
-                key in spec.headers or key == header_key(str(spec.label)) or key == spec.name
+                key in spec.headers or key in labels[spec.name] or key == spec.name
             ):
                 found[header] = spec.name
                 taken.add(spec.name)

@@ -6,6 +6,7 @@ Each function returns the value or raises `BadValue` with the message shown in t
 import datetime
 import re
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -55,9 +56,7 @@ def parse_date(value: object, *, day_first: bool) -> datetime.date | None:
     if match := NUMERIC.match(text):
         first, second, year_text = match.groups()
         if len(year_text) != 4:
-            raise BadValue(
-                _("“%(value)s”: write the year with four digits.") % {"value": text}
-            )
+            raise BadValue(_("“%(value)s”: write the year with four digits.") % {"value": text})
         day_text, month_text = (first, second) if day_first else (second, first)
         return _date(int(year_text), int(month_text), int(day_text), text)
     raise BadValue(_("“%(value)s” is not a date.") % {"value": text})
@@ -76,16 +75,24 @@ def _date(year: int, month: int, day: int, text: str) -> datetime.date:
         raise BadValue(_("“%(value)s” is not a date.") % {"value": text}) from None
 
 
+def languages() -> list[str]:
+    """Engage's languages, English and French first: a spreadsheet says a value in any of them
+    (an Italian admin's "Polizia" was refused when only English and French were read). Where
+    two languages write one word for two values, the first keeps it."""
+    return ["en", "fr", *(code for code, _name in settings.LANGUAGES if code not in ("en", "fr"))]
+
+
 def choice_lookup(spec: ImportField) -> dict[str, str]:
-    """{normalised word: value} for a choice field: its values, its English and French
-    labels, and the field's synonyms."""
+    """{normalised word: value} for a choice field: its values, its labels in each of
+    Engage's languages, and the field's synonyms."""
     found: dict[str, str] = {}
     choices = spec.choice_class
     for value, _label in choices.choices:
         found[header_key(value)] = value
-        for language in ("en", "fr"):
-            with translation.override(language):
-                found[header_key(str(choices(value).label))] = value
+    for language in languages():
+        with translation.override(language):
+            for value, _label in choices.choices:
+                found.setdefault(header_key(str(choices(value).label)), value)
     found.update({header_key(word): value for word, value in spec.synonyms.items()})
     return found
 
@@ -94,14 +101,14 @@ _COUNTRIES: dict[str, str] = {}
 
 
 def country_lookup() -> dict[str, str]:
-    """{normalised name or code: ISO code}, names in English and French; "Stateless" and
-    "Unknown" (and their codes XXA, XXX) as the nationality field offers them."""
+    """{normalised name or code: ISO code}, names in each of Engage's languages; "Stateless"
+    and "Unknown" (and their codes XXA, XXX) as the nationality field offers them."""
     countries = Nationalities()
     if not _COUNTRIES:
-        for language in ("en", "fr"):
+        for language in languages():
             with translation.override(language):
                 for code, name in countries:
-                    _COUNTRIES[header_key(name)] = code
+                    _COUNTRIES.setdefault(header_key(name), code)
         for code, _name in countries:
             _COUNTRIES[header_key(code)] = code
             alpha3 = countries.alpha3(code)

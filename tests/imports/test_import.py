@@ -50,6 +50,23 @@ def test_it_guesses_the_columns_from_french_and_english_headers():
     }
 
 
+def test_it_reads_headers_and_values_in_each_of_engages_languages():
+    """An Italian admin's spreadsheet, in the words of Engage's own Italian pages, was refused
+    ("«Polizia» non è un valore noto"): only English and French were read."""
+    from engage.imports.values import choice_lookup, country_lookup
+
+    assert fields.guess(["Data di segnalazione", "Segnalato da", "Data zgłoszenia"]) == {
+        "Data di segnalazione": "referral_date",
+        "Segnalato da": "referral_source",
+    }
+    source = choice_lookup(fields.BY_NAME["referral_source"])
+    for word in ("Polizia", "Policja", "Αστυνομία", "Politie", "Полиция", "Police"):
+        assert source[fields.header_key(word)] == "police", word
+    detention = choice_lookup(fields.BY_NAME["detention_at_referral"])
+    assert detention[fields.header_key("In trattenimento")] == "in_detention"
+    assert country_lookup()[fields.header_key("Siria")] == "SY"
+
+
 def _expected_problems(organisation):
     future = f"{timezone.localdate().year + 1}-01-01"
     return [
