@@ -31,6 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Role, User
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS
 from engage.cases.due import Due, DueItem, due_items, lateness, with_due_facts
 from engage.cases.models import (
@@ -70,6 +71,7 @@ class Kind:
     PLAN_REVIEW = "plan_review"
     ACTIONS = "actions"
     KEEP_IN_CONTACT = "keep_in_contact"
+    ERASED = "erased"
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,34 @@ def _derive(
             user,
             pending_closure.requested_by_id,
         )
+    if workflow.person_erased(case):
+        return _erased(case)
     if not case.in_programme:
         return _before_inclusion(case, user, sent_back)
     if due is None:
         today = today or timezone.localdate()
         due = due_items(with_due_facts(Case.objects.filter(pk=case.pk), today).get(), today)
     return _in_programme(case, user, due, sent_back)
+
+
+def _erased(case: Case) -> NextStep:
+    """The person's data was erased: only ending the case is left (`workflow.AFTER_ERASURE`),
+    so the page offers that, not a contact it would refuse."""
+    if case.in_programme:
+        return NextStep(
+            Kind.ERASED,
+            _("This person's data was erased: close the case."),
+            _("Close the case"),
+            reverse("cases:closure", args=[case.pk]),
+            step="close",
+        )
+    return NextStep(
+        Kind.ERASED,
+        _("This person's data was erased: decline the referral."),
+        _("Decline the referral"),
+        reverse("cases:inclusion", args=[case.pk]),
+        step="decide_inclusion",
+    )
 
 
 def _ended(case: Case) -> NextStep:
@@ -144,6 +168,8 @@ def _ended(case: Case) -> NextStep:
         reason = _("This case is closed. It can be reopened as a new enrollment.")
     if Case.objects.filter(previous=case).exists():
         return NextStep(Kind.REOPENED, _("This case was reopened as a new enrollment."))
+    if workflow.person_erased(case):  # a reopening would be refused
+        return NextStep(Kind.ERASED, _("This case is closed, and the person's data was erased."))
     return NextStep(
         Kind.REOPEN if case.stage == Stage.CLOSED else Kind.DECLINED,
         reason,

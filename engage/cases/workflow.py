@@ -68,7 +68,7 @@ AFTER_ERASURE = {"close", "decide_inclusion", "reassign"}
 ERASED = _("This person's data was erased: their case can only be closed or reassigned.")
 
 
-def _person_erased(case: Case) -> bool:
+def person_erased(case: Case) -> bool:
     """Whether `case`'s person was erased: from the person loaded with the case (the pages and
     the services load them together), else in a query of its own."""
     if Case.person.is_cached(case):
@@ -78,7 +78,7 @@ def _person_erased(case: Case) -> bool:
 
 def allowed_steps(case: Case) -> set[str]:
     steps = {step for step, stages in STEPS.items() if case.stage in stages}
-    return steps & AFTER_ERASURE if steps and _person_erased(case) else steps
+    return steps & AFTER_ERASURE if steps and person_erased(case) else steps
 
 
 def require_step(case: Case, step: str) -> None:
@@ -86,7 +86,7 @@ def require_step(case: Case, step: str) -> None:
     (and, for a person erased, is one of the steps left, `AFTER_ERASURE`)."""
     if case.stage not in STEPS[step]:
         raise ValidationError(_REFUSALS[step], code="wrong_stage")
-    if step not in AFTER_ERASURE and _person_erased(case):
+    if step not in AFTER_ERASURE and person_erased(case):
         raise ValidationError(ERASED, code="erased")
 
 

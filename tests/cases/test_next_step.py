@@ -315,7 +315,9 @@ def test_it_reads_a_prefetched_case_without_more_queries(
     from engage.cases.timeline import prefetch_for_timeline
 
     case = _plan_sent_back(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
-    case = prefetch_for_timeline(Case.objects.get(pk=case.pk))
+    # With its person, as the case page and the offline bundle load it (whether they were
+    # erased decides what is left to do: `workflow.person_erased`).
+    case = prefetch_for_timeline(Case.objects.select_related("person").get(pk=case.pk))
     today = timezone.localdate()
     due = due_items(with_due_facts(Case.objects.filter(pk=case.pk), today).get(), today)
     # The supervisor who sent the plan back, named beside the note: the one query.

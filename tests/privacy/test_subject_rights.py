@@ -389,6 +389,9 @@ class TestErasure:
             follow=True,
         ).content.decode()
         assert "their case can only be closed or reassigned" in page
+        # The case page's next step is the one left, not the contact it would refuse.
+        shown = client.get(f"/cases/{case.pk}/").content.decode()
+        assert "This person&#x27;s data was erased: close the case." in shown
         assert not case.contacts.filter(type="phone").exists()
         case.refresh_from_db()
         assert workflow.allowed_steps(case) == {"close", "reassign"}
@@ -400,6 +403,8 @@ class TestErasure:
         case.refresh_from_db()
         with pytest.raises(ValidationError, match="can only be closed or reassigned"):
             services.reopen(case, by=alice, referral={"referral_date": days_ago(0)})
+        closed = client.get(f"/cases/{case.pk}/").content.decode()
+        assert "This case is closed, and the person&#x27;s data was erased." in closed
         assert Case.objects.filter(person=case.person).count() == 1
 
     def test_erasing_the_record_a_newcomer_may_duplicate_leaves_no_link_in_the_history(
