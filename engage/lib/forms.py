@@ -136,5 +136,11 @@ def confirmation(
 
     if request.POST.get(CONFIRMED) == "yes":
         return None
-    context = {"question": question, "consequence": consequence, "button": button, "back": back}
+    context = {
+        "question": question,
+        "consequence": consequence,
+        "button": button,
+        "back": back,
+        "confirmed": CONFIRMED,
+    }
     return render(request, "includes/confirm_page.html", context)
