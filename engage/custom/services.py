@@ -87,7 +87,25 @@ def form_fields(
         and not sees_sensitive(for_user, case)
     ):
         found = [field for field in found if not field.sensitive]
-    return sorted(found, key=lambda field: field.position)
+    return sorted(_askable(found), key=lambda field: field.position)
+
+
+def _askable(fields: list[CustomField]) -> list[CustomField]:
+    """`fields` without those shown only after an answer to a field not among them (retired
+    since, or not shown to this user), nor those shown after one of these: nobody can give that
+    answer on the form any more, so such a field was always hidden, and saving the record
+    deleted the answer it holds. Left out, it keeps its answers as given, as a retired field
+    does."""
+    while True:
+        on_form = {field.pk for field in fields}
+        kept = [
+            field
+            for field in fields
+            if field.condition_field_id is None or field.condition_field_id in on_form
+        ]
+        if len(kept) == len(fields):
+            return kept
+        fields = kept
 
 
 def form_querysets(

@@ -329,3 +329,37 @@ def test_a_form_with_20_own_fields_takes_a_fixed_number_of_queries(
     with_twenty = count()
     # The fields, their options, the directory once, the team once (for a sensitive field).
     assert with_twenty <= with_none + 4
+
+
+def test_it_keeps_the_answers_of_a_field_whose_condition_was_retired_when_the_record_is_saved(
+    as_user, alice, ada, organisation
+):
+    """The answer to a field shown only after another's answer is evidence on the record: an
+    admin retiring the other field (its own answers kept) left the first on the form with a
+    condition nobody could meet, so saving the record again deleted its answer."""
+    from tests.custom.helpers import define_asked_when
+
+    case = to_screening(CaseFactory(organisation=organisation, case_manager=alice), alice)
+    asked, _shown = define_asked_when(organisation, ada, "screening")
+    data = {"date": days_ago(1).isoformat(), "detention_risk": "high"}
+    client = as_user(alice)
+    sent = {**data, "intervention_rating": "medium", "custom_sleeping_rough": "yes"}
+    response = client.post(
+        f"/cases/{case.pk}/screening/", sent | {"custom_where_they_sleep": "Zzunder the bridge"}
+    )
+    assert response.status_code == 302, _errors(response)
+    screening = Screening.objects.get(case=case)
+    services.retire_field(asked, by=ada)
+
+    page = client.get(f"/cases/{case.pk}/screening/").content.decode()
+    assert "custom_where_they_sleep" not in page  # a question nobody can be asked any more
+    response = client.post(
+        f"/cases/{case.pk}/screening/",
+        {**data, "intervention_rating": "low", "version": Screening.objects.get().version},
+    )
+    assert response.status_code == 302, _errors(response)
+    assert Screening.objects.get(pk=screening.pk).intervention_rating == "low"
+    assert stored(case, "screening", screening.pk) == {
+        "sleeping_rough": True,
+        "where_they_sleep": "Zzunder the bridge",
+    }
