@@ -191,9 +191,12 @@ def _text(value: Any, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit
 
 
-def _translations(value: Any) -> bool:
+def _translations(value: Any, limit: int = 4000) -> bool:
+    """Texts by language, each of at most `limit` characters: those of a field's label and
+    help, and of an option, as long as the text itself may be (an answer keeps its label in
+    the pilot's language, `CustomValue.label_at_entry`)."""
     return isinstance(value, dict) and all(
-        isinstance(k, str) and _text(v, 4000) for k, v in value.items()
+        isinstance(k, str) and _text(v, limit) for k, v in value.items()
     )
 
 
@@ -360,6 +363,12 @@ def _check_fields(fields: Any, organisation: Organisation, plan: Plan, problems:
             )
         else:
             plan.fields.append(item)
+    # Refused here, before the preview's rehearsal makes any of them (`define_field` counts too).
+    for form in Form.values:
+        adding = sum(1 for item in plan.fields if item["form"] == form)
+        had = sum(1 for made_form, _key in existing if made_form == form)
+        if adding and had + adding > services.MAX_FIELDS_PER_FORM:
+            problems.append(services.too_many_fields(form))
 
 
 def _field_problem(item: Any) -> str:
@@ -378,8 +387,8 @@ def _field_problem(item: Any) -> str:
         return _("no label")
     if not _text(item.get("help_text", ""), 500):
         return _("help text too long")
-    if not _translations(item.get("label_translations", {})) or not _translations(
-        item.get("help_text_translations", {})
+    if not _translations(item.get("label_translations", {}), 200) or not _translations(
+        item.get("help_text_translations", {}), 500
     ):
         return _("translations not readable")
     after = item.get("after", "")
@@ -399,9 +408,12 @@ def _field_problem(item: Any) -> str:
         or set(option) - {"key", "label", "label_translations", "retired"}
         or not _text(option.get("label"), 200)
         or not _text(option.get("key", ""), 40)
+        or not _translations(option.get("label_translations", {}), 200)
         for option in options
     ):
         return _("its options are not readable")
+    if len(options) > services.MAX_OPTIONS:
+        return services.too_many_options()
     if item["type"] in CHOICE_TYPES and not options:
         return _("a choice field without options")
     condition = item.get("condition")

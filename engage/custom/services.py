@@ -51,6 +51,23 @@ EDITABLE = (
     "sensitive",
 )
 
+# How many fields a form of the process takes of an organisation's own (retired ones too: they
+# are read with the form), and how many options a choice field: every case page draws them,
+# and a configuration file of 2 MB held 150,000 options (docs/custom-fields.md).
+MAX_FIELDS_PER_FORM = 100
+MAX_OPTIONS = 250
+
+
+def too_many_fields(form: str) -> str:
+    return _("The form “%(form)s” takes at most %(limit)s fields of your own.") % {
+        "form": Form(form).label,
+        "limit": MAX_FIELDS_PER_FORM,
+    }
+
+
+def too_many_options() -> str:
+    return _("A field takes at most %(limit)s options.") % {"limit": MAX_OPTIONS}
+
 
 # Reading
 
@@ -455,6 +472,8 @@ def define_field(
     if unknown:
         raise ValueError(f"not a setting of a field: {sorted(unknown)}")
     options = list(options)
+    if len(options) > MAX_OPTIONS:
+        raise ValidationError({"options": too_many_options()})
     if type in CHOICE_TYPES and not options:
         # Saved without, it was a question with nothing to answer (its options are added on
         # its page afterwards, but a field is used from the moment it exists).
@@ -462,9 +481,10 @@ def define_field(
     wanted = key.strip() or label
     if key and CustomField.objects.filter(organisation=organisation, form=form, key=key).exists():
         raise ValidationError({"key": _("Another field of this form has this key.")})
-    highest = CustomField.objects.filter(organisation=organisation, form=form).aggregate(
-        highest=Max("position")
-    )["highest"]
+    on_form = CustomField.objects.filter(organisation=organisation, form=form)
+    if on_form.count() >= MAX_FIELDS_PER_FORM:
+        raise ValidationError(too_many_fields(form))
+    highest = on_form.aggregate(highest=Max("position"))["highest"]
     field = CustomField(
         organisation=organisation,
         form=form,
@@ -618,6 +638,8 @@ def add_option(
     if not label.strip():
         raise ValidationError({"label": _("This field is required.")})
     taken = set(field.options.values_list("key", flat=True))
+    if len(taken) >= MAX_OPTIONS:
+        raise ValidationError(too_many_options())
     base = (slugify(key or label).replace("-", "_") or "option")[:36]
     if key and key in taken:
         raise ValidationError({"key": _("Another option of this field has this key.")})

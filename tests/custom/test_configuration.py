@@ -214,3 +214,72 @@ def test_the_fields_own_rules_refuse_a_file_at_the_preview(
     with pytest.raises(config.ConfigError):
         config.apply(plan, other_organisation, by=olga)
     assert not CustomField.objects.filter(organisation=other_organisation).exists()
+
+
+def test_it_refuses_a_label_in_another_language_longer_than_an_answer_keeps(
+    other_organisation, olga, charlie
+):
+    """A label in the pilot's language is kept with each answer (`label_at_entry`, 200
+    characters), and the web form allows no longer; a file's took 4,000. Imported, every answer
+    to the field was refused by PostgreSQL ("value too long"): the form that asks it, say the
+    referral, was a server error for the whole pilot until an admin found why."""
+    greek = "\u03bb" * 300  # Nicosia works in Greek
+    document = _document(
+        _field("details", form="contact", label="Details", label_translations={"el": greek})
+    )
+    with pytest.raises(config.ConfigError) as refused:
+        plan = config.check(document, other_organisation)
+        assert config.refusals(plan, other_organisation, by=olga) == []
+        config.apply(plan, other_organisation, by=olga)
+        case = CaseFactory(organisation=other_organisation, case_manager=charlie)
+        services.save_values(case, "contact", "r", {"details": "Zzsaid little"}, by=charlie)
+        kept = CustomValue.objects.get().label_at_entry
+        limit = CustomValue._meta.get_field("label_at_entry").max_length
+        assert len(kept) <= limit, "the answer kept a label longer than its column"
+    assert refused.value.problems == ["Custom field 1 is not valid: translations not readable"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [_field("ties", type="choice", options=[{"label": f"o{n}"} for n in range(5000)])],
+        [_field(f"f{n}") for n in range(5000)],
+    ],
+    ids=["options", "fields"],
+)
+def test_it_refuses_a_file_with_more_fields_or_options_than_a_form_can_ask(
+    other_organisation, olga, fields
+):
+    """2 MB of configuration held 150,000 options, or 13,000 fields: the preview's rehearsal
+    made each of them (and read every option made before for each new one), holding one of the
+    server's cores for hours, and then every case page drew them all. Refused at the check,
+    before anything is made."""
+    with pytest.raises(config.ConfigError):
+        config.check(_document(*fields), other_organisation)
+
+
+def test_a_form_and_a_field_take_no_more_than_that_one_by_one_either(other_organisation, olga):
+    from django.core.exceptions import ValidationError
+
+    for n in range(services.MAX_FIELDS_PER_FORM):
+        services.define_field(
+            other_organisation, by=olga, form="contact", type="short_text", label=f"Q{n}"
+        )
+    with pytest.raises(ValidationError, match="at most 100 fields"):
+        services.define_field(
+            other_organisation, by=olga, form="contact", type="short_text", label="One more"
+        )
+    labels = [f"Option {n}" for n in range(services.MAX_OPTIONS)]
+    ties = services.define_field(
+        other_organisation, by=olga, form="screening", type="choice", label="Ties", options=labels
+    )
+    with pytest.raises(ValidationError, match="at most 250 options"):
+        services.add_option(ties, by=olga, label="One more")
+    with pytest.raises(ValidationError, match="at most 250 options"):
+        services.define_field(
+            other_organisation, by=olga, form="screening", type="choices", label="Many",
+            options=[*labels, "One more"],
+        )  # fmt: skip
+    # A file adding to what the pilot has counts both.
+    with pytest.raises(config.ConfigError, match="at most 100 fields"):
+        config.check(_document(_field("more", form="contact")), other_organisation)
