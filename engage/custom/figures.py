@@ -11,7 +11,8 @@ own instance, and never enter the network dataset (`mel.dataset` knows nothing o
 
 A sensitive field's answers are read only by a case's own case manager and their supervisor;
 these figures cover every team of the organisation and are read by its admin, so a sensitive
-field is listed without counts and its values are not even read.
+field is listed without counts and its values are not even read; nor are the answers given on
+a contact marked sensitive, which are kept as its note is.
 """
 
 import datetime
@@ -27,7 +28,13 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from engage.accounts.models import Organisation
-from engage.custom.models import CustomField, CustomValue, FieldType, Form
+from engage.custom.models import (
+    CustomField,
+    CustomValue,
+    FieldType,
+    Form,
+    on_sensitive_contacts,
+)
 from engage.lib.crypto import blind_index
 from engage.mel.report import disclosure
 from engage.mel.report.indicators import CELL_KEYS, percentage
@@ -119,6 +126,9 @@ def _latest_answers(
         return latest
     rows = (
         CustomValue.objects.filter(period, case__organisation=organisation, field__in=list(fields))
+        # Nor what was answered on a contact marked sensitive, kept as its note is for the
+        # case's own people (`on_sensitive_contacts`), as a sensitive field's answers are.
+        .exclude(on_sensitive_contacts())
         .order_by("updated_at", "pk")
         .values_list("field_id", "case_id", "value")
     )

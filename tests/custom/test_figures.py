@@ -227,3 +227,33 @@ def test_the_counts_never_reach_the_network(as_user, nadia, organisation, answer
         assert word not in flat.lower()
     page = as_user(nadia).get(reverse("mel:network"), {"end": month}).content.decode()
     assert "Housing zz" not in page and "Shelter" not in page and "Follow-up zz" not in page
+
+
+def test_it_does_not_count_the_answers_given_on_a_sensitive_contact(
+    organisation, alice, own, no_noise
+):
+    """A contact marked sensitive keeps what its own fields say as it keeps its note, for the
+    case's own people (docs/security.md, item 47): the figures, which every supervisor and the
+    admin read, counted them ("Follow-up: yes, 8 cases")."""
+    from engage.cases import services as case_services
+    from engage.cases.factories import days_ago, to_screening
+
+    for _n in range(8):
+        case = to_screening(CaseFactory(organisation=organisation, case_manager=alice), alice)
+        contact = case_services.log_contact(
+            case,
+            by=alice,
+            data={
+                "date": days_ago(2),
+                "type": "phone",
+                "engagement_level": "active",
+                "note": "Zzhidden note",
+                "sensitive": True,
+            },
+        )
+        _answer(case, "contact", contact.pk, {"followup": "yes"}, alice)
+    shown = {
+        each.field.key: each for form in figures.answer_counts(organisation) for each in form.fields
+    }
+    assert shown["followup"].answered == 0
+    assert [line.count for line in shown["followup"].lines] == [0, 0]
