@@ -259,6 +259,29 @@ def _audited_key(field: CustomField) -> str:
     return "sensitive" if field.sensitive else field.key
 
 
+def _on_sensitive_contacts(form: str, records: Iterable[tuple[Case, object]]) -> set[str]:
+    """The ids (as text) of those of `records` (case, record id) that are contacts marked
+    sensitive: the audit log names their questions "sensitive" too, since which were answered
+    tells what the contact was about (a question shown only after a given answer tells that
+    answer). The base manager, as `models.on_sensitive_contacts`: each id is looked for among
+    its own case's contacts only."""
+    if form != Form.CONTACT:
+        return set()
+    from engage.cases.models import Contact
+
+    wanted: dict[Any, set[UUID]] = defaultdict(set)
+    for case, record_id in records:
+        try:
+            wanted[case.pk].add(UUID(str(record_id)))
+        except ValueError:
+            continue  # not a contact's id
+    found: set[str] = set()
+    for case_pk, ids in wanted.items():
+        rows = Contact._base_manager.filter(case_id=case_pk, pk__in=ids, sensitive=True)
+        found |= {str(pk) for pk in rows.values_list("pk", flat=True)}
+    return found
+
+
 @transaction.atomic
 def save_values(
     case: Case,
@@ -314,6 +337,8 @@ def save_values(
         stored.save()
         saved.append(stored)
         changed.append(_audited_key(field))
+    if changed and _on_sensitive_contacts(form, [(case, record_id)]):
+        changed = ["sensitive"]
     if changed:
         # The field keys only: the values are personal data and stay out of the audit log.
         keys = ",".join(dict.fromkeys(changed))
@@ -345,6 +370,8 @@ def add_answers(
             "field_id", "record_id"
         )
     )
+    answers = list(answers)
+    hidden = _on_sensitive_contacts(form, [(case, record_id) for case, record_id, _ in answers])
     labels: dict[str, str] = {}
     rows: list[CustomValue] = []
     entries: list[tuple[Case, str]] = []
@@ -377,6 +404,8 @@ def add_answers(
                 )
             )
             given.append(_audited_key(field))
+        if given and str(record_id) in hidden:
+            given = ["sensitive"]
         if given:
             entries.append((case, f"custom:{form}:{','.join(dict.fromkeys(given))}"[:200]))
     saved = CustomValue.objects.bulk_create(rows, batch_size=500)

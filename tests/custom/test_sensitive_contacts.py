@@ -6,6 +6,7 @@ the case's own case manager and supervisor read both."""
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -116,3 +117,31 @@ def test_the_organisations_export_leaves_out_a_sensitive_contacts_answers(visits
     assert counts["custom/customvalue.csv"] == 1
     assert rows[0]["record_id"] == str(visits[1].pk)
     assert all(ABOUT not in content.decode("utf-8", "replace") for content in files.values())
+
+
+def test_the_audit_log_does_not_name_the_questions_answered_on_a_sensitive_contact(
+    case, alice, ada, details, as_user
+):
+    """A question shown only after an answer ("By whom", when "Violence disclosed?" is yes)
+    told the admin reading the audit log that answer, for a contact whose content is the case's
+    own people's: its questions are named "sensitive" there, as a sensitive field is (item 38)."""
+    disclosed = services.define_field(
+        case.organisation, by=ada, form="contact", type="yes_no", key="zzdisclosed",
+        label="Violence disclosed?",
+    )  # fmt: skip
+    services.define_field(
+        case.organisation, by=ada, form="contact", type="short_text", key="zzbywhom",
+        label="By whom", condition_field=disclosed, condition_value="yes",
+    )  # fmt: skip
+    to_screening(case, alice)
+    hidden = _contact(case, alice, sensitive=True, about=ABOUT)
+    services.save_values(
+        case, "contact", hidden.pk, {"zzdisclosed": True, "zzbywhom": "Zzpartner"}, by=alice
+    )
+    _contact(case, alice, sensitive=False, about=OPEN, date=1)
+    log = as_user(ada).get("/audit/").content.decode()
+    assert sorted(re.findall(r"custom:contact:[\w,]+", log)) == [
+        "custom:contact:details",
+        "custom:contact:sensitive",
+        "custom:contact:sensitive",
+    ]
