@@ -119,5 +119,5 @@ def reset(user: User, *, by: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     WebAuthnCredential.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
-    end_sessions(user)
+    end_sessions(user, by=by)
     record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail="mfa_reset", high_severity=True)

@@ -205,7 +205,7 @@ def deactivate_user(user: User, *, by: User) -> int:
     user.api_tokens.filter(pk__in=[token.pk for token in tokens]).update(revoked_at=timezone.now())
     for token in tokens:
         record(by, AuditEvent.Action.PERMISSION_CHANGE, token, detail="api_token_revoked")
-    return end_sessions(user)
+    return end_sessions(user, by=by)
 
 
 @transaction.atomic
@@ -217,13 +217,14 @@ def reactivate_user(user: User, *, by: User | None = None) -> None:
     record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=detail)
 
 
-# Sent when a person's sessions are ended for them (deactivation, a password reset), so the
-# apps above this one end what else the person holds: the devices keeping offline cases
-# (engage.offline) are told to wipe, even if the account is later reactivated.
+# Sent when a person's sessions are ended for them (deactivation, a password reset, a reset of
+# their second step), with `by` who ended them, so the apps above this one end what else the
+# person holds, for good, even if the account is later reactivated: the devices keeping offline
+# cases (engage.offline) are told to wipe, the calendar feed (engage.agenda) is revoked.
 sessions_ended = Signal()
 
 
-def end_sessions(user: User) -> int:
+def end_sessions(user: User, *, by: User | None = None) -> int:
     """Delete every stored session of `user`; return how many there were.
 
     Django's database sessions do not index the user, so each live session is decoded. An
@@ -236,7 +237,7 @@ def end_sessions(user: User) -> int:
         if session.get_decoded().get("_auth_user_id") == user_id
     ]
     Session.objects.filter(pk__in=doomed).delete()
-    sessions_ended.send(sender=User, user=user)
+    sessions_ended.send(sender=User, user=user, by=by)
     return len(doomed)
 
 
@@ -285,7 +286,7 @@ def password_reset(user: User, *, request: HttpRequest | None = None) -> int:
     User.objects.filter(pk=user.pk).update(must_change_password=False)
     user.must_change_password = False
     record(user, AuditEvent.Action.PASSWORD_CHANGE, user, detail="reset", request=request)
-    return end_sessions(user)
+    return end_sessions(user, by=user)
 
 
 def set_language(user: User, language: str, *, request: HttpRequest | None = None) -> None:

@@ -6,3 +6,6 @@ class AgendaConfig(AppConfig):
     name = "engage.agenda"
     label = "agenda"
     verbose_name = _("Agenda")
+
+    def ready(self) -> None:
+        from engage.agenda import signals  # noqa: F401 (ends the feed with the sessions)

@@ -76,6 +76,19 @@ def revoke_feed(feed: CalendarFeed, *, by: User, request: HttpRequest | None = N
     record(by, AuditEvent.Action.PERMISSION_CHANGE, feed, detail=REVOKED, request=request)
 
 
+def end_feeds(user: User, *, by: User | None) -> int:
+    """Revoke every feed of `user` that is not revoked yet; return how many.
+
+    Deactivation and a reset of the second step follow a lost or stolen phone, whose calendar
+    reads the feed: refusing it only while the account is inactive would give it back to the
+    phone when the account is reactivated.
+    """
+    feeds = list(CalendarFeed.objects.filter(user=user, revoked_at__isnull=True))
+    for feed in feeds:
+        revoke_feed(feed, by=by or user)
+    return len(feeds)
+
+
 class FeedRefused(Exception):
     """The key is unknown or no longer works (404), or too many reads were asked (429)."""
 

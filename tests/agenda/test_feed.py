@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from icalendar import Calendar
 
+from engage.accounts import mfa
+from engage.accounts import services as accounts
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.agenda import services
 from engage.agenda.models import CalendarFeed
@@ -164,6 +166,25 @@ class TestTheAddress:
         alice.is_active = False
         alice.save()
         assert _read(client, url).status_code == 404
+
+    def test_it_stays_ended_when_its_owner_is_reactivated_or_their_second_step_reset(
+        self, client, case, alice, ada
+    ):
+        """A deactivation (a stolen phone) only refused the feed while the account was
+        inactive: reactivated, the thief's calendar read the appointments again, as it did
+        after an admin reset the second step of the lost phone. Both end it for good, as they
+        end API tokens and offline devices."""
+        appointment(case, alice, 2)
+        url = _make(stepped_up(alice))
+        accounts.deactivate_user(alice, by=ada)
+        accounts.reactivate_user(alice, by=ada)
+        assert _read(client, url).status_code == 404
+        url = _make(stepped_up(alice))
+        mfa.reset(alice, by=ada)
+        assert _read(client, url).status_code == 404
+        assert not CalendarFeed.objects.filter(revoked_at__isnull=True).exists()
+        revoked = AuditEvent.objects.filter(detail=services.REVOKED, actor_id=ada.pk)
+        assert revoked.count() == 2
 
     def test_it_limits_reads_per_hour_and_refused_reads_per_address(self, client, case, alice):
         url = _make(stepped_up(alice))
