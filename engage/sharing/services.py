@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.cases import workflow
 from engage.cases.models import Case, Person
 from engage.sharing import screening
 from engage.sharing.models import (
@@ -63,6 +64,11 @@ def _check_person(case: Case, person: Person) -> None:
         case.household_id is None or person.household_id != case.household_id
     ):
         raise ValidationError({"person": _("Choose the client or a member of their household.")})
+    if Person.objects.filter(pk=person.pk, erased_at__isnull=False).exists():
+        # Erasure keeps the case's facts (its reference, nationality, migration status) for
+        # the statistics: none of them leaves about a person who was erased. As stored, not
+        # as a page loaded before the erasure had it.
+        raise ValidationError(workflow.ERASED)
 
 
 # What the case holds is the client's: its migration case, the screening's health and
@@ -425,6 +431,9 @@ HELD_MESSAGE = gettext_lazy(
 def _obstacle(share: Share) -> Obstacle | None:
     """What stops the share from leaving now, if anything."""
     recipient, consent = share.recipient, share.consent
+    if share.person.erased_at is not None:
+        # Queued before the erasure, its task would produce it from what erasure keeps.
+        return Obstacle("person_erased", str(workflow.ERASED), True)
     if recipient.never_shared_with:
         return Obstacle(
             "enforcement",
@@ -481,7 +490,7 @@ def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> 
             Consent.objects.select_for_update().get(pk=share.consent_id)
         share = (
             Share.objects.select_for_update(of=("self",))
-            .select_related("consent", "recipient", "case")
+            .select_related("consent", "recipient", "case", "person")
             .get(pk=share.pk)
         )
         check_sharer(share.case, by)  # at the moment it leaves

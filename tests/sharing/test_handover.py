@@ -10,11 +10,13 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
+from engage.privacy.services import erase_person
 from engage.sharing import services
 from engage.sharing.models import Consent, Recipient, Share
 from tests.tasks.conftest import run_queued_tasks
@@ -210,3 +212,36 @@ def test_it_says_the_share_is_ready_once_produced(as_user, alice, case, clinic, 
     assert said == ["Share requested: Being prepared."]
     assert run_queued_tasks() == [{"produced": 1, "cancelled": 0}]  # the worker's task
     assert Share.objects.get().status == Share.Status.READY
+
+
+def test_it_lets_nothing_of_an_erased_person_leave_whenever_the_share_was_asked(
+    as_user, alice, bob, case, clinic, consent
+):
+    """A share queued before the person's erasure was produced by its task after it, from
+    what erasure keeps (the case reference, nationality, migration status, detention), and
+    handed over under the consent, still in force; new shares and consents were taken too."""
+    queued = services.request_share(
+        case, by=alice, person=case.person, recipient=clinic, purpose="referral",
+        categories=["identity"],
+    )  # fmt: skip
+    erase_person(case.person, by=bob, reason="request")
+    assert run_queued_tasks() == [{"produced": 0, "cancelled": 1}]
+    queued.refresh_from_db()
+    assert queued.status == Share.Status.CANCELLED and queued.content == ""
+    assert queued.cancel_reason == "person_erased"
+    response = _download(as_user(alice), queued)
+    assert response.status_code == 403
+    assert "Content-Disposition" not in response and "nationality" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+    with pytest.raises(ValidationError, match="data was erased"):
+        services.request_share(
+            case, by=alice, person=case.person, recipient=clinic, purpose="referral",
+            categories=["identity"],
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="data was erased"):
+        services.record_consent(case, by=alice, data={
+            "person": case.person, "recipient": clinic, "purpose": "referral",
+            "categories": ["identity"], "given_on": timezone.localdate(),
+            "expires_on": timezone.localdate() + datetime.timedelta(days=30),
+            "language": "Arabic", "through_interpreter": False})  # fmt: skip
+    assert Share.objects.count() == 1 and Consent.objects.count() == 1
