@@ -7,11 +7,12 @@ from django.test.utils import CaptureQueriesContext
 
 from engage.audit.models import AuditEvent
 from engage.liaison import services
-from engage.liaison.models import LiaisonRecord
+from engage.liaison.models import LiaisonRecord, ReportingEvent, ReportingObligation
 from engage.lib.concurrency import ConcurrentEditError
+from engage.privacy.services import erase_person
 from engage.sharing import services as sharing
 from engage.sharing.models import Recipient, Share
-from tests.liaison.conftest import days_ago, give_consent, liaise
+from tests.liaison.conftest import days_ago, give_consent, liaise, weekly
 from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +272,47 @@ class TestPages:
         as_user(alice).get(liaison.get_absolute_url())
         assert AuditEvent.objects.filter(action="view", object_id=liaison.pk).exists()
         assert AuditEvent.objects.filter(action="view", object_id=active_case.pk).exists()
+
+
+class TestAfterErasure:
+    def test_it_takes_no_new_personal_data_on_an_erased_persons_case(
+        self, as_user, active_case, alice, bob, office
+    ):
+        """docs/security.md, item 60 left liaison out: a record's summary, an outcome's note,
+        a reporting obligation's place and a reporting day's note written after the person's
+        erasure stayed for good, since a person erased once is not erased again."""
+        obligation = weekly(active_case, alice, days_ago(20))
+        missed = services.record_reporting(obligation, by=alice, date=days_ago(13), status="missed")
+        earlier = liaise(active_case, alice, office, categories=())
+        erase_person(active_case.person, by=bob, reason="request")
+        active_case.refresh_from_db()  # as a page loads it
+        page = as_user(alice).post(
+            f"/liaison/cases/{active_case.pk}/new/",
+            {"kind": "meeting", "date": days_ago(1).isoformat(), "authority": office.pk,
+             "summary": "Zzafter erasure", "disclosure": "none", "outcome": "pending"},
+        ).content.decode()  # fmt: skip
+        assert "their case can only be closed or reassigned" in page
+        assert LiaisonRecord.objects.get() == earlier
+        writes = [
+            lambda: liaise(active_case, alice, office, categories=(), summary="Zzafter"),
+            lambda: services.record_outcome(
+                earlier,
+                by=alice,
+                outcome="granted",
+                outcome_note="Zzafter",
+                follow_up_on=None,
+                expected_version=earlier.version,
+            ),
+            lambda: weekly(active_case, alice, days_ago(5), place="Zzafter"),
+            lambda: services.record_reporting(
+                obligation, by=alice, date=days_ago(6), status="missed", note="Zzafter"
+            ),
+            lambda: services.follow_up_missed(missed, by=alice, on=days_ago(1), note="Zzafter"),
+        ]
+        for write in writes:
+            with pytest.raises(ValidationError, match="can only be closed or reassigned"):
+                write()
+        assert ReportingObligation.objects.count() == 1 and ReportingEvent.objects.count() == 1
+        missed.refresh_from_db()
+        earlier.refresh_from_db()
+        assert missed.follow_up_note == "" and earlier.outcome_note == ""
