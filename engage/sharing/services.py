@@ -317,7 +317,7 @@ def request_share(
 def produce_queued(ids: Iterable[UUID] | None = None) -> dict[str, int]:
     """Produce the queued shares (all, or those in `ids`); cancel those whose consent lapsed."""
     queued = Share.objects.filter(status=Share.Status.QUEUED).select_related(
-        "consent", "recipient", "person", "case"
+        "consent", "recipient", "person", "case", "requested_by"
     )
     if ids is not None:
         queued = queued.filter(pk__in=ids)
@@ -328,7 +328,7 @@ def produce_queued(ids: Iterable[UUID] | None = None) -> dict[str, int]:
                 # Lock the share row only: PostgreSQL refuses FOR UPDATE on the nullable side
                 # of the outer join to an override's missing consent.
                 Share.objects.select_for_update(of=("self",))
-                .select_related("consent", "recipient", "person", "case")
+                .select_related("consent", "recipient", "person", "case", "requested_by")
                 .get(pk=share.pk)
             )
             if share.status != Share.Status.QUEUED:
@@ -453,7 +453,17 @@ def _obstacle(share: Share) -> Obstacle | None:
     if _clients_own(share.person_id, share.case, share.categories):
         return Obstacle("not_their_data", str(MEMBERS_OWN_MESSAGE), True)
     if consent is None:
-        return None  # an override, decided with its own safeguards
+        # An override, decided with its own safeguards, stands while its author may still
+        # override: an admin who takes the permission back or deactivates them (after the high
+        # severity entry, say) stops what they decided from leaving.
+        author = share.requested_by
+        if author.is_active and author.may_override_consent:
+            return None
+        return Obstacle(
+            "override_withdrawn",
+            _("This share was cancelled, so it can no longer be handed over."),
+            True,
+        )
     if consent.withdrawn_at is not None:
         return Obstacle(
             "consent_withdrawn",
@@ -490,7 +500,7 @@ def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> 
             Consent.objects.select_for_update().get(pk=share.consent_id)
         share = (
             Share.objects.select_for_update(of=("self",))
-            .select_related("consent", "recipient", "case", "person")
+            .select_related("consent", "recipient", "case", "person", "requested_by")
             .get(pk=share.pk)
         )
         check_sharer(share.case, by)  # at the moment it leaves

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from engage.accounts import services as accounts
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
 from engage.privacy.services import erase_person
@@ -245,3 +246,39 @@ def test_it_lets_nothing_of_an_erased_person_leave_whenever_the_share_was_asked(
             "expires_on": timezone.localdate() + datetime.timedelta(days=30),
             "language": "Arabic", "through_interpreter": False})  # fmt: skip
     assert Share.objects.count() == 1 and Consent.objects.count() == 1
+
+
+def test_an_override_leaves_only_while_its_author_may_still_override(
+    as_user, alice, bob, ada, case, clinic
+):
+    """Consent was checked again at every hand-over, but an override's own authority was
+    not: once an admin took the permission back (or deactivated its author) after the high
+    severity entry, the share it made still left, by its author or a colleague."""
+    alice.may_override_consent = True
+    alice.save()
+
+    def override():
+        return services.request_share(
+            case, by=alice, person=case.person, recipient=clinic, purpose="referral",
+            categories=["identity"], override_reason="Urgent surgery", recently_authenticated=True,
+        )  # fmt: skip
+
+    taken_back, deactivated = override(), override()
+    run_queued_tasks()
+    alice.refresh_from_db()
+    accounts.update_user(
+        alice, by=ada, expected_version=alice.version, role=alice.role, team=alice.team,
+        first_name=alice.first_name, last_name=alice.last_name, email=alice.email,
+        may_override_consent=False,
+    )  # fmt: skip
+    response = _download(as_user(alice), taken_back)
+    assert response.status_code == 403 and "Content-Disposition" not in response
+    alice.may_override_consent = True
+    alice.save()
+    accounts.deactivate_user(alice, by=ada)
+    response = _download(as_user(bob), deactivated)
+    assert response.status_code == 403 and "Content-Disposition" not in response
+    for share in (taken_back, deactivated):
+        share.refresh_from_db()
+        assert share.status == Share.Status.CANCELLED and share.content == ""
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
