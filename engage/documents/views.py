@@ -1,7 +1,9 @@
 from uuid import UUID
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,6 +30,17 @@ class DocumentForm(forms.ModelForm[Document]):
     class Meta:
         model = Document
         fields = ["kind", "title", "file"]
+
+    def clean_file(self) -> UploadedFile:
+        # From the size Django counted as it received the file, before the view reads it
+        # whole: `services.clean` checks the bytes too, but only once they are in memory.
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > settings.ENGAGE_DOCUMENT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB.")
+                % {"mb": settings.ENGAGE_DOCUMENT_MAX_BYTES // 2**20}
+            )
+        return upload
 
 
 @keeps_typed_work

@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -164,6 +165,31 @@ class TestDocuments:
         response = _upload(as_user(alice), case, b"%PDF-" + b"0" * 2000, name="big.pdf")
         assert "larger than" in response.content.decode()
         assert not Document.objects.exists()
+
+    def test_it_refuses_a_huge_file_without_reading_it_into_memory(self, as_user, alice, case):
+        """The size was checked on the bytes the view had read whole: a case worker's upload of
+        gigabytes (spooled to disk by Django) was loaded into the web process's memory first,
+        where the import's and the network submission's forms check the declared size."""
+        size = 48 * 2**20
+        body = encode_multipart(
+            BOUNDARY,
+            {
+                "kind": "decision",
+                "title": "Big",
+                "file": SimpleUploadedFile("big.pdf", b"%PDF-" + bytes(size)),
+            },
+        )
+        client = as_user(alice)
+        tracemalloc.start()
+        response = client.generic(
+            "POST", f"/documents/cases/{case.pk}/", body, content_type=MULTIPART_CONTENT
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert "larger than 10 MB" in response.content.decode()
+        assert not Document.objects.exists()
+        # The test client's own copy of the request body, and little more.
+        assert peak < len(body) + 16 * 2**20, peak // 2**20
 
     def test_it_limits_the_number_of_documents_per_case(self, as_user, alice, case, settings):
         settings.ENGAGE_DOCUMENTS_PER_CASE = 1
