@@ -196,7 +196,8 @@ def export(
         AuditEvent.Action.EXPORT,
         organisation,
         detail=f"network dataset {period_end}, {manifest['rows']} rows, k {protection.k_after}, "
-        f"{protection.cells_suppressed} cells suppressed, {protection.withheld} rows withheld",
+        f"{protection.cells_suppressed} cells suppressed, {protection.withheld} rows withheld"
+        + (f", {protection.unlinked} links emptied" if protection.unlinked else ""),
         organisation_id=organisation.pk,
         request=request,
     )

@@ -26,9 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycanon import anonymity as pycanon
 
+from engage.accounts.factories import CityFactory, UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, days_ago
-from engage.cases.models import Person
+from engage.cases.models import Household, Person
 from engage.mel import services
 from engage.mel.dataset import anonymity, submission
 from engage.mel.dataset.rows import COLUMNS, derive_rows, person_ref
@@ -181,6 +182,41 @@ def test_any_population_leaves_with_no_group_under_5_and_its_months_intact(popul
     assert protection.withheld == small
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("Sofia", "Plovdiv", "Varna")),
+            st.sampled_from(("female", "male")),
+            st.sampled_from(("Western Asia", "Eastern Africa", "Southern Asia")),
+            st.sampled_from(("2023-01", "2023-02")),
+            st.sampled_from(("", "a1" * 8, "b2" * 8, "c3" * 8)),
+            st.sampled_from(("", "d4" * 8, "e5" * 8)),
+        ),
+        max_size=50,
+    )
+)
+def test_no_link_pins_a_suppressed_cell_in_any_population(population):
+    rows = [
+        row(n + 1, city=city, sex=sex, nationality_region=region, inclusion_month=included,
+            case_manager_ref=manager, household_ref=household)
+        for n, (city, sex, region, included, manager, household) in enumerate(population)
+    ]  # fmt: skip
+    originals = {r["case_ref"]: r for r in rows}
+    sent = anonymity.protect(rows).rows
+    for link, carried in anonymity.LINKS.items():
+        various = {c for c, value in anonymity.SUPPRESSED_VALUE.items()
+                   if len({r[c] for r in rows} - {value}) > 1}  # fmt: skip
+        for hidden in sent:
+            others = [r for r in sent if r is not hidden and hidden[link] == r[link] != ""]
+            for column in carried:
+                value = anonymity.SUPPRESSED_VALUE[column]
+                if (hidden[column] == originals[hidden["case_ref"]][column] or not others
+                        or column not in various):  # fmt: skip
+                    continue
+                assert len({r[column] for r in others} - {value}) != 1
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
@@ -235,6 +271,52 @@ def test_the_preview_offers_no_download_when_every_row_is_withheld(
     assert response.status_code == 200
     assert "There is nothing to send for this period" in page
     assert "Download the .zip" not in page
+
+
+def test_it_keeps_no_link_that_gives_a_suppressed_cell_back(
+    as_user, ada, organisation, alice, team
+):
+    """A row's links (its case manager, its household, the person's other enrollment) join it
+    to rows that may show what was suppressed in it: a case manager's clients share a city, a
+    household a city and a region. The coordinator holding the dataset reads a suppressed city
+    back from the case manager's other rows, and the row is in a group under 5 again."""
+    carol = UserFactory(username="carol", organisation=organisation, team=team)
+    pernik = CityFactory(organisation=organisation, name="Pernik")
+    households = [Household.objects.create(organisation=organisation) for _n in range(6)]
+    for n in range(36):
+        in_pernik = n >= 31
+        household = households[n // 2] if n < 12 else None
+        CaseFactory(
+            organisation=organisation,
+            case_manager=carol if in_pernik else alice,
+            city=pernik if in_pernik else organisation.cities.get(name="Sofia"),
+            household=household,
+            person__household=household,
+            person__sex=("female", "male")[n % 2],
+            person__nationality=NATIONALITIES[(n // 2 if household else n) % len(NATIONALITIES)],
+            person__date_of_birth=datetime.date(1960 + n % 40, 1 + n % 12, 1),
+            detention_at_referral=("released", "at_risk", "in_detention", "none")[n % 4],
+            migration_status=("irregular", "asylum_seeker", "refused_asylum_seeker")[n % 3],
+            inclusion_date=days_ago(100),
+        )
+    live = {r["case_ref"]: r for r in derive_rows(organisation, THIS_MONTH)}
+    _manifest, sent, _data = _preview_then_download(as_user(ada))
+    # The coordinator's reading: a suppressed cell is what the row's case manager's other
+    # clients show of the city, or its household's other members of the city and region,
+    # when they show one value only.
+    recovered = []
+    for link, columns in (("case_manager_ref", ("city",)),
+                          ("household_ref", ("city", "nationality_region"))):  # fmt: skip
+        for hidden in sent:
+            truth = live[hidden["case_ref"]]
+            linked = [other for other in sent
+                      if other is not hidden and hidden[link] and other[link] == hidden[link]]  # fmt: skip
+            for column in columns:
+                shown = {other[column] for other in linked} - {anonymity.SUPPRESSED_VALUE[column]}
+                if hidden[column] != truth[column] and shown == {truth[column]}:
+                    recovered.append((link, column, hidden["case_ref"]))
+    assert sum(1 for r in sent if r["case_manager_ref"]) > 20  # the links are still sent
+    assert recovered == []
 
 
 # The linkage key

@@ -14,11 +14,20 @@ be too small, the rows it lacks come from the largest group that differs from it
 only (and keeps k rows). The column chosen is the one that takes the most rows out of small
 groups per cell suppressed; ties go to the move that lands on the largest group, then to the
 column least useful to the network's breakdowns (`PREFERENCE`). Only rows of small groups, and
-the fewest rows of a donor, are touched. A group left too small with every cell suppressed takes the rows it lacks from the
-other groups of its quarter (`_fill_from_the_same_quarter`). Months are never suppressed; a
-row whose quarter has fewer than k rows cannot be protected by suppression:
-`protect` leaves such rows out of what is sent and counts them (`withheld`), and the admin's
-preview says so.
+the fewest rows of a donor, are touched. A group left too small with every cell suppressed takes
+the rows it lacks from the other groups of its quarter (`_fill_from_the_same_quarter`). Months
+are never suppressed; a row whose quarter has fewer than k rows cannot be protected by
+suppression: `protect` leaves such rows out of what is sent and counts them (`withheld`), and
+the admin's preview says so.
+
+A row is not alone in the dataset: `person_ref`, `household_ref` and `case_manager_ref` join it
+to other rows (the person's other enrollment, their family, the case manager's other clients),
+and those show what they were not made to hide: a case manager's clients share a city, a family
+its city and region. Where every other row of a link that shows a column suppressed in a row
+shows one and the same value, the link gives the cell back (`LINKS` says which columns each
+link tells), so that row loses the link (`_unlink`; the link is left empty, as the spec
+allows); rows whose linked rows show two values or more keep it. The rows of other pilots a
+`person_ref` joins are not seen here (docs/indicators.md).
 
 k after protection, which the manifest states and the admin sees, is pycanon's
 (`k_anonymity`), so it is computed by an independent implementation, not by the loop that
@@ -60,6 +69,14 @@ SUPPRESSED_VALUE = {
 # Ties between equally good moves: suppress first what the network's breakdowns use least.
 PREFERENCE = tuple(SUPPRESSED_VALUE)
 SENSITIVE = ("closure_reason", "engagement_level")
+# The columns that join a row to others, with the columns their other rows would tell of it:
+# the person's other enrollments and their family are taken to share any of them; a case
+# manager's clients share a city, not a sex, an age or a region.
+LINKS = {
+    "person_ref": tuple(SUPPRESSED_VALUE),
+    "household_ref": tuple(SUPPRESSED_VALUE),
+    "case_manager_ref": ("city",),
+}
 
 Row = dict[str, str]
 Key = tuple[str, ...]
@@ -141,6 +158,8 @@ class Protection:
     # Rows that no suppression could protect (their inclusion quarter alone has fewer than k
     # rows), withheld from the submission.
     withheld: int = 0
+    # Links left empty because the rows they join would give a suppressed cell back.
+    unlinked: int = 0
     k: int = K
 
     @property
@@ -169,6 +188,10 @@ def protect(rows: list[Row], k: int = K) -> Protection:
 
 
 def _protect(rows: list[Row], k: int) -> Protection:
+    # The columns whose value a link could tell: those of more than one value before
+    # suppression (a single city's pilot hides nothing by leaving a city empty).
+    various = {column for column, hidden in SUPPRESSED_VALUE.items()
+               if len({row[column] for row in rows} - {hidden}) > 1}  # fmt: skip
     groups = _Groups(rows, k)
     # Before protection nearly every row is a group of its own: the smallest is read off the
     # groups the loop starts from (pycanon made an array of each of them, 14,000 for a large
@@ -186,6 +209,7 @@ def _protect(rows: list[Row], k: int) -> Protection:
     members = groups.members.values()
     unprotectable = {id(row) for group in members if len(group) < k for row in group}
     kept = [row for row in rows if id(row) not in unprotectable]
+    unlinked = _unlink(kept, groups.touched, various)
     suppressed = Counter(column for row in kept for column in groups.touched.get(id(row), ()))
     sent = _frame(kept) if kept else None  # measured once for k and l
     return Protection(
@@ -197,8 +221,44 @@ def _protect(rows: list[Row], k: int) -> Protection:
         rows_touched=sum(1 for row in kept if id(row) in groups.touched),
         rows_small_before=small_before,
         withheld=len(rows) - len(kept),
+        unlinked=unlinked,
         k=k,
     )
+
+
+def _unlink(rows: list[Row], touched: dict[int, set[str]], various: set[str]) -> int:
+    """Empty each link of a row that the link's other rows would give a suppressed cell of
+    back: those of them that show the column show a single value (of a column with several,
+    `various`). Again until none does (a row unlinked no longer shows the others its values);
+    return how many links were emptied."""
+    emptied = 0
+    for link, carried in LINKS.items():
+        told = various.intersection(carried)
+        joined: dict[str, list[Row]] = {}
+        for row in rows:
+            if row[link]:
+                joined.setdefault(row[link], []).append(row)
+        for members in joined.values():
+            while len(members) > 1:
+                # A suppressed cell is never shown, so the values shown by a row's others are
+                # those shown by the whole link.
+                shown: dict[str, set[str]] = {column: set() for column in told}
+                for row in members:
+                    for column in told:
+                        if row[column] != SUPPRESSED_VALUE[column]:
+                            shown[column].add(row[column])
+                given_back = [
+                    row
+                    for row in members
+                    if any(len(shown[column]) == 1 for column in told & touched.get(id(row), set()))
+                ]
+                if not given_back:
+                    break
+                for row in given_back:
+                    row[link] = ""
+                emptied += len(given_back)
+                members = [row for row in members if row[link]]
+    return emptied
 
 
 # A move: the rows to take from groups, as (group key, column to suppress, how many rows).
