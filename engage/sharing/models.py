@@ -228,6 +228,8 @@ CANCEL_REASONS = {
     "recipient_renamed": _("the service was renamed"),
     "enforcement": _("the recipient is immigration enforcement"),
     "not_their_data": _("it held the client's data under a household member's consent"),
+    "person_erased": _("the person's data was erased"),
+    "override_withdrawn": _("whoever overrode the consent may no longer do so"),
 }
 
 

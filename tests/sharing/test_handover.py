@@ -230,6 +230,7 @@ def test_it_lets_nothing_of_an_erased_person_leave_whenever_the_share_was_asked(
     queued.refresh_from_db()
     assert queued.status == Share.Status.CANCELLED and queued.content == ""
     assert queued.cancel_reason == "person_erased"
+    assert queued.cancel_reason_display == "the person's data was erased"
     response = _download(as_user(alice), queued)
     assert response.status_code == 403
     assert "Content-Disposition" not in response and "nationality" not in response.content.decode()
@@ -281,4 +282,27 @@ def test_an_override_leaves_only_while_its_author_may_still_override(
     for share in (taken_back, deactivated):
         share.refresh_from_db()
         assert share.status == Share.Status.CANCELLED and share.content == ""
+        assert share.cancel_reason_display == "whoever overrode the consent may no longer do so"
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_every_reason_a_share_is_voided_for_is_said_in_the_readers_words():
+    """The sharing page says why a share was cancelled from `CANCEL_REASONS`: a reason left
+    out there showed a bare "Cancelled"."""
+    import ast
+    import inspect
+
+    from engage.sharing.models import CANCEL_REASONS
+
+    tree = ast.parse(inspect.getsource(services))
+    voiding = {
+        call.args[0].value
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and getattr(call.func, "id", "") == "Obstacle"
+        and len(call.args) == 3
+        and isinstance(call.args[0], ast.Constant)
+        and getattr(call.args[2], "value", False) is True
+    }
+    assert {"person_erased", "override_withdrawn", "enforcement"} <= voiding
+    assert voiding <= set(CANCEL_REASONS)
