@@ -21,7 +21,9 @@ PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(label=_("Who"), queryset=User.objects.none(), required=False)
+    actor = forms.ModelChoiceField(
+        label=_("Who"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
+    )
     action = forms.ChoiceField(label=_("What"), required=False)
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

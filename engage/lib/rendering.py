@@ -14,9 +14,19 @@ from typing import Any
 
 import django.forms
 import jinja2
+from django.db.models.fields import BLANK_CHOICE_DASH
 from django.forms.renderers import Jinja2
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape
+from django.utils.translation import pgettext_lazy
+
+# Django's empty choice is a row of dashes, in every language: a required list says what to do
+# with it, an optional one that nothing is chosen. A list whose empty choice means something of
+# its own (a filter's "Anyone") names it in its form, and keeps that name.
+DASHES = BLANK_CHOICE_DASH[0][1]
+CHOOSE = pgettext_lazy("empty choice of a required list", "Choose…")
+NOTHING_CHOSEN = pgettext_lazy("empty choice of an optional list", "Not given")
+SELECTS = frozenset({"django/forms/widgets/select.html"})
 
 DIRS = [
     Path(__file__).resolve().parent.parent / "jinja2",  # engage/jinja2: engage/field.html
@@ -49,3 +59,17 @@ class FormRenderer(Jinja2):
                 "OPTIONS": {"environment": "engage.lib.rendering.environment"},
             }
         )
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name in SELECTS:
+            _name_the_empty_choice(context["widget"])
+        return super().render(template_name, context, request)
+
+
+def _name_the_empty_choice(widget: dict[str, Any]) -> None:
+    """Django's dashes as the empty choice's label, in the reader's words (`CHOOSE`,
+    `NOTHING_CHOSEN`), where the form gave it no name of its own."""
+    for _group, options, _index in widget["optgroups"]:
+        for option in options:
+            if option["value"] in ("", None) and option["label"] == DASHES:
+                option["label"] = CHOOSE if widget["attrs"].get("required") else NOTHING_CHOSEN

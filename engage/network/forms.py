@@ -38,7 +38,9 @@ class StakeholderSearchForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices]
     )
-    country = CountryField(blank=True).formfield(label=_("Country"), required=False)
+    country = CountryField(blank=True, blank_label=_("Any country")).formfield(
+        label=_("Country"), required=False
+    )
     whose = forms.ChoiceField(label=_("Whose"), required=False, choices=WHOSE)
 
 

@@ -108,3 +108,24 @@ def test_it_shows_help_that_django_marked_safe_as_html():
     list, as the template language showed it, not as its tags in text."""
     html = SetPasswordForm(user=None)["new_password1"].as_field_group()
     assert "<ul><li>" in html and "&lt;ul&gt;" not in html
+
+
+class Lists(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=[("", "---------"), ("visit", "Home visit")])
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=[("", "---------"), ("granted", "Granted")], required=False
+    )
+    anyone = forms.ChoiceField(label="Who", choices=[("", "Anyone"), ("me", "Me")], required=False)
+
+
+def test_it_names_djangos_empty_choice_in_the_readers_words():
+    """Django's row of dashes was the empty choice in every language: a required list asks to
+    choose, an optional one says nothing is given, and a name the form chose stays."""
+    from django.utils import translation
+
+    with translation.override("fr"):
+        html = Lists().as_div()
+    empty = r'<select name="(\w+)".*?<option value=""(?: selected)?>([^<]*)<'
+    options = dict(re.findall(empty, html, re.S))
+    assert options == {"kind": "Choisir…", "outcome": "Non renseigné", "anyone": "Anyone"}
+    assert "---------" not in html

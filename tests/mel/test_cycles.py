@@ -191,6 +191,12 @@ class TestPages:
         # back to 2023-06 from the submission for 2024-12, are as the snapshot froze them).
         shown = next(i for i in snapshot.report["indicators"] if i["id"] == "BEN-03")
         assert "Steady" in detail and f">{shown['numerator']}<" in detail.replace(" ", "")
+        # The term, its points and the snapshots' periods and levels said in words, not codes.
+        term = "January 2023 \N{EN DASH} December 2024"
+        assert term in detail and "<td>June 2023</td>" in detail
+        assert "2023-06" not in detail and "Network: counts 1 to 4" in detail
+        assert term in client.get(reverse("mel:cycles")).content.decode()
+        assert "Period January 2023 to June 2023" in page
         download = reverse("mel:comparison_download", args=[cycle.pk])
         data = json.loads(client.get(f"{download}?format=json").content)
         assert data["points"][0]["point"] == "baseline"
