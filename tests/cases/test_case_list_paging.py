@@ -37,6 +37,9 @@ def _listed(client, url: str) -> tuple[list[list[str]], list[str]]:
         assert response.status_code == 200
         shown.append([row.case.reference for row in response.context["page"].object_list])
         assert f"{PAGE_SIZE + MORE} cases" in response.content.decode()
+        # The order is said where it is not the column's the reader chose.
+        said = "The newest referral first." in response.content.decode()
+        assert said == ("sort=" not in url)
     return shown, sql
 
 
