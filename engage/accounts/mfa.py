@@ -2,8 +2,9 @@
 
 django-otp keeps the TOTP devices, checks tokens with a time-step drift of one, refuses a
 token already used (`last_t`) and throttles repeated failures. What it does not do the way we
-need is recovery codes: its static tokens are stored in plaintext, so ours are kept as
-password hashes (`RecoveryCode`), each usable once.
+need is keep secrets: its static tokens are stored in plaintext, so our recovery codes are kept
+as password hashes (`RecoveryCode`), each usable once; and so is an app's secret, so ours is
+kept encrypted apart (`AppSecret`, read through `AppDevice`).
 """
 
 import base64
@@ -18,10 +19,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from django_otp_webauthn.models import WebAuthnCredential
 
-from engage.accounts.models import RecoveryCode, User
+from engage.accounts.models import AppDevice, AppSecret, RecoveryCode, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 
@@ -33,23 +34,30 @@ def required() -> bool:
     return settings.ENGAGE_MFA_REQUIRED
 
 
-def confirmed_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
-
-
-def pending_device(user: User) -> TOTPDevice:
-    """The unconfirmed device being set up (a new secret each time setup starts afresh)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+def confirmed_device(user: User) -> AppDevice | None:
+    device: AppDevice | None = AppDevice.objects.filter(user=user, confirmed=True).first()
     return device
 
 
-def secret_base32(device: TOTPDevice) -> str:
+def pending_device(user: User) -> AppDevice:
+    """The unconfirmed device being set up (a new secret each time setup starts afresh)."""
+    device: AppDevice | None = AppDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        with transaction.atomic():
+            # The row's own key is django-otp's random default, which makes no valid code; the
+            # secret is another, written only encrypted.
+            device = AppDevice.objects.create(
+                user=user, name="Authenticator app", confirmed=False
+            )
+            AppSecret.objects.create(device=device, key=default_key())
+    return device
+
+
+def secret_base32(device: AppDevice) -> str:
     return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
-def qr_svg(device: TOTPDevice) -> str:
+def qr_svg(device: AppDevice) -> str:
     """The provisioning URI as an inline SVG QR code (no image request leaves the page)."""
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     buffer = BytesIO()
@@ -58,7 +66,7 @@ def qr_svg(device: TOTPDevice) -> str:
     return svg[svg.index("<svg") :]
 
 
-def verify_token(device: TOTPDevice, token: str) -> bool:
+def verify_token(device: AppDevice, token: str) -> bool:
     """Check a token with django-otp's throttling and replay protection."""
     token = "".join(token.split())
     allowed, _details = device.verify_is_allowed()
@@ -66,7 +74,7 @@ def verify_token(device: TOTPDevice, token: str) -> bool:
 
 
 @transaction.atomic
-def confirm_setup(request: HttpRequest, device: TOTPDevice, token: str) -> list[str] | None:
+def confirm_setup(request: HttpRequest, device: AppDevice, token: str) -> list[str] | None:
     """Confirm the device if `token` is right; return the new recovery codes, else None."""
     if not verify_token(device, token):
         return None

@@ -14,8 +14,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from engage.lib.dates import local_today
+from engage.lib.fields import EncryptedCharField
 from engage.lib.queries import OneOf
 
 PILOT_CODE_RE = re.compile(r"^(?P<country>[A-Z]{2})-(?P<short>[A-Z0-9]{2,10})$")
@@ -364,3 +366,48 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {'used' if self.used_at else 'unused'}"
+
+
+class AppSecret(models.Model):
+    """The secret of a person's authenticator app (R17), encrypted like the case files (R26).
+
+    django-otp keeps it in clear in its own table, where a copy of the database, a dump or a
+    backup opened with the backup key gave it away: with a password guessed, or cracked from
+    its hash, the thief made the second step's codes too. It is kept here instead, and
+    django-otp's column holds a random key that makes no valid code (`AppDevice`).
+    """
+
+    device = models.OneToOneField(
+        TOTPDevice, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    key = EncryptedCharField(max_length=80)
+
+    def __str__(self) -> str:
+        return f"secret of device {self.device_id}"
+
+
+class AppDevice(TOTPDevice):  # type: ignore[misc]  # untyped library
+    """An authenticator app whose secret is read from `AppSecret`, never from the device's row."""
+
+    key: str  # django-otp's column, untyped there
+
+    class Meta:
+        proxy = True
+
+    @property
+    def bin_key(self) -> bytes:  # django-otp's codes and the set-up's QR code read this
+        return bytes.fromhex(self.secret())
+
+    def secret(self) -> str:
+        """Return the app's secret (hex), moving it out of the device's row if it is still
+        there: a device set up before secrets were kept apart, or by the version before during
+        a rolling upgrade (docs/deployment.md), is read as it is once, then kept encrypted."""
+        in_row = self.key
+        kept: str = (
+            AppSecret.objects.get_or_create(device_id=self.pk, defaults={"key": in_row})[0].key
+        )
+        if in_row == kept:
+            # django-otp saves the whole row after each code: never the secret again.
+            self.key = default_key()
+            TOTPDevice.objects.filter(pk=self.pk).update(key=self.key)
+        return kept

@@ -1,12 +1,15 @@
 """Two-step verification is mandatory (R17), recovery codes are hashed and single-use, and
 resetting someone's second factor needs the admin's password again (R20)."""
 
+import base64
+import importlib
 import re
 import time
 import uuid
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_otp.oath import totp
@@ -14,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from engage.accounts import mfa
 from engage.accounts.factories import PASSWORD, SecurityKeyFactory
-from engage.accounts.models import RecoveryCode
+from engage.accounts.models import AppDevice, AppSecret, RecoveryCode
 from engage.accounts.permissions import AUTHENTICATED_AT
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +92,7 @@ class TestMandatory:
         client = _password_only(alice)
         page = client.get("/accounts/two-step/setup/").content.decode()
         assert "<svg" in page  # the QR code is drawn in the page: no image request leaves
-        device = TOTPDevice.objects.get(user=alice, confirmed=False)
+        device = AppDevice.objects.get(user=alice, confirmed=False)
         wrong = client.post("/accounts/two-step/setup/", {"token": "000000"})
         assert "This code is not right" in wrong.content.decode()
         _unthrottle(device)  # a wrong code delays the next try; this test does not wait
@@ -102,6 +105,51 @@ class TestMandatory:
         assert not set(codes) & set(stored) and not any(
             c.replace("-", "") in h for c in codes for h in stored
         )
+
+
+class TestAtRest:
+    def test_it_keeps_no_authenticator_secret_a_stolen_database_could_make_codes_with(
+        self, alice
+    ):
+        """A copy of the database (a dump, a backup opened with its own key) held each
+        authenticator app's secret in clear: with a password guessed or cracked from its hash,
+        the thief made the second step's codes too."""
+        client = _password_only(alice)
+        page = client.get("/accounts/two-step/setup/").content.decode()
+        shown = re.search(r"<code>([A-Z2-7]{32})</code>", page).group(1)
+        secret = base64.b32decode(shown + "=" * (-len(shown) % 8))
+        code = f"{totp(secret):06d}"
+        assert client.post("/accounts/two-step/setup/", {"token": code, "next": "/"}).status_code
+        assert client.get("/").status_code == 200  # the app is set up with that secret
+        with connection.cursor() as cursor:
+            for table in connection.introspection.table_names():
+                cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+                for row in cursor.fetchall():
+                    stored = repr(row).lower()
+                    assert secret.hex() not in stored, table
+                    assert shown.lower() not in stored, table
+
+    def test_an_app_set_up_before_is_kept_encrypted_from_the_migration_or_its_next_use(
+        self, alice, charlie
+    ):
+        from django.apps import apps
+
+        migration = importlib.import_module(
+            "engage.accounts.migrations.0010_app_secrets_kept_encrypted"
+        )
+        # Set up by the version before, the secret in clear in django-otp's row: before the
+        # migration, and by a machine not yet upgraded after it (a rolling upgrade).
+        old = _enrol(alice)
+        migration.keep_secrets_apart(apps, None)
+        at_next_use = _enrol(charlie)
+        secrets = {old.pk: old.key, at_next_use.pk: at_next_use.key}
+        assert not AppSecret.objects.filter(device_id=at_next_use.pk).exists()
+        for user, device in ((alice, old), (charlie, at_next_use)):
+            client = _password_only(user)
+            sent = client.post("/accounts/two-step/verify/", {"token": _code(device), "next": "/"})
+            assert sent.status_code == 302 and client.get("/").status_code == 200
+            assert TOTPDevice.objects.get(pk=device.pk).key != secrets[device.pk]
+            assert AppSecret.objects.get(device_id=device.pk).key == secrets[device.pk]
 
 
 def _unthrottle(device):
