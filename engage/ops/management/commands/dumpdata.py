@@ -6,6 +6,8 @@ written to the audit log.
 """
 
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -45,10 +47,20 @@ class Command(dumpdata.Command):
             )
         what = " ".join(app_labels) or "everything"
         record(None, AuditEvent.Action.EXPORT, None, detail=f"dumpdata {what}"[:200])
-        if output := options.get("output"):
-            # Readable by its owner only, as `engage backup` and `decrypt_export` write theirs:
-            # made (or narrowed) before Django opens it, which keeps the file's mode. Under the
-            # usual umask it was readable by every local user.
-            os.close(os.open(output, os.O_WRONLY | os.O_CREAT, 0o600))
-            os.chmod(output, 0o600)
-        super().handle(*app_labels, **options)
+        output = options.get("output")
+        if not output:
+            super().handle(*app_labels, **options)
+            return
+        # Readable by its owner only, as `engage backup` and `decrypt_export` write theirs (under
+        # the usual umask it was readable by every local user), and never opened at its path:
+        # Django writes it in a folder of this run's own, then it takes the path's name, as
+        # `lib.private_files.open_private` does for the other exports (docs/security.md, item
+        # 41). A link planted there is replaced, not written through; a file another account
+        # left there is replaced by ours, not written into and left theirs. Django picks the
+        # compression by the name, so the file keeps it in that folder.
+        target = Path(output)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".engage-dump-") as folder:
+            super().handle(*app_labels, **{**options, "output": str(Path(folder, target.name))})
+            for written in Path(folder).iterdir():  # one file, its name Django's choice
+                written.chmod(0o600)
+                os.replace(written, target.parent / written.name)
