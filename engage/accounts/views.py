@@ -159,6 +159,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
     post_reset_login = False
 
+    def get_user(self, uidb64: str) -> User | None:
+        # Django reads the account whether or not it is active: a link sent before a
+        # deactivation chose the deactivated account's password, for its reactivation.
+        user: User | None = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form: "SetPasswordForm[User]") -> HttpResponse:
         response = super().form_valid(form)
         services.password_reset(form.user, request=self.request)

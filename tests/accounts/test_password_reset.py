@@ -196,3 +196,24 @@ def test_its_email_is_about_the_account_and_names_no_client(alice_with_email, or
     assert '"alice"' in message.body and "Two-step verification still applies" in message.body
     assert "Sentinelgiven" not in text and "Zyx" not in text
     assert str(person.pk) not in text and organisation.name not in text
+
+
+def test_it_does_not_let_a_link_sent_before_a_deactivation_choose_the_password(
+    alice_with_email, ada
+):
+    """A link asked for on the last day still chose the password of the account once it was
+    deactivated: the one who left held the password it would have again when reactivated."""
+    from engage.accounts import services
+
+    _ask("alice@pilot.example")
+    link = _link()
+    services.deactivate_user(alice_with_email, by=ada)
+    client = Client()
+    response = _choose(client, link)
+    alice_with_email.refresh_from_db()
+    assert not alice_with_email.check_password(NEW_PASSWORD)
+    assert alice_with_email.check_password(PASSWORD)
+    assert response.status_code == 200 and 'name="new_password1"' not in response.content.decode()
+    assert not AuditEvent.objects.filter(
+        action=AuditEvent.Action.PASSWORD_CHANGE, detail="reset"
+    ).exists()
