@@ -27,6 +27,7 @@ writing. SQLite is copied with SQLite's own backup API and the rows are counted 
 
 import base64
 import datetime
+import fcntl
 import json
 import os
 import re
@@ -344,24 +345,54 @@ def make_backup(output_dir: Path, keep: int) -> BackupResult:
     database = Database.default()
     vendor = database.vendor
     output_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    path = output_dir / f"engage-{stamp}{ARCHIVE_SUFFIX}"
-    partial = path.with_name(path.name + ".partial")
-    try:
-        # Only the owner may read an archive, even though it is encrypted.
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
-            writer = ArchiveWriter(file, fernet, vendor)
-            dump = _dump_postgresql if vendor == "postgresql" else _dump_sqlite
-            tables = dump(database, writer, output_dir)
-            writer.finish()
-            file.flush()
-            os.fsync(file.fileno())
-        # A crash leaves a .partial file, never an archive that looks whole.
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    removed = prune(output_dir, keep)
+    with _only_backup(output_dir):
+        _remove_leftovers(output_dir)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        path = output_dir / f"engage-{stamp}{ARCHIVE_SUFFIX}"
+        partial = path.with_name(path.name + ".partial")
+        try:
+            # Only the owner may read an archive, even though it is encrypted.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+            with os.fdopen(os.open(partial, flags, 0o600), "wb") as file:
+                writer = ArchiveWriter(file, fernet, vendor)
+                dump = _dump_postgresql if vendor == "postgresql" else _dump_sqlite
+                tables = dump(database, writer, output_dir)
+                writer.finish()
+                file.flush()
+                os.fsync(file.fileno())
+            # A crash leaves a .partial file, never an archive that looks whole.
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        removed = prune(output_dir, keep)
     return BackupResult(path, path.stat().st_size, vendor, tables, removed)
+
+
+LOCK_NAME = ".engage-backup.lock"
+SQLITE_COPY_PREFIX = ".engage-backup-"
+
+
+@contextmanager
+def _only_backup(output_dir: Path) -> Iterator[None]:
+    """Hold the folder's lock for one backup at a time: what another backup is writing is never
+    taken for a crashed one's leftovers."""
+    descriptor = os.open(output_dir / LOCK_NAME, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+def _remove_leftovers(output_dir: Path) -> None:
+    """What a backup killed before its end left behind (power lost, `kill -9`): a `.partial`
+    archive, and on SQLite the whole database copied in clear into a private folder, which
+    would otherwise stay beside the archives for as long as the folder does."""
+    for path in output_dir.iterdir():
+        if path.name.startswith(SQLITE_COPY_PREFIX) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.name.endswith(ARCHIVE_SUFFIX + ".partial") and path.is_file():
+            path.unlink()
 
 
 def _manifest(vendor: str, tables: dict[str, int]) -> dict[str, Any]:
@@ -377,7 +408,7 @@ def _dump_sqlite(database: Database, writer: ArchiveWriter, workdir: Path) -> di
     connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
     # A private folder beside the archives: the copy is as large as the database.
-    with tempfile.TemporaryDirectory(dir=workdir, prefix=".engage-backup-") as folder:
+    with tempfile.TemporaryDirectory(dir=workdir, prefix=SQLITE_COPY_PREFIX) as folder:
         copy = Path(folder) / "engage.sqlite3"
         with closing(sqlite3.connect(copy)) as target:
             connection.connection.backup(target)

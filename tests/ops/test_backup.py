@@ -8,6 +8,8 @@ import io
 import os
 import secrets
 import shutil
+import sqlite3
+from contextlib import closing
 from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
@@ -252,8 +254,31 @@ def test_it_keeps_only_the_newest_archives(organisation, backup_key, tmp_path):
     call_command("backup", "--output-dir", str(tmp_path), "--keep", "2", stdout=out)
 
     newest = max(tmp_path.glob("engage-*.backup")).name
-    assert sorted(p.name for p in tmp_path.iterdir()) == [old[2].name, newest, "notes.txt"]
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == [backup.LOCK_NAME, old[2].name, newest, "notes.txt"]
     assert "Removed 2 old archive(s), keeping the newest 2." in out.getvalue()
+
+
+@committed
+def test_it_removes_what_a_backup_killed_midway_left_in_clear(sentinel_case, backup_key, tmp_path):
+    """A backup killed before its end (power lost, `kill -9`) left, on SQLite, the whole
+    database copied in clear in a private folder beside the archives, which pruning did not
+    remove: a thief with the backups folder read every name in it. The next backup removes it."""
+    crashed = tmp_path / f"{backup.SQLITE_COPY_PREFIX}k1ll3d"
+    crashed.mkdir(mode=0o700)
+    with closing(sqlite3.connect(crashed / "engage.sqlite3")) as copy:
+        copy.execute("CREATE TABLE cases_person (name TEXT)")
+        copy.execute("INSERT INTO cases_person VALUES ('Amal Haddad')")
+        copy.commit()
+    partial = tmp_path / "engage-20240101T020000.000000Z.backup.partial"
+    partial.write_bytes(b"half an archive")
+    (tmp_path / "notes.txt").write_text("the operator's own: never removed")
+
+    call_command("backup", "--output-dir", str(tmp_path), stdout=StringIO())
+
+    (archive,) = tmp_path.glob("engage-*.backup")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [backup.LOCK_NAME, archive.name, "notes.txt"]
 
 
 @committed
