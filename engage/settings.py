@@ -141,6 +141,9 @@ AXES_VERBOSE = False
 # form is not kept at all (engage/accounts/lockout.py: the step-up's carried forms).
 AXES_SENSITIVE_PARAMETERS = ["next", "q"]
 AXES_HANDLER = "engage.accounts.lockout.FormlessDatabaseHandler"
+# A failed sign-in's username is kept as a keyed digest: what is typed there is at times the
+# password (engage/accounts/lockout.py).
+AXES_USERNAME_CALLABLE = "engage.accounts.lockout.username_key"
 # Who is signing in: the same address the audit log records (engage/lib/client_address.py),
 # from REMOTE_ADDR, or behind ENGAGE_TRUSTED_PROXY_COUNT reverse proxies from X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "engage.lib.client_address.client_address"

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from engage.accounts import lockout
 from engage.accounts.models import ORGANISATION_ROLES, City, Organisation, Role, Team, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
@@ -320,6 +321,6 @@ def stepped_up(user: User, *, request: HttpRequest) -> None:
     """Record that `user` typed their password again (step-up, R20), and forget their failed
     attempts from this address, as a successful sign-in does (AXES_RESET_ON_SUCCESS)."""
     AxesProxyHandler.reset_attempts(
-        ip_address=client_address(request), username=user.get_username()
+        ip_address=client_address(request), username=lockout.of_username(user.get_username())
     )
     record(user, AuditEvent.Action.LOGIN, user, detail="step_up", request=request)

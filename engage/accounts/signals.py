@@ -69,7 +69,10 @@ def _locked_out(
     ip_address: str,
     **kwargs: Any,
 ) -> None:
-    user = _known(username)
+    # `username` is the lockout's digest of it (`lockout.username_key`); the name typed is in
+    # the credentials django-axes keeps on the request for this moment.
+    typed = (getattr(request, "axes_credentials", None) or {}).get("username")
+    user = _known(typed)
     step_up = getattr(request, "engage_step_up", False)
     record(
         None,

@@ -231,3 +231,39 @@ def test_it_keeps_no_searched_name_in_the_record_of_failed_sign_ins(alice):
     attempt = AccessAttempt.objects.get()
     assert "next=" in attempt.get_data
     assert SEARCHED not in attempt.get_data + attempt.post_data
+
+
+@pytest.mark.django_db
+def test_it_keeps_no_typed_username_in_the_record_of_failed_sign_ins(alice):
+    """What is typed in the username box is at times the password: django-axes kept it as
+    typed, in the database, its dumps and its backups. It keeps a keyed digest now, and counts
+    by it all the same: five failures lock the username out, and the right password then
+    signs in no more than before."""
+    client = Client()
+    client.post("/accounts/login/", {"username": "Sentinel-pa55word!", "password": "x"})
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    kept = list(AccessAttempt.objects.values_list("username", flat=True))
+    assert len(kept) == 2 and not any("Sentinel" in name or "alice" in name for name in kept)
+    locked = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert locked.status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_migration_keeps_the_digest_of_the_usernames_kept_before():
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    from engage.accounts.lockout import of_username
+
+    migration = importlib.import_module(
+        "engage.accounts.migrations.0011_failed_sign_ins_keep_no_username"
+    )
+    AccessAttempt.objects.create(username="Sentinel-pa55word!", ip_address="198.51.100.9",
+                                 user_agent="x", get_data="", post_data="",
+                                 failures_since_start=2)  # fmt: skip
+    migration.digest(apps, connection.schema_editor())
+    migration.digest(apps, connection.schema_editor())  # once only, however often it runs
+    assert AccessAttempt.objects.get().username == of_username("Sentinel-pa55word!")
