@@ -15,7 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.accounts import lockout
-from engage.accounts.models import ORGANISATION_ROLES, City, Organisation, Role, Team, User
+from engage.accounts.models import (
+    CASE_HOLDER_ROLES,
+    ORGANISATION_ROLES,
+    City,
+    Organisation,
+    Role,
+    Team,
+    User,
+)
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.lib.client_address import client_address
@@ -137,6 +145,13 @@ def _check_still_an_admin(by: User) -> None:
         raise ValidationError(_("You are no longer an admin of this organisation."))
 
 
+# Sent when a person's role no longer works on cases, with `by` who changed it, so the apps above
+# this one end for good what only a case worker holds: the calendar feed (engage.agenda) is
+# revoked, the devices keeping offline cases (engage.offline) are told to wipe, so moving the
+# person back to working on cases later brings none of it back.
+case_work_ended = Signal()
+
+
 @transaction.atomic
 def update_user(
     user: User,
@@ -184,6 +199,8 @@ def update_user(
         record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=",".join(access_changed))
     else:
         record(by, AuditEvent.Action.UPDATE, user)
+    if stored["role"] in CASE_HOLDER_ROLES and role not in CASE_HOLDER_ROLES:
+        case_work_ended.send(sender=User, user=user, by=by)
 
 
 @transaction.atomic

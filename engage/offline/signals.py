@@ -1,4 +1,5 @@
-"""Signing out, deactivation and a password reset end the person's offline devices.
+"""Signing out, deactivation, a password reset and a role that no longer works on cases end the
+person's offline devices.
 
 The sign-out view belongs to `accounts`, below this app, so Django's own `user_logged_out`
 signal is how this app hears of it (as the audit of sign-outs does). The browser is also told
@@ -12,7 +13,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
 from engage.accounts.middleware import ended_by_limit
-from engage.accounts.services import sessions_ended
+from engage.accounts.services import case_work_ended, sessions_ended
 from engage.offline.services import revoke_devices
 
 
@@ -31,4 +32,11 @@ def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _sessions_ended(sender: Any, user: Any, **kwargs: Any) -> None:
     # Deactivation or a reset: the devices end for good, so reactivating the account (after a
     # lost phone, say) brings none of them back.
+    revoke_devices(user)
+
+
+@receiver(case_work_ended)
+def _case_work_ended(sender: Any, user: Any, **kwargs: Any) -> None:
+    # A role that no longer works on cases: the devices end for good too, so moving the person
+    # back to case work before the phone next asks does not leave the cases on it.
     revoke_devices(user)

@@ -10,6 +10,7 @@ from icalendar import Calendar
 
 from engage.accounts import mfa
 from engage.accounts import services as accounts
+from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.agenda import services
 from engage.agenda.models import CalendarFeed
@@ -185,6 +186,30 @@ class TestTheAddress:
         assert not CalendarFeed.objects.filter(revoked_at__isnull=True).exists()
         revoked = AuditEvent.objects.filter(detail=services.REVOKED, actor_id=ada.pk)
         assert revoked.count() == 2
+
+    def test_it_stays_ended_when_its_owner_leaves_case_work_and_comes_back(
+        self, client, case, alice, ada
+    ):
+        """A case manager made an organisation admin had their feed refused only while the
+        role lasted: moved back, the phone read the appointments again. Leaving the roles that
+        work on cases now ends it for good, as a deactivation does."""
+        appointment(case, alice, 2)
+        url = _make(stepped_up(alice))
+
+        def move(role: str) -> None:
+            alice.refresh_from_db()
+            accounts.update_user(
+                alice, by=ada, expected_version=alice.version, role=role, team=alice.team,
+                first_name=alice.first_name, last_name=alice.last_name, email=alice.email,
+            )  # fmt: skip
+
+        move(Role.SUPERVISOR)  # still works on cases: the feed stays
+        assert _read(client, url).status_code == 200
+        move(Role.ORG_ADMIN)
+        move(Role.CASE_MANAGER)
+        assert _read(client, url).status_code == 404
+        assert not CalendarFeed.objects.filter(revoked_at__isnull=True).exists()
+        assert AuditEvent.objects.filter(detail=services.REVOKED, actor_id=ada.pk).count() == 1
 
     def test_it_limits_reads_per_hour_and_refused_reads_per_address(self, client, case, alice):
         url = _make(stepped_up(alice))

@@ -10,6 +10,7 @@ from django.test import Client
 from engage.accounts import services as accounts
 from engage.accounts.factories import UserFactory
 from engage.accounts.middleware import LAST_SEEN, STARTED_AT
+from engage.accounts.models import Role
 from engage.audit.models import AuditEvent
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago
@@ -307,6 +308,21 @@ class TestWiping:
         phone = Client()
         accounts.deactivate_user(alice, by=ada)
         accounts.reactivate_user(alice, by=ada)
+        assert phone.get("/offline/status/", **device).json()["wipe"] is True
+
+    def test_it_still_tells_a_device_to_wipe_after_a_role_away_from_cases_and_back(
+        self, alice, ada, device
+    ):
+        """Made an organisation admin, a case manager's phone was told to wipe only while the
+        role lasted: moved back before the phone asked, it kept the cases. Leaving case work
+        ends the devices for good, as a deactivation does."""
+        phone = Client()
+        for role in (Role.ORG_ADMIN, Role.CASE_MANAGER):
+            alice.refresh_from_db()
+            accounts.update_user(
+                alice, by=ada, expected_version=alice.version, role=role, team=alice.team,
+                first_name=alice.first_name, last_name=alice.last_name, email=alice.email,
+            )  # fmt: skip
         assert phone.get("/offline/status/", **device).json()["wipe"] is True
 
     def test_a_password_reset_wipes_and_sign_out_too(self, client, alice, device):
