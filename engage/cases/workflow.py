@@ -76,6 +76,14 @@ def person_erased(case: Case) -> bool:
     return Person.objects.filter(pk=case.person_id, erased_at__isnull=False).exists()
 
 
+def refuse_if_erased(case: Case) -> None:
+    """Raise the reason if `case`'s person was erased: for what is written on a case outside
+    the steps of the process (a referral to a service, the referral's own answers), which
+    would be their personal data again, out of reach of any erasure (item 60)."""
+    if person_erased(case):
+        raise ValidationError(ERASED, code="erased")
+
+
 def allowed_steps(case: Case) -> set[str]:
     steps = {step for step, stages in STEPS.items() if case.stage in stages}
     return steps & AFTER_ERASURE if steps and person_erased(case) else steps
@@ -86,8 +94,8 @@ def require_step(case: Case, step: str) -> None:
     (and, for a person erased, is one of the steps left, `AFTER_ERASURE`)."""
     if case.stage not in STEPS[step]:
         raise ValidationError(_REFUSALS[step], code="wrong_stage")
-    if step not in AFTER_ERASURE and person_erased(case):
-        raise ValidationError(ERASED, code="erased")
+    if step not in AFTER_ERASURE:
+        refuse_if_erased(case)
 
 
 def move(case: Case, to: str) -> None:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record, record_each
+from engage.cases import workflow
 from engage.cases.models import Case
 from engage.custom.models import (
     CHOICE_TYPES,
@@ -297,6 +298,11 @@ def save_values(
     Only the keys given are written (a field the user did not see keeps its value); an empty
     answer removes a stored one. Called inside the transaction of the record's own service.
     """
+    if form == Form.REFERRAL:
+        # The referral's answers are the one record changed outside a step of the process
+        # (the API's change of a case, a reassignment's too), which would refuse them for an
+        # erased person (`workflow.require_step`): their data again, which no erasure reaches.
+        workflow.refuse_if_erased(case)
     known = {
         field.key: field
         for field in (

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.cases import workflow
 from engage.cases.models import Case
 from engage.directory.models import (
     RECIPIENT_TYPE,
@@ -241,10 +242,13 @@ def make_referral(
     With `categories`, the client's data goes to the service through the sharing service:
     without a consent that covers the service, the purpose "referral to a service" and every
     category, it is refused (ReferralRefused, audited there) and nothing is stored. Without
-    categories nothing identifying is disclosed, and the referral says so.
+    categories nothing identifying is disclosed, and the referral says so. Refused on the case
+    of a person who was erased (docs/security.md, item 60).
     """
     if not case.is_open:
         raise ValidationError(_("Referrals are made while the case is open."))
+    # What it is for, and the service it names, would be the erased person's data again.
+    workflow.refuse_if_erased(case)
     if service.organisation_id != case.organisation_id:
         raise ValidationError({"service": _("Choose a service of your organisation's directory.")})
     if not service.active:
@@ -318,6 +322,7 @@ def update_referral(
     referral = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
     if referral.version != expected_version:
         raise ConcurrentEditError
+    workflow.refuse_if_erased(referral.case)  # its outcome note would be their data again
     if status not in TRANSITIONS[referral.status]:
         labels = dict(Status.choices)
         raise ValidationError(

@@ -7,7 +7,9 @@ import pytest
 
 from engage.cases import services as cases
 from engage.cases.factories import days_ago, to_screening
+from engage.cases.models import Case
 from engage.custom.models import CustomValue
+from engage.privacy.services import erase_person
 from tests.custom.people import SECRET
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +96,26 @@ def test_a_change_of_the_answers_alone_moves_the_cases_etag(api, alice, fields):
         url, {"custom": {"children": 3}, "outcome": ""}, headers={"If-Match": first["ETag"]}
     )
     assert both.status_code in (200, 400), both.content
+
+
+def test_it_takes_no_answers_on_an_erased_persons_case(api, alice, bob, fields):
+    """docs/security.md, item 60: the referral's own answers, changed through the API (the one
+    record of a case changed outside a step of the process), were still written after the
+    person's erasure, out of reach of any erasure since a person erased once is not erased
+    again; with a reassignment (a step left after erasure) too."""
+    created = api(alice).post("/api/v1/cases/", _referral(children=1, housing="friends"))
+    url = created["Location"]
+    case = Case.objects.get(pk=created.json()["id"])
+    erase_person(case.person, by=bob, reason="request")
+    assert not CustomValue.objects.filter(case=case).exists()
+    for client, change in (
+        (api(alice), {"custom": {"children": 4, "housing": "street"}}),
+        (api(bob), {"custom": {"children": 4, "housing": "street"}, "case_manager": str(bob.pk)}),
+    ):
+        response = client.patch(url, change, headers={"If-Match": client.get(url)["ETag"]})
+        assert response.status_code == 400, response.content
+        assert "can only be closed or reassigned" in response.content.decode()
+    assert not CustomValue.objects.filter(case=case).exists()
 
 
 def test_it_refuses_unknown_and_invalid_answers_naming_the_field(

@@ -7,6 +7,7 @@ from engage.audit.models import AuditEvent
 from engage.directory import services
 from engage.directory.models import Referral
 from engage.lib.concurrency import ConcurrentEditError
+from engage.privacy.services import erase_person
 from engage.sharing import services as sharing
 from engage.sharing.models import Share
 from tests.directory.conftest import days_ago, give_consent, refer
@@ -208,6 +209,34 @@ class TestLifecycle:
                 expected_version=stale_version,
             )
         assert Referral.objects.get(pk=referral.pk).status == Status.ACCEPTED
+
+
+class TestAfterErasure:
+    def test_it_takes_no_referral_or_news_on_an_erased_persons_case(
+        self, as_user, active_case, alice, bob, shelter
+    ):
+        """docs/security.md, item 60 left the directory out: a referral (what it is for) or a
+        referral's outcome note written after the person's erasure stayed for good, since a
+        person erased once is not erased again."""
+        earlier = refer(active_case, alice, shelter, categories=[])
+        erase_person(active_case.person, by=bob, reason="request")
+        active_case.refresh_from_db()  # as a page loads it
+        page = as_user(alice).post(
+            f"/directory/cases/{active_case.pk}/refer/",
+            {"service": shelter.pk, "made_on": days_ago(1).isoformat(),
+             "reason": "Zzafter erasure", "disclosure": "none"},
+        ).content.decode()  # fmt: skip
+        assert "their case can only be closed or reassigned" in page
+        writes = [
+            lambda: refer(active_case, alice, shelter, categories=[]),
+            lambda: _move(earlier, alice, Status.ACCEPTED, outcome_note="Zzafter"),
+        ]
+        for write in writes:
+            with pytest.raises(ValidationError, match="can only be closed or reassigned"):
+                write()
+        assert Referral.objects.get() == earlier
+        earlier.refresh_from_db()
+        assert earlier.status == Status.MADE and earlier.outcome_note == ""
 
 
 class TestPages:
