@@ -391,10 +391,13 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         extra_fields.read_for_page(case, request.user, [extra_fields.CONTACT])
     due = due_items(case, today)
     sent_back = sent_back_on(case) if case.is_open else []
+    steps = workflow.allowed_steps(case) if works else set()
+    # Not on the case of a person erased, where a contact would be refused (`AFTER_ERASURE`).
+    contacts = "contact" in steps
     context = {
         "case": case,
         "due": due,
-        "steps": workflow.allowed_steps(case) if works else set(),
+        "steps": steps,
         # The one step that comes next, from the case's records: the page's main button.
         "next": next_step(case, request.user, due=due, sent_back=sent_back, today=today),
         # What a supervisor sent back, with the note, until it is acted on.
@@ -415,10 +418,10 @@ def case_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "contact_form": _with_extra(
             request, ContactForm(initial={"date": today}), extra_fields.CONTACT, case=case
         )
-        if works and case.is_open
+        if contacts
         else None,
         "next_contact": _next_contact(case, today),
-        "interval_form": ContactIntervalForm(instance=case) if works and case.is_open else None,
+        "interval_form": ContactIntervalForm(instance=case) if contacts else None,
         "previous": case.previous if case.previous_visible else None,
         "next_enrollment": {
             "pk": case.next_enrollment_pk,
@@ -712,8 +715,11 @@ class GoalCard:
 
 
 def _plan_is_editable(user, case: Case, plan: CasePlan) -> bool:
+    # The "plan" step: in the programme, and not on the case of a person erased.
     return (
-        user.role in CASE_WORKERS and case.in_programme and plan.status != CasePlan.Status.PENDING
+        user.role in CASE_WORKERS
+        and "plan" in workflow.allowed_steps(case)
+        and plan.status != CasePlan.Status.PENDING
     )
 
 
@@ -730,6 +736,8 @@ def _plan_page(
     case = get_case_for_user(request.user, plan.case_id)
     goals = plan.goals.prefetch_related("actions")
     works = request.user.role in CASE_WORKERS
+    # Reviewed and decided while the "plan" step is open: not on the case of a person erased.
+    plans = "plan" in workflow.allowed_steps(case)
     editable = _plan_is_editable(request.user, case, plan)
     context = {
         "case": case,
@@ -746,10 +754,10 @@ def _plan_page(
         if editable
         else None,
         "review_form": PlanReviewForm(auto_id="review-%s", initial={"date": services.today()})
-        if works and case.in_programme and plan.status == CasePlan.Status.APPROVED
+        if works and plans and plan.status == CasePlan.Status.APPROVED
         else None,
         "approval_form": approval_form or ReviewForm()
-        if request.user.role == Role.SUPERVISOR and plan.status == CasePlan.Status.PENDING
+        if request.user.role == Role.SUPERVISOR and plans and plan.status == CasePlan.Status.PENDING
         else None,
         "action_statuses": Action.Status.choices,
     }

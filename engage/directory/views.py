@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.permissions import ANY_STAFF, role_required
+from engage.cases import workflow
 from engage.cases.access import (
     CASE_WORKERS,
     get_case_for_user,
@@ -249,8 +250,10 @@ def referral_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse
     case = get_case_for_user(request.user, referral.case_id, for_work=True)
     record_case_reads(request.user, [case, referral])
     allowed = services.allowed_statuses(referral)
+    # No news is taken on the case of a person erased (item 60): the page says why instead.
+    erased = workflow.ERASED if workflow.person_erased(case) else None
     form = None
-    if allowed:
+    if allowed and erased is None:
         form = ReferralUpdateForm(
             request.POST or None,
             referral=referral,
@@ -278,5 +281,6 @@ def referral_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse
         "service": referral.service,
         "share": referral.share,
         "form": form,
+        "erased": erased,
     }
     return render(request, "directory/referral_detail.html", context)

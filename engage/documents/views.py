@@ -47,9 +47,11 @@ class DocumentForm(forms.ModelForm[Document]):
 @role_required(*CASE_WORKERS)
 def documents(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = get_case_for_user(request.user, pk, for_work=True)
-    if request.method == "POST" and not case.is_open:
-        # Sent from a page opened before the closure: the page has no form to show the refusal
-        # beside, so it is a message on the list (nothing can be attached to a closed case).
+    # Not to a closed case, nor to the case of a person erased (`workflow.AFTER_ERASURE`).
+    attaching = "attach_document" in workflow.allowed_steps(case)
+    if request.method == "POST" and not attaching:
+        # Sent from a page opened before the closure (or the erasure): the page has no form to
+        # show the refusal beside, so it is a message on the list.
         run_service(request, None, lambda: workflow.require_step(case, "attach_document"))
         return redirect("documents:list", case.pk)
     form = DocumentForm(request.POST or None, request.FILES or None)
@@ -71,7 +73,9 @@ def documents(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     kept = {} if closed else keeping.reasons(documents)
     context = {
         "case": case,
-        "form": form,
+        "form": form if attaching else None,
+        # Why nothing more is attached to an open case: its person was erased.
+        "erased": workflow.ERASED if case.is_open and not attaching else None,
         "closed": closed,
         # Each document with why it is kept (None: it may be deleted).
         "documents": [(document, kept.get(document.pk)) for document in documents],

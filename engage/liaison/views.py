@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of, organisation_of
 from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required
+from engage.cases import workflow
 from engage.cases.access import (
     CASE_WORKERS,
     get_case_for_user,
@@ -43,6 +45,12 @@ PAGE_SIZE = 25
 
 def _work_case(request: AuthenticatedHttpRequest, pk: UUID) -> Case:
     return get_case_for_user(request.user, pk, for_work=True)
+
+
+def _erased(case: Case) -> Promise | None:
+    """Why a record's page takes nothing more, on the case of a person erased (item 60): its
+    forms would be refused (`services._check_not_erased`), so the page says so instead."""
+    return workflow.ERASED if workflow.person_erased(case) else None
 
 
 # Liaison records
@@ -98,16 +106,19 @@ def liaison_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, liaison.case_id)
     # Reading a case's record is reading the case file: audited like the case page.
     record_case_reads(request.user, [case, liaison])
-    form = OutcomeForm(
-        request.POST or None,
-        initial={
-            "outcome": liaison.outcome,
-            "outcome_note": liaison.outcome_note,
-            "follow_up_on": liaison.follow_up_on,
-            "version": liaison.version,
-        },
-    )
-    if run_service(
+    erased = _erased(case)
+    form = None
+    if erased is None:
+        form = OutcomeForm(
+            request.POST or None,
+            initial={
+                "outcome": liaison.outcome,
+                "outcome_note": liaison.outcome_note,
+                "follow_up_on": liaison.follow_up_on,
+                "version": liaison.version,
+            },
+        )
+    if form is not None and run_service(
         request,
         form,
         lambda: services.record_outcome(
@@ -127,6 +138,7 @@ def liaison_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "case": case,
         "share": liaison.share,
         "form": form,
+        "erased": erased,
         "late": liaison.follow_up_overdue_days(services.today()),
     }
     return render(request, "liaison/liaison_detail.html", context)
@@ -235,8 +247,9 @@ def obligation_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     case = _work_case(request, obligation.case_id)
     record_case_reads(request.user, [case, obligation])
     today = services.today()
-    form = ReportingEventForm(request.POST or None, initial={"date": today})
-    if run_service(
+    erased = _erased(case)
+    form = None if erased else ReportingEventForm(request.POST or None, initial={"date": today})
+    if form is not None and run_service(
         request,
         form,
         lambda: services.record_reporting(
@@ -255,6 +268,7 @@ def obligation_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
         "case": case,
         "obligation": obligation,
         "form": form,
+        "erased": erased,
         "page": page,
         "missed_days": obligation.missed_days(today),
         "follow_up_form": FollowUpForm(initial={"on": today}),

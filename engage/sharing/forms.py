@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from engage.cases import workflow
 from engage.cases.forms import DateInput
 from engage.cases.models import Case, Person
 from engage.sharing.models import (
@@ -15,6 +16,7 @@ from engage.sharing.models import (
     Recipient,
     RecipientType,
 )
+from engage.sharing.services import releasable_people
 
 if TYPE_CHECKING:  # Django's ModelForm cannot be subscripted at run time: only mypy reads these
     _ConsentModelForm = forms.ModelForm[Consent]
@@ -24,12 +26,6 @@ if TYPE_CHECKING:  # Django's ModelForm cannot be subscripted at run time: only 
 else:
     _ConsentModelForm = _RecipientModelForm = _EnforcementBodyModelForm = forms.ModelForm
     _DataRequestModelForm = forms.ModelForm
-
-
-def _people(case: Case) -> QuerySet[Person]:
-    if case.household_id:
-        return Person.objects.filter(household_id=case.household_id)
-    return Person.objects.filter(pk=case.person_id)
 
 
 def _recipients(case: Case, *, shareable: bool) -> QuerySet[Recipient]:
@@ -51,8 +47,9 @@ class _CaseScoped:
         fields: dict[str, forms.Field]
 
     def scope(self, case: Case) -> None:
-        _choices(self.fields["person"]).queryset = _people(case)
-        self.fields["person"].initial = case.person_id
+        _choices(self.fields["person"]).queryset = releasable_people(case)
+        if not workflow.person_erased(case):
+            self.fields["person"].initial = case.person_id
         self.fields["person"].label = _("Whose data")
         _choices(self.fields["recipient"]).queryset = _recipients(case, shareable=False)
 

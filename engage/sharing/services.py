@@ -71,6 +71,15 @@ def _check_person(case: Case, person: Person) -> None:
         raise ValidationError(workflow.ERASED)
 
 
+def releasable_people(case: Case) -> QuerySet[Person]:
+    """The people whose data `case` may still record a consent for or share: the client and
+    their household, but not a person erased (`_check_person` refuses them)."""
+    people = Person.objects.filter(erased_at__isnull=True)
+    if case.household_id:
+        return people.filter(household_id=case.household_id)
+    return people.filter(pk=case.person_id)
+
+
 # What the case holds is the client's: its migration case, the screening's health and
 # vulnerabilities, its notes. A household member's consent (or an override for them) releases
 # their own identity and contact details, never these: `_content` took them from the case

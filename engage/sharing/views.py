@@ -18,6 +18,7 @@ from engage.accounts.permissions import (
     recently_authenticated,
     role_required,
 )
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.cases.models import Case
 from engage.cases.models.case import CaseQuerySet
@@ -58,6 +59,11 @@ def case_sharing(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "left_after_withdrawal": [share for share in shares if share.withdrawn_after_it_left],
         "may_share": case.shows_sensitive_to(request.user),
         "shared_by": services.SHARED_BY,
+        # The client erased and nobody of their household left to consent for: a consent or
+        # a share would be refused (item 60), so the page says why instead of offering them.
+        "erased": workflow.ERASED
+        if workflow.person_erased(case) and not services.releasable_people(case).exists()
+        else None,
     }
     return render(request, "sharing/case_sharing.html", context)
 

@@ -238,6 +238,23 @@ class TestAfterErasure:
         earlier.refresh_from_db()
         assert earlier.status == Status.MADE and earlier.outcome_note == ""
 
+    def test_it_offers_no_referral_or_news_on_an_erased_persons_pages(
+        self, as_user, active_case, alice, bob, shelter
+    ):
+        """The case page still offered "Refer to a service", and a referral's page the form of
+        its news, both refused once sent (item 60)."""
+        referral = refer(active_case, alice, shelter, categories=[])
+        erase_person(active_case.person, by=bob, reason="request")
+        client = as_user(alice)
+        card = client.get(f"/cases/{active_case.pk}/").content.decode()
+        card = card[card.index('id="referrals"') :]
+        card = card[: card.index("</section>")]
+        assert referral.get_absolute_url() in card
+        assert f"/directory/cases/{active_case.pk}/refer/" not in card
+        page = client.get(referral.get_absolute_url()).content.decode()
+        assert 'name="status"' not in page and "Record news of the referral" not in page
+        assert "their case can only be closed or reassigned" in page
+
 
 class TestPages:
     def test_it_makes_a_referral_from_the_form(self, as_user, active_case, alice, shelter):

@@ -316,3 +316,29 @@ class TestAfterErasure:
         missed.refresh_from_db()
         earlier.refresh_from_db()
         assert missed.follow_up_note == "" and earlier.outcome_note == ""
+
+    def test_it_offers_no_liaison_or_reporting_on_an_erased_persons_pages(
+        self, as_user, active_case, alice, bob, office
+    ):
+        """The case page of an erased person still offered "Record liaison", a letter and a
+        reporting obligation, and the pages of a record and of an obligation their forms, all
+        refused once sent (item 60): the pages offer nothing the services refuse."""
+        obligation = weekly(active_case, alice, days_ago(20))
+        missed = services.record_reporting(obligation, by=alice, date=days_ago(13), status="missed")
+        liaison = liaise(active_case, alice, office, categories=())
+        erase_person(active_case.person, by=bob, reason="request")
+        client = as_user(alice)
+        card = client.get(f"/cases/{active_case.pk}/").content.decode()
+        card = card[card.index('id="liaison"') :]
+        card = card[: card.index("</section>")]
+        assert liaison.get_absolute_url() in card  # what was recorded is still read
+        for offered in ("/new/", "/letters/new/", "/reporting/new/"):
+            assert f"/liaison/cases/{active_case.pk}{offered}" not in card, offered
+        record = client.get(liaison.get_absolute_url()).content.decode()
+        assert "Record the outcome" not in record and 'name="outcome"' not in record
+        assert "their case can only be closed or reassigned" in record
+        reporting = client.get(obligation.get_absolute_url()).content.decode()
+        assert 'name="status"' not in reporting
+        assert f"/liaison/reporting/{obligation.pk}/edit/" not in reporting
+        assert f"/liaison/reporting-days/{missed.pk}/follow-up/" not in reporting
+        assert "their case can only be closed or reassigned" in reporting

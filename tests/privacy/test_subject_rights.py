@@ -16,7 +16,14 @@ from engage.accounts.factories import UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases import duplicates, services, workflow
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Case, Household, Person, PossibleDuplicate, SearchToken
+from engage.cases.models import (
+    Appointment,
+    Case,
+    Household,
+    Person,
+    PossibleDuplicate,
+    SearchToken,
+)
 from engage.custom import services as custom
 from engage.custom.models import CustomField, CustomValue
 from engage.directory.models import Service
@@ -406,6 +413,45 @@ class TestErasure:
         closed = client.get(f"/cases/{case.pk}/").content.decode()
         assert "This case is closed, and the person&#x27;s data was erased." in closed
         assert Case.objects.filter(person=case.person).count() == 1
+
+    def test_it_offers_no_write_it_would_refuse_on_an_erased_persons_pages(
+        self, as_user, organisation, alice, bob
+    ):
+        """Item 60's case page still offered a contact (and its interval), appointments to plan,
+        change or mark, a document to attach, a consent to record, data to share and a plan to
+        change for the erased person, each refused once sent: the pages offer only what is
+        left."""
+        case, plan = to_active(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        coming = services.plan_appointment(
+            case, by=alice, data={"date": days_ago(-2), "kind": "meeting"}
+        )
+        past = services.plan_appointment(case, by=alice, data={"date": days_ago(0), "kind": "call"})
+        Appointment.objects.filter(pk=past.pk).update(date=days_ago(3))
+        erase_person(case.person, by=bob, reason="request")
+        client = as_user(alice)
+        page = client.get(f"/cases/{case.pk}/").content.decode()
+        for offered in (
+            f"/cases/{case.pk}/contacts/new/",
+            f"/cases/{case.pk}/contact-interval/",
+            f"/cases/{case.pk}/appointments/new/",
+            f"/cases/appointments/{coming.pk}/",
+            f"/cases/appointments/{past.pk}/status/",
+        ):
+            assert offered not in page, offered
+        assert "This person&#x27;s data was erased: close the case." in page
+        documents = client.get(f"/documents/cases/{case.pk}/").content.decode()
+        assert 'type="file"' not in documents
+        assert "their case can only be closed or reassigned" in documents
+        shared = client.get(f"/sharing/cases/{case.pk}/").content.decode()
+        assert f"/sharing/cases/{case.pk}/consents/new/" not in shared
+        assert f"/sharing/cases/{case.pk}/share/" not in shared
+        assert "their case can only be closed or reassigned" in shared
+        planned = client.get(f"/cases/plans/{plan.pk}/").content.decode()
+        for offered in ("goals", "reviews", "submit"):
+            assert f"/cases/plans/{plan.pk}/{offered}/" not in planned, offered
+        assert "/actions/" not in planned and "/edit/" not in planned
 
     def test_erasing_the_record_a_newcomer_may_duplicate_leaves_no_link_in_the_history(
         self, organisation, alice

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 from django.template import Context
 
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Appointment, Case
 from engage.cases.planned import planned_appointments
@@ -19,12 +20,16 @@ def case_appointments(context: Context, case: Case) -> dict[str, Any]:
     day = today()
     planned = planned_appointments(case)
     works = context["user"].role in CASE_WORKERS
+    # Planned, changed and marked while the case is open, and its person not erased: the
+    # card offers nothing the services would refuse (`workflow.AFTER_ERASURE`).
+    changes = works and "appointment" in workflow.allowed_steps(case)
     return {
         "case": case,
         "coming": [a for a in planned if a.date >= day],
         # Still "planned" although their day has passed: held (mark done) or not (cancel).
-        "unmarked": [a for a in planned if a.date < day] if works else [],
+        "unmarked": [a for a in planned if a.date < day] if changes else [],
         "works": works,
+        "changes": changes,
         "statuses": Appointment.Status,
         "csrf_token": context.get("csrf_token"),
     }

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.template import Context
 
 from engage.accounts.models import User
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case
 from engage.directory.models import Referral
@@ -32,8 +33,11 @@ def case_referrals(context: Context, case: Case) -> dict[str, Any]:
     referrals: list[Referral] = []
     if case.__dict__.get(REFERRALS, True):
         referrals = list(Referral.objects.filter(case=case).select_related("service"))
+    works = user.role in CASE_WORKERS
     return {
         "case": case,
         "rows": [(referral, referral.follow_up_overdue_days(day)) for referral in referrals],
-        "works": user.role in CASE_WORKERS,
+        "works": works,
+        # Refused on the case of a person erased (docs/security.md, item 60): not offered.
+        "refers": works and case.is_open and not workflow.person_erased(case),
     }

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.template import Context
 
 from engage.accounts.models import User
+from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Case
 from engage.liaison.models import Letter, LiaisonRecord, ReportingEvent, ReportingObligation
@@ -78,6 +79,7 @@ def case_liaison(context: Context, case: Case) -> dict[str, Any]:
             .annotate(sent=Exists(LiaisonRecord.objects.filter(letter=OuterRef("pk"))))[:SHOWN]
         )
     request = context.get("request")
+    works = user.role in CASE_WORKERS
     return {
         "case": case,
         "reporting": [(o, o.missed_days(day)) for o in obligations],
@@ -85,5 +87,8 @@ def case_liaison(context: Context, case: Case) -> dict[str, Any]:
         "more": max(total - SHOWN, 0),
         "letters": letters,
         "new_letter": request.GET.get("letter", "") if request else "",
-        "works": user.role in CASE_WORKERS,
+        "works": works,
+        # Liaison, a letter and reporting are refused on the case of a person erased
+        # (`services._check_not_erased`, docs/security.md item 60): not offered.
+        "writes": works and case.is_open and not workflow.person_erased(case),
     }
