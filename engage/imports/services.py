@@ -36,8 +36,9 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from engage.accounts.models import Organisation, User
+from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.models import Person
@@ -301,6 +302,30 @@ def _progress(job: ImportJob) -> Callable[[int, int], None]:
     return write
 
 
+REQUESTER_GONE = gettext_lazy(
+    "The admin who asked for this import may no longer import (their account was deactivated, "
+    "or they are no longer an admin of this organisation): nothing was stored. Upload the file "
+    "again to import it."
+)
+
+
+def _check_requester(job: ImportJob) -> None:
+    """Refuse the store unless the admin who asked for it may still import: active, and an
+    admin of the job's organisation. The rows are stored as them, and a deactivation (or a
+    demotion) made while the job waited in the queue must stop it. Read locked in the rows'
+    transaction, as a deactivation locks the organisation's admins
+    (`accounts.services._check_still_an_admin`): one made at the same moment waits or is seen.
+    """
+    allowed = User.objects.select_for_update().filter(
+        pk=job.created_by_id,
+        is_active=True,
+        role=Role.ORG_ADMIN,
+        organisation_id=job.organisation_id,
+    )
+    if not list(allowed.values_list("pk", flat=True)):
+        raise ValidationError(REQUESTER_GONE, code="requester")
+
+
 def _store(job: ImportJob) -> None:
     sheet = sheet_of(job)
     mapping = Mapping.from_json(job.mapping)
@@ -317,6 +342,7 @@ def _store(job: ImportJob) -> None:
     job.save(update_fields=["phase", "progress_done", "progress_total"])
     try:
         with transaction.atomic():
+            _check_requester(job)
             cases = register_referrals(
                 organisation=job.organisation,
                 by=job.created_by,
@@ -345,6 +371,8 @@ def _store(job: ImportJob) -> None:
             )
     except ValidationError as error:
         job.status, job.finished_at = Status.FAILED, timezone.now()
+        # By the worker, after the rows' transaction was rolled back: nobody acted.
+        record(None, AuditEvent.Action.UPDATE, job, detail="import_refused")
         data = report.as_json()
         data["problems"] = [
             {"line": 0, "column": "", "field": "", "message": message} for message in error.messages

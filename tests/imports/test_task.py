@@ -8,6 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django_tasks.backends.database.models import DBTaskResult
 
+from engage.accounts import services as accounts
+from engage.accounts.factories import UserFactory
+from engage.accounts.models import Role
+from engage.audit.models import AuditEvent
 from engage.cases.models import Case
 from engage.imports import services
 from engage.imports.models import ImportJob
@@ -160,6 +164,34 @@ def test_it_tries_again_after_a_temporary_failure_then_tells_the_admin(
     assert "The import was refused when it was stored; nothing was stored." in page
     assert "The import stopped on an error at each of its 3 attempts" in page
     assert Case.objects.count() == 0
+
+
+@pytest.mark.parametrize("change", ["deactivated", "no_longer_admin"])
+def test_it_stores_nothing_for_an_admin_who_may_no_longer_import(
+    organisation, alice, ada, as_user, change
+):
+    """An import queued by an admin deactivated (or made a case manager) before the worker
+    ran was stored all the same, as them: the task checks, when it runs, that the person who
+    asked may still import, and otherwise fails the job saying why, storing nothing."""
+    job = _job(organisation, ada, csv_bytes(HEADERS, [_row(1), _row(2)]))
+    services.queue(job, by=ada)
+    other = UserFactory(organisation=organisation, role=Role.ORG_ADMIN, username="oz")
+    if change == "deactivated":
+        accounts.deactivate_user(ada, by=other)
+    else:
+        ada.refresh_from_db()
+        accounts.update_user(
+            ada, by=other, expected_version=ada.version, role=Role.CASE_MANAGER, team=None,
+            first_name=ada.first_name, last_name=ada.last_name, email=ada.email,
+        )  # fmt: skip
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.created_count == 0
+    assert Case.objects.count() == 0
+    page = as_user(other).get(f"/imports/{job.pk}/").content.decode()
+    assert "The import was refused when it was stored; nothing was stored." in page
+    assert "The admin who asked for this import may no longer import" in page
+    assert AuditEvent.objects.filter(object_id=job.pk, detail="import_refused").exists()
 
 
 def _row(n: int) -> list:
