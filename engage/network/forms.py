@@ -21,6 +21,10 @@ from engage.network.models import (
 from engage.network.services import ACTIVITY_FIELDS, STAKEHOLDER_FIELDS
 
 
+# A lazy text, translated when the list is drawn (django-countries' stubs ask for a str).
+ANY_COUNTRY = cast("str", _("Any country"))
+
+
 class StakeholderSearchForm(forms.Form):
     WHOSE = (
         ("", _("Ours and those shared")),
@@ -38,7 +42,7 @@ class StakeholderSearchForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices]
     )
-    country = CountryField(blank=True, blank_label=_("Any country")).formfield(
+    country = CountryField(blank=True, blank_label=ANY_COUNTRY).formfield(
         label=_("Country"), required=False
     )
     whose = forms.ChoiceField(label=_("Whose"), required=False, choices=WHOSE)
