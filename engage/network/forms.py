@@ -20,7 +20,6 @@ from engage.network.models import (
 )
 from engage.network.services import ACTIVITY_FIELDS, STAKEHOLDER_FIELDS
 
-
 # A lazy text, translated when the list is drawn (django-countries' stubs ask for a str).
 ANY_COUNTRY = cast("str", _("Any country"))
 
