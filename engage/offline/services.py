@@ -76,6 +76,7 @@ def take_offline(case: Case, *, by: User) -> OfflineCase:
         raise ValidationError(_("Only case managers and supervisors take cases offline."))
     if not case.is_open:
         raise ValidationError(_("Only an open case can be taken offline."))
+    workflow.refuse_if_erased(case)  # no visit's record would be taken on it (item 60)
     taken, created = OfflineCase.objects.get_or_create(user=by, case=case)
     if created:
         record(by, AuditEvent.Action.CREATE, case, detail="offline_taken")

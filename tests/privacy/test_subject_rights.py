@@ -452,6 +452,21 @@ class TestErasure:
         for offered in ("goals", "reviews", "submit"):
             assert f"/cases/plans/{plan.pk}/{offered}/" not in planned, offered
         assert "/actions/" not in planned and "/edit/" not in planned
+        # Nor is the case taken offline for a visit, whose records would all be refused.
+        assert f"/offline/cases/{case.pk}/take/" not in page
+        with pytest.raises(ValidationError, match="data was erased"):
+            offline.take_offline(Case.objects.get(pk=case.pk), by=alice)
+
+    def test_a_case_taken_offline_before_the_erasure_can_still_be_let_go(
+        self, as_user, organisation, alice, bob
+    ):
+        case, _plan = to_active(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        offline.take_offline(case, by=alice)
+        erase_person(case.person, by=bob, reason="request")
+        page = as_user(alice).get(f"/cases/{case.pk}/").content.decode()
+        assert f"/offline/cases/{case.pk}/release/" in page
 
     def test_erasing_the_record_a_newcomer_may_duplicate_leaves_no_link_in_the_history(
         self, organisation, alice
