@@ -13,6 +13,7 @@ import datetime
 import io
 import json
 import zipfile
+from collections import Counter
 from io import StringIO
 
 import pandas as pd
@@ -29,7 +30,7 @@ from pycanon import anonymity as pycanon
 from engage.accounts.factories import CityFactory, UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, days_ago
-from engage.cases.models import Household, Person
+from engage.cases.models import Household, Person, Screening
 from engage.mel import services
 from engage.mel.dataset import anonymity, submission
 from engage.mel.dataset.rows import COLUMNS, derive_rows, person_ref
@@ -217,6 +218,52 @@ def test_no_link_pins_a_suppressed_cell_in_any_population(population):
                 assert len({r[column] for r in others} - {value}) != 1
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("Sofia", "Plovdiv")),
+            st.sampled_from(("female", "male")),
+            # An `18-24` with `child` is an age in dispute; an `unknown` one, no date of birth.
+            st.sampled_from(("0-17", "18-24", "25-34", "unknown")),
+            st.sampled_from(("Western Asia", "Eastern Africa")),
+            st.sampled_from(("2023-01", "2023-02", "2023-05")),
+            st.sampled_from(("", "child", "health", "child;health")),
+        ),
+        max_size=60,
+    )
+)
+def test_no_child_row_is_counted_in_a_group_its_reader_does_not_see(population):
+    rows = [
+        row(n + 1, city=city, sex=sex, age_band=age, nationality_region=region,
+            inclusion_month=included, vulnerable="true" if domains else "false",
+            vulnerabilities=domains)
+        for n, (city, sex, age, region, included, domains) in enumerate(population)
+    ]  # fmt: skip
+    originals = {r["case_ref"]: r for r in rows}
+    protection = anonymity.protect(rows)
+    sent = protection.rows
+    qis = list(anonymity.QUASI_IDENTIFIERS)
+    if sent:
+        assert pycanon.k_anonymity(_frame(_as_read(sent)), qis) >= 5
+    assert protection.k_after == (pycanon.k_anonymity(_frame(_as_read(sent)), qis) if sent else 0)
+    assert protection.k_before == (pycanon.k_anonymity(_frame(_as_read(rows)), qis) if rows else 0)
+    for sent_row in sent:
+        original = originals[sent_row["case_ref"]]
+        assert sent_row["vulnerabilities"] == original["vulnerabilities"]
+        for column in COLUMNS:
+            if sent_row[column] != original[column]:
+                assert sent_row[column] == anonymity.SUPPRESSED_VALUE[column]
+    # Withheld: at least the rows of a quarter under 5, at most those of a quarter with fewer
+    # than 5 children, or fewer than 5 others.
+    by_quarter, by_kind = Counter(), Counter()
+    for r in rows:
+        by_quarter[anonymity.quarter(r["inclusion_month"])] += 1
+        by_kind[anonymity.quarter(r["inclusion_month"]), "child" in r["vulnerabilities"]] += 1
+    assert (sum(n for n in by_quarter.values() if n < 5) <= protection.withheld
+            <= sum(n for n in by_kind.values() if n < 5))  # fmt: skip
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
@@ -317,6 +364,58 @@ def test_it_keeps_no_link_that_gives_a_suppressed_cell_back(
                     recovered.append((link, column, hidden["case_ref"]))
     assert sum(1 for r in sent if r["case_manager_ref"]) > 20  # the links are still sent
     assert recovered == []
+
+
+def _as_read(rows: list[dict]) -> list[dict]:
+    """The rows as the coordinator reads them: a concern in the screening's child domain is a
+    client under 18, so a row with `child` and an unknown age band is read as `0-17`."""
+    return [
+        {**r, "age_band": "0-17"}
+        if r["age_band"] == "unknown" and "child" in r["vulnerabilities"].split(";")
+        else r
+        for r in rows
+    ]
+
+
+def test_it_counts_the_age_band_the_child_domain_gives_back(as_user, ada, organisation, alice):
+    """A row's `vulnerabilities` (not a quasi-identifier, never altered) tells its age band when
+    it holds `child`: the client is under 18. Three children among thirty adults were sent with
+    `age_band=unknown` and `child`, so the coordinator read the band back, and the group the
+    export counted (the rows of unknown age) was not the group the reader sees."""
+    for n in range(33):
+        child = n >= 30
+        case = CaseFactory(
+            organisation=organisation,
+            case_manager=alice,
+            person__sex=("female", "male")[n % 2],
+            person__nationality=NATIONALITIES[n % 3],
+            person__date_of_birth=days_ago(200 + 365 * (10 if child else 20 + n % 30)),
+            detention_at_referral="released",
+            migration_status="irregular",
+            inclusion_date=days_ago(100),
+        )
+        Screening.objects.create(case=case, date=days_ago(190), detention_risk="high",
+                                 intervention_rating="medium", recorded_by=alice,
+                                 vulnerability_child=child, vulnerability_health=not child)  # fmt: skip
+    live = {r["case_ref"]: r for r in derive_rows(organisation, THIS_MONTH)}
+    assert sum(r["age_band"] == "0-17" for r in live.values()) == 3
+    manifest, sent, _data = _preview_then_download(as_user(ada))
+    qis = list(anonymity.QUASI_IDENTIFIERS)
+    read = _as_read(sent)
+    given_back = [r["case_ref"] for r, seen in zip(sent, read, strict=True)
+                  if r["age_band"] != seen["age_band"] == live[r["case_ref"]]["age_band"]]  # fmt: skip
+    assert pycanon.k_anonymity(_frame(read), qis) >= 5, given_back
+    assert manifest["k_anonymity"] == pycanon.k_anonymity(_frame(read), qis)
+    # `vulnerabilities` is sent as it is; only quasi-identifiers say "unknown".
+    assert all(r["vulnerabilities"] == live[r["case_ref"]]["vulnerabilities"] for r in sent)
+    # The children are not sent at all: with every other cell suppressed they are still
+    # three rows read as under 18 in their quarter (the last resort: withheld).
+    assert manifest["withheld"] == 3 and len(sent) == 30
+    # The preview counts them, and does not say their quarter had fewer than 5 people.
+    preview = as_user(ada).post(reverse("mel:export"), {"period_end": THIS_MONTH})
+    assert preview.context["preview"].protection.withheld_for_the_child_domain == 3
+    assert "Rows withheld" in preview.content.decode()
+    assert "were included in their quarter" not in preview.content.decode()
 
 
 # The linkage key
@@ -472,6 +571,19 @@ def test_version_2_accepts_suppressed_values_and_checks_its_k(tmp_path):
     with pytest.raises(submission.InvalidSubmission) as refusal:
         submission.read(_write_v2(tmp_path / "qi", rows, quasi_identifiers=["sex"]))
     assert "quasi_identifiers must be" in refusal.value.report()
+
+
+def test_the_importer_reads_a_childs_unknown_age_band_as_its_reader_does(tmp_path):
+    """A submission made elsewhere, claiming k 5 for five rows of unknown age of which two
+    carry the child domain: they are two rows under 18, and the hub says so."""
+    rows = [row(n, age_band="unknown", vulnerable="true",
+                vulnerabilities="child" if n <= 2 else "health") for n in range(1, 6)]  # fmt: skip
+    fields = {"quasi_identifiers": list(anonymity.QUASI_IDENTIFIERS), "k_anonymity": 5,
+              "suppressed": 0, "withheld": 0}  # fmt: skip
+    submission.write(tmp_path / "v2", "BG-CLA", "2024-06", rows, protection=fields)
+    with pytest.raises(submission.InvalidSubmission) as refusal:
+        submission.read(tmp_path / "v2")
+    assert "says k_anonymity 5, the rows give 2" in refusal.value.report()
 
 
 def test_indicators_count_unknown_as_its_own_key():

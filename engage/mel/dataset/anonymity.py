@@ -29,6 +29,16 @@ link tells), so that row loses the link (`_unlink`; the link is left empty, as t
 allows); rows whose linked rows show two values or more keep it. The rows of other pilots a
 `person_ref` joins are not seen here (docs/indicators.md).
 
+A row's own columns tell too: a concern in the screening's child domain (`vulnerabilities`
+holds `child`, which is not a quasi-identifier and is sent as it is) is a client under 18, so a
+row with it and an unknown age band is read as `0-17` (`key_of`, `_told_age`): its reader
+counts it with the children of its group, not with the rows of unknown age. Replacing its age
+band hides nothing, so the greedy never counts on it: the groups it works on are those of the
+reader, split by what a replaced age band would be read as (`_group_key`), and a child's group
+reaches k by its other cells or, with all of them replaced, from the other children of its
+quarter; a quarter with fewer than k rows read as under 18, or fewer than k others, has those
+rows withheld (`withheld_for_the_child_domain`).
+
 k after protection, which the manifest states and the admin sees, is pycanon's
 (`k_anonymity`), so it is computed by an independent implementation, not by the loop that
 produced it. The two figures shown for information are counted here, for speed: l-diversity
@@ -78,6 +88,12 @@ LINKS = {
     "case_manager_ref": ("city",),
 }
 
+# What a replaced age band is read as in a row whose `vulnerabilities` holds this domain: the
+# screening tool's child domain is for a client under 18, at referral as the band is (a concern
+# found later was one at referral too). An age band in dispute (`18-24` with `child`) is read as
+# `0-17` once replaced, so it joins the children, not the rows of unknown age.
+CHILD_DOMAIN, UNDER_18 = "child", "0-17"
+
 Row = dict[str, str]
 Key = tuple[str, ...]
 
@@ -91,15 +107,44 @@ def quarter(value: str) -> str:
 
 
 _MONTH = QUASI_IDENTIFIERS.index("inclusion_month")
+_AGE = QUASI_IDENTIFIERS.index("age_band")
 _quasi_identifiers = itemgetter(*QUASI_IDENTIFIERS)
 # Where each quasi-identifier is in a key.
 _INDEX = {column: QUASI_IDENTIFIERS.index(column) for column in QUASI_IDENTIFIERS}
+# Where a group's key (`_group_key`) says what a replaced age band would be read as.
+_TOLD = len(QUASI_IDENTIFIERS)
+
+
+def _told_age(row: Row) -> str:
+    """What the row's unknown age band is read as: `0-17` with a concern in the child domain."""
+    return UNDER_18 if CHILD_DOMAIN in row["vulnerabilities"].split(";") else "unknown"
 
 
 def key_of(row: Row) -> Key:
-    """The row's quasi-identifiers, its inclusion month as its quarter."""
+    """The row's quasi-identifiers as its reader reads them: its inclusion month as its
+    quarter, an unknown age band as what the child domain tells of it."""
     values = _quasi_identifiers(row)
-    return (*values[:_MONTH], quarter(values[_MONTH]), *values[_MONTH + 1 :])
+    age = values[_AGE] if values[_AGE] != "unknown" else _told_age(row)
+    return (*values[:_AGE], age, *values[_AGE + 1 : _MONTH], quarter(values[_MONTH]),
+            *values[_MONTH + 1 :])  # fmt: skip
+
+
+def _group_key(row: Row) -> Key:
+    """The row's key, and what its age band would be read as once replaced: the greedy's
+    groups, so that all the rows of one land on one key whichever column is replaced."""
+    return (*key_of(row), _told_age(row))
+
+
+def _reading(row: Row, column: str) -> str:
+    """The value of a quasi-identifier the row's reader reads (the unknown age of a child's
+    row is `0-17`)."""
+    value = row[column]
+    return _told_age(row) if column == "age_band" and value == "unknown" else value
+
+
+def _hidden(key: Key, column: str) -> str:
+    """What the column of a group's rows is read as once replaced."""
+    return key[_TOLD] if column == "age_band" else SUPPRESSED_VALUE[column]
 
 
 def _frame(rows: list[Row]) -> "pd.DataFrame":
@@ -156,8 +201,10 @@ class Protection:
     rows_touched: int = 0
     rows_small_before: int = 0
     # Rows that no suppression could protect (their inclusion quarter alone has fewer than k
-    # rows), withheld from the submission.
+    # rows, or fewer than k of the rows read as under 18 or of the others), withheld from the
+    # submission; of them, those whose quarter has k rows or more.
     withheld: int = 0
+    withheld_for_the_child_domain: int = 0
     # Links left empty because the rows they join would give a suppressed cell back.
     unlinked: int = 0
     k: int = K
@@ -165,6 +212,11 @@ class Protection:
     @property
     def cells_suppressed(self) -> int:
         return sum(self.suppressed.values())
+
+    @property
+    def withheld_for_the_quarter(self) -> int:
+        """Rows withheld because their quarter has fewer than k rows."""
+        return self.withheld - self.withheld_for_the_child_domain
 
     def manifest_fields(self) -> dict[str, Any]:
         """The spec's three fields, and `withheld` (Engage's: rows left out, see `protect`)."""
@@ -191,14 +243,15 @@ def _protect(rows: list[Row], k: int) -> Protection:
     # The columns whose value a link could tell: those of more than one value before
     # suppression (a single city's pilot hides nothing by leaving a city empty).
     various = {column for column, hidden in SUPPRESSED_VALUE.items()
-               if len({row[column] for row in rows} - {hidden}) > 1}  # fmt: skip
+               if len({_reading(row, column) for row in rows} - {hidden}) > 1}  # fmt: skip
     groups = _Groups(rows, k)
     # Before protection nearly every row is a group of its own: the smallest is read off the
     # groups the loop starts from (pycanon made an array of each of them, 14,000 for a large
     # pilot); a property test holds it to pycanon's. k and l after it, on what is sent, are
     # measured below.
-    k_before = min(map(len, groups.members.values()), default=0)
-    small_before = sum(len(members) for members in groups.members.values() if len(members) < k)
+    sizes = _read_sizes(groups.members)
+    k_before = min(sizes.values(), default=0)
+    small_before = sum(size for size in sizes.values() if size < k)
     while (source := groups.next_small()) is not None:
         move = groups.best_move(source)
         if move is None:  # every suppressible cell of the group is suppressed already
@@ -206,9 +259,13 @@ def _protect(rows: list[Row], k: int) -> Protection:
         for key, column, count in move:
             groups.suppress(key, column, count)
     _fill_from_the_same_quarter(groups.members, k, groups.touched)
-    members = groups.members.values()
-    unprotectable = {id(row) for group in members if len(group) < k for row in group}
+    # A group of the greedy's too small may be part of a reader's group of k rows or more (rows
+    # with `child` among rows without it, all shown `0-17`): only the reader's groups count.
+    sizes = _read_sizes(groups.members)
+    unprotectable = {id(row) for key, group in groups.members.items()
+                     if sizes[key[:_TOLD]] < k for row in group}  # fmt: skip
     kept = [row for row in rows if id(row) not in unprotectable]
+    quarters = Counter(quarter(row["inclusion_month"]) for row in rows)
     unlinked = _unlink(kept, groups.touched, various)
     suppressed = Counter(column for row in kept for column in groups.touched.get(id(row), ()))
     sent = _frame(kept) if kept else None  # measured once for k and l
@@ -221,9 +278,23 @@ def _protect(rows: list[Row], k: int) -> Protection:
         rows_touched=sum(1 for row in kept if id(row) in groups.touched),
         rows_small_before=small_before,
         withheld=len(rows) - len(kept),
+        withheld_for_the_child_domain=sum(
+            1
+            for row in rows
+            if id(row) in unprotectable and quarters[quarter(row["inclusion_month"])] >= k
+        ),
         unlinked=unlinked,
         k=k,
     )
+
+
+def _read_sizes(groups: dict[Key, list[Row]]) -> Counter[Key]:
+    """The sizes of the groups the reader sees (the greedy's, joined where only what a
+    replaced age band would be read as tells them apart)."""
+    sizes: Counter[Key] = Counter()
+    for key, members in groups.items():
+        sizes[key[:_TOLD]] += len(members)
+    return sizes
 
 
 def _unlink(rows: list[Row], touched: dict[int, set[str]], various: set[str]) -> int:
@@ -241,12 +312,12 @@ def _unlink(rows: list[Row], touched: dict[int, set[str]], various: set[str]) ->
         for members in joined.values():
             while len(members) > 1:
                 # A suppressed cell is never shown, so the values shown by a row's others are
-                # those shown by the whole link.
+                # those shown by the whole link (a child's unknown age band shows `0-17`).
                 shown: dict[str, set[str]] = {column: set() for column in told}
                 for row in members:
                     for column in told:
-                        if row[column] != SUPPRESSED_VALUE[column]:
-                            shown[column].add(row[column])
+                        if (value := _reading(row, column)) != SUPPRESSED_VALUE[column]:
+                            shown[column].add(value)
                 given_back = [
                     row
                     for row in members
@@ -281,7 +352,7 @@ class _Groups:
         self.touched: dict[int, set[str]] = {}
         grouped: dict[Key, list[Row]] = {}
         for row in rows:  # grouped first: each group added once, in the rows' order
-            grouped.setdefault(key_of(row), []).append(row)
+            grouped.setdefault(_group_key(row), []).append(row)
         for key, members in grouped.items():
             self._add(key, members)
 
@@ -321,7 +392,7 @@ class _Groups:
         for row in moving:
             row[column] = SUPPRESSED_VALUE[column]
             self.touched.setdefault(id(row), set()).add(column)
-        self._add(key_of(moving[0]), moving)
+        self._add(_group_key(moving[0]), moving)
 
     def best_move(self, source: Key) -> Move | None:
         """The move of this small group that takes most rows out of small groups per cell.
@@ -334,9 +405,10 @@ class _Groups:
         best, best_score = None, None
         for rank, column in enumerate(PREFERENCE):
             index = _INDEX[column]
-            if source[index] == SUPPRESSED_VALUE[column]:
+            hidden = _hidden(source, column)
+            if source[index] == hidden:  # replaced already, or told by the row's other cells
                 continue
-            target = (*source[:index], SUPPRESSED_VALUE[column], *source[index + 1 :])
+            target = (*source[:index], hidden, *source[index + 1 :])
             landed = len(self.members.get(target, ()))
             move: Move = [(source, column, size)]
             merged, cost = size + landed, size
@@ -363,14 +435,16 @@ def _fill_from_the_same_quarter(
     """The last resort before withholding rows. A group still too small has every suppressible
     cell suppressed already: it takes the rows it lacks from the other groups of its quarter,
     every suppressible cell of theirs suppressed too: first the rows the largest groups can
-    spare (each keeps k rows), then whole groups, smallest first. A row is withheld only when
-    its whole quarter has fewer than k rows."""
+    spare (each keeps k rows), then whole groups, smallest first. Only from those read as it
+    is once their age band is replaced (under 18 with the child domain, else unknown): a row
+    is withheld only when its quarter has fewer than k rows of its kind."""
     quarter_index = _MONTH
     for source in [key for key, members in groups.items() if len(members) < k]:
         if source not in groups or len(groups[source]) >= k or not _all_suppressed(source):
             continue
         same_quarter = [key for key in groups
-                        if key != source and key[quarter_index] == source[quarter_index]]  # fmt: skip
+                        if key != source and key[quarter_index] == source[quarter_index]
+                        and key[_TOLD] == source[_TOLD]]  # fmt: skip
         if len(groups[source]) + sum(len(groups[key]) for key in same_quarter) < k:
             continue
         # Spare rows of the largest groups first, then whole groups, smallest first.
@@ -389,21 +463,23 @@ def _fill_from_the_same_quarter(
 def _move_all(
     groups: dict[Key, list[Row]], donor: Key, source: Key, count: int, touched: dict[int, set[str]]
 ) -> None:
-    """Move `count` rows of `donor` into the fully suppressed group `source`."""
+    """Move `count` rows of `donor` into the fully suppressed group `source` (the same kind:
+    what a replaced age band is read as)."""
     members = groups[donor]
     moving, groups[donor] = members[:count], members[count:]
     if not groups[donor]:
         del groups[donor]
     for row in moving:
         for column, value in SUPPRESSED_VALUE.items():
-            if row[column] != value:
+            # A child's `0-17` is left: replaced, it would still be read so.
+            if _reading(row, column) != _hidden(source, column):
                 row[column] = value
                 touched.setdefault(id(row), set()).add(column)
     groups[source].extend(moving)
 
 
 def _all_suppressed(key: Key) -> bool:
-    return all(key[_INDEX[column]] == value for column, value in SUPPRESSED_VALUE.items())
+    return all(key[_INDEX[column]] == _hidden(key, column) for column in SUPPRESSED_VALUE)
 
 
 def _order(key: Key) -> str:

@@ -261,7 +261,8 @@ def read(path: Path) -> Submission:
 def _check_protection(
     manifest: dict[str, Any], rows: list[dict[str, str]], problems: list[Problem]
 ) -> None:
-    """A version 2 manifest's k is what its rows give: recomputed here, not taken on trust."""
+    """A version 2 manifest's k is what its rows give: recomputed here, not taken on trust, as
+    their reader reads them (`anonymity.key_of`: a child's unknown age band is `0-17`)."""
     if list(manifest["quasi_identifiers"]) != list(anonymity.QUASI_IDENTIFIERS):
         problems.append(
             Problem(
