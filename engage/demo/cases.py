@@ -625,8 +625,15 @@ class PilotStory:
             )
         )
 
-    def _vulnerabilities(self) -> dict[str, Any]:
+    def _vulnerabilities(self, person: Person, date: datetime.date) -> dict[str, Any]:
+        """The IDC screening's domains, each at its chance, except the child's: flagged for a
+        client under 18 on `date`, always, and never for an adult (the network dataset reads
+        `child` as the age band 0-17)."""
         rng = self.rng
+        born = person.date_of_birth
+        minor = born is not None and (date.year - born.year) - (
+            (date.month, date.day) < (born.month, born.day)
+        ) < 18
         chances = {"child": 0.06, "gender": 0.12, "health": 0.35, "protection": 0.2, "other": 0.08}
         notes = {
             "child": "Unaccompanied when referred.",
@@ -637,7 +644,8 @@ class PilotStory:
         }
         values: dict[str, Any] = {}
         for code, _label in VULNERABILITY_DOMAINS:
-            flagged = rng.random() < chances[code]
+            drawn = rng.random() < chances[code]  # drawn for every domain, as ever
+            flagged = minor if code == "child" else drawn
             values[f"vulnerability_{code}"] = flagged
             values[f"vulnerability_{code}_note"] = notes[code] if flagged else ""
         return values
@@ -658,7 +666,7 @@ class PilotStory:
                     rng, ((Rating.HIGH, 30), (Rating.MEDIUM, 50), (Rating.LOW, 20))
                 ),
                 recorded_by=case.case_manager,
-                **self._vulnerabilities(),
+                **self._vulnerabilities(case.person, date),
             )
         )
 
@@ -759,7 +767,7 @@ class PilotStory:
                     engage_procedures=ratings[1],
                     wellbeing=ratings[2],
                     recorded_by=case.case_manager,
-                    **self._vulnerabilities(),
+                    **self._vulnerabilities(case.person, min(date, end)),
                 )
             )
             first_one = False

@@ -416,6 +416,7 @@ def test_it_counts_the_age_band_the_child_domain_gives_back(as_user, ada, organi
     assert preview.context["preview"].protection.withheld_for_the_child_domain == 3
     assert "Rows withheld" in preview.content.decode()
     assert "were included in their quarter" not in preview.content.decode()
+    assert "3 rows of children are withheld" in preview.content.decode()
 
 
 # The linkage key

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from engage.accounts.models import Organisation, User
 from engage.cases.models.case import Case
@@ -28,8 +28,11 @@ class Rating(models.TextChoices):
 
 
 # The five domains of the UNHCR/IDC Vulnerability Screening Tool, with the dataset's codes.
+# The domain of the IDC screening tool, not a household member's relation ("Child", which
+# Italian says "Figlio/a"): a client under 18.
+CHILD_DOMAIN = pgettext_lazy("vulnerability domain", "Child")
 VULNERABILITY_DOMAINS = (
-    ("child", _("Child")),
+    ("child", CHILD_DOMAIN),
     ("gender", _("Sex, gender, gender identity and sexual orientation")),
     ("health", _("Health and welfare")),
     ("protection", _("Protection needs")),
@@ -48,7 +51,7 @@ def vulnerability_codes(record: Any) -> list[str]:
 class VulnerabilityFields(models.Model):
     """A concern flag and a short note for each vulnerability domain."""
 
-    vulnerability_child = models.BooleanField(_("Child"), default=False)
+    vulnerability_child = models.BooleanField(CHILD_DOMAIN, default=False)
     vulnerability_child_note = EncryptedTextField(_("note"), blank=True)
     vulnerability_gender = models.BooleanField(
         _("Sex, gender, gender identity and sexual orientation"), default=False
