@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import User
 from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.services import record, record_each
 from engage.cases import extra_fields, workflow
 from engage.cases import services as case_services
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object, record_case_reads
@@ -304,11 +304,24 @@ def must_wipe(device_id: str, token: str) -> bool:
     return False
 
 
-def revoke_devices(user: User) -> int:
-    """End every device of `user` (on sign-out: the device has wiped itself too)."""
-    return OfflineDevice.objects.filter(user=user, revoked_at__isnull=True).update(
+@transaction.atomic
+def revoke_devices(user: User, *, by: User | None = None, detail: str = "ended") -> int:
+    """End every device of `user` (on sign-out: the device has wiped itself too), each in the
+    audit log as done by `by` (an admin's deactivation or reset), else by the person."""
+    devices = list(
+        OfflineDevice.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    )
+    if not devices:
+        return 0
+    OfflineDevice.objects.filter(pk__in=[device.pk for device in devices]).update(
         revoked_at=timezone.now()
     )
+    record_each(
+        by or user,
+        AuditEvent.Action.PERMISSION_CHANGE,
+        [(device, f"offline_device_{detail}") for device in devices],
+    )
+    return len(devices)
 
 
 # The outbox

@@ -25,18 +25,18 @@ def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if ended_by_limit(request):
         return
     if user is not None and user.is_authenticated:
-        revoke_devices(user)
+        revoke_devices(user, detail="signed_out")
 
 
 @receiver(sessions_ended)
-def _sessions_ended(sender: Any, user: Any, **kwargs: Any) -> None:
+def _sessions_ended(sender: Any, user: Any, by: Any = None, **kwargs: Any) -> None:
     # Deactivation or a reset: the devices end for good, so reactivating the account (after a
     # lost phone, say) brings none of them back.
-    revoke_devices(user)
+    revoke_devices(user, by=by, detail="sessions_ended")
 
 
 @receiver(case_work_ended)
-def _case_work_ended(sender: Any, user: Any, **kwargs: Any) -> None:
+def _case_work_ended(sender: Any, user: Any, by: Any = None, **kwargs: Any) -> None:
     # A role that no longer works on cases: the devices end for good too, so moving the person
     # back to case work before the phone next asks does not leave the cases on it.
-    revoke_devices(user)
+    revoke_devices(user, by=by, detail="role_changed")

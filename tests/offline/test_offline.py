@@ -15,6 +15,7 @@ from engage.audit.models import AuditEvent
 from engage.cases import services as cases
 from engage.cases.factories import CaseFactory, days_ago
 from engage.cases.models import Action, Appointment, Assessment, Contact, EngagementRecord
+from engage.offline import services as offline
 from engage.offline.models import OfflineCase, OfflineSync
 from tests.offline.conftest import NOTE
 
@@ -303,6 +304,20 @@ class TestWiping:
         assert phone.get("/offline/status/", **device).json()["wipe"] is False
         accounts.deactivate_user(alice, by=ada)
         assert phone.get("/offline/status/", **device).json()["wipe"] is True
+
+    def test_each_device_ended_is_in_the_audit_log_with_who_ended_it(
+        self, client, alice, ada, device
+    ):
+        """Ending a person's devices wrote no audit entry: who ended them, and when, was known
+        only from the device's row."""
+        accounts.deactivate_user(alice, by=ada)
+        events = AuditEvent.objects.filter(
+            object_type="offline.offlinedevice", action=AuditEvent.Action.PERMISSION_CHANGE
+        )
+        (ended,) = events
+        assert (ended.actor_id, ended.detail) == (ada.pk, "offline_device_sessions_ended")
+        assert offline.revoke_devices(alice) == 0  # nothing more to end, nothing more written
+        assert events.count() == 1
 
     def test_a_deactivated_then_reactivated_account_is_still_told_to_wipe(self, alice, ada, device):
         phone = Client()
