@@ -17,6 +17,7 @@ from django.db.models import (
 )
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import User
 from engage.cases.models import Action, Case, CasePlan, Contact, Person, PlanReview, Stage
@@ -186,7 +187,7 @@ def _events(case: Case, *, note_readable: Callable[[Contact], bool]) -> list[Eve
         Event(
             case.referral_date,
             "referral",
-            _("Referred"),
+            pgettext_lazy("timeline event", "Referred"),
             [case.get_referral_source_display()],
             record_id=str(case.pk),
         )

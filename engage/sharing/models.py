@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case, Person
@@ -245,7 +246,7 @@ class Share(models.Model):
         QUEUED = "queued", _("Being prepared")
         READY = "ready", _("Ready to hand over")
         SENT = "sent", _("Handed over")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("share status", "Cancelled")
 
     # Not handed over yet: what a withdrawal or an expiry voids.
     UNSENT = (Status.QUEUED, Status.READY)

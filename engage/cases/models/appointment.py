@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import User
 from engage.cases.models.case import Case
@@ -43,9 +44,10 @@ class Appointment(models.Model):
         CALL = "call", _("Call")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", _("Planned")
-        DONE = "done", _("Done")
-        CANCELLED = "cancelled", _("Cancelled")
+        # An appointment's, not an action's (French "Effectué", "Annulé" of "un rendez-vous").
+        PLANNED = "planned", pgettext_lazy("appointment status", "Planned")
+        DONE = "done", pgettext_lazy("appointment status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("appointment status", "Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="appointments")

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # LegalBasis lives with the organisation (its usual basis); a case records its own.
 from engage.accounts.models import City, LegalBasis, Organisation, Role, User, supervised_by
@@ -25,12 +26,14 @@ def new_reference() -> str:
 
 
 class Stage(models.TextChoices):
-    REFERRED = "referred", _("Referred")
-    SCREENING = "screening", _("Screening")
-    DECLINED = "declined", _("Declined")
-    INCLUDED = "included", _("Included")
-    ACTIVE = "active", _("Active")
-    CLOSED = "closed", _("Closed")
+    # A case's stage, said of the case (Greek "Ενεργή", of "η περίπτωση"), apart from the same
+    # English words elsewhere: an active user, a closed linkage round, a declined service referral.
+    REFERRED = "referred", pgettext_lazy("case stage", "Referred")
+    SCREENING = "screening", pgettext_lazy("case stage", "Screening")
+    DECLINED = "declined", pgettext_lazy("case stage", "Declined")
+    INCLUDED = "included", pgettext_lazy("case stage", "Included")
+    ACTIVE = "active", pgettext_lazy("case stage", "Active")
+    CLOSED = "closed", pgettext_lazy("case stage", "Closed")
 
 
 MAX_CONTACT_INTERVAL_DAYS = 90  # a client not seen for three months is no longer in contact

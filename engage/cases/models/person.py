@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import Countries
 from django_countries.fields import CountryField
 
@@ -21,8 +22,9 @@ from engage.lib.scoping import organisation_scoped
 class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
-    OTHER = "other", _("Other")
-    UNKNOWN = "unknown", _("Not known")
+    # Said of the sex (Polish "Inna", "Nieznana", of "płeć").
+    OTHER = "other", pgettext_lazy("sex", "Other")
+    UNKNOWN = "unknown", pgettext_lazy("sex", "Not known")
 
 
 # Nationality answers that are not a country, with the codes of ICAO Doc 9303 (machine-readable

@@ -5,6 +5,7 @@ such as `detention_at_referral` or `true`.
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
 from engage.cases.models import DisengagementFactor
@@ -38,7 +39,7 @@ VALUES = {
         "at_risk": _("At risk of detention"),
         "none": _("Neither in nor at risk of detention"),
     },
-    "sex": {"female": _("Female"), "male": _("Male"), "other": _("Other")},
+    "sex": {"female": _("Female"), "male": _("Male"), "other": pgettext_lazy("sex", "Other")},
     "migration_status": {
         "asylum_seeker": _("Asylum seeker"),
         "refused_asylum_seeker": _("Refused asylum seeker"),
