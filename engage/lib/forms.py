@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from engage.lib.concurrency import ConcurrentEditError
 
@@ -59,7 +60,12 @@ def error_summary(*forms_or_formsets: "forms.BaseForm | BaseFormSet[Any]") -> li
                 if name not in form.errors or form.fields[name].widget.is_hidden:
                     continue
                 field = form[name]
-                label = f"{prefix}: {field.label}" if prefix else str(field.label)
+                label = (
+                    # French puts a space before the colon ("Membre du foyer 2 : Prénom").
+                    _("%(label)s: %(value)s") % {"label": prefix, "value": field.label}
+                    if prefix
+                    else str(field.label)
+                )
                 links.extend(
                     ErrorLink(_control_id(field), label, message) for message in field.errors
                 )
