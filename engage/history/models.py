@@ -44,19 +44,32 @@ class ChangeQuerySet(ScopedQuerySet):
         """The changes of a case: of the case itself, of its records and of its person. Its
         person's changes made before it began, during an earlier enrollment, are that
         enrollment's: shown here, they named a colleague's earlier enrollment (who corrected the
-        identity, and what it was) to a reader who may not open it."""
+        identity, and what it was) to a reader who may not open it. Those made once a later
+        enrollment began are that one's, for the same reason the other way round: they told
+        the earlier enrollment's reader that the person came back, when, and to whom."""
         person = models.Q(model="cases.person", object_id=case.person_id)
         earlier = Case.objects.filter(person_id=case.person_id, created_at__lt=case.created_at)
         if earlier.exists():
             # After the row of the case's own creation, in the order the history was written:
             # not by time, which a trigger reads as its transaction's start on PostgreSQL.
-            began = (
-                self.filter(model="cases.case", object_id=case.pk, operation="insert")
-                .values_list("pk", flat=True)
-                .first()
-            )
+            began = _created(case)
             person &= models.Q(pk__gt=began) if began else models.Q(at__gte=case.created_at)
+        later = (
+            Case.objects.filter(person_id=case.person_id, created_at__gt=case.created_at)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if later is not None:
+            ended = _created(later)
+            person &= models.Q(pk__lt=ended) if ended else models.Q(at__lt=later.created_at)
         return self.filter(models.Q(case_id=case.pk) | person)
+
+
+def _created(case: Case) -> int | None:
+    """The id of the history's row of `case`'s creation, whoever may read it (the reader's
+    changes are filtered by the caller; this only marks where an enrollment began)."""
+    rows = Change.objects.filter(model="cases.case", object_id=case.pk, operation="insert")
+    return rows.values_list("pk", flat=True).first()
 
 
 def _not_read_by(role: str) -> list[str]:

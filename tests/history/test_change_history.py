@@ -322,6 +322,28 @@ class TestPages:
         page = as_user(dan).get(f"/history/cases/{earlier.pk}/").content.decode()
         assert "Oldnamesentinel" in page and "Danail" in page
 
+    def test_it_leaves_out_the_identity_changes_of_a_later_enrollment_held_elsewhere(
+        self, organisation, as_user, alice
+    ):
+        """The other way round: the case manager of a closed enrollment read, in its history,
+        who corrected the person's identity after the person came back (a colleague's later
+        enrollment, which the case page does not name to them), when, and what."""
+        dan = UserFactory(username="dan", first_name="Danail", organisation=organisation)
+        earlier = CaseFactory(organisation=organisation, case_manager=dan, household=None,
+                              person__phone="+359 1 111")  # fmt: skip
+        with acting(dan):
+            Person.objects.filter(pk=earlier.person_id).update(address="Dansaddresssentinel")
+        later = CaseFactory(organisation=organisation, case_manager=alice, person=earlier.person,
+                            previous=earlier, household=None)  # fmt: skip
+        with acting(alice):
+            Person.objects.filter(pk=earlier.person_id).update(phone="+359 3 333")
+        assert as_user(dan).get(f"/cases/{later.pk}/").status_code == 404
+        page = as_user(dan).get(f"/history/cases/{earlier.pk}/").content.decode()
+        assert "Dansaddresssentinel" in page  # made during his enrollment
+        assert "+359 3 333" not in page and "Alice" not in page
+        page = as_user(alice).get(f"/history/cases/{later.pk}/").content.decode()
+        assert "+359 3 333" in page and "Alice" in page
+
     def test_it_hides_other_organisations_changes(self, case, as_user, charlie, olga):
         assert as_user(charlie).get(f"/history/cases/{case.pk}/").status_code == 404
         assert case.reference not in as_user(olga).get("/history/").content.decode()
