@@ -233,10 +233,13 @@ def decide(item: PossibleDuplicate, *, decision: str, by: User) -> PossibleDupli
 
 @dataclass
 class Side:
-    """One record of a pair as `user` may see it: nothing when they may not open it."""
+    """One record of a pair as `user` may see it: nothing when they may not open it. A
+    household member with no case of their own is seen through the cases of their household
+    (`through`): showing them is a read of those cases (R21)."""
 
     person: Person | None
     cases: list[Case] = field(default_factory=list)
+    through: list[Case] = field(default_factory=list)
 
 
 @dataclass
@@ -262,13 +265,24 @@ def pairs_for(user: User) -> list[Pair]:
     ids = {item.person_id for item in items} | {item.other_id for item in items}
     seen = set(visible_people(user).filter(pk__in=ids).values_list("pk", flat=True))
     cases_of: dict[uuid.UUID, list[Case]] = defaultdict(list)
-    for case in Case.objects.visible_to(user).filter(person_id__in=seen).order_by("referral_date"):
-        cases_of[case.person_id].append(case)
+    of_household: dict[uuid.UUID, list[Case]] = defaultdict(list)
+    households = Person.objects.filter(pk__in=seen, household__isnull=False).values("household")
+    for case in (
+        Case.objects.visible_to(user)
+        .filter(Q(person_id__in=seen) | Q(household__in=households))
+        .order_by("referral_date")
+    ):
+        if case.person_id in seen:
+            cases_of[case.person_id].append(case)
+        if case.household_id is not None:
+            of_household[case.household_id].append(case)
 
     def side(person: Person) -> Side:
         if person.pk not in seen:
             return Side(None)
-        return Side(person, cases_of[person.pk])
+        own = cases_of[person.pk]
+        through = [] if own or person.household_id is None else of_household[person.household_id]
+        return Side(person, own, through)
 
     return [
         Pair(

@@ -260,7 +260,12 @@ def possible_duplicates(request: HttpRequest) -> HttpResponse:
     pairs = duplicates.pairs_for(request.user)
     record_case_reads(
         request.user,
-        [case for pair in pairs for side in (pair.known, pair.new) for case in side.cases],
+        [
+            case
+            for pair in pairs
+            for side in (pair.known, pair.new)
+            for case in (*side.cases, *side.through)
+        ],
     )
     return render(request, "cases/possible_duplicates.html", {"pairs": pairs})
 

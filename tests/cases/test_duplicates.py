@@ -11,8 +11,8 @@ from engage.accounts.factories import TeamFactory, UserFactory
 from engage.accounts.models import Role
 from engage.audit.models import AuditEvent
 from engage.cases import duplicates
-from engage.cases.factories import CaseFactory, days_ago
-from engage.cases.models import Case, Person, PossibleDuplicate
+from engage.cases.factories import CaseFactory, PersonFactory, days_ago
+from engage.cases.models import Case, Household, Person, PossibleDuplicate
 from engage.mel import services as mel
 from tests.api.conftest import ApiClient, make_token
 
@@ -319,6 +319,25 @@ class TestSupervisorDecision:
         client.post(f"/cases/duplicates/{flag.pk}/", {"decision": "same_person"})
         flag.refresh_from_db()
         assert flag.decision == "open"
+
+    def test_a_household_member_shown_records_a_read_of_the_case_holding_them(
+        self, as_user, alice, bob, organisation
+    ):
+        """A new client flagged with a household member (the partner's shared phone): the page
+        shows the member's name, birth date and nationality, and recorded no read of the case
+        whose household they are in (R21)."""
+        household = Household.objects.create(organisation=organisation)
+        client = CaseFactory(organisation=organisation, case_manager=alice, household=household,
+                             person__household=household)  # fmt: skip
+        partner = PersonFactory(organisation=organisation, household=household,
+                                given_name="Partnersentinel", relationship="partner",
+                                phone="+359 88 765 4321")  # fmt: skip
+        newcomer = CaseFactory(organisation=organisation, case_manager=alice, household=None)
+        duplicates.flag(newcomer.person, [duplicates.Match(partner.pk, ("phone",))], by=alice)
+        body = as_user(bob).get("/cases/duplicates/").content.decode()
+        assert "Partnersentinel" in body
+        read = AuditEvent.objects.filter(actor_id=bob.pk, action="view", object_id=client.pk)
+        assert read.exists()
 
     def test_a_case_manager_and_another_organisation_get_404(
         self, as_user, alice, olga, charlie, flagged
