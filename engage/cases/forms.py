@@ -406,7 +406,8 @@ class PlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         people = Person.objects.filter(pk=case.person_id)
         if case.household_id:
-            people = Person.objects.filter(household_id=case.household_id)
+            # Not a member erased: a plan for them would be their personal data again.
+            people = Person.objects.filter(household_id=case.household_id, erased_at__isnull=True)
         self.fields["person"].queryset = people
         self.fields["person"].initial = case.person_id
 

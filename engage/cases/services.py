@@ -440,6 +440,7 @@ def create_plan(case: Case, *, by: User, person: Person) -> CasePlan:
         raise ValidationError(
             {"person": _("A plan is for the client or a member of their household.")}
         )
+    _refuse_if_member_erased(person.erased_at)
     # Until a supervisor has approved a plan of this case, every plan needs approval.
     first = not case.plans.filter(status=CasePlan.Status.APPROVED).exists()
     plan = CasePlan.objects.create(case=case, person=person, created_by=by, needs_approval=first)
@@ -464,8 +465,19 @@ def require_editable_plan(plan: CasePlan, *, lock: bool = False) -> None:
     else:
         case, status = plan.case, plan.status
     workflow.require_step(case, "plan")
+    _refuse_if_member_erased(
+        Person.objects.values_list("erased_at", flat=True).get(pk=plan.person_id)
+    )
     if status == CasePlan.Status.PENDING:
         raise ValidationError(_("The plan is waiting for approval; it can change once reviewed."))
+
+
+def _refuse_if_member_erased(erased_at: datetime.datetime | None) -> None:
+    """A household member's plans are in the client's case, which `workflow.require_step`
+    holds to its own person's erasure: a plan for a member erased, or a goal or action on
+    theirs, would be their personal data again, out of reach of any erasure (item 60)."""
+    if erased_at is not None:
+        raise ValidationError(_("This person's identity was erased."), code="erased")
 
 
 @transaction.atomic

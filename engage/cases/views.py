@@ -720,11 +720,13 @@ class GoalCard:
 
 
 def _plan_is_editable(user, case: Case, plan: CasePlan) -> bool:
-    # The "plan" step: in the programme, and not on the case of a person erased.
+    # The "plan" step: in the programme, and not on the case of a person erased, nor the plan
+    # of a household member erased (`services.require_editable_plan`).
     return (
         user.role in CASE_WORKERS
         and "plan" in workflow.allowed_steps(case)
         and plan.status != CasePlan.Status.PENDING
+        and plan.person.erased_at is None
     )
 
 

@@ -8,7 +8,8 @@ from engage.accounts.factories import UserFactory
 from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago
-from engage.cases.models import Case, Stage
+from engage.cases.models import Case, CasePlan, Household, Person, Stage
+from engage.privacy.services import erase_person
 
 pytestmark = pytest.mark.django_db
 
@@ -343,3 +344,34 @@ def test_it_records_a_read_when_a_correction_answers_with_the_whole_identity(
     assert response.json()["given_name"] == active_case.person.given_name
     assert reads.count() == before + 1
     assert reads.order_by("-at").first().actor_id == alice.pk
+
+
+def test_it_takes_no_plan_or_goal_for_an_erased_household_member(
+    api, as_user, active_case, alice, bob
+):
+    """docs/security.md, item 60, for a household member: their plans are in the client's case,
+    whose person was not erased, so a new plan for the erased partner, and goals and actions
+    on the plan they had, were taken (their personal data again, which no erasure reaches, a
+    person erased once not being erased again)."""
+    household = Household.objects.create(organisation=active_case.organisation)
+    Case.objects.filter(pk=active_case.pk).update(household=household)
+    Person.objects.filter(pk=active_case.person_id).update(household=household)
+    active_case.refresh_from_db()
+    partner = Person.objects.create(organisation=active_case.organisation, household=household,
+                                    relationship="partner", given_name="Partner")  # fmt: skip
+    plan = services.create_plan(active_case, by=alice, person=partner)
+    erase_person(partner, by=bob, reason="request")
+    client = api(alice)
+    response = client.post(f"/api/v1/cases/{active_case.pk}/plans/", {"person": str(partner.pk)})
+    assert response.status_code == 400, response.content
+    goal = {"area": "health", "description": "Her counselling"}
+    response = client.post(f"/api/v1/plans/{plan.pk}/goals/", goal)
+    assert response.status_code == 400, response.content
+    assert not CasePlan.objects.filter(person=partner).exclude(pk=plan.pk).exists()
+    assert not plan.goals.exists()
+    # Nor do the pages offer them; the client's own plans go on.
+    pages = as_user(alice)
+    assert str(partner.pk) not in pages.get(f"/cases/{active_case.pk}/plans/new/").content.decode()
+    assert 'name="description"' not in pages.get(f"/cases/plans/{plan.pk}/").content.decode()
+    response = client.post(f"/api/v1/cases/{active_case.pk}/plans/", {})
+    assert response.status_code == 201, response.content
