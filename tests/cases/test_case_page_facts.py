@@ -48,6 +48,8 @@ def test_it_names_no_reopened_enrollment_its_reader_may_not_see(
     page = as_user(alice).get(f"/cases/{old.pk}/").content.decode()
     assert "Reopened as:" not in page
     assert new.reference not in page and str(new.pk) not in page
+    # Nor is a second reopening offered, which would be refused ("already reopened").
+    assert f"/cases/{old.pk}/reopen/" not in page
 
 
 def test_it_names_the_earlier_enrollment_only_to_a_reader_who_may_see_it(
