@@ -1,7 +1,6 @@
 from uuid import UUID
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
@@ -16,7 +15,7 @@ from engage.cases import workflow
 from engage.cases.access import CASE_WORKERS, get_case_for_user, get_case_object
 from engage.documents import keeping, services
 from engage.documents.models import Document
-from engage.lib.forms import run_service
+from engage.lib.forms import run_service, small_enough
 
 
 class DocumentForm(forms.ModelForm[Document]):
@@ -32,15 +31,9 @@ class DocumentForm(forms.ModelForm[Document]):
         fields = ["kind", "title", "file"]
 
     def clean_file(self) -> UploadedFile:
-        # From the size Django counted as it received the file, before the view reads it
-        # whole: `services.clean` checks the bytes too, but only once they are in memory.
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > settings.ENGAGE_DOCUMENT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.")
-                % {"mb": settings.ENGAGE_DOCUMENT_MAX_BYTES // 2**20}
-            )
-        return upload
+        # Before the view reads it whole: `services.clean` checks the bytes too, but only once
+        # they are in memory.
+        return small_enough(self.cleaned_data["file"])
 
 
 @keeps_typed_work

@@ -1,7 +1,6 @@
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import BoundField
 from django.utils.functional import Promise
@@ -14,6 +13,7 @@ from engage.imports import extra
 from engage.imports import fields as F
 from engage.imports.models import SavedMapping
 from engage.imports.validation import Mapping
+from engage.lib.forms import small_enough
 
 IGNORE = ""
 
@@ -36,13 +36,7 @@ class UploadForm(forms.Form):
         saved.queryset = SavedMapping.objects.filter(organisation=organisation)
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > settings.ENGAGE_DOCUMENT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.")
-                % {"mb": settings.ENGAGE_DOCUMENT_MAX_BYTES // 2**20}
-            )
-        return upload
+        return small_enough(self.cleaned_data["file"])
 
 
 def _field_choices(organisation: Organisation) -> list[tuple[str, str | Promise]]:

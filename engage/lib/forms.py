@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -150,3 +152,12 @@ def confirmation(
         "confirmed": CONFIRMED,
     }
     return render(request, "includes/confirm_page.html", context)
+
+
+def small_enough(upload: UploadedFile) -> UploadedFile:
+    """`upload`, refused if larger than `ENGAGE_DOCUMENT_MAX_BYTES`: from the size Django
+    counted while receiving it, before anything reads it whole into the process's memory."""
+    limit = settings.ENGAGE_DOCUMENT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(_("The file is larger than %(mb)s MB.") % {"mb": limit // 2**20})
+    return upload
