@@ -91,6 +91,12 @@ def _recipient_for(
     name and kind for those consents, out of use), and cannot change its kind here.
     """
     current = service.recipient if service is not None else None
+    if current is not None and current.never_shared_with:
+        # Found to be immigration enforcement (an admin's correction, a second person's answer
+        # to the screening): the service's type, never that kind, must not make it another
+        # kind again at its next edit. Only the admin's correction, confirmed by a second
+        # person, takes it back.
+        kind = current.type
     same_name = Recipient.objects.filter(organisation=organisation, name__iexact=name)
     if current is not None:
         same_name = same_name.exclude(pk=current.pk)

@@ -5,6 +5,7 @@ share names a recipient, its identity is fixed: renaming the service gives it a 
 """
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from engage.audit.models import AuditEvent
 from engage.directory import services
@@ -126,3 +127,21 @@ def test_it_warns_when_a_service_is_named_like_an_enforcement_body(as_user, bob,
     assert response.status_code == 302
     page = as_user(bob).get(response.url).content.decode()
     assert "resembles an enforcement body" in page
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_it_keeps_a_service_found_to_be_immigration_enforcement_so_whatever_its_edit(
+    as_user, ada, alice, bob, active_case, clinic, renamed
+):
+    """An admin finds the "clinic" is immigration enforcement; its supervisor's next edit of
+    the service (a phone number, or a new name) made it a health recipient again."""
+    sharing.correct_kind(Recipient.objects.get(pk=clinic.recipient_id), by=ada, type="enforcement")
+    changes = {"name": "Sofia clinic, 2nd floor"} if renamed else {"phone": "+359 2 000 0001"}
+    response = _edit(as_user(bob), clinic, **changes)
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert Recipient.objects.get(pk=clinic.recipient_id).type == "enforcement"
+    with pytest.raises(ValidationError, match="immigration enforcement"):
+        give_consent(active_case, alice, clinic)
+    with pytest.raises(services.ReferralRefused, match="immigration enforcement"):
+        refer(active_case, alice, clinic)
