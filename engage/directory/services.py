@@ -153,8 +153,11 @@ def _recipient_for(
                 % {"name": current.name}
             }
         )
-    # Renamed: a new recipient. The clients' consents stay with the old one, as they gave them.
-    renamed = sharing.create_recipient(organisation, by=by, name=name, type=kind)
+    # Renamed: a new recipient. The clients' consents stay with the old one, as they gave them;
+    # a kind corrected away from enforcement still waits for a second person, as in place.
+    renamed = sharing.create_recipient(
+        organisation, by=by, name=name, type=kind, corrected_from=current.corrected_from
+    )
     sharing.retire_recipient(current, by=by, reason="recipient_renamed")
     return renamed
 

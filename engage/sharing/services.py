@@ -576,15 +576,31 @@ def _check_name(organisation: Organisation, name: str, exclude: Recipient | None
 
 @transaction.atomic
 def create_recipient(
-    organisation: Organisation, *, by: User, name: str, type: str, active: bool = True
+    organisation: Organisation,
+    *,
+    by: User,
+    name: str,
+    type: str,
+    active: bool = True,
+    corrected_from: str = "",
 ) -> Recipient:
-    """Add a recipient. Its name is screened when it is used (see `screening`)."""
+    """Add a recipient. Its name is screened when it is used (see `screening`).
+
+    `corrected_from`: the kind its predecessor was corrected from, for a recipient that takes
+    another's place (a service renamed), so a kind corrected away from immigration enforcement
+    still waits for a second person.
+    """
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the recipient a name.")})
     _check_name(organisation, name)
     recipient = Recipient.objects.create(
-        organisation=organisation, name=name, type=type, active=active, set_by=by
+        organisation=organisation,
+        name=name,
+        type=type,
+        active=active,
+        set_by=by,
+        corrected_from=corrected_from,
     )
     record(by, AuditEvent.Action.CREATE, recipient, detail=f"type={type}")
     return recipient

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from engage.audit.models import AuditEvent
 from engage.directory import services
 from engage.directory.models import Service
+from engage.sharing import screening
 from engage.sharing import services as sharing
 from engage.sharing.models import Consent, Recipient, Share
 from tests.directory.conftest import SHELTER, give_consent, refer
@@ -145,3 +146,28 @@ def test_it_keeps_a_service_found_to_be_immigration_enforcement_so_whatever_its_
         give_consent(active_case, alice, clinic)
     with pytest.raises(services.ReferralRefused, match="immigration enforcement"):
         refer(active_case, alice, clinic)
+
+
+def test_renaming_a_service_does_not_take_it_out_of_a_second_persons_wait(
+    ada, alice, bob, active_case, clinic
+):
+    """A kind corrected away from immigration enforcement waits for a second person; a rename
+    of its service gave a new recipient that waited for nobody."""
+    give_consent(active_case, alice, clinic)  # so a rename gives a new recipient
+    recipient = Recipient.objects.get(pk=clinic.recipient_id)
+    sharing.correct_kind(recipient, by=ada, type="enforcement")
+    sharing.correct_kind(recipient, by=ada, type="health")
+    assert screening.held(Recipient.objects.get(pk=recipient.pk))
+    clinic.refresh_from_db()
+    services.save_service(
+        clinic.organisation,
+        by=ada,
+        data=dict(CLINIC, name="Sofia health centre B"),
+        service=clinic,
+        expected_version=clinic.version,
+    )
+    clinic.refresh_from_db()
+    assert clinic.recipient_id != recipient.pk
+    assert screening.held(clinic.recipient)
+    with pytest.raises(ValidationError, match="second person"):
+        give_consent(active_case, alice, clinic)
