@@ -109,7 +109,7 @@ class ReferralForm(forms.Form):
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         service = cast("forms.ModelChoiceField[Service]", self.fields["service"])
-        service.queryset = Service.objects.filter(organisation_id=case.organisation_id, active=True)
+        service.queryset = Service.objects.filter(organisation_id=case.organisation_id).referable()
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -26,7 +26,7 @@ from engage.cases.models import Case
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 from engage.lib.translations import in_language, translations_field
-from engage.sharing.models import Recipient, RecipientType, Share
+from engage.sharing.models import NEVER_SHARED_WITH, Recipient, RecipientType, Share
 
 # A referral made or accepted with no news for this many days needs a follow-up call. The same
 # for every pilot: a referral is the service's to answer, not the pilot's rhythm of contact.
@@ -66,10 +66,15 @@ class ServiceQuerySet(models.QuerySet["Service"]):
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        shared = Q(shared=True, active=True)
+        # A service found to be immigration enforcement is no longer shown to anyone else.
+        shared = Q(shared=True, active=True) & ~Q(recipient__type__in=NEVER_SHARED_WITH)
         if user.organisation_id is None:
             return self.filter(shared) if user.role == Role.NETWORK_COORDINATOR else self.none()
         return self.filter(Q(organisation_id=user.organisation_id) | shared)
+
+    def referable(self) -> "ServiceQuerySet":
+        """The services a client may be referred to: in use, and not found to be enforcement."""
+        return self.filter(active=True).exclude(recipient__type__in=NEVER_SHARED_WITH)
 
     def managed_by(self, user: User) -> "ServiceQuerySet":
         """The services `user` may change: their organisation's, for its admins and supervisors."""
@@ -80,6 +85,13 @@ class ServiceQuerySet(models.QuerySet["Service"]):
 
 # Who keeps the directory; case managers read it (and ask a supervisor for a change).
 MANAGERS = (Role.SUPERVISOR, Role.ORG_ADMIN)
+
+# Said of a service whose recipient an admin, or a second person, found to be immigration
+# enforcement: a provider the client is sent to for support cannot be one.
+FOUND_ENFORCEMENT = _(
+    "This service was found to be immigration enforcement: no client is referred to it, and "
+    "the network does not see it."
+)
 
 
 class Service(models.Model):

@@ -28,6 +28,7 @@ from engage.audit.services import record
 from engage.cases import workflow
 from engage.cases.models import Case
 from engage.directory.models import (
+    FOUND_ENFORCEMENT,
     RECIPIENT_TYPE,
     ContactPerson,
     Referral,
@@ -262,6 +263,10 @@ def make_referral(
         raise ValidationError({"service": _("Choose a service of your organisation's directory.")})
     if not service.active:
         raise ValidationError({"service": _("This service is no longer in use.")})
+    if not categories and Recipient.objects.get(pk=service.recipient_id).never_shared_with:
+        # The client would be sent to it. (A disclosure is refused, and audited as such, by the
+        # sharing service.)
+        raise ValidationError({"service": FOUND_ENFORCEMENT})
     _check_date(
         "made_on",
         made_on,

@@ -101,6 +101,7 @@ def service_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "can_manage": own and request.user.role in MANAGERS,
         "contact_form": ContactPersonForm() if own and request.user.role in MANAGERS else None,
         "held": own and screening.held(service.recipient),
+        "enforcement": own and service.recipient.never_shared_with,
     }
     return render(request, "directory/service_detail.html", context)
 

@@ -7,6 +7,7 @@ from engage.audit.models import AuditEvent
 from engage.directory import services
 from engage.directory.factories import ContactPersonFactory, ServiceFactory
 from engage.directory.models import ContactPerson, Service
+from engage.sharing import services as sharing
 from engage.sharing.models import Recipient
 from tests.directory.conftest import SHELTER
 
@@ -155,3 +156,28 @@ class TestScoping:
         Service.objects.filter(pk=foreign_service.pk).update(shared=True)
         body = as_user(alice).get(f"/directory/cases/{active_case.pk}/refer/").content.decode()
         assert "Zzforeign clinic" not in body
+
+    def test_a_service_found_to_be_immigration_enforcement_is_neither_shared_nor_referred_to(
+        self, as_user, ada, alice, bob, charlie, olga, nadia, active_case, shelter
+    ):
+        """Shared as a shelter serving people without status, it was found to be immigration
+        enforcement: the network's case managers still sent clients to it, as B's did."""
+        Service.objects.filter(pk=shelter.pk).update(shared=True)
+        sharing.correct_kind(shelter.recipient, by=ada, type="enforcement")
+        for user in (charlie, olga, nadia):
+            client = as_user(user)
+            assert client.get(shelter.get_absolute_url()).status_code == 404
+            assert "Sofia night shelter" not in client.get("/directory/").content.decode()
+        refer = f"/directory/cases/{active_case.pk}/refer/"
+        assert "Sofia night shelter" not in as_user(alice).get(refer).content.decode()
+        with pytest.raises(ValidationError, match="immigration enforcement"):
+            services.make_referral(
+                active_case,
+                by=alice,
+                service=Service.objects.get(pk=shelter.pk),
+                made_on=active_case.referral_date,
+                categories=[],
+            )
+        assert not active_case.referrals.exists()
+        page = as_user(bob).get(shelter.get_absolute_url()).content.decode()
+        assert "found to be immigration enforcement" in page
