@@ -181,8 +181,18 @@ def save_service(
     recipient = _recipient_for(
         organisation, by=by, name=name, kind=RECIPIENT_TYPE[data["type"]], service=service
     )
-    if recipient.active != data.get("active", True):
-        recipient.active = data.get("active", True)
+    active = data.get("active", True)
+    # The service taken out of use (or back) takes its recipient with it; an edit that leaves
+    # it as it was leaves the recipient too, which an admin may have taken out of use alone.
+    # (As stored: a model form has already put the new values on `service`.)
+    stored = (
+        Service.objects.values("active", "recipient").get(pk=service.pk)
+        if service is not None
+        else None
+    )
+    moved = stored is None or stored["active"] != active or stored["recipient"] != recipient.pk
+    if moved and recipient.active != active:
+        recipient.active = active
         recipient.save(update_fields=["active"])
     values = {field: data[field] for field in SERVICE_FIELDS if field in data}
     if "translations" in values:

@@ -171,3 +171,19 @@ def test_renaming_a_service_does_not_take_it_out_of_a_second_persons_wait(
     assert screening.held(clinic.recipient)
     with pytest.raises(ValidationError, match="second person"):
         give_consent(active_case, alice, clinic)
+
+
+def test_a_service_edit_leaves_a_recipient_an_admin_took_out_of_use_out_of_use(
+    as_user, ada, alice, bob, active_case, clinic
+):
+    """The admin takes the clinic's recipient out of use (the Recipients page): nothing is
+    shared with it. The supervisor's next edit of the service (a phone number) copied the
+    service's "in use" onto it, and data could be shared with it again."""
+    recipient = Recipient.objects.get(pk=clinic.recipient_id)
+    sharing.set_recipient_in_use(recipient, by=ada, active=False)
+    assert _edit(as_user(bob), clinic, phone="+359 2 000 0001").status_code == 302
+    assert Recipient.objects.get(pk=recipient.pk).active is False
+    # The service itself taken out of use and back: its recipient follows, as before.
+    assert _edit(as_user(bob), clinic, active=False).status_code == 302
+    assert _edit(as_user(bob), clinic, active=True).status_code == 302
+    assert Recipient.objects.get(pk=recipient.pk).active is True
