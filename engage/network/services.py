@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.accounts.models import Role, User
+from engage.audit.models import AuditEvent
+from engage.audit.services import record
 from engage.lib.concurrency import save_versioned
 from engage.network.models import (
     Activity,
@@ -82,12 +84,20 @@ def save_stakeholder(
         StageChange.objects.create(
             stakeholder=stakeholder, stage=stakeholder.stage, date=stage_date or today(), by=by
         )
+        record(by, AuditEvent.Action.CREATE, stakeholder, detail=_shared(stakeholder))
         return stakeholder
     _require_owner(stakeholder, by)
+    stored = Stakeholder.objects.values(*STAKEHOLDER_FIELDS).get(pk=stakeholder.pk)
     for name in STAKEHOLDER_FIELDS:
         setattr(stakeholder, name, data[name])
     save_versioned(stakeholder, expected_version=expected_version, fields=STAKEHOLDER_FIELDS)
+    changed = [n for n in STAKEHOLDER_FIELDS if str(stored[n] or "") != str(data[n] or "")]
+    record(by, AuditEvent.Action.UPDATE, stakeholder, detail=",".join(changed))
     return stakeholder
+
+
+def _shared(stakeholder: Stakeholder) -> str:
+    return "shared" if stakeholder.shared else ""
 
 
 @transaction.atomic
@@ -111,14 +121,16 @@ def change_stage(
     )
     Stakeholder.objects.filter(pk=locked.pk).update(stage=stage, updated_at=timezone.now())
     stakeholder.stage = stage
+    record(by, AuditEvent.Action.TRANSITION, stakeholder, detail=f"stage={stage}")
     return change
 
 
+@transaction.atomic
 def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict[str, Any]) -> Interaction:
     """Add an interaction to the log of a stakeholder of `by`'s side."""
     _require_owner(stakeholder, by)
     _not_in_future(data["date"], "date")
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         stakeholder=stakeholder,
         date=data["date"],
         type=data["type"],
@@ -126,10 +138,15 @@ def log_interaction(stakeholder: Stakeholder, *, by: User, data: dict[str, Any])
         note=data.get("note", ""),
         recorded_by=by,
     )
+    record(by, AuditEvent.Action.CREATE, interaction)
+    return interaction
 
 
+@transaction.atomic
 def delete_interaction(interaction: Interaction, *, by: User) -> None:
     _require_owner(interaction.stakeholder, by)
+    # On the stakeholder, which stays: the interaction's own id would name nothing left.
+    record(by, AuditEvent.Action.UPDATE, interaction.stakeholder, detail="interaction_removed")
     interaction.delete()
 
 
@@ -180,6 +197,7 @@ def _check_activity(data: dict[str, Any], by: User) -> None:
         raise ValidationError(errors)
 
 
+@transaction.atomic
 def save_activity(
     *,
     by: User,
@@ -196,23 +214,28 @@ def save_activity(
             if name in data:
                 setattr(activity, name, data[name])
         activity.save()
+        record(by, AuditEvent.Action.CREATE, activity)
         return activity
     _require_owner(activity, by)
     for name in ACTIVITY_FIELDS:
         if name in data:
             setattr(activity, name, data[name])
     save_versioned(activity, expected_version=expected_version, fields=ACTIVITY_FIELDS)
+    record(by, AuditEvent.Action.UPDATE, activity)
     return activity
 
 
+@transaction.atomic
 def delete_activity(activity: Activity, *, by: User) -> None:
     _require_owner(activity, by)
+    record(by, AuditEvent.Action.UPDATE, activity, detail="removed")
     activity.delete()
 
 
 # Costs
 
 
+@transaction.atomic
 def save_detention_cost(
     *, by: User, data: dict[str, Any], cost: DetentionCost | None = None
 ) -> DetentionCost:
@@ -230,10 +253,13 @@ def save_detention_cost(
     for name in ("country", "year", "amount", "currency", "source"):
         setattr(cost, name, data[name])
     cost.entered_by = by
+    adding = cost._state.adding
     cost.save()
+    record(by, AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE, cost)
     return cost
 
 
+@transaction.atomic
 def save_budget(
     *, by: User, data: dict[str, Any], budget: ProgrammeBudget | None = None
 ) -> ProgrammeBudget:
@@ -256,5 +282,7 @@ def save_budget(
     for name in ("start", "end", "amount", "currency", "covers"):
         setattr(budget, name, data[name])
     budget.entered_by = by
+    adding = budget._state.adding
     budget.save()
+    record(by, AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE, budget)
     return budget

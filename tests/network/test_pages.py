@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from engage.audit.models import AuditEvent
 from engage.network import services
 from engage.network.factories import ActivityFactory, StakeholderFactory
 from engage.network.models import Activity, Interaction, Stakeholder
@@ -111,6 +112,20 @@ def test_it_adds_a_stakeholder_moves_its_stage_and_logs_an_interaction(organisat
     ]
     page = client.get(url).content.decode()
     assert "Director of migration" in page
+    # Each change is in the organisation's audit log, by whom, with no text of it.
+    interaction = stakeholder.interactions.get()
+    client.post(f"/network/interactions/{interaction.pk}/delete/", {"confirmed": "yes"})
+    logged = list(
+        AuditEvent.objects.filter(actor_id=bob.pk, object_type__startswith="network.")
+        .order_by("at")
+        .values_list("action", "object_type", "detail")
+    )
+    assert logged == [
+        ("create", "network.stakeholder", ""),
+        ("transition", "network.stakeholder", "stage=engaged"),
+        ("create", "network.interaction", ""),
+        ("update", "network.stakeholder", "interaction_removed"),
+    ]
 
 
 @pytest.mark.django_db
