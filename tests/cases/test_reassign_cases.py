@@ -114,8 +114,10 @@ class TestThePage:
     ):
         form = {"from": alice.pk, "which": "chosen", "case_manager": carol.pk}
         body = as_user(ada).post("/cases/reassign/", form).content.decode()
-        errors = body.split('id="cases_error"', 1)[1].split("</ul>", 1)[0]
+        errors = body.split('id="id_cases_error"', 1)[1].split("</ul>", 1)[0]
         assert "Tick the cases to reassign" in errors
+        # Said when the list of boxes is reached: its fieldset points at the error.
+        assert 'has-error" aria-describedby="id_cases_error">' in body
 
     def test_a_foreign_id_sent_is_refused(self, as_user, alice, bob, carol, alices_cases,
                                           foreign_case):  # fmt: skip

@@ -141,6 +141,16 @@ def test_it_says_what_is_wrong_next_to_the_field(world, as_user, bob):
     })  # fmt: skip
     assert response.status_code == 400
     assert "participants_lived_experience" in response.context["form"].errors
+    # Said first, at the form's top, each error a link to its field (the summary takes the
+    # focus), and next to the field, which points at it.
+    page = response.content.decode()
+    summary = page.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert 'href="#id_participants_lived_experience"' in summary
+    assert 'aria-describedby="id_participants_lived_experience_error"' in page
+    assert 'id="id_participants_lived_experience_error"' in page
+    # The activities' filters too: a date that is none, next to its field and linked to it.
+    page = client.get("/network/activities/", {"start": "soon"}).content.decode()
+    assert 'aria-describedby="id_start_error"' in page and 'id="id_start_error"' in page
     response = client.post("/network/activities/new/", {
         "kind": "pilot_started", "title": "Plovdiv", "date": "2024-02-01",
     })  # fmt: skip
