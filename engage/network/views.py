@@ -106,18 +106,24 @@ def stakeholder_map(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = [
         {
             "label": label,
-            "cells": [cells.get((value, stage), []) for stage in Stage.values],
+            # Each stage's label with its cell: a phone shows a row as a card, the cells named.
+            "cells": [
+                (stage_label, cells.get((value, stage), [])) for stage, stage_label in Stage.choices
+            ],
             "total": sum(len(cells.get((value, stage), [])) for stage in Stage.values),
         }
         for value, label in ActorType.choices
     ]
-    totals = [sum(len(cells.get((t, s), [])) for t in ActorType.values) for s in Stage.values]
+    totals = [
+        (label, sum(len(cells.get((t, s), [])) for t in ActorType.values))
+        for s, label in Stage.choices
+    ]
     context = {
         "form": form,
         "rows": rows,
         "stages": Stage.choices,
         "totals": totals,
-        "count": sum(totals),
+        "count": sum(total for _label, total in totals),
         "query": _query_without_page(request),
         "filtered": _filtered(request),
     }

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from engage.cases import services
 from engage.cases.factories import CaseFactory, to_active
+from engage.network.factories import StakeholderFactory
 from tests.browser.phone import PHONE, SMALL_PHONE, measure, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,8 +77,8 @@ def test_it_fits_every_main_page_of_each_role_on_a_small_phone(
     ]
     walks = {
         alice: on_case,
-        bob: [*on_case, "/cases/approvals/"],
-        ada: [case.get_absolute_url(), "/accounts/users/new/"],
+        bob: [*on_case, "/cases/approvals/", "/network/map/", "/network/activities/"],
+        ada: [case.get_absolute_url(), "/accounts/users/new/", "/settings/fields/", "/history/"],
         nadia: ["/mel/network/", "/mel/report/"],
     }
     measured, problems = [], []
@@ -154,7 +155,10 @@ def test_it_keeps_age_and_phone_from_an_organisation_admin(browser, live_server,
     context.close()
 
 
-def test_it_shows_a_list_as_cards_on_a_phone_and_keeps_the_table(browser, live_server, ada):
+def test_it_shows_a_list_as_cards_on_a_phone_and_keeps_the_table(
+    browser, live_server, ada, organisation
+):
+    StakeholderFactory(organisation=organisation, created_by=ada, name="Zz Ministry of Interior")
     context = signed_in(browser, live_server, ada, viewport=SMALL_PHONE)
     page = context.new_page()
     page.goto("/accounts/users/")
@@ -167,6 +171,18 @@ def test_it_shows_a_list_as_cards_on_a_phone_and_keeps_the_table(browser, live_s
     # Still a table to a screen reader: its rows and cells are named by their columns.
     assert page.get_by_role("row").count() >= 2
     assert page.get_by_role("columnheader", name="Role").count() == 1
+    # A cross-table too (the stakeholder map): a type of actor a card, titled by its row's
+    # header, each stage named; the totals a card of their own.
+    page.goto("/network/map/")
+    row = page.get_by_role("row", name="National authority")
+    header = row.get_by_role("rowheader", name="National authority")
+    cell = row.locator("td[data-label='Identified']")
+    assert header.evaluate("cell => getComputedStyle(cell).display") == "block"
+    assert cell.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Identified: "'
+    assert "Zz Ministry of Interior" in cell.inner_text()
+    totals = page.locator("#stakeholder-map tfoot")
+    assert totals.evaluate("foot => getComputedStyle(foot).display") == "block"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= SMALL_PHONE["width"]
     context.close()
 
 

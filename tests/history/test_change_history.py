@@ -285,6 +285,9 @@ class TestPages:
         for page in (case_page, changes):
             assert "Phone" in page and "Bob" in page
             assert "+359 1 111" not in page and "Amira" not in page
+            # A change a card on a phone, each value named (engage.css, .table.stack).
+            assert '<table class="table stack compact">' in page
+            assert '<td data-label="Fields">' in page
         assert case.reference in changes
         from engage.audit.models import AuditEvent
 

@@ -174,6 +174,11 @@ def test_it_filters_pages_and_groups_the_map(world, as_user, bob, organisation):
     assert grouped.context["count"] == 32  # ours, the shared one and the thirty academies
     academia = next(row for row in grouped.context["rows"] if row["label"] == "Academia")
     assert academia["total"] == 30
+    # A card a type of actor on a phone: each cell named by its stage, the totals too.
+    page = grouped.content.decode()
+    assert '<table class="table stack" id="stakeholder-map">' in page
+    assert '<td data-label="Identified">' in page
+    assert '<td class="n" data-label="Partner">' in page
 
 
 @pytest.mark.django_db
