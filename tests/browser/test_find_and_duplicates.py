@@ -71,6 +71,13 @@ def test_a_case_manager_finds_a_client_from_the_caseload_by_another_spelling(
     page.get_by_label("Name or reference").fill("shev")
     page.get_by_text("Олександр Шевченко").wait_for()
     assert "Mohammed" not in results.inner_text()
+    # The new results came without a new page: a screen reader hears how many from the status
+    # line beside them, kept in the page (a live region put in with the results is not read).
+    status = page.get_by_role("status").filter(has_text="1 case")
+    status.wait_for(state="attached")
+    assert status.evaluate("line => line.matches('[data-results-status]')")
+    page.get_by_label("Name or reference").fill("zzzz nobody")
+    page.get_by_role("status").filter(has_text="No case matches").wait_for(state="attached")
     page.get_by_label("Name or reference").fill("Alexander")
     page.get_by_text("Олександр Шевченко").wait_for()
     _at_each_width(page, "32-search-results-alexander")

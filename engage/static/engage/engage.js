@@ -19,6 +19,15 @@ document.addEventListener("DOMContentLoaded", () => {
   // And a form htmx puts in the page, sent back with its errors (the case page's contact):
   // its error summary takes the focus, in view. Without it the errors sat above the screen,
   // which had kept its place while the form grew, and nothing seemed to happen.
+  // Results filtered as one types (htmx) change without a new page: their count, or that
+  // nothing matches, is said by a screen reader from the status line kept beside them.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const results = event.detail.target;
+    if (!results || !results.matches("[data-live-results]")) return;
+    const status = results.parentElement.querySelector("[data-results-status]");
+    const said = results.querySelector(".count, .empty");
+    if (status) status.textContent = said ? said.textContent.trim() : "";
+  });
   document.body.addEventListener("htmx:load", (event) => {
     if (event.detail.elt !== document.body) enhanceForms(event.detail.elt);
   });
