@@ -92,6 +92,9 @@ class TestMandatory:
         client = _password_only(alice)
         page = client.get("/accounts/two-step/setup/").content.decode()
         assert "<svg" in page  # the QR code is drawn in the page: no image request leaves
+        # An image to a screen reader, named for what it is (the key is given as text beside).
+        named = 'role="img" aria-label="QR code for your authenticator app"><svg'
+        assert f'<div class="qr" {named}' in page
         device = AppDevice.objects.get(user=alice, confirmed=False)
         wrong = client.post("/accounts/two-step/setup/", {"token": "000000"})
         assert "This code is not right" in wrong.content.decode()
