@@ -364,6 +364,10 @@ class RecoveryCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
     def __str__(self) -> str:
         return f"{self.user_id} {'used' if self.used_at else 'unused'}"
 
@@ -381,6 +385,10 @@ class AppSecret(models.Model):
         TOTPDevice, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     key = EncryptedCharField(max_length=80)
+
+    class Meta:
+        verbose_name = _("authenticator app secret")
+        verbose_name_plural = _("authenticator app secrets")
 
     def __str__(self) -> str:
         return f"secret of device {self.device_id}"

@@ -104,6 +104,8 @@ class CustomField(models.Model):
                 fields=["organisation", "form", "key"], name="custom_field_key_unique"
             )
         ]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
 
     def __str__(self) -> str:
         return self.label
@@ -150,6 +152,8 @@ class ChoiceOption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["field", "key"], name="custom_option_key_unique")
         ]
+        verbose_name = _("choice option")
+        verbose_name_plural = _("choice options")
 
     def __str__(self) -> str:
         return self.label
@@ -190,6 +194,8 @@ class CustomValue(models.Model):
             models.UniqueConstraint(fields=["field", "record_id"], name="custom_value_unique")
         ]
         indexes = [models.Index(fields=["case", "record_id"])]
+        verbose_name = _("custom field answer")
+        verbose_name_plural = _("custom field answers")
 
     def __str__(self) -> str:
         return f"{self.field_id} {self.record_id}"

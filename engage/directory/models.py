@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case
@@ -150,6 +151,8 @@ class Service(models.Model):
                 fields=["organisation", "name"], name="unique_service_name_per_org"
             )
         ]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
 
     def __str__(self) -> str:
         return self.name
@@ -186,6 +189,8 @@ class ContactPerson(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
 
     def __str__(self) -> str:
         return self.name
@@ -240,6 +245,8 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-made_on", "-updated_at"]
+        verbose_name = pgettext_lazy("referral to a service", "referral")
+        verbose_name_plural = pgettext_lazy("referral to a service", "referrals")
 
     def __str__(self) -> str:
         return f"{self.service} {self.status}"

@@ -31,6 +31,8 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
 
     def __str__(self) -> str:
         return self.title

@@ -28,6 +28,8 @@ class SavedMapping(models.Model):
                 fields=["organisation", "name"], name="unique_import_mapping_name"
             )
         ]
+        verbose_name = _("saved mapping")
+        verbose_name_plural = _("saved mappings")
 
     def __str__(self) -> str:
         return self.name
@@ -82,6 +84,8 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
 
     def __str__(self) -> str:
         return self.filename

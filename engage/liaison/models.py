@@ -117,6 +117,8 @@ class LiaisonRecord(models.Model):
 
     class Meta:
         ordering = ["-date", "-updated_at"]
+        verbose_name = _("liaison record")
+        verbose_name_plural = _("liaison records")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"
@@ -172,6 +174,8 @@ class LetterTemplate(models.Model):
                 fields=["organisation", "name"], name="unique_letter_template_name_per_org"
             )
         ]
+        verbose_name = _("letter template")
+        verbose_name_plural = _("letter templates")
 
     def __str__(self) -> str:
         return self.name
@@ -207,6 +211,8 @@ class Letter(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
 
     def __str__(self) -> str:
         return str(self.document)
@@ -259,6 +265,8 @@ class ReportingObligation(models.Model):
 
     class Meta:
         ordering = ["-start_date"]
+        verbose_name = _("reporting obligation")
+        verbose_name_plural = _("reporting obligations")
 
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} {self.start_date}"
@@ -312,6 +320,8 @@ class ReportingEvent(models.Model):
                 fields=["obligation", "date"], name="one_reporting_event_per_day"
             )
         ]
+        verbose_name = _("reporting day")
+        verbose_name_plural = _("reporting days")
 
     def __str__(self) -> str:
         return f"{self.date} {self.status}"

@@ -54,6 +54,8 @@ class Submission(models.Model):
                 fields=["pilot", "period_end"], name="one_submission_per_pilot_period"
             )
         ]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
 
     def __str__(self) -> str:
         return f"{self.pilot} {self.period_end}"
@@ -87,7 +89,8 @@ class SubmissionRows(models.Model):
     payload = EncryptedTextField()
 
     class Meta:
-        verbose_name_plural = "submission rows"
+        verbose_name = _("rows of a submission")
+        verbose_name_plural = _("rows of submissions")
 
     def __str__(self) -> str:
         return f"rows of {self.submission_id}"
@@ -210,6 +213,8 @@ class DatasetRow(models.Model):
                 fields=["submission", "case_ref"], name="unique_row_per_submission_case"
             )
         ]
+        verbose_name = _("submitted dataset row")
+        verbose_name_plural = _("submitted dataset rows")
 
     def __str__(self) -> str:
         return f"{self.pilot} {self.case_ref}"
@@ -251,6 +256,8 @@ class LinkageRound(models.Model):
                 condition=Q(closed_at__isnull=True) | Q(key=""), name="closed_round_has_no_key"
             ),
         ]
+        verbose_name = _("linkage round")
+        verbose_name_plural = _("linkage rounds")
 
     def __str__(self) -> str:
         return self.name
@@ -285,6 +292,8 @@ class EvaluationCycle(models.Model):
 
     class Meta:
         ordering = ["-period_start", "name"]
+        verbose_name = _("evaluation cycle")
+        verbose_name_plural = _("evaluation cycles")
 
     def __str__(self) -> str:
         return self.name
@@ -322,6 +331,8 @@ class Snapshot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "point"], name="one_snapshot_per_point")
         ]
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
 
     def __str__(self) -> str:
         return f"{self.cycle} {self.get_point_display()}"
@@ -357,6 +368,8 @@ class Narrative(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["snapshot", "area"], name="one_narrative_per_area")
         ]
+        verbose_name = _("narrative")
+        verbose_name_plural = _("narratives")
 
     def __str__(self) -> str:
         return f"{self.snapshot} {self.get_area_display()}"
@@ -393,6 +406,8 @@ class FeedbackQuestionnaire(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "point"], name="one_questionnaire_per_point")
         ]
+        verbose_name = _("members' questionnaire")
+        verbose_name_plural = _("members' questionnaires")
 
     def __str__(self) -> str:
         return f"{self.cycle} {self.get_point_display()}"
@@ -415,6 +430,8 @@ class FeedbackAnswer(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("questionnaire answer")
+        verbose_name_plural = _("questionnaire answers")
 
     def __str__(self) -> str:
         return str(self.questionnaire)
@@ -432,6 +449,8 @@ class FeedbackComment(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("questionnaire comment")
+        verbose_name_plural = _("questionnaire comments")
 
     def __str__(self) -> str:
         return str(self.questionnaire)
@@ -452,6 +471,8 @@ class FeedbackRespondent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "user"], name="one_answer_per_person")
         ]
+        verbose_name = _("questionnaire respondent")
+        verbose_name_plural = _("questionnaire respondents")
 
     def __str__(self) -> str:
         return str(self.questionnaire)
@@ -520,6 +541,8 @@ class ReportRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("computed report")
+        verbose_name_plural = _("computed reports")
 
     def __str__(self) -> str:
         return f"{self.start}..{self.end} {self.level}"

@@ -155,6 +155,8 @@ class Stakeholder(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("stakeholder")
+        verbose_name_plural = _("stakeholders")
 
     def __str__(self) -> str:
         return self.name
@@ -179,6 +181,8 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["date", "created_at"]
+        verbose_name = _("relationship stage change")
+        verbose_name_plural = _("relationship stage changes")
 
     def __str__(self) -> str:
         return f"{self.stakeholder} {self.stage} {self.date}"
@@ -213,6 +217,8 @@ class Interaction(models.Model):
 
     class Meta:
         ordering = ["-date", "-created_at"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
 
     def __str__(self) -> str:
         return f"{self.stakeholder} {self.date}"
@@ -322,7 +328,8 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-date", "-created_at"]
-        verbose_name_plural = "activities"
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
 
     def __str__(self) -> str:
         return self.title
@@ -370,6 +377,8 @@ class DetentionCost(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["country", "year"], name="one_detention_cost_a_year")
         ]
+        verbose_name = _("cost of detention")
+        verbose_name_plural = _("costs of detention")
 
     def __str__(self) -> str:
         return f"{self.country.code} {self.year}: {self.amount} {self.currency}"
@@ -407,6 +416,8 @@ class ProgrammeBudget(models.Model):
 
     class Meta:
         ordering = ["-start"]
+        verbose_name = _("programme budget")
+        verbose_name_plural = _("programme budgets")
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.start}..{self.end}"

@@ -88,6 +88,8 @@ class OfflineSync(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="offline_sync_key_once_per_user")
         ]
+        verbose_name = _("change made offline")
+        verbose_name_plural = _("changes made offline")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"

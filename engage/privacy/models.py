@@ -43,6 +43,8 @@ class SubjectRequest(models.Model):
         # The table of its first home: the model moved, the rows did not.
         db_table = "sharing_subjectrequest"
         ordering = ["-requested_on", "-recorded_at"]
+        verbose_name = _("request from the person")
+        verbose_name_plural = _("requests from the person")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.requested_on}"

@@ -88,6 +88,8 @@ class Recipient(models.Model):
                 fields=["organisation", "name"], name="unique_recipient_name_per_org"
             )
         ]
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
 
     def __str__(self) -> str:
         return self.name
@@ -144,6 +146,8 @@ class EnforcementBody(models.Model):
                 fields=["organisation", "name"], name="unique_enforcement_body_per_org"
             )
         ]
+        verbose_name = _("enforcement body")
+        verbose_name_plural = _("enforcement bodies")
 
     def __str__(self) -> str:
         return self.name
@@ -181,6 +185,8 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-given_on", "-recorded_at"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
 
     def __str__(self) -> str:
         return f"{self.recipient_name} {self.purpose}"
@@ -287,6 +293,8 @@ class Share(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
 
     def __str__(self) -> str:
         return f"{self.recipient_name} {self.status}"
@@ -368,6 +376,8 @@ class DataRequest(models.Model):
 
     class Meta:
         ordering = ["-received_on", "-recorded_at"]
+        verbose_name = _("data request")
+        verbose_name_plural = _("data requests")
 
     def __str__(self) -> str:
         return f"{self.received_on} {self.requester_type} {self.decision}"

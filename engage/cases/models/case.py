@@ -290,6 +290,8 @@ class EngagementRecord(models.Model):
 
     class Meta:
         ordering = ["date", "created_at"]
+        verbose_name = _("engagement record")
+        verbose_name_plural = _("engagement records")
 
     def __str__(self) -> str:
         return f"{self.date} {self.level}"

@@ -70,6 +70,8 @@ class Closure(ApprovalRequest):
                 fields=["case"], condition=models.Q(status="pending"), name="closure_pending"
             )
         ]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
 
     def __str__(self) -> str:
         return f"{self.case} {self.reason} {self.status}"

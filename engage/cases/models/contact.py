@@ -60,6 +60,8 @@ class Contact(models.Model):
         # the type, the network dataset counts a case's contacts, and those in person, from
         # the index alone (mel.dataset.rows).
         indexes = [models.Index(fields=["case", "-date", "type"], name="contact_case_date_type")]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
 
     def __str__(self) -> str:
         return f"{self.date} {self.type}"

@@ -149,6 +149,8 @@ class SearchToken(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "digest"])]
+        verbose_name = _("search token")
+        verbose_name_plural = _("search tokens")
 
     def __str__(self) -> str:
         return self.digest

@@ -50,6 +50,8 @@ class CasePlan(SupervisorReview):
                 fields=["case"], condition=models.Q(status="pending"), name="caseplan_pending"
             )
         ]
+        verbose_name = _("case plan")
+        verbose_name_plural = _("case plans")
 
     def __str__(self) -> str:
         return str(_("Plan"))
@@ -100,6 +102,8 @@ class Goal(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
 
     def __str__(self) -> str:
         return self.description
@@ -162,6 +166,8 @@ class Action(models.Model):
                 name="action_open_due",
             )
         ]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
 
     def __str__(self) -> str:
         return self.description
@@ -184,6 +190,8 @@ class PlanReview(models.Model):
 
     class Meta:
         ordering = ["date", "created_at"]
+        verbose_name = _("plan review")
+        verbose_name_plural = _("plan reviews")
 
     def __str__(self) -> str:
         return f"{self.date}"

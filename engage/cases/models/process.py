@@ -118,6 +118,10 @@ class FirstMeeting(models.Model):
 
     objects = organisation_scoped("case__organisation")
 
+    class Meta:
+        verbose_name = _("first meeting")
+        verbose_name_plural = _("first meetings")
+
     def __str__(self) -> str:
         return f"{self.case} {self.date}"
 
@@ -146,6 +150,10 @@ class Screening(VulnerabilityFields):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")
+
+    class Meta:
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
 
     def __str__(self) -> str:
         return f"{self.case} {self.date}"
@@ -196,6 +204,8 @@ class EligibilityCriterion(models.Model):
 
     class Meta:
         ordering = ["position", "text"]
+        verbose_name = _("eligibility criterion")
+        verbose_name_plural = _("eligibility criteria")
 
     def __str__(self) -> str:
         return self.text
@@ -294,6 +304,8 @@ class InclusionDecision(ApprovalRequest):
                 fields=["case"], condition=models.Q(status="pending"), name="inclusion_pending"
             )
         ]
+        verbose_name = _("inclusion decision")
+        verbose_name_plural = _("inclusion decisions")
 
     def __str__(self) -> str:
         return f"{self.case} {'include' if self.include else 'decline'} {self.status}"
@@ -363,6 +375,8 @@ class Assessment(VulnerabilityFields):
                 name="assessment_dataset",
             )
         ]  # fmt: skip
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
 
     def __str__(self) -> str:
         return f"{self.case} {self.date}"
@@ -385,6 +399,8 @@ class ReassessmentRequest(models.Model):
 
     class Meta:
         ordering = ["requested_at"]
+        verbose_name = _("reassessment request")
+        verbose_name_plural = _("reassessment requests")
 
     def __str__(self) -> str:
         return f"{self.case} {self.trigger}"

@@ -56,6 +56,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Case, CharField, Count, F, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation
 from engage.lib import bulk
@@ -108,6 +109,8 @@ class CaseRow(models.Model):
         # its encrypted cells before these.
         indexes = [models.Index(fields=["organisation", "case_id", "writes"],
                                 name="case_row_writes")]  # fmt: skip
+        verbose_name = _("dataset row of a case")
+        verbose_name_plural = _("dataset rows of cases")
 
     def __str__(self) -> str:
         return str(self.case_id)
@@ -157,7 +160,8 @@ class OrganisationRows(models.Model):
 
     class Meta:
         app_label = "mel"
-        verbose_name_plural = "organisation rows"
+        verbose_name = _("dataset rows of an organisation")
+        verbose_name_plural = _("dataset rows of organisations")
 
     def __str__(self) -> str:
         return f"rows of {self.organisation_id}"
