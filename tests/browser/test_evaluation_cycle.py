@@ -29,7 +29,9 @@ def test_the_coordinator_runs_an_evaluation_point(page, live_server, nadia, tmp_
                          ("Mid-term", "2023-02"), ("End of term", "2024-12")):  # fmt: skip
         page.get_by_label(label).fill(value)
     page.get_by_role("button", name="Define the cycle").click()
-    page.get_by_text("This point comes before the previous one.").wait_for()
+    # Said in the summary at the top of the form, a link to the field, and next to the field.
+    page.get_by_role("link", name="Mid-term: This point comes before the previous one.").wait_for()
+    page.locator(".errorlist").get_by_text("This point comes before the previous one.").wait_for()
     page.get_by_label("Mid-term").fill("2024-06")
     page.get_by_role("button", name="Define the cycle").click()
     page.get_by_role("heading", name="Points").wait_for()
@@ -37,7 +39,7 @@ def test_the_coordinator_runs_an_evaluation_point(page, live_server, nadia, tmp_
 
     page.get_by_role("link", name="Take the snapshot").first.click()
     page.get_by_role("button", name="Take the snapshot").click()
-    page.get_by_text("This field is required.").wait_for()  # the confirmation box
+    page.locator(".errorlist").get_by_text("This field is required.").wait_for()  # to confirm
     page.get_by_label("I understand").check()
     _shot(page, "cycle-02-confirm")
     page.get_by_role("button", name="Take the snapshot").click()
