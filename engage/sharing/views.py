@@ -45,6 +45,7 @@ from engage.sharing.models import (
 )
 
 REGISTER_READERS = DataRequest.READ_BY
+PAGE_SIZE = 25
 
 
 @role_required(*CASE_WORKERS)
@@ -258,12 +259,15 @@ def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
         if screening.held(done.result):
             messages.warning(request, str(services.HELD_MESSAGE))
         return redirect("sharing:recipients")
+    # Every service of the directory is a recipient too: an organisation's list grows with its
+    # network, so it is read a page at a time, each screened against the same terms.
+    listed = Recipient.objects.filter(organisation=organisation).order_by("name", "pk")
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     terms = screening.terms_for(organisation.pk)
-    listed = [
-        (recipient, screening.warning(recipient, terms))
-        for recipient in Recipient.objects.filter(organisation=organisation)
+    page.object_list = [
+        (recipient, screening.warning(recipient, terms)) for recipient in page.object_list
     ]
-    return render(request, "sharing/recipients.html", {"form": form, "recipients": listed})
+    return render(request, "sharing/recipients.html", {"form": form, "page": page})
 
 
 @require_POST
@@ -393,7 +397,7 @@ def _register_of(user: User) -> QuerySet[DataRequest]:
 @role_required(*REGISTER_READERS)
 def data_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     listed = _register_of(request.user).select_related("case", "decided_by")
-    page = Paginator(listed, 25).get_page(request.GET.get("page"))
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "sharing/requests.html", {"page": page})
 
 

@@ -9,12 +9,15 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
 from engage.sharing import screening, services
 from engage.sharing.models import EnforcementBody, Recipient, Share
+from engage.sharing.views import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +234,30 @@ class TestKindCorrection:
         assert response.status_code == 404
         clinic.refresh_from_db()
         assert clinic.type == "health"
+
+
+def test_it_pages_the_recipients_in_a_constant_number_of_queries(as_user, ada, organisation):
+    client = as_user(ada)
+    assert "No recipient yet." in client.get("/sharing/recipients/").content.decode()
+
+    def add(start, count):
+        Recipient.objects.bulk_create(
+            Recipient(organisation=organisation, name=f"Service {n:03}", type="service")
+            for n in range(start, start + count)
+        )
+
+    add(0, PAGE_SIZE + 3)
+    with CaptureQueriesContext(connection) as first:
+        response = client.get("/sharing/recipients/")
+    names = [recipient.name for recipient, _warning in response.context["page"].object_list]
+    assert names == [f"Service {n:03}" for n in range(PAGE_SIZE)]
+    assert "No recipient yet." not in response.content.decode()
+    assert "page=2" in response.content.decode()
+    second = client.get("/sharing/recipients/?page=2").context["page"].object_list
+    assert [recipient.name for recipient, _warning in second] == [
+        f"Service {n:03}" for n in range(PAGE_SIZE, PAGE_SIZE + 3)
+    ]
+    add(PAGE_SIZE + 3, 2 * PAGE_SIZE)
+    with CaptureQueriesContext(connection) as more:
+        client.get("/sharing/recipients/")
+    assert len(more) == len(first)
