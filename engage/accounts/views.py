@@ -289,8 +289,9 @@ def user_reactivate(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse
 
 @role_required(Role.ORG_ADMIN)
 def team_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    teams = Team.objects.visible_to(request.user).with_member_counts()
-    return render(request, "accounts/team_list.html", {"teams": teams})
+    teams = Team.objects.visible_to(request.user).with_member_counts().order_by("name", "pk")
+    page = Paginator(teams, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/team_list.html", {"page": page})
 
 
 @role_required(Role.ORG_ADMIN)

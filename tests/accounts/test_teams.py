@@ -1,7 +1,10 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from engage.accounts.factories import UserFactory
+from engage.accounts.factories import TeamFactory, UserFactory
 from engage.accounts.models import Role, Team
+from engage.accounts.views import PAGE_SIZE
 
 
 @pytest.mark.django_db
@@ -44,3 +47,28 @@ class TestTeams:
     def test_it_lists_teams_with_member_counts(self, as_user, ada, team, alice):
         body = as_user(ada).get("/accounts/teams/").content.decode()
         assert "Sofia" in body and "Bob" in body
+
+
+@pytest.mark.django_db
+def test_it_pages_the_teams_in_a_constant_number_of_queries(as_user, ada, organisation):
+    client = as_user(ada)
+    assert "No team yet." in client.get("/accounts/teams/").content.decode()
+
+    def add(start, count):
+        for n in range(start, start + count):
+            team = TeamFactory(organisation=organisation, name=f"Team {n:03}")
+            UserFactory(organisation=organisation, team=team)
+
+    add(0, PAGE_SIZE + 2)
+    with CaptureQueriesContext(connection) as first:
+        response = client.get("/accounts/teams/")
+    page = response.context["page"]
+    assert [team.name for team in page.object_list] == [f"Team {n:03}" for n in range(PAGE_SIZE)]
+    assert all(team.member_count == 1 for team in page.object_list)
+    assert "page=2" in response.content.decode()
+    second = client.get("/accounts/teams/?page=2").context["page"].object_list
+    assert [team.name for team in second] == [f"Team {n:03}" for n in (PAGE_SIZE, PAGE_SIZE + 1)]
+    add(PAGE_SIZE + 2, PAGE_SIZE)
+    with CaptureQueriesContext(connection) as more:
+        client.get("/accounts/teams/")
+    assert len(more) == len(first)
