@@ -4,6 +4,7 @@ instance (shown once), see them, revoke one."""
 from uuid import UUID
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,11 +18,17 @@ from engage.api.forms import SubmissionTokenForm
 from engage.api.models import SubmissionToken
 from engage.lib.forms import run_service
 
+PAGE_SIZE = 25
+
 
 @role_required(Role.NETWORK_COORDINATOR)
 def token_list(request: HttpRequest) -> HttpResponse:
-    listed = SubmissionToken.objects.select_related("created_by")
-    return render(request, "api/submission_tokens.html", {"tokens": listed})
+    # A pilot's tokens are replaced as they expire, and the revoked and expired ones stay listed.
+    listed = SubmissionToken.objects.select_related("created_by").order_by(
+        "pilot", "-created_at", "pk"
+    )
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "api/submission_tokens.html", {"page": page})
 
 
 @role_required(Role.NETWORK_COORDINATOR)

@@ -108,9 +108,14 @@ def linkage(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             return redirect("mel:linkage")
-    rounds = LinkageRound.objects.visible_to(request.user).select_related("opened_by", "closed_by")
-    return render(request, "mel/linkage.html",
-                  {"form": form, "current": current, "rounds": rounds[:20]})  # fmt: skip
+    # A round a reporting period: the older ones were cut off at 20, now they are paged.
+    rounds = (
+        LinkageRound.objects.visible_to(request.user)
+        .select_related("opened_by", "closed_by")
+        .order_by("-opened_at", "pk")
+    )
+    page = Paginator(rounds, 20).get_page(request.GET.get("page"))
+    return render(request, "mel/linkage.html", {"form": form, "current": current, "page": page})
 
 
 @require_POST

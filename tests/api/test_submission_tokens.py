@@ -9,10 +9,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from engage.api.models import SubmissionToken
+from engage.api.submission_token_views import PAGE_SIZE
 from engage.api.submission_tokens import create_submission_token, revoke_submission_token
 from engage.api.tokens import digest
 from engage.audit.models import AuditEvent
@@ -195,3 +198,28 @@ def test_the_command_submits_to_a_live_hub(live_server, organisation, alice, bob
         call_command("submit_dataset", hub=live_server.url, token_file=token_file,
                      pilot="BG-CLA", stdout=StringIO())  # fmt: skip
     assert Submission.objects.count() == 1
+
+
+def test_it_pages_the_tokens_in_a_constant_number_of_queries(as_user, nadia):
+    client = as_user(nadia)
+    assert "No submission token yet." in client.get("/mel/submission-tokens/").content.decode()
+
+    def add(start, count):
+        for n in range(start, start + count):
+            create_submission_token(
+                pilot=f"BG-{n:03}", name="own instance", by=nadia,
+                expires_on=timezone.localdate() + datetime.timedelta(days=30),
+            )  # fmt: skip
+
+    add(0, PAGE_SIZE + 2)
+    with CaptureQueriesContext(connection) as first:
+        response = client.get("/mel/submission-tokens/")
+    pilots = [token.pilot for token in response.context["page"].object_list]
+    assert pilots == [f"BG-{n:03}" for n in range(PAGE_SIZE)]
+    assert "page=2" in response.content.decode()
+    second = client.get("/mel/submission-tokens/?page=2").context["page"].object_list
+    assert [token.pilot for token in second] == [f"BG-{n:03}" for n in (PAGE_SIZE, PAGE_SIZE + 1)]
+    add(PAGE_SIZE + 2, PAGE_SIZE)
+    with CaptureQueriesContext(connection) as more:
+        client.get("/mel/submission-tokens/")
+    assert len(more) == len(first)

@@ -1,6 +1,7 @@
 """The evidence pages in the browser's place: export, import, reports and dashboards, for each
 role, with the same files and figures as the commands and services."""
 
+import datetime
 import io
 import json
 import zipfile
@@ -22,7 +23,7 @@ from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.mel import services
 from engage.mel.dataset import submission
 from engage.mel.forms import last_month
-from engage.mel.models import ReportRun, Submission
+from engage.mel.models import LinkageRound, ReportRun, Submission
 from engage.mel.report import dashboards
 from tests.mel import reports
 from tests.mel.rows import held_rows, row
@@ -549,3 +550,32 @@ class TestPilotDashboard:
 def test_the_default_network_period_ends_last_month(as_user, nadia):
     report = as_user(nadia).get(reverse("mel:network")).context["report"]
     assert report["period"]["end"] == last_month()
+
+
+def test_it_pages_the_linkage_rounds_in_a_constant_number_of_queries(as_user, ada, organisation):
+    client = as_user(ada)
+    response = client.get("/mel/linkage/")
+    # No round yet: the page offers to open one, and lists none.
+    assert "Open a round" in response.content.decode()
+    assert not response.context["page"].object_list
+
+    def add(start, count):
+        for n in range(start, start + count):
+            made = LinkageRound.objects.create(
+                organisation=organisation, name=f"Round {n:03}", closed_at=timezone.now()
+            )
+            opened = timezone.now() - datetime.timedelta(days=n + 1)
+            LinkageRound.objects.filter(pk=made.pk).update(opened_at=opened)
+
+    add(0, 22)
+    with CaptureQueriesContext(connection) as first:
+        response = client.get("/mel/linkage/")
+    names = [entry.name for entry in response.context["page"].object_list]
+    assert names == [f"Round {n:03}" for n in range(20)]
+    assert "page=2" in response.content.decode()
+    second = client.get("/mel/linkage/?page=2").context["page"].object_list
+    assert [entry.name for entry in second] == ["Round 020", "Round 021"]
+    add(22, 20)
+    with CaptureQueriesContext(connection) as more:
+        client.get("/mel/linkage/")
+    assert len(more) == len(first)
