@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import get_text_list
@@ -250,18 +250,20 @@ class Pair:
     can_decide: bool
 
 
-LIST_LIMIT = 200
-
-
-def pairs_for(user: User) -> list[Pair]:
-    """The flags `user` may see, waiting ones first, each side shown only if they may open it;
-    a fixed number of queries."""
-    items = list(
+def listed(user: User) -> QuerySet[PossibleDuplicate]:
+    """The flags `user` may see, those waiting for a decision first, each the newest first."""
+    waiting = ExpressionWrapper(Q(decision=Decision.OPEN), output_field=BooleanField())
+    return (
         for_user(user)
         .select_related("person", "other", "flagged_by", "decided_by")
-        .order_by("-created_at")[:LIST_LIMIT]
+        .order_by(waiting.desc(), "-created_at", "pk")
     )
-    items.sort(key=lambda item: item.decision != Decision.OPEN)  # stable: newest first
+
+
+def pairs_for(user: User, items: Iterable[PossibleDuplicate] | None = None) -> list[Pair]:
+    """The pairs of `items` (by default every flag `listed` for `user`), each side shown only
+    if they may open it; a fixed number of queries."""
+    items = list(listed(user) if items is None else items)
     ids = {item.person_id for item in items} | {item.other_id for item in items}
     seen = set(visible_people(user).filter(pk__in=ids).values_list("pk", flat=True))
     cases_of: dict[uuid.UUID, list[Case]] = defaultdict(list)

@@ -257,7 +257,10 @@ def _to_next_in_queue(request: HttpRequest, decided: approval_queue.Waiting) -> 
 
 @role_required(Role.SUPERVISOR, Role.ORG_ADMIN)
 def possible_duplicates(request: HttpRequest) -> HttpResponse:
-    pairs = duplicates.pairs_for(request.user)
+    # Decided flags stay listed: the 200 newest were shown, so a flag still waiting could fall
+    # below flags decided since. Waiting ones come first, a page at a time.
+    page = Paginator(duplicates.listed(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    pairs = duplicates.pairs_for(request.user, page.object_list)
     record_case_reads(
         request.user,
         [
@@ -267,7 +270,7 @@ def possible_duplicates(request: HttpRequest) -> HttpResponse:
             for case in (*side.cases, *side.through)
         ],
     )
-    return render(request, "cases/possible_duplicates.html", {"pairs": pairs})
+    return render(request, "cases/possible_duplicates.html", {"pairs": pairs, "page": page})
 
 
 @require_POST

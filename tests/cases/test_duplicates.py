@@ -13,6 +13,7 @@ from engage.audit.models import AuditEvent
 from engage.cases import duplicates
 from engage.cases.factories import CaseFactory, PersonFactory, days_ago
 from engage.cases.models import Case, Household, Person, PossibleDuplicate
+from engage.cases.views import PAGE_SIZE
 from engage.mel import services as mel
 from tests.api.conftest import ApiClient, make_token
 
@@ -393,6 +394,42 @@ class TestSupervisorDecision:
             body = client.get("/cases/duplicates/").content.decode()
         assert body.count("Twin") == 5
         assert len(large) == len(small)
+
+    def test_it_pages_the_flags_waiting_ones_first_in_a_constant_number_of_queries(
+        self, as_user, alice, bob, organisation, flagged
+    ):
+        client = as_user(bob)
+        _first, _second, decided = flagged
+        decided = duplicates.decide(decided, decision="different_people", by=bob)
+
+        def add(start, count):
+            for n in range(start, start + count):
+                one = CaseFactory(organisation=organisation, case_manager=alice)
+                two = CaseFactory(organisation=organisation, case_manager=alice,
+                                  person__given_name=f"Twin{n:03}")  # fmt: skip
+                duplicates.flag(two.person, [duplicates.Match(one.person_id, ("phone",))], by=alice)
+
+        add(0, PAGE_SIZE + 1)
+        with CaptureQueriesContext(connection) as small:
+            response = client.get("/cases/duplicates/")
+        first_page = [pair.item for pair in response.context["pairs"]]
+        assert len(first_page) == PAGE_SIZE
+        assert all(item.decision == "open" for item in first_page)
+        assert "page=2" in response.content.decode()
+        second_page = [
+            pair.item for pair in client.get("/cases/duplicates/?page=2").context["pairs"]
+        ]
+        # The last one waiting, then the one decided, though it was flagged first.
+        assert [item.decision for item in second_page] == ["open", "different_people"]
+        assert second_page[1].pk == decided.pk
+        add(PAGE_SIZE + 1, 5)
+        with CaptureQueriesContext(connection) as large:
+            client.get("/cases/duplicates/")
+        assert len(large) == len(small)
+
+    def test_it_says_so_when_no_flag_was_made(self, as_user, bob):
+        body = as_user(bob).get("/cases/duplicates/").content.decode()
+        assert "No possible duplicate is waiting" in body
 
     def test_erasure_removes_the_link(self, bob, flagged):
         from engage.privacy.services import erase_person
