@@ -264,10 +264,9 @@ def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
     listed = Recipient.objects.filter(organisation=organisation).order_by("name", "pk")
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     terms = screening.terms_for(organisation.pk)
-    page.object_list = [
-        (recipient, screening.warning(recipient, terms)) for recipient in page.object_list
-    ]
-    return render(request, "sharing/recipients.html", {"form": form, "page": page})
+    listed_here = [(recipient, screening.warning(recipient, terms)) for recipient in page]
+    context = {"form": form, "page": page, "recipients": listed_here}
+    return render(request, "sharing/recipients.html", context)
 
 
 @require_POST

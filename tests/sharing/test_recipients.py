@@ -249,11 +249,11 @@ def test_it_pages_the_recipients_in_a_constant_number_of_queries(as_user, ada, o
     add(0, PAGE_SIZE + 3)
     with CaptureQueriesContext(connection) as first:
         response = client.get("/sharing/recipients/")
-    names = [recipient.name for recipient, _warning in response.context["page"].object_list]
+    names = [recipient.name for recipient, _warning in response.context["recipients"]]
     assert names == [f"Service {n:03}" for n in range(PAGE_SIZE)]
     assert "No recipient yet." not in response.content.decode()
     assert "page=2" in response.content.decode()
-    second = client.get("/sharing/recipients/?page=2").context["page"].object_list
+    second = client.get("/sharing/recipients/?page=2").context["recipients"]
     assert [recipient.name for recipient, _warning in second] == [
         f"Service {n:03}" for n in range(PAGE_SIZE, PAGE_SIZE + 3)
     ]
