@@ -412,6 +412,10 @@ class FieldForm(TranslationsFormMixin, forms.Form):
             self.help_names.append((code, name))
         if field is not None:
             del self.fields["options"]
+            # The version the admin started from (lib.concurrency): a form, not a model form.
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, min_value=1, initial=field.version
+            )
             if services.has_values(field):
                 self.fields["type"].disabled = True
                 self.fields["type"].help_text = _(

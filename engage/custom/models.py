@@ -94,6 +94,7 @@ class CustomField(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("organisation")
 

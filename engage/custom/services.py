@@ -34,6 +34,7 @@ from engage.custom.models import (
     FieldType,
     Form,
 )
+from engage.lib.concurrency import ConcurrentEditError
 from engage.lib.queries import keep_as_prefetched, read_together
 from engage.lib.translations import COUNTRY_LANGUAGES, clean_translations, in_language
 
@@ -549,12 +550,17 @@ def has_values(field: CustomField) -> bool:
 
 
 @transaction.atomic
-def update_field(field: CustomField, *, by: User, **changes: Any) -> CustomField:
-    """Change a field's settings (its label, help, place, bounds, condition...).
+def update_field(
+    field: CustomField, *, by: User, expected_version: int | None = None, **changes: Any
+) -> CustomField:
+    """Change a field's settings (its label, help, place, bounds, condition...), if no one
+    else did since `expected_version` (ConcurrentEditError; None: the caller read no form).
 
     The type may change only while the field has no values; the key never does once in use.
     """
     field = CustomField.objects.select_for_update().get(pk=field.pk)
+    if expected_version is not None and field.version != expected_version:
+        raise ConcurrentEditError
     new_type = changes.pop("type", field.type)
     new_key = changes.pop("key", field.key)
     used = has_values(field)
@@ -594,7 +600,7 @@ def update_field(field: CustomField, *, by: User, **changes: Any) -> CustomField
     field.label_translations = clean_translations(field.label_translations)
     field.help_text_translations = clean_translations(field.help_text_translations)
     _check_definition(field)
-    field.updated_by = by
+    field.updated_by, field.version = by, field.version + 1
     field.save()
     if field.sensitive:
         # A field shown only after one of its answers tells that answer: sensitive with it.

@@ -109,7 +109,9 @@ def field_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
             changes["type"] = sent.cleaned_data["type"]
         if not sent.fields["key"].disabled and sent.cleaned_data.get("key"):
             changes["key"] = sent.cleaned_data["key"]
-        services.update_field(field, by=request.user, **changes)
+        services.update_field(
+            field, by=request.user, expected_version=sent.cleaned_data["version"], **changes
+        )
 
     if run_service(request, sent, update, _("The field was saved.")):
         return redirect("custom:edit", field.pk)

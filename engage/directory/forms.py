@@ -7,7 +7,7 @@ from engage.accounts.models import Organisation
 from engage.cases.forms import DateInput
 from engage.cases.models import Case
 from engage.directory.models import ContactPerson, Referral, Service, ServiceType
-from engage.directory.services import SERVICE_FIELDS
+from engage.directory.services import CONTACT_FIELDS, SERVICE_FIELDS
 from engage.lib.concurrency import VersionedFormMixin
 from engage.lib.translations import TranslationsFormMixin
 from engage.sharing.models import Category
@@ -60,10 +60,10 @@ class ServiceForm(TranslationsFormMixin, VersionedFormMixin, forms.ModelForm[Ser
         pass
 
 
-class ContactPersonForm(forms.ModelForm[ContactPerson]):
+class ContactPersonForm(VersionedFormMixin, forms.ModelForm[ContactPerson]):
     class Meta:
         model = ContactPerson
-        fields = ["name", "role", "phone", "email"]
+        fields = list(CONTACT_FIELDS)
 
 
 DISCLOSE_NOTHING = "none"

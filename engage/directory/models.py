@@ -184,6 +184,7 @@ class ContactPerson(models.Model):
     role = models.CharField(_("role at the service"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("service__organisation")
 

@@ -49,6 +49,8 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.COMPLETED: set(),
     Status.NO_SHOW: set(),
 }
+# The fields of a contact person that `save_contact` writes (the form's fields too).
+CONTACT_FIELDS = ("name", "role", "phone", "email")
 # Which date field each new status sets.
 ANSWERED = {Status.ACCEPTED, Status.DECLINED}
 ENDED = {Status.COMPLETED, Status.NO_SHOW}
@@ -214,17 +216,25 @@ def save_service(
 
 @transaction.atomic
 def save_contact(
-    service: Service, *, by: User, data: dict[str, Any], contact: ContactPerson | None = None
+    service: Service,
+    *,
+    by: User,
+    data: dict[str, Any],
+    contact: ContactPerson | None = None,
+    expected_version: int | None = None,
 ) -> ContactPerson:
-    if not data["name"].strip():
+    """Add a contact person to `service`, or change `contact` if no one else did since
+    `expected_version` (ConcurrentEditError)."""
+    values = {field: data[field] for field in CONTACT_FIELDS if field in data}
+    if not values["name"].strip():
         raise ValidationError({"name": _("Give the contact's name.")})
     if contact is None:
-        contact = ContactPerson.objects.create(service=service, **data)
+        contact = ContactPerson.objects.create(service=service, **values)
         record(by, AuditEvent.Action.CREATE, contact, organisation_id=service.organisation_id)
         return contact
-    for field, value in data.items():
+    for field, value in values.items():
         setattr(contact, field, value)
-    contact.save()
+    save_versioned(contact, expected_version=expected_version, fields=values)
     record(by, AuditEvent.Action.UPDATE, contact, organisation_id=service.organisation_id)
     return contact
 

@@ -184,7 +184,11 @@ def contact_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         request,
         form,
         lambda: services.save_contact(
-            contact.service, by=request.user, data=form.cleaned_data, contact=contact
+            contact.service,
+            by=request.user,
+            data=form.cleaned_data,
+            contact=contact,
+            expected_version=form.expected_version,
         ),
     ):
         messages.success(request, _("Contact person saved."))

@@ -101,7 +101,7 @@ class ActivityForm(VersionedFormMixin, forms.ModelForm[Activity]):
         stakeholder.queryset = Stakeholder.objects.visible_to(user).order_by("name")
 
 
-class DetentionCostForm(forms.ModelForm[DetentionCost]):
+class DetentionCostForm(VersionedFormMixin, forms.ModelForm[DetentionCost]):
     class Meta:
         model = DetentionCost
         fields = ["country", "year", "amount", "currency", "source"]
@@ -110,7 +110,7 @@ class DetentionCostForm(forms.ModelForm[DetentionCost]):
         pass  # the service says which field clashes
 
 
-class BudgetForm(forms.ModelForm[ProgrammeBudget]):
+class BudgetForm(VersionedFormMixin, forms.ModelForm[ProgrammeBudget]):
     class Meta:
         model = ProgrammeBudget
         fields = ["start", "end", "amount", "currency", "covers"]

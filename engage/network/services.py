@@ -237,9 +237,14 @@ def delete_activity(activity: Activity, *, by: User) -> None:
 
 @transaction.atomic
 def save_detention_cost(
-    *, by: User, data: dict[str, Any], cost: DetentionCost | None = None
+    *,
+    by: User,
+    data: dict[str, Any],
+    cost: DetentionCost | None = None,
+    expected_version: int | None = None,
 ) -> DetentionCost:
-    """Enter (or correct) the cost of a day in detention in a country for a year."""
+    """Enter the cost of a day in detention in a country for a year, or correct `cost` if no
+    one else did since `expected_version` (ConcurrentEditError)."""
     if by.role != Role.NETWORK_COORDINATOR:
         raise PermissionDenied(_("The cost of detention is entered by the network coordinator."))
     if data["year"] > today().year:
@@ -249,22 +254,32 @@ def save_detention_cost(
         clash = clash.exclude(pk=cost.pk)
     if clash.exists():
         raise ValidationError({"year": _("There is already a figure for this country and year.")})
-    cost = cost or DetentionCost(entered_by=by)
-    for name in ("country", "year", "amount", "currency", "source"):
+    fields = ["country", "year", "amount", "currency", "source"]
+    if cost is None:
+        cost = DetentionCost.objects.create(entered_by=by, **{name: data[name] for name in fields})
+        record(by, AuditEvent.Action.CREATE, cost)
+        return cost
+    for name in fields:
         setattr(cost, name, data[name])
-    cost.entered_by = by
-    adding = cost._state.adding
-    cost.save()
-    record(by, AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE, cost)
+    cost.entered_by, cost.updated_at = by, timezone.now()
+    save_versioned(
+        cost, expected_version=expected_version, fields=[*fields, "entered_by", "updated_at"]
+    )
+    record(by, AuditEvent.Action.UPDATE, cost)
     return cost
 
 
 @transaction.atomic
 def save_budget(
-    *, by: User, data: dict[str, Any], budget: ProgrammeBudget | None = None
+    *,
+    by: User,
+    data: dict[str, Any],
+    budget: ProgrammeBudget | None = None,
+    expected_version: int | None = None,
 ) -> ProgrammeBudget:
-    """Enter (or correct) the organisation's budget for a period; periods may not overlap,
-    so that no client-day is paid for twice."""
+    """Enter the organisation's budget for a period, or correct `budget` if no one else did
+    since `expected_version` (ConcurrentEditError); periods may not overlap, so that no
+    client-day is paid for twice."""
     if by.role != Role.ORG_ADMIN or by.organisation_id is None:
         raise PermissionDenied(_("The budget is entered by an organisation admin."))
     if data["end"] < data["start"]:
@@ -278,11 +293,20 @@ def save_budget(
         overlapping = overlapping.exclude(pk=budget.pk)
     if overlapping.exists():
         raise ValidationError({"start": _("This period overlaps another budget's.")})
-    budget = budget or ProgrammeBudget(organisation_id=by.organisation_id)
-    for name in ("start", "end", "amount", "currency", "covers"):
+    fields = ["start", "end", "amount", "currency", "covers"]
+    if budget is None:
+        budget = ProgrammeBudget.objects.create(
+            organisation_id=by.organisation_id,
+            entered_by=by,
+            **{name: data[name] for name in fields},
+        )
+        record(by, AuditEvent.Action.CREATE, budget)
+        return budget
+    for name in fields:
         setattr(budget, name, data[name])
-    budget.entered_by = by
-    adding = budget._state.adding
-    budget.save()
-    record(by, AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE, budget)
+    budget.entered_by, budget.updated_at = by, timezone.now()
+    save_versioned(
+        budget, expected_version=expected_version, fields=[*fields, "entered_by", "updated_at"]
+    )
+    record(by, AuditEvent.Action.UPDATE, budget)
     return budget

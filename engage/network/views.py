@@ -354,7 +354,12 @@ def _detention_cost_form(
     if run_service(
         request,
         form,
-        lambda: services.save_detention_cost(by=request.user, data=form.cleaned_data, cost=cost),
+        lambda: services.save_detention_cost(
+            by=request.user,
+            data=form.cleaned_data,
+            cost=cost,
+            expected_version=form.expected_version if cost else None,
+        ),
     ):
         messages.success(request, _("Cost of detention saved."))
         return redirect("network:detention_costs")
@@ -382,7 +387,12 @@ def _budget_form(request: AuthenticatedHttpRequest, budget: ProgrammeBudget | No
     if run_service(
         request,
         form,
-        lambda: services.save_budget(by=request.user, data=form.cleaned_data, budget=budget),
+        lambda: services.save_budget(
+            by=request.user,
+            data=form.cleaned_data,
+            budget=budget,
+            expected_version=form.expected_version if budget else None,
+        ),
     ):
         messages.success(request, _("Budget saved."))
         return redirect("network:budgets")

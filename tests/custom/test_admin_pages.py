@@ -54,7 +54,7 @@ def test_the_type_of_a_field_with_answers_cannot_change_on_its_page(
     assert 'value="delete"' not in page
     client.post(
         f"/settings/fields/{field.pk}/",
-        {"label": "Border Guard post", "type": "number", "after": ""},
+        {"label": "Border Guard post", "type": "number", "after": "", "version": field.version},
     )
     field.refresh_from_db()
     assert (field.label, field.type) == ("Border Guard post", "short_text")
@@ -63,6 +63,45 @@ def test_the_type_of_a_field_with_answers_cannot_change_on_its_page(
     client.post(f"/settings/fields/{field.pk}/change/", {"action": "retire"})
     field.refresh_from_db()
     assert field.is_retired and response.status_code == 302
+
+
+def test_it_refuses_a_stale_edit_of_a_field_and_keeps_the_first(as_user, ada, organisation):
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.models import Role
+
+    field = services.define_field(
+        organisation, by=ada, form="contact", type="short_text", label="Post"
+    )
+    other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+    url = f"/settings/fields/{field.pk}/"
+    read = {"type": "short_text", "after": "", "version": field.version}
+    response = as_user(ada).post(url, dict(read, label="Border Guard post", required="on"))
+    assert response.status_code == 302
+    response = as_user(other_admin).post(
+        url, dict(read, label="Reception post", help_text="Where they were first held")
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "Someone else changed this record" in body
+    # What the second admin typed is on the page again; the first admin's change stands.
+    assert 'value="Reception post"' in body and "Where they were first held" in body
+    field.refresh_from_db()
+    assert (field.label, field.required, field.help_text) == ("Border Guard post", True, "")
+
+
+def test_a_mistake_in_a_field_is_shown_next_to_it_with_what_was_typed(as_user, ada, organisation):
+    field = services.define_field(
+        organisation, by=ada, form="contact", type="number", label="Nights"
+    )
+    response = as_user(ada).post(
+        f"/settings/fields/{field.pk}/",
+        {"label": "", "help_text": "Nights outside", "type": "number", "after": "",
+         "min_value": "not a number", "version": field.version},
+    )  # fmt: skip
+    body = response.content.decode()
+    assert response.status_code == 200 and "Nights outside" in body
+    assert 'value="not a number"' in body and "Enter a number." in body
+    field.refresh_from_db()
+    assert (field.label, field.help_text) == ("Nights", "")
 
 
 def test_options_are_added_renamed_moved_and_retired(as_user, ada, organisation):

@@ -86,6 +86,35 @@ class TestPages:
         assert response.status_code == 302
         assert "Mira Exampleva" in client.get(service.get_absolute_url()).content.decode()
 
+    def test_it_refuses_a_stale_edit_of_a_contact_person_and_keeps_the_first(
+        self, as_user, bob, ada, shelter
+    ):
+        contact = ContactPersonFactory(service=shelter, name="Mira Exampleva", role="Intake")
+        url = f"/directory/contacts/{contact.pk}/edit/"
+        read = {"name": "Mira Exampleva", "phone": "", "email": "", "version": contact.version}
+        # Both opened the form at the same version; Bob saves first.
+        assert as_user(bob).post(url, dict(read, role="Head of intake")).status_code == 302
+        response = as_user(ada).post(url, dict(read, role="Night intake", phone="+359 2 111"))
+        body = response.content.decode()
+        assert response.status_code == 200 and "Someone else changed this record" in body
+        # Ada's typed values are shown again, for her to copy; Bob's change stands.
+        assert 'value="Night intake"' in body and 'value="+359 2 111"' in body
+        contact.refresh_from_db()
+        assert (contact.role, contact.phone, contact.version) == ("Head of intake", "", 2)
+
+    def test_it_shows_a_contact_persons_errors_next_to_the_fields_as_typed(
+        self, as_user, bob, shelter
+    ):
+        contact = ContactPersonFactory(service=shelter, name="Mira Exampleva")
+        response = as_user(bob).post(
+            f"/directory/contacts/{contact.pk}/edit/",
+            {"name": "Mira E.", "role": "Intake", "email": "not an email", "version": 1},
+        )
+        body = response.content.decode()
+        assert response.status_code == 200 and "valid email" in body
+        assert 'value="Mira E."' in body and 'value="not an email"' in body
+        assert ContactPerson.objects.get().name == "Mira Exampleva"
+
     def test_it_shows_errors_next_to_the_fields(self, as_user, bob, shelter):
         response = as_user(bob).post("/directory/new/", dict(SHELTER, email="not an email"))
         body = response.content.decode()

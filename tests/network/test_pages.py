@@ -272,3 +272,46 @@ def test_removing_an_activity_asks_first(organisation, as_user, bob):
     assert Activity.objects.filter(pk=activity.pk).exists()
     done = client.post(f"/network/activities/{activity.pk}/delete/", {"confirmed": "yes"})
     assert done.status_code == 302 and not Activity.objects.filter(pk=activity.pk).exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_stale_edit_of_a_budget_and_keeps_the_first(as_user, ada, organisation):
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.models import Role
+    from engage.network.models import ProgrammeBudget
+
+    budget = services.save_budget(by=ada, data={
+        "start": D(2024, 1, 1), "end": D(2024, 12, 31), "amount": 1000, "currency": "EUR",
+        "covers": "",
+    })  # fmt: skip
+    other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+    url = f"/network/costs/budgets/{budget.pk}/"
+    read = {"start": "2024-01-01", "end": "2024-12-31", "currency": "EUR",
+            "version": budget.version}  # fmt: skip
+    assert as_user(ada).post(url, dict(read, amount="1200")).status_code == 302
+    response = as_user(other_admin).post(url, dict(read, amount="1500", covers="Two workers"))
+    body = response.content.decode()
+    assert response.status_code == 400 and "Someone else changed this record" in body
+    assert 'value="1500"' in body and "Two workers" in body  # what was typed, shown again
+    budget = ProgrammeBudget.objects.get()
+    assert (budget.amount, budget.covers, budget.version) == (1200, "", 2)
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_stale_edit_of_a_cost_of_detention_and_keeps_the_first(as_user, nadia):
+    from engage.network.models import DetentionCost
+
+    cost = services.save_detention_cost(by=nadia, data={
+        "country": "BG", "year": 2023, "amount": 95, "currency": "EUR", "source": "x",
+    })  # fmt: skip
+    url = f"/network/costs/detention/{cost.pk}/"
+    # One read, in two tabs: the second save would undo the first without a word.
+    read = {"country": "BG", "year": "2023", "currency": "EUR", "version": cost.version}
+    client = as_user(nadia)
+    assert client.post(url, dict(read, amount="97", source="2023 report")).status_code == 302
+    response = client.post(url, dict(read, amount="99", source="Reply of the ministry"))
+    body = response.content.decode()
+    assert response.status_code == 400 and "Someone else changed this record" in body
+    assert 'value="99"' in body and "Reply of the ministry" in body
+    cost = DetentionCost.objects.get()
+    assert (cost.amount, cost.source, cost.version) == (97, "2023 report", 2)
