@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.permissions import ANY_STAFF, role_required
 from engage.cases import workflow
 from engage.cases.access import (
@@ -248,6 +249,7 @@ def referral_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "directory/referral_form.html", context, status=403 if refusal else 200)
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def referral_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     referral = get_case_object(request.user, Referral, pk)

@@ -100,6 +100,7 @@ def liaison_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "liaison/liaison_form.html", context, status=403 if refusal else 200)
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def liaison_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     liaison = get_case_object(request.user, LiaisonRecord, pk)
@@ -241,6 +242,7 @@ def obligation_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse
     return render(request, "liaison/obligation_form.html", context)
 
 
+@keeps_typed_work
 @role_required(*CASE_WORKERS)
 def obligation_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     obligation = get_case_object(request.user, ReportingObligation, pk)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.models import Role
 from engage.accounts.permissions import ANY_STAFF, role_required
 from engage.lib.forms import confirmation, run_service
@@ -214,6 +215,7 @@ def stakeholder_stage(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     return render(request, "network/stakeholder_step.html", context, status=_status(form))
 
 
+@keeps_typed_work
 @role_required(*KEEPERS)
 def interaction_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     stakeholder = _managed_stakeholder(request, pk)
@@ -287,11 +289,13 @@ def activity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "network/activities.html", context)
 
 
+@keeps_typed_work
 @role_required(*KEEPERS)
 def activity_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _activity_form(request, None)
 
 
+@keeps_typed_work
 @role_required(*KEEPERS)
 def activity_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.managed_by(request.user), pk=pk)

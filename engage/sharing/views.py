@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import (
     recent_authentication_required,
@@ -406,6 +407,7 @@ def _register_request(request: AuthenticatedHttpRequest, form: DataRequestForm) 
     return services.register_request(organisation_of(request.user), by=request.user, data=data)
 
 
+@keeps_typed_work
 @role_required(*REGISTER_READERS)
 def data_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DataRequestForm(request.POST or None, cases=_register_cases(request.user))

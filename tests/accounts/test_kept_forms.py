@@ -214,10 +214,20 @@ def test_a_form_that_decides_is_never_kept_only_one_that_records_typed_work(case
         if getattr(view, "engage_keeps_typed_work", False)
     }
     assert "cases:assessment_create" in kept and "cases:contact_create" in kept
+    # What someone wrote down of what happened: a liaison's outcome, a reporting day, news of a
+    # referral, an interaction, an activity, an evaluation's narrative, a request for data.
+    assert {
+        "liaison:record", "liaison:obligation", "directory:referral", "network:interaction_new",
+        "network:activity_new", "network:activity_edit", "mel:narrative", "sharing:request_new",
+    } <= kept  # fmt: skip
     assert not kept & {
         "cases:reassign", "cases:reassign_cases", "cases:inclusion_review",
         "cases:closure_review", "cases:plan_approval", "cases:duplicate_decide", "cases:reopen",
         "liaison:letter_new", "accounts:user_edit",
+        # Who sees what: data disclosed to a service, a consent withdrawn, a record shown to
+        # the network (a service's or a stakeholder's "shared").
+        "directory:referral_new", "sharing:consent_withdraw", "sharing:share_new",
+        "directory:service_edit", "network:stakeholder_new", "network:stakeholder_edit",
     }  # fmt: skip
 
 

@@ -342,3 +342,48 @@ class TestAfterErasure:
         assert f"/liaison/reporting/{obligation.pk}/edit/" not in reporting
         assert f"/liaison/reporting-days/{missed.pk}/follow-up/" not in reporting
         assert "their case can only be closed or reassigned" in reporting
+
+
+class TestKeptAcrossASignOut:
+    """A liaison's outcome and a reporting day are what the case manager wrote down: sent
+    just after the idle sign-out, they are kept and sent again by the same person's click
+    (docs/sessions.md)."""
+
+    @staticmethod
+    def _sent_after_the_sign_out_and_again(alice, url, data):
+        import re
+
+        from tests.accounts.test_kept_forms import KEPT_PAGE, _idle, _signed_in
+
+        client = _signed_in(alice)
+        _idle(client)
+        response = client.post(url, data)
+        assert response.status_code == 302 and "kept-form" in response.url
+        _signed_in(alice, client)
+        page = client.get(KEPT_PAGE).content.decode()
+        assert data["note" if "note" in data else "outcome_note"] in page  # "What you wrote"
+        form = page[page.index(f'<form method="post" action="{url}"') :]
+        form = form[: form.index("</form>")]
+        fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+        return client.post(url, dict(fields))
+
+    def test_it_keeps_the_outcome_of_a_liaison(self, active_case, alice, office):
+        liaison = liaise(active_case, alice, office, categories=[])
+        note = "Chased twice; the officer promised an answer after the hearing."
+        data = {"outcome": "no_answer", "outcome_note": note, "version": liaison.version}
+        response = self._sent_after_the_sign_out_and_again(
+            alice, liaison.get_absolute_url(), data
+        )
+        assert response.status_code == 302
+        liaison.refresh_from_db()
+        assert (liaison.outcome, liaison.outcome_note) == ("no_answer", note)
+
+    def test_it_keeps_a_reporting_day(self, active_case, alice):
+        obligation = weekly(active_case, alice, days_ago(30))
+        note = "Missed: her son was in hospital overnight, she called the station."
+        data = {"date": days_ago(1).isoformat(), "status": "missed", "note": note}
+        response = self._sent_after_the_sign_out_and_again(
+            alice, f"/liaison/reporting/{obligation.pk}/", data
+        )
+        assert response.status_code == 302
+        assert ReportingEvent.objects.get(obligation=obligation).note == note

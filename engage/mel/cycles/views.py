@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from engage.accounts.http import AuthenticatedHttpRequest
+from engage.accounts.kept_forms import keeps_typed_work
 from engage.accounts.models import Role
 from engage.accounts.permissions import role_required, step_up_needed
 from engage.lib.forms import run_service
@@ -184,6 +185,7 @@ def snapshot_download(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     return downloads.report_file(report, fmt, filename)
 
 
+@keeps_typed_work
 @role_required(NETWORK)
 def narrative_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     snapshot = get_object_or_404(Snapshot.objects.select_related("cycle"), pk=pk)
