@@ -1,6 +1,7 @@
 """The stakeholder map, activities and cost pages: scoping, forms, filters, empty states."""
 
 import datetime
+import re
 
 import pytest
 
@@ -200,6 +201,10 @@ def test_it_keeps_activities_to_their_side(organisation, other_organisation, as_
     # The coordinator gets members' activities as counts in the reports, not as records.
     assert "Our training" not in seen and "Network conference" in seen
     assert as_user(nadia).get(f"/network/activities/{ours.pk}/edit/").status_code == 404
+    # A presentation neither high-profile nor invited says it has no details, not a bare label
+    # (a phone shows each cell as "Details: …").
+    ours = as_user(bob).get("/network/activities/").content.decode()
+    assert re.search(r'data-label="Details">\s*—\s*</td>', ours)
 
 
 @pytest.mark.django_db
