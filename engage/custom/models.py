@@ -174,15 +174,21 @@ class CustomValue(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="custom_values")
-    field = models.ForeignKey(CustomField, on_delete=models.PROTECT, related_name="values")
-    record_id = models.CharField(max_length=36)
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="custom_values", verbose_name=_("case")
+    )
+    field = models.ForeignKey(
+        CustomField, on_delete=models.PROTECT, related_name="values", verbose_name=_("field")
+    )
+    record_id = models.CharField(max_length=36, verbose_name=_("record"))
     value = EncryptedTextField(_("value"), blank=True)
     # The label in the organisation's language when the value was given: old records show the
     # question as it was asked.
-    label_at_entry = models.CharField(max_length=200, blank=True)
+    label_at_entry = models.CharField(max_length=200, blank=True, verbose_name=_("label at entry"))
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("updated by")
+    )
 
     objects = organisation_scoped("case__organisation")
 

@@ -216,7 +216,9 @@ class Referral(models.Model):
     WAITING = (Status.MADE, Status.ACCEPTED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="referrals", verbose_name=_("case")
+    )
     service = models.ForeignKey(
         Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="referrals"
     )
@@ -233,12 +235,19 @@ class Referral(models.Model):
     # was disclosed, the client goes to the service themselves).
     categories = models.JSONField(_("data disclosed"), default=list)
     share = models.ForeignKey(
-        Share, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals"
+        Share,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("share"),
     )
     answered_on = models.DateField(_("answered on"), null=True, blank=True)
     ended_on = models.DateField(_("completed or missed on"), null=True, blank=True)
     outcome_note = EncryptedTextField(_("outcome"), blank=True)
-    made_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    made_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("made by")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

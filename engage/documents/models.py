@@ -19,13 +19,17 @@ class Document(models.Model):
         OTHER = "other", _("Other")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="documents", verbose_name=_("case")
+    )
     kind = models.CharField(_("kind of document"), max_length=12, choices=Kind.choices)
     title = EncryptedCharField(_("title"), max_length=200)
-    content_type = models.CharField(max_length=40, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    content_type = models.CharField(max_length=40, editable=False, verbose_name=_("file type"))
+    size = models.PositiveIntegerField(editable=False, verbose_name=_("size"))
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded at"))
 
     objects = organisation_scoped("case__organisation")
 

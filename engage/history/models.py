@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import Role, User
 from engage.cases.models import Case
@@ -85,9 +86,11 @@ def _not_read_by(role: str) -> list[str]:
 
 class Change(models.Model):
     class Operation(models.TextChoices):
-        INSERT = "insert", _("created")
-        UPDATE = "update", _("changed")
-        DELETE = "delete", _("deleted")
+        # Nouns in the languages whose participle would agree with the kind of record, shown
+        # as "Person: created" (the context "change history" of the templates).
+        INSERT = "insert", pgettext_lazy("change history operation", "created")
+        UPDATE = "update", pgettext_lazy("change history operation", "changed")
+        DELETE = "delete", pgettext_lazy("change history operation", "deleted")
 
     id = models.BigAutoField(primary_key=True)
     model = models.CharField(max_length=64)

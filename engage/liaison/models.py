@@ -65,7 +65,9 @@ class LiaisonRecord(models.Model):
         INFORMATION = "information", _("For information, no answer expected")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="liaison_records")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="liaison_records", verbose_name=_("case")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     date = models.DateField(_("date"))
     authority = models.ForeignKey(
@@ -86,7 +88,12 @@ class LiaisonRecord(models.Model):
     # identifying, e.g. a general question about reporting at that station).
     categories = models.JSONField(_("data disclosed"), default=list)
     share = models.ForeignKey(
-        Share, on_delete=models.SET_NULL, null=True, blank=True, related_name="liaison_records"
+        Share,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="liaison_records",
+        verbose_name=_("share"),
     )
     # The letter sent is kept (`services.SENT_LETTERS`, registered with documents.keeping).
     # RESTRICT: the database too refuses to delete it, or its document, while a record names
@@ -109,7 +116,9 @@ class LiaisonRecord(models.Model):
         blank=True,
         help_text=_("When to chase the answer, if one is expected."),
     )
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -198,13 +207,24 @@ class Letter(models.Model):
     """A letter or report drafted for a case, stored as an encrypted PDF case document."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="letters")
-    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="letter")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="letters", verbose_name=_("case")
+    )
+    document = models.OneToOneField(
+        Document, on_delete=models.CASCADE, related_name="letter", verbose_name=_("document")
+    )
     template = models.ForeignKey(
-        LetterTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        LetterTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("template"),
     )
     language = models.CharField(_("language"), max_length=8)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")
@@ -228,7 +248,9 @@ class ReportingObligation(models.Model):
         OTHER = "other", _("Every few days (give the interval)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reporting_obligations")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="reporting_obligations", verbose_name=_("case")
+    )
     authority = models.ForeignKey(
         Recipient,
         verbose_name=_("authority"),
@@ -256,8 +278,12 @@ class ReportingObligation(models.Model):
     note = EncryptedTextField(_("note"), blank=True)
     # The first expected reporting day after the last recorded event (None: no more expected).
     # Derived from the fields above and the events, written only by liaison.services.
-    next_due_on = models.DateField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    next_due_on = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("next due on")
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -294,12 +320,19 @@ class ReportingEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     obligation = models.ForeignKey(
-        ReportingObligation, on_delete=models.CASCADE, related_name="events"
+        ReportingObligation,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("obligation"),
     )
     # The obligation's case, kept on the row so that the change history, the scope and the
     # erasure find whom it is about like every other record of a case.
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="reporting_events", editable=False
+        Case,
+        on_delete=models.CASCADE,
+        related_name="reporting_events",
+        editable=False,
+        verbose_name=_("case"),
     )
     date = models.DateField(_("reporting day"))
     status = models.CharField(_("what happened"), max_length=10, choices=Status.choices)
@@ -308,8 +341,10 @@ class ReportingEvent(models.Model):
     # client, liaised with the station…) and said so.
     followed_up_on = models.DateField(_("followed up on"), null=True, blank=True)
     follow_up_note = EncryptedTextField(_("what was done"), blank=True)
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
 
     objects = organisation_scoped("case__organisation")
 

@@ -14,9 +14,13 @@ class OfflineCase(models.Model):
     """A case one person marked for today's visits ("take offline")."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="offline_cases")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    taken_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="offline_cases", verbose_name=_("user")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
+    taken_at = models.DateTimeField(auto_now_add=True, verbose_name=_("taken at"))
 
     objects = organisation_scoped("case__organisation")
 
@@ -72,14 +76,18 @@ class OfflineSync(models.Model):
         ACTION_STATUS = "action_status", _("Action status")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    key = models.UUIDField()
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.UUIDField(verbose_name=_("key"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
     # The record made or changed (a contact, an assessment, an action): ids only.
-    object_id = models.UUIDField()
-    queued_at = models.DateTimeField(null=True, blank=True)
-    applied_at = models.DateTimeField(auto_now_add=True)
+    object_id = models.UUIDField(verbose_name=_("record"))
+    queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("queued at"))
+    applied_at = models.DateTimeField(auto_now_add=True, verbose_name=_("applied at"))
 
     objects = organisation_scoped("case__organisation")
 

@@ -24,8 +24,12 @@ class SubjectRequest(models.Model):
         ERASURE = "erasure", _("Erasure of their data")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="subject_requests")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="subject_requests")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="subject_requests", verbose_name=_("person")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="subject_requests", verbose_name=_("case")
+    )
     kind = models.CharField(_("the person asks for"), max_length=10, choices=Kind.choices)
     requested_on = models.DateField(_("asked on"))
     identity_check = EncryptedCharField(
@@ -33,9 +37,11 @@ class SubjectRequest(models.Model):
         max_length=200,
         help_text=_("For example: in person, with the case manager who knows them."),
     )
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
 
     objects = organisation_scoped("case__organisation")
 

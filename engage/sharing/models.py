@@ -157,15 +157,26 @@ class Consent(models.Model):
     """A person's consent to share some of their data with one recipient for one purpose."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="consents", verbose_name=_("case")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="consents", verbose_name=_("person")
+    )
     recipient = models.ForeignKey(
         Recipient, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+"
     )
     # The recipient as the person agreed to it: a consent covers that name and kind only.
-    recipient_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    recipient_name = models.CharField(
+        max_length=200, blank=True, default="", db_default="", verbose_name=_("recipient name")
+    )
     recipient_type = models.CharField(
-        max_length=16, choices=RecipientType.choices, blank=True, default="", db_default=""
+        max_length=16,
+        choices=RecipientType.choices,
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("recipient type"),
     )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     categories = models.JSONField(_("data that may be shared"), default=list)
@@ -173,11 +184,18 @@ class Consent(models.Model):
     language = models.CharField(_("language of the explanation"), max_length=100)
     through_interpreter = models.BooleanField(_("Explained through an interpreter"), default=False)
     expires_on = models.DateField(_("valid until"))
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    withdrawn_at = models.DateTimeField(null=True, blank=True, verbose_name=_("withdrawn at"))
     withdrawn_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
     )
     withdrawal_note = EncryptedTextField(_("note on the withdrawal"), blank=True)
 
@@ -258,35 +276,69 @@ class Share(models.Model):
     UNSENT = (Status.QUEUED, Status.READY)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="shares")
-    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="shares", verbose_name=_("case")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="shares", verbose_name=_("person")
+    )
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, related_name="+", verbose_name=_("recipient")
+    )
     # The recipient as it was when the share was requested.
-    recipient_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    recipient_name = models.CharField(
+        max_length=200, blank=True, default="", db_default="", verbose_name=_("recipient name")
+    )
     recipient_type = models.CharField(
-        max_length=16, choices=RecipientType.choices, blank=True, default="", db_default=""
+        max_length=16,
+        choices=RecipientType.choices,
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("recipient type"),
     )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     categories = models.JSONField(_("data to share"), default=list)
     consent = models.ForeignKey(
-        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="shares"
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shares",
+        verbose_name=_("consent"),
     )
     override_reason = EncryptedTextField(_("why consent is overridden"), blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    cancel_reason = models.CharField(max_length=40, blank=True)
-    content = EncryptedTextField(blank=True)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    produced_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
+    cancel_reason = models.CharField(max_length=40, blank=True, verbose_name=_("cancel reason"))
+    content = EncryptedTextField(blank=True, verbose_name=_("content"))
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, verbose_name=_("requested at"))
+    produced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("produced at"))
     # The first hand-over (download): from then on the data is out of Engage.
-    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True, verbose_name=_("handed over at"))
     handed_over_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over by"),
     )
     # After a withdrawal: when the case manager asked the recipient to delete what they got.
-    deletion_asked_at = models.DateTimeField(null=True, blank=True)
+    deletion_asked_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("deletion asked at")
+    )
     deletion_asked_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deletion asked by"),
     )
 
     objects = organisation_scoped("case__organisation")
@@ -342,7 +394,10 @@ class DataRequest(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="data_requests"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="data_requests",
+        verbose_name=_("organisation"),
     )
     case = models.ForeignKey(
         Case,
@@ -364,13 +419,20 @@ class DataRequest(models.Model):
     )
     decision_note = EncryptedTextField(_("reasons for the decision"), blank=True)
     decided_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     subject_informed = models.BooleanField(_("The person was informed"), default=False)
     subject_informed_on = models.DateField(_("informed on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
 
     objects = organisation_scoped("organisation")
 

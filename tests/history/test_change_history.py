@@ -7,14 +7,16 @@ import pytest
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
+from django.utils.functional import Promise
 
 from engage.accounts.factories import UserFactory
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
-from engage.cases.models import Case, Contact, Person
+from engage.cases.models import Case, Contact, Person, PossibleDuplicate
 from engage.history import triggers
 from engage.history.context import acting
 from engage.history.models import AppendOnlyError, Change
+from engage.history.services import NOT_SHOWN
 from engage.lib.bulk import prepare_insert
 from engage.privacy.services import erase_person
 from engage.sharing.services import register_request
@@ -263,6 +265,19 @@ def _raw_given_name(person_id) -> str:
         return cursor.fetchone()[0]
 
 
+class TestFieldNames:
+    def test_every_field_the_history_shows_has_a_translated_name(self):
+        # The pages name a changed field by its verbose_name; Django's default (the field's
+        # name with spaces) would be English in every language.
+        untranslated = [
+            f"{model._meta.label}.{field.name}"
+            for model in triggers.tracked_models()
+            for field in model._meta.concrete_fields
+            if field.column not in NOT_SHOWN and not isinstance(field.verbose_name, Promise)
+        ]
+        assert not untranslated
+
+
 class TestPages:
     def test_it_shows_a_case_worker_who_changed_what_with_the_values(
         self, case, as_user, alice, bob
@@ -292,6 +307,25 @@ class TestPages:
         from engage.audit.models import AuditEvent
 
         assert AuditEvent.objects.filter(action="view", object_id=case.pk, actor_id=ada.pk)
+
+    def test_it_names_the_fields_and_the_change_in_the_readers_language(
+        self, case, as_user, ada, bob
+    ):
+        # Each field by its translated name (not "Flagged by" on an Italian page), and the
+        # kind of record beside the change as a noun: no participle to agree with it.
+        other = CaseFactory(organisation=case.organisation, case_manager=case.case_manager).person
+        with acting(bob):
+            PossibleDuplicate.objects.create(
+                organisation=case.organisation, person=case.person, other=other,
+                reasons=["identity"], flagged_by=bob)  # fmt: skip
+            Person.objects.filter(pk=case.person_id).update(phone="+359 1 111")
+        ada.language = "it"
+        ada.save(update_fields=["language"])
+        page = as_user(ada).get("/history/").content.decode()
+        assert "Segnalato da" in page and "Altra persona" in page and "Motivi" in page
+        assert "Flagged by" not in page and "Other person" not in page
+        assert "Possibile duplicato: creazione" in page and "Persona: modifica" in page
+        assert "duplicato creato" not in page and "Persona modificato" not in page
 
     def test_a_case_manager_does_not_read_the_register_of_authority_requests_here(
         self, case, as_user, alice, bob

@@ -50,7 +50,9 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("appointment status", "Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="appointments")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("case")
+    )
     date = models.DateField(_("date"))
     time = models.TimeField(_("time"), null=True, blank=True)
     place = EncryptedCharField(
@@ -63,7 +65,9 @@ class Appointment(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -141,17 +141,31 @@ class Case(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(_("reference"), max_length=9, default=new_reference)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="cases", verbose_name=_("organisation")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person")
+    )
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("household"),
     )
     case_manager = models.ForeignKey(
         User, verbose_name=_("case manager"), on_delete=models.PROTECT, related_name="cases"
     )
     city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT)
     previous = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_enrollment"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_enrollment",
+        verbose_name=_("previous enrollment"),
     )
     stage = models.CharField(
         _("stage"), max_length=16, choices=Stage.choices, default=Stage.REFERRED, db_index=True
@@ -204,7 +218,9 @@ class Case(models.Model):
     outcome_date = models.DateField(_("outcome reached on"), null=True, blank=True)
     closure_date = models.DateField(_("closed on"), null=True, blank=True)
     # Kept when the person's identity is erased, so the statistics do not change.
-    age_band_at_referral = models.CharField(max_length=8, blank=True, editable=False)
+    age_band_at_referral = models.CharField(
+        max_length=8, blank=True, editable=False, verbose_name=_("age band at referral")
+    )
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -279,11 +295,15 @@ class EngagementRecord(models.Model):
         REVIEW = "review", _("Review")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="engagement_records")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="engagement_records", verbose_name=_("case")
+    )
     date = models.DateField(_("date"))
     level = models.CharField(_("engagement"), max_length=16, choices=EngagementLevel.choices)
-    source = models.CharField(max_length=16, choices=Source.choices)
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices, verbose_name=_("source"))
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")

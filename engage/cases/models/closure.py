@@ -37,7 +37,9 @@ class Closure(ApprovalRequest):
     """A request to close a case, and the supervisor's approval or refusal."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="closures")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="closures", verbose_name=_("case")
+    )
     date = models.DateField(_("closing date"))
     reason = models.CharField(_("reason"), max_length=16, choices=ClosureReason.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
@@ -53,11 +55,13 @@ class Closure(ApprovalRequest):
     disengagement_factors = models.JSONField(_("factors in the disengagement"), default=list)
     disengagement_other = EncryptedCharField(_("other factor"), max_length=300, blank=True)
     note = EncryptedTextField(_("note"), blank=True)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
     # status, reviewed_by, reviewed_at, review_note: ApprovalRequest
     # A closure sent back stays in front of the case manager until they ask again or decide,
     # with the supervisor, to keep the case open (then this is set).
-    kept_open_at = models.DateTimeField(null=True, blank=True)
+    kept_open_at = models.DateTimeField(null=True, blank=True, verbose_name=_("kept open at"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")

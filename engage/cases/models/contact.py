@@ -26,7 +26,9 @@ class Contact(models.Model):
     IN_PERSON = (Type.FACE_TO_FACE, Type.HOME_VISIT, Type.ACCOMPANIMENT)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("case")
+    )
     date = models.DateField(_("date"))
     type = models.CharField(_("type"), max_length=16, choices=Type.choices)
     duration_minutes = models.PositiveSmallIntegerField(
@@ -45,7 +47,9 @@ class Contact(models.Model):
     engagement_level = models.CharField(
         _("engagement seen"), max_length=16, choices=EngagementLevel.choices, blank=True
     )
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")

@@ -27,21 +27,34 @@ class PossibleDuplicate(models.Model):
         DIFFERENT = "different_people", _("Different people")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     # The record registered second, and the one already known. No reverse accessors: the
     # subject export (which walks relations back from a person) must not list the other one.
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    other = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    reasons = models.JSONField(default=list)
-    flagged_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
+    other = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("other person")
+    )
+    reasons = models.JSONField(default=list, verbose_name=_("reasons"))
+    flagged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("flagged by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     decision = models.CharField(
         _("decision"), max_length=20, choices=Decision.choices, default=Decision.OPEN
     )
     decided_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
 
     objects = organisation_scoped("organisation")
 

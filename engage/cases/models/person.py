@@ -75,9 +75,16 @@ class Person(models.Model):
         OTHER = "other", _("Other relative")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("household"),
     )
     relationship = models.CharField(
         _("relationship"),
@@ -101,8 +108,12 @@ class Person(models.Model):
     )
     languages = EncryptedCharField(_("languages spoken"), max_length=200, blank=True)
     # Fields corrected at the person's request (rectification), shown as corrected.
-    corrected_fields = models.JSONField(default=list, blank=True, editable=False)
-    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    corrected_fields = models.JSONField(
+        default=list, blank=True, editable=False, verbose_name=_("corrected fields")
+    )
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("erased at")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

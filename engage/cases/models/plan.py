@@ -23,21 +23,34 @@ class CasePlan(SupervisorReview):
         APPROVED = ApprovalStatus.APPROVED.value, ApprovalStatus.APPROVED.label
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plans")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="plans", verbose_name=_("case")
+    )
     person = models.ForeignKey(
         Person, verbose_name=_("plan for"), on_delete=models.PROTECT, related_name="plans"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    needs_approval = models.BooleanField(default=False, editable=False)
-    approved_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
+    needs_approval = models.BooleanField(
+        default=False, editable=False, verbose_name=_("needs approval")
+    )
+    approved_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
     # When it was last sent to a supervisor (how long it has waited). The supervisor's last
     # review, approval or sending back, is in SupervisorReview's fields (a plan sent back is a
     # draft with `reviewed_at` set).
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")
@@ -79,7 +92,9 @@ class Goal(models.Model):
         DROPPED = "dropped", _("No longer pursued")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    plan = models.ForeignKey(CasePlan, on_delete=models.CASCADE, related_name="goals")
+    plan = models.ForeignKey(
+        CasePlan, on_delete=models.CASCADE, related_name="goals", verbose_name=_("plan")
+    )
     area = models.CharField(_("area"), max_length=16, choices=Area.choices)
     migration_option = models.CharField(
         _("migration option explored"),
@@ -137,7 +152,9 @@ class Action(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actions")
+    goal = models.ForeignKey(
+        Goal, on_delete=models.CASCADE, related_name="actions", verbose_name=_("goal")
+    )
     description = EncryptedCharField(_("action"), max_length=300)
     owner = models.CharField(_("who"), max_length=16, choices=Owner.choices)
     third_party = EncryptedCharField(
@@ -150,7 +167,7 @@ class Action(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, verbose_name=_("completed on"))
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
@@ -180,10 +197,14 @@ class Action(models.Model):
 
 class PlanReview(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    plan = models.ForeignKey(CasePlan, on_delete=models.CASCADE, related_name="reviews")
+    plan = models.ForeignKey(
+        CasePlan, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("plan")
+    )
     date = models.DateField(_("date of review"))
     note = EncryptedTextField(_("what was reviewed and agreed"))
-    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("reviewed by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("plan__case__organisation")

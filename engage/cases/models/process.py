@@ -96,7 +96,9 @@ class FirstMeeting(models.Model):
         INTERPRETER = "interpreter", _("Given orally through an interpreter")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="first_meeting")
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="first_meeting", verbose_name=_("case")
+    )
     date = models.DateField(_("date of the meeting"))
     programme_explained = models.BooleanField(_("The programme was explained"), default=False)
     independence_explained = models.BooleanField(
@@ -112,7 +114,9 @@ class FirstMeeting(models.Model):
     consent_method = models.CharField(
         _("how consent was given"), max_length=16, choices=Method.choices, blank=True
     )
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
@@ -130,7 +134,9 @@ class Screening(VulnerabilityFields):
     """Basic information gathered before the inclusion decision."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="screening")
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="screening", verbose_name=_("case")
+    )
     date = models.DateField(_("date of screening"))
     identity_notes = EncryptedTextField(_("identity and documents"), blank=True)
     family = EncryptedTextField(_("family"), blank=True)
@@ -145,7 +151,9 @@ class Screening(VulnerabilityFields):
     intervention_rating = models.CharField(
         _("intervention needed"), max_length=8, choices=Rating.choices
     )
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -228,9 +236,14 @@ class SupervisorReview(models.Model):
     """
 
     reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
     review_note = EncryptedTextField(_("note from the supervisor"), blank=True)
 
     class Meta:
@@ -249,7 +262,10 @@ class ApprovalRequest(SupervisorReview):
     """
 
     status = models.CharField(
-        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+        max_length=10,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.PENDING,
+        verbose_name=_("status"),
     )
 
     class Meta:
@@ -282,15 +298,19 @@ class InclusionDecision(ApprovalRequest):
     """The team's decision to include or decline a referral, approved by a supervisor."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="inclusion_decisions")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="inclusion_decisions", verbose_name=_("case")
+    )
     include = models.BooleanField(_("decision"))
     date = models.DateField(_("date of the team's decision"))
     # The checklist as it was answered: [{"text": ..., "met": true, "established": true}], kept
     # even if the pilot's criteria change later. "established": the records showed it met
     # (cases.eligibility); absent in decisions proposed before that was recorded.
-    criteria = models.JSONField(default=list)
+    criteria = models.JSONField(default=list, verbose_name=_("criteria"))
     reason = EncryptedTextField(_("reasons"), blank=True)
-    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
     # status, reviewed_by, reviewed_at, review_note: ApprovalRequest
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -341,7 +361,9 @@ class Assessment(VulnerabilityFields):
         OTHER = "other", _("Other change")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("case")
+    )
     date = models.DateField(_("date of assessment"))
     trigger = models.CharField(
         _("reason for this assessment"),
@@ -355,7 +377,9 @@ class Assessment(VulnerabilityFields):
     informed_decisions = _rating(_("ability to participate in informed decision making"))
     engage_procedures = _rating(_("ability to engage with immigration procedures"))
     wellbeing = _rating(_("coping and well-being"))
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = organisation_scoped("case__organisation")
@@ -386,13 +410,22 @@ class ReassessmentRequest(models.Model):
     """A reassessment asked for before it is due (a new decision, a new law, a crisis)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reassessment_requests")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="reassessment_requests", verbose_name=_("case")
+    )
     trigger = models.CharField(_("reason"), max_length=16, choices=Assessment.Trigger.choices[1:])
     note = EncryptedCharField(_("what changed"), max_length=300, blank=True)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, verbose_name=_("requested at"))
     fulfilled_by = models.OneToOneField(
-        Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+        Assessment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="request",
+        verbose_name=_("fulfilled by"),
     )
 
     objects = organisation_scoped("case__organisation")
