@@ -6,6 +6,7 @@ and `cases.next_step` says which one comes next.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from engage.cases.models import Case, Person, Stage
@@ -74,6 +75,12 @@ def person_erased(case: Case) -> bool:
     if Case.person.is_cached(case):
         return case.person.erased_at is not None
     return Person.objects.filter(pk=case.person_id, erased_at__isnull=False).exists()
+
+
+def erased_reason(case: Case) -> Promise | None:
+    """Why a page of `case` takes nothing more (`ERASED`) if its person was erased: its forms
+    would be refused, so the page says so instead."""
+    return ERASED if person_erased(case) else None
 
 
 def refuse_if_erased(case: Case) -> None:

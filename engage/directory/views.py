@@ -258,7 +258,7 @@ def referral_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse
     record_case_reads(request.user, [case, referral])
     allowed = services.allowed_statuses(referral)
     # No news is taken on the case of a person erased (item 60): the page says why instead.
-    erased = workflow.ERASED if workflow.person_erased(case) else None
+    erased = workflow.erased_reason(case)
     form = None
     if allowed and erased is None:
         form = ReferralUpdateForm(

@@ -73,14 +73,6 @@ def _check_authority(case: Case, authority: Recipient | None, field: str = "auth
         raise ValidationError({field: _("This recipient is no longer in use.")})
 
 
-def _check_not_erased(case: Case) -> None:
-    """Refuse what would be written on the case of a person who was erased: their personal data
-    again (a summary, a note, where they report), which no erasure would reach, as a person
-    erased once is not erased again (`workflow.AFTER_ERASURE`, docs/security.md item 60)."""
-    if workflow.person_erased(case):
-        raise ValidationError(workflow.ERASED, code="erased")
-
-
 def _check_past(field: str, value: datetime.date, case: Case) -> None:
     if value > today():
         raise ValidationError({field: _("This date is in the future.")})
@@ -116,7 +108,7 @@ def record_liaison(
     """
     if not case.is_open:
         raise ValidationError(_("Liaison is recorded while the case is open."))
-    _check_not_erased(case)
+    workflow.refuse_if_erased(case)
     _check_authority(case, authority)
     _check_past("date", date, case)
     if follow_up_on is not None and follow_up_on < date:
@@ -191,7 +183,7 @@ def record_outcome(
     request: HttpRequest | None = None,
 ) -> LiaisonRecord:
     """Write what came of the liaison; raise ConcurrentEditError if it changed meanwhile."""
-    _check_not_erased(liaison.case)
+    workflow.refuse_if_erased(liaison.case)
     if follow_up_on is not None and follow_up_on < liaison.date:
         raise ValidationError({"follow_up_on": _("The follow-up comes after the liaison.")})
     liaison.outcome, liaison.outcome_note = outcome, outcome_note.strip()
@@ -359,7 +351,7 @@ def save_obligation(
     """Create or change a reporting obligation of the case and reschedule it."""
     if obligation is None and not case.is_open:
         raise ValidationError(_("Reporting obligations are recorded while the case is open."))
-    _check_not_erased(case)
+    workflow.refuse_if_erased(case)
     data = dict(data)
     _check_obligation(case, data)
     values: dict[str, Any] = {field: data.get(field) for field in OBLIGATION_FIELDS}
@@ -396,7 +388,7 @@ def record_reporting(
     note: str = "",
 ) -> ReportingEvent:
     """Record what happened on a reporting day, and reschedule the next one."""
-    _check_not_erased(obligation.case)
+    workflow.refuse_if_erased(obligation.case)
     if date > today():
         raise ValidationError({"date": _("This date is in the future.")})
     if date < obligation.start_date:
@@ -427,7 +419,7 @@ def follow_up_missed(
     event: ReportingEvent, *, by: User, on: datetime.date, note: str = ""
 ) -> ReportingEvent:
     """Say that a missed reporting day was followed up: it is no longer flagged."""
-    _check_not_erased(event.obligation.case)
+    workflow.refuse_if_erased(event.obligation.case)
     event = ReportingEvent.objects.select_for_update(of=("self",)).get(pk=event.pk)
     if event.status != ReportingEvent.Status.MISSED:
         raise ValidationError(_("Only a missed reporting day is followed up."))

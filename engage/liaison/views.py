@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_id_of, organisation_of
@@ -45,12 +44,6 @@ PAGE_SIZE = 25
 
 def _work_case(request: AuthenticatedHttpRequest, pk: UUID) -> Case:
     return get_case_for_user(request.user, pk, for_work=True)
-
-
-def _erased(case: Case) -> Promise | None:
-    """Why a record's page takes nothing more, on the case of a person erased (item 60): its
-    forms would be refused (`services._check_not_erased`), so the page says so instead."""
-    return workflow.ERASED if workflow.person_erased(case) else None
 
 
 # Liaison records
@@ -107,7 +100,7 @@ def liaison_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     case = _work_case(request, liaison.case_id)
     # Reading a case's record is reading the case file: audited like the case page.
     record_case_reads(request.user, [case, liaison])
-    erased = _erased(case)
+    erased = workflow.erased_reason(case)
     form = None
     if erased is None:
         form = OutcomeForm(
@@ -249,7 +242,7 @@ def obligation_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespon
     case = _work_case(request, obligation.case_id)
     record_case_reads(request.user, [case, obligation])
     today = services.today()
-    erased = _erased(case)
+    erased = workflow.erased_reason(case)
     form = None if erased else ReportingEventForm(request.POST or None, initial={"date": today})
     if form is not None and run_service(
         request,
