@@ -45,6 +45,7 @@ from engage.cases import workflow
 from engage.cases.models import Case, Person
 from engage.sharing import screening
 from engage.sharing.models import (
+    CANCEL_REASONS,
     Category,
     Consent,
     DataRequest,
@@ -470,7 +471,8 @@ def _obstacle(share: Share) -> Obstacle | None:
             return None
         return Obstacle(
             "override_withdrawn",
-            _("This share was cancelled, so it can no longer be handed over."),
+            _("This share was cancelled (%(reason)s), so it can no longer be handed over.")
+            % {"reason": CANCEL_REASONS["override_withdrawn"]},
             True,
         )
     if consent.withdrawn_at is not None:

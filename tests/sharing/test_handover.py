@@ -274,6 +274,7 @@ def test_an_override_leaves_only_while_its_author_may_still_override(
     )  # fmt: skip
     response = _download(as_user(alice), taken_back)
     assert response.status_code == 403 and "Content-Disposition" not in response
+    assert "may no longer do so" in response.content.decode()  # why, not a bare "cancelled"
     alice.may_override_consent = True
     alice.save()
     accounts.deactivate_user(alice, by=ada)
