@@ -267,6 +267,40 @@ class LinkageRound(models.Model):
         return self.closed_at is None
 
 
+class SentCase(models.Model):
+    """What the pilot sent the network of one case: the quasi-identifiers as the network holds
+    them, and the links sent and emptied (`anonymity.Sent`). The hub keeps a submission per
+    period end, so a later one must tell nothing the earlier ones hid: the next export sends
+    the case as it was sent (docs/indicators.md, "Protection").
+
+    No more than the network holds already: the case's pseudonymous reference and its
+    protected values. Kept when the person is erased, as the case's row is (their facts stay
+    in the evidence): the network still holds what was sent."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    case_ref = models.CharField(max_length=64)
+    values = models.JSONField()
+    hidden = models.JSONField(default=list)
+    links = models.JSONField(default=dict)
+    unlinked = models.JSONField(default=list)
+    first_sent = models.CharField(max_length=7)
+    last_sent = models.CharField(max_length=7)
+
+    objects = organisation_scoped("organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "case_ref"], name="one_sent_record_per_case"
+            )
+        ]
+        verbose_name = _("case sent to the network")
+        verbose_name_plural = _("cases sent to the network")
+
+    def __str__(self) -> str:
+        return self.case_ref[:12]
+
+
 class EvaluationCycle(models.Model):
     """The network's evaluation plan for a term: a period start and four points."""
 

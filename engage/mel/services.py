@@ -25,7 +25,7 @@ from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import COLUMNS, VERSION, case_ref, derive_rows, live_rows
 from engage.mel.dataset.stored import StoredRows
-from engage.mel.models import LinkageRound, Submission, SubmissionRows
+from engage.mel.models import LinkageRound, SentCase, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
 
 MIN_KEY_CHARACTERS = 24
@@ -118,10 +118,66 @@ def protected_rows(organisation: Organisation, period_end: str) -> anonymity.Pro
 
 
 def _protected(
-    organisation: Organisation, period_end: str
+    organisation: Organisation, period_end: str, sent: dict[str, anonymity.Sent] | None = None
 ) -> tuple[anonymity.Protection, list[str]]:
     rows, left_out = checked_rows(organisation, period_end)
-    return anonymity.protect(rows), left_out
+    if sent is None:
+        sent = sent_before(organisation)
+    return anonymity.protect(rows, sent=sent), left_out
+
+
+def sent_before(organisation: Organisation, *, locked: bool = False) -> dict[str, anonymity.Sent]:
+    """What the organisation sent the network of each case before, by `case_ref`: what a new
+    submission may not contradict, since the hub keeps the earlier ones (`mel.SentCase`).
+    `locked`: held until the transaction ends, so that two exports run one after the other."""
+    with organisation_scope(organisation.pk):
+        records = SentCase.objects.filter(organisation=organisation)
+        if locked:
+            # Locks the organisation's row too: an export's first record waits on it as well.
+            list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values("pk"))
+            records = records.select_for_update()
+        return {
+            record.case_ref: anonymity.Sent(
+                values=record.values,
+                hidden=frozenset(record.hidden),
+                links=record.links,
+                unlinked=frozenset(record.unlinked),
+            )
+            for record in records.only("case_ref", "values", "hidden", "links", "unlinked")
+        }
+
+
+def _remember(
+    organisation: Organisation,
+    period_end: str,
+    protection: anonymity.Protection,
+    before: dict[str, anonymity.Sent],
+) -> None:
+    """Remember what this submission sent of each case (in the export's transaction)."""
+    remembered = protection.remembered(before)
+    with organisation_scope(organisation.pk):
+        first = dict(
+            SentCase.objects.filter(organisation=organisation).values_list("case_ref", "first_sent")
+        )
+        SentCase.objects.bulk_create(
+            [
+                SentCase(
+                    organisation=organisation,
+                    case_ref=ref,
+                    values=sent.values,
+                    hidden=sorted(sent.hidden),
+                    links=sent.links,
+                    unlinked=sorted(sent.unlinked),
+                    first_sent=min(first.get(ref, period_end), period_end),
+                    last_sent=period_end,
+                )
+                for ref, sent in remembered.items()
+            ],
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["organisation", "case_ref"],
+            update_fields=["links", "unlinked", "first_sent", "last_sent"],
+        )
 
 
 def checked_rows(
@@ -184,24 +240,41 @@ def export(
     """Write the organisation's protected submission into `folder`; the same for the command
     and the web. With `expected_sha256` (the preview the admin saw), refuse with
     PreviewOutdated when the rows are no longer those: nothing is written or audited then."""
-    protection = protected_rows(organisation, period_end)
-    if expected_sha256 is not None and submission.csv_sha256(protection.rows) != expected_sha256:
-        raise PreviewOutdated
-    manifest = submission.write(
-        folder, organisation.code, period_end, protection.rows,
-        protection=protection.manifest_fields(),
-    )  # fmt: skip
+    with transaction.atomic():
+        before = sent_before(organisation, locked=True)
+        protection, _left_out = _protected(organisation, period_end, before)
+        if (expected_sha256 is not None
+                and submission.csv_sha256(protection.rows) != expected_sha256):  # fmt: skip
+            raise PreviewOutdated
+        manifest = submission.write(
+            folder, organisation.code, period_end, protection.rows,
+            protection=protection.manifest_fields(),
+        )  # fmt: skip
+        _remember(organisation, period_end, protection, before)
+        _exported(organisation, period_end, manifest, protection, by=by, request=request)
+    return manifest
+
+
+def _exported(
+    organisation: Organisation,
+    period_end: str,
+    manifest: dict[str, Any],
+    protection: anonymity.Protection,
+    *,
+    by: User | None,
+    request: HttpRequest | None,
+) -> None:
     record(
         by,
         AuditEvent.Action.EXPORT,
         organisation,
         detail=f"network dataset {period_end}, {manifest['rows']} rows, k {protection.k_after}, "
         f"{protection.cells_suppressed} cells suppressed, {protection.withheld} rows withheld"
-        + (f", {protection.unlinked} links emptied" if protection.unlinked else ""),
+        + (f", {protection.unlinked} links emptied" if protection.unlinked else "")
+        + (f", {protection.kept_as_sent} as sent before" if protection.kept_as_sent else ""),
         organisation_id=organisation.pk,
         request=request,
     )
-    return manifest
 
 
 @transaction.atomic
