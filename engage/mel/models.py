@@ -267,38 +267,33 @@ class LinkageRound(models.Model):
         return self.closed_at is None
 
 
-class SentCase(models.Model):
-    """What the pilot sent the network of one case: the quasi-identifiers as the network holds
-    them, and the links sent and emptied (`anonymity.Sent`). The hub keeps a submission per
-    period end, so a later one must tell nothing the earlier ones hid: the next export sends
-    the case as it was sent (docs/indicators.md, "Protection").
+class SentCases(models.Model):
+    """What the pilot sent the network of each of its cases, in one encrypted document: by
+    `case_ref`, the quasi-identifiers as the network holds them, the columns of them that were
+    replaced, the links sent and the links emptied (`anonymity.Sent`), and the first and last
+    period end it was sent for. The hub keeps a submission per period end, so a later one must
+    tell nothing the earlier ones hid: the next export sends each case as it was sent
+    (docs/indicators.md, "Protection across submissions").
 
-    No more than the network holds already: the case's pseudonymous reference and its
-    protected values. Kept when the person is erased, as the case's row is (their facts stay
-    in the evidence): the network still holds what was sent."""
+    No more than the network holds already, encrypted like the rest all the same, and read and
+    written whole (one decryption, not one per case). Kept when a person is erased, as their
+    case's row is (their facts stay in the evidence, and the network still holds what was
+    sent)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    case_ref = models.CharField(max_length=64)
-    values = models.JSONField()
-    hidden = models.JSONField(default=list)
-    links = models.JSONField(default=dict)
-    unlinked = models.JSONField(default=list)
-    first_sent = models.CharField(max_length=7)
-    last_sent = models.CharField(max_length=7)
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    document = EncryptedTextField()
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = organisation_scoped("organisation")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "case_ref"], name="one_sent_record_per_case"
-            )
-        ]
-        verbose_name = _("case sent to the network")
+        verbose_name = _("cases sent to the network")
         verbose_name_plural = _("cases sent to the network")
 
     def __str__(self) -> str:
-        return self.case_ref[:12]
+        return str(self.organisation_id)
 
 
 class EvaluationCycle(models.Model):

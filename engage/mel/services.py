@@ -1,6 +1,7 @@
 """Export a pilot's submission, import submissions at the hub, and build reports from rows."""
 
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from engage.mel.cycles import published
 from engage.mel.dataset import anonymity, rollback, submission
 from engage.mel.dataset.rows import COLUMNS, VERSION, case_ref, derive_rows, live_rows
 from engage.mel.dataset.stored import StoredRows
-from engage.mel.models import LinkageRound, SentCase, Submission, SubmissionRows
+from engage.mel.models import LinkageRound, SentCases, Submission, SubmissionRows
 from engage.mel.report import disclosure, indicators, parts, render
 
 MIN_KEY_CHARACTERS = 24
@@ -128,55 +129,39 @@ def _protected(
 
 def sent_before(organisation: Organisation, *, locked: bool = False) -> dict[str, anonymity.Sent]:
     """What the organisation sent the network of each case before, by `case_ref`: what a new
-    submission may not contradict, since the hub keeps the earlier ones (`mel.SentCase`).
+    submission may not contradict, since the hub keeps the earlier ones (`mel.SentCases`).
     `locked`: held until the transaction ends, so that two exports run one after the other."""
     with organisation_scope(organisation.pk):
-        records = SentCase.objects.filter(organisation=organisation)
         if locked:
-            # Locks the organisation's row too: an export's first record waits on it as well.
+            # The organisation's row, locked: the first export has no document to lock yet.
             list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values("pk"))
-            records = records.select_for_update()
-        return {
-            record.case_ref: anonymity.Sent(
-                values=record.values,
-                hidden=frozenset(record.hidden),
-                links=record.links,
-                unlinked=frozenset(record.unlinked),
-            )
-            for record in records.only("case_ref", "values", "hidden", "links", "unlinked")
-        }
+        kept = SentCases.objects.filter(organisation=organisation).first()
+    if kept is None:
+        return {}
+    return {
+        ref: anonymity.Sent(
+            values=values, hidden=frozenset(hidden), links=links, unlinked=frozenset(unlinked)
+        )
+        for ref, (values, hidden, links, unlinked) in json.loads(kept.document).items()
+    }
 
 
 def _remember(
     organisation: Organisation,
-    period_end: str,
     protection: anonymity.Protection,
     before: dict[str, anonymity.Sent],
 ) -> None:
     """Remember what this submission sent of each case (in the export's transaction)."""
-    remembered = protection.remembered(before)
+    document = json.dumps(
+        {
+            ref: [sent.values, sorted(sent.hidden), sent.links, sorted(sent.unlinked)]
+            for ref, sent in protection.remembered(before).items()
+        },
+        separators=(",", ":"),
+    )
     with organisation_scope(organisation.pk):
-        first = dict(
-            SentCase.objects.filter(organisation=organisation).values_list("case_ref", "first_sent")
-        )
-        SentCase.objects.bulk_create(
-            [
-                SentCase(
-                    organisation=organisation,
-                    case_ref=ref,
-                    values=sent.values,
-                    hidden=sorted(sent.hidden),
-                    links=sent.links,
-                    unlinked=sorted(sent.unlinked),
-                    first_sent=min(first.get(ref, period_end), period_end),
-                    last_sent=period_end,
-                )
-                for ref, sent in remembered.items()
-            ],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["organisation", "case_ref"],
-            update_fields=["links", "unlinked", "first_sent", "last_sent"],
+        SentCases.objects.update_or_create(
+            organisation=organisation, defaults={"document": document}
         )
 
 
@@ -250,7 +235,7 @@ def export(
             folder, organisation.code, period_end, protection.rows,
             protection=protection.manifest_fields(),
         )  # fmt: skip
-        _remember(organisation, period_end, protection, before)
+        _remember(organisation, protection, before)
         _exported(organisation, period_end, manifest, protection, by=by, request=request)
     return manifest
 

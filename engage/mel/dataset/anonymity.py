@@ -43,7 +43,7 @@ A submission is not alone either: the hub keeps one per period end, each row und
 `case_ref`, so whoever holds two joins them and learns of each case every cell either showed. A
 cell hidden in one and shown in the other is given back; a case whose cells differ between them
 is told apart from the rest of its group. So the pilot remembers what it sent of each case
-(`Sent`, kept as `mel.SentCase`), and `protect` sends a case sent before with the very
+(`Sent`, kept as `mel.SentCases`), and `protect` sends a case sent before with the very
 quasi-identifiers it was sent with: a cell shown stays shown (hiding it now hides nothing), a
 cell hidden stays hidden, a link emptied stays empty. Such rows are fixed: the greedy never
 moves them, only the rows never sent, which may land beside them; what the joined submissions
