@@ -140,6 +140,13 @@ class RecipientForm(_RecipientModelForm):
 
 class KindCorrectionForm(forms.Form):
     type = forms.ChoiceField(label=_("Correct kind"), choices=RecipientType.choices)
+    # The version of the recipient the admin started from (lib.concurrency).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, recipient: Recipient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].initial = recipient.type
+        self.fields["version"].initial = recipient.version
 
 
 class EnforcementBodyForm(_EnforcementBodyModelForm):

@@ -80,6 +80,9 @@ class Recipient(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Moves on with each change of its name or kind (lib.concurrency): a correction of the kind
+    # names the one it was read at.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["name"]

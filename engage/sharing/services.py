@@ -43,6 +43,7 @@ from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import workflow
 from engage.cases.models import Case, Person
+from engage.lib.concurrency import ConcurrentEditError
 from engage.sharing import screening
 from engage.sharing.models import (
     CANCEL_REASONS,
@@ -620,7 +621,8 @@ def rename_unreferenced(recipient: Recipient, *, by: User, name: str, type: str)
         )
     _check_name(recipient.organisation, name, exclude=recipient)
     recipient.name, recipient.type, recipient.set_by = name, type, by
-    recipient.save(update_fields=["name", "type", "set_by"])
+    recipient.version += 1
+    recipient.save(update_fields=["name", "type", "set_by", "version"])
     record(by, AuditEvent.Action.UPDATE, recipient, detail=f"identity; type={type}")
     return recipient
 
@@ -654,22 +656,32 @@ def set_recipient_in_use(
 
 @transaction.atomic
 def correct_kind(
-    recipient: Recipient, *, by: User, type: str, request: HttpRequest | None = None
+    recipient: Recipient,
+    *,
+    by: User,
+    type: str,
+    expected_version: int | None = None,
+    request: HttpRequest | None = None,
 ) -> Recipient:
     """Correct the kind of a recipient, audited; the consents given for the old kind lapse.
 
     Consents name the recipient as it was agreed to, so they no longer cover it, and every
     share to it that has not left is voided. A kind corrected away from immigration
-    enforcement waits for a second person's confirmation before anything is shared.
+    enforcement waits for a second person's confirmation before anything is shared. Refused
+    (ConcurrentEditError) if its name or kind changed since `expected_version` (None: the
+    caller read no form).
     """
     recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+    if expected_version is not None and recipient.version != expected_version:
+        raise ConcurrentEditError
     if type not in RecipientType.values:
         raise ValidationError({"type": _("Choose a kind.")})
     if type == recipient.type:
         raise ValidationError({"type": _("This is already its kind.")})
     before = recipient.type
     recipient.corrected_from, recipient.type, recipient.set_by = before, type, by
-    recipient.save(update_fields=["corrected_from", "type", "set_by"])
+    recipient.version += 1
+    recipient.save(update_fields=["corrected_from", "type", "set_by", "version"])
     voided = _void(Share.objects.filter(recipient=recipient), "recipient_changed")
     record(
         by,
@@ -718,7 +730,8 @@ def confirm_recipient(
     if enforcement:
         before = recipient.type
         recipient.corrected_from, recipient.type = before, RecipientType.ENFORCEMENT
-        recipient.save(update_fields=["corrected_from", "type"])
+        recipient.version += 1
+        recipient.save(update_fields=["corrected_from", "type", "version"])
         voided = _void(Share.objects.filter(recipient=recipient), "recipient_changed")
         detail = f"screening:enforcement; kind_corrected:{before}->enforcement; {voided} voided"
     else:

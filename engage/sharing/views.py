@@ -287,12 +287,16 @@ def recipient_toggle(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespons
 @role_required(Role.ORG_ADMIN)
 def recipient_kind(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     recipient = _own_recipient(request, pk)
-    form = KindCorrectionForm(request.POST or None, initial={"type": recipient.type})
+    form = KindCorrectionForm(request.POST or None, recipient=recipient)
     if run_service(
         request,
         form,
         lambda: services.correct_kind(
-            recipient, by=request.user, type=form.cleaned_data["type"], request=request
+            recipient,
+            by=request.user,
+            type=form.cleaned_data["type"],
+            expected_version=form.cleaned_data["version"],
+            request=request,
         ),
         _("Kind corrected."),
     ):

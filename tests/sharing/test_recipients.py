@@ -200,7 +200,7 @@ class TestKindCorrection:
         share = _share(case, alice, clinic)
         services.produce_queued([share.pk])
         response = as_user(ada).post(
-            f"/sharing/recipients/{clinic.pk}/kind/", {"type": "enforcement"}
+            f"/sharing/recipients/{clinic.pk}/kind/", {"type": "enforcement", "version": 1}
         )
         assert response.status_code == 302
         clinic.refresh_from_db()
@@ -227,6 +227,33 @@ class TestKindCorrection:
         services.confirm_recipient(police, by=bob, enforcement=False)
         police.refresh_from_db()
         assert not screening.held(police)
+
+    def test_it_refuses_a_stale_kind_correction_and_keeps_the_first(
+        self, as_user, ada, organisation
+    ):
+        from engage.accounts.factories import UserFactory
+        from engage.accounts.models import Role
+
+        clinic = Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
+        other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+        url = f"/sharing/recipients/{clinic.pk}/kind/"
+        # Both admins open the page while the clinic is recorded as health.
+        for admin in (ada, other_admin):
+            page = as_user(admin).get(url).content.decode()
+            assert 'name="version" value="1"' in page
+        assert as_user(ada).post(url, {"type": "social", "version": 1}).status_code == 302
+        response = as_user(other_admin).post(url, {"type": "ngo", "version": 1})
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert "Someone else changed this record" in " ".join(form.non_field_errors())
+        # Her choice is still the one selected on the form shown again.
+        assert '<option value="ngo" selected>' in response.content.decode()
+        clinic.refresh_from_db()
+        assert (clinic.type, clinic.corrected_from, clinic.version) == ("social", "health", 2)
+        corrections = AuditEvent.objects.filter(object_id=clinic.pk, action="update")
+        assert [event.detail.split(";")[0] for event in corrections] == [
+            "kind_corrected:health->social"
+        ]
 
     def test_only_the_organisation_admin_corrects_kinds(self, as_user, bob, organisation):
         clinic = Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
