@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.cases import workflow
 from engage.cases.forms import DateInput
 from engage.cases.models import Case, Person
+from engage.lib.concurrency import VersionedFormMixin
 from engage.sharing.models import (
     Category,
     Consent,
@@ -208,7 +209,7 @@ class DataRequestForm(_DataRequestModelForm):
         return case
 
 
-class DecisionForm(_DataRequestModelForm):
+class DecisionForm(VersionedFormMixin, _DataRequestModelForm):
     class Meta:
         model = DataRequest
         fields = [

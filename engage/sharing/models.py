@@ -436,6 +436,7 @@ class DataRequest(models.Model):
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
     recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("organisation")
 

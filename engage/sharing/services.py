@@ -43,7 +43,7 @@ from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import workflow
 from engage.cases.models import Case, Person
-from engage.lib.concurrency import ConcurrentEditError
+from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.sharing import screening
 from engage.sharing.models import (
     CANCEL_REASONS,
@@ -805,7 +805,11 @@ def register_request(organisation: Organisation, *, by: User, data: dict[str, An
 
 
 @transaction.atomic
-def decide_request(request: DataRequest, *, by: User, data: dict[str, Any]) -> None:
+def decide_request(
+    request: DataRequest, *, by: User, data: dict[str, Any], expected_version: int
+) -> None:
+    """Record what was decided on a request, if no one else decided or changed it since
+    `expected_version` (ConcurrentEditError)."""
     decision = data["decision"]
     if decision == DataRequest.Decision.PENDING:
         raise ValidationError({"decision": _("Choose a decision.")})
@@ -847,5 +851,7 @@ def decide_request(request: DataRequest, *, by: User, data: dict[str, Any]) -> N
     for name, value in data.items():
         setattr(request, name, value)
     request.decided_by, request.decided_on = by, data.get("decided_on") or timezone.localdate()
-    request.save()
+    save_versioned(
+        request, expected_version=expected_version, fields={*data, "decided_by", "decided_on"}
+    )
     record(by, AuditEvent.Action.UPDATE, request, detail=f"decision={decision}")

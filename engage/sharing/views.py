@@ -433,7 +433,12 @@ def data_request(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     if run_service(
         request,
         form,
-        lambda: services.decide_request(entry, by=request.user, data=form.cleaned_data),
+        lambda: services.decide_request(
+            entry,
+            by=request.user,
+            data={name: value for name, value in form.cleaned_data.items() if name != "version"},
+            expected_version=form.expected_version,
+        ),
         _("Decision recorded."),
     ):
         return redirect("sharing:requests")

@@ -378,7 +378,7 @@ class TestDataRequestRegister:
         assert response.status_code == 302 and entry.case == case
         refused = client.post(
             f"/sharing/requests/{entry.pk}/",
-            {"decision": "disclosed", "decided_on": timezone.localdate().isoformat()},
+            {"decision": "disclosed", "decided_on": timezone.localdate().isoformat(), "version": 1},
         )
         assert "can only be refused" in refused.content.decode()
         client.post(
@@ -389,6 +389,7 @@ class TestDataRequestRegister:
                 "decided_on": timezone.localdate().isoformat(),
                 "subject_informed": "on",
                 "subject_informed_on": timezone.localdate().isoformat(),
+                "version": 1,
             },
         )
         entry.refresh_from_db()
@@ -405,7 +406,11 @@ class TestDataRequestRegister:
         client = as_user(bob)
         self._request(client, requester="Regional b0rder police", requester_type="authority")
         entry = DataRequest.objects.get()
-        decision = {"decision": "disclosed", "decided_on": timezone.localdate().isoformat()}
+        decision = {
+            "decision": "disclosed",
+            "decided_on": timezone.localdate().isoformat(),
+            "version": entry.version,
+        }
         response = client.post(f"/sharing/requests/{entry.pk}/", decision)
         assert "resembles an enforcement body" in response.content.decode()
         entry.refresh_from_db()
@@ -414,6 +419,33 @@ class TestDataRequestRegister:
         response = as_user(ada).post(f"/sharing/requests/{entry.pk}/", decision)
         entry.refresh_from_db()
         assert response.status_code == 302 and entry.decision == "disclosed"
+
+    def test_it_refuses_a_stale_decision_and_keeps_the_first(self, as_user, bob, ada):
+        client = as_user(bob)
+        self._request(client, requester="Municipal social office", requester_type="authority")
+        entry = DataRequest.objects.get()
+        url = f"/sharing/requests/{entry.pk}/"
+        # Both open the request while it waits for a decision.
+        for reader in (bob, ada):
+            page = as_user(reader).get(url).content.decode()
+            assert 'name="version" value="1"' in page
+        today = timezone.localdate().isoformat()
+        first = {"decision": "refused", "decision_note": "No legal basis given",
+                 "decided_on": today, "version": 1}  # fmt: skip
+        assert as_user(bob).post(url, first).status_code == 302
+        second = {"decision": "partial", "decision_note": "Only the dates of the visits",
+                  "decided_on": today, "version": 1}  # fmt: skip
+        response = as_user(ada).post(url, second)
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert "Someone else changed this record" in " ".join(form.non_field_errors())
+        # What she chose and wrote is on the form shown again.
+        body = response.content.decode()
+        assert '<option value="partial" selected>' in body
+        assert "Only the dates of the visits" in body
+        entry.refresh_from_db()
+        assert (entry.decision, entry.decision_note) == ("refused", "No legal basis given")
+        assert (entry.decided_by, entry.version) == (bob, 2)
 
     def test_it_refuses_an_unknown_case_reference(self, as_user, bob):
         response = self._request(as_user(bob), case_reference="ZZZZ-ZZZZ")
@@ -431,7 +463,6 @@ class TestDataRequestRegister:
         if who != "alice":
             return
         assert client.get("/sharing/requests/").status_code == 404
-
 
     def test_a_supervisor_neither_reads_nor_decides_a_request_about_another_teams_case(
         self, as_user, organisation, bob, ada
