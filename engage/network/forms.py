@@ -67,6 +67,12 @@ class StakeholderForm(VersionedFormMixin, forms.ModelForm[Stakeholder]):
 class StageForm(forms.Form):
     stage = forms.ChoiceField(label=_("New stage"), choices=Stage.choices)
     date = forms.DateField(label=_("Since"), widget=DateInput())
+    # The version of the stakeholder the keeper started from (lib.concurrency).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, stakeholder: Stakeholder, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = stakeholder.version
 
 
 class InteractionForm(forms.ModelForm[Interaction]):

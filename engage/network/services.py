@@ -11,13 +11,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engage.accounts.models import Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.lib.concurrency import save_versioned
+from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.network.models import (
     Activity,
     ActivityKind,
@@ -102,12 +103,20 @@ def _shared(stakeholder: Stakeholder) -> str:
 
 @transaction.atomic
 def change_stage(
-    stakeholder: Stakeholder, *, by: User, stage: str, date: datetime.date
+    stakeholder: Stakeholder,
+    *,
+    by: User,
+    stage: str,
+    date: datetime.date,
+    expected_version: int | None = None,
 ) -> StageChange:
-    """Move the stakeholder to `stage` since `date`, keeping the history."""
+    """Move the stakeholder to `stage` since `date`, keeping the history, if no one else
+    changed it since `expected_version` (ConcurrentEditError; None: the caller read no form)."""
     _require_owner(stakeholder, by)
     _not_in_future(date, "date")
     locked = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError
     if stage == locked.stage:
         raise ValidationError({"stage": _("The stakeholder is already at this stage.")})
     latest = locked.stages.order_by("-date", "-created_at").first()
@@ -119,8 +128,10 @@ def change_stage(
     change = StageChange.objects.create(
         stakeholder=locked, stage=stage, previous=locked.stage, date=date, by=by
     )
-    Stakeholder.objects.filter(pk=locked.pk).update(stage=stage, updated_at=timezone.now())
-    stakeholder.stage = stage
+    Stakeholder.objects.filter(pk=locked.pk).update(
+        stage=stage, version=F("version") + 1, updated_at=timezone.now()
+    )
+    stakeholder.stage, stakeholder.version = stage, locked.version + 1
     record(by, AuditEvent.Action.TRANSITION, stakeholder, detail=f"stage={stage}")
     return change
 

@@ -151,7 +151,9 @@ def stakeholder_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespo
         "can_manage": can_manage,
         "stages": stakeholder.stages.select_related("by"),
         "page": page,
-        "stage_form": StageForm(initial={"date": services.today()}) if can_manage else None,
+        "stage_form": StageForm(stakeholder=stakeholder, initial={"date": services.today()})
+        if can_manage
+        else None,
         "interaction_form": InteractionForm(initial={"date": services.today()})
         if can_manage
         else None,
@@ -203,11 +205,19 @@ def _stakeholder_form(
 @role_required(*KEEPERS)
 def stakeholder_stage(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     stakeholder = _managed_stakeholder(request, pk)
-    form = StageForm(request.POST or None, initial={"date": services.today()})
+    form = StageForm(
+        request.POST or None, stakeholder=stakeholder, initial={"date": services.today()}
+    )
     if run_service(
         request,
         form,
-        lambda: services.change_stage(stakeholder, by=request.user, **form.cleaned_data),
+        lambda: services.change_stage(
+            stakeholder,
+            by=request.user,
+            stage=form.cleaned_data["stage"],
+            date=form.cleaned_data["date"],
+            expected_version=form.cleaned_data["version"],
+        ),
     ):
         messages.success(request, _("Stage changed."))
         return redirect(stakeholder)

@@ -103,13 +103,16 @@ def test_it_adds_a_stakeholder_moves_its_stage_and_logs_an_interaction(organisat
     stakeholder = Stakeholder.objects.get(name="Ministry of Interior")
     assert response.status_code == 302 and stakeholder.organisation == organisation
     url = stakeholder.get_absolute_url()
-    client.post(f"{url}stage/", {"stage": "engaged", "date": "2024-03-01"})
-    client.post(f"{url}interactions/new/", {"date": "2024-03-01", "type": "meeting",
-                                            "people": "Director of migration", "note": "ok"})
+    client.post(f"{url}stage/", {"stage": "engaged", "date": "2024-03-01", "version": 1})
+    client.post(
+        f"{url}interactions/new/",
+        {"date": "2024-03-01", "type": "meeting", "people": "Director of migration", "note": "ok"},
+    )
     stakeholder.refresh_from_db()
     assert stakeholder.stage == "engaged"
     assert [(c.stage, c.date) for c in stakeholder.stages.all()] == [
-        ("contacted", D(2024, 1, 10)), ("engaged", D(2024, 3, 1))
+        ("contacted", D(2024, 1, 10)),
+        ("engaged", D(2024, 3, 1)),
     ]
     page = client.get(url).content.decode()
     assert "Director of migration" in page
@@ -130,10 +133,31 @@ def test_it_adds_a_stakeholder_moves_its_stage_and_logs_an_interaction(organisat
 
 
 @pytest.mark.django_db
+def test_it_refuses_a_stale_stage_change_and_keeps_the_first(world, as_user, bob, ada):
+    ours = world["ours"]
+    url = f"/network/stakeholders/{ours.pk}/stage/"
+    # Both keepers open the stakeholder while it is at its first stage.
+    for keeper in (bob, ada):
+        page = as_user(keeper).get(ours.get_absolute_url()).content.decode()
+        assert 'name="version" value="1"' in page
+    first = {"stage": "engaged", "date": "2024-03-01", "version": 1}
+    assert as_user(bob).post(url, first).status_code == 302
+    response = as_user(ada).post(url, {"stage": "partner", "date": "2024-03-04", "version": 1})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert "Someone else changed this record" in " ".join(form.non_field_errors())
+    body = response.content.decode()  # what she chose and typed, shown again
+    assert '<option value="partner" selected>' in body and 'value="2024-03-04"' in body
+    ours.refresh_from_db()
+    assert (ours.stage, ours.version) == ("engaged", 2)
+    assert [change.stage for change in ours.stages.all()] == ["identified", "engaged"]
+
+
+@pytest.mark.django_db
 def test_it_says_what_is_wrong_next_to_the_field(world, as_user, bob):
     client = as_user(bob)
     url = f"/network/stakeholders/{world['ours'].pk}/stage/"
-    response = client.post(url, {"stage": "contacted", "date": "2023-01-01"})
+    response = client.post(url, {"stage": "contacted", "date": "2023-01-01", "version": 1})
     assert response.status_code == 400
     assert response.context["form"].errors["date"]
     response = client.post("/network/activities/new/", {
