@@ -757,9 +757,15 @@ class CriterionTranslationsForm(TranslationsFormMixin, forms.Form):
     """The other languages of an existing criterion; its text as written stays as it is."""
 
     text = forms.CharField(label=_("Criterion"), max_length=300, disabled=True, required=False)
+    # The version of the criterion the admin started from (lib.concurrency).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, organisation, criterion, **kwargs):
-        initial = {"text": criterion.text, "established_by": criterion.established_by}
+        initial = {
+            "text": criterion.text,
+            "established_by": criterion.established_by,
+            "version": criterion.version,
+        }
         super().__init__(*args, initial=initial, **kwargs)
         self.add_translation_fields(organisation, criterion.translations)
         self.fields["established_by"] = _established_by_field()

@@ -1098,15 +1098,18 @@ def add_criterion(
     return criterion
 
 
+@transaction.atomic
 def translate_criterion(
     criterion: EligibilityCriterion,
     *,
     by: User,
     translations: Mapping[str, str],
+    expected_version: int,
     established_by: str | None = None,
 ) -> None:
     """Give a criterion its text in the other languages (the original stays as written) and,
-    unless None, the recorded fact that establishes it."""
+    unless None, the recorded fact that establishes it, if no one else changed it since
+    `expected_version` (ConcurrentEditError)."""
     _check_fact(established_by)
     criterion.translations = clean_translations(translations)
     fields, detail = ["translations"], "translations"
@@ -1114,7 +1117,7 @@ def translate_criterion(
         criterion.established_by = established_by
         fields.append("established_by")
         detail += f",established_by={established_by or '-'}"
-    criterion.save(update_fields=fields)
+    save_versioned(criterion, expected_version=expected_version, fields=fields)
     record(by, AuditEvent.Action.UPDATE, criterion, detail=detail)
 
 

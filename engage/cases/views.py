@@ -1440,14 +1440,18 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
         edit_form = CriterionTranslationsForm(
             sent, organisation=organisation, criterion=editing, prefix="edit"
         )
-        if sent is not None and edit_form.is_valid():
-            services.translate_criterion(
+        if run_service(
+            request,
+            edit_form,
+            lambda: services.translate_criterion(
                 editing,
                 by=request.user,
                 translations=edit_form.translations(),
                 established_by=edit_form.cleaned_data["established_by"],
-            )
-            messages.success(request, _("The criterion was saved."))
+                expected_version=edit_form.cleaned_data["version"],
+            ),
+            _("The criterion was saved."),
+        ):
             return redirect("cases:eligibility")
     elif adding and form.is_valid():
         services.add_criterion(

@@ -37,15 +37,45 @@ def test_the_admin_gives_an_existing_criterion_its_other_languages_later(as_user
     page = admin.get("/cases/eligibility/", {"edit": criterion.pk}).content.decode()
     assert 'name="edit-text_bg"' in page and "Lives in Sofia" in page
     response = admin.post(
-        "/cases/eligibility/", {"edit": criterion.pk, "edit-text_bg": "Живее в София"}
+        "/cases/eligibility/",
+        {"edit": criterion.pk, "edit-text_bg": "Живее в София", "edit-version": 1},
     )
     assert response.status_code == 302
     criterion.refresh_from_db()
     assert (criterion.text, criterion.translations) == ("Lives in Sofia", {"bg": "Живее в София"})
     assert AuditEvent.objects.filter(object_id=criterion.pk, detail="translations").exists()
     # Nothing else was added, and the text as written cannot be changed this way.
-    admin.post("/cases/eligibility/", {"edit": criterion.pk, "edit-text": "Anything"})
+    admin.post(
+        "/cases/eligibility/", {"edit": criterion.pk, "edit-text": "Anything", "edit-version": 2}
+    )
     assert EligibilityCriterion.objects.get().text == "Lives in Sofia"
+
+
+def test_it_refuses_a_stale_edit_of_a_criterion_and_keeps_the_first(as_user, ada, organisation):
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.models import Role
+    from engage.cases import services
+
+    criterion = services.add_criterion(organisation, by=ada, text="Lives in Sofia")
+    other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+    # Both admins open the criterion to edit it.
+    for admin in (ada, other_admin):
+        page = as_user(admin).get("/cases/eligibility/", {"edit": criterion.pk}).content.decode()
+        assert 'name="edit-version" value="1"' in page
+    first = {"edit": criterion.pk, "edit-text_bg": "Живее в София", "edit-established_by": "",
+             "edit-version": 1}  # fmt: skip
+    assert as_user(ada).post("/cases/eligibility/", first).status_code == 302
+    second = {"edit": criterion.pk, "edit-text_bg": "Живее в България",
+              "edit-established_by": "detention", "edit-version": 1}  # fmt: skip
+    response = as_user(other_admin).post("/cases/eligibility/", second)
+    assert response.status_code == 200
+    edit_form = response.context["edit_form"]
+    assert "Someone else changed this record" in " ".join(edit_form.non_field_errors())
+    body = response.content.decode()  # what she typed and chose, shown again
+    assert 'value="Живее в България"' in body and '<option value="detention" selected>' in body
+    criterion.refresh_from_db()
+    assert criterion.translations == {"bg": "Живее в София"}
+    assert (criterion.established_by, criterion.version) == ("", 2)
 
 
 def test_no_one_translates_another_organisations_criterion(as_user, ada):

@@ -511,7 +511,10 @@ class TestInclusionChecklist:
         assert criterion.established_by == "consent"
         body = client.get("/cases/eligibility/").content.decode()
         assert "established by: Consent to case management given at the first meeting" in body
-        client.post("/cases/eligibility/", {"edit": criterion.pk, "edit-established_by": ""})
+        client.post(
+            "/cases/eligibility/",
+            {"edit": criterion.pk, "edit-established_by": "", "edit-version": criterion.version},
+        )
         criterion.refresh_from_db()
         assert criterion.established_by == ""
 

@@ -209,6 +209,7 @@ class EligibilityCriterion(models.Model):
             "then shows what was found. Leave empty for a criterion the team judges."
         ),
     )
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["position", "text"]
