@@ -462,10 +462,16 @@ class OptionForm(TranslationsFormMixin, forms.Form):
         *args: Any,
         organisation: Organisation,
         existing: Mapping[str, str] | None = None,
+        version: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.add_translation_fields(organisation, existing)
+        if version is not None:
+            # An option renamed: the version the admin started from (lib.concurrency).
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, min_value=1, initial=version
+            )
 
 
 def extend_process_form(form: BaseForm, form_name: str, **kwargs: Any) -> BaseForm:

@@ -145,6 +145,8 @@ class ChoiceOption(models.Model):
     label_translations = translations_field()
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     retired = models.BooleanField(_("retired"), default=False)
+    # Moves on with each rename (lib.concurrency): a rename names the label it was read at.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = organisation_scoped("field__organisation")
 

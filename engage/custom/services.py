@@ -34,7 +34,7 @@ from engage.custom.models import (
     FieldType,
     Form,
 )
-from engage.lib.concurrency import ConcurrentEditError
+from engage.lib.concurrency import ConcurrentEditError, save_versioned
 from engage.lib.queries import keep_as_prefetched, read_together
 from engage.lib.translations import COUNTRY_LANGUAGES, clean_translations, in_language
 
@@ -709,14 +709,18 @@ def update_option(
     *,
     by: User,
     label: str,
+    expected_version: int,
     label_translations: Mapping[str, str] | None = None,
 ) -> None:
-    """Rename an option (its key, and so the stored answers, stay)."""
+    """Rename an option (its key, and so the stored answers, stay), if no one else renamed it
+    since `expected_version` (ConcurrentEditError)."""
     if not label.strip():
         raise ValidationError({"label": _("This field is required.")})
     option.label = label.strip()
     option.label_translations = clean_translations(label_translations or {})
-    option.save(update_fields=["label", "label_translations"])
+    save_versioned(
+        option, expected_version=expected_version, fields=["label", "label_translations"]
+    )
     _audit(by, AuditEvent.Action.UPDATE, option.field, f"custom field option {option.key}: label")
 
 

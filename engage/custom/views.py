@@ -22,7 +22,7 @@ from engage.custom.forms import (
     built_in_fields,
     preview_form,
 )
-from engage.custom.models import CustomField, Form
+from engage.custom.models import ChoiceOption, CustomField, Form
 from engage.lib.forms import error_summary, run_service
 from engage.mel.forms import DashboardForm, this_month
 
@@ -115,14 +115,29 @@ def field_edit(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 
     if run_service(request, sent, update, _("The field was saved.")):
         return redirect("custom:edit", field.pk)
+    return _field_page(request, field, sent)
+
+
+def _field_page(
+    request: AuthenticatedHttpRequest,
+    field: CustomField,
+    sent: FieldForm,
+    renamed: OptionForm | None = None,
+) -> HttpResponse:
+    """The field's page: its settings (`sent`), and a form per option to rename it, where
+    `renamed` is the one sent and refused, shown again as typed with why."""
+    organisation = organisation_of(request.user)
     option_forms = [
         (
             option,
-            OptionForm(
+            renamed
+            if renamed is not None and renamed.prefix == _option_prefix(option)
+            else OptionForm(
                 organisation=organisation,
                 existing=option.label_translations,
+                version=option.version,
                 initial={"label": option.label},
-                prefix=f"option-{option.pk}",
+                prefix=_option_prefix(option),
             ),
         )
         for option in field.options.all()
@@ -226,24 +241,35 @@ def option_action(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
                 lambda: services.retire_option(option, by=request.user, retired=action == "retire"),
             )
         elif action == "rename":
-            sent = OptionForm(request.POST, organisation=organisation, prefix=f"option-{option.pk}")
-            if sent.is_valid():
-                run_service(
-                    request,
-                    None,
-                    lambda: services.update_option(
-                        option,
-                        by=request.user,
-                        label=sent.cleaned_data["label"],
-                        label_translations=sent.translations(),
-                    ),
-                    _("The option was saved."),
-                )
-            else:
-                messages.error(request, _("Give the option a label."))
+            renamed = OptionForm(
+                request.POST,
+                organisation=organisation,
+                version=option.version,
+                prefix=_option_prefix(option),
+            )
+            if not run_service(
+                request,
+                renamed,
+                lambda: services.update_option(
+                    option,
+                    by=request.user,
+                    label=renamed.cleaned_data["label"],
+                    label_translations=renamed.translations(),
+                    expected_version=renamed.cleaned_data["version"],
+                ),
+                _("The option was saved."),
+            ):
+                # Refused (no label, or renamed by someone else since): the field's page again,
+                # the option's form as typed, with why.
+                field_form = FieldForm(organisation=organisation, form_name=field.form, field=field)
+                return _field_page(request, field, field_form, renamed)
         else:
             raise Http404
     return redirect(f"{field_url(field)}#options")
+
+
+def _option_prefix(option: ChoiceOption) -> str:
+    return f"option-{option.pk}"
 
 
 def field_url(field: CustomField) -> str:

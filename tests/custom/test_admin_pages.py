@@ -112,19 +112,58 @@ def test_options_are_added_renamed_moved_and_retired(as_user, ada, organisation)
     url = f"/settings/fields/{field.pk}/options/"
     client.post(url, {"action": "add", "new-option-label": "C"})
     b = field.options.get(key="b")
-    client.post(url, {"action": "rename", "option": b.pk, f"option-{b.pk}-label": "Bee"})
+    client.post(
+        url,
+        {"action": "rename", "option": b.pk, f"option-{b.pk}-label": "Bee",
+         f"option-{b.pk}-version": b.version},
+    )  # fmt: skip
     client.post(url, {"action": "up", "option": b.pk})
     client.post(url, {"action": "retire", "option": field.options.get(key="a").pk})
     options = list(field.options.values_list("key", "label", "retired"))
     assert options == [("b", "Bee", False), ("a", "A", True), ("c", "C", False)]
 
 
+def test_it_refuses_a_stale_rename_of_an_option_and_keeps_the_first(as_user, ada, organisation):
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.models import Role
+
+    field = services.define_field(
+        organisation, by=ada, form="goal", type="choices", label="Ties", options=["A", "B"]
+    )
+    b = field.options.get(key="b")
+    other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+    # Both admins open the field's page, with its options.
+    for admin in (ada, other_admin):
+        page = as_user(admin).get(f"/settings/fields/{field.pk}/").content.decode()
+        assert f'name="option-{b.pk}-version" value="1"' in page
+    url = f"/settings/fields/{field.pk}/options/"
+    rename = {"action": "rename", "option": b.pk, f"option-{b.pk}-version": 1}
+    response = as_user(ada).post(url, rename | {f"option-{b.pk}-label": "Brother"})
+    assert response.status_code == 302
+    response = as_user(other_admin).post(
+        url, rename | {f"option-{b.pk}-label": "Sister", f"option-{b.pk}-label_bg": "Сестра"}
+    )
+    assert response.status_code == 200
+    shown = dict(response.context["option_forms"])[b]
+    assert "Someone else changed this record" in " ".join(shown.non_field_errors())
+    body = response.content.decode()  # what she typed, on the option's form again
+    assert 'value="Sister"' in body and 'value="Сестра"' in body
+    # The field's own form, shown with it, still saves the field.
+    assert f'action="/settings/fields/{field.pk}/"' in body
+    b.refresh_from_db()
+    assert (b.label, b.label_translations, b.version) == ("Brother", {}, 2)
+
+
 def test_a_choice_field_without_options_is_refused_next_to_them(as_user, ada):
     """It was saved, a question with nothing to answer."""
-    page = as_user(ada).post(
-        "/settings/fields/forms/referral/new/",
-        {"label": "Source", "type": "choice", "options": "  \n"},
-    ).content.decode()
+    page = (
+        as_user(ada)
+        .post(
+            "/settings/fields/forms/referral/new/",
+            {"label": "Source", "type": "choice", "options": "  \n"},
+        )
+        .content.decode()
+    )
     error = page.split('id="id_options_error"', 1)[1].split("</ul>", 1)[0]
     assert "Give a choice field its options, one per line." in error
     assert not CustomField.objects.exists()
