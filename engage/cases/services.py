@@ -1121,8 +1121,12 @@ def translate_criterion(
     record(by, AuditEvent.Action.UPDATE, criterion, detail=detail)
 
 
-def toggle_criterion(criterion: EligibilityCriterion, *, by: User) -> None:
-    """Take a criterion out of use, or back in (answered checklists keep their text)."""
-    criterion.active = not criterion.active
+def set_criterion_in_use(criterion: EligibilityCriterion, *, by: User, active: bool) -> None:
+    """Take a criterion out of use, or back in (answered checklists keep their text). Asked for
+    the state it is in already (two admins clicking at once), nothing changes: the second
+    click does not undo the first."""
+    if criterion.active == active:
+        return
+    criterion.active = active
     criterion.save(update_fields=["active"])
     record(by, AuditEvent.Action.UPDATE, criterion, detail=f"active={criterion.active}")

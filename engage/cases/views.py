@@ -1427,7 +1427,10 @@ def eligibility_criteria(request: HttpRequest) -> HttpResponse:
         except ValueError:
             raise Http404 from None  # a malformed id is not found either, never an error
         criterion = get_object_or_404(EligibilityCriterion, organisation=organisation, pk=pk)
-        services.toggle_criterion(criterion, by=request.user)
+        # The state the button asked for, not the opposite of the stored one: a second click
+        # from a page read before the first must not undo it.
+        wanted = request.POST.get("active", "0" if criterion.active else "1")
+        services.set_criterion_in_use(criterion, by=request.user, active=wanted == "1")
         return redirect("cases:eligibility")
     editing, edit_form = None, None
     if chosen := request.POST.get("edit") or request.GET.get("edit"):

@@ -646,7 +646,11 @@ def retire_recipient(recipient: Recipient, *, by: User, reason: str) -> int:
 def set_recipient_in_use(
     recipient: Recipient, *, by: User, active: bool, request: HttpRequest | None = None
 ) -> Recipient:
-    """Put a recipient in or out of use (those out of use are not offered), audited."""
+    """Put a recipient in or out of use (those out of use are not offered), audited. Asked for
+    the state it is in already (two admins clicking at once), nothing changes: the second
+    click does not undo the first."""
+    if recipient.active == active:
+        return recipient
     recipient.active = active
     recipient.save(update_fields=["active"])
     detail = "in_use" if active else "out_of_use"

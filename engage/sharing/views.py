@@ -277,8 +277,13 @@ def recipient_toggle(request: AuthenticatedHttpRequest, pk: UUID) -> HttpRespons
     run_service(
         request,
         None,
+        # The state the button asked for, not the opposite of the stored one: a second click
+        # from a page read before the first must not undo it.
         lambda: services.set_recipient_in_use(
-            recipient, by=request.user, active=not recipient.active, request=request
+            recipient,
+            by=request.user,
+            active=request.POST.get("active", "0" if recipient.active else "1") == "1",
+            request=request,
         ),
     )
     return redirect("sharing:recipients")

@@ -78,6 +78,34 @@ def test_it_refuses_a_stale_edit_of_a_criterion_and_keeps_the_first(as_user, ada
     assert (criterion.established_by, criterion.version) == ("", 2)
 
 
+def test_two_admins_taking_a_criterion_out_of_use_at_once_leave_it_out_of_use(
+    as_user, ada, organisation
+):
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.models import Role
+    from engage.audit.models import AuditEvent
+    from engage.cases import services
+
+    criterion = services.add_criterion(organisation, by=ada, text="Lives in Sofia")
+    other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+    # Both read the list while it is in use: each button asks for "out of use".
+    for admin in (ada, other_admin):
+        page = as_user(admin).get("/cases/eligibility/").content.decode()
+        assert 'name="active" value="0"' in page
+    for admin in (ada, other_admin):
+        response = as_user(admin).post(
+            "/cases/eligibility/", {"toggle": criterion.pk, "active": "0"}
+        )
+        assert response.status_code == 302
+    criterion.refresh_from_db()
+    assert not criterion.active  # the second click did not put it back in use
+    changes = AuditEvent.objects.filter(object_id=criterion.pk, detail__startswith="active=")
+    assert [event.detail for event in changes] == ["active=False"]
+    as_user(ada).post("/cases/eligibility/", {"toggle": criterion.pk, "active": "1"})
+    criterion.refresh_from_db()
+    assert criterion.active
+
+
 def test_no_one_translates_another_organisations_criterion(as_user, ada):
     from engage.accounts.factories import OrganisationFactory
 

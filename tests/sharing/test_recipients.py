@@ -263,6 +263,31 @@ class TestKindCorrection:
         assert clinic.type == "health"
 
 
+def test_two_admins_taking_a_recipient_out_of_use_at_once_leave_it_out_of_use(
+    as_user, ada, organisation
+):
+    from engage.accounts.factories import UserFactory
+    from engage.accounts.models import Role
+
+    clinic = Recipient.objects.create(organisation=organisation, name="Clinic", type="health")
+    other_admin = UserFactory(organisation=organisation, role=Role.ORG_ADMIN)
+    # Both read the list while the clinic is in use: each button asks for "out of use".
+    for admin in (ada, other_admin):
+        page = as_user(admin).get("/sharing/recipients/").content.decode()
+        assert 'name="active" value="0"' in page and "Take out of use" in page
+    url = f"/sharing/recipients/{clinic.pk}/toggle/"
+    for admin in (ada, other_admin):
+        assert as_user(admin).post(url, {"active": "0"}).status_code == 302
+    clinic.refresh_from_db()
+    assert not clinic.active  # the second click did not put it back in use
+    changes = AuditEvent.objects.filter(object_id=clinic.pk, action="update")
+    assert [event.detail for event in changes] == ["out_of_use"]
+    # Asked for back, it is back.
+    as_user(ada).post(url, {"active": "1"})
+    clinic.refresh_from_db()
+    assert clinic.active
+
+
 def test_it_pages_the_recipients_in_a_constant_number_of_queries(as_user, ada, organisation):
     client = as_user(ada)
     assert "No recipient yet." in client.get("/sharing/recipients/").content.decode()
