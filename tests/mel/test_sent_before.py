@@ -139,6 +139,23 @@ def test_a_link_sent_before_is_not_given_a_replaced_value_by_a_new_row():
     assert {sent["case_ref"]: sent for sent in third.rows}[f"{11:016x}"]["household_ref"] == ""
 
 
+def test_a_memory_naming_other_columns_changes_only_quasi_identifiers_and_links():
+    # What the database holds is read back whole: a memory naming a column it should not (an
+    # older version's, or a forged one) never writes that column of the row sent.
+    forged = anonymity.Sent(
+        values={"sex": "female", "outcome": "voluntary_return", "case_ref": "ff" * 8},
+        hidden=frozenset({"sex", "status"}),
+        links={"pilot": "XX-NONE", "household_ref": "ab" * 8},
+        unlinked=frozenset({"city", "case_manager_ref"}),
+    )
+    rows = [row(n, outcome="", case_manager_ref="cd" * 8) for n in range(1, 6)]
+    protection = anonymity.protect(rows, sent={rows[0]["case_ref"]: forged})
+    sent = {r["case_ref"]: r for r in protection.rows}[rows[0]["case_ref"]]
+    assert (sent["outcome"], sent["status"], sent["pilot"]) == ("", "active", "BG-CLA")
+    assert sent["city"] == "Sofia" and sent["case_ref"] == rows[0]["case_ref"]
+    assert sent["case_manager_ref"] == ""  # the one link it names that is a link
+
+
 POPULATION = st.lists(
     st.tuples(
         st.sampled_from(("Sofia", "Plovdiv")),

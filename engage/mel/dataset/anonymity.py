@@ -384,18 +384,22 @@ def _as_sent(
         before = sent.get(row["case_ref"])
         if before is None:
             continue
+        # Only the quasi-identifiers: a memory never writes another column of the row.
+        values = {column: before.values[column] for column in SUPPRESSED_VALUE
+                  if column in before.values}  # fmt: skip
         # Hidden: the cells hidden then, and those a value known since is sent unknown in.
-        fixed[id(row)] = set(before.hidden) | {
+        fixed[id(row)] = (set(before.hidden) & SUPPRESSED_VALUE.keys()) | {
             column
-            for column, value in before.values.items()
+            for column, value in values.items()
             if value == SUPPRESSED_VALUE[column] != row[column]
         }
-        row.update(before.values)
-        for link in before.unlinked:
+        row.update(values)
+        for link in before.unlinked & LINKS.keys():
             if row[link]:
                 row[link] = ""
                 emptied.setdefault(id(row), set()).add(link)
-        pinned[id(row)] = {link for link, value in before.links.items() if row[link] == value}
+        pinned[id(row)] = {link for link, value in before.links.items()
+                           if link in LINKS and row[link] == value}  # fmt: skip
     return fixed, pinned, emptied
 
 
@@ -414,7 +418,7 @@ def _ghosts(
     for ref, before in sent.items():
         row = now.get(ref)
         for link, value in before.links.items():
-            if row is not None and row[link] == value:
+            if link not in LINKS or (row is not None and row[link] == value):
                 continue
             ghost = {**before.values, link: value, "case_ref": ref,
                      "vulnerabilities": row["vulnerabilities"] if row else ""}  # fmt: skip
