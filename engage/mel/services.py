@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -152,10 +152,14 @@ def _remember(
     before: dict[str, anonymity.Sent],
 ) -> None:
     """Remember what this submission sent of each case (in the export's transaction)."""
+    _keep(organisation, protection.remembered(before))
+
+
+def _keep(organisation: Organisation, remembered: dict[str, anonymity.Sent]) -> None:
     document = json.dumps(
         {
             ref: [sent.values, sorted(sent.hidden), sent.links, sorted(sent.unlinked)]
-            for ref, sent in protection.remembered(before).items()
+            for ref, sent in remembered.items()
         },
         separators=(",", ":"),
     )
@@ -163,6 +167,40 @@ def _remember(
         SentCases.objects.update_or_create(
             organisation=organisation, defaults={"document": document}
         )
+
+
+def remember_sent(
+    organisation: Organisation,
+    sent: Sequence[submission.Submission],
+    *,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> int:
+    """Remember what submissions exported before Engage kept a memory of them sent (the files
+    the pilot still has), so that the next export does not contradict them. A case already
+    remembered keeps what was remembered (an export sent it so since); any other takes what
+    the latest of these files sent of it. Return how many cases were added. The files must be
+    this organisation's (checked whole by `submission.read` beforehand)."""
+    if any(entry.pilot != organisation.code for entry in sent):
+        raise ValidationError(_("These are not this pilot's submissions."))
+    latest: dict[str, dict[str, str]] = {}
+    for entry in sorted(sent, key=lambda entry: entry.period_end):
+        latest.update((row["case_ref"], row) for row in entry.rows)
+    with transaction.atomic():
+        before = sent_before(organisation, locked=True)
+        added = {
+            ref: anonymity.Sent(
+                values={column: row[column] for column in anonymity.SUPPRESSED_VALUE},
+                links={link: row[link] for link in anonymity.LINKS if row[link]},
+            )
+            for ref, row in latest.items()
+            if ref not in before
+        }
+        _keep(organisation, {**before, **added})
+        record(by, AuditEvent.Action.UPDATE, organisation, organisation_id=organisation.pk,
+               detail=f"network dataset sent before: {len(added)} cases remembered from "
+               f"{len(sent)} submissions", request=request)  # fmt: skip
+    return len(added)
 
 
 def checked_rows(

@@ -14,6 +14,7 @@ import zipfile
 from collections import Counter
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -310,3 +311,40 @@ def test_the_preview_remembers_nothing(as_user, ada, organisation, pilot):
     as_user(ada).post(reverse("mel:export"), {"period_end": days_ago(0).strftime("%Y-%m")})
     with organisation_scope(organisation.pk):
         assert not SentCases.objects.exists()
+
+
+def test_the_files_sent_before_the_memory_are_remembered_and_held_to(
+    ada, alice, organisation, other_organisation, pilot, tmp_path
+):
+    period_end = days_ago(0).strftime("%Y-%m")
+    services.export(organisation, tmp_path / "sent", period_end)
+    first = list(csv.DictReader(io.StringIO((tmp_path / "sent" / "cases.csv").read_text())))
+    # As if that file had been sent before Engage remembered anything.
+    with organisation_scope(organisation.pk):
+        SentCases.objects.all().delete()
+    for n in range(40, 47):
+        _client(organisation, alice, n)
+    out = io.StringIO()
+    call_command("remember_sent", "--pilot", organisation.code, str(tmp_path / "sent"), stdout=out)
+    assert f"{organisation.code}: 40 cases remembered from 1 submissions." in out.getvalue()
+    remembered = services.sent_before(organisation)
+    assert {ref: sent.values for ref, sent in remembered.items()} == {
+        row["case_ref"]: {column: row[column] for column in QUASI} for row in first
+    }
+    services.export(organisation, tmp_path / "next", period_end)
+    second = list(csv.DictReader(io.StringIO((tmp_path / "next" / "cases.csv").read_text())))
+    assert len(second) > 40 and _smallest_joined_group(first, second) >= 5
+    # Given again, nothing changes: what was remembered, or sent since, stays.
+    now = services.sent_before(organisation)
+    out = io.StringIO()
+    call_command("remember_sent", "--pilot", organisation.code, str(tmp_path / "sent"), stdout=out)
+    assert "0 cases remembered" in out.getvalue() and services.sent_before(organisation) == now
+    assert AuditEvent.objects.filter(
+        detail__startswith="network dataset sent before: 40 cases"
+    ).exists()
+    # Another pilot's file, or a damaged one, is refused whole.
+    with pytest.raises(CommandError, match="not this pilot's"):
+        call_command("remember_sent", "--pilot", other_organisation.code, str(tmp_path / "sent"))
+    (tmp_path / "sent" / "cases.csv").write_text("damaged")
+    with pytest.raises(CommandError, match="nothing remembered"):
+        call_command("remember_sent", "--pilot", organisation.code, str(tmp_path / "sent"))
