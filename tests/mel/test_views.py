@@ -555,9 +555,12 @@ def test_the_default_network_period_ends_last_month(as_user, nadia):
 def test_it_pages_the_linkage_rounds_in_a_constant_number_of_queries(as_user, ada, organisation):
     client = as_user(ada)
     response = client.get("/mel/linkage/")
-    # No round yet: the page offers to open one, and lists none.
+    # No round yet: the page offers to open one, lists none, and says what a round is for.
     assert "Open a round" in response.content.decode()
     assert not response.context["page"].object_list
+    assert '<p class="empty">No round yet. A round lets the network count a person once' in (
+        response.content.decode()
+    )
 
     def add(start, count):
         for n in range(start, start + count):
@@ -573,6 +576,9 @@ def test_it_pages_the_linkage_rounds_in_a_constant_number_of_queries(as_user, ad
     names = [entry.name for entry in response.context["page"].object_list]
     assert names == [f"Round {n:03}" for n in range(20)]
     assert "page=2" in response.content.decode()
+    assert "No round yet" not in response.content.decode()
+    # A card a round on a phone: each date named by its column.
+    assert '<td data-label="Opened">' in response.content.decode()
     second = client.get("/mel/linkage/?page=2").context["page"].object_list
     assert [entry.name for entry in second] == ["Round 020", "Round 021"]
     add(22, 20)
