@@ -5,7 +5,7 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -97,30 +97,50 @@ def stakeholder_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _in_order_of(field: str, values: list[str]) -> Case:
+    """Sorts by `field` in the order of its choices (the map's rows and columns), not by code."""
+    return Case(*(When(**{field: value}, then=Value(n)) for n, value in enumerate(values)))
+
+
 @role_required(*ANY_STAFF)
 def stakeholder_map(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The stakeholders by type of actor and stage: the map as a table (same filters)."""
+    """The stakeholders by type of actor and stage: the map as a table (same filters).
+
+    Paged like the list: a page names PAGE_SIZE stakeholders, row by row and cell by cell in
+    the table's order, so a page is a slice of the map. The counts are the whole map's (one
+    grouped query): a cell says how many of its stakeholders are on other pages."""
     form, found = _search_stakeholders(request)
+    counted: dict[tuple[str, str], int] = {
+        (group["actor_type"], group["stage"]): group["n"]
+        for group in found.order_by().values("actor_type", "stage").annotate(n=Count("pk"))
+    }
+    in_order = found.order_by(
+        _in_order_of("actor_type", ActorType.values), _in_order_of("stage", Stage.values),
+        "name", "pk",
+    )  # fmt: skip
+    page = Paginator(in_order, PAGE_SIZE).get_page(request.GET.get("page"))
     cells: dict[tuple[str, str], list[Stakeholder]] = {}
-    for stakeholder in found.order_by("name"):
+    for stakeholder in page.object_list:
         cells.setdefault((stakeholder.actor_type, stakeholder.stage), []).append(stakeholder)
-    rows = [
-        {
+    rows = []
+    for value, label in ActorType.choices:
+        listed = [cells.get((value, stage), []) for stage in Stage.values]
+        rows.append({
             "label": label,
             # Each stage's label with its cell: a phone shows a row as a card, the cells named.
             "cells": [
-                (stage_label, cells.get((value, stage), [])) for stage, stage_label in Stage.choices
+                (stage_label, names, counted.get((value, stage), 0) - len(names))
+                for (stage, stage_label), names in zip(Stage.choices, listed, strict=True)
             ],
-            "total": sum(len(cells.get((value, stage), [])) for stage in Stage.values),
-        }
-        for value, label in ActorType.choices
-    ]
+            "total": sum(counted.get((value, stage), 0) for stage in Stage.values),
+            "listed": sum(len(names) for names in listed),
+        })  # fmt: skip
     totals = [
-        (label, sum(len(cells.get((t, s), [])) for t in ActorType.values))
-        for s, label in Stage.choices
+        (label, sum(counted.get((t, s), 0) for t in ActorType.values)) for s, label in Stage.choices
     ]
     context = {
         "form": form,
+        "page": page,
         "rows": rows,
         "stages": Stage.choices,
         "totals": totals,

@@ -4,11 +4,14 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engage.audit.models import AuditEvent
 from engage.network import services
 from engage.network.factories import ActivityFactory, StakeholderFactory
 from engage.network.models import Activity, Interaction, Stakeholder
+from engage.network.views import PAGE_SIZE
 
 D = datetime.date
 
@@ -204,6 +207,44 @@ def test_it_filters_pages_and_groups_the_map(world, as_user, bob, organisation):
     assert '<table class="table stack" id="stakeholder-map">' in page
     assert '<td data-label="Identified">' in page
     assert '<td class="n" data-label="Partner">' in page
+
+
+@pytest.mark.django_db
+def test_it_pages_the_map_in_a_constant_number_of_queries(as_user, bob, organisation):
+    def add(start, count, **fields):
+        for n in range(start, start + count):
+            StakeholderFactory(name=f"Academy {n:03}", organisation=organisation, created_by=bob,
+                               **{"actor_type": "academia", **fields})  # fmt: skip
+
+    add(0, PAGE_SIZE + 1)
+    StakeholderFactory(name="A ministry", organisation=organisation, created_by=bob)
+    client = as_user(bob)
+    with CaptureQueriesContext(connection) as first:
+        response = client.get("/network/map/", {"actor_type": "academia"})
+    page = response.content.decode()
+    # A page is a slice of the map, in its order; the counts are the whole map's.
+    assert response.context["page"].paginator.count == PAGE_SIZE + 1
+    assert "Academy 000" in page and f"Academy {PAGE_SIZE - 1:03}" in page
+    assert f"Academy {PAGE_SIZE:03}" not in page and "A ministry" not in page
+    assert "1 more on another page" in page
+    assert f'<td class="n" data-label="Total">{PAGE_SIZE + 1}</td>' in page
+    # The next page keeps the filter.
+    assert "?actor_type=academia&amp;page=2" in page
+    second = client.get("/network/map/", {"actor_type": "academia", "page": 2})
+    assert f"Academy {PAGE_SIZE:03}" in second.content.decode()
+    assert f"{PAGE_SIZE} more on other pages" in second.content.decode()
+    assert "Academy 000" not in second.content.decode()
+    # More stakeholders, in more rows and cells: as many queries.
+    add(PAGE_SIZE + 1, PAGE_SIZE, stage="partner")
+    add(2 * PAGE_SIZE + 1, PAGE_SIZE, actor_type="media")
+    with CaptureQueriesContext(connection) as more:
+        response = client.get("/network/map/")
+    assert len(more) == len(first)
+    assert response.context["count"] == 3 * PAGE_SIZE + 2
+    # The ministry's row comes first, as in the table; the rest follows on the next pages.
+    assert [row["label"] for row in response.context["rows"] if row["listed"]] == [
+        "National authority", "Academia",
+    ]  # fmt: skip
 
 
 @pytest.mark.django_db
