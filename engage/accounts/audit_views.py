@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Role, User
 from engage.accounts.permissions import role_required
+from engage.audit.details import readable
 from engage.audit.labels import kind_of, labels_for
 from engage.audit.models import AuditEvent
 
@@ -83,6 +84,8 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
             "actor": people.get(event.actor_id),
             "label": labels.get((event.object_type, event.object_id)),
             "kind": kind_of(event.object_type) if event.object_type else "",
+            # The detail in the reader's words where its shape is known; the page keeps the code.
+            "detail": readable(event),
         }
         for event in rows
     ]

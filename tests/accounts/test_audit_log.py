@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import translation
+from django.utils.html import escape
 
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory
@@ -129,3 +130,70 @@ def test_an_italian_admin_reads_the_kind_of_a_record_in_italian(as_user, ada, or
     body = as_user(ada).get("/audit/").content.decode()
     assert 'title="sharing.consent">consenso</span>' in body
     assert ">consent<" not in body
+
+
+def _logged(organisation, actor, *entries):
+    import uuid
+
+    for action, object_type, detail in entries:
+        AuditEvent.objects.create(
+            actor_id=actor.pk,
+            organisation_id=organisation.pk,
+            action=action,
+            object_type=object_type,
+            object_id=uuid.uuid4(),
+            detail=detail,
+        )
+
+
+DETAILS = [
+    ("update", "sharing.recipient", "identity; type=health"),
+    ("transition", "network.stakeholder", "stage=partner"),
+    ("transition", "cases.case", "referred>active"),
+    ("update", "cases.eligibilitycriterion", "active=False"),
+    ("update", "sharing.recipient", "out_of_use"),
+    ("permission_change", "accounts.user", "role:case_manager>supervisor,is_active:yes>no"),
+    ("update", "network.stakeholder", "name,city"),
+    ("login", "accounts.user", "step_up"),
+    ("export", "", "network dataset 2026-12, 84 rows, k 5, sent to the hub"),
+    ("permission_change", "accounts.team", "leader:->0b7e"),
+]
+
+
+def test_it_reads_the_frequent_details_and_keeps_each_code_as_written(as_user, ada, organisation):
+    _logged(organisation, ada, *DETAILS)
+    body = as_user(ada).get("/audit/").content.decode()
+    for reading in [
+        "name or kind changed; Type: Health service",
+        "Relationship stage: Partner",
+        "Stage: Referred → Active",
+        "In use: no",
+        "Role: Case manager → Supervisor; Active: yes → no",
+        "Fields: Name, City",
+        "“Confirm it is you” check",
+    ]:
+        assert reading in body
+    # The exact record stays, once, under its reading.
+    for _action, _type, detail in DETAILS[:8]:
+        assert body.count(f'<br><code class="muted" translate="no">{escape(detail)}</code>') == 1
+    # A shape not read here, or a value the record does not know (a team's id), shows alone.
+    assert '<td data-label="Detail"><code translate="no">network dataset 2026-12' in body
+    assert '<td data-label="Detail"><code translate="no">leader:-&gt;0b7e</code></td>' in body
+
+
+@pytest.mark.parametrize(
+    ("language", "readings"),
+    [
+        ("fr", ["Étape : Orienté → Actif", "Utilisé : non", "Champs : Nom, Ville"]),
+        ("pl", ["Etap: Zgłoszony → Aktywny", "W użyciu: nie", "Pola: Nazwa, Miasto"]),
+    ],
+)
+def test_it_reads_the_details_in_the_admins_language(as_user, ada, organisation, language,
+                                                     readings):  # fmt: skip
+    ada.language = language
+    ada.save(update_fields=["language"])
+    _logged(organisation, ada, *DETAILS[2:7])
+    body = as_user(ada).get("/audit/").content.decode()
+    for reading in readings:
+        assert reading in body
+    assert ">referred&gt;active</code>" in body and ">name,city</code>" in body
