@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
-from pypdf.generic import NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
 from engage.accounts.models import User
 from engage.audit.models import AuditEvent
@@ -77,11 +77,23 @@ UNREADABLE_PDF = (PyPdfError, ValueError, KeyError, IndexError, TypeError, Recur
 def _without_actions(page: PageObject) -> None:
     for key in PAGE_KEYS_DROPPED:
         page.pop(NameObject(key), None)
-    for reference in page.get("/Annots") or []:
+    annotations = page.get("/Annots")
+    if annotations is None:
+        return
+    if not isinstance(annotations.get_object(), ArrayObject):
+        # No list of annotations (a reader shows none), but what it refers to is still copied.
+        del page[NameObject("/Annots")]
+        return
+    for reference in annotations.get_object():
         annotation = reference.get_object()
+        if not isinstance(annotation, DictionaryObject):
+            continue  # an empty slot (null) or a stray value: nothing a reader runs
         annotation.pop(NameObject("/AA"), None)
         action = annotation.get("/A")
-        if action is not None and action.get_object().get("/S") in ACTIONS_DROPPED:
+        if action is None:
+            continue
+        action = action.get_object()
+        if not isinstance(action, DictionaryObject) or action.get("/S") in ACTIONS_DROPPED:
             del annotation[NameObject("/A")]
 
 

@@ -92,6 +92,38 @@ def pdf_with_actions() -> bytes:
     return out.getvalue()
 
 
+def raw_pdf(*objects: bytes) -> bytes:
+    """A PDF written by hand, object by object (1 is the catalogue), with its cross-reference
+    table: for structures pypdf's writer would not make."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+def one_page_pdf(annots: bytes, *more: bytes) -> bytes:
+    """A one-page PDF whose page's /Annots is `annots` (objects 4 on are `more`)."""
+    return raw_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots %s >>" % annots,
+        *more,
+    )
+
+
+JS_LINK = (
+    b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /JavaScript /JS (SentinelJS) >> >>"
+)
+
+
 @pytest.fixture
 def case(organisation, alice):
     return CaseFactory(organisation=organisation, case_manager=alice)
@@ -145,6 +177,27 @@ class TestDocuments:
         assert response.status_code == 200
         assert "This PDF cannot be read." in response.content.decode()
         assert not Document.objects.exists()
+
+    @pytest.mark.parametrize(
+        "annots",
+        [
+            b"[null 4 0 R]",  # an empty slot, as some generators leave
+            b"[42 /Link (text) 4 0 R]",  # entries that are no annotation
+            b"[<< /Subtype /Link /Rect [0 0 9 9] /A 7 >> 4 0 R]",  # an action that is a number
+            b"<< /Link 4 0 R >>",  # a dictionary where an array belongs
+            b"(4 0 R)",  # a string where an array belongs
+        ],
+    )
+    def test_it_attaches_a_pdf_with_odd_annotations_without_a_server_error_or_their_scripts(
+        self, as_user, alice, case, annots
+    ):
+        """An annotation that was not a dictionary (`/Annots [null]`) made the cleaning raise
+        AttributeError, which nothing caught: the upload was a server error."""
+        response = _upload(as_user(alice), case, one_page_pdf(annots, JS_LINK), name="a.pdf")
+        assert response.status_code == 302
+        stored = storage.load(Document.objects.get().pk)
+        assert b"SentinelJS" not in stored and b"/JavaScript" not in stored
+        assert len(PdfReader(BytesIO(stored)).pages) == 1
 
     def test_it_keeps_the_file_encrypted_outside_the_web_root(self, as_user, alice, case, settings):
         _upload(
