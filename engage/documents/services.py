@@ -66,8 +66,21 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
 # /Names' scripts, its XMP) never reach the copy, which takes the pages alone.
 PAGE_KEYS_DROPPED = ("/Metadata", "/PieceInfo", "/AA")
 # Actions an annotation (a link, a form field) may run: a script, a program, a form sent
-# away or data read in. A link to a web address stays: it is the document's content.
-ACTIONS_DROPPED = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/Rendition"}
+# away, data read in, or a file opened elsewhere (another PDF on a share, one embedded). A
+# link to a web address stays: it is the document's content; the actions it would chain after
+# it (`/Next`) do not.
+ACTIONS_DROPPED = {
+    "/JavaScript",
+    "/Launch",
+    "/SubmitForm",
+    "/ImportData",
+    "/Rendition",
+    "/GoToR",
+    "/GoToE",
+}
+# Annotations that carry a file or media of their own: it would pass the type check and keep
+# its metadata (a program, a photo with its GPS position). They go whole.
+ANNOTATIONS_DROPPED = {"/FileAttachment", "/RichMedia", "/Sound", "/Movie", "/Screen", "/3D"}
 # A damaged or hostile file makes pypdf raise more than its own PdfReadError: a limit it
 # reached (LimitReachedError, a 40-byte file declaring 99,999,999 objects), or a structure it
 # did not expect. Each is a file that cannot be read, said next to the field.
@@ -84,10 +97,14 @@ def _without_actions(page: PageObject) -> None:
         # No list of annotations (a reader shows none), but what it refers to is still copied.
         del page[NameObject("/Annots")]
         return
-    for reference in annotations.get_object():
-        annotation = reference.get_object()
+    listed = annotations.get_object()
+    for index in reversed(range(len(listed))):
+        annotation = listed[index].get_object()
         if not isinstance(annotation, DictionaryObject):
             continue  # an empty slot (null) or a stray value: nothing a reader runs
+        if annotation.get("/Subtype") in ANNOTATIONS_DROPPED:
+            del listed[index]
+            continue
         annotation.pop(NameObject("/AA"), None)
         action = annotation.get("/A")
         if action is None:
@@ -95,6 +112,8 @@ def _without_actions(page: PageObject) -> None:
         action = action.get_object()
         if not isinstance(action, DictionaryObject) or action.get("/S") in ACTIONS_DROPPED:
             del annotation[NameObject("/A")]
+        else:
+            action.pop(NameObject("/Next"), None)
 
 
 def _clean_pdf(data: bytes) -> bytes:

@@ -199,6 +199,37 @@ class TestDocuments:
         assert b"SentinelJS" not in stored and b"/JavaScript" not in stored
         assert len(PdfReader(BytesIO(stored)).pages) == 1
 
+    def test_it_strips_a_script_chained_after_a_web_link_and_files_embedded_in_annotations(
+        self, as_user, alice, case
+    ):
+        """A link to a web address kept the script it runs next (`/Next`), and a page's file
+        attachment or rich media took any file past the type check and its metadata stripping
+        (a program, a photo with its GPS position), served to colleagues as the document."""
+        data = one_page_pdf(
+            b"[4 0 R 5 0 R 7 0 R 8 0 R]",
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI"
+            b" /URI (https://example.org/SentinelWeb)"
+            b" /Next << /S /JavaScript /JS (SentinelNextJS) >> >> >>",
+            b"<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 9 9]"
+            b" /FS << /Type /Filespec /F (SentinelName.exe) /EF << /F 6 0 R >> >> >>",
+            b"<< /Length 22 >>\nstream\nSentinelEmbeddedProgram\nendstream",
+            b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 9 9] /RichMediaContent"
+            b" << /Assets << /Names [(a.swf) << /Type /Filespec /EF << /F 6 0 R >> >>] >> >> >>",
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9]"
+            b" /A << /S /GoToR /F (\\\\SentinelHost\\share\\a.pdf) /D [0 /Fit] >> >>",
+        )
+        response = _upload(as_user(alice), case, data, name="a.pdf")
+        assert response.status_code == 302
+        stored = storage.load(Document.objects.get().pk)
+        for sentinel in (b"SentinelNextJS", b"/JavaScript", b"SentinelEmbeddedProgram",
+                         b"SentinelName", b"SentinelHost", b"/EmbeddedFile", b"/EF"):  # fmt: skip
+            assert sentinel not in stored, sentinel
+        page = PdfReader(BytesIO(stored)).pages[0]
+        links = [annotation.get_object() for annotation in page["/Annots"]]
+        assert [link.get("/A", {}).get("/URI") for link in links] == [
+            "https://example.org/SentinelWeb", None
+        ]  # fmt: skip
+
     def test_it_keeps_the_file_encrypted_outside_the_web_root(self, as_user, alice, case, settings):
         _upload(
             as_user(alice), case, pdf_with_metadata(), name="decision.pdf", title="Sentineltitle"
