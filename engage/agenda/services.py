@@ -22,6 +22,7 @@ from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Appointment, Case
+from engage.cases.models.case import OPEN_STAGES
 from engage.lib.client_address import client_address
 
 # A calendar app reads a feed every 15 minutes to a day; a person may also refresh by hand.
@@ -164,13 +165,16 @@ def feed_appointments(user: User, today: datetime.date) -> QuerySet[Appointment]
     """The appointments a person's feed carries: on the cases they hold, or that they planned.
 
     Run in the owner's organisation scope. Cancelled appointments are left out, so a calendar
-    that reads the feed again removes them.
+    that reads the feed again removes them, and so are those still planned on a case no longer
+    open (closing or declining a case cancels them; one declined before that was so still had
+    them planned).
     """
     # The manager django-scopes makes is untyped (docs/architecture.md, "Types").
     appointments: QuerySet[Appointment] = (
         Appointment.objects.filter(case__in=Case.objects.visible_to(user))
         .filter(Q(case__case_manager=user) | Q(created_by=user))
         .exclude(status=Appointment.Status.CANCELLED)
+        .exclude(Q(status=Appointment.Status.PLANNED) & ~Q(case__stage__in=OPEN_STAGES))
         .between(
             today - datetime.timedelta(days=DAYS_BACK), today + datetime.timedelta(days=DAYS_AHEAD)
         )

@@ -399,6 +399,7 @@ def review_inclusion(
         _transition(
             case, Stage.DECLINED, by, declined_date=decision.date, declined_reason=decision.reason
         )
+        _cancel_planned_appointments(case)
 
 
 # Assessment
@@ -913,7 +914,12 @@ def review_closure(closure: Closure, *, by: User, approve: bool, note: str = "")
     Action.objects.filter(goal__plan__case=case, status=Action.Status.OPEN).update(
         status=Action.Status.CANCELLED
     )
-    # A closed case has nothing planned: its appointments leave the week and the calendar feed.
+    _cancel_planned_appointments(case)
+
+
+def _cancel_planned_appointments(case: Case) -> None:
+    """A case closed or declined has nothing planned: its appointments leave the week and the
+    calendar feed (and could no longer be cancelled by hand, the case not being open)."""
     Appointment.objects.filter(case=case, status=Appointment.Status.PLANNED).update(
         status=Appointment.Status.CANCELLED, version=F("version") + 1
     )

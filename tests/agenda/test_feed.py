@@ -96,6 +96,26 @@ class TestTheFeed:
         assert [str(e["uid"]) for e in bobs] == [f"{accompanied.pk}@engage"]
         assert foreign.reference not in alices.content.decode()
 
+    def test_it_drops_the_appointments_of_a_declined_case_as_of_a_closed_one(
+        self, client, organisation, case, alice, bob
+    ):
+        """A closure cancels what was planned; declining the referral left its home visit planned
+        (and, the case no longer open, impossible to cancel), so the phone's calendar, outside
+        the firewall, kept it for a year: the reference of a case that had ended."""
+        appointment(case, alice, 3)
+        url = _make(stepped_up(alice))
+        decision = cases.propose_inclusion(
+            case, by=alice, include=False, date=day(0), criteria_met=[], reason="Moved away"
+        )
+        cases.review_inclusion(decision, by=bob, approve=True)
+        case.refresh_from_db()
+        assert case.stage == "declined"
+        assert not case.appointments.filter(status="planned").exists()
+        assert _events(_read(client, url)) == []
+        # One declined before this was so kept it planned: the feed leaves it out too.
+        case.appointments.update(status="planned")
+        assert _events(_read(client, url)) == []
+
     def test_it_audits_every_read_and_the_cases_it_shows(self, client, case, alice):
         appointment(case, alice, 2)
         url = _make(stepped_up(alice))
