@@ -25,7 +25,7 @@ from engage.accounts.models import User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import workflow
-from engage.cases.models import Case
+from engage.cases.models import Case, Person
 from engage.documents import keeping, storage
 from engage.documents.models import Document
 from engage.lib import images
@@ -155,12 +155,19 @@ def clean(data: bytes) -> tuple[bytes, str]:
 @transaction.atomic
 def attach(case: Case, *, by: User, kind: str, title: str, data: bytes) -> Document:
     workflow.require_step(case, "attach_document")
+    cleaned, content_type = clean(data)  # seconds for a large PDF: before any row is locked
+    # Then the person and the case as stored, locked in erasure's order: the page loaded them
+    # before the file was received and cleaned (a letter laid out), and an erasure or a closure
+    # since would never see a document attached after it (erasure is not run twice; a closed
+    # case keeps its documents). The count too, so two uploads at once cannot pass the limit.
+    Person.objects.select_for_update().only("pk").get(pk=case.person_id)
+    case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+    workflow.require_step(case, "attach_document")
     if case.documents.count() >= settings.ENGAGE_DOCUMENTS_PER_CASE:
         raise ValidationError(
             _("This case already has %(n)s documents, the most it can hold.")
             % {"n": settings.ENGAGE_DOCUMENTS_PER_CASE}
         )
-    cleaned, content_type = clean(data)
     document = Document(
         case=case,
         kind=kind,

@@ -6,8 +6,10 @@ import zlib
 from io import BytesIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -20,9 +22,13 @@ from pypdf.generic import (
 )
 
 from engage.audit.models import AuditEvent
-from engage.cases.factories import CaseFactory
-from engage.documents import storage
+from engage.cases import services as cases
+from engage.cases import workflow
+from engage.cases.access import get_case_for_user
+from engage.cases.factories import CaseFactory, to_active
+from engage.documents import services, storage
 from engage.documents.models import Document
+from engage.privacy.services import erase_person
 
 pytestmark = pytest.mark.django_db
 
@@ -364,3 +370,41 @@ class TestDecompressionBombs:
         Image.new("RGB", (2000, 1500), "white").save(out, format="PNG")
         assert _upload(as_user(alice), case, out.getvalue(), name="scan.png").status_code == 302
         assert Document.objects.filter(case=case).count() == 1
+
+
+class TestWhileTheFileIsCleaned:
+    """The page loads the case, then the file is cleaned (seconds for a large PDF, or a
+    letter laid out): an erasure or a closure in between was not seen by the service."""
+
+    def test_it_attaches_nothing_to_a_case_whose_person_was_erased_meanwhile(
+        self, alice, bob, case, django_capture_on_commit_callbacks
+    ):
+        """The document of an erased person stayed for good: erasure is never run twice."""
+        loaded = get_case_for_user(alice, case.pk, for_work=True)  # as the page loads it
+        with django_capture_on_commit_callbacks(execute=True):
+            erase_person(case.person, by=bob, reason="request")
+        with pytest.raises(ValidationError) as refused:
+            services.attach(loaded, by=alice, kind="identity", title="Passport", data=png_bytes())
+        assert refused.value.messages == [str(workflow.ERASED)]
+        assert not Document.objects.exists()
+
+    def test_it_attaches_nothing_to_a_case_closed_meanwhile(self, organisation, alice, bob):
+        """A closed case keeps its documents: one attached after the closure could not be
+        deleted either."""
+        case, _plan = to_active(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        loaded = get_case_for_user(alice, case.pk, for_work=True)
+        closure = cases.request_closure(
+            case,
+            by=alice,
+            data={
+                "date": timezone.localdate(),
+                "reason": "transferred",
+                "disengagement_factors": [],
+            },
+        )
+        cases.review_closure(closure, by=bob, approve=True)
+        with pytest.raises(ValidationError):
+            services.attach(loaded, by=alice, kind="identity", title="Passport", data=png_bytes())
+        assert not Document.objects.exists()
