@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
 from PIL import Image
@@ -29,6 +30,7 @@ from engage.cases.factories import CaseFactory, to_active
 from engage.documents import services, storage
 from engage.documents.models import Document
 from engage.privacy.services import erase_person
+from tests.row_locks import waits_for
 
 pytestmark = pytest.mark.django_db
 
@@ -407,4 +409,21 @@ class TestWhileTheFileIsCleaned:
         cases.review_closure(closure, by=bob, approve=True)
         with pytest.raises(ValidationError):
             services.attach(loaded, by=alice, kind="identity", title="Passport", data=png_bytes())
+        assert not Document.objects.exists()
+
+    @pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+    )
+    @pytest.mark.django_db(transaction=True)  # two connections see each other's commits
+    def test_an_upload_waits_for_an_erasure_under_way_then_is_refused(self, alice, bob, case):
+        loaded = get_case_for_user(alice, case.pk, for_work=True)
+
+        def attach():
+            return services.attach(
+                loaded, by=alice, kind="identity", title="Passport", data=png_bytes()
+            )
+
+        refused = waits_for(lambda: erase_person(case.person, by=bob, reason="request"), attach)
+        assert isinstance(refused, ValidationError)
+        assert refused.messages == [str(workflow.ERASED)]
         assert not Document.objects.exists()
