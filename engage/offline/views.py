@@ -282,7 +282,10 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
         queued_at = parse_datetime(str(item["queued_at"])) if item.get("queued_at") else None
         if queued_at is not None and timezone.is_naive(queued_at):
             queued_at = timezone.make_aware(queued_at, datetime.UTC)
-    except (ValueError, KeyError, TypeError):
+        if queued_at is not None:
+            # As it is stored; a time before year 1 or after 9999 in UTC is none (OverflowError).
+            queued_at = queued_at.astimezone(datetime.UTC)
+    except (ValueError, KeyError, TypeError, OverflowError):
         return JsonResponse({"status": "refused", "errors": {"__all__": ["bad item"]}}, status=400)
     outcome = services.apply_item(
         request.user,

@@ -265,11 +265,14 @@ class TestTheOutbox:
         [
             # A day that does not exist, in when the phone queued it.
             {"queued_at": "2026-02-30T10:00:00+00:00"},
+            # A time that is no time in UTC: before year 1 or after 9999 once converted.
+            {"queued_at": "0001-01-01T00:00:00+14:00"},
+            {"queued_at": "9999-12-31T23:59:59-14:00"},
             # JSON nested deeper than the parser goes, and an item that is not an object.
             "[" * 100_000 + "]" * 100_000,
             "[1]",
         ],
-        ids=["impossible-day", "nested", "not-an-object"],
+        ids=["impossible-day", "before-year-1", "after-9999", "nested", "not-an-object"],
     )
     def test_a_hostile_item_is_refused_as_bad_not_a_server_error(
         self, client, active, device, body
