@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -263,6 +263,24 @@ def bundle(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse(services.bundle(request.user))
 
 
+def _as_posted(data: dict[str, Any]) -> QueryDict:
+    """What the phone's form sent, as the web's form receives it when posted: the texts of
+    each field (a list for a group of ticked boxes; a tick is "true" or "false"). A value of
+    any other shape (an object, a list in a list) raises TypeError: the forms read text only."""
+    posted = QueryDict(mutable=True)
+    for name, value in data.items():
+        texts = []
+        for one in value if isinstance(value, list) else [value]:
+            if isinstance(one, bool):
+                texts.append("true" if one else "false")
+            elif isinstance(one, str | int | float):
+                texts.append(str(one))
+            elif one is not None:
+                raise TypeError
+        posted.setlist(name, texts)
+    return posted
+
+
 @role_required(*CASE_WORKERS)
 @require_POST
 def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
@@ -277,6 +295,7 @@ def sync(request: AuthenticatedHttpRequest) -> JsonResponse:
         base = item.get("base") or {}
         if kind not in ITEM_FORMS or not isinstance(data, dict) or not isinstance(base, dict):
             raise TypeError
+        data = _as_posted(data)
         # When the phone queued it, as its clock said: a day that does not exist (30 February)
         # is a bad item too, not a server error; one without its zone is UTC, as the phone's are.
         queued_at = parse_datetime(str(item["queued_at"])) if item.get("queued_at") else None

@@ -290,6 +290,21 @@ class TestTheOutbox:
         assert response.json()["errors"] == {"__all__": ["bad item"]}
         assert not Contact.objects.filter(case=active, type="home_visit").exists()
 
+    @pytest.mark.parametrize("kind", ["contact", "assessment"])
+    @pytest.mark.parametrize(
+        "value", [["2026-01-01", {"day": 1}], {"day": 1}, 20260101, True, [[1]], ["1", "x"]]
+    )
+    def test_a_value_of_no_form_shape_is_refused_not_a_server_error(
+        self, client, active, device, kind, value
+    ):
+        """The phone sends texts, ticks and lists of ticked values; a forged item with a number,
+        a list or an object for a day reached the web's forms, which read text only: 500."""
+        client.raise_request_exception = False
+        response = _sync(client, device, active, kind, {**_contact(active), "date": value,
+                                                        "next-date": value})  # fmt: skip
+        assert response.status_code in (400, 422)
+        assert not Contact.objects.filter(case=active, type="home_visit").exists()
+
     def test_a_queued_time_without_its_zone_is_kept_as_utc(self, client, alice, active, device):
         item = {"key": str(uuid.uuid4()), "kind": "contact", "case": str(active.pk),
                 "base": {}, "data": _contact(active), "queued_at": "2026-01-01T10:00:00"}  # fmt: skip
