@@ -9,9 +9,9 @@ from django.shortcuts import render
 from engage.accounts.http import AuthenticatedHttpRequest, organisation_of
 from engage.accounts.models import Organisation, Role, Team, User
 from engage.accounts.permissions import ANY_STAFF, role_required
-from engage.cases import duplicates
+from engage.cases import approvals, duplicates
 from engage.cases.access import record_case_reads
-from engage.cases.due import CaseloadRow, Due, caseload, due_choices, due_counts, sort_rows
+from engage.cases.due import CaseloadRow, caseload, due_choices, due_counts, sort_rows
 from engage.cases.models import Case, Stage
 from engage.cases.sent_back import sent_back
 from engage.cases.services import today
@@ -110,7 +110,10 @@ def _supervisor(user: User, params: QueryDict) -> tuple[str, dict[str, Any]]:
         "sort": sort,
         "show_caseloads": show_caseloads,
         "target": (organisation.caseload_target_min, organisation.caseload_target_max),
-        "approvals": sum(1 for row in rows if any(i.kind == Due.APPROVAL for i in row.due)),
+        # The cases the approval queue holds (what they proposed themselves, or a case of
+        # another team seen through a client's household, waits for someone else): the button
+        # says the number the queue shows.
+        "approvals": len({waiting.case.pk for waiting in approvals.queue(user)}),
         "due_labels": dict(due_choices()),
         "recipients_waiting": len(screening.waiting(user.organisation_id)),
         "duplicates_waiting": duplicates.waiting_count(user),

@@ -137,3 +137,18 @@ def test_its_query_count_does_not_grow_with_the_queue(as_user, organisation, ali
         body = client.get("/cases/approvals/").content.decode()
     assert body.count('class="queue-item"') == 10
     assert len(big) == len(small)
+
+
+def test_the_supervisors_dashboard_counts_the_cases_the_queue_holds(
+    as_user, organisation, alice, bob
+):
+    # One inclusion proposed by the case manager waits for Bob; one he proposed himself waits
+    # for another supervisor: his button says 1, as his queue does.
+    _proposed(organisation, alice)
+    case = CaseFactory(organisation=organisation, case_manager=alice)
+    services.propose_inclusion(
+        case, by=bob, include=False, date=days_ago(0), criteria_met=[], reason="Moved away"
+    )
+    assert len(queue(bob)) == 1
+    body = as_user(bob).get("/").content.decode()
+    assert "1 case waiting for approval" in body
