@@ -21,6 +21,7 @@ person.
 # The SQL below is put together from model metadata (table and column names), never from
 # anything a user typed, hence the `noqa: S608`.
 
+from collections.abc import Callable
 from functools import cache
 from typing import cast
 
@@ -226,9 +227,11 @@ def _sqlite_append_only(apps: Apps) -> list[str]:
 SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
 
-def _sqlite_install(model: type[models.Model], apps: Apps) -> list[str]:
+def _sqlite_install(
+    model: type[models.Model], apps: Apps, leave_out: frozenset[str] = frozenset()
+) -> list[str]:
     table = model._meta.db_table
-    columns = [f.column for f in model._meta.concrete_fields]
+    columns = [f.column for f in model._meta.concrete_fields if f.column not in leave_out]
     label = model._meta.label_lower
     statements = []
     for operation, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
@@ -280,6 +283,22 @@ def install_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> Non
         )
     for statement in statements:
         schema_editor.execute(statement, params=None)  # nosemgrep: raw-sql (schema)
+
+
+def column_added(label: str, column: str) -> Callable[[Apps, BaseDatabaseSchemaEditor], None]:
+    """The reverse of a migration that made the triggers again for a column added to a tracked
+    table: on SQLite, that table's triggers without the column, as they were before, so that
+    the column's own migration can be reversed (SQLite refuses to drop a column a trigger
+    names). PostgreSQL's triggers name no column."""
+
+    def reverse(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        model = apps.get_model(label)
+        for statement in _sqlite_install(model, apps, leave_out=frozenset({column})):
+            schema_editor.execute(statement, params=None)  # nosemgrep: raw-sql (schema)
+
+    return reverse
 
 
 def remove_triggers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -6,7 +6,7 @@ once they are made again (engage.history.triggers); PostgreSQL's diff the whole 
 
 from django.db import migrations
 
-from engage.history.triggers import install_triggers
+from engage.history.triggers import column_added, install_triggers
 
 
 class Migration(migrations.Migration):
@@ -15,4 +15,6 @@ class Migration(migrations.Migration):
         ("cases", "0014_first_meeting_version"),
     ]
 
-    operations = [migrations.RunPython(install_triggers, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(install_triggers, column_added("cases.FirstMeeting", "version"))
+    ]
