@@ -307,6 +307,8 @@ class _CaseRecordsView(EngageAPIView):
     read_serializer: type[drf_serializers.Serializer]
     write_serializer: type[drf_serializers.Serializer]
     custom_form = ""  # the process form whose own fields the records carry (engage.custom)
+    # A service's refusal whose audit entry must outlive the request's transaction (R09).
+    kept_refusals: tuple[type[Exception], ...] = ()
 
     def records(self, case: Case):
         raise NotImplementedError
@@ -326,10 +328,19 @@ class _CaseRecordsView(EngageAPIView):
         if self.custom_form:
             raw = data.pop("custom", None)
             answers = custom.clean(raw, user=request.user, form=self.custom_form, case=case)
+        refused: Exception | None = None
         with transaction.atomic():
-            created = self.create(case, data)
-            if answers:
-                custom.save(case, self.custom_form, created, answers, by=request.user)
+            try:
+                created = self.create(case, data)
+            except self.kept_refusals as refusal:
+                # Raised once the transaction is committed: the refusal's audit entry stays,
+                # and the service wrote nothing else.
+                refused = refusal
+            else:
+                if answers:
+                    custom.save(case, self.custom_form, created, answers, by=request.user)
+        if refused is not None:
+            raise refused
         body = self.read_serializer(created, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -428,6 +439,7 @@ class CaseReferralsView(_CaseRecordsView):
         "GET": (None, s.ReferralSerializer(many=True)),
         "POST": (s.ReferralWriteSerializer, s.ReferralSerializer),
     }
+    kept_refusals = (directory.ReferralRefused,)
 
     def records(self, case):
         return case.referrals.select_related("service").order_by("-made_on", "pk")

@@ -104,3 +104,13 @@ def test_it_gives_an_outsider_404(api, active_case, shelter, alice, charlie, olg
         assert client.get(f"/api/v1/referrals/{referral.pk}/").status_code == 404
         assert client.get(f"/api/v1/cases/{active_case.pk}/referrals/").status_code == 404
         assert _make(client, active_case, shelter).status_code == 404
+
+
+def test_it_keeps_the_audit_entry_of_a_refused_referral(api, active_case, shelter, alice):
+    # The consent gate's refusal is audited (R09), through the API as on the web: the request's
+    # own transaction must not take the entry back with the referral it refused.
+    response = _make(api(alice), active_case, shelter, categories=["identity"])
+    assert response.status_code == 403, response.content
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.SHARE_REFUSED, object_id=str(active_case.pk)
+    ).exists()
