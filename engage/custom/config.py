@@ -12,10 +12,11 @@ import contextlib
 import decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -398,10 +399,18 @@ def _field_problem(item: Any) -> str:
         return _("“required” and “sensitive” are true or false")
     for bound in ("min_value", "max_value"):
         if item.get(bound) is not None:
-            try:
-                decimal.Decimal(str(item[bound]))
-            except decimal.InvalidOperation:
+            if isinstance(item[bound], bool | list | dict):
                 return _("a bound is not a number")
+            # The web form's rule: a number the column holds (its digits and decimal places),
+            # else the field's every read is a server error (SQLite) or its save (PostgreSQL).
+            column = cast(models.DecimalField[Any, Any], CustomField._meta.get_field(bound))
+            number = forms.DecimalField(
+                max_digits=column.max_digits, decimal_places=column.decimal_places
+            )
+            try:
+                number.clean(str(item[bound]))
+            except ValidationError as error:
+                return " ".join(error.messages)
     options = item.get("options", [])
     if not isinstance(options, list) or any(
         not isinstance(option, dict)

@@ -283,3 +283,19 @@ def test_a_form_and_a_field_take_no_more_than_that_one_by_one_either(other_organ
     # A file adding to what the pilot has counts both.
     with pytest.raises(config.ConfigError, match="at most 100 fields"):
         config.check(_document(_field("more", form="contact")), other_organisation)
+
+
+@pytest.mark.parametrize("bound", ["1e20", "1E+5000", "-12345678901", "0.001"])
+def test_it_refuses_a_bound_the_column_cannot_hold(as_user, olga, other_organisation, bound):
+    """A bound of more digits than the column's (10 before the point, 2 after) was taken: on
+    SQLite stored, then every page that read the field (the list of fields, each form asking
+    it) a server error for the whole pilot; on PostgreSQL the preview itself. A smaller step
+    than a cent was rounded away. The web form refuses them; the file now does the same."""
+    client = as_user(olga)
+    client.raise_request_exception = False
+    text = json.dumps(_document(_field("age", type="number", min_value=bound)))
+    page = _post(client, text).content.decode()
+    assert "nothing was changed" in page and "What the import adds" not in page
+    assert client.post(PAGE, {"confirm": "1"}).status_code == 302
+    assert not CustomField.objects.filter(organisation=other_organisation).exists()
+    assert client.get("/settings/fields/").status_code == 200
