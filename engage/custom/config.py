@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
@@ -287,7 +288,8 @@ def _check_templates(
             and _text(item.get("name"), 200)
             and item["name"].strip()
             and item.get("kind") in LetterTemplate.Kind.values
-            and _text(item.get("language"), 8)
+            # One Engage speaks: the list of model letters names each one's language.
+            and item.get("language") in dict(settings.LANGUAGES)
             and _text(item.get("body"), 100_000)
             and _translations(item.get("translations", {}))
         )

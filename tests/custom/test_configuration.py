@@ -299,3 +299,19 @@ def test_it_refuses_a_bound_the_column_cannot_hold(as_user, olga, other_organisa
     assert client.post(PAGE, {"confirm": "1"}).status_code == 302
     assert not CustomField.objects.filter(organisation=other_organisation).exists()
     assert client.get("/settings/fields/").status_code == 200
+
+
+def test_it_refuses_a_model_letter_in_a_language_engage_does_not_know(
+    as_user, olga, other_organisation
+):
+    """A model letter's language was any short text: imported in "zz", the admin's list of
+    model letters was a server error ("Unknown language code zz") until someone found why."""
+    client = as_user(olga)
+    client.raise_request_exception = False
+    letter = {"name": "Release", "kind": "letter", "language": "zz", "body": "For {{ today }}"}
+    document = {"format": config.FORMAT, "version": config.VERSION, "letter_templates": [letter]}
+    page = _post(client, json.dumps(document)).content.decode()
+    assert "Model letter 1 is not valid." in page and "What the import adds" not in page
+    assert client.post(PAGE, {"confirm": "1"}).status_code == 302
+    assert not LetterTemplate.objects.filter(organisation=other_organisation).exists()
+    assert client.get("/liaison/templates/").status_code == 200
