@@ -191,6 +191,24 @@ class TestLetters:
         assert "Record sending it" in body
         assert Document.objects.filter(case=active_case).count() == 1
 
+    def test_it_refuses_a_letter_too_long_to_lay_out_before_laying_it_out(
+        self, as_user, active_case, alice, monkeypatch
+    ):
+        """The text had no bound but the request's (11 MB): 2 MB of it held a server process
+        for 24 seconds and half a gigabyte, 10 MB for minutes, at one case worker's click.
+        A letter is as long as a model letter may be (`custom.config`: 100,000 characters)."""
+
+        def laid_out(*args, **kwargs):
+            raise AssertionError("the PDF was laid out")
+
+        monkeypatch.setattr(letters, "as_pdf", laid_out)
+        url = f"/liaison/cases/{active_case.pk}/letters/new/"
+        text = "The client reports weekly.\n" * 4000  # 108,000 characters
+        response = as_user(alice).post(url, {"title": "Report", "language": "en", "text": text})
+        assert response.status_code == 200
+        assert "at most 100000 characters" in response.content.decode().replace(",", "")
+        assert not Letter.objects.exists() and not Document.objects.exists()
+
     def test_it_gives_404_for_another_organisations_template(
         self, as_user, active_case, alice, other_organisation, olga
     ):
