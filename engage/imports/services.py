@@ -110,6 +110,17 @@ def _require(job: ImportJob, *statuses: str) -> None:
         raise ValidationError(_("This import is no longer open to changes."))
 
 
+def _require_stored(job: ImportJob, *statuses: str) -> None:
+    """`_require` on the job as stored, locked (inside the caller's transaction), with its file
+    still kept: an erasure (`forget_files_holding`, which locks the jobs it reads) or a discard
+    made since the job was loaded closed it, and the check's report must not quote the file
+    again over that."""
+    stored = ImportJob.objects.select_for_update().filter(pk=job.pk)
+    status, file_deleted_at = stored.values_list("status", "file_deleted_at").get()
+    if status not in statuses or file_deleted_at is not None:
+        raise ValidationError(_("This import is no longer open to changes."))
+
+
 def check_job(
     job: ImportJob,
     *,
@@ -128,6 +139,7 @@ def check_job(
         )
     report = check(sheet_of(job), mapping, job.organisation, decisions=job.decisions)
     with transaction.atomic():
+        _require_stored(job, Status.UPLOADED, Status.CHECKED, Status.FAILED)
         if save_as.strip():
             SavedMapping.objects.update_or_create(
                 organisation=job.organisation,
@@ -171,6 +183,7 @@ def queue(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> No
     if report.get("problems"):
         raise ValidationError(_("Correct every problem of the report before importing."))
     with transaction.atomic():
+        _require_stored(job, Status.CHECKED)
         job.status = Status.QUEUED
         job.queued_at = timezone.now()
         job.phase, job.progress_done, job.progress_total = (

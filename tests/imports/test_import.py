@@ -2,6 +2,7 @@ import datetime
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -95,9 +96,16 @@ def _expected_problems(organisation):
 def test_it_reports_every_problem_of_a_messy_spreadsheet_by_row_and_column(
     kind, organisation, alice
 ):
-    data = xlsx_bytes(HEADERS, messy_rows()) if kind == "xlsx" else csv_bytes(
-        HEADERS, [[c.strftime("%d/%m/%Y") if hasattr(c, "strftime") else c for c in row]
-                  for row in messy_rows()]
+    data = (
+        xlsx_bytes(HEADERS, messy_rows())
+        if kind == "xlsx"
+        else csv_bytes(
+            HEADERS,
+            [
+                [c.strftime("%d/%m/%Y") if hasattr(c, "strftime") else c for c in row]
+                for row in messy_rows()
+            ],
+        )
     )
     sheet = reading.read(f"caseload.{kind}", data)
     assert sheet.headers[1] == "Nom"  # stray spaces of a header trimmed
@@ -136,8 +144,21 @@ def test_it_reports_every_problem_of_a_messy_spreadsheet_by_row_and_column(
 
 
 def test_it_reads_ambiguous_dates_in_the_order_chosen(organisation, alice):
-    rows = [["Amina", "Haddad", "03/04/1990", "f", "SY", "03/04/2024", "ngo", "none",
-             "irregular", "alice", ""]]
+    rows = [
+        [
+            "Amina",
+            "Haddad",
+            "03/04/1990",
+            "f",
+            "SY",
+            "03/04/2024",
+            "ngo",
+            "none",
+            "irregular",
+            "alice",
+            "",
+        ]
+    ]
     sheet = reading.read("x.csv", csv_bytes(HEADERS, rows))
     mapping = mapping_for(organisation)
     first = check(sheet, mapping, organisation).prepared[0]
@@ -148,8 +169,21 @@ def test_it_reads_ambiguous_dates_in_the_order_chosen(organisation, alice):
 
 
 def test_it_maps_the_words_of_a_pilot_to_engage_values(organisation, alice):
-    rows = [["Amina", "Haddad", "", "Q", "Atlantis", "2024-01-02", "ngo", "none", "irregular",
-             "alice", ""]]
+    rows = [
+        [
+            "Amina",
+            "Haddad",
+            "",
+            "Q",
+            "Atlantis",
+            "2024-01-02",
+            "ngo",
+            "none",
+            "irregular",
+            "alice",
+            "",
+        ]
+    ]
     sheet = reading.read("x.csv", csv_bytes(HEADERS, rows))
     mapping = mapping_for(organisation)
     assert len(check(sheet, mapping, organisation).problems) == 2
@@ -164,8 +198,21 @@ def _big_file(count: int, bad_line: int | None = None) -> bytes:
     rows = []
     for n in range(count):
         referral = "31/13/2024" if bad_line == n + 2 else "02/01/2024"
-        rows.append([f"Given{n}", f"Family{n}", "01/02/1990", "F", "SY", referral, "ngo",
-                     "none", "irregular", "alice", ""])
+        rows.append(
+            [
+                f"Given{n}",
+                f"Family{n}",
+                "01/02/1990",
+                "F",
+                "SY",
+                referral,
+                "ngo",
+                "none",
+                "irregular",
+                "alice",
+                "",
+            ]
+        )
     return csv_bytes(HEADERS, rows)
 
 
@@ -175,8 +222,9 @@ def _job(organisation, by, data: bytes) -> ImportJob:
     return job
 
 
-def test_it_imports_10000_rows_in_one_transaction(organisation, alice, ada,
-                                                  django_assert_max_num_queries):
+def test_it_imports_10000_rows_in_one_transaction(
+    organisation, alice, ada, django_assert_max_num_queries
+):
     job = _job(organisation, ada, _big_file(10_000))
     assert services.report_of(job)["problems"] == []
     services.queue(job, by=ada)
@@ -230,15 +278,59 @@ def test_it_flags_duplicates_and_imports_only_what_was_decided(organisation, ali
         person__date_of_birth=datetime.date(1990, 4, 3),
     )
     rows = [
-        ["  AMINA", "haddad ", "1990-04-03", "F", "SY", "2024-01-02", "ngo", "none",
-         "irregular", "alice", ""],
-        ["Omar", "Farouk", "1985-12-01", "M", "SY", "2024-01-02", "ngo", "none", "irregular",
-         "alice", ""],
-        ["Omar", "Farouk", "01/12/1985", "M", "SY", "2024-01-03", "ngo", "none", "irregular",
-         "alice", ""],
+        [
+            "  AMINA",
+            "haddad ",
+            "1990-04-03",
+            "F",
+            "SY",
+            "2024-01-02",
+            "ngo",
+            "none",
+            "irregular",
+            "alice",
+            "",
+        ],
+        [
+            "Omar",
+            "Farouk",
+            "1985-12-01",
+            "M",
+            "SY",
+            "2024-01-02",
+            "ngo",
+            "none",
+            "irregular",
+            "alice",
+            "",
+        ],
+        [
+            "Omar",
+            "Farouk",
+            "01/12/1985",
+            "M",
+            "SY",
+            "2024-01-03",
+            "ngo",
+            "none",
+            "irregular",
+            "alice",
+            "",
+        ],
         # Same name, another birth date: another person.
-        ["Amina", "Haddad", "1991-04-03", "F", "SY", "2024-01-02", "ngo", "none",
-         "irregular", "alice", ""],
+        [
+            "Amina",
+            "Haddad",
+            "1991-04-03",
+            "F",
+            "SY",
+            "2024-01-02",
+            "ngo",
+            "none",
+            "irregular",
+            "alice",
+            "",
+        ],
     ]
     job = _job(organisation, ada, csv_bytes(HEADERS, rows))
     report = services.report_of(job)
@@ -269,15 +361,24 @@ def test_it_reuses_a_saved_mapping_from_the_command_line(organisation, alice, ad
     assert saved.name == "Sofia sheet"
     assert saved.mapping["columns"]["Prénom"] == "given_name"
     second = services.upload(
-        organisation, by=ada, filename="b.xlsx", data=xlsx_bytes(HEADERS, messy_rows()[:3]),
+        organisation,
+        by=ada,
+        filename="b.xlsx",
+        data=xlsx_bytes(HEADERS, messy_rows()[:3]),
         saved=saved,
     )
     assert second.mapping == saved.mapping
     path = tmp_path / "b.xlsx"
     path.write_bytes(xlsx_bytes(HEADERS, messy_rows()[:3]))
     call_command(
-        "import_cases", str(path), "--organisation", "BG-CLA", "--mapping", "Sofia sheet",
-        "--commit", stdout=(out := __import__("io").StringIO()),
+        "import_cases",
+        str(path),
+        "--organisation",
+        "BG-CLA",
+        "--mapping",
+        "Sofia sheet",
+        "--commit",
+        stdout=(out := __import__("io").StringIO()),
     )
     assert "3 referral(s) registered." in out.getvalue()
     assert Case.objects.count() == 3
@@ -329,4 +430,38 @@ def test_it_deletes_files_left_too_long(organisation, alice, ada, settings):
     assert services.expire_files(later) == 1
     job.refresh_from_db()
     assert job.status == ImportJob.Status.EXPIRED
+    assert not storage.path_for(job.pk).exists()
+
+
+def test_it_keeps_no_report_of_a_file_an_erasure_closed_while_it_was_checked(
+    organisation, alice, bob, ada, monkeypatch
+):
+    """An erasure while the mapping's check reads the file (a second for 10,000 rows) closed
+    the import as "erased" and forgot its cells; the check then wrote its report over that,
+    quoting the erased person's row, and "checked" over "erased": a report that no expiry
+    forgets (its file is gone), to be read on the import's page."""
+    from engage.privacy.services import erase_person
+
+    case = CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name="Leyla",
+        person__family_name="Erasetest",
+    )
+    rows = messy_rows()[:2]
+    rows[1][0], rows[1][1] = "Leyla", "Erasetest"
+    job = services.upload(organisation, by=ada, filename="a.csv", data=csv_bytes(HEADERS, rows))
+    real_check = services.check
+
+    def check_during_an_erasure(*args, **kwargs):
+        report = real_check(*args, **kwargs)
+        erase_person(case.person, by=bob, reason="request")
+        return report
+
+    monkeypatch.setattr(services, "check", check_during_an_erasure)
+    with pytest.raises(ValidationError):
+        services.check_job(job, by=ada, mapping=mapping_for(organisation))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.ERASED
+    assert "erasetest" not in job.report.lower()
     assert not storage.path_for(job.pk).exists()
