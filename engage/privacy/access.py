@@ -97,6 +97,7 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
     it: the copy is made by someone who works on the case, and may not read what their scope
     hides, nor what is marked sensitive on a case not theirs (docs/security.md).
     """
+
     # Only the enrollments the user works on, not those seen through a client's household: a
     # copy made on the client's case for a member who has a case of their own in another team
     # would hold that case's sensitive notes and answers (December 2026 review).
@@ -132,6 +133,8 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
             continue
         if isinstance(obj, CustomValue) and about_someone_else(obj, person):
             continue  # an answer on a household member's goal: theirs, not the person's
+        if not _read_by(obj, for_user):
+            continue  # a register the maker does not read on its own page (the authorities')
         seen.add(key)
         # An answer to an organisation's own field is stored as JSON (an option's key, true):
         # the person reads it in words, under the question as it was asked.
@@ -152,10 +155,16 @@ def person_data(person: Person, *, for_user: User) -> PersonData:
     # The answers on a member's goals hang from the client's case by the goal's id alone.
     for value in on_goals_of(person).filter(case_id__in=households).select_related("field"):
         if (value._meta.label_lower, value.pk) not in seen:
-            found.setdefault(str(value._meta.verbose_name_plural), []).append(
-                for_the_person(value)
-            )
+            found.setdefault(str(value._meta.verbose_name_plural), []).append(for_the_person(value))
     return found
+
+
+def _read_by(obj: models.Model, user: User) -> bool:
+    """Whether `user` reads rows of `obj`'s kind: a model's `READ_BY` (the register of
+    authority requests, the supervisors' and admins') keeps them out of a copy made by anyone
+    else, as out of the case's history (docs/security.md)."""
+    roles = getattr(type(obj), "READ_BY", None)
+    return roles is None or user.role in roles
 
 
 def _names(obj: models.Model, person: Person) -> bool:

@@ -233,11 +233,28 @@ class TestAccess:
         entry = SubjectRequest.objects.get(person=mine.person)
         text = access.as_json(hand_over_access(entry, by=alice))
         missing = {s for s in _sentinels(mine, "PPP") if s not in text}
-        assert missing == set()
+        # The register of authority requests: in the copy its reader makes (below).
+        assert missing == {s for s in missing if s.startswith("PPP-DataRequest-")}
         assert "QQQ" not in text
         assert mine.reference in text and theirs.reference not in text
         assert "Alice" not in text  # staff by role only
         assert AuditEvent.objects.filter(action="export", detail="subject_access").count() == 1
+
+    def test_it_leaves_the_register_of_authority_requests_out_of_a_copy_its_maker_may_not_read(
+        self, two_stories, as_user, alice, bob
+    ):
+        """The register (R14) is the supervisors' and admins'; a case manager reads none of it,
+        not in the case's history either (item 17). Alice, the case's own case manager, made
+        the client's copy and read in it who asked the organisation for the client's data, on
+        what basis, what they asked for and what was decided. Her supervisor's copy keeps it."""
+        mine, _theirs = two_stories
+        entry = SubjectRequest.objects.get(person=mine.person)
+        body = as_user(alice).get(f"/privacy/subject-requests/{entry.pk}/export/json/")
+        assert body.status_code == 200
+        assert "PPP-DataRequest-" not in body.content.decode()
+        text = access.as_json(hand_over_access(entry, by=bob))
+        register = {s for s in _sentinels(mine, "PPP") if s.startswith("PPP-DataRequest-")}
+        assert register and {s for s in register if s in text} == register
 
     def test_it_gives_a_readable_pdf_and_json_to_download(self, two_stories, as_user, alice):
         mine, _theirs = two_stories
