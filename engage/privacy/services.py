@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy
 from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.cases import workflow
 from engage.cases.facts import case_age_band
 from engage.cases.models import Case, Person, PossibleDuplicate, SearchToken
 from engage.cases.models.case import OPEN_STAGES
@@ -80,6 +81,11 @@ def record_request(
     person: Person = data["person"]
     if not people_of(case).filter(pk=person.pk).exists():
         raise ValidationError({"person": _("Choose the client or a member of their household.")})
+    # Read as stored, locked as erasure locks it: a request in the name of a person erased
+    # would keep its identity check for good, a person erased once not being erased again
+    # (item 60). A household member of an erased client still asks.
+    if Person.objects.select_for_update().filter(pk=person.pk, erased_at__isnull=False).exists():
+        raise ValidationError({"person": workflow.ERASED})
     entry = SubjectRequest.objects.create(
         person=person,
         case=case,

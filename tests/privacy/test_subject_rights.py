@@ -431,6 +431,34 @@ class TestErasure:
         assert "This case is closed, and the person&#x27;s data was erased." in closed
         assert Case.objects.filter(person=case.person).count() == 1
 
+    def test_it_records_no_request_of_a_person_already_erased(
+        self, as_user, organisation, alice, bob
+    ):
+        """Item 60 left the person's own requests out: a request recorded in an erased person's
+        name kept its identity check ("passport seen, no. ...") for good, since a person erased
+        once is not erased again. A household member of an erased client still asks."""
+        case = CaseFactory(organisation=organisation, case_manager=alice)
+        household = Household.objects.create(organisation=organisation)
+        member = Person.objects.create(
+            organisation=organisation, household=household, given_name="Membername"
+        )
+        Person.objects.filter(pk=case.person_id).update(household=household)
+        Case.objects.filter(pk=case.pk).update(household=household)
+        erase_person(case.person, by=bob, reason="request")
+        client = as_user(alice)
+        data = {"kind": "access", "requested_on": days_ago(0).isoformat(),
+                "identity_check": "Zzpassport 991"}  # fmt: skip
+        page = client.post(
+            f"/privacy/cases/{case.pk}/requests/new/", {**data, "person": str(case.person_id)}
+        ).content.decode()
+        assert "their case can only be closed or reassigned" in page
+        assert not SubjectRequest.objects.filter(person=case.person).exists()
+        answer = client.post(
+            f"/privacy/cases/{case.pk}/requests/new/", {**data, "person": str(member.pk)}
+        )
+        assert answer.status_code == 302
+        assert SubjectRequest.objects.filter(person=member).exists()
+
     def test_it_offers_no_write_it_would_refuse_on_an_erased_persons_pages(
         self, as_user, organisation, alice, bob
     ):
