@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import User
 from engage.api.models import SubmissionToken
-from engage.api.tokens import SHOWN_CHARACTERS, TokenRefused, digest
+from engage.api.tokens import SHOWN_CHARACTERS, TokenRefused, digest, refused_too_often
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.mel.dataset.submission import PILOT
@@ -90,6 +90,8 @@ def token_for(token: str, *, request: HttpRequest | None = None) -> SubmissionTo
     else:
         SubmissionToken.objects.filter(pk=made.pk).update(last_used_at=now)
         return made
+    if refused_too_often(request, "submission_token_"):  # as a personal token's
+        raise TokenRefused(reason)
     record(None, AuditEvent.Action.LOGIN_FAILED, made,
            detail=f"submission_token_{reason}", request=request)  # fmt: skip
     raise TokenRefused(reason)

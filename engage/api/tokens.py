@@ -16,6 +16,7 @@ from engage.accounts.models import User
 from engage.api.models import PersonalAccessToken, password_fingerprint
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
+from engage.lib.client_address import client_address
 
 # A public marker, not a secret: a leaked token is recognisable (by its owner, or a scanner).
 TOKEN_PREFIX = "engage_"  # noqa: S105
@@ -74,6 +75,27 @@ def revoke_token(pat: PersonalAccessToken, *, by: User, request: HttpRequest | N
     )
 
 
+REFUSED = "api_token_"  # + the reason, for refused tokens
+
+
+def refused_too_often(request: HttpRequest | None, refused: str) -> bool:
+    """Whether the address of `request` had its tokens refused (audit entries whose detail
+    starts with `refused`) as often as the sign-in lockout allows (`AXES_FAILURE_LIMIT` within
+    `AXES_COOLOFF_TIME`). Past that, a refusal is not written to the audit log any more, as the
+    calendar feed's: the log is append-only, and a caller with no account at all otherwise
+    grew it by one row a request, without end. A valid token is not held back by it."""
+    if request is None:
+        return False
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AuditEvent.objects.filter(
+        at__gte=since,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        detail__startswith=refused,
+        ip=client_address(request),
+    )
+    return failures.count() >= settings.AXES_FAILURE_LIMIT
+
+
 class TokenRefused(Exception):
     """The token is unknown, expired, revoked, or its owner can no longer work."""
 
@@ -114,12 +136,14 @@ def user_for_token(
             PersonalAccessToken.objects.filter(pk=pat.pk).update(last_used_at=now)
             pat.last_used_at = now
         return pat.user, pat
+    if refused_too_often(request, REFUSED):
+        raise TokenRefused(reason)
     user = pat.user if pat is not None else None
     record(
         None,
         AuditEvent.Action.LOGIN_FAILED,
         pat,
-        detail=f"api_token_{reason}",
+        detail=f"{REFUSED}{reason}",
         request=request,
         organisation_id=getattr(user, "organisation_id", None),
     )

@@ -109,9 +109,7 @@ def test_a_faulty_submission_is_refused_whole_with_the_report(nadia, tmp_path):
     assert not Submission.objects.exists() and not held_rows()
 
 
-def test_a_manifest_nested_too_deeply_is_refused_as_invalid_not_a_server_error(
-    nadia, tmp_path
-):
+def test_a_manifest_nested_too_deeply_is_refused_as_invalid_not_a_server_error(nadia, tmp_path):
     """docs/security.md, item 58: the manifest's reader, which the upload page and `engage
     import_dataset` share, let Python's RecursionError through as a server error."""
     import io
@@ -158,6 +156,20 @@ def test_a_foreign_revoked_expired_or_personal_token_cannot_submit(nadia, ada, t
     assert {"submission_token_revoked", "submission_token_expired"} <= set(
         refused.values_list("detail", flat=True)
     )
+
+
+def test_it_stops_writing_refused_submission_tokens_to_the_audit_log_after_the_limit(
+    nadia, tmp_path, settings
+):
+    """As for a personal token: each refused submission token wrote a row of the append-only
+    audit log, for anyone on the internet, without end. Past the sign-in lockout's number of
+    refusals from one address nothing more is written; a valid token still sends."""
+    data = _zip(tmp_path)
+    for n in range(settings.AXES_FAILURE_LIMIT * 3):
+        assert _send(f"engsub_guess-{n}", b"x").status_code == 401
+    refused = AuditEvent.objects.filter(detail__startswith="submission_token_")
+    assert refused.count() == settings.AXES_FAILURE_LIMIT
+    assert _send(_token(nadia), data).status_code == 201
 
 
 def test_a_submission_token_reads_nothing(nadia, organisation, alice, bob):

@@ -189,3 +189,20 @@ def test_it_reads_the_token_its_owner_and_their_organisation_in_one_query(alice)
     assert len(reads) == 1 and '"accounts_organisation"' in reads[0]
     organisation_reads = [q["sql"] for q in queries if 'FROM "accounts_organisation"' in q["sql"]]
     assert organisation_reads == []
+
+
+def test_it_stops_writing_refused_tokens_to_the_audit_log_after_the_sign_in_limit(alice, settings):
+    """Every refused token wrote one row of the append-only audit log, which nothing may
+    remove: anyone on the internet, with no account, grew it without end (a row per request).
+    The calendar feed stopped that long ago; the API now does as it does: past the sign-in
+    lockout's number of refusals from one address, nothing more is written (still 401). A
+    valid token from that address still works, and another address is still recorded."""
+    refused = AuditEvent.objects.filter(detail__startswith="api_token_")
+    for n in range(settings.AXES_FAILURE_LIMIT * 4):
+        response = ApiClient(f"engage_guess-{n}").get("/api/v1/me/")
+        assert response.status_code == 401
+    assert refused.count() == settings.AXES_FAILURE_LIMIT
+    assert ApiClient(make_token(alice)).get("/api/v1/me/").status_code == 200
+    elsewhere = ApiClient("engage_guess-x", REMOTE_ADDR="192.0.2.9").get("/api/v1/me/")
+    assert elsewhere.status_code == 401
+    assert refused.filter(ip="192.0.2.9").count() == 1
