@@ -443,9 +443,11 @@ def forget_files_holding(person: Person) -> int:
     if not wanted["names"] and not wanted["exact"]:
         return 0
     closed = 0
+    # A done import whose file could not be deleted after its rows' commit keeps it until the
+    # uploads' expiry (item 59): it is read too, and stays done.
     jobs = ImportJob.objects.filter(
         organisation_id=person.organisation_id,
-        status__in=PENDING,
+        status__in=[*PENDING, Status.DONE],
         file_deleted_at__isnull=True,
     ).select_for_update()
     for job in jobs:
@@ -454,7 +456,7 @@ def forget_files_holding(person: Person) -> int:
         except (OSError, reading.UnreadableFile):
             sheet = None  # a file we cannot read may still hold them: close it too
         if sheet is None or any(_mentions(row, wanted) for row in [sheet.headers, *sheet.rows]):
-            _forget_file(job, Status.ERASED)
+            _forget_file(job, Status.DONE if job.status == Status.DONE else Status.ERASED)
             record(
                 None,
                 AuditEvent.Action.UPDATE,

@@ -197,3 +197,32 @@ def test_it_stores_nothing_for_an_admin_who_may_no_longer_import(
 def _row(n: int) -> list:
     return [f"Given{n}", f"Family{n}", "01/02/1990", "F", "SY", "02/01/2024", "ngo", "none",
             "irregular", "alice", ""]  # fmt: skip
+
+
+def test_an_erasure_deletes_the_file_a_done_import_could_not_delete_yet(
+    organisation, alice, bob, ada, monkeypatch, settings
+):
+    """A done import whose file could not be deleted after its rows' commit (a disk, a
+    connection dropped: item 59) keeps it until the uploads' expiry, a week. Erasure forgot
+    only the waiting uploads (item 16), so the erased person's row, imported by that very
+    file, stayed in it for that week: on disk, and decrypted by anyone with the keys."""
+    from engage.privacy.services import erase_person
+
+    job = _job(organisation, ada, csv_bytes(HEADERS, [_row(1), _row(2)]))
+    services.queue(job, by=ada)
+
+    def disk_fails(pk):
+        raise OSError("the disk is busy")
+
+    monkeypatch.setattr(services.storage, "delete", disk_fails)
+    run_worker()
+    monkeypatch.undo()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.file_deleted_at is None
+    assert services.storage.path_for(job.pk).exists()
+    person = Case.objects.select_related("person").first().person
+    erase_person(person, by=bob, reason="request")
+    job.refresh_from_db()
+    assert not services.storage.path_for(job.pk).exists()
+    assert job.file_deleted_at is not None
+    assert job.status == ImportJob.Status.DONE and job.created_count == 2
