@@ -21,6 +21,7 @@ from engage.lib.forms import error_summary, run_service
 from engage.privacy import access, services
 from engage.privacy.forms import SubjectRequestForm
 from engage.privacy.models import SubjectRequest
+from engage.sharing.models import DataRequest
 
 FORMATS = ("json", "pdf")
 
@@ -41,6 +42,9 @@ def case_requests(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
             and services.may_erase(entry, request.user)
         },
         "copy_made_by": services.COPY_MADE_BY,
+        # What the copy leaves out for its maker's role (`access.person_data`): the register of
+        # authority requests, which a case manager does not read.
+        "register_left_out": request.user.role not in DataRequest.READ_BY,
     }
     return render(request, "privacy/case_requests.html", context)
 

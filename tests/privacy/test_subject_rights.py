@@ -255,6 +255,10 @@ class TestAccess:
         text = access.as_json(hand_over_access(entry, by=bob))
         register = {s for s in _sentinels(mine, "PPP") if s.startswith("PPP-DataRequest-")}
         assert register and {s for s in register if s in text} == register
+        # The page she makes it from says so; her supervisor's does not.
+        said = "It leaves out the register of requests from authorities"
+        assert said in as_user(alice).get(f"/privacy/cases/{mine.pk}/").content.decode()
+        assert said not in as_user(bob).get(f"/privacy/cases/{mine.pk}/").content.decode()
 
     def test_it_gives_a_readable_pdf_and_json_to_download(self, two_stories, as_user, alice):
         mine, _theirs = two_stories
