@@ -95,6 +95,23 @@ def check_approver(case: Case, user: User, proposer: User, *, also: Iterable[Any
         raise ValidationError(_("Another supervisor must approve what you proposed yourself."))
 
 
+def lock_as_stored(case: Case, step: str, *, member_id: uuid.UUID | None = None) -> Case:
+    """Return `case` as stored, once `step` is allowed there, with its person (and a household
+    member's, `member_id`, whose plan is in the case) and the case locked in erasure's order.
+
+    The request loaded the case and its person before the service ran: an erasure committed
+    in between was not seen, and what was written then stayed for good, a person erased once
+    not being erased again (item 60; item 91 did it for documents). Locked, an erasure under
+    way makes the write wait, then refuses it; one that comes after finds what was written.
+    So is a closure approved meanwhile seen, and of two first records sent at once (a
+    screening, a new enrollment) the second waits, then is refused."""
+    for pk in dict.fromkeys(filter(None, (case.person_id, member_id))):
+        Person.objects.select_for_update().only("pk").get(pk=pk)
+    stored: Case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+    workflow.require_step(stored, step)
+    return stored
+
+
 def _transition(case: Case, to: str, by: User, **fields: Any) -> None:
     before = case.stage
     workflow.move(case, to)
@@ -252,6 +269,7 @@ def record_first_meeting(
     # Locked, as stored now: of two records sent at once the second waits, then is refused
     # (its version is not the first's), and no second row is attempted. The stage moves on the
     # row as stored too, so a change committed meanwhile counts in its version.
+    Person.objects.select_for_update().only("pk").get(pk=case.person_id)  # erasure's order
     given, case = case, Case.objects.select_for_update().get(pk=case.pk)
     # The client's consent to the programme is recorded by the case's own people, as every
     # consent is (`sharing.check_sharer`): not by a colleague who sees it through a household.
@@ -291,7 +309,7 @@ def record_first_meeting(
 
 @transaction.atomic
 def save_screening(case: Case, *, by: User, data: Data, expected_version: int | None) -> Screening:
-    workflow.require_step(case, "screening")
+    lock_as_stored(case, "screening")
     check_date(case, data["date"])
     screening = Screening.objects.filter(case=case).first()
     if screening is None:
@@ -407,7 +425,7 @@ def review_inclusion(
 
 @transaction.atomic
 def record_assessment(case: Case, *, by: User, data: Data) -> Assessment:
-    workflow.require_step(case, "assess")
+    lock_as_stored(case, "assess")
     check_date(case, data["date"])
     if case.inclusion_date and data["date"] < case.inclusion_date:
         raise ValidationError({"date": _("An assessment cannot be dated before the inclusion.")})
@@ -419,7 +437,7 @@ def record_assessment(case: Case, *, by: User, data: Data) -> Assessment:
 
 @transaction.atomic
 def request_reassessment(case: Case, *, by: User, trigger: str, note: str) -> ReassessmentRequest:
-    workflow.require_step(case, "assess")
+    lock_as_stored(case, "assess")
     if not case.assessments.exists():
         raise ValidationError(_("The first assessment is already due; record it instead."))
     request = ReassessmentRequest.objects.create(
@@ -675,7 +693,11 @@ def review_plan(plan: CasePlan, *, by: User, approve: bool, note: str = "") -> N
 
 @transaction.atomic
 def add_plan_review(plan: CasePlan, *, by: User, date: datetime.date, note: str) -> PlanReview:
-    workflow.require_step(plan.case, "plan")
+    lock_as_stored(plan.case, "plan", member_id=plan.person_id)
+    # A household member's plan: not once they were erased (`_refuse_if_member_erased`).
+    _refuse_if_member_erased(
+        Person.objects.values_list("erased_at", flat=True).get(pk=plan.person_id)
+    )
     if plan.status != CasePlan.Status.APPROVED:
         raise ValidationError(_("Only an agreed plan is reviewed."))
     check_date(plan.case, date)
@@ -706,7 +728,7 @@ def log_contact(
     With `next_appointment` (date, time, place, kind), the next appointment agreed during the
     contact is planned in the same step: both are saved, or neither.
     """
-    workflow.require_step(case, "contact")
+    lock_as_stored(case, "contact")
     check_date(case, data["date"])
     if next_appointment:
         _check_appointment(next_appointment, prefix="next_")
@@ -747,7 +769,7 @@ def _check_appointment(data: Data, *, prefix: str = "") -> None:
 
 
 def _require_planned(appointment: Appointment) -> None:
-    workflow.require_step(appointment.case, "appointment")
+    lock_as_stored(appointment.case, "appointment")
     if appointment.status != Appointment.Status.PLANNED:
         raise ValidationError(_("This appointment was already marked done or cancelled."))
 
@@ -768,7 +790,7 @@ def set_contact_interval(case: Case, *, by: User, days: int | None, expected_ver
 @transaction.atomic
 def plan_appointment(case: Case, *, by: User, data: Data) -> Appointment:
     """Plan an appointment with the client (date, optional time and place, kind)."""
-    workflow.require_step(case, "appointment")
+    lock_as_stored(case, "appointment")
     _check_appointment(data)
     appointment = Appointment.objects.create(
         case=case,
@@ -941,7 +963,7 @@ def keep_case_open(closure: Closure, *, by: User) -> None:
 @transaction.atomic
 def reopen(case: Case, *, by: User, referral: Data) -> Case:
     """Start a new enrollment for the same person, linked to the closed or declined one."""
-    workflow.require_step(case, "reopen")
+    lock_as_stored(case, "reopen")
     if Case.objects.filter(previous=case).exists():
         raise ValidationError(_("This case was already reopened."))
     check_date(case, referral["referral_date"], "referral_date")
@@ -1061,9 +1083,11 @@ def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
 @transaction.atomic
 def update_identity(person: Person, *, by: User, data: Data, expected_version: int) -> None:
     """Correct a person's identity; changed fields are flagged as corrected (rectification)."""
-    if person.erased_at is not None:
+    # As stored, locked as erasure locks it: erasure does not move the version, so a
+    # correction from a page loaded before it wrote the identity back over the erased one.
+    stored = Person.objects.select_for_update().get(pk=person.pk)  # the form changed `person`
+    if person.erased_at is not None or stored.erased_at is not None:
         raise ValidationError(_("This person's identity was erased."))
-    stored = Person.objects.get(pk=person.pk)  # a ModelForm has already changed `person`
     changed = [name for name, value in data.items() if getattr(stored, name) != value]
     for name, value in data.items():
         setattr(person, name, value)

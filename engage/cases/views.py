@@ -764,7 +764,10 @@ def _plan_page(
         if editable
         else None,
         "review_form": PlanReviewForm(auto_id="review-%s", initial={"date": services.today()})
-        if works and plans and plan.status == CasePlan.Status.APPROVED
+        if works
+        and plans
+        and plan.status == CasePlan.Status.APPROVED
+        and plan.person.erased_at is None  # not of a household member erased
         else None,
         "approval_form": approval_form or ReviewForm()
         if request.user.role == Role.SUPERVISOR and plans and plan.status == CasePlan.Status.PENDING

@@ -1,0 +1,159 @@
+"""What is written on a case while its person is erased: the step is checked on the person and
+the case as stored, locked in erasure's order, not as the request loaded them (item 91 did it
+for documents). Erasure runs once: anything written after it stays for good.
+
+The tests on SQLite play the request that loaded the case before the erasure committed; the
+one on PostgreSQL a write made while an erasure is under way."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from engage.cases import services, workflow
+from engage.cases.access import get_case_for_user
+from engage.cases.factories import CaseFactory, days_ago, to_active
+from engage.cases.models import (
+    Appointment,
+    Assessment,
+    Case,
+    CasePlan,
+    Contact,
+    Household,
+    Person,
+    PlanReview,
+    ReassessmentRequest,
+    SearchToken,
+)
+from engage.privacy.services import erase_person
+from tests.row_locks import waits_for
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "Zzsecret she sleeps at her cousin's"
+
+
+@pytest.fixture
+def active(organisation, alice, bob):
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    return case
+
+
+def _loaded_then_erased(case, alice, bob):
+    """The case as a request loads it (its person with it), then the person erased."""
+    loaded = get_case_for_user(alice, case.pk, for_work=True)
+    erase_person(case.person, by=bob, reason="request")
+    return loaded
+
+
+def test_it_logs_no_contact_on_a_case_whose_person_was_erased_meanwhile(active, alice, bob):
+    loaded = _loaded_then_erased(active, alice, bob)
+    with pytest.raises(ValidationError) as refused:
+        services.log_contact(
+            loaded, by=alice, data={"date": days_ago(0), "type": "phone", "note": NOTE}
+        )
+    assert refused.value.messages == [str(workflow.ERASED)]
+    assert not Contact.objects.filter(case=active).exists()
+
+
+def test_it_plans_or_changes_no_appointment_on_a_case_whose_person_was_erased_meanwhile(
+    active, alice, bob
+):
+    planned = services.plan_appointment(
+        active, by=alice, data={"date": days_ago(-2), "kind": "meeting"}
+    )
+    planned = Appointment.objects.select_related("case__person").get(pk=planned.pk)
+    loaded = _loaded_then_erased(active, alice, bob)
+    with pytest.raises(ValidationError):
+        services.plan_appointment(
+            loaded, by=alice, data={"date": days_ago(-3), "kind": "meeting", "place": NOTE}
+        )
+    with pytest.raises(ValidationError):
+        services.edit_appointment(
+            planned,
+            by=alice,
+            data={"date": days_ago(-3), "kind": "meeting", "place": NOTE},
+            expected_version=planned.version,
+        )
+    assert Appointment.objects.filter(case=active).count() == 1
+    assert Appointment.objects.get(pk=planned.pk).place == ""
+
+
+def test_it_records_no_assessment_or_reassessment_note_after_the_erasure(active, alice, bob):
+    loaded = _loaded_then_erased(active, alice, bob)
+    ratings = {"informed_decisions": 2, "engage_procedures": 3, "wellbeing": 2}
+    with pytest.raises(ValidationError):
+        services.record_assessment(
+            loaded, by=alice, data={"date": days_ago(0), "needs": NOTE, **ratings}
+        )
+    with pytest.raises(ValidationError):
+        services.request_reassessment(loaded, by=alice, trigger="crisis", note=NOTE)
+    assert Assessment.objects.filter(case=active).count() == 1
+    assert not ReassessmentRequest.objects.filter(case=active).exists()
+
+
+def test_it_records_no_plan_review_after_the_erasure(active, alice, bob):
+    plan = CasePlan.objects.select_related("case__person").get(case=active)
+    erase_person(active.person, by=bob, reason="request")
+    with pytest.raises(ValidationError):
+        services.add_plan_review(plan, by=alice, date=days_ago(0), note=NOTE)
+    assert not PlanReview.objects.exists()
+
+
+def test_it_records_no_plan_review_on_the_plan_of_an_erased_household_member(
+    active, alice, bob, as_user
+):
+    """A member's plan is in the client's case, which the client's erasure alone closes to new
+    notes (`_refuse_if_member_erased`, item 60): a review of the erased partner's agreed plan
+    was taken, its note about her kept for good, and the plan page offered it."""
+    household = Household.objects.create(organisation=active.organisation)
+    Case.objects.filter(pk=active.pk).update(household=household)
+    Person.objects.filter(pk=active.person_id).update(household=household)
+    active.refresh_from_db()
+    partner = Person.objects.create(organisation=active.organisation, household=household,
+                                    relationship="partner", given_name="Partner")  # fmt: skip
+    plan = services.create_plan(active, by=alice, person=partner)
+    services.add_goal(plan, by=alice, data={"area": "health", "description": "Counselling"})
+    services.submit_plan(plan, by=alice)  # agreed at once: the case has an approved plan
+    erase_person(partner, by=bob, reason="request")
+    page = as_user(alice)
+    assert 'name="note"' not in page.get(f"/cases/plans/{plan.pk}/").content.decode()
+    response = page.post(
+        f"/cases/plans/{plan.pk}/reviews/", {"date": days_ago(0).isoformat(), "note": NOTE}
+    )
+    assert response.status_code in (200, 302)
+    assert not PlanReview.objects.filter(plan=plan).exists()
+
+
+def test_it_writes_no_identity_back_over_an_erasure_made_meanwhile(active, alice, bob):
+    """Erasure does not move the person's version: a correction sent from the page loaded
+    before it wrote the name back, and its search tokens, over the erased identity."""
+    loaded = _loaded_then_erased(active, alice, bob)
+    with pytest.raises(ValidationError):
+        services.update_identity(
+            loaded.person,
+            by=alice,
+            data={"given_name": "Zzmaria", "family_name": "Zzpetrova"},
+            expected_version=loaded.person.version,
+        )
+    person = Person.objects.get(pk=active.person_id)
+    assert person.given_name != "Zzmaria" and person.erased_at is not None
+    assert not SearchToken.objects.filter(person=person).exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)  # two connections see each other's commits
+def test_a_contact_waits_for_an_erasure_under_way_then_is_refused(organisation, alice, bob):
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    loaded = get_case_for_user(alice, case.pk, for_work=True)
+
+    def log():
+        return services.log_contact(
+            loaded, by=alice, data={"date": days_ago(0), "type": "phone", "note": NOTE}
+        )
+
+    refused = waits_for(lambda: erase_person(case.person, by=bob, reason="request"), log)
+    assert isinstance(refused, ValidationError)
+    assert refused.messages == [str(workflow.ERASED)]
+    assert not Contact.objects.filter(case=case).exists()
