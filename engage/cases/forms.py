@@ -75,7 +75,7 @@ def _short_textareas(*names: str) -> dict:
 
 
 class CaseSearchForm(forms.Form):
-    q = forms.CharField(label=_("Name or reference"), required=False)
+    q = forms.CharField(label=_("Name or reference"), required=False, max_length=200)  # as the API
     stage = forms.ChoiceField(
         label=_("Stage"),
         required=False,

@@ -166,6 +166,16 @@ class TestPages:
         body = as_user(alice).get("/cases/?q=Alexander").content.decode()
         assert "Олександр Шевченко" in body
 
+    def test_it_refuses_a_search_too_long_to_be_a_name_with_a_message_not_a_server_error(
+        self, as_user, alice, people
+    ):
+        """100,000 characters pasted in the search box were compared with every reference
+        (on SQLite "LIKE or GLOB pattern too complex": a 500); the API held it to 200."""
+        client = as_user(alice)
+        client.raise_request_exception = False
+        response = client.get("/cases/", {"q": "a" * 100_000})
+        assert response.status_code == 200
+        assert "at most 200 characters" in response.content.decode()
 
     @pytest.mark.parametrize("door", ["page", "api"])
     def test_a_name_outside_the_caseload_does_not_change_what_the_reader_finds(
