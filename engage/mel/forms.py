@@ -15,7 +15,7 @@ from engage.accounts.http import organisation_of
 from engage.accounts.models import Role, User
 from engage.lib import dates
 from engage.mel import services, sources
-from engage.mel.dataset.submission import MONTH
+from engage.mel.dataset.submission import MONTH, UNREADABLE_ZIP
 
 # A submission of 10 000 rows is about 3 MB of CSV; these limits leave room and stop a zip bomb.
 MAX_UPLOAD_BYTES = 50 * 2**20
@@ -112,7 +112,7 @@ class ImportForm(forms.Form):
         try:
             with zipfile.ZipFile(upload) as archive:
                 unzipped = sum(info.file_size for info in archive.infolist())
-        except zipfile.BadZipFile:
+        except UNREADABLE_ZIP:  # a zip version it does not know, a name in no encoding
             raise forms.ValidationError(
                 _("This is not a .zip file. Upload the .zip of cases.csv and manifest.json.")
             ) from None

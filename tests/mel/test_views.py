@@ -57,6 +57,41 @@ def _submission_zip(tmp_path, pilot: str, period_end: str, rows: list[dict]) -> 
     return _zip({name: (folder / name).read_bytes() for name in ("cases.csv", "manifest.json")})
 
 
+def _hostile_zip(files: dict[str, bytes], hostile: str) -> bytes:
+    """A .zip of `files` that Python's zipfile lists but cannot unpack."""
+    import struct
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    data = bytearray(buffer.getvalue())
+
+    def headers(signature: bytes):
+        at = data.find(signature)
+        while at >= 0:
+            yield at
+            at = data.find(signature, at + 4)
+
+    for at in headers(b"PK\x03\x04"):
+        if hostile == "unknown compression":
+            data[at + 8 : at + 10] = struct.pack("<H", 6)  # "imploded"
+        elif hostile == "encrypted":
+            data[at + 6] |= 1
+        elif hostile == "damaged deflate":
+            name_length, extra_length = struct.unpack("<HH", data[at + 26 : at + 30])
+            start = at + 30 + name_length + extra_length
+            data[start : start + 8] = b"\xff" * 8
+    for at in headers(b"PK\x01\x02"):
+        if hostile == "unknown compression":
+            data[at + 10 : at + 12] = struct.pack("<H", 6)
+        elif hostile == "encrypted":
+            data[at + 8] |= 1
+        elif hostile == "unknown zip version":
+            data[at + 6] = 250  # "needs version 25.0"
+    return bytes(data)
+
+
 def _near(shown, true: int) -> bool:
     """A count of enrollments as shown at `network` level: perturbed (at most 2 off), then
     masked when it lands in 1-4."""
@@ -281,6 +316,43 @@ class TestImport:
         assert response.status_code == 200
         assert "not a .zip" in response.context["form"].errors["submission"][0]
         assert not Submission.objects.exists()
+
+    @pytest.mark.parametrize(
+        "hostile",
+        ["unknown compression", "encrypted", "damaged deflate", "unknown zip version"],
+    )
+    def test_it_refuses_a_zip_it_cannot_unpack_with_a_report_not_a_server_error(
+        self, hostile, as_user, nadia, tmp_path
+    ):
+        """A .zip whose entries use a compression Python's zipfile does not know, are
+        encrypted, hold damaged deflate data or need a later zip version raised
+        NotImplementedError, RuntimeError or zlib.error, which nothing caught: a 500 at the
+        hub's upload page and at `POST /api/v1/submissions/`."""
+        from django.test import Client
+
+        from engage.api.submission_tokens import create_submission_token
+
+        folder = tmp_path / "s"
+        submission.write(folder, "BG-CLA", "2024-06", [row(1)])
+        files = {name: (folder / name).read_bytes() for name in ("cases.csv", "manifest.json")}
+        data = _hostile_zip(files, hostile)
+        client = as_user(nadia)
+        client.raise_request_exception = False
+        response = client.post(reverse("mel:import"), {"submission": _upload(data)})
+        assert response.status_code in (200, 400)
+        assert (
+            "The submission was refused" in response.content.decode()
+            or response.context["form"].errors["submission"]
+        )
+        _made, token = create_submission_token(
+            pilot="BG-CLA", name="hub", expires_on=days_ago(-30), by=nadia
+        )
+        api = Client(headers={"Authorization": f"Bearer {token}"}, raise_request_exception=False)
+        upload = io.BytesIO(data)
+        upload.name = "submission.zip"
+        answer = api.post("/api/v1/submissions/", {"submission": upload})
+        assert answer.status_code == 400
+        assert not Submission.objects.exists() and not held_rows()
 
     def test_it_pages_the_submissions_imported(self, as_user, nadia):
         for n in range(30):

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import contains, itemgetter
@@ -207,11 +208,27 @@ def _taken(buffer: io.StringIO) -> str:
 # Reading and checking
 
 
+# What Python's zipfile raises for a .zip it lists but cannot unpack, besides BadZipFile: a
+# compression or a zip version it does not know, or patched data (NotImplementedError), an
+# encrypted entry (RuntimeError), damaged deflate data (zlib.error), a truncated one (EOFError),
+# a name in no encoding or an offset before the file's start (ValueError). Each is a refusal
+# with a report, not a server error.
+UNREADABLE_ZIP = (
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
 def read(path: Path) -> Submission:
     """Read a folder or a `.zip` and check it whole; raise InvalidSubmission with every fault."""
     try:
         manifest_bytes, csv_bytes = _files(path)
-    except (OSError, zipfile.BadZipFile, KeyError) as error:
+    except (*UNREADABLE_ZIP, KeyError) as error:
         raise InvalidSubmission(
             [Problem(None, "", f"cannot read the submission: {error}")]
         ) from None
