@@ -97,6 +97,11 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
 def linkage(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The key of this pilot's linkage round: entered here, kept encrypted, erased at closure."""
     organisation = organisation_of(request.user)
+    # The key decides who can test names against the network's person_ref: typed from a
+    # session left open, every later export was testable by whoever knew it (as item 52's
+    # retention). Reading the page needs no password; opening a round does (R20).
+    if request.method == "POST" and (refused := step_up_needed(request)):
+        return refused
     current = services.open_round_of(organisation)
     form = LinkageRoundForm(request.POST or None)
     if request.method == "POST" and current is None and form.is_valid():

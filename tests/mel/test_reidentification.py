@@ -37,6 +37,7 @@ from engage.mel.dataset.rows import COLUMNS, derive_rows, person_ref
 from engage.mel.models import LinkageRound, Submission
 from engage.mel.report import indicators
 from tests.mel.rows import held_rows, row
+from tests.security.conftest import stepped_up
 
 pytestmark = pytest.mark.django_db
 
@@ -461,8 +462,33 @@ def test_the_hub_neither_makes_nor_receives_a_round_key(as_user, nadia, ada, pil
     assert {r["person_ref"] for r in sent} == {""}
 
 
+def test_it_opens_a_round_only_with_the_password_typed_again(as_user, ada, pilot):
+    """The round's key decides who can test names against the network's `person_ref`: a key
+    typed from a session left open (a colleague's, or whoever else knows it, the coordinator)
+    made every later export testable against a list of names, as a one-month retention
+    erased every closed case (item 52). The form is sent again with the password."""
+    import time
+
+    from django.test import Client
+
+    from engage.accounts.permissions import AUTHENTICATED_AT
+
+    left_open = Client()
+    left_open.force_login(ada)
+    session = left_open.session
+    session[AUTHENTICATED_AT] = time.time() - 3600
+    session.save()
+    assert left_open.get(reverse("mel:linkage")).status_code == 200  # reading needs none
+    response = left_open.post(reverse("mel:linkage"), {"name": "planted", "key": KEY})
+    assert response.status_code == 200
+    assert "accounts/confirm_password.html" in [t.name for t in response.templates]
+    assert not LinkageRound.objects.exists()
+    response = stepped_up(ada).post(reverse("mel:linkage"), {"name": "agreed", "key": KEY})
+    assert response.status_code == 302 and LinkageRound.objects.get().name == "agreed"
+
+
 def test_closing_the_round_erases_its_key(as_user, ada, pilot):
-    client = as_user(ada)
+    client = stepped_up(ada)
     response = client.post(reverse("mel:linkage"), {"name": "2026 round one", "key": KEY})
     assert response.status_code == 302
     linkage = LinkageRound.objects.get()
@@ -481,7 +507,7 @@ def test_closing_the_round_erases_its_key(as_user, ada, pilot):
 
 
 def test_a_short_key_or_a_second_open_round_is_refused(as_user, ada, pilot):
-    client = as_user(ada)
+    client = stepped_up(ada)
     response = client.post(reverse("mel:linkage"), {"name": "r", "key": "short"})
     assert response.status_code == 200 and response.context["form"].errors["key"]
     services.open_round(pilot, name="one", key=KEY, by=ada)
