@@ -68,9 +68,22 @@ def update_organisation(
 
 
 def set_cities(organisation: Organisation, names: Iterable[str]) -> None:
-    """Make the organisation's cities exactly `names` (blank and repeated names ignored)."""
+    """Make the organisation's cities exactly `names` (blank and repeated names ignored).
+
+    A city its cases name stays: each case points to it (`on_delete=PROTECT`), and deleting it
+    was a server error (ProtectedError); the field says which to keep instead."""
     wanted = {" ".join(name.split()) for name in names if name.strip()}
-    organisation.cities.exclude(name__in=wanted).delete()
+    doomed = organisation.cities.exclude(name__in=wanted)
+    # `case` is the reverse of Case.city, joined from the city (no scoped manager is queried).
+    in_use = sorted(set(doomed.filter(case__isnull=False).values_list("name", flat=True)))
+    if in_use:
+        raise ValidationError(
+            {
+                "cities": _("Keep %(cities)s: cases are recorded there.")
+                % {"cities": ", ".join(in_use)}
+            }
+        )
+    doomed.delete()
     existing = set(organisation.cities.values_list("name", flat=True))
     City.objects.bulk_create(
         City(organisation=organisation, name=name) for name in sorted(wanted - existing)

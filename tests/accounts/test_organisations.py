@@ -126,3 +126,27 @@ class TestOrganisationPage:
     def test_it_is_for_org_admins_only(self, as_user, alice, bob, nadia):
         for user in (alice, bob, nadia):
             assert as_user(user).get("/accounts/organisation/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_city_its_cases_name_and_says_so_not_a_server_error(
+    as_user, ada, alice, organisation
+):
+    """Removing a city from the organisation's list deleted the row each case points to
+    (`on_delete=PROTECT`): Django's ProtectedError, which nothing caught, was a server error
+    and nothing was saved."""
+    from engage.cases.factories import CaseFactory
+
+    sofia = City.objects.get(organisation=organisation, name="Sofia")
+    CaseFactory(organisation=organisation, case_manager=alice, city=sofia)
+    client = as_user(ada)
+    client.raise_request_exception = False
+    response = client.post(
+        "/accounts/organisation/", _form(organisation, cities="Plovdiv", name="Renamed")
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["cities"]
+    assert "Sofia" in response.context["form"].errors["cities"][0]
+    organisation.refresh_from_db()
+    assert organisation.name != "Renamed"
+    assert set(organisation.cities.values_list("name", flat=True)) == {"Sofia"}
