@@ -10,7 +10,6 @@ import datetime
 import hashlib
 import secrets
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
@@ -19,11 +18,10 @@ from django.utils import timezone
 from engage.accounts.models import User
 from engage.agenda.models import CalendarFeed
 from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.services import record, refused_too_often
 from engage.cases.access import CASE_WORKERS
 from engage.cases.models import Appointment, Case
 from engage.cases.models.case import OPEN_STAGES
-from engage.lib.client_address import client_address
 
 # A calendar app reads a feed every 15 minutes to a day; a person may also refresh by hand.
 READS_PER_HOUR = 30
@@ -105,7 +103,7 @@ def read_feed(key: str, *, request: HttpRequest) -> CalendarFeed:
     The owner is checked on every read, as for an API token: deactivating someone or a change
     of their password ends their feed at once.
     """
-    if _address_locked_out(request):
+    if refused_too_often(request, REFUSED):
         raise FeedRefused("locked_out", too_many=True)
     feed = CalendarFeed.objects.select_related("user").filter(digest=digest(key)).first()
     if feed is None:
@@ -132,18 +130,6 @@ def read_feed(key: str, *, request: HttpRequest) -> CalendarFeed:
         organisation_id=getattr(user, "organisation_id", None),
     )
     raise FeedRefused(reason)
-
-
-def _address_locked_out(request: HttpRequest) -> bool:
-    """Whether this address had too many refused reads lately (the sign-in lockout's numbers)."""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    failures = AuditEvent.objects.filter(
-        at__gte=since,
-        action=AuditEvent.Action.LOGIN_FAILED,
-        detail__startswith=REFUSED,
-        ip=client_address(request),
-    )
-    return failures.count() >= settings.AXES_FAILURE_LIMIT
 
 
 def _count_read(feed: CalendarFeed) -> None:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from engage.accounts.models import User
 from engage.api.models import SubmissionToken
-from engage.api.tokens import SHOWN_CHARACTERS, TokenRefused, digest, refused_too_often
+from engage.api.tokens import SHOWN_CHARACTERS, TokenRefused, digest
 from engage.audit.models import AuditEvent
-from engage.audit.services import record
+from engage.audit.services import record, refused_too_often
 from engage.mel.dataset.submission import PILOT
 
 # Not a secret: a leaked token is recognisable, and never taken for a personal access token.

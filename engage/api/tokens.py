@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import User
 from engage.api.models import PersonalAccessToken, password_fingerprint
 from engage.audit.models import AuditEvent
-from engage.audit.services import record
-from engage.lib.client_address import client_address
+from engage.audit.services import record, refused_too_often
 
 # A public marker, not a secret: a leaked token is recognisable (by its owner, or a scanner).
 TOKEN_PREFIX = "engage_"  # noqa: S105
@@ -76,24 +75,6 @@ def revoke_token(pat: PersonalAccessToken, *, by: User, request: HttpRequest | N
 
 
 REFUSED = "api_token_"  # + the reason, for refused tokens
-
-
-def refused_too_often(request: HttpRequest | None, refused: str) -> bool:
-    """Whether the address of `request` had its tokens refused (audit entries whose detail
-    starts with `refused`) as often as the sign-in lockout allows (`AXES_FAILURE_LIMIT` within
-    `AXES_COOLOFF_TIME`). Past that, a refusal is not written to the audit log any more, as the
-    calendar feed's: the log is append-only, and a caller with no account at all otherwise
-    grew it by one row a request, without end. A valid token is not held back by it."""
-    if request is None:
-        return False
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    failures = AuditEvent.objects.filter(
-        at__gte=since,
-        action=AuditEvent.Action.LOGIN_FAILED,
-        detail__startswith=refused,
-        ip=client_address(request),
-    )
-    return failures.count() >= settings.AXES_FAILURE_LIMIT
 
 
 class TokenRefused(Exception):

@@ -4,8 +4,10 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from engage.audit.models import AuditEvent
 from engage.lib.client_address import client_address
@@ -65,3 +67,20 @@ def origin(request: HttpRequest | None) -> dict[str, Any]:
     if request is None:
         return {"ip": None, "request_id": ""}
     return {"ip": client_address(request), "request_id": getattr(request, "request_id", "")}
+
+
+def refused_too_often(request: HttpRequest | None, refused: str) -> bool:
+    """Whether the address of `request` was refused (failed sign-in entries whose detail starts
+    with `refused`) as often as the sign-in lockout allows (`AXES_FAILURE_LIMIT` within
+    `AXES_COOLOFF_TIME`): the calendar feed's reads and the API's tokens. Past that, a refusal
+    is not written any more: the log is append-only, and a caller with no account at all
+    otherwise grew it by one row a request, without end (docs/security.md, item 101)."""
+    if request is None:
+        return False
+    failures = AuditEvent.objects.filter(
+        at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        detail__startswith=refused,
+        ip=client_address(request),
+    )
+    return failures.count() >= settings.AXES_FAILURE_LIMIT
