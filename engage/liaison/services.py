@@ -348,8 +348,9 @@ def save_obligation(
     obligation: ReportingObligation | None = None,
     expected_version: int | None = None,
 ) -> ReportingObligation:
-    """Create or change a reporting obligation of the case and reschedule it."""
-    if obligation is None and not case.is_open:
+    """Create or change a reporting obligation of the case and reschedule it (while the case
+    is open: a closed case's obligations are its record, as they stood)."""
+    if not case.is_open:
         raise ValidationError(_("Reporting obligations are recorded while the case is open."))
     workflow.refuse_if_erased(case)
     data = dict(data)
@@ -387,8 +388,19 @@ def record_reporting(
     status: str,
     note: str = "",
 ) -> ReportingEvent:
-    """Record what happened on a reporting day, and reschedule the next one."""
-    workflow.refuse_if_erased(obligation.case)
+    """Record what happened on a reporting day, and reschedule the next one. On a case no
+    longer open, only a day up to its closure (a record caught up with), never one after."""
+    case = obligation.case
+    workflow.refuse_if_erased(case)
+    ended = case.closure_date or case.declined_date
+    if not case.is_open and (ended is None or date > ended):
+        raise ValidationError(
+            {
+                "date": _(
+                    "The case is no longer open: only a reporting day before it ended is recorded."
+                )
+            }
+        )
     if date > today():
         raise ValidationError({"date": _("This date is in the future.")})
     if date < obligation.start_date:

@@ -273,3 +273,30 @@ class TestPages:
         assert "Release onto the pilot" not in html  # the card names the kind, not the summary
         assert html.count('class="liaison"') == 1
         assert with_record == with_obligation + 1
+
+
+class TestOnAClosedCase:
+    def test_it_records_only_the_days_before_the_closure_and_changes_no_obligation(
+        self, active_case, alice, as_user
+    ):
+        from engage.cases.models import Stage
+
+        obligation = weekly(active_case, alice, days_ago(14))
+        Case.objects.filter(pk=active_case.pk).update(stage=Stage.CLOSED, closure_date=days_ago(5))
+        obligation.refresh_from_db()
+        # A day before the closure, caught up with afterwards, is the case's record.
+        services.record_reporting(obligation, by=alice, date=days_ago(7), status="reported")
+        with pytest.raises(ValidationError, match="no longer open"):
+            services.record_reporting(obligation, by=alice, date=days_ago(3), status="reported")
+        assert not ReportingEvent.objects.filter(obligation=obligation, date=days_ago(3)).exists()
+        active_case.refresh_from_db()
+        data = {"place": "Elsewhere", "frequency": "weekly", "start_date": days_ago(14)}
+        with pytest.raises(ValidationError, match="while the case is open"):
+            services.save_obligation(
+                active_case, by=alice, data=data, obligation=obligation, expected_version=1
+            )
+        obligation.refresh_from_db()
+        assert obligation.place == "Rue Royale police station"
+        body = as_user(alice).get(obligation.get_absolute_url()).content.decode()
+        assert "Change the obligation" not in body
+        assert "Reporting obligations are recorded while the case is open." in body
