@@ -121,7 +121,9 @@ class LastKeyError(Exception):
 
 @transaction.atomic
 def remove(key: WebAuthnCredential, *, by: User, request: HttpRequest | None = None) -> None:
-    user = key.user
+    # The user's row, locked: of two removals at once the second counts what the first left,
+    # so a key-required user is never left with none (their password alone could then add one).
+    user = User.objects.select_for_update().get(pk=key.user_id)
     if key_required(user) and keys_of(user).count() <= 1:
         raise LastKeyError
     key.delete()

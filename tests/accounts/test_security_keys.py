@@ -5,6 +5,7 @@ tests/browser/test_security_keys.py."""
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import resolve
 from django.utils import translation
@@ -305,3 +306,21 @@ def test_it_gives_the_key_scripts_their_messages_in_french(alice):
     catalog = client.get("/accounts/two-step/keys/i18n.js", HTTP_ACCEPT_LANGUAGE="fr")
     assert catalog.status_code == 200
     assert '"Registration successful!": "Cl\\u00e9 enregistr\\u00e9e."' in catalog.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)  # two connections see each other's commits
+def test_two_removals_at_once_leave_a_key_required_user_one_key(ada):
+    """An admin (a key required) with two keys removes both from two tabs at once: the second
+    removal waits for the first, then counts one key left and refuses."""
+    from tests.row_locks import waits_for
+
+    first, second = SecurityKeyFactory(user=ada), SecurityKeyFactory(user=ada)
+    outcome = waits_for(
+        lambda: security_keys.remove(first, by=ada),
+        lambda: security_keys.remove(second, by=ada),
+    )
+    assert isinstance(outcome, security_keys.LastKeyError)
+    assert list(WebAuthnCredential.objects.filter(user=ada)) == [second]
