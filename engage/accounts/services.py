@@ -27,7 +27,7 @@ from engage.accounts.models import (
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.lib.client_address import client_address
-from engage.lib.concurrency import save_versioned
+from engage.lib.concurrency import created_once, save_versioned
 
 
 @transaction.atomic
@@ -132,7 +132,7 @@ def create_user(
     )
     user.set_password(password)
     user.full_clean()
-    user.save()
+    created_once(user.save, check=user.full_clean)  # the same name given at the same instant
     return user
 
 
@@ -289,7 +289,7 @@ def save_team(team: Team, *, expected_version: int | None = None, by: User | Non
     adding = team._state.adding
     before = None if adding else Team.objects.values_list("leader_id", flat=True).get(pk=team.pk)
     if adding:
-        team.save()
+        created_once(team.save, check=team.full_clean)  # the same name at the same instant
     else:
         save_versioned(team, expected_version=expected_version, fields=["name", "leader"])
     if before != team.leader_id:

@@ -6,13 +6,15 @@ has moved on. Hand-written because the libraries for this (django-concurrency) p
 globally, while we want the check explicit in the service that owns the change.
 """
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from django import forms
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
+
+_T = TypeVar("_T")
 
 
 class ConcurrentEditError(Exception):
@@ -71,3 +73,18 @@ class VersionedFormMixin(_ModelForm):
 
     def add_conflict_error(self) -> None:
         self.add_error(None, ConcurrentEditError.message)
+
+
+def created_once(create: Callable[[], _T], *, check: Callable[[], object]) -> _T:
+    """Insert a row that a unique constraint guards, in a savepoint of its own. The form's check
+    for a clash and the insert are two statements: of two saves of the same at one instant,
+    both pass the check and the second meets the constraint. `check` (the check that passed:
+    `full_clean`, say) is then run again, and refuses it next to its field as it would have,
+    the other row being there now; not a server error. A constraint `check` does not know is
+    raised as it was."""
+    try:
+        with transaction.atomic():
+            return create()
+    except IntegrityError:
+        check()
+        raise

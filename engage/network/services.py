@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from engage.accounts.models import Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
-from engage.lib.concurrency import ConcurrentEditError, save_versioned
+from engage.lib.concurrency import ConcurrentEditError, created_once, save_versioned
 from engage.network.models import (
     Activity,
     ActivityKind,
@@ -263,11 +263,22 @@ def save_detention_cost(
     clash = DetentionCost.objects.filter(country=data["country"], year=data["year"])
     if cost is not None:
         clash = clash.exclude(pk=cost.pk)
-    if clash.exists():
-        raise ValidationError({"year": _("There is already a figure for this country and year.")})
+
+    def check() -> None:
+        if clash.exists():
+            raise ValidationError(
+                {"year": _("There is already a figure for this country and year.")}
+            )
+
+    check()
     fields = ["country", "year", "amount", "currency", "source"]
     if cost is None:
-        cost = DetentionCost.objects.create(entered_by=by, **{name: data[name] for name in fields})
+        cost = created_once(
+            lambda: DetentionCost.objects.create(
+                entered_by=by, **{name: data[name] for name in fields}
+            ),
+            check=check,
+        )
         record(by, AuditEvent.Action.CREATE, cost)
         return cost
     for name in fields:
