@@ -146,7 +146,7 @@ class TestChangeHistory:
     def test_it_chains_the_history_and_finds_a_deleted_change(self, alice, organisation):
         case = CaseFactory(organisation=organisation, case_manager=alice)
         update_identity(
-            case.person,
+            case,
             by=alice,
             data={"given_name": "Mira"},
             expected_version=case.person.version,

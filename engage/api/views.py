@@ -292,7 +292,7 @@ class ClientView(EngageAPIView):
         data = _valid(s.ClientWriteSerializer, request, partial=True)
         if not data:
             raise ValidationError({"non_field_errors": [_("Send at least one field to change.")]})
-        services.update_identity(person, by=request.user, data=data, expected_version=version)
+        services.update_identity(case, by=request.user, data=data, expected_version=version)
         person.refresh_from_db()
         return _versioned(s.ClientSerializer(person).data, person.version)
 

@@ -950,11 +950,18 @@ def _cancel_planned_appointments(case: Case) -> None:
 @transaction.atomic
 def keep_case_open(closure: Closure, *, by: User) -> None:
     """Act on a closure sent back by keeping the case open: the note no longer waits."""
-    workflow.require_step(closure.case, "close")
+    # As stored, not as the page that offered the button loaded it (a closure asked again or
+    # approved since): the person and the case locked in erasure's order, then the closure, as
+    # a review locks the case first. Its own refusals come before the step's: they say what
+    # happened.
+    Person.objects.select_for_update().only("pk").get(pk=closure.case.person_id)
+    Case.objects.select_for_update().only("pk").get(pk=closure.case_id)
+    closure = Closure.objects.select_for_update().select_related("case__person").get(pk=closure.pk)
     if closure.status != ApprovalStatus.REJECTED or closure.kept_open_at is not None:
         raise ValidationError(_("This closure is not waiting for you to act on it."))
     if closure.case.closures.filter(created_at__gt=closure.created_at).exists():
         raise ValidationError(_("Closure was asked for again since; that request stands."))
+    workflow.require_step(closure.case, "close")
     closure.kept_open_at = timezone.now()
     closure.save(update_fields=["kept_open_at"])
     record(by, AuditEvent.Action.UPDATE, closure, detail="kept_open")
@@ -1081,13 +1088,14 @@ def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
 
 
 @transaction.atomic
-def update_identity(person: Person, *, by: User, data: Data, expected_version: int) -> None:
-    """Correct a person's identity; changed fields are flagged as corrected (rectification)."""
-    # As stored, locked as erasure locks it: erasure does not move the version, so a
-    # correction from a page loaded before it wrote the identity back over the erased one.
-    stored = Person.objects.select_for_update().get(pk=person.pk)  # the form changed `person`
-    if person.erased_at is not None or stored.erased_at is not None:
-        raise ValidationError(_("This person's identity was erased."))
+def update_identity(case: Case, *, by: User, data: Data, expected_version: int) -> None:
+    """Correct the identity of `case`'s person; changed fields are flagged as corrected
+    (rectification). `case.person` is the instance the form changed."""
+    person = case.person
+    # As stored, locked in erasure's order: erasure does not move the version, so a correction
+    # from a page loaded before it wrote the identity back over the erased one; and a closure
+    # approved since the page loaded closes the identity to edits, as the page itself would.
+    stored = lock_as_stored(case, "edit_identity").person
     changed = [name for name, value in data.items() if getattr(stored, name) != value]
     for name, value in data.items():
         setattr(person, name, value)

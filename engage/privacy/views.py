@@ -81,7 +81,7 @@ def rectify(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         request,
         form,
         lambda: cases_services.update_identity(
-            case.person,
+            case,
             by=request.user,
             expected_version=form.expected_version,
             data={name: form.cleaned_data[name] for name in data_fields},

@@ -130,7 +130,7 @@ def test_it_writes_no_identity_back_over_an_erasure_made_meanwhile(active, alice
     loaded = _loaded_then_erased(active, alice, bob)
     with pytest.raises(ValidationError):
         services.update_identity(
-            loaded.person,
+            loaded,
             by=alice,
             data={"given_name": "Zzmaria", "family_name": "Zzpetrova"},
             expected_version=loaded.person.version,

@@ -184,6 +184,25 @@ class TestTheCaseManagerSeesIt:
         with pytest.raises(ValidationError):
             services.keep_case_open(closure, by=alice)
 
+    def test_it_keeps_the_case_open_once_from_two_pages_loaded_before(
+        self, organisation, alice, bob
+    ):
+        """Two tabs (or a double click) each loaded the closure sent back: the second acted on
+        what its page had loaded, and wrote and audited the closure again."""
+        from engage.audit.models import AuditEvent
+
+        closure = _pending_closure(
+            CaseFactory(organisation=organisation, case_manager=alice), alice, bob
+        )
+        services.review_closure(closure, by=bob, approve=False, note=NOTE)
+        first, second = (type(closure).objects.get(pk=closure.pk) for _ in range(2))
+        services.keep_case_open(first, by=alice)
+        with pytest.raises(ValidationError) as refused:
+            services.keep_case_open(second, by=alice)
+        assert refused.value.messages == ["This closure is not waiting for you to act on it."]
+        kept = AuditEvent.objects.filter(object_id=str(closure.pk), detail="kept_open")
+        assert kept.count() == 1
+
     def test_no_one_else_sees_it(self, as_user, organisation, other_organisation, alice, bob,
                                  charlie):  # fmt: skip
         from engage.accounts.factories import UserFactory

@@ -168,7 +168,10 @@ class TestBlindIndex:
     def test_it_reindexes_a_person_whose_identity_is_corrected(self, sentinel_case, alice):
         person = sentinel_case.person
         services.update_identity(
-            person, by=alice, data={"family_name": "Newname"}, expected_version=person.version
+            sentinel_case,
+            by=alice,
+            data={"family_name": "Newname"},
+            expected_version=person.version,
         )
         org = sentinel_case.organisation_id
         assert matching_people(org, "Newname") == {person.pk}

@@ -76,3 +76,33 @@ class TestRectification:
         response = as_user(alice).post(old, _sent(case.person, family_name="Sent"), follow=True)
         assert response.redirect_chain[0] == (new, 308)
         assert Person.objects.get(pk=case.person_id).family_name == "Sent"
+
+
+@pytest.mark.django_db
+def test_it_writes_no_correction_on_a_case_closed_since_the_page_was_loaded(alice, bob, case):
+    """A closed case's identity is no longer edited here (`edit_identity`): a correction sent
+    from the page loaded while the case was open was checked on the case as loaded, and
+    written over the record the closure had settled."""
+    from django.core.exceptions import ValidationError
+
+    from engage.cases import services, workflow
+    from engage.cases.access import get_case_for_user
+    from engage.cases.factories import days_ago, to_active
+
+    to_active(case, alice, bob)
+    loaded = get_case_for_user(alice, case.pk, for_work=True)
+    closure = services.request_closure(
+        case, by=alice, data={"date": days_ago(0), "reason": "transferred",
+                              "disengagement_factors": []},
+    )  # fmt: skip
+    services.review_closure(closure, by=bob, approve=True)
+    with pytest.raises(ValidationError) as refused:
+        services.update_identity(
+            loaded, by=alice, data={"family_name": "Zzcorrected"},
+            expected_version=loaded.person.version,
+        )  # fmt: skip
+    assert refused.value.messages == [str(workflow._REFUSALS["edit_identity"])]
+    assert Person.objects.get(pk=case.person_id).family_name != "Zzcorrected"
+    assert not AuditEvent.objects.filter(
+        object_id=str(case.person_id), action=AuditEvent.Action.UPDATE
+    ).exists()

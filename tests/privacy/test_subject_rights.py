@@ -366,7 +366,7 @@ class TestRectification:
         )
         person = case.person
         services.update_identity(
-            person,
+            case,
             by=alice,
             data={"family_name": "Rightname", "given_name": person.given_name},
             expected_version=person.version,
