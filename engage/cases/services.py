@@ -470,12 +470,15 @@ def create_plan(case: Case, *, by: User, person: Person) -> CasePlan:
 def require_editable_plan(plan: CasePlan, *, lock: bool = False) -> None:
     """Raise a ValidationError saying why `plan` cannot change now (closed, awaiting approval).
 
-    With `lock` (inside a service's transaction), the case and the plan are read as stored and
-    locked, in the order a closure's approval and a plan's review lock them: a closure approved
-    at the same moment waits for the change and then cancels what it left open, or was first
-    and is seen (an action set back to "to do" stayed open on a closed case; review probe)."""
+    With `lock` (inside a service's transaction), the people, the case and the plan are read as
+    stored and locked, in the order an erasure, a closure's approval and a plan's review lock
+    them: a closure approved at the same moment waits for the change and then cancels what it
+    left open, or was first and is seen (an action set back to "to do" stayed open on a closed
+    case; review probe); so is a household member's erasure."""
     if lock:
-        case = Case.objects.select_for_update().get(pk=plan.case_id)
+        # The people first, in erasure's order (`lock_as_stored`): a household member's erasure
+        # under way makes the change wait, then refuses it; read unlocked, it was missed.
+        case = lock_as_stored(plan.case, "plan", member_id=plan.person_id)
         status = (
             CasePlan._base_manager.select_for_update()
             .values_list("status", flat=True)

@@ -417,8 +417,10 @@ def _apply_action_status(
     except ValueError:
         raise ValidationError({"action": _("Choose an action of this case.")}) from None
     action = get_case_object(user, Action, pk, case_path="goal__plan__case")
-    # The case first, as every change of a plan and a closure's approval lock it, then the row.
-    Case.objects.select_for_update().get(pk=case.pk)
+    # The people and the case first, in the order of erasure and of every change of a plan
+    # (`require_editable_plan`), then the row: the case locked before the person, a member's
+    # erasure under way and this change waited for each other.
+    case_services.lock_as_stored(case, "plan", member_id=action.goal.plan.person_id)
     action = (
         Action.objects.select_for_update(of=("self",)).select_related("goal__plan__case").get(pk=pk)
     )

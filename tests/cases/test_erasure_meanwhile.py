@@ -13,6 +13,7 @@ from engage.cases import services, workflow
 from engage.cases.access import get_case_for_user
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import (
+    Action,
     Appointment,
     Assessment,
     Case,
@@ -157,3 +158,79 @@ def test_a_contact_waits_for_an_erasure_under_way_then_is_refused(organisation, 
     assert isinstance(refused, ValidationError)
     assert refused.messages == [str(workflow.ERASED)]
     assert not Contact.objects.filter(case=case).exists()
+
+
+def _member_plan(case, alice):
+    """An agreed plan of the client's partner, in the client's case, with a goal and an action."""
+    household = Household.objects.create(organisation=case.organisation)
+    Case.objects.filter(pk=case.pk).update(household=household)
+    Person.objects.filter(pk=case.person_id).update(household=household)
+    case.refresh_from_db()
+    partner = Person.objects.create(organisation=case.organisation, household=household,
+                                    relationship="partner", given_name="Partner")  # fmt: skip
+    plan = services.create_plan(case, by=alice, person=partner)
+    goal = services.add_goal(plan, by=alice, data={"area": "health", "description": "Counselling"})
+    action = services.add_action(
+        goal, by=alice, data={"description": "Book", "owner": "client", "due_date": days_ago(-7)}
+    )
+    assert action.status == Action.Status.OPEN
+    services.submit_plan(plan, by=alice)  # agreed at once: the case has an approved plan
+    return partner, goal, action
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_for_a_members_plan_waits_for_the_members_erasure_then_is_refused(
+    organisation, alice, bob
+):
+    """The member's erasure was read unlocked, and nothing else of a plan with no goal yet is
+    locked by it: a goal sent while the erasure ran was added after it, about the member, for
+    good. Locked in erasure's order, it waits, then is refused."""
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    household = Household.objects.create(organisation=organisation)
+    Case.objects.filter(pk=case.pk).update(household=household)
+    Person.objects.filter(pk=case.person_id).update(household=household)
+    case.refresh_from_db()
+    partner = Person.objects.create(organisation=organisation, household=household,
+                                    relationship="partner", given_name="Partner")  # fmt: skip
+    plan = services.create_plan(case, by=alice, person=partner)
+    plan = CasePlan.objects.select_related("case__person").get(pk=plan.pk)
+
+    def add():
+        return services.add_goal(plan, by=alice, data={"area": "health", "description": NOTE})
+
+    refused = waits_for(lambda: erase_person(partner, by=bob, reason="request"), add)
+    assert isinstance(refused, ValidationError), refused
+    assert not plan.goals.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_offline_actions_status_waits_for_the_members_erasure_then_is_refused(
+    organisation, alice, bob
+):
+    """The phone's sync locked the case before the member: against an erasure under way it
+    either deadlocked (a server error for one of them) or missed it. Locked in erasure's
+    order, it waits, then is refused, and the action is as the erasure left it."""
+    import uuid
+
+    from engage.offline import services as offline
+
+    case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
+    partner, _goal, action = _member_plan(case, alice)
+
+    def sync():
+        return offline.apply_item(
+            alice, key=uuid.uuid4(), kind="action_status", case_id=case.pk,
+            base={"status": "open"}, data={"action": str(action.pk), "status": "done"},
+            queued_at=None,
+        )  # fmt: skip
+
+    outcome = waits_for(lambda: erase_person(partner, by=bob, reason="request"), sync)
+    assert not isinstance(outcome, Exception), outcome
+    assert outcome.status == "refused"
+    assert Action.objects.get(pk=action.pk).status == Action.Status.OPEN
