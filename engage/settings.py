@@ -415,6 +415,11 @@ ENGAGE_DOCUMENTS_PER_CASE = env_int("ENGAGE_DOCUMENTS_PER_CASE", 50)
 ENGAGE_IMPORTS_DIR = Path(os.environ.get("ENGAGE_IMPORTS_DIR", DATA_DIR / "imports"))
 ENGAGE_IMPORT_KEEP_DAYS = env_int("ENGAGE_IMPORT_KEEP_DAYS", 7)
 ENGAGE_IMPORT_STALE_MINUTES = env_int("ENGAGE_IMPORT_STALE_MINUTES", 30)
+# A document's or an upload's file that no row names (its transaction rolled back) is deleted
+# by the daily sweep (`engage sweep_files`, run with retention) once older than this: a
+# transaction that writes one is a request's, seconds long, and this leaves room for clocks
+# (an object storage's) that differ.
+ENGAGE_ORPHAN_FILE_MINUTES = env_int("ENGAGE_ORPHAN_FILE_MINUTES", 60)
 # The network hub keeps each pilot's submission this many months after its import
 # (`engage purge_submissions`, daily, deletes the older ones).
 ENGAGE_NETWORK_RETENTION_MONTHS = env_int("ENGAGE_NETWORK_RETENTION_MONTHS", 24)

@@ -28,7 +28,7 @@ from engage.cases import workflow
 from engage.cases.models import Case, Person
 from engage.documents import keeping, storage
 from engage.documents.models import Document
-from engage.lib import images
+from engage.lib import encrypted_files, images
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 
@@ -152,7 +152,9 @@ def clean(data: bytes) -> tuple[bytes, str]:
     return _clean_image(data, content_type), content_type
 
 
-@transaction.atomic
+# Its file is deleted if this (or an `encrypted_files.atomic` block around it) rolls back, and
+# by the sweep if a block further out does: no file outlives its row (lib.encrypted_files).
+@encrypted_files.atomic()
 def attach(case: Case, *, by: User, kind: str, title: str, data: bytes) -> Document:
     workflow.require_step(case, "attach_document")
     cleaned, content_type = clean(data)  # seconds for a large PDF: before any row is locked
@@ -177,12 +179,8 @@ def attach(case: Case, *, by: User, kind: str, title: str, data: bytes) -> Docum
         uploaded_by=by,
     )
     storage.save(document.pk, cleaned)
-    try:
-        document.save()
-        record(by, AuditEvent.Action.CREATE, document)
-    except Exception:
-        storage.delete(document.pk)  # no row, no file
-        raise
+    document.save()
+    record(by, AuditEvent.Action.CREATE, document)
     return document
 
 

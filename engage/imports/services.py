@@ -48,6 +48,7 @@ from engage.imports import extra, fields, reading, storage
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping, Report, check
 from engage.imports.values import cell_text
+from engage.lib import encrypted_files
 from engage.lib import tasks as background
 from engage.lib.crypto import digits, name_tokens, normalise
 from engage.lib.scoping import organisation_scope
@@ -71,7 +72,8 @@ def upload(
         sheet = reading.read(filename, data)
     except reading.UnreadableFile as error:
         raise ValidationError({"file": str(error)}) from None
-    with transaction.atomic():
+    # The file goes if the job is not stored (lib.encrypted_files).
+    with encrypted_files.atomic():
         job = ImportJob.objects.create(
             organisation=organisation,
             created_by=by,

@@ -44,6 +44,7 @@ from engage.liaison.models import (
     ReportingEvent,
     ReportingObligation,
 )
+from engage.lib import encrypted_files
 from engage.lib.concurrency import save_versioned
 from engage.lib.translations import clean_translations
 from engage.sharing import services as sharing
@@ -261,7 +262,8 @@ def save_letter(
     pdf = letters.as_pdf(
         text, title=title.strip(), organisation=case.organisation.name, language=language
     )
-    with transaction.atomic():
+    # The document's file goes if the letter is not stored (lib.encrypted_files).
+    with encrypted_files.atomic():
         document = documents.attach(
             case, by=by, kind=Document.Kind.OTHER, title=title.strip(), data=pdf
         )

@@ -23,6 +23,11 @@ person and their cases (old values, even encrypted, are personal data) is purged
 
 What counts as free text is found by introspection: every encrypted text field of every model
 related to the person or their cases, so a model added later is covered.
+
+Erasure finds a document's or an upload's file by its row. A file whose row never committed
+(its transaction rolled back) names nobody Engage can find, so retention's daily run deletes
+every such file (`sweep_orphan_files`, lib.encrypted_files), and `engage sweep_files` does it
+at once.
 """
 
 import calendar
@@ -48,10 +53,12 @@ from engage.cases.facts import case_age_band
 from engage.cases.models import Case, Person, PossibleDuplicate, SearchToken
 from engage.cases.models.case import OPEN_STAGES
 from engage.custom.reading import on_goals_of
+from engage.documents import storage as document_files
 from engage.documents.models import Document
 from engage.documents.services import remove as remove_document
 from engage.history.context import purging as history_purging
 from engage.history.services import purge_person as purge_history
+from engage.imports import storage as import_files
 from engage.imports.services import forget_files_holding as forget_import_files
 from engage.privacy.access import PersonData, person_data
 from engage.privacy.forms import people_of
@@ -323,7 +330,8 @@ def _months_before(day: datetime.date, months: int) -> datetime.date:
 
 
 def apply_retention(today: datetime.date | None = None) -> dict[str, int]:
-    """Erase everyone due, in every organisation; return how many per organisation."""
+    """Erase everyone due, in every organisation; return how many per organisation. Then
+    delete the files no row names (`sweep_orphan_files`)."""
     today = today or timezone.localdate()
     done: dict[str, int] = {}
     for organisation in Organisation.objects.order_by("code"):
@@ -331,4 +339,16 @@ def apply_retention(today: datetime.date | None = None) -> dict[str, int]:
         for person in people:
             erase_person(person, by=None, reason="retention")
         done[organisation.code] = len(people)
+    sweep_orphan_files()
     return done
+
+
+def sweep_orphan_files(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete the files of documents and uploads that no row names, once old enough to belong
+    to no open transaction (`EncryptedFolder.sweep`); return how many of each. Audited as a
+    count: the files name nobody that could be written down."""
+    deleted = {"documents": document_files.sweep(now), "imports": import_files.sweep(now)}
+    if any(deleted.values()):
+        detail = " ".join(f"{kind}:{count}" for kind, count in deleted.items())
+        record(None, AuditEvent.Action.ERASE, None, detail=f"orphan files {detail}")
+    return deleted
