@@ -3,13 +3,16 @@
 The type is decided by the file's own bytes, not its name: PDF, JPEG or PNG only. Images are
 re-encoded from their pixels with Pillow, which drops EXIF (GPS position, camera, date) and
 any other metadata; PDFs are rewritten by pypdf without their document information and XMP
-metadata. Size and count are limited per file and per case.
+metadata, and without those of every object they hold: an image's or a form's XMP, and a
+JPEG image's EXIF, XMP, IPTC and comments, taken out of its bytes without touching its pixels
+(`lib.jpeg`). Size and count are limited per file and per case.
 
 A case worker deletes a document only when nothing keeps it (`keeping`: a case no longer open,
 the PDF of a letter sent); erasure and retention delete it whatever it was.
 """
 
 from io import BytesIO
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +22,14 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    EncodedStreamObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
 
 from engage.accounts.models import User
 from engage.audit.models import AuditEvent
@@ -28,7 +38,7 @@ from engage.cases import workflow
 from engage.cases.models import Case, Person
 from engage.documents import keeping, storage
 from engage.documents.models import Document
-from engage.lib import encrypted_files, images
+from engage.lib import encrypted_files, images, jpeg
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 
@@ -116,6 +126,82 @@ def _without_actions(page: PageObject) -> None:
             action.pop(NameObject("/Next"), None)
 
 
+# What no object of the copy keeps: its XMP (an image's, a form's, a font's) and an
+# application's private data.
+OBJECT_KEYS_DROPPED = ("/Metadata", "/PieceInfo")
+DCT = ("/DCTDecode", "/DCT")
+
+
+def _without_object_metadata(writer: PdfWriter) -> None:
+    """Take the metadata out of every object the copy holds, and the objects only it named.
+
+    The pages' objects are copied whole, each image with its own XMP and each JPEG with its
+    EXIF (a phone's photo in a scan: the GPS position). Walked from the catalogue, one object
+    at a time (no recursion: a hostile file nests deep); what is not reached is no longer
+    written (an XMP stream whose key went would otherwise be).
+    """
+    objects = writer._objects  # pypdf's own list (pinned version): the objects it writes
+    # Objects by their file and number: one still of the file read (pypdf copies it when
+    # writing) is cleaned where it is.
+    reached: set[tuple[int, int]] = set()
+    # The catalogue (no document information: its metadata was set to None before).
+    waiting: list[Any] = [writer.root_object.indirect_reference]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, IndirectObject):
+            if (id(item.pdf), item.idnum) in reached:
+                continue
+            reached.add((id(item.pdf), item.idnum))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            for key in OBJECT_KEYS_DROPPED:
+                item.pop(NameObject(key), None)
+            if isinstance(item, StreamObject):
+                _clean_image_stream(item)
+            waiting.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            waiting.extend(item)
+    for index in range(len(objects)):
+        if (id(writer), index + 1) not in reached:
+            objects[index] = None
+
+
+def _clean_image_stream(stream: StreamObject) -> None:
+    """A JPEG loses its metadata segments, losslessly (`lib.jpeg`): an image's, or that of any
+    stream holding one (a reader would not draw it, but its bytes are in the file)."""
+    filters = _resolved(stream.get("/Filter"))
+    if isinstance(filters, ArrayObject):
+        # Named by reference in a list, which pypdf's decoding does not follow.
+        filters = ArrayObject(_resolved(name) for name in filters)
+        stream[NameObject("/Filter")] = filters
+        if any(name in DCT for name in filters[:-1]):
+            # A JPEG's bytes decoded again after it: no reader draws it, yet they are there.
+            raise ValidationError({"file": _("This PDF cannot be read.")})
+    last = filters[-1] if isinstance(filters, ArrayObject) and filters else filters
+    if last not in DCT:
+        return
+    try:
+        cleaned = jpeg.without_metadata(stream.get_data())  # earlier filters decoded
+    except (jpeg.MalformedJPEG, NotImplementedError):  # a filter pypdf does not know, before
+        raise ValidationError({"file": _("This PDF cannot be read.")}) from None
+    parameters = _resolved(stream.get("/DecodeParms"))
+    if isinstance(parameters, ArrayObject):
+        parameters = _resolved(parameters[-1]) if parameters else None
+    # Written as JPEG alone, with the JPEG's own parameters (its colour transform).
+    stream[NameObject("/Filter")] = NameObject("/DCTDecode")
+    stream.pop(NameObject("/DecodeParms"), None)
+    if isinstance(parameters, DictionaryObject):
+        stream[NameObject("/DecodeParms")] = parameters
+    StreamObject.set_data(stream, cleaned)  # the bytes as they are: not encoded again
+    if isinstance(stream, EncodedStreamObject):
+        stream.decoded_self = None  # what `get_data` kept of the bytes before
+
+
+def _resolved(value: Any) -> Any:
+    """The object itself, where the file names it by reference (`/Filter 12 0 R`)."""
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
 def _clean_pdf(data: bytes) -> bytes:
     try:
         reader = PdfReader(BytesIO(data))
@@ -128,6 +214,7 @@ def _clean_pdf(data: bytes) -> bytes:
             _without_actions(page)
             writer.add_page(page)
         writer.metadata = None
+        _without_object_metadata(writer)
         out = BytesIO()
         writer.write(out)
     except UNREADABLE_PDF:
