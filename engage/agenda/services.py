@@ -56,6 +56,12 @@ def create_feed(user: User, *, request: HttpRequest | None = None) -> tuple[Cale
 
     The key is never kept: only its digest is.
     """
+    # The person's row, locked: of two "make the address" at once (a double click), the second
+    # waits, then revokes the first's feed as any later one would. Unlocked, neither saw the
+    # other's, both stayed in force, and the browser showed one key only: "Stop the feed"
+    # revoked that one, and the other went on working with a key nobody had. (NO KEY: the
+    # rows that only refer to the person, an audit entry, need not wait.)
+    User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
     for old in CalendarFeed.objects.filter(user=user, revoked_at__isnull=True):
         revoke_feed(old, by=user, request=request)
     key = secrets.token_urlsafe(32)
