@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engage.accounts.models import Role, User
+from engage.accounts.models import Organisation, Role, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.lib.concurrency import ConcurrentEditError, created_once, save_versioned
@@ -306,6 +306,10 @@ def save_budget(
         raise PermissionDenied(_("The budget is entered by an organisation admin."))
     if data["end"] < data["start"]:
         raise ValidationError({"end": _("The end comes before the start.")})
+    # The organisation's row, locked: no constraint holds the overlap, so of two budgets saved
+    # at once the second waits for the first and sees it, rather than both being kept. (NO KEY:
+    # a case or an audit entry, which only refer to the organisation, need not wait.)
+    Organisation.objects.select_for_update(no_key=True).only("pk").get(pk=by.organisation_id)
     overlapping = ProgrammeBudget.objects.filter(
         organisation_id=by.organisation_id, start__lte=data["end"], end__gte=data["start"]
     )
