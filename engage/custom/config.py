@@ -290,8 +290,9 @@ def _check_templates(
             and item.get("kind") in LetterTemplate.Kind.values
             # One Engage speaks: the list of model letters names each one's language.
             and item.get("language") in dict(settings.LANGUAGES)
-            and _text(item.get("body"), 100_000)
-            and _translations(item.get("translations", {}))
+            and _text(item.get("body"), letters.MAX_LENGTH)
+            # A translation of a letter is a letter: as long as the web form lets it be.
+            and _translations(item.get("translations", {}), letters.MAX_LENGTH)
         )
         if valid:
             try:

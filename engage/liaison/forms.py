@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from engage.accounts.models import Organisation
 from engage.cases.forms import DateInput
 from engage.cases.models import Case
+from engage.liaison import letters
 from engage.liaison.models import (
     AUTHORITY_TYPES,
     Letter,
@@ -22,7 +23,6 @@ from engage.lib.translations import TranslationsFormMixin
 from engage.sharing.models import Category, Recipient
 
 DISCLOSE_NOTHING = "none"
-LETTER_MAX_LENGTH = 100_000
 DISCLOSE_DATA = "share"
 
 
@@ -130,10 +130,15 @@ class LetterTemplateForm(
     class Meta:
         model = LetterTemplate
         fields = ["name", "kind", "language", "body", "active"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 16})}
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # No longer than a letter may be (the model's column has no bound): a draft from a
+        # longer one was refused by the draft's own limit, not laid out. The translations'
+        # fields take the same bound from it.
+        self.fields["body"] = LetterTemplate._meta.get_field("body").formfield(
+            max_length=letters.MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 16})
+        )
         existing = self.instance.translations if self.instance.pk else {}
         self.add_translation_fields(organisation, existing, textarea=True)
 
@@ -155,9 +160,8 @@ class LetterDraftForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     text = forms.CharField(
         label=_("Text of the letter"),
-        # As long as a model letter may be (`custom.config`): the PDF is laid out in the
-        # request, and 2 MB of text held a server process for 24 seconds and 550 MB.
-        max_length=LETTER_MAX_LENGTH,
+        # As long as a model letter may be: the PDF is laid out in the request.
+        max_length=letters.MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 20}),
         help_text=_("Check every line: the PDF holds exactly this text."),
     )

@@ -11,6 +11,7 @@ from engage.cases.models import EligibilityCriterion
 from engage.custom import config, services
 from engage.custom.models import CustomField, CustomValue
 from engage.directory.factories import ServiceFactory
+from engage.liaison import letters
 from engage.liaison import services as liaison_services
 from engage.liaison.models import LetterTemplate
 
@@ -315,3 +316,26 @@ def test_it_refuses_a_model_letter_in_a_language_engage_does_not_know(
     assert client.post(PAGE, {"confirm": "1"}).status_code == 302
     assert not LetterTemplate.objects.filter(organisation=other_organisation).exists()
     assert client.get("/liaison/templates/").status_code == 200
+
+
+def test_it_takes_a_model_letters_translation_as_long_as_a_letter_and_no_longer(
+    as_user, olga, other_organisation
+):
+    """A model letter's translation was held to a field label's 4,000 characters, so a pilot's
+    own letter, translated on the web form, could not be imported by a sister pilot; and a text
+    longer than a letter may be is refused, as on the web form."""
+    client = as_user(olga)
+    translated = "Please release the client.\n" * 1000  # 27,000 characters
+    letter = {"name": "Release", "kind": "letter", "language": "en", "body": "For {{ today }}",
+              "translations": {"el": translated}}  # fmt: skip
+    too_long = {**letter, "name": "Longer", "body": "x" * (letters.MAX_LENGTH + 1)}
+    document = {"format": config.FORMAT, "version": config.VERSION}
+    page = _post(client, json.dumps({**document, "letter_templates": [letter, too_long]}))
+    assert "Model letter 2 is not valid." in page.content.decode()
+    assert client.post(PAGE, {"confirm": "1"}).status_code == 302
+    assert not LetterTemplate.objects.filter(organisation=other_organisation).exists()
+    page = _post(client, json.dumps({**document, "letter_templates": [letter]})).content.decode()
+    assert "What the import adds" in page and "not valid" not in page
+    assert client.post(PAGE, {"confirm": "1"}).status_code == 302
+    imported = LetterTemplate.objects.get(organisation=other_organisation)
+    assert imported.translations == {"el": translated.strip()}

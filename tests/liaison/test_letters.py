@@ -239,6 +239,25 @@ class TestTemplatePages:
         body = client.get("/liaison/templates/").content.decode()
         assert "Good" in body and "client_name" in body
 
+    def test_it_refuses_a_model_letter_longer_than_a_letter_next_to_its_text(self, as_user, ada):
+        """The model letter's text had no bound: a draft from one longer than a letter may be
+        was refused by the letter's own limit, never laid out. Its translations neither."""
+        client = as_user(ada)
+        fine, over = "Release the client.\n" * 5000, "x" * (letters.MAX_LENGTH + 1)
+        data = {"name": "Long", "kind": "letter", "language": "en", "active": "on"}
+        for field, values in [
+            ("body", {"body": over}),
+            ("body_bg", {"body": fine, "body_bg": over}),
+        ]:
+            response = client.post("/liaison/templates/new/", {**data, **values})
+            page = response.content.decode().replace(",", "")
+            assert response.status_code == 200 and f'id="id_{field}_error"' in page
+            assert "at most 100000 characters (it has 100001)" in page
+        assert not LetterTemplate.objects.exists()
+        response = client.post("/liaison/templates/new/", {**data, "body": fine, "body_bg": fine})
+        assert response.status_code == 302  # 100,000 characters, each, are taken
+        assert LetterTemplate.objects.get().translations == {"bg": fine.strip()}
+
     def test_another_organisation_gets_404(self, as_user, organisation, ada, olga, alice):
         template = _template(organisation, ada)
         assert as_user(olga).get(f"/liaison/templates/{template.pk}/edit/").status_code == 404
