@@ -31,7 +31,7 @@ from engage.accounts.models import Organisation, User
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
 from engage.cases import workflow
-from engage.cases.models import Case
+from engage.cases.models import Case, Person
 from engage.documents import keeping
 from engage.documents import services as documents
 from engage.documents.models import Document
@@ -107,29 +107,20 @@ def record_liaison(
     Raise LiaisonRefused (nothing stored) when the client's consent does not cover the
     disclosure, and ValidationError by field for anything else.
     """
-    if not case.is_open:
-        raise ValidationError(_("Liaison is recorded while the case is open."))
-    workflow.refuse_if_erased(case)
-    _check_authority(case, authority)
-    _check_past("date", date, case)
-    if follow_up_on is not None and follow_up_on < date:
-        raise ValidationError({"follow_up_on": _("The follow-up comes after the liaison.")})
-    if letter is not None:
-        if letter.case_id != case.pk:
-            raise ValidationError({"letter": _("Choose a letter of this case.")})
-        if not categories:
-            # A letter about the client is their data: what it holds must be consented to.
-            raise ValidationError(
-                {
-                    "categories": _(
-                        "A letter about the client discloses their data: tick what it contains."
-                    )
-                }
-            )
     refused: sharing.SharingRefused | None = None
     # One transaction: the share and the record are stored together or not at all. The
     # refusal is caught inside it so that its audit entry is kept while nothing else is.
     with transaction.atomic():
+        case = _lock_as_stored(case)
+        if not case.is_open:
+            raise ValidationError(_("Liaison is recorded while the case is open."))
+        workflow.refuse_if_erased(case)
+        _check_authority(case, authority)
+        _check_past("date", date, case)
+        if follow_up_on is not None and follow_up_on < date:
+            raise ValidationError({"follow_up_on": _("The follow-up comes after the liaison.")})
+        if letter is not None:
+            _check_letter(case, letter, categories)
         share = None
         if categories:
             try:
@@ -172,6 +163,35 @@ def record_liaison(
     return liaison
 
 
+def _lock_as_stored(case: Case) -> Case:
+    """Return `case` as stored, its person and it locked in erasure's order (as the case's own
+    services do, `cases.services.lock_as_stored`): an erasure or a closure since the page
+    loaded the case is seen, and the deletion of a draft letter (`documents.remove` locks the
+    case) either waits for this record and then finds the letter sent, or goes first and the
+    letter is found gone here, rather than either ending in a server error."""
+    Person.objects.select_for_update().only("pk").get(pk=case.person_id)
+    stored: Case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+    return stored
+
+
+def _check_letter(case: Case, letter: Letter, categories: list[str]) -> None:
+    if letter.case_id != case.pk:
+        raise ValidationError({"letter": _("Choose a letter of this case.")})
+    if not Letter.objects.filter(pk=letter.pk).exists():
+        raise ValidationError(
+            {"letter": _("This letter was deleted meanwhile: choose another, or none.")}
+        )
+    if not categories:
+        # A letter about the client is their data: what it holds must be consented to.
+        raise ValidationError(
+            {
+                "categories": _(
+                    "A letter about the client discloses their data: tick what it contains."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def record_outcome(
     liaison: LiaisonRecord,
@@ -184,7 +204,8 @@ def record_outcome(
     request: HttpRequest | None = None,
 ) -> LiaisonRecord:
     """Write what came of the liaison; raise ConcurrentEditError if it changed meanwhile."""
-    workflow.refuse_if_erased(liaison.case)
+    # The person as stored, not as the page loaded it: the note is their data (item 60).
+    workflow.refuse_if_erased(_lock_as_stored(liaison.case))
     if follow_up_on is not None and follow_up_on < liaison.date:
         raise ValidationError({"follow_up_on": _("The follow-up comes after the liaison.")})
     liaison.outcome, liaison.outcome_note = outcome, outcome_note.strip()

@@ -16,7 +16,7 @@ from engage.documents.models import Document
 from engage.liaison import services
 from engage.liaison.models import Letter, LiaisonRecord
 from engage.privacy.services import erase_person
-from tests.liaison.conftest import give_consent, liaise
+from tests.liaison.conftest import days_ago, give_consent, liaise
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,45 @@ class TestADraftLetter:
             object_id=active_case.pk, detail="document_removed"
         ).exists()
         _all_still_there(sent)
+
+
+class TestAStalePage:
+    """The page was loaded before the other step happened (docs/security.md, "Found and left":
+    deleting a draft at the instant it is recorded as sent; tests/liaison/test_sent_at_once.py
+    plays the instant itself on PostgreSQL)."""
+
+    def test_a_delete_page_loaded_before_the_letter_was_sent_is_refused_with_a_message(
+        self, as_user, active_case, draft, alice, office, django_capture_on_commit_callbacks
+    ):
+        client = as_user(alice)
+        page = client.get(f"/documents/{draft.document_id}/delete/").content.decode()
+        assert DELETE_BUTTON in page  # a draft still
+        give_consent(active_case, alice, office)
+        liaise(active_case, alice, office, kind="letter", letter=draft)  # sent meanwhile
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/documents/{draft.document_id}/delete/", follow=True)
+        assert response.redirect_chain == [(f"/documents/cases/{active_case.pk}/", 302)]
+        assert KEPT in response.content.decode()
+        _all_still_there(draft)
+
+    def test_a_liaison_page_loaded_before_the_draft_was_deleted_is_refused_next_to_the_letter(
+        self, as_user, active_case, draft, alice, office, django_capture_on_commit_callbacks
+    ):
+        client = as_user(alice)
+        url = f"/liaison/cases/{active_case.pk}/new/"
+        assert client.get(url, {"letter": draft.pk}).status_code == 200
+        give_consent(active_case, alice, office)
+        with django_capture_on_commit_callbacks(execute=True):
+            documents.remove(draft.document, by=alice)  # deleted meanwhile
+        response = client.post(
+            url,
+            {"kind": "letter", "date": days_ago(1).isoformat(), "authority": office.pk,
+             "letter": draft.pk, "disclosure": "share", "categories": ["identity"],
+             "outcome": "pending"},
+        )  # fmt: skip
+        assert response.status_code == 200
+        assert 'id="id_letter_error"' in response.content.decode()
+        assert not LiaisonRecord.objects.exists()
 
 
 class TestErasureStillRemovesIt:
