@@ -136,8 +136,11 @@ class LetterTemplateForm(
         # No longer than a letter may be (the model's column has no bound): a draft from a
         # longer one was refused by the draft's own limit, not laid out. The translations'
         # fields take the same bound from it.
-        self.fields["body"] = LetterTemplate._meta.get_field("body").formfield(
-            max_length=letters.MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 16})
+        self.fields["body"] = cast(
+            forms.CharField,
+            LetterTemplate._meta.get_field("body").formfield(
+                max_length=letters.MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 16})
+            ),
         )
         existing = self.instance.translations if self.instance.pk else {}
         self.add_translation_fields(organisation, existing, textarea=True)
