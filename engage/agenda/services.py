@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import secrets
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
@@ -61,7 +62,12 @@ def create_feed(user: User, *, request: HttpRequest | None = None) -> tuple[Cale
     # other's, both stayed in force, and the browser showed one key only: "Stop the feed"
     # revoked that one, and the other went on working with a key nobody had. (NO KEY: the
     # rows that only refer to the person, an audit entry, need not wait.)
-    User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
+    stored = User.objects.select_for_update(no_key=True).only("is_active", "role").get(pk=user.pk)
+    # And read as stored: a deactivation or a move out of case work that committed while this
+    # waited has ended the feeds already (`end_feeds`), and one made after would come back
+    # with the person's reactivation (item 66).
+    if not stored.is_active or stored.role not in CASE_WORKERS:
+        raise PermissionDenied
     for old in CalendarFeed.objects.filter(user=user, revoked_at__isnull=True):
         revoke_feed(old, by=user, request=request)
     key = secrets.token_urlsafe(32)
