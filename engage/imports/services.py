@@ -208,9 +208,18 @@ def queue(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> No
 
 
 def discard(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> None:
+    """Delete a waiting import's file and every cell quoted from it, as "discarded".
+
+    Read as stored, locked, as the check and the queueing read it: an erasure that closed the
+    import since the page loaded it (or while it waits for the lock) keeps "erased", the one
+    word left of the person, rather than have "discarded" written over it."""
     _require(job, Status.UPLOADED, Status.CHECKED, Status.FAILED)
-    _forget_file(job, Status.DISCARDED)
-    record(by, AuditEvent.Action.UPDATE, job, detail="import_discarded", request=request)
+    with transaction.atomic():
+        _require_stored(job, Status.UPLOADED, Status.CHECKED, Status.FAILED)
+        # The counts kept are those of the report as stored (a check may have run since).
+        job.refresh_from_db(fields=["report", "row_count"])
+        _forget_file(job, Status.DISCARDED)
+        record(by, AuditEvent.Action.UPDATE, job, detail="import_discarded", request=request)
 
 
 def _forget_file(job: ImportJob, status: str) -> None:

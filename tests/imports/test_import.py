@@ -4,6 +4,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from engage.accounts.models import City
@@ -15,6 +16,7 @@ from engage.imports import fields, reading, services, storage
 from engage.imports.models import ImportJob, SavedMapping
 from engage.imports.validation import Mapping, check
 from tests.imports.conftest import HEADERS, csv_bytes, messy_rows, xlsx_bytes
+from tests.row_locks import waits_for
 from tests.security.test_scopes import _in_no_scope
 
 pytestmark = pytest.mark.django_db
@@ -465,3 +467,52 @@ def test_it_keeps_no_report_of_a_file_an_erasure_closed_while_it_was_checked(
     assert job.status == ImportJob.Status.ERASED
     assert "erasetest" not in job.report.lower()
     assert not storage.path_for(job.pk).exists()
+
+
+def _listing_a_person_about_to_be_erased(organisation, alice, ada):
+    """A checked import whose file lists a client, and that client's case."""
+    case = CaseFactory(
+        organisation=organisation,
+        case_manager=alice,
+        person__given_name="Leyla",
+        person__family_name="Erasetest",
+    )
+    rows = messy_rows()[:2]
+    rows[1][0], rows[1][1] = "Leyla", "Erasetest"
+    job = services.upload(organisation, by=ada, filename="a.csv", data=csv_bytes(HEADERS, rows))
+    services.check_job(job, by=ada, mapping=mapping_for(organisation))
+    return case, ImportJob.objects.get(pk=job.pk)
+
+
+def test_it_discards_no_import_an_erasure_closed_since_its_page_loaded(
+    organisation, alice, bob, ada
+):
+    """The discard took the import as the page loaded it: "discarded" was written over the
+    "erased" an erasure made meanwhile, the one trace that the file held the person."""
+    from engage.privacy.services import erase_person
+
+    case, loaded = _listing_a_person_about_to_be_erased(organisation, alice, ada)
+    erase_person(case.person, by=bob, reason="request")
+    with pytest.raises(ValidationError) as refused:
+        services.discard(loaded, by=ada)
+    assert refused.value.messages == ["This import is no longer open to changes."]
+    job = ImportJob.objects.get(pk=loaded.pk)
+    assert job.status == ImportJob.Status.ERASED
+    assert not AuditEvent.objects.filter(object_id=job.pk, detail="import_discarded").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)  # two connections see each other's commits
+def test_a_discard_waits_for_an_erasure_under_way_then_is_refused(organisation, alice, bob, ada):
+    from engage.privacy.services import erase_person
+
+    case, loaded = _listing_a_person_about_to_be_erased(organisation, alice, ada)
+    refused = waits_for(
+        lambda: erase_person(case.person, by=bob, reason="request"),
+        lambda: services.discard(loaded, by=ada),
+    )
+    assert isinstance(refused, ValidationError)
+    assert refused.messages == ["This import is no longer open to changes."]
+    assert ImportJob.objects.get(pk=loaded.pk).status == ImportJob.Status.ERASED
