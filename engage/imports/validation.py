@@ -48,13 +48,38 @@ class Mapping:
     day_first: bool = True
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Mapping":
+    def from_json(cls, data: Any) -> "Mapping":
+        """Read a mapping saved as JSON; a ValueError names what is not of its shape (the
+        command line reads files written by hand)."""
         if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
             raise ValueError(_("A mapping needs a “columns” object: {header: field}."))
+        for header, name in data["columns"].items():
+            if name is not None and not isinstance(name, str):
+                raise ValueError(
+                    _("The column “%(header)s” of the mapping must name a field as a text.")
+                    % {"header": header}
+                )
+        values = {} if data.get("values") is None else data["values"]
+        if not isinstance(values, dict) or not all(
+            isinstance(table, dict) and all(_is_scalar(word) for word in table.values())
+            for table in values.values()
+        ):
+            raise ValueError(
+                _("The mapping's “values” must be an object: {field: {word of the file: value}}.")
+            )
+        defaults = {} if data.get("defaults") is None else data["defaults"]
+        if not isinstance(defaults, dict) or not all(map(_is_scalar, defaults.values())):
+            raise ValueError(
+                _("The mapping's “defaults” must be an object: {field: value for every row}.")
+            )
+        day_first = data.get("day_first", True)
+        if not isinstance(day_first, bool):
+            raise ValueError(_("The mapping's “day_first” must be true or false."))
+        named = {name for name in data["columns"].values() if name} | set(values) | set(defaults)
         unknown = sorted(
             name
-            for name in set(data["columns"].values()) - set(F.BY_NAME) - {""}
-            if not extra.is_extra(str(name))  # the organisation's own: checked with the file
+            for name in named - set(F.BY_NAME)
+            if not extra.is_extra(name)  # the organisation's own: checked with the file
         )
         if unknown:
             raise ValueError(
@@ -62,13 +87,13 @@ class Mapping:
                 % {"names": ", ".join(unknown)}
             )
         return cls(
-            columns={str(k): str(v) for k, v in data["columns"].items() if v},
+            columns={str(k): v for k, v in data["columns"].items() if v},
             values={
-                str(name): {F.header_key(k): str(v) for k, v in table.items()}
-                for name, table in (data.get("values") or {}).items()
+                name: {F.header_key(k): str(v) for k, v in table.items() if v is not None}
+                for name, table in values.items()
             },
-            defaults={str(k): str(v) for k, v in (data.get("defaults") or {}).items() if v},
-            day_first=bool(data.get("day_first", True)),
+            defaults={k: str(v) for k, v in defaults.items() if v},
+            day_first=day_first,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -87,6 +112,11 @@ class Mapping:
             for spec in F.FIELDS
             if spec.required and spec.name not in mapped and not self.defaults.get(spec.name)
         ]
+
+
+def _is_scalar(value: Any) -> bool:
+    """A value a mapping may give a field: a text, or a number written without quotes."""
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
 
 
 @dataclass

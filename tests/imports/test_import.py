@@ -516,3 +516,48 @@ def test_a_discard_waits_for_an_erasure_under_way_then_is_refused(organisation, 
     assert isinstance(refused, ValidationError)
     assert refused.messages == ["This import is no longer open to changes."]
     assert ImportJob.objects.get(pk=loaded.pk).status == ImportJob.Status.ERASED
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{columns: 1", "is not a JSON file"),
+        ('["given_name"]', "A mapping needs a “columns” object"),
+        ('{"columns": ["Prénom"]}', "A mapping needs a “columns” object"),
+        ('{"columns": {"Prénom": ["given_name"]}}', "The column “Prénom” of the mapping must"),
+        ('{"columns": {"Prénom": 1, "Nom": "family_name"}}', "The column “Prénom” of the"),
+        ('{"columns": {"Prénom": "first_name"}}', "Unknown Engage fields in the mapping: first_"),
+        ('{"columns": {}, "defaults": {"purpose_of": "x"}}', "Unknown Engage fields"),
+        ('{"columns": {}, "values": []}', "The mapping's “values” must be an object"),
+        ('{"columns": {}, "values": {"sex": "female"}}', "The mapping's “values” must be"),
+        ('{"columns": {}, "values": {"sex": {"F": ["female"]}}}', "“values” must be an object"),
+        ('{"columns": {}, "defaults": ["consent"]}', "The mapping's “defaults” must be"),
+        ('{"columns": {}, "defaults": {"city": {"id": 1}}}', "“defaults” must be an object"),
+        ('{"columns": {}, "day_first": "no"}', "The mapping's “day_first” must be true or"),
+        ('{"columns": {}, "colums": {}}', "unknown key(s) colums; a mapping has columns, day_"),
+    ],
+)
+def test_it_says_what_is_wrong_with_a_mapping_file_of_the_wrong_shape(
+    organisation, tmp_path, text, message
+):
+    """A mapping file written by hand (the operator's) stopped the command with a traceback:
+    a list where an object was expected, a column given a list, "day_first": "no" read as
+    true."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(csv_bytes(HEADERS, messy_rows()[:1]))
+    mapping_file = tmp_path / "mapping.json"
+    mapping_file.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        _in_no_scope(
+            call_command,
+            "import_cases",
+            str(path),
+            "--organisation",
+            "BG-CLA",
+            "--mapping",
+            str(mapping_file),
+            "--dry-run",
+        )
+    assert message in str(refused.value)
+    assert str(mapping_file) in str(refused.value)
+    assert Case.objects.count() == 0

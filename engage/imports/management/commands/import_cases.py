@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from engage.imports.validation import Mapping, Report, check
 from engage.lib.scoping import organisation_scope
 
 PROBLEMS_PRINTED = 100
+# What `Mapping.as_json` writes, and so what a mapping file may hold.
+MAPPING_KEYS = {field.name for field in dataclasses.fields(Mapping)}
 
 
 class Command(BaseCommand):
@@ -126,13 +129,28 @@ class Command(BaseCommand):
         path = Path(value)
         if value.endswith(".json") and path.exists():
             try:
-                return Mapping.from_json(json.loads(path.read_text()))
-            except (ValueError, OSError) as error:
-                raise CommandError(f"Cannot use the mapping {path}: {error}") from None
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except OSError as error:
+                raise CommandError(f"Cannot read the mapping {path}: {error}") from None
+            except ValueError as error:  # not UTF-8, or not JSON
+                raise CommandError(f"The mapping {path} is not a JSON file: {error}") from None
+            unknown = sorted(set(data) - MAPPING_KEYS) if isinstance(data, dict) else []
+            if unknown:
+                raise CommandError(
+                    f"Cannot use the mapping {path}: unknown key(s) {', '.join(unknown)}; "
+                    f"a mapping has {', '.join(sorted(MAPPING_KEYS))}."
+                )
+            return self._read(data, f"the mapping {path}")
         saved = SavedMapping.objects.filter(organisation=organisation, name=value).first()
         if saved is None:
             raise CommandError(f"No mapping file or saved mapping called {value!r}.")
-        return Mapping.from_json(saved.mapping)
+        return self._read(saved.mapping, f"the saved mapping {value!r}")
+
+    def _read(self, data: Any, what: str) -> Mapping:
+        try:
+            return Mapping.from_json(data)
+        except ValueError as error:  # a file written by hand: say what is not of its shape
+            raise CommandError(f"Cannot use {what}: {error}") from None
 
     def _print(self, report: Report) -> None:
         self.stdout.write(
