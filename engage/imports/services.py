@@ -222,6 +222,16 @@ def discard(job: ImportJob, *, by: User, request: HttpRequest | None = None) -> 
         record(by, AuditEvent.Action.UPDATE, job, detail="import_discarded", request=request)
 
 
+@transaction.atomic
+def delete_mapping(saved: SavedMapping, *, by: User, request: HttpRequest | None = None) -> None:
+    """Delete a saved mapping, with an audit entry as for every deletion of the
+    organisation's records (a mapping holds header names and choice words, no personal
+    data)."""
+    # The audit log has no "deleted" action of its own: a change, saying so.
+    record(by, AuditEvent.Action.UPDATE, saved, detail="import_mapping_deleted", request=request)
+    saved.delete()
+
+
 def _forget_file(job: ImportJob, status: str) -> None:
     """Delete the file and every cell quoted from it; keep the counts."""
     storage.delete(job.pk)

@@ -192,6 +192,6 @@ def discard(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
 @role_required(Role.ORG_ADMIN)
 def mapping_delete(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     saved = get_object_or_404(SavedMapping.objects.visible_to(request.user), pk=pk)
-    saved.delete()
+    services.delete_mapping(saved, by=request.user, request=request)
     messages.success(request, _("Mapping “%(name)s” deleted.") % {"name": saved.name})
     return redirect("imports:index")

@@ -18,7 +18,7 @@ from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
 from engage.cases.factories import CaseFactory, PersonFactory
 from engage.cases.models import Case
-from engage.imports.models import ImportJob
+from engage.imports.models import ImportJob, SavedMapping
 from engage.sharing import own_export
 from tests.imports.conftest import HEADERS, messy_rows, xlsx_bytes
 
@@ -261,3 +261,24 @@ def test_discarding_a_file_asks_first(ada, as_user):
     assert client.post(f"/imports/{job.pk}/discard/", {"confirmed": "yes"}).status_code == 302
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DISCARDED
+
+
+def test_deleting_a_saved_mapping_is_in_the_audit_log(ada, olga, as_user):
+    """A saved mapping went without an audit entry: nobody could tell who deleted it."""
+    saved = SavedMapping.objects.create(
+        organisation=ada.organisation, name="Sofia sheet", mapping={"columns": {}}, created_by=ada
+    )
+    pk = saved.pk
+    assert as_user(olga).post(f"/imports/mappings/{pk}/delete/").status_code == 404
+    assert not AuditEvent.objects.filter(object_id=pk).exists()
+    response = as_user(ada).post(f"/imports/mappings/{pk}/delete/", follow=True)
+    assert "Mapping “Sofia sheet” deleted." in response.content.decode()
+    assert not SavedMapping.objects.filter(pk=pk).exists()
+    entry = AuditEvent.objects.get(object_id=pk)
+    assert (entry.actor_id, entry.action, entry.detail, entry.organisation_id) == (
+        ada.pk,
+        AuditEvent.Action.UPDATE,
+        "import_mapping_deleted",
+        ada.organisation_id,
+    )
+    assert entry.object_type == "imports.savedmapping"
