@@ -21,7 +21,12 @@ from engage.accounts.models import Organisation, User
 from engage.cases.models import Case
 from engage.custom.forms import add_custom_fields
 from engage.custom.models import CustomField, CustomValue, FieldType, Form
-from engage.custom.services import form_fields, organisation_language, to_json
+from engage.custom.services import (
+    form_fields,
+    lock_answered_fields,
+    organisation_language,
+    to_json,
+)
 from engage.imports.extra import PREFIX
 from engage.imports.fields import TEXT, ImportField, header_key
 from engage.imports.values import BadValue, cell_text, parse_date
@@ -198,4 +203,5 @@ class ImportProvider:
             for case, answers in zip(cases, values, strict=True)
             for name, value in answers.items()
         ]
+        lock_answered_fields([row.field for row in rows])
         CustomValue.objects.bulk_create(rows, batch_size=500)

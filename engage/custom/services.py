@@ -34,7 +34,7 @@ from engage.custom.models import (
     FieldType,
     Form,
 )
-from engage.lib.concurrency import ConcurrentEditError, save_versioned
+from engage.lib.concurrency import ConcurrentEditError, lock_against_deletion, save_versioned
 from engage.lib.queries import keep_as_prefetched, read_together
 from engage.lib.translations import COUNTRY_LANGUAGES, clean_translations, in_language
 
@@ -317,6 +317,8 @@ def save_values(
         raise ValidationError(
             {f"custom_{key}": _("There is no such field on this form.") for key in unknown}
         )
+    texts = {key: to_json(known[key], value) for key, value in values.items()}
+    lock_answered_fields([known[key] for key, text in texts.items() if text])
     existing = {
         value.field_id: value
         for value in CustomValue.objects.filter(
@@ -325,9 +327,8 @@ def save_values(
     }
     language = organisation_language(case.organisation)
     saved, changed = [], []
-    for key, value in values.items():
+    for key, text in texts.items():
         field = known[key]
-        text = to_json(field, value)
         stored = existing.get(field.pk)
         if not text:
             if stored is not None:
@@ -415,9 +416,27 @@ def add_answers(
             given = ["sensitive"]
         if given:
             entries.append((case, f"custom:{form}:{','.join(dict.fromkeys(given))}"[:200]))
+    lock_answered_fields([row.field for row in rows])
     saved = CustomValue.objects.bulk_create(rows, batch_size=500)
     record_each(by, AuditEvent.Action.UPDATE, entries)
     return saved
+
+
+def lock_answered_fields(fields: Iterable[CustomField]) -> None:
+    """Hold the fields about to be answered against their deletion until the answers commit,
+    and refuse those no longer stored. A deletion at the same instant (`delete_field`, which
+    locks the field first) waits, then sees the answers and refuses; one just before leaves a
+    field this refuses, rather than an answer to nothing. Saves of answers to the same field
+    do not wait for each other. Called inside the transaction that writes the answers."""
+    wanted = {field.pk: field for field in fields}
+    if not wanted:
+        return
+    stored = set(lock_against_deletion(CustomField._base_manager.filter(pk__in=list(wanted))))
+    gone = [field for pk, field in wanted.items() if pk not in stored]
+    if gone:
+        raise ValidationError(
+            {f"custom_{field.key}": _("There is no such field on this form.") for field in gone}
+        )
 
 
 # Defining fields
@@ -558,7 +577,12 @@ def update_field(
 
     The type may change only while the field has no values; the key never does once in use.
     """
-    field = CustomField.objects.select_for_update().get(pk=field.pk)
+    # Every field of the form, locked in key order as answers' saves lock theirs
+    # (`lock_answered_fields`): the check for answers below waits for those being saved, and
+    # making the dependants sensitive with it never waits in a circle with one of them.
+    same_form = CustomField.objects.filter(organisation=field.organisation_id, form=field.form)
+    locked = {other.pk: other for other in same_form.select_for_update().order_by("pk")}
+    field = locked[field.pk]
     if expected_version is not None and field.version != expected_version:
         raise ConcurrentEditError
     new_type = changes.pop("type", field.type)
@@ -615,8 +639,10 @@ def update_field(
 @transaction.atomic
 def move_field(field: CustomField, *, by: User, up: bool) -> None:
     """Swap a field with the one before (or after) it among the fields in the same place."""
+    # No key lock: a position is all that changes, and answers being saved to these fields
+    # (`lock_answered_fields`) are not waited for, nor wait.
     siblings = list(
-        CustomField.objects.select_for_update()
+        CustomField.objects.select_for_update(no_key=True)
         .filter(organisation=field.organisation_id, form=field.form, after=field.after)
         .order_by("position", "label")
     )
@@ -648,7 +674,15 @@ def retire_field(field: CustomField, *, by: User, retired: bool = True) -> None:
 
 @transaction.atomic
 def delete_field(field: CustomField, *, by: User) -> None:
-    """Delete a field that was never used; one with answers can only be retired."""
+    """Delete a field that was never used; one with answers can only be retired.
+
+    The field is read locked first: an answer being saved to it holds it
+    (`lock_answered_fields`) until its commit, and is then seen here, rather than deleted with
+    the field (or the deletion a server error)."""
+    locked = CustomField.objects.select_for_update().filter(pk=field.pk).first()
+    if locked is None:
+        return  # deleted meanwhile: nothing left to do
+    field = locked
     if has_values(field):
         raise ValidationError(
             _("This field has answers on some records: retire it instead of deleting it.")

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from django import forms
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import F
+from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy as _
 
 _T = TypeVar("_T")
@@ -88,3 +89,27 @@ def created_once(create: Callable[[], _T], *, check: Callable[[], object]) -> _T
     except IntegrityError:
         check()
         raise
+
+
+def lock_against_deletion(rows: "models.QuerySet[Any]") -> list[Any]:
+    """Return the keys of `rows` as stored, in key order, each row locked until the transaction
+    ends against its deletion and against a `select_for_update`, but neither against another
+    caller of this nor against an update of its other columns.
+
+    PostgreSQL's FOR KEY SHARE, the lock a foreign key's own check takes: for a row about to be
+    referred to (an answer to a field), where the check that it is referred to by nothing must
+    wait (deleting the field). `select_for_update` offers only the stronger locks, which would
+    make every writer of answers to one field wait for the others. Taken in key order so that
+    two callers, or a caller and a `select_for_update` in key order, never wait for each other
+    in a circle. SQLite has no row locks and needs none: its writers take turns (the settings'
+    IMMEDIATE transactions)."""
+    connection = connections[rows.db]
+    if connection.get_autocommit():  # as `select_for_update` refuses
+        raise TransactionManagementError("a lock outside a transaction ends at once")
+    keys = rows.order_by("pk").values_list("pk", flat=True)
+    if connection.vendor != "postgresql":
+        return list(keys)
+    sql, params = keys.query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        return [key for (key,) in cursor.fetchall()]

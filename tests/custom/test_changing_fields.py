@@ -1,11 +1,17 @@
 """Changing fields safely (issue 15, item 2): what a field in use may and may not become."""
 
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django_scopes import scopes_disabled
 
 from engage.audit.models import AuditEvent
+from engage.cases.factories import CaseFactory
 from engage.custom import services
 from engage.custom.models import CustomField, CustomValue
+from tests.row_locks import waits_for
 
 
 @pytest.fixture
@@ -156,3 +162,110 @@ def test_a_field_shown_after_a_sensitive_answer_is_sensitive_too(organisation, a
                                   condition_value="yes")  # fmt: skip
     services.update_field(plain, by=ada, sensitive=True)
     assert CustomField.objects.get(pk=shown.pk).sensitive
+
+
+def test_it_refuses_an_answer_to_a_field_deleted_since_its_form_loaded(
+    field, case, alice, ada, organisation
+):
+    """The form was loaded with the field, the field deleted (it had no answers yet), then the
+    form saved: the answer referred to no field, a server error at the commit."""
+    loaded = services.form_fields(organisation, "screening")
+    services.delete_field(field, by=ada)
+    with pytest.raises(ValidationError) as refused:
+        services.save_values(
+            case, "screening", "r1", {"reception_centre": "Pournara"}, by=alice, fields=loaded
+        )
+    assert refused.value.message_dict == {
+        "custom_reception_centre": ["There is no such field on this form."]
+    }
+    assert not CustomValue.objects.exists()
+    # An empty answer to it writes nothing, and is not refused.
+    services.save_values(case, "screening", "r1", {"reception_centre": ""}, by=alice, fields=loaded)
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)  # two connections see each other's commits
+def test_a_deletion_waits_for_an_answer_being_saved_then_refuses(field, case, alice, ada):
+    """The deletion checked for answers without a lock: an answer saved at that instant was
+    not seen, and went with the field (or made the deletion a server error)."""
+    refused = waits_for(
+        lambda: services.save_values(
+            case, "screening", "r1", {"reception_centre": "Pournara"}, by=alice
+        ),
+        lambda: services.delete_field(field, by=ada),
+    )
+    assert isinstance(refused, ValidationError)
+    assert refused.messages == [
+        "This field has answers on some records: retire it instead of deleting it."
+    ]
+    assert CustomField.objects.filter(pk=field.pk).exists()
+    assert CustomValue.objects.get(field=field).data == "Pournara"
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_waits_for_a_deletion_under_way_then_is_refused(
+    field, case, alice, ada, organisation
+):
+    loaded = services.form_fields(organisation, "screening")
+    refused = waits_for(
+        lambda: services.delete_field(field, by=ada),
+        lambda: services.save_values(
+            case, "screening", "r1", {"reception_centre": "Pournara"}, by=alice, fields=loaded
+        ),
+    )
+    assert isinstance(refused, ValidationError)
+    assert refused.messages == ["There is no such field on this form."]
+    assert not CustomField.objects.filter(pk=field.pk).exists()
+    assert not CustomValue.objects.exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_answers_to_one_field_saved_at_once_do_not_wait_for_each_other(
+    field, case, alice, organisation
+):
+    """The lock held for a deletion is not one that answers' saves take against each other: a
+    contact form saved while an import of 10,000 answers to the same field is being stored
+    does not wait for it."""
+    other = CaseFactory(organisation=organisation, case_manager=alice)
+    done = []
+
+    def second():
+        try:
+            with scopes_disabled(), connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")
+                done.append(
+                    services.save_values(
+                        other, "screening", "r2", {"reception_centre": "Kofinou"}, by=alice
+                    )
+                )
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        services.save_values(case, "screening", "r1", {"reception_centre": "Pournara"}, by=alice)
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(10)
+        assert done, "the second save waited for the first"  # before the first commits
+    assert CustomValue.objects.filter(field=field).count() == 2
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_type_change_waits_for_an_answer_being_saved_then_refuses(field, case, alice, ada):
+    refused = waits_for(
+        lambda: services.save_values(
+            case, "screening", "r1", {"reception_centre": "Pournara"}, by=alice
+        ),
+        lambda: services.update_field(field, by=ada, type="number"),
+    )
+    assert isinstance(refused, ValidationError)
+    assert "type" in refused.message_dict
+    assert CustomField.objects.get(pk=field.pk).type == "short_text"
