@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,13 +11,19 @@ class Migration(migrations.Migration):
         ('accounts', '0011_failed_sign_ins_keep_no_username'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='appsecret',
-            options={'verbose_name': 'authenticator app secret', 'verbose_name_plural': 'authenticator app secrets'},
-        ),
-        migrations.AlterModelOptions(
-            name='recoverycode',
-            options={'verbose_name': 'recovery code', 'verbose_name_plural': 'recovery codes'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='appsecret',
+                    options={'verbose_name': 'authenticator app secret', 'verbose_name_plural': 'authenticator app secrets'},
+                ),
+                migrations.AlterModelOptions(
+                    name='recoverycode',
+                    options={'verbose_name': 'recovery code', 'verbose_name_plural': 'recovery codes'},
+                ),
+            ]
         ),
     ]

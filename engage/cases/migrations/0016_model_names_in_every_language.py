@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,61 +11,67 @@ class Migration(migrations.Migration):
         ('cases', '0015_interpreter_language_encrypted'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='action',
-            options={'ordering': ['due_date', 'created_at'], 'verbose_name': 'action', 'verbose_name_plural': 'actions'},
-        ),
-        migrations.AlterModelOptions(
-            name='assessment',
-            options={'ordering': ['date', 'created_at'], 'verbose_name': 'assessment', 'verbose_name_plural': 'assessments'},
-        ),
-        migrations.AlterModelOptions(
-            name='caseplan',
-            options={'ordering': ['created_at'], 'verbose_name': 'case plan', 'verbose_name_plural': 'case plans'},
-        ),
-        migrations.AlterModelOptions(
-            name='closure',
-            options={'ordering': ['created_at'], 'verbose_name': 'closure', 'verbose_name_plural': 'closures'},
-        ),
-        migrations.AlterModelOptions(
-            name='contact',
-            options={'ordering': ['-date', '-created_at'], 'verbose_name': 'contact', 'verbose_name_plural': 'contacts'},
-        ),
-        migrations.AlterModelOptions(
-            name='eligibilitycriterion',
-            options={'ordering': ['position', 'text'], 'verbose_name': 'eligibility criterion', 'verbose_name_plural': 'eligibility criteria'},
-        ),
-        migrations.AlterModelOptions(
-            name='engagementrecord',
-            options={'ordering': ['date', 'created_at'], 'verbose_name': 'engagement record', 'verbose_name_plural': 'engagement records'},
-        ),
-        migrations.AlterModelOptions(
-            name='firstmeeting',
-            options={'verbose_name': 'first meeting', 'verbose_name_plural': 'first meetings'},
-        ),
-        migrations.AlterModelOptions(
-            name='goal',
-            options={'ordering': ['created_at'], 'verbose_name': 'goal', 'verbose_name_plural': 'goals'},
-        ),
-        migrations.AlterModelOptions(
-            name='inclusiondecision',
-            options={'ordering': ['created_at'], 'verbose_name': 'inclusion decision', 'verbose_name_plural': 'inclusion decisions'},
-        ),
-        migrations.AlterModelOptions(
-            name='planreview',
-            options={'ordering': ['date', 'created_at'], 'verbose_name': 'plan review', 'verbose_name_plural': 'plan reviews'},
-        ),
-        migrations.AlterModelOptions(
-            name='reassessmentrequest',
-            options={'ordering': ['requested_at'], 'verbose_name': 'reassessment request', 'verbose_name_plural': 'reassessment requests'},
-        ),
-        migrations.AlterModelOptions(
-            name='screening',
-            options={'verbose_name': 'screening', 'verbose_name_plural': 'screenings'},
-        ),
-        migrations.AlterModelOptions(
-            name='searchtoken',
-            options={'verbose_name': 'search token', 'verbose_name_plural': 'search tokens'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='action',
+                    options={'ordering': ['due_date', 'created_at'], 'verbose_name': 'action', 'verbose_name_plural': 'actions'},
+                ),
+                migrations.AlterModelOptions(
+                    name='assessment',
+                    options={'ordering': ['date', 'created_at'], 'verbose_name': 'assessment', 'verbose_name_plural': 'assessments'},
+                ),
+                migrations.AlterModelOptions(
+                    name='caseplan',
+                    options={'ordering': ['created_at'], 'verbose_name': 'case plan', 'verbose_name_plural': 'case plans'},
+                ),
+                migrations.AlterModelOptions(
+                    name='closure',
+                    options={'ordering': ['created_at'], 'verbose_name': 'closure', 'verbose_name_plural': 'closures'},
+                ),
+                migrations.AlterModelOptions(
+                    name='contact',
+                    options={'ordering': ['-date', '-created_at'], 'verbose_name': 'contact', 'verbose_name_plural': 'contacts'},
+                ),
+                migrations.AlterModelOptions(
+                    name='eligibilitycriterion',
+                    options={'ordering': ['position', 'text'], 'verbose_name': 'eligibility criterion', 'verbose_name_plural': 'eligibility criteria'},
+                ),
+                migrations.AlterModelOptions(
+                    name='engagementrecord',
+                    options={'ordering': ['date', 'created_at'], 'verbose_name': 'engagement record', 'verbose_name_plural': 'engagement records'},
+                ),
+                migrations.AlterModelOptions(
+                    name='firstmeeting',
+                    options={'verbose_name': 'first meeting', 'verbose_name_plural': 'first meetings'},
+                ),
+                migrations.AlterModelOptions(
+                    name='goal',
+                    options={'ordering': ['created_at'], 'verbose_name': 'goal', 'verbose_name_plural': 'goals'},
+                ),
+                migrations.AlterModelOptions(
+                    name='inclusiondecision',
+                    options={'ordering': ['created_at'], 'verbose_name': 'inclusion decision', 'verbose_name_plural': 'inclusion decisions'},
+                ),
+                migrations.AlterModelOptions(
+                    name='planreview',
+                    options={'ordering': ['date', 'created_at'], 'verbose_name': 'plan review', 'verbose_name_plural': 'plan reviews'},
+                ),
+                migrations.AlterModelOptions(
+                    name='reassessmentrequest',
+                    options={'ordering': ['requested_at'], 'verbose_name': 'reassessment request', 'verbose_name_plural': 'reassessment requests'},
+                ),
+                migrations.AlterModelOptions(
+                    name='screening',
+                    options={'verbose_name': 'screening', 'verbose_name_plural': 'screenings'},
+                ),
+                migrations.AlterModelOptions(
+                    name='searchtoken',
+                    options={'verbose_name': 'search token', 'verbose_name_plural': 'search tokens'},
+                ),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -13,300 +15,306 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='action',
-            name='completed_on',
-            field=models.DateField(blank=True, null=True, verbose_name='completed on'),
-        ),
-        migrations.AlterField(
-            model_name='action',
-            name='goal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='cases.goal', verbose_name='goal'),
-        ),
-        migrations.AlterField(
-            model_name='appointment',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appointments', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='appointment',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='assessment',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='assessment',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='age_band_at_referral',
-            field=models.CharField(blank=True, editable=False, max_length=8, verbose_name='age band at referral'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='household',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.household', verbose_name='household'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='accounts.organisation', verbose_name='organisation'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.person', verbose_name='person'),
-        ),
-        migrations.AlterField(
-            model_name='case',
-            name='previous',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='next_enrollment', to='cases.case', verbose_name='previous enrollment'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='approved_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='approved at'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approved by'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='needs_approval',
-            field=models.BooleanField(default=False, editable=False, verbose_name='needs approval'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='reviewed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='reviewed at'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Waiting for approval'), ('approved', 'Approved')], default='draft', max_length=10, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='caseplan',
-            name='submitted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='submitted at'),
-        ),
-        migrations.AlterField(
-            model_name='closure',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closures', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='closure',
-            name='kept_open_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='kept open at'),
-        ),
-        migrations.AlterField(
-            model_name='closure',
-            name='requested_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
-        ),
-        migrations.AlterField(
-            model_name='closure',
-            name='reviewed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='reviewed at'),
-        ),
-        migrations.AlterField(
-            model_name='closure',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
-        ),
-        migrations.AlterField(
-            model_name='closure',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Sent back')], default='pending', max_length=10, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='contact',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='contact',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='engagementrecord',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='engagement_records', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='engagementrecord',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='engagementrecord',
-            name='source',
-            field=models.CharField(choices=[('contact', 'Contact'), ('assessment', 'Assessment'), ('review', 'Review')], max_length=16, verbose_name='source'),
-        ),
-        migrations.AlterField(
-            model_name='firstmeeting',
-            name='case',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='first_meeting', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='firstmeeting',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='goal',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='goals', to='cases.caseplan', verbose_name='plan'),
-        ),
-        migrations.AlterField(
-            model_name='inclusiondecision',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inclusion_decisions', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='inclusiondecision',
-            name='criteria',
-            field=models.JSONField(default=list, verbose_name='criteria'),
-        ),
-        migrations.AlterField(
-            model_name='inclusiondecision',
-            name='proposed_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='proposed by'),
-        ),
-        migrations.AlterField(
-            model_name='inclusiondecision',
-            name='reviewed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='reviewed at'),
-        ),
-        migrations.AlterField(
-            model_name='inclusiondecision',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
-        ),
-        migrations.AlterField(
-            model_name='inclusiondecision',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Sent back')], default='pending', max_length=10, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='person',
-            name='corrected_fields',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='corrected fields'),
-        ),
-        migrations.AlterField(
-            model_name='person',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='erased at'),
-        ),
-        migrations.AlterField(
-            model_name='person',
-            name='household',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='cases.household', verbose_name='household'),
-        ),
-        migrations.AlterField(
-            model_name='person',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation', verbose_name='organisation'),
-        ),
-        migrations.AlterField(
-            model_name='planreview',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='cases.caseplan', verbose_name='plan'),
-        ),
-        migrations.AlterField(
-            model_name='planreview',
-            name='reviewed_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='decided_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='decided at'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='flagged_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='flagged by'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation', verbose_name='organisation'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='other',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.person', verbose_name='other person'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.person', verbose_name='person'),
-        ),
-        migrations.AlterField(
-            model_name='possibleduplicate',
-            name='reasons',
-            field=models.JSONField(default=list, verbose_name='reasons'),
-        ),
-        migrations.AlterField(
-            model_name='reassessmentrequest',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reassessment_requests', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='reassessmentrequest',
-            name='fulfilled_by',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='request', to='cases.assessment', verbose_name='fulfilled by'),
-        ),
-        migrations.AlterField(
-            model_name='reassessmentrequest',
-            name='requested_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='requested at'),
-        ),
-        migrations.AlterField(
-            model_name='reassessmentrequest',
-            name='requested_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
-        ),
-        migrations.AlterField(
-            model_name='screening',
-            name='case',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='screening', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='screening',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='action',
+                    name='completed_on',
+                    field=models.DateField(blank=True, null=True, verbose_name='completed on'),
+                ),
+                migrations.AlterField(
+                    model_name='action',
+                    name='goal',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='cases.goal', verbose_name='goal'),
+                ),
+                migrations.AlterField(
+                    model_name='appointment',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appointments', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='appointment',
+                    name='created_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='assessment',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='assessment',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='age_band_at_referral',
+                    field=models.CharField(blank=True, editable=False, max_length=8, verbose_name='age band at referral'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='household',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.household', verbose_name='household'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='organisation',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='accounts.organisation', verbose_name='organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='person',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.person', verbose_name='person'),
+                ),
+                migrations.AlterField(
+                    model_name='case',
+                    name='previous',
+                    field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='next_enrollment', to='cases.case', verbose_name='previous enrollment'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='approved_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='approved at'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='approved_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approved by'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='created_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='needs_approval',
+                    field=models.BooleanField(default=False, editable=False, verbose_name='needs approval'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='reviewed_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='reviewed at'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='reviewed_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='status',
+                    field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Waiting for approval'), ('approved', 'Approved')], default='draft', max_length=10, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='caseplan',
+                    name='submitted_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='submitted at'),
+                ),
+                migrations.AlterField(
+                    model_name='closure',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closures', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='closure',
+                    name='kept_open_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='kept open at'),
+                ),
+                migrations.AlterField(
+                    model_name='closure',
+                    name='requested_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
+                ),
+                migrations.AlterField(
+                    model_name='closure',
+                    name='reviewed_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='reviewed at'),
+                ),
+                migrations.AlterField(
+                    model_name='closure',
+                    name='reviewed_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
+                ),
+                migrations.AlterField(
+                    model_name='closure',
+                    name='status',
+                    field=models.CharField(choices=[('pending', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Sent back')], default='pending', max_length=10, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='contact',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='contact',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='engagementrecord',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='engagement_records', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='engagementrecord',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='engagementrecord',
+                    name='source',
+                    field=models.CharField(choices=[('contact', 'Contact'), ('assessment', 'Assessment'), ('review', 'Review')], max_length=16, verbose_name='source'),
+                ),
+                migrations.AlterField(
+                    model_name='firstmeeting',
+                    name='case',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='first_meeting', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='firstmeeting',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='goal',
+                    name='plan',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='goals', to='cases.caseplan', verbose_name='plan'),
+                ),
+                migrations.AlterField(
+                    model_name='inclusiondecision',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inclusion_decisions', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='inclusiondecision',
+                    name='criteria',
+                    field=models.JSONField(default=list, verbose_name='criteria'),
+                ),
+                migrations.AlterField(
+                    model_name='inclusiondecision',
+                    name='proposed_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='proposed by'),
+                ),
+                migrations.AlterField(
+                    model_name='inclusiondecision',
+                    name='reviewed_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='reviewed at'),
+                ),
+                migrations.AlterField(
+                    model_name='inclusiondecision',
+                    name='reviewed_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
+                ),
+                migrations.AlterField(
+                    model_name='inclusiondecision',
+                    name='status',
+                    field=models.CharField(choices=[('pending', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Sent back')], default='pending', max_length=10, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='person',
+                    name='corrected_fields',
+                    field=models.JSONField(blank=True, default=list, editable=False, verbose_name='corrected fields'),
+                ),
+                migrations.AlterField(
+                    model_name='person',
+                    name='erased_at',
+                    field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='erased at'),
+                ),
+                migrations.AlterField(
+                    model_name='person',
+                    name='household',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='cases.household', verbose_name='household'),
+                ),
+                migrations.AlterField(
+                    model_name='person',
+                    name='organisation',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation', verbose_name='organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='planreview',
+                    name='plan',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='cases.caseplan', verbose_name='plan'),
+                ),
+                migrations.AlterField(
+                    model_name='planreview',
+                    name='reviewed_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='decided_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='decided at'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='decided_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='flagged_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='flagged by'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='organisation',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation', verbose_name='organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='other',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.person', verbose_name='other person'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='person',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.person', verbose_name='person'),
+                ),
+                migrations.AlterField(
+                    model_name='possibleduplicate',
+                    name='reasons',
+                    field=models.JSONField(default=list, verbose_name='reasons'),
+                ),
+                migrations.AlterField(
+                    model_name='reassessmentrequest',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reassessment_requests', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='reassessmentrequest',
+                    name='fulfilled_by',
+                    field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='request', to='cases.assessment', verbose_name='fulfilled by'),
+                ),
+                migrations.AlterField(
+                    model_name='reassessmentrequest',
+                    name='requested_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='requested at'),
+                ),
+                migrations.AlterField(
+                    model_name='reassessmentrequest',
+                    name='requested_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
+                ),
+                migrations.AlterField(
+                    model_name='screening',
+                    name='case',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='screening', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='screening',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+            ]
         ),
     ]

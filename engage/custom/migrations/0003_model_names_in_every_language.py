@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,17 +11,23 @@ class Migration(migrations.Migration):
         ('custom', '0002_history_triggers'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='choiceoption',
-            options={'ordering': ['position', 'label'], 'verbose_name': 'choice option', 'verbose_name_plural': 'choice options'},
-        ),
-        migrations.AlterModelOptions(
-            name='customfield',
-            options={'ordering': ['form', 'position', 'label'], 'verbose_name': 'custom field', 'verbose_name_plural': 'custom fields'},
-        ),
-        migrations.AlterModelOptions(
-            name='customvalue',
-            options={'verbose_name': 'custom field answer', 'verbose_name_plural': 'custom field answers'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='choiceoption',
+                    options={'ordering': ['position', 'label'], 'verbose_name': 'choice option', 'verbose_name_plural': 'choice options'},
+                ),
+                migrations.AlterModelOptions(
+                    name='customfield',
+                    options={'ordering': ['form', 'position', 'label'], 'verbose_name': 'custom field', 'verbose_name_plural': 'custom fields'},
+                ),
+                migrations.AlterModelOptions(
+                    name='customvalue',
+                    options={'verbose_name': 'custom field answer', 'verbose_name_plural': 'custom field answers'},
+                ),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -13,30 +15,36 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='customvalue',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custom_values', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='customvalue',
-            name='field',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='values', to='custom.customfield', verbose_name='field'),
-        ),
-        migrations.AlterField(
-            model_name='customvalue',
-            name='label_at_entry',
-            field=models.CharField(blank=True, max_length=200, verbose_name='label at entry'),
-        ),
-        migrations.AlterField(
-            model_name='customvalue',
-            name='record_id',
-            field=models.CharField(max_length=36, verbose_name='record'),
-        ),
-        migrations.AlterField(
-            model_name='customvalue',
-            name='updated_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='customvalue',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custom_values', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='customvalue',
+                    name='field',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='values', to='custom.customfield', verbose_name='field'),
+                ),
+                migrations.AlterField(
+                    model_name='customvalue',
+                    name='label_at_entry',
+                    field=models.CharField(blank=True, max_length=200, verbose_name='label at entry'),
+                ),
+                migrations.AlterField(
+                    model_name='customvalue',
+                    name='record_id',
+                    field=models.CharField(max_length=36, verbose_name='record'),
+                ),
+                migrations.AlterField(
+                    model_name='customvalue',
+                    name='updated_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by'),
+                ),
+            ]
         ),
     ]

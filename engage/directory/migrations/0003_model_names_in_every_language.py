@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,17 +11,23 @@ class Migration(migrations.Migration):
         ('directory', '0002_service_translations'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='contactperson',
-            options={'ordering': ['name'], 'verbose_name': 'contact person', 'verbose_name_plural': 'contact persons'},
-        ),
-        migrations.AlterModelOptions(
-            name='referral',
-            options={'ordering': ['-made_on', '-updated_at'], 'verbose_name': 'referral', 'verbose_name_plural': 'referrals'},
-        ),
-        migrations.AlterModelOptions(
-            name='service',
-            options={'ordering': ['name'], 'verbose_name': 'service', 'verbose_name_plural': 'services'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='contactperson',
+                    options={'ordering': ['name'], 'verbose_name': 'contact person', 'verbose_name_plural': 'contact persons'},
+                ),
+                migrations.AlterModelOptions(
+                    name='referral',
+                    options={'ordering': ['-made_on', '-updated_at'], 'verbose_name': 'referral', 'verbose_name_plural': 'referrals'},
+                ),
+                migrations.AlterModelOptions(
+                    name='service',
+                    options={'ordering': ['name'], 'verbose_name': 'service', 'verbose_name_plural': 'services'},
+                ),
+            ]
         ),
     ]

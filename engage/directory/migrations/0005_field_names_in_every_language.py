@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -14,20 +16,26 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='referral',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referrals', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='referral',
-            name='made_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='made by'),
-        ),
-        migrations.AlterField(
-            model_name='referral',
-            name='share',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referrals', to='sharing.share', verbose_name='share'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='referral',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referrals', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='referral',
+                    name='made_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='made by'),
+                ),
+                migrations.AlterField(
+                    model_name='referral',
+                    name='share',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referrals', to='sharing.share', verbose_name='share'),
+                ),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -13,30 +15,36 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='document',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='document',
-            name='content_type',
-            field=models.CharField(editable=False, max_length=40, verbose_name='file type'),
-        ),
-        migrations.AlterField(
-            model_name='document',
-            name='size',
-            field=models.PositiveIntegerField(editable=False, verbose_name='size'),
-        ),
-        migrations.AlterField(
-            model_name='document',
-            name='uploaded_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='uploaded at'),
-        ),
-        migrations.AlterField(
-            model_name='document',
-            name='uploaded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='document',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='document',
+                    name='content_type',
+                    field=models.CharField(editable=False, max_length=40, verbose_name='file type'),
+                ),
+                migrations.AlterField(
+                    model_name='document',
+                    name='size',
+                    field=models.PositiveIntegerField(editable=False, verbose_name='size'),
+                ),
+                migrations.AlterField(
+                    model_name='document',
+                    name='uploaded_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='uploaded at'),
+                ),
+                migrations.AlterField(
+                    model_name='document',
+                    name='uploaded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+                ),
+            ]
         ),
     ]

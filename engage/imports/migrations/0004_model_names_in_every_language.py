@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,13 +11,19 @@ class Migration(migrations.Migration):
         ('imports', '0003_importjob_attempts'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='importjob',
-            options={'ordering': ['-created_at'], 'verbose_name': 'import', 'verbose_name_plural': 'imports'},
-        ),
-        migrations.AlterModelOptions(
-            name='savedmapping',
-            options={'ordering': ['name'], 'verbose_name': 'saved mapping', 'verbose_name_plural': 'saved mappings'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='importjob',
+                    options={'ordering': ['-created_at'], 'verbose_name': 'import', 'verbose_name_plural': 'imports'},
+                ),
+                migrations.AlterModelOptions(
+                    name='savedmapping',
+                    options={'ordering': ['name'], 'verbose_name': 'saved mapping', 'verbose_name_plural': 'saved mappings'},
+                ),
+            ]
         ),
     ]

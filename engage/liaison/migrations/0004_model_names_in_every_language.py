@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,25 +11,31 @@ class Migration(migrations.Migration):
         ('liaison', '0003_letter_sent_is_kept'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='letter',
-            options={'ordering': ['-created_at'], 'verbose_name': 'letter', 'verbose_name_plural': 'letters'},
-        ),
-        migrations.AlterModelOptions(
-            name='lettertemplate',
-            options={'ordering': ['name'], 'verbose_name': 'letter template', 'verbose_name_plural': 'letter templates'},
-        ),
-        migrations.AlterModelOptions(
-            name='liaisonrecord',
-            options={'ordering': ['-date', '-updated_at'], 'verbose_name': 'liaison record', 'verbose_name_plural': 'liaison records'},
-        ),
-        migrations.AlterModelOptions(
-            name='reportingevent',
-            options={'ordering': ['-date', '-recorded_at'], 'verbose_name': 'reporting day', 'verbose_name_plural': 'reporting days'},
-        ),
-        migrations.AlterModelOptions(
-            name='reportingobligation',
-            options={'ordering': ['-start_date'], 'verbose_name': 'reporting obligation', 'verbose_name_plural': 'reporting obligations'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='letter',
+                    options={'ordering': ['-created_at'], 'verbose_name': 'letter', 'verbose_name_plural': 'letters'},
+                ),
+                migrations.AlterModelOptions(
+                    name='lettertemplate',
+                    options={'ordering': ['name'], 'verbose_name': 'letter template', 'verbose_name_plural': 'letter templates'},
+                ),
+                migrations.AlterModelOptions(
+                    name='liaisonrecord',
+                    options={'ordering': ['-date', '-updated_at'], 'verbose_name': 'liaison record', 'verbose_name_plural': 'liaison records'},
+                ),
+                migrations.AlterModelOptions(
+                    name='reportingevent',
+                    options={'ordering': ['-date', '-recorded_at'], 'verbose_name': 'reporting day', 'verbose_name_plural': 'reporting days'},
+                ),
+                migrations.AlterModelOptions(
+                    name='reportingobligation',
+                    options={'ordering': ['-start_date'], 'verbose_name': 'reporting obligation', 'verbose_name_plural': 'reporting obligations'},
+                ),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -15,75 +17,81 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='letter',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='letters', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='letter',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='letter',
-            name='document',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='letter', to='documents.document', verbose_name='document'),
-        ),
-        migrations.AlterField(
-            model_name='letter',
-            name='template',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='liaison.lettertemplate', verbose_name='template'),
-        ),
-        migrations.AlterField(
-            model_name='liaisonrecord',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='liaison_records', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='liaisonrecord',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='liaisonrecord',
-            name='share',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='liaison_records', to='sharing.share', verbose_name='share'),
-        ),
-        migrations.AlterField(
-            model_name='reportingevent',
-            name='case',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='reporting_events', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='reportingevent',
-            name='obligation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='liaison.reportingobligation', verbose_name='obligation'),
-        ),
-        migrations.AlterField(
-            model_name='reportingevent',
-            name='recorded_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
-        ),
-        migrations.AlterField(
-            model_name='reportingevent',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='reportingobligation',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reporting_obligations', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='reportingobligation',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='reportingobligation',
-            name='next_due_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='next due on'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='letter',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='letters', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='letter',
+                    name='created_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='letter',
+                    name='document',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='letter', to='documents.document', verbose_name='document'),
+                ),
+                migrations.AlterField(
+                    model_name='letter',
+                    name='template',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='liaison.lettertemplate', verbose_name='template'),
+                ),
+                migrations.AlterField(
+                    model_name='liaisonrecord',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='liaison_records', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='liaisonrecord',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='liaisonrecord',
+                    name='share',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='liaison_records', to='sharing.share', verbose_name='share'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingevent',
+                    name='case',
+                    field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='reporting_events', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingevent',
+                    name='obligation',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='liaison.reportingobligation', verbose_name='obligation'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingevent',
+                    name='recorded_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingevent',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingobligation',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reporting_obligations', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingobligation',
+                    name='created_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='reportingobligation',
+                    name='next_due_on',
+                    field=models.DateField(blank=True, editable=False, null=True, verbose_name='next due on'),
+                ),
+            ]
         ),
     ]

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,61 +11,67 @@ class Migration(migrations.Migration):
         ('mel', '0011_case_row_writes'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='caserow',
-            options={'verbose_name': 'dataset row of a case', 'verbose_name_plural': 'dataset rows of cases'},
-        ),
-        migrations.AlterModelOptions(
-            name='datasetrow',
-            options={'verbose_name': 'submitted dataset row', 'verbose_name_plural': 'submitted dataset rows'},
-        ),
-        migrations.AlterModelOptions(
-            name='evaluationcycle',
-            options={'ordering': ['-period_start', 'name'], 'verbose_name': 'evaluation cycle', 'verbose_name_plural': 'evaluation cycles'},
-        ),
-        migrations.AlterModelOptions(
-            name='feedbackanswer',
-            options={'ordering': ['id'], 'verbose_name': 'questionnaire answer', 'verbose_name_plural': 'questionnaire answers'},
-        ),
-        migrations.AlterModelOptions(
-            name='feedbackcomment',
-            options={'ordering': ['id'], 'verbose_name': 'questionnaire comment', 'verbose_name_plural': 'questionnaire comments'},
-        ),
-        migrations.AlterModelOptions(
-            name='feedbackquestionnaire',
-            options={'ordering': ['opened_at'], 'verbose_name': "members' questionnaire", 'verbose_name_plural': "members' questionnaires"},
-        ),
-        migrations.AlterModelOptions(
-            name='feedbackrespondent',
-            options={'ordering': ['id'], 'verbose_name': 'questionnaire respondent', 'verbose_name_plural': 'questionnaire respondents'},
-        ),
-        migrations.AlterModelOptions(
-            name='linkageround',
-            options={'ordering': ['-opened_at'], 'verbose_name': 'linkage round', 'verbose_name_plural': 'linkage rounds'},
-        ),
-        migrations.AlterModelOptions(
-            name='narrative',
-            options={'ordering': ['area'], 'verbose_name': 'narrative', 'verbose_name_plural': 'narratives'},
-        ),
-        migrations.AlterModelOptions(
-            name='organisationrows',
-            options={'verbose_name': 'dataset rows of an organisation', 'verbose_name_plural': 'dataset rows of organisations'},
-        ),
-        migrations.AlterModelOptions(
-            name='reportrun',
-            options={'ordering': ['-created_at'], 'verbose_name': 'computed report', 'verbose_name_plural': 'computed reports'},
-        ),
-        migrations.AlterModelOptions(
-            name='snapshot',
-            options={'ordering': ['created_at'], 'verbose_name': 'snapshot', 'verbose_name_plural': 'snapshots'},
-        ),
-        migrations.AlterModelOptions(
-            name='submission',
-            options={'ordering': ['-imported_at'], 'verbose_name': 'submission', 'verbose_name_plural': 'submissions'},
-        ),
-        migrations.AlterModelOptions(
-            name='submissionrows',
-            options={'verbose_name': 'rows of a submission', 'verbose_name_plural': 'rows of submissions'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='caserow',
+                    options={'verbose_name': 'dataset row of a case', 'verbose_name_plural': 'dataset rows of cases'},
+                ),
+                migrations.AlterModelOptions(
+                    name='datasetrow',
+                    options={'verbose_name': 'submitted dataset row', 'verbose_name_plural': 'submitted dataset rows'},
+                ),
+                migrations.AlterModelOptions(
+                    name='evaluationcycle',
+                    options={'ordering': ['-period_start', 'name'], 'verbose_name': 'evaluation cycle', 'verbose_name_plural': 'evaluation cycles'},
+                ),
+                migrations.AlterModelOptions(
+                    name='feedbackanswer',
+                    options={'ordering': ['id'], 'verbose_name': 'questionnaire answer', 'verbose_name_plural': 'questionnaire answers'},
+                ),
+                migrations.AlterModelOptions(
+                    name='feedbackcomment',
+                    options={'ordering': ['id'], 'verbose_name': 'questionnaire comment', 'verbose_name_plural': 'questionnaire comments'},
+                ),
+                migrations.AlterModelOptions(
+                    name='feedbackquestionnaire',
+                    options={'ordering': ['opened_at'], 'verbose_name': "members' questionnaire", 'verbose_name_plural': "members' questionnaires"},
+                ),
+                migrations.AlterModelOptions(
+                    name='feedbackrespondent',
+                    options={'ordering': ['id'], 'verbose_name': 'questionnaire respondent', 'verbose_name_plural': 'questionnaire respondents'},
+                ),
+                migrations.AlterModelOptions(
+                    name='linkageround',
+                    options={'ordering': ['-opened_at'], 'verbose_name': 'linkage round', 'verbose_name_plural': 'linkage rounds'},
+                ),
+                migrations.AlterModelOptions(
+                    name='narrative',
+                    options={'ordering': ['area'], 'verbose_name': 'narrative', 'verbose_name_plural': 'narratives'},
+                ),
+                migrations.AlterModelOptions(
+                    name='organisationrows',
+                    options={'verbose_name': 'dataset rows of an organisation', 'verbose_name_plural': 'dataset rows of organisations'},
+                ),
+                migrations.AlterModelOptions(
+                    name='reportrun',
+                    options={'ordering': ['-created_at'], 'verbose_name': 'computed report', 'verbose_name_plural': 'computed reports'},
+                ),
+                migrations.AlterModelOptions(
+                    name='snapshot',
+                    options={'ordering': ['created_at'], 'verbose_name': 'snapshot', 'verbose_name_plural': 'snapshots'},
+                ),
+                migrations.AlterModelOptions(
+                    name='submission',
+                    options={'ordering': ['-imported_at'], 'verbose_name': 'submission', 'verbose_name_plural': 'submissions'},
+                ),
+                migrations.AlterModelOptions(
+                    name='submissionrows',
+                    options={'verbose_name': 'rows of a submission', 'verbose_name_plural': 'rows of submissions'},
+                ),
+            ]
         ),
     ]

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,29 +11,35 @@ class Migration(migrations.Migration):
         ('network', '0001_initial'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='activity',
-            options={'ordering': ['-date', '-created_at'], 'verbose_name': 'activity', 'verbose_name_plural': 'activities'},
-        ),
-        migrations.AlterModelOptions(
-            name='detentioncost',
-            options={'ordering': ['country', '-year'], 'verbose_name': 'cost of detention', 'verbose_name_plural': 'costs of detention'},
-        ),
-        migrations.AlterModelOptions(
-            name='interaction',
-            options={'ordering': ['-date', '-created_at'], 'verbose_name': 'interaction', 'verbose_name_plural': 'interactions'},
-        ),
-        migrations.AlterModelOptions(
-            name='programmebudget',
-            options={'ordering': ['-start'], 'verbose_name': 'programme budget', 'verbose_name_plural': 'programme budgets'},
-        ),
-        migrations.AlterModelOptions(
-            name='stagechange',
-            options={'ordering': ['date', 'created_at'], 'verbose_name': 'relationship stage change', 'verbose_name_plural': 'relationship stage changes'},
-        ),
-        migrations.AlterModelOptions(
-            name='stakeholder',
-            options={'ordering': ['name'], 'verbose_name': 'stakeholder', 'verbose_name_plural': 'stakeholders'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='activity',
+                    options={'ordering': ['-date', '-created_at'], 'verbose_name': 'activity', 'verbose_name_plural': 'activities'},
+                ),
+                migrations.AlterModelOptions(
+                    name='detentioncost',
+                    options={'ordering': ['country', '-year'], 'verbose_name': 'cost of detention', 'verbose_name_plural': 'costs of detention'},
+                ),
+                migrations.AlterModelOptions(
+                    name='interaction',
+                    options={'ordering': ['-date', '-created_at'], 'verbose_name': 'interaction', 'verbose_name_plural': 'interactions'},
+                ),
+                migrations.AlterModelOptions(
+                    name='programmebudget',
+                    options={'ordering': ['-start'], 'verbose_name': 'programme budget', 'verbose_name_plural': 'programme budgets'},
+                ),
+                migrations.AlterModelOptions(
+                    name='stagechange',
+                    options={'ordering': ['date', 'created_at'], 'verbose_name': 'relationship stage change', 'verbose_name_plural': 'relationship stage changes'},
+                ),
+                migrations.AlterModelOptions(
+                    name='stakeholder',
+                    options={'ordering': ['name'], 'verbose_name': 'stakeholder', 'verbose_name_plural': 'stakeholders'},
+                ),
+            ]
         ),
     ]

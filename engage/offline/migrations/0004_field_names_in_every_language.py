@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -13,55 +15,61 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='offlinecase',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='offlinecase',
-            name='taken_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='taken at'),
-        ),
-        migrations.AlterField(
-            model_name='offlinecase',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offline_cases', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='applied_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='applied at'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='key',
-            field=models.UUIDField(verbose_name='key'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='kind',
-            field=models.CharField(choices=[('contact', 'Contact'), ('assessment', 'Assessment'), ('action_status', 'Action status')], max_length=16, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='object_id',
-            field=models.UUIDField(verbose_name='record'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='queued_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='queued at'),
-        ),
-        migrations.AlterField(
-            model_name='offlinesync',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='offlinecase',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinecase',
+                    name='taken_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='taken at'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinecase',
+                    name='user',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offline_cases', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='applied_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='applied at'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='key',
+                    field=models.UUIDField(verbose_name='key'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='kind',
+                    field=models.CharField(choices=[('contact', 'Contact'), ('assessment', 'Assessment'), ('action_status', 'Action status')], max_length=16, verbose_name='kind'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='object_id',
+                    field=models.UUIDField(verbose_name='record'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='queued_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='queued at'),
+                ),
+                migrations.AlterField(
+                    model_name='offlinesync',
+                    name='user',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                ),
+            ]
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -13,30 +15,36 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='subjectrequest',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_requests', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='subjectrequest',
-            name='completed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='completed at'),
-        ),
-        migrations.AlterField(
-            model_name='subjectrequest',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_requests', to='cases.person', verbose_name='person'),
-        ),
-        migrations.AlterField(
-            model_name='subjectrequest',
-            name='recorded_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
-        ),
-        migrations.AlterField(
-            model_name='subjectrequest',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='subjectrequest',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_requests', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='subjectrequest',
+                    name='completed_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='completed at'),
+                ),
+                migrations.AlterField(
+                    model_name='subjectrequest',
+                    name='person',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_requests', to='cases.person', verbose_name='person'),
+                ),
+                migrations.AlterField(
+                    model_name='subjectrequest',
+                    name='recorded_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
+                ),
+                migrations.AlterField(
+                    model_name='subjectrequest',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+            ]
         ),
     ]

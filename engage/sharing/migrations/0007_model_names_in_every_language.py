@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from engage.lib.migrations import RenderedOnce
+
 
 class Migration(migrations.Migration):
 
@@ -9,25 +11,31 @@ class Migration(migrations.Migration):
         ('sharing', '0006_void_members_shares_of_the_clients_data'),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterModelOptions(
-            name='consent',
-            options={'ordering': ['-given_on', '-recorded_at'], 'verbose_name': 'consent', 'verbose_name_plural': 'consents'},
-        ),
-        migrations.AlterModelOptions(
-            name='datarequest',
-            options={'ordering': ['-received_on', '-recorded_at'], 'verbose_name': 'data request', 'verbose_name_plural': 'data requests'},
-        ),
-        migrations.AlterModelOptions(
-            name='enforcementbody',
-            options={'ordering': ['name'], 'verbose_name': 'enforcement body', 'verbose_name_plural': 'enforcement bodies'},
-        ),
-        migrations.AlterModelOptions(
-            name='recipient',
-            options={'ordering': ['name'], 'verbose_name': 'recipient', 'verbose_name_plural': 'recipients'},
-        ),
-        migrations.AlterModelOptions(
-            name='share',
-            options={'ordering': ['-requested_at'], 'verbose_name': 'share', 'verbose_name_plural': 'shares'},
+        RenderedOnce(
+            [
+                migrations.AlterModelOptions(
+                    name='consent',
+                    options={'ordering': ['-given_on', '-recorded_at'], 'verbose_name': 'consent', 'verbose_name_plural': 'consents'},
+                ),
+                migrations.AlterModelOptions(
+                    name='datarequest',
+                    options={'ordering': ['-received_on', '-recorded_at'], 'verbose_name': 'data request', 'verbose_name_plural': 'data requests'},
+                ),
+                migrations.AlterModelOptions(
+                    name='enforcementbody',
+                    options={'ordering': ['name'], 'verbose_name': 'enforcement body', 'verbose_name_plural': 'enforcement bodies'},
+                ),
+                migrations.AlterModelOptions(
+                    name='recipient',
+                    options={'ordering': ['name'], 'verbose_name': 'recipient', 'verbose_name_plural': 'recipients'},
+                ),
+                migrations.AlterModelOptions(
+                    name='share',
+                    options={'ordering': ['-requested_at'], 'verbose_name': 'share', 'verbose_name_plural': 'shares'},
+                ),
+            ]
         ),
     ]

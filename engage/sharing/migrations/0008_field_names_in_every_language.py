@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from engage.lib.migrations import RenderedOnce
+
 import engage.lib.fields
 
 
@@ -16,145 +18,151 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # One rendering of the state for them all (engage.lib.migrations): nothing here is in the
+    # database, and Django rendered the models again after each.
     operations = [
-        migrations.AlterField(
-            model_name='consent',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='cases.person', verbose_name='person'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='recipient_name',
-            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='recipient name'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='recipient_type',
-            field=models.CharField(blank=True, choices=[('legal_aid', 'Legal aid or lawyer'), ('health', 'Health service'), ('housing', 'Housing or shelter'), ('social', 'Social services'), ('ngo', 'Other NGO'), ('authority', 'Authority deciding the case (asylum or migration office)'), ('court', 'Court or tribunal'), ('enforcement', 'Immigration enforcement (police, detention, removal)'), ('other', 'Other')], db_default='', default='', max_length=16, verbose_name='recipient type'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='recorded_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='withdrawn_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='withdrawn_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='withdrawn by'),
-        ),
-        migrations.AlterField(
-            model_name='datarequest',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by'),
-        ),
-        migrations.AlterField(
-            model_name='datarequest',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='data_requests', to='accounts.organisation', verbose_name='organisation'),
-        ),
-        migrations.AlterField(
-            model_name='datarequest',
-            name='recorded_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
-        ),
-        migrations.AlterField(
-            model_name='datarequest',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='cancel_reason',
-            field=models.CharField(blank=True, max_length=40, verbose_name='cancel reason'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='cases.case', verbose_name='case'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='consent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='shares', to='sharing.consent', verbose_name='consent'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='content',
-            field=engage.lib.fields.EncryptedTextField(blank=True, verbose_name='content'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='deletion_asked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='deletion asked at'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='deletion_asked_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='deletion asked by'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='handed_over_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='handed over at'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='handed_over_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='handed over by'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='cases.person', verbose_name='person'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='produced_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='produced at'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='recipient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sharing.recipient', verbose_name='recipient'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='recipient_name',
-            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='recipient name'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='recipient_type',
-            field=models.CharField(blank=True, choices=[('legal_aid', 'Legal aid or lawyer'), ('health', 'Health service'), ('housing', 'Housing or shelter'), ('social', 'Social services'), ('ngo', 'Other NGO'), ('authority', 'Authority deciding the case (asylum or migration office)'), ('court', 'Court or tribunal'), ('enforcement', 'Immigration enforcement (police, detention, removal)'), ('other', 'Other')], db_default='', default='', max_length=16, verbose_name='recipient type'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='requested_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='requested at'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='requested_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
-        ),
-        migrations.AlterField(
-            model_name='share',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Being prepared'), ('ready', 'Ready to hand over'), ('sent', 'Handed over'), ('cancelled', 'Cancelled')], default='queued', max_length=10, verbose_name='status'),
+        RenderedOnce(
+            [
+                migrations.AlterField(
+                    model_name='consent',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='person',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='cases.person', verbose_name='person'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='recipient_name',
+                    field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='recipient name'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='recipient_type',
+                    field=models.CharField(blank=True, choices=[('legal_aid', 'Legal aid or lawyer'), ('health', 'Health service'), ('housing', 'Housing or shelter'), ('social', 'Social services'), ('ngo', 'Other NGO'), ('authority', 'Authority deciding the case (asylum or migration office)'), ('court', 'Court or tribunal'), ('enforcement', 'Immigration enforcement (police, detention, removal)'), ('other', 'Other')], db_default='', default='', max_length=16, verbose_name='recipient type'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='recorded_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='withdrawn_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at'),
+                ),
+                migrations.AlterField(
+                    model_name='consent',
+                    name='withdrawn_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='withdrawn by'),
+                ),
+                migrations.AlterField(
+                    model_name='datarequest',
+                    name='decided_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by'),
+                ),
+                migrations.AlterField(
+                    model_name='datarequest',
+                    name='organisation',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='data_requests', to='accounts.organisation', verbose_name='organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='datarequest',
+                    name='recorded_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='recorded at'),
+                ),
+                migrations.AlterField(
+                    model_name='datarequest',
+                    name='recorded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='cancel_reason',
+                    field=models.CharField(blank=True, max_length=40, verbose_name='cancel reason'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='case',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='cases.case', verbose_name='case'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='consent',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='shares', to='sharing.consent', verbose_name='consent'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='content',
+                    field=engage.lib.fields.EncryptedTextField(blank=True, verbose_name='content'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='deletion_asked_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='deletion asked at'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='deletion_asked_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='deletion asked by'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='handed_over_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='handed over at'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='handed_over_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='handed over by'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='person',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='cases.person', verbose_name='person'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='produced_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='produced at'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='recipient',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sharing.recipient', verbose_name='recipient'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='recipient_name',
+                    field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='recipient name'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='recipient_type',
+                    field=models.CharField(blank=True, choices=[('legal_aid', 'Legal aid or lawyer'), ('health', 'Health service'), ('housing', 'Housing or shelter'), ('social', 'Social services'), ('ngo', 'Other NGO'), ('authority', 'Authority deciding the case (asylum or migration office)'), ('court', 'Court or tribunal'), ('enforcement', 'Immigration enforcement (police, detention, removal)'), ('other', 'Other')], db_default='', default='', max_length=16, verbose_name='recipient type'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='requested_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='requested at'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='requested_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
+                ),
+                migrations.AlterField(
+                    model_name='share',
+                    name='status',
+                    field=models.CharField(choices=[('queued', 'Being prepared'), ('ready', 'Ready to hand over'), ('sent', 'Handed over'), ('cancelled', 'Cancelled')], default='queued', max_length=10, verbose_name='status'),
+                ),
+            ]
         ),
     ]
