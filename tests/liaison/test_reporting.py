@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from engage.cases.due import caseload, due_items, with_due_facts
 from engage.cases.factories import CaseFactory
@@ -160,6 +160,23 @@ class TestPages:
         assert "Reporting day with no record" in body and "Rue Royale police station" in body
         body = client.get(obligation.get_absolute_url()).content.decode()
         assert "No reporting day recorded yet." in body
+
+    @pytest.mark.parametrize(
+        "language, noun", [("fr", "Élément"), ("it", "Elemento"), ("pl", "Rekord")]
+    )
+    def test_it_names_the_reporting_days_button_as_a_verb_in_each_language(
+        self, as_user, active_case, alice, language, noun
+    ):
+        """The button read "Record", whose catalogue entry is the audit log's column (a record,
+        the noun): a French case manager was asked to press "Élément" to save a reporting day."""
+        obligation = weekly(active_case, alice, days_ago(8))
+        type(alice).objects.filter(pk=alice.pk).update(language=language)
+        body = as_user(alice).get(obligation.get_absolute_url()).content.decode()
+        button = body.split('<div class="form-actions"><button type="submit" class="primary">')[1]
+        label = button.split("</button>")[0]
+        with translation.override(language):
+            assert label == translation.gettext("Save")
+        assert noun not in label
 
     def test_the_org_admin_sees_that_there_is_an_obligation_but_not_where(
         self, as_user, active_case, alice, ada
