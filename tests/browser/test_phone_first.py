@@ -275,3 +275,23 @@ def test_it_keeps_every_column_and_row_action_of_a_list_on_a_phone(
             problems += [f"{url}: {problem}" for problem in page.evaluate(WHAT_DOES_NOT_FIT)]
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_it_breaks_a_value_with_no_space_in_it_instead_of_widening_a_phone(
+    browser, live_server, journey, alice
+):
+    """A document titled like its file widened the documents page to 796 px on a 390 px phone:
+    its link, a flex box on a card, kept the title whole."""
+    from engage.documents import services as documents
+    from tests.documents.test_documents import png_bytes
+
+    case, _plan = journey
+    title = "Decyzja_UdSC_o_odmowie_udzielenia_ochrony_miedzynarodowej_DPU-420-1234-2026"
+    documents.attach(case, by=alice, kind="decision", title=title, data=png_bytes())
+    context = signed_in(browser, live_server, alice, viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"/documents/cases/{case.pk}/")
+    link = page.get_by_role("link", name=title)
+    assert link.bounding_box()["x"] + link.bounding_box()["width"] <= PHONE["width"]
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    context.close()
