@@ -295,3 +295,14 @@ def test_it_breaks_a_value_with_no_space_in_it_instead_of_widening_a_phone(
     assert link.bounding_box()["x"] + link.bounding_box()["width"] <= PHONE["width"]
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+def test_it_keeps_a_pages_main_button_off_the_form_under_it_on_a_phone(browser, live_server, ada):
+    context = signed_in(browser, live_server, ada, viewport=PHONE)
+    page = context.new_page()
+    page.goto("/accounts/users/")
+    button = page.get_by_role("link", name="Add a user").bounding_box()
+    search = page.locator("form.filters").bounding_box()
+    # 7 px before, the label "Search" read as the button's caption.
+    assert search["y"] - (button["y"] + button["height"]) >= 8
+    context.close()
