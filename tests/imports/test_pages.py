@@ -282,3 +282,15 @@ def test_deleting_a_saved_mapping_is_in_the_audit_log(ada, olga, as_user):
         ada.organisation_id,
     )
     assert entry.object_type == "imports.savedmapping"
+
+
+def test_it_names_an_import_with_a_noun_in_each_language(ada, as_user):
+    """The page's title took the verb ("Import the rows"): Polish read "Importuj caseload.xlsx",
+    Italian "Importa caseload.xlsx", as if the title were a button."""
+    client = as_user(ada)
+    job = _upload(client, messy_rows())
+    client.post(f"/imports/{job.pk}/mapping/", _mapping_post(job))
+    for language, title in (("pl", "Import"), ("it", "Importazione"), ("fr", "Importation")):
+        client.cookies["django_language"] = language
+        page = client.get(f"/imports/{job.pk}/").content.decode()
+        assert f'<h1>{title} <span class="meta">caseload.xlsx</span></h1>' in page, language
