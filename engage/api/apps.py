@@ -9,4 +9,7 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from engage.api import schema  # noqa: F401  (registers the token scheme for the schema)
+        from engage.api import (
+            schema,  # noqa: F401  (registers the token scheme for the schema)
+            signals,  # noqa: F401  (ends the tokens with the sessions)
+        )

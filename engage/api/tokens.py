@@ -74,6 +74,21 @@ def revoke_token(pat: PersonalAccessToken, *, by: User, request: HttpRequest | N
     )
 
 
+def end_tokens(user: User, *, by: User | None) -> int:
+    """Revoke every token of `user` still in force; return how many.
+
+    A reset of the second step follows a lost or stolen laptop or phone, as deactivation does:
+    a token kept there (a tool's settings) would go on reading the caseload, its owner's
+    password unchanged, after the sessions of that device were ended. A token already ended by
+    a password change is left as it is, so its page still says why it ended.
+    """
+    tokens = user.api_tokens.filter(revoked_at__isnull=True).select_related("user")
+    ended = [token for token in tokens if token.in_force]
+    for token in ended:
+        revoke_token(token, by=by or user)
+    return len(ended)
+
+
 REFUSED = "api_token_"  # + the reason, for refused tokens
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from engage.accounts import mfa
 from engage.accounts.factories import PASSWORD
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.accounts.services import deactivate_user, reactivate_user
@@ -177,6 +178,27 @@ def test_a_token_stays_ended_when_its_deactivated_owner_comes_back(alice, ada):
         action=AuditEvent.Action.PERMISSION_CHANGE, detail="api_token_revoked"
     )
     assert (event.actor_id, event.object_id) == (ada.pk, PersonalAccessToken.objects.get().pk)
+
+
+def test_it_ends_a_token_when_an_admin_resets_its_owners_second_step(alice, ada):
+    """Adversarial review (December 2026): a reset of the second step follows a lost laptop,
+    and ended its sessions, its calendar feed and its offline cases, but a token kept in a
+    tool's settings there went on reading the caseload, the password being unchanged."""
+    ended_before = make_token(alice)
+    alice.set_password("a new password, chosen before")
+    alice.save()
+    secret = make_token(alice)
+    assert ApiClient(secret).get("/api/v1/cases/").status_code == 200
+    mfa.reset(alice, by=ada)
+    _refused(secret, "revoked")
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.PERMISSION_CHANGE, detail="api_token_revoked"
+    )
+    token = PersonalAccessToken.objects.get(digest=digest(secret))
+    assert (event.actor_id, event.object_id) == (ada.pk, token.pk)
+    # A token the password change had ended already still says so on the tokens page.
+    earlier = PersonalAccessToken.objects.get(digest=digest(ended_before))
+    assert earlier.revoked_at is None and earlier.ended_by_password_change
 
 
 def test_it_reads_the_token_its_owner_and_their_organisation_in_one_query(alice):
