@@ -107,6 +107,9 @@ def clean(
     known = {field.key: field for field in fields}
     for key in sorted(set(sent) - set(known)):
         errors[f"custom.{key}"] = [_("There is no such field on this form.")]
+    for key in sorted(set(sent) & set(known)):
+        if not _of_its_shape(known[key], sent[key]):
+            errors[f"custom.{key}"] = [_("Enter a valid value.")]
     if errors:
         raise ValidationError(errors)
     if not fields:
@@ -135,8 +138,21 @@ def clean(
     return cleaned
 
 
+def _of_its_shape(field: CustomField, value: Any) -> bool:
+    """Whether a JSON answer is one value, or a list of them for several choices: a form sends
+    nothing else. A date field's form field fails on anything but a string (a server error),
+    and a text field took `[1]` as the text "[1]"."""
+    if isinstance(value, dict):
+        return False
+    if isinstance(value, list):
+        return field.type == FieldType.CHOICES and not any(
+            isinstance(each, dict | list) for each in value
+        )
+    return True
+
+
 def _as_input(field: CustomField, value: Any) -> Any:
-    """A JSON answer as the web form sends it."""
+    """A JSON answer as the web form sends it (of its shape: `_of_its_shape`)."""
     if value is None:
         return ""
     if field.type == FieldType.YES_NO:
@@ -147,8 +163,6 @@ def _as_input(field: CustomField, value: Any) -> Any:
         return str(value)
     if field.type == FieldType.CHOICES:
         return [str(each) for each in value] if isinstance(value, list) else value
-    if isinstance(value, dict | list):
-        return value  # refused by the form field as not valid
     return str(value)
 
 
