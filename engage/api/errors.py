@@ -1,5 +1,7 @@
 """Every error as JSON with one clear message: `{"error": {"code", "message", "fields"}}`."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -67,6 +69,13 @@ def exception_handler(exc, context):
         exc = PreconditionFailed()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's limit of a form's size, met as DRF reads the body: answered as every error
+        # of the API, not with the site's HTML page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = exceptions.ParseError(
+            _("The body is too large to read: at most %(bytes)d bytes.") % {"bytes": limit}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
