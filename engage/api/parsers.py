@@ -1,6 +1,7 @@
 """The API's one parser: DRF's JSON parser, with the malformed bodies, and those holding more
 values than a web form may, refused as such."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,7 @@ def _check_value_count(data: Any) -> None:
     pending = [data]
     while pending:
         item = pending.pop()
+        values: Iterable[Any]
         if isinstance(item, dict):
             count += len(item)
             values = item.values()
