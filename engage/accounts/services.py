@@ -164,6 +164,13 @@ def _check_still_an_admin(by: User) -> None:
 # person back to working on cases later brings none of it back.
 case_work_ended = Signal()
 
+# Sent when a person's role changes, with `by` who changed it, so the apps above this one end
+# what was made for the role they had: their API tokens (engage.api), made at the sign-in that
+# role asked for. A case manager made supervisor or admin must verify with a security key, which
+# holds their sessions until they do; a token made after an authenticator's code would
+# otherwise carry the new role's access without one.
+role_changed = Signal()
+
 
 @transaction.atomic
 def update_user(
@@ -212,6 +219,8 @@ def update_user(
         record(by, AuditEvent.Action.PERMISSION_CHANGE, user, detail=",".join(access_changed))
     else:
         record(by, AuditEvent.Action.UPDATE, user)
+    if stored["role"] != role:
+        role_changed.send(sender=User, user=user, by=by)
     if stored["role"] in CASE_HOLDER_ROLES and role not in CASE_HOLDER_ROLES:
         case_work_ended.send(sender=User, user=user, by=by)
 

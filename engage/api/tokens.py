@@ -79,8 +79,10 @@ def end_tokens(user: User, *, by: User | None) -> int:
 
     A reset of the second step follows a lost or stolen laptop or phone, as deactivation does:
     a token kept there (a tool's settings) would go on reading the caseload, its owner's
-    password unchanged, after the sessions of that device were ended. A token already ended by
-    a password change is left as it is, so its page still says why it ended.
+    password unchanged, after the sessions of that device were ended. A new role is another
+    access, asked for at another sign-in (a security key for a supervisor or an admin): a
+    token made for the role before does not carry it. A token already ended by a password
+    change is left as it is, so its page still says why it ended.
     """
     tokens = user.api_tokens.filter(revoked_at__isnull=True).select_related("user")
     ended = [token for token in tokens if token.in_force]

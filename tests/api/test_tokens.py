@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from engage.accounts import mfa
 from engage.accounts.factories import PASSWORD
+from engage.accounts.models import Role
 from engage.accounts.permissions import AUTHENTICATED_AT
-from engage.accounts.services import deactivate_user, reactivate_user
+from engage.accounts.services import deactivate_user, reactivate_user, update_user
 from engage.api.models import PersonalAccessToken
 from engage.api.tokens import digest
 from engage.audit.models import AuditEvent
@@ -199,6 +200,46 @@ def test_it_ends_a_token_when_an_admin_resets_its_owners_second_step(alice, ada)
     # A token the password change had ended already still says so on the tokens page.
     earlier = PersonalAccessToken.objects.get(digest=digest(ended_before))
     assert earlier.revoked_at is None and earlier.ended_by_password_change
+
+
+def test_it_ends_a_token_when_its_owner_is_given_another_role(alice, bob, ada):
+    """Adversarial review (December 2026): a case manager's token, made after an
+    authenticator's code, went on working with a supervisor's access (the team's caseload,
+    the approvals) once they were made supervisor, while the web held their session until a
+    security key verified it. A token is for the role it was made under."""
+    secret = make_token(alice)
+    unchanged = make_token(bob)
+    update_user(
+        alice,
+        by=ada,
+        expected_version=alice.version,
+        role=Role.SUPERVISOR,
+        team=alice.team,
+        first_name=alice.first_name,
+        last_name=alice.last_name,
+        email=alice.email,
+    )
+    _refused(secret, "revoked")
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.PERMISSION_CHANGE, detail="api_token_revoked"
+    )
+    assert (event.actor_id, event.object_id) == (
+        ada.pk,
+        PersonalAccessToken.objects.get(digest=digest(secret)).pk,
+    )
+    # Another change of a person's details (their name) leaves their tokens as they are.
+    bob.refresh_from_db()
+    update_user(
+        bob,
+        by=ada,
+        expected_version=bob.version,
+        role=bob.role,
+        team=bob.team,
+        first_name="Robert",
+        last_name=bob.last_name,
+        email=bob.email,
+    )
+    assert ApiClient(unchanged).get("/api/v1/me/").status_code == 200
 
 
 def test_it_reads_the_token_its_owner_and_their_organisation_in_one_query(alice):
