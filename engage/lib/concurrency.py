@@ -111,5 +111,6 @@ def lock_against_deletion(rows: "models.QuerySet[Any]") -> list[Any]:
         return list(keys)
     sql, params = keys.query.get_compiler(connection=connection).as_sql()
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        # The ORM's own query of `rows`' keys (its scope and filters), with the lock it lacks.
+        cursor.execute(f"{sql} FOR KEY SHARE", params)  # nosemgrep: raw-sql
         return [key for (key,) in cursor.fetchall()]
