@@ -61,7 +61,7 @@ lint: $(STAMP) $(SEMGREP)
 # fails `make test` all the same): run first, they held the tests back by their whole time
 # (7 s with mypy's cache, 21 s without), where beside the tests they cost about half of their
 # CPU. Meanwhile the migrated test database (tests/sqlite_template.py: made once per change of
-# the code or its migrations, 8 s of one core) is made before the tests, whose two workers then
+# the code or its migrations, about 10 s of one core) is made before the tests, whose two workers then
 # copy it instead of one migrating while the other waits.
 test: $(STAMP) $(SEMGREP)
 	@lint_log=$$(mktemp); \
