@@ -100,19 +100,24 @@ def test_it_records_no_plan_review_after_the_erasure(active, alice, bob):
     assert not PlanReview.objects.exists()
 
 
+def _partner_of(case):
+    """A partner in the client's household, whose plans are in the client's case."""
+    household = Household.objects.create(organisation=case.organisation)
+    Case.objects.filter(pk=case.pk).update(household=household)
+    Person.objects.filter(pk=case.person_id).update(household=household)
+    case.refresh_from_db()
+    return Person.objects.create(organisation=case.organisation, household=household,
+                                 relationship="partner", given_name="Partner")  # fmt: skip
+
+
 def test_it_records_no_plan_review_on_the_plan_of_an_erased_household_member(
     active, alice, bob, as_user
 ):
     """A member's plan is in the client's case, which the client's erasure alone closes to new
     notes (`_refuse_if_member_erased`, item 60): a review of the erased partner's agreed plan
     was taken, its note about her kept for good, and the plan page offered it."""
-    household = Household.objects.create(organisation=active.organisation)
-    Case.objects.filter(pk=active.pk).update(household=household)
-    Person.objects.filter(pk=active.person_id).update(household=household)
-    active.refresh_from_db()
-    partner = Person.objects.create(organisation=active.organisation, household=household,
-                                    relationship="partner", given_name="Partner")  # fmt: skip
-    plan = services.create_plan(active, by=alice, person=partner)
+    plan = services.create_plan(active, by=alice, person=_partner_of(active))
+    partner = plan.person
     services.add_goal(plan, by=alice, data={"area": "health", "description": "Counselling"})
     services.submit_plan(plan, by=alice)  # agreed at once: the case has an approved plan
     erase_person(partner, by=bob, reason="request")
@@ -162,12 +167,7 @@ def test_a_contact_waits_for_an_erasure_under_way_then_is_refused(organisation, 
 
 def _member_plan(case, alice):
     """An agreed plan of the client's partner, in the client's case, with a goal and an action."""
-    household = Household.objects.create(organisation=case.organisation)
-    Case.objects.filter(pk=case.pk).update(household=household)
-    Person.objects.filter(pk=case.person_id).update(household=household)
-    case.refresh_from_db()
-    partner = Person.objects.create(organisation=case.organisation, household=household,
-                                    relationship="partner", given_name="Partner")  # fmt: skip
+    partner = _partner_of(case)
     plan = services.create_plan(case, by=alice, person=partner)
     goal = services.add_goal(plan, by=alice, data={"area": "health", "description": "Counselling"})
     action = services.add_action(
@@ -189,12 +189,7 @@ def test_a_goal_for_a_members_plan_waits_for_the_members_erasure_then_is_refused
     locked by it: a goal sent while the erasure ran was added after it, about the member, for
     good. Locked in erasure's order, it waits, then is refused."""
     case, _plan = to_active(CaseFactory(organisation=organisation, case_manager=alice), alice, bob)
-    household = Household.objects.create(organisation=organisation)
-    Case.objects.filter(pk=case.pk).update(household=household)
-    Person.objects.filter(pk=case.person_id).update(household=household)
-    case.refresh_from_db()
-    partner = Person.objects.create(organisation=organisation, household=household,
-                                    relationship="partner", given_name="Partner")  # fmt: skip
+    partner = _partner_of(case)
     plan = services.create_plan(case, by=alice, person=partner)
     plan = CasePlan.objects.select_related("case__person").get(pk=plan.pk)
 
