@@ -160,7 +160,7 @@ class LetterTemplateForm(
 
 class LetterDraftForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language of the letter"), choices=settings.LANGUAGES)
     text = forms.CharField(
         label=_("Text of the letter"),
         # As long as a model letter may be: the PDF is laid out in the request.
@@ -168,6 +168,14 @@ class LetterDraftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 20}),
         help_text=_("Check every line: the PDF holds exactly this text."),
     )
+
+    def __init__(self, *args: Any, from_template: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if from_template:
+            # The letter is in the language its text was drafted in, chosen above the form
+            # (choosing another drafts the text again): a second picker here only said the
+            # same, or, changed alone, marked the PDF with a language its text was not in.
+            self.fields["language"].widget = forms.HiddenInput()
 
 
 class ObligationForm(VersionedFormMixin, forms.ModelForm[ReportingObligation]):

@@ -162,7 +162,9 @@ def letter_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
             "language": language,
             "text": letters.draft(template, case, request.user, services.today(), language),
         }
-    form = LetterDraftForm(request.POST or None, initial=initial)
+    form = LetterDraftForm(
+        request.POST or None, initial=initial, from_template=template is not None
+    )
     if done := run_service(
         request,
         form,
@@ -187,7 +189,7 @@ def letter_new(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
         "form": form if drafting else None,
         "templates": templates,
         "template": template,
-        "drafted_in": initial["language"],
+        "drafted_in": form["language"].value(),
         "languages": settings.LANGUAGES,
     }
     return render(request, "liaison/letter_form.html", context)

@@ -94,3 +94,39 @@ def test_it_writes_the_date_in_the_letters_language(active_case, alice, ada):
     )
     text = letters.draft(template, active_case, alice, datetime.date(2026, 11, 29), "pl")
     assert "29 listopada 2026" in text
+
+
+def test_it_asks_for_the_letters_language_once(as_user, active_case, alice, ada):
+    """Drafted from a template, the page had two pickers, "Write the letter in" and the form's
+    "Language": changing the second alone marked a Bulgarian text as Greek in its PDF and its
+    record. The language the text was drafted in is the letter's; a blank letter asks once."""
+    from engage.liaison.models import Letter
+
+    template = services.save_template(
+        active_case.organisation,
+        by=ada,
+        data={
+            "name": "Support letter",
+            "kind": "letter",
+            "language": "en",
+            "body": ENGLISH,
+            "translations": {"bg": BULGARIAN},
+        },
+    )
+    url = f"/liaison/cases/{active_case.pk}/letters/new/"
+    client = as_user(alice)
+    page = client.get(url, {"template": template.pk, "language": "bg"}).content.decode()
+    # The page's own pickers (the header's language switcher is the reader's, not the letter's).
+    assert 'id="letter-language"' in page and '<select name="language" id="id_language"' not in page
+    assert '<input type="hidden" name="language" value="bg"' in page
+    assert page.count("Language of the letter") == 1
+    response = client.post(
+        f"{url}?template={template.pk}&language=bg",
+        {"template": template.pk, "title": "Писмо", "language": "bg", "text": "Уважаеми колеги"},
+    )
+    assert response.status_code == 302
+    assert Letter.objects.get().language == "bg"
+
+    blank = client.get(url, {"blank": 1}).content.decode()
+    assert '<select name="language" id="id_language"' in blank
+    assert 'id="letter-language"' not in blank and "Language of the letter" in blank
