@@ -60,9 +60,15 @@ REGIONS = {
 }  # fmt: skip
 VULNERABILITIES = {"child", "gender", "health", "protection", "other"}
 RATINGS = ("idm", "engage", "wellbeing")
-PILOT = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,10}$")
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-HEX = re.compile(r"^[0-9a-f]+$")
+# `\Z`, not `$`, which matches before a final newline too ("2024-06\n" was a month, a second
+# period end beside "2024-06"); ASCII digits only, not `\d`, which is any script's digit (a
+# period end "٩٩٩٩-12" sorted after every real one).
+PILOT = re.compile(r"\A[A-Z]{2}-[A-Z0-9]{2,10}\Z")
+MONTH = re.compile(r"\A([0-9]{4})-(0[1-9]|1[0-2])\Z")
+HEX = re.compile(r"\A[0-9a-f]+\Z")
+# The longest `generated_at` the hub keeps (`Submission.generated_at`): Python reads a time
+# with any number of digits in its fraction of a second.
+MAX_GENERATED_AT = 40
 MAX_REPORTED = 100
 # What version 2 adds to version 1's sets: a suppressed detention status, an empty city.
 ALLOWED_V2 = {"detention_at_referral": {"unknown"}}
@@ -289,6 +295,17 @@ def _check_protection(
             )
         )
         return
+    # What it says is kept at the hub: no more cells than the rows have that can be replaced
+    # (a number beyond the column was a server error, not a refusal).
+    replaceable = len(rows) * len(anonymity.SUPPRESSED_VALUE)
+    if manifest["suppressed"] > replaceable:
+        problems.append(
+            Problem(
+                None,
+                "manifest.json",
+                f"says {manifest['suppressed']} cells suppressed, the rows have {replaceable}",
+            )
+        )
     measured = anonymity.k_anonymity(rows)
     if manifest["k_anonymity"] != measured:
         problems.append(
@@ -339,10 +356,11 @@ def _manifest(data: bytes, problems: list[Problem]) -> dict[str, Any] | None:
         problems.append(Problem(None, "manifest.json", "period_end must be a month, YYYY-MM"))
     if not isinstance(manifest.get("rows"), int):
         problems.append(Problem(None, "manifest.json", "rows must be a whole number"))
+    generated_at = manifest.get("generated_at")
     try:
-        datetime.datetime.fromisoformat(
-            str(manifest.get("generated_at", "")).replace("Z", "+00:00")
-        )
+        if not isinstance(generated_at, str) or len(generated_at) > MAX_GENERATED_AT:
+            raise ValueError(generated_at)
+        datetime.datetime.fromisoformat(generated_at.replace("Z", "+00:00"))
     except ValueError:
         problems.append(Problem(None, "manifest.json", "generated_at must be an ISO 8601 time"))
     return manifest if len(problems) == before else None
