@@ -65,6 +65,9 @@ def create_submission_token(
 def revoke_submission_token(
     made: SubmissionToken, *, by: User, request: HttpRequest | None = None
 ) -> None:
+    # Locked: an upload storing under this token (`hold`) finishes before the revocation, or
+    # sees it and stores nothing.
+    made = SubmissionToken.objects.select_for_update().get(pk=made.pk)
     if made.revoked_at is not None:
         return
     made.revoked_at = timezone.now()
@@ -81,17 +84,39 @@ def token_for(token: str, *, request: HttpRequest | None = None) -> SubmissionTo
         else None
     )
     now = timezone.now()
-    if made is None:
-        reason = "unknown"
-    elif made.revoked_at is not None:
-        reason = "revoked"
-    elif made.expires_at <= now:
-        reason = "expired"
-    else:
+    reason = "unknown" if made is None else _refusal(made, now)
+    if made is not None and not reason:
         SubmissionToken.objects.filter(pk=made.pk).update(last_used_at=now)
         return made
+    refused(made, reason, request=request)
+    raise TokenRefused(reason)
+
+
+def _refusal(made: SubmissionToken, now: datetime.datetime) -> str:
+    """Why `made` may not be used at `now` ("" when it may)."""
+    if made.revoked_at is not None:
+        return "revoked"
+    if made.expires_at <= now:
+        return "expired"
+    return ""
+
+
+def refused(
+    made: SubmissionToken | None, reason: str, *, request: HttpRequest | None = None
+) -> None:
+    """Record a refused use of a submission token (until the sender refused too often)."""
     if refused_too_often(request, "submission_token_"):  # as a personal token's
-        raise TokenRefused(reason)
+        return
     record(None, AuditEvent.Action.LOGIN_FAILED, made,
            detail=f"submission_token_{reason}", request=request)  # fmt: skip
-    raise TokenRefused(reason)
+
+
+def hold(made: SubmissionToken) -> None:
+    """Lock `made` until the transaction ends, and raise TokenRefused if it may no longer be
+    used. An upload is checked against its token when it comes in, then read and checked,
+    which takes seconds for a large submission and as long as a slow sender likes: what it
+    stores, it stores in a transaction that holds its token, so a revocation (or the expiry)
+    meanwhile stores nothing, and a revocation after waits for it."""
+    current = SubmissionToken.objects.select_for_update().get(pk=made.pk)
+    if reason := _refusal(current, timezone.now()):
+        raise TokenRefused(reason)

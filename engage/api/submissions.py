@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
@@ -94,7 +95,19 @@ class SubmissionUploadView(APIView):
                         % {"pilot": made.pilot},
                         status.HTTP_403_FORBIDDEN,
                     )
-                counts = services.import_submission(path, request=request)
+                with transaction.atomic():
+                    submission_tokens.hold(made)
+                    counts = services.import_submission(path, request=request)
+                    record(None, AuditEvent.Action.CREATE, made, request=request,
+                           detail=f"network dataset {data.pilot} {data.period_end} sent with "
+                           f"submission token {made.prefix}")  # fmt: skip
+            except TokenRefused as refused:
+                # Revoked or expired while the upload was read: nothing was stored.
+                submission_tokens.refused(made, f"{refused.reason}_during_upload",
+                                          request=request)  # fmt: skip
+                raise exceptions.AuthenticationFailed(
+                    _("This submission token is not valid: it may have expired or been revoked.")
+                ) from None
             except submission.InvalidSubmission as refused:
                 return _error(
                     "invalid_submission",
@@ -106,9 +119,6 @@ class SubmissionUploadView(APIView):
                     ],
                     problem_count=len(refused.problems),
                 )
-        record(None, AuditEvent.Action.CREATE, made, request=request,
-               detail=f"network dataset {data.pilot} {data.period_end} sent with "
-               f"submission token {made.prefix}")  # fmt: skip
         return Response(
             {"pilot": data.pilot, "period_end": data.period_end, "rows": len(data.rows),
              "imported": counts},
