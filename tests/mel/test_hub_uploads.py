@@ -140,3 +140,30 @@ def test_it_refuses_a_row_whose_month_ends_with_a_newline(tmp_path):
     with pytest.raises(submission.InvalidSubmission) as refused:
         submission.read(folder)
     assert [(p.row, p.column) for p in refused.value.problems] == [(6, "referral_month")]
+
+
+def test_it_refuses_a_submission_of_more_rows_than_it_reads_before_reading_them_all(
+    nadia, tmp_path, monkeypatch
+):
+    """A row read is a dict of 36 strings, some 16 times the bytes of its line: the 200 MB
+    a 50 MB .zip may unpack to, in rows of empty cells, took a hub's web process over 3 GB,
+    sent by anyone holding a pilot's token. The rows are counted as they are read and the
+    submission refused past the most a submission may hold (lowered here to 10, so that the
+    test need not write 200,001 rows; `raising=False`: the old code had no limit to lower)."""
+    monkeypatch.setattr(submission, "MAX_ROWS", 10, raising=False)
+    folder = tmp_path / "many"
+    submission.write(folder, "BG-CLA", "2024-06", [row(n) for n in range(1, 30)])
+    with pytest.raises(submission.InvalidSubmission) as refused:
+        submission.read(folder)
+    assert [str(p) for p in refused.value.problems] == [
+        "cases.csv: has more than 10 rows, the most a submission may hold",
+        "manifest.json: says 29 rows, cases.csv has 10",
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("cases.csv", "manifest.json"):
+            archive.writestr(name, (folder / name).read_bytes())
+    answer = _send(_token(nadia), buffer.getvalue())
+    assert answer.status_code == 400
+    assert "more than 10 rows" in answer.json()["error"]["problems"][0]["message"]
+    assert not Submission.objects.exists()

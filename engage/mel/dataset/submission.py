@@ -70,6 +70,11 @@ HEX = re.compile(r"\A[0-9a-f]+\Z")
 # with any number of digits in its fraction of a second.
 MAX_GENERATED_AT = 40
 MAX_REPORTED = 100
+# The most rows a submission may hold: twice a national programme of 100,000 clients (the
+# bench's largest network) in one pilot. A row read is a dict of 36 strings, some 16 times the
+# bytes of its line: the 200 MB a .zip may unpack to (`mel.forms`), in rows of empty cells,
+# took over 3 GB of a hub's web process, for anyone holding a pilot's submission token.
+MAX_ROWS = 200_000
 # What version 2 adds to version 1's sets: a suppressed detention status, an empty city.
 ALLOWED_V2 = {"detention_at_referral": {"unknown"}}
 # Version 2's allowed values of each column, made once: a row's check made each set again, for
@@ -391,6 +396,12 @@ def _rows(
     rows = []
     try:
         for number, values in enumerate(reader, start=1):
+            if number > MAX_ROWS:
+                problems.append(
+                    Problem(None, "cases.csv", f"has more than {MAX_ROWS} rows, the most a "
+                            "submission may hold")
+                )  # fmt: skip
+                break
             if len(values) != len(columns):
                 problems.append(
                     Problem(number, "", f"has {len(values)} cells, expected {len(columns)}")
