@@ -167,3 +167,29 @@ def test_it_refuses_a_submission_of_more_rows_than_it_reads_before_reading_them_
     assert answer.status_code == 400
     assert "more than 10 rows" in answer.json()["error"]["problems"][0]["message"]
     assert not Submission.objects.exists()
+
+
+def test_it_refuses_a_manifest_larger_than_a_manifest_without_parsing_it(nadia, tmp_path):
+    """Parsed, JSON takes up to 24 times its text: a manifest of "[[],[],…]" as large as the
+    200 MB a .zip may unpack to took a hub's web process some 4.8 GB before it was found not
+    to be an object. A manifest is a few hundred bytes: one over 64 KB is refused unread (the
+    test's is just over it; what matters is that it is refused for its size)."""
+    hostile = "[" + "[]," * (70 * 2**10 // 3) + "[]]"
+    folder = tmp_path / "big"
+    submission.write(folder, "BG-CLA", "2024-06", [row(n) for n in range(1, 7)])
+    (folder / "manifest.json").write_text(hostile)
+    with pytest.raises(submission.InvalidSubmission) as refused:
+        submission.read(folder)
+    assert str(refused.value.problems[0]) == f"manifest.json: is larger than {64 * 2**10} bytes"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cases.csv", (folder / "cases.csv").read_bytes())
+        archive.writestr("manifest.json", hostile)
+    answer = _send(_token(nadia), buffer.getvalue())
+    assert answer.status_code == 400
+    assert answer.json()["error"]["problems"][0] == {
+        "row": None,
+        "column": "manifest.json",
+        "message": f"is larger than {64 * 2**10} bytes",
+    }
+    assert not Submission.objects.exists()

@@ -75,6 +75,9 @@ MAX_REPORTED = 100
 # bytes of its line: the 200 MB a .zip may unpack to (`mel.forms`), in rows of empty cells,
 # took over 3 GB of a hub's web process, for anyone holding a pilot's submission token.
 MAX_ROWS = 200_000
+# A manifest is a few hundred bytes. Parsed, JSON takes up to 24 times its text ("[[],[],…]":
+# a list object for every 3 bytes): one of the 200 MB a .zip may unpack to took 4.8 GB.
+MAX_MANIFEST_BYTES = 64 * 2**10
 # What version 2 adds to version 1's sets: a suppressed detention status, an empty city.
 ALLOWED_V2 = {"detention_at_referral": {"unknown"}}
 # Version 2's allowed values of each column, made once: a row's check made each set again, for
@@ -323,14 +326,24 @@ def _check_protection(
 
 
 def _files(path: Path) -> tuple[bytes, bytes]:
+    """The manifest (no more than MAX_MANIFEST_BYTES and one byte, to tell it is too large)
+    and the CSV."""
     if path.is_dir():
-        return (path / "manifest.json").read_bytes(), (path / "cases.csv").read_bytes()
+        with open(path / "manifest.json", "rb") as manifest:
+            return manifest.read(MAX_MANIFEST_BYTES + 1), (path / "cases.csv").read_bytes()
     with zipfile.ZipFile(path) as archive:
         names = {Path(name).name: name for name in archive.namelist() if not name.endswith("/")}
-        return archive.read(names["manifest.json"]), archive.read(names["cases.csv"])
+        with archive.open(names["manifest.json"]) as manifest:
+            head = manifest.read(MAX_MANIFEST_BYTES + 1)
+        return head, archive.read(names["cases.csv"])
 
 
 def _manifest(data: bytes, problems: list[Problem]) -> dict[str, Any] | None:
+    if len(data) > MAX_MANIFEST_BYTES:
+        problems.append(
+            Problem(None, "manifest.json", f"is larger than {MAX_MANIFEST_BYTES} bytes")
+        )
+        return None
     try:
         manifest = untrusted_json(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
