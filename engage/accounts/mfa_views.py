@@ -21,6 +21,7 @@ from engage.accounts.permissions import (
     ANY_STAFF,
     recent_authentication_required,
     role_required,
+    step_up_needed,
 )
 from engage.audit.models import AuditEvent
 from engage.audit.services import record
@@ -43,6 +44,12 @@ def mfa_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_verified() and security_keys.has_key(request.user):
         # Their key is their second step: the password alone adds no app beside it.
         return redirect(f"{reverse('accounts:key_verify')}?{urlencode({'next': _next(request)})}")
+    if request.user.is_verified() and (refused := step_up_needed(request)) is not None:
+        # A second step they already have (a key) verified the session: an app is one more,
+        # which outlasts the session and replaces the recovery codes, so the password is asked
+        # again, as for adding a key (docs/security.md, item 51): else a session left open
+        # set up its finder's app.
+        return refused
     device = mfa.pending_device(request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -9,13 +9,14 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import resolve
 from django.utils import translation
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn import exceptions
 from django_otp_webauthn.models import WebAuthnCredential
 
 from engage.accounts import mfa, security_keys
 from engage.accounts.factories import PASSWORD, SecurityKeyFactory
-from engage.accounts.models import Role
+from engage.accounts.models import RecoveryCode, Role
 from engage.accounts.permissions import AUTHENTICATED_AT
 from engage.audit.models import AuditEvent
 
@@ -43,6 +44,10 @@ def _verified(user, device, *, stepped_up=True) -> Client:
     session[AUTHENTICATED_AT] = time.time() - (0 if stepped_up else 3600)
     session.save()
     return client
+
+
+def _code(device) -> str:
+    return f"{totp(device.bin_key, t0=device.t0, step=device.step):06d}"
 
 
 def _password_only(user) -> Client:
@@ -299,6 +304,33 @@ class TestSignIn:
         response = client.get("/accounts/two-step/setup/")
         assert response.status_code == 200
         assert TOTPDevice.objects.filter(user=alice, confirmed=False).exists()
+
+    def test_it_takes_the_password_again_to_add_an_app_beside_a_key(self, alice, bob):
+        """A thief at a laptop left open, whose owner signs in with a key only, set up their
+        own app there, a second step that outlasts the session, and was shown the owner's
+        replacement recovery codes: item 51's door for keys, left open for apps."""
+        for user in (alice, bob):  # a case manager with a key only; a supervisor, who needs one
+            stale = _verified(user, SecurityKeyFactory(user=user), stepped_up=False)
+            mfa.new_recovery_codes(user)
+            codes_before = set(RecoveryCode.objects.filter(user=user).values_list("pk"))
+            page = stale.get("/accounts/two-step/setup/")
+            assert page.status_code == 302 and page.url.startswith("/accounts/confirm/"), user
+            assert not TOTPDevice.objects.filter(user=user).exists()
+            # A code of the thief's app, posted straight away, is held at the password prompt.
+            device = mfa.pending_device(user)
+            sent = stale.post("/accounts/two-step/setup/", {"token": _code(device)})
+            assert sent.status_code == 200
+            assert 'name="step_up-password"' in sent.content.decode()
+            assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            assert set(RecoveryCode.objects.filter(user=user).values_list("pk")) == codes_before
+            # The owner, who knows the password, still adds one.
+            done = stale.post(
+                "/accounts/two-step/setup/",
+                {"token": _code(device), "step_up-password": PASSWORD},
+            )
+            assert done.status_code == 200
+            assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            assert set(RecoveryCode.objects.filter(user=user).values_list("pk")) != codes_before
 
 
 def test_it_gives_the_key_scripts_their_messages_in_french(alice):
