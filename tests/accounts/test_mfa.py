@@ -19,6 +19,7 @@ from engage.accounts import mfa
 from engage.accounts.factories import PASSWORD, SecurityKeyFactory
 from engage.accounts.models import AppDevice, AppSecret, RecoveryCode
 from engage.accounts.permissions import AUTHENTICATED_AT
+from tests.row_locks import waits_for
 
 pytestmark = pytest.mark.django_db
 
@@ -236,3 +237,47 @@ class TestReset:
         assert setup.status_code == 302 and setup["Location"].startswith("/accounts/login/")
         assert not TOTPDevice.objects.filter(user=alice).exists()
         assert admin.get("/accounts/users/").status_code == 200  # the admin is still signed in
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections and row locks: PostgreSQL"
+)
+class TestOneUseAtOnce:
+    """Two sign-ins sending the same code at one instant (a code read over a shoulder, or
+    relayed by a phishing page while its owner types it too): django-otp refuses a code already
+    used by the step it last saw, but both requests read the device before either saved it."""
+
+    @pytest.mark.django_db(transaction=True)  # two connections see each other's commits
+    def test_it_takes_a_code_once_when_two_sign_ins_send_it_at_once(self, alice):
+        device = mfa.pending_device(alice)
+        device.confirmed = True
+        device.save()
+        code = _code(device)
+
+        def verify():
+            return mfa.verify_token(AppDevice.objects.get(pk=device.pk), code)
+
+        outcome = waits_for(lambda: assert_true(verify()), verify)
+        assert outcome is False
+
+    @pytest.mark.django_db(transaction=True)
+    def test_codes_sent_at_once_are_throttled_one_after_the_other(self, alice, settings):
+        settings.OTP_TOTP_THROTTLE_FACTOR = 60  # the wait after a failure outlasts the test
+        device = mfa.pending_device(alice)
+        device.confirmed = True
+        device.save()
+
+        def guess(code):
+            return lambda: mfa.verify_token(AppDevice.objects.get(pk=device.pk), code)
+
+        # Guesses sent together all passed the throttle, the failure before them not yet
+        # saved: a right one among them got in.
+        outcome = waits_for(guess("000000"), guess(_code(device)))
+        assert outcome is False
+        device.refresh_from_db()
+        assert device.throttling_failure_count == 1 and device.last_t == -1
+
+
+def assert_true(value):
+    assert value is True
+    return value
