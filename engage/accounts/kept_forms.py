@@ -32,9 +32,11 @@ SIGNED_OUT = "engage_signed_out"  # {"user": id, "at": time}: whose session ende
 REPLAYED = "engage_kept_form_replayed"  # set on the request that sends a kept form again
 KEPT = "engage_kept_form"  # {"user", "path", "at", "fields" (encrypted), "files"}
 
-# Fields never kept: the old CSRF token (the page that sends it again has its own) and
-# whatever sign-in prompts add.
-NOT_KEPT = frozenset({"csrfmiddlewaretoken"})
+# Fields never kept: the old CSRF token (the page that sends it again has its own), and the
+# password typed at the step-up prompt that carried the form (`step_up.PREFIX`): kept, it was
+# shown in clear under "What you wrote", written into the page that sends the form again, and
+# sent with it passed the prompt with nobody typing it (docs/security.md).
+NOT_KEPT = frozenset({"csrfmiddlewaretoken", "step_up-password"})
 # A form's text is a few kilobytes; refuse to keep a payload that is not a form someone typed.
 MAX_BYTES = 256 * 1024
 

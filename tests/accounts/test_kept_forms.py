@@ -11,13 +11,19 @@ from django.test import Client, RequestFactory
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from engage.accounts import kept_forms
+from engage.accounts import kept_forms, step_up
 from engage.accounts.factories import PASSWORD, UserFactory
 from engage.accounts.middleware import LAST_SEEN, STARTED_AT
 from engage.accounts.models import Role
-from engage.accounts.permissions import recently_authenticated
+from engage.accounts.permissions import AUTHENTICATED_AT, recently_authenticated
 from engage.cases.factories import CaseFactory, days_ago, to_included
 from engage.cases.models import Assessment
+from engage.mel import services as mel
+from engage.mel.cycles import services as cycles
+from engage.mel.dataset import submission
+from engage.mel.models import Narrative
+from tests.mel.rows import row
+from tests.mel.terms import TERM
 
 pytestmark = pytest.mark.django_db
 
@@ -246,6 +252,40 @@ def test_a_kept_form_sent_again_is_not_vouched_for_by_the_sign_in(alice):
     assert recently_authenticated(request)  # signed in a moment ago
     kept_forms.settle(request)
     assert not recently_authenticated(request)
+
+
+def test_the_password_typed_at_the_prompt_is_never_kept(nadia, tmp_path):
+    """The session ended while the password prompt carried a form (a narrative of a snapshot
+    with exact figures): the password typed there went with the form into the signed-out
+    browser's session, was shown under "What you wrote" and sat in the page as a hidden
+    input, and sent again it passed the prompt with no one typing it."""
+    rows = [row(n, inclusion_month="2023-03") for n in range(20)]
+    submission.write(tmp_path, "BG-CLA", "2024-12", rows)
+    mel.import_submission(tmp_path)
+    cycle = cycles.define_cycle(by=nadia, data=TERM)
+    snapshot = cycles.take_snapshot(cycle, "baseline", by=nadia, level="exact")
+    url = f"/mel/snapshots/{snapshot.pk}/narrative/"
+    client = _signed_in(nadia)
+    session = client.session
+    session[AUTHENTICATED_AT] = time.time() - 3600
+    session.save()
+    narrative = {"area": "growth", "lessons": NOTE, "version": ""}
+    prompt = client.post(url, narrative)
+    assert 'name="step_up-password"' in prompt.content.decode()
+    _idle(client)  # away from the prompt for half an hour; then the password, and send
+
+    response = client.post(url, {**narrative, "step_up-password": PASSWORD})
+    assert response.url.endswith("kept-form%2F")
+    _signed_in(nadia, client)
+    page = client.get(KEPT_PAGE).content.decode()
+    assert NOTE in page  # the narrative is kept
+    assert PASSWORD not in page
+    assert f"{step_up.PREFIX}-password" not in page
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    sent = client.post(url, fields)
+    # Sent again, it is not vouched for: the prompt asks for the password, typed now.
+    assert sent.status_code == 200 and 'name="step_up-password"' in sent.content.decode()
+    assert not Narrative.objects.exists()
 
 
 def test_a_kept_form_is_sent_only_by_the_persons_click_and_can_be_deleted(case, alice):
