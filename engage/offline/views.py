@@ -9,6 +9,7 @@ import datetime
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -85,6 +86,8 @@ def shell(request: HttpRequest) -> HttpResponse:
             "triggers": Assessment.Trigger.choices,
             "action_statuses": Action.Status.choices,
             "strings": _strings(),
+            # The cases opened on the phone are hidden again after the web's idle limit.
+            "idle_seconds": settings.ENGAGE_IDLE_MINUTES * 60,
             "ratings": [
                 ("informed_decisions", _("Ability to participate in informed decision making")),
                 ("engage_procedures", _("Ability to engage with immigration procedures")),
@@ -140,6 +143,10 @@ def _strings() -> dict[str, str]:
         "required": _("Fill in the date and every rating."),
         "required_field": _("Answer “%(field)s”: it is required."),
         "setting_up": _("Downloading and encrypting…"),
+        "locked": _(
+            "The cases were hidden after a while without use. Type your PIN to show them "
+            "again, with any form you were filling in."
+        ),
     }
 
 

@@ -466,3 +466,44 @@ def test_the_take_offline_button_and_the_offline_pages_are_accessible(
     page.get_by_label("PIN", exact=True).wait_for()
     _settled(page)
     _axe(page, "unlock")
+
+
+def test_the_cases_are_hidden_again_after_the_idle_limit(open_page, alice, visits, settings):
+    """A phone left open on the Offline visits page (a waiting room, a hand that took it)
+    kept showing every case's name, phone and address for as long as the page stayed open,
+    where the web signs out after its idle limit. Now the cases hide after as long without
+    use, and the PIN shows them again with what was being typed."""
+    settings.ENGAGE_IDLE_MINUTES = 30
+    taken, _kept_out = visits
+    name = str(taken.person)
+    page = open_page(PHONE)
+    page.clock.install()  # the page's own clock, moved on below; time flows meanwhile
+    card = _kept_on_the_phone(page, taken)
+    card.get_by_text("Record a contact").click()
+    note = card.locator("form[data-kind=contact] textarea")
+    note.fill("Half a note, typed before leaving the phone")
+
+    page.clock.fast_forward("20:00")  # not yet
+    page.clock.run_for(16000)
+    assert page.locator("#offline-cases").get_by_text(name).count() == 1
+    note.press("End")  # a touch of the page starts the wait again
+    page.clock.fast_forward("20:00")
+    page.clock.run_for(16000)
+    assert page.locator("#offline-cases").get_by_text(name).count() == 1
+
+    page.clock.fast_forward("31:00")
+    page.clock.run_for(16000)
+    page.get_by_text("The cases were hidden after a while without use.").wait_for()
+    assert page.locator("#offline-cases section").count() == 0
+    assert name not in page.locator("body").inner_text()
+    assert "Half a note" not in page.content()
+    assert "+359 000 222" not in page.locator("body").inner_text()
+
+    page.get_by_label("PIN", exact=True).fill(PIN)
+    page.get_by_role("button", name="Open the cases").click()
+    card.get_by_text(name).wait_for()
+    _settled(page)
+    assert card.locator("form[data-kind=contact] textarea").input_value() == (
+        "Half a note, typed before leaving the phone"
+    )
+    assert not page.get_by_text("The cases were hidden after a while without use.").is_visible()

@@ -906,6 +906,11 @@
     if (shown !== renderedBundle || editing) {
       renderedBundle = shown;
       var drafts = keepDrafts(cases);
+      if (unlocked && lockedDrafts) {
+        // Opened again after the lock: the forms come back as they were left.
+        drafts = Object.assign(lockedDrafts, drafts);
+        lockedDrafts = null;
+      }
       cases.textContent = "";
       list.forEach(function (entry, index) {
         cases.appendChild(renderCase(entry, index));
@@ -935,6 +940,39 @@
     message.appendChild(link);
     message.hidden = false;
   }
+
+  // The lock: as the web signs out after its idle limit, the cases opened here are hidden again
+  // after as long without anyone touching the page, and the PIN (or, signed in, a reload) opens
+  // them. Left open on a phone in a waiting room or a borrowed hand, the page kept showing
+  // every case until it was closed. What was typed in an open form waits, in this page only,
+  // and comes back with the cases. Never during a send or a download, whose records are
+  // written under the key.
+  var idleMs = Number(body.dataset.idleSeconds || 0) * 1000;
+  var lastActivity = Date.now();
+  var lockedDrafts = null;
+
+  function lockIfIdle() {
+    if (!idleMs || !state.key || Date.now() - lastActivity < idleMs) {
+      return;
+    }
+    if (busyCount || sending) {
+      return; // looked at again at the next check
+    }
+    lockedDrafts = Object.assign(lockedDrafts || {}, keepDrafts($("offline-cases")));
+    state.key = state.bundle = null;
+    state.outbox = [];
+    render();
+    say(T.locked);
+  }
+
+  ["pointerdown", "keydown", "input", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      lastActivity = Date.now();
+    }, { capture: true, passive: true });
+  });
+  // A phone asleep runs no timer: look again as soon as the page is seen.
+  document.addEventListener("visibilitychange", lockIfIdle);
+  setInterval(lockIfIdle, 15000);
 
   // Start: ask the server who is signed in and whether to wipe; else work from the device.
 
@@ -1013,6 +1051,9 @@
     busy(unlockWithPin($("unlock-pin").value)).then(
       function () {
         event.target.reset();
+        if ($("offline-message").textContent === T.locked) {
+          say("");
+        }
         render();
         return send();
       },
