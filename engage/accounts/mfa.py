@@ -97,16 +97,19 @@ def confirm_setup(request: HttpRequest, device: AppDevice, token: str) -> list[s
     return new_recovery_codes(device.user)
 
 
+@transaction.atomic
 def new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes; return them in clear, to show once."""
     codes = [
         "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(2))
         for _ in range(RECOVERY_CODES)
     ]
+    hashed = [make_password(_normalise(code)) for code in codes]  # seconds: before any lock
+    # The person's row, locked: of two "new codes" at once, the second waits and replaces the
+    # first's, where both sets stayed valid (twenty codes, one set never shown again).
+    User.objects.select_for_update().only("pk").get(pk=user.pk)
     RecoveryCode.objects.filter(user=user).delete()
-    RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=make_password(_normalise(code))) for code in codes
-    )
+    RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=h) for h in hashed)
     return codes
 
 

@@ -277,6 +277,19 @@ class TestOneUseAtOnce:
         device.refresh_from_db()
         assert device.throttling_failure_count == 1 and device.last_t == -1
 
+    @pytest.mark.django_db(transaction=True)
+    def test_two_new_sets_of_recovery_codes_asked_at_once_leave_one(self, alice):
+        """Both sets stayed valid: twenty codes, ten of them on a page already gone."""
+        first: list[str] = []
+        second = waits_for(
+            lambda: first.extend(mfa.new_recovery_codes(alice)),
+            lambda: mfa.new_recovery_codes(alice),
+        )
+        assert isinstance(second, list) and len(second) == mfa.RECOVERY_CODES
+        assert RecoveryCode.objects.filter(user=alice).count() == mfa.RECOVERY_CODES
+        assert not mfa.use_recovery_code(alice, first[0])
+        assert mfa.use_recovery_code(alice, second[0])
+
 
 def assert_true(value):
     assert value is True
