@@ -1363,9 +1363,14 @@ def reassign_cases(request: HttpRequest) -> HttpResponse:
     to confirm it. Only the cases the user may see are offered, and the service checks again.
     """
     user = request.user
-    holders = User.objects.filter(
-        pk__in=Case.objects.visible_to(user).open().values("case_manager")
-    ).order_by("first_name", "last_name")
+    open_cases = Case.objects.visible_to(user).open()
+    if user.role != Role.ORG_ADMIN:
+        # The cases the service moves (`services._check_reassigner`): a supervisor's teams', not
+        # those seen through a client's household only, which it would refuse to move.
+        open_cases = open_cases.of_own_teams(user)
+    holders = User.objects.filter(pk__in=open_cases.values("case_manager")).order_by(
+        "first_name", "last_name"
+    )
     chosen = request.POST.get("from") or request.GET.get("from")
     from_manager = None
     if chosen:
@@ -1377,11 +1382,7 @@ def reassign_cases(request: HttpRequest) -> HttpResponse:
     if from_manager is None:
         return render(request, "cases/reassign_cases.html", context)
     cases = list(
-        Case.objects.visible_to(user)
-        .open()
-        .filter(case_manager=from_manager)
-        .select_related("person")
-        .order_by("reference")
+        open_cases.filter(case_manager=from_manager).select_related("person").order_by("reference")
     )
     record_case_reads(user, cases)
     form = ReassignCasesForm(request.POST or None, cases=cases, from_manager=from_manager)

@@ -154,9 +154,14 @@ class TestOnlyTheirTeams:
                                {"case_manager": str(alice.pk), "version": partner.version})  # fmt: skip
         assert "only the cases of the teams you lead" in response.content.decode()
         dan = partner.case_manager
+        # The page to move someone's cases offers only the teams' own: it listed Dan and his
+        # case, which the service then refused to move.
+        assert str(dan.pk) not in client.get("/cases/reassign/").content.decode()
         response = client.post(f"/cases/reassign/?from={dan.pk}", {
             "from": str(dan.pk), "which": "all", "case_manager": str(bob.pk), "confirm": "1"})  # fmt: skip
-        assert "only the cases of the teams you lead" in response.content.decode()
+        assert response.status_code == 404
+        with pytest.raises(ValidationError):
+            services.reassign_cases(by=bob, from_manager=dan, to_manager=bob)
         with pytest.raises(ValidationError):
             services.reassign(partner, by=bob, case_manager=bob, expected_version=partner.version)
         partner.refresh_from_db()
