@@ -91,6 +91,12 @@ CLIENTS_OWN = frozenset(
 )
 
 
+# The vulnerability domains that are health data: the screening's "Health and welfare" concern
+# and its note. A person who agreed to share their vulnerabilities but not their health gave no
+# consent for these, so they go only with the health too (`_content`).
+HEALTH_DOMAINS = frozenset({"health"})
+
+
 def _clients_own(share_person_id: object, case: Case, categories: Iterable[str]) -> list[str]:
     """The categories, of those asked, that only the client's own consent can release."""
     if share_person_id == case.person_id:
@@ -395,7 +401,9 @@ def _content(share: Share) -> dict[str, object]:
         data["health"] = screening.health
     if Category.VULNERABILITY in share.categories and screening is not None:
         data["vulnerabilities"] = [
-            {"domain": str(label), "note": note} for _c, label, note in screening.vulnerabilities()
+            {"domain": str(label), "note": note}
+            for code, label, note in screening.vulnerabilities()
+            if code not in HEALTH_DOMAINS or Category.HEALTH in share.categories
         ]
     if Category.NOTES in share.categories:
         data["notes"] = [

@@ -30,6 +30,9 @@ pytestmark = pytest.mark.django_db
 VOID = importlib.import_module(
     "engage.sharing.migrations.0006_void_members_shares_of_the_clients_data"
 )
+PREPARE_AGAIN = importlib.import_module(
+    "engage.sharing.migrations.0011_health_domain_only_with_health"
+)
 
 
 @pytest.fixture
@@ -334,6 +337,90 @@ class TestHouseholdMember:
         assert sent.cancel_reason == "not_their_data"
         assert (own.status, own.content) == (Share.Status.READY, '{"x": 1}')
         assert (clients_own.status, clients_own.content) == (Share.Status.READY, '{"x": 1}')
+
+
+class TestHealthAmongTheVulnerabilities:
+    """The screening's "Health and welfare" concern is health data: a consent to share the
+    vulnerabilities without the health does not release it."""
+
+    @pytest.fixture
+    def screened(self, alice, case):
+        Screening.objects.create(
+            case=case,
+            date=timezone.localdate(),
+            health="Sentinelhealth of the client",
+            vulnerability_health=True,
+            vulnerability_health_note="Sentinelhivtreatment",
+            vulnerability_protection=True,
+            vulnerability_protection_note="Sentinelprotection",
+            detention_risk="high",
+            intervention_rating="medium",
+            recorded_by=alice,
+        )
+        return case
+
+    def _handed_over(self, alice, case, clinic, categories):
+        share = services.request_share(
+            case, by=alice, person=case.person, recipient=clinic, purpose="referral",
+            categories=categories,
+        )  # fmt: skip
+        services.produce_queued([share.pk])
+        share.refresh_from_db()
+        return services.hand_over(share, by=alice)
+
+    def test_it_leaves_the_health_concern_out_without_a_consent_to_share_health(
+        self, alice, screened, clinic
+    ):
+        _consent(screened, alice, clinic, categories=["identity", "vulnerability"])
+        sent = self._handed_over(alice, screened, clinic, ["identity", "vulnerability"])
+        assert "Sentinelprotection" in sent
+        assert "Sentinelhivtreatment" not in sent and "Sentinelhealth" not in sent
+        assert [item["domain"] for item in json.loads(sent)["vulnerabilities"]] == [
+            "Protection needs"
+        ]
+
+    def test_it_shares_the_health_concern_with_a_consent_to_share_health(
+        self, alice, screened, clinic
+    ):
+        everything = ["identity", "vulnerability", "health"]
+        _consent(screened, alice, clinic, categories=everything)
+        sent = self._handed_over(alice, screened, clinic, everything)
+        assert "Sentinelhivtreatment" in sent and "Sentinelprotection" in sent
+
+    def test_the_migration_prepares_again_what_was_prepared_before_the_rule(
+        self, alice, screened, clinic
+    ):
+        without_health = _consent(screened, alice, clinic, categories=["identity", "vulnerability"])
+        with_health = _consent(
+            screened, alice, clinic, categories=["identity", "vulnerability", "health"]
+        )
+        old = '{"vulnerabilities": [{"domain": "Health and welfare", "note": "Sentinelhivtreatment"}]}'
+
+        def made(categories, status, consent):
+            return Share.objects.create(
+                case=screened, person=screened.person, recipient=clinic,
+                recipient_name=clinic.name, recipient_type=clinic.type, purpose="referral",
+                categories=categories, consent=consent, requested_by=alice, status=status,
+                content=old, produced_at=timezone.now(),
+            )  # fmt: skip
+
+        ready = made(["identity", "vulnerability"], Share.Status.READY, without_health)
+        sent = made(["vulnerability"], Share.Status.SENT, without_health)
+        consented = made(["health", "vulnerability"], Share.Status.READY, with_health)
+
+        PREPARE_AGAIN.prepare_again(apps, connection.schema_editor())
+
+        for share in (ready, sent, consented):
+            share.refresh_from_db()
+        assert (ready.status, ready.content, ready.produced_at) == (Share.Status.QUEUED, "", None)
+        assert (sent.status, sent.content) == (Share.Status.SENT, "")
+        with pytest.raises(services.SharingRefused, match="no longer covers it"):
+            services.hand_over(sent, by=alice)
+        assert (consented.status, consented.content) == (Share.Status.READY, old)
+        # The sweep prepares it again, under the rule.
+        services.produce_queued()
+        sent_now = services.hand_over(ready, by=alice)
+        assert "Sentinelprotection" in sent_now and "Sentinelhivtreatment" not in sent_now
 
 
 class TestIsolation:
