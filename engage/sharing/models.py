@@ -16,7 +16,11 @@ from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case, Person
-from engage.lib.fields import EncryptedCharField, EncryptedTextField
+from engage.lib.fields import (
+    EncryptedCharField,
+    EncryptedFromClearCharField,
+    EncryptedTextField,
+)
 from engage.lib.scoping import organisation_scoped
 
 
@@ -184,7 +188,10 @@ class Consent(models.Model):
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     categories = models.JSONField(_("data that may be shared"), default=list)
     given_on = models.DateField(_("consent given on"))
-    language = models.CharField(_("language of the explanation"), max_length=100)
+    # Encrypted as the person's own languages are: "Tigrinya, with her cousin translating" is
+    # free text about the person, and erasure blanks the encrypted text of their cases
+    # (docs/security.md; item 55 did the same for the case's interpreter language).
+    language = EncryptedFromClearCharField(_("language of the explanation"), max_length=100)
     through_interpreter = models.BooleanField(_("Explained through an interpreter"), default=False)
     expires_on = models.DateField(_("valid until"))
     recorded_by = models.ForeignKey(

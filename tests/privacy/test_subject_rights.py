@@ -638,6 +638,41 @@ class TestErasureKeepsWhatIsNotThePersons:
                 if field.is_relation and field.related_model in (Person, Case):
                     assert field.null, f"{model.__name__}.{field.name} must be nullable"
 
+    def test_every_text_kept_in_clear_about_a_person_is_listed_as_not_theirs(self):
+        """Erasure blanks the encrypted text of a person's records (found by introspection):
+        a text kept in clear outlives it. Each one here is a code, a copy of the
+        organisation's own register, or a reference Engage made; a field typed about the
+        person must be encrypted (the language a consent was explained in was not)."""
+        not_the_persons = {
+            "cases.Case.reference",  # made by Engage
+            "cases.Case.purpose",  # the purpose of processing (R36), the organisation's
+            "cases.Case.age_band_at_referral",  # a kept fact, computed
+            "cases.Closure.disengagement_factors",  # codes
+            "cases.InclusionDecision.criteria",  # the organisation's criteria, by id
+            "cases.Person.corrected_fields",  # field names, emptied by erasure
+            "cases.PossibleDuplicate.reasons",  # field names; the rows go with erasure
+            "custom.CustomValue.record_id",  # the rows go with erasure
+            "custom.CustomValue.label_at_entry",
+            "directory.Referral.categories",  # codes
+            "documents.Document.content_type",  # the rows go with erasure
+            "liaison.Letter.language",  # a language code of the letter
+            "liaison.LiaisonRecord.categories",  # codes
+            "sharing.Consent.recipient_name",  # the recipient's, from the register
+            "sharing.Consent.categories",  # codes
+            "sharing.Share.recipient_name",
+            "sharing.Share.categories",
+            "sharing.Share.cancel_reason",  # a code (sharing.models.CANCEL_REASONS)
+        }
+        in_clear = {
+            f"{model._meta.label}.{field.name}"
+            for model in _case_models() | {Person}
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.CharField | models.TextField | models.JSONField)
+            and not getattr(field, "encrypted", False)
+            and not field.choices
+        }
+        assert in_clear - not_the_persons == set()
+
     def test_it_deletes_a_waiting_import_that_lists_the_person_and_only_that_one(
         self, organisation, alice, bob, ada, as_user
     ):
