@@ -20,7 +20,7 @@ from tests.lib.test_encryption import _every_stored_value
 
 BEFORE = [
     ("history", "0013_triggers_data_request_version"),
-    ("sharing", "0010_datarequest_version"),
+    ("sharing", "0011_health_domain_only_with_health"),
 ]
 SAID = "Zzsentinel Tigrinya, with her cousin Abel translating"
 

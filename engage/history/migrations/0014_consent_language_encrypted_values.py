@@ -44,7 +44,7 @@ def decrypt_stored(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("history", "0013_triggers_data_request_version"),
-        ("sharing", "0011_consent_language_encrypted"),
+        ("sharing", "0012_consent_language_encrypted"),
     ]
 
     operations = [migrations.RunPython(encrypt_stored, decrypt_stored)]

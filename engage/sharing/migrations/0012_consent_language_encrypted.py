@@ -42,7 +42,7 @@ def narrow(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sharing", "0010_datarequest_version"),
+        ("sharing", "0011_health_domain_only_with_health"),
     ]
 
     operations = [
