@@ -25,6 +25,7 @@ How the work is done (one design for SQLite and PostgreSQL):
 import datetime
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -486,7 +487,25 @@ def forget_files_holding(person: Person) -> int:
                 organisation_id=job.organisation_id,
             )
             closed += 1
+    # An upload's name may name the person ("Leyla_Erasetest_referral.xlsx"), whatever became
+    # of its file (a finished import's was deleted long ago): the name goes, the import and its
+    # counts stay.
+    for job in ImportJob.objects.filter(organisation_id=person.organisation_id).select_for_update():
+        if job.filename != ERASED_FILENAME and _mentions([_words(job.filename)], wanted):
+            job.filename = ERASED_FILENAME
+            job.save(update_fields=["filename"])
+            record(None, AuditEvent.Action.UPDATE, job, detail="import_name_erased",
+                   organisation_id=job.organisation_id)  # fmt: skip
     return closed
+
+
+# What an upload's name becomes when it named a person erased.
+ERASED_FILENAME = "—"
+
+
+def _words(filename: str) -> str:
+    """A file's name as words: its separators (`_`, `-`, `.`) as spaces."""
+    return re.sub(r"[\W_]+", " ", filename)
 
 
 def _identity_of(person: Person) -> dict[str, Any]:

@@ -561,3 +561,25 @@ def test_it_says_what_is_wrong_with_a_mapping_file_of_the_wrong_shape(
     assert message in str(refused.value)
     assert str(mapping_file) in str(refused.value)
     assert Case.objects.count() == 0
+
+
+def test_it_forgets_an_uploads_name_that_named_a_person_erased(organisation, alice, bob, ada):
+    """The name of the upload stayed on the import's row (encrypted, but read on its page and
+    by anyone with the keys), long after its file was deleted: a file named after the client
+    kept their name past their erasure."""
+    from engage.privacy.services import erase_person
+
+    case = CaseFactory(organisation=organisation, case_manager=alice,
+                       person__given_name="Leyla", person__family_name="Erasetest")  # fmt: skip
+    data = csv_bytes(HEADERS, messy_rows()[:1])
+    named = services.upload(
+        organisation, by=ada, filename="LEYLA_erasetest-referral.csv", data=data
+    )
+    other = services.upload(organisation, by=ada, filename="Leyla_referrals.csv", data=data)
+    services.discard(named, by=ada)  # its file gone: the erasure's reading of files skips it
+    erase_person(case.person, by=bob, reason="request")
+    named.refresh_from_db()
+    other.refresh_from_db()
+    assert named.filename == services.ERASED_FILENAME
+    assert other.filename == "Leyla_referrals.csv"  # a given name alone names no one
+    assert AuditEvent.objects.filter(object_id=named.pk, detail="import_name_erased").exists()
