@@ -1,5 +1,7 @@
 """Test factories for the directory."""
 
+from typing import Any
+
 import factory
 
 from engage.directory.models import RECIPIENT_TYPE, ContactPerson, Service
@@ -21,6 +23,15 @@ class ServiceFactory(factory.django.DjangoModelFactory[Service]):
             organisation=o.organisation, name=o.name, type=RECIPIENT_TYPE[o.type]
         )
     )
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Service:
+        # With the folded copies the directory's search reads, as `save_service` writes them
+        # (`model_class`, not `type[Service]`: `type` is a field of the factory).
+        service: Service = model_class(*args, **kwargs)
+        service.fold_search()
+        service.save(force_insert=True)
+        return service
 
 
 class ContactPersonFactory(factory.django.DjangoModelFactory[ContactPerson]):

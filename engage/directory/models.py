@@ -14,6 +14,7 @@ A `Referral` is a case's referral to one service, through a small lifecycle
 
 import datetime
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -24,6 +25,7 @@ from django.utils.translation import pgettext_lazy
 
 from engage.accounts.models import Organisation, Role, User
 from engage.cases.models import Case
+from engage.lib.crypto import normalise
 from engage.lib.fields import EncryptedTextField
 from engage.lib.scoping import ScopedQuerySet, organisation_scoped
 from engage.lib.translations import in_language, translations_field
@@ -141,6 +143,13 @@ class Service(models.Model):
     active = models.BooleanField(_("in use"), default=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the directory's search and its city and language filters compare with, folded by
+    # `normalise` (case and accents never matter, in any script: "malmo" finds "Malmö",
+    # "θεσσαλονικη" finds "Θεσσαλονίκη"), which neither SQLite's LIKE nor PostgreSQL's UPPER
+    # does. Written with the service (`fold_search`); TextFields, as folding may lengthen.
+    search_text = models.TextField(editable=False, default="")
+    search_city = models.TextField(editable=False, default="")
+    search_languages = models.TextField(editable=False, default="")
 
     objects = ServiceQuerySet.as_manager()
 
@@ -167,6 +176,30 @@ class Service(models.Model):
 
     def language_list(self) -> list[str]:
         return [part.strip() for part in self.languages.split(",") if part.strip()]
+
+    def fold_search(self) -> list[str]:
+        """Set the folded copies the directory's search reads; return their field names."""
+        folded = folded_search(self)
+        for field, value in folded.items():
+            setattr(self, field, value)
+        return list(folded)
+
+
+def folded_search(service: Any) -> dict[str, str]:
+    """The folded copies of a service (or of its row in a migration), by field name."""
+    # Who is eligible in every language it was written in: a reader searches in theirs.
+    texts = [
+        service.name,
+        service.address,
+        service.eligibility,
+        *(service.translations or {}).values(),
+    ]
+    return {
+        # One line per text, so that no match runs from the end of one into the next.
+        "search_text": "\n".join(normalise(text) for text in texts if text),
+        "search_city": normalise(service.city),
+        "search_languages": normalise(service.languages),
+    }
 
 
 class ContactPerson(models.Model):

@@ -201,14 +201,19 @@ def save_service(
         values["translations"] = clean_translations(values["translations"])
     values["name"] = name
     if service is None:
-        service = Service.objects.create(organisation=organisation, recipient=recipient, **values)
+        service = Service(organisation=organisation, recipient=recipient, **values)
+        service.fold_search()
+        service.save(force_insert=True)
         record(by, AuditEvent.Action.CREATE, service)
         return service
     for field, value in values.items():
         setattr(service, field, value)
     service.recipient, service.updated_at = recipient, timezone.now()
+    folded = service.fold_search()
     save_versioned(
-        service, expected_version=expected_version, fields=[*values, "recipient", "updated_at"]
+        service,
+        expected_version=expected_version,
+        fields=[*values, *folded, "recipient", "updated_at"],
     )
     record(by, AuditEvent.Action.UPDATE, service, detail=",".join(sorted(values)))
     return service

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from engage.directory.forms import (
     ServiceForm,
 )
 from engage.directory.models import MANAGERS, ContactPerson, Referral, Service
+from engage.lib.crypto import normalise
 from engage.lib.forms import run_service
 from engage.sharing import screening
 
@@ -45,16 +45,15 @@ def service_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DirectorySearchForm(request.GET)
     if form.is_valid():
         data = form.cleaned_data
-        if q := data["q"].strip():
-            services_seen = services_seen.filter(
-                Q(name__icontains=q) | Q(eligibility__icontains=q) | Q(address__icontains=q)
-            )
+        # Folded as the service's copies are (Service.fold_search): case and accents aside.
+        if q := normalise(data["q"]):
+            services_seen = services_seen.filter(search_text__contains=q)
         if data["type"]:
             services_seen = services_seen.filter(type=data["type"])
-        if city := data["city"].strip():
-            services_seen = services_seen.filter(city__icontains=city)
-        if language := data["language"].strip():
-            services_seen = services_seen.filter(languages__icontains=language)
+        if city := normalise(data["city"]):
+            services_seen = services_seen.filter(search_city__contains=city)
+        if language := normalise(data["language"]):
+            services_seen = services_seen.filter(search_languages__contains=language)
         if data["without_status"]:
             services_seen = services_seen.filter(serves_without_status=True)
         # The network coordinator has no organisation: Django reads `= None` as IS NULL,

@@ -142,6 +142,35 @@ class TestPages:
         body = client.get("/directory/", {"q": "nothing like it"}).content.decode()
         assert "No service matches." in body
 
+    def test_it_finds_services_whatever_the_case_and_accents_in_any_script(
+        self, as_user, alice, bob, organisation
+    ):
+        # As a case manager types them: no accents, no capitals, no tonos in Greek; the words
+        # of who is eligible in a language other than the one it was first written in too.
+        for name, city, languages, eligibility, translations in (
+            ("Café Solidarité", "Malmö", "Français, Español", "Adults.", {}),
+            ("Ξενώνας Φιλοξενίας", "Θεσσαλονίκη", "Ελληνικά", "Ενήλικες.", {}),
+            ("Приют Надежда", "София", "Български, Русский", "Възрастни.", {}),
+            ("Night shelter", "Sofia", "English", "Adults.", {"el": "Μητέρες με παιδιά."}),
+        ):
+            data = dict(SHELTER, name=name, city=city, languages=languages)
+            data.update(eligibility=eligibility, translations=translations)
+            services.save_service(organisation, by=bob, data=data)
+        client = as_user(alice)
+        for params, found in (
+            ({"q": "cafe solidarite"}, "Café Solidarité"),
+            ({"city": "malmo"}, "Café Solidarité"),
+            ({"language": "espanol"}, "Café Solidarité"),
+            ({"q": "ξενωνας"}, "Ξενώνας Φιλοξενίας"),
+            ({"city": "ΘΕΣΣΑΛΟΝΙΚΗ"}, "Ξενώνας Φιλοξενίας"),
+            ({"q": "приют"}, "Приют Надежда"),
+            ({"city": "софия"}, "Приют Надежда"),
+            ({"language": "русский"}, "Приют Надежда"),
+            ({"q": "μητερες"}, "Night shelter"),
+        ):
+            body = client.get("/directory/", params).content.decode()
+            assert found in body and "1 service" in body, params
+
     def test_it_lists_a_service_no_longer_in_use_only_when_asked(self, as_user, bob, shelter):
         Service.objects.filter(pk=shelter.pk).update(active=False)
         client = as_user(bob)
