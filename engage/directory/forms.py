@@ -109,7 +109,15 @@ class ReferralForm(forms.Form):
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         service = cast("forms.ModelChoiceField[Service]", self.fields["service"])
-        service.queryset = Service.objects.filter(organisation_id=case.organisation_id).referable()
+        own = Service.objects.filter(organisation_id=case.organisation_id)
+        # Offered: the services a client may be referred to. Taken: any of the organisation's,
+        # so that one taken out of use (or found to be enforcement) while the form was open
+        # gets the service layer's reason next to the field, not "not one of the choices".
+        self.offered = own.referable()
+        service.queryset = own
+        service.widget.choices = forms.ModelChoiceField(
+            queryset=self.offered, empty_label=service.empty_label
+        ).choices
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -10,7 +10,7 @@ from engage.lib.concurrency import ConcurrentEditError
 from engage.privacy.services import erase_person
 from engage.sharing import services as sharing
 from engage.sharing.models import Share
-from tests.directory.conftest import days_ago, give_consent, refer
+from tests.directory.conftest import SHELTER, days_ago, give_consent, refer
 from tests.tasks.conftest import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
@@ -289,6 +289,29 @@ class TestPages:
         assert response.status_code == 403
         assert "This referral was not made." in body and "no consent in force" in body
         assert 'name="categories"' in body  # the form is still there to change
+        assert _nothing_sent()
+
+    def test_it_says_next_to_the_service_that_it_went_out_of_use_while_the_form_was_open(
+        self, as_user, active_case, alice, bob, organisation, shelter
+    ):
+        client = as_user(alice)
+        url = f"/directory/cases/{active_case.pk}/refer/"
+        assert "Sofia night shelter" in client.get(url).content.decode()
+        # Meanwhile, the supervisor takes it out of use.
+        services.save_service(
+            organisation,
+            by=bob,
+            data=dict(SHELTER, active=False),
+            service=shelter,
+            expected_version=shelter.version,
+        )
+        response = client.post(
+            url,
+            {"service": shelter.pk, "made_on": days_ago(1).isoformat(), "disclosure": "none"},
+        )
+        assert response.status_code == 200
+        assert "This service is no longer in use." in response.context["form"].errors["service"]
+        assert "Sofia night shelter" not in response.content.decode()  # no longer offered
         assert _nothing_sent()
 
     def test_it_asks_for_the_data_when_sharing_is_chosen(
