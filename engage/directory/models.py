@@ -147,9 +147,9 @@ class Service(models.Model):
     # `normalise` (case and accents never matter, in any script: "malmo" finds "Malmö",
     # "θεσσαλονικη" finds "Θεσσαλονίκη"), which neither SQLite's LIKE nor PostgreSQL's UPPER
     # does. Written with the service (`fold_search`); TextFields, as folding may lengthen.
-    search_text = models.TextField(editable=False, default="")
-    search_city = models.TextField(editable=False, default="")
-    search_languages = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="", db_default="")
+    search_city = models.TextField(editable=False, default="", db_default="")
+    search_languages = models.TextField(editable=False, default="", db_default="")
 
     objects = ServiceQuerySet.as_manager()
 

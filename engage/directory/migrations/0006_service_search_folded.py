@@ -24,17 +24,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='service',
             name='search_city',
-            field=models.TextField(default='', editable=False),
+            field=models.TextField(db_default='', default='', editable=False),
         ),
         migrations.AddField(
             model_name='service',
             name='search_languages',
-            field=models.TextField(default='', editable=False),
+            field=models.TextField(db_default='', default='', editable=False),
         ),
         migrations.AddField(
             model_name='service',
             name='search_text',
-            field=models.TextField(default='', editable=False),
+            field=models.TextField(db_default='', default='', editable=False),
         ),
         migrations.RunPython(fold_existing, migrations.RunPython.noop),
     ]
