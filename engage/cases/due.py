@@ -55,6 +55,7 @@ from engage.cases.models import (
 )
 from engage.cases.models.case import OPEN_STAGES
 from engage.cases.models.process import ApprovalStatus
+from engage.lib.dates import local_date
 from engage.lib.scoping import outside_every_scope
 
 
@@ -314,7 +315,10 @@ def reassessment_due_on(case: Case) -> datetime.date | None:
 
 def plan_review_due_on(plan: CasePlan, organisation: Organisation) -> datetime.date:
     """Return the day an agreed plan (from `with_due_facts`' `approved_plans`) is due a review."""
-    last = max(filter(None, [plan.last_review_on, plan.approved_at.date()]))
+    # The day it was agreed where the organisation works: its UTC date is the day before for
+    # a plan agreed after midnight in Sofia, and the review fell due a day early.
+    approved_on = local_date(plan.approved_at, organisation.time_zone)
+    last = max(filter(None, [plan.last_review_on, approved_on]))
     return last + datetime.timedelta(days=organisation.plan_review_interval_days)
 
 

@@ -15,6 +15,7 @@ from django.db.models import (
     TextField,
     prefetch_related_objects,
 )
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -258,7 +259,9 @@ def _events(case: Case, *, note_readable: Callable[[Contact], bool]) -> list[Eve
         if plan.approved_at:
             events.append(
                 Event(
-                    plan.approved_at.date(),
+                    # The day where it was agreed (the active zone, the organisation's on a
+                    # page): in UTC, a plan agreed after midnight in Sofia was the day before.
+                    timezone.localdate(plan.approved_at),
                     "plan",
                     _("Case plan agreed for %(person)s") % {"person": plan.person},
                 )

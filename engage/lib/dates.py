@@ -39,6 +39,19 @@ def local_today(time_zone: str) -> datetime.date:
     return timezone.localdate(timezone=zone)
 
 
+def local_date(moment: datetime.datetime, time_zone: str) -> datetime.date:
+    """Return the day `moment` fell on in the zone named `time_zone` (the server's if unknown).
+
+    A stored time is in UTC: its `.date()` is the day before for anything done in Sofia between
+    midnight and 02:00 (03:00 in summer).
+    """
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_default_timezone()
+    return timezone.localdate(moment, timezone=zone)
+
+
 def _as_date(value: object) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return value.date()

@@ -1,8 +1,10 @@
 """Every rule of "what is due" on a caseload."""
 
 import datetime
+import zoneinfo
 
 import pytest
+import time_machine
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_scopes import ScopeError
@@ -71,6 +73,23 @@ class TestAssessmentAndPlan:
         assert _due(case)[Due.PLAN_REVIEW].days_overdue == 2
         services.add_plan_review(plan, by=alice, date=days_ago(0), note="On track")
         assert Due.PLAN_REVIEW not in _due(case)
+
+    def test_it_counts_the_plan_review_from_the_day_it_was_agreed_where_the_organisation_works(
+        self, case, alice, bob, organisation
+    ):
+        """A plan agreed at 00:30 in Sofia on 1 March is stored at 22:30 UTC on 28 February:
+        its review falls due counted from 1 March, not a day early."""
+        organisation.time_zone = "Europe/Sofia"
+        organisation.plan_review_interval_days = 3
+        organisation.save()
+        agreed = datetime.datetime(2027, 2, 28, 22, 30, tzinfo=datetime.UTC)
+        with time_machine.travel(datetime.datetime(2027, 3, 6, 12, tzinfo=datetime.UTC)):
+            case, plan = to_active(case, alice, bob)
+            type(plan).objects.filter(pk=plan.pk).update(approved_at=agreed)
+            with timezone.override(zoneinfo.ZoneInfo("Europe/Sofia")):
+                assert timezone.localdate() == datetime.date(2027, 3, 6)
+                # Due on 4 March (1 March + 3 days): two days late on 6 March.
+                assert _due(case)[Due.PLAN_REVIEW].days_overdue == 2
 
     def test_the_case_page_shows_the_plan_review_due_as_the_caseload_does(
         self, case, alice, bob, organisation, as_user

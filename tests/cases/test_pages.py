@@ -1,13 +1,18 @@
 """The case pages as a case manager and a supervisor use them."""
 
+import datetime
+import zoneinfo
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from engage.audit.models import AuditEvent
 from engage.cases import services
 from engage.cases.factories import CaseFactory, days_ago, to_active
 from engage.cases.models import Case, Person, Stage
+from engage.cases.timeline import prefetch_for_timeline, timeline_page
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +157,17 @@ class TestCasePage:
         assert "Call 0." in first and "Call 39." not in first and "Page 1 of 2" in first
         second = client.get(f"/cases/{case.pk}/", {"page": 2}).content.decode()
         assert "Call 39." in second and "Call 0." not in second
+
+    def test_it_dates_a_plan_agreed_after_midnight_on_the_organisations_day(self, case, alice, bob):
+        """Agreed at 00:30 in Sofia on 1 March (22:30 UTC on 28 February): the timeline read in
+        Sofia says 1 March, as the case worker lived it."""
+        case, plan = to_active(case, alice, bob)
+        agreed = datetime.datetime(2027, 2, 28, 22, 30, tzinfo=datetime.UTC)
+        type(plan).objects.filter(pk=plan.pk).update(approved_at=agreed)
+        case = prefetch_for_timeline(Case.objects.get(pk=case.pk))
+        with timezone.override(zoneinfo.ZoneInfo("Europe/Sofia")):
+            events = timeline_page(case, 1, per_page=100, show_sensitive=True).object_list
+        assert [e.date for e in events if e.kind == "plan"] == [datetime.date(2027, 3, 1)]
 
     def test_it_logs_a_contact_from_the_case_page(self, as_user, case, alice):
         response = as_user(alice).post(
