@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -781,6 +782,26 @@ class TestRetention:
         assert Person.objects.get(pk=still_open.person_id).erased_at is None
         assert apply_retention(today) == {"BG-CLA": 0}  # idempotent
         assert AuditEvent.objects.filter(action="erase").count() == 1
+
+    def test_it_counts_the_period_to_the_organisations_own_today(
+        self, organisation, alice, bob, settings
+    ):
+        """At 22:30 UTC on 22 November the server in Sofia is on 23 November, London is not: a
+        London organisation keeping data 24 months erases a case closed on 22 November 2024
+        only once its own 23 November has come."""
+        settings.TIME_ZONE = "Europe/Sofia"
+        organisation.time_zone = "Europe/London"
+        organisation.retention_months = 24
+        organisation.save()
+        closed = self._closed(organisation, alice, bob, datetime.date(2024, 11, 22))
+        evening = datetime.datetime(2026, 11, 22, 22, 30, tzinfo=datetime.UTC)
+        with time_machine.travel(evening, tick=False):
+            assert timezone.localdate() == datetime.date(2026, 11, 23)
+            assert apply_retention() == {"BG-CLA": 0}
+        assert Person.objects.get(pk=closed.person_id).erased_at is None
+        with time_machine.travel(evening + datetime.timedelta(hours=2), tick=False):
+            assert apply_retention() == {"BG-CLA": 1}
+        assert Person.objects.get(pk=closed.person_id).erased_at is not None
 
     def test_it_keeps_a_person_who_came_back(self, organisation, alice, bob):
         old = self._closed(organisation, alice, bob, datetime.date(2020, 1, 1))
