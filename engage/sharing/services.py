@@ -32,7 +32,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +44,7 @@ from engage.audit.services import record
 from engage.cases import workflow
 from engage.cases.models import Case, Person
 from engage.lib.concurrency import ConcurrentEditError, save_versioned
+from engage.lib.dates import local_today
 from engage.sharing import screening
 from engage.sharing.models import (
     CANCEL_REASONS,
@@ -191,11 +192,13 @@ def void_lapsed() -> int:
     The hand-over checks consent anyway; this keeps no prepared copy of data longer than
     the consent it was made under. Return how many shares were voided.
     """
-    today = timezone.localdate()
-    lapsed = Consent.objects.filter(expires_on__lt=today) | Consent.objects.filter(
-        withdrawn_at__isnull=False
-    )
-    return _void(Share.objects.filter(consent__in=lapsed.values("pk")), "consent_expired")
+    # Each organisation's today: the server's, in Sofia after midnight, voided a London
+    # organisation's shares while their consent still held there.
+    lapsed = Q(withdrawn_at__isnull=False)
+    for zone in Organisation.objects.values_list("time_zone", flat=True).distinct():
+        lapsed |= Q(case__organisation__time_zone=zone, expires_on__lt=local_today(zone))
+    lapsed_consents = Consent.objects.filter(lapsed)
+    return _void(Share.objects.filter(consent__in=lapsed_consents.values("pk")), "consent_expired")
 
 
 def covering_consent(
@@ -345,7 +348,9 @@ def produce_queued(ids: Iterable[UUID] | None = None) -> dict[str, int]:
                 # Lock the share row only: PostgreSQL refuses FOR UPDATE on the nullable side
                 # of the outer join to an override's missing consent.
                 Share.objects.select_for_update(of=("self",))
-                .select_related("consent", "recipient", "person", "case", "requested_by")
+                .select_related(
+                    "consent", "recipient", "person", "case__organisation", "requested_by"
+                )
                 .get(pk=share.pk)
             )
             if share.status != Share.Status.QUEUED:
@@ -448,8 +453,10 @@ HELD_MESSAGE = gettext_lazy(
 
 
 def _obstacle(share: Share) -> Obstacle | None:
-    """What stops the share from leaving now, if anything."""
+    """What stops the share from leaving now, if anything (`share.case.organisation` read)."""
     recipient, consent = share.recipient, share.consent
+    # The organisation's today, also in the worker (the server's zone, which may be ahead).
+    today = share.case.organisation.today()
     if share.person.erased_at is not None:
         # Queued before the erasure, its task would produce it from what erasure keeps.
         return Obstacle("person_erased", str(workflow.ERASED), True)
@@ -490,13 +497,13 @@ def _obstacle(share: Share) -> Obstacle | None:
             _("The person withdrew the consent this share was made under."),
             True,
         )
-    if not consent.is_valid():
+    if not consent.is_valid(today):
         return Obstacle(
             "consent_expired",
             _("The consent this share was made under is no longer in force."),
             True,
         )
-    if not consent.covers(recipient, share.purpose, share.categories):
+    if not consent.covers(recipient, share.purpose, share.categories, today):
         return Obstacle(
             "consent_no_longer_covers",
             _("The consent this share was made under no longer covers it."),
@@ -520,7 +527,7 @@ def hand_over(share: Share, *, by: User, request: HttpRequest | None = None) -> 
             Consent.objects.select_for_update().get(pk=share.consent_id)
         share = (
             Share.objects.select_for_update(of=("self",))
-            .select_related("consent", "recipient", "case", "person", "requested_by")
+            .select_related("consent", "recipient", "case__organisation", "person", "requested_by")
             .get(pk=share.pk)
         )
         check_sharer(share.case, by)  # at the moment it leaves

@@ -7,9 +7,11 @@ delete it.
 
 import datetime
 import json
+import zoneinfo
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
@@ -307,3 +309,57 @@ def test_every_reason_a_share_is_voided_for_is_said_in_the_readers_words():
     }
     assert {"person_erased", "override_withdrawn", "enforcement"} <= voiding
     assert voiding <= set(CANCEL_REASONS)
+
+
+# 22:30 UTC on 22 November: 22 November in London, already 23 November on a server in Sofia.
+LONDON_EVENING = datetime.datetime(2026, 11, 22, 22, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def in_london(settings, organisation):
+    """A London organisation on a server in Sofia."""
+    settings.TIME_ZONE = "Europe/Sofia"
+    organisation.time_zone = "Europe/London"
+    organisation.save()
+
+
+def _holds_to_22_november(consent):
+    Consent.objects.filter(pk=consent.pk).update(
+        given_on=datetime.date(2026, 11, 1), expires_on=datetime.date(2026, 11, 22)
+    )
+
+
+def test_it_voids_a_share_only_once_the_consent_expired_where_the_organisation_works(
+    in_london, consent, prepared
+):
+    _holds_to_22_november(consent)
+    with time_machine.travel(LONDON_EVENING, tick=False):
+        assert timezone.localdate() == datetime.date(2026, 11, 23)
+        assert services.void_lapsed() == 0
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.READY
+    with time_machine.travel(LONDON_EVENING + datetime.timedelta(hours=2), tick=False):
+        assert services.void_lapsed() == 1
+    prepared.refresh_from_db()
+    assert prepared.status == Share.Status.CANCELLED
+
+
+def test_it_produces_a_share_on_the_last_day_of_its_consent_where_the_organisation_works(
+    in_london, case, alice, clinic, consent
+):
+    """Queued from a page in London on its last day; the worker, in Sofia, is on the next."""
+    _holds_to_22_november(consent)
+    with time_machine.travel(LONDON_EVENING, tick=False):
+        with timezone.override(zoneinfo.ZoneInfo("Europe/London")):
+            share = services.request_share(
+                case,
+                by=alice,
+                person=case.person,
+                recipient=clinic,
+                purpose="referral",
+                categories=["identity"],
+            )
+        assert timezone.localdate() == datetime.date(2026, 11, 23)
+        assert services.produce_queued([share.pk]) == {"produced": 1, "cancelled": 0}
+    share.refresh_from_db()
+    assert share.status == Share.Status.READY
