@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engage.accounts.models import Organisation
@@ -161,7 +160,9 @@ def compute(
     if organisation is None:
         return {"indicators": [], "data": None}
     first, last = _month_bounds(start, end)
-    last = min(last, timezone.localdate())  # a day still to come is not yet met nor missed
+    # A day still to come is not yet met nor missed: the organisation's today, not the server's
+    # (in Sofia after midnight, a London reporting day counted as missed before it came).
+    last = min(last, organisation.today())
     # Read in the organisation's own scope: only dates, statuses, kinds and outcomes.
     with organisation_scope(organisation.pk):
         obligations = list(

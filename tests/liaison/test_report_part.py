@@ -3,10 +3,12 @@
 section 5)."""
 
 import datetime
+import zoneinfo
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -205,3 +207,20 @@ def test_the_pilot_dashboard_shows_them_at_network_level(as_user, bob, alice, re
     html = response.content.decode()
     assert "Reporting obligations and release requests" in html and lines["REP-01"].text in html
     assert dashboards.obligations({"indicators": []}) == {"lines": []}
+
+
+def test_it_counts_no_reporting_day_before_it_came_where_the_organisation_works(
+    settings, organisation, active_case, alice
+):
+    """At 22:30 UTC on 22 November a server in Sofia is on the 23rd; in London the weekly
+    reporting from Monday 23 November is still to come: not yet missed."""
+    settings.TIME_ZONE = "Europe/Sofia"
+    organisation.time_zone = "Europe/London"
+    organisation.save()
+    with time_machine.travel(datetime.datetime(2026, 11, 22, 22, 30, tzinfo=datetime.UTC)):
+        with timezone.override(zoneinfo.ZoneInfo("Europe/London")):
+            weekly(active_case, alice, D(2026, 11, 23))
+        computed = report.compute(start="2026-11", end="2026-11", pilots=["BG-CLA"],
+                                  level="exact", network=False)  # fmt: skip
+    rep = {i["id"]: i for i in computed["indicators"]}["REP-01"]
+    assert (rep["numerator"], rep["denominator"]) == (0, 0)
