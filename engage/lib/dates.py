@@ -32,11 +32,7 @@ def local_today(time_zone: str) -> datetime.date:
 
     A form opened at 00:30 in Sofia defaults to Sofia's date, not the server's (UTC: yesterday).
     """
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return timezone.localdate(timezone=timezone.get_default_timezone())
-    return timezone.localdate(timezone=zone)
+    return local_date(timezone.now(), time_zone)
 
 
 def local_date(moment: datetime.datetime, time_zone: str) -> datetime.date:
